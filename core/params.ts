@@ -1,0 +1,103 @@
+/**
+ * params.yaml: the single home of pipeline parameters, validated at load time so a typo fails
+ * with the path of the bad key instead of deep inside a stage.
+ */
+import { readFile } from 'node:fs/promises';
+import { parse } from 'yaml';
+import { z } from 'zod';
+
+const columnSchema = z
+  .object({
+    type: z.enum(['number', 'integer', 'timestamp', 'category', 'string']),
+    required: z.boolean().default(true),
+    min: z.union([z.number(), z.string()]).optional(),
+    max: z.union([z.number(), z.string()]).optional(),
+    allowed: z.array(z.string()).optional(),
+    pattern: z.string().optional(),
+  })
+  .strict();
+
+const featureSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('numeric'), transform: z.enum(['standard', 'log']).default('standard'), missing: z.enum(['median', 'mean', 'zero']).default('median') }).strict(),
+  z.object({ kind: z.literal('categorical'), min_frequency: z.number().int().min(1).default(1), max_categories: z.number().int().min(1).default(1000) }).strict(),
+  z.object({ kind: z.literal('datetime'), parts: z.array(z.enum(['hour', 'day_of_week', 'month', 'day_of_month'])).min(1) }).strict(),
+]);
+
+export const paramsSchema = z
+  .object({
+    data: z.object({ source: z.string().min(1), format: z.enum(['auto', 'csv', 'parquet']).default('auto'), time_column: z.string().min(1) }).strict(),
+    ingest: z
+      .object({
+        batch_size: z.number().int().positive(),
+        batches_per_run: z.number().int().min(0),
+        max_batches: z.number().int().min(0),
+      })
+      .strict(),
+    validate: z
+      .object({
+        max_reject_rate: z.number().min(0).max(1),
+        max_field_bytes: z.number().int().positive().default(4096),
+        schema: z.record(z.string(), columnSchema),
+      })
+      .strict(),
+    task: z
+      .object({
+        type: z.enum(['classification', 'regression']),
+        target: z.string().min(1),
+        positive_above: z.number().optional(),
+      })
+      .strict(),
+    features: z.record(z.string(), featureSchema),
+    split: z
+      .object({
+        method: z.enum(['time', 'hash']),
+        validation_fraction: z.number().gt(0).lt(1),
+        test_fraction: z.number().gt(0).lt(1),
+        hash_key: z.array(z.string()).min(1).optional(),
+        seed: z.number().int().default(42),
+      })
+      .strict(),
+    profile: z.object({ bins: z.number().int().min(2).max(200).default(20), top_categories: z.number().int().min(1).default(50) }).strict(),
+  })
+  .passthrough()
+  .superRefine((p, ctx) => {
+    const schemaCols = Object.keys(p.validate.schema);
+    if (!schemaCols.includes(p.data.time_column)) ctx.addIssue({ code: 'custom', path: ['data', 'time_column'], message: `"${p.data.time_column}" must be a column of validate.schema (${schemaCols.join(', ')})` });
+    if (!schemaCols.includes(p.task.target)) ctx.addIssue({ code: 'custom', path: ['task', 'target'], message: `"${p.task.target}" must be a column of validate.schema` });
+    if (p.task.type === 'classification' && p.task.positive_above === undefined) ctx.addIssue({ code: 'custom', path: ['task', 'positive_above'], message: 'classification needs positive_above (label 1 when target > this value)' });
+    for (const f of Object.keys(p.features)) {
+      if (!schemaCols.includes(f)) ctx.addIssue({ code: 'custom', path: ['features', f], message: `feature "${f}" is not a column of validate.schema` });
+      if (f === p.task.target) ctx.addIssue({ code: 'custom', path: ['features', f], message: `the target "${f}" cannot also be a feature (it would leak the answer)` });
+    }
+    if (p.split.validation_fraction + p.split.test_fraction >= 0.9) ctx.addIssue({ code: 'custom', path: ['split'], message: 'validation_fraction + test_fraction must leave at least 10% for training' });
+    for (const k of p.split.hash_key ?? []) if (!schemaCols.includes(k)) ctx.addIssue({ code: 'custom', path: ['split', 'hash_key'], message: `"${k}" is not a column of validate.schema` });
+  });
+
+export type Params = z.infer<typeof paramsSchema>;
+export type ColumnRule = z.infer<typeof columnSchema>;
+export type FeatureParams = z.infer<typeof featureSchema>;
+
+export function parseParams(text: string, where = 'params.yaml'): Params {
+  let raw: unknown;
+  try {
+    raw = parse(text);
+  } catch (err) {
+    throw new Error(`${where} is not valid YAML: ${(err as Error).message}`);
+  }
+  const result = paramsSchema.safeParse(raw);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new Error(`${where} has ${lines.length} problem(s):\n${lines.join('\n')}`);
+  }
+  return result.data;
+}
+
+export async function loadParams(path = 'params.yaml'): Promise<Params> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new Error(`cannot read ${path}; run from the repository root or pass the path of your params file`);
+  }
+  return parseParams(text, path);
+}
