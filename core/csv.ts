@@ -71,7 +71,7 @@ export async function readCsvTable(path: string, options: CsvOptions = {}): Prom
     } else if (len === 0) {
       value = quoted ? '' : null;
     } else if (!accHigh) {
-      value = acc.latin1Slice(0, len);
+      value = acc.toString('latin1', 0, len);
     } else {
       try {
         value = utf8.decode(acc.subarray(0, len));

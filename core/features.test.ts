@@ -1,0 +1,82 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { encodeFeatures, encodeTarget, fitFeatureSpec, OOV_INDEX, quantileSorted, type NumericFeature, type CategoricalFeature } from './features.ts';
+import { makeTable } from './table.ts';
+import type { Params } from './params.ts';
+
+const params = {
+  data: { source: 'x', format: 'auto', time_column: 'date' },
+  task: { type: 'classification', target: 'delay', positive_above: 15 },
+  features: {
+    date: { kind: 'datetime', parts: ['hour', 'day_of_week', 'month'] },
+    distance: { kind: 'numeric', transform: 'standard', missing: 'median' },
+    origin: { kind: 'categorical', min_frequency: 2, max_categories: 10 },
+  },
+} as unknown as Params;
+
+const train = makeTable({
+  // 2001-01-01 was a Monday.
+  date: { type: 'timestamp', values: Float64Array.from([Date.UTC(2001, 0, 1, 7), Date.UTC(2001, 0, 2, 13), Date.UTC(2001, 1, 3, 23), Date.UTC(2001, 0, 1, 0)]) },
+  distance: { type: 'number', values: Float64Array.from([100, 200, 300, 400]) },
+  origin: { type: 'string', codes: Int32Array.from([0, 0, 1, 2]), dict: ['ATL', 'LAX', 'ORD'] },
+  delay: { type: 'number', values: Float64Array.from([16, 15, -3, 100]) },
+});
+
+test('numeric standardisation uses training mean and population std', () => {
+  const spec = fitFeatureSpec(train, params);
+  const d = spec.features.find((f) => f.name === 'distance') as NumericFeature;
+  assert.equal(d.mean, 250);
+  assert.ok(Math.abs(d.std - Math.sqrt(12500)) < 1e-9); // population variance of 100..400 = 12500
+  assert.equal(d.fill, 250); // median of 100,200,300,400
+  const enc = encodeFeatures(spec, train);
+  assert.ok(Math.abs(enc.numeric[0] - (100 - 250) / Math.sqrt(12500)) < 1e-6);
+});
+
+test('vocabulary keeps categories with min_frequency, OOV bucket 0 takes rare, unseen and missing', () => {
+  const spec = fitFeatureSpec(train, params);
+  const o = spec.features.find((f) => f.name === 'origin') as CategoricalFeature;
+  assert.deepEqual(o.vocabulary, ['<OOV>', 'ATL']);
+  const serving = makeTable({
+    date: { type: 'timestamp', values: Float64Array.from([NaN, Date.UTC(2001, 0, 1)]) },
+    distance: { type: 'number', values: Float64Array.from([NaN, 150]) },
+    origin: { type: 'string', codes: Int32Array.from([0, -1]), dict: ['SFO'] },
+  });
+  const enc = encodeFeatures(spec, serving);
+  const origin = enc.categorical.find((c) => c.name === 'origin')!;
+  assert.deepEqual(Array.from(origin.indices), [OOV_INDEX, OOV_INDEX]);
+  assert.equal(enc.oov.origin, 1);
+  assert.equal(enc.missing.origin, 1);
+  assert.equal(enc.missing.distance, 1);
+  assert.ok(Math.abs(enc.numeric[0] - 0) < 1e-9, 'missing distance is filled with the median (=mean here), which encodes to 0');
+});
+
+test('datetime parts: hour, day of week (Sunday=0), month (January=0)', () => {
+  const spec = fitFeatureSpec(train, params);
+  const enc = encodeFeatures(spec, train);
+  const part = (n: string) => Array.from(enc.categorical.find((c) => c.name === n)!.indices);
+  assert.deepEqual(part('date.hour'), [7, 13, 23, 0]);
+  assert.deepEqual(part('date.day_of_week'), [1, 2, 6, 1]);
+  assert.deepEqual(part('date.month'), [0, 0, 1, 0]);
+  assert.equal(enc.categorical.find((c) => c.name === 'date.hour')!.cardinality, 24);
+});
+
+test('log transform is applied before standardising and fitting ignores other rows', () => {
+  const p = { ...params, features: { distance: { kind: 'numeric', transform: 'log', missing: 'zero' } } } as unknown as Params;
+  const spec = fitFeatureSpec(train, p);
+  const d = spec.features[0] as NumericFeature;
+  const logs = [100, 200, 300, 400].map((v) => Math.log1p(v));
+  const mean = logs.reduce((a, b) => a + b) / 4;
+  assert.ok(Math.abs(d.mean - mean) < 1e-12);
+  assert.equal(d.fill, 0);
+});
+
+test('classification target is 1 only strictly above the threshold', () => {
+  assert.deepEqual(Array.from(encodeTarget({ column: 'delay', type: 'classification', positive_above: 15 }, train.columns.delay)), [1, 0, 0, 1]);
+  assert.deepEqual(Array.from(encodeTarget({ column: 'delay', type: 'regression' }, train.columns.delay)), [16, 15, -3, 100]);
+});
+
+test('quantiles interpolate linearly (numpy default)', () => {
+  assert.equal(quantileSorted([1, 2, 3, 4], 0.5), 2.5);
+  assert.equal(quantileSorted([1, 2, 3, 4], 0.25), 1.75);
+  assert.ok(Number.isNaN(quantileSorted([], 0.5)));
+});

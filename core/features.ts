@@ -1,0 +1,228 @@
+/**
+ * The one definition of every feature transform, used by training and by serving (no skew).
+ * `fitFeatureSpec` learns parameters from training rows only; `encodeFeatures` applies them to any
+ * table (a 3M-row split or a single API request).
+ *
+ * Categorical vocabularies reserve index 0 for "out of vocabulary or missing", so unseen values
+ * never fail and are countable.
+ */
+import type { FeatureParams, Params } from './params.ts';
+import type { Column, StringColumn, Table } from './table.ts';
+
+export const OOV_INDEX = 0;
+export const OOV_TOKEN = '<OOV>';
+
+export type DatetimePart = 'hour' | 'day_of_week' | 'month' | 'day_of_month';
+const PART_CARDINALITY: Record<DatetimePart, number> = { hour: 24, day_of_week: 7, month: 12, day_of_month: 31 };
+
+export interface NumericFeature {
+  kind: 'numeric';
+  name: string;
+  transform: 'standard' | 'log';
+  /** Mean and std of the transformed training values. */
+  mean: number;
+  std: number;
+  /** Raw value substituted for missing input (from the missing-value policy). */
+  fill: number;
+  /** Range seen in training (raw units), for out-of-range monitoring. */
+  min: number;
+  max: number;
+}
+export interface CategoricalFeature {
+  kind: 'categorical';
+  name: string;
+  /** vocabulary[0] is the OOV/missing bucket. */
+  vocabulary: string[];
+  min_frequency: number;
+}
+export interface DatetimeFeature {
+  kind: 'datetime';
+  name: string;
+  parts: DatetimePart[];
+}
+export type FeatureDef = NumericFeature | CategoricalFeature | DatetimeFeature;
+
+export interface TargetSpec {
+  column: string;
+  type: 'classification' | 'regression';
+  positive_above?: number;
+}
+
+export interface FeatureSpec {
+  version: 1;
+  features: FeatureDef[];
+  target: TargetSpec;
+  time_column: string;
+}
+
+export interface CategoricalInput {
+  name: string;
+  cardinality: number;
+  indices: Int32Array;
+}
+
+export interface EncodedFeatures {
+  rows: number;
+  /** Row-major, rows × numericNames.length, standardised. */
+  numeric: Float32Array;
+  numericNames: string[];
+  categorical: CategoricalInput[];
+  /** Per input column: rows whose value was missing or out of vocabulary. */
+  oov: Record<string, number>;
+  missing: Record<string, number>;
+}
+
+export function fitFeatureSpec(train: Table, params: Pick<Params, 'features' | 'task' | 'data'>): FeatureSpec {
+  const features = Object.entries(params.features).map(([name, fp]) => fitOne(name, fp, column(train, name)));
+  return {
+    version: 1,
+    features,
+    target: { column: params.task.target, type: params.task.type, ...(params.task.positive_above !== undefined ? { positive_above: params.task.positive_above } : {}) },
+    time_column: params.data.time_column,
+  };
+}
+
+function column(t: Table, name: string): Column {
+  const c = t.columns[name];
+  if (!c) throw new Error(`feature "${name}" has no column in the data (columns: ${Object.keys(t.columns).join(', ')}); fix features in params.yaml`);
+  return c;
+}
+
+function fitOne(name: string, fp: FeatureParams, c: Column): FeatureDef {
+  if (fp.kind === 'numeric') {
+    if (c.type === 'string') throw new Error(`feature "${name}" is numeric in params.yaml but its column holds text; declare it categorical or fix validate.schema`);
+    const finite = c.values.filter((v) => Number.isFinite(v));
+    if (finite.length === 0) throw new Error(`numeric feature "${name}" has no values in the training split; it cannot be standardised`);
+    const sorted = Float64Array.from(finite).sort();
+    const fill = fp.missing === 'zero' ? 0 : fp.missing === 'mean' ? finite.reduce((s, v) => s + v, 0) / finite.length : quantileSorted(sorted, 0.5);
+    let sum = 0, sumSq = 0;
+    for (const v of finite) {
+      const x = forward(fp.transform, v);
+      sum += x;
+      sumSq += x * x;
+    }
+    const mean = sum / finite.length;
+    const variance = Math.max(0, sumSq / finite.length - mean * mean);
+    // A constant feature keeps std 1 so it encodes to 0 instead of dividing by zero.
+    const std = variance > 1e-12 ? Math.sqrt(variance) : 1;
+    return { kind: 'numeric', name, transform: fp.transform, mean, std, fill, min: sorted[0], max: sorted[sorted.length - 1] };
+  }
+  if (fp.kind === 'categorical') {
+    if (c.type !== 'string') throw new Error(`feature "${name}" is categorical but its column is ${c.type}; declare it as category in validate.schema`);
+    const counts = countCategories(c);
+    const kept = [...counts.entries()]
+      .filter(([, n]) => n >= fp.min_frequency)
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .slice(0, fp.max_categories)
+      .map(([v]) => v)
+      .sort();
+    return { kind: 'categorical', name, vocabulary: [OOV_TOKEN, ...kept], min_frequency: fp.min_frequency };
+  }
+  if (c.type !== 'timestamp') throw new Error(`feature "${name}" is datetime but its column is ${c.type}; declare it as timestamp in validate.schema`);
+  return { kind: 'datetime', name, parts: fp.parts };
+}
+
+export function countCategories(c: StringColumn): Map<string, number> {
+  const byCode = new Float64Array(c.dict.length);
+  for (const code of c.codes) if (code >= 0) byCode[code]++;
+  const counts = new Map<string, number>();
+  byCode.forEach((n, code) => n > 0 && counts.set(c.dict[code], (counts.get(c.dict[code]) ?? 0) + n));
+  return counts;
+}
+
+function forward(transform: 'standard' | 'log', v: number): number {
+  // Signed log keeps negative values ordered and finite.
+  return transform === 'log' ? Math.sign(v) * Math.log1p(Math.abs(v)) : v;
+}
+
+export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
+  const n = sorted.length;
+  if (n === 0) return NaN;
+  const pos = (n - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+
+export function datetimePart(ms: number, part: DatetimePart): number {
+  const d = new Date(ms);
+  switch (part) {
+    case 'hour': return d.getUTCHours();
+    case 'day_of_week': return d.getUTCDay();
+    case 'month': return d.getUTCMonth();
+    case 'day_of_month': return d.getUTCDate() - 1;
+  }
+}
+
+/** Encode a table with a fitted spec. Missing or unseen values follow the spec's policy. */
+export function encodeFeatures(spec: FeatureSpec, table: Table): EncodedFeatures {
+  const n = table.length;
+  const numericDefs = spec.features.filter((f): f is NumericFeature => f.kind === 'numeric');
+  const width = numericDefs.length;
+  const numeric = new Float32Array(n * width);
+  const oov: Record<string, number> = {};
+  const missing: Record<string, number> = {};
+  numericDefs.forEach((f, j) => {
+    const c = column(table, f.name);
+    if (c.type === 'string') throw new Error(`feature "${f.name}" must be numeric, got text`);
+    let miss = 0;
+    const fillX = (forward(f.transform, f.fill) - f.mean) / f.std;
+    for (let r = 0; r < n; r++) {
+      const v = c.values[r];
+      if (Number.isFinite(v)) numeric[r * width + j] = (forward(f.transform, v) - f.mean) / f.std;
+      else {
+        numeric[r * width + j] = fillX;
+        miss++;
+      }
+    }
+    missing[f.name] = miss;
+  });
+  const categorical: CategoricalInput[] = [];
+  for (const f of spec.features) {
+    if (f.kind === 'categorical') {
+      const c = column(table, f.name);
+      if (c.type !== 'string') throw new Error(`feature "${f.name}" must be text, got ${c.type}`);
+      const index = new Map(f.vocabulary.map((v, i) => [v, i]));
+      const byCode = Int32Array.from(c.dict, (s) => index.get(s) ?? OOV_INDEX);
+      const indices = new Int32Array(n);
+      let unseen = 0, miss = 0;
+      for (let r = 0; r < n; r++) {
+        const code = c.codes[r];
+        const idx = code < 0 ? OOV_INDEX : byCode[code];
+        if (code < 0) miss++;
+        else if (idx === OOV_INDEX) unseen++;
+        indices[r] = idx;
+      }
+      oov[f.name] = unseen;
+      missing[f.name] = miss;
+      categorical.push({ name: f.name, cardinality: f.vocabulary.length, indices });
+    } else if (f.kind === 'datetime') {
+      const c = column(table, f.name);
+      if (c.type === 'string') throw new Error(`feature "${f.name}" must be a timestamp, got text`);
+      let miss = 0;
+      const parts = f.parts.map((p) => ({ p, indices: new Int32Array(n) }));
+      for (let r = 0; r < n; r++) {
+        const v = c.values[r];
+        if (!Number.isFinite(v)) miss++;
+        // Missing timestamps use index 0 of each part (a documented default, counted in `missing`).
+        for (const part of parts) part.indices[r] = Number.isFinite(v) ? datetimePart(v, part.p) : 0;
+      }
+      missing[f.name] = miss;
+      for (const part of parts) categorical.push({ name: `${f.name}.${part.p}`, cardinality: PART_CARDINALITY[part.p], indices: part.indices });
+    }
+  }
+  return { rows: n, numeric, numericNames: numericDefs.map((f) => f.name), categorical, oov, missing };
+}
+
+/** Target values per task: 0/1 labels for classification, raw values for regression. */
+export function encodeTarget(spec: TargetSpec, c: Column): Float32Array {
+  if (c.type === 'string') throw new Error(`target "${spec.column}" must be numeric`);
+  const out = new Float32Array(c.values.length);
+  if (spec.type === 'regression') {
+    out.set(c.values);
+    return out;
+  }
+  const threshold = spec.positive_above ?? 0;
+  for (let i = 0; i < out.length; i++) out[i] = c.values[i] > threshold ? 1 : 0;
+  return out;
+}

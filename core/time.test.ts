@@ -1,0 +1,14 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseTimestamp } from './time.ts';
+
+test('parses dates and date-times as UTC wall clock', () => {
+  assert.equal(parseTimestamp('2001-01-01'), Date.UTC(2001, 0, 1));
+  assert.equal(parseTimestamp('2001-01-01 00:01'), Date.UTC(2001, 0, 1, 0, 1));
+  assert.equal(parseTimestamp('2001-06-30T23:59:59.5Z'), Date.UTC(2001, 5, 30, 23, 59, 59, 500));
+  assert.equal(parseTimestamp('2001-01-01T02:00:00+02:00'), Date.UTC(2001, 0, 1, 0, 0));
+});
+
+test('rejects impossible and non-date text', () => {
+  for (const bad of ['2001-02-30', '2001-13-01', '2001-01-01 24:00', 'yesterday', '', '01/02/2001']) assert.ok(Number.isNaN(parseTimestamp(bad)), bad);
+});

@@ -1,0 +1,113 @@
+/**
+ * Record sources for ingestion: the bundled flights Parquet, a local CSV/Parquet path, an https://
+ * URL or a gs:// object. Remote sources are downloaded once into a cache, then read like files.
+ */
+import { extname, join } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { bundledDatasetPath, isBundledDataset } from '../core/datasets.ts';
+import { openParquet, readParquetTable, type ParquetSource } from '../core/parquet.ts';
+import { readCsvTable, ROW_COLUMN } from '../core/csv.ts';
+import { sliceRows, type Column, type ColumnType, type Table } from '../core/table.ts';
+import { parseTimestamp } from '../core/time.ts';
+import type { Logger } from '../core/log.ts';
+
+export interface SourceFingerprint {
+  uri: string;
+  format: 'csv' | 'parquet';
+  size: number;
+  rows: number;
+  etag?: string;
+}
+
+export interface RecordSource {
+  fingerprint: SourceFingerprint;
+  rows: number;
+  columns: { name: string; type: ColumnType }[];
+  /** The time column in source order, as epoch ms (NaN where unparseable or missing). */
+  readTimes(column: string): Promise<Float64Array>;
+  /** Source rows [start, end) with `__row` (1-based record number or CSV line). */
+  readRange(start: number, end: number): Promise<Table>;
+}
+
+export function detectFormat(uri: string, declared: 'auto' | 'csv' | 'parquet'): 'csv' | 'parquet' {
+  if (declared !== 'auto') return declared;
+  const ext = extname(uri.split(/[?#]/)[0]).toLowerCase();
+  if (ext === '.parquet' || ext === '.pq') return 'parquet';
+  if (ext === '.csv' || ext === '.txt') return 'csv';
+  throw new Error(`cannot tell the format of ${uri} from its extension; set data.format to csv or parquet in params.yaml`);
+}
+
+export async function openSource(uri: string, declaredFormat: 'auto' | 'csv' | 'parquet', options: { repoRoot: string; log: Logger; maxFieldBytes: number }): Promise<RecordSource> {
+  const format = detectFormat(uri, declaredFormat);
+  let path: string;
+  let etag: string | undefined;
+  if (isBundledDataset(uri)) {
+    path = bundledDatasetPath(uri);
+  } else {
+    const { materializeSource } = await import('../core/storage.ts');
+    const got = await materializeSource(uri, { cacheDir: join(options.repoRoot, '.pipeline', 'source-cache'), log: options.log, baseDir: options.repoRoot });
+    path = got.path;
+    etag = got.fingerprint.etag;
+  }
+  let size: number;
+  try {
+    size = (await stat(path)).size;
+  } catch {
+    throw new Error(`data source ${uri} not found (looked at ${path}); fix data.source in params.yaml`);
+  }
+  return format === 'parquet' ? openParquetSource(uri, path, size, etag) : openCsvSource(uri, path, size, etag, options);
+}
+
+async function openParquetSource(uri: string, path: string, size: number, etag: string | undefined): Promise<RecordSource> {
+  const pq: ParquetSource = await openParquet(path);
+  return {
+    fingerprint: { uri, format: 'parquet', size, rows: pq.rows, ...(etag ? { etag } : {}) },
+    rows: pq.rows,
+    columns: pq.columns,
+    async readTimes(column) {
+      const t = await readParquetTable(pq, { columns: [requireColumn(pq.columns, column, uri)] });
+      return timesOf(t.columns[column]);
+    },
+    async readRange(start, end) {
+      const t = await readParquetTable(pq, { rowStart: start, rowEnd: end });
+      const rowNumbers = new Float64Array(t.length);
+      for (let i = 0; i < t.length; i++) rowNumbers[i] = start + i + 1;
+      t.columns[ROW_COLUMN] = { type: 'number', values: rowNumbers };
+      return t;
+    },
+  };
+}
+
+async function openCsvSource(uri: string, path: string, size: number, etag: string | undefined, options: { log: Logger; maxFieldBytes: number }): Promise<RecordSource> {
+  options.log.info(`reading CSV ${uri}`, { bytes: size });
+  const { table, header } = await readCsvTable(path, { maxFieldBytes: options.maxFieldBytes });
+  const columns = [...header.map((name) => ({ name, type: 'string' as ColumnType })), { name: ROW_COLUMN, type: 'number' as ColumnType }];
+  return {
+    fingerprint: { uri, format: 'csv', size, rows: table.length, ...(etag ? { etag } : {}) },
+    rows: table.length,
+    columns,
+    async readTimes(column) {
+      requireColumn(columns, column, uri);
+      return timesOf(table.columns[column]);
+    },
+    async readRange(start, end) {
+      return sliceRows(table, start, end);
+    },
+  };
+}
+
+function requireColumn(columns: { name: string }[], column: string, uri: string): string {
+  if (!columns.some((c) => c.name === column)) {
+    throw new Error(`time column "${column}" (data.time_column in params.yaml) is not in ${uri}; its columns are: ${columns.map((c) => c.name).join(', ')}`);
+  }
+  return column;
+}
+
+/** Epoch ms for any column type: timestamps as is, numbers as epoch ms, strings parsed. */
+export function timesOf(c: Column): Float64Array {
+  if (c.type !== 'string') return c.values;
+  const parsedDict = c.dict.map(parseTimestamp);
+  const out = new Float64Array(c.codes.length);
+  for (let i = 0; i < out.length; i++) out[i] = c.codes[i] < 0 ? NaN : parsedDict[c.codes[i]];
+  return out;
+}

@@ -1,0 +1,209 @@
+/**
+ * Stage `ingest`: append the next batches of records, in time order, to the raw store `data/`
+ * (Parquet batch files + manifest.json), then record the new state in `data.dvc` as `dvc add`
+ * would. The raw store only grows; a run with the cap already reached changes nothing.
+ *
+ * It is not a dvc.yaml stage because DVC forbids one path being both a stage output and tracked
+ * by a .dvc file; like DVC's example-get-started, the pipeline starts from the tracked data.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { loadParams, type Params } from '../../core/params.ts';
+import { exists, writeJsonAtomic } from '../../core/atomic.ts';
+import { writeParquetTable } from '../../core/parquet.ts';
+import { stableArgsort, sliceRows, takeRows, type Table } from '../../core/table.ts';
+import { formatTimestamp } from '../../core/time.ts';
+import { createProgress } from '../../core/progress.ts';
+import type { Logger } from '../../core/log.ts';
+import { openSource, timesOf, type SourceFingerprint } from '../sources.ts';
+import { isMain, parseFlags, runStageCli } from '../stage-cli.ts';
+
+export const RAW_DIR = 'data';
+export const MANIFEST_FILE = 'manifest.json';
+
+const batchSchema = z.object({
+  file: z.string(),
+  rows: z.number().int(),
+  /** Positions [start, end) in the time-ordered source. */
+  range: z.tuple([z.number().int(), z.number().int()]),
+  first_time: z.string().nullable(),
+  last_time: z.string().nullable(),
+  ingested_at: z.string(),
+});
+const manifestSchema = z.object({
+  format: z.literal(1),
+  source: z.object({ uri: z.string(), format: z.enum(['csv', 'parquet']), size: z.number(), rows: z.number(), etag: z.string().optional() }),
+  time_column: z.string(),
+  batch_size: z.number().int(),
+  batches: z.array(batchSchema),
+});
+export type RawManifest = z.infer<typeof manifestSchema>;
+
+export async function readManifest(repoRoot: string): Promise<RawManifest | null> {
+  const path = join(repoRoot, RAW_DIR, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return null;
+  }
+  const parsed = manifestSchema.safeParse(JSON.parse(text));
+  if (!parsed.success) throw new Error(`${path} is damaged (${parsed.error.issues[0]?.message}); restore it with \`npm run data:pull\` or delete ${RAW_DIR}/ to re-ingest`);
+  return parsed.data;
+}
+
+export interface IngestOptions {
+  repoRoot: string;
+  params: Params;
+  log: Logger;
+  /** Overrides of params.ingest (CLI flags). */
+  maxBatches?: number;
+  batchesPerRun?: number;
+  now?: () => Date;
+  /** Records the raw store's new version (default: `dvc add data`, writing data.dvc). */
+  track?: (dir: string) => Promise<void>;
+}
+
+export interface IngestResult {
+  added: number;
+  batches: number;
+  rows: number;
+  sourceRows: number;
+  lastTime: string | null;
+}
+
+export async function ingest(options: IngestOptions): Promise<IngestResult> {
+  const { repoRoot, params, log } = options;
+  const batchSize = params.ingest.batch_size;
+  const cap = options.maxBatches ?? params.ingest.max_batches;
+  const perRunSetting = options.batchesPerRun ?? params.ingest.batches_per_run;
+  const perRun = perRunSetting === 0 ? Number.MAX_SAFE_INTEGER : perRunSetting;
+  const source = await openSource(params.data.source, params.data.format, { repoRoot, log, maxFieldBytes: params.validate.max_field_bytes });
+  const manifest = await readManifest(repoRoot);
+  checkCompatible(manifest, source.fingerprint, params, batchSize);
+
+  const complete = (manifest?.batches ?? []).filter((b) => b.rows === batchSize);
+  const partial = manifest && manifest.batches.length > complete.length ? manifest.batches.at(-1) : undefined;
+  const start = complete.length ? complete.at(-1)!.range[1] : 0;
+  const available = Math.max(0, source.rows - start);
+  const sourceBatches = Math.ceil(source.rows / batchSize);
+  const limit = cap === 0 ? sourceBatches : Math.min(cap, sourceBatches);
+  let toWrite = Math.max(0, Math.min(perRun + (partial ? 1 : 0), limit - complete.length, Math.ceil(available / batchSize)));
+  // A trailing partial batch is only rewritten when the source now has more rows for it.
+  if (partial && toWrite > 0 && available <= partial.rows) toWrite = 0;
+
+  if (toWrite === 0) {
+    const have = manifest?.batches ?? [];
+    log.info(`nothing to ingest: raw store has ${have.length} batch(es), ${have.reduce((s, b) => s + b.rows, 0)} records`, {
+      cap: cap === 0 ? 'all' : cap,
+      source_rows: source.rows,
+    });
+    await ensureTracked(options, false);
+    return summarize(manifest, 0, source.rows);
+  }
+
+  log.info(`ordering ${source.rows} source records by ${params.data.time_column}`);
+  const times = await source.readTimes(params.data.time_column);
+  const order = stableArgsort(times);
+  const end = Math.min(source.rows, start + toWrite * batchSize);
+  const slice = await readOrdered(source, order, start, end);
+  const sliceTimes = timesOf(slice.columns[params.data.time_column]);
+  const lastIngested = complete.at(-1)?.last_time;
+  if (lastIngested && sliceTimes.length && sliceTimes[0] < Date.parse(lastIngested)) {
+    log.warn(`the source has records older than the last ingested batch (${lastIngested}); they arrive late and are appended in the next batch`);
+  }
+
+  const next: RawManifest = {
+    format: 1,
+    source: source.fingerprint,
+    time_column: params.data.time_column,
+    batch_size: batchSize,
+    batches: [...complete],
+  };
+  const progress = createProgress('ingest', end - start, { log, unit: 'records' });
+  const now = options.now ?? (() => new Date());
+  for (let b = 0, pos = start; pos < end; b++, pos += batchSize) {
+    const rows = Math.min(batchSize, end - pos);
+    const batch = sliceRows(slice, pos - start, pos - start + rows);
+    const index = complete.length + b;
+    const file = `batch-${String(index).padStart(6, '0')}.parquet`;
+    const bt = timesOf(batch.columns[params.data.time_column]);
+    await writeParquetTable(join(repoRoot, RAW_DIR, file), batch);
+    next.batches.push({ file, rows, range: [pos, pos + rows], first_time: formatTimestamp(minFinite(bt)), last_time: formatTimestamp(maxFinite(bt)), ingested_at: now().toISOString() });
+    // The manifest is rewritten after every batch so an interrupted run resumes where it stopped.
+    await writeJsonAtomic(join(repoRoot, RAW_DIR, MANIFEST_FILE), next);
+    progress.update(pos + rows - start);
+  }
+  progress.finish();
+  const added = next.batches.length - complete.length - (partial ? 1 : 0);
+  log.info(`ingested ${end - start} records into ${next.batches.length - complete.length} batch file(s)`, {
+    batches_total: next.batches.length,
+    first: next.batches[complete.length]?.first_time,
+    last: next.batches.at(-1)?.last_time,
+  });
+  await ensureTracked(options, true);
+  return summarize(next, Math.max(added, 0), source.rows);
+}
+
+function checkCompatible(manifest: RawManifest | null, fp: SourceFingerprint, params: Params, batchSize: number): void {
+  if (!manifest) return;
+  const fix = `Either restore params.yaml, or move ${RAW_DIR}/ and data.dvc aside to start a new raw store.`;
+  if (manifest.source.uri !== fp.uri) throw new Error(`the raw store ${RAW_DIR}/ was filled from ${manifest.source.uri} but data.source is now ${fp.uri}. ${fix}`);
+  if (manifest.batch_size !== batchSize) throw new Error(`the raw store uses batches of ${manifest.batch_size} records but ingest.batch_size is now ${batchSize}. ${fix}`);
+  if (manifest.time_column !== params.data.time_column) throw new Error(`the raw store is ordered by "${manifest.time_column}" but data.time_column is now "${params.data.time_column}". ${fix}`);
+  const ingested = manifest.batches.length ? manifest.batches.at(-1)!.range[1] : 0;
+  if (fp.rows < ingested) throw new Error(`the source ${fp.uri} has ${fp.rows} records but ${ingested} were already ingested from it; a source may only grow. ${fix}`);
+}
+
+async function readOrdered(source: Awaited<ReturnType<typeof openSource>>, order: Uint32Array, start: number, end: number): Promise<Table> {
+  // Fast path: the source is already in time order for this range, so read just that range.
+  let contiguous = true;
+  for (let i = start; i < end; i++) if (order[i] !== i) { contiguous = false; break; }
+  if (contiguous) return source.readRange(start, end);
+  const all = await source.readRange(0, source.rows);
+  return takeRows(all, order.subarray(start, end));
+}
+
+async function ensureTracked(options: IngestOptions, changed: boolean): Promise<void> {
+  const { repoRoot, log } = options;
+  if (!changed && (await exists(join(repoRoot, 'data.dvc')))) return;
+  if (!(await exists(join(repoRoot, RAW_DIR, MANIFEST_FILE)))) return;
+  const track = options.track ?? (async (dir: string) => (await import('../dvc/cli.ts')).dvcAdd(dir, { repoRoot, log }));
+  await track(RAW_DIR);
+  log.info(`updated data.dvc (commit it with git so this data version is recorded)`);
+}
+
+function summarize(manifest: RawManifest | null, added: number, sourceRows: number): IngestResult {
+  const batches = manifest?.batches ?? [];
+  return { added, batches: batches.length, rows: batches.reduce((s, b) => s + b.rows, 0), sourceRows, lastTime: batches.at(-1)?.last_time ?? null };
+}
+
+function minFinite(a: Float64Array): number {
+  let m = Infinity;
+  for (const v of a) if (v < m) m = v;
+  return m === Infinity ? NaN : m;
+}
+function maxFinite(a: Float64Array): number {
+  let m = -Infinity;
+  for (const v of a) if (v > m) m = v;
+  return m === -Infinity ? NaN : m;
+}
+
+export function parseBatchCount(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'all') return 0;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${flag} must be a whole number or "all", got "${value}"`);
+  return n;
+}
+
+if (isMain(import.meta.url)) {
+  await runStageCli('ingest', async (log, argv) => {
+    const flags = parseFlags(argv, ['max-batches', 'batches-per-run', 'params']);
+    const params = await loadParams(flags.params ?? 'params.yaml');
+    const maxBatches = parseBatchCount(flags['max-batches'], 'max-batches');
+    const perRun = parseBatchCount(flags['batches-per-run'], 'batches-per-run');
+    await ingest({ repoRoot: process.cwd(), params, log, maxBatches, batchesPerRun: perRun });
+  });
+}
