@@ -2,7 +2,7 @@
  * Record sources for ingestion: the bundled flights Parquet, a local CSV/Parquet path, an https://
  * URL or a gs:// object. Remote sources are downloaded once into a cache, then read like files.
  */
-import { extname, join } from 'node:path';
+import { extname, join, resolve } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { bundledDatasetPath, isBundledDataset } from '../core/datasets.ts';
 import { openParquet, readParquetTable, type ParquetSource } from '../core/parquet.ts';
@@ -43,6 +43,8 @@ export async function openSource(uri: string, declaredFormat: 'auto' | 'csv' | '
   let etag: string | undefined;
   if (isBundledDataset(uri)) {
     path = bundledDatasetPath(uri);
+  } else if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(uri)) {
+    path = resolve(options.repoRoot, uri);
   } else {
     const { materializeSource } = await import('../core/storage.ts');
     const got = await materializeSource(uri, { cacheDir: join(options.repoRoot, '.pipeline', 'source-cache'), log: options.log, baseDir: options.repoRoot });

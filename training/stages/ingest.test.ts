@@ -1,0 +1,78 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ingest, readManifest, RAW_DIR } from './ingest.ts';
+import { readParquetTable } from '../../core/parquet.ts';
+import { cellValue } from '../../core/table.ts';
+import { flightsCsv, noTrack, quietLog, tempRepo, testParams, writeSource } from '../test-fixtures.ts';
+
+test('appends batches in time order, capped, and a re-run with the same params adds nothing', async () => {
+  const repo = await tempRepo();
+  const src = await writeSource(repo, 'flights.csv', flightsCsv(25, { shuffle: true }));
+  const params = await testParams({ data: { source: src }, ingest: { batch_size: 10, batches_per_run: 1, max_batches: 2 } });
+  const log = quietLog();
+
+  const first = await ingest({ repoRoot: repo, params, log, track: noTrack });
+  assert.equal(first.added, 1);
+  const second = await ingest({ repoRoot: repo, params, log, track: noTrack });
+  assert.equal(second.added, 1);
+  assert.equal(second.rows, 20);
+  const before = await readdir(join(repo, RAW_DIR));
+  const third = await ingest({ repoRoot: repo, params, log, track: noTrack });
+  assert.equal(third.added, 0, 'cap reached: idempotent');
+  assert.deepEqual(await readdir(join(repo, RAW_DIR)), before);
+
+  const b0 = await readParquetTable(join(repo, RAW_DIR, 'batch-000000.parquet'));
+  const b1 = await readParquetTable(join(repo, RAW_DIR, 'batch-000001.parquet'));
+  const dates = [...Array(10).keys()].map((i) => cellValue(b0.columns.date, i)).concat([...Array(10).keys()].map((i) => cellValue(b1.columns.date, i)));
+  assert.deepEqual(dates, [...Array(20).keys()].map((h) => new Date(Date.UTC(2001, 0, 1, h)).toISOString().replace('T', ' ').slice(0, 16)));
+  // Lineage: the earliest record was the last line of the shuffled file (line 26).
+  assert.equal(cellValue(b0.columns.__row, 0), 26);
+});
+
+test('a trailing partial batch is completed when the source grows', async () => {
+  const repo = await tempRepo();
+  const src = await writeSource(repo, 'flights.csv', flightsCsv(15));
+  const params = await testParams({ data: { source: src }, ingest: { batch_size: 10, batches_per_run: 0, max_batches: 0 } });
+  const log = quietLog();
+  let r = await ingest({ repoRoot: repo, params, log, track: noTrack });
+  assert.deepEqual((await readManifest(repo))!.batches.map((b) => b.rows), [10, 5]);
+  r = await ingest({ repoRoot: repo, params, log, track: noTrack });
+  assert.equal(r.added, 0);
+  await writeFile(src, flightsCsv(27));
+  r = await ingest({ repoRoot: repo, params, log, track: noTrack });
+  assert.deepEqual((await readManifest(repo))!.batches.map((b) => b.rows), [10, 10, 7]);
+  assert.equal(r.rows, 27);
+});
+
+test('a changed source or batch size is refused with what to do', async () => {
+  const repo = await tempRepo();
+  const src = await writeSource(repo, 'a.csv', flightsCsv(5));
+  const params = await testParams({ data: { source: src }, ingest: { batch_size: 10, batches_per_run: 0, max_batches: 0 } });
+  await ingest({ repoRoot: repo, params, log: quietLog(), track: noTrack });
+  const other = await writeSource(repo, 'b.csv', flightsCsv(5));
+  await assert.rejects(ingest({ repoRoot: repo, params: { ...params, data: { ...params.data, source: other } }, log: quietLog(), track: noTrack }), /was filled from .*a\.csv.*move data\/ and data\.dvc aside/s);
+  await assert.rejects(ingest({ repoRoot: repo, params: { ...params, ingest: { ...params.ingest, batch_size: 7 } }, log: quietLog(), track: noTrack }), /batches of 10 records but ingest\.batch_size is now 7/);
+});
+
+test('the bundled flights data arrives in 15,000-record batches from 1 January 2001', async () => {
+  const repo = await tempRepo();
+  const params = await testParams({ ingest: { batch_size: 15000, batches_per_run: 1, max_batches: 1 } });
+  const tracked: string[] = [];
+  const r = await ingest({ repoRoot: repo, params, log: quietLog(), track: async (d) => void tracked.push(d) });
+  assert.equal(r.rows, 15000);
+  assert.equal(r.sourceRows, 3_000_000);
+  assert.deepEqual(tracked, ['data']);
+  const m = (await readManifest(repo))!;
+  assert.equal(m.batches[0].first_time, '2001-01-01T00:01:00.000Z');
+  assert.deepEqual(m.batches[0].range, [0, 15000]);
+});
+
+test('an empty CSV and a missing time column fail clearly', async () => {
+  const repo = await tempRepo();
+  const empty = await writeSource(repo, 'empty.csv', '');
+  await assert.rejects(ingest({ repoRoot: repo, params: await testParams({ data: { source: empty } }), log: quietLog(), track: noTrack }), /is empty: no header line/);
+  const noDate = await writeSource(repo, 'nodate.csv', 'delay,distance\n1,2\n');
+  await assert.rejects(ingest({ repoRoot: repo, params: await testParams({ data: { source: noDate } }), log: quietLog(), track: noTrack }), /time column "date".*its columns are: delay, distance/);
+});

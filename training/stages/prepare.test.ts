@@ -1,0 +1,61 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ingest } from './ingest.ts';
+import { validate } from './validate.ts';
+import { prepare, PREPARED_DIR, FEATURE_SPEC_FILE, PROFILE_FILE } from './prepare.ts';
+import { readParquetTable } from '../../core/parquet.ts';
+import { cellValue } from '../../core/table.ts';
+import type { CategoricalFeature, FeatureSpec } from '../../core/features.ts';
+import type { ReferenceProfile } from '../../core/profile.ts';
+import { flightsCsv, noTrack, quietLog, tempRepo, testParams, writeSource } from '../test-fixtures.ts';
+import type { Params } from '../../core/params.ts';
+
+async function pipelineOn(csv: string, split: Partial<Params['split']> = {}) {
+  const repo = await tempRepo();
+  const src = await writeSource(repo, 'src.csv', csv);
+  const params = await testParams({
+    data: { source: src },
+    ingest: { batch_size: 100, batches_per_run: 0, max_batches: 0 },
+    features: { date: { kind: 'datetime', parts: ['hour'] }, distance: { kind: 'numeric', transform: 'standard', missing: 'median' }, origin: { kind: 'categorical', min_frequency: 1, max_categories: 50 } },
+    split,
+  });
+  await ingest({ repoRoot: repo, params, log: quietLog(), track: noTrack });
+  await validate({ repoRoot: repo, params, log: quietLog() });
+  const result = await prepare({ repoRoot: repo, params, log: quietLog() });
+  return { repo, params, ...result };
+}
+
+test('time split: test is the latest period and the spec is fitted on train only', async () => {
+  // The last 30 records come from an airport never seen before: it must not enter the vocabulary.
+  const lines = flightsCsv(200).split('\n');
+  for (let i = 171; i <= 200; i++) lines[i] = lines[i].replace(/,([A-Z]{3}),([A-Z]{3})$/, ',NEW,$2');
+  const { repo, spec, metrics } = await pipelineOn(lines.join('\n'));
+  const origin = spec.features.find((f) => f.name === 'origin') as CategoricalFeature;
+  assert.ok(!origin.vocabulary.includes('NEW'));
+  assert.equal(metrics.test_rows, 30);
+  assert.equal(metrics.validation_rows, 30);
+  assert.equal(metrics.train_rows, 140);
+  assert.equal(metrics.test_oov_rate_origin, 1);
+  const train = await readParquetTable(join(repo, PREPARED_DIR, 'train.parquet'));
+  const test_ = await readParquetTable(join(repo, PREPARED_DIR, 'test.parquet'));
+  let maxTrain = -Infinity, minTest = Infinity;
+  for (let i = 0; i < train.length; i++) maxTrain = Math.max(maxTrain, cellValue(train.columns.date, i) as number);
+  for (let i = 0; i < test_.length; i++) minTest = Math.min(minTest, cellValue(test_.columns.date, i) as number);
+  assert.ok(maxTrain < minTest);
+  const saved = JSON.parse(await readFile(join(repo, PREPARED_DIR, FEATURE_SPEC_FILE), 'utf8')) as FeatureSpec;
+  assert.deepEqual(saved, JSON.parse(JSON.stringify(spec)));
+  const profile = JSON.parse(await readFile(join(repo, PREPARED_DIR, PROFILE_FILE), 'utf8')) as ReferenceProfile;
+  assert.equal(profile.rows, 140);
+  assert.equal(profile.features.distance.kind, 'numeric');
+  assert.ok(profile.features['date.hour']);
+});
+
+test('hash split mixes periods and keeps the data columns it needs', async () => {
+  const { repo, metrics } = await pipelineOn(flightsCsv(300), { method: 'hash' });
+  assert.equal((metrics.train_rows as number) + (metrics.validation_rows as number) + (metrics.test_rows as number), 300);
+  const t = await readParquetTable(join(repo, PREPARED_DIR, 'test.parquet'));
+  assert.deepEqual(Object.keys(t.columns).sort(), ['__row', 'date', 'delay', 'destination', 'distance', 'origin']);
+  assert.ok(metrics.test_first_time! < metrics.train_last_time!, 'hash split draws test rows from the whole period');
+});
