@@ -76,3 +76,28 @@ test('an empty CSV and a missing time column fail clearly', async () => {
   const noDate = await writeSource(repo, 'nodate.csv', 'delay,distance\n1,2\n');
   await assert.rejects(ingest({ repoRoot: repo, params: await testParams({ data: { source: noDate } }), log: quietLog(), track: noTrack }), /time column "date".*its columns are: delay, distance/);
 });
+
+test('an https-style URL source is downloaded and ingested through the same code (loopback server)', async () => {
+  const { createServer } = await import('node:http');
+  const body = flightsCsv(12);
+  let requests = 0;
+  const server = createServer((req, res) => {
+    requests++;
+    if (req.url !== '/exports/flights.csv') return void res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': 'text/csv', etag: '"v1"', 'content-length': Buffer.byteLength(body) }).end(body);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const { port } = server.address() as import('node:net').AddressInfo;
+    const repo = await tempRepo();
+    const params = await testParams({ data: { source: `http://127.0.0.1:${port}/exports/flights.csv` }, ingest: { batch_size: 5, batches_per_run: 0, max_batches: 0 } });
+    const r = await ingest({ repoRoot: repo, params, log: quietLog(), track: noTrack });
+    assert.equal(r.rows, 12);
+    assert.deepEqual((await readManifest(repo))!.batches.map((b) => b.rows), [5, 5, 2]);
+    assert.ok(requests >= 1);
+    const missing = { ...params, data: { ...params.data, source: `http://127.0.0.1:${port}/nope.csv` } };
+    await assert.rejects(ingest({ repoRoot: await tempRepo(), params: missing, log: quietLog(), track: noTrack }), /404/);
+  } finally {
+    server.close();
+  }
+});

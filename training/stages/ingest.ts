@@ -169,7 +169,7 @@ async function ensureTracked(options: IngestOptions, changed: boolean): Promise<
   const { repoRoot, log } = options;
   if (!changed && (await exists(join(repoRoot, 'data.dvc')))) return;
   if (!(await exists(join(repoRoot, RAW_DIR, MANIFEST_FILE)))) return;
-  const track = options.track ?? (async (dir: string) => (await import('../dvc/cli.ts')).dvcAdd(dir, { repoRoot, log }));
+  const track = options.track ?? (async (dir: string) => void (await (await import('../../core/dvc/add.ts')).dvcAdd(dir, { repoRoot, log })));
   await track(RAW_DIR);
   log.info(`updated data.dvc (commit it with git so this data version is recorded)`);
 }

@@ -1,0 +1,43 @@
+/**
+ * `npm start`: the main job on the configured data. Today: ingest the next batches, then run the
+ * dvc.yaml pipeline (validate → prepare). Training and serving join as their stages land.
+ */
+import { createLogger } from '../core/log.ts';
+import { loadParams } from '../core/params.ts';
+import { selectBackend } from '../core/backend.ts';
+import { ingest } from './stages/ingest.ts';
+import { formatSummary, runPipeline } from './pipeline/runner.ts';
+
+const USAGE = 'usage: npm start  (ingest the next data batches, then run the dvc.yaml pipeline)';
+
+async function start(): Promise<number> {
+  const log = createLogger({ component: 'start' });
+  const repoRoot = process.cwd();
+  const params = await loadParams('params.yaml');
+  const backend = await selectBackend({ log });
+  log.info(`data source: ${params.data.source}`, { batch_size: params.ingest.batch_size, max_batches: params.ingest.max_batches || 'all', backend: backend.backend });
+  const got = await ingest({ repoRoot, params, log: log.child('ingest') });
+  log.info(`raw store: ${got.batches} batch(es), ${got.rows} of ${got.sourceRows} source records, up to ${got.lastTime ?? '-'}`, { added: got.added });
+  const result = await runPipeline({ repoRoot, log: log.child('pipeline') });
+  process.stderr.write(formatSummary(result) + '\n');
+  if (!result.ok) {
+    log.error(`pipeline stopped at stage "${result.failed}"; fix the cause above and run \`npm start\` again (finished stages are kept)`);
+    return 1;
+  }
+  log.info('data is ready: artifacts/prepared/ (splits, feature-spec.json, reference-profile.json), metrics/*.json');
+  return 0;
+}
+
+const command = process.argv[2] ?? 'start';
+if (command !== 'start') {
+  process.stderr.write(USAGE + '\n');
+  process.exitCode = 2;
+} else {
+  try {
+    process.exitCode = await start();
+  } catch (err) {
+    process.stderr.write(`[start] ERROR: ${(err as Error).message}\n`);
+    if (process.env.DEBUG) process.stderr.write(String((err as Error).stack) + '\n');
+    process.exitCode = 1;
+  }
+}

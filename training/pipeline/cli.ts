@@ -1,0 +1,73 @@
+/**
+ * `npm run pipeline [-- <stage>…] [--force] [--dry] [--no-cache]`: reproduce dvc.yaml like
+ * `dvc repro`, printing a summary table; exits non-zero when a stage fails.
+ */
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { createLogger } from '../../core/log.ts';
+import type { Logger } from '../../core/log.ts';
+import { formatSummary, runPipeline } from './runner.ts';
+
+const USAGE = `usage: npm run pipeline -- [stage…] [--force] [--dry] [--no-cache] [--json]
+  stage       run this stage and the stages it depends on (default: all stages)
+  --force     run the selected stages even when they are up to date
+  --dry       only list what would run, and why
+  --no-cache  do not copy outputs into .dvc/cache after each stage
+  --json      print the result as JSON instead of a table`;
+
+export interface CliIo {
+  log?: Logger;
+  /** Repository root (default: the current directory). */
+  cwd?: string;
+  /** Where tables and JSON go (default: stdout). */
+  write?: (text: string) => void;
+}
+
+export async function main(argv: string[], io: CliIo = {}): Promise<number> {
+  const log = io.log ?? createLogger({ component: 'pipeline' });
+  const cwd = io.cwd ?? process.cwd();
+  const write = io.write ?? ((text: string) => process.stdout.write(text));
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        force: { type: 'boolean', short: 'f', default: false },
+        dry: { type: 'boolean', default: false },
+        'no-cache': { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (err) {
+    log.error(`${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    write(USAGE + '\n');
+    return 0;
+  }
+  try {
+    const result = await runPipeline({
+      repoRoot: cwd,
+      target: positionals.length ? positionals : undefined,
+      force: values.force,
+      dry: values.dry,
+      cacheOutputs: !values['no-cache'],
+      log,
+    });
+    write((values.json ? JSON.stringify(result, null, 2) : formatSummary(result)) + '\n');
+    return result.ok ? 0 : 1;
+  } catch (err) {
+    log.error((err as Error).message);
+    return 1;
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}
