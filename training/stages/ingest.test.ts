@@ -101,3 +101,17 @@ test('an https-style URL source is downloaded and ingested through the same code
     server.close();
   }
 });
+
+test('ingestion is reproducible: two machines ingesting the same batches get the same data.dvc md5', async () => {
+  const { hashDir } = await import('../../core/dvc/hash.ts');
+  const params = await testParams({ ingest: { batch_size: 1000, batches_per_run: 2, max_batches: 2 } });
+  const a = await tempRepo();
+  const b = await tempRepo();
+  await ingest({ repoRoot: a, params, log: quietLog(), track: noTrack });
+  // b gets there in two runs of one batch each.
+  await ingest({ repoRoot: b, params, log: quietLog(), track: noTrack, batchesPerRun: 1 });
+  await ingest({ repoRoot: b, params, log: quietLog(), track: noTrack, batchesPerRun: 1 });
+  const ha = await hashDir(join(a, RAW_DIR));
+  const hb = await hashDir(join(b, RAW_DIR));
+  assert.equal(ha.md5, hb.md5);
+});

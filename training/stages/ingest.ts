@@ -1,7 +1,9 @@
 /**
  * Stage `ingest`: append the next batches of records, in time order, to the raw store `data/`
  * (Parquet batch files + manifest.json), then record the new state in `data.dvc` as `dvc add`
- * would. The raw store only grows; a run with the cap already reached changes nothing.
+ * would. The raw store only grows; a run with the cap already reached changes nothing. The bytes
+ * are a pure function of (source, params): no run timestamps, so every machine that ingests the
+ * same batches gets the same data.dvc md5 (the git history of data.dvc says when data arrived).
  *
  * It is not a dvc.yaml stage because DVC forbids one path being both a stage output and tracked
  * by a .dvc file; like DVC's example-get-started, the pipeline starts from the tracked data.
@@ -29,7 +31,6 @@ const batchSchema = z.object({
   range: z.tuple([z.number().int(), z.number().int()]),
   first_time: z.string().nullable(),
   last_time: z.string().nullable(),
-  ingested_at: z.string(),
 });
 const manifestSchema = z.object({
   format: z.literal(1),
@@ -60,7 +61,6 @@ export interface IngestOptions {
   /** Overrides of params.ingest (CLI flags). */
   maxBatches?: number;
   batchesPerRun?: number;
-  now?: () => Date;
   /** Records the raw store's new version (default: `dvc add data`, writing data.dvc). */
   track?: (dir: string) => Promise<void>;
 }
@@ -122,7 +122,6 @@ export async function ingest(options: IngestOptions): Promise<IngestResult> {
     batches: [...complete],
   };
   const progress = createProgress('ingest', end - start, { log, unit: 'records' });
-  const now = options.now ?? (() => new Date());
   for (let b = 0, pos = start; pos < end; b++, pos += batchSize) {
     const rows = Math.min(batchSize, end - pos);
     const batch = sliceRows(slice, pos - start, pos - start + rows);
@@ -130,7 +129,7 @@ export async function ingest(options: IngestOptions): Promise<IngestResult> {
     const file = `batch-${String(index).padStart(6, '0')}.parquet`;
     const bt = timesOf(batch.columns[params.data.time_column]);
     await writeParquetTable(join(repoRoot, RAW_DIR, file), batch);
-    next.batches.push({ file, rows, range: [pos, pos + rows], first_time: formatTimestamp(minFinite(bt)), last_time: formatTimestamp(maxFinite(bt)), ingested_at: now().toISOString() });
+    next.batches.push({ file, rows, range: [pos, pos + rows], first_time: formatTimestamp(minFinite(bt)), last_time: formatTimestamp(maxFinite(bt)) });
     // The manifest is rewritten after every batch so an interrupted run resumes where it stopped.
     await writeJsonAtomic(join(repoRoot, RAW_DIR, MANIFEST_FILE), next);
     progress.update(pos + rows - start);
