@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../atomic.ts';
 import { dumpYamlLikeDvc, parseYamlPy } from './yaml.ts';
-import type { PathHash } from './hash.ts';
+import { hashFields, type PathHash } from './hash.ts';
 
 export interface DvcOut {
   path: string;
@@ -69,15 +69,7 @@ function parseOut(raw: unknown, where: string): DvcOut {
 
 /** The out entry DVC writes for a freshly hashed path. */
 export function outFromHash(path: string, h: PathHash, extra: Record<string, unknown> = {}): DvcOut {
-  return {
-    path,
-    md5: h.md5,
-    size: h.size,
-    nfiles: h.kind === 'dir' ? h.nfiles : undefined,
-    isexec: h.kind === 'file' && h.isexec ? true : undefined,
-    hash: 'md5',
-    extra,
-  };
+  return { path, ...hashFields(h), hash: 'md5', extra };
 }
 
 function outToYamlObject(o: DvcOut): Record<string, unknown> {

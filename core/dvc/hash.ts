@@ -173,3 +173,13 @@ export async function hashPath(path: string, opts: HashOptions = {}): Promise<Pa
   if (st.isDirectory()) return hashDir(path, opts);
   return { kind: 'file', md5: await fileMd5(path, st, opts.cache), size: st.size, isexec: isExecutable(st.mode) };
 }
+
+/** The hash fields DVC records for a path in .dvc files and dvc.lock (absent ones undefined). */
+export function hashFields(h: PathHash): { md5: string; size: number; nfiles: number | undefined; isexec: true | undefined } {
+  return {
+    md5: h.md5,
+    size: h.size,
+    nfiles: h.kind === 'dir' ? h.nfiles : undefined,
+    isexec: h.kind === 'file' && h.isexec ? true : undefined,
+  };
+}

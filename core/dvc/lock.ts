@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../atomic.ts';
 import { compareCodePoints } from './pyjson.ts';
 import { dumpYamlLikeDvc, parseYamlPy } from './yaml.ts';
-import type { PathHash } from './hash.ts';
+import { hashFields, type PathHash } from './hash.ts';
 
 export const LOCK_FILE = 'dvc.lock';
 export const DEFAULT_PARAMS_FILE = 'params.yaml';
@@ -98,13 +98,7 @@ export function lockStageView(name: string, raw: Record<string, unknown>, source
 }
 
 export function lockItemFromHash(path: string, h: PathHash): LockItem {
-  return {
-    path,
-    md5: h.md5,
-    size: h.size,
-    nfiles: h.kind === 'dir' ? h.nfiles : undefined,
-    isexec: h.kind === 'file' && h.isexec ? true : undefined,
-  };
+  return { path, ...hashFields(h) };
 }
 
 function itemToYaml(i: LockItem): Record<string, unknown> {

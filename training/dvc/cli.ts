@@ -7,10 +7,9 @@
  */
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { createLogger } from '../../core/log.ts';
-import type { Logger } from '../../core/log.ts';
 import { dvcAdd, initDvcRepo, pull, push, status } from '../../core/dvc/index.ts';
 import type { OutStatus } from '../../core/dvc/index.ts';
+import { resolveIo, type CliIo } from '../cli-io.ts';
 
 export { dvcAdd } from '../../core/dvc/index.ts';
 export type { AddOptions, AddResult } from '../../core/dvc/index.ts';
@@ -46,18 +45,10 @@ function hints(rows: OutStatus[]): string[] {
   return out;
 }
 
-export interface CliIo {
-  log?: Logger;
-  /** Repository root (default: the current directory). */
-  cwd?: string;
-  /** Where tables and JSON go (default: stdout). */
-  write?: (text: string) => void;
-}
+export type { CliIo } from '../cli-io.ts';
 
 export async function main(argv: string[], io: CliIo = {}): Promise<number> {
-  const log = io.log ?? createLogger({ component: 'dvc' });
-  const cwd = io.cwd ?? process.cwd();
-  const write = io.write ?? ((text: string) => process.stdout.write(text));
+  const { log, cwd, write } = resolveIo(io, 'dvc');
   let parsed;
   try {
     parsed = parseArgs({

@@ -4,9 +4,8 @@
  */
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { createLogger } from '../../core/log.ts';
-import type { Logger } from '../../core/log.ts';
 import { formatSummary, runPipeline } from './runner.ts';
+import { resolveIo, type CliIo } from '../cli-io.ts';
 
 const USAGE = `usage: npm run pipeline -- [stage…] [--force] [--dry] [--no-cache] [--json]
   stage       run this stage and the stages it depends on (default: all stages)
@@ -15,18 +14,10 @@ const USAGE = `usage: npm run pipeline -- [stage…] [--force] [--dry] [--no-cac
   --no-cache  do not copy outputs into .dvc/cache after each stage
   --json      print the result as JSON instead of a table`;
 
-export interface CliIo {
-  log?: Logger;
-  /** Repository root (default: the current directory). */
-  cwd?: string;
-  /** Where tables and JSON go (default: stdout). */
-  write?: (text: string) => void;
-}
+export type { CliIo } from '../cli-io.ts';
 
 export async function main(argv: string[], io: CliIo = {}): Promise<number> {
-  const log = io.log ?? createLogger({ component: 'pipeline' });
-  const cwd = io.cwd ?? process.cwd();
-  const write = io.write ?? ((text: string) => process.stdout.write(text));
+  const { log, cwd, write } = resolveIo(io, 'pipeline');
   let parsed;
   try {
     parsed = parseArgs({
