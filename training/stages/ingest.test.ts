@@ -115,3 +115,23 @@ test('ingestion is reproducible: two machines ingesting the same batches get the
   const hb = await hashDir(join(b, RAW_DIR));
   assert.equal(ha.md5, hb.md5);
 });
+
+test('a local Parquet file out of time order is ingested in time order', async () => {
+  const { writeParquetTable } = await import('../../core/parquet.ts');
+  const { makeTable } = await import('../../core/table.ts');
+  const repo = await tempRepo();
+  const hours = [5, 1, 4, 0, 3, 2];
+  await writeParquetTable(join(repo, 'flights.parquet'), makeTable({
+    date: { type: 'timestamp', values: Float64Array.from(hours, (h) => Date.UTC(2001, 0, 1, h)) },
+    delay: { type: 'number', values: Float64Array.from(hours, (h) => h * 10) },
+    distance: { type: 'number', values: Float64Array.from(hours, () => 500) },
+    origin: { type: 'string', codes: Int32Array.from(hours, () => 0), dict: ['ATL'] },
+    destination: { type: 'string', codes: Int32Array.from(hours, () => 0), dict: ['ORD'] },
+  }));
+  const params = await testParams({ data: { source: 'flights.parquet' }, ingest: { batch_size: 4, batches_per_run: 0, max_batches: 0 } });
+  const r = await ingest({ repoRoot: repo, params, log: quietLog(), track: noTrack });
+  assert.equal(r.rows, 6);
+  const b0 = await readParquetTable(join(repo, RAW_DIR, 'batch-000000.parquet'));
+  assert.deepEqual([0, 1, 2, 3].map((i) => cellValue(b0.columns.delay, i)), [0, 10, 20, 30]);
+  assert.deepEqual([0, 1, 2, 3].map((i) => cellValue(b0.columns.__row, i)), [4, 2, 6, 5], 'source record numbers are kept');
+});
