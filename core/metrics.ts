@@ -1,0 +1,206 @@
+/**
+ * Model-quality metrics as pure functions over arrays, shared by evaluation (training) and live
+ * feedback metrics (serving). Definitions follow scikit-learn so numbers compare across tools:
+ * ROC-AUC with tied scores counted half, PR-AUC as average precision (step-wise, no
+ * interpolation), log loss with probabilities clipped to [1e-15, 1 - 1e-15].
+ */
+type Numbers = ArrayLike<number>;
+
+export interface Confusion {
+  tp: number;
+  fp: number;
+  tn: number;
+  fn: number;
+}
+
+export function confusion(y: Numbers, p: Numbers, threshold: number): Confusion {
+  const c = { tp: 0, fp: 0, tn: 0, fn: 0 };
+  for (let i = 0; i < y.length; i++) {
+    const predicted = p[i] >= threshold;
+    if (y[i] === 1) predicted ? c.tp++ : c.fn++;
+    else predicted ? c.fp++ : c.tn++;
+  }
+  return c;
+}
+
+/** Ratios that are 0/0 are reported as 0, as scikit-learn does (with its zero_division=0). */
+const ratio = (a: number, b: number) => (b === 0 ? 0 : a / b);
+
+export function precision(c: Confusion): number {
+  return ratio(c.tp, c.tp + c.fp);
+}
+export function recall(c: Confusion): number {
+  return ratio(c.tp, c.tp + c.fn);
+}
+export function f1(c: Confusion): number {
+  return ratio(2 * c.tp, 2 * c.tp + c.fp + c.fn);
+}
+export function accuracy(c: Confusion): number {
+  return ratio(c.tp + c.tn, c.tp + c.tn + c.fp + c.fn);
+}
+
+/** Indices sorted by score, descending. */
+function byScoreDesc(p: Numbers): Uint32Array {
+  const idx = Uint32Array.from({ length: p.length }, (_, i) => i);
+  return idx.sort((a, b) => p[b] - p[a] || a - b);
+}
+
+/** Cumulative (fp, tp) at each distinct threshold, highest first, as scikit-learn's _binary_clf_curve. */
+export function thresholdCounts(y: Numbers, p: Numbers): { thresholds: number[]; tps: number[]; fps: number[] } {
+  const order = byScoreDesc(p);
+  const thresholds: number[] = [];
+  const tps: number[] = [];
+  const fps: number[] = [];
+  let tp = 0, fp = 0;
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k];
+    if (y[i] === 1) tp++;
+    else fp++;
+    const last = k === order.length - 1 || p[order[k + 1]] !== p[i];
+    if (last) {
+      thresholds.push(p[i]);
+      tps.push(tp);
+      fps.push(fp);
+    }
+  }
+  return { thresholds, tps, fps };
+}
+
+/** ROC-AUC; NaN when only one class is present (the area is undefined). */
+export function rocAuc(y: Numbers, p: Numbers): number {
+  const { tps, fps } = thresholdCounts(y, p);
+  const P = tps.at(-1) ?? 0;
+  const N = fps.at(-1) ?? 0;
+  if (P === 0 || N === 0) return NaN;
+  let area = 0, prevTp = 0, prevFp = 0;
+  for (let k = 0; k < tps.length; k++) {
+    area += ((fps[k] - prevFp) * (tps[k] + prevTp)) / 2; // trapezoid: ties count half
+    prevTp = tps[k];
+    prevFp = fps[k];
+  }
+  return area / (P * N);
+}
+
+/** Average precision: Σ (R_k − R_{k−1}) · P_k over distinct thresholds. NaN without positives. */
+export function averagePrecision(y: Numbers, p: Numbers): number {
+  const { tps, fps } = thresholdCounts(y, p);
+  const P = tps.at(-1) ?? 0;
+  if (P === 0) return NaN;
+  let ap = 0, prevRecall = 0;
+  for (let k = 0; k < tps.length; k++) {
+    const r = tps[k] / P;
+    ap += (r - prevRecall) * (tps[k] / (tps[k] + fps[k]));
+    prevRecall = r;
+  }
+  return ap;
+}
+
+export function logLoss(y: Numbers, p: Numbers, eps = 1e-15): number {
+  let sum = 0;
+  for (let i = 0; i < y.length; i++) {
+    const q = Math.min(1 - eps, Math.max(eps, p[i]));
+    sum -= y[i] === 1 ? Math.log(q) : Math.log(1 - q);
+  }
+  return y.length ? sum / y.length : NaN;
+}
+
+export function rocCurve(y: Numbers, p: Numbers): { fpr: number; tpr: number; threshold: number }[] {
+  const { thresholds, tps, fps } = thresholdCounts(y, p);
+  const P = tps.at(-1) ?? 0;
+  const N = fps.at(-1) ?? 0;
+  return [{ fpr: 0, tpr: 0, threshold: Infinity }, ...thresholds.map((t, k) => ({ fpr: ratio(fps[k], N), tpr: ratio(tps[k], P), threshold: t }))];
+}
+
+export function prCurve(y: Numbers, p: Numbers): { recall: number; precision: number; threshold: number }[] {
+  const { thresholds, tps, fps } = thresholdCounts(y, p);
+  const P = tps.at(-1) ?? 0;
+  return thresholds.map((t, k) => ({ recall: ratio(tps[k], P), precision: ratio(tps[k], tps[k] + fps[k]), threshold: t }));
+}
+
+/** The threshold with the highest F1 (ties: the higher threshold, fewer alerts). */
+export function bestF1Threshold(y: Numbers, p: Numbers): { threshold: number; f1: number } {
+  const { thresholds, tps, fps } = thresholdCounts(y, p);
+  const P = tps.at(-1) ?? 0;
+  let best = { threshold: 0.5, f1: -1 };
+  for (let k = 0; k < thresholds.length; k++) {
+    const score = ratio(2 * tps[k], tps[k] + fps[k] + P);
+    if (score > best.f1) best = { threshold: thresholds[k], f1: score };
+  }
+  return best.f1 < 0 ? { threshold: 0.5, f1: 0 } : best;
+}
+
+/** Reliability diagram data: uniform probability bins with mean prediction and observed rate. */
+export function calibrationCurve(y: Numbers, p: Numbers, bins = 10): { bin: number; lower: number; upper: number; mean_predicted: number; fraction_positive: number; count: number }[] {
+  const sums = new Float64Array(bins), pos = new Float64Array(bins), counts = new Float64Array(bins);
+  for (let i = 0; i < y.length; i++) {
+    const b = Math.min(bins - 1, Math.max(0, Math.floor(p[i] * bins)));
+    sums[b] += p[i];
+    pos[b] += y[i] === 1 ? 1 : 0;
+    counts[b]++;
+  }
+  const out = [];
+  for (let b = 0; b < bins; b++) {
+    if (counts[b] === 0) continue;
+    out.push({ bin: b, lower: b / bins, upper: (b + 1) / bins, mean_predicted: sums[b] / counts[b], fraction_positive: pos[b] / counts[b], count: counts[b] });
+  }
+  return out;
+}
+
+export function classificationMetrics(y: Numbers, p: Numbers, threshold: number) {
+  const c = confusion(y, p, threshold);
+  return {
+    accuracy: accuracy(c),
+    precision: precision(c),
+    recall: recall(c),
+    f1: f1(c),
+    roc_auc: rocAuc(y, p),
+    pr_auc: averagePrecision(y, p),
+    log_loss: logLoss(y, p),
+    threshold,
+    confusion: c,
+  };
+}
+
+// ---- regression ----
+
+export function mae(y: Numbers, yhat: Numbers): number {
+  let s = 0;
+  for (let i = 0; i < y.length; i++) s += Math.abs(y[i] - yhat[i]);
+  return y.length ? s / y.length : NaN;
+}
+
+export function rmse(y: Numbers, yhat: Numbers): number {
+  let s = 0;
+  for (let i = 0; i < y.length; i++) s += (y[i] - yhat[i]) ** 2;
+  return y.length ? Math.sqrt(s / y.length) : NaN;
+}
+
+/** Coefficient of determination; NaN when the target is constant (as 0/0). */
+export function r2(y: Numbers, yhat: Numbers): number {
+  let mean = 0;
+  for (let i = 0; i < y.length; i++) mean += y[i];
+  mean /= y.length;
+  let ssRes = 0, ssTot = 0;
+  for (let i = 0; i < y.length; i++) {
+    ssRes += (y[i] - yhat[i]) ** 2;
+    ssTot += (y[i] - mean) ** 2;
+  }
+  return ssTot === 0 ? NaN : 1 - ssRes / ssTot;
+}
+
+/**
+ * Symmetric MAPE in [0, 2]: |e| / ((|y| + |ŷ|) / 2), with 0/0 counted as a perfect 0. Unlike MAPE it
+ * stays defined when the target is 0 (on-time flights have delay 0).
+ */
+export function smape(y: Numbers, yhat: Numbers): number {
+  let s = 0;
+  for (let i = 0; i < y.length; i++) {
+    const denom = (Math.abs(y[i]) + Math.abs(yhat[i])) / 2;
+    s += denom === 0 ? 0 : Math.abs(y[i] - yhat[i]) / denom;
+  }
+  return y.length ? s / y.length : NaN;
+}
+
+export function regressionMetrics(y: Numbers, yhat: Numbers) {
+  return { mae: mae(y, yhat), rmse: rmse(y, yhat), r2: r2(y, yhat), smape: smape(y, yhat) };
+}
