@@ -23,6 +23,43 @@ const featureSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('datetime'), parts: z.array(z.enum(['hour', 'day_of_week', 'month', 'day_of_month'])).min(1) }).strict(),
 ]);
 
+const candidateSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, _ . -'),
+    model: z.enum(['logistic', 'mlp']),
+    learning_rate: z.number().positive().optional(),
+    hidden: z.array(z.number().int().positive()).optional(),
+    embedding_dim: z.number().int().positive().optional(),
+    dropout: z.number().min(0).lt(1).optional(),
+    l2: z.number().min(0).optional(),
+    grid: z.record(z.string(), z.array(z.unknown()).min(1)).optional(),
+  })
+  .strict();
+
+const trainSchema = z
+  .object({
+    primary_metric: z.enum(['roc_auc', 'pr_auc', 'log_loss', 'rmse', 'mae']),
+    seed: z.number().int(),
+    max_epochs: z.number().int().min(1),
+    patience: z.number().int().min(1),
+    batch_size: z.number().int().min(1),
+    class_weight: z.enum(['balanced', 'none']).default('balanced'),
+    golden_examples: z.number().int().min(1).max(100).default(8),
+    candidates: z.array(candidateSchema).min(1),
+  })
+  .strict();
+
+const registerSchema = z
+  .object({
+    model_name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and -'),
+    registry: z.string().min(1),
+    min_improvement: z.number().min(0),
+    latency_budget_ms: z.number().positive(),
+  })
+  .strict();
+
+export type CandidateParams = z.infer<typeof candidateSchema>;
+
 export const paramsSchema = z
   .object({
     data: z.object({ source: z.string().min(1), format: z.enum(['auto', 'csv', 'parquet']).default('auto'), time_column: z.string().min(1) }).strict(),
@@ -58,6 +95,8 @@ export const paramsSchema = z
       })
       .strict(),
     profile: z.object({ bins: z.number().int().min(2).max(200).default(20), top_categories: z.number().int().min(1).default(50) }).strict(),
+    train: trainSchema.optional(),
+    register: registerSchema.optional(),
   })
   .passthrough()
   .superRefine((p, ctx) => {
@@ -70,6 +109,10 @@ export const paramsSchema = z
       if (f === p.task.target) ctx.addIssue({ code: 'custom', path: ['features', f], message: `the target "${f}" cannot also be a feature (it would leak the answer)` });
     }
     if (p.split.validation_fraction + p.split.test_fraction >= 0.9) ctx.addIssue({ code: 'custom', path: ['split'], message: 'validation_fraction + test_fraction must leave at least 10% for training' });
+    if (p.train) {
+      const classification = ['roc_auc', 'pr_auc', 'log_loss'].includes(p.train.primary_metric);
+      if (classification !== (p.task.type === 'classification')) ctx.addIssue({ code: 'custom', path: ['train', 'primary_metric'], message: `${p.train.primary_metric} does not fit a ${p.task.type} task (classification: roc_auc, pr_auc, log_loss; regression: rmse, mae)` });
+    }
     for (const k of p.split.hash_key ?? []) if (!schemaCols.includes(k)) ctx.addIssue({ code: 'custom', path: ['split', 'hash_key'], message: `"${k}" is not a column of validate.schema` });
   });
 

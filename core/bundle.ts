@@ -1,0 +1,157 @@
+/**
+ * The model bundle: everything serving needs, in one directory, written by training and loaded by
+ * the API through this file only. `loadBundle` gives a predictor that applies the bundle's own
+ * feature spec with core/features.ts — the transform code training used — so there is no skew.
+ *
+ *   model.json + weights.bin   tfjs layers model
+ *   bundle.json                metadata: task, threshold, target scaling, metrics, params, lineage
+ *   feature-spec.json          fitted transforms      reference-profile.json  inputs + predictions
+ *   golden.json                example records with the outputs training computed for them
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type * as tfjs from '@tensorflow/tfjs';
+import { replaceDirAtomic } from './atomic.ts';
+import { encodeFeatures, type FeatureSpec } from './features.ts';
+import { predict } from './model.ts';
+import type { NumericProfile, ReferenceProfile } from './profile.ts';
+import { recordsToTable, type FieldError, type InputSchema } from './records.ts';
+import type { Table } from './table.ts';
+
+type TF = typeof tfjs;
+
+export const BUNDLE_FORMAT = 1;
+
+export interface BundleMeta {
+  format_version: number;
+  name: string;
+  task: 'classification' | 'regression';
+  candidate: string;
+  model_type: 'logistic' | 'mlp';
+  params: Record<string, unknown>;
+  /** Classification: probability at or above which the label is 1 (chosen on validation). */
+  threshold?: number;
+  /** Regression: the model predicts (y − mean) / std. */
+  target_scaler?: { mean: number; std: number };
+  metrics: Record<string, unknown>;
+  primary_metric: string;
+  data_md5: string | null;
+  git_commit: string | null;
+  created_at: string;
+  backend: string;
+  input_schema: InputSchema;
+  rows: Record<string, number>;
+}
+
+export interface GoldenExample {
+  record: Record<string, string | number | null>;
+  expected: number;
+}
+
+export interface BundleProfile extends ReferenceProfile {
+  predictions?: NumericProfile;
+}
+
+export interface BundleContents {
+  meta: BundleMeta;
+  spec: FeatureSpec;
+  profile: BundleProfile;
+  golden: GoldenExample[];
+}
+
+export interface LoadedBundle extends BundleContents {
+  dir: string;
+  model: tfjs.LayersModel;
+  /** Model outputs in target units: probabilities (classification) or values (regression). */
+  predictTable(table: Table): Float32Array;
+  /** Validate and predict JSON records; a record with errors gets null and its field errors. */
+  predictRecords(records: unknown[]): { predictions: (number | null)[]; errors: FieldError[][] };
+  /** Re-run the golden examples; `mismatches` lists any output that differs from the recorded one. */
+  checkGolden(tolerance?: number): { ok: boolean; mismatches: { index: number; expected: number; actual: number | null }[] };
+  dispose(): void;
+}
+
+export function outputsFromModel(tf: TF, model: tfjs.LayersModel, meta: Pick<BundleMeta, 'target_scaler'>, spec: FeatureSpec, table: Table): Float32Array {
+  const raw = predict(tf, model, encodeFeatures(spec, table));
+  const s = meta.target_scaler;
+  if (s) for (let i = 0; i < raw.length; i++) raw[i] = raw[i] * s.std + s.mean;
+  return raw;
+}
+
+export async function saveBundle(tf: TF, dir: string, model: tfjs.LayersModel, contents: BundleContents): Promise<void> {
+  await replaceDirAtomic(dir, async (tmp) => {
+    await model.save(
+      tf.io.withSaveHandler(async (artifacts) => {
+        const weightData = artifacts.weightData;
+        const bytes = weightData === undefined ? new Uint8Array(0) : new Uint8Array(Array.isArray(weightData) ? tf.io.concatenateArrayBuffers(weightData) : weightData);
+        const modelJson = {
+          format: artifacts.format ?? 'layers-model',
+          generatedBy: artifacts.generatedBy,
+          convertedBy: artifacts.convertedBy ?? null,
+          modelTopology: artifacts.modelTopology,
+          weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
+        };
+        await writeFile(join(tmp, 'model.json'), JSON.stringify(modelJson));
+        await writeFile(join(tmp, 'weights.bin'), bytes);
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: bytes.byteLength } };
+      }),
+    );
+    await writeFile(join(tmp, 'bundle.json'), JSON.stringify(contents.meta, null, 2) + '\n');
+    await writeFile(join(tmp, 'feature-spec.json'), JSON.stringify(contents.spec, null, 2) + '\n');
+    await writeFile(join(tmp, 'reference-profile.json'), JSON.stringify(contents.profile, null, 2) + '\n');
+    await writeFile(join(tmp, 'golden.json'), JSON.stringify(contents.golden, null, 2) + '\n');
+  });
+}
+
+async function readJson<T>(dir: string, file: string): Promise<T> {
+  const path = join(dir, file);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new Error(`model bundle ${dir} has no ${file}; it is incomplete — re-run training or fetch the version again from the registry`);
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new Error(`model bundle file ${path} is not valid JSON (${(err as Error).message})`);
+  }
+}
+
+export async function loadBundle(tf: TF, dir: string): Promise<LoadedBundle> {
+  const meta = await readJson<BundleMeta>(dir, 'bundle.json');
+  if (meta.format_version !== BUNDLE_FORMAT) throw new Error(`model bundle ${dir} has format ${meta.format_version}; this code reads format ${BUNDLE_FORMAT}`);
+  const spec = await readJson<FeatureSpec>(dir, 'feature-spec.json');
+  const profile = await readJson<BundleProfile>(dir, 'reference-profile.json');
+  const golden = await readJson<GoldenExample[]>(dir, 'golden.json');
+  const modelJson = await readJson<{ modelTopology: object; weightsManifest: { weights: tfjs.io.WeightsManifestEntry[] }[] }>(dir, 'model.json');
+  const weights = await readFile(join(dir, 'weights.bin'));
+  const weightData = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength);
+  const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs: modelJson.weightsManifest.flatMap((m) => m.weights), weightData }));
+
+  const predictTable = (table: Table) => outputsFromModel(tf, model, meta, spec, table);
+  const predictRecords = (records: unknown[]) => {
+    const { table, errors } = recordsToTable(records, meta.input_schema);
+    const outputs = table.length ? predictTable(table) : new Float32Array(0);
+    const predictions = Array.from(outputs, (v, i) => (errors[i].length ? null : v));
+    return { predictions, errors };
+  };
+  return {
+    dir,
+    meta,
+    spec,
+    profile,
+    golden,
+    model,
+    predictTable,
+    predictRecords,
+    checkGolden(tolerance = 0) {
+      const { predictions } = predictRecords(golden.map((g) => g.record));
+      const mismatches = golden
+        .map((g, index) => ({ index, expected: g.expected, actual: predictions[index] }))
+        .filter((m) => m.actual === null || Math.abs(m.actual - m.expected) > tolerance);
+      return { ok: mismatches.length === 0, mismatches };
+    },
+    dispose: () => model.dispose(),
+  };
+}

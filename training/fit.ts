@@ -1,0 +1,161 @@
+/**
+ * Fitting one candidate: seeded per-epoch shuffles (tfjs's own shuffle uses Math.random), class
+ * weights for the imbalanced target, early stopping on the primary validation metric with the
+ * best epoch's weights restored.
+ */
+import type * as tfjs from '@tensorflow/tfjs';
+import type { EncodedFeatures } from '../core/features.ts';
+import { buildModel, layoutOf, predict, toInputs, type CandidateConfig } from '../core/model.ts';
+import { averagePrecision, logLoss, mae, rmse, rocAuc } from '../core/metrics.ts';
+import type { CandidateParams } from '../core/params.ts';
+import type { Logger } from '../core/log.ts';
+
+type TF = typeof tfjs;
+
+export type PrimaryMetric = 'roc_auc' | 'pr_auc' | 'log_loss' | 'rmse' | 'mae';
+export const HIGHER_IS_BETTER: Record<PrimaryMetric, boolean> = { roc_auc: true, pr_auc: true, log_loss: false, rmse: false, mae: false };
+
+export function metricValue(metric: PrimaryMetric, y: ArrayLike<number>, p: ArrayLike<number>): number {
+  switch (metric) {
+    case 'roc_auc': return rocAuc(y, p);
+    case 'pr_auc': return averagePrecision(y, p);
+    case 'log_loss': return logLoss(y, p);
+    case 'rmse': return rmse(y, p);
+    case 'mae': return mae(y, p);
+  }
+}
+
+export function isBetter(metric: PrimaryMetric, a: number, b: number, margin = 0): boolean {
+  if (!Number.isFinite(a)) return false;
+  if (!Number.isFinite(b)) return true;
+  return HIGHER_IS_BETTER[metric] ? a > b + margin : a < b - margin;
+}
+
+/** Expand `grid` entries into one named candidate per combination, in a stable order. */
+export function expandCandidates(list: CandidateParams[]): CandidateConfig[] {
+  const out: CandidateConfig[] = [];
+  for (const c of list) {
+    const { grid, ...base } = c;
+    let combos: Record<string, unknown>[] = [{}];
+    for (const [key, values] of Object.entries(grid ?? {})) combos = combos.flatMap((combo) => values.map((v) => ({ ...combo, [key]: v })));
+    for (const combo of combos) {
+      const suffix = Object.entries(combo).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('-') : String(v)}`).join(',');
+      out.push({ learning_rate: 0.01, ...base, ...combo, name: suffix ? `${base.name}[${suffix}]` : base.name } as CandidateConfig);
+    }
+  }
+  const names = out.map((c) => c.name);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) throw new Error(`two candidates are named ${dup}; give each entry of train.candidates its own name`);
+  return out;
+}
+
+/** mulberry32: tiny seeded PRNG, enough for shuffling. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function permutation(n: number, random: () => number): Int32Array {
+  const p = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const t = p[i];
+    p[i] = p[j];
+    p[j] = t;
+  }
+  return p;
+}
+
+export interface FitData {
+  train: { enc: EncodedFeatures; y: Float32Array };
+  validation: { enc: EncodedFeatures; y: Float32Array };
+}
+
+export interface FitOptions {
+  task: 'classification' | 'regression';
+  primary: PrimaryMetric;
+  seed: number;
+  maxEpochs: number;
+  patience: number;
+  batchSize: number;
+  classWeight?: Record<number, number>;
+  /** Regression targets are scaled to unit variance for training; predictions are scaled back. */
+  targetScaler?: { mean: number; std: number };
+  log: Logger;
+}
+
+export interface FitResult {
+  model: tfjs.LayersModel;
+  epochs: number;
+  bestEpoch: number;
+  bestValue: number;
+  history: { epoch: number; loss: number; value: number; seconds: number }[];
+  durationS: number;
+  rowsPerS: number;
+  /** Validation predictions of the restored best model, in target units. */
+  validationPredictions: Float32Array;
+}
+
+export async function fitCandidate(tf: TF, cfg: CandidateConfig, data: FitData, opts: FitOptions): Promise<FitResult> {
+  const started = performance.now();
+  const model = buildModel(tf, layoutOf(data.train.enc), cfg, opts.task, opts.seed);
+  const random = seededRandom(opts.seed);
+  const scaler = opts.targetScaler;
+  const yTrain = scaler ? data.train.y.map((v) => (v - scaler.mean) / scaler.std) : data.train.y;
+  const fullInputs = toInputs(tf, data.train.enc);
+  const yFull = tf.tensor2d(yTrain, [yTrain.length, 1]);
+  const history: FitResult['history'] = [];
+  let best: { epoch: number; value: number; weights: tfjs.Tensor[] } | undefined;
+  const toTarget = (p: Float32Array) => (scaler ? p.map((v) => v * scaler.std + scaler.mean) : p);
+  try {
+    for (let epoch = 1; epoch <= opts.maxEpochs; epoch++) {
+      const t0 = performance.now();
+      const order = tf.tensor1d(permutation(yTrain.length, random), 'int32');
+      const xs = fullInputs.map((t) => tf.gather(t, order));
+      const ys = tf.gather(yFull, order);
+      order.dispose();
+      const h = await model.fit(xs, ys, { epochs: 1, batchSize: opts.batchSize, shuffle: false, verbose: 0, classWeight: opts.classWeight });
+      xs.forEach((t) => t.dispose());
+      ys.dispose();
+      const value = metricValue(opts.primary, data.validation.y, toTarget(predict(tf, model, data.validation.enc)));
+      const loss = Number(h.history.loss[0]);
+      const seconds = (performance.now() - t0) / 1000;
+      history.push({ epoch, loss, value, seconds });
+      opts.log.info(`${cfg.name} epoch ${epoch}/${opts.maxEpochs}: loss ${loss.toFixed(4)}, validation ${opts.primary} ${value.toFixed(4)} (${seconds.toFixed(1)} s)`);
+      if (!Number.isFinite(loss)) {
+        opts.log.warn(`${cfg.name}: loss is not finite at epoch ${epoch}; stopping this candidate`);
+        break;
+      }
+      if (!best || isBetter(opts.primary, value, best.value)) {
+        best?.weights.forEach((w) => w.dispose());
+        best = { epoch, value, weights: model.getWeights().map((w) => w.clone()) };
+      } else if (epoch - best.epoch >= opts.patience) break;
+    }
+  } finally {
+    fullInputs.forEach((t) => t.dispose());
+    yFull.dispose();
+  }
+  if (best) {
+    model.setWeights(best.weights);
+    best.weights.forEach((w) => w.dispose());
+  }
+  const validationPredictions = toTarget(predict(tf, model, data.validation.enc));
+  const durationS = (performance.now() - started) / 1000;
+  const trainSeconds = history.reduce((s, e) => s + e.seconds, 0);
+  return {
+    model,
+    epochs: history.length,
+    bestEpoch: best?.epoch ?? 0,
+    bestValue: best?.value ?? NaN,
+    history,
+    durationS,
+    rowsPerS: trainSeconds > 0 ? (yTrain.length * history.length) / trainSeconds : 0,
+    validationPredictions,
+  };
+}

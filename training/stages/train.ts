@@ -1,0 +1,182 @@
+/**
+ * Stage `train`: fit every candidate of params.yaml (grid expanded) on the train split, pick the
+ * best by the primary metric on validation, and write the model bundle to `artifacts/model/`.
+ * Every candidate is appended to the experiment log `metrics/experiments.json` (kept in git).
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadParams, type Params } from '../../core/params.ts';
+import { selectBackend } from '../../core/backend.ts';
+import { writeJsonAtomic } from '../../core/atomic.ts';
+import { readParquetTable } from '../../core/parquet.ts';
+import { encodeFeatures, encodeTarget, type FeatureSpec } from '../../core/features.ts';
+import { profileNumeric, type ReferenceProfile } from '../../core/profile.ts';
+import { bestF1Threshold, classificationMetrics, regressionMetrics } from '../../core/metrics.ts';
+import { outputsFromModel, saveBundle, BUNDLE_FORMAT, type BundleMeta, type GoldenExample } from '../../core/bundle.ts';
+import { recordAt, recordsToTable } from '../../core/records.ts';
+import type { Table } from '../../core/table.ts';
+import type { Logger } from '../../core/log.ts';
+import { PREPARED_DIR, FEATURE_SPEC_FILE, PROFILE_FILE } from './prepare.ts';
+import { expandCandidates, fitCandidate, isBetter, HIGHER_IS_BETTER, type PrimaryMetric } from '../fit.ts';
+import { dataMd5, gitCommit } from '../lineage.ts';
+import { isMain, parseFlags, runStageCli } from '../stage-cli.ts';
+
+export const MODEL_DIR = 'artifacts/model';
+export const EXPERIMENTS_FILE = 'metrics/experiments.json';
+export const TRAIN_METRICS = 'metrics/train.json';
+
+export interface ExperimentRun {
+  run_id: string;
+  candidate: string;
+  model: 'logistic' | 'mlp';
+  params: Record<string, unknown>;
+  epochs: number;
+  best_epoch: number;
+  duration_s: number;
+  backend: string;
+  rows_train: number;
+  rows_per_s: number;
+  val: Record<string, unknown>;
+  selected: boolean;
+  git_commit: string | null;
+  data_md5: string | null;
+  time: string;
+}
+
+const round = (x: number, d = 6) => (Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : null);
+
+function roundAll(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, typeof v === 'number' ? round(v) : v && typeof v === 'object' ? roundAll(v as Record<string, unknown>) : v]));
+}
+
+export function validationMetrics(task: 'classification' | 'regression', y: Float32Array, p: Float32Array): { metrics: Record<string, unknown>; threshold?: number } {
+  if (task === 'regression') return { metrics: roundAll(regressionMetrics(y, p)) };
+  const { threshold } = bestF1Threshold(y, p);
+  return { metrics: roundAll(classificationMetrics(y, p, threshold)), threshold };
+}
+
+export function goldenExamples(tf: Parameters<typeof outputsFromModel>[0], model: Parameters<typeof outputsFromModel>[1], meta: Pick<BundleMeta, 'target_scaler' | 'input_schema'>, spec: FeatureSpec, test: Table, count: number): GoldenExample[] {
+  const fields = Object.keys(meta.input_schema);
+  const step = Math.max(1, Math.floor(test.length / count));
+  const records = Array.from({ length: Math.min(count, test.length) }, (_, i) => recordAt(test, i * step, fields));
+  // Expected outputs go through the same record → table path as serving.
+  const { table, errors } = recordsToTable(records, meta.input_schema);
+  const bad = errors.findIndex((e) => e.length);
+  if (bad >= 0) throw new Error(`golden example ${bad} from the test split does not pass the input schema: ${errors[bad].map((e) => `${e.field}: ${e.message}`).join('; ')}`);
+  const out = outputsFromModel(tf, model, meta, spec, table);
+  return records.map((record, i) => ({ record, expected: out[i] }));
+}
+
+export async function train(options: { repoRoot: string; params: Params; log: Logger; now?: () => Date }) {
+  const { repoRoot, params, log } = options;
+  const tp = params.train;
+  if (!tp) throw new Error('params.yaml has no `train` section; add one (see the README) to train models');
+  const { tf, backend } = await selectBackend({ log });
+  const dir = join(repoRoot, PREPARED_DIR);
+  const spec = JSON.parse(await readFile(join(dir, FEATURE_SPEC_FILE), 'utf8')) as FeatureSpec;
+  const inputProfile = JSON.parse(await readFile(join(dir, PROFILE_FILE), 'utf8')) as ReferenceProfile;
+  const [trainT, valT, testT] = await Promise.all(['train', 'validation', 'test'].map((s) => readParquetTable(join(dir, `${s}.parquet`))));
+  const task = params.task.type;
+  const primary = tp.primary_metric as PrimaryMetric;
+  const data = {
+    train: { enc: encodeFeatures(spec, trainT), y: encodeTarget(spec.target, trainT.columns[spec.target.column]) },
+    validation: { enc: encodeFeatures(spec, valT), y: encodeTarget(spec.target, valT.columns[spec.target.column]) },
+  };
+  let classWeight: Record<number, number> | undefined;
+  let targetScaler: { mean: number; std: number } | undefined;
+  if (task === 'classification' && tp.class_weight === 'balanced') {
+    const n = data.train.y.length;
+    const pos = data.train.y.reduce((s, v) => s + v, 0);
+    if (pos === 0 || pos === n) throw new Error(`the train split has only one class (${pos} positives of ${n}); ingest more data or change task.positive_above`);
+    classWeight = { 0: n / (2 * (n - pos)), 1: n / (2 * pos) };
+  }
+  if (task === 'regression') {
+    const y = data.train.y;
+    const mean = y.reduce((s, v) => s + v, 0) / y.length;
+    const std = Math.sqrt(y.reduce((s, v) => s + (v - mean) ** 2, 0) / y.length) || 1;
+    targetScaler = { mean, std };
+  }
+  const candidates = expandCandidates(tp.candidates);
+  const now = options.now ?? (() => new Date());
+  const runId = now().toISOString();
+  const commit = gitCommit(repoRoot);
+  const md5 = await dataMd5(repoRoot);
+  log.info(`training ${candidates.length} candidate(s) on ${trainT.length} rows, selecting by validation ${primary}`, { backend, class_weight: classWeight ? JSON.stringify(roundAll(classWeight)) : 'none' });
+
+  const runs: ExperimentRun[] = [];
+  let winner: { index: number; fit: Awaited<ReturnType<typeof fitCandidate>>; threshold?: number } | undefined;
+  for (const [index, cfg] of candidates.entries()) {
+    const fit = await fitCandidate(tf, cfg, data, { task, primary, seed: tp.seed, maxEpochs: tp.max_epochs, patience: tp.patience, batchSize: tp.batch_size, classWeight, targetScaler, log });
+    const { metrics, threshold } = validationMetrics(task, data.validation.y, fit.validationPredictions);
+    runs.push({
+      run_id: runId, candidate: cfg.name, model: cfg.model, params: { ...cfg, batch_size: tp.batch_size, seed: tp.seed, class_weight: tp.class_weight },
+      epochs: fit.epochs, best_epoch: fit.bestEpoch, duration_s: round(fit.durationS, 3)!, backend, rows_train: trainT.length, rows_per_s: Math.round(fit.rowsPerS),
+      val: metrics, selected: false, git_commit: commit, data_md5: md5, time: runId,
+    });
+    log.info(`${cfg.name}: validation ${primary} ${fit.bestValue.toFixed(4)} at epoch ${fit.bestEpoch} (${fit.durationS.toFixed(1)} s, ${Math.round(fit.rowsPerS)} rows/s)`);
+    if (!winner || isBetter(primary, fit.bestValue, winner.fit.bestValue)) {
+      winner?.fit.model.dispose();
+      winner = { index, fit, threshold };
+    } else fit.model.dispose();
+  }
+  if (!winner || !Number.isFinite(winner.fit.bestValue)) throw new Error(`no candidate produced a finite validation ${primary}; check the data and learning rates`);
+  runs[winner.index].selected = true;
+  const chosen = candidates[winner.index];
+
+  const inputSchema = Object.fromEntries(spec.features.map((f) => [f.name, params.validate.schema[f.name]]));
+  const meta: BundleMeta = {
+    format_version: BUNDLE_FORMAT,
+    name: params.register?.model_name ?? 'model',
+    task,
+    candidate: chosen.name,
+    model_type: chosen.model,
+    params: runs[winner.index].params,
+    ...(winner.threshold !== undefined ? { threshold: winner.threshold } : {}),
+    ...(targetScaler ? { target_scaler: targetScaler } : {}),
+    metrics: { validation: runs[winner.index].val },
+    primary_metric: primary,
+    data_md5: md5,
+    git_commit: commit,
+    created_at: runId,
+    backend,
+    input_schema: inputSchema,
+    rows: { train: trainT.length, validation: valT.length, test: testT.length },
+  };
+  const golden = goldenExamples(tf, winner.fit.model, meta, spec, testT, tp.golden_examples);
+  const profile = { ...inputProfile, predictions: profileNumeric({ type: 'number', values: Float64Array.from(winner.fit.validationPredictions) }, params.profile.bins) };
+  await saveBundle(tf, join(repoRoot, MODEL_DIR), winner.fit.model, { meta, spec, profile, golden });
+  winner.fit.model.dispose();
+
+  const previous = await readExperiments(repoRoot);
+  await writeJsonAtomic(join(repoRoot, EXPERIMENTS_FILE), { runs: [...previous, ...runs] });
+  const summary = {
+    run_id: runId,
+    backend,
+    candidates: runs.length,
+    selected: chosen.name,
+    primary_metric: primary,
+    higher_is_better: HIGHER_IS_BETTER[primary],
+    [`validation_${primary}`]: round(winner.fit.bestValue),
+    ...(winner.threshold !== undefined ? { threshold: round(winner.threshold) } : {}),
+    train_seconds: round(runs.reduce((s, r) => s + r.duration_s, 0), 3),
+  };
+  await writeJsonAtomic(join(repoRoot, TRAIN_METRICS), summary);
+  log.info(`selected ${chosen.name}: validation ${primary} ${winner.fit.bestValue.toFixed(4)}; bundle written to ${MODEL_DIR}/`);
+  return summary;
+}
+
+export async function readExperiments(repoRoot: string): Promise<ExperimentRun[]> {
+  try {
+    const parsed = JSON.parse(await readFile(join(repoRoot, EXPERIMENTS_FILE), 'utf8')) as { runs?: ExperimentRun[] };
+    return Array.isArray(parsed.runs) ? parsed.runs : [];
+  } catch {
+    return [];
+  }
+}
+
+if (isMain(import.meta.url)) {
+  await runStageCli('train', async (log, argv) => {
+    const flags = parseFlags(argv, ['params']);
+    await train({ repoRoot: process.cwd(), params: await loadParams(flags.params ?? 'params.yaml'), log });
+  });
+}
