@@ -1,0 +1,164 @@
+/**
+ * Stage `evaluate`: the trained bundle, loaded the way the API loads it, on the test split:
+ * metrics at the threshold chosen on validation, a baseline beside them, DVC plot files (ROC, PR,
+ * calibration or residuals), train-vs-test feature distributions, edge-case validation and the
+ * single-record latency.
+ */
+import { join } from 'node:path';
+import { loadParams, type Params } from '../../core/params.ts';
+import { selectBackend } from '../../core/backend.ts';
+import { writeJsonAtomic } from '../../core/atomic.ts';
+import { readParquetTable } from '../../core/parquet.ts';
+import { encodeTarget } from '../../core/features.ts';
+import { calibrationCurve, classificationMetrics, prCurve, regressionMetrics, rocCurve } from '../../core/metrics.ts';
+import { histogram } from '../../core/profile.ts';
+import { loadBundle, type LoadedBundle } from '../../core/bundle.ts';
+import { edgeCases, runEdgeCases } from '../../core/edge-cases.ts';
+import { datetimePart } from '../../core/features.ts';
+import type { Table } from '../../core/table.ts';
+import type { Logger } from '../../core/log.ts';
+import { PREPARED_DIR } from './prepare.ts';
+import { MODEL_DIR } from './train.ts';
+import { HIGHER_IS_BETTER, type PrimaryMetric } from '../fit.ts';
+import { isMain, parseFlags, runStageCli } from '../stage-cli.ts';
+
+export const EVALUATE_METRICS = 'metrics/evaluate.json';
+export const PLOTS_DIR = 'metrics/plots';
+export const DISTRIBUTIONS_FILE = 'metrics/feature-distributions.json';
+
+const round = (x: number, d = 6) => (Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : null);
+function roundAll<T>(o: T): T {
+  if (typeof o === 'number') return round(o) as T;
+  if (Array.isArray(o)) return o.map(roundAll) as T;
+  if (o && typeof o === 'object') return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, roundAll(v)])) as T;
+  return o;
+}
+
+/** Keep at most `max` points, always the first and last, so plot files stay small. */
+export function subsample<T>(points: T[], max = 200): T[] {
+  if (points.length <= max) return points;
+  const step = (points.length - 1) / (max - 1);
+  return Array.from({ length: max }, (_, i) => points[Math.round(i * step)]);
+}
+
+export function evaluateOutputs(task: 'classification' | 'regression', y: Float32Array, p: Float32Array, baselineValue: number, threshold: number) {
+  const constant = new Float32Array(y.length).fill(baselineValue);
+  if (task === 'regression') return { test: regressionMetrics(y, p), baseline: regressionMetrics(y, constant) };
+  return { test: classificationMetrics(y, p, threshold), baseline: classificationMetrics(y, constant, threshold) };
+}
+
+export function featureDistributions(bundle: LoadedBundle, test: Table) {
+  const out: Record<string, { kind: 'numeric' | 'categorical'; bins: { bin: string; train: number; test: number }[] }> = {};
+  for (const [name, prof] of Object.entries(bundle.profile.features)) {
+    const [column, part] = name.split('.') as [string, string | undefined];
+    const c = test.columns[column];
+    if (!c) continue;
+    if (prof.kind === 'numeric') {
+      if (c.type === 'string') continue;
+      const testCounts = histogram(c.values, prof.histogram.edges);
+      const trainTotal = prof.histogram.counts.reduce((a, b) => a + b, 0) || 1;
+      const testTotal = testCounts.reduce((a, b) => a + b, 0) || 1;
+      const e = prof.histogram.edges;
+      out[name] = { kind: 'numeric', bins: testCounts.map((n, i) => ({ bin: `${fmt(e[i])}–${fmt(e[i + 1])}`, train: prof.histogram.counts[i] / trainTotal, test: n / testTotal })) };
+    } else {
+      const counts = new Map<string, number>();
+      let total = 0;
+      for (let r = 0; r < test.length; r++) {
+        let key: string | null;
+        if (part && c.type !== 'string') key = Number.isFinite(c.values[r]) ? String(datetimePart(c.values[r], part as Parameters<typeof datetimePart>[1])) : null;
+        else if (c.type === 'string') key = c.codes[r] < 0 ? null : c.dict[c.codes[r]];
+        else key = null;
+        if (key === null) continue;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+        total++;
+      }
+      const trainTotal = prof.count || 1;
+      const listed = new Set(prof.top.map((t) => t.value));
+      const other = [...counts.entries()].filter(([k]) => !listed.has(k)).reduce((s, [, n]) => s + n, 0);
+      const top = part ? [...prof.top].sort((a, b) => Number(a.value) - Number(b.value)) : prof.top.slice(0, 15);
+      out[name] = {
+        kind: 'categorical',
+        bins: [...top.map((t) => ({ bin: t.value, train: t.count / trainTotal, test: (counts.get(t.value) ?? 0) / (total || 1) })), ...(part ? [] : [{ bin: 'other', train: (prof.other + prof.top.slice(15).reduce((s, t) => s + t.count, 0)) / trainTotal, test: other / (total || 1) + prof.top.slice(15).reduce((s, t) => s + (counts.get(t.value) ?? 0), 0) / (total || 1) }])],
+      };
+    }
+  }
+  return roundAll(out);
+}
+
+const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(3));
+
+export function latencyMs(bundle: LoadedBundle, record: unknown, runs = 200): { p50: number; p95: number; max: number } {
+  for (let i = 0; i < 10; i++) bundle.predictRecords([record]); // warm-up
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    bundle.predictRecords([record]);
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return { p50: round(times[Math.floor(runs * 0.5)], 3)!, p95: round(times[Math.floor(runs * 0.95)], 3)!, max: round(times[runs - 1], 3)! };
+}
+
+export async function evaluate(options: { repoRoot: string; params?: Params; log: Logger }) {
+  const { repoRoot, log } = options;
+  const { tf } = await selectBackend({ log });
+  const bundle = await loadBundle(tf, join(repoRoot, MODEL_DIR));
+  try {
+    const golden = bundle.checkGolden();
+    if (!golden.ok) throw new Error(`the bundle does not reproduce its golden examples after loading: ${JSON.stringify(golden.mismatches.slice(0, 3))}`);
+    const [train, test] = await Promise.all(['train', 'test'].map((s) => readParquetTable(join(repoRoot, PREPARED_DIR, `${s}.parquet`))));
+    const task = bundle.meta.task;
+    const y = encodeTarget(bundle.spec.target, test.columns[bundle.spec.target.column]);
+    const yTrain = encodeTarget(bundle.spec.target, train.columns[bundle.spec.target.column]);
+    const baselineValue = yTrain.reduce((s, v) => s + v, 0) / yTrain.length; // prevalence or mean
+    const p = bundle.predictTable(test);
+    const threshold = bundle.meta.threshold ?? 0.5;
+    const { test: testMetrics, baseline } = evaluateOutputs(task, y, p, baselineValue, threshold);
+
+    if (task === 'classification') {
+      await writeJsonAtomic(join(repoRoot, PLOTS_DIR, 'roc.json'), roundAll(subsample(rocCurve(y, p).map((pt) => ({ ...pt, threshold: Number.isFinite(pt.threshold) ? pt.threshold : 1 })))));
+      await writeJsonAtomic(join(repoRoot, PLOTS_DIR, 'pr.json'), roundAll(subsample(prCurve(y, p))));
+      await writeJsonAtomic(join(repoRoot, PLOTS_DIR, 'calibration.json'), roundAll(calibrationCurve(y, p, 10)));
+    } else {
+      const errors = Float64Array.from(p, (v, i) => v - y[i]);
+      const sorted = Float64Array.from(errors).sort();
+      const edges = Array.from({ length: 21 }, (_, i) => sorted[0] + ((sorted[sorted.length - 1] - sorted[0]) * i) / 20);
+      const counts = histogram(errors, edges);
+      await writeJsonAtomic(join(repoRoot, PLOTS_DIR, 'residuals.json'), counts.map((count, i) => ({ bin: `${fmt(edges[i])}–${fmt(edges[i + 1])}`, count })));
+    }
+    await writeJsonAtomic(join(repoRoot, DISTRIBUTIONS_FILE), featureDistributions(bundle, test));
+
+    const base = bundle.golden[0]?.record ?? {};
+    const edge = runEdgeCases(edgeCases(base, bundle.meta.input_schema), bundle.predictRecords);
+    const latency = latencyMs(bundle, base);
+    const primary = bundle.meta.primary_metric as PrimaryMetric;
+    const result = {
+      task,
+      model_name: bundle.meta.name,
+      candidate: bundle.meta.candidate,
+      ...(task === 'classification' ? { threshold: round(threshold) } : {}),
+      rows_test: test.length,
+      primary_metric: primary,
+      higher_is_better: HIGHER_IS_BETTER[primary],
+      test: roundAll(testMetrics),
+      baseline: roundAll(baseline),
+      baseline_kind: task === 'classification' ? `constant prevalence ${round(baselineValue, 4)} (majority class)` : `train mean ${round(baselineValue, 3)}`,
+      edge_cases: edge,
+      latency_ms: latency,
+      golden_examples: { count: bundle.golden.length, reproduced: golden.ok },
+    };
+    await writeJsonAtomic(join(repoRoot, EVALUATE_METRICS), result);
+    const headline = task === 'classification' ? `ROC-AUC ${(testMetrics as { roc_auc: number }).roc_auc.toFixed(4)} (baseline 0.5)` : `RMSE ${(testMetrics as { rmse: number }).rmse.toFixed(3)} (baseline ${(baseline as { rmse: number }).rmse.toFixed(3)})`;
+    log.info(`test ${headline} on ${test.length} rows; edge cases: ${edge.predicted} predicted, ${edge.rejected} rejected, ${edge.failed} failed; latency p95 ${latency.p95} ms`);
+    return result;
+  } finally {
+    bundle.dispose();
+  }
+}
+
+if (isMain(import.meta.url)) {
+  await runStageCli('evaluate', async (log, argv) => {
+    const flags = parseFlags(argv, ['params']);
+    await evaluate({ repoRoot: process.cwd(), params: await loadParams(flags.params ?? 'params.yaml'), log });
+  });
+}
