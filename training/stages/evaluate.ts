@@ -115,17 +115,19 @@ export async function evaluate(options: { repoRoot: string; params?: Params; log
     const threshold = bundle.meta.threshold ?? 0.5;
     const { test: testMetrics, baseline } = evaluateOutputs(task, y, p, baselineValue, threshold);
 
+    // Every plot file is always written (empty when it does not apply) so dvc.yaml declares one set.
+    const plots: Record<string, unknown[]> = { 'roc.json': [], 'pr.json': [], 'calibration.json': [], 'residuals.json': [] };
     if (task === 'classification') {
-      await writeJsonAtomic(join(repoRoot, PLOTS_DIR, 'roc.json'), roundAll(subsample(rocCurve(y, p).map((pt) => ({ ...pt, threshold: Number.isFinite(pt.threshold) ? pt.threshold : 1 })))));
-      await writeJsonAtomic(join(repoRoot, PLOTS_DIR, 'pr.json'), roundAll(subsample(prCurve(y, p))));
-      await writeJsonAtomic(join(repoRoot, PLOTS_DIR, 'calibration.json'), roundAll(calibrationCurve(y, p, 10)));
+      plots['roc.json'] = subsample(rocCurve(y, p).map((pt) => ({ ...pt, threshold: Number.isFinite(pt.threshold) ? pt.threshold : 1 })));
+      plots['pr.json'] = subsample(prCurve(y, p));
+      plots['calibration.json'] = calibrationCurve(y, p, 10);
     } else {
       const errors = Float64Array.from(p, (v, i) => v - y[i]);
       const sorted = Float64Array.from(errors).sort();
       const edges = Array.from({ length: 21 }, (_, i) => sorted[0] + ((sorted[sorted.length - 1] - sorted[0]) * i) / 20);
-      const counts = histogram(errors, edges);
-      await writeJsonAtomic(join(repoRoot, PLOTS_DIR, 'residuals.json'), counts.map((count, i) => ({ bin: `${fmt(edges[i])}–${fmt(edges[i + 1])}`, count })));
+      plots['residuals.json'] = histogram(errors, edges).map((count, i) => ({ bin: `${fmt(edges[i])}–${fmt(edges[i + 1])}`, count }));
     }
+    for (const [file, points] of Object.entries(plots)) await writeJsonAtomic(join(repoRoot, PLOTS_DIR, file), roundAll(points));
     await writeJsonAtomic(join(repoRoot, DISTRIBUTIONS_FILE), featureDistributions(bundle, test));
 
     const base = bundle.golden[0]?.record ?? {};
