@@ -24,7 +24,9 @@ export function flightsCsv(rows: number, options: { shuffle?: boolean; startHour
   for (let i = 0; i < rows; i++) {
     const h = (options.startHour ?? 0) + i;
     const date = new Date(Date.UTC(2001, 0, 1, h)).toISOString().replace('T', ' ').slice(0, 16);
-    lines.push(`${date},${(i * 7) % 60 - 10},${100 + ((i * 37) % 900)},${airports[i % 5]},${airports[(i + 2) % 5]}`);
+    // Flights out of ORD run 25 minutes later, so models have a real signal to find.
+    const delay = ((i * 7) % 60) - 10 + (airports[i % 5] === 'ORD' ? 25 : 0);
+    lines.push(`${date},${delay},${100 + ((i * 37) % 900)},${airports[i % 5]},${airports[(i + 2) % 5]}`);
   }
   if (options.shuffle) {
     // Deterministic shuffle (reverse in blocks) so tests do not depend on Math.random.

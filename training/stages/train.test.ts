@@ -2,47 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ingest } from './ingest.ts';
-import { validate } from './validate.ts';
-import { prepare } from './prepare.ts';
 import { train, MODEL_DIR, EXPERIMENTS_FILE } from './train.ts';
 import { evaluate, EVALUATE_METRICS } from './evaluate.ts';
 import { loadBundle, outputsFromModel } from '../../core/bundle.ts';
 import { selectBackend } from '../../core/backend.ts';
 import { recordsToTable } from '../../core/records.ts';
 import { expandCandidates, permutation, seededRandom } from '../fit.ts';
-import { flightsCsv, noTrack, quietLog, tempRepo, testParams, writeSource } from '../test-fixtures.ts';
-import type { Params } from '../../core/params.ts';
-
-async function trainedRepo(task: Partial<Params['task']> = {}, trainOverrides: Partial<NonNullable<Params['train']>> = {}) {
-  const repo = await tempRepo();
-  const src = await writeSource(repo, 'src.csv', flightsCsv(600));
-  const base = await testParams();
-  const params = await testParams({
-    data: { source: src },
-    ingest: { batch_size: 200, batches_per_run: 0, max_batches: 0 },
-    task,
-    train: {
-      ...base.train!,
-      primary_metric: task.type === 'regression' ? 'rmse' : 'roc_auc',
-      max_epochs: 2,
-      patience: 1,
-      batch_size: 64,
-      golden_examples: 5,
-      candidates: [
-        { name: 'logreg', model: 'logistic', learning_rate: 0.05 },
-        { name: 'mlp', model: 'mlp', hidden: [8], embedding_dim: 2, learning_rate: 0.01 },
-      ],
-      ...trainOverrides,
-    },
-  });
-  const log = quietLog();
-  await ingest({ repoRoot: repo, params, log, track: noTrack });
-  await validate({ repoRoot: repo, params, log });
-  await prepare({ repoRoot: repo, params, log });
-  const summary = await train({ repoRoot: repo, params, log });
-  return { repo, params, summary, log };
-}
+import { quietLog } from '../test-fixtures.ts';
+import { trainedRepo } from '../test-pipeline.ts';
 
 test('classification: candidates are logged, the bundle reloads and reproduces its golden outputs exactly', async () => {
   const { repo, summary, params } = await trainedRepo();

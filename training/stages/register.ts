@@ -1,0 +1,155 @@
+/**
+ * Stage `register`: record the evaluated bundle in the model registry and promote it to
+ * `production` only when it passes every gate and beats the current production model by
+ * `register.min_improvement` on the primary metric, both measured on this run's test split.
+ * Otherwise it waits in `staging` (or is rejected when a gate fails), with the reason recorded.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadParams, type Params } from '../../core/params.ts';
+import { selectBackend } from '../../core/backend.ts';
+import { writeJsonAtomic } from '../../core/atomic.ts';
+import { readParquetTable } from '../../core/parquet.ts';
+import { encodeTarget } from '../../core/features.ts';
+import { loadBundle } from '../../core/bundle.ts';
+import { openRegistry, gtoTagNames, type Registry } from '../../core/registry/index.ts';
+import { bundleDirMd5, hashBundleDir } from '../../core/registry/bundle-files.ts';
+import type { Logger } from '../../core/log.ts';
+import { PREPARED_DIR } from './prepare.ts';
+import { MODEL_DIR } from './train.ts';
+import { EVALUATE_METRICS } from './evaluate.ts';
+import { HIGHER_IS_BETTER, isBetter, metricValue, type PrimaryMetric } from '../fit.ts';
+import { isMain, parseFlags, runStageCli } from '../stage-cli.ts';
+
+export const REGISTER_METRICS = 'metrics/register.json';
+
+export interface Gate {
+  passed: boolean;
+  detail: string;
+}
+
+interface Evaluation {
+  task: 'classification' | 'regression';
+  primary_metric: PrimaryMetric;
+  test: Record<string, unknown>;
+  baseline: Record<string, unknown>;
+  edge_cases: { total: number; failed: number };
+  latency_ms: { p95: number };
+  golden_examples: { reproduced: boolean };
+  rows_test: number;
+}
+
+export function promotionGates(ev: Evaluation, latencyBudgetMs: number): Record<string, Gate> {
+  const nonFinite = Object.entries(ev.test).filter(([, v]) => typeof v === 'number' && !Number.isFinite(v)).map(([k]) => k);
+  const nullMetrics = Object.entries(ev.test).filter(([, v]) => v === null).map(([k]) => k);
+  const bad = [...nonFinite, ...nullMetrics];
+  const primary = ev.primary_metric;
+  const cand = ev.test[primary] as number;
+  const base = ev.baseline[primary] as number;
+  return {
+    finite_metrics: { passed: bad.length === 0, detail: bad.length ? `not finite: ${bad.join(', ')}` : 'all test metrics are finite' },
+    edge_cases: { passed: ev.edge_cases.failed === 0, detail: `${ev.edge_cases.failed} of ${ev.edge_cases.total} synthetic edge cases failed` },
+    golden_examples: { passed: ev.golden_examples.reproduced, detail: ev.golden_examples.reproduced ? 'reloaded bundle reproduces its golden outputs exactly' : 'reloaded bundle does not reproduce its golden outputs' },
+    latency: { passed: ev.latency_ms.p95 <= latencyBudgetMs, detail: `single-record p95 ${ev.latency_ms.p95} ms (budget ${latencyBudgetMs} ms)` },
+    beats_baseline: { passed: isBetter(primary, cand, base), detail: `${primary} ${fmt(cand)} vs baseline ${fmt(base)}` },
+  };
+}
+
+const fmt = (x: number | null | undefined) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(4) : String(x));
+const round = (x: number) => Math.round(x * 1e6) / 1e6;
+
+/** Production's primary metric on the same test rows the candidate was evaluated on. */
+async function productionMetric(registry: Registry, name: string, repoRoot: string, primary: PrimaryMetric, log: Logger) {
+  if (!(await registry.listModels()).includes(name)) return null;
+  const prod = await registry.getStage(name, 'production');
+  if (!prod) return null;
+  const { tf } = await selectBackend({ log });
+  const fetched = await registry.fetchBundle(name, prod.version, join(repoRoot, '.pipeline', 'production-bundle'), { inPlace: true });
+  const bundle = await loadBundle(tf, fetched.dir);
+  try {
+    const test = await readParquetTable(join(repoRoot, PREPARED_DIR, 'test.parquet'));
+    const y = encodeTarget(bundle.spec.target, test.columns[bundle.spec.target.column]);
+    return { version: prod.version, metric: round(metricValue(primary, y, bundle.predictTable(test))) };
+  } finally {
+    bundle.dispose();
+  }
+}
+
+export async function register(options: { repoRoot: string; params: Params; log: Logger; registryUrl?: string }) {
+  const { repoRoot, params, log } = options;
+  const rp = params.register;
+  if (!rp) throw new Error('params.yaml has no `register` section; add model_name, registry, min_improvement and latency_budget_ms');
+  const ev = JSON.parse(await readFile(join(repoRoot, EVALUATE_METRICS), 'utf8')) as Evaluation;
+  const bundleDir = join(repoRoot, MODEL_DIR);
+  const bundleMeta = JSON.parse(await readFile(join(bundleDir, 'bundle.json'), 'utf8'));
+  const url = options.registryUrl ?? process.env.REGISTRY_URL ?? rp.registry;
+  const registry = await openRegistry(url, { baseDir: repoRoot, log });
+  const name = rp.model_name;
+  const primary = ev.primary_metric;
+  const candidate = ev.test[primary] as number;
+  const gates = promotionGates(ev, rp.latency_budget_ms);
+  const before = await productionMetric(registry, name, repoRoot, primary, log);
+
+  // Re-running on an unchanged bundle must not mint a duplicate version.
+  const md5 = bundleDirMd5(await hashBundleDir(bundleDir));
+  const existing = (await registry.listVersions(name).catch(() => [])).find((v) => v.bundle.md5 === md5);
+  const version = existing ?? (await registry.register(name, bundleDir, {
+    metrics: { test: ev.test, validation: bundleMeta.metrics?.validation ?? {}, baseline: ev.baseline },
+    params: bundleMeta.params ?? {},
+    data_md5: bundleMeta.data_md5 ?? null,
+    git_commit: bundleMeta.git_commit ?? null,
+    created_at: bundleMeta.created_at ?? null,
+    extra: { candidate: bundleMeta.candidate, backend: bundleMeta.backend, primary_metric: primary, rows_test: ev.rows_test },
+  }, { source: 'pipeline', reason: `trained ${bundleMeta.candidate}` }));
+  if (existing) log.info(`bundle already registered as ${name} v${existing.version}; not registering it again`);
+
+  const failed = Object.entries(gates).filter(([, g]) => !g.passed).map(([k, g]) => `${k} (${g.detail})`);
+  const delta = before ? round(candidate - before.metric) : null;
+  let decision: 'promoted' | 'staging' | 'rejected';
+  let reason: string;
+  if (version.stages.includes('production')) {
+    decision = 'promoted';
+    reason = `v${version.version} is already production`;
+  } else if (failed.length) {
+    decision = 'rejected';
+    reason = `gates failed: ${failed.join('; ')}`;
+  } else if (!before) {
+    decision = 'promoted';
+    reason = `first production model: ${primary} ${fmt(candidate)} on ${ev.rows_test} test rows, all gates passed`;
+  } else if (isBetter(primary, candidate, before.metric, rp.min_improvement)) {
+    decision = 'promoted';
+    reason = `${primary} ${fmt(candidate)} vs production v${before.version} ${fmt(before.metric)} on the same ${ev.rows_test} test rows (${delta! >= 0 ? '+' : ''}${fmt(delta)}, needed ${HIGHER_IS_BETTER[primary] ? '+' : '-'}${rp.min_improvement})`;
+  } else {
+    decision = 'staging';
+    reason = `not promoted: ${primary} ${fmt(candidate)} vs production v${before.version} ${fmt(before.metric)} on the same test rows (${delta! >= 0 ? '+' : ''}${fmt(delta)}; needs ${HIGHER_IS_BETTER[primary] ? 'at least +' : 'at most -'}${rp.min_improvement})`;
+  }
+  if (!version.stages.includes('production')) {
+    if (decision === 'promoted') await registry.setStage(name, 'production', version.version, { source: 'pipeline', reason });
+    else if (decision === 'staging') await registry.setStage(name, 'staging', version.version, { source: 'pipeline', reason });
+  }
+  const tags = gtoTagNames(name, version.version, decision === 'promoted' ? 'production' : decision === 'staging' ? 'staging' : undefined);
+  const result = {
+    model_name: name,
+    registry: registry.describe(),
+    version: version.version,
+    decision,
+    reason,
+    primary_metric: primary,
+    production_before: before,
+    candidate_metric: candidate,
+    delta,
+    min_improvement: rp.min_improvement,
+    gates,
+    gto_tags: tags,
+  };
+  await writeJsonAtomic(join(repoRoot, REGISTER_METRICS), result);
+  log.info(`${name} v${version.version}: ${decision} — ${reason}`);
+  return result;
+}
+
+if (isMain(import.meta.url)) {
+  await runStageCli('register', async (log, argv) => {
+    const flags = parseFlags(argv, ['params', 'registry']);
+    await register({ repoRoot: process.cwd(), params: await loadParams(flags.params ?? 'params.yaml'), log, registryUrl: flags.registry });
+  });
+}
