@@ -1,12 +1,27 @@
 /**
- * `npm start`: the main job on the configured data. Today: ingest the next batches, then run the
- * dvc.yaml pipeline (validate → prepare). Training and serving join as their stages land.
+ * `npm start`: the main job on the configured data: ingest the next batches, then run the dvc.yaml
+ * pipeline (validate → prepare → train → evaluate → register → report) and say which model version
+ * production now serves. Serving joins when the API lands.
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createLogger } from '../core/log.ts';
 import { loadParams } from '../core/params.ts';
 import { selectBackend } from '../core/backend.ts';
 import { ingest } from './stages/ingest.ts';
 import { formatSummary, runPipeline } from './pipeline/runner.ts';
+
+async function summarize(repoRoot: string, log: ReturnType<typeof createLogger>): Promise<void> {
+  try {
+    const reg = JSON.parse(await readFile(join(repoRoot, 'metrics', 'register.json'), 'utf8'));
+    const ev = JSON.parse(await readFile(join(repoRoot, 'metrics', 'evaluate.json'), 'utf8'));
+    const metric = ev.primary_metric as string;
+    log.info(`${reg.model_name} v${reg.version} (${ev.candidate}): ${reg.decision} — ${reg.reason}`);
+    log.info(`test ${metric} ${ev.test[metric]} vs baseline ${ev.baseline[metric]}; report: metrics/report.md; registry: ${reg.registry}`);
+  } catch {
+    log.info('pipeline finished; see metrics/ for results');
+  }
+}
 
 const USAGE = 'usage: npm start  (ingest the next data batches, then run the dvc.yaml pipeline)';
 
@@ -24,7 +39,7 @@ async function start(): Promise<number> {
     log.error(`pipeline stopped at stage "${result.failed}"; fix the cause above and run \`npm start\` again (finished stages are kept)`);
     return 1;
   }
-  log.info('data is ready: artifacts/prepared/ (splits, feature-spec.json, reference-profile.json), metrics/*.json');
+  await summarize(repoRoot, log);
   return 0;
 }
 

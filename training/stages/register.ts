@@ -12,7 +12,7 @@ import { writeJsonAtomic } from '../../core/atomic.ts';
 import { readParquetTable } from '../../core/parquet.ts';
 import { encodeTarget } from '../../core/features.ts';
 import { loadBundle } from '../../core/bundle.ts';
-import { openRegistry, gtoTagNames, type Registry } from '../../core/registry/index.ts';
+import { openRegistry, type Registry } from '../../core/registry/index.ts';
 import { bundleDirMd5, hashBundleDir } from '../../core/registry/bundle-files.ts';
 import type { Logger } from '../../core/log.ts';
 import { PREPARED_DIR } from './prepare.ts';
@@ -89,6 +89,8 @@ export async function register(options: { repoRoot: string; params: Params; log:
   const candidate = ev.test[primary] as number;
   const gates = promotionGates(ev, rp.latency_budget_ms);
   const before = await productionMetric(registry, name, repoRoot, primary, log);
+  const known = (await registry.listModels()).includes(name);
+  const eventsBefore = known ? (await registry.history(name)).length : 0;
 
   // Re-running on an unchanged bundle must not mint a duplicate version.
   const md5 = bundleDirMd5(await hashBundleDir(bundleDir));
@@ -127,7 +129,9 @@ export async function register(options: { repoRoot: string; params: Params; log:
     if (decision === 'promoted') await registry.setStage(name, 'production', version.version, { source: 'pipeline', reason });
     else if (decision === 'staging') await registry.setStage(name, 'staging', version.version, { source: 'pipeline', reason });
   }
-  const tags = gtoTagNames(name, version.version, decision === 'promoted' ? 'production' : decision === 'staging' ? 'staging' : undefined);
+  // The GTO tags CI pushes: exactly those of the events this run recorded (the registry numbers
+  // assignment tags per model, so a version that returns to a stage gets a fresh tag).
+  const tags = (await registry.history(name)).slice(eventsBefore).flatMap((e) => e.tags);
   const result = {
     model_name: name,
     registry: registry.describe(),

@@ -1,0 +1,155 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmod, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { memoryLogger } from '../../core/log.ts';
+import { FakeGcs } from '../../core/registry/fake-gcs.ts';
+import { openRegistry } from '../../core/registry/index.ts';
+import { makeBundle, steppingClock, tempDir } from '../../core/registry/testing.ts';
+import { main, type RegistryCliIo } from './cli.ts';
+import { primaryMetric } from './format.ts';
+
+async function repoWithModel(versions = 3) {
+  const repo = await tempDir('registry-cli-');
+  const registry = await openRegistry('registry', { baseDir: repo, log: memoryLogger(), env: {}, clock: steppingClock() });
+  const bundle = await makeBundle(join(repo, 'bundle'), { 'model.json': '{}', 'weights.bin': 'w' });
+  for (let i = 1; i <= versions; i++) {
+    await registry.register('flight-delay', bundle, { metrics: { roc_auc: 0.6 + i / 100, accuracy: 0.8 }, params: { train: { epochs: i } }, git_commit: `c${i}`, created_at: `2025-03-0${i}T10:00:00Z` }, { actor: 'pipeline-bot', source: 'pipeline' });
+  }
+  return { repo, registry };
+}
+
+function cli(repo: string, env: Record<string, string> = {}, extra: Partial<RegistryCliIo> = {}) {
+  const log = memoryLogger();
+  let out = '';
+  const run = async (...argv: string[]) => {
+    out = '';
+    log.lines.length = 0;
+    const code = await main(argv, { log, cwd: repo, env: { GITHUB_ACTOR: 'octocat', ...env }, write: (t) => void (out += t), clock: steppingClock('2025-04-01T00:00:00Z'), ...extra });
+    return { code, out, errors: log.lines.map((l) => JSON.parse(l).msg as string).join('\n') };
+  };
+  return run;
+}
+
+test('registry CLI: list, show, promote, rollback, history with tables and JSON', async () => {
+  const { repo } = await repoWithModel();
+  const run = cli(repo);
+
+  let r = await run('list');
+  assert.equal(r.code, 0);
+  assert.match(r.out, /^flight-delay in .*registry\nversion\s+stages\s+created\s+registered\s+roc_auc\s+by\nv3\s+-\s+2025-03-03 10:00:00Z\s+2025-03-01 12:00:02Z\s+0\.63\d*\s+pipeline-bot\nv2 /);
+
+  r = await run('promote', '2', 'production', '--reason', 'best validation auc');
+  assert.equal(r.code, 0, r.errors);
+  assert.equal(r.out, 'flight-delay production: v- → v2  (flight-delay#production#1)\n');
+  r = await run('promote', 'v3', 'production', '--reason', 'retrained on fresh data', '--actor', 'alice');
+  assert.equal(r.out, 'flight-delay production: v2 → v3  (flight-delay#production#2)\n');
+  r = await run('promote', 'production', 'staging', '--reason', 'mirror', '--json');
+  const change = JSON.parse(r.out);
+  assert.deepEqual([change.stage, change.from, change.to, change.changed, change.event.source, change.event.actor], ['staging', null, 3, true, 'cli', 'octocat']);
+  r = await run('promote', '3', 'production', '--reason', 'again');
+  assert.equal(r.out, 'flight-delay production already at v3; nothing changed\n');
+
+  r = await run('list');
+  assert.match(r.out, /\nv3\s+production,staging\s/);
+  assert.match(r.out, /\nv1\s+-\s/);
+
+  r = await run('rollback', 'production', '--reason', 'p99 latency doubled');
+  assert.equal(r.code, 0, r.errors);
+  assert.equal(r.out, 'flight-delay production rolled back: v3 → v2  (flight-delay#production#4)\n');
+
+  r = await run('show', 'production');
+  assert.equal(r.code, 0);
+  assert.match(r.out, /^flight-delay v2  \[production\]\n/);
+  assert.match(r.out, /registered\s+2025-03-01 12:00:01Z by pipeline-bot via pipeline/);
+  assert.match(r.out, /git commit\s+c2/);
+  assert.match(r.out, /metrics\n  roc_auc\s+0\.62\n  accuracy\s+0\.8\n/);
+  assert.match(r.out, /params\n  train\.epochs\s+2/);
+  assert.match(r.out, /files\n  model\.json\s+2 B\s+99914b932bd37a50b983c5e7c90ae93b\n  weights\.bin\s+1 B/);
+  r = await run('show', 'latest', '--json');
+  const latest = JSON.parse(r.out);
+  assert.deepEqual([latest.version, latest.latest, latest.stages], [3, true, ['staging']]);
+  assert.equal(JSON.parse((await run('show', 'v1', '--json')).out).git_commit, 'c1');
+
+  r = await run('history');
+  assert.equal(r.code, 0);
+  const lines = r.out.trim().split('\n');
+  assert.match(lines[0], /^#\s+time\s+event\s+stage\s+change\s+actor\s+source\s+reason\s+tags$/);
+  assert.match(lines[1], /^1\s+2025-03-01 12:00:00Z\s+register\s+-\s+- → v1\s+pipeline-bot\s+pipeline\s+-\s+flight-delay@v1$/);
+  assert.match(lines.at(-1)!, /^7\s+2025-04-01 00:00:00Z\s+rollback\s+production\s+v3 → v2\s+octocat\s+cli\s+p99 latency doubled\s+flight-delay#production#4$/);
+  const events = JSON.parse((await run('history', '--json')).out);
+  assert.deepEqual(events.map((e: { type: string }) => e.type), ['register', 'register', 'register', 'promote', 'promote', 'promote', 'rollback']);
+  assert.equal(events[4].actor, 'alice');
+
+  r = await run('verify');
+  assert.equal(r.code, 0);
+  assert.equal(r.out, 'flight-delay: 3 versions verified, history consistent\n');
+});
+
+test('registry CLI: clear errors exit 1, usage errors exit 2', async () => {
+  const { repo, registry } = await repoWithModel(2);
+  const run = cli(repo);
+  const expect1 = async (argv: string[], message: RegExp) => {
+    const r = await run(...argv);
+    assert.equal(r.code, 1, argv.join(' '));
+    assert.match(r.errors, message, argv.join(' '));
+  };
+  await expect1(['show', '9'], /model 'flight-delay' has no version 9 \(known versions: 1, 2\)/);
+  await expect1(['show', 'production'], /no version at stage 'production' \(no stage is assigned yet\)/);
+  await expect1(['promote', '9', 'production', '--reason', 'x'], /no version 9/);
+  await expect1(['promote', '1', 'production'], /promoting flight-delay v1 to production needs a reason/);
+  await expect1(['promote', '1', 'Prod', '--reason', 'x'], /invalid stage "Prod"/);
+  await expect1(['rollback', 'production', '--reason', 'x'], /nothing at stage 'production' to roll back/);
+  await expect1(['rollback', 'production'], /needs a reason/);
+  await expect1(['list', 'other-model'], /no model 'other-model' in .* \(models: flight-delay\)/);
+  await expect1(['history', '--model', 'nope'], /no model 'nope'/);
+
+  for (const argv of [[], ['explode'], ['show'], ['promote', '1'], ['rollback'], ['list', 'a', 'b'], ['--nope'], ['show', 'v1.2']]) {
+    const r = await run(...argv);
+    assert.equal(r.code, 2, argv.join(' '));
+    assert.match(r.errors, /usage: npm run registry/, argv.join(' '));
+  }
+  const help = await run('--help');
+  assert.equal(help.code, 0);
+  assert.match(help.out, /^usage: npm run registry -- <command>/);
+
+  // Damage a stored file: verify reports it and fails.
+  const v1 = await registry.getVersion('flight-delay', 1);
+  const stored = join(repo, 'registry', v1.bundle.path, 'weights.bin');
+  await chmod(stored, 0o644);
+  await writeFile(stored, 'tampered');
+  const r = await run('verify', '--json');
+  assert.equal(r.code, 1);
+  assert.deepEqual(JSON.parse(r.out).problems, ['v1: weights.bin: 8 bytes, expected 1', 'v2: weights.bin: 8 bytes, expected 1']);
+});
+
+test('registry CLI: --registry, --model, REGISTRY_URL and MODEL_NAME pick the registry and model; gs:// works', async () => {
+  const { repo } = await repoWithModel(1);
+  const elsewhere = await tempDir('registry-cli-other-');
+  const other = await openRegistry(join(elsewhere, 'r'), { log: memoryLogger(), env: {} });
+  await other.register('churn', await makeBundle(join(elsewhere, 'b'), { 'x.json': '1' }), { metrics: { f1: 0.5 } });
+
+  const byEnv = await cli(repo, { REGISTRY_URL: join(elsewhere, 'r'), MODEL_NAME: 'churn' })('list');
+  assert.equal(byEnv.code, 0, byEnv.errors);
+  assert.match(byEnv.out, /^churn in .*\/r\nversion\s+stages\s+created\s+registered\s+f1\s+by\nv1\s/);
+  const byFlags = await cli(repo)('list', '--registry', join(elsewhere, 'r'), '--model', 'churn', '--json');
+  assert.equal(JSON.parse(byFlags.out)[0].model, 'churn');
+  const positional = await cli(repo, { REGISTRY_URL: join(elsewhere, 'r') })('history', 'churn');
+  assert.match(positional.out, /churn@v1/);
+
+  const fake = new FakeGcs();
+  const gcs = await openRegistry('gs://bucket/reg', { storage: fake, log: memoryLogger(), env: {} });
+  await gcs.register('flight-delay', await makeBundle(join(elsewhere, 'g'), { 'm.json': '{}' }), {});
+  const run = cli(repo, {}, { storage: fake });
+  const promoted = await run('promote', '1', 'production', '--reason', 'first', '--registry', 'gs://bucket/reg');
+  assert.equal(promoted.code, 0, promoted.errors);
+  assert.equal((await gcs.getStage('flight-delay', 'production'))?.version, 1);
+});
+
+test('primaryMetric: extra.primary_metric first, then well-known metrics at the top level or under test', () => {
+  assert.deepEqual(primaryMetric({ metrics: { accuracy: 0.9, roc_auc: 0.7 }, extra: {} }), { name: 'roc_auc', value: 0.7 });
+  assert.deepEqual(primaryMetric({ metrics: { test: { f1: 0.4 } }, extra: {} }), { name: 'test.f1', value: 0.4 });
+  assert.deepEqual(primaryMetric({ metrics: { roc_auc: 0.7, custom: { score: 3 } }, extra: { primary_metric: 'custom.score' } }), { name: 'custom.score', value: 3 });
+  assert.deepEqual(primaryMetric({ metrics: { test: { roc_auc: 0.7, f1: 0.5 } }, extra: { primary_metric: 'f1' } }), { name: 'test.f1', value: 0.5 });
+  assert.equal(primaryMetric({ metrics: { loss: 1 }, extra: {} }), null);
+});

@@ -1,0 +1,149 @@
+/**
+ * `npm run registry -- <command>`: read the model registry and move stage pointers.
+ * Exit codes: 0 ok, 1 the registry refused or failed (unknown version, empty stage, missing
+ * reason, damaged files), 2 usage errors.
+ */
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { openRegistry, parseVersionNumber, isStageName, RegistryError, type Registry, type RegistryGcsClient, type VersionInfo } from '../../core/registry/index.ts';
+import { resolveIo, type CliIo } from '../cli-io.ts';
+import { formatHistory, formatVersion, formatVersionList } from './format.ts';
+
+const USAGE = `usage: npm run registry -- <command> [options]
+  list [name]                        versions, newest first, with stages, times and primary metric
+  show <ref>                         metadata, stages and files of one version
+  promote <ref> <stage> --reason ".."  point a stage (staging, production, …) at a version
+  rollback <stage> --reason ".."     put a stage back to the version it held before its last change
+  history [name]                     every register, promote, rollback: who, via what, when, why
+  verify [name]                      re-check every stored file and the history
+  <ref> is a version (3 or v3), 'latest', or a stage name (the version it points at)
+options:
+  --registry <url>   local directory or gs://bucket/prefix (default: $REGISTRY_URL, else registry/)
+  --model <name>     model name (default: $MODEL_NAME, else flight-delay)
+  --reason <text>    why (required by promote and rollback)
+  --actor <name>     who (default: $GITHUB_ACTOR, else $USER)
+  --json             print JSON instead of tables`;
+
+export type { CliIo } from '../cli-io.ts';
+
+export interface RegistryCliIo extends CliIo {
+  /** Environment for defaults (default: process.env). */
+  env?: Record<string, string | undefined>;
+  /** GCS client for gs:// registries (tests pass a fake). */
+  storage?: RegistryGcsClient;
+  clock?: () => Date;
+}
+
+class UsageError extends Error {}
+
+const COMMANDS: Record<string, { min: number; max: number }> = {
+  list: { min: 0, max: 1 },
+  show: { min: 1, max: 1 },
+  promote: { min: 2, max: 2 },
+  rollback: { min: 1, max: 1 },
+  history: { min: 0, max: 1 },
+  verify: { min: 0, max: 1 },
+};
+
+async function resolveRef(registry: Registry, model: string, ref: string): Promise<VersionInfo> {
+  const n = parseVersionNumber(ref);
+  if (n !== null) return registry.getVersion(model, n);
+  if (ref === 'latest') {
+    const { latest } = await registry.state(model);
+    if (latest === null) throw new RegistryError(`model '${model}' has no versions yet`, 'not-found');
+    return registry.getVersion(model, latest);
+  }
+  if (isStageName(ref)) return registry.requireStage(model, ref);
+  throw new UsageError(`'${ref}' is not a version (3, v3), 'latest' or a stage name`);
+}
+
+export async function main(argv: string[], io: RegistryCliIo = {}): Promise<number> {
+  const { log, cwd, write } = resolveIo(io, 'registry');
+  const env = io.env ?? process.env;
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        registry: { type: 'string' },
+        model: { type: 'string' },
+        reason: { type: 'string' },
+        actor: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (err) {
+    log.error(`${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    write(USAGE + '\n');
+    return 0;
+  }
+  const [command, ...args] = positionals;
+  const spec = command === undefined ? undefined : COMMANDS[command];
+  if (!spec || args.length < spec.min || args.length > spec.max) {
+    log.error(`${command === undefined ? 'no command given' : spec ? `wrong number of arguments for '${command}'` : `unknown command '${command}'`}\n${USAGE}`);
+    return 2;
+  }
+  const url = values.registry ?? env.REGISTRY_URL ?? join(cwd, 'registry');
+  const takesName = command === 'list' || command === 'history' || command === 'verify';
+  const model = (takesName ? args[0] : undefined) ?? values.model ?? env.MODEL_NAME ?? 'flight-delay';
+  const json = values.json;
+  const print = (human: string, data: unknown) => write((json ? JSON.stringify(data, null, 2) : human) + '\n');
+  const who = { actor: values.actor, source: 'cli', reason: values.reason };
+  try {
+    const registry = await openRegistry(url, { baseDir: cwd, log, env, storage: io.storage, clock: io.clock });
+    switch (command) {
+      case 'list': {
+        const versions = await registry.listVersions(model);
+        print(formatVersionList(model, registry.describe(), versions), versions);
+        return 0;
+      }
+      case 'show': {
+        const v = await resolveRef(registry, model, args[0]);
+        print(formatVersion(v), v);
+        return 0;
+      }
+      case 'promote': {
+        const v = await resolveRef(registry, model, args[0]);
+        const change = await registry.setStage(model, args[1], v.version, who);
+        const tags = change.event ? `  (${change.event.tags.join(' ')})` : '';
+        print(change.changed ? `${model} ${change.stage}: v${change.from ?? '-'} → v${change.to}${tags}` : `${model} ${change.stage} already at v${change.to}; nothing changed`, change);
+        return 0;
+      }
+      case 'rollback': {
+        const change = await registry.rollback(model, args[0], who);
+        print(`${model} ${change.stage} rolled back: v${change.from} → v${change.to}  (${change.event!.tags.join(' ')})`, change);
+        return 0;
+      }
+      case 'history': {
+        const events = await registry.history(model);
+        print(formatHistory(model, events), events);
+        return 0;
+      }
+      default: {
+        const report = await registry.verify(model);
+        print(report.ok ? `${model}: ${report.versionsChecked} versions verified, history consistent` : `${model}: ${report.problems.length} problems\n${report.problems.map((p) => '  ' + p).join('\n')}`, report);
+        return report.ok ? 0 : 1;
+      }
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      log.error(`${err.message}\n${USAGE}`);
+      return 2;
+    }
+    log.error((err as Error).message);
+    return 1;
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}
