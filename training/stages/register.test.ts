@@ -32,6 +32,8 @@ test('first model is promoted; an unchanged bundle is not registered twice; a wo
   assert.equal(second.decision, 'staging');
   assert.equal(second.production_before!.version, 1);
   assert.equal(second.production_before!.metric, first.candidate_metric, 'production is re-scored on the same test split');
+  assert.equal(second.production_before!.metrics.roc_auc, first.candidate_metric);
+  assert.ok(Number.isFinite(second.production_before!.metrics.log_loss));
   assert.match(second.reason, /not promoted: roc_auc .* vs production v1 .*needs at least \+1/);
 
   // A failing gate (here: an impossible latency budget) rejects the candidate whatever its metric.

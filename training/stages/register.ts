@@ -18,6 +18,7 @@ import type { Logger } from '../../core/log.ts';
 import { PREPARED_DIR } from './prepare.ts';
 import { MODEL_DIR } from './train.ts';
 import { EVALUATE_METRICS } from './evaluate.ts';
+import { classificationMetrics, regressionMetrics } from '../../core/metrics.ts';
 import { HIGHER_IS_BETTER, isBetter, metricValue, type PrimaryMetric } from '../fit.ts';
 import { isMain, parseFlags, runStageCli } from '../stage-cli.ts';
 
@@ -69,7 +70,10 @@ async function productionMetric(registry: Registry, name: string, repoRoot: stri
   try {
     const test = await readParquetTable(join(repoRoot, PREPARED_DIR, 'test.parquet'));
     const y = encodeTarget(bundle.spec.target, test.columns[bundle.spec.target.column]);
-    return { version: prod.version, metric: round(metricValue(primary, y, bundle.predictTable(test))) };
+    const p = bundle.predictTable(test);
+    const all = bundle.meta.task === 'classification' ? classificationMetrics(y, p, bundle.meta.threshold ?? 0.5) : regressionMetrics(y, p);
+    const metrics = Object.fromEntries(Object.entries(all).filter(([, v]) => typeof v === 'number').map(([k, v]) => [k, round(v as number)]));
+    return { version: prod.version, metric: round(metricValue(primary, y, p)), metrics };
   } finally {
     bundle.dispose();
   }

@@ -42,10 +42,11 @@ function headline(ev: Json, reg: Json | null): string {
   const ordered = [ev.primary_metric, ...metrics.filter((m) => m !== ev.primary_metric)];
   const prod = reg?.production_before ?? null;
   const rows = ordered.map((m) => {
-    const prodValue = m === ev.primary_metric && prod ? prod.metric : undefined;
+    const prodValue = !prod ? undefined : m === ev.primary_metric ? prod.metric : prod.metrics?.[m];
     return `| ${m === ev.primary_metric ? `**${m}** ★` : m} | ${num(ev.test[m])} | ${prodValue === undefined ? '—' : num(prodValue)} | ${prodValue === undefined ? '—' : delta(m, ev.test[m], prodValue)} | ${num(ev.baseline[m])} | ${delta(m, ev.test[m], ev.baseline[m])} |`;
   });
   const prodTitle = prod ? `production v${prod.version}` : 'production';
+  // Production is re-scored by the register stage on this run's test rows, so the columns compare like with like.
   return [`| metric | this run | ${prodTitle} | Δ vs production | baseline | Δ vs baseline |`, '|---|---|---|---|---|---|', ...rows].join('\n');
 }
 
