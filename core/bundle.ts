@@ -12,7 +12,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as tfjs from '@tensorflow/tfjs';
 import { replaceDirAtomic } from './atomic.ts';
-import { encodeFeatures, type FeatureSpec } from './features.ts';
+import { encodeFeatures, type EncodedFeatures, type FeatureSpec } from './features.ts';
 import { predict } from './model.ts';
 import type { NumericProfile, ReferenceProfile } from './profile.ts';
 import { recordsToTable, type FieldError, type InputSchema } from './records.ts';
@@ -65,14 +65,18 @@ export interface LoadedBundle extends BundleContents {
   /** Model outputs in target units: probabilities (classification) or values (regression). */
   predictTable(table: Table): Float32Array;
   /** Validate and predict JSON records; a record with errors gets null and its field errors. */
-  predictRecords(records: unknown[]): { predictions: (number | null)[]; errors: FieldError[][] };
+  predictRecords(records: unknown[]): { predictions: (number | null)[]; errors: FieldError[][]; oov: Record<string, number> };
   /** Re-run the golden examples; `mismatches` lists any output that differs from the recorded one. */
   checkGolden(tolerance?: number): { ok: boolean; mismatches: { index: number; expected: number; actual: number | null }[] };
   dispose(): void;
 }
 
 export function outputsFromModel(tf: TF, model: tfjs.LayersModel, meta: Pick<BundleMeta, 'target_scaler'>, spec: FeatureSpec, table: Table): Float32Array {
-  const raw = predict(tf, model, encodeFeatures(spec, table));
+  return outputsFromEncoded(tf, model, meta, encodeFeatures(spec, table));
+}
+
+function outputsFromEncoded(tf: TF, model: tfjs.LayersModel, meta: Pick<BundleMeta, 'target_scaler'>, enc: EncodedFeatures): Float32Array {
+  const raw = predict(tf, model, enc);
   const s = meta.target_scaler;
   if (s) for (let i = 0; i < raw.length; i++) raw[i] = raw[i] * s.std + s.mean;
   return raw;
@@ -132,9 +136,11 @@ export async function loadBundle(tf: TF, dir: string): Promise<LoadedBundle> {
   const predictTable = (table: Table) => outputsFromModel(tf, model, meta, spec, table);
   const predictRecords = (records: unknown[]) => {
     const { table, errors } = recordsToTable(records, meta.input_schema);
-    const outputs = table.length ? predictTable(table) : new Float32Array(0);
+    if (table.length === 0) return { predictions: [], errors, oov: {} };
+    const enc = encodeFeatures(spec, table);
+    const outputs = outputsFromEncoded(tf, model, meta, enc);
     const predictions = Array.from(outputs, (v, i) => (errors[i].length ? null : v));
-    return { predictions, errors };
+    return { predictions, errors, oov: enc.oov };
   };
   return {
     dir,

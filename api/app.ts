@@ -1,0 +1,115 @@
+/**
+ * The Koa application, assembled from small parts like koa itself: observe (ids, errors, metrics,
+ * logs) → route match → auth → bounded body → handler. Dependencies are passed in, so tests build
+ * an app around any registry, clock or model.
+ */
+import Koa from 'koa';
+import type { Logger } from '../core/log.ts';
+import type { ApiConfig } from './config.ts';
+import type { ModelManager } from './model-manager.ts';
+import type { Batcher } from './batcher.ts';
+import type { ApiMetrics } from './metrics.ts';
+import { HttpError } from './errors.ts';
+import { observe, type RequestState } from './middleware/observe.ts';
+import { readJsonBody } from './middleware/body.ts';
+import { requireBearer, tokenChecker } from './middleware/auth.ts';
+import { predictMany, predictOne } from './routes/predict.ts';
+import { modelInfo } from './routes/info.ts';
+import { openApiDocument } from './openapi.ts';
+
+export interface AppDeps {
+  config: ApiConfig;
+  manager: ModelManager;
+  batcher: Batcher;
+  metrics: ApiMetrics;
+  log: Logger;
+  renderUi?: (opts: { modelName: string }) => string;
+}
+
+type Access = 'public' | 'predict' | 'admin';
+interface Route {
+  method: 'GET' | 'POST';
+  template: string;
+  access: Access;
+  body?: boolean;
+  handle: (ctx: Koa.Context, body: unknown) => Promise<void> | void;
+}
+
+export function createApp(deps: AppDeps): Koa {
+  const { config, manager, batcher, metrics, log } = deps;
+  const name = config.modelName;
+  const predictDeps = { batcher, metrics, maxInstances: config.maxInstances };
+  const predictCheck = config.apiTokens.length ? tokenChecker(config.apiTokens) : null;
+  const adminCheck = config.adminToken ? tokenChecker([config.adminToken]) : null;
+
+  const routes: Route[] = [
+    { method: 'POST', template: '/predict', access: 'predict', body: true, handle: (ctx, body) => predictOne(ctx, body, predictDeps) },
+    { method: 'POST', template: `/v1/models/${name}:predict`, access: 'predict', body: true, handle: (ctx, body) => predictMany(ctx, body, predictDeps) },
+    { method: 'GET', template: `/v1/models/${name}`, access: 'public', handle: (ctx) => void (ctx.body = modelInfo(manager, name)) },
+    { method: 'GET', template: '/healthz', access: 'public', handle: (ctx) => void (ctx.body = { status: 'alive' }) },
+    {
+      method: 'GET', template: '/readyz', access: 'public',
+      handle: (ctx) => {
+        const m = manager.current;
+        ctx.status = m ? 200 : 503;
+        ctx.body = m ? { status: 'ready', model: name, version: m.version } : { status: 'not ready', reason: manager.lastError ?? 'loading the model' };
+      },
+    },
+    {
+      method: 'GET', template: '/metrics', access: 'public',
+      handle: async (ctx) => {
+        ctx.type = metrics.registry.contentType;
+        ctx.body = await metrics.registry.metrics();
+      },
+    },
+    {
+      method: 'GET', template: '/openapi.json', access: 'public',
+      handle: (ctx) => {
+        const m = manager.current;
+        if (!m) throw new HttpError(503, 'model_not_ready', 'the OpenAPI document is generated from the served model; no model is loaded yet');
+        ctx.body = openApiDocument({ modelName: name, version: m.version, task: m.bundle.meta.task, schema: m.bundle.meta.input_schema, maxInstances: config.maxInstances, auth: predictCheck !== null });
+      },
+    },
+    {
+      method: 'POST', template: '/admin/reload', access: 'admin',
+      handle: async (ctx) => {
+        ctx.body = await manager.refresh(true);
+      },
+    },
+    {
+      method: 'GET', template: '/', access: 'public',
+      handle: (ctx) => {
+        ctx.type = 'html';
+        ctx.set('Content-Security-Policy', "default-src 'self'; script-src 'unsafe-inline' 'self'; style-src 'unsafe-inline' 'self'; img-src 'self' data:");
+        ctx.body = deps.renderUi ? deps.renderUi({ modelName: name }) : `<!doctype html><title>${name}</title><p>POST /predict or see <a href="/openapi.json">/openapi.json</a>.</p>`;
+      },
+    },
+  ];
+  const byKey = new Map(routes.map((r) => [`${r.method} ${r.template}`, r]));
+  const paths = new Set(routes.map((r) => r.template));
+
+  const app = new Koa({ proxy: false });
+  app.silent = true;
+  app.use(observe(metrics, log));
+  app.use(async (ctx) => {
+    const route = byKey.get(`${ctx.method} ${ctx.path}`);
+    if (!route) {
+      if (paths.has(ctx.path)) throw new HttpError(405, 'method_not_allowed', `${ctx.method} is not supported on ${ctx.path}`);
+      const hint = ctx.path.startsWith('/v1/models/') ? ` (this server serves model "${name}": /v1/models/${name}:predict)` : '';
+      throw new HttpError(404, 'not_found', `no route ${ctx.method} ${ctx.path}${hint}`);
+    }
+    (ctx.state as RequestState).route = route.template;
+    if (route.access === 'predict' && predictCheck) requireBearer(ctx.req.headers, predictCheck, 'prediction routes');
+    if (route.access === 'admin') {
+      if (!adminCheck) throw new HttpError(403, 'forbidden', 'admin routes are disabled; set ADMIN_TOKEN to enable them');
+      requireBearer(ctx.req.headers, adminCheck, 'admin routes');
+    }
+    let body: unknown;
+    if (route.body) {
+      body = await readJsonBody(ctx.req, config.bodyLimitBytes);
+      (ctx.state as RequestState).bodyBytes = Number(ctx.get('content-length')) || 0;
+    }
+    await route.handle(ctx, body);
+  });
+  return app;
+}

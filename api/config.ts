@@ -1,0 +1,52 @@
+/** Service settings from the environment, validated once at start with clear messages. */
+import { availableParallelism } from 'node:os';
+export interface ApiConfig {
+  host: string;
+  port: number;
+  registryUrl: string;
+  modelName: string;
+  stage: string;
+  pollIntervalMs: number;
+  apiTokens: string[];
+  adminToken: string | null;
+  maxInstances: number;
+  bodyLimitBytes: number;
+  batchWaitMs: number;
+  maxBatchRows: number;
+  shutdownTimeoutMs: number;
+  goldenTolerance: number;
+  workers: number;
+}
+
+function int(env: Record<string, string | undefined>, key: string, def: number, min = 0): number {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${key}=${raw} is not a whole number ≥ ${min}`);
+  return n;
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env, defaults: { registryUrl?: string; modelName?: string } = {}): ApiConfig {
+  const tokens = (env.API_TOKENS ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  for (const t of tokens) if (t.length < 16) throw new Error('every API_TOKENS entry must be at least 16 characters (use long random tokens)');
+  const admin = env.ADMIN_TOKEN?.trim() || null;
+  if (admin && admin.length < 16) throw new Error('ADMIN_TOKEN must be at least 16 characters');
+  const cpu = availableParallelism();
+  return {
+    host: env.HOST || '127.0.0.1',
+    port: int(env, 'PORT', 8080),
+    registryUrl: env.REGISTRY_URL || defaults.registryUrl || 'registry',
+    modelName: env.MODEL_NAME || defaults.modelName || 'flight-delay',
+    stage: env.MODEL_STAGE || 'production',
+    pollIntervalMs: int(env, 'POLL_INTERVAL_MS', 10_000, 100),
+    apiTokens: tokens,
+    adminToken: admin,
+    maxInstances: int(env, 'MAX_INSTANCES', 1000, 1),
+    bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1 << 20, 1024),
+    batchWaitMs: int(env, 'BATCH_WAIT_MS', 1, 0),
+    maxBatchRows: int(env, 'MAX_BATCH_ROWS', 2048, 1),
+    shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0),
+    goldenTolerance: Number(env.GOLDEN_TOLERANCE ?? 1e-6),
+    workers: env.WORKERS === 'auto' ? cpu : int(env, 'WORKERS', 1, 1),
+  };
+}

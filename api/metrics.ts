@@ -1,0 +1,32 @@
+/**
+ * The service's Prometheus metrics, created on a registry passed in (no hidden globals), so tests
+ * and cluster workers each get their own. Names follow Prometheus conventions (base units, _total).
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export function createMetrics(registry = new Registry(), options: { defaultMetrics?: boolean } = {}) {
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  const latencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+  const m = {
+    registry,
+    requests: new Counter({ name: 'http_requests_total', help: 'HTTP requests by route, method and status code', labelNames: ['route', 'method', 'status'], registers: [registry] }),
+    duration: new Histogram({ name: 'http_request_duration_seconds', help: 'HTTP request duration', labelNames: ['route', 'method'], buckets: latencyBuckets, registers: [registry] }),
+    inFlight: new Gauge({ name: 'http_requests_in_flight', help: 'HTTP requests being served', registers: [registry] }),
+    requestSize: new Histogram({ name: 'http_request_size_bytes', help: 'HTTP request body size', labelNames: ['route'], buckets: [64, 256, 1024, 4096, 16384, 65536, 262144, 1048576], registers: [registry] }),
+    predictions: new Counter({ name: 'model_predictions_total', help: 'Predictions served, by predicted class (classification) or "value" (regression)', labelNames: ['model', 'version', 'class'], registers: [registry] }),
+    predictionValue: new Histogram({ name: 'model_prediction_value', help: 'Predicted probability (classification) or value (regression)', labelNames: ['model'], buckets: [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1, 5, 15, 30, 60, 120, 240], registers: [registry] }),
+    inference: new Histogram({ name: 'model_inference_duration_seconds', help: 'Time of one model call (a coalesced batch)', labelNames: ['model'], buckets: latencyBuckets, registers: [registry] }),
+    batchSize: new Histogram({ name: 'model_batch_size', help: 'Records per model call after coalescing', labelNames: ['model'], buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048], registers: [registry] }),
+    info: new Gauge({ name: 'model_info', help: 'The model being served (value 1)', labelNames: ['name', 'version', 'stage', 'git_sha', 'data_md5', 'backend'], registers: [registry] }),
+    createdAt: 0,
+    age: new Gauge({ name: 'model_age_seconds', help: 'Seconds since the served model was trained', labelNames: ['model'], registers: [registry], collect() { if (m.createdAt) this.set({ model: m.modelName }, (Date.now() - m.createdAt) / 1000); } }),
+    modelName: '',
+    loadFailures: new Counter({ name: 'model_load_failures_total', help: 'Model versions refused at load (unreadable, warm-up or golden check failed)', labelNames: ['model', 'reason'], registers: [registry] }),
+    swaps: new Counter({ name: 'model_swaps_total', help: 'Times the served model version changed', labelNames: ['model'], registers: [registry] }),
+    oov: new Counter({ name: 'model_unknown_category_total', help: 'Input values outside the training vocabulary, per feature', labelNames: ['model', 'feature'], registers: [registry] }),
+    rejected: new Counter({ name: 'model_rejected_fields_total', help: 'Input fields rejected by validation, per field', labelNames: ['model', 'field'], registers: [registry] }),
+  };
+  return m;
+}
+
+export type ApiMetrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,48 @@
+/**
+ * Outermost middleware: request id, error → JSON answer, metrics and one structured log line per
+ * request. Unknown errors become a 500 with a request id to quote (and are logged with the stack);
+ * HttpErrors keep their status and field details.
+ */
+import { randomUUID } from 'node:crypto';
+import type Koa from 'koa';
+import type { Logger } from '../../core/log.ts';
+import { HttpError } from '../errors.ts';
+import type { ApiMetrics } from '../metrics.ts';
+
+export interface RequestState {
+  route: string;
+  requestId: string;
+  modelVersion?: number;
+  bodyBytes?: number;
+}
+
+export function observe(metrics: ApiMetrics, log: Logger): Koa.Middleware {
+  return async (ctx, next) => {
+    const started = performance.now();
+    const incoming = ctx.get('x-request-id');
+    const state = ctx.state as RequestState;
+    state.requestId = incoming && incoming.length <= 128 ? incoming : randomUUID();
+    state.route = 'unmatched';
+    ctx.set('X-Request-Id', state.requestId);
+    metrics.inFlight.inc();
+    try {
+      await next();
+    } catch (err) {
+      if (err instanceof HttpError) {
+        ctx.status = err.status;
+        ctx.body = { error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } };
+      } else {
+        ctx.status = 500;
+        ctx.body = { error: { code: 'internal', message: `internal error; quote request id ${state.requestId} when reporting it` } };
+        log.error('unhandled error', { request_id: state.requestId, route: state.route, error: (err as Error).message, stack: (err as Error).stack });
+      }
+    } finally {
+      metrics.inFlight.dec();
+      const seconds = (performance.now() - started) / 1000;
+      metrics.requests.inc({ route: state.route, method: ctx.method, status: String(ctx.status) });
+      metrics.duration.observe({ route: state.route, method: ctx.method }, seconds);
+      if (state.bodyBytes !== undefined) metrics.requestSize.observe({ route: state.route }, state.bodyBytes);
+      log.info('request', { request_id: state.requestId, method: ctx.method, route: state.route, status: ctx.status, duration_ms: Math.round(seconds * 1e4) / 10, ...(state.modelVersion !== undefined ? { model_version: state.modelVersion } : {}) });
+    }
+  };
+}

@@ -1,0 +1,31 @@
+/** `GET /v1/models/<name>`: what is served, whether it is ready, and its inputs with defaults. */
+import type { ModelManager } from '../model-manager.ts';
+
+export function modelInfo(manager: ModelManager, name: string) {
+  const m = manager.current;
+  if (!m) return { name, version: null, stage: null, ready: false, reason: manager.lastError ?? 'loading', backend: manager.backend };
+  const meta = m.bundle.meta;
+  const defaults = m.bundle.golden[0]?.record ?? {};
+  const vocab = new Map(m.bundle.spec.features.filter((f) => f.kind === 'categorical').map((f) => [f.name, (f as { vocabulary: string[] }).vocabulary.slice(1)]));
+  return {
+    name,
+    version: m.version,
+    stage: m.stage,
+    ready: true,
+    loaded_at: m.loadedAt.toISOString(),
+    backend: manager.backend,
+    task: meta.task,
+    ...(meta.threshold !== undefined ? { threshold: meta.threshold } : {}),
+    candidate: meta.candidate,
+    created_at: meta.created_at,
+    git_commit: meta.git_commit,
+    data_md5: meta.data_md5,
+    metrics: meta.metrics,
+    inputs: Object.entries(meta.input_schema).map(([field, rule]) => ({
+      name: field,
+      ...rule,
+      default: defaults[field] ?? null,
+      ...(vocab.has(field) ? { categories: vocab.get(field) } : {}),
+    })),
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * Prediction routes: `POST /predict` (one record) and `POST /v1/models/<name>:predict`
+ * (KServe V1 / TF Serving `{"instances": [...]}`). Both go through the batcher and core/ only.
+ */
+import { randomUUID } from 'node:crypto';
+import type Koa from 'koa';
+import { HttpError, badRequest, type ErrorDetail } from '../errors.ts';
+import type { Batcher, BatchResult } from '../batcher.ts';
+import type { ApiMetrics } from '../metrics.ts';
+import type { RequestState } from '../middleware/observe.ts';
+
+export interface PredictDeps {
+  batcher: Batcher;
+  metrics: ApiMetrics;
+  maxInstances: number;
+}
+
+function shape(result: BatchResult, i: number) {
+  const meta = result.model.bundle.meta;
+  const v = result.predictions[i]!;
+  if (meta.task === 'regression') return { value: v };
+  const threshold = meta.threshold ?? 0.5;
+  return { probability: v, label: v >= threshold ? 1 : 0, threshold };
+}
+
+function fieldErrors(result: BatchResult, metrics: ApiMetrics, single: boolean): ErrorDetail[] {
+  const details: ErrorDetail[] = [];
+  result.errors.forEach((errs, instance) => {
+    for (const e of errs) {
+      details.push(single ? { field: e.field, message: e.message } : { instance, field: e.field, message: e.message });
+      metrics.rejected.inc({ model: result.model.name, field: e.field.length <= 40 ? e.field : '(long)' });
+    }
+  });
+  return details;
+}
+
+function record(result: BatchResult, metrics: ApiMetrics): void {
+  const meta = result.model.bundle.meta;
+  for (let i = 0; i < result.predictions.length; i++) {
+    const v = result.predictions[i]!;
+    metrics.predictionValue.observe({ model: result.model.name }, v);
+    const cls = meta.task === 'regression' ? 'value' : v >= (meta.threshold ?? 0.5) ? '1' : '0';
+    metrics.predictions.inc({ model: result.model.name, version: String(result.model.version), class: cls });
+  }
+}
+
+export async function predictOne(ctx: Koa.Context, body: unknown, deps: PredictDeps): Promise<void> {
+  if (Array.isArray(body)) throw badRequest('POST /predict takes one JSON object; send several records as {"instances": [...]} to /v1/models/<name>:predict');
+  const result = await deps.batcher.submit([body]);
+  (ctx.state as RequestState).modelVersion = result.model.version;
+  const details = fieldErrors(result, deps.metrics, true);
+  if (details.length) throw badRequest(`the record has ${details.length} invalid field(s)`, details);
+  record(result, deps.metrics);
+  ctx.body = { model_name: result.model.name, model_version: result.model.version, prediction_id: randomUUID(), prediction: shape(result, 0) };
+}
+
+export async function predictMany(ctx: Koa.Context, body: unknown, deps: PredictDeps): Promise<void> {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('the body must be a JSON object {"instances": [ ...records ]}');
+  const keys = Object.keys(body);
+  const extra = keys.filter((k) => k !== 'instances');
+  const instances = (body as { instances?: unknown }).instances;
+  if (!Array.isArray(instances)) throw badRequest('"instances" must be an array of records', [{ field: 'instances', message: instances === undefined ? 'missing' : 'must be an array' }]);
+  if (extra.length) throw badRequest(`unknown top-level field(s): ${extra.join(', ')}; only "instances" is accepted`, extra.map((f) => ({ field: f, message: 'unknown field' })));
+  if (instances.length === 0) throw badRequest('"instances" is empty; send at least one record');
+  if (instances.length > deps.maxInstances) throw new HttpError(413, 'too_many_instances', `${instances.length} instances exceed the limit of ${deps.maxInstances} per request; split the request`);
+  const result = await deps.batcher.submit(instances);
+  (ctx.state as RequestState).modelVersion = result.model.version;
+  const details = fieldErrors(result, deps.metrics, false);
+  if (details.length) throw badRequest(`${new Set(details.map((d) => d.instance)).size} of ${instances.length} instance(s) are invalid`, details);
+  record(result, deps.metrics);
+  ctx.body = {
+    model_name: result.model.name,
+    model_version: result.model.version,
+    prediction_ids: instances.map(() => randomUUID()),
+    predictions: instances.map((_, i) => shape(result, i)),
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * `npm run serve` (and the end of `npm start`): serve the registry's production model on
+ * HOST:PORT (127.0.0.1:8080 by default). SIGTERM/SIGINT: stop accepting, let in-flight requests
+ * finish (up to SHUTDOWN_TIMEOUT_MS), exit 0. WORKERS=n|auto runs one process per core.
+ */
+import cluster from 'node:cluster';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { readFile } from 'node:fs/promises';
+import { parse } from 'yaml';
+import { createLogger, type Logger } from '../core/log.ts';
+import { selectBackend } from '../core/backend.ts';
+import { openRegistry } from '../core/registry/index.ts';
+import { loadConfig, type ApiConfig } from './config.ts';
+import { createMetrics } from './metrics.ts';
+import { ModelManager } from './model-manager.ts';
+import { Batcher } from './batcher.ts';
+import { createApp } from './app.ts';
+
+export interface RunningServer {
+  url: string;
+  server: Server;
+  manager: ModelManager;
+  close(): Promise<void>;
+}
+
+export async function startServer(config: ApiConfig, options: { log?: Logger; repoRoot?: string; renderUi?: (o: { modelName: string }) => string } = {}): Promise<RunningServer> {
+  const log = options.log ?? createLogger({ component: 'api', format: process.env.LOG_FORMAT === 'text' ? 'text' : 'json', write: (l) => process.stdout.write(l + '\n') });
+  const repoRoot = options.repoRoot ?? process.cwd();
+  const { tf, backend } = await selectBackend({ log });
+  const registry = await openRegistry(config.registryUrl, { baseDir: repoRoot, log: log.child('registry') });
+  const metrics = createMetrics();
+  const manager = new ModelManager({ registry, tf, backend, name: config.modelName, stage: config.stage, cacheDir: join(repoRoot, '.pipeline', 'serving-cache'), metrics, log, goldenTolerance: config.goldenTolerance });
+  const first = await manager.refresh();
+  if (first.status !== 'swapped') log.warn(`not ready yet: ${first.detail ?? first.status}; polling every ${config.pollIntervalMs} ms`);
+  manager.start(config.pollIntervalMs);
+  const batcher = new Batcher(manager, metrics, { maxRows: config.maxBatchRows, waitMs: config.batchWaitMs });
+  const renderUi = options.renderUi ?? (await loadUi());
+  const app = createApp({ config, manager, batcher, metrics, log, renderUi });
+  const server = createServer({ keepAliveTimeout: 5000 }, app.callback());
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, resolve);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  log.info('listening', { url, model: config.modelName, stage: config.stage, registry: registry.describe(), backend, pid: process.pid });
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      log.info('shutting down: no new connections, finishing in-flight requests', { timeout_ms: config.shutdownTimeoutMs });
+      const done = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => {
+        log.warn('shutdown timeout: closing remaining connections');
+        server.closeAllConnections();
+      }, config.shutdownTimeoutMs);
+      timer.unref();
+      await done;
+      clearTimeout(timer);
+      await manager.stop();
+      log.info('stopped');
+    })());
+  return { url, server, manager, close };
+}
+
+async function loadUi(): Promise<((o: { modelName: string }) => string) | undefined> {
+  try {
+    const uiModule = './ui/page.ts';
+    const mod = (await import(uiModule)) as { renderIndexHtml?: (o: { modelName: string }) => string };
+    return mod.renderIndexHtml;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Defaults from params.yaml (register.registry, register.model_name) when the env does not say. */
+async function paramsDefaults(repoRoot: string): Promise<{ registryUrl?: string; modelName?: string }> {
+  try {
+    const p = parse(await readFile(join(repoRoot, 'params.yaml'), 'utf8')) as { register?: { registry?: string; model_name?: string } };
+    return { registryUrl: p.register?.registry, modelName: p.register?.model_name };
+  } catch {
+    return {};
+  }
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env, await paramsDefaults(process.cwd()));
+  if (config.workers > 1 && cluster.isPrimary) {
+    const log = createLogger({ component: 'api-primary', format: 'json', write: (l) => process.stdout.write(l + '\n') });
+    log.info(`starting ${config.workers} workers`);
+    for (let i = 0; i < config.workers; i++) cluster.fork();
+    let stopping = false;
+    cluster.on('exit', (w, code) => {
+      if (stopping) return;
+      log.warn('worker exited; starting a new one', { pid: w.process.pid, code });
+      cluster.fork();
+    });
+    const stop = () => {
+      stopping = true;
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+    return;
+  }
+  const running = await startServer(config);
+  const shutdown = () => {
+    running.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((err) => {
+    process.stderr.write(JSON.stringify({ level: 'error', msg: `api failed to start: ${(err as Error).message}` }) + '\n');
+    process.exit(1);
+  });
+}
