@@ -1,0 +1,97 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, writeFile, chmod } from 'node:fs/promises';
+import { join } from 'node:path';
+import { RECORD, makeBundle, post, registryWithVersions, startTestServer } from './test-support.ts';
+
+test('hot swap under continuous load: zero failures, every answer names a version that was serving then', async () => {
+  const { url, root, registry } = await registryWithVersions([1, 2]);
+  const srv = await startTestServer(url, root);
+  // Timeline of what was served: [version, from, to].
+  const served: { version: number; from: number; to: number }[] = [{ version: 1, from: performance.now(), to: Infinity }];
+  const answers: { version: number; start: number; end: number }[] = [];
+  let failures = 0;
+  let running = true;
+  const client = async () => {
+    while (running) {
+      const start = performance.now();
+      const r = await post(`${srv.url}/predict`, RECORD);
+      const end = performance.now();
+      if (r.status !== 200) failures++;
+      else answers.push({ version: r.json.model_version, start, end });
+    }
+  };
+  const clients = Array.from({ length: 8 }, client);
+  try {
+    for (let i = 0; i < 6; i++) {
+      await new Promise((r) => setTimeout(r, 150));
+      const next = served.at(-1)!.version === 1 ? 2 : 1;
+      await registry.setStage('flight-delay', 'production', next, { source: 'test', reason: `swap ${i}` });
+      // The swap happens somewhere inside refresh(): both versions count as serving during it.
+      const before = performance.now();
+      const result = await srv.manager.refresh();
+      const afterSwap = performance.now();
+      assert.equal(result.status, 'swapped');
+      served.at(-1)!.to = afterSwap;
+      served.push({ version: next, from: before, to: Infinity });
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  } finally {
+    running = false;
+    await Promise.all(clients);
+    await srv.close();
+  }
+  assert.equal(failures, 0);
+  assert.ok(answers.length > 200, `only ${answers.length} answers`);
+  const seen = new Set(answers.map((a) => a.version));
+  assert.deepEqual([...seen].sort(), [1, 2], 'both versions answered');
+  for (const a of answers) {
+    const ok = served.some((s) => s.version === a.version && s.from <= a.end && s.to >= a.start);
+    assert.ok(ok, `answer v${a.version} during [${a.start}, ${a.end}] matches no serving interval`);
+  }
+  assert.equal(srv.manager.current, null, 'closing disposes the served model');
+});
+
+test('a bundle that fails its golden examples is refused and the current model keeps serving', async () => {
+  const { url, root, registry } = await registryWithVersions([1]);
+  // Version 2: a good bundle whose recorded golden outputs were tampered with.
+  const dir = join(root, 'bad');
+  await makeBundle(dir, 5);
+  const goldenPath = join(dir, 'golden.json');
+  const golden = JSON.parse(await readFile(goldenPath, 'utf8'));
+  golden[0].expected += 0.25;
+  await chmod(goldenPath, 0o644);
+  await writeFile(goldenPath, JSON.stringify(golden));
+  await registry.register('flight-delay', dir, { metrics: {} }, { source: 'test' });
+  const srv = await startTestServer(url, root);
+  try {
+    await registry.setStage('flight-delay', 'production', 2, { source: 'test', reason: 'bad one' });
+    const r = await srv.manager.refresh();
+    assert.equal(r.status, 'refused');
+    assert.match(r.detail!, /golden examples differ/);
+    const res = await post(`${srv.url}/predict`, RECORD);
+    assert.equal(res.status, 200);
+    assert.equal(res.json.model_version, 1);
+    const metrics = await (await fetch(`${srv.url}/metrics`)).text();
+    assert.match(metrics, /model_load_failures_total\{model="flight-delay",reason="golden_mismatch"\} 1/);
+    assert.ok(srv.log.lines.some((l) => /refusing flight-delay v2/.test(l)));
+    assert.equal((await srv.manager.refresh()).status, 'refused', 'not retried on every poll');
+  } finally {
+    await srv.close();
+  }
+});
+
+test('readyz is 503 until a production model exists, then the poll picks it up', async () => {
+  const { url, root, registry } = await registryWithVersions([1]);
+  await registry.demote('flight-delay', 'production', { source: 'test', reason: 'empty stage' });
+  const srv = await startTestServer(url, root);
+  try {
+    assert.equal((await fetch(`${srv.url}/readyz`)).status, 503);
+    assert.equal((await post(`${srv.url}/predict`, RECORD)).status, 503);
+    await registry.setStage('flight-delay', 'production', 1, { source: 'test', reason: 'now' });
+    await srv.manager.refresh();
+    assert.equal((await fetch(`${srv.url}/readyz`)).status, 200);
+  } finally {
+    await srv.close();
+  }
+});
