@@ -79,14 +79,14 @@ test('auth: 401 without a token, 403 with a wrong one, admin routes need the adm
 
 test('metadata, readiness, OpenAPI from the validation schema, 404/405', async () => {
   const { srv } = await setup;
-  const info = await (await fetch(`${srv.url}/v1/models/flight-delay`)).json();
+  const info = (await (await fetch(`${srv.url}/v1/models/flight-delay`)).json()) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
   assert.equal(info.ready, true);
   assert.equal(info.version, 1);
   assert.equal(info.backend, 'wasm');
   assert.deepEqual(info.inputs.map((i: { name: string }) => i.name), ['date', 'distance', 'origin']);
   assert.ok(info.inputs.every((i: { default: unknown }) => i.default !== null));
   assert.equal((await fetch(`${srv.url}/readyz`)).status, 200);
-  const doc = await (await fetch(`${srv.url}/openapi.json`)).json();
+  const doc = (await (await fetch(`${srv.url}/openapi.json`)).json()) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
   const rec = doc.components.schemas.Record;
   assert.deepEqual(rec.required, ['date', 'distance', 'origin']);
   assert.equal(rec.properties.distance.maximum, 6000);

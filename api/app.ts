@@ -16,6 +16,7 @@ import { requireBearer, tokenChecker } from './middleware/auth.ts';
 import { predictMany, predictOne } from './routes/predict.ts';
 import { modelInfo } from './routes/info.ts';
 import { openApiDocument } from './openapi.ts';
+import { UI_CONTENT_SECURITY_POLICY } from './ui/page.ts';
 
 export interface AppDeps {
   config: ApiConfig;
@@ -80,7 +81,8 @@ export function createApp(deps: AppDeps): Koa {
       method: 'GET', template: '/', access: 'public',
       handle: (ctx) => {
         ctx.type = 'html';
-        ctx.set('Content-Security-Policy', "default-src 'self'; script-src 'unsafe-inline' 'self'; style-src 'unsafe-inline' 'self'; img-src 'self' data:");
+        // The page's one inline script and stylesheet are allowed by hash, nothing else from anywhere.
+        ctx.set('Content-Security-Policy', UI_CONTENT_SECURITY_POLICY);
         ctx.body = deps.renderUi ? deps.renderUi({ modelName: name }) : `<!doctype html><title>${name}</title><p>POST /predict or see <a href="/openapi.json">/openapi.json</a>.</p>`;
       },
     },

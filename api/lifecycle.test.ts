@@ -14,7 +14,7 @@ async function freePort(): Promise<number> {
 }
 
 test('SIGTERM: in-flight requests finish, then the process exits 0 and logs JSON lines', async () => {
-  const { url, root } = await registryWithVersions([1]);
+  const { url } = await registryWithVersions([1]);
   const port = await freePort();
   // A long coalescing window keeps requests in flight when the signal arrives.
   const child = spawn(process.execPath, ['--import', 'tsx', 'api/server.ts'], {

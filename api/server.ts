@@ -17,6 +17,7 @@ import { createMetrics } from './metrics.ts';
 import { ModelManager } from './model-manager.ts';
 import { Batcher } from './batcher.ts';
 import { createApp } from './app.ts';
+import { renderIndexHtml } from './ui/page.ts';
 
 export interface RunningServer {
   url: string;
@@ -36,7 +37,7 @@ export async function startServer(config: ApiConfig, options: { log?: Logger; re
   if (first.status !== 'swapped') log.warn(`not ready yet: ${first.detail ?? first.status}; polling every ${config.pollIntervalMs} ms`);
   manager.start(config.pollIntervalMs);
   const batcher = new Batcher(manager, metrics, { maxRows: config.maxBatchRows, waitMs: config.batchWaitMs });
-  const renderUi = options.renderUi ?? (await loadUi());
+  const renderUi = options.renderUi ?? renderIndexHtml;
   const app = createApp({ config, manager, batcher, metrics, log, renderUi });
   const server = createServer({ keepAliveTimeout: 5000 }, app.callback());
   server.requestTimeout = 30_000;
@@ -67,16 +68,6 @@ export async function startServer(config: ApiConfig, options: { log?: Logger; re
       log.info('stopped');
     })());
   return { url, server, manager, close };
-}
-
-async function loadUi(): Promise<((o: { modelName: string }) => string) | undefined> {
-  try {
-    const uiModule = './ui/page.ts';
-    const mod = (await import(uiModule)) as { renderIndexHtml?: (o: { modelName: string }) => string };
-    return mod.renderIndexHtml;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Defaults from params.yaml (register.registry, register.model_name) when the env does not say. */

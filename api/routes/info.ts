@@ -16,6 +16,7 @@ export function modelInfo(manager: ModelManager, name: string) {
     backend: manager.backend,
     task: meta.task,
     ...(meta.threshold !== undefined ? { threshold: meta.threshold } : {}),
+    ...(meta.task === 'classification' ? { label_text: labelText(m.bundle.spec.target.column, m.bundle.spec.target.positive_above ?? 0) } : {}),
     candidate: meta.candidate,
     created_at: meta.created_at,
     git_commit: meta.git_commit,
@@ -28,4 +29,9 @@ export function modelInfo(manager: ModelManager, name: string) {
       ...(vocab.has(field) ? { categories: vocab.get(field) } : {}),
     })),
   };
+}
+
+/** Words for the two classes, from the target definition (e.g. "likely delay > 15"). */
+function labelText(column: string, above: number): Record<string, string> {
+  return { '0': `likely ${column} ≤ ${above}`, '1': `likely ${column} > ${above}` };
 }
