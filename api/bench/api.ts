@@ -1,0 +1,115 @@
+/**
+ * `npm run bench:api`: throughput and latency of the real inference API beside a trivial Koa
+ * server that does only the HTTP + JSON part (the ceiling on this machine), loaded with the same
+ * autocannon settings in the same run; then a 100-instance batch request and the cost of
+ * bearer-token auth (the real API started a second time with API_TOKENS). The three servers run
+ * side by side and are loaded in interleaved rounds (order rotating), so a noisy neighbour on a
+ * shared host weighs on all of them alike instead of on whichever ran at that moment.
+ * Prints one JSON document on stdout, progress on stderr.
+ *
+ * Settings (env): BENCH_CONNECTIONS (32), BENCH_DURATION_S (15 per server), BENCH_ROUNDS (3),
+ * BENCH_WARMUP_S (3), BENCH_BATCH_REQUESTS (300). The real API reads REGISTRY_URL as usual and runs
+ * as one process (WORKERS=1), like the trivial server.
+ */
+import { randomBytes } from 'node:crypto';
+import { cpus, totalmem } from 'node:os';
+import { describeFailure, envNumber, REAL_API_NAME } from './cli.ts';
+import { composeBenchDocument } from './document.ts';
+import { mergeLoadResults, runLoad, type LoadOptions, type LoadResult } from './load.ts';
+import { checkRequest, fetchModelFacts } from './model-info.ts';
+import { REAL_API_SCRIPT, TRIVIAL_SERVER_SCRIPT, startServer, type ServerHandle, type StartOptions } from './server-process.ts';
+
+const settings = {
+  connections: envNumber('BENCH_CONNECTIONS', 32),
+  duration_s: envNumber('BENCH_DURATION_S', 15),
+  rounds: Math.round(envNumber('BENCH_ROUNDS', 3)),
+  warmup_s: envNumber('BENCH_WARMUP_S', 3),
+  path: '/predict',
+  batch: { path: '/v1/models/flight-delay:predict', instances: 100, requests: envNumber('BENCH_BATCH_REQUESTS', 300), connections: 1 },
+};
+const progress = (msg: string) => process.stderr.write(`[bench:api] ${msg}\n`);
+/** The trivial server is one process; so is the API it is compared with, whatever WORKERS says. */
+const ONE_PROCESS = { WORKERS: '1' };
+
+async function expectOk(server: ServerHandle, path: string, body: string, headers: Record<string, string> = {}) {
+  const res = await checkRequest(server.url + path, body, headers);
+  if (res.status < 200 || res.status >= 300) throw new Error(`${server.name}: POST ${path} answered ${res.status}: ${res.text.slice(0, 500)}`);
+  return res;
+}
+
+const report = (label: string, r: LoadResult) => progress(`${label}: ${r.rps} rps, p50 ${r.latency.p50_ms} ms, p99 ${r.latency.p99_ms} ms, non-2xx ${r.non2xx}, errors ${r.errors}`);
+
+async function main() {
+  const servers: ServerHandle[] = [];
+  const start = async (options: StartOptions) => {
+    progress(`starting ${options.name}`);
+    const s = await startServer(options);
+    servers.push(s);
+    return s;
+  };
+  try {
+    const token = randomBytes(24).toString('hex');
+    const auth = { authorization: `Bearer ${token}` };
+    const real = await start({ name: REAL_API_NAME, script: REAL_API_SCRIPT, env: ONE_PROCESS });
+    const trivial = await start({ name: 'trivial server', script: TRIVIAL_SERVER_SCRIPT });
+    const secured = await start({ name: `${REAL_API_NAME} with API_TOKENS`, script: REAL_API_SCRIPT, env: { ...ONE_PROCESS, API_TOKENS: token } });
+
+    const facts = await fetchModelFacts(real.url);
+    const body = JSON.stringify(facts.record);
+    const batchBody = JSON.stringify({ instances: Array.from({ length: settings.batch.instances }, () => facts.record) });
+    const answer = await expectOk(real, settings.path, body);
+    await expectOk(real, settings.batch.path, batchBody);
+    await expectOk(trivial, settings.path, body);
+    const anonymous = await checkRequest(secured.url + settings.path, body);
+    const enforced = anonymous.status === 401 || anonymous.status === 403;
+    if (!enforced) progress(`warning: without a token the API answered ${anonymous.status}; API_TOKENS does not seem to enable auth`);
+    await expectOk(secured, settings.path, body, auth);
+    progress(`model version ${facts.version ?? '?'}, backend ${facts.backend ?? '?'}, answer ${answer.bytes} bytes`);
+
+    const targets: { label: string; load: LoadOptions }[] = [
+      { label: 'real', load: { url: real.url, path: settings.path, body, connections: settings.connections } },
+      { label: 'trivial', load: { url: trivial.url, path: settings.path, body, connections: settings.connections } },
+      { label: 'auth', load: { url: secured.url, path: settings.path, body, headers: auth, connections: settings.connections } },
+    ];
+    for (const t of targets) {
+      progress(`${t.label}: warm-up ${settings.warmup_s} s`);
+      await runLoad({ ...t.load, durationS: settings.warmup_s });
+    }
+    const runs = new Map<string, LoadResult[]>(targets.map((t) => [t.label, []]));
+    const slice = settings.duration_s / settings.rounds;
+    for (let round = 0; round < settings.rounds; round++) {
+      for (let i = 0; i < targets.length; i++) {
+        const t = targets[(i + round) % targets.length];
+        const r = await runLoad({ ...t.load, durationS: slice });
+        report(`round ${round + 1}/${settings.rounds} ${t.label}`, r);
+        runs.get(t.label)!.push(r);
+      }
+    }
+    const [realRun, trivialRun, authRun] = targets.map((t) => mergeLoadResults(runs.get(t.label)!));
+
+    progress(`batch100: ${settings.batch.requests} sequential requests of ${settings.batch.instances} instances`);
+    const batchLoad: LoadOptions = { url: real.url, path: settings.batch.path, body: batchBody, connections: 1 };
+    await runLoad({ ...batchLoad, amount: Math.min(50, settings.batch.requests), deadlineS: 30 });
+    const batch100 = await runLoad({ ...batchLoad, amount: settings.batch.requests, deadlineS: 120 });
+    report('batch100', batch100);
+
+    const doc = composeBenchDocument({
+      settings: { ...settings, body_bytes: Buffer.byteLength(body), batch_body_bytes: Buffer.byteLength(batchBody) },
+      machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? null, memory_gb: Math.round(totalmem() / 2 ** 30), node: process.version, backend: facts.backend, model_version: facts.version },
+      real: realRun,
+      trivial: trivialRun,
+      batch100,
+      auth: { result: authRun, enforced, unauthenticatedStatus: anonymous.status },
+    });
+    process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()));
+  }
+}
+
+try {
+  await main();
+} catch (err) {
+  process.stderr.write(describeFailure('bench:api', err));
+  process.exit(1);
+}

@@ -1,0 +1,86 @@
+/**
+ * The JSON document `npm run bench:api` prints: the real API beside the trivial Koa reference, the
+ * 100-instance batch, the cost of bearer auth, and each target with its verdict. Pure, so the
+ * shape is tested without running servers for minutes.
+ */
+import { headline, type LoadResult } from './load.ts';
+import { round3 } from './stats.ts';
+
+export interface BenchTargets {
+  /** Real API rps as a share of the trivial server's, same settings, same run. */
+  ratioMin: number;
+  p99MaxMs: number;
+  batch100P50MaxMs: number;
+}
+
+export const DEFAULT_TARGETS: BenchTargets = { ratioMin: 0.7, p99MaxMs: 25, batch100P50MaxMs: 10 };
+
+export interface TargetVerdict {
+  value: number | null;
+  target: string;
+  pass: boolean;
+}
+
+const atMost = (value: number | null, max: number, unit = ''): TargetVerdict => ({ value, target: `<= ${max}${unit}`, pass: value !== null && Number.isFinite(value) && value <= max });
+const atLeast = (value: number | null, min: number): TargetVerdict => ({ value, target: `>= ${min}`, pass: value !== null && Number.isFinite(value) && value >= min });
+
+export interface BenchInputs {
+  settings: Record<string, unknown>;
+  machine: Record<string, unknown>;
+  real: LoadResult;
+  trivial: LoadResult;
+  batch100: LoadResult | null;
+  /** The real API started again with API_TOKENS, loaded with the token; null when skipped. */
+  auth: { result: LoadResult; enforced: boolean; unauthenticatedStatus: number | null } | null;
+  targets?: BenchTargets;
+}
+
+const pctChange = (from: number, to: number) => (from === 0 ? null : round3(((to - from) / from) * 100));
+
+export function authCost(without: LoadResult, withAuth: LoadResult) {
+  return {
+    rps_change_pct: pctChange(without.rps, withAuth.rps),
+    p50_added_ms: round3(withAuth.latency.p50_ms - without.latency.p50_ms),
+    p99_added_ms: round3(withAuth.latency.p99_ms - without.latency.p99_ms),
+  };
+}
+
+export function composeBenchDocument(input: BenchInputs) {
+  const targets = input.targets ?? DEFAULT_TARGETS;
+  const ratio = input.trivial.rps > 0 ? round3(input.real.rps / input.trivial.rps) : null;
+  const batchP50 = input.batch100 ? input.batch100.latency.p50_ms : null;
+  const verdicts = {
+    ratio_real_vs_trivial_rps: atLeast(ratio, targets.ratioMin),
+    real_p99_ms: atMost(input.real.latency.p99_ms, targets.p99MaxMs, ' ms'),
+    batch100_p50_ms: atMost(batchP50, targets.batch100P50MaxMs, ' ms'),
+  };
+  return {
+    benchmark: 'api',
+    settings: input.settings,
+    machine: input.machine,
+    real: headline(input.real),
+    trivial: headline(input.trivial),
+    ratio_real_vs_trivial_rps: ratio,
+    batch100: input.batch100 && {
+      instances: 100,
+      requests: input.batch100.responses,
+      rps: input.batch100.rps,
+      instances_per_s: input.batch100.rps * 100,
+      p50_ms: input.batch100.latency.p50_ms,
+      p99_ms: input.batch100.latency.p99_ms,
+      non2xx: input.batch100.non2xx,
+      errors: input.batch100.errors,
+    },
+    auth: input.auth && {
+      enforced: input.auth.enforced,
+      status_without_token: input.auth.unauthenticatedStatus,
+      without: { rps: input.real.rps, p50_ms: input.real.latency.p50_ms, p99_ms: input.real.latency.p99_ms },
+      with: { rps: input.auth.result.rps, p50_ms: input.auth.result.latency.p50_ms, p99_ms: input.auth.result.latency.p99_ms, non2xx: input.auth.result.non2xx, errors: input.auth.result.errors },
+      cost: authCost(input.real, input.auth.result),
+    },
+    targets: verdicts,
+    pass: Object.values(verdicts).every((v) => v.pass),
+  };
+}
+
+export type BenchDocument = ReturnType<typeof composeBenchDocument>;

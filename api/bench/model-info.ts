@@ -1,0 +1,64 @@
+/**
+ * What the load tools learn from `GET /v1/models/flight-delay`: a request record built from the
+ * inputs' defaults (the same values the web UI pre-fills), the TensorFlow.js backend and the model
+ * version the API reports. Tolerant of shape: the figures are still worth having without them.
+ */
+
+export const MODEL_NAME = 'flight-delay';
+export const FALLBACK_RECORD: Record<string, unknown> = { date: '2001-01-09T14:35:00.000Z', distance: 733, origin: 'ATL', destination: 'ORD' };
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Each input's default, the fallback record's value where an input has none. */
+export function recordFromModelInfo(info: unknown): Record<string, unknown> {
+  const inputs = isObject(info) && Array.isArray(info.inputs) ? info.inputs : [];
+  const record: Record<string, unknown> = {};
+  for (const input of inputs) {
+    if (!isObject(input) || typeof input.name !== 'string') continue;
+    const value = input.default ?? FALLBACK_RECORD[input.name];
+    if (value !== undefined && value !== null) record[input.name] = value;
+  }
+  return Object.keys(record).length > 0 ? record : { ...FALLBACK_RECORD };
+}
+
+/** First string value under a key named `key`, searched breadth-first (e.g. `backend`, `runtime.backend`). */
+export function findField(info: unknown, key: string): string | number | null {
+  const queue: unknown[] = [info];
+  while (queue.length > 0) {
+    const node = queue.shift();
+    if (!isObject(node)) continue;
+    const v = node[key];
+    if (typeof v === 'string' || typeof v === 'number') return v;
+    for (const child of Object.values(node)) if (isObject(child)) queue.push(child);
+  }
+  return null;
+}
+
+export interface ModelFacts {
+  record: Record<string, unknown>;
+  backend: string | null;
+  version: string | number | null;
+  info: unknown;
+}
+
+export async function fetchModelFacts(baseUrl: string, headers: Record<string, string> = {}): Promise<ModelFacts> {
+  let info: unknown = null;
+  try {
+    const res = await fetch(`${baseUrl}/v1/models/${MODEL_NAME}`, { headers, signal: AbortSignal.timeout(5_000) });
+    if (res.ok) info = await res.json();
+  } catch {
+    // fall back to the built-in record below
+  }
+  const backend = findField(info, 'backend');
+  return { record: recordFromModelInfo(info), backend: backend === null ? null : String(backend), version: findField(info, 'version'), info };
+}
+
+/**
+ * One request before the load, so a run against a refusing endpoint fails with the server's own
+ * words instead of 50,000 silent non-2xx answers.
+ */
+export async function checkRequest(url: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; bytes: number; text: string }> {
+  const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers }, signal: AbortSignal.timeout(10_000) });
+  const text = await res.text();
+  return { status: res.status, bytes: Buffer.byteLength(text), text };
+}

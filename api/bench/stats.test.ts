@@ -1,0 +1,113 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { errorRate, percentile, summarizeLatencies, timeline } from './stats.ts';
+import { composeBenchDocument, DEFAULT_TARGETS } from './document.ts';
+import { mergeLoadResults, type LoadResult } from './load.ts';
+import { FALLBACK_RECORD, findField, recordFromModelInfo } from './model-info.ts';
+import { describeFailure, envNumber, REAL_API_NAME } from './cli.ts';
+import { ServerNotReadyError } from './server-process.ts';
+
+test('percentile is nearest-rank on the sorted samples', () => {
+  const xs = Float64Array.from({ length: 100 }, (_, i) => i + 1); // 1..100
+  assert.equal(percentile(xs, 50), 50);
+  assert.equal(percentile(xs, 99), 99);
+  assert.equal(percentile(xs, 100), 100);
+  assert.equal(percentile([7], 99), 7);
+  assert.ok(Number.isNaN(percentile([], 50)));
+  assert.deepEqual(summarizeLatencies([3, 1, 2, 4]), { p50_ms: 2, p90_ms: 4, p99_ms: 4, max_ms: 4, mean_ms: 2.5 });
+});
+
+test('timeline buckets whole seconds, counts errors, and drops a last sliver of a second', () => {
+  const events = [
+    { atMs: 100, latencyMs: 1, status: 200 },
+    { atMs: 900, latencyMs: 3, status: 500 },
+    { atMs: 1_500, latencyMs: 2, status: 200 },
+    { atMs: 2_050, latencyMs: 9, status: 200 },
+  ];
+  const t = timeline(events, [1_200], 2.1);
+  assert.equal(t.length, 2, 'the 0.1 s tail is not a second of its own');
+  assert.deepEqual(t[0], { t: 0, rps: 2, ok: 1, non2xx: 1, errors: 0, p50_ms: 1, p99_ms: 3 });
+  assert.equal(t[1].errors, 1);
+  assert.equal(t[1].ok, 1);
+  const half = timeline(events, [], 2.5);
+  assert.equal(half.length, 3);
+  assert.equal(half[2].rps, 2, 'one response in the last half second is 2 per second');
+});
+
+test('error rate counts non-2xx answers and connection errors over all attempts', () => {
+  assert.equal(errorRate({ responses: 998, non2xx: 1, errors: 2 }), 3 / 1000);
+  assert.equal(errorRate({ responses: 0, non2xx: 0, errors: 0 }), 0);
+});
+
+function fakeRun(latencies: number[], durationS: number, extra: Partial<LoadResult> = {}): LoadResult {
+  const samples = Float64Array.from(latencies);
+  return {
+    connections: 32,
+    duration_s: durationS,
+    responses: latencies.length,
+    ok: latencies.length,
+    non2xx: 0,
+    errors: 0,
+    timeouts: 0,
+    error_rate: 0,
+    rps: Math.round(latencies.length / durationS),
+    latency: summarizeLatencies(samples),
+    status_codes: { 200: latencies.length },
+    timeline: [{ t: 0, rps: latencies.length, ok: latencies.length, non2xx: 0, errors: 0, p50_ms: 1, p99_ms: 1 }],
+    samples_ms: samples,
+    ...extra,
+  };
+}
+
+test('merged rounds: counts add up, percentiles come from all samples, timelines follow each other', () => {
+  const m = mergeLoadResults([fakeRun([1, 2], 1), fakeRun([3, 4, 5, 6], 1)]);
+  assert.equal(m.responses, 6);
+  assert.equal(m.rps, 3);
+  assert.equal(m.latency.max_ms, 6);
+  assert.equal(m.latency.p50_ms, 3);
+  assert.deepEqual(m.status_codes, { 200: 6 });
+  assert.deepEqual(m.timeline.map((s) => s.t), [0, 1]);
+});
+
+test('bench document: ratio, auth cost and every target verdict', () => {
+  const real = fakeRun([2, 4, 30], 1, { rps: 800 });
+  const trivial = fakeRun([1, 1, 1], 1, { rps: 1000 });
+  const batch = fakeRun([5, 6, 7], 1, { rps: 150 });
+  const authed = fakeRun([3, 5, 31], 1, { rps: 760 });
+  const doc = composeBenchDocument({ settings: {}, machine: {}, real, trivial, batch100: batch, auth: { result: authed, enforced: true, unauthenticatedStatus: 401 } });
+  assert.equal(doc.ratio_real_vs_trivial_rps, 0.8);
+  assert.deepEqual(doc.targets.ratio_real_vs_trivial_rps, { value: 0.8, target: `>= ${DEFAULT_TARGETS.ratioMin}`, pass: true });
+  assert.equal(doc.targets.real_p99_ms.pass, false, 'p99 of 30 ms is over 25 ms');
+  assert.equal(doc.targets.batch100_p50_ms.value, 6);
+  assert.equal(doc.targets.batch100_p50_ms.pass, true);
+  assert.equal(doc.pass, false);
+  assert.deepEqual(doc.auth?.cost, { rps_change_pct: -5, p50_added_ms: 1, p99_added_ms: 1 });
+  assert.equal(doc.batch100?.instances_per_s, 15_000);
+  assert.ok(!('samples_ms' in doc.real), 'raw samples stay out of the document');
+  const noBatch = composeBenchDocument({ settings: {}, machine: {}, real, trivial, batch100: null, auth: null });
+  assert.equal(noBatch.targets.batch100_p50_ms.pass, false, 'an unmeasured target does not pass');
+});
+
+test('request record from the model description: defaults, fallback per field, fallback record', () => {
+  const info = { version: 3, runtime: { backend: 'wasm' }, inputs: [{ name: 'distance', default: 500 }, { name: 'origin', default: null }, { name: 'extra' }] };
+  assert.deepEqual(recordFromModelInfo(info), { distance: 500, origin: 'ATL' });
+  assert.deepEqual(recordFromModelInfo(null), FALLBACK_RECORD);
+  assert.deepEqual(recordFromModelInfo({ inputs: 'nope' }), FALLBACK_RECORD);
+  assert.equal(findField(info, 'backend'), 'wasm');
+  assert.equal(findField(info, 'version'), 3);
+  assert.equal(findField(info, 'missing'), null);
+});
+
+test('numeric settings from the environment fall back on unset, empty or non-positive values', () => {
+  assert.equal(envNumber('X', 5, { X: '12' }), 12);
+  assert.equal(envNumber('X', 5, { X: '2.5' }), 2.5);
+  for (const bad of [undefined, '', ' ', '0', '-3', 'abc']) assert.equal(envNumber('X', 5, { X: bad }), 5, String(bad));
+});
+
+test('a real API that never got ready is explained with the server output and the `npm start` hint', () => {
+  const msg = describeFailure('loadtest', new ServerNotReadyError(`${REAL_API_NAME} (api/server.ts) was not ready after 60 s`, 'no production version'));
+  assert.match(msg, /no production version/);
+  assert.match(msg, /run `npm start` first/);
+  assert.doesNotMatch(describeFailure('bench:api', new ServerNotReadyError('trivial server exited (code 1)', '')), /npm start/);
+  assert.match(describeFailure('loadtest', new Error('boom')), /^loadtest failed: Error: boom/);
+});
