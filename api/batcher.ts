@@ -25,6 +25,7 @@ export class Batcher {
   private queue: Pending[] = [];
   private queuedRows = 0;
   private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
 
   constructor(
     private readonly manager: ModelManager,
@@ -37,7 +38,11 @@ export class Batcher {
       this.queue.push({ records, resolve, reject });
       this.queuedRows += records.length;
       if (this.queuedRows >= this.opts.maxRows) this.flush();
-      else if (!this.timer) this.timer = setTimeout(() => this.flush(), this.opts.waitMs);
+      else if (!this.timer && !this.immediate) {
+        // waitMs 0: flush once the current I/O phase has parsed every request that arrived with it.
+        if (this.opts.waitMs === 0) this.immediate = setImmediate(() => this.flush());
+        else this.timer = setTimeout(() => this.flush(), this.opts.waitMs);
+      }
     });
   }
 
@@ -45,6 +50,10 @@ export class Batcher {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
+    }
+    if (this.immediate) {
+      clearImmediate(this.immediate);
+      this.immediate = null;
     }
     while (this.queue.length) {
       const batch: Pending[] = [];
