@@ -1,5 +1,5 @@
 /**
- * Vega-Lite specs of the load-test charts, rendered to PNG by core/plots.ts:
+ * Vega-Lite specs of the load-test charts, rendered to PNG by core/charts:
  * throughput and latency second by second over the whole test, and p99/rps per ramp level.
  */
 import type { SecondSample } from '../bench/stats.ts';

@@ -17,7 +17,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
-import { renderChart } from '../../core/plots.ts';
+import type { TopLevelSpec } from 'vega-lite';
+import { renderVegaLite } from '../../core/charts/index.ts';
 import { headline, runLoad, type LoadResult } from '../bench/load.ts';
 import { checkRequest, fetchModelFacts, MODEL_NAME } from '../bench/model-info.ts';
 import { REAL_API_SCRIPT, REPO_ROOT, startServer } from '../bench/server-process.ts';
@@ -113,9 +114,9 @@ async function main(): Promise<LoadtestSummary> {
 
     await mkdir(join(REPO_ROOT, OUT_DIR), { recursive: true });
     const charts = { rps_latency: `${OUT_DIR}/rps-latency.png`, ramp: `${OUT_DIR}/ramp.png` };
-    const timelineChart = await renderChart(timelineSpec(points, rampPolicy.sloP99Ms));
+    const timelineChart = await renderVegaLite(timelineSpec(points, rampPolicy.sloP99Ms) as unknown as TopLevelSpec);
     await writeFile(join(REPO_ROOT, charts.rps_latency), timelineChart.png);
-    const rampChart = await renderChart(rampSpec(rows.map((r) => ({ ...r, held: r.outcome === 'held' })), rampPolicy.sloP99Ms));
+    const rampChart = await renderVegaLite(rampSpec(rows.map((r) => ({ ...r, held: r.outcome === 'held' })), rampPolicy.sloP99Ms) as unknown as TopLevelSpec);
     await writeFile(join(REPO_ROOT, charts.ramp), rampChart.png);
 
     const summary: LoadtestSummary = {
