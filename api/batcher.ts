@@ -35,6 +35,11 @@ export class Batcher {
 
   submit(records: unknown[]): Promise<BatchResult> {
     return new Promise((resolve, reject) => {
+      if (this.opts.waitMs < 0) {
+        // Coalescing off: one model call per request, right away.
+        this.run([{ records, resolve, reject }], records.length);
+        return;
+      }
       this.queue.push({ records, resolve, reject });
       this.queuedRows += records.length;
       if (this.queuedRows >= this.opts.maxRows) this.flush();

@@ -43,7 +43,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminToken: admin,
     maxInstances: int(env, 'MAX_INSTANCES', 1000, 1),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1 << 20, 1024),
-    batchWaitMs: int(env, 'BATCH_WAIT_MS', 0, 0),
+    batchWaitMs: env.BATCH_WAIT_MS === 'off' ? -1 : int(env, 'BATCH_WAIT_MS', 0, 0),
     maxBatchRows: int(env, 'MAX_BATCH_ROWS', 2048, 1),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0),
     goldenTolerance: Number(env.GOLDEN_TOLERANCE ?? 1e-6),

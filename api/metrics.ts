@@ -35,3 +35,17 @@ export function createMetrics(registry = new Registry(), options: { defaultMetri
 }
 
 export type ApiMetrics = ReturnType<typeof createMetrics>;
+
+/**
+ * Memoised label children: prom-client hashes a label object on every call (sorting names); the
+ * hot path looks up a child by its joined label values instead.
+ */
+export function childCache<T>(make: (...values: string[]) => T): (...values: string[]) => T {
+  const cache = new Map<string, T>();
+  return (...values) => {
+    const key = values.join('\u0001');
+    let child = cache.get(key);
+    if (!child) cache.set(key, (child = make(...values)));
+    return child;
+  };
+}

@@ -154,6 +154,18 @@ export function datetimePart(ms: number, part: DatetimePart): number {
   }
 }
 
+const vocabularyIndexes = new WeakMap<CategoricalFeature, Map<string, number>>();
+
+/** value → index, built once per fitted feature (serving encodes one-row tables thousands of times a second). */
+function vocabularyIndex(f: CategoricalFeature): Map<string, number> {
+  let index = vocabularyIndexes.get(f);
+  if (!index) {
+    index = new Map(f.vocabulary.map((v, i) => [v, i]));
+    vocabularyIndexes.set(f, index);
+  }
+  return index;
+}
+
 /** Encode a table with a fitted spec. Missing or unseen values follow the spec's policy. */
 export function encodeFeatures(spec: FeatureSpec, table: Table): EncodedFeatures {
   const n = table.length;
@@ -182,7 +194,7 @@ export function encodeFeatures(spec: FeatureSpec, table: Table): EncodedFeatures
     if (f.kind === 'categorical') {
       const c = column(table, f.name);
       if (c.type !== 'string') throw new Error(`feature "${f.name}" must be text, got ${c.type}`);
-      const index = new Map(f.vocabulary.map((v, i) => [v, i]));
+      const index = vocabularyIndex(f);
       const byCode = Int32Array.from(c.dict, (s) => index.get(s) ?? OOV_INDEX);
       const indices = new Int32Array(n);
       let unseen = 0, miss = 0;

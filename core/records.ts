@@ -25,6 +25,13 @@ export interface RecordOptions {
   allowExtraFields?: boolean;
 }
 
+const patterns = new Map<string, RegExp>();
+function compiled(pattern: string): RegExp {
+  let re = patterns.get(pattern);
+  if (!re) patterns.set(pattern, (re = new RegExp(pattern)));
+  return re;
+}
+
 function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
@@ -70,7 +77,7 @@ export function recordsToTable(records: unknown[], schema: InputSchema, options:
         } else if (rule.allowed && !rule.allowed.includes(v)) {
           errors[i].push({ field: name, message: `must be one of ${rule.allowed.join(', ')}; got ${describe(v)}` });
           b.pushCode(MISSING_CODE);
-        } else if (rule.pattern && !new RegExp(rule.pattern).test(v)) {
+        } else if (rule.pattern && !compiled(rule.pattern).test(v)) {
           errors[i].push({ field: name, message: `must match ${rule.pattern}; got ${describe(v)}` });
           b.pushCode(MISSING_CODE);
         } else b.push(v);

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
 import type { Logger } from '../../core/log.ts';
 import { HttpError } from '../errors.ts';
-import type { ApiMetrics } from '../metrics.ts';
+import { childCache, type ApiMetrics } from '../metrics.ts';
 
 export interface RequestState {
   route: string;
@@ -17,6 +17,9 @@ export interface RequestState {
 }
 
 export function observe(metrics: ApiMetrics, log: Logger): Koa.Middleware {
+  const requests = childCache((route, method, status) => metrics.requests.labels({ route, method, status }));
+  const durations = childCache((route, method) => metrics.duration.labels({ route, method }));
+  const sizes = childCache((route) => metrics.requestSize.labels({ route }));
   return async (ctx, next) => {
     const started = performance.now();
     const incoming = ctx.get('x-request-id');
@@ -39,9 +42,9 @@ export function observe(metrics: ApiMetrics, log: Logger): Koa.Middleware {
     } finally {
       metrics.inFlight.dec();
       const seconds = (performance.now() - started) / 1000;
-      metrics.requests.inc({ route: state.route, method: ctx.method, status: String(ctx.status) });
-      metrics.duration.observe({ route: state.route, method: ctx.method }, seconds);
-      if (state.bodyBytes !== undefined) metrics.requestSize.observe({ route: state.route }, state.bodyBytes);
+      requests(state.route, ctx.method, String(ctx.status)).inc();
+      durations(state.route, ctx.method).observe(seconds);
+      if (state.bodyBytes !== undefined) sizes(state.route).observe(state.bodyBytes);
       log.info('request', { request_id: state.requestId, method: ctx.method, route: state.route, status: ctx.status, duration_ms: Math.round(seconds * 1e4) / 10, ...(state.modelVersion !== undefined ? { model_version: state.modelVersion } : {}) });
     }
   };

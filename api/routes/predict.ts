@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
 import { HttpError, badRequest, type ErrorDetail } from '../errors.ts';
 import type { Batcher, BatchResult } from '../batcher.ts';
-import type { ApiMetrics } from '../metrics.ts';
+import { childCache, type ApiMetrics } from '../metrics.ts';
 import type { RequestState } from '../middleware/observe.ts';
 
 export interface PredictDeps {
@@ -34,13 +34,22 @@ function fieldErrors(result: BatchResult, metrics: ApiMetrics, single: boolean):
   return details;
 }
 
+const predictionCounters = new WeakMap<ApiMetrics, ReturnType<typeof childCache<{ inc(): void }>>>();
+const valueHistograms = new WeakMap<ApiMetrics, ReturnType<typeof childCache<{ observe(v: number): void }>>>();
+
 function record(result: BatchResult, metrics: ApiMetrics): void {
   const meta = result.model.bundle.meta;
+  let counters = predictionCounters.get(metrics);
+  if (!counters) predictionCounters.set(metrics, (counters = childCache((model, version, cls) => metrics.predictions.labels({ model, version, class: cls }))));
+  let values = valueHistograms.get(metrics);
+  if (!values) valueHistograms.set(metrics, (values = childCache((model) => metrics.predictionValue.labels({ model }))));
+  const version = String(result.model.version);
+  const histogram = values(result.model.name);
   for (let i = 0; i < result.predictions.length; i++) {
     const v = result.predictions[i]!;
-    metrics.predictionValue.observe({ model: result.model.name }, v);
+    histogram.observe(v);
     const cls = meta.task === 'regression' ? 'value' : v >= (meta.threshold ?? 0.5) ? '1' : '0';
-    metrics.predictions.inc({ model: result.model.name, version: String(result.model.version), class: cls });
+    counters(result.model.name, version, cls).inc();
   }
 }
 
