@@ -145,7 +145,10 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
 }
 
 export function datetimePart(ms: number, part: DatetimePart): number {
-  const d = new Date(ms);
+  return dateParts(new Date(ms), part);
+}
+
+function dateParts(d: Date, part: DatetimePart): number {
   switch (part) {
     case 'hour': return d.getUTCHours();
     case 'day_of_week': return d.getUTCDay();
@@ -215,9 +218,14 @@ export function encodeFeatures(spec: FeatureSpec, table: Table): EncodedFeatures
       const parts = f.parts.map((p) => ({ p, indices: new Int32Array(n) }));
       for (let r = 0; r < n; r++) {
         const v = c.values[r];
-        if (!Number.isFinite(v)) miss++;
-        // Missing timestamps use index 0 of each part (a documented default, counted in `missing`).
-        for (const part of parts) part.indices[r] = Number.isFinite(v) ? datetimePart(v, part.p) : 0;
+        if (!Number.isFinite(v)) {
+          // Missing timestamps use index 0 of each part (a documented default, counted in `missing`).
+          miss++;
+          for (const part of parts) part.indices[r] = 0;
+          continue;
+        }
+        const d = new Date(v); // one Date per row, not one per part: this runs per request in serving
+        for (const part of parts) part.indices[r] = dateParts(d, part.p);
       }
       missing[f.name] = miss;
       for (const part of parts) categorical.push({ name: `${f.name}.${part.p}`, cardinality: PART_CARDINALITY[part.p], indices: part.indices });

@@ -23,6 +23,11 @@ export interface ForwardNet {
   hidden: Dense[];
   output: Dense;
   activation: 'sigmoid' | 'linear';
+  /**
+   * MLP only: embedding × first-layer weights, pre-multiplied per category
+   * ([cardinality × units of hidden_0]), so a row's first layer is a few vector additions.
+   */
+  fused: Float64Array[];
 }
 
 function dense(layer: tfjs.layers.Layer): Dense {
@@ -47,9 +52,24 @@ export function compileForward(model: tfjs.LayersModel, categorical: { name: str
   for (let i = 0; names.has(`hidden_${i}`); i++) hidden.push(dense(model.getLayer(`hidden_${i}`)));
   const outputLayer = model.getLayer('output');
   const activation = (outputLayer.getConfig().activation as string) === 'sigmoid' ? 'sigmoid' : 'linear';
-  const net: ForwardNet = { kind, numericWidth, categorical: cats, hidden, output: dense(outputLayer), activation };
+  const net: ForwardNet = { kind, numericWidth, categorical: cats, hidden, output: dense(outputLayer), activation, fused: [] };
   const first = hidden[0] ?? net.output;
   if (first.inputs !== offset) throw new Error(`model layout mismatch: first dense layer takes ${first.inputs} inputs, features give ${offset}`);
+  if (kind === 'mlp') {
+    const w0 = first.kernel;
+    const units = first.units;
+    net.fused = cats.map(({ embedding: e, offset: off, cardinality }) => {
+      const table = new Float64Array(cardinality * units);
+      for (let k = 0; k < cardinality; k++) {
+        for (let d = 0; d < e!.units; d++) {
+          const v = e!.kernel[k * e!.units + d];
+          const base = (off + d) * units;
+          for (let u = 0; u < units; u++) table[k * units + u] += v * w0[base + u];
+        }
+      }
+      return table;
+    });
+  }
   return net;
 }
 
@@ -58,8 +78,6 @@ export function forward(net: ForwardNet, enc: EncodedFeatures): Float32Array {
   const n = enc.rows;
   const out = new Float32Array(n);
   const width = net.numericWidth;
-  const first = net.hidden[0] ?? net.output;
-  const x = new Float64Array(first.inputs);
   const buffers = net.hidden.map((h) => new Float64Array(h.units));
   for (let r = 0; r < n; r++) {
     let value: number;
@@ -70,24 +88,37 @@ export function forward(net: ForwardNet, enc: EncodedFeatures): Float32Array {
       for (let c = 0; c < net.categorical.length; c++) s += w[net.categorical[c].offset + enc.categorical[c].indices[r]];
       value = s;
     } else {
-      for (let j = 0; j < width; j++) x[j] = enc.numeric[r * width + j];
-      for (let c = 0; c < net.categorical.length; c++) {
-        const { embedding: e, offset } = net.categorical[c];
-        const row = enc.categorical[c].indices[r] * e!.units;
-        for (let d = 0; d < e!.units; d++) x[offset + d] = e!.kernel[row + d];
+      // First layer: bias + numeric inputs × weights + one pre-multiplied row per categorical input.
+      const h0 = net.hidden[0];
+      const units0 = h0.units;
+      const y0 = buffers[0];
+      const k0 = h0.kernel;
+      for (let u = 0; u < units0; u++) y0[u] = h0.bias ? h0.bias[u] : 0;
+      for (let j = 0; j < width; j++) {
+        const xj = enc.numeric[r * width + j];
+        const base = j * units0;
+        for (let u = 0; u < units0; u++) y0[u] += xj * k0[base + u];
       }
-      let input: Float64Array = x;
-      for (let l = 0; l < net.hidden.length; l++) {
+      for (let c = 0; c < net.fused.length; c++) {
+        const table = net.fused[c];
+        const base = enc.categorical[c].indices[r] * units0;
+        for (let u = 0; u < units0; u++) y0[u] += table[base + u];
+      }
+      for (let u = 0; u < units0; u++) if (y0[u] < 0) y0[u] = 0;
+      let input: Float64Array = y0;
+      for (let l = 1; l < net.hidden.length; l++) {
         const h = net.hidden[l];
         const y = buffers[l];
-        for (let u = 0; u < h.units; u++) y[u] = h.bias ? h.bias[u] : 0;
+        const kernel = h.kernel;
+        const units = h.units;
+        for (let u = 0; u < units; u++) y[u] = h.bias ? h.bias[u] : 0;
         for (let i = 0; i < h.inputs; i++) {
           const xi = input[i];
-          if (xi === 0) continue;
-          const base = i * h.units;
-          for (let u = 0; u < h.units; u++) y[u] += xi * h.kernel[base + u];
+          if (xi === 0) continue; // ReLU zeros are common
+          const base = i * units;
+          for (let u = 0; u < units; u++) y[u] += xi * kernel[base + u];
         }
-        for (let u = 0; u < h.units; u++) if (y[u] < 0) y[u] = 0;
+        for (let u = 0; u < units; u++) if (y[u] < 0) y[u] = 0;
         input = y;
       }
       const o = net.output;
