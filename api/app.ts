@@ -15,6 +15,8 @@ import { readJsonBody } from './middleware/body.ts';
 import { requireBearer, tokenChecker } from './middleware/auth.ts';
 import { predictMany, predictOne } from './routes/predict.ts';
 import { modelInfo } from './routes/info.ts';
+import { feedbackSummary, postFeedback } from './routes/feedback.ts';
+import type { FeedbackWindow, PredictionLog } from './feedback.ts';
 import { openApiDocument } from './openapi.ts';
 import { UI_CONTENT_SECURITY_POLICY } from './ui/page.ts';
 
@@ -25,6 +27,7 @@ export interface AppDeps {
   metrics: ApiMetrics;
   log: Logger;
   renderUi?: (opts: { modelName: string }) => string;
+  feedback: { log: PredictionLog; window: FeedbackWindow };
 }
 
 type Access = 'public' | 'predict' | 'admin';
@@ -39,13 +42,22 @@ interface Route {
 export function createApp(deps: AppDeps): Koa {
   const { config, manager, batcher, metrics, log } = deps;
   const name = config.modelName;
-  const predictDeps = { batcher, metrics, maxInstances: config.maxInstances };
+  const predictDeps = { batcher, metrics, maxInstances: config.maxInstances, predictionLog: deps.feedback.log };
+  const feedbackDeps = { log: deps.feedback.log, window: deps.feedback.window, manager, metrics };
+  metrics.liveSource = () => {
+    const live = feedbackSummary(feedbackDeps).live;
+    if (!live) return null;
+    const { task: _task, n, ...values } = live;
+    return { ...values, samples: n } as Record<string, number | null>;
+  };
   const predictCheck = config.apiTokens.length ? tokenChecker(config.apiTokens) : null;
   const adminCheck = config.adminToken ? tokenChecker([config.adminToken]) : null;
 
   const routes: Route[] = [
     { method: 'POST', template: '/predict', access: 'predict', body: true, handle: (ctx, body) => predictOne(ctx, body, predictDeps) },
     { method: 'POST', template: `/v1/models/${name}:predict`, access: 'predict', body: true, handle: (ctx, body) => predictMany(ctx, body, predictDeps) },
+    { method: 'POST', template: '/feedback', access: 'predict', body: true, handle: (ctx, body) => postFeedback(ctx, body, feedbackDeps) },
+    { method: 'GET', template: '/feedback', access: 'public', handle: (ctx) => void (ctx.body = feedbackSummary(feedbackDeps)) },
     { method: 'GET', template: `/v1/models/${name}`, access: 'public', handle: (ctx) => void (ctx.body = modelInfo(manager, name)) },
     { method: 'GET', template: '/healthz', access: 'public', handle: (ctx) => void (ctx.body = { status: 'alive' }) },
     {

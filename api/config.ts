@@ -16,6 +16,9 @@ export interface ApiConfig {
   shutdownTimeoutMs: number;
   goldenTolerance: number;
   workers: number;
+  feedbackCapacity: number;
+  feedbackTtlMs: number;
+  feedbackWindow: number;
 }
 
 function int(env: Record<string, string | undefined>, key: string, def: number, min = 0): number {
@@ -48,5 +51,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0),
     goldenTolerance: Number(env.GOLDEN_TOLERANCE ?? 1e-6),
     workers: env.WORKERS === 'auto' ? cpu : int(env, 'WORKERS', 1, 1),
+    feedbackCapacity: int(env, 'FEEDBACK_CAPACITY', 200_000, 1),
+    feedbackTtlMs: int(env, 'FEEDBACK_TTL_MS', 24 * 3_600_000, 1000),
+    feedbackWindow: int(env, 'FEEDBACK_WINDOW', 5000, 10),
   };
 }

@@ -30,6 +30,19 @@ export function createMetrics(registry = new Registry(), options: { defaultMetri
     swaps: new Counter({ name: 'model_swaps_total', help: 'Times the served model version changed', labelNames: ['model'], registers: [registry] }),
     oov: new Counter({ name: 'model_unknown_category_total', help: 'Input values outside the training vocabulary, per feature', labelNames: ['model', 'feature'], registers: [registry] }),
     rejected: new Counter({ name: 'model_rejected_fields_total', help: 'Input fields rejected by validation, per field', labelNames: ['model', 'field'], registers: [registry] }),
+    feedback: new Counter({ name: 'model_feedback_total', help: 'Feedback received, by outcome (joined, unknown, expired, duplicate)', labelNames: ['model', 'outcome'], registers: [registry] }),
+    predictionError: new Histogram({ name: 'model_prediction_error', help: 'Predicted minus actual for joined feedback (probability minus label for classification)', labelNames: ['model'], buckets: [-120, -60, -30, -15, -5, -1, -0.5, -0.25, 0, 0.25, 0.5, 1, 5, 15, 30, 60, 120], registers: [registry] }),
+    /** Set by the server: computes live quality over the feedback window at scrape time. */
+    liveSource: null as null | (() => Record<string, number | null> | null),
+    live: new Gauge({
+      name: 'model_live_quality', help: 'Quality over the recent feedback window (accuracy, precision, recall, f1, roc_auc, mae, rmse, samples)', labelNames: ['model', 'metric'], registers: [registry],
+      collect() {
+        this.reset();
+        const values = m.liveSource?.();
+        if (!values) return;
+        for (const [metric, v] of Object.entries(values)) if (typeof v === 'number' && Number.isFinite(v)) this.set({ model: m.modelName, metric }, v);
+      },
+    }),
   };
   return m;
 }

@@ -16,6 +16,7 @@ import { loadConfig, type ApiConfig } from './config.ts';
 import { createMetrics } from './metrics.ts';
 import { ModelManager } from './model-manager.ts';
 import { Batcher } from './batcher.ts';
+import { FeedbackWindow, PredictionLog } from './feedback.ts';
 import { createApp } from './app.ts';
 import { renderIndexHtml } from './ui/page.ts';
 
@@ -38,7 +39,8 @@ export async function startServer(config: ApiConfig, options: { log?: Logger; re
   manager.start(config.pollIntervalMs);
   const batcher = new Batcher(manager, metrics, { maxRows: config.maxBatchRows, waitMs: config.batchWaitMs });
   const renderUi = options.renderUi ?? renderIndexHtml;
-  const app = createApp({ config, manager, batcher, metrics, log, renderUi });
+  const feedback = { log: new PredictionLog(config.feedbackCapacity, config.feedbackTtlMs), window: new FeedbackWindow(config.feedbackWindow) };
+  const app = createApp({ config, manager, batcher, metrics, log, renderUi, feedback });
   const server = createServer({ keepAliveTimeout: 5000 }, app.callback());
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;

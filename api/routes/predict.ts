@@ -8,11 +8,20 @@ import { HttpError, badRequest, type ErrorDetail } from '../errors.ts';
 import type { Batcher, BatchResult } from '../batcher.ts';
 import { childCache, type ApiMetrics } from '../metrics.ts';
 import type { RequestState } from '../middleware/observe.ts';
+import type { PredictionLog } from '../feedback.ts';
 
 export interface PredictDeps {
   batcher: Batcher;
   metrics: ApiMetrics;
   maxInstances: number;
+  /** Remembers answers so feedback can be joined to them later. */
+  predictionLog?: PredictionLog;
+}
+
+function remember(deps: PredictDeps, result: BatchResult, ids: string[]): void {
+  if (!deps.predictionLog) return;
+  const threshold = result.model.bundle.meta.threshold;
+  ids.forEach((id, i) => deps.predictionLog!.record(id, { version: result.model.version, value: result.predictions[i]!, threshold }));
 }
 
 function shape(result: BatchResult, i: number) {
@@ -60,7 +69,9 @@ export async function predictOne(ctx: Koa.Context, body: unknown, deps: PredictD
   const details = fieldErrors(result, deps.metrics, true);
   if (details.length) throw badRequest(`the record has ${details.length} invalid field(s)`, details);
   record(result, deps.metrics);
-  ctx.body = { model_name: result.model.name, model_version: result.model.version, prediction_id: randomUUID(), prediction: shape(result, 0) };
+  const id = randomUUID();
+  remember(deps, result, [id]);
+  ctx.body = { model_name: result.model.name, model_version: result.model.version, prediction_id: id, prediction: shape(result, 0) };
 }
 
 export async function predictMany(ctx: Koa.Context, body: unknown, deps: PredictDeps): Promise<void> {
@@ -77,10 +88,12 @@ export async function predictMany(ctx: Koa.Context, body: unknown, deps: Predict
   const details = fieldErrors(result, deps.metrics, false);
   if (details.length) throw badRequest(`${new Set(details.map((d) => d.instance)).size} of ${instances.length} instance(s) are invalid`, details);
   record(result, deps.metrics);
+  const ids = instances.map(() => randomUUID());
+  remember(deps, result, ids);
   ctx.body = {
     model_name: result.model.name,
     model_version: result.model.version,
-    prediction_ids: instances.map(() => randomUUID()),
+    prediction_ids: ids,
     predictions: instances.map((_, i) => shape(result, i)),
   };
 }

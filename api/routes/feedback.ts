@@ -1,0 +1,85 @@
+/**
+ * `POST /feedback`: `{"prediction_id": "...", "actual": 37}` (target units, e.g. delay minutes) or,
+ * for classification, `{"prediction_id": "...", "label": 1}`; up to 1,000 at once as
+ * `{"feedback": [ ... ]}`. `GET /feedback`: live quality over the recent window.
+ */
+import type Koa from 'koa';
+import { HttpError, badRequest } from '../errors.ts';
+import type { FeedbackWindow, PredictionLog } from '../feedback.ts';
+import { liveMetrics } from '../feedback.ts';
+import type { ModelManager } from '../model-manager.ts';
+import type { ApiMetrics } from '../metrics.ts';
+
+export interface FeedbackDeps {
+  log: PredictionLog;
+  window: FeedbackWindow;
+  manager: ModelManager;
+  metrics: ApiMetrics;
+}
+
+const MAX_ITEMS = 1000;
+
+function toLabelOrValue(item: Record<string, unknown>, manager: ModelManager): number {
+  const m = manager.current;
+  const task = m?.bundle.meta.task ?? 'classification';
+  if ('label' in item) {
+    if (task !== 'classification') throw badRequest('"label" is for classification models; send "actual" (the observed value)', [{ field: 'label', message: 'not used by a regression model' }]);
+    const l = item.label;
+    if (l === 0 || l === 1 || typeof l === 'boolean') return Number(l);
+    throw badRequest('"label" must be 0, 1, true or false', [{ field: 'label', message: `got ${JSON.stringify(l)}` }]);
+  }
+  const a = item.actual;
+  if (typeof a !== 'number' || !Number.isFinite(a)) throw badRequest('send "actual" (the observed target value, a finite number) or, for classification, "label" (0/1)', [{ field: 'actual', message: a === undefined ? 'missing' : `must be a finite number, got ${JSON.stringify(a)}` }]);
+  if (task === 'regression') return a;
+  const target = m!.bundle.spec.target;
+  return a > (target.positive_above ?? 0) ? 1 : 0;
+}
+
+export function postFeedback(ctx: Koa.Context, body: unknown, deps: FeedbackDeps): void {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('the body must be a JSON object: {"prediction_id": "...", "actual": <value>} or {"feedback": [...]}');
+  const batch = (body as { feedback?: unknown }).feedback;
+  const items = batch === undefined ? [body as Record<string, unknown>] : batch;
+  if (!Array.isArray(items) || items.length === 0) throw badRequest('"feedback" must be a non-empty array');
+  if (items.length > MAX_ITEMS) throw new HttpError(413, 'too_many_items', `at most ${MAX_ITEMS} feedback items per request`);
+  const name = deps.manager.current?.name ?? 'model';
+  const results = items.map((raw, index) => {
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return { index, status: 400, error: 'each feedback item must be an object' };
+    const item = raw as Record<string, unknown>;
+    const id = item.prediction_id;
+    if (typeof id !== 'string' || id.length === 0 || id.length > 64) return { index, status: 400, error: '"prediction_id" must be the id a prediction answer returned' };
+    let outcome: number;
+    try {
+      outcome = toLabelOrValue(item, deps.manager);
+    } catch (err) {
+      return { index, prediction_id: id, status: 400, error: (err as Error).message };
+    }
+    const found = deps.log.lookup(id);
+    if (found === 'unknown' || found === 'expired') {
+      deps.metrics.feedback.inc({ model: name, outcome: found });
+      return { index, prediction_id: id, status: 404, error: found === 'unknown' ? `prediction ${id} is unknown (this server keeps the last ${deps.log.capacity} predictions)` : `prediction ${id} has expired (feedback is accepted for ${Math.round(deps.log.ttlMs / 3_600_000)} h)` };
+    }
+    if (found.hasFeedback) {
+      deps.metrics.feedback.inc({ model: name, outcome: 'duplicate' });
+      return { index, prediction_id: id, status: 409, error: `feedback for prediction ${id} was already recorded` };
+    }
+    found.hasFeedback = true;
+    deps.window.add({ actual: outcome, predicted: found.value, version: found.version });
+    deps.metrics.feedback.inc({ model: name, outcome: 'joined' });
+    deps.metrics.predictionError.observe({ model: name }, found.value - outcome);
+    return { index, prediction_id: id, status: 200, model_version: found.version, predicted: found.value, actual: outcome };
+  });
+  if (batch === undefined) {
+    const r = results[0];
+    if (r.status !== 200) throw new HttpError(r.status, r.status === 404 ? 'unknown_prediction' : r.status === 409 ? 'duplicate_feedback' : 'invalid_request', r.error!);
+    ctx.body = r;
+    return;
+  }
+  ctx.status = results.every((r) => r.status === 200) ? 200 : 207;
+  ctx.body = { results };
+}
+
+export function feedbackSummary(deps: FeedbackDeps) {
+  const m = deps.manager.current;
+  const live = m ? liveMetrics(m.bundle.meta.task, deps.window.snapshot(), m.bundle.meta.threshold ?? 0.5) : null;
+  return { window_size: deps.window.size, samples: deps.window.length, remembered_predictions: deps.log.size, live };
+}
