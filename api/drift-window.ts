@@ -1,0 +1,149 @@
+/**
+ * Bounded-memory windows of recent inputs and predictions, binned against the reference profile
+ * shipped in the bundle. Each slot remembers only its bin index, so the window costs a few bytes
+ * per record per feature, and counts are updated incrementally (add the new bin, remove the
+ * evicted one) on the request path; statistics are computed elsewhere, periodically.
+ */
+import type { BundleProfile } from '../core/bundle.ts';
+import type { FeatureSpec } from '../core/features.ts';
+import { datetimePart, type DatetimePart } from '../core/features.ts';
+import type { CategoricalProfile, NumericProfile } from '../core/profile.ts';
+import type { Table } from '../core/table.ts';
+
+const MISSING = -1;
+
+interface Track {
+  name: string;
+  column: string | null; // null: the model's prediction
+  part?: DatetimePart;
+  kind: 'numeric' | 'categorical';
+  /** numeric: histogram edges; categorical: bin of each known category value. */
+  edges?: number[];
+  bins?: Map<string, number>;
+  /** Categories the model knows (vocabulary) — a value outside is "unseen". */
+  vocabulary?: Set<string>;
+  reference: number[];
+  counts: Float64Array;
+  ring: Int32Array;
+  missing: number;
+  /** Cumulative since start (exported as counters). */
+  unseenTotal: number;
+  outOfRangeTotal: number;
+}
+
+export interface WindowSnapshot {
+  name: string;
+  kind: 'numeric' | 'categorical';
+  labels: string[];
+  reference: number[];
+  current: number[];
+  n: number;
+  missing: number;
+  unseenTotal: number;
+  outOfRangeTotal: number;
+}
+
+function binOf(edges: number[], v: number): number {
+  const k = edges.length - 1;
+  let lo = 0, hi = k - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (v >= edges[mid]) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+export class DriftWindows {
+  private readonly tracks: Track[] = [];
+  private next = 0;
+  private filled = 0;
+
+  constructor(readonly size: number, profile: BundleProfile, spec: FeatureSpec) {
+    const vocab = new Map(spec.features.filter((f) => f.kind === 'categorical').map((f) => [f.name, new Set((f as { vocabulary: string[] }).vocabulary.slice(1))]));
+    for (const [name, prof] of Object.entries(profile.features)) {
+      const [column, part] = name.split('.') as [string, DatetimePart | undefined];
+      if (prof.kind === 'numeric') this.tracks.push(this.numericTrack(name, column, prof));
+      else this.tracks.push(this.categoricalTrack(name, column, part, prof, vocab.get(column)));
+    }
+    if (profile.predictions && profile.predictions.histogram.edges.length > 1) this.tracks.push(this.numericTrack('prediction', null, profile.predictions));
+  }
+
+  private numericTrack(name: string, column: string | null, prof: NumericProfile): Track {
+    const k = Math.max(1, prof.histogram.edges.length - 1);
+    return { name, column, kind: 'numeric', edges: prof.histogram.edges, reference: prof.histogram.counts, counts: new Float64Array(k), ring: new Int32Array(this.size).fill(MISSING), missing: 0, unseenTotal: 0, outOfRangeTotal: 0 };
+  }
+
+  private categoricalTrack(name: string, column: string, part: DatetimePart | undefined, prof: CategoricalProfile, vocabulary?: Set<string>): Track {
+    const bins = new Map(prof.top.map((t, i) => [t.value, i]));
+    // Bins: listed values, then "other" (known but pooled), then "unseen" (outside the vocabulary).
+    const reference = [...prof.top.map((t) => t.count), prof.other, 0];
+    return { name, column, part, kind: 'categorical', bins, vocabulary, reference, counts: new Float64Array(reference.length), ring: new Int32Array(this.size).fill(MISSING), missing: 0, unseenTotal: 0, outOfRangeTotal: 0 };
+  }
+
+  /** Add the valid rows of a served batch. `valid[i]` false rows (rejected requests) are skipped. */
+  add(table: Table, predictions: ArrayLike<number | null>): void {
+    for (let r = 0; r < table.length; r++) {
+      if (predictions[r] === null) continue;
+      const slot = this.next;
+      this.next = (this.next + 1) % this.size;
+      const evicting = this.filled === this.size;
+      if (!evicting) this.filled++;
+      for (const t of this.tracks) {
+        if (evicting) {
+          const old = t.ring[slot];
+          if (old === MISSING) t.missing--;
+          else t.counts[old]--;
+        }
+        const bin = this.binRow(t, table, r, predictions[r]!);
+        t.ring[slot] = bin;
+        if (bin === MISSING) t.missing++;
+        else t.counts[bin]++;
+      }
+    }
+  }
+
+  private binRow(t: Track, table: Table, r: number, prediction: number): number {
+    if (t.kind === 'numeric') {
+      const v = t.column === null ? prediction : (table.columns[t.column] as { values?: Float64Array }).values?.[r];
+      if (v === undefined || !Number.isFinite(v)) return MISSING;
+      const e = t.edges!;
+      if (v < e[0] || v > e[e.length - 1]) t.outOfRangeTotal++;
+      return binOf(e, v);
+    }
+    const c = table.columns[t.column!];
+    let value: string | null;
+    if (t.part) {
+      const ms = c && c.type !== 'string' ? c.values[r] : NaN;
+      value = Number.isFinite(ms) ? String(datetimePart(ms, t.part)) : null;
+    } else value = c && c.type === 'string' && c.codes[r] >= 0 ? c.dict[c.codes[r]] : null;
+    if (value === null) return MISSING;
+    const bin = t.bins!.get(value);
+    if (bin !== undefined) return bin;
+    if (t.vocabulary && !t.vocabulary.has(value)) {
+      t.unseenTotal++;
+      return t.reference.length - 1;
+    }
+    return t.reference.length - 2;
+  }
+
+  get length(): number {
+    return this.filled;
+  }
+
+  snapshot(): WindowSnapshot[] {
+    return this.tracks.map((t) => ({
+      name: t.name,
+      kind: t.kind,
+      labels: t.kind === 'numeric' ? t.edges!.slice(0, -1).map((e, i) => `${fmt(e)}–${fmt(t.edges![i + 1])}`) : [...t.bins!.keys(), 'other', 'unseen'],
+      reference: t.reference,
+      current: Array.from(t.counts),
+      n: this.filled - t.missing,
+      missing: t.missing,
+      unseenTotal: t.unseenTotal,
+      outOfRangeTotal: t.outOfRangeTotal,
+    }));
+  }
+}
+
+const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(3));
