@@ -19,6 +19,8 @@ import { feedbackSummary, postFeedback } from './routes/feedback.ts';
 import type { FeedbackWindow, PredictionLog } from './feedback.ts';
 import { openApiDocument } from './openapi.ts';
 import { UI_CONTENT_SECURITY_POLICY } from './ui/page.ts';
+import { MONITORING_CSP, renderMonitoringHtml } from './ui/monitoring.ts';
+import type { DriftMonitor } from './drift-monitor.ts';
 
 export interface AppDeps {
   config: ApiConfig;
@@ -28,6 +30,7 @@ export interface AppDeps {
   log: Logger;
   renderUi?: (opts: { modelName: string }) => string;
   feedback: { log: PredictionLog; window: FeedbackWindow };
+  drift?: DriftMonitor;
 }
 
 type Access = 'public' | 'predict' | 'admin';
@@ -58,6 +61,21 @@ export function createApp(deps: AppDeps): Koa {
     { method: 'POST', template: `/v1/models/${name}:predict`, access: 'predict', body: true, handle: (ctx, body) => predictMany(ctx, body, predictDeps) },
     { method: 'POST', template: '/feedback', access: 'predict', body: true, handle: (ctx, body) => postFeedback(ctx, body, feedbackDeps) },
     { method: 'GET', template: '/feedback', access: 'public', handle: (ctx) => void (ctx.body = feedbackSummary(feedbackDeps)) },
+    {
+      method: 'GET', template: '/drift', access: 'public',
+      handle: (ctx) => {
+        if (!deps.drift) throw new HttpError(404, 'not_found', 'monitoring is off (MONITORING=off)');
+        ctx.body = deps.drift.compute();
+      },
+    },
+    {
+      method: 'GET', template: '/monitoring', access: 'public',
+      handle: (ctx) => {
+        ctx.type = 'html';
+        ctx.set('Content-Security-Policy', MONITORING_CSP);
+        ctx.body = renderMonitoringHtml({ modelName: name });
+      },
+    },
     { method: 'GET', template: `/v1/models/${name}`, access: 'public', handle: (ctx) => void (ctx.body = modelInfo(manager, name)) },
     { method: 'GET', template: '/healthz', access: 'public', handle: (ctx) => void (ctx.body = { status: 'alive' }) },
     {

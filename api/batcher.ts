@@ -31,6 +31,8 @@ export class Batcher {
     private readonly manager: ModelManager,
     private readonly metrics: ApiMetrics,
     private readonly opts: { maxRows: number; waitMs: number },
+    /** Sees every served batch (drift windows); must be cheap, it runs on the request path. */
+    private readonly observer?: (model: ServedModel, out: ReturnType<ServedModel['bundle']['predictRecords']>) => void,
   ) {}
 
   submit(records: unknown[]): Promise<BatchResult> {
@@ -88,6 +90,7 @@ export class Batcher {
       this.metrics.inference.observe(labels, (performance.now() - started) / 1000);
       this.metrics.batchSize.observe(labels, rows);
       for (const [feature, n] of Object.entries(out.oov)) if (n) this.metrics.oov.inc({ model: model.name, feature }, n);
+      this.observer?.(model, out);
       let offset = 0;
       for (const p of batch) {
         const n = p.records.length;

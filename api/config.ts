@@ -19,6 +19,9 @@ export interface ApiConfig {
   feedbackCapacity: number;
   feedbackTtlMs: number;
   feedbackWindow: number;
+  monitoring: boolean;
+  driftWindow: number;
+  driftIntervalMs: number;
 }
 
 function int(env: Record<string, string | undefined>, key: string, def: number, min = 0): number {
@@ -54,5 +57,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     feedbackCapacity: int(env, 'FEEDBACK_CAPACITY', 200_000, 1),
     feedbackTtlMs: int(env, 'FEEDBACK_TTL_MS', 24 * 3_600_000, 1000),
     feedbackWindow: int(env, 'FEEDBACK_WINDOW', 5000, 10),
+    monitoring: env.MONITORING !== 'off',
+    driftWindow: int(env, 'DRIFT_WINDOW', 5000, 10),
+    driftIntervalMs: int(env, 'DRIFT_INTERVAL_MS', 10_000, 100),
   };
 }

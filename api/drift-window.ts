@@ -35,6 +35,8 @@ export interface WindowSnapshot {
   name: string;
   kind: 'numeric' | 'categorical';
   labels: string[];
+  /** Numeric tracks: the reference histogram edges the counts are binned on. */
+  edges?: number[];
   reference: number[];
   current: number[];
   n: number;
@@ -136,6 +138,7 @@ export class DriftWindows {
       name: t.name,
       kind: t.kind,
       labels: t.kind === 'numeric' ? t.edges!.slice(0, -1).map((e, i) => `${fmt(e)}–${fmt(t.edges![i + 1])}`) : [...t.bins!.keys(), 'other', 'unseen'],
+      ...(t.kind === 'numeric' ? { edges: t.edges } : {}),
       reference: t.reference,
       current: Array.from(t.counts),
       n: this.filled - t.missing,

@@ -32,6 +32,12 @@ export function createMetrics(registry = new Registry(), options: { defaultMetri
     rejected: new Counter({ name: 'model_rejected_fields_total', help: 'Input fields rejected by validation, per field', labelNames: ['model', 'field'], registers: [registry] }),
     feedback: new Counter({ name: 'model_feedback_total', help: 'Feedback received, by outcome (joined, unknown, expired, duplicate)', labelNames: ['model', 'outcome'], registers: [registry] }),
     predictionError: new Histogram({ name: 'model_prediction_error', help: 'Predicted minus actual for joined feedback (probability minus label for classification)', labelNames: ['model'], buckets: [-120, -60, -30, -15, -5, -1, -0.5, -0.25, 0, 0.25, 0.5, 1, 5, 15, 30, 60, 120], registers: [registry] }),
+    driftScore: new Gauge({ name: 'model_drift_score', help: 'Drift statistic per feature and method over the current window (KS D, chi-squared, normalised Wasserstein or Jensen–Shannon)', labelNames: ['model', 'feature', 'method'], registers: [registry] }),
+    driftDetected: new Gauge({ name: 'model_drift_detected', help: '1 when the feature (or "prediction") drifted in the current window', labelNames: ['model', 'feature'], registers: [registry] }),
+    datasetDriftShare: new Gauge({ name: 'model_dataset_drift_share', help: 'Share of input features that drifted in the current window', labelNames: ['model'], registers: [registry] }),
+    datasetDrift: new Gauge({ name: 'model_dataset_drift', help: '1 when the drifted share reaches drift.dataset_drift_share', labelNames: ['model'], registers: [registry] }),
+    unseenValues: new Counter({ name: 'model_unseen_category_values_total', help: 'Input values outside the training vocabulary, per monitored feature', labelNames: ['model', 'feature'], registers: [registry] }),
+    outOfRange: new Counter({ name: 'model_out_of_range_values_total', help: 'Numeric inputs (or predictions) outside the training range, per feature', labelNames: ['model', 'feature'], registers: [registry] }),
     /** Set by the server: computes live quality over the feedback window at scrape time. */
     liveSource: null as null | (() => Record<string, number | null> | null),
     live: new Gauge({

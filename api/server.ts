@@ -17,6 +17,8 @@ import { createMetrics } from './metrics.ts';
 import { ModelManager } from './model-manager.ts';
 import { Batcher } from './batcher.ts';
 import { FeedbackWindow, PredictionLog } from './feedback.ts';
+import { DEFAULT_DRIFT, DriftMonitor } from './drift-monitor.ts';
+import type { DriftParams } from '../core/params.ts';
 import { createApp } from './app.ts';
 import { renderIndexHtml } from './ui/page.ts';
 
@@ -27,7 +29,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(config: ApiConfig, options: { log?: Logger; repoRoot?: string; renderUi?: (o: { modelName: string }) => string } = {}): Promise<RunningServer> {
+export async function startServer(config: ApiConfig, options: { log?: Logger; repoRoot?: string; renderUi?: (o: { modelName: string }) => string; driftParams?: DriftParams } = {}): Promise<RunningServer> {
   const log = options.log ?? createLogger({ component: 'api', format: process.env.LOG_FORMAT === 'text' ? 'text' : 'json', write: (l) => process.stdout.write(l + '\n') });
   const repoRoot = options.repoRoot ?? process.cwd();
   const { tf, backend } = await selectBackend({ log });
@@ -37,10 +39,13 @@ export async function startServer(config: ApiConfig, options: { log?: Logger; re
   const first = await manager.refresh();
   if (first.status !== 'swapped') log.warn(`not ready yet: ${first.detail ?? first.status}; polling every ${config.pollIntervalMs} ms`);
   manager.start(config.pollIntervalMs);
-  const batcher = new Batcher(manager, metrics, { maxRows: config.maxBatchRows, waitMs: config.batchWaitMs });
+  const drift = new DriftMonitor(metrics, { windowSize: config.driftWindow, params: options.driftParams ?? DEFAULT_DRIFT });
+  drift.start(config.driftIntervalMs);
+  const observer = config.monitoring ? (m: Parameters<DriftMonitor['observe']>[0], out: { table: Parameters<DriftMonitor['observe']>[1]; predictions: (number | null)[] }) => drift.observe(m, out.table, out.predictions) : undefined;
+  const batcher = new Batcher(manager, metrics, { maxRows: config.maxBatchRows, waitMs: config.batchWaitMs }, observer);
   const renderUi = options.renderUi ?? renderIndexHtml;
   const feedback = { log: new PredictionLog(config.feedbackCapacity, config.feedbackTtlMs), window: new FeedbackWindow(config.feedbackWindow) };
-  const app = createApp({ config, manager, batcher, metrics, log, renderUi, feedback });
+  const app = createApp({ config, manager, batcher, metrics, log, renderUi, feedback, drift });
   const server = createServer({ keepAliveTimeout: 5000 }, app.callback());
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
@@ -66,6 +71,7 @@ export async function startServer(config: ApiConfig, options: { log?: Logger; re
       timer.unref();
       await done;
       clearTimeout(timer);
+      drift.stop();
       await manager.stop();
       log.info('stopped');
     })());
@@ -73,17 +79,18 @@ export async function startServer(config: ApiConfig, options: { log?: Logger; re
 }
 
 /** Defaults from params.yaml (register.registry, register.model_name) when the env does not say. */
-async function paramsDefaults(repoRoot: string): Promise<{ registryUrl?: string; modelName?: string }> {
+async function paramsDefaults(repoRoot: string): Promise<{ registryUrl?: string; modelName?: string; drift?: DriftParams }> {
   try {
-    const p = parse(await readFile(join(repoRoot, 'params.yaml'), 'utf8')) as { register?: { registry?: string; model_name?: string } };
-    return { registryUrl: p.register?.registry, modelName: p.register?.model_name };
+    const p = parse(await readFile(join(repoRoot, 'params.yaml'), 'utf8')) as { register?: { registry?: string; model_name?: string }; drift?: Partial<DriftParams> };
+    return { registryUrl: p.register?.registry, modelName: p.register?.model_name, drift: { ...DEFAULT_DRIFT, ...(p.drift ?? {}) } };
   } catch {
     return {};
   }
 }
 
 async function main(): Promise<void> {
-  const config = loadConfig(process.env, await paramsDefaults(process.cwd()));
+  const defaults = await paramsDefaults(process.cwd());
+  const config = loadConfig(process.env, defaults);
   if (config.workers > 1 && cluster.isPrimary) {
     const log = createLogger({ component: 'api-primary', format: 'json', write: (l) => process.stdout.write(l + '\n') });
     log.info(`starting ${config.workers} workers`);
@@ -102,7 +109,7 @@ async function main(): Promise<void> {
     process.once('SIGINT', stop);
     return;
   }
-  const running = await startServer(config);
+  const running = await startServer(config, { driftParams: defaults.drift });
   const shutdown = () => {
     running.close().then(
       () => process.exit(0),

@@ -12,6 +12,7 @@ import { encodeFeatures } from '../core/features.ts';
 import { outputsFromModel, saveBundle, BUNDLE_FORMAT, type BundleMeta } from '../core/bundle.ts';
 import { recordsToTable, type InputSchema } from '../core/records.ts';
 import { openRegistry, type Registry } from '../core/registry/index.ts';
+import { profileNumeric, profileTable } from '../core/profile.ts';
 import { memoryLogger } from '../core/log.ts';
 import type { Params } from '../core/params.ts';
 import { loadConfig, type ApiConfig } from './config.ts';
@@ -26,7 +27,7 @@ export const SCHEMA: InputSchema = {
 export const RECORD = { date: '2001-01-09T14:35:00.000Z', distance: 733, origin: 'ATL' };
 const AIRPORTS = ['ATL', 'ORD', 'DFW', 'LAX', 'SFO'];
 
-function sampleRecords(n: number) {
+export function sampleRecords(n: number) {
   return Array.from({ length: n }, (_, i) => ({ date: new Date(Date.UTC(2001, 0, 1, i % 24, i % 60)).toISOString(), distance: 100 + ((i * 37) % 2000), origin: AIRPORTS[i % 5] }));
 }
 
@@ -48,7 +49,9 @@ export async function makeBundle(dir: string, seed: number): Promise<void> {
   const golden = sampleRecords(4).map((record) => ({ record, expected: 0 }));
   const out = outputsFromModel(tf, model, meta, spec, recordsToTable(golden.map((g) => g.record), SCHEMA).table);
   golden.forEach((g, i) => (g.expected = out[i]));
-  await saveBundle(tf, dir, model, { meta, spec, profile: { version: 1, rows: 200, features: {} }, golden });
+  const trainOut = outputsFromModel(tf, model, meta, spec, table);
+  const profile = { ...profileTable(table, spec, { bins: 10, topCategories: 10 }), predictions: profileNumeric({ type: 'number', values: Float64Array.from(trainOut) }, 10) };
+  await saveBundle(tf, dir, model, { meta, spec, profile, golden });
   model.dispose();
 }
 

@@ -66,7 +66,7 @@ export interface LoadedBundle extends BundleContents {
   /** Model outputs in target units: probabilities (classification) or values (regression). */
   predictTable(table: Table): Float32Array;
   /** Validate and predict JSON records; a record with errors gets null and its field errors. */
-  predictRecords(records: unknown[]): { predictions: (number | null)[]; errors: FieldError[][]; oov: Record<string, number> };
+  predictRecords(records: unknown[]): { predictions: (number | null)[]; errors: FieldError[][]; oov: Record<string, number>; table: Table };
   /** Re-run the golden examples; `mismatches` lists any output that differs from the recorded one. */
   checkGolden(tolerance?: number): { ok: boolean; mismatches: { index: number; expected: number; actual: number | null }[] };
   dispose(): void;
@@ -149,11 +149,11 @@ export async function loadBundle(tf: TF, dir: string): Promise<LoadedBundle> {
   const predictTable = (table: Table) => outputsFromModel(tf, model, meta, spec, table);
   const predictRecords = (records: unknown[]) => {
     const { table, errors } = recordsToTable(records, meta.input_schema);
-    if (table.length === 0) return { predictions: [], errors, oov: {} };
+    if (table.length === 0) return { predictions: [], errors, oov: {}, table };
     const enc = encodeFeatures(spec, table);
     const outputs = outputsFromEncoded(tf, model, meta, enc);
     const predictions = Array.from(outputs, (v, i) => (errors[i].length ? null : v));
-    return { predictions, errors, oov: enc.oov };
+    return { predictions, errors, oov: enc.oov, table };
   };
   return {
     dir,

@@ -1,0 +1,145 @@
+/**
+ * Live drift inside the serving process: the windows of api/drift-window.ts are judged
+ * periodically (off the request path) with core/drift statistics, method chosen per feature type
+ * and window size as in params.yaml's `drift` section (Evidently-like defaults). Results feed
+ * Prometheus gauges, `GET /drift`, `GET /monitoring`, and the retrain alert.
+ */
+import { chiSquaredHomogeneity } from '../core/drift/chi2.ts';
+import { jensenShannonDistance } from '../core/drift/divergence.ts';
+import { ksBinned } from '../core/drift/ks.ts';
+import { normaliseByStd, wassersteinBinned } from '../core/drift/wasserstein.ts';
+import type { TestResult } from '../core/drift/result.ts';
+import type { DriftParams } from '../core/params.ts';
+import type { NumericProfile } from '../core/profile.ts';
+import { DriftWindows, type WindowSnapshot } from './drift-window.ts';
+import type { ServedModel } from './model-manager.ts';
+import type { ApiMetrics } from './metrics.ts';
+
+export const DEFAULT_DRIFT: DriftParams = { size_cutoff: 1000, ks_p_value: 0.05, chi2_p_value: 0.05, wasserstein_threshold: 0.1, jensen_shannon_threshold: 0.1, dataset_drift_share: 0.5, min_window: 100 };
+
+export interface FeatureVerdict {
+  method: 'ks' | 'chi2' | 'wasserstein_norm' | 'jensen_shannon';
+  score: number;
+  p_value?: number;
+  threshold: number;
+  drifted: boolean;
+}
+
+/** Method choice and verdict for one feature's window (see core/drift/README.md). */
+export function judge(s: WindowSnapshot, referenceStd: number | undefined, p: DriftParams): FeatureVerdict | { insufficient: string } {
+  if (s.n < p.min_window) return { insufficient: `${s.n} values in the window, need ${p.min_window}` };
+  const small = s.n <= p.size_cutoff;
+  let method: FeatureVerdict['method'];
+  let r: TestResult;
+  if (s.kind === 'numeric') {
+    if (small) [method, r] = ['ks', ksBinned(s.reference, s.current)];
+    else {
+      // The windows clamp out-of-range values into the end bins, so the outer buckets are empty.
+      const pad = (v: number[]) => [0, ...v, 0];
+      const w = wassersteinBinned(s.edges!, pad(s.reference), pad(s.current));
+      [method, r] = ['wasserstein_norm', normaliseByStd(w, referenceStd ?? 1)];
+    }
+  } else [method, r] = small ? ['chi2', chiSquaredHomogeneity(s.reference, s.current)] : ['jensen_shannon', jensenShannonDistance(s.reference, s.current)];
+  if (!r.ok) return { insufficient: r.reason };
+  if (method === 'ks' || method === 'chi2') {
+    const threshold = method === 'ks' ? p.ks_p_value : p.chi2_p_value;
+    const pv = r.pValue ?? 1;
+    return { method, score: r.statistic, p_value: pv, threshold, drifted: pv < threshold };
+  }
+  const threshold = method === 'wasserstein_norm' ? p.wasserstein_threshold : p.jensen_shannon_threshold;
+  return { method, score: r.statistic, threshold, drifted: r.statistic >= threshold };
+}
+
+export interface DriftState {
+  model_version: number | null;
+  computed_at: string | null;
+  window: number;
+  window_size: number;
+  dataset: { drifted: boolean; drift_share: number; evaluated: number; drifted_features: string[] };
+  features: (WindowSnapshot & { result: FeatureVerdict | null; drifted: boolean; reason?: string; unseen_total: number; out_of_range_total: number })[];
+  history: { at: string; drift_share: number; scores: Record<string, number> }[];
+}
+
+export class DriftMonitor {
+  private windows: DriftWindows | null = null;
+  private version: number | null = null;
+  private stds = new Map<string, number>();
+  private state: DriftState;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly exported = new Map<string, { unseen: number; outOfRange: number }>();
+
+  constructor(
+    private readonly metrics: ApiMetrics,
+    private readonly opts: { windowSize: number; params: DriftParams; historyLength?: number; now?: () => Date },
+  ) {
+    this.state = this.empty();
+  }
+
+  private empty(): DriftState {
+    return { model_version: this.version, computed_at: null, window: 0, window_size: this.opts.windowSize, dataset: { drifted: false, drift_share: 0, evaluated: 0, drifted_features: [] }, features: [], history: [] };
+  }
+
+  /** Called for every served batch (cheap: bin indices and counters only). */
+  observe(model: ServedModel, table: Parameters<DriftWindows['add']>[0], predictions: (number | null)[]): void {
+    if (this.version !== model.version) {
+      // A new model brings a new reference profile: start fresh windows against it.
+      this.version = model.version;
+      this.windows = new DriftWindows(this.opts.windowSize, model.bundle.profile, model.bundle.spec);
+      this.stds = new Map(Object.entries(model.bundle.profile.features).filter(([, f]) => f.kind === 'numeric').map(([k, f]) => [k, (f as NumericProfile).std]));
+      if (model.bundle.profile.predictions) this.stds.set('prediction', model.bundle.profile.predictions.std);
+      this.state = this.empty();
+    }
+    this.windows!.add(table, predictions);
+  }
+
+  compute(): DriftState {
+    const w = this.windows;
+    if (!w) return this.state;
+    const p = this.opts.params;
+    const features = w.snapshot().map((s) => {
+      const v = judge(s, this.stds.get(s.name), p);
+      const result = 'insufficient' in v ? null : v;
+      return { ...s, result, drifted: result?.drifted ?? false, ...('insufficient' in v ? { reason: v.insufficient } : {}), unseen_total: s.unseenTotal, out_of_range_total: s.outOfRangeTotal };
+    });
+    const inputs = features.filter((f) => f.name !== 'prediction' && f.result);
+    const drifted = inputs.filter((f) => f.drifted).map((f) => f.name);
+    const share = inputs.length ? drifted.length / inputs.length : 0;
+    const at = (this.opts.now ?? (() => new Date()))().toISOString();
+    const history = [...this.state.history, { at, drift_share: share, scores: Object.fromEntries(features.filter((f) => f.result).map((f) => [f.name, f.result!.score])) }].slice(-(this.opts.historyLength ?? 120));
+    this.state = { model_version: this.version, computed_at: at, window: w.length, window_size: w.size, dataset: { drifted: inputs.length > 0 && share >= p.dataset_drift_share, drift_share: share, evaluated: inputs.length, drifted_features: drifted }, features, history };
+    this.export();
+    return this.state;
+  }
+
+  private export(): void {
+    const m = this.metrics;
+    const model = m.modelName;
+    m.driftScore.reset();
+    m.driftDetected.reset();
+    for (const f of this.state.features) {
+      if (f.result) {
+        m.driftScore.set({ model, feature: f.name, method: f.result.method }, f.result.score);
+        m.driftDetected.set({ model, feature: f.name }, f.drifted ? 1 : 0);
+      }
+      const seen = this.exported.get(f.name) ?? { unseen: 0, outOfRange: 0 };
+      if (f.unseen_total > seen.unseen) m.unseenValues.inc({ model, feature: f.name }, f.unseen_total - seen.unseen);
+      if (f.out_of_range_total > seen.outOfRange) m.outOfRange.inc({ model, feature: f.name }, f.out_of_range_total - seen.outOfRange);
+      this.exported.set(f.name, { unseen: Math.max(seen.unseen, f.unseen_total), outOfRange: Math.max(seen.outOfRange, f.out_of_range_total) });
+    }
+    m.datasetDriftShare.set({ model }, this.state.dataset.drift_share);
+    m.datasetDrift.set({ model }, this.state.dataset.drifted ? 1 : 0);
+  }
+
+  get current(): DriftState {
+    return this.state;
+  }
+
+  start(intervalMs: number): void {
+    this.timer = setInterval(() => this.compute(), intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
