@@ -60,6 +60,25 @@ const registerSchema = z
 
 export type CandidateParams = z.infer<typeof candidateSchema>;
 
+/**
+ * Drift detection (core/drift): which test runs per feature and when it counts as drift.
+ * Optional so params files written before drift monitoring existed still parse; every key has a
+ * default close to Evidently's (see core/drift/README.md).
+ */
+export const driftSchema = z
+  .object({
+    size_cutoff: z.number().int().min(1).default(1000),
+    ks_p_value: z.number().gt(0).lt(1).default(0.05),
+    chi2_p_value: z.number().gt(0).lt(1).default(0.05),
+    wasserstein_threshold: z.number().gt(0).default(0.1),
+    jensen_shannon_threshold: z.number().gt(0).max(1).default(0.1),
+    dataset_drift_share: z.number().gt(0).max(1).default(0.5),
+    min_window: z.number().int().min(1).default(100),
+  })
+  .strict();
+
+export type DriftParams = z.infer<typeof driftSchema>;
+
 export const paramsSchema = z
   .object({
     data: z.object({ source: z.string().min(1), format: z.enum(['auto', 'csv', 'parquet']).default('auto'), time_column: z.string().min(1) }).strict(),
@@ -97,6 +116,7 @@ export const paramsSchema = z
     profile: z.object({ bins: z.number().int().min(2).max(200).default(20), top_categories: z.number().int().min(1).default(50) }).strict(),
     train: trainSchema.optional(),
     register: registerSchema.optional(),
+    drift: driftSchema.optional(),
   })
   .passthrough()
   .superRefine((p, ctx) => {
