@@ -22,6 +22,10 @@ export interface ApiConfig {
   monitoring: boolean;
   driftWindow: number;
   driftIntervalMs: number;
+  alertPersistChecks: number;
+  alertMinIntervalMs: number;
+  alertLiveDrop: number;
+  alertLiveMinSamples: number;
 }
 
 function int(env: Record<string, string | undefined>, key: string, def: number, min = 0): number {
@@ -60,5 +64,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     monitoring: env.MONITORING !== 'off',
     driftWindow: int(env, 'DRIFT_WINDOW', 5000, 10),
     driftIntervalMs: int(env, 'DRIFT_INTERVAL_MS', 10_000, 100),
+    alertPersistChecks: int(env, 'ALERT_PERSIST_CHECKS', 6, 1),
+    alertMinIntervalMs: int(env, 'ALERT_MIN_INTERVAL_MS', 6 * 3_600_000, 0),
+    alertLiveDrop: Number(env.ALERT_LIVE_DROP ?? 0.05),
+    alertLiveMinSamples: int(env, 'ALERT_LIVE_MIN_SAMPLES', 500, 1),
   };
 }

@@ -134,8 +134,8 @@ export class DriftMonitor {
     return this.state;
   }
 
-  start(intervalMs: number): void {
-    this.timer = setInterval(() => this.compute(), intervalMs);
+  start(intervalMs: number, onComputed?: (state: DriftState) => void): void {
+    this.timer = setInterval(() => onComputed ? onComputed(this.compute()) : this.compute(), intervalMs);
     this.timer.unref();
   }
 
