@@ -77,9 +77,11 @@ export class DriftWindows {
   }
 
   private categoricalTrack(name: string, column: string, part: DatetimePart | undefined, prof: CategoricalProfile, vocabulary?: Set<string>): Track {
-    const bins = new Map(prof.top.map((t, i) => [t.value, i]));
+    // Date parts read best in calendar order; other categories by frequency (as profiled).
+    const top = part ? [...prof.top].sort((a, b) => Number(a.value) - Number(b.value)) : prof.top;
+    const bins = new Map(top.map((t, i) => [t.value, i]));
     // Bins: listed values, then "other" (known but pooled), then "unseen" (outside the vocabulary).
-    const reference = [...prof.top.map((t) => t.count), prof.other, 0];
+    const reference = [...top.map((t) => t.count), prof.other, 0];
     return { name, column, part, kind: 'categorical', bins, vocabulary, reference, counts: new Float64Array(reference.length), ring: new Int32Array(this.size).fill(MISSING), missing: 0, unseenTotal: 0, outOfRangeTotal: 0 };
   }
 

@@ -5,6 +5,7 @@
  * window shapes incrementally; the batch report builds them here from raw values.
  */
 import type { CategoricalProfile, NumericProfile } from '../profile.ts';
+import { isMissing } from './result.ts';
 
 /** Counts of one numeric feature's current window over the reference histogram edges. */
 export interface NumericWindow {
@@ -33,8 +34,6 @@ export interface CategoricalWindow {
 
 export const OTHER_BUCKET = '(other)';
 export const UNSEEN_BUCKET = '(unseen)';
-
-const isMissing = (v: unknown) => v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v));
 
 export function binNumeric(profile: NumericProfile, values: ArrayLike<number | null | undefined>): NumericWindow {
   const edges = profile.histogram.edges;

@@ -9,12 +9,11 @@ import { chiSquaredHomogeneity } from './chi2.ts';
 import { summarise, resolveDriftParams, verdict, type DatasetDrift, type FeatureDrift } from './detect.ts';
 import { jensenShannonDistance } from './divergence.ts';
 import { ksTwoSample } from './ks.ts';
+import { isMissing } from './result.ts';
 import { normaliseByStd, populationStd, wassersteinSamples } from './wasserstein.ts';
 
 export type RawValues = ArrayLike<number> | ArrayLike<string | null | undefined>;
 export type FeatureKind = 'numeric' | 'categorical';
-
-const isMissing = (v: unknown) => v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v));
 
 function finiteNumbers(values: RawValues, feature: string): { finite: number[]; missing: number } {
   const finite: number[] = [];
