@@ -9,45 +9,27 @@ import { jensenShannonDistance } from '../core/drift/divergence.ts';
 import { ksBinned } from '../core/drift/ks.ts';
 import { normaliseByStd, wassersteinBinned } from '../core/drift/wasserstein.ts';
 import type { TestResult } from '../core/drift/result.ts';
+import { resolveDriftParams, verdict, type FeatureDrift } from '../core/drift/detect.ts';
 import type { DriftParams } from '../core/params.ts';
 import type { NumericProfile } from '../core/profile.ts';
 import { DriftWindows, type WindowSnapshot } from './drift-window.ts';
 import type { ServedModel } from './model-manager.ts';
 import type { ApiMetrics } from './metrics.ts';
 
-export const DEFAULT_DRIFT: DriftParams = { size_cutoff: 1000, ks_p_value: 0.05, chi2_p_value: 0.05, wasserstein_threshold: 0.1, jensen_shannon_threshold: 0.1, dataset_drift_share: 0.5, min_window: 100 };
+export const DEFAULT_DRIFT: DriftParams = resolveDriftParams();
 
-export interface FeatureVerdict {
-  method: 'ks' | 'chi2' | 'wasserstein_norm' | 'jensen_shannon';
-  score: number;
-  p_value?: number;
-  threshold: number;
-  drifted: boolean;
-}
-
-/** Method choice and verdict for one feature's window (see core/drift/README.md). */
-export function judge(s: WindowSnapshot, referenceStd: number | undefined, p: DriftParams): FeatureVerdict | { insufficient: string } {
-  if (s.n < p.min_window) return { insufficient: `${s.n} values in the window, need ${p.min_window}` };
-  const small = s.n <= p.size_cutoff;
-  let method: FeatureVerdict['method'];
-  let r: TestResult;
-  if (s.kind === 'numeric') {
-    if (small) [method, r] = ['ks', ksBinned(s.reference, s.current)];
-    else {
-      // The windows clamp out-of-range values into the end bins, so the outer buckets are empty.
-      const pad = (v: number[]) => [0, ...v, 0];
-      const w = wassersteinBinned(s.edges!, pad(s.reference), pad(s.current));
-      [method, r] = ['wasserstein_norm', normaliseByStd(w, referenceStd ?? 1)];
+/** One feature's verdict: core/drift chooses the method by type and window size (see its README). */
+export function judge(s: WindowSnapshot, referenceStd: number | undefined, p: DriftParams): FeatureDrift {
+  // The windows clamp out-of-range values into the end bins, so the outer buckets are empty.
+  const pad = (v: number[]) => [0, ...v, 0];
+  return verdict(s.kind, s.n, s.missing, p, (method): TestResult => {
+    switch (method) {
+      case 'ks': return ksBinned(s.reference, s.current);
+      case 'wasserstein': return normaliseByStd(wassersteinBinned(s.edges!, pad(s.reference), pad(s.current)), referenceStd ?? 1);
+      case 'chi2': return chiSquaredHomogeneity(s.reference, s.current);
+      case 'jensen_shannon': return jensenShannonDistance(s.reference, s.current);
     }
-  } else [method, r] = small ? ['chi2', chiSquaredHomogeneity(s.reference, s.current)] : ['jensen_shannon', jensenShannonDistance(s.reference, s.current)];
-  if (!r.ok) return { insufficient: r.reason };
-  if (method === 'ks' || method === 'chi2') {
-    const threshold = method === 'ks' ? p.ks_p_value : p.chi2_p_value;
-    const pv = r.pValue ?? 1;
-    return { method, score: r.statistic, p_value: pv, threshold, drifted: pv < threshold };
-  }
-  const threshold = method === 'wasserstein_norm' ? p.wasserstein_threshold : p.jensen_shannon_threshold;
-  return { method, score: r.statistic, threshold, drifted: r.statistic >= threshold };
+  });
 }
 
 export interface DriftState {
@@ -56,7 +38,7 @@ export interface DriftState {
   window: number;
   window_size: number;
   dataset: { drifted: boolean; drift_share: number; evaluated: number; drifted_features: string[] };
-  features: (WindowSnapshot & { result: FeatureVerdict | null; drifted: boolean; reason?: string; unseen_total: number; out_of_range_total: number })[];
+  features: (WindowSnapshot & { result: FeatureDrift | null; drifted: boolean; reason?: string; unseen_total: number; out_of_range_total: number })[];
   history: { at: string; drift_share: number; scores: Record<string, number> }[];
 }
 
@@ -98,14 +80,14 @@ export class DriftMonitor {
     const p = this.opts.params;
     const features = w.snapshot().map((s) => {
       const v = judge(s, this.stds.get(s.name), p);
-      const result = 'insufficient' in v ? null : v;
-      return { ...s, result, drifted: result?.drifted ?? false, ...('insufficient' in v ? { reason: v.insufficient } : {}), unseen_total: s.unseenTotal, out_of_range_total: s.outOfRangeTotal };
+      const result = v.status === 'ok' ? v : null;
+      return { ...s, result, drifted: v.drifted, ...(v.reason ? { reason: v.reason } : {}), unseen_total: s.unseenTotal, out_of_range_total: s.outOfRangeTotal };
     });
     const inputs = features.filter((f) => f.name !== 'prediction' && f.result);
     const drifted = inputs.filter((f) => f.drifted).map((f) => f.name);
     const share = inputs.length ? drifted.length / inputs.length : 0;
     const at = (this.opts.now ?? (() => new Date()))().toISOString();
-    const history = [...this.state.history, { at, drift_share: share, scores: Object.fromEntries(features.filter((f) => f.result).map((f) => [f.name, f.result!.score])) }].slice(-(this.opts.historyLength ?? 120));
+    const history = [...this.state.history, { at, drift_share: share, scores: Object.fromEntries(features.filter((f) => f.result).map((f) => [f.name, f.result!.score ?? 0])) }].slice(-(this.opts.historyLength ?? 120));
     this.state = { model_version: this.version, computed_at: at, window: w.length, window_size: w.size, dataset: { drifted: inputs.length > 0 && share >= p.dataset_drift_share, drift_share: share, evaluated: inputs.length, drifted_features: drifted }, features, history };
     this.export();
     return this.state;
@@ -118,7 +100,7 @@ export class DriftMonitor {
     m.driftDetected.reset();
     for (const f of this.state.features) {
       if (f.result) {
-        m.driftScore.set({ model, feature: f.name, method: f.result.method }, f.result.score);
+        m.driftScore.set({ model, feature: f.name, method: f.result.method }, f.result.score ?? 0);
         m.driftDetected.set({ model, feature: f.name }, f.drifted ? 1 : 0);
       }
       const seen = this.exported.get(f.name) ?? { unseen: 0, outOfRange: 0 };
