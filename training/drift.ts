@@ -1,0 +1,92 @@
+/**
+ * Batch drift between a reference (a model bundle's profile, or a data file profiled on the spot)
+ * and a current data file, with the same binning, methods and thresholds as the live monitor.
+ * `npm run drift -- --reference <bundle dir | data> --current <data> [--out drift-report]`
+ * writes drift.json, drift.md and one PNG per feature.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { binAgainst, categoricalVectors, numericVectors, detectDrift, type CurrentWindow, type DatasetDrift } from '../core/drift/index.ts';
+import { datetimePart, fitFeatureSpec, type DatetimePart } from '../core/features.ts';
+import { profileTable, type ReferenceProfile } from '../core/profile.ts';
+import { readParquetTable } from '../core/parquet.ts';
+import { readCsvTable } from '../core/csv.ts';
+import { validateTable } from '../core/validation.ts';
+import { distributionChart } from '../core/charts/index.ts';
+import { replaceDirAtomic, writeFileAtomic, writeJsonAtomic, exists } from '../core/atomic.ts';
+import type { Params } from '../core/params.ts';
+import type { Table } from '../core/table.ts';
+import type { Logger } from '../core/log.ts';
+
+/** A data file as a typed table with the schema of params.yaml (CSV is validated; bad rows dropped). */
+export async function loadData(path: string, params: Params): Promise<Table> {
+  if (/\.parquet$/i.test(path)) return readParquetTable(path);
+  const { table } = await readCsvTable(path, { maxFieldBytes: params.validate.max_field_bytes });
+  return validateTable(table, params.validate.schema).clean;
+}
+
+export async function referenceProfile(path: string, params: Params): Promise<{ profile: ReferenceProfile; kind: 'bundle' | 'data' }> {
+  if (await exists(join(path, 'bundle.json'))) return { profile: JSON.parse(await readFile(join(path, 'reference-profile.json'), 'utf8')), kind: 'bundle' };
+  const table = await loadData(path, params);
+  return { profile: profileTable(table, fitFeatureSpec(table, params), { bins: params.profile.bins, topCategories: params.profile.top_categories }), kind: 'data' };
+}
+
+/** Bin the current table against every feature of the profile (date parts derived like training does). */
+export function currentWindows(profile: ReferenceProfile, table: Table): CurrentWindow {
+  const out: CurrentWindow = { numeric: {}, categorical: {} };
+  for (const [name, prof] of Object.entries(profile.features)) {
+    const [column, part] = name.split('.') as [string, DatetimePart | undefined];
+    const c = table.columns[column];
+    if (!c) throw new Error(`the current data has no column "${column}" (it has: ${Object.keys(table.columns).join(', ')})`);
+    if (prof.kind === 'numeric') {
+      if (c.type === 'string') throw new Error(`"${column}" is numeric in the reference but text in the current data`);
+      out.numeric[name] = binAgainst(prof, c.values);
+    } else if (part) {
+      if (c.type === 'string') throw new Error(`"${column}" must be a timestamp column`);
+      out.categorical[name] = binAgainst(prof, Array.from(c.values, (v) => (Number.isFinite(v) ? String(datetimePart(v, part)) : null)));
+    } else {
+      out.categorical[name] = binAgainst(prof, c.type === 'string' ? Array.from(c.codes, (k) => (k < 0 ? null : c.dict[k])) : Array.from(c.values, (v) => (Number.isFinite(v) ? String(v) : null)));
+    }
+  }
+  return out;
+}
+
+export function driftMarkdown(result: DatasetDrift, meta: { reference: string; current: string; rows: number }): string {
+  const lines = [
+    `# Drift: ${meta.current} vs ${meta.reference}`,
+    '',
+    `${meta.rows.toLocaleString('en-US')} current rows. **${result.dataset_drift ? 'Dataset drift' : 'No dataset drift'}**: ${result.drifted_features.length} of ${Object.keys(result.features).length - result.insufficient_features.length} features drifted (${(result.drift_share * 100).toFixed(0)} %).`,
+    '',
+    '| feature | method | score | p-value | threshold | drifted |',
+    '|---|---|---:|---:|---:|:---:|',
+    ...Object.entries(result.features).map(([name, f]) => `| ${name} | ${f.method} | ${f.score === null ? '—' : f.score.toFixed(4)} | ${f.p_value === undefined || f.p_value === null ? '—' : f.p_value.toExponential(2)} | ${f.threshold} | ${f.status !== 'ok' ? 'n/a' : f.drifted ? '⚠️ yes' : 'no'} |`),
+    '',
+    ...Object.keys(result.features).map((name) => `![${name}](${chartFile(name)})`),
+  ];
+  return lines.join('\n') + '\n';
+}
+
+const chartFile = (feature: string) => `drift-${feature.replace(/[^A-Za-z0-9_.-]/g, '_')}.png`;
+
+export async function batchDrift(options: { reference: string; current: string; out: string; params: Params; log: Logger }): Promise<DatasetDrift> {
+  const { params, log } = options;
+  const { profile, kind } = await referenceProfile(options.reference, params);
+  const current = await loadData(options.current, params);
+  log.info(`comparing ${current.length} current rows with the ${kind} reference (${profile.rows} rows)`);
+  const windows = currentWindows(profile, current);
+  const result = detectDrift(profile, windows, params.drift);
+  await replaceDirAtomic(options.out, async (dir) => {
+    for (const [name, prof] of Object.entries(profile.features)) {
+      const vectors = prof.kind === 'numeric' ? { labels: ['below', ...prof.histogram.edges.slice(0, -1).map((e, i) => `${e.toPrecision(3)}–${prof.histogram.edges[i + 1].toPrecision(3)}`), 'above'], ...numericVectors(prof, windows.numeric[name]) } : categoricalVectors(prof, windows.categorical[name]);
+      const totalR = vectors.reference.reduce((a, b) => a + b, 0) || 1;
+      const totalC = vectors.current.reduce((a, b) => a + b, 0) || 1;
+      const bins = vectors.labels.map((bin, i) => ({ bin, train: vectors.reference[i] / totalR, test: vectors.current[i] / totalC }));
+      const chart = await distributionChart(name, bins, { title: `${name}: reference vs current` });
+      await writeFileAtomic(join(dir, chartFile(name)), chart.png);
+    }
+    await writeJsonAtomic(join(dir, 'drift.json'), { reference: options.reference, current: options.current, rows: current.length, ...result });
+    await writeFileAtomic(join(dir, 'drift.md'), driftMarkdown(result, { reference: options.reference, current: options.current, rows: current.length }));
+  });
+  log.info(`${result.dataset_drift ? 'dataset drift' : 'no dataset drift'}: ${result.drifted_features.join(', ') || 'no feature'} drifted; report in ${options.out}/drift.md`);
+  return result;
+}
