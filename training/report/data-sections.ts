@@ -151,3 +151,21 @@ function formatParams(params: Record<string, unknown>): string {
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const str = (v: unknown): string | null => (typeof v === 'string' && v ? v : null);
+
+/** New training data against the data the production model was trained on (written by register). */
+export function dataDriftSection(inputs: ReportInputs): string {
+  const d = inputs.dataDrift;
+  if (!d.ok) return ['## Data drift vs production', '', `_${d.why}_`].join('\n');
+  const v = d.value;
+  if (v.status !== 'ok' || !v.features) return ['## Data drift vs production', '', '_No production model yet: nothing to compare this data with._'].join('\n');
+  const rows = Object.entries(v.features).map(([name, f]) => `| ${name} | ${f.method} | ${f.score === null ? '—' : f.score.toFixed(4)} | ${f.threshold} | ${f.status !== 'ok' ? 'n/a' : f.drifted ? '⚠️ drifted' : 'no'} |`);
+  return [
+    '## Data drift vs production',
+    '',
+    `This run's training split (${(v.rows ?? 0).toLocaleString('en-US')} rows) against the reference profile of production v${v.production_version}: **${v.dataset_drift ? 'dataset drift' : 'no dataset drift'}** (${Math.round((v.drift_share ?? 0) * 100)} % of features drifted${v.drifted_features?.length ? `: ${v.drifted_features.join(', ')}` : ''}).`,
+    '',
+    '| feature | method | score | threshold | verdict |',
+    '| --- | --- | ---: | ---: | --- |',
+    ...rows,
+  ].join('\n');
+}

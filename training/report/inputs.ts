@@ -97,6 +97,17 @@ const distributionsSchema = z.record(
 export type Evaluation = z.infer<typeof evaluateSchema>;
 export type Registration = z.infer<typeof registerSchema>;
 export type ExperimentRun = z.infer<typeof runSchema>;
+const dataDriftSchema = z.object({
+  status: z.enum(['ok', 'no_production_model']),
+  production_version: z.number().nullable(),
+  rows: z.number().optional(),
+  dataset_drift: z.boolean().optional(),
+  drift_share: z.number().optional(),
+  drifted_features: z.array(z.string()).optional(),
+  features: z.record(z.string(), z.object({ method: z.string(), score: z.number().nullable(), threshold: z.number(), drifted: z.boolean(), status: z.string() })).optional(),
+});
+export type DataDrift = z.infer<typeof dataDriftSchema>;
+
 export type ValidateSummary = z.infer<typeof validateSchema>;
 export type Distributions = z.infer<typeof distributionsSchema>;
 export type Confusion = z.infer<typeof confusionSchema>;
@@ -118,6 +129,7 @@ export const INPUTS = {
   calibration: { path: 'metrics/plots/calibration.json', stage: 'evaluate', schema: calibrationSchema },
   residuals: { path: 'metrics/plots/residuals.json', stage: 'evaluate', schema: residualsSchema },
   distributions: { path: 'metrics/feature-distributions.json', stage: 'evaluate', schema: distributionsSchema },
+  dataDrift: { path: 'metrics/drift.json', stage: 'register', schema: dataDriftSchema },
 } as const;
 
 type Inputs = typeof INPUTS;

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { evaluate } from './evaluate.ts';
 import { register, promotionGates } from './register.ts';
 import { train } from './train.ts';
@@ -35,6 +36,12 @@ test('first model is promoted; an unchanged bundle is not registered twice; a wo
   assert.equal(second.production_before!.metrics.roc_auc, first.candidate_metric);
   assert.ok(Number.isFinite(second.production_before!.metrics.log_loss));
   assert.match(second.reason, /not promoted: roc_auc .* vs production v1 .*needs at least \+1/);
+  // The same data as production's: its drift comparison finds nothing.
+  const drift = JSON.parse(await readFile(join(repo, 'metrics', 'drift.json'), 'utf8'));
+  assert.equal(drift.status, 'ok');
+  assert.equal(drift.production_version, 1);
+  assert.deepEqual(drift.drifted_features, []);
+  assert.ok(drift.features.distance && drift.features.origin);
 
   // A failing gate (here: an impossible latency budget) rejects the candidate whatever its metric.
   const tight = { ...params, train: { ...params.train!, seed: 11 }, register: { ...params.register!, min_improvement: 0, latency_budget_ms: 1e-6 } };

@@ -21,8 +21,21 @@ import { EVALUATE_METRICS } from './evaluate.ts';
 import { classificationMetrics, regressionMetrics } from '../../core/metrics.ts';
 import { HIGHER_IS_BETTER, isBetter, metricValue, type PrimaryMetric } from '../fit.ts';
 import { isMain, parseFlags, runStageCli } from '../stage-cli.ts';
+import { detectDrift } from '../../core/drift/index.ts';
+import type { ReferenceProfile } from '../../core/profile.ts';
+import { currentWindows } from '../drift.ts';
 
 export const REGISTER_METRICS = 'metrics/register.json';
+export const DATA_DRIFT_METRICS = 'metrics/drift.json';
+
+/** This run's training data against the data production was trained on (the report's drift section). */
+async function writeDataDrift(repoRoot: string, profile: ReferenceProfile, version: number, drift: Params['drift'], log: Logger): Promise<void> {
+  const train = await readParquetTable(join(repoRoot, PREPARED_DIR, 'train.parquet'));
+  const result = detectDrift(profile, currentWindows(profile, train), drift);
+  const features = Object.fromEntries(Object.entries(result.features).map(([k, f]) => [k, { method: f.method, score: f.score, threshold: f.threshold, drifted: f.drifted, status: f.status }]));
+  await writeJsonAtomic(join(repoRoot, DATA_DRIFT_METRICS), { status: 'ok', production_version: version, rows: train.length, dataset_drift: result.dataset_drift, drift_share: result.drift_share, drifted_features: result.drifted_features, features });
+  log.info(`data drift vs production v${version}: ${result.drifted_features.join(', ') || 'none'}`);
+}
 
 export interface Gate {
   passed: boolean;
@@ -60,16 +73,21 @@ const fmt = (x: number | null | undefined) => (typeof x === 'number' && Number.i
 const round = (x: number) => Math.round(x * 1e6) / 1e6;
 
 /** Production's primary metric on the same test rows the candidate was evaluated on. */
-async function productionMetric(registry: Registry, name: string, repoRoot: string, primary: PrimaryMetric, log: Logger) {
-  if (!(await registry.listModels()).includes(name)) return null;
+async function productionMetric(registry: Registry, name: string, repoRoot: string, primary: PrimaryMetric, drift: Params['drift'], log: Logger) {
+  const none = async () => {
+    await writeJsonAtomic(join(repoRoot, DATA_DRIFT_METRICS), { status: 'no_production_model', production_version: null });
+    return null;
+  };
+  if (!(await registry.listModels()).includes(name)) return none();
   const prod = await registry.getStage(name, 'production');
-  if (!prod) return null;
+  if (!prod) return none();
   const { tf } = await selectBackend({ log });
   const fetched = await registry.fetchBundle(name, prod.version, join(repoRoot, '.pipeline', 'production-bundle'), { inPlace: true });
   const bundle = await loadBundle(tf, fetched.dir);
   try {
     const test = await readParquetTable(join(repoRoot, PREPARED_DIR, 'test.parquet'));
     const y = encodeTarget(bundle.spec.target, test.columns[bundle.spec.target.column]);
+    await writeDataDrift(repoRoot, bundle.profile, prod.version, drift, log);
     const p = bundle.predictTable(test);
     const all = bundle.meta.task === 'classification' ? classificationMetrics(y, p, bundle.meta.threshold ?? 0.5) : regressionMetrics(y, p);
     const metrics = Object.fromEntries(Object.entries(all).filter(([, v]) => typeof v === 'number').map(([k, v]) => [k, round(v as number)]));
@@ -92,7 +110,7 @@ export async function register(options: { repoRoot: string; params: Params; log:
   const primary = ev.primary_metric;
   const candidate = ev.test[primary] as number;
   const gates = promotionGates(ev, rp.latency_budget_ms);
-  const before = await productionMetric(registry, name, repoRoot, primary, log);
+  const before = await productionMetric(registry, name, repoRoot, primary, params.drift, log);
   const known = (await registry.listModels()).includes(name);
   const eventsBefore = known ? (await registry.history(name)).length : 0;
 

@@ -10,7 +10,7 @@ import { replaceDirAtomic, writeFileAtomic } from '../../core/atomic.ts';
 import { chartFonts, FONT_PACKAGE_HINT } from '../../core/charts/index.ts';
 import type { Logger } from '../../core/log.ts';
 import { ASSET_DIR_NAME, ReportCharts } from '../report/assets.ts';
-import { dataSection, featureSection, leaderboardSection } from '../report/data-sections.ts';
+import { dataDriftSection, dataSection, featureSection, leaderboardSection } from '../report/data-sections.ts';
 import { headlineRows, headlineTable } from '../report/headline.ts';
 import { loadReportInputs, type ReportInputs } from '../report/inputs.ts';
 import { edgeCaseSection, gatesSection, REPORT_MARKER, testChartsSection, titleSection } from '../report/model-sections.ts';
@@ -38,6 +38,7 @@ export async function buildReport(inputs: ReportInputs, log: Logger): Promise<Re
     gatesSection(inputs.register),
     await testChartsSection(inputs, charts),
     dataSection(inputs),
+    dataDriftSection(inputs),
     await featureSection(inputs, charts),
     leaderboardSection(inputs),
     edgeCaseSection(ev),
