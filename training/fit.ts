@@ -9,6 +9,7 @@ import { buildModel, layoutOf, predict, toInputs, type CandidateConfig } from '.
 import { averagePrecision, logLoss, mae, rmse, rocAuc } from '../core/metrics.ts';
 import type { CandidateParams } from '../core/params.ts';
 import type { Logger } from '../core/log.ts';
+import { seededRandom } from '../core/random.ts';
 
 type TF = typeof tfjs;
 
@@ -49,17 +50,7 @@ export function expandCandidates(list: CandidateParams[]): CandidateConfig[] {
   return out;
 }
 
-/** mulberry32: tiny seeded PRNG, enough for shuffling. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 export function permutation(n: number, random: () => number): Int32Array {
   const p = Int32Array.from({ length: n }, (_, i) => i);

@@ -6,18 +6,9 @@
  */
 import { MISSING_CODE, type Column, type NumberColumn, type StringColumn, type Table } from '../table.ts';
 import { populationStd } from './wasserstein.ts';
+import { seededRandom } from '../random.ts';
 
-/** mulberry32: a tiny, fast 32-bit PRNG; plenty for test data, not for cryptography. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 function withColumn(table: Table, name: string, column: Column): Table {
   return { length: table.length, columns: { ...table.columns, [name]: column } };
