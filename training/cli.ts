@@ -10,6 +10,7 @@ import { loadParams } from '../core/params.ts';
 import { selectBackend } from '../core/backend.ts';
 import { ingest } from './stages/ingest.ts';
 import { formatSummary, runPipeline } from './pipeline/runner.ts';
+import { pushPipelineMetrics } from './push-metrics.ts';
 
 async function summarize(repoRoot: string, log: ReturnType<typeof createLogger>): Promise<void> {
   try {
@@ -35,6 +36,7 @@ async function start(): Promise<number> {
   log.info(`raw store: ${got.batches} batch(es), ${got.rows} of ${got.sourceRows} source records, up to ${got.lastTime ?? '-'}`, { added: got.added });
   const result = await runPipeline({ repoRoot, log: log.child('pipeline') });
   process.stderr.write(formatSummary(result) + '\n');
+  await pushPipelineMetrics(repoRoot, result, { model: params.register?.model_name, log });
   if (!result.ok) {
     log.error(`pipeline stopped at stage "${result.failed}"; fix the cause above and run \`npm start\` again (finished stages are kept)`);
     return 1;

@@ -1,0 +1,62 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { pushPipelineMetrics } from './push-metrics.ts';
+import { quietLog, tempRepo } from './test-fixtures.ts';
+import type { PipelineResult } from './pipeline/runner.ts';
+
+const PUSHGATEWAY = '/usr/bin/prometheus-pushgateway';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const result: PipelineResult = {
+  ok: true,
+  durationMs: 61_000,
+  stages: [
+    { name: 'validate', status: 'skipped', reasons: [], durationMs: 0 },
+    { name: 'train', status: 'ran', reasons: [], durationMs: 55_300 },
+  ],
+};
+
+test('pipeline metrics land in the real Pushgateway', { skip: existsSync(PUSHGATEWAY) ? false : 'prometheus-pushgateway not installed (Debian package prometheus-pushgateway)' }, async () => {
+  const repo = await tempRepo();
+  await mkdir(join(repo, 'metrics'));
+  await writeFile(join(repo, 'metrics', 'validate.json'), JSON.stringify({ rows_valid: 149_900, rows_rejected: 100, rejects_by_reason: { wrong_type: 60, out_of_range: 40 } }));
+  await writeFile(join(repo, 'metrics', 'evaluate.json'), JSON.stringify({ primary_metric: 'roc_auc', test: { roc_auc: 0.654 }, baseline: { roc_auc: 0.5 } }));
+  await writeFile(join(repo, 'metrics', 'register.json'), JSON.stringify({ decision: 'promoted', version: 3 }));
+  const port = await freePort();
+  const gw = spawn(PUSHGATEWAY, [`--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
+  try {
+    const base = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 50; i++) {
+      try {
+        if ((await fetch(`${base}/-/ready`)).ok) break;
+      } catch {
+        /* starting */
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(await pushPipelineMetrics(repo, result, { url: base, model: 'flight-delay', log: quietLog() }), true);
+    const text = await (await fetch(`${base}/metrics`)).text();
+    assert.match(text, /pipeline_stage_duration_seconds\{instance="",job="gitops_ml_pipeline",model="flight-delay",stage="train",status="ran"\} 55\.3/);
+    assert.match(text, /pipeline_rejects\{.*reason="wrong_type".*\} 60/);
+    assert.match(text, /pipeline_model_test_metric\{.*metric="roc_auc".*series="candidate"\} 0\.654/);
+    assert.match(text, /pipeline_registered_version\{decision="promoted".*\} 3/);
+    assert.match(text, /pipeline_success\{.*\} 1/);
+    // An unreachable gateway is a warning, never a pipeline failure.
+    assert.equal(await pushPipelineMetrics(repo, result, { url: 'http://127.0.0.1:9', log: quietLog() }), false);
+  } finally {
+    gw.kill();
+  }
+});
