@@ -1,0 +1,52 @@
+/**
+ * Writes the generated monitoring files from their TypeScript sources:
+ *   node --import tsx infra/monitoring/generate.ts          # write
+ *   node --import tsx infra/monitoring/generate.ts --check  # exit 1 if a file is out of date
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { renderRules } from './rules.ts';
+import { renderPrometheusConfig } from './prometheus-config.ts';
+import { dashboards } from './dashboards/index.ts';
+
+export const MONITORING_DIR = dirname(fileURLToPath(import.meta.url));
+
+/** Path (relative to infra/monitoring) → content, for every generated file. */
+export function generatedFiles(): Record<string, string> {
+  const files: Record<string, string> = {
+    'prometheus/rules.yml': renderRules(),
+    'prometheus/prometheus.yml': renderPrometheusConfig(),
+  };
+  for (const [name, dashboard] of Object.entries(dashboards())) files[`grafana/dashboards/${name}.json`] = JSON.stringify(dashboard, null, 2) + '\n';
+  return files;
+}
+
+export async function outdatedFiles(dir = MONITORING_DIR): Promise<string[]> {
+  const out: string[] = [];
+  for (const [rel, content] of Object.entries(generatedFiles())) {
+    const current = await readFile(join(dir, rel), 'utf8').catch(() => null);
+    if (current !== content) out.push(rel);
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  if (process.argv.includes('--check')) {
+    const stale = await outdatedFiles();
+    if (stale.length) {
+      console.error(`out of date (run node --import tsx infra/monitoring/generate.ts): ${stale.join(', ')}`);
+      process.exit(1);
+    }
+    console.log('generated monitoring files are up to date');
+    return;
+  }
+  for (const [rel, content] of Object.entries(generatedFiles())) {
+    const path = join(MONITORING_DIR, rel);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, content);
+    console.log(`wrote infra/monitoring/${rel}`);
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();

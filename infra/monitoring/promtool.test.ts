@@ -1,0 +1,41 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { MONITORING_DIR, outdatedFiles } from './generate.ts';
+import { hasPromtool, promtool, testRules, unitTestFiles } from './promtool.ts';
+
+const PROM = join(MONITORING_DIR, 'prometheus');
+const skip = hasPromtool() ? false : 'skipped: /usr/bin/promtool is missing (apt-get install prometheus)';
+
+test('the committed generated files equal what generate.ts produces (no drift between code and files)', async () => {
+  assert.deepEqual(await outdatedFiles(), [], 'run: node --import tsx infra/monitoring/generate.ts');
+});
+
+test('promtool check rules accepts the generated rules', { skip }, async () => {
+  const r = await promtool(['check', 'rules', join(PROM, 'rules.yml')]);
+  assert.ok(r.ok, r.output);
+  assert.match(r.output, /SUCCESS: \d+ rules found/);
+});
+
+test('promtool check config accepts prometheus.yml (and the rule file it loads)', { skip }, async () => {
+  const r = await promtool(['check', 'config', join(PROM, 'prometheus.yml')]);
+  assert.ok(r.ok, r.output);
+});
+
+test('promtool test rules: every alert fires on its synthetic series and resolves', { skip }, async () => {
+  const files = await unitTestFiles(join(PROM, 'tests'));
+  assert.ok(files.length >= 3, 'unit test files exist');
+  for (const file of files) {
+    const r = await testRules(file);
+    assert.ok(r.ok, `${file}\n${r.output}`);
+  }
+});
+
+test('the unit tests cover every alert the rules define', async () => {
+  const { ruleGroups } = await import('./rules.ts');
+  const { readFile } = await import('node:fs/promises');
+  const text = (await Promise.all((await unitTestFiles(join(PROM, 'tests'))).map((f) => readFile(f, 'utf8')))).join('\n');
+  const alerts = ruleGroups().flatMap((g) => g.rules).flatMap((r) => ('alert' in r ? [r.alert] : []));
+  const untested = alerts.filter((a) => !new RegExp(`alertname: ${a}\\b`).test(text));
+  assert.deepEqual(untested, []);
+});
