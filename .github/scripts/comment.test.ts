@@ -1,0 +1,79 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { GITHUB_COMMENT_LIMIT, MARKER, adaptImages, composeComment, truncateMarkdown, type CommentInput } from './comment.ts';
+import { diffMetrics, summarizeEvaluate } from './metrics-diff.ts';
+
+const repoRoot = join(import.meta.dirname, '..', '..');
+const current = summarizeEvaluate({ primary_metric: 'roc_auc', test: { roc_auc: 0.7, accuracy: 0.5, log_loss: 0.6 } });
+const ci = { accuracy: [0.43, 0.57] as [number, number] };
+
+function input(over: Partial<CommentInput> = {}): CommentInput {
+  return {
+    context: 'PR #42 · 5555555',
+    baseLabel: 'base `model`',
+    vsBase: diffMetrics(current, { roc_auc: 0.65, accuracy: 0.4, log_loss: 0.5 }, ci),
+    vsProduction: diffMetrics(current, { roc_auc: 0.7, accuracy: 0.52, log_loss: 0.7 }, ci),
+    register: {
+      model_name: 'flight-delay', version: 5, decision: 'production', reason: 'roc_auc +0.05 over v4', primary_metric: 'roc_auc',
+      production_before: { version: 4 }, gates: { latency: { passed: true, detail: 'p95 0.1 ms' }, edge_cases: { passed: false, detail: '2 of 50 | failed' } },
+      gto_tags: ['flight-delay@v5', 'flight-delay#production#5'],
+    },
+    drift: { status: 'ok', production_version: 4, dataset_drift: true, drift_share: 0.5, drifted_features: ['date.month'], features: { 'date.month': { method: 'jensen_shannon', score: 0.9, threshold: 0.1, drifted: true } } },
+    reportMarkdown: `${MARKER}\n\n# 🟢 report\n\n![ROC curve](report/roc.png)\n\n| a | b |\n| - | - |\n`,
+    ...over,
+  };
+}
+
+test('marker first; headline vs base and production with arrows and noise flags; gates; drift; report folded', () => {
+  const text = composeComment(input());
+  const lines = text.split('\n');
+  assert.equal(lines[0], MARKER);
+  assert.equal(text.split(MARKER).length, 2, 'the report’s own marker is removed');
+  assert.match(text, /\| \*\*roc_auc\*\* \(primary\) \| 0\.7000 \| – \| 0\.6500 \| ▲ \+0\.0500 \(better\) \| 0\.7000 \| = 0\.0000 \|/);
+  assert.match(text, /\| accuracy \| 0\.5000 \| 0\.4300–0\.5700 \| 0\.4000 \| ▲ \+0\.1000 \(better\) \*\*beyond noise\*\* \| 0\.5200 \| ▼ -0\.0200 \(worse\) _within noise_ \|/);
+  assert.match(text, /\| log_loss \| .* ▲ \+0\.1000 \(worse\) \| 0\.7000 \| ▼ -0\.1000 \(better\) \|/);
+  assert.match(text, /production v4/);
+  assert.match(text, /### Promotion: 🟢 v5 → production/);
+  assert.match(text, /1 of 2 gates passed/);
+  assert.match(text, /\| edge_cases \| ❌ fail \| 2 of 50 \\\| failed \|/);
+  assert.match(text, /`flight-delay#production#5`/);
+  assert.match(text, /dataset drift \(50 % of features\)/);
+  assert.match(text, /\| date\.month \| jensen_shannon \| 0\.9000 \| 0\.1000 \| ⚠️ yes \|/);
+  assert.match(text, /<details><summary>Full training report[^\n]*\n\n# 🟢 report/);
+  assert.match(text, /<\/details>\n$/);
+});
+
+test('images: absolute URLs with an image host, else dropped (tables stay)', () => {
+  const md = 'a\n\n![ROC curve](report/roc.png)\n\nsee ![x](report/pr.png) inline\n| t |\n![ext](https://example.com/a.png)';
+  assert.equal(adaptImages(md, 'https://img.example.com/acme/abc/metrics/'), 'a\n\n![ROC curve](https://img.example.com/acme/abc/metrics/report/roc.png)\n\nsee ![x](https://img.example.com/acme/abc/metrics/report/pr.png) inline\n| t |\n![ext](https://example.com/a.png)');
+  assert.equal(adaptImages(md, null), 'a\n\n\nsee x inline\n| t |\n![ext](https://example.com/a.png)');
+  assert.doesNotMatch(composeComment(input()), /report\/roc\.png/);
+  assert.match(composeComment(input({ imageBaseUrl: 'https://h/m' })), /!\[ROC curve\]\(https:\/\/h\/m\/report\/roc\.png\)/);
+});
+
+test('no base metrics: the comment says so', () => {
+  const text = composeComment(input({ vsBase: diffMetrics(current, null, ci), baseLabel: 'base `model`' }));
+  assert.match(text, /No metrics on base `model` to compare with/);
+});
+
+test('a huge report is truncated under 65,536 characters with a note and balanced <details>', () => {
+  const row = '| 0.1234 | 0.5678 | 0.9012 |\n';
+  const huge = `${MARKER}\n# r\n<details><summary>t</summary>\n\n${row.repeat(5000)}\n</details>\n`;
+  const text = composeComment(input({ reportMarkdown: huge }));
+  assert.ok(text.length <= GITHUB_COMMENT_LIMIT, `${text.length} characters`);
+  assert.ok(text.length > GITHUB_COMMENT_LIMIT - 2000, 'uses the room it has');
+  assert.match(text, /Report truncated to fit GitHub's 65,536-character comment limit/);
+  assert.equal((text.match(/<details>/g) ?? []).length, (text.match(/<\/details>/g) ?? []).length);
+  assert.equal(truncateMarkdown('short', 100, 'note'), 'short');
+});
+
+test('the real metrics/report.md fits and keeps its text fallbacks', async () => {
+  const report = await readFile(join(repoRoot, 'metrics', 'report.md'), 'utf8').catch(() => null);
+  if (!report) return;
+  const text = composeComment(input({ reportMarkdown: report }));
+  assert.ok(text.length < GITHUB_COMMENT_LIMIT);
+  assert.doesNotMatch(text, /\]\(report\//);
+  assert.match(text, /ROC curve as a table/);
+});

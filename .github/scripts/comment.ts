@@ -1,0 +1,153 @@
+/**
+ * The PR / commit comment: a headline vs the base branch and vs production, the promotion gates,
+ * drift against production, then the whole training report folded away. Pure: all inputs are
+ * passed in, so the same text goes to the PR, the commit, the job summary and `pr-comment.md`.
+ */
+import type { DiffRow } from './metrics-diff.ts';
+
+export const MARKER = '<!-- gitops-ml-report -->';
+export const GITHUB_COMMENT_LIMIT = 65_536;
+
+export interface RegisterJson {
+  model_name?: string;
+  version?: number;
+  decision?: string;
+  reason?: string;
+  primary_metric?: string;
+  production_before?: { version?: number; metrics?: Record<string, number> } | null;
+  gates?: Record<string, { passed: boolean; detail?: string }>;
+  gto_tags?: string[];
+}
+
+export interface DriftJson {
+  status?: string;
+  production_version?: number;
+  dataset_drift?: boolean;
+  drift_share?: number;
+  drifted_features?: string[];
+  features?: Record<string, { method?: string; score?: number; threshold?: number; drifted?: boolean; status?: string }>;
+}
+
+export interface CommentInput {
+  /** e.g. "PR #42 · 5555555" or "push to model · 2222222". */
+  context: string;
+  baseLabel: string | null;
+  vsBase: DiffRow[];
+  vsProduction: DiffRow[];
+  register: RegisterJson | null;
+  drift: DriftJson | null;
+  reportMarkdown: string | null;
+  imageBaseUrl?: string | null;
+  limit?: number;
+}
+
+const fmt = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(4));
+const signed = (x: number) => (x >= 0 ? '+' : '') + x.toFixed(4);
+
+function deltaCell(row: DiffRow | undefined): string {
+  if (!row || row.delta === null) return '–';
+  if (row.direction === 'same') return '= 0.0000';
+  const arrow = row.direction === 'up' ? '▲' : '▼';
+  const verdict = row.better ? 'better' : 'worse';
+  const noise = row.beyondNoise === true ? ' **beyond noise**' : row.beyondNoise === false ? ' _within noise_' : '';
+  return `${arrow} ${signed(row.delta)} (${verdict})${noise}`;
+}
+
+function headline(input: CommentInput): string[] {
+  const prod = input.register?.production_before;
+  const prodLabel = prod?.version ? `production v${prod.version}` : 'production';
+  const byProd = new Map(input.vsProduction.map((r) => [r.metric, r]));
+  const byBase = new Map(input.vsBase.map((r) => [r.metric, r]));
+  const rows = input.vsBase.length ? input.vsBase : input.vsProduction;
+  const primary = input.register?.primary_metric ?? rows[0]?.metric;
+  const lines = [
+    `| metric | this run | 95% CI | ${input.baseLabel ?? 'base'} | Δ vs base | ${prodLabel} | Δ vs production |`,
+    '| --- | ---: | :---: | ---: | --- | ---: | --- |',
+  ];
+  for (const r of rows) {
+    const b = byBase.get(r.metric);
+    const p = byProd.get(r.metric);
+    const name = r.metric === primary ? `**${r.metric}** (primary)` : r.metric;
+    const ci = r.ci ? `${r.ci[0].toFixed(4)}–${r.ci[1].toFixed(4)}` : '–';
+    lines.push(`| ${name} | ${fmt(r.current)} | ${ci} | ${fmt(b?.base)} | ${deltaCell(b)} | ${fmt(p?.base)} | ${deltaCell(p)} |`);
+  }
+  lines.push('', '_95% CI: seeded bootstrap resampling the test confusion matrix as a multinomial (per-row scores are not kept, so ROC-AUC, PR-AUC and log loss have none). "beyond noise": the reference value lies outside this interval._');
+  if (!input.vsBase.length || input.vsBase.every((r) => r.base === null)) lines.push('', `_No metrics on ${input.baseLabel ?? 'the base'} to compare with._`);
+  return lines;
+}
+
+function gates(reg: RegisterJson): string[] {
+  const icon = reg.decision === 'production' ? '🟢' : reg.decision === 'rejected' ? '🔴' : '🟡';
+  const lines = [`### Promotion: ${icon} v${reg.version ?? '?'} → ${reg.decision ?? 'unknown'}`, '', `> ${reg.reason ?? ''}`, ''];
+  const entries = Object.entries(reg.gates ?? {});
+  if (entries.length) {
+    lines.push(`${entries.filter(([, g]) => g.passed).length} of ${entries.length} gates passed.`, '', '| gate | result | detail |', '| --- | --- | --- |');
+    for (const [name, g] of entries) lines.push(`| ${name} | ${g.passed ? '✅ pass' : '❌ fail'} | ${(g.detail ?? '').replace(/\|/g, '\\|')} |`);
+  }
+  if (reg.gto_tags?.length) lines.push('', `Tags: ${reg.gto_tags.map((t) => `\`${t}\``).join(' ')}`);
+  return lines;
+}
+
+function drift(d: DriftJson): string[] {
+  const against = d.production_version ? `production v${d.production_version}` : 'production';
+  if (d.status && d.status !== 'ok') return [`### Data drift vs ${against}`, '', `_${d.status}_`];
+  const feats = Object.entries(d.features ?? {});
+  const share = d.drift_share !== undefined ? ` (${Math.round(d.drift_share * 100)} % of features)` : '';
+  const lines = [
+    `### Data drift vs ${against}: ${d.dataset_drift ? '⚠️ dataset drift' : 'no dataset drift'}${share}`,
+    '',
+    d.drifted_features?.length ? `Drifted: ${d.drifted_features.map((f) => `\`${f}\``).join(', ')}` : 'No feature drifted.',
+  ];
+  if (feats.length) {
+    lines.push('', '| feature | method | score | threshold | drifted |', '| --- | --- | ---: | ---: | --- |');
+    for (const [name, f] of feats) lines.push(`| ${name} | ${f.method ?? ''} | ${fmt(f.score)} | ${fmt(f.threshold)} | ${f.drifted ? '⚠️ yes' : 'no'} |`);
+  }
+  return lines;
+}
+
+const IMAGE = /!\[([^\]]*)\]\((report\/[^)\s]+\.(?:png|svg))\)/g;
+
+/** Report images are files in the checkout; GitHub can only show them from a URL. */
+export function adaptImages(markdown: string, imageBaseUrl?: string | null): string {
+  if (imageBaseUrl) {
+    const base = imageBaseUrl.replace(/\/+$/, '');
+    return markdown.replace(IMAGE, (_m, alt: string, path: string) => `![${alt}](${base}/${path})`);
+  }
+  return markdown
+    .split('\n')
+    .filter((line) => !(line.trim().match(IMAGE) && line.trim().replace(IMAGE, '').trim() === ''))
+    .join('\n')
+    .replace(IMAGE, '$1');
+}
+
+export function stripMarker(markdown: string): string {
+  return markdown.split('\n').filter((l) => l.trim() !== MARKER).join('\n').replace(/^\s+/, '');
+}
+
+/** Cut at a line boundary and close any `<details>` left open, so the comment still renders. */
+export function truncateMarkdown(text: string, max: number, note: string): string {
+  if (text.length <= max) return text;
+  let cut = text.slice(0, Math.max(0, max - note.length - 200));
+  cut = cut.slice(0, Math.max(0, cut.lastIndexOf('\n')));
+  const open = (cut.match(/<details>/g) ?? []).length - (cut.match(/<\/details>/g) ?? []).length;
+  return `${cut}\n\n${'</details>\n'.repeat(Math.max(0, open))}\n${note}`;
+}
+
+export function composeComment(input: CommentInput): string {
+  const limit = input.limit ?? GITHUB_COMMENT_LIMIT;
+  const reg = input.register;
+  const title = reg?.model_name ? `${reg.model_name} v${reg.version ?? '?'}` : 'model';
+  const head = [MARKER, `## ${title}: training report`, '', `<sub>${input.context}</sub>`, '', ...headline(input), ''];
+  if (reg) head.push(...gates(reg), '');
+  if (input.drift) head.push(...drift(input.drift), '');
+  let text = head.join('\n');
+  if (input.reportMarkdown) {
+    const open = '<details><summary>Full training report (metrics/report.md)</summary>\n\n';
+    const close = '\n\n</details>\n';
+    const body = adaptImages(stripMarker(input.reportMarkdown), input.imageBaseUrl);
+    const room = limit - text.length - open.length - close.length;
+    const note = `_Report truncated to fit GitHub's ${limit.toLocaleString('en-US')}-character comment limit (${body.length.toLocaleString('en-US')} characters); the full report is metrics/report.md in this commit and in the run's artifacts._`;
+    text += open + truncateMarkdown(body, room, note) + close;
+  }
+  return text.length <= limit ? text : truncateMarkdown(text, limit, '_Comment truncated._');
+}

@@ -1,0 +1,170 @@
+/**
+ * This run's test metrics against a reference (the base branch's `metrics/evaluate.json`, or the
+ * production model re-scored in `metrics/register.json`), with a bootstrap confidence interval
+ * so a reviewer can tell a real change from test-set noise.
+ *
+ * Per-row test predictions are not kept in git, so the interval is computed from the confusion
+ * matrix: the four cells are resampled as one multinomial draw of the same test-set size (the
+ * usual bootstrap over rows, collapsed to the only thing threshold metrics depend on). That covers
+ * accuracy, precision, recall and F1; ranking metrics (ROC-AUC, PR-AUC) and log loss need the
+ * scores themselves and get no interval.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface Confusion { tp: number; fp: number; tn: number; fn: number }
+export type MetricValues = Record<string, number>;
+
+export interface EvalSummary {
+  primaryMetric: string;
+  test: MetricValues;
+  confusion: Confusion | null;
+  rows: number | null;
+}
+
+export interface DiffRow {
+  metric: string;
+  base: number | null;
+  current: number;
+  delta: number | null;
+  direction: 'up' | 'down' | 'same' | null;
+  /** Whether the move is good for this metric; null when unchanged or nothing to compare. */
+  better: boolean | null;
+  ci: [number, number] | null;
+  /** The reference value lies outside this run's 95% interval; null when there is no interval. */
+  beyondNoise: boolean | null;
+}
+
+const LOWER_IS_BETTER = new Set(['log_loss', 'mae', 'rmse', 'smape', 'mse', 'brier']);
+const NOT_METRICS = new Set(['threshold']);
+export const higherIsBetter = (metric: string) => !LOWER_IS_BETTER.has(metric);
+
+/** Extract what the diff needs from an `evaluate.json` object; tolerant of missing parts. */
+export function summarizeEvaluate(json: unknown): EvalSummary {
+  const ev = (json ?? {}) as { primary_metric?: string; rows_test?: number; test?: Record<string, unknown> };
+  if (!ev.test || typeof ev.test !== 'object') throw new Error('evaluate.json has no `test` metrics: run `npm run pipeline -- evaluate` first');
+  const test: MetricValues = {};
+  for (const [k, v] of Object.entries(ev.test)) if (typeof v === 'number' && !NOT_METRICS.has(k)) test[k] = v;
+  const c = ev.test.confusion as Partial<Confusion> | undefined;
+  const confusion = c && [c.tp, c.fp, c.tn, c.fn].every((x) => Number.isInteger(x)) ? (c as Confusion) : null;
+  return { primaryMetric: ev.primary_metric ?? Object.keys(test)[0] ?? '', test, confusion, rows: ev.rows_test ?? null };
+}
+
+export function metricsFromConfusion({ tp, fp, tn, fn }: Confusion): MetricValues {
+  const n = tp + fp + tn + fn;
+  const precision = tp + fp ? tp / (tp + fp) : 0;
+  const recall = tp + fn ? tp / (tp + fn) : 0;
+  return { accuracy: n ? (tp + tn) / n : 0, precision, recall, f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0 };
+}
+
+/** mulberry32: small, fast, seedable; the interval must be the same on every CI run. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * One Binomial(n, p) draw: exact CDF inversion when the expected count is small, else the normal
+ * approximation (its error is far below the bootstrap's own Monte-Carlo error at those sizes).
+ */
+export function binomial(n: number, p: number, rand: () => number): number {
+  if (n <= 0 || p <= 0) return 0;
+  if (p >= 1) return n;
+  const mean = n * p;
+  if (Math.min(mean, n - mean) >= 25) {
+    const z = Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+    return Math.min(n, Math.max(0, Math.round(mean + z * Math.sqrt(mean * (1 - p)))));
+  }
+  if (mean > n - mean) return n - binomial(n, 1 - p, rand);
+  let k = 0;
+  let pmf = Math.pow(1 - p, n);
+  let cdf = pmf;
+  const u = rand();
+  while (u > cdf && k < n) {
+    pmf *= ((n - k) / (k + 1)) * (p / (1 - p));
+    k++;
+    cdf += pmf;
+  }
+  return k;
+}
+
+/** Resample the four cells as Multinomial(n, cells/n), by conditional binomials. */
+export function resampleConfusion(c: Confusion, rand: () => number): Confusion {
+  const n = c.tp + c.fp + c.tn + c.fn;
+  let left = n;
+  let mass = 1;
+  const out = [0, 0, 0, 0];
+  const cells = [c.tp, c.fp, c.tn, c.fn];
+  for (let i = 0; i < 3; i++) {
+    const p = n ? cells[i] / n : 0;
+    out[i] = mass > 0 ? binomial(left, Math.min(1, p / mass), rand) : 0;
+    left -= out[i];
+    mass -= p;
+  }
+  out[3] = left;
+  return { tp: out[0], fp: out[1], tn: out[2], fn: out[3] };
+}
+
+export interface BootstrapOptions { samples?: number; seed?: number; level?: number }
+
+/** Percentile intervals for accuracy, precision, recall and F1. */
+export function bootstrapConfusionCI(c: Confusion, opts: BootstrapOptions = {}): Record<string, [number, number]> {
+  const samples = opts.samples ?? 2000;
+  const level = opts.level ?? 0.95;
+  const rand = seededRandom(opts.seed ?? 20260101);
+  const draws: Record<string, number[]> = {};
+  for (let s = 0; s < samples; s++) {
+    for (const [k, v] of Object.entries(metricsFromConfusion(resampleConfusion(c, rand)))) (draws[k] ??= []).push(v);
+  }
+  const out: Record<string, [number, number]> = {};
+  const lo = (1 - level) / 2;
+  for (const [k, xs] of Object.entries(draws)) {
+    xs.sort((a, b) => a - b);
+    const at = (q: number) => xs[Math.min(xs.length - 1, Math.max(0, Math.floor(q * xs.length)))];
+    out[k] = [at(lo), at(1 - lo)];
+  }
+  return out;
+}
+
+const EPS = 5e-7; // metrics are written with 6 decimals
+
+/** Rows for every metric of `current`, primary first; `base` may be null (nothing to compare). */
+export function diffMetrics(current: EvalSummary, base: MetricValues | null, ci: Record<string, [number, number]> = {}): DiffRow[] {
+  const names = Object.keys(current.test).sort((a, b) => Number(b === current.primaryMetric) - Number(a === current.primaryMetric));
+  return names.map((metric) => {
+    const cur = current.test[metric];
+    const b = base && typeof base[metric] === 'number' ? base[metric] : null;
+    const delta = b === null ? null : cur - b;
+    const direction = delta === null ? null : Math.abs(delta) < EPS ? 'same' : delta > 0 ? 'up' : 'down';
+    const better = direction === null || direction === 'same' ? null : (direction === 'up') === higherIsBetter(metric);
+    const interval = ci[metric] ?? null;
+    const beyondNoise = interval && b !== null ? b < interval[0] - EPS || b > interval[1] + EPS : null;
+    return { metric, base: b, current: cur, delta, direction, better, ci: interval, beyondNoise };
+  });
+}
+
+export type Runner = (cmd: string, args: string[], opts?: { cwd?: string }) => Promise<string>;
+
+export interface BaseSource { dir?: string; ref?: string; cwd?: string; run?: Runner }
+
+/**
+ * The base branch's evaluate.json: from a checked-out metrics directory, else `git show
+ * <ref>:metrics/evaluate.json`. Null when the base has none (first model on that branch).
+ */
+export async function readBaseEvaluate(src: BaseSource): Promise<EvalSummary | null> {
+  let text: string;
+  try {
+    if (src.dir) text = await readFile(join(src.dir, 'evaluate.json'), 'utf8');
+    else if (src.ref && src.run) text = await src.run('git', ['show', `${src.ref}:metrics/evaluate.json`], { cwd: src.cwd });
+    else return null;
+  } catch {
+    return null;
+  }
+  return summarizeEvaluate(JSON.parse(text));
+}

@@ -1,0 +1,131 @@
+/**
+ * `npm run gh:publish-report`: compose the training-report comment from metrics/ and put it where
+ * the triggering event's readers look: a commit comment for pushes (and scheduled / dispatched
+ * runs), one sticky comment on the PR for pull_request and workflow_run, and always the job
+ * summary. Fork PRs get a read-only token, so their run leaves `pr-comment.md` + `pr-number.txt`
+ * for a workflow_run job (trusted, no checkout of the fork) to post.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as core from '@actions/core';
+import { execRunner } from './exec.ts';
+import { readEvent, type CiEvent } from './event.ts';
+import { bootstrapConfusionCI, diffMetrics, readBaseEvaluate, summarizeEvaluate, type BaseSource, type Runner } from './metrics-diff.ts';
+import { GITHUB_COMMENT_LIMIT, MARKER, composeComment, truncateMarkdown, type DriftJson, type RegisterJson } from './comment.ts';
+import { createCommitComment, makeOctokit, parseRepository, upsertStickyComment, writeJobSummary, type PublishResult } from './github.ts';
+
+
+async function readJson<T>(path: string): Promise<T | null> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as T;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new Error(`${path}: ${(err as Error).message}`);
+  }
+}
+
+const short = (sha: string | null | undefined) => (sha ?? '').slice(0, 7);
+const ZERO_SHA = /^0+$/;
+
+function baseFor(event: CiEvent, env: NodeJS.ProcessEnv, cwd: string, run: Runner): { src: BaseSource; label: string | null } {
+  if (env.BASE_METRICS_DIR) return { src: { dir: resolve(cwd, env.BASE_METRICS_DIR) }, label: env.BASE_LABEL ?? 'base' };
+  if (event.kind === 'pull_request') return { src: { ref: `origin/${event.baseRef}`, cwd, run }, label: `base \`${event.baseRef}\`` };
+  if (event.kind === 'push' && !ZERO_SHA.test(event.before)) return { src: { ref: event.before, cwd, run }, label: `previous ${short(event.before)}` };
+  return { src: {}, label: null };
+}
+
+function describe(event: CiEvent, env: NodeJS.ProcessEnv): string {
+  switch (event.kind) {
+    case 'push': return `push to ${event.branch ?? event.tag} · ${short(event.sha)}`;
+    case 'pull_request': return `PR #${event.number} · ${short(event.headSha)}${event.fork ? ` · from fork ${event.headRepo}` : ''}`;
+    case 'workflow_run': return `PR #${event.prNumber ?? '?'} · ${short(event.headSha)} · via ${event.workflow || 'workflow_run'}`;
+    case 'repository_dispatch': return `repository_dispatch \`${event.action}\` · ${short(env.GITHUB_SHA)}`;
+    default: return `${event.kind} · ${short(env.GITHUB_SHA)}`;
+  }
+}
+
+/** The comment for this run, from metrics/ (and the base's evaluate.json). */
+export async function buildComment(event: CiEvent, env: NodeJS.ProcessEnv, cwd: string, run: Runner): Promise<string> {
+  const dir = resolve(cwd, env.METRICS_DIR ?? 'metrics');
+  const evaluate = await readJson<unknown>(join(dir, 'evaluate.json'));
+  if (!evaluate) throw new Error(`${join(dir, 'evaluate.json')} not found: run the pipeline (npm run pipeline:start) before publishing its report`);
+  const current = summarizeEvaluate(evaluate);
+  const register = await readJson<RegisterJson>(join(dir, 'register.json'));
+  const drift = await readJson<DriftJson>(join(dir, 'drift.json'));
+  let report: string | null = null;
+  try { report = await readFile(join(dir, 'report.md'), 'utf8'); } catch { /* the headline stands alone */ }
+  const { src, label } = baseFor(event, env, cwd, run);
+  const base = await readBaseEvaluate(src);
+  const ci = current.confusion ? bootstrapConfusionCI(current.confusion) : {};
+  return composeComment({
+    context: describe(event, env),
+    baseLabel: label,
+    vsBase: diffMetrics(current, base?.test ?? null, ci),
+    vsProduction: diffMetrics(current, register?.production_before?.metrics ?? null, ci),
+    register, drift, reportMarkdown: report,
+    imageBaseUrl: env.REPORT_IMAGE_BASE_URL || null,
+  });
+}
+
+export interface PublishOutcome { event: CiEvent; body: string; results: Record<string, PublishResult | string> }
+
+export async function publishReport(env: NodeJS.ProcessEnv, cwd: string, run: Runner = execRunner, print: (line: string) => void = console.log): Promise<PublishOutcome> {
+  const event = await readEvent(env);
+  const commentFile = resolve(cwd, env.REPORT_COMMENT_FILE ?? 'pr-comment.md');
+  const numberFile = join(resolve(commentFile, '..'), 'pr-number.txt');
+  let body: string;
+  let prNumber: number | null = null;
+  if (event.kind === 'workflow_run') {
+    // The trusted job posts what the untrusted run composed; it never runs the fork's code.
+    const handed = await readFile(commentFile, 'utf8').catch(() => null);
+    body = handed ? truncateMarkdown(handed.startsWith(MARKER) ? handed : `${MARKER}\n${handed}`, GITHUB_COMMENT_LIMIT, '_Comment truncated._') : await buildComment(event, env, cwd, run);
+    const fromFile = await readFile(numberFile, 'utf8').catch(() => '');
+    prNumber = event.prNumber ?? (/^\s*[1-9][0-9]*\s*$/.test(fromFile) ? Number(fromFile) : null);
+    if (prNumber === null) throw new Error('workflow_run: no PR number (GitHub omits pull_requests for forks): download the pr-number.txt artifact next to pr-comment.md, or set PR_NUMBER');
+  } else {
+    body = await buildComment(event, env, cwd, run);
+    if (event.kind === 'pull_request') {
+      prNumber = event.number;
+      await writeFile(commentFile, body);
+      await writeFile(numberFile, `${event.number}\n`);
+    }
+  }
+  print(`event: ${describe(event.kind === 'workflow_run' ? { ...event, prNumber } : event, env)}; comment: ${body.length.toLocaleString('en-US')} characters`);
+
+  const results: PublishOutcome['results'] = {};
+  results.summary = (await writeJobSummary(body, env)) ? 'written' : 'skipped (no GITHUB_STEP_SUMMARY)';
+  if (env.REPORT_DRY_RUN === '1' || env.REPORT_DRY_RUN === 'true') {
+    results.github = 'dry run: nothing posted';
+  } else {
+    const octokit = makeOctokit(env.GITHUB_TOKEN ?? '', env.GITHUB_API_URL);
+    const repo = parseRepository(env.GITHUB_REPOSITORY);
+    if (prNumber !== null) {
+      results.pr = await upsertStickyComment(octokit, { ...repo, issueNumber: prNumber, body, marker: MARKER, botLogin: env.REPORT_BOT_LOGIN || undefined });
+    } else {
+      const sha = env.REPORT_SHA || (event.kind === 'push' ? event.sha : env.GITHUB_SHA);
+      if (!sha) throw new Error(`${event.kind}: no commit to comment on: set GITHUB_SHA or REPORT_SHA`);
+      results.commit = await createCommitComment(octokit, { ...repo, sha, body });
+    }
+  }
+  for (const [where, r] of Object.entries(results)) {
+    const text = typeof r === 'string' ? r : r.status === 'read-only' ? r.message : `${r.status} ${r.url}`;
+    print(`${where}: ${text}`);
+    if (where !== 'summary' && typeof r !== 'string' && r.status === 'read-only') print(`comment saved to ${commentFile} (+ ${numberFile}) for the workflow_run job`);
+  }
+  if (env.GITHUB_OUTPUT && env.GITHUB_OUTPUT === process.env.GITHUB_OUTPUT) {
+    const main = results.pr ?? results.commit;
+    core.setOutput('result', typeof main === 'object' ? main.status : 'none');
+    core.setOutput('comment_url', typeof main === 'object' && main.status !== 'read-only' ? main.url : '');
+  }
+  return { event, body, results };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  try {
+    await publishReport(process.env, process.cwd());
+  } catch (err) {
+    console.error(`publish-report: ${(err as Error).message}`);
+    process.exitCode = 1;
+  }
+}

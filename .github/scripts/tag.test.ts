@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createGtoTags } from './tag.ts';
+import { execRunner } from './exec.ts';
+
+async function repoWithRemote(tags: unknown[]) {
+  const root = await mkdtemp(join(tmpdir(), 'gh-tag-'));
+  const remote = join(root, 'remote.git');
+  const work = join(root, 'work');
+  const git = (cwd: string, ...args: string[]) => execRunner('git', args, { cwd });
+  await mkdir(work);
+  await git(root, 'init', '-q', '--bare', remote);
+  await git(work, 'init', '-q', '-b', 'model');
+  await git(work, 'config', 'user.email', 'ci@example.com');
+  await git(work, 'config', 'user.name', 'ci');
+  await mkdir(join(work, 'metrics'));
+  await writeFile(join(work, 'metrics', 'register.json'), JSON.stringify({
+    model_name: 'flight-delay', version: 4, decision: 'staging', reason: 'not promoted: roc_auc +0.0000 (needs +0.002)', gto_tags: tags,
+  }));
+  await git(work, 'add', '.');
+  await git(work, 'commit', '-q', '-m', 'model v4');
+  await git(work, 'remote', 'add', 'origin', remote);
+  await git(work, 'push', '-q', 'origin', 'model');
+  return { work, remote, git };
+}
+
+test('GTO tags are created annotated, pushed once, and skipped on a rerun', async () => {
+  const { work, remote, git } = await repoWithRemote(['flight-delay@v4', 'flight-delay#staging#4']);
+  const lines: string[] = [];
+  const first = await createGtoTags({ cwd: work, run: execRunner, print: (l) => lines.push(l) });
+  assert.deepEqual(first.created, ['flight-delay@v4', 'flight-delay#staging#4']);
+  assert.deepEqual(first.pushed, first.created);
+  assert.equal((await git(remote, 'tag', '--list')).trim().split('\n').sort().join(','), 'flight-delay#staging#4,flight-delay@v4');
+  assert.equal((await git(work, 'cat-file', '-t', 'flight-delay@v4')).trim(), 'tag', 'annotated, not lightweight');
+  assert.match(await git(work, 'tag', '-n5', '-l', 'flight-delay@v4'), /flight-delay v4: staging\s+not promoted: roc_auc/);
+
+  const again = await createGtoTags({ cwd: work, run: execRunner, print: (l) => lines.push(l) });
+  assert.deepEqual(again, { created: [], skipped: ['flight-delay@v4', 'flight-delay#staging#4'], pushed: [] });
+  assert.ok(lines.includes('tag flight-delay@v4 exists: skipped'));
+});
+
+test('a tag that exists only on the remote (fresh CI checkout without tags) is skipped', async () => {
+  const { work, git } = await repoWithRemote(['flight-delay@v4']);
+  await createGtoTags({ cwd: work, run: execRunner, print: () => {} });
+  await git(work, 'tag', '-d', 'flight-delay@v4');
+  const r = await createGtoTags({ cwd: work, run: execRunner, print: () => {} });
+  assert.deepEqual(r.skipped, ['flight-delay@v4']);
+  assert.deepEqual(r.created, []);
+});
+
+test('invalid tag names are refused before anything is created; no remote mode', async () => {
+  const { work, git } = await repoWithRemote(['flight-delay@v4', 'latest']);
+  await assert.rejects(createGtoTags({ cwd: work, run: execRunner }), /gto_tags holds "latest", which is not a GTO tag/);
+  assert.equal((await git(work, 'tag', '--list')).trim(), '');
+  const calls: string[][] = [];
+  const fake = async (cmd: string, args: string[]) => { calls.push(args); return ''; };
+  await writeFile(join(work, 'metrics', 'register.json'), JSON.stringify({ gto_tags: ['flight-delay@v5'] }));
+  const r = await createGtoTags({ cwd: work, run: fake, remote: null, print: () => {} });
+  assert.deepEqual(r.created, ['flight-delay@v5']);
+  assert.ok(!calls.some((a) => a.includes('push') || a.includes('ls-remote')));
+  assert.ok(calls.some((a) => a.includes('user.name=github-actions[bot]')), 'a tagger identity is supplied when git has none');
+});
