@@ -94,3 +94,13 @@ test('base metrics from a directory, from git show, or none', async () => {
   assert.equal(await readBaseEvaluate({ ref: 'origin/empty', run }), null);
   assert.equal(await readBaseEvaluate({ dir: join(dir, 'missing') }), null);
 });
+
+test('row-level bootstrap intervals from evaluate.json (e.g. ROC-AUC) are read and decide "beyond noise"', async () => {
+  const { summarizeEvaluate, diffMetrics } = await import('./metrics-diff.ts');
+  const current = summarizeEvaluate({ primary_metric: 'roc_auc', rows_test: 1000, test: { roc_auc: 0.66 }, test_ci: { roc_auc: [0.64, 0.68], junk: 'x' } });
+  assert.deepEqual(current.ci, { roc_auc: [0.64, 0.68] });
+  const [inside] = diffMetrics(current, { roc_auc: 0.65 }, current.ci);
+  assert.equal(inside.beyondNoise, false);
+  const [outside] = diffMetrics(current, { roc_auc: 0.6 }, current.ci);
+  assert.equal(outside.beyondNoise, true);
+});

@@ -11,6 +11,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { seededRandom } from '../../core/random.ts';
 
 export interface Confusion { tp: number; fp: number; tn: number; fn: number }
 export type MetricValues = Record<string, number>;
@@ -19,6 +20,8 @@ export interface EvalSummary {
   primaryMetric: string;
   test: MetricValues;
   confusion: Confusion | null;
+  /** Bootstrap intervals computed on the test rows by the evaluate stage, when present. */
+  ci?: Record<string, [number, number]>;
   rows: number | null;
 }
 
@@ -41,13 +44,16 @@ export const higherIsBetter = (metric: string) => !LOWER_IS_BETTER.has(metric);
 
 /** Extract what the diff needs from an `evaluate.json` object; tolerant of missing parts. */
 export function summarizeEvaluate(json: unknown): EvalSummary {
-  const ev = (json ?? {}) as { primary_metric?: string; rows_test?: number; test?: Record<string, unknown> };
+  const ev = (json ?? {}) as { primary_metric?: string; rows_test?: number; test?: Record<string, unknown>; test_ci?: Record<string, unknown> };
   if (!ev.test || typeof ev.test !== 'object') throw new Error('evaluate.json has no `test` metrics: run `npm run pipeline -- evaluate` first');
   const test: MetricValues = {};
   for (const [k, v] of Object.entries(ev.test)) if (typeof v === 'number' && !NOT_METRICS.has(k)) test[k] = v;
   const c = ev.test.confusion as Partial<Confusion> | undefined;
   const confusion = c && [c.tp, c.fp, c.tn, c.fn].every((x) => Number.isInteger(x)) ? (c as Confusion) : null;
-  return { primaryMetric: ev.primary_metric ?? Object.keys(test)[0] ?? '', test, confusion, rows: ev.rows_test ?? null };
+  // Row-level bootstrap intervals written by the evaluate stage (threshold-free metrics such as ROC-AUC).
+  const ci: Record<string, [number, number]> = {};
+  for (const [k, v] of Object.entries(ev.test_ci ?? {})) if (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number')) ci[k] = [v[0], v[1]];
+  return { primaryMetric: ev.primary_metric ?? Object.keys(test)[0] ?? '', test, confusion, rows: ev.rows_test ?? null, ci };
 }
 
 export function metricsFromConfusion({ tp, fp, tn, fn }: Confusion): MetricValues {
@@ -57,17 +63,7 @@ export function metricsFromConfusion({ tp, fp, tn, fn }: Confusion): MetricValue
   return { accuracy: n ? (tp + tn) / n : 0, precision, recall, f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0 };
 }
 
-/** mulberry32: small, fast, seedable; the interval must be the same on every CI run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 /**
  * One Binomial(n, p) draw: exact CDF inversion when the expected count is small, else the normal

@@ -57,7 +57,7 @@ export async function buildComment(event: CiEvent, env: NodeJS.ProcessEnv, cwd: 
   try { report = await readFile(join(dir, 'report.md'), 'utf8'); } catch { /* the headline stands alone */ }
   const { src, label } = baseFor(event, env, cwd, run);
   const base = await readBaseEvaluate(src);
-  const ci = current.confusion ? bootstrapConfusionCI(current.confusion) : {};
+  const ci = { ...(current.confusion ? bootstrapConfusionCI(current.confusion) : {}), ...(current.ci ?? {}) };
   return composeComment({
     context: describe(event, env),
     baseLabel: label,

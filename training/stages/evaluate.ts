@@ -10,7 +10,8 @@ import { selectBackend } from '../../core/backend.ts';
 import { writeJsonAtomic } from '../../core/atomic.ts';
 import { readParquetTable } from '../../core/parquet.ts';
 import { encodeTarget } from '../../core/features.ts';
-import { calibrationCurve, classificationMetrics, prCurve, regressionMetrics, rocCurve } from '../../core/metrics.ts';
+import { averagePrecision, calibrationCurve, classificationMetrics, logLoss, mae, prCurve, r2, regressionMetrics, rmse, rocAuc, rocCurve } from '../../core/metrics.ts';
+import { bootstrapCi } from '../../core/bootstrap.ts';
 import { histogram } from '../../core/profile.ts';
 import { loadBundle, type LoadedBundle } from '../../core/bundle.ts';
 import { edgeCases, runEdgeCases } from '../../core/edge-cases.ts';
@@ -130,6 +131,9 @@ export async function evaluate(options: { repoRoot: string; params?: Params; log
     for (const [file, points] of Object.entries(plots)) await writeJsonAtomic(join(repoRoot, PLOTS_DIR, file), roundAll(points));
     await writeJsonAtomic(join(repoRoot, DISTRIBUTIONS_FILE), featureDistributions(bundle, test));
 
+    // Row-level bootstrap intervals: the PR comment uses them to say whether a change is beyond noise.
+    const ciMetrics = task === 'classification' ? { roc_auc: rocAuc, pr_auc: averagePrecision, log_loss: logLoss } : { mae, rmse, r2 };
+    const testCi = Object.fromEntries(Object.entries(ciMetrics).map(([k, fn]) => [k, bootstrapCi(y, p, fn)]).filter(([, v]) => v !== null).map(([k, v]) => [k, (v as [number, number]).map((x) => round(x))]));
     const base = bundle.golden[0]?.record ?? {};
     const edge = runEdgeCases(edgeCases(base, bundle.meta.input_schema), bundle.predictRecords);
     const latency = latencyMs(bundle, base);
@@ -143,6 +147,7 @@ export async function evaluate(options: { repoRoot: string; params?: Params; log
       primary_metric: primary,
       higher_is_better: HIGHER_IS_BETTER[primary],
       test: roundAll(testMetrics),
+      test_ci: testCi,
       baseline: roundAll(baseline),
       baseline_kind: task === 'classification' ? `constant prevalence ${round(baselineValue, 4)} (majority class)` : `train mean ${round(baselineValue, 3)}`,
       edge_cases: edge,
