@@ -147,7 +147,7 @@ test('infra.yml: plan on PRs touching infra/, apply on main behind a protected e
   assert.deepEqual(w.on.push.branches, ['main']);
   assert.deepEqual(w.on.push.paths, ['infra/**']);
   const runs = (job: Job) => (job.steps ?? []).map((s) => s.run ?? '').join('\n');
-  assert.match(runs(w.jobs.plan), /npx cdktf synth/);
+  assert.match(runs(w.jobs.plan), /node --import tsx cdktf\/main.ts/);
   assert.match(runs(w.jobs.plan), /terraform plan/);
   assert.match(runs(w.jobs.apply), /terraform apply/);
   assert.doesNotMatch(runs(w.jobs.plan), /terraform apply/);

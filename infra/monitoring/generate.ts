@@ -7,7 +7,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderRules } from './rules.ts';
-import { renderPrometheusConfig } from './prometheus-config.ts';
+import { COMPOSE_CONFIG, HOST_CONFIG, renderPrometheusConfig } from './prometheus-config.ts';
+import { renderAlertmanagerConfig } from './alertmanager.ts';
+import { k8sFiles } from './k8s.ts';
 import { dashboards } from './dashboards/index.ts';
 
 export const MONITORING_DIR = dirname(fileURLToPath(import.meta.url));
@@ -16,10 +18,13 @@ export const MONITORING_DIR = dirname(fileURLToPath(import.meta.url));
 export function generatedFiles(): Record<string, string> {
   const files: Record<string, string> = {
     'prometheus/rules.yml': renderRules(),
-    'prometheus/prometheus.yml': renderPrometheusConfig(),
+    'prometheus/prometheus.yml': renderPrometheusConfig(HOST_CONFIG),
+    'prometheus/prometheus.compose.yml': renderPrometheusConfig(COMPOSE_CONFIG),
+    'alertmanager/alertmanager.yml': renderAlertmanagerConfig(),
   };
-  for (const [name, dashboard] of Object.entries(dashboards())) files[`grafana/dashboards/${name}.json`] = JSON.stringify(dashboard, null, 2) + '\n';
-  return files;
+  const all = dashboards();
+  for (const [name, dashboard] of Object.entries(all)) files[`grafana/dashboards/${name}.json`] = JSON.stringify(dashboard, null, 2) + '\n';
+  return { ...files, ...k8sFiles(all) };
 }
 
 export async function outdatedFiles(dir = MONITORING_DIR): Promise<string[]> {

@@ -1,6 +1,12 @@
-/** prometheus.yml for the inference API: one scrape job and the generated rule file. */
+/**
+ * prometheus.yml: the inference API scrape job, optionally the Pushgateway (training pipeline
+ * metrics; honor_labels keeps the pushed job/model labels) and Alertmanager, and the rule file.
+ */
 import { stringify } from 'yaml';
 import { JOB } from './slo.ts';
+
+/** Scrape job of the Pushgateway; the pushed series keep their own `job` (gitops_ml_pipeline). */
+export const PUSHGATEWAY_JOB = 'pushgateway';
 
 export interface PrometheusConfigOptions {
   target?: string;
@@ -8,7 +14,14 @@ export interface PrometheusConfigOptions {
   evaluationInterval?: string;
   ruleFiles?: string[];
   alertmanagers?: string[];
+  /** host:port of a Pushgateway to scrape (none when unset). */
+  pushgateway?: string;
 }
+
+/** The committed prometheus/prometheus.yml: everything on the host's loopback (`npm run serve`, prometheus on the host). */
+export const HOST_CONFIG: PrometheusConfigOptions = { target: '127.0.0.1:8080', pushgateway: '127.0.0.1:9091', alertmanagers: ['127.0.0.1:9093'] };
+/** prometheus/prometheus.compose.yml: the same inside docker-compose.yml's network (service names). */
+export const COMPOSE_CONFIG: PrometheusConfigOptions = { target: 'api:8080', pushgateway: 'pushgateway:9091', alertmanagers: ['alertmanager:9093'] };
 
 export function prometheusConfig(o: PrometheusConfigOptions = {}) {
   return {
@@ -25,6 +38,12 @@ export function prometheusConfig(o: PrometheusConfigOptions = {}) {
         metrics_path: '/metrics',
         static_configs: [{ targets: [o.target ?? '127.0.0.1:8080'], labels: { app: 'gitops-ml-api' } }],
       },
+      ...(o.pushgateway ? [{
+        job_name: PUSHGATEWAY_JOB,
+        honor_labels: true,
+        metrics_path: '/metrics',
+        static_configs: [{ targets: [o.pushgateway] }],
+      }] : []),
     ],
   };
 }

@@ -1,22 +1,51 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { registryWithVersions, startTestServer } from '../../api/test-support.ts';
 import { MONITORING_DIR } from './generate.ts';
 import { checkPromql, exportedMetricNames, jsonExpressions } from './promql.ts';
 import { ruleGroups } from './rules.ts';
+import { pipelineExposition } from '../../training/push-metrics.ts';
+import type { PipelineResult } from '../../training/pipeline/runner.ts';
 
 /** Every expression in the committed rules and dashboards (the files Prometheus and Grafana load). */
 async function allExpressions(): Promise<{ where: string; expr: string }[]> {
   const rules = parse(await readFile(join(MONITORING_DIR, 'prometheus/rules.yml'), 'utf8')) as { groups: { name: string; rules: { record?: string; alert?: string; expr: string }[] }[] };
   const out = rules.groups.flatMap((g) => g.rules.map((r) => ({ where: `rules.yml ${g.name}/${r.record ?? r.alert}`, expr: r.expr })));
-  for (const name of ['service', 'model']) {
+  for (const name of ['service', 'model', 'pipeline']) {
     const doc = JSON.parse(await readFile(join(MONITORING_DIR, `grafana/dashboards/${name}.json`), 'utf8'));
     out.push(...jsonExpressions(doc, `${name}.json`));
   }
   return out;
+}
+
+/** The names training/push-metrics.ts pushes: its exposition for a fake run with every metrics/*.json present. */
+async function pipelineMetricNames(): Promise<Set<string>> {
+  const root = await mkdtemp(join(tmpdir(), 'pipeline-metrics-'));
+  try {
+    await mkdir(join(root, 'metrics'));
+    const files: Record<string, unknown> = {
+      'validate.json': { rows_valid: 90, rows_rejected: 10, rejects_by_reason: { missing_value: 7, out_of_range: 3 } },
+      'prepare.json': { train_rows: 60, validation_rows: 15, test_rows: 15 },
+      'evaluate.json': { primary_metric: 'roc_auc', test: { roc_auc: 0.68 }, baseline: { roc_auc: 0.5 } },
+      'register.json': { decision: 'promoted', version: 3 },
+    };
+    for (const [f, doc] of Object.entries(files)) await writeFile(join(root, 'metrics', f), JSON.stringify(doc));
+    const result: PipelineResult = {
+      ok: true,
+      durationMs: 1500,
+      stages: [
+        { name: 'validate', status: 'ran', reasons: [], durationMs: 1000 },
+        { name: 'train', status: 'skipped', reasons: [], durationMs: 0 },
+      ],
+    };
+    return exportedMetricNames(await pipelineExposition(root, result, 1_700_000_000_000));
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
 }
 
 test('the checker itself reports parse errors and finds metric names', () => {
@@ -25,7 +54,7 @@ test('the checker itself reports parse errors and finds metric names', () => {
   assert.deepEqual(checkPromql('sum by (le) (rate(a_bucket{job=~"$job"}[$__rate_interval])) / on() b:c:d offset 1m').metrics.sort(), ['a_bucket', 'b:c:d']);
 });
 
-test('every PromQL expression in rules and dashboards parses, and uses only metrics the API exports', async () => {
+test('every PromQL expression in rules and dashboards parses, and uses only metrics the API or the pipeline push exports', async () => {
   const { url, root } = await registryWithVersions([1]);
   const srv = await startTestServer(url, root);
   let exposition: string;
@@ -36,6 +65,9 @@ test('every PromQL expression in rules and dashboards parses, and uses only metr
   }
   const known = exportedMetricNames(exposition);
   assert.ok(known.has('http_request_duration_seconds_bucket') && known.has('model_live_quality'), 'the scrape lists the API metrics');
+  const pipeline = await pipelineMetricNames();
+  assert.ok(pipeline.size >= 9 && [...pipeline].every((n) => n.startsWith('pipeline_')), `pipeline exposition names: ${[...pipeline].join(', ')}`);
+  for (const n of pipeline) known.add(n);
   for (const g of ruleGroups()) for (const r of g.rules) if ('record' in r) known.add(r.record);
   known.add('up');
 
@@ -48,11 +80,20 @@ test('every PromQL expression in rules and dashboards parses, and uses only metr
     for (const e of errors) problems.push(`${where}: ${e}\n  ${expr}`);
     for (const m of metrics) {
       used.add(m);
-      if (!known.has(m)) problems.push(`${where}: metric ${m} is not exported by the API\n  ${expr}`);
+      if (!known.has(m)) problems.push(`${where}: metric ${m} is exported neither by the API nor by the pipeline push\n  ${expr}`);
     }
   }
   assert.deepEqual(problems, []);
   for (const m of ['model_info', 'model_swaps_total', 'model_age_seconds', 'model_drift_score', 'http_requests_in_flight', 'process_cpu_seconds_total', 'nodejs_eventloop_lag_seconds']) {
     assert.ok(used.has(m), `${m} is on a dashboard`);
   }
+  for (const m of pipeline) assert.ok(used.has(m), `pipeline metric ${m} is on the pipeline dashboard`);
+});
+
+test('the name check stays strict: a pipeline_* name the push does not export is rejected', async () => {
+  const pipeline = await pipelineMetricNames();
+  assert.ok(pipeline.has('pipeline_stage_duration_seconds') && pipeline.has('pipeline_registered_version'));
+  assert.ok(!pipeline.has('pipeline_stage_duration_seconds_bucket') && !pipeline.has('pipeline_made_up_total'));
+  const { metrics } = checkPromql('sum by (stage) (pipeline_made_up_total{job="gitops_ml_pipeline"})');
+  assert.deepEqual(metrics.filter((m) => !pipeline.has(m)), ['pipeline_made_up_total']);
 });

@@ -22,6 +22,11 @@ test('promtool check config accepts prometheus.yml (and the rule file it loads)'
   assert.ok(r.ok, r.output);
 });
 
+test('promtool check config accepts prometheus.compose.yml (docker-compose.yml network)', { skip }, async () => {
+  const r = await promtool(['check', 'config', join(PROM, 'prometheus.compose.yml')]);
+  assert.ok(r.ok, r.output);
+});
+
 test('promtool test rules: every alert fires on its synthetic series and resolves', { skip }, async () => {
   const files = await unitTestFiles(join(PROM, 'tests'));
   assert.ok(files.length >= 3, 'unit test files exist');
