@@ -71,7 +71,7 @@ function headline(input: CommentInput): string[] {
     const ci = r.ci ? `${r.ci[0].toFixed(4)}–${r.ci[1].toFixed(4)}` : '–';
     lines.push(`| ${name} | ${fmt(r.current)} | ${ci} | ${fmt(b?.base)} | ${deltaCell(b)} | ${fmt(p?.base)} | ${deltaCell(p)} |`);
   }
-  lines.push('', '_95% CI: seeded bootstrap resampling the test confusion matrix as a multinomial (per-row scores are not kept, so ROC-AUC, PR-AUC and log loss have none). "beyond noise": the reference value lies outside this interval._');
+  lines.push('', '_95% CI: seeded bootstrap on the test set — rows resampled by the evaluate stage for ROC-AUC, PR-AUC and log loss (or MAE, RMSE, R²); the confusion matrix resampled as a multinomial for accuracy, precision, recall and F1. "beyond noise": the reference value lies outside this interval._');
   if (!input.vsBase.length || input.vsBase.every((r) => r.base === null)) lines.push('', `_No metrics on ${input.baseLabel ?? 'the base'} to compare with._`);
   return lines;
 }
