@@ -1,0 +1,44 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, copyFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { evaluate } from './stages/evaluate.ts';
+import { register } from './stages/register.ts';
+import { scoreBatch, parseShard } from './score-batch.ts';
+import { flightsCsv, quietLog, writeSource } from './test-fixtures.ts';
+import { trainedRepo } from './test-pipeline.ts';
+
+test('batch scoring writes every row with the production version; bad rows carry reasons; shards partition the input', async () => {
+  const { repo, params } = await trainedRepo();
+  const log = quietLog();
+  await evaluate({ repoRoot: repo, params, log });
+  await register({ repoRoot: repo, params, log, registryUrl: join(repo, 'registry') });
+  await copyFile(new URL('../params.yaml', import.meta.url), join(repo, 'params.yaml'));
+  const lines = flightsCsv(25).split('\n');
+  lines[3] = lines[3].replace(/,\d+,([A-Z]{3}),/, ',abc,$1,'); // distance not a number
+  const input = await writeSource(repo, 'batch.csv', lines.join('\n'));
+  const common = { input, stage: 'production', chunk: 10, repoRoot: repo, log, registryUrl: join(repo, 'registry') };
+  const all = await scoreBatch({ ...common, output: 'out/all.csv', shard: { index: 0, count: 1 } });
+  assert.equal(all.rows, 25);
+  assert.equal(all.rejected, 1);
+  assert.equal(all.version, 1);
+  const out = (await readFile(join(repo, 'out/all.csv'), 'utf8')).trim().split('\n');
+  assert.equal(out[0], 'source_row,probability,label,model_name,model_version,error');
+  assert.equal(out.length, 26);
+  const bad = out.find((l) => l.startsWith('4,'))!;
+  assert.match(bad, /^4,,,flight-delay,1,distance: wrong_type$/);
+  assert.ok(out.slice(1).filter((l) => !l.startsWith('4,')).every((l) => /^\d+,0\.\d+|^\d+,1,/.test(l) && l.endsWith(',flight-delay,1,')));
+  const a = await scoreBatch({ ...common, output: 'out/a.csv', shard: { index: 0, count: 2 } });
+  const b = await scoreBatch({ ...common, output: 'out/b.csv', shard: { index: 1, count: 2 } });
+  assert.equal(a.rows + b.rows, 25);
+  const rowsOf = async (f: string) => (await readFile(join(repo, f), 'utf8')).trim().split('\n').slice(1).map((l) => l.split(',')[0]);
+  assert.deepEqual([...(await rowsOf('out/a.csv')), ...(await rowsOf('out/b.csv'))].sort(), (await rowsOf('out/all.csv')).sort());
+  await assert.rejects(scoreBatch({ ...common, output: 'out/x.csv', stage: 'canary', shard: { index: 0, count: 1 } }), /canary/);
+});
+
+test('shard parsing: flag, Indexed Job environment, and bad values', () => {
+  assert.deepEqual(parseShard('1/4', {}), { index: 1, count: 4 });
+  assert.deepEqual(parseShard(undefined, { JOB_COMPLETION_INDEX: '2', JOB_COMPLETIONS: '3' }), { index: 2, count: 3 });
+  assert.deepEqual(parseShard(undefined, {}), { index: 0, count: 1 });
+  assert.throws(() => parseShard('4/4', {}), /0 ≤ K < N/);
+});
