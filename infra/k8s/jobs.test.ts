@@ -1,0 +1,29 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { parse } from 'yaml';
+import { Job } from 'kubernetes-models/batch/v1';
+
+for (const file of ['trainer-job.yaml', 'score-indexed-job.yaml']) {
+  test(`${file} is a valid Job that runs non-root without privilege escalation`, async () => {
+    const doc = parse(await readFile(new URL(`./jobs/${file}`, import.meta.url), 'utf8'));
+    const job = new Job(doc);
+    job.validate();
+    const pod = job.spec!.template.spec!;
+    assert.equal(pod.securityContext?.runAsNonRoot, true);
+    for (const c of pod.containers) {
+      assert.equal(c.securityContext?.allowPrivilegeEscalation, false);
+      assert.deepEqual(c.securityContext?.capabilities?.drop, ['ALL']);
+      assert.ok(c.resources?.requests && c.resources?.limits, `${c.name} has requests and limits`);
+    }
+  });
+}
+
+test('the Indexed Job gives every pod its shard through JOB_COMPLETIONS and the completion index', async () => {
+  const doc = parse(await readFile(new URL('./jobs/score-indexed-job.yaml', import.meta.url), 'utf8'));
+  assert.equal(doc.spec.completionMode, 'Indexed');
+  const c = doc.spec.template.spec.containers[0];
+  assert.equal(c.env.find((e: { name: string }) => e.name === 'JOB_COMPLETIONS').value, String(doc.spec.completions));
+  assert.match(c.args[0], /score-batch\.ts/);
+  assert.match(c.args[0], /part-\$\{JOB_COMPLETION_INDEX\}/);
+});
