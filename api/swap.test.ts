@@ -1,8 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, writeFile, chmod } from 'node:fs/promises';
-import { join } from 'node:path';
-import { RECORD, makeBundle, post, registryWithVersions, startTestServer } from './test-support.ts';
+import { RECORD, post, registerTamperedBundle, registryWithVersions, startTestServer } from './test-support.ts';
 
 test('hot swap under continuous load: zero failures, every answer names a version that was serving then', async () => {
   const { url, root, registry } = await registryWithVersions([1, 2]);
@@ -55,14 +53,7 @@ test('hot swap under continuous load: zero failures, every answer names a versio
 test('a bundle that fails its golden examples is refused and the current model keeps serving', async () => {
   const { url, root, registry } = await registryWithVersions([1]);
   // Version 2: a good bundle whose recorded golden outputs were tampered with.
-  const dir = join(root, 'bad');
-  await makeBundle(dir, 5);
-  const goldenPath = join(dir, 'golden.json');
-  const golden = JSON.parse(await readFile(goldenPath, 'utf8'));
-  golden[0].expected += 0.25;
-  await chmod(goldenPath, 0o644);
-  await writeFile(goldenPath, JSON.stringify(golden));
-  await registry.register('flight-delay', dir, { metrics: {} }, { source: 'test' });
+  await registerTamperedBundle(registry, root);
   const srv = await startTestServer(url, root);
   try {
     await registry.setStage('flight-delay', 'production', 2, { source: 'test', reason: 'bad one' });

@@ -2,7 +2,7 @@
  * Test fixtures for the API built from core/ only (the API never imports training/): small seeded
  * bundles registered in a temporary registry, and a server started on an ephemeral port.
  */
-import { mkdtemp } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectBackend } from '../core/backend.ts';
@@ -66,6 +66,18 @@ export async function registryWithVersions(seeds: number[]): Promise<{ root: str
   }
   await registry.setStage('flight-delay', 'production', 1, { source: 'test', reason: 'test setup' });
   return { root, registry, url };
+}
+
+/** Register a bundle whose recorded golden outputs were tampered with: the API must refuse it. */
+export async function registerTamperedBundle(registry: Registry, root: string): Promise<void> {
+  const dir = join(root, 'bad');
+  await makeBundle(dir, 5);
+  const goldenPath = join(dir, 'golden.json');
+  const golden = JSON.parse(await readFile(goldenPath, 'utf8'));
+  golden[0].expected += 0.25;
+  await chmod(goldenPath, 0o644);
+  await writeFile(goldenPath, JSON.stringify(golden));
+  await registry.register('flight-delay', dir, { metrics: {} }, { source: 'test' });
 }
 
 export async function startTestServer(registryUrl: string, root: string, env: Record<string, string> = {}): Promise<RunningServer & { log: ReturnType<typeof memoryLogger>; config: ApiConfig }> {

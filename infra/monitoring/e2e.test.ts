@@ -7,11 +7,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RECORD, makeBundle, registryWithVersions } from '../../api/test-support.ts';
+import { RECORD, registerTamperedBundle, registryWithVersions } from '../../api/test-support.ts';
 import { MONITORING_DIR } from './generate.ts';
 import { renderPrometheusConfig } from './prometheus-config.ts';
 
@@ -68,14 +68,7 @@ test('API + Prometheus + generated rules: recording rules get series, a refused 
   const deadline = Date.now() + 55_000;
   const { url, root, registry } = await registryWithVersions([1]);
   // Version 2: a bundle whose golden outputs were tampered with; the API must refuse it.
-  const bad = join(root, 'bad');
-  await makeBundle(bad, 5);
-  const goldenPath = join(bad, 'golden.json');
-  const golden = JSON.parse(await readFile(goldenPath, 'utf8'));
-  golden[0].expected += 0.25;
-  await chmod(goldenPath, 0o644);
-  await writeFile(goldenPath, JSON.stringify(golden));
-  await registry.register('flight-delay', bad, { metrics: {} }, { source: 'test' });
+  await registerTamperedBundle(registry, root);
 
   const [apiPort, promPort] = [await freePort(), await freePort()];
   const api = start(process.execPath, ['--import', TSX, SERVER], {
