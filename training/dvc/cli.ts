@@ -5,11 +5,10 @@
  *   node --import tsx training/dvc/cli.ts <push|pull|status|add|init> [paths…]
  *        [-r <remote>] [-j <jobs>] [--force] [--no-cloud] [--json]
  */
-import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { dvcAdd, initDvcRepo, pull, push, status } from '../../core/dvc/index.ts';
 import type { OutStatus } from '../../core/dvc/index.ts';
-import { resolveIo, type CliIo } from '../cli-io.ts';
+import { parseCli, resolveIo, type CliIo } from '../cli-io.ts';
 
 export { dvcAdd } from '../../core/dvc/index.ts';
 export type { AddOptions, AddResult } from '../../core/dvc/index.ts';
@@ -49,29 +48,23 @@ export type { CliIo } from '../cli-io.ts';
 
 export async function main(argv: string[], io: CliIo = {}): Promise<number> {
   const { log, cwd, write } = resolveIo(io, 'dvc');
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        remote: { type: 'string', short: 'r' },
-        jobs: { type: 'string', short: 'j' },
-        force: { type: 'boolean', default: false },
-        'no-cloud': { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (err) {
-    log.error(`${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
+  const parsed = parseCli(
+    argv,
+    {
+      remote: { type: 'string', short: 'r' },
+      jobs: { type: 'string', short: 'j' },
+      force: { type: 'boolean', default: false },
+      'no-cloud': { type: 'boolean', default: false },
+    },
+    USAGE,
+    { log, write },
+  );
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
   const [command, ...paths] = positionals;
-  if (values.help || !command) {
+  if (!command) {
     write(USAGE + '\n');
-    return values.help ? 0 : 2;
+    return 2;
   }
   const jobs = values.jobs === undefined ? undefined : Number(values.jobs);
   if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1)) {

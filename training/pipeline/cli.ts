@@ -2,10 +2,9 @@
  * `npm run pipeline [-- <stage>…] [--force] [--dry] [--no-cache]`: reproduce dvc.yaml like
  * `dvc repro`, printing a summary table; exits non-zero when a stage fails.
  */
-import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { formatSummary, runPipeline } from './runner.ts';
-import { resolveIo, type CliIo } from '../cli-io.ts';
+import { parseCli, resolveIo, type CliIo } from '../cli-io.ts';
 
 const USAGE = `usage: npm run pipeline -- [stage…] [--force] [--dry] [--no-cache] [--json]
   stage       run this stage and the stages it depends on (default: all stages)
@@ -18,28 +17,18 @@ export type { CliIo } from '../cli-io.ts';
 
 export async function main(argv: string[], io: CliIo = {}): Promise<number> {
   const { log, cwd, write } = resolveIo(io, 'pipeline');
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        force: { type: 'boolean', short: 'f', default: false },
-        dry: { type: 'boolean', default: false },
-        'no-cache': { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (err) {
-    log.error(`${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
+  const parsed = parseCli(
+    argv,
+    {
+      force: { type: 'boolean', short: 'f', default: false },
+      dry: { type: 'boolean', default: false },
+      'no-cache': { type: 'boolean', default: false },
+    },
+    USAGE,
+    { log, write },
+  );
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    write(USAGE + '\n');
-    return 0;
-  }
   try {
     const result = await runPipeline({
       repoRoot: cwd,

@@ -3,11 +3,10 @@
  * Exit codes: 0 ok, 1 the registry refused or failed (unknown version, empty stage, missing
  * reason, damaged files), 2 usage errors.
  */
-import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { openRegistry, parseVersionNumber, isStageName, RegistryError, type Registry, type RegistryGcsClient, type VersionInfo } from '../../core/registry/index.ts';
-import { resolveIo, type CliIo } from '../cli-io.ts';
+import { parseCli, resolveIo, type CliIo } from '../cli-io.ts';
 import { formatHistory, formatVersion, formatVersionList } from './format.ts';
 
 const USAGE = `usage: npm run registry -- <command> [options]
@@ -61,29 +60,19 @@ async function resolveRef(registry: Registry, model: string, ref: string): Promi
 export async function main(argv: string[], io: RegistryCliIo = {}): Promise<number> {
   const { log, cwd, write } = resolveIo(io, 'registry');
   const env = io.env ?? process.env;
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        registry: { type: 'string' },
-        model: { type: 'string' },
-        reason: { type: 'string' },
-        actor: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (err) {
-    log.error(`${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
+  const parsed = parseCli(
+    argv,
+    {
+      registry: { type: 'string' },
+      model: { type: 'string' },
+      reason: { type: 'string' },
+      actor: { type: 'string' },
+    },
+    USAGE,
+    { log, write },
+  );
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    write(USAGE + '\n');
-    return 0;
-  }
   const [command, ...args] = positionals;
   const spec = command === undefined ? undefined : COMMANDS[command];
   if (!spec || args.length < spec.min || args.length > spec.max) {
