@@ -4,7 +4,8 @@
  */
 import type { Check, LevelOutcome, MaxUsers, RampPolicy, ScenarioPolicy } from './verdicts.ts';
 
-export interface LevelRow {
+/** What one autocannon run measured, as both the scenario and every ramp level report it. */
+export interface RunFigures {
   connections: number;
   duration_s: number;
   requests: number;
@@ -16,6 +17,9 @@ export interface LevelRow {
   non2xx: number;
   errors: number;
   error_rate: number;
+}
+
+export interface LevelRow extends RunFigures {
   outcome: LevelOutcome;
 }
 
@@ -42,22 +46,11 @@ export interface LoadtestSummary {
     scenario: ScenarioPolicy & { connections: number; warmup_s: number };
     ramp: RampPolicy & { step_s: number; budget_s: number };
   };
-  scenario: {
+  scenario: RunFigures & {
     pass: boolean;
     checks: Record<string, Check>;
-    connections: number;
-    duration_s: number;
-    requests: number;
     ok: number;
-    rps: number;
-    p50_ms: number;
-    p90_ms: number;
-    p99_ms: number;
-    max_ms: number;
-    non2xx: number;
-    errors: number;
     timeouts: number;
-    error_rate: number;
   };
   ramp: MaxUsers & { levels: LevelRow[]; duration_s: number };
   charts: { rps_latency: string; ramp: string };
