@@ -8,12 +8,13 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { writeJsonAtomic } from './atomic.ts';
 import type { Logger } from './log.ts';
 import { defaultGcs, parseGsUrl, writeViaTemp } from './storage.ts';
+import { md5Meter } from './dvc/hash.ts';
 import type { GcsClient } from './storage.ts';
 
 export interface SourceFingerprint {
@@ -77,21 +78,15 @@ async function download(
   expect: { size?: number; md5?: string; etag?: string },
 ): Promise<CacheMeta> {
   await rm(paths.meta, { force: true });
-  const hash = createHash('md5');
+  const meter = md5Meter();
   let size = 0;
-  const meter = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      hash.update(chunk);
-      size += chunk.length;
-      done(null, chunk);
-    },
-  });
   await writeViaTemp(paths.file, async (tmp) => {
-    await pipeline(open(), meter, createWriteStream(tmp));
+    await pipeline(open(), meter.stream, createWriteStream(tmp));
+    size = meter.size();
     if (expect.size !== undefined && size !== expect.size) {
       throw new Error(`download of ${uri} is incomplete: got ${size} bytes, expected ${expect.size}. Retry; if it persists the server is truncating the response.`);
     }
-    const md5 = hash.digest('hex');
+    const md5 = meter.md5();
     if (expect.md5 && md5 !== expect.md5) {
       throw new Error(`download of ${uri} is corrupted: md5 ${md5}, the server says ${expect.md5}. Retry the download.`);
     }

@@ -5,14 +5,12 @@
  * file that is renamed into place only when the bytes hash to the object's name, so the cache
  * can never hold an object whose content disagrees with its name.
  */
-import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { writeViaTemp } from '../storage.ts';
-import { DIR_SUFFIX, dirManifestBytes, md5Bytes, md5File, parseDirManifest } from './hash.ts';
+import { DIR_SUFFIX, dirManifestBytes, md5Bytes, md5File, md5Meter, parseDirManifest } from './hash.ts';
 import type { ManifestEntry, PathHash } from './hash.ts';
 import { mapLimit } from './pool.ts';
 
@@ -44,26 +42,18 @@ export class ObjectCorruptedError extends Error {
  * content's md5 is `expectedMd5`. One read of the source, one write.
  */
 export async function copyVerified(src: string, dest: string, expectedMd5: string, mode: number, opts: { fsync?: boolean } = {}): Promise<number> {
-  const hash = createHash('md5');
-  let size = 0;
-  const meter = new Transform({
-    transform(chunk: Buffer, _e, done) {
-      hash.update(chunk);
-      size += chunk.length;
-      done(null, chunk);
-    },
-  });
+  const meter = md5Meter();
   await writeViaTemp(
     dest,
     async (tmp) => {
-      await pipeline(createReadStream(src, { highWaterMark: 1 << 20 }), meter, createWriteStream(tmp));
-      const actual = hash.digest('hex');
+      await pipeline(createReadStream(src, { highWaterMark: 1 << 20 }), meter.stream, createWriteStream(tmp));
+      const actual = meter.md5();
       if (actual !== expectedMd5) throw new ObjectCorruptedError(src, expectedMd5, actual);
     },
     mode,
     opts,
   );
-  return size;
+  return meter.size();
 }
 
 export class LocalCache {

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
+import { Transform } from 'node:stream';
 import { join, relative, sep } from 'node:path';
 import { compareCodePoints, pythonJsonDumps } from './pyjson.ts';
 import { DVCIGNORE_FILE, DvcIgnore } from './ignore.ts';
@@ -182,4 +183,18 @@ export function hashFields(h: PathHash): { md5: string; size: number; nfiles: nu
     nfiles: h.kind === 'dir' ? h.nfiles : undefined,
     isexec: h.kind === 'file' && h.isexec ? true : undefined,
   };
+}
+
+/** A pass-through stream that md5-hashes and counts what flows through it (copy and verify in one read). */
+export function md5Meter(): { stream: Transform; md5(): string; size(): number } {
+  const hash = createHash('md5');
+  let size = 0;
+  const stream = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      size += chunk.length;
+      done(null, chunk);
+    },
+  });
+  return { stream, md5: () => hash.digest('hex'), size: () => size };
 }
