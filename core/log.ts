@@ -11,6 +11,8 @@ export interface Logger {
   warn(msg: string, fields?: LogFields): void;
   error(msg: string, fields?: LogFields): void;
   child(component: string): Logger;
+  /** Whether a message at this level would be written (skip building fields on hot paths). */
+  enabled(level: LogLevel): boolean;
 }
 
 export interface LoggerOptions {
@@ -56,6 +58,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     warn: (m, f) => emit('warn', m, f),
     error: (m, f) => emit('error', m, f),
     child: (c) => createLogger({ ...options, format, write, now, component: component ? `${component}:${c}` : c }),
+    enabled: (level) => LEVELS[level] >= min,
   };
 }
 
