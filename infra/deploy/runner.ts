@@ -3,7 +3,8 @@
  * (strategies.ts) can be unit-tested with a scripted fake and no cluster. This file also holds
  * the real runner (kubectl on PATH, fetch, Prometheus HTTP API) and a dry-run wrapper.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { $ } from 'zx';
 
 export interface KubectlResult { code: number; stdout: string; stderr: string }
 export interface HttpResult { status: number; json: unknown }
@@ -34,13 +35,11 @@ export function realRunner(opts: RealRunnerOptions = {}): DeployRunner {
   const timeout = opts.httpTimeoutMs ?? 15_000;
   const log = opts.log ?? ((msg: string) => process.stderr.write(`[deploy] ${msg}\n`));
   return {
-    kubectl(args) {
-      return new Promise((resolve) => {
-        execFile('kubectl', args, { maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-          const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-          resolve({ code, stdout: String(stdout), stderr: String(stderr || (err && !stderr ? err.message : '')) });
-        });
-      });
+    async kubectl(args) {
+      // zx quotes every argument (no shell injection through image refs or names) and, with
+      // nothrow, hands back the exit code for the strategies to decide on.
+      const p = await $({ nothrow: true, quiet: true })`kubectl ${args}`;
+      return { code: p.exitCode ?? 1, stdout: p.stdout, stderr: p.stderr };
     },
     async http(method, url, body) {
       const headers: Record<string, string> = { accept: 'application/json' };
