@@ -20,8 +20,8 @@ test('push by github-actions[bot] is a bot commit (the train workflow must not l
 });
 
 test('push of a tag has no branch', () => {
-  const e = parseEvent('push', { ref: 'refs/tags/flight-delay@v4', after: 'a', before: 'b' });
-  assert.deepEqual(e, { kind: 'push', branch: null, tag: 'flight-delay@v4', sha: 'a', before: 'b', botCommit: false });
+  const e = parseEvent('push', { ref: 'refs/tags/flight-delay@v4.0.0', after: 'a', before: 'b' });
+  assert.deepEqual(e, { kind: 'push', branch: null, tag: 'flight-delay@v4.0.0', sha: 'a', before: 'b', botCommit: false });
 });
 
 test('pull_request from the same repository', async () => {

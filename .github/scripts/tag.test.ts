@@ -28,38 +28,41 @@ async function repoWithRemote(tags: unknown[]) {
 }
 
 test('GTO tags are created annotated, pushed once, and skipped on a rerun', async () => {
-  const { work, remote, git } = await repoWithRemote(['flight-delay@v4', 'flight-delay#staging#4']);
+  const { work, remote, git } = await repoWithRemote(['flight-delay@v4.0.0', 'flight-delay#staging#4']);
   const lines: string[] = [];
   const first = await createGtoTags({ cwd: work, run: execRunner, print: (l) => lines.push(l) });
-  assert.deepEqual(first.created, ['flight-delay@v4', 'flight-delay#staging#4']);
+  assert.deepEqual(first.created, ['flight-delay@v4.0.0', 'flight-delay#staging#4']);
   assert.deepEqual(first.pushed, first.created);
-  assert.equal((await git(remote, 'tag', '--list')).trim().split('\n').sort().join(','), 'flight-delay#staging#4,flight-delay@v4');
-  assert.equal((await git(work, 'cat-file', '-t', 'flight-delay@v4')).trim(), 'tag', 'annotated, not lightweight');
-  assert.match(await git(work, 'tag', '-n5', '-l', 'flight-delay@v4'), /flight-delay v4: staging\s+not promoted: roc_auc/);
+  assert.equal((await git(remote, 'tag', '--list')).trim().split('\n').sort().join(','), 'flight-delay#staging#4,flight-delay@v4.0.0');
+  assert.equal((await git(work, 'cat-file', '-t', 'flight-delay@v4.0.0')).trim(), 'tag', 'annotated, not lightweight');
+  assert.match(await git(work, 'tag', '-n5', '-l', 'flight-delay@v4.0.0'), /flight-delay v4: staging\s+not promoted: roc_auc/);
 
   const again = await createGtoTags({ cwd: work, run: execRunner, print: (l) => lines.push(l) });
-  assert.deepEqual(again, { created: [], skipped: ['flight-delay@v4', 'flight-delay#staging#4'], pushed: [] });
-  assert.ok(lines.includes('tag flight-delay@v4 exists: skipped'));
+  assert.deepEqual(again, { created: [], skipped: ['flight-delay@v4.0.0', 'flight-delay#staging#4'], pushed: [] });
+  assert.ok(lines.includes('tag flight-delay@v4.0.0 exists: skipped'));
 });
 
 test('a tag that exists only on the remote (fresh CI checkout without tags) is skipped', async () => {
-  const { work, git } = await repoWithRemote(['flight-delay@v4']);
+  const { work, git } = await repoWithRemote(['flight-delay@v4.0.0']);
   await createGtoTags({ cwd: work, run: execRunner, print: () => {} });
-  await git(work, 'tag', '-d', 'flight-delay@v4');
+  await git(work, 'tag', '-d', 'flight-delay@v4.0.0');
   const r = await createGtoTags({ cwd: work, run: execRunner, print: () => {} });
-  assert.deepEqual(r.skipped, ['flight-delay@v4']);
+  assert.deepEqual(r.skipped, ['flight-delay@v4.0.0']);
   assert.deepEqual(r.created, []);
 });
 
 test('invalid tag names are refused before anything is created; no remote mode', async () => {
-  const { work, git } = await repoWithRemote(['flight-delay@v4', 'latest']);
-  await assert.rejects(createGtoTags({ cwd: work, run: execRunner }), /gto_tags holds "latest", which is not a GTO tag/);
+  const { work, git } = await repoWithRemote(['flight-delay@v4.0.0', 'latest']);
+  await assert.rejects(createGtoTags({ cwd: work, run: execRunner }), /gto_tags holds "latest", which is not a tag this registry makes/);
   assert.equal((await git(work, 'tag', '--list')).trim(), '');
+  // Not semver: GTO's grammar rejects it and `gto show` would ignore the registration.
+  await writeFile(join(work, 'metrics', 'register.json'), JSON.stringify({ gto_tags: ['flight-delay@v4'] }));
+  await assert.rejects(createGtoTags({ cwd: work, run: execRunner }), /"flight-delay@v4", which is not a tag this registry makes \(<name>@v<N>\.0\.0/);
   const calls: string[][] = [];
   const fake = async (cmd: string, args: string[]) => { calls.push(args); return ''; };
-  await writeFile(join(work, 'metrics', 'register.json'), JSON.stringify({ gto_tags: ['flight-delay@v5'] }));
+  await writeFile(join(work, 'metrics', 'register.json'), JSON.stringify({ gto_tags: ['flight-delay@v5.0.0'] }));
   const r = await createGtoTags({ cwd: work, run: fake, remote: null, print: () => {} });
-  assert.deepEqual(r.created, ['flight-delay@v5']);
+  assert.deepEqual(r.created, ['flight-delay@v5.0.0']);
   assert.ok(!calls.some((a) => a.includes('push') || a.includes('ls-remote')));
   assert.ok(calls.some((a) => a.includes('user.name=github-actions[bot]')), 'a tagger identity is supplied when git has none');
 });

@@ -1,5 +1,5 @@
 /**
- * `npm run gh:tag`: mirror the registry event of this run as GTO git tags (`<name>@v<N>`,
+ * `npm run gh:tag`: mirror the registry event of this run as GTO git tags (`<name>@v<N>.0.0`,
  * `<name>#<stage>#<K>`) from `metrics/register.json`, annotated with the decision and its
  * reason, and push them. Tags that already exist (locally or on the remote) are left alone, so a
  * rerun of the same workflow is harmless.
@@ -40,7 +40,7 @@ export async function createGtoTags(o: TagOptions): Promise<TagResult> {
   }
   const tags = Array.isArray(reg.gto_tags) ? reg.gto_tags : [];
   for (const t of tags) {
-    if (typeof t !== 'string' || !parseGtoTag(t)) throw new Error(`${path}: gto_tags holds ${JSON.stringify(t)}, which is not a GTO tag (<name>@v<N> or <name>#<stage>#<K>)`);
+    if (typeof t !== 'string' || !parseGtoTag(t)) throw new Error(`${path}: gto_tags holds ${JSON.stringify(t)}, which is not a tag this registry makes (<name>@v<N>.0.0 or <name>#<stage>#<K>)`);
   }
   const git = (...args: string[]) => o.run('git', args, { cwd: o.cwd });
   const local = new Set((await git('tag', '--list')).split('\n').map((s) => s.trim()).filter(Boolean));

@@ -1,6 +1,6 @@
 /**
  * Names the registry accepts. Model names and stages end up in object keys, file names and GTO
- * git tags (`<name>@v<N>`, `<name>#<stage>#<K>`), so they exclude `/`, `@`, `#`, `!` and spaces.
+ * git tags (`<name>@v<N>.0.0`, `<name>#<stage>#<K>`), so they exclude `/`, `@`, `#`, `!` and spaces.
  */
 /** Lowercase letters, digits and inner '-' (GTO's artifact names, without its '/' nesting). */
 export const MODEL_NAME_SOURCE = '[a-z0-9](?:[a-z0-9-]*[a-z0-9])?';

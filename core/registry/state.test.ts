@@ -28,9 +28,9 @@ test('register numbers versions 1, 2, 3 and records one event each with its GTO 
   const s = registered(3);
   assert.deepEqual(s.versions.map((v) => v.version), [1, 2, 3]);
   assert.deepEqual(s.history.map((e) => [e.seq, e.type, e.from, e.to, e.tags[0]]), [
-    [1, 'register', null, 1, 'm@v1'],
-    [2, 'register', 1, 2, 'm@v2'],
-    [3, 'register', 2, 3, 'm@v3'],
+    [1, 'register', null, 1, 'm@v1.0.0'],
+    [2, 'register', 1, 2, 'm@v2.0.0'],
+    [3, 'register', 2, 3, 'm@v3.0.0'],
   ]);
   assert.equal(s.revision, 3);
   assert.equal(s.versions[2].metrics.auc, 0.52);
@@ -89,7 +89,7 @@ test('demote clears a stage (rollback restores it); archive retires unstaged ver
   assert.throws(() => applyArchive(s, ctx(), 2), /is at production; demote it/);
   s = applyArchive(s, ctx(), 1)!;
   assert.deepEqual(s.archived, [1]);
-  assert.deepEqual(s.history.at(-1)!.tags, ['m@v1!']);
+  assert.deepEqual(s.history.at(-1)!.tags, ['m@v1.0.0!']);
   assert.equal(applyArchive(s, ctx(), 1), null);
   assert.throws(() => applySetStage(s, ctx(), 'staging', 1), /archived/);
   // The rollback target (v1) is archived now: refused rather than silently skipped.

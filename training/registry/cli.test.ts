@@ -75,7 +75,7 @@ test('registry CLI: list, show, promote, rollback, history with tables and JSON'
   assert.equal(r.code, 0);
   const lines = r.out.trim().split('\n');
   assert.match(lines[0], /^#\s+time\s+event\s+stage\s+change\s+actor\s+source\s+reason\s+tags$/);
-  assert.match(lines[1], /^1\s+2025-03-01 12:00:00Z\s+register\s+-\s+- → v1\s+pipeline-bot\s+pipeline\s+-\s+flight-delay@v1$/);
+  assert.match(lines[1], /^1\s+2025-03-01 12:00:00Z\s+register\s+-\s+- → v1\s+pipeline-bot\s+pipeline\s+-\s+flight-delay@v1.0.0$/);
   assert.match(lines.at(-1)!, /^7\s+2025-04-01 00:00:00Z\s+rollback\s+production\s+v3 → v2\s+octocat\s+cli\s+p99 latency doubled\s+flight-delay#production#4$/);
   const events = JSON.parse((await run('history', '--json')).out);
   assert.deepEqual(events.map((e: { type: string }) => e.type), ['register', 'register', 'register', 'promote', 'promote', 'promote', 'rollback']);
@@ -135,7 +135,7 @@ test('registry CLI: --registry, --model, REGISTRY_URL and MODEL_NAME pick the re
   const byFlags = await cli(repo)('list', '--registry', join(elsewhere, 'r'), '--model', 'churn', '--json');
   assert.equal(JSON.parse(byFlags.out)[0].model, 'churn');
   const positional = await cli(repo, { REGISTRY_URL: join(elsewhere, 'r') })('history', 'churn');
-  assert.match(positional.out, /churn@v1/);
+  assert.match(positional.out, /churn@v1\.0\.0/);
 
   const fake = new FakeGcs();
   const gcs = await openRegistry('gs://bucket/reg', { storage: fake, log: memoryLogger(), env: {} });

@@ -18,7 +18,7 @@ test('first model is promoted; an unchanged bundle is not registered twice; a wo
   assert.equal(first.decision, 'promoted');
   assert.equal(first.version, 1);
   assert.match(first.reason, /first production model/);
-  assert.deepEqual(first.gto_tags, ['flight-delay@v1', 'flight-delay#production#1']);
+  assert.deepEqual(first.gto_tags, ['flight-delay@v1.0.0', 'flight-delay#production#1']);
   assert.deepEqual((await register({ repoRoot: repo, params, log, registryUrl })).gto_tags, [], 'nothing recorded, nothing to tag');
 
   const again = await register({ repoRoot: repo, params, log, registryUrl });
