@@ -32,7 +32,19 @@ function compiled(pattern: string): RegExp {
   return re;
 }
 
-function describe(v: unknown): string {
+/** At most this many unknown fields are named per record; the rest are counted in one entry. */
+export const MAX_UNKNOWN_FIELDS_NAMED = 10;
+/** Field names echoed back in errors are cut to this many characters. */
+export const MAX_FIELD_NAME_LENGTH = 64;
+
+/** A client-supplied name made safe to echo: bounded length, control characters visible. */
+export function shortName(name: string): string {
+  const cut = name.length > MAX_FIELD_NAME_LENGTH ? name.slice(0, MAX_FIELD_NAME_LENGTH - 3) + '...' : name;
+  return cut.replace(/[\u0000-\u001f\u007f]/g, '?');
+}
+
+/** Words for a value; never recurses into it (a 400,000-deep array costs the same as `[]`). */
+export function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'string') return `"${v.length > 40 ? v.slice(0, 37) + '...' : v}"`;
@@ -59,11 +71,17 @@ export function recordsToTable(records: unknown[], schema: InputSchema, options:
     }
     const obj = rec as Record<string, unknown>;
     if (!options.allowExtraFields) {
-      for (const key of Object.keys(obj)) if (!(key in schema)) errors[i].push({ field: key, message: `unknown field; the model takes ${names.join(', ')}` });
+      // Own keys only: `constructor`, `__proto__` or `toString` are unknown fields like any other.
+      let unknown = 0;
+      for (const key of Object.keys(obj)) {
+        if (Object.hasOwn(schema, key)) continue;
+        if (++unknown <= MAX_UNKNOWN_FIELDS_NAMED) errors[i].push({ field: shortName(key), message: `unknown field; the model takes ${names.join(', ')}` });
+      }
+      if (unknown > MAX_UNKNOWN_FIELDS_NAMED) errors[i].push({ field: '(more unknown fields)', message: `${unknown - MAX_UNKNOWN_FIELDS_NAMED} more unknown field(s) not listed; the model takes ${names.join(', ')}` });
     }
     for (const name of names) {
       const rule = schema[name];
-      const v = obj[name];
+      const v = Object.hasOwn(obj, name) ? obj[name] : undefined;
       if (v === undefined || v === null || v === '') {
         if (rule.required) errors[i].push({ field: name, message: `required ${rule.type} is missing` });
         strings.get(name)?.pushCode(MISSING_CODE);

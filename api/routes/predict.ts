@@ -32,12 +32,22 @@ function shape(result: BatchResult, i: number) {
   return { probability: v, label: v >= threshold ? 1 : 0, threshold };
 }
 
+/**
+ * The `field` label of model_rejected_fields_total: a field of the model's schema, "(record)" for
+ * a non-object instance, else "(unknown)". Client-chosen names never become label values, so the
+ * number of series is bounded by the schema whatever is sent.
+ */
+export function rejectedFieldLabel(field: string, schema: object): string {
+  return Object.hasOwn(schema, field) || field === '(record)' ? field : '(unknown)';
+}
+
 function fieldErrors(result: BatchResult, metrics: ApiMetrics, single: boolean): ErrorDetail[] {
   const details: ErrorDetail[] = [];
+  const schema = result.model.bundle.meta.input_schema;
   result.errors.forEach((errs, instance) => {
     for (const e of errs) {
       details.push(single ? { field: e.field, message: e.message } : { instance, field: e.field, message: e.message });
-      metrics.rejected.inc({ model: result.model.name, field: e.field.length <= 40 ? e.field : '(long)' });
+      metrics.rejected.inc({ model: result.model.name, field: rejectedFieldLabel(e.field, schema) });
     }
   });
   return details;
