@@ -82,8 +82,9 @@ export function createApp(deps: AppDeps): Koa {
       method: 'GET', template: '/readyz', access: 'public',
       handle: (ctx) => {
         const m = manager.current;
-        ctx.status = m ? 200 : 503;
-        ctx.body = m ? { status: 'ready', model: name, version: m.version } : { status: 'not ready', reason: manager.lastError ?? 'loading the model' };
+        const ready = m !== null && !m.unhealthy;
+        ctx.status = ready ? 200 : 503;
+        ctx.body = ready ? { status: 'ready', model: name, version: m.version } : { status: 'not ready', reason: m?.unhealthy ?? manager.lastError ?? 'loading the model' };
       },
     },
     {

@@ -6,7 +6,7 @@
  */
 import type { FieldError } from '../core/records.ts';
 import { HttpError } from './errors.ts';
-import type { ModelManager, ServedModel } from './model-manager.ts';
+import { nonFiniteRows, type ModelManager, type ServedModel } from './model-manager.ts';
 import type { ApiMetrics } from './metrics.ts';
 
 export interface BatchResult {
@@ -90,11 +90,17 @@ export class Batcher {
       this.metrics.inference.observe(labels, (performance.now() - started) / 1000);
       this.metrics.batchSize.observe(labels, rows);
       for (const [feature, n] of Object.entries(out.oov)) if (n) this.metrics.oov.inc({ model: model.name, feature }, n);
-      this.observer?.(model, out);
+      const bad = nonFiniteRows(out);
+      if (bad.length) this.manager.reportNonFinite(model, bad.length);
+      else this.observer?.(model, out);
       let offset = 0;
+      let next = 0; // index into `bad` (ascending)
       for (const p of batch) {
         const n = p.records.length;
-        p.resolve({ model, predictions: out.predictions.slice(offset, offset + n), errors: out.errors.slice(offset, offset + n) });
+        if (next < bad.length && bad[next] < offset + n) {
+          while (next < bad.length && bad[next] < offset + n) next++;
+          p.reject(new HttpError(503, 'model_unhealthy', `model ${model.name} v${model.version} gave no finite output for this input; retry later or on another replica`));
+        } else p.resolve({ model, predictions: out.predictions.slice(offset, offset + n), errors: out.errors.slice(offset, offset + n) });
         offset += n;
       }
     } catch (err) {

@@ -27,6 +27,7 @@ export function createMetrics(registry = new Registry(), options: { defaultMetri
     age: new Gauge({ name: 'model_age_seconds', help: 'Seconds since the served model was trained', labelNames: ['model'], registers: [registry], collect() { if (m.createdAt) this.set({ model: m.modelName }, (Date.now() - m.createdAt) / 1000); } }),
     modelName: '',
     loadFailures: new Counter({ name: 'model_load_failures_total', help: 'Model versions refused at load (unreadable, warm-up or golden check failed)', labelNames: ['model', 'reason'], registers: [registry] }),
+    nonFinite: new Counter({ name: 'model_non_finite_outputs_total', help: 'Valid input rows for which the model gave no finite output (answered 503)', labelNames: ['model'], registers: [registry] }),
     swaps: new Counter({ name: 'model_swaps_total', help: 'Times the served model version changed', labelNames: ['model'], registers: [registry] }),
     oov: new Counter({ name: 'model_unknown_category_total', help: 'Input values outside the training vocabulary, per feature', labelNames: ['model', 'feature'], registers: [registry] }),
     rejected: new Counter({ name: 'model_rejected_fields_total', help: 'Input fields rejected by validation, per schema field ("(unknown)": a field the model does not take, "(record)": an instance that is not an object)', labelNames: ['model', 'field'], registers: [registry] }),

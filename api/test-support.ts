@@ -80,6 +80,17 @@ export async function registerTamperedBundle(registry: Registry, root: string): 
   await registry.register('flight-delay', dir, { metrics: {} }, { source: 'test' });
 }
 
+/** Register a bundle whose weights are all NaN (golden "expected" recorded as the JSON null NaN becomes). */
+export async function registerNanBundle(registry: Registry, root: string): Promise<void> {
+  const dir = join(root, 'nan');
+  await makeBundle(dir, 6);
+  const weightsPath = join(dir, 'weights.bin');
+  const bytes = await readFile(weightsPath);
+  await chmod(weightsPath, 0o644);
+  await writeFile(weightsPath, Buffer.from(new Float32Array(bytes.length / 4).fill(NaN).buffer));
+  await registry.register('flight-delay', dir, { metrics: {} }, { source: 'test' });
+}
+
 export async function startTestServer(registryUrl: string, root: string, env: Record<string, string> = {}): Promise<RunningServer & { log: ReturnType<typeof memoryLogger>; config: ApiConfig }> {
   const config = loadConfig({ PORT: '0', REGISTRY_URL: registryUrl, POLL_INTERVAL_MS: '100000', ...env });
   const log = memoryLogger();
