@@ -1,7 +1,9 @@
 /**
  * Outermost middleware: request id, error → JSON answer, metrics and one structured log line per
  * request. Unknown errors become a 500 with a request id to quote (and are logged with the stack);
- * HttpErrors keep their status and field details.
+ * HttpErrors keep their status and field details. A client that hangs up before its answer is
+ * counted as status "499" (nginx's "client closed request") and logged at debug: it is not a
+ * server error, and must not burn the availability SLO or page anyone.
  */
 import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
@@ -16,6 +18,13 @@ export interface RequestState {
   bodyBytes?: number;
 }
 
+/** The client closed the connection: reading its body failed, or it left while we worked. */
+export function clientGone(ctx: Koa.Context, err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ECONNRESET' || code === 'ECONNABORTED' || code === 'ERR_STREAM_PREMATURE_CLOSE') return ctx.req.destroyed || ctx.req.socket?.destroyed === true;
+  return !ctx.res.headersSent && ctx.req.socket?.destroyed === true;
+}
+
 export function observe(metrics: ApiMetrics, log: Logger): Koa.Middleware {
   const requests = childCache((route, method, status) => metrics.requests.labels({ route, method, status }));
   const durations = childCache((route, method) => metrics.duration.labels({ route, method }));
@@ -28,10 +37,14 @@ export function observe(metrics: ApiMetrics, log: Logger): Koa.Middleware {
     state.route = 'unmatched';
     ctx.set('X-Request-Id', state.requestId);
     metrics.inFlight.inc();
+    let failure: unknown;
     try {
       await next();
     } catch (err) {
-      if (err instanceof HttpError) {
+      failure = err;
+      if (clientGone(ctx, err)) {
+        // Nothing can be answered; Koa skips writing to the closed socket.
+      } else if (err instanceof HttpError) {
         ctx.status = err.status;
         ctx.body = { error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } };
       } else {
@@ -42,11 +55,15 @@ export function observe(metrics: ApiMetrics, log: Logger): Koa.Middleware {
     } finally {
       metrics.inFlight.dec();
       const seconds = (performance.now() - started) / 1000;
-      requests(state.route, ctx.method, String(ctx.status)).inc();
+      const gone = clientGone(ctx, failure);
+      const status = gone ? '499' : String(ctx.status);
+      requests(state.route, ctx.method, status).inc();
       durations(state.route, ctx.method).observe(seconds);
       if (state.bodyBytes !== undefined) sizes(state.route).observe(state.bodyBytes);
       // One line per request: only build it when it will be written (LOG_LEVEL=warn in benchmarks).
-      if (log.enabled('info')) log.info('request', { request_id: state.requestId, method: ctx.method, route: state.route, status: ctx.status, duration_ms: Math.round(seconds * 1e4) / 10, ...(state.modelVersion !== undefined ? { model_version: state.modelVersion } : {}) });
+      if (gone) {
+        if (log.enabled('debug')) log.debug('client closed the connection before the answer', { request_id: state.requestId, method: ctx.method, route: state.route, status: 499, duration_ms: Math.round(seconds * 1e4) / 10 });
+      } else if (log.enabled('info')) log.info('request', { request_id: state.requestId, method: ctx.method, route: state.route, status: ctx.status, duration_ms: Math.round(seconds * 1e4) / 10, ...(state.modelVersion !== undefined ? { model_version: state.modelVersion } : {}) });
     }
   };
 }
