@@ -72,7 +72,7 @@ export interface EncodedFeatures {
   missing: Record<string, number>;
 }
 
-export function fitFeatureSpec(train: Table, params: Pick<Params, 'features' | 'task' | 'data'>): FeatureSpec {
+export function fitFeatureSpec(train: Table, params: Pick<Params, 'features' | 'task'> & { data: Pick<Params['data'], 'time_column'> }): FeatureSpec {
   const features = Object.entries(params.features).map(([name, fp]) => fitOne(name, fp, column(train, name)));
   return {
     version: 1,

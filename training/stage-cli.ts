@@ -5,6 +5,8 @@
  */
 import { pathToFileURL } from 'node:url';
 import { createLogger, type Logger } from '../core/log.ts';
+import { loadParams } from '../core/params.ts';
+import type { ParamKey, ParamsView, StageContract } from './contracts/contract.ts';
 
 export function isMain(importMetaUrl: string): boolean {
   return process.argv[1] !== undefined && importMetaUrl === pathToFileURL(process.argv[1]).href;
@@ -37,4 +39,31 @@ export function parseFlags(argv: string[], known: string[]): Record<string, stri
     out[key] = value;
   }
   return out;
+}
+
+export interface StageContext<K extends ParamKey, E extends string> {
+  repoRoot: string;
+  /** Only the params the contract declares (reading any other key throws). */
+  params: ParamsView<K>;
+  /** Only the environment variables the contract declares. */
+  env: { [V in E]: string | undefined };
+  /** Values of `extraFlags`. */
+  flags: Record<string, string>;
+  log: Logger;
+}
+
+/**
+ * Run a stage from its contract: `--params <file>` (default params.yaml) is loaded, validated and
+ * narrowed to the declared keys; the environment to the declared variables.
+ */
+export async function runStage<K extends ParamKey, E extends string>(
+  contract: StageContract<K, E>,
+  main: (ctx: StageContext<K, E>) => Promise<unknown>,
+  extraFlags: string[] = [],
+): Promise<void> {
+  await runStageCli(contract.name, async (log, argv) => {
+    const flags = parseFlags(argv, ['params', ...extraFlags]);
+    const all = contract.paramKeys.length ? await loadParams(flags.params ?? 'params.yaml') : {};
+    await main({ repoRoot: process.cwd(), params: contract.params(all as ParamsView<K>), env: contract.readEnv(process.env), flags, log });
+  });
 }

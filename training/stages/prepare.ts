@@ -3,7 +3,6 @@
  * feature spec fitted on train only, and the reference profile of the training inputs.
  */
 import { join } from 'node:path';
-import { loadParams, type Params } from '../../core/params.ts';
 import { replaceDirAtomic, writeJsonAtomic } from '../../core/atomic.ts';
 import { readParquetTable, writeParquetTable } from '../../core/parquet.ts';
 import { takeRows, type Table } from '../../core/table.ts';
@@ -13,13 +12,14 @@ import { hashSplit, indicesOf, SPLIT_NAMES, timeSplit } from '../../core/split.t
 import { formatTimestamp } from '../../core/time.ts';
 import { ROW_COLUMN } from '../../core/csv.ts';
 import type { Logger } from '../../core/log.ts';
-import { VALIDATED_DIR, VALIDATED_FILE } from './validate.ts';
-import { isMain, parseFlags, runStageCli } from '../stage-cli.ts';
+import { FEATURE_SPEC_FILE, PREPARE_METRICS, PREPARED_DIR, PROFILE_FILE, VALIDATED_DIR, VALIDATED_FILE } from '../contracts/paths.ts';
+import { prepareStage } from '../contracts/prepare.ts';
+import type { StageParams } from '../contracts/contract.ts';
+import { isMain, runStage } from '../stage-cli.ts';
 
-export const PREPARED_DIR = 'artifacts/prepared';
-export const FEATURE_SPEC_FILE = 'feature-spec.json';
-export const PROFILE_FILE = 'reference-profile.json';
-export const PREPARE_METRICS = 'metrics/prepare.json';
+export { FEATURE_SPEC_FILE, PREPARE_METRICS, PREPARED_DIR, PROFILE_FILE } from '../contracts/paths.ts';
+
+type Params = StageParams<typeof prepareStage>;
 
 export function splitTable(table: Table, params: Params): Uint8Array {
   const s = params.split;
@@ -47,7 +47,8 @@ function splitSummary(name: string, t: Table, params: Params) {
 }
 
 export async function prepare(options: { repoRoot: string; params: Params; log: Logger }): Promise<{ spec: FeatureSpec; metrics: Record<string, unknown> }> {
-  const { repoRoot, params, log } = options;
+  const { repoRoot, log } = options;
+  const params = prepareStage.params(options.params);
   const table = await readParquetTable(join(repoRoot, VALIDATED_DIR, VALIDATED_FILE));
   if (table.length < 10) throw new Error(`only ${table.length} validated rows: too few to split into train/validation/test; ingest more batches`);
   const keep = [...new Set([params.data.time_column, params.task.target, ...Object.keys(params.features), ROW_COLUMN])].filter((c) => table.columns[c]);
@@ -86,8 +87,5 @@ export async function prepare(options: { repoRoot: string; params: Params; log: 
 }
 
 if (isMain(import.meta.url)) {
-  await runStageCli('prepare', async (log, argv) => {
-    const flags = parseFlags(argv, ['params']);
-    await prepare({ repoRoot: process.cwd(), params: await loadParams(flags.params ?? 'params.yaml'), log });
-  });
+  await runStage(prepareStage, prepare);
 }

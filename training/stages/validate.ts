@@ -4,7 +4,6 @@
  * `metrics/validate.json`. Too many rejects fail the stage and leave the previous outputs alone.
  */
 import { join } from 'node:path';
-import { loadParams, type Params } from '../../core/params.ts';
 import { replaceDirAtomic, writeFileAtomic, writeJsonAtomic } from '../../core/atomic.ts';
 import { readParquetTable, writeParquetTable } from '../../core/parquet.ts';
 import { concatTables, cellValue, type Table } from '../../core/table.ts';
@@ -12,13 +11,13 @@ import { validateTable, type ValidationResult } from '../../core/validation.ts';
 import { ROW_COLUMN } from '../../core/csv.ts';
 import { createProgress } from '../../core/progress.ts';
 import type { Logger } from '../../core/log.ts';
-import { readManifest, RAW_DIR } from './ingest.ts';
-import { isMain, parseFlags, runStageCli } from '../stage-cli.ts';
+import { readManifest } from '../contracts/raw-store.ts';
+import { RAW_DIR, REJECTS_FILE, VALIDATE_METRICS, VALIDATED_DIR, VALIDATED_FILE } from '../contracts/paths.ts';
+import { validateStage } from '../contracts/validate.ts';
+import type { StageParams } from '../contracts/contract.ts';
+import { isMain, runStage } from '../stage-cli.ts';
 
-export const VALIDATED_DIR = 'artifacts/validated';
-export const VALIDATED_FILE = 'data.parquet';
-export const REJECTS_FILE = 'rejects.csv';
-export const VALIDATE_METRICS = 'metrics/validate.json';
+export { REJECTS_FILE, VALIDATE_METRICS, VALIDATED_DIR, VALIDATED_FILE } from '../contracts/paths.ts';
 
 export async function readRawStore(repoRoot: string, log: Logger): Promise<{ table: Table; batchOfRow: (row: number) => number }> {
   const manifest = await readManifest(repoRoot);
@@ -92,8 +91,9 @@ export function validationMetrics(result: ValidationResult, maxRejectRate: numbe
 
 const round = (x: number) => Math.round(x * 1e6) / 1e6;
 
-export async function validate(options: { repoRoot: string; params: Params; log: Logger }): Promise<ReturnType<typeof validationMetrics>> {
-  const { repoRoot, params, log } = options;
+export async function validate(options: { repoRoot: string; params: StageParams<typeof validateStage>; log: Logger }): Promise<ReturnType<typeof validationMetrics>> {
+  const { repoRoot, log } = options;
+  const params = validateStage.params(options.params);
   const { table, batchOfRow } = await readRawStore(repoRoot, log);
   if (table.length === 0) throw new Error(`the raw store has no records to validate; check the source and run \`npm run ingest\``);
   log.info(`validating ${table.length} records against validate.schema`);
@@ -122,8 +122,5 @@ export async function validate(options: { repoRoot: string; params: Params; log:
 }
 
 if (isMain(import.meta.url)) {
-  await runStageCli('validate', async (log, argv) => {
-    const flags = parseFlags(argv, ['params']);
-    await validate({ repoRoot: process.cwd(), params: await loadParams(flags.params ?? 'params.yaml'), log });
-  });
+  await runStage(validateStage, validate);
 }
