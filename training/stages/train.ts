@@ -5,7 +5,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadParams, type Params } from '../../core/params.ts';
 import { selectBackend } from '../../core/backend.ts';
 import { writeJsonAtomic } from '../../core/atomic.ts';
 import { readParquetTable } from '../../core/parquet.ts';
@@ -16,14 +15,14 @@ import { outputsFromModel, saveBundle, BUNDLE_FORMAT, type BundleMeta, type Gold
 import { recordAt, recordsToTable } from '../../core/records.ts';
 import type { Table } from '../../core/table.ts';
 import type { Logger } from '../../core/log.ts';
-import { PREPARED_DIR, FEATURE_SPEC_FILE, PROFILE_FILE } from './prepare.ts';
+import { EXPERIMENTS_FILE, FEATURE_SPEC_FILE, MODEL_DIR, PREPARED_DIR, PROFILE_FILE, TRAIN_METRICS } from '../contracts/paths.ts';
+import { trainStage } from '../contracts/train.ts';
+import type { StageParams } from '../contracts/contract.ts';
 import { expandCandidates, fitCandidate, isBetter, HIGHER_IS_BETTER, type PrimaryMetric } from '../fit.ts';
 import { dataMd5, gitCommit } from '../lineage.ts';
-import { isMain, parseFlags, runStageCli } from '../stage-cli.ts';
+import { isMain, runStage } from '../stage-cli.ts';
 
-export const MODEL_DIR = 'artifacts/model';
-export const EXPERIMENTS_FILE = 'metrics/experiments.json';
-export const TRAIN_METRICS = 'metrics/train.json';
+export { EXPERIMENTS_FILE, MODEL_DIR, TRAIN_METRICS } from '../contracts/paths.ts';
 
 export interface ExperimentRun {
   run_id: string;
@@ -67,8 +66,9 @@ export function goldenExamples(tf: Parameters<typeof outputsFromModel>[0], model
   return records.map((record, i) => ({ record, expected: out[i] }));
 }
 
-export async function train(options: { repoRoot: string; params: Params; log: Logger; now?: () => Date }) {
-  const { repoRoot, params, log } = options;
+export async function train(options: { repoRoot: string; params: StageParams<typeof trainStage>; log: Logger; now?: () => Date }) {
+  const { repoRoot, log } = options;
+  const params = trainStage.params(options.params);
   const tp = params.train;
   if (!tp) throw new Error('params.yaml has no `train` section; add one (see the README) to train models');
   const { tf, backend } = await selectBackend({ log });
@@ -175,8 +175,5 @@ export async function readExperiments(repoRoot: string): Promise<ExperimentRun[]
 }
 
 if (isMain(import.meta.url)) {
-  await runStageCli('train', async (log, argv) => {
-    const flags = parseFlags(argv, ['params']);
-    await train({ repoRoot: process.cwd(), params: await loadParams(flags.params ?? 'params.yaml'), log });
-  });
+  await runStage(trainStage, train);
 }
