@@ -49,6 +49,28 @@ export interface GoldenExample {
   expected: number;
 }
 
+export interface GoldenCheck {
+  ok: boolean;
+  mismatches: { index: number; expected: number; actual: number | null }[];
+  /** Why the check failed, in words (empty set, non-finite outputs, differing outputs). */
+  problem?: string;
+}
+
+/**
+ * golden.json must hold at least one example with a finite expected output: an empty or
+ * non-finite set would let any model (NaN weights included) pass the golden check.
+ */
+export function parseGolden(raw: unknown, where: string): GoldenExample[] {
+  const fix = 're-run training (npm run pipeline -- train) or fetch the version again from the registry';
+  if (!Array.isArray(raw)) throw new Error(`model bundle ${where}: golden.json must be a list of examples; ${fix}`);
+  if (raw.length === 0) throw new Error(`model bundle ${where}: golden.json has no examples, so its golden outputs cannot be checked; ${fix}`);
+  raw.forEach((g, i) => {
+    const ok = g !== null && typeof g === 'object' && g.record !== null && typeof g.record === 'object' && !Array.isArray(g.record) && typeof g.expected === 'number' && Number.isFinite(g.expected);
+    if (!ok) throw new Error(`model bundle ${where}: golden example ${i} needs a record object and a finite expected output (got ${JSON.stringify(g)?.slice(0, 200)}); ${fix}`);
+  });
+  return raw as GoldenExample[];
+}
+
 export interface BundleProfile extends ReferenceProfile {
   predictions?: NumericProfile;
 }
@@ -67,8 +89,11 @@ export interface LoadedBundle extends BundleContents {
   predictTable(table: Table): Float32Array;
   /** Validate and predict JSON records; a record with errors gets null and its field errors. */
   predictRecords(records: unknown[]): { predictions: (number | null)[]; errors: FieldError[][]; oov: Record<string, number>; table: Table };
-  /** Re-run the golden examples; `mismatches` lists any output that differs from the recorded one. */
-  checkGolden(tolerance?: number): { ok: boolean; mismatches: { index: number; expected: number; actual: number | null }[] };
+  /**
+   * Re-run the golden examples; `mismatches` lists any output that differs from the recorded one
+   * or is not a finite number (NaN never compares unequal, so it is checked on its own).
+   */
+  checkGolden(tolerance?: number): GoldenCheck;
   dispose(): void;
 }
 
@@ -140,7 +165,7 @@ export async function loadBundle(tf: TF, dir: string): Promise<LoadedBundle> {
   if (meta.format_version !== BUNDLE_FORMAT) throw new Error(`model bundle ${dir} has format ${meta.format_version}; this code reads format ${BUNDLE_FORMAT}`);
   const spec = await readJson<FeatureSpec>(dir, 'feature-spec.json');
   const profile = await readJson<BundleProfile>(dir, 'reference-profile.json');
-  const golden = await readJson<GoldenExample[]>(dir, 'golden.json');
+  const golden = parseGolden(await readJson<unknown>(dir, 'golden.json'), dir);
   const modelJson = await readJson<{ modelTopology: object; weightsManifest: { weights: tfjs.io.WeightsManifestEntry[] }[] }>(dir, 'model.json');
   const weights = await readFile(join(dir, 'weights.bin'));
   const weightData = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength);
@@ -165,11 +190,18 @@ export async function loadBundle(tf: TF, dir: string): Promise<LoadedBundle> {
     predictTable,
     predictRecords,
     checkGolden(tolerance = 0) {
+      if (golden.length === 0) return { ok: false, mismatches: [], problem: 'the bundle has no golden examples' };
       const { predictions } = predictRecords(golden.map((g) => g.record));
       const mismatches = golden
         .map((g, index) => ({ index, expected: g.expected, actual: predictions[index] }))
-        .filter((m) => m.actual === null || Math.abs(m.actual - m.expected) > tolerance);
-      return { ok: mismatches.length === 0, mismatches };
+        // Written as "not within", so a NaN on either side is a mismatch (NaN > tol is false).
+        .filter((m) => m.actual === null || !Number.isFinite(m.actual) || !Number.isFinite(m.expected) || !(Math.abs(m.actual - m.expected) <= tolerance));
+      if (!mismatches.length) return { ok: true, mismatches };
+      const nonFinite = mismatches.filter((m) => m.actual === null || !Number.isFinite(m.actual)).length;
+      const problem = nonFinite
+        ? `${nonFinite} of ${golden.length} golden examples give a non-finite or missing output (e.g. NaN weights)`
+        : `${mismatches.length} of ${golden.length} golden outputs differ by more than ${tolerance}`;
+      return { ok: false, mismatches, problem };
     },
     dispose: () => model.dispose(),
   };

@@ -78,15 +78,16 @@ export function buildModel(tf: TF, layout: InputLayout, cfg: CandidateConfig, ta
       parts.push(tf.layers.dense({ units: dim, useBias: false, kernelInitializer: tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed: s++ }), kernelRegularizer: reg, name: `emb_${inputName(c.name)}` }).apply(oneHot) as tfjs.SymbolicTensor);
     }
   }
-  let x = parts.length === 1 ? parts[0] : (tf.layers.concatenate().apply(parts) as tfjs.SymbolicTensor);
+  let x = parts.length === 1 ? parts[0] : (tf.layers.concatenate({ name: 'features' }).apply(parts) as tfjs.SymbolicTensor);
   if (cfg.model === 'mlp') {
     for (const [i, units] of (cfg.hidden ?? [32]).entries()) {
       x = tf.layers.dense({ units, activation: 'relu', kernelInitializer: init(), kernelRegularizer: reg, name: `hidden_${i}` }).apply(x) as tfjs.SymbolicTensor;
-      if (cfg.dropout) x = tf.layers.dropout({ rate: cfg.dropout, seed: s++ }).apply(x) as tfjs.SymbolicTensor;
+      if (cfg.dropout) x = tf.layers.dropout({ rate: cfg.dropout, seed: s++, name: `dropout_${i}` }).apply(x) as tfjs.SymbolicTensor;
     }
   }
   const out = tf.layers.dense({ units: 1, activation: task === 'classification' ? 'sigmoid' : 'linear', kernelInitializer: init(), kernelRegularizer: reg, name: 'output' }).apply(x) as tfjs.SymbolicTensor;
-  const model = tf.model({ inputs, outputs: out });
+  // Every layer is named: tfjs's default names count per process, so model.json would differ between runs.
+  const model = tf.model({ inputs, outputs: out, name: 'model' });
   model.compile({ optimizer: tf.train.adam(cfg.learning_rate), loss: task === 'classification' ? 'binaryCrossentropy' : 'meanSquaredError' });
   return model;
 }

@@ -3,7 +3,7 @@
  * directory hash that names the stored copy. Verification re-hashes the bytes, so a truncated
  * or altered copy is caught before anyone loads it.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dirManifestBytes, md5Bytes, md5File } from '../dvc/hash.ts';
 import { mapLimit } from '../dvc/pool.ts';
@@ -70,4 +70,54 @@ export async function verifyBundleDir(dir: string, files: readonly BundleFile[])
     return md5 === f.md5 ? null : `${f.relpath}: md5 ${md5}, expected ${f.md5}`;
   });
   return results.filter((p): p is string => p !== null);
+}
+
+/**
+ * JSON fields that record when, from which commit, or in which process a bundle was built, not
+ * what it computes: `created_at` and `git_commit` in bundle.json, and the model name tfjs numbers
+ * per process (`model1`, `model3`…) in model.json. Two trainings of the same weights, spec,
+ * calibration and data differ only there, so they are left out of the content identity.
+ */
+export const PROVENANCE_FIELDS: Readonly<Record<string, readonly (readonly string[])[]>> = {
+  'bundle.json': [['created_at'], ['git_commit']],
+  'model.json': [['modelTopology', 'config', 'name']],
+};
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    return `{${Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function dropPath(value: unknown, path: readonly string[]): void {
+  let o = value;
+  for (const key of path.slice(0, -1)) o = o && typeof o === 'object' ? (o as Record<string, unknown>)[key] : undefined;
+  if (o && typeof o === 'object' && !Array.isArray(o)) delete (o as Record<string, unknown>)[path[path.length - 1]];
+}
+
+/**
+ * The bundle's content identity: an md5 over every file's md5 (DVC's `.dir` manifest bytes),
+ * where the files of PROVENANCE_FIELDS are hashed as canonical JSON without those fields. Every
+ * other file — weights, feature spec, golden outputs, profile, a calibration file — counts byte
+ * for byte, and so does every other metadata key (a calibration inside bundle.json included).
+ */
+export async function bundleContentMd5(dir: string, files: readonly BundleFile[]): Promise<string> {
+  const entries = await Promise.all(
+    files.map(async (f) => {
+      const drop = PROVENANCE_FIELDS[f.relpath];
+      if (!drop) return { relpath: f.relpath, md5: f.md5 };
+      let doc: unknown;
+      try {
+        doc = JSON.parse(await readFile(join(dir, f.relpath), 'utf8'));
+      } catch {
+        return { relpath: f.relpath, md5: f.md5 }; // not JSON: only identical bytes are the same bundle
+      }
+      for (const path of drop) dropPath(doc, path);
+      return { relpath: f.relpath, md5: md5Bytes(Buffer.from(canonicalJson(doc))) };
+    }),
+  );
+  return md5Bytes(dirManifestBytes(entries));
 }

@@ -6,7 +6,7 @@ export type { GtoTag, GtoTagNames } from './gto.ts';
 export { RegistryError, assertModelName, assertStageName, isStageName, parseVersionNumber } from './names.ts';
 export type { BundleFile, BundleManifest, EventType, HistoryEvent, ModelState, VersionMeta, VersionMetaInput, VersionRecord } from './schema.ts';
 export type { FaultHook, FaultPoint, RegistryBackend } from './backend.ts';
-export { bundleDirMd5, hashBundleDir, verifyBundleDir } from './bundle-files.ts';
+export { bundleContentMd5, bundleDirMd5, hashBundleDir, verifyBundleDir } from './bundle-files.ts';
 export { LocalRegistryBackend } from './local-backend.ts';
 export { GcsRegistryBackend } from './gcs-backend.ts';
 export type { RegistryGcsClient, RegistryGcsBucket, RegistryGcsFile, RegistryGcsMetadata, RegistryGcsSaveOptions, RetryOptions } from './gcs-backend.ts';

@@ -183,3 +183,34 @@ test('openRegistry: relative paths resolve against baseDir, file:// and gs:// wo
   await assert.rejects(openRegistry('s3://bucket/x'), /unsupported registry URL 's3:\/\/bucket\/x'/);
   assert.deepEqual(await (await openRegistry(join(dir, 'empty'))).listModels(), []);
 });
+
+test('dedupe: a bundle that differs only in created_at, git_commit or the tfjs model name is the same version; calibration or weights make a new one', async () => {
+  const { dir, registry } = await setup();
+  const files = (o: { created?: string; commit?: string; modelName?: string; calibration?: object; weights?: string }) => ({
+    'bundle.json': JSON.stringify({ format_version: 1, created_at: o.created ?? '2026-01-01T00:00:00Z', git_commit: o.commit ?? 'aaa', metrics: { auc: 0.7 }, ...(o.calibration ? { calibration: o.calibration } : {}) }, null, 2),
+    'model.json': JSON.stringify({ modelTopology: { config: { name: o.modelName ?? 'model1', layers: [{ name: 'output' }] } } }),
+    'weights.bin': o.weights ?? 'WWWW',
+  });
+  const reg = async (name: string, o: Parameters<typeof files>[0], dedupe = true) => registry.register('m', await makeBundle(join(dir, name), files(o)), {}, { ...who, dedupe });
+  const v1 = await reg('a', {});
+  assert.equal(v1.version, 1);
+  assert.match(v1.content_md5!, /^[0-9a-f]{32}$/);
+  const again = await reg('b', { created: '2030-05-05T00:00:00Z', commit: 'bbb', modelName: 'model7' });
+  assert.equal(again.version, 1, 'retrained identical model: no new version');
+  assert.equal((await registry.history('m')).length, 1, 'nothing recorded');
+  assert.equal((await reg('c', { calibration: { method: 'platt', a: 1.2, b: -0.1 } })).version, 2, 'a calibration is part of the content');
+  assert.equal((await reg('c2', { calibration: { method: 'platt', a: 1.2, b: -0.1 }, created: '2031-01-01T00:00:00Z' })).version, 2);
+  assert.equal((await reg('d', { weights: 'WWWX' })).version, 3, 'other weights');
+  const forced = await reg('e', {}, false);
+  assert.deepEqual([forced.version, forced.content_md5], [4, v1.content_md5], 'without dedupe a new version is recorded, with the same content md5');
+});
+
+test('dedupe holds under concurrent registrations of the same content through separate handles', async () => {
+  const { dir } = await setup();
+  const handles = await Promise.all([0, 1, 2, 3].map(() => openRegistry('reg', { baseDir: dir, log: memoryLogger(), env: {} })));
+  const bundles = await Promise.all([0, 1, 2, 3].map((i) => makeBundle(join(dir, `b${i}`), { 'bundle.json': JSON.stringify({ created_at: `2026-01-0${i + 1}T00:00:00Z` }), 'w.bin': 'same' })));
+  const results = await Promise.all(handles.map((r, i) => r.register('m', bundles[i], {}, { ...who, dedupe: true })));
+  assert.deepEqual(new Set(results.map((r) => r.version)), new Set([1]));
+  assert.equal((await handles[0].listVersions('m')).length, 1);
+  assert.deepEqual(checkState(await handles[0].backend.readState('m') as never), []);
+});

@@ -10,7 +10,7 @@ import { replaceDirAtomic } from '../atomic.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { parseGsUrl } from '../storage.ts';
 import type { FaultHook, Mutation, RegistryBackend } from './backend.ts';
-import { verifyBundleDir } from './bundle-files.ts';
+import { bundleContentMd5, bundleDirMd5, hashBundleDir, verifyBundleDir } from './bundle-files.ts';
 import { GcsRegistryBackend, type RegistryGcsClient, type RetryOptions } from './gcs-backend.ts';
 import { LocalRegistryBackend } from './local-backend.ts';
 import type { LockOptions } from './lock.ts';
@@ -18,7 +18,7 @@ import { RegistryError, assertModelName, assertStageName, assertVersionNumber } 
 import { parseVersionMeta, type HistoryEvent, type ModelState, type VersionMetaInput, type VersionRecord } from './schema.ts';
 import {
   applyArchive, applyDemote, applyRegister, applyRollback, applySetStage, checkState, describeStages,
-  emptyState, findVersion, latestVersion, stagesOf, type ChangeContext,
+  emptyState, findSameContent, findVersion, latestVersion, stagesOf, type ChangeContext,
 } from './state.ts';
 
 export interface OpenRegistryOptions {
@@ -137,16 +137,38 @@ export class Registry {
     return { state, event: state.history.find((e) => e.tx === ctx.tx) ?? null };
   }
 
-  async register(name: string, bundleDir: string, meta: VersionMetaInput, opts: ChangeOptions = {}): Promise<VersionInfo> {
+  /**
+   * Add a bundle as the next version, recording its content md5 (bundle-files.ts
+   * `bundleContentMd5`: everything but when and from which commit it was built). With `dedupe`, a
+   * bundle whose content is already a version is not added again: that version comes back with
+   * nothing is recorded. The check runs again inside the atomic update, so two
+   * concurrent registrations of one model give one version.
+   */
+  async register(name: string, bundleDir: string, meta: VersionMetaInput, opts: ChangeOptions & { dedupe?: boolean } = {}): Promise<VersionInfo> {
     assertModelName(name);
     const parsed = parseVersionMeta(meta);
     const ctx = this.context(opts, null);
-    const bundle = await this.backend.storeBundle(name, resolve(bundleDir));
-    const state = (await this.backend.update(name, ctx.tx, (current) => applyRegister(current ?? emptyState(name), ctx, bundle, parsed)))!;
-    const event = state.history.find((e) => e.tx === ctx.tx)!;
+    const dir = resolve(bundleDir);
+    const files = await hashBundleDir(dir);
+    const content = await bundleContentMd5(dir, files);
+    const known = opts.dedupe ? await this.backend.readState(name) : null;
+    const same = known && findSameContent(known, { md5: bundleDirMd5(files) }, content);
+    if (same) return this.reused(name, known, same.version);
+    const bundle = await this.backend.storeBundle(name, dir);
+    const state = (await this.backend.update(name, ctx.tx, (current) => {
+      const s = current ?? emptyState(name);
+      return opts.dedupe && findSameContent(s, bundle, content) ? null : applyRegister(s, ctx, bundle, parsed, content);
+    }))!;
+    const event = state.history.find((e) => e.tx === ctx.tx);
+    if (!event) return this.reused(name, state, findSameContent(state, bundle, content)!.version);
     const info = versionInfo(state, findVersion(state, event.version!));
-    this.log.info(`registered ${name} v${info.version}`, { registry: this.describe(), bundle: bundle.md5, files: bundle.nfiles, actor: ctx.actor });
+    this.log.info(`registered ${name} v${info.version}`, { registry: this.describe(), bundle: bundle.md5, content: content, files: bundle.nfiles, actor: ctx.actor });
     return info;
+  }
+
+  private reused(name: string, state: ModelState, version: number): VersionInfo {
+    this.log.info(`${name} v${version} already holds this bundle's content; not registering it again`, { registry: this.describe() });
+    return versionInfo(state, findVersion(state, version));
   }
 
   private stageChange(name: string, stage: string, result: { state: ModelState; event: HistoryEvent | null }): StageChange {

@@ -48,6 +48,12 @@ export const versionRecordSchema = z.object({
   source: z.string(),
   ...versionMetaSchema.shape,
   bundle: bundleManifestSchema,
+  /**
+   * What the bundle computes, without when or from which commit it was built (see
+   * bundle-files.ts `bundleContentMd5`): registering the same content again is a no-op. Null for
+   * versions registered before it was recorded.
+   */
+  content_md5: z.string().regex(/^[0-9a-f]{32}$/).nullable().default(null),
 });
 export type VersionRecord = z.infer<typeof versionRecordSchema>;
 

@@ -59,10 +59,15 @@ function withEvent(state: ModelState, ctx: ChangeContext, fields: Pick<HistoryEv
   return { ...state, ...change, revision: state.revision + 1, updated_at: ctx.at, history: [...state.history, event] };
 }
 
-export function applyRegister(state: ModelState, ctx: ChangeContext, bundle: BundleManifest, meta: VersionMeta): ModelState {
+/** The version holding this content already (same content md5, or for older records the same bytes). */
+export function findSameContent(state: ModelState, bundle: Pick<BundleManifest, 'md5'>, contentMd5: string | null): VersionRecord | undefined {
+  return state.versions.find((v) => (contentMd5 !== null && v.content_md5 === contentMd5) || v.bundle.md5 === bundle.md5);
+}
+
+export function applyRegister(state: ModelState, ctx: ChangeContext, bundle: BundleManifest, meta: VersionMeta, contentMd5: string | null = null): ModelState {
   const previous = latestVersion(state);
   const version = (previous ?? 0) + 1;
-  const record: VersionRecord = { version, registered_at: ctx.at, registered_by: ctx.actor, source: ctx.source, ...meta, bundle };
+  const record: VersionRecord = { version, registered_at: ctx.at, registered_by: ctx.actor, source: ctx.source, ...meta, bundle, content_md5: contentMd5 };
   return withEvent(
     state,
     ctx,

@@ -1,10 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { evaluate } from './evaluate.ts';
 import { register, promotionGates } from './register.ts';
-import { train } from './train.ts';
+import { train, MODEL_DIR } from './train.ts';
+import { selectBackend } from '../../core/backend.ts';
+import { loadBundle } from '../../core/bundle.ts';
 import { openRegistry } from '../../core/registry/index.ts';
 import { quietLog } from '../test-fixtures.ts';
 import { trainedRepo } from '../test-pipeline.ts';
@@ -77,4 +79,72 @@ test('gates: a failing gate blocks promotion whatever the metric', () => {
   assert.equal(g.latency.passed, false);
   assert.equal(g.golden_examples.passed, true);
   assert.equal(g.beats_baseline.passed, true);
+});
+
+/** Overwrite every weight with NaN: the model still loads, and every output is NaN. */
+async function poisonWeights(bundleDir: string): Promise<void> {
+  const path = join(bundleDir, 'weights.bin');
+  const n = (await readFile(path)).byteLength / 4;
+  await writeFile(path, Buffer.from(new Float32Array(n).fill(NaN).buffer));
+}
+
+test('a bundle with NaN weights, or with no golden examples, is refused by the golden check and never promoted', async () => {
+  const { repo, params } = await trainedRepo({}, { max_epochs: 1 });
+  const log = quietLog();
+  await evaluate({ repoRoot: repo, params, log }); // evaluate.json says all is well; then the bundle goes bad
+  const bundleDir = join(repo, MODEL_DIR);
+  await poisonWeights(bundleDir);
+  const { tf } = await selectBackend({});
+  const loaded = await loadBundle(tf, bundleDir);
+  const check = loaded.checkGolden(1e-6); // the API's check, with its tolerance
+  loaded.dispose();
+  assert.equal(check.ok, false);
+  assert.equal(check.mismatches.length, 5);
+  assert.match(check.problem!, /5 of 5 golden examples give a non-finite/);
+
+  const registryUrl = join(repo, 'registry');
+  const r = await register({ repoRoot: repo, params, log, registryUrl });
+  assert.equal(r.decision, 'rejected');
+  assert.equal(r.gates.golden_examples.passed, false);
+  assert.match(r.reason, /golden_examples \(the bundle fails its golden check: 5 of 5 golden examples give a non-finite/);
+  assert.match(r.gates.evaluation_matches.detail, /test predictions are not finite/);
+  const registry = await openRegistry(registryUrl, {});
+  assert.equal(await registry.getStage('flight-delay', 'production'), null);
+  assert.equal(await registry.getStage('flight-delay', 'staging'), null);
+
+  // An empty golden set proves nothing: the bundle does not load.
+  await writeFile(join(bundleDir, 'golden.json'), '[]\n');
+  await assert.rejects(loadBundle(tf, bundleDir), /golden\.json has no examples/);
+  const empty = await register({ repoRoot: repo, params, log, registryUrl });
+  assert.equal(empty.decision, 'rejected');
+  assert.match(empty.gates.golden_examples.detail, /does not load: .*golden\.json has no examples/);
+  assert.equal(await registry.getStage('flight-delay', 'production'), null);
+});
+
+test('a stale metrics/evaluate.json (written for another bundle) does not promote the bundle', async () => {
+  const { repo, params } = await trainedRepo({}, { max_epochs: 1 });
+  const log = quietLog();
+  await evaluate({ repoRoot: repo, params, log });
+  await train({ repoRoot: repo, params: { ...params, train: { ...params.train!, seed: 5 } }, log }); // new bundle, old evaluation
+  const r = await register({ repoRoot: repo, params, log, registryUrl: join(repo, 'registry') });
+  assert.equal(r.decision, 'rejected');
+  assert.match(r.gates.evaluation_matches.detail, /does not describe this bundle/);
+});
+
+test('retraining the same model (only created_at differs) registers nothing new', async () => {
+  const { repo, params } = await trainedRepo({}, { max_epochs: 1 });
+  const log = quietLog();
+  const registryUrl = join(repo, 'registry');
+  await evaluate({ repoRoot: repo, params, log });
+  const first = await register({ repoRoot: repo, params, log, registryUrl });
+  const before = await readFile(join(repo, MODEL_DIR, 'bundle.json'), 'utf8');
+  await train({ repoRoot: repo, params, log, now: () => new Date('2030-01-01T00:00:00Z') });
+  const after = await readFile(join(repo, MODEL_DIR, 'bundle.json'), 'utf8');
+  assert.notEqual(after, before, 'the bundle bytes differ (created_at)');
+  await evaluate({ repoRoot: repo, params, log });
+  const again = await register({ repoRoot: repo, params, log, registryUrl });
+  assert.equal(again.version, first.version);
+  assert.deepEqual(again.gto_tags, []);
+  const registry = await openRegistry(registryUrl, {});
+  assert.equal((await registry.listVersions('flight-delay')).length, 1);
 });

@@ -6,6 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { loadParams, type Params } from '../../core/params.ts';
 import { selectBackend } from '../../core/backend.ts';
 import { writeJsonAtomic } from '../../core/atomic.ts';
@@ -13,7 +14,6 @@ import { readParquetTable } from '../../core/parquet.ts';
 import { encodeTarget } from '../../core/features.ts';
 import { loadBundle } from '../../core/bundle.ts';
 import { openRegistry, type Registry } from '../../core/registry/index.ts';
-import { bundleDirMd5, hashBundleDir } from '../../core/registry/bundle-files.ts';
 import type { Logger } from '../../core/log.ts';
 import { PREPARED_DIR } from './prepare.ts';
 import { MODEL_DIR } from './train.ts';
@@ -42,18 +42,74 @@ export interface Gate {
   detail: string;
 }
 
-interface Evaluation {
-  task: 'classification' | 'regression';
-  primary_metric: PrimaryMetric;
-  test: Record<string, unknown>;
-  baseline: Record<string, unknown>;
-  edge_cases: { total: number; failed: number };
-  latency_ms: { p95: number };
-  golden_examples: { reproduced: boolean };
-  rows_test: number;
+const evaluationSchema = z.object({
+  task: z.enum(['classification', 'regression']),
+  primary_metric: z.enum(Object.keys(HIGHER_IS_BETTER) as [PrimaryMetric, ...PrimaryMetric[]]),
+  test: z.record(z.string(), z.unknown()),
+  baseline: z.record(z.string(), z.unknown()),
+  edge_cases: z.object({ total: z.number(), failed: z.number() }).passthrough(),
+  latency_ms: z.object({ p95: z.number() }).passthrough(),
+  golden_examples: z.object({ reproduced: z.boolean() }).passthrough(),
+  rows_test: z.number(),
+}).passthrough();
+type Evaluation = z.infer<typeof evaluationSchema>;
+
+async function readEvaluation(repoRoot: string): Promise<Evaluation> {
+  const path = join(repoRoot, EVALUATE_METRICS);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`cannot read ${EVALUATE_METRICS} (${(err as Error).message}); run the evaluate stage first (npm run pipeline -- evaluate)`);
+  }
+  const parsed = evaluationSchema.safeParse(raw);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0];
+    throw new Error(`${EVALUATE_METRICS} is not an evaluation result (${i.path.join('.') || '(root)'}: ${i.message}); re-run the evaluate stage`);
+  }
+  return parsed.data;
 }
 
-export function promotionGates(ev: Evaluation, latencyBudgetMs: number): Record<string, Gate> {
+/**
+ * What register checks on the bundle itself rather than trusting metrics/evaluate.json: it loads
+ * as the API will, reproduces finite golden outputs, and scores the test split as evaluate said
+ * (a stale evaluate.json from another bundle, or a NaN model, cannot be promoted).
+ */
+export interface BundleCheck {
+  golden: Gate;
+  evaluation: Gate;
+}
+
+async function checkBundle(repoRoot: string, ev: Evaluation, log: Logger): Promise<BundleCheck> {
+  const { tf } = await selectBackend({ log });
+  let bundle;
+  try {
+    bundle = await loadBundle(tf, join(repoRoot, MODEL_DIR));
+  } catch (err) {
+    const detail = `the bundle does not load: ${(err as Error).message}`;
+    return { golden: { passed: false, detail }, evaluation: { passed: false, detail } };
+  }
+  try {
+    const g = bundle.checkGolden();
+    const golden = { passed: g.ok, detail: g.ok ? `the bundle reproduces its ${bundle.golden.length} golden outputs (finite, exact)` : `the bundle fails its golden check: ${g.problem}` };
+    const test = await readParquetTable(join(repoRoot, PREPARED_DIR, 'test.parquet'));
+    const y = encodeTarget(bundle.spec.target, test.columns[bundle.spec.target.column]);
+    const p = bundle.predictTable(test);
+    const nonFinite = p.reduce((n, v) => n + (Number.isFinite(v) ? 0 : 1), 0);
+    const mine = round(metricValue(ev.primary_metric, y, p));
+    const said = ev.test[ev.primary_metric];
+    const agree = nonFinite === 0 && test.length === ev.rows_test && typeof said === 'number' && Math.abs(mine - said) <= 2e-6;
+    const evaluation = {
+      passed: agree,
+      detail: nonFinite ? `${nonFinite} of ${test.length} test predictions are not finite` : agree ? `${EVALUATE_METRICS} matches this bundle (${ev.primary_metric} ${fmt(mine)} on ${test.length} test rows)` : `${EVALUATE_METRICS} does not describe this bundle (${ev.primary_metric} ${fmt(said as number)} on ${ev.rows_test} rows there, ${fmt(mine)} on ${test.length} rows now); re-run evaluate`,
+    };
+    return { golden, evaluation };
+  } finally {
+    bundle.dispose();
+  }
+}
+
+export function promotionGates(ev: Evaluation, latencyBudgetMs: number, check?: BundleCheck): Record<string, Gate> {
   const nonFinite = Object.entries(ev.test).filter(([, v]) => typeof v === 'number' && !Number.isFinite(v)).map(([k]) => k);
   const nullMetrics = Object.entries(ev.test).filter(([, v]) => v === null).map(([k]) => k);
   const bad = [...nonFinite, ...nullMetrics];
@@ -63,9 +119,12 @@ export function promotionGates(ev: Evaluation, latencyBudgetMs: number): Record<
   return {
     finite_metrics: { passed: bad.length === 0, detail: bad.length ? `not finite: ${bad.join(', ')}` : 'all test metrics are finite' },
     edge_cases: { passed: ev.edge_cases.failed === 0, detail: `${ev.edge_cases.failed} of ${ev.edge_cases.total} synthetic edge cases failed` },
-    golden_examples: { passed: ev.golden_examples.reproduced, detail: ev.golden_examples.reproduced ? 'reloaded bundle reproduces its golden outputs exactly' : 'reloaded bundle does not reproduce its golden outputs' },
+    golden_examples: !ev.golden_examples.reproduced
+      ? { passed: false, detail: 'reloaded bundle does not reproduce its golden outputs' }
+      : check && !check.golden.passed ? check.golden : { passed: true, detail: 'reloaded bundle reproduces its golden outputs exactly' },
     latency: { passed: ev.latency_ms.p95 <= latencyBudgetMs, detail: `single-record p95 ${ev.latency_ms.p95} ms (budget ${latencyBudgetMs} ms)` },
     beats_baseline: { passed: isBetter(primary, cand, base), detail: `${primary} ${fmt(cand)} vs baseline ${fmt(base)}` },
+    ...(check ? { evaluation_matches: check.evaluation } : {}),
   };
 }
 
@@ -101,7 +160,7 @@ export async function register(options: { repoRoot: string; params: Params; log:
   const { repoRoot, params, log } = options;
   const rp = params.register;
   if (!rp) throw new Error('params.yaml has no `register` section; add model_name, registry, min_improvement and latency_budget_ms');
-  const ev = JSON.parse(await readFile(join(repoRoot, EVALUATE_METRICS), 'utf8')) as Evaluation;
+  const ev = await readEvaluation(repoRoot);
   const bundleDir = join(repoRoot, MODEL_DIR);
   const bundleMeta = JSON.parse(await readFile(join(bundleDir, 'bundle.json'), 'utf8'));
   const url = options.registryUrl ?? process.env.REGISTRY_URL ?? rp.registry;
@@ -109,34 +168,35 @@ export async function register(options: { repoRoot: string; params: Params; log:
   const name = rp.model_name;
   const primary = ev.primary_metric;
   const candidate = ev.test[primary] as number;
-  const gates = promotionGates(ev, rp.latency_budget_ms);
+  const gates = promotionGates(ev, rp.latency_budget_ms, await checkBundle(repoRoot, ev, log));
   const before = await productionMetric(registry, name, repoRoot, primary, params.drift, log);
   const known = (await registry.listModels()).includes(name);
   const eventsBefore = known ? (await registry.history(name)).length : 0;
 
-  // Re-running on an unchanged bundle must not mint a duplicate version.
-  const md5 = bundleDirMd5(await hashBundleDir(bundleDir));
-  const existing = (await registry.listVersions(name).catch(() => [])).find((v) => v.bundle.md5 === md5);
-  const version = existing ?? (await registry.register(name, bundleDir, {
+  // Re-running on an unchanged model (even retrained: only created_at differs) is a no-op.
+  const version = await registry.register(name, bundleDir, {
     metrics: { test: ev.test, validation: bundleMeta.metrics?.validation ?? {}, baseline: ev.baseline },
     params: bundleMeta.params ?? {},
     data_md5: bundleMeta.data_md5 ?? null,
     git_commit: bundleMeta.git_commit ?? null,
     created_at: bundleMeta.created_at ?? null,
     extra: { candidate: bundleMeta.candidate, backend: bundleMeta.backend, primary_metric: primary, rows_test: ev.rows_test },
-  }, { source: 'pipeline', reason: `trained ${bundleMeta.candidate}` }));
-  if (existing) log.info(`bundle already registered as ${name} v${existing.version}; not registering it again`);
+  }, { source: 'pipeline', reason: `trained ${bundleMeta.candidate}`, dedupe: true });
 
   const failed = Object.entries(gates).filter(([, g]) => !g.passed).map(([k, g]) => `${k} (${g.detail})`);
   const delta = before ? round(candidate - before.metric) : null;
   let decision: 'promoted' | 'staging' | 'rejected';
   let reason: string;
-  if (version.stages.includes('production')) {
+  if (failed.length) {
+    decision = 'rejected';
+    const prod = version.stages.includes('production') ? ` (v${version.version} is production: roll it back with \`npm run registry -- rollback production --reason …\`)` : '';
+    reason = `gates failed: ${failed.join('; ')}${prod}`;
+  } else if (version.stages.includes('production')) {
     decision = 'promoted';
     reason = `v${version.version} is already production`;
-  } else if (failed.length) {
+  } else if (version.archived) {
     decision = 'rejected';
-    reason = `gates failed: ${failed.join('; ')}`;
+    reason = `v${version.version} holds this same model and is archived; an archived version is not assigned to a stage again`;
   } else if (!before) {
     decision = 'promoted';
     reason = `first production model: ${primary} ${fmt(candidate)} on ${ev.rows_test} test rows, all gates passed`;
@@ -147,7 +207,7 @@ export async function register(options: { repoRoot: string; params: Params; log:
     decision = 'staging';
     reason = `not promoted: ${primary} ${fmt(candidate)} vs production v${before.version} ${fmt(before.metric)} on the same test rows (${delta! >= 0 ? '+' : ''}${fmt(delta)}; needs ${HIGHER_IS_BETTER[primary] ? 'at least +' : 'at most -'}${rp.min_improvement})`;
   }
-  if (!version.stages.includes('production')) {
+  if (!version.stages.includes('production') && !version.archived) {
     if (decision === 'promoted') await registry.setStage(name, 'production', version.version, { source: 'pipeline', reason });
     else if (decision === 'staging') await registry.setStage(name, 'staging', version.version, { source: 'pipeline', reason });
   }
