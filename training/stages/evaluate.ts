@@ -5,7 +5,6 @@
  * single-record latency.
  */
 import { join } from 'node:path';
-import { loadParams, type Params } from '../../core/params.ts';
 import { selectBackend } from '../../core/backend.ts';
 import { writeJsonAtomic } from '../../core/atomic.ts';
 import { readParquetTable } from '../../core/parquet.ts';
@@ -18,14 +17,13 @@ import { edgeCases, runEdgeCases } from '../../core/edge-cases.ts';
 import { datetimePart } from '../../core/features.ts';
 import type { Table } from '../../core/table.ts';
 import type { Logger } from '../../core/log.ts';
-import { PREPARED_DIR } from './prepare.ts';
-import { MODEL_DIR } from './train.ts';
+import { DISTRIBUTIONS_FILE, EVALUATE_METRICS, MODEL_DIR, PLOTS_DIR, PREPARED_DIR } from '../contracts/paths.ts';
+import { evaluateStage } from '../contracts/evaluate.ts';
+import type { StageParams } from '../contracts/contract.ts';
 import { HIGHER_IS_BETTER, type PrimaryMetric } from '../fit.ts';
-import { isMain, parseFlags, runStageCli } from '../stage-cli.ts';
+import { isMain, runStage } from '../stage-cli.ts';
 
-export const EVALUATE_METRICS = 'metrics/evaluate.json';
-export const PLOTS_DIR = 'metrics/plots';
-export const DISTRIBUTIONS_FILE = 'metrics/feature-distributions.json';
+export { DISTRIBUTIONS_FILE, EVALUATE_METRICS, PLOTS_DIR } from '../contracts/paths.ts';
 
 const round = (x: number, d = 6) => (Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : null);
 function roundAll<T>(o: T): T {
@@ -100,7 +98,8 @@ export function latencyMs(bundle: LoadedBundle, record: unknown, runs = 200): { 
   return { p50: round(times[Math.floor(runs * 0.5)], 3)!, p95: round(times[Math.floor(runs * 0.95)], 3)!, max: round(times[runs - 1], 3)! };
 }
 
-export async function evaluate(options: { repoRoot: string; params?: Params; log: Logger }) {
+/** Its contract declares no params: everything it needs comes from the bundle. */
+export async function evaluate(options: { repoRoot: string; params?: StageParams<typeof evaluateStage>; log: Logger }) {
   const { repoRoot, log } = options;
   const { tf } = await selectBackend({ log });
   const bundle = await loadBundle(tf, join(repoRoot, MODEL_DIR));
@@ -164,8 +163,5 @@ export async function evaluate(options: { repoRoot: string; params?: Params; log
 }
 
 if (isMain(import.meta.url)) {
-  await runStageCli('evaluate', async (log, argv) => {
-    const flags = parseFlags(argv, ['params']);
-    await evaluate({ repoRoot: process.cwd(), params: await loadParams(flags.params ?? 'params.yaml'), log });
-  });
+  await runStage(evaluateStage, evaluate);
 }
