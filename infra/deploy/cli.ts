@@ -1,52 +1,112 @@
 /**
- * npm run deploy -- --strategy rolling|blue-green|canary --image <ref> [--namespace ns]
- *   [--base-url url] [--dry-run] [--timeout 10m] [--rollback] (blue-green: switch back)
+ * npm run deploy -- --strategy rolling|blue-green|canary --image <ref@sha256:…> [--overlay production|blue-green|canary|staging|<dir>]
+ *   [--namespace ns] [--app flight-delay-api] [--container api] [--timeout 10m] [--project p] [--bucket b]
+ *   [--base-url url] [--dry-run] [--rollback] (blue-green: switch back)
  *   [--window-ms 600000] [--interval-ms 30000] [--max-error-ratio 0.01] [--max-p99-ms 500]
+ *   [--on-no-data rollback|promote] [--prometheus-auth auto|google|none]
+ * npm run --silent deploy -- --render <overlay|dir|file.yaml> [--image api=<ref>] [--image trainer=<ref>] [--project p] [--bucket b]
+ *   prints the manifests with every placeholder filled (pipe to `kubectl apply -f -` / `kubectl create -f -`).
  * Prints the result as JSON on stdout; exit 1 on rollback, abort or failure, 2 on bad usage.
- * Env: PROMETHEUS_URL (canary), DEPLOY_API_TOKEN (Bearer token for the smoke test's predict call).
+ * Env: PROMETHEUS_URL (canary), DEPLOY_API_TOKEN (Bearer token for the smoke test's predict call),
+ * GCP_PROJECT / GCS_BUCKET (defaults of --project / --bucket).
  */
-import { pathToFileURL } from 'node:url';
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { dryRunRunner, realRunner, type DeployRunner } from './runner.ts';
+import { stringify } from 'yaml';
+import { renderDir } from './apply.ts';
+import { IMAGE_PLACEHOLDERS, type ImageKind } from './render.ts';
+import { dryRunRunner, gcloudAccessToken, realRunner, type DeployRunner } from './runner.ts';
 import { blueGreen, canary, rollbackBlueGreen, rolling, type DeployContext, type DeployResult } from './strategies.ts';
 
-export async function runCli(argv: string[], runner: DeployRunner): Promise<{ code: number; result: DeployResult | { ok: false; error: string } }> {
+const K8S = fileURLToPath(new URL('../k8s/', import.meta.url));
+
+/** `production` → infra/k8s/overlays/production; a path is taken as it is. */
+export function overlayPath(nameOrPath: string): string {
+  return /^[a-z0-9-]+$/.test(nameOrPath) && existsSync(`${K8S}overlays/${nameOrPath}`) ? `${K8S}overlays/${nameOrPath}` : nameOrPath;
+}
+
+/** Google Managed Prometheus wants a Google OAuth token; a plain Prometheus URL gets none unless asked. */
+export function wantsGoogleAuth(mode: string, url: string | undefined): boolean {
+  if (mode === 'google') return true;
+  if (mode === 'none') return false;
+  try { return !!url && new URL(url).hostname === 'monitoring.googleapis.com'; } catch { return false; }
+}
+
+type CliResult = { code: number; result: DeployResult | { ok: false; error: string } | { ok: true; objects: number }; rendered?: string };
+
+export async function runCli(argv: string[], runner: DeployRunner, env: Record<string, string | undefined> = {}): Promise<CliResult> {
   let values;
   try {
     ({ values } = parseArgs({
       args: argv,
       options: {
-        strategy: { type: 'string' }, image: { type: 'string' }, namespace: { type: 'string', default: 'flight-delay' },
+        strategy: { type: 'string' }, image: { type: 'string', multiple: true }, namespace: { type: 'string', default: 'flight-delay' },
+        app: { type: 'string' }, container: { type: 'string' }, overlay: { type: 'string' }, render: { type: 'string' },
+        project: { type: 'string' }, bucket: { type: 'string' },
         'base-url': { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, timeout: { type: 'string', default: '10m' },
         rollback: { type: 'boolean', default: false }, 'window-ms': { type: 'string', default: '600000' }, 'interval-ms': { type: 'string', default: '30000' },
         'max-error-ratio': { type: 'string', default: '0.01' }, 'max-p99-ms': { type: 'string', default: '500' },
+        'on-no-data': { type: 'string', default: 'rollback' }, 'prometheus-auth': { type: 'string', default: 'auto' },
       },
     }));
   } catch (err) {
     return { code: 2, result: { ok: false, error: (err as Error).message } };
   }
   const usage = (error: string) => ({ code: 2, result: { ok: false as const, error } });
+  const settings = { GCP_PROJECT: values.project ?? env.GCP_PROJECT, GCS_BUCKET: values.bucket ?? env.GCS_BUCKET };
+  const images: Partial<Record<ImageKind, string>> = {};
+  for (const spec of values.image ?? []) {
+    const m = /^([a-z]+)=(.+)$/.exec(spec);
+    const [kind, ref] = m ? [m[1], m[2]] : ['api', spec]; // image references never contain `=`
+    if (!(IMAGE_PLACEHOLDERS as readonly string[]).includes(kind)) return usage(`--image ${spec}: image name must be one of ${IMAGE_PLACEHOLDERS.join(', ')}`);
+    images[kind as ImageKind] = ref;
+  }
+
+  if (values.render) {
+    try {
+      const manifests = await renderDir({ runner, settings }, overlayPath(values.render), { images });
+      return { code: 0, result: { ok: true, objects: manifests.length }, rendered: manifests.map((m) => stringify(m)).join('---\n') };
+    } catch (err) {
+      return { code: 1, result: { ok: false, error: (err as Error).message } };
+    }
+  }
+
   const strategy = values.strategy;
   if (!strategy || !['rolling', 'blue-green', 'canary'].includes(strategy)) return usage('--strategy must be rolling, blue-green or canary');
   if (values.rollback && strategy !== 'blue-green') return usage('--rollback is only for --strategy blue-green');
-  if (!values.rollback && !values.image) return usage('--image <ref> is required');
+  if (!values.rollback && !images.api) return usage('--image <ref> is required');
+  if (!['rollback', 'promote'].includes(values['on-no-data']!)) return usage('--on-no-data must be rollback or promote');
   const nums = { windowMs: Number(values['window-ms']), intervalMs: Number(values['interval-ms']), maxErrorRatio: Number(values['max-error-ratio']), maxP99Ms: Number(values['max-p99-ms']) };
   for (const [k, v] of Object.entries(nums)) if (!Number.isFinite(v) || v < 0) return usage(`--${k} must be a non-negative number`);
 
   const r = values['dry-run'] ? dryRunRunner(runner) : runner;
-  const ctx: DeployContext = { runner: r, namespace: values.namespace!, rolloutTimeout: values.timeout, ...(values['base-url'] ? { baseUrl: values['base-url'] } : {}) };
-  const image = values.image!;
+  const ctx: DeployContext = {
+    runner: r, namespace: values.namespace!, rolloutTimeout: values.timeout, settings,
+    ...(values.app ? { app: values.app } : {}), ...(values.container ? { container: values.container } : {}),
+    ...(values.overlay ? { overlay: overlayPath(values.overlay) } : {}),
+    ...(values['base-url'] ? { baseUrl: values['base-url'] } : {}),
+  };
+  const image = images.api!;
   let result: DeployResult;
   if (strategy === 'rolling') result = await rolling(ctx, image);
   else if (strategy === 'blue-green') result = values.rollback ? await rollbackBlueGreen(ctx) : await blueGreen(ctx, image);
-  else result = await canary(ctx, image, nums);
+  else result = await canary(ctx, image, { ...nums, onNoData: values['on-no-data'] as 'rollback' | 'promote' });
   if ('planned' in r) result = { ...result, dryRun: true, planned: r.planned };
   return { code: result.ok ? 0 : 1, result };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const runner = realRunner({ prometheusUrl: process.env.PROMETHEUS_URL, apiToken: process.env.DEPLOY_API_TOKEN });
-  const { code, result } = await runCli(process.argv.slice(2), runner);
-  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  const argv = process.argv.slice(2);
+  const auth = argv[argv.indexOf('--prometheus-auth') + 1] ?? 'auto';
+  const url = process.env.PROMETHEUS_URL;
+  const runner = realRunner({
+    prometheusUrl: url,
+    apiToken: process.env.DEPLOY_API_TOKEN,
+    ...(wantsGoogleAuth(argv.includes('--prometheus-auth') ? auth : 'auto', url) ? { prometheusToken: gcloudAccessToken() } : {}),
+  });
+  const { code, result, rendered } = await runCli(argv, runner, process.env);
+  if (rendered !== undefined && code === 0) process.stdout.write(rendered);
+  else process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   process.exitCode = code;
 }

@@ -1,40 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { DeployRunner, KubectlResult, HttpResult } from './runner.ts';
+import type { PromAnswer } from './runner.ts';
+import { FakeRunner } from './fake-runner.ts';
 import { parsePromResponse } from './runner.ts';
 import { blueGreen, canary, rollbackBlueGreen, rolling, type DeployContext } from './strategies.ts';
 import { runCli } from './cli.ts';
-
-const OK: KubectlResult = { code: 0, stdout: '', stderr: '' };
-
-/** Records every call; answers come from scripted matchers (first match wins), defaulting to success. */
-class FakeRunner implements DeployRunner {
-  calls: string[] = [];
-  kubectlRules: [RegExp, KubectlResult][] = [];
-  httpRules: [RegExp, HttpResult][] = [];
-  promAnswers: ((expr: string) => number | null) = () => 0;
-  slept = 0;
-  closed = 0;
-  on(re: RegExp, r: Partial<KubectlResult>) { this.kubectlRules.push([re, { ...OK, ...r }]); return this; }
-  async kubectl(args: string[]) {
-    const line = `kubectl ${args.join(' ')}`;
-    this.calls.push(line);
-    return this.kubectlRules.find(([re]) => re.test(line))?.[1] ?? OK;
-  }
-  async http(method: string, url: string, body?: unknown) {
-    const line = `${method} ${url}`;
-    this.calls.push(body === undefined ? line : `${line} ${JSON.stringify(body)}`);
-    return this.httpRules.find(([re]) => re.test(line))?.[1] ?? { status: 404, json: null };
-  }
-  async promQuery(expr: string) { this.calls.push(`promql ${expr}`); return this.promAnswers(expr); }
-  async portForward(ns: string, target: string, port: number) {
-    this.calls.push(`port-forward ${ns} ${target} ${port}`);
-    return { baseUrl: 'http://pf', close: async () => void this.closed++ };
-  }
-  async sleep(ms: number) { this.slept += ms; }
-  log() {}
-  kube(re: RegExp) { return this.calls.filter((c) => c.startsWith('kubectl') && re.test(c)); }
-}
 
 const ctx = (runner: FakeRunner): DeployContext => ({ runner, namespace: 'ns', rolloutTimeout: '5m' });
 const IMG = 'reg/flight-delay-api:v9';
@@ -164,7 +134,7 @@ test('blue-green rollback: switches the selector back after checking the other t
 // ------------------------------------------------------------ canary
 
 const OPTS = { windowMs: 90_000, intervalMs: 30_000, maxErrorRatio: 0.01, maxP99Ms: 500 };
-function metrics(r: FakeRunner, errorRatio: (n: number) => number | null, p99s: (n: number) => number | null) {
+function metrics(r: FakeRunner, errorRatio: (n: number) => number | null | PromAnswer, p99s: (n: number) => number | null | PromAnswer) {
   let e = 0; let p = 0;
   r.promAnswers = (expr) => (expr.includes('histogram_quantile') ? p99s(p++) : errorRatio(e++));
   return r;
@@ -212,14 +182,42 @@ test('canary: p99 breach → rolled back with the latency in the reason', async 
   assert.equal(r.kube(/--replicas=0/).length, 1);
 });
 
-test('canary: Prometheus unavailable (null) → treated as failure and rolled back, never promoted', async () => {
+test('canary: no data in the whole window → explicit rollback verdict naming the cause and the option', async () => {
   const r = metrics(new FakeRunner(), () => null, () => null);
   const res = await canary(ctx(r), IMG, OPTS);
   assert.equal(res.ok, false);
   assert.equal(res.outcome, 'rolled-back');
-  assert.match(res.reason!, /no metrics.*Prometheus unavailable.*treated as failure/);
+  assert.match(res.reason!, /no canary data in Prometheus during the whole 90000 ms window \(3 checks\).*track=canary in namespace ns.*--on-no-data promote/);
+  assert.equal(res.checks!.length, 3, 'waited the whole window before judging');
+  assert.ok(res.checks!.every((c) => c.noData));
   assert.deepEqual(r.kube(/set image deployment\/flight-delay-api /), []);
   assert.equal(r.kube(/--replicas=0/).length, 1);
+});
+
+test('canary: no data with onNoData promote → promoted with a warning; the policy is explicit', async () => {
+  const r = metrics(new FakeRunner(), () => null, () => null);
+  const res = await canary(ctx(r), IMG, { ...OPTS, onNoData: 'promote' });
+  assert.equal(res.outcome, 'promoted');
+  assert.match(String(res.warning), /no canary data.*promoted anyway \(--on-no-data promote\)/);
+  assert.equal(r.kube(/set image deployment\/flight-delay-api /).length, 1);
+});
+
+test('canary: checks without data are skipped when others in the window have data; a breach still rolls back', async () => {
+  const clean = metrics(new FakeRunner(), (n) => (n === 0 ? null : 0), (n) => (n === 0 ? null : 0.1));
+  const ok = await canary(ctx(clean), IMG, OPTS);
+  assert.equal(ok.outcome, 'promoted');
+  assert.deepEqual(ok.checks!.map((c) => Boolean(c.noData)), [true, false, false]);
+  const breach = metrics(new FakeRunner(), (n) => (n === 0 ? null : 0.5), () => 0.1);
+  assert.equal((await canary(ctx(breach), IMG, OPTS)).outcome, 'rolled-back');
+});
+
+test('canary: a Prometheus error (refused, unreachable) rolls back at once with its message, never promotes', async () => {
+  const r = metrics(new FakeRunner(), () => ({ kind: 'error', message: 'Prometheus refused the query (HTTP 401)' }), () => 0.1);
+  const res = await canary(ctx(r), IMG, OPTS);
+  assert.equal(res.outcome, 'rolled-back');
+  assert.match(res.reason!, /Prometheus query failed at 30000 ms, not judging the canary blind: .*HTTP 401/);
+  assert.equal(res.checks!.length, 1);
+  assert.deepEqual(r.kube(/set image deployment\/flight-delay-api /), []);
 });
 
 test('canary: canary never ready → rolled back before any metric query', async () => {
@@ -239,12 +237,12 @@ test('canary: clean window but stable rollout fails → stable undone, canary sc
 
 // ------------------------------------------------------------ Prometheus parsing, CLI
 
-test('parsePromResponse: vector/scalar values; errors, empty results and NaN → null', () => {
-  assert.equal(parsePromResponse({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [1, '0.25'] }] } }), 0.25);
-  assert.equal(parsePromResponse({ status: 'success', data: { resultType: 'scalar', result: [1, '3'] } }), 3);
-  assert.equal(parsePromResponse({ status: 'success', data: { resultType: 'vector', result: [] } }), null);
-  assert.equal(parsePromResponse({ status: 'success', data: { resultType: 'vector', result: [{ value: [1, 'NaN'] }] } }), null);
-  assert.equal(parsePromResponse({ status: 'error', error: 'bad' }), null);
+test('parsePromResponse: vector/scalar values; empty results and NaN are no-data; an error status is an error', () => {
+  assert.deepEqual(parsePromResponse({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [1, '0.25'] }] } }), { kind: 'value', value: 0.25 });
+  assert.deepEqual(parsePromResponse({ status: 'success', data: { resultType: 'scalar', result: [1, '3'] } }), { kind: 'value', value: 3 });
+  assert.deepEqual(parsePromResponse({ status: 'success', data: { resultType: 'vector', result: [] } }), { kind: 'no-data' });
+  assert.deepEqual(parsePromResponse({ status: 'success', data: { resultType: 'vector', result: [{ value: [1, 'NaN'] }] } }), { kind: 'no-data' });
+  assert.deepEqual(parsePromResponse({ status: 'error', error: 'bad' }), { kind: 'error', message: 'query failed: bad' });
 });
 
 test('cli: exit codes, usage errors, dry-run records mutations without running them', async () => {
@@ -263,4 +261,22 @@ test('cli: exit codes, usage errors, dry-run records mutations without running t
   const planned = (dry.result as unknown as { planned: string[] }).planned;
   assert.ok(planned.some((p) => p.includes('set image deployment/flight-delay-api-green')));
   assert.ok(planned.some((p) => p.includes('patch service flight-delay-api')));
+});
+
+test('cli: --app, --container and --timeout (the workflow\'s APP, CONTAINER, ROLLOUT_TIMEOUT) reach every kubectl call', async () => {
+  const r = new FakeRunner();
+  const out = await runCli(['--strategy', 'rolling', '--image', IMG, '--namespace', 'x', '--app', 'my-app', '--container', 'web', '--timeout', '7m'], r);
+  assert.equal(out.code, 0);
+  assert.deepEqual(r.calls, [
+    `kubectl -n x set image deployment/my-app web=${IMG}`,
+    'kubectl -n x rollout status deployment/my-app --timeout=7m',
+  ]);
+  const c = metrics(new FakeRunner(), () => 0, () => 0.1);
+  await runCli(['--strategy', 'canary', '--image', IMG, '--app', 'my-app', '--container', 'web', '--window-ms', '30000'], c);
+  assert.ok(c.calls.includes(`kubectl -n flight-delay set image deployment/my-app-canary web=${IMG}`));
+  assert.ok(c.calls.includes(`kubectl -n flight-delay set image deployment/my-app web=${IMG}`));
+  const b = new FakeRunner().on(/get service my-app /, { stdout: 'blue' });
+  await runCli(['--strategy', 'blue-green', '--image', IMG, '--app', 'my-app', '--container', 'web', '--base-url', 'http://x'], b);
+  assert.ok(b.calls.includes(`kubectl -n flight-delay set image deployment/my-app-green web=${IMG}`));
+  assert.equal((await runCli(['--strategy', 'canary', '--image', IMG, '--on-no-data', 'maybe'], new FakeRunner())).code, 2);
 });

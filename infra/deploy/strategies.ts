@@ -3,8 +3,11 @@
  * Pure decision logic: every kubectl call, HTTP request, Prometheus query and wait goes through
  * the injected DeployRunner (runner.ts).
  */
-import type { DeployRunner } from './runner.ts';
+import { applyOverlay } from './apply.ts';
+import type { SettingName } from './render.ts';
+import type { DeployRunner, PromAnswer } from './runner.ts';
 
+/** Defaults: the names infra/k8s gives the API's Deployment (and Service) and its container. */
 export const APP = 'flight-delay-api';
 export const MODEL = 'flight-delay';
 export const CONTAINER = 'api';
@@ -13,6 +16,14 @@ export const HTTP_PORT = 8080;
 export interface DeployContext {
   runner: DeployRunner;
   namespace: string;
+  /** Deployment (and Service) name; tracks are `<app>-blue|green|canary|preprod`. Default APP. */
+  app?: string;
+  /** Container whose image is released. Default CONTAINER. */
+  container?: string;
+  /** infra/k8s overlay (directory) applied with the release's image before the rollout. */
+  overlay?: string;
+  /** Values for `${GCP_PROJECT}` / `${GCS_BUCKET}` in the manifests. */
+  settings?: Partial<Record<SettingName, string>>;
   /** `kubectl rollout status --timeout` (the Deployments' progressDeadlineSeconds is 10 min). */
   rolloutTimeout?: string;
   /** Smoke-test this URL instead of port-forwarding to the idle track (e.g. a preview Service). */
@@ -40,7 +51,8 @@ async function k(ctx: DeployContext, ...args: string[]) {
   return ctx.runner.kubectl(['-n', ctx.namespace, ...args]);
 }
 
-const setImage = (ctx: DeployContext, deploy: string, image: string) => k(ctx, 'set', 'image', `deployment/${deploy}`, `${CONTAINER}=${image}`);
+const appOf = (ctx: DeployContext) => ctx.app ?? APP;
+const setImage = (ctx: DeployContext, deploy: string, image: string) => k(ctx, 'set', 'image', `deployment/${deploy}`, `${ctx.container ?? CONTAINER}=${image}`);
 const rolloutStatus = (ctx: DeployContext, deploy: string, timeout = ctx.rolloutTimeout ?? '10m') => k(ctx, 'rollout', 'status', `deployment/${deploy}`, `--timeout=${timeout}`);
 const rolloutUndo = (ctx: DeployContext, deploy: string) => k(ctx, 'rollout', 'undo', `deployment/${deploy}`);
 const scale = (ctx: DeployContext, deploy: string, replicas: number) => k(ctx, 'scale', `deployment/${deploy}`, `--replicas=${replicas}`);
@@ -49,6 +61,9 @@ const scale = (ctx: DeployContext, deploy: string, replicas: number) => k(ctx, '
 
 export async function rolling(ctx: DeployContext, image: string): Promise<DeployResult> {
   const base = { strategy: 'rolling' as const, image };
+  const APP = appOf(ctx);
+  const applied = await applyOverlay(ctx, image, [APP, `${APP}-preprod`]);
+  if (!applied.ok) return { ...base, ok: false, outcome: 'failed', reason: applied.reason };
   const set = await setImage(ctx, APP, image);
   if (set.code !== 0) return { ...base, ok: false, outcome: 'failed', reason: `set image failed: ${fail(set)}` };
   ctx.runner.log(`waiting for deployment/${APP}`);
@@ -87,23 +102,33 @@ const TRACKS = ['blue', 'green'] as const;
 type Track = (typeof TRACKS)[number];
 const other = (t: Track): Track => (t === 'blue' ? 'green' : 'blue');
 
-async function liveTrack(ctx: DeployContext): Promise<{ track: Track } | { error: string }> {
+async function liveTrack(ctx: DeployContext): Promise<{ track: Track } | { error: string; notFound?: boolean }> {
+  const APP = appOf(ctx);
   const r = await k(ctx, 'get', 'service', APP, '-o', 'jsonpath={.spec.selector.track}');
-  if (r.code !== 0) return { error: `cannot read Service ${APP}: ${fail(r)}` };
+  if (r.code !== 0) return { error: `cannot read Service ${APP}: ${fail(r)}`, notFound: /NotFound|not found/i.test(fail(r)) };
   const t = r.stdout.trim();
   if (!(TRACKS as readonly string[]).includes(t)) return { error: `Service ${APP} selects track "${t}", expected blue or green (is the blue-green overlay applied?)` };
   return { track: t as Track };
 }
 
 const switchService = (ctx: DeployContext, track: Track) =>
-  k(ctx, 'patch', 'service', APP, '--type', 'merge', '-p', JSON.stringify({ spec: { selector: { track } } }));
+  k(ctx, 'patch', 'service', appOf(ctx), '--type', 'merge', '-p', JSON.stringify({ spec: { selector: { track } } }));
 
 export async function blueGreen(ctx: DeployContext, image: string): Promise<DeployResult> {
   const base = { strategy: 'blue-green' as const, image };
-  const live = await liveTrack(ctx);
+  const APP = appOf(ctx);
+  let live = await liveTrack(ctx);
+  if ('error' in live && live.notFound && ctx.overlay) {
+    // First install: nothing is live yet, so every track starts on this release.
+    const first = await applyOverlay(ctx, image, [`${APP}-blue`, `${APP}-green`, `${APP}-preprod`]);
+    if (!first.ok) return { ...base, ok: false, outcome: 'failed', reason: first.reason };
+    live = await liveTrack(ctx);
+  }
   if ('error' in live) return { ...base, ok: false, outcome: 'aborted', reason: live.error };
   const idle = other(live.track);
   const idleDeploy = `${APP}-${idle}`;
+  const applied = await applyOverlay(ctx, image, [idleDeploy, `${APP}-preprod`], { keepServiceTrack: { service: APP, track: live.track } });
+  if (!applied.ok) return { ...base, ok: false, outcome: 'aborted', reason: `${applied.reason}; live track ${live.track} untouched`, liveTrack: live.track };
   const abort = async (reason: string, extra: Record<string, unknown> = {}): Promise<DeployResult> => {
     // Put the idle track back on its previous release: it is the instant-rollback target.
     const undo = await rolloutUndo(ctx, idleDeploy);
@@ -141,6 +166,7 @@ export async function blueGreen(ctx: DeployContext, image: string): Promise<Depl
 /** Switch the Service back to the other track, once that track's Deployment reports ready. */
 export async function rollbackBlueGreen(ctx: DeployContext): Promise<DeployResult> {
   const base = { strategy: 'blue-green-rollback' as const };
+  const APP = appOf(ctx);
   const live = await liveTrack(ctx);
   if ('error' in live) return { ...base, ok: false, outcome: 'failed', reason: live.error };
   const target = other(live.track);
@@ -161,23 +187,33 @@ export interface CanaryOptions {
   intervalMs?: number;
   /** PromQL rate() range (default 2m: at least 4 scrapes at the 15 s PodMonitoring interval). */
   rateWindow?: string;
+  /**
+   * Verdict when no check of the whole window had canary data (no canary traffic, or metrics not
+   * ingested yet): `rollback` (default: nothing proves the canary works) or `promote` (quiet
+   * services, where no traffic means no evidence against it). Checks without data in a window
+   * that has data elsewhere are skipped. A query *error* (unreachable, refused) always rolls back.
+   */
+  onNoData?: 'rollback' | 'promote';
 }
 
-export interface CanaryCheck { atMs: number; errorRatio: number | null; p99Ms: number | null }
+export interface CanaryCheck { atMs: number; errorRatio: number | null; p99Ms: number | null; noData?: boolean }
 
 const PREDICT_ROUTES = `/predict|/v1/models/${MODEL}:predict`;
 
 export function canaryQueries(namespace: string, rateWindow = '2m') {
   const sel = `namespace="${namespace}",track="canary",route=~"${PREDICT_ROUTES}"`;
   return {
-    // `or vector(0)`: no 5xx series means no errors; no requests at all leaves the ratio empty (→ null).
+    // `or vector(0)`: no 5xx series means no errors; no requests at all leaves the ratio empty (no data).
     errorRatio: `(sum(rate(http_requests_total{${sel},status=~"5.."}[${rateWindow}])) or vector(0)) / sum(rate(http_requests_total{${sel}}[${rateWindow}]))`,
     p99Seconds: `histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{${sel}}[${rateWindow}])))`,
   };
 }
 
+const valueOf = (a: PromAnswer) => (a.kind === 'value' ? a.value : null);
+
 export async function canary(ctx: DeployContext, image: string, opts: CanaryOptions): Promise<DeployResult> {
   const base = { strategy: 'canary' as const, image };
+  const APP = appOf(ctx);
   const canaryDeploy = `${APP}-canary`;
   const checks: CanaryCheck[] = [];
   const rollBack = async (reason: string): Promise<DeployResult> => {
@@ -186,6 +222,8 @@ export async function canary(ctx: DeployContext, image: string, opts: CanaryOpti
     return { ...base, ok: false, outcome: 'rolled-back', reason, canaryScaledDown: s.code === 0, checks };
   };
 
+  const applied = await applyOverlay(ctx, image, [canaryDeploy, `${APP}-preprod`]);
+  if (!applied.ok) return { ...base, ok: false, outcome: 'failed', reason: applied.reason };
   const set = await setImage(ctx, canaryDeploy, image);
   if (set.code !== 0) return { ...base, ok: false, outcome: 'failed', reason: `set image on ${canaryDeploy} failed: ${fail(set)}` };
   const up = await scale(ctx, canaryDeploy, 1); // a previous rollback leaves it at 0
@@ -198,19 +236,32 @@ export async function canary(ctx: DeployContext, image: string, opts: CanaryOpti
   for (let elapsed = 0; elapsed < opts.windowMs;) {
     await ctx.runner.sleep(interval);
     elapsed += interval;
-    const [errorRatio, p99s] = await Promise.all([ctx.runner.promQuery(q.errorRatio), ctx.runner.promQuery(q.p99Seconds)]);
-    const p99Ms = p99s === null ? null : p99s * 1000;
-    checks.push({ atMs: elapsed, errorRatio, p99Ms });
-    // Safe default: no answer (Prometheus down, query error, or no canary traffic) is a failure, not a pass.
-    if (errorRatio === null || p99Ms === null) {
-      return rollBack(`no metrics for the canary (${errorRatio === null ? 'error ratio' : 'p99'} query returned nothing: Prometheus unavailable or no canary traffic); treated as failure`);
+    const [ratio, p99] = await Promise.all([ctx.runner.promQuery(q.errorRatio), ctx.runner.promQuery(q.p99Seconds)]);
+    const failed = [ratio, p99].find((a) => a.kind === 'error');
+    const errorRatio = valueOf(ratio);
+    const p99Ms = valueOf(p99) === null ? null : valueOf(p99)! * 1000;
+    if (failed?.kind === 'error') {
+      checks.push({ atMs: elapsed, errorRatio, p99Ms });
+      return rollBack(`Prometheus query failed at ${elapsed} ms, not judging the canary blind: ${failed.message}`);
     }
+    if (errorRatio === null || p99Ms === null) {
+      checks.push({ atMs: elapsed, errorRatio, p99Ms, noData: true });
+      ctx.runner.log(`no canary data at ${elapsed}/${opts.windowMs} ms (no requests to track=canary in namespace ${ctx.namespace} yet)`);
+      continue;
+    }
+    checks.push({ atMs: elapsed, errorRatio, p99Ms });
     if (errorRatio > opts.maxErrorRatio) return rollBack(`error ratio ${errorRatio.toFixed(4)} > ${opts.maxErrorRatio} at ${elapsed} ms`);
     if (p99Ms > opts.maxP99Ms) return rollBack(`p99 latency ${p99Ms.toFixed(0)} ms > ${opts.maxP99Ms} ms at ${elapsed} ms`);
     ctx.runner.log(`canary ok at ${elapsed}/${opts.windowMs} ms: error ratio ${errorRatio}, p99 ${p99Ms.toFixed(0)} ms`);
   }
 
-  ctx.runner.log(`canary window clean; promoting ${image} to ${APP}`);
+  let warning: string | undefined;
+  if (checks.every((c) => c.noData)) {
+    const why = `no canary data in Prometheus during the whole ${opts.windowMs} ms window (${checks.length} checks): no requests reached track=canary in namespace ${ctx.namespace}, or its metrics are not ingested`;
+    if ((opts.onNoData ?? 'rollback') === 'rollback') return rollBack(`${why}; verdict rollback (--on-no-data rollback). Send traffic during the window, lengthen it, or pass --on-no-data promote for a quiet service`);
+    warning = `${why}; promoted anyway (--on-no-data promote)`;
+    ctx.runner.log(warning);
+  } else ctx.runner.log(`canary window clean; promoting ${image} to ${APP}`);
   const promote = await setImage(ctx, APP, image);
   if (promote.code !== 0) return rollBack(`canary was clean but set image on ${APP} failed: ${fail(promote)}`);
   const stable = await rolloutStatus(ctx, APP);
@@ -220,5 +271,5 @@ export async function canary(ctx: DeployContext, image: string, opts: CanaryOpti
     return { ...r, stableUndone: undo.code === 0 };
   }
   const down = await scale(ctx, canaryDeploy, 0);
-  return { ...base, ok: true, outcome: 'promoted', checks, canaryScaledDown: down.code === 0 };
+  return { ...base, ok: true, outcome: 'promoted', checks, canaryScaledDown: down.code === 0, ...(warning ? { warning } : {}) };
 }
