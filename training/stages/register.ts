@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { loadParams, type Params } from '../../core/params.ts';
+import type { Params } from '../../core/params.ts';
 import { selectBackend } from '../../core/backend.ts';
 import { writeJsonAtomic } from '../../core/atomic.ts';
 import { readParquetTable } from '../../core/parquet.ts';
@@ -15,18 +15,17 @@ import { encodeTarget } from '../../core/features.ts';
 import { loadBundle } from '../../core/bundle.ts';
 import { openRegistry, type Registry } from '../../core/registry/index.ts';
 import type { Logger } from '../../core/log.ts';
-import { PREPARED_DIR } from './prepare.ts';
-import { MODEL_DIR } from './train.ts';
-import { EVALUATE_METRICS } from './evaluate.ts';
+import { DATA_DRIFT_METRICS, EVALUATE_METRICS, MODEL_DIR, PREPARED_DIR, REGISTER_METRICS } from '../contracts/paths.ts';
+import { registerStage } from '../contracts/register.ts';
+import type { StageParams } from '../contracts/contract.ts';
 import { classificationMetrics, regressionMetrics } from '../../core/metrics.ts';
 import { HIGHER_IS_BETTER, isBetter, metricValue, type PrimaryMetric } from '../fit.ts';
-import { isMain, parseFlags, runStageCli } from '../stage-cli.ts';
+import { isMain, runStage } from '../stage-cli.ts';
 import { detectDrift } from '../../core/drift/index.ts';
 import type { ReferenceProfile } from '../../core/profile.ts';
 import { currentWindows } from '../drift.ts';
 
-export const REGISTER_METRICS = 'metrics/register.json';
-export const DATA_DRIFT_METRICS = 'metrics/drift.json';
+export { DATA_DRIFT_METRICS, REGISTER_METRICS } from '../contracts/paths.ts';
 
 /** This run's training data against the data production was trained on (the report's drift section). */
 async function writeDataDrift(repoRoot: string, profile: ReferenceProfile, version: number, drift: Params['drift'], log: Logger): Promise<void> {
@@ -156,14 +155,16 @@ async function productionMetric(registry: Registry, name: string, repoRoot: stri
   }
 }
 
-export async function register(options: { repoRoot: string; params: Params; log: Logger; registryUrl?: string }) {
-  const { repoRoot, params, log } = options;
+/** `registryUrl` overrides `register.registry` (the CLI passes --registry or $REGISTRY_URL). */
+export async function register(options: { repoRoot: string; params: StageParams<typeof registerStage>; log: Logger; registryUrl?: string }) {
+  const { repoRoot, log } = options;
+  const params = registerStage.params(options.params);
   const rp = params.register;
   if (!rp) throw new Error('params.yaml has no `register` section; add model_name, registry, min_improvement and latency_budget_ms');
   const ev = await readEvaluation(repoRoot);
   const bundleDir = join(repoRoot, MODEL_DIR);
   const bundleMeta = JSON.parse(await readFile(join(bundleDir, 'bundle.json'), 'utf8'));
-  const url = options.registryUrl ?? process.env.REGISTRY_URL ?? rp.registry;
+  const url = options.registryUrl ?? rp.registry;
   const registry = await openRegistry(url, { baseDir: repoRoot, log });
   const name = rp.model_name;
   const primary = ev.primary_metric;
@@ -234,8 +235,5 @@ export async function register(options: { repoRoot: string; params: Params; log:
 }
 
 if (isMain(import.meta.url)) {
-  await runStageCli('register', async (log, argv) => {
-    const flags = parseFlags(argv, ['params', 'registry']);
-    await register({ repoRoot: process.cwd(), params: await loadParams(flags.params ?? 'params.yaml'), log, registryUrl: flags.registry });
-  });
+  await runStage(registerStage, ({ flags, env, ...ctx }) => register({ ...ctx, registryUrl: flags.registry ?? env.REGISTRY_URL }), ['registry']);
 }
