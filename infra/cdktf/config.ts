@@ -47,6 +47,7 @@ export const stackConfigSchema = z.object({
   namespaces: z.array(z.string().min(1)).min(1),
   apiKubernetesServiceAccount: z.string().min(1),
   batchKubernetesServiceAccount: z.string().min(1),
+  trainerKubernetesServiceAccount: z.string().min(1),
 }).refine((c) => c.nodePool.minNodes <= c.nodePool.maxNodes, 'nodePool.minNodes must not exceed nodePool.maxNodes');
 
 export type StackConfig = z.infer<typeof stackConfigSchema>;
@@ -83,6 +84,7 @@ export function defaultConfig(project = PLACEHOLDER_PROJECT, region = 'europe-we
     namespaces: ['flight-delay', 'flight-delay-staging'],
     apiKubernetesServiceAccount: 'flight-delay-api',
     batchKubernetesServiceAccount: 'flight-delay-batch',
+    trainerKubernetesServiceAccount: 'flight-delay-trainer',
   };
 }
 

@@ -19,6 +19,7 @@ export const ACCOUNTS = {
   trainer: { id: 'trainer', title: 'CI: train, push DVC data, register models (train.yml)' },
   apiRuntime: { id: 'api-runtime', title: 'GKE: the inference API, reads the model registry' },
   batchRuntime: { id: 'batch-runtime', title: 'GKE: batch scoring CronJobs' },
+  trainerRuntime: { id: 'trainer-runtime', title: 'GKE: the trainer Job (reads/writes dvc/ and registry/)' },
   gkeNodes: { id: 'gke-nodes', title: 'GKE nodes: logs, metrics, image pulls' },
   infraPlan: { id: 'infra-plan', title: 'CI: terraform plan on pull requests (read-only)' },
   infraApply: { id: 'infra-apply', title: 'CI: terraform apply from the protected environment' },
@@ -113,10 +114,18 @@ export function grants(scope: Construct, config: StackConfig, sa: Record<Account
     expression: `resource.name.startsWith("projects/_/buckets/${config.bucketName}/objects/batch/")`,
   });
   onBucket('infraPlan', 'roles/storage.legacyBucketReader');
+  // The trainer Job reads the bucket, and writes only the DVC remote and the model registry.
+  onBucket('trainerRuntime', 'roles/storage.objectViewer');
+  onBucket('trainerRuntime', 'roles/storage.objectUser', {
+    title: 'dvc-and-registry-only',
+    expression: ['dvc', 'registry'].map((p) => `resource.name.startsWith("projects/_/buckets/${config.bucketName}/objects/${p}/")`).join(' || '),
+  });
 
   onImages('ciDeploy', 'roles/artifactregistry.writer');
   onImages('gkeNodes', 'roles/artifactregistry.reader');
   onProject('ciDeploy', 'roles/container.developer');
+  // The canary analysis queries Google Managed Prometheus (monitoring.googleapis.com) as ci-deploy.
+  onProject('ciDeploy', 'roles/monitoring.viewer');
   for (const role of NODE_ROLES) onProject('gkeNodes', role);
   for (const role of PLAN_ROLES) onProject('infraPlan', role);
   for (const role of APPLY_ROLES) onProject('infraApply', role);
@@ -135,6 +144,7 @@ export function kubernetesBindings(scope: Construct, config: StackConfig, sa: Re
   const pairs: Array<[AccountKey, string]> = [
     ['apiRuntime', config.apiKubernetesServiceAccount],
     ['batchRuntime', config.batchKubernetesServiceAccount],
+    ['trainerRuntime', config.trainerKubernetesServiceAccount],
   ];
   for (const namespace of config.namespaces) {
     for (const [key, ksa] of pairs) {

@@ -33,7 +33,7 @@ const iamMembers = (tf: Json): Json[] =>
     type.endsWith('_iam_member') ? Object.values(byName as Json).map((r): Json => ({ type, ...(r as Json) })) : [],
   );
 const membersOf = (tf: Json, accountId: string) =>
-  iamMembers(tf).filter((m) => String(m.member).includes(`sa-${accountId}`) || String(m.member).includes(`${accountId}@`));
+  iamMembers(tf).filter((m) => String(m.member).includes(`sa-${accountId}.`) || String(m.member).includes(`:${accountId}@`));
 
 const autopilot = synth(CONFIG);
 const standard = synth({ ...CONFIG, clusterMode: 'standard' });
@@ -125,7 +125,7 @@ describe('cdktf stack', () => {
 
   it('creates the service accounts the workflows and infra/k8s name', () => {
     const ids = resources(autopilot, 'google_service_account').map((sa) => sa.account_id).sort();
-    assert.deepEqual(ids, ['api-runtime', 'batch-runtime', 'ci-deploy', 'gke-nodes', 'infra-apply', 'infra-plan', 'trainer']);
+    assert.deepEqual(ids, ['api-runtime', 'batch-runtime', 'ci-deploy', 'gke-nodes', 'infra-apply', 'infra-plan', 'trainer', 'trainer-runtime']);
   });
 
   it('api-runtime only reads the bucket; trainer administers objects of the bucket only', () => {
@@ -146,13 +146,27 @@ describe('cdktf stack', () => {
     assert.ok(membersOf(autopilot, 'batch-runtime').some((m) => m.role === 'roles/storage.objectViewer'));
   });
 
-  it('ci-deploy pushes to the image repository and deploys to GKE, nothing broader', () => {
+  it('ci-deploy pushes to the image repository, deploys to GKE and reads Managed Prometheus, nothing broader', () => {
     const roles = membersOf(autopilot, 'ci-deploy').map((m) => `${m.type}:${m.role}`).sort();
     assert.deepEqual(roles, [
       'google_artifact_registry_repository_iam_member:roles/artifactregistry.writer',
       'google_project_iam_member:roles/container.developer',
+      'google_project_iam_member:roles/monitoring.viewer',
       'google_storage_bucket_iam_member:roles/storage.objectViewer',
     ]);
+    const services = resources(autopilot, 'google_project_service').map((s) => s.service);
+    assert.ok(services.includes('monitoring.googleapis.com'), 'the Managed Prometheus query API is enabled');
+    assert.equal(autopilot.output.prometheus_url.value, 'https://monitoring.googleapis.com/v1/projects/acme-ml-prod/location/global/prometheus');
+  });
+
+  it('trainer-runtime (the trainer Job) reads the bucket and writes only dvc/ and registry/', () => {
+    const roles = membersOf(autopilot, 'trainer-runtime').filter((m) => m.role !== 'roles/iam.workloadIdentityUser');
+    assert.deepEqual(roles.map((m) => m.role).sort(), ['roles/storage.objectUser', 'roles/storage.objectViewer']);
+    for (const m of roles) assert.match(m.bucket, /google_storage_bucket\.bucket\.name/);
+    const user = roles.find((m) => m.role === 'roles/storage.objectUser')!;
+    assert.equal(single(user.condition).expression,
+      'resource.name.startsWith("projects/_/buckets/acme-ml-prod-gitops-ml/objects/dvc/") || resource.name.startsWith("projects/_/buckets/acme-ml-prod-gitops-ml/objects/registry/")');
+    assert.equal(single(roles.find((m) => m.role === 'roles/storage.objectViewer')!.condition ?? {}).expression, undefined, 'reads (and lists) the whole bucket');
   });
 
   it('binds the Kubernetes ServiceAccounts of every namespace by Workload Identity', () => {
@@ -161,8 +175,10 @@ describe('cdktf stack', () => {
     assert.deepEqual(pairs, [
       'serviceAccount:acme-ml-prod.svc.id.goog[flight-delay-staging/flight-delay-api] -> ${google_service_account.sa-api-runtime.name}',
       'serviceAccount:acme-ml-prod.svc.id.goog[flight-delay-staging/flight-delay-batch] -> ${google_service_account.sa-batch-runtime.name}',
+      'serviceAccount:acme-ml-prod.svc.id.goog[flight-delay-staging/flight-delay-trainer] -> ${google_service_account.sa-trainer-runtime.name}',
       'serviceAccount:acme-ml-prod.svc.id.goog[flight-delay/flight-delay-api] -> ${google_service_account.sa-api-runtime.name}',
       'serviceAccount:acme-ml-prod.svc.id.goog[flight-delay/flight-delay-batch] -> ${google_service_account.sa-batch-runtime.name}',
+      'serviceAccount:acme-ml-prod.svc.id.goog[flight-delay/flight-delay-trainer] -> ${google_service_account.sa-trainer-runtime.name}',
     ]);
     for (const b of bindings) assert.equal(b.role, 'roles/iam.workloadIdentityUser');
     for (const b of bindings) assert.ok(b.depends_on?.some((d: string) => d.startsWith('google_container_cluster.')));
@@ -191,7 +207,8 @@ describe('cdktf stack', () => {
       'gcp_project', 'gcp_region', 'gcp_workload_identity_provider', 'gcp_train_service_account',
       'gcp_deploy_service_account', 'gcp_infra_plan_service_account', 'gcp_infra_apply_service_account',
       'gcs_bucket', 'registry_url', 'gar_repository', 'gke_cluster', 'gke_location',
-      'api_runtime_service_account', 'batch_runtime_service_account',
+      'api_runtime_service_account', 'batch_runtime_service_account', 'trainer_runtime_service_account',
+      'api_image', 'trainer_image', 'prometheus_url',
     ];
     for (const name of expected) assert.ok(autopilot.output?.[name], `output ${name} is missing`);
     assert.match(autopilot.output.gcp_workload_identity_provider.value, /google_iam_workload_identity_pool_provider\.[\w-]+\.name/);

@@ -6,6 +6,7 @@ import { ProjectService } from '@cdktf/provider-google/lib/project-service/index
 import type { StackConfig } from './config.ts';
 import { bucket, cluster, imageRepository, network } from './platform.ts';
 import { githubFederation, grants, kubernetesBindings, serviceAccounts } from './identity.ts';
+import { imageName } from '../deploy/render.ts';
 
 export const STACK_NAME = 'gitops-ml';
 
@@ -19,6 +20,7 @@ const SERVICES = [
   'sts.googleapis.com',
   'cloudresourcemanager.googleapis.com',
   'serviceusage.googleapis.com',
+  'monitoring.googleapis.com', // Managed Prometheus query API (canary analysis)
 ];
 
 export class GitopsMlStack extends TerraformStack {
@@ -50,6 +52,7 @@ export class GitopsMlStack extends TerraformStack {
     kubernetesBindings(this, config, accounts, gke);
     const github = githubFederation(this, config, accounts, services);
 
+    const at = { region: config.region, project: config.projectId, repository: images.repositoryId };
     // Named after the repository variables the workflows read (lower-cased); see README.md.
     const outputs: Record<string, { value: string; description: string }> = {
       gcp_project: { value: config.projectId, description: 'vars.GCP_PROJECT' },
@@ -67,12 +70,19 @@ export class GitopsMlStack extends TerraformStack {
       gar_repository: { value: images.repositoryId, description: 'vars.GAR_REPOSITORY' },
       image_repository_url: {
         value: `${config.region}-docker.pkg.dev/${config.projectId}/${images.repositoryId}`,
-        description: 'prefix of the API image (infra/k8s overlays)',
+        description: 'the Artifact Registry repository of both images',
+      },
+      api_image: { value: imageName('api', at), description: 'the API image deploy-api.yml pushes and infra/deploy sets on the pods (by digest)' },
+      trainer_image: { value: imageName('trainer', at), description: 'the trainer image trainer-image.yml pushes (infra/k8s/jobs)' },
+      prometheus_url: {
+        value: `https://monitoring.googleapis.com/v1/projects/${config.projectId}/location/global/prometheus`,
+        description: 'vars.PROMETHEUS_URL: Managed Prometheus query API for the canary analysis (ci-deploy has monitoring.viewer)',
       },
       gke_cluster: { value: gke.name, description: 'vars.GKE_CLUSTER' },
       gke_location: { value: gke.location, description: 'vars.GKE_LOCATION' },
       api_runtime_service_account: { value: accounts.apiRuntime.email, description: 'iam.gke.io/gcp-service-account of flight-delay-api' },
       batch_runtime_service_account: { value: accounts.batchRuntime.email, description: 'iam.gke.io/gcp-service-account of flight-delay-batch' },
+      trainer_runtime_service_account: { value: accounts.trainerRuntime.email, description: 'iam.gke.io/gcp-service-account of flight-delay-trainer' },
     };
     for (const [name, output] of Object.entries(outputs)) new TerraformOutput(this, name, output);
   }
