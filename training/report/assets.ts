@@ -8,7 +8,7 @@ import { details } from '../../core/markdown.ts';
 import type { Chart } from '../../core/charts/index.ts';
 import type { Logger } from '../../core/log.ts';
 
-export const ASSET_DIR_NAME = 'report';
+import { REPORT_ASSET_DIR_NAME as ASSET_DIR_NAME } from '../contracts/paths.ts';
 
 export interface RenderTiming {
   name: string;

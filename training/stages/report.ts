@@ -9,16 +9,17 @@ import { join } from 'node:path';
 import { replaceDirAtomic, writeFileAtomic } from '../../core/atomic.ts';
 import { chartFonts, FONT_PACKAGE_HINT } from '../../core/charts/index.ts';
 import type { Logger } from '../../core/log.ts';
-import { ASSET_DIR_NAME, ReportCharts } from '../report/assets.ts';
+import { ReportCharts } from '../report/assets.ts';
 import { dataDriftSection, dataSection, featureSection, leaderboardSection } from '../report/data-sections.ts';
 import { headlineRows, headlineTable } from '../report/headline.ts';
 import { loadReportInputs, type ReportInputs } from '../report/inputs.ts';
 import { edgeCaseSection, gatesSection, REPORT_MARKER, testChartsSection, titleSection } from '../report/model-sections.ts';
-import { isMain, runStageCli } from '../stage-cli.ts';
+import { REPORT_ASSETS, REPORT_FILE } from '../contracts/paths.ts';
+import { reportStage } from '../contracts/report.ts';
+import { isMain, runStage } from '../stage-cli.ts';
 
 export { REPORT_MARKER } from '../report/model-sections.ts';
-export const REPORT_FILE = 'metrics/report.md';
-export const REPORT_ASSETS = `metrics/${ASSET_DIR_NAME}`;
+export { REPORT_ASSETS, REPORT_FILE } from '../contracts/paths.ts';
 
 export interface ReportResult {
   markdown: string;
@@ -65,7 +66,5 @@ export async function report(options: { repoRoot: string; log: Logger }): Promis
 }
 
 if (isMain(import.meta.url)) {
-  await runStageCli('report', async (log) => {
-    await report({ repoRoot: process.cwd(), log });
-  });
+  await runStage(reportStage, report);
 }
