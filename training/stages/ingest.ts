@@ -8,9 +8,7 @@
  * It is not a dvc.yaml stage because DVC forbids one path being both a stage output and tracked
  * by a .dvc file; like DVC's example-get-started, the pipeline starts from the tracked data.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { loadParams, type Params } from '../../core/params.ts';
 import { exists, writeJsonAtomic } from '../../core/atomic.ts';
 import { writeParquetTable } from '../../core/parquet.ts';
@@ -20,39 +18,11 @@ import { createProgress } from '../../core/progress.ts';
 import type { Logger } from '../../core/log.ts';
 import { openSource, timesOf, type SourceFingerprint } from '../sources.ts';
 import { isMain, parseFlags, runStageCli } from '../stage-cli.ts';
+import { MANIFEST_FILE, RAW_DIR } from '../contracts/paths.ts';
+import { readManifest, type RawManifest } from '../contracts/raw-store.ts';
 
-export const RAW_DIR = 'data';
-export const MANIFEST_FILE = 'manifest.json';
-
-const batchSchema = z.object({
-  file: z.string(),
-  rows: z.number().int(),
-  /** Positions [start, end) in the time-ordered source. */
-  range: z.tuple([z.number().int(), z.number().int()]),
-  first_time: z.string().nullable(),
-  last_time: z.string().nullable(),
-});
-const manifestSchema = z.object({
-  format: z.literal(1),
-  source: z.object({ uri: z.string(), format: z.enum(['csv', 'parquet']), size: z.number(), rows: z.number(), etag: z.string().optional() }),
-  time_column: z.string(),
-  batch_size: z.number().int(),
-  batches: z.array(batchSchema),
-});
-export type RawManifest = z.infer<typeof manifestSchema>;
-
-export async function readManifest(repoRoot: string): Promise<RawManifest | null> {
-  const path = join(repoRoot, RAW_DIR, MANIFEST_FILE);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    return null;
-  }
-  const parsed = manifestSchema.safeParse(JSON.parse(text));
-  if (!parsed.success) throw new Error(`${path} is damaged (${parsed.error.issues[0]?.message}); restore it with \`npm run data:pull\` or delete ${RAW_DIR}/ to re-ingest`);
-  return parsed.data;
-}
+export { MANIFEST_FILE, RAW_DIR } from '../contracts/paths.ts';
+export { readManifest, type RawManifest } from '../contracts/raw-store.ts';
 
 export interface IngestOptions {
   repoRoot: string;
