@@ -15,6 +15,8 @@ export interface FakeGitHub {
   /** Issue/PR comments by `owner/repo#number`. */
   issueComments: Map<string, FakeComment[]>;
   commitComments: FakeComment[];
+  /** Pull requests by `owner/repo#number` (GET /repos/{repo}/pulls/{n}). */
+  pulls: Map<string, { number: number; head: { sha: string; ref: string }; base: { ref: string } }>;
   readOnly: boolean;
   /** Login that writes are attributed to (GITHUB_TOKEN acts as github-actions[bot]). */
   actor: string;
@@ -39,6 +41,7 @@ export async function startFakeGitHub(opts: { readOnly?: boolean; actor?: string
     calls: [] as RecordedCall[],
     issueComments: new Map<string, FakeComment[]>(),
     commitComments: [] as FakeComment[],
+    pulls: new Map<string, { number: number; head: { sha: string; ref: string }; base: { ref: string } }>(),
     readOnly: opts.readOnly ?? false,
     actor: opts.actor ?? 'github-actions[bot]',
   };
@@ -91,6 +94,11 @@ export async function startFakeGitHub(opts: { readOnly?: boolean; actor?: string
         return send(res, 200, c);
       }
       return send(res, 404, { message: 'Not Found', status: '404' });
+    }
+    m = /^\/repos\/([^/]+\/[^/]+)\/pulls\/(\d+)$/.exec(u.pathname);
+    if (m && method === 'GET') {
+      const pr = fake.pulls.get(`${m[1]}#${m[2]}`);
+      return pr ? send(res, 200, pr) : send(res, 404, { message: 'Not Found', status: '404' });
     }
     m = /^\/repos\/([^/]+\/[^/]+)\/commits\/([0-9a-f]+)\/comments$/.exec(u.pathname);
     if (m && method === 'POST') {

@@ -1,0 +1,61 @@
+/**
+ * Everything a rehearsal runs against, under one temp directory: a bare repository standing in for
+ * github.com/<repository> (branches from this checkout), a git config that sends github.com URLs
+ * there (fetch always; push only with persisted credentials, as on GitHub), the CLI stand-ins, an
+ * artifact store, the stand-in cloud state and the loopback GitHub API.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { startFakeGitHub, type FakeGitHub } from '../testing/fake-github.ts';
+import { installStubs } from './stubs/install.ts';
+import type { Sandbox } from './types.ts';
+
+const exec = promisify(execFile);
+export const REPOSITORY = 'acme/gitops-ml';
+
+export async function git(cwd: string, ...args: string[]): Promise<string> {
+  const { stdout } = await exec('git', args, { cwd, maxBuffer: 64 * 1024 * 1024 });
+  return stdout.trim();
+}
+
+export interface RehearsalSandbox extends Sandbox { fake: FakeGitHub; close(): Promise<void> }
+
+/**
+ * `source`: the checkout whose content is pushed to the stand-in origin. Its HEAD plus uncommitted
+ * changes to tracked files (a `git stash create` commit: nothing in the checkout changes) becomes
+ * `branches` on the origin.
+ */
+export async function createSandbox(source: string, branches = ['main', 'model', 'api'], opts: { committedOnly?: boolean } = {}): Promise<RehearsalSandbox> {
+  const root = await mkdtemp(join(tmpdir(), 'ci-rehearse-'));
+  const origin = join(root, 'github.com', `${REPOSITORY}.git`);
+  await mkdir(origin, { recursive: true });
+  await git(origin, 'init', '-q', '--bare');
+  await git(origin, 'config', 'uploadpack.allowAnySHA1InWant', 'true');
+  const snapshot = (opts.committedOnly ? '' : await git(source, 'stash', 'create')) || (await git(source, 'rev-parse', 'HEAD'));
+  await git(source, 'push', '-q', origin, ...branches.map((b) => `${snapshot}:refs/heads/${b}`));
+  await git(origin, 'symbolic-ref', 'HEAD', 'refs/heads/main');
+  const gitConfig = join(root, 'gitconfig');
+  await writeFile(gitConfig, [
+    `[url "file://${origin}"]`, `\tinsteadOf = https://github.com/${REPOSITORY}`,
+    // Without the credentials actions/checkout persists, a push to github.com is refused.
+    `[url "file://${join(root, 'push-refused-no-persisted-credentials')}"]`, '\tpushInsteadOf = https://github.com/',
+    '[init]', '\tdefaultBranch = main', '[advice]', '\tdetachedHead = false', '[protocol "file"]', '\tallow = always', '',
+  ].join('\n'));
+  const bin = join(root, 'bin');
+  const stub = await installStubs(bin);
+  const callLog = join(root, 'calls.jsonl');
+  await writeFile(callLog, '');
+  const fake = await startFakeGitHub();
+  const artifacts = join(root, 'artifacts');
+  const cloud = join(root, 'cloud');
+  await mkdir(artifacts, { recursive: true });
+  await mkdir(cloud, { recursive: true });
+  return {
+    root, origin, repository: REPOSITORY, bin, stub, nodeModules: join(source, 'node_modules'), callLog, artifacts, apiUrl: fake.url, cloud, gitConfig, fake,
+    setTokenWritable: (w) => { fake.readOnly = !w; },
+    close: () => fake.close(),
+  };
+}

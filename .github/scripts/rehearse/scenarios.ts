@@ -1,0 +1,115 @@
+/**
+ * Every workflow and event this repository ships, as rehearsal scenarios: the event GitHub would
+ * send (with the stand-in origin's refs), the repository variables and secrets a configured
+ * repository has, and the runs chained the way GitHub chains them (pr-report → pr-comment).
+ */
+import { execFile } from 'node:child_process';
+import { cp, mkdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { parseAllDocuments } from 'yaml';
+import { defaultBranchEvent, dispatchEvent, pullRequest, pushEvent, workflowRunEvent } from './events.ts';
+import { apply, type Cluster } from './stubs/kubectl.ts';
+import type { RehearsalSandbox } from './sandbox.ts';
+import type { RehearsalEvent, RunResult } from './types.ts';
+
+const exec = promisify(execFile);
+
+export const PROJECT = 'acme-ml';
+export const BUCKET = 'acme-ml-gitops';
+
+/** What a repository configured per README "First real run" holds (values are the stand-in project's). */
+export function repositoryVariables(s: RehearsalSandbox): Record<string, string> {
+  const sa = (name: string) => `${name}@${PROJECT}.iam.gserviceaccount.com`;
+  return {
+    GCP_PROJECT: PROJECT, GCP_REGION: 'europe-west1', GAR_REPOSITORY: 'gitops-ml', GCS_BUCKET: BUCKET,
+    GCP_WORKLOAD_IDENTITY_PROVIDER: 'projects/123456789012/locations/global/workloadIdentityPools/github/providers/github',
+    GCP_TRAIN_SERVICE_ACCOUNT: sa('ci-train'), GCP_DEPLOY_SERVICE_ACCOUNT: sa('ci-deploy'), GCP_INFRA_PLAN_SERVICE_ACCOUNT: sa('infra-plan'), GCP_INFRA_APPLY_SERVICE_ACCOUNT: sa('infra-apply'),
+    GKE_CLUSTER: 'flight-delay', GKE_LOCATION: 'europe-west1',
+    // The registry in the stand-in bucket (a directory: the registry code's gs:// client is not rehearsed).
+    REGISTRY_URL: join(s.cloud, 'gcs', BUCKET, 'registry'),
+    CANARY_OBSERVE_SECONDS: '2',
+  };
+}
+
+export interface ScenarioContext {
+  sandbox: RehearsalSandbox;
+  vars: Record<string, string>;
+  secrets: Record<string, string>;
+  /** Run `<workflow>.yml` for `event` (with variables overridden by `vars`). */
+  run(workflow: string, event: RehearsalEvent, vars?: Record<string, string>): Promise<RunResult>;
+  print(line: string): void;
+  /** A registry directory holding a production model, copied into the stand-in bucket (deploy). */
+  registrySeed?: string;
+  /** Start the API the cluster's pods stand for, on the registry in the bucket; returns its port. */
+  startApi(registryUrl: string): Promise<number>;
+}
+
+type Scenario = (c: ScenarioContext) => Promise<RunResult[]>;
+
+async function seedRegistry(c: ScenarioContext): Promise<void> {
+  const target = c.vars.REGISTRY_URL;
+  if (existsSync(target)) return;
+  if (!c.registrySeed || !existsSync(c.registrySeed)) throw new Error('deploy needs a production model in the registry: run npm run pipeline:start (registry/) or rehearse train first');
+  await mkdir(target, { recursive: true });
+  await cp(c.registrySeed, target, { recursive: true });
+}
+
+/** The cluster as the README's first-run `kubectl apply -k infra/k8s/overlays/<overlay>` leaves it (its images were running). */
+async function seedCluster(c: ScenarioContext, overlay: string, apiPort: number): Promise<void> {
+  const work = join(c.sandbox.root, 'cluster-seed');
+  if (!existsSync(work)) await exec('git', ['clone', '-q', '-b', 'api', c.sandbox.origin, work]);
+  const { stdout } = await exec('kubectl', ['kustomize', join(work, 'infra', 'k8s', 'overlays', overlay)], { maxBuffer: 16 * 1024 * 1024 });
+  const cluster: Cluster = { namespaces: ['default', 'kube-system'], deployments: {}, services: {}, objects: [], apiPort };
+  const prev = process.env.REHEARSE_CLOUD;
+  process.env.REHEARSE_CLOUD = c.sandbox.cloud;
+  try {
+    apply(cluster, parseAllDocuments(stdout).map((d) => d.toJS()).filter(Boolean), 'default');
+  } catch (err) {
+    throw new Error(`first-run step "kubectl apply -k infra/k8s/overlays/${overlay}" fails: ${(err as { stderr?: string }).stderr ?? (err as Error).message}`);
+  } finally {
+    if (prev === undefined) delete process.env.REHEARSE_CLOUD; else process.env.REHEARSE_CLOUD = prev;
+  }
+  for (const d of Object.values(cluster.deployments)) d.ready.push(d.image);
+  await writeFile(join(c.sandbox.cloud, 'cluster.json'), JSON.stringify(cluster, null, 2));
+  c.print(`cluster: ${overlay} overlay applied (${Object.keys(cluster.deployments).length} deployments, namespaces ${cluster.namespaces.join(', ')}); pods answer on the local API at 127.0.0.1:${apiPort}`);
+}
+
+const deploy = (strategy: string, overlay: string): Scenario => async (c) => {
+  await seedRegistry(c);
+  const port = await c.startApi(c.vars.REGISTRY_URL);
+  await seedCluster(c, overlay, port);
+  return [await c.run('deploy-api', await pushEvent(c.sandbox, 'api'), { DEPLOY_STRATEGY: strategy })];
+};
+
+const pr = (fork: boolean): Scenario => async (c) => {
+  const p = await pullRequest(c.sandbox, { base: 'model', fork, files: { 'docs/rehearsal.md': `PR ${fork ? 'from a fork' : 'from a branch'}\n` }, message: 'Rehearsal: a pull request' });
+  const report = await c.run('pr-report', p.event);
+  const relay = await c.run('pr-comment', await workflowRunEvent(c.sandbox, { name: 'PR report', runId: report.runId, conclusion: report.conclusion, pr: p }));
+  return [report, relay];
+};
+
+const infra = (kind: 'plan' | 'apply'): Scenario => async (c) => {
+  const change = { files: { 'infra/REHEARSAL.md': 'a change under infra/\n' }, message: 'Rehearsal: infra change' };
+  if (kind === 'plan') {
+    const p = await pullRequest(c.sandbox, { base: 'main', fork: false, files: change.files, message: change.message });
+    return [await c.run('infra', p.event)];
+  }
+  return [await c.run('infra', await pushEvent(c.sandbox, 'main', change))];
+};
+
+export const SCENARIOS: Record<string, Record<string, Scenario>> = {
+  train: {
+    push: async (c) => [await c.run('train', await pushEvent(c.sandbox, 'model', { files: { 'docs/rehearsal.md': 'retrain\n' }, message: 'Rehearsal: retrain' }))],
+    schedule: async (c) => [await c.run('train', await defaultBranchEvent(c.sandbox, 'schedule'))],
+    repository_dispatch: async (c) => [await c.run('train', await defaultBranchEvent(c.sandbox, 'repository_dispatch'))],
+    workflow_dispatch: async (c) => [await c.run('train', await dispatchEvent(c.sandbox, 'model', { max_batches: '1' }))],
+  },
+  'pr-report': { pull_request: pr(false), 'pull_request-fork': pr(true) },
+  'pr-comment': { workflow_run: pr(false), 'workflow_run-fork': pr(true) },
+  'deploy-api': { push: deploy('rolling', 'production'), 'push-blue-green': deploy('blue-green', 'blue-green'), 'push-canary': deploy('canary', 'canary') },
+  infra: { pull_request: infra('plan'), push: infra('apply') },
+  ci: { push: async (c) => [await c.run('ci', await pushEvent(c.sandbox, 'main'))], pull_request: async (c) => [await c.run('ci', (await pullRequest(c.sandbox, { base: 'main', fork: false, files: { 'docs/rehearsal.md': 'x\n' }, message: 'Rehearsal: PR' })).event)] },
+};
+

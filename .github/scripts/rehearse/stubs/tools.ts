@@ -1,0 +1,95 @@
+/**
+ * terraform (init/plan/apply over the synthesized cdk.tf.json, the google provider needs
+ * credentials), gh (`gh api <path> [--jq .a.b]` against the loopback GitHub, needs GH_TOKEN), dvc
+ * (remote add --local, pull, push through this project's own DVC implementation, gs:// remotes
+ * mapped to stand-in bucket directories, needs Google credentials), and the installers npm ci /
+ * pip install (nothing downloads here).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Exit, fail, gcsDir, googleCredentials, ok } from './state.ts';
+
+function tfResources(): number {
+  const file = resolve('cdk.tf.json');
+  if (!existsSync(file)) throw fail('Error: No configuration files (no cdk.tf.json here: run cdktf synth first)');
+  const cfg = JSON.parse(readFileSync(file, 'utf8'));
+  return Object.values((cfg.resource ?? {}) as Record<string, Record<string, unknown>>).reduce((n, byName) => n + Object.keys(byName).length, 0);
+}
+
+export function terraform(args: string[]): never {
+  const [verb] = args.filter((a) => !a.startsWith('-'));
+  if (verb === 'version' || args[0] === '-version') throw ok('Terraform v1.9.0 (rehearsal stand-in)');
+  const n = tfResources();
+  if (verb === 'init') { googleCredentials('Error: Failed to get existing workspaces: querying Cloud Storage failed: storage.NewClient() failed'); throw ok('Terraform has been successfully initialized!'); }
+  if (verb === 'plan') {
+    googleCredentials('Error: storage.NewClient() failed: dialing: google: could not find default credentials');
+    if (args.some((a) => a.startsWith('-out='))) writeFileSync(resolve(args.find((a) => a.startsWith('-out='))!.slice(5)), 'rehearsal plan');
+    // -detailed-exitcode: 2 = the plan has changes.
+    throw new Exit(args.includes('-detailed-exitcode') ? 2 : 0, `Terraform will perform the following actions:\n\nPlan: ${n} to add, 0 to change, 0 to destroy.\n`);
+  }
+  if (verb === 'apply') { googleCredentials('Error: storage.NewClient() failed: dialing: google: could not find default credentials'); throw ok(`Apply complete! Resources: ${n} added, 0 changed, 0 destroyed.`); }
+  throw fail(`terraform ${args.join(' ')}: not a command the rehearsal stand-in knows`);
+}
+
+export async function gh(args: string[]): Promise<never> {
+  if (!process.env.GH_TOKEN && !process.env.GITHUB_TOKEN) throw fail('gh: To use GitHub CLI in a GitHub Actions workflow, set the GH_TOKEN environment variable. Example:\n  env:\n    GH_TOKEN: ${{ github.token }}', 4);
+  if (args[0] !== 'api') throw fail(`gh ${args.join(' ')}: the rehearsal stand-in answers only gh api`);
+  const path = args[1].replace(/^\//, '');
+  const jq = args.includes('--jq') ? args[args.indexOf('--jq') + 1] : null;
+  const res = await fetch(`${process.env.GITHUB_API_URL}/${path}`, { headers: { authorization: `token ${process.env.GH_TOKEN ?? process.env.GITHUB_TOKEN}`, accept: 'application/vnd.github+json' } });
+  const body = await res.json();
+  if (!res.ok) throw fail(`gh: ${(body as { message?: string }).message ?? res.statusText} (HTTP ${res.status})`, 1);
+  if (!jq) throw ok(JSON.stringify(body));
+  let v: any = body;
+  for (const k of jq.replace(/^\./, '').split('.').filter(Boolean)) v = v?.[k];
+  throw ok(typeof v === 'object' ? JSON.stringify(v) : String(v ?? ''));
+}
+
+export function dvc(args: string[]): never {
+  const words = args.filter((a) => !a.startsWith('-'));
+  const project = (cmd: string, extra: string[] = []) => {
+    googleCredentials('ERROR: unexpected error - gs is supported, but requires credentials');
+    try {
+      throw ok(execFileSync(process.execPath, ['--import', 'tsx', 'training/dvc/cli.ts', cmd, ...extra], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
+    } catch (err) {
+      if (err instanceof Error && 'code' in err && typeof (err as { code: unknown }).code === 'number' && (err as { code: number }).code === 0) throw err;
+      if ((err as { stdout?: string }).stdout !== undefined) throw fail(`ERROR: failed to ${cmd}: ${(err as { stdout?: string }).stdout}`);
+      throw err;
+    }
+  };
+  if (words[0] === 'version' || args[0] === '--version') throw ok('3.64.0 (rehearsal stand-in over training/dvc)');
+  if (words[0] === 'remote' && words[1] === 'add') {
+    const [name, url] = words.slice(2);
+    if (!args.includes('--local')) throw fail('rehearsal: add the remote with --local (config.local is not committed)');
+    const local = url.startsWith('gs://') ? gcsDir(url) : url;
+    mkdirSync(local, { recursive: true });
+    const cfg = args.includes('-d') || args.includes('--default') ? `[core]\n    remote = ${name}\n` : '';
+    writeFileSync(join('.dvc', 'config.local'), `${cfg}['remote "${name}"']\n    url = ${local}\n# ${url} (rehearsal stand-in bucket)\n`);
+    throw ok('');
+  }
+  if (words[0] === 'pull') project('pull');
+  if (words[0] === 'push') project('push');
+  if (words[0] === 'status') project('status');
+  throw fail(`dvc ${args.join(' ')}: not a command the rehearsal stand-in knows`);
+}
+
+/** `npm ci`: link this machine's installed node_modules instead of downloading (no registry here). */
+export function npmCi(args: string[]): never {
+  if (!existsSync('package-lock.json')) throw fail('npm error The `npm ci` command can only install with an existing package-lock.json');
+  const modules = process.env.REHEARSE_NODE_MODULES;
+  if (!modules) throw fail('REHEARSE_NODE_MODULES is not set');
+  if (!existsSync('node_modules')) symlinkSync(modules, 'node_modules');
+  throw ok(`rehearsal: npm ${args.join(' ')} → node_modules linked from ${modules} (no download)`);
+}
+
+/** `<venv>/bin/pip install …`: installing dvc puts the dvc stand-in beside pip. */
+export function pip(args: string[], self: string): never {
+  if (args[0] !== 'install') throw ok('');
+  const bin = resolve(self, '..');
+  if (args.some((a) => /^dvc(\[|=|$)/.test(a))) {
+    writeFileSync(join(bin, 'dvc'), `#!/bin/sh\nexec "${process.env.REHEARSE_STUB_SH}" dvc "$@"\n`);
+    chmodSync(join(bin, 'dvc'), 0o755);
+  }
+  throw ok(`rehearsal: pip ${args.join(' ')} → stand-ins in ${bin}`);
+}
