@@ -4,6 +4,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GITHUB_COMMENT_LIMIT, MARKER, adaptImages, composeComment, truncateMarkdown, type CommentInput } from './comment.ts';
 import { diffMetrics, summarizeEvaluate } from './metrics-diff.ts';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { MAX_FEATURE_CHARTS, chartSections, loadChartData, type ChartSection } from './report/charts.ts';
+import { checkXychart } from './report/xychart-check.ts';
+import { writeMetricsFixture } from './report/fixtures.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
 const current = summarizeEvaluate({ primary_metric: 'roc_auc', test: { roc_auc: 0.7, accuracy: 0.5, log_loss: 0.6 } });
@@ -47,10 +52,11 @@ test('marker first; headline vs base and production with arrows and noise flags;
 
 test('images: absolute URLs with an image host, else dropped (tables stay)', () => {
   const md = 'a\n\n![ROC curve](report/roc.png)\n\nsee ![x](report/pr.png) inline\n| t |\n![ext](https://example.com/a.png)';
-  assert.equal(adaptImages(md, 'https://img.example.com/acme/abc/metrics/'), 'a\n\n![ROC curve](https://img.example.com/acme/abc/metrics/report/roc.png)\n\nsee ![x](https://img.example.com/acme/abc/metrics/report/pr.png) inline\n| t |\n![ext](https://example.com/a.png)');
+  const host = (p: string) => `https://img.example.com/acme/abc/metrics/${p}`;
+  assert.equal(adaptImages(md, host), 'a\n\n![ROC curve](https://img.example.com/acme/abc/metrics/report/roc.png)\n\nsee ![x](https://img.example.com/acme/abc/metrics/report/pr.png) inline\n| t |\n![ext](https://example.com/a.png)');
   assert.equal(adaptImages(md, null), 'a\n\n\nsee x inline\n| t |\n![ext](https://example.com/a.png)');
   assert.doesNotMatch(composeComment(input()), /report\/roc\.png/);
-  assert.match(composeComment(input({ imageBaseUrl: 'https://h/m' })), /!\[ROC curve\]\(https:\/\/h\/m\/report\/roc\.png\)/);
+  assert.match(composeComment(input({ images: (p) => `https://h/m/${p}` })), /!\[ROC curve\]\(https:\/\/h\/m\/report\/roc\.png\)/);
 });
 
 test('no base metrics: the comment says so', () => {
@@ -76,4 +82,56 @@ test('the real metrics/report.md fits and keeps its text fallbacks', async () =>
   assert.ok(text.length < GITHUB_COMMENT_LIMIT);
   assert.doesNotMatch(text, /\]\(report\//);
   assert.match(text, /ROC curve as a table/);
+});
+
+const chart = (id: string, size: number): ChartSection => ({ id, title: `chart ${id}`, markdown: `#### chart ${id}\n\n${'x'.repeat(size)}` });
+const FOOTER = '![](https://cml.dev/watermark.png#abc "CML watermark")';
+
+test('charts come after the drift section, in order; the watermark is the last line', () => {
+  const text = composeComment(input({ charts: [chart('a', 10), chart('b', 10)], footer: FOOTER }));
+  assert.ok(text.indexOf('### Data drift') < text.indexOf('### Charts'));
+  assert.ok(text.indexOf('#### chart a') < text.indexOf('#### chart b'));
+  assert.ok(text.indexOf('#### chart b') < text.indexOf('<details><summary>Full training report'));
+  assert.ok(text.endsWith(`\n${FOOTER}\n`));
+  assert.doesNotMatch(text, /Left out/);
+});
+
+test('over the limit: the report shrinks first, then goes, then charts go from the least important, and the comment says so', () => {
+  const report = `${MARKER}\n# r\n${'| 1 | 2 |\n'.repeat(3000)}`;
+  const charts = [chart('roc', 3000), chart('calibration', 3000), chart('pr', 3000), chart('f1', 3000), chart('f2', 3000)];
+  const base = composeComment(input({ reportMarkdown: null, footer: FOOTER })).length;
+  // Room for all charts and a truncated report.
+  let text = composeComment(input({ reportMarkdown: report, charts, footer: FOOTER, limit: base + 20_000 }));
+  assert.ok(text.length <= base + 20_000);
+  assert.match(text, /Report truncated to fit/);
+  assert.ok(charts.every((c) => text.includes(`#### ${c.title}`)));
+  // Room for the charts only: the report becomes a pointer.
+  text = composeComment(input({ reportMarkdown: report, charts, footer: FOOTER, limit: base + 16_000 }));
+  assert.match(text, /The full training report \([0-9,]+ characters\) is left out/);
+  assert.ok(charts.every((c) => text.includes(`#### ${c.title}`)));
+  // Room for three charts: the last two go, named in order.
+  text = composeComment(input({ reportMarkdown: report, charts, footer: FOOTER, limit: base + 10_500 }));
+  assert.ok(text.length <= base + 10_500, `${text.length}`);
+  assert.match(text, /Left out to fit GitHub's [0-9,]+-character comment limit \(least important first\): chart f1; chart f2\./);
+  assert.ok(['roc', 'calibration', 'pr'].every((id) => text.includes(`#### chart ${id}`)));
+  assert.ok(text.endsWith(`${FOOTER}\n`), 'the watermark survives');
+});
+
+test('the largest report (full-data run, 60 drift-checked features of 40 bins) fits, charts parse, watermark kept', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'largest-'));
+  const { names } = await writeMetricsFixture(dir, { features: 60, bins: 40 });
+  const data = await loadChartData(dir);
+  const drift = JSON.parse(await readFile(join(dir, 'drift.json'), 'utf8'));
+  const report = await readFile(join(dir, 'report.md'), 'utf8');
+  assert.ok(report.length > GITHUB_COMMENT_LIMIT, `the synthetic report is large: ${report.length}`);
+  for (const images of [null, (p: string) => `https://github.com/acme/gitops-ml/blob/${'a'.repeat(40)}/metrics/${p}?raw=true`]) {
+    const text = composeComment(input({ reportMarkdown: report, drift, charts: chartSections(data, drift, images), footer: FOOTER }));
+    assert.ok(text.length <= GITHUB_COMMENT_LIMIT, `${text.length} characters`);
+    assert.ok(text.endsWith(`${FOOTER}\n`));
+    for (const m of text.matchAll(/```mermaid\n([\s\S]*?)\n```/g)) assert.doesNotThrow(() => checkXychart(m[1]));
+    assert.match(text, /#### ROC curve/);
+    assert.match(text, /Drift score per feature/);
+    assert.equal((text.match(/<details>/g) ?? []).length, (text.match(/<\/details>/g) ?? []).length);
+    assert.ok(names.length > MAX_FEATURE_CHARTS);
+  }
 });

@@ -4,6 +4,7 @@
  * passed in, so the same text goes to the PR, the commit, the job summary and `pr-comment.md`.
  */
 import type { DiffRow } from './metrics-diff.ts';
+import type { ChartSection, ImageUrl } from './report/charts.ts';
 
 export const MARKER = '<!-- gitops-ml-report -->';
 export const GITHUB_COMMENT_LIMIT = 65_536;
@@ -37,7 +38,14 @@ export interface CommentInput {
   register: RegisterJson | null;
   drift: DriftJson | null;
   reportMarkdown: string | null;
-  imageBaseUrl?: string | null;
+  /** Where the report's PNGs can be loaded (null: nowhere; the folded report loses its images). */
+  images?: ImageUrl;
+  /** Most important first; dropped from the end when the comment would exceed `limit`. */
+  charts?: ChartSection[];
+  /** Notes under the charts heading (e.g. how many feature charts only the full report has). */
+  chartNotes?: string[];
+  /** Last line (CML's watermark), always kept. */
+  footer?: string | null;
   limit?: number;
 }
 
@@ -108,11 +116,8 @@ function drift(d: DriftJson): string[] {
 const IMAGE = /!\[([^\]]*)\]\((report\/[^)\s]+\.(?:png|svg))\)/g;
 
 /** Report images are files in the checkout; GitHub can only show them from a URL. */
-export function adaptImages(markdown: string, imageBaseUrl?: string | null): string {
-  if (imageBaseUrl) {
-    const base = imageBaseUrl.replace(/\/+$/, '');
-    return markdown.replace(IMAGE, (_m, alt: string, path: string) => `![${alt}](${base}/${path})`);
-  }
+export function adaptImages(markdown: string, images?: ImageUrl): string {
+  if (images) return markdown.replace(IMAGE, (_m, alt: string, path: string) => `![${alt}](${images(path)})`);
   return markdown
     .split('\n')
     .filter((line) => !(line.trim().match(IMAGE) && line.trim().replace(IMAGE, '').trim() === ''))
@@ -133,21 +138,55 @@ export function truncateMarkdown(text: string, max: number, note: string): strin
   return `${cut}\n\n${'</details>\n'.repeat(Math.max(0, open))}\n${note}`;
 }
 
+const count = (n: number) => n.toLocaleString('en-US');
+/** Below this many characters of room the folded report is replaced by a pointer to it. */
+const MIN_REPORT_ROOM = 1_500;
+
+function chartsBlock(kept: ChartSection[], dropped: ChartSection[], notes: string[], limit: number): string {
+  if (!kept.length && !dropped.length) return '';
+  const lines = ['### Charts', ''];
+  if (dropped.length) lines.push(`_Left out to fit GitHub's ${count(limit)}-character comment limit (least important first): ${dropped.map((c) => c.title).join('; ')}. They are in metrics/report.md._`, '');
+  for (const n of notes) lines.push(n, '');
+  for (const c of kept) lines.push(c.markdown, '');
+  return lines.join('\n');
+}
+
+/**
+ * Headline, gates and drift always; then the charts, most important first; then the full report
+ * folded. Over `limit`, the report is truncated first, then replaced by a pointer, then charts go
+ * from the least important up, and the comment says what it left out.
+ */
 export function composeComment(input: CommentInput): string {
   const limit = input.limit ?? GITHUB_COMMENT_LIMIT;
   const reg = input.register;
   const title = reg?.model_name ? `${reg.model_name} v${reg.version ?? '?'}` : 'model';
-  const head = [MARKER, `## ${title}: training report`, '', `<sub>${input.context}</sub>`, '', ...headline(input), ''];
-  if (reg) head.push(...gates(reg), '');
-  if (input.drift) head.push(...drift(input.drift), '');
-  let text = head.join('\n');
-  if (input.reportMarkdown) {
-    const open = '<details><summary>Full training report (metrics/report.md)</summary>\n\n';
-    const close = '\n\n</details>\n';
-    const body = adaptImages(stripMarker(input.reportMarkdown), input.imageBaseUrl);
-    const room = limit - text.length - open.length - close.length;
-    const note = `_Report truncated to fit GitHub's ${limit.toLocaleString('en-US')}-character comment limit (${body.length.toLocaleString('en-US')} characters); the full report is metrics/report.md in this commit and in the run's artifacts._`;
-    text += open + truncateMarkdown(body, room, note) + close;
+  const headLines = [MARKER, `## ${title}: training report`, '', `<sub>${input.context}</sub>`, '', ...headline(input), ''];
+  if (reg) headLines.push(...gates(reg), '');
+  if (input.drift) headLines.push(...drift(input.drift), '');
+  const head = headLines.join('\n');
+  const footer = input.footer ? `\n${input.footer}\n` : '';
+  const room = limit - footer.length;
+  const body = input.reportMarkdown ? adaptImages(stripMarker(input.reportMarkdown), input.images) : null;
+  const open = '<details><summary>Full training report (metrics/report.md)</summary>\n\n';
+  const close = '\n\n</details>\n';
+  const pointer = body ? `_The full training report (${count(body.length)} characters) is left out to fit GitHub's ${count(limit)}-character comment limit: metrics/report.md in this commit and in the run's artifacts._\n` : '';
+
+  const kept = [...(input.charts ?? [])];
+  const dropped: ChartSection[] = [];
+  for (;;) {
+    const text = head + chartsBlock(kept, dropped, input.chartNotes ?? [], limit);
+    if (!body) {
+      if (text.length <= room || !kept.length) return fit(text, room) + footer;
+    } else {
+      const left = room - text.length - open.length - close.length;
+      if (left >= MIN_REPORT_ROOM) {
+        const note = `_Report truncated to fit GitHub's ${count(limit)}-character comment limit (${count(body.length)} characters); the full report is metrics/report.md in this commit and in the run's artifacts._`;
+        return text + open + truncateMarkdown(body, left, note) + close + footer;
+      }
+      if (text.length + pointer.length <= room || !kept.length) return fit(text + pointer, room) + footer;
+    }
+    dropped.unshift(kept.pop()!);
   }
-  return text.length <= limit ? text : truncateMarkdown(text, limit, '_Comment truncated._');
 }
+
+const fit = (text: string, max: number) => (text.length <= max ? text : truncateMarkdown(text, max, '_Comment truncated._'));

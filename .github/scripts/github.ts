@@ -49,7 +49,8 @@ async function writeOrReadOnly<T extends { id: number; html_url: string }>(statu
 export interface StickyOptions extends RepoRef {
   issueNumber: number;
   body: string;
-  marker: string;
+  /** Text our comment carries, or a test of a comment's body (e.g. our marker or CML's watermark). */
+  marker: string | ((body: string) => boolean);
   /** Only a comment by this login is ours to edit; anyone can paste the marker. */
   botLogin?: string;
 }
@@ -57,12 +58,24 @@ export interface StickyOptions extends RepoRef {
 export async function upsertStickyComment(octokit: Octokit, o: StickyOptions): Promise<PublishResult> {
   const botLogin = o.botLogin ?? DEFAULT_BOT_LOGIN;
   const comments = await octokit.paginate(octokit.rest.issues.listComments, { owner: o.owner, repo: o.repo, issue_number: o.issueNumber, per_page: 100 });
-  const ours = comments.filter((c) => c.user?.login === botLogin && (c.body ?? '').includes(o.marker));
-  const existing = ours[ours.length - 1];
+  const existing = lastMatching(comments, o.marker, botLogin);
   if (existing) {
     return writeOrReadOnly('updated', () => octokit.rest.issues.updateComment({ owner: o.owner, repo: o.repo, comment_id: existing.id, body: o.body }));
   }
   return writeOrReadOnly('created', () => octokit.rest.issues.createComment({ owner: o.owner, repo: o.repo, issue_number: o.issueNumber, body: o.body }));
+}
+
+function lastMatching<C extends { user?: { login?: string } | null; body?: string | null }>(comments: C[], marker: StickyOptions['marker'], botLogin: string): C | undefined {
+  const matches = typeof marker === 'string' ? (body: string) => body.includes(marker) : marker;
+  return comments.filter((c) => c.user?.login === botLogin && matches(c.body ?? '')).at(-1);
+}
+
+/** The commit's comment that `marker` matches (by `botLogin`) is edited; else a new one is created. */
+export async function upsertCommitComment(octokit: Octokit, o: RepoRef & { sha: string; body: string; marker: StickyOptions['marker']; botLogin?: string }): Promise<PublishResult> {
+  const comments = await octokit.paginate(octokit.rest.repos.listCommentsForCommit, { owner: o.owner, repo: o.repo, commit_sha: o.sha, per_page: 100 });
+  const existing = lastMatching(comments, o.marker, o.botLogin ?? DEFAULT_BOT_LOGIN);
+  if (existing) return writeOrReadOnly('updated', () => octokit.rest.repos.updateCommitComment({ owner: o.owner, repo: o.repo, comment_id: existing.id, body: o.body }));
+  return createCommitComment(octokit, o);
 }
 
 export async function createCommitComment(octokit: Octokit, o: RepoRef & { sha: string; body: string }): Promise<PublishResult> {

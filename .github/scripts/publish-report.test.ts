@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { startFakeGitHub, type FakeGitHub } from './testing/fake-github.ts';
 import { publishReport } from './publish-report.ts';
 import { MARKER } from './comment.ts';
+import { writeMetricsFixture } from './report/fixtures.ts';
+import { checkXychart } from './report/xychart-check.ts';
 
 const events = join(import.meta.dirname, 'testdata', 'events');
 const servers: FakeGitHub[] = [];
@@ -95,7 +97,7 @@ test('workflow_run (fork) → posts the handed-over pr-comment.md on the PR from
   const { f, env: e } = await env('workflow_run', 'workflow_run-fork.json');
   const out = await publishReport(e, cwd, noGit, quiet);
   assert.equal((out.results.pr as { status: string }).status, 'created');
-  assert.equal(f.issueComments.get('acme/gitops-ml#43')![0].body, `${MARKER}\ncomposed by the fork's run`);
+  assert.equal(f.issueComments.get('acme/gitops-ml#43')![0].body, `${MARKER}\ncomposed by the fork's run\n\n![](https://cml.dev/watermark.png#7777777777777777777777777777777777777777 "CML watermark")\n`);
   const empty = await mkdtemp(join(root, 'run-'));
   await writeFile(join(empty, 'pr-comment.md'), 'x');
   await assert.rejects(publishReport(e, empty, noGit, quiet), /no PR number/);
@@ -105,4 +107,109 @@ test('missing metrics: an error that says to run the pipeline', async () => {
   const cwd = await mkdtemp(join(root, 'none-'));
   const { env: e } = await env('push', 'push.json');
   await assert.rejects(publishReport(e, cwd, noGit, quiet), /evaluate\.json not found: run the pipeline/);
+});
+
+// ---- charts in comments, and CML's watermark -------------------------------------------------
+
+const PUSHED = '3333333333333333333333333333333333333333';
+const CML_WATERMARK = (sha: string, title = 'CML watermark') => `![](https://cml.dev/watermark.png#${sha} "${title}")`;
+/** What `cml comment update` looks for (iterative/cml src/watermark.js isIn, empty label). */
+const cmlFinds = (bodies: { id: number; body: string }[]) => [...bodies].reverse().find((c) => /!\[\]\(https:\/\/cml\.dev\/watermark\.png#[0-9a-fA-F]+ "CML watermark"\)/.test(c.body));
+const mermaid = (md: string) => [...md.matchAll(/```mermaid\n([\s\S]*?)\n```/g)].map((m) => m[1]);
+
+async function chartWorkspace() {
+  const cwd = await mkdtemp(join(root, 'charts-'));
+  await writeMetricsFixture(join(cwd, 'metrics'), { features: 3 });
+  return cwd;
+}
+
+test('push, with the env train.yml’s publish job sets: commit comment on the pushed commit, PNGs linked at that commit', async () => {
+  const cwd = await chartWorkspace();
+  // GITHUB_SHA is the trained commit; REPORT_SHA the results commit the job pushed (steps.commit.outputs.sha).
+  const { f, env: e } = await env('push', 'push.json', { GITHUB_SERVER_URL: 'https://github.com', GITHUB_SHA: '2222222222222222222222222222222222222222', REPORT_SHA: PUSHED });
+  await publishReport(e, cwd, noGit, quiet);
+  assert.equal(f.commitComments.length, 1);
+  const c = f.commitComments[0];
+  assert.equal(c.commit_id, PUSHED);
+  for (const name of ['roc', 'pr', 'calibration', 'confusion', 'feature-f00']) assert.ok(c.body.includes(`](https://github.com/acme/gitops-ml/blob/${PUSHED}/metrics/report/${name}.png?raw=true)`), name);
+  assert.doesNotMatch(c.body, /blob\/2222222/, 'never the trained commit, which lacks the new PNGs');
+  assert.ok(c.body.trimEnd().endsWith(CML_WATERMARK(PUSHED)));
+  const summary = await readFile(summaryFile, 'utf8');
+  assert.ok(summary.includes(`/blob/${PUSHED}/metrics/report/roc.png?raw=true`), 'the job summary shows the same images');
+});
+
+test('push with a REPORT_SHA that is not a SHA: refused before anything is posted', async () => {
+  const cwd = await chartWorkspace();
+  const { f, env: e } = await env('push', 'push.json', { REPORT_SHA: 'main)![x](https://evil' });
+  await assert.rejects(publishReport(e, cwd, noGit, quiet), /full lowercase hex SHA/);
+  assert.equal(f.calls.length, 0);
+});
+
+test('pull_request: Mermaid charts (ROC, calibration, PR, drift, features) that parse, tables folded, no image URLs', async () => {
+  const cwd = await chartWorkspace();
+  const { f, env: e } = await env('pull_request', 'pull_request-fork.json', { GITHUB_SERVER_URL: 'https://github.com' }, { readOnly: true });
+  await publishReport(e, cwd, noGit, quiet);
+  const body = await readFile(join(cwd, 'pr-comment.md'), 'utf8');
+  const blocks = mermaid(body);
+  assert.ok(blocks.length >= 7, `${blocks.length} Mermaid charts`);
+  for (const b of blocks) assert.doesNotThrow(() => checkXychart(b));
+  assert.deepEqual(blocks.map((b) => checkXychart(b).title.split(/[:(]/)[0].trim()).slice(0, 4), ['ROC curve', 'Calibration', 'Precision–recall curve', 'Drift vs production v11']);
+  assert.doesNotMatch(body, /\]\((?!https:\/\/cml\.dev)[^)]*\.png/, 'no image links: a fork commits nothing to link to');
+  assert.match(body, /<details><summary>ROC curve as a table<\/summary>/);
+  assert.equal(f.issueComments.get('acme/gitops-ml#43'), undefined);
+});
+
+test('pull_request with REPORT_IMAGE_BASE_URL: the published PNGs instead of Mermaid', async () => {
+  const cwd = await chartWorkspace();
+  const { env: e } = await env('pull_request', 'pull_request.json', { REPORT_DRY_RUN: '1', REPORT_IMAGE_BASE_URL: 'https://reports.example.com/acme/pr-42/metrics/' });
+  const out = await publishReport(e, cwd, noGit, quiet);
+  assert.ok(out.body.includes('](https://reports.example.com/acme/pr-42/metrics/report/roc.png)'));
+  assert.equal(mermaid(out.body).length, 1, 'only the drift scores, which have no PNG');
+});
+
+test('a comment `cml comment create` left on the PR is the one we update (watermark kept), and cml finds ours', async () => {
+  const cwd = await chartWorkspace();
+  const { f, env: e } = await env('pull_request', 'pull_request.json', { BASE_METRICS_DIR: 'metrics' });
+  const head = '5555555555555555555555555555555555555555';
+  const [cml] = f.seedIssueComments('acme/gitops-ml', 42, [
+    { body: `# CML report\n\n![](https://asset.cml.dev/abc.png)\n\n${CML_WATERMARK('1234abcd')}`, login: 'github-actions[bot]' },
+    { body: 'looks good', login: 'ada' },
+  ]);
+  const out = await publishReport(e, cwd, noGit, quiet);
+  assert.deepEqual(out.results.pr, { status: 'updated', id: cml.id, url: cml.html_url });
+  const comments = f.issueComments.get('acme/gitops-ml#42')!;
+  assert.equal(comments.length, 2, 'no second report comment');
+  assert.ok(comments[0].body.startsWith(MARKER));
+  assert.ok(comments[0].body.trimEnd().endsWith(CML_WATERMARK(head)));
+  assert.equal(cmlFinds(comments)?.id, cml.id, '`cml comment update` would edit this same comment');
+  // A different --watermark-title is a different comment, for cml and for us.
+  const { f: g, env: e2 } = await env('pull_request', 'pull_request.json', { BASE_METRICS_DIR: 'metrics', CML_COMMENT_WATERMARK_TITLE: 'nightly' });
+  g.seedIssueComments('acme/gitops-ml', 42, [{ body: `x\n\n${CML_WATERMARK('1234abcd')}`, login: 'github-actions[bot]' }]);
+  assert.equal(((await publishReport(e2, cwd, noGit, quiet)).results.pr as { status: string }).status, 'created');
+  assert.ok(g.issueComments.get('acme/gitops-ml#42')![1].body.includes(CML_WATERMARK(head, 'CML watermark nightly')));
+});
+
+test('a CML comment on the pushed commit is updated, not duplicated', async () => {
+  const cwd = await chartWorkspace();
+  const { f, env: e } = await env('push', 'push.json', { REPORT_SHA: PUSHED });
+  const [cml] = f.seedCommitComments('acme/gitops-ml', PUSHED, [{ body: `metrics\n\n${CML_WATERMARK(PUSHED)}`, login: 'github-actions[bot]' }]);
+  const out = await publishReport(e, cwd, noGit, quiet);
+  assert.equal((out.results.commit as { status: string; id: number }).status, 'updated');
+  assert.equal(f.commitComments.length, 1);
+  assert.equal(f.commitComments[0].id, cml.id);
+  assert.equal(cmlFinds(f.commitComments)?.id, cml.id);
+  assert.match(f.commitComments[0].body, /## flight-delay v12: training report/);
+});
+
+test('workflow_run: the handed-over comment gets the watermark (one, ours) and replaces the CML comment', async () => {
+  const cwd = await mkdtemp(join(root, 'run-'));
+  await writeFile(join(cwd, 'pr-comment.md'), `${MARKER}\nfrom the fork\n\n${CML_WATERMARK('ffff', 'CML watermark spoofed')}\n`);
+  await writeFile(join(cwd, 'pr-number.txt'), '43\n');
+  const { f, env: e } = await env('workflow_run', 'workflow_run-fork.json');
+  const [cml] = f.seedIssueComments('acme/gitops-ml', 43, [{ body: `old\n\n${CML_WATERMARK('abc')}`, login: 'github-actions[bot]' }]);
+  const out = await publishReport(e, cwd, noGit, quiet);
+  assert.equal((out.results.pr as { id: number }).id, cml.id);
+  const body = f.issueComments.get('acme/gitops-ml#43')![0].body;
+  assert.equal((body.match(/cml\.dev\/watermark\.png/g) ?? []).length, 1);
+  assert.match(body, /^<!-- gitops-ml-report -->\nfrom the fork\n\n!\[\]\(https:\/\/cml\.dev\/watermark\.png#[0-9a-f]+ "CML watermark"\)\n$/);
 });

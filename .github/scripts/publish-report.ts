@@ -13,7 +13,10 @@ import { execRunner } from './exec.ts';
 import { readEvent, type CiEvent } from './event.ts';
 import { bootstrapConfusionCI, diffMetrics, readBaseEvaluate, summarizeEvaluate, type BaseSource, type Runner } from './metrics-diff.ts';
 import { GITHUB_COMMENT_LIMIT, MARKER, composeComment, truncateMarkdown, type DriftJson, type RegisterJson } from './comment.ts';
-import { createCommitComment, makeOctokit, parseRepository, upsertStickyComment, writeJobSummary, type PublishResult } from './github.ts';
+import { makeOctokit, parseRepository, upsertCommitComment, upsertStickyComment, writeJobSummary, type PublishResult } from './github.ts';
+import { MAX_FEATURE_CHARTS, chartSections, loadChartData, type ImageUrl } from './report/charts.ts';
+import { baseImageUrl, commitImageUrl, repoRelativeDir } from './report/images.ts';
+import { ANY_CML_WATERMARK, cmlWatermark, hasCmlWatermark, watermarkLabel } from './report/watermark.ts';
 
 
 async function readJson<T>(path: string): Promise<T | null> {
@@ -45,6 +48,30 @@ function describe(event: CiEvent, env: NodeJS.ProcessEnv): string {
   }
 }
 
+/** Events whose report goes on a commit (not a PR). */
+const onCommit = (event: CiEvent) => event.kind !== 'pull_request' && event.kind !== 'workflow_run';
+
+/** The commit a commit comment goes on (and whose tree serves the images): the one the workflow pushed. */
+function commentSha(event: CiEvent, env: NodeJS.ProcessEnv): string | undefined {
+  return env.REPORT_SHA || (event.kind === 'push' ? event.sha : env.GITHUB_SHA) || undefined;
+}
+
+/** The commit CML would put in its watermark (cml's triggerSha: the PR head, else GITHUB_SHA). */
+function watermarkSha(event: CiEvent, env: NodeJS.ProcessEnv): string | undefined {
+  if (event.kind === 'pull_request' || event.kind === 'workflow_run') return event.headSha;
+  return commentSha(event, env);
+}
+
+/**
+ * PNG URLs: REPORT_IMAGE_BASE_URL if the workflow published metrics/ somewhere readable; for a
+ * commit comment, the pushed commit itself; for a PR (forks commit nothing): none, Mermaid charts.
+ */
+export function imageSource(event: CiEvent, env: NodeJS.ProcessEnv, cwd: string, metricsDir: string): ImageUrl {
+  if (env.REPORT_IMAGE_BASE_URL) return baseImageUrl(env.REPORT_IMAGE_BASE_URL);
+  if (!onCommit(event)) return null;
+  return commitImageUrl(env, commentSha(event, env) ?? '', repoRelativeDir(cwd, metricsDir));
+}
+
 /** The comment for this run, from metrics/ (and the base's evaluate.json). */
 export async function buildComment(event: CiEvent, env: NodeJS.ProcessEnv, cwd: string, run: Runner): Promise<string> {
   const dir = resolve(cwd, env.METRICS_DIR ?? 'metrics');
@@ -58,14 +85,29 @@ export async function buildComment(event: CiEvent, env: NodeJS.ProcessEnv, cwd: 
   const { src, label } = baseFor(event, env, cwd, run);
   const base = await readBaseEvaluate(src);
   const ci = { ...(current.confusion ? bootstrapConfusionCI(current.confusion) : {}), ...(current.ci ?? {}) };
+  const images = imageSource(event, env, cwd, dir);
+  const data = await loadChartData(dir);
+  const more = data.features.length - MAX_FEATURE_CHARTS;
   return composeComment({
     context: describe(event, env),
     baseLabel: label,
     vsBase: diffMetrics(current, base?.test ?? null, ci),
     vsProduction: diffMetrics(current, register?.production_before?.metrics ?? null, ci),
     register, drift, reportMarkdown: report,
-    imageBaseUrl: env.REPORT_IMAGE_BASE_URL || null,
+    images,
+    charts: chartSections(data, drift, images),
+    chartNotes: more > 0 ? [`_Feature charts for the ${MAX_FEATURE_CHARTS} largest train/test shifts; ${more} more in the full report below._`] : [],
+    footer: cmlWatermark(watermarkLabel(env), watermarkSha(event, env)),
   });
+}
+
+/** A handed-over comment (untrusted text) posted with our marker first and our watermark last. */
+function handedBody(handed: string, event: CiEvent, env: NodeJS.ProcessEnv): string {
+  const label = watermarkLabel(env);
+  const watermark = cmlWatermark(label, watermarkSha(event, env));
+  const text = (handed.startsWith(MARKER) ? handed : `${MARKER}\n${handed}`).replace(ANY_CML_WATERMARK, '').trimEnd();
+  const footer = `\n\n${watermark}\n`;
+  return truncateMarkdown(text, GITHUB_COMMENT_LIMIT - footer.length, '_Comment truncated._') + footer;
 }
 
 export interface PublishOutcome { event: CiEvent; body: string; results: Record<string, PublishResult | string> }
@@ -79,7 +121,7 @@ export async function publishReport(env: NodeJS.ProcessEnv, cwd: string, run: Ru
   if (event.kind === 'workflow_run') {
     // The trusted job posts what the untrusted run composed; it never runs the fork's code.
     const handed = await readFile(commentFile, 'utf8').catch(() => null);
-    body = handed ? truncateMarkdown(handed.startsWith(MARKER) ? handed : `${MARKER}\n${handed}`, GITHUB_COMMENT_LIMIT, '_Comment truncated._') : await buildComment(event, env, cwd, run);
+    body = handed ? handedBody(handed, event, env) : await buildComment(event, env, cwd, run);
     const fromFile = await readFile(numberFile, 'utf8').catch(() => '');
     prNumber = event.prNumber ?? (/^\s*[1-9][0-9]*\s*$/.test(fromFile) ? Number(fromFile) : null);
     if (prNumber === null) throw new Error('workflow_run: no PR number (GitHub omits pull_requests for forks): download the pr-number.txt artifact next to pr-comment.md, or set PR_NUMBER');
@@ -94,18 +136,22 @@ export async function publishReport(env: NodeJS.ProcessEnv, cwd: string, run: Ru
   print(`event: ${describe(event.kind === 'workflow_run' ? { ...event, prNumber } : event, env)}; comment: ${body.length.toLocaleString('en-US')} characters`);
 
   const results: PublishOutcome['results'] = {};
-  results.summary = (await writeJobSummary(body, env)) ? 'written' : 'skipped (no GITHUB_STEP_SUMMARY)';
+  results.summary = (await writeJobSummary(body.replace(ANY_CML_WATERMARK, '').trimEnd(), env)) ? 'written' : 'skipped (no GITHUB_STEP_SUMMARY)';
   if (env.REPORT_DRY_RUN === '1' || env.REPORT_DRY_RUN === 'true') {
     results.github = 'dry run: nothing posted';
   } else {
     const octokit = makeOctokit(env.GITHUB_TOKEN ?? '', env.GITHUB_API_URL);
     const repo = parseRepository(env.GITHUB_REPOSITORY);
+    // Ours, or a comment `cml comment create --watermark-title=<same label>` made: one comment, not two.
+    const label = watermarkLabel(env);
+    const marker = (text: string) => text.includes(MARKER) || hasCmlWatermark(text, label);
+    const botLogin = env.REPORT_BOT_LOGIN || undefined;
     if (prNumber !== null) {
-      results.pr = await upsertStickyComment(octokit, { ...repo, issueNumber: prNumber, body, marker: MARKER, botLogin: env.REPORT_BOT_LOGIN || undefined });
+      results.pr = await upsertStickyComment(octokit, { ...repo, issueNumber: prNumber, body, marker, botLogin });
     } else {
-      const sha = env.REPORT_SHA || (event.kind === 'push' ? event.sha : env.GITHUB_SHA);
+      const sha = commentSha(event, env);
       if (!sha) throw new Error(`${event.kind}: no commit to comment on: set GITHUB_SHA or REPORT_SHA`);
-      results.commit = await createCommitComment(octokit, { ...repo, sha, body });
+      results.commit = await upsertCommitComment(octokit, { ...repo, sha, body, marker, botLogin });
     }
   }
   for (const [where, r] of Object.entries(results)) {

@@ -21,6 +21,7 @@ export interface FakeGitHub {
   /** Login that writes are attributed to (GITHUB_TOKEN acts as github-actions[bot]). */
   actor: string;
   seedIssueComments(repo: string, issue: number, comments: { body: string; login?: string }[]): FakeComment[];
+  seedCommitComments(repo: string, sha: string, comments: { body: string; login?: string }[]): FakeComment[];
   close(): Promise<void>;
 }
 
@@ -101,6 +102,20 @@ export async function startFakeGitHub(opts: { readOnly?: boolean; actor?: string
       return pr ? send(res, 200, pr) : send(res, 404, { message: 'Not Found', status: '404' });
     }
     m = /^\/repos\/([^/]+\/[^/]+)\/commits\/([0-9a-f]+)\/comments$/.exec(u.pathname);
+    if (m && method === 'GET') {
+      const sha = m[2];
+      return send(res, 200, fake.commitComments.filter((c) => c.commit_id === sha));
+    }
+    m = /^\/repos\/([^/]+\/[^/]+)\/comments\/(\d+)$/.exec(u.pathname);
+    if (m && method === 'PATCH') {
+      const c = fake.commitComments.find((x) => x.id === Number(m![2]));
+      if (!c) return send(res, 404, { message: 'Not Found', status: '404' });
+      if (c.user.login !== fake.actor) return send(res, 403, { message: 'You must be the author of this comment to edit it', status: '403' });
+      c.body = String((body as { body?: unknown })?.body ?? '');
+      c.updated_at = now();
+      return send(res, 200, c);
+    }
+    m = /^\/repos\/([^/]+\/[^/]+)\/commits\/([0-9a-f]+)\/comments$/.exec(u.pathname);
     if (m && method === 'POST') {
       const c = { ...make(m[1], String((body as { body?: unknown })?.body ?? ''), fake.actor, `commit/${m[2]}`), commit_id: m[2] };
       fake.commitComments.push(c);
@@ -119,6 +134,11 @@ export async function startFakeGitHub(opts: { readOnly?: boolean; actor?: string
     seedIssueComments(repo: string, issue: number, comments: { body: string; login?: string }[]) {
       const made = comments.map((c) => make(repo, c.body, c.login ?? 'someone', `pull/${issue}`));
       fake.issueComments.set(`${repo}#${issue}`, [...(fake.issueComments.get(`${repo}#${issue}`) ?? []), ...made]);
+      return made;
+    },
+    seedCommitComments(repo: string, sha: string, comments: { body: string; login?: string }[]) {
+      const made = comments.map((c) => ({ ...make(repo, c.body, c.login ?? 'someone', `commit/${sha}`), commit_id: sha }));
+      fake.commitComments.push(...made);
       return made;
     },
     close: () => new Promise<void>((resolve, reject) => {
