@@ -7,6 +7,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderRules } from './rules.ts';
+import { ruleTestFiles } from './promtool-tests.ts';
 import { COMPOSE_CONFIG, HOST_CONFIG, renderPrometheusConfig } from './prometheus-config.ts';
 import { renderAlertmanagerConfig } from './alertmanager.ts';
 import { k8sFiles } from './k8s.ts';
@@ -24,7 +25,7 @@ export function generatedFiles(): Record<string, string> {
   };
   const all = dashboards();
   for (const [name, dashboard] of Object.entries(all)) files[`grafana/dashboards/${name}.json`] = JSON.stringify(dashboard, null, 2) + '\n';
-  return { ...files, ...k8sFiles(all) };
+  return { ...files, ...ruleTestFiles(), ...k8sFiles(all) };
 }
 
 export async function outdatedFiles(dir = MONITORING_DIR): Promise<string[]> {

@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { MONITORING_DIR, outdatedFiles } from './generate.ts';
-import { hasPromtool, promtool, testRules, unitTestFiles } from './promtool.ts';
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { RULE_TEST_COMMAND, hasPromtool, promtool, testRulesAsUsersDo, unitTestFiles } from './promtool.ts';
 
 const PROM = join(MONITORING_DIR, 'prometheus');
 const skip = hasPromtool() ? false : 'skipped: /usr/bin/promtool is missing (apt-get install prometheus)';
@@ -27,13 +29,27 @@ test('promtool check config accepts prometheus.compose.yml (docker-compose.yml n
   assert.ok(r.ok, r.output);
 });
 
-test('promtool test rules: every alert fires on its synthetic series and resolves', { skip }, async () => {
+const REPO_ROOT = join(MONITORING_DIR, '..', '..');
+
+test(`\`${RULE_TEST_COMMAND}\` passes from the repository root on the committed files`, { skip }, async () => {
   const files = await unitTestFiles(join(PROM, 'tests'));
   assert.ok(files.length >= 3, 'unit test files exist');
-  for (const file of files) {
-    const r = await testRules(file);
-    assert.ok(r.ok, `${file}\n${r.output}`);
-  }
+  const r = await testRulesAsUsersDo(REPO_ROOT);
+  assert.ok(r.ok, r.output);
+  assert.equal((r.output.match(/SUCCESS/g) ?? []).length, files.length, r.output);
+});
+
+test('promtool compares annotations: a wrong expected annotation fails the same command', { skip }, async () => {
+  const root = await mkdtemp(join(tmpdir(), 'promtool-'));
+  const prom = join(root, 'infra', 'monitoring', 'prometheus');
+  await cp(PROM, prom, { recursive: true });
+  const file = join(prom, 'tests', 'model.yml');
+  const text = await readFile(file, 'utf8');
+  assert.match(text, /summary: Live roc_auc of flight-delay is 0\.550/);
+  await writeFile(file, text.replace('is 0.550', 'is 0.551'));
+  const r = await testRulesAsUsersDo(root);
+  assert.ok(!r.ok, 'promtool must fail');
+  assert.match(r.output, /0\.550/);
 });
 
 test('the unit tests cover every alert the rules define', async () => {
