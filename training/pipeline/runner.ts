@@ -158,6 +158,33 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<PipelineRes
   return { ok: !failed, stages: results, failed, durationMs: Date.now() - started };
 }
 
+/**
+ * Like `dvc commit`: record the workspace as it is (deps, params, outs) in dvc.lock for every
+ * stage whose deps and outs all exist, without running anything. Returns the stages recorded.
+ */
+export async function commitPipeline(opts: { repoRoot: string; log?: Logger }): Promise<string[]> {
+  const log = opts.log ?? createLogger({ component: 'pipeline' });
+  const def = await readPipeline(opts.repoRoot);
+  if (!def) throw new Error(`no dvc.yaml in ${opts.repoRoot}`);
+  const repo = await openRepo({ repoRoot: opts.repoRoot, log });
+  const lockPath = join(opts.repoRoot, LOCK_FILE);
+  let lock = await readLock(lockPath);
+  const recorded: string[] = [];
+  for (const spec of def.stages) {
+    const state = await currentState(opts.repoRoot, spec, repo.hash);
+    const missing = [...state.deps, ...state.outs].filter((p) => !p.hash).map((p) => p.path);
+    if (missing.length) {
+      log.warn(`stage '${spec.name}' not recorded: ${list(missing)} missing`);
+      continue;
+    }
+    lock = updateLock(lock, spec.name, lockEntry(lockStageFrom(spec, state)), def.stages.map((s) => s.name));
+    recorded.push(spec.name);
+  }
+  await writeLock(lockPath, lock);
+  await repo.hashes.save();
+  return recorded;
+}
+
 function seconds(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
