@@ -24,7 +24,7 @@ test('predict routes answer with model name, version, prediction id and classifi
   assert.equal(many.json.predictions.length, 2);
   assert.equal(many.json.prediction_ids.length, 2);
   assert.equal(many.json.predictions[0].probability, p.probability, 'same record, same answer in a batch');
-  const metrics = await (await fetch(`${srv.url}/metrics`)).text();
+  const metrics = await (await fetch(`${srv.url}/metrics`, { headers: auth })).text();
   assert.match(metrics, /model_unknown_category_total\{model="flight-delay",feature="origin"\} 1/);
   assert.match(metrics, /model_info\{name="flight-delay",version="1",stage="production"/);
 });

@@ -21,6 +21,8 @@ import { openApiDocument } from './openapi.ts';
 import { UI_CONTENT_SECURITY_POLICY } from './ui/page.ts';
 import { MONITORING_CSP, renderMonitoringHtml } from './ui/monitoring.ts';
 import type { DriftMonitor } from './drift-monitor.ts';
+import { cachedRead, singleFlight } from './read-cache.ts';
+import type { RefreshResult } from './model-manager.ts';
 
 export interface AppDeps {
   config: ApiConfig;
@@ -31,9 +33,18 @@ export interface AppDeps {
   renderUi?: (opts: { modelName: string }) => string;
   feedback: { log: PredictionLog; window: FeedbackWindow };
   drift?: DriftMonitor;
+  /** Set by the server when shutdown begins. */
+  lifecycle?: { draining: boolean };
 }
 
-type Access = 'public' | 'predict' | 'admin';
+/** public: anyone; monitoring: a token when API_TOKENS is set, unless PUBLIC_MONITORING=on. */
+type Access = 'public' | 'monitoring' | 'predict' | 'admin';
+
+/** A refused reload is not a success: 503 when the registry cannot be read, 409 for a refused bundle or no version. */
+export function reloadStatus(r: RefreshResult): number {
+  if (r.status === 'refused') return r.cause === 'registry' ? 503 : 409;
+  return r.status === 'no-version' ? 409 : 200;
+}
 interface Route {
   method: 'GET' | 'POST';
   template: string;
@@ -47,25 +58,29 @@ export function createApp(deps: AppDeps): Koa {
   const name = config.modelName;
   const predictDeps = { batcher, metrics, maxInstances: config.maxInstances, predictionLog: deps.feedback.log };
   const feedbackDeps = { log: deps.feedback.log, window: deps.feedback.window, manager, metrics };
+  const summary = cachedRead(() => feedbackSummary(feedbackDeps), config.monitoringCacheMs);
+  const driftState = cachedRead(() => deps.drift?.compute(), config.monitoringCacheMs);
+  const scrape = singleFlight(() => metrics.registry.metrics());
   metrics.liveSource = () => {
-    const live = feedbackSummary(feedbackDeps).live;
+    const live = summary().live;
     if (!live) return null;
     const { task: _task, n, ...values } = live;
     return { ...values, samples: n } as Record<string, number | null>;
   };
   const predictCheck = config.apiTokens.length ? tokenChecker(config.apiTokens) : null;
   const adminCheck = config.adminToken ? tokenChecker([config.adminToken]) : null;
+  const monitoringCheck = predictCheck && !config.publicMonitoring ? tokenChecker([...config.apiTokens, ...(config.adminToken ? [config.adminToken] : [])]) : null;
 
   const routes: Route[] = [
     { method: 'POST', template: '/predict', access: 'predict', body: true, handle: (ctx, body) => predictOne(ctx, body, predictDeps) },
     { method: 'POST', template: `/v1/models/${name}:predict`, access: 'predict', body: true, handle: (ctx, body) => predictMany(ctx, body, predictDeps) },
     { method: 'POST', template: '/feedback', access: 'predict', body: true, handle: (ctx, body) => postFeedback(ctx, body, feedbackDeps) },
-    { method: 'GET', template: '/feedback', access: 'public', handle: (ctx) => void (ctx.body = feedbackSummary(feedbackDeps)) },
+    { method: 'GET', template: '/feedback', access: 'monitoring', handle: (ctx) => void (ctx.body = summary()) },
     {
-      method: 'GET', template: '/drift', access: 'public',
+      method: 'GET', template: '/drift', access: 'monitoring',
       handle: (ctx) => {
         if (!deps.drift) throw new HttpError(404, 'not_found', 'monitoring is off (MONITORING=off)');
-        ctx.body = deps.drift.compute();
+        ctx.body = driftState();
       },
     },
     {
@@ -82,16 +97,16 @@ export function createApp(deps: AppDeps): Koa {
       method: 'GET', template: '/readyz', access: 'public',
       handle: (ctx) => {
         const m = manager.current;
-        const ready = m !== null && !m.unhealthy;
+        const ready = m !== null && !m.unhealthy && !lifecycle.draining;
         ctx.status = ready ? 200 : 503;
-        ctx.body = ready ? { status: 'ready', model: name, version: m.version } : { status: 'not ready', reason: m?.unhealthy ?? manager.lastError ?? 'loading the model' };
+        ctx.body = ready ? { status: 'ready', model: name, version: m.version } : { status: 'not ready', reason: lifecycle.draining ? 'shutting down' : (m?.unhealthy ?? manager.lastError ?? 'loading the model') };
       },
     },
     {
-      method: 'GET', template: '/metrics', access: 'public',
+      method: 'GET', template: '/metrics', access: 'monitoring',
       handle: async (ctx) => {
         ctx.type = metrics.registry.contentType;
-        ctx.body = await metrics.registry.metrics();
+        ctx.body = await scrape();
       },
     },
     {
@@ -105,7 +120,9 @@ export function createApp(deps: AppDeps): Koa {
     {
       method: 'POST', template: '/admin/reload', access: 'admin',
       handle: async (ctx) => {
-        ctx.body = await manager.refresh(true);
+        const result = await manager.refresh(true);
+        ctx.status = reloadStatus(result);
+        ctx.body = result;
       },
     },
     {
@@ -119,20 +136,33 @@ export function createApp(deps: AppDeps): Koa {
     },
   ];
   const byKey = new Map(routes.map((r) => [`${r.method} ${r.template}`, r]));
-  const paths = new Set(routes.map((r) => r.template));
+  const methodsOf = new Map<string, string[]>();
+  for (const r of routes) methodsOf.set(r.template, [...(methodsOf.get(r.template) ?? []), r.method, ...(r.method === 'GET' ? ['HEAD'] : [])]);
 
   const app = new Koa({ proxy: false });
   app.silent = true;
-  app.use(observe(metrics, log));
+  const lifecycle = deps.lifecycle ?? { draining: false };
+  app.use(observe(metrics, log, () => lifecycle.draining));
   app.use(async (ctx) => {
-    const route = byKey.get(`${ctx.method} ${ctx.path}`);
+    // HEAD is GET without the body (Koa and Node drop it).
+    const route = byKey.get(`${ctx.method === 'HEAD' ? 'GET' : ctx.method} ${ctx.path}`);
     if (!route) {
-      if (paths.has(ctx.path)) throw new HttpError(405, 'method_not_allowed', `${ctx.method} is not supported on ${ctx.path}`);
+      const allow = methodsOf.get(ctx.path)?.concat('OPTIONS').join(', ');
+      if (allow && ctx.method === 'OPTIONS') {
+        ctx.set('Allow', allow);
+        ctx.status = 204;
+        return;
+      }
+      if (allow) {
+        ctx.set('Allow', allow);
+        throw new HttpError(405, 'method_not_allowed', `${ctx.method} is not supported on ${ctx.path}; use ${allow}`);
+      }
       const hint = ctx.path.startsWith('/v1/models/') ? ` (this server serves model "${name}": /v1/models/${name}:predict)` : '';
       throw new HttpError(404, 'not_found', `no route ${ctx.method} ${ctx.path}${hint}`);
     }
     (ctx.state as RequestState).route = route.template;
     if (route.access === 'predict' && predictCheck) requireBearer(ctx.req.headers, predictCheck, 'prediction routes');
+    if (route.access === 'monitoring' && monitoringCheck) requireBearer(ctx.req.headers, monitoringCheck, 'monitoring reads (or set PUBLIC_MONITORING=on)');
     if (route.access === 'admin') {
       if (!adminCheck) throw new HttpError(403, 'forbidden', 'admin routes are disabled; set ADMIN_TOKEN to enable them');
       requireBearer(ctx.req.headers, adminCheck, 'admin routes');

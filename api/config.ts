@@ -20,6 +20,10 @@ export interface ApiConfig {
   feedbackTtlMs: number;
   feedbackWindow: number;
   monitoring: boolean;
+  /** GET /metrics, /drift and /feedback without a token even when API_TOKENS is set. */
+  publicMonitoring: boolean;
+  /** Live quality and drift are recomputed at most this often for readers (0: on every read). */
+  monitoringCacheMs: number;
   driftWindow: number;
   driftIntervalMs: number;
   alertPersistChecks: number;
@@ -34,6 +38,14 @@ function int(env: Record<string, string | undefined>, key: string, def: number, 
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min) throw new Error(`${key}=${raw} is not a whole number ≥ ${min}`);
   return n;
+}
+
+function onOff(env: Record<string, string | undefined>, key: string, def: boolean): boolean {
+  const raw = env[key]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return def;
+  if (raw === 'on' || raw === 'true' || raw === '1') return true;
+  if (raw === 'off' || raw === 'false' || raw === '0') return false;
+  throw new Error(`${key}=${env[key]} must be on or off`);
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env, defaults: { registryUrl?: string; modelName?: string } = {}): ApiConfig {
@@ -62,6 +74,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     feedbackTtlMs: int(env, 'FEEDBACK_TTL_MS', 24 * 3_600_000, 1000),
     feedbackWindow: int(env, 'FEEDBACK_WINDOW', 5000, 10),
     monitoring: env.MONITORING !== 'off',
+    publicMonitoring: onOff(env, 'PUBLIC_MONITORING', false),
+    monitoringCacheMs: int(env, 'MONITORING_CACHE_MS', 1000, 0),
     driftWindow: int(env, 'DRIFT_WINDOW', 5000, 10),
     driftIntervalMs: int(env, 'DRIFT_INTERVAL_MS', 10_000, 100),
     alertPersistChecks: int(env, 'ALERT_PERSIST_CHECKS', 6, 1),

@@ -5,6 +5,8 @@
  */
 const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/;
 
+const MAX_OFFSET_MINUTES = 14 * 60;
+
 /** Parse an ISO-8601-like date or date-time; NaN when it is not one or names an impossible date. */
 export function parseTimestamp(text: string): number {
   const m = ISO.exec(text.trim());
@@ -17,7 +19,11 @@ export function parseTimestamp(text: string): number {
   if (zone && zone !== 'Z') {
     const sign = zone[0] === '-' ? -1 : 1;
     const digits = zone.slice(1).replace(':', '');
-    t -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
+    const hours = Number(digits.slice(0, 2));
+    const minutes = Number(digits.slice(2));
+    // Real offsets run from -12:00 to +14:00; anything beyond ±14:00 (or :60 and up) is not a zone.
+    if (minutes > 59 || hours * 60 + minutes > MAX_OFFSET_MINUTES) return NaN;
+    t -= sign * (hours * 60 + minutes) * 60_000;
   }
   return t;
 }

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
 import type { Logger } from '../../core/log.ts';
-import { HttpError } from '../errors.ts';
+import { HttpError, errorBody } from '../errors.ts';
 import { childCache, type ApiMetrics } from '../metrics.ts';
 
 export interface RequestState {
@@ -25,7 +25,11 @@ export function clientGone(ctx: Koa.Context, err: unknown): boolean {
   return !ctx.res.headersSent && ctx.req.socket?.destroyed === true;
 }
 
-export function observe(metrics: ApiMetrics, log: Logger): Koa.Middleware {
+/** Methods kept as label values; anything else a client sends is counted as "other". */
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/** `draining()` is true once shutdown began: every answer then says `Connection: close`. */
+export function observe(metrics: ApiMetrics, log: Logger, draining: () => boolean = () => false): Koa.Middleware {
   const requests = childCache((route, method, status) => metrics.requests.labels({ route, method, status }));
   const durations = childCache((route, method) => metrics.duration.labels({ route, method }));
   const sizes = childCache((route) => metrics.requestSize.labels({ route }));
@@ -36,6 +40,8 @@ export function observe(metrics: ApiMetrics, log: Logger): Koa.Middleware {
     state.requestId = incoming && incoming.length <= 128 ? incoming : randomUUID();
     state.route = 'unmatched';
     ctx.set('X-Request-Id', state.requestId);
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    const method = METHODS.has(ctx.method) ? ctx.method : 'other';
     metrics.inFlight.inc();
     let failure: unknown;
     try {
@@ -46,7 +52,7 @@ export function observe(metrics: ApiMetrics, log: Logger): Koa.Middleware {
         // Nothing can be answered; Koa skips writing to the closed socket.
       } else if (err instanceof HttpError) {
         ctx.status = err.status;
-        ctx.body = { error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } };
+        ctx.body = errorBody(err);
       } else {
         ctx.status = 500;
         ctx.body = { error: { code: 'internal', message: `internal error; quote request id ${state.requestId} when reporting it` } };
@@ -57,8 +63,11 @@ export function observe(metrics: ApiMetrics, log: Logger): Koa.Middleware {
       const seconds = (performance.now() - started) / 1000;
       const gone = clientGone(ctx, failure);
       const status = gone ? '499' : String(ctx.status);
-      requests(state.route, ctx.method, status).inc();
-      durations(state.route, ctx.method).observe(seconds);
+      requests(state.route, method, status).inc();
+      durations(state.route, method).observe(seconds);
+      // Busy keep-alive clients learn of the shutdown from their next answer and reconnect
+      // elsewhere, instead of being reset when the shutdown timeout closes their socket.
+      if (draining()) ctx.set('Connection', 'close');
       if (state.bodyBytes !== undefined) sizes(state.route).observe(state.bodyBytes);
       // One line per request: only build it when it will be written (LOG_LEVEL=warn in benchmarks).
       if (gone) {

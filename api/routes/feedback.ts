@@ -9,6 +9,7 @@ import type { FeedbackWindow, PredictionLog } from '../feedback.ts';
 import { liveMetrics } from '../feedback.ts';
 import type { ModelManager } from '../model-manager.ts';
 import type { ApiMetrics } from '../metrics.ts';
+import { describe } from '../../core/records.ts';
 
 export interface FeedbackDeps {
   log: PredictionLog;
@@ -22,14 +23,14 @@ const MAX_ITEMS = 1000;
 function toLabelOrValue(item: Record<string, unknown>, manager: ModelManager): number {
   const m = manager.current;
   const task = m?.bundle.meta.task ?? 'classification';
-  if ('label' in item) {
+  if (Object.hasOwn(item, 'label')) {
     if (task !== 'classification') throw badRequest('"label" is for classification models; send "actual" (the observed value)', [{ field: 'label', message: 'not used by a regression model' }]);
     const l = item.label;
     if (l === 0 || l === 1 || typeof l === 'boolean') return Number(l);
-    throw badRequest('"label" must be 0, 1, true or false', [{ field: 'label', message: `got ${JSON.stringify(l)}` }]);
+    throw badRequest('"label" must be 0, 1, true or false', [{ field: 'label', message: `got ${describe(l)}` }]);
   }
   const a = item.actual;
-  if (typeof a !== 'number' || !Number.isFinite(a)) throw badRequest('send "actual" (the observed target value, a finite number) or, for classification, "label" (0/1)', [{ field: 'actual', message: a === undefined ? 'missing' : `must be a finite number, got ${JSON.stringify(a)}` }]);
+  if (typeof a !== 'number' || !Number.isFinite(a)) throw badRequest('send "actual" (the observed target value, a finite number) or, for classification, "label" (0/1)', [{ field: 'actual', message: a === undefined ? 'missing' : `must be a finite number, got ${describe(a)}` }]);
   if (task === 'regression') return a;
   const target = m!.bundle.spec.target;
   return a > (target.positive_above ?? 0) ? 1 : 0;
