@@ -21,12 +21,26 @@ export async function git(cwd: string, ...args: string[]): Promise<string> {
   return stdout.trim();
 }
 
+/**
+ * A commit of the working tree as it is (tracked changes and untracked, not ignored, files) on top
+ * of HEAD, made through a temporary index: the checkout's own index and refs are not touched.
+ */
+export async function workingTreeCommit(source: string, tmp: string): Promise<string> {
+  const env = { ...process.env, GIT_INDEX_FILE: join(tmp, 'snapshot.index') };
+  const run = async (...args: string[]) => (await exec('git', args, { cwd: source, env, maxBuffer: 64 * 1024 * 1024 })).stdout.trim();
+  await run('read-tree', 'HEAD');
+  await run('add', '-A');
+  const tree = await run('write-tree');
+  const headTree = await run('rev-parse', 'HEAD^{tree}');
+  if (tree === headTree) return run('rev-parse', 'HEAD');
+  return run('-c', 'user.name=rehearsal', '-c', 'user.email=rehearsal@example.com', 'commit-tree', tree, '-p', 'HEAD', '-m', 'rehearsal: working tree');
+}
+
 export interface RehearsalSandbox extends Sandbox { fake: FakeGitHub; close(): Promise<void> }
 
 /**
- * `source`: the checkout whose content is pushed to the stand-in origin. Its HEAD plus uncommitted
- * changes to tracked files (a `git stash create` commit: nothing in the checkout changes) becomes
- * `branches` on the origin.
+ * `source`: the checkout whose content is pushed to the stand-in origin: its working tree as it is
+ * (workingTreeCommit) or with `committedOnly` its HEAD, as `branches`.
  */
 export async function createSandbox(source: string, branches = ['main', 'model', 'api'], opts: { committedOnly?: boolean } = {}): Promise<RehearsalSandbox> {
   const root = await mkdtemp(join(tmpdir(), 'ci-rehearse-'));
@@ -34,7 +48,7 @@ export async function createSandbox(source: string, branches = ['main', 'model',
   await mkdir(origin, { recursive: true });
   await git(origin, 'init', '-q', '--bare');
   await git(origin, 'config', 'uploadpack.allowAnySHA1InWant', 'true');
-  const snapshot = (opts.committedOnly ? '' : await git(source, 'stash', 'create')) || (await git(source, 'rev-parse', 'HEAD'));
+  const snapshot = opts.committedOnly ? await git(source, 'rev-parse', 'HEAD') : await workingTreeCommit(source, root);
   await git(source, 'push', '-q', origin, ...branches.map((b) => `${snapshot}:refs/heads/${b}`));
   await git(origin, 'symbolic-ref', 'HEAD', 'refs/heads/main');
   const gitConfig = join(root, 'gitconfig');

@@ -61,7 +61,7 @@ function render(flags: Record<string, string>): Record<string, any>[] {
   if (flags.k || flags.kustomize) text = execFileSync(realBinary('kubectl'), ['kustomize', flags.k ?? flags.kustomize], { encoding: 'utf8' });
   else if (flags.f === '-' || flags.filename === '-') text = readFileSync(0, 'utf8');
   else text = readFileSync(resolve(flags.f ?? flags.filename), 'utf8');
-  return parseAllDocuments(text).map((d) => d.toJS()).filter(Boolean);
+  return parseAllDocuments(text).map((d) => d.toJS()).filter(Boolean).flatMap((o) => (o.kind === 'List' ? o.items ?? [] : [o]));
 }
 
 export function apply(cluster: Cluster, objects: Record<string, any>[], defaultNs: string): string[] {
@@ -164,8 +164,13 @@ export async function kubectl(args: string[]): Promise<never> {
         throw ok(out.startsWith('jsonpath') ? jsonpath(obj, out) : JSON.stringify(obj));
       }
       if (/^(deploy|deployments?(\.apps)?)$/.test(t.kind)) {
-        const d = deployment(t.name);
-        const obj = { metadata: { name: t.name, namespace: ns }, spec: { replicas: d.replicas, template: { spec: { containers: [{ name: d.container, image: d.image }] } } }, status: { readyReplicas: isReady(d) ? d.replicas : 0 } };
+        const view = (name: string, d: Deployment) => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: ns }, spec: { replicas: d.replicas, template: { spec: { containers: [{ name: d.container, image: d.image }] } } }, status: { readyReplicas: isReady(d) ? d.replicas : 0 } });
+        if (!t.name) {
+          if (!cluster.namespaces.includes(ns)) throw ok(JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [] }));
+          const items = Object.entries(cluster.deployments).filter(([k]) => k.startsWith(`${ns}/`)).map(([k, d]) => view(k.slice(ns.length + 1), d));
+          throw ok(JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
+        }
+        const obj = view(t.name, deployment(t.name));
         throw ok(out.startsWith('jsonpath') ? jsonpath(obj, out) : JSON.stringify(obj));
       }
       break;
