@@ -3,16 +3,18 @@
  * (or the next run after a crash) sees either the previous good state or the new one, never half.
  */
 import { mkdir, rename, rm, writeFile, open, stat } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { dirname, basename } from 'node:path';
+import { sweepStaleTemps, tempSiblingPath } from './temp-files.ts';
 
-function tempSibling(path: string): string {
-  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+/** A temporary sibling for `path`, after removing stale ones a killed writer of `path` left. */
+async function freshTempSibling(path: string): Promise<string> {
+  await sweepStaleTemps(dirname(path), { target: basename(path) });
+  return tempSiblingPath(path);
 }
 
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const tmp = tempSibling(path);
+  const tmp = await freshTempSibling(path);
   try {
     const fh = await open(tmp, 'w');
     try {
@@ -40,7 +42,7 @@ export async function writeJsonAtomic(path: string, value: unknown): Promise<voi
 export async function replaceDirAtomic(dir: string, build: (tmpDir: string) => Promise<void>): Promise<void> {
   await mkdir(dirname(dir), { recursive: true });
   await recoverDir(dir);
-  const tmp = tempSibling(dir);
+  const tmp = await freshTempSibling(dir);
   await mkdir(tmp, { recursive: true });
   try {
     await build(tmp);

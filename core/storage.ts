@@ -4,10 +4,10 @@
  * place (GCS makes an object visible only once its upload completes), so a crash never leaves a
  * half-written object or file behind under its real name.
  */
-import { randomBytes } from 'node:crypto';
 import { constants, createWriteStream } from 'node:fs';
 import { chmod, copyFile, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { parseTempName, sweepStaleTemps, tempSiblingPath } from './temp-files.ts';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 
@@ -20,6 +20,8 @@ export interface ObjectStore {
   /** Keys starting with `prefix`, sorted. */
   list(prefix: string): Promise<string[]>;
   describe(): string;
+  /** Stores with temporary files (local directories): remove those killed writers left; returns them. */
+  sweepTemps?(): Promise<string[]>;
 }
 
 /** The subset of @google-cloud/storage that we use, so tests can pass a fake client. */
@@ -44,13 +46,11 @@ export interface GcsClient {
   bucket(name: string): GcsBucket;
 }
 
-/** Same naming as core/atomic.ts, so hashing and listing skip these leftovers. */
-export function tempSiblingPath(path: string): string {
-  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-}
+/** Same naming as core/atomic.ts (core/temp-files.ts), so hashing and listing skip these leftovers. */
+export { tempSiblingPath } from './temp-files.ts';
 
 function isTempName(name: string): boolean {
-  return /^\..+\.tmp-\d+-[0-9a-f]+$/.test(name);
+  return parseTempName(name)?.target != null;
 }
 
 async function fsyncFile(path: string): Promise<void> {
@@ -62,9 +62,13 @@ async function fsyncFile(path: string): Promise<void> {
   }
 }
 
-/** Write `dest` from `produce(tmpPath)`, then fsync and rename; the temp file never survives. */
+/**
+ * Write `dest` from `produce(tmpPath)`, then fsync and rename; the temp file never survives this
+ * process, and stale ones of `dest` that killed writers left are removed first.
+ */
 export async function writeViaTemp(dest: string, produce: (tmp: string) => Promise<void>, mode?: number, opts: { fsync?: boolean } = {}): Promise<void> {
   await mkdir(dirname(dest), { recursive: true });
+  await sweepStaleTemps(dirname(dest), { target: basename(dest) });
   const tmp = tempSiblingPath(dest);
   try {
     await produce(tmp);
@@ -151,6 +155,10 @@ export class FsObjectStore implements ObjectStore {
 
   describe(): string {
     return this.root;
+  }
+
+  sweepTemps(): Promise<string[]> {
+    return sweepStaleTemps(this.root, { recursive: true });
   }
 }
 

@@ -12,6 +12,7 @@ import { cacheDirOf, readDvcConfig, resolveRemote } from './config.ts';
 import { HashCache } from './hash-cache.ts';
 import { DvcIgnore } from './ignore.ts';
 import { hashPath } from './hash.ts';
+import { sweepStaleTemps } from '../temp-files.ts';
 import type { PathHash } from './hash.ts';
 
 /** Where file md5s are memoized between runs (shared with the pipeline runner). */
@@ -42,16 +43,25 @@ export interface RepoContext {
   hash(abs: string): Promise<PathHash>;
 }
 
+/** Remove temporaries that killed writers left under `root` (core/temp-files.ts's rule) and say so. */
+export async function sweepTree(root: string, what: string, log: Logger): Promise<void> {
+  const removed = await sweepStaleTemps(root, { recursive: true });
+  if (removed.length) log.info(`removed ${removed.length} temporary file(s) that interrupted runs left in ${what}`, { first: removed[0] });
+}
+
 export async function openRepo(opts: RepoOptions): Promise<RepoContext> {
   const config = await readDvcConfig(opts.repoRoot);
+  const log = opts.log ?? createLogger({ component: 'dvc' });
+  const cacheDir = cacheDirOf(config, opts.repoRoot);
+  await sweepTree(cacheDir, 'the DVC cache', log);
   const hashes = await HashCache.open(join(opts.repoRoot, HASH_CACHE_FILE));
   const ignore = await DvcIgnore.load(opts.repoRoot);
   let remote: ObjectStore | undefined = opts.remoteStore;
   const jobs = opts.jobs ?? 8;
   return {
     repoRoot: opts.repoRoot,
-    log: opts.log ?? createLogger({ component: 'dvc' }),
-    cache: new LocalCache(cacheDirOf(config, opts.repoRoot)),
+    log,
+    cache: new LocalCache(cacheDir),
     hashes,
     ignore,
     jobs,

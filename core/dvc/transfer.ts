@@ -99,6 +99,8 @@ export async function push(opts: DataOptions): Promise<TransferSummary> {
   const files = unique.filter((id) => !isDirObject(id));
   const dirs = unique.filter(isDirObject);
   const remote = await ctx.remote();
+  const swept = (await remote.sweepTemps?.()) ?? [];
+  if (swept.length) ctx.log.info(`removed ${swept.length} temporary file(s) that interrupted pushes left in ${remote.describe()}`, { first: swept[0] });
   ctx.log.info(`pushing ${outs.length} output(s), ${unique.length} object(s) to ${remote.describe()}`);
   const progress = new Progress(ctx.log, 'checked', unique.length);
   let transferred = 0;

@@ -16,7 +16,8 @@ import { writeViaTemp } from '../storage.ts';
 import type { Logger } from '../log.ts';
 import { hasCommitted, type FaultHook, type Mutation, type RegistryBackend } from './backend.ts';
 import { bundleDirMd5, bundleManifest, hashBundleDir, listBundleFiles, verifyBundleDir } from './bundle-files.ts';
-import { withLock, processAlive, type LockOptions } from './lock.ts';
+import { withLock, type LockOptions } from './lock.ts';
+import { hostTag, sweepStaleTemps } from '../temp-files.ts';
 import { MODEL_NAME_SOURCE, RegistryError, assertModelName } from './names.ts';
 import { parseModelState, type BundleManifest, type ModelState } from './schema.ts';
 
@@ -28,8 +29,6 @@ export interface LocalBackendOptions {
 
 const COPY_CONCURRENCY = 4;
 const MODEL_FILE = new RegExp(`^(${MODEL_NAME_SOURCE})\\.json$`);
-/** `.tmp-<pid>-<hex>` for bundle directories; `.<file>.tmp-<pid>-<hex>` from core/storage.ts for files. */
-const LEFTOVER = /^\.(?:.+\.)?tmp-(\d+)-[0-9a-f]+$/;
 
 async function fsyncPath(path: string, flags = 'r'): Promise<void> {
   const fh = await open(path, flags);
@@ -98,7 +97,7 @@ export class LocalRegistryBackend implements RegistryBackend {
       `${path}.lock`,
       async () => {
         await this.fault('state:locked');
-        await this.sweep(dirname(path), (name) => name.startsWith(`.${model}.json.`));
+        await this.sweep(dirname(path), `${model}.json`);
         const current = await this.readState(model);
         if (hasCommitted(current, tx)) return current;
         const next = mutate(current);
@@ -119,8 +118,8 @@ export class LocalRegistryBackend implements RegistryBackend {
     const relpaths = await listBundleFiles(localDir);
     const dir = this.bundlesDir(model);
     await mkdir(dir, { recursive: true });
-    await this.sweep(dir, (name) => name.startsWith('.tmp-'));
-    const tmp = join(dir, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+    await this.sweep(dir);
+    const tmp = join(dir, `.tmp-${process.pid}-${hostTag()}${randomBytes(4).toString('hex')}`);
     try {
       let copied = 0;
       await forEachSettled(relpaths, COPY_CONCURRENCY, async (rel) => {
@@ -163,20 +162,13 @@ export class LocalRegistryBackend implements RegistryBackend {
     }
   }
 
-  /** Remove temporary files and directories whose writer process has died. */
-  private async sweep(dir: string, candidate: (name: string) => boolean): Promise<void> {
-    let names: string[];
-    try {
-      names = await readdir(dir);
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      const pid = Number(LEFTOVER.exec(name)?.[1]);
-      if (!candidate(name) || !pid || processAlive(pid)) continue;
-      await rm(join(dir, name), { recursive: true, force: true });
-      this.opts.log?.debug('removed leftover of an interrupted write', { path: join(dir, name) });
-    }
+  /**
+   * Remove temporary files and directories of writers that died (core/temp-files.ts's rule):
+   * bundle copies (`.tmp-…`, `target` null) or a state document's temporaries.
+   */
+  private async sweep(dir: string, target: string | null = null): Promise<void> {
+    const removed = await sweepStaleTemps(dir, { target: target ?? null });
+    for (const path of removed) this.opts.log?.debug('removed leftover of an interrupted write', { path });
   }
 
   async fetchBundleFiles(bundle: BundleManifest, destDir: string): Promise<void> {

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname as osHostname } from 'node:os';
 import { link, open, readFile, stat, unlink, writeFile } from 'node:fs/promises';
-import { tempSiblingPath } from '../storage.ts';
+import { processAlive, tempSiblingPath } from '../temp-files.ts';
 import type { Logger } from '../log.ts';
 import { RegistryError } from './names.ts';
 
@@ -43,14 +43,7 @@ const UNREADABLE_LOCK_STALE_MS = 5_000;
 const BREAK_GUARD_STALE_MS = 10_000;
 const MAX_POLL_MS = 50;
 
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
-  }
-}
+export { processAlive };
 
 interface Observed {
   info: LockInfo | null;

@@ -20,6 +20,7 @@ import { openSource, timesOf, type SourceFingerprint } from '../sources.ts';
 import { isMain, parseFlags, runStageCli } from '../stage-cli.ts';
 import { MANIFEST_FILE, RAW_DIR } from '../contracts/paths.ts';
 import { readManifest, type RawManifest } from '../contracts/raw-store.ts';
+import { reconcileStore } from './ingest-repair.ts';
 
 export { MANIFEST_FILE, RAW_DIR } from '../contracts/paths.ts';
 export { readManifest, type RawManifest } from '../contracts/raw-store.ts';
@@ -52,6 +53,7 @@ export async function ingest(options: IngestOptions): Promise<IngestResult> {
   const source = await openSource(params.data.source, params.data.format, { repoRoot, log, maxFieldBytes: params.validate.max_field_bytes });
   const manifest = await readManifest(repoRoot);
   checkCompatible(manifest, source.fingerprint, params, batchSize);
+  await reconcileStore(repoRoot, manifest, () => track(options), log);
 
   const complete = (manifest?.batches ?? []).filter((b) => b.rows === batchSize);
   const partial = manifest && manifest.batches.length > complete.length ? manifest.batches.at(-1) : undefined;
@@ -69,7 +71,6 @@ export async function ingest(options: IngestOptions): Promise<IngestResult> {
       cap: cap === 0 ? 'all' : cap,
       source_rows: source.rows,
     });
-    await ensureTracked(options, false);
     return summarize(manifest, 0, source.rows);
   }
 
@@ -111,7 +112,7 @@ export async function ingest(options: IngestOptions): Promise<IngestResult> {
     first: next.batches[complete.length]?.first_time,
     last: next.batches.at(-1)?.last_time,
   });
-  await ensureTracked(options, true);
+  await track(options);
   return summarize(next, Math.max(added, 0), source.rows);
 }
 
@@ -134,12 +135,11 @@ async function readOrdered(source: Awaited<ReturnType<typeof openSource>>, order
   return takeRows(all, order.subarray(start, end));
 }
 
-async function ensureTracked(options: IngestOptions, changed: boolean): Promise<void> {
+async function track(options: IngestOptions): Promise<void> {
   const { repoRoot, log } = options;
-  if (!changed && (await exists(join(repoRoot, 'data.dvc')))) return;
   if (!(await exists(join(repoRoot, RAW_DIR, MANIFEST_FILE)))) return;
-  const track = options.track ?? (async (dir: string) => void (await (await import('../../core/dvc/add.ts')).dvcAdd(dir, { repoRoot, log })));
-  await track(RAW_DIR);
+  const tracker = options.track ?? (async (dir: string) => void (await (await import('../../core/dvc/add.ts')).dvcAdd(dir, { repoRoot, log })));
+  await tracker(RAW_DIR);
   log.info(`updated data.dvc (commit it with git so this data version is recorded)`);
 }
 

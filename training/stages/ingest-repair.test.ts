@@ -1,0 +1,88 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { cp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ingest, readManifest, RAW_DIR } from './ingest.ts';
+import { hashDir } from '../../core/dvc/hash.ts';
+import { status } from '../../core/dvc/status.ts';
+import { hostTag } from '../../core/temp-files.ts';
+import { flightsCsv, quietLog, tempRepo, testParams, writeSource } from '../test-fixtures.ts';
+
+const CHILD = fileURLToPath(new URL('./testdata/ingest-killed-child.ts', import.meta.url));
+
+async function recordedMd5(repo: string): Promise<string> {
+  return /md5: ([0-9a-f]{32}\.dir)/.exec(await readFile(join(repo, 'data.dvc'), 'utf8'))![1];
+}
+
+async function storeRepo(maxBatches: number) {
+  const repo = await tempRepo();
+  const src = await writeSource(repo, 'flights.csv', flightsCsv(50));
+  const params = await testParams({ data: { source: src }, ingest: { batch_size: 10, batches_per_run: 1, max_batches: maxBatches } });
+  return { repo, params };
+}
+
+/** Run ingest in a child process that SIGKILLs itself between writing the batches and data.dvc. */
+async function killedIngest(repo: string, params: unknown): Promise<NodeJS.Signals | null> {
+  const args = join(repo, 'child-args.json');
+  await writeFile(args, JSON.stringify({ repo, params }));
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+}
+
+test('an ingest killed between writing the batches and data.dvc is repaired by the next run, even when it has nothing to add', async () => {
+  const { repo, params } = await storeRepo(2);
+  const log = quietLog();
+  await ingest({ repoRoot: repo, params, log }); // batch 0, recorded in data.dvc
+  const v1 = await recordedMd5(repo);
+  assert.equal((await hashDir(join(repo, RAW_DIR))).md5, v1);
+
+  assert.equal(await killedIngest(repo, params), 'SIGKILL');
+  assert.equal((await readManifest(repo))!.batches.length, 2, 'the killed run wrote batch 1 and the manifest');
+  assert.equal(await recordedMd5(repo), v1, 'data.dvc still records one batch');
+  assert.notEqual((await hashDir(join(repo, RAW_DIR))).md5, v1);
+
+  // The cap (2 batches) is reached: this run appends nothing, and must still repair data.dvc.
+  const r = await ingest({ repoRoot: repo, params, log });
+  assert.equal(r.added, 0);
+  assert.equal(await recordedMd5(repo), (await hashDir(join(repo, RAW_DIR))).md5, 'data.dvc records the store');
+  assert.match(log.lines.join('\n'), /data\.dvc is behind data\/ .*recording the store now/);
+  const [st] = await status({ repoRoot: repo, log, cloud: false });
+  assert.deepEqual([st.path, st.workspace, st.notInCache], ['data', 'ok', 0]);
+});
+
+test('unlisted batch files and stale temporaries of a killed ingest are removed; a live writer\'s temporary is kept', async () => {
+  const { repo, params } = await storeRepo(3);
+  const log = quietLog();
+  await ingest({ repoRoot: repo, params, log });
+  const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+  const data = join(repo, RAW_DIR);
+  await writeFile(join(data, 'batch-000001.parquet'), 'half-written batch the manifest never listed');
+  await writeFile(join(data, `.manifest.json.tmp-${dead}-${hostTag()}0badc0de`), '{"format":');
+  const live = `.manifest.json.tmp-${process.pid}-${hostTag()}0000beef`;
+  await writeFile(join(data, live), 'in flight');
+  const r = await ingest({ repoRoot: repo, params, log });
+  assert.equal(r.added, 1);
+  const files = await readdir(data);
+  assert.deepEqual(files.filter((f) => f.startsWith('.')), [live]);
+  assert.deepEqual(files.filter((f) => f.startsWith('batch-')).sort(), ['batch-000000.parquet', 'batch-000001.parquet']);
+  assert.equal((await readManifest(repo))!.batches[1].rows, 10, 'batch 1 was written again, whole');
+  assert.equal(await recordedMd5(repo), (await hashDir(join(repo, RAW_DIR))).md5);
+});
+
+test('a store behind data.dvc (newer data.dvc pulled with git, data not pulled) is refused, not recorded backwards', async () => {
+  const ahead = await storeRepo(2);
+  const log = quietLog();
+  await ingest({ repoRoot: ahead.repo, params: ahead.params, log });
+  await ingest({ repoRoot: ahead.repo, params: ahead.params, log }); // 2 batches recorded
+  const behind = await tempRepo();
+  const params = ahead.params; // same source file
+  await ingest({ repoRoot: behind, params: { ...params, ingest: { ...params.ingest, max_batches: 1 } }, log });
+  // git pull: the newer data.dvc arrives (and this machine happens to have its objects cached).
+  const dvcText = (await readFile(join(ahead.repo, 'data.dvc'), 'utf8'));
+  await writeFile(join(behind, 'data.dvc'), dvcText);
+  await cp(join(ahead.repo, '.dvc', 'cache'), join(behind, '.dvc', 'cache'), { recursive: true });
+  await assert.rejects(ingest({ repoRoot: behind, params, log }), /differs from the version data\.dvc records .*records 2 batches, data\/ holds 1: the store is behind.*npm run data:pull/s);
+  assert.equal(await readFile(join(behind, 'data.dvc'), 'utf8'), dvcText, 'data.dvc untouched');
+});
