@@ -1,7 +1,9 @@
 /**
  * `npm run serve` (and the end of `npm start`): serve the registry's production model on
- * HOST:PORT (127.0.0.1:8080 by default). SIGTERM/SIGINT: stop accepting, let in-flight requests
- * finish (up to SHUTDOWN_TIMEOUT_MS), exit 0. WORKERS=n|auto runs one process per core.
+ * HOST:PORT (127.0.0.1:8080 by default). SIGTERM/SIGINT: readiness turns 503 and every answer
+ * says `Connection: close` (busy keep-alive clients leave after their current request); after a
+ * short drain the listener closes, in-flight requests finish (up to SHUTDOWN_TIMEOUT_MS), exit 0.
+ * WORKERS=n|auto runs one process per core.
  */
 import cluster from 'node:cluster';
 import { createServer, type Server } from 'node:http';
@@ -22,6 +24,9 @@ import { DEFAULT_DRIFT, DriftMonitor } from './drift-monitor.ts';
 import type { DriftParams } from '../core/params.ts';
 import { createApp } from './app.ts';
 import { renderIndexHtml } from './ui/page.ts';
+
+/** How long answers say `Connection: close` before the listener and idle sockets close. */
+const DRAIN_MS = 1000;
 
 export interface RunningServer {
   url: string;
@@ -52,7 +57,8 @@ export async function startServer(config: ApiConfig, options: { log?: Logger; re
   const observer = config.monitoring ? (m: Parameters<DriftMonitor['observe']>[0], out: { table: Parameters<DriftMonitor['observe']>[1]; predictions: (number | null)[] }) => drift.observe(m, out.table, out.predictions) : undefined;
   const batcher = new Batcher(manager, metrics, { maxRows: config.maxBatchRows, waitMs: config.batchWaitMs }, observer);
   const renderUi = options.renderUi ?? renderIndexHtml;
-  const app = createApp({ config, manager, batcher, metrics, log, renderUi, feedback, drift });
+  const lifecycle = { draining: false };
+  const app = createApp({ config, manager, batcher, metrics, log, renderUi, feedback, drift, lifecycle });
   const server = createServer({ keepAliveTimeout: 5000 }, app.callback());
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
@@ -68,7 +74,11 @@ export async function startServer(config: ApiConfig, options: { log?: Logger; re
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
-      log.info('shutting down: no new connections, finishing in-flight requests', { timeout_ms: config.shutdownTimeoutMs });
+      log.info('shutting down: answers say Connection: close, then no new connections, finishing in-flight requests', { drain_ms: DRAIN_MS, timeout_ms: config.shutdownTimeoutMs });
+      lifecycle.draining = true;
+      // Closing idle keep-alive sockets right away races with clients that are just sending on
+      // them (a reset). During the drain every busy client gets one answer with Connection: close.
+      await new Promise((r) => setTimeout(r, Math.min(DRAIN_MS, config.shutdownTimeoutMs)));
       const done = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const timer = setTimeout(() => {

@@ -24,7 +24,8 @@ labels.forEach((l,i)=>{const x=10+i*bw;const hr=H*r[i]/max,hc=H*c[i]/max;svg.app
 svg.append(el('text',{x:10,y:H+26},'share of rows: reference (blue) vs current window (orange)'));return svg;}
 function spark(points,threshold){const W=360,H=40,svg=el('svg',{viewBox:'0 0 '+W+' '+H,width:'100%'});if(points.length<2)return svg;const max=Math.max(threshold*1.5,...points.map(p=>p.score));const x=(i)=>i*(W-10)/(points.length-1)+5,y=(v)=>H-4-(H-8)*v/max;
 svg.append(el('line',{x1:0,x2:W,y1:y(threshold),y2:y(threshold),stroke:'#a61b1b','stroke-dasharray':'4 3'}));svg.append(el('polyline',{points:points.map((p,i)=>x(i)+','+y(p.score)).join(' '),fill:'none',stroke:'#1d2433','stroke-width':1.5}));return svg;}
-async function refresh(){try{const d=await (await fetch('drift')).json();const f=await (await fetch('feedback')).json();
+async function get(u){const r=await fetch(u);if(r.status===401||r.status===403)throw new Error('it needs a token (this server sets API_TOKENS; PUBLIC_MONITORING=on opens monitoring reads)');return r.json();}
+async function refresh(){try{const d=await get('drift');const f=await get('feedback');
 $('#version').textContent=d.model_version===null?'no model':'v'+d.model_version;$('#window').textContent=d.window+' / '+d.window_size;$('#share').textContent=(100*(d.dataset.drift_share||0)).toFixed(0)+'% of features drifted'+(d.dataset.drifted?' — DATASET DRIFT':'');
 $('#live').textContent=f.live?Object.entries(f.live).filter(([k,v])=>typeof v==='number'&&k!=='n').map(([k,v])=>k+' '+v.toFixed(3)).join(' · ')+' (n='+f.live.n+')':'no feedback yet';
 const main=$('main');main.replaceChildren();for(const ft of d.features){const card=el('div',{class:'card'});const h=el('h2');h.append(el('span',{},ft.name));h.append(el('span',{class:'badge'+(ft.drifted?' drift':'')},ft.result?(ft.result.method+' '+ft.result.score.toFixed(3)+(ft.drifted?' drift':' ok')):'waiting for data'));card.append(h);
