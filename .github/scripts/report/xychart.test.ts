@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkXychart, parseXychart } from './xychart-check.ts';
-import { xyLabel, xyNumber, xychartBlock, xychartSource } from './xychart.ts';
+import { XY_DIRECTIVE, xyLabel, xyNumber, xychartBlock, xychartSource } from './xychart.ts';
 
 // Vectors in the shape of Mermaid's own parser spec (xychart.jison.spec.ts): what it accepts and rejects.
 const ACCEPTED = [
@@ -79,4 +79,11 @@ test('a built chart parses back to the same numbers', () => {
   const c = checkXychart(src);
   assert.deepEqual(c.xAxis.range, [0, 100]);
   assert.deepEqual(c.plots[0].data, [0, 0.25, 1]);
+});
+
+test('the colour directive goes first and the grammar skips it (Mermaid strips %%{init}%% before parsing)', () => {
+  const src = xychartSource({ title: 't', x: { title: 'x', categories: ['a', 'b'] }, y: { title: 'y' }, series: [{ kind: 'bar', name: 'n', values: [1, 2] }] });
+  assert.ok(src.startsWith(`${XY_DIRECTIVE}\nxychart-beta\n`));
+  assert.deepEqual(checkXychart(src).plots[0].data, [1, 2]);
+  assert.deepEqual(JSON.parse(XY_DIRECTIVE.slice(2, -2).replace(/^\{init: /, '{"init": ')).init.themeVariables.xyChart.plotColorPalette.split(', ').length, 4);
 });
