@@ -303,6 +303,14 @@ if (missing) {
     }
   });
 
+  test('the Managed Prometheus Rules (infra/monitoring/k8s) live in the namespace the production overlay creates, next to the API', async () => {
+    const { readFileSync } = await import('node:fs');
+    const rules = parseAllDocuments(readFileSync(join(here, '../monitoring/k8s/managed-rules.yaml'), 'utf8'))[0].toJS() as Manifest;
+    const prod = rendered('overlays/production');
+    assert.ok(prod.some((m) => m.kind === 'Namespace' && m.metadata.name === rules.metadata.namespace), `Rules namespace ${rules.metadata.namespace} is created`);
+    assert.equal(named(prod, 'Deployment', 'flight-delay-api').metadata.namespace, rules.metadata.namespace, 'namespaced Rules only see their own namespace');
+  });
+
   test('every overlay directory is covered by these tests', () => {
     const dirs = readdirSync(join(here, 'overlays'), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
     assert.deepEqual(dirs, [...OVERLAYS].sort());

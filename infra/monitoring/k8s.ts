@@ -31,11 +31,12 @@ export function prometheusRule() {
   };
 }
 
-export function managedRules(namespace = 'gitops-ml') {
+export function managedRules(namespace = 'flight-delay') {
   return {
     apiVersion: 'monitoring.googleapis.com/v1',
     kind: 'Rules',
-    // Namespaced Rules only see series of their own namespace: deploy next to the API.
+    // Namespaced Rules only see series of their own namespace: next to the API, in the namespace
+    // the production overlay creates (infra/k8s/base/common/namespace.yaml).
     metadata: { name: 'gitops-ml', namespace, labels: { 'app.kubernetes.io/part-of': 'gitops-ml' } },
     spec: { groups: ruleGroups().map((g) => ({ name: g.name, interval: g.interval ?? MANAGED_INTERVAL, rules: g.rules })) },
   };
