@@ -1,6 +1,8 @@
-import { createHash } from 'node:crypto';
-import { UI_SCRIPT } from './script.ts';
+import { bundleBrowserScript, cspHash } from './bundle.ts';
 import { UI_STYLE } from './style.ts';
+
+/** The page's one inline script: `browser/predict.ts` and what it imports, bundled. */
+export const UI_SCRIPT = bundleBrowserScript('predict.ts');
 
 export interface IndexPageOptions {
   /** The model the page describes (`GET /v1/models/<name>`) and predicts with (`POST /predict`). */
@@ -9,8 +11,6 @@ export interface IndexPageOptions {
   basePath?: string;
 }
 
-const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
-
 /**
  * A Content-Security-Policy that fits the page exactly: its one inline script and stylesheet are
  * allowed by hash, everything else only from the same origin. Send it with the HTML; it assumes
@@ -18,8 +18,8 @@ const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text, 'u
  */
 export const UI_CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
-  `script-src ${sha256(UI_SCRIPT)}`,
-  `style-src ${sha256(UI_STYLE)}`,
+  `script-src ${cspHash(UI_SCRIPT)}`,
+  `style-src ${cspHash(UI_STYLE)}`,
   "connect-src 'self'",
   "img-src 'self' data:",
   "base-uri 'none'",

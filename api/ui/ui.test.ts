@@ -5,8 +5,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
 import { chromium, type Page } from 'playwright-core';
-import { renderIndexHtml, normalizeBasePath, UI_CONTENT_SECURITY_POLICY } from './page.ts';
-import { UI_SCRIPT } from './script.ts';
+import { renderIndexHtml, normalizeBasePath, UI_CONTENT_SECURITY_POLICY, UI_SCRIPT } from './page.ts';
 import { UI_STYLE } from './style.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -84,7 +83,7 @@ test('renderIndexHtml: escapes the model name, embeds config safely, CSP hashes 
   assert.equal(normalizeBasePath(undefined), '');
   assert.equal(normalizeBasePath('/'), '');
   assert.equal(normalizeBasePath('https://h.example/x/'), 'https://h.example/x');
-  assert.ok(!/<\/script/i.test(UI_SCRIPT) && !UI_SCRIPT.includes('`'), 'the inline script cannot end its own element');
+  assert.ok(!/<\/script/i.test(UI_SCRIPT), 'the inline script cannot end its own element');
   assert.doesNotThrow(() => new Function(UI_SCRIPT), 'the browser script parses');
   const hash = (s: string) => createHash('sha256').update(s).digest('base64');
   assert.ok(html.includes(`<script>${UI_SCRIPT}</script>`) && UI_CONTENT_SECURITY_POLICY.includes(hash(UI_SCRIPT)));
