@@ -213,3 +213,14 @@ test('workflow_run: the handed-over comment gets the watermark (one, ours) and r
   assert.equal((body.match(/cml\.dev\/watermark\.png/g) ?? []).length, 1);
   assert.match(body, /^<!-- gitops-ml-report -->\nfrom the fork\n\n!\[\]\(https:\/\/cml\.dev\/watermark\.png#[0-9a-f]+ "CML watermark"\)\n$/);
 });
+
+test('schedule, workflow_dispatch and repository_dispatch runs post on the results commit too, images linked at it', async () => {
+  const cwd = await chartWorkspace();
+  for (const [name, file] of [['schedule', 'schedule.json'], ['workflow_dispatch', 'workflow_dispatch.json'], ['repository_dispatch', 'repository_dispatch.json']]) {
+    const { f, env: e } = await env(name, file, { GITHUB_SHA: '2222222222222222222222222222222222222222', REPORT_SHA: PUSHED });
+    await publishReport(e, cwd, noGit, quiet);
+    assert.equal(f.commitComments.length, 1, name);
+    assert.equal(f.commitComments[0].commit_id, PUSHED, name);
+    assert.ok(f.commitComments[0].body.includes(`/blob/${PUSHED}/metrics/report/roc.png?raw=true)`), name);
+  }
+});
