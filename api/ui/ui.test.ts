@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { chromium, type Page } from 'playwright-core';
 import { renderIndexHtml, normalizeBasePath, UI_CONTENT_SECURITY_POLICY, UI_SCRIPT } from './page.ts';
 import { UI_STYLE } from './style.ts';
+import { MONITORING_CSP, renderMonitoringHtml } from './monitoring.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = '/tmp/ui-screenshot.png';
@@ -23,6 +24,16 @@ const modelInfo = (version: number) => ({
     { name: 'destination', type: 'category', required: true, pattern: '^[A-Z0-9]{3}$', default: 'ORD', categories: CATEGORIES },
   ],
 });
+
+/** A `/drift` answer: one drifted categorical feature with history, one numeric feature still waiting. */
+const DRIFT = {
+  model_version: 3, window: 800, window_size: 5000, dataset: { drift_share: 0.5, drifted: true },
+  history: [{ scores: { 'date.month': 0.2 } }, { scores: { 'date.month': 0.65 } }],
+  features: [
+    { name: 'date.month', drifted: true, result: { method: 'jensen_shannon', score: 0.65, threshold: 0.1 }, labels: ['1', '5'], reference: [90, 10], current: [5, 95], n: 800, missing: 0, unseen_total: 0, out_of_range_total: 0 },
+    { name: 'distance', drifted: false, result: null, labels: ['1–300', '300–900', '900–6000'], reference: [30, 40, 30], current: [0, 0, 0], n: 0, missing: 2, unseen_total: 0, out_of_range_total: 1 },
+  ],
+};
 
 /** What the stand-in rejects, in the API's error format, so the page's error display is exercised. */
 function invalidFields(record: Record<string, unknown>) {
@@ -66,6 +77,12 @@ async function startStandIn() {
       const probability = Math.min(1, (record.distance as number) / 6000);
       return send(res, 200, { model_name: 'flight-delay', model_version: seen.version, prediction_id: `p-${seen.bodies.length}`, prediction: { probability, label: probability >= 0.366 ? 1 : 0, threshold: 0.366 } });
     }
+    if (req.method === 'GET' && req.url === '/monitoring') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': MONITORING_CSP });
+      return res.end(renderMonitoringHtml({ modelName: 'flight-delay' }));
+    }
+    if (req.method === 'GET' && req.url === '/drift') return send(res, 200, DRIFT);
+    if (req.method === 'GET' && req.url === '/feedback') return send(res, 200, { live: { n: 600, roc_auc: 0.6, accuracy: 0.7 } });
     send(res, 404, { error: { code: 'not_found', message: `no route ${req.method} ${req.url}` } });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -202,6 +219,18 @@ test(browserTestName, { skip: hasChromium ? false : `${CHROMIUM} not found` }, a
     await page.locator('#fields [role="alert"] p', { hasText: 'no route GET /v1/models/no%20such%2Fmodel' }).waitFor();
     assert.equal(await page.locator('#fields button', { hasText: 'Retry' }).count(), 1);
     assert.ok(await page.locator('#predict').isDisabled(), 'nothing to submit without a model description');
+  });
+
+  await t.test('the monitoring page draws each feature from /drift and live quality from /feedback under its CSP', async () => {
+    await page.goto(new URL('/monitoring', standIn.url).href);
+    await page.locator('main .card').nth(1).waitFor();
+    assert.equal(await text('#version'), 'v3');
+    assert.equal(await text('#share'), '50% of features drifted — DATASET DRIFT');
+    assert.equal(await text('#live'), 'roc_auc 0.600 · accuracy 0.700 (n=600)');
+    assert.deepEqual(await page.locator('main .card h2 .badge').allTextContents(), ['jensen_shannon 0.650 drift', 'waiting for data']);
+    assert.equal(await page.locator('main .card').first().locator('svg rect').count(), 4, 'reference and current bar per bin');
+    assert.equal(await page.locator('main .card').first().locator('svg polyline').count(), 1, 'drift score over time');
+    assert.match((await text('main .card:nth-child(2) .muted')) ?? '', /missing 2 .* out of range 1/);
   });
 
   assert.deepEqual(problems, [], 'no script errors or CSP violations in the page');
