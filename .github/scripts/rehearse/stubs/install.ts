@@ -35,6 +35,9 @@ if [ "$1" = -m ] && [ "$2" = venv ]; then
 fi
 exec "${python}" "$@"
 `;
+  // The hosted runner image has passwordless sudo and apt-get; here packages are recorded, not installed.
+  scripts.sudo = `#!/bin/sh\nwhile [ "\${1#-}" != "$1" ]; do shift; done\nexec "$@"\n`;
+  scripts['apt-get'] = `#!/bin/sh\nprintf '{"cmd":"apt-get","args":%s,"cwd":"%s","step":"%s","env":{},"code":0}\\n' "$(node -e 'console.log(JSON.stringify(process.argv.slice(1)))' -- "$@")" "$PWD" "$REHEARSE_STEP" >> "$REHEARSE_CALLS"\necho "rehearsal: apt-get $* recorded (no package download here)"\n`;
   for (const [name, text] of Object.entries(scripts)) await writeFile(join(bin, name), text);
   for (const name of ['.stub', ...Object.keys(scripts)]) await chmod(join(bin, name), 0o755);
   return dispatcher;
