@@ -35,7 +35,8 @@ export function wantsGoogleAuth(mode: string, url: string | undefined): boolean 
 
 type CliResult = { code: number; result: DeployResult | { ok: false; error: string } | { ok: true; objects: number }; rendered?: string };
 
-export async function runCli(argv: string[], runner: DeployRunner, env: Record<string, string | undefined> = {}): Promise<CliResult> {
+/** `runner` may be a factory that gets the resolved Prometheus auth mode (the real CLI builds its runner that way). */
+export async function runCli(argv: string[], runnerOrFactory: DeployRunner | ((o: { googleAuth: boolean }) => DeployRunner), env: Record<string, string | undefined> = {}): Promise<CliResult> {
   let values;
   try {
     ({ values } = parseArgs({
@@ -54,6 +55,9 @@ export async function runCli(argv: string[], runner: DeployRunner, env: Record<s
     return { code: 2, result: { ok: false, error: (err as Error).message } };
   }
   const usage = (error: string) => ({ code: 2, result: { ok: false as const, error } });
+  const auth = values['prometheus-auth']!;
+  if (!['auto', 'google', 'none'].includes(auth)) return usage('--prometheus-auth must be auto, google or none');
+  const runner = typeof runnerOrFactory === 'function' ? runnerOrFactory({ googleAuth: wantsGoogleAuth(auth, env.PROMETHEUS_URL) }) : runnerOrFactory;
   const settings = { GCP_PROJECT: values.project ?? env.GCP_PROJECT, GCS_BUCKET: values.bucket ?? env.GCS_BUCKET };
   const images: Partial<Record<ImageKind, string>> = {};
   for (const spec of values.image ?? []) {
@@ -97,15 +101,12 @@ export async function runCli(argv: string[], runner: DeployRunner, env: Record<s
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const argv = process.argv.slice(2);
-  const auth = argv[argv.indexOf('--prometheus-auth') + 1] ?? 'auto';
-  const url = process.env.PROMETHEUS_URL;
-  const runner = realRunner({
-    prometheusUrl: url,
+  const runner = ({ googleAuth }: { googleAuth: boolean }) => realRunner({
+    prometheusUrl: process.env.PROMETHEUS_URL,
     apiToken: process.env.DEPLOY_API_TOKEN,
-    ...(wantsGoogleAuth(argv.includes('--prometheus-auth') ? auth : 'auto', url) ? { prometheusToken: gcloudAccessToken() } : {}),
+    ...(googleAuth ? { prometheusToken: gcloudAccessToken() } : {}),
   });
-  const { code, result, rendered } = await runCli(argv, runner, process.env);
+  const { code, result, rendered } = await runCli(process.argv.slice(2), runner, process.env);
   if (rendered !== undefined && code === 0) process.stdout.write(rendered);
   else process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   process.exitCode = code;

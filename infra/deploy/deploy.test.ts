@@ -4,7 +4,8 @@ import type { PromAnswer } from './runner.ts';
 import { FakeRunner } from './fake-runner.ts';
 import { parsePromResponse } from './runner.ts';
 import { blueGreen, canary, rollbackBlueGreen, rolling, type DeployContext } from './strategies.ts';
-import { runCli } from './cli.ts';
+import { runCli, wantsGoogleAuth } from './cli.ts';
+import { gcloudAccessToken } from './runner.ts';
 
 const ctx = (runner: FakeRunner): DeployContext => ({ runner, namespace: 'ns', rolloutTimeout: '5m' });
 const IMG = 'reg/flight-delay-api:v9';
@@ -279,4 +280,41 @@ test('cli: --app, --container and --timeout (the workflow\'s APP, CONTAINER, ROL
   await runCli(['--strategy', 'blue-green', '--image', IMG, '--app', 'my-app', '--container', 'web', '--base-url', 'http://x'], b);
   assert.ok(b.calls.includes(`kubectl -n flight-delay set image deployment/my-app-green web=${IMG}`));
   assert.equal((await runCli(['--strategy', 'canary', '--image', IMG, '--on-no-data', 'maybe'], new FakeRunner())).code, 2);
+});
+
+test('Prometheus auth: Google token for monitoring.googleapis.com (auto) or when asked; none for a plain Prometheus', async () => {
+  const gmp = 'https://monitoring.googleapis.com/v1/projects/p/location/global/prometheus';
+  assert.equal(wantsGoogleAuth('auto', gmp), true);
+  assert.equal(wantsGoogleAuth('auto', 'http://prometheus.monitoring:9090'), false);
+  assert.equal(wantsGoogleAuth('auto', undefined), false);
+  assert.equal(wantsGoogleAuth('google', 'http://127.0.0.1:9090'), true);
+  assert.equal(wantsGoogleAuth('none', gmp), false);
+  const seen: boolean[] = [];
+  await runCli(['--strategy', 'rolling', '--image', IMG], (o) => { seen.push(o.googleAuth); return new FakeRunner(); }, { PROMETHEUS_URL: gmp });
+  assert.deepEqual(seen, [true]);
+  assert.equal((await runCli(['--strategy', 'rolling', '--image', IMG, '--prometheus-auth', 'maybe'], new FakeRunner())).code, 2);
+});
+
+test('gcloudAccessToken: runs gcloud once per ttl, trims the token, explains a failure', async () => {
+  const { mkdtemp, writeFile, chmod, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = await mkdtemp(join(tmpdir(), 'gcloud-'));
+  try {
+    const gcloud = join(dir, 'gcloud');
+    await writeFile(gcloud, `#!/bin/sh\necho run >> ${dir}/calls\necho "  tok-1  "\n`);
+    await chmod(gcloud, 0o755);
+    let now = 0;
+    const token = gcloudAccessToken({ gcloud, ttlMs: 1000, now: () => now });
+    assert.equal(await token(), 'tok-1');
+    now = 999;
+    await token();
+    now = 1000;
+    await token();
+    const { readFileSync } = await import('node:fs');
+    assert.equal(readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n').length, 2, 'cached within the ttl, refreshed after');
+    await assert.rejects(gcloudAccessToken({ gcloud: '/bin/false' })(), /gcloud auth print-access-token failed \(exit 1\)/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -97,8 +97,9 @@ export function render(manifests: Manifest[], o: RenderOptions): Manifest[] {
         else c.image = image;
       }
     }
-    // The autoscaler owns the replica count of a running Deployment; applying the manifest's number would undo it.
-    if (live?.replicas !== undefined && scaled.has(m.metadata.name)) m.spec.replicas = live.replicas;
+    // The autoscaler owns the replica count of a running Deployment; applying the manifest's number
+    // would undo it. A track scaled to 0 by hand gets the manifest's count back (an HPA never scales from 0).
+    if (live?.replicas && scaled.has(m.metadata.name)) m.spec.replicas = live.replicas;
     const keepTrack = o.keepServiceTrack;
     if (keepTrack && m.kind === 'Service' && m.metadata.name === keepTrack.service && m.spec?.selector?.track) m.spec.selector.track = keepTrack.track;
     return m;
