@@ -311,6 +311,15 @@ if (missing) {
     assert.equal(named(prod, 'Deployment', 'flight-delay-api').metadata.namespace, rules.metadata.namespace, 'namespaced Rules only see their own namespace');
   });
 
+  test('the retrain alert env the pods get from the Secret is what the API reads (api/alerts.ts webhookFromEnv)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const alerts = readFileSync(join(here, '../../api/alerts.ts'), 'utf8');
+    const api = named(rendered('overlays/production'), 'Deployment', 'flight-delay-api').spec.template.spec.containers[0];
+    const fromSecret = api.env.filter((e: Obj) => e.valueFrom?.secretKeyRef?.key?.startsWith('retrain-')).map((e: Obj) => e.name);
+    assert.deepEqual(fromSecret, ['GITHUB_TOKEN', 'GITHUB_REPOSITORY', 'RETRAIN_WEBHOOK_URL', 'RETRAIN_WEBHOOK_TOKEN']);
+    for (const name of fromSecret) assert.match(alerts, new RegExp(`env\\.${name}\\b`), `api/alerts.ts reads ${name}`);
+  });
+
   test('every overlay directory is covered by these tests', () => {
     const dirs = readdirSync(join(here, 'overlays'), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
     assert.deepEqual(dirs, [...OVERLAYS].sort());
