@@ -25,7 +25,8 @@ function cli(repo: string, env: Record<string, string> = {}, extra: Partial<Regi
   const run = async (...argv: string[]) => {
     out = '';
     log.lines.length = 0;
-    const code = await main(argv, { log, cwd: repo, env: { GITHUB_ACTOR: 'octocat', ...env }, write: (t) => void (out += t), clock: steppingClock('2025-04-01T00:00:00Z'), ...extra });
+    // These fixtures are not model bundles; the production check has its own test below.
+    const code = await main(argv, { log, cwd: repo, env: { GITHUB_ACTOR: 'octocat', ...env }, write: (t) => void (out += t), clock: steppingClock('2025-04-01T00:00:00Z'), checkBundle: async () => null, ...extra });
     return { code, out, errors: log.lines.map((l) => JSON.parse(l).msg as string).join('\n') };
   };
   return run;
@@ -152,4 +153,25 @@ test('primaryMetric: extra.primary_metric first, then well-known metrics at the 
   assert.deepEqual(primaryMetric({ metrics: { roc_auc: 0.7, custom: { score: 3 } }, extra: { primary_metric: 'custom.score' } }), { name: 'custom.score', value: 3 });
   assert.deepEqual(primaryMetric({ metrics: { test: { roc_auc: 0.7, f1: 0.5 } }, extra: { primary_metric: 'f1' } }), { name: 'test.f1', value: 0.5 });
   assert.equal(primaryMetric({ metrics: { loss: 1 }, extra: {} }), null);
+});
+
+test('registry CLI: production only gets a bundle that loads and reproduces finite golden outputs (--force overrides)', async () => {
+  const { trainedRepo } = await import('../test-pipeline.ts');
+  const { readFile: read } = await import('node:fs/promises');
+  const { repo } = await trainedRepo({}, { max_epochs: 1 });
+  const registry = await openRegistry('registry', { baseDir: repo, log: memoryLogger(), env: {} });
+  await registry.register('flight-delay', join(repo, 'artifacts', 'model'), {}, { source: 'test' });
+  const weights = join(repo, 'artifacts', 'model', 'weights.bin');
+  await writeFile(weights, Buffer.from(new Float32Array((await read(weights)).byteLength / 4).fill(NaN).buffer));
+  await registry.register('flight-delay', join(repo, 'artifacts', 'model'), {}, { source: 'test' });
+  const run = cli(repo, {}, { checkBundle: undefined });
+  let r = await run('promote', '2', 'production', '--reason', 'looks fine');
+  assert.equal(r.code, 1);
+  assert.match(r.errors, /refusing to promote flight-delay v2 to production: its golden check fails: 5 of 5 golden examples give a non-finite/);
+  assert.equal(await registry.getStage('flight-delay', 'production'), null);
+  assert.equal((await run('promote', '2', 'staging', '--reason', 'inspect it')).code, 0, 'other stages are not checked');
+  assert.equal((await run('promote', '1', 'production', '--reason', 'good one')).code, 0);
+  r = await run('promote', '2', 'production', '--reason', 'operator knows best', '--force');
+  assert.equal(r.code, 0);
+  assert.equal((await registry.getStage('flight-delay', 'production'))!.version, 2);
 });

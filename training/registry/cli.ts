@@ -5,6 +5,8 @@
  */
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { openRegistry, parseVersionNumber, isStageName, RegistryError, type Registry, type RegistryGcsClient, type VersionInfo } from '../../core/registry/index.ts';
 import { parseCli, resolveIo, type CliIo } from '../cli-io.ts';
 import { formatHistory, formatVersion, formatVersionList } from './format.ts';
@@ -12,7 +14,8 @@ import { formatHistory, formatVersion, formatVersionList } from './format.ts';
 const USAGE = `usage: npm run registry -- <command> [options]
   list [name]                        versions, newest first, with stages, times and primary metric
   show <ref>                         metadata, stages and files of one version
-  promote <ref> <stage> --reason ".."  point a stage (staging, production, …) at a version
+  promote <ref> <stage> --reason ".."  point a stage (staging, production, …) at a version; production
+                                     only gets a bundle that loads and reproduces finite golden outputs
   rollback <stage> --reason ".."     put a stage back to the version it held before its last change
   history [name]                     every register, promote, rollback: who, via what, when, why
   verify [name]                      re-check every stored file and the history
@@ -22,6 +25,7 @@ options:
   --model <name>     model name (default: $MODEL_NAME, else flight-delay)
   --reason <text>    why (required by promote and rollback)
   --actor <name>     who (default: $GITHUB_ACTOR, else $USER)
+  --force            promote to production without checking the bundle
   --json             print JSON instead of tables`;
 
 export type { CliIo } from '../cli-io.ts';
@@ -32,9 +36,42 @@ export interface RegistryCliIo extends CliIo {
   /** GCS client for gs:// registries (tests pass a fake). */
   storage?: RegistryGcsClient;
   clock?: () => Date;
+  /** Why a bundle directory must not serve, or null (default: load it and check its golden outputs as the API does). */
+  checkBundle?: (dir: string) => Promise<string | null>;
 }
 
 class UsageError extends Error {}
+
+/** The API's own acceptance test of a bundle: it loads, and reproduces finite golden outputs (tolerance 1e-6). */
+async function servable(dir: string): Promise<string | null> {
+  const { selectBackend } = await import('../../core/backend.ts');
+  const { loadBundle } = await import('../../core/bundle.ts');
+  const { tf } = await selectBackend({});
+  let bundle;
+  try {
+    bundle = await loadBundle(tf, dir);
+  } catch (err) {
+    return `it does not load: ${(err as Error).message}`;
+  }
+  try {
+    const g = bundle.checkGolden(1e-6);
+    return g.ok ? null : `its golden check fails: ${g.problem}`;
+  } finally {
+    bundle.dispose();
+  }
+}
+
+/** Refuse to point production at a version the API would refuse (or serve NaN from). */
+async function checkForProduction(registry: Registry, model: string, v: VersionInfo, check: (dir: string) => Promise<string | null>): Promise<void> {
+  const scratch = await mkdtemp(join(tmpdir(), 'registry-check-'));
+  try {
+    const { dir } = await registry.fetchBundle(model, v.version, join(scratch, 'bundle'), { inPlace: true });
+    const problem = await check(dir);
+    if (problem) throw new RegistryError(`refusing to promote ${model} v${v.version} to production: ${problem}. Promote another version, or pass --force to promote it anyway`, 'conflict');
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
 
 const COMMANDS: Record<string, { min: number; max: number }> = {
   list: { min: 0, max: 1 },
@@ -67,6 +104,7 @@ export async function main(argv: string[], io: RegistryCliIo = {}): Promise<numb
       model: { type: 'string' },
       reason: { type: 'string' },
       actor: { type: 'string' },
+      force: { type: 'boolean', default: false },
     },
     USAGE,
     { log, write },
@@ -100,6 +138,7 @@ export async function main(argv: string[], io: RegistryCliIo = {}): Promise<numb
       }
       case 'promote': {
         const v = await resolveRef(registry, model, args[0]);
+        if (args[1] === 'production' && !values.force) await checkForProduction(registry, model, v, io.checkBundle ?? servable);
         const change = await registry.setStage(model, args[1], v.version, who);
         const tags = change.event ? `  (${change.event.tags.join(' ')})` : '';
         print(change.changed ? `${model} ${change.stage}: v${change.from ?? '-'} → v${change.to}${tags}` : `${model} ${change.stage} already at v${change.to}; nothing changed`, change);
