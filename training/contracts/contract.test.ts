@@ -6,6 +6,7 @@ import { trainedRepo } from '../test-pipeline.ts';
 import { evaluate } from '../stages/evaluate.ts';
 import { register } from '../stages/register.ts';
 import { report } from '../stages/report.ts';
+import { METRICS_FILES, readMetricsFile, type MetricsFileKind } from '../../core/metrics-files.ts';
 
 const stage = defineStage({
   name: 'demo',
@@ -49,4 +50,6 @@ test('every pipeline stage runs on fixture data reading only the params its cont
   assert.equal(registered.decision, 'promoted');
   const page = await report({ repoRoot: repo, log });
   assert.match(page.markdown, /## Headline/);
+  // What the stages wrote is what the shared schemas describe.
+  for (const kind of Object.keys(METRICS_FILES) as MetricsFileKind[]) assert.ok(await readMetricsFile(repo, kind), `${kind} was written`);
 });
