@@ -180,8 +180,8 @@ export async function runJob(input: JobInput): Promise<JobResult> {
   return { id: job.id, result: failed ? 'failure' : 'success', outputs, steps: results, ...(failed ? { error: `step "${failed.name}": ${failed.error}` } : {}) };
 }
 
-function lastLines(output: string, n = 3): string {
-  return output.trim().split('\n').slice(-n).join(' | ').slice(0, 600);
+function lastLines(output: string, n = 8): string {
+  return output.trim().split('\n').filter((l) => l.trim()).slice(-n).map((l) => l.trim()).join(' | ').slice(-1200);
 }
 
 async function runAction(

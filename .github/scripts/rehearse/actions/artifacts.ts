@@ -66,7 +66,7 @@ export async function downloadArtifact(ctx: ActionContext): Promise<ActionResult
   const name = ctx.inputs.name;
   if (!name) throw new ActionFailure('the rehearsal downloads artifacts by name');
   const runId = ctx.inputs['run-id'] || String(ctx.runId);
-  if (ctx.inputs['run-id'] && !ctx.inputs['github-token']) throw new ActionFailure('run-id needs github-token (download from another run)');
+  if (runId !== String(ctx.runId) && !ctx.inputs['github-token']) throw new ActionFailure(`run-id ${runId} is another run: downloading from it needs github-token (with actions: read)`);
   const src = join(ctx.sandbox.artifacts, runId, name);
   if (!existsSync(src)) throw new ActionFailure(`Unable to download artifact(s): Artifact not found for name: ${name} (run ${runId})`);
   const dest = resolve(ctx.workspace, ctx.inputs.path || '.');
