@@ -69,16 +69,6 @@ export function sliceRows(t: Table, start: number, end: number): Table {
   return { length: Math.max(0, Math.min(end, t.length) - start), columns: out };
 }
 
-export function selectColumns(t: Table, names: string[]): Table {
-  const out: Record<string, Column> = {};
-  for (const n of names) {
-    const c = t.columns[n];
-    if (!c) throw new Error(`column "${n}" not found; table has: ${Object.keys(t.columns).join(', ')}`);
-    out[n] = c;
-  }
-  return { length: t.length, columns: out };
-}
-
 /**
  * Concatenate tables with the same column names and types; string dictionaries are merged so
  * codes stay valid.

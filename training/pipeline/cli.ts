@@ -2,7 +2,7 @@
  * `npm run pipeline [-- <stage>…] [--force] [--dry] [--no-cache]`: reproduce dvc.yaml like
  * `dvc repro`, printing a summary table; exits non-zero when a stage fails.
  */
-import { pathToFileURL } from 'node:url';
+import { isMain } from '../../core/is-main.ts';
 import { formatSummary, runPipeline } from './runner.ts';
 import { parseCli, resolveIo, type CliIo } from '../cli-io.ts';
 
@@ -46,7 +46,7 @@ export async function main(argv: string[], io: CliIo = {}): Promise<number> {
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (isMain(import.meta.url)) {
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

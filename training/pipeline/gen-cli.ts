@@ -8,7 +8,7 @@ import { writeFileAtomic } from '../../core/atomic.ts';
 import { PIPELINE_FILE } from '../../core/dvc/index.ts';
 import { PIPELINE_ARTIFACTS, PIPELINE_STAGES } from '../contracts/index.ts';
 import { parseCli, resolveIo, type CliIo } from '../cli-io.ts';
-import { isMain } from '../stage-cli.ts';
+import { isMain } from '../../core/is-main.ts';
 import { generatePipeline } from './generate.ts';
 
 const USAGE = `usage: npm run pipeline:gen -- [--check]

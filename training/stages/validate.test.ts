@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ingest } from './ingest.ts';
 import { validate, VALIDATED_DIR, REJECTS_FILE, VALIDATE_METRICS } from './validate.ts';
-import { md5OfFile } from '../test-hash.ts';
+import { md5File } from '../../core/dvc/index.ts';
 import { flightsCsv, noTrack, quietLog, tempRepo, testParams, writeSource } from '../test-fixtures.ts';
 import type { Params } from '../../core/params.ts';
 
@@ -43,7 +43,7 @@ test('wrong types, missing values and out-of-range rows go to rejects.csv with s
 test('too many rejects fail the stage with a summary and keep the previous outputs', async () => {
   const repo = await tempRepo();
   await ingestAndValidate(repo, flightsCsv(40));
-  const before = await md5OfFile(join(repo, VALIDATED_DIR, 'data.parquet'));
+  const before = await md5File(join(repo, VALIDATED_DIR, 'data.parquet'));
   const metricsBefore = await readFile(join(repo, VALIDATE_METRICS), 'utf8');
   const bad = corrupt(flightsCsv(40), Object.fromEntries([...Array(10).keys()].map((i) => [i + 1, (f: string[]) => [f[0], 'x', ...f.slice(2)]])));
   const repo2Src = await writeSource(repo, 'src.csv', bad);
@@ -53,7 +53,7 @@ test('too many rejects fail the stage with a summary and keep the previous outpu
   await rm(join(repo, 'data'), { recursive: true });
   await ingest({ repoRoot: repo, params, log: quietLog(), track: noTrack });
   await assert.rejects(validate({ repoRoot: repo, params, log: quietLog() }), /10 of 40 rows rejected \(25\.00% > validate\.max_reject_rate 10\.00%\): wrong_type: 10\. First bad row: source row 2, delay wrong_type "x".*previous outputs were kept/s);
-  assert.equal(await md5OfFile(join(repo, VALIDATED_DIR, 'data.parquet')), before);
+  assert.equal(await md5File(join(repo, VALIDATED_DIR, 'data.parquet')), before);
   assert.equal(await readFile(join(repo, VALIDATE_METRICS), 'utf8'), metricsBefore);
   assert.match(await readFile(join(repo, '.pipeline', 'failed', 'validate-rejects.csv'), 'utf8'), /^batch,source_row/);
 });
