@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { PRIMARY_METRICS } from './metric-directions.ts';
+import type { Confusion } from './metrics.ts';
 
 export const VALIDATE_METRICS = 'metrics/validate.json';
 export const PREPARE_METRICS = 'metrics/prepare.json';
@@ -21,8 +22,8 @@ export const DATA_DRIFT_METRICS = 'metrics/drift.json';
 
 const num = z.number();
 const nullableNumber = z.number().nullable();
-export const confusionSchema = z.object({ tp: num, fp: num, tn: num, fn: num });
-export type Confusion = z.infer<typeof confusionSchema>;
+export const confusionSchema: z.ZodType<Confusion> = z.object({ tp: num, fp: num, tn: num, fn: num });
+export type { Confusion };
 /** Metric name → value (numbers, null for an undefined metric, `confusion` counts). */
 const metricMap = z.record(z.string(), z.unknown());
 const task = z.enum(['classification', 'regression']);
