@@ -56,27 +56,37 @@ async function seedRegistry(c: ScenarioContext): Promise<void> {
   await cp(c.registrySeed, target, { recursive: true });
 }
 
-/** The cluster as the README's first-run `kubectl apply -k infra/k8s/overlays/<overlay>` leaves it (its images were running). */
-async function seedCluster(c: ScenarioContext, overlay: string, apiPort: number): Promise<void> {
-  const work = join(c.sandbox.root, 'cluster-seed');
-  if (!existsSync(work)) await exec('git', ['clone', '-q', '-b', 'api', c.sandbox.origin, work]);
-  const { stdout } = await exec('kubectl', ['kustomize', join(work, 'infra', 'k8s', 'overlays', overlay)], { maxBuffer: 16 * 1024 * 1024 });
+/**
+ * The cluster before the deploy: `null` = as the infra apply leaves it (no namespace yet: the first
+ * deploy creates it); an overlay name = a previous release of that overlay running (its image in
+ * the registry), for the strategies that switch from a live track.
+ */
+async function seedCluster(c: ScenarioContext, overlay: string | null, apiPort: number): Promise<void> {
   const cluster: Cluster = { namespaces: ['default', 'kube-system'], deployments: {}, services: {}, objects: [], apiPort };
-  const prev = process.env.REHEARSE_CLOUD;
-  process.env.REHEARSE_CLOUD = c.sandbox.cloud;
-  try {
-    apply(cluster, parseAllDocuments(stdout).map((d) => d.toJS()).filter(Boolean), 'default');
-  } catch (err) {
-    throw new Error(`first-run step "kubectl apply -k infra/k8s/overlays/${overlay}" fails: ${(err as { stderr?: string }).stderr ?? (err as Error).message}`);
-  } finally {
-    if (prev === undefined) delete process.env.REHEARSE_CLOUD; else process.env.REHEARSE_CLOUD = prev;
+  if (overlay) {
+    const work = join(c.sandbox.root, 'cluster-seed');
+    if (!existsSync(work)) await exec('git', ['clone', '-q', '-b', 'api', c.sandbox.origin, work]);
+    const { stdout } = await exec('kubectl', ['kustomize', join(work, 'infra', 'k8s', 'overlays', overlay)], { maxBuffer: 16 * 1024 * 1024 });
+    const repo = `${c.vars.GCP_REGION}-docker.pkg.dev/${c.vars.GCP_PROJECT}/${c.vars.GAR_REPOSITORY}/api`;
+    const previous = { repo, tag: 'previous', digest: `sha256:${'0'.repeat(64)}` };
+    const text = stdout.replace(/^(\s+image:\s+)api$/gm, `$1${repo}@${previous.digest}`).replace(/\$\{GCP_PROJECT\}/g, c.vars.GCP_PROJECT).replace(/\$\{GCS_BUCKET\}/g, c.vars.GCS_BUCKET);
+    await writeFile(join(c.sandbox.cloud, 'registry.json'), JSON.stringify([previous]));
+    const prev = process.env.REHEARSE_CLOUD;
+    process.env.REHEARSE_CLOUD = c.sandbox.cloud;
+    try {
+      apply(cluster, parseAllDocuments(text).map((d) => d.toJS()).filter(Boolean), 'default');
+    } catch (err) {
+      throw new Error(`seeding the previous ${overlay} release failed: ${(err as { stderr?: string }).stderr ?? (err as Error).message}`);
+    } finally {
+      if (prev === undefined) delete process.env.REHEARSE_CLOUD; else process.env.REHEARSE_CLOUD = prev;
+    }
+    for (const d of Object.values(cluster.deployments)) d.ready.push(d.image);
   }
-  for (const d of Object.values(cluster.deployments)) d.ready.push(d.image);
   await writeFile(join(c.sandbox.cloud, 'cluster.json'), JSON.stringify(cluster, null, 2));
-  c.print(`cluster: ${overlay} overlay applied (${Object.keys(cluster.deployments).length} deployments, namespaces ${cluster.namespaces.join(', ')}); pods answer on the local API at 127.0.0.1:${apiPort}`);
+  c.print(overlay ? `cluster: a previous ${overlay} release runs (${Object.keys(cluster.deployments).length} deployments); pods answer on the local API at 127.0.0.1:${apiPort}` : `cluster: empty, as the infra apply leaves it (the first deploy creates the namespace); pods answer on the local API at 127.0.0.1:${apiPort}`);
 }
 
-const deploy = (strategy: string, overlay: string): Scenario => async (c) => {
+const deploy = (strategy: string, overlay: string | null): Scenario => async (c) => {
   await seedRegistry(c);
   const port = await c.startApi(c.vars.REGISTRY_URL);
   await seedCluster(c, overlay, port);
@@ -108,7 +118,7 @@ export const SCENARIOS: Record<string, Record<string, Scenario>> = {
   },
   'pr-report': { pull_request: pr(false), 'pull_request-fork': pr(true) },
   'pr-comment': { workflow_run: pr(false), 'workflow_run-fork': pr(true) },
-  'deploy-api': { push: deploy('rolling', 'production'), 'push-blue-green': deploy('blue-green', 'blue-green'), 'push-canary': deploy('canary', 'canary') },
+  'deploy-api': { push: deploy('rolling', null), 'push-blue-green': deploy('blue-green', 'blue-green'), 'push-canary': deploy('canary', 'canary') },
   infra: { pull_request: infra('plan'), push: infra('apply') },
   ci: { push: async (c) => [await c.run('ci', await pushEvent(c.sandbox, 'main'))], pull_request: async (c) => [await c.run('ci', (await pullRequest(c.sandbox, { base: 'main', fork: false, files: { 'docs/rehearsal.md': 'x\n' }, message: 'Rehearsal: PR' })).event)] },
 };
