@@ -17,7 +17,8 @@ import type { RehearsalEvent, RunResult } from './types.ts';
 const exec = promisify(execFile);
 
 export const PROJECT = 'acme-ml';
-export const BUCKET = 'acme-ml-gitops';
+/** The stack's default names for this project (infra/cdktf/config.ts). */
+export const BUCKET = `${PROJECT}-gitops-ml`;
 
 /** What a repository configured per README "First real run" holds (values are the stand-in project's). */
 export function repositoryVariables(s: RehearsalSandbox): Record<string, string> {
@@ -25,8 +26,8 @@ export function repositoryVariables(s: RehearsalSandbox): Record<string, string>
   return {
     GCP_PROJECT: PROJECT, GCP_REGION: 'europe-west1', GAR_REPOSITORY: 'gitops-ml', GCS_BUCKET: BUCKET,
     GCP_WORKLOAD_IDENTITY_PROVIDER: 'projects/123456789012/locations/global/workloadIdentityPools/github/providers/github',
-    GCP_TRAIN_SERVICE_ACCOUNT: sa('ci-train'), GCP_DEPLOY_SERVICE_ACCOUNT: sa('ci-deploy'), GCP_INFRA_PLAN_SERVICE_ACCOUNT: sa('infra-plan'), GCP_INFRA_APPLY_SERVICE_ACCOUNT: sa('infra-apply'),
-    GKE_CLUSTER: 'flight-delay', GKE_LOCATION: 'europe-west1',
+    GCP_TRAIN_SERVICE_ACCOUNT: sa('trainer'), GCP_DEPLOY_SERVICE_ACCOUNT: sa('ci-deploy'), GCP_INFRA_PLAN_SERVICE_ACCOUNT: sa('infra-plan'), GCP_INFRA_APPLY_SERVICE_ACCOUNT: sa('infra-apply'),
+    GKE_CLUSTER: 'gitops-ml', GKE_LOCATION: 'europe-west1',
     // The registry in the stand-in bucket (a directory: the registry code's gs:// client is not rehearsed).
     REGISTRY_URL: join(s.cloud, 'gcs', BUCKET, 'registry'),
     CANARY_OBSERVE_SECONDS: '2',
@@ -120,6 +121,10 @@ export const SCENARIOS: Record<string, Record<string, Scenario>> = {
   'pr-comment': { workflow_run: pr(false), 'workflow_run-fork': pr(true) },
   'deploy-api': { push: deploy('rolling', null), 'push-blue-green': deploy('blue-green', 'blue-green'), 'push-canary': deploy('canary', 'canary') },
   infra: { pull_request: infra('plan'), push: infra('apply') },
+  'trainer-image': {
+    push: async (c) => [await c.run('trainer-image', await pushEvent(c.sandbox, 'model', { files: { 'training/REHEARSAL.md': 'a change under training/\n' }, message: 'Rehearsal: trainer change' }))],
+    workflow_dispatch: async (c) => [await c.run('trainer-image', await dispatchEvent(c.sandbox, 'main', {}))],
+  },
   ci: { push: async (c) => [await c.run('ci', await pushEvent(c.sandbox, 'main'))], pull_request: async (c) => [await c.run('ci', (await pullRequest(c.sandbox, { base: 'main', fork: false, files: { 'docs/rehearsal.md': 'x\n' }, message: 'Rehearsal: PR' })).event)] },
 };
 

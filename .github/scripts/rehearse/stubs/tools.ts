@@ -29,7 +29,11 @@ export function terraform(args: string[]): never {
     // -detailed-exitcode: 2 = the plan has changes.
     throw new Exit(args.includes('-detailed-exitcode') ? 2 : 0, `Terraform will perform the following actions:\n\nPlan: ${n} to add, 0 to change, 0 to destroy.\n`);
   }
-  if (verb === 'apply') { googleCredentials('Error: storage.NewClient() failed: dialing: google: could not find default credentials'); throw ok(`Apply complete! Resources: ${n} added, 0 changed, 0 destroyed.`); }
+  if (verb === 'apply') {
+    googleCredentials('Error: storage.NewClient() failed: dialing: google: could not find default credentials');
+    const outputs = Object.keys(JSON.parse(readFileSync(resolve('cdk.tf.json'), 'utf8')).output ?? {});
+    throw ok(`Apply complete! Resources: ${n} added, 0 changed, 0 destroyed.\n\nOutputs:\n\n${outputs.map((o) => `${o} = (known after apply)`).join('\n')}`);
+  }
   throw fail(`terraform ${args.join(' ')}: not a command the rehearsal stand-in knows`);
 }
 
