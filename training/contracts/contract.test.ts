@@ -7,6 +7,7 @@ import { evaluate } from '../stages/evaluate.ts';
 import { register } from '../stages/register.ts';
 import { report } from '../stages/report.ts';
 import { METRICS_FILES, readMetricsFile, type MetricsFileKind } from '../../core/metrics-files.ts';
+import { PIPELINE_STAGES } from './index.ts';
 
 const stage = defineStage({
   name: 'demo',
@@ -39,6 +40,12 @@ test('a params view hands over the declared keys and throws, naming the key and 
 test('a contract reads only its declared environment variables', () => {
   assert.deepEqual(stage.readEnv({ DEMO_URL: 'gs://b/p', HOME: '/root' }), { DEMO_URL: 'gs://b/p' });
   assert.deepEqual(stage.readEnv({}), { DEMO_URL: undefined });
+});
+
+test('every JSON a contract declares has one schema in core/metrics-files.ts, owned by the stage that writes it', () => {
+  const declared = PIPELINE_STAGES.flatMap((st) => st.outputs.filter((o) => o.path.endsWith('.json')).map((o) => `${o.path} <- ${st.name}`)).sort();
+  const schemas = Object.values(METRICS_FILES).map((f) => `${f.path} <- ${f.stage}`).sort();
+  assert.deepEqual(declared, schemas);
 });
 
 test('every pipeline stage runs on fixture data reading only the params its contract declares', async () => {
