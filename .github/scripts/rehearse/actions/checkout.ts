@@ -93,6 +93,8 @@ export async function checkout(ctx: ActionContext): Promise<ActionResult> {
   if (depth > 0) fetchArgs.push(`--depth=${depth}`);
   if (fetchTags && depth > 0) fetchArgs.splice(fetchArgs.indexOf('--no-tags'), 1);
   await git(ctx, path, ...fetchArgs, 'origin', ...specs);
+  // All history fetched but the commit is on no branch or tag (a fork's PR head): fetch it by id, as checkout does.
+  if (depth <= 0 && commit && !(await git(ctx, path, 'cat-file', '-t', commit).then(() => true, () => false))) await git(ctx, path, ...fetchArgs, 'origin', commit);
   await git(ctx, path, 'checkout', '--progress', '--force', ...checkoutTarget);
   const sha = (await git(ctx, path, 'rev-parse', 'HEAD')).trim();
   ctx.log(`HEAD is now at ${sha.slice(0, 7)} (${ref || commit})`);
