@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkConsistent, makeProject, runKillTrials, runOk } from './kill-trials.ts';
 
@@ -24,6 +24,8 @@ test('the consistency check finds a stale data.dvc, a leftover temporary file an
     const dvc = join(project, 'data.dvc');
     await writeFile(dvc, (await readFile(dvc, 'utf8')).replace(/md5: [0-9a-f]{32}\.dir/, 'md5: 00000000000000000000000000000000.dir'));
     await writeFile(join(project, 'data', '.manifest.json.tmp-1-0000000000000000'), '{');
+    await mkdir(join(project, '.dvc', 'cache', 'files', 'md5', 'aa'), { recursive: true });
+    await writeFile(join(project, '.dvc', 'cache', 'files', 'md5', 'aa', '.bbbb.tmp-1-0000000000000000'), 'x');
     const shard = join(project, '.dvc-remote', 'files', 'md5');
     const dir = (await readdir(shard))[0];
     const object = join(shard, dir, (await readdir(join(shard, dir)))[0]);
@@ -31,7 +33,8 @@ test('the consistency check finds a stale data.dvc, a leftover temporary file an
     await writeFile(object, 'corrupted');
     const problems = (await checkConsistent(project, 'push')).join('\n');
     assert.match(problems, /data\.dvc records 00000000000000000000000000000000\.dir, the store is [0-9a-f]{32}\.dir/);
-    assert.match(problems, /temporary files left: data\/\.manifest\.json\.tmp-1-0000000000000000/);
+    assert.match(problems, /temporary files left: .*\.dvc\/cache\/files\/md5\/aa\/\.bbbb\.tmp-1-0000000000000000/);
+    assert.match(problems, /temporary files left: .*data\/\.manifest\.json\.tmp-1-0000000000000000/);
     assert.match(problems, /remote object [0-9a-f]{32}(\.dir)? hashes to [0-9a-f]{32}/);
   } finally {
     await rm(project, { recursive: true, force: true });

@@ -147,6 +147,9 @@ async function walk(dir: string, skip: Set<string>): Promise<string[]> {
 export async function checkConsistent(project: string, op: Op): Promise<string[]> {
   const problems: string[] = [];
   const log = memoryLogger();
+  // First, before anything below opens the DVC cache (opening it sweeps stale temporaries).
+  const leftovers = (await walk(project, new Set(['node_modules', 'core', 'training']))).filter((p) => parseTempName(p.split('/').pop()!) !== null);
+  if (leftovers.length) problems.push(`temporary files left: ${leftovers.map((p) => relative(project, p)).join(', ')}`);
   const data = await compareWithRecorded('data', { repoRoot: project, log });
   if (data.recorded !== data.current?.md5) problems.push(`data.dvc records ${data.recorded}, the store is ${data.current?.md5}`);
   for (const s of await status({ repoRoot: project, log, cloud: op === 'push' })) {
@@ -154,8 +157,6 @@ export async function checkConsistent(project: string, op: Op): Promise<string[]
       problems.push(`dvc status ${s.path}: workspace ${s.workspace}, ${s.notInCache} not in cache${op === 'push' ? `, ${s.notInRemote} not on the remote` : ''}`);
     }
   }
-  const leftovers = (await walk(project, new Set(['node_modules', 'core', 'training']))).filter((p) => parseTempName(p.split('/').pop()!) !== null);
-  if (leftovers.length) problems.push(`temporary files left: ${leftovers.map((p) => relative(project, p)).join(', ')}`);
   const remote = join(project, '.dvc-remote', 'files', 'md5');
   for (const path of await walk(remote, new Set())) {
     const name = relative(remote, path).split('/').join('');
