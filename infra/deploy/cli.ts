@@ -92,6 +92,7 @@ export async function runCli(argv: string[], runnerOrFactory: DeployRunner | ((o
     ...(values['base-url'] ? { baseUrl: values['base-url'] } : {}),
   };
   const image = images.api!;
+  if (!/@sha256:[0-9a-f]{64}$/.test(image)) r.log(`--image ${image} is not pinned by digest: pods re-created later may run whatever the tag points to then`);
   let result: DeployResult;
   if (strategy === 'rolling') result = await rolling(ctx, image);
   else if (strategy === 'blue-green') result = values.rollback ? await rollbackBlueGreen(ctx) : await blueGreen(ctx, image);
