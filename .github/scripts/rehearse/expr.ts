@@ -2,14 +2,11 @@
  * GitHub Actions expressions, evaluated by GitHub's own `@actions/expressions` (lexer, parser,
  * evaluator, built-in functions) over plain-JSON contexts, plus the functions the runner adds:
  * the status checks `success()`, `failure()`, `always()`, `cancelled()` and `hashFiles()`.
- * Template tokens from `@actions/workflow-parser` (a `run:` with `${{ }}` inside is one
- * `format(...)` expression token) are evaluated recursively into plain JSON.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Evaluator, Lexer, Parser, data } from '@actions/expressions';
-import { isBasicExpression, isMapping, isSequence, type TemplateToken } from '@actions/workflow-parser';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -112,28 +109,36 @@ export function evaluateIf(condition: string | undefined, ctx: ExprContext): boo
   return truthy(evaluate(hasStatus ? raw : `success() && (${raw})`, ctx));
 }
 
-/** A template token (scalar, expression, mapping, sequence) as plain JSON. */
-export function evaluateToken(token: TemplateToken | undefined, ctx: ExprContext): Json {
-  if (!token) return null;
-  if (isBasicExpression(token)) return evaluate(token.expression, ctx);
-  if (isMapping(token)) {
+/**
+ * A value as written in the workflow, evaluated: `${{ expr }}` alone yields the expression's value
+ * (typed); inside a longer string each one is replaced by its text; mappings and sequences are
+ * evaluated element by element (keys too).
+ */
+export function evaluateToken(value: Json | undefined, ctx: ExprContext): Json {
+  if (value === undefined) return null;
+  if (typeof value === 'string') {
+    if (!value.includes('${{')) return value;
+    const whole = /^\s*\$\{\{([\s\S]*?)\}\}\s*$/.exec(value);
+    if (whole && !whole[1].includes('}}')) return evaluate(whole[1].trim(), ctx);
+    return value.replace(/\$\{\{([\s\S]*?)\}\}/g, (_m, e: string) => toText(evaluate(e.trim(), ctx)));
+  }
+  if (Array.isArray(value)) return value.map((v) => evaluateToken(v, ctx));
+  if (value && typeof value === 'object') {
     const out: Record<string, Json> = {};
-    for (const { key, value } of token) out[toText(evaluateToken(key, ctx))] = evaluateToken(value, ctx);
+    for (const [k, v] of Object.entries(value)) out[toText(evaluateToken(k, ctx))] = evaluateToken(v, ctx);
     return out;
   }
-  if (isSequence(token)) return [...token].map((t) => evaluateToken(t, ctx));
-  const literal = (token as unknown as { value?: unknown }).value;
-  return literal === undefined ? null : (literal as Json);
+  return value;
 }
 
-/** A token that must be a string (run:, with: values, env values): its text. */
-export function evaluateText(token: TemplateToken | undefined, ctx: ExprContext): string {
-  return toText(evaluateToken(token, ctx));
+/** A value that must be a string (run:, with: values, env values): its text. */
+export function evaluateText(value: Json | undefined, ctx: ExprContext): string {
+  return toText(evaluateToken(value, ctx));
 }
 
-/** A mapping token (env:, with:, outputs:) as string values. */
-export function evaluateMap(token: TemplateToken | undefined, ctx: ExprContext): Record<string, string> {
-  const v = evaluateToken(token, ctx);
+/** A mapping (env:, with:, outputs:) as string values. */
+export function evaluateMap(value: Json | undefined, ctx: ExprContext): Record<string, string> {
+  const v = evaluateToken(value, ctx);
   if (v === null) return {};
   if (typeof v !== 'object' || Array.isArray(v)) throw new Error(`expected a mapping, got ${JSON.stringify(v)}`);
   return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toText(x)]));

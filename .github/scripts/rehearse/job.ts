@@ -6,6 +6,7 @@
  * outputs evaluated at the end.
  */
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { evaluate, evaluateIf, evaluateMap, evaluateText, evaluateToken, toText, type ExprContext, type Json } from './expr.ts';
@@ -144,9 +145,10 @@ export async function runJob(input: JobInput): Promise<JobResult> {
         const script = evaluateText(step.run, ctx);
         const wd = step.workingDirectory ? evaluateText(step.workingDirectory, ctx) : defaults.workingDirectory;
         const cwd = wd ? resolve(workspace, wd) : workspace;
+        if (!existsSync(cwd)) throw new Error(`working-directory ${wd} does not exist in the workspace (${cwd})`);
         const r = await runScript({ script, shell: step.shell ?? defaults.shell, cwd, env: processEnv, runnerTemp, timeoutMs, onLine: (l) => print(`    ${mask(l)}`) });
         for (const a of scanWorkflowCommands(r.output, masks)) if (a.level === 'error') error = error ? `${error}; ${a.message}` : a.message;
-        if (r.timedOut) { ok = false; error = `the step exceeded its timeout (${Math.round(timeoutMs / 60_000)} min)`; }
+        if (r.timedOut) { ok = false; error = `the step exceeded its timeout-minutes (${(timeoutMs / 60_000).toPrecision(2)})`; }
         else if (r.code !== 0) { ok = false; error = `${error ? `${error}; ` : ''}process exited with code ${r.code}: ${lastLines(r.output)}`; }
       } else if (step.uses) {
         outputs = await runAction(step, ctx, input, { workspace, runnerTemp, processEnv, print: (l) => print(`    ${mask(l)}`) }, { env: envFromFiles, path: addedPath, files });
