@@ -15,6 +15,7 @@ import { replaceDirAtomic } from './atomic.ts';
 import { encodeFeatures, type EncodedFeatures, type FeatureSpec } from './features.ts';
 import { layoutOf } from './model.ts';
 import { compileForward, forward, type ForwardNet } from './forward.ts';
+import type { Calibration } from './calibration.ts';
 import type { NumericProfile, ReferenceProfile } from './profile.ts';
 import { recordsToTable, type FieldError, type InputSchema } from './records.ts';
 import type { Table } from './table.ts';
@@ -34,6 +35,10 @@ export interface BundleMeta {
   threshold?: number;
   /** Regression: the model predicts (y − mean) / std. */
   target_scaler?: { mean: number; std: number };
+  /** Classification: fitted on validation, applied by core/forward.ts to every output. Absent in bundles written before calibration (served raw). */
+  calibration?: Calibration;
+  /** Regression: quantiles of validation residuals (actual − predicted), e.g. for intervals. */
+  residual_quantiles?: Record<string, number>;
   metrics: Record<string, unknown>;
   primary_metric: string;
   data_md5: string | null;
@@ -85,8 +90,8 @@ export interface BundleContents {
 export interface LoadedBundle extends BundleContents {
   dir: string;
   model: tfjs.LayersModel;
-  /** Model outputs in target units: probabilities (classification) or values (regression). */
-  predictTable(table: Table): Float32Array;
+  /** Model outputs in target units: probabilities (classification, calibrated; `raw` skips the calibration) or values (regression). */
+  predictTable(table: Table, options?: { raw?: boolean }): Float32Array;
   /** Validate and predict JSON records; a record with errors gets null and its field errors. */
   predictRecords(records: unknown[]): { predictions: (number | null)[]; errors: FieldError[][]; oov: Record<string, number>; table: Table };
   /**
@@ -97,22 +102,27 @@ export interface LoadedBundle extends BundleContents {
   dispose(): void;
 }
 
-export function outputsFromModel(tf: TF, model: tfjs.LayersModel, meta: Pick<BundleMeta, 'target_scaler'>, spec: FeatureSpec, table: Table): Float32Array {
+type OutputMeta = Pick<BundleMeta, 'target_scaler' | 'calibration'>;
+
+export function outputsFromModel(tf: TF, model: tfjs.LayersModel, meta: OutputMeta, spec: FeatureSpec, table: Table): Float32Array {
   return outputsFromEncoded(tf, model, meta, encodeFeatures(spec, table));
 }
 
 const compiled = new WeakMap<tfjs.LayersModel, ForwardNet>();
+const compiledRaw = new WeakMap<tfjs.LayersModel, ForwardNet>();
 
 /**
  * Predictions go through core/forward.ts (plain JS from the model's weights), not tfjs: a few µs
  * per row instead of ~100 µs per call, and identical on every backend, so golden outputs recorded
  * at training hold wherever the bundle is served.
  */
-function outputsFromEncoded(_tf: TF, model: tfjs.LayersModel, meta: Pick<BundleMeta, 'target_scaler'>, enc: EncodedFeatures): Float32Array {
-  let net = compiled.get(model);
-  if (!net) {
-    net = compileForward(model, layoutOf(enc).categorical, enc.numericNames.length);
-    compiled.set(model, net);
+function outputsFromEncoded(_tf: TF, model: tfjs.LayersModel, meta: OutputMeta, enc: EncodedFeatures): Float32Array {
+  const calibration = meta.calibration ?? null;
+  const cache = calibration ? compiled : compiledRaw;
+  let net = cache.get(model);
+  if (!net || net.calibration !== calibration) {
+    net = compileForward(model, layoutOf(enc).categorical, enc.numericNames.length, calibration);
+    cache.set(model, net);
   }
   const raw = forward(net, enc);
   const s = meta.target_scaler;
@@ -171,7 +181,7 @@ export async function loadBundle(tf: TF, dir: string): Promise<LoadedBundle> {
   const weightData = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength);
   const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs: modelJson.weightsManifest.flatMap((m) => m.weights), weightData }));
 
-  const predictTable = (table: Table) => outputsFromModel(tf, model, meta, spec, table);
+  const predictTable = (table: Table, options: { raw?: boolean } = {}) => outputsFromModel(tf, model, options.raw ? { ...meta, calibration: undefined } : meta, spec, table);
   const predictRecords = (records: unknown[]) => {
     const { table, errors } = recordsToTable(records, meta.input_schema);
     if (table.length === 0) return { predictions: [], errors, oov: {}, table };

@@ -80,3 +80,35 @@ test('quantiles interpolate linearly (numpy default)', () => {
   assert.equal(quantileSorted([1, 2, 3, 4], 0.25), 1.75);
   assert.ok(Number.isNaN(quantileSorted([], 0.5)));
 });
+
+test('feature crosses: vocabulary of frequent combinations; unseen, rare or OOV components go to bucket 0', () => {
+  const rows = makeTable({
+    date: { type: 'timestamp', values: Float64Array.from([7, 7, 7, 13, 13, 7].map((h) => Date.UTC(2001, 0, 1, h))) },
+    distance: { type: 'number', values: Float64Array.from([1, 2, 3, 4, 5, 6]) },
+    origin: { type: 'string', codes: Int32Array.from([0, 0, 1, 0, 1, 2]), dict: ['ATL', 'LAX', 'ORD'] },
+    delay: { type: 'number', values: Float64Array.from([0, 0, 0, 0, 0, 0]) },
+  });
+  const p = {
+    ...params,
+    features: {
+      date: { kind: 'datetime', parts: ['hour'] },
+      origin: { kind: 'categorical', min_frequency: 2, max_categories: 10 },
+      origin_hour: { kind: 'cross', columns: ['origin', 'date.hour'], min_frequency: 2, max_categories: 10 },
+    },
+  } as unknown as Params;
+  const spec = fitFeatureSpec(rows, p);
+  const cross = spec.features.find((f) => f.name === 'origin_hour')!;
+  // ATL|7 twice, ATL|13 once (rare), LAX|7 and LAX|13 once each; ORD is OOV as an origin.
+  assert.deepEqual(cross.kind === 'cross' && cross.vocabulary, ['<OOV>', 'ATL|7']);
+  const enc = encodeFeatures(spec, rows);
+  const c = enc.categorical.at(-1)!;
+  assert.equal(c.name, 'origin_hour');
+  assert.equal(c.cardinality, 2);
+  assert.deepEqual(Array.from(c.indices), [1, 1, 0, 0, 0, 0]);
+  // Serving a one-row table computes the same index.
+  const one = makeTable({ date: { type: 'timestamp', values: Float64Array.from([Date.UTC(2005, 5, 5, 7)]) }, distance: { type: 'number', values: Float64Array.from([1]) }, origin: { type: 'string', codes: Int32Array.from([0]), dict: ['ATL'] } });
+  assert.deepEqual(Array.from(encodeFeatures(spec, one).categorical.at(-1)!.indices), [1]);
+  // A cross of something that is not a categorical feature or datetime part is refused with its name.
+  const bad = { ...p, features: { ...p.features, x: { kind: 'cross', columns: ['origin', 'distance'], min_frequency: 1, max_categories: 5 } } } as unknown as Params;
+  assert.throws(() => fitFeatureSpec(rows, bad), /feature cross "x": "distance" is not a categorical feature or datetime part/);
+});

@@ -40,7 +40,21 @@ export interface DatetimeFeature {
   name: string;
   parts: DatetimePart[];
 }
-export type FeatureDef = NumericFeature | CategoricalFeature | DatetimeFeature;
+/**
+ * A feature cross (e.g. route = origin × destination, origin × hour): the combinations of its
+ * components' encoded values seen at least `min_frequency` times in training, most frequent first
+ * up to `max_categories`; vocabulary[0] is the OOV bucket (unseen combination, or a component that
+ * is itself OOV or missing). Components are categorical features or datetime parts (`date.hour`).
+ */
+export interface CrossFeature {
+  kind: 'cross';
+  name: string;
+  columns: string[];
+  /** Each entry joins the components' values with `|`, e.g. `ATL|14`. */
+  vocabulary: string[];
+  min_frequency: number;
+}
+export type FeatureDef = NumericFeature | CategoricalFeature | DatetimeFeature | CrossFeature;
 
 export interface TargetSpec {
   column: string;
@@ -73,13 +87,107 @@ export interface EncodedFeatures {
 }
 
 export function fitFeatureSpec(train: Table, params: Pick<Params, 'features' | 'task'> & { data: Pick<Params['data'], 'time_column'> }): FeatureSpec {
-  const features = Object.entries(params.features).map(([name, fp]) => fitOne(name, fp, column(train, name)));
-  return {
+  const entries = Object.entries(params.features);
+  const features: FeatureDef[] = entries.flatMap(([name, fp]) => (fp.kind === 'cross' ? [] : [fitOne(name, fp, column(train, name))]));
+  const spec: FeatureSpec = {
     version: 1,
     features,
     target: { column: params.task.target, type: params.task.type, ...(params.task.positive_above !== undefined ? { positive_above: params.task.positive_above } : {}) },
     time_column: params.data.time_column,
   };
+  const crosses = entries.filter((e): e is [string, Extract<FeatureParams, { kind: 'cross' }>] => e[1].kind === 'cross');
+  if (crosses.length) {
+    const base = encodeFeatures(spec, train);
+    for (const [name, fp] of crosses) features.push(fitCross(name, fp, base, spec));
+  }
+  return spec;
+}
+
+/** Component inputs of a cross, with a value → index map for each (index 0 = OOV or missing). */
+function crossComponents(columns: string[], enc: Pick<EncodedFeatures, 'categorical'>, spec: FeatureSpec, name: string) {
+  return columns.map((col) => {
+    const input = enc.categorical.find((c) => c.name === col);
+    if (!input) {
+      throw new Error(`feature cross "${name}": "${col}" is not a categorical feature or datetime part (use one of: ${enc.categorical.map((c) => c.name).join(', ')})`);
+    }
+    const def = spec.features.find((f) => f.name === col);
+    // Datetime parts: index = the part's value, always in range (missing timestamps use 0, as for the part itself).
+    const labels = def?.kind === 'categorical' ? def.vocabulary : null;
+    return { input, labels };
+  });
+}
+
+function fitCross(name: string, fp: Extract<FeatureParams, { kind: 'cross' }>, base: EncodedFeatures, spec: FeatureSpec): CrossFeature {
+  const comps = crossComponents(fp.columns, base, spec, name);
+  const counts = new Map<number, number>();
+  for (let r = 0; r < base.rows; r++) {
+    let key = 0;
+    let oov = false;
+    for (const { input, labels } of comps) {
+      const i = input.indices[r];
+      if (labels && i === OOV_INDEX) oov = true;
+      key = key * input.cardinality + i;
+    }
+    if (!oov) counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const label = (key: number) => {
+    const parts: string[] = [];
+    for (let c = comps.length - 1; c >= 0; c--) {
+      const { input, labels } = comps[c];
+      const i = key % input.cardinality;
+      key = Math.floor(key / input.cardinality);
+      parts.unshift(labels ? labels[i] : String(i));
+    }
+    return parts.join('|');
+  };
+  const kept = [...counts.entries()]
+    .filter(([, n]) => n >= fp.min_frequency)
+    .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+    .slice(0, fp.max_categories)
+    .map(([k]) => label(k))
+    .sort();
+  return { kind: 'cross', name, columns: fp.columns, vocabulary: [OOV_TOKEN, ...kept], min_frequency: fp.min_frequency };
+}
+
+const crossIndexes = new WeakMap<CrossFeature, Map<number, number>>();
+
+/** Combined component key → cross index, built once per fitted cross. */
+function crossIndex(f: CrossFeature, comps: ReturnType<typeof crossComponents>): Map<number, number> {
+  let index = crossIndexes.get(f);
+  if (!index) {
+    index = new Map();
+    const lookups = comps.map(({ labels }) => (labels ? new Map(labels.map((v, i) => [v, i])) : null));
+    for (let v = 1; v < f.vocabulary.length; v++) {
+      const parts = f.vocabulary[v].split('|');
+      let key = 0;
+      let ok = parts.length === comps.length;
+      comps.forEach(({ input }, c) => {
+        const i = lookups[c] ? lookups[c]!.get(parts[c]) : Number(parts[c]);
+        if (i === undefined || !Number.isInteger(i) || i < 0 || i >= input.cardinality) ok = false;
+        key = key * input.cardinality + (i ?? 0);
+      });
+      if (ok) index.set(key, v);
+    }
+    crossIndexes.set(f, index);
+  }
+  return index;
+}
+
+function encodeCross(f: CrossFeature, enc: EncodedFeatures, spec: FeatureSpec): CategoricalInput {
+  const comps = crossComponents(f.columns, enc, spec, f.name);
+  const index = crossIndex(f, comps);
+  const indices = new Int32Array(enc.rows);
+  for (let r = 0; r < enc.rows; r++) {
+    let key = 0;
+    let oov = false;
+    for (const { input, labels } of comps) {
+      const i = input.indices[r];
+      if (labels && i === OOV_INDEX) oov = true;
+      key = key * input.cardinality + i;
+    }
+    indices[r] = oov ? OOV_INDEX : (index.get(key) ?? OOV_INDEX);
+  }
+  return { name: f.name, cardinality: f.vocabulary.length, indices };
 }
 
 function column(t: Table, name: string): Column {
@@ -88,7 +196,7 @@ function column(t: Table, name: string): Column {
   return c;
 }
 
-function fitOne(name: string, fp: FeatureParams, c: Column): FeatureDef {
+function fitOne(name: string, fp: Exclude<FeatureParams, { kind: 'cross' }>, c: Column): FeatureDef {
   if (fp.kind === 'numeric') {
     if (c.type === 'string') throw new Error(`feature "${name}" is numeric in params.yaml but its column holds text; declare it categorical or fix validate.schema`);
     const finite = c.values.filter((v) => Number.isFinite(v));
@@ -231,7 +339,10 @@ export function encodeFeatures(spec: FeatureSpec, table: Table): EncodedFeatures
       for (const part of parts) categorical.push({ name: `${f.name}.${part.p}`, cardinality: PART_CARDINALITY[part.p], indices: part.indices });
     }
   }
-  return { rows: n, numeric, numericNames: numericDefs.map((f) => f.name), categorical, oov, missing };
+  const enc: EncodedFeatures = { rows: n, numeric, numericNames: numericDefs.map((f) => f.name), categorical, oov, missing };
+  // Crosses come last (they read their components' indices), in spec order.
+  for (const f of spec.features) if (f.kind === 'cross') categorical.push(encodeCross(f, enc, spec));
+  return enc;
 }
 
 /** Target values per task: 0/1 labels for classification, raw values for regression. */

@@ -33,6 +33,91 @@ export class OneHot extends tfjs.layers.Layer {
 }
 tfjs.serialization.registerClass(OneHot);
 
+/**
+ * int32 [batch, 1] index → float32 [batch, dim] row of a trainable table. tf.layers.embedding's
+ * gradient needs UnsortedSegmentSum, which the wasm backend lacks; this one's gradient is a
+ * scatterND of the incoming rows (duplicates add up), which every backend has, and costs
+ * O(batch × dim) instead of the O(batch × vocabulary × dim) of a one-hot matMul. Its one weight is
+ * [vocabulary × dim], the same shape as a bias-free dense layer over a one-hot, so core/forward.ts
+ * reads either the same way.
+ */
+export class GatherEmbedding extends tfjs.layers.Layer {
+  static className = 'GitopsGatherEmbedding';
+  readonly inputDim: number;
+  readonly outputDim: number;
+  readonly seed: number | undefined;
+  readonly init: 'zeros' | 'uniform';
+  private table: tfjs.LayerVariable | null = null;
+  constructor(args: { inputDim: number; outputDim: number; seed?: number; init?: 'zeros' | 'uniform'; name?: string }) {
+    super({ name: args.name });
+    this.inputDim = args.inputDim;
+    this.outputDim = args.outputDim;
+    this.seed = args.seed;
+    this.init = args.init ?? 'zeros';
+  }
+  override build(): void {
+    const initializer = this.init === 'zeros' ? tfjs.initializers.zeros() : tfjs.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed: this.seed });
+    this.table = this.addWeight('embeddings', [this.inputDim, this.outputDim], 'float32', initializer);
+    this.built = true;
+  }
+  override computeOutputShape(inputShape: tfjs.Shape | tfjs.Shape[]): tfjs.Shape {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfjs.Shape;
+    return [shape[0], this.outputDim];
+  }
+  override call(inputs: tfjs.Tensor | tfjs.Tensor[]): tfjs.Tensor {
+    const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tfjs.Tensor;
+    const idx = tfjs.cast(tfjs.reshape(x, [-1]), 'int32') as tfjs.Tensor1D;
+    const table = this.table!.read();
+    const shape = [this.inputDim, this.outputDim];
+    const gatherRows = tfjs.customGrad((t, i, save) => {
+      (save as (tensors: tfjs.Tensor[]) => void)([i as tfjs.Tensor]);
+      return {
+        value: tfjs.gather(t as tfjs.Tensor, i as tfjs.Tensor1D),
+        gradFunc: (dy, saved) => [tfjs.scatterND(tfjs.reshape(saved[0], [-1, 1]), dy as tfjs.Tensor, shape), tfjs.zerosLike(saved[0])],
+      };
+    });
+    return gatherRows(table, idx);
+  }
+  override getConfig(): tfjs.serialization.ConfigDict {
+    return { ...super.getConfig(), inputDim: this.inputDim, outputDim: this.outputDim, init: this.init, ...(this.seed !== undefined ? { seed: this.seed } : {}) };
+  }
+}
+tfjs.serialization.registerClass(GatherEmbedding);
+
+/**
+ * The gradient of a matMul is two matMuls with a transposed operand (dA = dY·Bᵀ, dB = Aᵀ·dY).
+ * The wasm backend's matMul with a transpose flag is 4–6× slower than transposing first and
+ * multiplying plainly (measured: 8192×73 by 8192×64, 110–186 ms vs 23–35 ms), and Dense layers'
+ * weight gradients are exactly that case, so this re-registers tfjs's BatchMatMul gradient with
+ * explicit transposes. Same values on every backend; only training speed changes.
+ */
+let fastMatMulGradient = false;
+export function useFastMatMulGradient(tf: TF): void {
+  if (fastMatMulGradient) return;
+  fastMatMulGradient = true;
+  const t = (x: tfjs.Tensor, flag: boolean) => (flag ? tf.transpose(x, [...Array(x.rank - 2).keys(), x.rank - 1, x.rank - 2]) : x);
+  const mm = (x: tfjs.Tensor, y: tfjs.Tensor, tx: boolean, ty: boolean) => tf.matMul(t(x, tx), t(y, ty));
+  const warn = console.warn; // tfjs logs "Overriding the gradient for 'BatchMatMul'"; that is the point
+  console.warn = () => {};
+  try {
+    tf.registerGradient({
+      kernelName: 'BatchMatMul',
+      inputsToSave: ['a', 'b'],
+      gradFunc: (dy, saved, attrs) => {
+        const [a, b] = saved;
+        const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
+        const g = dy as tfjs.Tensor;
+        if (!transposeA && !transposeB) return { a: () => mm(g, b, false, true), b: () => mm(a, g, true, false) };
+        if (!transposeA && transposeB) return { a: () => mm(g, b, false, false), b: () => mm(g, a, true, false) };
+        if (transposeA && !transposeB) return { a: () => mm(b, g, false, true), b: () => mm(a, g, false, false) };
+        return { a: () => mm(b, g, true, true), b: () => mm(g, a, true, true) };
+      },
+    });
+  } finally {
+    console.warn = warn;
+  }
+}
+
 export interface CandidateConfig {
   name: string;
   model: 'logistic' | 'mlp';
@@ -41,6 +126,8 @@ export interface CandidateConfig {
   embedding_dim?: number;
   dropout?: number;
   l2?: number;
+  /** mlp: add a wide part (one learned weight per category of every categorical input and cross) to the output. */
+  wide?: boolean;
 }
 
 export interface InputLayout {
@@ -52,9 +139,10 @@ export function layoutOf(enc: EncodedFeatures): InputLayout {
   return { numericWidth: enc.numericNames.length, categorical: enc.categorical.map((c) => ({ name: c.name, cardinality: c.cardinality })) };
 }
 
-const inputName = (feature: string) => `cat_${feature.replace(/[^A-Za-z0-9_]/g, '_')}`;
+export const inputName = (feature: string) => `cat_${feature.replace(/[^A-Za-z0-9_]/g, '_')}`;
 
 export function buildModel(tf: TF, layout: InputLayout, cfg: CandidateConfig, task: 'classification' | 'regression', seed: number): tfjs.LayersModel {
+  useFastMatMulGradient(tf);
   const inputs: tfjs.SymbolicTensor[] = [];
   const parts: tfjs.SymbolicTensor[] = [];
   let s = seed;
@@ -65,26 +153,28 @@ export function buildModel(tf: TF, layout: InputLayout, cfg: CandidateConfig, ta
     inputs.push(numeric);
     parts.push(numeric);
   }
+  // Wide part: one weight per category (a 1-wide embedding), i.e. logistic regression over one-hots.
+  const wide: tfjs.SymbolicTensor[] = [];
   for (const c of layout.categorical) {
     const input = tf.input({ shape: [1], name: inputName(c.name), dtype: 'int32' });
     inputs.push(input);
-    const oneHot = new OneHot({ depth: c.cardinality, name: `onehot_${inputName(c.name)}` }).apply(input) as tfjs.SymbolicTensor;
-    if (cfg.model === 'logistic') {
-      parts.push(oneHot); // one weight per category in the output layer: plain logistic regression
-    } else {
-      // A bias-free dense layer over a one-hot vector is an embedding lookup; unlike tf.layers.embedding
-      // its gradient needs only matMul, which every backend (wasm included) implements.
+    if (cfg.model === 'logistic' || cfg.wide) wide.push(new GatherEmbedding({ inputDim: c.cardinality, outputDim: 1, name: `wide_${inputName(c.name)}` }).apply(input) as tfjs.SymbolicTensor);
+    if (cfg.model === 'mlp') {
+      // Small random rows (seeded), as the one-hot dense layers before; wide weights start at zero.
       const dim = Math.max(1, Math.min(cfg.embedding_dim ?? 8, c.cardinality));
-      parts.push(tf.layers.dense({ units: dim, useBias: false, kernelInitializer: tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed: s++ }), kernelRegularizer: reg, name: `emb_${inputName(c.name)}` }).apply(oneHot) as tfjs.SymbolicTensor);
+      parts.push(new GatherEmbedding({ inputDim: c.cardinality, outputDim: dim, init: 'uniform', seed: s++, name: `emb_${inputName(c.name)}` }).apply(input) as tfjs.SymbolicTensor);
     }
   }
-  let x = parts.length === 1 ? parts[0] : (tf.layers.concatenate({ name: 'features' }).apply(parts) as tfjs.SymbolicTensor);
+  const concat = (xs: tfjs.SymbolicTensor[], name: string) => (xs.length === 1 ? xs[0] : (tf.layers.concatenate({ name }).apply(xs) as tfjs.SymbolicTensor));
+  let x: tfjs.SymbolicTensor;
   if (cfg.model === 'mlp') {
+    x = concat(parts, 'features');
     for (const [i, units] of (cfg.hidden ?? [32]).entries()) {
       x = tf.layers.dense({ units, activation: 'relu', kernelInitializer: init(), kernelRegularizer: reg, name: `hidden_${i}` }).apply(x) as tfjs.SymbolicTensor;
       if (cfg.dropout) x = tf.layers.dropout({ rate: cfg.dropout, seed: s++, name: `dropout_${i}` }).apply(x) as tfjs.SymbolicTensor;
     }
-  }
+    if (wide.length) x = concat([x, ...wide], 'wide_and_deep');
+  } else x = concat([...parts, ...wide], 'features');
   const out = tf.layers.dense({ units: 1, activation: task === 'classification' ? 'sigmoid' : 'linear', kernelInitializer: init(), kernelRegularizer: reg, name: 'output' }).apply(x) as tfjs.SymbolicTensor;
   // Every layer is named: tfjs's default names count per process, so model.json would differ between runs.
   const model = tf.model({ inputs, outputs: out, name: 'model' });

@@ -21,6 +21,8 @@ const featureSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('numeric'), transform: z.enum(['standard', 'log']).default('standard'), missing: z.enum(['median', 'mean', 'zero']).default('median') }).strict(),
   z.object({ kind: z.literal('categorical'), min_frequency: z.number().int().min(1).default(1), max_categories: z.number().int().min(1).default(1000) }).strict(),
   z.object({ kind: z.literal('datetime'), parts: z.array(z.enum(['hour', 'day_of_week', 'month', 'day_of_month'])).min(1) }).strict(),
+  // A cross of categorical features and/or datetime parts (`date.hour`); its key is a new name, not a column.
+  z.object({ kind: z.literal('cross'), columns: z.array(z.string().min(1)).min(2), min_frequency: z.number().int().min(1).default(1), max_categories: z.number().int().min(1).default(10000) }).strict(),
 ]);
 
 const candidateSchema = z
@@ -32,6 +34,7 @@ const candidateSchema = z
     embedding_dim: z.number().int().positive().optional(),
     dropout: z.number().min(0).lt(1).optional(),
     l2: z.number().min(0).optional(),
+    wide: z.boolean().optional(),
     grid: z.record(z.string(), z.array(z.unknown()).min(1)).optional(),
   })
   .strict();
@@ -124,7 +127,16 @@ export const paramsSchema = z
     if (!schemaCols.includes(p.data.time_column)) ctx.addIssue({ code: 'custom', path: ['data', 'time_column'], message: `"${p.data.time_column}" must be a column of validate.schema (${schemaCols.join(', ')})` });
     if (!schemaCols.includes(p.task.target)) ctx.addIssue({ code: 'custom', path: ['task', 'target'], message: `"${p.task.target}" must be a column of validate.schema` });
     if (p.task.type === 'classification' && p.task.positive_above === undefined) ctx.addIssue({ code: 'custom', path: ['task', 'positive_above'], message: 'classification needs positive_above (label 1 when target > this value)' });
-    for (const f of Object.keys(p.features)) {
+    for (const [f, fp] of Object.entries(p.features)) {
+      if (fp.kind === 'cross') {
+        for (const c of fp.columns) {
+          const [col, part] = c.split('.');
+          const base = p.features[col];
+          const ok = base && (part ? base.kind === 'datetime' && (base.parts as string[]).includes(part) : base.kind === 'categorical');
+          if (!ok) ctx.addIssue({ code: 'custom', path: ['features', f, 'columns'], message: `"${c}" must name a categorical feature or a datetime part (e.g. date.hour) declared in features` });
+        }
+        continue;
+      }
       if (!schemaCols.includes(f)) ctx.addIssue({ code: 'custom', path: ['features', f], message: `feature "${f}" is not a column of validate.schema` });
       if (f === p.task.target) ctx.addIssue({ code: 'custom', path: ['features', f], message: `the target "${f}" cannot also be a feature (it would leak the answer)` });
     }

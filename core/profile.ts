@@ -39,6 +39,7 @@ export interface ReferenceProfile {
 export function profileTable(table: Table, spec: FeatureSpec, options: { bins: number; topCategories: number }): ReferenceProfile {
   const features: Record<string, FeatureProfile> = {};
   for (const f of spec.features) {
+    if (f.kind === 'cross') continue; // derived from profiled features; drift is watched on those
     const c = table.columns[f.name];
     if (!c) throw new Error(`cannot profile "${f.name}": no such column`);
     if (f.kind === 'numeric') features[f.name] = profileNumeric(c, options.bins);

@@ -32,6 +32,12 @@ const evaluateSchema = z.object({
     })
     .optional(),
   latency_ms: z.object({ p50: z.number(), p95: z.number() }).optional(),
+  /** Classification: expected calibration error and log loss of the served (calibrated) and raw scores. */
+  calibration: z
+    .object({ method: z.string(), ece: z.number().nullable(), ece_uncalibrated: z.number().nullable(), log_loss: z.number().nullable(), log_loss_uncalibrated: z.number().nullable(), log_loss_baseline: z.number().nullable() })
+    .optional(),
+  /** Regression: how often the validation-residual interval holds on test. */
+  intervals: z.object({ nominal: z.number(), test_coverage: z.number().nullable(), residual_quantiles: z.record(z.string(), z.number()) }).optional(),
   /** Optional wording for the two classes and the regression target's unit. */
   class_labels: z.object({ negative: z.string(), positive: z.string() }).optional(),
   target_unit: z.string().nullish(),
@@ -127,6 +133,7 @@ export const INPUTS = {
   roc: { path: 'metrics/plots/roc.json', stage: 'evaluate', schema: rocSchema },
   pr: { path: 'metrics/plots/pr.json', stage: 'evaluate', schema: prSchema },
   calibration: { path: 'metrics/plots/calibration.json', stage: 'evaluate', schema: calibrationSchema },
+  calibrationBefore: { path: 'metrics/plots/calibration-uncalibrated.json', stage: 'evaluate', schema: calibrationSchema },
   residuals: { path: 'metrics/plots/residuals.json', stage: 'evaluate', schema: residualsSchema },
   distributions: { path: 'metrics/feature-distributions.json', stage: 'evaluate', schema: distributionsSchema },
   dataDrift: { path: 'metrics/drift.json', stage: 'register', schema: dataDriftSchema },

@@ -101,8 +101,19 @@ export async function testChartsSection(inputs: ReportInputs, charts: ReportChar
   }
 
   const calibration = points(inputs.calibration);
+  const before = points(inputs.calibrationBefore);
   out.push('### Calibration', '');
-  out.push(calibration.ok ? await charts.add('calibration', 'Calibration', () => calibrationChart(calibration.value), calibrationTable(calibration.value)) : unavailable(calibration.why));
+  const c = ev.calibration;
+  if (c) {
+    const f = (x: number | null) => (x === null ? 'n/a' : x.toFixed(4));
+    out.push(
+      `Served probabilities are calibrated (${c.method === 'none' ? 'no calibration in this bundle' : `${c.method}, fitted on validation`}): ` +
+        `expected calibration error ${f(c.ece)} (before: ${f(c.ece_uncalibrated)}), log loss ${f(c.log_loss)} (before: ${f(c.log_loss_uncalibrated)}; constant baseline ${f(c.log_loss_baseline)}).`,
+      '',
+    );
+  }
+  if (before.ok && c && c.method !== 'none') out.push(await charts.add('calibration-before', 'Calibration before calibration (raw model output)', () => calibrationChart(before.value, { title: 'Before calibration (raw model output, test set)' }), calibrationTable(before.value)), '');
+  out.push(calibration.ok ? await charts.add('calibration', 'Calibration', () => calibrationChart(calibration.value, c && c.method !== 'none' ? { title: 'After calibration (served probabilities, test set)' } : {}), calibrationTable(calibration.value)) : unavailable(calibration.why));
   return out.join('\n');
 }
 

@@ -11,6 +11,7 @@ import { readParquetTable } from '../../core/parquet.ts';
 import { encodeTarget } from '../../core/features.ts';
 import { averagePrecision, calibrationCurve, classificationMetrics, logLoss, mae, prCurve, r2, regressionMetrics, rmse, rocAuc, rocCurve } from '../../core/metrics.ts';
 import { bootstrapCi } from '../../core/bootstrap.ts';
+import { expectedCalibrationError } from '../../core/calibration.ts';
 import { histogram } from '../../core/profile.ts';
 import { loadBundle, type LoadedBundle } from '../../core/bundle.ts';
 import { edgeCases, runEdgeCases } from '../../core/edge-cases.ts';
@@ -116,16 +117,36 @@ export async function evaluate(options: { repoRoot: string; params?: StageParams
     const { test: testMetrics, baseline } = evaluateOutputs(task, y, p, baselineValue, threshold);
 
     // Every plot file is always written (empty when it does not apply) so dvc.yaml declares one set.
-    const plots: Record<string, unknown[]> = { 'roc.json': [], 'pr.json': [], 'calibration.json': [], 'residuals.json': [] };
+    const plots: Record<string, unknown[]> = { 'roc.json': [], 'pr.json': [], 'calibration.json': [], 'calibration-uncalibrated.json': [], 'residuals.json': [] };
+    let calibration: Record<string, unknown> | undefined;
+    let intervals: Record<string, unknown> | undefined;
     if (task === 'classification') {
       plots['roc.json'] = subsample(rocCurve(y, p).map((pt) => ({ ...pt, threshold: Number.isFinite(pt.threshold) ? pt.threshold : 1 })));
       plots['pr.json'] = subsample(prCurve(y, p));
       plots['calibration.json'] = calibrationCurve(y, p, 10);
+      // The same test rows without the bundle's calibration: the "before" of the reliability chart.
+      const raw = bundle.meta.calibration ? bundle.predictTable(test, { raw: true }) : p;
+      plots['calibration-uncalibrated.json'] = calibrationCurve(y, raw, 10);
+      calibration = {
+        method: bundle.meta.calibration?.method ?? 'none',
+        ece: expectedCalibrationError(y, p),
+        ece_uncalibrated: expectedCalibrationError(y, raw),
+        log_loss: logLoss(y, p),
+        log_loss_uncalibrated: logLoss(y, raw),
+        log_loss_baseline: logLoss(y, new Float32Array(y.length).fill(baselineValue)),
+      };
     } else {
       const errors = Float64Array.from(p, (v, i) => v - y[i]);
       const sorted = Float64Array.from(errors).sort();
       const edges = Array.from({ length: 21 }, (_, i) => sorted[0] + ((sorted[sorted.length - 1] - sorted[0]) * i) / 20);
       plots['residuals.json'] = histogram(errors, edges).map((count, i) => ({ bin: `${fmt(edges[i])}–${fmt(edges[i + 1])}`, count }));
+      const q = bundle.meta.residual_quantiles;
+      if (q?.q5 !== undefined && q.q95 !== undefined) {
+        // The 90 % interval [prediction + q5, prediction + q95] from validation residuals: how often it holds on test.
+        let inside = 0;
+        for (let i = 0; i < y.length; i++) if (y[i] >= p[i] + q.q5 && y[i] <= p[i] + q.q95) inside++;
+        intervals = { nominal: 0.9, from: 'validation residual quantiles q5–q95', residual_quantiles: q, test_coverage: inside / (y.length || 1) };
+      }
     }
     for (const [file, points] of Object.entries(plots)) await writeJsonAtomic(join(repoRoot, PLOTS_DIR, file), roundAll(points));
     await writeJsonAtomic(join(repoRoot, DISTRIBUTIONS_FILE), featureDistributions(bundle, test));
@@ -149,6 +170,8 @@ export async function evaluate(options: { repoRoot: string; params?: StageParams
       test_ci: testCi,
       baseline: roundAll(baseline),
       baseline_kind: task === 'classification' ? `constant prevalence ${round(baselineValue, 4)} (majority class)` : `train mean ${round(baselineValue, 3)}`,
+      ...(calibration ? { calibration: roundAll(calibration) } : {}),
+      ...(intervals ? { intervals: roundAll(intervals) } : {}),
       edge_cases: edge,
       latency_ms: latency,
       golden_examples: { count: bundle.golden.length, reproduced: golden.ok },

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { train, MODEL_DIR, EXPERIMENTS_FILE } from './train.ts';
+import { train, MODEL_DIR, EXPERIMENTS_FILE, experimentsFile, type ExperimentRun } from './train.ts';
+import { applyCalibration } from '../../core/calibration.ts';
 import { evaluate, EVALUATE_METRICS } from './evaluate.ts';
 import { loadBundle, outputsFromModel } from '../../core/bundle.ts';
 import { selectBackend } from '../../core/backend.ts';
@@ -39,7 +40,73 @@ test('classification: candidates are logged, the bundle reloads and reproduces i
   }
   // A second training run appends to the experiment log instead of replacing it.
   await train({ repoRoot: repo, params, log: quietLog() });
-  assert.equal(JSON.parse(await readFile(join(repo, EXPERIMENTS_FILE), 'utf8')).runs.length, 4);
+  const again = JSON.parse(await readFile(join(repo, EXPERIMENTS_FILE), 'utf8'));
+  assert.equal(again.runs.length, 4);
+  assert.deepEqual(Object.keys(again.latest.candidates).sort(), ['logreg', 'mlp']);
+  assert.equal(again.latest.run_id, again.runs[3].run_id);
+});
+
+test('the served probability is calibrated on validation; the threshold is chosen on calibrated scores', async () => {
+  const { repo } = await trainedRepo();
+  const { tf } = await selectBackend({});
+  const bundle = await loadBundle(tf, join(repo, MODEL_DIR));
+  try {
+    const cal = bundle.meta.calibration!;
+    assert.ok(cal && (cal.method === 'platt' || cal.method === 'isotonic'));
+    const fit = bundle.meta.metrics.calibration as { method: string; cross_fitted_log_loss: Record<string, number> };
+    assert.equal(fit.method, cal.method);
+    const losses = fit.cross_fitted_log_loss;
+    assert.ok(losses[cal.method] <= losses[cal.method === 'platt' ? 'isotonic' : 'platt'], 'the method with the lower cross-fitted log loss wins');
+    // Golden outputs are calibrated: raw model output through the stored calibration.
+    const { table } = recordsToTable(bundle.golden.map((g) => g.record), bundle.meta.input_schema);
+    const raw = bundle.predictTable(table, { raw: true });
+    bundle.golden.forEach((g, i) => assert.ok(Math.abs(g.expected - applyCalibration(cal, raw[i])) < 1e-6));
+    // Both fits contain the identity map (Platt a=1, b=0; isotonic: the raw scores are monotone in
+    // themselves) and maximise the likelihood on validation, so there the log loss cannot get worse.
+    const v = bundle.meta.metrics.validation as { log_loss: number };
+    const rawV = bundle.meta.metrics.validation_uncalibrated as { log_loss: number };
+    assert.ok(v.log_loss <= rawV.log_loss + 1e-6, `${v.log_loss} vs ${rawV.log_loss}`);
+  } finally {
+    bundle.dispose();
+  }
+});
+
+test('a bundle written before calibration (no calibration in bundle.json) still loads and serves its raw outputs', async () => {
+  const { repo } = await trainedRepo();
+  const { tf } = await selectBackend({});
+  const old = join(repo, 'old-bundle');
+  await cp(join(repo, MODEL_DIR), old, { recursive: true });
+  const meta = JSON.parse(await readFile(join(old, 'bundle.json'), 'utf8'));
+  delete meta.calibration;
+  await writeFile(join(old, 'bundle.json'), JSON.stringify(meta));
+  const current = await loadBundle(tf, join(repo, MODEL_DIR));
+  const { table } = recordsToTable(current.golden.map((g) => g.record), current.meta.input_schema);
+  const raw = Array.from(current.predictTable(table, { raw: true }));
+  current.dispose();
+  await writeFile(join(old, 'golden.json'), JSON.stringify(current.golden.map((g, i) => ({ record: g.record, expected: raw[i] }))));
+  const bundle = await loadBundle(tf, old);
+  try {
+    assert.equal(bundle.meta.calibration, undefined);
+    assert.ok(bundle.checkGolden().ok);
+    assert.deepEqual(Array.from(bundle.predictTable(table)), raw);
+  } finally {
+    bundle.dispose();
+  }
+});
+
+test('experiments file: flat latest/best summaries that dvc metrics show displays, full history under runs', () => {
+  const run = (id: string, candidate: string, value: number | null, selected: boolean, metric = 'roc_auc') => ({ run_id: id, candidate, val: { [metric]: value }, epochs: 3, duration_s: 1.5, rows_per_s: 1000, selected }) as unknown as ExperimentRun;
+  const f = experimentsFile([run('r1', 'a', 0.7, true), run('r1', 'b', 0.6, false), run('r2', 'a', 0.65, false), run('r2', 'b', null, false), run('r2', 'c', 0.68, true)], 'roc_auc');
+  assert.equal(f.latest.run_id, 'r2');
+  assert.deepEqual(Object.keys(f.latest.candidates), ['a', 'b', 'c']);
+  assert.deepEqual(f.latest.candidates.c, { roc_auc: 0.68, epochs: 3, duration_s: 1.5, rows_per_s: 1000, selected: true });
+  assert.deepEqual(f.best, { candidate: 'a', run_id: 'r1', roc_auc: 0.7 });
+  // DVC shows scalars in nested objects and skips lists: everything but `runs` is objects of scalars.
+  const scalarsOnly = (o: unknown): boolean => (o && typeof o === 'object' ? !Array.isArray(o) && Object.values(o).every(scalarsOnly) : true);
+  const { runs, ...shown } = f;
+  assert.equal(runs.length, 5);
+  assert.ok(scalarsOnly(shown));
+  assert.equal(experimentsFile([run('r1', 'a', 0.3, true, 'log_loss'), run('r2', 'a', 0.2, true, 'log_loss'), run('r3', 'a', 0.25, true, 'log_loss')], 'log_loss').best?.run_id, 'r2', 'lower is better for log loss');
 });
 
 test('regression: the params switch trains delay minutes and evaluates with regression metrics', async () => {

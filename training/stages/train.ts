@@ -11,6 +11,8 @@ import { readParquetTable } from '../../core/parquet.ts';
 import { encodeFeatures, encodeTarget, type FeatureSpec } from '../../core/features.ts';
 import { profileNumeric, type ReferenceProfile } from '../../core/profile.ts';
 import { bestF1Threshold, classificationMetrics, regressionMetrics } from '../../core/metrics.ts';
+import { calibrateAll, chooseCalibration, expectedCalibrationError, type Calibration } from '../../core/calibration.ts';
+import { quantileSorted } from '../../core/features.ts';
 import { outputsFromModel, saveBundle, BUNDLE_FORMAT, type BundleMeta, type GoldenExample } from '../../core/bundle.ts';
 import { recordAt, recordsToTable } from '../../core/records.ts';
 import type { Table } from '../../core/table.ts';
@@ -51,7 +53,27 @@ function roundAll(o: Record<string, unknown>): Record<string, unknown> {
 export function validationMetrics(task: 'classification' | 'regression', y: Float32Array, p: Float32Array): { metrics: Record<string, unknown>; threshold?: number } {
   if (task === 'regression') return { metrics: roundAll(regressionMetrics(y, p)) };
   const { threshold } = bestF1Threshold(y, p);
-  return { metrics: roundAll(classificationMetrics(y, p, threshold)), threshold };
+  return { metrics: roundAll({ ...classificationMetrics(y, p, threshold), ece: expectedCalibrationError(y, p) }), threshold };
+}
+
+export const RESIDUAL_QUANTILES = [0.05, 0.25, 0.5, 0.75, 0.95];
+
+/**
+ * What the winner's validation scores become in the bundle. Classification: the calibration
+ * (Platt or isotonic by cross-fitted validation log loss), and the threshold chosen by F1 on the
+ * calibrated scores. Regression: quantiles of the validation residuals (actual − predicted).
+ */
+export function finishWinner(task: 'classification' | 'regression', y: Float32Array, raw: Float32Array): { scores: Float32Array; metrics: Record<string, unknown>; threshold?: number; calibration?: Calibration; calibration_fit?: Record<string, unknown>; residual_quantiles?: Record<string, number> } {
+  if (task === 'regression') {
+    const residuals = Float64Array.from(y, (v, i) => v - raw[i]).sort();
+    const residual_quantiles = Object.fromEntries(RESIDUAL_QUANTILES.map((q) => [`q${Math.round(q * 100)}`, round(quantileSorted(residuals, q), 4)!]));
+    return { scores: raw, ...validationMetrics(task, y, raw), residual_quantiles };
+  }
+  const choice = chooseCalibration(raw, y);
+  const scores = calibrateAll(choice.calibration, raw);
+  const { metrics, threshold } = validationMetrics(task, y, scores);
+  const calibration_fit = roundAll({ method: choice.calibration.method, cross_fitted_log_loss: choice.validation_log_loss, ece_uncalibrated: expectedCalibrationError(y, raw), ece_calibrated: expectedCalibrationError(y, scores) });
+  return { scores, metrics, threshold, calibration: choice.calibration as Calibration, calibration_fit, residual_quantiles: undefined };
 }
 
 export function goldenExamples(tf: Parameters<typeof outputsFromModel>[0], model: Parameters<typeof outputsFromModel>[1], meta: Pick<BundleMeta, 'target_scaler' | 'input_schema'>, spec: FeatureSpec, test: Table, count: number): GoldenExample[] {
@@ -104,10 +126,10 @@ export async function train(options: { repoRoot: string; params: StageParams<typ
   log.info(`training ${candidates.length} candidate(s) on ${trainT.length} rows, selecting by validation ${primary}`, { backend, class_weight: classWeight ? JSON.stringify(roundAll(classWeight)) : 'none' });
 
   const runs: ExperimentRun[] = [];
-  let winner: { index: number; fit: Awaited<ReturnType<typeof fitCandidate>>; threshold?: number } | undefined;
+  let winner: { index: number; fit: Awaited<ReturnType<typeof fitCandidate>> } | undefined;
   for (const [index, cfg] of candidates.entries()) {
     const fit = await fitCandidate(tf, cfg, data, { task, primary, seed: tp.seed, maxEpochs: tp.max_epochs, patience: tp.patience, batchSize: tp.batch_size, classWeight, targetScaler, log });
-    const { metrics, threshold } = validationMetrics(task, data.validation.y, fit.validationPredictions);
+    const { metrics } = validationMetrics(task, data.validation.y, fit.validationPredictions);
     runs.push({
       run_id: runId, candidate: cfg.name, model: cfg.model, params: { ...cfg, batch_size: tp.batch_size, seed: tp.seed, class_weight: tp.class_weight },
       epochs: fit.epochs, best_epoch: fit.bestEpoch, duration_s: round(fit.durationS, 3)!, backend, rows_train: trainT.length, rows_per_s: Math.round(fit.rowsPerS),
@@ -116,14 +138,16 @@ export async function train(options: { repoRoot: string; params: StageParams<typ
     log.info(`${cfg.name}: validation ${primary} ${fit.bestValue.toFixed(4)} at epoch ${fit.bestEpoch} (${fit.durationS.toFixed(1)} s, ${Math.round(fit.rowsPerS)} rows/s)`);
     if (!winner || isBetter(primary, fit.bestValue, winner.fit.bestValue)) {
       winner?.fit.model.dispose();
-      winner = { index, fit, threshold };
+      winner = { index, fit };
     } else fit.model.dispose();
   }
   if (!winner || !Number.isFinite(winner.fit.bestValue)) throw new Error(`no candidate produced a finite validation ${primary}; check the data and learning rates`);
   runs[winner.index].selected = true;
   const chosen = candidates[winner.index];
+  const finished = finishWinner(task, data.validation.y, winner.fit.validationPredictions);
+  if (finished.calibration) log.info(`calibration: ${finished.calibration.method} (cross-fitted validation log loss ${JSON.stringify(finished.calibration_fit?.cross_fitted_log_loss)}); threshold ${finished.threshold?.toFixed(4)} on calibrated scores`);
 
-  const inputSchema = Object.fromEntries(spec.features.map((f) => [f.name, params.validate.schema[f.name]]));
+  const inputSchema = Object.fromEntries(spec.features.filter((f) => f.kind !== 'cross').map((f) => [f.name, params.validate.schema[f.name]]));
   const meta: BundleMeta = {
     format_version: BUNDLE_FORMAT,
     name: params.register?.model_name ?? 'model',
@@ -131,9 +155,11 @@ export async function train(options: { repoRoot: string; params: StageParams<typ
     candidate: chosen.name,
     model_type: chosen.model,
     params: runs[winner.index].params,
-    ...(winner.threshold !== undefined ? { threshold: winner.threshold } : {}),
+    ...(finished.threshold !== undefined ? { threshold: finished.threshold } : {}),
     ...(targetScaler ? { target_scaler: targetScaler } : {}),
-    metrics: { validation: runs[winner.index].val },
+    ...(finished.calibration ? { calibration: finished.calibration } : {}),
+    ...(finished.residual_quantiles ? { residual_quantiles: finished.residual_quantiles } : {}),
+    metrics: { validation: finished.metrics, validation_uncalibrated: runs[winner.index].val, ...(finished.calibration_fit ? { calibration: finished.calibration_fit } : {}) },
     primary_metric: primary,
     data_md5: md5,
     git_commit: commit,
@@ -143,12 +169,12 @@ export async function train(options: { repoRoot: string; params: StageParams<typ
     rows: { train: trainT.length, validation: valT.length, test: testT.length },
   };
   const golden = goldenExamples(tf, winner.fit.model, meta, spec, testT, tp.golden_examples);
-  const profile = { ...inputProfile, predictions: profileNumeric({ type: 'number', values: Float64Array.from(winner.fit.validationPredictions) }, params.profile.bins) };
+  const profile = { ...inputProfile, predictions: profileNumeric({ type: 'number', values: Float64Array.from(finished.scores) }, params.profile.bins) };
   await saveBundle(tf, join(repoRoot, MODEL_DIR), winner.fit.model, { meta, spec, profile, golden });
   winner.fit.model.dispose();
 
   const previous = await readExperiments(repoRoot);
-  await writeJsonAtomic(join(repoRoot, EXPERIMENTS_FILE), { runs: [...previous, ...runs] });
+  await writeJsonAtomic(join(repoRoot, EXPERIMENTS_FILE), experimentsFile([...previous, ...runs], primary));
   const summary = {
     run_id: runId,
     backend,
@@ -157,12 +183,41 @@ export async function train(options: { repoRoot: string; params: StageParams<typ
     primary_metric: primary,
     higher_is_better: HIGHER_IS_BETTER[primary],
     [`validation_${primary}`]: round(winner.fit.bestValue),
-    ...(winner.threshold !== undefined ? { threshold: round(winner.threshold) } : {}),
+    ...(finished.threshold !== undefined ? { threshold: round(finished.threshold) } : {}),
+    ...(finished.calibration ? { calibration: finished.calibration.method } : {}),
     train_seconds: round(runs.reduce((s, r) => s + r.duration_s, 0), 3),
   };
   await writeJsonAtomic(join(repoRoot, TRAIN_METRICS), summary);
   log.info(`selected ${chosen.name}: validation ${primary} ${winner.fit.bestValue.toFixed(4)}; bundle written to ${MODEL_DIR}/`);
   return summary;
+}
+
+/**
+ * The experiment log: every candidate ever trained under `runs` (a list, which `dvc metrics show`
+ * does not display), plus flat summaries it does display: `latest` (each candidate of the newest
+ * run, keyed by name) and `best` (the best validation value of the primary metric so far).
+ */
+export function experimentsFile(runs: ExperimentRun[], primary: PrimaryMetric) {
+  const latestId = runs.at(-1)?.run_id;
+  const summary = (r: ExperimentRun) => ({
+    [primary]: (r.val[primary] as number | null) ?? null,
+    epochs: r.epochs,
+    duration_s: r.duration_s,
+    rows_per_s: r.rows_per_s,
+    selected: r.selected,
+  });
+  const latest = Object.fromEntries(runs.filter((r) => r.run_id === latestId).map((r) => [r.candidate, summary(r)]));
+  let best: ExperimentRun | undefined;
+  for (const r of runs) {
+    const v = r.val[primary] as number | null | undefined;
+    if (typeof v === 'number' && (!best || isBetter(primary, v, best.val[primary] as number))) best = r;
+  }
+  return {
+    primary_metric: primary,
+    latest: { run_id: latestId ?? null, candidates: latest },
+    best: best ? { candidate: best.candidate, run_id: best.run_id, [primary]: best.val[primary] as number } : null,
+    runs,
+  };
 }
 
 export async function readExperiments(repoRoot: string): Promise<ExperimentRun[]> {
