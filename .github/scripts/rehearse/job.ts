@@ -99,6 +99,8 @@ export async function runJob(input: JobInput): Promise<JobResult> {
   print(`  token: ${Object.entries(perms).map(([k, v]) => `${k}: ${v}`).join(', ') || 'none'}${fork ? ' (fork PR: read-only, no secrets, no OIDC)' : ''}`);
   const container = evaluateToken(job.container, exprCtx(jobEnv));
   if (container) print(`  container ${typeof container === 'string' ? container : (container as { image?: string }).image}: steps run on this host instead (same commands, this machine's tools)`);
+  const services = evaluateToken(job.services, exprCtx(jobEnv));
+  if (services) print(`  services ${Object.keys(services as object).join(', ')}: not started by the rehearsal (no container engine); steps that need them fail`);
   const environment = evaluateToken(job.environment, exprCtx(jobEnv));
   if (environment) print(`  environment ${typeof environment === 'string' ? environment : (environment as { name?: string }).name}: protection rules (reviewers) are GitHub's; the rehearsal proceeds as approved`);
   const defaults = defaultsRun(workflow, job, exprCtx(jobEnv));

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
-import { defaultBranchEvent, dispatchEvent, pullRequest, pushEvent, workflowRunEvent } from './events.ts';
+import { defaultBranchEvent, dispatchEvent, payload, pullRequest, pushEvent, workflowRunEvent } from './events.ts';
 import { apply, type Cluster } from './stubs/kubectl.ts';
 import type { RehearsalSandbox } from './sandbox.ts';
 import type { RehearsalEvent, RunResult } from './types.ts';
@@ -113,6 +113,14 @@ const infra = (kind: 'plan' | 'apply'): Scenario => async (c) => {
 export const SCENARIOS: Record<string, Record<string, Scenario>> = {
   train: {
     push: async (c) => [await c.run('train', await pushEvent(c.sandbox, 'model', { files: { 'docs/rehearsal.md': 'retrain\n' }, message: 'Rehearsal: retrain' }))],
+    // The bot's own results commit: GitHub starts no run for [skip ci]; if one starts anyway, the job guard skips it.
+    'push-bot': async (c) => {
+      const e = await pushEvent(c.sandbox, 'model');
+      const bot = payload('push-bot');
+      const r = await c.run('train', { ...e, actor: 'github-actions[bot]', payload: { ...e.payload, head_commit: { ...(bot.head_commit as object), id: e.sha } } });
+      if (r.jobs.some((j) => j.result !== 'skipped')) throw new Error(`a bot results commit ran ${r.jobs.filter((j) => j.result !== 'skipped').map((j) => j.id).join(', ')}: it would retrain in a loop`);
+      return [r];
+    },
     schedule: async (c) => [await c.run('train', await defaultBranchEvent(c.sandbox, 'schedule'))],
     repository_dispatch: async (c) => [await c.run('train', await defaultBranchEvent(c.sandbox, 'repository_dispatch'))],
     workflow_dispatch: async (c) => [await c.run('train', await dispatchEvent(c.sandbox, 'model', { max_batches: '1' }))],
