@@ -4,19 +4,22 @@
  * runner's env and file-command semantics, each pinned action replaced by a stand-in that does to
  * the workspace and environment what that release does, recorded stubs for gcloud, docker,
  * kubectl, terraform, gh, dvc, and the loopback GitHub API. `--list` shows the scenarios;
- * `--all` runs every one.
+ * `--all` runs every one; `--workflows=<dir>` reads the workflow files from another directory
+ * (e.g. a modified copy) while the repository content stays this checkout's.
  * Env: REHEARSE_KEEP=1 keeps the sandbox; REHEARSE_NPM_RECORD (ERE) records matching npm commands
  * instead of running them; REHEARSE_STEP_TIMEOUT_MS caps every step.
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { rehearse, scenarioNames } from './rehearse/index.ts';
 
 const REPO = join(import.meta.dirname, '..', '..');
-const args = process.argv.slice(2);
+const workflowsFlag = process.argv.slice(2).find((a) => a.startsWith('--workflows='));
+const workflowsDir = workflowsFlag ? resolve(workflowsFlag.slice('--workflows='.length)) : undefined;
+const args = process.argv.slice(2).filter((a) => a !== workflowsFlag);
 
 async function one(workflow: string, event: string | undefined): Promise<boolean> {
   const started = Date.now();
-  const r = await rehearse({ source: REPO, workflow, event, npmRecord: process.env.REHEARSE_NPM_RECORD, keep: process.env.REHEARSE_KEEP === '1' });
+  const r = await rehearse({ source: REPO, workflow, event, workflowsDir, npmRecord: process.env.REHEARSE_NPM_RECORD, keep: process.env.REHEARSE_KEEP === '1' });
   const byTool = new Map<string, number>();
   for (const c of r.calls) byTool.set(c.cmd, (byTool.get(c.cmd) ?? 0) + 1);
   console.log(`\nstand-in calls: ${[...byTool].map(([k, n]) => `${k} ×${n}`).join(', ') || 'none'} (${r.sandbox.callLog})`);
@@ -29,7 +32,7 @@ async function one(workflow: string, event: string | undefined): Promise<boolean
 }
 
 if (args[0] === '--list' || !args.length) {
-  console.log(`usage: npm run ci:rehearse -- <workflow> [event] | --all | --list\n${scenarioNames().map((n) => `  ${n}`).join('\n')}`);
+  console.log(`usage: npm run ci:rehearse -- <workflow> [event] [--workflows=<dir>] | --all | --list\n${scenarioNames().map((n) => `  ${n}`).join('\n')}`);
   process.exitCode = args.length ? 0 : 2;
 } else if (args[0] === '--all') {
   let ok = true;
