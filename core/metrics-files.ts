@@ -96,6 +96,12 @@ export const evaluateFileSchema = z.looseObject({
     })
     .optional(),
   latency_ms: z.looseObject({ p50: num, p95: num, max: num.optional() }).optional(),
+  /** Classification: expected calibration error and log loss of the served (calibrated) and raw scores. */
+  calibration: z
+    .looseObject({ method: z.string(), ece: nullableNumber, ece_uncalibrated: nullableNumber, log_loss: nullableNumber, log_loss_uncalibrated: nullableNumber, log_loss_baseline: nullableNumber })
+    .optional(),
+  /** Regression: how often the validation-residual interval holds on test. */
+  intervals: z.looseObject({ nominal: num, test_coverage: nullableNumber, residual_quantiles: z.record(z.string(), num) }).optional(),
   golden_examples: z.looseObject({ count: num.optional(), reproduced: z.boolean() }).optional(),
   /** Optional wording for the two classes and the regression target's unit. */
   class_labels: z.object({ negative: z.string(), positive: z.string() }).optional(),
@@ -151,6 +157,7 @@ export const METRICS_FILES = {
   roc: { path: `${PLOTS_DIR}/roc.json`, stage: 'evaluate', schema: rocPlotSchema },
   pr: { path: `${PLOTS_DIR}/pr.json`, stage: 'evaluate', schema: prPlotSchema },
   calibration: { path: `${PLOTS_DIR}/calibration.json`, stage: 'evaluate', schema: calibrationPlotSchema },
+  calibrationBefore: { path: `${PLOTS_DIR}/calibration-uncalibrated.json`, stage: 'evaluate', schema: calibrationPlotSchema },
   residuals: { path: `${PLOTS_DIR}/residuals.json`, stage: 'evaluate', schema: residualsPlotSchema },
   register: { path: REGISTER_METRICS, stage: 'register', schema: registerFileSchema },
   dataDrift: { path: DATA_DRIFT_METRICS, stage: 'register', schema: dataDriftFileSchema },
