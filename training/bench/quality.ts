@@ -10,6 +10,7 @@
  *
  * Prints one JSON line per model, then one line of ratios (ours / reference).
  *   --task classification|regression   (default: params.yaml)   --test-from YYYY-MM-DD
+ *   --until YYYY-MM-DD (drop rows from this date on: a smaller run, e.g. --test-from 2001-01-09 --until 2001-01-11)
  *   --params <file>   --no-references   --keep <dir> (keep the temporary directory)
  */
 import { mkdtemp, rm, mkdir } from 'node:fs/promises';
@@ -20,6 +21,7 @@ import { spawnSync, spawn } from 'node:child_process';
 import { loadParams, type Params } from '../../core/params.ts';
 import { createLogger } from '../../core/log.ts';
 import { readParquetTable, writeParquetTable } from '../../core/parquet.ts';
+import { takeRows } from '../../core/table.ts';
 import { bundledDatasetPath, isBundledDataset } from '../../core/datasets.ts';
 import { fitFeatureSpec } from '../../core/features.ts';
 import { profileTable } from '../../core/profile.ts';
@@ -65,7 +67,7 @@ async function sourceTable(params: Params) {
 }
 
 async function main() {
-  const { values: flags } = parseArgs({ args: process.argv.slice(2), options: { task: { type: 'string' }, 'test-from': { type: 'string' }, params: { type: 'string' }, keep: { type: 'string' }, 'no-references': { type: 'boolean' } } });
+  const { values: flags } = parseArgs({ args: process.argv.slice(2), options: { task: { type: 'string' }, 'test-from': { type: 'string' }, until: { type: 'string' }, params: { type: 'string' }, keep: { type: 'string' }, 'no-references': { type: 'boolean' } } });
   const params = await loadParams((flags.params as string) ?? 'params.yaml');
   const task = ((flags.task as string) ?? params.task.type) as 'classification' | 'regression';
   if (task === 'regression') {
@@ -84,9 +86,16 @@ async function main() {
   const tmp = (flags.keep as string) ?? (await mkdtemp(join(tmpdir(), 'bench-quality-')));
   try {
     const t0 = performance.now();
-    const table = await sourceTable(params);
-    const time = table.columns[params.data.time_column];
+    let table = await sourceTable(params);
+    let time = table.columns[params.data.time_column];
     if (!time || time.type !== 'timestamp') throw new Error(`${params.data.time_column} is not a timestamp column of the source`);
+    if (flags.until) {
+      const until = Date.parse(`${flags.until}T00:00:00Z`);
+      if (!Number.isFinite(until)) throw new Error('--until must be a date like 2001-01-11');
+      const values = time.values;
+      table = takeRows(table, Uint32Array.from({ length: table.length }, (_, i) => i).filter((i) => values[i] < until));
+      time = table.columns[params.data.time_column] as typeof time;
+    }
     const split = splitAtDate(time.values, testFrom, params.split.validation_fraction);
     const parts = subsets(table, split);
     const spec = fitFeatureSpec(parts.train, params);

@@ -5,9 +5,9 @@
 import { raw, table } from '../../core/markdown.ts';
 import { metricOf, type Evaluation, type Input, type Registration } from './inputs.ts';
 
-const CLASSIFICATION_METRICS = ['roc_auc', 'pr_auc', 'log_loss', 'f1', 'precision', 'recall', 'accuracy'];
+const CLASSIFICATION_METRICS = ['roc_auc', 'pr_auc', 'log_loss', 'ece', 'f1', 'precision', 'recall', 'accuracy'];
 const REGRESSION_METRICS = ['rmse', 'mae', 'r2', 'smape'];
-const LOWER_IS_BETTER = new Set(['log_loss', 'mae', 'rmse', 'smape', 'mse', 'mape', 'brier']);
+const LOWER_IS_BETTER = new Set(['log_loss', 'ece', 'mae', 'rmse', 'smape', 'mse', 'mape', 'brier']);
 
 /** Direction of a metric: the evaluation says it for the primary one; the rest are known by name. */
 export function higherIsBetter(metric: string, ev: Pick<Evaluation, 'primary_metric' | 'higher_is_better'>): boolean {

@@ -44,7 +44,8 @@ export function subsample<T>(points: T[], max = 200): T[] {
 export function evaluateOutputs(task: 'classification' | 'regression', y: Float32Array, p: Float32Array, baselineValue: number, threshold: number) {
   const constant = new Float32Array(y.length).fill(baselineValue);
   if (task === 'regression') return { test: regressionMetrics(y, p), baseline: regressionMetrics(y, constant) };
-  return { test: classificationMetrics(y, p, threshold), baseline: classificationMetrics(y, constant, threshold) };
+  // ece: expected calibration error (10 equal-width bins) of the served probabilities.
+  return { test: { ...classificationMetrics(y, p, threshold), ece: expectedCalibrationError(y, p) }, baseline: { ...classificationMetrics(y, constant, threshold), ece: expectedCalibrationError(y, constant) } };
 }
 
 export function featureDistributions(bundle: LoadedBundle, test: Table) {
