@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import type { ActionPin } from './scripts/rehearse/types.ts';
 
 const here = import.meta.dirname;
-export interface ActionPin { version: string; sha: string; runs: string; required: string[]; inputs: Record<string, string | null>; outputs: string[] }
 const lock: Record<string, ActionPin> = JSON.parse(readFileSync(join(here, 'actions.lock.json'), 'utf8')).actions;
 const CURRENT_RUNTIME = 'node24';
 

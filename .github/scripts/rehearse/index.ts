@@ -12,8 +12,7 @@ import { startApi, startPrometheus, type Started } from './stand-ins.ts';
 import { runWorkflow, triggerMismatch } from './run.ts';
 import { loadWorkflow, referencedSettings } from './workflow.ts';
 import type { StubCall } from './stubs/state.ts';
-import type { RunResult } from './types.ts';
-import type { ActionPin } from '../../pins.test.ts';
+import type { ActionPin, RunResult } from './types.ts';
 
 export interface RehearseOptions {
   /** The checkout whose content the stand-in origin gets (HEAD + uncommitted tracked changes). */

@@ -14,9 +14,8 @@ import { parseKeyValueFile, parsePathFile, prependPath, scanWorkflowCommands } f
 import { runScript } from './shell.ts';
 import { STAND_INS } from './actions/index.ts';
 import { ActionFailure } from './actions/types.ts';
-import type { ActionPin } from '../../pins.test.ts';
 import type { JobModel, StepModel, WorkflowModel } from './workflow.ts';
-import type { JobResult, RehearsalEvent, Sandbox, StepResult } from './types.ts';
+import type { ActionPin, JobResult, RehearsalEvent, Sandbox, StepResult } from './types.ts';
 
 export interface JobInput {
   workflow: WorkflowModel;

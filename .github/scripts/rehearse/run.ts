@@ -8,9 +8,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { evaluateIf, evaluateToken, type ExprContext, type Json } from './expr.ts';
 import { runJob } from './job.ts';
-import type { ActionPin } from '../../pins.test.ts';
 import type { JobModel, WorkflowModel } from './workflow.ts';
-import type { JobResult, RehearsalEvent, RunResult, Sandbox } from './types.ts';
+import type { ActionPin, JobResult, RehearsalEvent, RunResult, Sandbox } from './types.ts';
 
 export interface RunInput {
   workflow: WorkflowModel;
