@@ -58,9 +58,15 @@ export function createApp(deps: AppDeps): Koa {
   const name = config.modelName;
   const predictDeps = { batcher, metrics, maxInstances: config.maxInstances, predictionLog: deps.feedback.log };
   const feedbackDeps = { log: deps.feedback.log, window: deps.feedback.window, manager, metrics };
+  // Expensive reads are computed (and serialised) at most once per MONITORING_CACHE_MS.
   const summary = cachedRead(() => feedbackSummary(feedbackDeps), config.monitoringCacheMs);
-  const driftState = cachedRead(() => deps.drift?.compute(), config.monitoringCacheMs);
-  const scrape = singleFlight(() => metrics.registry.metrics());
+  const summaryJson = cachedRead(() => JSON.stringify(summary()), config.monitoringCacheMs);
+  const driftJson = cachedRead(() => JSON.stringify(deps.drift?.compute() ?? null), config.monitoringCacheMs);
+  const scrape = cachedRead(singleFlight(() => metrics.registry.metrics()), config.monitoringCacheMs);
+  const json = (ctx: Koa.Context, text: string) => {
+    ctx.type = 'json';
+    ctx.body = text;
+  };
   metrics.liveSource = () => {
     const live = summary().live;
     if (!live) return null;
@@ -75,12 +81,12 @@ export function createApp(deps: AppDeps): Koa {
     { method: 'POST', template: '/predict', access: 'predict', body: true, handle: (ctx, body) => predictOne(ctx, body, predictDeps) },
     { method: 'POST', template: `/v1/models/${name}:predict`, access: 'predict', body: true, handle: (ctx, body) => predictMany(ctx, body, predictDeps) },
     { method: 'POST', template: '/feedback', access: 'predict', body: true, handle: (ctx, body) => postFeedback(ctx, body, feedbackDeps) },
-    { method: 'GET', template: '/feedback', access: 'monitoring', handle: (ctx) => void (ctx.body = summary()) },
+    { method: 'GET', template: '/feedback', access: 'monitoring', handle: (ctx) => json(ctx, summaryJson()) },
     {
       method: 'GET', template: '/drift', access: 'monitoring',
       handle: (ctx) => {
         if (!deps.drift) throw new HttpError(404, 'not_found', 'monitoring is off (MONITORING=off)');
-        ctx.body = driftState();
+        json(ctx, driftJson());
       },
     },
     {

@@ -92,7 +92,8 @@ export async function registerNanBundle(registry: Registry, root: string): Promi
 }
 
 export async function startTestServer(registryUrl: string, root: string, env: Record<string, string> = {}): Promise<RunningServer & { log: ReturnType<typeof memoryLogger>; config: ApiConfig }> {
-  const config = loadConfig({ PORT: '0', REGISTRY_URL: registryUrl, POLL_INTERVAL_MS: '100000', ...env });
+  // Tests read /metrics, /drift and /feedback right after changing them: no read cache unless asked.
+  const config = loadConfig({ PORT: '0', REGISTRY_URL: registryUrl, POLL_INTERVAL_MS: '100000', MONITORING_CACHE_MS: '0', ...env });
   const log = memoryLogger();
   const running = await startServer(config, { log, repoRoot: root });
   return { ...running, log, config };
