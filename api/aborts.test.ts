@@ -1,22 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { RECORD, registryWithVersions, startTestServer } from './test-support.ts';
-
-/** Open a connection, send a POST /predict (all of it or part of the body), then hang up. */
-function hangUp(url: string, opts: { partial: boolean; afterMs: number }): Promise<void> {
-  const { hostname, port } = new URL(url);
-  const body = JSON.stringify(RECORD);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => {
-      socket.write(`POST /predict HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
-      socket.write(opts.partial ? body.slice(0, 10) : body);
-      setTimeout(() => socket.destroy(), opts.afterMs);
-    });
-    socket.on('close', () => resolve());
-    socket.on('error', reject);
-  });
-}
+import { hangUp } from './adversary/hangup.ts';
 
 const count = (text: string, status: string) =>
   [...text.matchAll(new RegExp(`^http_requests_total\\{route="/predict",method="POST",status="${status}"\\} (\\d+)`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
@@ -27,8 +12,8 @@ test('clients that hang up are counted as 499 and logged at debug, never as 5xx 
   const srv = await startTestServer(url, root, { BATCH_WAIT_MS: '300' });
   try {
     await Promise.all([
-      ...Array.from({ length: 40 }, () => hangUp(srv.url, { partial: true, afterMs: 50 })), // slow body, then gone
-      ...Array.from({ length: 20 }, () => hangUp(srv.url, { partial: false, afterMs: 50 })), // gone while the server works
+      ...Array.from({ length: 40 }, () => hangUp(srv.url, { body: JSON.stringify(RECORD), partial: true, afterMs: 50 })), // slow body, then gone
+      ...Array.from({ length: 20 }, () => hangUp(srv.url, { body: JSON.stringify(RECORD), partial: false, afterMs: 50 })), // gone while the server works
     ]);
     let text = '';
     for (let i = 0; i < 50 && count(text, '499') < 60; i++) {
