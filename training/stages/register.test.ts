@@ -148,3 +148,13 @@ test('retraining the same model (only created_at differs) registers nothing new'
   const registry = await openRegistry(registryUrl, {});
   assert.equal((await registry.listVersions('flight-delay')).length, 1);
 });
+
+test('regression: register re-scores the bundle and agrees with evaluate.json (the gate does not reject good models)', async () => {
+  const { repo, params } = await trainedRepo({ type: 'regression' }, { max_epochs: 1 });
+  const log = quietLog();
+  await evaluate({ repoRoot: repo, params, log });
+  const r = await register({ repoRoot: repo, params: { ...params, register: { ...params.register!, latency_budget_ms: 1e6 } }, log, registryUrl: join(repo, 'registry') });
+  assert.equal(r.gates.evaluation_matches.passed, true, r.gates.evaluation_matches.detail);
+  assert.equal(r.gates.golden_examples.passed, true);
+  assert.match(r.gates.evaluation_matches.detail, /matches this bundle \(rmse \d/);
+});

@@ -97,7 +97,7 @@ async function checkBundle(repoRoot: string, ev: Evaluation, log: Logger): Promi
     const nonFinite = p.reduce((n, v) => n + (Number.isFinite(v) ? 0 : 1), 0);
     const mine = round(metricValue(ev.primary_metric, y, p));
     const said = ev.test[ev.primary_metric];
-    const agree = nonFinite === 0 && test.length === ev.rows_test && typeof said === 'number' && Math.abs(mine - said) <= 2e-6;
+    const agree = nonFinite === 0 && test.length === ev.rows_test && typeof said === 'number' && Math.abs(mine - said) <= 2e-6 + 1e-6 * Math.abs(mine);
     const evaluation = {
       passed: agree,
       detail: nonFinite ? `${nonFinite} of ${test.length} test predictions are not finite` : agree ? `${EVALUATE_METRICS} matches this bundle (${ev.primary_metric} ${fmt(mine)} on ${test.length} test rows)` : `${EVALUATE_METRICS} does not describe this bundle (${ev.primary_metric} ${fmt(said as number)} on ${ev.rows_test} rows there, ${fmt(mine)} on ${test.length} rows now); re-run evaluate`,
