@@ -67,6 +67,7 @@ for (let i = 0; i < rows.length; i++) {
   if (sent % (rate * 10) === 0) process.stderr.write(`  ${sent}/${rows.length} sent, ${ok} answered, ${feedbackOk} outcomes reported\n`);
 }
 await Promise.all(pending);
-const drift = (await (await fetch(`${values.url}/drift`)).json()) as { dataset: { drift_share: number; drifted_features: string[] } };
-const live = (await (await fetch(`${values.url}/feedback`)).json()) as { live: unknown };
+// Monitoring reads need the same token when the server sets API_TOKENS (unless PUBLIC_MONITORING=on).
+const drift = (await (await fetch(`${values.url}/drift`, { headers })).json()) as { dataset: { drift_share: number; drifted_features: string[] } };
+const live = (await (await fetch(`${values.url}/feedback`, { headers })).json()) as { live: unknown };
 process.stdout.write(JSON.stringify({ sent, ok, failed, feedback: feedbackOk, seconds: (Date.now() - started) / 1000, drift: drift.dataset, live: live.live }, null, 2) + '\n');
