@@ -9,11 +9,11 @@ const count = (text: string, status: string) =>
 test('clients that hang up are counted as 499 and logged at debug, never as 5xx errors', async () => {
   const { url, root } = await registryWithVersions([1]);
   // A coalescing window keeps complete requests waiting long enough for their client to leave.
-  const srv = await startTestServer(url, root, { BATCH_WAIT_MS: '300' });
+  const srv = await startTestServer(url, root, { BATCH_WAIT_MS: '1500' });
   try {
     await Promise.all([
-      ...Array.from({ length: 40 }, () => hangUp(srv.url, { body: JSON.stringify(RECORD), partial: true, afterMs: 50 })), // slow body, then gone
-      ...Array.from({ length: 20 }, () => hangUp(srv.url, { body: JSON.stringify(RECORD), partial: false, afterMs: 50 })), // gone while the server works
+      ...Array.from({ length: 40 }, () => hangUp(srv.url, { body: JSON.stringify(RECORD), partial: true, afterMs: 400 })), // slow body, then gone
+      ...Array.from({ length: 20 }, () => hangUp(srv.url, { body: JSON.stringify(RECORD), partial: false, afterMs: 400 })), // gone while the server works
     ]);
     let text = '';
     for (let i = 0; i < 50 && count(text, '499') < 60; i++) {
