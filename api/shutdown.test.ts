@@ -17,7 +17,7 @@ test('SIGTERM under load: 32 busy keep-alive clients each get an answer with Con
     stop: () => void (exit = server.stop(20_000)),
   });
   assert.equal(await exit, 0, server.output());
-  assert.ok(r.answers > 200, `only ${r.answers} answers before and during shutdown`);
+  assert.ok(r.answers >= 64, `only ${r.answers} answers before and during shutdown`);
   assert.equal(r.resets, 0, JSON.stringify(r));
   assert.deepEqual(r.otherErrors, {}, JSON.stringify(r));
   assert.equal(r.keepAliveAfterStop, 0, 'every answer after SIGTERM says Connection: close');
