@@ -56,16 +56,30 @@ function short(v: unknown): string {
   return s.length > 40 ? s.slice(0, 37) + '...' : s;
 }
 
+/** Up to this many paths are named one reason each; more become one line (a generated dvc.yaml lists dozens of code deps). */
+const LISTED = 3;
+
+function group(kind: 'dep' | 'out', what: string, paths: string[], reasons: string[]): void {
+  if (paths.length <= LISTED) for (const p of paths) reasons.push(`${kind} '${p}' ${what}`);
+  else reasons.push(`${paths.length} ${kind}s ${what.replace(/^is /, 'are ').replace(/^was /, 'were ')}: ${paths.slice(0, LISTED).map((p) => `'${p}'`).join(', ')}, …`);
+}
+
 function compareItems(kind: 'dep' | 'out', current: HashedPath[], locked: LockItem[], reasons: string[]): void {
   const lockedByPath = new Map(locked.map((i) => [i.path, i]));
+  const missing: string[] = [];
+  const added: string[] = [];
+  const changed: string[] = [];
   for (const c of current) {
     const l = lockedByPath.get(c.path);
-    if (!c.hash) reasons.push(`${kind} '${c.path}' is missing`);
-    else if (!l) reasons.push(`${kind} '${c.path}' is new`);
-    else if (l.md5 !== c.hash.md5) reasons.push(`${kind} '${c.path}' changed`);
+    if (!c.hash) missing.push(c.path);
+    else if (!l) added.push(c.path);
+    else if (l.md5 !== c.hash.md5) changed.push(c.path);
   }
   const declared = new Set(current.map((c) => c.path));
-  for (const l of locked) if (!declared.has(l.path)) reasons.push(`${kind} '${l.path}' was removed from dvc.yaml`);
+  group(kind, 'is missing', missing, reasons);
+  group(kind, 'is new', added, reasons);
+  group(kind, 'changed', changed, reasons);
+  group(kind, 'was removed from dvc.yaml', locked.filter((l) => !declared.has(l.path)).map((l) => l.path), reasons);
 }
 
 function compareParams(current: StageState['params'], locked: LockStage['params'], reasons: string[]): void {
