@@ -40,6 +40,8 @@ export interface AppDeps {
 /** public: anyone; monitoring: a token when API_TOKENS is set, unless PUBLIC_MONITORING=on. */
 type Access = 'public' | 'monitoring' | 'predict' | 'admin';
 
+const METRICS_TEXT_MAX_AGE_MS = 200;
+
 /** A refused reload is not a success: 503 when the registry cannot be read, 409 for a refused bundle or no version. */
 export function reloadStatus(r: RefreshResult): number {
   if (r.status === 'refused') return r.cause === 'registry' ? 503 : 409;
@@ -62,7 +64,9 @@ export function createApp(deps: AppDeps): Koa {
   const summary = cachedRead(() => feedbackSummary(feedbackDeps), config.monitoringCacheMs);
   const summaryJson = cachedRead(() => JSON.stringify(summary()), config.monitoringCacheMs);
   const driftJson = cachedRead(() => JSON.stringify(deps.drift?.compute() ?? null), config.monitoringCacheMs);
-  const scrape = cachedRead(singleFlight(() => metrics.registry.metrics()), config.monitoringCacheMs);
+  // The /metrics text for at most 200 ms: Prometheus scraping every second must still see every
+  // scrape's counters move (two scrapes with the same text make rate() 0 and ratios 0/0).
+  const scrape = cachedRead(singleFlight(() => metrics.registry.metrics()), Math.min(config.monitoringCacheMs, METRICS_TEXT_MAX_AGE_MS));
   const json = (ctx: Koa.Context, text: string) => {
     ctx.type = 'json';
     ctx.body = text;
