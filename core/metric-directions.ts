@@ -15,6 +15,8 @@ export const METRIC_DIRECTIONS = {
   r2: 'higher',
   log_loss: 'lower',
   brier: 'lower',
+  /** Expected calibration error of the probabilities. */
+  ece: 'lower',
   mae: 'lower',
   mse: 'lower',
   rmse: 'lower',
