@@ -5,9 +5,9 @@
  * deploy scenarios serve a small seeded model, and the PR report records `npm run pipeline:start`
  * (REHEARSE_NPM_RECORD) so the report is composed from the committed metrics/.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { registryWithVersions } from '../../../api/test-support.ts';
@@ -18,10 +18,14 @@ const REPO = join(import.meta.dirname, '..', '..', '..');
 const WORKFLOWS = join(REPO, '.github', 'workflows');
 // .ci/run's `npm test` would run this suite again inside the rehearsal.
 const BOUNDED = 'test$|run pipeline:start$';
+// Failed rehearsals keep their sandbox for inspection; the tests remove theirs.
+const temps: string[] = [];
+after(() => Promise.all(temps.map((d) => rm(d, { recursive: true, force: true }))));
 
 /** A copy of the workflows with `edit` applied to `file` (which must change). */
 async function brokenCopy(file: string, edit: (source: string) => string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'broken-workflows-'));
+  temps.push(dir);
   await cp(WORKFLOWS, dir, { recursive: true });
   const source = await readFile(join(dir, file), 'utf8');
   const broken = edit(source);
@@ -54,9 +58,14 @@ export function moveStepsFirst(source: string, job: string, pick: (firstLine: st
 
 let seed: string;
 async function deployRehearsal(workflowsDir?: string, strategy = 'push') {
-  seed ??= (await registryWithVersions([1])).url;
+  if (!seed) {
+    const made = await registryWithVersions([1]);
+    temps.push(made.root);
+    seed = made.url;
+  }
   const lines: string[] = [];
   const r = await rehearse({ source: REPO, workflow: 'deploy-api', event: strategy, workflowsDir, registrySeed: seed, npmRecord: BOUNDED, print: (l) => lines.push(l) });
+  temps.push(r.sandbox.root);
   return { r, log: lines.join('\n') };
 }
 
@@ -93,7 +102,11 @@ test('break 4 reintroduced (deploy an image name the build never pushed): the ro
 });
 
 test('pull request (same repo → pr-report → pr-comment) rehearses green; break 2 reintroduced (no dry run, no token) fails at the report step', { timeout: 300_000 }, async () => {
-  const run = (workflowsDir?: string) => rehearse({ source: REPO, workflow: 'pr-comment', event: 'workflow_run', workflowsDir, npmRecord: BOUNDED, print: () => {} });
+  const run = async (workflowsDir?: string) => {
+    const r = await rehearse({ source: REPO, workflow: 'pr-comment', event: 'workflow_run', workflowsDir, npmRecord: BOUNDED, print: () => {} });
+    temps.push(r.sandbox.root);
+    return r;
+  };
   const good = await run();
   assert.deepEqual(good.failures, []);
   const comments = [...good.sandbox.fake.issueComments.values()].flat();

@@ -5,7 +5,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { mkdtemp, writeFile, mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Json } from './expr.ts';
 import { git, type RehearsalSandbox } from './sandbox.ts';
@@ -19,7 +18,8 @@ export const head = (s: RehearsalSandbox, branch: string) => git(s.origin, 'rev-
 
 /** Commit `files` on top of `base` in the origin; returns the new commit. `ref` receives it. */
 export async function commitOnOrigin(s: RehearsalSandbox, base: string, ref: string, files: Record<string, string>, message: string, author = 'Ada Lovelace <ada@example.com>'): Promise<string> {
-  const work = await mkdtemp(join(tmpdir(), 'ci-rehearse-commit-'));
+  await mkdir(join(s.root, 'commits'), { recursive: true });
+  const work = await mkdtemp(join(s.root, 'commits', 'c-'));
   await git(work, 'clone', '-q', '--no-checkout', s.origin, '.');
   await git(work, 'checkout', '-q', '--detach', base);
   for (const [path, content] of Object.entries(files)) {

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSandbox } from './sandbox.ts';
@@ -118,5 +118,7 @@ test('a run follows the runner: env layering, file commands, outputs across jobs
     assert.match(r.summary, /### summary line/);
   } finally {
     await sandbox.close();
+    await rm(sandbox.root, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true });
   }
 });

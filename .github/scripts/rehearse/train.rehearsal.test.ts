@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { isGtoTag } from '../../../core/registry/gto.ts';
 import { rehearse } from './index.ts';
@@ -31,4 +31,5 @@ test('train.yml (workflow_dispatch, max_batches 1) trains, pushes data, commits,
   assert.ok(readdirSync(join(r.sandbox.cloud, 'gcs', BUCKET, 'dvc', 'files', 'md5')).length > 0, 'objects in the DVC remote (files/md5/xx/…)');
   assert.equal(r.sandbox.fake.commitComments.length, 1);
   assert.match(r.sandbox.fake.commitComments[0].body, /flight-delay v1/);
+  rmSync(r.sandbox.root, { recursive: true, force: true });
 });
