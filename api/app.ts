@@ -12,7 +12,7 @@ import type { ApiMetrics } from './metrics.ts';
 import { HttpError } from './errors.ts';
 import { observe, type RequestState } from './middleware/observe.ts';
 import { readJsonBody } from './middleware/body.ts';
-import { requireBearer, tokenChecker } from './middleware/auth.ts';
+import { accessChecks, authorize, type Access } from './middleware/auth.ts';
 import { predictMany, predictOne } from './routes/predict.ts';
 import { modelInfo } from './routes/info.ts';
 import { feedbackSummary, postFeedback } from './routes/feedback.ts';
@@ -36,9 +36,6 @@ export interface AppDeps {
   /** Set by the server when shutdown begins. */
   lifecycle?: { draining: boolean };
 }
-
-/** public: anyone; monitoring: a token when API_TOKENS is set, unless PUBLIC_MONITORING=on. */
-type Access = 'public' | 'monitoring' | 'predict' | 'admin';
 
 const METRICS_TEXT_MAX_AGE_MS = 200;
 
@@ -77,9 +74,7 @@ export function createApp(deps: AppDeps): Koa {
     const { task: _task, n, ...values } = live;
     return { ...values, samples: n } as Record<string, number | null>;
   };
-  const predictCheck = config.apiTokens.length ? tokenChecker(config.apiTokens) : null;
-  const adminCheck = config.adminToken ? tokenChecker([config.adminToken]) : null;
-  const monitoringCheck = predictCheck && !config.publicMonitoring ? tokenChecker([...config.apiTokens, ...(config.adminToken ? [config.adminToken] : [])]) : null;
+  const checks = accessChecks(config);
 
   const routes: Route[] = [
     { method: 'POST', template: '/predict', access: 'predict', body: true, handle: (ctx, body) => predictOne(ctx, body, predictDeps) },
@@ -113,7 +108,7 @@ export function createApp(deps: AppDeps): Koa {
       },
     },
     {
-      method: 'GET', template: '/metrics', access: 'monitoring',
+      method: 'GET', template: '/metrics', access: 'metrics',
       handle: async (ctx) => {
         ctx.type = metrics.registry.contentType;
         ctx.body = await scrape();
@@ -124,7 +119,7 @@ export function createApp(deps: AppDeps): Koa {
       handle: (ctx) => {
         const m = manager.current;
         if (!m) throw new HttpError(503, 'model_not_ready', 'the OpenAPI document is generated from the served model; no model is loaded yet');
-        ctx.body = openApiDocument({ modelName: name, version: m.version, task: m.bundle.meta.task, schema: m.bundle.meta.input_schema, maxInstances: config.maxInstances, auth: predictCheck !== null });
+        ctx.body = openApiDocument({ modelName: name, version: m.version, task: m.bundle.meta.task, schema: m.bundle.meta.input_schema, maxInstances: config.maxInstances, auth: checks.predict !== null });
       },
     },
     {
@@ -171,12 +166,7 @@ export function createApp(deps: AppDeps): Koa {
       throw new HttpError(404, 'not_found', `no route ${ctx.method} ${ctx.path}${hint}`);
     }
     (ctx.state as RequestState).route = route.template;
-    if (route.access === 'predict' && predictCheck) requireBearer(ctx.req.headers, predictCheck, 'prediction routes');
-    if (route.access === 'monitoring' && monitoringCheck) requireBearer(ctx.req.headers, monitoringCheck, 'monitoring reads (or set PUBLIC_MONITORING=on)');
-    if (route.access === 'admin') {
-      if (!adminCheck) throw new HttpError(403, 'forbidden', 'admin routes are disabled; set ADMIN_TOKEN to enable them');
-      requireBearer(ctx.req.headers, adminCheck, 'admin routes');
-    }
+    authorize(route.access, ctx.req.headers, checks);
     let body: unknown;
     if (route.body) {
       body = await readJsonBody(ctx.req, config.bodyLimitBytes);

@@ -8,6 +8,8 @@ export interface ApiConfig {
   stage: string;
   pollIntervalMs: number;
   apiTokens: string[];
+  /** METRICS_TOKENS: scrape credentials, good for GET /metrics only (when API_TOKENS protects it). */
+  metricsTokens: string[];
   adminToken: string | null;
   maxInstances: number;
   bodyLimitBytes: number;
@@ -48,9 +50,14 @@ function onOff(env: Record<string, string | undefined>, key: string, def: boolea
   throw new Error(`${key}=${env[key]} must be on or off`);
 }
 
+function tokenList(env: Record<string, string | undefined>, key: string): string[] {
+  const tokens = (env[key] ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  for (const t of tokens) if (t.length < 16) throw new Error(`every ${key} entry must be at least 16 characters (use long random tokens)`);
+  return tokens;
+}
+
 export function loadConfig(env: Record<string, string | undefined> = process.env, defaults: { registryUrl?: string; modelName?: string } = {}): ApiConfig {
-  const tokens = (env.API_TOKENS ?? '').split(',').map((t) => t.trim()).filter(Boolean);
-  for (const t of tokens) if (t.length < 16) throw new Error('every API_TOKENS entry must be at least 16 characters (use long random tokens)');
+  const tokens = tokenList(env, 'API_TOKENS');
   const admin = env.ADMIN_TOKEN?.trim() || null;
   if (admin && admin.length < 16) throw new Error('ADMIN_TOKEN must be at least 16 characters');
   const cpu = availableParallelism();
@@ -62,6 +69,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     stage: env.MODEL_STAGE || 'production',
     pollIntervalMs: int(env, 'POLL_INTERVAL_MS', 10_000, 100),
     apiTokens: tokens,
+    metricsTokens: tokenList(env, 'METRICS_TOKENS'),
     adminToken: admin,
     maxInstances: int(env, 'MAX_INSTANCES', 1000, 1),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1 << 20, 1024),

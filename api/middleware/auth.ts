@@ -25,3 +25,38 @@ export function requireBearer(headers: IncomingHttpHeaders, check: (t: string) =
   if (!m) throw new HttpError(401, 'unauthorized', 'the Authorization header must be "Bearer <token>"');
   if (!check(m[1])) throw new HttpError(403, 'forbidden', `this token is not allowed to use ${what}`);
 }
+
+/**
+ * Who may call a route. public: anyone. predict: API_TOKENS. admin: ADMIN_TOKEN. monitoring
+ * (/drift, /feedback): a prediction or admin token when API_TOKENS is set, unless
+ * PUBLIC_MONITORING=on. metrics (/metrics): the same, or a scrape token from METRICS_TOKENS, which
+ * opens nothing else.
+ */
+export type Access = 'public' | 'monitoring' | 'metrics' | 'predict' | 'admin';
+type Check = (presented: string) => boolean;
+export type AccessChecks = Record<Exclude<Access, 'public'>, Check | null>;
+
+export function accessChecks(c: { apiTokens: string[]; adminToken: string | null; metricsTokens: string[]; publicMonitoring: boolean }): AccessChecks {
+  const readers = c.apiTokens.length && !c.publicMonitoring ? [...c.apiTokens, ...(c.adminToken ? [c.adminToken] : [])] : null;
+  return {
+    predict: c.apiTokens.length ? tokenChecker(c.apiTokens) : null,
+    admin: c.adminToken ? tokenChecker([c.adminToken]) : null,
+    monitoring: readers && tokenChecker(readers),
+    metrics: readers && tokenChecker([...readers, ...c.metricsTokens]),
+  };
+}
+
+const WHAT: Record<Exclude<Access, 'public'>, string> = {
+  predict: 'prediction routes',
+  admin: 'admin routes',
+  monitoring: 'monitoring reads (or set PUBLIC_MONITORING=on)',
+  metrics: 'GET /metrics (or set PUBLIC_MONITORING=on)',
+};
+
+/** Throws 401/403 unless the request may use a route of this access; null checks mean open (admin: disabled). */
+export function authorize(access: Access, headers: IncomingHttpHeaders, checks: AccessChecks): void {
+  if (access === 'public') return;
+  const check = checks[access];
+  if (check) return requireBearer(headers, check, WHAT[access]);
+  if (access === 'admin') throw new HttpError(403, 'forbidden', 'admin routes are disabled; set ADMIN_TOKEN to enable them');
+}
