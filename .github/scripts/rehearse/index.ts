@@ -101,9 +101,11 @@ export async function rehearse(o: RehearseOptions): Promise<Rehearsal> {
     if (prom) await (prom as { stop(): Promise<void> }).stop();
     await sandbox.close();
   }
+  const queries = (prom as { queries?: Rehearsal['prometheusQueries'] } | null)?.queries ?? [];
+  if (queries.length) print(`Prometheus stand-in: ${queries.length} queries, Authorization: ${[...new Set(queries.map((q) => q.auth?.replace(/ .*/, ' …') ?? 'none'))].join(', ')}`);
   const calls = (await readFile(sandbox.callLog, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as StubCall);
   const failures = [...runs.flatMap((r) => r.failures), ...(error ? [error] : [])];
-  const result: Rehearsal = { ok: failures.length === 0 && runs.length > 0, runs, failures, calls, sandbox, settings, prometheusQueries: (prom as { queries?: Rehearsal['prometheusQueries'] } | null)?.queries ?? [] };
+  const result: Rehearsal = { ok: failures.length === 0 && runs.length > 0, runs, failures, calls, sandbox, settings, prometheusQueries: queries };
   if (!o.keep && result.ok) await rm(sandbox.root, { recursive: true, force: true });
   return result;
 }
