@@ -38,12 +38,19 @@ export async function startApi(source: string, registryUrl: string, timeoutMs = 
 
 export interface PromStandIn extends Started { url: string; queries: { query: string; auth: string | null }[] }
 
-/** Answers Prometheus instant queries like a healthy canary: 0 for error ratios, 40 ms for p99 latencies. */
+/**
+ * Answers Prometheus instant queries like a healthy canary: 0 for error ratios, 40 ms for p99
+ * latencies. It stands for a self-hosted Prometheus (vars.PROMETHEUS_URL): the deploy tool sends its
+ * Google token only to monitoring.googleapis.com, which a loopback server cannot be.
+ */
 export async function startPrometheus(): Promise<PromStandIn> {
   const queries: PromStandIn['queries'] = [];
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer(async (req, res) => {
     const u = new URL(req.url ?? '/', 'http://x');
-    const query = u.searchParams.get('query') ?? '';
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    // GET ?query=… or POST with a form body, as the Prometheus HTTP API accepts both.
+    const query = u.searchParams.get('query') ?? new URLSearchParams(body).get('query') ?? '';
     queries.push({ query, auth: req.headers.authorization ?? null });
     const value = /histogram_quantile/.test(query) ? '0.04' : '0';
     res.writeHead(200, { 'content-type': 'application/json' });
