@@ -27,7 +27,8 @@ export async function git(cwd: string, ...args: string[]): Promise<string> {
  */
 export async function workingTreeCommit(source: string, tmp: string): Promise<string> {
   const env = { ...process.env, GIT_INDEX_FILE: join(tmp, 'snapshot.index') };
-  const run = async (...args: string[]) => (await exec('git', args, { cwd: source, env, maxBuffer: 64 * 1024 * 1024 })).stdout.trim();
+  // safe.directory: in a CI container the checkout belongs to another uid than the test.
+  const run = async (...args: string[]) => (await exec('git', ['-c', 'safe.directory=*', ...args], { cwd: source, env, maxBuffer: 64 * 1024 * 1024 })).stdout.trim();
   await run('read-tree', 'HEAD');
   await run('add', '-A');
   const tree = await run('write-tree');
@@ -48,8 +49,8 @@ export async function createSandbox(source: string, branches = ['main', 'model',
   await mkdir(origin, { recursive: true });
   await git(origin, 'init', '-q', '--bare');
   await git(origin, 'config', 'uploadpack.allowAnySHA1InWant', 'true');
-  const snapshot = opts.committedOnly ? await git(source, 'rev-parse', 'HEAD') : await workingTreeCommit(source, root);
-  await git(source, 'push', '-q', origin, ...branches.map((b) => `${snapshot}:refs/heads/${b}`));
+  const snapshot = opts.committedOnly ? await git(source, '-c', 'safe.directory=*', 'rev-parse', 'HEAD') : await workingTreeCommit(source, root);
+  await git(source, '-c', 'safe.directory=*', 'push', '-q', origin, ...branches.map((b) => `${snapshot}:refs/heads/${b}`));
   await git(origin, 'symbolic-ref', 'HEAD', 'refs/heads/main');
   const gitConfig = join(root, 'gitconfig');
   await writeFile(gitConfig, [
