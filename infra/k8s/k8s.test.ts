@@ -8,43 +8,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { namespaceProblems, podSpecs, render as fillPlaceholders } from '../deploy/render.ts';
+import { K8S_DIR as here, OVERLAYS, kubectlMissing as missing, rendered, type Manifest, type Obj } from './kustomize.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const OVERLAYS = ['staging', 'production', 'blue-green', 'canary', 'kube-prometheus'];
 const APP = 'app.kubernetes.io/name';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Obj = Record<string, any>;
-type Manifest = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> } } & Obj;
-
-const kubectl = process.env.KUBECTL ?? (existsSync('/usr/bin/kubectl') ? '/usr/bin/kubectl' : 'kubectl');
-const probe = spawnSync(kubectl, ['version', '--client'], { encoding: 'utf8' });
-const missing = probe.error ? `kubectl not available (${probe.error.message})` : probe.status !== 0 ? `kubectl version --client failed: ${probe.stderr}` : null;
-
-function render(dir: string): Manifest[] {
-  const r = spawnSync(kubectl, ['kustomize', join(here, dir)], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (r.error) throw r.error;
-  if (r.status !== 0) assert.fail(`kubectl kustomize ${dir} failed (exit ${r.status}):\n${r.stderr}`);
-  const docs = parseAllDocuments(r.stdout);
-  const out: Manifest[] = [];
-  for (const d of docs) {
-    if (d.errors.length) assert.fail(`${dir}: YAML error ${d.errors[0].message}`);
-    const v = d.toJS() as Manifest | null;
-    if (v) out.push(v);
-  }
-  return out;
-}
-
-const cache = new Map<string, Manifest[]>();
-const rendered = (dir: string) => {
-  if (!cache.has(dir)) cache.set(dir, render(dir));
-  return cache.get(dir)!;
-};
 const id = (m: Manifest) => `${m.kind}/${m.metadata.name}`;
 const ofKind = (ms: Manifest[], kind: string) => ms.filter((m) => m.kind === kind);
 const named = (ms: Manifest[], kind: string, name: string) => {
@@ -151,7 +122,7 @@ function assertServes(t: PodTemplate, configMaps: Manifest[]): void {
   assert.equal(cm.data.LOG_FORMAT, 'json');
   assert.equal(cm.data.HOST, '0.0.0.0', 'listens on all interfaces in the pod');
   const retrain = t.owner.metadata.name.endsWith('-preprod') ? [] : ['GITHUB_TOKEN', 'GITHUB_REPOSITORY', 'RETRAIN_WEBHOOK_URL', 'RETRAIN_WEBHOOK_TOKEN'];
-  for (const name of ['API_TOKENS', 'ADMIN_TOKEN', ...retrain]) {
+  for (const name of ['API_TOKENS', 'ADMIN_TOKEN', 'METRICS_TOKENS', ...retrain]) {
     const e = c.env.find((x: Obj) => x.name === name);
     assert.ok(e?.valueFrom?.secretKeyRef, `${who}: ${name} from a Secret`);
     assert.equal(e.valueFrom.secretKeyRef.optional, true, `${who}: ${name} optional`);
