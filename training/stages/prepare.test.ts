@@ -18,9 +18,10 @@ async function pipelineOn(csv: string, split: Partial<Params['split']> = {}) {
   const params = await testParams({
     data: { source: src },
     ingest: { batch_size: 100, batches_per_run: 0, max_batches: 0 },
-    features: { date: { kind: 'datetime', parts: ['hour'] }, distance: { kind: 'numeric', transform: 'standard', missing: 'median' }, origin: { kind: 'categorical', min_frequency: 1, max_categories: 50 } },
     split,
   });
+  // Exactly these features (testParams merges sections, which would keep params.yaml's crosses of a date part dropped here).
+  params.features = { date: { kind: 'datetime', parts: ['hour'] }, distance: { kind: 'numeric', transform: 'standard', missing: 'median' }, origin: { kind: 'categorical', min_frequency: 1, max_categories: 50 }, destination: { kind: 'categorical', min_frequency: 20, max_categories: 300 } };
   await ingest({ repoRoot: repo, params, log: quietLog(), track: noTrack });
   await validate({ repoRoot: repo, params, log: quietLog() });
   const result = await prepare({ repoRoot: repo, params, log: quietLog() });
