@@ -119,7 +119,11 @@ test('regression: the params switch trains delay minutes and evaluates with regr
   assert.equal(result.edge_cases.failed, 0);
   const { tf } = await selectBackend({});
   const bundle = await loadBundle(tf, join(repo, MODEL_DIR));
-  assert.ok(bundle.meta.target_scaler && bundle.meta.threshold === undefined);
+  assert.ok(bundle.meta.target_scaler && bundle.meta.threshold === undefined && bundle.meta.calibration === undefined);
+  // Residual quantiles from validation, ordered; evaluate reports how often their interval holds on test.
+  const q = bundle.meta.residual_quantiles!;
+  assert.ok(q.q5 <= q.q25 && q.q25 <= q.q50 && q.q50 <= q.q75 && q.q75 <= q.q95, JSON.stringify(q));
+  assert.ok(saved.intervals.test_coverage >= 0 && saved.intervals.test_coverage <= 1 && saved.intervals.nominal === 0.9);
   assert.ok(bundle.checkGolden().ok);
   bundle.dispose();
 });
