@@ -117,18 +117,23 @@ function crossComponents(columns: string[], enc: Pick<EncodedFeatures, 'categori
   });
 }
 
+/** The row's combined index over the cross's components, or -1 when a labelled component is out of vocabulary. */
+function crossKey(comps: ReturnType<typeof crossComponents>, r: number): number {
+  let key = 0;
+  for (const { input, labels } of comps) {
+    const i = input.indices[r];
+    if (labels && i === OOV_INDEX) return -1;
+    key = key * input.cardinality + i;
+  }
+  return key;
+}
+
 function fitCross(name: string, fp: Extract<FeatureParams, { kind: 'cross' }>, base: EncodedFeatures, spec: FeatureSpec): CrossFeature {
   const comps = crossComponents(fp.columns, base, spec, name);
   const counts = new Map<number, number>();
   for (let r = 0; r < base.rows; r++) {
-    let key = 0;
-    let oov = false;
-    for (const { input, labels } of comps) {
-      const i = input.indices[r];
-      if (labels && i === OOV_INDEX) oov = true;
-      key = key * input.cardinality + i;
-    }
-    if (!oov) counts.set(key, (counts.get(key) ?? 0) + 1);
+    const key = crossKey(comps, r);
+    if (key >= 0) counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   const label = (key: number) => {
     const parts: string[] = [];
@@ -178,14 +183,8 @@ function encodeCross(f: CrossFeature, enc: EncodedFeatures, spec: FeatureSpec): 
   const index = crossIndex(f, comps);
   const indices = new Int32Array(enc.rows);
   for (let r = 0; r < enc.rows; r++) {
-    let key = 0;
-    let oov = false;
-    for (const { input, labels } of comps) {
-      const i = input.indices[r];
-      if (labels && i === OOV_INDEX) oov = true;
-      key = key * input.cardinality + i;
-    }
-    indices[r] = oov ? OOV_INDEX : (index.get(key) ?? OOV_INDEX);
+    const key = crossKey(comps, r);
+    indices[r] = key < 0 ? OOV_INDEX : (index.get(key) ?? OOV_INDEX);
   }
   return { name: f.name, cardinality: f.vocabulary.length, indices };
 }
