@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import { PRIMARY_METRICS } from './metric-directions.ts';
 
 const columnSchema = z
   .object({
@@ -41,7 +42,7 @@ const candidateSchema = z
 
 const trainSchema = z
   .object({
-    primary_metric: z.enum(['roc_auc', 'pr_auc', 'log_loss', 'rmse', 'mae']),
+    primary_metric: z.enum(PRIMARY_METRICS),
     seed: z.number().int(),
     max_epochs: z.number().int().min(1),
     patience: z.number().int().min(1),

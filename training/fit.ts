@@ -10,11 +10,13 @@ import { averagePrecision, logLoss, mae, rmse, rocAuc } from '../core/metrics.ts
 import type { CandidateParams } from '../core/params.ts';
 import type { Logger } from '../core/log.ts';
 import { seededRandom } from '../core/random.ts';
+import { higherIsBetter, isBetter, PRIMARY_METRICS, type PrimaryMetric } from '../core/metric-directions.ts';
 
 type TF = typeof tfjs;
 
-export type PrimaryMetric = 'roc_auc' | 'pr_auc' | 'log_loss' | 'rmse' | 'mae';
-export const HIGHER_IS_BETTER: Record<PrimaryMetric, boolean> = { roc_auc: true, pr_auc: true, log_loss: false, rmse: false, mae: false };
+export { isBetter, type PrimaryMetric };
+/** Per primary metric, whether higher is better: read from the one table, core/metric-directions.ts. */
+export const HIGHER_IS_BETTER = Object.fromEntries(PRIMARY_METRICS.map((m) => [m, higherIsBetter(m)])) as Record<PrimaryMetric, boolean>;
 
 export function metricValue(metric: PrimaryMetric, y: ArrayLike<number>, p: ArrayLike<number>): number {
   switch (metric) {
@@ -24,12 +26,6 @@ export function metricValue(metric: PrimaryMetric, y: ArrayLike<number>, p: Arra
     case 'rmse': return rmse(y, p);
     case 'mae': return mae(y, p);
   }
-}
-
-export function isBetter(metric: PrimaryMetric, a: number, b: number, margin = 0): boolean {
-  if (!Number.isFinite(a)) return false;
-  if (!Number.isFinite(b)) return true;
-  return HIGHER_IS_BETTER[metric] ? a > b + margin : a < b - margin;
 }
 
 /** Expand `grid` entries into one named candidate per combination, in a stable order. */

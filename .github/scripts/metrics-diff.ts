@@ -12,8 +12,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { seededRandom } from '../../core/random.ts';
+import { metricDirection } from '../../core/metric-directions.ts';
+import type { Confusion } from '../../core/metrics.ts';
 
-export interface Confusion { tp: number; fp: number; tn: number; fn: number }
+export type { Confusion };
 export type MetricValues = Record<string, number>;
 
 export interface EvalSummary {
@@ -38,9 +40,9 @@ export interface DiffRow {
   beyondNoise: boolean | null;
 }
 
-const LOWER_IS_BETTER = new Set(['log_loss', 'mae', 'rmse', 'smape', 'mse', 'brier']);
 const NOT_METRICS = new Set(['threshold']);
-export const higherIsBetter = (metric: string) => !LOWER_IS_BETTER.has(metric);
+/** From the one table of directions (core/metric-directions.ts); names that are no metric count as higher-is-better. */
+export const higherIsBetter = (metric: string) => metricDirection(metric) !== 'lower';
 
 /** Extract what the diff needs from an `evaluate.json` object; tolerant of missing parts. */
 export function summarizeEvaluate(json: unknown): EvalSummary {

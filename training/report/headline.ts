@@ -3,15 +3,15 @@
  * the register stage) and against the baseline predictor, with signed deltas.
  */
 import { raw, table } from '../../core/markdown.ts';
+import { metricDirection } from '../../core/metric-directions.ts';
 import { metricOf, type Evaluation, type Input, type Registration } from './inputs.ts';
 
 const CLASSIFICATION_METRICS = ['roc_auc', 'pr_auc', 'log_loss', 'ece', 'f1', 'precision', 'recall', 'accuracy'];
 const REGRESSION_METRICS = ['rmse', 'mae', 'r2', 'smape'];
-const LOWER_IS_BETTER = new Set(['log_loss', 'ece', 'mae', 'rmse', 'smape', 'mse', 'mape', 'brier']);
 
-/** Direction of a metric: the evaluation says it for the primary one; the rest are known by name. */
+/** Direction of a metric: the evaluation says it for the primary one; the rest come from core/metric-directions.ts. */
 export function higherIsBetter(metric: string, ev: Pick<Evaluation, 'primary_metric' | 'higher_is_better'>): boolean {
-  return metric === ev.primary_metric ? ev.higher_is_better : !LOWER_IS_BETTER.has(metric);
+  return metric === ev.primary_metric ? ev.higher_is_better : metricDirection(metric) !== 'lower';
 }
 
 /** Metric values in one fixed format: 4 decimals, 1 for values of 1,000 and more. */
