@@ -19,6 +19,7 @@ import { DATA_DRIFT_METRICS, EVALUATE_METRICS, MODEL_DIR, PREPARED_DIR, REGISTER
 import { registerStage } from '../contracts/register.ts';
 import type { StageParams } from '../contracts/contract.ts';
 import { classificationMetrics, regressionMetrics } from '../../core/metrics.ts';
+import { evaluateFileSchema } from '../../core/metrics-files.ts';
 import { HIGHER_IS_BETTER, isBetter, metricValue, type PrimaryMetric } from '../fit.ts';
 import { isMain, runStage } from '../stage-cli.ts';
 import { detectDrift } from '../../core/drift/index.ts';
@@ -41,16 +42,8 @@ export interface Gate {
   detail: string;
 }
 
-const evaluationSchema = z.object({
-  task: z.enum(['classification', 'regression']),
-  primary_metric: z.enum(Object.keys(HIGHER_IS_BETTER) as [PrimaryMetric, ...PrimaryMetric[]]),
-  test: z.record(z.string(), z.unknown()),
-  baseline: z.record(z.string(), z.unknown()),
-  edge_cases: z.object({ total: z.number(), failed: z.number() }).passthrough(),
-  latency_ms: z.object({ p95: z.number() }).passthrough(),
-  golden_examples: z.object({ reproduced: z.boolean() }).passthrough(),
-  rows_test: z.number(),
-}).passthrough();
+/** The evaluate stage's file (its one schema), with the parts the gates need made mandatory. */
+const evaluationSchema = evaluateFileSchema.required({ edge_cases: true, latency_ms: true, golden_examples: true });
 type Evaluation = z.infer<typeof evaluationSchema>;
 
 async function readEvaluation(repoRoot: string): Promise<Evaluation> {
@@ -108,7 +101,10 @@ async function checkBundle(repoRoot: string, ev: Evaluation, log: Logger): Promi
   }
 }
 
-export function promotionGates(ev: Evaluation, latencyBudgetMs: number, check?: BundleCheck): Record<string, Gate> {
+/** What the gates read of an evaluation. */
+type GateInput = Pick<Evaluation, 'test' | 'baseline' | 'primary_metric'> & { edge_cases: { total: number; failed: number }; latency_ms: { p95: number }; golden_examples: { reproduced: boolean } };
+
+export function promotionGates(ev: GateInput, latencyBudgetMs: number, check?: BundleCheck): Record<string, Gate> {
   const nonFinite = Object.entries(ev.test).filter(([, v]) => typeof v === 'number' && !Number.isFinite(v)).map(([k]) => k);
   const nullMetrics = Object.entries(ev.test).filter(([, v]) => v === null).map(([k]) => k);
   const bad = [...nonFinite, ...nullMetrics];
