@@ -3,20 +3,14 @@
  * PUSHGATEWAY_URL is set, a pipeline run pushes its stage durations and outcomes, row counts,
  * rejects and headline metric, grouped by job `gitops_ml_pipeline` and the model name.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { PipelineResult } from './pipeline/runner.ts';
 import type { Logger } from '../core/log.ts';
+import { readMetricsFile, type MetricsFileKind } from '../core/metrics-files.ts';
 
 const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
-async function json(repoRoot: string, path: string): Promise<Record<string, unknown> | null> {
-  try {
-    return JSON.parse(await readFile(join(repoRoot, path), 'utf8'));
-  } catch {
-    return null;
-  }
-}
+/** A metrics file through its one schema; missing or malformed is left out (metrics never fail a run). */
+const read = <K extends MetricsFileKind>(repoRoot: string, kind: K) => readMetricsFile(repoRoot, kind).catch(() => null);
 
 /** Text exposition format for one run (pure apart from reading metrics/*.json). */
 export async function pipelineExposition(repoRoot: string, result: PipelineResult, now = Date.now()): Promise<string> {
@@ -32,16 +26,16 @@ export async function pipelineExposition(repoRoot: string, result: PipelineResul
   metric('pipeline_stage_success', '1 when the stage ran or was up to date, 0 when it failed or did not run', result.stages.map((s) => [{ stage: s.name }, s.status === 'ran' || s.status === 'skipped' ? 1 : 0]));
   metric('pipeline_last_run_timestamp_seconds', 'When the last pipeline run finished', [[{}, now / 1000]]);
   metric('pipeline_success', '1 when the whole pipeline succeeded', [[{}, result.ok ? 1 : 0]]);
-  const validate = await json(repoRoot, 'metrics/validate.json');
+  const validate = await read(repoRoot, 'validate');
   if (validate) {
     metric('pipeline_rows', 'Rows seen by the validate stage, by outcome', [[{ outcome: 'valid' }, Number(validate.rows_valid)], [{ outcome: 'rejected' }, Number(validate.rows_rejected)]]);
     const byReason = (validate.rejects_by_reason ?? {}) as Record<string, number>;
     metric('pipeline_rejects', 'Rejected rows by reason', Object.entries(byReason).map(([reason, n]) => [{ reason }, n]));
   }
-  const prepare = await json(repoRoot, 'metrics/prepare.json');
+  const prepare = await read(repoRoot, 'prepare');
   if (prepare) metric('pipeline_split_rows', 'Rows per split', ['train', 'validation', 'test'].map((s) => [{ split: s }, Number(prepare[`${s}_rows`])]));
-  const ev = await json(repoRoot, 'metrics/evaluate.json');
-  const reg = await json(repoRoot, 'metrics/register.json');
+  const ev = await read(repoRoot, 'evaluate');
+  const reg = await read(repoRoot, 'register');
   if (ev) {
     const primary = String(ev.primary_metric);
     metric('pipeline_model_test_metric', 'Primary metric of this run on the test split, beside the baseline', [[{ metric: primary, series: 'candidate' }, Number((ev.test as Record<string, number>)[primary])], [{ metric: primary, series: 'baseline' }, Number((ev.baseline as Record<string, number>)[primary])]]);
