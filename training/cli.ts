@@ -3,10 +3,9 @@
  * pipeline (validate → prepare → train → evaluate → register → report) and say which model version
  * production now serves. Serving joins when the API lands.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { createLogger } from '../core/log.ts';
 import { loadParams } from '../core/params.ts';
+import { readMetricsFile } from '../core/metrics-files.ts';
 import { selectBackend } from '../core/backend.ts';
 import { ingest } from './stages/ingest.ts';
 import { formatSummary, runPipeline } from './pipeline/runner.ts';
@@ -14,9 +13,10 @@ import { pushPipelineMetrics } from './push-metrics.ts';
 
 async function summarize(repoRoot: string, log: ReturnType<typeof createLogger>): Promise<void> {
   try {
-    const reg = JSON.parse(await readFile(join(repoRoot, 'metrics', 'register.json'), 'utf8'));
-    const ev = JSON.parse(await readFile(join(repoRoot, 'metrics', 'evaluate.json'), 'utf8'));
-    const metric = ev.primary_metric as string;
+    const reg = await readMetricsFile(repoRoot, 'register');
+    const ev = await readMetricsFile(repoRoot, 'evaluate');
+    if (!reg || !ev) throw new Error('no register.json or evaluate.json');
+    const metric = ev.primary_metric;
     log.info(`${reg.model_name} v${reg.version} (${ev.candidate}): ${reg.decision} — ${reg.reason}`);
     log.info(`test ${metric} ${ev.test[metric]} vs baseline ${ev.baseline[metric]}; report: metrics/report.md; registry: ${reg.registry}`);
   } catch {
