@@ -12,7 +12,7 @@ import { createLogger } from '../../core/log.ts';
 import { selectBackend } from '../../core/backend.ts';
 import { exists } from '../../core/atomic.ts';
 import { train, readExperiments } from '../stages/train.ts';
-import { PREPARED_DIR } from '../stages/prepare.ts';
+import { PREPARED_DIR } from '../contracts/paths.ts';
 
 const repoRoot = process.cwd();
 if (!(await exists(join(repoRoot, PREPARED_DIR, 'train.parquet')))) {
