@@ -28,10 +28,10 @@ async function pipelineMetricNames(): Promise<Set<string>> {
   try {
     await mkdir(join(root, 'metrics'));
     const files: Record<string, unknown> = {
-      'validate.json': { rows_valid: 90, rows_rejected: 10, rejects_by_reason: { missing_value: 7, out_of_range: 3 } },
+      'validate.json': { rows_in: 100, rows_valid: 90, rows_rejected: 10, reject_rate: 0.1, rejects_by_reason: { missing_value: 7, out_of_range: 3 } },
       'prepare.json': { train_rows: 60, validation_rows: 15, test_rows: 15 },
-      'evaluate.json': { primary_metric: 'roc_auc', test: { roc_auc: 0.68 }, baseline: { roc_auc: 0.5 } },
-      'register.json': { decision: 'promoted', version: 3 },
+      'evaluate.json': { task: 'classification', model_name: 'flight-delay', rows_test: 15, primary_metric: 'roc_auc', higher_is_better: true, test: { roc_auc: 0.68 }, baseline: { roc_auc: 0.5 } },
+      'register.json': { model_name: 'flight-delay', version: 3, decision: 'promoted', reason: 'first production model', production_before: null },
     };
     for (const [f, doc] of Object.entries(files)) await writeFile(join(root, 'metrics', f), JSON.stringify(doc));
     const result: PipelineResult = {
