@@ -8,7 +8,6 @@
 import cluster from 'node:cluster';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { createLogger, type Logger } from '../core/log.ts';
@@ -24,6 +23,7 @@ import { DEFAULT_DRIFT, DriftMonitor } from './drift-monitor.ts';
 import type { DriftParams } from '../core/params.ts';
 import { createApp } from './app.ts';
 import { renderIndexHtml } from './ui/page.ts';
+import { isMain } from '../core/is-main.ts';
 
 /** How long answers say `Connection: close` before the listener and idle sockets close. */
 const DRAIN_MS = 1000;
@@ -137,7 +137,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', shutdown);
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (isMain(import.meta.url)) {
   main().catch((err) => {
     process.stderr.write(JSON.stringify({ level: 'error', msg: `api failed to start: ${(err as Error).message}` }) + '\n');
     process.exit(1);

@@ -17,6 +17,7 @@ import { marked } from 'marked';
 import { chromium } from 'playwright-core';
 import { buildComment } from '../.github/scripts/publish-report.ts';
 import { parseEvent } from '../.github/scripts/event.ts';
+import { isMain } from '../core/is-main.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CHROMIUM = '/usr/bin/chromium';
@@ -111,7 +112,7 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+if (isMain(import.meta.url)) {
   main().catch((err) => {
     console.error(`docs:screenshots: ${(err as Error).message}`);
     process.exitCode = 1;

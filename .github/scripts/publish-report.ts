@@ -7,7 +7,6 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import * as core from '@actions/core';
 import { execRunner } from './exec.ts';
 import { readEvent, type CiEvent } from './event.ts';
@@ -17,6 +16,7 @@ import { makeOctokit, parseRepository, upsertCommitComment, upsertStickyComment,
 import { MAX_FEATURE_CHARTS, chartSections, loadChartData, type ImageUrl } from './report/charts.ts';
 import { baseImageUrl, commitImageUrl, repoRelativeDir } from './report/images.ts';
 import { ANY_CML_WATERMARK, cmlWatermark, hasCmlWatermark, watermarkLabel } from './report/watermark.ts';
+import { isMain } from '../../core/is-main.ts';
 
 
 async function readJson<T>(path: string): Promise<T | null> {
@@ -167,7 +167,7 @@ export async function publishReport(env: NodeJS.ProcessEnv, cwd: string, run: Ru
   return { event, body, results };
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+if (isMain(import.meta.url)) {
   try {
     await publishReport(process.env, process.cwd());
   } catch (err) {

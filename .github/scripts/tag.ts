@@ -9,10 +9,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseGtoTag } from '../../core/registry/gto.ts';
 import { execRunner } from './exec.ts';
 import type { Runner } from './metrics-diff.ts';
+import { isMain } from '../../core/is-main.ts';
 
 export interface TagOptions {
   cwd: string;
@@ -75,7 +75,7 @@ export async function createGtoTags(o: TagOptions): Promise<TagResult> {
   return result;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+if (isMain(import.meta.url)) {
   const remote = process.env.TAG_REMOTE === 'none' ? null : process.env.TAG_REMOTE || 'origin';
   try {
     await createGtoTags({ cwd: process.cwd(), run: execRunner, remote, target: process.env.TAG_TARGET || undefined, registerPath: process.env.REGISTER_JSON || undefined });

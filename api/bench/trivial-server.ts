@@ -8,7 +8,7 @@
  */
 import Koa from 'koa';
 import type { IncomingMessage } from 'node:http';
-import { pathToFileURL } from 'node:url';
+import { isMain } from '../../core/is-main.ts';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
@@ -69,7 +69,7 @@ export function createTrivialApp(): Koa {
   return app;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (isMain(import.meta.url)) {
   const port = Number(process.env.PORT ?? 8081);
   const host = process.env.HOST ?? '127.0.0.1';
   const server = createTrivialApp().listen(port, host);

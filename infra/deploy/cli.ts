@@ -11,13 +11,14 @@
  * GCP_PROJECT / GCS_BUCKET (defaults of --project / --bucket).
  */
 import { existsSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { renderDir } from './apply.ts';
 import { IMAGE_PLACEHOLDERS, type ImageKind } from './render.ts';
 import { dryRunRunner, gcloudAccessToken, realRunner, type DeployRunner } from './runner.ts';
 import { blueGreen, canary, rollbackBlueGreen, rolling, type DeployContext, type DeployResult } from './strategies.ts';
+import { isMain } from '../../core/is-main.ts';
 
 const K8S = fileURLToPath(new URL('../k8s/', import.meta.url));
 
@@ -101,7 +102,7 @@ export async function runCli(argv: string[], runnerOrFactory: DeployRunner | ((o
   return { code: result.ok ? 0 : 1, result };
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (isMain(import.meta.url)) {
   const runner = ({ googleAuth }: { googleAuth: boolean }) => realRunner({
     prometheusUrl: process.env.PROMETHEUS_URL,
     apiToken: process.env.DEPLOY_API_TOKEN,

@@ -12,6 +12,7 @@ import { COMPOSE_CONFIG, HOST_CONFIG, renderPrometheusConfig } from './prometheu
 import { renderAlertmanagerConfig } from './alertmanager.ts';
 import { k8sFiles } from './k8s.ts';
 import { dashboards } from './dashboards/index.ts';
+import { isMain } from '../../core/is-main.ts';
 
 export const MONITORING_DIR = dirname(fileURLToPath(import.meta.url));
 
@@ -55,4 +56,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();
+if (isMain(import.meta.url)) await main();

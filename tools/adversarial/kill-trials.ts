@@ -34,6 +34,7 @@ import { parseTempName } from '../../core/temp-files.ts';
 import { openRegistry } from '../../core/registry/index.ts';
 import { runPipeline } from '../../training/pipeline/runner.ts';
 import { flightsCsv } from '../../training/test-fixtures.ts';
+import { isMain } from '../../core/is-main.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MODEL = 'flight-delay';
@@ -222,7 +223,7 @@ export async function runKillTrials(opts: { trials: number; log?: (m: string) =>
   return { consistent, total: opts.trials, details };
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+if (isMain(import.meta.url)) {
   const trials = Number(process.argv[2] ?? 4);
   const started = Date.now();
   const r = await runKillTrials({ trials, log: (m) => process.stdout.write(m + '\n') });

@@ -31,6 +31,7 @@ import { PREPARED_DIR, FEATURE_SPEC_FILE, PROFILE_FILE } from '../contracts/path
 import { train, readExperiments } from '../stages/train.ts';
 import { evaluate } from '../stages/evaluate.ts';
 import { splitAtDate, subsets, referenceMatrix, writeReferenceData } from './quality-data.ts';
+import { isMain } from '../../core/is-main.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -151,4 +152,4 @@ function pick(m: Record<string, unknown>, task: string) {
   return Object.fromEntries(keys.filter((k) => k in m).map((k) => [k, m[k]]));
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();
+if (isMain(import.meta.url)) await main();

@@ -5,10 +5,10 @@
  *   node --import tsx training/dvc/cli.ts <push|pull|status|add|init> [paths…]
  *        [-r <remote>] [-j <jobs>] [--force] [--no-cloud] [--json]
  */
-import { pathToFileURL } from 'node:url';
 import { dvcAdd, initDvcRepo, pull, push, status } from '../../core/dvc/index.ts';
 import type { OutStatus } from '../../core/dvc/index.ts';
 import { parseCli, resolveIo, type CliIo } from '../cli-io.ts';
+import { isMain } from '../../core/is-main.ts';
 
 export { dvcAdd } from '../../core/dvc/index.ts';
 export type { AddOptions, AddResult } from '../../core/dvc/index.ts';
@@ -106,7 +106,7 @@ export async function main(argv: string[], io: CliIo = {}): Promise<number> {
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (isMain(import.meta.url)) {
   // Exit explicitly once output is flushed: a GCS client can keep sockets alive for minutes.
   main(process.argv.slice(2)).then((code) => process.stdout.write('', () => process.exit(code)));
 }

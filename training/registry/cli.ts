@@ -3,13 +3,13 @@
  * Exit codes: 0 ok, 1 the registry refused or failed (unknown version, empty stage, missing
  * reason, damaged files), 2 usage errors.
  */
-import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { openRegistry, parseVersionNumber, isStageName, RegistryError, type Registry, type RegistryGcsClient, type VersionInfo } from '../../core/registry/index.ts';
 import { parseCli, resolveIo, type CliIo } from '../cli-io.ts';
 import { formatHistory, formatVersion, formatVersionList } from './format.ts';
+import { isMain } from '../../core/is-main.ts';
 
 const USAGE = `usage: npm run registry -- <command> [options]
   list [name]                        versions, newest first, with stages, times and primary metric
@@ -170,7 +170,7 @@ export async function main(argv: string[], io: RegistryCliIo = {}): Promise<numb
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (isMain(import.meta.url)) {
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
