@@ -1,17 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { RECORD, post, registryWithVersions } from './test-support.ts';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../core/free-port.ts';
 
 test('SIGTERM: in-flight requests finish, then the process exits 0 and logs JSON lines', async () => {
   const { url } = await registryWithVersions([1]);

@@ -3,22 +3,13 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { pushPipelineMetrics } from './push-metrics.ts';
 import { quietLog, tempRepo } from './test-fixtures.ts';
 import type { PipelineResult } from './pipeline/runner.ts';
+import { freePort } from '../core/free-port.ts';
 
 const PUSHGATEWAY = '/usr/bin/prometheus-pushgateway';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const result: PipelineResult = {
   ok: true,

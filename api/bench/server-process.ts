@@ -4,25 +4,13 @@
  * is kept (last lines only) so a failure can say what the server printed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
+import { freePort } from '../../core/free-port.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const REAL_API_SCRIPT = fileURLToPath(new URL('../server.ts', import.meta.url));
 export const TRIVIAL_SERVER_SCRIPT = fileURLToPath(new URL('./trivial-server.ts', import.meta.url));
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  server.close();
-  await once(server, 'close');
-  if (!port) throw new Error('could not obtain a free port on 127.0.0.1');
-  return port;
-}
 
 export class ServerNotReadyError extends Error {
   constructor(

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { FakeRunner } from './fake-runner.ts';
 import { gcloudAccessToken, queryPrometheus, realRunner } from './runner.ts';
 import { canary, canaryQueries, type CanaryOptions } from './strategies.ts';
+import { freePort } from '../../core/free-port.ts';
 
 const PROMETHEUS = '/usr/bin/prometheus';
 const skip = existsSync(PROMETHEUS) ? false : `${PROMETHEUS} is missing (apt-get install prometheus)`;
@@ -23,14 +24,6 @@ const TOKEN = 'ya29.test-access-token';
 const PREFIX = '/v1/projects/acme-ml/location/global/prometheus';
 const IMG = 'r/api@sha256:' + 'b'.repeat(64);
 const OPTS: CanaryOptions = { windowMs: 2000, intervalMs: 1000, maxErrorRatio: 0.01, maxP99Ms: 500, rateWindow: '15s' };
-
-/** A port free right now (Prometheus is told to listen on it). */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  const port = await listen(s);
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 const listen = (s: Server) => new Promise<number>((r) => s.listen(0, '127.0.0.1', () => r((s.address() as AddressInfo).port)));
 

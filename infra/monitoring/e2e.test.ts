@@ -8,28 +8,17 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RECORD, registerTamperedBundle, registryWithVersions } from '../../api/test-support.ts';
 import { MONITORING_DIR } from './generate.ts';
 import { renderPrometheusConfig } from './prometheus-config.ts';
+import { freePort } from '../../core/free-port.ts';
 
 const PROMETHEUS = '/usr/bin/prometheus';
 const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
 const SERVER = fileURLToPath(new URL('../../api/server.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitFor<T>(what: string, deadline: number, probe: () => Promise<T | undefined>, output: () => string = () => ''): Promise<T> {
   let last: unknown;

@@ -1,16 +1,9 @@
 /** Local processes a rehearsal starts: the API the cluster's pods stand for, and a Prometheus for the canary window. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-
-export const freePort = () => new Promise<number>((resolve) => {
-  const srv = createNetServer().listen(0, '127.0.0.1', () => {
-    const { port } = srv.address() as AddressInfo;
-    srv.close(() => resolve(port));
-  });
-});
+import { freePort } from '../../../core/free-port.ts';
 
 export interface Started { port: number; stop(): Promise<void> }
 
