@@ -46,8 +46,6 @@ export function expandCandidates(list: CandidateParams[]): CandidateConfig[] {
   return out;
 }
 
-export { seededRandom };
-
 export function permutation(n: number, random: () => number): Int32Array {
   const p = Int32Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {

@@ -4,8 +4,9 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  binomial, bootstrapConfusionCI, diffMetrics, metricsFromConfusion, readBaseEvaluate, resampleConfusion, seededRandom, summarizeEvaluate,
+  binomial, bootstrapConfusionCI, diffMetrics, metricsFromConfusion, readBaseEvaluate, resampleConfusion, summarizeEvaluate,
 } from './metrics-diff.ts';
+import { seededRandom } from '../../core/random.ts';
 
 const near = (a: number, b: number, tol: number, what = '') => assert.ok(Math.abs(a - b) <= tol, `${what} ${a} not within ${tol} of ${b}`);
 

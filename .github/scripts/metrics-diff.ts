@@ -65,8 +65,6 @@ export function metricsFromConfusion({ tp, fp, tn, fn }: Confusion): MetricValue
   return { accuracy: n ? (tp + tn) / n : 0, precision, recall, f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0 };
 }
 
-export { seededRandom };
-
 /**
  * One Binomial(n, p) draw: exact CDF inversion when the expected count is small, else the normal
  * approximation (its error is far below the bootstrap's own Monte-Carlo error at those sizes).

@@ -12,7 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readParquetTable } from '../../core/parquet.ts';
-import { seededRandom } from '../../core/drift/index.ts';
+import { seededRandom } from '../../core/random.ts';
 import { takeRows, type Table } from '../../core/table.ts';
 import type { BundleProfile } from '../../core/bundle.ts';
 import type { FeatureSpec } from '../../core/features.ts';

@@ -7,5 +7,5 @@ export { ksAsymptoticPValue, ksBinned, ksExactPValue, ksStatistic, ksTwoSample, 
 export { categoricalSampleDrift, columnValues, driftReport, driftReportTables, numericSampleDrift, type FeatureKind, type RawValues } from './report.ts';
 export type { TestResult } from './result.ts';
 export { chiSquaredSurvival, gammaQ, kolmogorovSurvival, logGamma } from './special.ts';
-export { changeCategoryMix, injectMissing, normalSample, scaleNumeric, seededRandom, shiftNumeric } from './synthetic.ts';
+export { changeCategoryMix, injectMissing, normalSample, scaleNumeric, shiftNumeric } from './synthetic.ts';
 export { MIN_NORMALISING_STD, normaliseByStd, populationStd, wassersteinBinned, wassersteinSamples, type OuterMeans } from './wasserstein.ts';

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeTable, StringColumnBuilder, type NumberColumn, type StringColumn } from '../table.ts';
 import { driftReportTables } from './report.ts';
-import { changeCategoryMix, injectMissing, normalSample, scaleNumeric, seededRandom, shiftNumeric } from './synthetic.ts';
+import { changeCategoryMix, injectMissing, normalSample, scaleNumeric, shiftNumeric } from './synthetic.ts';
+import { seededRandom } from '../random.ts';
 import { populationStd } from './wasserstein.ts';
 
 function table(n = 2000) {

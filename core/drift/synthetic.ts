@@ -8,8 +8,6 @@ import { MISSING_CODE, type Column, type NumberColumn, type StringColumn, type T
 import { populationStd } from './wasserstein.ts';
 import { seededRandom } from '../random.ts';
 
-export { seededRandom };
-
 function withColumn(table: Table, name: string, column: Column): Table {
   return { length: table.length, columns: { ...table.columns, [name]: column } };
 }

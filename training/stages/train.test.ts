@@ -8,7 +8,8 @@ import { evaluate, EVALUATE_METRICS } from './evaluate.ts';
 import { loadBundle, outputsFromModel } from '../../core/bundle.ts';
 import { selectBackend } from '../../core/backend.ts';
 import { recordsToTable } from '../../core/records.ts';
-import { expandCandidates, permutation, seededRandom } from '../fit.ts';
+import { expandCandidates, permutation } from '../fit.ts';
+import { seededRandom } from '../../core/random.ts';
 import { quietLog } from '../test-fixtures.ts';
 import { trainedRepo } from '../test-pipeline.ts';
 
