@@ -2,7 +2,7 @@
  * Crash-safe writes: content goes to a temporary sibling and is renamed into place, so a reader
  * (or the next run after a crash) sees either the previous good state or the new one, never half.
  */
-import { mkdir, rename, rm, writeFile, open, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, open, stat } from 'node:fs/promises';
 import { dirname, basename } from 'node:path';
 import { sweepStaleTemps, tempSiblingPath } from './temp-files.ts';
 
@@ -72,9 +72,4 @@ export async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-export async function writeFileEnsuringDir(path: string, data: string | Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, data);
 }
