@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse, stringify } from 'yaml';
 import { RECORD, post, registryWithVersions } from './test-support.ts';
 import { freePort } from '../core/free-port.ts';
 
@@ -41,4 +47,28 @@ test('SIGTERM: in-flight requests finish, then the process exits 0 and logs JSON
   }
   assert.ok(lines.some((l) => l.msg === 'stopped'));
   await assert.rejects(fetch(`${base}/healthz`), 'nothing listens after exit');
+});
+
+test('params.yaml is read through core/params.ts: a malformed one stops the API at start, naming the bad key', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'api-params-'));
+  try {
+    const params = parse(await readFile('params.yaml', 'utf8')) as { register: { model_name: string } };
+    params.register.model_name = 'Not A Valid Name';
+    await writeFile(join(dir, 'params.yaml'), stringify(params));
+    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), fileURLToPath(new URL('./server.ts', import.meta.url))], {
+      cwd: dir,
+      env: { ...process.env, PORT: String(await freePort()), HOST: '127.0.0.1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    child.stdout!.resume();
+    const stuck = setTimeout(() => child.kill('SIGKILL'), 30_000); // an API that started anyway fails the test, not hangs it
+    const [code] = await once(child, 'exit');
+    clearTimeout(stuck);
+    assert.equal(code, 1, `the API should refuse to start; stderr: ${stderr}`);
+    assert.match(stderr, /api failed to start: .*params\.yaml has 1 problem\(s\):\\n  - register\.model_name: lowercase letters/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

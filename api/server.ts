@@ -8,8 +8,7 @@
 import cluster from 'node:cluster';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { readFile } from 'node:fs/promises';
-import { parse } from 'yaml';
+import { existsSync } from 'node:fs';
 import { createLogger, type Logger } from '../core/log.ts';
 import { selectBackend } from '../core/backend.ts';
 import { openRegistry } from '../core/registry/index.ts';
@@ -20,7 +19,7 @@ import { Batcher } from './batcher.ts';
 import { FeedbackWindow, PredictionLog, liveMetrics } from './feedback.ts';
 import { RetrainAlerter, webhookFromEnv } from './alerts.ts';
 import { DEFAULT_DRIFT, DriftMonitor } from './drift-monitor.ts';
-import type { DriftParams } from '../core/params.ts';
+import { loadParams, type DriftParams } from '../core/params.ts';
 import { createApp } from './app.ts';
 import { renderIndexHtml } from './ui/page.ts';
 import { isMain } from '../core/is-main.ts';
@@ -95,14 +94,15 @@ export async function startServer(config: ApiConfig, options: { log?: Logger; re
   return { url, server, manager, close };
 }
 
-/** Defaults from params.yaml (register.registry, register.model_name) when the env does not say. */
+/**
+ * Defaults from params.yaml (register.registry, register.model_name, drift) when the env does not
+ * say. Without a params.yaml the env decides alone; a malformed one fails naming the bad key.
+ */
 async function paramsDefaults(repoRoot: string): Promise<{ registryUrl?: string; modelName?: string; drift?: DriftParams }> {
-  try {
-    const p = parse(await readFile(join(repoRoot, 'params.yaml'), 'utf8')) as { register?: { registry?: string; model_name?: string }; drift?: Partial<DriftParams> };
-    return { registryUrl: p.register?.registry, modelName: p.register?.model_name, drift: { ...DEFAULT_DRIFT, ...(p.drift ?? {}) } };
-  } catch {
-    return {};
-  }
+  const path = join(repoRoot, 'params.yaml');
+  if (!existsSync(path)) return {};
+  const p = await loadParams(path);
+  return { registryUrl: p.register?.registry, modelName: p.register?.model_name, drift: p.drift ?? DEFAULT_DRIFT };
 }
 
 async function main(): Promise<void> {
