@@ -8,7 +8,7 @@ const params = {
   data: { source: 'x', format: 'auto', time_column: 'date' },
   task: { type: 'classification', target: 'delay', positive_above: 15 },
   features: {
-    date: { kind: 'datetime', parts: ['hour', 'day_of_week', 'month'] },
+    date: { kind: 'datetime', parts: ['hour', 'day_of_week', 'month'], min_cycles: 0 },
     distance: { kind: 'numeric', transform: 'standard', missing: 'median' },
     origin: { kind: 'categorical', min_frequency: 2, max_categories: 10 },
   },
@@ -91,7 +91,7 @@ test('feature crosses: vocabulary of frequent combinations; unseen, rare or OOV 
   const p = {
     ...params,
     features: {
-      date: { kind: 'datetime', parts: ['hour'] },
+      date: { kind: 'datetime', parts: ['hour'], min_cycles: 0 },
       origin: { kind: 'categorical', min_frequency: 2, max_categories: 10 },
       origin_hour: { kind: 'cross', columns: ['origin', 'date.hour'], min_frequency: 2, max_categories: 10 },
     },
@@ -111,4 +111,46 @@ test('feature crosses: vocabulary of frequent combinations; unseen, rare or OOV 
   // A cross of something that is not a categorical feature or datetime part is refused with its name.
   const bad = { ...p, features: { ...p.features, x: { kind: 'cross', columns: ['origin', 'distance'], min_frequency: 1, max_categories: 5 } } } as unknown as Params;
   assert.throws(() => fitFeatureSpec(rows, bad), /feature cross "x": "distance" is not a categorical feature or datetime part/);
+});
+
+test('datetime parts whose cycle training covers fewer than min_cycles times are left out, with the crosses that use them', () => {
+  // Hourly flights over `days` days from Monday 2001-01-01 00:00: the span is days − 1 h.
+  const hourly = (days: number) => {
+    const n = days * 24;
+    return makeTable({
+      date: { type: 'timestamp', values: Float64Array.from({ length: n }, (_, i) => Date.UTC(2001, 0, 1) + i * 3_600_000) },
+      origin: { type: 'string', codes: new Int32Array(n), dict: ['ATL'] },
+      delay: { type: 'number', values: new Float64Array(n) },
+    });
+  };
+  const p = (minCycles?: number) => ({
+    ...params,
+    features: {
+      date: { kind: 'datetime', parts: ['hour', 'day_of_week', 'month'], ...(minCycles === undefined ? {} : { min_cycles: minCycles }) },
+      origin: { kind: 'categorical', min_frequency: 1, max_categories: 10 },
+      origin_day: { kind: 'cross', columns: ['origin', 'date.day_of_week'], min_frequency: 1, max_categories: 10 },
+      origin_hour: { kind: 'cross', columns: ['origin', 'date.hour'], min_frequency: 1, max_categories: 100 },
+    },
+  }) as unknown as Params;
+  // 10 days: 9.96 days of cycles of hours, 1.42 weeks, 0.03 years → only the hour (default min_cycles 2).
+  const short = fitFeatureSpec(hourly(10), p());
+  const date = short.features.find((f) => f.name === 'date');
+  assert.deepEqual(date?.kind === 'datetime' && date.parts, ['hour']);
+  assert.deepEqual(short.features.map((f) => f.name), ['date', 'origin', 'origin_hour']);
+  assert.deepEqual(short.dropped?.map((d) => d.feature), ['date.day_of_week', 'date.month', 'origin_day']);
+  assert.match(short.dropped![0].reason, /spans 1\.42 of its cycles \(10\.0 days\); min_cycles is 2/);
+  assert.match(short.dropped![2].reason, /date\.day_of_week/);
+  assert.deepEqual(encodeFeatures(short, hourly(10)).categorical.map((c) => c.name), ['date.hour', 'origin', 'origin_hour']);
+  // 15 days cover 2.14 weeks: the day of week stays, and its cross with it.
+  const longer = fitFeatureSpec(hourly(15), p());
+  assert.deepEqual(longer.dropped?.map((d) => d.feature), ['date.month']);
+  assert.ok(longer.features.some((f) => f.name === 'origin_day'));
+  // min_cycles 0 keeps every part; a spec that drops nothing has no `dropped` list.
+  const all = fitFeatureSpec(hourly(10), p(0));
+  assert.equal(all.dropped, undefined);
+  assert.equal(all.features.length, 4);
+  // A datetime feature with no part left is left out whole.
+  const none = fitFeatureSpec(hourly(1), { ...params, features: { date: { kind: 'datetime', parts: ['day_of_week'] } } } as unknown as Params);
+  assert.deepEqual(none.features, []);
+  assert.deepEqual(none.dropped?.map((d) => d.feature), ['date.day_of_week']);
 });

@@ -14,6 +14,11 @@ export const OOV_TOKEN = '<OOV>';
 
 export type DatetimePart = 'hour' | 'day_of_week' | 'month' | 'day_of_month';
 const PART_CARDINALITY: Record<DatetimePart, number> = { hour: 24, day_of_week: 7, month: 12, day_of_month: 31 };
+const DAY_MS = 86_400_000;
+/** A datetime part is used when the training data spans at least this many of its cycles (params: min_cycles). */
+export const DEFAULT_MIN_CYCLES = 2;
+/** How long one full cycle of each datetime part takes (a month of days, a year of months). */
+export const PART_PERIOD_MS: Record<DatetimePart, number> = { hour: DAY_MS, day_of_week: 7 * DAY_MS, month: 365.2425 * DAY_MS, day_of_month: 30.436875 * DAY_MS };
 
 export interface NumericFeature {
   kind: 'numeric';
@@ -62,9 +67,17 @@ export interface TargetSpec {
   positive_above?: number;
 }
 
+/** A feature of params.yaml that the fitted spec leaves out, and why (e.g. `date.month` over 3 months of training data). */
+export interface DroppedFeature {
+  feature: string;
+  reason: string;
+}
+
 export interface FeatureSpec {
   version: 1;
   features: FeatureDef[];
+  /** Features of params.yaml left out of this spec by fitting (absent in older specs: none). */
+  dropped?: DroppedFeature[];
   target: TargetSpec;
   time_column: string;
 }
@@ -88,7 +101,14 @@ export interface EncodedFeatures {
 
 export function fitFeatureSpec(train: Table, params: Pick<Params, 'features' | 'task'> & { data: Pick<Params['data'], 'time_column'> }): FeatureSpec {
   const entries = Object.entries(params.features);
-  const features: FeatureDef[] = entries.flatMap(([name, fp]) => (fp.kind === 'cross' ? [] : [fitOne(name, fp, column(train, name))]));
+  const dropped: DroppedFeature[] = [];
+  const features: FeatureDef[] = entries.flatMap(([name, fp]) => {
+    if (fp.kind === 'cross') return [];
+    const def = fitOne(name, fp, column(train, name));
+    if (def.kind !== 'datetime' || fp.kind !== 'datetime') return [def];
+    const kept = seasonalParts(name, def.parts, column(train, name), fp.min_cycles ?? DEFAULT_MIN_CYCLES, dropped);
+    return kept.length ? [{ ...def, parts: kept }] : [];
+  });
   const spec: FeatureSpec = {
     version: 1,
     features,
@@ -96,11 +116,37 @@ export function fitFeatureSpec(train: Table, params: Pick<Params, 'features' | '
     time_column: params.data.time_column,
   };
   const crosses = entries.filter((e): e is [string, Extract<FeatureParams, { kind: 'cross' }>] => e[1].kind === 'cross');
-  if (crosses.length) {
+  const usable = crosses.filter(([name, fp]) => {
+    const gone = fp.columns.find((c) => dropped.some((d) => d.feature === c));
+    if (gone) dropped.push({ feature: name, reason: `its component ${gone} was left out` });
+    return !gone;
+  });
+  if (usable.length) {
     const base = encodeFeatures(spec, train);
-    for (const [name, fp] of crosses) features.push(fitCross(name, fp, base, spec));
+    for (const [name, fp] of usable) features.push(fitCross(name, fp, base, spec));
   }
+  if (dropped.length) spec.dropped = dropped;
   return spec;
+}
+
+/**
+ * The datetime parts whose cycle the training data covers at least `minCycles` times. A part seen
+ * over less than that (day of week in one week of flights, month in four months) cannot tell a
+ * recurring effect from what happened on those particular dates (a storm, a holiday), and a part
+ * value never seen in training (May, after January–April) has no effect to learn at all: the
+ * model would learn the dates and carry them into the future as if they recurred.
+ */
+function seasonalParts(name: string, parts: DatetimePart[], c: Column, minCycles: number, dropped: DroppedFeature[]): DatetimePart[] {
+  if (c.type === 'string' || minCycles <= 0) return parts;
+  let lo = Infinity, hi = -Infinity;
+  for (const v of c.values) if (Number.isFinite(v)) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+  const span = hi >= lo ? hi - lo : 0;
+  return parts.filter((part) => {
+    const cycles = span / PART_PERIOD_MS[part];
+    if (cycles >= minCycles) return true;
+    dropped.push({ feature: `${name}.${part}`, reason: `the training data spans ${cycles.toFixed(2)} of its cycles (${(span / DAY_MS).toFixed(1)} days); min_cycles is ${minCycles}` });
+    return false;
+  });
 }
 
 /** Component inputs of a cross, with a value → index map for each (index 0 = OOV or missing). */

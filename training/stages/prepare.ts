@@ -61,6 +61,7 @@ export async function prepare(options: { repoRoot: string; params: Params; log: 
   for (const [i, s] of splits.entries()) if (s.length === 0) throw new Error(`the ${SPLIT_NAMES[i]} split is empty; ingest more data or change split fractions in params.yaml`);
 
   const spec = fitFeatureSpec(train, params);
+  for (const d of spec.dropped ?? []) log.info(`feature ${d.feature} left out: ${d.reason}`);
   const profile = profileTable(train, spec, { bins: params.profile.bins, topCategories: params.profile.top_categories });
   // Encoding every split here proves the spec applies cleanly and measures unseen categories.
   const oovShare: Record<string, number> = {};
@@ -79,6 +80,8 @@ export async function prepare(options: { repoRoot: string; params: Params; log: 
     rows: clean.length,
     ...Object.assign({}, ...splits.map((s, i) => splitSummary(SPLIT_NAMES[i], s, params))),
     ...vocab,
+    // Features of params.yaml the fitted spec leaves out (e.g. a day of week seen over one week), or null.
+    features_left_out: spec.dropped?.map((d) => d.feature).join(', ') || null,
     ...oovShare,
   };
   await writeJsonAtomic(join(repoRoot, PREPARE_METRICS), metrics);
