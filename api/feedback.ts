@@ -14,8 +14,20 @@ export interface LoggedPrediction {
   hasFeedback?: boolean;
 }
 
+/** A remembered prediction and the ring slot that holds its id. */
+type Stored = LoggedPrediction & { slot: number };
+
+/**
+ * The last `capacity` recorded predictions by id. Ids sit in a ring of `capacity` slots (grown on
+ * demand); recording into a used slot forgets the id it held, so a record costs O(1) however full
+ * the log is. (Evicting by `map.keys().next()` is not O(1) in V8: deleted entries stay as holes at
+ * the front of the Map until it rehashes, and every new iterator walks them — that made each
+ * prediction cost up to ~100 µs once 200,000 had been served.)
+ */
 export class PredictionLog {
-  private readonly entries = new Map<string, LoggedPrediction>();
+  private readonly entries = new Map<string, Stored>();
+  private readonly ring: string[] = [];
+  private next = 0;
 
   constructor(
     readonly capacity: number,
@@ -24,9 +36,15 @@ export class PredictionLog {
   ) {}
 
   record(id: string, p: Omit<LoggedPrediction, 'at'>): void {
-    this.entries.set(id, { ...p, at: this.now() });
-    // Map keeps insertion order, so the oldest entry is first: evict from the front.
-    while (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    const slot = this.next;
+    this.next = (slot + 1) % this.capacity;
+    if (slot < this.ring.length) {
+      const old = this.ring[slot]!;
+      // The id may have expired since, or been recorded again into a newer slot.
+      if (this.entries.get(old)?.slot === slot) this.entries.delete(old);
+    }
+    this.ring[slot] = id;
+    this.entries.set(id, { ...p, at: this.now(), slot });
   }
 
   /** The prediction, or why it cannot be found. */
