@@ -19,6 +19,7 @@ import type { Calibration } from './calibration.ts';
 import type { NumericProfile, ReferenceProfile } from './profile.ts';
 import { recordsToTable, type FieldError, type InputSchema } from './records.ts';
 import type { Table } from './table.ts';
+import { BUNDLE_META_FILE, parseBundleMeta, type BundleMetrics } from './metrics-files.ts';
 
 type TF = typeof tfjs;
 
@@ -39,7 +40,8 @@ export interface BundleMeta {
   calibration?: Calibration;
   /** Regression: quantiles of validation residuals (actual − predicted), e.g. for intervals. */
   residual_quantiles?: Record<string, number>;
-  metrics: Record<string, unknown>;
+  /** Checked by core/metrics-files.ts (bundleMetricsSchema) when the bundle loads. */
+  metrics: Partial<BundleMetrics>;
   primary_metric: string;
   data_md5: string | null;
   git_commit: string | null;
@@ -171,8 +173,10 @@ async function readJson<T>(dir: string, file: string): Promise<T> {
 }
 
 export async function loadBundle(tf: TF, dir: string): Promise<LoadedBundle> {
-  const meta = await readJson<BundleMeta>(dir, 'bundle.json');
-  if (meta.format_version !== BUNDLE_FORMAT) throw new Error(`model bundle ${dir} has format ${meta.format_version}; this code reads format ${BUNDLE_FORMAT}`);
+  const raw = await readJson<{ format_version?: unknown }>(dir, BUNDLE_META_FILE);
+  if (raw?.format_version !== BUNDLE_FORMAT) throw new Error(`model bundle ${dir} has format ${raw?.format_version}; this code reads format ${BUNDLE_FORMAT}`);
+  // Through its schema (core/metrics-files.ts): a malformed bundle.json fails naming the file and field.
+  const meta = parseBundleMeta(raw, join(dir, BUNDLE_META_FILE)) as BundleMeta;
   const spec = await readJson<FeatureSpec>(dir, 'feature-spec.json');
   const profile = await readJson<BundleProfile>(dir, 'reference-profile.json');
   const golden = parseGolden(await readJson<unknown>(dir, 'golden.json'), dir);

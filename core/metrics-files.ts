@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { PRIMARY_METRICS } from './metric-directions.ts';
+import { columnSchema } from './params.ts';
 import type { Confusion } from './metrics.ts';
 
 export const VALIDATE_METRICS = 'metrics/validate.json';
@@ -22,7 +23,8 @@ export const DATA_DRIFT_METRICS = 'metrics/drift.json';
 
 const num = z.number();
 const nullableNumber = z.number().nullable();
-export const confusionSchema: z.ZodType<Confusion> = z.object({ tp: num, fp: num, tn: num, fn: num });
+const count = z.number().int().min(0);
+export const confusionSchema: z.ZodType<Confusion> = z.object({ tp: count, fp: count, tn: count, fn: count });
 export type { Confusion };
 /** Metric name → value (numbers, null for an undefined metric, `confusion` counts). */
 const metricMap = z.record(z.string(), z.unknown());
@@ -81,7 +83,8 @@ export const evaluateFileSchema = z.looseObject({
   rows_test: num,
   primary_metric: z.enum(PRIMARY_METRICS),
   higher_is_better: z.boolean(),
-  test: metricMap,
+  /** Metric name → value, and the confusion counts at the threshold (classification). */
+  test: z.looseObject({ confusion: confusionSchema.optional() }),
   /** Row-level bootstrap 95% intervals of the threshold-free metrics. */
   test_ci: z.record(z.string(), z.tuple([num, num])).default({}),
   baseline: metricMap,
@@ -146,6 +149,54 @@ export const calibrationPlotSchema = z.array(
 );
 export const residualsPlotSchema = z.array(z.object({ bin: z.string(), count: num }));
 
+/**
+ * A model bundle's `bundle.json` (written by the train stage, read by register and by the API's
+ * model info and alerts): the lineage and metrics readers show are checked here; the served math
+ * (calibration, input rules) is checked by the code that applies it.
+ */
+export const BUNDLE_META_FILE = 'bundle.json';
+/** Validation metrics of the bundled model (calibrated), of its raw scores, and the calibration fit. */
+export const bundleMetricsSchema = z.looseObject({
+  validation: metricMap.default({}),
+  validation_uncalibrated: metricMap.optional(),
+  calibration: metricMap.optional(),
+});
+export const bundleMetaSchema = z.looseObject({
+  format_version: num,
+  name: z.string(),
+  task,
+  candidate: z.string(),
+  model_type: z.string(),
+  params: z.record(z.string(), z.unknown()),
+  threshold: num.optional(),
+  target_scaler: z.object({ mean: num, std: num }).optional(),
+  calibration: z.looseObject({ method: z.string() }).optional(),
+  residual_quantiles: z.record(z.string(), num).optional(),
+  metrics: bundleMetricsSchema,
+  primary_metric: z.string(),
+  data_md5: z.string().nullable(),
+  git_commit: z.string().nullable(),
+  created_at: z.string(),
+  backend: z.string(),
+  /** The validate.schema rules of the model's input columns (core/params.ts). */
+  input_schema: z.record(z.string(), columnSchema),
+  rows: z.record(z.string(), num),
+});
+export type BundleMetrics = z.output<typeof bundleMetricsSchema>;
+
+export type BundleMetaFile = z.output<typeof bundleMetaSchema>;
+
+/** Validate a parsed `bundle.json`; `where` (its path) is named in the error with the field. */
+export function parseBundleMeta(json: unknown, where: string): BundleMetaFile {
+  return valueOf(checkJson(json, bundleMetaSchema, { where, stage: 'train' }));
+}
+
+/** Read and validate `<bundleDir>/bundle.json` (a missing one is an error too). */
+export async function readBundleMeta(bundleDir: string): Promise<BundleMetaFile> {
+  const file = join(bundleDir, BUNDLE_META_FILE);
+  return valueOf(await readJsonFile(file, bundleMetaSchema, { where: file, stage: 'train' }));
+}
+
 /** Each file: where it lives, which stage writes it (what to re-run), its schema. */
 export const METRICS_FILES = {
   validate: { path: VALIDATE_METRICS, stage: 'validate', schema: validateFileSchema },
@@ -170,6 +221,7 @@ export type MetricsFile<K extends MetricsFileKind> = z.output<(typeof METRICS_FI
 export type MetricsFileInput<K extends MetricsFileKind> = z.input<(typeof METRICS_FILES)[K]['schema']>;
 export type EvaluateFile = MetricsFile<'evaluate'>;
 export type RegisterFile = MetricsFile<'register'>;
+export type DataDriftFile = MetricsFile<'dataDrift'>;
 export type ExperimentRun = z.output<typeof experimentRunSchema>;
 
 export class MetricsFileError extends Error {
@@ -178,33 +230,97 @@ export class MetricsFileError extends Error {
   }
 }
 
-/** Validate parsed JSON as `kind`; `where` names it in the error (default: its path). */
-export function parseMetricsFile<K extends MetricsFileKind>(kind: K, json: unknown, where: string = METRICS_FILES[kind].path): MetricsFile<K> {
-  const { stage, schema } = METRICS_FILES[kind];
-  const parsed = schema.safeParse(json);
-  if (parsed.success) return parsed.data as MetricsFile<K>;
-  const issue = parsed.error.issues[0];
-  const field = issue.path.length ? issue.path.map(String).join('.') : null;
-  throw new MetricsFileError(where, field, `${where}: ${field ? `field \`${field}\`` : 'top level'}: ${issue.message}; re-run the ${stage} stage (npm run pipeline -- ${stage})`);
+/** What went wrong reading a JSON file (for readers that word it themselves, like the report). */
+export type JsonFileProblem =
+  | { kind: 'missing' }
+  | { kind: 'unreadable'; detail: string }
+  | { kind: 'json'; detail: string }
+  | { kind: 'shape'; field: string | null; detail: string };
+export type JsonFileRead<T> = { ok: true; value: T } | { ok: false; problem: JsonFileProblem; error: MetricsFileError };
+
+/** How a file is named in errors (`where`) and which stage writes it (`stage`: what to re-run). */
+export interface FileOrigin { where: string; stage: string }
+
+const rerun = (stage: string) => `re-run the ${stage} stage (npm run pipeline -- ${stage})`;
+
+function failed<T>(problem: JsonFileProblem, { where, stage }: FileOrigin): JsonFileRead<T> {
+  const field = problem.kind === 'shape' ? problem.field : null;
+  const message =
+    problem.kind === 'missing' ? `${where} does not exist; ${rerun(stage)}`
+    : problem.kind === 'unreadable' ? `${where} cannot be read (${problem.detail})`
+    : problem.kind === 'json' ? `${where} is not valid JSON (${problem.detail}); ${rerun(stage)}`
+    : `${where}: ${field ? `field \`${field}\`` : 'top level'}: ${problem.detail}; ${rerun(stage)}`;
+  return { ok: false, problem, error: new MetricsFileError(where, field, message) };
 }
 
-/** Read and validate `<repoRoot>/<path of kind>`; null when the file does not exist. */
-export async function readMetricsFile<K extends MetricsFileKind>(repoRoot: string, kind: K): Promise<MetricsFile<K> | null> {
-  const { path, stage } = METRICS_FILES[kind];
-  let text: string;
-  try {
-    text = await readFile(join(repoRoot, path), 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new MetricsFileError(path, null, `${path} cannot be read (${(err as Error).message})`);
-  }
+/** Check parsed JSON against `schema`; the first issue names its field. */
+export function checkJson<T>(json: unknown, schema: z.ZodType<T, unknown>, origin: FileOrigin): JsonFileRead<T> {
+  const parsed = schema.safeParse(json);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  const issue = parsed.error.issues[0];
+  return failed({ kind: 'shape', field: issue.path.length ? issue.path.map(String).join('.') : null, detail: issue.message }, origin);
+}
+
+/** JSON text (a file's, or `git show <ref>:<path>`'s) checked against `schema`. */
+export function checkJsonText<T>(text: string, schema: z.ZodType<T, unknown>, origin: FileOrigin): JsonFileRead<T> {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new MetricsFileError(path, null, `${path} is not valid JSON (${(err as Error).message}); re-run the ${stage} stage (npm run pipeline -- ${stage})`);
+    return failed({ kind: 'json', detail: (err as Error).message }, origin);
   }
-  return parseMetricsFile(kind, json, path);
+  return checkJson(json, schema, origin);
+}
+
+/** Read `file` and check it against `schema`; never throws. */
+export async function readJsonFile<T>(file: string, schema: z.ZodType<T, unknown>, origin: FileOrigin): Promise<JsonFileRead<T>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return failed(code === 'ENOENT' ? { kind: 'missing' } : { kind: 'unreadable', detail: code ?? (err as Error).message }, origin);
+  }
+  return checkJsonText(text, schema, origin);
+}
+
+/** `kind`'s schema, typed by what it gives. */
+const schemaOf = <K extends MetricsFileKind>(kind: K) => METRICS_FILES[kind].schema as unknown as z.ZodType<MetricsFile<K>, unknown>;
+
+const valueOf = <T>(r: JsonFileRead<T>): T => {
+  if (!r.ok) throw r.error;
+  return r.value;
+};
+
+/** Validate parsed JSON as `kind`; `where` names it in the error (default: its path). */
+export function parseMetricsFile<K extends MetricsFileKind>(kind: K, json: unknown, where: string = METRICS_FILES[kind].path): MetricsFile<K> {
+  return valueOf(checkJson(json, schemaOf(kind), { where, stage: METRICS_FILES[kind].stage }));
+}
+
+/** Validate JSON text as `kind` (e.g. a base branch's file from `git show`); `where` names it in the error. */
+export function parseMetricsText<K extends MetricsFileKind>(kind: K, text: string, where: string): MetricsFile<K> {
+  return valueOf(checkJsonText(text, schemaOf(kind), { where, stage: METRICS_FILES[kind].stage }));
+}
+
+/** `kind`'s file inside a metrics directory other than `<repo>/metrics` (e.g. METRICS_DIR of a workflow). */
+export function metricsFileIn(metricsDir: string, kind: MetricsFileKind): string {
+  return join(metricsDir, METRICS_FILES[kind].path.slice('metrics/'.length));
+}
+
+/** Read and validate `kind` at `file` (named `where` in errors); null when the file does not exist. */
+export async function readMetricsFileAt<K extends MetricsFileKind>(file: string, kind: K, where: string = file): Promise<MetricsFile<K> | null> {
+  const r = await readJsonFile(file, schemaOf(kind), { where, stage: METRICS_FILES[kind].stage });
+  return !r.ok && r.problem.kind === 'missing' ? null : valueOf(r);
+}
+
+/** Read and validate `<repoRoot>/<path of kind>`; null when the file does not exist. */
+export async function readMetricsFile<K extends MetricsFileKind>(repoRoot: string, kind: K): Promise<MetricsFile<K> | null> {
+  return readMetricsFileAt(join(repoRoot, METRICS_FILES[kind].path), kind, METRICS_FILES[kind].path);
+}
+
+/** Read and validate `kind` inside `metricsDir` (the file named by its full path in errors); null when absent. */
+export async function readMetricsFileIn<K extends MetricsFileKind>(metricsDir: string, kind: K): Promise<MetricsFile<K> | null> {
+  return readMetricsFileAt(metricsFileIn(metricsDir, kind), kind);
 }
 
 /** The confusion counts of a metric map, when it has valid ones. */

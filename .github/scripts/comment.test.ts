@@ -9,9 +9,11 @@ import { tmpdir } from 'node:os';
 import { MAX_FEATURE_CHARTS, chartSections, loadChartData, type ChartSection } from './report/charts.ts';
 import { checkXychart } from './report/xychart-check.ts';
 import { writeMetricsFixture } from './report/fixtures.ts';
+import { parsedMetricsFixture } from '../../core/testing/metrics-fixtures.ts';
+import { readMetricsFileIn } from '../../core/metrics-files.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
-const current = summarizeEvaluate({ primary_metric: 'roc_auc', test: { roc_auc: 0.7, accuracy: 0.5, log_loss: 0.6 } });
+const current = summarizeEvaluate(parsedMetricsFixture('evaluate', { test: { roc_auc: 0.7, accuracy: 0.5, log_loss: 0.6 } }));
 const ci = { accuracy: [0.43, 0.57] as [number, number] };
 
 function input(over: Partial<CommentInput> = {}): CommentInput {
@@ -20,12 +22,12 @@ function input(over: Partial<CommentInput> = {}): CommentInput {
     baseLabel: 'base `model`',
     vsBase: diffMetrics(current, { roc_auc: 0.65, accuracy: 0.4, log_loss: 0.5 }, ci),
     vsProduction: diffMetrics(current, { roc_auc: 0.7, accuracy: 0.52, log_loss: 0.7 }, ci),
-    register: {
-      model_name: 'flight-delay', version: 5, decision: 'production', reason: 'roc_auc +0.05 over v4', primary_metric: 'roc_auc',
-      production_before: { version: 4 }, gates: { latency: { passed: true, detail: 'p95 0.1 ms' }, edge_cases: { passed: false, detail: '2 of 50 | failed' } },
-      gto_tags: ['flight-delay@v5', 'flight-delay#production#5'],
-    },
-    drift: { status: 'ok', production_version: 4, dataset_drift: true, drift_share: 0.5, drifted_features: ['date.month'], features: { 'date.month': { method: 'jensen_shannon', score: 0.9, threshold: 0.1, drifted: true } } },
+    register: parsedMetricsFixture('register', {
+      version: 5, decision: 'promoted', reason: 'roc_auc +0.05 over v4',
+      production_before: { version: 4, metric: 0.65 }, gates: { latency: { passed: true, detail: 'p95 0.1 ms' }, edge_cases: { passed: false, detail: '2 of 50 | failed' } },
+      gto_tags: ['flight-delay@v5.0.0', 'flight-delay#production#5'],
+    }),
+    drift: parsedMetricsFixture('dataDrift', { status: 'ok', production_version: 4, dataset_drift: true, drift_share: 0.5, drifted_features: ['date.month'], features: { 'date.month': { method: 'jensen_shannon', score: 0.9, threshold: 0.1, drifted: true, status: 'ok' } } }),
     reportMarkdown: `${MARKER}\n\n# 🟢 report\n\n![ROC curve](report/roc.png)\n\n| a | b |\n| - | - |\n`,
     ...over,
   };
@@ -40,7 +42,7 @@ test('marker first; headline vs base and production with arrows and noise flags;
   assert.match(text, /\| accuracy \| 0\.5000 \| 0\.4300–0\.5700 \| 0\.4000 \| ▲ \+0\.1000 \(better\) \*\*beyond noise\*\* \| 0\.5200 \| ▼ -0\.0200 \(worse\) _within noise_ \|/);
   assert.match(text, /\| log_loss \| .* ▲ \+0\.1000 \(worse\) \| 0\.7000 \| ▼ -0\.1000 \(better\) \|/);
   assert.match(text, /production v4/);
-  assert.match(text, /### Promotion: 🟢 v5 → production/);
+  assert.match(text, /### Promotion: 🟢 v5 → promoted/);
   assert.match(text, /1 of 2 gates passed/);
   assert.match(text, /\| edge_cases \| ❌ fail \| 2 of 50 \\\| failed \|/);
   assert.match(text, /`flight-delay#production#5`/);
@@ -121,7 +123,7 @@ test('the largest report (full-data run, 60 drift-checked features of 40 bins) f
   const dir = await mkdtemp(join(tmpdir(), 'largest-'));
   const { names } = await writeMetricsFixture(dir, { features: 60, bins: 40 });
   const data = await loadChartData(dir);
-  const drift = JSON.parse(await readFile(join(dir, 'drift.json'), 'utf8'));
+  const drift = (await readMetricsFileIn(dir, 'dataDrift'))!;
   const report = await readFile(join(dir, 'report.md'), 'utf8');
   assert.ok(report.length > GITHUB_COMMENT_LIMIT, `the synthetic report is large: ${report.length}`);
   for (const images of [null, (p: string) => `https://github.com/acme/gitops-ml/blob/${'a'.repeat(40)}/metrics/${p}?raw=true`]) {

@@ -5,29 +5,10 @@
  */
 import type { DiffRow } from './metrics-diff.ts';
 import type { ChartSection, ImageUrl } from './report/charts.ts';
+import type { DataDriftFile, RegisterFile } from '../../core/metrics-files.ts';
 
 export const MARKER = '<!-- gitops-ml-report -->';
 export const GITHUB_COMMENT_LIMIT = 65_536;
-
-export interface RegisterJson {
-  model_name?: string;
-  version?: number;
-  decision?: string;
-  reason?: string;
-  primary_metric?: string;
-  production_before?: { version?: number; metrics?: Record<string, number> } | null;
-  gates?: Record<string, { passed: boolean; detail?: string }>;
-  gto_tags?: string[];
-}
-
-export interface DriftJson {
-  status?: string;
-  production_version?: number;
-  dataset_drift?: boolean;
-  drift_share?: number;
-  drifted_features?: string[];
-  features?: Record<string, { method?: string; score?: number; threshold?: number; drifted?: boolean; status?: string }>;
-}
 
 export interface CommentInput {
   /** e.g. "PR #42 · 5555555" or "push to model · 2222222". */
@@ -35,8 +16,8 @@ export interface CommentInput {
   baseLabel: string | null;
   vsBase: DiffRow[];
   vsProduction: DiffRow[];
-  register: RegisterJson | null;
-  drift: DriftJson | null;
+  register: RegisterFile | null;
+  drift: DataDriftFile | null;
   reportMarkdown: string | null;
   /** Where the report's PNGs can be loaded (null: nowhere; the folded report loses its images). */
   images?: ImageUrl;
@@ -84,19 +65,19 @@ function headline(input: CommentInput): string[] {
   return lines;
 }
 
-function gates(reg: RegisterJson): string[] {
-  const icon = reg.decision === 'production' ? '🟢' : reg.decision === 'rejected' ? '🔴' : '🟡';
-  const lines = [`### Promotion: ${icon} v${reg.version ?? '?'} → ${reg.decision ?? 'unknown'}`, '', `> ${reg.reason ?? ''}`, ''];
+function gates(reg: RegisterFile): string[] {
+  const icon = reg.decision === 'promoted' ? '🟢' : reg.decision === 'rejected' ? '🔴' : '🟡';
+  const lines = [`### Promotion: ${icon} v${reg.version} → ${reg.decision}`, '', `> ${reg.reason}`, ''];
   const entries = Object.entries(reg.gates ?? {});
   if (entries.length) {
     lines.push(`${entries.filter(([, g]) => g.passed).length} of ${entries.length} gates passed.`, '', '| gate | result | detail |', '| --- | --- | --- |');
-    for (const [name, g] of entries) lines.push(`| ${name} | ${g.passed ? '✅ pass' : '❌ fail'} | ${(g.detail ?? '').replace(/\|/g, '\\|')} |`);
+    for (const [name, g] of entries) lines.push(`| ${name} | ${g.passed ? '✅ pass' : '❌ fail'} | ${g.detail.replace(/\|/g, '\\|')} |`);
   }
   if (reg.gto_tags?.length) lines.push('', `Tags: ${reg.gto_tags.map((t) => `\`${t}\``).join(' ')}`);
   return lines;
 }
 
-function drift(d: DriftJson): string[] {
+function drift(d: DataDriftFile): string[] {
   const against = d.production_version ? `production v${d.production_version}` : 'production';
   if (d.status && d.status !== 'ok') return [`### Data drift vs ${against}`, '', `_${d.status}_`];
   const feats = Object.entries(d.features ?? {});
@@ -159,7 +140,7 @@ function chartsBlock(kept: ChartSection[], dropped: ChartSection[], notes: strin
 export function composeComment(input: CommentInput): string {
   const limit = input.limit ?? GITHUB_COMMENT_LIMIT;
   const reg = input.register;
-  const title = reg?.model_name ? `${reg.model_name} v${reg.version ?? '?'}` : 'model';
+  const title = reg ? `${reg.model_name} v${reg.version}` : 'model';
   const headLines = [MARKER, `## ${title}: training report`, '', `<sub>${input.context}</sub>`, '', ...headline(input), ''];
   if (reg) headLines.push(...gates(reg), '');
   if (input.drift) headLines.push(...drift(input.drift), '');

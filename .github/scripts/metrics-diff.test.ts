@@ -7,6 +7,7 @@ import {
   binomial, bootstrapConfusionCI, diffMetrics, metricsFromConfusion, readBaseEvaluate, resampleConfusion, summarizeEvaluate,
 } from './metrics-diff.ts';
 import { seededRandom } from '../../core/random.ts';
+import { metricsFixture, parsedMetricsFixture, writeMetricsFixtureFile } from '../../core/testing/metrics-fixtures.ts';
 
 const near = (a: number, b: number, tol: number, what = '') => assert.ok(Math.abs(a - b) <= tol, `${what} ${a} not within ${tol} of ${b}`);
 
@@ -55,11 +56,10 @@ test('bootstrap CI of accuracy matches the binomial standard error, and is repro
 });
 
 test('diff rows: direction, better-ness by metric, beyond-noise flag', () => {
-  const current = summarizeEvaluate({
-    primary_metric: 'roc_auc',
+  const current = summarizeEvaluate(parsedMetricsFixture('evaluate', {
     rows_test: 200,
     test: { accuracy: 0.5, roc_auc: 0.7, log_loss: 0.6, f1: 0.5, threshold: 0.4, confusion: { tp: 50, fp: 50, tn: 50, fn: 50 } },
-  });
+  }));
   assert.equal(current.test.threshold, undefined);
   const ci = { accuracy: [0.43, 0.57] as [number, number], f1: [0.42, 0.58] as [number, number] };
   const rows = diffMetrics(current, { accuracy: 0.4, roc_auc: 0.65, log_loss: 0.5, f1: 0.5 }, ci);
@@ -80,28 +80,32 @@ test('diff rows: direction, better-ness by metric, beyond-noise flag', () => {
   assert.equal(alone[0].direction, null);
 });
 
-test('base metrics from a directory, from git show, or none', async () => {
+test('base metrics from a directory, from git show, or none; a malformed base names its file and field', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'base-metrics-'));
-  await writeFile(join(dir, 'evaluate.json'), JSON.stringify({ primary_metric: 'rmse', test: { rmse: 12, mae: 8 } }));
+  await writeMetricsFixtureFile(dir, 'evaluate', metricsFixture('evaluate', { task: 'regression', primary_metric: 'rmse', higher_is_better: false, test: { rmse: 12, mae: 8 } }));
   assert.deepEqual((await readBaseEvaluate({ dir }))?.test, { rmse: 12, mae: 8 });
   const calls: string[][] = [];
   const run = async (cmd: string, args: string[]) => {
     calls.push([cmd, ...args]);
-    if (args[1] === 'origin/model:metrics/evaluate.json') return JSON.stringify({ test: { accuracy: 0.9 } });
+    if (args[1] === 'origin/model:metrics/evaluate.json') return JSON.stringify(metricsFixture('evaluate', { test: { accuracy: 0.9 } }));
+    if (args[1] === 'origin/old:metrics/evaluate.json') return JSON.stringify({ test: { accuracy: 0.9 } });
     throw new Error('fatal: path does not exist');
   };
   assert.deepEqual((await readBaseEvaluate({ ref: 'origin/model', run }))?.test, { accuracy: 0.9 });
   assert.deepEqual(calls[0], ['git', 'show', 'origin/model:metrics/evaluate.json']);
   assert.equal(await readBaseEvaluate({ ref: 'origin/empty', run }), null);
   assert.equal(await readBaseEvaluate({ dir: join(dir, 'missing') }), null);
+  await assert.rejects(readBaseEvaluate({ ref: 'origin/old', run }), /^Error: origin\/old:metrics\/evaluate\.json: field `task`: .*re-run the evaluate stage/);
+  await writeFile(join(dir, 'evaluate.json'), '{"task": ');
+  await assert.rejects(readBaseEvaluate({ dir }), (err: Error) => err.message.startsWith(`${join(dir, 'evaluate.json')} is not valid JSON`));
 });
 
 test('row-level bootstrap intervals from evaluate.json (e.g. ROC-AUC) are read and decide "beyond noise"', async () => {
-  const { summarizeEvaluate, diffMetrics } = await import('./metrics-diff.ts');
-  const current = summarizeEvaluate({ primary_metric: 'roc_auc', rows_test: 1000, test: { roc_auc: 0.66 }, test_ci: { roc_auc: [0.64, 0.68], junk: 'x' } });
+  const current = summarizeEvaluate(parsedMetricsFixture('evaluate', { rows_test: 1000, test: { roc_auc: 0.66 }, test_ci: { roc_auc: [0.64, 0.68] } }));
   assert.deepEqual(current.ci, { roc_auc: [0.64, 0.68] });
   const [inside] = diffMetrics(current, { roc_auc: 0.65 }, current.ci);
   assert.equal(inside.beyondNoise, false);
   const [outside] = diffMetrics(current, { roc_auc: 0.6 }, current.ci);
   assert.equal(outside.beyondNoise, true);
+  assert.throws(() => parsedMetricsFixture('evaluate', { test_ci: { roc_auc: [0.64, 0.68], junk: 'x' } as never }), /field `test_ci\.junk`/);
 });

@@ -9,11 +9,10 @@
  * accuracy, precision, recall and F1; ranking metrics (ROC-AUC, PR-AUC) and log loss need the
  * scores themselves and get no interval.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { seededRandom } from '../../core/random.ts';
 import { metricDirection } from '../../core/metric-directions.ts';
 import type { Confusion } from '../../core/metrics.ts';
+import { EVALUATE_METRICS, confusionOf, parseMetricsText, readMetricsFileIn, type EvaluateFile } from '../../core/metrics-files.ts';
 
 export type { Confusion };
 export type MetricValues = Record<string, number>;
@@ -44,18 +43,12 @@ const NOT_METRICS = new Set(['threshold']);
 /** From the one table of directions (core/metric-directions.ts); names that are no metric count as higher-is-better. */
 export const higherIsBetter = (metric: string) => metricDirection(metric) !== 'lower';
 
-/** Extract what the diff needs from an `evaluate.json` object; tolerant of missing parts. */
-export function summarizeEvaluate(json: unknown): EvalSummary {
-  const ev = (json ?? {}) as { primary_metric?: string; rows_test?: number; test?: Record<string, unknown>; test_ci?: Record<string, unknown> };
-  if (!ev.test || typeof ev.test !== 'object') throw new Error('evaluate.json has no `test` metrics: run `npm run pipeline -- evaluate` first');
+/** What the diff needs from an `evaluate.json` (parsed by its schema, core/metrics-files.ts). */
+export function summarizeEvaluate(ev: EvaluateFile): EvalSummary {
   const test: MetricValues = {};
   for (const [k, v] of Object.entries(ev.test)) if (typeof v === 'number' && !NOT_METRICS.has(k)) test[k] = v;
-  const c = ev.test.confusion as Partial<Confusion> | undefined;
-  const confusion = c && [c.tp, c.fp, c.tn, c.fn].every((x) => Number.isInteger(x)) ? (c as Confusion) : null;
   // Row-level bootstrap intervals written by the evaluate stage (threshold-free metrics such as ROC-AUC).
-  const ci: Record<string, [number, number]> = {};
-  for (const [k, v] of Object.entries(ev.test_ci ?? {})) if (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number')) ci[k] = [v[0], v[1]];
-  return { primaryMetric: ev.primary_metric ?? Object.keys(test)[0] ?? '', test, confusion, rows: ev.rows_test ?? null, ci };
+  return { primaryMetric: ev.primary_metric, test, confusion: confusionOf(ev.test), rows: ev.rows_test, ci: { ...ev.test_ci } };
 }
 
 export function metricsFromConfusion({ tp, fp, tn, fn }: Confusion): MetricValues {
@@ -131,11 +124,12 @@ export function bootstrapConfusionCI(c: Confusion, opts: BootstrapOptions = {}):
 const EPS = 5e-7; // metrics are written with 6 decimals
 
 /** Rows for every metric of `current`, primary first; `base` may be null (nothing to compare). */
-export function diffMetrics(current: EvalSummary, base: MetricValues | null, ci: Record<string, [number, number]> = {}): DiffRow[] {
+export function diffMetrics(current: EvalSummary, base: Readonly<Record<string, unknown>> | null, ci: Record<string, [number, number]> = {}): DiffRow[] {
   const names = Object.keys(current.test).sort((a, b) => Number(b === current.primaryMetric) - Number(a === current.primaryMetric));
   return names.map((metric) => {
     const cur = current.test[metric];
-    const b = base && typeof base[metric] === 'number' ? base[metric] : null;
+    const value = base?.[metric];
+    const b = typeof value === 'number' ? value : null;
     const delta = b === null ? null : cur - b;
     const direction = delta === null ? null : Math.abs(delta) < EPS ? 'same' : delta > 0 ? 'up' : 'down';
     const better = direction === null || direction === 'same' ? null : (direction === 'up') === higherIsBetter(metric);
@@ -151,16 +145,21 @@ export interface BaseSource { dir?: string; ref?: string; cwd?: string; run?: Ru
 
 /**
  * The base branch's evaluate.json: from a checked-out metrics directory, else `git show
- * <ref>:metrics/evaluate.json`. Null when the base has none (first model on that branch).
+ * <ref>:metrics/evaluate.json`. Null when the base has none (first model on that branch); a
+ * malformed one fails naming the file and field.
  */
 export async function readBaseEvaluate(src: BaseSource): Promise<EvalSummary | null> {
+  if (src.dir) {
+    const ev = await readMetricsFileIn(src.dir, 'evaluate');
+    return ev && summarizeEvaluate(ev);
+  }
+  if (!src.ref || !src.run) return null;
+  const where = `${src.ref}:${EVALUATE_METRICS}`;
   let text: string;
   try {
-    if (src.dir) text = await readFile(join(src.dir, 'evaluate.json'), 'utf8');
-    else if (src.ref && src.run) text = await src.run('git', ['show', `${src.ref}:metrics/evaluate.json`], { cwd: src.cwd });
-    else return null;
+    text = await src.run('git', ['show', where], { cwd: src.cwd });
   } catch {
     return null;
   }
-  return summarizeEvaluate(JSON.parse(text));
+  return summarizeEvaluate(parseMetricsText('evaluate', text, where));
 }

@@ -8,6 +8,7 @@ import { publishReport } from './publish-report.ts';
 import { MARKER } from './comment.ts';
 import { writeMetricsFixture } from './report/fixtures.ts';
 import { checkXychart } from './report/xychart-check.ts';
+import { metricsFixture, writeMetricsFixtureFile } from '../../core/testing/metrics-fixtures.ts';
 
 const events = join(import.meta.dirname, 'testdata', 'events');
 const servers: FakeGitHub[] = [];
@@ -21,13 +22,13 @@ await writeFile(summaryFile, '');
 async function workspace(base?: Record<string, number>) {
   const cwd = await mkdtemp(join(root, 'ws-'));
   await mkdir(join(cwd, 'metrics'));
-  const confusion = { tp: 300, fp: 200, tn: 400, fn: 100 };
-  await writeFile(join(cwd, 'metrics', 'evaluate.json'), JSON.stringify({ primary_metric: 'roc_auc', rows_test: 1000, test: { accuracy: 0.7, precision: 0.6, recall: 0.75, f1: 0.6667, roc_auc: 0.8, threshold: 0.5, confusion } }));
-  await writeFile(join(cwd, 'metrics', 'register.json'), JSON.stringify({ model_name: 'flight-delay', version: 5, decision: 'production', reason: 'better', primary_metric: 'roc_auc', production_before: { version: 4, metrics: { accuracy: 0.62, roc_auc: 0.78 } }, gates: { latency: { passed: true } }, gto_tags: ['flight-delay@v5'] }));
+  const metrics = join(cwd, 'metrics');
+  await writeMetricsFixtureFile(metrics, 'evaluate', metricsFixture('evaluate', { test: { accuracy: 0.7, precision: 0.6, recall: 0.75, f1: 0.6667, roc_auc: 0.8, threshold: 0.5, confusion: { tp: 300, fp: 200, tn: 400, fn: 100 } } }));
+  await writeMetricsFixtureFile(metrics, 'register', metricsFixture('register', { version: 5, reason: 'better', production_before: { version: 4, metric: 0.78, metrics: { accuracy: 0.62, roc_auc: 0.78 } }, gto_tags: ['flight-delay@v5.0.0'] }));
   await writeFile(join(cwd, 'metrics', 'report.md'), `${MARKER}\n\n# full report\n`);
   if (base) {
     await mkdir(join(cwd, 'base'));
-    await writeFile(join(cwd, 'base', 'evaluate.json'), JSON.stringify({ primary_metric: 'roc_auc', test: base }));
+    await writeMetricsFixtureFile(join(cwd, 'base'), 'evaluate', metricsFixture('evaluate', { test: base }));
   }
   return cwd;
 }
@@ -71,7 +72,7 @@ test('pull_request base from `git show origin/<base>:metrics/evaluate.json`', as
   const cwd = await workspace();
   const { env: e } = await env('pull_request', 'pull_request.json', { REPORT_DRY_RUN: '1' });
   const asked: string[] = [];
-  const run = async (_cmd: string, args: string[]) => { asked.push(args.join(' ')); return JSON.stringify({ test: { accuracy: 0.69, roc_auc: 0.8 } }); };
+  const run = async (_cmd: string, args: string[]) => { asked.push(args.join(' ')); return JSON.stringify(metricsFixture('evaluate', { test: { accuracy: 0.69, roc_auc: 0.8 } })); };
   const out = await publishReport(e, cwd, run, quiet);
   assert.deepEqual(asked, ['show origin/model:metrics/evaluate.json']);
   assert.match(out.body, /\| accuracy \| 0\.7000 \| [0-9.–]+ \| 0\.6900 \| ▲ \+0\.0100 \(better\) _within noise_/);

@@ -11,22 +11,13 @@ import * as core from '@actions/core';
 import { execRunner } from './exec.ts';
 import { readEvent, type CiEvent } from './event.ts';
 import { bootstrapConfusionCI, diffMetrics, readBaseEvaluate, summarizeEvaluate, type BaseSource, type Runner } from './metrics-diff.ts';
-import { GITHUB_COMMENT_LIMIT, MARKER, composeComment, truncateMarkdown, type DriftJson, type RegisterJson } from './comment.ts';
+import { GITHUB_COMMENT_LIMIT, MARKER, composeComment, truncateMarkdown } from './comment.ts';
 import { makeOctokit, parseRepository, upsertCommitComment, upsertStickyComment, writeJobSummary, type PublishResult } from './github.ts';
 import { MAX_FEATURE_CHARTS, chartSections, loadChartData, type ImageUrl } from './report/charts.ts';
 import { baseImageUrl, commitImageUrl, repoRelativeDir } from './report/images.ts';
 import { ANY_CML_WATERMARK, cmlWatermark, hasCmlWatermark, watermarkLabel } from './report/watermark.ts';
 import { isMain } from '../../core/is-main.ts';
-
-
-async function readJson<T>(path: string): Promise<T | null> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as T;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new Error(`${path}: ${(err as Error).message}`);
-  }
-}
+import { metricsFileIn, readMetricsFileIn } from '../../core/metrics-files.ts';
 
 const short = (sha: string | null | undefined) => (sha ?? '').slice(0, 7);
 const ZERO_SHA = /^0+$/;
@@ -75,11 +66,11 @@ export function imageSource(event: CiEvent, env: NodeJS.ProcessEnv, cwd: string,
 /** The comment for this run, from metrics/ (and the base's evaluate.json). */
 export async function buildComment(event: CiEvent, env: NodeJS.ProcessEnv, cwd: string, run: Runner): Promise<string> {
   const dir = resolve(cwd, env.METRICS_DIR ?? 'metrics');
-  const evaluate = await readJson<unknown>(join(dir, 'evaluate.json'));
-  if (!evaluate) throw new Error(`${join(dir, 'evaluate.json')} not found: run the pipeline (npm run pipeline:start) before publishing its report`);
+  const evaluate = await readMetricsFileIn(dir, 'evaluate');
+  if (!evaluate) throw new Error(`${metricsFileIn(dir, 'evaluate')} not found: run the pipeline (npm run pipeline:start) before publishing its report`);
   const current = summarizeEvaluate(evaluate);
-  const register = await readJson<RegisterJson>(join(dir, 'register.json'));
-  const drift = await readJson<DriftJson>(join(dir, 'drift.json'));
+  const register = await readMetricsFileIn(dir, 'register');
+  const drift = await readMetricsFileIn(dir, 'dataDrift');
   let report: string | null = null;
   try { report = await readFile(join(dir, 'report.md'), 'utf8'); } catch { /* the headline stands alone */ }
   const { src, label } = baseFor(event, env, cwd, run);

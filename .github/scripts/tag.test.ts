@@ -5,8 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGtoTags } from './tag.ts';
 import { execRunner } from './exec.ts';
+import { metricsFixture, writeMetricsFixtureFile } from '../../core/testing/metrics-fixtures.ts';
 
-async function repoWithRemote(tags: unknown[]) {
+/** A register.json of v4 kept in staging with these tags (written as is: a test may hand a tag the schema takes but GTO does not). */
+const writeRegister = (work: string, tags: string[]) =>
+  writeMetricsFixtureFile(join(work, 'metrics'), 'register', metricsFixture('register', { version: 4, decision: 'staging', reason: 'not promoted: roc_auc +0.0000 (needs +0.002)', gto_tags: tags }));
+
+async function repoWithRemote(tags: string[]) {
   const root = await mkdtemp(join(tmpdir(), 'gh-tag-'));
   const remote = join(root, 'remote.git');
   const work = join(root, 'work');
@@ -17,9 +22,7 @@ async function repoWithRemote(tags: unknown[]) {
   await git(work, 'config', 'user.email', 'ci@example.com');
   await git(work, 'config', 'user.name', 'ci');
   await mkdir(join(work, 'metrics'));
-  await writeFile(join(work, 'metrics', 'register.json'), JSON.stringify({
-    model_name: 'flight-delay', version: 4, decision: 'staging', reason: 'not promoted: roc_auc +0.0000 (needs +0.002)', gto_tags: tags,
-  }));
+  await writeRegister(work, tags);
   await git(work, 'add', '.');
   await git(work, 'commit', '-q', '-m', 'model v4');
   await git(work, 'remote', 'add', 'origin', remote);
@@ -56,13 +59,21 @@ test('invalid tag names are refused before anything is created; no remote mode',
   await assert.rejects(createGtoTags({ cwd: work, run: execRunner }), /gto_tags holds "latest", which is not a tag this registry makes/);
   assert.equal((await git(work, 'tag', '--list')).trim(), '');
   // Not semver: GTO's grammar rejects it and `gto show` would ignore the registration.
-  await writeFile(join(work, 'metrics', 'register.json'), JSON.stringify({ gto_tags: ['flight-delay@v4'] }));
+  await writeRegister(work, ['flight-delay@v4']);
   await assert.rejects(createGtoTags({ cwd: work, run: execRunner }), /"flight-delay@v4", which is not a tag this registry makes \(<name>@v<N>\.0\.0/);
   const calls: string[][] = [];
   const fake = async (cmd: string, args: string[]) => { calls.push(args); return ''; };
-  await writeFile(join(work, 'metrics', 'register.json'), JSON.stringify({ gto_tags: ['flight-delay@v5.0.0'] }));
+  await writeRegister(work, ['flight-delay@v5.0.0']);
   const r = await createGtoTags({ cwd: work, run: fake, remote: null, print: () => {} });
   assert.deepEqual(r.created, ['flight-delay@v5.0.0']);
   assert.ok(!calls.some((a) => a.includes('push') || a.includes('ls-remote')));
   assert.ok(calls.some((a) => a.includes('user.name=github-actions[bot]')), 'a tagger identity is supplied when git has none');
+});
+
+test('a malformed or missing register.json fails naming the file and the field', async () => {
+  const { work } = await repoWithRemote(['flight-delay@v4.0.0']);
+  const file = join(work, 'metrics', 'register.json');
+  await writeFile(file, JSON.stringify({ ...metricsFixture('register'), version: 'four' }));
+  await assert.rejects(createGtoTags({ cwd: work, run: execRunner, remote: null }), (err: Error) => err.message === `${file}: field \`version\`: Invalid input: expected number, received string; re-run the register stage (npm run pipeline -- register)`);
+  await assert.rejects(createGtoTags({ cwd: work, run: execRunner, remote: null, registerPath: 'nope.json' }), /nope\.json does not exist; run the register stage/);
 });

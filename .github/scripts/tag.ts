@@ -7,12 +7,12 @@
  * Env: TAG_REMOTE (origin; `none` = create locally only), TAG_TARGET (HEAD), REGISTER_JSON
  * (metrics/register.json).
  */
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseGtoTag } from '../../core/registry/gto.ts';
 import { execRunner } from './exec.ts';
 import type { Runner } from './metrics-diff.ts';
 import { isMain } from '../../core/is-main.ts';
+import { REGISTER_METRICS, readMetricsFileAt } from '../../core/metrics-files.ts';
 
 export interface TagOptions {
   cwd: string;
@@ -31,16 +31,12 @@ const BOT_IDENTITY = ['-c', 'user.name=github-actions[bot]', '-c', 'user.email=4
 export async function createGtoTags(o: TagOptions): Promise<TagResult> {
   const print = o.print ?? console.log;
   const remote = o.remote === undefined ? 'origin' : o.remote;
-  const path = resolve(o.cwd, o.registerPath ?? 'metrics/register.json');
-  let reg: { gto_tags?: unknown; decision?: string; reason?: string; version?: number; model_name?: string };
-  try {
-    reg = JSON.parse(await readFile(path, 'utf8'));
-  } catch (err) {
-    throw new Error(`${path}: ${(err as Error).message}; run the register stage (npm run pipeline -- register) first`);
-  }
-  const tags = Array.isArray(reg.gto_tags) ? reg.gto_tags : [];
+  const path = resolve(o.cwd, o.registerPath ?? REGISTER_METRICS);
+  const reg = await readMetricsFileAt(path, 'register');
+  if (!reg) throw new Error(`${path} does not exist; run the register stage (npm run pipeline -- register) first`);
+  const tags = reg.gto_tags;
   for (const t of tags) {
-    if (typeof t !== 'string' || !parseGtoTag(t)) throw new Error(`${path}: gto_tags holds ${JSON.stringify(t)}, which is not a tag this registry makes (<name>@v<N>.0.0 or <name>#<stage>#<K>)`);
+    if (!parseGtoTag(t)) throw new Error(`${path}: gto_tags holds ${JSON.stringify(t)}, which is not a tag this registry makes (<name>@v<N>.0.0 or <name>#<stage>#<K>)`);
   }
   const git = (...args: string[]) => o.run('git', args, { cwd: o.cwd });
   const local = new Set((await git('tag', '--list')).split('\n').map((s) => s.trim()).filter(Boolean));
@@ -52,9 +48,9 @@ export async function createGtoTags(o: TagOptions): Promise<TagResult> {
     }
   }
   const identity = await git('config', 'user.email').then((s) => (s.trim() ? [] : BOT_IDENTITY), () => BOT_IDENTITY);
-  const message = `${reg.model_name ?? 'model'} v${reg.version ?? '?'}: ${reg.decision ?? 'registered'}\n\n${reg.reason ?? ''}`.trim();
+  const message = `${reg.model_name} v${reg.version}: ${reg.decision}\n\n${reg.reason}`.trim();
   const result: TagResult = { created: [], skipped: [], pushed: [] };
-  for (const tag of tags as string[]) {
+  for (const tag of tags) {
     if (local.has(tag) || onRemote.has(tag)) {
       result.skipped.push(tag);
       continue;
@@ -63,7 +59,7 @@ export async function createGtoTags(o: TagOptions): Promise<TagResult> {
     result.created.push(tag);
   }
   // Also push tags an earlier run created but failed to push.
-  const toPush = remote ? (tags as string[]).filter((t) => !onRemote.has(t)) : [];
+  const toPush = remote ? tags.filter((t) => !onRemote.has(t)) : [];
   if (toPush.length) {
     await git('push', remote!, ...toPush.map((t) => `refs/tags/${t}`));
     result.pushed = toPush;

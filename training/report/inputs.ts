@@ -3,10 +3,9 @@
  * every other file may be missing or unreadable, and the report then says so in its section.
  * Every file is checked by its one schema in core/metrics-files.ts (the raw manifest by its own).
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { z } from 'zod';
-import { confusionOf, METRICS_FILES, metricOf, type Confusion, type EvaluateFile, type ExperimentRun, type MetricsFile, type RegisterFile } from '../../core/metrics-files.ts';
+import { confusionOf, METRICS_FILES, metricOf, readJsonFile, type JsonFileProblem, type Confusion, type EvaluateFile, type ExperimentRun, type MetricsFile, type RegisterFile } from '../../core/metrics-files.ts';
 import { manifestSchema } from '../contracts/raw-store.ts';
 import { RAW_MANIFEST } from '../contracts/paths.ts';
 
@@ -29,25 +28,19 @@ export type ReportInputs = { evaluate: Evaluation } & { [K in Exclude<keyof Inpu
 
 async function load<K extends keyof Inputs>(repoRoot: string, key: K): Promise<Input<z.infer<Inputs[K]['schema']>>> {
   const { path, stage, schema } = INPUTS[key];
-  let text: string;
-  try {
-    text = await readFile(join(repoRoot, path), 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return { ok: false, path, why: code === 'ENOENT' ? `\`${path}\` is missing (the ${stage} stage writes it)` : `\`${path}\` could not be read (${code ?? (err as Error).message})` };
+  const read = await readJsonFile(join(repoRoot, path), schema as unknown as z.ZodType<z.infer<Inputs[K]['schema']>, unknown>, { where: path, stage });
+  if (read.ok) return { ok: true, path, value: read.value };
+  return { ok: false, path, why: problemText(path, stage, read.problem) };
+}
+
+/** The report's wording of a file it could not use. */
+function problemText(path: string, stage: string, p: JsonFileProblem): string {
+  switch (p.kind) {
+    case 'missing': return `\`${path}\` is missing (the ${stage} stage writes it)`;
+    case 'unreadable': return `\`${path}\` could not be read (${p.detail})`;
+    case 'json': return `\`${path}\` is not valid JSON (${p.detail}); rerun the ${stage} stage`;
+    case 'shape': return `\`${path}\` does not have the expected shape (${p.field ?? 'top level'}: ${p.detail}); rerun the ${stage} stage`;
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    return { ok: false, path, why: `\`${path}\` is not valid JSON (${(err as Error).message}); rerun the ${stage} stage` };
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return { ok: false, path, why: `\`${path}\` does not have the expected shape (${issue.path.join('.') || 'top level'}: ${issue.message}); rerun the ${stage} stage` };
-  }
-  return { ok: true, path, value: parsed.data as z.infer<Inputs[K]['schema']> };
 }
 
 export async function loadReportInputs(repoRoot: string): Promise<ReportInputs> {

@@ -4,7 +4,6 @@
  * `register.min_improvement` on the primary metric, both measured on this run's test split.
  * Otherwise it waits in `staging` (or is rejected when a gate fails), with the reason recorded.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Params } from '../../core/params.ts';
@@ -19,7 +18,7 @@ import { DATA_DRIFT_METRICS, EVALUATE_METRICS, MODEL_DIR, PREPARED_DIR, REGISTER
 import { registerStage } from '../contracts/register.ts';
 import type { StageParams } from '../contracts/contract.ts';
 import { classificationMetrics, regressionMetrics } from '../../core/metrics.ts';
-import { evaluateFileSchema } from '../../core/metrics-files.ts';
+import { evaluateFileSchema, readBundleMeta, readJsonFile } from '../../core/metrics-files.ts';
 import { HIGHER_IS_BETTER, isBetter, metricValue, type PrimaryMetric } from '../fit.ts';
 import { isMain, runStage } from '../stage-cli.ts';
 import { detectDrift } from '../../core/drift/index.ts';
@@ -47,19 +46,9 @@ const evaluationSchema = evaluateFileSchema.required({ edge_cases: true, latency
 type Evaluation = z.infer<typeof evaluationSchema>;
 
 async function readEvaluation(repoRoot: string): Promise<Evaluation> {
-  const path = join(repoRoot, EVALUATE_METRICS);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(path, 'utf8'));
-  } catch (err) {
-    throw new Error(`cannot read ${EVALUATE_METRICS} (${(err as Error).message}); run the evaluate stage first (npm run pipeline -- evaluate)`);
-  }
-  const parsed = evaluationSchema.safeParse(raw);
-  if (!parsed.success) {
-    const i = parsed.error.issues[0];
-    throw new Error(`${EVALUATE_METRICS} is not an evaluation result (${i.path.join('.') || '(root)'}: ${i.message}); re-run the evaluate stage`);
-  }
-  return parsed.data;
+  const read = await readJsonFile(join(repoRoot, EVALUATE_METRICS), evaluationSchema, { where: EVALUATE_METRICS, stage: 'evaluate' });
+  if (!read.ok) throw read.error;
+  return read.value;
 }
 
 /**
@@ -159,7 +148,7 @@ export async function register(options: { repoRoot: string; params: StageParams<
   if (!rp) throw new Error('params.yaml has no `register` section; add model_name, registry, min_improvement and latency_budget_ms');
   const ev = await readEvaluation(repoRoot);
   const bundleDir = join(repoRoot, MODEL_DIR);
-  const bundleMeta = JSON.parse(await readFile(join(bundleDir, 'bundle.json'), 'utf8'));
+  const bundleMeta = await readBundleMeta(bundleDir);
   const url = options.registryUrl ?? rp.registry;
   const registry = await openRegistry(url, { baseDir: repoRoot, log });
   const name = rp.model_name;

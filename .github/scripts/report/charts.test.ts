@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAX_FEATURE_CHARTS, chartSections, loadChartData } from './charts.ts';
@@ -8,7 +8,7 @@ import { checkXychart } from './xychart-check.ts';
 import { rocAt, unitGrid } from './curves.ts';
 import { writeMetricsFixture } from './fixtures.ts';
 import { commitImageUrl } from './images.ts';
-import type { DriftJson } from '../comment.ts';
+import { readMetricsFileIn } from '../../../core/metrics-files.ts';
 
 const mermaidBlocks = (md: string) => [...md.matchAll(/```mermaid\n([\s\S]*?)\n```/g)].map((m) => m[1]);
 const SHA = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
@@ -16,7 +16,7 @@ const SHA = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
 async function fixture(o: Parameters<typeof writeMetricsFixture>[1] = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'charts-'));
   await writeMetricsFixture(dir, o);
-  return { dir, data: await loadChartData(dir), drift: JSON.parse(await readFile(join(dir, 'drift.json'), 'utf8')) as DriftJson };
+  return { dir, data: await loadChartData(dir), drift: (await readMetricsFileIn(dir, 'dataDrift'))! };
 }
 
 test('without image URLs: Mermaid charts for ROC, calibration, PR, drift and features, in that order, each parsing', async () => {
@@ -71,14 +71,17 @@ test(`at most ${MAX_FEATURE_CHARTS} feature charts, largest train/test shift fir
   for (const s of sections) for (const b of mermaidBlocks(s.markdown)) assert.doesNotThrow(() => checkXychart(b), s.id);
 });
 
-test('missing or malformed plot files leave their charts out, nothing crashes', async () => {
+test('missing plot files leave their charts out; a malformed one fails naming the file and field', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'charts-'));
   const data = await loadChartData(dir);
   assert.deepEqual(chartSections(data, null, null), []);
-  const { writeFile } = await import('node:fs/promises');
+  const { rm, writeFile } = await import('node:fs/promises');
   await writeMetricsFixture(dir, { features: 1 });
+  await rm(join(dir, 'plots', 'roc.json'));
+  const without = chartSections(await loadChartData(dir), null, null).map((s) => s.id);
+  assert.ok(!without.includes('roc') && without.includes('pr'), without.join(' '));
   await writeFile(join(dir, 'plots', 'roc.json'), JSON.stringify([{ fpr: 'x' }]));
-  assert.ok(!chartSections(await loadChartData(dir), null, null).some((s) => s.id === 'roc'));
-  await writeFile(join(dir, 'plots', 'pr.json'), '{not json');
-  await assert.rejects(loadChartData(dir), /pr\.json/);
+  await assert.rejects(loadChartData(dir), (err: Error) => err.message.startsWith(`${join(dir, 'plots', 'roc.json')}: field \`0.fpr\`: `));
+  await writeFile(join(dir, 'plots', 'roc.json'), '{not json');
+  await assert.rejects(loadChartData(dir), /roc\.json is not valid JSON/);
 });

@@ -4,7 +4,6 @@
  * chart GitHub draws from text; the numbers stay underneath in a folded table either way.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   calibrationTable, confusionTable, distributionTable, foldSmallBins, histogramTable, prTable, rocTable, totalVariation,
@@ -13,7 +12,7 @@ import {
 import { details } from '../../../core/markdown.ts';
 import { precisionAt, rocAt, unitGrid } from './curves.ts';
 import { xychartBlock, type XyChartSpec } from './xychart.ts';
-import type { DriftJson } from '../comment.ts';
+import { confusionOf, metricOf, readMetricsFileIn, type DataDriftFile, type MetricsFileKind } from '../../../core/metrics-files.ts';
 
 export interface ChartData {
   roc: RocPoint[] | null;
@@ -38,45 +37,28 @@ export const MAX_FEATURE_CHARTS = 8;
 const GRID = unitGrid(20);
 const PERCENT_AXIS = [0, 100] as const;
 
-async function json(path: string): Promise<unknown> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8'));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new Error(`${path}: ${(err as Error).message}`);
-  }
-}
-
 const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
-const records = (v: unknown): Record<string, unknown>[] | null => (Array.isArray(v) && v.length && v.every((r) => r && typeof r === 'object') ? (v as Record<string, unknown>[]) : null);
-const rows = <T>(v: unknown, keys: string[]): T[] | null => {
-  const r = records(v);
-  return r && r.every((p) => keys.every((k) => finite(p[k]))) ? (r as T[]) : null;
-};
+const nonEmpty = <T>(xs: T[] | null): T[] | null => (xs?.length ? xs : null);
 
-/** Reads what the evaluate and prepare stages wrote; anything missing or malformed is just left out. */
+/** Reads what the evaluate stage wrote, each file through its schema (core/metrics-files.ts); a missing file is left out, a malformed one fails naming the file and field. */
 export async function loadChartData(metricsDir: string): Promise<ChartData> {
-  const ev = (await json(join(metricsDir, 'evaluate.json'))) as { test?: Record<string, unknown> } | null;
+  const read = <K extends MetricsFileKind>(kind: K) => readMetricsFileIn(metricsDir, kind);
+  const [ev, dist, roc, pr, calibration, residuals] = await Promise.all([read('evaluate'), read('distributions'), read('roc'), read('pr'), read('calibration'), read('residuals')]);
   const test = ev?.test ?? {};
-  const c = test.confusion as Record<string, unknown> | undefined;
-  const dist = (await json(join(metricsDir, 'feature-distributions.json'))) as Record<string, { kind?: unknown; bins?: unknown }> | null;
-  const features = Object.entries(dist && typeof dist === 'object' ? dist : {}).flatMap(([name, f]) => {
-    const bins = records(f?.bins)?.filter((b) => typeof b.bin === 'string' && finite(b.train) && finite(b.test)) as DistributionBin[] | undefined;
-    return bins?.length ? [{ name, kind: typeof f.kind === 'string' ? f.kind : '', bins }] : [];
-  });
+  const features = Object.entries(dist ?? {}).flatMap(([name, f]) => (f.bins.length ? [{ name, kind: f.kind, bins: f.bins }] : []));
   const reportDir = join(metricsDir, 'report');
   const pngs = new Set<string>();
   for (const name of ['roc', 'pr', 'calibration', 'confusion', 'residuals', ...features.map((f) => featureFile(f.name))]) {
     if (existsSync(join(reportDir, `${name}.png`))) pngs.add(`${name}.png`);
   }
   return {
-    roc: rows<RocPoint>(await json(join(metricsDir, 'plots', 'roc.json')), ['fpr', 'tpr']),
-    pr: rows<PrPoint>(await json(join(metricsDir, 'plots', 'pr.json')), ['recall', 'precision']),
-    calibration: rows<CalibrationBin>(await json(join(metricsDir, 'plots', 'calibration.json')), ['lower', 'upper', 'count']),
-    residuals: rows<HistogramBin>(await json(join(metricsDir, 'plots', 'residuals.json')), ['count']),
-    confusion: c && ['tp', 'fp', 'tn', 'fn'].every((k) => finite(c[k])) ? (c as unknown as ConfusionCounts) : null,
-    rocAuc: finite(test.roc_auc) ? test.roc_auc : null,
-    prAuc: finite(test.pr_auc) ? test.pr_auc : null,
+    roc: nonEmpty(roc),
+    pr: nonEmpty(pr),
+    calibration: nonEmpty(calibration),
+    residuals: nonEmpty(residuals),
+    confusion: confusionOf(test),
+    rocAuc: metricOf(test, 'roc_auc'),
+    prAuc: metricOf(test, 'pr_auc'),
     features,
     pngs,
   };
@@ -139,7 +121,7 @@ function calibrationSection(data: ChartData, images: ImageUrl, bins: Calibration
   return section('calibration', 'Calibration (reliability)', pic ?? '_No calibration bin has rows._', calibrationTable(bins), 'Calibration as a table');
 }
 
-function driftSection(drift: DriftJson): ChartSection | null {
+function driftSection(drift: DataDriftFile): ChartSection | null {
   const feats = Object.entries(drift.features ?? {}).filter(([, f]) => finite(f.score) && finite(f.threshold));
   if (drift.status && drift.status !== 'ok') return null;
   if (!feats.length) return null;
@@ -173,7 +155,7 @@ function featureSections(data: ChartData, images: ImageUrl): ChartSection[] {
 }
 
 /** Every chart the data allows, most important first (the comment drops from the end when it must). */
-export function chartSections(data: ChartData, drift: DriftJson | null, images: ImageUrl): ChartSection[] {
+export function chartSections(data: ChartData, drift: DataDriftFile | null, images: ImageUrl): ChartSection[] {
   const out: ChartSection[] = [];
   if (data.roc) out.push(rocSection(data, images, data.roc));
   if (data.calibration) out.push(calibrationSection(data, images, data.calibration));

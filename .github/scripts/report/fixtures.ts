@@ -6,6 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MARKER } from '../comment.ts';
 import { featureFile } from './charts.ts';
+import { metricsFixture } from '../../../core/testing/metrics-fixtures.ts';
 
 export interface FixtureOptions {
   features?: number;
@@ -30,19 +31,19 @@ export async function writeMetricsFixture(dir: string, o: FixtureOptions = {}): 
   const pr = roc.slice(1).map((p) => ({ recall: p.tpr, precision: round((0.2 * p.tpr) / (0.2 * p.tpr + 0.8 * p.fpr)), threshold: p.threshold }));
   const calibration = Array.from({ length: 10 }, (_, i) => ({ bin: i, lower: i / 10, upper: (i + 1) / 10, mean_predicted: i === 3 ? null : round(i / 10 + 0.05), fraction_positive: i === 3 ? null : round((i / 10 + 0.05) * 0.8), count: i === 3 ? 0 : 1000 + i }));
   const distributions: Record<string, { kind: string; bins: { bin: string; train: number; test: number }[] }> = {};
-  const driftFeatures: Record<string, unknown> = {};
+  const driftFeatures: Record<string, { method: string; score: number; threshold: number; drifted: boolean; status: string }> = {};
   names.forEach((name, f) => {
     const bins = Array.from({ length: binsPer }, (_, b) => ({ bin: `${name}-bin-${b}`, train: round(1 / binsPer), test: round(b === 0 ? 1 / binsPer + (f % 7) / 50 : 1 / binsPer - (f % 7) / 50 / (binsPer - 1)) }));
     distributions[name] = { kind: f % 2 ? 'numeric' : 'categorical', bins };
     const score = round(((f * 37) % 100) / 400);
     driftFeatures[name] = { method: f % 2 ? 'wasserstein' : 'jensen_shannon', score, threshold: 0.1, drifted: score > 0.1, status: 'ok' };
   });
-  const drifted = Object.entries(driftFeatures).filter(([, v]) => (v as { drifted: boolean }).drifted).map(([k]) => k);
+  const drifted = Object.entries(driftFeatures).filter(([, v]) => v.drifted).map(([k]) => k);
   const confusion = { tp: 3372, fp: 14336, tn: 4415, fn: 367 };
   const files: Record<string, unknown> = {
-    'evaluate.json': { primary_metric: 'roc_auc', rows_test: 450_000, test: { roc_auc: 0.6541, pr_auc: 0.2584, accuracy: 0.3462, f1: 0.3145, precision: 0.1904, recall: 0.9018, log_loss: 0.8661, confusion } },
-    'register.json': { model_name: 'flight-delay', version: 12, decision: 'staging', reason: 'not promoted', primary_metric: 'roc_auc', production_before: { version: 11, metrics: { roc_auc: 0.65 } }, gates: { latency: { passed: true, detail: 'p95 0.1 ms' } }, gto_tags: ['flight-delay@v12.0.0'] },
-    'drift.json': { status: 'ok', production_version: 11, rows: 2_100_000, dataset_drift: drifted.length > names.length / 2, drift_share: round(drifted.length / Math.max(1, names.length)), drifted_features: drifted, features: driftFeatures },
+    'evaluate.json': metricsFixture('evaluate', { rows_test: 450_000, test: { roc_auc: 0.6541, pr_auc: 0.2584, accuracy: 0.3462, f1: 0.3145, precision: 0.1904, recall: 0.9018, log_loss: 0.8661, confusion } }),
+    'register.json': metricsFixture('register', { version: 12, decision: 'staging', reason: 'not promoted', production_before: { version: 11, metric: 0.65, metrics: { roc_auc: 0.65 } }, gto_tags: ['flight-delay@v12.0.0', 'flight-delay#staging#12'] }),
+    'drift.json': metricsFixture('dataDrift', { status: 'ok', production_version: 11, rows: 2_100_000, dataset_drift: drifted.length > names.length / 2, drift_share: round(drifted.length / Math.max(1, names.length)), drifted_features: drifted, features: driftFeatures }),
     'feature-distributions.json': distributions,
     'plots/roc.json': roc,
     'plots/pr.json': pr,

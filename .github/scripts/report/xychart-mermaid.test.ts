@@ -13,7 +13,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { chartSections, loadChartData } from './charts.ts';
 import { writeMetricsFixture } from './fixtures.ts';
 import { parseXychart } from './xychart-check.ts';
-import type { DriftJson } from '../comment.ts';
+import { readMetricsFileIn } from '../../../core/metrics-files.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const MERMAID = join(import.meta.dirname, '..', '..', '..', 'node_modules', 'mermaid', 'dist', 'mermaid.min.js');
@@ -51,7 +51,7 @@ function mermaidCheck(src: string, render: boolean): Promise<string | null> {
 test('every Mermaid block of the largest report parses and renders in Mermaid itself', { skip }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'mermaid-'));
   await writeMetricsFixture(dir, { features: 30, bins: 40, names: ['date.hour', 'a"b', 'x`y%%z', ...Array.from({ length: 9 }, (_, i) => `feature_${i}`)] });
-  const drift = JSON.parse(await readFile(join(dir, 'drift.json'), 'utf8')) as DriftJson;
+  const drift = (await readMetricsFileIn(dir, 'dataDrift'))!;
   const md = chartSections(await loadChartData(dir), drift, null).map((s) => s.markdown).join('\n');
   const blocks = [...md.matchAll(/```mermaid\n([\s\S]*?)\n```/g)].map((m) => m[1]);
   assert.ok(blocks.length >= 10, `${blocks.length} blocks`);
