@@ -13,9 +13,9 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { writeJsonAtomic } from './atomic.ts';
 import type { Logger } from './log.ts';
-import { defaultGcs, parseGsUrl, writeViaTemp } from './storage.ts';
+import { parseGsUrl, writeViaTemp } from './storage.ts';
+import { defaultGcs, type GcsClient } from './gcs.ts';
 import { md5Meter } from './dvc/hash.ts';
-import type { GcsClient } from './storage.ts';
 
 export interface SourceFingerprint {
   uri: string;

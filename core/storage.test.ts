@@ -8,55 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { memoryLogger } from './log.ts';
-import { FsObjectStore, GcsObjectStore, materializeSource, openStore, validateKey } from './storage.ts';
-import type { GcsClient, GcsFile, GcsFileMetadata } from './storage.ts';
+import { FsObjectStore, GcsObjectStore, openStore, validateKey } from './storage.ts';
+import { materializeSource } from './materialize.ts';
+import type { GcsClient } from './gcs.ts';
+import { FakeGcs } from './testing/fake-gcs.ts';
 
 async function tmp(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'storage-'));
-}
-
-/** An in-memory stand-in for @google-cloud/storage (no network). */
-function fakeGcs(objects: Map<string, Buffer>, calls: string[] = []): GcsClient {
-  return {
-    bucket(bucket: string) {
-      const file = (name: string): GcsFile => ({
-        name,
-        async exists() {
-          calls.push(`exists ${bucket}/${name}`);
-          return [objects.has(`${bucket}/${name}`)];
-        },
-        async getMetadata() {
-          calls.push(`meta ${bucket}/${name}`);
-          const data = objects.get(`${bucket}/${name}`);
-          if (!data) throw Object.assign(new Error('No such object'), { code: 404 });
-          const md5 = createHash('md5').update(data).digest();
-          const meta: GcsFileMetadata = { size: String(data.length), etag: md5.toString('hex').slice(0, 8), md5Hash: md5.toString('base64') };
-          return [meta];
-        },
-        createReadStream() {
-          calls.push(`read ${bucket}/${name}`);
-          const data = objects.get(`${bucket}/${name}`);
-          if (!data) {
-            const r = new Readable({ read() {} });
-            process.nextTick(() => r.destroy(Object.assign(new Error('No such object'), { code: 404 })));
-            return r;
-          }
-          return Readable.from([data]);
-        },
-      });
-      return {
-        file,
-        async upload(localPath: string, options: { destination: string }) {
-          calls.push(`upload ${bucket}/${options.destination}`);
-          objects.set(`${bucket}/${options.destination}`, await readFile(localPath));
-        },
-        async getFiles(query: { prefix: string }) {
-          const names = [...objects.keys()].filter((k) => k.startsWith(`${bucket}/${query.prefix}`)).map((k) => k.slice(bucket.length + 1));
-          return [names.map(file)];
-        },
-      };
-    },
-  };
 }
 
 test('the real @google-cloud/storage client fits the GcsClient interface', async () => {
@@ -88,12 +46,12 @@ test('FsObjectStore: put, get, exists, list, read-only objects, key validation',
 });
 
 test('GcsObjectStore maps keys under its prefix', async () => {
-  const objects = new Map<string, Buffer>();
-  const store = new GcsObjectStore('bkt', '/dvc/store/', { storage: fakeGcs(objects) });
+  const gcs = new FakeGcs();
+  const store = new GcsObjectStore('bkt', '/dvc/store/', { storage: gcs });
   const dir = await tmp();
   await writeFile(join(dir, 'src'), 'abc');
   await store.putFile('files/md5/aa/bb', join(dir, 'src'));
-  assert.deepEqual([...objects.keys()], ['bkt/dvc/store/files/md5/aa/bb']);
+  assert.deepEqual([...gcs.objects.keys()], ['bkt/dvc/store/files/md5/aa/bb']);
   assert.equal(await store.exists('files/md5/aa/bb'), true);
   assert.equal(await store.exists('files/md5/aa/cc'), false);
   assert.deepEqual(await store.list('files/md5/'), ['files/md5/aa/bb']);
@@ -105,8 +63,8 @@ test('GcsObjectStore maps keys under its prefix', async () => {
 });
 
 test('openStore chooses the backend from the URL', () => {
-  assert.ok(openStore('gs://b/p', '/base', { storage: fakeGcs(new Map()) }) instanceof GcsObjectStore);
-  assert.equal(openStore('gs://b/p', '/base', { storage: fakeGcs(new Map()) }).describe(), 'gs://b/p');
+  assert.ok(openStore('gs://b/p', '/base', { storage: new FakeGcs() }) instanceof GcsObjectStore);
+  assert.equal(openStore('gs://b/p', '/base', { storage: new FakeGcs() }).describe(), 'gs://b/p');
   assert.equal(openStore('../remote', '/base/.dvc').describe(), '/base/remote');
   assert.equal(openStore('/abs/remote', '/base').describe(), '/abs/remote');
   assert.equal(openStore('file:///abs/r', '/base').describe(), '/abs/r');
@@ -179,9 +137,8 @@ test('materializeSource: http downloads stream to the cache and are reused by ET
 });
 
 test('materializeSource: gs:// downloads through the injected client, verifies md5, reuses', async () => {
-  const objects = new Map([['raw/trips/2024.csv', Buffer.from('a,b\n1,2\n')]]);
-  const calls: string[] = [];
-  const storage = fakeGcs(objects, calls);
+  const storage = new FakeGcs();
+  storage.setObject('raw/trips/2024.csv', 'a,b\n1,2\n');
   const dir = await tmp();
   const first = await materializeSource('gs://raw/trips/2024.csv', { cacheDir: dir, storage });
   assert.equal(await readFile(first.path, 'utf8'), 'a,b\n1,2\n');
@@ -189,13 +146,13 @@ test('materializeSource: gs:// downloads through the injected client, verifies m
   assert.equal(first.fingerprint.size, 8);
   const again = await materializeSource('gs://raw/trips/2024.csv', { cacheDir: dir, storage });
   assert.equal(again.reused, true);
-  assert.equal(calls.filter((c) => c.startsWith('read')).length, 1);
+  assert.equal(storage.calls.filter((c) => c.startsWith('read')).length, 1);
   await assert.rejects(materializeSource('gs://raw/nope.csv', { cacheDir: dir, storage }), /source gs:\/\/raw\/nope\.csv does not exist/);
   await assert.rejects(materializeSource('gs://raw/', { cacheDir: dir, storage }), /must name an object/);
 
   // Bytes that do not match the object's md5 never reach the cache under the real name.
   const lying: GcsClient = {
-    bucket: (b) => ({ ...storage.bucket(b), file: (n) => ({ ...storage.bucket(b).file(n), createReadStream: () => Readable.from([Buffer.from('a,b\n9,9\n')]) }) }),
+    bucket: (b: string) => ({ ...storage.bucket(b), file: (n: string) => ({ ...storage.bucket(b).file(n), createReadStream: () => Readable.from([Buffer.from('a,b\n9,9\n')]) }) }),
   };
   const other = await tmp();
   await assert.rejects(materializeSource('gs://raw/trips/2024.csv', { cacheDir: other, storage: lying }), /is corrupted: md5 .* the server says/);

@@ -10,6 +10,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { parseTempName, sweepStaleTemps, tempSiblingPath } from './temp-files.ts';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
+import { defaultGcs, type GcsBucket, type GcsClient } from './gcs.ts';
 
 export interface ObjectStore {
   exists(key: string): Promise<boolean>;
@@ -23,31 +24,6 @@ export interface ObjectStore {
   /** Stores with temporary files (local directories): remove those killed writers left; returns them. */
   sweepTemps?(): Promise<string[]>;
 }
-
-/** The subset of @google-cloud/storage that we use, so tests can pass a fake client. */
-export interface GcsFileMetadata {
-  size?: string | number;
-  etag?: string;
-  md5Hash?: string;
-  generation?: string | number;
-}
-export interface GcsFile {
-  name: string;
-  exists(): Promise<[boolean]>;
-  getMetadata(): Promise<[GcsFileMetadata, ...unknown[]]>;
-  createReadStream(): Readable;
-}
-export interface GcsBucket {
-  file(name: string): GcsFile;
-  upload(localPath: string, options: { destination: string; resumable?: boolean }): Promise<unknown>;
-  getFiles(query: { prefix: string }): Promise<[GcsFile[], ...unknown[]]>;
-}
-export interface GcsClient {
-  bucket(name: string): GcsBucket;
-}
-
-/** Same naming as core/atomic.ts (core/temp-files.ts), so hashing and listing skip these leftovers. */
-export { tempSiblingPath } from './temp-files.ts';
 
 function isTempName(name: string): boolean {
   return parseTempName(name)?.target != null;
@@ -166,13 +142,6 @@ function notFound(key: string, where: string): Error {
   return Object.assign(new Error(`object '${key}' not found in ${where}`), { code: 'ENOENT' });
 }
 
-let defaultGcsClient: Promise<GcsClient> | undefined;
-/** The real client, created on first use so that nothing loads it unless gs:// is used. */
-export function defaultGcs(): Promise<GcsClient> {
-  defaultGcsClient ??= import('@google-cloud/storage').then((m) => new m.Storage() as unknown as GcsClient);
-  return defaultGcsClient;
-}
-
 function gcsCode(err: unknown): number | undefined {
   const code = (err as { code?: unknown })?.code;
   return typeof code === 'number' ? code : undefined;
@@ -250,5 +219,3 @@ export function openStore(url: string, baseDir: string, opts: { storage?: GcsCli
   return new FsObjectStore(resolve(baseDir, url), { readOnly: opts.readOnly });
 }
 
-export { materializeSource } from './materialize.ts';
-export type { MaterializeOptions, MaterializedSource, SourceFingerprint } from './materialize.ts';

@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hostTag, isStaleTemp, parseTempName, sweepStaleTemps, tempSiblingPath } from './temp-files.ts';
+import { hostTag, isStaleTemp, parseTempName, sweepStaleTemps, tempPathIn, tempSiblingPath } from './temp-files.ts';
 import { replaceDirAtomic, writeFileAtomic } from './atomic.ts';
 
 const deadPid = () => spawnSync(process.execPath, ['-e', '0']).pid!;
@@ -15,6 +15,10 @@ test('temporary names: ours carry pid and host tag; parse reads them back; other
   assert.match(name, new RegExp(`^\\.data\\.csv\\.tmp-${process.pid}-${hostTag()}[0-9a-f]{8}$`));
   assert.deepEqual(parseTempName(name), { target: 'data.csv', pid: process.pid, host: hostTag() });
   assert.deepEqual(parseTempName('.tmp-12-0011223344556677'), { target: null, pid: 12, host: '00112233' });
+  const bare = tempPathIn('/x/bundles');
+  assert.ok(bare.startsWith('/x/bundles/.tmp-'), bare);
+  assert.deepEqual(parseTempName(bare.split('/').pop()!), { target: null, pid: process.pid, host: hostTag() });
+  assert.notEqual(tempPathIn('/x'), tempPathIn('/x'));
   assert.deepEqual(parseTempName('.a.tmp-12-abcd1234'), { target: 'a', pid: 12, host: null }, 'older names have no host tag');
   for (const other of ['data.csv', '.a.tmp', '.a.tmp-x-abcd', 'a.tmp-12-abcd1234', '.a.tmp-12-XYZ']) assert.equal(parseTempName(other), null, other);
 });

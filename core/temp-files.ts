@@ -31,9 +31,17 @@ export function hostTag(): string {
   return hostTagMemo;
 }
 
+/** `<pid>-<host tag><8 random hex>`: unique on this host, and tells a sweeper whose it is. */
+const uniqueTag = () => `${process.pid}-${hostTag()}${randomBytes(4).toString('hex')}`;
+
 /** `dir/.<name>.tmp-<pid>-<host tag><8 random hex>` next to `path`. */
 export function tempSiblingPath(path: string): string {
-  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${hostTag()}${randomBytes(4).toString('hex')}`);
+  return join(dirname(path), `.${basename(path)}.tmp-${uniqueTag()}`);
+}
+
+/** `dir/.tmp-<pid>-<host tag><8 random hex>`: a temporary whose final name is known only once it is complete (a registry bundle). */
+export function tempPathIn(dir: string): string {
+  return join(dir, `.tmp-${uniqueTag()}`);
 }
 
 export interface TempName {

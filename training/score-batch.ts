@@ -23,6 +23,7 @@ import { sliceRows, type Table } from '../core/table.ts';
 import { openStore } from '../core/storage.ts';
 import type { Logger } from '../core/log.ts';
 import { isMain, parseFlags, runStageCli } from './stage-cli.ts';
+import { tempSiblingPath } from '../core/temp-files.ts';
 
 export interface ScoreOptions {
   input: string;
@@ -51,7 +52,7 @@ export async function scoreBatch(o: ScoreOptions): Promise<{ rows: number; score
   // Remote output: write locally, upload when complete. Local output: temp file, renamed at the end.
   const remote = /^gs:\/\//.test(o.output);
   const finalPath = remote ? join(tmpdir(), `score-${process.pid}.csv`) : resolve(o.repoRoot, o.output);
-  const tmp = `${finalPath}.tmp-${process.pid}`;
+  const tmp = tempSiblingPath(finalPath);
   await mkdir(dirname(finalPath), { recursive: true });
   const out = createWriteStream(tmp);
   const write = async (s: string) => {
@@ -89,7 +90,7 @@ export async function scoreBatch(o: ScoreOptions): Promise<{ rows: number; score
   };
 
   try {
-    const path = isBundledDataset(o.input) ? bundledDatasetPath(o.input) : /^[a-z]+:\/\//.test(o.input) ? (await (await import('../core/storage.ts')).materializeSource(o.input, { cacheDir: join(o.repoRoot, '.pipeline', 'source-cache'), log: o.log })).path : resolve(o.repoRoot, o.input);
+    const path = isBundledDataset(o.input) ? bundledDatasetPath(o.input) : /^[a-z]+:\/\//.test(o.input) ? (await (await import('../core/materialize.ts')).materializeSource(o.input, { cacheDir: join(o.repoRoot, '.pipeline', 'source-cache'), log: o.log })).path : resolve(o.repoRoot, o.input);
     if (/\.parquet$/i.test(path)) {
       const pq = await openParquet(path);
       const chunks = Math.ceil(pq.rows / o.chunk);

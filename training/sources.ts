@@ -10,6 +10,7 @@ import { readCsvTable, ROW_COLUMN } from '../core/csv.ts';
 import { sliceRows, type Column, type ColumnType, type Table } from '../core/table.ts';
 import { parseTimestamp } from '../core/time.ts';
 import type { Logger } from '../core/log.ts';
+import { materializeSource } from '../core/materialize.ts';
 
 export interface SourceFingerprint {
   uri: string;
@@ -46,7 +47,6 @@ export async function openSource(uri: string, declaredFormat: 'auto' | 'csv' | '
   } else if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(uri)) {
     path = resolve(options.repoRoot, uri);
   } else {
-    const { materializeSource } = await import('../core/storage.ts');
     const got = await materializeSource(uri, { cacheDir: join(options.repoRoot, '.pipeline', 'source-cache'), log: options.log, baseDir: options.repoRoot });
     path = got.path;
     etag = got.fingerprint.etag;

@@ -6,43 +6,15 @@
  * so no update is lost. Bundle objects are uploaded and checked before the state names them.
  */
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { mapLimit } from '../dvc/pool.ts';
 import { forEachSettled } from './settled.ts';
-import { defaultGcs, streamToFile } from '../storage.ts';
+import { streamToFile } from '../storage.ts';
+import { defaultGcs, type GcsBucket, type GcsClient, type GcsFile } from '../gcs.ts';
 import type { Logger } from '../log.ts';
 import { hasCommitted, type FaultHook, type Mutation, type RegistryBackend } from './backend.ts';
 import { bundleDirMd5, bundleManifest, hashBundleDir } from './bundle-files.ts';
 import { MODEL_NAME_SOURCE, RegistryError, assertModelName } from './names.ts';
 import { parseModelState, type BundleManifest, type ModelState } from './schema.ts';
-
-/** The part of @google-cloud/storage the registry uses (the real client fits it; tests pass a fake). */
-export interface RegistryGcsMetadata {
-  generation?: string | number;
-  size?: string | number;
-  md5Hash?: string;
-}
-export interface RegistryGcsSaveOptions {
-  resumable?: boolean;
-  contentType?: string;
-  metadata?: { cacheControl?: string };
-  preconditionOpts?: { ifGenerationMatch?: number | string };
-}
-export interface RegistryGcsFile {
-  name: string;
-  getMetadata(): Promise<[RegistryGcsMetadata, ...unknown[]]>;
-  download(): Promise<[Buffer, ...unknown[]]>;
-  save(data: string | Buffer, options?: RegistryGcsSaveOptions): Promise<void>;
-  createReadStream(): Readable;
-}
-export interface RegistryGcsBucket {
-  file(name: string): RegistryGcsFile;
-  upload(localPath: string, options: { destination: string; resumable?: boolean }): Promise<unknown>;
-  getFiles(query: { prefix: string }): Promise<[RegistryGcsFile[], ...unknown[]]>;
-}
-export interface RegistryGcsClient {
-  bucket(name: string): RegistryGcsBucket;
-}
 
 export interface RetryOptions {
   /** Attempts before giving up on a contended or failing write (default 12). */
@@ -54,7 +26,7 @@ export interface RetryOptions {
 }
 
 export interface GcsBackendOptions {
-  storage?: RegistryGcsClient;
+  storage?: GcsClient;
   retry?: RetryOptions;
   fault?: FaultHook;
   log?: Logger;
@@ -90,8 +62,8 @@ export class GcsRegistryBackend implements RegistryBackend {
     return `gs://${this.bucketName}${this.prefix ? '/' + this.prefix : ''}`;
   }
 
-  private async bucket(): Promise<RegistryGcsBucket> {
-    const client = this.opts.storage ?? ((await defaultGcs()) as unknown as RegistryGcsClient);
+  private async bucket(): Promise<GcsBucket> {
+    const client = this.opts.storage ?? (await defaultGcs());
     return client.bucket(this.bucketName);
   }
 
@@ -198,7 +170,7 @@ export class GcsRegistryBackend implements RegistryBackend {
     return manifest;
   }
 
-  private async metadataOrNull(file: RegistryGcsFile) {
+  private async metadataOrNull(file: GcsFile) {
     try {
       return (await file.getMetadata())[0];
     } catch (err) {

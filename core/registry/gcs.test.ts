@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { memoryLogger } from '../log.ts';
-import { FakeGcs } from './fake-gcs.ts';
-import type { RegistryGcsClient } from './gcs-backend.ts';
+import { FakeGcs } from '../testing/fake-gcs.ts';
+import type { GcsClient } from '../gcs.ts';
 import { RegistryError } from './names.ts';
 import { openRegistry, type OpenRegistryOptions } from './registry.ts';
 import { parseModelState } from './schema.ts';
@@ -30,7 +30,7 @@ function storedState(fake: FakeGcs) {
 
 test('the real @google-cloud/storage client fits the registry\'s GCS interface', async () => {
   const { Storage } = await import('@google-cloud/storage');
-  const client: RegistryGcsClient = new Storage({ projectId: 'type-check-only' });
+  const client: GcsClient = new Storage({ projectId: 'type-check-only' });
   assert.equal(typeof client.bucket('b').file('x').save, 'function');
 });
 

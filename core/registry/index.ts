@@ -9,5 +9,6 @@ export type { FaultHook, FaultPoint, RegistryBackend } from './backend.ts';
 export { bundleContentMd5, bundleDirMd5, hashBundleDir, verifyBundleDir } from './bundle-files.ts';
 export { LocalRegistryBackend } from './local-backend.ts';
 export { GcsRegistryBackend } from './gcs-backend.ts';
-export type { RegistryGcsClient, RegistryGcsBucket, RegistryGcsFile, RegistryGcsMetadata, RegistryGcsSaveOptions, RetryOptions } from './gcs-backend.ts';
+export type { RetryOptions } from './gcs-backend.ts';
+export type { GcsClient } from '../gcs.ts';
 export type { LockOptions } from './lock.ts';

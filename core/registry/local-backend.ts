@@ -7,7 +7,6 @@
  * can mention it, so the state never points at a half-copied bundle; leftovers of writers that
  * died are swept by the next writer.
  */
-import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { chmod, copyFile, mkdir, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -17,7 +16,7 @@ import type { Logger } from '../log.ts';
 import { hasCommitted, type FaultHook, type Mutation, type RegistryBackend } from './backend.ts';
 import { bundleDirMd5, bundleManifest, hashBundleDir, listBundleFiles, verifyBundleDir } from './bundle-files.ts';
 import { withLock, type LockOptions } from './lock.ts';
-import { hostTag, sweepStaleTemps } from '../temp-files.ts';
+import { sweepStaleTemps, tempPathIn } from '../temp-files.ts';
 import { MODEL_NAME_SOURCE, RegistryError, assertModelName } from './names.ts';
 import { parseModelState, type BundleManifest, type ModelState } from './schema.ts';
 
@@ -119,7 +118,7 @@ export class LocalRegistryBackend implements RegistryBackend {
     const dir = this.bundlesDir(model);
     await mkdir(dir, { recursive: true });
     await this.sweep(dir);
-    const tmp = join(dir, `.tmp-${process.pid}-${hostTag()}${randomBytes(4).toString('hex')}`);
+    const tmp = tempPathIn(dir);
     try {
       let copied = 0;
       await forEachSettled(relpaths, COPY_CONCURRENCY, async (rel) => {

@@ -11,7 +11,8 @@ import { createLogger, type Logger } from '../log.ts';
 import { parseGsUrl } from '../storage.ts';
 import type { FaultHook, Mutation, RegistryBackend } from './backend.ts';
 import { bundleContentMd5, bundleDirMd5, hashBundleDir, verifyBundleDir } from './bundle-files.ts';
-import { GcsRegistryBackend, type RegistryGcsClient, type RetryOptions } from './gcs-backend.ts';
+import { GcsRegistryBackend, type RetryOptions } from './gcs-backend.ts';
+import type { GcsClient } from '../gcs.ts';
 import { LocalRegistryBackend } from './local-backend.ts';
 import type { LockOptions } from './lock.ts';
 import { RegistryError, assertModelName, assertStageName, assertVersionNumber } from './names.ts';
@@ -25,7 +26,7 @@ export interface OpenRegistryOptions {
   /** Relative local registry paths are resolved against this (default: the current directory). */
   baseDir?: string;
   /** GCS client for `gs://` registries (default: @google-cloud/storage, loaded on first use). */
-  storage?: RegistryGcsClient;
+  storage?: GcsClient;
   clock?: () => Date;
   log?: Logger;
   /** Where the default actor comes from (GITHUB_ACTOR, then USER); default `process.env`. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { memoryLogger } from '../../core/log.ts';
-import { FakeGcs } from '../../core/registry/fake-gcs.ts';
+import { FakeGcs } from '../../core/testing/fake-gcs.ts';
 import { openRegistry } from '../../core/registry/index.ts';
 import { makeBundle, steppingClock, tempDir } from '../../core/registry/testing.ts';
 import { main, type RegistryCliIo } from './cli.ts';

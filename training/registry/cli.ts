@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { openRegistry, parseVersionNumber, isStageName, RegistryError, type Registry, type RegistryGcsClient, type VersionInfo } from '../../core/registry/index.ts';
+import { openRegistry, parseVersionNumber, isStageName, RegistryError, type Registry, type GcsClient, type VersionInfo } from '../../core/registry/index.ts';
 import { parseCli, resolveIo, type CliIo } from '../cli-io.ts';
 import { formatHistory, formatVersion, formatVersionList } from './format.ts';
 import { isMain } from '../../core/is-main.ts';
@@ -34,7 +34,7 @@ export interface RegistryCliIo extends CliIo {
   /** Environment for defaults (default: process.env). */
   env?: Record<string, string | undefined>;
   /** GCS client for gs:// registries (tests pass a fake). */
-  storage?: RegistryGcsClient;
+  storage?: GcsClient;
   clock?: () => Date;
   /** Why a bundle directory must not serve, or null (default: load it and check its golden outputs as the API does). */
   checkBundle?: (dir: string) => Promise<string | null>;

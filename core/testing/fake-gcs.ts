@@ -1,13 +1,13 @@
 /**
- * An in-memory GCS for tests, faithful where the registry's correctness depends on it: every
- * write gets a new generation, `ifGenerationMatch` is checked atomically at write time (0 means
+ * An in-memory GCS for tests (of the registry, the DVC remote and the data sources), faithful
+ * where correctness depends on it: every write gets a new generation, `ifGenerationMatch` is checked atomically at write time (0 means
  * "must not exist") and a mismatch fails with code 412, missing objects fail with 404, and each
  * call yields to the event loop first, so concurrent writers really interleave.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import type { RegistryGcsBucket, RegistryGcsClient, RegistryGcsFile, RegistryGcsMetadata, RegistryGcsSaveOptions } from './gcs-backend.ts';
+import type { GcsBucket, GcsClient, GcsFile, GcsFileMetadata, GcsSaveOptions } from '../gcs.ts';
 
 export interface FakeObject {
   data: Buffer;
@@ -16,7 +16,7 @@ export interface FakeObject {
 
 export interface FakeGcsHooks {
   /** Before a save is applied (after the network delay): pause here to force a race. */
-  beforeSave?: (name: string, options: RegistryGcsSaveOptions | undefined) => void | Promise<void>;
+  beforeSave?: (name: string, options: GcsSaveOptions | undefined) => void | Promise<void>;
   /** Return true to apply the save and then fail as if the response was lost (HTTP 503). */
   loseResponse?: (name: string) => boolean;
 }
@@ -27,7 +27,7 @@ function gcsError(code: number, message: string): Error {
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
-export class FakeGcs implements RegistryGcsClient {
+export class FakeGcs implements GcsClient {
   /** `<bucket>/<object name>` → object. */
   readonly objects = new Map<string, FakeObject>();
   readonly calls: string[] = [];
@@ -36,12 +36,17 @@ export class FakeGcs implements RegistryGcsClient {
   hooks: FakeGcsHooks = {};
   private generation = 1_700_000_000_000_000;
 
+  /** Put `<bucket>/<object name>` directly (test setup), as a write would: with a new generation. */
+  setObject(key: string, data: string | Buffer): void {
+    this.put(key, Buffer.from(data));
+  }
+
   private put(key: string, data: Buffer): void {
     this.generation += 1 + Math.floor(Math.random() * 1000);
     this.objects.set(key, { data: Buffer.from(data), generation: this.generation });
   }
 
-  private checkPrecondition(key: string, options: RegistryGcsSaveOptions | undefined): void {
+  private checkPrecondition(key: string, options: GcsSaveOptions | undefined): void {
     const expected = options?.preconditionOpts?.ifGenerationMatch;
     if (expected === undefined) return;
     const current = this.objects.get(key)?.generation ?? 0;
@@ -51,20 +56,27 @@ export class FakeGcs implements RegistryGcsClient {
     }
   }
 
-  bucket(bucketName: string): RegistryGcsBucket {
-    const file = (name: string): RegistryGcsFile => {
+  bucket(bucketName: string): GcsBucket {
+    const file = (name: string): GcsFile => {
       const key = `${bucketName}/${name}`;
       return {
         name,
+        exists: async () => {
+          await tick();
+          this.calls.push(`exists ${name}`);
+          return [this.objects.has(key)];
+        },
         getMetadata: async () => {
           await tick();
           this.calls.push(`meta ${name}`);
           const obj = this.objects.get(key);
           if (!obj) throw gcsError(404, `No such object: ${key}`);
-          const meta: RegistryGcsMetadata = {
+          const md5 = createHash('md5').update(obj.data).digest();
+          const meta: GcsFileMetadata = {
             generation: String(obj.generation),
             size: String(obj.data.length),
-            md5Hash: createHash('md5').update(obj.data).digest('base64'),
+            md5Hash: md5.toString('base64'),
+            etag: md5.toString('hex').slice(0, 8),
           };
           return [meta];
         },
