@@ -68,12 +68,6 @@ export function createApp(deps: AppDeps): Koa {
     ctx.type = 'json';
     ctx.body = text;
   };
-  metrics.liveSource = () => {
-    const live = summary().live;
-    if (!live) return null;
-    const { task: _task, n, ...values } = live;
-    return { ...values, samples: n } as Record<string, number | null>;
-  };
   const checks = accessChecks(config);
 
   const routes: Route[] = [

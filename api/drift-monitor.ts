@@ -45,6 +45,8 @@ export interface DriftState {
 export class DriftMonitor {
   private windows: DriftWindows | null = null;
   private version: number | null = null;
+  /** The `model` label of the drift gauges: the model whose windows these are. */
+  private modelName = '';
   private stds = new Map<string, number>();
   private state: DriftState;
   private timer: NodeJS.Timeout | undefined;
@@ -66,6 +68,7 @@ export class DriftMonitor {
     if (this.version !== model.version) {
       // A new model brings a new reference profile: start fresh windows against it.
       this.version = model.version;
+      this.modelName = model.name;
       this.windows = new DriftWindows(this.opts.windowSize, model.bundle.profile, model.bundle.spec);
       this.stds = new Map(Object.entries(model.bundle.profile.features).filter(([, f]) => f.kind === 'numeric').map(([k, f]) => [k, (f as NumericProfile).std]));
       if (model.bundle.profile.predictions) this.stds.set('prediction', model.bundle.profile.predictions.std);
@@ -95,7 +98,7 @@ export class DriftMonitor {
 
   private export(): void {
     const m = this.metrics;
-    const model = m.modelName;
+    const model = this.modelName;
     m.driftScore.reset();
     m.driftDetected.reset();
     for (const f of this.state.features) {

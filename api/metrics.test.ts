@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { Registry } from 'prom-client';
+import { createMetrics } from './metrics.ts';
 import { RECORD, post, registryWithVersions, startTestServer } from './test-support.ts';
 
 const PROMTOOL = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((p) => existsSync(p));
@@ -23,4 +25,22 @@ test('metrics: every promised series is exported and `promtool check metrics` fi
   } finally {
     await srv.close();
   }
+});
+
+test('scrape-time gauges read the sources handed in at construction (served model, live quality)', async () => {
+  let served: { name: string; createdAt: number } | null = null;
+  let live: Record<string, number | null> | null = null;
+  const metrics = createMetrics({ servedModel: () => served, liveQuality: () => live }, new Registry(), { defaultMetrics: false });
+  const scrape = async () => (await metrics.registry.getSingleMetricAsString('model_age_seconds')) + '\n' + (await metrics.registry.getSingleMetricAsString('model_live_quality'));
+  assert.doesNotMatch(await scrape(), /model_(age_seconds|live_quality)\{/, 'nothing served, no feedback: no series');
+  served = { name: 'flight-delay', createdAt: Date.now() - 3_600_000 };
+  live = { accuracy: 0.75, roc_auc: null, samples: 8 };
+  const text = await scrape();
+  const age = Number(/model_age_seconds\{model="flight-delay"\} ([0-9.]+)/.exec(text)?.[1]);
+  assert.ok(age >= 3600 && age < 3700, `age ${age}`);
+  assert.match(text, /model_live_quality\{model="flight-delay",metric="accuracy"\} 0\.75/);
+  assert.match(text, /model_live_quality\{model="flight-delay",metric="samples"\} 8/);
+  assert.doesNotMatch(text, /metric="roc_auc"/, 'an undefined metric is left out');
+  live = null;
+  assert.doesNotMatch(await scrape(), /model_live_quality\{/, 'live quality is recomputed at each scrape');
 });

@@ -4,7 +4,15 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-export function createMetrics(registry = new Registry(), options: { defaultMetrics?: boolean } = {}) {
+/** What the scrape-time gauges read, handed in by whoever builds the service (api/server.ts). */
+export interface MetricsSources {
+  /** The model being served (null before the first load): its name and when it was trained (ms since the epoch; 0: unknown). */
+  servedModel(): { name: string; createdAt: number } | null;
+  /** Quality over the recent feedback window, by metric (null: no feedback yet). */
+  liveQuality(): Record<string, number | null> | null;
+}
+
+export function createMetrics(sources: MetricsSources, registry = new Registry(), options: { defaultMetrics?: boolean } = {}) {
   if (options.defaultMetrics !== false) {
     collectDefaultMetrics({ register: registry });
     // These three gauges carry a `_total` suffix that promtool rejects; the per-type
@@ -23,9 +31,13 @@ export function createMetrics(registry = new Registry(), options: { defaultMetri
     inference: new Histogram({ name: 'model_inference_duration_seconds', help: 'Time of one model call (a coalesced batch)', labelNames: ['model'], buckets: latencyBuckets, registers: [registry] }),
     batchSize: new Histogram({ name: 'model_batch_size', help: 'Records per model call after coalescing', labelNames: ['model'], buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048], registers: [registry] }),
     info: new Gauge({ name: 'model_info', help: 'The model being served (value 1)', labelNames: ['name', 'version', 'stage', 'git_sha', 'data_md5', 'backend'], registers: [registry] }),
-    createdAt: 0,
-    age: new Gauge({ name: 'model_age_seconds', help: 'Seconds since the served model was trained', labelNames: ['model'], registers: [registry], collect() { if (m.createdAt) this.set({ model: m.modelName }, (Date.now() - m.createdAt) / 1000); } }),
-    modelName: '',
+    age: new Gauge({
+      name: 'model_age_seconds', help: 'Seconds since the served model was trained', labelNames: ['model'], registers: [registry],
+      collect() {
+        const served = sources.servedModel();
+        if (served?.createdAt) this.set({ model: served.name }, (Date.now() - served.createdAt) / 1000);
+      },
+    }),
     loadFailures: new Counter({ name: 'model_load_failures_total', help: 'Model versions refused at load (unreadable, warm-up or golden check failed)', labelNames: ['model', 'reason'], registers: [registry] }),
     nonFinite: new Counter({ name: 'model_non_finite_outputs_total', help: 'Valid input rows for which the model gave no finite output (answered 503)', labelNames: ['model'], registers: [registry] }),
     swaps: new Counter({ name: 'model_swaps_total', help: 'Times the served model version changed', labelNames: ['model'], registers: [registry] }),
@@ -39,15 +51,14 @@ export function createMetrics(registry = new Registry(), options: { defaultMetri
     datasetDrift: new Gauge({ name: 'model_dataset_drift', help: '1 when the drifted share reaches drift.dataset_drift_share', labelNames: ['model'], registers: [registry] }),
     unseenValues: new Counter({ name: 'model_unseen_category_values_total', help: 'Input values outside the training vocabulary, per monitored feature', labelNames: ['model', 'feature'], registers: [registry] }),
     outOfRange: new Counter({ name: 'model_out_of_range_values_total', help: 'Numeric inputs (or predictions) outside the training range, per feature', labelNames: ['model', 'feature'], registers: [registry] }),
-    /** Set by the server: computes live quality over the feedback window at scrape time. */
-    liveSource: null as null | (() => Record<string, number | null> | null),
     live: new Gauge({
       name: 'model_live_quality', help: 'Quality over the recent feedback window (accuracy, precision, recall, f1, roc_auc, mae, rmse, samples)', labelNames: ['model', 'metric'], registers: [registry],
       collect() {
         this.reset();
-        const values = m.liveSource?.();
+        const values = sources.liveQuality();
         if (!values) return;
-        for (const [metric, v] of Object.entries(values)) if (typeof v === 'number' && Number.isFinite(v)) this.set({ model: m.modelName, metric }, v);
+        const model = sources.servedModel()?.name ?? '';
+        for (const [metric, v] of Object.entries(values)) if (typeof v === 'number' && Number.isFinite(v)) this.set({ model, metric }, v);
       },
     }),
   };

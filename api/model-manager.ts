@@ -187,8 +187,6 @@ export class ModelManager {
     const info = this.o.metrics.info;
     if (previous) info.remove(this.infoLabels(previous));
     info.set(this.infoLabels(next), 1);
-    this.o.metrics.createdAt = Date.parse(next.bundle.meta.created_at) || 0;
-    this.o.metrics.modelName = next.name;
   }
 
   private infoLabels(m: ServedModel) {

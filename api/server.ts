@@ -16,7 +16,7 @@ import { loadConfig, type ApiConfig } from './config.ts';
 import { createMetrics } from './metrics.ts';
 import { ModelManager } from './model-manager.ts';
 import { Batcher } from './batcher.ts';
-import { FeedbackWindow, PredictionLog, liveMetrics } from './feedback.ts';
+import { FeedbackWindow, PredictionLog, liveMetrics, type LiveMetrics } from './feedback.ts';
 import { RetrainAlerter, webhookFromEnv } from './alerts.ts';
 import { DEFAULT_DRIFT, DriftMonitor } from './drift-monitor.ts';
 import { loadParams, type DriftParams } from '../core/params.ts';
@@ -39,19 +39,30 @@ export async function startServer(config: ApiConfig, options: { log?: Logger; re
   const repoRoot = options.repoRoot ?? process.cwd();
   const { tf, backend } = await selectBackend({ log });
   const registry = await openRegistry(config.registryUrl, { baseDir: repoRoot, log: log.child('registry') });
-  const metrics = createMetrics();
+  const feedback = { log: new PredictionLog(config.feedbackCapacity, config.feedbackTtlMs), window: new FeedbackWindow(config.feedbackWindow) };
+  const liveNow = () => {
+    const m = manager.current;
+    return m ? { model: m, live: liveMetrics(m.bundle.meta.task, feedback.window.snapshot(), m.bundle.meta.threshold ?? 0.5) } : null;
+  };
+  // Read at scrape time (the manager exists by then).
+  const metrics = createMetrics({
+    servedModel: () => {
+      const m = manager.current;
+      return m && { name: m.name, createdAt: Date.parse(m.bundle.meta.created_at) || 0 };
+    },
+    liveQuality: () => liveGauges(liveNow()?.live ?? null),
+  });
   const manager = new ModelManager({ registry, tf, backend, name: config.modelName, stage: config.stage, cacheDir: join(repoRoot, '.pipeline', 'serving-cache'), metrics, log, goldenTolerance: config.goldenTolerance });
   const first = await manager.refresh();
   if (first.status !== 'swapped') log.warn(`not ready yet: ${first.detail ?? first.status}; polling every ${config.pollIntervalMs} ms`);
   manager.start(config.pollIntervalMs);
   const drift = new DriftMonitor(metrics, { windowSize: config.driftWindow, params: options.driftParams ?? DEFAULT_DRIFT });
-  const feedback = { log: new PredictionLog(config.feedbackCapacity, config.feedbackTtlMs), window: new FeedbackWindow(config.feedbackWindow) };
   const alerter = new RetrainAlerter({ ...webhookFromEnv(process.env), persistChecks: config.alertPersistChecks, minIntervalMs: config.alertMinIntervalMs, liveDrop: config.alertLiveDrop, liveMinSamples: config.alertLiveMinSamples, log });
   drift.start(config.driftIntervalMs, (state) => {
-    const m = manager.current;
-    if (!m) return;
-    const live = liveMetrics(m.bundle.meta.task, feedback.window.snapshot(), m.bundle.meta.threshold ?? 0.5);
-    void alerter.check(state, live, { name: m.name, version: m.version, validation: (m.bundle.meta.metrics as { validation?: Record<string, unknown> }).validation });
+    const now = liveNow();
+    if (!now) return;
+    const { model: m, live } = now;
+    void alerter.check(state, live, { name: m.name, version: m.version, validation: m.bundle.meta.metrics.validation });
   });
   const observer = config.monitoring ? (m: Parameters<DriftMonitor['observe']>[0], out: { table: Parameters<DriftMonitor['observe']>[1]; predictions: (number | null)[] }) => drift.observe(m, out.table, out.predictions) : undefined;
   const batcher = new Batcher(manager, metrics, { maxRows: config.maxBatchRows, waitMs: config.batchWaitMs }, observer);
@@ -92,6 +103,13 @@ export async function startServer(config: ApiConfig, options: { log?: Logger; re
       log.info('stopped');
     })());
   return { url, server, manager, close };
+}
+
+/** The live-quality gauge's values: each metric of the feedback window, and its size as `samples`. */
+function liveGauges(live: LiveMetrics | null): Record<string, number | null> | null {
+  if (!live) return null;
+  const { task: _task, n, ...values } = live;
+  return { ...values, samples: n };
 }
 
 /**
