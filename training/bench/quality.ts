@@ -21,13 +21,17 @@ import { spawnSync, spawn } from 'node:child_process';
 import { loadParams, type Params } from '../../core/params.ts';
 import { createLogger } from '../../core/log.ts';
 import { readParquetTable, writeParquetTable } from '../../core/parquet.ts';
-import { takeRows } from '../../core/table.ts';
+import { takeRows, type Table } from '../../core/table.ts';
 import { bundledDatasetPath, isBundledDataset } from '../../core/datasets.ts';
 import { fitFeatureSpec } from '../../core/features.ts';
 import { profileTable } from '../../core/profile.ts';
 import { writeJsonAtomic } from '../../core/atomic.ts';
 import { parseArgs } from 'node:util';
-import { PREPARED_DIR, FEATURE_SPEC_FILE, PROFILE_FILE } from '../contracts/paths.ts';
+import { PREPARED_DIR, FEATURE_SPEC_FILE, PROFILE_FILE, MODEL_DIR } from '../contracts/paths.ts';
+import { selectBackend } from '../../core/backend.ts';
+import { loadBundle } from '../../core/bundle.ts';
+import { encodeTarget } from '../../core/features.ts';
+import { calibrationFloor } from './calibration-floor.ts';
 import { train, readExperiments } from '../stages/train.ts';
 import { evaluate } from '../stages/evaluate.ts';
 import { splitAtDate, subsets, referenceMatrix, writeReferenceData } from './quality-data.ts';
@@ -129,6 +133,7 @@ async function main() {
       lines.push(line);
       process.stdout.write(JSON.stringify(line) + '\n');
     }
+    if (task === 'classification') process.stdout.write(JSON.stringify({ calibration_floor: await floorOf(tmp, parts) }) + '\n');
     const references = await refs;
     for (const r of references) process.stdout.write(JSON.stringify(r) + '\n');
     const ours = evaluation.test as Record<string, number>;
@@ -144,6 +149,19 @@ async function main() {
     process.stdout.write(JSON.stringify({ ratios, note: task === 'classification' ? 'ROC-AUC ours / reference (≥ 1: ours is at least as good)' : 'error ours / reference (≤ 1: ours is at least as good)' }) + '\n');
   } finally {
     if (!flags.keep) await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** The selected bundle's calibration error beside what a calibration fitted before the test period could reach (see calibration-floor.ts). */
+async function floorOf(dir: string, parts: { validation: Table; test: Table }) {
+  const { tf } = await selectBackend({});
+  const bundle = await loadBundle(tf, join(dir, MODEL_DIR));
+  try {
+    const scored = (t: Table) => ({ raw: bundle.predictTable(t, { raw: true }), y: encodeTarget(bundle.spec.target, t.columns[bundle.spec.target.column]) });
+    const f = calibrationFloor(scored(parts.validation), scored(parts.test), bundle.predictTable(parts.test));
+    return Object.fromEntries(Object.entries(f).map(([k, v]) => [k, +v.toFixed(4)]));
+  } finally {
+    bundle.dispose();
   }
 }
 
