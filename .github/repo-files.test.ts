@@ -54,7 +54,7 @@ function dvcCachedOutputs(): string[] {
 }
 
 test('dulwichIgnores: a directory-only pattern does not cover the bare path DVC asks about', () => {
-  assert.equal(dulwichIgnores(['/data/'], 'data'), false, 'the bug of issue 11: dvc add data appended /data');
+  assert.equal(dulwichIgnores(['/data/'], 'data'), false, 'the first real run\'s bug: dvc add data appended /data');
   assert.equal(dulwichIgnores(['/data'], 'data'), true);
   assert.equal(dulwichIgnores(['/artifacts/'], 'artifacts/model'), true, 'a parent directory matches with its slash');
   assert.equal(dulwichIgnores(['*.log'], 'a/b.log'), true);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RECORD, registryWithVersions, startTestServer } from './test-support.ts';
+import { RECORD, registryWithVersions, startTestServer } from './testing/support.ts';
 import { hangUp } from './adversary/hangup.ts';
 
 const count = (text: string, status: string) =>

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import assert from 'node:assert/strict';
-import { RECORD, registryWithVersions, startTestServer } from './test-support.ts';
+import { RECORD, registryWithVersions, startTestServer } from './testing/support.ts';
 import { seededRandom } from '../core/random.ts';
 
 /** A full collection before each heap reading, so the test needs no `--expose-gc` on the command line. */

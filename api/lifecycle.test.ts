@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
-import { RECORD, post, registryWithVersions } from './test-support.ts';
+import { RECORD, post, registryWithVersions } from './testing/support.ts';
 import { freePort } from '../core/free-port.ts';
 
 test('SIGTERM: in-flight requests finish, then the process exits 0 and logs JSON lines', async () => {

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { Registry } from 'prom-client';
 import { createMetrics } from './metrics.ts';
-import { RECORD, post, registryWithVersions, startTestServer } from './test-support.ts';
+import { RECORD, post, registryWithVersions, startTestServer } from './testing/support.ts';
 
 const PROMTOOL = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((p) => existsSync(p));
 

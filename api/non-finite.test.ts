@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RECORD, post, registerNanBundle, registryWithVersions, startTestServer } from './test-support.ts';
+import { RECORD, post, registerNanBundle, registryWithVersions, startTestServer } from './testing/support.ts';
 import { nonFiniteRows } from './model-manager.ts';
 import type { LoadedBundle } from '../core/bundle.ts';
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RECORD, post, registryWithVersions, sampleRecords } from './test-support.ts';
+import { RECORD, post, registryWithVersions, sampleRecords } from './testing/support.ts';
 import { REAL_API_SCRIPT, startServer } from './bench/server-process.ts';
 import { predictUnderReads } from './adversary/readers.ts';
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RECORD, registryWithVersions } from './test-support.ts';
+import { RECORD, registryWithVersions } from './testing/support.ts';
 import { REAL_API_SCRIPT, startServer } from './bench/server-process.ts';
 import { keepAliveLoad } from './adversary/keepalive.ts';
 

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pushPipelineMetrics } from './push-metrics.ts';
-import { quietLog, tempRepo } from './test-fixtures.ts';
+import { quietLog, tempRepo } from './testing/fixtures.ts';
 import type { PipelineResult } from './pipeline/runner.ts';
 import { freePort } from '../core/free-port.ts';
 

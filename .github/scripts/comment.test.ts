@@ -8,7 +8,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { MAX_FEATURE_CHARTS, chartSections, loadChartData, type ChartSection } from './report/charts.ts';
 import { checkXychart } from './report/xychart-check.ts';
-import { writeMetricsFixture } from './report/fixtures.ts';
+import { writeMetricsFixture } from './report/testing/fixtures.ts';
 import { parsedMetricsFixture } from '../../core/testing/metrics-fixtures.ts';
 import { readMetricsFileIn } from '../../core/metrics-files.ts';
 

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { startFakeGitHub } from './testing/fake-github.ts';
 import { publishReport } from './publish-report.ts';
-import { writeMetricsFixture } from './report/fixtures.ts';
+import { writeMetricsFixture } from './report/testing/fixtures.ts';
 
 const WORKFLOW = join(import.meta.dirname, '..', 'workflows', 'train.yml');
 interface Step { id?: string; run?: string; env?: Record<string, string> }

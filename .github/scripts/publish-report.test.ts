@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { startFakeGitHub, type FakeGitHub } from './testing/fake-github.ts';
 import { publishReport } from './publish-report.ts';
 import { MARKER } from './comment.ts';
-import { writeMetricsFixture } from './report/fixtures.ts';
+import { writeMetricsFixture } from './report/testing/fixtures.ts';
 import { checkXychart } from './report/xychart-check.ts';
 import { metricsFixture, writeMetricsFixtureFile } from '../../core/testing/metrics-fixtures.ts';
 

@@ -11,7 +11,7 @@ async function tmp(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'dvc-hash-'));
 }
 
-// Test vectors checked against real DVC 3.64.0 (DESIGN.md).
+// Test vectors checked against real DVC 3.64.0.
 const HELLO = 'b1946ac92492d2347c6235b4d2611184';
 const WORLD = '591785b794601e212b260e25925636fd';
 

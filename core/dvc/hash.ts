@@ -1,7 +1,8 @@
 /**
  * DVC 3 content hashes: the md5 of a file's bytes, and for a directory the md5 of its `.dir`
  * manifest (`json.dumps([{"md5": …, "relpath": …}, …], sort_keys=True)` sorted by relpath) with
- * ".dir" appended. See DESIGN.md "DVC facts" for the test vectors this must reproduce.
+ * ".dir" appended. core/dvc/hash.test.ts holds the vectors (checked against real DVC 3.64.0) this
+ * must reproduce.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { memoryLogger } from '../log.ts';
 import type { FaultPoint } from './backend.ts';
 import { openRegistry, type Registry } from './registry.ts';
-import { makeBundle, tempDir } from './testing.ts';
+import { makeBundle, tempDir } from './testing/helpers.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = join(HERE, '..', '..');

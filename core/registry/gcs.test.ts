@@ -9,7 +9,7 @@ import { RegistryError } from './names.ts';
 import { openRegistry, type OpenRegistryOptions } from './registry.ts';
 import { parseModelState } from './schema.ts';
 import { checkState } from './state.ts';
-import { makeBundle, steppingClock, tempDir } from './testing.ts';
+import { makeBundle, steppingClock, tempDir } from './testing/helpers.ts';
 
 const URL = 'gs://models-bucket/registry';
 const STATE = 'models-bucket/registry/models/m.json';

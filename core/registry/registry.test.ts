@@ -8,7 +8,7 @@ import { LocalRegistryBackend } from './local-backend.ts';
 import { RegistryError } from './names.ts';
 import { openRegistry, type OpenRegistryOptions } from './registry.ts';
 import { checkState } from './state.ts';
-import { makeBundle, steppingClock, tempDir } from './testing.ts';
+import { makeBundle, steppingClock, tempDir } from './testing/helpers.ts';
 
 const meta = { metrics: { roc_auc: 0.71 }, params: { lr: 0.01 }, data_md5: 'ecf8f6613d6b2a92c412c00f6a32657c.dir', git_commit: 'abc123', created_at: '2025-03-01T11:00:00Z', extra: { note: 'first' } };
 const who = { actor: 'ci-bot', source: 'pipeline' };
@@ -30,7 +30,7 @@ test('register stores an immutable, read-only copy named by its DVC directory ha
   assert.equal(v1.source, 'pipeline');
   assert.deepEqual([v1.metrics, v1.params, v1.git_commit, v1.created_at, v1.extra], [meta.metrics, meta.params, 'abc123', meta.created_at, meta.extra]);
   assert.deepEqual([v1.stages, v1.latest, v1.archived], [[], true, false]);
-  // DESIGN.md's DVC test vector: the same directory hashes to the same `.dir` md5 as `dvc add`.
+  // The DVC test vector of core/dvc/hash.test.ts: the same directory hashes to the same `.dir` md5 as `dvc add`.
   assert.equal(v1.bundle.md5, 'ecf8f6613d6b2a92c412c00f6a32657c.dir');
   assert.deepEqual([v1.bundle.size, v1.bundle.nfiles, v1.bundle.path], [12, 2, 'bundles/flight-delay/ecf8f6613d6b2a92c412c00f6a32657c']);
   assert.deepEqual(v1.bundle.files, [

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { FakeRunner } from './fake-runner.ts';
+import { FakeRunner } from './testing/fake-runner.ts';
 import { runCli } from './cli.ts';
 import type { Manifest } from './render.ts';
 

@@ -13,7 +13,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FakeRunner } from './fake-runner.ts';
+import { FakeRunner } from './testing/fake-runner.ts';
 import { gcloudAccessToken, queryPrometheus, realRunner } from './runner.ts';
 import { canary, canaryQueries, type CanaryOptions } from './strategies.ts';
 import { freePort } from '../../core/free-port.ts';

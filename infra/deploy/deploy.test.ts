@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PromAnswer } from './runner.ts';
-import { FakeRunner } from './fake-runner.ts';
+import { FakeRunner } from './testing/fake-runner.ts';
 import { parsePromResponse } from './runner.ts';
 import { blueGreen, canary, rollbackBlueGreen, rolling, type DeployContext } from './strategies.ts';
 import { runCli, wantsGoogleAuth } from './cli.ts';

@@ -12,7 +12,7 @@ import { parseAllDocuments } from 'yaml';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Manifest = { apiVersion: string; kind: string; metadata: { name?: string; generateName?: string; namespace?: string; [k: string]: unknown }; [k: string]: any };
 
-/** Kustomize image names used in infra/k8s (base/app/deployment.yaml, jobs/*.yaml). */
+/** Kustomize image names used in infra/k8s/base/app/deployment.yaml and infra/k8s/jobs/*.yaml. */
 export const IMAGE_PLACEHOLDERS = ['api', 'trainer'] as const;
 export type ImageKind = (typeof IMAGE_PLACEHOLDERS)[number];
 /** `${NAME}` placeholders allowed in infra/k8s, with where their value comes from. */

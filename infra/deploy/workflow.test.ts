@@ -14,7 +14,7 @@ import { parse } from 'yaml';
 import { defaultConfig, parseConfig } from '../cdktf/config.ts';
 import { GitopsMlStack } from '../cdktf/stack.ts';
 import { runCli } from './cli.ts';
-import { FakeRunner } from './fake-runner.ts';
+import { FakeRunner } from './testing/fake-runner.ts';
 import { imageName, podSpecs, type Manifest } from './render.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

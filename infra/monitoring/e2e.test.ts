@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RECORD, registerTamperedBundle, registryWithVersions } from '../../api/test-support.ts';
+import { RECORD, registerTamperedBundle, registryWithVersions } from '../../api/testing/support.ts';
 import { MONITORING_DIR } from './generate.ts';
 import { renderPrometheusConfig } from './prometheus-config.ts';
 import { freePort } from '../../core/free-port.ts';

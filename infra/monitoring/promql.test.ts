@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { registryWithVersions, startTestServer } from '../../api/test-support.ts';
+import { registryWithVersions, startTestServer } from '../../api/testing/support.ts';
 import { MONITORING_DIR } from './generate.ts';
 import { checkPromql, exportedMetricNames, jsonExpressions } from './promql.ts';
 import { ruleGroups } from './rules.ts';

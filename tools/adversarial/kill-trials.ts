@@ -33,7 +33,7 @@ import { compareWithRecorded } from '../../core/dvc/recorded.ts';
 import { parseTempName } from '../../core/temp-files.ts';
 import { openRegistry } from '../../core/registry/index.ts';
 import { runPipeline } from '../../training/pipeline/runner.ts';
-import { flightsCsv } from '../../training/test-fixtures.ts';
+import { flightsCsv } from '../../training/testing/fixtures.ts';
 import { isMain } from '../../core/is-main.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

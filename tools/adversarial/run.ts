@@ -1,13 +1,14 @@
 /**
- * `npm run test:adversarial`: bounded versions of the attacks of issue 12 against a real API
- * process on 127.0.0.1 (and, for kill -9, the pipeline in a temporary project). Progress goes to
+ * `npm run test:adversarial`: bounded versions of hostile traffic (slow connections, model swaps
+ * under load) against a real API process on 127.0.0.1 (and, for kill -9, the pipeline in a
+ * temporary project). Progress goes to
  * stderr; stdout gets ONE JSON line with the figures; the exit code is 1 when any figure is out of
  * its bound (listed in `bounds` of the line).
  *
  *   npm run test:adversarial [-- --kill-trials 3 --slow-connections 1000]
  */
 import { parseArgs } from 'node:util';
-import { RECORD, registryWithVersions } from '../../api/test-support.ts';
+import { RECORD, registryWithVersions } from '../../api/testing/support.ts';
 import { REAL_API_SCRIPT, startServer } from '../../api/bench/server-process.ts';
 import { badRequests, sendBadRequests } from '../../api/adversary/bad-requests.ts';
 import { cardinalityAttack } from '../../api/adversary/cardinality.ts';

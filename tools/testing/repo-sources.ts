@@ -126,3 +126,20 @@ export function metricsJsonParses(text: string): number[] {
   }
   return lines;
 }
+
+/**
+ * Repository-relative paths named in the comments of `file`: `a/b.ts`-like names with a known
+ * extension, or anything under a top-level folder (`core/…`, `training/…`). Globs (`api/drift-*.ts`)
+ * and names after an env variable (`REHEARSE_CLOUD/x.json`) are left out.
+ */
+export function commentPaths(file: SourceFile): string[] {
+  const out = new Set<string>();
+  const path = /(?<![\w./@$-])((?:\.{1,2}\/)?(?:[\w.-]+\/)+[\w.-]*\.(?:ts|json|yaml|yml|md|sh|py|csv|parquet)|(?:core|training|api|infra|tools|docs|\.github|metrics)\/[\w./-]*\w)(?![\w*{-])/g;
+  for (const c of splitComments(file.text).comments) {
+    for (const m of c.matchAll(path)) {
+      if (/^[A-Z][A-Z0-9_]*\//.test(m[1])) continue;
+      out.add(m[1].replace(/\.+$/, ''));
+    }
+  }
+  return [...out].sort();
+}

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { defineStage } from './contract.ts';
-import { testParams, quietLog } from '../test-fixtures.ts';
-import { trainedRepo } from '../test-pipeline.ts';
+import { testParams, quietLog } from '../testing/fixtures.ts';
+import { trainedRepo } from '../testing/pipeline.ts';
 import { evaluate } from '../stages/evaluate.ts';
 import { register } from '../stages/register.ts';
 import { report } from '../stages/report.ts';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { memoryLogger } from '../../core/log.ts';
 import { FakeGcs } from '../../core/testing/fake-gcs.ts';
 import { openRegistry } from '../../core/registry/index.ts';
-import { makeBundle, steppingClock, tempDir } from '../../core/registry/testing.ts';
+import { makeBundle, steppingClock, tempDir } from '../../core/registry/testing/helpers.ts';
 import { main, type RegistryCliIo } from './cli.ts';
 import { primaryMetric } from './format.ts';
 
@@ -156,7 +156,7 @@ test('primaryMetric: extra.primary_metric first, then well-known metrics at the 
 });
 
 test('registry CLI: production only gets a bundle that loads and reproduces finite golden outputs (--force overrides)', async () => {
-  const { trainedRepo } = await import('../test-pipeline.ts');
+  const { trainedRepo } = await import('../testing/pipeline.ts');
   const { readFile: read } = await import('node:fs/promises');
   const { repo } = await trainedRepo({}, { max_epochs: 1 });
   const registry = await openRegistry('registry', { baseDir: repo, log: memoryLogger(), env: {} });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ingest, readManifest, RAW_DIR } from './ingest.ts';
 import { readParquetTable } from '../../core/parquet.ts';
 import { cellValue } from '../../core/table.ts';
-import { flightsCsv, noTrack, quietLog, tempRepo, testParams, writeSource } from '../test-fixtures.ts';
+import { flightsCsv, noTrack, quietLog, tempRepo, testParams, writeSource } from '../testing/fixtures.ts';
 
 test('appends batches in time order, capped, and a re-run with the same params adds nothing', async () => {
   const repo = await tempRepo();

@@ -9,7 +9,7 @@ import { readParquetTable } from '../../core/parquet.ts';
 import { cellValue } from '../../core/table.ts';
 import type { CategoricalFeature, FeatureSpec } from '../../core/features.ts';
 import type { ReferenceProfile } from '../../core/profile.ts';
-import { flightsCsv, noTrack, quietLog, tempRepo, testParams, writeSource } from '../test-fixtures.ts';
+import { flightsCsv, noTrack, quietLog, tempRepo, testParams, writeSource } from '../testing/fixtures.ts';
 import type { Params } from '../../core/params.ts';
 
 async function pipelineOn(csv: string, split: Partial<Params['split']> = {}) {

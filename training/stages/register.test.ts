@@ -8,8 +8,8 @@ import { train, MODEL_DIR } from './train.ts';
 import { selectBackend } from '../../core/backend.ts';
 import { loadBundle } from '../../core/bundle.ts';
 import { openRegistry } from '../../core/registry/index.ts';
-import { quietLog } from '../test-fixtures.ts';
-import { trainedRepo } from '../test-pipeline.ts';
+import { quietLog } from '../testing/fixtures.ts';
+import { trainedRepo } from '../testing/pipeline.ts';
 
 test('first model is promoted; an unchanged bundle is not registered twice; a worse one waits in staging with the reason', async () => {
   const { repo, params } = await trainedRepo({}, { max_epochs: 3 });

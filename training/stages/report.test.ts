@@ -8,8 +8,8 @@ import { evaluate } from './evaluate.ts';
 import { register } from './register.ts';
 import { report, REPORT_ASSETS, REPORT_FILE, REPORT_MARKER } from './report.ts';
 import { formatDelta } from '../report/headline.ts';
-import { quietLog, tempRepo } from '../test-fixtures.ts';
-import { trainedRepo } from '../test-pipeline.ts';
+import { quietLog, tempRepo } from '../testing/fixtures.ts';
+import { trainedRepo } from '../testing/pipeline.ts';
 
 const FIXTURES = fileURLToPath(new URL('./testdata/report/', import.meta.url));
 

@@ -10,8 +10,8 @@ import { selectBackend } from '../../core/backend.ts';
 import { recordsToTable } from '../../core/records.ts';
 import { expandCandidates, permutation } from '../fit.ts';
 import { seededRandom } from '../../core/random.ts';
-import { quietLog } from '../test-fixtures.ts';
-import { trainedRepo } from '../test-pipeline.ts';
+import { quietLog } from '../testing/fixtures.ts';
+import { trainedRepo } from '../testing/pipeline.ts';
 
 test('classification: candidates are logged, the bundle reloads and reproduces its golden outputs exactly', async () => {
   const { repo, summary, params } = await trainedRepo();

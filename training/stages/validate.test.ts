@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ingest } from './ingest.ts';
 import { validate, VALIDATED_DIR, REJECTS_FILE, VALIDATE_METRICS } from './validate.ts';
 import { md5File } from '../../core/dvc/index.ts';
-import { flightsCsv, noTrack, quietLog, tempRepo, testParams, writeSource } from '../test-fixtures.ts';
+import { flightsCsv, noTrack, quietLog, tempRepo, testParams, writeSource } from '../testing/fixtures.ts';
 import type { Params } from '../../core/params.ts';
 
 async function ingestAndValidate(repo: string, content: string | Buffer, overrides: Partial<Params['validate']> = {}) {

@@ -1,6 +1,7 @@
 /**
- * The rehearsal catches what would break a first real run: each of issue 11's breaks 1, 2 and 4 is
- * put back into a COPY of the workflows, and the rehearsal of that copy fails with a message
+ * The rehearsal catches what would break a first real run: each known break (1: cloud auth before
+ * checkout in deploy, 2: a PR report with no dry run and no token, 4: deploying an image the build
+ * never pushed) is put back into a COPY of the workflows, and the rehearsal of that copy fails with a message
  * naming the step; the shipped workflows rehearse green under the same conditions. Bounded: the
  * deploy scenarios serve a small seeded model, and the PR report records `npm run pipeline:start`
  * (REHEARSE_NPM_RECORD) so the report is composed from the committed metrics/.
@@ -10,7 +11,7 @@ import assert from 'node:assert/strict';
 import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { registryWithVersions } from '../../../api/test-support.ts';
+import { registryWithVersions } from '../../../api/testing/support.ts';
 import { checkoutOrderProblems } from './checks.ts';
 import { rehearse } from './index.ts';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { MAX_FEATURE_CHARTS, chartSections, loadChartData } from './charts.ts';
 import { checkXychart } from './xychart-check.ts';
 import { rocAt, unitGrid } from './curves.ts';
-import { writeMetricsFixture } from './fixtures.ts';
+import { writeMetricsFixture } from './testing/fixtures.ts';
 import { commitImageUrl } from './images.ts';
 import { readMetricsFileIn } from '../../../core/metrics-files.ts';
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { chartSections, loadChartData } from './charts.ts';
-import { writeMetricsFixture } from './fixtures.ts';
+import { writeMetricsFixture } from './testing/fixtures.ts';
 import { parseXychart } from './xychart-check.ts';
 import { readMetricsFileIn } from '../../../core/metrics-files.ts';
 

@@ -1,10 +1,10 @@
 /** Test fixture: a temporary repository run through ingest → validate → prepare → train on a small CSV. */
-import { ingest } from './stages/ingest.ts';
-import { validate } from './stages/validate.ts';
-import { prepare } from './stages/prepare.ts';
-import { train } from './stages/train.ts';
-import { flightsCsv, noTrack, quietLog, tempRepo, testParams, writeSource } from './test-fixtures.ts';
-import type { Params } from '../core/params.ts';
+import { ingest } from '../stages/ingest.ts';
+import { validate } from '../stages/validate.ts';
+import { prepare } from '../stages/prepare.ts';
+import { train } from '../stages/train.ts';
+import { flightsCsv, noTrack, quietLog, tempRepo, testParams, writeSource } from './fixtures.ts';
+import type { Params } from '../../core/params.ts';
 
 export async function trainedRepo(task: Partial<Params['task']> = {}, trainOverrides: Partial<NonNullable<Params['train']>> = {}) {
   const repo = await tempRepo();

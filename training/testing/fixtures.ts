@@ -2,8 +2,8 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseParams, type Params } from '../core/params.ts';
-import { memoryLogger } from '../core/log.ts';
+import { parseParams, type Params } from '../../core/params.ts';
+import { memoryLogger } from '../../core/log.ts';
 
 export async function tempRepo(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'gitops-ml-'));
@@ -11,7 +11,7 @@ export async function tempRepo(): Promise<string> {
 
 /** The repository's params.yaml with overrides merged one level deep per section. */
 export async function testParams(overrides: { [K in keyof Params]?: Partial<Params[K]> } = {}): Promise<Params> {
-  const base = parseParams(await readFile(new URL('../params.yaml', import.meta.url), 'utf8'));
+  const base = parseParams(await readFile(new URL('../../params.yaml', import.meta.url), 'utf8'));
   const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(overrides)) out[k] = { ...(base as Record<string, object>)[k], ...v };
   return out as Params;

@@ -4,9 +4,9 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MARKER } from '../comment.ts';
-import { featureFile } from './charts.ts';
-import { metricsFixture } from '../../../core/testing/metrics-fixtures.ts';
+import { MARKER } from '../../comment.ts';
+import { featureFile } from '../charts.ts';
+import { metricsFixture } from '../../../../core/testing/metrics-fixtures.ts';
 
 export interface FixtureOptions {
   features?: number;

@@ -5,18 +5,18 @@
 import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { selectBackend } from '../core/backend.ts';
-import { fitFeatureSpec } from '../core/features.ts';
-import { buildModel, layoutOf } from '../core/model.ts';
-import { encodeFeatures } from '../core/features.ts';
-import { outputsFromModel, saveBundle, BUNDLE_FORMAT, type BundleMeta } from '../core/bundle.ts';
-import { recordsToTable, type InputSchema } from '../core/records.ts';
-import { openRegistry, type Registry } from '../core/registry/index.ts';
-import { profileNumeric, profileTable } from '../core/profile.ts';
-import { memoryLogger } from '../core/log.ts';
-import type { Params } from '../core/params.ts';
-import { loadConfig, type ApiConfig } from './config.ts';
-import { startServer, type RunningServer } from './server.ts';
+import { selectBackend } from '../../core/backend.ts';
+import { fitFeatureSpec } from '../../core/features.ts';
+import { buildModel, layoutOf } from '../../core/model.ts';
+import { encodeFeatures } from '../../core/features.ts';
+import { outputsFromModel, saveBundle, BUNDLE_FORMAT, type BundleMeta } from '../../core/bundle.ts';
+import { recordsToTable, type InputSchema } from '../../core/records.ts';
+import { openRegistry, type Registry } from '../../core/registry/index.ts';
+import { profileNumeric, profileTable } from '../../core/profile.ts';
+import { memoryLogger } from '../../core/log.ts';
+import type { Params } from '../../core/params.ts';
+import { loadConfig, type ApiConfig } from '../config.ts';
+import { startServer, type RunningServer } from '../server.ts';
 
 export const SCHEMA: InputSchema = {
   date: { type: 'timestamp', required: true, min: '2000-01-01', max: '2030-12-31' },

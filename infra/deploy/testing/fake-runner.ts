@@ -1,6 +1,6 @@
 /** Test support: a DeployRunner that records every call and answers from scripted rules (no cluster). */
 import { spawnSync } from 'node:child_process';
-import type { DeployRunner, KubectlResult, HttpResult, PromAnswer } from './runner.ts';
+import type { DeployRunner, KubectlResult, HttpResult, PromAnswer } from '../runner.ts';
 
 const OK: KubectlResult = { code: 0, stdout: '', stderr: '' };
 
