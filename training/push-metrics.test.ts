@@ -2,12 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pushPipelineMetrics } from './push-metrics.ts';
 import { quietLog, tempRepo } from './testing/fixtures.ts';
 import type { PipelineResult } from './pipeline/runner.ts';
 import { freePort } from '../core/free-port.ts';
+import { metricsFixture, writeMetricsFixtureFile } from '../core/testing/metrics-fixtures.ts';
 
 const PUSHGATEWAY = '/usr/bin/prometheus-pushgateway';
 
@@ -22,10 +22,10 @@ const result: PipelineResult = {
 
 test('pipeline metrics land in the real Pushgateway', { skip: existsSync(PUSHGATEWAY) ? false : 'prometheus-pushgateway not installed (Debian package prometheus-pushgateway)' }, async () => {
   const repo = await tempRepo();
-  await mkdir(join(repo, 'metrics'));
-  await writeFile(join(repo, 'metrics', 'validate.json'), JSON.stringify({ rows_in: 150_000, rows_valid: 149_900, rows_rejected: 100, reject_rate: 0.000667, rejects_by_reason: { wrong_type: 60, out_of_range: 40 } }));
-  await writeFile(join(repo, 'metrics', 'evaluate.json'), JSON.stringify({ task: 'classification', model_name: 'flight-delay', rows_test: 100, primary_metric: 'roc_auc', higher_is_better: true, test: { roc_auc: 0.654 }, baseline: { roc_auc: 0.5 } }));
-  await writeFile(join(repo, 'metrics', 'register.json'), JSON.stringify({ model_name: 'flight-delay', version: 3, decision: 'promoted', reason: 'first production model', production_before: null }));
+  const metrics = join(repo, 'metrics');
+  await writeMetricsFixtureFile(metrics, 'validate', metricsFixture('validate', { rows_in: 150_000, rows_valid: 149_900, rows_rejected: 100, reject_rate: 0.000667, rejects_by_reason: { wrong_type: 60, out_of_range: 40 } }));
+  await writeMetricsFixtureFile(metrics, 'evaluate', metricsFixture('evaluate', { rows_test: 100, test: { roc_auc: 0.654 }, baseline: { roc_auc: 0.5 } }));
+  await writeMetricsFixtureFile(metrics, 'register', metricsFixture('register', { version: 3 }));
   const port = await freePort();
   const gw = spawn(PUSHGATEWAY, [`--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
   try {

@@ -9,6 +9,8 @@ import { metricsFileIn, parseMetricsFile, type MetricsFile, type MetricsFileInpu
 const confusion = { tp: 300, fp: 200, tn: 400, fn: 100 };
 
 const BASES: { [K in MetricsFileKind]?: MetricsFileInput<K> } = {
+  validate: { rows_in: 100, rows_valid: 90, rows_rejected: 10, reject_rate: 0.1, rejects_by_reason: { missing_value: 7, out_of_range: 3 } },
+  prepare: { train_rows: 60, validation_rows: 15, test_rows: 15 },
   evaluate: {
     task: 'classification', model_name: 'flight-delay', candidate: 'mlp', threshold: 0.5, rows_test: 1000, primary_metric: 'roc_auc', higher_is_better: true,
     test: { accuracy: 0.7, precision: 0.6, recall: 0.75, f1: 0.6667, roc_auc: 0.8, log_loss: 0.55, threshold: 0.5, confusion },

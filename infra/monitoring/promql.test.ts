@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -10,6 +10,7 @@ import { checkPromql, exportedMetricNames, jsonExpressions } from './promql.ts';
 import { ruleGroups } from './rules.ts';
 import { pipelineExposition } from '../../training/push-metrics.ts';
 import type { PipelineResult } from '../../training/pipeline/runner.ts';
+import { metricsFixture, writeMetricsFixtureFile } from '../../core/testing/metrics-fixtures.ts';
 
 /** Every expression in the committed rules and dashboards (the files Prometheus and Grafana load). */
 async function allExpressions(): Promise<{ where: string; expr: string }[]> {
@@ -26,14 +27,8 @@ async function allExpressions(): Promise<{ where: string; expr: string }[]> {
 async function pipelineMetricNames(): Promise<Set<string>> {
   const root = await mkdtemp(join(tmpdir(), 'pipeline-metrics-'));
   try {
-    await mkdir(join(root, 'metrics'));
-    const files: Record<string, unknown> = {
-      'validate.json': { rows_in: 100, rows_valid: 90, rows_rejected: 10, reject_rate: 0.1, rejects_by_reason: { missing_value: 7, out_of_range: 3 } },
-      'prepare.json': { train_rows: 60, validation_rows: 15, test_rows: 15 },
-      'evaluate.json': { task: 'classification', model_name: 'flight-delay', rows_test: 15, primary_metric: 'roc_auc', higher_is_better: true, test: { roc_auc: 0.68 }, baseline: { roc_auc: 0.5 } },
-      'register.json': { model_name: 'flight-delay', version: 3, decision: 'promoted', reason: 'first production model', production_before: null },
-    };
-    for (const [f, doc] of Object.entries(files)) await writeFile(join(root, 'metrics', f), JSON.stringify(doc));
+    const metrics = join(root, 'metrics');
+    for (const kind of ['validate', 'prepare', 'evaluate', 'register'] as const) await writeMetricsFixtureFile(metrics, kind, metricsFixture(kind));
     const result: PipelineResult = {
       ok: true,
       durationMs: 1500,
