@@ -37,7 +37,8 @@ export const validateFileSchema = z.looseObject({
   reject_rate: num,
   max_reject_rate: num.optional(),
   rejects_by_reason: z.record(z.string(), num).default({}),
-  rejects_by_column: z.record(z.string(), num).default({}),
+  /** Column → reject reason → rows (core/validation.ts byColumn). */
+  rejects_by_column: z.record(z.string(), z.record(z.string(), num)).default({}),
   dropped_columns: z.array(z.string()).default([]),
 });
 

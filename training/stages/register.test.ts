@@ -10,6 +10,7 @@ import { loadBundle } from '../../core/bundle.ts';
 import { openRegistry } from '../../core/registry/index.ts';
 import { quietLog } from '../testing/fixtures.ts';
 import { trainedRepo } from '../testing/pipeline.ts';
+import { readMetricsFile } from '../../core/metrics-files.ts';
 
 test('first model is promoted; an unchanged bundle is not registered twice; a worse one waits in staging with the reason', async () => {
   const { repo, params } = await trainedRepo({}, { max_epochs: 3 });
@@ -39,11 +40,11 @@ test('first model is promoted; an unchanged bundle is not registered twice; a wo
   assert.ok(Number.isFinite(second.production_before!.metrics.log_loss));
   assert.match(second.reason, /not promoted: roc_auc .* vs production v1 .*needs at least \+1/);
   // The same data as production's: its drift comparison finds nothing.
-  const drift = JSON.parse(await readFile(join(repo, 'metrics', 'drift.json'), 'utf8'));
+  const drift = (await readMetricsFile(repo, 'dataDrift'))!;
   assert.equal(drift.status, 'ok');
   assert.equal(drift.production_version, 1);
   assert.deepEqual(drift.drifted_features, []);
-  assert.ok(drift.features.distance && drift.features.origin);
+  assert.ok(drift.features?.distance && drift.features.origin);
 
   // A failing gate (here: an impossible latency budget) rejects the candidate whatever its metric.
   const tight = { ...params, train: { ...params.train!, seed: 11 }, register: { ...params.register!, min_improvement: 0, latency_budget_ms: 1e-6 } };

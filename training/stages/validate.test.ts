@@ -7,6 +7,7 @@ import { validate, VALIDATED_DIR, REJECTS_FILE, VALIDATE_METRICS } from './valid
 import { md5File } from '../../core/dvc/index.ts';
 import { flightsCsv, noTrack, quietLog, tempRepo, testParams, writeSource } from '../testing/fixtures.ts';
 import type { Params } from '../../core/params.ts';
+import { readMetricsFile } from '../../core/metrics-files.ts';
 
 async function ingestAndValidate(repo: string, content: string | Buffer, overrides: Partial<Params['validate']> = {}) {
   const src = await writeSource(repo, 'src.csv', content);
@@ -37,7 +38,7 @@ test('wrong types, missing values and out-of-range rows go to rejects.csv with s
   assert.equal(rejects[1], '0,4,wrong_type,"delay: wrong_type ""abc"""');
   assert.match(rejects[2], /^0,11,missing,distance: missing$/);
   assert.equal(rejects[3], '0,51,out_of_range,"distance: out_of_range ""99999"""');
-  assert.deepEqual(JSON.parse(await readFile(join(repo, VALIDATE_METRICS), 'utf8')).rows_rejected, 3);
+  assert.equal((await readMetricsFile(repo, 'validate'))?.rows_rejected, 3);
 });
 
 test('too many rejects fail the stage with a summary and keep the previous outputs', async () => {
