@@ -19,7 +19,7 @@ import type { Calibration } from './calibration.ts';
 import type { NumericProfile, ReferenceProfile } from './profile.ts';
 import { recordsToTable, type FieldError, type InputSchema } from './records.ts';
 import type { Table } from './table.ts';
-import { BUNDLE_META_FILE, parseBundleMeta, type BundleMetrics } from './metrics-files.ts';
+import { BUNDLE_META_FILE, parseBundleMeta, type BundleMetrics } from './bundle-meta.ts';
 
 type TF = typeof tfjs;
 
@@ -40,7 +40,7 @@ export interface BundleMeta {
   calibration?: Calibration;
   /** Regression: quantiles of validation residuals (actual − predicted), e.g. for intervals. */
   residual_quantiles?: Record<string, number>;
-  /** Checked by core/metrics-files.ts (bundleMetricsSchema) when the bundle loads. */
+  /** Checked by core/metrics-files.ts (core/bundle-meta.ts) when the bundle loads. */
   metrics: Partial<BundleMetrics>;
   primary_metric: string;
   data_md5: string | null;

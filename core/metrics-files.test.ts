@@ -4,8 +4,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  EVALUATE_METRICS, MetricsFileError, confusionOf, evaluateFileSchema, parseBundleMeta, parseMetricsFile, parseMetricsText, readBundleMeta, readJsonFile, readMetricsFile, readMetricsFileIn,
+  EVALUATE_METRICS, MetricsFileError, confusionOf, evaluateFileSchema, parseMetricsFile, parseMetricsText, readJsonFile, readMetricsFile, readMetricsFileIn,
 } from './metrics-files.ts';
+import { parseBundleMeta, readBundleMeta } from './bundle-meta.ts';
 import { higherIsBetter, isBetter, metricDirection, METRIC_DIRECTIONS, PRIMARY_METRICS } from './metric-directions.ts';
 
 const evaluation = {

@@ -1,14 +1,14 @@
 /**
  * Every `metrics/*.json` the pipeline writes: its path, the stage that writes it and one zod
  * schema, used by the writers' types and by every reader (report, register, `.github/scripts`,
- * push-metrics, `npm start`). Objects keep fields the schema does not name (a newer writer may add
- * some); a malformed file fails with one error naming the file, the field and the stage to re-run.
+ * push-metrics, `npm start`; a bundle's bundle.json has its schema in core/bundle-meta.ts).
+ * Objects keep fields the schema does not name (a newer writer may add some); a malformed file
+ * fails with one error naming the file, the field and the stage to re-run.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { PRIMARY_METRICS } from './metric-directions.ts';
-import { columnSchema } from './params.ts';
 import type { Confusion } from './metrics.ts';
 
 export const VALIDATE_METRICS = 'metrics/validate.json';
@@ -27,8 +27,9 @@ const count = z.number().int().min(0);
 export const confusionSchema: z.ZodType<Confusion> = z.object({ tp: count, fp: count, tn: count, fn: count });
 export type { Confusion };
 /** Metric name → value (numbers, null for an undefined metric, `confusion` counts). */
-const metricMap = z.record(z.string(), z.unknown());
-const task = z.enum(['classification', 'regression']);
+export const metricMap = z.record(z.string(), z.unknown());
+export const taskSchema = z.enum(['classification', 'regression']);
+const task = taskSchema;
 
 export const validateFileSchema = z.looseObject({
   rows_in: num,
@@ -150,54 +151,6 @@ export const calibrationPlotSchema = z.array(
 );
 export const residualsPlotSchema = z.array(z.object({ bin: z.string(), count: num }));
 
-/**
- * A model bundle's `bundle.json` (written by the train stage, read by register and by the API's
- * model info and alerts): the lineage and metrics readers show are checked here; the served math
- * (calibration, input rules) is checked by the code that applies it.
- */
-export const BUNDLE_META_FILE = 'bundle.json';
-/** Validation metrics of the bundled model (calibrated), of its raw scores, and the calibration fit. */
-export const bundleMetricsSchema = z.looseObject({
-  validation: metricMap.default({}),
-  validation_uncalibrated: metricMap.optional(),
-  calibration: metricMap.optional(),
-});
-export const bundleMetaSchema = z.looseObject({
-  format_version: num,
-  name: z.string(),
-  task,
-  candidate: z.string(),
-  model_type: z.string(),
-  params: z.record(z.string(), z.unknown()),
-  threshold: num.optional(),
-  target_scaler: z.object({ mean: num, std: num }).optional(),
-  calibration: z.looseObject({ method: z.string() }).optional(),
-  residual_quantiles: z.record(z.string(), num).optional(),
-  metrics: bundleMetricsSchema,
-  primary_metric: z.string(),
-  data_md5: z.string().nullable(),
-  git_commit: z.string().nullable(),
-  created_at: z.string(),
-  backend: z.string(),
-  /** The validate.schema rules of the model's input columns (core/params.ts). */
-  input_schema: z.record(z.string(), columnSchema),
-  rows: z.record(z.string(), num),
-});
-export type BundleMetrics = z.output<typeof bundleMetricsSchema>;
-
-export type BundleMetaFile = z.output<typeof bundleMetaSchema>;
-
-/** Validate a parsed `bundle.json`; `where` (its path) is named in the error with the field. */
-export function parseBundleMeta(json: unknown, where: string): BundleMetaFile {
-  return valueOf(checkJson(json, bundleMetaSchema, { where, stage: 'train' }));
-}
-
-/** Read and validate `<bundleDir>/bundle.json` (a missing one is an error too). */
-export async function readBundleMeta(bundleDir: string): Promise<BundleMetaFile> {
-  const file = join(bundleDir, BUNDLE_META_FILE);
-  return valueOf(await readJsonFile(file, bundleMetaSchema, { where: file, stage: 'train' }));
-}
-
 /** Each file: where it lives, which stage writes it (what to re-run), its schema. */
 export const METRICS_FILES = {
   validate: { path: VALIDATE_METRICS, stage: 'validate', schema: validateFileSchema },
@@ -288,7 +241,8 @@ export async function readJsonFile<T>(file: string, schema: z.ZodType<T, unknown
 /** `kind`'s schema, typed by what it gives. */
 const schemaOf = <K extends MetricsFileKind>(kind: K) => METRICS_FILES[kind].schema as unknown as z.ZodType<MetricsFile<K>, unknown>;
 
-const valueOf = <T>(r: JsonFileRead<T>): T => {
+/** The value of a read, or its error thrown. */
+export const valueOf = <T>(r: JsonFileRead<T>): T => {
   if (!r.ok) throw r.error;
   return r.value;
 };

@@ -18,7 +18,8 @@ import { DATA_DRIFT_METRICS, EVALUATE_METRICS, MODEL_DIR, PREPARED_DIR, REGISTER
 import { registerStage } from '../contracts/register.ts';
 import type { StageParams } from '../contracts/contract.ts';
 import { classificationMetrics, regressionMetrics } from '../../core/metrics.ts';
-import { evaluateFileSchema, readBundleMeta, readJsonFile } from '../../core/metrics-files.ts';
+import { evaluateFileSchema, readJsonFile } from '../../core/metrics-files.ts';
+import { readBundleMeta } from '../../core/bundle-meta.ts';
 import { HIGHER_IS_BETTER, isBetter, metricValue, type PrimaryMetric } from '../fit.ts';
 import { isMain, runStage } from '../stage-cli.ts';
 import { detectDrift } from '../../core/drift/index.ts';
