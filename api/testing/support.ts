@@ -35,10 +35,11 @@ export function sampleRecords(n: number) {
 export async function makeBundle(dir: string, seed: number): Promise<void> {
   const { tf, backend } = await selectBackend({});
   const { table } = recordsToTable(sampleRecords(200), SCHEMA);
+  // The sample records span one day: min_cycles 0 keeps the hour (its default, 2, needs two days).
   const params = {
     data: { source: 'test', format: 'auto', time_column: 'date' },
     task: { type: 'classification', target: 'delay', positive_above: 15 },
-    features: { date: { kind: 'datetime', parts: ['hour'] }, distance: { kind: 'numeric', transform: 'log', missing: 'median' }, origin: { kind: 'categorical', min_frequency: 1, max_categories: 10 } },
+    features: { date: { kind: 'datetime', parts: ['hour'], min_cycles: 0 }, distance: { kind: 'numeric', transform: 'log', missing: 'median' }, origin: { kind: 'categorical', min_frequency: 1, max_categories: 10 } },
   } as unknown as Params;
   const spec = fitFeatureSpec(table, params);
   const model = buildModel(tf, layoutOf(encodeFeatures(spec, table)), { name: 'mlp', model: 'mlp', hidden: [8], embedding_dim: 2, learning_rate: 0.01 }, 'classification', seed);
