@@ -28,18 +28,11 @@ test('the scanners find what they look for (and not in comments or strings)', ()
   assert.deepEqual(importCycles(new Map([['a', ['b']], ['b', []]])), []);
 });
 
-/**
- * Known readers not yet moved onto core/metrics-files.ts: each entry says why. training/stages/train.ts
- * reads the experiment log itself (readExperiments); `readMetricsFile(repoRoot, 'experiments')` replaces it.
- */
-const NOT_YET = new Set(['training/stages/train.ts']);
-
 test('metrics files and bundle.json are parsed only by core/metrics-files.ts (outside tests)', () => {
   const offenders = sources
-    .filter((f) => f.path !== 'core/metrics-files.ts' && !f.path.endsWith('.test.ts') && !NOT_YET.has(f.path))
+    .filter((f) => f.path !== 'core/metrics-files.ts' && !f.path.endsWith('.test.ts'))
     .flatMap((f) => metricsJsonParses(f.text).map((line) => `${f.path}:${line}`));
   assert.deepEqual(offenders, [], 'read these through readMetricsFile / readMetricsFileIn / parseMetricsText / readBundleMeta of core/metrics-files.ts');
-  for (const path of NOT_YET) assert.ok(sources.some((f) => f.path === path && metricsJsonParses(f.text).length), `${path} no longer parses a metrics file itself: drop it from NOT_YET`);
 });
 
 test('core/ has no import cycles (type-only imports, erased at run time, aside)', () => {

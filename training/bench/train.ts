@@ -48,7 +48,7 @@ try {
         backend,
         rows_train: rows,
         reference: { what: 'one epoch, Dense(1) on 32 random features, same rows and batch size', rows_per_s: referenceRowsPerS },
-        candidates: runs.map((r) => ({ candidate: r.candidate, rows_per_s: r.rows_per_s, vs_reference: +(r.rows_per_s / referenceRowsPerS).toFixed(3), epochs: r.epochs, duration_s: r.duration_s, selected: r.selected, val: r.val })),
+        candidates: runs.map((r) => ({ candidate: r.candidate, rows_per_s: r.rows_per_s, vs_reference: r.rows_per_s == null ? null : +(r.rows_per_s / referenceRowsPerS).toFixed(3), epochs: r.epochs, duration_s: r.duration_s, selected: r.selected, val: r.val })),
       },
       null,
       2,

@@ -23,26 +23,14 @@ import type { StageParams } from '../contracts/contract.ts';
 import { expandCandidates, fitCandidate, isBetter, HIGHER_IS_BETTER, type PrimaryMetric } from '../fit.ts';
 import { dataMd5, gitCommit } from '../lineage.ts';
 import { isMain, runStage } from '../stage-cli.ts';
+import { readMetricsFile, type MetricsFile } from '../../core/metrics-files.ts';
 
 export { EXPERIMENTS_FILE, MODEL_DIR, TRAIN_METRICS } from '../contracts/paths.ts';
 
-export interface ExperimentRun {
-  run_id: string;
-  candidate: string;
-  model: 'logistic' | 'mlp';
-  params: Record<string, unknown>;
-  epochs: number;
-  best_epoch: number;
-  duration_s: number;
-  backend: string;
-  rows_train: number;
-  rows_per_s: number;
-  val: Record<string, unknown>;
-  selected: boolean;
-  git_commit: string | null;
-  data_md5: string | null;
-  time: string;
-}
+/** One candidate's run in metrics/experiments.json (its schema: core/metrics-files.ts). */
+export type ExperimentRun = MetricsFile<'experiments'>['runs'][number];
+/** A run this stage has just made: every measurement present. */
+type NewRun = ExperimentRun & { epochs: number; best_epoch: number; duration_s: number; backend: string; rows_train: number; rows_per_s: number };
 
 const round = (x: number, d = 6) => (Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : null);
 
@@ -125,7 +113,7 @@ export async function train(options: { repoRoot: string; params: StageParams<typ
   const md5 = await dataMd5(repoRoot);
   log.info(`training ${candidates.length} candidate(s) on ${trainT.length} rows, selecting by validation ${primary}`, { backend, class_weight: classWeight ? JSON.stringify(roundAll(classWeight)) : 'none' });
 
-  const runs: ExperimentRun[] = [];
+  const runs: NewRun[] = [];
   let winner: { index: number; fit: Awaited<ReturnType<typeof fitCandidate>> } | undefined;
   for (const [index, cfg] of candidates.entries()) {
     const fit = await fitCandidate(tf, cfg, data, { task, primary, seed: tp.seed, maxEpochs: tp.max_epochs, patience: tp.patience, batchSize: tp.batch_size, classWeight, targetScaler, log });
@@ -220,13 +208,9 @@ export function experimentsFile(runs: ExperimentRun[], primary: PrimaryMetric) {
   };
 }
 
+/** The runs logged so far (none before the first); a malformed log stops the stage naming the file and field, so its history is never overwritten. */
 export async function readExperiments(repoRoot: string): Promise<ExperimentRun[]> {
-  try {
-    const parsed = JSON.parse(await readFile(join(repoRoot, EXPERIMENTS_FILE), 'utf8')) as { runs?: ExperimentRun[] };
-    return Array.isArray(parsed.runs) ? parsed.runs : [];
-  } catch {
-    return [];
-  }
+  return (await readMetricsFile(repoRoot, 'experiments'))?.runs ?? [];
 }
 
 if (isMain(import.meta.url)) {
