@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cp, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { train, MODEL_DIR, EXPERIMENTS_FILE, experimentsFile, type ExperimentRun } from './train.ts';
+import { train, MODEL_DIR, EXPERIMENTS_FILE, experimentsFile, readExperiments, type ExperimentRun } from './train.ts';
 import { applyCalibration } from '../../core/calibration.ts';
 import { evaluate, EVALUATE_METRICS } from './evaluate.ts';
 import { loadBundle, outputsFromModel } from '../../core/bundle.ts';
@@ -10,7 +10,7 @@ import { selectBackend } from '../../core/backend.ts';
 import { recordsToTable } from '../../core/records.ts';
 import { expandCandidates, permutation } from '../fit.ts';
 import { seededRandom } from '../../core/random.ts';
-import { quietLog } from '../testing/fixtures.ts';
+import { quietLog, tempRepo } from '../testing/fixtures.ts';
 import { trainedRepo } from '../testing/pipeline.ts';
 
 test('classification: candidates are logged, the bundle reloads and reproduces its golden outputs exactly', async () => {
@@ -146,4 +146,15 @@ test('grid expansion names every combination and seeded shuffles repeat', () => 
   assert.throws(() => expandCandidates([{ name: 'a', model: 'logistic' }, { name: 'a', model: 'mlp' }]), /two candidates are named a/);
   assert.deepEqual(Array.from(permutation(10, seededRandom(1))), Array.from(permutation(10, seededRandom(1))));
   assert.notDeepEqual(Array.from(permutation(10, seededRandom(1))), Array.from(permutation(10, seededRandom(2))));
+});
+
+test('a malformed experiment log stops training naming the file and the field, and stays as it was', async () => {
+  const repo = await tempRepo();
+  await mkdir(join(repo, 'metrics'), { recursive: true });
+  const bad = JSON.stringify({ runs: [{ run_id: 'r1', candidate: 7, model: 'mlp' }] });
+  await writeFile(join(repo, EXPERIMENTS_FILE), bad);
+  await assert.rejects(readExperiments(repo), (err: Error) => /metrics\/experiments\.json/.test(err.message) && /runs\.0\.candidate/.test(err.message));
+  assert.equal(await readFile(join(repo, EXPERIMENTS_FILE), 'utf8'), bad);
+  await rm(join(repo, EXPERIMENTS_FILE));
+  assert.deepEqual(await readExperiments(repo), [], 'no log yet: no runs');
 });
