@@ -1,6 +1,7 @@
 /** Shared by the CLI stand-ins: the call log and the stand-in cloud's JSON state files. */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { tempSiblingPath } from '../../../../core/temp-files.ts';
 
 export interface StubCall { cmd: string; args: string[]; cwd: string; step: string; env: Record<string, string>; code?: number }
 
@@ -28,8 +29,9 @@ export function readState<T>(name: string, initial: T): T {
 export function writeState(name: string, value: unknown): void {
   const p = cloudPath(name);
   mkdirSync(dirname(p), { recursive: true });
-  writeFileSync(`${p}.tmp`, JSON.stringify(value, null, 2));
-  renameSync(`${p}.tmp`, p);
+  const tmp = tempSiblingPath(p);
+  writeFileSync(tmp, JSON.stringify(value, null, 2));
+  renameSync(tmp, p);
 }
 
 /** A stub's answer: print, record, exit. */
