@@ -20,6 +20,7 @@ import type { NumericProfile, ReferenceProfile } from './profile.ts';
 import { recordsToTable, type FieldError, type InputSchema } from './records.ts';
 import type { Table } from './table.ts';
 import { BUNDLE_META_FILE, parseBundleMeta, type BundleMetrics } from './bundle-meta.ts';
+import { readArtifactFile } from './artifact-files.ts';
 
 type TF = typeof tfjs;
 
@@ -177,8 +178,9 @@ export async function loadBundle(tf: TF, dir: string): Promise<LoadedBundle> {
   if (raw?.format_version !== BUNDLE_FORMAT) throw new Error(`model bundle ${dir} has format ${raw?.format_version}; this code reads format ${BUNDLE_FORMAT}`);
   // Through its schema (core/metrics-files.ts): a malformed bundle.json fails naming the file and field.
   const meta = parseBundleMeta(raw, join(dir, BUNDLE_META_FILE)) as BundleMeta;
-  const spec = await readJson<FeatureSpec>(dir, 'feature-spec.json');
-  const profile = await readJson<BundleProfile>(dir, 'reference-profile.json');
+  // Through their schemas (core/artifact-files.ts), like bundle.json: a malformed one fails naming the file and field.
+  const spec: FeatureSpec = await readArtifactFile(dir, 'featureSpec', 'train');
+  const profile: BundleProfile = await readArtifactFile(dir, 'bundleProfile', 'train');
   const golden = parseGolden(await readJson<unknown>(dir, 'golden.json'), dir);
   const modelJson = await readJson<{ modelTopology: object; weightsManifest: { weights: tfjs.io.WeightsManifestEntry[] }[] }>(dir, 'model.json');
   const weights = await readFile(join(dir, 'weights.bin'));

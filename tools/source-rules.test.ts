@@ -15,11 +15,13 @@ test('the scanners find what they look for (and not in comments or strings)', ()
     "const reg = JSON.parse(await readFile(REGISTER_METRICS, 'utf8'));",
     "const cfg = JSON.parse(await readFile('package.json', 'utf8'));",
     "const s = '// not a comment'; /* JSON.parse(readFile('metrics/x.json')) */",
+    "const spec = JSON.parse(await readFile(join(dir, FEATURE_SPEC_FILE), 'utf8')) as FeatureSpec;",
+    "const p = JSON.parse(await readFile(join(path, 'reference-profile.json'), 'utf8'));",
     "export * from '../b/c.ts';",
     "import type { T } from './types.ts';",
     "const lazy = await import('../lazy.ts');",
   ].join('\n');
-  assert.deepEqual(metricsJsonParses(text), [3, 4]);
+  assert.deepEqual(metricsJsonParses(text), [3, 4, 7, 8]);
   assert.deepEqual(relativeImports({ path: 'core/x/y.ts', text }), ['core/b/c.ts', 'core/lazy.ts', 'core/x/a.ts', 'core/x/types.ts']);
   assert.deepEqual(relativeImports({ path: 'core/x/y.ts', text }, { types: false }), ['core/b/c.ts', 'core/lazy.ts', 'core/x/a.ts']);
   assert.deepEqual(splitComments(text).comments.map((c) => c.trim()), ["import { z } from './z.ts'", "JSON.parse(readFile('metrics/x.json'))"]);
@@ -28,11 +30,18 @@ test('the scanners find what they look for (and not in comments or strings)', ()
   assert.deepEqual(importCycles(new Map([['a', ['b']], ['b', []]])), []);
 });
 
-test('metrics files and bundle.json are parsed only by core/metrics-files.ts (outside tests)', () => {
+/** The modules that own the schemas of metrics files, bundle.json and the artifact manifests. */
+const SCHEMA_MODULES = new Set(['core/metrics-files.ts', 'core/artifact-files.ts']);
+
+test('metrics files, bundle.json and artifact manifests are parsed only through their schema modules (outside tests)', () => {
   const offenders = sources
-    .filter((f) => f.path !== 'core/metrics-files.ts' && !f.path.endsWith('.test.ts'))
+    .filter((f) => !SCHEMA_MODULES.has(f.path) && !f.path.endsWith('.test.ts'))
     .flatMap((f) => metricsJsonParses(f.text).map((line) => `${f.path}:${line}`));
-  assert.deepEqual(offenders, [], 'read these through readMetricsFile / readMetricsFileIn / parseMetricsText / readBundleMeta of core/metrics-files.ts');
+  assert.deepEqual(
+    offenders,
+    [],
+    'read these through readMetricsFile / readMetricsFileIn / parseMetricsText / readBundleMeta of core/metrics-files.ts, or readArtifactFile / parseArtifactFile of core/artifact-files.ts',
+  );
 });
 
 test('core/ has no import cycles (type-only imports, erased at run time, aside)', () => {

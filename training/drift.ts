@@ -4,11 +4,12 @@
  * `npm run drift -- --reference <bundle dir | data> --current <data> [--out drift-report]`
  * writes drift.json, drift.md and one PNG per feature.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { binAgainst, categoricalVectors, numericVectors, detectDrift, type CurrentWindow, type DatasetDrift } from '../core/drift/index.ts';
 import { datetimePart, fitFeatureSpec, type DatetimePart } from '../core/features.ts';
 import { profileTable, type ReferenceProfile } from '../core/profile.ts';
+import { readArtifactFile } from '../core/artifact-files.ts';
+import { BUNDLE_META_FILE } from '../core/bundle-meta.ts';
 import { readParquetTable } from '../core/parquet.ts';
 import { readCsvTable } from '../core/csv.ts';
 import { validateTable } from '../core/validation.ts';
@@ -26,7 +27,7 @@ export async function loadData(path: string, params: Params): Promise<Table> {
 }
 
 export async function referenceProfile(path: string, params: Params): Promise<{ profile: ReferenceProfile; kind: 'bundle' | 'data' }> {
-  if (await exists(join(path, 'bundle.json'))) return { profile: JSON.parse(await readFile(join(path, 'reference-profile.json'), 'utf8')), kind: 'bundle' };
+  if (await exists(join(path, BUNDLE_META_FILE))) return { profile: await readArtifactFile(path, 'bundleProfile', 'train'), kind: 'bundle' };
   const table = await loadData(path, params);
   return { profile: profileTable(table, fitFeatureSpec(table, params), { bins: params.profile.bins, topCategories: params.profile.top_categories }), kind: 'data' };
 }

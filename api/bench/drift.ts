@@ -9,13 +9,11 @@
  * Uses the production bundle's reference profile and the monitor's own code (api/drift-*.ts).
  * Prints one JSON document.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readParquetTable } from '../../core/parquet.ts';
 import { seededRandom } from '../../core/random.ts';
 import { takeRows, type Table } from '../../core/table.ts';
-import type { BundleProfile } from '../../core/bundle.ts';
-import type { FeatureSpec } from '../../core/features.ts';
+import { readArtifactFile } from '../../core/artifact-files.ts';
 import type { NumericProfile } from '../../core/profile.ts';
 import { DriftWindows } from '../drift-window.ts';
 import { judge, DEFAULT_DRIFT } from '../drift-monitor.ts';
@@ -25,8 +23,8 @@ import { runLoad, mergeLoadResults } from './load.ts';
 const WINDOW = 5000;
 const TRIALS = Number(process.env.BENCH_DRIFT_TRIALS ?? 100);
 const bundleDir = join(REPO_ROOT, 'artifacts', 'model');
-const profile = JSON.parse(await readFile(join(bundleDir, 'reference-profile.json'), 'utf8')) as BundleProfile;
-const spec = JSON.parse(await readFile(join(bundleDir, 'feature-spec.json'), 'utf8')) as FeatureSpec;
+const profile = await readArtifactFile(bundleDir, 'bundleProfile', 'train');
+const spec = await readArtifactFile(bundleDir, 'featureSpec', 'train');
 const train = await readParquetTable(join(REPO_ROOT, 'artifacts', 'prepared', 'train.parquet'));
 const std = (profile.features.distance as NumericProfile).std;
 const random = seededRandom(7);

@@ -1,7 +1,7 @@
 /**
  * The repository's own TypeScript sources, read as text for tests that check rules across files:
- * relative imports (for import cycles), `JSON.parse` of metrics files outside their module, and
- * repository paths named in comments.
+ * relative imports (for import cycles), `JSON.parse` of metrics files and artifact manifests
+ * outside their modules, and repository paths named in comments.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -92,8 +92,11 @@ export function importCycles(graph: ReadonlyMap<string, readonly string[]>): str
   return [...cycles.values()];
 }
 
-/** Names by which code reaches a metrics file (its path, its file name, or a path constant of core/metrics-files.ts). */
-const METRICS_NAME = /metrics\/|\b(?:evaluate|register|drift|experiments|validate|prepare|train|feature-distributions|bundle|roc|pr|calibration|residuals)\.json\b|\b[A-Z_]*_METRICS\b|\bEXPERIMENTS_FILE\b|\bDISTRIBUTIONS_FILE\b|\bBUNDLE_META_FILE\b|\bPLOTS_DIR\b/;
+/**
+ * Names by which code reaches a metrics file or an artifact manifest (its path, its file name, or
+ * a path constant of core/metrics-files.ts or core/artifact-files.ts).
+ */
+const METRICS_NAME = /metrics\/|\b(?:evaluate|register|drift|experiments|validate|prepare|train|feature-distributions|bundle|roc|pr|calibration|residuals|feature-spec|reference-profile)\.json\b|\b[A-Z_]*_METRICS\b|\bEXPERIMENTS_FILE\b|\bDISTRIBUTIONS_FILE\b|\bBUNDLE_META_FILE\b|\bFEATURE_SPEC_FILE\b|\bPROFILE_FILE\b|\bPLOTS_DIR\b/;
 
 /** The balanced-parenthesis argument text of the call whose `(` is at `open`. */
 function argumentAt(code: string, open: number): string {
@@ -106,8 +109,9 @@ function argumentAt(code: string, open: number): string {
 }
 
 /**
- * Lines (1-based) where `JSON.parse` reads a metrics file: its argument names one, or is a
- * variable whose `readFile`/`git show` a few lines above names one.
+ * Lines (1-based) where `JSON.parse` reads a metrics file or an artifact manifest (feature spec,
+ * reference profile): its argument names one, or is a variable whose `readFile`/`git show` a few
+ * lines above names one.
  */
 export function metricsJsonParses(text: string): number[] {
   const { code } = splitComments(text);

@@ -3,7 +3,6 @@
  * best by the primary metric on validation, and write the model bundle to `artifacts/model/`.
  * Every candidate is appended to the experiment log `metrics/experiments.json` (kept in git).
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { selectBackend } from '../../core/backend.ts';
 import { writeJsonAtomic } from '../../core/atomic.ts';
@@ -24,6 +23,7 @@ import { expandCandidates, fitCandidate, isBetter, HIGHER_IS_BETTER, type Primar
 import { dataMd5, gitCommit } from '../lineage.ts';
 import { isMain, runStage } from '../stage-cli.ts';
 import { readMetricsFile, type MetricsFile } from '../../core/metrics-files.ts';
+import { readArtifactFileAt } from '../../core/artifact-files.ts';
 
 export { EXPERIMENTS_FILE, MODEL_DIR, TRAIN_METRICS } from '../contracts/paths.ts';
 
@@ -83,8 +83,8 @@ export async function train(options: { repoRoot: string; params: StageParams<typ
   if (!tp) throw new Error('params.yaml has no `train` section; add one (see the README) to train models');
   const { tf, backend } = await selectBackend({ log });
   const dir = join(repoRoot, PREPARED_DIR);
-  const spec = JSON.parse(await readFile(join(dir, FEATURE_SPEC_FILE), 'utf8')) as FeatureSpec;
-  const inputProfile = JSON.parse(await readFile(join(dir, PROFILE_FILE), 'utf8')) as ReferenceProfile;
+  const spec: FeatureSpec = await readArtifactFileAt(join(dir, FEATURE_SPEC_FILE), 'featureSpec', 'prepare');
+  const inputProfile: ReferenceProfile = await readArtifactFileAt(join(dir, PROFILE_FILE), 'referenceProfile', 'prepare');
   const [trainT, valT, testT] = await Promise.all(['train', 'validation', 'test'].map((s) => readParquetTable(join(dir, `${s}.parquet`))));
   const task = params.task.type;
   const primary = tp.primary_metric as PrimaryMetric;
