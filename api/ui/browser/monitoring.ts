@@ -4,6 +4,8 @@
  * refreshed every 10 s. Bundled by esbuild into the page's one inline script (see ../bundle.ts).
  */
 
+import { tickLabel } from './ticks.ts';
+
 interface DriftFeature {
   name: string;
   drifted: boolean;
@@ -49,6 +51,7 @@ function el(tag: string, attrs: Record<string, string | number> = {}, text?: str
 
 const isNumericBins = (labels: (string | number)[]) => labels.length > 0 && String(labels[0]).includes('–');
 
+
 function bars(labels: (string | number)[], ref: number[], cur: number[]): Element {
   const W = 360, H = 120, n = labels.length;
   const sr = ref.reduce((a, b) => a + b, 0) || 1, sc = cur.reduce((a, b) => a + b, 0) || 1;
@@ -61,7 +64,8 @@ function bars(labels: (string | number)[], ref: number[], cur: number[]): Elemen
     const hr = (H * r[i]) / max, hc = (H * c[i]) / max;
     svg.append(el('rect', { x: x + 1, y: H - hr, width: Math.max(1, bw / 2 - 1), height: hr, fill: '#4c78a8' }));
     svg.append(el('rect', { x: x + bw / 2, y: H - hc, width: Math.max(1, bw / 2 - 1), height: hc, fill: '#f58518' }));
-    if (i % Math.max(1, Math.ceil(n / (isNumericBins(labels) ? 6 : 13))) === 0) svg.append(el('text', { x: x + bw / 2, y: H + 12, 'text-anchor': 'middle' }, String(l).slice(0, 8)));
+    // The first tick starts at the chart's left edge instead of centring on it (it was cut off there).
+    if (i % Math.max(1, Math.ceil(n / (isNumericBins(labels) ? 6 : 13))) === 0) svg.append(el('text', { x: i === 0 ? x : x + bw / 2, y: H + 12, 'text-anchor': i === 0 ? 'start' : 'middle' }, tickLabel(l, isNumericBins(labels))));
   });
   svg.append(el('text', { x: 10, y: H + 26 }, 'share of rows: reference (blue) vs current window (orange)'));
   return svg;
