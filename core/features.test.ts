@@ -114,7 +114,7 @@ test('feature crosses: vocabulary of frequent combinations; unseen, rare or OOV 
 });
 
 test('datetime parts whose cycle training covers fewer than min_cycles times are left out, with the crosses that use them', () => {
-  // Hourly flights over `days` days from Monday 2001-01-01 00:00: the span is days − 1 h.
+  // Hourly flights over `days` whole days from Monday 2001-01-01 00:00.
   const hourly = (days: number) => {
     const n = days * 24;
     return makeTable({
@@ -132,25 +132,39 @@ test('datetime parts whose cycle training covers fewer than min_cycles times are
       origin_hour: { kind: 'cross', columns: ['origin', 'date.hour'], min_frequency: 1, max_categories: 100 },
     },
   }) as unknown as Params;
-  // 10 days: 9.96 days of cycles of hours, 1.42 weeks, 0.03 years → only the hour (default min_cycles 2).
+  // 10 days: 240 hours (10 cycles), 10 days (1.42 weeks), 1 month (0.08 years) → only the hour (default min_cycles 2).
   const short = fitFeatureSpec(hourly(10), p());
   const date = short.features.find((f) => f.name === 'date');
   assert.deepEqual(date?.kind === 'datetime' && date.parts, ['hour']);
   assert.deepEqual(short.features.map((f) => f.name), ['date', 'origin', 'origin_hour']);
   assert.deepEqual(short.dropped?.map((d) => d.feature), ['date.day_of_week', 'date.month', 'origin_day']);
-  assert.match(short.dropped![0].reason, /spans 1\.42 of its cycles \(10\.0 days\); min_cycles is 2/);
+  assert.equal(short.dropped![0].reason, 'the training data covers 10 days, 1.42 of its cycles; min_cycles is 2');
+  assert.equal(short.dropped![1].reason, 'the training data covers 1 months, 0.08 of its cycles; min_cycles is 2');
   assert.match(short.dropped![2].reason, /date\.day_of_week/);
   assert.deepEqual(encodeFeatures(short, hourly(10)).categorical.map((c) => c.name), ['date.hour', 'origin', 'origin_hour']);
-  // 15 days cover 2.14 weeks: the day of week stays, and its cross with it.
-  const longer = fitFeatureSpec(hourly(15), p());
-  assert.deepEqual(longer.dropped?.map((d) => d.feature), ['date.month']);
-  assert.ok(longer.features.some((f) => f.name === 'origin_day'));
+  // Exactly two weeks show every weekday twice: the day of week stays, and its cross with it.
+  const twoWeeks = fitFeatureSpec(hourly(14), p());
+  assert.deepEqual(twoWeeks.dropped?.map((d) => d.feature), ['date.month']);
+  assert.ok(twoWeeks.features.some((f) => f.name === 'origin_day'));
+  // One week plus a single flight a year later is 8 days, not a year: an outlier adds one day.
+  const week = hourly(7);
+  const outlier = makeTable({
+    date: { type: 'timestamp', values: Float64Array.from([...(week.columns.date as { values: Float64Array }).values, Date.UTC(2002, 0, 1)]) },
+    origin: { type: 'string', codes: new Int32Array(7 * 24 + 1), dict: ['ATL'] },
+    delay: { type: 'number', values: new Float64Array(7 * 24 + 1) },
+  });
+  assert.deepEqual(fitFeatureSpec(outlier, p()).dropped?.map((d) => d.feature), ['date.day_of_week', 'date.month', 'origin_day']);
   // min_cycles 0 keeps every part; a spec that drops nothing has no `dropped` list.
   const all = fitFeatureSpec(hourly(10), p(0));
   assert.equal(all.dropped, undefined);
   assert.equal(all.features.length, 4);
-  // A datetime feature with no part left is left out whole.
-  const none = fitFeatureSpec(hourly(1), { ...params, features: { date: { kind: 'datetime', parts: ['day_of_week'] } } } as unknown as Params);
-  assert.deepEqual(none.features, []);
+  // A datetime feature with no part left is left out whole; with nothing else to learn from, fitting stops and says why.
+  const dateOnly = { ...params, features: { date: { kind: 'datetime', parts: ['day_of_week'] }, origin: { kind: 'categorical', min_frequency: 1, max_categories: 10 } } } as unknown as Params;
+  const none = fitFeatureSpec(hourly(1), dateOnly);
+  assert.deepEqual(none.features.map((f) => f.name), ['origin']);
   assert.deepEqual(none.dropped?.map((d) => d.feature), ['date.day_of_week']);
+  assert.throws(() => fitFeatureSpec(hourly(1), { ...dateOnly, features: { date: dateOnly.features.date } } as Params), /no feature is left to train on: date\.day_of_week \(the training data covers 1 days, 0\.14 of its cycles; min_cycles is 2\); ingest a longer period or lower features\.<name>\.min_cycles/);
+  // Without a single timestamp the reason says so.
+  const noTimes = makeTable({ date: { type: 'timestamp', values: Float64Array.from([NaN, NaN]) }, origin: { type: 'string', codes: new Int32Array(2), dict: ['ATL'] }, delay: { type: 'number', values: new Float64Array(2) } });
+  assert.equal(fitFeatureSpec(noTimes, dateOnly).dropped?.[0].reason, 'the training data has no timestamps');
 });

@@ -14,11 +14,27 @@ export const OOV_TOKEN = '<OOV>';
 
 export type DatetimePart = 'hour' | 'day_of_week' | 'month' | 'day_of_month';
 const PART_CARDINALITY: Record<DatetimePart, number> = { hour: 24, day_of_week: 7, month: 12, day_of_month: 31 };
-const DAY_MS = 86_400_000;
-/** A datetime part is used when the training data spans at least this many of its cycles (params: min_cycles). */
+/** A datetime part is used when the training data covers at least this many of its cycles (params: min_cycles). */
 export const DEFAULT_MIN_CYCLES = 2;
-/** How long one full cycle of each datetime part takes (a month of days, a year of months). */
-export const PART_PERIOD_MS: Record<DatetimePart, number> = { hour: DAY_MS, day_of_week: 7 * DAY_MS, month: 365.2425 * DAY_MS, day_of_month: 30.436875 * DAY_MS };
+/**
+ * What one cycle of each datetime part is made of: the calendar unit a value of the part names
+ * (an hour, a day, a month: UTC), and how many such units make a cycle (a month has 30.44 days on
+ * average).
+ */
+const PART_CYCLE: Record<DatetimePart, { unit: (t: number) => number; unitName: string; perCycle: number }> = {
+  hour: { unit: (t) => Math.floor(t / 3_600_000), unitName: 'hours', perCycle: 24 },
+  day_of_week: { unit: (t) => Math.floor(t / 86_400_000), unitName: 'days', perCycle: 7 },
+  day_of_month: { unit: (t) => Math.floor(t / 86_400_000), unitName: 'days', perCycle: 30.436875 },
+  month: { unit: (t) => { const d = new Date(t); return d.getUTCFullYear() * 12 + d.getUTCMonth(); }, unitName: 'months', perCycle: 12 },
+};
+
+/** How many cycles of `part` the timestamps cover: distinct calendar units seen ÷ units per cycle (outliers add one unit each, not a span). */
+export function cyclesCovered(times: ArrayLike<number>, part: DatetimePart): { units: number; cycles: number } {
+  const { unit, perCycle } = PART_CYCLE[part];
+  const seen = new Set<number>();
+  for (let i = 0; i < times.length; i++) if (Number.isFinite(times[i])) seen.add(unit(times[i]));
+  return { units: seen.size, cycles: seen.size / perCycle };
+}
 
 export interface NumericFeature {
   kind: 'numeric';
@@ -126,6 +142,7 @@ export function fitFeatureSpec(train: Table, params: Pick<Params, 'features' | '
     for (const [name, fp] of usable) features.push(fitCross(name, fp, base, spec));
   }
   if (dropped.length) spec.dropped = dropped;
+  if (features.length === 0) throw new Error(`no feature is left to train on: ${dropped.map((d) => `${d.feature} (${d.reason})`).join('; ')}; ingest a longer period or lower features.<name>.min_cycles in params.yaml`);
   return spec;
 }
 
@@ -138,13 +155,13 @@ export function fitFeatureSpec(train: Table, params: Pick<Params, 'features' | '
  */
 function seasonalParts(name: string, parts: DatetimePart[], c: Column, minCycles: number, dropped: DroppedFeature[]): DatetimePart[] {
   if (c.type === 'string' || minCycles <= 0) return parts;
-  let lo = Infinity, hi = -Infinity;
-  for (const v of c.values) if (Number.isFinite(v)) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
-  const span = hi >= lo ? hi - lo : 0;
   return parts.filter((part) => {
-    const cycles = span / PART_PERIOD_MS[part];
+    const { units, cycles } = cyclesCovered(c.values, part);
     if (cycles >= minCycles) return true;
-    dropped.push({ feature: `${name}.${part}`, reason: `the training data spans ${cycles.toFixed(2)} of its cycles (${(span / DAY_MS).toFixed(1)} days); min_cycles is ${minCycles}` });
+    // Rounded down, so a part left out never reads as covering min_cycles.
+    const shown = (Math.floor(cycles * 100) / 100).toFixed(2);
+    const reason = units === 0 ? 'the training data has no timestamps' : `the training data covers ${units} ${PART_CYCLE[part].unitName}, ${shown} of its cycles; min_cycles is ${minCycles}`;
+    dropped.push({ feature: `${name}.${part}`, reason });
     return false;
   });
 }

@@ -193,17 +193,18 @@ export type JsonFileProblem =
 export type JsonFileRead<T> = { ok: true; value: T } | { ok: false; problem: JsonFileProblem; error: MetricsFileError };
 
 /** How a file is named in errors (`where`) and which stage writes it (`stage`: what to re-run). */
-export interface FileOrigin { where: string; stage: string }
+export interface FileOrigin { where: string; stage: string; /** What to do instead of re-running the stage (e.g. for a log the stage appends to). */ fix?: string }
 
-const rerun = (stage: string) => `re-run the ${stage} stage (npm run pipeline -- ${stage})`;
+const rerunStage = (stage: string) => `re-run the ${stage} stage (npm run pipeline -- ${stage})`;
 
-function failed<T>(problem: JsonFileProblem, { where, stage }: FileOrigin): JsonFileRead<T> {
+function failed<T>(problem: JsonFileProblem, { where, stage, fix }: FileOrigin): JsonFileRead<T> {
   const field = problem.kind === 'shape' ? problem.field : null;
+  const rerun = () => fix ?? rerunStage(stage);
   const message =
-    problem.kind === 'missing' ? `${where} does not exist; ${rerun(stage)}`
+    problem.kind === 'missing' ? `${where} does not exist; ${rerun()}`
     : problem.kind === 'unreadable' ? `${where} cannot be read (${problem.detail})`
-    : problem.kind === 'json' ? `${where} is not valid JSON (${problem.detail}); ${rerun(stage)}`
-    : `${where}: ${field ? `field \`${field}\`` : 'top level'}: ${problem.detail}; ${rerun(stage)}`;
+    : problem.kind === 'json' ? `${where} is not valid JSON (${problem.detail}); ${rerun()}`
+    : `${where}: ${field ? `field \`${field}\`` : 'top level'}: ${problem.detail}; ${rerun()}`;
   return { ok: false, problem, error: new MetricsFileError(where, field, message) };
 }
 

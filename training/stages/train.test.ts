@@ -2,15 +2,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { train, MODEL_DIR, EXPERIMENTS_FILE, experimentsFile, readExperiments, type ExperimentRun } from './train.ts';
+import { train, MODEL_DIR, EXPERIMENTS_FILE, experimentsFile, inputSchemaOf, readExperiments, type ExperimentRun } from './train.ts';
 import { applyCalibration } from '../../core/calibration.ts';
 import { evaluate, EVALUATE_METRICS } from './evaluate.ts';
 import { loadBundle, outputsFromModel } from '../../core/bundle.ts';
 import { selectBackend } from '../../core/backend.ts';
-import { recordsToTable } from '../../core/records.ts';
+import { recordsToTable, type InputSchema } from '../../core/records.ts';
+import type { FeatureSpec } from '../../core/features.ts';
 import { expandCandidates, permutation } from '../fit.ts';
 import { seededRandom } from '../../core/random.ts';
-import { quietLog, tempRepo } from '../testing/fixtures.ts';
+import { quietLog, tempRepo, testParams } from '../testing/fixtures.ts';
 import { trainedRepo } from '../testing/pipeline.ts';
 
 test('classification: candidates are logged, the bundle reloads and reproduces its golden outputs exactly', async () => {
@@ -148,13 +149,40 @@ test('grid expansion names every combination and seeded shuffles repeat', () => 
   assert.notDeepEqual(Array.from(permutation(10, seededRandom(1))), Array.from(permutation(10, seededRandom(2))));
 });
 
-test('a malformed experiment log stops training naming the file and the field, and stays as it was', async () => {
+test('a malformed experiment log stops training before any work, naming the file and the field, and stays as it was', async () => {
   const repo = await tempRepo();
   await mkdir(join(repo, 'metrics'), { recursive: true });
   const bad = JSON.stringify({ runs: [{ run_id: 'r1', candidate: 7, model: 'mlp' }] });
   await writeFile(join(repo, EXPERIMENTS_FILE), bad);
-  await assert.rejects(readExperiments(repo), (err: Error) => /metrics\/experiments\.json/.test(err.message) && /runs\.0\.candidate/.test(err.message));
+  // No prepared data in this repo: the log's error (not a missing split) proves it is read first.
+  await assert.rejects(train({ repoRoot: repo, params: await testParams(), log: quietLog() }), (err: Error) =>
+    /^metrics\/experiments\.json: field `runs\.0\.candidate`: .*; fix it, or move it away to start a new experiment log/.test(err.message));
   assert.equal(await readFile(join(repo, EXPERIMENTS_FILE), 'utf8'), bad);
   await rm(join(repo, EXPERIMENTS_FILE));
   assert.deepEqual(await readExperiments(repo), [], 'no log yet: no runs');
+});
+
+test('a bundle whose date column lost every part still accepts date (optional, unused) and refuses unknown fields', () => {
+  const schema = {
+    date: { type: 'timestamp', required: true },
+    distance: { type: 'number', required: true, min: 1 },
+    delay: { type: 'integer', required: true },
+  } as unknown as InputSchema;
+  const spec = {
+    version: 1,
+    features: [{ kind: 'numeric', name: 'distance', transform: 'log', mean: 6, std: 1, fill: 500, min: 30, max: 4000 }],
+    dropped: [{ feature: 'date.hour', reason: 'r' }, { feature: 'date.day_of_week', reason: 'r' }, { feature: 'route', reason: 'r' }],
+    target: { column: 'delay', type: 'classification', positive_above: 15 },
+    time_column: 'date',
+  } as FeatureSpec;
+  const fields = inputSchemaOf(spec, schema);
+  assert.deepEqual(Object.keys(fields), ['distance', 'date']);
+  assert.equal(fields.date.required, false);
+  assert.equal(schema.date.required, true, 'the params rule itself is not changed');
+  const withDate = recordsToTable([{ date: '2001-05-01T08:00:00Z', distance: 700 }, { distance: 700 }], fields);
+  assert.deepEqual(withDate.errors, [[], []]);
+  const unknown = recordsToTable([{ distance: 700, weather: 'rain' }], fields);
+  assert.match(JSON.stringify(unknown.errors), /weather/);
+  // A part-dropped column that still has other parts is there once, as the params rule says.
+  assert.equal(inputSchemaOf({ ...spec, features: [...spec.features, { kind: 'datetime', name: 'date', parts: ['hour'] }] }, schema).date.required, true);
 });

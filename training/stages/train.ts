@@ -13,7 +13,7 @@ import { bestF1Threshold, classificationMetrics, regressionMetrics } from '../..
 import { calibrateAll, chooseCalibration, expectedCalibrationError, type Calibration } from '../../core/calibration.ts';
 import { quantileSorted } from '../../core/features.ts';
 import { outputsFromModel, saveBundle, BUNDLE_FORMAT, type BundleMeta, type GoldenExample } from '../../core/bundle.ts';
-import { recordAt, recordsToTable } from '../../core/records.ts';
+import { recordAt, recordsToTable, type InputSchema } from '../../core/records.ts';
 import type { Table } from '../../core/table.ts';
 import type { Logger } from '../../core/log.ts';
 import { EXPERIMENTS_FILE, FEATURE_SPEC_FILE, MODEL_DIR, PREPARED_DIR, PROFILE_FILE, TRAIN_METRICS } from '../contracts/paths.ts';
@@ -22,7 +22,7 @@ import type { StageParams } from '../contracts/contract.ts';
 import { expandCandidates, fitCandidate, isBetter, HIGHER_IS_BETTER, type PrimaryMetric } from '../fit.ts';
 import { dataMd5, gitCommit } from '../lineage.ts';
 import { isMain, runStage } from '../stage-cli.ts';
-import { readMetricsFile, type MetricsFile } from '../../core/metrics-files.ts';
+import { experimentsFileSchema, readJsonFile, valueOf, type MetricsFile } from '../../core/metrics-files.ts';
 import { readArtifactFileAt } from '../../core/artifact-files.ts';
 
 export { EXPERIMENTS_FILE, MODEL_DIR, TRAIN_METRICS } from '../contracts/paths.ts';
@@ -81,6 +81,8 @@ export async function train(options: { repoRoot: string; params: StageParams<typ
   const params = trainStage.params(options.params);
   const tp = params.train;
   if (!tp) throw new Error('params.yaml has no `train` section; add one (see the README) to train models');
+  // Read the experiment log before training: a malformed one stops here, not after minutes of work.
+  const previous = await readExperiments(repoRoot);
   const { tf, backend } = await selectBackend({ log });
   const dir = join(repoRoot, PREPARED_DIR);
   const spec: FeatureSpec = await readArtifactFileAt(join(dir, FEATURE_SPEC_FILE), 'featureSpec', 'prepare');
@@ -135,7 +137,7 @@ export async function train(options: { repoRoot: string; params: StageParams<typ
   const finished = finishWinner(task, data.validation.y, winner.fit.validationPredictions);
   if (finished.calibration) log.info(`calibration: ${finished.calibration.method} (cross-fitted validation log loss ${JSON.stringify(finished.calibration_fit?.cross_fitted_log_loss)}); threshold ${finished.threshold?.toFixed(4)} on calibrated scores`);
 
-  const inputSchema = Object.fromEntries(spec.features.filter((f) => f.kind !== 'cross').map((f) => [f.name, params.validate.schema[f.name]]));
+  const inputSchema = inputSchemaOf(spec, params.validate.schema);
   const meta: BundleMeta = {
     format_version: BUNDLE_FORMAT,
     name: params.register?.model_name ?? 'model',
@@ -161,7 +163,6 @@ export async function train(options: { repoRoot: string; params: StageParams<typ
   await saveBundle(tf, join(repoRoot, MODEL_DIR), winner.fit.model, { meta, spec, profile, golden });
   winner.fit.model.dispose();
 
-  const previous = await readExperiments(repoRoot);
   await writeJsonAtomic(join(repoRoot, EXPERIMENTS_FILE), experimentsFile([...previous, ...runs], primary));
   const summary = {
     run_id: runId,
@@ -208,9 +209,33 @@ export function experimentsFile(runs: ExperimentRun[], primary: PrimaryMetric) {
   };
 }
 
-/** The runs logged so far (none before the first); a malformed log stops the stage naming the file and field, so its history is never overwritten. */
+/**
+ * The fields a bundle accepts: each input column of the spec with its validate.schema rule. A
+ * column whose every datetime part was left out (min_cycles) stays accepted, optional and unused,
+ * so clients that send it are not refused by a model trained on a short period.
+ */
+export function inputSchemaOf(spec: FeatureSpec, schema: InputSchema): InputSchema {
+  const fields = Object.fromEntries(spec.features.filter((f) => f.kind !== 'cross').map((f) => [f.name, schema[f.name]]));
+  for (const d of spec.dropped ?? []) {
+    const column = d.feature.split('.')[0];
+    if (!(column in fields) && schema[column]) fields[column] = { ...schema[column], required: false };
+  }
+  return fields;
+}
+
+/**
+ * The runs logged so far (none before the first). The log is history that train appends to, so a
+ * malformed one stops the stage naming the file and field, is never overwritten, and re-running
+ * train cannot repair it: the message says to fix it or move it away.
+ */
 export async function readExperiments(repoRoot: string): Promise<ExperimentRun[]> {
-  return (await readMetricsFile(repoRoot, 'experiments'))?.runs ?? [];
+  const read = await readJsonFile(join(repoRoot, EXPERIMENTS_FILE), experimentsFileSchema, {
+    where: EXPERIMENTS_FILE,
+    stage: 'train',
+    fix: `fix it, or move it away to start a new experiment log (train appends to it; re-running train does not rewrite it)`,
+  });
+  if (!read.ok && read.problem.kind === 'missing') return [];
+  return valueOf(read).runs;
 }
 
 if (isMain(import.meta.url)) {
