@@ -7,7 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import { takeRows, type Table } from '../../core/table.ts';
 import { timeSplit, TEST, VALIDATION, TRAIN } from '../../core/split.ts';
-import { datetimePart } from '../../core/features.ts';
+import { datetimePart, type DatetimePart } from '../../core/features.ts';
 
 export interface QualitySplit {
   /** 0 train, 1 validation, 2 test per source row. */
@@ -61,9 +61,11 @@ export function npyBytes(data: Float32Array, rows: number, cols: number): Buffer
  * codes ranked by training frequency (at most `maxCodes`, the rest share one code: scikit-learn's
  * native categorical support takes at most 255 categories); the target; the split.
  */
-export function referenceMatrix(table: Table, split: QualitySplit, opts: { time: string; distance: string; airports: string[]; target: string; positiveAbove?: number; maxCodes?: number }) {
+export function referenceMatrix(table: Table, split: QualitySplit, opts: { time: string; distance: string; airports: string[]; target: string; positiveAbove?: number; maxCodes?: number; parts?: DatetimePart[] }) {
   const n = table.length;
-  const columns = ['hour', 'day_of_week', 'month', opts.distance, ...opts.airports, 'target', 'split'];
+  const parts = opts.parts ?? (['hour', 'day_of_week', 'month'] as DatetimePart[]);
+  const p = parts.length;
+  const columns = [...parts, opts.distance, ...opts.airports, 'target', 'split'];
   const m = new Float32Array(n * columns.length);
   const k = columns.length;
   const time = table.columns[opts.time];
@@ -84,16 +86,14 @@ export function referenceMatrix(table: Table, split: QualitySplit, opts: { time:
   for (let i = 0; i < n; i++) {
     const o = i * k;
     const t = time.values[i];
-    m[o] = datetimePart(t, 'hour');
-    m[o + 1] = datetimePart(t, 'day_of_week');
-    m[o + 2] = datetimePart(t, 'month');
-    m[o + 3] = dist.values[i];
-    codes.forEach(({ c, map, other }, j) => (m[o + 4 + j] = c.codes[i] < 0 ? other : map[c.codes[i]]));
+    parts.forEach((part, j) => (m[o + j] = datetimePart(t, part)));
+    m[o + p] = dist.values[i];
+    codes.forEach(({ c, map, other }, j) => (m[o + p + 1 + j] = c.codes[i] < 0 ? other : map[c.codes[i]]));
     const y = target.values[i];
     m[o + k - 2] = opts.positiveAbove === undefined ? y : y > opts.positiveAbove ? 1 : 0;
     m[o + k - 1] = split.assignment[i];
   }
-  return { matrix: m, rows: n, columns, numeric: ['hour', 'day_of_week', 'month', opts.distance], categorical: opts.airports };
+  return { matrix: m, rows: n, columns, numeric: [...parts, opts.distance], categorical: opts.airports };
 }
 
 export async function writeReferenceData(path: string, jsonPath: string, ref: ReturnType<typeof referenceMatrix>, task: string): Promise<void> {

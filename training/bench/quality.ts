@@ -12,6 +12,8 @@
  *   --task classification|regression   (default: params.yaml)   --test-from YYYY-MM-DD
  *   --until YYYY-MM-DD (drop rows from this date on: a smaller run, e.g. --test-from 2001-01-09 --until 2001-01-11)
  *   --params <file>   --no-references   --keep <dir> (keep the temporary directory)
+ *   --reference-parts all|spec (default all: the references get hour, day of week and month; spec:
+ *   only the datetime parts the fitted spec kept, i.e. the time features our model actually uses)
  */
 import { mkdtemp, rm, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,14 +25,13 @@ import { createLogger } from '../../core/log.ts';
 import { readParquetTable, writeParquetTable } from '../../core/parquet.ts';
 import { takeRows, type Table } from '../../core/table.ts';
 import { bundledDatasetPath, isBundledDataset } from '../../core/datasets.ts';
-import { fitFeatureSpec } from '../../core/features.ts';
+import { encodeTarget, fitFeatureSpec, type DatetimePart, type FeatureSpec } from '../../core/features.ts';
 import { profileTable } from '../../core/profile.ts';
 import { writeJsonAtomic } from '../../core/atomic.ts';
 import { parseArgs } from 'node:util';
 import { PREPARED_DIR, FEATURE_SPEC_FILE, PROFILE_FILE, MODEL_DIR } from '../contracts/paths.ts';
 import { selectBackend } from '../../core/backend.ts';
 import { loadBundle } from '../../core/bundle.ts';
-import { encodeTarget } from '../../core/features.ts';
 import { calibrationFloor } from './calibration-floor.ts';
 import { train, readExperiments } from '../stages/train.ts';
 import { evaluate } from '../stages/evaluate.ts';
@@ -72,7 +73,9 @@ async function sourceTable(params: Params) {
 }
 
 async function main() {
-  const { values: flags } = parseArgs({ args: process.argv.slice(2), options: { task: { type: 'string' }, 'test-from': { type: 'string' }, until: { type: 'string' }, params: { type: 'string' }, keep: { type: 'string' }, 'no-references': { type: 'boolean' } } });
+  const { values: flags } = parseArgs({ args: process.argv.slice(2), options: { task: { type: 'string' }, 'test-from': { type: 'string' }, until: { type: 'string' }, params: { type: 'string' }, keep: { type: 'string' }, 'no-references': { type: 'boolean' }, 'reference-parts': { type: 'string', default: 'all' } } });
+  const refParts = flags['reference-parts'] as string;
+  if (refParts !== 'all' && refParts !== 'spec') throw new Error(`--reference-parts ${refParts}: use all (hour, day of week, month) or spec (the datetime parts the fitted spec kept)`);
   const params = await loadParams((flags.params as string) ?? 'params.yaml');
   const task = ((flags.task as string) ?? params.task.type) as 'classification' | 'regression';
   if (task === 'regression') {
@@ -114,7 +117,7 @@ async function main() {
     // References start now and run beside our training (the machine's 2 cores are shared either way).
     let refs: Promise<Record<string, unknown>[]> = Promise.resolve([]);
     if (sk && !('error' in sk)) {
-      const ref = referenceMatrix(table, split, { time: params.data.time_column, distance: 'distance', airports: ['origin', 'destination'], target: params.task.target, positiveAbove: task === 'classification' ? params.task.positive_above : undefined });
+      const ref = referenceMatrix(table, split, { time: params.data.time_column, distance: 'distance', airports: ['origin', 'destination'], target: params.task.target, positiveAbove: task === 'classification' ? params.task.positive_above : undefined, parts: refParts === 'spec' ? specParts(spec) : undefined });
       await writeReferenceData(join(tmp, 'reference.npy'), join(tmp, 'reference.json'), ref, task);
       refs = runReferences(sk.python, join(tmp, 'reference.npy'), join(tmp, 'reference.json'));
     }
@@ -125,7 +128,7 @@ async function main() {
     const evaluation = await evaluate({ repoRoot: tmp, params, log });
     const runs = await readExperiments(tmp);
     const lines: Record<string, unknown>[] = [];
-    const header = { benchmark: 'quality', task, rows: table.length, ...split.counts, test_from: new Date(testFrom).toISOString().slice(0, 10), prepare_s: +prepS.toFixed(1), train_wall_s: +trainWallS.toFixed(1), peak_rss_mb: Math.round(Math.max(rss0, process.resourceUsage().maxRSS) / 1024), backend: summary.backend, python: sk && !('error' in sk) ? `${sk.python} (scikit-learn ${sk.version})` : null };
+    const header = { benchmark: 'quality', task, rows: table.length, reference_parts: refParts === 'spec' ? specParts(spec) : ['hour', 'day_of_week', 'month'], spec_left_out: spec.dropped?.map((d) => d.feature) ?? [], ...split.counts, test_from: new Date(testFrom).toISOString().slice(0, 10), prepare_s: +prepS.toFixed(1), train_wall_s: +trainWallS.toFixed(1), peak_rss_mb: Math.round(Math.max(rss0, process.resourceUsage().maxRSS) / 1024), backend: summary.backend, python: sk && !('error' in sk) ? `${sk.python} (scikit-learn ${sk.version})` : null };
     process.stdout.write(JSON.stringify(header) + '\n');
     for (const r of runs) {
       const line: Record<string, unknown> = { model: r.candidate, selected: r.selected, epochs: r.epochs, fit_s: r.duration_s, rows_per_s: r.rows_per_s, validation: pick(r.val, task) };
@@ -150,6 +153,11 @@ async function main() {
   } finally {
     if (!flags.keep) await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/** The datetime parts the fitted spec kept (what our model sees of the time). */
+function specParts(spec: FeatureSpec): DatetimePart[] {
+  return spec.features.flatMap((f) => (f.kind === 'datetime' ? f.parts : []));
 }
 
 /** The selected bundle's calibration error beside what a calibration fitted before the test period could reach (see calibration-floor.ts). */
