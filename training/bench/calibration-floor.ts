@@ -1,13 +1,14 @@
 /**
- * How much of a time-split test's calibration error any calibration fitted before the test period
- * could remove. Two figures no deployable calibration can beat, beside the delay rates:
+ * How much of a time-split test's calibration error comes from the calibrator and how much from a
+ * change of delay rate between validation and test. Two reference points beside the delay rates
+ * (Platt maps minimise log loss, not ECE, so neither is a strict lower bound):
  *  - `ece_validation_platt_at_test_rate`: the validation-fitted Platt map with its intercept moved
  *    so the mean served probability equals the test period's delay rate (knowing only that rate);
  *  - `ece_platt_fitted_on_test`: a Platt map fitted on the test labels themselves.
  * When the served ECE is far above the first and the first is near the second, the remaining error
- * is the change of delay rate between validation and test, not the calibrator.
+ * is the change of delay rate, not the calibrator.
  */
-import { expectedCalibrationError, fitPlatt, logit, type PlattCalibration } from '../../core/calibration.ts';
+import { applyCalibration, expectedCalibrationError, fitPlatt, type PlattCalibration } from '../../core/calibration.ts';
 
 type Numbers = ArrayLike<number>;
 export interface Scored {
@@ -22,11 +23,10 @@ const mean = (a: Numbers) => {
   for (let i = 0; i < a.length; i++) s += a[i];
   return s / a.length;
 };
-const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
-
 /** Scores of `c` with `shift` added to its intercept. */
 function shifted(c: PlattCalibration, raw: Numbers, shift: number): Float64Array {
-  return Float64Array.from({ length: raw.length }, (_, i) => sigmoid(c.a * logit(raw[i]) + c.b + shift));
+  const moved = { ...c, b: c.b + shift };
+  return Float64Array.from({ length: raw.length }, (_, i) => applyCalibration(moved, raw[i]));
 }
 
 /** The intercept shift that makes the mean of `c`'s scores on `raw` equal `rate` (bisection; the mean is increasing in it). */
