@@ -36,7 +36,8 @@ export const bundleMetaSchema = z.looseObject({
   created_at: z.string(),
   backend: z.string(),
   /** The validate.schema rules of the model's input columns (core/params.ts). */
-  input_schema: z.record(z.string(), columnSchema),
+  // Loose: a rule field a newer trainer adds must not make older API pods refuse the bundle mid-rollout.
+  input_schema: z.record(z.string(), columnSchema.loose()),
   rows: z.record(z.string(), num),
 });
 export type BundleMetrics = z.output<typeof bundleMetricsSchema>;

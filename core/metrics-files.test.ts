@@ -113,6 +113,8 @@ test('bundle.json: what the API shows (lineage, metrics, inputs) is checked; the
   assert.deepEqual(meta.metrics.validation, { roc_auc: 0.7 });
   assert.throws(() => parseBundleMeta({ ...bundleMeta, metrics: { validation: [] } }, 'b/bundle.json'), /^Error: b\/bundle\.json: field `metrics\.validation`: .*re-run the train stage/);
   assert.throws(() => parseBundleMeta({ ...bundleMeta, input_schema: { distance: { type: 'float' } } }, 'b/bundle.json'), /field `input_schema\.distance\.type`/);
+  // A rule field from a newer trainer does not make this (older) reader refuse the bundle mid-rollout.
+  assert.equal(parseBundleMeta({ ...bundleMeta, input_schema: { distance: { type: 'number', unit: 'miles' } } }, 'b/bundle.json').input_schema.distance.type, 'number');
   const dir = await mkdtemp(join(tmpdir(), 'bundle-meta-'));
   try {
     await assert.rejects(readBundleMeta(dir), (err: Error) => err.message.startsWith(`${join(dir, 'bundle.json')} does not exist; re-run the train stage`));
