@@ -13,13 +13,15 @@
  */
 import { join } from 'node:path';
 import { z } from 'zod';
-import { OOV_TOKEN, type DatetimePart, type FeatureSpec } from './features.ts';
+import { OOV_TOKEN, type FeatureSpec } from './features.ts';
 import type { NumericProfile, ReferenceProfile } from './profile.ts';
 import type { BundleProfile } from './bundle.ts';
 import { checkJson, readJsonFile, valueOf } from './metrics-files.ts';
 
-export const FEATURE_SPEC_FILE = 'feature-spec.json';
-export const PROFILE_FILE = 'reference-profile.json';
+import { FEATURE_SPEC_FILE, PROFILE_FILE } from './artifact-names.ts';
+import { DATETIME_PARTS } from './params.ts';
+
+export { FEATURE_SPEC_FILE, PROFILE_FILE };
 
 const num = z.number();
 const count = z.number().int().min(0);
@@ -32,11 +34,6 @@ const vocabulary = z
   .min(1)
   .refine((v) => v[0] === OOV_TOKEN, { message: `entry 0 must be "${OOV_TOKEN}" (the out-of-vocabulary bucket)`, path: [0] });
 
-const DATETIME_PARTS = ['hour', 'day_of_week', 'month', 'day_of_month'] as const;
-/** Fails to compile when core/features.ts's DatetimePart and this list disagree (either way). */
-type SameParts<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
-const partsMatch: SameParts<DatetimePart, (typeof DATETIME_PARTS)[number]> = true;
-void partsMatch;
 
 const featureDefSchema = z.discriminatedUnion('kind', [
   z.looseObject({ kind: z.literal('numeric'), name: z.string(), transform: z.enum(['standard', 'log']), mean: num, std: num, fill: num, min: num, max: num }),

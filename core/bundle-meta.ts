@@ -9,7 +9,9 @@ import { z } from 'zod';
 import { columnSchema } from './params.ts';
 import { checkJson, metricMap, readJsonFile, taskSchema, valueOf } from './metrics-files.ts';
 
-export const BUNDLE_META_FILE = 'bundle.json';
+import { BUNDLE_META_FILE } from './artifact-names.ts';
+
+export { BUNDLE_META_FILE };
 const num = z.number();
 
 /** Validation metrics of the bundled model (calibrated), of its raw scores, and the calibration fit. */

@@ -20,6 +20,7 @@ import type { NumericProfile, ReferenceProfile } from './profile.ts';
 import { recordsToTable, type FieldError, type InputSchema } from './records.ts';
 import type { Table } from './table.ts';
 import { BUNDLE_META_FILE, parseBundleMeta, type BundleMetrics } from './bundle-meta.ts';
+import { FEATURE_SPEC_FILE, GOLDEN_FILE, PROFILE_FILE } from './artifact-names.ts';
 import { readArtifactFile } from './artifact-files.ts';
 
 type TF = typeof tfjs;
@@ -151,10 +152,10 @@ export async function saveBundle(tf: TF, dir: string, model: tfjs.LayersModel, c
         return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: bytes.byteLength } };
       }),
     );
-    await writeFile(join(tmp, 'bundle.json'), JSON.stringify(contents.meta, null, 2) + '\n');
-    await writeFile(join(tmp, 'feature-spec.json'), JSON.stringify(contents.spec, null, 2) + '\n');
-    await writeFile(join(tmp, 'reference-profile.json'), JSON.stringify(contents.profile, null, 2) + '\n');
-    await writeFile(join(tmp, 'golden.json'), JSON.stringify(contents.golden, null, 2) + '\n');
+    await writeFile(join(tmp, BUNDLE_META_FILE), JSON.stringify(contents.meta, null, 2) + '\n');
+    await writeFile(join(tmp, FEATURE_SPEC_FILE), JSON.stringify(contents.spec, null, 2) + '\n');
+    await writeFile(join(tmp, PROFILE_FILE), JSON.stringify(contents.profile, null, 2) + '\n');
+    await writeFile(join(tmp, GOLDEN_FILE), JSON.stringify(contents.golden, null, 2) + '\n');
   });
 }
 
@@ -181,7 +182,7 @@ export async function loadBundle(tf: TF, dir: string): Promise<LoadedBundle> {
   // Through their schemas (core/artifact-files.ts), like bundle.json: a malformed one fails naming the file and field.
   const spec: FeatureSpec = await readArtifactFile(dir, 'featureSpec', 'train');
   const profile: BundleProfile = await readArtifactFile(dir, 'bundleProfile', 'train');
-  const golden = parseGolden(await readJson<unknown>(dir, 'golden.json'), dir);
+  const golden = parseGolden(await readJson<unknown>(dir, GOLDEN_FILE), dir);
   const modelJson = await readJson<{ modelTopology: object; weightsManifest: { weights: tfjs.io.WeightsManifestEntry[] }[] }>(dir, 'model.json');
   const weights = await readFile(join(dir, 'weights.bin'));
   const weightData = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength);

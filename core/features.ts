@@ -6,13 +6,13 @@
  * Categorical vocabularies reserve index 0 for "out of vocabulary or missing", so unseen values
  * never fail and are countable.
  */
-import type { FeatureParams, Params } from './params.ts';
+import type { DATETIME_PARTS, FeatureParams, Params } from './params.ts';
 import type { Column, StringColumn, Table } from './table.ts';
 
 export const OOV_INDEX = 0;
 export const OOV_TOKEN = '<OOV>';
 
-export type DatetimePart = 'hour' | 'day_of_week' | 'month' | 'day_of_month';
+export type DatetimePart = (typeof DATETIME_PARTS)[number];
 const PART_CARDINALITY: Record<DatetimePart, number> = { hour: 24, day_of_week: 7, month: 12, day_of_month: 31 };
 /** A datetime part is used when the training data covers at least this many of its cycles (params: min_cycles). */
 export const DEFAULT_MIN_CYCLES = 2;

@@ -18,11 +18,14 @@ export const columnSchema = z
   })
   .strict();
 
+/** The parts a datetime feature can be broken into (core/features.ts computes them, UTC). */
+export const DATETIME_PARTS = ['hour', 'day_of_week', 'month', 'day_of_month'] as const;
+
 const featureSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('numeric'), transform: z.enum(['standard', 'log']).default('standard'), missing: z.enum(['median', 'mean', 'zero']).default('median') }).strict(),
   z.object({ kind: z.literal('categorical'), min_frequency: z.number().int().min(1).default(1), max_categories: z.number().int().min(1).default(1000) }).strict(),
   // min_cycles: a part is used only when the training data covers at least this many of its cycles (distinct hours ÷ 24, days ÷ 7, months ÷ 12; default 2; 0: always).
-  z.object({ kind: z.literal('datetime'), parts: z.array(z.enum(['hour', 'day_of_week', 'month', 'day_of_month'])).min(1), min_cycles: z.number().min(0).optional() }).strict(),
+  z.object({ kind: z.literal('datetime'), parts: z.array(z.enum(DATETIME_PARTS)).min(1), min_cycles: z.number().min(0).optional() }).strict(),
   // A cross of categorical features and/or datetime parts (`date.hour`); its key is a new name, not a column.
   z.object({ kind: z.literal('cross'), columns: z.array(z.string().min(1)).min(2), min_frequency: z.number().int().min(1).default(1), max_categories: z.number().int().min(1).default(10000) }).strict(),
 ]);

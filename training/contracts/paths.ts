@@ -20,8 +20,7 @@ export const VALIDATED_FILE = 'data.parquet';
 export const REJECTS_FILE = 'rejects.csv';
 
 export const PREPARED_DIR = 'artifacts/prepared';
-export const FEATURE_SPEC_FILE = 'feature-spec.json';
-export const PROFILE_FILE = 'reference-profile.json';
+export { FEATURE_SPEC_FILE, PROFILE_FILE } from '../../core/artifact-names.ts';
 
 export const MODEL_DIR = 'artifacts/model';
 
