@@ -42,6 +42,8 @@ export interface BundleMeta {
   calibration?: Calibration;
   /** Regression: quantiles of validation residuals (actual − predicted), e.g. for intervals. */
   residual_quantiles?: Record<string, number>;
+  /** train.recent_refit, when it ran: the winner's extra passes over the validation rows after its validation metrics were taken. */
+  recent_refit?: { epochs: number; learning_rate_factor: number; rows: number; seconds: number };
   /** Checked by core/metrics-files.ts (core/bundle-meta.ts) when the bundle loads. */
   metrics: Partial<BundleMetrics>;
   primary_metric: string;

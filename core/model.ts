@@ -128,6 +128,8 @@ export interface CandidateConfig {
   l2?: number;
   /** mlp: add a wide part (one learned weight per category of every categorical input and cross) to the output. */
   wide?: boolean;
+  /** constant (default) or cosine annealing over max_epochs (training/fit.ts epochLearningRate). */
+  lr_schedule?: 'constant' | 'cosine';
 }
 
 export interface InputLayout {

@@ -40,6 +40,7 @@ const candidateSchema = z
     dropout: z.number().min(0).lt(1).optional(),
     l2: z.number().min(0).optional(),
     wide: z.boolean().optional(),
+    lr_schedule: z.enum(['constant', 'cosine']).optional(),
     grid: z.record(z.string(), z.array(z.unknown()).min(1)).optional(),
   })
   .strict();
@@ -53,6 +54,8 @@ const trainSchema = z
     batch_size: z.number().int().min(1),
     class_weight: z.enum(['balanced', 'none']).default('balanced'),
     golden_examples: z.number().int().min(1).max(100).default(8),
+    // After selection, the winner takes `epochs` more passes over the validation rows (the latest data) at learning_rate_factor × its rate; 0 epochs: off.
+    recent_refit: z.object({ epochs: z.number().int().min(0).max(20), learning_rate_factor: z.number().positive().max(1) }).strict().optional(),
     candidates: z.array(candidateSchema).min(1),
   })
   .strict();

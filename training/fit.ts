@@ -46,6 +46,16 @@ export function expandCandidates(list: CandidateParams[]): CandidateConfig[] {
   return out;
 }
 
+/**
+ * The learning rate of an epoch (1-based). `cosine` anneals from the candidate's rate towards zero
+ * over max_epochs (the last epoch still learns at ~4 % for 8 epochs), so the final epochs settle
+ * into a minimum instead of bouncing around it at the starting rate.
+ */
+export function epochLearningRate(base: number, schedule: CandidateConfig['lr_schedule'], epoch: number, maxEpochs: number): number {
+  if (schedule !== 'cosine' || maxEpochs <= 1) return base;
+  return base * 0.5 * (1 + Math.cos((Math.PI * (epoch - 1)) / maxEpochs));
+}
+
 export function permutation(n: number, random: () => number): Int32Array {
   const p = Int32Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {
@@ -55,6 +65,46 @@ export function permutation(n: number, random: () => number): Int32Array {
     p[j] = t;
   }
   return p;
+}
+
+/** One pass over the rows in a seeded order; returns the epoch's mean loss. */
+async function fitOneEpoch(tf: TF, model: tfjs.LayersModel, inputs: tfjs.Tensor[], y: tfjs.Tensor, random: () => number, opts: Pick<FitOptions, 'batchSize' | 'classWeight'>): Promise<number> {
+  const order = tf.tensor1d(permutation(y.shape[0], random), 'int32');
+  const xs = inputs.map((t) => tf.gather(t, order));
+  const ys = tf.gather(y, order);
+  order.dispose();
+  try {
+    const h = await model.fit(xs, ys, { epochs: 1, batchSize: opts.batchSize, shuffle: false, verbose: 0, classWeight: opts.classWeight });
+    return Number(h.history.loss[0]);
+  } finally {
+    xs.forEach((t) => t.dispose());
+    ys.dispose();
+  }
+}
+
+/**
+ * After selection: the winner takes `epochs` more passes over the validation rows (the latest
+ * data before test) at `learningRateFactor` × its own rate. Validation chose the candidate, the
+ * epoch and (classification) the calibration before this; the data arrive in time order and the
+ * delay level moves from month to month, so a model that has also seen the latest weeks serves
+ * the near future better than one that stopped two weeks earlier (bench:quality, README "Model
+ * quality"). The weights change in place; returns the mean loss of each pass.
+ */
+export async function refitOnRecent(tf: TF, model: tfjs.LayersModel, cfg: CandidateConfig, rows: { enc: EncodedFeatures; y: Float32Array }, opts: Pick<FitOptions, 'batchSize' | 'classWeight' | 'targetScaler' | 'seed'> & { epochs: number; learningRateFactor: number }): Promise<number[]> {
+  if (opts.epochs <= 0 || rows.y.length === 0) return [];
+  (model.optimizer as unknown as { learningRate: number }).learningRate = cfg.learning_rate * opts.learningRateFactor;
+  const scaler = opts.targetScaler;
+  const y = tf.tensor2d(scaler ? rows.y.map((v) => (v - scaler.mean) / scaler.std) : rows.y, [rows.y.length, 1]);
+  const inputs = toInputs(tf, rows.enc);
+  const random = seededRandom(opts.seed + 1);
+  try {
+    const losses: number[] = [];
+    for (let e = 0; e < opts.epochs; e++) losses.push(await fitOneEpoch(tf, model, inputs, y, random, opts));
+    return losses;
+  } finally {
+    inputs.forEach((t) => t.dispose());
+    y.dispose();
+  }
 }
 
 export interface FitData {
@@ -101,15 +151,9 @@ export async function fitCandidate(tf: TF, cfg: CandidateConfig, data: FitData, 
   try {
     for (let epoch = 1; epoch <= opts.maxEpochs; epoch++) {
       const t0 = performance.now();
-      const order = tf.tensor1d(permutation(yTrain.length, random), 'int32');
-      const xs = fullInputs.map((t) => tf.gather(t, order));
-      const ys = tf.gather(yFull, order);
-      order.dispose();
-      const h = await model.fit(xs, ys, { epochs: 1, batchSize: opts.batchSize, shuffle: false, verbose: 0, classWeight: opts.classWeight });
-      xs.forEach((t) => t.dispose());
-      ys.dispose();
+      (model.optimizer as unknown as { learningRate: number }).learningRate = epochLearningRate(cfg.learning_rate, cfg.lr_schedule, epoch, opts.maxEpochs);
+      const loss = await fitOneEpoch(tf, model, fullInputs, yFull, random, opts);
       const value = metricValue(opts.primary, data.validation.y, toTarget(predict(tf, model, data.validation.enc)));
-      const loss = Number(h.history.loss[0]);
       const seconds = (performance.now() - t0) / 1000;
       history.push({ epoch, loss, value, seconds });
       opts.log.info(`${cfg.name} epoch ${epoch}/${opts.maxEpochs}: loss ${loss.toFixed(4)}, validation ${opts.primary} ${value.toFixed(4)} (${seconds.toFixed(1)} s)`);

@@ -9,10 +9,12 @@ import { loadBundle, outputsFromModel } from '../../core/bundle.ts';
 import { selectBackend } from '../../core/backend.ts';
 import { recordsToTable, type InputSchema } from '../../core/records.ts';
 import type { FeatureSpec } from '../../core/features.ts';
-import { expandCandidates, permutation } from '../fit.ts';
+import { epochLearningRate, expandCandidates, permutation } from '../fit.ts';
 import { seededRandom } from '../../core/random.ts';
 import { quietLog, tempRepo, testParams } from '../testing/fixtures.ts';
 import { trainedRepo } from '../testing/pipeline.ts';
+import { readParquetTable } from '../../core/parquet.ts';
+import { PREPARED_DIR } from '../contracts/paths.ts';
 
 test('classification: candidates are logged, the bundle reloads and reproduces its golden outputs exactly', async () => {
   const { repo, summary, params } = await trainedRepo();
@@ -128,6 +130,42 @@ test('regression: the params switch trains delay minutes and evaluates with regr
   assert.ok(saved.intervals.test_coverage >= 0 && saved.intervals.test_coverage <= 1 && saved.intervals.nominal === 0.9);
   assert.ok(bundle.checkGolden().ok);
   bundle.dispose();
+});
+
+test('regression: recent_refit teaches the winner the validation rows after its held-out metrics were taken; classification ignores it', async () => {
+  const refit = { recent_refit: { epochs: 2, learning_rate_factor: 0.5 } };
+  const off = await trainedRepo({ type: 'regression', positive_above: undefined }, { recent_refit: { epochs: 0, learning_rate_factor: 0.1 } });
+  const on = await trainedRepo({ type: 'regression', positive_above: undefined }, refit);
+  const { tf } = await selectBackend({});
+  const [a, b] = [await loadBundle(tf, join(off.repo, MODEL_DIR)), await loadBundle(tf, join(on.repo, MODEL_DIR))];
+  try {
+    assert.equal(a.meta.recent_refit, undefined);
+    const validationRows = (await readParquetTable(join(on.repo, PREPARED_DIR, 'validation.parquet'))).length;
+    assert.deepEqual({ ...b.meta.recent_refit!, seconds: 0 }, { epochs: 2, learning_rate_factor: 0.5, rows: validationRows, seconds: 0 });
+    // Same selection and held-out validation metrics and residual quantiles (taken before the refit) ...
+    assert.deepEqual(b.meta.metrics.validation, a.meta.metrics.validation);
+    assert.deepEqual(b.meta.residual_quantiles, a.meta.residual_quantiles);
+    // ... but different weights, and the bundle's golden outputs are those of the refitted model.
+    assert.notDeepEqual(b.golden.map((g) => g.expected), a.golden.map((g) => g.expected));
+    assert.ok(b.checkGolden().ok);
+  } finally {
+    a.dispose();
+    b.dispose();
+  }
+  const cls = await trainedRepo({}, refit);
+  const c = await loadBundle(tf, join(cls.repo, MODEL_DIR));
+  assert.equal(c.meta.recent_refit, undefined, 'classification keeps the model its calibration was fitted for');
+  c.dispose();
+});
+
+test('learning-rate schedule: constant keeps the rate, cosine anneals it from the full rate towards zero over max_epochs', () => {
+  assert.equal(epochLearningRate(0.01, undefined, 5, 8), 0.01);
+  assert.equal(epochLearningRate(0.01, 'constant', 8, 8), 0.01);
+  assert.equal(epochLearningRate(0.01, 'cosine', 1, 8), 0.01);
+  // 0.5·(1 + cos(π·4/8)) = 0.5; last epoch: 0.5·(1 + cos(7π/8)) = 0.0380602...
+  assert.ok(Math.abs(epochLearningRate(0.01, 'cosine', 5, 8) - 0.005) < 1e-12);
+  assert.ok(Math.abs(epochLearningRate(0.01, 'cosine', 8, 8) - 0.000380602337) < 1e-12);
+  assert.equal(epochLearningRate(0.01, 'cosine', 1, 1), 0.01, 'one epoch: nothing to anneal');
 });
 
 test('evaluate: edge cases never fail and wrong types are rejected with the field named', async () => {

@@ -19,7 +19,7 @@ import type { Logger } from '../../core/log.ts';
 import { EXPERIMENTS_FILE, FEATURE_SPEC_FILE, MODEL_DIR, PREPARED_DIR, PROFILE_FILE, TRAIN_METRICS } from '../contracts/paths.ts';
 import { trainStage } from '../contracts/train.ts';
 import type { StageParams } from '../contracts/contract.ts';
-import { expandCandidates, fitCandidate, isBetter, HIGHER_IS_BETTER, type PrimaryMetric } from '../fit.ts';
+import { expandCandidates, fitCandidate, refitOnRecent, isBetter, HIGHER_IS_BETTER, type PrimaryMetric } from '../fit.ts';
 import { dataMd5, gitCommit } from '../lineage.ts';
 import { isMain, runStage } from '../stage-cli.ts';
 import { experimentsFileSchema, readJsonFile, valueOf, type MetricsFile } from '../../core/metrics-files.ts';
@@ -62,6 +62,21 @@ export function finishWinner(task: 'classification' | 'regression', y: Float32Ar
   const { metrics, threshold } = validationMetrics(task, y, scores);
   const calibration_fit = roundAll({ method: choice.calibration.method, cross_fitted_log_loss: choice.validation_log_loss, ece_uncalibrated: expectedCalibrationError(y, raw), ece_calibrated: expectedCalibrationError(y, scores) });
   return { scores, metrics, threshold, calibration: choice.calibration as Calibration, calibration_fit, residual_quantiles: undefined };
+}
+
+/**
+ * train.recent_refit for the winner (training/fit.ts refitOnRecent). Regression only: its
+ * validation metrics and residual quantiles were taken before, on rows the model had not seen.
+ * Classification keeps the model validation calibrated, since a calibration fitted on rows the
+ * model has just learned would be fitted in-sample (README "Model quality" has the measurement).
+ */
+async function refitWinner(tf: Parameters<typeof refitOnRecent>[0], model: Parameters<typeof refitOnRecent>[1], cfg: Parameters<typeof refitOnRecent>[2], rows: Parameters<typeof refitOnRecent>[3], o: { task: 'classification' | 'regression'; batchSize: number; classWeight?: Record<number, number>; targetScaler?: { mean: number; std: number }; seed: number; refit?: { epochs: number; learning_rate_factor: number }; log: Logger }) {
+  if (!o.refit || o.refit.epochs === 0 || o.task !== 'regression') return undefined;
+  const t0 = performance.now();
+  const losses = await refitOnRecent(tf, model, cfg, rows, { epochs: o.refit.epochs, learningRateFactor: o.refit.learning_rate_factor, batchSize: o.batchSize, classWeight: o.classWeight, targetScaler: o.targetScaler, seed: o.seed });
+  const seconds = (performance.now() - t0) / 1000;
+  o.log.info(`${cfg.name}: refit on the ${rows.y.length} validation rows (the latest before test), ${o.refit.epochs} epoch(s) at ${o.refit.learning_rate_factor} × its learning rate, loss ${losses.map((l) => l.toFixed(4)).join(', ')} (${seconds.toFixed(1)} s)`);
+  return { epochs: o.refit.epochs, learning_rate_factor: o.refit.learning_rate_factor, rows: rows.y.length, seconds: round(seconds, 3)! };
 }
 
 export function goldenExamples(tf: Parameters<typeof outputsFromModel>[0], model: Parameters<typeof outputsFromModel>[1], meta: Pick<BundleMeta, 'target_scaler' | 'input_schema'>, spec: FeatureSpec, test: Table, count: number): GoldenExample[] {
@@ -135,6 +150,7 @@ export async function train(options: { repoRoot: string; params: StageParams<typ
   runs[winner.index].selected = true;
   const chosen = candidates[winner.index];
   const finished = finishWinner(task, data.validation.y, winner.fit.validationPredictions);
+  const refit = await refitWinner(tf, winner.fit.model, chosen, data.validation, { task, batchSize: tp.batch_size, classWeight, targetScaler, seed: tp.seed, refit: tp.recent_refit, log });
   if (finished.calibration) log.info(`calibration: ${finished.calibration.method} (cross-fitted validation log loss ${JSON.stringify(finished.calibration_fit?.cross_fitted_log_loss)}); threshold ${finished.threshold?.toFixed(4)} on calibrated scores`);
 
   const inputSchema = inputSchemaOf(spec, params.validate.schema);
@@ -149,6 +165,7 @@ export async function train(options: { repoRoot: string; params: StageParams<typ
     ...(targetScaler ? { target_scaler: targetScaler } : {}),
     ...(finished.calibration ? { calibration: finished.calibration } : {}),
     ...(finished.residual_quantiles ? { residual_quantiles: finished.residual_quantiles } : {}),
+    ...(refit ? { recent_refit: refit } : {}),
     metrics: { validation: finished.metrics, validation_uncalibrated: runs[winner.index].val, ...(finished.calibration_fit ? { calibration: finished.calibration_fit } : {}) },
     primary_metric: primary,
     data_md5: md5,
