@@ -132,7 +132,7 @@ async function main() {
     process.stdout.write(JSON.stringify(header) + '\n');
     for (const r of runs) {
       const line: Record<string, unknown> = { model: r.candidate, selected: r.selected, epochs: r.epochs, fit_s: r.duration_s, rows_per_s: r.rows_per_s, validation: pick(r.val, task) };
-      if (r.selected) Object.assign(line, { test: { ...pick(evaluation.test as Record<string, unknown>, task), ...(evaluation.calibration ? { ece: evaluation.calibration.ece } : {}) }, calibration: evaluation.calibration ?? null });
+      if (r.selected) Object.assign(line, { test: { ...pick(evaluation.test as Record<string, unknown>, task), ...(evaluation.calibration ? { ece: evaluation.calibration.ece } : {}) }, calibration: evaluation.calibration ?? null, ...(task === 'regression' ? { interval_90_test_coverage: evaluation.intervals?.test_coverage ?? null } : {}) });
       lines.push(line);
       process.stdout.write(JSON.stringify(line) + '\n');
     }
