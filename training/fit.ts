@@ -84,14 +84,18 @@ async function fitOneEpoch(tf: TF, model: tfjs.LayersModel, inputs: tfjs.Tensor[
 
 /**
  * After selection: the winner takes `epochs` more passes over the validation rows (the latest
- * data before test) at `learningRateFactor` × its own rate. Validation chose the candidate, the
- * epoch and (classification) the calibration before this; the data arrive in time order and the
- * delay level moves from month to month, so a model that has also seen the latest weeks serves
- * the near future better than one that stopped two weeks earlier (bench:quality, README "Model
- * quality"). The weights change in place; returns the mean loss of each pass.
+ * data before test) at `learningRateFactor` × its configured rate (not × the rate a cosine
+ * schedule ended at). Validation chose the candidate, the epoch and (classification) the
+ * calibration before this; the data arrive in time order and the delay level moves from month to
+ * month, so a model that has also seen the latest weeks serves the near future better than one
+ * that stopped two weeks earlier (bench:quality, README "Model quality"). It starts from the
+ * restored best-epoch weights; Adam's moment estimates are those of the last epoch trained (up to
+ * `patience` epochs later), which at a tenth of the rate only shapes the step sizes. The weights
+ * change in place; returns the mean loss of each pass and the refitted model's predictions for
+ * those rows, in target units (the served model's prediction reference for drift).
  */
-export async function refitOnRecent(tf: TF, model: tfjs.LayersModel, cfg: CandidateConfig, rows: { enc: EncodedFeatures; y: Float32Array }, opts: Pick<FitOptions, 'batchSize' | 'classWeight' | 'targetScaler' | 'seed'> & { epochs: number; learningRateFactor: number }): Promise<number[]> {
-  if (opts.epochs <= 0 || rows.y.length === 0) return [];
+export async function refitOnRecent(tf: TF, model: tfjs.LayersModel, cfg: CandidateConfig, rows: { enc: EncodedFeatures; y: Float32Array }, opts: Pick<FitOptions, 'batchSize' | 'classWeight' | 'targetScaler' | 'seed'> & { epochs: number; learningRateFactor: number }): Promise<{ losses: number[]; predictions: Float32Array } | undefined> {
+  if (opts.epochs <= 0 || rows.y.length === 0) return undefined;
   (model.optimizer as unknown as { learningRate: number }).learningRate = cfg.learning_rate * opts.learningRateFactor;
   const scaler = opts.targetScaler;
   const y = tf.tensor2d(scaler ? rows.y.map((v) => (v - scaler.mean) / scaler.std) : rows.y, [rows.y.length, 1]);
@@ -100,7 +104,8 @@ export async function refitOnRecent(tf: TF, model: tfjs.LayersModel, cfg: Candid
   try {
     const losses: number[] = [];
     for (let e = 0; e < opts.epochs; e++) losses.push(await fitOneEpoch(tf, model, inputs, y, random, opts));
-    return losses;
+    const raw = predict(tf, model, rows.enc);
+    return { losses, predictions: scaler ? raw.map((v) => v * scaler.std + scaler.mean) : raw };
   } finally {
     inputs.forEach((t) => t.dispose());
     y.dispose();

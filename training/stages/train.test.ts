@@ -133,29 +133,42 @@ test('regression: the params switch trains delay minutes and evaluates with regr
 });
 
 test('regression: recent_refit teaches the winner the validation rows after its held-out metrics were taken; classification ignores it', async () => {
-  const refit = { recent_refit: { epochs: 2, learning_rate_factor: 0.5 } };
-  const off = await trainedRepo({ type: 'regression', positive_above: undefined }, { recent_refit: { epochs: 0, learning_rate_factor: 0.1 } });
-  const on = await trainedRepo({ type: 'regression', positive_above: undefined }, refit);
+  const regression = { type: 'regression' as const, positive_above: undefined };
+  const off = await trainedRepo(regression, { recent_refit: { epochs: 0, learning_rate_factor: 0.1 } });
+  const on = await trainedRepo(regression, { recent_refit: { epochs: 2, learning_rate_factor: 0.5 } });
+  const tiny = await trainedRepo(regression, { recent_refit: { epochs: 2, learning_rate_factor: 1e-6 } });
   const { tf } = await selectBackend({});
-  const [a, b] = [await loadBundle(tf, join(off.repo, MODEL_DIR)), await loadBundle(tf, join(on.repo, MODEL_DIR))];
+  const [a, b, c] = [await loadBundle(tf, join(off.repo, MODEL_DIR)), await loadBundle(tf, join(on.repo, MODEL_DIR)), await loadBundle(tf, join(tiny.repo, MODEL_DIR))];
   try {
     assert.equal(a.meta.recent_refit, undefined);
-    const validationRows = (await readParquetTable(join(on.repo, PREPARED_DIR, 'validation.parquet'))).length;
-    assert.deepEqual({ ...b.meta.recent_refit!, seconds: 0 }, { epochs: 2, learning_rate_factor: 0.5, rows: validationRows, seconds: 0 });
+    const validation = await readParquetTable(join(on.repo, PREPARED_DIR, 'validation.parquet'));
+    assert.deepEqual({ ...b.meta.recent_refit!, seconds: 0 }, { epochs: 2, learning_rate_factor: 0.5, rows: validation.length, seconds: 0 });
     // Same selection and held-out validation metrics and residual quantiles (taken before the refit) ...
     assert.deepEqual(b.meta.metrics.validation, a.meta.metrics.validation);
     assert.deepEqual(b.meta.residual_quantiles, a.meta.residual_quantiles);
-    // ... but different weights, and the bundle's golden outputs are those of the refitted model.
-    assert.notDeepEqual(b.golden.map((g) => g.expected), a.golden.map((g) => g.expected));
+    // ... but different weights: the golden outputs are those of the refitted model, which the bundle reproduces ...
+    const goldenShift = (x: typeof a) => Math.max(...x.golden.map((g, i) => Math.abs(g.expected - a.golden[i].expected)));
+    assert.ok(goldenShift(b) > 1e-3, `refit moved the golden outputs by ${goldenShift(b)}`);
     assert.ok(b.checkGolden().ok);
+    // ... the learning-rate factor is applied (a millionth of the rate leaves them all but where they were) ...
+    assert.ok(goldenShift(c) < goldenShift(b) / 100, `factor 1e-6 moved them by ${goldenShift(c)}, factor 0.5 by ${goldenShift(b)}`);
+    // ... and the drift reference of predictions is the served (refitted) model's on the validation rows.
+    const served = b.predictTable(validation);
+    const mean = served.reduce((s, v) => s + v, 0) / served.length;
+    assert.ok(Math.abs(b.profile.predictions!.mean - mean) < 1e-3 * Math.max(1, Math.abs(mean)), `profile mean ${b.profile.predictions!.mean} vs served ${mean}`);
+    assert.notEqual(b.profile.predictions!.mean, a.profile.predictions!.mean);
   } finally {
-    a.dispose();
-    b.dispose();
+    [a, b, c].forEach((x) => x.dispose());
   }
-  const cls = await trainedRepo({}, refit);
-  const c = await loadBundle(tf, join(cls.repo, MODEL_DIR));
-  assert.equal(c.meta.recent_refit, undefined, 'classification keeps the model its calibration was fitted for');
-  c.dispose();
+  const clsOff = await loadBundle(tf, join((await trainedRepo({}, { recent_refit: { epochs: 0, learning_rate_factor: 0.5 } })).repo, MODEL_DIR));
+  const clsOn = await loadBundle(tf, join((await trainedRepo({}, { recent_refit: { epochs: 2, learning_rate_factor: 0.5 } })).repo, MODEL_DIR));
+  try {
+    assert.equal(clsOn.meta.recent_refit, undefined, 'classification keeps the model its calibration was fitted for');
+    assert.deepEqual(clsOn.golden.map((g) => g.expected), clsOff.golden.map((g) => g.expected));
+  } finally {
+    clsOff.dispose();
+    clsOn.dispose();
+  }
 });
 
 test('learning-rate schedule: constant keeps the rate, cosine anneals it from the full rate towards zero over max_epochs', () => {
@@ -166,6 +179,17 @@ test('learning-rate schedule: constant keeps the rate, cosine anneals it from th
   assert.ok(Math.abs(epochLearningRate(0.01, 'cosine', 5, 8) - 0.005) < 1e-12);
   assert.ok(Math.abs(epochLearningRate(0.01, 'cosine', 8, 8) - 0.000380602337) < 1e-12);
   assert.equal(epochLearningRate(0.01, 'cosine', 1, 1), 0.01, 'one epoch: nothing to anneal');
+});
+
+test('lr_schedule reaches the optimizer: cosine trains epoch 1 like constant and epoch 2 at half the rate', async () => {
+  const losses = async (lr_schedule: 'constant' | 'cosine') => {
+    const { log } = await trainedRepo({}, { candidates: [{ name: 'mlp', model: 'mlp', hidden: [8], embedding_dim: 2, learning_rate: 0.05, lr_schedule }] });
+    return [1, 2].map((e) => Number(log.lines.join('\n').match(new RegExp(`mlp epoch ${e}/2: loss ([0-9.]+)`))?.[1]));
+  };
+  const [constant, cosine] = [await losses('constant'), await losses('cosine')];
+  assert.ok(constant.every(Number.isFinite) && cosine.every(Number.isFinite), `epoch losses logged: ${constant} / ${cosine}`);
+  assert.equal(cosine[0], constant[0]);
+  assert.notEqual(cosine[1], constant[1]);
 });
 
 test('evaluate: edge cases never fail and wrong types are rejected with the field named', async () => {

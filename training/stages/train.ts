@@ -73,10 +73,11 @@ export function finishWinner(task: 'classification' | 'regression', y: Float32Ar
 async function refitWinner(tf: Parameters<typeof refitOnRecent>[0], model: Parameters<typeof refitOnRecent>[1], cfg: Parameters<typeof refitOnRecent>[2], rows: Parameters<typeof refitOnRecent>[3], o: { task: 'classification' | 'regression'; batchSize: number; classWeight?: Record<number, number>; targetScaler?: { mean: number; std: number }; seed: number; refit?: { epochs: number; learning_rate_factor: number }; log: Logger }) {
   if (!o.refit || o.refit.epochs === 0 || o.task !== 'regression') return undefined;
   const t0 = performance.now();
-  const losses = await refitOnRecent(tf, model, cfg, rows, { epochs: o.refit.epochs, learningRateFactor: o.refit.learning_rate_factor, batchSize: o.batchSize, classWeight: o.classWeight, targetScaler: o.targetScaler, seed: o.seed });
+  const done = await refitOnRecent(tf, model, cfg, rows, { epochs: o.refit.epochs, learningRateFactor: o.refit.learning_rate_factor, batchSize: o.batchSize, classWeight: o.classWeight, targetScaler: o.targetScaler, seed: o.seed });
+  if (!done) return undefined;
   const seconds = (performance.now() - t0) / 1000;
-  o.log.info(`${cfg.name}: refit on the ${rows.y.length} validation rows (the latest before test), ${o.refit.epochs} epoch(s) at ${o.refit.learning_rate_factor} × its learning rate, loss ${losses.map((l) => l.toFixed(4)).join(', ')} (${seconds.toFixed(1)} s)`);
-  return { epochs: o.refit.epochs, learning_rate_factor: o.refit.learning_rate_factor, rows: rows.y.length, seconds: round(seconds, 3)! };
+  o.log.info(`${cfg.name}: refit on the ${rows.y.length} validation rows (the latest before test), ${o.refit.epochs} epoch(s) at ${o.refit.learning_rate_factor} × its learning rate, loss ${done.losses.map((l) => l.toFixed(4)).join(', ')} (${seconds.toFixed(1)} s)`);
+  return { record: { epochs: o.refit.epochs, learning_rate_factor: o.refit.learning_rate_factor, rows: rows.y.length, seconds: round(seconds, 3)! }, predictions: done.predictions };
 }
 
 export function goldenExamples(tf: Parameters<typeof outputsFromModel>[0], model: Parameters<typeof outputsFromModel>[1], meta: Pick<BundleMeta, 'target_scaler' | 'input_schema'>, spec: FeatureSpec, test: Table, count: number): GoldenExample[] {
@@ -165,7 +166,7 @@ export async function train(options: { repoRoot: string; params: StageParams<typ
     ...(targetScaler ? { target_scaler: targetScaler } : {}),
     ...(finished.calibration ? { calibration: finished.calibration } : {}),
     ...(finished.residual_quantiles ? { residual_quantiles: finished.residual_quantiles } : {}),
-    ...(refit ? { recent_refit: refit } : {}),
+    ...(refit ? { recent_refit: refit.record } : {}),
     metrics: { validation: finished.metrics, validation_uncalibrated: runs[winner.index].val, ...(finished.calibration_fit ? { calibration: finished.calibration_fit } : {}) },
     primary_metric: primary,
     data_md5: md5,
@@ -176,7 +177,8 @@ export async function train(options: { repoRoot: string; params: StageParams<typ
     rows: { train: trainT.length, validation: valT.length, test: testT.length },
   };
   const golden = goldenExamples(tf, winner.fit.model, meta, spec, testT, tp.golden_examples);
-  const profile = { ...inputProfile, predictions: profileNumeric({ type: 'number', values: Float64Array.from(finished.scores) }, params.profile.bins) };
+  // The prediction reference for drift is the served model's: after a refit, its predictions for the validation rows.
+  const profile = { ...inputProfile, predictions: profileNumeric({ type: 'number', values: Float64Array.from(refit?.predictions ?? finished.scores) }, params.profile.bins) };
   await saveBundle(tf, join(repoRoot, MODEL_DIR), winner.fit.model, { meta, spec, profile, golden });
   winner.fit.model.dispose();
 
