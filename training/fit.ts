@@ -67,6 +67,16 @@ export function permutation(n: number, random: () => number): Int32Array {
   return p;
 }
 
+type TargetScaler = FitOptions['targetScaler'];
+/** Regression targets in the units the network trains on (unit variance), and predictions back in target units. */
+const toModelUnits = (y: Float32Array, s: TargetScaler) => (s ? y.map((v) => (v - s.mean) / s.std) : y);
+const toTargetUnits = (p: Float32Array, s: TargetScaler) => (s ? p.map((v) => v * s.std + s.mean) : p);
+
+/** The rate the model's Adam optimizer applies from its next step on (it reads `learningRate` at every step). */
+function setLearningRate(model: tfjs.LayersModel, rate: number): void {
+  (model.optimizer as unknown as { learningRate: number }).learningRate = rate;
+}
+
 /** One pass over the rows in a seeded order; returns the epoch's mean loss. */
 async function fitOneEpoch(tf: TF, model: tfjs.LayersModel, inputs: tfjs.Tensor[], y: tfjs.Tensor, random: () => number, opts: Pick<FitOptions, 'batchSize' | 'classWeight'>): Promise<number> {
   const order = tf.tensor1d(permutation(y.shape[0], random), 'int32');
@@ -96,16 +106,14 @@ async function fitOneEpoch(tf: TF, model: tfjs.LayersModel, inputs: tfjs.Tensor[
  */
 export async function refitOnRecent(tf: TF, model: tfjs.LayersModel, cfg: CandidateConfig, rows: { enc: EncodedFeatures; y: Float32Array }, opts: Pick<FitOptions, 'batchSize' | 'classWeight' | 'targetScaler' | 'seed'> & { epochs: number; learningRateFactor: number }): Promise<{ losses: number[]; predictions: Float32Array } | undefined> {
   if (opts.epochs <= 0 || rows.y.length === 0) return undefined;
-  (model.optimizer as unknown as { learningRate: number }).learningRate = cfg.learning_rate * opts.learningRateFactor;
-  const scaler = opts.targetScaler;
-  const y = tf.tensor2d(scaler ? rows.y.map((v) => (v - scaler.mean) / scaler.std) : rows.y, [rows.y.length, 1]);
+  setLearningRate(model, cfg.learning_rate * opts.learningRateFactor);
+  const y = tf.tensor2d(toModelUnits(rows.y, opts.targetScaler), [rows.y.length, 1]);
   const inputs = toInputs(tf, rows.enc);
   const random = seededRandom(opts.seed + 1);
   try {
     const losses: number[] = [];
     for (let e = 0; e < opts.epochs; e++) losses.push(await fitOneEpoch(tf, model, inputs, y, random, opts));
-    const raw = predict(tf, model, rows.enc);
-    return { losses, predictions: scaler ? raw.map((v) => v * scaler.std + scaler.mean) : raw };
+    return { losses, predictions: toTargetUnits(predict(tf, model, rows.enc), opts.targetScaler) };
   } finally {
     inputs.forEach((t) => t.dispose());
     y.dispose();
@@ -146,17 +154,16 @@ export async function fitCandidate(tf: TF, cfg: CandidateConfig, data: FitData, 
   const started = performance.now();
   const model = buildModel(tf, layoutOf(data.train.enc), cfg, opts.task, opts.seed);
   const random = seededRandom(opts.seed);
-  const scaler = opts.targetScaler;
-  const yTrain = scaler ? data.train.y.map((v) => (v - scaler.mean) / scaler.std) : data.train.y;
+  const yTrain = toModelUnits(data.train.y, opts.targetScaler);
   const fullInputs = toInputs(tf, data.train.enc);
   const yFull = tf.tensor2d(yTrain, [yTrain.length, 1]);
   const history: FitResult['history'] = [];
   let best: { epoch: number; value: number; weights: tfjs.Tensor[] } | undefined;
-  const toTarget = (p: Float32Array) => (scaler ? p.map((v) => v * scaler.std + scaler.mean) : p);
+  const toTarget = (p: Float32Array) => toTargetUnits(p, opts.targetScaler);
   try {
     for (let epoch = 1; epoch <= opts.maxEpochs; epoch++) {
       const t0 = performance.now();
-      (model.optimizer as unknown as { learningRate: number }).learningRate = epochLearningRate(cfg.learning_rate, cfg.lr_schedule, epoch, opts.maxEpochs);
+      setLearningRate(model, epochLearningRate(cfg.learning_rate, cfg.lr_schedule, epoch, opts.maxEpochs));
       const loss = await fitOneEpoch(tf, model, fullInputs, yFull, random, opts);
       const value = metricValue(opts.primary, data.validation.y, toTarget(predict(tf, model, data.validation.enc)));
       const seconds = (performance.now() - t0) / 1000;

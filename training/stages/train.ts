@@ -70,10 +70,11 @@ export function finishWinner(task: 'classification' | 'regression', y: Float32Ar
  * Classification keeps the model validation calibrated, since a calibration fitted on rows the
  * model has just learned would be fitted in-sample (README "Model quality" has the measurement).
  */
-async function refitWinner(tf: Parameters<typeof refitOnRecent>[0], model: Parameters<typeof refitOnRecent>[1], cfg: Parameters<typeof refitOnRecent>[2], rows: Parameters<typeof refitOnRecent>[3], o: { task: 'classification' | 'regression'; batchSize: number; classWeight?: Record<number, number>; targetScaler?: { mean: number; std: number }; seed: number; refit?: { epochs: number; learning_rate_factor: number }; log: Logger }) {
+async function refitWinner(tf: Parameters<typeof refitOnRecent>[0], winner: { model: Parameters<typeof refitOnRecent>[1]; cfg: Parameters<typeof refitOnRecent>[2]; rows: Parameters<typeof refitOnRecent>[3] }, o: Omit<Parameters<typeof refitOnRecent>[4], 'epochs' | 'learningRateFactor'> & { task: 'classification' | 'regression'; refit?: { epochs: number; learning_rate_factor: number }; log: Logger }) {
+  const { model, cfg, rows } = winner;
   if (!o.refit || o.refit.epochs === 0 || o.task !== 'regression') return undefined;
   const t0 = performance.now();
-  const done = await refitOnRecent(tf, model, cfg, rows, { epochs: o.refit.epochs, learningRateFactor: o.refit.learning_rate_factor, batchSize: o.batchSize, classWeight: o.classWeight, targetScaler: o.targetScaler, seed: o.seed });
+  const done = await refitOnRecent(tf, model, cfg, rows, { ...o, epochs: o.refit.epochs, learningRateFactor: o.refit.learning_rate_factor });
   if (!done) return undefined;
   const seconds = (performance.now() - t0) / 1000;
   o.log.info(`${cfg.name}: refit on the ${rows.y.length} validation rows (the latest before test), ${o.refit.epochs} epoch(s) at ${o.refit.learning_rate_factor} × its learning rate, loss ${done.losses.map((l) => l.toFixed(4)).join(', ')} (${seconds.toFixed(1)} s)`);
@@ -151,7 +152,7 @@ export async function train(options: { repoRoot: string; params: StageParams<typ
   runs[winner.index].selected = true;
   const chosen = candidates[winner.index];
   const finished = finishWinner(task, data.validation.y, winner.fit.validationPredictions);
-  const refit = await refitWinner(tf, winner.fit.model, chosen, data.validation, { task, batchSize: tp.batch_size, classWeight, targetScaler, seed: tp.seed, refit: tp.recent_refit, log });
+  const refit = await refitWinner(tf, { model: winner.fit.model, cfg: chosen, rows: data.validation }, { task, batchSize: tp.batch_size, classWeight, targetScaler, seed: tp.seed, refit: tp.recent_refit, log });
   if (finished.calibration) log.info(`calibration: ${finished.calibration.method} (cross-fitted validation log loss ${JSON.stringify(finished.calibration_fit?.cross_fitted_log_loss)}); threshold ${finished.threshold?.toFixed(4)} on calibrated scores`);
 
   const inputSchema = inputSchemaOf(spec, params.validate.schema);
