@@ -61,3 +61,15 @@ test('pinProblems catches an old pin, a wrong comment, a node20 runtime and an u
   }
   assert.deepEqual(pinProblems(u, {}), ['x.yml: o/a is not in .github/actions.lock.json']);
 });
+
+test('DVC installs from a resolvable set: dvc pinned exactly, pathspec capped below 1 (dvc 3.64.0 imports its removed _DIR_MARK)', () => {
+  const train = readFileSync(join(here, 'workflows', 'train.yml'), 'utf8');
+  const installs = train.split('\n').filter((l) => /pip"? install/.test(l));
+  assert.ok(installs.length > 0, 'train.yml installs DVC with pip');
+  for (const l of installs) assert.match(l, /-r \.github\/dvc-requirements\.txt/, `every pip install in train.yml reads the requirements file: ${l.trim()}`);
+  const reqs = readFileSync(join(here, 'dvc-requirements.txt'), 'utf8').split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean);
+  const dvc = reqs.find((r) => /^dvc\[/.test(r));
+  assert.match(dvc ?? '', /^dvc\[gs\]==3\.64\.0$/, 'dvc pinned to the version the project is checked against');
+  const pathspec = reqs.find((r) => r.startsWith('pathspec'));
+  assert.match(pathspec ?? '', /<\s*1(\.0)?(,|$)/, 'pathspec must stay below 1.0 while dvc is 3.64.0');
+});

@@ -82,6 +82,19 @@ for (const file of DOCKERFILES) {
   });
 }
 
+/** Docker's .dockerignore pattern (Go filepath.Match plus `**`) as a regular expression. */
+function dockerIgnoreRegExp(pattern: string): RegExp {
+  const body = pattern.replace(/^\.?\//, '').split('/').map((part) => (part === '**' ? '(?:.*/)?' : `${part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}/`)).join('');
+  return new RegExp(`^${body.replace(/\/$/, '')}(?:/.*)?$`);
+}
+
+test('the build context never takes the credentials files the auth actions write into the workspace', () => {
+  const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const excluded = (path: string) => ignore.some((p) => !p.startsWith('!') && dockerIgnoreRegExp(p).test(path));
+  for (const path of ['gha-creds-0123456789abcdef.json', 'api/gha-creds-0123456789abcdef.json', 'gha-kubeconfig-0123abcd', '.env']) assert.ok(excluded(path), `${path} must be excluded by .dockerignore`);
+  for (const path of ['api/server.ts', 'core/model/forward.ts', 'package.json']) assert.ok(!excluded(path), `${path} must stay in the build context`);
+});
+
 test('both images build on the same pinned base', () => {
   const bases = DOCKERFILES.map((f) => new Set(fromLines(readFileSync(join(ROOT, f), 'utf8')).map((x) => x.image).filter((i) => PINNED.test(i))));
   assert.deepEqual([...bases[0]], [...bases[1]]);

@@ -91,6 +91,13 @@ test('fork PR with a read-only token → summary + pr-comment.md, a clear messag
   assert.equal(f.issueComments.get('acme/gitops-ml#43'), undefined);
 });
 
+test('push with a token that cannot write commit comments → the run fails naming contents: write (no relay exists for pushes)', async () => {
+  const cwd = await workspace();
+  const { f, env: e } = await env('push', 'push.json', {}, { readOnly: true });
+  await assert.rejects(publishReport(e, cwd, noGit, quiet), /cannot comment on commit 222222222222 \(403\): give the job `permissions: contents: write`/);
+  assert.equal(f.commitComments.length, 0);
+});
+
 test('workflow_run (fork) → posts the handed-over pr-comment.md on the PR from pr-number.txt', async () => {
   const cwd = await mkdtemp(join(root, 'run-'));
   await writeFile(join(cwd, 'pr-comment.md'), `${MARKER}\ncomposed by the fork's run`);

@@ -143,6 +143,10 @@ export async function publishReport(env: NodeJS.ProcessEnv, cwd: string, run: Ru
       const sha = commentSha(event, env);
       if (!sha) throw new Error(`${event.kind}: no commit to comment on: set GITHUB_SHA or REPORT_SHA`);
       results.commit = await upsertCommitComment(octokit, { ...repo, sha, body, marker, botLogin });
+      // Only pull requests have a relay (the workflow_run job); a commit comment refused here is lost.
+      if (results.commit.status === 'read-only') {
+        throw new Error(`${event.kind}: the token cannot comment on commit ${sha.slice(0, 12)} (403): give the job \`permissions: contents: write\` (commit comments need it; no workflow_run job relays a ${event.kind} report)`);
+      }
     }
   }
   for (const [where, r] of Object.entries(results)) {

@@ -49,7 +49,13 @@ export async function createSandbox(source: string, branches = ['main', 'model',
   await mkdir(origin, { recursive: true });
   await git(origin, 'init', '-q', '--bare');
   await git(origin, 'config', 'uploadpack.allowAnySHA1InWant', 'true');
-  const snapshot = opts.committedOnly ? await git(source, '-c', 'safe.directory=*', 'rev-parse', 'HEAD') : await workingTreeCommit(source, root);
+  let snapshot = opts.committedOnly ? await git(source, '-c', 'safe.directory=*', 'rev-parse', 'HEAD') : await workingTreeCommit(source, root);
+  // actions/checkout clones with depth 1, and a bare repository refuses a push from a shallow one
+  // ("shallow update not allowed"): the sandbox then gets the same tree as a parentless commit.
+  if ((await git(source, '-c', 'safe.directory=*', 'rev-parse', '--is-shallow-repository')) === 'true') {
+    snapshot = await git(source, '-c', 'safe.directory=*', '-c', 'user.name=rehearsal', '-c', 'user.email=rehearsal@example.com',
+      'commit-tree', `${snapshot}^{tree}`, '-m', `rehearsal: snapshot of ${snapshot} (shallow checkout)`);
+  }
   await git(source, '-c', 'safe.directory=*', 'push', '-q', origin, ...branches.map((b) => `${snapshot}:refs/heads/${b}`));
   await git(origin, 'symbolic-ref', 'HEAD', 'refs/heads/main');
   const gitConfig = join(root, 'gitconfig');

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
-import { defaultBranchEvent, dispatchEvent, payload, pullRequest, pushEvent, workflowRunEvent } from './events.ts';
+import { defaultBranchEvent, dispatchEvent, head, payload, pullRequest, pushEvent, workflowRunEvent } from './events.ts';
 import { apply, type Cluster } from './stubs/kubectl.ts';
 import type { RehearsalSandbox } from './sandbox.ts';
 import type { RehearsalEvent, RunResult } from './types.ts';
@@ -59,7 +59,7 @@ async function seedRegistry(c: ScenarioContext): Promise<void> {
     return;
   }
   c.print('no production model to deploy yet: rehearsing train (workflow_dispatch, max_batches 1) first, as a first real run does');
-  const trained = await c.run('train', await dispatchEvent(c.sandbox, 'model', { max_batches: '1' }));
+  const trained = await trainsModel(c, await dispatchEvent(c.sandbox, 'main', { max_batches: '1' }));
   if (trained.conclusion !== 'success') throw new Error('train failed, so there is no production model to deploy');
 }
 
@@ -116,6 +116,19 @@ const infra = (kind: 'plan' | 'apply'): Scenario => async (c) => {
   return [await c.run('infra', await pushEvent(c.sandbox, 'main', change))];
 };
 
+/**
+ * A train run started from the default branch (schedule, repository_dispatch, and "Run workflow",
+ * whose branch picker defaults to main) must commit its results to `model` and leave main alone.
+ */
+async function trainsModel(c: ScenarioContext, event: RehearsalEvent): Promise<RunResult> {
+  const before = { main: await head(c.sandbox, 'main'), model: await head(c.sandbox, 'model') };
+  const r = await c.run('train', event);
+  const after = { main: await head(c.sandbox, 'main'), model: await head(c.sandbox, 'model') };
+  if (after.main !== before.main) throw new Error(`train (${event.name} from ${event.ref}) pushed to main (${before.main.slice(0, 8)} → ${after.main.slice(0, 8)}): results belong on model`);
+  if (r.conclusion === 'success' && after.model === before.model) throw new Error(`train (${event.name} from ${event.ref}) succeeded but pushed no results commit to model`);
+  return r;
+}
+
 export const SCENARIOS: Record<string, Record<string, Scenario>> = {
   train: {
     push: async (c) => [await c.run('train', await pushEvent(c.sandbox, 'model', { files: { 'docs/rehearsal.md': 'retrain\n' }, message: 'Rehearsal: retrain' }))],
@@ -127,9 +140,10 @@ export const SCENARIOS: Record<string, Record<string, Scenario>> = {
       if (r.jobs.some((j) => j.result !== 'skipped')) throw new Error(`a bot results commit ran ${r.jobs.filter((j) => j.result !== 'skipped').map((j) => j.id).join(', ')}: it would retrain in a loop`);
       return [r];
     },
-    schedule: async (c) => [await c.run('train', await defaultBranchEvent(c.sandbox, 'schedule'))],
-    repository_dispatch: async (c) => [await c.run('train', await defaultBranchEvent(c.sandbox, 'repository_dispatch'))],
-    workflow_dispatch: async (c) => [await c.run('train', await dispatchEvent(c.sandbox, 'model', { max_batches: '1' }))],
+    schedule: async (c) => [await trainsModel(c, await defaultBranchEvent(c.sandbox, 'schedule'))],
+    repository_dispatch: async (c) => [await trainsModel(c, await defaultBranchEvent(c.sandbox, 'repository_dispatch'))],
+    // "Run workflow" defaults to main in the Actions UI: rehearse what a user clicking it gets.
+    workflow_dispatch: async (c) => [await trainsModel(c, await dispatchEvent(c.sandbox, 'main', { max_batches: '1' }))],
   },
   'pr-report': { pull_request: pr(false), 'pull_request-fork': pr(true) },
   'pr-comment': { workflow_run: pr(false), 'workflow_run-fork': pr(true) },

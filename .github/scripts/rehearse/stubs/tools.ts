@@ -92,7 +92,13 @@ export function npmCi(args: string[]): never {
 export function pip(args: string[], self: string): never {
   if (args[0] !== 'install') throw ok('');
   const bin = resolve(self, '..');
-  if (args.some((a) => /^dvc(\[|=|$)/.test(a))) {
+  // Requirements files (`-r path`) are read as pip reads them: one requirement per line, `#` comments.
+  const requirements = args.flatMap((a, i) => {
+    if (args[i - 1] !== '-r') return [a];
+    if (!existsSync(a)) throw fail(`ERROR: Could not open requirements file: [Errno 2] No such file or directory: '${a}'`);
+    return readFileSync(a, 'utf8').split('\n').map((l) => l.replace(/#.*/, '').trim());
+  });
+  if (requirements.some((a) => /^dvc(\[|=|$)/.test(a))) {
     writeFileSync(join(bin, 'dvc'), `#!/bin/sh\nexec "${process.env.REHEARSE_STUB_SH}" dvc "$@"\n`);
     chmodSync(join(bin, 'dvc'), 0o755);
   }
