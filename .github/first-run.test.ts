@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Testing } from 'cdktf';
 import { defaultConfig } from '../infra/cdktf/config.ts';
 import { GitopsMlStack } from '../infra/cdktf/stack.ts';
-import { referencedSettings } from './scripts/rehearse/workflow.ts';
+import { referencedSettings } from '../harness/rehearse/workflow.ts';
 
 const root = join(import.meta.dirname, '..');
 const readme = readFileSync(join(root, 'README.md'), 'utf8');

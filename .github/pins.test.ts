@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import type { ActionPin } from './scripts/rehearse/types.ts';
+import type { ActionPin } from '../harness/rehearse/types.ts';
 
 const here = import.meta.dirname;
 const lock: Record<string, ActionPin> = JSON.parse(readFileSync(join(here, 'actions.lock.json'), 'utf8')).actions;

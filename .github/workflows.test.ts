@@ -74,14 +74,17 @@ test('the schema validator does reject a broken workflow (control)', () => {
 });
 
 test('train.yml: push to model, a schedule, manual dispatch with max_batches, repository_dispatch retrain', () => {
-  const { on, concurrency } = wf('train.yml');
+  const w = wf('train.yml');
+  const { on, concurrency } = w;
   assert.deepEqual(on.push.branches, ['model']);
   assert.ok(Array.isArray(on.schedule) && on.schedule.length > 0 && typeof on.schedule[0].cron === 'string');
   assert.ok('workflow_dispatch' in on);
   assert.ok(on.workflow_dispatch.inputs.max_batches);
   assert.ok(on.repository_dispatch.types.includes('retrain'));
   assert.equal(concurrency?.['cancel-in-progress'], false, 'a cancelled training run could leave the DVC remote ahead of dvc.lock');
-  assert.match(concurrency?.group ?? '', /github\.ref/);
+  // Every run trains the one `model` branch (whatever branch it was dispatched from): one queue.
+  assert.equal(concurrency?.group, 'train-model');
+  assert.equal(w.env.TRAIN_BRANCH, 'model', 'Run workflow dispatches from main by default; results must still land on model');
 });
 
 test('train.yml: results are committed by the bot with [skip ci], and bot commits do not retrain', () => {
@@ -189,13 +192,18 @@ test('every third-party action is pinned to a full commit SHA with a version com
   }
 });
 
-// Node 20 reached end of life in April 2026; 24 is the current LTS.
-const NODE_LTS = '24';
+// Node 20 reached end of life in April 2026; 24 is the current LTS, named once in .nvmrc.
+const NODE_LTS = readFileSync(join(here, '..', '.nvmrc'), 'utf8').trim();
 
-test(`every workflow runs Node ${NODE_LTS} (setup-node and container images)`, () => {
+test(`every workflow runs Node ${NODE_LTS} (setup-node and container images), and so do engines and @types/node`, () => {
+  assert.equal(NODE_LTS, '24');
+  const pkg = JSON.parse(readFileSync(join(here, '..', 'package.json'), 'utf8'));
+  assert.equal(pkg.engines.node, `>=${NODE_LTS}`);
+  assert.match(pkg.devDependencies['@types/node'], new RegExp(`^\\^${NODE_LTS}\\.`));
   for (const [file, w] of workflows) {
     for (const step of allSteps(w).filter((s) => s.uses?.startsWith('actions/setup-node@'))) {
-      assert.equal(String(step.with?.['node-version']), NODE_LTS, `${file}: setup-node node-version`);
+      assert.equal(step.with?.['node-version-file'], '.nvmrc', `${file}: setup-node reads the one Node version from .nvmrc`);
+      assert.equal(step.with?.['node-version'], undefined, `${file}: setup-node names no version of its own`);
     }
     for (const [name, job] of Object.entries(w.jobs) as [string, Job & { container?: { image?: string } | string }][]) {
       const image = typeof job.container === 'string' ? job.container : job.container?.image;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RECORD, registryWithVersions, startTestServer } from './testing/support.ts';
-import { hangUp } from './adversary/hangup.ts';
+import { RECORD, registryWithVersions, startTestServer } from '../harness/testing/api/support.ts';
+import { hangUp } from '../harness/adversarial/api/hangup.ts';
 
 const count = (text: string, status: string) =>
   [...text.matchAll(new RegExp(`^http_requests_total\\{route="/predict",method="POST",status="${status}"\\} (\\d+)`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { RetrainAlerter, webhookFromEnv } from './alerts.ts';
-import { memoryLogger } from '../core/log.ts';
+import { memoryLogger } from '../core/platform/log.ts';
 import type { DriftState } from './drift-monitor.ts';
 
 const drifted: DriftState = { model_version: 3, computed_at: null, window: 5000, window_size: 5000, dataset: { drifted: true, drift_share: 0.75, evaluated: 4, drifted_features: ['distance', 'origin', 'date.month'] }, features: [], history: [] };

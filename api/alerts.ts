@@ -4,7 +4,7 @@
  * GitHub `repository_dispatch` with event type `retrain`, which the train workflow listens to.
  * Rate limited, and the payload says why.
  */
-import type { Logger } from '../core/log.ts';
+import type { Logger } from '../core/platform/log.ts';
 import type { DriftState } from './drift-monitor.ts';
 import type { LiveMetrics } from './feedback.ts';
 

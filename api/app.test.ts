@@ -1,6 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { RECORD, post, registryWithVersions, startTestServer } from './testing/support.ts';
+import { RECORD, post, registryWithVersions, startTestServer } from '../harness/testing/api/support.ts';
 
 const setup = (async () => {
   const reg = await registryWithVersions([1]);

@@ -4,11 +4,11 @@
  * an app around any registry, clock or model.
  */
 import Koa from 'koa';
-import type { Logger } from '../core/log.ts';
+import type { Logger } from '../core/platform/log.ts';
 import type { ApiConfig } from './config.ts';
 import type { ModelManager } from './model-manager.ts';
 import type { Batcher } from './batcher.ts';
-import type { ApiMetrics } from './metrics.ts';
+import type { ApiMetrics } from './prometheus.ts';
 import { HttpError } from './errors.ts';
 import { observe, type RequestState } from './middleware/observe.ts';
 import { readJsonBody } from './middleware/body.ts';

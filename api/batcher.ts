@@ -4,10 +4,10 @@
  * records costs about as much as on one, so throughput grows with load while each request waits at
  * most `waitMs` extra.
  */
-import type { FieldError } from '../core/records.ts';
+import type { FieldError } from '../core/data/records.ts';
 import { HttpError } from './errors.ts';
 import { nonFiniteRows, type ModelManager, type ServedModel } from './model-manager.ts';
-import type { ApiMetrics } from './metrics.ts';
+import type { ApiMetrics } from './prometheus.ts';
 
 export interface BatchResult {
   model: ServedModel;

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RECORD, registryWithVersions, startTestServer } from './testing/support.ts';
-import { cardinalityAttack } from './adversary/cardinality.ts';
+import { RECORD, registryWithVersions, startTestServer } from '../harness/testing/api/support.ts';
+import { cardinalityAttack } from '../harness/adversarial/api/cardinality.ts';
 import { rejectedFieldLabel } from './routes/predict.ts';
-import { SCHEMA } from './testing/support.ts';
+import { SCHEMA } from '../harness/testing/api/support.ts';
 
 test('rejected-field labels come from the schema, "(record)" or "(unknown)" only', () => {
   assert.equal(rejectedFieldLabel('distance', SCHEMA), 'distance');

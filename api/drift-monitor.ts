@@ -10,11 +10,11 @@ import { ksBinned } from '../core/drift/ks.ts';
 import { normaliseByStd, wassersteinBinned } from '../core/drift/wasserstein.ts';
 import type { TestResult } from '../core/drift/result.ts';
 import { resolveDriftParams, verdict, type FeatureDrift } from '../core/drift/detect.ts';
-import type { DriftParams } from '../core/params.ts';
-import type { NumericProfile } from '../core/profile.ts';
+import type { DriftParams } from '../core/schemas/params.ts';
+import type { NumericProfile } from '../core/data/profile.ts';
 import { DriftWindows, type WindowSnapshot } from './drift-window.ts';
 import type { ServedModel } from './model-manager.ts';
-import type { ApiMetrics } from './metrics.ts';
+import type { ApiMetrics } from './prometheus.ts';
 
 export const DEFAULT_DRIFT: DriftParams = resolveDriftParams();
 

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DriftWindows } from './drift-window.ts';
-import { recordsToTable } from '../core/records.ts';
-import type { BundleProfile } from '../core/bundle.ts';
-import type { FeatureSpec } from '../core/features.ts';
+import { recordsToTable } from '../core/data/records.ts';
+import type { BundleProfile } from '../core/model/bundle.ts';
+import type { FeatureSpec } from '../core/model/features.ts';
 
 const profile: BundleProfile = {
   version: 1,

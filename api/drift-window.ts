@@ -4,11 +4,11 @@
  * per record per feature, and counts are updated incrementally (add the new bin, remove the
  * evicted one) on the request path; statistics are computed elsewhere, periodically.
  */
-import type { BundleProfile } from '../core/bundle.ts';
-import type { FeatureSpec } from '../core/features.ts';
-import { datetimePart, type DatetimePart } from '../core/features.ts';
-import type { CategoricalProfile, NumericProfile } from '../core/profile.ts';
-import type { Table } from '../core/table.ts';
+import type { BundleProfile } from '../core/model/bundle.ts';
+import type { FeatureSpec } from '../core/model/features.ts';
+import { datetimePart, type DatetimePart } from '../core/model/features.ts';
+import type { CategoricalProfile, NumericProfile } from '../core/data/profile.ts';
+import type { Table } from '../core/data/table.ts';
 
 const MISSING = -1;
 

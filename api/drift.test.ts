@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { post, registryWithVersions, sampleRecords, startTestServer } from './testing/support.ts';
+import { post, registryWithVersions, sampleRecords, startTestServer } from '../harness/testing/api/support.ts';
 
 test('live drift: same-distribution traffic does not drift, shifted distances do; /drift, /monitoring and gauges show it', async () => {
   const { url, root } = await registryWithVersions([1]);

@@ -1,5 +1,5 @@
 /** Errors that become a specific HTTP answer: `{ error: { code, message, details? } }`. */
-import { shortName } from '../core/records.ts';
+import { shortName } from '../core/data/records.ts';
 
 export interface ErrorDetail {
   field: string;

@@ -82,7 +82,7 @@ test('live metrics: classification by hand, regression errors, empty window', ()
 });
 
 test('POST /feedback joins outcomes to served predictions; unknown ids are 404, repeats 409; live quality reaches /metrics', async () => {
-  const { RECORD, post, registryWithVersions, startTestServer } = await import('./testing/support.ts');
+  const { RECORD, post, registryWithVersions, startTestServer } = await import('../harness/testing/api/support.ts');
   const { url, root } = await registryWithVersions([1]);
   const srv = await startTestServer(url, root, { FEEDBACK_WINDOW: '100' });
   try {

@@ -4,7 +4,7 @@
  * join an outcome to what was predicted; joined pairs feed a sliding window whose quality metrics
  * are recomputed off the request path and exported as gauges.
  */
-import { accuracy, confusion, f1, mae, precision, recall, rmse, rocAuc } from '../core/metrics.ts';
+import { accuracy, confusion, f1, mae, precision, recall, rmse, rocAuc } from '../core/model/quality-metrics.ts';
 
 export interface LoggedPrediction {
   at: number;

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import assert from 'node:assert/strict';
-import { RECORD, registryWithVersions, startTestServer } from './testing/support.ts';
-import { seededRandom } from '../core/random.ts';
+import { RECORD, registryWithVersions, startTestServer } from '../harness/testing/api/support.ts';
+import { seededRandom } from '../core/platform/random.ts';
 
 /** A full collection before each heap reading, so the test needs no `--expose-gc` on the command line. */
 function garbageCollector(): () => void {

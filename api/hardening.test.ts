@@ -1,6 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { RECORD, post, registerTamperedBundle, registryWithVersions, startTestServer } from './testing/support.ts';
+import { RECORD, post, registerTamperedBundle, registryWithVersions, startTestServer } from '../harness/testing/api/support.ts';
 import { MAX_ERROR_BODY_BYTES } from './errors.ts';
 
 const PREDICT = 'predict-token-0123456789';

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
-import { RECORD, post, registryWithVersions } from './testing/support.ts';
-import { freePort } from '../core/free-port.ts';
+import { RECORD, post, registryWithVersions } from '../harness/testing/api/support.ts';
+import { freePort } from '../core/platform/free-port.ts';
 
 test('SIGTERM: in-flight requests finish, then the process exits 0 and logs JSON lines', async () => {
   const { url } = await registryWithVersions([1]);
@@ -49,7 +49,7 @@ test('SIGTERM: in-flight requests finish, then the process exits 0 and logs JSON
   await assert.rejects(fetch(`${base}/healthz`), 'nothing listens after exit');
 });
 
-test('params.yaml is read through core/params.ts: a malformed one stops the API at start, naming the bad key', async () => {
+test('params.yaml is read through core/schemas/params.ts: a malformed one stops the API at start, naming the bad key', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'api-params-'));
   try {
     const params = parse(await readFile('params.yaml', 'utf8')) as { register: { model_name: string } };

@@ -1,6 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { RECORD, post, registryWithVersions, startTestServer } from './testing/support.ts';
+import { RECORD, post, registryWithVersions, startTestServer } from '../harness/testing/api/support.ts';
 import { loadConfig } from './config.ts';
 import { accessChecks, authorize, type Access } from './middleware/auth.ts';
 

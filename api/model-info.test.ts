@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeBundle, registryWithVersions, startTestServer } from './testing/support.ts';
+import { makeBundle, registryWithVersions, startTestServer } from '../harness/testing/api/support.ts';
 
 test('model info shows bundle.json as its schema reads it; a malformed bundle.json is refused naming the file and field', async () => {
   const { url, root, registry } = await registryWithVersions([1]);

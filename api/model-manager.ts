@@ -6,10 +6,10 @@
  */
 import { join } from 'node:path';
 import type * as tfjs from '@tensorflow/tfjs';
-import { loadBundle, type LoadedBundle } from '../core/bundle.ts';
+import { loadBundle, type LoadedBundle } from '../core/model/bundle.ts';
 import type { Registry } from '../core/registry/index.ts';
-import type { Logger } from '../core/log.ts';
-import type { ApiMetrics } from './metrics.ts';
+import type { Logger } from '../core/platform/log.ts';
+import type { ApiMetrics } from './prometheus.ts';
 
 export interface ServedModel {
   bundle: LoadedBundle;

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RECORD, post, registerNanBundle, registryWithVersions, startTestServer } from './testing/support.ts';
+import { RECORD, post, registerNanBundle, registryWithVersions, startTestServer } from '../harness/testing/api/support.ts';
 import { nonFiniteRows } from './model-manager.ts';
-import type { LoadedBundle } from '../core/bundle.ts';
+import type { LoadedBundle } from '../core/model/bundle.ts';
 
 test('nonFiniteRows: rows without errors whose output is NaN, ±Infinity or null', () => {
   const errors = [[], [{ field: 'x', message: 'bad' }], [], [], []];

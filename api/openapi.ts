@@ -1,9 +1,9 @@
 /**
  * OpenAPI 3.1 document generated from the served bundle's input schema — the same schema
- * `core/records.ts` validates requests with, so the documentation cannot drift from the checks.
+ * `core/data/records.ts` validates requests with, so the documentation cannot drift from the checks.
  */
-import type { ColumnRule } from '../core/params.ts';
-import type { InputSchema } from '../core/records.ts';
+import type { ColumnRule } from '../core/schemas/params.ts';
+import type { InputSchema } from '../core/data/records.ts';
 
 export function fieldJsonSchema(rule: ColumnRule): Record<string, unknown> {
   switch (rule.type) {

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RECORD, post, registryWithVersions, sampleRecords } from './testing/support.ts';
-import { REAL_API_SCRIPT, startServer } from './bench/server-process.ts';
-import { predictUnderReads } from './adversary/readers.ts';
+import { RECORD, post, registryWithVersions, sampleRecords } from '../harness/testing/api/support.ts';
+import { REAL_API_SCRIPT, startServer } from '../harness/bench/api/server-process.ts';
+import { predictUnderReads } from '../harness/adversarial/api/readers.ts';
 
 const TOKEN = 'predict-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -10,7 +10,7 @@ const auth = { authorization: `Bearer ${TOKEN}` };
 /**
  * Full windows make the reads as expensive as they can be: 5,000 joined outcomes for live quality
  * and 5,000 records in the drift windows. The measure is the server's CPU time for the same 4,000
- * predictions without and with the reads (see adversary/readers.ts): on this shared 2-core host
+ * predictions without and with the reads (see harness/adversarial/api/readers.ts): on this shared 2-core host
  * (load average 16–20) raw request rates swing by ±40 % between runs, CPU time per request far
  * less. Measured with one read per 10 predictions: before the read cache 0.51–0.61, with it
  * 0.80–0.98; the test reads half as often (one per 20), where the cache predicts ≥ 0.89 and the

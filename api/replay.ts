@@ -5,10 +5,10 @@
  * shows which features drift (winter model, spring traffic) and how live ROC-AUC moves.
  */
 import { parseArgs } from 'node:util';
-import { bundledDatasetPath } from '../core/datasets.ts';
-import { openParquet, readParquetTable } from '../core/parquet.ts';
-import { recordAt } from '../core/records.ts';
-import { parseTimestamp } from '../core/time.ts';
+import { bundledDatasetPath } from '../core/data/datasets.ts';
+import { openParquet, readParquetTable } from '../core/data/parquet.ts';
+import { recordAt } from '../core/data/records.ts';
+import { parseTimestamp } from '../core/platform/time.ts';
 
 const { values } = parseArgs({
   options: {

@@ -9,20 +9,20 @@ import cluster from 'node:cluster';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { createLogger, type Logger } from '../core/log.ts';
-import { selectBackend } from '../core/backend.ts';
+import { createLogger, type Logger } from '../core/platform/log.ts';
+import { selectBackend } from '../core/model/tfjs-backend.ts';
 import { openRegistry } from '../core/registry/index.ts';
 import { loadConfig, type ApiConfig } from './config.ts';
-import { createMetrics } from './metrics.ts';
+import { createMetrics } from './prometheus.ts';
 import { ModelManager } from './model-manager.ts';
 import { Batcher } from './batcher.ts';
 import { FeedbackWindow, PredictionLog, liveMetrics, type LiveMetrics } from './feedback.ts';
 import { RetrainAlerter, webhookFromEnv } from './alerts.ts';
 import { DEFAULT_DRIFT, DriftMonitor } from './drift-monitor.ts';
-import { loadParams, type DriftParams } from '../core/params.ts';
+import { loadParams, type DriftParams } from '../core/schemas/params.ts';
 import { createApp } from './app.ts';
 import { renderIndexHtml } from './ui/page.ts';
-import { isMain } from '../core/is-main.ts';
+import { isMain } from '../core/platform/is-main.ts';
 
 /** How long answers say `Connection: close` before the listener and idle sockets close. */
 const DRAIN_MS = 1000;

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RECORD, registryWithVersions } from './testing/support.ts';
-import { REAL_API_SCRIPT, startServer } from './bench/server-process.ts';
-import { keepAliveLoad } from './adversary/keepalive.ts';
+import { RECORD, registryWithVersions } from '../harness/testing/api/support.ts';
+import { REAL_API_SCRIPT, startServer } from '../harness/bench/api/server-process.ts';
+import { keepAliveLoad } from '../harness/adversarial/api/keepalive.ts';
 
 test('SIGTERM under load: 32 busy keep-alive clients each get an answer with Connection: close, none is reset', async () => {
   const { url } = await registryWithVersions([1]);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RECORD, post, registerTamperedBundle, registryWithVersions, startTestServer } from './testing/support.ts';
+import { RECORD, post, registerTamperedBundle, registryWithVersions, startTestServer } from '../harness/testing/api/support.ts';
 
 test('hot swap under continuous load: zero failures, every answer names a version that was serving then', async () => {
   const { url, root, registry } = await registryWithVersions([1, 2]);

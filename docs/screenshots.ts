@@ -17,7 +17,7 @@ import { marked } from 'marked';
 import { chromium } from 'playwright-core';
 import { buildComment } from '../.github/scripts/publish-report.ts';
 import { parseEvent } from '../.github/scripts/event.ts';
-import { isMain } from '../core/is-main.ts';
+import { isMain } from '../core/platform/is-main.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CHROMIUM = '/usr/bin/chromium';

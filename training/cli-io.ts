@@ -1,6 +1,6 @@
 /** What a CLI's `main` may be given instead of the process's globals (so tests can run it in-process). */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { createLogger, type Logger } from '../core/log.ts';
+import { createLogger, type Logger } from '../core/platform/log.ts';
 
 export interface CliIo {
   log?: Logger;

@@ -3,13 +3,13 @@
  * pipeline (validate → prepare → train → evaluate → register → report) and say which model version
  * production now serves. Serving joins when the API lands.
  */
-import { createLogger } from '../core/log.ts';
-import { loadParams } from '../core/params.ts';
-import { readMetricsFile } from '../core/metrics-files.ts';
-import { selectBackend } from '../core/backend.ts';
+import { createLogger } from '../core/platform/log.ts';
+import { loadParams } from '../core/schemas/params.ts';
+import { readMetricsFile } from '../core/schemas/metrics-files.ts';
+import { selectBackend } from '../core/model/tfjs-backend.ts';
 import { ingest } from './stages/ingest.ts';
 import { formatSummary, runPipeline } from './pipeline/runner.ts';
-import { pushPipelineMetrics } from './push-metrics.ts';
+import { pushPipelineMetrics } from './pushgateway.ts';
 
 async function summarize(repoRoot: string, log: ReturnType<typeof createLogger>): Promise<void> {
   try {

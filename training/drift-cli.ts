@@ -1,5 +1,5 @@
 /** `npm run drift -- --reference <bundle dir | data file> --current <data file> [--out drift-report]` */
-import { loadParams } from '../core/params.ts';
+import { loadParams } from '../core/schemas/params.ts';
 import { batchDrift } from './drift.ts';
 import { isMain, parseFlags, runStageCli } from './stage-cli.ts';
 

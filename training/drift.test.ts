@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { batchDrift } from './drift.ts';
-import { flightsCsv, quietLog, tempRepo, testParams, writeSource } from './testing/fixtures.ts';
+import { flightsCsv, quietLog, tempRepo, testParams, writeSource } from '../harness/testing/training/fixtures.ts';
 
 test('batch drift: the same data does not drift; longer flights from one airport do; JSON, markdown and PNGs are written', async () => {
   const repo = await tempRepo();

@@ -6,18 +6,18 @@
  */
 import { join } from 'node:path';
 import { binAgainst, categoricalVectors, numericVectors, detectDrift, type CurrentWindow, type DatasetDrift } from '../core/drift/index.ts';
-import { datetimePart, fitFeatureSpec, type DatetimePart } from '../core/features.ts';
-import { profileTable, type ReferenceProfile } from '../core/profile.ts';
-import { readArtifactFile } from '../core/artifact-files.ts';
-import { BUNDLE_META_FILE } from '../core/bundle-meta.ts';
-import { readParquetTable } from '../core/parquet.ts';
-import { readCsvTable } from '../core/csv.ts';
-import { validateTable } from '../core/validation.ts';
+import { datetimePart, fitFeatureSpec, type DatetimePart } from '../core/model/features.ts';
+import { profileTable, type ReferenceProfile } from '../core/data/profile.ts';
+import { readArtifactFile } from '../core/schemas/artifact-files.ts';
+import { BUNDLE_META_FILE } from '../core/schemas/bundle-meta.ts';
+import { readParquetTable } from '../core/data/parquet.ts';
+import { readCsvTable } from '../core/data/csv.ts';
+import { validateTable } from '../core/data/validation.ts';
 import { distributionChart } from '../core/charts/index.ts';
-import { replaceDirAtomic, writeFileAtomic, writeJsonAtomic, exists } from '../core/atomic.ts';
-import type { Params } from '../core/params.ts';
-import type { Table } from '../core/table.ts';
-import type { Logger } from '../core/log.ts';
+import { replaceDirAtomic, writeFileAtomic, writeJsonAtomic, exists } from '../core/platform/atomic.ts';
+import type { Params } from '../core/schemas/params.ts';
+import type { Table } from '../core/data/table.ts';
+import type { Logger } from '../core/platform/log.ts';
 
 /** A data file as a typed table with the schema of params.yaml (CSV is validated; bad rows dropped). */
 export async function loadData(path: string, params: Params): Promise<Table> {

@@ -4,18 +4,18 @@
  * best epoch's weights restored.
  */
 import type * as tfjs from '@tensorflow/tfjs';
-import type { EncodedFeatures } from '../core/features.ts';
-import { buildModel, layoutOf, predict, toInputs, type CandidateConfig } from '../core/model.ts';
-import { averagePrecision, logLoss, mae, rmse, rocAuc } from '../core/metrics.ts';
-import type { CandidateParams } from '../core/params.ts';
-import type { Logger } from '../core/log.ts';
-import { seededRandom } from '../core/random.ts';
-import { higherIsBetter, isBetter, PRIMARY_METRICS, type PrimaryMetric } from '../core/metric-directions.ts';
+import type { EncodedFeatures } from '../core/model/features.ts';
+import { buildModel, layoutOf, predict, toInputs, type CandidateConfig } from '../core/model/network.ts';
+import { averagePrecision, logLoss, mae, rmse, rocAuc } from '../core/model/quality-metrics.ts';
+import type { CandidateParams } from '../core/schemas/params.ts';
+import type { Logger } from '../core/platform/log.ts';
+import { seededRandom } from '../core/platform/random.ts';
+import { higherIsBetter, isBetter, PRIMARY_METRICS, type PrimaryMetric } from '../core/schemas/metric-directions.ts';
 
 type TF = typeof tfjs;
 
 export { isBetter, type PrimaryMetric };
-/** Per primary metric, whether higher is better: read from the one table, core/metric-directions.ts. */
+/** Per primary metric, whether higher is better: read from the one table, core/schemas/metric-directions.ts. */
 export const HIGHER_IS_BETTER = Object.fromEntries(PRIMARY_METRICS.map((m) => [m, higherIsBetter(m)])) as Record<PrimaryMetric, boolean>;
 
 export function metricValue(metric: PrimaryMetric, y: ArrayLike<number>, p: ArrayLike<number>): number {

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { evaluate } from './stages/evaluate.ts';
 import { register } from './stages/register.ts';
 import { scoreBatch, parseShard } from './score-batch.ts';
-import { flightsCsv, quietLog, writeSource } from './testing/fixtures.ts';
-import { trainedRepo } from './testing/pipeline.ts';
+import { flightsCsv, quietLog, writeSource } from '../harness/testing/training/fixtures.ts';
+import { trainedRepo } from '../harness/testing/training/pipeline.ts';
 
 test('batch scoring writes every row with the production version; bad rows carry reasons; shards partition the input', async () => {
   const { repo, params } = await trainedRepo();

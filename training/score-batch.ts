@@ -11,19 +11,19 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
-import { loadParams } from '../core/params.ts';
-import { selectBackend } from '../core/backend.ts';
-import { loadBundle } from '../core/bundle.ts';
+import { loadParams } from '../core/schemas/params.ts';
+import { selectBackend } from '../core/model/tfjs-backend.ts';
+import { loadBundle } from '../core/model/bundle.ts';
 import { openRegistry } from '../core/registry/index.ts';
-import { bundledDatasetPath, isBundledDataset } from '../core/datasets.ts';
-import { openParquet, readParquetTable } from '../core/parquet.ts';
-import { readCsvTable, ROW_COLUMN } from '../core/csv.ts';
-import { validateTable } from '../core/validation.ts';
-import { sliceRows, type Table } from '../core/table.ts';
-import { openStore } from '../core/storage.ts';
-import type { Logger } from '../core/log.ts';
+import { bundledDatasetPath, isBundledDataset } from '../core/data/datasets.ts';
+import { openParquet, readParquetTable } from '../core/data/parquet.ts';
+import { readCsvTable, ROW_COLUMN } from '../core/data/csv.ts';
+import { validateTable } from '../core/data/validation.ts';
+import { sliceRows, type Table } from '../core/data/table.ts';
+import { openStore } from '../core/platform/storage.ts';
+import type { Logger } from '../core/platform/log.ts';
 import { isMain, parseFlags, runStageCli } from './stage-cli.ts';
-import { tempSiblingPath } from '../core/temp-files.ts';
+import { tempSiblingPath } from '../core/platform/temp-files.ts';
 
 export interface ScoreOptions {
   input: string;
@@ -90,7 +90,7 @@ export async function scoreBatch(o: ScoreOptions): Promise<{ rows: number; score
   };
 
   try {
-    const path = isBundledDataset(o.input) ? bundledDatasetPath(o.input) : /^[a-z]+:\/\//.test(o.input) ? (await (await import('../core/materialize.ts')).materializeSource(o.input, { cacheDir: join(o.repoRoot, '.pipeline', 'source-cache'), log: o.log })).path : resolve(o.repoRoot, o.input);
+    const path = isBundledDataset(o.input) ? bundledDatasetPath(o.input) : /^[a-z]+:\/\//.test(o.input) ? (await (await import('../core/data/materialize.ts')).materializeSource(o.input, { cacheDir: join(o.repoRoot, '.pipeline', 'source-cache'), log: o.log })).path : resolve(o.repoRoot, o.input);
     if (/\.parquet$/i.test(path)) {
       const pq = await openParquet(path);
       const chunks = Math.ceil(pq.rows / o.chunk);

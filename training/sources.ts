@@ -4,13 +4,13 @@
  */
 import { extname, join, resolve } from 'node:path';
 import { stat } from 'node:fs/promises';
-import { bundledDatasetPath, isBundledDataset } from '../core/datasets.ts';
-import { openParquet, readParquetTable, type ParquetSource } from '../core/parquet.ts';
-import { readCsvTable, ROW_COLUMN } from '../core/csv.ts';
-import { sliceRows, type Column, type ColumnType, type Table } from '../core/table.ts';
-import { parseTimestamp } from '../core/time.ts';
-import type { Logger } from '../core/log.ts';
-import { materializeSource } from '../core/materialize.ts';
+import { bundledDatasetPath, isBundledDataset } from '../core/data/datasets.ts';
+import { openParquet, readParquetTable, type ParquetSource } from '../core/data/parquet.ts';
+import { readCsvTable, ROW_COLUMN } from '../core/data/csv.ts';
+import { sliceRows, type Column, type ColumnType, type Table } from '../core/data/table.ts';
+import { parseTimestamp } from '../core/platform/time.ts';
+import type { Logger } from '../core/platform/log.ts';
+import { materializeSource } from '../core/data/materialize.ts';
 
 export interface SourceFingerprint {
   uri: string;

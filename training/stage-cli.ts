@@ -3,11 +3,11 @@
  * (that is the `cmd` dvc.yaml gives real DVC). Failures print what went wrong and what to do,
  * without a stack trace unless DEBUG is set, and exit non-zero so the runner keeps the old state.
  */
-import { createLogger, type Logger } from '../core/log.ts';
-import { loadParams } from '../core/params.ts';
+import { createLogger, type Logger } from '../core/platform/log.ts';
+import { loadParams } from '../core/schemas/params.ts';
 import type { ParamKey, ParamsView, StageContract } from './contracts/contract.ts';
 
-export { isMain } from '../core/is-main.ts';
+export { isMain } from '../core/platform/is-main.ts';
 
 export async function runStageCli(name: string, main: (log: Logger, argv: string[]) => Promise<void>): Promise<void> {
   const log = createLogger({ component: name });

@@ -8,9 +8,9 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { MAX_FEATURE_CHARTS, chartSections, loadChartData, type ChartSection } from './report/charts.ts';
 import { checkXychart } from './report/xychart-check.ts';
-import { writeMetricsFixture } from './report/testing/fixtures.ts';
-import { parsedMetricsFixture } from '../../core/testing/metrics-fixtures.ts';
-import { readMetricsFileIn } from '../../core/metrics-files.ts';
+import { writeMetricsFixture } from '../../harness/testing/report/fixtures.ts';
+import { parsedMetricsFixture } from '../../harness/testing/core/metrics-fixtures.ts';
+import { readMetricsFileIn } from '../../core/schemas/metrics-files.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
 const current = summarizeEvaluate(parsedMetricsFixture('evaluate', { test: { roc_auc: 0.7, accuracy: 0.5, log_loss: 0.6 } }));

@@ -5,7 +5,7 @@
  */
 import type { DiffRow } from './metrics-diff.ts';
 import type { ChartSection, ImageUrl } from './report/charts.ts';
-import type { DataDriftFile, RegisterFile } from '../../core/metrics-files.ts';
+import type { DataDriftFile, RegisterFile } from '../../core/schemas/metrics-files.ts';
 
 export const MARKER = '<!-- gitops-ml-report -->';
 export const GITHUB_COMMENT_LIMIT = 65_536;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startFakeGitHub, type FakeGitHub } from './testing/fake-github.ts';
+import { startFakeGitHub, type FakeGitHub } from '../../harness/testing/github/fake-github.ts';
 import { READ_ONLY_MESSAGE, createCommitComment, makeOctokit, parseRepository, upsertStickyComment, writeJobSummary } from './github.ts';
 import { MARKER } from './comment.ts';
 

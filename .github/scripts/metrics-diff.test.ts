@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import {
   binomial, bootstrapConfusionCI, diffMetrics, metricsFromConfusion, readBaseEvaluate, resampleConfusion, summarizeEvaluate,
 } from './metrics-diff.ts';
-import { seededRandom } from '../../core/random.ts';
-import { metricsFixture, parsedMetricsFixture, writeMetricsFixtureFile } from '../../core/testing/metrics-fixtures.ts';
+import { seededRandom } from '../../core/platform/random.ts';
+import { metricsFixture, parsedMetricsFixture, writeMetricsFixtureFile } from '../../harness/testing/core/metrics-fixtures.ts';
 
 const near = (a: number, b: number, tol: number, what = '') => assert.ok(Math.abs(a - b) <= tol, `${what} ${a} not within ${tol} of ${b}`);
 

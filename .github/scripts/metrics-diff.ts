@@ -9,10 +9,10 @@
  * accuracy, precision, recall and F1; ranking metrics (ROC-AUC, PR-AUC) and log loss need the
  * scores themselves and get no interval.
  */
-import { seededRandom } from '../../core/random.ts';
-import { metricDirection } from '../../core/metric-directions.ts';
-import type { Confusion } from '../../core/metrics.ts';
-import { EVALUATE_METRICS, confusionOf, parseMetricsText, readMetricsFileIn, type EvaluateFile } from '../../core/metrics-files.ts';
+import { seededRandom } from '../../core/platform/random.ts';
+import { metricDirection } from '../../core/schemas/metric-directions.ts';
+import type { Confusion } from '../../core/model/quality-metrics.ts';
+import { EVALUATE_METRICS, confusionOf, parseMetricsText, readMetricsFileIn, type EvaluateFile } from '../../core/schemas/metrics-files.ts';
 
 export type { Confusion };
 export type MetricValues = Record<string, number>;
@@ -40,10 +40,10 @@ export interface DiffRow {
 }
 
 const NOT_METRICS = new Set(['threshold']);
-/** From the one table of directions (core/metric-directions.ts); names that are no metric count as higher-is-better. */
+/** From the one table of directions (core/schemas/metric-directions.ts); names that are no metric count as higher-is-better. */
 export const higherIsBetter = (metric: string) => metricDirection(metric) !== 'lower';
 
-/** What the diff needs from an `evaluate.json` (parsed by its schema, core/metrics-files.ts). */
+/** What the diff needs from an `evaluate.json` (parsed by its schema, core/schemas/metrics-files.ts). */
 export function summarizeEvaluate(ev: EvaluateFile): EvalSummary {
   const test: MetricValues = {};
   for (const [k, v] of Object.entries(ev.test)) if (typeof v === 'number' && !NOT_METRICS.has(k)) test[k] = v;

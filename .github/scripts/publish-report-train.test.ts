@@ -11,9 +11,9 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { startFakeGitHub } from './testing/fake-github.ts';
+import { startFakeGitHub } from '../../harness/testing/github/fake-github.ts';
 import { publishReport } from './publish-report.ts';
-import { writeMetricsFixture } from './report/testing/fixtures.ts';
+import { writeMetricsFixture } from '../../harness/testing/report/fixtures.ts';
 
 const WORKFLOW = join(import.meta.dirname, '..', 'workflows', 'train.yml');
 interface Step { id?: string; run?: string; env?: Record<string, string> }

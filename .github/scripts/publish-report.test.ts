@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startFakeGitHub, type FakeGitHub } from './testing/fake-github.ts';
+import { startFakeGitHub, type FakeGitHub } from '../../harness/testing/github/fake-github.ts';
 import { publishReport } from './publish-report.ts';
 import { MARKER } from './comment.ts';
-import { writeMetricsFixture } from './report/testing/fixtures.ts';
+import { writeMetricsFixture } from '../../harness/testing/report/fixtures.ts';
 import { checkXychart } from './report/xychart-check.ts';
-import { metricsFixture, writeMetricsFixtureFile } from '../../core/testing/metrics-fixtures.ts';
+import { metricsFixture, writeMetricsFixtureFile } from '../../harness/testing/core/metrics-fixtures.ts';
 
 const events = join(import.meta.dirname, 'testdata', 'events');
 const servers: FakeGitHub[] = [];

@@ -16,8 +16,8 @@ import { makeOctokit, parseRepository, upsertCommitComment, upsertStickyComment,
 import { MAX_FEATURE_CHARTS, chartSections, loadChartData, type ImageUrl } from './report/charts.ts';
 import { baseImageUrl, commitImageUrl, repoRelativeDir } from './report/images.ts';
 import { ANY_CML_WATERMARK, cmlWatermark, hasCmlWatermark, watermarkLabel } from './report/watermark.ts';
-import { isMain } from '../../core/is-main.ts';
-import { metricsFileIn, readMetricsFileIn } from '../../core/metrics-files.ts';
+import { isMain } from '../../core/platform/is-main.ts';
+import { metricsFileIn, readMetricsFileIn } from '../../core/schemas/metrics-files.ts';
 
 const short = (sha: string | null | undefined) => (sha ?? '').slice(0, 7);
 const ZERO_SHA = /^0+$/;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGtoTags } from './tag.ts';
 import { execRunner } from './exec.ts';
-import { metricsFixture, writeMetricsFixtureFile } from '../../core/testing/metrics-fixtures.ts';
+import { metricsFixture, writeMetricsFixtureFile } from '../../harness/testing/core/metrics-fixtures.ts';
 
 /** A register.json of v4 kept in staging with these tags (written as is: a test may hand a tag the schema takes but GTO does not). */
 const writeRegister = (work: string, tags: string[]) =>

@@ -11,8 +11,8 @@ import { resolve } from 'node:path';
 import { parseGtoTag } from '../../core/registry/gto.ts';
 import { execRunner } from './exec.ts';
 import type { Runner } from './metrics-diff.ts';
-import { isMain } from '../../core/is-main.ts';
-import { REGISTER_METRICS, readMetricsFileAt } from '../../core/metrics-files.ts';
+import { isMain } from '../../core/platform/is-main.ts';
+import { REGISTER_METRICS, readMetricsFileAt } from '../../core/schemas/metrics-files.ts';
 
 export interface TagOptions {
   cwd: string;

@@ -7,9 +7,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
-import type { Logger } from '../../core/log.ts';
+import type { Logger } from '../../core/platform/log.ts';
 import { HttpError, errorBody } from '../errors.ts';
-import { childCache, type ApiMetrics } from '../metrics.ts';
+import { childCache, type ApiMetrics } from '../prometheus.ts';
 
 export interface RequestState {
   route: string;

@@ -8,8 +8,8 @@ import { HttpError, badRequest } from '../errors.ts';
 import type { FeedbackWindow, PredictionLog } from '../feedback.ts';
 import { liveMetrics } from '../feedback.ts';
 import type { ModelManager } from '../model-manager.ts';
-import type { ApiMetrics } from '../metrics.ts';
-import { describe } from '../../core/records.ts';
+import type { ApiMetrics } from '../prometheus.ts';
+import { describe } from '../../core/data/records.ts';
 
 export interface FeedbackDeps {
   log: PredictionLog;

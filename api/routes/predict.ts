@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
 import { HttpError, badRequest, type ErrorDetail } from '../errors.ts';
 import type { Batcher, BatchResult } from '../batcher.ts';
-import { childCache, type ApiMetrics } from '../metrics.ts';
+import { childCache, type ApiMetrics } from '../prometheus.ts';
 import type { RequestState } from '../middleware/observe.ts';
 import type { PredictionLog } from '../feedback.ts';
 

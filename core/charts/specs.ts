@@ -3,7 +3,7 @@
  * Every chart has a title, axis titles that say the unit, and fits ~600×400 at scale 1.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { formatCount, formatNumber, formatPercent } from '../markdown.ts';
+import { formatCount, formatNumber, formatPercent } from './markdown.ts';
 import {
   DEFAULT_CLASS_LABELS,
   foldSmallBins,

@@ -2,7 +2,7 @@
  * Text fallbacks: each chart as a small Markdown table, for readers without images (mail
  * notifications, screen readers, `git diff` of report.md).
  */
-import { formatCount, formatNumber, formatPercent, table } from '../markdown.ts';
+import { formatCount, formatNumber, formatPercent, table } from './markdown.ts';
 import {
   confusionTotal,
   DEFAULT_CLASS_LABELS,

@@ -4,8 +4,8 @@
  * large windows a distance (normalised Wasserstein, Jensen–Shannon) because with thousands of
  * rows every test rejects on differences too small to matter.
  */
-import { driftSchema, type DriftParams } from '../params.ts';
-import type { FeatureProfile, ReferenceProfile } from '../profile.ts';
+import { driftSchema, type DriftParams } from '../schemas/params.ts';
+import type { FeatureProfile, ReferenceProfile } from '../data/profile.ts';
 import { categoricalVectors, numericVectors, type CategoricalWindow, type NumericWindow } from './binning.ts';
 import { chiSquaredHomogeneity } from './chi2.ts';
 import { jensenShannonDistance } from './divergence.ts';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeTable, StringColumnBuilder } from '../table.ts';
+import { makeTable, StringColumnBuilder } from '../data/table.ts';
 import { driftReport, driftReportTables } from './report.ts';
 import { normalSample } from './synthetic.ts';
 

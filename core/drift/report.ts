@@ -3,8 +3,8 @@
  * Same method choice and verdicts as detectDrift, but the statistics run on the raw values
  * (exact KS for small samples, sample Wasserstein) instead of the profile's histogram.
  */
-import type { DriftParams } from '../params.ts';
-import type { Column, Table } from '../table.ts';
+import type { DriftParams } from '../schemas/params.ts';
+import type { Column, Table } from '../data/table.ts';
 import { chiSquaredHomogeneity } from './chi2.ts';
 import { summarise, resolveDriftParams, verdict, type DatasetDrift, type FeatureDrift } from './detect.ts';
 import { jensenShannonDistance } from './divergence.ts';

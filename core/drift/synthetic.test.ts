@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeTable, StringColumnBuilder, type NumberColumn, type StringColumn } from '../table.ts';
+import { makeTable, StringColumnBuilder, type NumberColumn, type StringColumn } from '../data/table.ts';
 import { driftReportTables } from './report.ts';
 import { changeCategoryMix, injectMissing, normalSample, scaleNumeric, shiftNumeric } from './synthetic.ts';
-import { seededRandom } from '../random.ts';
+import { seededRandom } from '../platform/random.ts';
 import { populationStd } from './wasserstein.ts';
 
 function table(n = 2000) {

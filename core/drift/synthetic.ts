@@ -4,9 +4,9 @@
  * inject missing values. Every function returns a new Table and leaves its input untouched;
  * the same seed always gives the same table.
  */
-import { MISSING_CODE, type Column, type NumberColumn, type StringColumn, type Table } from '../table.ts';
+import { MISSING_CODE, type Column, type NumberColumn, type StringColumn, type Table } from '../data/table.ts';
 import { populationStd } from './wasserstein.ts';
-import { seededRandom } from '../random.ts';
+import { seededRandom } from '../platform/random.ts';
 
 function withColumn(table: Table, name: string, column: Column): Table {
   return { length: table.length, columns: { ...table.columns, [name]: column } };

@@ -5,12 +5,12 @@
  */
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { readFile } from 'node:fs/promises';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../platform/log.ts';
 import { ensureGitignored } from './config.ts';
 import { outFromHash, parseDvcFile, serializeDvcFile } from './dvcfile.ts';
 import type { DvcFile, DvcOut } from './dvcfile.ts';
 import { formatBytes, openRepo } from './repo.ts';
-import { writeFileAtomic } from '../atomic.ts';
+import { writeFileAtomic } from '../platform/atomic.ts';
 
 export interface AddOptions {
   repoRoot: string;

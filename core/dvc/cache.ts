@@ -9,7 +9,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { writeViaTemp } from '../storage.ts';
+import { writeViaTemp } from '../platform/storage.ts';
 import { DIR_SUFFIX, dirManifestBytes, md5Bytes, md5File, md5Meter, parseDirManifest } from './hash.ts';
 import type { ManifestEntry, PathHash } from './hash.ts';
 import { mapLimit } from './pool.ts';

@@ -6,7 +6,7 @@
  */
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { replaceDirAtomic } from '../atomic.ts';
+import { replaceDirAtomic } from '../platform/atomic.ts';
 import { copyVerified, isDirObject } from './cache.ts';
 import { hashPath } from './hash.ts';
 import { DvcIgnore } from './ignore.ts';

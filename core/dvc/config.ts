@@ -5,7 +5,7 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import { exists, writeFileAtomic } from '../atomic.ts';
+import { exists, writeFileAtomic } from '../platform/atomic.ts';
 import { DEFAULT_DVCIGNORE, DVCIGNORE_FILE } from './ignore.ts';
 
 export const DVC_DIR = '.dvc';

@@ -4,7 +4,7 @@
  * (desc, type, labels, meta, remote, push, cache, persist). Unknown keys are kept as they were.
  */
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../atomic.ts';
+import { writeFileAtomic } from '../platform/atomic.ts';
 import { dumpYamlLikeDvc, parseYamlPy } from './yaml.ts';
 import { hashFields, type PathHash } from './hash.ts';
 

@@ -9,7 +9,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
-import { writeFileAtomic } from '../atomic.ts';
+import { writeFileAtomic } from '../platform/atomic.ts';
 import { md5File } from './hash.ts';
 
 const RACY_MS = 1000;

@@ -6,7 +6,7 @@
  * `.dvcignore` files are not read; a `.dvcignore` inside a tracked directory is an error in DVC,
  * and we report it the same way.
  *
- * One deliberate addition: temporary files that core/atomic.ts writes next to their target
+ * One deliberate addition: temporary files that core/platform/atomic.ts writes next to their target
  * (`.<name>.tmp-<pid>-<hex>`) are skipped. They only exist while a write is in flight or after a
  * crash, and hashing one would make a directory look modified for no reason. DVC would include
  * them, so after a crash delete such files before comparing with real DVC.

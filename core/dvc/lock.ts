@@ -7,7 +7,7 @@
  *   each dep/out: path, hash: md5, md5, size, nfiles (dirs), isexec (executable files).
  */
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../atomic.ts';
+import { writeFileAtomic } from '../platform/atomic.ts';
 import { compareCodePoints } from './pyjson.ts';
 import { dumpYamlLikeDvc, parseYamlPy } from './yaml.ts';
 import { hashFields, type PathHash } from './hash.ts';

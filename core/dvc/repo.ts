@@ -3,17 +3,17 @@
  * the ignore rules, plus a progress reporter for long transfers.
  */
 import { join } from 'node:path';
-import { createLogger } from '../log.ts';
-import type { Logger } from '../log.ts';
-import { openStore } from '../storage.ts';
-import type { ObjectStore } from '../storage.ts';
-import type { GcsClient } from '../gcs.ts';
+import { createLogger } from '../platform/log.ts';
+import type { Logger } from '../platform/log.ts';
+import { openStore } from '../platform/storage.ts';
+import type { ObjectStore } from '../platform/storage.ts';
+import type { GcsClient } from '../platform/gcs.ts';
 import { LocalCache } from './cache.ts';
 import { cacheDirOf, readDvcConfig, resolveRemote } from './config.ts';
 import { HashCache } from './hash-cache.ts';
 import { DvcIgnore } from './ignore.ts';
 import { hashPath } from './hash.ts';
-import { sweepStaleTemps } from '../temp-files.ts';
+import { sweepStaleTemps } from '../platform/temp-files.ts';
 import type { PathHash } from './hash.ts';
 
 /** Where file md5s are memoized between runs (shared with the pipeline runner). */
@@ -44,7 +44,7 @@ export interface RepoContext {
   hash(abs: string): Promise<PathHash>;
 }
 
-/** Remove temporaries that killed writers left under `root` (core/temp-files.ts's rule) and say so. */
+/** Remove temporaries that killed writers left under `root` (core/platform/temp-files.ts's rule) and say so. */
 export async function sweepTree(root: string, what: string, log: Logger): Promise<void> {
   const removed = await sweepStaleTemps(root, { recursive: true });
   if (removed.length) log.info(`removed ${removed.length} temporary file(s) that interrupted runs left in ${what}`, { first: removed[0] });

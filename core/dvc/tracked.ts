@@ -5,7 +5,7 @@
  */
 import { readdir } from 'node:fs/promises';
 import { join, posix, relative, resolve, sep } from 'node:path';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../platform/log.ts';
 import { readDvcFile } from './dvcfile.ts';
 import { readPipeline } from './dvcyaml.ts';
 import { LOCK_FILE, lockStageView, readLock } from './lock.ts';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { chmod, cp, mkdir, mkdtemp, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { memoryLogger } from '../log.ts';
+import { memoryLogger } from '../platform/log.ts';
 import { dvcAdd } from './add.ts';
 import { initDvcRepo } from './config.ts';
 import { md5File } from './hash.ts';

@@ -10,7 +10,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tempSiblingPath } from '../temp-files.ts';
+import { tempSiblingPath } from '../platform/temp-files.ts';
 import { isDirObject, objectKey } from './cache.ts';
 import type { ManifestEntry } from './hash.ts';
 import { checkoutOuts } from './checkout.ts';

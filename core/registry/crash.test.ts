@@ -12,7 +12,7 @@ import { once } from 'node:events';
 import { readFile, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { memoryLogger } from '../log.ts';
+import { memoryLogger } from '../platform/log.ts';
 import type { FaultPoint } from './backend.ts';
 import { openRegistry, type Registry } from './registry.ts';
 import { makeBundle, tempDir } from './testing/helpers.ts';

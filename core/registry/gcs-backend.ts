@@ -8,9 +8,9 @@
 import { join } from 'node:path';
 import { mapLimit } from '../dvc/pool.ts';
 import { forEachSettled } from './settled.ts';
-import { streamToFile } from '../storage.ts';
-import { defaultGcs, type GcsBucket, type GcsClient, type GcsFile } from '../gcs.ts';
-import type { Logger } from '../log.ts';
+import { streamToFile } from '../platform/storage.ts';
+import { defaultGcs, type GcsBucket, type GcsClient, type GcsFile } from '../platform/gcs.ts';
+import type { Logger } from '../platform/log.ts';
 import { hasCommitted, type FaultHook, type Mutation, type RegistryBackend } from './backend.ts';
 import { bundleDirMd5, bundleManifest, hashBundleDir } from './bundle-files.ts';
 import { MODEL_NAME_SOURCE, RegistryError, assertModelName } from './names.ts';

@@ -10,5 +10,5 @@ export { bundleContentMd5, bundleDirMd5, hashBundleDir, verifyBundleDir } from '
 export { LocalRegistryBackend } from './local-backend.ts';
 export { GcsRegistryBackend } from './gcs-backend.ts';
 export type { RetryOptions } from './gcs-backend.ts';
-export type { GcsClient } from '../gcs.ts';
+export type { GcsClient } from '../platform/gcs.ts';
 export type { LockOptions } from './lock.ts';

@@ -11,12 +11,12 @@ import { constants } from 'node:fs';
 import { chmod, copyFile, mkdir, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { forEachSettled } from './settled.ts';
-import { writeViaTemp } from '../storage.ts';
-import type { Logger } from '../log.ts';
+import { writeViaTemp } from '../platform/storage.ts';
+import type { Logger } from '../platform/log.ts';
 import { hasCommitted, type FaultHook, type Mutation, type RegistryBackend } from './backend.ts';
 import { bundleDirMd5, bundleManifest, hashBundleDir, listBundleFiles, verifyBundleDir } from './bundle-files.ts';
 import { withLock, type LockOptions } from './lock.ts';
-import { sweepStaleTemps, tempPathIn } from '../temp-files.ts';
+import { sweepStaleTemps, tempPathIn } from '../platform/temp-files.ts';
 import { MODEL_NAME_SOURCE, RegistryError, assertModelName } from './names.ts';
 import { parseModelState, type BundleManifest, type ModelState } from './schema.ts';
 
@@ -162,7 +162,7 @@ export class LocalRegistryBackend implements RegistryBackend {
   }
 
   /**
-   * Remove temporary files and directories of writers that died (core/temp-files.ts's rule):
+   * Remove temporary files and directories of writers that died (core/platform/temp-files.ts's rule):
    * bundle copies (`.tmp-…`, `target` null) or a state document's temporaries.
    */
   private async sweep(dir: string, target: string | null = null): Promise<void> {

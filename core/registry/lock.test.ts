@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { readFile, readdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { memoryLogger } from '../log.ts';
+import { memoryLogger } from '../platform/log.ts';
 import { acquireLock, processAlive, withLock } from './lock.ts';
 import { RegistryError } from './names.ts';
 import { tempDir } from './testing/helpers.ts';

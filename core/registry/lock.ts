@@ -8,8 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname as osHostname } from 'node:os';
 import { link, open, readFile, stat, unlink, writeFile } from 'node:fs/promises';
-import { processAlive, tempSiblingPath } from '../temp-files.ts';
-import type { Logger } from '../log.ts';
+import { processAlive, tempSiblingPath } from '../platform/temp-files.ts';
+import type { Logger } from '../platform/log.ts';
 import { RegistryError } from './names.ts';
 
 export interface LockOptions {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmod, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { memoryLogger } from '../log.ts';
+import { memoryLogger } from '../platform/log.ts';
 import { GcsRegistryBackend } from './gcs-backend.ts';
 import { LocalRegistryBackend } from './local-backend.ts';
 import { RegistryError } from './names.ts';

@@ -6,13 +6,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
-import { replaceDirAtomic } from '../atomic.ts';
-import { createLogger, type Logger } from '../log.ts';
-import { parseGsUrl } from '../storage.ts';
+import { replaceDirAtomic } from '../platform/atomic.ts';
+import { createLogger, type Logger } from '../platform/log.ts';
+import { parseGsUrl } from '../platform/storage.ts';
 import type { FaultHook, Mutation, RegistryBackend } from './backend.ts';
 import { bundleContentMd5, bundleDirMd5, hashBundleDir, verifyBundleDir } from './bundle-files.ts';
 import { GcsRegistryBackend, type RetryOptions } from './gcs-backend.ts';
-import type { GcsClient } from '../gcs.ts';
+import type { GcsClient } from '../platform/gcs.ts';
 import { LocalRegistryBackend } from './local-backend.ts';
 import type { LockOptions } from './lock.ts';
 import { RegistryError, assertModelName, assertStageName, assertVersionNumber } from './names.ts';

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { FakeRunner } from './testing/fake-runner.ts';
 import { gcloudAccessToken, queryPrometheus, realRunner } from './runner.ts';
 import { canary, canaryQueries, type CanaryOptions } from './strategies.ts';
-import { freePort } from '../../core/free-port.ts';
+import { freePort } from '../../core/platform/free-port.ts';
 
 const PROMETHEUS = '/usr/bin/prometheus';
 const skip = existsSync(PROMETHEUS) ? false : `${PROMETHEUS} is missing (apt-get install prometheus)`;

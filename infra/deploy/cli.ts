@@ -18,7 +18,7 @@ import { renderDir } from './apply.ts';
 import { IMAGE_PLACEHOLDERS, type ImageKind } from './render.ts';
 import { dryRunRunner, gcloudAccessToken, realRunner, type DeployRunner } from './runner.ts';
 import { blueGreen, canary, rollbackBlueGreen, rolling, type DeployContext, type DeployResult } from './strategies.ts';
-import { isMain } from '../../core/is-main.ts';
+import { isMain } from '../../core/platform/is-main.ts';
 
 const K8S = fileURLToPath(new URL('../k8s/', import.meta.url));
 

@@ -10,10 +10,10 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RECORD, registerTamperedBundle, registryWithVersions } from '../../api/testing/support.ts';
+import { RECORD, registerTamperedBundle, registryWithVersions } from '../../harness/testing/api/support.ts';
 import { MONITORING_DIR } from './generate.ts';
 import { renderPrometheusConfig } from './prometheus-config.ts';
-import { freePort } from '../../core/free-port.ts';
+import { freePort } from '../../core/platform/free-port.ts';
 
 const PROMETHEUS = '/usr/bin/prometheus';
 const ADMIN_TOKEN = 'e2e-admin-token-0123456789';

@@ -12,7 +12,7 @@ import { COMPOSE_CONFIG, HOST_CONFIG, renderPrometheusConfig } from './prometheu
 import { renderAlertmanagerConfig } from './alertmanager.ts';
 import { k8sFiles } from './k8s.ts';
 import { dashboards } from './dashboards/index.ts';
-import { isMain } from '../../core/is-main.ts';
+import { isMain } from '../../core/platform/is-main.ts';
 
 export const MONITORING_DIR = dirname(fileURLToPath(import.meta.url));
 

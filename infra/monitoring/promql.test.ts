@@ -4,13 +4,13 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { registryWithVersions, startTestServer } from '../../api/testing/support.ts';
+import { registryWithVersions, startTestServer } from '../../harness/testing/api/support.ts';
 import { MONITORING_DIR } from './generate.ts';
 import { checkPromql, exportedMetricNames, jsonExpressions } from './promql.ts';
 import { ruleGroups } from './rules.ts';
-import { pipelineExposition } from '../../training/push-metrics.ts';
+import { pipelineExposition } from '../../training/pushgateway.ts';
 import type { PipelineResult } from '../../training/pipeline/runner.ts';
-import { metricsFixture, writeMetricsFixtureFile } from '../../core/testing/metrics-fixtures.ts';
+import { metricsFixture, writeMetricsFixtureFile } from '../../harness/testing/core/metrics-fixtures.ts';
 
 /** Every expression in the committed rules and dashboards (the files Prometheus and Grafana load). */
 async function allExpressions(): Promise<{ where: string; expr: string }[]> {
@@ -23,7 +23,7 @@ async function allExpressions(): Promise<{ where: string; expr: string }[]> {
   return out;
 }
 
-/** The names training/push-metrics.ts pushes: its exposition for a fake run with every metrics/*.json present. */
+/** The names training/pushgateway.ts pushes: its exposition for a fake run with every metrics/*.json present. */
 async function pipelineMetricNames(): Promise<Set<string>> {
   const root = await mkdtemp(join(tmpdir(), 'pipeline-metrics-'));
   try {

@@ -51,7 +51,7 @@ export interface RatioSlo {
   total(window: string): string;
 }
 
-/** Latency threshold in seconds; must be a bucket bound of http_request_duration_seconds (api/metrics.ts). */
+/** Latency threshold in seconds; must be a bucket bound of http_request_duration_seconds (api/prometheus.ts). */
 export const LATENCY_THRESHOLD_SECONDS = 0.1;
 const LE = String(LATENCY_THRESHOLD_SECONDS);
 

@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { defineStage } from './contract.ts';
-import { testParams, quietLog } from '../testing/fixtures.ts';
-import { trainedRepo } from '../testing/pipeline.ts';
+import { testParams, quietLog } from '../../harness/testing/training/fixtures.ts';
+import { trainedRepo } from '../../harness/testing/training/pipeline.ts';
 import { evaluate } from '../stages/evaluate.ts';
 import { register } from '../stages/register.ts';
 import { report } from '../stages/report.ts';
-import { METRICS_FILES, readMetricsFile, type MetricsFileKind } from '../../core/metrics-files.ts';
+import { METRICS_FILES, readMetricsFile, type MetricsFileKind } from '../../core/schemas/metrics-files.ts';
 import { PIPELINE_STAGES } from './index.ts';
 
 const stage = defineStage({
@@ -42,7 +42,7 @@ test('a contract reads only its declared environment variables', () => {
   assert.deepEqual(stage.readEnv({}), { DEMO_URL: undefined });
 });
 
-test('every JSON a contract declares has one schema in core/metrics-files.ts, owned by the stage that writes it', () => {
+test('every JSON a contract declares has one schema in core/schemas/metrics-files.ts, owned by the stage that writes it', () => {
   const declared = PIPELINE_STAGES.flatMap((st) => st.outputs.filter((o) => o.path.endsWith('.json')).map((o) => `${o.path} <- ${st.name}`)).sort();
   const schemas = Object.values(METRICS_FILES).map((f) => `${f.path} <- ${f.stage}`).sort();
   assert.deepEqual(declared, schemas);

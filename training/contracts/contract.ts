@@ -5,7 +5,7 @@
  * through `contract.params(...)`: a view holding only the declared keys, typed as such, that
  * throws on any other read. So a param a stage reads is a param DVC tracks for it.
  */
-import type { Params } from '../../core/params.ts';
+import type { Params } from '../../core/schemas/params.ts';
 
 /** Top-level params.yaml sections (the schema's passthrough index signature left out). */
 type Section = keyof { [K in keyof Params as string extends K ? never : number extends K ? never : K]: true } & string;

@@ -8,7 +8,7 @@
 export {
   DATA_DRIFT_METRICS, DISTRIBUTIONS_FILE, EVALUATE_METRICS, EXPERIMENTS_FILE, PLOTS_DIR, PREPARE_METRICS, REGISTER_METRICS, TRAIN_METRICS,
   VALIDATE_METRICS,
-} from '../../core/metrics-files.ts';
+} from '../../core/schemas/metrics-files.ts';
 
 /** The raw store `npm run ingest` appends to (tracked by data.dvc). */
 export const RAW_DIR = 'data';
@@ -20,7 +20,7 @@ export const VALIDATED_FILE = 'data.parquet';
 export const REJECTS_FILE = 'rejects.csv';
 
 export const PREPARED_DIR = 'artifacts/prepared';
-export { FEATURE_SPEC_FILE, PROFILE_FILE } from '../../core/artifact-names.ts';
+export { FEATURE_SPEC_FILE, PROFILE_FILE } from '../../core/schemas/artifact-names.ts';
 
 export const MODEL_DIR = 'artifacts/model';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { memoryLogger } from '../../core/log.ts';
+import { memoryLogger } from '../../core/platform/log.ts';
 import { formatStatus, main } from './cli.ts';
 
 async function repoWithData(): Promise<string> {

@@ -8,7 +8,7 @@
 import { dvcAdd, initDvcRepo, pull, push, status } from '../../core/dvc/index.ts';
 import type { OutStatus } from '../../core/dvc/index.ts';
 import { parseCli, resolveIo, type CliIo } from '../cli-io.ts';
-import { isMain } from '../../core/is-main.ts';
+import { isMain } from '../../core/platform/is-main.ts';
 
 export { dvcAdd } from '../../core/dvc/index.ts';
 export type { AddOptions, AddResult } from '../../core/dvc/index.ts';

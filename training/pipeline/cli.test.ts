@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { memoryLogger } from '../../core/log.ts';
+import { memoryLogger } from '../../core/platform/log.ts';
 import { main } from './cli.ts';
 
 test('pipeline CLI: summary table, --dry, --json, exit codes', async () => {

@@ -2,7 +2,7 @@
  * `npm run pipeline [-- <stage>…] [--force] [--dry] [--no-cache]`: reproduce dvc.yaml like
  * `dvc repro`, printing a summary table; exits non-zero when a stage fails.
  */
-import { isMain } from '../../core/is-main.ts';
+import { isMain } from '../../core/platform/is-main.ts';
 import { formatSummary, runPipeline } from './runner.ts';
 import { parseCli, resolveIo, type CliIo } from '../cli-io.ts';
 

@@ -4,11 +4,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../core/atomic.ts';
+import { writeFileAtomic } from '../../core/platform/atomic.ts';
 import { PIPELINE_FILE } from '../../core/dvc/index.ts';
 import { PIPELINE_ARTIFACTS, PIPELINE_STAGES } from '../contracts/index.ts';
 import { parseCli, resolveIo, type CliIo } from '../cli-io.ts';
-import { isMain } from '../../core/is-main.ts';
+import { isMain } from '../../core/platform/is-main.ts';
 import { generatePipeline } from './generate.ts';
 
 const USAGE = `usage: npm run pipeline:gen -- [--check]

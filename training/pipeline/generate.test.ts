@@ -4,7 +4,7 @@ import { appendFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { memoryLogger } from '../../core/log.ts';
+import { memoryLogger } from '../../core/platform/log.ts';
 import { initDvcRepo } from '../../core/dvc/index.ts';
 import { PIPELINE_ARTIFACTS, PIPELINE_STAGES } from '../contracts/index.ts';
 import { generatePipeline, importClosure } from './generate.ts';
@@ -82,12 +82,12 @@ test('a change to any file a stage imports, or to a param it reads, makes it (an
     for (const s of (await dryRun(root)).values()) assert.equal(s.status, 'skipped', `${s.name}: ${s.reasons.join('; ')}`);
 
     // A comment in a core file only validate imports directly still reaches every later stage.
-    const parquet = join(root, 'core/parquet.ts');
+    const parquet = join(root, 'core/data/parquet.ts');
     const original = await readFile(parquet, 'utf8');
     await appendFile(parquet, '// a comment\n');
     const touched = await dryRun(root);
     for (const name of names) assert.equal(touched.get(name)!.status, 'would-run', name);
-    assert.ok(touched.get('validate')!.reasons.includes("dep 'core/parquet.ts' changed"), touched.get('validate')!.reasons.join('; '));
+    assert.ok(touched.get('validate')!.reasons.includes("dep 'core/data/parquet.ts' changed"), touched.get('validate')!.reasons.join('; '));
     await writeFile(parquet, original);
     for (const s of (await dryRun(root)).values()) assert.equal(s.status, 'skipped', s.name);
 

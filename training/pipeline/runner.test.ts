@@ -5,7 +5,7 @@ import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { memoryLogger } from '../../core/log.ts';
+import { memoryLogger } from '../../core/platform/log.ts';
 import { initDvcRepo, pull, push } from '../../core/dvc/index.ts';
 import { formatSummary, runPipeline } from './runner.ts';
 import type { PipelineResult, RunPipelineOptions } from './runner.ts';

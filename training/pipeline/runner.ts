@@ -5,8 +5,8 @@
  */
 import { join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
-import { createLogger } from '../../core/log.ts';
-import type { Logger } from '../../core/log.ts';
+import { createLogger } from '../../core/platform/log.ts';
+import type { Logger } from '../../core/platform/log.ts';
 import { LOCK_FILE, lockEntry, openRepo, readLock, readPipeline, updateLock, writeLock } from '../../core/dvc/index.ts';
 import type { RepoContext, StageSpec } from '../../core/dvc/index.ts';
 import { buildGraph, selectStages } from './graph.ts';

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { memoryLogger } from '../../core/log.ts';
-import { FakeGcs } from '../../core/testing/fake-gcs.ts';
+import { memoryLogger } from '../../core/platform/log.ts';
+import { FakeGcs } from '../../harness/testing/core/fake-gcs.ts';
 import { openRegistry } from '../../core/registry/index.ts';
 import { makeBundle, steppingClock, tempDir } from '../../core/registry/testing/helpers.ts';
 import { main, type RegistryCliIo } from './cli.ts';
@@ -156,7 +156,7 @@ test('primaryMetric: extra.primary_metric first, then well-known metrics at the 
 });
 
 test('registry CLI: production only gets a bundle that loads and reproduces finite golden outputs (--force overrides)', async () => {
-  const { trainedRepo } = await import('../testing/pipeline.ts');
+  const { trainedRepo } = await import('../../harness/testing/training/pipeline.ts');
   const { readFile: read } = await import('node:fs/promises');
   const { repo } = await trainedRepo({}, { max_epochs: 1 });
   const registry = await openRegistry('registry', { baseDir: repo, log: memoryLogger(), env: {} });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { openRegistry, parseVersionNumber, isStageName, RegistryError, type Registry, type GcsClient, type VersionInfo } from '../../core/registry/index.ts';
 import { parseCli, resolveIo, type CliIo } from '../cli-io.ts';
 import { formatHistory, formatVersion, formatVersionList } from './format.ts';
-import { isMain } from '../../core/is-main.ts';
+import { isMain } from '../../core/platform/is-main.ts';
 
 const USAGE = `usage: npm run registry -- <command> [options]
   list [name]                        versions, newest first, with stages, times and primary metric
@@ -44,8 +44,8 @@ class UsageError extends Error {}
 
 /** The API's own acceptance test of a bundle: it loads, and reproduces finite golden outputs (tolerance 1e-6). */
 async function servable(dir: string): Promise<string | null> {
-  const { selectBackend } = await import('../../core/backend.ts');
-  const { loadBundle } = await import('../../core/bundle.ts');
+  const { selectBackend } = await import('../../core/model/tfjs-backend.ts');
+  const { loadBundle } = await import('../../core/model/bundle.ts');
   const { tf } = await selectBackend({});
   let bundle;
   try {

@@ -4,9 +4,9 @@
  * table folded underneath. A chart that fails to render leaves its table and a note, not a
  * broken report.
  */
-import { details } from '../../core/markdown.ts';
+import { details } from '../../core/charts/markdown.ts';
 import type { Chart } from '../../core/charts/index.ts';
-import type { Logger } from '../../core/log.ts';
+import type { Logger } from '../../core/platform/log.ts';
 
 import { REPORT_ASSET_DIR_NAME as ASSET_DIR_NAME } from '../contracts/paths.ts';
 

@@ -1,5 +1,5 @@
 /** Report sections about the data and the training runs: data summary, train-vs-test feature distributions, candidate leaderboard. */
-import { details, escapeCell, formatCount, formatPercent, raw, table, type Cell } from '../../core/markdown.ts';
+import { details, escapeCell, formatCount, formatPercent, raw, table, type Cell } from '../../core/charts/markdown.ts';
 import { distributionChart, distributionTable, totalVariation, type DistributionBin } from '../../core/charts/index.ts';
 import { formatMetric, higherIsBetter } from './headline.ts';
 import { metricOf, type Evaluation, type ExperimentRun, type ReportInputs } from './inputs.ts';

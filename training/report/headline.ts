@@ -2,14 +2,14 @@
  * The headline: this run's test metrics against production (re-scored on the same test rows by
  * the register stage) and against the baseline predictor, with signed deltas.
  */
-import { raw, table } from '../../core/markdown.ts';
-import { metricDirection } from '../../core/metric-directions.ts';
+import { raw, table } from '../../core/charts/markdown.ts';
+import { metricDirection } from '../../core/schemas/metric-directions.ts';
 import { metricOf, type Evaluation, type Input, type Registration } from './inputs.ts';
 
 const CLASSIFICATION_METRICS = ['roc_auc', 'pr_auc', 'log_loss', 'ece', 'f1', 'precision', 'recall', 'accuracy'];
 const REGRESSION_METRICS = ['rmse', 'mae', 'r2', 'smape'];
 
-/** Direction of a metric: the evaluation says it for the primary one; the rest come from core/metric-directions.ts. */
+/** Direction of a metric: the evaluation says it for the primary one; the rest come from core/schemas/metric-directions.ts. */
 export function higherIsBetter(metric: string, ev: Pick<Evaluation, 'primary_metric' | 'higher_is_better'>): boolean {
   return metric === ev.primary_metric ? ev.higher_is_better : metricDirection(metric) !== 'lower';
 }

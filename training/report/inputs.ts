@@ -1,11 +1,11 @@
 /**
  * What the report reads: the JSON other stages wrote. Only `metrics/evaluate.json` is required;
  * every other file may be missing or unreadable, and the report then says so in its section.
- * Every file is checked by its one schema in core/metrics-files.ts (the raw manifest by its own).
+ * Every file is checked by its one schema in core/schemas/metrics-files.ts (the raw manifest by its own).
  */
 import { join } from 'node:path';
 import type { z } from 'zod';
-import { confusionOf, METRICS_FILES, metricOf, readJsonFile, type JsonFileProblem, type Confusion, type EvaluateFile, type ExperimentRun, type MetricsFile, type RegisterFile } from '../../core/metrics-files.ts';
+import { confusionOf, METRICS_FILES, metricOf, readJsonFile, type JsonFileProblem, type Confusion, type EvaluateFile, type ExperimentRun, type MetricsFile, type RegisterFile } from '../../core/schemas/metrics-files.ts';
 import { manifestSchema } from '../contracts/raw-store.ts';
 import { RAW_MANIFEST } from '../contracts/paths.ts';
 
@@ -20,7 +20,7 @@ export { confusionOf, metricOf };
 /** A file the report could use: its value, or why there is none (for the reader, not a stack trace). */
 export type Input<T> = { ok: true; path: string; value: T } | { ok: false; path: string; why: string };
 
-/** Which stage writes each input (so a missing file points at the command that makes it): the shared schemas of core/metrics-files.ts. */
+/** Which stage writes each input (so a missing file points at the command that makes it): the shared schemas of core/schemas/metrics-files.ts. */
 export const INPUTS = { ...METRICS_FILES, manifest: { path: RAW_MANIFEST, stage: 'ingest', schema: manifestSchema } } as const;
 
 type Inputs = typeof INPUTS;

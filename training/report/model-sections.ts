@@ -1,5 +1,5 @@
 /** Report sections about the model: verdict, promotion gates, test-set charts, edge cases. */
-import { details, escapeCell, formatCount, raw, table } from '../../core/markdown.ts';
+import { details, escapeCell, formatCount, raw, table } from '../../core/charts/markdown.ts';
 import {
   calibrationChart,
   calibrationTable,

@@ -5,19 +5,19 @@
  * single-record latency.
  */
 import { join } from 'node:path';
-import { selectBackend } from '../../core/backend.ts';
-import { writeJsonAtomic } from '../../core/atomic.ts';
-import { readParquetTable } from '../../core/parquet.ts';
-import { encodeTarget } from '../../core/features.ts';
-import { averagePrecision, calibrationCurve, classificationMetrics, logLoss, mae, prCurve, r2, regressionMetrics, rmse, rocAuc, rocCurve } from '../../core/metrics.ts';
-import { bootstrapCi } from '../../core/bootstrap.ts';
-import { expectedCalibrationError } from '../../core/calibration.ts';
-import { histogram } from '../../core/profile.ts';
-import { loadBundle, type LoadedBundle } from '../../core/bundle.ts';
-import { edgeCases, runEdgeCases } from '../../core/edge-cases.ts';
-import { datetimePart } from '../../core/features.ts';
-import type { Table } from '../../core/table.ts';
-import type { Logger } from '../../core/log.ts';
+import { selectBackend } from '../../core/model/tfjs-backend.ts';
+import { writeJsonAtomic } from '../../core/platform/atomic.ts';
+import { readParquetTable } from '../../core/data/parquet.ts';
+import { encodeTarget } from '../../core/model/features.ts';
+import { averagePrecision, calibrationCurve, classificationMetrics, logLoss, mae, prCurve, r2, regressionMetrics, rmse, rocAuc, rocCurve } from '../../core/model/quality-metrics.ts';
+import { bootstrapCi } from '../../core/model/bootstrap.ts';
+import { expectedCalibrationError } from '../../core/model/calibration.ts';
+import { histogram } from '../../core/data/profile.ts';
+import { loadBundle, type LoadedBundle } from '../../core/model/bundle.ts';
+import { edgeCases, runEdgeCases } from '../edge-cases.ts';
+import { datetimePart } from '../../core/model/features.ts';
+import type { Table } from '../../core/data/table.ts';
+import type { Logger } from '../../core/platform/log.ts';
 import { DISTRIBUTIONS_FILE, EVALUATE_METRICS, MODEL_DIR, PLOTS_DIR, PREPARED_DIR } from '../contracts/paths.ts';
 import { evaluateStage } from '../contracts/evaluate.ts';
 import type { StageParams } from '../contracts/contract.ts';

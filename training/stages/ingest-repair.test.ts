@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { ingest, readManifest, RAW_DIR } from './ingest.ts';
 import { hashDir } from '../../core/dvc/hash.ts';
 import { status } from '../../core/dvc/status.ts';
-import { hostTag } from '../../core/temp-files.ts';
-import { flightsCsv, quietLog, tempRepo, testParams, writeSource } from '../testing/fixtures.ts';
+import { hostTag } from '../../core/platform/temp-files.ts';
+import { flightsCsv, quietLog, tempRepo, testParams, writeSource } from '../../harness/testing/training/fixtures.ts';
 
 const CHILD = fileURLToPath(new URL('./testdata/ingest-killed-child.ts', import.meta.url));
 

@@ -2,7 +2,7 @@
  * Bringing the raw store and data.dvc back in step after an interrupted ingest. Ingest writes the
  * batch files, then the manifest, then data.dvc (cache objects first); a kill between any two of
  * those steps leaves one of three states, each repaired on the next run before it appends:
- *   - stale temporaries of atomic writes → removed (core/temp-files.ts's rule);
+ *   - stale temporaries of atomic writes → removed (core/platform/temp-files.ts's rule);
  *   - a batch file the manifest does not list (written just before the kill) → removed, the run
  *     writes it again;
  *   - data.dvc recording an older version of which the store is an append → data.dvc rewritten
@@ -12,9 +12,9 @@
  */
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { sweepStaleTemps } from '../../core/temp-files.ts';
+import { sweepStaleTemps } from '../../core/platform/temp-files.ts';
 import { compareWithRecorded, type RecordedComparison } from '../../core/dvc/recorded.ts';
-import type { Logger } from '../../core/log.ts';
+import type { Logger } from '../../core/platform/log.ts';
 import { MANIFEST_FILE, RAW_DIR } from '../contracts/paths.ts';
 import { manifestSchema, type RawManifest } from '../contracts/raw-store.ts';
 

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ingest, readManifest, RAW_DIR } from './ingest.ts';
-import { readParquetTable } from '../../core/parquet.ts';
-import { cellValue } from '../../core/table.ts';
-import { flightsCsv, noTrack, quietLog, tempRepo, testParams, writeSource } from '../testing/fixtures.ts';
+import { readParquetTable } from '../../core/data/parquet.ts';
+import { cellValue } from '../../core/data/table.ts';
+import { flightsCsv, noTrack, quietLog, tempRepo, testParams, writeSource } from '../../harness/testing/training/fixtures.ts';
 
 test('appends batches in time order, capped, and a re-run with the same params adds nothing', async () => {
   const repo = await tempRepo();
@@ -117,8 +117,8 @@ test('ingestion is reproducible: two machines ingesting the same batches get the
 });
 
 test('a local Parquet file out of time order is ingested in time order', async () => {
-  const { writeParquetTable } = await import('../../core/parquet.ts');
-  const { makeTable } = await import('../../core/table.ts');
+  const { writeParquetTable } = await import('../../core/data/parquet.ts');
+  const { makeTable } = await import('../../core/data/table.ts');
   const repo = await tempRepo();
   const hours = [5, 1, 4, 0, 3, 2];
   await writeParquetTable(join(repo, 'flights.parquet'), makeTable({

@@ -9,13 +9,13 @@
  * by a .dvc file; like DVC's example-get-started, the pipeline starts from the tracked data.
  */
 import { join } from 'node:path';
-import { loadParams, type Params } from '../../core/params.ts';
-import { exists, writeJsonAtomic } from '../../core/atomic.ts';
-import { writeParquetTable } from '../../core/parquet.ts';
-import { stableArgsort, sliceRows, takeRows, type Table } from '../../core/table.ts';
-import { formatTimestamp } from '../../core/time.ts';
-import { createProgress } from '../../core/progress.ts';
-import type { Logger } from '../../core/log.ts';
+import { loadParams, type Params } from '../../core/schemas/params.ts';
+import { exists, writeJsonAtomic } from '../../core/platform/atomic.ts';
+import { writeParquetTable } from '../../core/data/parquet.ts';
+import { stableArgsort, sliceRows, takeRows, type Table } from '../../core/data/table.ts';
+import { formatTimestamp } from '../../core/platform/time.ts';
+import { createProgress } from '../../core/platform/progress.ts';
+import type { Logger } from '../../core/platform/log.ts';
 import { openSource, timesOf, type SourceFingerprint } from '../sources.ts';
 import { isMain, parseFlags, runStageCli } from '../stage-cli.ts';
 import { MANIFEST_FILE, RAW_DIR } from '../contracts/paths.ts';

@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import { ingest } from './ingest.ts';
 import { validate } from './validate.ts';
 import { prepare, PREPARED_DIR, FEATURE_SPEC_FILE, PROFILE_FILE } from './prepare.ts';
-import { readParquetTable } from '../../core/parquet.ts';
-import { cellValue } from '../../core/table.ts';
-import type { CategoricalFeature, FeatureSpec } from '../../core/features.ts';
-import type { ReferenceProfile } from '../../core/profile.ts';
-import { flightsCsv, noTrack, quietLog, tempRepo, testParams, writeSource } from '../testing/fixtures.ts';
-import type { Params } from '../../core/params.ts';
+import { readParquetTable } from '../../core/data/parquet.ts';
+import { cellValue } from '../../core/data/table.ts';
+import type { CategoricalFeature, FeatureSpec } from '../../core/model/features.ts';
+import type { ReferenceProfile } from '../../core/data/profile.ts';
+import { flightsCsv, noTrack, quietLog, tempRepo, testParams, writeSource } from '../../harness/testing/training/fixtures.ts';
+import type { Params } from '../../core/schemas/params.ts';
 
 async function pipelineOn(csv: string, split: Partial<Params['split']> = {}) {
   const repo = await tempRepo();

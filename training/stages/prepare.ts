@@ -3,15 +3,15 @@
  * feature spec fitted on train only, and the reference profile of the training inputs.
  */
 import { join } from 'node:path';
-import { replaceDirAtomic, writeJsonAtomic } from '../../core/atomic.ts';
-import { readParquetTable, writeParquetTable } from '../../core/parquet.ts';
-import { takeRows, type Table } from '../../core/table.ts';
-import { encodeFeatures, encodeTarget, fitFeatureSpec, type FeatureSpec } from '../../core/features.ts';
-import { profileTable } from '../../core/profile.ts';
-import { hashSplit, indicesOf, SPLIT_NAMES, timeSplit } from '../../core/split.ts';
-import { formatTimestamp } from '../../core/time.ts';
-import { ROW_COLUMN } from '../../core/csv.ts';
-import type { Logger } from '../../core/log.ts';
+import { replaceDirAtomic, writeJsonAtomic } from '../../core/platform/atomic.ts';
+import { readParquetTable, writeParquetTable } from '../../core/data/parquet.ts';
+import { takeRows, type Table } from '../../core/data/table.ts';
+import { encodeFeatures, encodeTarget, fitFeatureSpec, type FeatureSpec } from '../../core/model/features.ts';
+import { profileTable } from '../../core/data/profile.ts';
+import { hashSplit, indicesOf, SPLIT_NAMES, timeSplit } from '../../core/data/split.ts';
+import { formatTimestamp } from '../../core/platform/time.ts';
+import { ROW_COLUMN } from '../../core/data/csv.ts';
+import type { Logger } from '../../core/platform/log.ts';
 import { FEATURE_SPEC_FILE, PREPARE_METRICS, PREPARED_DIR, PROFILE_FILE, VALIDATED_DIR, VALIDATED_FILE } from '../contracts/paths.ts';
 import { prepareStage } from '../contracts/prepare.ts';
 import type { StageParams } from '../contracts/contract.ts';

@@ -5,12 +5,12 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { evaluate } from './evaluate.ts';
 import { register, promotionGates } from './register.ts';
 import { train, MODEL_DIR } from './train.ts';
-import { selectBackend } from '../../core/backend.ts';
-import { loadBundle } from '../../core/bundle.ts';
+import { selectBackend } from '../../core/model/tfjs-backend.ts';
+import { loadBundle } from '../../core/model/bundle.ts';
 import { openRegistry } from '../../core/registry/index.ts';
-import { quietLog } from '../testing/fixtures.ts';
-import { trainedRepo } from '../testing/pipeline.ts';
-import { readMetricsFile } from '../../core/metrics-files.ts';
+import { quietLog } from '../../harness/testing/training/fixtures.ts';
+import { trainedRepo } from '../../harness/testing/training/pipeline.ts';
+import { readMetricsFile } from '../../core/schemas/metrics-files.ts';
 
 test('first model is promoted; an unchanged bundle is not registered twice; a worse one waits in staging with the reason', async () => {
   const { repo, params } = await trainedRepo({}, { max_epochs: 3 });

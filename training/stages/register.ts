@@ -6,24 +6,24 @@
  */
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { Params } from '../../core/params.ts';
-import { selectBackend } from '../../core/backend.ts';
-import { writeJsonAtomic } from '../../core/atomic.ts';
-import { readParquetTable } from '../../core/parquet.ts';
-import { encodeTarget } from '../../core/features.ts';
-import { loadBundle } from '../../core/bundle.ts';
+import type { Params } from '../../core/schemas/params.ts';
+import { selectBackend } from '../../core/model/tfjs-backend.ts';
+import { writeJsonAtomic } from '../../core/platform/atomic.ts';
+import { readParquetTable } from '../../core/data/parquet.ts';
+import { encodeTarget } from '../../core/model/features.ts';
+import { loadBundle } from '../../core/model/bundle.ts';
 import { openRegistry, type Registry } from '../../core/registry/index.ts';
-import type { Logger } from '../../core/log.ts';
+import type { Logger } from '../../core/platform/log.ts';
 import { DATA_DRIFT_METRICS, EVALUATE_METRICS, MODEL_DIR, PREPARED_DIR, REGISTER_METRICS } from '../contracts/paths.ts';
 import { registerStage } from '../contracts/register.ts';
 import type { StageParams } from '../contracts/contract.ts';
-import { classificationMetrics, regressionMetrics } from '../../core/metrics.ts';
-import { evaluateFileSchema, readJsonFile } from '../../core/metrics-files.ts';
-import { readBundleMeta } from '../../core/bundle-meta.ts';
+import { classificationMetrics, regressionMetrics } from '../../core/model/quality-metrics.ts';
+import { evaluateFileSchema, readJsonFile } from '../../core/schemas/metrics-files.ts';
+import { readBundleMeta } from '../../core/schemas/bundle-meta.ts';
 import { HIGHER_IS_BETTER, isBetter, metricValue, type PrimaryMetric } from '../fit.ts';
 import { isMain, runStage } from '../stage-cli.ts';
 import { detectDrift } from '../../core/drift/index.ts';
-import type { ReferenceProfile } from '../../core/profile.ts';
+import type { ReferenceProfile } from '../../core/data/profile.ts';
 import { currentWindows } from '../drift.ts';
 
 export { DATA_DRIFT_METRICS, REGISTER_METRICS } from '../contracts/paths.ts';

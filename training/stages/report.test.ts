@@ -8,8 +8,8 @@ import { evaluate } from './evaluate.ts';
 import { register } from './register.ts';
 import { report, REPORT_ASSETS, REPORT_FILE, REPORT_MARKER } from './report.ts';
 import { formatDelta } from '../report/headline.ts';
-import { quietLog, tempRepo } from '../testing/fixtures.ts';
-import { trainedRepo } from '../testing/pipeline.ts';
+import { quietLog, tempRepo } from '../../harness/testing/training/fixtures.ts';
+import { trainedRepo } from '../../harness/testing/training/pipeline.ts';
 
 const FIXTURES = fileURLToPath(new URL('./testdata/report/', import.meta.url));
 

@@ -6,9 +6,9 @@
  * same bytes (no clock, no locale), so DVC sees no change when nothing changed.
  */
 import { join } from 'node:path';
-import { replaceDirAtomic, writeFileAtomic } from '../../core/atomic.ts';
+import { replaceDirAtomic, writeFileAtomic } from '../../core/platform/atomic.ts';
 import { chartFonts, FONT_PACKAGE_HINT } from '../../core/charts/index.ts';
-import type { Logger } from '../../core/log.ts';
+import type { Logger } from '../../core/platform/log.ts';
 import { ReportCharts } from '../report/assets.ts';
 import { dataDriftSection, dataSection, featureSection, leaderboardSection } from '../report/data-sections.ts';
 import { headlineRows, headlineTable } from '../report/headline.ts';

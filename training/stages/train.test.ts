@@ -3,17 +3,17 @@ import assert from 'node:assert/strict';
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { train, MODEL_DIR, EXPERIMENTS_FILE, experimentsFile, inputSchemaOf, readExperiments, type ExperimentRun } from './train.ts';
-import { applyCalibration } from '../../core/calibration.ts';
+import { applyCalibration } from '../../core/model/calibration.ts';
 import { evaluate, EVALUATE_METRICS } from './evaluate.ts';
-import { loadBundle, outputsFromModel } from '../../core/bundle.ts';
-import { selectBackend } from '../../core/backend.ts';
-import { recordsToTable, type InputSchema } from '../../core/records.ts';
-import type { FeatureSpec } from '../../core/features.ts';
+import { loadBundle, outputsFromModel } from '../../core/model/bundle.ts';
+import { selectBackend } from '../../core/model/tfjs-backend.ts';
+import { recordsToTable, type InputSchema } from '../../core/data/records.ts';
+import type { FeatureSpec } from '../../core/model/features.ts';
 import { epochLearningRate, expandCandidates, permutation } from '../fit.ts';
-import { seededRandom } from '../../core/random.ts';
-import { quietLog, tempRepo, testParams } from '../testing/fixtures.ts';
-import { trainedRepo } from '../testing/pipeline.ts';
-import { readParquetTable } from '../../core/parquet.ts';
+import { seededRandom } from '../../core/platform/random.ts';
+import { quietLog, tempRepo, testParams } from '../../harness/testing/training/fixtures.ts';
+import { trainedRepo } from '../../harness/testing/training/pipeline.ts';
+import { readParquetTable } from '../../core/data/parquet.ts';
 import { PREPARED_DIR } from '../contracts/paths.ts';
 
 test('classification: candidates are logged, the bundle reloads and reproduces its golden outputs exactly', async () => {

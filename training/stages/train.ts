@@ -4,30 +4,30 @@
  * Every candidate is appended to the experiment log `metrics/experiments.json` (kept in git).
  */
 import { join } from 'node:path';
-import { selectBackend } from '../../core/backend.ts';
-import { writeJsonAtomic } from '../../core/atomic.ts';
-import { readParquetTable } from '../../core/parquet.ts';
-import { encodeFeatures, encodeTarget, type FeatureSpec } from '../../core/features.ts';
-import { profileNumeric, type ReferenceProfile } from '../../core/profile.ts';
-import { bestF1Threshold, classificationMetrics, regressionMetrics } from '../../core/metrics.ts';
-import { calibrateAll, chooseCalibration, expectedCalibrationError, type Calibration } from '../../core/calibration.ts';
-import { quantileSorted } from '../../core/features.ts';
-import { outputsFromModel, saveBundle, BUNDLE_FORMAT, type BundleMeta, type GoldenExample } from '../../core/bundle.ts';
-import { recordAt, recordsToTable, type InputSchema } from '../../core/records.ts';
-import type { Table } from '../../core/table.ts';
-import type { Logger } from '../../core/log.ts';
+import { selectBackend } from '../../core/model/tfjs-backend.ts';
+import { writeJsonAtomic } from '../../core/platform/atomic.ts';
+import { readParquetTable } from '../../core/data/parquet.ts';
+import { encodeFeatures, encodeTarget, type FeatureSpec } from '../../core/model/features.ts';
+import { profileNumeric, type ReferenceProfile } from '../../core/data/profile.ts';
+import { bestF1Threshold, classificationMetrics, regressionMetrics } from '../../core/model/quality-metrics.ts';
+import { calibrateAll, chooseCalibration, expectedCalibrationError, type Calibration } from '../../core/model/calibration.ts';
+import { quantileSorted } from '../../core/model/features.ts';
+import { outputsFromModel, saveBundle, BUNDLE_FORMAT, type BundleMeta, type GoldenExample } from '../../core/model/bundle.ts';
+import { recordAt, recordsToTable, type InputSchema } from '../../core/data/records.ts';
+import type { Table } from '../../core/data/table.ts';
+import type { Logger } from '../../core/platform/log.ts';
 import { EXPERIMENTS_FILE, FEATURE_SPEC_FILE, MODEL_DIR, PREPARED_DIR, PROFILE_FILE, TRAIN_METRICS } from '../contracts/paths.ts';
 import { trainStage } from '../contracts/train.ts';
 import type { StageParams } from '../contracts/contract.ts';
 import { expandCandidates, fitCandidate, refitOnRecent, isBetter, HIGHER_IS_BETTER, type PrimaryMetric } from '../fit.ts';
 import { dataMd5, gitCommit } from '../lineage.ts';
 import { isMain, runStage } from '../stage-cli.ts';
-import { experimentsFileSchema, readJsonFile, valueOf, type MetricsFile } from '../../core/metrics-files.ts';
-import { readArtifactFileAt } from '../../core/artifact-files.ts';
+import { experimentsFileSchema, readJsonFile, valueOf, type MetricsFile } from '../../core/schemas/metrics-files.ts';
+import { readArtifactFileAt } from '../../core/schemas/artifact-files.ts';
 
 export { EXPERIMENTS_FILE, MODEL_DIR, TRAIN_METRICS } from '../contracts/paths.ts';
 
-/** One candidate's run in metrics/experiments.json (its schema: core/metrics-files.ts). */
+/** One candidate's run in metrics/experiments.json (its schema: core/schemas/metrics-files.ts). */
 export type ExperimentRun = MetricsFile<'experiments'>['runs'][number];
 /** A run this stage has just made: every measurement present. */
 type NewRun = ExperimentRun & { epochs: number; best_epoch: number; duration_s: number; backend: string; rows_train: number; rows_per_s: number };

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { ingest } from './ingest.ts';
 import { validate, VALIDATED_DIR, REJECTS_FILE, VALIDATE_METRICS } from './validate.ts';
 import { md5File } from '../../core/dvc/index.ts';
-import { flightsCsv, noTrack, quietLog, tempRepo, testParams, writeSource } from '../testing/fixtures.ts';
-import type { Params } from '../../core/params.ts';
-import { readMetricsFile } from '../../core/metrics-files.ts';
+import { flightsCsv, noTrack, quietLog, tempRepo, testParams, writeSource } from '../../harness/testing/training/fixtures.ts';
+import type { Params } from '../../core/schemas/params.ts';
+import { readMetricsFile } from '../../core/schemas/metrics-files.ts';
 
 async function ingestAndValidate(repo: string, content: string | Buffer, overrides: Partial<Params['validate']> = {}) {
   const src = await writeSource(repo, 'src.csv', content);

@@ -4,13 +4,13 @@
  * `metrics/validate.json`. Too many rejects fail the stage and leave the previous outputs alone.
  */
 import { join } from 'node:path';
-import { replaceDirAtomic, writeFileAtomic, writeJsonAtomic } from '../../core/atomic.ts';
-import { readParquetTable, writeParquetTable } from '../../core/parquet.ts';
-import { concatTables, cellValue, type Table } from '../../core/table.ts';
-import { validateTable, type ValidationResult } from '../../core/validation.ts';
-import { ROW_COLUMN } from '../../core/csv.ts';
-import { createProgress } from '../../core/progress.ts';
-import type { Logger } from '../../core/log.ts';
+import { replaceDirAtomic, writeFileAtomic, writeJsonAtomic } from '../../core/platform/atomic.ts';
+import { readParquetTable, writeParquetTable } from '../../core/data/parquet.ts';
+import { concatTables, cellValue, type Table } from '../../core/data/table.ts';
+import { validateTable, type ValidationResult } from '../../core/data/validation.ts';
+import { ROW_COLUMN } from '../../core/data/csv.ts';
+import { createProgress } from '../../core/platform/progress.ts';
+import type { Logger } from '../../core/platform/log.ts';
 import { readManifest } from '../contracts/raw-store.ts';
 import { RAW_DIR, REJECTS_FILE, VALIDATE_METRICS, VALIDATED_DIR, VALIDATED_FILE } from '../contracts/paths.ts';
 import { validateStage } from '../contracts/validate.ts';

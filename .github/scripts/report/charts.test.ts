@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { MAX_FEATURE_CHARTS, chartSections, loadChartData } from './charts.ts';
 import { checkXychart } from './xychart-check.ts';
 import { rocAt, unitGrid } from './curves.ts';
-import { writeMetricsFixture } from './testing/fixtures.ts';
+import { writeMetricsFixture } from '../../../harness/testing/report/fixtures.ts';
 import { commitImageUrl } from './images.ts';
-import { readMetricsFileIn } from '../../../core/metrics-files.ts';
+import { readMetricsFileIn } from '../../../core/schemas/metrics-files.ts';
 
 const mermaidBlocks = (md: string) => [...md.matchAll(/```mermaid\n([\s\S]*?)\n```/g)].map((m) => m[1]);
 const SHA = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';

@@ -9,10 +9,10 @@ import {
   calibrationTable, confusionTable, distributionTable, foldSmallBins, histogramTable, prTable, rocTable, totalVariation,
   type CalibrationBin, type ConfusionCounts, type DistributionBin, type HistogramBin, type PrPoint, type RocPoint,
 } from '../../../core/charts/index.ts';
-import { details } from '../../../core/markdown.ts';
+import { details } from '../../../core/charts/markdown.ts';
 import { precisionAt, rocAt, unitGrid } from './curves.ts';
 import { xychartBlock, type XyChartSpec } from './xychart.ts';
-import { confusionOf, metricOf, readMetricsFileIn, type DataDriftFile, type MetricsFileKind } from '../../../core/metrics-files.ts';
+import { confusionOf, metricOf, readMetricsFileIn, type DataDriftFile, type MetricsFileKind } from '../../../core/schemas/metrics-files.ts';
 
 export interface ChartData {
   roc: RocPoint[] | null;
@@ -40,7 +40,7 @@ const PERCENT_AXIS = [0, 100] as const;
 const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 const nonEmpty = <T>(xs: T[] | null): T[] | null => (xs?.length ? xs : null);
 
-/** Reads what the evaluate stage wrote, each file through its schema (core/metrics-files.ts); a missing file is left out, a malformed one fails naming the file and field. */
+/** Reads what the evaluate stage wrote, each file through its schema (core/schemas/metrics-files.ts); a missing file is left out, a malformed one fails naming the file and field. */
 export async function loadChartData(metricsDir: string): Promise<ChartData> {
   const read = <K extends MetricsFileKind>(kind: K) => readMetricsFileIn(metricsDir, kind);
   const [ev, dist, roc, pr, calibration, residuals] = await Promise.all([read('evaluate'), read('distributions'), read('roc'), read('pr'), read('calibration'), read('residuals')]);

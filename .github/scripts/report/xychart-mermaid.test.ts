@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { chartSections, loadChartData } from './charts.ts';
-import { writeMetricsFixture } from './testing/fixtures.ts';
+import { writeMetricsFixture } from '../../../harness/testing/report/fixtures.ts';
 import { parseXychart } from './xychart-check.ts';
-import { readMetricsFileIn } from '../../../core/metrics-files.ts';
+import { readMetricsFileIn } from '../../../core/schemas/metrics-files.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const MERMAID = join(import.meta.dirname, '..', '..', '..', 'node_modules', 'mermaid', 'dist', 'mermaid.min.js');

@@ -4,7 +4,7 @@
  * pauseAt?: FaultPoint, version?, stage?, count? }. At `pauseAt` it prints `PAUSED <point>` and
  * waits to be killed; `loop` registers and promotes until killed, printing each step.
  */
-import { memoryLogger } from '../../log.ts';
+import { memoryLogger } from '../../platform/log.ts';
 import { openRegistry } from '../registry.ts';
 import type { FaultPoint } from '../backend.ts';
 

@@ -1,12 +1,12 @@
 /**
  * Pipeline dashboard: the training pipeline's runs as pushed to the Pushgateway by
- * training/push-metrics.ts (job "gitops_ml_pipeline", one group per model; honor_labels keeps them).
+ * training/pushgateway.ts (job "gitops_ml_pipeline", one group per model; honor_labels keeps them).
  */
 import { DashboardBuilder, DatasourceVariableBuilder, QueryVariableBuilder, type Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { BigValueTextMode } from '@grafana/grafana-foundation-sdk/common';
 import { DS, row, stat, timeseries } from './common.ts';
 
-/** Grouping job of the pushed pipeline metrics (training/push-metrics.ts). */
+/** Grouping job of the pushed pipeline metrics (training/pushgateway.ts). */
 export const PIPELINE_JOB = 'gitops_ml_pipeline';
 /** Selector of the pipeline's series on every query. */
 export const PSEL = `job="${PIPELINE_JOB}",model=~"$model"`;

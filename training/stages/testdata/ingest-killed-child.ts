@@ -4,7 +4,7 @@
  * the manifest are written and before data.dvc is updated.
  */
 import { readFile } from 'node:fs/promises';
-import { memoryLogger } from '../../../core/log.ts';
+import { memoryLogger } from '../../../core/platform/log.ts';
 import { ingest } from '../ingest.ts';
 
 const { repo, params } = JSON.parse(await readFile(process.argv[2], 'utf8'));

@@ -1,0 +1,183 @@
+/**
+ * Turn a data source URI into a local file: local paths are used in place, `https://` and
+ * `gs://` objects are downloaded (streaming, through a temp file + rename) into a cache dir and
+ * reused while the server's ETag and size are unchanged. The fingerprint lets callers record
+ * exactly which bytes they read.
+ */
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { readFile, rm, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import { writeJsonAtomic } from '../platform/atomic.ts';
+import type { Logger } from '../platform/log.ts';
+import { parseGsUrl, writeViaTemp } from '../platform/storage.ts';
+import { defaultGcs, type GcsClient } from '../platform/gcs.ts';
+import { md5Meter } from '../dvc/hash.ts';
+
+export interface SourceFingerprint {
+  uri: string;
+  size: number;
+  etag?: string;
+  mtimeMs?: number;
+  md5?: string;
+}
+
+export interface MaterializedSource {
+  path: string;
+  fingerprint: SourceFingerprint;
+  /** True when a cached download was reused without transferring the body. */
+  reused?: boolean;
+}
+
+export interface MaterializeOptions {
+  cacheDir: string;
+  /** Base for relative local paths; defaults to the current directory. */
+  baseDir?: string;
+  log?: Logger;
+  storage?: GcsClient;
+  fetchImpl?: typeof fetch;
+}
+
+interface CacheMeta {
+  uri: string;
+  size: number;
+  etag?: string;
+  md5?: string;
+  mtimeMs: number;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+function cachePaths(cacheDir: string, uri: string, remotePath: string): { file: string; meta: string } {
+  const id = createHash('sha256').update(uri).digest('hex').slice(0, 16);
+  const name = (basename(remotePath) || 'download').replace(/[^A-Za-z0-9._-]/g, '_');
+  const file = join(resolve(cacheDir), `${id}-${name}`);
+  return { file, meta: `${file}.meta.json` };
+}
+
+/** The cached copy, if its sidecar says it is still the file we downloaded. */
+async function readCached(paths: { file: string; meta: string }, uri: string): Promise<CacheMeta | null> {
+  try {
+    const meta = JSON.parse(await readFile(paths.meta, 'utf8')) as CacheMeta;
+    const st = await stat(paths.file);
+    if (meta.uri !== uri || st.size !== meta.size || st.mtimeMs !== meta.mtimeMs) return null;
+    return meta;
+  } catch {
+    return null;
+  }
+}
+
+/** Stream into the cache, hashing on the way; the old sidecar goes first so a crash re-downloads. */
+async function download(
+  open: () => Readable,
+  paths: { file: string; meta: string },
+  uri: string,
+  expect: { size?: number; md5?: string; etag?: string },
+): Promise<CacheMeta> {
+  await rm(paths.meta, { force: true });
+  const meter = md5Meter();
+  let size = 0;
+  await writeViaTemp(paths.file, async (tmp) => {
+    await pipeline(open(), meter.stream, createWriteStream(tmp));
+    size = meter.size();
+    if (expect.size !== undefined && size !== expect.size) {
+      throw new Error(`download of ${uri} is incomplete: got ${size} bytes, expected ${expect.size}. Retry; if it persists the server is truncating the response.`);
+    }
+    const md5 = meter.md5();
+    if (expect.md5 && md5 !== expect.md5) {
+      throw new Error(`download of ${uri} is corrupted: md5 ${md5}, the server says ${expect.md5}. Retry the download.`);
+    }
+    expect.md5 = md5;
+  });
+  const meta: CacheMeta = { uri, size, etag: expect.etag, md5: expect.md5, mtimeMs: (await stat(paths.file)).mtimeMs };
+  await writeJsonAtomic(paths.meta, meta);
+  return meta;
+}
+
+function result(path: string, meta: CacheMeta, reused: boolean): MaterializedSource {
+  const fingerprint: SourceFingerprint = { uri: meta.uri, size: meta.size };
+  if (meta.etag) fingerprint.etag = meta.etag;
+  if (meta.md5) fingerprint.md5 = meta.md5;
+  return { path, fingerprint, reused };
+}
+
+async function materializeHttp(uri: string, opts: MaterializeOptions): Promise<MaterializedSource> {
+  const url = new URL(uri);
+  if (url.protocol === 'http:' && !LOOPBACK.has(url.hostname)) {
+    throw new Error(`refusing plain http for ${uri}: use https:// (http is only allowed for localhost)`);
+  }
+  const paths = cachePaths(opts.cacheDir, uri, url.pathname);
+  const cached = await readCached(paths, uri);
+  const headers: Record<string, string> = {};
+  if (cached?.etag) headers['if-none-match'] = cached.etag;
+  let res: Response;
+  try {
+    res = await (opts.fetchImpl ?? fetch)(uri, { headers, redirect: 'follow' });
+  } catch (err) {
+    throw new Error(`cannot download ${uri}: ${(err as Error).message}${(err as Error).cause ? ` (${((err as Error).cause as Error).message})` : ''}`);
+  }
+  if (res.status === 304 && cached) {
+    opts.log?.info('source unchanged, using cached copy', { uri, path: paths.file });
+    return result(paths.file, cached, true);
+  }
+  if (!res.ok || !res.body) {
+    await res.body?.cancel();
+    throw new Error(`download of ${uri} failed: HTTP ${res.status} ${res.statusText}`.trim());
+  }
+  const etag = res.headers.get('etag') ?? undefined;
+  const lengthHeader = res.headers.get('content-length');
+  // A compressed transfer's Content-Length is not the size of the bytes we write.
+  const length = lengthHeader !== null && !res.headers.get('content-encoding') ? Number(lengthHeader) : undefined;
+  if (cached && etag && cached.etag === etag && (length === undefined || length === cached.size)) {
+    await res.body.cancel(); // server ignored If-None-Match but the object is the same
+    return result(paths.file, cached, true);
+  }
+  const started = Date.now();
+  opts.log?.info('downloading source', { uri, bytes: length ?? 'unknown' });
+  const body = res.body as import('node:stream/web').ReadableStream;
+  const meta = await download(() => Readable.fromWeb(body), paths, uri, { size: length, etag });
+  opts.log?.info('downloaded source', { uri, bytes: meta.size, seconds: (Date.now() - started) / 1000 });
+  return result(paths.file, meta, false);
+}
+
+async function materializeGcs(uri: string, opts: MaterializeOptions): Promise<MaterializedSource> {
+  const { bucket, path } = parseGsUrl(uri);
+  if (!path || path.endsWith('/')) throw new Error(`gs:// source '${uri}' must name an object, not a bucket or folder`);
+  const file = (opts.storage ?? (await defaultGcs())).bucket(bucket).file(path);
+  let meta;
+  try {
+    [meta] = await file.getMetadata();
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 404) throw new Error(`source ${uri} does not exist (check the bucket and object name)`);
+    throw new Error(`cannot read metadata of ${uri}: ${(err as Error).message}`);
+  }
+  const size = Number(meta.size);
+  const md5 = meta.md5Hash ? Buffer.from(meta.md5Hash, 'base64').toString('hex') : undefined;
+  const paths = cachePaths(opts.cacheDir, uri, path);
+  const cached = await readCached(paths, uri);
+  if (cached && cached.etag === meta.etag && cached.size === size) return result(paths.file, cached, true);
+  opts.log?.info('downloading source', { uri, bytes: size });
+  const got = await download(() => file.createReadStream(), paths, uri, { size: Number.isFinite(size) ? size : undefined, md5, etag: meta.etag });
+  return result(paths.file, got, false);
+}
+
+/** Local path → itself; https:// (http:// on localhost) and gs:// → a verified cached download. */
+export async function materializeSource(uri: string, opts: MaterializeOptions): Promise<MaterializedSource> {
+  if (/^https?:\/\//i.test(uri)) return materializeHttp(uri, opts);
+  if (uri.startsWith('gs://')) return materializeGcs(uri, opts);
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(uri);
+  if (scheme && scheme[1].toLowerCase() !== 'file') {
+    throw new Error(`unsupported source '${uri}': use a local path, https://…, or gs://bucket/object`);
+  }
+  const path = scheme ? fileURLToPath(uri) : resolve(opts.baseDir ?? process.cwd(), uri);
+  let st;
+  try {
+    st = await stat(path);
+  } catch {
+    throw new Error(`source '${uri}' not found (looked at ${path})`);
+  }
+  return { path, fingerprint: { uri, size: st.size, mtimeMs: st.mtimeMs } };
+}

@@ -1,0 +1,34 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { bootstrapCi } from './bootstrap.ts';
+import { rocAuc } from './quality-metrics.ts';
+import { seededRandom } from '../platform/random.ts';
+
+const mean = (_y: Float64Array, p: Float64Array) => p.reduce((s, v) => s + v, 0) / p.length;
+
+test('the CI of a mean covers it and has the textbook width (±1.96·σ/√n)', () => {
+  const r = seededRandom(1);
+  const n = 2000;
+  const p = Float64Array.from({ length: n }, () => r()); // uniform: σ = 1/√12
+  const y = new Float64Array(n);
+  const [lo, hi] = bootstrapCi(y, p, mean, { resamples: 400 })!;
+  const m = mean(y, p);
+  assert.ok(lo < m && m < hi);
+  const expected = 2 * 1.96 * (1 / Math.sqrt(12)) / Math.sqrt(n);
+  assert.ok(Math.abs(hi - lo - expected) / expected < 0.15, `width ${hi - lo} vs ${expected}`);
+});
+
+test('ROC-AUC CI: deterministic for a seed, narrower with more rows, null on an empty set', () => {
+  const r = seededRandom(2);
+  const make = (n: number) => {
+    const y = Float64Array.from({ length: n }, () => (r() < 0.3 ? 1 : 0));
+    const p = Float64Array.from(y, (v) => 0.5 * r() + 0.3 * v);
+    return { y, p };
+  };
+  const small = make(500), large = make(20000);
+  const a = bootstrapCi(small.y, small.p, rocAuc)!, b = bootstrapCi(small.y, small.p, rocAuc)!;
+  assert.deepEqual(a, b);
+  const c = bootstrapCi(large.y, large.p, rocAuc, { maxRows: 5000 })!;
+  assert.ok(c[1] - c[0] < a[1] - a[0]);
+  assert.equal(bootstrapCi([], [], rocAuc), null);
+});

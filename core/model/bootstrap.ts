@@ -1,0 +1,45 @@
+/**
+ * Percentile bootstrap confidence intervals for a metric on the test set: resample rows with
+ * replacement (seeded, so every CI run gives the same interval) and take the 2.5 % and 97.5 %
+ * quantiles of the metric over the resamples.
+ */
+import { seededRandom } from '../platform/random.ts';
+
+export function bootstrapCi(
+  y: ArrayLike<number>,
+  p: ArrayLike<number>,
+  metric: (y: Float64Array, p: Float64Array) => number,
+  options: { resamples?: number; seed?: number; maxRows?: number } = {},
+): [number, number] | null {
+  const n = y.length;
+  if (n === 0) return null;
+  const random = seededRandom(options.seed ?? 12345);
+  // Large test sets: each resample draws `m` rows (m ≤ maxRows) and the interval is widened back
+  // to the full size by the usual √(m/n) scaling around the point estimate.
+  const m = Math.min(n, options.maxRows ?? 50_000);
+  const resamples = options.resamples ?? 200;
+  const ys = new Float64Array(m);
+  const ps = new Float64Array(m);
+  const values: number[] = [];
+  for (let b = 0; b < resamples; b++) {
+    for (let i = 0; i < m; i++) {
+      const j = Math.floor(random() * n);
+      ys[i] = y[j];
+      ps[i] = p[j];
+    }
+    const v = metric(ys, ps);
+    if (Number.isFinite(v)) values.push(v);
+  }
+  if (values.length < resamples / 2) return null;
+  values.sort((a, b) => a - b);
+  const q = (f: number) => values[Math.min(values.length - 1, Math.max(0, Math.round(f * (values.length - 1))))];
+  let lo = q(0.025), hi = q(0.975);
+  if (m < n) {
+    const yAll = Float64Array.from(y), pAll = Float64Array.from(p);
+    const point = metric(yAll, pAll);
+    const scale = Math.sqrt(m / n);
+    lo = point - (point - lo) * scale;
+    hi = point + (hi - point) * scale;
+  }
+  return [lo, hi];
+}

@@ -1,0 +1,227 @@
+/**
+ * The model bundle: everything serving needs, in one directory, written by training and loaded by
+ * the API through this file only. `loadBundle` gives a predictor that applies the bundle's own
+ * feature spec with core/model/features.ts — the transform code training used — so there is no skew.
+ *
+ *   model.json + weights.bin   tfjs layers model
+ *   bundle.json                metadata: task, threshold, target scaling, metrics, params, lineage
+ *   feature-spec.json          fitted transforms      reference-profile.json  inputs + predictions
+ *   golden.json                example records with the outputs training computed for them
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type * as tfjs from '@tensorflow/tfjs';
+import { replaceDirAtomic } from '../platform/atomic.ts';
+import { encodeFeatures, type EncodedFeatures, type FeatureSpec } from './features.ts';
+import { layoutOf } from './network.ts';
+import { compileForward, forward, type ForwardNet } from './forward.ts';
+import type { Calibration } from './calibration.ts';
+import type { NumericProfile, ReferenceProfile } from '../data/profile.ts';
+import { recordsToTable, type FieldError, type InputSchema } from '../data/records.ts';
+import type { Table } from '../data/table.ts';
+import { BUNDLE_META_FILE, parseBundleMeta, type BundleMetrics } from '../schemas/bundle-meta.ts';
+import { FEATURE_SPEC_FILE, GOLDEN_FILE, PROFILE_FILE } from '../schemas/artifact-names.ts';
+import { readArtifactFile } from '../schemas/artifact-files.ts';
+
+type TF = typeof tfjs;
+
+export const BUNDLE_FORMAT = 1;
+
+export interface BundleMeta {
+  format_version: number;
+  name: string;
+  task: 'classification' | 'regression';
+  candidate: string;
+  model_type: 'logistic' | 'mlp';
+  params: Record<string, unknown>;
+  /** Classification: probability at or above which the label is 1 (chosen on validation). */
+  threshold?: number;
+  /** Regression: the model predicts (y − mean) / std. */
+  target_scaler?: { mean: number; std: number };
+  /** Classification: fitted on validation, applied by core/model/forward.ts to every output. Absent in bundles written before calibration (served raw). */
+  calibration?: Calibration;
+  /** Regression: quantiles of validation residuals (actual − predicted), e.g. for intervals. */
+  residual_quantiles?: Record<string, number>;
+  /** train.recent_refit, when it ran: the winner's extra passes over the validation rows after its validation metrics were taken. */
+  recent_refit?: { epochs: number; learning_rate_factor: number; rows: number; seconds: number };
+  /** Checked by core/schemas/metrics-files.ts (core/schemas/bundle-meta.ts) when the bundle loads. */
+  metrics: Partial<BundleMetrics>;
+  primary_metric: string;
+  data_md5: string | null;
+  git_commit: string | null;
+  created_at: string;
+  backend: string;
+  input_schema: InputSchema;
+  rows: Record<string, number>;
+}
+
+export interface GoldenExample {
+  record: Record<string, string | number | null>;
+  expected: number;
+}
+
+export interface GoldenCheck {
+  ok: boolean;
+  mismatches: { index: number; expected: number; actual: number | null }[];
+  /** Why the check failed, in words (empty set, non-finite outputs, differing outputs). */
+  problem?: string;
+}
+
+/**
+ * golden.json must hold at least one example with a finite expected output: an empty or
+ * non-finite set would let any model (NaN weights included) pass the golden check.
+ */
+export function parseGolden(raw: unknown, where: string): GoldenExample[] {
+  const fix = 're-run training (npm run pipeline -- train) or fetch the version again from the registry';
+  if (!Array.isArray(raw)) throw new Error(`model bundle ${where}: golden.json must be a list of examples; ${fix}`);
+  if (raw.length === 0) throw new Error(`model bundle ${where}: golden.json has no examples, so its golden outputs cannot be checked; ${fix}`);
+  raw.forEach((g, i) => {
+    const ok = g !== null && typeof g === 'object' && g.record !== null && typeof g.record === 'object' && !Array.isArray(g.record) && typeof g.expected === 'number' && Number.isFinite(g.expected);
+    if (!ok) throw new Error(`model bundle ${where}: golden example ${i} needs a record object and a finite expected output (got ${JSON.stringify(g)?.slice(0, 200)}); ${fix}`);
+  });
+  return raw as GoldenExample[];
+}
+
+export interface BundleProfile extends ReferenceProfile {
+  predictions?: NumericProfile;
+}
+
+export interface BundleContents {
+  meta: BundleMeta;
+  spec: FeatureSpec;
+  profile: BundleProfile;
+  golden: GoldenExample[];
+}
+
+export interface LoadedBundle extends BundleContents {
+  dir: string;
+  model: tfjs.LayersModel;
+  /** Model outputs in target units: probabilities (classification, calibrated; `raw` skips the calibration) or values (regression). */
+  predictTable(table: Table, options?: { raw?: boolean }): Float32Array;
+  /** Validate and predict JSON records; a record with errors gets null and its field errors. */
+  predictRecords(records: unknown[]): { predictions: (number | null)[]; errors: FieldError[][]; oov: Record<string, number>; table: Table };
+  /**
+   * Re-run the golden examples; `mismatches` lists any output that differs from the recorded one
+   * or is not a finite number (NaN never compares unequal, so it is checked on its own).
+   */
+  checkGolden(tolerance?: number): GoldenCheck;
+  dispose(): void;
+}
+
+type OutputMeta = Pick<BundleMeta, 'target_scaler' | 'calibration'>;
+
+export function outputsFromModel(tf: TF, model: tfjs.LayersModel, meta: OutputMeta, spec: FeatureSpec, table: Table): Float32Array {
+  return outputsFromEncoded(tf, model, meta, encodeFeatures(spec, table));
+}
+
+const compiled = new WeakMap<tfjs.LayersModel, ForwardNet>();
+const compiledRaw = new WeakMap<tfjs.LayersModel, ForwardNet>();
+
+/**
+ * Predictions go through core/model/forward.ts (plain JS from the model's weights), not tfjs: a few µs
+ * per row instead of ~100 µs per call, and identical on every backend, so golden outputs recorded
+ * at training hold wherever the bundle is served.
+ */
+function outputsFromEncoded(_tf: TF, model: tfjs.LayersModel, meta: OutputMeta, enc: EncodedFeatures): Float32Array {
+  const calibration = meta.calibration ?? null;
+  const cache = calibration ? compiled : compiledRaw;
+  let net = cache.get(model);
+  if (!net || net.calibration !== calibration) {
+    net = compileForward(model, layoutOf(enc).categorical, enc.numericNames.length, calibration);
+    cache.set(model, net);
+  }
+  const raw = forward(net, enc);
+  const s = meta.target_scaler;
+  if (s) for (let i = 0; i < raw.length; i++) raw[i] = raw[i] * s.std + s.mean;
+  return raw;
+}
+
+export async function saveBundle(tf: TF, dir: string, model: tfjs.LayersModel, contents: BundleContents): Promise<void> {
+  await replaceDirAtomic(dir, async (tmp) => {
+    await model.save(
+      tf.io.withSaveHandler(async (artifacts) => {
+        const weightData = artifacts.weightData;
+        const bytes = weightData === undefined ? new Uint8Array(0) : new Uint8Array(Array.isArray(weightData) ? tf.io.concatenateArrayBuffers(weightData) : weightData);
+        const modelJson = {
+          format: artifacts.format ?? 'layers-model',
+          generatedBy: artifacts.generatedBy,
+          convertedBy: artifacts.convertedBy ?? null,
+          modelTopology: artifacts.modelTopology,
+          weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
+        };
+        await writeFile(join(tmp, 'model.json'), JSON.stringify(modelJson));
+        await writeFile(join(tmp, 'weights.bin'), bytes);
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: bytes.byteLength } };
+      }),
+    );
+    await writeFile(join(tmp, BUNDLE_META_FILE), JSON.stringify(contents.meta, null, 2) + '\n');
+    await writeFile(join(tmp, FEATURE_SPEC_FILE), JSON.stringify(contents.spec, null, 2) + '\n');
+    await writeFile(join(tmp, PROFILE_FILE), JSON.stringify(contents.profile, null, 2) + '\n');
+    await writeFile(join(tmp, GOLDEN_FILE), JSON.stringify(contents.golden, null, 2) + '\n');
+  });
+}
+
+async function readJson<T>(dir: string, file: string): Promise<T> {
+  const path = join(dir, file);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new Error(`model bundle ${dir} has no ${file}; it is incomplete — re-run training or fetch the version again from the registry`);
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new Error(`model bundle file ${path} is not valid JSON (${(err as Error).message})`);
+  }
+}
+
+export async function loadBundle(tf: TF, dir: string): Promise<LoadedBundle> {
+  const raw = await readJson<{ format_version?: unknown }>(dir, BUNDLE_META_FILE);
+  if (raw?.format_version !== BUNDLE_FORMAT) throw new Error(`model bundle ${dir} has format ${raw?.format_version}; this code reads format ${BUNDLE_FORMAT}`);
+  // Through its schema (core/schemas/metrics-files.ts): a malformed bundle.json fails naming the file and field.
+  const meta = parseBundleMeta(raw, join(dir, BUNDLE_META_FILE)) as BundleMeta;
+  // Through their schemas (core/schemas/artifact-files.ts), like bundle.json: a malformed one fails naming the file and field.
+  const spec: FeatureSpec = await readArtifactFile(dir, 'featureSpec', 'train');
+  const profile: BundleProfile = await readArtifactFile(dir, 'bundleProfile', 'train');
+  const golden = parseGolden(await readJson<unknown>(dir, GOLDEN_FILE), dir);
+  const modelJson = await readJson<{ modelTopology: object; weightsManifest: { weights: tfjs.io.WeightsManifestEntry[] }[] }>(dir, 'model.json');
+  const weights = await readFile(join(dir, 'weights.bin'));
+  const weightData = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength);
+  const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs: modelJson.weightsManifest.flatMap((m) => m.weights), weightData }));
+
+  const predictTable = (table: Table, options: { raw?: boolean } = {}) => outputsFromModel(tf, model, options.raw ? { ...meta, calibration: undefined } : meta, spec, table);
+  const predictRecords = (records: unknown[]) => {
+    const { table, errors } = recordsToTable(records, meta.input_schema);
+    if (table.length === 0) return { predictions: [], errors, oov: {}, table };
+    const enc = encodeFeatures(spec, table);
+    const outputs = outputsFromEncoded(tf, model, meta, enc);
+    const predictions = Array.from(outputs, (v, i) => (errors[i].length ? null : v));
+    return { predictions, errors, oov: enc.oov, table };
+  };
+  return {
+    dir,
+    meta,
+    spec,
+    profile,
+    golden,
+    model,
+    predictTable,
+    predictRecords,
+    checkGolden(tolerance = 0) {
+      if (golden.length === 0) return { ok: false, mismatches: [], problem: 'the bundle has no golden examples' };
+      const { predictions } = predictRecords(golden.map((g) => g.record));
+      const mismatches = golden
+        .map((g, index) => ({ index, expected: g.expected, actual: predictions[index] }))
+        // Written as "not within", so a NaN on either side is a mismatch (NaN > tol is false).
+        .filter((m) => m.actual === null || !Number.isFinite(m.actual) || !Number.isFinite(m.expected) || !(Math.abs(m.actual - m.expected) <= tolerance));
+      if (!mismatches.length) return { ok: true, mismatches };
+      const nonFinite = mismatches.filter((m) => m.actual === null || !Number.isFinite(m.actual)).length;
+      const problem = nonFinite
+        ? `${nonFinite} of ${golden.length} golden examples give a non-finite or missing output (e.g. NaN weights)`
+        : `${mismatches.length} of ${golden.length} golden outputs differ by more than ${tolerance}`;
+      return { ok: false, mismatches, problem };
+    },
+    dispose: () => model.dispose(),
+  };
+}

@@ -1,0 +1,77 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { applyCalibration, calibrateAll, chooseCalibration, expectedCalibrationError, fitIsotonic, fitPlatt, logit } from './calibration.ts';
+import { logLoss } from './quality-metrics.ts';
+import { seededRandom } from '../platform/random.ts';
+
+const close = (a: number, b: number, tol = 1e-9) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
+
+test('isotonic = pool adjacent violators, ties pooled first, interpolated between knots and clipped', () => {
+  // By hand: blocks {0.1}:0 | {0.2,0.3}:(1+0)/2 | {0.4}:1 then {0.5,0.5}:1/2 violates → {0.4,0.5,0.5}: 2/3.
+  const c = fitIsotonic([0.3, 0.1, 0.5, 0.2, 0.4, 0.5], [0, 0, 1, 1, 1, 0]);
+  assert.deepEqual(c.x, [0.1, 0.2, 0.3, 0.4, 0.5]);
+  [0, 0.5, 0.5, 2 / 3, 2 / 3].forEach((v, i) => close(c.y[i], v));
+  const at = (p: number) => applyCalibration(c, p);
+  close(at(0.05), 0); // clipped below
+  close(at(0.15), 0.25); // halfway between 0 and 0.5
+  close(at(0.35), 0.5 + 0.5 * (2 / 3 - 0.5));
+  close(at(0.9), 2 / 3); // clipped above
+  // Monotone whatever the data: never decreasing over a grid.
+  const r = seededRandom(3);
+  const s = Array.from({ length: 500 }, () => r());
+  const iso = fitIsotonic(s, s.map((v) => (r() < v ? 1 : 0)));
+  const grid = Array.from({ length: 101 }, (_, i) => applyCalibration(iso, i / 100));
+  for (let i = 1; i < grid.length; i++) assert.ok(grid[i] >= grid[i - 1]);
+});
+
+test('isotonic keeps already-monotone rates and drops interior knots of flat runs', () => {
+  const c = fitIsotonic([0.1, 0.2, 0.3, 0.4], [0, 0, 0, 1]);
+  assert.deepEqual(c.x, [0.1, 0.3, 0.4]);
+  assert.deepEqual(c.y, [0, 0, 1]);
+});
+
+test('Platt: a saturated two-group case reproduces the group rates; a constant score gives the base rate', () => {
+  // logit(score) = ±1 with 1/5 and 4/5 positives: the maximum-likelihood fit hits both rates,
+  // so a = logit(0.8) = ln 4 and b = 0.
+  const scores = [...Array(5).fill(1 / (1 + Math.E)), ...Array(5).fill(1 / (1 + Math.exp(-1)))];
+  const y = [1, 0, 0, 0, 0, 1, 1, 1, 1, 0];
+  const c = fitPlatt(scores, y);
+  close(c.a, Math.log(4), 1e-4);
+  close(c.b, 0, 1e-4);
+  close(applyCalibration(c, scores[0]), 0.2, 1e-5);
+  close(applyCalibration(c, scores[9]), 0.8, 1e-5);
+  const flat = fitPlatt(Array(8).fill(0.5), [1, 1, 0, 0, 0, 0, 0, 0]);
+  close(applyCalibration(flat, 0.5), 0.25, 1e-5);
+  close(flat.b, logit(0.25), 1e-4);
+});
+
+test('Platt on separable data stays finite and ordered', () => {
+  const c = fitPlatt([0.3, 0.3, 0.35, 0.7, 0.7, 0.75], [0, 0, 0, 1, 1, 1]);
+  assert.ok(Number.isFinite(c.a) && Number.isFinite(c.b) && c.a > 1);
+  assert.ok(applyCalibration(c, 0.3) < 0.05 && applyCalibration(c, 0.7) > 0.95);
+});
+
+test('expected calibration error on a hand case', () => {
+  // bin [0.1,0.2): mean 0.1, rate 1/2 → 2/4 · 0.4; bin [0.9,1]: mean 0.9, rate 1 → 2/4 · 0.1
+  close(expectedCalibrationError([0, 1, 1, 1], [0.1, 0.1, 0.9, 0.9]), 0.25);
+  close(expectedCalibrationError([0, 1], [0.5, 0.5]), 0);
+  close(expectedCalibrationError([1], [1]), 0); // p = 1 falls in the last bin
+});
+
+test('calibration is chosen by cross-fitted validation log loss: isotonic for a step, Platt for a sigmoid on few rows', () => {
+  const r = seededRandom(11);
+  // Step: the real rate jumps from 0.1 to 0.6 at score 0.5, which no sigmoid of the logit follows.
+  const s1 = Array.from({ length: 4000 }, () => r());
+  const y1 = s1.map((v) => (r() < (v < 0.5 ? 0.1 : 0.6) ? 1 : 0));
+  const step = chooseCalibration(s1, y1);
+  assert.equal(step.calibration.method, 'isotonic');
+  assert.ok(step.validation_log_loss.isotonic < step.validation_log_loss.platt);
+  // Overconfident scores (rate = sigmoid(0.5 · logit)) on 300 rows: two parameters beat a step function.
+  const s2 = Array.from({ length: 300 }, () => 0.02 + 0.96 * r());
+  const y2 = s2.map((v) => (r() < 1 / (1 + Math.exp(-0.5 * logit(v))) ? 1 : 0));
+  const sig = chooseCalibration(s2, y2);
+  assert.equal(sig.calibration.method, 'platt');
+  assert.ok(sig.calibration.method === 'platt' && Math.abs(sig.calibration.a - 0.5) < 0.25);
+  // Calibrating never makes the in-sample log loss worse than the raw scores here.
+  assert.ok(logLoss(y2, calibrateAll(sig.calibration, s2)) < logLoss(y2, s2));
+});

@@ -1,0 +1,39 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { selectBackend, parseBackendOverride, defaultLoaders, type BackendLoaders } from './tfjs-backend.ts';
+import { memoryLogger } from '../platform/log.ts';
+
+const failNative: BackendLoaders['tensorflow'] = async () => {
+  throw new Error("Cannot find package '@tensorflow/tfjs-node'");
+};
+
+test('falls back from native to wasm and logs the choice', async () => {
+  const log = memoryLogger();
+  const choice = await selectBackend({ log, override: 'auto', loaders: { ...defaultLoaders, tensorflow: failNative } });
+  assert.equal(choice.backend, 'wasm');
+  assert.equal(choice.skipped[0].backend, 'tensorflow');
+  assert.match(log.lines.at(-1)!, /"backend":"wasm"/);
+  const y = choice.tf.tensor([1, 2, 3]).square().dataSync();
+  assert.deepEqual(Array.from(y), [1, 4, 9]);
+});
+
+test('falls through to cpu when wasm cannot start', async () => {
+  const choice = await selectBackend({ override: 'auto', loaders: { tensorflow: failNative, wasm: async () => { throw new Error('no wasm'); }, cpu: async () => {} } });
+  assert.equal(choice.backend, 'cpu');
+  assert.deepEqual(choice.skipped.map((s) => s.backend), ['tensorflow', 'wasm']);
+});
+
+test('a forced backend that cannot start is an error naming the variable', async () => {
+  await assert.rejects(
+    selectBackend({ override: 'native', loaders: { tensorflow: failNative, wasm: async () => {}, cpu: async () => {} } }),
+    /TFJS_BACKEND=tensorflow was requested but cannot start/,
+  );
+});
+
+test('override parsing accepts aliases and rejects typos', () => {
+  assert.equal(parseBackendOverride('native'), 'tensorflow');
+  assert.equal(parseBackendOverride(' WASM '), 'wasm');
+  assert.equal(parseBackendOverride('auto'), undefined);
+  assert.equal(parseBackendOverride(undefined), undefined);
+  assert.throws(() => parseBackendOverride('gpu'), /not a backend/);
+});

@@ -1,0 +1,292 @@
+/**
+ * Every `metrics/*.json` the pipeline writes: its path, the stage that writes it and one zod
+ * schema, used by the writers' types and by every reader (report, register, `.github/scripts`,
+ * push-metrics, `npm start`; a bundle's bundle.json has its schema in core/schemas/bundle-meta.ts).
+ * Objects keep fields the schema does not name (a newer writer may add some); a malformed file
+ * fails with one error naming the file, the field and the stage to re-run.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { PRIMARY_METRICS } from './metric-directions.ts';
+import type { Confusion } from '../model/quality-metrics.ts';
+
+export const VALIDATE_METRICS = 'metrics/validate.json';
+export const PREPARE_METRICS = 'metrics/prepare.json';
+export const TRAIN_METRICS = 'metrics/train.json';
+export const EXPERIMENTS_FILE = 'metrics/experiments.json';
+export const EVALUATE_METRICS = 'metrics/evaluate.json';
+export const PLOTS_DIR = 'metrics/plots';
+export const DISTRIBUTIONS_FILE = 'metrics/feature-distributions.json';
+export const REGISTER_METRICS = 'metrics/register.json';
+export const DATA_DRIFT_METRICS = 'metrics/drift.json';
+
+const num = z.number();
+const nullableNumber = z.number().nullable();
+const count = z.number().int().min(0);
+export const confusionSchema: z.ZodType<Confusion> = z.object({ tp: count, fp: count, tn: count, fn: count });
+export type { Confusion };
+/** Metric name → value (numbers, null for an undefined metric, `confusion` counts). */
+export const metricMap = z.record(z.string(), z.unknown());
+export const taskSchema = z.enum(['classification', 'regression']);
+const task = taskSchema;
+
+export const validateFileSchema = z.looseObject({
+  rows_in: num,
+  rows_valid: num,
+  rows_rejected: num,
+  reject_rate: num,
+  max_reject_rate: num.optional(),
+  rejects_by_reason: z.record(z.string(), num).default({}),
+  /** Column → reject reason → rows (core/data/validation.ts byColumn). */
+  rejects_by_column: z.record(z.string(), z.record(z.string(), num)).default({}),
+  dropped_columns: z.array(z.string()).default([]),
+});
+
+/** Split sizes, time ranges, positive rate or target mean per split, vocabulary sizes, OOV rates. */
+export const prepareFileSchema = z.record(z.string(), z.union([z.string(), num, z.null()]));
+
+export const trainFileSchema = z.looseObject({
+  run_id: z.string().nullish(),
+  backend: z.string().nullish(),
+  candidates: num.optional(),
+  selected: z.string().nullish(),
+  primary_metric: z.string().optional(),
+  higher_is_better: z.boolean().optional(),
+  threshold: nullableNumber.optional(),
+  train_seconds: nullableNumber.optional(),
+});
+
+export const experimentRunSchema = z.looseObject({
+  run_id: z.string(),
+  candidate: z.string(),
+  model: z.string(),
+  params: z.record(z.string(), z.unknown()).default({}),
+  epochs: num.nullish(),
+  best_epoch: num.nullish(),
+  duration_s: num.nullish(),
+  backend: z.string().nullish(),
+  rows_train: num.nullish(),
+  rows_per_s: num.nullish(),
+  val: metricMap.default({}),
+  selected: z.boolean().default(false),
+  git_commit: z.string().nullish(),
+  data_md5: z.string().nullish(),
+  time: z.string().nullish(),
+});
+export const experimentsFileSchema = z.looseObject({ runs: z.array(experimentRunSchema) });
+
+export const evaluateFileSchema = z.looseObject({
+  task,
+  model_name: z.string(),
+  candidate: z.string().nullish(),
+  version_hint: z.string().nullish(),
+  threshold: nullableNumber.optional(),
+  rows_test: num,
+  primary_metric: z.enum(PRIMARY_METRICS),
+  higher_is_better: z.boolean(),
+  /** Metric name → value, and the confusion counts at the threshold (classification). */
+  test: z.looseObject({ confusion: confusionSchema.optional() }),
+  /** Row-level bootstrap 95% intervals of the threshold-free metrics. */
+  test_ci: z.record(z.string(), z.tuple([num, num])).default({}),
+  baseline: metricMap,
+  baseline_kind: z.string().nullish(),
+  edge_cases: z
+    .looseObject({
+      total: num,
+      predicted: num,
+      rejected: num,
+      failed: num,
+      examples: z.array(z.object({ case: z.string(), outcome: z.string(), detail: z.string() })).default([]),
+    })
+    .optional(),
+  latency_ms: z.looseObject({ p50: num, p95: num, max: num.optional() }).optional(),
+  /** Classification: expected calibration error and log loss of the served (calibrated) and raw scores. */
+  calibration: z
+    .looseObject({ method: z.string(), ece: nullableNumber, ece_uncalibrated: nullableNumber, log_loss: nullableNumber, log_loss_uncalibrated: nullableNumber, log_loss_baseline: nullableNumber })
+    .optional(),
+  /** Regression: how often the validation-residual interval holds on test. */
+  intervals: z.looseObject({ nominal: num, test_coverage: nullableNumber, residual_quantiles: z.record(z.string(), num) }).optional(),
+  golden_examples: z.looseObject({ count: num.optional(), reproduced: z.boolean() }).optional(),
+  /** Optional wording for the two classes and the regression target's unit. */
+  class_labels: z.object({ negative: z.string(), positive: z.string() }).optional(),
+  target_unit: z.string().nullish(),
+});
+
+const gateSchema = z.object({ passed: z.boolean(), detail: z.string() });
+export const registerFileSchema = z.looseObject({
+  model_name: z.string(),
+  registry: z.string().optional(),
+  version: num,
+  decision: z.enum(['promoted', 'staging', 'rejected']),
+  reason: z.string(),
+  primary_metric: z.string().optional(),
+  production_before: z.looseObject({ version: num, metric: nullableNumber, metrics: z.record(z.string(), nullableNumber).optional() }).nullable(),
+  candidate_metric: nullableNumber.optional(),
+  delta: nullableNumber.optional(),
+  min_improvement: num.optional(),
+  gates: z.record(z.string(), gateSchema).default({}),
+  gto_tags: z.array(z.string()).default([]),
+});
+
+export const dataDriftFileSchema = z.looseObject({
+  status: z.enum(['ok', 'no_production_model']),
+  production_version: num.nullable(),
+  rows: num.optional(),
+  dataset_drift: z.boolean().optional(),
+  drift_share: num.optional(),
+  drifted_features: z.array(z.string()).optional(),
+  features: z.record(z.string(), z.object({ method: z.string(), score: nullableNumber, threshold: num, drifted: z.boolean(), status: z.string() })).optional(),
+});
+
+export const distributionsFileSchema = z.record(
+  z.string(),
+  z.object({ kind: z.string().default('numeric'), bins: z.array(z.object({ bin: z.string(), train: num, test: num })) }),
+);
+
+export const rocPlotSchema = z.array(z.object({ fpr: num, tpr: num, threshold: nullableNumber.default(null) }));
+export const prPlotSchema = z.array(z.object({ recall: num, precision: num, threshold: nullableNumber.default(null) }));
+export const calibrationPlotSchema = z.array(
+  z.object({ bin: num, lower: num, upper: num, mean_predicted: nullableNumber, fraction_positive: nullableNumber, count: num }),
+);
+export const residualsPlotSchema = z.array(z.object({ bin: z.string(), count: num }));
+
+/** Each file: where it lives, which stage writes it (what to re-run), its schema. */
+export const METRICS_FILES = {
+  validate: { path: VALIDATE_METRICS, stage: 'validate', schema: validateFileSchema },
+  prepare: { path: PREPARE_METRICS, stage: 'prepare', schema: prepareFileSchema },
+  train: { path: TRAIN_METRICS, stage: 'train', schema: trainFileSchema },
+  experiments: { path: EXPERIMENTS_FILE, stage: 'train', schema: experimentsFileSchema },
+  evaluate: { path: EVALUATE_METRICS, stage: 'evaluate', schema: evaluateFileSchema },
+  distributions: { path: DISTRIBUTIONS_FILE, stage: 'evaluate', schema: distributionsFileSchema },
+  roc: { path: `${PLOTS_DIR}/roc.json`, stage: 'evaluate', schema: rocPlotSchema },
+  pr: { path: `${PLOTS_DIR}/pr.json`, stage: 'evaluate', schema: prPlotSchema },
+  calibration: { path: `${PLOTS_DIR}/calibration.json`, stage: 'evaluate', schema: calibrationPlotSchema },
+  calibrationBefore: { path: `${PLOTS_DIR}/calibration-uncalibrated.json`, stage: 'evaluate', schema: calibrationPlotSchema },
+  residuals: { path: `${PLOTS_DIR}/residuals.json`, stage: 'evaluate', schema: residualsPlotSchema },
+  register: { path: REGISTER_METRICS, stage: 'register', schema: registerFileSchema },
+  dataDrift: { path: DATA_DRIFT_METRICS, stage: 'register', schema: dataDriftFileSchema },
+} as const;
+
+export type MetricsFileKind = keyof typeof METRICS_FILES;
+/** What a reader gets (defaults filled in). */
+export type MetricsFile<K extends MetricsFileKind> = z.output<(typeof METRICS_FILES)[K]['schema']>;
+/** What a writer may write. */
+export type MetricsFileInput<K extends MetricsFileKind> = z.input<(typeof METRICS_FILES)[K]['schema']>;
+export type EvaluateFile = MetricsFile<'evaluate'>;
+export type RegisterFile = MetricsFile<'register'>;
+export type DataDriftFile = MetricsFile<'dataDrift'>;
+export type ExperimentRun = z.output<typeof experimentRunSchema>;
+
+export class MetricsFileError extends Error {
+  constructor(readonly file: string, readonly field: string | null, message: string) {
+    super(message);
+  }
+}
+
+/** What went wrong reading a JSON file (for readers that word it themselves, like the report). */
+export type JsonFileProblem =
+  | { kind: 'missing' }
+  | { kind: 'unreadable'; detail: string }
+  | { kind: 'json'; detail: string }
+  | { kind: 'shape'; field: string | null; detail: string };
+export type JsonFileRead<T> = { ok: true; value: T } | { ok: false; problem: JsonFileProblem; error: MetricsFileError };
+
+/** How a file is named in errors (`where`) and which stage writes it (`stage`: what to re-run). */
+export interface FileOrigin { where: string; stage: string; /** What to do instead of re-running the stage (e.g. for a log the stage appends to). */ fix?: string }
+
+const rerunStage = (stage: string) => `re-run the ${stage} stage (npm run pipeline -- ${stage})`;
+
+function failed<T>(problem: JsonFileProblem, { where, stage, fix }: FileOrigin): JsonFileRead<T> {
+  const field = problem.kind === 'shape' ? problem.field : null;
+  const rerun = () => fix ?? rerunStage(stage);
+  const message =
+    problem.kind === 'missing' ? `${where} does not exist; ${rerun()}`
+    : problem.kind === 'unreadable' ? `${where} cannot be read (${problem.detail})`
+    : problem.kind === 'json' ? `${where} is not valid JSON (${problem.detail}); ${rerun()}`
+    : `${where}: ${field ? `field \`${field}\`` : 'top level'}: ${problem.detail}; ${rerun()}`;
+  return { ok: false, problem, error: new MetricsFileError(where, field, message) };
+}
+
+/** Check parsed JSON against `schema`; the first issue names its field. */
+export function checkJson<T>(json: unknown, schema: z.ZodType<T, unknown>, origin: FileOrigin): JsonFileRead<T> {
+  const parsed = schema.safeParse(json);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  const issue = parsed.error.issues[0];
+  return failed({ kind: 'shape', field: issue.path.length ? issue.path.map(String).join('.') : null, detail: issue.message }, origin);
+}
+
+/** JSON text (a file's, or `git show <ref>:<path>`'s) checked against `schema`. */
+export function checkJsonText<T>(text: string, schema: z.ZodType<T, unknown>, origin: FileOrigin): JsonFileRead<T> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    return failed({ kind: 'json', detail: (err as Error).message }, origin);
+  }
+  return checkJson(json, schema, origin);
+}
+
+/** Read `file` and check it against `schema`; never throws. */
+export async function readJsonFile<T>(file: string, schema: z.ZodType<T, unknown>, origin: FileOrigin): Promise<JsonFileRead<T>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return failed(code === 'ENOENT' ? { kind: 'missing' } : { kind: 'unreadable', detail: code ?? (err as Error).message }, origin);
+  }
+  return checkJsonText(text, schema, origin);
+}
+
+/** `kind`'s schema, typed by what it gives. */
+const schemaOf = <K extends MetricsFileKind>(kind: K) => METRICS_FILES[kind].schema as unknown as z.ZodType<MetricsFile<K>, unknown>;
+
+/** The value of a read, or its error thrown. */
+export const valueOf = <T>(r: JsonFileRead<T>): T => {
+  if (!r.ok) throw r.error;
+  return r.value;
+};
+
+/** Validate parsed JSON as `kind`; `where` names it in the error (default: its path). */
+export function parseMetricsFile<K extends MetricsFileKind>(kind: K, json: unknown, where: string = METRICS_FILES[kind].path): MetricsFile<K> {
+  return valueOf(checkJson(json, schemaOf(kind), { where, stage: METRICS_FILES[kind].stage }));
+}
+
+/** Validate JSON text as `kind` (e.g. a base branch's file from `git show`); `where` names it in the error. */
+export function parseMetricsText<K extends MetricsFileKind>(kind: K, text: string, where: string): MetricsFile<K> {
+  return valueOf(checkJsonText(text, schemaOf(kind), { where, stage: METRICS_FILES[kind].stage }));
+}
+
+/** `kind`'s file inside a metrics directory other than `<repo>/metrics` (e.g. METRICS_DIR of a workflow). */
+export function metricsFileIn(metricsDir: string, kind: MetricsFileKind): string {
+  return join(metricsDir, METRICS_FILES[kind].path.slice('metrics/'.length));
+}
+
+/** Read and validate `kind` at `file` (named `where` in errors); null when the file does not exist. */
+export async function readMetricsFileAt<K extends MetricsFileKind>(file: string, kind: K, where: string = file): Promise<MetricsFile<K> | null> {
+  const r = await readJsonFile(file, schemaOf(kind), { where, stage: METRICS_FILES[kind].stage });
+  return !r.ok && r.problem.kind === 'missing' ? null : valueOf(r);
+}
+
+/** Read and validate `<repoRoot>/<path of kind>`; null when the file does not exist. */
+export async function readMetricsFile<K extends MetricsFileKind>(repoRoot: string, kind: K): Promise<MetricsFile<K> | null> {
+  return readMetricsFileAt(join(repoRoot, METRICS_FILES[kind].path), kind, METRICS_FILES[kind].path);
+}
+
+/** Read and validate `kind` inside `metricsDir` (the file named by its full path in errors); null when absent. */
+export async function readMetricsFileIn<K extends MetricsFileKind>(metricsDir: string, kind: K): Promise<MetricsFile<K> | null> {
+  return readMetricsFileAt(metricsFileIn(metricsDir, kind), kind);
+}
+
+/** The confusion counts of a metric map, when it has valid ones. */
+export function confusionOf(metrics: Record<string, unknown>): Confusion | null {
+  const parsed = confusionSchema.safeParse(metrics.confusion);
+  return parsed.success ? parsed.data : null;
+}
+
+/** A finite number from a metric map, or null. */
+export function metricOf(metrics: Record<string, unknown> | undefined, name: string): number | null {
+  const v = metrics?.[name];
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}

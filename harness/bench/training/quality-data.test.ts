@@ -1,0 +1,27 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { referenceMatrix, splitAtDate } from './quality-data.ts';
+import { makeTable } from '../../../core/data/table.ts';
+
+// Tuesday 2001-05-01 08:00 (test) and Monday 2001-01-01 14:00 (train).
+const table = makeTable({
+  date: { type: 'timestamp', values: Float64Array.from([Date.UTC(2001, 0, 1, 14), Date.UTC(2001, 4, 1, 8)]) },
+  distance: { type: 'number', values: Float64Array.from([700, 300]) },
+  origin: { type: 'string', codes: Int32Array.from([0, 1]), dict: ['ATL', 'ORD'] },
+  destination: { type: 'string', codes: Int32Array.from([1, 0]), dict: ['ATL', 'ORD'] },
+  delay: { type: 'number', values: Float64Array.from([30, 5]) },
+});
+const split = splitAtDate((table.columns.date as { values: Float64Array }).values, Date.UTC(2001, 4, 1), 0);
+const opts = { time: 'date', distance: 'distance', airports: ['origin', 'destination'], target: 'delay', positiveAbove: 15 };
+
+test('reference matrix: hour, day of week and month by default, or only the parts given, then distance, airports, target, split', () => {
+  const all = referenceMatrix(table, split, opts);
+  assert.deepEqual(all.columns, ['hour', 'day_of_week', 'month', 'distance', 'origin', 'destination', 'target', 'split']);
+  assert.deepEqual(all.numeric, ['hour', 'day_of_week', 'month', 'distance']);
+  // Row 2: 08 h, Tuesday (2), May (4), 300 mi, ORD and ATL never seen as origin / destination in training (the shared "other" code 249), on time, test.
+  assert.deepEqual(Array.from(all.matrix.slice(8, 16)), [8, 2, 4, 300, 249, 249, 0, 2]);
+  const hourOnly = referenceMatrix(table, split, { ...opts, parts: ['hour'] });
+  assert.deepEqual(hourOnly.columns, ['hour', 'distance', 'origin', 'destination', 'target', 'split']);
+  assert.deepEqual(hourOnly.numeric, ['hour', 'distance']);
+  assert.deepEqual(Array.from(hourOnly.matrix.slice(0, 6)), [14, 700, 0, 0, 1, 0]);
+});

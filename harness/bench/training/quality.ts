@@ -1,0 +1,181 @@
+/**
+ * `npm run bench:quality`: the project's candidates against scikit-learn references, on the same
+ * rows and features, in one run. All of the source (3,000,000 flights by default); test = the rows
+ * from `--test-from` (default 2001-05-01) on; the rows before it are train and validation (the
+ * latest `split.validation_fraction` validate, as in the pipeline). The candidates go through the
+ * real train and evaluate stages in a temporary directory (selection, calibration, golden
+ * examples and all); the references (HistGradientBoosting, logistic / ridge regression on one-hot
+ * airports) are fitted on train + validation by harness/bench/training/quality.py with Debian's
+ * python3-sklearn. Nothing is installed here: without scikit-learn the benchmark says how to get it.
+ *
+ * Prints one JSON line per model, then one line of ratios (ours / reference).
+ *   --task classification|regression   (default: params.yaml)   --test-from YYYY-MM-DD
+ *   --until YYYY-MM-DD (drop rows from this date on: a smaller run, e.g. --test-from 2001-01-09 --until 2001-01-11)
+ *   --params <file>   --no-references   --keep <dir> (keep the temporary directory)
+ *   --reference-parts all|spec (default all: the references get hour, day of week and month; spec:
+ *   only the datetime parts the fitted spec kept, i.e. the time features our model actually uses)
+ */
+import { mkdtemp, rm, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnSync, spawn } from 'node:child_process';
+import { loadParams, type Params } from '../../../core/schemas/params.ts';
+import { createLogger } from '../../../core/platform/log.ts';
+import { readParquetTable, writeParquetTable } from '../../../core/data/parquet.ts';
+import { takeRows, type Table } from '../../../core/data/table.ts';
+import { bundledDatasetPath, isBundledDataset } from '../../../core/data/datasets.ts';
+import { encodeTarget, fitFeatureSpec, type DatetimePart, type FeatureSpec } from '../../../core/model/features.ts';
+import { profileTable } from '../../../core/data/profile.ts';
+import { writeJsonAtomic } from '../../../core/platform/atomic.ts';
+import { parseArgs } from 'node:util';
+import { PREPARED_DIR, FEATURE_SPEC_FILE, PROFILE_FILE, MODEL_DIR } from '../../../training/contracts/paths.ts';
+import { selectBackend } from '../../../core/model/tfjs-backend.ts';
+import { loadBundle } from '../../../core/model/bundle.ts';
+import { calibrationFloor } from './calibration-floor.ts';
+import { train, readExperiments } from '../../../training/stages/train.ts';
+import { evaluate } from '../../../training/stages/evaluate.ts';
+import { splitAtDate, subsets, referenceMatrix, writeReferenceData } from './quality-data.ts';
+import { isMain } from '../../../core/platform/is-main.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** The first Python that imports scikit-learn, or why none does. */
+export function findSklearn(candidates = [process.env.PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => !!p)): { python: string; version: string } | { error: string } {
+  for (const python of candidates) {
+    const r = spawnSync(python, ['-c', 'import sklearn; print(sklearn.__version__)'], { encoding: 'utf8' });
+    if (r.status === 0) return { python, version: r.stdout.trim() };
+  }
+  return { error: `no Python with scikit-learn found (tried ${candidates.join(', ')}); install it with \`apt-get install python3-sklearn\` (Debian/Ubuntu) or set PYTHON=/path/to/python3` };
+}
+
+function runReferences(python: string, npy: string, json: string): Promise<Record<string, unknown>[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(python, [join(here, 'quality.py'), npy, json], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const lines = out.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Record<string, unknown>);
+      if (code !== 0) reject(new Error(`scikit-learn references failed (exit ${code}): ${(lines.find((l) => l.error)?.error as string) ?? err.trim().split('\n').slice(-3).join(' ')}`));
+      else resolve(lines);
+    });
+  });
+}
+
+async function sourceTable(params: Params) {
+  const src = params.data.source;
+  const path = isBundledDataset(src) ? bundledDatasetPath(src) : src;
+  if (!/\.parquet$/i.test(path)) throw new Error(`bench:quality reads a local Parquet source; data.source is ${src}`);
+  return readParquetTable(path);
+}
+
+async function main() {
+  const { values: flags } = parseArgs({ args: process.argv.slice(2), options: { task: { type: 'string' }, 'test-from': { type: 'string' }, until: { type: 'string' }, params: { type: 'string' }, keep: { type: 'string' }, 'no-references': { type: 'boolean' }, 'reference-parts': { type: 'string', default: 'all' } } });
+  const refParts = flags['reference-parts'] as string;
+  if (refParts !== 'all' && refParts !== 'spec') throw new Error(`--reference-parts ${refParts}: use all (hour, day of week, month) or spec (the datetime parts the fitted spec kept)`);
+  const params = await loadParams((flags.params as string) ?? 'params.yaml');
+  const task = ((flags.task as string) ?? params.task.type) as 'classification' | 'regression';
+  if (task === 'regression') {
+    params.task = { ...params.task, type: 'regression', positive_above: undefined };
+    if (params.train) params.train = { ...params.train, primary_metric: params.train.primary_metric === 'mae' ? 'mae' : 'rmse' };
+  }
+  const withRefs = !flags['no-references'];
+  const sk = withRefs ? findSklearn() : null;
+  if (sk && 'error' in sk) {
+    process.stdout.write(JSON.stringify({ benchmark: 'quality', error: sk.error }) + '\n');
+    process.exit(3);
+  }
+  const log = createLogger({ component: 'bench:quality', level: (process.env.LOG_LEVEL as 'info') ?? 'warn' });
+  const testFrom = Date.parse(`${(flags['test-from'] as string) ?? '2001-05-01'}T00:00:00Z`);
+  if (!Number.isFinite(testFrom)) throw new Error(`--test-from must be a date like 2001-05-01`);
+  const tmp = (flags.keep as string) ?? (await mkdtemp(join(tmpdir(), 'bench-quality-')));
+  try {
+    const t0 = performance.now();
+    let table = await sourceTable(params);
+    let time = table.columns[params.data.time_column];
+    if (!time || time.type !== 'timestamp') throw new Error(`${params.data.time_column} is not a timestamp column of the source`);
+    if (flags.until) {
+      const until = Date.parse(`${flags.until}T00:00:00Z`);
+      if (!Number.isFinite(until)) throw new Error('--until must be a date like 2001-01-11');
+      const values = time.values;
+      table = takeRows(table, Uint32Array.from({ length: table.length }, (_, i) => i).filter((i) => values[i] < until));
+      time = table.columns[params.data.time_column] as typeof time;
+    }
+    const split = splitAtDate(time.values, testFrom, params.split.validation_fraction);
+    const parts = subsets(table, split);
+    const spec = fitFeatureSpec(parts.train, params);
+    const dir = join(tmp, PREPARED_DIR);
+    await mkdir(dir, { recursive: true });
+    for (const [name, t] of Object.entries(parts)) await writeParquetTable(join(dir, `${name}.parquet`), t);
+    await writeJsonAtomic(join(dir, FEATURE_SPEC_FILE), spec);
+    await writeJsonAtomic(join(dir, PROFILE_FILE), profileTable(parts.train, spec, { bins: params.profile.bins, topCategories: params.profile.top_categories }));
+    const prepS = (performance.now() - t0) / 1000;
+
+    // References start now and run beside our training (the machine's 2 cores are shared either way).
+    let refs: Promise<Record<string, unknown>[]> = Promise.resolve([]);
+    if (sk && !('error' in sk)) {
+      const ref = referenceMatrix(table, split, { time: params.data.time_column, distance: 'distance', airports: ['origin', 'destination'], target: params.task.target, positiveAbove: task === 'classification' ? params.task.positive_above : undefined, parts: refParts === 'spec' ? specParts(spec) : undefined });
+      await writeReferenceData(join(tmp, 'reference.npy'), join(tmp, 'reference.json'), ref, task);
+      refs = runReferences(sk.python, join(tmp, 'reference.npy'), join(tmp, 'reference.json'));
+    }
+    const rss0 = process.resourceUsage().maxRSS;
+    const t1 = performance.now();
+    const summary = await train({ repoRoot: tmp, params, log });
+    const trainWallS = (performance.now() - t1) / 1000;
+    const evaluation = await evaluate({ repoRoot: tmp, params, log });
+    const runs = await readExperiments(tmp);
+    const lines: Record<string, unknown>[] = [];
+    const header = { benchmark: 'quality', task, rows: table.length, reference_parts: refParts === 'spec' ? specParts(spec) : ['hour', 'day_of_week', 'month'], spec_left_out: spec.dropped?.map((d) => d.feature) ?? [], ...split.counts, test_from: new Date(testFrom).toISOString().slice(0, 10), prepare_s: +prepS.toFixed(1), train_wall_s: +trainWallS.toFixed(1), peak_rss_mb: Math.round(Math.max(rss0, process.resourceUsage().maxRSS) / 1024), backend: summary.backend, python: sk && !('error' in sk) ? `${sk.python} (scikit-learn ${sk.version})` : null };
+    process.stdout.write(JSON.stringify(header) + '\n');
+    for (const r of runs) {
+      const line: Record<string, unknown> = { model: r.candidate, selected: r.selected, epochs: r.epochs, fit_s: r.duration_s, rows_per_s: r.rows_per_s, validation: pick(r.val, task) };
+      if (r.selected) Object.assign(line, { test: { ...pick(evaluation.test as Record<string, unknown>, task), ...(evaluation.calibration ? { ece: evaluation.calibration.ece } : {}) }, calibration: evaluation.calibration ?? null, ...(task === 'regression' ? { interval_90_test_coverage: evaluation.intervals?.test_coverage ?? null } : {}) });
+      lines.push(line);
+      process.stdout.write(JSON.stringify(line) + '\n');
+    }
+    if (task === 'classification') process.stdout.write(JSON.stringify({ calibration_floor: await floorOf(tmp, parts) }) + '\n');
+    const references = await refs;
+    for (const r of references) process.stdout.write(JSON.stringify(r) + '\n');
+    const ours = evaluation.test as Record<string, number>;
+    const ratios: Record<string, number> = {};
+    for (const r of references) {
+      const short = String(r.model).replace('sklearn ', '');
+      if (task === 'classification') ratios[`roc_auc_vs_${short}`] = +(ours.roc_auc / (r.roc_auc as number)).toFixed(4);
+      else {
+        ratios[`mae_vs_${short}`] = +(ours.mae / (r.mae as number)).toFixed(4);
+        ratios[`rmse_vs_${short}`] = +(ours.rmse / (r.rmse as number)).toFixed(4);
+      }
+    }
+    process.stdout.write(JSON.stringify({ ratios, note: task === 'classification' ? 'ROC-AUC ours / reference (≥ 1: ours is at least as good)' : 'error ours / reference (≤ 1: ours is at least as good)' }) + '\n');
+  } finally {
+    if (!flags.keep) await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** The datetime parts the fitted spec kept (what our model sees of the time). */
+function specParts(spec: FeatureSpec): DatetimePart[] {
+  return spec.features.flatMap((f) => (f.kind === 'datetime' ? f.parts : []));
+}
+
+/** The selected bundle's calibration error beside what a calibration fitted before the test period could reach (see calibration-floor.ts). */
+async function floorOf(dir: string, parts: { validation: Table; test: Table }) {
+  const { tf } = await selectBackend({});
+  const bundle = await loadBundle(tf, join(dir, MODEL_DIR));
+  try {
+    const scored = (t: Table) => ({ raw: bundle.predictTable(t, { raw: true }), y: encodeTarget(bundle.spec.target, t.columns[bundle.spec.target.column]) });
+    const f = calibrationFloor(scored(parts.validation), scored(parts.test), bundle.predictTable(parts.test));
+    return Object.fromEntries(Object.entries(f).map(([k, v]) => [k, +v.toFixed(4)]));
+  } finally {
+    bundle.dispose();
+  }
+}
+
+function pick(m: Record<string, unknown>, task: string) {
+  const keys = task === 'classification' ? ['roc_auc', 'log_loss', 'pr_auc', 'ece'] : ['mae', 'rmse', 'r2'];
+  return Object.fromEntries(keys.filter((k) => k in m).map((k) => [k, m[k]]));
+}
+
+if (isMain(import.meta.url)) await main();
