@@ -14,7 +14,10 @@ import { referencedSettings } from '../harness/rehearse/workflow.ts';
 
 const root = join(import.meta.dirname, '..');
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
-const section = readme.slice(readme.indexOf('## First real run'), readme.indexOf('\n## ', readme.indexOf('## First real run') + 5));
+const section = readme.slice(
+  readme.indexOf('## First real run'),
+  readme.indexOf('\n## ', readme.indexOf('## First real run') + 5),
+);
 
 function settings(): { vars: Set<string>; secrets: Set<string> } {
   const vars = new Set<string>();
@@ -29,8 +32,13 @@ function settings(): { vars: Set<string>; secrets: Set<string> } {
 
 test('README has a First real run section in steps', () => {
   assert.ok(section.length > 500, 'README.md needs a "## First real run" section');
-  for (const step of ['state bucket', 'services enable', 'terraform apply', 'Repository variables', 'Environments']) assert.ok(section.includes(step), `First real run misses: ${step}`);
-  assert.ok(section.indexOf('state bucket') < section.indexOf('terraform apply') && section.indexOf('terraform apply') < section.indexOf('Repository variables'), 'bucket → apply → variables, in that order');
+  for (const step of ['state bucket', 'services enable', 'terraform apply', 'Repository variables', 'Environments'])
+    assert.ok(section.includes(step), `First real run misses: ${step}`);
+  assert.ok(
+    section.indexOf('state bucket') < section.indexOf('terraform apply') &&
+      section.indexOf('terraform apply') < section.indexOf('Repository variables'),
+    'bucket → apply → variables, in that order',
+  );
 });
 
 test('every vars.* and secrets.* a workflow reads is listed in First real run', () => {
@@ -41,10 +49,16 @@ test('every vars.* and secrets.* a workflow reads is listed in First real run', 
 });
 
 test('every required variable of First real run is an output of the stack; optional ones are not needed from it', () => {
-  const required = section.slice(section.indexOf('Repository variables'), section.indexOf('Optional')).match(/`[A-Z][A-Z0-9_]+`/g)!.map((v) => v.slice(1, -1));
+  const required = section
+    .slice(section.indexOf('Repository variables'), section.indexOf('Optional'))
+    .match(/`[A-Z][A-Z0-9_]+`/g)!
+    .map((v) => v.slice(1, -1));
   assert.ok(required.length >= 10, required.join(' '));
   const app = Testing.app();
-  const stack = new GitopsMlStack(app, 'gitops-ml', { ...defaultConfig('acme-ml', 'europe-west1'), githubRepository: 'acme/gitops-ml' });
+  const stack = new GitopsMlStack(app, 'gitops-ml', {
+    ...defaultConfig('acme-ml', 'europe-west1'),
+    githubRepository: 'acme/gitops-ml',
+  });
   const outputs = Object.keys(JSON.parse(Testing.synth(stack)).output ?? {});
   const missing = required.filter((v) => !outputs.includes(v.toLowerCase()));
   assert.deepEqual(missing, [], `stack outputs: ${outputs.join(', ')}`);

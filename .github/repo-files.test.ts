@@ -28,7 +28,12 @@ export function dulwichIgnores(lines: string[], path: string): boolean {
     const dirOnly = line.endsWith('/');
     const body = line.replace(/^\//, '').replace(/\/$/, '');
     const anchored = line.startsWith('/') || body.includes('/');
-    const re = new RegExp(`^${body.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')}$`);
+    const re = new RegExp(
+      `^${body
+        .split('*')
+        .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('[^/]*')}$`,
+    );
     for (const c of candidates) {
       const isDir = c.endsWith('/');
       if (dirOnly && !isDir) continue;
@@ -42,19 +47,23 @@ export function dulwichIgnores(lines: string[], path: string): boolean {
 
 /** Every path DVC caches (and so git-ignores): data.dvc outs and dvc.yaml outs not `cache: false`. */
 function dvcCachedOutputs(): string[] {
-  const outs: string[] = (parse(readFileSync(join(root, 'data.dvc'), 'utf8')).outs ?? []).map((o: { path: string }) => o.path);
+  const outs: string[] = (parse(readFileSync(join(root, 'data.dvc'), 'utf8')).outs ?? []).map(
+    (o: { path: string }) => o.path,
+  );
   const pipeline = parse(readFileSync(join(root, 'dvc.yaml'), 'utf8'));
   for (const stage of Object.values(pipeline.stages ?? {}) as { outs?: unknown[] }[]) {
     for (const o of stage.outs ?? []) {
       if (typeof o === 'string') outs.push(o);
-      else for (const [p, opts] of Object.entries(o as Record<string, { cache?: boolean }>)) if (opts?.cache !== false) outs.push(p);
+      else
+        for (const [p, opts] of Object.entries(o as Record<string, { cache?: boolean }>))
+          if (opts?.cache !== false) outs.push(p);
     }
   }
   return outs;
 }
 
 test('dulwichIgnores: a directory-only pattern does not cover the bare path DVC asks about', () => {
-  assert.equal(dulwichIgnores(['/data/'], 'data'), false, 'the first real run\'s bug: dvc add data appended /data');
+  assert.equal(dulwichIgnores(['/data/'], 'data'), false, "the first real run's bug: dvc add data appended /data");
   assert.equal(dulwichIgnores(['/data'], 'data'), true);
   assert.equal(dulwichIgnores(['/artifacts/'], 'artifacts/model'), true, 'a parent directory matches with its slash');
   assert.equal(dulwichIgnores(['*.log'], 'a/b.log'), true);
@@ -66,14 +75,22 @@ test('.gitignore: every output DVC caches is already ignored the way DVC checks,
   const outs = dvcCachedOutputs();
   assert.ok(outs.includes('data'), 'data.dvc tracks data/');
   for (const out of outs) {
-    assert.ok(dulwichIgnores(lines, out), `${out}: DVC would append /${out.split('/').pop()} to ${join(dirname(out), '.gitignore')}; add /${out} to .gitignore`);
+    assert.ok(
+      dulwichIgnores(lines, out),
+      `${out}: DVC would append /${out.split('/').pop()} to ${join(dirname(out), '.gitignore')}; add /${out} to .gitignore`,
+    );
   }
 });
 
 test('dependabot.yml keeps the pinned actions and the npm dependencies current', () => {
   const cfg = parse(readFileSync(join(root, '.github', 'dependabot.yml'), 'utf8'));
   assert.equal(cfg.version, 2);
-  const ecosystems = new Map((cfg.updates as { 'package-ecosystem': string; directory: string; schedule?: { interval?: string } }[]).map((u) => [u['package-ecosystem'], u]));
+  const ecosystems = new Map(
+    (cfg.updates as { 'package-ecosystem': string; directory: string; schedule?: { interval?: string } }[]).map((u) => [
+      u['package-ecosystem'],
+      u,
+    ]),
+  );
   for (const eco of ['github-actions', 'npm']) {
     const u = ecosystems.get(eco);
     assert.ok(u, `dependabot.yml has no ${eco} entry`);

@@ -17,7 +17,14 @@ const workflowDir = join(here, 'workflows');
 const scripts: Record<string, string> = JSON.parse(readFileSync(join(here, '..', 'package.json'), 'utf8')).scripts;
 
 type Permissions = string | Record<string, string> | undefined;
-interface Step { name?: string; uses?: string; run?: string; if?: string; with?: Record<string, unknown>; env?: Record<string, unknown> }
+interface Step {
+  name?: string;
+  uses?: string;
+  run?: string;
+  if?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, unknown>;
+}
 interface Job {
   'runs-on'?: string;
   uses?: string;
@@ -34,9 +41,12 @@ interface Workflow {
   permissions?: Permissions;
   concurrency?: { group: string; 'cancel-in-progress'?: boolean | string };
   jobs: Record<string, Job>;
+  env?: Record<string, string>;
 }
 
-const files = readdirSync(workflowDir).filter((f) => /\.ya?ml$/.test(f)).sort();
+const files = readdirSync(workflowDir)
+  .filter((f) => /\.ya?ml$/.test(f))
+  .sort();
 const sources = new Map(files.map((f) => [f, readFileSync(join(workflowDir, f), 'utf8')]));
 const workflows = new Map<string, Workflow>();
 for (const [file, source] of sources) {
@@ -62,7 +72,10 @@ test('the five GitOps workflows and the PR comment relay exist', () => {
 for (const [file, source] of sources) {
   test(`${file}: YAML parses and GitHub's workflow schema accepts it`, () => {
     const doc = parseDocument(source);
-    assert.deepEqual(doc.errors.map((e) => e.message), []);
+    assert.deepEqual(
+      doc.errors.map((e) => e.message),
+      [],
+    );
     const state = validateWorkflow(source);
     assert.deepEqual(state.errors, [], JSON.stringify(state.errors, null, 2));
   });
@@ -81,15 +94,25 @@ test('train.yml: push to model, a schedule, manual dispatch with max_batches, re
   assert.ok('workflow_dispatch' in on);
   assert.ok(on.workflow_dispatch.inputs.max_batches);
   assert.ok(on.repository_dispatch.types.includes('retrain'));
-  assert.equal(concurrency?.['cancel-in-progress'], false, 'a cancelled training run could leave the DVC remote ahead of dvc.lock');
+  assert.equal(
+    concurrency?.['cancel-in-progress'],
+    false,
+    'a cancelled training run could leave the DVC remote ahead of dvc.lock',
+  );
   // Every run trains the one `model` branch (whatever branch it was dispatched from): one queue.
   assert.equal(concurrency?.group, 'train-model');
-  assert.equal(w.env.TRAIN_BRANCH, 'model', 'Run workflow dispatches from main by default; results must still land on model');
+  assert.equal(
+    w.env?.TRAIN_BRANCH,
+    'model',
+    'Run workflow dispatches from main by default; results must still land on model',
+  );
 });
 
 test('train.yml: results are committed by the bot with [skip ci], and bot commits do not retrain', () => {
   const w = wf('train.yml');
-  const runs = allSteps(w).map((s) => s.run ?? '').join('\n');
+  const runs = allSteps(w)
+    .map((s) => s.run ?? '')
+    .join('\n');
   assert.match(runs, /git commit -m "[^"]*\[skip ci\]/);
   assert.match(runs, /git add dvc\.lock data\.dvc metrics/);
   assert.match(w.jobs.train.if ?? '', /head_commit\.author\.name != 'github-actions\[bot\]'/);
@@ -103,7 +126,10 @@ test('train.yml: cloud identity and write access never share a job', () => {
   const { jobs } = wf('train.yml');
   for (const [name, job] of Object.entries(jobs)) {
     const p = job.permissions as Record<string, string>;
-    assert.ok(!(p['id-token'] === 'write' && p.contents === 'write'), `job ${name} holds both id-token and contents write`);
+    assert.ok(
+      !(p['id-token'] === 'write' && p.contents === 'write'),
+      `job ${name} holds both id-token and contents write`,
+    );
   }
   assert.equal((jobs.train.permissions as Record<string, string>)['id-token'], 'write');
   assert.ok(usesOf(jobs.train, 'google-github-actions/auth'));
@@ -116,9 +142,15 @@ test('deploy-api.yml: push to api; one deploy at a time; production environment;
   assert.equal(w.concurrency?.['cancel-in-progress'], false);
   assert.equal(envName(w.jobs.deploy), 'production');
   assert.ok(usesOf(w.jobs.deploy, 'google-github-actions/get-gke-credentials'));
-  const runs = allSteps(w).map((s) => s.run ?? '').join('\n');
+  const runs = allSteps(w)
+    .map((s) => s.run ?? '')
+    .join('\n');
   // Rollout, smoke test and rollback live in infra/deploy (tested there with an injected runner).
-  for (const needle of ['docker build -f api/Dockerfile', 'npm run --silent deploy -- --strategy "$STRATEGY" --image "$IMAGE"', 'registry -- list --json']) {
+  for (const needle of [
+    'docker build -f api/Dockerfile',
+    'npm run --silent deploy -- --strategy "$STRATEGY" --image "$IMAGE"',
+    'registry -- list --json',
+  ]) {
     assert.ok(runs.includes(needle), `deploy-api.yml never runs ${needle}`);
   }
   assert.deepEqual(w.on.workflow_dispatch.inputs.strategy.options, ['rolling', 'blue-green', 'canary']);
@@ -131,7 +163,9 @@ test('pr-report.yml runs unprivileged on pull_request; pr-comment.yml relays it 
   assert.deepEqual(report.permissions, { contents: 'read' });
   for (const job of Object.values(report.jobs)) assert.deepEqual(job.permissions, { contents: 'read' });
   assert.doesNotMatch(sources.get('pr-report.yml')!, /secrets\./);
-  const runs = allSteps(report).map((s) => s.run ?? '').join('\n');
+  const runs = allSteps(report)
+    .map((s) => s.run ?? '')
+    .join('\n');
   assert.match(runs, /git show "origin\/\$\{BASE_REF\}:/);
   assert.ok(report.jobs.report.steps?.some((s) => s.uses?.startsWith('actions/upload-artifact@')));
 
@@ -181,7 +215,9 @@ test('every `npm run <script>` names a script in package.json', () => {
 test('every third-party action is pinned to a full commit SHA with a version comment', () => {
   for (const [file, source] of sources) {
     const w = wf(file);
-    const refs = [...Object.values(w.jobs).map((j) => j.uses), ...allSteps(w).map((s) => s.uses)].filter((u): u is string => !!u);
+    const refs = [...Object.values(w.jobs).map((j) => j.uses), ...allSteps(w).map((s) => s.uses)].filter(
+      (u): u is string => !!u,
+    );
     for (const ref of refs) {
       if (ref.startsWith('./') || ref.startsWith('docker://')) continue;
       assert.match(ref, /^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/, `${file}: ${ref} is not pinned to a 40-hex commit`);
@@ -202,12 +238,17 @@ test(`every workflow runs Node ${NODE_LTS} (setup-node and container images), an
   assert.match(pkg.devDependencies['@types/node'], new RegExp(`^\\^${NODE_LTS}\\.`));
   for (const [file, w] of workflows) {
     for (const step of allSteps(w).filter((s) => s.uses?.startsWith('actions/setup-node@'))) {
-      assert.equal(step.with?.['node-version-file'], '.nvmrc', `${file}: setup-node reads the one Node version from .nvmrc`);
+      assert.equal(
+        step.with?.['node-version-file'],
+        '.nvmrc',
+        `${file}: setup-node reads the one Node version from .nvmrc`,
+      );
       assert.equal(step.with?.['node-version'], undefined, `${file}: setup-node names no version of its own`);
     }
     for (const [name, job] of Object.entries(w.jobs) as [string, Job & { container?: { image?: string } | string }][]) {
       const image = typeof job.container === 'string' ? job.container : job.container?.image;
-      if (image?.startsWith('node:')) assert.match(image, new RegExp(`^node:${NODE_LTS}[-.]`), `${file}: job ${name} container ${image}`);
+      if (image?.startsWith('node:'))
+        assert.match(image, new RegExp(`^node:${NODE_LTS}[-.]`), `${file}: job ${name} container ${image}`);
     }
   }
 });
@@ -229,10 +270,17 @@ test('token permissions: read-only or empty at the top, write only per job', () 
       assert.ok(level === 'read' || level === 'none', `${file}: top-level ${scope}: ${level}`);
     }
     for (const [name, job] of Object.entries(w.jobs)) {
-      assert.ok(job.permissions === undefined || typeof job.permissions === 'object', `${file}: job ${name} permissions must list scopes`);
+      assert.ok(
+        job.permissions === undefined || typeof job.permissions === 'object',
+        `${file}: job ${name} permissions must list scopes`,
+      );
       const needsOidc = (job.steps ?? []).some((s) => s.uses?.startsWith('google-github-actions/auth@'));
-      const p = (job.permissions ?? {}) as Record<string, string>;
-      assert.equal(p['id-token'] === 'write', needsOidc, `${file}: job ${name} id-token: write exactly when it authenticates to Google`);
+      const p = job.permissions ?? {};
+      assert.equal(
+        p['id-token'] === 'write',
+        needsOidc,
+        `${file}: job ${name} id-token: write exactly when it authenticates to Google`,
+      );
     }
   }
 });
@@ -246,7 +294,11 @@ test('workflows that could race declare concurrency', () => {
 test('no run script interpolates event data (script injection): values go through env', () => {
   for (const [file, w] of workflows) {
     for (const step of allSteps(w)) {
-      assert.doesNotMatch(step.run ?? '', /\$\{\{\s*(github\.event|inputs|github\.head_ref|steps|needs)/, `${file}: step "${step.name ?? step.run?.slice(0, 40)}"`);
+      assert.doesNotMatch(
+        step.run ?? '',
+        /\$\{\{\s*(github\.event|inputs|github\.head_ref|steps|needs)/,
+        `${file}: step "${step.name ?? step.run?.slice(0, 40)}"`,
+      );
     }
   }
 });

@@ -4,7 +4,11 @@ import { RECORD, registryWithVersions, startTestServer } from '../harness/testin
 import { hangUp } from '../harness/adversarial/api/hangup.ts';
 
 const count = (text: string, status: string) =>
-  [...text.matchAll(new RegExp(`^http_requests_total\\{route="/predict",method="POST",status="${status}"\\} (\\d+)`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
+  [
+    ...text.matchAll(
+      new RegExp(`^http_requests_total\\{route="/predict",method="POST",status="${status}"\\} (\\d+)`, 'gm'),
+    ),
+  ].reduce((a, m) => a + Number(m[1]), 0);
 
 test('clients that hang up are counted as 499 and logged at debug, never as 5xx errors', async () => {
   const { url, root } = await registryWithVersions([1]);
@@ -12,19 +16,34 @@ test('clients that hang up are counted as 499 and logged at debug, never as 5xx 
   const srv = await startTestServer(url, root, { BATCH_WAIT_MS: '1500' });
   try {
     await Promise.all([
-      ...Array.from({ length: 40 }, () => hangUp(srv.url, { body: JSON.stringify(RECORD), partial: true, afterMs: 400 })), // slow body, then gone
-      ...Array.from({ length: 20 }, () => hangUp(srv.url, { body: JSON.stringify(RECORD), partial: false, afterMs: 400 })), // gone while the server works
+      ...Array.from({ length: 40 }, () =>
+        hangUp(srv.url, { body: JSON.stringify(RECORD), partial: true, afterMs: 400 }),
+      ), // slow body, then gone
+      ...Array.from({ length: 20 }, () =>
+        hangUp(srv.url, { body: JSON.stringify(RECORD), partial: false, afterMs: 400 }),
+      ), // gone while the server works
     ]);
     let text = '';
     for (let i = 0; i < 50 && count(text, '499') < 60; i++) {
       await new Promise((r) => setTimeout(r, 100));
       text = await (await fetch(`${srv.url}/metrics`)).text();
     }
-    assert.equal(count(text, '499'), 60, text.split('\n').filter((l) => l.startsWith('http_requests_total')).join('\n'));
+    assert.equal(
+      count(text, '499'),
+      60,
+      text
+        .split('\n')
+        .filter((l) => l.startsWith('http_requests_total'))
+        .join('\n'),
+    );
     assert.equal(count(text, '500'), 0);
     assert.equal(count(text, '200'), 0);
     const lines = srv.log.lines.map((l) => JSON.parse(l) as { level: string; msg: string; status?: number });
-    assert.deepEqual(lines.filter((l) => l.level === 'error'), [], 'no error-level log line');
+    assert.deepEqual(
+      lines.filter((l) => l.level === 'error'),
+      [],
+      'no error-level log line',
+    );
     assert.equal(lines.filter((l) => l.level === 'debug' && l.status === 499).length, 60);
     assert.equal((await fetch(`${srv.url}/healthz`)).status, 200);
   } finally {

@@ -4,7 +4,12 @@ import { RECORD, post, registryWithVersions, startTestServer } from '../harness/
 
 const setup = (async () => {
   const reg = await registryWithVersions([1]);
-  const srv = await startTestServer(reg.url, reg.root, { API_TOKENS: 'predict-token-0123456789', ADMIN_TOKEN: 'admin-token-0123456789', MAX_INSTANCES: '50', BODY_LIMIT_BYTES: '20000' });
+  const srv = await startTestServer(reg.url, reg.root, {
+    API_TOKENS: 'predict-token-0123456789',
+    ADMIN_TOKEN: 'admin-token-0123456789',
+    MAX_INSTANCES: '50',
+    BODY_LIMIT_BYTES: '20000',
+  });
   return { reg, srv };
 })();
 after(async () => (await setup).srv.close());
@@ -18,8 +23,14 @@ test('predict routes answer with model name, version, prediction id and classifi
   assert.equal(one.json.model_version, 1);
   assert.match(one.json.prediction_id, /^[0-9a-f-]{36}$/);
   const p = one.json.prediction;
-  assert.ok(p.probability > 0 && p.probability < 1 && p.threshold === 0.5 && p.label === (p.probability >= 0.5 ? 1 : 0));
-  const many = await post(`${srv.url}/v1/models/flight-delay:predict`, { instances: [RECORD, { ...RECORD, origin: 'QQQ' }] }, auth);
+  assert.ok(
+    p.probability > 0 && p.probability < 1 && p.threshold === 0.5 && p.label === (p.probability >= 0.5 ? 1 : 0),
+  );
+  const many = await post(
+    `${srv.url}/v1/models/flight-delay:predict`,
+    { instances: [RECORD, { ...RECORD, origin: 'QQQ' }] },
+    auth,
+  );
   assert.equal(many.status, 200);
   assert.equal(many.json.predictions.length, 2);
   assert.equal(many.json.prediction_ids.length, 2);
@@ -33,7 +44,10 @@ test('served predictions equal the bundle golden outputs exactly (no skew)', asy
   const { srv } = await setup;
   const golden = srv.manager.current!.bundle.golden;
   const res = await post(`${srv.url}/v1/models/flight-delay:predict`, { instances: golden.map((g) => g.record) }, auth);
-  assert.deepEqual(res.json.predictions.map((p: { probability: number }) => p.probability), golden.map((g) => g.expected));
+  assert.deepEqual(
+    res.json.predictions.map((p: { probability: number }) => p.probability),
+    golden.map((g) => g.expected),
+  );
 });
 
 test('bad input gets 4xx with field-level messages', async () => {
@@ -54,13 +68,21 @@ test('bad input gets 4xx with field-level messages', async () => {
   }
   const nan = await post(`${srv.url}/predict`, '{"date":"2001-01-09T14:35:00Z","distance":NaN,"origin":"ATL"}', auth);
   assert.equal(nan.status, 400);
-  const form = await fetch(`${srv.url}/predict`, { method: 'POST', headers: { 'content-type': 'text/plain', ...auth }, body: 'x' });
+  const form = await fetch(`${srv.url}/predict`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain', ...auth },
+    body: 'x',
+  });
   assert.equal(form.status, 415);
   const big = await post(`${srv.url}/predict`, { ...RECORD, pad: 'x'.repeat(30000) }, auth);
   assert.equal(big.status, 413);
   const tooMany = await post(`${srv.url}/v1/models/flight-delay:predict`, { instances: Array(51).fill(RECORD) }, auth);
   assert.equal(tooMany.status, 413);
-  const detail = await post(`${srv.url}/v1/models/flight-delay:predict`, { instances: [RECORD, { ...RECORD, origin: 7 }] }, auth);
+  const detail = await post(
+    `${srv.url}/v1/models/flight-delay:predict`,
+    { instances: [RECORD, { ...RECORD, origin: 7 }] },
+    auth,
+  );
   assert.equal(detail.status, 400);
   assert.deepEqual(detail.json.error.details, [{ instance: 1, field: 'origin', message: 'must be a string, got 7' }]);
 });
@@ -68,9 +90,19 @@ test('bad input gets 4xx with field-level messages', async () => {
 test('auth: 401 without a token, 403 with a wrong one, admin routes need the admin token', async () => {
   const { srv } = await setup;
   assert.equal((await post(`${srv.url}/predict`, RECORD)).status, 401);
-  assert.equal((await post(`${srv.url}/predict`, RECORD, { authorization: 'Bearer wrong-token-wrong-token' })).status, 403);
-  assert.match((await post(`${srv.url}/predict`, RECORD, { authorization: 'Basic abc' })).json.error.message, /Bearer <token>/);
-  assert.equal((await post(`${srv.url}/admin/reload`, {}, auth)).status, 403, 'a prediction token is not an admin token');
+  assert.equal(
+    (await post(`${srv.url}/predict`, RECORD, { authorization: 'Bearer wrong-token-wrong-token' })).status,
+    403,
+  );
+  assert.match(
+    (await post(`${srv.url}/predict`, RECORD, { authorization: 'Basic abc' })).json.error.message,
+    /Bearer <token>/,
+  );
+  assert.equal(
+    (await post(`${srv.url}/admin/reload`, {}, auth)).status,
+    403,
+    'a prediction token is not an admin token',
+  );
   const reload = await post(`${srv.url}/admin/reload`, {}, { authorization: 'Bearer admin-token-0123456789' });
   assert.equal(reload.status, 200);
   assert.equal(reload.json.status, 'unchanged');
@@ -83,7 +115,10 @@ test('metadata, readiness, OpenAPI from the validation schema, 404/405', async (
   assert.equal(info.ready, true);
   assert.equal(info.version, 1);
   assert.equal(info.backend, 'wasm');
-  assert.deepEqual(info.inputs.map((i: { name: string }) => i.name), ['date', 'distance', 'origin']);
+  assert.deepEqual(
+    info.inputs.map((i: { name: string }) => i.name),
+    ['date', 'distance', 'origin'],
+  );
   assert.ok(info.inputs.every((i: { default: unknown }) => i.default !== null));
   assert.equal((await fetch(`${srv.url}/readyz`)).status, 200);
   const doc = (await (await fetch(`${srv.url}/openapi.json`)).json()) as any; // eslint-disable-line @typescript-eslint/no-explicit-any

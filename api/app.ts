@@ -63,7 +63,10 @@ export function createApp(deps: AppDeps): Koa {
   const driftJson = cachedRead(() => JSON.stringify(deps.drift?.compute() ?? null), config.monitoringCacheMs);
   // The /metrics text for at most 200 ms: Prometheus scraping every second must still see every
   // scrape's counters move (two scrapes with the same text make rate() 0 and ratios 0/0).
-  const scrape = cachedRead(singleFlight(() => metrics.registry.metrics()), Math.min(config.monitoringCacheMs, METRICS_TEXT_MAX_AGE_MS));
+  const scrape = cachedRead(
+    singleFlight(() => metrics.registry.metrics()),
+    Math.min(config.monitoringCacheMs, METRICS_TEXT_MAX_AGE_MS),
+  );
   const json = (ctx: Koa.Context, text: string) => {
     ctx.type = 'json';
     ctx.body = text;
@@ -71,53 +74,105 @@ export function createApp(deps: AppDeps): Koa {
   const checks = accessChecks(config);
 
   const routes: Route[] = [
-    { method: 'POST', template: '/predict', access: 'predict', body: true, handle: (ctx, body) => predictOne(ctx, body, predictDeps) },
-    { method: 'POST', template: `/v1/models/${name}:predict`, access: 'predict', body: true, handle: (ctx, body) => predictMany(ctx, body, predictDeps) },
-    { method: 'POST', template: '/feedback', access: 'predict', body: true, handle: (ctx, body) => postFeedback(ctx, body, feedbackDeps) },
+    {
+      method: 'POST',
+      template: '/predict',
+      access: 'predict',
+      body: true,
+      handle: (ctx, body) => predictOne(ctx, body, predictDeps),
+    },
+    {
+      method: 'POST',
+      template: `/v1/models/${name}:predict`,
+      access: 'predict',
+      body: true,
+      handle: (ctx, body) => predictMany(ctx, body, predictDeps),
+    },
+    {
+      method: 'POST',
+      template: '/feedback',
+      access: 'predict',
+      body: true,
+      handle: (ctx, body) => postFeedback(ctx, body, feedbackDeps),
+    },
     { method: 'GET', template: '/feedback', access: 'monitoring', handle: (ctx) => json(ctx, summaryJson()) },
     {
-      method: 'GET', template: '/drift', access: 'monitoring',
+      method: 'GET',
+      template: '/drift',
+      access: 'monitoring',
       handle: (ctx) => {
         if (!deps.drift) throw new HttpError(404, 'not_found', 'monitoring is off (MONITORING=off)');
         json(ctx, driftJson());
       },
     },
     {
-      method: 'GET', template: '/monitoring', access: 'public',
+      method: 'GET',
+      template: '/monitoring',
+      access: 'public',
       handle: (ctx) => {
         ctx.type = 'html';
         ctx.set('Content-Security-Policy', MONITORING_CSP);
         ctx.body = renderMonitoringHtml({ modelName: name });
       },
     },
-    { method: 'GET', template: `/v1/models/${name}`, access: 'public', handle: (ctx) => void (ctx.body = modelInfo(manager, name)) },
+    {
+      method: 'GET',
+      template: `/v1/models/${name}`,
+      access: 'public',
+      handle: (ctx) => void (ctx.body = modelInfo(manager, name)),
+    },
     { method: 'GET', template: '/healthz', access: 'public', handle: (ctx) => void (ctx.body = { status: 'alive' }) },
     {
-      method: 'GET', template: '/readyz', access: 'public',
+      method: 'GET',
+      template: '/readyz',
+      access: 'public',
       handle: (ctx) => {
         const m = manager.current;
         const ready = m !== null && !m.unhealthy && !lifecycle.draining;
         ctx.status = ready ? 200 : 503;
-        ctx.body = ready ? { status: 'ready', model: name, version: m.version } : { status: 'not ready', reason: lifecycle.draining ? 'shutting down' : (m?.unhealthy ?? manager.lastError ?? 'loading the model') };
+        ctx.body = ready
+          ? { status: 'ready', model: name, version: m.version }
+          : {
+              status: 'not ready',
+              reason: lifecycle.draining ? 'shutting down' : (m?.unhealthy ?? manager.lastError ?? 'loading the model'),
+            };
       },
     },
     {
-      method: 'GET', template: '/metrics', access: 'metrics',
+      method: 'GET',
+      template: '/metrics',
+      access: 'metrics',
       handle: async (ctx) => {
         ctx.type = metrics.registry.contentType;
         ctx.body = await scrape();
       },
     },
     {
-      method: 'GET', template: '/openapi.json', access: 'public',
+      method: 'GET',
+      template: '/openapi.json',
+      access: 'public',
       handle: (ctx) => {
         const m = manager.current;
-        if (!m) throw new HttpError(503, 'model_not_ready', 'the OpenAPI document is generated from the served model; no model is loaded yet');
-        ctx.body = openApiDocument({ modelName: name, version: m.version, task: m.bundle.meta.task, schema: m.bundle.meta.input_schema, maxInstances: config.maxInstances, auth: checks.predict !== null });
+        if (!m)
+          throw new HttpError(
+            503,
+            'model_not_ready',
+            'the OpenAPI document is generated from the served model; no model is loaded yet',
+          );
+        ctx.body = openApiDocument({
+          modelName: name,
+          version: m.version,
+          task: m.bundle.meta.task,
+          schema: m.bundle.meta.input_schema,
+          maxInstances: config.maxInstances,
+          auth: checks.predict !== null,
+        });
       },
     },
     {
-      method: 'POST', template: '/admin/reload', access: 'admin',
+      method: 'POST',
+      template: '/admin/reload',
+      access: 'admin',
       handle: async (ctx) => {
         const result = await manager.refresh(true);
         ctx.status = reloadStatus(result);
@@ -125,18 +180,27 @@ export function createApp(deps: AppDeps): Koa {
       },
     },
     {
-      method: 'GET', template: '/', access: 'public',
+      method: 'GET',
+      template: '/',
+      access: 'public',
       handle: (ctx) => {
         ctx.type = 'html';
         // The page's one inline script and stylesheet are allowed by hash, nothing else from anywhere.
         ctx.set('Content-Security-Policy', UI_CONTENT_SECURITY_POLICY);
-        ctx.body = deps.renderUi ? deps.renderUi({ modelName: name }) : `<!doctype html><title>${name}</title><p>POST /predict or see <a href="/openapi.json">/openapi.json</a>.</p>`;
+        ctx.body = deps.renderUi
+          ? deps.renderUi({ modelName: name })
+          : `<!doctype html><title>${name}</title><p>POST /predict or see <a href="/openapi.json">/openapi.json</a>.</p>`;
       },
     },
   ];
   const byKey = new Map(routes.map((r) => [`${r.method} ${r.template}`, r]));
   const methodsOf = new Map<string, string[]>();
-  for (const r of routes) methodsOf.set(r.template, [...(methodsOf.get(r.template) ?? []), r.method, ...(r.method === 'GET' ? ['HEAD'] : [])]);
+  for (const r of routes)
+    methodsOf.set(r.template, [
+      ...(methodsOf.get(r.template) ?? []),
+      r.method,
+      ...(r.method === 'GET' ? ['HEAD'] : []),
+    ]);
 
   const app = new Koa({ proxy: false });
   app.silent = true;
@@ -156,7 +220,9 @@ export function createApp(deps: AppDeps): Koa {
         ctx.set('Allow', allow);
         throw new HttpError(405, 'method_not_allowed', `${ctx.method} is not supported on ${ctx.path}; use ${allow}`);
       }
-      const hint = ctx.path.startsWith('/v1/models/') ? ` (this server serves model "${name}": /v1/models/${name}:predict)` : '';
+      const hint = ctx.path.startsWith('/v1/models/')
+        ? ` (this server serves model "${name}": /v1/models/${name}:predict)`
+        : '';
       throw new HttpError(404, 'not_found', `no route ${ctx.method} ${ctx.path}${hint}`);
     }
     (ctx.state as RequestState).route = route.template;

@@ -78,7 +78,11 @@ export class Batcher {
   private run(batch: Pending[], rows: number): void {
     const model = this.manager.acquire();
     if (!model) {
-      const err = new HttpError(503, 'model_not_ready', `no model is loaded yet (${this.manager.lastError ?? 'starting'}); retry shortly`);
+      const err = new HttpError(
+        503,
+        'model_not_ready',
+        `no model is loaded yet (${this.manager.lastError ?? 'starting'}); retry shortly`,
+      );
       for (const p of batch) p.reject(err);
       return;
     }
@@ -89,7 +93,8 @@ export class Batcher {
       const labels = { model: model.name };
       this.metrics.inference.observe(labels, (performance.now() - started) / 1000);
       this.metrics.batchSize.observe(labels, rows);
-      for (const [feature, n] of Object.entries(out.oov)) if (n) this.metrics.oov.inc({ model: model.name, feature }, n);
+      for (const [feature, n] of Object.entries(out.oov))
+        if (n) this.metrics.oov.inc({ model: model.name, feature }, n);
       const bad = nonFiniteRows(out);
       if (bad.length) this.manager.reportNonFinite(model, bad.length);
       else this.observer?.(model, out);
@@ -99,8 +104,19 @@ export class Batcher {
         const n = p.records.length;
         if (next < bad.length && bad[next] < offset + n) {
           while (next < bad.length && bad[next] < offset + n) next++;
-          p.reject(new HttpError(503, 'model_unhealthy', `model ${model.name} v${model.version} gave no finite output for this input; retry later or on another replica`));
-        } else p.resolve({ model, predictions: out.predictions.slice(offset, offset + n), errors: out.errors.slice(offset, offset + n) });
+          p.reject(
+            new HttpError(
+              503,
+              'model_unhealthy',
+              `model ${model.name} v${model.version} gave no finite output for this input; retry later or on another replica`,
+            ),
+          );
+        } else
+          p.resolve({
+            model,
+            predictions: out.predictions.slice(offset, offset + n),
+            errors: out.errors.slice(offset, offset + n),
+          });
         offset += n;
       }
     } catch (err) {

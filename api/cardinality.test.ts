@@ -8,7 +8,8 @@ import { SCHEMA } from '../harness/testing/api/support.ts';
 test('rejected-field labels come from the schema, "(record)" or "(unknown)" only', () => {
   assert.equal(rejectedFieldLabel('distance', SCHEMA), 'distance');
   assert.equal(rejectedFieldLabel('(record)', SCHEMA), '(record)');
-  for (const f of ['foo', 'constructor', '__proto__', 'toString', 'x'.repeat(30), '(more unknown fields)']) assert.equal(rejectedFieldLabel(f, SCHEMA), '(unknown)', f);
+  for (const f of ['foo', 'constructor', '__proto__', 'toString', 'x'.repeat(30), '(more unknown fields)'])
+    assert.equal(rejectedFieldLabel(f, SCHEMA), '(unknown)', f);
 });
 
 test('/metrics stays bounded: 100,000 unique unknown field names add no series', async () => {

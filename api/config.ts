@@ -51,12 +51,19 @@ function onOff(env: Record<string, string | undefined>, key: string, def: boolea
 }
 
 function tokenList(env: Record<string, string | undefined>, key: string): string[] {
-  const tokens = (env[key] ?? '').split(',').map((t) => t.trim()).filter(Boolean);
-  for (const t of tokens) if (t.length < 16) throw new Error(`every ${key} entry must be at least 16 characters (use long random tokens)`);
+  const tokens = (env[key] ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+  for (const t of tokens)
+    if (t.length < 16) throw new Error(`every ${key} entry must be at least 16 characters (use long random tokens)`);
   return tokens;
 }
 
-export function loadConfig(env: Record<string, string | undefined> = process.env, defaults: { registryUrl?: string; modelName?: string } = {}): ApiConfig {
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  defaults: { registryUrl?: string; modelName?: string } = {},
+): ApiConfig {
   const tokens = tokenList(env, 'API_TOKENS');
   const admin = env.ADMIN_TOKEN?.trim() || null;
   if (admin && admin.length < 16) throw new Error('ADMIN_TOKEN must be at least 16 characters');

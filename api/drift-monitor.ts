@@ -24,10 +24,14 @@ export function judge(s: WindowSnapshot, referenceStd: number | undefined, p: Dr
   const pad = (v: number[]) => [0, ...v, 0];
   return verdict(s.kind, s.n, s.missing, p, (method): TestResult => {
     switch (method) {
-      case 'ks': return ksBinned(s.reference, s.current);
-      case 'wasserstein': return normaliseByStd(wassersteinBinned(s.edges!, pad(s.reference), pad(s.current)), referenceStd ?? 1);
-      case 'chi2': return chiSquaredHomogeneity(s.reference, s.current);
-      case 'jensen_shannon': return jensenShannonDistance(s.reference, s.current);
+      case 'ks':
+        return ksBinned(s.reference, s.current);
+      case 'wasserstein':
+        return normaliseByStd(wassersteinBinned(s.edges!, pad(s.reference), pad(s.current)), referenceStd ?? 1);
+      case 'chi2':
+        return chiSquaredHomogeneity(s.reference, s.current);
+      case 'jensen_shannon':
+        return jensenShannonDistance(s.reference, s.current);
     }
   });
 }
@@ -38,7 +42,13 @@ export interface DriftState {
   window: number;
   window_size: number;
   dataset: { drifted: boolean; drift_share: number; evaluated: number; drifted_features: string[] };
-  features: (WindowSnapshot & { result: FeatureDrift | null; drifted: boolean; reason?: string; unseen_total: number; out_of_range_total: number })[];
+  features: (WindowSnapshot & {
+    result: FeatureDrift | null;
+    drifted: boolean;
+    reason?: string;
+    unseen_total: number;
+    out_of_range_total: number;
+  })[];
   history: { at: string; drift_share: number; scores: Record<string, number> }[];
 }
 
@@ -60,7 +70,15 @@ export class DriftMonitor {
   }
 
   private empty(): DriftState {
-    return { model_version: this.version, computed_at: null, window: 0, window_size: this.opts.windowSize, dataset: { drifted: false, drift_share: 0, evaluated: 0, drifted_features: [] }, features: [], history: [] };
+    return {
+      model_version: this.version,
+      computed_at: null,
+      window: 0,
+      window_size: this.opts.windowSize,
+      dataset: { drifted: false, drift_share: 0, evaluated: 0, drifted_features: [] },
+      features: [],
+      history: [],
+    };
   }
 
   /** Called for every served batch (cheap: bin indices and counters only). */
@@ -70,7 +88,11 @@ export class DriftMonitor {
       this.version = model.version;
       this.modelName = model.name;
       this.windows = new DriftWindows(this.opts.windowSize, model.bundle.profile, model.bundle.spec);
-      this.stds = new Map(Object.entries(model.bundle.profile.features).filter(([, f]) => f.kind === 'numeric').map(([k, f]) => [k, (f as NumericProfile).std]));
+      this.stds = new Map(
+        Object.entries(model.bundle.profile.features)
+          .filter(([, f]) => f.kind === 'numeric')
+          .map(([k, f]) => [k, (f as NumericProfile).std]),
+      );
       if (model.bundle.profile.predictions) this.stds.set('prediction', model.bundle.profile.predictions.std);
       this.state = this.empty();
     }
@@ -84,14 +106,41 @@ export class DriftMonitor {
     const features = w.snapshot().map((s) => {
       const v = judge(s, this.stds.get(s.name), p);
       const result = v.status === 'ok' ? v : null;
-      return { ...s, result, drifted: v.drifted, ...(v.reason ? { reason: v.reason } : {}), unseen_total: s.unseenTotal, out_of_range_total: s.outOfRangeTotal };
+      return {
+        ...s,
+        result,
+        drifted: v.drifted,
+        ...(v.reason ? { reason: v.reason } : {}),
+        unseen_total: s.unseenTotal,
+        out_of_range_total: s.outOfRangeTotal,
+      };
     });
     const inputs = features.filter((f) => f.name !== 'prediction' && f.result);
     const drifted = inputs.filter((f) => f.drifted).map((f) => f.name);
     const share = inputs.length ? drifted.length / inputs.length : 0;
     const at = (this.opts.now ?? (() => new Date()))().toISOString();
-    const history = [...this.state.history, { at, drift_share: share, scores: Object.fromEntries(features.filter((f) => f.result).map((f) => [f.name, f.result!.score ?? 0])) }].slice(-(this.opts.historyLength ?? 120));
-    this.state = { model_version: this.version, computed_at: at, window: w.length, window_size: w.size, dataset: { drifted: inputs.length > 0 && share >= p.dataset_drift_share, drift_share: share, evaluated: inputs.length, drifted_features: drifted }, features, history };
+    const history = [
+      ...this.state.history,
+      {
+        at,
+        drift_share: share,
+        scores: Object.fromEntries(features.filter((f) => f.result).map((f) => [f.name, f.result!.score ?? 0])),
+      },
+    ].slice(-(this.opts.historyLength ?? 120));
+    this.state = {
+      model_version: this.version,
+      computed_at: at,
+      window: w.length,
+      window_size: w.size,
+      dataset: {
+        drifted: inputs.length > 0 && share >= p.dataset_drift_share,
+        drift_share: share,
+        evaluated: inputs.length,
+        drifted_features: drifted,
+      },
+      features,
+      history,
+    };
     this.export();
     return this.state;
   }
@@ -108,8 +157,12 @@ export class DriftMonitor {
       }
       const seen = this.exported.get(f.name) ?? { unseen: 0, outOfRange: 0 };
       if (f.unseen_total > seen.unseen) m.unseenValues.inc({ model, feature: f.name }, f.unseen_total - seen.unseen);
-      if (f.out_of_range_total > seen.outOfRange) m.outOfRange.inc({ model, feature: f.name }, f.out_of_range_total - seen.outOfRange);
-      this.exported.set(f.name, { unseen: Math.max(seen.unseen, f.unseen_total), outOfRange: Math.max(seen.outOfRange, f.out_of_range_total) });
+      if (f.out_of_range_total > seen.outOfRange)
+        m.outOfRange.inc({ model, feature: f.name }, f.out_of_range_total - seen.outOfRange);
+      this.exported.set(f.name, {
+        unseen: Math.max(seen.unseen, f.unseen_total),
+        outOfRange: Math.max(seen.outOfRange, f.out_of_range_total),
+      });
     }
     m.datasetDriftShare.set({ model }, this.state.dataset.drift_share);
     m.datasetDrift.set({ model }, this.state.dataset.drifted ? 1 : 0);
@@ -120,7 +173,7 @@ export class DriftMonitor {
   }
 
   start(intervalMs: number, onComputed?: (state: DriftState) => void): void {
-    this.timer = setInterval(() => onComputed ? onComputed(this.compute()) : this.compute(), intervalMs);
+    this.timer = setInterval(() => (onComputed ? onComputed(this.compute()) : this.compute()), intervalMs);
     this.timer.unref();
   }
 

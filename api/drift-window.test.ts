@@ -9,18 +9,63 @@ const profile: BundleProfile = {
   version: 1,
   rows: 100,
   features: {
-    distance: { kind: 'numeric', count: 100, missing: 0, mean: 500, std: 100, min: 100, max: 900, quantiles: [], histogram: { edges: [100, 400, 600, 900], counts: [30, 40, 30] } },
-    origin: { kind: 'categorical', count: 100, missing: 0, distinct: 3, top: [{ value: 'ATL', count: 60 }, { value: 'ORD', count: 30 }], other: 10 },
+    distance: {
+      kind: 'numeric',
+      count: 100,
+      missing: 0,
+      mean: 500,
+      std: 100,
+      min: 100,
+      max: 900,
+      quantiles: [],
+      histogram: { edges: [100, 400, 600, 900], counts: [30, 40, 30] },
+    },
+    origin: {
+      kind: 'categorical',
+      count: 100,
+      missing: 0,
+      distinct: 3,
+      top: [
+        { value: 'ATL', count: 60 },
+        { value: 'ORD', count: 30 },
+      ],
+      other: 10,
+    },
   },
-  predictions: { kind: 'numeric', count: 100, missing: 0, mean: 0.5, std: 0.1, min: 0, max: 1, quantiles: [], histogram: { edges: [0, 0.5, 1], counts: [50, 50] } },
+  predictions: {
+    kind: 'numeric',
+    count: 100,
+    missing: 0,
+    mean: 0.5,
+    std: 0.1,
+    min: 0,
+    max: 1,
+    quantiles: [],
+    histogram: { edges: [0, 0.5, 1], counts: [50, 50] },
+  },
 };
-const spec = { version: 1, features: [{ kind: 'categorical', name: 'origin', vocabulary: ['<OOV>', 'ATL', 'ORD', 'DFW'], min_frequency: 1 }], target: { column: 'delay', type: 'classification' }, time_column: 'date' } as FeatureSpec;
-const schema = { distance: { type: 'number' as const, required: false }, origin: { type: 'category' as const, required: false } };
+const spec = {
+  version: 1,
+  features: [{ kind: 'categorical', name: 'origin', vocabulary: ['<OOV>', 'ATL', 'ORD', 'DFW'], min_frequency: 1 }],
+  target: { column: 'delay', type: 'classification' },
+  time_column: 'date',
+} as FeatureSpec;
+const schema = {
+  distance: { type: 'number' as const, required: false },
+  origin: { type: 'category' as const, required: false },
+};
 
 test('windows bin against the reference, evict the oldest, and count unseen and out-of-range values', () => {
   const w = new DriftWindows(3, profile, spec);
   const add = (records: object[], preds: (number | null)[]) => w.add(recordsToTable(records, schema).table, preds);
-  add([{ distance: 150, origin: 'ATL' }, { distance: 2000, origin: 'DFW' }, { distance: 500, origin: 'QQQ' }], [0.2, 0.7, 0.9]);
+  add(
+    [
+      { distance: 150, origin: 'ATL' },
+      { distance: 2000, origin: 'DFW' },
+      { distance: 500, origin: 'QQQ' },
+    ],
+    [0.2, 0.7, 0.9],
+  );
   let s = Object.fromEntries(w.snapshot().map((x) => [x.name, x]));
   assert.deepEqual(s.distance.current, [1, 1, 1]); // 2000 clamps into the last bin
   assert.equal(s.distance.outOfRangeTotal, 1);

@@ -47,7 +47,8 @@ export interface WindowSnapshot {
 
 function binOf(edges: number[], v: number): number {
   const k = edges.length - 1;
-  let lo = 0, hi = k - 1;
+  let lo = 0,
+    hi = k - 1;
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1;
     if (v >= edges[mid]) lo = mid;
@@ -61,28 +62,67 @@ export class DriftWindows {
   private next = 0;
   private filled = 0;
 
-  constructor(readonly size: number, profile: BundleProfile, spec: FeatureSpec) {
-    const vocab = new Map(spec.features.filter((f) => f.kind === 'categorical').map((f) => [f.name, new Set((f as { vocabulary: string[] }).vocabulary.slice(1))]));
+  constructor(
+    readonly size: number,
+    profile: BundleProfile,
+    spec: FeatureSpec,
+  ) {
+    const vocab = new Map(
+      spec.features
+        .filter((f) => f.kind === 'categorical')
+        .map((f) => [f.name, new Set((f as { vocabulary: string[] }).vocabulary.slice(1))]),
+    );
     for (const [name, prof] of Object.entries(profile.features)) {
       const [column, part] = name.split('.') as [string, DatetimePart | undefined];
       if (prof.kind === 'numeric') this.tracks.push(this.numericTrack(name, column, prof));
       else this.tracks.push(this.categoricalTrack(name, column, part, prof, vocab.get(column)));
     }
-    if (profile.predictions && profile.predictions.histogram.edges.length > 1) this.tracks.push(this.numericTrack('prediction', null, profile.predictions));
+    if (profile.predictions && profile.predictions.histogram.edges.length > 1)
+      this.tracks.push(this.numericTrack('prediction', null, profile.predictions));
   }
 
   private numericTrack(name: string, column: string | null, prof: NumericProfile): Track {
     const k = Math.max(1, prof.histogram.edges.length - 1);
-    return { name, column, kind: 'numeric', edges: prof.histogram.edges, reference: prof.histogram.counts, counts: new Float64Array(k), ring: new Int32Array(this.size).fill(MISSING), missing: 0, unseenTotal: 0, outOfRangeTotal: 0 };
+    return {
+      name,
+      column,
+      kind: 'numeric',
+      edges: prof.histogram.edges,
+      reference: prof.histogram.counts,
+      counts: new Float64Array(k),
+      ring: new Int32Array(this.size).fill(MISSING),
+      missing: 0,
+      unseenTotal: 0,
+      outOfRangeTotal: 0,
+    };
   }
 
-  private categoricalTrack(name: string, column: string, part: DatetimePart | undefined, prof: CategoricalProfile, vocabulary?: Set<string>): Track {
+  private categoricalTrack(
+    name: string,
+    column: string,
+    part: DatetimePart | undefined,
+    prof: CategoricalProfile,
+    vocabulary?: Set<string>,
+  ): Track {
     // Date parts read best in calendar order; other categories by frequency (as profiled).
     const top = part ? [...prof.top].sort((a, b) => Number(a.value) - Number(b.value)) : prof.top;
     const bins = new Map(top.map((t, i) => [t.value, i]));
     // Bins: listed values, then "other" (known but pooled), then "unseen" (outside the vocabulary).
     const reference = [...top.map((t) => t.count), prof.other, 0];
-    return { name, column, part, kind: 'categorical', bins, vocabulary, reference, counts: new Float64Array(reference.length), ring: new Int32Array(this.size).fill(MISSING), missing: 0, unseenTotal: 0, outOfRangeTotal: 0 };
+    return {
+      name,
+      column,
+      part,
+      kind: 'categorical',
+      bins,
+      vocabulary,
+      reference,
+      counts: new Float64Array(reference.length),
+      ring: new Int32Array(this.size).fill(MISSING),
+      missing: 0,
+      unseenTotal: 0,
+      outOfRangeTotal: 0,
+    };
   }
 
   /** Add the valid rows of a served batch. `valid[i]` false rows (rejected requests) are skipped. */
@@ -139,7 +179,10 @@ export class DriftWindows {
     return this.tracks.map((t) => ({
       name: t.name,
       kind: t.kind,
-      labels: t.kind === 'numeric' ? t.edges!.slice(0, -1).map((e, i) => `${fmt(e)}–${fmt(t.edges![i + 1])}`) : [...t.bins!.keys(), 'other', 'unseen'],
+      labels:
+        t.kind === 'numeric'
+          ? t.edges!.slice(0, -1).map((e, i) => `${fmt(e)}–${fmt(t.edges![i + 1])}`)
+          : [...t.bins!.keys(), 'other', 'unseen'],
       ...(t.kind === 'numeric' ? { edges: t.edges } : {}),
       reference: t.reference,
       current: Array.from(t.counts),

@@ -16,7 +16,11 @@ test('live drift: same-distribution traffic does not drift, shifted distances do
     assert.equal(feature('origin').drifted, false);
     assert.equal(d.dataset.drifted, false);
     // Replace the window with flights twice as long and all from one airport.
-    const shifted = sampleRecords(400).map((r) => ({ ...r, distance: Math.min(6000, r.distance + 1500), origin: 'ATL' }));
+    const shifted = sampleRecords(400).map((r) => ({
+      ...r,
+      distance: Math.min(6000, r.distance + 1500),
+      origin: 'ATL',
+    }));
     await post(`${srv.url}/v1/models/flight-delay:predict`, { instances: shifted });
     d = (await (await fetch(`${srv.url}/drift`)).json()) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
     assert.equal(feature('distance').drifted, true);

@@ -39,14 +39,21 @@ export class PredictionLog {
     const slot = this.next;
     this.next = (slot + 1) % this.capacity;
     if (slot < this.ring.length) {
-      const old = this.ring[slot]!;
+      const old = this.ring[slot];
       // The id may have expired since, or been recorded again into a newer slot.
       if (this.entries.get(old)?.slot === slot) this.entries.delete(old);
     }
     this.ring[slot] = id;
     // A literal, not a spread: one fixed-shape object per prediction (a spread plus two more
     // fields allocated a second backing store and was ~4× slower here).
-    this.entries.set(id, { version: p.version, value: p.value, threshold: p.threshold, hasFeedback: p.hasFeedback ?? false, at: this.now(), slot });
+    this.entries.set(id, {
+      version: p.version,
+      value: p.value,
+      threshold: p.threshold,
+      hasFeedback: p.hasFeedback ?? false,
+      at: this.now(),
+      slot,
+    });
   }
 
   /** The prediction, or why it cannot be found. */
@@ -103,10 +110,23 @@ export class FeedbackWindow {
 }
 
 export type LiveMetrics =
-  | { task: 'classification'; n: number; accuracy: number; precision: number; recall: number; f1: number; roc_auc: number | null; positive_rate: number }
+  | {
+      task: 'classification';
+      n: number;
+      accuracy: number;
+      precision: number;
+      recall: number;
+      f1: number;
+      roc_auc: number | null;
+      positive_rate: number;
+    }
   | { task: 'regression'; n: number; mae: number; rmse: number; mean_error: number };
 
-export function liveMetrics(task: 'classification' | 'regression', w: { actual: Float64Array; predicted: Float64Array }, threshold: number): LiveMetrics | null {
+export function liveMetrics(
+  task: 'classification' | 'regression',
+  w: { actual: Float64Array; predicted: Float64Array },
+  threshold: number,
+): LiveMetrics | null {
   const n = w.actual.length;
   if (n === 0) return null;
   if (task === 'regression') {
@@ -116,5 +136,14 @@ export function liveMetrics(task: 'classification' | 'regression', w: { actual: 
   }
   const c = confusion(w.actual, w.predicted, threshold);
   const auc = rocAuc(w.actual, w.predicted);
-  return { task, n, accuracy: accuracy(c), precision: precision(c), recall: recall(c), f1: f1(c), roc_auc: Number.isFinite(auc) ? auc : null, positive_rate: (c.tp + c.fn) / n };
+  return {
+    task,
+    n,
+    accuracy: accuracy(c),
+    precision: precision(c),
+    recall: recall(c),
+    f1: f1(c),
+    roc_auc: Number.isFinite(auc) ? auc : null,
+    positive_rate: (c.tp + c.fn) / n,
+  };
 }

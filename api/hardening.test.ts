@@ -1,6 +1,12 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { RECORD, post, registerTamperedBundle, registryWithVersions, startTestServer } from '../harness/testing/api/support.ts';
+import {
+  RECORD,
+  post,
+  registerTamperedBundle,
+  registryWithVersions,
+  startTestServer,
+} from '../harness/testing/api/support.ts';
 import { MAX_ERROR_BODY_BYTES } from './errors.ts';
 
 const PREDICT = 'predict-token-0123456789';
@@ -17,14 +23,20 @@ test('monitoring reads need a token when API_TOKENS is set (prediction or admin 
   const { srv, reg } = await setup;
   for (const path of ['/metrics', '/drift', '/feedback']) {
     assert.equal((await fetch(srv.url + path)).status, 401, path);
-    assert.equal((await fetch(srv.url + path, { headers: { authorization: 'Bearer not-a-token-not-a-token' } })).status, 403, path);
+    assert.equal(
+      (await fetch(srv.url + path, { headers: { authorization: 'Bearer not-a-token-not-a-token' } })).status,
+      403,
+      path,
+    );
     assert.equal((await fetch(srv.url + path, { headers: auth })).status, 200, path);
     assert.equal((await fetch(srv.url + path, { headers: { authorization: `Bearer ${ADMIN}` } })).status, 200, path);
   }
-  for (const path of ['/healthz', '/readyz', '/v1/models/flight-delay', '/monitoring']) assert.equal((await fetch(srv.url + path)).status, 200, path);
+  for (const path of ['/healthz', '/readyz', '/v1/models/flight-delay', '/monitoring'])
+    assert.equal((await fetch(srv.url + path)).status, 200, path);
   const open = await startTestServer(reg.url, reg.root, { API_TOKENS: PREDICT, PUBLIC_MONITORING: 'on' });
   try {
-    for (const path of ['/metrics', '/drift', '/feedback']) assert.equal((await fetch(open.url + path)).status, 200, path);
+    for (const path of ['/metrics', '/drift', '/feedback'])
+      assert.equal((await fetch(open.url + path)).status, 200, path);
     assert.equal((await post(`${open.url}/predict`, RECORD)).status, 401, 'predictions still need a token');
   } finally {
     await open.close();
@@ -36,16 +48,27 @@ test('error bodies stay under 16 KB: long names are cut, details beyond the budg
   // ~1 MiB of long unknown field names in one record.
   const names = Array.from({ length: 1800 }, (_, i) => `${i}_${'n'.repeat(500)}`);
   const wide = `{"date":"${RECORD.date}","distance":733,"origin":"ATL",${names.map((n) => `"${n}":1`).join(',')}}`;
-  const res = await fetch(`${srv.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: wide });
+  const res = await fetch(`${srv.url}/predict`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...auth },
+    body: wide,
+  });
   const text = await res.text();
   assert.equal(res.status, 400);
   assert.ok(text.length <= MAX_ERROR_BODY_BYTES, `${text.length} bytes`);
   const fields = (JSON.parse(text) as { error: { details: { field: string }[] } }).error.details.map((d) => d.field);
-  assert.ok(fields.every((f) => f.length <= 64), 'names cut to 64 characters');
+  assert.ok(
+    fields.every((f) => f.length <= 64),
+    'names cut to 64 characters',
+  );
   assert.ok(fields.includes('(more unknown fields)'));
   // Many instances with several bad fields each.
   const bad = { date: 'x'.repeat(30), distance: 'far', origin: 7, extra: 1 };
-  const many = await fetch(`${srv.url}/v1/models/flight-delay:predict`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ instances: Array(1000).fill(bad) }) });
+  const many = await fetch(`${srv.url}/v1/models/flight-delay:predict`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...auth },
+    body: JSON.stringify({ instances: Array(1000).fill(bad) }),
+  });
   const manyText = await many.text();
   assert.equal(many.status, 400);
   assert.ok(manyText.length <= MAX_ERROR_BODY_BYTES, `${manyText.length} bytes`);
@@ -59,7 +82,10 @@ test('inherited names (constructor, __proto__, toString, hasOwnProperty) are unk
     const body = `{"date":"${RECORD.date}","distance":733,"origin":"ATL","${key}":{}}`;
     const r = await post(`${srv.url}/predict`, body, auth);
     assert.equal(r.status, 400, key);
-    assert.deepEqual(r.json.error.details.map((d: { field: string }) => d.field), [key]);
+    assert.deepEqual(
+      r.json.error.details.map((d: { field: string }) => d.field),
+      [key],
+    );
   }
 });
 
@@ -85,10 +111,21 @@ test('nosniff on every answer; HEAD on GET routes; OPTIONS and 405 name the allo
     await fetch(`${srv.url}/nope`),
     await fetch(`${srv.url}/predict`),
     await fetch(`${srv.url}/metrics`),
-    await fetch(`${srv.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: '{' }),
-    await fetch(`${srv.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify(RECORD) }),
+    await fetch(`${srv.url}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...auth },
+      body: '{',
+    }),
+    await fetch(`${srv.url}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...auth },
+      body: JSON.stringify(RECORD),
+    }),
   ];
-  assert.deepEqual(answers.map((a) => a.status), [200, 404, 405, 401, 400, 200]);
+  assert.deepEqual(
+    answers.map((a) => a.status),
+    [200, 404, 405, 401, 400, 200],
+  );
   for (const a of answers) assert.equal(a.headers.get('x-content-type-options'), 'nosniff', `${a.status} ${a.url}`);
   assert.equal(answers[2].headers.get('allow'), 'POST, OPTIONS');
   for (const path of ['/healthz', '/readyz', '/', '/v1/models/flight-delay']) {

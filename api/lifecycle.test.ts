@@ -15,7 +15,14 @@ test('SIGTERM: in-flight requests finish, then the process exits 0 and logs JSON
   const port = await freePort();
   // A long coalescing window keeps requests in flight when the signal arrives.
   const child = spawn(process.execPath, ['--import', 'tsx', 'api/server.ts'], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', REGISTRY_URL: url, BATCH_WAIT_MS: '600', LOG_FORMAT: 'json' },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      REGISTRY_URL: url,
+      BATCH_WAIT_MS: '600',
+      LOG_FORMAT: 'json',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -35,9 +42,15 @@ test('SIGTERM: in-flight requests finish, then the process exits 0 and logs JSON
   await new Promise((r) => setTimeout(r, 150));
   child.kill('SIGTERM');
   const results = await Promise.all(inFlight);
-  assert.deepEqual(results.map((r) => r.status), [200, 200, 200, 200, 200]);
+  assert.deepEqual(
+    results.map((r) => r.status),
+    [200, 200, 200, 200, 200],
+  );
   assert.equal(await exited, 0);
-  const lines = out.trim().split('\n').map((l) => JSON.parse(l));
+  const lines = out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   const requests = lines.filter((l) => l.msg === 'request' && l.route === '/predict');
   assert.equal(requests.length, 5);
   for (const r of requests) {
@@ -55,19 +68,26 @@ test('params.yaml is read through core/schemas/params.ts: a malformed one stops 
     const params = parse(await readFile('params.yaml', 'utf8')) as { register: { model_name: string } };
     params.register.model_name = 'Not A Valid Name';
     await writeFile(join(dir, 'params.yaml'), stringify(params));
-    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), fileURLToPath(new URL('./server.ts', import.meta.url))], {
-      cwd: dir,
-      env: { ...process.env, PORT: String(await freePort()), HOST: '127.0.0.1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', import.meta.resolve('tsx'), fileURLToPath(new URL('./server.ts', import.meta.url))],
+      {
+        cwd: dir,
+        env: { ...process.env, PORT: String(await freePort()), HOST: '127.0.0.1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
-    child.stderr!.on('data', (d) => (stderr += d));
-    child.stdout!.resume();
+    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout.resume();
     const stuck = setTimeout(() => child.kill('SIGKILL'), 30_000); // an API that started anyway fails the test, not hangs it
     const [code] = await once(child, 'exit');
     clearTimeout(stuck);
     assert.equal(code, 1, `the API should refuse to start; stderr: ${stderr}`);
-    assert.match(stderr, /api failed to start: .*params\.yaml has 1 problem\(s\):\\n  - register\.model_name: lowercase letters/);
+    assert.match(
+      stderr,
+      /api failed to start: .*params\.yaml has 1 problem\(s\):\\n {2}- register\.model_name: lowercase letters/,
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -15,14 +15,22 @@ test('model info shows bundle.json as its schema reads it; a malformed bundle.js
   await registry.register('flight-delay', dir, { metrics: {} }, { source: 'test' });
   const srv = await startTestServer(url, root);
   try {
-    const info = (await (await fetch(`${srv.url}/v1/models/flight-delay`)).json()) as { version: number; metrics: unknown; git_commit: unknown };
+    const info = (await (await fetch(`${srv.url}/v1/models/flight-delay`)).json()) as {
+      version: number;
+      metrics: unknown;
+      git_commit: unknown;
+    };
     assert.equal(info.version, 1);
     assert.deepEqual(info.metrics, { validation: {} }, 'the schema fills in what an older writer left out');
     await registry.setStage('flight-delay', 'production', 2, { source: 'test', reason: 'malformed metadata' });
     const r = await srv.manager.refresh();
     assert.equal(r.status, 'refused');
     assert.match(r.detail!, /bundle\.json: field `metrics\.validation`: .*re-run the train stage/);
-    assert.equal(((await (await fetch(`${srv.url}/v1/models/flight-delay`)).json()) as { version: number }).version, 1, 'v1 keeps serving');
+    assert.equal(
+      ((await (await fetch(`${srv.url}/v1/models/flight-delay`)).json()) as { version: number }).version,
+      1,
+      'v1 keeps serving',
+    );
   } finally {
     await srv.close();
   }

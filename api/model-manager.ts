@@ -55,7 +55,13 @@ export interface ModelManagerOptions {
   clock?: () => Date;
 }
 
-export type RefreshResult = { status: 'unchanged' | 'swapped' | 'no-version' | 'refused'; version: number | null; detail?: string; /** Why a refusal happened: the registry could not be read, or the bundle failed a check. */ cause?: 'registry' | 'bundle' };
+export type RefreshResult = {
+  status: 'unchanged' | 'swapped' | 'no-version' | 'refused';
+  version: number | null;
+  detail?: string;
+  /** Why a refusal happened: the registry could not be read, or the bundle failed a check. */ cause?:
+    'registry' | 'bundle';
+};
 
 export class ModelManager {
   private served: ServedModel | null = null;
@@ -118,40 +124,86 @@ export class ModelManager {
       target = (await registry.listModels()).includes(name) ? await registry.getStage(name, stage) : null;
     } catch (err) {
       this.lastError = `registry unreadable: ${(err as Error).message}`;
-      log.warn('cannot read the registry; keeping the current model', { registry: registry.describe(), error: (err as Error).message });
+      log.warn('cannot read the registry; keeping the current model', {
+        registry: registry.describe(),
+        error: (err as Error).message,
+      });
       return { status: 'refused', version: this.served?.version ?? null, detail: this.lastError, cause: 'registry' };
     }
     if (!target) {
       this.lastError = `no ${stage} version of ${name} in ${registry.describe()}`;
-      return { status: 'no-version', version: this.served?.version ?? null, detail: `${this.lastError}; train one with \`npm start\`` };
+      return {
+        status: 'no-version',
+        version: this.served?.version ?? null,
+        detail: `${this.lastError}; train one with \`npm start\``,
+      };
     }
     // An unhealthy served version is loaded again from the registry (a fresh copy may be fine).
-    if (this.served?.version === target.version && !this.served.unhealthy) return { status: 'unchanged', version: target.version };
-    if (!force && this.refused.has(target.version)) return { status: 'refused', version: this.served?.version ?? null, detail: this.refused.get(target.version), cause: 'bundle' };
+    if (this.served?.version === target.version && !this.served.unhealthy)
+      return { status: 'unchanged', version: target.version };
+    if (!force && this.refused.has(target.version))
+      return {
+        status: 'refused',
+        version: this.served?.version ?? null,
+        detail: this.refused.get(target.version),
+        cause: 'bundle',
+      };
 
     let bundle: LoadedBundle | undefined;
     try {
-      const fetched = await registry.fetchBundle(name, target.version, join(this.o.cacheDir, `${name}-v${target.version}`), { inPlace: true });
+      const fetched = await registry.fetchBundle(
+        name,
+        target.version,
+        join(this.o.cacheDir, `${name}-v${target.version}`),
+        { inPlace: true },
+      );
       bundle = await loadBundle(this.o.tf, fetched.dir);
       const rows = bundle.golden.map((g) => g.record);
       for (let i = 0; i < 3; i++) bundle.predictRecords(rows); // warm-up: compile kernels, fill caches
       const warm = bundle.predictRecords(rows);
       const invalid = warm.errors.findIndex((e) => e.length > 0);
-      if (invalid >= 0) throw new RefusedBundle('golden_mismatch', `golden example ${invalid} is not a valid input for its own schema: ${warm.errors[invalid].map((e) => `${e.field}: ${e.message}`).join('; ')}`);
+      if (invalid >= 0)
+        throw new RefusedBundle(
+          'golden_mismatch',
+          `golden example ${invalid} is not a valid input for its own schema: ${warm.errors[invalid].map((e) => `${e.field}: ${e.message}`).join('; ')}`,
+        );
       const bad = nonFiniteRows(warm);
-      if (bad.length) throw new RefusedBundle('non_finite_output', `non-finite output (NaN or ±Infinity) on ${bad.length} of ${rows.length} warm-up rows (first: golden example ${bad[0]}); the weights or calibration are broken`);
+      if (bad.length)
+        throw new RefusedBundle(
+          'non_finite_output',
+          `non-finite output (NaN or ±Infinity) on ${bad.length} of ${rows.length} warm-up rows (first: golden example ${bad[0]}); the weights or calibration are broken`,
+        );
       const check = bundle.checkGolden(this.o.goldenTolerance);
-      if (!check.ok) throw new RefusedBundle('golden_mismatch', `golden examples differ: ${JSON.stringify(check.mismatches.slice(0, 3))}`);
+      if (!check.ok)
+        throw new RefusedBundle(
+          'golden_mismatch',
+          `golden examples differ: ${JSON.stringify(check.mismatches.slice(0, 3))}`,
+        );
     } catch (err) {
       bundle?.dispose();
       const detail = (err as Error).message;
       this.refused.set(target.version, detail);
       this.lastError = `v${target.version} refused: ${detail}`;
-      this.o.metrics.loadFailures.inc({ model: name, reason: err instanceof RefusedBundle ? err.reason : /golden/.test(detail) ? 'golden_mismatch' : 'load_error' });
-      log.error(`refusing ${name} v${target.version}; still serving ${this.served ? `v${this.served.version}` : 'nothing'}`, { error: detail });
+      this.o.metrics.loadFailures.inc({
+        model: name,
+        reason: err instanceof RefusedBundle ? err.reason : /golden/.test(detail) ? 'golden_mismatch' : 'load_error',
+      });
+      log.error(
+        `refusing ${name} v${target.version}; still serving ${this.served ? `v${this.served.version}` : 'nothing'}`,
+        { error: detail },
+      );
       return { status: 'refused', version: this.served?.version ?? null, detail, cause: 'bundle' };
     }
-    const next: ServedModel = { bundle, name, version: target.version, stage, loadedAt: (this.o.clock ?? (() => new Date()))(), refs: 0, retired: false, unhealthy: null };
+    const next: ServedModel = {
+      bundle,
+      name,
+      version: target.version,
+      stage,
+      loadedAt: (this.o.clock ?? (() => new Date()))(),
+      refs: 0,
+      retired: false,
+      unhealthy: null,
+    };
     const previous = this.served;
     this.served = next; // the swap: new requests see `next` from here on
     this.refused.delete(target.version);
@@ -162,7 +214,11 @@ export class ModelManager {
       if (previous.refs === 0) this.dispose(previous);
       if (previous.version !== next.version) this.o.metrics.swaps.inc({ model: name });
     }
-    log.info(`serving ${name} v${next.version} (${stage})`, { previous: previous?.version ?? null, candidate: bundle.meta.candidate, backend: this.o.backend });
+    log.info(`serving ${name} v${next.version} (${stage})`, {
+      previous: previous?.version ?? null,
+      candidate: bundle.meta.candidate,
+      backend: this.o.backend,
+    });
     return { status: 'swapped', version: next.version };
   }
 
@@ -180,7 +236,12 @@ export class ModelManager {
     if (!bad.length) return;
     m.unhealthy = `${m.name} v${m.version} produces non-finite outputs on ${bad.length} of ${probe.predictions.length} golden examples (since ${new Date().toISOString()}); reloading it from the registry on the next poll`;
     this.lastError = m.unhealthy;
-    this.o.log.error('served model produces non-finite outputs; readiness is now 503', { model: m.name, version: m.version, golden_rows: probe.predictions.length, non_finite: bad.length });
+    this.o.log.error('served model produces non-finite outputs; readiness is now 503', {
+      model: m.name,
+      version: m.version,
+      golden_rows: probe.predictions.length,
+      non_finite: bad.length,
+    });
   }
 
   private publishInfo(previous: ServedModel | null, next: ServedModel): void {
@@ -190,7 +251,14 @@ export class ModelManager {
   }
 
   private infoLabels(m: ServedModel) {
-    return { name: m.name, version: String(m.version), stage: m.stage, git_sha: m.bundle.meta.git_commit ?? '', data_md5: m.bundle.meta.data_md5 ?? '', backend: this.o.backend };
+    return {
+      name: m.name,
+      version: String(m.version),
+      stage: m.stage,
+      git_sha: m.bundle.meta.git_commit ?? '',
+      data_md5: m.bundle.meta.data_md5 ?? '',
+      backend: this.o.backend,
+    };
   }
 
   private dispose(m: ServedModel): void {

@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RECORD, post, registerNanBundle, registryWithVersions, startTestServer } from '../harness/testing/api/support.ts';
+import {
+  RECORD,
+  post,
+  registerNanBundle,
+  registryWithVersions,
+  startTestServer,
+} from '../harness/testing/api/support.ts';
 import { nonFiniteRows } from './model-manager.ts';
 import type { LoadedBundle } from '../core/model/bundle.ts';
 
@@ -22,7 +28,10 @@ test('a bundle with NaN weights is refused at warm-up; the current version keeps
     assert.equal(srv.manager.current!.version, 1);
     assert.equal((await fetch(`${srv.url}/readyz`)).status, 200);
     assert.equal((await post(`${srv.url}/predict`, RECORD)).json.model_version, 1);
-    assert.match(await (await fetch(`${srv.url}/metrics`)).text(), /model_load_failures_total\{model="flight-delay",reason="non_finite_output"\} 1/);
+    assert.match(
+      await (await fetch(`${srv.url}/metrics`)).text(),
+      /model_load_failures_total\{model="flight-delay",reason="non_finite_output"\} 1/,
+    );
   } finally {
     await srv.close();
   }
@@ -33,7 +42,10 @@ function injectNaN(bundle: LoadedBundle, when: (rec: Record<string, unknown>) =>
   const original = bundle.predictRecords;
   bundle.predictRecords = (records) => {
     const out = original(records);
-    return { ...out, predictions: out.predictions.map((v, i) => (v !== null && when(records[i] as Record<string, unknown>) ? NaN : v)) };
+    return {
+      ...out,
+      predictions: out.predictions.map((v, i) => (v !== null && when(records[i] as Record<string, unknown>) ? NaN : v)),
+    };
   };
 }
 
@@ -66,7 +78,10 @@ test('one input that alone gives NaN is a 503 for that request but leaves the mo
   const srv = await startTestServer(url, root);
   try {
     injectNaN(srv.manager.current!.bundle, (r) => r.distance === 4321);
-    const [odd, fine] = await Promise.all([post(`${srv.url}/predict`, { ...RECORD, distance: 4321 }), post(`${srv.url}/predict`, RECORD)]);
+    const [odd, fine] = await Promise.all([
+      post(`${srv.url}/predict`, { ...RECORD, distance: 4321 }),
+      post(`${srv.url}/predict`, RECORD),
+    ]);
     assert.equal(odd.status, 503);
     assert.equal(fine.status, 200, 'a request coalesced into the same batch is unaffected');
     assert.equal((await fetch(`${srv.url}/readyz`)).status, 200);

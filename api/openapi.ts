@@ -9,11 +9,30 @@ export function fieldJsonSchema(rule: ColumnRule): Record<string, unknown> {
   switch (rule.type) {
     case 'number':
     case 'integer':
-      return { type: rule.type, ...(rule.min !== undefined ? { minimum: Number(rule.min) } : {}), ...(rule.max !== undefined ? { maximum: Number(rule.max) } : {}) };
+      return {
+        type: rule.type,
+        ...(rule.min !== undefined ? { minimum: Number(rule.min) } : {}),
+        ...(rule.max !== undefined ? { maximum: Number(rule.max) } : {}),
+      };
     case 'timestamp':
-      return { oneOf: [{ type: 'string', format: 'date-time', description: 'ISO 8601; without a zone it is read as UTC wall-clock time' }, { type: 'integer', description: 'epoch milliseconds' }], ...(rule.min !== undefined ? { 'x-minimum': rule.min } : {}), ...(rule.max !== undefined ? { 'x-maximum': rule.max } : {}) };
+      return {
+        oneOf: [
+          {
+            type: 'string',
+            format: 'date-time',
+            description: 'ISO 8601; without a zone it is read as UTC wall-clock time',
+          },
+          { type: 'integer', description: 'epoch milliseconds' },
+        ],
+        ...(rule.min !== undefined ? { 'x-minimum': rule.min } : {}),
+        ...(rule.max !== undefined ? { 'x-maximum': rule.max } : {}),
+      };
     default:
-      return { type: 'string', ...(rule.pattern ? { pattern: rule.pattern } : {}), ...(rule.allowed ? { enum: rule.allowed } : {}) };
+      return {
+        type: 'string',
+        ...(rule.pattern ? { pattern: rule.pattern } : {}),
+        ...(rule.allowed ? { enum: rule.allowed } : {}),
+      };
   }
 }
 
@@ -21,43 +40,169 @@ export function recordJsonSchema(schema: InputSchema): Record<string, unknown> {
   return {
     type: 'object',
     additionalProperties: false,
-    required: Object.entries(schema).filter(([, r]) => r.required).map(([k]) => k),
+    required: Object.entries(schema)
+      .filter(([, r]) => r.required)
+      .map(([k]) => k),
     properties: Object.fromEntries(Object.entries(schema).map(([k, r]) => [k, fieldJsonSchema(r)])),
   };
 }
 
-export function openApiDocument(opts: { modelName: string; version: number | null; task: 'classification' | 'regression'; schema: InputSchema; maxInstances: number; auth: boolean }) {
+export function openApiDocument(opts: {
+  modelName: string;
+  version: number | null;
+  task: 'classification' | 'regression';
+  schema: InputSchema;
+  maxInstances: number;
+  auth: boolean;
+}) {
   const record = recordJsonSchema(opts.schema);
-  const prediction = opts.task === 'classification'
-    ? { type: 'object', properties: { probability: { type: 'number' }, label: { type: 'integer', enum: [0, 1] }, threshold: { type: 'number' } }, required: ['probability', 'label', 'threshold'] }
-    : { type: 'object', properties: { value: { type: 'number' } }, required: ['value'] };
-  const error = { type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'array', items: { type: 'object', properties: { instance: { type: 'integer' }, field: { type: 'string' }, message: { type: 'string' } } } } } } } };
-  const errors = Object.fromEntries(['400', '401', '403', '413', '415', '503'].map((c) => [c, { description: 'error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }]));
+  const prediction =
+    opts.task === 'classification'
+      ? {
+          type: 'object',
+          properties: {
+            probability: { type: 'number' },
+            label: { type: 'integer', enum: [0, 1] },
+            threshold: { type: 'number' },
+          },
+          required: ['probability', 'label', 'threshold'],
+        }
+      : { type: 'object', properties: { value: { type: 'number' } }, required: ['value'] };
+  const error = {
+    type: 'object',
+    properties: {
+      error: {
+        type: 'object',
+        properties: {
+          code: { type: 'string' },
+          message: { type: 'string' },
+          details: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { instance: { type: 'integer' }, field: { type: 'string' }, message: { type: 'string' } },
+            },
+          },
+        },
+      },
+    },
+  };
+  const errors = Object.fromEntries(
+    ['400', '401', '403', '413', '415', '503'].map((c) => [
+      c,
+      { description: 'error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+    ]),
+  );
   const security = opts.auth ? [{ bearer: [] }] : [];
   return {
     openapi: '3.1.0',
-    info: { title: `${opts.modelName} inference API`, version: String(opts.version ?? 'none'), description: 'KServe V1 / TF Serving REST predict plus a single-record endpoint. Every answer names the model version.' },
-    components: { schemas: { Record: record, Prediction: prediction, Error: error }, securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    info: {
+      title: `${opts.modelName} inference API`,
+      version: String(opts.version ?? 'none'),
+      description:
+        'KServe V1 / TF Serving REST predict plus a single-record endpoint. Every answer names the model version.',
+    },
+    components: {
+      schemas: { Record: record, Prediction: prediction, Error: error },
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+    },
     paths: {
       '/predict': {
         post: {
-          summary: 'Predict one record', security,
-          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/Record' } } } },
-          responses: { '200': { description: 'prediction', content: { 'application/json': { schema: { type: 'object', properties: { model_name: { type: 'string' }, model_version: { type: 'integer' }, prediction_id: { type: 'string' }, prediction: { $ref: '#/components/schemas/Prediction' } } } } } }, ...errors },
+          summary: 'Predict one record',
+          security,
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/Record' } } },
+          },
+          responses: {
+            '200': {
+              description: 'prediction',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    properties: {
+                      model_name: { type: 'string' },
+                      model_version: { type: 'integer' },
+                      prediction_id: { type: 'string' },
+                      prediction: { $ref: '#/components/schemas/Prediction' },
+                    },
+                  },
+                },
+              },
+            },
+            ...errors,
+          },
         },
       },
       [`/v1/models/${opts.modelName}:predict`]: {
         post: {
-          summary: `Predict up to ${opts.maxInstances} records (KServe V1)`, security,
-          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', additionalProperties: false, required: ['instances'], properties: { instances: { type: 'array', minItems: 1, maxItems: opts.maxInstances, items: { $ref: '#/components/schemas/Record' } } } } } } },
-          responses: { '200': { description: 'predictions, in request order', content: { 'application/json': { schema: { type: 'object', properties: { model_name: { type: 'string' }, model_version: { type: 'integer' }, prediction_ids: { type: 'array', items: { type: 'string' } }, predictions: { type: 'array', items: { $ref: '#/components/schemas/Prediction' } } } } } } }, ...errors },
+          summary: `Predict up to ${opts.maxInstances} records (KServe V1)`,
+          security,
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  additionalProperties: false,
+                  required: ['instances'],
+                  properties: {
+                    instances: {
+                      type: 'array',
+                      minItems: 1,
+                      maxItems: opts.maxInstances,
+                      items: { $ref: '#/components/schemas/Record' },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            '200': {
+              description: 'predictions, in request order',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    properties: {
+                      model_name: { type: 'string' },
+                      model_version: { type: 'integer' },
+                      prediction_ids: { type: 'array', items: { type: 'string' } },
+                      predictions: { type: 'array', items: { $ref: '#/components/schemas/Prediction' } },
+                    },
+                  },
+                },
+              },
+            },
+            ...errors,
+          },
         },
       },
-      [`/v1/models/${opts.modelName}`]: { get: { summary: 'Model metadata: version, stage, readiness, inputs with defaults', responses: { '200': { description: 'metadata' } } } },
+      [`/v1/models/${opts.modelName}`]: {
+        get: {
+          summary: 'Model metadata: version, stage, readiness, inputs with defaults',
+          responses: { '200': { description: 'metadata' } },
+        },
+      },
       '/healthz': { get: { summary: 'Liveness', responses: { '200': { description: 'alive' } } } },
-      '/readyz': { get: { summary: 'Readiness: 200 once a model is loaded and warmed', responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } } } },
-      '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text exposition format' } } } },
-      '/admin/reload': { post: { summary: 'Re-resolve the registry pointer now (admin token)', responses: { '200': { description: 'result' } } } },
+      '/readyz': {
+        get: {
+          summary: 'Readiness: 200 once a model is loaded and warmed',
+          responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } },
+        },
+      },
+      '/metrics': {
+        get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text exposition format' } } },
+      },
+      '/admin/reload': {
+        post: {
+          summary: 'Re-resolve the registry pointer now (admin token)',
+          responses: { '200': { description: 'result' } },
+        },
+      },
     },
   };
 }

@@ -12,53 +12,176 @@ export interface MetricsSources {
   liveQuality(): Record<string, number | null> | null;
 }
 
-export function createMetrics(sources: MetricsSources, registry = new Registry(), options: { defaultMetrics?: boolean } = {}) {
+export function createMetrics(
+  sources: MetricsSources,
+  registry = new Registry(),
+  options: { defaultMetrics?: boolean } = {},
+) {
   if (options.defaultMetrics !== false) {
     collectDefaultMetrics({ register: registry });
     // These three gauges carry a `_total` suffix that promtool rejects; the per-type
     // nodejs_active_{handles,requests,resources} gauges hold the same information.
-    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
+      registry.removeSingleMetric(name);
   }
   const latencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
   const m = {
     registry,
-    requests: new Counter({ name: 'http_requests_total', help: 'HTTP requests by route, method and status code', labelNames: ['route', 'method', 'status'], registers: [registry] }),
-    duration: new Histogram({ name: 'http_request_duration_seconds', help: 'HTTP request duration', labelNames: ['route', 'method'], buckets: latencyBuckets, registers: [registry] }),
+    requests: new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests by route, method and status code',
+      labelNames: ['route', 'method', 'status'],
+      registers: [registry],
+    }),
+    duration: new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request duration',
+      labelNames: ['route', 'method'],
+      buckets: latencyBuckets,
+      registers: [registry],
+    }),
     inFlight: new Gauge({ name: 'http_requests_in_flight', help: 'HTTP requests being served', registers: [registry] }),
-    requestSize: new Histogram({ name: 'http_request_size_bytes', help: 'HTTP request body size', labelNames: ['route'], buckets: [64, 256, 1024, 4096, 16384, 65536, 262144, 1048576], registers: [registry] }),
-    predictions: new Counter({ name: 'model_predictions_total', help: 'Predictions served, by predicted class (classification) or "value" (regression)', labelNames: ['model', 'version', 'class'], registers: [registry] }),
-    predictionValue: new Histogram({ name: 'model_prediction_value', help: 'Predicted probability (classification) or value (regression)', labelNames: ['model'], buckets: [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1, 5, 15, 30, 60, 120, 240], registers: [registry] }),
-    inference: new Histogram({ name: 'model_inference_duration_seconds', help: 'Time of one model call (a coalesced batch)', labelNames: ['model'], buckets: latencyBuckets, registers: [registry] }),
-    batchSize: new Histogram({ name: 'model_batch_size', help: 'Records per model call after coalescing', labelNames: ['model'], buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048], registers: [registry] }),
-    info: new Gauge({ name: 'model_info', help: 'The model being served (value 1)', labelNames: ['name', 'version', 'stage', 'git_sha', 'data_md5', 'backend'], registers: [registry] }),
+    requestSize: new Histogram({
+      name: 'http_request_size_bytes',
+      help: 'HTTP request body size',
+      labelNames: ['route'],
+      buckets: [64, 256, 1024, 4096, 16384, 65536, 262144, 1048576],
+      registers: [registry],
+    }),
+    predictions: new Counter({
+      name: 'model_predictions_total',
+      help: 'Predictions served, by predicted class (classification) or "value" (regression)',
+      labelNames: ['model', 'version', 'class'],
+      registers: [registry],
+    }),
+    predictionValue: new Histogram({
+      name: 'model_prediction_value',
+      help: 'Predicted probability (classification) or value (regression)',
+      labelNames: ['model'],
+      buckets: [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1, 5, 15, 30, 60, 120, 240],
+      registers: [registry],
+    }),
+    inference: new Histogram({
+      name: 'model_inference_duration_seconds',
+      help: 'Time of one model call (a coalesced batch)',
+      labelNames: ['model'],
+      buckets: latencyBuckets,
+      registers: [registry],
+    }),
+    batchSize: new Histogram({
+      name: 'model_batch_size',
+      help: 'Records per model call after coalescing',
+      labelNames: ['model'],
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048],
+      registers: [registry],
+    }),
+    info: new Gauge({
+      name: 'model_info',
+      help: 'The model being served (value 1)',
+      labelNames: ['name', 'version', 'stage', 'git_sha', 'data_md5', 'backend'],
+      registers: [registry],
+    }),
     age: new Gauge({
-      name: 'model_age_seconds', help: 'Seconds since the served model was trained', labelNames: ['model'], registers: [registry],
+      name: 'model_age_seconds',
+      help: 'Seconds since the served model was trained',
+      labelNames: ['model'],
+      registers: [registry],
       collect() {
         const served = sources.servedModel();
         if (served?.createdAt) this.set({ model: served.name }, (Date.now() - served.createdAt) / 1000);
       },
     }),
-    loadFailures: new Counter({ name: 'model_load_failures_total', help: 'Model versions refused at load (unreadable, warm-up or golden check failed)', labelNames: ['model', 'reason'], registers: [registry] }),
-    nonFinite: new Counter({ name: 'model_non_finite_outputs_total', help: 'Valid input rows for which the model gave no finite output (answered 503)', labelNames: ['model'], registers: [registry] }),
-    swaps: new Counter({ name: 'model_swaps_total', help: 'Times the served model version changed', labelNames: ['model'], registers: [registry] }),
-    oov: new Counter({ name: 'model_unknown_category_total', help: 'Input values outside the training vocabulary, per feature', labelNames: ['model', 'feature'], registers: [registry] }),
-    rejected: new Counter({ name: 'model_rejected_fields_total', help: 'Input fields rejected by validation, per schema field ("(unknown)": a field the model does not take, "(record)": an instance that is not an object)', labelNames: ['model', 'field'], registers: [registry] }),
-    feedback: new Counter({ name: 'model_feedback_total', help: 'Feedback received, by outcome (joined, unknown, expired, duplicate)', labelNames: ['model', 'outcome'], registers: [registry] }),
-    predictionError: new Histogram({ name: 'model_prediction_error', help: 'Predicted minus actual for joined feedback (probability minus label for classification)', labelNames: ['model'], buckets: [-120, -60, -30, -15, -5, -1, -0.5, -0.25, 0, 0.25, 0.5, 1, 5, 15, 30, 60, 120], registers: [registry] }),
-    driftScore: new Gauge({ name: 'model_drift_score', help: 'Drift statistic per feature and method over the current window (KS D, chi-squared, normalised Wasserstein or Jensen–Shannon)', labelNames: ['model', 'feature', 'method'], registers: [registry] }),
-    driftDetected: new Gauge({ name: 'model_drift_detected', help: '1 when the feature (or "prediction") drifted in the current window', labelNames: ['model', 'feature'], registers: [registry] }),
-    datasetDriftShare: new Gauge({ name: 'model_dataset_drift_share', help: 'Share of input features that drifted in the current window', labelNames: ['model'], registers: [registry] }),
-    datasetDrift: new Gauge({ name: 'model_dataset_drift', help: '1 when the drifted share reaches drift.dataset_drift_share', labelNames: ['model'], registers: [registry] }),
-    unseenValues: new Counter({ name: 'model_unseen_category_values_total', help: 'Input values outside the training vocabulary, per monitored feature', labelNames: ['model', 'feature'], registers: [registry] }),
-    outOfRange: new Counter({ name: 'model_out_of_range_values_total', help: 'Numeric inputs (or predictions) outside the training range, per feature', labelNames: ['model', 'feature'], registers: [registry] }),
+    loadFailures: new Counter({
+      name: 'model_load_failures_total',
+      help: 'Model versions refused at load (unreadable, warm-up or golden check failed)',
+      labelNames: ['model', 'reason'],
+      registers: [registry],
+    }),
+    nonFinite: new Counter({
+      name: 'model_non_finite_outputs_total',
+      help: 'Valid input rows for which the model gave no finite output (answered 503)',
+      labelNames: ['model'],
+      registers: [registry],
+    }),
+    swaps: new Counter({
+      name: 'model_swaps_total',
+      help: 'Times the served model version changed',
+      labelNames: ['model'],
+      registers: [registry],
+    }),
+    oov: new Counter({
+      name: 'model_unknown_category_total',
+      help: 'Input values outside the training vocabulary, per feature',
+      labelNames: ['model', 'feature'],
+      registers: [registry],
+    }),
+    rejected: new Counter({
+      name: 'model_rejected_fields_total',
+      help: 'Input fields rejected by validation, per schema field ("(unknown)": a field the model does not take, "(record)": an instance that is not an object)',
+      labelNames: ['model', 'field'],
+      registers: [registry],
+    }),
+    feedback: new Counter({
+      name: 'model_feedback_total',
+      help: 'Feedback received, by outcome (joined, unknown, expired, duplicate)',
+      labelNames: ['model', 'outcome'],
+      registers: [registry],
+    }),
+    predictionError: new Histogram({
+      name: 'model_prediction_error',
+      help: 'Predicted minus actual for joined feedback (probability minus label for classification)',
+      labelNames: ['model'],
+      buckets: [-120, -60, -30, -15, -5, -1, -0.5, -0.25, 0, 0.25, 0.5, 1, 5, 15, 30, 60, 120],
+      registers: [registry],
+    }),
+    driftScore: new Gauge({
+      name: 'model_drift_score',
+      help: 'Drift statistic per feature and method over the current window (KS D, chi-squared, normalised Wasserstein or Jensen–Shannon)',
+      labelNames: ['model', 'feature', 'method'],
+      registers: [registry],
+    }),
+    driftDetected: new Gauge({
+      name: 'model_drift_detected',
+      help: '1 when the feature (or "prediction") drifted in the current window',
+      labelNames: ['model', 'feature'],
+      registers: [registry],
+    }),
+    datasetDriftShare: new Gauge({
+      name: 'model_dataset_drift_share',
+      help: 'Share of input features that drifted in the current window',
+      labelNames: ['model'],
+      registers: [registry],
+    }),
+    datasetDrift: new Gauge({
+      name: 'model_dataset_drift',
+      help: '1 when the drifted share reaches drift.dataset_drift_share',
+      labelNames: ['model'],
+      registers: [registry],
+    }),
+    unseenValues: new Counter({
+      name: 'model_unseen_category_values_total',
+      help: 'Input values outside the training vocabulary, per monitored feature',
+      labelNames: ['model', 'feature'],
+      registers: [registry],
+    }),
+    outOfRange: new Counter({
+      name: 'model_out_of_range_values_total',
+      help: 'Numeric inputs (or predictions) outside the training range, per feature',
+      labelNames: ['model', 'feature'],
+      registers: [registry],
+    }),
     live: new Gauge({
-      name: 'model_live_quality', help: 'Quality over the recent feedback window (accuracy, precision, recall, f1, roc_auc, mae, rmse, samples)', labelNames: ['model', 'metric'], registers: [registry],
+      name: 'model_live_quality',
+      help: 'Quality over the recent feedback window (accuracy, precision, recall, f1, roc_auc, mae, rmse, samples)',
+      labelNames: ['model', 'metric'],
+      registers: [registry],
       collect() {
         this.reset();
         const values = sources.liveQuality();
         if (!values) return;
         const model = sources.servedModel()?.name ?? '';
-        for (const [metric, v] of Object.entries(values)) if (typeof v === 'number' && Number.isFinite(v)) this.set({ model, metric }, v);
+        for (const [metric, v] of Object.entries(values))
+          if (typeof v === 'number' && Number.isFinite(v)) this.set({ model, metric }, v);
       },
     }),
   };

@@ -5,13 +5,21 @@ import { cachedRead, singleFlight } from './read-cache.ts';
 test('cachedRead computes at most once per max age; 0 means every read', () => {
   let t = 0;
   let calls = 0;
-  const read = cachedRead(() => ++calls, 1000, () => t);
+  const read = cachedRead(
+    () => ++calls,
+    1000,
+    () => t,
+  );
   assert.equal(read(), 1);
   t = 999;
   assert.equal(read(), 1);
   t = 1000;
   assert.equal(read(), 2);
-  const fresh = cachedRead(() => ++calls, 0, () => t);
+  const fresh = cachedRead(
+    () => ++calls,
+    0,
+    () => t,
+  );
   fresh();
   fresh();
   assert.equal(calls, 4);

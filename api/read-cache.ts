@@ -3,7 +3,11 @@
  * statistics) are computed at most once per `maxAgeMs` however many clients ask, so dashboards
  * or an attacker polling them cannot take CPU from predictions. 0 recomputes on every read.
  */
-export function cachedRead<T>(compute: () => T, maxAgeMs: number, now: () => number = () => performance.now()): () => T {
+export function cachedRead<T>(
+  compute: () => T,
+  maxAgeMs: number,
+  now: () => number = () => performance.now(),
+): () => T {
   let value: T;
   let at = -Infinity;
   return () => {

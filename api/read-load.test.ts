@@ -18,18 +18,40 @@ const auth = { authorization: `Bearer ${TOKEN}` };
  */
 test('concurrent monitoring reads (1 per 20 predictions, 8 connections) leave /predict ≥ 80 % of its throughput', async (t) => {
   const { url } = await registryWithVersions([1]);
-  const server = await startServer({ name: 'api', script: REAL_API_SCRIPT, env: { REGISTRY_URL: url, API_TOKENS: TOKEN, LOG_LEVEL: 'warn' } });
+  const server = await startServer({
+    name: 'api',
+    script: REAL_API_SCRIPT,
+    env: { REGISTRY_URL: url, API_TOKENS: TOKEN, LOG_LEVEL: 'warn' },
+  });
   try {
     for (let b = 0; b < 5; b++) {
       const p = await post(`${server.url}/v1/models/flight-delay:predict`, { instances: sampleRecords(1000) }, auth);
-      const fb = await post(`${server.url}/feedback`, { feedback: p.json.prediction_ids.map((id: string, i: number) => ({ prediction_id: id, label: i % 3 === 0 ? 1 : 0 })) }, auth);
+      const fb = await post(
+        `${server.url}/feedback`,
+        {
+          feedback: p.json.prediction_ids.map((id: string, i: number) => ({
+            prediction_id: id,
+            label: i % 3 === 0 ? 1 : 0,
+          })),
+        },
+        auth,
+      );
       assert.equal(fb.status, 200);
     }
     // A second measurement only when the first falls short: a noisy host can lower one run, and
     // the old code measured far below 0.8 in every run.
     const runs = [];
     for (let attempt = 0; attempt < 2; attempt++) {
-      const r = await predictUnderReads({ url: server.url, predictBody: JSON.stringify(RECORD), headers: auth, clients: 8, predictionsPerRead: 20, predictionsPerPhase: 1000, pairs: 4, serverPid: server.pid });
+      const r = await predictUnderReads({
+        url: server.url,
+        predictBody: JSON.stringify(RECORD),
+        headers: auth,
+        clients: 8,
+        predictionsPerRead: 20,
+        predictionsPerPhase: 1000,
+        pairs: 4,
+        serverPid: server.pid,
+      });
       t.diagnostic(JSON.stringify(r));
       assert.equal(r.predict_errors, 0, JSON.stringify(r));
       assert.deepEqual(Object.keys(r.read_statuses), ['200'], JSON.stringify(r));

@@ -21,16 +21,20 @@ const { values } = parseArgs({
     source: { type: 'string', default: 'vega-datasets:data/flights-3m.parquet' },
   },
 });
-const from = parseTimestamp(values.from!);
+const from = parseTimestamp(values.from);
 if (Number.isNaN(from)) throw new Error(`--from ${values.from} is not a date (use YYYY-MM-DD)`);
 const rate = Number(values.rate);
 const total = Math.round(rate * 60 * Number(values.minutes));
-const headers = { 'content-type': 'application/json', ...(values.token ? { authorization: `Bearer ${values.token}` } : {}) };
+const headers = {
+  'content-type': 'application/json',
+  ...(values.token ? { authorization: `Bearer ${values.token}` } : {}),
+};
 
-const pq = await openParquet(bundledDatasetPath(values.source!));
+const pq = await openParquet(bundledDatasetPath(values.source));
 // The file is in date order: find the first row at or after --from by binary search on the date column.
 const dates = (await readParquetTable(pq, { columns: ['date'] })).columns.date as { values: Float64Array };
-let lo = 0, hi = dates.values.length;
+let lo = 0,
+  hi = dates.values.length;
 while (lo < hi) {
   const mid = (lo + hi) >> 1;
   if (dates.values[mid] < from) lo = mid + 1;
@@ -39,7 +43,10 @@ while (lo < hi) {
 const rows = await readParquetTable(pq, { rowStart: lo, rowEnd: Math.min(lo + total, pq.rows) });
 process.stderr.write(`replaying ${rows.length} flights from ${values.from} at ${rate}/s to ${values.url}\n`);
 
-let sent = 0, ok = 0, failed = 0, feedbackOk = 0;
+let sent = 0,
+  ok = 0,
+  failed = 0,
+  feedbackOk = 0;
 const started = Date.now();
 const pending: Promise<void>[] = [];
 for (let i = 0; i < rows.length; i++) {
@@ -57,17 +64,38 @@ for (let i = 0; i < rows.length; i++) {
         if (!res.ok || !body.prediction_id) return void failed++;
         ok++;
         await new Promise((r) => setTimeout(r, Number(values['feedback-delay-ms'])));
-        const fb = await fetch(`${values.url}/feedback`, { method: 'POST', headers, body: JSON.stringify({ prediction_id: body.prediction_id, actual: delay }) });
+        const fb = await fetch(`${values.url}/feedback`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ prediction_id: body.prediction_id, actual: delay }),
+        });
         if (fb.ok) feedbackOk++;
       } catch {
         failed++;
       }
     })(),
   );
-  if (sent % (rate * 10) === 0) process.stderr.write(`  ${sent}/${rows.length} sent, ${ok} answered, ${feedbackOk} outcomes reported\n`);
+  if (sent % (rate * 10) === 0)
+    process.stderr.write(`  ${sent}/${rows.length} sent, ${ok} answered, ${feedbackOk} outcomes reported\n`);
 }
 await Promise.all(pending);
 // Monitoring reads need the same token when the server sets API_TOKENS (unless PUBLIC_MONITORING=on).
-const drift = (await (await fetch(`${values.url}/drift`, { headers })).json()) as { dataset: { drift_share: number; drifted_features: string[] } };
+const drift = (await (await fetch(`${values.url}/drift`, { headers })).json()) as {
+  dataset: { drift_share: number; drifted_features: string[] };
+};
 const live = (await (await fetch(`${values.url}/feedback`, { headers })).json()) as { live: unknown };
-process.stdout.write(JSON.stringify({ sent, ok, failed, feedback: feedbackOk, seconds: (Date.now() - started) / 1000, drift: drift.dataset, live: live.live }, null, 2) + '\n');
+process.stdout.write(
+  JSON.stringify(
+    {
+      sent,
+      ok,
+      failed,
+      feedback: feedbackOk,
+      seconds: (Date.now() - started) / 1000,
+      drift: drift.dataset,
+      live: live.live,
+    },
+    null,
+    2,
+  ) + '\n',
+);

@@ -34,15 +34,34 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(config: ApiConfig, options: { log?: Logger; repoRoot?: string; renderUi?: (o: { modelName: string }) => string; driftParams?: DriftParams } = {}): Promise<RunningServer> {
-  const log = options.log ?? createLogger({ component: 'api', format: process.env.LOG_FORMAT === 'text' ? 'text' : 'json', write: (l) => process.stdout.write(l + '\n') });
+export async function startServer(
+  config: ApiConfig,
+  options: {
+    log?: Logger;
+    repoRoot?: string;
+    renderUi?: (o: { modelName: string }) => string;
+    driftParams?: DriftParams;
+  } = {},
+): Promise<RunningServer> {
+  const log =
+    options.log ??
+    createLogger({
+      component: 'api',
+      format: process.env.LOG_FORMAT === 'text' ? 'text' : 'json',
+      write: (l) => process.stdout.write(l + '\n'),
+    });
   const repoRoot = options.repoRoot ?? process.cwd();
   const { tf, backend } = await selectBackend({ log });
   const registry = await openRegistry(config.registryUrl, { baseDir: repoRoot, log: log.child('registry') });
-  const feedback = { log: new PredictionLog(config.feedbackCapacity, config.feedbackTtlMs), window: new FeedbackWindow(config.feedbackWindow) };
+  const feedback = {
+    log: new PredictionLog(config.feedbackCapacity, config.feedbackTtlMs),
+    window: new FeedbackWindow(config.feedbackWindow),
+  };
   const liveNow = () => {
     const m = manager.current;
-    return m ? { model: m, live: liveMetrics(m.bundle.meta.task, feedback.window.snapshot(), m.bundle.meta.threshold ?? 0.5) } : null;
+    return m
+      ? { model: m, live: liveMetrics(m.bundle.meta.task, feedback.window.snapshot(), m.bundle.meta.threshold ?? 0.5) }
+      : null;
   };
   // Read at scrape time (the manager exists by then).
   const metrics = createMetrics({
@@ -52,19 +71,45 @@ export async function startServer(config: ApiConfig, options: { log?: Logger; re
     },
     liveQuality: () => liveGauges(liveNow()?.live ?? null),
   });
-  const manager = new ModelManager({ registry, tf, backend, name: config.modelName, stage: config.stage, cacheDir: join(repoRoot, '.pipeline', 'serving-cache'), metrics, log, goldenTolerance: config.goldenTolerance });
+  const manager = new ModelManager({
+    registry,
+    tf,
+    backend,
+    name: config.modelName,
+    stage: config.stage,
+    cacheDir: join(repoRoot, '.pipeline', 'serving-cache'),
+    metrics,
+    log,
+    goldenTolerance: config.goldenTolerance,
+  });
   const first = await manager.refresh();
-  if (first.status !== 'swapped') log.warn(`not ready yet: ${first.detail ?? first.status}; polling every ${config.pollIntervalMs} ms`);
+  if (first.status !== 'swapped')
+    log.warn(`not ready yet: ${first.detail ?? first.status}; polling every ${config.pollIntervalMs} ms`);
   manager.start(config.pollIntervalMs);
-  const drift = new DriftMonitor(metrics, { windowSize: config.driftWindow, params: options.driftParams ?? DEFAULT_DRIFT });
-  const alerter = new RetrainAlerter({ ...webhookFromEnv(process.env), persistChecks: config.alertPersistChecks, minIntervalMs: config.alertMinIntervalMs, liveDrop: config.alertLiveDrop, liveMinSamples: config.alertLiveMinSamples, log });
+  const drift = new DriftMonitor(metrics, {
+    windowSize: config.driftWindow,
+    params: options.driftParams ?? DEFAULT_DRIFT,
+  });
+  const alerter = new RetrainAlerter({
+    ...webhookFromEnv(process.env),
+    persistChecks: config.alertPersistChecks,
+    minIntervalMs: config.alertMinIntervalMs,
+    liveDrop: config.alertLiveDrop,
+    liveMinSamples: config.alertLiveMinSamples,
+    log,
+  });
   drift.start(config.driftIntervalMs, (state) => {
     const now = liveNow();
     if (!now) return;
     const { model: m, live } = now;
     void alerter.check(state, live, { name: m.name, version: m.version, validation: m.bundle.meta.metrics.validation });
   });
-  const observer = config.monitoring ? (m: Parameters<DriftMonitor['observe']>[0], out: { table: Parameters<DriftMonitor['observe']>[1]; predictions: (number | null)[] }) => drift.observe(m, out.table, out.predictions) : undefined;
+  const observer = config.monitoring
+    ? (
+        m: Parameters<DriftMonitor['observe']>[0],
+        out: { table: Parameters<DriftMonitor['observe']>[1]; predictions: (number | null)[] },
+      ) => drift.observe(m, out.table, out.predictions)
+    : undefined;
   const batcher = new Batcher(manager, metrics, { maxRows: config.maxBatchRows, waitMs: config.batchWaitMs }, observer);
   const renderUi = options.renderUi ?? renderIndexHtml;
   const lifecycle = { draining: false };
@@ -79,12 +124,22 @@ export async function startServer(config: ApiConfig, options: { log?: Logger; re
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  log.info('listening', { url, model: config.modelName, stage: config.stage, registry: registry.describe(), backend, pid: process.pid });
+  log.info('listening', {
+    url,
+    model: config.modelName,
+    stage: config.stage,
+    registry: registry.describe(),
+    backend,
+    pid: process.pid,
+  });
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
-      log.info('shutting down: answers say Connection: close, then no new connections, finishing in-flight requests', { drain_ms: DRAIN_MS, timeout_ms: config.shutdownTimeoutMs });
+      log.info('shutting down: answers say Connection: close, then no new connections, finishing in-flight requests', {
+        drain_ms: DRAIN_MS,
+        timeout_ms: config.shutdownTimeoutMs,
+      });
       lifecycle.draining = true;
       // Closing idle keep-alive sockets right away races with clients that are just sending on
       // them (a reset). During the drain every busy client gets one answer with Connection: close.
@@ -116,7 +171,9 @@ function liveGauges(live: LiveMetrics | null): Record<string, number | null> | n
  * Defaults from params.yaml (register.registry, register.model_name, drift) when the env does not
  * say. Without a params.yaml the env decides alone; a malformed one fails naming the bad key.
  */
-async function paramsDefaults(repoRoot: string): Promise<{ registryUrl?: string; modelName?: string; drift?: DriftParams }> {
+async function paramsDefaults(
+  repoRoot: string,
+): Promise<{ registryUrl?: string; modelName?: string; drift?: DriftParams }> {
   const path = join(repoRoot, 'params.yaml');
   if (!existsSync(path)) return {};
   const p = await loadParams(path);
@@ -127,7 +184,11 @@ async function main(): Promise<void> {
   const defaults = await paramsDefaults(process.cwd());
   const config = loadConfig(process.env, defaults);
   if (config.workers > 1 && cluster.isPrimary) {
-    const log = createLogger({ component: 'api-primary', format: 'json', write: (l) => process.stdout.write(l + '\n') });
+    const log = createLogger({
+      component: 'api-primary',
+      format: 'json',
+      write: (l) => process.stdout.write(l + '\n'),
+    });
     log.info(`starting ${config.workers} workers`);
     for (let i = 0; i < config.workers; i++) cluster.fork();
     let stopping = false;
@@ -157,7 +218,9 @@ async function main(): Promise<void> {
 
 if (isMain(import.meta.url)) {
   main().catch((err) => {
-    process.stderr.write(JSON.stringify({ level: 'error', msg: `api failed to start: ${(err as Error).message}` }) + '\n');
+    process.stderr.write(
+      JSON.stringify({ level: 'error', msg: `api failed to start: ${(err as Error).message}` }) + '\n',
+    );
     process.exit(1);
   });
 }

@@ -6,7 +6,11 @@ import { keepAliveLoad } from '../harness/adversarial/api/keepalive.ts';
 
 test('SIGTERM under load: 32 busy keep-alive clients each get an answer with Connection: close, none is reset', async () => {
   const { url } = await registryWithVersions([1]);
-  const server = await startServer({ name: 'api', script: REAL_API_SCRIPT, env: { REGISTRY_URL: url, SHUTDOWN_TIMEOUT_MS: '5000', LOG_LEVEL: 'warn' } });
+  const server = await startServer({
+    name: 'api',
+    script: REAL_API_SCRIPT,
+    env: { REGISTRY_URL: url, SHUTDOWN_TIMEOUT_MS: '5000', LOG_LEVEL: 'warn' },
+  });
   let exit: Promise<number | null> | undefined;
   const r = await keepAliveLoad({
     url: server.url,

@@ -1,12 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RECORD, post, registerTamperedBundle, registryWithVersions, startTestServer } from '../harness/testing/api/support.ts';
+import {
+  RECORD,
+  post,
+  registerTamperedBundle,
+  registryWithVersions,
+  startTestServer,
+} from '../harness/testing/api/support.ts';
 
 test('hot swap under continuous load: zero failures, every answer names a version that was serving then', async () => {
   const { url, root, registry } = await registryWithVersions([1, 2]);
   const srv = await startTestServer(url, root);
   // Timeline of what was served: [version, from, to].
-  const served: { version: number; from: number; to: number }[] = [{ version: 1, from: performance.now(), to: Infinity }];
+  const served: { version: number; from: number; to: number }[] = [
+    { version: 1, from: performance.now(), to: Infinity },
+  ];
   const answers: { version: number; start: number; end: number }[] = [];
   let failures = 0;
   let running = true;

@@ -39,7 +39,13 @@ async function baseMetrics(): Promise<string | null> {
 
 /** GitHub's comment frame around the rendered Markdown (light theme). */
 export function commentPage(markdown: string, title: string): string {
-  const body = marked.parse(markdown.replace(/```mermaid\n([\s\S]*?)\n```/g, (_m, src: string) => `<pre class="mermaid">${src.replace(/</g, '&lt;')}</pre>`), { gfm: true, async: false }) as string;
+  const body = marked.parse(
+    markdown.replace(
+      /```mermaid\n([\s\S]*?)\n```/g,
+      (_m, src: string) => `<pre class="mermaid">${src.replace(/</g, '&lt;')}</pre>`,
+    ),
+    { gfm: true, async: false },
+  ) as string;
   return `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title>
 <style>
   body { margin: 0; padding: 16px; background: #fff; font-family: -apple-system, "Segoe UI", "Noto Sans", Helvetica, Arial, sans-serif; }
@@ -55,24 +61,39 @@ export function commentPage(markdown: string, title: string): string {
 }
 
 async function compose(kind: 'push' | 'pull_request', sha: string, base: string | null): Promise<string> {
-  const payload = kind === 'push'
-    ? { ref: 'refs/heads/model', after: sha, before: '0'.repeat(40), sender: { login: 'ada' } }
-    : { number: 42, pull_request: { head: { sha, ref: 'feature/more-data', repo: { full_name: 'ada/gitops-ml' } }, base: { ref: 'model', repo: { full_name: REPO } } } };
+  const payload =
+    kind === 'push'
+      ? { ref: 'refs/heads/model', after: sha, before: '0'.repeat(40), sender: { login: 'ada' } }
+      : {
+          number: 42,
+          pull_request: {
+            head: { sha, ref: 'feature/more-data', repo: { full_name: 'ada/gitops-ml' } },
+            base: { ref: 'model', repo: { full_name: REPO } },
+          },
+        };
   const env = {
-    GITHUB_REPOSITORY: REPO, GITHUB_SERVER_URL: 'https://github.com', REPORT_SHA: kind === 'push' ? sha : '',
+    GITHUB_REPOSITORY: REPO,
+    GITHUB_SERVER_URL: 'https://github.com',
+    REPORT_SHA: kind === 'push' ? sha : '',
     ...(base ? { BASE_METRICS_DIR: base, BASE_LABEL: kind === 'push' ? 'previous run' : 'base `model`' } : {}),
   };
-  return buildComment(parseEvent(kind, payload), env, ROOT, async () => { throw new Error('no base branch here'); });
+  return buildComment(parseEvent(kind, payload), env, ROOT, async () => {
+    throw new Error('no base branch here');
+  });
 }
 
 async function main(): Promise<void> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install chromium`);
-  if (!existsSync(join(ROOT, 'metrics', 'evaluate.json'))) throw new Error('metrics/evaluate.json not found: run the pipeline first (npm run pipeline:start)');
+  if (!existsSync(join(ROOT, 'metrics', 'evaluate.json')))
+    throw new Error('metrics/evaluate.json not found: run the pipeline first (npm run pipeline:start)');
   const sha = git('rev-parse', 'HEAD');
   const base = await baseMetrics();
   const mermaidJs = await readFile(join(ROOT, 'node_modules', 'mermaid', 'dist', 'mermaid.min.js'), 'utf8');
   const css = await readFile(join(ROOT, 'node_modules', 'github-markdown-css', 'github-markdown-light.css'), 'utf8');
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+  });
   try {
     const shots = [
       { kind: 'push' as const, file: 'comment-commit.png', title: `commented on commit ${sha.slice(0, 7)}` },
@@ -84,7 +105,9 @@ async function main(): Promise<void> {
       const page = await browser.newPage({ viewport: { width: WIDTH, height: 800 }, deviceScaleFactor: 1 });
       // What github.com serves for blob/<sha>/<path>?raw=true is that file of the commit: here, the checkout.
       await page.route(/^https:\/\/github\.com\//, async (route) => {
-        const m = new RegExp(`^https://github\\.com/${REPO}/blob/${sha}/([A-Za-z0-9._/-]+)\\?raw=true$`).exec(route.request().url());
+        const m = new RegExp(`^https://github\\.com/${REPO}/blob/${sha}/([A-Za-z0-9._/-]+)\\?raw=true$`).exec(
+          route.request().url(),
+        );
         const path = m && !m[1].includes('..') ? join(ROOT, m[1]) : null;
         if (path && existsSync(path)) return route.fulfill({ contentType: 'image/png', body: await readFile(path) });
         return route.fulfill({ status: 404, body: '' });
@@ -95,7 +118,8 @@ async function main(): Promise<void> {
       await page.addStyleTag({ content: css });
       await page.addScriptTag({ content: mermaidJs });
       await page.evaluate(async () => {
-        const m = (globalThis as unknown as { mermaid: { initialize(o: object): void; run(o: object): Promise<void> } }).mermaid;
+        const m = (globalThis as unknown as { mermaid: { initialize(o: object): void; run(o: object): Promise<void> } })
+          .mermaid;
         m.initialize({ startOnLoad: false, theme: 'default', securityLevel: 'strict' });
         await m.run({ querySelector: 'pre.mermaid' });
       });
@@ -104,7 +128,9 @@ async function main(): Promise<void> {
       await page.setViewportSize({ width: WIDTH, height });
       const png = await page.screenshot({ clip: { x: 0, y: 0, width: WIDTH, height }, type: 'png' });
       await writeFile(join(ROOT, 'docs', shot.file), png);
-      console.log(`docs/${shot.file}: ${WIDTH}×${height} px, ${(png.length / 1024).toFixed(0)} KiB (comment ${markdown.length.toLocaleString('en-US')} characters)`);
+      console.log(
+        `docs/${shot.file}: ${WIDTH}×${height} px, ${(png.length / 1024).toFixed(0)} KiB (comment ${markdown.length.toLocaleString('en-US')} characters)`,
+      );
       await page.close();
     }
   } finally {

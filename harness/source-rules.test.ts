@@ -3,7 +3,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { REPO, commentPaths, importCycles, metricsJsonParses, readSources, relativeImports, splitComments } from './testing/repo/repo-sources.ts';
+import {
+  REPO,
+  commentPaths,
+  importCycles,
+  metricsJsonParses,
+  readSources,
+  relativeImports,
+  splitComments,
+} from './testing/repo/repo-sources.ts';
 
 const sources = await readSources();
 
@@ -22,12 +30,38 @@ test('the scanners find what they look for (and not in comments or strings)', ()
     "const lazy = await import('../lazy.ts');",
   ].join('\n');
   assert.deepEqual(metricsJsonParses(text), [3, 4, 7, 8]);
-  assert.deepEqual(relativeImports({ path: 'core/x/y.ts', text }), ['core/b/c.ts', 'core/lazy.ts', 'core/x/a.ts', 'core/x/types.ts']);
-  assert.deepEqual(relativeImports({ path: 'core/x/y.ts', text }, { types: false }), ['core/b/c.ts', 'core/lazy.ts', 'core/x/a.ts']);
-  assert.deepEqual(splitComments(text).comments.map((c) => c.trim()), ["import { z } from './z.ts'", "JSON.parse(readFile('metrics/x.json'))"]);
-  const graph = new Map([['a', ['b']], ['b', ['c']], ['c', ['a', 'd']], ['d', []], ['e', ['e']]]);
+  assert.deepEqual(relativeImports({ path: 'core/x/y.ts', text }), [
+    'core/b/c.ts',
+    'core/lazy.ts',
+    'core/x/a.ts',
+    'core/x/types.ts',
+  ]);
+  assert.deepEqual(relativeImports({ path: 'core/x/y.ts', text }, { types: false }), [
+    'core/b/c.ts',
+    'core/lazy.ts',
+    'core/x/a.ts',
+  ]);
+  assert.deepEqual(
+    splitComments(text).comments.map((c) => c.trim()),
+    ["import { z } from './z.ts'", "JSON.parse(readFile('metrics/x.json'))"],
+  );
+  const graph = new Map([
+    ['a', ['b']],
+    ['b', ['c']],
+    ['c', ['a', 'd']],
+    ['d', []],
+    ['e', ['e']],
+  ]);
   assert.deepEqual(importCycles(graph), [['a', 'b', 'c'], ['e']]);
-  assert.deepEqual(importCycles(new Map([['a', ['b']], ['b', []]])), []);
+  assert.deepEqual(
+    importCycles(
+      new Map([
+        ['a', ['b']],
+        ['b', []],
+      ]),
+    ),
+    [],
+  );
 });
 
 /** The modules that own the schemas of metrics files, bundle.json and the artifact manifests. */
@@ -47,7 +81,10 @@ test('metrics files, bundle.json and artifact manifests are parsed only through 
 test('core/ has no import cycles (type-only imports, erased at run time, aside)', () => {
   const core = sources.filter((f) => f.path.startsWith('core/'));
   const graph = new Map(core.map((f) => [f.path, relativeImports(f, { types: false })]));
-  assert.deepEqual(importCycles(graph).map((c) => c.join(' → ')), []);
+  assert.deepEqual(
+    importCycles(graph).map((c) => c.join(' → ')),
+    [],
+  );
 });
 
 /** Test tooling that may use `testing/` helpers besides tests: the adversarial runner and the workflow rehearsal. */
@@ -55,22 +92,35 @@ const TEST_TOOLING = /^harness\//;
 
 test('testing/ helpers are imported only by tests, other helpers and test tooling', () => {
   const isHelper = (path: string) => path.split('/').includes('testing');
-  assert.ok(sources.some((f) => isHelper(f.path)), 'there are testing/ helpers to check');
+  assert.ok(
+    sources.some((f) => isHelper(f.path)),
+    'there are testing/ helpers to check',
+  );
   const offenders = sources
     .filter((f) => !f.path.endsWith('.test.ts') && !isHelper(f.path) && !TEST_TOOLING.test(f.path))
-    .flatMap((f) => relativeImports(f).filter(isHelper).map((h) => `${f.path} imports ${h}`));
+    .flatMap((f) =>
+      relativeImports(f)
+        .filter(isHelper)
+        .map((h) => `${f.path} imports ${h}`),
+    );
   assert.deepEqual(offenders, []);
 });
 
 /** Files of other projects that comments cite as sources (the path is inside that project). */
 const UPSTREAM = new Set([
-  'src/git-directory-helper.ts', 'src/git-source-provider.ts', // actions/checkout
+  'src/git-directory-helper.ts',
+  'src/git-source-provider.ts', // actions/checkout
   'src/main.ts', // google-github-actions/auth
   'dvc/stage/serialize.py', // DVC
-  'tests/test_tag.py', 'tests/test_constants.py', 'gto/constants.py', // GTO
+  'tests/test_tag.py',
+  'tests/test_constants.py',
+  'gto/constants.py', // GTO
 ]);
 /** Folders made at run time and ignored by git (root-anchored .gitignore entries): named in comments, absent on a fresh clone. */
-const GENERATED = readFileSync(join(REPO, '.gitignore'), 'utf8').split('\n').filter((l) => l.startsWith('/')).map((l) => l.slice(1).replace(/\/$/, ''));
+const GENERATED = readFileSync(join(REPO, '.gitignore'), 'utf8')
+  .split('\n')
+  .filter((l) => l.startsWith('/'))
+  .map((l) => l.slice(1).replace(/\/$/, ''));
 
 /** `path` as named from `file`: from the repo root, the file's folder or one of its parents (infra/cdktf/main.ts says how to run itself from infra/). */
 function resolves(file: string, path: string): boolean {
@@ -83,16 +133,27 @@ function resolves(file: string, path: string): boolean {
 }
 
 test('every repository path a comment names exists (or is made at run time, or is in a cited upstream project)', () => {
-  assert.deepEqual(commentPaths({ path: 'x.ts', text: '// see core/a.ts, ../b/c.json and api/drift-*.ts; `$CFG/x.json`; REHEARSE_CLOUD/y.json\nconst s = "core/no.ts";' }), ['../b/c.json', 'core/a.ts']);
+  assert.deepEqual(
+    commentPaths({
+      path: 'x.ts',
+      text: '// see core/a.ts, ../b/c.json and api/drift-*.ts; `$CFG/x.json`; REHEARSE_CLOUD/y.json\nconst s = "core/no.ts";',
+    }),
+    ['../b/c.json', 'core/a.ts'],
+  );
   const missing = sources.flatMap((f) =>
     commentPaths(f)
       .filter((p) => !UPSTREAM.has(p) && !/^\w+\/v\d+\w*$/.test(p) && !resolves(f.path, p))
-      .map((p) => `${f.path}: ${p}`));
+      .map((p) => `${f.path}: ${p}`),
+  );
   assert.deepEqual(missing, [], 'fix the comment so it names a file of this repository');
 });
 
 test('comments cite nothing outside the repository (issue numbers, planning documents, ../shared)', () => {
   const outside = /\bissues? #?\d+|\b(?:DESIGN|MISSION)\.md\b|\.\.\/shared\//i;
-  const cited = sources.flatMap((f) => splitComments(f.text).comments.filter((c) => outside.test(c)).map((c) => `${f.path}: ${outside.exec(c)![0]}`));
+  const cited = sources.flatMap((f) =>
+    splitComments(f.text)
+      .comments.filter((c) => outside.test(c))
+      .map((c) => `${f.path}: ${outside.exec(c)![0]}`),
+  );
   assert.deepEqual(cited, [], 'say what is meant, or name the file of this repository that holds it');
 });

@@ -8,7 +8,15 @@ import { listTestFiles } from './unit-tests.ts';
 test('listTestFiles finds nested *.test.ts under the roots, skips node_modules and other files, sorted', async () => {
   const repo = await mkdtemp(join(tmpdir(), 'unit-tests-'));
   try {
-    const files = ['b/z.test.ts', 'a/deep/er/x.test.ts', 'a/y.test.ts', 'a/node_modules/pkg/n.test.ts', 'a/helper.ts', 'a/x.test.js', 'c/other.test.ts'];
+    const files = [
+      'b/z.test.ts',
+      'a/deep/er/x.test.ts',
+      'a/y.test.ts',
+      'a/node_modules/pkg/n.test.ts',
+      'a/helper.ts',
+      'a/x.test.js',
+      'c/other.test.ts',
+    ];
     for (const f of files) {
       await mkdir(join(repo, f, '..'), { recursive: true });
       await writeFile(join(repo, f), '');

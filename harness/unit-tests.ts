@@ -23,7 +23,8 @@ export async function listTestFiles(repo: string, roots: readonly string[] = TES
     }
     for (const e of entries) {
       if (e.isDirectory() && e.name !== 'node_modules') await walk(join(dir, e.name));
-      else if (e.isFile() && e.name.endsWith('.test.ts')) found.push(relative(repo, join(dir, e.name)).split('\\').join('/'));
+      else if (e.isFile() && e.name.endsWith('.test.ts'))
+        found.push(relative(repo, join(dir, e.name)).split('\\').join('/'));
     }
   };
   for (const root of roots) await walk(join(repo, root));
@@ -37,13 +38,27 @@ async function main(args: string[]): Promise<number> {
     console.log(files.join('\n'));
     return 0;
   }
-  const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...args, ...files], { cwd: repo, stdio: 'inherit' });
+  const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...args, ...files], {
+    cwd: repo,
+    stdio: 'inherit',
+  });
   return new Promise((resolve) => {
-    child.once('error', (err) => { console.error(`test:unit: cannot start node: ${err.message}`); resolve(1); });
+    child.once('error', (err) => {
+      console.error(`test:unit: cannot start node: ${err.message}`);
+      resolve(1);
+    });
     child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });
 }
 
 if (isMain(import.meta.url)) {
-  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err: Error) => { console.error(`test:unit: ${err.message}`); process.exitCode = 1; });
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: Error) => {
+      console.error(`test:unit: ${err.message}`);
+      process.exitCode = 1;
+    },
+  );
 }

@@ -14,7 +14,11 @@ const DOCKERFILES = ['api/Dockerfile', 'training/Dockerfile'];
 /** Oldest Node major that is still an LTS line in service (Node 20 reached end of life in April 2026). */
 const MIN_LTS_MAJOR = 24;
 
-interface From { image: string; stage?: string; line: number }
+interface From {
+  image: string;
+  stage?: string;
+  line: number;
+}
 const PINNED = /^(?<name>[a-z0-9][a-z0-9._\/-]*):(?<tag>[A-Za-z0-9._-]+)@sha256:[0-9a-f]{64}$/;
 
 export function fromLines(text: string): From[] {
@@ -29,12 +33,18 @@ export function baseImageProblems(text: string): string[] {
   const problems: string[] = [];
   const stages = new Set<string>();
   for (const f of fromLines(text)) {
-    if (stages.has(f.image)) { if (f.stage) stages.add(f.stage); continue; }
+    if (stages.has(f.image)) {
+      if (f.stage) stages.add(f.stage);
+      continue;
+    }
     const m = PINNED.exec(f.image);
     if (!m) problems.push(`line ${f.line}: FROM ${f.image} is not pinned as image:tag@sha256:<64 hex>`);
     else if (m.groups!.name === 'node') {
       const major = Number(/^(\d+)/.exec(m.groups!.tag)?.[1]);
-      if (!(major >= MIN_LTS_MAJOR && major % 2 === 0)) problems.push(`line ${f.line}: node ${m.groups!.tag} is not a current LTS line (even major ≥ ${MIN_LTS_MAJOR})`);
+      if (!(major >= MIN_LTS_MAJOR && major % 2 === 0))
+        problems.push(
+          `line ${f.line}: node ${m.groups!.tag} is not a current LTS line (even major ≥ ${MIN_LTS_MAJOR})`,
+        );
     }
     if (f.stage) stages.add(f.stage);
   }
@@ -58,7 +68,10 @@ function excludedBy(ignore: string[], path: string): string | undefined {
 
 test('the FROM check accepts a digest pin and rejects tag-only and end-of-life bases', () => {
   const digest = 'a'.repeat(64);
-  assert.deepEqual(baseImageProblems(`FROM node:24.1.0-bookworm-slim@sha256:${digest} AS deps\nFROM deps AS runtime\n`), []);
+  assert.deepEqual(
+    baseImageProblems(`FROM node:24.1.0-bookworm-slim@sha256:${digest} AS deps\nFROM deps AS runtime\n`),
+    [],
+  );
   assert.match(baseImageProblems('FROM node:22.12.0-bookworm-slim AS deps\n').join(), /line 1: .* not pinned/);
   assert.match(baseImageProblems(`FROM node:20-bookworm@sha256:${digest}\n`).join(), /not a current LTS/);
   assert.match(baseImageProblems(`FROM node:25.0.0@sha256:${digest}\n`).join(), /not a current LTS/);
@@ -74,7 +87,10 @@ for (const file of DOCKERFILES) {
 
   test(`${file}: every COPY source exists and is inside the build context`, () => {
     const text = readFileSync(join(ROOT, file), 'utf8');
-    const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     for (const src of copySources(text)) {
       assert.ok(existsSync(join(ROOT, src)), `${file}: COPY ${src} does not exist in the repository`);
       assert.equal(excludedBy(ignore, src), undefined, `${file}: COPY ${src} is excluded by .dockerignore`);
@@ -84,19 +100,47 @@ for (const file of DOCKERFILES) {
 
 /** Docker's .dockerignore pattern (Go filepath.Match plus `**`) as a regular expression. */
 function dockerIgnoreRegExp(pattern: string): RegExp {
-  const body = pattern.replace(/^\.?\//, '').split('/').map((part) => (part === '**' ? '(?:.*/)?' : `${part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}/`)).join('');
+  const body = pattern
+    .replace(/^\.?\//, '')
+    .split('/')
+    .map((part) =>
+      part === '**'
+        ? '(?:.*/)?'
+        : `${part
+            .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+            .replace(/\*/g, '[^/]*')
+            .replace(/\?/g, '[^/]')}/`,
+    )
+    .join('');
   return new RegExp(`^${body.replace(/\/$/, '')}(?:/.*)?$`);
 }
 
 test('the build context never takes the credentials files the auth actions write into the workspace', () => {
-  const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   const excluded = (path: string) => ignore.some((p) => !p.startsWith('!') && dockerIgnoreRegExp(p).test(path));
-  for (const path of ['gha-creds-0123456789abcdef.json', 'api/gha-creds-0123456789abcdef.json', 'gha-kubeconfig-0123abcd', '.env']) assert.ok(excluded(path), `${path} must be excluded by .dockerignore`);
-  for (const path of ['api/server.ts', 'core/model/forward.ts', 'package.json']) assert.ok(!excluded(path), `${path} must stay in the build context`);
+  for (const path of [
+    'gha-creds-0123456789abcdef.json',
+    'api/gha-creds-0123456789abcdef.json',
+    'gha-kubeconfig-0123abcd',
+    '.env',
+  ])
+    assert.ok(excluded(path), `${path} must be excluded by .dockerignore`);
+  for (const path of ['api/server.ts', 'core/model/forward.ts', 'package.json'])
+    assert.ok(!excluded(path), `${path} must stay in the build context`);
 });
 
 test('both images build on the same pinned base', () => {
-  const bases = DOCKERFILES.map((f) => new Set(fromLines(readFileSync(join(ROOT, f), 'utf8')).map((x) => x.image).filter((i) => PINNED.test(i))));
+  const bases = DOCKERFILES.map(
+    (f) =>
+      new Set(
+        fromLines(readFileSync(join(ROOT, f), 'utf8'))
+          .map((x) => x.image)
+          .filter((i) => PINNED.test(i)),
+      ),
+  );
   assert.deepEqual([...bases[0]], [...bases[1]]);
   assert.equal(bases[0].size, 1);
 });

@@ -19,13 +19,21 @@ export function resolveIo(io: CliIo, component: string): { log: Logger; cwd: str
 }
 
 type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
-const COMMON_OPTIONS = { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } } as const;
+const COMMON_OPTIONS = {
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
 
 /**
  * Parse a CLI's flags (plus the shared --json and --help). Returns the exit code instead when the
  * CLI should stop: 2 with the usage for a bad flag, 0 after printing the usage for --help.
  */
-export function parseCli<const O extends OptionSpecs>(argv: string[], options: O, usage: string, io: { log: Logger; write: (text: string) => void }) {
+export function parseCli<const O extends OptionSpecs>(
+  argv: string[],
+  options: O,
+  usage: string,
+  io: { log: Logger; write: (text: string) => void },
+) {
   const config = { args: argv, allowPositionals: true, options: { ...options, ...COMMON_OPTIONS } } as const;
   let parsed: ReturnType<typeof parseArgs<typeof config>>;
   try {

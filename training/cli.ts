@@ -18,7 +18,9 @@ async function summarize(repoRoot: string, log: ReturnType<typeof createLogger>)
     if (!reg || !ev) throw new Error('no register.json or evaluate.json');
     const metric = ev.primary_metric;
     log.info(`${reg.model_name} v${reg.version} (${ev.candidate}): ${reg.decision} — ${reg.reason}`);
-    log.info(`test ${metric} ${ev.test[metric]} vs baseline ${ev.baseline[metric]}; report: metrics/report.md; registry: ${reg.registry}`);
+    log.info(
+      `test ${metric} ${ev.test[metric]} vs baseline ${ev.baseline[metric]}; report: metrics/report.md; registry: ${reg.registry}`,
+    );
   } catch {
     log.info('pipeline finished; see metrics/ for results');
   }
@@ -31,14 +33,23 @@ async function start(): Promise<number> {
   const repoRoot = process.cwd();
   const params = await loadParams('params.yaml');
   const backend = await selectBackend({ log });
-  log.info(`data source: ${params.data.source}`, { batch_size: params.ingest.batch_size, max_batches: params.ingest.max_batches || 'all', backend: backend.backend });
+  log.info(`data source: ${params.data.source}`, {
+    batch_size: params.ingest.batch_size,
+    max_batches: params.ingest.max_batches || 'all',
+    backend: backend.backend,
+  });
   const got = await ingest({ repoRoot, params, log: log.child('ingest') });
-  log.info(`raw store: ${got.batches} batch(es), ${got.rows} of ${got.sourceRows} source records, up to ${got.lastTime ?? '-'}`, { added: got.added });
+  log.info(
+    `raw store: ${got.batches} batch(es), ${got.rows} of ${got.sourceRows} source records, up to ${got.lastTime ?? '-'}`,
+    { added: got.added },
+  );
   const result = await runPipeline({ repoRoot, log: log.child('pipeline') });
   process.stderr.write(formatSummary(result) + '\n');
   await pushPipelineMetrics(repoRoot, result, { model: params.register?.model_name, log });
   if (!result.ok) {
-    log.error(`pipeline stopped at stage "${result.failed}"; fix the cause above and run \`npm start\` again (finished stages are kept)`);
+    log.error(
+      `pipeline stopped at stage "${result.failed}"; fix the cause above and run \`npm start\` again (finished stages are kept)`,
+    );
     return 1;
   }
   await summarize(repoRoot, log);

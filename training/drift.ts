@@ -5,7 +5,14 @@
  * writes drift.json, drift.md and one PNG per feature.
  */
 import { join } from 'node:path';
-import { binAgainst, categoricalVectors, numericVectors, detectDrift, type CurrentWindow, type DatasetDrift } from '../core/drift/index.ts';
+import {
+  binAgainst,
+  categoricalVectors,
+  numericVectors,
+  detectDrift,
+  type CurrentWindow,
+  type DatasetDrift,
+} from '../core/drift/index.ts';
 import { datetimePart, fitFeatureSpec, type DatetimePart } from '../core/model/features.ts';
 import { profileTable, type ReferenceProfile } from '../core/data/profile.ts';
 import { readArtifactFile } from '../core/schemas/artifact-files.ts';
@@ -26,10 +33,20 @@ export async function loadData(path: string, params: Params): Promise<Table> {
   return validateTable(table, params.validate.schema).clean;
 }
 
-export async function referenceProfile(path: string, params: Params): Promise<{ profile: ReferenceProfile; kind: 'bundle' | 'data' }> {
-  if (await exists(join(path, BUNDLE_META_FILE))) return { profile: await readArtifactFile(path, 'bundleProfile', 'train'), kind: 'bundle' };
+export async function referenceProfile(
+  path: string,
+  params: Params,
+): Promise<{ profile: ReferenceProfile; kind: 'bundle' | 'data' }> {
+  if (await exists(join(path, BUNDLE_META_FILE)))
+    return { profile: await readArtifactFile(path, 'bundleProfile', 'train'), kind: 'bundle' };
   const table = await loadData(path, params);
-  return { profile: profileTable(table, fitFeatureSpec(table, params), { bins: params.profile.bins, topCategories: params.profile.top_categories }), kind: 'data' };
+  return {
+    profile: profileTable(table, fitFeatureSpec(table, params), {
+      bins: params.profile.bins,
+      topCategories: params.profile.top_categories,
+    }),
+    kind: 'data',
+  };
 }
 
 /** Bin the current table against every feature of the profile (date parts derived like training does). */
@@ -38,21 +55,33 @@ export function currentWindows(profile: ReferenceProfile, table: Table): Current
   for (const [name, prof] of Object.entries(profile.features)) {
     const [column, part] = name.split('.') as [string, DatetimePart | undefined];
     const c = table.columns[column];
-    if (!c) throw new Error(`the current data has no column "${column}" (it has: ${Object.keys(table.columns).join(', ')})`);
+    if (!c)
+      throw new Error(`the current data has no column "${column}" (it has: ${Object.keys(table.columns).join(', ')})`);
     if (prof.kind === 'numeric') {
       if (c.type === 'string') throw new Error(`"${column}" is numeric in the reference but text in the current data`);
       out.numeric[name] = binAgainst(prof, c.values);
     } else if (part) {
       if (c.type === 'string') throw new Error(`"${column}" must be a timestamp column`);
-      out.categorical[name] = binAgainst(prof, Array.from(c.values, (v) => (Number.isFinite(v) ? String(datetimePart(v, part)) : null)));
+      out.categorical[name] = binAgainst(
+        prof,
+        Array.from(c.values, (v) => (Number.isFinite(v) ? String(datetimePart(v, part)) : null)),
+      );
     } else {
-      out.categorical[name] = binAgainst(prof, c.type === 'string' ? Array.from(c.codes, (k) => (k < 0 ? null : c.dict[k])) : Array.from(c.values, (v) => (Number.isFinite(v) ? String(v) : null)));
+      out.categorical[name] = binAgainst(
+        prof,
+        c.type === 'string'
+          ? Array.from(c.codes, (k) => (k < 0 ? null : c.dict[k]))
+          : Array.from(c.values, (v) => (Number.isFinite(v) ? String(v) : null)),
+      );
     }
   }
   return out;
 }
 
-export function driftMarkdown(result: DatasetDrift, meta: { reference: string; current: string; rows: number }): string {
+export function driftMarkdown(
+  result: DatasetDrift,
+  meta: { reference: string; current: string; rows: number },
+): string {
   const lines = [
     `# Drift: ${meta.current} vs ${meta.reference}`,
     '',
@@ -60,7 +89,10 @@ export function driftMarkdown(result: DatasetDrift, meta: { reference: string; c
     '',
     '| feature | method | score | p-value | threshold | drifted |',
     '|---|---|---:|---:|---:|:---:|',
-    ...Object.entries(result.features).map(([name, f]) => `| ${name} | ${f.method} | ${f.score === null ? '—' : f.score.toFixed(4)} | ${f.p_value === undefined || f.p_value === null ? '—' : f.p_value.toExponential(2)} | ${f.threshold} | ${f.status !== 'ok' ? 'n/a' : f.drifted ? '⚠️ yes' : 'no'} |`),
+    ...Object.entries(result.features).map(
+      ([name, f]) =>
+        `| ${name} | ${f.method} | ${f.score === null ? '—' : f.score.toFixed(4)} | ${f.p_value === undefined || f.p_value === null ? '—' : f.p_value.toExponential(2)} | ${f.threshold} | ${f.status !== 'ok' ? 'n/a' : f.drifted ? '⚠️ yes' : 'no'} |`,
+    ),
     '',
     ...Object.keys(result.features).map((name) => `![${name}](${chartFile(name)})`),
   ];
@@ -69,7 +101,13 @@ export function driftMarkdown(result: DatasetDrift, meta: { reference: string; c
 
 const chartFile = (feature: string) => `drift-${feature.replace(/[^A-Za-z0-9_.-]/g, '_')}.png`;
 
-export async function batchDrift(options: { reference: string; current: string; out: string; params: Params; log: Logger }): Promise<DatasetDrift> {
+export async function batchDrift(options: {
+  reference: string;
+  current: string;
+  out: string;
+  params: Params;
+  log: Logger;
+}): Promise<DatasetDrift> {
   const { params, log } = options;
   const { profile, kind } = await referenceProfile(options.reference, params);
   const current = await loadData(options.current, params);
@@ -78,16 +116,42 @@ export async function batchDrift(options: { reference: string; current: string; 
   const result = detectDrift(profile, windows, params.drift);
   await replaceDirAtomic(options.out, async (dir) => {
     for (const [name, prof] of Object.entries(profile.features)) {
-      const vectors = prof.kind === 'numeric' ? { labels: ['below', ...prof.histogram.edges.slice(0, -1).map((e, i) => `${e.toPrecision(3)}–${prof.histogram.edges[i + 1].toPrecision(3)}`), 'above'], ...numericVectors(prof, windows.numeric[name]) } : categoricalVectors(prof, windows.categorical[name]);
+      const vectors =
+        prof.kind === 'numeric'
+          ? {
+              labels: [
+                'below',
+                ...prof.histogram.edges
+                  .slice(0, -1)
+                  .map((e, i) => `${e.toPrecision(3)}–${prof.histogram.edges[i + 1].toPrecision(3)}`),
+                'above',
+              ],
+              ...numericVectors(prof, windows.numeric[name]),
+            }
+          : categoricalVectors(prof, windows.categorical[name]);
       const totalR = vectors.reference.reduce((a, b) => a + b, 0) || 1;
       const totalC = vectors.current.reduce((a, b) => a + b, 0) || 1;
-      const bins = vectors.labels.map((bin, i) => ({ bin, train: vectors.reference[i] / totalR, test: vectors.current[i] / totalC }));
+      const bins = vectors.labels.map((bin, i) => ({
+        bin,
+        train: vectors.reference[i] / totalR,
+        test: vectors.current[i] / totalC,
+      }));
       const chart = await distributionChart(name, bins, { title: `${name}: reference vs current` });
       await writeFileAtomic(join(dir, chartFile(name)), chart.png);
     }
-    await writeJsonAtomic(join(dir, 'drift.json'), { reference: options.reference, current: options.current, rows: current.length, ...result });
-    await writeFileAtomic(join(dir, 'drift.md'), driftMarkdown(result, { reference: options.reference, current: options.current, rows: current.length }));
+    await writeJsonAtomic(join(dir, 'drift.json'), {
+      reference: options.reference,
+      current: options.current,
+      rows: current.length,
+      ...result,
+    });
+    await writeFileAtomic(
+      join(dir, 'drift.md'),
+      driftMarkdown(result, { reference: options.reference, current: options.current, rows: current.length }),
+    );
   });
-  log.info(`${result.dataset_drift ? 'dataset drift' : 'no dataset drift'}: ${result.drifted_features.join(', ') || 'no feature'} drifted; report in ${options.out}/drift.md`);
+  log.info(
+    `${result.dataset_drift ? 'dataset drift' : 'no dataset drift'}: ${result.drifted_features.join(', ') || 'no feature'} drifted; report in ${options.out}/drift.md`,
+  );
   return result;
 }

@@ -16,15 +16,23 @@ type TF = typeof tfjs;
 
 export { isBetter, type PrimaryMetric };
 /** Per primary metric, whether higher is better: read from the one table, core/schemas/metric-directions.ts. */
-export const HIGHER_IS_BETTER = Object.fromEntries(PRIMARY_METRICS.map((m) => [m, higherIsBetter(m)])) as Record<PrimaryMetric, boolean>;
+export const HIGHER_IS_BETTER = Object.fromEntries(PRIMARY_METRICS.map((m) => [m, higherIsBetter(m)])) as Record<
+  PrimaryMetric,
+  boolean
+>;
 
 export function metricValue(metric: PrimaryMetric, y: ArrayLike<number>, p: ArrayLike<number>): number {
   switch (metric) {
-    case 'roc_auc': return rocAuc(y, p);
-    case 'pr_auc': return averagePrecision(y, p);
-    case 'log_loss': return logLoss(y, p);
-    case 'rmse': return rmse(y, p);
-    case 'mae': return mae(y, p);
+    case 'roc_auc':
+      return rocAuc(y, p);
+    case 'pr_auc':
+      return averagePrecision(y, p);
+    case 'log_loss':
+      return logLoss(y, p);
+    case 'rmse':
+      return rmse(y, p);
+    case 'mae':
+      return mae(y, p);
   }
 }
 
@@ -34,10 +42,18 @@ export function expandCandidates(list: CandidateParams[]): CandidateConfig[] {
   for (const c of list) {
     const { grid, ...base } = c;
     let combos: Record<string, unknown>[] = [{}];
-    for (const [key, values] of Object.entries(grid ?? {})) combos = combos.flatMap((combo) => values.map((v) => ({ ...combo, [key]: v })));
+    for (const [key, values] of Object.entries(grid ?? {}))
+      combos = combos.flatMap((combo) => values.map((v) => ({ ...combo, [key]: v })));
     for (const combo of combos) {
-      const suffix = Object.entries(combo).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('-') : String(v)}`).join(',');
-      out.push({ learning_rate: 0.01, ...base, ...combo, name: suffix ? `${base.name}[${suffix}]` : base.name } as CandidateConfig);
+      const suffix = Object.entries(combo)
+        .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('-') : String(v)}`)
+        .join(',');
+      out.push({
+        learning_rate: 0.01,
+        ...base,
+        ...combo,
+        name: suffix ? `${base.name}[${suffix}]` : base.name,
+      });
     }
   }
   const names = out.map((c) => c.name);
@@ -51,7 +67,12 @@ export function expandCandidates(list: CandidateParams[]): CandidateConfig[] {
  * over max_epochs (the last epoch still learns at ~4 % for 8 epochs), so the final epochs settle
  * into a minimum instead of bouncing around it at the starting rate.
  */
-export function epochLearningRate(base: number, schedule: CandidateConfig['lr_schedule'], epoch: number, maxEpochs: number): number {
+export function epochLearningRate(
+  base: number,
+  schedule: CandidateConfig['lr_schedule'],
+  epoch: number,
+  maxEpochs: number,
+): number {
   if (schedule !== 'cosine' || maxEpochs <= 1) return base;
   return base * 0.5 * (1 + Math.cos((Math.PI * (epoch - 1)) / maxEpochs));
 }
@@ -78,13 +99,26 @@ function setLearningRate(model: tfjs.LayersModel, rate: number): void {
 }
 
 /** One pass over the rows in a seeded order; returns the epoch's mean loss. */
-async function fitOneEpoch(tf: TF, model: tfjs.LayersModel, inputs: tfjs.Tensor[], y: tfjs.Tensor, random: () => number, opts: Pick<FitOptions, 'batchSize' | 'classWeight'>): Promise<number> {
+async function fitOneEpoch(
+  tf: TF,
+  model: tfjs.LayersModel,
+  inputs: tfjs.Tensor[],
+  y: tfjs.Tensor,
+  random: () => number,
+  opts: Pick<FitOptions, 'batchSize' | 'classWeight'>,
+): Promise<number> {
   const order = tf.tensor1d(permutation(y.shape[0], random), 'int32');
   const xs = inputs.map((t) => tf.gather(t, order));
   const ys = tf.gather(y, order);
   order.dispose();
   try {
-    const h = await model.fit(xs, ys, { epochs: 1, batchSize: opts.batchSize, shuffle: false, verbose: 0, classWeight: opts.classWeight });
+    const h = await model.fit(xs, ys, {
+      epochs: 1,
+      batchSize: opts.batchSize,
+      shuffle: false,
+      verbose: 0,
+      classWeight: opts.classWeight,
+    });
     return Number(h.history.loss[0]);
   } finally {
     xs.forEach((t) => t.dispose());
@@ -104,7 +138,16 @@ async function fitOneEpoch(tf: TF, model: tfjs.LayersModel, inputs: tfjs.Tensor[
  * change in place; returns the mean loss of each pass and the refitted model's predictions for
  * those rows, in target units (the served model's prediction reference for drift).
  */
-export async function refitOnRecent(tf: TF, model: tfjs.LayersModel, cfg: CandidateConfig, rows: { enc: EncodedFeatures; y: Float32Array }, opts: Pick<FitOptions, 'batchSize' | 'classWeight' | 'targetScaler' | 'seed'> & { epochs: number; learningRateFactor: number }): Promise<{ losses: number[]; predictions: Float32Array } | undefined> {
+export async function refitOnRecent(
+  tf: TF,
+  model: tfjs.LayersModel,
+  cfg: CandidateConfig,
+  rows: { enc: EncodedFeatures; y: Float32Array },
+  opts: Pick<FitOptions, 'batchSize' | 'classWeight' | 'targetScaler' | 'seed'> & {
+    epochs: number;
+    learningRateFactor: number;
+  },
+): Promise<{ losses: number[]; predictions: Float32Array } | undefined> {
   if (opts.epochs <= 0 || rows.y.length === 0) return undefined;
   setLearningRate(model, cfg.learning_rate * opts.learningRateFactor);
   const y = tf.tensor2d(toModelUnits(rows.y, opts.targetScaler), [rows.y.length, 1]);
@@ -168,7 +211,9 @@ export async function fitCandidate(tf: TF, cfg: CandidateConfig, data: FitData, 
       const value = metricValue(opts.primary, data.validation.y, toTarget(predict(tf, model, data.validation.enc)));
       const seconds = (performance.now() - t0) / 1000;
       history.push({ epoch, loss, value, seconds });
-      opts.log.info(`${cfg.name} epoch ${epoch}/${opts.maxEpochs}: loss ${loss.toFixed(4)}, validation ${opts.primary} ${value.toFixed(4)} (${seconds.toFixed(1)} s)`);
+      opts.log.info(
+        `${cfg.name} epoch ${epoch}/${opts.maxEpochs}: loss ${loss.toFixed(4)}, validation ${opts.primary} ${value.toFixed(4)} (${seconds.toFixed(1)} s)`,
+      );
       if (!Number.isFinite(loss)) {
         opts.log.warn(`${cfg.name}: loss is not finite at epoch ${epoch}; stopping this candidate`);
         break;

@@ -27,13 +27,29 @@ test('batch scoring writes every row with the production version; bad rows carry
   assert.equal(out.length, 26);
   const bad = out.find((l) => l.startsWith('4,'))!;
   assert.match(bad, /^4,,,flight-delay,1,distance: wrong_type$/);
-  assert.ok(out.slice(1).filter((l) => !l.startsWith('4,')).every((l) => /^\d+,0\.\d+|^\d+,1,/.test(l) && l.endsWith(',flight-delay,1,')));
+  assert.ok(
+    out
+      .slice(1)
+      .filter((l) => !l.startsWith('4,'))
+      .every((l) => /^\d+,0\.\d+|^\d+,1,/.test(l) && l.endsWith(',flight-delay,1,')),
+  );
   const a = await scoreBatch({ ...common, output: 'out/a.csv', shard: { index: 0, count: 2 } });
   const b = await scoreBatch({ ...common, output: 'out/b.csv', shard: { index: 1, count: 2 } });
   assert.equal(a.rows + b.rows, 25);
-  const rowsOf = async (f: string) => (await readFile(join(repo, f), 'utf8')).trim().split('\n').slice(1).map((l) => l.split(',')[0]);
-  assert.deepEqual([...(await rowsOf('out/a.csv')), ...(await rowsOf('out/b.csv'))].sort(), (await rowsOf('out/all.csv')).sort());
-  await assert.rejects(scoreBatch({ ...common, output: 'out/x.csv', stage: 'canary', shard: { index: 0, count: 1 } }), /canary/);
+  const rowsOf = async (f: string) =>
+    (await readFile(join(repo, f), 'utf8'))
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(',')[0]);
+  assert.deepEqual(
+    [...(await rowsOf('out/a.csv')), ...(await rowsOf('out/b.csv'))].sort(),
+    (await rowsOf('out/all.csv')).sort(),
+  );
+  await assert.rejects(
+    scoreBatch({ ...common, output: 'out/x.csv', stage: 'canary', shard: { index: 0, count: 1 } }),
+    /canary/,
+  );
 });
 
 test('shard parsing: flag, Indexed Job environment, and bad values', () => {

@@ -38,16 +38,35 @@ export interface ScoreOptions {
 
 const csvCell = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 
-export async function scoreBatch(o: ScoreOptions): Promise<{ rows: number; scored: number; rejected: number; seconds: number; rowsPerSecond: number; peakRssMb: number; version: number }> {
+export async function scoreBatch(o: ScoreOptions): Promise<{
+  rows: number;
+  scored: number;
+  rejected: number;
+  seconds: number;
+  rowsPerSecond: number;
+  peakRssMb: number;
+  version: number;
+}> {
   const params = await loadParams(join(o.repoRoot, 'params.yaml'));
   const name = params.register?.model_name ?? 'flight-delay';
-  const registry = await openRegistry(o.registryUrl ?? process.env.REGISTRY_URL ?? params.register?.registry ?? 'registry', { baseDir: o.repoRoot, log: o.log.child('registry') });
+  const registry = await openRegistry(
+    o.registryUrl ?? process.env.REGISTRY_URL ?? params.register?.registry ?? 'registry',
+    { baseDir: o.repoRoot, log: o.log.child('registry') },
+  );
   const version = await registry.requireStage(name, o.stage);
-  const fetched = await registry.fetchBundle(name, version.version, join(o.repoRoot, '.pipeline', 'score-cache', `v${version.version}`), { inPlace: true });
+  const fetched = await registry.fetchBundle(
+    name,
+    version.version,
+    join(o.repoRoot, '.pipeline', 'score-cache', `v${version.version}`),
+    { inPlace: true },
+  );
   const { tf } = await selectBackend({ log: o.log });
   const bundle = await loadBundle(tf, fetched.dir);
   const fields = Object.keys(bundle.meta.input_schema);
-  o.log.info(`scoring with ${name} v${version.version} (${o.stage})`, { input: o.input, shard: `${o.shard.index}/${o.shard.count}` });
+  o.log.info(`scoring with ${name} v${version.version} (${o.stage})`, {
+    input: o.input,
+    shard: `${o.shard.index}/${o.shard.count}`,
+  });
 
   // Remote output: write locally, upload when complete. Local output: temp file, renamed at the end.
   const remote = /^gs:\/\//.test(o.output);
@@ -62,13 +81,18 @@ export async function scoreBatch(o: ScoreOptions): Promise<{ rows: number; score
   await write(`source_row,${classification ? 'probability,label' : 'prediction'},model_name,model_version,error\n`);
 
   const started = performance.now();
-  let peakRss = 0, rows = 0, scored = 0, rejected = 0;
+  let peakRss = 0,
+    rows = 0,
+    scored = 0,
+    rejected = 0;
   const threshold = bundle.meta.threshold ?? 0.5;
   const scoreChunk = async (table: Table, firstRow: number) => {
     const result = validateTable(table, bundle.meta.input_schema);
     const valid = result.clean;
     const predictions = valid.length ? bundle.predictTable(valid) : new Float32Array(0);
-    const bad = new Map(result.rejects.map((r) => [r.index, r.problems.map((p) => `${p.column}: ${p.reason}`).join('; ')]));
+    const bad = new Map(
+      result.rejects.map((r) => [r.index, r.problems.map((p) => `${p.column}: ${p.reason}`).join('; ')]),
+    );
     const rowCol = table.columns[ROW_COLUMN];
     let k = 0;
     let text = '';
@@ -90,19 +114,36 @@ export async function scoreBatch(o: ScoreOptions): Promise<{ rows: number; score
   };
 
   try {
-    const path = isBundledDataset(o.input) ? bundledDatasetPath(o.input) : /^[a-z]+:\/\//.test(o.input) ? (await (await import('../core/data/materialize.ts')).materializeSource(o.input, { cacheDir: join(o.repoRoot, '.pipeline', 'source-cache'), log: o.log })).path : resolve(o.repoRoot, o.input);
+    const path = isBundledDataset(o.input)
+      ? bundledDatasetPath(o.input)
+      : /^[a-z]+:\/\//.test(o.input)
+        ? (
+            await (
+              await import('../core/data/materialize.ts')
+            ).materializeSource(o.input, { cacheDir: join(o.repoRoot, '.pipeline', 'source-cache'), log: o.log })
+          ).path
+        : resolve(o.repoRoot, o.input);
     if (/\.parquet$/i.test(path)) {
       const pq = await openParquet(path);
       const chunks = Math.ceil(pq.rows / o.chunk);
       for (let c = o.shard.index; c < chunks; c += o.shard.count) {
         const start = c * o.chunk;
-        await scoreChunk(await readParquetTable(pq, { columns: fields.filter((f) => pq.columns.some((col) => col.name === f)), rowStart: start, rowEnd: Math.min(pq.rows, start + o.chunk) }), start);
-        if (c % 10 === o.shard.index) o.log.info(`scored ${rows} rows`, { rows_per_s: Math.round(rows / ((performance.now() - started) / 1000)) });
+        await scoreChunk(
+          await readParquetTable(pq, {
+            columns: fields.filter((f) => pq.columns.some((col) => col.name === f)),
+            rowStart: start,
+            rowEnd: Math.min(pq.rows, start + o.chunk),
+          }),
+          start,
+        );
+        if (c % 10 === o.shard.index)
+          o.log.info(`scored ${rows} rows`, { rows_per_s: Math.round(rows / ((performance.now() - started) / 1000)) });
       }
     } else {
       // CSV has no random access: read once (columnar, compact), score in chunks.
       const { table } = await readCsvTable(path, { maxFieldBytes: params.validate.max_field_bytes });
-      for (let start = o.shard.index * o.chunk; start < table.length; start += o.chunk * o.shard.count) await scoreChunk(sliceRows(table, start, start + o.chunk), start);
+      for (let start = o.shard.index * o.chunk; start < table.length; start += o.chunk * o.shard.count)
+        await scoreChunk(sliceRows(table, start, start + o.chunk), start);
     }
     out.end();
     await once(out, 'close');
@@ -120,11 +161,24 @@ export async function scoreBatch(o: ScoreOptions): Promise<{ rows: number; score
     await rm(finalPath, { force: true });
   }
   const seconds = (performance.now() - started) / 1000;
-  return { rows, scored, rejected, seconds: +seconds.toFixed(2), rowsPerSecond: Math.round(rows / seconds), peakRssMb: Math.round(peakRss / 1e6), version: version.version };
+  return {
+    rows,
+    scored,
+    rejected,
+    seconds: +seconds.toFixed(2),
+    rowsPerSecond: Math.round(rows / seconds),
+    peakRssMb: Math.round(peakRss / 1e6),
+    version: version.version,
+  };
 }
 
-export function parseShard(flag: string | undefined, env: Record<string, string | undefined>): { index: number; count: number } {
-  const text = flag ?? (env.JOB_COMPLETION_INDEX !== undefined ? `${env.JOB_COMPLETION_INDEX}/${env.JOB_COMPLETIONS ?? '1'}` : '0/1');
+export function parseShard(
+  flag: string | undefined,
+  env: Record<string, string | undefined>,
+): { index: number; count: number } {
+  const text =
+    flag ??
+    (env.JOB_COMPLETION_INDEX !== undefined ? `${env.JOB_COMPLETION_INDEX}/${env.JOB_COMPLETIONS ?? '1'}` : '0/1');
   const m = /^(\d+)\/(\d+)$/.exec(text);
   if (!m || Number(m[1]) >= Number(m[2])) throw new Error(`--shard must be K/N with 0 ≤ K < N, got "${text}"`);
   return { index: Number(m[1]), count: Number(m[2]) };
@@ -133,8 +187,20 @@ export function parseShard(flag: string | undefined, env: Record<string, string 
 if (isMain(import.meta.url)) {
   await runStageCli('score:batch', async (log, argv) => {
     const f = parseFlags(argv, ['input', 'output', 'stage', 'chunk', 'shard', 'registry']);
-    if (!f.input || !f.output) throw new Error('usage: npm run score:batch -- --input <csv|parquet|gs://…> --output <file.csv|gs://bucket/path.csv> [--stage production|staging] [--shard K/N]');
-    const result = await scoreBatch({ input: f.input, output: f.output, stage: f.stage ?? 'production', chunk: Number(f.chunk ?? 100_000), shard: parseShard(f.shard, process.env), repoRoot: process.cwd(), log, registryUrl: f.registry });
+    if (!f.input || !f.output)
+      throw new Error(
+        'usage: npm run score:batch -- --input <csv|parquet|gs://…> --output <file.csv|gs://bucket/path.csv> [--stage production|staging] [--shard K/N]',
+      );
+    const result = await scoreBatch({
+      input: f.input,
+      output: f.output,
+      stage: f.stage ?? 'production',
+      chunk: Number(f.chunk ?? 100_000),
+      shard: parseShard(f.shard, process.env),
+      repoRoot: process.cwd(),
+      log,
+      registryUrl: f.registry,
+    });
     process.stdout.write(JSON.stringify(result) + '\n');
   });
 }

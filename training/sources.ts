@@ -35,10 +35,16 @@ export function detectFormat(uri: string, declared: 'auto' | 'csv' | 'parquet'):
   const ext = extname(uri.split(/[?#]/)[0]).toLowerCase();
   if (ext === '.parquet' || ext === '.pq') return 'parquet';
   if (ext === '.csv' || ext === '.txt') return 'csv';
-  throw new Error(`cannot tell the format of ${uri} from its extension; set data.format to csv or parquet in params.yaml`);
+  throw new Error(
+    `cannot tell the format of ${uri} from its extension; set data.format to csv or parquet in params.yaml`,
+  );
 }
 
-export async function openSource(uri: string, declaredFormat: 'auto' | 'csv' | 'parquet', options: { repoRoot: string; log: Logger; maxFieldBytes: number }): Promise<RecordSource> {
+export async function openSource(
+  uri: string,
+  declaredFormat: 'auto' | 'csv' | 'parquet',
+  options: { repoRoot: string; log: Logger; maxFieldBytes: number },
+): Promise<RecordSource> {
   const format = detectFormat(uri, declaredFormat);
   let path: string;
   let etag: string | undefined;
@@ -47,7 +53,11 @@ export async function openSource(uri: string, declaredFormat: 'auto' | 'csv' | '
   } else if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(uri)) {
     path = resolve(options.repoRoot, uri);
   } else {
-    const got = await materializeSource(uri, { cacheDir: join(options.repoRoot, '.pipeline', 'source-cache'), log: options.log, baseDir: options.repoRoot });
+    const got = await materializeSource(uri, {
+      cacheDir: join(options.repoRoot, '.pipeline', 'source-cache'),
+      log: options.log,
+      baseDir: options.repoRoot,
+    });
     path = got.path;
     etag = got.fingerprint.etag;
   }
@@ -57,10 +67,17 @@ export async function openSource(uri: string, declaredFormat: 'auto' | 'csv' | '
   } catch {
     throw new Error(`data source ${uri} not found (looked at ${path}); fix data.source in params.yaml`);
   }
-  return format === 'parquet' ? openParquetSource(uri, path, size, etag) : openCsvSource(uri, path, size, etag, options);
+  return format === 'parquet'
+    ? openParquetSource(uri, path, size, etag)
+    : openCsvSource(uri, path, size, etag, options);
 }
 
-async function openParquetSource(uri: string, path: string, size: number, etag: string | undefined): Promise<RecordSource> {
+async function openParquetSource(
+  uri: string,
+  path: string,
+  size: number,
+  etag: string | undefined,
+): Promise<RecordSource> {
   const pq: ParquetSource = await openParquet(path);
   return {
     fingerprint: { uri, format: 'parquet', size, rows: pq.rows, ...(etag ? { etag } : {}) },
@@ -80,10 +97,19 @@ async function openParquetSource(uri: string, path: string, size: number, etag: 
   };
 }
 
-async function openCsvSource(uri: string, path: string, size: number, etag: string | undefined, options: { log: Logger; maxFieldBytes: number }): Promise<RecordSource> {
+async function openCsvSource(
+  uri: string,
+  path: string,
+  size: number,
+  etag: string | undefined,
+  options: { log: Logger; maxFieldBytes: number },
+): Promise<RecordSource> {
   options.log.info(`reading CSV ${uri}`, { bytes: size });
   const { table, header } = await readCsvTable(path, { maxFieldBytes: options.maxFieldBytes });
-  const columns = [...header.map((name) => ({ name, type: 'string' as ColumnType })), { name: ROW_COLUMN, type: 'number' as ColumnType }];
+  const columns = [
+    ...header.map((name) => ({ name, type: 'string' as ColumnType })), // eslint-disable-line @typescript-eslint/no-unnecessary-type-assertion -- widens the literal for the array's element type
+    { name: ROW_COLUMN, type: 'number' as ColumnType },
+  ];
   return {
     fingerprint: { uri, format: 'csv', size, rows: table.length, ...(etag ? { etag } : {}) },
     rows: table.length,
@@ -100,7 +126,9 @@ async function openCsvSource(uri: string, path: string, size: number, etag: stri
 
 function requireColumn(columns: { name: string }[], column: string, uri: string): string {
   if (!columns.some((c) => c.name === column)) {
-    throw new Error(`time column "${column}" (data.time_column in params.yaml) is not in ${uri}; its columns are: ${columns.map((c) => c.name).join(', ')}`);
+    throw new Error(
+      `time column "${column}" (data.time_column in params.yaml) is not in ${uri}; its columns are: ${columns.map((c) => c.name).join(', ')}`,
+    );
   }
   return column;
 }

@@ -28,9 +28,11 @@ export function parseFlags(argv: string[], known: string[]): Record<string, stri
   const out: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (!arg.startsWith('--')) throw new Error(`unexpected argument "${arg}"; options are: ${known.map((k) => '--' + k).join(', ')}`);
+    if (!arg.startsWith('--'))
+      throw new Error(`unexpected argument "${arg}"; options are: ${known.map((k) => '--' + k).join(', ')}`);
     const [key, inline] = arg.slice(2).split('=', 2);
-    if (!known.includes(key)) throw new Error(`unknown option --${key}; options are: ${known.map((k) => '--' + k).join(', ')}`);
+    if (!known.includes(key))
+      throw new Error(`unknown option --${key}; options are: ${known.map((k) => '--' + k).join(', ')}`);
     const value = inline ?? argv[++i];
     if (value === undefined) throw new Error(`option --${key} needs a value`);
     out[key] = value;
@@ -61,6 +63,12 @@ export async function runStage<K extends ParamKey, E extends string>(
   await runStageCli(contract.name, async (log, argv) => {
     const flags = parseFlags(argv, ['params', ...extraFlags]);
     const all = contract.paramKeys.length ? await loadParams(flags.params ?? 'params.yaml') : {};
-    await main({ repoRoot: process.cwd(), params: contract.params(all as ParamsView<K>), env: contract.readEnv(process.env), flags, log });
+    await main({
+      repoRoot: process.cwd(),
+      params: contract.params(all as ParamsView<K>),
+      env: contract.readEnv(process.env),
+      flags,
+      log,
+    });
   });
 }

@@ -14,18 +14,28 @@ if (!mirror) {
   console.error('usage: check-pins.ts <dir holding <owner>+<name>/repo clones of each action>');
   process.exit(2);
 }
-const lock = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'actions.lock.json'), 'utf8')).actions as Record<string, { version: string; sha: string; runs: string; inputs: Record<string, unknown> }>;
+const lock = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'actions.lock.json'), 'utf8')).actions as Record<
+  string,
+  { version: string; sha: string; runs: string; inputs: Record<string, unknown> }
+>;
 const problems: string[] = [];
 for (const [action, pin] of Object.entries(lock)) {
   const repo = join(mirror, action.replace('/', '+'), 'repo');
-  if (!existsSync(repo)) { problems.push(`${action}: ${repo} missing`); continue; }
+  if (!existsSync(repo)) {
+    problems.push(`${action}: ${repo} missing`);
+    continue;
+  }
   const git = (...args: string[]) => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).trim();
   const sha = git('rev-parse', `${pin.version}^{commit}`);
   if (sha !== pin.sha) problems.push(`${action} ${pin.version} is ${sha} upstream, the lock says ${pin.sha}`);
   const manifest = parse(git('show', `${pin.version}:action.yml`));
-  if (manifest.runs?.using !== pin.runs) problems.push(`${action} ${pin.version} runs.using ${manifest.runs?.using}, the lock says ${pin.runs}`);
-  const upstream = Object.keys(manifest.inputs ?? {}).sort().join(',');
-  if (upstream !== Object.keys(pin.inputs).sort().join(',')) problems.push(`${action} ${pin.version} inputs differ: upstream ${upstream}`);
+  if (manifest.runs?.using !== pin.runs)
+    problems.push(`${action} ${pin.version} runs.using ${manifest.runs?.using}, the lock says ${pin.runs}`);
+  const upstream = Object.keys(manifest.inputs ?? {})
+    .sort()
+    .join(',');
+  if (upstream !== Object.keys(pin.inputs).sort().join(','))
+    problems.push(`${action} ${pin.version} inputs differ: upstream ${upstream}`);
   console.log(`${action} ${pin.version} ${sha} ${manifest.runs?.using}`);
 }
 for (const p of problems) console.error(p);

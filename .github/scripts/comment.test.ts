@@ -2,7 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GITHUB_COMMENT_LIMIT, MARKER, adaptImages, composeComment, truncateMarkdown, type CommentInput } from './comment.ts';
+import {
+  GITHUB_COMMENT_LIMIT,
+  MARKER,
+  adaptImages,
+  composeComment,
+  truncateMarkdown,
+  type CommentInput,
+} from './comment.ts';
 import { diffMetrics, summarizeEvaluate } from './metrics-diff.ts';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,7 +20,9 @@ import { parsedMetricsFixture } from '../../harness/testing/core/metrics-fixture
 import { readMetricsFileIn } from '../../core/schemas/metrics-files.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
-const current = summarizeEvaluate(parsedMetricsFixture('evaluate', { test: { roc_auc: 0.7, accuracy: 0.5, log_loss: 0.6 } }));
+const current = summarizeEvaluate(
+  parsedMetricsFixture('evaluate', { test: { roc_auc: 0.7, accuracy: 0.5, log_loss: 0.6 } }),
+);
 const ci = { accuracy: [0.43, 0.57] as [number, number] };
 
 function input(over: Partial<CommentInput> = {}): CommentInput {
@@ -23,11 +32,24 @@ function input(over: Partial<CommentInput> = {}): CommentInput {
     vsBase: diffMetrics(current, { roc_auc: 0.65, accuracy: 0.4, log_loss: 0.5 }, ci),
     vsProduction: diffMetrics(current, { roc_auc: 0.7, accuracy: 0.52, log_loss: 0.7 }, ci),
     register: parsedMetricsFixture('register', {
-      version: 5, decision: 'promoted', reason: 'roc_auc +0.05 over v4',
-      production_before: { version: 4, metric: 0.65 }, gates: { latency: { passed: true, detail: 'p95 0.1 ms' }, edge_cases: { passed: false, detail: '2 of 50 | failed' } },
+      version: 5,
+      decision: 'promoted',
+      reason: 'roc_auc +0.05 over v4',
+      production_before: { version: 4, metric: 0.65 },
+      gates: {
+        latency: { passed: true, detail: 'p95 0.1 ms' },
+        edge_cases: { passed: false, detail: '2 of 50 | failed' },
+      },
       gto_tags: ['flight-delay@v5.0.0', 'flight-delay#production#5'],
     }),
-    drift: parsedMetricsFixture('dataDrift', { status: 'ok', production_version: 4, dataset_drift: true, drift_share: 0.5, drifted_features: ['date.month'], features: { 'date.month': { method: 'jensen_shannon', score: 0.9, threshold: 0.1, drifted: true, status: 'ok' } } }),
+    drift: parsedMetricsFixture('dataDrift', {
+      status: 'ok',
+      production_version: 4,
+      dataset_drift: true,
+      drift_share: 0.5,
+      drifted_features: ['date.month'],
+      features: { 'date.month': { method: 'jensen_shannon', score: 0.9, threshold: 0.1, drifted: true, status: 'ok' } },
+    }),
     reportMarkdown: `${MARKER}\n\n# 🟢 report\n\n![ROC curve](report/roc.png)\n\n| a | b |\n| - | - |\n`,
     ...over,
   };
@@ -38,8 +60,14 @@ test('marker first; headline vs base and production with arrows and noise flags;
   const lines = text.split('\n');
   assert.equal(lines[0], MARKER);
   assert.equal(text.split(MARKER).length, 2, 'the report’s own marker is removed');
-  assert.match(text, /\| \*\*roc_auc\*\* \(primary\) \| 0\.7000 \| – \| 0\.6500 \| ▲ \+0\.0500 \(better\) \| 0\.7000 \| = 0\.0000 \|/);
-  assert.match(text, /\| accuracy \| 0\.5000 \| 0\.4300–0\.5700 \| 0\.4000 \| ▲ \+0\.1000 \(better\) \*\*beyond noise\*\* \| 0\.5200 \| ▼ -0\.0200 \(worse\) _within noise_ \|/);
+  assert.match(
+    text,
+    /\| \*\*roc_auc\*\* \(primary\) \| 0\.7000 \| – \| 0\.6500 \| ▲ \+0\.0500 \(better\) \| 0\.7000 \| = 0\.0000 \|/,
+  );
+  assert.match(
+    text,
+    /\| accuracy \| 0\.5000 \| 0\.4300–0\.5700 \| 0\.4000 \| ▲ \+0\.1000 \(better\) \*\*beyond noise\*\* \| 0\.5200 \| ▼ -0\.0200 \(worse\) _within noise_ \|/,
+  );
   assert.match(text, /\| log_loss \| .* ▲ \+0\.1000 \(worse\) \| 0\.7000 \| ▼ -0\.1000 \(better\) \|/);
   assert.match(text, /production v4/);
   assert.match(text, /### Promotion: 🟢 v5 → promoted/);
@@ -53,12 +81,19 @@ test('marker first; headline vs base and production with arrows and noise flags;
 });
 
 test('images: absolute URLs with an image host, else dropped (tables stay)', () => {
-  const md = 'a\n\n![ROC curve](report/roc.png)\n\nsee ![x](report/pr.png) inline\n| t |\n![ext](https://example.com/a.png)';
+  const md =
+    'a\n\n![ROC curve](report/roc.png)\n\nsee ![x](report/pr.png) inline\n| t |\n![ext](https://example.com/a.png)';
   const host = (p: string) => `https://img.example.com/acme/abc/metrics/${p}`;
-  assert.equal(adaptImages(md, host), 'a\n\n![ROC curve](https://img.example.com/acme/abc/metrics/report/roc.png)\n\nsee ![x](https://img.example.com/acme/abc/metrics/report/pr.png) inline\n| t |\n![ext](https://example.com/a.png)');
+  assert.equal(
+    adaptImages(md, host),
+    'a\n\n![ROC curve](https://img.example.com/acme/abc/metrics/report/roc.png)\n\nsee ![x](https://img.example.com/acme/abc/metrics/report/pr.png) inline\n| t |\n![ext](https://example.com/a.png)',
+  );
   assert.equal(adaptImages(md, null), 'a\n\n\nsee x inline\n| t |\n![ext](https://example.com/a.png)');
   assert.doesNotMatch(composeComment(input()), /report\/roc\.png/);
-  assert.match(composeComment(input({ images: (p) => `https://h/m/${p}` })), /!\[ROC curve\]\(https:\/\/h\/m\/report\/roc\.png\)/);
+  assert.match(
+    composeComment(input({ images: (p) => `https://h/m/${p}` })),
+    /!\[ROC curve\]\(https:\/\/h\/m\/report\/roc\.png\)/,
+  );
 });
 
 test('no base metrics: the comment says so', () => {
@@ -86,7 +121,11 @@ test('the real metrics/report.md fits and keeps its text fallbacks', async () =>
   assert.match(text, /ROC curve as a table/);
 });
 
-const chart = (id: string, size: number): ChartSection => ({ id, title: `chart ${id}`, markdown: `#### chart ${id}\n\n${'x'.repeat(size)}` });
+const chart = (id: string, size: number): ChartSection => ({
+  id,
+  title: `chart ${id}`,
+  markdown: `#### chart ${id}\n\n${'x'.repeat(size)}`,
+});
 const FOOTER = '![](https://cml.dev/watermark.png#abc "CML watermark")';
 
 test('charts come after the drift section, in order; the watermark is the last line', () => {
@@ -100,7 +139,13 @@ test('charts come after the drift section, in order; the watermark is the last l
 
 test('over the limit: the report shrinks first, then goes, then charts go from the least important, and the comment says so', () => {
   const report = `${MARKER}\n# r\n${'| 1 | 2 |\n'.repeat(3000)}`;
-  const charts = [chart('roc', 3000), chart('calibration', 3000), chart('pr', 3000), chart('f1', 3000), chart('f2', 3000)];
+  const charts = [
+    chart('roc', 3000),
+    chart('calibration', 3000),
+    chart('pr', 3000),
+    chart('f1', 3000),
+    chart('f2', 3000),
+  ];
   const base = composeComment(input({ reportMarkdown: null, footer: FOOTER })).length;
   // Room for all charts and a truncated report.
   let text = composeComment(input({ reportMarkdown: report, charts, footer: FOOTER, limit: base + 20_000 }));
@@ -114,7 +159,10 @@ test('over the limit: the report shrinks first, then goes, then charts go from t
   // Room for three charts: the last two go, named in order.
   text = composeComment(input({ reportMarkdown: report, charts, footer: FOOTER, limit: base + 10_500 }));
   assert.ok(text.length <= base + 10_500, `${text.length}`);
-  assert.match(text, /Left out to fit GitHub's [0-9,]+-character comment limit \(least important first\): chart f1; chart f2\./);
+  assert.match(
+    text,
+    /Left out to fit GitHub's [0-9,]+-character comment limit \(least important first\): chart f1; chart f2\./,
+  );
   assert.ok(['roc', 'calibration', 'pr'].every((id) => text.includes(`#### chart ${id}`)));
   assert.ok(text.endsWith(`${FOOTER}\n`), 'the watermark survives');
 });
@@ -126,8 +174,13 @@ test('the largest report (full-data run, 60 drift-checked features of 40 bins) f
   const drift = (await readMetricsFileIn(dir, 'dataDrift'))!;
   const report = await readFile(join(dir, 'report.md'), 'utf8');
   assert.ok(report.length > GITHUB_COMMENT_LIMIT, `the synthetic report is large: ${report.length}`);
-  for (const images of [null, (p: string) => `https://github.com/acme/gitops-ml/blob/${'a'.repeat(40)}/metrics/${p}?raw=true`]) {
-    const text = composeComment(input({ reportMarkdown: report, drift, charts: chartSections(data, drift, images), footer: FOOTER }));
+  for (const images of [
+    null,
+    (p: string) => `https://github.com/acme/gitops-ml/blob/${'a'.repeat(40)}/metrics/${p}?raw=true`,
+  ]) {
+    const text = composeComment(
+      input({ reportMarkdown: report, drift, charts: chartSections(data, drift, images), footer: FOOTER }),
+    );
     assert.ok(text.length <= GITHUB_COMMENT_LIMIT, `${text.length} characters`);
     assert.ok(text.endsWith(`${FOOTER}\n`));
     for (const m of text.matchAll(/```mermaid\n([\s\S]*?)\n```/g)) assert.doesNotThrow(() => checkXychart(m[1]));

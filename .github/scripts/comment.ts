@@ -30,7 +30,8 @@ export interface CommentInput {
   limit?: number;
 }
 
-const fmt = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(4));
+const fmt = (x: number | null | undefined) =>
+  x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(4);
 const signed = (x: number) => (x >= 0 ? '+' : '') + x.toFixed(4);
 
 function deltaCell(row: DiffRow | undefined): string {
@@ -58,10 +59,16 @@ function headline(input: CommentInput): string[] {
     const p = byProd.get(r.metric);
     const name = r.metric === primary ? `**${r.metric}** (primary)` : r.metric;
     const ci = r.ci ? `${r.ci[0].toFixed(4)}–${r.ci[1].toFixed(4)}` : '–';
-    lines.push(`| ${name} | ${fmt(r.current)} | ${ci} | ${fmt(b?.base)} | ${deltaCell(b)} | ${fmt(p?.base)} | ${deltaCell(p)} |`);
+    lines.push(
+      `| ${name} | ${fmt(r.current)} | ${ci} | ${fmt(b?.base)} | ${deltaCell(b)} | ${fmt(p?.base)} | ${deltaCell(p)} |`,
+    );
   }
-  lines.push('', '_95% CI: seeded bootstrap on the test set — rows resampled by the evaluate stage for ROC-AUC, PR-AUC and log loss (or MAE, RMSE, R²); the confusion matrix resampled as a multinomial for accuracy, precision, recall and F1. "beyond noise": the reference value lies outside this interval._');
-  if (!input.vsBase.length || input.vsBase.every((r) => r.base === null)) lines.push('', `_No metrics on ${input.baseLabel ?? 'the base'} to compare with._`);
+  lines.push(
+    '',
+    '_95% CI: seeded bootstrap on the test set — rows resampled by the evaluate stage for ROC-AUC, PR-AUC and log loss (or MAE, RMSE, R²); the confusion matrix resampled as a multinomial for accuracy, precision, recall and F1. "beyond noise": the reference value lies outside this interval._',
+  );
+  if (!input.vsBase.length || input.vsBase.every((r) => r.base === null))
+    lines.push('', `_No metrics on ${input.baseLabel ?? 'the base'} to compare with._`);
   return lines;
 }
 
@@ -70,8 +77,14 @@ function gates(reg: RegisterFile): string[] {
   const lines = [`### Promotion: ${icon} v${reg.version} → ${reg.decision}`, '', `> ${reg.reason}`, ''];
   const entries = Object.entries(reg.gates ?? {});
   if (entries.length) {
-    lines.push(`${entries.filter(([, g]) => g.passed).length} of ${entries.length} gates passed.`, '', '| gate | result | detail |', '| --- | --- | --- |');
-    for (const [name, g] of entries) lines.push(`| ${name} | ${g.passed ? '✅ pass' : '❌ fail'} | ${g.detail.replace(/\|/g, '\\|')} |`);
+    lines.push(
+      `${entries.filter(([, g]) => g.passed).length} of ${entries.length} gates passed.`,
+      '',
+      '| gate | result | detail |',
+      '| --- | --- | --- |',
+    );
+    for (const [name, g] of entries)
+      lines.push(`| ${name} | ${g.passed ? '✅ pass' : '❌ fail'} | ${g.detail.replace(/\|/g, '\\|')} |`);
   }
   if (reg.gto_tags?.length) lines.push('', `Tags: ${reg.gto_tags.map((t) => `\`${t}\``).join(' ')}`);
   return lines;
@@ -85,11 +98,16 @@ function drift(d: DataDriftFile): string[] {
   const lines = [
     `### Data drift vs ${against}: ${d.dataset_drift ? '⚠️ dataset drift' : 'no dataset drift'}${share}`,
     '',
-    d.drifted_features?.length ? `Drifted: ${d.drifted_features.map((f) => `\`${f}\``).join(', ')}` : 'No feature drifted.',
+    d.drifted_features?.length
+      ? `Drifted: ${d.drifted_features.map((f) => `\`${f}\``).join(', ')}`
+      : 'No feature drifted.',
   ];
   if (feats.length) {
     lines.push('', '| feature | method | score | threshold | drifted |', '| --- | --- | ---: | ---: | --- |');
-    for (const [name, f] of feats) lines.push(`| ${name} | ${f.method ?? ''} | ${fmt(f.score)} | ${fmt(f.threshold)} | ${f.drifted ? '⚠️ yes' : 'no'} |`);
+    for (const [name, f] of feats)
+      lines.push(
+        `| ${name} | ${f.method ?? ''} | ${fmt(f.score)} | ${fmt(f.threshold)} | ${f.drifted ? '⚠️ yes' : 'no'} |`,
+      );
   }
   return lines;
 }
@@ -107,7 +125,11 @@ export function adaptImages(markdown: string, images?: ImageUrl): string {
 }
 
 export function stripMarker(markdown: string): string {
-  return markdown.split('\n').filter((l) => l.trim() !== MARKER).join('\n').replace(/^\s+/, '');
+  return markdown
+    .split('\n')
+    .filter((l) => l.trim() !== MARKER)
+    .join('\n')
+    .replace(/^\s+/, '');
 }
 
 /** Cut at a line boundary and close any `<details>` left open, so the comment still renders. */
@@ -126,7 +148,11 @@ const MIN_REPORT_ROOM = 1_500;
 function chartsBlock(kept: ChartSection[], dropped: ChartSection[], notes: string[], limit: number): string {
   if (!kept.length && !dropped.length) return '';
   const lines = ['### Charts', ''];
-  if (dropped.length) lines.push(`_Left out to fit GitHub's ${count(limit)}-character comment limit (least important first): ${dropped.map((c) => c.title).join('; ')}. They are in metrics/report.md._`, '');
+  if (dropped.length)
+    lines.push(
+      `_Left out to fit GitHub's ${count(limit)}-character comment limit (least important first): ${dropped.map((c) => c.title).join('; ')}. They are in metrics/report.md._`,
+      '',
+    );
   for (const n of notes) lines.push(n, '');
   for (const c of kept) lines.push(c.markdown, '');
   return lines.join('\n');
@@ -141,7 +167,15 @@ export function composeComment(input: CommentInput): string {
   const limit = input.limit ?? GITHUB_COMMENT_LIMIT;
   const reg = input.register;
   const title = reg ? `${reg.model_name} v${reg.version}` : 'model';
-  const headLines = [MARKER, `## ${title}: training report`, '', `<sub>${input.context}</sub>`, '', ...headline(input), ''];
+  const headLines = [
+    MARKER,
+    `## ${title}: training report`,
+    '',
+    `<sub>${input.context}</sub>`,
+    '',
+    ...headline(input),
+    '',
+  ];
   if (reg) headLines.push(...gates(reg), '');
   if (input.drift) headLines.push(...drift(input.drift), '');
   const head = headLines.join('\n');
@@ -150,7 +184,9 @@ export function composeComment(input: CommentInput): string {
   const body = input.reportMarkdown ? adaptImages(stripMarker(input.reportMarkdown), input.images) : null;
   const open = '<details><summary>Full training report (metrics/report.md)</summary>\n\n';
   const close = '\n\n</details>\n';
-  const pointer = body ? `_The full training report (${count(body.length)} characters) is left out to fit GitHub's ${count(limit)}-character comment limit: metrics/report.md in this commit and in the run's artifacts._\n` : '';
+  const pointer = body
+    ? `_The full training report (${count(body.length)} characters) is left out to fit GitHub's ${count(limit)}-character comment limit: metrics/report.md in this commit and in the run's artifacts._\n`
+    : '';
 
   const kept = [...(input.charts ?? [])];
   const dropped: ChartSection[] = [];
@@ -170,4 +206,5 @@ export function composeComment(input: CommentInput): string {
   }
 }
 
-const fit = (text: string, max: number) => (text.length <= max ? text : truncateMarkdown(text, max, '_Comment truncated._'));
+const fit = (text: string, max: number) =>
+  text.length <= max ? text : truncateMarkdown(text, max, '_Comment truncated._');

@@ -9,8 +9,12 @@ const read = (event: string, file: string, extra: Record<string, string> = {}) =
 
 test('push: branch, sha, before; a human commit is not a bot commit', async () => {
   assert.deepEqual(await read('push', 'push.json'), {
-    kind: 'push', branch: 'model', tag: null,
-    sha: '2222222222222222222222222222222222222222', before: '1111111111111111111111111111111111111111', botCommit: false,
+    kind: 'push',
+    branch: 'model',
+    tag: null,
+    sha: '2222222222222222222222222222222222222222',
+    before: '1111111111111111111111111111111111111111',
+    botCommit: false,
   });
 });
 
@@ -21,12 +25,24 @@ test('push by github-actions[bot] is a bot commit (the train workflow must not l
 
 test('push of a tag has no branch', () => {
   const e = parseEvent('push', { ref: 'refs/tags/flight-delay@v4.0.0', after: 'a', before: 'b' });
-  assert.deepEqual(e, { kind: 'push', branch: null, tag: 'flight-delay@v4.0.0', sha: 'a', before: 'b', botCommit: false });
+  assert.deepEqual(e, {
+    kind: 'push',
+    branch: null,
+    tag: 'flight-delay@v4.0.0',
+    sha: 'a',
+    before: 'b',
+    botCommit: false,
+  });
 });
 
 test('pull_request from the same repository', async () => {
   assert.deepEqual(await read('pull_request', 'pull_request.json'), {
-    kind: 'pull_request', number: 42, headSha: '5555555555555555555555555555555555555555', baseRef: 'model', headRepo: 'acme/gitops-ml', fork: false,
+    kind: 'pull_request',
+    number: 42,
+    headSha: '5555555555555555555555555555555555555555',
+    baseRef: 'model',
+    headRepo: 'acme/gitops-ml',
+    fork: false,
   });
 });
 
@@ -41,12 +57,18 @@ test('pull_request from a fork is marked fork', async () => {
 });
 
 test('schedule carries its cron line and the sha from the environment', async () => {
-  assert.deepEqual(await read('schedule', 'schedule.json', { GITHUB_SHA: 'abc' }), { kind: 'schedule', cron: '17 3 * * 1', sha: 'abc' });
+  assert.deepEqual(await read('schedule', 'schedule.json', { GITHUB_SHA: 'abc' }), {
+    kind: 'schedule',
+    cron: '17 3 * * 1',
+    sha: 'abc',
+  });
 });
 
 test('workflow_dispatch inputs', async () => {
   assert.deepEqual(await read('workflow_dispatch', 'workflow_dispatch.json'), {
-    kind: 'workflow_dispatch', ref: 'refs/heads/model', inputs: { reason: 'new data landed', force: 'true' },
+    kind: 'workflow_dispatch',
+    ref: 'refs/heads/model',
+    inputs: { reason: 'new data landed', force: 'true' },
   });
 });
 
@@ -61,8 +83,13 @@ test('repository_dispatch retrain with client_payload', async () => {
 
 test('workflow_run: PR number and head sha of the triggering run', async () => {
   assert.deepEqual(await read('workflow_run', 'workflow_run.json'), {
-    kind: 'workflow_run', workflow: 'pr-report', conclusion: 'success', prNumber: 42,
-    headSha: '5555555555555555555555555555555555555555', headBranch: 'wider-mlp', fromFork: false,
+    kind: 'workflow_run',
+    workflow: 'pr-report',
+    conclusion: 'success',
+    prNumber: 42,
+    headSha: '5555555555555555555555555555555555555555',
+    headBranch: 'wider-mlp',
+    fromFork: false,
   });
 });
 
@@ -77,7 +104,13 @@ test('workflow_run from a fork: GitHub sends no pull_requests, PR_NUMBER fills i
 
 test('unknown event and malformed payloads give errors that say what to do', async () => {
   assert.throws(() => parseEvent('issues', {}), /unsupported GitHub event "issues".*push, pull_request/);
-  assert.throws(() => parseEvent('pull_request', { number: 1 }), /pull_request event payload is missing `pull_request`/);
+  assert.throws(
+    () => parseEvent('pull_request', { number: 1 }),
+    /pull_request event payload is missing `pull_request`/,
+  );
   await assert.rejects(readEvent({}), /GITHUB_EVENT_NAME is not set/);
-  await assert.rejects(readEvent({ GITHUB_EVENT_NAME: 'push', GITHUB_EVENT_PATH: '/x' }, async () => 'nope'), /is not JSON/);
+  await assert.rejects(
+    readEvent({ GITHUB_EVENT_NAME: 'push', GITHUB_EVENT_PATH: '/x' }, async () => 'nope'),
+    /is not JSON/,
+  );
 });

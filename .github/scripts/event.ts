@@ -12,50 +12,89 @@ export type CiEvent =
   | { kind: 'schedule'; cron: string | null; sha: string | null }
   | { kind: 'workflow_dispatch'; ref: string | null; inputs: Record<string, string> }
   | { kind: 'repository_dispatch'; action: string; clientPayload: Record<string, unknown> }
-  | { kind: 'workflow_run'; workflow: string; conclusion: string | null; prNumber: number | null; headSha: string; headBranch: string | null; fromFork: boolean };
+  | {
+      kind: 'workflow_run';
+      workflow: string;
+      conclusion: string | null;
+      prNumber: number | null;
+      headSha: string;
+      headBranch: string | null;
+      fromFork: boolean;
+    };
 
-export const SUPPORTED_EVENTS = ['push', 'pull_request', 'pull_request_target', 'schedule', 'workflow_dispatch', 'repository_dispatch', 'workflow_run'] as const;
+export const SUPPORTED_EVENTS = [
+  'push',
+  'pull_request',
+  'pull_request_target',
+  'schedule',
+  'workflow_dispatch',
+  'repository_dispatch',
+  'workflow_run',
+] as const;
 
 const BOT_LOGINS = /\[bot\]$|^github-actions$/;
 
 const repo = z.object({ full_name: z.string() }).passthrough();
-const pushPayload = z.object({
-  ref: z.string(),
-  after: z.string(),
-  before: z.string(),
-  head_commit: z.object({ message: z.string().optional(), author: z.object({ name: z.string().optional(), username: z.string().optional() }).passthrough().optional() }).passthrough().nullable().optional(),
-  sender: z.object({ login: z.string(), type: z.string().optional() }).passthrough().optional(),
-}).passthrough();
-const prPayload = z.object({
-  number: z.number().int(),
-  pull_request: z.object({
-    head: z.object({ sha: z.string(), ref: z.string(), repo: repo.nullable() }).passthrough(),
-    base: z.object({ ref: z.string(), repo }).passthrough(),
-  }).passthrough(),
-  repository: repo.optional(),
-}).passthrough();
-const dispatchPayload = z.object({ ref: z.string().optional(), inputs: z.record(z.string(), z.unknown()).nullable().optional() }).passthrough();
-const repoDispatchPayload = z.object({ action: z.string(), client_payload: z.record(z.string(), z.unknown()).nullable().optional() }).passthrough();
-const runPayload = z.object({
-  workflow_run: z.object({
-    name: z.string().optional(),
-    conclusion: z.string().nullable().optional(),
-    head_sha: z.string(),
-    head_branch: z.string().nullable().optional(),
-    event: z.string().optional(),
-    pull_requests: z.array(z.object({ number: z.number().int() }).passthrough()).default([]),
-    head_repository: repo.nullable().optional(),
+const pushPayload = z
+  .object({
+    ref: z.string(),
+    after: z.string(),
+    before: z.string(),
+    head_commit: z
+      .object({
+        message: z.string().optional(),
+        author: z.object({ name: z.string().optional(), username: z.string().optional() }).passthrough().optional(),
+      })
+      .passthrough()
+      .nullable()
+      .optional(),
+    sender: z.object({ login: z.string(), type: z.string().optional() }).passthrough().optional(),
+  })
+  .passthrough();
+const prPayload = z
+  .object({
+    number: z.number().int(),
+    pull_request: z
+      .object({
+        head: z.object({ sha: z.string(), ref: z.string(), repo: repo.nullable() }).passthrough(),
+        base: z.object({ ref: z.string(), repo }).passthrough(),
+      })
+      .passthrough(),
     repository: repo.optional(),
-  }).passthrough(),
-  workflow: z.object({ name: z.string().optional() }).passthrough().optional(),
-}).passthrough();
+  })
+  .passthrough();
+const dispatchPayload = z
+  .object({ ref: z.string().optional(), inputs: z.record(z.string(), z.unknown()).nullable().optional() })
+  .passthrough();
+const repoDispatchPayload = z
+  .object({ action: z.string(), client_payload: z.record(z.string(), z.unknown()).nullable().optional() })
+  .passthrough();
+const runPayload = z
+  .object({
+    workflow_run: z
+      .object({
+        name: z.string().optional(),
+        conclusion: z.string().nullable().optional(),
+        head_sha: z.string(),
+        head_branch: z.string().nullable().optional(),
+        event: z.string().optional(),
+        pull_requests: z.array(z.object({ number: z.number().int() }).passthrough()).default([]),
+        head_repository: repo.nullable().optional(),
+        repository: repo.optional(),
+      })
+      .passthrough(),
+    workflow: z.object({ name: z.string().optional() }).passthrough().optional(),
+  })
+  .passthrough();
 const schedulePayload = z.object({ schedule: z.string().optional() }).passthrough();
 
 function parseWith<T>(schema: z.ZodType<T>, name: string, payload: unknown): T {
   const r = schema.safeParse(payload);
   if (r.success) return r.data;
   const first = r.error.issues[0];
-  throw new Error(`${name} event payload is missing \`${first?.path.join('.') || '(root)'}\` (${first?.message}); is GITHUB_EVENT_PATH the payload of a ${name} event?`);
+  throw new Error(
+    `${name} event payload is missing \`${first?.path.join('.') || '(root)'}\` (${first?.message}); is GITHUB_EVENT_PATH the payload of a ${name} event?`,
+  );
 }
 
 /**
@@ -63,7 +102,11 @@ function parseWith<T>(schema: z.ZodType<T>, name: string, payload: unknown): T {
  * so the number may be handed over another way: `prNumberHint` (e.g. read from an artifact the
  * triggering run uploaded).
  */
-export function parseEvent(name: string, payload: unknown, env: { GITHUB_SHA?: string; PR_NUMBER?: string } = {}): CiEvent {
+export function parseEvent(
+  name: string,
+  payload: unknown,
+  env: { GITHUB_SHA?: string; PR_NUMBER?: string } = {},
+): CiEvent {
   switch (name) {
     case 'push': {
       const p = parseWith(pushPayload, name, payload);
@@ -78,7 +121,14 @@ export function parseEvent(name: string, payload: unknown, env: { GITHUB_SHA?: s
       const p = parseWith(prPayload, name, payload);
       const base = p.pull_request.base.repo.full_name;
       const headRepo = p.pull_request.head.repo?.full_name ?? '(deleted fork)';
-      return { kind: 'pull_request', number: p.number, headSha: p.pull_request.head.sha, baseRef: p.pull_request.base.ref, headRepo, fork: headRepo !== base };
+      return {
+        kind: 'pull_request',
+        number: p.number,
+        headSha: p.pull_request.head.sha,
+        baseRef: p.pull_request.base.ref,
+        headRepo,
+        fork: headRepo !== base,
+      };
     }
     case 'schedule': {
       const p = parseWith(schedulePayload, name, payload ?? {});
@@ -110,7 +160,9 @@ export function parseEvent(name: string, payload: unknown, env: { GITHUB_SHA?: s
       };
     }
     default:
-      throw new Error(`unsupported GitHub event "${name}": these scripts handle ${SUPPORTED_EVENTS.join(', ')}; add the event to .github/scripts/event.ts or stop the workflow from calling them on it`);
+      throw new Error(
+        `unsupported GitHub event "${name}": these scripts handle ${SUPPORTED_EVENTS.join(', ')}; add the event to .github/scripts/event.ts or stop the workflow from calling them on it`,
+      );
   }
 }
 
@@ -122,9 +174,15 @@ export interface EventSource {
 }
 
 /** Read the event GitHub describes in the environment. */
-export async function readEvent(env: EventSource = process.env, read: (path: string) => Promise<string> = (p) => readFile(p, 'utf8')): Promise<CiEvent> {
+export async function readEvent(
+  env: EventSource = process.env,
+  read: (path: string) => Promise<string> = (p) => readFile(p, 'utf8'),
+): Promise<CiEvent> {
   const name = env.GITHUB_EVENT_NAME;
-  if (!name) throw new Error('GITHUB_EVENT_NAME is not set: run inside GitHub Actions, or set it and GITHUB_EVENT_PATH (a webhook payload JSON) yourself');
+  if (!name)
+    throw new Error(
+      'GITHUB_EVENT_NAME is not set: run inside GitHub Actions, or set it and GITHUB_EVENT_PATH (a webhook payload JSON) yourself',
+    );
   let payload: unknown = {};
   if (env.GITHUB_EVENT_PATH) {
     const text = await read(env.GITHUB_EVENT_PATH);

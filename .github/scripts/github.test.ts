@@ -4,7 +4,14 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeGitHub, type FakeGitHub } from '../../harness/testing/github/fake-github.ts';
-import { READ_ONLY_MESSAGE, createCommitComment, makeOctokit, parseRepository, upsertStickyComment, writeJobSummary } from './github.ts';
+import {
+  READ_ONLY_MESSAGE,
+  createCommitComment,
+  makeOctokit,
+  parseRepository,
+  upsertStickyComment,
+  writeJobSummary,
+} from './github.ts';
 import { MARKER } from './comment.ts';
 
 const servers: FakeGitHub[] = [];
@@ -15,14 +22,22 @@ async function fake(opts: Parameters<typeof startFakeGitHub>[0] = {}) {
   return { f, octokit: makeOctokit('ghs_test', f.url) };
 }
 const repo = { owner: 'acme', repo: 'gitops-ml' };
-const filler = (n: number) => Array.from({ length: n }, (_, i) => ({ body: `lgtm ${i}`, login: i % 2 ? 'ada' : 'dependabot[bot]' }));
+const filler = (n: number) =>
+  Array.from({ length: n }, (_, i) => ({ body: `lgtm ${i}`, login: i % 2 ? 'ada' : 'dependabot[bot]' }));
 
 test('sticky: 120 comments, ours on page 2 → edited in place, nothing created', async () => {
   const { f, octokit } = await fake();
   f.seedIssueComments('acme/gitops-ml', 42, filler(110));
-  const [ours] = f.seedIssueComments('acme/gitops-ml', 42, [{ body: `${MARKER}\nold report`, login: 'github-actions[bot]' }]);
+  const [ours] = f.seedIssueComments('acme/gitops-ml', 42, [
+    { body: `${MARKER}\nold report`, login: 'github-actions[bot]' },
+  ]);
   f.seedIssueComments('acme/gitops-ml', 42, filler(9));
-  const r = await upsertStickyComment(octokit, { ...repo, issueNumber: 42, body: `${MARKER}\nnew report`, marker: MARKER });
+  const r = await upsertStickyComment(octokit, {
+    ...repo,
+    issueNumber: 42,
+    body: `${MARKER}\nnew report`,
+    marker: MARKER,
+  });
   assert.equal(r.status, 'updated');
   assert.equal(r.status === 'updated' && r.id, ours.id);
   const pages = f.calls.filter((c) => c.method === 'GET').map((c) => c.query.page ?? '1');
@@ -43,7 +58,10 @@ test('sticky: no marker comment → created once; a second run edits it', async 
   assert.equal(first.status, 'created');
   assert.equal(second.status, 'updated');
   const withMarker = f.issueComments.get('acme/gitops-ml#7')!.filter((c) => c.body.includes(MARKER));
-  assert.deepEqual(withMarker.map((c) => c.body), [`${MARKER}\nv2`]);
+  assert.deepEqual(
+    withMarker.map((c) => c.body),
+    [`${MARKER}\nv2`],
+  );
 });
 
 test('sticky: a marker comment by another user is not edited', async () => {
@@ -58,7 +76,13 @@ test('sticky: a marker comment by another user is not edited', async () => {
 test('sticky: the bot login is configurable (a PAT posts as its user)', async () => {
   const { f, octokit } = await fake({ actor: 'release-bot' });
   const [ours] = f.seedIssueComments('acme/gitops-ml', 3, [{ body: `${MARKER}\nold`, login: 'release-bot' }]);
-  const r = await upsertStickyComment(octokit, { ...repo, issueNumber: 3, body: `${MARKER}\nnew`, marker: MARKER, botLogin: 'release-bot' });
+  const r = await upsertStickyComment(octokit, {
+    ...repo,
+    issueNumber: 3,
+    body: `${MARKER}\nnew`,
+    marker: MARKER,
+    botLogin: 'release-bot',
+  });
   assert.equal(r.status === 'updated' && r.id, ours.id);
 });
 
@@ -79,7 +103,11 @@ test('other errors still throw', async () => {
 
 test('commit comment on push', async () => {
   const { f, octokit } = await fake();
-  const r = await createCommitComment(octokit, { ...repo, sha: '2222222222222222222222222222222222222222', body: `${MARKER}\nreport` });
+  const r = await createCommitComment(octokit, {
+    ...repo,
+    sha: '2222222222222222222222222222222222222222',
+    body: `${MARKER}\nreport`,
+  });
   assert.equal(r.status, 'created');
   assert.equal(f.commitComments.length, 1);
   assert.equal(f.commitComments[0].commit_id, '2222222222222222222222222222222222222222');

@@ -14,10 +14,12 @@ export const DEFAULT_BOT_LOGIN = 'github-actions[bot]';
 export const READ_ONLY_MESSAGE = 'read-only token: cannot comment; the workflow_run job posts instead';
 
 export type PublishResult =
-  | { status: 'created' | 'updated'; id: number; url: string }
-  | { status: 'read-only'; message: string };
+  { status: 'created' | 'updated'; id: number; url: string } | { status: 'read-only'; message: string };
 
-export interface RepoRef { owner: string; repo: string }
+export interface RepoRef {
+  owner: string;
+  repo: string;
+}
 
 export function parseRepository(fullName: string | undefined): RepoRef {
   const m = /^([^/\s]+)\/([^/\s]+)$/.exec(fullName ?? '');
@@ -27,16 +29,22 @@ export function parseRepository(fullName: string | undefined): RepoRef {
 
 /** `baseUrl` is GITHUB_API_URL (GitHub Enterprise, or the loopback server in tests). */
 export function makeOctokit(token: string, baseUrl?: string): Octokit {
-  if (!token) throw new Error('GITHUB_TOKEN is empty: pass `env: GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }}` to the step');
+  if (!token)
+    throw new Error('GITHUB_TOKEN is empty: pass `env: GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }}` to the step');
   return getOctokit(token, baseUrl ? { baseUrl } : {});
 }
 
 function isReadOnly(err: unknown): boolean {
   const e = err as { status?: number; message?: string };
-  return e?.status === 403 && /not accessible by integration|must have (push|write) access|read-only/i.test(e.message ?? '');
+  return (
+    e?.status === 403 && /not accessible by integration|must have (push|write) access|read-only/i.test(e.message ?? '')
+  );
 }
 
-async function writeOrReadOnly<T extends { id: number; html_url: string }>(status: 'created' | 'updated', call: () => Promise<{ data: T }>): Promise<PublishResult> {
+async function writeOrReadOnly<T extends { id: number; html_url: string }>(
+  status: 'created' | 'updated',
+  call: () => Promise<{ data: T }>,
+): Promise<PublishResult> {
   try {
     const { data } = await call();
     return { status, id: data.id, url: data.html_url };
@@ -57,29 +65,58 @@ export interface StickyOptions extends RepoRef {
 
 export async function upsertStickyComment(octokit: Octokit, o: StickyOptions): Promise<PublishResult> {
   const botLogin = o.botLogin ?? DEFAULT_BOT_LOGIN;
-  const comments = await octokit.paginate(octokit.rest.issues.listComments, { owner: o.owner, repo: o.repo, issue_number: o.issueNumber, per_page: 100 });
+  const comments = await octokit.paginate(octokit.rest.issues.listComments, {
+    owner: o.owner,
+    repo: o.repo,
+    issue_number: o.issueNumber,
+    per_page: 100,
+  });
   const existing = lastMatching(comments, o.marker, botLogin);
   if (existing) {
-    return writeOrReadOnly('updated', () => octokit.rest.issues.updateComment({ owner: o.owner, repo: o.repo, comment_id: existing.id, body: o.body }));
+    return writeOrReadOnly('updated', () =>
+      octokit.rest.issues.updateComment({ owner: o.owner, repo: o.repo, comment_id: existing.id, body: o.body }),
+    );
   }
-  return writeOrReadOnly('created', () => octokit.rest.issues.createComment({ owner: o.owner, repo: o.repo, issue_number: o.issueNumber, body: o.body }));
+  return writeOrReadOnly('created', () =>
+    octokit.rest.issues.createComment({ owner: o.owner, repo: o.repo, issue_number: o.issueNumber, body: o.body }),
+  );
 }
 
-function lastMatching<C extends { user?: { login?: string } | null; body?: string | null }>(comments: C[], marker: StickyOptions['marker'], botLogin: string): C | undefined {
+function lastMatching<C extends { user?: { login?: string } | null; body?: string | null }>(
+  comments: C[],
+  marker: StickyOptions['marker'],
+  botLogin: string,
+): C | undefined {
   const matches = typeof marker === 'string' ? (body: string) => body.includes(marker) : marker;
   return comments.filter((c) => c.user?.login === botLogin && matches(c.body ?? '')).at(-1);
 }
 
 /** The commit's comment that `marker` matches (by `botLogin`) is edited; else a new one is created. */
-export async function upsertCommitComment(octokit: Octokit, o: RepoRef & { sha: string; body: string; marker: StickyOptions['marker']; botLogin?: string }): Promise<PublishResult> {
-  const comments = await octokit.paginate(octokit.rest.repos.listCommentsForCommit, { owner: o.owner, repo: o.repo, commit_sha: o.sha, per_page: 100 });
+export async function upsertCommitComment(
+  octokit: Octokit,
+  o: RepoRef & { sha: string; body: string; marker: StickyOptions['marker']; botLogin?: string },
+): Promise<PublishResult> {
+  const comments = await octokit.paginate(octokit.rest.repos.listCommentsForCommit, {
+    owner: o.owner,
+    repo: o.repo,
+    commit_sha: o.sha,
+    per_page: 100,
+  });
   const existing = lastMatching(comments, o.marker, o.botLogin ?? DEFAULT_BOT_LOGIN);
-  if (existing) return writeOrReadOnly('updated', () => octokit.rest.repos.updateCommitComment({ owner: o.owner, repo: o.repo, comment_id: existing.id, body: o.body }));
+  if (existing)
+    return writeOrReadOnly('updated', () =>
+      octokit.rest.repos.updateCommitComment({ owner: o.owner, repo: o.repo, comment_id: existing.id, body: o.body }),
+    );
   return createCommitComment(octokit, o);
 }
 
-export async function createCommitComment(octokit: Octokit, o: RepoRef & { sha: string; body: string }): Promise<PublishResult> {
-  return writeOrReadOnly('created', () => octokit.rest.repos.createCommitComment({ owner: o.owner, repo: o.repo, commit_sha: o.sha, body: o.body }));
+export async function createCommitComment(
+  octokit: Octokit,
+  o: RepoRef & { sha: string; body: string },
+): Promise<PublishResult> {
+  return writeOrReadOnly('created', () =>
+    octokit.rest.repos.createCommitComment({ owner: o.owner, repo: o.repo, commit_sha: o.sha, body: o.body }),
+  );
 }
 
 /**

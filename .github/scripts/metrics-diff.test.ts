@@ -4,12 +4,23 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  binomial, bootstrapConfusionCI, diffMetrics, metricsFromConfusion, readBaseEvaluate, resampleConfusion, summarizeEvaluate,
+  binomial,
+  bootstrapConfusionCI,
+  diffMetrics,
+  metricsFromConfusion,
+  readBaseEvaluate,
+  resampleConfusion,
+  summarizeEvaluate,
 } from './metrics-diff.ts';
 import { seededRandom } from '../../core/platform/random.ts';
-import { metricsFixture, parsedMetricsFixture, writeMetricsFixtureFile } from '../../harness/testing/core/metrics-fixtures.ts';
+import {
+  metricsFixture,
+  parsedMetricsFixture,
+  writeMetricsFixtureFile,
+} from '../../harness/testing/core/metrics-fixtures.ts';
 
-const near = (a: number, b: number, tol: number, what = '') => assert.ok(Math.abs(a - b) <= tol, `${what} ${a} not within ${tol} of ${b}`);
+const near = (a: number, b: number, tol: number, what = '') =>
+  assert.ok(Math.abs(a - b) <= tol, `${what} ${a} not within ${tol} of ${b}`);
 
 test('metrics from a confusion matrix', () => {
   const m = metricsFromConfusion({ tp: 30, fp: 10, tn: 50, fn: 10 });
@@ -17,11 +28,20 @@ test('metrics from a confusion matrix', () => {
   assert.equal(m.precision, 0.75);
   assert.equal(m.recall, 0.75);
   assert.equal(m.f1, 0.75);
-  assert.deepEqual(metricsFromConfusion({ tp: 0, fp: 0, tn: 5, fn: 0 }), { accuracy: 1, precision: 0, recall: 0, f1: 0 });
+  assert.deepEqual(metricsFromConfusion({ tp: 0, fp: 0, tn: 5, fn: 0 }), {
+    accuracy: 1,
+    precision: 0,
+    recall: 0,
+    f1: 0,
+  });
 });
 
 test('binomial draws have the right mean and variance on both branches', () => {
-  for (const [n, p] of [[40, 0.05], [10_000, 0.3], [100_000, 0.0001]] as const) {
+  for (const [n, p] of [
+    [40, 0.05],
+    [10_000, 0.3],
+    [100_000, 0.0001],
+  ] as const) {
     const rand = seededRandom(7);
     const xs = Array.from({ length: 20_000 }, () => binomial(n, p, rand));
     const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
@@ -49,21 +69,36 @@ test('bootstrap CI of accuracy matches the binomial standard error, and is repro
   const ci = bootstrapConfusionCI(c, { samples: 4000, seed: 3 });
   near(ci.accuracy[0], 0.431, 0.012, 'low');
   near(ci.accuracy[1], 0.569, 0.012, 'high');
-  assert.deepEqual(bootstrapConfusionCI(c, { samples: 500, seed: 9 }), bootstrapConfusionCI(c, { samples: 500, seed: 9 }));
+  assert.deepEqual(
+    bootstrapConfusionCI(c, { samples: 500, seed: 9 }),
+    bootstrapConfusionCI(c, { samples: 500, seed: 9 }),
+  );
   // larger test sets give tighter intervals
   const big = bootstrapConfusionCI({ tp: 5000, fp: 5000, tn: 5000, fn: 5000 }, { samples: 1000 });
   assert.ok(big.accuracy[1] - big.accuracy[0] < 0.02);
 });
 
 test('diff rows: direction, better-ness by metric, beyond-noise flag', () => {
-  const current = summarizeEvaluate(parsedMetricsFixture('evaluate', {
-    rows_test: 200,
-    test: { accuracy: 0.5, roc_auc: 0.7, log_loss: 0.6, f1: 0.5, threshold: 0.4, confusion: { tp: 50, fp: 50, tn: 50, fn: 50 } },
-  }));
+  const current = summarizeEvaluate(
+    parsedMetricsFixture('evaluate', {
+      rows_test: 200,
+      test: {
+        accuracy: 0.5,
+        roc_auc: 0.7,
+        log_loss: 0.6,
+        f1: 0.5,
+        threshold: 0.4,
+        confusion: { tp: 50, fp: 50, tn: 50, fn: 50 },
+      },
+    }),
+  );
   assert.equal(current.test.threshold, undefined);
   const ci = { accuracy: [0.43, 0.57] as [number, number], f1: [0.42, 0.58] as [number, number] };
   const rows = diffMetrics(current, { accuracy: 0.4, roc_auc: 0.65, log_loss: 0.5, f1: 0.5 }, ci);
-  assert.deepEqual(rows.map((r) => r.metric), ['roc_auc', 'accuracy', 'log_loss', 'f1']);
+  assert.deepEqual(
+    rows.map((r) => r.metric),
+    ['roc_auc', 'accuracy', 'log_loss', 'f1'],
+  );
   const by = Object.fromEntries(rows.map((r) => [r.metric, r]));
   assert.equal(by.roc_auc.direction, 'up');
   assert.equal(by.roc_auc.better, true);
@@ -82,12 +117,22 @@ test('diff rows: direction, better-ness by metric, beyond-noise flag', () => {
 
 test('base metrics from a directory, from git show, or none; a malformed base names its file and field', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'base-metrics-'));
-  await writeMetricsFixtureFile(dir, 'evaluate', metricsFixture('evaluate', { task: 'regression', primary_metric: 'rmse', higher_is_better: false, test: { rmse: 12, mae: 8 } }));
+  await writeMetricsFixtureFile(
+    dir,
+    'evaluate',
+    metricsFixture('evaluate', {
+      task: 'regression',
+      primary_metric: 'rmse',
+      higher_is_better: false,
+      test: { rmse: 12, mae: 8 },
+    }),
+  );
   assert.deepEqual((await readBaseEvaluate({ dir }))?.test, { rmse: 12, mae: 8 });
   const calls: string[][] = [];
   const run = async (cmd: string, args: string[]) => {
     calls.push([cmd, ...args]);
-    if (args[1] === 'origin/model:metrics/evaluate.json') return JSON.stringify(metricsFixture('evaluate', { test: { accuracy: 0.9 } }));
+    if (args[1] === 'origin/model:metrics/evaluate.json')
+      return JSON.stringify(metricsFixture('evaluate', { test: { accuracy: 0.9 } }));
     if (args[1] === 'origin/old:metrics/evaluate.json') return JSON.stringify({ test: { accuracy: 0.9 } });
     throw new Error('fatal: path does not exist');
   };
@@ -95,17 +140,27 @@ test('base metrics from a directory, from git show, or none; a malformed base na
   assert.deepEqual(calls[0], ['git', 'show', 'origin/model:metrics/evaluate.json']);
   assert.equal(await readBaseEvaluate({ ref: 'origin/empty', run }), null);
   assert.equal(await readBaseEvaluate({ dir: join(dir, 'missing') }), null);
-  await assert.rejects(readBaseEvaluate({ ref: 'origin/old', run }), /^Error: origin\/old:metrics\/evaluate\.json: field `task`: .*re-run the evaluate stage/);
+  await assert.rejects(
+    readBaseEvaluate({ ref: 'origin/old', run }),
+    /^Error: origin\/old:metrics\/evaluate\.json: field `task`: .*re-run the evaluate stage/,
+  );
   await writeFile(join(dir, 'evaluate.json'), '{"task": ');
-  await assert.rejects(readBaseEvaluate({ dir }), (err: Error) => err.message.startsWith(`${join(dir, 'evaluate.json')} is not valid JSON`));
+  await assert.rejects(readBaseEvaluate({ dir }), (err: Error) =>
+    err.message.startsWith(`${join(dir, 'evaluate.json')} is not valid JSON`),
+  );
 });
 
 test('row-level bootstrap intervals from evaluate.json (e.g. ROC-AUC) are read and decide "beyond noise"', async () => {
-  const current = summarizeEvaluate(parsedMetricsFixture('evaluate', { rows_test: 1000, test: { roc_auc: 0.66 }, test_ci: { roc_auc: [0.64, 0.68] } }));
+  const current = summarizeEvaluate(
+    parsedMetricsFixture('evaluate', { rows_test: 1000, test: { roc_auc: 0.66 }, test_ci: { roc_auc: [0.64, 0.68] } }),
+  );
   assert.deepEqual(current.ci, { roc_auc: [0.64, 0.68] });
   const [inside] = diffMetrics(current, { roc_auc: 0.65 }, current.ci);
   assert.equal(inside.beyondNoise, false);
   const [outside] = diffMetrics(current, { roc_auc: 0.6 }, current.ci);
   assert.equal(outside.beyondNoise, true);
-  assert.throws(() => parsedMetricsFixture('evaluate', { test_ci: { roc_auc: [0.64, 0.68], junk: 'x' } as never }), /field `test_ci\.junk`/);
+  assert.throws(
+    () => parsedMetricsFixture('evaluate', { test_ci: { roc_auc: [0.64, 0.68], junk: 'x' } as never }),
+    /field `test_ci\.junk`/,
+  );
 });

@@ -12,7 +12,13 @@
 import { seededRandom } from '../../core/platform/random.ts';
 import { metricDirection } from '../../core/schemas/metric-directions.ts';
 import type { Confusion } from '../../core/model/quality-metrics.ts';
-import { EVALUATE_METRICS, confusionOf, parseMetricsText, readMetricsFileIn, type EvaluateFile } from '../../core/schemas/metrics-files.ts';
+import {
+  EVALUATE_METRICS,
+  confusionOf,
+  parseMetricsText,
+  readMetricsFileIn,
+  type EvaluateFile,
+} from '../../core/schemas/metrics-files.ts';
 
 export type { Confusion };
 export type MetricValues = Record<string, number>;
@@ -48,14 +54,25 @@ export function summarizeEvaluate(ev: EvaluateFile): EvalSummary {
   const test: MetricValues = {};
   for (const [k, v] of Object.entries(ev.test)) if (typeof v === 'number' && !NOT_METRICS.has(k)) test[k] = v;
   // Row-level bootstrap intervals written by the evaluate stage (threshold-free metrics such as ROC-AUC).
-  return { primaryMetric: ev.primary_metric, test, confusion: confusionOf(ev.test), rows: ev.rows_test, ci: { ...ev.test_ci } };
+  return {
+    primaryMetric: ev.primary_metric,
+    test,
+    confusion: confusionOf(ev.test),
+    rows: ev.rows_test,
+    ci: { ...ev.test_ci },
+  };
 }
 
 export function metricsFromConfusion({ tp, fp, tn, fn }: Confusion): MetricValues {
   const n = tp + fp + tn + fn;
   const precision = tp + fp ? tp / (tp + fp) : 0;
   const recall = tp + fn ? tp / (tp + fn) : 0;
-  return { accuracy: n ? (tp + tn) / n : 0, precision, recall, f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0 };
+  return {
+    accuracy: n ? (tp + tn) / n : 0,
+    precision,
+    recall,
+    f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0,
+  };
 }
 
 /**
@@ -100,7 +117,11 @@ export function resampleConfusion(c: Confusion, rand: () => number): Confusion {
   return { tp: out[0], fp: out[1], tn: out[2], fn: out[3] };
 }
 
-export interface BootstrapOptions { samples?: number; seed?: number; level?: number }
+export interface BootstrapOptions {
+  samples?: number;
+  seed?: number;
+  level?: number;
+}
 
 /** Percentile intervals for accuracy, precision, recall and F1. */
 export function bootstrapConfusionCI(c: Confusion, opts: BootstrapOptions = {}): Record<string, [number, number]> {
@@ -124,8 +145,14 @@ export function bootstrapConfusionCI(c: Confusion, opts: BootstrapOptions = {}):
 const EPS = 5e-7; // metrics are written with 6 decimals
 
 /** Rows for every metric of `current`, primary first; `base` may be null (nothing to compare). */
-export function diffMetrics(current: EvalSummary, base: Readonly<Record<string, unknown>> | null, ci: Record<string, [number, number]> = {}): DiffRow[] {
-  const names = Object.keys(current.test).sort((a, b) => Number(b === current.primaryMetric) - Number(a === current.primaryMetric));
+export function diffMetrics(
+  current: EvalSummary,
+  base: Readonly<Record<string, unknown>> | null,
+  ci: Record<string, [number, number]> = {},
+): DiffRow[] {
+  const names = Object.keys(current.test).sort(
+    (a, b) => Number(b === current.primaryMetric) - Number(a === current.primaryMetric),
+  );
   return names.map((metric) => {
     const cur = current.test[metric];
     const value = base?.[metric];
@@ -141,7 +168,12 @@ export function diffMetrics(current: EvalSummary, base: Readonly<Record<string, 
 
 export type Runner = (cmd: string, args: string[], opts?: { cwd?: string }) => Promise<string>;
 
-export interface BaseSource { dir?: string; ref?: string; cwd?: string; run?: Runner }
+export interface BaseSource {
+  dir?: string;
+  ref?: string;
+  cwd?: string;
+  run?: Runner;
+}
 
 /**
  * The base branch's evaluate.json: from a checked-out metrics directory, else `git show

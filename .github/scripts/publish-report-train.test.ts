@@ -16,11 +16,18 @@ import { publishReport } from './publish-report.ts';
 import { writeMetricsFixture } from '../../harness/testing/report/fixtures.ts';
 
 const WORKFLOW = join(import.meta.dirname, '..', 'workflows', 'train.yml');
-interface Step { id?: string; run?: string; env?: Record<string, string> }
+interface Step {
+  id?: string;
+  run?: string;
+  env?: Record<string, string>;
+}
 
 /** The job that commits the results (a step with id `commit`) and its publish-report step. */
 async function publishJob(): Promise<{ commit: Step; publish: Step; jobEnv: Record<string, string> }> {
-  const wf = parse(await readFile(WORKFLOW, 'utf8')) as { env?: Record<string, string>; jobs: Record<string, { env?: Record<string, string>; steps: Step[] }> };
+  const wf = parse(await readFile(WORKFLOW, 'utf8')) as {
+    env?: Record<string, string>;
+    jobs: Record<string, { env?: Record<string, string>; steps: Step[] }>;
+  };
   for (const job of Object.values(wf.jobs)) {
     const commit = job.steps.find((s) => s.id === 'commit');
     const publish = job.steps.find((s) => s.run?.includes('gh:publish-report'));
@@ -65,17 +72,52 @@ test('train.yml publish job: comment on the commit its commit step pushed, every
   await writeFile(output, '');
   // Literal workflow/job env (bot identity); TRAIN_BRANCH is what the workflow computes for a push to model.
   const literal = Object.fromEntries(Object.entries(jobEnv).filter(([, v]) => !String(v).includes('${{')));
-  const shellEnv = { ...process.env, ...literal, TRAIN_BRANCH: 'model', GITHUB_OUTPUT: output, GITHUB_RUN_ID: '99', GITHUB_EVENT_NAME: 'push' };
+  const shellEnv = {
+    ...process.env,
+    ...literal,
+    TRAIN_BRANCH: 'model',
+    GITHUB_OUTPUT: output,
+    GITHUB_RUN_ID: '99',
+    GITHUB_EVENT_NAME: 'push',
+  };
   execFileSync('bash', ['-e', '-c', commit.run!], { cwd: work, env: shellEnv, stdio: 'pipe' });
   const pushed = /^sha=([0-9a-f]{40})$/m.exec(await readFile(output, 'utf8'))![1];
   assert.notEqual(pushed, trained, 'the step committed the results');
   assert.equal(git(origin, 'rev-parse', 'refs/heads/model'), pushed, 'and pushed them');
 
   const event = join(root, 'event.json');
-  await writeFile(event, JSON.stringify({ ref: 'refs/heads/model', after: trained, before: '0'.repeat(40), head_commit: { message: 'x', author: { name: 'Ada' } }, sender: { login: 'ada', type: 'User' } }));
-  const stepEnv = Object.fromEntries(Object.entries(publish.env ?? {}).map(([k, v]) => [k, resolve(String(v), { 'github.token': 'ghs_test', 'steps.commit.outputs.sha': pushed })]));
-  const actions = { GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'acme/gitops-ml', GITHUB_SHA: trained, GITHUB_EVENT_NAME: 'push', GITHUB_EVENT_PATH: event, GITHUB_API_URL: fake.url };
-  await publishReport({ ...actions, ...stepEnv }, work, async () => { throw new Error('no base'); }, () => {});
+  await writeFile(
+    event,
+    JSON.stringify({
+      ref: 'refs/heads/model',
+      after: trained,
+      before: '0'.repeat(40),
+      head_commit: { message: 'x', author: { name: 'Ada' } },
+      sender: { login: 'ada', type: 'User' },
+    }),
+  );
+  const stepEnv = Object.fromEntries(
+    Object.entries(publish.env ?? {}).map(([k, v]) => [
+      k,
+      resolve(String(v), { 'github.token': 'ghs_test', 'steps.commit.outputs.sha': pushed }),
+    ]),
+  );
+  const actions = {
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_REPOSITORY: 'acme/gitops-ml',
+    GITHUB_SHA: trained,
+    GITHUB_EVENT_NAME: 'push',
+    GITHUB_EVENT_PATH: event,
+    GITHUB_API_URL: fake.url,
+  };
+  await publishReport(
+    { ...actions, ...stepEnv },
+    work,
+    async () => {
+      throw new Error('no base');
+    },
+    () => {},
+  );
 
   assert.equal(fake.commitComments.length, 1);
   const c = fake.commitComments[0];

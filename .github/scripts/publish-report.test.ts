@@ -23,8 +23,31 @@ async function workspace(base?: Record<string, number>) {
   const cwd = await mkdtemp(join(root, 'ws-'));
   await mkdir(join(cwd, 'metrics'));
   const metrics = join(cwd, 'metrics');
-  await writeMetricsFixtureFile(metrics, 'evaluate', metricsFixture('evaluate', { test: { accuracy: 0.7, precision: 0.6, recall: 0.75, f1: 0.6667, roc_auc: 0.8, threshold: 0.5, confusion: { tp: 300, fp: 200, tn: 400, fn: 100 } } }));
-  await writeMetricsFixtureFile(metrics, 'register', metricsFixture('register', { version: 5, reason: 'better', production_before: { version: 4, metric: 0.78, metrics: { accuracy: 0.62, roc_auc: 0.78 } }, gto_tags: ['flight-delay@v5.0.0'] }));
+  await writeMetricsFixtureFile(
+    metrics,
+    'evaluate',
+    metricsFixture('evaluate', {
+      test: {
+        accuracy: 0.7,
+        precision: 0.6,
+        recall: 0.75,
+        f1: 0.6667,
+        roc_auc: 0.8,
+        threshold: 0.5,
+        confusion: { tp: 300, fp: 200, tn: 400, fn: 100 },
+      },
+    }),
+  );
+  await writeMetricsFixtureFile(
+    metrics,
+    'register',
+    metricsFixture('register', {
+      version: 5,
+      reason: 'better',
+      production_before: { version: 4, metric: 0.78, metrics: { accuracy: 0.62, roc_auc: 0.78 } },
+      gto_tags: ['flight-delay@v5.0.0'],
+    }),
+  );
   await writeFile(join(cwd, 'metrics', 'report.md'), `${MARKER}\n\n# full report\n`);
   if (base) {
     await mkdir(join(cwd, 'base'));
@@ -33,12 +56,30 @@ async function workspace(base?: Record<string, number>) {
   return cwd;
 }
 
-async function env(event: string, file: string, extra: Record<string, string> = {}, opts: Parameters<typeof startFakeGitHub>[0] = {}) {
+async function env(
+  event: string,
+  file: string,
+  extra: Record<string, string> = {},
+  opts: Parameters<typeof startFakeGitHub>[0] = {},
+) {
   const f = await startFakeGitHub(opts);
   servers.push(f);
-  return { f, env: { GITHUB_EVENT_NAME: event, GITHUB_EVENT_PATH: join(events, file), GITHUB_TOKEN: 'ghs_x', GITHUB_REPOSITORY: 'acme/gitops-ml', GITHUB_API_URL: f.url, GITHUB_STEP_SUMMARY: summaryFile, ...extra } };
+  return {
+    f,
+    env: {
+      GITHUB_EVENT_NAME: event,
+      GITHUB_EVENT_PATH: join(events, file),
+      GITHUB_TOKEN: 'ghs_x',
+      GITHUB_REPOSITORY: 'acme/gitops-ml',
+      GITHUB_API_URL: f.url,
+      GITHUB_STEP_SUMMARY: summaryFile,
+      ...extra,
+    },
+  };
 }
-const noGit = async () => { throw new Error('fatal: bad revision'); };
+const noGit = async () => {
+  throw new Error('fatal: bad revision');
+};
 const quiet = () => {};
 
 test('push → commit comment on the pushed sha and the job summary', async () => {
@@ -55,7 +96,10 @@ test('push → commit comment on the pushed sha and the job summary', async () =
 
 test('pull_request → one sticky comment, edited on the next push; base read from BASE_METRICS_DIR', async () => {
   const cwd = await workspace({ accuracy: 0.6, roc_auc: 0.75 });
-  const { f, env: e } = await env('pull_request', 'pull_request.json', { BASE_METRICS_DIR: 'base', BASE_LABEL: 'base `model`' });
+  const { f, env: e } = await env('pull_request', 'pull_request.json', {
+    BASE_METRICS_DIR: 'base',
+    BASE_LABEL: 'base `model`',
+  });
   f.seedIssueComments('acme/gitops-ml', 42, [{ body: 'nice', login: 'ada' }]);
   const first = await publishReport(e, cwd, noGit, quiet);
   const second = await publishReport(e, cwd, noGit, quiet);
@@ -63,7 +107,10 @@ test('pull_request → one sticky comment, edited on the next push; base read fr
   assert.equal((second.results.pr as { status: string }).status, 'updated');
   const ours = f.issueComments.get('acme/gitops-ml#42')!.filter((c) => c.body.includes(MARKER));
   assert.equal(ours.length, 1);
-  assert.match(ours[0].body, /\| accuracy \| 0\.7000 \| [0-9.]+–[0-9.]+ \| 0\.6000 \| ▲ \+0\.1000 \(better\) \*\*beyond noise\*\*/);
+  assert.match(
+    ours[0].body,
+    /\| accuracy \| 0\.7000 \| [0-9.]+–[0-9.]+ \| 0\.6000 \| ▲ \+0\.1000 \(better\) \*\*beyond noise\*\*/,
+  );
   assert.equal(await readFile(join(cwd, 'pr-number.txt'), 'utf8'), '42\n');
   assert.equal(await readFile(join(cwd, 'pr-comment.md'), 'utf8'), ours[0].body);
 });
@@ -72,7 +119,10 @@ test('pull_request base from `git show origin/<base>:metrics/evaluate.json`', as
   const cwd = await workspace();
   const { env: e } = await env('pull_request', 'pull_request.json', { REPORT_DRY_RUN: '1' });
   const asked: string[] = [];
-  const run = async (_cmd: string, args: string[]) => { asked.push(args.join(' ')); return JSON.stringify(metricsFixture('evaluate', { test: { accuracy: 0.69, roc_auc: 0.8 } })); };
+  const run = async (_cmd: string, args: string[]) => {
+    asked.push(args.join(' '));
+    return JSON.stringify(metricsFixture('evaluate', { test: { accuracy: 0.69, roc_auc: 0.8 } }));
+  };
   const out = await publishReport(e, cwd, run, quiet);
   assert.deepEqual(asked, ['show origin/model:metrics/evaluate.json']);
   assert.match(out.body, /\| accuracy \| 0\.7000 \| [0-9.–]+ \| 0\.6900 \| ▲ \+0\.0100 \(better\) _within noise_/);
@@ -94,7 +144,10 @@ test('fork PR with a read-only token → summary + pr-comment.md, a clear messag
 test('push with a token that cannot write commit comments → the run fails naming contents: write (no relay exists for pushes)', async () => {
   const cwd = await workspace();
   const { f, env: e } = await env('push', 'push.json', {}, { readOnly: true });
-  await assert.rejects(publishReport(e, cwd, noGit, quiet), /cannot comment on commit 222222222222 \(403\): give the job `permissions: contents: write`/);
+  await assert.rejects(
+    publishReport(e, cwd, noGit, quiet),
+    /cannot comment on commit 222222222222 \(403\): give the job `permissions: contents: write`/,
+  );
   assert.equal(f.commitComments.length, 0);
 });
 
@@ -105,7 +158,10 @@ test('workflow_run (fork) → posts the handed-over pr-comment.md on the PR from
   const { f, env: e } = await env('workflow_run', 'workflow_run-fork.json');
   const out = await publishReport(e, cwd, noGit, quiet);
   assert.equal((out.results.pr as { status: string }).status, 'created');
-  assert.equal(f.issueComments.get('acme/gitops-ml#43')![0].body, `${MARKER}\ncomposed by the fork's run\n\n![](https://cml.dev/watermark.png#7777777777777777777777777777777777777777 "CML watermark")\n`);
+  assert.equal(
+    f.issueComments.get('acme/gitops-ml#43')![0].body,
+    `${MARKER}\ncomposed by the fork's run\n\n![](https://cml.dev/watermark.png#7777777777777777777777777777777777777777 "CML watermark")\n`,
+  );
   const empty = await mkdtemp(join(root, 'run-'));
   await writeFile(join(empty, 'pr-comment.md'), 'x');
   await assert.rejects(publishReport(e, empty, noGit, quiet), /no PR number/);
@@ -122,7 +178,10 @@ test('missing metrics: an error that says to run the pipeline', async () => {
 const PUSHED = '3333333333333333333333333333333333333333';
 const CML_WATERMARK = (sha: string, title = 'CML watermark') => `![](https://cml.dev/watermark.png#${sha} "${title}")`;
 /** What `cml comment update` looks for (iterative/cml src/watermark.js isIn, empty label). */
-const cmlFinds = (bodies: { id: number; body: string }[]) => [...bodies].reverse().find((c) => /!\[\]\(https:\/\/cml\.dev\/watermark\.png#[0-9a-fA-F]+ "CML watermark"\)/.test(c.body));
+const cmlFinds = (bodies: { id: number; body: string }[]) =>
+  [...bodies]
+    .reverse()
+    .find((c) => /!\[\]\(https:\/\/cml\.dev\/watermark\.png#[0-9a-fA-F]+ "CML watermark"\)/.test(c.body));
 const mermaid = (md: string) => [...md.matchAll(/```mermaid\n([\s\S]*?)\n```/g)].map((m) => m[1]);
 
 async function chartWorkspace() {
@@ -134,16 +193,27 @@ async function chartWorkspace() {
 test('push, with the env train.yml’s publish job sets: commit comment on the pushed commit, PNGs linked at that commit', async () => {
   const cwd = await chartWorkspace();
   // GITHUB_SHA is the trained commit; REPORT_SHA the results commit the job pushed (steps.commit.outputs.sha).
-  const { f, env: e } = await env('push', 'push.json', { GITHUB_SERVER_URL: 'https://github.com', GITHUB_SHA: '2222222222222222222222222222222222222222', REPORT_SHA: PUSHED });
+  const { f, env: e } = await env('push', 'push.json', {
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_SHA: '2222222222222222222222222222222222222222',
+    REPORT_SHA: PUSHED,
+  });
   await publishReport(e, cwd, noGit, quiet);
   assert.equal(f.commitComments.length, 1);
   const c = f.commitComments[0];
   assert.equal(c.commit_id, PUSHED);
-  for (const name of ['roc', 'pr', 'calibration', 'confusion', 'feature-f00']) assert.ok(c.body.includes(`](https://github.com/acme/gitops-ml/blob/${PUSHED}/metrics/report/${name}.png?raw=true)`), name);
+  for (const name of ['roc', 'pr', 'calibration', 'confusion', 'feature-f00'])
+    assert.ok(
+      c.body.includes(`](https://github.com/acme/gitops-ml/blob/${PUSHED}/metrics/report/${name}.png?raw=true)`),
+      name,
+    );
   assert.doesNotMatch(c.body, /blob\/2222222/, 'never the trained commit, which lacks the new PNGs');
   assert.ok(c.body.trimEnd().endsWith(CML_WATERMARK(PUSHED)));
   const summary = await readFile(summaryFile, 'utf8');
-  assert.ok(summary.includes(`/blob/${PUSHED}/metrics/report/roc.png?raw=true`), 'the job summary shows the same images');
+  assert.ok(
+    summary.includes(`/blob/${PUSHED}/metrics/report/roc.png?raw=true`),
+    'the job summary shows the same images',
+  );
 });
 
 test('push with a REPORT_SHA that is not a SHA: refused before anything is posted', async () => {
@@ -155,21 +225,38 @@ test('push with a REPORT_SHA that is not a SHA: refused before anything is poste
 
 test('pull_request: Mermaid charts (ROC, calibration, PR, drift, features) that parse, tables folded, no image URLs', async () => {
   const cwd = await chartWorkspace();
-  const { f, env: e } = await env('pull_request', 'pull_request-fork.json', { GITHUB_SERVER_URL: 'https://github.com' }, { readOnly: true });
+  const { f, env: e } = await env(
+    'pull_request',
+    'pull_request-fork.json',
+    { GITHUB_SERVER_URL: 'https://github.com' },
+    { readOnly: true },
+  );
   await publishReport(e, cwd, noGit, quiet);
   const body = await readFile(join(cwd, 'pr-comment.md'), 'utf8');
   const blocks = mermaid(body);
   assert.ok(blocks.length >= 7, `${blocks.length} Mermaid charts`);
   for (const b of blocks) assert.doesNotThrow(() => checkXychart(b));
-  assert.deepEqual(blocks.map((b) => checkXychart(b).title.split(/[:(]/)[0].trim()).slice(0, 4), ['ROC curve', 'Calibration', 'Precision–recall curve', 'Drift vs production v11']);
-  assert.doesNotMatch(body, /\]\((?!https:\/\/cml\.dev)[^)]*\.png/, 'no image links: a fork commits nothing to link to');
+  assert.deepEqual(blocks.map((b) => checkXychart(b).title.split(/[:(]/)[0].trim()).slice(0, 4), [
+    'ROC curve',
+    'Calibration',
+    'Precision–recall curve',
+    'Drift vs production v11',
+  ]);
+  assert.doesNotMatch(
+    body,
+    /\]\((?!https:\/\/cml\.dev)[^)]*\.png/,
+    'no image links: a fork commits nothing to link to',
+  );
   assert.match(body, /<details><summary>ROC curve as a table<\/summary>/);
   assert.equal(f.issueComments.get('acme/gitops-ml#43'), undefined);
 });
 
 test('pull_request with REPORT_IMAGE_BASE_URL: the published PNGs instead of Mermaid', async () => {
   const cwd = await chartWorkspace();
-  const { env: e } = await env('pull_request', 'pull_request.json', { REPORT_DRY_RUN: '1', REPORT_IMAGE_BASE_URL: 'https://reports.example.com/acme/pr-42/metrics/' });
+  const { env: e } = await env('pull_request', 'pull_request.json', {
+    REPORT_DRY_RUN: '1',
+    REPORT_IMAGE_BASE_URL: 'https://reports.example.com/acme/pr-42/metrics/',
+  });
   const out = await publishReport(e, cwd, noGit, quiet);
   assert.ok(out.body.includes('](https://reports.example.com/acme/pr-42/metrics/report/roc.png)'));
   assert.equal(mermaid(out.body).length, 1, 'only the drift scores, which have no PNG');
@@ -180,7 +267,10 @@ test('a comment `cml comment create` left on the PR is the one we update (waterm
   const { f, env: e } = await env('pull_request', 'pull_request.json', { BASE_METRICS_DIR: 'metrics' });
   const head = '5555555555555555555555555555555555555555';
   const [cml] = f.seedIssueComments('acme/gitops-ml', 42, [
-    { body: `# CML report\n\n![](https://asset.cml.dev/abc.png)\n\n${CML_WATERMARK('1234abcd')}`, login: 'github-actions[bot]' },
+    {
+      body: `# CML report\n\n![](https://asset.cml.dev/abc.png)\n\n${CML_WATERMARK('1234abcd')}`,
+      login: 'github-actions[bot]',
+    },
     { body: 'looks good', login: 'ada' },
   ]);
   const out = await publishReport(e, cwd, noGit, quiet);
@@ -191,8 +281,13 @@ test('a comment `cml comment create` left on the PR is the one we update (waterm
   assert.ok(comments[0].body.trimEnd().endsWith(CML_WATERMARK(head)));
   assert.equal(cmlFinds(comments)?.id, cml.id, '`cml comment update` would edit this same comment');
   // A different --watermark-title is a different comment, for cml and for us.
-  const { f: g, env: e2 } = await env('pull_request', 'pull_request.json', { BASE_METRICS_DIR: 'metrics', CML_COMMENT_WATERMARK_TITLE: 'nightly' });
-  g.seedIssueComments('acme/gitops-ml', 42, [{ body: `x\n\n${CML_WATERMARK('1234abcd')}`, login: 'github-actions[bot]' }]);
+  const { f: g, env: e2 } = await env('pull_request', 'pull_request.json', {
+    BASE_METRICS_DIR: 'metrics',
+    CML_COMMENT_WATERMARK_TITLE: 'nightly',
+  });
+  g.seedIssueComments('acme/gitops-ml', 42, [
+    { body: `x\n\n${CML_WATERMARK('1234abcd')}`, login: 'github-actions[bot]' },
+  ]);
   assert.equal(((await publishReport(e2, cwd, noGit, quiet)).results.pr as { status: string }).status, 'created');
   assert.ok(g.issueComments.get('acme/gitops-ml#42')![1].body.includes(CML_WATERMARK(head, 'CML watermark nightly')));
 });
@@ -200,7 +295,9 @@ test('a comment `cml comment create` left on the PR is the one we update (waterm
 test('a CML comment on the pushed commit is updated, not duplicated', async () => {
   const cwd = await chartWorkspace();
   const { f, env: e } = await env('push', 'push.json', { REPORT_SHA: PUSHED });
-  const [cml] = f.seedCommitComments('acme/gitops-ml', PUSHED, [{ body: `metrics\n\n${CML_WATERMARK(PUSHED)}`, login: 'github-actions[bot]' }]);
+  const [cml] = f.seedCommitComments('acme/gitops-ml', PUSHED, [
+    { body: `metrics\n\n${CML_WATERMARK(PUSHED)}`, login: 'github-actions[bot]' },
+  ]);
   const out = await publishReport(e, cwd, noGit, quiet);
   assert.equal((out.results.commit as { status: string; id: number }).status, 'updated');
   assert.equal(f.commitComments.length, 1);
@@ -211,21 +308,36 @@ test('a CML comment on the pushed commit is updated, not duplicated', async () =
 
 test('workflow_run: the handed-over comment gets the watermark (one, ours) and replaces the CML comment', async () => {
   const cwd = await mkdtemp(join(root, 'run-'));
-  await writeFile(join(cwd, 'pr-comment.md'), `${MARKER}\nfrom the fork\n\n${CML_WATERMARK('ffff', 'CML watermark spoofed')}\n`);
+  await writeFile(
+    join(cwd, 'pr-comment.md'),
+    `${MARKER}\nfrom the fork\n\n${CML_WATERMARK('ffff', 'CML watermark spoofed')}\n`,
+  );
   await writeFile(join(cwd, 'pr-number.txt'), '43\n');
   const { f, env: e } = await env('workflow_run', 'workflow_run-fork.json');
-  const [cml] = f.seedIssueComments('acme/gitops-ml', 43, [{ body: `old\n\n${CML_WATERMARK('abc')}`, login: 'github-actions[bot]' }]);
+  const [cml] = f.seedIssueComments('acme/gitops-ml', 43, [
+    { body: `old\n\n${CML_WATERMARK('abc')}`, login: 'github-actions[bot]' },
+  ]);
   const out = await publishReport(e, cwd, noGit, quiet);
   assert.equal((out.results.pr as { id: number }).id, cml.id);
   const body = f.issueComments.get('acme/gitops-ml#43')![0].body;
   assert.equal((body.match(/cml\.dev\/watermark\.png/g) ?? []).length, 1);
-  assert.match(body, /^<!-- gitops-ml-report -->\nfrom the fork\n\n!\[\]\(https:\/\/cml\.dev\/watermark\.png#[0-9a-f]+ "CML watermark"\)\n$/);
+  assert.match(
+    body,
+    /^<!-- gitops-ml-report -->\nfrom the fork\n\n!\[\]\(https:\/\/cml\.dev\/watermark\.png#[0-9a-f]+ "CML watermark"\)\n$/,
+  );
 });
 
 test('schedule, workflow_dispatch and repository_dispatch runs post on the results commit too, images linked at it', async () => {
   const cwd = await chartWorkspace();
-  for (const [name, file] of [['schedule', 'schedule.json'], ['workflow_dispatch', 'workflow_dispatch.json'], ['repository_dispatch', 'repository_dispatch.json']]) {
-    const { f, env: e } = await env(name, file, { GITHUB_SHA: '2222222222222222222222222222222222222222', REPORT_SHA: PUSHED });
+  for (const [name, file] of [
+    ['schedule', 'schedule.json'],
+    ['workflow_dispatch', 'workflow_dispatch.json'],
+    ['repository_dispatch', 'repository_dispatch.json'],
+  ]) {
+    const { f, env: e } = await env(name, file, {
+      GITHUB_SHA: '2222222222222222222222222222222222222222',
+      REPORT_SHA: PUSHED,
+    });
     await publishReport(e, cwd, noGit, quiet);
     assert.equal(f.commitComments.length, 1, name);
     assert.equal(f.commitComments[0].commit_id, PUSHED, name);

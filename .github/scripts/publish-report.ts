@@ -10,9 +10,23 @@ import { join, resolve } from 'node:path';
 import * as core from '@actions/core';
 import { execRunner } from './exec.ts';
 import { readEvent, type CiEvent } from './event.ts';
-import { bootstrapConfusionCI, diffMetrics, readBaseEvaluate, summarizeEvaluate, type BaseSource, type Runner } from './metrics-diff.ts';
+import {
+  bootstrapConfusionCI,
+  diffMetrics,
+  readBaseEvaluate,
+  summarizeEvaluate,
+  type BaseSource,
+  type Runner,
+} from './metrics-diff.ts';
 import { GITHUB_COMMENT_LIMIT, MARKER, composeComment, truncateMarkdown } from './comment.ts';
-import { makeOctokit, parseRepository, upsertCommitComment, upsertStickyComment, writeJobSummary, type PublishResult } from './github.ts';
+import {
+  makeOctokit,
+  parseRepository,
+  upsertCommitComment,
+  upsertStickyComment,
+  writeJobSummary,
+  type PublishResult,
+} from './github.ts';
 import { MAX_FEATURE_CHARTS, chartSections, loadChartData, type ImageUrl } from './report/charts.ts';
 import { baseImageUrl, commitImageUrl, repoRelativeDir } from './report/images.ts';
 import { ANY_CML_WATERMARK, cmlWatermark, hasCmlWatermark, watermarkLabel } from './report/watermark.ts';
@@ -22,20 +36,33 @@ import { metricsFileIn, readMetricsFileIn } from '../../core/schemas/metrics-fil
 const short = (sha: string | null | undefined) => (sha ?? '').slice(0, 7);
 const ZERO_SHA = /^0+$/;
 
-function baseFor(event: CiEvent, env: NodeJS.ProcessEnv, cwd: string, run: Runner): { src: BaseSource; label: string | null } {
-  if (env.BASE_METRICS_DIR) return { src: { dir: resolve(cwd, env.BASE_METRICS_DIR) }, label: env.BASE_LABEL ?? 'base' };
-  if (event.kind === 'pull_request') return { src: { ref: `origin/${event.baseRef}`, cwd, run }, label: `base \`${event.baseRef}\`` };
-  if (event.kind === 'push' && !ZERO_SHA.test(event.before)) return { src: { ref: event.before, cwd, run }, label: `previous ${short(event.before)}` };
+function baseFor(
+  event: CiEvent,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  run: Runner,
+): { src: BaseSource; label: string | null } {
+  if (env.BASE_METRICS_DIR)
+    return { src: { dir: resolve(cwd, env.BASE_METRICS_DIR) }, label: env.BASE_LABEL ?? 'base' };
+  if (event.kind === 'pull_request')
+    return { src: { ref: `origin/${event.baseRef}`, cwd, run }, label: `base \`${event.baseRef}\`` };
+  if (event.kind === 'push' && !ZERO_SHA.test(event.before))
+    return { src: { ref: event.before, cwd, run }, label: `previous ${short(event.before)}` };
   return { src: {}, label: null };
 }
 
 function describe(event: CiEvent, env: NodeJS.ProcessEnv): string {
   switch (event.kind) {
-    case 'push': return `push to ${event.branch ?? event.tag} · ${short(event.sha)}`;
-    case 'pull_request': return `PR #${event.number} · ${short(event.headSha)}${event.fork ? ` · from fork ${event.headRepo}` : ''}`;
-    case 'workflow_run': return `PR #${event.prNumber ?? '?'} · ${short(event.headSha)} · via ${event.workflow || 'workflow_run'}`;
-    case 'repository_dispatch': return `repository_dispatch \`${event.action}\` · ${short(env.GITHUB_SHA)}`;
-    default: return `${event.kind} · ${short(env.GITHUB_SHA)}`;
+    case 'push':
+      return `push to ${event.branch ?? event.tag} · ${short(event.sha)}`;
+    case 'pull_request':
+      return `PR #${event.number} · ${short(event.headSha)}${event.fork ? ` · from fork ${event.headRepo}` : ''}`;
+    case 'workflow_run':
+      return `PR #${event.prNumber ?? '?'} · ${short(event.headSha)} · via ${event.workflow || 'workflow_run'}`;
+    case 'repository_dispatch':
+      return `repository_dispatch \`${event.action}\` · ${short(env.GITHUB_SHA)}`;
+    default:
+      return `${event.kind} · ${short(env.GITHUB_SHA)}`;
   }
 }
 
@@ -67,12 +94,19 @@ export function imageSource(event: CiEvent, env: NodeJS.ProcessEnv, cwd: string,
 export async function buildComment(event: CiEvent, env: NodeJS.ProcessEnv, cwd: string, run: Runner): Promise<string> {
   const dir = resolve(cwd, env.METRICS_DIR ?? 'metrics');
   const evaluate = await readMetricsFileIn(dir, 'evaluate');
-  if (!evaluate) throw new Error(`${metricsFileIn(dir, 'evaluate')} not found: run the pipeline (npm run pipeline:start) before publishing its report`);
+  if (!evaluate)
+    throw new Error(
+      `${metricsFileIn(dir, 'evaluate')} not found: run the pipeline (npm run pipeline:start) before publishing its report`,
+    );
   const current = summarizeEvaluate(evaluate);
   const register = await readMetricsFileIn(dir, 'register');
   const drift = await readMetricsFileIn(dir, 'dataDrift');
   let report: string | null = null;
-  try { report = await readFile(join(dir, 'report.md'), 'utf8'); } catch { /* the headline stands alone */ }
+  try {
+    report = await readFile(join(dir, 'report.md'), 'utf8');
+  } catch {
+    /* the headline stands alone */
+  }
   const { src, label } = baseFor(event, env, cwd, run);
   const base = await readBaseEvaluate(src);
   const ci = { ...(current.confusion ? bootstrapConfusionCI(current.confusion) : {}), ...(current.ci ?? {}) };
@@ -84,10 +118,17 @@ export async function buildComment(event: CiEvent, env: NodeJS.ProcessEnv, cwd: 
     baseLabel: label,
     vsBase: diffMetrics(current, base?.test ?? null, ci),
     vsProduction: diffMetrics(current, register?.production_before?.metrics ?? null, ci),
-    register, drift, reportMarkdown: report,
+    register,
+    drift,
+    reportMarkdown: report,
     images,
     charts: chartSections(data, drift, images),
-    chartNotes: more > 0 ? [`_Feature charts for the ${MAX_FEATURE_CHARTS} largest train/test shifts; ${more} more in the full report below._`] : [],
+    chartNotes:
+      more > 0
+        ? [
+            `_Feature charts for the ${MAX_FEATURE_CHARTS} largest train/test shifts; ${more} more in the full report below._`,
+          ]
+        : [],
     footer: cmlWatermark(watermarkLabel(env), watermarkSha(event, env)),
   });
 }
@@ -101,9 +142,18 @@ function handedBody(handed: string, event: CiEvent, env: NodeJS.ProcessEnv): str
   return truncateMarkdown(text, GITHUB_COMMENT_LIMIT - footer.length, '_Comment truncated._') + footer;
 }
 
-export interface PublishOutcome { event: CiEvent; body: string; results: Record<string, PublishResult | string> }
+export interface PublishOutcome {
+  event: CiEvent;
+  body: string;
+  results: Record<string, PublishResult | string>;
+}
 
-export async function publishReport(env: NodeJS.ProcessEnv, cwd: string, run: Runner = execRunner, print: (line: string) => void = console.log): Promise<PublishOutcome> {
+export async function publishReport(
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  run: Runner = execRunner,
+  print: (line: string) => void = console.log,
+): Promise<PublishOutcome> {
   const event = await readEvent(env);
   const commentFile = resolve(cwd, env.REPORT_COMMENT_FILE ?? 'pr-comment.md');
   const numberFile = join(resolve(commentFile, '..'), 'pr-number.txt');
@@ -115,7 +165,10 @@ export async function publishReport(env: NodeJS.ProcessEnv, cwd: string, run: Ru
     body = handed ? handedBody(handed, event, env) : await buildComment(event, env, cwd, run);
     const fromFile = await readFile(numberFile, 'utf8').catch(() => '');
     prNumber = event.prNumber ?? (/^\s*[1-9][0-9]*\s*$/.test(fromFile) ? Number(fromFile) : null);
-    if (prNumber === null) throw new Error('workflow_run: no PR number (GitHub omits pull_requests for forks): download the pr-number.txt artifact next to pr-comment.md, or set PR_NUMBER');
+    if (prNumber === null)
+      throw new Error(
+        'workflow_run: no PR number (GitHub omits pull_requests for forks): download the pr-number.txt artifact next to pr-comment.md, or set PR_NUMBER',
+      );
   } else {
     body = await buildComment(event, env, cwd, run);
     if (event.kind === 'pull_request') {
@@ -124,10 +177,14 @@ export async function publishReport(env: NodeJS.ProcessEnv, cwd: string, run: Ru
       await writeFile(numberFile, `${event.number}\n`);
     }
   }
-  print(`event: ${describe(event.kind === 'workflow_run' ? { ...event, prNumber } : event, env)}; comment: ${body.length.toLocaleString('en-US')} characters`);
+  print(
+    `event: ${describe(event.kind === 'workflow_run' ? { ...event, prNumber } : event, env)}; comment: ${body.length.toLocaleString('en-US')} characters`,
+  );
 
   const results: PublishOutcome['results'] = {};
-  results.summary = (await writeJobSummary(body.replace(ANY_CML_WATERMARK, '').trimEnd(), env)) ? 'written' : 'skipped (no GITHUB_STEP_SUMMARY)';
+  results.summary = (await writeJobSummary(body.replace(ANY_CML_WATERMARK, '').trimEnd(), env))
+    ? 'written'
+    : 'skipped (no GITHUB_STEP_SUMMARY)';
   if (env.REPORT_DRY_RUN === '1' || env.REPORT_DRY_RUN === 'true') {
     results.github = 'dry run: nothing posted';
   } else {
@@ -145,14 +202,17 @@ export async function publishReport(env: NodeJS.ProcessEnv, cwd: string, run: Ru
       results.commit = await upsertCommitComment(octokit, { ...repo, sha, body, marker, botLogin });
       // Only pull requests have a relay (the workflow_run job); a commit comment refused here is lost.
       if (results.commit.status === 'read-only') {
-        throw new Error(`${event.kind}: the token cannot comment on commit ${sha.slice(0, 12)} (403): give the job \`permissions: contents: write\` (commit comments need it; no workflow_run job relays a ${event.kind} report)`);
+        throw new Error(
+          `${event.kind}: the token cannot comment on commit ${sha.slice(0, 12)} (403): give the job \`permissions: contents: write\` (commit comments need it; no workflow_run job relays a ${event.kind} report)`,
+        );
       }
     }
   }
   for (const [where, r] of Object.entries(results)) {
     const text = typeof r === 'string' ? r : r.status === 'read-only' ? r.message : `${r.status} ${r.url}`;
     print(`${where}: ${text}`);
-    if (where !== 'summary' && typeof r !== 'string' && r.status === 'read-only') print(`comment saved to ${commentFile} (+ ${numberFile}) for the workflow_run job`);
+    if (where !== 'summary' && typeof r !== 'string' && r.status === 'read-only')
+      print(`comment saved to ${commentFile} (+ ${numberFile}) for the workflow_run job`);
   }
   if (env.GITHUB_OUTPUT && env.GITHUB_OUTPUT === process.env.GITHUB_OUTPUT) {
     const main = results.pr ?? results.commit;

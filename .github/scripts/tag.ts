@@ -24,9 +24,18 @@ export interface TagOptions {
   print?: (line: string) => void;
 }
 
-export interface TagResult { created: string[]; skipped: string[]; pushed: string[] }
+export interface TagResult {
+  created: string[];
+  skipped: string[];
+  pushed: string[];
+}
 
-const BOT_IDENTITY = ['-c', 'user.name=github-actions[bot]', '-c', 'user.email=41898282+github-actions[bot]@users.noreply.github.com'];
+const BOT_IDENTITY = [
+  '-c',
+  'user.name=github-actions[bot]',
+  '-c',
+  'user.email=41898282+github-actions[bot]@users.noreply.github.com',
+];
 
 export async function createGtoTags(o: TagOptions): Promise<TagResult> {
   const print = o.print ?? console.log;
@@ -36,10 +45,18 @@ export async function createGtoTags(o: TagOptions): Promise<TagResult> {
   if (!reg) throw new Error(`${path} does not exist; run the register stage (npm run pipeline -- register) first`);
   const tags = reg.gto_tags;
   for (const t of tags) {
-    if (!parseGtoTag(t)) throw new Error(`${path}: gto_tags holds ${JSON.stringify(t)}, which is not a tag this registry makes (<name>@v<N>.0.0 or <name>#<stage>#<K>)`);
+    if (!parseGtoTag(t))
+      throw new Error(
+        `${path}: gto_tags holds ${JSON.stringify(t)}, which is not a tag this registry makes (<name>@v<N>.0.0 or <name>#<stage>#<K>)`,
+      );
   }
   const git = (...args: string[]) => o.run('git', args, { cwd: o.cwd });
-  const local = new Set((await git('tag', '--list')).split('\n').map((s) => s.trim()).filter(Boolean));
+  const local = new Set(
+    (await git('tag', '--list'))
+      .split('\n')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
   const onRemote = new Set<string>();
   if (remote) {
     for (const line of (await git('ls-remote', '--tags', remote)).split('\n')) {
@@ -47,7 +64,10 @@ export async function createGtoTags(o: TagOptions): Promise<TagResult> {
       if (ref?.startsWith('refs/tags/')) onRemote.add(ref.slice('refs/tags/'.length).replace(/\^\{\}$/, ''));
     }
   }
-  const identity = await git('config', 'user.email').then((s) => (s.trim() ? [] : BOT_IDENTITY), () => BOT_IDENTITY);
+  const identity = await git('config', 'user.email').then(
+    (s) => (s.trim() ? [] : BOT_IDENTITY),
+    () => BOT_IDENTITY,
+  );
   const message = `${reg.model_name} v${reg.version}: ${reg.decision}\n\n${reg.reason}`.trim();
   const result: TagResult = { created: [], skipped: [], pushed: [] };
   for (const tag of tags) {
@@ -74,7 +94,13 @@ export async function createGtoTags(o: TagOptions): Promise<TagResult> {
 if (isMain(import.meta.url)) {
   const remote = process.env.TAG_REMOTE === 'none' ? null : process.env.TAG_REMOTE || 'origin';
   try {
-    await createGtoTags({ cwd: process.cwd(), run: execRunner, remote, target: process.env.TAG_TARGET || undefined, registerPath: process.env.REGISTER_JSON || undefined });
+    await createGtoTags({
+      cwd: process.cwd(),
+      run: execRunner,
+      remote,
+      target: process.env.TAG_TARGET || undefined,
+      registerPath: process.env.REGISTER_JSON || undefined,
+    });
   } catch (err) {
     console.error(`tag: ${(err as Error).message}`);
     process.exitCode = 1;

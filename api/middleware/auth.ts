@@ -36,8 +36,14 @@ export type Access = 'public' | 'monitoring' | 'metrics' | 'predict' | 'admin';
 type Check = (presented: string) => boolean;
 export type AccessChecks = Record<Exclude<Access, 'public'>, Check | null>;
 
-export function accessChecks(c: { apiTokens: string[]; adminToken: string | null; metricsTokens: string[]; publicMonitoring: boolean }): AccessChecks {
-  const readers = c.apiTokens.length && !c.publicMonitoring ? [...c.apiTokens, ...(c.adminToken ? [c.adminToken] : [])] : null;
+export function accessChecks(c: {
+  apiTokens: string[];
+  adminToken: string | null;
+  metricsTokens: string[];
+  publicMonitoring: boolean;
+}): AccessChecks {
+  const readers =
+    c.apiTokens.length && !c.publicMonitoring ? [...c.apiTokens, ...(c.adminToken ? [c.adminToken] : [])] : null;
   return {
     predict: c.apiTokens.length ? tokenChecker(c.apiTokens) : null,
     admin: c.adminToken ? tokenChecker([c.adminToken]) : null,
@@ -58,5 +64,6 @@ export function authorize(access: Access, headers: IncomingHttpHeaders, checks: 
   if (access === 'public') return;
   const check = checks[access];
   if (check) return requireBearer(headers, check, WHAT[access]);
-  if (access === 'admin') throw new HttpError(403, 'forbidden', 'admin routes are disabled; set ADMIN_TOKEN to enable them');
+  if (access === 'admin')
+    throw new HttpError(403, 'forbidden', 'admin routes are disabled; set ADMIN_TOKEN to enable them');
 }

@@ -9,12 +9,20 @@ import { HttpError } from '../errors.ts';
 export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
   const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (type !== 'application/json' && !type.endsWith('+json')) {
-    throw new HttpError(415, 'unsupported_media_type', `send the body as JSON with "Content-Type: application/json" (got ${type ? `"${type}"` : 'no content type'})`);
+    throw new HttpError(
+      415,
+      'unsupported_media_type',
+      `send the body as JSON with "Content-Type: application/json" (got ${type ? `"${type}"` : 'no content type'})`,
+    );
   }
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     req.resume();
-    throw new HttpError(413, 'payload_too_large', `request body of ${declared} bytes exceeds the ${limit}-byte limit; send fewer instances per request`);
+    throw new HttpError(
+      413,
+      'payload_too_large',
+      `request body of ${declared} bytes exceeds the ${limit}-byte limit; send fewer instances per request`,
+    );
   }
   const chunks: Buffer[] = [];
   let total = 0;
@@ -22,7 +30,11 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
     total += (chunk as Buffer).length;
     if (total > limit) {
       req.resume();
-      throw new HttpError(413, 'payload_too_large', `request body exceeds the ${limit}-byte limit; send fewer instances per request`);
+      throw new HttpError(
+        413,
+        'payload_too_large',
+        `request body exceeds the ${limit}-byte limit; send fewer instances per request`,
+      );
     }
     chunks.push(chunk as Buffer);
   }

@@ -21,7 +21,8 @@ export interface RequestState {
 /** The client closed the connection: reading its body failed, or it left while we worked. */
 export function clientGone(ctx: Koa.Context, err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ECONNRESET' || code === 'ECONNABORTED' || code === 'ERR_STREAM_PREMATURE_CLOSE') return ctx.req.destroyed || ctx.req.socket?.destroyed === true;
+  if (code === 'ECONNRESET' || code === 'ECONNABORTED' || code === 'ERR_STREAM_PREMATURE_CLOSE')
+    return ctx.req.destroyed || ctx.req.socket?.destroyed === true;
   return !ctx.res.headersSent && ctx.req.socket?.destroyed === true;
 }
 
@@ -55,8 +56,15 @@ export function observe(metrics: ApiMetrics, log: Logger, draining: () => boolea
         ctx.body = errorBody(err);
       } else {
         ctx.status = 500;
-        ctx.body = { error: { code: 'internal', message: `internal error; quote request id ${state.requestId} when reporting it` } };
-        log.error('unhandled error', { request_id: state.requestId, route: state.route, error: (err as Error).message, stack: (err as Error).stack });
+        ctx.body = {
+          error: { code: 'internal', message: `internal error; quote request id ${state.requestId} when reporting it` },
+        };
+        log.error('unhandled error', {
+          request_id: state.requestId,
+          route: state.route,
+          error: (err as Error).message,
+          stack: (err as Error).stack,
+        });
       }
     } finally {
       metrics.inFlight.dec();
@@ -71,8 +79,23 @@ export function observe(metrics: ApiMetrics, log: Logger, draining: () => boolea
       if (state.bodyBytes !== undefined) sizes(state.route).observe(state.bodyBytes);
       // One line per request: only build it when it will be written (LOG_LEVEL=warn in benchmarks).
       if (gone) {
-        if (log.enabled('debug')) log.debug('client closed the connection before the answer', { request_id: state.requestId, method: ctx.method, route: state.route, status: 499, duration_ms: Math.round(seconds * 1e4) / 10 });
-      } else if (log.enabled('info')) log.info('request', { request_id: state.requestId, method: ctx.method, route: state.route, status: ctx.status, duration_ms: Math.round(seconds * 1e4) / 10, ...(state.modelVersion !== undefined ? { model_version: state.modelVersion } : {}) });
+        if (log.enabled('debug'))
+          log.debug('client closed the connection before the answer', {
+            request_id: state.requestId,
+            method: ctx.method,
+            route: state.route,
+            status: 499,
+            duration_ms: Math.round(seconds * 1e4) / 10,
+          });
+      } else if (log.enabled('info'))
+        log.info('request', {
+          request_id: state.requestId,
+          method: ctx.method,
+          route: state.route,
+          status: ctx.status,
+          duration_ms: Math.round(seconds * 1e4) / 10,
+          ...(state.modelVersion !== undefined ? { model_version: state.modelVersion } : {}),
+        });
     }
   };
 }

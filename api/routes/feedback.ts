@@ -24,30 +24,43 @@ function toLabelOrValue(item: Record<string, unknown>, manager: ModelManager): n
   const m = manager.current;
   const task = m?.bundle.meta.task ?? 'classification';
   if (Object.hasOwn(item, 'label')) {
-    if (task !== 'classification') throw badRequest('"label" is for classification models; send "actual" (the observed value)', [{ field: 'label', message: 'not used by a regression model' }]);
+    if (task !== 'classification')
+      throw badRequest('"label" is for classification models; send "actual" (the observed value)', [
+        { field: 'label', message: 'not used by a regression model' },
+      ]);
     const l = item.label;
     if (l === 0 || l === 1 || typeof l === 'boolean') return Number(l);
     throw badRequest('"label" must be 0, 1, true or false', [{ field: 'label', message: `got ${describe(l)}` }]);
   }
   const a = item.actual;
-  if (typeof a !== 'number' || !Number.isFinite(a)) throw badRequest('send "actual" (the observed target value, a finite number) or, for classification, "label" (0/1)', [{ field: 'actual', message: a === undefined ? 'missing' : `must be a finite number, got ${describe(a)}` }]);
+  if (typeof a !== 'number' || !Number.isFinite(a))
+    throw badRequest(
+      'send "actual" (the observed target value, a finite number) or, for classification, "label" (0/1)',
+      [{ field: 'actual', message: a === undefined ? 'missing' : `must be a finite number, got ${describe(a)}` }],
+    );
   if (task === 'regression') return a;
   const target = m!.bundle.spec.target;
   return a > (target.positive_above ?? 0) ? 1 : 0;
 }
 
 export function postFeedback(ctx: Koa.Context, body: unknown, deps: FeedbackDeps): void {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('the body must be a JSON object: {"prediction_id": "...", "actual": <value>} or {"feedback": [...]}');
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw badRequest(
+      'the body must be a JSON object: {"prediction_id": "...", "actual": <value>} or {"feedback": [...]}',
+    );
   const batch = (body as { feedback?: unknown }).feedback;
   const items = batch === undefined ? [body as Record<string, unknown>] : batch;
   if (!Array.isArray(items) || items.length === 0) throw badRequest('"feedback" must be a non-empty array');
-  if (items.length > MAX_ITEMS) throw new HttpError(413, 'too_many_items', `at most ${MAX_ITEMS} feedback items per request`);
+  if (items.length > MAX_ITEMS)
+    throw new HttpError(413, 'too_many_items', `at most ${MAX_ITEMS} feedback items per request`);
   const name = deps.manager.current?.name ?? 'model';
   const results = items.map((raw, index) => {
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return { index, status: 400, error: 'each feedback item must be an object' };
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+      return { index, status: 400, error: 'each feedback item must be an object' };
     const item = raw as Record<string, unknown>;
     const id = item.prediction_id;
-    if (typeof id !== 'string' || id.length === 0 || id.length > 64) return { index, status: 400, error: '"prediction_id" must be the id a prediction answer returned' };
+    if (typeof id !== 'string' || id.length === 0 || id.length > 64)
+      return { index, status: 400, error: '"prediction_id" must be the id a prediction answer returned' };
     let outcome: number;
     try {
       outcome = toLabelOrValue(item, deps.manager);
@@ -57,7 +70,15 @@ export function postFeedback(ctx: Koa.Context, body: unknown, deps: FeedbackDeps
     const found = deps.log.lookup(id);
     if (found === 'unknown' || found === 'expired') {
       deps.metrics.feedback.inc({ model: name, outcome: found });
-      return { index, prediction_id: id, status: 404, error: found === 'unknown' ? `prediction ${id} is unknown (this server keeps the last ${deps.log.capacity} predictions)` : `prediction ${id} has expired (feedback is accepted for ${Math.round(deps.log.ttlMs / 3_600_000)} h)` };
+      return {
+        index,
+        prediction_id: id,
+        status: 404,
+        error:
+          found === 'unknown'
+            ? `prediction ${id} is unknown (this server keeps the last ${deps.log.capacity} predictions)`
+            : `prediction ${id} has expired (feedback is accepted for ${Math.round(deps.log.ttlMs / 3_600_000)} h)`,
+      };
     }
     if (found.hasFeedback) {
       deps.metrics.feedback.inc({ model: name, outcome: 'duplicate' });
@@ -67,11 +88,23 @@ export function postFeedback(ctx: Koa.Context, body: unknown, deps: FeedbackDeps
     deps.window.add({ actual: outcome, predicted: found.value, version: found.version });
     deps.metrics.feedback.inc({ model: name, outcome: 'joined' });
     deps.metrics.predictionError.observe({ model: name }, found.value - outcome);
-    return { index, prediction_id: id, status: 200, model_version: found.version, predicted: found.value, actual: outcome };
+    return {
+      index,
+      prediction_id: id,
+      status: 200,
+      model_version: found.version,
+      predicted: found.value,
+      actual: outcome,
+    };
   });
   if (batch === undefined) {
     const r = results[0];
-    if (r.status !== 200) throw new HttpError(r.status, r.status === 404 ? 'unknown_prediction' : r.status === 409 ? 'duplicate_feedback' : 'invalid_request', r.error!);
+    if (r.status !== 200)
+      throw new HttpError(
+        r.status,
+        r.status === 404 ? 'unknown_prediction' : r.status === 409 ? 'duplicate_feedback' : 'invalid_request',
+        r.error!,
+      );
     ctx.body = r;
     return;
   }

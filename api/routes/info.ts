@@ -3,10 +3,22 @@ import type { ModelManager } from '../model-manager.ts';
 
 export function modelInfo(manager: ModelManager, name: string) {
   const m = manager.current;
-  if (!m) return { name, version: null, stage: null, ready: false, reason: manager.lastError ?? 'loading', backend: manager.backend };
+  if (!m)
+    return {
+      name,
+      version: null,
+      stage: null,
+      ready: false,
+      reason: manager.lastError ?? 'loading',
+      backend: manager.backend,
+    };
   const meta = m.bundle.meta;
   const defaults = m.bundle.golden[0]?.record ?? {};
-  const vocab = new Map(m.bundle.spec.features.filter((f) => f.kind === 'categorical').map((f) => [f.name, (f as { vocabulary: string[] }).vocabulary.slice(1)]));
+  const vocab = new Map(
+    m.bundle.spec.features
+      .filter((f) => f.kind === 'categorical')
+      .map((f) => [f.name, (f as { vocabulary: string[] }).vocabulary.slice(1)]),
+  );
   return {
     name,
     version: m.version,
@@ -16,7 +28,9 @@ export function modelInfo(manager: ModelManager, name: string) {
     backend: manager.backend,
     task: meta.task,
     ...(meta.threshold !== undefined ? { threshold: meta.threshold } : {}),
-    ...(meta.task === 'classification' ? { label_text: labelText(m.bundle.spec.target.column, m.bundle.spec.target.positive_above ?? 0) } : {}),
+    ...(meta.task === 'classification'
+      ? { label_text: labelText(m.bundle.spec.target.column, m.bundle.spec.target.positive_above ?? 0) }
+      : {}),
     candidate: meta.candidate,
     created_at: meta.created_at,
     git_commit: meta.git_commit,

@@ -21,7 +21,9 @@ export interface PredictDeps {
 function remember(deps: PredictDeps, result: BatchResult, ids: string[]): void {
   if (!deps.predictionLog) return;
   const threshold = result.model.bundle.meta.threshold;
-  ids.forEach((id, i) => deps.predictionLog!.record(id, { version: result.model.version, value: result.predictions[i]!, threshold }));
+  ids.forEach((id, i) =>
+    deps.predictionLog!.record(id, { version: result.model.version, value: result.predictions[i]!, threshold }),
+  );
 }
 
 function shape(result: BatchResult, i: number) {
@@ -59,9 +61,14 @@ const valueHistograms = new WeakMap<ApiMetrics, ReturnType<typeof childCache<{ o
 function record(result: BatchResult, metrics: ApiMetrics): void {
   const meta = result.model.bundle.meta;
   let counters = predictionCounters.get(metrics);
-  if (!counters) predictionCounters.set(metrics, (counters = childCache((model, version, cls) => metrics.predictions.labels({ model, version, class: cls }))));
+  if (!counters)
+    predictionCounters.set(
+      metrics,
+      (counters = childCache((model, version, cls) => metrics.predictions.labels({ model, version, class: cls }))),
+    );
   let values = valueHistograms.get(metrics);
-  if (!values) valueHistograms.set(metrics, (values = childCache((model) => metrics.predictionValue.labels({ model }))));
+  if (!values)
+    valueHistograms.set(metrics, (values = childCache((model) => metrics.predictionValue.labels({ model }))));
   const version = String(result.model.version);
   const histogram = values(result.model.name);
   for (let i = 0; i < result.predictions.length; i++) {
@@ -73,7 +80,10 @@ function record(result: BatchResult, metrics: ApiMetrics): void {
 }
 
 export async function predictOne(ctx: Koa.Context, body: unknown, deps: PredictDeps): Promise<void> {
-  if (Array.isArray(body)) throw badRequest('POST /predict takes one JSON object; send several records as {"instances": [...]} to /v1/models/<name>:predict');
+  if (Array.isArray(body))
+    throw badRequest(
+      'POST /predict takes one JSON object; send several records as {"instances": [...]} to /v1/models/<name>:predict',
+    );
   const result = await deps.batcher.submit([body]);
   (ctx.state as RequestState).modelVersion = result.model.version;
   const details = fieldErrors(result, deps.metrics, true);
@@ -81,22 +91,44 @@ export async function predictOne(ctx: Koa.Context, body: unknown, deps: PredictD
   record(result, deps.metrics);
   const id = randomUUID();
   remember(deps, result, [id]);
-  ctx.body = { model_name: result.model.name, model_version: result.model.version, prediction_id: id, prediction: shape(result, 0) };
+  ctx.body = {
+    model_name: result.model.name,
+    model_version: result.model.version,
+    prediction_id: id,
+    prediction: shape(result, 0),
+  };
 }
 
 export async function predictMany(ctx: Koa.Context, body: unknown, deps: PredictDeps): Promise<void> {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('the body must be a JSON object {"instances": [ ...records ]}');
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw badRequest('the body must be a JSON object {"instances": [ ...records ]}');
   const keys = Object.keys(body);
   const extra = keys.filter((k) => k !== 'instances');
   const instances = (body as { instances?: unknown }).instances;
-  if (!Array.isArray(instances)) throw badRequest('"instances" must be an array of records', [{ field: 'instances', message: instances === undefined ? 'missing' : 'must be an array' }]);
-  if (extra.length) throw badRequest(`unknown top-level field(s): ${extra.join(', ')}; only "instances" is accepted`, extra.map((f) => ({ field: f, message: 'unknown field' })));
+  if (!Array.isArray(instances))
+    throw badRequest('"instances" must be an array of records', [
+      { field: 'instances', message: instances === undefined ? 'missing' : 'must be an array' },
+    ]);
+  if (extra.length)
+    throw badRequest(
+      `unknown top-level field(s): ${extra.join(', ')}; only "instances" is accepted`,
+      extra.map((f) => ({ field: f, message: 'unknown field' })),
+    );
   if (instances.length === 0) throw badRequest('"instances" is empty; send at least one record');
-  if (instances.length > deps.maxInstances) throw new HttpError(413, 'too_many_instances', `${instances.length} instances exceed the limit of ${deps.maxInstances} per request; split the request`);
+  if (instances.length > deps.maxInstances)
+    throw new HttpError(
+      413,
+      'too_many_instances',
+      `${instances.length} instances exceed the limit of ${deps.maxInstances} per request; split the request`,
+    );
   const result = await deps.batcher.submit(instances);
   (ctx.state as RequestState).modelVersion = result.model.version;
   const details = fieldErrors(result, deps.metrics, false);
-  if (details.length) throw badRequest(`${new Set(details.map((d) => d.instance)).size} of ${instances.length} instance(s) are invalid`, details);
+  if (details.length)
+    throw badRequest(
+      `${new Set(details.map((d) => d.instance)).size} of ${instances.length} instance(s) are invalid`,
+      details,
+    );
   record(result, deps.metrics);
   const ids = instances.map(() => randomUUID());
   remember(deps, result, ids);

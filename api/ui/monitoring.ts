@@ -18,7 +18,14 @@ h1{font-size:20px;margin:0} .muted{color:#5b6577} main{padding:16px 24px;display
 /** The page's one inline script: `browser/monitoring.ts`, bundled. */
 const SCRIPT = bundleBrowserScript('monitoring.ts');
 
-export const MONITORING_CSP = ["default-src 'none'", `script-src ${cspHash(SCRIPT)}`, `style-src ${cspHash(STYLE)}`, "connect-src 'self'", "base-uri 'none'", "frame-ancestors 'none'"].join('; ');
+export const MONITORING_CSP = [
+  "default-src 'none'",
+  `script-src ${cspHash(SCRIPT)}`,
+  `style-src ${cspHash(STYLE)}`,
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
 
 export function renderMonitoringHtml(opts: { modelName: string }): string {
   const name = escapeHtml(opts.modelName);

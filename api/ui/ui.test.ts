@@ -14,36 +14,94 @@ const SCREENSHOT = '/tmp/ui-screenshot.png';
 
 const CATEGORIES = ['ABE', 'ALB', 'ATL', 'BOS', 'DEN', 'JFK', 'LAX', 'ORD', 'SEA', 'SFO'];
 const modelInfo = (version: number) => ({
-  name: 'flight-delay', version, stage: 'production', ready: true, loaded_at: '2026-11-22T01:00:00.000Z',
-  backend: 'wasm', task: 'classification', threshold: 0.366, git_commit: 'abc1234def5678', data_md5: 'd41d8cd98f00b204e9800998ecf8427e',
-  created_at: '2026-11-21T23:00:00.000Z', label_text: { '0': 'likely on time', '1': 'likely late (> 15 min)' },
+  name: 'flight-delay',
+  version,
+  stage: 'production',
+  ready: true,
+  loaded_at: '2026-11-22T01:00:00.000Z',
+  backend: 'wasm',
+  task: 'classification',
+  threshold: 0.366,
+  git_commit: 'abc1234def5678',
+  data_md5: 'd41d8cd98f00b204e9800998ecf8427e',
+  created_at: '2026-11-21T23:00:00.000Z',
+  label_text: { '0': 'likely on time', '1': 'likely late (> 15 min)' },
   inputs: [
-    { name: 'date', type: 'timestamp', required: true, min: '2000-01-01', max: '2030-12-31', default: '2001-01-09T14:35:00.000Z' },
+    {
+      name: 'date',
+      type: 'timestamp',
+      required: true,
+      min: '2000-01-01',
+      max: '2030-12-31',
+      default: '2001-01-09T14:35:00.000Z',
+    },
     { name: 'distance', type: 'number', required: true, min: 1, max: 6000, default: 733 },
-    { name: 'origin', type: 'category', required: true, pattern: '^[A-Z0-9]{3}$', default: 'ATL', categories: CATEGORIES },
-    { name: 'destination', type: 'category', required: true, pattern: '^[A-Z0-9]{3}$', default: 'ORD', categories: CATEGORIES },
+    {
+      name: 'origin',
+      type: 'category',
+      required: true,
+      pattern: '^[A-Z0-9]{3}$',
+      default: 'ATL',
+      categories: CATEGORIES,
+    },
+    {
+      name: 'destination',
+      type: 'category',
+      required: true,
+      pattern: '^[A-Z0-9]{3}$',
+      default: 'ORD',
+      categories: CATEGORIES,
+    },
   ],
 });
 
 /** A `/drift` answer: one drifted categorical feature with history, one numeric feature still waiting. */
 const DRIFT = {
-  model_version: 3, window: 800, window_size: 5000, dataset: { drift_share: 0.5, drifted: true },
+  model_version: 3,
+  window: 800,
+  window_size: 5000,
+  dataset: { drift_share: 0.5, drifted: true },
   history: [{ scores: { 'date.month': 0.2 } }, { scores: { 'date.month': 0.65 } }],
   features: [
-    { name: 'date.month', drifted: true, result: { method: 'jensen_shannon', score: 0.65, threshold: 0.1 }, labels: ['1', '5'], reference: [90, 10], current: [5, 95], n: 800, missing: 0, unseen_total: 0, out_of_range_total: 0 },
-    { name: 'distance', drifted: false, result: null, labels: ['1–300', '300–900', '900–6000'], reference: [30, 40, 30], current: [0, 0, 0], n: 0, missing: 2, unseen_total: 0, out_of_range_total: 1 },
+    {
+      name: 'date.month',
+      drifted: true,
+      result: { method: 'jensen_shannon', score: 0.65, threshold: 0.1 },
+      labels: ['1', '5'],
+      reference: [90, 10],
+      current: [5, 95],
+      n: 800,
+      missing: 0,
+      unseen_total: 0,
+      out_of_range_total: 0,
+    },
+    {
+      name: 'distance',
+      drifted: false,
+      result: null,
+      labels: ['1–300', '300–900', '900–6000'],
+      reference: [30, 40, 30],
+      current: [0, 0, 0],
+      n: 0,
+      missing: 2,
+      unseen_total: 0,
+      out_of_range_total: 1,
+    },
   ],
 };
 
 /** What the stand-in rejects, in the API's error format, so the page's error display is exercised. */
 function invalidFields(record: Record<string, unknown>) {
   const details: { field: string; message: string }[] = [];
-  if (typeof record.date !== 'string' || !/Z$/.test(record.date) || Number.isNaN(Date.parse(record.date))) details.push({ field: 'date', message: `must be an ISO timestamp in UTC, got ${JSON.stringify(record.date)}` });
+  if (typeof record.date !== 'string' || !/Z$/.test(record.date) || Number.isNaN(Date.parse(record.date)))
+    details.push({ field: 'date', message: `must be an ISO timestamp in UTC, got ${JSON.stringify(record.date)}` });
   const d = record.distance;
-  if (typeof d !== 'number' || !Number.isFinite(d)) details.push({ field: 'distance', message: `must be a finite number, got ${JSON.stringify(d)}` });
+  if (typeof d !== 'number' || !Number.isFinite(d))
+    details.push({ field: 'distance', message: `must be a finite number, got ${JSON.stringify(d)}` });
   else if (d < 1 || d > 6000) details.push({ field: 'distance', message: `must be between 1 and 6000, got ${d}` });
   for (const field of ['origin', 'destination']) {
-    if (typeof record[field] !== 'string' || !/^[A-Z0-9]{3}$/.test(record[field] as string)) details.push({ field, message: `must match ^[A-Z0-9]{3}$, got ${JSON.stringify(record[field])}` });
+    if (typeof record[field] !== 'string' || !/^[A-Z0-9]{3}$/.test(record[field]))
+      details.push({ field, message: `must match ^[A-Z0-9]{3}$, got ${JSON.stringify(record[field])}` });
   }
   return details;
 }
@@ -60,34 +118,53 @@ async function startStandIn() {
   };
   const server = createServer(async (req, res) => {
     if (req.method === 'GET' && req.url === '/') {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': UI_CONTENT_SECURITY_POLICY });
+      res.writeHead(200, {
+        'content-type': 'text/html; charset=utf-8',
+        'content-security-policy': UI_CONTENT_SECURITY_POLICY,
+      });
       return res.end(renderIndexHtml({ modelName: 'flight-delay' }));
     }
     if (req.method === 'GET' && req.url === '/v1/models/flight-delay') return send(res, 200, modelInfo(seen.version));
     if (req.method === 'GET' && req.url?.startsWith('/page/')) {
-      return res.writeHead(200, { 'content-type': 'text/html' }).end(renderIndexHtml({ modelName: decodeURIComponent(req.url.slice(6)) }));
+      return res
+        .writeHead(200, { 'content-type': 'text/html' })
+        .end(renderIndexHtml({ modelName: decodeURIComponent(req.url.slice(6)) }));
     }
-    if (req.method === 'GET' && req.url === '/v1/models/warming') return send(res, 503, { name: 'warming', version: null, ready: false, reason: 'loading' });
+    if (req.method === 'GET' && req.url === '/v1/models/warming')
+      return send(res, 503, { name: 'warming', version: null, ready: false, reason: 'loading' });
     if (req.method === 'POST' && req.url === '/predict') {
       const record = await readBody(req);
       seen.bodies.push(record);
       seen.auth.push(req.headers.authorization);
       const details = invalidFields(record);
-      if (details.length) return send(res, 400, { error: { code: 'invalid_request', message: `${details.length} field(s) are invalid`, details } });
+      if (details.length)
+        return send(res, 400, {
+          error: { code: 'invalid_request', message: `${details.length} field(s) are invalid`, details },
+        });
       const probability = Math.min(1, (record.distance as number) / 6000);
-      return send(res, 200, { model_name: 'flight-delay', model_version: seen.version, prediction_id: `p-${seen.bodies.length}`, prediction: { probability, label: probability >= 0.366 ? 1 : 0, threshold: 0.366 } });
+      return send(res, 200, {
+        model_name: 'flight-delay',
+        model_version: seen.version,
+        prediction_id: `p-${seen.bodies.length}`,
+        prediction: { probability, label: probability >= 0.366 ? 1 : 0, threshold: 0.366 },
+      });
     }
     if (req.method === 'GET' && req.url === '/monitoring') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': MONITORING_CSP });
       return res.end(renderMonitoringHtml({ modelName: 'flight-delay' }));
     }
     if (req.method === 'GET' && req.url === '/drift') return send(res, 200, DRIFT);
-    if (req.method === 'GET' && req.url === '/feedback') return send(res, 200, { live: { n: 600, roc_auc: 0.6, accuracy: 0.7 } });
+    if (req.method === 'GET' && req.url === '/feedback')
+      return send(res, 200, { live: { n: 600, roc_auc: 0.6, accuracy: 0.7 } });
     send(res, 404, { error: { code: 'not_found', message: `no route ${req.method} ${req.url}` } });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  const close = () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); });
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
   return { url: `http://127.0.0.1:${port}/`, seen, close };
 }
 
@@ -118,17 +195,32 @@ test(browserTestName, { skip: hasChromium ? false : `${CHROMIUM} not found` }, a
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
-  t.after(async () => { await browser.close(); await standIn.close(); });
+  t.after(async () => {
+    await browser.close();
+    await standIn.close();
+  });
   const page: Page = await browser.newPage({ viewport: { width: 1200, height: 860 } });
   page.setDefaultTimeout(10_000);
   const problems: string[] = [];
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  page.on('console', (msg) => { if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) problems.push(msg.text()); });
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) problems.push(msg.text());
+  });
   const text = async (selector: string) => (await page.locator(selector).textContent())?.trim();
   const field = (name: string) => page.locator(`input[name="${name}"]`);
-  const shows = (selector: string, wanted: string) => page.locator(selector, { hasText: new RegExp(`^${wanted.replace(/[.*+?^$()|[\]\\]/g, '\\$&')}$`) }).waitFor();
+  const shows = (selector: string, wanted: string) =>
+    page.locator(selector, { hasText: new RegExp(`^${wanted.replace(/[.*+?^$()|[\]\\]/g, '\\$&')}$`) }).waitFor();
 
   await t.test('loads the model description and pre-fills the defaults', async () => {
     await page.goto(standIn.url);
@@ -158,7 +250,12 @@ test(browserTestName, { skip: hasChromium ? false : `${CHROMIUM} not found` }, a
     assert.equal(await text('#answered'), 'answered by flight-delay v3');
     assert.equal(await text('#probability'), '50.0%');
     assert.equal(await text('#verdict'), 'likely late (> 15 min)');
-    assert.deepEqual(standIn.seen.bodies.at(-1), { date: '2001-01-09T14:35:00.000Z', distance: 3000, origin: 'ATL', destination: 'SFO' });
+    assert.deepEqual(standIn.seen.bodies.at(-1), {
+      date: '2001-01-09T14:35:00.000Z',
+      distance: 3000,
+      origin: 'ATL',
+      destination: 'SFO',
+    });
     assert.equal(standIn.seen.auth.at(-1), 'Bearer secret');
     assert.equal(await page.getAttribute('#result', 'aria-live'), 'polite');
   });
@@ -187,27 +284,30 @@ test(browserTestName, { skip: hasChromium ? false : `${CHROMIUM} not found` }, a
     }
   });
 
-  await t.test('a hot swap shows the answering version and refreshes the header; history keeps the last 5', async () => {
-    standIn.seen.version = 4;
-    await page.click('#predict');
-    await shows('#model-version', 'v4');
-    assert.equal(await text('#answered'), 'answered by flight-delay v4');
-    assert.match((await text('.note')) ?? '', /v3 → v4/);
-    assert.equal(await text('#verdict'), 'likely on time');
-    for (const distance of ['1200', '2500', '4000', '5200']) {
-      await field('distance').fill(distance);
+  await t.test(
+    'a hot swap shows the answering version and refreshes the header; history keeps the last 5',
+    async () => {
+      standIn.seen.version = 4;
       await page.click('#predict');
-      await shows('#probability', `${((+distance / 6000) * 100).toFixed(1)}%`);
-    }
-    assert.equal(await page.locator('#history li').count(), 5);
-    assert.match((await text('#history li:first-child')) ?? '', /86\.7% · likely late.*v4/);
-    await page.screenshot({ path: SCREENSHOT, fullPage: true });
-    await page.setViewportSize({ width: 390, height: 844 });
-    await page.screenshot({ path: '/tmp/ui-screenshot-mobile.png', fullPage: true });
-    await page.emulateMedia({ colorScheme: 'dark' });
-    await page.setViewportSize({ width: 1200, height: 860 });
-    await page.screenshot({ path: '/tmp/ui-screenshot-dark.png', fullPage: true });
-  });
+      await shows('#model-version', 'v4');
+      assert.equal(await text('#answered'), 'answered by flight-delay v4');
+      assert.match((await text('.note')) ?? '', /v3 → v4/);
+      assert.equal(await text('#verdict'), 'likely on time');
+      for (const distance of ['1200', '2500', '4000', '5200']) {
+        await field('distance').fill(distance);
+        await page.click('#predict');
+        await shows('#probability', `${((+distance / 6000) * 100).toFixed(1)}%`);
+      }
+      assert.equal(await page.locator('#history li').count(), 5);
+      assert.match((await text('#history li:first-child')) ?? '', /86\.7% · likely late.*v4/);
+      await page.screenshot({ path: SCREENSHOT, fullPage: true });
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.screenshot({ path: '/tmp/ui-screenshot-mobile.png', fullPage: true });
+      await page.emulateMedia({ colorScheme: 'dark' });
+      await page.setViewportSize({ width: 1200, height: 860 });
+      await page.screenshot({ path: '/tmp/ui-screenshot-dark.png', fullPage: true });
+    },
+  );
 
   await t.test('a model that is still loading says so', async () => {
     await page.goto(new URL('/page/warming', standIn.url).href);
@@ -221,17 +321,31 @@ test(browserTestName, { skip: hasChromium ? false : `${CHROMIUM} not found` }, a
     assert.ok(await page.locator('#predict').isDisabled(), 'nothing to submit without a model description');
   });
 
-  await t.test('the monitoring page draws each feature from /drift and live quality from /feedback under its CSP', async () => {
-    await page.goto(new URL('/monitoring', standIn.url).href);
-    await page.locator('main .card').nth(1).waitFor();
-    assert.equal(await text('#version'), 'v3');
-    assert.equal(await text('#share'), '50% of features drifted — DATASET DRIFT');
-    assert.equal(await text('#live'), 'roc_auc 0.600 · accuracy 0.700 (n=600)');
-    assert.deepEqual(await page.locator('main .card h2 .badge').allTextContents(), ['jensen_shannon 0.650 drift', 'waiting for data']);
-    assert.equal(await page.locator('main .card').first().locator('svg rect').count(), 4, 'reference and current bar per bin');
-    assert.equal(await page.locator('main .card').first().locator('svg polyline').count(), 1, 'drift score over time');
-    assert.match((await text('main .card:nth-child(2) .muted')) ?? '', /missing 2 .* out of range 1/);
-  });
+  await t.test(
+    'the monitoring page draws each feature from /drift and live quality from /feedback under its CSP',
+    async () => {
+      await page.goto(new URL('/monitoring', standIn.url).href);
+      await page.locator('main .card').nth(1).waitFor();
+      assert.equal(await text('#version'), 'v3');
+      assert.equal(await text('#share'), '50% of features drifted — DATASET DRIFT');
+      assert.equal(await text('#live'), 'roc_auc 0.600 · accuracy 0.700 (n=600)');
+      assert.deepEqual(await page.locator('main .card h2 .badge').allTextContents(), [
+        'jensen_shannon 0.650 drift',
+        'waiting for data',
+      ]);
+      assert.equal(
+        await page.locator('main .card').first().locator('svg rect').count(),
+        4,
+        'reference and current bar per bin',
+      );
+      assert.equal(
+        await page.locator('main .card').first().locator('svg polyline').count(),
+        1,
+        'drift score over time',
+      );
+      assert.match((await text('main .card:nth-child(2) .muted')) ?? '', /missing 2 .* out of range 1/);
+    },
+  );
 
   assert.deepEqual(problems, [], 'no script errors or CSP violations in the page');
 });

@@ -25,7 +25,6 @@ import {
 } from './index.ts';
 import { readFontMetrics, resvgFontOptions } from './fonts.ts';
 
-
 function svgSize(svg: string): { width: number; height: number } {
   const m = /<svg[^>]* width="(\d+(?:\.\d+)?)" height="(\d+(?:\.\d+)?)"/.exec(svg);
   assert.ok(m, 'svg has width and height');
@@ -33,7 +32,11 @@ function svgSize(svg: string): { width: number; height: number } {
 }
 
 function roc(n: number): RocPoint[] {
-  return Array.from({ length: n }, (_, i) => ({ fpr: i / (n - 1), tpr: Math.sqrt(i / (n - 1)), threshold: i === 0 ? null : 1 - i / (n - 1) }));
+  return Array.from({ length: n }, (_, i) => ({
+    fpr: i / (n - 1),
+    tpr: Math.sqrt(i / (n - 1)),
+    threshold: i === 0 ? null : 1 - i / (n - 1),
+  }));
 }
 
 /** A chart is a real 2× PNG of a ~600×400 SVG with its title in it, compiled without warnings. */
@@ -52,13 +55,70 @@ function assertChart(chart: Chart, title: string) {
 
 test('every chart kind renders to SVG and a 2× PNG with title, axes and a text table', async () => {
   const cases: [string, () => Promise<Chart>, string[]][] = [
-    ['ROC curve (test set)', () => rocChart(roc(50), { auc: 0.75 }), ['False positive rate', 'True positive rate', 'AUC 0.7500']],
-    ['Precision–recall curve (test set)', () => prChart(roc(50).map((p) => ({ recall: p.tpr, precision: 1 - p.fpr / 2, threshold: p.threshold })), { positiveRate: 0.2 }), ['Recall', 'Precision', 'positive rate 20.0%']],
-    ['Calibration (test set)', () => calibrationChart([0, 1, 2].map((i) => ({ bin: i, lower: i / 3, upper: (i + 1) / 3, mean_predicted: i / 3 + 0.1, fraction_positive: i / 3, count: 10 + i }))), ['Observed fraction positive', 'Rows (count)']],
-    ['Confusion matrix (test set)', () => confusionMatrixChart({ tp: 5, fp: 3, tn: 90, fn: 2 }, { threshold: 0.5 }), ['Actual class', 'Predicted class', 'true positive', 'threshold 0.5000']],
-    ['distance: train vs test', () => distributionChart('distance', [{ bin: '0–100', train: 0.6, test: 0.5 }, { bin: '100+', train: 0.4, test: 0.5 }]), ['Share of rows (%)', 'distance (bin)', 'total variation distance 0.1000']],
-    ['Prediction error (test set)', () => residualHistogram([{ bin: '-10–0', count: 5 }, { bin: '0–10', count: 7 }], { unit: 'minutes' }), ['Error (minutes)', 'Rows (count)']],
-    ['Training loss', () => lineChart([1, 2, 3].map((x) => ({ x, y: 1 / x, series: 'train' })), { title: 'Training loss', xTitle: 'Epoch (count)', yTitle: 'Log loss (nats)', xInteger: true }), ['Epoch (count)', 'Log loss (nats)']],
+    [
+      'ROC curve (test set)',
+      () => rocChart(roc(50), { auc: 0.75 }),
+      ['False positive rate', 'True positive rate', 'AUC 0.7500'],
+    ],
+    [
+      'Precision–recall curve (test set)',
+      () =>
+        prChart(
+          roc(50).map((p) => ({ recall: p.tpr, precision: 1 - p.fpr / 2, threshold: p.threshold })),
+          { positiveRate: 0.2 },
+        ),
+      ['Recall', 'Precision', 'positive rate 20.0%'],
+    ],
+    [
+      'Calibration (test set)',
+      () =>
+        calibrationChart(
+          [0, 1, 2].map((i) => ({
+            bin: i,
+            lower: i / 3,
+            upper: (i + 1) / 3,
+            mean_predicted: i / 3 + 0.1,
+            fraction_positive: i / 3,
+            count: 10 + i,
+          })),
+        ),
+      ['Observed fraction positive', 'Rows (count)'],
+    ],
+    [
+      'Confusion matrix (test set)',
+      () => confusionMatrixChart({ tp: 5, fp: 3, tn: 90, fn: 2 }, { threshold: 0.5 }),
+      ['Actual class', 'Predicted class', 'true positive', 'threshold 0.5000'],
+    ],
+    [
+      'distance: train vs test',
+      () =>
+        distributionChart('distance', [
+          { bin: '0–100', train: 0.6, test: 0.5 },
+          { bin: '100+', train: 0.4, test: 0.5 },
+        ]),
+      ['Share of rows (%)', 'distance (bin)', 'total variation distance 0.1000'],
+    ],
+    [
+      'Prediction error (test set)',
+      () =>
+        residualHistogram(
+          [
+            { bin: '-10–0', count: 5 },
+            { bin: '0–10', count: 7 },
+          ],
+          { unit: 'minutes' },
+        ),
+      ['Error (minutes)', 'Rows (count)'],
+    ],
+    [
+      'Training loss',
+      () =>
+        lineChart(
+          [1, 2, 3].map((x) => ({ x, y: 1 / x, series: 'train' })),
+          { title: 'Training loss', xTitle: 'Epoch (count)', yTitle: 'Log loss (nats)', xInteger: true },
+        ),
+      ['Epoch (count)', 'Log loss (nats)'],
+    ],
   ];
   for (const [title, render, texts] of cases) {
     const chart = await render();
@@ -70,9 +130,18 @@ test('every chart kind renders to SVG and a 2× PNG with title, axes and a text 
 test('chart text is really drawn in the PNG (a font was found and loaded)', async () => {
   const fonts = chartFonts();
   assert.equal(fonts.fallback, false, 'DejaVu Sans is installed (Debian: fonts-dejavu-core)');
-  const chart = await renderVegaLite({ title: 'Readable title', width: 300, height: 100, data: { values: [] }, mark: 'point' });
+  const chart = await renderVegaLite({
+    title: 'Readable title',
+    width: 300,
+    height: 100,
+    data: { values: [] },
+    mark: 'point',
+  });
   const withText = new Resvg(chart.svg, { font: resvgFontOptions(fonts), background: 'white' }).render().pixels;
-  const withoutText = new Resvg(chart.svg.replace(/<text[\s\S]*?<\/text>/g, ''), { font: resvgFontOptions(fonts), background: 'white' }).render().pixels;
+  const withoutText = new Resvg(chart.svg.replace(/<text[\s\S]*?<\/text>/g, ''), {
+    font: resvgFontOptions(fonts),
+    background: 'white',
+  }).render().pixels;
   let differing = 0;
   for (let i = 0; i < withText.length; i += 4) if (withText[i] !== withoutText[i]) differing++;
   assert.ok(differing > 500, `text changes ${differing} pixels`);
@@ -103,7 +172,11 @@ test('same input gives byte-identical SVG and PNG', async () => {
 
 test('charts refuse to load data from anywhere: offline only', async () => {
   await assert.rejects(
-    renderVegaLite({ data: { url: 'https://example.com/data.json' }, mark: 'point', encoding: { x: { field: 'a', type: 'quantitative' } } }),
+    renderVegaLite({
+      data: { url: 'https://example.com/data.json' },
+      mark: 'point',
+      encoding: { x: { field: 'a', type: 'quantitative' } },
+    }),
     /charts render offline and take inline data only.*https:\/\/example\.com\/data\.json/,
   );
 });
@@ -131,12 +204,28 @@ test('text fallbacks: confusion counts with shares, ROC sample, distribution dif
     ].join('\n'),
   );
   const rocRows = rocTable(roc(3)).split('\n');
-  assert.deepEqual(rocRows.slice(2), ['| — | 0.0000 | 0.0000 |', '| 0.5000 | 0.5000 | 0.7071 |', '| 0.0000 | 1.0000 | 1.0000 |']);
-  assert.match(distributionTable([{ bin: 'a|b', train: 0.25, test: 0.3 }, { bin: 'c', train: 0.75, test: 0.7 }]), /\| a\\\|b \| 25\.0% \| 30\.0% \| \+5\.0 pp \|\n\| c \| 75\.0% \| 70\.0% \| -5\.0 pp \|/);
+  assert.deepEqual(rocRows.slice(2), [
+    '| — | 0.0000 | 0.0000 |',
+    '| 0.5000 | 0.5000 | 0.7071 |',
+    '| 0.0000 | 1.0000 | 1.0000 |',
+  ]);
+  assert.match(
+    distributionTable([
+      { bin: 'a|b', train: 0.25, test: 0.3 },
+      { bin: 'c', train: 0.75, test: 0.7 },
+    ]),
+    /\| a\\\|b \| 25\.0% \| 30\.0% \| \+5\.0 pp \|\n\| c \| 75\.0% \| 70\.0% \| -5\.0 pp \|/,
+  );
 });
 
 test('distribution helpers: total variation and folding of many small categories', () => {
-  assert.equal(totalVariation([{ bin: 'a', train: 1, test: 0 }, { bin: 'b', train: 0, test: 1 }]), 1);
+  assert.equal(
+    totalVariation([
+      { bin: 'a', train: 1, test: 0 },
+      { bin: 'b', train: 0, test: 1 },
+    ]),
+    1,
+  );
   const many = Array.from({ length: 40 }, (_, i) => ({ bin: `c${i}`, train: (40 - i) / 820, test: (40 - i) / 820 }));
   const folded = foldSmallBins(many, 25);
   assert.equal(folded.length, 25);

@@ -80,7 +80,9 @@ export function totalVariation(bins: readonly DistributionBin[]): number {
  */
 export function foldSmallBins(bins: readonly DistributionBin[], max: number): DistributionBin[] {
   if (bins.length <= max) return [...bins];
-  const ranked = bins.map((b, i) => ({ b, i, weight: Math.max(b.train, b.test) })).sort((x, y) => y.weight - x.weight || x.i - y.i);
+  const ranked = bins
+    .map((b, i) => ({ b, i, weight: Math.max(b.train, b.test) }))
+    .sort((x, y) => y.weight - x.weight || x.i - y.i);
   const keep = new Set(ranked.slice(0, max - 1).map((r) => r.i));
   const rest = bins.filter((_, i) => !keep.has(i));
   const other: DistributionBin = {

@@ -24,7 +24,13 @@ const DEJAVU_DIRS = [
   '/opt/homebrew/share/fonts',
   '/Library/Fonts',
 ];
-const SYSTEM_FONT_DIRS = ['/usr/share/fonts', '/usr/local/share/fonts', '/Library/Fonts', '/System/Library/Fonts', 'C:\\Windows\\Fonts'];
+const SYSTEM_FONT_DIRS = [
+  '/usr/share/fonts',
+  '/usr/local/share/fonts',
+  '/Library/Fonts',
+  '/System/Library/Fonts',
+  'C:\\Windows\\Fonts',
+];
 
 export interface ChartFonts {
   /** The family the chart theme asks for, when its files were found. */
@@ -42,9 +48,16 @@ export function chartFonts(env: NodeJS.ProcessEnv = process.env): ChartFonts {
   const dirs = env.CHART_FONT_DIR ? [env.CHART_FONT_DIR, ...DEJAVU_DIRS] : DEJAVU_DIRS;
   const find = (file: string) => dirs.map((d) => join(d, file)).find((p) => existsSync(p)) ?? null;
   const regular = find('DejaVuSans.ttf');
-  const fonts: ChartFonts = { family: CHART_FONT_FAMILY, regular, bold: find('DejaVuSans-Bold.ttf'), fallback: regular === null };
+  const fonts: ChartFonts = {
+    family: CHART_FONT_FAMILY,
+    regular,
+    bold: find('DejaVuSans-Bold.ttf'),
+    fallback: regular === null,
+  };
   if (fonts.fallback && !hasAnyFontFile(SYSTEM_FONT_DIRS)) {
-    throw new Error(`no font files found for chart text (looked for DejaVuSans.ttf in ${dirs.join(', ')}); ${FONT_PACKAGE_HINT}`);
+    throw new Error(
+      `no font files found for chart text (looked for DejaVuSans.ttf in ${dirs.join(', ')}); ${FONT_PACKAGE_HINT}`,
+    );
   }
   if (env === process.env) resolved = fonts;
   return fonts;
@@ -125,9 +138,15 @@ function cmapLookup(view: DataView, cmap: number): (codePoint: number) => number
   const subtables: { platform: number; encoding: number; offset: number }[] = [];
   for (let i = 0; i < view.getUint16(cmap + 2); i++) {
     const rec = cmap + 4 + i * 8;
-    subtables.push({ platform: view.getUint16(rec), encoding: view.getUint16(rec + 2), offset: cmap + view.getUint32(rec + 4) });
+    subtables.push({
+      platform: view.getUint16(rec),
+      encoding: view.getUint16(rec + 2),
+      offset: cmap + view.getUint32(rec + 4),
+    });
   }
-  const format12 = subtables.find((s) => view.getUint16(s.offset) === 12 && (s.platform === 0 || (s.platform === 3 && s.encoding === 10)));
+  const format12 = subtables.find(
+    (s) => view.getUint16(s.offset) === 12 && (s.platform === 0 || (s.platform === 3 && s.encoding === 10)),
+  );
   if (format12) {
     const groups = view.getUint32(format12.offset + 12);
     return (cp) => {
@@ -139,7 +158,9 @@ function cmapLookup(view: DataView, cmap: number): (codePoint: number) => number
       return 0;
     };
   }
-  const format4 = subtables.find((s) => view.getUint16(s.offset) === 4 && (s.platform === 0 || (s.platform === 3 && s.encoding === 1)));
+  const format4 = subtables.find(
+    (s) => view.getUint16(s.offset) === 4 && (s.platform === 0 || (s.platform === 3 && s.encoding === 1)),
+  );
   if (!format4) throw new Error('font has no Unicode cmap subtable (format 4 or 12)');
   const base = format4.offset;
   const segCount = view.getUint16(base + 6) / 2;

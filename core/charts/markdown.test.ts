@@ -4,14 +4,24 @@ import { details, escapeCell, formatCount, formatNumber, formatPercent, raw, tab
 
 test('tables escape pipes, HTML and control characters; raw cells pass through; empty cells show a dash', () => {
   assert.equal(
-    table(['name', 'value'], [['a|b <script>', 1.5], [raw('**bold**'), null]], ['left', 'right']),
+    table(
+      ['name', 'value'],
+      [
+        ['a|b <script>', 1.5],
+        [raw('**bold**'), null],
+      ],
+      ['left', 'right'],
+    ),
     ['| name | value |', '| --- | ---: |', '| a\\|b &lt;script&gt; | 1.500 |', '| **bold** | — |'].join('\n'),
   );
   assert.equal(escapeCell('x\u0000y\nz\tw'), 'x\\u0000y z w');
 });
 
 test('details folds markdown with the blank lines GitHub needs', () => {
-  assert.equal(details('More <info>', '| a |\n'), '<details><summary>More &lt;info&gt;</summary>\n\n| a |\n\n</details>');
+  assert.equal(
+    details('More <info>', '| a |\n'),
+    '<details><summary>More &lt;info&gt;</summary>\n\n| a |\n\n</details>',
+  );
 });
 
 test('numbers: fixed formats, grouped thousands, signed, no negative zero', () => {

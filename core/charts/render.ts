@@ -79,14 +79,21 @@ function offlineLoader(refused: string[]) {
 export async function renderVegaLite(spec: TopLevelSpec, options: RenderOptions = {}): Promise<RenderedChart> {
   const fonts = chartFonts();
   installTextMetrics(fonts);
-  const themed = { ...spec, config: deepMerge(chartTheme(fonts.family), (spec as { config?: object }).config ?? {}) } as TopLevelSpec;
+  const themed = {
+    ...spec,
+    config: deepMerge(chartTheme(fonts.family), (spec as { config?: object }).config ?? {}),
+  } as TopLevelSpec;
   const warnings: string[] = [];
   const logger = quietLogger(warnings);
   const vg = compile(themed, { logger }).spec;
   // Clip-path and gradient ids come from a module counter; reset it so the same spec gives the same SVG.
   (vega as unknown as { resetSVGDefIds: () => void }).resetSVGDefIds();
   const refused: string[] = [];
-  const view = new vega.View(vega.parse(vg), { renderer: 'none', loader: offlineLoader(refused) as unknown as vega.Loader, logger });
+  const view = new vega.View(vega.parse(vg), {
+    renderer: 'none',
+    loader: offlineLoader(refused) as unknown as vega.Loader,
+    logger,
+  });
   let svg: string;
   try {
     svg = await view.toSVG();
@@ -94,9 +101,17 @@ export async function renderVegaLite(spec: TopLevelSpec, options: RenderOptions 
     view.finalize();
   }
   // Vega only logs a failed load and draws an empty chart; an empty chart in a report is a bug.
-  if (refused.length) throw new Error(`charts render offline and take inline data only (\`data: { values }\`); the spec asked to load ${refused.join(', ')}`);
+  if (refused.length)
+    throw new Error(
+      `charts render offline and take inline data only (\`data: { values }\`); the spec asked to load ${refused.join(', ')}`,
+    );
   const scale = options.scale ?? 2;
-  const image = new Resvg(svg, { fitTo: { mode: 'zoom', value: scale }, background: 'white', font: resvgFontOptions(fonts), logLevel: 'off' }).render();
+  const image = new Resvg(svg, {
+    fitTo: { mode: 'zoom', value: scale },
+    background: 'white',
+    font: resvgFontOptions(fonts),
+    logLevel: 'off',
+  }).render();
   return { svg, png: new Uint8Array(image.asPng()), width: image.width, height: image.height, warnings };
 }
 
@@ -119,4 +134,5 @@ function deepMerge(base: object, over: object): Record<string, unknown> {
   return out;
 }
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);

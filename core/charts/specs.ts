@@ -71,14 +71,25 @@ function curveSpec(options: {
     encoding: {
       x: { field: x.field, type: 'quantitative', title: x.title, scale: unitAxis },
       y: { field: y.field, type: 'quantitative', title: y.title, scale: unitAxis },
-      color: { field: 'series', type: 'nominal', scale: series, legend: { title: null, orient: options.legend, fillColor: 'white', padding: 6, labelLimit: 320 } },
+      color: {
+        field: 'series',
+        type: 'nominal',
+        scale: series,
+        legend: { title: null, orient: options.legend, fillColor: 'white', padding: 6, labelLimit: 320 },
+      },
       order: { field: 'order', type: 'quantitative' },
     },
     layer: [
-      { data: { values: options.reference.map((p, order) => ({ ...p, order, series: referenceLabel })) }, mark: { type: 'line', strokeDash: [6, 4], strokeWidth: 1.5 } },
-      { data: { values: options.curve.map((p, order) => ({ ...p, order, series: curveLabel })) }, mark: { type: 'line', strokeWidth: 2.5 } },
+      {
+        data: { values: options.reference.map((p, order) => ({ ...p, order, series: referenceLabel })) },
+        mark: { type: 'line', strokeDash: [6, 4], strokeWidth: 1.5 },
+      },
+      {
+        data: { values: options.curve.map((p, order) => ({ ...p, order, series: curveLabel })) },
+        mark: { type: 'line', strokeWidth: 2.5 },
+      },
     ],
-  } as TopLevelSpec;
+  };
 }
 
 export function rocSpec(points: readonly RocPoint[], options: { auc?: number; title?: string } = {}): TopLevelSpec {
@@ -89,13 +100,19 @@ export function rocSpec(points: readonly RocPoint[], options: { auc?: number; ti
     y: { field: 'tpr', title: 'True positive rate (fraction of positives)' },
     curve,
     curveLabel: options.auc === undefined ? 'model' : `model (AUC ${formatNumber(options.auc)})`,
-    reference: [{ fpr: 0, tpr: 0 }, { fpr: 1, tpr: 1 }],
+    reference: [
+      { fpr: 0, tpr: 0 },
+      { fpr: 1, tpr: 1 },
+    ],
     referenceLabel: 'random guess (AUC 0.5)',
     legend: 'bottom-right',
   });
 }
 
-export function prSpec(points: readonly PrPoint[], options: { averagePrecision?: number; positiveRate?: number; title?: string } = {}): TopLevelSpec {
+export function prSpec(
+  points: readonly PrPoint[],
+  options: { averagePrecision?: number; positiveRate?: number; title?: string } = {},
+): TopLevelSpec {
   const curve = subsample(points, MAX_CURVE_POINTS).map(({ recall, precision }) => ({ recall, precision }));
   const rate = options.positiveRate;
   return curveSpec({
@@ -103,8 +120,15 @@ export function prSpec(points: readonly PrPoint[], options: { averagePrecision?:
     x: { field: 'recall', title: 'Recall (fraction of positives found)' },
     y: { field: 'precision', title: 'Precision (fraction of flagged that are positive)' },
     curve,
-    curveLabel: options.averagePrecision === undefined ? 'model' : `model (AP ${formatNumber(options.averagePrecision)})`,
-    reference: rate === undefined ? [] : [{ recall: 0, precision: rate }, { recall: 1, precision: rate }],
+    curveLabel:
+      options.averagePrecision === undefined ? 'model' : `model (AP ${formatNumber(options.averagePrecision)})`,
+    reference:
+      rate === undefined
+        ? []
+        : [
+            { recall: 0, precision: rate },
+            { recall: 1, precision: rate },
+          ],
     referenceLabel: rate === undefined ? 'no-skill' : `no-skill (positive rate ${formatPercent(rate)})`,
     // A PR curve ends low on the right, where a bottom legend would hide it.
     legend: 'top-right',
@@ -118,14 +142,22 @@ export function calibrationSpec(bins: readonly CalibrationBin[], options: { titl
   const x = { field: 'mean_predicted', type: 'quantitative', scale: unitAxis, axis: { title: null } };
   return {
     $schema: SCHEMA,
-    title: title(options.title ?? 'Calibration (test set)', `${bins.length} probability bins, ${formatCount(rows)} rows; on the diagonal = calibrated`),
+    title: title(
+      options.title ?? 'Calibration (test set)',
+      `${bins.length} probability bins, ${formatCount(rows)} rows; on the diagonal = calibrated`,
+    ),
     vconcat: [
       {
         width: PLOT_WIDTH,
         height: 250,
         layer: [
           {
-            data: { values: [{ mean_predicted: 0, fraction_positive: 0 }, { mean_predicted: 1, fraction_positive: 1 }] },
+            data: {
+              values: [
+                { mean_predicted: 0, fraction_positive: 0 },
+                { mean_predicted: 1, fraction_positive: 1 },
+              ],
+            },
             mark: { type: 'line', strokeDash: [6, 4], color: REFERENCE_COLOR, strokeWidth: 1.5 },
             encoding: { x, y: { field: 'fraction_positive', type: 'quantitative' } },
           },
@@ -134,7 +166,12 @@ export function calibrationSpec(bins: readonly CalibrationBin[], options: { titl
             mark: { type: 'line', point: { size: 60, filled: true }, color: MODEL_COLOR, strokeWidth: 2.5 },
             encoding: {
               x,
-              y: { field: 'fraction_positive', type: 'quantitative', title: 'Observed fraction positive', scale: unitAxis },
+              y: {
+                field: 'fraction_positive',
+                type: 'quantitative',
+                title: 'Observed fraction positive',
+                scale: unitAxis,
+              },
             },
           },
         ],
@@ -145,7 +182,12 @@ export function calibrationSpec(bins: readonly CalibrationBin[], options: { titl
         data: { values: bins.map((b) => ({ ...b })) },
         mark: { type: 'rect', color: '#8fb3d9', stroke: 'white', strokeWidth: 1 },
         encoding: {
-          x: { field: 'lower', type: 'quantitative', title: 'Predicted probability of the positive class (bins)', scale: unitAxis },
+          x: {
+            field: 'lower',
+            type: 'quantitative',
+            title: 'Predicted probability of the positive class (bins)',
+            scale: unitAxis,
+          },
           x2: { field: 'upper' },
           y: { field: 'count', type: 'quantitative', title: 'Rows (count)', axis: { tickCount: 3 } },
           y2: { datum: 0 },
@@ -156,7 +198,10 @@ export function calibrationSpec(bins: readonly CalibrationBin[], options: { titl
   } as TopLevelSpec;
 }
 
-export function confusionSpec(c: ConfusionCounts, options: { threshold?: number; labels?: ClassLabels; title?: string } = {}): TopLevelSpec {
+export function confusionSpec(
+  c: ConfusionCounts,
+  options: { threshold?: number; labels?: ClassLabels; title?: string } = {},
+): TopLevelSpec {
   const labels = options.labels ?? DEFAULT_CLASS_LABELS;
   const total = c.tp + c.fp + c.tn + c.fn;
   const max = Math.max(c.tp, c.fp, c.tn, c.fn);
@@ -174,7 +219,12 @@ export function confusionSpec(c: ConfusionCounts, options: { threshold?: number;
     cell(labels.positive, labels.positive, 'true positive', c.tp),
   ];
   const order = [labels.negative, labels.positive];
-  const subtitle = [options.threshold === undefined ? null : `threshold ${formatNumber(options.threshold)}`, `${formatCount(total)} test rows`].filter(Boolean).join(', ');
+  const subtitle = [
+    options.threshold === undefined ? null : `threshold ${formatNumber(options.threshold)}`,
+    `${formatCount(total)} test rows`,
+  ]
+    .filter(Boolean)
+    .join(', ');
   return {
     $schema: SCHEMA,
     title: title(options.title ?? 'Confusion matrix (test set)', subtitle),
@@ -182,17 +232,38 @@ export function confusionSpec(c: ConfusionCounts, options: { threshold?: number;
     height: 320,
     data: { values },
     encoding: {
-      x: { field: 'predicted', type: 'nominal', sort: order, title: 'Predicted class', axis: { labelAngle: 0, orient: 'top', labelLimit: 200 } },
+      x: {
+        field: 'predicted',
+        type: 'nominal',
+        sort: order,
+        title: 'Predicted class',
+        axis: { labelAngle: 0, orient: 'top', labelLimit: 200 },
+      },
       y: { field: 'actual', type: 'nominal', sort: order, title: 'Actual class', axis: { labelLimit: 160 } },
     },
     layer: [
-      { mark: { type: 'rect', stroke: 'white', strokeWidth: 2 }, encoding: { color: { field: 'count', type: 'quantitative', scale: { scheme: 'blues', domainMin: 0 }, legend: null } } },
-      { mark: { type: 'text', lineBreak: '\n', fontSize: 16, lineHeight: 22 }, encoding: { text: { field: 'label' }, color: { condition: { test: "datum.ink === 'white'", value: 'white' }, value: '#111' } } },
+      {
+        mark: { type: 'rect', stroke: 'white', strokeWidth: 2 },
+        encoding: {
+          color: { field: 'count', type: 'quantitative', scale: { scheme: 'blues', domainMin: 0 }, legend: null },
+        },
+      },
+      {
+        mark: { type: 'text', lineBreak: '\n', fontSize: 16, lineHeight: 22 },
+        encoding: {
+          text: { field: 'label' },
+          color: { condition: { test: "datum.ink === 'white'", value: 'white' }, value: '#111' },
+        },
+      },
     ],
-  } as TopLevelSpec;
+  };
 }
 
-export function distributionSpec(feature: string, bins: readonly DistributionBin[], options: { title?: string } = {}): TopLevelSpec {
+export function distributionSpec(
+  feature: string,
+  bins: readonly DistributionBin[],
+  options: { title?: string } = {},
+): TopLevelSpec {
   const shown = foldSmallBins(bins, MAX_DISTRIBUTION_BINS);
   const values = shown.flatMap((b) => [
     { bin: b.bin, split: 'train', share: b.train },
@@ -200,21 +271,40 @@ export function distributionSpec(feature: string, bins: readonly DistributionBin
   ]);
   return {
     $schema: SCHEMA,
-    title: title(options.title ?? `${feature}: train vs test`, `total variation distance ${totalVariation(bins).toFixed(4)} (0 = same, 1 = disjoint)`),
+    title: title(
+      options.title ?? `${feature}: train vs test`,
+      `total variation distance ${totalVariation(bins).toFixed(4)} (0 = same, 1 = disjoint)`,
+    ),
     width: PLOT_WIDTH,
     height: PLOT_HEIGHT - 40,
     data: { values },
     mark: { type: 'bar' },
     encoding: {
-      x: { field: 'bin', type: 'nominal', sort: null, axis: categoryAxis(shown.map((b) => b.bin), `${feature} (bin)`) },
+      x: {
+        field: 'bin',
+        type: 'nominal',
+        sort: null,
+        axis: categoryAxis(
+          shown.map((b) => b.bin),
+          `${feature} (bin)`,
+        ),
+      },
       xOffset: { field: 'split', type: 'nominal', sort: ['train', 'test'] },
       y: { field: 'share', type: 'quantitative', title: 'Share of rows (%)', axis: { format: '.0%' } },
-      color: { field: 'split', type: 'nominal', scale: { domain: ['train', 'test'], range: [SPLIT_COLORS.train, SPLIT_COLORS.test] }, legend: { title: null, orient: 'top', direction: 'horizontal' } },
+      color: {
+        field: 'split',
+        type: 'nominal',
+        scale: { domain: ['train', 'test'], range: [SPLIT_COLORS.train, SPLIT_COLORS.test] },
+        legend: { title: null, orient: 'top', direction: 'horizontal' },
+      },
     },
-  } as TopLevelSpec;
+  };
 }
 
-export function histogramSpec(bins: readonly HistogramBin[], options: { title: string; subtitle?: string; xTitle: string; yTitle?: string }): TopLevelSpec {
+export function histogramSpec(
+  bins: readonly HistogramBin[],
+  options: { title: string; subtitle?: string; xTitle: string; yTitle?: string },
+): TopLevelSpec {
   return {
     $schema: SCHEMA,
     title: title(options.title, options.subtitle),
@@ -223,14 +313,25 @@ export function histogramSpec(bins: readonly HistogramBin[], options: { title: s
     data: { values: bins.map((b) => ({ ...b })) },
     mark: { type: 'bar', color: MODEL_COLOR },
     encoding: {
-      x: { field: 'bin', type: 'nominal', sort: null, axis: categoryAxis(bins.map((b) => b.bin), options.xTitle) },
+      x: {
+        field: 'bin',
+        type: 'nominal',
+        sort: null,
+        axis: categoryAxis(
+          bins.map((b) => b.bin),
+          options.xTitle,
+        ),
+      },
       y: { field: 'count', type: 'quantitative', title: options.yTitle ?? 'Rows (count)' },
     },
-  } as TopLevelSpec;
+  };
 }
 
 /** `definition` says which way the error points; the evaluate stage writes predicted − actual. */
-export function residualSpec(bins: readonly HistogramBin[], options: { unit?: string; title?: string; definition?: string } = {}): TopLevelSpec {
+export function residualSpec(
+  bins: readonly HistogramBin[],
+  options: { unit?: string; title?: string; definition?: string } = {},
+): TopLevelSpec {
   const rows = bins.reduce((s, b) => s + b.count, 0);
   return histogramSpec(bins, {
     title: options.title ?? 'Prediction error (test set)',
@@ -262,7 +363,12 @@ export function lineSpec(data: readonly LinePoint[], options: LineChartOptions):
     width: PLOT_WIDTH,
     height: PLOT_HEIGHT,
     data: { values },
-    mark: { type: 'line', strokeWidth: 2, point: options.points ?? perSeries <= 40, ...(named ? {} : { color: MODEL_COLOR }) },
+    mark: {
+      type: 'line',
+      strokeWidth: 2,
+      point: options.points ?? perSeries <= 40,
+      ...(named ? {} : { color: MODEL_COLOR }),
+    },
     encoding: {
       x: {
         field: 'x',
@@ -271,9 +377,16 @@ export function lineSpec(data: readonly LinePoint[], options: LineChartOptions):
         ...(options.xType === 'ordinal' ? { sort: null, axis: { labelAngle: 0 } } : {}),
         ...(options.xInteger ? { axis: { tickMinStep: 1, format: 'd' } } : {}),
       },
-      y: { field: 'y', type: 'quantitative', title: options.yTitle, ...(options.yDomain ? { scale: { domain: options.yDomain } } : {}) },
+      y: {
+        field: 'y',
+        type: 'quantitative',
+        title: options.yTitle,
+        ...(options.yDomain ? { scale: { domain: options.yDomain } } : {}),
+      },
       order: { field: 'order', type: 'quantitative' },
-      ...(named ? { color: { field: 'series', type: 'nominal', sort: null, legend: { title: null, orient: 'bottom-right' } } } : {}),
+      ...(named
+        ? { color: { field: 'series', type: 'nominal', sort: null, legend: { title: null, orient: 'bottom-right' } } }
+        : {}),
     },
-  } as TopLevelSpec;
+  };
 }

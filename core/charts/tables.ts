@@ -28,13 +28,21 @@ function sampledNote(total: number, shown: number): string {
 
 export function rocTable(points: readonly RocPoint[], rows = TABLE_ROWS): string {
   const sample = subsample(points, rows);
-  const body = table(['threshold', 'false positive rate', 'true positive rate'], sample.map((p) => [rate(p.threshold), rate(p.fpr), rate(p.tpr)]), ['right', 'right', 'right']);
+  const body = table(
+    ['threshold', 'false positive rate', 'true positive rate'],
+    sample.map((p) => [rate(p.threshold), rate(p.fpr), rate(p.tpr)]),
+    ['right', 'right', 'right'],
+  );
   return body + sampledNote(points.length, sample.length);
 }
 
 export function prTable(points: readonly PrPoint[], rows = TABLE_ROWS): string {
   const sample = subsample(points, rows);
-  const body = table(['threshold', 'recall', 'precision'], sample.map((p) => [rate(p.threshold), rate(p.recall), rate(p.precision)]), ['right', 'right', 'right']);
+  const body = table(
+    ['threshold', 'recall', 'precision'],
+    sample.map((p) => [rate(p.threshold), rate(p.recall), rate(p.precision)]),
+    ['right', 'right', 'right'],
+  );
   return body + sampledNote(points.length, sample.length);
 }
 
@@ -45,7 +53,9 @@ export function calibrationTable(bins: readonly CalibrationBin[]): string {
       `${b.lower.toFixed(2)}–${b.upper.toFixed(2)}`,
       rate(b.mean_predicted),
       rate(b.fraction_positive),
-      b.mean_predicted === null || b.fraction_positive === null ? '—' : formatNumber(b.fraction_positive - b.mean_predicted, { signed: true }),
+      b.mean_predicted === null || b.fraction_positive === null
+        ? '—'
+        : formatNumber(b.fraction_positive - b.mean_predicted, { signed: true }),
       formatCount(b.count),
     ]),
     ['left', 'right', 'right', 'right', 'right'],
@@ -82,10 +92,18 @@ function percentagePoints(diff: number): string {
 
 export function histogramTable(bins: readonly HistogramBin[]): string {
   const total = bins.reduce((s, b) => s + b.count, 0);
-  return table(['bin', 'rows', 'share'], bins.map((b) => [b.bin, formatCount(b.count), total ? formatPercent(b.count / total) : '—']), ['left', 'right', 'right']);
+  return table(
+    ['bin', 'rows', 'share'],
+    bins.map((b) => [b.bin, formatCount(b.count), total ? formatPercent(b.count / total) : '—']),
+    ['left', 'right', 'right'],
+  );
 }
 
-export function lineTable(points: readonly LinePoint[], headers: { x: string; y: string }, rows = TABLE_ROWS * 2): string {
+export function lineTable(
+  points: readonly LinePoint[],
+  headers: { x: string; y: string },
+  rows = TABLE_ROWS * 2,
+): string {
   const named = points.some((p) => p.series !== undefined);
   const sample = subsample(points, rows);
   const body = table(

@@ -102,7 +102,7 @@ export async function readCsvTable(path: string, options: CsvOptions = {}): Prom
     const names = fields.map((f, i) => (f ?? '').trim() || `#${i + 1}`);
     const seen = new Set<string>();
     for (const [i, n] of names.entries()) {
-      if (!fields[i] || !fields[i]!.trim()) throw new CsvFormatError(`${path}: header column ${i + 1} has no name; every column needs a name in line ${recordLine}`);
+      if (!fields[i] || !fields[i].trim()) throw new CsvFormatError(`${path}: header column ${i + 1} has no name; every column needs a name in line ${recordLine}`);
       if (seen.has(n)) throw new CsvFormatError(`${path}: header names column "${n}" twice (line ${recordLine}); rename one of them`);
       if (n === ROW_COLUMN || n === ISSUE_COLUMN) throw new CsvFormatError(`${path}: column name "${n}" is reserved; rename it`);
       seen.add(n);

@@ -137,7 +137,7 @@ async function materializeHttp(uri: string, opts: MaterializeOptions): Promise<M
   }
   const started = Date.now();
   opts.log?.info('downloading source', { uri, bytes: length ?? 'unknown' });
-  const body = res.body as import('node:stream/web').ReadableStream;
+  const body = res.body;
   const meta = await download(() => Readable.fromWeb(body), paths, uri, { size: length, etag });
   opts.log?.info('downloaded source', { uri, bytes: meta.size, seconds: (Date.now() - started) / 1000 });
   return result(paths.file, meta, false);

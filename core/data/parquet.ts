@@ -106,7 +106,7 @@ export async function readParquetTable(source: ParquetSource | string, options: 
         const s = strings.get(name)!;
         columns[name] = { type: 'string', codes: s.codes, dict: s.builder.dict };
       } else {
-        columns[name] = { type, values: numeric.get(name)! } as Column;
+        columns[name] = { type, values: numeric.get(name)! };
       }
     }
     return { length, columns };

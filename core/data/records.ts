@@ -123,7 +123,7 @@ export function recordsToTable(records: unknown[], schema: InputSchema, options:
   const columns: Record<string, Column> = {};
   for (const name of names) {
     const rule = schema[name];
-    columns[name] = strings.has(name) ? strings.get(name)!.finish() : ({ type: rule.type === 'timestamp' ? 'timestamp' : 'number', values: numeric.get(name)! } as Column);
+    columns[name] = strings.has(name) ? strings.get(name)!.finish() : ({ type: rule.type === 'timestamp' ? 'timestamp' : 'number', values: numeric.get(name)! });
   }
   return { table: { length: n, columns }, errors };
 }

@@ -55,7 +55,7 @@ export function takeRows(t: Table, rows: ArrayLike<number>): Table {
     } else {
       const values = new Float64Array(n);
       for (let i = 0; i < n; i++) values[i] = c.values[rows[i]];
-      out[name] = { type: c.type, values } as Column;
+      out[name] = { type: c.type, values };
     }
   }
   return { length: n, columns: out };
@@ -64,7 +64,7 @@ export function takeRows(t: Table, rows: ArrayLike<number>): Table {
 export function sliceRows(t: Table, start: number, end: number): Table {
   const out: Record<string, Column> = {};
   for (const [name, c] of Object.entries(t.columns)) {
-    out[name] = c.type === 'string' ? { type: 'string', codes: c.codes.slice(start, end), dict: c.dict } : ({ type: c.type, values: c.values.slice(start, end) } as Column);
+    out[name] = c.type === 'string' ? { type: 'string', codes: c.codes.slice(start, end), dict: c.dict } : ({ type: c.type, values: c.values.slice(start, end) });
   }
   return { length: Math.max(0, Math.min(end, t.length) - start), columns: out };
 }
@@ -101,7 +101,7 @@ export function concatTables(tables: Table[]): Table {
         values.set(c.values, offset);
         offset += c.values.length;
       }
-      out[name] = { type: first.type, values } as Column;
+      out[name] = { type: first.type, values };
     }
   }
   return { length: total, columns: out };
@@ -173,7 +173,7 @@ export class NumberColumnBuilder {
   }
 
   finish(): NumberColumn | TimestampColumn {
-    return { type: this.type, values: this.values.slice(0, this.size) } as NumberColumn | TimestampColumn;
+    return { type: this.type, values: this.values.slice(0, this.size) };
   }
 }
 

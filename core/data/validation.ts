@@ -74,7 +74,7 @@ type Flag = (row: number, column: string, reason: RejectReason, value: string | 
 
 function missingColumn(rule: ColumnRule, n: number): Column {
   if (rule.type === 'category' || rule.type === 'string') return { type: 'string', codes: new Int32Array(n).fill(MISSING_CODE), dict: [] };
-  return { type: rule.type === 'timestamp' ? 'timestamp' : 'number', values: new Float64Array(n).fill(NaN) } as Column;
+  return { type: rule.type === 'timestamp' ? 'timestamp' : 'number', values: new Float64Array(n).fill(NaN) };
 }
 
 function bound(v: number | string | undefined, rule: ColumnRule): number | undefined {
@@ -129,7 +129,7 @@ function coerceColumn(name: string, raw: Column, rule: ColumnRule, n: number, fl
     }
     values[r] = v;
   }
-  return { type: rule.type === 'timestamp' ? 'timestamp' : 'number', values } as Column;
+  return { type: rule.type === 'timestamp' ? 'timestamp' : 'number', values };
 }
 
 function coerceString(name: string, raw: Column, rule: ColumnRule, n: number, flag: Flag): StringColumn {
@@ -172,7 +172,7 @@ function takeByIndex(t: Table, rows: number[]): Table {
   const out: Record<string, Column> = {};
   for (const [name, c] of Object.entries(t.columns)) {
     if (c.type === 'string') out[name] = { type: 'string', codes: Int32Array.from(rows, (r) => c.codes[r]), dict: c.dict };
-    else out[name] = { type: c.type, values: Float64Array.from(rows, (r) => c.values[r]) } as Column;
+    else out[name] = { type: c.type, values: Float64Array.from(rows, (r) => c.values[r]) };
   }
   return { length: rows.length, columns: out };
 }

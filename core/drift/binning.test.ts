@@ -22,11 +22,17 @@ test('numeric values bin like the reference histogram, with out-of-range and mis
 
 test('numeric vectors are [below, bins…, above]; incremental adds match batch binning', () => {
   const w = binAgainst(numeric, [0, 2, 12]);
-  assert.deepEqual(numericVectors(numeric, w), { reference: [0, ...numeric.histogram.counts, 0], current: [1, ...w.counts, 1] });
+  assert.deepEqual(numericVectors(numeric, w), {
+    reference: [0, ...numeric.histogram.counts, 0],
+    current: [1, ...w.counts, 1],
+  });
   const incremental = { counts: [0, 0, 0], below: 0, above: 0, missing: 0 };
   for (const v of [0, 2, 12]) addNumeric(incremental, numeric.histogram.edges, v);
   assert.deepEqual(incremental.counts, w.counts);
-  assert.throws(() => numericVectors(numeric, { counts: [1, 2], below: 0, above: 0, missing: 0 }), /2 bins but the reference histogram has 3/);
+  assert.throws(
+    () => numericVectors(numeric, { counts: [1, 2], below: 0, above: 0, missing: 0 }),
+    /2 bins but the reference histogram has 3/,
+  );
   assert.throws(() => binAgainst(numeric, ['7'] as unknown as number[]), /string "7"/);
 });
 
@@ -35,17 +41,46 @@ test('categories: a fully listed reference marks new values unseen; a pooled one
   const w = binAgainst(full, ['a', 'z', 'z', null, 'b']);
   assert.equal(w.unseen, 2);
   assert.equal(w.missing, 1);
-  assert.deepEqual(categoricalVectors(full, w), { labels: ['a', 'b', 'c', OTHER_BUCKET, UNSEEN_BUCKET], reference: [2, 1, 1, 0, 0], current: [1, 1, 0, 0, 2], unseen: 2 });
+  assert.deepEqual(categoricalVectors(full, w), {
+    labels: ['a', 'b', 'c', OTHER_BUCKET, UNSEEN_BUCKET],
+    reference: [2, 1, 1, 0, 0],
+    current: [1, 1, 0, 0, 2],
+    unseen: 2,
+  });
 
   const pooled = profileCategorical({ type: 'string', codes: Int32Array.from([0, 0, 1, 2]), dict: ['a', 'b', 'c'] }, 1);
   const v = categoricalVectors(pooled, { counts: { a: 3, c: 1, z: 2 }, unseen: 4, missing: 0 });
-  assert.deepEqual(v, { labels: ['a', OTHER_BUCKET, UNSEEN_BUCKET], reference: [2, 2, 0], current: [3, 3, 4], unseen: 4 });
+  assert.deepEqual(v, {
+    labels: ['a', OTHER_BUCKET, UNSEEN_BUCKET],
+    reference: [2, 2, 0],
+    current: [3, 3, 4],
+    unseen: 4,
+  });
   // Maps and records are the same window.
-  assert.deepEqual(categoricalVectors(pooled, { counts: new Map([['a', 3], ['c', 1], ['z', 2]]), unseen: 4, missing: 0 }), v);
+  assert.deepEqual(
+    categoricalVectors(pooled, {
+      counts: new Map([
+        ['a', 3],
+        ['c', 1],
+        ['z', 2],
+      ]),
+      unseen: 4,
+      missing: 0,
+    }),
+    v,
+  );
   assert.throws(() => categoricalVectors(pooled, { counts: { a: -1 }, unseen: 0, missing: 0 }), /non-negative/);
 });
 
 test('numeric datetime parts profiled as categories match number values by their string form', () => {
   const hours = profileCategorical({ type: 'number', values: Float64Array.from([7, 7, 8]) }, 50);
-  assert.deepEqual(binAgainst(hours, [7, 8, 9, NaN]), { counts: new Map([['7', 1], ['8', 1]]), unseen: 1, missing: 1, n: 4 });
+  assert.deepEqual(binAgainst(hours, [7, 8, 9, NaN]), {
+    counts: new Map([
+      ['7', 1],
+      ['8', 1],
+    ]),
+    unseen: 1,
+    missing: 1,
+    n: 4,
+  });
 });

@@ -37,7 +37,15 @@ export const UNSEEN_BUCKET = '(unseen)';
 
 export function binNumeric(profile: NumericProfile, values: ArrayLike<number | null | undefined>): NumericWindow {
   const edges = profile.histogram.edges;
-  const window: NumericWindow = { counts: new Array<number>(profile.histogram.counts.length).fill(0), below: 0, above: 0, below_sum: 0, above_sum: 0, missing: 0, n: values.length };
+  const window: NumericWindow = {
+    counts: new Array<number>(profile.histogram.counts.length).fill(0),
+    below: 0,
+    above: 0,
+    below_sum: 0,
+    above_sum: 0,
+    missing: 0,
+    n: values.length,
+  };
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (isMissing(v)) window.missing++;
@@ -49,7 +57,10 @@ export function binNumeric(profile: NumericProfile, values: ArrayLike<number | n
 /** Adds one finite value to a numeric window in place (the API's per-request update). */
 export function addNumeric(window: NumericWindow, edges: number[], v: number): void {
   const k = window.counts.length;
-  if (edges.length === 0 || k === 0) throw new Error('the reference histogram has no edges (the feature had no values in training); it cannot be binned');
+  if (edges.length === 0 || k === 0)
+    throw new Error(
+      'the reference histogram has no edges (the feature had no values in training); it cannot be binned',
+    );
   if (v < edges[0]) {
     window.below++;
     window.below_sum = (window.below_sum ?? 0) + v;
@@ -58,7 +69,8 @@ export function addNumeric(window: NumericWindow, edges: number[], v: number): v
     window.above_sum = (window.above_sum ?? 0) + v;
   } else {
     // Same rule as profile.histogram: the last edge ≤ v picks the bin, capped at the last bin.
-    let lo = 0, hi = k - 1;
+    let lo = 0,
+      hi = k - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
       if (v >= edges[mid]) lo = mid;
@@ -75,9 +87,13 @@ export function categoryBucket(profile: CategoricalProfile, value: string): stri
   return profile.other > 0 ? OTHER_BUCKET : UNSEEN_BUCKET;
 }
 
-export function countCategories(profile: CategoricalProfile, values: ArrayLike<string | number | null | undefined>): CategoricalWindow {
+export function countCategories(
+  profile: CategoricalProfile,
+  values: ArrayLike<string | number | null | undefined>,
+): CategoricalWindow {
   const counts = new Map<string, number>();
-  let unseen = 0, missing = 0;
+  let unseen = 0,
+    missing = 0;
   const listed = new Set(profile.top.map((t) => t.value));
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
@@ -94,12 +110,21 @@ export function countCategories(profile: CategoricalProfile, values: ArrayLike<s
 
 /** Bin raw values against a reference feature profile: histogram counts for numeric, category counts for categorical. */
 export function binAgainst(profile: NumericProfile, values: ArrayLike<number | null | undefined>): NumericWindow;
-export function binAgainst(profile: CategoricalProfile, values: ArrayLike<string | number | null | undefined>): CategoricalWindow;
-export function binAgainst(profile: NumericProfile | CategoricalProfile, values: ArrayLike<string | number | null | undefined>): NumericWindow | CategoricalWindow {
+export function binAgainst(
+  profile: CategoricalProfile,
+  values: ArrayLike<string | number | null | undefined>,
+): CategoricalWindow;
+export function binAgainst(
+  profile: NumericProfile | CategoricalProfile,
+  values: ArrayLike<string | number | null | undefined>,
+): NumericWindow | CategoricalWindow {
   if (profile.kind === 'numeric') {
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
-      if (typeof v === 'string') throw new Error(`numeric feature got the string "${v}" at position ${i}; convert values to numbers (null for missing) before binning`);
+      if (typeof v === 'string')
+        throw new Error(
+          `numeric feature got the string "${v}" at position ${i}; convert values to numbers (null for missing) before binning`,
+        );
     }
     return binNumeric(profile, values as ArrayLike<number | null | undefined>);
   }
@@ -107,14 +132,23 @@ export function binAgainst(profile: NumericProfile | CategoricalProfile, values:
 }
 
 /** Aligned count vectors [below, bins…, above] for the reference profile and a current window. */
-export function numericVectors(profile: NumericProfile, window: NumericWindow): { reference: number[]; current: number[] } {
+export function numericVectors(
+  profile: NumericProfile,
+  window: NumericWindow,
+): { reference: number[]; current: number[] } {
   const bins = profile.histogram.counts.length;
-  if (window.counts.length !== bins) throw new Error(`the current window has ${window.counts.length} bins but the reference histogram has ${bins}; bin against the reference edges of this model bundle`);
+  if (window.counts.length !== bins)
+    throw new Error(
+      `the current window has ${window.counts.length} bins but the reference histogram has ${bins}; bin against the reference edges of this model bundle`,
+    );
   return { reference: [0, ...profile.histogram.counts, 0], current: [window.below, ...window.counts, window.above] };
 }
 
 /** Aligned count vectors over the reference's listed values, its pooled "other" and an "unseen" bucket. */
-export function categoricalVectors(profile: CategoricalProfile, window: CategoricalWindow): { labels: string[]; reference: number[]; current: number[]; unseen: number } {
+export function categoricalVectors(
+  profile: CategoricalProfile,
+  window: CategoricalWindow,
+): { labels: string[]; reference: number[]; current: number[]; unseen: number } {
   const labels = [...profile.top.map((t) => t.value), OTHER_BUCKET, UNSEEN_BUCKET];
   const index = new Map(labels.map((l, i) => [l, i]));
   const reference = [...profile.top.map((t) => t.count), profile.other, 0];

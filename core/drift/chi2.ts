@@ -9,17 +9,24 @@
 import { checkSameLength, insufficient, sum, type TestResult } from './result.ts';
 import { chiSquaredSurvival } from './special.ts';
 
-export function chiSquaredHomogeneity(reference: ArrayLike<number>, current: ArrayLike<number>): TestResult & { df?: number } {
+export function chiSquaredHomogeneity(
+  reference: ArrayLike<number>,
+  current: ArrayLike<number>,
+): TestResult & { df?: number } {
   checkSameLength(reference, current, 'chi-squared');
-  const nr = sum(reference), nc = sum(current);
-  if (nr === 0 || nc === 0) return insufficient(`chi-squared needs counts in both windows (reference ${nr}, current ${nc})`);
+  const nr = sum(reference),
+    nc = sum(current);
+  if (nr === 0 || nc === 0)
+    return insufficient(`chi-squared needs counts in both windows (reference ${nr}, current ${nc})`);
   const total = nr + nc;
-  let statistic = 0, kept = 0;
+  let statistic = 0,
+    kept = 0;
   for (let k = 0; k < reference.length; k++) {
     const col = reference[k] + current[k];
     if (col === 0) continue;
     kept++;
-    const er = (nr * col) / total, ec = (nc * col) / total;
+    const er = (nr * col) / total,
+      ec = (nc * col) / total;
     statistic += (reference[k] - er) ** 2 / er + (current[k] - ec) ** 2 / ec;
   }
   const df = kept - 1;

@@ -14,7 +14,10 @@ const reference: ReferenceProfile = {
   rows: 20_000,
   features: {
     distance: profileNumeric({ type: 'number', values: referenceValues }, 20),
-    origin: profileCategorical({ type: 'string', codes: Int32Array.from(referenceCities, (_, i) => i % 4), dict: ['SEA', 'SFO', 'LAX', 'JFK'] }, 50),
+    origin: profileCategorical(
+      { type: 'string', codes: Int32Array.from(referenceCities, (_, i) => i % 4), dict: ['SEA', 'SFO', 'LAX', 'JFK'] },
+      50,
+    ),
   },
 };
 const num = reference.features.distance as Extract<ReferenceProfile['features'][string], { kind: 'numeric' }>;
@@ -22,7 +25,15 @@ const cat = reference.features.origin as Extract<ReferenceProfile['features'][st
 
 test('defaults follow Evidently and come from the optional params.yaml drift section', async () => {
   const defaults = resolveDriftParams();
-  assert.deepEqual(defaults, { size_cutoff: 1000, ks_p_value: 0.05, chi2_p_value: 0.05, wasserstein_threshold: 0.1, jensen_shannon_threshold: 0.1, dataset_drift_share: 0.5, min_window: 100 });
+  assert.deepEqual(defaults, {
+    size_cutoff: 1000,
+    ks_p_value: 0.05,
+    chi2_p_value: 0.05,
+    wasserstein_threshold: 0.1,
+    jensen_shannon_threshold: 0.1,
+    dataset_drift_share: 0.5,
+    min_window: 100,
+  });
   const text = await readFile('params.yaml', 'utf8');
   assert.deepEqual(parseParams(text).drift, defaults);
   // A params file from before drift monitoring still parses.
@@ -41,7 +52,10 @@ test('method per column type and window size (cut-off inclusive for the tests)',
 
 test('a window from the reference distribution does not drift, small or large', () => {
   for (const n of [500, 5000]) {
-    const r = detectDrift(reference, { numeric: { distance: binAgainst(num, normalSample(n, 99)) }, categorical: { origin: binAgainst(cat, referenceCities.slice(0, n)) } });
+    const r = detectDrift(reference, {
+      numeric: { distance: binAgainst(num, normalSample(n, 99)) },
+      categorical: { origin: binAgainst(cat, referenceCities.slice(0, n)) },
+    });
     assert.equal(r.dataset_drift, false, `n=${n}`);
     assert.deepEqual(r.drifted_features, []);
     assert.equal(r.features.distance.method, n > 1000 ? 'wasserstein' : 'ks');
@@ -55,7 +69,10 @@ test('the reference histogram against itself scores 0 and p = 1', () => {
   const small = detectDrift(reference, { numeric: { distance: self } }, { size_cutoff: 1e9 });
   assert.equal(small.features.distance.score, 0);
   assert.equal(small.features.distance.p_value, 1);
-  const large = detectDrift(reference, { numeric: { distance: self }, categorical: { origin: { counts: { SEA: 5000, SFO: 5000, LAX: 5000, JFK: 5000 }, unseen: 0, missing: 0 } } });
+  const large = detectDrift(reference, {
+    numeric: { distance: self },
+    categorical: { origin: { counts: { SEA: 5000, SFO: 5000, LAX: 5000, JFK: 5000 }, unseen: 0, missing: 0 } },
+  });
   assert.equal(large.features.distance.score, 0);
   assert.equal(large.features.origin.score, 0);
 });
@@ -64,7 +81,10 @@ test('a shift by half a standard deviation and a changed mix drift; the dataset 
   for (const n of [300, 5000]) {
     const shifted = normalSample(n, 7, 0.5);
     const mix = Array.from({ length: n }, (_, i) => (i % 10 < 7 ? 'SEA' : ['SFO', 'LAX', 'JFK'][i % 3]));
-    const r = detectDrift(reference, { numeric: { distance: binAgainst(num, shifted) }, categorical: { origin: binAgainst(cat, mix) } });
+    const r = detectDrift(reference, {
+      numeric: { distance: binAgainst(num, shifted) },
+      categorical: { origin: binAgainst(cat, mix) },
+    });
     assert.deepEqual(r.drifted_features, ['distance', 'origin'], `n=${n}`);
     assert.equal(r.drift_share, 1);
     assert.equal(r.dataset_drift, true);
@@ -76,7 +96,10 @@ test('a shift by half a standard deviation and a changed mix drift; the dataset 
 
 test('unseen categories are counted and drive drift; out-of-range values are reported', () => {
   const cities = [...referenceCities.slice(0, 150), ...Array(50).fill('ORD')];
-  const r = detectDrift(reference, { categorical: { origin: binAgainst(cat, cities) }, numeric: { distance: binAgainst(num, [...normalSample(150, 3), ...Array(50).fill(100)]) } });
+  const r = detectDrift(reference, {
+    categorical: { origin: binAgainst(cat, cities) },
+    numeric: { distance: binAgainst(num, [...normalSample(150, 3), ...Array(50).fill(100)]) },
+  });
   assert.equal(r.features.origin.unseen, 50);
   assert.equal(r.features.origin.drifted, true);
   assert.equal(r.features.distance.out_of_range, 0.25);
@@ -100,12 +123,21 @@ test('empty or small windows are "insufficient data": no NaN, no throw, excluded
 
 test('the dataset verdict uses dataset_drift_share over evaluated features', () => {
   const mix = Array.from({ length: 400 }, () => 'SEA');
-  const oneOfTwo = { numeric: { distance: binAgainst(num, normalSample(400, 5)) }, categorical: { origin: binAgainst(cat, mix) } };
+  const oneOfTwo = {
+    numeric: { distance: binAgainst(num, normalSample(400, 5)) },
+    categorical: { origin: binAgainst(cat, mix) },
+  };
   assert.equal(detectDrift(reference, oneOfTwo).dataset_drift, true); // 1/2 ≥ 0.5
   assert.equal(detectDrift(reference, oneOfTwo, { dataset_drift_share: 0.75 }).dataset_drift, false);
 });
 
 test('mismatched windows name the problem', () => {
-  assert.throws(() => detectDrift(reference, { numeric: { speed: { counts: [], below: 0, above: 0, missing: 0 } } }), /"speed".*reference profile does not/);
-  assert.throws(() => detectDrift(reference, { categorical: { distance: { counts: {}, unseen: 0, missing: 0 } } }), /numeric in the reference/);
+  assert.throws(
+    () => detectDrift(reference, { numeric: { speed: { counts: [], below: 0, above: 0, missing: 0 } } }),
+    /"speed".*reference profile does not/,
+  );
+  assert.throws(
+    () => detectDrift(reference, { categorical: { distance: { counts: {}, unseen: 0, missing: 0 } } }),
+    /numeric in the reference/,
+  );
 });

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { jensenShannonDistance, populationStabilityIndex, PSI_EPSILON } from './divergence.ts';
 import type { TestResult } from './result.ts';
 
-const close = (actual: number, expected: number, tol = 1e-6) => assert.ok(Math.abs(actual - expected) <= tol, `${actual} vs ${expected}`);
+const close = (actual: number, expected: number, tol = 1e-6) =>
+  assert.ok(Math.abs(actual - expected) <= tol, `${actual} vs ${expected}`);
 const stat = (r: TestResult) => {
   assert.ok(r.ok);
   return r.statistic;
@@ -44,6 +45,10 @@ test('PSI replaces an empty share with ε = 1e-4 so the index stays finite', () 
 
 test('PSI: identical shares → 0, symmetric, empty window → insufficient', () => {
   assert.equal(stat(populationStabilityIndex([1, 2, 3], [10, 20, 30])), 0);
-  close(stat(populationStabilityIndex([3, 7, 1], [9, 2, 5])), stat(populationStabilityIndex([9, 2, 5], [3, 7, 1])), 1e-15);
+  close(
+    stat(populationStabilityIndex([3, 7, 1], [9, 2, 5])),
+    stat(populationStabilityIndex([9, 2, 5], [3, 7, 1])),
+    1e-15,
+  );
   assert.equal(populationStabilityIndex([], []).ok, false);
 });

@@ -12,9 +12,14 @@ import { checkSameLength, insufficient, sum, type TestResult } from './result.ts
 export const PSI_EPSILON = 1e-4;
 
 /** PSI = Σ (cᵢ − rᵢ)·ln(cᵢ / rᵢ) over bin shares; 0 for identical shares, symmetric in its arguments. */
-export function populationStabilityIndex(reference: ArrayLike<number>, current: ArrayLike<number>, epsilon = PSI_EPSILON): TestResult {
+export function populationStabilityIndex(
+  reference: ArrayLike<number>,
+  current: ArrayLike<number>,
+  epsilon = PSI_EPSILON,
+): TestResult {
   checkSameLength(reference, current, 'PSI');
-  const nr = sum(reference), nc = sum(current);
+  const nr = sum(reference),
+    nc = sum(current);
   if (nr === 0 || nc === 0) return insufficient(`PSI needs counts in both windows (reference ${nr}, current ${nc})`);
   let psi = 0;
   for (let k = 0; k < reference.length; k++) {
@@ -33,11 +38,14 @@ export function populationStabilityIndex(reference: ArrayLike<number>, current: 
  */
 export function jensenShannonDistance(reference: ArrayLike<number>, current: ArrayLike<number>, base = 2): TestResult {
   checkSameLength(reference, current, 'Jensen–Shannon');
-  const nr = sum(reference), nc = sum(current);
-  if (nr === 0 || nc === 0) return insufficient(`Jensen–Shannon needs counts in both windows (reference ${nr}, current ${nc})`);
+  const nr = sum(reference),
+    nc = sum(current);
+  if (nr === 0 || nc === 0)
+    return insufficient(`Jensen–Shannon needs counts in both windows (reference ${nr}, current ${nc})`);
   let divergence = 0;
   for (let k = 0; k < reference.length; k++) {
-    const p = reference[k] / nr, q = current[k] / nc;
+    const p = reference[k] / nr,
+      q = current[k] / nc;
     const m = (p + q) / 2;
     if (p > 0) divergence += 0.5 * p * Math.log(p / m);
     if (q > 0) divergence += 0.5 * q * Math.log(q / m);

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { ksAsymptoticPValue, ksBinned, ksExactPValue, ksStatistic, ksTwoSample } from './ks.ts';
 import type { TestResult } from './result.ts';
 
-const close = (actual: number, expected: number, tol = 1e-6) => assert.ok(Math.abs(actual - expected) <= tol, `${actual} vs ${expected}`);
+const close = (actual: number, expected: number, tol = 1e-6) =>
+  assert.ok(Math.abs(actual - expected) <= tol, `${actual} vs ${expected}`);
 const ok = (r: TestResult) => {
   assert.ok(r.ok, r.ok ? '' : r.reason);
   return r as { statistic: number; pValue: number };
@@ -36,7 +37,8 @@ test('asymptotic p-value: Stephens-corrected λ fed to the Kolmogorov distributi
 test('ties are stepped over together, NaN is ignored, the statistic is symmetric', () => {
   // ECDFs of [1,1,2] and [1,2,2] differ by 1/3 at x = 1 and nowhere else.
   close(ksStatistic([1, 1, 2, NaN], [1, 2, 2]), 1 / 3, 1e-12);
-  const a = [0.1, 0.5, 0.9, 1.3, 2.2], b = [0.4, 0.6, 3, 4];
+  const a = [0.1, 0.5, 0.9, 1.3, 2.2],
+    b = [0.4, 0.6, 3, 4];
   assert.equal(ksStatistic(a, b), ksStatistic(b, a));
   assert.deepEqual(ksTwoSample(a, b), ksTwoSample(b, a));
 });
@@ -62,7 +64,8 @@ test('binned KS: D at the shared edges, equal to the raw D when every value is i
 
 test('a sample shifted by one standard deviation is detected; a same-distribution sample is not', () => {
   // Deterministic logistic samples: quantiles ln(p/(1−p)) at evenly spaced p; the logistic std is π/√3.
-  const logistic = (n: number, shift: number) => Array.from({ length: n }, (_, i) => shift + Math.log((i + 0.5) / (n - i - 0.5)));
+  const logistic = (n: number, shift: number) =>
+    Array.from({ length: n }, (_, i) => shift + Math.log((i + 0.5) / (n - i - 0.5)));
   const std = Math.PI / Math.sqrt(3);
   assert.ok(ok(ksTwoSample(logistic(500, 0), logistic(200, std))).pValue < 1e-6);
   assert.ok(ok(ksTwoSample(logistic(500, 0), logistic(200, 0))).pValue > 0.5);

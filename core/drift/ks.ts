@@ -21,9 +21,12 @@ export function ksStatistic(a: ArrayLike<number>, b: ArrayLike<number>): number 
 }
 
 function ksSorted(x: Float64Array, y: Float64Array): number {
-  const n = x.length, m = y.length;
+  const n = x.length,
+    m = y.length;
   if (n === 0 || m === 0) return NaN;
-  let i = 0, j = 0, d = 0;
+  let i = 0,
+    j = 0,
+    d = 0;
   while (i < n && j < m) {
     const v = Math.min(x[i], y[j]);
     while (i < n && x[i] === v) i++;
@@ -34,19 +37,28 @@ function ksSorted(x: Float64Array, y: Float64Array): number {
 }
 
 export function ksTwoSample(a: ArrayLike<number>, b: ArrayLike<number>, method: KsMethod = 'auto'): TestResult {
-  const x = sortedFinite(a), y = sortedFinite(b);
-  if (x.length === 0 || y.length === 0) return insufficient(`KS needs values in both samples (reference ${x.length}, current ${y.length})`);
+  const x = sortedFinite(a),
+    y = sortedFinite(b);
+  if (x.length === 0 || y.length === 0)
+    return insufficient(`KS needs values in both samples (reference ${x.length}, current ${y.length})`);
   const d = ksSorted(x, y);
   const exact = method === 'exact' || (method === 'auto' && x.length * y.length <= EXACT_MAX_PRODUCT);
-  return { ok: true, statistic: d, pValue: exact ? ksExactPValue(d, x.length, y.length) : ksAsymptoticPValue(d, x.length, y.length) };
+  return {
+    ok: true,
+    statistic: d,
+    pValue: exact ? ksExactPValue(d, x.length, y.length) : ksAsymptoticPValue(d, x.length, y.length),
+  };
 }
 
 /** KS on counts over the same ordered bins (e.g. below-range, the reference histogram bins, above-range). */
 export function ksBinned(reference: ArrayLike<number>, current: ArrayLike<number>): TestResult {
   checkSameLength(reference, current, 'KS on binned counts');
-  const n = sum(reference), m = sum(current);
+  const n = sum(reference),
+    m = sum(current);
   if (n === 0 || m === 0) return insufficient(`KS needs counts in both windows (reference ${n}, current ${m})`);
-  let cr = 0, cc = 0, d = 0;
+  let cr = 0,
+    cc = 0,
+    d = 0;
   for (let k = 0; k < reference.length; k++) {
     cr += reference[k];
     cc += current[k];

@@ -21,19 +21,29 @@ function finiteNumbers(values: RawValues, feature: string): { finite: number[]; 
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (isMissing(v)) missing++;
-    else if (typeof v !== 'number') throw new Error(`feature "${feature}" is numeric but value ${i} is ${JSON.stringify(v)}; pass numbers (null or NaN for missing) or declare it categorical`);
+    else if (typeof v !== 'number')
+      throw new Error(
+        `feature "${feature}" is numeric but value ${i} is ${JSON.stringify(v)}; pass numbers (null or NaN for missing) or declare it categorical`,
+      );
     else finite.push(v);
   }
   return { finite, missing };
 }
 
-export function numericSampleDrift(reference: ArrayLike<number>, current: ArrayLike<number>, params: DriftParams, feature = 'feature'): FeatureDrift {
+export function numericSampleDrift(
+  reference: ArrayLike<number>,
+  current: ArrayLike<number>,
+  params: DriftParams,
+  feature = 'feature',
+): FeatureDrift {
   const ref = finiteNumbers(reference, feature).finite;
   const { finite: cur, missing } = finiteNumbers(current, feature);
   const result = verdict('numeric', cur.length, missing, params, (method) =>
     method === 'ks' ? ksTwoSample(ref, cur) : normaliseByStd(wassersteinSamples(ref, cur), populationStd(ref)),
   );
-  let lo = Infinity, hi = -Infinity, outside = 0;
+  let lo = Infinity,
+    hi = -Infinity,
+    outside = 0;
   for (const v of ref) {
     if (v < lo) lo = v;
     if (v > hi) hi = v;
@@ -43,14 +53,17 @@ export function numericSampleDrift(reference: ArrayLike<number>, current: ArrayL
 }
 
 export function categoricalSampleDrift(reference: RawValues, current: RawValues, params: DriftParams): FeatureDrift {
-  const ref = countValues(reference), cur = countValues(current);
+  const ref = countValues(reference),
+    cur = countValues(current);
   const labels = [...ref.counts.keys()];
   const unseenLabels = [...cur.counts.keys()].filter((k) => !ref.counts.has(k));
   const unseen = unseenLabels.reduce((s, k) => s + cur.counts.get(k)!, 0);
   // Every unseen value pooled into one bucket, as detectDrift does: a flood of new ids is one signal, not many.
   const r = [...labels.map((k) => ref.counts.get(k)!), 0];
   const c = [...labels.map((k) => cur.counts.get(k) ?? 0), unseen];
-  const result = verdict('categorical', cur.total, cur.missing, params, (method) => (method === 'chi2' ? chiSquaredHomogeneity(r, c) : jensenShannonDistance(r, c)));
+  const result = verdict('categorical', cur.total, cur.missing, params, (method) =>
+    method === 'chi2' ? chiSquaredHomogeneity(r, c) : jensenShannonDistance(r, c),
+  );
   return { ...result, unseen };
 }
 
@@ -69,14 +82,25 @@ function countValues(values: RawValues): { counts: Map<string, number>; total: n
  * Compare raw reference and current values per feature. A feature's kind comes from `kinds`,
  * else from its reference values (numbers → numeric, strings → categorical).
  */
-export function driftReport(reference: Record<string, RawValues>, current: Record<string, RawValues>, params?: Partial<DriftParams>, kinds: Record<string, FeatureKind> = {}): DatasetDrift {
+export function driftReport(
+  reference: Record<string, RawValues>,
+  current: Record<string, RawValues>,
+  params?: Partial<DriftParams>,
+  kinds: Record<string, FeatureKind> = {},
+): DatasetDrift {
   const p = resolveDriftParams(params);
   const features: Record<string, FeatureDrift> = {};
   for (const [name, ref] of Object.entries(reference)) {
     const cur = current[name];
-    if (!cur) throw new Error(`feature "${name}" is in the reference sample but not in the current one (current has: ${Object.keys(current).join(', ')})`);
+    if (!cur)
+      throw new Error(
+        `feature "${name}" is in the reference sample but not in the current one (current has: ${Object.keys(current).join(', ')})`,
+      );
     const kind = kinds[name] ?? inferKind(ref);
-    features[name] = kind === 'numeric' ? numericSampleDrift(ref as ArrayLike<number>, cur as ArrayLike<number>, p, name) : categoricalSampleDrift(ref, cur, p);
+    features[name] =
+      kind === 'numeric'
+        ? numericSampleDrift(ref as ArrayLike<number>, cur as ArrayLike<number>, p, name)
+        : categoricalSampleDrift(ref, cur, p);
   }
   return summarise(features, p);
 }
@@ -98,12 +122,19 @@ export function columnValues(c: Column): RawValues {
 }
 
 /** driftReport over the named columns of two tables (string columns are categorical unless `kinds` says otherwise). */
-export function driftReportTables(reference: Table, current: Table, columns: string[], params?: Partial<DriftParams>, kinds: Record<string, FeatureKind> = {}): DatasetDrift {
+export function driftReportTables(
+  reference: Table,
+  current: Table,
+  columns: string[],
+  params?: Partial<DriftParams>,
+  kinds: Record<string, FeatureKind> = {},
+): DatasetDrift {
   const pick = (t: Table, which: string) =>
     Object.fromEntries(
       columns.map((name) => {
         const c = t.columns[name];
-        if (!c) throw new Error(`the ${which} table has no column "${name}" (it has: ${Object.keys(t.columns).join(', ')})`);
+        if (!c)
+          throw new Error(`the ${which} table has no column "${name}" (it has: ${Object.keys(t.columns).join(', ')})`);
         return [name, columnValues(c)];
       }),
     );

@@ -20,8 +20,12 @@ export function sortedFinite(values: ArrayLike<number>): Float64Array {
 }
 
 export function checkSameLength(a: ArrayLike<number>, b: ArrayLike<number>, what: string): void {
-  if (a.length !== b.length) throw new Error(`${what}: reference has ${a.length} bins but current has ${b.length}; bin the current window against the reference edges (binAgainst)`);
+  if (a.length !== b.length)
+    throw new Error(
+      `${what}: reference has ${a.length} bins but current has ${b.length}; bin the current window against the reference edges (binAgainst)`,
+    );
 }
 
 /** Missing in any input form: null, undefined, NaN or ±Infinity. */
-export const isMissing = (v: unknown): boolean => v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v));
+export const isMissing = (v: unknown): boolean =>
+  v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v));

@@ -2,11 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chiSquaredSurvival, gammaQ, kolmogorovSurvival, logGamma } from './special.ts';
 
-const close = (actual: number, expected: number, tol = 1e-6, what = '') => assert.ok(Math.abs(actual - expected) <= tol, `${what} ${actual} vs ${expected}`);
+const close = (actual: number, expected: number, tol = 1e-6, what = '') =>
+  assert.ok(Math.abs(actual - expected) <= tol, `${what} ${actual} vs ${expected}`);
 
 /** erfc from the Maclaurin series of erf (independent of the gamma code); accurate to ~1e-13 for z < 3. */
 function erfc(z: number): number {
-  let term = z, sum = z;
+  let term = z,
+    sum = z;
   for (let n = 1; n < 200; n++) {
     term *= (-z * z) / n;
     sum += term / (2 * n + 1);
@@ -25,7 +27,8 @@ test('logGamma: Γ(5) = 4! = 24, Γ(1/2) = √π, Γ(1) = Γ(2) = 1', () => {
 test('gammaQ matches the closed form for integer a: Q(n, x) = e^-x Σ_{k<n} x^k/k!', () => {
   for (const a of [1, 2, 3, 5, 10, 30]) {
     for (const x of [0.01, 0.5, 1, 2.5, a, a + 1, 7, 20, 60]) {
-      let term = 1, s = 1;
+      let term = 1,
+        s = 1;
       for (let k = 1; k < a; k++) s += term *= x / k;
       close(gammaQ(a, x), Math.exp(-x) * s, 1e-12, `Q(${a}, ${x})`);
     }

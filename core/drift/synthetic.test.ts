@@ -14,7 +14,9 @@ function table(n = 2000) {
 const values = (t: ReturnType<typeof table>, name: string) => (t.columns[name] as NumberColumn).values;
 
 test('seeded: same seed, same numbers; different seed, different numbers', () => {
-  const a = seededRandom(42), b = seededRandom(42), c = seededRandom(43);
+  const a = seededRandom(42),
+    b = seededRandom(42),
+    c = seededRandom(43);
   const xs = Array.from({ length: 5 }, a);
   assert.deepEqual(xs, Array.from({ length: 5 }, b));
   assert.notDeepEqual(xs, Array.from({ length: 5 }, c));
@@ -59,7 +61,8 @@ test('missing values injected at the requested rate, in numbers and strings', ()
 });
 
 test('end to end: no change → no drift; one std shift and a new mix → drift', () => {
-  const ref = table(), cur = table(); // same seed: identical windows
+  const ref = table(),
+    cur = table(); // same seed: identical windows
   assert.equal(driftReportTables(ref, cur, ['x', 'c']).dataset_drift, false);
   const drifted = changeCategoryMix(shiftNumeric(cur, 'x', 1), 'c', { A: 3, B: 1 }, { seed: 2 });
   const r = driftReportTables(ref, drifted, ['x', 'c']);

@@ -22,7 +22,8 @@ function numberColumn(table: Table, name: string): NumberColumn {
 function stringColumn(table: Table, name: string): StringColumn {
   const c = table.columns[name];
   if (!c) throw new Error(`no column "${name}" to drift; the table has: ${Object.keys(table.columns).join(', ')}`);
-  if (c.type !== 'string') throw new Error(`column "${name}" is ${c.type}; changing the category mix needs a string column`);
+  if (c.type !== 'string')
+    throw new Error(`column "${name}" is ${c.type}; changing the category mix needs a string column`);
   return c;
 }
 
@@ -36,7 +37,8 @@ export function shiftNumeric(table: Table, name: string, k: number, std?: number
 /** Stretch values around their mean by `factor` (2 doubles the standard deviation, keeps the mean). */
 export function scaleNumeric(table: Table, name: string, factor: number): Table {
   const c = numberColumn(table, name);
-  let sum = 0, n = 0;
+  let sum = 0,
+    n = 0;
   for (const v of c.values) {
     if (!Number.isFinite(v)) continue;
     sum += v;
@@ -50,12 +52,18 @@ export function scaleNumeric(table: Table, name: string, factor: number): Table 
  * Redraw each non-missing value with probability `fraction` from `weights` (value → relative
  * weight; values new to the column are added to its dictionary). fraction = 1 replaces the mix.
  */
-export function changeCategoryMix(table: Table, name: string, weights: Record<string, number>, options: { fraction?: number; seed: number }): Table {
+export function changeCategoryMix(
+  table: Table,
+  name: string,
+  weights: Record<string, number>,
+  options: { fraction?: number; seed: number },
+): Table {
   const c = stringColumn(table, name);
   const fraction = options.fraction ?? 1;
   const entries = Object.entries(weights).filter(([, w]) => w > 0);
   const total = entries.reduce((s, [, w]) => s + w, 0);
-  if (!entries.length || !(total > 0)) throw new Error('changeCategoryMix needs at least one category with a positive weight');
+  if (!entries.length || !(total > 0))
+    throw new Error('changeCategoryMix needs at least one category with a positive weight');
   if (!(fraction >= 0 && fraction <= 1)) throw new Error(`fraction must be within [0, 1], got ${fraction}`);
   const dict = [...c.dict];
   const codeOf = (value: string) => {
@@ -84,7 +92,9 @@ export function injectMissing(table: Table, names: string[], fraction: number, s
     const c = table.columns[name];
     if (!c) throw new Error(`no column "${name}" to blank; the table has: ${Object.keys(table.columns).join(', ')}`);
     const column: Column =
-      c.type === 'string' ? { type: 'string', codes: c.codes.map((code) => (random() < fraction ? MISSING_CODE : code)), dict: c.dict } : ({ type: c.type, values: c.values.map((v) => (random() < fraction ? NaN : v)) } as Column);
+      c.type === 'string'
+        ? { type: 'string', codes: c.codes.map((code) => (random() < fraction ? MISSING_CODE : code)), dict: c.dict }
+        : { type: c.type, values: c.values.map((v) => (random() < fraction ? NaN : v)) };
     out = withColumn(out, name, column);
   }
   return out;

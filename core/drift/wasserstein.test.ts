@@ -1,9 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestResult } from './result.ts';
-import { MIN_NORMALISING_STD, normaliseByStd, populationStd, wassersteinBinned, wassersteinSamples } from './wasserstein.ts';
+import {
+  MIN_NORMALISING_STD,
+  normaliseByStd,
+  populationStd,
+  wassersteinBinned,
+  wassersteinSamples,
+} from './wasserstein.ts';
 
-const close = (actual: number, expected: number, tol = 1e-6) => assert.ok(Math.abs(actual - expected) <= tol, `${actual} vs ${expected}`);
+const close = (actual: number, expected: number, tol = 1e-6) =>
+  assert.ok(Math.abs(actual - expected) <= tol, `${actual} vs ${expected}`);
 const stat = (r: TestResult) => {
   assert.ok(r.ok, r.ok ? '' : r.reason);
   return r.statistic;
@@ -16,7 +23,10 @@ test('samples: scipy.stats.wasserstein_distance docs examples', () => {
   close(stat(wassersteinSamples([0, 1], [0, 1], [3, 1], [2, 2])), 0.25, 1e-12);
   // wasserstein_distance([3.4, 3.9, 7.5, 7.8], [4.5, 1.4], [1.4, 0.9, 3.1, 7.2], [3.2, 3.5]) → 4.0781331438047861.
   // By hand: gaps 2, 0.5, 0.6, 3, 0.3 times |U − V| = 3.5/6.7, |1.4/12.6 − 3.5/6.7|, |2.3/12.6 − 3.5/6.7|, 1 − 2.3/12.6, 1 − 5.4/12.6.
-  close(stat(wassersteinSamples([3.4, 3.9, 7.5, 7.8], [4.5, 1.4], [1.4, 0.9, 3.1, 7.2], [3.2, 3.5])), 4.0781331438047861);
+  close(
+    stat(wassersteinSamples([3.4, 3.9, 7.5, 7.8], [4.5, 1.4], [1.4, 0.9, 3.1, 7.2], [3.2, 3.5])),
+    4.0781331438047861,
+  );
 });
 
 test('samples: identical → 0, symmetric, empty → insufficient, negative weights refused', () => {
@@ -47,7 +57,10 @@ test('binned: uniform mass inside bins, integrated exactly (hand-computed cases)
   // Identical counts (any scale) → 0; symmetric.
   assert.equal(stat(wassersteinBinned([0, 1, 5], [0, 3, 7, 0], [0, 6, 14, 0])), 0);
   const e = [0, 1, 2, 4];
-  assert.equal(stat(wassersteinBinned(e, [0, 1, 2, 3, 0], [1, 0, 4, 1, 2])), stat(wassersteinBinned(e, [1, 0, 4, 1, 2], [0, 1, 2, 3, 0])));
+  assert.equal(
+    stat(wassersteinBinned(e, [0, 1, 2, 3, 0], [1, 0, 4, 1, 2])),
+    stat(wassersteinBinned(e, [1, 0, 4, 1, 2], [0, 1, 2, 3, 0])),
+  );
 });
 
 test('binned: out-of-range mass sits on the edge unless its mean is given, then that region is exact', () => {
@@ -57,7 +70,11 @@ test('binned: out-of-range mass sits on the edge unless its mean is given, then 
   // Same above: all current at 4 vs uniform [0,1] → 3.5; agrees with the sample version.
   close(stat(wassersteinBinned([0, 1], [0, 1, 0], [0, 0, 3], { current: { above: 4 } })), 3.5, 1e-12);
   // Both windows out of range on the same side: the step areas overlap.
-  close(stat(wassersteinBinned([0, 1], [1, 0, 0], [1, 0, 0], { reference: { below: -1 }, current: { below: -3 } })), 2, 1e-12);
+  close(
+    stat(wassersteinBinned([0, 1], [1, 0, 0], [1, 0, 0], { reference: { below: -1 }, current: { below: -3 } })),
+    2,
+    1e-12,
+  );
 });
 
 test('binned: empty window → insufficient; wrong layouts name the fix', () => {

@@ -9,11 +9,22 @@ import { checkSameLength, insufficient, sum, type TestResult } from './result.ts
 export const MIN_NORMALISING_STD = 1e-3;
 
 /** W₁ between samples u and v, optionally weighted (scipy.stats.wasserstein_distance semantics). Non-finite values are ignored. */
-export function wassersteinSamples(u: ArrayLike<number>, v: ArrayLike<number>, uWeights?: ArrayLike<number>, vWeights?: ArrayLike<number>): TestResult {
-  const a = weighted(u, uWeights), b = weighted(v, vWeights);
-  if (a.total === 0 || b.total === 0) return insufficient(`Wasserstein needs values in both samples (reference ${a.total}, current ${b.total})`);
+export function wassersteinSamples(
+  u: ArrayLike<number>,
+  v: ArrayLike<number>,
+  uWeights?: ArrayLike<number>,
+  vWeights?: ArrayLike<number>,
+): TestResult {
+  const a = weighted(u, uWeights),
+    b = weighted(v, vWeights);
+  if (a.total === 0 || b.total === 0)
+    return insufficient(`Wasserstein needs values in both samples (reference ${a.total}, current ${b.total})`);
   const points = Float64Array.from([...a.values, ...b.values]).sort();
-  let i = 0, j = 0, cu = 0, cv = 0, distance = 0;
+  let i = 0,
+    j = 0,
+    cu = 0,
+    cv = 0,
+    distance = 0;
   for (let k = 0; k < points.length - 1; k++) {
     const x = points[k];
     while (i < a.values.length && a.values[i] <= x) cu += a.weights[i++];
@@ -23,8 +34,12 @@ export function wassersteinSamples(u: ArrayLike<number>, v: ArrayLike<number>, u
   return { ok: true, statistic: distance };
 }
 
-function weighted(values: ArrayLike<number>, weights?: ArrayLike<number>): { values: number[]; weights: number[]; total: number } {
-  if (weights && weights.length !== values.length) throw new Error(`Wasserstein: ${values.length} values but ${weights.length} weights`);
+function weighted(
+  values: ArrayLike<number>,
+  weights?: ArrayLike<number>,
+): { values: number[]; weights: number[]; total: number } {
+  if (weights && weights.length !== values.length)
+    throw new Error(`Wasserstein: ${values.length} values but ${weights.length} weights`);
   const pairs: [number, number][] = [];
   for (let i = 0; i < values.length; i++) {
     const w = weights ? weights[i] : 1;
@@ -32,7 +47,11 @@ function weighted(values: ArrayLike<number>, weights?: ArrayLike<number>): { val
     if (Number.isFinite(values[i]) && w > 0) pairs.push([values[i], w]);
   }
   pairs.sort((p, q) => p[0] - q[0]);
-  return { values: pairs.map((p) => p[0]), weights: pairs.map((p) => p[1]), total: pairs.reduce((s, p) => s + p[1], 0) };
+  return {
+    values: pairs.map((p) => p[0]),
+    weights: pairs.map((p) => p[1]),
+    total: pairs.reduce((s, p) => s + p[1], 0),
+  };
 }
 
 /**
@@ -51,13 +70,24 @@ export interface OuterMeans {
  * for K + 1 edges). Mass inside a bin is spread uniformly over it, so each CDF is piecewise
  * linear and the area between them is integrated exactly per bin.
  */
-export function wassersteinBinned(edges: ArrayLike<number>, reference: ArrayLike<number>, current: ArrayLike<number>, outer: { reference?: OuterMeans; current?: OuterMeans } = {}): TestResult {
+export function wassersteinBinned(
+  edges: ArrayLike<number>,
+  reference: ArrayLike<number>,
+  current: ArrayLike<number>,
+  outer: { reference?: OuterMeans; current?: OuterMeans } = {},
+): TestResult {
   checkSameLength(reference, current, 'Wasserstein on binned counts');
-  if (reference.length !== edges.length + 1) throw new Error(`Wasserstein on binned counts: ${edges.length} edges need ${edges.length + 1} counts [below, bins…, above], got ${reference.length}`);
-  const nr = sum(reference), nc = sum(current);
-  if (nr === 0 || nc === 0) return insufficient(`Wasserstein needs counts in both windows (reference ${nr}, current ${nc})`);
+  if (reference.length !== edges.length + 1)
+    throw new Error(
+      `Wasserstein on binned counts: ${edges.length} edges need ${edges.length + 1} counts [below, bins…, above], got ${reference.length}`,
+    );
+  const nr = sum(reference),
+    nc = sum(current);
+  if (nr === 0 || nc === 0)
+    return insufficient(`Wasserstein needs counts in both windows (reference ${nr}, current ${nc})`);
   const k = edges.length - 1;
-  const first = edges[0], last = edges[k];
+  const first = edges[0],
+    last = edges[k];
   // Outside the edges one CDF side is constant: area = |F_r − F_c| there × distance to the mass centre.
   const belowGap = (n: number, count: number, mean = first) => ({ share: count / n, width: Math.max(0, first - mean) });
   const aboveGap = (n: number, count: number, mean = last) => ({ share: count / n, width: Math.max(0, mean - last) });
@@ -68,9 +98,11 @@ export function wassersteinBinned(edges: ArrayLike<number>, reference: ArrayLike
   ]) {
     distance += areaBetweenSteps(r.share, r.width, c.share, c.width);
   }
-  let fr = reference[0] / nr, fc = current[0] / nc;
+  let fr = reference[0] / nr,
+    fc = current[0] / nc;
   for (let b = 0; b < k; b++) {
-    const gr = fr + reference[b + 1] / nr, gc = fc + current[b + 1] / nc;
+    const gr = fr + reference[b + 1] / nr,
+      gc = fc + current[b + 1] / nc;
     distance += (edges[b + 1] - edges[b]) * areaUnderAbsLine(fr - fc, gr - gc);
     fr = gr;
     fc = gc;
@@ -83,7 +115,16 @@ export function wassersteinBinned(edges: ArrayLike<number>, reference: ArrayLike
  * own distance from the edge: the CDF difference there is a step function.
  */
 function areaBetweenSteps(shareR: number, widthR: number, shareC: number, widthC: number): number {
-  const [near, far] = widthR <= widthC ? [{ s: shareR, w: widthR }, { s: shareC, w: widthC }] : [{ s: shareC, w: widthC }, { s: shareR, w: widthR }];
+  const [near, far] =
+    widthR <= widthC
+      ? [
+          { s: shareR, w: widthR },
+          { s: shareC, w: widthC },
+        ]
+      : [
+          { s: shareC, w: widthC },
+          { s: shareR, w: widthR },
+        ];
   // From the edge out to the nearer mass both CDFs hold their share; beyond it only the farther one does.
   return Math.abs(shareR - shareC) * near.w + far.s * (far.w - near.w);
 }
@@ -103,7 +144,9 @@ export function normaliseByStd(result: TestResult, referenceStd: number): TestRe
 
 /** Population standard deviation (ddof = 0, as numpy's default) of the finite values. */
 export function populationStd(values: ArrayLike<number>): number {
-  let n = 0, mean = 0, m2 = 0;
+  let n = 0,
+    mean = 0,
+    m2 = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (!Number.isFinite(v)) continue;

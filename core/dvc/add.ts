@@ -37,7 +37,8 @@ export async function dvcAdd(path: string, opts: AddOptions): Promise<AddResult>
   try {
     h = await ctx.hash(abs);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`cannot track '${path}': it does not exist (${abs})`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new Error(`cannot track '${path}': it does not exist (${abs})`);
     throw err;
   }
   const name = basename(abs);
@@ -60,6 +61,9 @@ export async function dvcAdd(path: string, opts: AddOptions): Promise<AddResult>
   await ensureGitignored(dirname(abs), name);
   await ctx.hashes.save();
   const what = h.kind === 'dir' ? `${h.nfiles} files, ${formatBytes(h.size)}` : formatBytes(h.size);
-  ctx.log.info(`tracked ${rel.split(sep).join('/')} (${what}) in ${relative(opts.repoRoot, dvcFile)}`, { md5: h.md5, cached: stored.objects });
+  ctx.log.info(`tracked ${rel.split(sep).join('/')} (${what}) in ${relative(opts.repoRoot, dvcFile)}`, {
+    md5: h.md5,
+    cached: stored.objects,
+  });
   return { dvcFile, out, objects: stored.objects, bytes: stored.bytes, changed: text !== previous };
 }

@@ -32,7 +32,11 @@ export function contentMd5(md5: string): string {
 }
 
 export class ObjectCorruptedError extends Error {
-  constructor(readonly where: string, readonly expected: string, readonly actual: string) {
+  constructor(
+    readonly where: string,
+    readonly expected: string,
+    readonly actual: string,
+  ) {
     super(`${where} is corrupted: its content has md5 ${actual}, expected ${expected}`);
   }
 }
@@ -41,7 +45,13 @@ export class ObjectCorruptedError extends Error {
  * Copy `src` to `dest` (temp + rename), hashing on the way; refuse to create `dest` unless the
  * content's md5 is `expectedMd5`. One read of the source, one write.
  */
-export async function copyVerified(src: string, dest: string, expectedMd5: string, mode: number, opts: { fsync?: boolean } = {}): Promise<number> {
+export async function copyVerified(
+  src: string,
+  dest: string,
+  expectedMd5: string,
+  mode: number,
+  opts: { fsync?: boolean } = {},
+): Promise<number> {
   const meter = md5Meter();
   await writeViaTemp(
     dest,

@@ -27,8 +27,16 @@ async function statOrNull(path: string) {
 /** Files of the current workspace copy that are in no cache, so replacing them would lose them. */
 async function unrecoverable(ctx: RepoContext, out: TrackedOut): Promise<string[]> {
   // No .dvcignore here: ignored files inside the directory would be deleted by the swap too.
-  const h = await hashPath(out.abs, { repoRoot: ctx.repoRoot, ignore: new DvcIgnore(), cache: ctx.hashes, concurrency: ctx.jobs });
-  const files = h.kind === 'dir' ? h.entries.map((e) => ({ md5: e.md5, path: `${out.path}/${e.relpath}` })) : [{ md5: h.md5, path: out.path }];
+  const h = await hashPath(out.abs, {
+    repoRoot: ctx.repoRoot,
+    ignore: new DvcIgnore(),
+    cache: ctx.hashes,
+    concurrency: ctx.jobs,
+  });
+  const files =
+    h.kind === 'dir'
+      ? h.entries.map((e) => ({ md5: e.md5, path: `${out.path}/${e.relpath}` }))
+      : [{ md5: h.md5, path: out.path }];
   const lost: string[] = [];
   for (const f of files) if (!(await ctx.cache.has(f.md5))) lost.push(f.path);
   return lost;
@@ -60,13 +68,20 @@ async function writeOut(ctx: RepoContext, p: Plan): Promise<void> {
   });
 }
 
-export async function checkoutOuts(ctx: RepoContext, outs: TrackedOut[], opts: { force: boolean }): Promise<{ checkedOut: number; upToDate: number }> {
+export async function checkoutOuts(
+  ctx: RepoContext,
+  outs: TrackedOut[],
+  opts: { force: boolean },
+): Promise<{ checkedOut: number; upToDate: number }> {
   const conflicts: string[] = [];
   const plans: Plan[] = [];
   for (const out of outs) plans.push(await plan(ctx, out, opts.force, conflicts));
   if (conflicts.length) {
-    const shown = conflicts.slice(0, 10).join('\n  ') + (conflicts.length > 10 ? `\n  … and ${conflicts.length - 10} more` : '');
-    throw new Error(`checkout would overwrite local changes that are not stored anywhere else:\n  ${shown}\nRecord them first (dvcAdd or rerun the stage) or pass --force to discard them. Nothing was changed.`);
+    const shown =
+      conflicts.slice(0, 10).join('\n  ') + (conflicts.length > 10 ? `\n  … and ${conflicts.length - 10} more` : '');
+    throw new Error(
+      `checkout would overwrite local changes that are not stored anywhere else:\n  ${shown}\nRecord them first (dvcAdd or rerun the stage) or pass --force to discard them. Nothing was changed.`,
+    );
   }
   let checkedOut = 0;
   for (const p of plans) {

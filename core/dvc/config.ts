@@ -30,7 +30,8 @@ export function parseConfig(text: string, source: string): ConfigSections {
       return;
     }
     const eq = t.indexOf('=');
-    if (eq <= 0 || !current) throw new Error(`${source}:${i + 1}: expected "key = value" inside a [section], got ${JSON.stringify(t)}`);
+    if (eq <= 0 || !current)
+      throw new Error(`${source}:${i + 1}: expected "key = value" inside a [section], got ${JSON.stringify(t)}`);
     let value = t.slice(eq + 1).trim();
     if (!/^['"]/.test(value)) value = value.replace(/\s+#.*$/, ''); // configobj inline comment
     current[t.slice(0, eq).trim()] = unquote(value);
@@ -89,12 +90,16 @@ export interface RemoteRef {
 export function resolveRemote(config: ConfigSections, repoRoot: string, name?: string): RemoteRef {
   const remoteName = name ?? config.core?.remote;
   if (!remoteName) {
-    throw new Error(`no DVC remote given and no default set: add "[core] remote = <name>" to ${join(repoRoot, DVC_DIR, 'config')} or pass -r <name>`);
+    throw new Error(
+      `no DVC remote given and no default set: add "[core] remote = <name>" to ${join(repoRoot, DVC_DIR, 'config')} or pass -r <name>`,
+    );
   }
   const section = config[`remote "${remoteName}"`];
   if (!section?.url) {
     const known = Object.keys(config).flatMap((k) => /^remote "(.*)"$/.exec(k)?.[1] ?? []);
-    throw new Error(`DVC remote '${remoteName}' is not configured in ${join(repoRoot, DVC_DIR, 'config')} (known remotes: ${known.join(', ') || 'none'})`);
+    throw new Error(
+      `DVC remote '${remoteName}' is not configured in ${join(repoRoot, DVC_DIR, 'config')} (known remotes: ${known.join(', ') || 'none'})`,
+    );
   }
   const url = section.url;
   return { name: remoteName, url: isUrl(url) || isAbsolute(url) ? url : resolve(repoRoot, DVC_DIR, url) };
@@ -126,7 +131,10 @@ export async function initDvcRepo(repoRoot: string, opts: InitOptions = {}): Pro
     created.push(path);
   };
   const name = opts.remoteName ?? 'local';
-  await write(join(dvcDir, 'config'), serializeConfig({ core: { remote: name }, [`remote "${name}"`]: { url: opts.remoteUrl ?? '../.dvc-remote' } }));
+  await write(
+    join(dvcDir, 'config'),
+    serializeConfig({ core: { remote: name }, [`remote "${name}"`]: { url: opts.remoteUrl ?? '../.dvc-remote' } }),
+  );
   await write(join(dvcDir, '.gitignore'), '/config.local\n/tmp\n/cache\n');
   await write(join(repoRoot, DVCIGNORE_FILE), DEFAULT_DVCIGNORE);
   return created;
@@ -138,6 +146,6 @@ export async function ensureGitignored(dir: string, name: string): Promise<boole
   const text = (await readIfExists(path)) ?? '';
   const lines = new Set(text.split(/\r?\n/).map((l) => l.trim()));
   if ([name, `${name}/`, `/${name}`, `/${name}/`].some((l) => lines.has(l))) return false;
-  await writeFileAtomic(path, `${text}${text === "" || text.endsWith("\n") ? "" : "\n"}/${name}\n`);
+  await writeFileAtomic(path, `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}/${name}\n`);
   return true;
 }

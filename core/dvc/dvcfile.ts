@@ -51,7 +51,8 @@ function parseOut(raw: unknown, where: string): DvcOut {
   const num = (k: string): number | undefined => {
     const v = o[k];
     if (v === undefined) return undefined;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new Error(`${where}: "${k}" must be a non-negative integer`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+      throw new Error(`${where}: "${k}" must be a non-negative integer`);
     return v;
   };
   const extra: Record<string, unknown> = {};

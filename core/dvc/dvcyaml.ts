@@ -51,7 +51,20 @@ export interface PipelineDef {
 }
 
 const TOP_KEYS = new Set(['stages', 'vars', 'params', 'metrics', 'plots', 'artifacts', 'datasets']);
-const STAGE_KEYS = new Set(['cmd', 'wdir', 'deps', 'params', 'outs', 'metrics', 'plots', 'frozen', 'always_changed', 'meta', 'desc', 'vars']);
+const STAGE_KEYS = new Set([
+  'cmd',
+  'wdir',
+  'deps',
+  'params',
+  'outs',
+  'metrics',
+  'plots',
+  'frozen',
+  'always_changed',
+  'meta',
+  'desc',
+  'vars',
+]);
 const OUT_FLAGS = new Set(['cache', 'persist', 'push', 'remote', 'desc', 'type', 'labels', 'meta', 'checkpoint']);
 const PLOT_FLAGS = new Set(['x', 'y', 'x_label', 'y_label', 'title', 'template', 'header']);
 
@@ -61,7 +74,9 @@ function isMap(v: unknown): v is Record<string, unknown> {
 
 function rejectTemplating(value: string, where: string): void {
   if (value.includes('${')) {
-    throw new Error(`${where}: templating ("${value}") is not supported by this runner; write the value out in dvc.yaml`);
+    throw new Error(
+      `${where}: templating ("${value}") is not supported by this runner; write the value out in dvc.yaml`,
+    );
   }
 }
 
@@ -106,7 +121,7 @@ function parseParams(raw: unknown, where: string): ParamsSpec[] {
     else if (isMap(item)) {
       for (const [file, keys] of Object.entries(item)) {
         if (keys === null) add(file, []);
-        else if (Array.isArray(keys) && keys.every((k) => typeof k === 'string')) add(file, keys as string[]);
+        else if (Array.isArray(keys) && keys.every((k) => typeof k === 'string')) add(file, keys);
         else throw new Error(`${where}: params[${i}] '${file}' must list parameter names`);
       }
     } else throw new Error(`${where}: params[${i}] must be a name or {file: [names]}`);
@@ -117,31 +132,39 @@ function parseParams(raw: unknown, where: string): ParamsSpec[] {
 function parseStage(name: string, raw: unknown, source: string): StageSpec {
   const where = `${source}: stage '${name}'`;
   if (!isMap(raw)) throw new Error(`${where} must be a mapping`);
-  if ('foreach' in raw || 'matrix' in raw) throw new Error(`${where}: foreach/matrix stages are not supported by this runner; write the stages out`);
+  if ('foreach' in raw || 'matrix' in raw)
+    throw new Error(`${where}: foreach/matrix stages are not supported by this runner; write the stages out`);
   for (const k of Object.keys(raw)) {
     if (!STAGE_KEYS.has(k)) throw new Error(`${where} has unknown key "${k}" (allowed: ${[...STAGE_KEYS].join(', ')})`);
   }
   const cmd = raw.cmd;
-  const cmdOk = (typeof cmd === 'string' && cmd.trim() !== '') || (Array.isArray(cmd) && cmd.length > 0 && cmd.every((c) => typeof c === 'string'));
+  const cmdOk =
+    (typeof cmd === 'string' && cmd.trim() !== '') ||
+    (Array.isArray(cmd) && cmd.length > 0 && cmd.every((c) => typeof c === 'string'));
   if (!cmdOk) throw new Error(`${where} needs "cmd": a command string or a list of commands`);
-  (Array.isArray(cmd) ? cmd : [cmd as string]).forEach((c) => rejectTemplating(c, `${where}: cmd`));
+  (Array.isArray(cmd) ? cmd : [cmd]).forEach((c) => rejectTemplating(c, `${where}: cmd`));
   const deps = raw.deps ?? [];
-  if (!Array.isArray(deps) || !deps.every((d) => typeof d === 'string')) throw new Error(`${where}: "deps" must be a list of paths`);
+  if (!Array.isArray(deps) || !deps.every((d) => typeof d === 'string'))
+    throw new Error(`${where}: "deps" must be a list of paths`);
   deps.forEach((d) => rejectTemplating(d, `${where}: deps`));
   const wdir = raw.wdir ?? '.';
   if (typeof wdir !== 'string') throw new Error(`${where}: "wdir" must be a path`);
   const flag = (k: string): boolean => {
     if (raw[k] === undefined) return false;
     if (typeof raw[k] !== 'boolean') throw new Error(`${where}: "${k}" must be true or false`);
-    return raw[k] as boolean;
+    return raw[k];
   };
   return {
     name,
-    cmd: cmd as string | string[],
+    cmd: cmd,
     wdir,
-    deps: deps as string[],
+    deps: deps,
     params: parseParams(raw.params, where),
-    outs: [...parseOuts(raw.outs, 'outs', where), ...parseOuts(raw.metrics, 'metrics', where), ...parseOuts(raw.plots, 'plots', where)],
+    outs: [
+      ...parseOuts(raw.outs, 'outs', where),
+      ...parseOuts(raw.metrics, 'metrics', where),
+      ...parseOuts(raw.plots, 'plots', where),
+    ],
     frozen: flag('frozen'),
     alwaysChanged: flag('always_changed'),
     desc: typeof raw.desc === 'string' ? raw.desc : undefined,
@@ -153,12 +176,14 @@ export function parsePipeline(text: string, source = PIPELINE_FILE): PipelineDef
   if (data === null || data === undefined) return { stages: [], sections: {} };
   if (!isMap(data)) throw new Error(`${source}: expected a mapping with "stages"`);
   for (const k of Object.keys(data)) {
-    if (!TOP_KEYS.has(k)) throw new Error(`${source}: unknown top-level key "${k}" (allowed: ${[...TOP_KEYS].join(', ')})`);
+    if (!TOP_KEYS.has(k))
+      throw new Error(`${source}: unknown top-level key "${k}" (allowed: ${[...TOP_KEYS].join(', ')})`);
   }
   const stagesRaw = data.stages ?? {};
   if (!isMap(stagesRaw)) throw new Error(`${source}: "stages" must be a mapping of stage name → stage`);
   const stages = Object.entries(stagesRaw).map(([name, s]) => {
-    if (!/^[\w.-]+$/.test(name)) throw new Error(`${source}: invalid stage name '${name}' (use letters, digits, '_', '-', '.')`);
+    if (!/^[\w.-]+$/.test(name))
+      throw new Error(`${source}: invalid stage name '${name}' (use letters, digits, '_', '-', '.')`);
     return parseStage(name, s, source);
   });
   const sections: Record<string, unknown> = {};

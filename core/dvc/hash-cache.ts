@@ -33,9 +33,13 @@ export class HashCache {
     const entries = new Map<string, Entry>();
     if (file) {
       try {
-        const parsed = JSON.parse(await readFile(file, 'utf8')) as { version?: number; entries?: Record<string, Entry> };
+        const parsed = JSON.parse(await readFile(file, 'utf8')) as {
+          version?: number;
+          entries?: Record<string, Entry>;
+        };
         if (parsed.version === 1 && parsed.entries) {
-          for (const [k, v] of Object.entries(parsed.entries)) if (Array.isArray(v) && v.length === 6) entries.set(k, v);
+          for (const [k, v] of Object.entries(parsed.entries))
+            if (Array.isArray(v) && v.length === 6) entries.set(k, v);
         }
       } catch {
         // A corrupt or absent cache only costs a re-hash; never fail a run over it.

@@ -23,7 +23,10 @@ test('md5File of hello/world matches DVC', async () => {
   assert.equal(await md5File(join(dir, 'b')), WORLD);
   const big = Buffer.alloc(3 * 1024 * 1024 + 7, 1);
   await writeFile(join(dir, 'big'), big);
-  assert.equal(await md5File(join(dir, 'big')), (await import('node:crypto')).createHash('md5').update(big).digest('hex'));
+  assert.equal(
+    await md5File(join(dir, 'big')),
+    (await import('node:crypto')).createHash('md5').update(big).digest('hex'),
+  );
 });
 
 test('directory hash matches DVC: manifest bytes, .dir md5, size, nfiles', async () => {
@@ -32,7 +35,10 @@ test('directory hash matches DVC: manifest bytes, .dir md5, size, nfiles', async
   await writeFile(join(dir, 'images', 'b.txt'), 'world\n');
   await writeFile(join(dir, 'images', 'a.txt'), 'hello\n');
   const h = await hashDir(join(dir, 'images'));
-  assert.equal(h.manifest.toString(), `[{"md5": "${HELLO}", "relpath": "a.txt"}, {"md5": "${WORLD}", "relpath": "b.txt"}]`);
+  assert.equal(
+    h.manifest.toString(),
+    `[{"md5": "${HELLO}", "relpath": "a.txt"}, {"md5": "${WORLD}", "relpath": "b.txt"}]`,
+  );
   assert.equal(h.md5, 'ecf8f6613d6b2a92c412c00f6a32657c.dir');
   assert.equal(h.size, 12);
   assert.equal(h.nfiles, 2);
@@ -47,8 +53,17 @@ test('manifest sorts relpaths as Python strings, with posix separators', async (
   await writeFile(join(dir, 'a.txt'), 'y');
   await writeFile(join(dir, 'ab'), 'z');
   const h = await hashDir(dir);
-  assert.deepEqual(h.entries.map((e) => e.relpath), ['a.txt', 'a/b', 'ab']);
-  assert.equal(dirManifestBytes([{ relpath: 'b', md5: HELLO }, { relpath: 'a', md5: WORLD }]).toString(), `[{"md5": "${WORLD}", "relpath": "a"}, {"md5": "${HELLO}", "relpath": "b"}]`);
+  assert.deepEqual(
+    h.entries.map((e) => e.relpath),
+    ['a.txt', 'a/b', 'ab'],
+  );
+  assert.equal(
+    dirManifestBytes([
+      { relpath: 'b', md5: HELLO },
+      { relpath: 'a', md5: WORLD },
+    ]).toString(),
+    `[{"md5": "${WORLD}", "relpath": "a"}, {"md5": "${HELLO}", "relpath": "b"}]`,
+  );
 });
 
 test('empty directory and executable files', async () => {
@@ -79,7 +94,10 @@ test('DVC default ignores, atomic temp files and .dvcignore patterns', async () 
   await writeFile(join(root, '.dvcignore'), '# comment\n\n/data/logs/\n*.tmp\n!important.tmp\n');
   const ignore = await DvcIgnore.load(root);
   const h = await hashDir(data, { repoRoot: root, ignore });
-  assert.deepEqual(h.entries.map((e) => e.relpath), ['data.csv', 'keep/important.tmp']);
+  assert.deepEqual(
+    h.entries.map((e) => e.relpath),
+    ['data.csv', 'keep/important.tmp'],
+  );
 });
 
 test('ignore patterns: anchoring, ** and character classes', () => {
@@ -108,7 +126,9 @@ test('parseDirManifest rejects corrupted and unsafe manifests', () => {
   assert.throws(() => parseDirManifest('{}', 'obj'), /must be a JSON list/);
   assert.throws(() => parseDirManifest('[{"md5": "x", "relpath": "a"}]', 'obj'), /valid "md5"/);
   assert.throws(() => parseDirManifest(`[{"md5": "${HELLO}", "relpath": "../etc/passwd"}]`, 'obj'), /unsafe relpath/);
-  assert.deepEqual(parseDirManifest(`[{"md5": "${HELLO}", "relpath": "a/b"}]`, 'obj'), [{ md5: HELLO, relpath: 'a/b' }]);
+  assert.deepEqual(parseDirManifest(`[{"md5": "${HELLO}", "relpath": "a/b"}]`, 'obj'), [
+    { md5: HELLO, relpath: 'a/b' },
+  ]);
 });
 
 test('HashCache reuses md5s of unchanged old files and re-hashes changed or racy ones', async () => {

@@ -139,7 +139,9 @@ export async function walkFiles(dir: string, opts: HashOptions = {}): Promise<Wa
       if (st.isDirectory()) continue;
       if (ignore.isIgnored(fromRoot, false)) continue;
       if (d.name === DVCIGNORE_FILE) {
-        throw new Error(`${DVCIGNORE_FILE} file should not be in a collected directory: '${childAbs}'. Move its patterns to the repository root's ${DVCIGNORE_FILE}.`);
+        throw new Error(
+          `${DVCIGNORE_FILE} file should not be in a collected directory: '${childAbs}'. Move its patterns to the repository root's ${DVCIGNORE_FILE}.`,
+        );
       }
       out.push({ abs: childAbs, relpath: childRel, stats: st });
     }
@@ -177,7 +179,12 @@ export async function hashPath(path: string, opts: HashOptions = {}): Promise<Pa
 }
 
 /** The hash fields DVC records for a path in .dvc files and dvc.lock (absent ones undefined). */
-export function hashFields(h: PathHash): { md5: string; size: number; nfiles: number | undefined; isexec: true | undefined } {
+export function hashFields(h: PathHash): {
+  md5: string;
+  size: number;
+  nfiles: number | undefined;
+  isexec: true | undefined;
+} {
   return {
     md5: h.md5,
     size: h.size,

@@ -7,7 +7,17 @@ export { readDvcFile, writeDvcFile, parseDvcFile, serializeDvcFile, outFromHash 
 export type { DvcFile, DvcOut } from './dvcfile.ts';
 export { parsePipeline, readPipeline, PIPELINE_FILE } from './dvcyaml.ts';
 export type { PipelineDef, StageSpec, OutSpec, ParamsSpec } from './dvcyaml.ts';
-export { readLock, writeLock, parseLock, serializeLock, lockEntry, lockStageView, lockItemFromHash, updateLock, LOCK_FILE } from './lock.ts';
+export {
+  readLock,
+  writeLock,
+  parseLock,
+  serializeLock,
+  lockEntry,
+  lockStageView,
+  lockItemFromHash,
+  updateLock,
+  LOCK_FILE,
+} from './lock.ts';
 export type { LockFile, LockStage, LockItem } from './lock.ts';
 export { readParamValues, selectParams, loadParamsFile } from './param-values.ts';
 export { readDvcConfig, parseConfig, serializeConfig, resolveRemote, initDvcRepo, DVC_DIR } from './config.ts';

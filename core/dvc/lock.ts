@@ -46,10 +46,13 @@ export function parseLock(text: string, source: string): LockFile {
   if (typeof data !== 'object' || Array.isArray(data)) throw new Error(`${source}: expected a mapping`);
   const rec = data as Record<string, unknown>;
   if (rec.schema !== '2.0') {
-    throw new Error(`${source}: unsupported lock schema ${JSON.stringify(rec.schema ?? null)} (expected '2.0', DVC 2/3). Delete the file and run the pipeline with --force to regenerate it.`);
+    throw new Error(
+      `${source}: unsupported lock schema ${JSON.stringify(rec.schema ?? null)} (expected '2.0', DVC 2/3). Delete the file and run the pipeline with --force to regenerate it.`,
+    );
   }
   const stages = rec.stages ?? {};
-  if (typeof stages !== 'object' || stages === null || Array.isArray(stages)) throw new Error(`${source}: "stages" must be a mapping`);
+  if (typeof stages !== 'object' || stages === null || Array.isArray(stages))
+    throw new Error(`${source}: "stages" must be a mapping`);
   return { stages: new Map(Object.entries(stages as Record<string, Record<string, unknown>>)) };
 }
 
@@ -82,7 +85,8 @@ export function lockStageView(name: string, raw: Record<string, unknown>, source
     if (!Array.isArray(list)) throw new Error(`${where}: "${key}" must be a list`);
     return list.map((e, i) => {
       const o = e as Record<string, unknown>;
-      if (typeof o?.path !== 'string' || typeof o.md5 !== 'string') throw new Error(`${where}: ${key}[${i}] needs "path" and "md5"`);
+      if (typeof o?.path !== 'string' || typeof o.md5 !== 'string')
+        throw new Error(`${where}: ${key}[${i}] needs "path" and "md5"`);
       return {
         path: o.path,
         md5: o.md5,
@@ -122,7 +126,11 @@ export function lockEntry(stage: LockStage): Record<string, unknown> {
     const params: Record<string, Record<string, unknown>> = {};
     for (const f of files) {
       const values = stage.params[f];
-      params[f] = Object.fromEntries(Object.keys(values).sort(compareCodePoints).map((k) => [k, values[k]]));
+      params[f] = Object.fromEntries(
+        Object.keys(values)
+          .sort(compareCodePoints)
+          .map((k) => [k, values[k]]),
+      );
     }
     res.params = params;
   }
@@ -134,7 +142,12 @@ export function lockEntry(stage: LockStage): Record<string, unknown> {
  * Put `entry` for `name` into the lock. Existing stages keep their entries; the result lists
  * stages in `order` (dvc.yaml order), then any others (stale entries DVC would also keep).
  */
-export function updateLock(lock: LockFile, name: string, entry: Record<string, unknown>, order: readonly string[]): LockFile {
+export function updateLock(
+  lock: LockFile,
+  name: string,
+  entry: Record<string, unknown>,
+  order: readonly string[],
+): LockFile {
   const merged = new Map(lock.stages);
   merged.set(name, entry);
   const stages = new Map<string, Record<string, unknown>>();

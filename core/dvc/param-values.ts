@@ -13,8 +13,10 @@ export async function loadParamsFile(absPath: string, displayPath: string): Prom
   try {
     text = await readFile(absPath, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`Parameters file '${displayPath}' does not exist (looked at ${absPath})`);
-    if ((err as NodeJS.ErrnoException).code === 'EISDIR') throw new Error(`'${displayPath}' is a directory, expected a parameters file`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new Error(`Parameters file '${displayPath}' does not exist (looked at ${absPath})`);
+    if ((err as NodeJS.ErrnoException).code === 'EISDIR')
+      throw new Error(`'${displayPath}' is a directory, expected a parameters file`);
     throw err;
   }
   const ext = extname(absPath).toLowerCase();
@@ -24,7 +26,8 @@ export async function loadParamsFile(absPath: string, displayPath: string): Prom
   // JSON is YAML 1.2, so one parser keeps ints and floats apart for both.
   const data = parseYamlPy(text, displayPath);
   if (data === null || data === undefined) return {};
-  if (typeof data !== 'object' || Array.isArray(data)) throw new Error(`Parameters file '${displayPath}' must hold a mapping at the top level`);
+  if (typeof data !== 'object' || Array.isArray(data))
+    throw new Error(`Parameters file '${displayPath}' must hold a mapping at the top level`);
   return data as Record<string, unknown>;
 }
 
@@ -34,7 +37,8 @@ function lookup(root: unknown, key: string): unknown {
   let cur: unknown = root;
   for (const part of key.split('.')) {
     if (Array.isArray(cur) && /^\d+$/.test(part)) cur = Number(part) < cur.length ? cur[Number(part)] : MISSING;
-    else if (cur !== null && typeof cur === 'object' && !Array.isArray(cur) && Object.hasOwn(cur, part)) cur = (cur as Record<string, unknown>)[part];
+    else if (cur !== null && typeof cur === 'object' && !Array.isArray(cur) && Object.hasOwn(cur, part))
+      cur = (cur as Record<string, unknown>)[part];
     else return MISSING;
     if (cur === MISSING) return MISSING;
   }
@@ -42,7 +46,11 @@ function lookup(root: unknown, key: string): unknown {
 }
 
 /** Values of `keys` (all top-level keys when empty); throws naming every missing key. */
-export function selectParams(file: Record<string, unknown>, keys: readonly string[], displayPath: string): Record<string, unknown> {
+export function selectParams(
+  file: Record<string, unknown>,
+  keys: readonly string[],
+  displayPath: string,
+): Record<string, unknown> {
   if (keys.length === 0) return { ...file };
   const out: Record<string, unknown> = {};
   const missing: string[] = [];
@@ -52,11 +60,17 @@ export function selectParams(file: Record<string, unknown>, keys: readonly strin
     else out[key] = v;
   }
   if (missing.length) {
-    throw new Error(`Parameters '${missing.join("', '")}' are missing from '${displayPath}'. Add them to the file or remove them from the stage's params in dvc.yaml.`);
+    throw new Error(
+      `Parameters '${missing.join("', '")}' are missing from '${displayPath}'. Add them to the file or remove them from the stage's params in dvc.yaml.`,
+    );
   }
   return out;
 }
 
-export async function readParamValues(absPath: string, keys: readonly string[], displayPath: string): Promise<Record<string, unknown>> {
+export async function readParamValues(
+  absPath: string,
+  keys: readonly string[],
+  displayPath: string,
+): Promise<Record<string, unknown>> {
   return selectParams(await loadParamsFile(absPath, displayPath), keys, displayPath);
 }

@@ -103,7 +103,7 @@ export function pythonJsonDumps(value: unknown, opts: PythonJsonOptions = {}): s
     if (typeof v === 'number') return Number.isInteger(v) ? intJson(v) : floatJson(v);
     if (Array.isArray(v)) return v.length === 0 ? '[]' : '[' + v.map(enc).join(', ') + ']';
     if (typeof v === 'object') {
-      const keys = Object.keys(v as object);
+      const keys = Object.keys(v);
       if (opts.sortKeys) keys.sort(compareCodePoints);
       if (keys.length === 0) return '{}';
       const rec = v as Record<string, unknown>;

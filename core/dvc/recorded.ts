@@ -40,7 +40,10 @@ export async function compareWithRecorded(dir: string, opts: RepoOptions): Promi
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   await ctx.hashes.save();
-  const recordedEntries = recorded && recorded !== current?.md5 && (await ctx.cache.has(recorded)) ? await ctx.cache.readManifest(recorded) : null;
+  const recordedEntries =
+    recorded && recorded !== current?.md5 && (await ctx.cache.has(recorded))
+      ? await ctx.cache.readManifest(recorded)
+      : null;
   const readRecorded = async (relpath: string): Promise<Buffer | null> => {
     const entry = recordedEntries?.find((e) => e.relpath === relpath);
     if (!entry || !(await ctx.cache.has(entry.md5))) return null;

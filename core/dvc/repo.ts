@@ -47,7 +47,10 @@ export interface RepoContext {
 /** Remove temporaries that killed writers left under `root` (core/platform/temp-files.ts's rule) and say so. */
 export async function sweepTree(root: string, what: string, log: Logger): Promise<void> {
   const removed = await sweepStaleTemps(root, { recursive: true });
-  if (removed.length) log.info(`removed ${removed.length} temporary file(s) that interrupted runs left in ${what}`, { first: removed[0] });
+  if (removed.length)
+    log.info(`removed ${removed.length} temporary file(s) that interrupted runs left in ${what}`, {
+      first: removed[0],
+    });
 }
 
 export async function openRepo(opts: RepoOptions): Promise<RepoContext> {

@@ -42,8 +42,14 @@ function analyze(chars: string[]): Analysis {
   let blockIndicators = text.startsWith('---') || text.startsWith('...');
   let lineBreaks = false;
   let special = false;
-  let leadingSpace = false, leadingBreak = false, trailingSpace = false, trailingBreak = false;
-  let breakSpace = false, spaceBreak = false, previousSpace = false, previousBreak = false;
+  let leadingSpace = false,
+    leadingBreak = false,
+    trailingSpace = false,
+    trailingBreak = false;
+  let breakSpace = false,
+    spaceBreak = false,
+    previousSpace = false,
+    previousBreak = false;
   let precededByWs = true;
   let followedByWs = chars.length === 1 || WHITESPACE.includes(chars[1]);
   for (let i = 0; i < chars.length; i++) {
@@ -58,7 +64,9 @@ function analyze(chars: string[]): Analysis {
     }
     if (BREAKS.includes(ch)) lineBreaks = true;
     if (!(ch === '\n' || (ch >= ' ' && ch <= '~'))) {
-      const printable = (ch === '\x85' || (ch >= '\xA0' && ch <= '\uD7FF') || (ch >= '\uE000' && ch <= '\uFFFD') || ch.length === 2) && ch !== '\uFEFF';
+      const printable =
+        (ch === '\x85' || (ch >= '\xA0' && ch <= '\uD7FF') || (ch >= '\uE000' && ch <= '\uFFFD') || ch.length === 2) &&
+        ch !== '\uFEFF';
       if (!printable) special = true; // allow_unicode is on in ruamel, so printable non-ASCII is fine
     }
     if (ch === ' ') {
@@ -89,8 +97,21 @@ function analyze(chars: string[]): Analysis {
 }
 
 const DOUBLE_QUOTE_ESCAPES: Record<string, string> = {
-  '\0': '0', '\x07': 'a', '\x08': 'b', '\x09': 't', '\x0A': 'n', '\x0B': 'v', '\x0C': 'f',
-  '\x0D': 'r', '\x1B': 'e', '"': '"', '\\': '\\', '\x85': 'N', '\xA0': '_', '\u2028': 'L', '\u2029': 'P',
+  '\0': '0',
+  '\x07': 'a',
+  '\x08': 'b',
+  '\x09': 't',
+  '\x0A': 'n',
+  '\x0B': 'v',
+  '\x0C': 'f',
+  '\x0D': 'r',
+  '\x1B': 'e',
+  '"': '"',
+  '\\': '\\',
+  '\x85': 'N',
+  '\xA0': '_',
+  '\u2028': 'L',
+  '\u2029': 'P',
 };
 
 /** Writer state mirroring ruamel's Emitter: column, "last written was whitespace", indention. */
@@ -166,7 +187,9 @@ class Emitter {
     const indent = parentIndent === null ? 0 : parentIndent + 2;
     for (const key of keys) {
       if (key === '' || [...key].length >= 128 || /[\n\x85\u2028\u2029]/.test(key)) {
-        throw new Error(`cannot write the mapping key ${JSON.stringify(key)}: ruamel would make it a complex key ("? "), which this writer does not produce`);
+        throw new Error(
+          `cannot write the mapping key ${JSON.stringify(key)}: ruamel would make it a complex key ("? "), which this writer does not produce`,
+        );
       }
       this.indent(indent);
       this.scalar(key, indent + 2, true);
@@ -279,7 +302,13 @@ class Emitter {
           start = end + 1;
         }
       }
-      if (0 < end && end < chars.length - 1 && (ch === ' ' || start >= end) && this.column + (end - start) > BEST_WIDTH && split) {
+      if (
+        0 < end &&
+        end < chars.length - 1 &&
+        (ch === ' ' || start >= end) &&
+        this.column + (end - start) > BEST_WIDTH &&
+        split
+      ) {
         const data = chars.slice(start, end).join('') + '\\';
         if (start < end) start = end;
         this.write(data);

@@ -44,7 +44,8 @@ async function manifestIds(ctx: RepoContext, out: TrackedOut, cloud: boolean): P
       const tmp = join(dir, 'manifest');
       await remote.getToFile(objectKey(out.md5), tmp);
       const bytes = await readFile(tmp);
-      if (md5Bytes(bytes) + DIR_SUFFIX !== out.md5) throw new Error(`remote object ${objectKey(out.md5)} in ${remote.describe()} is corrupted`);
+      if (md5Bytes(bytes) + DIR_SUFFIX !== out.md5)
+        throw new Error(`remote object ${objectKey(out.md5)} in ${remote.describe()} is corrupted`);
       entries = parseDirManifest(bytes, `remote ${objectKey(out.md5)}`);
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -24,7 +24,7 @@ test('push removes the temporaries killed transfers left in the cache and in a l
   const log = memoryLogger();
   await dvcAdd('data', { repoRoot: repo, log });
   await push({ repoRoot: repo, log });
-  const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+  const dead = spawnSync(process.execPath, ['-e', '0']).pid;
   const leftover = `.946ac92492d2347c6235b4d2611184.tmp-${dead}-${hostTag()}0badc0de`;
   for (const root of [join(repo, '.dvc', 'cache'), join(repo, '.dvc-remote')]) {
     await mkdir(join(root, 'files', 'md5', 'b1'), { recursive: true });

@@ -34,14 +34,26 @@ function toRepoRel(repoRoot: string, abs: string): string {
 }
 
 async function fromDvcFiles(repoRoot: string): Promise<TrackedOut[]> {
-  const names = (await readdir(repoRoot, { withFileTypes: true })).filter((d) => d.isFile() && d.name.endsWith('.dvc')).map((d) => d.name).sort();
+  const names = (await readdir(repoRoot, { withFileTypes: true }))
+    .filter((d) => d.isFile() && d.name.endsWith('.dvc'))
+    .map((d) => d.name)
+    .sort();
   const outs: TrackedOut[] = [];
   for (const name of names) {
     const file = await readDvcFile(join(repoRoot, name));
     for (const o of file.outs) {
       if (!o.md5 || o.extra.cache === false) continue;
       const abs = resolve(repoRoot, o.path);
-      outs.push({ origin: name, path: toRepoRel(repoRoot, abs), abs, md5: o.md5, size: o.size, nfiles: o.nfiles, isexec: o.isexec, push: o.extra.push !== false });
+      outs.push({
+        origin: name,
+        path: toRepoRel(repoRoot, abs),
+        abs,
+        md5: o.md5,
+        size: o.size,
+        nfiles: o.nfiles,
+        isexec: o.isexec,
+        push: o.extra.push !== false,
+      });
     }
   }
   return outs;
@@ -63,7 +75,16 @@ async function fromLock(repoRoot: string, log?: Logger): Promise<TrackedOut[]> {
       const decl = spec.outs.find((o) => normalizeRel(o.path) === normalizeRel(item.path));
       if (!decl || !decl.cache) continue;
       const abs = resolve(repoRoot, spec.wdir, item.path);
-      outs.push({ origin: `dvc.lock stage '${name}'`, path: toRepoRel(repoRoot, abs), abs, md5: item.md5, size: item.size, nfiles: item.nfiles, isexec: item.isexec, push: decl.push });
+      outs.push({
+        origin: `dvc.lock stage '${name}'`,
+        path: toRepoRel(repoRoot, abs),
+        abs,
+        md5: item.md5,
+        size: item.size,
+        nfiles: item.nfiles,
+        isexec: item.isexec,
+        push: decl.push,
+      });
     }
   }
   return outs;
@@ -73,16 +94,23 @@ async function fromLock(repoRoot: string, log?: Logger): Promise<TrackedOut[]> {
  * Every tracked out, optionally restricted to `targets` (repository-relative paths). The same
  * path recorded twice with different content is an error, as DVC refuses overlapping outputs.
  */
-export async function collectTrackedOuts(repoRoot: string, opts: { targets?: string[]; log?: Logger } = {}): Promise<TrackedOut[]> {
+export async function collectTrackedOuts(
+  repoRoot: string,
+  opts: { targets?: string[]; log?: Logger } = {},
+): Promise<TrackedOut[]> {
   const all = [...(await fromDvcFiles(repoRoot)), ...(await fromLock(repoRoot, opts.log))];
   const byPath = new Map<string, TrackedOut>();
   for (const o of all) {
     if (o.path === '.' || o.path === '..' || o.path.startsWith('../')) {
-      throw new Error(`${o.origin} tracks '${o.path}', which is not inside the repository; only paths inside it can be pushed or pulled`);
+      throw new Error(
+        `${o.origin} tracks '${o.path}', which is not inside the repository; only paths inside it can be pushed or pulled`,
+      );
     }
     const prev = byPath.get(o.path);
     if (prev && prev.md5 !== o.md5) {
-      throw new Error(`'${o.path}' is recorded by both ${prev.origin} and ${o.origin} with different contents; an output may be tracked in one place only`);
+      throw new Error(
+        `'${o.path}' is recorded by both ${prev.origin} and ${o.origin} with different contents; an output may be tracked in one place only`,
+      );
     }
     if (!prev) byPath.set(o.path, o);
   }
@@ -91,7 +119,10 @@ export async function collectTrackedOuts(repoRoot: string, opts: { targets?: str
     const wanted = opts.targets.map(normalizeRel);
     outs = outs.filter((o) => wanted.some((t) => o.path === t || o.path.startsWith(t + '/') || t === '.'));
     const unmatched = wanted.filter((t) => !outs.some((o) => o.path === t || o.path.startsWith(t + '/') || t === '.'));
-    if (unmatched.length) throw new Error(`not tracked by DVC: ${unmatched.join(', ')} (tracked: ${[...byPath.keys()].join(', ') || 'nothing'})`);
+    if (unmatched.length)
+      throw new Error(
+        `not tracked by DVC: ${unmatched.join(', ')} (tracked: ${[...byPath.keys()].join(', ') || 'nothing'})`,
+      );
   }
   return outs;
 }

@@ -29,7 +29,10 @@ async function cloneMetadata(repo: string): Promise<string> {
   await mkdir(join(clone, '.dvc'));
   for (const f of ['.dvc/config', '.dvc/.gitignore', '.dvcignore', 'data.dvc']) await cp(join(repo, f), join(clone, f));
   // The clone's relative remote URL must point at the original's remote.
-  await writeFile(join(clone, '.dvc', 'config'), `[core]\n    remote = local\n['remote "local"']\n    url = ${join(repo, '.dvc-remote')}\n`);
+  await writeFile(
+    join(clone, '.dvc', 'config'),
+    `[core]\n    remote = local\n['remote "local"']\n    url = ${join(repo, '.dvc-remote')}\n`,
+  );
   return clone;
 }
 
@@ -51,19 +54,28 @@ test('add → push → pull on a fresh clone restores the data exactly', async (
   const added = await dvcAdd('data', { repoRoot: repo, log });
   assert.equal(added.objects, 4); // 3 files (one empty) + the .dir manifest
   const dvcText = await readFile(join(repo, 'data.dvc'), 'utf8');
-  assert.match(dvcText, /^outs:\n- md5: [0-9a-f]{32}\.dir\n  size: 12\n  nfiles: 3\n  hash: md5\n  path: data\n$/);
+  assert.match(
+    dvcText,
+    /^outs:\n- md5: [0-9a-f]{32}\.dir\n {2}size: 12\n {2}nfiles: 3\n {2}hash: md5\n {2}path: data\n$/,
+  );
   assert.equal(await readFile(join(repo, '.gitignore'), 'utf8'), '/data\n');
   const cached = join(repo, '.dvc', 'cache', 'files', 'md5', 'b1', '946ac92492d2347c6235b4d2611184');
   assert.equal((await stat(cached)).mode & 0o777, 0o444);
 
   const pushed = await push({ repoRoot: repo, log });
   assert.equal(pushed.transferred, 4);
-  assert.equal((await stat(join(repo, '.dvc-remote', 'files', 'md5', 'b1', '946ac92492d2347c6235b4d2611184'))).mode & 0o777, 0o444);
+  assert.equal(
+    (await stat(join(repo, '.dvc-remote', 'files', 'md5', 'b1', '946ac92492d2347c6235b4d2611184'))).mode & 0o777,
+    0o444,
+  );
   assert.equal((await push({ repoRoot: repo, log })).transferred, 0);
 
   const clone = await cloneMetadata(repo);
   const before = await status({ repoRoot: clone, log });
-  assert.deepEqual(before.map((r) => [r.path, r.workspace, r.notInCache, r.notInRemote]), [['data', 'missing', 4, 0]]);
+  assert.deepEqual(
+    before.map((r) => [r.path, r.workspace, r.notInCache, r.notInRemote]),
+    [['data', 'missing', 4, 0]],
+  );
   const pulled = await pull({ repoRoot: clone, log });
   assert.equal(pulled.transferred, 4);
   assert.equal(pulled.checkedOut, 1);
@@ -71,7 +83,10 @@ test('add → push → pull on a fresh clone restores the data exactly', async (
   assert.equal(await md5File(join(clone, 'data', 'a.txt')), 'b1946ac92492d2347c6235b4d2611184');
   assert.equal((await stat(join(clone, 'data', 'a.txt'))).mode & 0o777, 0o644);
   const after = await status({ repoRoot: clone, log });
-  assert.deepEqual(after.map((r) => [r.workspace, r.notInCache, r.notInRemote]), [['ok', 0, 0]]);
+  assert.deepEqual(
+    after.map((r) => [r.workspace, r.notInCache, r.notInRemote]),
+    [['ok', 0, 0]],
+  );
   assert.equal((await pull({ repoRoot: clone, log })).upToDate, 1);
 });
 
@@ -111,7 +126,10 @@ test('pull refuses to overwrite local changes stored nowhere else unless forced'
   await dvcAdd('data', { repoRoot: repo, log });
   await push({ repoRoot: repo, log });
   await writeFile(join(repo, 'data', 'a.txt'), 'edited\n');
-  await assert.rejects(pull({ repoRoot: repo, log }), /would overwrite local changes[\s\S]*data\/a\.txt[\s\S]*Nothing was changed/);
+  await assert.rejects(
+    pull({ repoRoot: repo, log }),
+    /would overwrite local changes[\s\S]*data\/a\.txt[\s\S]*Nothing was changed/,
+  );
   assert.equal(await readFile(join(repo, 'data', 'a.txt'), 'utf8'), 'edited\n');
   await pull({ repoRoot: repo, log, force: true });
   assert.equal(await readFile(join(repo, 'data', 'a.txt'), 'utf8'), 'hello\n');
@@ -138,7 +156,10 @@ test('single-file outs, targets and dvcAdd errors', async () => {
   const repo = await makeRepo();
   await writeFile(join(repo, 'model.bin'), 'weights');
   await dvcAdd('model.bin', { repoRoot: repo, log });
-  assert.match(await readFile(join(repo, 'model.bin.dvc'), 'utf8'), /^outs:\n- md5: [0-9a-f]{32}\n  size: 7\n  hash: md5\n  path: model\.bin\n$/);
+  assert.match(
+    await readFile(join(repo, 'model.bin.dvc'), 'utf8'),
+    /^outs:\n- md5: [0-9a-f]{32}\n {2}size: 7\n {2}hash: md5\n {2}path: model\.bin\n$/,
+  );
   await push({ repoRoot: repo, log, targets: ['model.bin'] });
   const remoteFiles = await readdir(join(repo, '.dvc-remote', 'files', 'md5'));
   assert.equal(remoteFiles.length, 1);
@@ -153,6 +174,12 @@ test('single-file outs, targets and dvcAdd errors', async () => {
 
 test('outs pointing outside the repository are refused', async () => {
   const repo = await makeRepo();
-  await writeFile(join(repo, 'evil.dvc'), 'outs:\n- md5: b1946ac92492d2347c6235b4d2611184\n  size: 6\n  hash: md5\n  path: ../elsewhere.txt\n');
-  await assert.rejects(pull({ repoRoot: repo, log }), /evil\.dvc tracks '\.\.\/elsewhere\.txt', which is not inside the repository/);
+  await writeFile(
+    join(repo, 'evil.dvc'),
+    'outs:\n- md5: b1946ac92492d2347c6235b4d2611184\n  size: 6\n  hash: md5\n  path: ../elsewhere.txt\n',
+  );
+  await assert.rejects(
+    pull({ repoRoot: repo, log }),
+    /evil\.dvc tracks '\.\.\/elsewhere\.txt', which is not inside the repository/,
+  );
 });

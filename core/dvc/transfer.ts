@@ -69,7 +69,9 @@ async function objectsForPush(ctx: RepoContext, out: TrackedOut, missing: string
       return [];
     }
     if (h.kind !== 'dir' || h.md5 !== out.md5) {
-      throw new Error(`${out.path} changed since ${out.origin} recorded it (workspace ${h.md5}, recorded ${out.md5}); record the new version first (dvcAdd / rerun the stage) or restore it with a pull`);
+      throw new Error(
+        `${out.path} changed since ${out.origin} recorded it (workspace ${h.md5}, recorded ${out.md5}); record the new version first (dvcAdd / rerun the stage) or restore it with a pull`,
+      );
     }
     await ctx.cache.addHashed(out.abs, h);
     entries = h.entries;
@@ -93,14 +95,19 @@ export async function push(opts: DataOptions): Promise<TransferSummary> {
   for (const out of outs) ids.push(...(await objectsForPush(ctx, out, missing)));
   await ctx.hashes.save();
   if (missing.length) {
-    throw new Error(`cannot push: ${missing.length} object(s) are in neither the cache nor the workspace:\n  ${listMissing(missing)}\nPull them on a machine that has them, or re-create the data and record it again.`);
+    throw new Error(
+      `cannot push: ${missing.length} object(s) are in neither the cache nor the workspace:\n  ${listMissing(missing)}\nPull them on a machine that has them, or re-create the data and record it again.`,
+    );
   }
   const unique = [...new Set(ids)];
   const files = unique.filter((id) => !isDirObject(id));
   const dirs = unique.filter(isDirObject);
   const remote = await ctx.remote();
   const swept = (await remote.sweepTemps?.()) ?? [];
-  if (swept.length) ctx.log.info(`removed ${swept.length} temporary file(s) that interrupted pushes left in ${remote.describe()}`, { first: swept[0] });
+  if (swept.length)
+    ctx.log.info(`removed ${swept.length} temporary file(s) that interrupted pushes left in ${remote.describe()}`, {
+      first: swept[0],
+    });
   ctx.log.info(`pushing ${outs.length} output(s), ${unique.length} object(s) to ${remote.describe()}`);
   const progress = new Progress(ctx.log, 'checked', unique.length);
   let transferred = 0;
@@ -113,8 +120,17 @@ export async function push(opts: DataOptions): Promise<TransferSummary> {
   };
   await mapLimit(files, ctx.jobs, upload);
   await mapLimit(dirs, ctx.jobs, upload);
-  const summary = { outs: outs.length, objects: unique.length, transferred, skipped: unique.length - transferred, bytes: progress.bytes, seconds: progress.seconds() };
-  ctx.log.info(`pushed ${transferred} object(s) (${formatBytes(summary.bytes)}), ${summary.skipped} already on the remote, in ${summary.seconds.toFixed(1)} s`);
+  const summary = {
+    outs: outs.length,
+    objects: unique.length,
+    transferred,
+    skipped: unique.length - transferred,
+    bytes: progress.bytes,
+    seconds: progress.seconds(),
+  };
+  ctx.log.info(
+    `pushed ${transferred} object(s) (${formatBytes(summary.bytes)}), ${summary.skipped} already on the remote, in ${summary.seconds.toFixed(1)} s`,
+  );
   return summary;
 }
 
@@ -131,7 +147,11 @@ async function fetchObjects(ctx: RepoContext, ids: string[], progress: Progress,
       progress.tick(await ctx.cache.adopt(id, tmp, `remote object ${key} in ${remote.describe()}`));
       fetched++;
     } catch (err) {
-      problems.push((err as NodeJS.ErrnoException).code === 'ENOENT' ? `${key}: missing from ${remote.describe()}` : (err as Error).message);
+      problems.push(
+        (err as NodeJS.ErrnoException).code === 'ENOENT'
+          ? `${key}: missing from ${remote.describe()}`
+          : (err as Error).message,
+      );
     }
   });
   return fetched;
@@ -155,7 +175,9 @@ export async function pull(opts: PullOptions): Promise<TransferSummary> {
   progress.total = dirIds.length + needed.length;
   fetched += await fetchObjects(ctx, needed, progress, problems);
   if (problems.length) {
-    throw new Error(`pull failed, the workspace was not changed; ${problems.length} object(s) could not be fetched:\n  ${listMissing(problems)}\nPush them again from a machine that has the data (npm run data:push).`);
+    throw new Error(
+      `pull failed, the workspace was not changed; ${problems.length} object(s) could not be fetched:\n  ${listMissing(problems)}\nPush them again from a machine that has the data (npm run data:push).`,
+    );
   }
   const result = await checkoutOuts(ctx, outs, { force: opts.force ?? false });
   await ctx.hashes.save();
@@ -169,6 +191,8 @@ export async function pull(opts: PullOptions): Promise<TransferSummary> {
     checkedOut: result.checkedOut,
     upToDate: result.upToDate,
   };
-  ctx.log.info(`pulled ${fetched} object(s) (${formatBytes(summary.bytes)}); ${result.checkedOut} output(s) updated, ${result.upToDate} already up to date, in ${summary.seconds.toFixed(1)} s`);
+  ctx.log.info(
+    `pulled ${fetched} object(s) (${formatBytes(summary.bytes)}); ${result.checkedOut} output(s) updated, ${result.upToDate} already up to date, in ${summary.seconds.toFixed(1)} s`,
+  );
   return summary;
 }

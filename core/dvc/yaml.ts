@@ -23,7 +23,8 @@ export function parseYamlPy(text: string, source: string): unknown {
 }
 
 function fromPyYaml(v: unknown): unknown {
-  if (typeof v === 'bigint') return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+  if (typeof v === 'bigint')
+    return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
   if (typeof v === 'number') return Number.isInteger(v) ? new PyFloat(v) : v;
   if (Array.isArray(v)) return v.map(fromPyYaml);
   if (v !== null && typeof v === 'object') {
@@ -42,7 +43,7 @@ export function pyEquals(a: unknown, b: unknown): boolean {
   const nb = num(b);
   if (na !== undefined || nb !== undefined) {
     if (na === undefined || nb === undefined) return false;
-    // eslint-disable-next-line eqeqeq -- loose equality compares bigint with number by value
+
     return na == nb;
   }
   if (Array.isArray(a) || Array.isArray(b)) {

@@ -14,7 +14,7 @@ test('the CI of a mean covers it and has the textbook width (±1.96·σ/√n)', 
   const [lo, hi] = bootstrapCi(y, p, mean, { resamples: 400 })!;
   const m = mean(y, p);
   assert.ok(lo < m && m < hi);
-  const expected = 2 * 1.96 * (1 / Math.sqrt(12)) / Math.sqrt(n);
+  const expected = (2 * 1.96 * (1 / Math.sqrt(12))) / Math.sqrt(n);
   assert.ok(Math.abs(hi - lo - expected) / expected < 0.15, `width ${hi - lo} vs ${expected}`);
 });
 
@@ -25,8 +25,10 @@ test('ROC-AUC CI: deterministic for a seed, narrower with more rows, null on an 
     const p = Float64Array.from(y, (v) => 0.5 * r() + 0.3 * v);
     return { y, p };
   };
-  const small = make(500), large = make(20000);
-  const a = bootstrapCi(small.y, small.p, rocAuc)!, b = bootstrapCi(small.y, small.p, rocAuc)!;
+  const small = make(500),
+    large = make(20000);
+  const a = bootstrapCi(small.y, small.p, rocAuc)!,
+    b = bootstrapCi(small.y, small.p, rocAuc)!;
   assert.deepEqual(a, b);
   const c = bootstrapCi(large.y, large.p, rocAuc, { maxRows: 5000 })!;
   assert.ok(c[1] - c[0] < a[1] - a[0]);

@@ -33,9 +33,11 @@ export function bootstrapCi(
   if (values.length < resamples / 2) return null;
   values.sort((a, b) => a - b);
   const q = (f: number) => values[Math.min(values.length - 1, Math.max(0, Math.round(f * (values.length - 1))))];
-  let lo = q(0.025), hi = q(0.975);
+  let lo = q(0.025),
+    hi = q(0.975);
   if (m < n) {
-    const yAll = Float64Array.from(y), pAll = Float64Array.from(p);
+    const yAll = Float64Array.from(y),
+      pAll = Float64Array.from(p);
     const point = metric(yAll, pAll);
     const scale = Math.sqrt(m / n);
     lo = point - (point - lo) * scale;

@@ -74,10 +74,23 @@ export interface GoldenCheck {
 export function parseGolden(raw: unknown, where: string): GoldenExample[] {
   const fix = 're-run training (npm run pipeline -- train) or fetch the version again from the registry';
   if (!Array.isArray(raw)) throw new Error(`model bundle ${where}: golden.json must be a list of examples; ${fix}`);
-  if (raw.length === 0) throw new Error(`model bundle ${where}: golden.json has no examples, so its golden outputs cannot be checked; ${fix}`);
+  if (raw.length === 0)
+    throw new Error(
+      `model bundle ${where}: golden.json has no examples, so its golden outputs cannot be checked; ${fix}`,
+    );
   raw.forEach((g, i) => {
-    const ok = g !== null && typeof g === 'object' && g.record !== null && typeof g.record === 'object' && !Array.isArray(g.record) && typeof g.expected === 'number' && Number.isFinite(g.expected);
-    if (!ok) throw new Error(`model bundle ${where}: golden example ${i} needs a record object and a finite expected output (got ${JSON.stringify(g)?.slice(0, 200)}); ${fix}`);
+    const ok =
+      g !== null &&
+      typeof g === 'object' &&
+      g.record !== null &&
+      typeof g.record === 'object' &&
+      !Array.isArray(g.record) &&
+      typeof g.expected === 'number' &&
+      Number.isFinite(g.expected);
+    if (!ok)
+      throw new Error(
+        `model bundle ${where}: golden example ${i} needs a record object and a finite expected output (got ${JSON.stringify(g)?.slice(0, 200)}); ${fix}`,
+      );
   });
   return raw as GoldenExample[];
 }
@@ -99,7 +112,12 @@ export interface LoadedBundle extends BundleContents {
   /** Model outputs in target units: probabilities (classification, calibrated; `raw` skips the calibration) or values (regression). */
   predictTable(table: Table, options?: { raw?: boolean }): Float32Array;
   /** Validate and predict JSON records; a record with errors gets null and its field errors. */
-  predictRecords(records: unknown[]): { predictions: (number | null)[]; errors: FieldError[][]; oov: Record<string, number>; table: Table };
+  predictRecords(records: unknown[]): {
+    predictions: (number | null)[];
+    errors: FieldError[][];
+    oov: Record<string, number>;
+    table: Table;
+  };
   /**
    * Re-run the golden examples; `mismatches` lists any output that differs from the recorded one
    * or is not a finite number (NaN never compares unequal, so it is checked on its own).
@@ -110,7 +128,13 @@ export interface LoadedBundle extends BundleContents {
 
 type OutputMeta = Pick<BundleMeta, 'target_scaler' | 'calibration'>;
 
-export function outputsFromModel(tf: TF, model: tfjs.LayersModel, meta: OutputMeta, spec: FeatureSpec, table: Table): Float32Array {
+export function outputsFromModel(
+  tf: TF,
+  model: tfjs.LayersModel,
+  meta: OutputMeta,
+  spec: FeatureSpec,
+  table: Table,
+): Float32Array {
   return outputsFromEncoded(tf, model, meta, encodeFeatures(spec, table));
 }
 
@@ -136,12 +160,20 @@ function outputsFromEncoded(_tf: TF, model: tfjs.LayersModel, meta: OutputMeta, 
   return raw;
 }
 
-export async function saveBundle(tf: TF, dir: string, model: tfjs.LayersModel, contents: BundleContents): Promise<void> {
+export async function saveBundle(
+  tf: TF,
+  dir: string,
+  model: tfjs.LayersModel,
+  contents: BundleContents,
+): Promise<void> {
   await replaceDirAtomic(dir, async (tmp) => {
     await model.save(
       tf.io.withSaveHandler(async (artifacts) => {
         const weightData = artifacts.weightData;
-        const bytes = weightData === undefined ? new Uint8Array(0) : new Uint8Array(Array.isArray(weightData) ? tf.io.concatenateArrayBuffers(weightData) : weightData);
+        const bytes =
+          weightData === undefined
+            ? new Uint8Array(0)
+            : new Uint8Array(Array.isArray(weightData) ? tf.io.concatenateArrayBuffers(weightData) : weightData);
         const modelJson = {
           format: artifacts.format ?? 'layers-model',
           generatedBy: artifacts.generatedBy,
@@ -151,7 +183,9 @@ export async function saveBundle(tf: TF, dir: string, model: tfjs.LayersModel, c
         };
         await writeFile(join(tmp, 'model.json'), JSON.stringify(modelJson));
         await writeFile(join(tmp, 'weights.bin'), bytes);
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: bytes.byteLength } };
+        return {
+          modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: bytes.byteLength },
+        };
       }),
     );
     await writeFile(join(tmp, BUNDLE_META_FILE), JSON.stringify(contents.meta, null, 2) + '\n');
@@ -167,7 +201,9 @@ async function readJson<T>(dir: string, file: string): Promise<T> {
   try {
     text = await readFile(path, 'utf8');
   } catch {
-    throw new Error(`model bundle ${dir} has no ${file}; it is incomplete — re-run training or fetch the version again from the registry`);
+    throw new Error(
+      `model bundle ${dir} has no ${file}; it is incomplete — re-run training or fetch the version again from the registry`,
+    );
   }
   try {
     return JSON.parse(text) as T;
@@ -178,19 +214,30 @@ async function readJson<T>(dir: string, file: string): Promise<T> {
 
 export async function loadBundle(tf: TF, dir: string): Promise<LoadedBundle> {
   const raw = await readJson<{ format_version?: unknown }>(dir, BUNDLE_META_FILE);
-  if (raw?.format_version !== BUNDLE_FORMAT) throw new Error(`model bundle ${dir} has format ${raw?.format_version}; this code reads format ${BUNDLE_FORMAT}`);
+  if (raw?.format_version !== BUNDLE_FORMAT)
+    throw new Error(`model bundle ${dir} has format ${raw?.format_version}; this code reads format ${BUNDLE_FORMAT}`);
   // Through its schema (core/schemas/metrics-files.ts): a malformed bundle.json fails naming the file and field.
   const meta = parseBundleMeta(raw, join(dir, BUNDLE_META_FILE)) as BundleMeta;
   // Through their schemas (core/schemas/artifact-files.ts), like bundle.json: a malformed one fails naming the file and field.
   const spec: FeatureSpec = await readArtifactFile(dir, 'featureSpec', 'train');
   const profile: BundleProfile = await readArtifactFile(dir, 'bundleProfile', 'train');
   const golden = parseGolden(await readJson<unknown>(dir, GOLDEN_FILE), dir);
-  const modelJson = await readJson<{ modelTopology: object; weightsManifest: { weights: tfjs.io.WeightsManifestEntry[] }[] }>(dir, 'model.json');
+  const modelJson = await readJson<{
+    modelTopology: object;
+    weightsManifest: { weights: tfjs.io.WeightsManifestEntry[] }[];
+  }>(dir, 'model.json');
   const weights = await readFile(join(dir, 'weights.bin'));
   const weightData = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength);
-  const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs: modelJson.weightsManifest.flatMap((m) => m.weights), weightData }));
+  const model = await tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: modelJson.modelTopology,
+      weightSpecs: modelJson.weightsManifest.flatMap((m) => m.weights),
+      weightData,
+    }),
+  );
 
-  const predictTable = (table: Table, options: { raw?: boolean } = {}) => outputsFromModel(tf, model, options.raw ? { ...meta, calibration: undefined } : meta, spec, table);
+  const predictTable = (table: Table, options: { raw?: boolean } = {}) =>
+    outputsFromModel(tf, model, options.raw ? { ...meta, calibration: undefined } : meta, spec, table);
   const predictRecords = (records: unknown[]) => {
     const { table, errors } = recordsToTable(records, meta.input_schema);
     if (table.length === 0) return { predictions: [], errors, oov: {}, table };
@@ -214,7 +261,13 @@ export async function loadBundle(tf: TF, dir: string): Promise<LoadedBundle> {
       const mismatches = golden
         .map((g, index) => ({ index, expected: g.expected, actual: predictions[index] }))
         // Written as "not within", so a NaN on either side is a mismatch (NaN > tol is false).
-        .filter((m) => m.actual === null || !Number.isFinite(m.actual) || !Number.isFinite(m.expected) || !(Math.abs(m.actual - m.expected) <= tolerance));
+        .filter(
+          (m) =>
+            m.actual === null ||
+            !Number.isFinite(m.actual) ||
+            !Number.isFinite(m.expected) ||
+            !(Math.abs(m.actual - m.expected) <= tolerance),
+        );
       if (!mismatches.length) return { ok: true, mismatches };
       const nonFinite = mismatches.filter((m) => m.actual === null || !Number.isFinite(m.actual)).length;
       const problem = nonFinite

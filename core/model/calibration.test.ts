@@ -1,6 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyCalibration, calibrateAll, chooseCalibration, expectedCalibrationError, fitIsotonic, fitPlatt, logit } from './calibration.ts';
+import {
+  applyCalibration,
+  calibrateAll,
+  chooseCalibration,
+  expectedCalibrationError,
+  fitIsotonic,
+  fitPlatt,
+  logit,
+} from './calibration.ts';
 import { logLoss } from './quality-metrics.ts';
 import { seededRandom } from '../platform/random.ts';
 
@@ -19,7 +27,10 @@ test('isotonic = pool adjacent violators, ties pooled first, interpolated betwee
   // Monotone whatever the data: never decreasing over a grid.
   const r = seededRandom(3);
   const s = Array.from({ length: 500 }, () => r());
-  const iso = fitIsotonic(s, s.map((v) => (r() < v ? 1 : 0)));
+  const iso = fitIsotonic(
+    s,
+    s.map((v) => (r() < v ? 1 : 0)),
+  );
   const grid = Array.from({ length: 101 }, (_, i) => applyCalibration(iso, i / 100));
   for (let i = 1; i < grid.length; i++) assert.ok(grid[i] >= grid[i - 1]);
 });

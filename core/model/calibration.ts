@@ -39,10 +39,15 @@ export function fitPlatt(scores: Numbers, y: Numbers, iterations = 50): PlattCal
   const n = scores.length;
   if (n === 0) throw new Error('Platt calibration needs at least one validation score');
   const z = Float64Array.from({ length: n }, (_, i) => logit(scores[i]));
-  let a = 1, b = 0;
+  let a = 1,
+    b = 0;
   const ridge = 1e-6 * n;
   for (let it = 0; it < iterations; it++) {
-    let ga = ridge * (a - 1), gb = 0, haa = ridge, hab = 0, hbb = ridge;
+    let ga = ridge * (a - 1),
+      gb = 0,
+      haa = ridge,
+      hab = 0,
+      hbb = ridge;
     for (let i = 0; i < n; i++) {
       const p = sigmoid(a * z[i] + b);
       const r = p - y[i];
@@ -74,7 +79,10 @@ export function fitIsotonic(scores: Numbers, y: Numbers): IsotonicCalibration {
   if (n === 0) throw new Error('isotonic calibration needs at least one validation score');
   const order = Uint32Array.from({ length: n }, (_, i) => i).sort((i, j) => scores[i] - scores[j]);
   // Blocks: [lowest x, highest x, sum of y, weight], merged while a block's mean is below its predecessor's.
-  const lo: number[] = [], hi: number[] = [], sum: number[] = [], w: number[] = [];
+  const lo: number[] = [],
+    hi: number[] = [],
+    sum: number[] = [],
+    w: number[] = [];
   for (let k = 0; k < n; k++) {
     const i = order[k];
     const x = scores[i];
@@ -88,14 +96,17 @@ export function fitIsotonic(scores: Numbers, y: Numbers): IsotonicCalibration {
       w.push(1);
     }
     while (lo.length > 1 && sum[sum.length - 2] / w[w.length - 2] >= sum[sum.length - 1] / w[w.length - 1]) {
-      const s = sum.pop()!, ww = w.pop()!, h = hi.pop()!;
+      const s = sum.pop()!,
+        ww = w.pop()!,
+        h = hi.pop()!;
       lo.pop();
       sum[sum.length - 1] += s;
       w[w.length - 1] += ww;
       hi[hi.length - 1] = h;
     }
   }
-  const xs: number[] = [], ys: number[] = [];
+  const xs: number[] = [],
+    ys: number[] = [];
   for (let b = 0; b < lo.length; b++) {
     const v = sum[b] / w[b];
     xs.push(lo[b]);
@@ -106,7 +117,8 @@ export function fitIsotonic(scores: Numbers, y: Numbers): IsotonicCalibration {
     }
   }
   // Drop interior knots of flat runs (x1 < x2 < x3 with equal y): interpolation is unchanged.
-  const keepX: number[] = [], keepY: number[] = [];
+  const keepX: number[] = [],
+    keepY: number[] = [];
   for (let k = 0; k < xs.length; k++) {
     if (k > 0 && k < xs.length - 1 && ys[k - 1] === ys[k] && ys[k] === ys[k + 1]) continue;
     keepX.push(xs[k]);
@@ -121,7 +133,8 @@ export function applyCalibration(c: Calibration, p: number): number {
   if (!(p > x[0])) return y[0]; // also NaN → lowest knot
   const last = x.length - 1;
   if (p >= x[last]) return y[last];
-  let lo = 0, hi = last; // x[lo] < p < x[hi]
+  let lo = 0,
+    hi = last; // x[lo] < p < x[hi]
   while (hi - lo > 1) {
     const mid = (lo + hi) >> 1;
     if (x[mid] <= p) lo = mid;
@@ -139,7 +152,9 @@ export function calibrateAll(c: Calibration, p: Numbers): Float32Array {
 export function expectedCalibrationError(y: Numbers, p: Numbers, bins = 10): number {
   const n = y.length;
   if (n === 0) return NaN;
-  const sp = new Float64Array(bins), sy = new Float64Array(bins), cnt = new Float64Array(bins);
+  const sp = new Float64Array(bins),
+    sy = new Float64Array(bins),
+    cnt = new Float64Array(bins);
   for (let i = 0; i < n; i++) {
     const b = Math.min(bins - 1, Math.max(0, Math.floor(p[i] * bins)));
     sp[b] += p[i];

@@ -1,6 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeFeatures, encodeTarget, fitFeatureSpec, OOV_INDEX, quantileSorted, type NumericFeature, type CategoricalFeature } from './features.ts';
+import {
+  encodeFeatures,
+  encodeTarget,
+  fitFeatureSpec,
+  OOV_INDEX,
+  quantileSorted,
+  type NumericFeature,
+  type CategoricalFeature,
+} from './features.ts';
 import { makeTable } from '../data/table.ts';
 import type { Params } from '../schemas/params.ts';
 
@@ -16,7 +24,15 @@ const params = {
 
 const train = makeTable({
   // 2001-01-01 was a Monday.
-  date: { type: 'timestamp', values: Float64Array.from([Date.UTC(2001, 0, 1, 7), Date.UTC(2001, 0, 2, 13), Date.UTC(2001, 1, 3, 23), Date.UTC(2001, 0, 1, 0)]) },
+  date: {
+    type: 'timestamp',
+    values: Float64Array.from([
+      Date.UTC(2001, 0, 1, 7),
+      Date.UTC(2001, 0, 2, 13),
+      Date.UTC(2001, 1, 3, 23),
+      Date.UTC(2001, 0, 1, 0),
+    ]),
+  },
   distance: { type: 'number', values: Float64Array.from([100, 200, 300, 400]) },
   origin: { type: 'string', codes: Int32Array.from([0, 0, 1, 2]), dict: ['ATL', 'LAX', 'ORD'] },
   delay: { type: 'number', values: Float64Array.from([16, 15, -3, 100]) },
@@ -47,7 +63,10 @@ test('vocabulary keeps categories with min_frequency, OOV bucket 0 takes rare, u
   assert.equal(enc.oov.origin, 1);
   assert.equal(enc.missing.origin, 1);
   assert.equal(enc.missing.distance, 1);
-  assert.ok(Math.abs(enc.numeric[0] - 0) < 1e-9, 'missing distance is filled with the median (=mean here), which encodes to 0');
+  assert.ok(
+    Math.abs(enc.numeric[0] - 0) < 1e-9,
+    'missing distance is filled with the median (=mean here), which encodes to 0',
+  );
 });
 
 test('datetime parts: hour, day of week (Sunday=0), month (January=0)', () => {
@@ -61,7 +80,10 @@ test('datetime parts: hour, day of week (Sunday=0), month (January=0)', () => {
 });
 
 test('log transform is applied before standardising and fitting ignores other rows', () => {
-  const p = { ...params, features: { distance: { kind: 'numeric', transform: 'log', missing: 'zero' } } } as unknown as Params;
+  const p = {
+    ...params,
+    features: { distance: { kind: 'numeric', transform: 'log', missing: 'zero' } },
+  } as unknown as Params;
   const spec = fitFeatureSpec(train, p);
   const d = spec.features[0] as NumericFeature;
   const logs = [100, 200, 300, 400].map((v) => Math.log1p(v));
@@ -71,8 +93,14 @@ test('log transform is applied before standardising and fitting ignores other ro
 });
 
 test('classification target is 1 only strictly above the threshold', () => {
-  assert.deepEqual(Array.from(encodeTarget({ column: 'delay', type: 'classification', positive_above: 15 }, train.columns.delay)), [1, 0, 0, 1]);
-  assert.deepEqual(Array.from(encodeTarget({ column: 'delay', type: 'regression' }, train.columns.delay)), [16, 15, -3, 100]);
+  assert.deepEqual(
+    Array.from(encodeTarget({ column: 'delay', type: 'classification', positive_above: 15 }, train.columns.delay)),
+    [1, 0, 0, 1],
+  );
+  assert.deepEqual(
+    Array.from(encodeTarget({ column: 'delay', type: 'regression' }, train.columns.delay)),
+    [16, 15, -3, 100],
+  );
 });
 
 test('quantiles interpolate linearly (numpy default)', () => {
@@ -106,11 +134,24 @@ test('feature crosses: vocabulary of frequent combinations; unseen, rare or OOV 
   assert.equal(c.cardinality, 2);
   assert.deepEqual(Array.from(c.indices), [1, 1, 0, 0, 0, 0]);
   // Serving a one-row table computes the same index.
-  const one = makeTable({ date: { type: 'timestamp', values: Float64Array.from([Date.UTC(2005, 5, 5, 7)]) }, distance: { type: 'number', values: Float64Array.from([1]) }, origin: { type: 'string', codes: Int32Array.from([0]), dict: ['ATL'] } });
+  const one = makeTable({
+    date: { type: 'timestamp', values: Float64Array.from([Date.UTC(2005, 5, 5, 7)]) },
+    distance: { type: 'number', values: Float64Array.from([1]) },
+    origin: { type: 'string', codes: Int32Array.from([0]), dict: ['ATL'] },
+  });
   assert.deepEqual(Array.from(encodeFeatures(spec, one).categorical.at(-1)!.indices), [1]);
   // A cross of something that is not a categorical feature or datetime part is refused with its name.
-  const bad = { ...p, features: { ...p.features, x: { kind: 'cross', columns: ['origin', 'distance'], min_frequency: 1, max_categories: 5 } } } as unknown as Params;
-  assert.throws(() => fitFeatureSpec(rows, bad), /feature cross "x": "distance" is not a categorical feature or datetime part/);
+  const bad = {
+    ...p,
+    features: {
+      ...p.features,
+      x: { kind: 'cross', columns: ['origin', 'distance'], min_frequency: 1, max_categories: 5 },
+    },
+  } as unknown as Params;
+  assert.throws(
+    () => fitFeatureSpec(rows, bad),
+    /feature cross "x": "distance" is not a categorical feature or datetime part/,
+  );
 });
 
 test('datetime parts whose cycle training covers fewer than min_cycles times are left out, with the crosses that use them', () => {
@@ -118,53 +159,98 @@ test('datetime parts whose cycle training covers fewer than min_cycles times are
   const hourly = (days: number) => {
     const n = days * 24;
     return makeTable({
-      date: { type: 'timestamp', values: Float64Array.from({ length: n }, (_, i) => Date.UTC(2001, 0, 1) + i * 3_600_000) },
+      date: {
+        type: 'timestamp',
+        values: Float64Array.from({ length: n }, (_, i) => Date.UTC(2001, 0, 1) + i * 3_600_000),
+      },
       origin: { type: 'string', codes: new Int32Array(n), dict: ['ATL'] },
       delay: { type: 'number', values: new Float64Array(n) },
     });
   };
-  const p = (minCycles?: number) => ({
-    ...params,
-    features: {
-      date: { kind: 'datetime', parts: ['hour', 'day_of_week', 'month'], ...(minCycles === undefined ? {} : { min_cycles: minCycles }) },
-      origin: { kind: 'categorical', min_frequency: 1, max_categories: 10 },
-      origin_day: { kind: 'cross', columns: ['origin', 'date.day_of_week'], min_frequency: 1, max_categories: 10 },
-      origin_hour: { kind: 'cross', columns: ['origin', 'date.hour'], min_frequency: 1, max_categories: 100 },
-    },
-  }) as unknown as Params;
+  const p = (minCycles?: number) =>
+    ({
+      ...params,
+      features: {
+        date: {
+          kind: 'datetime',
+          parts: ['hour', 'day_of_week', 'month'],
+          ...(minCycles === undefined ? {} : { min_cycles: minCycles }),
+        },
+        origin: { kind: 'categorical', min_frequency: 1, max_categories: 10 },
+        origin_day: { kind: 'cross', columns: ['origin', 'date.day_of_week'], min_frequency: 1, max_categories: 10 },
+        origin_hour: { kind: 'cross', columns: ['origin', 'date.hour'], min_frequency: 1, max_categories: 100 },
+      },
+    }) as unknown as Params;
   // 10 days: 240 hours (10 cycles), 10 days (1.42 weeks), 1 month (0.08 years) → only the hour (default min_cycles 2).
   const short = fitFeatureSpec(hourly(10), p());
   const date = short.features.find((f) => f.name === 'date');
   assert.deepEqual(date?.kind === 'datetime' && date.parts, ['hour']);
-  assert.deepEqual(short.features.map((f) => f.name), ['date', 'origin', 'origin_hour']);
-  assert.deepEqual(short.dropped?.map((d) => d.feature), ['date.day_of_week', 'date.month', 'origin_day']);
-  assert.equal(short.dropped![0].reason, 'the training data covers 10 days, 1.42 of its cycles; min_cycles is 2');
-  assert.equal(short.dropped![1].reason, 'the training data covers 1 months, 0.08 of its cycles; min_cycles is 2');
-  assert.match(short.dropped![2].reason, /date\.day_of_week/);
-  assert.deepEqual(encodeFeatures(short, hourly(10)).categorical.map((c) => c.name), ['date.hour', 'origin', 'origin_hour']);
+  assert.deepEqual(
+    short.features.map((f) => f.name),
+    ['date', 'origin', 'origin_hour'],
+  );
+  assert.deepEqual(
+    short.dropped?.map((d) => d.feature),
+    ['date.day_of_week', 'date.month', 'origin_day'],
+  );
+  assert.equal(short.dropped[0].reason, 'the training data covers 10 days, 1.42 of its cycles; min_cycles is 2');
+  assert.equal(short.dropped[1].reason, 'the training data covers 1 months, 0.08 of its cycles; min_cycles is 2');
+  assert.match(short.dropped[2].reason, /date\.day_of_week/);
+  assert.deepEqual(
+    encodeFeatures(short, hourly(10)).categorical.map((c) => c.name),
+    ['date.hour', 'origin', 'origin_hour'],
+  );
   // Exactly two weeks show every weekday twice: the day of week stays, and its cross with it.
   const twoWeeks = fitFeatureSpec(hourly(14), p());
-  assert.deepEqual(twoWeeks.dropped?.map((d) => d.feature), ['date.month']);
+  assert.deepEqual(
+    twoWeeks.dropped?.map((d) => d.feature),
+    ['date.month'],
+  );
   assert.ok(twoWeeks.features.some((f) => f.name === 'origin_day'));
   // One week plus a single flight a year later is 8 days, not a year: an outlier adds one day.
   const week = hourly(7);
   const outlier = makeTable({
-    date: { type: 'timestamp', values: Float64Array.from([...(week.columns.date as { values: Float64Array }).values, Date.UTC(2002, 0, 1)]) },
+    date: {
+      type: 'timestamp',
+      values: Float64Array.from([...(week.columns.date as { values: Float64Array }).values, Date.UTC(2002, 0, 1)]),
+    },
     origin: { type: 'string', codes: new Int32Array(7 * 24 + 1), dict: ['ATL'] },
     delay: { type: 'number', values: new Float64Array(7 * 24 + 1) },
   });
-  assert.deepEqual(fitFeatureSpec(outlier, p()).dropped?.map((d) => d.feature), ['date.day_of_week', 'date.month', 'origin_day']);
+  assert.deepEqual(
+    fitFeatureSpec(outlier, p()).dropped?.map((d) => d.feature),
+    ['date.day_of_week', 'date.month', 'origin_day'],
+  );
   // min_cycles 0 keeps every part; a spec that drops nothing has no `dropped` list.
   const all = fitFeatureSpec(hourly(10), p(0));
   assert.equal(all.dropped, undefined);
   assert.equal(all.features.length, 4);
   // A datetime feature with no part left is left out whole; with nothing else to learn from, fitting stops and says why.
-  const dateOnly = { ...params, features: { date: { kind: 'datetime', parts: ['day_of_week'] }, origin: { kind: 'categorical', min_frequency: 1, max_categories: 10 } } } as unknown as Params;
+  const dateOnly = {
+    ...params,
+    features: {
+      date: { kind: 'datetime', parts: ['day_of_week'] },
+      origin: { kind: 'categorical', min_frequency: 1, max_categories: 10 },
+    },
+  } as unknown as Params;
   const none = fitFeatureSpec(hourly(1), dateOnly);
-  assert.deepEqual(none.features.map((f) => f.name), ['origin']);
-  assert.deepEqual(none.dropped?.map((d) => d.feature), ['date.day_of_week']);
-  assert.throws(() => fitFeatureSpec(hourly(1), { ...dateOnly, features: { date: dateOnly.features.date } } as Params), /no feature is left to train on: date\.day_of_week \(the training data covers 1 days, 0\.14 of its cycles; min_cycles is 2\); ingest a longer period or lower features\.<name>\.min_cycles/);
+  assert.deepEqual(
+    none.features.map((f) => f.name),
+    ['origin'],
+  );
+  assert.deepEqual(
+    none.dropped?.map((d) => d.feature),
+    ['date.day_of_week'],
+  );
+  assert.throws(
+    () => fitFeatureSpec(hourly(1), { ...dateOnly, features: { date: dateOnly.features.date } }),
+    /no feature is left to train on: date\.day_of_week \(the training data covers 1 days, 0\.14 of its cycles; min_cycles is 2\); ingest a longer period or lower features\.<name>\.min_cycles/,
+  );
   // Without a single timestamp the reason says so.
-  const noTimes = makeTable({ date: { type: 'timestamp', values: Float64Array.from([NaN, NaN]) }, origin: { type: 'string', codes: new Int32Array(2), dict: ['ATL'] }, delay: { type: 'number', values: new Float64Array(2) } });
+  const noTimes = makeTable({
+    date: { type: 'timestamp', values: Float64Array.from([NaN, NaN]) },
+    origin: { type: 'string', codes: new Int32Array(2), dict: ['ATL'] },
+    delay: { type: 'number', values: new Float64Array(2) },
+  });
   assert.equal(fitFeatureSpec(noTimes, dateOnly).dropped?.[0].reason, 'the training data has no timestamps');
 });

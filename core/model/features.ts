@@ -25,7 +25,14 @@ const PART_CYCLE: Record<DatetimePart, { unit: (t: number) => number; unitName: 
   hour: { unit: (t) => Math.floor(t / 3_600_000), unitName: 'hours', perCycle: 24 },
   day_of_week: { unit: (t) => Math.floor(t / 86_400_000), unitName: 'days', perCycle: 7 },
   day_of_month: { unit: (t) => Math.floor(t / 86_400_000), unitName: 'days', perCycle: 30.436875 },
-  month: { unit: (t) => { const d = new Date(t); return d.getUTCFullYear() * 12 + d.getUTCMonth(); }, unitName: 'months', perCycle: 12 },
+  month: {
+    unit: (t) => {
+      const d = new Date(t);
+      return d.getUTCFullYear() * 12 + d.getUTCMonth();
+    },
+    unitName: 'months',
+    perCycle: 12,
+  },
 };
 
 /** How many cycles of `part` the timestamps cover: distinct calendar units seen ÷ units per cycle (outliers add one unit each, not a span). */
@@ -115,7 +122,10 @@ export interface EncodedFeatures {
   missing: Record<string, number>;
 }
 
-export function fitFeatureSpec(train: Table, params: Pick<Params, 'features' | 'task'> & { data: Pick<Params['data'], 'time_column'> }): FeatureSpec {
+export function fitFeatureSpec(
+  train: Table,
+  params: Pick<Params, 'features' | 'task'> & { data: Pick<Params['data'], 'time_column'> },
+): FeatureSpec {
   const entries = Object.entries(params.features);
   const dropped: DroppedFeature[] = [];
   const features: FeatureDef[] = entries.flatMap(([name, fp]) => {
@@ -128,10 +138,16 @@ export function fitFeatureSpec(train: Table, params: Pick<Params, 'features' | '
   const spec: FeatureSpec = {
     version: 1,
     features,
-    target: { column: params.task.target, type: params.task.type, ...(params.task.positive_above !== undefined ? { positive_above: params.task.positive_above } : {}) },
+    target: {
+      column: params.task.target,
+      type: params.task.type,
+      ...(params.task.positive_above !== undefined ? { positive_above: params.task.positive_above } : {}),
+    },
     time_column: params.data.time_column,
   };
-  const crosses = entries.filter((e): e is [string, Extract<FeatureParams, { kind: 'cross' }>] => e[1].kind === 'cross');
+  const crosses = entries.filter(
+    (e): e is [string, Extract<FeatureParams, { kind: 'cross' }>] => e[1].kind === 'cross',
+  );
   const usable = crosses.filter(([name, fp]) => {
     const gone = fp.columns.find((c) => dropped.some((d) => d.feature === c));
     if (gone) dropped.push({ feature: name, reason: `its component ${gone} was left out` });
@@ -142,7 +158,10 @@ export function fitFeatureSpec(train: Table, params: Pick<Params, 'features' | '
     for (const [name, fp] of usable) features.push(fitCross(name, fp, base, spec));
   }
   if (dropped.length) spec.dropped = dropped;
-  if (features.length === 0) throw new Error(`no feature is left to train on: ${dropped.map((d) => `${d.feature} (${d.reason})`).join('; ')}; ingest a longer period or lower features.<name>.min_cycles in params.yaml`);
+  if (features.length === 0)
+    throw new Error(
+      `no feature is left to train on: ${dropped.map((d) => `${d.feature} (${d.reason})`).join('; ')}; ingest a longer period or lower features.<name>.min_cycles in params.yaml`,
+    );
   return spec;
 }
 
@@ -153,25 +172,41 @@ export function fitFeatureSpec(train: Table, params: Pick<Params, 'features' | '
  * value never seen in training (May, after January–April) has no effect to learn at all: the
  * model would learn the dates and carry them into the future as if they recurred.
  */
-function seasonalParts(name: string, parts: DatetimePart[], c: Column, minCycles: number, dropped: DroppedFeature[]): DatetimePart[] {
+function seasonalParts(
+  name: string,
+  parts: DatetimePart[],
+  c: Column,
+  minCycles: number,
+  dropped: DroppedFeature[],
+): DatetimePart[] {
   if (c.type === 'string' || minCycles <= 0) return parts;
   return parts.filter((part) => {
     const { units, cycles } = cyclesCovered(c.values, part);
     if (cycles >= minCycles) return true;
     // Rounded down, so a part left out never reads as covering min_cycles.
     const shown = (Math.floor(cycles * 100) / 100).toFixed(2);
-    const reason = units === 0 ? 'the training data has no timestamps' : `the training data covers ${units} ${PART_CYCLE[part].unitName}, ${shown} of its cycles; min_cycles is ${minCycles}`;
+    const reason =
+      units === 0
+        ? 'the training data has no timestamps'
+        : `the training data covers ${units} ${PART_CYCLE[part].unitName}, ${shown} of its cycles; min_cycles is ${minCycles}`;
     dropped.push({ feature: `${name}.${part}`, reason });
     return false;
   });
 }
 
 /** Component inputs of a cross, with a value → index map for each (index 0 = OOV or missing). */
-function crossComponents(columns: string[], enc: Pick<EncodedFeatures, 'categorical'>, spec: FeatureSpec, name: string) {
+function crossComponents(
+  columns: string[],
+  enc: Pick<EncodedFeatures, 'categorical'>,
+  spec: FeatureSpec,
+  name: string,
+) {
   return columns.map((col) => {
     const input = enc.categorical.find((c) => c.name === col);
     if (!input) {
-      throw new Error(`feature cross "${name}": "${col}" is not a categorical feature or datetime part (use one of: ${enc.categorical.map((c) => c.name).join(', ')})`);
+      throw new Error(
+        `feature cross "${name}": "${col}" is not a categorical feature or datetime part (use one of: ${enc.categorical.map((c) => c.name).join(', ')})`,
+      );
     }
     const def = spec.features.find((f) => f.name === col);
     // Datetime parts: index = the part's value, always in range (missing timestamps use 0, as for the part itself).
@@ -191,7 +226,12 @@ function crossKey(comps: ReturnType<typeof crossComponents>, r: number): number 
   return key;
 }
 
-function fitCross(name: string, fp: Extract<FeatureParams, { kind: 'cross' }>, base: EncodedFeatures, spec: FeatureSpec): CrossFeature {
+function fitCross(
+  name: string,
+  fp: Extract<FeatureParams, { kind: 'cross' }>,
+  base: EncodedFeatures,
+  spec: FeatureSpec,
+): CrossFeature {
   const comps = crossComponents(fp.columns, base, spec, name);
   const counts = new Map<number, number>();
   for (let r = 0; r < base.rows; r++) {
@@ -214,7 +254,13 @@ function fitCross(name: string, fp: Extract<FeatureParams, { kind: 'cross' }>, b
     .slice(0, fp.max_categories)
     .map(([k]) => label(k))
     .sort();
-  return { kind: 'cross', name, columns: fp.columns, vocabulary: [OOV_TOKEN, ...kept], min_frequency: fp.min_frequency };
+  return {
+    kind: 'cross',
+    name,
+    columns: fp.columns,
+    vocabulary: [OOV_TOKEN, ...kept],
+    min_frequency: fp.min_frequency,
+  };
 }
 
 const crossIndexes = new WeakMap<CrossFeature, Map<number, number>>();
@@ -230,7 +276,7 @@ function crossIndex(f: CrossFeature, comps: ReturnType<typeof crossComponents>):
       let key = 0;
       let ok = parts.length === comps.length;
       comps.forEach(({ input }, c) => {
-        const i = lookups[c] ? lookups[c]!.get(parts[c]) : Number(parts[c]);
+        const i = lookups[c] ? lookups[c].get(parts[c]) : Number(parts[c]);
         if (i === undefined || !Number.isInteger(i) || i < 0 || i >= input.cardinality) ok = false;
         key = key * input.cardinality + (i ?? 0);
       });
@@ -254,18 +300,31 @@ function encodeCross(f: CrossFeature, enc: EncodedFeatures, spec: FeatureSpec): 
 
 function column(t: Table, name: string): Column {
   const c = t.columns[name];
-  if (!c) throw new Error(`feature "${name}" has no column in the data (columns: ${Object.keys(t.columns).join(', ')}); fix features in params.yaml`);
+  if (!c)
+    throw new Error(
+      `feature "${name}" has no column in the data (columns: ${Object.keys(t.columns).join(', ')}); fix features in params.yaml`,
+    );
   return c;
 }
 
 function fitOne(name: string, fp: Exclude<FeatureParams, { kind: 'cross' }>, c: Column): FeatureDef {
   if (fp.kind === 'numeric') {
-    if (c.type === 'string') throw new Error(`feature "${name}" is numeric in params.yaml but its column holds text; declare it categorical or fix validate.schema`);
+    if (c.type === 'string')
+      throw new Error(
+        `feature "${name}" is numeric in params.yaml but its column holds text; declare it categorical or fix validate.schema`,
+      );
     const finite = c.values.filter((v) => Number.isFinite(v));
-    if (finite.length === 0) throw new Error(`numeric feature "${name}" has no values in the training split; it cannot be standardised`);
+    if (finite.length === 0)
+      throw new Error(`numeric feature "${name}" has no values in the training split; it cannot be standardised`);
     const sorted = Float64Array.from(finite).sort();
-    const fill = fp.missing === 'zero' ? 0 : fp.missing === 'mean' ? finite.reduce((s, v) => s + v, 0) / finite.length : quantileSorted(sorted, 0.5);
-    let sum = 0, sumSq = 0;
+    const fill =
+      fp.missing === 'zero'
+        ? 0
+        : fp.missing === 'mean'
+          ? finite.reduce((s, v) => s + v, 0) / finite.length
+          : quantileSorted(sorted, 0.5);
+    let sum = 0,
+      sumSq = 0;
     for (const v of finite) {
       const x = forward(fp.transform, v);
       sum += x;
@@ -275,10 +334,22 @@ function fitOne(name: string, fp: Exclude<FeatureParams, { kind: 'cross' }>, c: 
     const variance = Math.max(0, sumSq / finite.length - mean * mean);
     // A constant feature keeps std 1 so it encodes to 0 instead of dividing by zero.
     const std = variance > 1e-12 ? Math.sqrt(variance) : 1;
-    return { kind: 'numeric', name, transform: fp.transform, mean, std, fill, min: sorted[0], max: sorted[sorted.length - 1] };
+    return {
+      kind: 'numeric',
+      name,
+      transform: fp.transform,
+      mean,
+      std,
+      fill,
+      min: sorted[0],
+      max: sorted[sorted.length - 1],
+    };
   }
   if (fp.kind === 'categorical') {
-    if (c.type !== 'string') throw new Error(`feature "${name}" is categorical but its column is ${c.type}; declare it as category in validate.schema`);
+    if (c.type !== 'string')
+      throw new Error(
+        `feature "${name}" is categorical but its column is ${c.type}; declare it as category in validate.schema`,
+      );
     const counts = countCategories(c);
     const kept = [...counts.entries()]
       .filter(([, n]) => n >= fp.min_frequency)
@@ -288,7 +359,10 @@ function fitOne(name: string, fp: Exclude<FeatureParams, { kind: 'cross' }>, c: 
       .sort();
     return { kind: 'categorical', name, vocabulary: [OOV_TOKEN, ...kept], min_frequency: fp.min_frequency };
   }
-  if (c.type !== 'timestamp') throw new Error(`feature "${name}" is datetime but its column is ${c.type}; declare it as timestamp in validate.schema`);
+  if (c.type !== 'timestamp')
+    throw new Error(
+      `feature "${name}" is datetime but its column is ${c.type}; declare it as timestamp in validate.schema`,
+    );
   return { kind: 'datetime', name, parts: fp.parts };
 }
 
@@ -320,10 +394,14 @@ export function datetimePart(ms: number, part: DatetimePart): number {
 
 function dateParts(d: Date, part: DatetimePart): number {
   switch (part) {
-    case 'hour': return d.getUTCHours();
-    case 'day_of_week': return d.getUTCDay();
-    case 'month': return d.getUTCMonth();
-    case 'day_of_month': return d.getUTCDate() - 1;
+    case 'hour':
+      return d.getUTCHours();
+    case 'day_of_week':
+      return d.getUTCDay();
+    case 'month':
+      return d.getUTCMonth();
+    case 'day_of_month':
+      return d.getUTCDate() - 1;
   }
 }
 
@@ -370,7 +448,8 @@ export function encodeFeatures(spec: FeatureSpec, table: Table): EncodedFeatures
       const index = vocabularyIndex(f);
       const byCode = Int32Array.from(c.dict, (s) => index.get(s) ?? OOV_INDEX);
       const indices = new Int32Array(n);
-      let unseen = 0, miss = 0;
+      let unseen = 0,
+        miss = 0;
       for (let r = 0; r < n; r++) {
         const code = c.codes[r];
         const idx = code < 0 ? OOV_INDEX : byCode[code];
@@ -398,10 +477,18 @@ export function encodeFeatures(spec: FeatureSpec, table: Table): EncodedFeatures
         for (const part of parts) part.indices[r] = dateParts(d, part.p);
       }
       missing[f.name] = miss;
-      for (const part of parts) categorical.push({ name: `${f.name}.${part.p}`, cardinality: PART_CARDINALITY[part.p], indices: part.indices });
+      for (const part of parts)
+        categorical.push({ name: `${f.name}.${part.p}`, cardinality: PART_CARDINALITY[part.p], indices: part.indices });
     }
   }
-  const enc: EncodedFeatures = { rows: n, numeric, numericNames: numericDefs.map((f) => f.name), categorical, oov, missing };
+  const enc: EncodedFeatures = {
+    rows: n,
+    numeric,
+    numericNames: numericDefs.map((f) => f.name),
+    categorical,
+    oov,
+    missing,
+  };
   // Crosses come last (they read their components' indices), in spec order.
   for (const f of spec.features) if (f.kind === 'cross') categorical.push(encodeCross(f, enc, spec));
   return enc;

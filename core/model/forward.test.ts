@@ -25,8 +25,16 @@ function encoded(n: number): EncodedFeatures {
 
 async function fitted(tf: typeof tfjs, model: tfjs.LayersModel, enc: EncodedFeatures) {
   // Move the weights away from their initial values (zeros for embeddings) so every layer matters.
-  const x = [tf.tensor2d(enc.numeric, [enc.rows, 2]), ...enc.categorical.map((c) => tf.tensor2d(c.indices, [enc.rows, 1], 'int32'))];
-  await model.fit(x, tf.randomUniform([enc.rows, 1], 0, 1, 'float32', 1).round(), { epochs: 3, batchSize: 32, verbose: 0, shuffle: false });
+  const x = [
+    tf.tensor2d(enc.numeric, [enc.rows, 2]),
+    ...enc.categorical.map((c) => tf.tensor2d(c.indices, [enc.rows, 1], 'int32')),
+  ];
+  await model.fit(x, tf.randomUniform([enc.rows, 1], 0, 1, 'float32', 1).round(), {
+    epochs: 3,
+    batchSize: 32,
+    verbose: 0,
+    shuffle: false,
+  });
   tf.dispose(x);
 }
 
@@ -56,7 +64,11 @@ for (const cfg of configs) {
         const calibrated = forward(compileForward(model, layoutOf(enc).categorical, 2, cal), enc);
         // Applied to the unrounded probability, so equal to calibrating the float32 output up to rounding.
         for (let i = 0; i < 300; i += 37) assert.ok(Math.abs(calibrated[i] - applyCalibration(cal, viaJs[i])) < 1e-6);
-      } else assert.throws(() => compileForward(model, layoutOf(enc).categorical, 2, { method: 'platt', a: 1, b: 0 }), /linear \(regression\) output/);
+      } else
+        assert.throws(
+          () => compileForward(model, layoutOf(enc).categorical, 2, { method: 'platt', a: 1, b: 0 }),
+          /linear \(regression\) output/,
+        );
       model.dispose();
     });
   }
@@ -73,11 +85,21 @@ test('bundles from before embeddings were gathers (one-hot into dense / into out
       const input = tf.input({ shape: [1], name: inputName(c.name), dtype: 'int32' });
       inputs.push(input);
       const oneHot = new OneHot({ depth: c.cardinality }).apply(input) as tfjs.SymbolicTensor;
-      parts.push(kind === 'logistic' ? oneHot : (tf.layers.dense({ units: 3, useBias: false, name: `emb_${inputName(c.name)}` }).apply(oneHot) as tfjs.SymbolicTensor));
+      parts.push(
+        kind === 'logistic'
+          ? oneHot
+          : (tf.layers
+              .dense({ units: 3, useBias: false, name: `emb_${inputName(c.name)}` })
+              .apply(oneHot) as tfjs.SymbolicTensor),
+      );
     }
     let x = tf.layers.concatenate().apply(parts) as tfjs.SymbolicTensor;
-    if (kind === 'mlp') x = tf.layers.dense({ units: 6, activation: 'relu', name: 'hidden_0' }).apply(x) as tfjs.SymbolicTensor;
-    const model = tf.model({ inputs, outputs: tf.layers.dense({ units: 1, activation: 'sigmoid', name: 'output' }).apply(x) as tfjs.SymbolicTensor });
+    if (kind === 'mlp')
+      x = tf.layers.dense({ units: 6, activation: 'relu', name: 'hidden_0' }).apply(x) as tfjs.SymbolicTensor;
+    const model = tf.model({
+      inputs,
+      outputs: tf.layers.dense({ units: 1, activation: 'sigmoid', name: 'output' }).apply(x) as tfjs.SymbolicTensor,
+    });
     model.compile({ optimizer: tf.train.adam(0.1), loss: 'binaryCrossentropy' });
     await fitted(tf, model, enc);
     const d = maxDiff(predict(tf, model, enc), forward(compileForward(model, layout.categorical, 2), enc));
@@ -90,8 +112,18 @@ test('the gather embedding learns: its gradient reaches the rows that were used,
   const { tf } = await selectBackend({});
   const enc = encoded(64);
   enc.categorical[0].indices.fill(2); // origin: only category 2 appears
-  const model = buildModel(tf, layoutOf(enc), { name: 'm', model: 'mlp', learning_rate: 0.05, hidden: [4], embedding_dim: 2, wide: true }, 'classification', 1);
-  const rows = (layer: string) => model.getLayer(`${layer}_${inputName('origin')}`).getWeights()[0].arraySync() as number[][];
+  const model = buildModel(
+    tf,
+    layoutOf(enc),
+    { name: 'm', model: 'mlp', learning_rate: 0.05, hidden: [4], embedding_dim: 2, wide: true },
+    'classification',
+    1,
+  );
+  const rows = (layer: string) =>
+    model
+      .getLayer(`${layer}_${inputName('origin')}`)
+      .getWeights()[0]
+      .arraySync() as number[][];
   const [embBefore, wideBefore] = [rows('emb'), rows('wide')];
   assert.deepEqual(wideBefore, [[0], [0], [0], [0], [0]], 'wide weights start at zero');
   await fitted(tf, model, enc);

@@ -49,14 +49,20 @@ function dense(layer: tfjs.layers.Layer): Dense {
 const layerName = (prefix: string, feature: string) => `${prefix}_cat_${feature.replace(/[^A-Za-z0-9_]/g, '_')}`;
 
 /** Read the weights of a model built by core/model/network.ts (layer names are its contract). */
-export function compileForward(model: tfjs.LayersModel, categorical: { name: string; cardinality: number }[], numericWidth: number, calibration: Calibration | null = null): ForwardNet {
+export function compileForward(
+  model: tfjs.LayersModel,
+  categorical: { name: string; cardinality: number }[],
+  numericWidth: number,
+  calibration: Calibration | null = null,
+): ForwardNet {
   const names = new Set(model.layers.map((l) => l.name));
   const kind = names.has('hidden_0') ? 'mlp' : 'logistic';
   const hidden: Dense[] = [];
   for (let i = 0; names.has(`hidden_${i}`); i++) hidden.push(dense(model.getLayer(`hidden_${i}`)));
   const outputLayer = model.getLayer('output');
   const activation = (outputLayer.getConfig().activation as string) === 'sigmoid' ? 'sigmoid' : 'linear';
-  if (calibration && activation !== 'sigmoid') throw new Error('a calibration applies to probabilities; this model has a linear (regression) output');
+  if (calibration && activation !== 'sigmoid')
+    throw new Error('a calibration applies to probabilities; this model has a linear (regression) output');
   const output = dense(outputLayer);
   const legacyOneHot = kind === 'logistic' && categorical.some((c) => !names.has(layerName('wide', c.name)));
 
@@ -79,7 +85,8 @@ export function compileForward(model: tfjs.LayersModel, categorical: { name: str
       fused.push(table);
       offset += e.units;
     }
-    if (first.inputs !== offset) throw new Error(`model layout mismatch: hidden_0 takes ${first.inputs} inputs, features give ${offset}`);
+    if (first.inputs !== offset)
+      throw new Error(`model layout mismatch: hidden_0 takes ${first.inputs} inputs, features give ${offset}`);
   }
 
   // Wide part: after the numeric inputs (logistic) or the last hidden layer (mlp), into output.
@@ -95,8 +102,19 @@ export function compileForward(model: tfjs.LayersModel, categorical: { name: str
     const weight = output.kernel[offset++];
     return w.kernel.map((v) => v * weight);
   });
-  if (output.inputs !== offset) throw new Error(`model layout mismatch: output takes ${output.inputs} inputs, features give ${offset}`);
-  return { kind, numericWidth, categorical: categorical.map(({ name, cardinality }) => ({ name, cardinality })), hidden, output, activation, fused, wide, calibration };
+  if (output.inputs !== offset)
+    throw new Error(`model layout mismatch: output takes ${output.inputs} inputs, features give ${offset}`);
+  return {
+    kind,
+    numericWidth,
+    categorical: categorical.map(({ name, cardinality }) => ({ name, cardinality })),
+    hidden,
+    output,
+    activation,
+    fused,
+    wide,
+    calibration,
+  };
 }
 
 /** Outputs for every encoded row (calibrated probabilities, or values before any target scaling), rounded to float32. */

@@ -22,7 +22,7 @@ export class OneHot extends tfjs.layers.Layer {
   }
   override call(inputs: tfjs.Tensor | tfjs.Tensor[]): tfjs.Tensor {
     return tfjs.tidy(() => {
-      const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tfjs.Tensor;
+      const x = Array.isArray(inputs) ? inputs[0] : inputs;
       const idx = tfjs.cast(tfjs.reshape(x, [-1]), 'int32') as tfjs.Tensor1D;
       return tfjs.cast(tfjs.oneHot(idx, this.depth), 'float32');
     });
@@ -56,7 +56,10 @@ export class GatherEmbedding extends tfjs.layers.Layer {
     this.init = args.init ?? 'zeros';
   }
   override build(): void {
-    const initializer = this.init === 'zeros' ? tfjs.initializers.zeros() : tfjs.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed: this.seed });
+    const initializer =
+      this.init === 'zeros'
+        ? tfjs.initializers.zeros()
+        : tfjs.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed: this.seed });
     this.table = this.addWeight('embeddings', [this.inputDim, this.outputDim], 'float32', initializer);
     this.built = true;
   }
@@ -65,7 +68,7 @@ export class GatherEmbedding extends tfjs.layers.Layer {
     return [shape[0], this.outputDim];
   }
   override call(inputs: tfjs.Tensor | tfjs.Tensor[]): tfjs.Tensor {
-    const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tfjs.Tensor;
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
     const idx = tfjs.cast(tfjs.reshape(x, [-1]), 'int32') as tfjs.Tensor1D;
     const table = this.table!.read();
     const shape = [this.inputDim, this.outputDim];
@@ -73,13 +76,19 @@ export class GatherEmbedding extends tfjs.layers.Layer {
       (save as (tensors: tfjs.Tensor[]) => void)([i as tfjs.Tensor]);
       return {
         value: tfjs.gather(t as tfjs.Tensor, i as tfjs.Tensor1D),
-        gradFunc: (dy, saved) => [tfjs.scatterND(tfjs.reshape(saved[0], [-1, 1]), dy as tfjs.Tensor, shape), tfjs.zerosLike(saved[0])],
+        gradFunc: (dy, saved) => [tfjs.scatterND(tfjs.reshape(saved[0], [-1, 1]), dy, shape), tfjs.zerosLike(saved[0])],
       };
     });
     return gatherRows(table, idx);
   }
   override getConfig(): tfjs.serialization.ConfigDict {
-    return { ...super.getConfig(), inputDim: this.inputDim, outputDim: this.outputDim, init: this.init, ...(this.seed !== undefined ? { seed: this.seed } : {}) };
+    return {
+      ...super.getConfig(),
+      inputDim: this.inputDim,
+      outputDim: this.outputDim,
+      init: this.init,
+      ...(this.seed !== undefined ? { seed: this.seed } : {}),
+    };
   }
 }
 tfjs.serialization.registerClass(GatherEmbedding);
@@ -95,7 +104,8 @@ let fastMatMulGradient = false;
 export function useFastMatMulGradient(tf: TF): void {
   if (fastMatMulGradient) return;
   fastMatMulGradient = true;
-  const t = (x: tfjs.Tensor, flag: boolean) => (flag ? tf.transpose(x, [...Array(x.rank - 2).keys(), x.rank - 1, x.rank - 2]) : x);
+  const t = (x: tfjs.Tensor, flag: boolean) =>
+    flag ? tf.transpose(x, [...Array(x.rank - 2).keys(), x.rank - 1, x.rank - 2]) : x;
   const mm = (x: tfjs.Tensor, y: tfjs.Tensor, tx: boolean, ty: boolean) => tf.matMul(t(x, tx), t(y, ty));
   const warn = console.warn; // tfjs logs "Overriding the gradient for 'BatchMatMul'"; that is the point
   console.warn = () => {};
@@ -138,12 +148,21 @@ export interface InputLayout {
 }
 
 export function layoutOf(enc: EncodedFeatures): InputLayout {
-  return { numericWidth: enc.numericNames.length, categorical: enc.categorical.map((c) => ({ name: c.name, cardinality: c.cardinality })) };
+  return {
+    numericWidth: enc.numericNames.length,
+    categorical: enc.categorical.map((c) => ({ name: c.name, cardinality: c.cardinality })),
+  };
 }
 
 export const inputName = (feature: string) => `cat_${feature.replace(/[^A-Za-z0-9_]/g, '_')}`;
 
-export function buildModel(tf: TF, layout: InputLayout, cfg: CandidateConfig, task: 'classification' | 'regression', seed: number): tfjs.LayersModel {
+export function buildModel(
+  tf: TF,
+  layout: InputLayout,
+  cfg: CandidateConfig,
+  task: 'classification' | 'regression',
+  seed: number,
+): tfjs.LayersModel {
   useFastMatMulGradient(tf);
   const inputs: tfjs.SymbolicTensor[] = [];
   const parts: tfjs.SymbolicTensor[] = [];
@@ -160,27 +179,55 @@ export function buildModel(tf: TF, layout: InputLayout, cfg: CandidateConfig, ta
   for (const c of layout.categorical) {
     const input = tf.input({ shape: [1], name: inputName(c.name), dtype: 'int32' });
     inputs.push(input);
-    if (cfg.model === 'logistic' || cfg.wide) wide.push(new GatherEmbedding({ inputDim: c.cardinality, outputDim: 1, name: `wide_${inputName(c.name)}` }).apply(input) as tfjs.SymbolicTensor);
+    if (cfg.model === 'logistic' || cfg.wide)
+      wide.push(
+        new GatherEmbedding({ inputDim: c.cardinality, outputDim: 1, name: `wide_${inputName(c.name)}` }).apply(
+          input,
+        ) as tfjs.SymbolicTensor,
+      );
     if (cfg.model === 'mlp') {
       // Small random rows (seeded), as the one-hot dense layers before; wide weights start at zero.
       const dim = Math.max(1, Math.min(cfg.embedding_dim ?? 8, c.cardinality));
-      parts.push(new GatherEmbedding({ inputDim: c.cardinality, outputDim: dim, init: 'uniform', seed: s++, name: `emb_${inputName(c.name)}` }).apply(input) as tfjs.SymbolicTensor);
+      parts.push(
+        new GatherEmbedding({
+          inputDim: c.cardinality,
+          outputDim: dim,
+          init: 'uniform',
+          seed: s++,
+          name: `emb_${inputName(c.name)}`,
+        }).apply(input) as tfjs.SymbolicTensor,
+      );
     }
   }
-  const concat = (xs: tfjs.SymbolicTensor[], name: string) => (xs.length === 1 ? xs[0] : (tf.layers.concatenate({ name }).apply(xs) as tfjs.SymbolicTensor));
+  const concat = (xs: tfjs.SymbolicTensor[], name: string) =>
+    xs.length === 1 ? xs[0] : (tf.layers.concatenate({ name }).apply(xs) as tfjs.SymbolicTensor);
   let x: tfjs.SymbolicTensor;
   if (cfg.model === 'mlp') {
     x = concat(parts, 'features');
     for (const [i, units] of (cfg.hidden ?? [32]).entries()) {
-      x = tf.layers.dense({ units, activation: 'relu', kernelInitializer: init(), kernelRegularizer: reg, name: `hidden_${i}` }).apply(x) as tfjs.SymbolicTensor;
-      if (cfg.dropout) x = tf.layers.dropout({ rate: cfg.dropout, seed: s++, name: `dropout_${i}` }).apply(x) as tfjs.SymbolicTensor;
+      x = tf.layers
+        .dense({ units, activation: 'relu', kernelInitializer: init(), kernelRegularizer: reg, name: `hidden_${i}` })
+        .apply(x) as tfjs.SymbolicTensor;
+      if (cfg.dropout)
+        x = tf.layers.dropout({ rate: cfg.dropout, seed: s++, name: `dropout_${i}` }).apply(x) as tfjs.SymbolicTensor;
     }
     if (wide.length) x = concat([x, ...wide], 'wide_and_deep');
   } else x = concat([...parts, ...wide], 'features');
-  const out = tf.layers.dense({ units: 1, activation: task === 'classification' ? 'sigmoid' : 'linear', kernelInitializer: init(), kernelRegularizer: reg, name: 'output' }).apply(x) as tfjs.SymbolicTensor;
+  const out = tf.layers
+    .dense({
+      units: 1,
+      activation: task === 'classification' ? 'sigmoid' : 'linear',
+      kernelInitializer: init(),
+      kernelRegularizer: reg,
+      name: 'output',
+    })
+    .apply(x) as tfjs.SymbolicTensor;
   // Every layer is named: tfjs's default names count per process, so model.json would differ between runs.
   const model = tf.model({ inputs, outputs: out, name: 'model' });
-  model.compile({ optimizer: tf.train.adam(cfg.learning_rate), loss: task === 'classification' ? 'binaryCrossentropy' : 'meanSquaredError' });
+  model.compile({
+    optimizer: tf.train.adam(cfg.learning_rate),
+    loss: task === 'classification' ? 'binaryCrossentropy' : 'meanSquaredError',
+  });
   return model;
 }
 

@@ -53,7 +53,14 @@ test('ROC and PR curves start and end where they must', () => {
 
 test('calibration bins hold mean prediction and observed rate', () => {
   const cal = m.calibrationCurve([0, 1, 1, 0], [0.05, 0.15, 0.95, 0.91], 10);
-  assert.deepEqual(cal.map((b) => [b.bin, b.count, b.fraction_positive]), [[0, 1, 0], [1, 1, 1], [9, 2, 0.5]]);
+  assert.deepEqual(
+    cal.map((b) => [b.bin, b.count, b.fraction_positive]),
+    [
+      [0, 1, 0],
+      [1, 1, 1],
+      [9, 2, 0.5],
+    ],
+  );
   close(cal[2].mean_predicted, 0.93);
 });
 
@@ -68,5 +75,5 @@ test('regression: the scikit-learn documentation example', () => {
 test('sMAPE is defined at a zero target and is 0 for perfect predictions', () => {
   close(m.smape([0, 10], [0, 10]), 0);
   close(m.smape([0], [5]), 2); // |0−5| / ((0+5)/2)
-  close(m.smape([100, 50], [110, 50]), (10 / 105) / 2);
+  close(m.smape([100, 50], [110, 50]), 10 / 105 / 2);
 });

@@ -51,7 +51,8 @@ export function thresholdCounts(y: Numbers, p: Numbers): { thresholds: number[];
   const thresholds: number[] = [];
   const tps: number[] = [];
   const fps: number[] = [];
-  let tp = 0, fp = 0;
+  let tp = 0,
+    fp = 0;
   for (let k = 0; k < order.length; k++) {
     const i = order[k];
     if (y[i] === 1) tp++;
@@ -72,7 +73,9 @@ export function rocAuc(y: Numbers, p: Numbers): number {
   const P = tps.at(-1) ?? 0;
   const N = fps.at(-1) ?? 0;
   if (P === 0 || N === 0) return NaN;
-  let area = 0, prevTp = 0, prevFp = 0;
+  let area = 0,
+    prevTp = 0,
+    prevFp = 0;
   for (let k = 0; k < tps.length; k++) {
     area += ((fps[k] - prevFp) * (tps[k] + prevTp)) / 2; // trapezoid: ties count half
     prevTp = tps[k];
@@ -86,7 +89,8 @@ export function averagePrecision(y: Numbers, p: Numbers): number {
   const { tps, fps } = thresholdCounts(y, p);
   const P = tps.at(-1) ?? 0;
   if (P === 0) return NaN;
-  let ap = 0, prevRecall = 0;
+  let ap = 0,
+    prevRecall = 0;
   for (let k = 0; k < tps.length; k++) {
     const r = tps[k] / P;
     ap += (r - prevRecall) * (tps[k] / (tps[k] + fps[k]));
@@ -108,13 +112,20 @@ export function rocCurve(y: Numbers, p: Numbers): { fpr: number; tpr: number; th
   const { thresholds, tps, fps } = thresholdCounts(y, p);
   const P = tps.at(-1) ?? 0;
   const N = fps.at(-1) ?? 0;
-  return [{ fpr: 0, tpr: 0, threshold: Infinity }, ...thresholds.map((t, k) => ({ fpr: ratio(fps[k], N), tpr: ratio(tps[k], P), threshold: t }))];
+  return [
+    { fpr: 0, tpr: 0, threshold: Infinity },
+    ...thresholds.map((t, k) => ({ fpr: ratio(fps[k], N), tpr: ratio(tps[k], P), threshold: t })),
+  ];
 }
 
 export function prCurve(y: Numbers, p: Numbers): { recall: number; precision: number; threshold: number }[] {
   const { thresholds, tps, fps } = thresholdCounts(y, p);
   const P = tps.at(-1) ?? 0;
-  return thresholds.map((t, k) => ({ recall: ratio(tps[k], P), precision: ratio(tps[k], tps[k] + fps[k]), threshold: t }));
+  return thresholds.map((t, k) => ({
+    recall: ratio(tps[k], P),
+    precision: ratio(tps[k], tps[k] + fps[k]),
+    threshold: t,
+  }));
 }
 
 /** The threshold with the highest F1 (ties: the higher threshold, fewer alerts). */
@@ -130,8 +141,14 @@ export function bestF1Threshold(y: Numbers, p: Numbers): { threshold: number; f1
 }
 
 /** Reliability diagram data: uniform probability bins with mean prediction and observed rate. */
-export function calibrationCurve(y: Numbers, p: Numbers, bins = 10): { bin: number; lower: number; upper: number; mean_predicted: number; fraction_positive: number; count: number }[] {
-  const sums = new Float64Array(bins), pos = new Float64Array(bins), counts = new Float64Array(bins);
+export function calibrationCurve(
+  y: Numbers,
+  p: Numbers,
+  bins = 10,
+): { bin: number; lower: number; upper: number; mean_predicted: number; fraction_positive: number; count: number }[] {
+  const sums = new Float64Array(bins),
+    pos = new Float64Array(bins),
+    counts = new Float64Array(bins);
   for (let i = 0; i < y.length; i++) {
     const b = Math.min(bins - 1, Math.max(0, Math.floor(p[i] * bins)));
     sums[b] += p[i];
@@ -141,7 +158,14 @@ export function calibrationCurve(y: Numbers, p: Numbers, bins = 10): { bin: numb
   const out = [];
   for (let b = 0; b < bins; b++) {
     if (counts[b] === 0) continue;
-    out.push({ bin: b, lower: b / bins, upper: (b + 1) / bins, mean_predicted: sums[b] / counts[b], fraction_positive: pos[b] / counts[b], count: counts[b] });
+    out.push({
+      bin: b,
+      lower: b / bins,
+      upper: (b + 1) / bins,
+      mean_predicted: sums[b] / counts[b],
+      fraction_positive: pos[b] / counts[b],
+      count: counts[b],
+    });
   }
   return out;
 }
@@ -180,7 +204,8 @@ export function r2(y: Numbers, yhat: Numbers): number {
   let mean = 0;
   for (let i = 0; i < y.length; i++) mean += y[i];
   mean /= y.length;
-  let ssRes = 0, ssTot = 0;
+  let ssRes = 0,
+    ssTot = 0;
   for (let i = 0; i < y.length; i++) {
     ssRes += (y[i] - yhat[i]) ** 2;
     ssTot += (y[i] - mean) ** 2;

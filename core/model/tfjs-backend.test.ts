@@ -18,14 +18,29 @@ test('falls back from native to wasm and logs the choice', async () => {
 });
 
 test('falls through to cpu when wasm cannot start', async () => {
-  const choice = await selectBackend({ override: 'auto', loaders: { tensorflow: failNative, wasm: async () => { throw new Error('no wasm'); }, cpu: async () => {} } });
+  const choice = await selectBackend({
+    override: 'auto',
+    loaders: {
+      tensorflow: failNative,
+      wasm: async () => {
+        throw new Error('no wasm');
+      },
+      cpu: async () => {},
+    },
+  });
   assert.equal(choice.backend, 'cpu');
-  assert.deepEqual(choice.skipped.map((s) => s.backend), ['tensorflow', 'wasm']);
+  assert.deepEqual(
+    choice.skipped.map((s) => s.backend),
+    ['tensorflow', 'wasm'],
+  );
 });
 
 test('a forced backend that cannot start is an error naming the variable', async () => {
   await assert.rejects(
-    selectBackend({ override: 'native', loaders: { tensorflow: failNative, wasm: async () => {}, cpu: async () => {} } }),
+    selectBackend({
+      override: 'native',
+      loaders: { tensorflow: failNative, wasm: async () => {}, cpu: async () => {} },
+    }),
     /TFJS_BACKEND=tensorflow was requested but cannot start/,
   );
 });

@@ -45,9 +45,16 @@ export const defaultLoaders: BackendLoaders = {
 export function parseBackendOverride(value: string | undefined): BackendName | undefined {
   if (value === undefined || value.trim() === '' || value === 'auto') return undefined;
   const v = value.trim().toLowerCase();
-  const alias: Record<string, BackendName> = { native: 'tensorflow', node: 'tensorflow', tensorflow: 'tensorflow', wasm: 'wasm', cpu: 'cpu' };
+  const alias: Record<string, BackendName> = {
+    native: 'tensorflow',
+    node: 'tensorflow',
+    tensorflow: 'tensorflow',
+    wasm: 'wasm',
+    cpu: 'cpu',
+  };
   const name = alias[v];
-  if (!name) throw new Error(`TFJS_BACKEND="${value}" is not a backend; use one of: native (tensorflow), wasm, cpu, auto`);
+  if (!name)
+    throw new Error(`TFJS_BACKEND="${value}" is not a backend; use one of: native (tensorflow), wasm, cpu, auto`);
   return name;
 }
 
@@ -57,7 +64,9 @@ let memo: Promise<BackendChoice> | undefined;
  * Select and initialise the backend once per process. With an override, only that backend is
  * tried and failure is an error (a forced backend that silently changed would mislead benchmarks).
  */
-export function selectBackend(options: { override?: string; log?: Logger; loaders?: BackendLoaders } = {}): Promise<BackendChoice> {
+export function selectBackend(
+  options: { override?: string; log?: Logger; loaders?: BackendLoaders } = {},
+): Promise<BackendChoice> {
   if (!options.loaders && memo) return memo;
   const run = choose(options);
   if (!options.loaders) memo = run;
@@ -75,15 +84,23 @@ async function choose(options: { override?: string; log?: Logger; loaders?: Back
       const ok = await tf.setBackend(backend);
       if (!ok) throw new Error(`tf.setBackend('${backend}') returned false`);
       await tf.ready();
-      options.log?.info(`tfjs backend: ${backend}`, { backend, skipped: skipped.map((s) => `${s.backend}: ${s.reason}`) });
+      options.log?.info(`tfjs backend: ${backend}`, {
+        backend,
+        skipped: skipped.map((s) => `${s.backend}: ${s.reason}`),
+      });
       return { tf, backend, skipped };
     } catch (err) {
       const reason = firstLine(err);
-      if (forced) throw new Error(`TFJS_BACKEND=${forced} was requested but cannot start: ${reason}. Unset TFJS_BACKEND to fall back automatically.`);
+      if (forced)
+        throw new Error(
+          `TFJS_BACKEND=${forced} was requested but cannot start: ${reason}. Unset TFJS_BACKEND to fall back automatically.`,
+        );
       skipped.push({ backend, reason });
     }
   }
-  throw new Error(`no TensorFlow.js backend could start: ${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}`);
+  throw new Error(
+    `no TensorFlow.js backend could start: ${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}`,
+  );
 }
 
 function firstLine(err: unknown): string {

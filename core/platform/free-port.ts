@@ -5,7 +5,12 @@ import { once } from 'node:events';
 export async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
-  await Promise.race([once(server, 'listening'), once(server, 'error').then(([err]) => { throw err; })]);
+  await Promise.race([
+    once(server, 'listening'),
+    once(server, 'error').then(([err]) => {
+      throw err;
+    }),
+  ]);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   server.close();

@@ -34,7 +34,7 @@ function formatValue(v: unknown): string {
 export function createLogger(options: LoggerOptions = {}): Logger {
   const format = options.format ?? (process.env.LOG_FORMAT === 'json' ? 'json' : 'text');
   const write = options.write ?? ((line: string) => process.stderr.write(line + '\n'));
-  const min = LEVELS[options.level ?? ((process.env.LOG_LEVEL as LogLevel | undefined) ?? 'info')] ?? LEVELS.info;
+  const min = LEVELS[options.level ?? (process.env.LOG_LEVEL as LogLevel | undefined) ?? 'info'] ?? LEVELS.info;
   const now = options.now ?? (() => new Date());
   const component = options.component;
 
@@ -48,7 +48,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     }
     const prefix = component ? `[${component}] ` : '';
     const tag = level === 'info' ? '' : `${level.toUpperCase()}: `;
-    const extra = Object.entries(fields).map(([k, v]) => `${k}=${formatValue(v)}`).join(' ');
+    const extra = Object.entries(fields)
+      .map(([k, v]) => `${k}=${formatValue(v)}`)
+      .join(' ');
     write(`${prefix}${tag}${msg}${extra ? '  ' + extra : ''}`);
   };
 

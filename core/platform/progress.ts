@@ -10,12 +10,21 @@ export interface Progress {
   finish(): void;
 }
 
-export function createProgress(label: string, total: number, options: { log: Logger; unit?: string; intervalMs?: number; interactive?: boolean }): Progress {
+export function createProgress(
+  label: string,
+  total: number,
+  options: { log: Logger; unit?: string; intervalMs?: number; interactive?: boolean },
+): Progress {
   const unit = options.unit ?? 'rows';
   const interactive = options.interactive ?? (Boolean(process.stderr.isTTY) && !process.env.CI);
   if (interactive && total > 0) {
     const bar = new cliProgress.SingleBar(
-      { format: `${label} [{bar}] {percentage}% {value}/{total} ${unit} eta {eta_formatted}`, stream: process.stderr, hideCursor: true, clearOnComplete: true },
+      {
+        format: `${label} [{bar}] {percentage}% {value}/{total} ${unit} eta {eta_formatted}`,
+        stream: process.stderr,
+        hideCursor: true,
+        clearOnComplete: true,
+      },
       cliProgress.Presets.shades_classic,
     );
     bar.start(total, 0);
@@ -30,7 +39,9 @@ export function createProgress(label: string, total: number, options: { log: Log
       if (now - last < interval) return;
       last = now;
       const pct = total > 0 ? Math.round((100 * done) / total) : 0;
-      options.log.info(`${label}: ${done}/${total} ${unit} (${pct}%)`, { elapsed_s: Math.round((now - started) / 1000) });
+      options.log.info(`${label}: ${done}/${total} ${unit} (${pct}%)`, {
+        elapsed_s: Math.round((now - started) / 1000),
+      });
     },
     finish() {},
   };

@@ -41,7 +41,8 @@ test('FsObjectStore: put, get, exists, list, read-only objects, key validation',
   assert.equal((await stat(join(dir, 'out', 'copy'))).mode & 0o200, 0o200);
   assert.deepEqual(await readdir(join(dir, 'out')), ['copy']); // no temp file left behind
   await assert.rejects(store.getToFile('files/md5/zz/zz', join(dir, 'x')), /object 'files\/md5\/zz\/zz' not found in/);
-  for (const bad of ['', '/abs', 'a/../b', 'a//b', 'a\\b', './a']) assert.throws(() => validateKey(bad), /invalid object key/);
+  for (const bad of ['', '/abs', 'a/../b', 'a//b', 'a\\b', './a'])
+    assert.throws(() => validateKey(bad), /invalid object key/);
   assert.equal(store.describe(), join(dir, 'remote'));
 });
 
@@ -79,8 +80,14 @@ test('materializeSource: local paths are used in place', async () => {
   assert.equal(got.path, join(dir, 'trips.csv'));
   assert.equal(got.fingerprint.size, 8);
   assert.equal(typeof got.fingerprint.mtimeMs, 'number');
-  assert.equal((await materializeSource(`file://${join(dir, 'trips.csv')}`, { cacheDir: dir })).path, join(dir, 'trips.csv'));
-  await assert.rejects(materializeSource('missing.csv', { cacheDir: dir, baseDir: dir }), /source 'missing\.csv' not found \(looked at /);
+  assert.equal(
+    (await materializeSource(`file://${join(dir, 'trips.csv')}`, { cacheDir: dir })).path,
+    join(dir, 'trips.csv'),
+  );
+  await assert.rejects(
+    materializeSource('missing.csv', { cacheDir: dir, baseDir: dir }),
+    /source 'missing\.csv' not found \(looked at /,
+  );
   await assert.rejects(materializeSource('ftp://host/x', { cacheDir: dir }), /unsupported source/);
 });
 
@@ -127,9 +134,15 @@ test('materializeSource: http downloads stream to the cache and are reused by ET
     assert.equal(third.reused, false);
     assert.equal(await readFile(third.path, 'utf8'), 'changed\n');
     assert.equal(third.path, first.path);
-    assert.deepEqual((await readdir(join(dir, 'cache'))).sort(), [`${first.path.split('/').at(-1)}`, `${first.path.split('/').at(-1)}.meta.json`].sort());
+    assert.deepEqual(
+      (await readdir(join(dir, 'cache'))).sort(),
+      [`${first.path.split('/').at(-1)}`, `${first.path.split('/').at(-1)}.meta.json`].sort(),
+    );
 
-    await assert.rejects(materializeSource(`${base}/missing.csv`, opts), new RegExp(`download of ${base.replace(/[.]/g, '\\.')}/missing\\.csv failed: HTTP 404 Not Found`));
+    await assert.rejects(
+      materializeSource(`${base}/missing.csv`, opts),
+      new RegExp(`download of ${base.replace(/[.]/g, '\\.')}/missing\\.csv failed: HTTP 404 Not Found`),
+    );
     await assert.rejects(materializeSource('http://example.com/x.csv', opts), /refusing plain http/);
   } finally {
     server.close();
@@ -147,14 +160,26 @@ test('materializeSource: gs:// downloads through the injected client, verifies m
   const again = await materializeSource('gs://raw/trips/2024.csv', { cacheDir: dir, storage });
   assert.equal(again.reused, true);
   assert.equal(storage.calls.filter((c) => c.startsWith('read')).length, 1);
-  await assert.rejects(materializeSource('gs://raw/nope.csv', { cacheDir: dir, storage }), /source gs:\/\/raw\/nope\.csv does not exist/);
+  await assert.rejects(
+    materializeSource('gs://raw/nope.csv', { cacheDir: dir, storage }),
+    /source gs:\/\/raw\/nope\.csv does not exist/,
+  );
   await assert.rejects(materializeSource('gs://raw/', { cacheDir: dir, storage }), /must name an object/);
 
   // Bytes that do not match the object's md5 never reach the cache under the real name.
   const lying: GcsClient = {
-    bucket: (b: string) => ({ ...storage.bucket(b), file: (n: string) => ({ ...storage.bucket(b).file(n), createReadStream: () => Readable.from([Buffer.from('a,b\n9,9\n')]) }) }),
+    bucket: (b: string) => ({
+      ...storage.bucket(b),
+      file: (n: string) => ({
+        ...storage.bucket(b).file(n),
+        createReadStream: () => Readable.from([Buffer.from('a,b\n9,9\n')]),
+      }),
+    }),
   };
   const other = await tmp();
-  await assert.rejects(materializeSource('gs://raw/trips/2024.csv', { cacheDir: other, storage: lying }), /is corrupted: md5 .* the server says/);
+  await assert.rejects(
+    materializeSource('gs://raw/trips/2024.csv', { cacheDir: other, storage: lying }),
+    /is corrupted: md5 .* the server says/,
+  );
   assert.deepEqual(await readdir(other), []);
 });

@@ -42,7 +42,12 @@ async function fsyncFile(path: string): Promise<void> {
  * Write `dest` from `produce(tmpPath)`, then fsync and rename; the temp file never survives this
  * process, and stale ones of `dest` that killed writers left are removed first.
  */
-export async function writeViaTemp(dest: string, produce: (tmp: string) => Promise<void>, mode?: number, opts: { fsync?: boolean } = {}): Promise<void> {
+export async function writeViaTemp(
+  dest: string,
+  produce: (tmp: string) => Promise<void>,
+  mode?: number,
+  opts: { fsync?: boolean } = {},
+): Promise<void> {
   await mkdir(dirname(dest), { recursive: true });
   await sweepStaleTemps(dirname(dest), { target: basename(dest) });
   const tmp = tempSiblingPath(dest);
@@ -64,8 +69,15 @@ export async function streamToFile(open: () => Readable, dest: string): Promise<
 }
 
 export function validateKey(key: string): string {
-  if (key === '' || key.startsWith('/') || key.includes('\\') || key.split('/').some((p) => p === '' || p === '.' || p === '..')) {
-    throw new Error(`invalid object key ${JSON.stringify(key)}: use relative "/"-separated names without "." or ".." parts`);
+  if (
+    key === '' ||
+    key.startsWith('/') ||
+    key.includes('\\') ||
+    key.split('/').some((p) => p === '' || p === '.' || p === '..')
+  ) {
+    throw new Error(
+      `invalid object key ${JSON.stringify(key)}: use relative "/"-separated names without "." or ".." parts`,
+    );
   }
   return key;
 }
@@ -77,7 +89,10 @@ export interface FsStoreOptions {
 
 export class FsObjectStore implements ObjectStore {
   readonly root: string;
-  constructor(rootDir: string, private readonly opts: FsStoreOptions = {}) {
+  constructor(
+    rootDir: string,
+    private readonly opts: FsStoreOptions = {},
+  ) {
     this.root = resolve(rootDir);
   }
 
@@ -95,7 +110,11 @@ export class FsObjectStore implements ObjectStore {
 
   async putFile(key: string, localPath: string): Promise<void> {
     // FICLONE makes the copy a cheap reflink where the filesystem supports it.
-    await writeViaTemp(this.pathOf(key), (tmp) => copyFile(localPath, tmp, constants.COPYFILE_FICLONE), this.opts.readOnly ? 0o444 : undefined);
+    await writeViaTemp(
+      this.pathOf(key),
+      (tmp) => copyFile(localPath, tmp, constants.COPYFILE_FICLONE),
+      this.opts.readOnly ? 0o444 : undefined,
+    );
   }
 
   async getToFile(key: string, localPath: string): Promise<void> {
@@ -208,14 +227,20 @@ export function parseGsUrl(url: string): { bucket: string; path: string } {
 }
 
 /** `gs://bucket/prefix` → GCS; `file:///x` or a path (relative to `baseDir`) → local directory. */
-export function openStore(url: string, baseDir: string, opts: { storage?: GcsClient; readOnly?: boolean } = {}): ObjectStore {
+export function openStore(
+  url: string,
+  baseDir: string,
+  opts: { storage?: GcsClient; readOnly?: boolean } = {},
+): ObjectStore {
   if (url.startsWith('gs://')) {
     const { bucket, path } = parseGsUrl(url);
     return new GcsObjectStore(bucket, path, { storage: opts.storage });
   }
   if (url.startsWith('file://')) return new FsObjectStore(new URL(url).pathname, { readOnly: opts.readOnly });
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url);
-  if (scheme) throw new Error(`unsupported storage URL '${url}': scheme '${scheme[1]}' is not supported (use gs://bucket/prefix or a local path)`);
+  if (scheme)
+    throw new Error(
+      `unsupported storage URL '${url}': scheme '${scheme[1]}' is not supported (use gs://bucket/prefix or a local path)`,
+    );
   return new FsObjectStore(resolve(baseDir, url), { readOnly: opts.readOnly });
 }
-

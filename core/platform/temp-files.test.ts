@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { hostTag, isStaleTemp, parseTempName, sweepStaleTemps, tempPathIn, tempSiblingPath } from './temp-files.ts';
 import { replaceDirAtomic, writeFileAtomic } from './atomic.ts';
 
-const deadPid = () => spawnSync(process.execPath, ['-e', '0']).pid!;
+const deadPid = () => spawnSync(process.execPath, ['-e', '0']).pid;
 const HOUR = 3600_000;
 
 test('temporary names: ours carry pid and host tag; parse reads them back; other names are not ours', () => {
@@ -19,8 +19,13 @@ test('temporary names: ours carry pid and host tag; parse reads them back; other
   assert.ok(bare.startsWith('/x/bundles/.tmp-'), bare);
   assert.deepEqual(parseTempName(bare.split('/').pop()!), { target: null, pid: process.pid, host: hostTag() });
   assert.notEqual(tempPathIn('/x'), tempPathIn('/x'));
-  assert.deepEqual(parseTempName('.a.tmp-12-abcd1234'), { target: 'a', pid: 12, host: null }, 'older names have no host tag');
-  for (const other of ['data.csv', '.a.tmp', '.a.tmp-x-abcd', 'a.tmp-12-abcd1234', '.a.tmp-12-XYZ']) assert.equal(parseTempName(other), null, other);
+  assert.deepEqual(
+    parseTempName('.a.tmp-12-abcd1234'),
+    { target: 'a', pid: 12, host: null },
+    'older names have no host tag',
+  );
+  for (const other of ['data.csv', '.a.tmp', '.a.tmp-x-abcd', 'a.tmp-12-abcd1234', '.a.tmp-12-XYZ'])
+    assert.equal(parseTempName(other), null, other);
 });
 
 test('stale: this host and the writer is gone, or untouched for an hour; never a live writer here or a young one elsewhere', async () => {
@@ -31,9 +36,21 @@ test('stale: this host and the writer is gone, or untouched for an hour; never a
     assert.equal(isStaleTemp(here(deadPid()), now, { now }), true, 'dead writer on this host');
     assert.equal(isStaleTemp(here(sleeper.pid!), now, { now }), false, 'live writer on this host');
     assert.equal(isStaleTemp(here(process.pid), now, { now }), false, 'our own write in flight');
-    assert.equal(isStaleTemp({ target: 'f', pid: deadPid(), host: 'ffffffff' === hostTag() ? 'eeeeeeee' : 'ffffffff' }, now - 59 * 60_000, { now }), false, 'another host, 59 min old');
+    assert.equal(
+      isStaleTemp(
+        { target: 'f', pid: deadPid(), host: 'ffffffff' === hostTag() ? 'eeeeeeee' : 'ffffffff' },
+        now - 59 * 60_000,
+        { now },
+      ),
+      false,
+      'another host, 59 min old',
+    );
     assert.equal(isStaleTemp({ target: 'f', pid: 1, host: null }, now, { now }), false, 'no host tag, young');
-    assert.equal(isStaleTemp(here(sleeper.pid!), now - HOUR, { now }), true, 'an hour without a write: stale whoever holds it');
+    assert.equal(
+      isStaleTemp(here(sleeper.pid!), now - HOUR, { now }),
+      true,
+      'an hour without a write: stale whoever holds it',
+    );
   } finally {
     sleeper.kill();
   }

@@ -20,8 +20,13 @@ export async function listBundleFiles(dir: string): Promise<string[]> {
       const rel = prefix + entry.name;
       const info = entry.isSymbolicLink() ? await stat(join(abs, entry.name)) : entry;
       if (info.isDirectory()) await walk(join(abs, entry.name), rel + '/');
-      else if (!info.isFile()) throw new RegistryError(`bundle ${dir}: '${rel}' is neither a file nor a directory`, 'invalid');
-      else if (!isSafeRelpath(rel)) throw new RegistryError(`bundle ${dir}: file name ${JSON.stringify(rel)} cannot be stored (no backslashes)`, 'invalid');
+      else if (!info.isFile())
+        throw new RegistryError(`bundle ${dir}: '${rel}' is neither a file nor a directory`, 'invalid');
+      else if (!isSafeRelpath(rel))
+        throw new RegistryError(
+          `bundle ${dir}: file name ${JSON.stringify(rel)} cannot be stored (no backslashes)`,
+          'invalid',
+        );
       else out.push(rel);
     }
   };
@@ -87,7 +92,11 @@ function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object') {
     const o = value as Record<string, unknown>;
-    return `{${Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
+    return `{${Object.keys(o)
+      .sort()
+      .filter((k) => o[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value);
 }

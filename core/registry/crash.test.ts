@@ -29,12 +29,15 @@ interface Child {
 }
 
 function startChild(args: Record<string, unknown>): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(args)], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(args)], {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const lines: string[] = [];
   let stderr = '';
   const waiters: { pattern: RegExp; resolve: (l: string) => void }[] = [];
   let buffer = '';
-  proc.stdout!.on('data', (chunk: Buffer) => {
+  proc.stdout.on('data', (chunk: Buffer) => {
     buffer += chunk.toString();
     let nl;
     while ((nl = buffer.indexOf('\n')) >= 0) {
@@ -47,7 +50,7 @@ function startChild(args: Record<string, unknown>): Child {
       }
     }
   });
-  proc.stderr!.on('data', (c: Buffer) => void (stderr += c.toString()));
+  proc.stderr.on('data', (c: Buffer) => void (stderr += c.toString()));
   const exited = once(proc, 'exit');
   return {
     proc,
@@ -72,16 +75,23 @@ async function kill(child: Child): Promise<void> {
 }
 
 async function bigBundle(dir: string, files: number, bytes: number): Promise<string> {
-  return makeBundle(dir, Object.fromEntries(Array.from({ length: files }, (_, i) => [`weights/shard-${i}.bin`, randomBytes(bytes)])));
+  return makeBundle(
+    dir,
+    Object.fromEntries(Array.from({ length: files }, (_, i) => [`weights/shard-${i}.bin`, randomBytes(bytes)])),
+  );
 }
 
 async function assertConsistent(registry: Registry, model: string): Promise<void> {
   const report = await registry.verify(model);
   assert.deepEqual(report.problems, [], 'every version complete and verifiable, history replays to the stages');
   const state = await registry.state(model);
-  for (const v of Object.values(state.stages)) assert.ok(v >= 1 && v <= state.versions, `stage points at v${v} of ${state.versions}`);
+  for (const v of Object.values(state.stages))
+    assert.ok(v >= 1 && v <= state.versions, `stage points at v${v} of ${state.versions}`);
   const history = await registry.history(model);
-  assert.deepEqual(history.map((e) => e.seq), history.map((_, i) => i + 1));
+  assert.deepEqual(
+    history.map((e) => e.seq),
+    history.map((_, i) => i + 1),
+  );
 }
 
 async function leftovers(root: string): Promise<string[]> {
@@ -89,7 +99,14 @@ async function leftovers(root: string): Promise<string[]> {
   return names.filter((n) => n.startsWith('.'));
 }
 
-const POINTS: FaultPoint[] = ['bundle:partial', 'bundle:copied', 'bundle:stored', 'state:locked', 'state:written', 'state:committed'];
+const POINTS: FaultPoint[] = [
+  'bundle:partial',
+  'bundle:copied',
+  'bundle:stored',
+  'state:locked',
+  'state:written',
+  'state:committed',
+];
 
 test('SIGKILL at every point of a registration leaves a consistent, usable registry', async () => {
   for (const point of POINTS) {
@@ -105,13 +122,20 @@ test('SIGKILL at every point of a registration leaves a consistent, usable regis
     await kill(child);
 
     const lockPath = join(root, 'models', 'm.json.lock');
-    const lockLeft = await readFile(lockPath, 'utf8').then((t) => JSON.parse(t).pid as number, () => null);
+    const lockLeft = await readFile(lockPath, 'utf8').then(
+      (t) => JSON.parse(t).pid as number,
+      () => null,
+    );
     assert.equal(lockLeft, point.startsWith('state:') ? child.proc.pid : null, `${point}: lock left by the dead child`);
 
     const after = await openRegistry(root, { log: memoryLogger(), env: {}, lock: { timeoutMs: 5000 } });
     await assertConsistent(after, 'm');
     const committed = point === 'state:committed';
-    assert.deepEqual((await after.listVersions('m')).map((v) => v.version), committed ? [1, 2] : [1], point);
+    assert.deepEqual(
+      (await after.listVersions('m')).map((v) => v.version),
+      committed ? [1, 2] : [1],
+      point,
+    );
     assert.equal((await after.getStage('m', 'production'))?.version, 1, point);
     assert.equal((await after.history('m')).length, committed ? 3 : 2, point);
 
@@ -121,7 +145,11 @@ test('SIGKILL at every point of a registration leaves a consistent, usable regis
     await after.setStage('m', 'production', next.version, who);
     await assertConsistent(after, 'm');
     assert.deepEqual(await leftovers(root), [], `${point}: temporary files are gone`);
-    await assert.rejects(readFile(lockPath), { code: 'ENOENT' }, `${point}: the stale lock was recovered and the new one released`);
+    await assert.rejects(
+      readFile(lockPath),
+      { code: 'ENOENT' },
+      `${point}: the stale lock was recovered and the new one released`,
+    );
   }
 });
 
@@ -133,7 +161,15 @@ test('SIGKILL in the middle of a promotion keeps the old pointer and history', a
   await registry.register('m', bundle, {}, who);
   await registry.register('m', bundle, {}, who);
   await registry.setStage('m', 'production', 1, who);
-  const child = startChild({ registry: root, model: 'm', bundle, op: 'promote', version: 2, stage: 'production', pauseAt: 'state:written' });
+  const child = startChild({
+    registry: root,
+    model: 'm',
+    bundle,
+    op: 'promote',
+    version: 2,
+    stage: 'production',
+    pauseAt: 'state:written',
+  });
   await child.waitFor(/^PAUSED state:written$/);
   await kill(child);
   const after = await openRegistry(root, { log: memoryLogger(), env: {}, lock: { timeoutMs: 5000 } });
@@ -158,8 +194,13 @@ test('SIGKILL at random moments of a register/promote loop never corrupts the re
     await assertConsistent(registry, 'm');
     const state = await registry.state('m');
     // Every version the child reported is there; at most one more (committed, killed before printing).
-    const reported = Math.max(...child.lines.filter((l) => l.startsWith('REGISTERED')).map((l) => Number(l.split(' ')[1])));
-    assert.ok(state.versions >= reported && state.versions <= reported + 1, `round ${round}: ${state.versions} versions, child reported v${reported}`);
+    const reported = Math.max(
+      ...child.lines.filter((l) => l.startsWith('REGISTERED')).map((l) => Number(l.split(' ')[1])),
+    );
+    assert.ok(
+      state.versions >= reported && state.versions <= reported + 1,
+      `round ${round}: ${state.versions} versions, child reported v${reported}`,
+    );
     assert.ok(state.versions > versions);
     versions = state.versions;
   }
@@ -177,7 +218,10 @@ test('several processes registering and promoting at once lose no update', async
   await Promise.all(children.map((c) => c.waitFor(/^DONE$/)));
   const registry = await openRegistry(root, { log: memoryLogger(), env: {} });
   const versions = await registry.listVersions('m');
-  assert.deepEqual(versions.map((v) => v.version), Array.from({ length: 12 }, (_, i) => i + 1));
+  assert.deepEqual(
+    versions.map((v) => v.version),
+    Array.from({ length: 12 }, (_, i) => i + 1),
+  );
   const perChild = new Map<unknown, number>();
   for (const v of versions) perChild.set(v.extra.pid, (perChild.get(v.extra.pid) ?? 0) + 1);
   assert.deepEqual([...perChild.values()], [4, 4, 4]);

@@ -138,7 +138,11 @@ export class GcsRegistryBackend implements RegistryBackend {
         if (code !== 412 && !TRANSIENT_CODES.has(code)) throw err;
         lastError = err;
         const cap = Math.min(retry.maxDelayMs ?? 2_000, (retry.baseDelayMs ?? 50) * 2 ** (attempt - 1));
-        this.opts.log?.debug(code === 412 ? 'state changed under us; retrying' : 'transient GCS error; retrying', { model, attempt, code: String(code) });
+        this.opts.log?.debug(code === 412 ? 'state changed under us; retrying' : 'transient GCS error; retrying', {
+          model,
+          attempt,
+          code: String(code),
+        });
         await sleep(Math.round(cap * (0.5 + random() / 2)));
       }
     }
@@ -158,10 +162,16 @@ export class GcsRegistryBackend implements RegistryBackend {
       const expected = md5Base64(f.md5);
       // Content-addressed: an object already holding these bytes (an earlier, interrupted upload) is kept.
       if ((await this.metadataOrNull(object))?.md5Hash !== expected) {
-        await bucket.upload(join(localDir, ...f.relpath.split('/')), { destination: object.name, resumable: f.size > RESUMABLE_BYTES });
+        await bucket.upload(join(localDir, ...f.relpath.split('/')), {
+          destination: object.name,
+          resumable: f.size > RESUMABLE_BYTES,
+        });
         const md5Hash = (await this.metadataOrNull(object))?.md5Hash;
         if (md5Hash !== undefined && md5Hash !== expected) {
-          throw new RegistryError(`${localDir}/${f.relpath} changed while it was uploaded; register again once the bundle is complete`, 'conflict');
+          throw new RegistryError(
+            `${localDir}/${f.relpath} changed while it was uploaded; register again once the bundle is complete`,
+            'conflict',
+          );
         }
       }
       if (++done === Math.ceil(files.length / 2) && done < files.length) await this.fault('bundle:partial');
@@ -186,7 +196,11 @@ export class GcsRegistryBackend implements RegistryBackend {
       try {
         await streamToFile(() => object.createReadStream(), join(destDir, ...f.relpath.split('/')));
       } catch (err) {
-        if (errorCode(err) === 404) throw new RegistryError(`gs://${this.bucketName}/${object.name} is missing: the stored bundle is incomplete`, 'corrupt');
+        if (errorCode(err) === 404)
+          throw new RegistryError(
+            `gs://${this.bucketName}/${object.name} is missing: the stored bundle is incomplete`,
+            'corrupt',
+          );
         throw err;
       }
     });
@@ -197,8 +211,10 @@ export class GcsRegistryBackend implements RegistryBackend {
     const problems = await mapLimit(bundle.files, UPLOAD_CONCURRENCY, async (f) => {
       const meta = await this.metadataOrNull(bucket.file(this.key(`${bundle.path}/${f.relpath}`)));
       if (!meta) return `${f.relpath}: missing`;
-      if (meta.size !== undefined && Number(meta.size) !== f.size) return `${f.relpath}: ${meta.size} bytes, expected ${f.size}`;
-      if (meta.md5Hash !== undefined && meta.md5Hash !== md5Base64(f.md5)) return `${f.relpath}: md5 differs from the manifest`;
+      if (meta.size !== undefined && Number(meta.size) !== f.size)
+        return `${f.relpath}: ${meta.size} bytes, expected ${f.size}`;
+      if (meta.md5Hash !== undefined && meta.md5Hash !== md5Base64(f.md5))
+        return `${f.relpath}: md5 differs from the manifest`;
       return null;
     });
     return problems.filter((p): p is string => p !== null);

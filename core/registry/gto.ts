@@ -82,6 +82,14 @@ export function parseGtoTag(tag: string): GtoTag | null {
     if (!isStageName(stage) || counter === undefined || /^0/.test(counter)) return null;
     return { action: cancel ? 'unassign' : 'assign', name, stage, counter: Number(counter) };
   }
-  if (minor !== '0' || patch !== '0' || pre !== undefined || build !== undefined || counter !== undefined || major === '0') return null;
+  if (
+    minor !== '0' ||
+    patch !== '0' ||
+    pre !== undefined ||
+    build !== undefined ||
+    counter !== undefined ||
+    major === '0'
+  )
+    return null;
   return { action: cancel ? 'deregister' : 'register', name, version: Number(major) };
 }

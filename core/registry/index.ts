@@ -1,10 +1,28 @@
 /** The model registry's public API; see README.md for the layout and guarantees. */
 export { openRegistry, Registry, versionInfo } from './registry.ts';
-export type { ChangeOptions, FetchedBundle, FetchOptions, ModelSummary, OpenRegistryOptions, StageChange, VerifyReport, VersionInfo } from './registry.ts';
+export type {
+  ChangeOptions,
+  FetchedBundle,
+  FetchOptions,
+  ModelSummary,
+  OpenRegistryOptions,
+  StageChange,
+  VerifyReport,
+  VersionInfo,
+} from './registry.ts';
 export { gtoTagNames, gtoDeregisterTag, gtoUnassignTag, parseGtoTag } from './gto.ts';
 export type { GtoTag, GtoTagNames } from './gto.ts';
 export { RegistryError, assertModelName, assertStageName, isStageName, parseVersionNumber } from './names.ts';
-export type { BundleFile, BundleManifest, EventType, HistoryEvent, ModelState, VersionMeta, VersionMetaInput, VersionRecord } from './schema.ts';
+export type {
+  BundleFile,
+  BundleManifest,
+  EventType,
+  HistoryEvent,
+  ModelState,
+  VersionMeta,
+  VersionMetaInput,
+  VersionRecord,
+} from './schema.ts';
 export type { FaultHook, FaultPoint, RegistryBackend } from './backend.ts';
 export { bundleContentMd5, bundleDirMd5, hashBundleDir, verifyBundleDir } from './bundle-files.ts';
 export { LocalRegistryBackend } from './local-backend.ts';

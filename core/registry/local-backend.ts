@@ -42,7 +42,10 @@ export class LocalRegistryBackend implements RegistryBackend {
   readonly root: string;
   private readonly fault: FaultHook;
 
-  constructor(root: string, private readonly opts: LocalBackendOptions = {}) {
+  constructor(
+    root: string,
+    private readonly opts: LocalBackendOptions = {},
+  ) {
     this.root = resolve(root);
     this.fault = opts.fault ?? (() => undefined);
   }
@@ -130,7 +133,15 @@ export class LocalRegistryBackend implements RegistryBackend {
         if (++copied === Math.ceil(relpaths.length / 2) && copied < relpaths.length) await this.fault('bundle:partial');
       });
       // Directory entries too, so after a power cut no file the manifest lists can be missing.
-      const dirs = new Set([tmp, ...relpaths.flatMap((rel) => rel.split('/').slice(0, -1).map((_, i, parts) => join(tmp, ...parts.slice(0, i + 1))))]);
+      const dirs = new Set([
+        tmp,
+        ...relpaths.flatMap((rel) =>
+          rel
+            .split('/')
+            .slice(0, -1)
+            .map((_, i, parts) => join(tmp, ...parts.slice(0, i + 1))),
+        ),
+      ]);
       for (const d of dirs) await fsyncPath(d);
       // Hash the copy, not the source: the manifest then describes exactly the stored bytes.
       const files = await hashBundleDir(tmp, relpaths);
@@ -157,7 +168,10 @@ export class LocalRegistryBackend implements RegistryBackend {
     }
     const problems = await verifyBundleDir(final, manifest.files);
     if (problems.length) {
-      throw new RegistryError(`stored bundle ${final} exists but differs from its name (${problems[0]}); move it aside and register again`, 'corrupt');
+      throw new RegistryError(
+        `stored bundle ${final} exists but differs from its name (${problems[0]}); move it aside and register again`,
+        'corrupt',
+      );
     }
   }
 

@@ -25,7 +25,13 @@ test('a held lock excludes others until released; the timeout error says who hol
   const held = await acquireLock(path);
   assert.deepEqual(JSON.parse(await readFile(path, 'utf8')), held.info);
   assert.equal(held.info.pid, process.pid);
-  await assert.rejects(acquireLock(path, { timeoutMs: 80 }), (e: RegistryError) => e.code === 'conflict' && e.message.includes(`held by pid ${process.pid} on ${hostname()}`) && /delete the lock file/.test(e.message));
+  await assert.rejects(
+    acquireLock(path, { timeoutMs: 80 }),
+    (e: RegistryError) =>
+      e.code === 'conflict' &&
+      e.message.includes(`held by pid ${process.pid} on ${hostname()}`) &&
+      /delete the lock file/.test(e.message),
+  );
   await held.release();
   const again = await acquireLock(path, { timeoutMs: 80 });
   await again.release();
@@ -62,7 +68,7 @@ test('a lock left by a dead process on this host is recovered, with a warning', 
   assert.match(log.lines.join('\n'), new RegExp(`removed a stale registry lock.*"pid":${pid}`));
 });
 
-test('another host\'s lock is stale only after staleMs; an unreadable lock only after a few seconds', async () => {
+test("another host's lock is stale only after staleMs; an unreadable lock only after a few seconds", async () => {
   const dir = await tempDir('lock-');
   const path = join(dir, 'm.json.lock');
   await writeFile(path, lockContent(1, 'other-host', new Date()));

@@ -57,7 +57,8 @@ async function observe(path: string): Promise<Observed | null> {
     let info: LockInfo | null = null;
     try {
       const raw = JSON.parse(text) as Partial<LockInfo>;
-      if (typeof raw.pid === 'number' && typeof raw.host === 'string' && typeof raw.token === 'string') info = raw as LockInfo;
+      if (typeof raw.pid === 'number' && typeof raw.host === 'string' && typeof raw.token === 'string')
+        info = raw as LockInfo;
     } catch {
       info = null;
     }
@@ -115,7 +116,12 @@ export async function acquireLock(path: string, opts: LockOptions = {}): Promise
   const isAlive = opts.isAlive ?? processAlive;
   const staleMs = opts.staleMs ?? 10 * 60_000;
   const deadline = now() + (opts.timeoutMs ?? 30_000);
-  const info: LockInfo = { pid: process.pid, host, token: randomBytes(12).toString('hex'), acquired_at: new Date(now()).toISOString() };
+  const info: LockInfo = {
+    pid: process.pid,
+    host,
+    token: randomBytes(12).toString('hex'),
+    acquired_at: new Date(now()).toISOString(),
+  };
 
   const isStale = (o: Observed): boolean => {
     if (!o.info) return now() - o.mtimeMs > UNREADABLE_LOCK_STALE_MS;
@@ -136,8 +142,13 @@ export async function acquireLock(path: string, opts: LockOptions = {}): Promise
       continue;
     }
     if (now() > deadline) {
-      const who = holder.info ? `pid ${holder.info.pid} on ${holder.info.host} since ${holder.info.acquired_at}` : 'an unreadable lock file';
-      throw new RegistryError(`timed out waiting for ${path}, held by ${who}; if that process is gone, delete the lock file and retry`, 'conflict');
+      const who = holder.info
+        ? `pid ${holder.info.pid} on ${holder.info.host} since ${holder.info.acquired_at}`
+        : 'an unreadable lock file';
+      throw new RegistryError(
+        `timed out waiting for ${path}, held by ${who}; if that process is gone, delete the lock file and retry`,
+        'conflict',
+      );
     }
     // Jitter keeps waiters from retrying in lockstep.
     await new Promise((r) => setTimeout(r, delay * (0.5 + Math.random())));
@@ -161,7 +172,12 @@ async function breakStaleLock(path: string, judged: Observed, log?: Logger): Pro
     const current = await observe(path);
     if (current && sameLock(current, judged)) {
       await unlink(path);
-      log?.warn('removed a stale registry lock', { path, pid: judged.info?.pid ?? null, host: judged.info?.host ?? null, since: judged.info?.acquired_at ?? null });
+      log?.warn('removed a stale registry lock', {
+        path,
+        pid: judged.info?.pid ?? null,
+        host: judged.info?.host ?? null,
+        since: judged.info?.acquired_at ?? null,
+      });
     }
   } finally {
     await unlink(guard).catch(() => undefined);

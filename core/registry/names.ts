@@ -20,14 +20,20 @@ export class RegistryError extends Error {
 
 export function assertModelName(name: string): string {
   if (!MODEL_NAME.test(name)) {
-    throw new RegistryError(`invalid model name ${JSON.stringify(name)}: use lowercase letters, digits and '-' (e.g. flight-delay)`, 'invalid');
+    throw new RegistryError(
+      `invalid model name ${JSON.stringify(name)}: use lowercase letters, digits and '-' (e.g. flight-delay)`,
+      'invalid',
+    );
   }
   return name;
 }
 
 export function assertStageName(stage: string): string {
   if (!STAGE_NAME.test(stage)) {
-    throw new RegistryError(`invalid stage ${JSON.stringify(stage)}: use a lowercase letter then letters, digits or '-' (e.g. staging, production)`, 'invalid');
+    throw new RegistryError(
+      `invalid stage ${JSON.stringify(stage)}: use a lowercase letter then letters, digits or '-' (e.g. staging, production)`,
+      'invalid',
+    );
   }
   return stage;
 }
@@ -45,11 +51,17 @@ export function parseVersionNumber(text: string): number | null {
 }
 
 export function assertVersionNumber(v: number): number {
-  if (!Number.isSafeInteger(v) || v < 1) throw new RegistryError(`invalid version ${v}: versions are 1, 2, 3…`, 'invalid');
+  if (!Number.isSafeInteger(v) || v < 1)
+    throw new RegistryError(`invalid version ${v}: versions are 1, 2, 3…`, 'invalid');
   return v;
 }
 
 /** A bundle file's relative path: `/`-separated, no empty, `.` or `..` parts, no backslashes. */
 export function isSafeRelpath(relpath: string): boolean {
-  return relpath !== '' && !relpath.startsWith('/') && !relpath.includes('\\') && relpath.split('/').every((p) => p !== '' && p !== '.' && p !== '..');
+  return (
+    relpath !== '' &&
+    !relpath.startsWith('/') &&
+    !relpath.includes('\\') &&
+    relpath.split('/').every((p) => p !== '' && p !== '.' && p !== '..')
+  );
 }

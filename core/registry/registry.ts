@@ -16,10 +16,27 @@ import type { GcsClient } from '../platform/gcs.ts';
 import { LocalRegistryBackend } from './local-backend.ts';
 import type { LockOptions } from './lock.ts';
 import { RegistryError, assertModelName, assertStageName, assertVersionNumber } from './names.ts';
-import { parseVersionMeta, type HistoryEvent, type ModelState, type VersionMetaInput, type VersionRecord } from './schema.ts';
 import {
-  applyArchive, applyDemote, applyRegister, applyRollback, applySetStage, checkState, describeStages,
-  emptyState, findSameContent, findVersion, latestVersion, stagesOf, type ChangeContext,
+  parseVersionMeta,
+  type HistoryEvent,
+  type ModelState,
+  type VersionMetaInput,
+  type VersionRecord,
+} from './schema.ts';
+import {
+  applyArchive,
+  applyDemote,
+  applyRegister,
+  applyRollback,
+  applySetStage,
+  checkState,
+  describeStages,
+  emptyState,
+  findSameContent,
+  findVersion,
+  latestVersion,
+  stagesOf,
+  type ChangeContext,
 } from './state.ts';
 
 export interface OpenRegistryOptions {
@@ -95,7 +112,13 @@ export interface VerifyReport {
 }
 
 export function versionInfo(state: ModelState, record: VersionRecord): VersionInfo {
-  return { ...record, model: state.model, stages: stagesOf(state, record.version), archived: state.archived.includes(record.version), latest: latestVersion(state) === record.version };
+  return {
+    ...record,
+    model: state.model,
+    stages: stagesOf(state, record.version),
+    archived: state.archived.includes(record.version),
+    latest: latestVersion(state) === record.version,
+  };
 }
 
 export class Registry {
@@ -118,7 +141,11 @@ export class Registry {
 
   private context(opts: ChangeOptions, requireReason: string | null): ChangeContext {
     const reason = opts.reason?.trim() || null;
-    if (requireReason && !reason) throw new RegistryError(`${requireReason} needs a reason (say why, e.g. "beats production on roc_auc")`, 'invalid');
+    if (requireReason && !reason)
+      throw new RegistryError(
+        `${requireReason} needs a reason (say why, e.g. "beats production on roc_auc")`,
+        'invalid',
+      );
     const actor = opts.actor?.trim() || this.env.GITHUB_ACTOR?.trim() || this.env.USER?.trim() || 'unknown';
     return { tx: randomUUID(), at: this.clock().toISOString(), actor, source: opts.source?.trim() || 'api', reason };
   }
@@ -127,11 +154,18 @@ export class Registry {
     const state = await this.backend.readState(assertModelName(name));
     if (state) return state;
     const models = await this.backend.listModels();
-    throw new RegistryError(`no model '${name}' in ${this.describe()} (${models.length ? `models: ${models.join(', ')}` : 'the registry is empty'})`, 'not-found');
+    throw new RegistryError(
+      `no model '${name}' in ${this.describe()} (${models.length ? `models: ${models.join(', ')}` : 'the registry is empty'})`,
+      'not-found',
+    );
   }
 
   /** Run a change on an existing model and return the committed state and the event it added. */
-  private async change(name: string, ctx: ChangeContext, apply: (s: ModelState) => ModelState | null): Promise<{ state: ModelState; event: HistoryEvent | null }> {
+  private async change(
+    name: string,
+    ctx: ChangeContext,
+    apply: (s: ModelState) => ModelState | null,
+  ): Promise<{ state: ModelState; event: HistoryEvent | null }> {
     await this.load(name);
     const mutate: Mutation = (current) => (current ? apply(current) : apply(emptyState(name)));
     const state = (await this.backend.update(name, ctx.tx, mutate))!;
@@ -145,7 +179,12 @@ export class Registry {
    * nothing is recorded. The check runs again inside the atomic update, so two
    * concurrent registrations of one model give one version.
    */
-  async register(name: string, bundleDir: string, meta: VersionMetaInput, opts: ChangeOptions & { dedupe?: boolean } = {}): Promise<VersionInfo> {
+  async register(
+    name: string,
+    bundleDir: string,
+    meta: VersionMetaInput,
+    opts: ChangeOptions & { dedupe?: boolean } = {},
+  ): Promise<VersionInfo> {
     assertModelName(name);
     const parsed = parseVersionMeta(meta);
     const ctx = this.context(opts, null);
@@ -163,19 +202,35 @@ export class Registry {
     const event = state.history.find((e) => e.tx === ctx.tx);
     if (!event) return this.reused(name, state, findSameContent(state, bundle, content)!.version);
     const info = versionInfo(state, findVersion(state, event.version!));
-    this.log.info(`registered ${name} v${info.version}`, { registry: this.describe(), bundle: bundle.md5, content: content, files: bundle.nfiles, actor: ctx.actor });
+    this.log.info(`registered ${name} v${info.version}`, {
+      registry: this.describe(),
+      bundle: bundle.md5,
+      content: content,
+      files: bundle.nfiles,
+      actor: ctx.actor,
+    });
     return info;
   }
 
   private reused(name: string, state: ModelState, version: number): VersionInfo {
-    this.log.info(`${name} v${version} already holds this bundle's content; not registering it again`, { registry: this.describe() });
+    this.log.info(`${name} v${version} already holds this bundle's content; not registering it again`, {
+      registry: this.describe(),
+    });
     return versionInfo(state, findVersion(state, version));
   }
 
-  private stageChange(name: string, stage: string, result: { state: ModelState; event: HistoryEvent | null }): StageChange {
+  private stageChange(
+    name: string,
+    stage: string,
+    result: { state: ModelState; event: HistoryEvent | null },
+  ): StageChange {
     const { state, event } = result;
     const now = state.stages[stage] ?? null;
-    if (event) this.log.info(`${event.type} ${name} ${stage}: v${event.from ?? '-'} → v${event.to ?? '-'}`, { actor: event.actor, reason: event.reason });
+    if (event)
+      this.log.info(`${event.type} ${name} ${stage}: v${event.from ?? '-'} → v${event.to ?? '-'}`, {
+        actor: event.actor,
+        reason: event.reason,
+      });
     return { model: name, stage, from: event ? event.from : now, to: now, changed: !!event, event };
   }
 
@@ -221,7 +276,10 @@ export class Registry {
   async requireStage(name: string, stage: string): Promise<VersionInfo> {
     const info = await this.getStage(name, stage);
     if (info) return info;
-    throw new RegistryError(`model '${name}' has no version at stage '${stage}'${describeStages(await this.load(name))}`, 'not-found');
+    throw new RegistryError(
+      `model '${name}' has no version at stage '${stage}'${describeStages(await this.load(name))}`,
+      'not-found',
+    );
   }
 
   async listVersions(name: string): Promise<VersionInfo[]> {
@@ -239,7 +297,15 @@ export class Registry {
 
   async state(name: string): Promise<ModelSummary> {
     const s = await this.load(name);
-    return { model: s.model, latest: latestVersion(s), versions: s.versions.length, stages: { ...s.stages }, archived: [...s.archived], revision: s.revision, updated_at: s.updated_at };
+    return {
+      model: s.model,
+      latest: latestVersion(s),
+      versions: s.versions.length,
+      stages: { ...s.stages },
+      archived: [...s.archived],
+      revision: s.revision,
+      updated_at: s.updated_at,
+    };
   }
 
   /**
@@ -251,7 +317,11 @@ export class Registry {
     const verify = opts.verify ?? true;
     const check = async (dir: string) => {
       const problems = verify ? await verifyBundleDir(dir, info.bundle.files) : [];
-      if (problems.length) throw new RegistryError(`${name} v${version} in ${this.describe()} is damaged: ${problems.join('; ')}`, 'corrupt');
+      if (problems.length)
+        throw new RegistryError(
+          `${name} v${version} in ${this.describe()} is damaged: ${problems.join('; ')}`,
+          'corrupt',
+        );
     };
     if (opts.inPlace && this.backend.localBundleDir) {
       const dir = this.backend.localBundleDir(info.bundle);

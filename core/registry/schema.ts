@@ -53,7 +53,11 @@ export const versionRecordSchema = z.object({
    * bundle-files.ts `bundleContentMd5`): registering the same content again is a no-op. Null for
    * versions registered before it was recorded.
    */
-  content_md5: z.string().regex(/^[0-9a-f]{32}$/).nullable().default(null),
+  content_md5: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/)
+    .nullable()
+    .default(null),
 });
 export type VersionRecord = z.infer<typeof versionRecordSchema>;
 
@@ -107,10 +111,14 @@ export function parseModelState(text: string, where: string): ModelState {
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new RegistryError(`${where}: not valid JSON (${(err as Error).message}); restore it from a backup or from the bucket's object versions`, 'corrupt');
+    throw new RegistryError(
+      `${where}: not valid JSON (${(err as Error).message}); restore it from a backup or from the bucket's object versions`,
+      'corrupt',
+    );
   }
   const parsed = modelStateSchema.safeParse(raw);
-  if (!parsed.success) throw new RegistryError(`${where}: not a registry state document: ${describeIssues(parsed.error)}`, 'corrupt');
+  if (!parsed.success)
+    throw new RegistryError(`${where}: not a registry state document: ${describeIssues(parsed.error)}`, 'corrupt');
   return parsed.data;
 }
 

@@ -5,7 +5,11 @@ import { mapLimit } from '../dvc/pool.ts';
  * the calls in flight before rethrowing the first error. Cleanup after a failed copy or upload
  * (removing a temporary directory, retrying the registration) must not race writes still running.
  */
-export async function forEachSettled<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
+export async function forEachSettled<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<void>,
+): Promise<void> {
   let failure: { error: unknown } | null = null;
   await mapLimit(items, limit, async (item, index) => {
     if (failure) return;

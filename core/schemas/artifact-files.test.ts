@@ -8,7 +8,14 @@ import { buildModel, layoutOf } from '../model/network.ts';
 import { encodeFeatures, fitFeatureSpec, type FeatureSpec } from '../model/features.ts';
 import { profileNumeric, profileTable } from '../data/profile.ts';
 import { recordsToTable, type InputSchema } from '../data/records.ts';
-import { BUNDLE_FORMAT, loadBundle, outputsFromModel, saveBundle, type BundleMeta, type BundleProfile } from '../model/bundle.ts';
+import {
+  BUNDLE_FORMAT,
+  loadBundle,
+  outputsFromModel,
+  saveBundle,
+  type BundleMeta,
+  type BundleProfile,
+} from '../model/bundle.ts';
 import { FEATURE_SPEC_FILE, PROFILE_FILE, parseArtifactFile } from './artifact-files.ts';
 import { MetricsFileError } from './metrics-files.ts';
 import type { Params } from './params.ts';
@@ -19,7 +26,11 @@ const SCHEMA: InputSchema = {
   origin: { type: 'category', required: true },
 };
 // Three days of hourly flights: the hour is kept, the month (needs 2 cycles by default) is dropped.
-const records = Array.from({ length: 72 }, (_, i) => ({ date: new Date(Date.UTC(2001, 0, 1, i)).toISOString(), distance: 100 + ((i * 37) % 900), origin: ['ATL', 'ORD', 'SFO'][i % 3] }));
+const records = Array.from({ length: 72 }, (_, i) => ({
+  date: new Date(Date.UTC(2001, 0, 1, i)).toISOString(),
+  distance: 100 + ((i * 37) % 900),
+  origin: ['ATL', 'ORD', 'SFO'][i % 3],
+}));
 const { table } = recordsToTable(records, SCHEMA);
 const params = {
   data: { time_column: 'date' },
@@ -50,7 +61,11 @@ function refusal(kind: Parameters<typeof parseArtifactFile>[0], json: unknown): 
 }
 
 test('a fitted feature spec and its profile read back as written, with or without the dropped list', () => {
-  assert.deepEqual(spec.dropped?.map((d) => d.feature), ['date.month'], 'the fixture exercises `dropped`');
+  assert.deepEqual(
+    spec.dropped?.map((d) => d.feature),
+    ['date.month'],
+    'the fixture exercises `dropped`',
+  );
   assert.deepEqual(parseArtifactFile('featureSpec', asFile(spec), 'x', 'prepare'), spec);
   const old = asFile(spec) as FeatureSpec;
   delete old.dropped;
@@ -58,7 +73,12 @@ test('a fitted feature spec and its profile read back as written, with or withou
   assert.deepEqual(parseArtifactFile('referenceProfile', asFile(profile), 'x', 'prepare'), profile);
   // An all-missing numeric column profiles to NaN, stored as null and read back as NaN.
   const empty = profileNumeric({ type: 'number', values: Float64Array.from([NaN, NaN]) }, 5);
-  const back = parseArtifactFile('bundleProfile', asFile({ ...profile, predictions: empty }), 'x', 'train').predictions!;
+  const back = parseArtifactFile(
+    'bundleProfile',
+    asFile({ ...profile, predictions: empty }),
+    'x',
+    'train',
+  ).predictions!;
   assert.ok(Number.isNaN(back.mean) && Number.isNaN(back.std) && Number.isNaN(back.quantiles[0].value));
   assert.deepEqual(back.histogram, empty.histogram);
 });
@@ -75,9 +95,17 @@ test('a malformed feature spec or profile is refused naming the field', () => {
   const cases: [unknown, string, RegExp][] = [
     [withFeature(cat, { vocabulary: undefined }), `features.${cat}.vocabulary`, /expected array/],
     [withFeature(cat, { vocabulary: ['ATL', 'ORD'] }), `features.${cat}.vocabulary.0`, /<OOV>/],
-    [withFeature(dt, { parts: ['hour', 'week'] }), `features.${dt}.parts.1`, /"hour"\|"day_of_week"\|"month"\|"day_of_month"/],
+    [
+      withFeature(dt, { parts: ['hour', 'week'] }),
+      `features.${dt}.parts.1`,
+      /"hour"\|"day_of_week"\|"month"\|"day_of_month"/,
+    ],
     [withFeature(dt, { kind: 'date' }), `features.${dt}.kind`, /discriminator/],
-    [withFeature(cross, { columns: ['origin', 'date.month'] }), `features.${cross}.columns.1`, /"date\.month" is not a categorical feature or datetime part/],
+    [
+      withFeature(cross, { columns: ['origin', 'date.month'] }),
+      `features.${cross}.columns.1`,
+      /"date\.month" is not a categorical feature or datetime part/,
+    ],
     [{ ...(asFile(spec) as object), version: 2 }, 'version', /expected 1/],
     [{ ...(asFile(spec) as object), dropped: [{ feature: 'date.month' }] }, 'dropped.0.reason', /expected string/],
   ];
@@ -85,26 +113,59 @@ test('a malformed feature spec or profile is refused naming the field', () => {
     const err = refusal('featureSpec', json);
     assert.equal(err.field, field);
     assert.match(err.message, message);
-    assert.match(err.message, /^x\/file\.json: field `.+`: .+; re-run the prepare stage \(npm run pipeline -- prepare\)$/);
+    assert.match(
+      err.message,
+      /^x\/file\.json: field `.+`: .+; re-run the prepare stage \(npm run pipeline -- prepare\)$/,
+    );
   }
   const distance = asFile(profile) as { features: { distance: { histogram: { counts: number[] } } } };
   distance.features.distance.histogram.counts.push(1);
   assert.equal(refusal('referenceProfile', distance).field, 'features.distance.histogram.counts');
   assert.equal(refusal('referenceProfile', { ...(asFile(profile) as object), rows: -1 }).field, 'rows');
-  assert.equal(refusal('bundleProfile', { ...(asFile(profile) as object), predictions: { kind: 'categorical' } }).field, 'predictions.kind');
+  assert.equal(
+    refusal('bundleProfile', { ...(asFile(profile) as object), predictions: { kind: 'categorical' } }).field,
+    'predictions.kind',
+  );
 });
 
 /** A small seeded (untrained) bundle of the fixture's spec and profile. */
 async function writeBundle(dir: string): Promise<void> {
   const { tf, backend } = await selectBackend({});
-  const model = buildModel(tf, layoutOf(encodeFeatures(spec, table)), { name: 'mlp', model: 'mlp', hidden: [4], embedding_dim: 2, learning_rate: 0.01 }, 'classification', 3);
+  const model = buildModel(
+    tf,
+    layoutOf(encodeFeatures(spec, table)),
+    { name: 'mlp', model: 'mlp', hidden: [4], embedding_dim: 2, learning_rate: 0.01 },
+    'classification',
+    3,
+  );
   const meta: BundleMeta = {
-    format_version: BUNDLE_FORMAT, name: 'm', task: 'classification', candidate: 'mlp', model_type: 'mlp', params: {}, threshold: 0.5, metrics: {}, primary_metric: 'roc_auc',
-    data_md5: null, git_commit: null, created_at: '2026-01-01T00:00:00.000Z', backend, input_schema: SCHEMA, rows: { train: table.length },
+    format_version: BUNDLE_FORMAT,
+    name: 'm',
+    task: 'classification',
+    candidate: 'mlp',
+    model_type: 'mlp',
+    params: {},
+    threshold: 0.5,
+    metrics: {},
+    primary_metric: 'roc_auc',
+    data_md5: null,
+    git_commit: null,
+    created_at: '2026-01-01T00:00:00.000Z',
+    backend,
+    input_schema: SCHEMA,
+    rows: { train: table.length },
   };
   const out = outputsFromModel(tf, model, meta, spec, table);
-  const bundleProfile: BundleProfile = { ...profile, predictions: profileNumeric({ type: 'number', values: Float64Array.from(out) }, 5) };
-  await saveBundle(tf, dir, model, { meta, spec, profile: bundleProfile, golden: records.slice(0, 3).map((record, i) => ({ record, expected: out[i] })) });
+  const bundleProfile: BundleProfile = {
+    ...profile,
+    predictions: profileNumeric({ type: 'number', values: Float64Array.from(out) }, 5),
+  };
+  await saveBundle(tf, dir, model, {
+    meta,
+    spec,
+    profile: bundleProfile,
+    golden: records.slice(0, 3).map((record, i) => ({ record, expected: out[i] })),
+  });
   model.dispose();
 }
 
@@ -114,7 +175,7 @@ test('loadBundle refuses a malformed feature-spec.json or reference-profile.json
   t.after(() => rm(root, { recursive: true, force: true }));
   const dir = join(root, 'bundle');
   await writeBundle(dir);
-  const edit = async (file: string, change: (json: Record<string, any>) => void) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const edit = async (file: string, change: (json: Record<string, any>) => void) => {
     const json = JSON.parse(await readFile(join(dir, file), 'utf8'));
     change(json);
     await writeFile(join(dir, file), JSON.stringify(json));
@@ -145,7 +206,14 @@ test('loadBundle refuses a malformed feature-spec.json or reference-profile.json
   await writeFile(join(dir, FEATURE_SPEC_FILE), specText);
 
   await edit(PROFILE_FILE, (p) => (p.features.distance.quantiles = 'none'));
-  await assert.rejects(loadBundle(tf, dir), { file: join(dir, PROFILE_FILE), field: 'features.distance.quantiles', message: /reference-profile\.json: field `features\.distance\.quantiles`/ });
+  await assert.rejects(loadBundle(tf, dir), {
+    file: join(dir, PROFILE_FILE),
+    field: 'features.distance.quantiles',
+    message: /reference-profile\.json: field `features\.distance\.quantiles`/,
+  });
   await rm(join(dir, PROFILE_FILE));
-  await assert.rejects(loadBundle(tf, dir), { file: join(dir, PROFILE_FILE), message: /reference-profile\.json does not exist; re-run the train stage/ });
+  await assert.rejects(loadBundle(tf, dir), {
+    file: join(dir, PROFILE_FILE),
+    message: /reference-profile\.json does not exist; re-run the train stage/,
+  });
 });

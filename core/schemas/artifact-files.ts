@@ -26,20 +26,40 @@ export { FEATURE_SPEC_FILE, PROFILE_FILE };
 const num = z.number();
 const count = z.number().int().min(0);
 /** JSON has no NaN: the writer's NaN (e.g. the mean of an all-missing column) is stored as null and read back as NaN. */
-const numberOrNaN = z.number().nullable().transform((v) => v ?? NaN);
+const numberOrNaN = z
+  .number()
+  .nullable()
+  .transform((v) => v ?? NaN);
 
 /** Index 0 of every vocabulary is the out-of-vocabulary bucket (core/model/features.ts). */
 const vocabulary = z
   .array(z.string())
   .min(1)
-  .refine((v) => v[0] === OOV_TOKEN, { message: `entry 0 must be "${OOV_TOKEN}" (the out-of-vocabulary bucket)`, path: [0] });
-
+  .refine((v) => v[0] === OOV_TOKEN, {
+    message: `entry 0 must be "${OOV_TOKEN}" (the out-of-vocabulary bucket)`,
+    path: [0],
+  });
 
 const featureDefSchema = z.discriminatedUnion('kind', [
-  z.looseObject({ kind: z.literal('numeric'), name: z.string(), transform: z.enum(['standard', 'log']), mean: num, std: num, fill: num, min: num, max: num }),
+  z.looseObject({
+    kind: z.literal('numeric'),
+    name: z.string(),
+    transform: z.enum(['standard', 'log']),
+    mean: num,
+    std: num,
+    fill: num,
+    min: num,
+    max: num,
+  }),
   z.looseObject({ kind: z.literal('categorical'), name: z.string(), vocabulary, min_frequency: num }),
   z.looseObject({ kind: z.literal('datetime'), name: z.string(), parts: z.array(z.enum(DATETIME_PARTS)) }),
-  z.looseObject({ kind: z.literal('cross'), name: z.string(), columns: z.array(z.string()).min(1), vocabulary, min_frequency: num }),
+  z.looseObject({
+    kind: z.literal('cross'),
+    name: z.string(),
+    columns: z.array(z.string()).min(1),
+    vocabulary,
+    min_frequency: num,
+  }),
 ]);
 
 export const featureSpecSchema: z.ZodType<FeatureSpec, unknown> = z
@@ -48,16 +68,29 @@ export const featureSpecSchema: z.ZodType<FeatureSpec, unknown> = z
     features: z.array(featureDefSchema),
     /** Absent in specs written before fitting could leave features out. */
     dropped: z.array(z.looseObject({ feature: z.string(), reason: z.string() })).optional(),
-    target: z.looseObject({ column: z.string(), type: z.enum(['classification', 'regression']), positive_above: num.optional() }),
+    target: z.looseObject({
+      column: z.string(),
+      type: z.enum(['classification', 'regression']),
+      positive_above: num.optional(),
+    }),
     time_column: z.string(),
   })
   .superRefine((spec, ctx) => {
     // A cross combines categorical features and datetime parts of the same spec (core/model/features.ts encodeCross).
-    const components = new Set(spec.features.flatMap((f) => (f.kind === 'categorical' ? [f.name] : f.kind === 'datetime' ? f.parts.map((p) => `${f.name}.${p}`) : [])));
+    const components = new Set(
+      spec.features.flatMap((f) =>
+        f.kind === 'categorical' ? [f.name] : f.kind === 'datetime' ? f.parts.map((p) => `${f.name}.${p}`) : [],
+      ),
+    );
     spec.features.forEach((f, i) => {
       if (f.kind !== 'cross') return;
       f.columns.forEach((c, j) => {
-        if (!components.has(c)) ctx.addIssue({ code: 'custom', path: ['features', i, 'columns', j], message: `"${c}" is not a categorical feature or datetime part of this spec (it has: ${[...components].join(', ')})` });
+        if (!components.has(c))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['features', i, 'columns', j],
+            message: `"${c}" is not a categorical feature or datetime part of this spec (it has: ${[...components].join(', ')})`,
+          });
       });
     });
   });
@@ -95,7 +128,10 @@ const referenceProfileShape = {
 };
 export const referenceProfileSchema: z.ZodType<ReferenceProfile, unknown> = z.looseObject(referenceProfileShape);
 /** A bundle's profile: the training inputs' plus its predictions' on the train split. */
-export const bundleProfileSchema: z.ZodType<BundleProfile, unknown> = z.looseObject({ ...referenceProfileShape, predictions: numericProfileSchema.optional() });
+export const bundleProfileSchema: z.ZodType<BundleProfile, unknown> = z.looseObject({
+  ...referenceProfileShape,
+  predictions: numericProfileSchema.optional(),
+});
 
 /** Each manifest: its file name inside a stage's directory or a bundle, and its schema. */
 export const ARTIFACT_FILES = {
@@ -104,19 +140,38 @@ export const ARTIFACT_FILES = {
   bundleProfile: { file: PROFILE_FILE, schema: bundleProfileSchema },
 } as const;
 export type ArtifactFileKind = keyof typeof ARTIFACT_FILES;
-export type ArtifactFile<K extends ArtifactFileKind> = (typeof ARTIFACT_FILES)[K]['schema'] extends z.ZodType<infer T, unknown> ? T : never;
+export type ArtifactFile<K extends ArtifactFileKind> =
+  (typeof ARTIFACT_FILES)[K]['schema'] extends z.ZodType<infer T, unknown> ? T : never;
 
 /** Validate parsed JSON as `kind`; `where` names it in the error, `stage` (its writer) says what to re-run. */
-export function parseArtifactFile<K extends ArtifactFileKind>(kind: K, json: unknown, where: string, stage: string): ArtifactFile<K> {
+export function parseArtifactFile<K extends ArtifactFileKind>(
+  kind: K,
+  json: unknown,
+  where: string,
+  stage: string,
+): ArtifactFile<K> {
   return valueOf(checkJson(json, ARTIFACT_FILES[kind].schema as z.ZodType<ArtifactFile<K>, unknown>, { where, stage }));
 }
 
 /** Read and validate `kind` at `file` (named by that path in errors), written by `stage`; a missing file is an error too. */
-export async function readArtifactFileAt<K extends ArtifactFileKind>(file: string, kind: K, stage: string): Promise<ArtifactFile<K>> {
-  return valueOf(await readJsonFile(file, ARTIFACT_FILES[kind].schema as z.ZodType<ArtifactFile<K>, unknown>, { where: file, stage }));
+export async function readArtifactFileAt<K extends ArtifactFileKind>(
+  file: string,
+  kind: K,
+  stage: string,
+): Promise<ArtifactFile<K>> {
+  return valueOf(
+    await readJsonFile(file, ARTIFACT_FILES[kind].schema as z.ZodType<ArtifactFile<K>, unknown>, {
+      where: file,
+      stage,
+    }),
+  );
 }
 
 /** Read and validate `kind` under its file name in `dir` (a prepared-data directory or a model bundle). */
-export function readArtifactFile<K extends ArtifactFileKind>(dir: string, kind: K, stage: string): Promise<ArtifactFile<K>> {
+export function readArtifactFile<K extends ArtifactFileKind>(
+  dir: string,
+  kind: K,
+  stage: string,
+): Promise<ArtifactFile<K>> {
   return readArtifactFileAt(join(dir, ARTIFACT_FILES[kind].file), kind, stage);
 }

@@ -27,7 +27,13 @@ export const METRIC_DIRECTIONS = {
 export type KnownMetric = keyof typeof METRIC_DIRECTIONS;
 
 /** The metrics `train.primary_metric` may name (params.yaml). */
-export const PRIMARY_METRICS = ['roc_auc', 'pr_auc', 'log_loss', 'rmse', 'mae'] as const satisfies readonly KnownMetric[];
+export const PRIMARY_METRICS = [
+  'roc_auc',
+  'pr_auc',
+  'log_loss',
+  'rmse',
+  'mae',
+] as const satisfies readonly KnownMetric[];
 export type PrimaryMetric = (typeof PRIMARY_METRICS)[number];
 
 /** The direction of a metric, or null for a name that is no metric (a threshold, a count). */
@@ -37,7 +43,10 @@ export function metricDirection(metric: string): Direction | null {
 
 export function higherIsBetter(metric: string): boolean {
   const d = metricDirection(metric);
-  if (d === null) throw new Error(`"${metric}" is not a known metric (${Object.keys(METRIC_DIRECTIONS).join(', ')}); add it to METRIC_DIRECTIONS in core/schemas/metric-directions.ts`);
+  if (d === null)
+    throw new Error(
+      `"${metric}" is not a known metric (${Object.keys(METRIC_DIRECTIONS).join(', ')}); add it to METRIC_DIRECTIONS in core/schemas/metric-directions.ts`,
+    );
   return d === 'higher';
 }
 

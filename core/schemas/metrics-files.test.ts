@@ -4,21 +4,44 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  EVALUATE_METRICS, MetricsFileError, confusionOf, evaluateFileSchema, parseMetricsFile, parseMetricsText, readJsonFile, readMetricsFile, readMetricsFileIn,
+  EVALUATE_METRICS,
+  MetricsFileError,
+  confusionOf,
+  evaluateFileSchema,
+  parseMetricsFile,
+  parseMetricsText,
+  readJsonFile,
+  readMetricsFile,
+  readMetricsFileIn,
 } from './metrics-files.ts';
 import { parseBundleMeta, readBundleMeta } from './bundle-meta.ts';
 import { higherIsBetter, isBetter, metricDirection, METRIC_DIRECTIONS, PRIMARY_METRICS } from './metric-directions.ts';
 
 const evaluation = {
-  task: 'classification', model_name: 'm', rows_test: 10, primary_metric: 'roc_auc', higher_is_better: true,
-  test: { roc_auc: 0.7, confusion: { tp: 1, fp: 2, tn: 3, fn: 4 } }, baseline: { roc_auc: 0.5 }, written_by_a_newer_version: 1,
+  task: 'classification',
+  model_name: 'm',
+  rows_test: 10,
+  primary_metric: 'roc_auc',
+  higher_is_better: true,
+  test: { roc_auc: 0.7, confusion: { tp: 1, fp: 2, tn: 3, fn: 4 } },
+  baseline: { roc_auc: 0.5 },
+  written_by_a_newer_version: 1,
 };
 
 test('a metrics file parses with defaults filled in and unknown fields kept', () => {
   const ev = parseMetricsFile('evaluate', evaluation);
   assert.deepEqual(ev.test_ci, {});
   assert.equal((ev as Record<string, unknown>).written_by_a_newer_version, 1);
-  assert.deepEqual(parseMetricsFile('register', { model_name: 'm', version: 2, decision: 'staging', reason: 'r', production_before: null }).gates, {});
+  assert.deepEqual(
+    parseMetricsFile('register', {
+      model_name: 'm',
+      version: 2,
+      decision: 'staging',
+      reason: 'r',
+      production_before: null,
+    }).gates,
+    {},
+  );
 });
 
 test('a malformed metrics file gets one error naming the file, the field and the stage to re-run', () => {
@@ -31,10 +54,19 @@ test('a malformed metrics file gets one error naming the file, the field and the
     const e = err as MetricsFileError;
     assert.equal(e.file, EVALUATE_METRICS);
     assert.equal(e.field, 'test_ci.roc_auc');
-    assert.match(e.message, /^metrics\/evaluate\.json: field `test_ci\.roc_auc`: .*; re-run the evaluate stage \(npm run pipeline -- evaluate\)$/);
+    assert.match(
+      e.message,
+      /^metrics\/evaluate\.json: field `test_ci\.roc_auc`: .*; re-run the evaluate stage \(npm run pipeline -- evaluate\)$/,
+    );
   }
-  assert.throws(() => parseMetricsFile('evaluate', { ...evaluation, primary_metric: 'speed' }), /field `primary_metric`/);
-  assert.throws(() => parseMetricsFile('register', [], 'base/register.json'), /^Error: base\/register\.json: top level: /);
+  assert.throws(
+    () => parseMetricsFile('evaluate', { ...evaluation, primary_metric: 'speed' }),
+    /field `primary_metric`/,
+  );
+  assert.throws(
+    () => parseMetricsFile('register', [], 'base/register.json'),
+    /^Error: base\/register\.json: top level: /,
+  );
 });
 
 test('readMetricsFile: null when absent, a clear error for broken JSON', async () => {
@@ -43,7 +75,10 @@ test('readMetricsFile: null when absent, a clear error for broken JSON', async (
     assert.equal(await readMetricsFile(root, 'evaluate'), null);
     await mkdir(join(root, 'metrics'));
     await writeFile(join(root, EVALUATE_METRICS), '{"task": ');
-    await assert.rejects(readMetricsFile(root, 'evaluate'), /metrics\/evaluate\.json is not valid JSON .*re-run the evaluate stage/);
+    await assert.rejects(
+      readMetricsFile(root, 'evaluate'),
+      /metrics\/evaluate\.json is not valid JSON .*re-run the evaluate stage/,
+    );
     await writeFile(join(root, EVALUATE_METRICS), JSON.stringify(evaluation));
     assert.equal((await readMetricsFile(root, 'evaluate'))?.test.roc_auc, 0.7);
   } finally {
@@ -52,8 +87,10 @@ test('readMetricsFile: null when absent, a clear error for broken JSON', async (
 });
 
 test('one table of metric directions: losses and errors go down, scores go up, other names are no metric', () => {
-  for (const m of ['log_loss', 'brier', 'ece', 'mae', 'mse', 'rmse', 'mape', 'smape']) assert.equal(higherIsBetter(m), false, m);
-  for (const m of ['accuracy', 'precision', 'recall', 'f1', 'roc_auc', 'pr_auc', 'r2']) assert.equal(higherIsBetter(m), true, m);
+  for (const m of ['log_loss', 'brier', 'ece', 'mae', 'mse', 'rmse', 'mape', 'smape'])
+    assert.equal(higherIsBetter(m), false, m);
+  for (const m of ['accuracy', 'precision', 'recall', 'f1', 'roc_auc', 'pr_auc', 'r2'])
+    assert.equal(higherIsBetter(m), true, m);
   for (const m of PRIMARY_METRICS) assert.ok(metricDirection(m), m);
   assert.equal(metricDirection('threshold'), null);
   assert.equal(metricDirection('toString'), null, 'object prototype names are not metrics');
@@ -62,8 +99,8 @@ test('one table of metric directions: losses and errors go down, scores go up, o
 });
 
 test('isBetter: beyond the margin in the metric direction; a non-finite value never wins', () => {
-  assert.equal(isBetter('roc_auc', 0.71, 0.70, 0.005), true);
-  assert.equal(isBetter('roc_auc', 0.704, 0.70, 0.005), false);
+  assert.equal(isBetter('roc_auc', 0.71, 0.7, 0.005), true);
+  assert.equal(isBetter('roc_auc', 0.704, 0.7, 0.005), false);
   assert.equal(isBetter('rmse', 9.9, 10, 0.05), true);
   assert.equal(isBetter('rmse', 9.99, 10, 0.05), false);
   assert.equal(isBetter('rmse', 11, 10), false);
@@ -88,7 +125,10 @@ test('readJsonFile says what went wrong without throwing; the readers wording it
     // Inside another metrics directory (a workflow's METRICS_DIR) the file is named by its full path.
     assert.equal((await readMetricsFileIn(root, 'evaluate'))?.model_name, 'm');
     assert.equal(await readMetricsFileIn(root, 'register'), null);
-    assert.throws(() => parseMetricsText('evaluate', '{"task": "classification"}', 'origin/model:metrics/evaluate.json'), /^Error: origin\/model:metrics\/evaluate\.json: field `model_name`: /);
+    assert.throws(
+      () => parseMetricsText('evaluate', '{"task": "classification"}', 'origin/model:metrics/evaluate.json'),
+      /^Error: origin\/model:metrics\/evaluate\.json: field `model_name`: /,
+    );
     assert.throws(() => parseMetricsText('evaluate', 'nope', 'x.json'), /^Error: x\.json is not valid JSON/);
   } finally {
     await rm(root, { recursive: true, force: true });
@@ -98,28 +138,59 @@ test('readJsonFile says what went wrong without throwing; the readers wording it
 test('confusion counts are non-negative integers', () => {
   assert.deepEqual(confusionOf({ confusion: { tp: 1, fp: 2, tn: 3, fn: 4 } }), { tp: 1, fp: 2, tn: 3, fn: 4 });
   assert.equal(confusionOf({ confusion: { tp: 1.5, fp: 2, tn: 3, fn: 4 } }), null);
-  assert.throws(() => parseMetricsFile('evaluate', { ...evaluation, test: { confusion: { tp: -1, fp: 0, tn: 0, fn: 0 } } }), /field `test\.confusion\.tp`/);
+  assert.throws(
+    () => parseMetricsFile('evaluate', { ...evaluation, test: { confusion: { tp: -1, fp: 0, tn: 0, fn: 0 } } }),
+    /field `test\.confusion\.tp`/,
+  );
 });
 
 const bundleMeta = {
-  format_version: 1, name: 'flight-delay', task: 'classification', candidate: 'mlp', model_type: 'mlp', params: {}, threshold: 0.4,
-  metrics: { validation: { roc_auc: 0.7 } }, primary_metric: 'roc_auc', data_md5: null, git_commit: 'abc', created_at: '2026-01-01T00:00:00Z', backend: 'wasm',
-  input_schema: { distance: { type: 'number', min: 0 } }, rows: { train: 10 },
+  format_version: 1,
+  name: 'flight-delay',
+  task: 'classification',
+  candidate: 'mlp',
+  model_type: 'mlp',
+  params: {},
+  threshold: 0.4,
+  metrics: { validation: { roc_auc: 0.7 } },
+  primary_metric: 'roc_auc',
+  data_md5: null,
+  git_commit: 'abc',
+  created_at: '2026-01-01T00:00:00Z',
+  backend: 'wasm',
+  input_schema: { distance: { type: 'number', min: 0 } },
+  rows: { train: 10 },
 };
 
 test('bundle.json: what the API shows (lineage, metrics, inputs) is checked; the error names the file and field', async () => {
   const meta = parseBundleMeta(bundleMeta, 'b/bundle.json');
   assert.equal(meta.input_schema.distance.required, true, 'input rules get their params.yaml defaults');
   assert.deepEqual(meta.metrics.validation, { roc_auc: 0.7 });
-  assert.throws(() => parseBundleMeta({ ...bundleMeta, metrics: { validation: [] } }, 'b/bundle.json'), /^Error: b\/bundle\.json: field `metrics\.validation`: .*re-run the train stage/);
-  assert.throws(() => parseBundleMeta({ ...bundleMeta, input_schema: { distance: { type: 'float' } } }, 'b/bundle.json'), /field `input_schema\.distance\.type`/);
+  assert.throws(
+    () => parseBundleMeta({ ...bundleMeta, metrics: { validation: [] } }, 'b/bundle.json'),
+    /^Error: b\/bundle\.json: field `metrics\.validation`: .*re-run the train stage/,
+  );
+  assert.throws(
+    () => parseBundleMeta({ ...bundleMeta, input_schema: { distance: { type: 'float' } } }, 'b/bundle.json'),
+    /field `input_schema\.distance\.type`/,
+  );
   // A rule field from a newer trainer does not make this (older) reader refuse the bundle mid-rollout.
-  assert.equal(parseBundleMeta({ ...bundleMeta, input_schema: { distance: { type: 'number', unit: 'miles' } } }, 'b/bundle.json').input_schema.distance.type, 'number');
+  assert.equal(
+    parseBundleMeta({ ...bundleMeta, input_schema: { distance: { type: 'number', unit: 'miles' } } }, 'b/bundle.json')
+      .input_schema.distance.type,
+    'number',
+  );
   const dir = await mkdtemp(join(tmpdir(), 'bundle-meta-'));
   try {
-    await assert.rejects(readBundleMeta(dir), (err: Error) => err.message.startsWith(`${join(dir, 'bundle.json')} does not exist; re-run the train stage`));
+    await assert.rejects(readBundleMeta(dir), (err: Error) =>
+      err.message.startsWith(`${join(dir, 'bundle.json')} does not exist; re-run the train stage`),
+    );
     await writeFile(join(dir, 'bundle.json'), JSON.stringify({ ...bundleMeta, created_at: 5 }));
-    await assert.rejects(readBundleMeta(dir), (err: Error) => err instanceof MetricsFileError && err.field === 'created_at' && err.file === join(dir, 'bundle.json'));
+    await assert.rejects(
+      readBundleMeta(dir),
+      (err: Error) =>
+        err instanceof MetricsFileError && err.field === 'created_at' && err.file === join(dir, 'bundle.json'),
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

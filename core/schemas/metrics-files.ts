@@ -103,10 +103,19 @@ export const evaluateFileSchema = z.looseObject({
   latency_ms: z.looseObject({ p50: num, p95: num, max: num.optional() }).optional(),
   /** Classification: expected calibration error and log loss of the served (calibrated) and raw scores. */
   calibration: z
-    .looseObject({ method: z.string(), ece: nullableNumber, ece_uncalibrated: nullableNumber, log_loss: nullableNumber, log_loss_uncalibrated: nullableNumber, log_loss_baseline: nullableNumber })
+    .looseObject({
+      method: z.string(),
+      ece: nullableNumber,
+      ece_uncalibrated: nullableNumber,
+      log_loss: nullableNumber,
+      log_loss_uncalibrated: nullableNumber,
+      log_loss_baseline: nullableNumber,
+    })
     .optional(),
   /** Regression: how often the validation-residual interval holds on test. */
-  intervals: z.looseObject({ nominal: num, test_coverage: nullableNumber, residual_quantiles: z.record(z.string(), num) }).optional(),
+  intervals: z
+    .looseObject({ nominal: num, test_coverage: nullableNumber, residual_quantiles: z.record(z.string(), num) })
+    .optional(),
   golden_examples: z.looseObject({ count: num.optional(), reproduced: z.boolean() }).optional(),
   /** Optional wording for the two classes and the regression target's unit. */
   class_labels: z.object({ negative: z.string(), positive: z.string() }).optional(),
@@ -121,7 +130,9 @@ export const registerFileSchema = z.looseObject({
   decision: z.enum(['promoted', 'staging', 'rejected']),
   reason: z.string(),
   primary_metric: z.string().optional(),
-  production_before: z.looseObject({ version: num, metric: nullableNumber, metrics: z.record(z.string(), nullableNumber).optional() }).nullable(),
+  production_before: z
+    .looseObject({ version: num, metric: nullableNumber, metrics: z.record(z.string(), nullableNumber).optional() })
+    .nullable(),
   candidate_metric: nullableNumber.optional(),
   delta: nullableNumber.optional(),
   min_improvement: num.optional(),
@@ -136,18 +147,33 @@ export const dataDriftFileSchema = z.looseObject({
   dataset_drift: z.boolean().optional(),
   drift_share: num.optional(),
   drifted_features: z.array(z.string()).optional(),
-  features: z.record(z.string(), z.object({ method: z.string(), score: nullableNumber, threshold: num, drifted: z.boolean(), status: z.string() })).optional(),
+  features: z
+    .record(
+      z.string(),
+      z.object({ method: z.string(), score: nullableNumber, threshold: num, drifted: z.boolean(), status: z.string() }),
+    )
+    .optional(),
 });
 
 export const distributionsFileSchema = z.record(
   z.string(),
-  z.object({ kind: z.string().default('numeric'), bins: z.array(z.object({ bin: z.string(), train: num, test: num })) }),
+  z.object({
+    kind: z.string().default('numeric'),
+    bins: z.array(z.object({ bin: z.string(), train: num, test: num })),
+  }),
 );
 
 export const rocPlotSchema = z.array(z.object({ fpr: num, tpr: num, threshold: nullableNumber.default(null) }));
 export const prPlotSchema = z.array(z.object({ recall: num, precision: num, threshold: nullableNumber.default(null) }));
 export const calibrationPlotSchema = z.array(
-  z.object({ bin: num, lower: num, upper: num, mean_predicted: nullableNumber, fraction_positive: nullableNumber, count: num }),
+  z.object({
+    bin: num,
+    lower: num,
+    upper: num,
+    mean_predicted: nullableNumber,
+    fraction_positive: nullableNumber,
+    count: num,
+  }),
 );
 export const residualsPlotSchema = z.array(z.object({ bin: z.string(), count: num }));
 
@@ -162,7 +188,11 @@ export const METRICS_FILES = {
   roc: { path: `${PLOTS_DIR}/roc.json`, stage: 'evaluate', schema: rocPlotSchema },
   pr: { path: `${PLOTS_DIR}/pr.json`, stage: 'evaluate', schema: prPlotSchema },
   calibration: { path: `${PLOTS_DIR}/calibration.json`, stage: 'evaluate', schema: calibrationPlotSchema },
-  calibrationBefore: { path: `${PLOTS_DIR}/calibration-uncalibrated.json`, stage: 'evaluate', schema: calibrationPlotSchema },
+  calibrationBefore: {
+    path: `${PLOTS_DIR}/calibration-uncalibrated.json`,
+    stage: 'evaluate',
+    schema: calibrationPlotSchema,
+  },
   residuals: { path: `${PLOTS_DIR}/residuals.json`, stage: 'evaluate', schema: residualsPlotSchema },
   register: { path: REGISTER_METRICS, stage: 'register', schema: registerFileSchema },
   dataDrift: { path: DATA_DRIFT_METRICS, stage: 'register', schema: dataDriftFileSchema },
@@ -179,7 +209,11 @@ export type DataDriftFile = MetricsFile<'dataDrift'>;
 export type ExperimentRun = z.output<typeof experimentRunSchema>;
 
 export class MetricsFileError extends Error {
-  constructor(readonly file: string, readonly field: string | null, message: string) {
+  constructor(
+    readonly file: string,
+    readonly field: string | null,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -193,7 +227,11 @@ export type JsonFileProblem =
 export type JsonFileRead<T> = { ok: true; value: T } | { ok: false; problem: JsonFileProblem; error: MetricsFileError };
 
 /** How a file is named in errors (`where`) and which stage writes it (`stage`: what to re-run). */
-export interface FileOrigin { where: string; stage: string; /** What to do instead of re-running the stage (e.g. for a log the stage appends to). */ fix?: string }
+export interface FileOrigin {
+  where: string;
+  stage: string;
+  /** What to do instead of re-running the stage (e.g. for a log the stage appends to). */ fix?: string;
+}
 
 const rerunStage = (stage: string) => `re-run the ${stage} stage (npm run pipeline -- ${stage})`;
 
@@ -201,10 +239,13 @@ function failed<T>(problem: JsonFileProblem, { where, stage, fix }: FileOrigin):
   const field = problem.kind === 'shape' ? problem.field : null;
   const rerun = () => fix ?? rerunStage(stage);
   const message =
-    problem.kind === 'missing' ? `${where} does not exist; ${rerun()}`
-    : problem.kind === 'unreadable' ? `${where} cannot be read (${problem.detail})`
-    : problem.kind === 'json' ? `${where} is not valid JSON (${problem.detail}); ${rerun()}`
-    : `${where}: ${field ? `field \`${field}\`` : 'top level'}: ${problem.detail}; ${rerun()}`;
+    problem.kind === 'missing'
+      ? `${where} does not exist; ${rerun()}`
+      : problem.kind === 'unreadable'
+        ? `${where} cannot be read (${problem.detail})`
+        : problem.kind === 'json'
+          ? `${where} is not valid JSON (${problem.detail}); ${rerun()}`
+          : `${where}: ${field ? `field \`${field}\`` : 'top level'}: ${problem.detail}; ${rerun()}`;
   return { ok: false, problem, error: new MetricsFileError(where, field, message) };
 }
 
@@ -213,7 +254,10 @@ export function checkJson<T>(json: unknown, schema: z.ZodType<T, unknown>, origi
   const parsed = schema.safeParse(json);
   if (parsed.success) return { ok: true, value: parsed.data };
   const issue = parsed.error.issues[0];
-  return failed({ kind: 'shape', field: issue.path.length ? issue.path.map(String).join('.') : null, detail: issue.message }, origin);
+  return failed(
+    { kind: 'shape', field: issue.path.length ? issue.path.map(String).join('.') : null, detail: issue.message },
+    origin,
+  );
 }
 
 /** JSON text (a file's, or `git show <ref>:<path>`'s) checked against `schema`. */
@@ -228,19 +272,27 @@ export function checkJsonText<T>(text: string, schema: z.ZodType<T, unknown>, or
 }
 
 /** Read `file` and check it against `schema`; never throws. */
-export async function readJsonFile<T>(file: string, schema: z.ZodType<T, unknown>, origin: FileOrigin): Promise<JsonFileRead<T>> {
+export async function readJsonFile<T>(
+  file: string,
+  schema: z.ZodType<T, unknown>,
+  origin: FileOrigin,
+): Promise<JsonFileRead<T>> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return failed(code === 'ENOENT' ? { kind: 'missing' } : { kind: 'unreadable', detail: code ?? (err as Error).message }, origin);
+    return failed(
+      code === 'ENOENT' ? { kind: 'missing' } : { kind: 'unreadable', detail: code ?? (err as Error).message },
+      origin,
+    );
   }
   return checkJsonText(text, schema, origin);
 }
 
 /** `kind`'s schema, typed by what it gives. */
-const schemaOf = <K extends MetricsFileKind>(kind: K) => METRICS_FILES[kind].schema as unknown as z.ZodType<MetricsFile<K>, unknown>;
+const schemaOf = <K extends MetricsFileKind>(kind: K) =>
+  METRICS_FILES[kind].schema as unknown as z.ZodType<MetricsFile<K>, unknown>;
 
 /** The value of a read, or its error thrown. */
 export const valueOf = <T>(r: JsonFileRead<T>): T => {
@@ -249,7 +301,11 @@ export const valueOf = <T>(r: JsonFileRead<T>): T => {
 };
 
 /** Validate parsed JSON as `kind`; `where` names it in the error (default: its path). */
-export function parseMetricsFile<K extends MetricsFileKind>(kind: K, json: unknown, where: string = METRICS_FILES[kind].path): MetricsFile<K> {
+export function parseMetricsFile<K extends MetricsFileKind>(
+  kind: K,
+  json: unknown,
+  where: string = METRICS_FILES[kind].path,
+): MetricsFile<K> {
   return valueOf(checkJson(json, schemaOf(kind), { where, stage: METRICS_FILES[kind].stage }));
 }
 
@@ -264,18 +320,28 @@ export function metricsFileIn(metricsDir: string, kind: MetricsFileKind): string
 }
 
 /** Read and validate `kind` at `file` (named `where` in errors); null when the file does not exist. */
-export async function readMetricsFileAt<K extends MetricsFileKind>(file: string, kind: K, where: string = file): Promise<MetricsFile<K> | null> {
+export async function readMetricsFileAt<K extends MetricsFileKind>(
+  file: string,
+  kind: K,
+  where: string = file,
+): Promise<MetricsFile<K> | null> {
   const r = await readJsonFile(file, schemaOf(kind), { where, stage: METRICS_FILES[kind].stage });
   return !r.ok && r.problem.kind === 'missing' ? null : valueOf(r);
 }
 
 /** Read and validate `<repoRoot>/<path of kind>`; null when the file does not exist. */
-export async function readMetricsFile<K extends MetricsFileKind>(repoRoot: string, kind: K): Promise<MetricsFile<K> | null> {
+export async function readMetricsFile<K extends MetricsFileKind>(
+  repoRoot: string,
+  kind: K,
+): Promise<MetricsFile<K> | null> {
   return readMetricsFileAt(join(repoRoot, METRICS_FILES[kind].path), kind, METRICS_FILES[kind].path);
 }
 
 /** Read and validate `kind` inside `metricsDir` (the file named by its full path in errors); null when absent. */
-export async function readMetricsFileIn<K extends MetricsFileKind>(metricsDir: string, kind: K): Promise<MetricsFile<K> | null> {
+export async function readMetricsFileIn<K extends MetricsFileKind>(
+  metricsDir: string,
+  kind: K,
+): Promise<MetricsFile<K> | null> {
   return readMetricsFileAt(metricsFileIn(metricsDir, kind), kind);
 }
 

@@ -22,12 +22,37 @@ export const columnSchema = z
 export const DATETIME_PARTS = ['hour', 'day_of_week', 'month', 'day_of_month'] as const;
 
 const featureSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('numeric'), transform: z.enum(['standard', 'log']).default('standard'), missing: z.enum(['median', 'mean', 'zero']).default('median') }).strict(),
-  z.object({ kind: z.literal('categorical'), min_frequency: z.number().int().min(1).default(1), max_categories: z.number().int().min(1).default(1000) }).strict(),
+  z
+    .object({
+      kind: z.literal('numeric'),
+      transform: z.enum(['standard', 'log']).default('standard'),
+      missing: z.enum(['median', 'mean', 'zero']).default('median'),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('categorical'),
+      min_frequency: z.number().int().min(1).default(1),
+      max_categories: z.number().int().min(1).default(1000),
+    })
+    .strict(),
   // min_cycles: a part is used only when the training data covers at least this many of its cycles (distinct hours ÷ 24, days ÷ 7, months ÷ 12; default 2; 0: always).
-  z.object({ kind: z.literal('datetime'), parts: z.array(z.enum(DATETIME_PARTS)).min(1), min_cycles: z.number().min(0).optional() }).strict(),
+  z
+    .object({
+      kind: z.literal('datetime'),
+      parts: z.array(z.enum(DATETIME_PARTS)).min(1),
+      min_cycles: z.number().min(0).optional(),
+    })
+    .strict(),
   // A cross of categorical features and/or datetime parts (`date.hour`); its key is a new name, not a column.
-  z.object({ kind: z.literal('cross'), columns: z.array(z.string().min(1)).min(2), min_frequency: z.number().int().min(1).default(1), max_categories: z.number().int().min(1).default(10000) }).strict(),
+  z
+    .object({
+      kind: z.literal('cross'),
+      columns: z.array(z.string().min(1)).min(2),
+      min_frequency: z.number().int().min(1).default(1),
+      max_categories: z.number().int().min(1).default(10000),
+    })
+    .strict(),
 ]);
 
 const candidateSchema = z
@@ -55,7 +80,10 @@ const trainSchema = z
     class_weight: z.enum(['balanced', 'none']).default('balanced'),
     golden_examples: z.number().int().min(1).max(100).default(8),
     // After selection, the winner takes `epochs` more passes over the validation rows (the latest data) at learning_rate_factor × its rate; 0 epochs: off.
-    recent_refit: z.object({ epochs: z.number().int().min(0).max(20), learning_rate_factor: z.number().positive().max(1) }).strict().optional(),
+    recent_refit: z
+      .object({ epochs: z.number().int().min(0).max(20), learning_rate_factor: z.number().positive().max(1) })
+      .strict()
+      .optional(),
     candidates: z.array(candidateSchema).min(1),
   })
   .strict();
@@ -92,7 +120,13 @@ export type DriftParams = z.infer<typeof driftSchema>;
 
 export const paramsSchema = z
   .object({
-    data: z.object({ source: z.string().min(1), format: z.enum(['auto', 'csv', 'parquet']).default('auto'), time_column: z.string().min(1) }).strict(),
+    data: z
+      .object({
+        source: z.string().min(1),
+        format: z.enum(['auto', 'csv', 'parquet']).default('auto'),
+        time_column: z.string().min(1),
+      })
+      .strict(),
     ingest: z
       .object({
         batch_size: z.number().int().positive(),
@@ -124,7 +158,12 @@ export const paramsSchema = z
         seed: z.number().int().default(42),
       })
       .strict(),
-    profile: z.object({ bins: z.number().int().min(2).max(200).default(20), top_categories: z.number().int().min(1).default(50) }).strict(),
+    profile: z
+      .object({
+        bins: z.number().int().min(2).max(200).default(20),
+        top_categories: z.number().int().min(1).default(50),
+      })
+      .strict(),
     train: trainSchema.optional(),
     register: registerSchema.optional(),
     drift: driftSchema.optional(),
@@ -132,28 +171,76 @@ export const paramsSchema = z
   .passthrough()
   .superRefine((p, ctx) => {
     const schemaCols = Object.keys(p.validate.schema);
-    if (!schemaCols.includes(p.data.time_column)) ctx.addIssue({ code: 'custom', path: ['data', 'time_column'], message: `"${p.data.time_column}" must be a column of validate.schema (${schemaCols.join(', ')})` });
-    if (!schemaCols.includes(p.task.target)) ctx.addIssue({ code: 'custom', path: ['task', 'target'], message: `"${p.task.target}" must be a column of validate.schema` });
-    if (p.task.type === 'classification' && p.task.positive_above === undefined) ctx.addIssue({ code: 'custom', path: ['task', 'positive_above'], message: 'classification needs positive_above (label 1 when target > this value)' });
+    if (!schemaCols.includes(p.data.time_column))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['data', 'time_column'],
+        message: `"${p.data.time_column}" must be a column of validate.schema (${schemaCols.join(', ')})`,
+      });
+    if (!schemaCols.includes(p.task.target))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['task', 'target'],
+        message: `"${p.task.target}" must be a column of validate.schema`,
+      });
+    if (p.task.type === 'classification' && p.task.positive_above === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['task', 'positive_above'],
+        message: 'classification needs positive_above (label 1 when target > this value)',
+      });
     for (const [f, fp] of Object.entries(p.features)) {
       if (fp.kind === 'cross') {
         for (const c of fp.columns) {
           const [col, part] = c.split('.');
           const base = p.features[col];
-          const ok = base && (part ? base.kind === 'datetime' && (base.parts as string[]).includes(part) : base.kind === 'categorical');
-          if (!ok) ctx.addIssue({ code: 'custom', path: ['features', f, 'columns'], message: `"${c}" must name a categorical feature or a datetime part (e.g. date.hour) declared in features` });
+          const ok =
+            base &&
+            (part ? base.kind === 'datetime' && (base.parts as string[]).includes(part) : base.kind === 'categorical');
+          if (!ok)
+            ctx.addIssue({
+              code: 'custom',
+              path: ['features', f, 'columns'],
+              message: `"${c}" must name a categorical feature or a datetime part (e.g. date.hour) declared in features`,
+            });
         }
         continue;
       }
-      if (!schemaCols.includes(f)) ctx.addIssue({ code: 'custom', path: ['features', f], message: `feature "${f}" is not a column of validate.schema` });
-      if (f === p.task.target) ctx.addIssue({ code: 'custom', path: ['features', f], message: `the target "${f}" cannot also be a feature (it would leak the answer)` });
+      if (!schemaCols.includes(f))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['features', f],
+          message: `feature "${f}" is not a column of validate.schema`,
+        });
+      if (f === p.task.target)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['features', f],
+          message: `the target "${f}" cannot also be a feature (it would leak the answer)`,
+        });
     }
-    if (p.split.validation_fraction + p.split.test_fraction >= 0.9) ctx.addIssue({ code: 'custom', path: ['split'], message: 'validation_fraction + test_fraction must leave at least 10% for training' });
+    if (p.split.validation_fraction + p.split.test_fraction >= 0.9)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['split'],
+        message: 'validation_fraction + test_fraction must leave at least 10% for training',
+      });
     if (p.train) {
       const classification = ['roc_auc', 'pr_auc', 'log_loss'].includes(p.train.primary_metric);
-      if (classification !== (p.task.type === 'classification')) ctx.addIssue({ code: 'custom', path: ['train', 'primary_metric'], message: `${p.train.primary_metric} does not fit a ${p.task.type} task (classification: roc_auc, pr_auc, log_loss; regression: rmse, mae)` });
+      if (classification !== (p.task.type === 'classification'))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['train', 'primary_metric'],
+          message: `${p.train.primary_metric} does not fit a ${p.task.type} task (classification: roc_auc, pr_auc, log_loss; regression: rmse, mae)`,
+        });
     }
-    for (const k of p.split.hash_key ?? []) if (!schemaCols.includes(k)) ctx.addIssue({ code: 'custom', path: ['split', 'hash_key'], message: `"${k}" is not a column of validate.schema` });
+    for (const k of p.split.hash_key ?? [])
+      if (!schemaCols.includes(k))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['split', 'hash_key'],
+          message: `"${k}" is not a column of validate.schema`,
+        });
   });
 
 export type Params = z.infer<typeof paramsSchema>;

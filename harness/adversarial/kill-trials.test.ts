@@ -22,7 +22,10 @@ test('the consistency check finds a stale data.dvc, a leftover temporary file an
     await runOk(project, 'push');
     assert.deepEqual(await checkConsistent(project, 'push'), []);
     const dvc = join(project, 'data.dvc');
-    await writeFile(dvc, (await readFile(dvc, 'utf8')).replace(/md5: [0-9a-f]{32}\.dir/, 'md5: 00000000000000000000000000000000.dir'));
+    await writeFile(
+      dvc,
+      (await readFile(dvc, 'utf8')).replace(/md5: [0-9a-f]{32}\.dir/, 'md5: 00000000000000000000000000000000.dir'),
+    );
     await writeFile(join(project, 'data', '.manifest.json.tmp-1-0000000000000000'), '{');
     await mkdir(join(project, '.dvc', 'cache', 'files', 'md5', 'aa'), { recursive: true });
     await writeFile(join(project, '.dvc', 'cache', 'files', 'md5', 'aa', '.bbbb.tmp-1-0000000000000000'), 'x');

@@ -114,14 +114,22 @@ export async function runOk(project: string, op: Op): Promise<Run> {
 export async function makeProject(): Promise<string> {
   const project = await mkdtemp(join(tmpdir(), 'kill-trials-'));
   const skip = (src: string) => !/\.test\.ts$|\/testdata(\/|$)|\/bench(\/|$)/.test(src);
-  for (const dir of ['core', 'training']) await cp(join(ROOT, dir), join(project, dir), { recursive: true, filter: skip });
+  for (const dir of ['core', 'training'])
+    await cp(join(ROOT, dir), join(project, dir), { recursive: true, filter: skip });
   for (const file of ['dvc.yaml', 'package.json', 'tsconfig.json']) await cp(join(ROOT, file), join(project, file));
   await symlink(join(ROOT, 'node_modules'), join(project, 'node_modules'), 'dir');
   await writeFile(join(project, 'flights.csv'), flightsCsv(BATCH * 12));
   const params = parse(await readFile(join(ROOT, 'params.yaml'), 'utf8'));
   params.data = { ...params.data, source: 'flights.csv', format: 'csv' };
   params.ingest = { ...params.ingest, batch_size: BATCH, batches_per_run: 1, max_batches: 0 };
-  params.train = { ...params.train, max_epochs: 1, patience: 1, batch_size: 256, golden_examples: 4, candidates: [{ name: 'logreg', model: 'logistic', learning_rate: 0.05 }] };
+  params.train = {
+    ...params.train,
+    max_epochs: 1,
+    patience: 1,
+    batch_size: 256,
+    golden_examples: 4,
+    candidates: [{ name: 'logreg', model: 'logistic', learning_rate: 0.05 }],
+  };
   await writeFile(join(project, 'params.yaml'), stringify(params));
   await initDvcRepo(project);
   return project;
@@ -149,13 +157,18 @@ export async function checkConsistent(project: string, op: Op): Promise<string[]
   const problems: string[] = [];
   const log = memoryLogger();
   // First, before anything below opens the DVC cache (opening it sweeps stale temporaries).
-  const leftovers = (await walk(project, new Set(['node_modules', 'core', 'training']))).filter((p) => parseTempName(p.split('/').pop()!) !== null);
+  const leftovers = (await walk(project, new Set(['node_modules', 'core', 'training']))).filter(
+    (p) => parseTempName(p.split('/').pop()!) !== null,
+  );
   if (leftovers.length) problems.push(`temporary files left: ${leftovers.map((p) => relative(project, p)).join(', ')}`);
   const data = await compareWithRecorded('data', { repoRoot: project, log });
-  if (data.recorded !== data.current?.md5) problems.push(`data.dvc records ${data.recorded}, the store is ${data.current?.md5}`);
+  if (data.recorded !== data.current?.md5)
+    problems.push(`data.dvc records ${data.recorded}, the store is ${data.current?.md5}`);
   for (const s of await status({ repoRoot: project, log, cloud: op === 'push' })) {
     if (s.workspace !== 'ok' || s.notInCache || (op === 'push' && s.notInRemote)) {
-      problems.push(`dvc status ${s.path}: workspace ${s.workspace}, ${s.notInCache} not in cache${op === 'push' ? `, ${s.notInRemote} not on the remote` : ''}`);
+      problems.push(
+        `dvc status ${s.path}: workspace ${s.workspace}, ${s.notInCache} not in cache${op === 'push' ? `, ${s.notInRemote} not on the remote` : ''}`,
+      );
     }
   }
   const remote = join(project, '.dvc-remote', 'files', 'md5');
@@ -168,7 +181,10 @@ export async function checkConsistent(project: string, op: Op): Promise<string[]
   if (op === 'pipeline') {
     const dry = await runPipeline({ repoRoot: project, target: TARGET, dry: true, log });
     const stale = dry.stages.filter((s) => s.status !== 'skipped');
-    if (stale.length) problems.push(`dvc.lock does not match the outputs: ${stale.map((s) => `${s.name} (${s.reasons.join('; ')})`).join(', ')}`);
+    if (stale.length)
+      problems.push(
+        `dvc.lock does not match the outputs: ${stale.map((s) => `${s.name} (${s.reasons.join('; ')})`).join(', ')}`,
+      );
     const registry = await openRegistry(join(project, 'registry'), { log });
     if ((await registry.listModels()).includes(MODEL)) {
       const v = await registry.verify(MODEL);
@@ -178,7 +194,10 @@ export async function checkConsistent(project: string, op: Op): Promise<string[]
   return problems;
 }
 
-export async function runKillTrials(opts: { trials: number; log?: (m: string) => void }): Promise<{ consistent: number; total: number; details: string[] }> {
+export async function runKillTrials(opts: {
+  trials: number;
+  log?: (m: string) => void;
+}): Promise<{ consistent: number; total: number; details: string[] }> {
   const say = opts.log ?? (() => {});
   const random = seededRandom(20261129);
   const project = await makeProject();
@@ -197,7 +216,8 @@ export async function runKillTrials(opts: { trials: number; log?: (m: string) =>
       if (op !== 'ingest') await runOk(project, 'ingest');
       // Ingest and push: within 60 ms of their first write to the store / the remote (their write
       // phase on this small data). The pipeline writes all along: anywhere in its run.
-      const watchDir = op === 'ingest' ? join(project, 'data') : op === 'push' ? join(project, '.dvc-remote') : undefined;
+      const watchDir =
+        op === 'ingest' ? join(project, 'data') : op === 'push' ? join(project, '.dvc-remote') : undefined;
       if (watchDir) await mkdir(watchDir, { recursive: true });
       const at = watchDir ? Math.round(random() * 60) : Math.round(random() * took[op]);
       const killed = await run(project, op, { afterMs: at, watch: watchDir });
@@ -227,6 +247,8 @@ if (isMain(import.meta.url)) {
   const trials = Number(process.argv[2] ?? 4);
   const started = Date.now();
   const r = await runKillTrials({ trials, log: (m) => process.stdout.write(m + '\n') });
-  process.stdout.write(`kill -9 trials: ${r.consistent}/${r.total} consistent in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  process.stdout.write(
+    `kill -9 trials: ${r.consistent}/${r.total} consistent in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+  );
   if (r.consistent !== r.total) process.exitCode = 1;
 }

@@ -34,33 +34,71 @@ async function main(): Promise<number> {
   const started = performance.now();
   const reg = await registryWithVersions([1, 2]);
   // Served as by default: no API_TOKENS (so bad input reaches validation), an admin token for swaps.
-  const server = await startServer({ name: 'api', script: REAL_API_SCRIPT, env: { REGISTRY_URL: reg.url, ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'warn', SHUTDOWN_TIMEOUT_MS: '5000' } });
-  const count5xx = async () => [...(await (await fetch(`${server.url}/metrics`)).text()).matchAll(/^http_requests_total\{[^}]*status="5\d\d"\} (\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0);
+  const server = await startServer({
+    name: 'api',
+    script: REAL_API_SCRIPT,
+    env: { REGISTRY_URL: reg.url, ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'warn', SHUTDOWN_TIMEOUT_MS: '5000' },
+  });
+  const count5xx = async () =>
+    [
+      ...(await (await fetch(`${server.url}/metrics`)).text()).matchAll(
+        /^http_requests_total\{[^}]*status="5\d\d"\} (\d+)/gm,
+      ),
+    ].reduce((a, m) => a + Number(m[1]), 0);
   let sigtermStop: Promise<number | null> | undefined;
   try {
     say(`server ${server.url}; ${values['bad-requests']} bad requests on four routes`);
-    const bad = await sendBadRequests(server.url, badRequests({ record: RECORD, count: Number(values['bad-requests']) }));
+    const bad = await sendBadRequests(
+      server.url,
+      badRequests({ record: RECORD, count: Number(values['bad-requests']) }),
+    );
 
     say('cardinality: 100,000 unique field names');
     const card = await cardinalityAttack({ url: server.url, record: RECORD, names: 100_000, perRequest: 10_000 });
 
     say('200 clients that hang up (half mid-body, half while the server works)');
-    await Promise.all(Array.from({ length: 200 }, (_, i) => hangUp(server.url, { body, partial: i % 2 === 0, afterMs: i % 2 === 0 ? 30 : 1 })));
+    await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        hangUp(server.url, { body, partial: i % 2 === 0, afterMs: i % 2 === 0 ? 30 : 1 }),
+      ),
+    );
     await new Promise((r) => setTimeout(r, 300));
     const fiveXxAfterHangups = await count5xx();
 
     say(`slowloris: ${values['slow-connections']} slow connections for 5 s`);
-    const slow = await slowloris({ url: server.url, connections: Number(values['slow-connections']), durationMs: 5000, body });
+    const slow = await slowloris({
+      url: server.url,
+      connections: Number(values['slow-connections']),
+      durationMs: 5000,
+      body,
+    });
 
     say(`${values.swaps} swaps under load`);
-    const swaps = await swapsUnderLoad({ url: server.url, registry: reg.registry, adminToken: ADMIN, swaps: Number(values.swaps), clients: 8, body });
+    const swaps = await swapsUnderLoad({
+      url: server.url,
+      registry: reg.registry,
+      adminToken: ADMIN,
+      swaps: Number(values.swaps),
+      clients: 8,
+      body,
+    });
 
     say('SIGTERM with 32 busy keep-alive connections');
-    const term = await keepAliveLoad({ url: server.url, connections: 32, path: '/predict', body, stopAfterMs: 1000, stop: () => void (sigtermStop = server.stop(20_000)) });
+    const term = await keepAliveLoad({
+      url: server.url,
+      connections: 32,
+      path: '/predict',
+      body,
+      stopAfterMs: 1000,
+      stop: () => void (sigtermStop = server.stop(20_000)),
+    });
     const exitCode = await sigtermStop;
 
     say(`kill -9 trials: ${values['kill-trials']}`);
-    const kills = Number(values['kill-trials']) > 0 ? await runKillTrials({ trials: Number(values['kill-trials']), log: say }) : { consistent: 0, total: 0, details: [] };
+    const kills =
+      Number(values['kill-trials']) > 0
+        ? await runKillTrials({ trials: Number(values['kill-trials']), log: say })
+        : { consistent: 0, total: 0, details: [] };
 
     const figures = {
       bad_requests: bad.sent,
@@ -91,12 +129,17 @@ async function main(): Promise<number> {
       'hangups_then_5xx_total == 0': fiveXxAfterHangups === 0,
       'slowloris_errors == 0 and p99 < 1000 ms': slow.errors === 0 && slow.p99_ms < 1000,
       'swap_errors == 0': swaps.errors === 0 && swaps.swaps === Number(values.swaps),
-      'sigterm_resets == 0 and every later answer says close': term.resets === 0 && term.keepAliveAfterStop === 0 && exitCode === 0,
+      'sigterm_resets == 0 and every later answer says close':
+        term.resets === 0 && term.keepAliveAfterStop === 0 && exitCode === 0,
       'kill trials all consistent': kills.consistent === kills.total,
     };
-    const failed = Object.entries(bounds).filter(([, ok]) => !ok).map(([k]) => k);
+    const failed = Object.entries(bounds)
+      .filter(([, ok]) => !ok)
+      .map(([k]) => k);
     for (const d of kills.details) if (!/consistent after re-run/.test(d)) say(d);
-    process.stdout.write(JSON.stringify({ ...figures, seconds: Math.round((performance.now() - started) / 100) / 10, failed }) + '\n');
+    process.stdout.write(
+      JSON.stringify({ ...figures, seconds: Math.round((performance.now() - started) / 100) / 10, failed }) + '\n',
+    );
     return failed.length ? 1 : 0;
   } finally {
     if (!sigtermStop) await server.stop();

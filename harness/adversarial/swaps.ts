@@ -5,7 +5,15 @@
  */
 import type { Registry } from '../../core/registry/index.ts';
 
-export async function swapsUnderLoad(o: { url: string; registry: Registry; adminToken: string; swaps: number; clients: number; body: string; model?: string }): Promise<{ swaps: number; requests: number; errors: number; versions: number[] }> {
+export async function swapsUnderLoad(o: {
+  url: string;
+  registry: Registry;
+  adminToken: string;
+  swaps: number;
+  clients: number;
+  body: string;
+  model?: string;
+}): Promise<{ swaps: number; requests: number; errors: number; versions: number[] }> {
   const model = o.model ?? 'flight-delay';
   let running = true;
   let requests = 0;
@@ -14,7 +22,11 @@ export async function swapsUnderLoad(o: { url: string; registry: Registry; admin
   const client = async () => {
     while (running) {
       try {
-        const res = await fetch(`${o.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: o.body });
+        const res = await fetch(`${o.url}/predict`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: o.body,
+        });
         const json = (await res.json()) as { model_version?: number };
         requests++;
         if (res.status !== 200 || (json.model_version !== 1 && json.model_version !== 2)) errors++;
@@ -32,8 +44,14 @@ export async function swapsUnderLoad(o: { url: string; registry: Registry; admin
     for (let i = 0; i < o.swaps; i++) {
       await new Promise((r) => setTimeout(r, 300));
       version = version === 1 ? 2 : 1;
-      await o.registry.setStage(model, 'production', version, { source: 'adversarial', reason: `swap ${i + 1} under load` });
-      const res = await fetch(`${o.url}/admin/reload`, { method: 'POST', headers: { authorization: `Bearer ${o.adminToken}` } });
+      await o.registry.setStage(model, 'production', version, {
+        source: 'adversarial',
+        reason: `swap ${i + 1} under load`,
+      });
+      const res = await fetch(`${o.url}/admin/reload`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${o.adminToken}` },
+      });
       const r = (await res.json()) as { status: string; version: number | null };
       // The server's own registry poll may have swapped first; then the reload finds it unchanged.
       if (res.status === 200 && r.version === version && (r.status === 'swapped' || r.status === 'unchanged')) swaps++;

@@ -30,17 +30,22 @@ const repo = await mkdtemp(join(tmpdir(), 'bench-pipeline-'));
 await mkdir(join(repo, 'data'));
 const chunk = randomBytes(1 << 20);
 for (let i = 0; i < files; i++) {
-  const parts = Array.from({ length: Math.max(1, Math.round(mb / files)) }, (_, j) => Buffer.concat([chunk.subarray(j), chunk.subarray(0, j)]));
+  const parts = Array.from({ length: Math.max(1, Math.round(mb / files)) }, (_, j) =>
+    Buffer.concat([chunk.subarray(j), chunk.subarray(0, j)]),
+  );
   await writeFile(join(repo, 'data', `part-${String(i).padStart(3, '0')}.bin`), Buffer.concat(parts));
 }
-await writeFile(join(repo, 'dvc.yaml'), `stages:
+await writeFile(
+  join(repo, 'dvc.yaml'),
+  `stages:
   copy:
     cmd: node -e "require('fs').cpSync('data','out',{recursive:true})"
     deps:
     - data
     outs:
     - out
-`);
+`,
+);
 const sink = new Writable({ write: (_c, _e, done) => done() });
 console.log(`repository: ${repo} (${files} files, ~${mb} MB in data/, same again in out/)`);
 // Files younger than a second are re-hashed (mtime granularity guard); real runs are further apart.
@@ -49,7 +54,15 @@ await settle();
 for (const label of ['first run (hash, execute, cache)', 'second run', 'third run']) {
   if (label !== 'first run (hash, execute, cache)') await settle();
   const t0 = performance.now();
-  const r = await runPipeline({ repoRoot: repo, log: memoryLogger(), stdout: sink, stderr: sink, cacheOutputs: !values['no-cache'] });
-  console.log(`${label}: ${((performance.now() - t0) / 1000).toFixed(2)} s  (${r.stages.map((s) => `${s.name}: ${s.status}`).join(', ')})`);
+  const r = await runPipeline({
+    repoRoot: repo,
+    log: memoryLogger(),
+    stdout: sink,
+    stderr: sink,
+    cacheOutputs: !values['no-cache'],
+  });
+  console.log(
+    `${label}: ${((performance.now() - t0) / 1000).toFixed(2)} s  (${r.stages.map((s) => `${s.name}: ${s.status}`).join(', ')})`,
+  );
 }
 if (!values.keep) await rm(repo, { recursive: true, force: true });

@@ -123,9 +123,14 @@ function rampSection(s: LoadtestSummary): string[] {
       '',
     );
   }
-  lines.push('| connections | req/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx | errors | result |', '|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  lines.push(
+    '| connections | req/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx | errors | result |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+  );
   for (const l of [...r.levels].sort((a, b) => a.connections - b.connections)) {
-    lines.push(`| ${int(l.connections)} | ${int(l.rps)} | ${ms(l.p50_ms)} | ${ms(l.p90_ms)} | ${ms(l.p99_ms)} | ${ms(l.max_ms)} | ${int(l.non2xx)} | ${int(l.errors)} | ${OUTCOME_TEXT[l.outcome]} |`);
+    lines.push(
+      `| ${int(l.connections)} | ${int(l.rps)} | ${ms(l.p50_ms)} | ${ms(l.p90_ms)} | ${ms(l.p99_ms)} | ${ms(l.max_ms)} | ${int(l.non2xx)} | ${int(l.errors)} | ${OUTCOME_TEXT[l.outcome]} |`,
+    );
   }
   lines.push('');
   return lines;

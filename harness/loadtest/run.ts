@@ -25,7 +25,16 @@ import { REAL_API_SCRIPT, REPO_ROOT, startServer } from '../bench/api/server-pro
 import { describeFailure, envNumber, REAL_API_NAME } from '../bench/api/cli.ts';
 import { rampSpec, timelineSpec, type TimelinePoint } from './charts.ts';
 import { composeReport, type LevelRow, type LoadtestSummary } from './report.ts';
-import { DEFAULT_RAMP, DEFAULT_SCENARIO, levelOutcome, maxUsers, nextLevel, scenarioVerdict, type RampPolicy, type ScenarioPolicy } from './verdicts.ts';
+import {
+  DEFAULT_RAMP,
+  DEFAULT_SCENARIO,
+  levelOutcome,
+  maxUsers,
+  nextLevel,
+  scenarioVerdict,
+  type RampPolicy,
+  type ScenarioPolicy,
+} from './verdicts.ts';
 
 const progress = (msg: string) => process.stderr.write(`[loadtest] ${msg}\n`);
 const OUT_DIR = 'loadtest';
@@ -38,7 +47,11 @@ const scenarioPolicy: ScenarioPolicy = {
 };
 const scenarioConnections = Math.round(envNumber('LOADTEST_CONNECTIONS', 32));
 const warmupS = envNumber('LOADTEST_WARMUP_S', 2);
-const rampPolicy: RampPolicy = { ...DEFAULT_RAMP, sloP99Ms: envNumber('LOADTEST_SLO_P99_MS', DEFAULT_RAMP.sloP99Ms), max: Math.round(envNumber('LOADTEST_RAMP_MAX', DEFAULT_RAMP.max)) };
+const rampPolicy: RampPolicy = {
+  ...DEFAULT_RAMP,
+  sloP99Ms: envNumber('LOADTEST_SLO_P99_MS', DEFAULT_RAMP.sloP99Ms),
+  max: Math.round(envNumber('LOADTEST_RAMP_MAX', DEFAULT_RAMP.max)),
+};
 const stepS = envNumber('LOADTEST_STEP_S', 5);
 const rampBudgetS = envNumber('LOADTEST_RAMP_BUDGET_S', 90);
 
@@ -64,7 +77,10 @@ const levelRow = (r: LoadResult): LevelRow => {
     non2xx: h.non2xx,
     errors: h.errors,
     error_rate: h.error_rate,
-    outcome: levelOutcome({ connections: r.connections, responses: r.responses, p99_ms: r.latency.p99_ms, error_rate: r.error_rate }, rampPolicy),
+    outcome: levelOutcome(
+      { connections: r.connections, responses: r.responses, p99_ms: r.latency.p99_ms, error_rate: r.error_rate },
+      rampPolicy,
+    ),
   };
 };
 
@@ -89,10 +105,24 @@ async function main(): Promise<LoadtestSummary> {
       return r;
     };
 
-    progress(`scenario: ${scenarioPolicy.requests} requests over ${scenarioConnections} connections, stopped at ${scenarioPolicy.windowS} s`);
-    const scenarioRun = await timed('scenario', 'scenario', () => runLoad({ ...load, connections: scenarioConnections, amount: scenarioPolicy.requests, deadlineS: scenarioPolicy.windowS }));
-    const verdict = scenarioVerdict({ ok: scenarioRun.ok, duration_s: scenarioRun.duration_s, error_rate: scenarioRun.error_rate }, scenarioPolicy);
-    progress(`scenario: ${scenarioRun.ok} ok in ${scenarioRun.duration_s} s (${scenarioRun.rps} rps, p99 ${scenarioRun.latency.p99_ms} ms) → ${verdict.pass ? 'PASS' : 'FAIL'}`);
+    progress(
+      `scenario: ${scenarioPolicy.requests} requests over ${scenarioConnections} connections, stopped at ${scenarioPolicy.windowS} s`,
+    );
+    const scenarioRun = await timed('scenario', 'scenario', () =>
+      runLoad({
+        ...load,
+        connections: scenarioConnections,
+        amount: scenarioPolicy.requests,
+        deadlineS: scenarioPolicy.windowS,
+      }),
+    );
+    const verdict = scenarioVerdict(
+      { ok: scenarioRun.ok, duration_s: scenarioRun.duration_s, error_rate: scenarioRun.error_rate },
+      scenarioPolicy,
+    );
+    progress(
+      `scenario: ${scenarioRun.ok} ok in ${scenarioRun.duration_s} s (${scenarioRun.rps} rps, p99 ${scenarioRun.latency.p99_ms} ms) → ${verdict.pass ? 'PASS' : 'FAIL'}`,
+    );
 
     const rampStart = performance.now();
     const levels: LoadResult[] = [];
@@ -104,19 +134,32 @@ async function main(): Promise<LoadtestSummary> {
       }
       await new Promise((r) => setTimeout(r, 300));
       const connections = c;
-      const r = await timed(`ramp ${connections}`, 'ramp', () => runLoad({ ...load, connections, durationS: stepS, timeoutS: 5 }));
+      const r = await timed(`ramp ${connections}`, 'ramp', () =>
+        runLoad({ ...load, connections, durationS: stepS, timeoutS: 5 }),
+      );
       levels.push(r);
-      progress(`ramp ${connections} connections: ${r.rps} rps, p99 ${r.latency.p99_ms} ms, error rate ${r.error_rate} → ${levelRow(r).outcome}`);
+      progress(
+        `ramp ${connections} connections: ${r.rps} rps, p99 ${r.latency.p99_ms} ms, error rate ${r.error_rate} → ${levelRow(r).outcome}`,
+      );
     }
     const rows = levels.map(levelRow);
-    const users = maxUsers(levels.map((l, i) => ({ ...toFigures(l), rps: rows[i].rps })), rampPolicy, outOfTime);
+    const users = maxUsers(
+      levels.map((l, i) => ({ ...toFigures(l), rps: rows[i].rps })),
+      rampPolicy,
+      outOfTime,
+    );
     progress(`max users: ${users.max_users} (limited by ${users.limited_by})`);
 
     await mkdir(join(REPO_ROOT, OUT_DIR), { recursive: true });
     const charts = { rps_latency: `${OUT_DIR}/rps-latency.png`, ramp: `${OUT_DIR}/ramp.png` };
     const timelineChart = await renderVegaLite(timelineSpec(points, rampPolicy.sloP99Ms) as unknown as TopLevelSpec);
     await writeFile(join(REPO_ROOT, charts.rps_latency), timelineChart.png);
-    const rampChart = await renderVegaLite(rampSpec(rows.map((r) => ({ ...r, held: r.outcome === 'held' })), rampPolicy.sloP99Ms) as unknown as TopLevelSpec);
+    const rampChart = await renderVegaLite(
+      rampSpec(
+        rows.map((r) => ({ ...r, held: r.outcome === 'held' })),
+        rampPolicy.sloP99Ms,
+      ) as unknown as TopLevelSpec,
+    );
     await writeFile(join(REPO_ROOT, charts.ramp), rampChart.png);
 
     const summary: LoadtestSummary = {
@@ -134,8 +177,19 @@ async function main(): Promise<LoadtestSummary> {
         model_version: facts.version,
         load_generator: `autocannon ${autocannonVersion()}, one process on the same machine`,
       },
-      settings: { api_workers: process.env.WORKERS || '1', path: PATH, body: facts.record, scenario: { ...scenarioPolicy, connections: scenarioConnections, warmup_s: warmupS }, ramp: { ...rampPolicy, step_s: stepS, budget_s: rampBudgetS } },
-      scenario: { pass: verdict.pass, checks: verdict.checks, ...headlineWithoutCodes(scenarioRun), ok: scenarioRun.ok },
+      settings: {
+        api_workers: process.env.WORKERS || '1',
+        path: PATH,
+        body: facts.record,
+        scenario: { ...scenarioPolicy, connections: scenarioConnections, warmup_s: warmupS },
+        ramp: { ...rampPolicy, step_s: stepS, budget_s: rampBudgetS },
+      },
+      scenario: {
+        pass: verdict.pass,
+        checks: verdict.checks,
+        ...headlineWithoutCodes(scenarioRun),
+        ok: scenarioRun.ok,
+      },
       ramp: { ...users, levels: rows, duration_s: Math.round((performance.now() - rampStart) / 100) / 10 },
       charts,
       report: `${OUT_DIR}/report.md`,

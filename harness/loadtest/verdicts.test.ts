@@ -1,6 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_RAMP, levelOutcome, maxUsers, nextLevel, scenarioVerdict, type LevelFigures, type RampPolicy } from './verdicts.ts';
+import {
+  DEFAULT_RAMP,
+  levelOutcome,
+  maxUsers,
+  nextLevel,
+  scenarioVerdict,
+  type LevelFigures,
+  type RampPolicy,
+} from './verdicts.ts';
 import { composeReport, type LevelRow, type LoadtestSummary } from './report.ts';
 
 test('scenario passes only with every request 2xx inside the window and few errors', () => {
@@ -10,7 +18,11 @@ test('scenario passes only with every request 2xx inside the window and few erro
   assert.equal(short.checks.successful_requests.pass, false);
   assert.equal(scenarioVerdict({ ok: 50_000, duration_s: 45.2, error_rate: 0 }).checks.duration_s.pass, false);
   assert.equal(scenarioVerdict({ ok: 50_000, duration_s: 30, error_rate: 0.0011 }).pass, false);
-  assert.equal(scenarioVerdict({ ok: 50_000, duration_s: 30, error_rate: 0.001 }).pass, true, 'the limit itself is allowed');
+  assert.equal(
+    scenarioVerdict({ ok: 50_000, duration_s: 30, error_rate: 0.001 }).pass,
+    true,
+    'the limit itself is allowed',
+  );
 });
 
 test('a level fails on errors before latency, and with no responses at all', () => {
@@ -34,7 +46,13 @@ function simulate(p99: (c: number) => number, policy: RampPolicy = DEFAULT_RAMP)
 test('ramp doubles until the SLO breaks, then bisects twice', () => {
   const { tried, result } = simulate((c) => c / 4); // p99 = 25 ms at 100 connections
   assert.deepEqual(tried, [1, 2, 4, 8, 16, 32, 64, 128, 96, 112]);
-  assert.deepEqual(result, { max_users: 96, rps_at_max: 960, p99_at_max_ms: 24, limited_by: 'slo_p99', first_failed: 112 });
+  assert.deepEqual(result, {
+    max_users: 96,
+    rps_at_max: 960,
+    p99_at_max_ms: 24,
+    limited_by: 'slo_p99',
+    first_failed: 112,
+  });
 });
 
 test('ramp without refinement reports the last doubling that held', () => {
@@ -67,15 +85,44 @@ test('a noisy level that holds above a failure does not count; bisection stops a
   assert.equal(maxUsers([levels[0]], DEFAULT_RAMP, true).limited_by, 'time_budget');
 });
 
-const row = (connections: number, p99: number, outcome: LevelRow['outcome']): LevelRow => ({ connections, duration_s: 5, requests: connections * 500, rps: connections * 100, p50_ms: 1.5, p90_ms: 3, p99_ms: p99, max_ms: p99 * 2, non2xx: 0, errors: 0, error_rate: 0, outcome });
+const row = (connections: number, p99: number, outcome: LevelRow['outcome']): LevelRow => ({
+  connections,
+  duration_s: 5,
+  requests: connections * 500,
+  rps: connections * 100,
+  p50_ms: 1.5,
+  p90_ms: 3,
+  p99_ms: p99,
+  max_ms: p99 * 2,
+  non2xx: 0,
+  errors: 0,
+  error_rate: 0,
+  outcome,
+});
 
 test('report markdown: scenario table, ramp table in order, max users, relative chart links, machine facts', () => {
   const summary: LoadtestSummary = {
     loadtest: 'api',
     generated_at: '2026-01-01T00:00:00.000Z',
     pass: true,
-    machine: { cpus: 2, cpu_model: 'Test CPU', memory_gb: 8, node: 'v20.0.0', platform: 'linux', backend: 'wasm', model: 'flight-delay', model_version: 4, load_generator: 'autocannon 9' },
-    settings: { api_workers: '1', path: '/predict', body: {}, scenario: { requests: 50_000, windowS: 45, maxErrorRate: 0.001, connections: 32, warmup_s: 2 }, ramp: { ...DEFAULT_RAMP, step_s: 5, budget_s: 90 } },
+    machine: {
+      cpus: 2,
+      cpu_model: 'Test CPU',
+      memory_gb: 8,
+      node: 'v20.0.0',
+      platform: 'linux',
+      backend: 'wasm',
+      model: 'flight-delay',
+      model_version: 4,
+      load_generator: 'autocannon 9',
+    },
+    settings: {
+      api_workers: '1',
+      path: '/predict',
+      body: {},
+      scenario: { requests: 50_000, windowS: 45, maxErrorRate: 0.001, connections: 32, warmup_s: 2 },
+      ramp: { ...DEFAULT_RAMP, step_s: 5, budget_s: 90 },
+    },
     scenario: {
       pass: true,
       checks: scenarioVerdict({ ok: 50_000, duration_s: 6.2, error_rate: 0 }).checks,
@@ -93,7 +140,15 @@ test('report markdown: scenario table, ramp table in order, max users, relative 
       timeouts: 0,
       error_rate: 0,
     },
-    ramp: { max_users: 64, rps_at_max: 6400, p99_at_max_ms: 20, limited_by: 'slo_p99', first_failed: 128, duration_s: 50, levels: [row(1, 2, 'held'), row(128, 40, 'slo_p99'), row(64, 20, 'held')] },
+    ramp: {
+      max_users: 64,
+      rps_at_max: 6400,
+      p99_at_max_ms: 20,
+      limited_by: 'slo_p99',
+      first_failed: 128,
+      duration_s: 50,
+      levels: [row(1, 2, 'held'), row(128, 40, 'slo_p99'), row(64, 20, 'held')],
+    },
     charts: { rps_latency: 'loadtest/rps-latency.png', ramp: 'loadtest/ramp.png' },
     report: 'loadtest/report.md',
   };
@@ -110,8 +165,15 @@ test('report markdown: scenario table, ramp table in order, max users, relative 
   assert.match(md, /backend.*\| wasm \|/);
   assert.match(md, /\| API processes \(WORKERS\) \| 1 \|/);
   const rampRows = md.split('\n').filter((l) => /^\| \d+ \| [\d,]+ \|/.test(l));
-  assert.deepEqual(rampRows.map((l) => l.split('|')[1].trim()), ['1', '64', '128'], 'levels sorted by connections');
+  assert.deepEqual(
+    rampRows.map((l) => l.split('|')[1].trim()),
+    ['1', '64', '128'],
+    'levels sorted by connections',
+  );
   assert.match(rampRows[2], /❌ p99 over SLO/);
-  const none = composeReport({ ...summary, ramp: { ...summary.ramp, max_users: 0, rps_at_max: null, p99_at_max_ms: null } });
+  const none = composeReport({
+    ...summary,
+    ramp: { ...summary.ramp, max_users: 0, rps_at_max: null, p99_at_max_ms: null },
+  });
   assert.match(none, /## Max users: \*\*none\*\*/);
 });

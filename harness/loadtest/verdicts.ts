@@ -66,7 +66,10 @@ export function levelOutcome(level: LevelFigures, policy: RampPolicy): LevelOutc
 /** Largest level that held below the lowest level that failed, and that failure. */
 function bounds<T extends LevelFigures>(levels: readonly T[], policy: RampPolicy) {
   const failed = levels.filter((l) => levelOutcome(l, policy) !== 'held');
-  const lowestFailed = failed.reduce<T | null>((low, l) => (low === null || l.connections < low.connections ? l : low), null);
+  const lowestFailed = failed.reduce<T | null>(
+    (low, l) => (low === null || l.connections < low.connections ? l : low),
+    null,
+  );
   const ceiling = lowestFailed?.connections ?? Number.POSITIVE_INFINITY;
   const held = levels.filter((l) => levelOutcome(l, policy) === 'held' && l.connections < ceiling);
   const best = held.reduce<T | null>((top, l) => (top === null || l.connections > top.connections ? l : top), null);
@@ -102,13 +105,21 @@ export interface MaxUsers {
   first_failed: number | null;
 }
 
-export function maxUsers<T extends LevelFigures & { rps: number }>(levels: readonly T[], policy: RampPolicy = DEFAULT_RAMP, outOfTime = false): MaxUsers {
+export function maxUsers<T extends LevelFigures & { rps: number }>(
+  levels: readonly T[],
+  policy: RampPolicy = DEFAULT_RAMP,
+  outOfTime = false,
+): MaxUsers {
   const { best, lowestFailed } = bounds(levels, policy);
   return {
     max_users: best?.connections ?? 0,
     rps_at_max: best?.rps ?? null,
     p99_at_max_ms: best?.p99_ms ?? null,
-    limited_by: lowestFailed ? (levelOutcome(lowestFailed, policy) as Exclude<LevelOutcome, 'held'>) : outOfTime ? 'time_budget' : 'ramp_max',
+    limited_by: lowestFailed
+      ? (levelOutcome(lowestFailed, policy) as Exclude<LevelOutcome, 'held'>)
+      : outOfTime
+        ? 'time_budget'
+        : 'ramp_max',
     first_failed: lowestFailed?.connections ?? null,
   };
 }

@@ -47,8 +47,14 @@ export function moveStepsFirst(source: string, job: string, pick: (firstLine: st
   let comments: string[] = [];
   for (const l of lines.slice(stepsAt + 1, end)) {
     if (/^ {6}#/.test(l)) comments.push(l);
-    else if (l.startsWith('      - ')) { if (current.length) blocks.push(current); current = [...comments, l]; comments = []; }
-    else { current.push(...comments, l); comments = []; }
+    else if (l.startsWith('      - ')) {
+      if (current.length) blocks.push(current);
+      current = [...comments, l];
+      comments = [];
+    } else {
+      current.push(...comments, l);
+      comments = [];
+    }
   }
   if (current.length) blocks.push(current);
   const pending = comments;
@@ -65,66 +71,128 @@ async function deployRehearsal(workflowsDir?: string, strategy = 'push') {
     seed = made.url;
   }
   const lines: string[] = [];
-  const r = await rehearse({ source: REPO, workflow: 'deploy-api', event: strategy, workflowsDir, registrySeed: seed, npmRecord: BOUNDED, print: (l) => lines.push(l) });
+  const r = await rehearse({
+    source: REPO,
+    workflow: 'deploy-api',
+    event: strategy,
+    workflowsDir,
+    registrySeed: seed,
+    npmRecord: BOUNDED,
+    print: (l) => lines.push(l),
+  });
   temps.push(r.sandbox.root);
   return { r, log: lines.join('\n') };
 }
 
-test('deploy-api (rolling) rehearses green, and what it deploys is the image the build pushed', { timeout: 300_000 }, async () => {
-  const { r, log } = await deployRehearsal();
-  assert.deepEqual(r.failures, [], log.slice(-3000));
-  const push = r.calls.find((c) => c.cmd === 'docker' && c.args[0] === 'push');
-  const setImage = r.calls.find((c) => c.cmd === 'kubectl' && c.args.includes('set') && c.args.includes('image'));
-  assert.ok(push && setImage, 'docker push and kubectl set image were called');
-  const pushed = push.args.at(-1)!;
-  const deployed = setImage.args.at(-1)!.replace(/^api=/, '');
-  assert.ok(deployed.startsWith(`${pushed}@sha256:`), `deployed ${deployed}, pushed ${pushed}`);
-  for (const c of r.calls.filter((x) => x.cmd === 'kubectl' && x.args[0] !== 'kustomize')) assert.match(c.env.KUBECONFIG ?? '', /gha-kubeconfig-[0-9a-f]{16}$/, 'kubectl used the kubeconfig get-gke-credentials wrote');
-});
+test(
+  'deploy-api (rolling) rehearses green, and what it deploys is the image the build pushed',
+  { timeout: 300_000 },
+  async () => {
+    const { r, log } = await deployRehearsal();
+    assert.deepEqual(r.failures, [], log.slice(-3000));
+    const push = r.calls.find((c) => c.cmd === 'docker' && c.args[0] === 'push');
+    const setImage = r.calls.find((c) => c.cmd === 'kubectl' && c.args.includes('set') && c.args.includes('image'));
+    assert.ok(push && setImage, 'docker push and kubectl set image were called');
+    const pushed = push.args.at(-1)!;
+    const deployed = setImage.args.at(-1)!.replace(/^api=/, '');
+    assert.ok(deployed.startsWith(`${pushed}@sha256:`), `deployed ${deployed}, pushed ${pushed}`);
+    for (const c of r.calls.filter((x) => x.cmd === 'kubectl' && x.args[0] !== 'kustomize'))
+      assert.match(
+        c.env.KUBECONFIG ?? '',
+        /gha-kubeconfig-[0-9a-f]{16}$/,
+        'kubectl used the kubeconfig get-gke-credentials wrote',
+      );
+  },
+);
 
-test('break 1 reintroduced (auth + get-gke-credentials before checkout in deploy): the rehearsal fails at the deploy step', { timeout: 300_000 }, async () => {
-  const dir = await brokenCopy('deploy-api.yml', (s) => moveStepsFirst(s, 'deploy', (l) => /google-github-actions\/(auth|get-gke-credentials)@/.test(l)));
-  const { r, log } = await deployRehearsal(dir);
-  assert.equal(r.ok, false);
-  assert.match(log, /Deleting the contents of '[^']+' \(.*gha-creds-[0-9a-f]{16}\.json/, 'checkout deletes the credentials file');
-  const failure = r.failures.join('\n');
-  // The first step after checkout that needs the deleted files fails: setup-gcloud (credentials) or kubectl (kubeconfig).
-  assert.match(failure, /job deploy: step "(Run google-github-actions\/setup-gcloud|Deploy \(rolling\) with smoke test and automatic rollback)": .*(gha-creds-[0-9a-f]{16}\.json does not exist|KUBECONFIG \S+gha-kubeconfig-\S+ does not exist)/);
-  assert.ok(checkoutOrderProblems(await readFile(join(dir, 'deploy-api.yml'), 'utf8'), 'deploy-api.yml').some((p) => /job deploy: step 1 .*auth.* before actions\/checkout/.test(p)));
-});
+test(
+  'break 1 reintroduced (auth + get-gke-credentials before checkout in deploy): the rehearsal fails at the deploy step',
+  { timeout: 300_000 },
+  async () => {
+    const dir = await brokenCopy('deploy-api.yml', (s) =>
+      moveStepsFirst(s, 'deploy', (l) => /google-github-actions\/(auth|get-gke-credentials)@/.test(l)),
+    );
+    const { r, log } = await deployRehearsal(dir);
+    assert.equal(r.ok, false);
+    assert.match(
+      log,
+      /Deleting the contents of '[^']+' \(.*gha-creds-[0-9a-f]{16}\.json/,
+      'checkout deletes the credentials file',
+    );
+    const failure = r.failures.join('\n');
+    // The first step after checkout that needs the deleted files fails: setup-gcloud (credentials) or kubectl (kubeconfig).
+    assert.match(
+      failure,
+      /job deploy: step "(Run google-github-actions\/setup-gcloud|Deploy \(rolling\) with smoke test and automatic rollback)": .*(gha-creds-[0-9a-f]{16}\.json does not exist|KUBECONFIG \S+gha-kubeconfig-\S+ does not exist)/,
+    );
+    assert.ok(
+      checkoutOrderProblems(await readFile(join(dir, 'deploy-api.yml'), 'utf8'), 'deploy-api.yml').some((p) =>
+        /job deploy: step 1 .*auth.* before actions\/checkout/.test(p),
+      ),
+    );
+  },
+);
 
-test('break 4 reintroduced (deploy an image name the build never pushed): the rollout fails and rolls back, naming the step', { timeout: 300_000 }, async () => {
-  const dir = await brokenCopy('deploy-api.yml', (s) => s.replace(/^( {6}IMAGE: ).*$/m, '$1${{ vars.GCP_REGION }}-docker.pkg.dev/${{ vars.GCP_PROJECT }}/gitops-ml/flight-delay-api:v0.1.0'));
-  const { r } = await deployRehearsal(dir);
-  assert.equal(r.ok, false);
-  const failure = r.failures.join('\n');
-  assert.match(failure, /job deploy: step "Deploy \(rolling\) with smoke test and automatic rollback"/);
-  assert.match(failure, /gitops-ml\/flight-delay-api:v0\.1\.0 is not in the registry/);
-});
+test(
+  'break 4 reintroduced (deploy an image name the build never pushed): the rollout fails and rolls back, naming the step',
+  { timeout: 300_000 },
+  async () => {
+    const dir = await brokenCopy('deploy-api.yml', (s) =>
+      s.replace(
+        /^( {6}IMAGE: ).*$/m,
+        '$1${{ vars.GCP_REGION }}-docker.pkg.dev/${{ vars.GCP_PROJECT }}/gitops-ml/flight-delay-api:v0.1.0',
+      ),
+    );
+    const { r } = await deployRehearsal(dir);
+    assert.equal(r.ok, false);
+    const failure = r.failures.join('\n');
+    assert.match(failure, /job deploy: step "Deploy \(rolling\) with smoke test and automatic rollback"/);
+    assert.match(failure, /gitops-ml\/flight-delay-api:v0\.1\.0 is not in the registry/);
+  },
+);
 
-test('pull request (same repo → pr-report → pr-comment) rehearses green; break 2 reintroduced (no dry run, no token) fails at the report step', { timeout: 300_000 }, async () => {
-  const run = async (workflowsDir?: string) => {
-    const r = await rehearse({ source: REPO, workflow: 'pr-comment', event: 'workflow_run', workflowsDir, npmRecord: BOUNDED, print: () => {} });
-    temps.push(r.sandbox.root);
-    return r;
-  };
-  const good = await run();
-  assert.deepEqual(good.failures, []);
-  const comments = [...good.sandbox.fake.issueComments.values()].flat();
-  assert.equal(comments.length, 1, 'one sticky comment posted by the workflow_run relay');
-  assert.ok(good.sandbox.fake.calls.some((c) => c.method === 'GET' && /\/pulls\/42$/.test(c.path)), 'the relay checked the PR head with gh api');
-  const dir = await brokenCopy('pr-report.yml', (s) => s.replace(/^ +REPORT_DRY_RUN: '1'\n/m, ''));
-  const bad = await run(dir);
-  assert.equal(bad.ok, false);
-  assert.match(bad.failures.join('\n'), /pr-report\.yml job report: step "Job summary and pr-comment\.md": .*GITHUB_TOKEN is empty/);
-});
+test(
+  'pull request (same repo → pr-report → pr-comment) rehearses green; break 2 reintroduced (no dry run, no token) fails at the report step',
+  { timeout: 300_000 },
+  async () => {
+    const run = async (workflowsDir?: string) => {
+      const r = await rehearse({
+        source: REPO,
+        workflow: 'pr-comment',
+        event: 'workflow_run',
+        workflowsDir,
+        npmRecord: BOUNDED,
+        print: () => {},
+      });
+      temps.push(r.sandbox.root);
+      return r;
+    };
+    const good = await run();
+    assert.deepEqual(good.failures, []);
+    const comments = [...good.sandbox.fake.issueComments.values()].flat();
+    assert.equal(comments.length, 1, 'one sticky comment posted by the workflow_run relay');
+    assert.ok(
+      good.sandbox.fake.calls.some((c) => c.method === 'GET' && /\/pulls\/42$/.test(c.path)),
+      'the relay checked the PR head with gh api',
+    );
+    const dir = await brokenCopy('pr-report.yml', (s) => s.replace(/^ +REPORT_DRY_RUN: '1'\n/m, ''));
+    const bad = await run(dir);
+    assert.equal(bad.ok, false);
+    assert.match(
+      bad.failures.join('\n'),
+      /pr-report\.yml job report: step "Job summary and pr-comment\.md": .*GITHUB_TOKEN is empty/,
+    );
+  },
+);
 
 test('in every job of every shipped workflow, actions/checkout comes before any step that writes into the workspace', async () => {
   const problems: string[] = [];
-  for (const f of (await readdir(WORKFLOWS)).filter((x) => x.endsWith('.yml'))) problems.push(...checkoutOrderProblems(await readFile(join(WORKFLOWS, f), 'utf8'), f));
+  for (const f of (await readdir(WORKFLOWS)).filter((x) => x.endsWith('.yml')))
+    problems.push(...checkoutOrderProblems(await readFile(join(WORKFLOWS, f), 'utf8'), f));
   assert.deepEqual(problems, []);
   // The check is not vacuous: a guard that only prints may precede checkout, a script that writes may not.
-  const wf = (pre: string) => `on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n${pre}      - uses: actions/checkout@${'a'.repeat(40)}\n`;
+  const wf = (pre: string) =>
+    `on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n${pre}      - uses: actions/checkout@${'a'.repeat(40)}\n`;
   assert.deepEqual(checkoutOrderProblems(wf('      - run: |\n          echo "::error::no"\n          exit 1\n')), []);
   assert.equal(checkoutOrderProblems(wf('      - run: echo hi > notes.txt\n')).length, 1);
   assert.equal(checkoutOrderProblems(wf(`      - uses: actions/download-artifact@${'b'.repeat(40)}\n`)).length, 1);

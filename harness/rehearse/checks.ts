@@ -8,11 +8,19 @@
 import { parse } from 'yaml';
 import { WRITES_WORKSPACE } from './actions/index.ts';
 
-interface RawStep { name?: string; uses?: string; run?: string }
+interface RawStep {
+  name?: string;
+  uses?: string;
+  run?: string;
+}
 
 /** A run: step that only prints or exits (e.g. a guard) does not write into the workspace. */
 export function runOnlyPrints(script: string): boolean {
-  return script.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')).every((l) => /^(echo|printf|exit)\b[^>]*$/.test(l));
+  return script
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'))
+    .every((l) => /^(echo|printf|exit)\b[^>]*$/.test(l));
 }
 
 export function checkoutOrderProblems(source: string, file = 'workflow'): string[] {
@@ -25,7 +33,10 @@ export function checkoutOrderProblems(source: string, file = 'workflow'): string
     steps.slice(0, checkoutAt).forEach((s, i) => {
       const action = s.uses?.split('@')[0];
       const writes = action ? WRITES_WORKSPACE.has(action) : s.run !== undefined && !runOnlyPrints(s.run);
-      if (writes) problems.push(`${file} job ${id}: step ${i + 1} "${s.name ?? s.uses ?? s.run?.split('\n')[0]}" writes into the workspace before actions/checkout (step ${checkoutAt + 1}), which deletes it`);
+      if (writes)
+        problems.push(
+          `${file} job ${id}: step ${i + 1} "${s.name ?? s.uses ?? s.run?.split('\n')[0]}" writes into the workspace before actions/checkout (step ${checkoutAt + 1}), which deletes it`,
+        );
     });
   }
   return problems;

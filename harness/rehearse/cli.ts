@@ -19,24 +19,43 @@ const args = process.argv.slice(2).filter((a) => a !== workflowsFlag);
 
 async function one(workflow: string, event: string | undefined): Promise<boolean> {
   const started = Date.now();
-  const r = await rehearse({ source: REPO, workflow, event, workflowsDir, npmRecord: process.env.REHEARSE_NPM_RECORD, keep: process.env.REHEARSE_KEEP === '1' });
+  const r = await rehearse({
+    source: REPO,
+    workflow,
+    event,
+    workflowsDir,
+    npmRecord: process.env.REHEARSE_NPM_RECORD,
+    keep: process.env.REHEARSE_KEEP === '1',
+  });
   const byTool = new Map<string, number>();
   for (const c of r.calls) byTool.set(c.cmd, (byTool.get(c.cmd) ?? 0) + 1);
-  console.log(`\nstand-in calls: ${[...byTool].map(([k, n]) => `${k} ×${n}`).join(', ') || 'none'} (${r.sandbox.callLog})`);
+  console.log(
+    `\nstand-in calls: ${[...byTool].map(([k, n]) => `${k} ×${n}`).join(', ') || 'none'} (${r.sandbox.callLog})`,
+  );
   const gh = r.sandbox.fake.calls.map((c) => `${c.method} ${c.path}`);
   console.log(`GitHub API calls: ${gh.length ? gh.join(', ') : 'none'}`);
-  for (const [w, s] of Object.entries(r.settings)) console.log(`${w}.yml reads vars ${s.vars.join(', ') || '-'}; secrets ${s.secrets.join(', ') || '-'}`);
-  console.log(`\nrehearsal ${workflow} ${event ?? ''}: ${r.ok ? 'PASSED' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s${r.ok && process.env.REHEARSE_KEEP !== '1' ? '' : `; sandbox kept in ${r.sandbox.root}`}`);
+  for (const [w, s] of Object.entries(r.settings))
+    console.log(`${w}.yml reads vars ${s.vars.join(', ') || '-'}; secrets ${s.secrets.join(', ') || '-'}`);
+  console.log(
+    `\nrehearsal ${workflow} ${event ?? ''}: ${r.ok ? 'PASSED' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s${r.ok && process.env.REHEARSE_KEEP !== '1' ? '' : `; sandbox kept in ${r.sandbox.root}`}`,
+  );
   for (const f of r.failures) console.log(`  ✗ ${f}`);
   return r.ok;
 }
 
 if (args[0] === '--list' || !args.length) {
-  console.log(`usage: npm run ci:rehearse -- <workflow> [event] [--workflows=<dir>] | --all | --list\n${scenarioNames().map((n) => `  ${n}`).join('\n')}`);
+  console.log(
+    `usage: npm run ci:rehearse -- <workflow> [event] [--workflows=<dir>] | --all | --list\n${scenarioNames()
+      .map((n) => `  ${n}`)
+      .join('\n')}`,
+  );
   process.exitCode = args.length ? 0 : 2;
 } else if (args[0] === '--all') {
   let ok = true;
-  for (const name of scenarioNames()) { const [w, e] = name.split(' '); ok = (await one(w, e)) && ok; }
+  for (const name of scenarioNames()) {
+    const [w, e] = name.split(' ');
+    ok = (await one(w, e)) && ok;
+  }
   process.exitCode = ok ? 0 : 1;
 } else {
   try {

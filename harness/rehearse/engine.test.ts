@@ -20,8 +20,17 @@ import type { ActionContext } from './actions/types.ts';
 import type { RehearsalEvent, Sandbox } from './types.ts';
 
 test('GITHUB_ENV / GITHUB_OUTPUT: name=value and the heredoc form; a missing delimiter is an error', () => {
-  assert.deepEqual(parseKeyValueFile('a=1\nb=x=y\nbody<<EOF\nline 1\n\nline 3\nEOF\nc=\n', 'GITHUB_OUTPUT'), { a: '1', b: 'x=y', body: 'line 1\n\nline 3', c: '' });
-  assert.deepEqual(parseKeyValueFile('k<<ghadelimiter_1\nv=w\nghadelimiter_1\n', 'GITHUB_ENV'), { k: 'v=w' }, 'the first = inside a heredoc body is data');
+  assert.deepEqual(parseKeyValueFile('a=1\nb=x=y\nbody<<EOF\nline 1\n\nline 3\nEOF\nc=\n', 'GITHUB_OUTPUT'), {
+    a: '1',
+    b: 'x=y',
+    body: 'line 1\n\nline 3',
+    c: '',
+  });
+  assert.deepEqual(
+    parseKeyValueFile('k<<ghadelimiter_1\nv=w\nghadelimiter_1\n', 'GITHUB_ENV'),
+    { k: 'v=w' },
+    'the first = inside a heredoc body is data',
+  );
   assert.throws(() => parseKeyValueFile('x<<END\nno end\n', 'GITHUB_ENV'), /matching delimiter not found 'END'/);
   assert.throws(() => parseKeyValueFile('just words\n', 'GITHUB_OUTPUT'), /GITHUB_OUTPUT: invalid format 'just words'/);
 });
@@ -30,14 +39,25 @@ test('GITHUB_PATH: each line goes in front, the last one first; workflow command
   assert.deepEqual(parsePathFile('/a\n\n /b \n'), ['/a', '/b']);
   assert.equal(prependPath('/usr/bin', ['/a', '/b']), '/b:/a:/usr/bin');
   const masks = new Set<string>();
-  assert.deepEqual(scanWorkflowCommands('x\n::error::bad thing\n::warning file=a::w\n::add-mask::s3cret\n', masks), [{ level: 'error', message: 'bad thing' }, { level: 'warning', message: 'w' }]);
+  assert.deepEqual(scanWorkflowCommands('x\n::error::bad thing\n::warning file=a::w\n::add-mask::s3cret\n', masks), [
+    { level: 'error', message: 'bad thing' },
+    { level: 'warning', message: 'w' },
+  ]);
   assert.ok(masks.has('s3cret'));
 });
 
-const ctx = (contexts: ExprContext['contexts'], status: ExprContext['status'] = 'success', workspace = '/nonexistent'): ExprContext => ({ contexts, status, workspace });
+const ctx = (
+  contexts: ExprContext['contexts'],
+  status: ExprContext['status'] = 'success',
+  workspace = '/nonexistent',
+): ExprContext => ({ contexts, status, workspace });
 
 test('expressions: GitHub semantics for ||, format, missing properties, comparisons', () => {
-  const c = ctx({ vars: { GCS_BUCKET: 'b' }, inputs: {}, github: { event: { pull_request: { head: { repo: { full_name: 'm/r' } } } }, repository: 'a/r' } });
+  const c = ctx({
+    vars: { GCS_BUCKET: 'b' },
+    inputs: {},
+    github: { event: { pull_request: { head: { repo: { full_name: 'm/r' } } } }, repository: 'a/r' },
+  });
   assert.equal(evaluate("vars.REGISTRY_URL || format('gs://{0}/registry', vars.GCS_BUCKET)", c), 'gs://b/registry');
   assert.equal(evaluate("inputs.strategy || vars.DEPLOY_STRATEGY || 'rolling'", c), 'rolling');
   assert.equal(evaluate('github.event.pull_request.head.repo.full_name != github.repository', c), true);
@@ -68,32 +88,66 @@ test('trigger filters: branches, types, workflow_run names and paths decide whet
   const wf = await loadWorkflow(join(import.meta.dirname, '..', '..', '.github', 'workflows', 'infra.yml'));
   const push = (ref: string): RehearsalEvent => ({ name: 'push', ref, sha: 'a'.repeat(40), actor: 'x', payload: {} });
   assert.equal(triggerMismatch(wf, push('refs/heads/main'), ['infra/cdktf/stack.ts']), null);
-  assert.match(triggerMismatch(wf, push('refs/heads/main'), ['README.md']) ?? '', /no changed file matches paths: infra\/\*\*/);
-  assert.match(triggerMismatch(wf, push('refs/heads/model'), ['infra/x']) ?? '', /branch model is not in branches: main/);
+  assert.match(
+    triggerMismatch(wf, push('refs/heads/main'), ['README.md']) ?? '',
+    /no changed file matches paths: infra\/\*\*/,
+  );
+  assert.match(
+    triggerMismatch(wf, push('refs/heads/model'), ['infra/x']) ?? '',
+    /branch model is not in branches: main/,
+  );
   assert.match(triggerMismatch(wf, { ...push('refs/heads/main'), name: 'schedule' }) ?? '', /does not run on schedule/);
 });
 
-function actionContext(workspace: string, inputs: Record<string, string>, env: Record<string, string> = {}): ActionContext {
+function actionContext(
+  workspace: string,
+  inputs: Record<string, string>,
+  env: Record<string, string> = {},
+): ActionContext {
   const logs: string[] = [];
   return {
-    action: 'x', version: 'v', inputs, workspace, runnerTemp: workspace, env: { PATH: process.env.PATH ?? '', ...env },
-    github: { repository: 'acme/gitops-ml', ref: 'refs/heads/main', sha: '' }, event: { name: 'push', ref: 'refs/heads/main', sha: '', actor: 'a', payload: {} },
-    sandbox: { origin: '' } as Sandbox, runId: 1, log: (l) => logs.push(l),
+    action: 'x',
+    version: 'v',
+    inputs,
+    workspace,
+    runnerTemp: workspace,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    github: { repository: 'acme/gitops-ml', ref: 'refs/heads/main', sha: '' },
+    event: { name: 'push', ref: 'refs/heads/main', sha: '', actor: 'a', payload: {} },
+    sandbox: { origin: '' } as Sandbox,
+    runId: 1,
+    log: (l) => logs.push(l),
   };
 }
 
 test('auth writes gha-creds-<hex>.json into the workspace and exports it; get-gke-credentials writes a kubeconfig there', async () => {
   const ws = await mkdtemp(join(tmpdir(), 'auth-'));
-  const inputs = { workload_identity_provider: 'projects/1/locations/global/workloadIdentityPools/p/providers/g', service_account: 'ci-deploy@acme-ml.iam.gserviceaccount.com', create_credentials_file: 'true', export_environment_variables: 'true' };
+  const inputs = {
+    workload_identity_provider: 'projects/1/locations/global/workloadIdentityPools/p/providers/g',
+    service_account: 'ci-deploy@acme-ml.iam.gserviceaccount.com',
+    create_credentials_file: 'true',
+    export_environment_variables: 'true',
+  };
   await assert.rejects(auth(actionContext(ws, inputs)), /id-token: write/, 'no OIDC token without id-token: write');
   const a = await auth(actionContext(ws, inputs, { ACTIONS_ID_TOKEN_REQUEST_URL: 'http://x' }));
   const creds = a.env!.GOOGLE_APPLICATION_CREDENTIALS;
   assert.match(creds, new RegExp(`^${ws}/gha-creds-[0-9a-f]{16}\\.json$`));
   assert.equal(a.env!.CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE, creds);
   assert.equal(a.env!.CLOUDSDK_CORE_PROJECT, 'acme-ml', 'project from the service account e-mail');
-  const g = await getGkeCredentials(actionContext(ws, { cluster_name: 'c', location: 'europe-west1', project_id: 'acme-ml' }, a.env));
+  const g = await getGkeCredentials(
+    actionContext(ws, { cluster_name: 'c', location: 'europe-west1', project_id: 'acme-ml' }, a.env),
+  );
   assert.match(g.env!.KUBECONFIG, new RegExp(`^${ws}/gha-kubeconfig-[0-9a-f]{16}$`));
-  await assert.rejects(getGkeCredentials(actionContext(ws, { cluster_name: 'c', location: 'l', project_id: 'p' }, { GOOGLE_GHA_CREDS_PATH: join(ws, 'gone.json') })), /does not exist/);
+  await assert.rejects(
+    getGkeCredentials(
+      actionContext(
+        ws,
+        { cluster_name: 'c', location: 'l', project_id: 'p' },
+        { GOOGLE_GHA_CREDS_PATH: join(ws, 'gone.json') },
+      ),
+    ),
+    /does not exist/,
+  );
 });
 
 test('checkout empties a workspace without .git (credentials included) and cleans untracked files in a clone', async () => {
@@ -110,11 +164,18 @@ test('checkout empties a workspace without .git (credentials included) and clean
   const sha = git(seed, 'rev-parse', 'HEAD');
   git(seed, 'push', '-q', origin, 'HEAD:refs/heads/main');
   const cfg = join(root, 'gitconfig');
-  await writeFile(cfg, `[url "file://${origin}"]\n\tinsteadOf = https://github.com/acme/gitops-ml\n[protocol "file"]\n\tallow = always\n`);
+  await writeFile(
+    cfg,
+    `[url "file://${origin}"]\n\tinsteadOf = https://github.com/acme/gitops-ml\n[protocol "file"]\n\tallow = always\n`,
+  );
   const ws = join(root, 'ws');
   await mkdir(ws);
   await writeFile(join(ws, 'gha-creds-0123456789abcdef.json'), '{}');
-  const c = actionContext(ws, { 'fetch-depth': '1', 'persist-credentials': 'false' }, { GIT_CONFIG_GLOBAL: cfg, HOME: root });
+  const c = actionContext(
+    ws,
+    { 'fetch-depth': '1', 'persist-credentials': 'false' },
+    { GIT_CONFIG_GLOBAL: cfg, HOME: root },
+  );
   c.github.sha = sha;
   c.sandbox = { origin } as Sandbox;
   await checkout(c);

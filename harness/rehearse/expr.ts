@@ -18,7 +18,12 @@ export interface ExprContext {
   workspace: string;
 }
 
-type FunctionDefinition = { name: string; minArgs: number; maxArgs: number; call: (...args: data.ExpressionData[]) => data.ExpressionData };
+type FunctionDefinition = {
+  name: string;
+  minArgs: number;
+  maxArgs: number;
+  call: (...args: data.ExpressionData[]) => data.ExpressionData;
+};
 
 /** The value an expression data node stands for, as plain JSON. */
 export function toJson(d: data.ExpressionData): Json {
@@ -46,8 +51,11 @@ function globToRegExp(glob: string): RegExp {
   let re = '';
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i];
-    if (c === '*' && glob[i + 1] === '*') { re += '.*'; i++; if (glob[i + 1] === '/') i++; }
-    else if (c === '*') re += '[^/]*';
+    if (c === '*' && glob[i + 1] === '*') {
+      re += '.*';
+      i++;
+      if (glob[i + 1] === '/') i++;
+    } else if (c === '*') re += '[^/]*';
     else if (c === '?') re += '[^/]';
     else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
   }
@@ -69,10 +77,18 @@ function listFiles(dir: string, root = dir): string[] {
 export function hashFiles(workspace: string, patterns: string[]): string {
   const include = patterns.filter((p) => !p.startsWith('!')).map(globToRegExp);
   const exclude = patterns.filter((p) => p.startsWith('!')).map((p) => globToRegExp(p.slice(1)));
-  const files = listFiles(workspace).filter((f) => include.some((r) => r.test(f)) && !exclude.some((r) => r.test(f))).sort();
+  const files = listFiles(workspace)
+    .filter((f) => include.some((r) => r.test(f)) && !exclude.some((r) => r.test(f)))
+    .sort();
   if (!files.length) return '';
   const outer = createHash('sha256');
-  for (const f of files) if (statSync(join(workspace, f)).isFile()) outer.update(createHash('sha256').update(readFileSync(join(workspace, f))).digest());
+  for (const f of files)
+    if (statSync(join(workspace, f)).isFile())
+      outer.update(
+        createHash('sha256')
+          .update(readFileSync(join(workspace, f)))
+          .digest(),
+      );
   return outer.digest('hex');
 }
 
@@ -83,7 +99,18 @@ function functions(ctx: ExprContext): Map<string, FunctionDefinition> {
     { name: 'failure', minArgs: 0, maxArgs: 0, call: () => bool(ctx.status === 'failure') },
     { name: 'cancelled', minArgs: 0, maxArgs: 0, call: () => bool(ctx.status === 'cancelled') },
     { name: 'always', minArgs: 0, maxArgs: 0, call: () => bool(true) },
-    { name: 'hashFiles', minArgs: 1, maxArgs: 255, call: (...args) => new data.StringData(hashFiles(ctx.workspace, args.map((a) => a.coerceString()))) },
+    {
+      name: 'hashFiles',
+      minArgs: 1,
+      maxArgs: 255,
+      call: (...args) =>
+        new data.StringData(
+          hashFiles(
+            ctx.workspace,
+            args.map((a) => a.coerceString()),
+          ),
+        ),
+    },
   ];
   return new Map(defs.map((d) => [d.name.toLowerCase(), d]));
 }
@@ -94,8 +121,10 @@ export function evaluate(expression: string, ctx: ExprContext): Json {
     const lexed = new Lexer(expression).lex();
     const fns = functions(ctx);
     const expr = new Parser(lexed.tokens, Object.keys(ctx.contexts), [...fns.values()]).parse();
-    const root = new data.Dictionary(...Object.entries(ctx.contexts).map(([key, value]) => ({ key, value: fromJson(value) })));
-    return toJson(new Evaluator(expr, root, fns as never).evaluate());
+    const root = new data.Dictionary(
+      ...Object.entries(ctx.contexts).map(([key, value]) => ({ key, value: fromJson(value) })),
+    );
+    return toJson(new Evaluator(expr, root, fns).evaluate());
   } catch (err) {
     throw new Error(`expression \${{ ${expression} }}: ${(err as Error).message}`);
   }
@@ -103,7 +132,10 @@ export function evaluate(expression: string, ctx: ExprContext): Json {
 
 /** A job or step `if:`: a bare expression; without a status function it implies success() &&. */
 export function evaluateIf(condition: string | undefined, ctx: ExprContext): boolean {
-  const raw = (condition ?? '').trim().replace(/^\$\{\{([\s\S]*)\}\}$/, '$1').trim();
+  const raw = (condition ?? '')
+    .trim()
+    .replace(/^\$\{\{([\s\S]*)\}\}$/, '$1')
+    .trim();
   if (!raw) return ctx.status === 'success';
   const hasStatus = /\b(success|failure|always|cancelled)\s*\(/.test(raw);
   return truthy(evaluate(hasStatus ? raw : `success() && (${raw})`, ctx));

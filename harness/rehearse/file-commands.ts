@@ -18,7 +18,10 @@ export function parseKeyValueFile(content: string, what: string): Record<string,
       const body: string[] = [];
       let closed = false;
       for (i++; i < lines.length; i++) {
-        if (lines[i] === delimiter) { closed = true; break; }
+        if (lines[i] === delimiter) {
+          closed = true;
+          break;
+        }
         body.push(lines[i]);
       }
       if (!closed) throw new Error(`${what}: matching delimiter not found '${delimiter}' for ${name}`);
@@ -33,7 +36,10 @@ export function parseKeyValueFile(content: string, what: string): Record<string,
 }
 
 export function parsePathFile(content: string): string[] {
-  return content.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  return content
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean);
 }
 
 /** PATH after a step's GITHUB_PATH additions: each added directory in front, the last added first. */
@@ -41,7 +47,10 @@ export function prependPath(path: string, added: string[]): string {
   return [...[...added].reverse(), path].filter(Boolean).join(':');
 }
 
-export interface Annotation { level: 'error' | 'warning' | 'notice'; message: string }
+export interface Annotation {
+  level: 'error' | 'warning' | 'notice';
+  message: string;
+}
 
 /** Workflow commands in a step's output; masks collect `::add-mask::` values. */
 export function scanWorkflowCommands(output: string, masks: Set<string>): Annotation[] {

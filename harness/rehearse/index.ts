@@ -51,23 +51,44 @@ export async function rehearse(o: RehearseOptions): Promise<Rehearsal> {
   if (!events) throw new Error(`no scenario for workflow "${o.workflow}": one of ${Object.keys(SCENARIOS).join(', ')}`);
   const eventName = o.event ?? Object.keys(events)[0];
   const scenario = events[eventName];
-  if (!scenario) throw new Error(`workflow ${o.workflow} has no "${eventName}" scenario: one of ${Object.keys(events).join(', ')}`);
-  const lock: Record<string, ActionPin> = JSON.parse(readFileSync(join(o.source, '.github', 'actions.lock.json'), 'utf8')).actions;
+  if (!scenario)
+    throw new Error(`workflow ${o.workflow} has no "${eventName}" scenario: one of ${Object.keys(events).join(', ')}`);
+  const lock: Record<string, ActionPin> = JSON.parse(
+    readFileSync(join(o.source, '.github', 'actions.lock.json'), 'utf8'),
+  ).actions;
   const workflowsDir = o.workflowsDir ?? join(o.source, '.github', 'workflows');
   const sandbox = await createSandbox(o.source);
-  print(`sandbox ${sandbox.root}: origin github.com/${sandbox.repository} (bare), CLI stand-ins, loopback GitHub ${sandbox.apiUrl}`);
+  print(
+    `sandbox ${sandbox.root}: origin github.com/${sandbox.repository} (bare), CLI stand-ins, loopback GitHub ${sandbox.apiUrl}`,
+  );
   const started: Started[] = [];
   let prom: Awaited<ReturnType<typeof startPrometheus>> | null = null;
   const vars = { ...repositoryVariables(sandbox), ...o.vars };
   const secrets = { API_SMOKE_TOKEN: '', ...o.secrets };
-  const hostEnv = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => v !== undefined && !/^(GITHUB_|RUNNER_|ACTIONS_|INPUT_|npm_|KUBECONFIG$|GOOGLE_|CLOUDSDK_|GH_TOKEN$|CI$|REHEARSE_CALLS$|REHEARSE_CLOUD$|NODE_TEST_CONTEXT$)/.test(k))) as Record<string, string>;
+  const hostEnv = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k, v]) =>
+        v !== undefined &&
+        !/^(GITHUB_|RUNNER_|ACTIONS_|INPUT_|npm_|KUBECONFIG$|GOOGLE_|CLOUDSDK_|GH_TOKEN$|CI$|REHEARSE_CALLS$|REHEARSE_CLOUD$|NODE_TEST_CONTEXT$)/.test(
+          k,
+        ),
+    ),
+  ) as Record<string, string>;
   if (o.npmRecord) hostEnv.REHEARSE_NPM_RECORD = o.npmRecord;
   const runs: RunResult[] = [];
   const settings: Rehearsal['settings'] = {};
   let runId = 9000;
   const ctx: ScenarioContext = {
-    sandbox, vars, secrets, print, registrySeed: o.registrySeed ?? join(o.source, 'registry'),
-    startApi: async (registryUrl) => { const a = await startApi(o.source, registryUrl); started.push(a); return a.port; },
+    sandbox,
+    vars,
+    secrets,
+    print,
+    registrySeed: o.registrySeed ?? join(o.source, 'registry'),
+    startApi: async (registryUrl) => {
+      const a = await startApi(o.source, registryUrl);
+      started.push(a);
+      return a.port;
+    },
     run: async (name, event, extra = {}) => {
       const file = join(workflowsDir, `${name}.yml`);
       const workflow = await loadWorkflow(file);
@@ -78,14 +99,41 @@ export async function rehearse(o: RehearseOptions): Promise<Rehearsal> {
       }
       settings[name] = referencedSettings(workflow.source);
       const missing = settings[name].vars.filter((v) => !(v in runVars));
-      print(`\n━━ ${workflow.name} (${name}.yml) on ${event.name} ${event.ref} @ ${event.sha.slice(0, 7)} — run ${runId + 1}`);
-      print(`reads vars: ${settings[name].vars.join(', ') || '-'}; secrets: ${settings[name].secrets.join(', ') || '-'}${missing.length ? ` (not set here: ${missing.join(', ')}; their defaults apply)` : ''}`);
-      const changed = event.name === 'push' && /^0+$/.test(String(event.payload.before)) ? undefined
-        : await git(sandbox.origin, 'diff', '--name-only', event.name === 'pull_request' ? `${event.sha}^1` : String(event.payload.before), event.name === 'pull_request' ? `${event.sha}^2` : event.sha).then((t) => t.split('\n').filter(Boolean), () => undefined);
+      print(
+        `\n━━ ${workflow.name} (${name}.yml) on ${event.name} ${event.ref} @ ${event.sha.slice(0, 7)} — run ${runId + 1}`,
+      );
+      print(
+        `reads vars: ${settings[name].vars.join(', ') || '-'}; secrets: ${settings[name].secrets.join(', ') || '-'}${missing.length ? ` (not set here: ${missing.join(', ')}; their defaults apply)` : ''}`,
+      );
+      const changed =
+        event.name === 'push' && /^0+$/.test(String(event.payload.before))
+          ? undefined
+          : await git(
+              sandbox.origin,
+              'diff',
+              '--name-only',
+              event.name === 'pull_request' ? `${event.sha}^1` : String(event.payload.before),
+              event.name === 'pull_request' ? `${event.sha}^2` : event.sha,
+            ).then(
+              (t) => t.split('\n').filter(Boolean),
+              () => undefined,
+            );
       const mismatch = triggerMismatch(workflow, event, changed);
       if (mismatch) throw new Error(`${name}.yml would not run: ${mismatch}`);
-      const result = await runWorkflow({ workflow, event, sandbox, runId: ++runId, vars: runVars, secrets, lock, hostEnv, print });
-      print(`━━ ${workflow.name}: ${result.conclusion.toUpperCase()}${result.failures.length ? `\n${result.failures.map((f) => `   ✗ ${f}`).join('\n')}` : ''}`);
+      const result = await runWorkflow({
+        workflow,
+        event,
+        sandbox,
+        runId: ++runId,
+        vars: runVars,
+        secrets,
+        lock,
+        hostEnv,
+        print,
+      });
+      print(
+        `━━ ${workflow.name}: ${result.conclusion.toUpperCase()}${result.failures.length ? `\n${result.failures.map((f) => `   ✗ ${f}`).join('\n')}` : ''}`,
+      );
       runs.push(result);
       return result;
     },
@@ -102,10 +150,24 @@ export async function rehearse(o: RehearseOptions): Promise<Rehearsal> {
     await sandbox.close();
   }
   const queries = (prom as { queries?: Rehearsal['prometheusQueries'] } | null)?.queries ?? [];
-  if (queries.length) print(`Prometheus stand-in: ${queries.length} queries, Authorization: ${[...new Set(queries.map((q) => q.auth?.replace(/ .*/, ' …') ?? 'none'))].join(', ')}`);
-  const calls = (await readFile(sandbox.callLog, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as StubCall);
+  if (queries.length)
+    print(
+      `Prometheus stand-in: ${queries.length} queries, Authorization: ${[...new Set(queries.map((q) => q.auth?.replace(/ .*/, ' …') ?? 'none'))].join(', ')}`,
+    );
+  const calls = (await readFile(sandbox.callLog, 'utf8'))
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as StubCall);
   const failures = [...runs.flatMap((r) => r.failures), ...(error ? [error] : [])];
-  const result: Rehearsal = { ok: failures.length === 0 && runs.length > 0, runs, failures, calls, sandbox, settings, prometheusQueries: queries };
+  const result: Rehearsal = {
+    ok: failures.length === 0 && runs.length > 0,
+    runs,
+    failures,
+    calls,
+    sandbox,
+    settings,
+    prometheusQueries: queries,
+  };
   if (!o.keep && result.ok) await rm(sandbox.root, { recursive: true, force: true });
   return result;
 }

@@ -9,7 +9,16 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { evaluate, evaluateIf, evaluateMap, evaluateText, evaluateToken, toText, type ExprContext, type Json } from './expr.ts';
+import {
+  evaluate,
+  evaluateIf,
+  evaluateMap,
+  evaluateText,
+  evaluateToken,
+  toText,
+  type ExprContext,
+  type Json,
+} from './expr.ts';
 import { parseKeyValueFile, parsePathFile, prependPath, scanWorkflowCommands } from './file-commands.ts';
 import { runScript } from './shell.ts';
 import { STAND_INS } from './actions/index.ts';
@@ -45,8 +54,11 @@ function permissionsOf(job: JobModel, wf: WorkflowModel, ctx: ExprContext): Reco
 }
 
 export function isForkPr(event: RehearsalEvent): boolean {
-  const pr = event.payload.pull_request as { head?: { repo?: { full_name?: string } }; base?: { repo?: { full_name?: string } } } | undefined;
-  return event.name === 'pull_request' && !!pr?.head?.repo?.full_name && pr.head.repo.full_name !== pr.base?.repo?.full_name;
+  const pr = event.payload.pull_request as
+    { head?: { repo?: { full_name?: string } }; base?: { repo?: { full_name?: string } } } | undefined;
+  return (
+    event.name === 'pull_request' && !!pr?.head?.repo?.full_name && pr.head.repo.full_name !== pr.base?.repo?.full_name
+  );
 }
 
 function displayName(step: StepModel, ctx: ExprContext): string {
@@ -56,8 +68,13 @@ function displayName(step: StepModel, ctx: ExprContext): string {
   return `Run ${run}`;
 }
 
-function defaultsRun(wf: WorkflowModel, job: JobModel, ctx: ExprContext): { shell?: string; workingDirectory?: string } {
-  const pick = (t: JobModel['defaults']) => ((evaluateToken(t, ctx) as { run?: Record<string, string> } | null)?.run ?? {});
+function defaultsRun(
+  wf: WorkflowModel,
+  job: JobModel,
+  ctx: ExprContext,
+): { shell?: string; workingDirectory?: string } {
+  const pick = (t: JobModel['defaults']) =>
+    (evaluateToken(t, ctx) as { run?: Record<string, string> } | null)?.run ?? {};
   const w = pick(wf.defaults);
   const j = pick(job.defaults);
   return { shell: j.shell ?? w.shell, workingDirectory: j['working-directory'] ?? w['working-directory'] };
@@ -70,7 +87,13 @@ export async function runJob(input: JobInput): Promise<JobResult> {
   const runnerTemp = join(home, 'temp');
   await mkdir(workspace, { recursive: true });
   await mkdir(runnerTemp, { recursive: true });
-  const github: Record<string, Json> = { ...input.github, job: job.id, workspace, action_path: '', token: 'ghs_rehearsal_token' };
+  const github: Record<string, Json> = {
+    ...input.github,
+    job: job.id,
+    workspace,
+    action_path: '',
+    token: 'ghs_rehearsal_token',
+  };
   const steps: Record<string, { outputs: Record<string, string>; outcome: string; conclusion: string }> = {};
   const envFromFiles: Record<string, string> = {};
   const addedPath: string[] = [];
@@ -82,9 +105,17 @@ export async function runJob(input: JobInput): Promise<JobResult> {
   const mask = (line: string) => [...masks].reduce((l, m) => l.split(m).join('***'), line);
 
   const contexts = (env: Record<string, string>): Record<string, Json> => ({
-    github, env, vars: input.vars, secrets: { GITHUB_TOKEN: String(github.token), ...secrets }, needs: input.needs, steps, matrix: input.matrix,
-    strategy: {}, job: { status, container: {}, services: {} }, runner: { os: 'Linux', arch: 'X64', temp: runnerTemp, tool_cache: join(home, 'tool'), name: 'rehearsal' },
-    inputs: (input.event.inputs ?? {}) as Record<string, Json>,
+    github,
+    env,
+    vars: input.vars,
+    secrets: { GITHUB_TOKEN: String(github.token), ...secrets },
+    needs: input.needs,
+    steps,
+    matrix: input.matrix,
+    strategy: {},
+    job: { status, container: {}, services: {} },
+    runner: { os: 'Linux', arch: 'X64', temp: runnerTemp, tool_cache: join(home, 'tool'), name: 'rehearsal' },
+    inputs: input.event.inputs ?? {},
   });
   const exprCtx = (env: Record<string, string>): ExprContext => ({ contexts: contexts(env), status, workspace });
 
@@ -95,13 +126,28 @@ export async function runJob(input: JobInput): Promise<JobResult> {
   const writable = !fork && WRITE_SCOPES.some((s) => perms[s] === 'write');
   const oidc = !fork && perms['id-token'] === 'write';
   sandbox.setTokenWritable(writable);
-  print(`  token: ${Object.entries(perms).map(([k, v]) => `${k}: ${v}`).join(', ') || 'none'}${fork ? ' (fork PR: read-only, no secrets, no OIDC)' : ''}`);
+  print(
+    `  token: ${
+      Object.entries(perms)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(', ') || 'none'
+    }${fork ? ' (fork PR: read-only, no secrets, no OIDC)' : ''}`,
+  );
   const container = evaluateToken(job.container, exprCtx(jobEnv));
-  if (container) print(`  container ${typeof container === 'string' ? container : (container as { image?: string }).image}: steps run on this host instead (same commands, this machine's tools)`);
+  if (container)
+    print(
+      `  container ${typeof container === 'string' ? container : (container as { image?: string }).image}: steps run on this host instead (same commands, this machine's tools)`,
+    );
   const services = evaluateToken(job.services, exprCtx(jobEnv));
-  if (services) print(`  services ${Object.keys(services as object).join(', ')}: not started by the rehearsal (no container engine); steps that need them fail`);
+  if (services)
+    print(
+      `  services ${Object.keys(services as object).join(', ')}: not started by the rehearsal (no container engine); steps that need them fail`,
+    );
   const environment = evaluateToken(job.environment, exprCtx(jobEnv));
-  if (environment) print(`  environment ${typeof environment === 'string' ? environment : (environment as { name?: string }).name}: protection rules (reviewers) are GitHub's; the rehearsal proceeds as approved`);
+  if (environment)
+    print(
+      `  environment ${typeof environment === 'string' ? environment : (environment as { name?: string }).name}: protection rules (reviewers) are GitHub's; the rehearsal proceeds as approved`,
+    );
   const defaults = defaultsRun(workflow, job, exprCtx(jobEnv));
   const jobTimeoutMs = Number(evaluateToken(job.timeoutMinutes, exprCtx(jobEnv)) ?? 360) * 60_000;
   const jobDeadline = Date.now() + jobTimeoutMs;
@@ -120,23 +166,68 @@ export async function runJob(input: JobInput): Promise<JobResult> {
     const stepEnv = { ...env, ...evaluateMap(step.env, ctx) };
     ctx = exprCtx(stepEnv);
     print(`  ▶ ${name}`);
-    const files = { env: join(runnerTemp, `env-${randomUUID()}`), output: join(runnerTemp, `output-${randomUUID()}`), path: join(runnerTemp, `path-${randomUUID()}`), summary: join(runnerTemp, `summary-${randomUUID()}`), state: join(runnerTemp, `state-${randomUUID()}`) };
+    const files = {
+      env: join(runnerTemp, `env-${randomUUID()}`),
+      output: join(runnerTemp, `output-${randomUUID()}`),
+      path: join(runnerTemp, `path-${randomUUID()}`),
+      summary: join(runnerTemp, `summary-${randomUUID()}`),
+      state: join(runnerTemp, `state-${randomUUID()}`),
+    };
     for (const f of Object.values(files)) await writeFile(f, '');
     const processEnv: Record<string, string> = {
       ...input.hostEnv,
       ...stepEnv,
-      CI: 'true', GITHUB_ACTIONS: 'true', GITHUB_WORKFLOW: workflow.name, GITHUB_RUN_ID: String(input.runId), GITHUB_RUN_NUMBER: '1', GITHUB_RUN_ATTEMPT: '1',
-      GITHUB_JOB: job.id, GITHUB_ACTION: step.id, GITHUB_ACTOR: input.event.actor, GITHUB_REPOSITORY: String(github.repository), GITHUB_REPOSITORY_OWNER: String(github.repository_owner),
-      GITHUB_EVENT_NAME: input.event.name, GITHUB_EVENT_PATH: String(github.event_path), GITHUB_WORKSPACE: workspace, GITHUB_SHA: String(github.sha), GITHUB_REF: String(github.ref),
-      GITHUB_REF_NAME: String(github.ref_name), GITHUB_HEAD_REF: String(github.head_ref ?? ''), GITHUB_BASE_REF: String(github.base_ref ?? ''), GITHUB_SERVER_URL: 'https://github.com',
-      GITHUB_API_URL: sandbox.apiUrl, GITHUB_GRAPHQL_URL: `${sandbox.apiUrl}/graphql`, GITHUB_ENV: files.env, GITHUB_OUTPUT: files.output, GITHUB_PATH: files.path,
-      GITHUB_STEP_SUMMARY: files.summary, GITHUB_STATE: files.state, RUNNER_TEMP: runnerTemp, RUNNER_TOOL_CACHE: join(home, 'tool'), RUNNER_OS: 'Linux', RUNNER_ARCH: 'X64',
-      RUNNER_NAME: 'rehearsal', RUNNER_WORKSPACE: join(home, 'work'), GIT_CONFIG_GLOBAL: sandbox.gitConfig, REHEARSE_CALLS: sandbox.callLog, REHEARSE_CLOUD: sandbox.cloud, REHEARSE_STUB_SH: sandbox.stub, REHEARSE_NODE_MODULES: sandbox.nodeModules, REHEARSE_HOST_PATH: input.hostEnv.PATH ?? '',
-      REHEARSE_STEP: `${job.id}/${name}`, PATH: prependPath(`${sandbox.bin}:${input.hostEnv.PATH ?? ''}`, addedPath),
-      ...(oidc ? { ACTIONS_ID_TOKEN_REQUEST_URL: `${sandbox.apiUrl}/_oidc`, ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'rehearsal-oidc' } : {}),
+      CI: 'true',
+      GITHUB_ACTIONS: 'true',
+      GITHUB_WORKFLOW: workflow.name,
+      GITHUB_RUN_ID: String(input.runId),
+      GITHUB_RUN_NUMBER: '1',
+      GITHUB_RUN_ATTEMPT: '1',
+      GITHUB_JOB: job.id,
+      GITHUB_ACTION: step.id,
+      GITHUB_ACTOR: input.event.actor,
+      GITHUB_REPOSITORY: String(github.repository),
+      GITHUB_REPOSITORY_OWNER: String(github.repository_owner),
+      GITHUB_EVENT_NAME: input.event.name,
+      GITHUB_EVENT_PATH: String(github.event_path),
+      GITHUB_WORKSPACE: workspace,
+      GITHUB_SHA: String(github.sha),
+      GITHUB_REF: String(github.ref),
+      GITHUB_REF_NAME: String(github.ref_name),
+      GITHUB_HEAD_REF: String(github.head_ref ?? ''),
+      GITHUB_BASE_REF: String(github.base_ref ?? ''),
+      GITHUB_SERVER_URL: 'https://github.com',
+      GITHUB_API_URL: sandbox.apiUrl,
+      GITHUB_GRAPHQL_URL: `${sandbox.apiUrl}/graphql`,
+      GITHUB_ENV: files.env,
+      GITHUB_OUTPUT: files.output,
+      GITHUB_PATH: files.path,
+      GITHUB_STEP_SUMMARY: files.summary,
+      GITHUB_STATE: files.state,
+      RUNNER_TEMP: runnerTemp,
+      RUNNER_TOOL_CACHE: join(home, 'tool'),
+      RUNNER_OS: 'Linux',
+      RUNNER_ARCH: 'X64',
+      RUNNER_NAME: 'rehearsal',
+      RUNNER_WORKSPACE: join(home, 'work'),
+      GIT_CONFIG_GLOBAL: sandbox.gitConfig,
+      REHEARSE_CALLS: sandbox.callLog,
+      REHEARSE_CLOUD: sandbox.cloud,
+      REHEARSE_STUB_SH: sandbox.stub,
+      REHEARSE_NODE_MODULES: sandbox.nodeModules,
+      REHEARSE_HOST_PATH: input.hostEnv.PATH ?? '',
+      REHEARSE_STEP: `${job.id}/${name}`,
+      PATH: prependPath(`${sandbox.bin}:${input.hostEnv.PATH ?? ''}`, addedPath),
+      ...(oidc
+        ? { ACTIONS_ID_TOKEN_REQUEST_URL: `${sandbox.apiUrl}/_oidc`, ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'rehearsal-oidc' }
+        : {}),
     };
     const timeoutMinutes = evaluateToken(step.timeoutMinutes, ctx);
-    const timeoutMs = Math.min(timeoutMinutes === null ? Infinity : Number(timeoutMinutes) * 60_000, Math.max(0, jobDeadline - Date.now()), input.hostEnv.REHEARSE_STEP_TIMEOUT_MS ? Number(input.hostEnv.REHEARSE_STEP_TIMEOUT_MS) : Infinity);
+    const timeoutMs = Math.min(
+      timeoutMinutes === null ? Infinity : Number(timeoutMinutes) * 60_000,
+      Math.max(0, jobDeadline - Date.now()),
+      input.hostEnv.REHEARSE_STEP_TIMEOUT_MS ? Number(input.hostEnv.REHEARSE_STEP_TIMEOUT_MS) : Infinity,
+    );
     let ok = true;
     let error: string | undefined;
     let outputs: Record<string, string> = {};
@@ -147,12 +238,32 @@ export async function runJob(input: JobInput): Promise<JobResult> {
         const wd = step.workingDirectory ? evaluateText(step.workingDirectory, ctx) : defaults.workingDirectory;
         const cwd = wd ? resolve(workspace, wd) : workspace;
         if (!existsSync(cwd)) throw new Error(`working-directory ${wd} does not exist in the workspace (${cwd})`);
-        const r = await runScript({ script, shell: step.shell ?? defaults.shell, cwd, env: processEnv, runnerTemp, timeoutMs, onLine: (l) => print(`    ${mask(l)}`) });
-        for (const a of scanWorkflowCommands(r.output, masks)) if (a.level === 'error') error = error ? `${error}; ${a.message}` : a.message;
-        if (r.timedOut) { ok = false; error = `the step exceeded its timeout-minutes (${(timeoutMs / 60_000).toPrecision(2)})`; }
-        else if (r.code !== 0) { ok = false; error = `${error ? `${error}; ` : ''}process exited with code ${r.code}: ${lastLines(r.output)}`; }
+        const r = await runScript({
+          script,
+          shell: step.shell ?? defaults.shell,
+          cwd,
+          env: processEnv,
+          runnerTemp,
+          timeoutMs,
+          onLine: (l) => print(`    ${mask(l)}`),
+        });
+        for (const a of scanWorkflowCommands(r.output, masks))
+          if (a.level === 'error') error = error ? `${error}; ${a.message}` : a.message;
+        if (r.timedOut) {
+          ok = false;
+          error = `the step exceeded its timeout-minutes (${(timeoutMs / 60_000).toPrecision(2)})`;
+        } else if (r.code !== 0) {
+          ok = false;
+          error = `${error ? `${error}; ` : ''}process exited with code ${r.code}: ${lastLines(r.output)}`;
+        }
       } else if (step.uses) {
-        outputs = await runAction(step, ctx, input, { workspace, runnerTemp, processEnv, print: (l) => print(`    ${mask(l)}`) }, { env: envFromFiles, path: addedPath, files });
+        outputs = await runAction(
+          step,
+          ctx,
+          input,
+          { workspace, runnerTemp, processEnv, print: (l) => print(`    ${mask(l)}`) },
+          { env: envFromFiles, path: addedPath, files },
+        );
       }
     } catch (err) {
       ok = false;
@@ -175,46 +286,80 @@ export async function runJob(input: JobInput): Promise<JobResult> {
     if (step.explicitId) steps[step.id] = { outputs, outcome, conclusion };
     results.push({ id: step.id, name, outcome, conclusion, outputs, ...(error ? { error } : {}) });
     const secs = ((Date.now() - started) / 1000).toFixed(1);
-    print(ok ? `  ✓ ${name} (${secs} s)` : `  ✗ ${name} FAILED (${secs} s): ${mask(error ?? '')}${conclusion === 'success' ? ' (continue-on-error)' : ''}`);
+    print(
+      ok
+        ? `  ✓ ${name} (${secs} s)`
+        : `  ✗ ${name} FAILED (${secs} s): ${mask(error ?? '')}${conclusion === 'success' ? ' (continue-on-error)' : ''}`,
+    );
     if (conclusion === 'failure') status = 'failure';
   }
   const failed = results.find((r) => r.conclusion === 'failure');
   const outputs = evaluateMap(job.outputs, exprCtx({ ...jobEnv, ...envFromFiles }));
-  return { id: job.id, result: failed ? 'failure' : 'success', outputs, steps: results, ...(failed ? { error: `step "${failed.name}": ${failed.error}` } : {}) };
+  return {
+    id: job.id,
+    result: failed ? 'failure' : 'success',
+    outputs,
+    steps: results,
+    ...(failed ? { error: `step "${failed.name}": ${failed.error}` } : {}),
+  };
 }
 
 function lastLines(output: string, n = 8): string {
-  return output.trim().split('\n').filter((l) => l.trim()).slice(-n).map((l) => l.trim()).join(' | ').slice(-1200);
+  return output
+    .trim()
+    .split('\n')
+    .filter((l) => l.trim())
+    .slice(-n)
+    .map((l) => l.trim())
+    .join(' | ')
+    .slice(-1200);
 }
 
 async function runAction(
-  step: StepModel, ctx: ExprContext, input: JobInput,
+  step: StepModel,
+  ctx: ExprContext,
+  input: JobInput,
   where: { workspace: string; runnerTemp: string; processEnv: Record<string, string>; print: (l: string) => void },
   state: { env: Record<string, string>; path: string[]; files: { summary: string } },
 ): Promise<Record<string, string>> {
   const uses = step.uses!;
-  if (uses.startsWith('./') || uses.startsWith('docker://')) throw new ActionFailure(`${uses}: local and docker actions are not rehearsed`);
+  if (uses.startsWith('./') || uses.startsWith('docker://'))
+    throw new ActionFailure(`${uses}: local and docker actions are not rehearsed`);
   const [action, ref] = uses.split('@');
   const pin = input.lock[action];
-  if (!pin) throw new ActionFailure(`${action} is not in .github/actions.lock.json: record its release (version, sha, inputs) first`);
+  if (!pin)
+    throw new ActionFailure(
+      `${action} is not in .github/actions.lock.json: record its release (version, sha, inputs) first`,
+    );
   if (ref !== pin.sha) throw new ActionFailure(`${action}@${ref} is not the locked ${pin.version} (${pin.sha})`);
   const given = evaluateMap(step.with, ctx);
-  for (const k of Object.keys(given)) if (!(k in pin.inputs)) throw new ActionFailure(`${action}@${pin.version} has no input "${k}" (GitHub would warn and ignore it)`);
+  for (const k of Object.keys(given))
+    if (!(k in pin.inputs))
+      throw new ActionFailure(`${action}@${pin.version} has no input "${k}" (GitHub would warn and ignore it)`);
   const inputs: Record<string, string> = {};
   for (const [k, def] of Object.entries(pin.inputs)) {
     if (k in given) inputs[k] = given[k];
-    else if (def !== null) inputs[k] = def.replace(/\$\{\{([\s\S]*?)\}\}/g, (_m, e: string) => toText(evaluate(e.trim(), ctx)));
+    else if (def !== null)
+      inputs[k] = def.replace(/\$\{\{([\s\S]*?)\}\}/g, (_m, e: string) => toText(evaluate(e.trim(), ctx)));
   }
   for (const k of pin.required) if (!inputs[k]) throw new ActionFailure(`Input required and not supplied: ${k}`);
   const standIn = STAND_INS[action];
   if (!standIn) throw new ActionFailure(`${action}: no stand-in; add one under harness/rehearse/actions/`);
   const r = await standIn({
-    action, version: pin.version, inputs, workspace: where.workspace, runnerTemp: where.runnerTemp, env: where.processEnv,
-    github: ctx.contexts.github as Record<string, Json>, event: input.event, sandbox: input.sandbox, runId: input.runId, log: where.print,
+    action,
+    version: pin.version,
+    inputs,
+    workspace: where.workspace,
+    runnerTemp: where.runnerTemp,
+    env: where.processEnv,
+    github: ctx.contexts.github as Record<string, Json>,
+    event: input.event,
+    sandbox: input.sandbox,
+    runId: input.runId,
+    log: where.print,
   });
   Object.assign(state.env, r.env ?? {});
   state.path.push(...(r.path ?? []));
   if (r.summary) await appendFile(state.files.summary, r.summary);
   return r.outputs ?? {};
 }
-

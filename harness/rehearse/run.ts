@@ -23,34 +23,71 @@ export interface RunInput {
   print(line: string): void;
 }
 
-const globRe = (g: string) => new RegExp(`^${g.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*/g, '\u0000').replace(/\*/g, '[^/]*').replace(/\u0000/g, '.*')}$`);
+const globRe = (g: string) =>
+  new RegExp(
+    `^${g
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*\*/g, '\u0000')
+      .replace(/\*/g, '[^/]*')
+      .replace(/\u0000/g, '.*')}$`,
+  );
 
 /** Why the event does not trigger the workflow, or null when it does. Path filters are checked against `changedFiles` when given. */
 export function triggerMismatch(wf: WorkflowModel, event: RehearsalEvent, changedFiles?: string[]): string | null {
   const on = wf.events as Record<string, Record<string, unknown> | unknown[] | null>;
   if (!(event.name in on)) return `${wf.file} does not run on ${event.name} (on: ${Object.keys(on).join(', ')})`;
   const f = (on[event.name] ?? {}) as Record<string, string[] | undefined>;
-  const p = event.payload as Record<string, Json>;
+  const p = event.payload;
   const types = f.types;
-  if (types && !types.includes(String(p.action))) return `${event.name} type ${p.action} is not in types: ${types.join(', ')}`;
-  const branch = event.name === 'pull_request' ? String((p.pull_request as { base?: { ref?: string } })?.base?.ref ?? '') : event.ref.replace(/^refs\/heads\//, '');
-  if (f.branches && !f.branches.some((b) => globRe(b).test(branch))) return `branch ${branch} is not in branches: ${f.branches.join(', ')}`;
+  if (types && !types.includes(String(p.action)))
+    return `${event.name} type ${p.action} is not in types: ${types.join(', ')}`;
+  const branch =
+    event.name === 'pull_request'
+      ? String((p.pull_request as { base?: { ref?: string } })?.base?.ref ?? '')
+      : event.ref.replace(/^refs\/heads\//, '');
+  if (f.branches && !f.branches.some((b) => globRe(b).test(branch)))
+    return `branch ${branch} is not in branches: ${f.branches.join(', ')}`;
   if (event.name === 'workflow_run') {
     const name = String((p.workflow_run as { name?: string })?.name ?? '');
-    if (f.workflows && !f.workflows.includes(name)) return `workflow_run of "${name}", the workflow listens to ${f.workflows.join(', ')}`;
+    if (f.workflows && !f.workflows.includes(name))
+      return `workflow_run of "${name}", the workflow listens to ${f.workflows.join(', ')}`;
   }
-  if (f.paths && changedFiles && !changedFiles.some((c) => f.paths!.some((g) => globRe(g).test(c)))) return `no changed file matches paths: ${f.paths.join(', ')}`;
+  if (f.paths && changedFiles && !changedFiles.some((c) => f.paths!.some((g) => globRe(g).test(c))))
+    return `no changed file matches paths: ${f.paths.join(', ')}`;
   return null;
 }
 
-export function githubContext(wf: WorkflowModel, event: RehearsalEvent, runId: number, eventPath: string, repository: string): Record<string, Json> {
+export function githubContext(
+  wf: WorkflowModel,
+  event: RehearsalEvent,
+  runId: number,
+  eventPath: string,
+  repository: string,
+): Record<string, Json> {
   const pr = event.payload.pull_request as { head?: { ref?: string }; base?: { ref?: string } } | undefined;
   return {
-    event_name: event.name, event: event.payload, event_path: eventPath, ref: event.ref, ref_name: event.ref.replace(/^refs\/(heads|tags)\//, '').replace(/^refs\/pull\/(\d+)\/merge$/, '$1/merge'),
-    ref_type: event.ref.startsWith('refs/tags/') ? 'tag' : 'branch', sha: event.sha, repository, repository_owner: repository.split('/')[0], actor: event.actor,
-    triggering_actor: event.actor, workflow: wf.name, workflow_ref: `${repository}/${wf.file}@${event.ref}`, run_id: String(runId), run_number: '1', run_attempt: '1',
-    server_url: 'https://github.com', head_ref: event.name === 'pull_request' ? pr?.head?.ref ?? '' : '', base_ref: event.name === 'pull_request' ? pr?.base?.ref ?? '' : '',
-    retention_days: '90', action: '', secret_source: 'Actions',
+    event_name: event.name,
+    event: event.payload,
+    event_path: eventPath,
+    ref: event.ref,
+    ref_name: event.ref.replace(/^refs\/(heads|tags)\//, '').replace(/^refs\/pull\/(\d+)\/merge$/, '$1/merge'),
+    ref_type: event.ref.startsWith('refs/tags/') ? 'tag' : 'branch',
+    sha: event.sha,
+    repository,
+    repository_owner: repository.split('/')[0],
+    actor: event.actor,
+    triggering_actor: event.actor,
+    workflow: wf.name,
+    workflow_ref: `${repository}/${wf.file}@${event.ref}`,
+    run_id: String(runId),
+    run_number: '1',
+    run_attempt: '1',
+    server_url: 'https://github.com',
+    head_ref: event.name === 'pull_request' ? (pr?.head?.ref ?? '') : '',
+    base_ref: event.name === 'pull_request' ? (pr?.base?.ref ?? '') : '',
+    retention_days: '90',
+    action: '',
+    secret_source: 'Actions',
   };
 }
 
@@ -58,17 +95,24 @@ function matrixOf(job: JobModel, ctx: ExprContext): Record<string, Json>[] {
   const strategy = evaluateToken(job.strategy, ctx) as { matrix?: Record<string, Json> } | null;
   const m = strategy?.matrix;
   if (!m) return [{}];
-  const { include, exclude, ...axes } = m as { include?: Record<string, Json>[]; exclude?: Record<string, Json>[] } & Record<string, Json>;
+  const { include, exclude, ...axes } = m as {
+    include?: Record<string, Json>[];
+    exclude?: Record<string, Json>[];
+  } & Record<string, Json>;
   let combos: Record<string, Json>[] = [{}];
-  for (const [k, values] of Object.entries(axes)) combos = combos.flatMap((c) => (values as Json[]).map((v) => ({ ...c, [k]: v })));
-  const matches = (c: Record<string, Json>, pattern: Record<string, Json>) => Object.entries(pattern).every(([k, v]) => JSON.stringify(c[k]) === JSON.stringify(v));
+  for (const [k, values] of Object.entries(axes))
+    combos = combos.flatMap((c) => (values as Json[]).map((v) => ({ ...c, [k]: v })));
+  const matches = (c: Record<string, Json>, pattern: Record<string, Json>) =>
+    Object.entries(pattern).every(([k, v]) => JSON.stringify(c[k]) === JSON.stringify(v));
   combos = combos.filter((c) => !(exclude ?? []).some((e) => matches(c, e)));
   for (const inc of include ?? []) {
-    const hit = combos.filter((c) => Object.keys(axes).every((k) => !(k in inc) || JSON.stringify(c[k]) === JSON.stringify(inc[k])));
+    const hit = combos.filter((c) =>
+      Object.keys(axes).every((k) => !(k in inc) || JSON.stringify(c[k]) === JSON.stringify(inc[k])),
+    );
     if (hit.length && Object.keys(axes).length) hit.forEach((c) => Object.assign(c, inc));
     else combos.push({ ...inc });
   }
-  return combos.filter((c) => Object.keys(c).length) .length ? combos : [{}];
+  return combos.filter((c) => Object.keys(c).length).length ? combos : [{}];
 }
 
 export async function runWorkflow(input: RunInput): Promise<RunResult> {
@@ -84,14 +128,25 @@ export async function runWorkflow(input: RunInput): Promise<RunResult> {
   const pending = [...workflow.jobs];
   while (pending.length) {
     const i = pending.findIndex((j) => j.needs.every((n) => results.has(n)));
-    if (i < 0) throw new Error(`${workflow.file}: jobs ${pending.map((j) => j.id).join(', ')} wait on needs that never run (a cycle or a missing job)`);
+    if (i < 0)
+      throw new Error(
+        `${workflow.file}: jobs ${pending.map((j) => j.id).join(', ')} wait on needs that never run (a cycle or a missing job)`,
+      );
     const [job] = pending.splice(i, 1);
-    const needs = Object.fromEntries(job.needs.map((n) => [n, { result: results.get(n)!.result, outputs: results.get(n)!.outputs }]));
+    const needs = Object.fromEntries(
+      job.needs.map((n) => [n, { result: results.get(n)!.result, outputs: results.get(n)!.outputs }]),
+    );
     const needsOk = job.needs.every((n) => results.get(n)!.result === 'success');
-    const ctx: ExprContext = { contexts: { github, needs, vars: input.vars, inputs: (event.inputs ?? {}) as Record<string, Json> }, status: needsOk ? 'success' : 'failure', workspace: sandbox.root };
+    const ctx: ExprContext = {
+      contexts: { github, needs, vars: input.vars, inputs: event.inputs ?? {} },
+      status: needsOk ? 'success' : 'failure',
+      workspace: sandbox.root,
+    };
     print(`\n● job ${job.id}${job.needs.length ? ` (needs ${job.needs.join(', ')})` : ''}`);
     if (!evaluateIf(job.if, ctx)) {
-      print(`  ○ skipped: ${needsOk ? `if ${job.if}` : `a needed job did not succeed (${job.needs.map((n) => `${n}: ${results.get(n)!.result}`).join(', ')})`}`);
+      print(
+        `  ○ skipped: ${needsOk ? `if ${job.if}` : `a needed job did not succeed (${job.needs.map((n) => `${n}: ${results.get(n)!.result}`).join(', ')})`}`,
+      );
       results.set(job.id, { id: job.id, result: 'skipped', outputs: {}, steps: [] });
       continue;
     }
@@ -99,12 +154,38 @@ export async function runWorkflow(input: RunInput): Promise<RunResult> {
     let merged: JobResult | null = null;
     for (const matrix of combos) {
       if (Object.keys(matrix).length) print(`  matrix ${JSON.stringify(matrix)}`);
-      const r = await runJob({ workflow, job, event, sandbox, runId: input.runId, github, vars: input.vars, secrets: input.secrets, needs, matrix, lock: input.lock, hostEnv: input.hostEnv, print, summary });
-      if (r.result === 'failure') failures.push(`${workflow.file} job ${job.id}${Object.keys(matrix).length ? ` ${JSON.stringify(matrix)}` : ''}: ${r.error}`);
+      const r = await runJob({
+        workflow,
+        job,
+        event,
+        sandbox,
+        runId: input.runId,
+        github,
+        vars: input.vars,
+        secrets: input.secrets,
+        needs,
+        matrix,
+        lock: input.lock,
+        hostEnv: input.hostEnv,
+        print,
+        summary,
+      });
+      if (r.result === 'failure')
+        failures.push(
+          `${workflow.file} job ${job.id}${Object.keys(matrix).length ? ` ${JSON.stringify(matrix)}` : ''}: ${r.error}`,
+        );
       merged = merged && merged.result === 'failure' ? merged : r;
     }
     results.set(job.id, merged!);
   }
   const jobs = [...results.values()];
-  return { workflow: workflow.file, event: event.name, runId: input.runId, conclusion: failures.length ? 'failure' : 'success', jobs, failures, summary: summary.join('\n') };
+  return {
+    workflow: workflow.file,
+    event: event.name,
+    runId: input.runId,
+    conclusion: failures.length ? 'failure' : 'success',
+    jobs,
+    failures,
+    summary: summary.join('\n'),
+  };
 }

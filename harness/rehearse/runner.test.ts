@@ -91,34 +91,53 @@ jobs:
       - run: echo never
 `;
 
-test('a run follows the runner: env layering, file commands, outputs across jobs, continue-on-error, timeouts, matrix, skipped needs', { timeout: 120_000 }, async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'semantics-'));
-  await writeFile(join(dir, 'semantics.yml'), WORKFLOW);
-  const sandbox = await createSandbox(REPO, ['main'], { committedOnly: true });
-  const lines: string[] = [];
-  try {
-    const workflow = await loadWorkflow(join(dir, 'semantics.yml'));
-    const sha = (await import('./sandbox.ts')).git(sandbox.origin, 'rev-parse', 'refs/heads/main');
-    const r = await runWorkflow({
-      workflow, event: { name: 'push', ref: 'refs/heads/main', sha: await sha, actor: 't', payload: {} }, sandbox, runId: 1, vars: {}, secrets: {}, lock: {},
-      hostEnv: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' }, print: (l) => lines.push(l),
-    });
-    const job = (id: string) => r.jobs.find((j) => j.id === id)!;
-    assert.equal(job('first').result, 'success', lines.join('\n'));
-    assert.deepEqual(job('first').outputs, { greeting: 'hello main', multi: 'line a\nline b' });
-    const steps = job('first').steps;
-    assert.deepEqual(steps.find((s) => s.name === 'allowed to fail')!, { ...steps.find((s) => s.name === 'allowed to fail')!, outcome: 'failure', conclusion: 'success' });
-    assert.match(steps.find((s) => s.name === 'too slow')!.error ?? '', /exceeded its timeout/);
-    assert.ok(lines.some((l) => l.includes('slow was failure/success')));
-    assert.equal(job('second').result, 'success');
-    assert.ok(lines.filter((l) => l.startsWith('  matrix ')).length === 2, 'two matrix jobs');
-    assert.equal(job('broken').result, 'failure');
-    assert.equal(job('after-broken').result, 'skipped');
-    assert.deepEqual(r.failures, ['job broken: step "fails": something specific broke; process exited with code 1: ::error::something specific broke'.replace(/^/, `${join(dir, 'semantics.yml')} `)]);
-    assert.match(r.summary, /### summary line/);
-  } finally {
-    await sandbox.close();
-    await rm(sandbox.root, { recursive: true, force: true });
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+test(
+  'a run follows the runner: env layering, file commands, outputs across jobs, continue-on-error, timeouts, matrix, skipped needs',
+  { timeout: 120_000 },
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'semantics-'));
+    await writeFile(join(dir, 'semantics.yml'), WORKFLOW);
+    const sandbox = await createSandbox(REPO, ['main'], { committedOnly: true });
+    const lines: string[] = [];
+    try {
+      const workflow = await loadWorkflow(join(dir, 'semantics.yml'));
+      const sha = (await import('./sandbox.ts')).git(sandbox.origin, 'rev-parse', 'refs/heads/main');
+      const r = await runWorkflow({
+        workflow,
+        event: { name: 'push', ref: 'refs/heads/main', sha: await sha, actor: 't', payload: {} },
+        sandbox,
+        runId: 1,
+        vars: {},
+        secrets: {},
+        lock: {},
+        hostEnv: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' },
+        print: (l) => lines.push(l),
+      });
+      const job = (id: string) => r.jobs.find((j) => j.id === id)!;
+      assert.equal(job('first').result, 'success', lines.join('\n'));
+      assert.deepEqual(job('first').outputs, { greeting: 'hello main', multi: 'line a\nline b' });
+      const steps = job('first').steps;
+      assert.deepEqual(
+        steps.find((s) => s.name === 'allowed to fail')!,
+        { ...steps.find((s) => s.name === 'allowed to fail')!, outcome: 'failure', conclusion: 'success' },
+      );
+      assert.match(steps.find((s) => s.name === 'too slow')!.error ?? '', /exceeded its timeout/);
+      assert.ok(lines.some((l) => l.includes('slow was failure/success')));
+      assert.equal(job('second').result, 'success');
+      assert.ok(lines.filter((l) => l.startsWith('  matrix ')).length === 2, 'two matrix jobs');
+      assert.equal(job('broken').result, 'failure');
+      assert.equal(job('after-broken').result, 'skipped');
+      assert.deepEqual(r.failures, [
+        'job broken: step "fails": something specific broke; process exited with code 1: ::error::something specific broke'.replace(
+          /^/,
+          `${join(dir, 'semantics.yml')} `,
+        ),
+      ]);
+      assert.match(r.summary, /### summary line/);
+    } finally {
+      await sandbox.close();
+      await rm(sandbox.root, { recursive: true, force: true });
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+);

@@ -9,7 +9,15 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
-import { defaultBranchEvent, dispatchEvent, head, payload, pullRequest, pushEvent, workflowRunEvent } from './events.ts';
+import {
+  defaultBranchEvent,
+  dispatchEvent,
+  head,
+  payload,
+  pullRequest,
+  pushEvent,
+  workflowRunEvent,
+} from './events.ts';
 import { apply, type Cluster } from './stubs/kubectl.ts';
 import type { RehearsalSandbox } from './sandbox.ts';
 import type { RehearsalEvent, RunResult } from './types.ts';
@@ -24,10 +32,18 @@ export const BUCKET = `${PROJECT}-gitops-ml`;
 export function repositoryVariables(s: RehearsalSandbox): Record<string, string> {
   const sa = (name: string) => `${name}@${PROJECT}.iam.gserviceaccount.com`;
   return {
-    GCP_PROJECT: PROJECT, GCP_REGION: 'europe-west1', GAR_REPOSITORY: 'gitops-ml', GCS_BUCKET: BUCKET,
-    GCP_WORKLOAD_IDENTITY_PROVIDER: 'projects/123456789012/locations/global/workloadIdentityPools/github/providers/github',
-    GCP_TRAIN_SERVICE_ACCOUNT: sa('trainer'), GCP_DEPLOY_SERVICE_ACCOUNT: sa('ci-deploy'), GCP_INFRA_PLAN_SERVICE_ACCOUNT: sa('infra-plan'), GCP_INFRA_APPLY_SERVICE_ACCOUNT: sa('infra-apply'),
-    GKE_CLUSTER: 'gitops-ml', GKE_LOCATION: 'europe-west1',
+    GCP_PROJECT: PROJECT,
+    GCP_REGION: 'europe-west1',
+    GAR_REPOSITORY: 'gitops-ml',
+    GCS_BUCKET: BUCKET,
+    GCP_WORKLOAD_IDENTITY_PROVIDER:
+      'projects/123456789012/locations/global/workloadIdentityPools/github/providers/github',
+    GCP_TRAIN_SERVICE_ACCOUNT: sa('trainer'),
+    GCP_DEPLOY_SERVICE_ACCOUNT: sa('ci-deploy'),
+    GCP_INFRA_PLAN_SERVICE_ACCOUNT: sa('infra-plan'),
+    GCP_INFRA_APPLY_SERVICE_ACCOUNT: sa('infra-apply'),
+    GKE_CLUSTER: 'gitops-ml',
+    GKE_LOCATION: 'europe-west1',
     // The registry in the stand-in bucket (a directory: the registry code's gs:// client is not rehearsed).
     REGISTRY_URL: join(s.cloud, 'gcs', BUCKET, 'registry'),
     CANARY_OBSERVE_SECONDS: '2',
@@ -58,7 +74,9 @@ async function seedRegistry(c: ScenarioContext): Promise<void> {
     await cp(c.registrySeed, target, { recursive: true });
     return;
   }
-  c.print('no production model to deploy yet: rehearsing train (workflow_dispatch, max_batches 1) first, as a first real run does');
+  c.print(
+    'no production model to deploy yet: rehearsing train (workflow_dispatch, max_batches 1) first, as a first real run does',
+  );
   const trained = await trainsModel(c, await dispatchEvent(c.sandbox, 'main', { max_batches: '1' }));
   if (trained.conclusion !== 'success') throw new Error('train failed, so there is no production model to deploy');
 }
@@ -69,52 +87,100 @@ async function seedRegistry(c: ScenarioContext): Promise<void> {
  * the registry), for the strategies that switch from a live track.
  */
 async function seedCluster(c: ScenarioContext, overlay: string | null, apiPort: number): Promise<void> {
-  const cluster: Cluster = { namespaces: ['default', 'kube-system'], deployments: {}, services: {}, objects: [], apiPort };
+  const cluster: Cluster = {
+    namespaces: ['default', 'kube-system'],
+    deployments: {},
+    services: {},
+    objects: [],
+    apiPort,
+  };
   if (overlay) {
     const work = join(c.sandbox.root, 'cluster-seed');
     if (!existsSync(work)) await exec('git', ['clone', '-q', '-b', 'api', c.sandbox.origin, work]);
-    const { stdout } = await exec('kubectl', ['kustomize', join(work, 'infra', 'k8s', 'overlays', overlay)], { maxBuffer: 16 * 1024 * 1024 });
+    const { stdout } = await exec('kubectl', ['kustomize', join(work, 'infra', 'k8s', 'overlays', overlay)], {
+      maxBuffer: 16 * 1024 * 1024,
+    });
     const repo = `${c.vars.GCP_REGION}-docker.pkg.dev/${c.vars.GCP_PROJECT}/${c.vars.GAR_REPOSITORY}/api`;
     const previous = { repo, tag: 'previous', digest: `sha256:${'0'.repeat(64)}` };
-    const text = stdout.replace(/^(\s+image:\s+)api$/gm, `$1${repo}@${previous.digest}`).replace(/\$\{GCP_PROJECT\}/g, c.vars.GCP_PROJECT).replace(/\$\{GCS_BUCKET\}/g, c.vars.GCS_BUCKET);
+    const text = stdout
+      .replace(/^(\s+image:\s+)api$/gm, `$1${repo}@${previous.digest}`)
+      .replace(/\$\{GCP_PROJECT\}/g, c.vars.GCP_PROJECT)
+      .replace(/\$\{GCS_BUCKET\}/g, c.vars.GCS_BUCKET);
     await writeFile(join(c.sandbox.cloud, 'registry.json'), JSON.stringify([previous]));
     const prev = process.env.REHEARSE_CLOUD;
     process.env.REHEARSE_CLOUD = c.sandbox.cloud;
     try {
-      apply(cluster, parseAllDocuments(text).map((d) => d.toJS()).filter(Boolean), 'default');
+      apply(
+        cluster,
+        parseAllDocuments(text)
+          .map((d) => d.toJS())
+          .filter(Boolean),
+        'default',
+      );
     } catch (err) {
-      throw new Error(`seeding the previous ${overlay} release failed: ${(err as { stderr?: string }).stderr ?? (err as Error).message}`);
+      throw new Error(
+        `seeding the previous ${overlay} release failed: ${(err as { stderr?: string }).stderr ?? (err as Error).message}`,
+      );
     } finally {
-      if (prev === undefined) delete process.env.REHEARSE_CLOUD; else process.env.REHEARSE_CLOUD = prev;
+      if (prev === undefined) delete process.env.REHEARSE_CLOUD;
+      else process.env.REHEARSE_CLOUD = prev;
     }
     for (const d of Object.values(cluster.deployments)) d.ready.push(d.image);
   }
   await writeFile(join(c.sandbox.cloud, 'cluster.json'), JSON.stringify(cluster, null, 2));
-  c.print(overlay ? `cluster: a previous ${overlay} release runs (${Object.keys(cluster.deployments).length} deployments); pods answer on the local API at 127.0.0.1:${apiPort}` : `cluster: empty, as the infra apply leaves it (the first deploy creates the namespace); pods answer on the local API at 127.0.0.1:${apiPort}`);
+  c.print(
+    overlay
+      ? `cluster: a previous ${overlay} release runs (${Object.keys(cluster.deployments).length} deployments); pods answer on the local API at 127.0.0.1:${apiPort}`
+      : `cluster: empty, as the infra apply leaves it (the first deploy creates the namespace); pods answer on the local API at 127.0.0.1:${apiPort}`,
+  );
 }
 
-const deploy = (strategy: string, overlay: string | null): Scenario => async (c) => {
-  await seedRegistry(c);
-  const port = await c.startApi(c.vars.REGISTRY_URL);
-  await seedCluster(c, overlay, port);
-  return [await c.run('deploy-api', await pushEvent(c.sandbox, 'api'), { DEPLOY_STRATEGY: strategy })];
-};
+const deploy =
+  (strategy: string, overlay: string | null): Scenario =>
+  async (c) => {
+    await seedRegistry(c);
+    const port = await c.startApi(c.vars.REGISTRY_URL);
+    await seedCluster(c, overlay, port);
+    return [await c.run('deploy-api', await pushEvent(c.sandbox, 'api'), { DEPLOY_STRATEGY: strategy })];
+  };
 
-const pr = (fork: boolean): Scenario => async (c) => {
-  const p = await pullRequest(c.sandbox, { base: 'model', fork, files: { 'docs/rehearsal.md': `PR ${fork ? 'from a fork' : 'from a branch'}\n` }, message: 'Rehearsal: a pull request' });
-  const report = await c.run('pr-report', p.event);
-  const relay = await c.run('pr-comment', await workflowRunEvent(c.sandbox, { name: 'PR report', runId: report.runId, conclusion: report.conclusion, pr: p }));
-  return [report, relay];
-};
+const pr =
+  (fork: boolean): Scenario =>
+  async (c) => {
+    const p = await pullRequest(c.sandbox, {
+      base: 'model',
+      fork,
+      files: { 'docs/rehearsal.md': `PR ${fork ? 'from a fork' : 'from a branch'}\n` },
+      message: 'Rehearsal: a pull request',
+    });
+    const report = await c.run('pr-report', p.event);
+    const relay = await c.run(
+      'pr-comment',
+      await workflowRunEvent(c.sandbox, {
+        name: 'PR report',
+        runId: report.runId,
+        conclusion: report.conclusion,
+        pr: p,
+      }),
+    );
+    return [report, relay];
+  };
 
-const infra = (kind: 'plan' | 'apply'): Scenario => async (c) => {
-  const change = { files: { 'infra/REHEARSAL.md': 'a change under infra/\n' }, message: 'Rehearsal: infra change' };
-  if (kind === 'plan') {
-    const p = await pullRequest(c.sandbox, { base: 'main', fork: false, files: change.files, message: change.message });
-    return [await c.run('infra', p.event)];
-  }
-  return [await c.run('infra', await pushEvent(c.sandbox, 'main', change))];
-};
+const infra =
+  (kind: 'plan' | 'apply'): Scenario =>
+  async (c) => {
+    const change = { files: { 'infra/REHEARSAL.md': 'a change under infra/\n' }, message: 'Rehearsal: infra change' };
+    if (kind === 'plan') {
+      const p = await pullRequest(c.sandbox, {
+        base: 'main',
+        fork: false,
+        files: change.files,
+        message: change.message,
+      });
+      return [await c.run('infra', p.event)];
+    }
+    return [await c.run('infra', await pushEvent(c.sandbox, 'main', change))];
+  };
 
 /**
  * A train run started from the default branch (schedule, repository_dispatch, and "Run workflow",
@@ -124,35 +190,87 @@ async function trainsModel(c: ScenarioContext, event: RehearsalEvent): Promise<R
   const before = { main: await head(c.sandbox, 'main'), model: await head(c.sandbox, 'model') };
   const r = await c.run('train', event);
   const after = { main: await head(c.sandbox, 'main'), model: await head(c.sandbox, 'model') };
-  if (after.main !== before.main) throw new Error(`train (${event.name} from ${event.ref}) pushed to main (${before.main.slice(0, 8)} → ${after.main.slice(0, 8)}): results belong on model`);
-  if (r.conclusion === 'success' && after.model === before.model) throw new Error(`train (${event.name} from ${event.ref}) succeeded but pushed no results commit to model`);
+  if (after.main !== before.main)
+    throw new Error(
+      `train (${event.name} from ${event.ref}) pushed to main (${before.main.slice(0, 8)} → ${after.main.slice(0, 8)}): results belong on model`,
+    );
+  if (r.conclusion === 'success' && after.model === before.model)
+    throw new Error(`train (${event.name} from ${event.ref}) succeeded but pushed no results commit to model`);
   return r;
 }
 
 export const SCENARIOS: Record<string, Record<string, Scenario>> = {
   train: {
-    push: async (c) => [await c.run('train', await pushEvent(c.sandbox, 'model', { files: { 'docs/rehearsal.md': 'retrain\n' }, message: 'Rehearsal: retrain' }))],
+    push: async (c) => [
+      await c.run(
+        'train',
+        await pushEvent(c.sandbox, 'model', {
+          files: { 'docs/rehearsal.md': 'retrain\n' },
+          message: 'Rehearsal: retrain',
+        }),
+      ),
+    ],
     // The bot's own results commit: GitHub starts no run for [skip ci]; if one starts anyway, the job guard skips it.
     'push-bot': async (c) => {
       const e = await pushEvent(c.sandbox, 'model');
       const bot = payload('push-bot');
-      const r = await c.run('train', { ...e, actor: 'github-actions[bot]', payload: { ...e.payload, head_commit: { ...(bot.head_commit as object), id: e.sha } } });
-      if (r.jobs.some((j) => j.result !== 'skipped')) throw new Error(`a bot results commit ran ${r.jobs.filter((j) => j.result !== 'skipped').map((j) => j.id).join(', ')}: it would retrain in a loop`);
+      const r = await c.run('train', {
+        ...e,
+        actor: 'github-actions[bot]',
+        payload: { ...e.payload, head_commit: { ...(bot.head_commit as object), id: e.sha } },
+      });
+      if (r.jobs.some((j) => j.result !== 'skipped'))
+        throw new Error(
+          `a bot results commit ran ${r.jobs
+            .filter((j) => j.result !== 'skipped')
+            .map((j) => j.id)
+            .join(', ')}: it would retrain in a loop`,
+        );
       return [r];
     },
     schedule: async (c) => [await trainsModel(c, await defaultBranchEvent(c.sandbox, 'schedule'))],
-    repository_dispatch: async (c) => [await trainsModel(c, await defaultBranchEvent(c.sandbox, 'repository_dispatch'))],
+    repository_dispatch: async (c) => [
+      await trainsModel(c, await defaultBranchEvent(c.sandbox, 'repository_dispatch')),
+    ],
     // "Run workflow" defaults to main in the Actions UI: rehearse what a user clicking it gets.
-    workflow_dispatch: async (c) => [await trainsModel(c, await dispatchEvent(c.sandbox, 'main', { max_batches: '1' }))],
+    workflow_dispatch: async (c) => [
+      await trainsModel(c, await dispatchEvent(c.sandbox, 'main', { max_batches: '1' })),
+    ],
   },
   'pr-report': { pull_request: pr(false), 'pull_request-fork': pr(true) },
   'pr-comment': { workflow_run: pr(false), 'workflow_run-fork': pr(true) },
-  'deploy-api': { push: deploy('rolling', null), 'push-blue-green': deploy('blue-green', 'blue-green'), 'push-canary': deploy('canary', 'canary') },
+  'deploy-api': {
+    push: deploy('rolling', null),
+    'push-blue-green': deploy('blue-green', 'blue-green'),
+    'push-canary': deploy('canary', 'canary'),
+  },
   infra: { pull_request: infra('plan'), push: infra('apply') },
   'trainer-image': {
-    push: async (c) => [await c.run('trainer-image', await pushEvent(c.sandbox, 'model', { files: { 'training/REHEARSAL.md': 'a change under training/\n' }, message: 'Rehearsal: trainer change' }))],
+    push: async (c) => [
+      await c.run(
+        'trainer-image',
+        await pushEvent(c.sandbox, 'model', {
+          files: { 'training/REHEARSAL.md': 'a change under training/\n' },
+          message: 'Rehearsal: trainer change',
+        }),
+      ),
+    ],
     workflow_dispatch: async (c) => [await c.run('trainer-image', await dispatchEvent(c.sandbox, 'main', {}))],
   },
-  ci: { push: async (c) => [await c.run('ci', await pushEvent(c.sandbox, 'main'))], pull_request: async (c) => [await c.run('ci', (await pullRequest(c.sandbox, { base: 'main', fork: false, files: { 'docs/rehearsal.md': 'x\n' }, message: 'Rehearsal: PR' })).event)] },
+  ci: {
+    push: async (c) => [await c.run('ci', await pushEvent(c.sandbox, 'main'))],
+    pull_request: async (c) => [
+      await c.run(
+        'ci',
+        (
+          await pullRequest(c.sandbox, {
+            base: 'main',
+            fork: false,
+            files: { 'docs/rehearsal.md': 'x\n' },
+            message: 'Rehearsal: PR',
+          })
+        ).event,
+      ),
+    ],
+  },
 };
-

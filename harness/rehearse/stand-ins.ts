@@ -5,23 +5,45 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { freePort } from '../../core/platform/free-port.ts';
 
-export interface Started { port: number; stop(): Promise<void> }
+export interface Started {
+  port: number;
+  stop(): Promise<void>;
+}
 
 /** `api/server.ts` of `source` on 127.0.0.1, serving the registry's production model; resolves once /readyz answers 200. */
 export async function startApi(source: string, registryUrl: string, timeoutMs = 90_000): Promise<Started> {
   const port = await freePort();
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(source, 'api', 'server.ts')], {
-    cwd: source, env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), REGISTRY_URL: registryUrl, LOG_LEVEL: 'warn', MONITORING: 'off' }, stdio: 'ignore', detached: true,
+    cwd: source,
+    env: {
+      ...process.env,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      REGISTRY_URL: registryUrl,
+      LOG_LEVEL: 'warn',
+      MONITORING: 'off',
+    },
+    stdio: 'ignore',
+    detached: true,
   });
-  const stop = () => new Promise<void>((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    try { process.kill(-child.pid!, 'SIGTERM'); } catch { resolve(); }
-  });
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      try {
+        process.kill(-child.pid!, 'SIGTERM');
+      } catch {
+        resolve();
+      }
+    });
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the API exited (${child.exitCode}) before it was ready (registry ${registryUrl})`);
-    const status = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status, () => 0);
+    if (child.exitCode !== null)
+      throw new Error(`the API exited (${child.exitCode}) before it was ready (registry ${registryUrl})`);
+    const status = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+      (r) => r.status,
+      () => 0,
+    );
     if (status === 200) return { port, stop };
     await new Promise((r) => setTimeout(r, 300));
   }
@@ -29,7 +51,10 @@ export async function startApi(source: string, registryUrl: string, timeoutMs = 
   throw new Error(`the API on port ${port} was not ready within ${timeoutMs / 1000} s (registry ${registryUrl})`);
 }
 
-export interface PromStandIn extends Started { url: string; queries: { query: string; auth: string | null }[] }
+export interface PromStandIn extends Started {
+  url: string;
+  queries: { query: string; auth: string | null }[];
+}
 
 /**
  * Answers Prometheus instant queries like a healthy canary: 0 for error ratios, 40 ms for p99
@@ -47,9 +72,23 @@ export async function startPrometheus(): Promise<PromStandIn> {
     queries.push({ query, auth: req.headers.authorization ?? null });
     const value = /histogram_quantile/.test(query) ? '0.04' : '0';
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [Date.now() / 1000, value] }] } }));
+    res.end(
+      JSON.stringify({
+        status: 'success',
+        data: { resultType: 'vector', result: [{ metric: {}, value: [Date.now() / 1000, value] }] },
+      }),
+    );
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
-  return { port, url: `http://127.0.0.1:${port}`, queries, stop: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    queries,
+    stop: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
 }

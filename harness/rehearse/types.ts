@@ -35,9 +35,37 @@ export interface Sandbox {
   setTokenWritable(writable: boolean): void;
 }
 
-export interface StepResult { id: string; name: string; outcome: 'success' | 'failure' | 'skipped'; conclusion: 'success' | 'failure' | 'skipped'; outputs: Record<string, string>; error?: string }
-export interface JobResult { id: string; result: 'success' | 'failure' | 'skipped'; outputs: Record<string, string>; steps: StepResult[]; error?: string }
-export interface RunResult { workflow: string; event: string; runId: number; conclusion: 'success' | 'failure'; jobs: JobResult[]; failures: string[]; summary: string }
+export interface StepResult {
+  id: string;
+  name: string;
+  outcome: 'success' | 'failure' | 'skipped';
+  conclusion: 'success' | 'failure' | 'skipped';
+  outputs: Record<string, string>;
+  error?: string;
+}
+export interface JobResult {
+  id: string;
+  result: 'success' | 'failure' | 'skipped';
+  outputs: Record<string, string>;
+  steps: StepResult[];
+  error?: string;
+}
+export interface RunResult {
+  workflow: string;
+  event: string;
+  runId: number;
+  conclusion: 'success' | 'failure';
+  jobs: JobResult[];
+  failures: string[];
+  summary: string;
+}
 
 /** One pinned action as `.github/actions.lock.json` records it (from the release's action.yml). */
-export interface ActionPin { version: string; sha: string; runs: string; required: string[]; inputs: Record<string, string | null>; outputs: string[] }
+export interface ActionPin {
+  version: string;
+  sha: string;
+  runs: string;
+  required: string[];
+  inputs: Record<string, string | null>;
+  outputs: string[];
+}

@@ -67,34 +67,68 @@ const condition = (v: Json | undefined): string | undefined => (v === undefined 
 export async function loadWorkflow(file: string, source = readFileSync(file, 'utf8')): Promise<WorkflowModel> {
   const parsed = parseWorkflow({ name: basename(file), content: source }, new NoOperationTraceWriter());
   const errors = parsed.context.errors.getErrors();
-  if (errors.length || !parsed.value) throw new Error(`${file}: GitHub would reject this workflow:\n${errors.map((e) => `  ${e.message}`).join('\n')}`);
+  if (errors.length || !parsed.value)
+    throw new Error(`${file}: GitHub would reject this workflow:\n${errors.map((e) => `  ${e.message}`).join('\n')}`);
   const template = await convertWorkflowTemplate(parsed.context, parsed.value);
   if (template.errors?.length) throw new Error(`${file}: ${template.errors.map((e) => e.Message).join('; ')}`);
   const root = parse(source) as Raw;
   const rawJobs = (root.jobs ?? {}) as Record<string, Raw>;
   const jobs: JobModel[] = template.jobs.map((job) => {
-    if (job.type !== 'job') throw new Error(`${file}: job ${job.id.value} calls a reusable workflow, which the rehearsal does not run`);
+    if (job.type !== 'job')
+      throw new Error(`${file}: job ${job.id.value} calls a reusable workflow, which the rehearsal does not run`);
     const raw = rawJobs[job.id.value] ?? {};
     const rawSteps = (raw.steps ?? []) as Raw[];
     const steps: StepModel[] = job.steps.map((step, index) => {
       const r = rawSteps[index] ?? {};
       return {
-        index, id: step.id, explicitId: !step.id.startsWith('__'), name: r.name, if: condition(r.if), uses: r.uses === undefined ? undefined : String(r.uses),
-        run: r.run, with: r.with, env: r.env, shell: r.shell === undefined ? undefined : String(r.shell), workingDirectory: r['working-directory'],
-        continueOnError: r['continue-on-error'], timeoutMinutes: r['timeout-minutes'],
+        index,
+        id: step.id,
+        explicitId: !step.id.startsWith('__'),
+        name: r.name,
+        if: condition(r.if),
+        uses: r.uses === undefined ? undefined : String(r.uses),
+        run: r.run,
+        with: r.with,
+        env: r.env,
+        shell: r.shell === undefined ? undefined : String(r.shell),
+        workingDirectory: r['working-directory'],
+        continueOnError: r['continue-on-error'],
+        timeoutMinutes: r['timeout-minutes'],
       };
     });
     return {
-      id: job.id.value, name: raw.name, needs: (job.needs ?? []).map((n) => n.value), if: condition(raw.if), env: raw.env, strategy: raw.strategy,
-      outputs: raw.outputs, container: raw.container, services: raw.services, environment: raw.environment, permissions: raw.permissions,
-      timeoutMinutes: raw['timeout-minutes'], continueOnError: raw['continue-on-error'], defaults: raw.defaults, steps,
+      id: job.id.value,
+      name: raw.name,
+      needs: (job.needs ?? []).map((n) => n.value),
+      if: condition(raw.if),
+      env: raw.env,
+      strategy: raw.strategy,
+      outputs: raw.outputs,
+      container: raw.container,
+      services: raw.services,
+      environment: raw.environment,
+      permissions: raw.permissions,
+      timeoutMinutes: raw['timeout-minutes'],
+      continueOnError: raw['continue-on-error'],
+      defaults: raw.defaults,
+      steps,
     };
   });
-  return { file, name: root.name === undefined ? basename(file) : String(root.name), events: template.events as Record<string, unknown>, env: root.env, defaults: root.defaults, permissions: root.permissions, jobs, source };
+  return {
+    file,
+    name: root.name === undefined ? basename(file) : String(root.name),
+    events: template.events,
+    env: root.env,
+    defaults: root.defaults,
+    permissions: root.permissions,
+    jobs,
+    source,
+  };
 }
 
 /** `vars.X` and `secrets.Y` names a workflow reads anywhere (for the first-run checklist). */
 export function referencedSettings(source: string): { vars: string[]; secrets: string[] } {
-  const collect = (ctx: string) => [...new Set([...source.matchAll(new RegExp(`\\b${ctx}\\.([A-Za-z_][A-Za-z0-9_]*)`, 'g'))].map((m) => m[1]))].sort();
+  const collect = (ctx: string) =>
+    [...new Set([...source.matchAll(new RegExp(`\\b${ctx}\\.([A-Za-z_][A-Za-z0-9_]*)`, 'g'))].map((m) => m[1]))].sort();
   return { vars: collect('vars'), secrets: collect('secrets').filter((s) => s !== 'GITHUB_TOKEN') };
 }

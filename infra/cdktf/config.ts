@@ -6,49 +6,51 @@ const projectId = z
   .string()
   .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'a GCP project ID: 6–30 lowercase letters, digits or hyphens');
 
-export const stackConfigSchema = z.object({
-  projectId,
-  region: z.string().regex(/^[a-z]+-[a-z]+\d+$/, 'a GCP region such as europe-west1'),
-  /** `owner/name`: the only GitHub repository whose workflows may impersonate the CI identities. */
-  githubRepository: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'owner/name'),
-  /** Numeric repository id; when set, a deleted-and-recreated repository of the same name is refused. */
-  githubRepositoryId: z.string().regex(/^\d*$/, 'digits only').default(''),
-  /** GitHub environment whose jobs may impersonate the infra-apply identity (infra.yml uses it). */
-  applyEnvironment: z.string().min(1),
-  stateBucket: z.string().min(3),
-  statePrefix: z.string().min(1),
-  /** Bucket for the DVC remote (`dvc/`), the model registry (`registry/`) and batch output (`batch/`). */
-  bucketName: z.string().regex(/^[a-z0-9][a-z0-9_.-]{1,61}[a-z0-9]$/, 'a GCS bucket name'),
-  bucketLocation: z.string().min(2),
-  /** Noncurrent object versions older than this are deleted (registry history stays in git tags). */
-  noncurrentVersionDays: z.number().int().positive(),
-  artifactRepository: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/),
-  clusterName: z.string().regex(/^[a-z][a-z0-9-]{0,38}[a-z0-9]$/),
-  clusterMode: z.enum(['autopilot', 'standard']),
-  /** Standard mode only: the node pool's autoscaling bounds (per zone) and machine type. */
-  nodePool: z.object({
-    machineType: z.string().min(1),
-    minNodes: z.number().int().min(0),
-    maxNodes: z.number().int().min(1),
-    diskSizeGb: z.number().int().min(20),
-    spot: z.boolean(),
-  }),
-  /** CIDRs allowed to reach the control plane; empty keeps it reachable by any authenticated client (GitHub runners have no fixed IPs). */
-  masterAuthorizedNetworks: z.array(z.string().regex(/^\d+\.\d+\.\d+\.\d+\/\d+$/)),
-  deletionProtection: z.boolean(),
-  network: z.object({
-    name: z.string().min(1),
-    subnetCidr: z.string(),
-    podsCidr: z.string(),
-    servicesCidr: z.string(),
-    masterCidr: z.string(),
-  }),
-  /** Kubernetes namespaces whose ServiceAccounts get Workload Identity bindings. */
-  namespaces: z.array(z.string().min(1)).min(1),
-  apiKubernetesServiceAccount: z.string().min(1),
-  batchKubernetesServiceAccount: z.string().min(1),
-  trainerKubernetesServiceAccount: z.string().min(1),
-}).refine((c) => c.nodePool.minNodes <= c.nodePool.maxNodes, 'nodePool.minNodes must not exceed nodePool.maxNodes');
+export const stackConfigSchema = z
+  .object({
+    projectId,
+    region: z.string().regex(/^[a-z]+-[a-z]+\d+$/, 'a GCP region such as europe-west1'),
+    /** `owner/name`: the only GitHub repository whose workflows may impersonate the CI identities. */
+    githubRepository: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'owner/name'),
+    /** Numeric repository id; when set, a deleted-and-recreated repository of the same name is refused. */
+    githubRepositoryId: z.string().regex(/^\d*$/, 'digits only').default(''),
+    /** GitHub environment whose jobs may impersonate the infra-apply identity (infra.yml uses it). */
+    applyEnvironment: z.string().min(1),
+    stateBucket: z.string().min(3),
+    statePrefix: z.string().min(1),
+    /** Bucket for the DVC remote (`dvc/`), the model registry (`registry/`) and batch output (`batch/`). */
+    bucketName: z.string().regex(/^[a-z0-9][a-z0-9_.-]{1,61}[a-z0-9]$/, 'a GCS bucket name'),
+    bucketLocation: z.string().min(2),
+    /** Noncurrent object versions older than this are deleted (registry history stays in git tags). */
+    noncurrentVersionDays: z.number().int().positive(),
+    artifactRepository: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/),
+    clusterName: z.string().regex(/^[a-z][a-z0-9-]{0,38}[a-z0-9]$/),
+    clusterMode: z.enum(['autopilot', 'standard']),
+    /** Standard mode only: the node pool's autoscaling bounds (per zone) and machine type. */
+    nodePool: z.object({
+      machineType: z.string().min(1),
+      minNodes: z.number().int().min(0),
+      maxNodes: z.number().int().min(1),
+      diskSizeGb: z.number().int().min(20),
+      spot: z.boolean(),
+    }),
+    /** CIDRs allowed to reach the control plane; empty keeps it reachable by any authenticated client (GitHub runners have no fixed IPs). */
+    masterAuthorizedNetworks: z.array(z.string().regex(/^\d+\.\d+\.\d+\.\d+\/\d+$/)),
+    deletionProtection: z.boolean(),
+    network: z.object({
+      name: z.string().min(1),
+      subnetCidr: z.string(),
+      podsCidr: z.string(),
+      servicesCidr: z.string(),
+      masterCidr: z.string(),
+    }),
+    /** Kubernetes namespaces whose ServiceAccounts get Workload Identity bindings. */
+    namespaces: z.array(z.string().min(1)).min(1),
+    apiKubernetesServiceAccount: z.string().min(1),
+    batchKubernetesServiceAccount: z.string().min(1),
+    trainerKubernetesServiceAccount: z.string().min(1),
+  })
+  .refine((c) => c.nodePool.minNodes <= c.nodePool.maxNodes, 'nodePool.minNodes must not exceed nodePool.maxNodes');
 
 export type StackConfig = z.infer<typeof stackConfigSchema>;
 
@@ -90,7 +92,11 @@ export function defaultConfig(project = PLACEHOLDER_PROJECT, region = 'europe-we
 
 type Env = Record<string, string | undefined>;
 
-const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
+const list = (value: string) =>
+  value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 /**
  * Defaults overridden by environment variables named like the repository variables the workflows
@@ -118,8 +124,12 @@ export function configFromEnv(env: Env = process.env): StackConfig {
       maxNodes: int('GKE_MAX_NODES', base.nodePool.maxNodes),
       spot: env.GKE_SPOT ? env.GKE_SPOT === 'true' : base.nodePool.spot,
     },
-    masterAuthorizedNetworks: env.GKE_AUTHORIZED_NETWORKS ? list(env.GKE_AUTHORIZED_NETWORKS) : base.masterAuthorizedNetworks,
-    deletionProtection: env.INFRA_DELETION_PROTECTION ? env.INFRA_DELETION_PROTECTION !== 'false' : base.deletionProtection,
+    masterAuthorizedNetworks: env.GKE_AUTHORIZED_NETWORKS
+      ? list(env.GKE_AUTHORIZED_NETWORKS)
+      : base.masterAuthorizedNetworks,
+    deletionProtection: env.INFRA_DELETION_PROTECTION
+      ? env.INFRA_DELETION_PROTECTION !== 'false'
+      : base.deletionProtection,
   };
   return parseConfig(candidate);
 }

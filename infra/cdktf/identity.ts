@@ -74,7 +74,12 @@ export function serviceAccounts(scope: Construct, dependsOn: ITerraformDependabl
   return Object.fromEntries(entries) as Record<AccountKey, ServiceAccount>;
 }
 
-export function grants(scope: Construct, config: StackConfig, sa: Record<AccountKey, ServiceAccount>, on: IdentityInputs) {
+export function grants(
+  scope: Construct,
+  config: StackConfig,
+  sa: Record<AccountKey, ServiceAccount>,
+  on: IdentityInputs,
+) {
   const member = (key: AccountKey) => `serviceAccount:${sa[key].email}`;
   const onBucket = (key: AccountKey, role: string, condition?: { title: string; expression: string }) =>
     new StorageBucketIamMember(scope, `bucket-${ACCOUNTS[key].id}-${role.split('.').pop()}`, {
@@ -118,7 +123,9 @@ export function grants(scope: Construct, config: StackConfig, sa: Record<Account
   onBucket('trainerRuntime', 'roles/storage.objectViewer');
   onBucket('trainerRuntime', 'roles/storage.objectUser', {
     title: 'dvc-and-registry-only',
-    expression: ['dvc', 'registry'].map((p) => `resource.name.startsWith("projects/_/buckets/${config.bucketName}/objects/${p}/")`).join(' || '),
+    expression: ['dvc', 'registry']
+      .map((p) => `resource.name.startsWith("projects/_/buckets/${config.bucketName}/objects/${p}/")`)
+      .join(' || '),
   });
 
   onImages('ciDeploy', 'roles/artifactregistry.writer');
@@ -140,7 +147,12 @@ export function grants(scope: Construct, config: StackConfig, sa: Record<Account
 }
 
 /** Kubernetes ServiceAccounts of infra/k8s act as their GCP service accounts. */
-export function kubernetesBindings(scope: Construct, config: StackConfig, sa: Record<AccountKey, ServiceAccount>, cluster: ITerraformDependable) {
+export function kubernetesBindings(
+  scope: Construct,
+  config: StackConfig,
+  sa: Record<AccountKey, ServiceAccount>,
+  cluster: ITerraformDependable,
+) {
   const pairs: Array<[AccountKey, string]> = [
     ['apiRuntime', config.apiKubernetesServiceAccount],
     ['batchRuntime', config.batchKubernetesServiceAccount],
@@ -159,7 +171,12 @@ export function kubernetesBindings(scope: Construct, config: StackConfig, sa: Re
 }
 
 /** GitHub OIDC → Workload Identity Federation, accepted only for the configured repository. */
-export function githubFederation(scope: Construct, config: StackConfig, sa: Record<AccountKey, ServiceAccount>, dependsOn: ITerraformDependable[]) {
+export function githubFederation(
+  scope: Construct,
+  config: StackConfig,
+  sa: Record<AccountKey, ServiceAccount>,
+  dependsOn: ITerraformDependable[],
+) {
   const pool = new IamWorkloadIdentityPool(scope, 'github-pool', {
     workloadIdentityPoolId: 'github',
     displayName: 'GitHub Actions',
@@ -180,7 +197,8 @@ export function githubFederation(scope: Construct, config: StackConfig, sa: Reco
     oidc: { issuerUri: 'https://token.actions.githubusercontent.com' },
   });
   const repositoryPrincipals = `principalSet://iam.googleapis.com/${pool.name}/attribute.repository/${config.githubRepository}`;
-  const subject = (sub: string) => `principal://iam.googleapis.com/${pool.name}/subject/repo:${config.githubRepository}:${sub}`;
+  const subject = (sub: string) =>
+    `principal://iam.googleapis.com/${pool.name}/subject/repo:${config.githubRepository}:${sub}`;
   const impersonation: Array<[AccountKey, string, string]> = [
     ['trainer', 'repo', repositoryPrincipals],
     ['ciDeploy', 'repo', repositoryPrincipals],

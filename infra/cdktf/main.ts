@@ -9,7 +9,8 @@ for (const [value, placeholder, fix] of [
   [config.projectId, PLACEHOLDER_PROJECT, 'GCP_PROJECT'],
   [config.githubRepository, PLACEHOLDER_REPOSITORY, 'GITHUB_REPOSITORY'],
 ] as const) {
-  if (value === placeholder) console.warn(`warning: ${fix} is the placeholder "${placeholder}"; set it or edit infra/cdktf/config.ts`);
+  if (value === placeholder)
+    console.warn(`warning: ${fix} is the placeholder "${placeholder}"; set it or edit infra/cdktf/config.ts`);
 }
 const app = new App();
 new GitopsMlStack(app, STACK_NAME, config);

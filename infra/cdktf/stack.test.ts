@@ -33,7 +33,9 @@ const iamMembers = (tf: Json): Json[] =>
     type.endsWith('_iam_member') ? Object.values(byName as Json).map((r): Json => ({ type, ...(r as Json) })) : [],
   );
 const membersOf = (tf: Json, accountId: string) =>
-  iamMembers(tf).filter((m) => String(m.member).includes(`sa-${accountId}.`) || String(m.member).includes(`:${accountId}@`));
+  iamMembers(tf).filter(
+    (m) => String(m.member).includes(`sa-${accountId}.`) || String(m.member).includes(`:${accountId}@`),
+  );
 
 const autopilot = synth(CONFIG);
 const standard = synth({ ...CONFIG, clusterMode: 'standard' });
@@ -61,7 +63,10 @@ describe('cdktf stack', () => {
     assert.match(nat.router, /google_compute_router\.\w+\.name/);
   });
 
-  for (const [mode, tf] of [['autopilot', autopilot], ['standard', standard]] as const) {
+  for (const [mode, tf] of [
+    ['autopilot', autopilot],
+    ['standard', standard],
+  ] as const) {
     it(`${mode}: GKE has private nodes, Workload Identity, VPC-native ranges, a dedicated node identity`, () => {
       const gke = one(tf, 'google_container_cluster');
       assert.equal(single(gke.private_cluster_config).enable_private_nodes, true);
@@ -118,22 +123,42 @@ describe('cdktf stack', () => {
       for (const member of iamMembers(tf)) {
         assert.doesNotMatch(member.role, /^roles\/(owner|editor|viewer)$/, `${member.type} grants ${member.role}`);
       }
-      assert.equal(resources(tf, 'google_project_iam_binding').length + resources(tf, 'google_project_iam_policy').length, 0,
-        'authoritative project IAM would wipe grants made outside this stack');
+      assert.equal(
+        resources(tf, 'google_project_iam_binding').length + resources(tf, 'google_project_iam_policy').length,
+        0,
+        'authoritative project IAM would wipe grants made outside this stack',
+      );
     }
   });
 
   it('creates the service accounts the workflows and infra/k8s name', () => {
-    const ids = resources(autopilot, 'google_service_account').map((sa) => sa.account_id).sort();
-    assert.deepEqual(ids, ['api-runtime', 'batch-runtime', 'ci-deploy', 'gke-nodes', 'infra-apply', 'infra-plan', 'trainer', 'trainer-runtime']);
+    const ids = resources(autopilot, 'google_service_account')
+      .map((sa) => sa.account_id)
+      .sort();
+    assert.deepEqual(ids, [
+      'api-runtime',
+      'batch-runtime',
+      'ci-deploy',
+      'gke-nodes',
+      'infra-apply',
+      'infra-plan',
+      'trainer',
+      'trainer-runtime',
+    ]);
   });
 
   it('api-runtime only reads the bucket; trainer administers objects of the bucket only', () => {
     const api = membersOf(autopilot, 'api-runtime').filter((m) => m.role !== 'roles/iam.workloadIdentityUser');
-    assert.deepEqual(api.map((m) => [m.type, m.role]), [['google_storage_bucket_iam_member', 'roles/storage.objectViewer']]);
+    assert.deepEqual(
+      api.map((m) => [m.type, m.role]),
+      [['google_storage_bucket_iam_member', 'roles/storage.objectViewer']],
+    );
     assert.match(api[0].bucket, /google_storage_bucket\.bucket\.name/);
     const trainer = membersOf(autopilot, 'trainer').filter((m) => m.role !== 'roles/iam.workloadIdentityUser');
-    assert.deepEqual(trainer.map((m) => [m.type, m.role]), [['google_storage_bucket_iam_member', 'roles/storage.objectAdmin']]);
+    assert.deepEqual(
+      trainer.map((m) => [m.type, m.role]),
+      [['google_storage_bucket_iam_member', 'roles/storage.objectAdmin']],
+    );
   });
 
   it('batch-runtime reads the bucket and may only create objects under batch/', () => {
@@ -147,7 +172,9 @@ describe('cdktf stack', () => {
   });
 
   it('ci-deploy pushes to the image repository, deploys to GKE and reads Managed Prometheus, nothing broader', () => {
-    const roles = membersOf(autopilot, 'ci-deploy').map((m) => `${m.type}:${m.role}`).sort();
+    const roles = membersOf(autopilot, 'ci-deploy')
+      .map((m) => `${m.type}:${m.role}`)
+      .sort();
     assert.deepEqual(roles, [
       'google_artifact_registry_repository_iam_member:roles/artifactregistry.writer',
       'google_project_iam_member:roles/container.developer',
@@ -156,7 +183,10 @@ describe('cdktf stack', () => {
     ]);
     const services = resources(autopilot, 'google_project_service').map((s) => s.service);
     assert.ok(services.includes('monitoring.googleapis.com'), 'the Managed Prometheus query API is enabled');
-    assert.equal(autopilot.output.prometheus_url.value, 'https://monitoring.googleapis.com/v1/projects/acme-ml-prod/location/global/prometheus');
+    assert.equal(
+      autopilot.output.prometheus_url.value,
+      'https://monitoring.googleapis.com/v1/projects/acme-ml-prod/location/global/prometheus',
+    );
   });
 
   it('trainer-runtime (the trainer Job) reads the bucket and writes only dvc/ and registry/', () => {
@@ -164,13 +194,21 @@ describe('cdktf stack', () => {
     assert.deepEqual(roles.map((m) => m.role).sort(), ['roles/storage.objectUser', 'roles/storage.objectViewer']);
     for (const m of roles) assert.match(m.bucket, /google_storage_bucket\.bucket\.name/);
     const user = roles.find((m) => m.role === 'roles/storage.objectUser')!;
-    assert.equal(single(user.condition).expression,
-      'resource.name.startsWith("projects/_/buckets/acme-ml-prod-gitops-ml/objects/dvc/") || resource.name.startsWith("projects/_/buckets/acme-ml-prod-gitops-ml/objects/registry/")');
-    assert.equal(single(roles.find((m) => m.role === 'roles/storage.objectViewer')!.condition ?? {}).expression, undefined, 'reads (and lists) the whole bucket');
+    assert.equal(
+      single(user.condition).expression,
+      'resource.name.startsWith("projects/_/buckets/acme-ml-prod-gitops-ml/objects/dvc/") || resource.name.startsWith("projects/_/buckets/acme-ml-prod-gitops-ml/objects/registry/")',
+    );
+    assert.equal(
+      single(roles.find((m) => m.role === 'roles/storage.objectViewer')!.condition ?? {}).expression,
+      undefined,
+      'reads (and lists) the whole bucket',
+    );
   });
 
   it('binds the Kubernetes ServiceAccounts of every namespace by Workload Identity', () => {
-    const bindings = resources(autopilot, 'google_service_account_iam_member').filter((m) => m.member.includes('.svc.id.goog['));
+    const bindings = resources(autopilot, 'google_service_account_iam_member').filter((m) =>
+      m.member.includes('.svc.id.goog['),
+    );
     const pairs = bindings.map((b) => `${b.member} -> ${b.service_account_id}`).sort();
     assert.deepEqual(pairs, [
       'serviceAccount:acme-ml-prod.svc.id.goog[flight-delay-staging/flight-delay-api] -> ${google_service_account.sa-api-runtime.name}',
@@ -186,11 +224,18 @@ describe('cdktf stack', () => {
 
   it('GitHub federation accepts only the configured repository and lets it impersonate the CI accounts', () => {
     const provider = one(autopilot, 'google_iam_workload_identity_pool_provider');
-    assert.equal(provider.attribute_condition, "assertion.repository == 'acme/gitops-ml' && assertion.repository_id == '123456'");
+    assert.equal(
+      provider.attribute_condition,
+      "assertion.repository == 'acme/gitops-ml' && assertion.repository_id == '123456'",
+    );
     assert.equal(single(provider.oidc).issuer_uri, 'https://token.actions.githubusercontent.com');
     assert.equal(provider.attribute_mapping['attribute.repository'], 'assertion.repository');
-    const federated = resources(autopilot, 'google_service_account_iam_member').filter((m) => /^principal(Set)?:/.test(m.member));
-    const byAccount = Object.fromEntries(federated.map((m) => [m.service_account_id.match(/sa-([\w-]+)\.name/)[1], m.member]));
+    const federated = resources(autopilot, 'google_service_account_iam_member').filter((m) =>
+      /^principal(Set)?:/.test(m.member),
+    );
+    const byAccount = Object.fromEntries(
+      federated.map((m) => [m.service_account_id.match(/sa-([\w-]+)\.name/)[1], m.member]),
+    );
     assert.deepEqual(Object.keys(byAccount).sort(), ['ci-deploy', 'infra-apply', 'infra-plan', 'trainer']);
     assert.match(byAccount.trainer, /^principalSet:.*\/attribute\.repository\/acme\/gitops-ml$/);
     assert.match(byAccount['infra-plan'], /\/subject\/repo:acme\/gitops-ml:pull_request$/);
@@ -199,25 +244,49 @@ describe('cdktf stack', () => {
   });
 
   it('the attribute condition omits the id check when no repository id is configured', () => {
-    assert.equal(githubAttributeCondition({ githubRepository: 'o/r', githubRepositoryId: '' }), "assertion.repository == 'o/r'");
+    assert.equal(
+      githubAttributeCondition({ githubRepository: 'o/r', githubRepositoryId: '' }),
+      "assertion.repository == 'o/r'",
+    );
   });
 
   it('outputs every value the workflows read from repository variables', () => {
     const expected = [
-      'gcp_project', 'gcp_region', 'gcp_workload_identity_provider', 'gcp_train_service_account',
-      'gcp_deploy_service_account', 'gcp_infra_plan_service_account', 'gcp_infra_apply_service_account',
-      'gcs_bucket', 'registry_url', 'gar_repository', 'gke_cluster', 'gke_location',
-      'api_runtime_service_account', 'batch_runtime_service_account', 'trainer_runtime_service_account',
-      'api_image', 'trainer_image', 'prometheus_url',
+      'gcp_project',
+      'gcp_region',
+      'gcp_workload_identity_provider',
+      'gcp_train_service_account',
+      'gcp_deploy_service_account',
+      'gcp_infra_plan_service_account',
+      'gcp_infra_apply_service_account',
+      'gcs_bucket',
+      'registry_url',
+      'gar_repository',
+      'gke_cluster',
+      'gke_location',
+      'api_runtime_service_account',
+      'batch_runtime_service_account',
+      'trainer_runtime_service_account',
+      'api_image',
+      'trainer_image',
+      'prometheus_url',
     ];
     for (const name of expected) assert.ok(autopilot.output?.[name], `output ${name} is missing`);
-    assert.match(autopilot.output.gcp_workload_identity_provider.value, /google_iam_workload_identity_pool_provider\.[\w-]+\.name/);
+    assert.match(
+      autopilot.output.gcp_workload_identity_provider.value,
+      /google_iam_workload_identity_pool_provider\.[\w-]+\.name/,
+    );
     assert.match(autopilot.output.gcs_bucket.value, /google_storage_bucket\.bucket\.name/);
     assert.match(autopilot.output.gke_location.value, /google_container_cluster\.cluster\.location/);
   });
 
   it('reads overrides from the environment and rejects invalid input with a fix-it message', () => {
-    const c = configFromEnv({ GCP_PROJECT: 'other-proj', GITHUB_REPOSITORY: 'o/r', GKE_MODE: 'standard', GKE_MAX_NODES: '9' });
+    const c = configFromEnv({
+      GCP_PROJECT: 'other-proj',
+      GITHUB_REPOSITORY: 'o/r',
+      GKE_MODE: 'standard',
+      GKE_MAX_NODES: '9',
+    });
     assert.equal(c.bucketName, 'other-proj-gitops-ml');
     assert.equal(c.stateBucket, 'other-proj-tfstate');
     assert.equal(c.clusterMode, 'standard');

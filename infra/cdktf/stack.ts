@@ -61,28 +61,62 @@ export class GitopsMlStack extends TerraformStack {
         value: github.provider.name,
         description: 'vars.GCP_WORKLOAD_IDENTITY_PROVIDER (google-github-actions/auth workload_identity_provider)',
       },
-      gcp_train_service_account: { value: accounts.trainer.email, description: 'vars.GCP_TRAIN_SERVICE_ACCOUNT (train.yml)' },
-      gcp_deploy_service_account: { value: accounts.ciDeploy.email, description: 'vars.GCP_DEPLOY_SERVICE_ACCOUNT (deploy-api.yml)' },
-      gcp_infra_plan_service_account: { value: accounts.infraPlan.email, description: 'vars.GCP_INFRA_PLAN_SERVICE_ACCOUNT (infra.yml plan)' },
-      gcp_infra_apply_service_account: { value: accounts.infraApply.email, description: 'vars.GCP_INFRA_APPLY_SERVICE_ACCOUNT (infra.yml apply)' },
-      gcs_bucket: { value: data.name, description: 'vars.GCS_BUCKET (DVC remote gs://BUCKET/dvc, registry gs://BUCKET/registry)' },
-      registry_url: { value: `gs://${data.name}/registry`, description: 'vars.REGISTRY_URL (optional; this is the default)' },
+      gcp_train_service_account: {
+        value: accounts.trainer.email,
+        description: 'vars.GCP_TRAIN_SERVICE_ACCOUNT (train.yml)',
+      },
+      gcp_deploy_service_account: {
+        value: accounts.ciDeploy.email,
+        description: 'vars.GCP_DEPLOY_SERVICE_ACCOUNT (deploy-api.yml)',
+      },
+      gcp_infra_plan_service_account: {
+        value: accounts.infraPlan.email,
+        description: 'vars.GCP_INFRA_PLAN_SERVICE_ACCOUNT (infra.yml plan)',
+      },
+      gcp_infra_apply_service_account: {
+        value: accounts.infraApply.email,
+        description: 'vars.GCP_INFRA_APPLY_SERVICE_ACCOUNT (infra.yml apply)',
+      },
+      gcs_bucket: {
+        value: data.name,
+        description: 'vars.GCS_BUCKET (DVC remote gs://BUCKET/dvc, registry gs://BUCKET/registry)',
+      },
+      registry_url: {
+        value: `gs://${data.name}/registry`,
+        description: 'vars.REGISTRY_URL (optional; this is the default)',
+      },
       gar_repository: { value: images.repositoryId, description: 'vars.GAR_REPOSITORY' },
       image_repository_url: {
         value: `${config.region}-docker.pkg.dev/${config.projectId}/${images.repositoryId}`,
         description: 'the Artifact Registry repository of both images',
       },
-      api_image: { value: imageName('api', at), description: 'the API image deploy-api.yml pushes and infra/deploy sets on the pods (by digest)' },
-      trainer_image: { value: imageName('trainer', at), description: 'the trainer image trainer-image.yml pushes (infra/k8s/jobs)' },
+      api_image: {
+        value: imageName('api', at),
+        description: 'the API image deploy-api.yml pushes and infra/deploy sets on the pods (by digest)',
+      },
+      trainer_image: {
+        value: imageName('trainer', at),
+        description: 'the trainer image trainer-image.yml pushes (infra/k8s/jobs)',
+      },
       prometheus_url: {
         value: `https://monitoring.googleapis.com/v1/projects/${config.projectId}/location/global/prometheus`,
-        description: 'vars.PROMETHEUS_URL: Managed Prometheus query API for the canary analysis (ci-deploy has monitoring.viewer)',
+        description:
+          'vars.PROMETHEUS_URL: Managed Prometheus query API for the canary analysis (ci-deploy has monitoring.viewer)',
       },
       gke_cluster: { value: gke.name, description: 'vars.GKE_CLUSTER' },
       gke_location: { value: gke.location, description: 'vars.GKE_LOCATION' },
-      api_runtime_service_account: { value: accounts.apiRuntime.email, description: 'iam.gke.io/gcp-service-account of flight-delay-api' },
-      batch_runtime_service_account: { value: accounts.batchRuntime.email, description: 'iam.gke.io/gcp-service-account of flight-delay-batch' },
-      trainer_runtime_service_account: { value: accounts.trainerRuntime.email, description: 'iam.gke.io/gcp-service-account of flight-delay-trainer' },
+      api_runtime_service_account: {
+        value: accounts.apiRuntime.email,
+        description: 'iam.gke.io/gcp-service-account of flight-delay-api',
+      },
+      batch_runtime_service_account: {
+        value: accounts.batchRuntime.email,
+        description: 'iam.gke.io/gcp-service-account of flight-delay-batch',
+      },
+      trainer_runtime_service_account: {
+        value: accounts.trainerRuntime.email,
+        description: 'iam.gke.io/gcp-service-account of flight-delay-trainer',
+      },
     };
     for (const [name, output] of Object.entries(outputs)) new TerraformOutput(this, name, output);
   }

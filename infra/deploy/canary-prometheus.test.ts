@@ -25,21 +25,39 @@ const PREFIX = '/v1/projects/acme-ml/location/global/prometheus';
 const IMG = 'r/api@sha256:' + 'b'.repeat(64);
 const OPTS: CanaryOptions = { windowMs: 2000, intervalMs: 1000, maxErrorRatio: 0.01, maxP99Ms: 500, rateWindow: '15s' };
 
-const listen = (s: Server) => new Promise<number>((r) => s.listen(0, '127.0.0.1', () => r((s.address() as AddressInfo).port)));
+const listen = (s: Server) =>
+  new Promise<number>((r) => s.listen(0, '127.0.0.1', () => r((s.address() as AddressInfo).port)));
 
 /** The API's metrics as PodMonitoring would label them: healthy canary in flight-delay, failing one in bad-ns. */
 function exporter(): Server {
   let n = 0;
   return createServer((_req, res) => {
     n += 50;
-    const series = (ns: string, status: string, count: number) => `http_requests_total{namespace="${ns}",track="canary",route="/predict",status="${status}"} ${count}`;
-    const buckets = (ns: string) => [['0.05', 0.5], ['0.1', 1], ['+Inf', 1]].map(([le, f]) => `http_request_duration_seconds_bucket{namespace="${ns}",track="canary",route="/predict",le="${le}"} ${Math.round(n * (f as number))}`);
-    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end([
-      '# TYPE http_requests_total counter',
-      series('flight-delay', '200', n), series('bad-ns', '200', n), series('bad-ns', '500', n / 5),
-      '# TYPE http_request_duration_seconds histogram',
-      ...buckets('flight-delay'), ...buckets('bad-ns'), '',
-    ].join('\n'));
+    const series = (ns: string, status: string, count: number) =>
+      `http_requests_total{namespace="${ns}",track="canary",route="/predict",status="${status}"} ${count}`;
+    const buckets = (ns: string) =>
+      [
+        ['0.05', 0.5],
+        ['0.1', 1],
+        ['+Inf', 1],
+      ].map(
+        ([le, f]) =>
+          `http_request_duration_seconds_bucket{namespace="${ns}",track="canary",route="/predict",le="${le}"} ${Math.round(n * (f as number))}`,
+      );
+    res
+      .writeHead(200, { 'content-type': 'text/plain; version=0.0.4' })
+      .end(
+        [
+          '# TYPE http_requests_total counter',
+          series('flight-delay', '200', n),
+          series('bad-ns', '200', n),
+          series('bad-ns', '500', n / 5),
+          '# TYPE http_request_duration_seconds histogram',
+          ...buckets('flight-delay'),
+          ...buckets('bad-ns'),
+          '',
+        ].join('\n'),
+      );
   });
 }
 
@@ -51,11 +69,23 @@ function proxy(upstream: string, seen: string[]): Server {
     req.on('end', async () => {
       seen.push(req.headers.authorization ?? '(none)');
       if (req.headers.authorization !== `Bearer ${TOKEN}` || !req.url!.startsWith(PREFIX)) {
-        res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 401, message: 'Request is missing required authentication credential.', status: 'UNAUTHENTICATED' } }));
+        res.writeHead(401, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            error: {
+              code: 401,
+              message: 'Request is missing required authentication credential.',
+              status: 'UNAUTHENTICATED',
+            },
+          }),
+        );
         return;
       }
       try {
-        const r = await fetch(`${upstream}${req.url!.slice(PREFIX.length)}`, { method: req.method, headers: { 'content-type': String(req.headers['content-type'] ?? '') }, body: req.method === 'POST' ? Buffer.concat(chunks) : undefined });
+        const r = await fetch(`${upstream}${req.url!.slice(PREFIX.length)}`, {
+          method: req.method,
+          headers: { 'content-type': String(req.headers['content-type'] ?? '') },
+          body: req.method === 'POST' ? Buffer.concat(chunks) : undefined,
+        });
         res.writeHead(r.status, { 'content-type': 'application/json' }).end(await r.text());
       } catch (err) {
         res.writeHead(502).end(`upstream: ${(err as Error).message}`); // Prometheus still starting
@@ -64,71 +94,106 @@ function proxy(upstream: string, seen: string[]): Server {
   });
 }
 
-test('canary analysis authenticates to a Managed-Prometheus-shaped endpoint with the gcloud token; refusal, no data and a breach each get their verdict', { skip, timeout: 60_000 }, async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'canary-prom-'));
-  const servers: Server[] = [];
-  let prom: ChildProcess | undefined;
-  try {
-    const exp = exporter();
-    servers.push(exp);
-    const expPort = await listen(exp);
-    const promPort = await freePort();
-    await writeFile(join(dir, 'prometheus.yml'), `global: { scrape_interval: 1s, evaluation_interval: 1s }\nscrape_configs:\n  - job_name: api\n    honor_labels: true\n    static_configs: [{ targets: ['127.0.0.1:${expPort}'] }]\n`);
-    prom = spawn(PROMETHEUS, [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`], { stdio: 'ignore' });
-    const seen: string[] = [];
-    const front = proxy(`http://127.0.0.1:${promPort}`, seen);
-    servers.push(front);
-    const url = `http://127.0.0.1:${await listen(front)}${PREFIX}`;
+test(
+  'canary analysis authenticates to a Managed-Prometheus-shaped endpoint with the gcloud token; refusal, no data and a breach each get their verdict',
+  { skip, timeout: 60_000 },
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'canary-prom-'));
+    const servers: Server[] = [];
+    let prom: ChildProcess | undefined;
+    try {
+      const exp = exporter();
+      servers.push(exp);
+      const expPort = await listen(exp);
+      const promPort = await freePort();
+      await writeFile(
+        join(dir, 'prometheus.yml'),
+        `global: { scrape_interval: 1s, evaluation_interval: 1s }\nscrape_configs:\n  - job_name: api\n    honor_labels: true\n    static_configs: [{ targets: ['127.0.0.1:${expPort}'] }]\n`,
+      );
+      prom = spawn(
+        PROMETHEUS,
+        [
+          `--config.file=${join(dir, 'prometheus.yml')}`,
+          `--storage.tsdb.path=${join(dir, 'data')}`,
+          `--web.listen-address=127.0.0.1:${promPort}`,
+        ],
+        { stdio: 'ignore' },
+      );
+      const seen: string[] = [];
+      const front = proxy(`http://127.0.0.1:${promPort}`, seen);
+      servers.push(front);
+      const url = `http://127.0.0.1:${await listen(front)}${PREFIX}`;
 
-    // A stand-in for the runner's gcloud (after google-github-actions/auth it prints the WIF identity's token).
-    const gcloud = join(dir, 'gcloud');
-    await writeFile(gcloud, `#!/bin/sh\n[ "$1 $2" = "auth print-access-token" ] && echo ${TOKEN} && exit 0\nexit 3\n`);
-    await chmod(gcloud, 0o755);
-    const token = gcloudAccessToken({ gcloud });
-    const q = canaryQueries('flight-delay', OPTS.rateWindow);
-    const deadline = Date.now() + 40_000;
-    for (;;) {
-      const a = await queryPrometheus(url, q.p99Seconds, { token });
-      if (a.kind === 'value') break;
-      if (Date.now() > deadline) assert.fail(`Prometheus never had canary data: ${JSON.stringify(a)}`);
-      await new Promise((r) => setTimeout(r, 500));
+      // A stand-in for the runner's gcloud (after google-github-actions/auth it prints the WIF identity's token).
+      const gcloud = join(dir, 'gcloud');
+      await writeFile(
+        gcloud,
+        `#!/bin/sh\n[ "$1 $2" = "auth print-access-token" ] && echo ${TOKEN} && exit 0\nexit 3\n`,
+      );
+      await chmod(gcloud, 0o755);
+      const token = gcloudAccessToken({ gcloud });
+      const q = canaryQueries('flight-delay', OPTS.rateWindow);
+      const deadline = Date.now() + 40_000;
+      for (;;) {
+        const a = await queryPrometheus(url, q.p99Seconds, { token });
+        if (a.kind === 'value') break;
+        if (Date.now() > deadline) assert.fail(`Prometheus never had canary data: ${JSON.stringify(a)}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+
+      const run = async (
+        namespace: string,
+        prometheusToken: (() => Promise<string>) | undefined,
+        extra: Partial<CanaryOptions> = {},
+      ) => {
+        const r = new FakeRunner();
+        r.promQuery = realRunner({ prometheusUrl: url, ...(prometheusToken ? { prometheusToken } : {}) }).promQuery;
+        const res = await canary({ runner: r, namespace }, IMG, { ...OPTS, ...extra });
+        return { res, promoted: r.kube(/set image deployment\/flight-delay-api /).length === 1 };
+      };
+
+      seen.length = 0;
+      const healthy = await run('flight-delay', token);
+      assert.equal(healthy.res.outcome, 'promoted', healthy.res.reason);
+      assert.ok(healthy.promoted);
+      assert.ok(
+        healthy.res.checks!.every((c) => c.errorRatio === 0 && c.p99Ms! > 0 && c.p99Ms! <= 100),
+        JSON.stringify(healthy.res.checks),
+      );
+      assert.ok(seen.length >= 4 && seen.every((h) => h === `Bearer ${TOKEN}`), 'every query carried the token');
+
+      const anonymous = await run('flight-delay', undefined);
+      assert.equal(anonymous.res.outcome, 'rolled-back');
+      assert.match(
+        anonymous.res.reason!,
+        /Prometheus query failed at 1000 ms.*HTTP 401, sent without a token.*roles\/monitoring\.viewer/,
+      );
+      assert.ok(!anonymous.promoted);
+
+      const noToken = await run('flight-delay', gcloudAccessToken({ gcloud: '/bin/false' }));
+      assert.match(noToken.res.reason!, /no access token for Prometheus: gcloud auth print-access-token failed/);
+
+      const empty = await run('no-such-ns', token);
+      assert.equal(empty.res.outcome, 'rolled-back');
+      assert.match(
+        empty.res.reason!,
+        /no canary data in Prometheus during the whole 2000 ms window \(2 checks\).*namespace no-such-ns/,
+      );
+      const quiet = await run('no-such-ns', token, { onNoData: 'promote' });
+      assert.equal(quiet.res.outcome, 'promoted');
+      assert.match(String(quiet.res.warning), /promoted anyway/);
+
+      const bad = await run('bad-ns', token);
+      assert.equal(bad.res.outcome, 'rolled-back');
+      assert.match(bad.res.reason!, /error ratio 0\.1[0-9]* > 0\.01/);
+    } finally {
+      if (prom && prom.exitCode === null) {
+        const done = new Promise((r) => prom!.once('exit', r));
+        prom.kill('SIGTERM');
+        await done;
+      }
+      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+      await rm(dir, { recursive: true, force: true });
     }
-
-    const run = async (namespace: string, prometheusToken: (() => Promise<string>) | undefined, extra: Partial<CanaryOptions> = {}) => {
-      const r = new FakeRunner();
-      r.promQuery = realRunner({ prometheusUrl: url, ...(prometheusToken ? { prometheusToken } : {}) }).promQuery;
-      const res = await canary({ runner: r, namespace }, IMG, { ...OPTS, ...extra });
-      return { res, promoted: r.kube(/set image deployment\/flight-delay-api /).length === 1 };
-    };
-
-    seen.length = 0;
-    const healthy = await run('flight-delay', token);
-    assert.equal(healthy.res.outcome, 'promoted', healthy.res.reason);
-    assert.ok(healthy.promoted);
-    assert.ok(healthy.res.checks!.every((c) => c.errorRatio === 0 && c.p99Ms! > 0 && c.p99Ms! <= 100), JSON.stringify(healthy.res.checks));
-    assert.ok(seen.length >= 4 && seen.every((h) => h === `Bearer ${TOKEN}`), 'every query carried the token');
-
-    const anonymous = await run('flight-delay', undefined);
-    assert.equal(anonymous.res.outcome, 'rolled-back');
-    assert.match(anonymous.res.reason!, /Prometheus query failed at 1000 ms.*HTTP 401, sent without a token.*roles\/monitoring\.viewer/);
-    assert.ok(!anonymous.promoted);
-
-    const noToken = await run('flight-delay', gcloudAccessToken({ gcloud: '/bin/false' }));
-    assert.match(noToken.res.reason!, /no access token for Prometheus: gcloud auth print-access-token failed/);
-
-    const empty = await run('no-such-ns', token);
-    assert.equal(empty.res.outcome, 'rolled-back');
-    assert.match(empty.res.reason!, /no canary data in Prometheus during the whole 2000 ms window \(2 checks\).*namespace no-such-ns/);
-    const quiet = await run('no-such-ns', token, { onNoData: 'promote' });
-    assert.equal(quiet.res.outcome, 'promoted');
-    assert.match(String(quiet.res.warning), /promoted anyway/);
-
-    const bad = await run('bad-ns', token);
-    assert.equal(bad.res.outcome, 'rolled-back');
-    assert.match(bad.res.reason!, /error ratio 0\.1[0-9]* > 0\.01/);
-  } finally {
-    if (prom && prom.exitCode === null) { const done = new Promise((r) => prom!.once('exit', r)); prom.kill('SIGTERM'); await done; }
-    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+  },
+);

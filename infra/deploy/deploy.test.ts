@@ -13,8 +13,22 @@ const IMG = 'reg/flight-delay-api:v9';
 function healthyApi(r: FakeRunner) {
   r.httpRules.push(
     [/GET .*\/readyz$/, { status: 200, json: { status: 'ready' } }],
-    [/GET .*\/v1\/models\/flight-delay$/, { status: 200, json: { inputs: [{ name: 'dep_hour', default: 13 }, { name: 'carrier', default: 'AA' }] } }],
-    [/POST .*:predict$/, { status: 200, json: { model_name: 'flight-delay', model_version: '7', predictions: [{ probability: 0.2 }] } }],
+    [
+      /GET .*\/v1\/models\/flight-delay$/,
+      {
+        status: 200,
+        json: {
+          inputs: [
+            { name: 'dep_hour', default: 13 },
+            { name: 'carrier', default: 'AA' },
+          ],
+        },
+      },
+    ],
+    [
+      /POST .*:predict$/,
+      { status: 200, json: { model_name: 'flight-delay', model_version: '7', predictions: [{ probability: 0.2 }] } },
+    ],
   );
   return r;
 }
@@ -43,7 +57,8 @@ test('rolling: failed rollout → rollout undo called, rolled-back with reason',
 
 // ------------------------------------------------------------ blue-green
 
-const blueLive = () => new FakeRunner().on(/get service flight-delay-api -o jsonpath=\{\.spec\.selector\.track\}/, { stdout: 'blue' });
+const blueLive = () =>
+  new FakeRunner().on(/get service flight-delay-api -o jsonpath=\{\.spec\.selector\.track\}/, { stdout: 'blue' });
 
 test('blue-green: success → image on idle (green), smoke via port-forward to green, selector patched, blue untouched', async () => {
   const r = healthyApi(blueLive());
@@ -57,8 +72,12 @@ test('blue-green: success → image on idle (green), smoke via port-forward to g
   assert.ok(r.calls.includes('port-forward ns deployment/flight-delay-api-green 8080'));
   assert.equal(r.closed, 1, 'port-forward closed');
   // smoke predicts the model's own default record
-  assert.ok(r.calls.includes('POST http://pf/v1/models/flight-delay:predict {"instances":[{"dep_hour":13,"carrier":"AA"}]}'));
-  assert.deepEqual(r.kube(/patch service/), ['kubectl -n ns patch service flight-delay-api --type merge -p {"spec":{"selector":{"track":"green"}}}']);
+  assert.ok(
+    r.calls.includes('POST http://pf/v1/models/flight-delay:predict {"instances":[{"dep_hour":13,"carrier":"AA"}]}'),
+  );
+  assert.deepEqual(r.kube(/patch service/), [
+    'kubectl -n ns patch service flight-delay-api --type merge -p {"spec":{"selector":{"track":"green"}}}',
+  ]);
   // the old track keeps running: nothing scales, deletes or changes blue
   assert.deepEqual(r.kube(/flight-delay-api-blue|scale|delete/), []);
   // the switch happens only after rollout and smoke test
@@ -75,7 +94,9 @@ test('blue-green: green live → deploys to blue', async () => {
 });
 
 test('blue-green: idle track fails readiness → aborted, no selector patch, no smoke test, live untouched', async () => {
-  const r = healthyApi(blueLive().on(/rollout status deployment\/flight-delay-api-green/, { code: 1, stderr: 'timed out waiting' }));
+  const r = healthyApi(
+    blueLive().on(/rollout status deployment\/flight-delay-api-green/, { code: 1, stderr: 'timed out waiting' }),
+  );
   const res = await blueGreen(ctx(r), IMG);
   assert.equal(res.ok, false);
   assert.equal(res.outcome, 'aborted');
@@ -83,7 +104,11 @@ test('blue-green: idle track fails readiness → aborted, no selector patch, no 
   assert.deepEqual(r.kube(/patch/), []);
   assert.deepEqual(r.kube(/flight-delay-api-blue/), []);
   assert.ok(!r.calls.some((c) => c.startsWith('port-forward') || c.includes(':predict')));
-  assert.deepEqual(r.kube(/rollout undo/), ['kubectl -n ns rollout undo deployment/flight-delay-api-green'], 'idle restored as rollback target');
+  assert.deepEqual(
+    r.kube(/rollout undo/),
+    ['kubectl -n ns rollout undo deployment/flight-delay-api-green'],
+    'idle restored as rollback target',
+  );
 });
 
 test('blue-green: smoke test fails (predict 500) → aborted, no selector patch', async () => {
@@ -126,7 +151,9 @@ test('blue-green rollback: switches the selector back after checking the other t
   const r = new FakeRunner().on(/get service/, { stdout: 'green' });
   const res = await rollbackBlueGreen(ctx(r));
   assert.deepEqual([res.ok, res.switchedFrom, res.switchedTo], [true, 'green', 'blue']);
-  assert.deepEqual(r.kube(/patch service/), ['kubectl -n ns patch service flight-delay-api --type merge -p {"spec":{"selector":{"track":"blue"}}}']);
+  assert.deepEqual(r.kube(/patch service/), [
+    'kubectl -n ns patch service flight-delay-api --type merge -p {"spec":{"selector":{"track":"blue"}}}',
+  ]);
   const bad = new FakeRunner().on(/get service/, { stdout: 'green' }).on(/rollout status/, { code: 1 });
   assert.equal((await rollbackBlueGreen(ctx(bad))).ok, false);
   assert.deepEqual(bad.kube(/patch/), []);
@@ -135,14 +162,23 @@ test('blue-green rollback: switches the selector back after checking the other t
 // ------------------------------------------------------------ canary
 
 const OPTS = { windowMs: 90_000, intervalMs: 30_000, maxErrorRatio: 0.01, maxP99Ms: 500 };
-function metrics(r: FakeRunner, errorRatio: (n: number) => number | null | PromAnswer, p99s: (n: number) => number | null | PromAnswer) {
-  let e = 0; let p = 0;
+function metrics(
+  r: FakeRunner,
+  errorRatio: (n: number) => number | null | PromAnswer,
+  p99s: (n: number) => number | null | PromAnswer,
+) {
+  let e = 0;
+  let p = 0;
   r.promAnswers = (expr) => (expr.includes('histogram_quantile') ? p99s(p++) : errorRatio(e++));
   return r;
 }
 
 test('canary: clean window → stable image set, rollout waited, canary scaled to 0, promoted', async () => {
-  const r = metrics(new FakeRunner(), () => 0.001, () => 0.12);
+  const r = metrics(
+    new FakeRunner(),
+    () => 0.001,
+    () => 0.12,
+  );
   const res = await canary(ctx(r), IMG, OPTS);
   assert.equal(res.ok, true, res.reason);
   assert.equal(res.outcome, 'promoted');
@@ -158,13 +194,24 @@ test('canary: clean window → stable image set, rollout waited, canary scaled t
   ]);
   // queries target the canary pods' prediction routes
   const q = r.calls.filter((c) => c.startsWith('promql'));
-  assert.ok(q.every((c) => c.includes('track="canary"') && c.includes('namespace="ns"') && c.includes('route=~"/predict|/v1/models/flight-delay:predict"')));
+  assert.ok(
+    q.every(
+      (c) =>
+        c.includes('track="canary"') &&
+        c.includes('namespace="ns"') &&
+        c.includes('route=~"/predict|/v1/models/flight-delay:predict"'),
+    ),
+  );
   assert.ok(q.some((c) => c.includes('status=~"5.."') && c.includes('http_requests_total')));
   assert.ok(q.some((c) => c.includes('histogram_quantile(0.99') && c.includes('http_request_duration_seconds_bucket')));
 });
 
 test('canary: error-rate breach mid-window → canary scaled to 0, stable untouched, reason given', async () => {
-  const r = metrics(new FakeRunner(), (n) => (n === 1 ? 0.08 : 0), () => 0.1);
+  const r = metrics(
+    new FakeRunner(),
+    (n) => (n === 1 ? 0.08 : 0),
+    () => 0.1,
+  );
   const res = await canary(ctx(r), IMG, OPTS);
   assert.equal(res.ok, false);
   assert.equal(res.outcome, 'rolled-back');
@@ -175,7 +222,11 @@ test('canary: error-rate breach mid-window → canary scaled to 0, stable untouc
 });
 
 test('canary: p99 breach → rolled back with the latency in the reason', async () => {
-  const r = metrics(new FakeRunner(), () => 0, () => 0.75);
+  const r = metrics(
+    new FakeRunner(),
+    () => 0,
+    () => 0.75,
+  );
   const res = await canary(ctx(r), IMG, OPTS);
   assert.equal(res.outcome, 'rolled-back');
   assert.match(res.reason!, /p99 latency 750 ms > 500 ms/);
@@ -184,11 +235,18 @@ test('canary: p99 breach → rolled back with the latency in the reason', async 
 });
 
 test('canary: no data in the whole window → explicit rollback verdict naming the cause and the option', async () => {
-  const r = metrics(new FakeRunner(), () => null, () => null);
+  const r = metrics(
+    new FakeRunner(),
+    () => null,
+    () => null,
+  );
   const res = await canary(ctx(r), IMG, OPTS);
   assert.equal(res.ok, false);
   assert.equal(res.outcome, 'rolled-back');
-  assert.match(res.reason!, /no canary data in Prometheus during the whole 90000 ms window \(3 checks\).*track=canary in namespace ns.*--on-no-data promote/);
+  assert.match(
+    res.reason!,
+    /no canary data in Prometheus during the whole 90000 ms window \(3 checks\).*track=canary in namespace ns.*--on-no-data promote/,
+  );
   assert.equal(res.checks!.length, 3, 'waited the whole window before judging');
   assert.ok(res.checks!.every((c) => c.noData));
   assert.deepEqual(r.kube(/set image deployment\/flight-delay-api /), []);
@@ -196,7 +254,11 @@ test('canary: no data in the whole window → explicit rollback verdict naming t
 });
 
 test('canary: no data with onNoData promote → promoted with a warning; the policy is explicit', async () => {
-  const r = metrics(new FakeRunner(), () => null, () => null);
+  const r = metrics(
+    new FakeRunner(),
+    () => null,
+    () => null,
+  );
   const res = await canary(ctx(r), IMG, { ...OPTS, onNoData: 'promote' });
   assert.equal(res.outcome, 'promoted');
   assert.match(String(res.warning), /no canary data.*promoted anyway \(--on-no-data promote\)/);
@@ -204,16 +266,31 @@ test('canary: no data with onNoData promote → promoted with a warning; the pol
 });
 
 test('canary: checks without data are skipped when others in the window have data; a breach still rolls back', async () => {
-  const clean = metrics(new FakeRunner(), (n) => (n === 0 ? null : 0), (n) => (n === 0 ? null : 0.1));
+  const clean = metrics(
+    new FakeRunner(),
+    (n) => (n === 0 ? null : 0),
+    (n) => (n === 0 ? null : 0.1),
+  );
   const ok = await canary(ctx(clean), IMG, OPTS);
   assert.equal(ok.outcome, 'promoted');
-  assert.deepEqual(ok.checks!.map((c) => Boolean(c.noData)), [true, false, false]);
-  const breach = metrics(new FakeRunner(), (n) => (n === 0 ? null : 0.5), () => 0.1);
+  assert.deepEqual(
+    ok.checks!.map((c) => Boolean(c.noData)),
+    [true, false, false],
+  );
+  const breach = metrics(
+    new FakeRunner(),
+    (n) => (n === 0 ? null : 0.5),
+    () => 0.1,
+  );
   assert.equal((await canary(ctx(breach), IMG, OPTS)).outcome, 'rolled-back');
 });
 
 test('canary: a Prometheus error (refused, unreachable) rolls back at once with its message, never promotes', async () => {
-  const r = metrics(new FakeRunner(), () => ({ kind: 'error', message: 'Prometheus refused the query (HTTP 401)' }), () => 0.1);
+  const r = metrics(
+    new FakeRunner(),
+    () => ({ kind: 'error', message: 'Prometheus refused the query (HTTP 401)' }),
+    () => 0.1,
+  );
   const res = await canary(ctx(r), IMG, OPTS);
   assert.equal(res.outcome, 'rolled-back');
   assert.match(res.reason!, /Prometheus query failed at 30000 ms, not judging the canary blind: .*HTTP 401/);
@@ -229,7 +306,11 @@ test('canary: canary never ready → rolled back before any metric query', async
 });
 
 test('canary: clean window but stable rollout fails → stable undone, canary scaled down, not ok', async () => {
-  const r = metrics(new FakeRunner(), () => 0, () => 0.1).on(/rollout status deployment\/flight-delay-api --/, { code: 1, stderr: 'deadline' });
+  const r = metrics(
+    new FakeRunner(),
+    () => 0,
+    () => 0.1,
+  ).on(/rollout status deployment\/flight-delay-api --/, { code: 1, stderr: 'deadline' });
   const res = await canary(ctx(r), IMG, OPTS);
   assert.equal(res.ok, false);
   assert.equal(res.outcome, 'rolled-back');
@@ -239,11 +320,28 @@ test('canary: clean window but stable rollout fails → stable undone, canary sc
 // ------------------------------------------------------------ Prometheus parsing, CLI
 
 test('parsePromResponse: vector/scalar values; empty results and NaN are no-data; an error status is an error', () => {
-  assert.deepEqual(parsePromResponse({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [1, '0.25'] }] } }), { kind: 'value', value: 0.25 });
-  assert.deepEqual(parsePromResponse({ status: 'success', data: { resultType: 'scalar', result: [1, '3'] } }), { kind: 'value', value: 3 });
-  assert.deepEqual(parsePromResponse({ status: 'success', data: { resultType: 'vector', result: [] } }), { kind: 'no-data' });
-  assert.deepEqual(parsePromResponse({ status: 'success', data: { resultType: 'vector', result: [{ value: [1, 'NaN'] }] } }), { kind: 'no-data' });
-  assert.deepEqual(parsePromResponse({ status: 'error', error: 'bad' }), { kind: 'error', message: 'query failed: bad' });
+  assert.deepEqual(
+    parsePromResponse({
+      status: 'success',
+      data: { resultType: 'vector', result: [{ metric: {}, value: [1, '0.25'] }] },
+    }),
+    { kind: 'value', value: 0.25 },
+  );
+  assert.deepEqual(parsePromResponse({ status: 'success', data: { resultType: 'scalar', result: [1, '3'] } }), {
+    kind: 'value',
+    value: 3,
+  });
+  assert.deepEqual(parsePromResponse({ status: 'success', data: { resultType: 'vector', result: [] } }), {
+    kind: 'no-data',
+  });
+  assert.deepEqual(
+    parsePromResponse({ status: 'success', data: { resultType: 'vector', result: [{ value: [1, 'NaN'] }] } }),
+    { kind: 'no-data' },
+  );
+  assert.deepEqual(parsePromResponse({ status: 'error', error: 'bad' }), {
+    kind: 'error',
+    message: 'query failed: bad',
+  });
 });
 
 test('cli: exit codes, usage errors, dry-run records mutations without running them', async () => {
@@ -258,28 +356,61 @@ test('cli: exit codes, usage errors, dry-run records mutations without running t
   const real = new FakeRunner().on(/get service/, { stdout: 'blue' });
   const dry = await runCli(['--strategy', 'blue-green', '--image', IMG, '--dry-run'], real);
   assert.equal(dry.code, 0);
-  assert.deepEqual(real.calls, ['kubectl -n flight-delay get service flight-delay-api -o jsonpath={.spec.selector.track}'], 'only reads reach the real runner');
+  assert.deepEqual(
+    real.calls,
+    ['kubectl -n flight-delay get service flight-delay-api -o jsonpath={.spec.selector.track}'],
+    'only reads reach the real runner',
+  );
   const planned = (dry.result as unknown as { planned: string[] }).planned;
   assert.ok(planned.some((p) => p.includes('set image deployment/flight-delay-api-green')));
   assert.ok(planned.some((p) => p.includes('patch service flight-delay-api')));
 });
 
-test('cli: --app, --container and --timeout (the workflow\'s APP, CONTAINER, ROLLOUT_TIMEOUT) reach every kubectl call', async () => {
+test("cli: --app, --container and --timeout (the workflow's APP, CONTAINER, ROLLOUT_TIMEOUT) reach every kubectl call", async () => {
   const r = new FakeRunner();
-  const out = await runCli(['--strategy', 'rolling', '--image', IMG, '--namespace', 'x', '--app', 'my-app', '--container', 'web', '--timeout', '7m'], r);
+  const out = await runCli(
+    [
+      '--strategy',
+      'rolling',
+      '--image',
+      IMG,
+      '--namespace',
+      'x',
+      '--app',
+      'my-app',
+      '--container',
+      'web',
+      '--timeout',
+      '7m',
+    ],
+    r,
+  );
   assert.equal(out.code, 0);
   assert.deepEqual(r.calls, [
     `kubectl -n x set image deployment/my-app web=${IMG}`,
     'kubectl -n x rollout status deployment/my-app --timeout=7m',
   ]);
-  const c = metrics(new FakeRunner(), () => 0, () => 0.1);
-  await runCli(['--strategy', 'canary', '--image', IMG, '--app', 'my-app', '--container', 'web', '--window-ms', '30000'], c);
+  const c = metrics(
+    new FakeRunner(),
+    () => 0,
+    () => 0.1,
+  );
+  await runCli(
+    ['--strategy', 'canary', '--image', IMG, '--app', 'my-app', '--container', 'web', '--window-ms', '30000'],
+    c,
+  );
   assert.ok(c.calls.includes(`kubectl -n flight-delay set image deployment/my-app-canary web=${IMG}`));
   assert.ok(c.calls.includes(`kubectl -n flight-delay set image deployment/my-app web=${IMG}`));
   const b = new FakeRunner().on(/get service my-app /, { stdout: 'blue' });
-  await runCli(['--strategy', 'blue-green', '--image', IMG, '--app', 'my-app', '--container', 'web', '--base-url', 'http://x'], b);
+  await runCli(
+    ['--strategy', 'blue-green', '--image', IMG, '--app', 'my-app', '--container', 'web', '--base-url', 'http://x'],
+    b,
+  );
   assert.ok(b.calls.includes(`kubectl -n flight-delay set image deployment/my-app-green web=${IMG}`));
-  assert.equal((await runCli(['--strategy', 'canary', '--image', IMG, '--on-no-data', 'maybe'], new FakeRunner())).code, 2);
+  assert.equal(
+    (await runCli(['--strategy', 'canary', '--image', IMG, '--on-no-data', 'maybe'], new FakeRunner())).code,
+    2,
+  );
 });
 
 test('Prometheus auth: Google token for monitoring.googleapis.com (auto) or when asked; none for a plain Prometheus', async () => {
@@ -290,9 +421,19 @@ test('Prometheus auth: Google token for monitoring.googleapis.com (auto) or when
   assert.equal(wantsGoogleAuth('google', 'http://127.0.0.1:9090'), true);
   assert.equal(wantsGoogleAuth('none', gmp), false);
   const seen: boolean[] = [];
-  await runCli(['--strategy', 'rolling', '--image', IMG], (o) => { seen.push(o.googleAuth); return new FakeRunner(); }, { PROMETHEUS_URL: gmp });
+  await runCli(
+    ['--strategy', 'rolling', '--image', IMG],
+    (o) => {
+      seen.push(o.googleAuth);
+      return new FakeRunner();
+    },
+    { PROMETHEUS_URL: gmp },
+  );
   assert.deepEqual(seen, [true]);
-  assert.equal((await runCli(['--strategy', 'rolling', '--image', IMG, '--prometheus-auth', 'maybe'], new FakeRunner())).code, 2);
+  assert.equal(
+    (await runCli(['--strategy', 'rolling', '--image', IMG, '--prometheus-auth', 'maybe'], new FakeRunner())).code,
+    2,
+  );
 });
 
 test('gcloudAccessToken: runs gcloud once per ttl, trims the token, explains a failure', async () => {
@@ -312,8 +453,15 @@ test('gcloudAccessToken: runs gcloud once per ttl, trims the token, explains a f
     now = 1000;
     await token();
     const { readFileSync } = await import('node:fs');
-    assert.equal(readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n').length, 2, 'cached within the ttl, refreshed after');
-    await assert.rejects(gcloudAccessToken({ gcloud: '/bin/false' })(), /gcloud auth print-access-token failed \(exit 1\)/);
+    assert.equal(
+      readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n').length,
+      2,
+      'cached within the ttl, refreshed after',
+    );
+    await assert.rejects(
+      gcloudAccessToken({ gcloud: '/bin/false' })(),
+      /gcloud auth print-access-token failed \(exit 1\)/,
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -9,8 +9,12 @@
  */
 import { parseAllDocuments } from 'yaml';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Manifest = { apiVersion: string; kind: string; metadata: { name?: string; generateName?: string; namespace?: string; [k: string]: unknown }; [k: string]: any };
+export type Manifest = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name?: string; generateName?: string; namespace?: string; [k: string]: unknown };
+  [k: string]: any;
+};
 
 /** Kustomize image names used in infra/k8s/base/app/deployment.yaml and infra/k8s/jobs/*.yaml. */
 export const IMAGE_PLACEHOLDERS = ['api', 'trainer'] as const;
@@ -22,14 +26,21 @@ export const SETTINGS = {
 } as const;
 export type SettingName = keyof typeof SETTINGS;
 
-export interface ImageLocation { region: string; project: string; repository: string }
+export interface ImageLocation {
+  region: string;
+  project: string;
+  repository: string;
+}
 
 /** The Artifact Registry path of one image: what the stack outputs, CI pushes and the pods run. */
 export function imageName(kind: ImageKind, at: ImageLocation): string {
   return `${at.region}-docker.pkg.dev/${at.project}/${at.repository}/${kind}`;
 }
 
-export interface LiveWorkload { image?: string; replicas?: number }
+export interface LiveWorkload {
+  image?: string;
+  replicas?: number;
+}
 
 export interface RenderOptions {
   settings: Partial<Record<SettingName, string>>;
@@ -56,7 +67,9 @@ export function parseManifests(text: string, where: string): Manifest[] {
 const label = (m: Manifest) => `${m.kind}/${m.metadata.name ?? `${m.metadata.generateName ?? ''}*`}`;
 
 /** Pod specs of the workload kinds infra/k8s uses. */
-export function podSpecs(m: Manifest): { containers: { name: string; image: string }[]; initContainers?: { name: string; image: string }[] }[] {
+export function podSpecs(
+  m: Manifest,
+): { containers: { name: string; image: string }[]; initContainers?: { name: string; image: string }[] }[] {
   if (m.kind === 'Deployment' || m.kind === 'Job') return [m.spec?.template?.spec].filter(Boolean);
   if (m.kind === 'CronJob') return [m.spec?.jobTemplate?.spec?.template?.spec].filter(Boolean);
   return [];
@@ -66,7 +79,10 @@ function substituteStrings(value: unknown, settings: RenderOptions['settings'], 
   if (typeof value === 'string') {
     return value.replace(/\$\{(GCP_PROJECT|GCS_BUCKET)\}/g, (whole, name: SettingName) => {
       const v = settings[name];
-      if (!v) { missing.add(name); return whole; }
+      if (!v) {
+        missing.add(name);
+        return whole;
+      }
       return v;
     });
   }
@@ -81,7 +97,9 @@ function substituteStrings(value: unknown, settings: RenderOptions['settings'], 
 export function render(manifests: Manifest[], o: RenderOptions): Manifest[] {
   const problems: string[] = [];
   const targets = new Set(o.targets ?? []);
-  const scaled = new Set(manifests.filter((m) => m.kind === 'HorizontalPodAutoscaler').map((h) => h.spec?.scaleTargetRef?.name));
+  const scaled = new Set(
+    manifests.filter((m) => m.kind === 'HorizontalPodAutoscaler').map((h) => h.spec?.scaleTargetRef?.name),
+  );
   const out = manifests.map((original) => {
     const missing = new Set<string>();
     const m = substituteStrings(original, o.settings, missing) as Manifest;
@@ -93,7 +111,8 @@ export function render(manifests: Manifest[], o: RenderOptions): Manifest[] {
         const kind = c.image as ImageKind;
         const keep = !targets.has(m.metadata.name ?? '') ? live?.image : undefined;
         const image = keep ?? o.images[kind];
-        if (!image) problems.push(`${label(m)} container ${c.name} needs image \`${kind}\`: pass --image ${kind}=<ref@sha256:…>`);
+        if (!image)
+          problems.push(`${label(m)} container ${c.name} needs image \`${kind}\`: pass --image ${kind}=<ref@sha256:…>`);
         else c.image = image;
       }
     }
@@ -101,7 +120,8 @@ export function render(manifests: Manifest[], o: RenderOptions): Manifest[] {
     // would undo it. A track scaled to 0 by hand gets the manifest's count back (an HPA never scales from 0).
     if (live?.replicas && scaled.has(m.metadata.name)) m.spec.replicas = live.replicas;
     const keepTrack = o.keepServiceTrack;
-    if (keepTrack && m.kind === 'Service' && m.metadata.name === keepTrack.service && m.spec?.selector?.track) m.spec.selector.track = keepTrack.track;
+    if (keepTrack && m.kind === 'Service' && m.metadata.name === keepTrack.service && m.spec?.selector?.track)
+      m.spec.selector.track = keepTrack.track;
     return m;
   });
   if (problems.length) throw new Error(`cannot render the manifests:\n  ${problems.join('\n  ')}`);
@@ -120,7 +140,16 @@ export function liveWorkloads(json: string, container: string): Record<string, L
 }
 
 /** The namespaces a render puts objects in, and those it creates; a namespaced object outside them fails its apply. */
-export function namespaceProblems(manifests: Manifest[], clusterScoped = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'ClusterRules'])): string[] {
+export function namespaceProblems(
+  manifests: Manifest[],
+  clusterScoped = new Set([
+    'Namespace',
+    'ClusterRole',
+    'ClusterRoleBinding',
+    'CustomResourceDefinition',
+    'ClusterRules',
+  ]),
+): string[] {
   const created = new Set(manifests.filter((m) => m.kind === 'Namespace').map((m) => m.metadata.name));
   const problems: string[] = [];
   for (const m of manifests) {

@@ -6,9 +6,19 @@
 import { spawn } from 'node:child_process';
 import { $ } from 'zx';
 
-export interface KubectlResult { code: number; stdout: string; stderr: string }
-export interface HttpResult { status: number; json: unknown }
-export interface PortForward { baseUrl: string; close(): Promise<void> }
+export interface KubectlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+export interface HttpResult {
+  status: number;
+  json: unknown;
+}
+export interface PortForward {
+  baseUrl: string;
+  close(): Promise<void>;
+}
 
 /** One instant query: a number, an explicit "no data" (no series, NaN), or an error (unreachable, refused, bad query). */
 export type PromAnswer = { kind: 'value'; value: number } | { kind: 'no-data' } | { kind: 'error'; message: string };
@@ -43,7 +53,11 @@ export function realRunner(opts: RealRunnerOptions = {}): DeployRunner {
     async kubectl(args, stdin) {
       // zx quotes every argument (no shell injection through image refs or names) and, with
       // nothrow, hands back the exit code for the strategies to decide on.
-      const p = await $({ nothrow: true, quiet: true, ...(stdin === undefined ? {} : { input: stdin }) })`kubectl ${args}`;
+      const p = await $({
+        nothrow: true,
+        quiet: true,
+        ...(stdin === undefined ? {} : { input: stdin }),
+      })`kubectl ${args}`;
       return { code: p.exitCode ?? 1, stdout: p.stdout, stderr: p.stderr };
     },
     async http(method, url, body) {
@@ -51,10 +65,19 @@ export function realRunner(opts: RealRunnerOptions = {}): DeployRunner {
       if (body !== undefined) headers['content-type'] = 'application/json';
       if (opts.apiToken) headers.authorization = `Bearer ${opts.apiToken}`;
       try {
-        const res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(timeout) });
+        const res = await fetch(url, {
+          method,
+          headers,
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(timeout),
+        });
         const text = await res.text();
         let json: unknown = null;
-        try { json = text ? JSON.parse(text) : null; } catch { json = text; }
+        try {
+          json = text ? JSON.parse(text) : null;
+        } catch {
+          json = text;
+        }
         return { status: res.status, json };
       } catch (err) {
         return { status: 0, json: { error: (err as Error).message } };
@@ -63,9 +86,14 @@ export function realRunner(opts: RealRunnerOptions = {}): DeployRunner {
     promQuery: (expr) => queryPrometheus(opts.prometheusUrl, expr, { token: opts.prometheusToken, timeoutMs: timeout }),
     portForward(namespace, target, remotePort) {
       return new Promise((resolve, reject) => {
-        const child = spawn('kubectl', ['-n', namespace, 'port-forward', target, `:${remotePort}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn('kubectl', ['-n', namespace, 'port-forward', target, `:${remotePort}`], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         let out = '';
-        const timer = setTimeout(() => { child.kill(); reject(new Error(`port-forward to ${target} did not start within 30 s: ${out}`)); }, 30_000);
+        const timer = setTimeout(() => {
+          child.kill();
+          reject(new Error(`port-forward to ${target} did not start within 30 s: ${out}`));
+        }, 30_000);
         const onData = (chunk: Buffer) => {
           out += chunk.toString();
           const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out);
@@ -73,12 +101,22 @@ export function realRunner(opts: RealRunnerOptions = {}): DeployRunner {
           clearTimeout(timer);
           resolve({
             baseUrl: `http://127.0.0.1:${m[1]}`,
-            close: () => new Promise<void>((done) => { if (child.exitCode !== null) return done(); child.once('exit', () => done()); child.kill(); }),
+            close: () =>
+              new Promise<void>((done) => {
+                if (child.exitCode !== null) return done();
+                child.once('exit', () => done());
+                child.kill();
+              }),
           });
         };
         child.stdout.on('data', onData);
-        child.stderr.on('data', (c: Buffer) => { out += c.toString(); });
-        child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`port-forward exited (${code}): ${out}`)); });
+        child.stderr.on('data', (c: Buffer) => {
+          out += c.toString();
+        });
+        child.once('exit', (code) => {
+          clearTimeout(timer);
+          reject(new Error(`port-forward exited (${code}): ${out}`));
+        });
       });
     },
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
@@ -89,7 +127,8 @@ export function realRunner(opts: RealRunnerOptions = {}): DeployRunner {
 /** The first sample of an instant-query answer; empty results and NaN/Inf are "no data", an error status is an error. */
 export function parsePromResponse(body: unknown): PromAnswer {
   const b = body as { status?: string; error?: string; data?: { resultType?: string; result?: unknown } };
-  if (b?.status !== 'success' || !b.data) return { kind: 'error', message: `query failed: ${b?.error ?? JSON.stringify(body)?.slice(0, 200)}` };
+  if (b?.status !== 'success' || !b.data)
+    return { kind: 'error', message: `query failed: ${b?.error ?? JSON.stringify(body)?.slice(0, 200)}` };
   const r = b.data.result;
   let raw: unknown;
   if (b.data.resultType === 'scalar') raw = (r as unknown[])[1];
@@ -102,10 +141,22 @@ export function parsePromResponse(body: unknown): PromAnswer {
  * POST /api/v1/query (form-encoded, as Prometheus and Google Managed Prometheus both accept), with
  * `Authorization: Bearer <token>` when a token source is given. Never throws.
  */
-export async function queryPrometheus(baseUrl: string | undefined, expr: string, o: { token?: () => Promise<string>; timeoutMs?: number } = {}): Promise<PromAnswer> {
-  if (!baseUrl) return { kind: 'error', message: 'PROMETHEUS_URL is not set (Managed Prometheus: https://monitoring.googleapis.com/v1/projects/<project>/location/global/prometheus)' };
+export async function queryPrometheus(
+  baseUrl: string | undefined,
+  expr: string,
+  o: { token?: () => Promise<string>; timeoutMs?: number } = {},
+): Promise<PromAnswer> {
+  if (!baseUrl)
+    return {
+      kind: 'error',
+      message:
+        'PROMETHEUS_URL is not set (Managed Prometheus: https://monitoring.googleapis.com/v1/projects/<project>/location/global/prometheus)',
+    };
   const url = `${baseUrl.replace(/\/$/, '')}/api/v1/query`;
-  const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' };
+  const headers: Record<string, string> = {
+    accept: 'application/json',
+    'content-type': 'application/x-www-form-urlencoded',
+  };
   try {
     if (o.token) headers.authorization = `Bearer ${await o.token()}`;
   } catch (err) {
@@ -113,17 +164,30 @@ export async function queryPrometheus(baseUrl: string | undefined, expr: string,
   }
   let res: Response;
   try {
-    res = await fetch(url, { method: 'POST', headers, body: new URLSearchParams({ query: expr }), signal: AbortSignal.timeout(o.timeoutMs ?? 15_000) });
+    res = await fetch(url, {
+      method: 'POST',
+      headers,
+      body: new URLSearchParams({ query: expr }),
+      signal: AbortSignal.timeout(o.timeoutMs ?? 15_000),
+    });
   } catch (err) {
     return { kind: 'error', message: `cannot reach Prometheus at ${url}: ${(err as Error).message}` };
   }
   const text = await res.text().catch(() => '');
   if (res.status === 401 || res.status === 403) {
-    return { kind: 'error', message: `Prometheus refused the query (HTTP ${res.status}${o.token ? '' : ', sent without a token'}): Managed Prometheus needs a Google access token of an identity with roles/monitoring.viewer; ${text.slice(0, 200)}` };
+    return {
+      kind: 'error',
+      message: `Prometheus refused the query (HTTP ${res.status}${o.token ? '' : ', sent without a token'}): Managed Prometheus needs a Google access token of an identity with roles/monitoring.viewer; ${text.slice(0, 200)}`,
+    };
   }
   let body: unknown;
-  try { body = JSON.parse(text); } catch { return { kind: 'error', message: `Prometheus answered HTTP ${res.status}, not JSON: ${text.slice(0, 200)}` }; }
-  if (!res.ok && (body as { status?: string })?.status !== 'error') return { kind: 'error', message: `Prometheus answered HTTP ${res.status}: ${text.slice(0, 200)}` };
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return { kind: 'error', message: `Prometheus answered HTTP ${res.status}, not JSON: ${text.slice(0, 200)}` };
+  }
+  if (!res.ok && (body as { status?: string })?.status !== 'error')
+    return { kind: 'error', message: `Prometheus answered HTTP ${res.status}: ${text.slice(0, 200)}` };
   return parsePromResponse(body);
 }
 
@@ -132,14 +196,19 @@ export async function queryPrometheus(baseUrl: string | undefined, expr: string,
  * GitHub runner, after google-github-actions/auth, that is the Workload Identity Federation identity).
  * Cached for `ttlMs` (tokens live an hour).
  */
-export function gcloudAccessToken(o: { gcloud?: string; ttlMs?: number; now?: () => number } = {}): () => Promise<string> {
+export function gcloudAccessToken(
+  o: { gcloud?: string; ttlMs?: number; now?: () => number } = {},
+): () => Promise<string> {
   const now = o.now ?? Date.now;
   let cached: { token: string; at: number } | undefined;
   return async () => {
     if (cached && now() - cached.at < (o.ttlMs ?? 10 * 60_000)) return cached.token;
     const p = await $({ nothrow: true, quiet: true })`${o.gcloud ?? 'gcloud'} auth print-access-token`;
     const token = p.stdout.trim();
-    if (p.exitCode !== 0 || !token) throw new Error(`gcloud auth print-access-token failed (exit ${p.exitCode}): ${p.stderr.trim().slice(0, 300) || 'no token printed'}`);
+    if (p.exitCode !== 0 || !token)
+      throw new Error(
+        `gcloud auth print-access-token failed (exit ${p.exitCode}): ${p.stderr.trim().slice(0, 300) || 'no token printed'}`,
+      );
     cached = { token, at: now() };
     return token;
   };
@@ -169,7 +238,10 @@ export function dryRunRunner(inner: DeployRunner): DeployRunner & { planned: str
       if (url.includes('/v1/models/')) return { status: 200, json: { inputs: [] } };
       return { status: 200, json: { status: 'ready' } };
     },
-    async promQuery(expr) { planned.push(`promql ${expr}`); return { kind: 'value', value: 0 }; },
+    async promQuery(expr) {
+      planned.push(`promql ${expr}`);
+      return { kind: 'value', value: 0 };
+    },
     async portForward(namespace, target, port) {
       planned.push(`kubectl -n ${namespace} port-forward ${target} :${port}`);
       return { baseUrl: 'http://dry-run', close: async () => {} };

@@ -52,10 +52,13 @@ async function k(ctx: DeployContext, ...args: string[]) {
 }
 
 const appOf = (ctx: DeployContext) => ctx.app ?? APP;
-const setImage = (ctx: DeployContext, deploy: string, image: string) => k(ctx, 'set', 'image', `deployment/${deploy}`, `${ctx.container ?? CONTAINER}=${image}`);
-const rolloutStatus = (ctx: DeployContext, deploy: string, timeout = ctx.rolloutTimeout ?? '10m') => k(ctx, 'rollout', 'status', `deployment/${deploy}`, `--timeout=${timeout}`);
+const setImage = (ctx: DeployContext, deploy: string, image: string) =>
+  k(ctx, 'set', 'image', `deployment/${deploy}`, `${ctx.container ?? CONTAINER}=${image}`);
+const rolloutStatus = (ctx: DeployContext, deploy: string, timeout = ctx.rolloutTimeout ?? '10m') =>
+  k(ctx, 'rollout', 'status', `deployment/${deploy}`, `--timeout=${timeout}`);
 const rolloutUndo = (ctx: DeployContext, deploy: string) => k(ctx, 'rollout', 'undo', `deployment/${deploy}`);
-const scale = (ctx: DeployContext, deploy: string, replicas: number) => k(ctx, 'scale', `deployment/${deploy}`, `--replicas=${replicas}`);
+const scale = (ctx: DeployContext, deploy: string, replicas: number) =>
+  k(ctx, 'scale', `deployment/${deploy}`, `--replicas=${replicas}`);
 
 // ---------------------------------------------------------------- rolling
 
@@ -71,12 +74,22 @@ export async function rolling(ctx: DeployContext, image: string): Promise<Deploy
   if (status.code === 0) return { ...base, ok: true, outcome: 'deployed' };
   ctx.runner.log(`rollout failed, undoing: ${fail(status)}`);
   const undo = await rolloutUndo(ctx, APP);
-  return { ...base, ok: false, outcome: 'rolled-back', reason: `rollout did not complete: ${fail(status)}`, undone: undo.code === 0 };
+  return {
+    ...base,
+    ok: false,
+    outcome: 'rolled-back',
+    reason: `rollout did not complete: ${fail(status)}`,
+    undone: undo.code === 0,
+  };
 }
 
 // ---------------------------------------------------------------- smoke test
 
-export interface SmokeResult { ok: boolean; reason?: string; modelVersion?: string }
+export interface SmokeResult {
+  ok: boolean;
+  reason?: string;
+  modelVersion?: string;
+}
 
 /** /readyz 200, then predict the model's own default record (GET /v1/models/<name> inputs[].default) and expect a model version. */
 export async function smokeTest(runner: DeployRunner, baseUrl: string): Promise<SmokeResult> {
@@ -84,15 +97,20 @@ export async function smokeTest(runner: DeployRunner, baseUrl: string): Promise<
   if (ready.status !== 200) return { ok: false, reason: `/readyz answered ${ready.status}` };
   const info = await runner.http('GET', `${baseUrl}/v1/models/${MODEL}`);
   const inputs = (info.json as { inputs?: unknown })?.inputs;
-  if (info.status !== 200 || !Array.isArray(inputs)) return { ok: false, reason: `model info answered ${info.status} without inputs` };
+  if (info.status !== 200 || !Array.isArray(inputs))
+    return { ok: false, reason: `model info answered ${info.status} without inputs` };
   const record: Record<string, unknown> = {};
-  for (const i of inputs as { name?: unknown; default?: unknown }[]) if (typeof i?.name === 'string') record[i.name] = i.default ?? null;
+  for (const i of inputs as { name?: unknown; default?: unknown }[])
+    if (typeof i?.name === 'string') record[i.name] = i.default ?? null;
   const pred = await runner.http('POST', `${baseUrl}/v1/models/${MODEL}:predict`, { instances: [record] });
   const body = pred.json as { model_version?: unknown; predictions?: unknown };
-  if (pred.status !== 200) return { ok: false, reason: `predict answered ${pred.status}: ${JSON.stringify(pred.json)?.slice(0, 300)}` };
+  if (pred.status !== 200)
+    return { ok: false, reason: `predict answered ${pred.status}: ${JSON.stringify(pred.json)?.slice(0, 300)}` };
   const v = body?.model_version;
-  if ((typeof v !== 'string' || v === '') && typeof v !== 'number') return { ok: false, reason: 'predict answer names no model_version' };
-  if (!Array.isArray(body.predictions) || body.predictions.length !== 1) return { ok: false, reason: 'predict answer does not hold exactly one prediction' };
+  if ((typeof v !== 'string' || v === '') && typeof v !== 'number')
+    return { ok: false, reason: 'predict answer names no model_version' };
+  if (!Array.isArray(body.predictions) || body.predictions.length !== 1)
+    return { ok: false, reason: 'predict answer does not hold exactly one prediction' };
   return { ok: true, modelVersion: String(v) };
 }
 
@@ -105,9 +123,13 @@ const other = (t: Track): Track => (t === 'blue' ? 'green' : 'blue');
 async function liveTrack(ctx: DeployContext): Promise<{ track: Track } | { error: string; notFound?: boolean }> {
   const APP = appOf(ctx);
   const r = await k(ctx, 'get', 'service', APP, '-o', 'jsonpath={.spec.selector.track}');
-  if (r.code !== 0) return { error: `cannot read Service ${APP}: ${fail(r)}`, notFound: /NotFound|not found/i.test(fail(r)) };
+  if (r.code !== 0)
+    return { error: `cannot read Service ${APP}: ${fail(r)}`, notFound: /NotFound|not found/i.test(fail(r)) };
   const t = r.stdout.trim();
-  if (!(TRACKS as readonly string[]).includes(t)) return { error: `Service ${APP} selects track "${t}", expected blue or green (is the blue-green overlay applied?)` };
+  if (!(TRACKS as readonly string[]).includes(t))
+    return {
+      error: `Service ${APP} selects track "${t}", expected blue or green (is the blue-green overlay applied?)`,
+    };
   return { track: t as Track };
 }
 
@@ -127,16 +149,40 @@ export async function blueGreen(ctx: DeployContext, image: string): Promise<Depl
   if ('error' in live) return { ...base, ok: false, outcome: 'aborted', reason: live.error };
   const idle = other(live.track);
   const idleDeploy = `${APP}-${idle}`;
-  const applied = await applyOverlay(ctx, image, [idleDeploy, `${APP}-preprod`], { keepServiceTrack: { service: APP, track: live.track } });
-  if (!applied.ok) return { ...base, ok: false, outcome: 'aborted', reason: `${applied.reason}; live track ${live.track} untouched`, liveTrack: live.track };
+  const applied = await applyOverlay(ctx, image, [idleDeploy, `${APP}-preprod`], {
+    keepServiceTrack: { service: APP, track: live.track },
+  });
+  if (!applied.ok)
+    return {
+      ...base,
+      ok: false,
+      outcome: 'aborted',
+      reason: `${applied.reason}; live track ${live.track} untouched`,
+      liveTrack: live.track,
+    };
   const abort = async (reason: string, extra: Record<string, unknown> = {}): Promise<DeployResult> => {
     // Put the idle track back on its previous release: it is the instant-rollback target.
     const undo = await rolloutUndo(ctx, idleDeploy);
-    return { ...base, ok: false, outcome: 'aborted', reason: `${reason}; live track ${live.track} untouched`, liveTrack: live.track, idleRestored: undo.code === 0, ...extra };
+    return {
+      ...base,
+      ok: false,
+      outcome: 'aborted',
+      reason: `${reason}; live track ${live.track} untouched`,
+      liveTrack: live.track,
+      idleRestored: undo.code === 0,
+      ...extra,
+    };
   };
   ctx.runner.log(`live track ${live.track}; deploying ${image} to ${idleDeploy}`);
   const set = await setImage(ctx, idleDeploy, image);
-  if (set.code !== 0) return { ...base, ok: false, outcome: 'aborted', reason: `set image on ${idleDeploy} failed: ${fail(set)}; live track ${live.track} untouched`, liveTrack: live.track };
+  if (set.code !== 0)
+    return {
+      ...base,
+      ok: false,
+      outcome: 'aborted',
+      reason: `set image on ${idleDeploy} failed: ${fail(set)}; live track ${live.track} untouched`,
+      liveTrack: live.track,
+    };
   const status = await rolloutStatus(ctx, idleDeploy);
   if (status.code !== 0) return abort(`${idleDeploy} did not become ready: ${fail(status)}`);
 
@@ -158,7 +204,14 @@ export async function blueGreen(ctx: DeployContext, image: string): Promise<Depl
   if (!smoke.ok) return abort(`smoke test on ${idle} failed: ${smoke.reason}`, { smoke });
 
   const patch = await switchService(ctx, idle);
-  if (patch.code !== 0) return { ...base, ok: false, outcome: 'aborted', reason: `switching Service ${APP} to ${idle} failed: ${fail(patch)}`, smoke };
+  if (patch.code !== 0)
+    return {
+      ...base,
+      ok: false,
+      outcome: 'aborted',
+      reason: `switching Service ${APP} to ${idle} failed: ${fail(patch)}`,
+      smoke,
+    };
   ctx.runner.log(`Service ${APP} now selects track ${idle}; ${APP}-${live.track} keeps running for rollback`);
   return { ...base, ok: true, outcome: 'switched', switchedFrom: live.track, switchedTo: idle, smoke };
 }
@@ -171,9 +224,16 @@ export async function rollbackBlueGreen(ctx: DeployContext): Promise<DeployResul
   if ('error' in live) return { ...base, ok: false, outcome: 'failed', reason: live.error };
   const target = other(live.track);
   const status = await rolloutStatus(ctx, `${APP}-${target}`, '60s');
-  if (status.code !== 0) return { ...base, ok: false, outcome: 'failed', reason: `${APP}-${target} is not ready, not switching: ${fail(status)}` };
+  if (status.code !== 0)
+    return {
+      ...base,
+      ok: false,
+      outcome: 'failed',
+      reason: `${APP}-${target} is not ready, not switching: ${fail(status)}`,
+    };
   const patch = await switchService(ctx, target);
-  if (patch.code !== 0) return { ...base, ok: false, outcome: 'failed', reason: `switching Service failed: ${fail(patch)}` };
+  if (patch.code !== 0)
+    return { ...base, ok: false, outcome: 'failed', reason: `switching Service failed: ${fail(patch)}` };
   return { ...base, ok: true, outcome: 'switched', switchedFrom: live.track, switchedTo: target };
 }
 
@@ -196,7 +256,12 @@ export interface CanaryOptions {
   onNoData?: 'rollback' | 'promote';
 }
 
-export interface CanaryCheck { atMs: number; errorRatio: number | null; p99Ms: number | null; noData?: boolean }
+export interface CanaryCheck {
+  atMs: number;
+  errorRatio: number | null;
+  p99Ms: number | null;
+  noData?: boolean;
+}
 
 const PREDICT_ROUTES = `/predict|/v1/models/${MODEL}:predict`;
 
@@ -225,7 +290,8 @@ export async function canary(ctx: DeployContext, image: string, opts: CanaryOpti
   const applied = await applyOverlay(ctx, image, [canaryDeploy, `${APP}-preprod`]);
   if (!applied.ok) return { ...base, ok: false, outcome: 'failed', reason: applied.reason };
   const set = await setImage(ctx, canaryDeploy, image);
-  if (set.code !== 0) return { ...base, ok: false, outcome: 'failed', reason: `set image on ${canaryDeploy} failed: ${fail(set)}` };
+  if (set.code !== 0)
+    return { ...base, ok: false, outcome: 'failed', reason: `set image on ${canaryDeploy} failed: ${fail(set)}` };
   const up = await scale(ctx, canaryDeploy, 1); // a previous rollback leaves it at 0
   if (up.code !== 0) return rollBack(`cannot scale ${canaryDeploy} to 1: ${fail(up)}`);
   const ready = await rolloutStatus(ctx, canaryDeploy);
@@ -246,19 +312,28 @@ export async function canary(ctx: DeployContext, image: string, opts: CanaryOpti
     }
     if (errorRatio === null || p99Ms === null) {
       checks.push({ atMs: elapsed, errorRatio, p99Ms, noData: true });
-      ctx.runner.log(`no canary data at ${elapsed}/${opts.windowMs} ms (no requests to track=canary in namespace ${ctx.namespace} yet)`);
+      ctx.runner.log(
+        `no canary data at ${elapsed}/${opts.windowMs} ms (no requests to track=canary in namespace ${ctx.namespace} yet)`,
+      );
       continue;
     }
     checks.push({ atMs: elapsed, errorRatio, p99Ms });
-    if (errorRatio > opts.maxErrorRatio) return rollBack(`error ratio ${errorRatio.toFixed(4)} > ${opts.maxErrorRatio} at ${elapsed} ms`);
-    if (p99Ms > opts.maxP99Ms) return rollBack(`p99 latency ${p99Ms.toFixed(0)} ms > ${opts.maxP99Ms} ms at ${elapsed} ms`);
-    ctx.runner.log(`canary ok at ${elapsed}/${opts.windowMs} ms: error ratio ${errorRatio}, p99 ${p99Ms.toFixed(0)} ms`);
+    if (errorRatio > opts.maxErrorRatio)
+      return rollBack(`error ratio ${errorRatio.toFixed(4)} > ${opts.maxErrorRatio} at ${elapsed} ms`);
+    if (p99Ms > opts.maxP99Ms)
+      return rollBack(`p99 latency ${p99Ms.toFixed(0)} ms > ${opts.maxP99Ms} ms at ${elapsed} ms`);
+    ctx.runner.log(
+      `canary ok at ${elapsed}/${opts.windowMs} ms: error ratio ${errorRatio}, p99 ${p99Ms.toFixed(0)} ms`,
+    );
   }
 
   let warning: string | undefined;
   if (checks.every((c) => c.noData)) {
     const why = `no canary data in Prometheus during the whole ${opts.windowMs} ms window (${checks.length} checks): no requests reached track=canary in namespace ${ctx.namespace}, or its metrics are not ingested`;
-    if ((opts.onNoData ?? 'rollback') === 'rollback') return rollBack(`${why}; verdict rollback (--on-no-data rollback). Send traffic during the window, lengthen it, or pass --on-no-data promote for a quiet service`);
+    if ((opts.onNoData ?? 'rollback') === 'rollback')
+      return rollBack(
+        `${why}; verdict rollback (--on-no-data rollback). Send traffic during the window, lengthen it, or pass --on-no-data promote for a quiet service`,
+      );
     warning = `${why}; promoted anyway (--on-no-data promote)`;
     ctx.runner.log(warning);
   } else ctx.runner.log(`canary window clean; promoting ${image} to ${APP}`);
@@ -271,5 +346,12 @@ export async function canary(ctx: DeployContext, image: string, opts: CanaryOpti
     return { ...r, stableUndone: undo.code === 0 };
   }
   const down = await scale(ctx, canaryDeploy, 0);
-  return { ...base, ok: true, outcome: 'promoted', checks, canaryScaledDown: down.code === 0, ...(warning ? { warning } : {}) };
+  return {
+    ...base,
+    ok: true,
+    outcome: 'promoted',
+    checks,
+    canaryScaledDown: down.code === 0,
+    ...(warning ? { warning } : {}),
+  };
 }

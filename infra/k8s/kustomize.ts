@@ -11,12 +11,20 @@ export const OVERLAYS = ['staging', 'production', 'blue-green', 'canary', 'kube-
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Obj = Record<string, any>;
-export type Manifest = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> } } & Obj;
+export type Manifest = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+} & Obj;
 
 const kubectl = process.env.KUBECTL ?? (existsSync('/usr/bin/kubectl') ? '/usr/bin/kubectl' : 'kubectl');
 const probe = spawnSync(kubectl, ['version', '--client'], { encoding: 'utf8' });
 /** Why the manifests cannot be rendered here, or null. */
-export const kubectlMissing = probe.error ? `kubectl not available (${probe.error.message})` : probe.status !== 0 ? `kubectl version --client failed: ${probe.stderr}` : null;
+export const kubectlMissing = probe.error
+  ? `kubectl not available (${probe.error.message})`
+  : probe.status !== 0
+    ? `kubectl version --client failed: ${probe.stderr}`
+    : null;
 
 /** Every document of a YAML stream, empty documents left out; fails the test on a YAML error. */
 export function parseManifests(text: string, where: string): Manifest[] {

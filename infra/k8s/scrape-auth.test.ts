@@ -17,7 +17,8 @@ const API_SECRET = 'flight-delay-api-secrets';
 type Ref = { name: string; key: string };
 
 const id = (m: Manifest) => `${m.kind}/${m.metadata.name}`;
-const matches = (selector: Record<string, string>, labels: Record<string, string> = {}) => Object.entries(selector).every(([k, v]) => labels[k] === v);
+const matches = (selector: Record<string, string>, labels: Record<string, string> = {}) =>
+  Object.entries(selector).every(([k, v]) => labels[k] === v);
 const apiContainer = (d: Manifest): Obj => d.spec.template.spec.containers.find((c: Obj) => c.name === 'api');
 
 /** The pods' METRICS_TOKENS source, asserted to be an optional Secret key. */
@@ -50,7 +51,10 @@ function scrapeCredentials(monitor: Manifest, ep: Obj): Ref {
     // monitoring.googleapis.com/v1 Auth.credentials is a SecretSelector: { secret: { name, key, namespace? } }.
     const s = auth.credentials?.secret;
     assert.ok(s?.name && s?.key, `${where}: credentials.secret.{name,key}`);
-    assert.ok(s.namespace === undefined || s.namespace === monitor.metadata.namespace, `${where}: a PodMonitoring may only use a Secret of its own namespace`);
+    assert.ok(
+      s.namespace === undefined || s.namespace === monitor.metadata.namespace,
+      `${where}: a PodMonitoring may only use a Secret of its own namespace`,
+    );
     return { name: s.name, key: s.key };
   }
   // monitoring.coreos.com/v1 SafeAuthorization.credentials is a core/v1 SecretKeySelector: { name, key }.
@@ -74,7 +78,8 @@ if (kubectlMissing) {
           for (const ep of monitor.spec.endpoints) {
             assert.equal(ep.path, '/metrics');
             const sent = scrapeCredentials(monitor, ep);
-            for (const d of pods) assert.deepEqual(metricsTokenRef(d), sent, `${overlay}: ${id(monitor)} sends what ${id(d)} accepts`);
+            for (const d of pods)
+              assert.deepEqual(metricsTokenRef(d), sent, `${overlay}: ${id(monitor)} sends what ${id(d)} accepts`);
           }
         }
       });
@@ -87,42 +92,78 @@ if (kubectlMissing) {
       const monitor = ms.find((m) => m.kind === 'PodMonitoring' || m.kind === 'ServiceMonitor')!;
       const { name } = scrapeCredentials(monitor, monitor.spec.endpoints[0]);
       assert.notEqual(name, API_SECRET, 'the collectors must not be able to read the prediction and admin tokens');
-      const pods = ms.flatMap((m) => (m.kind === 'Deployment' ? [m.spec.template.spec] : m.kind === 'CronJob' ? [m.spec.jobTemplate.spec.template.spec] : []));
-      const users = pods.flatMap((p: Obj) => p.containers.flatMap((c: Obj) => (c.env ?? []).filter((e: Obj) => e.valueFrom?.secretKeyRef?.name === name).map((e: Obj) => e.name)));
-      assert.ok(users.length > 0 && users.every((n: string) => n === ENV), `${overlay}: only ${ENV} reads Secret ${name} (got ${users.join(', ')})`);
+      const pods = ms.flatMap((m) =>
+        m.kind === 'Deployment'
+          ? [m.spec.template.spec]
+          : m.kind === 'CronJob'
+            ? [m.spec.jobTemplate.spec.template.spec]
+            : [],
+      );
+      const users = pods.flatMap((p: Obj) =>
+        p.containers.flatMap((c: Obj) =>
+          (c.env ?? []).filter((e: Obj) => e.valueFrom?.secretKeyRef?.name === name).map((e: Obj) => e.name),
+        ),
+      );
+      assert.ok(
+        users.length > 0 && users.every((n: string) => n === ENV),
+        `${overlay}: only ${ENV} reads Secret ${name} (got ${users.join(', ')})`,
+      );
     }
   });
 
   test('the managed collectors (gmp-system/collector) may read the scrape Secret and nothing else; the overlays create no RBAC', async () => {
     const pm = rendered('overlays/production').find((m) => m.kind === 'PodMonitoring')!;
     const ref = scrapeCredentials(pm, pm.spec.endpoints[0]);
-    const objs = parseManifests(readFileSync(join(K8S_DIR, 'admin/metrics-secret-reader.yaml'), 'utf8'), 'admin/metrics-secret-reader.yaml');
+    const objs = parseManifests(
+      readFileSync(join(K8S_DIR, 'admin/metrics-secret-reader.yaml'), 'utf8'),
+      'admin/metrics-secret-reader.yaml',
+    );
     const role = objs.find((m) => m.kind === 'Role');
     const binding = objs.find((m) => m.kind === 'RoleBinding');
     assert.ok(role && binding && objs.length === 2, 'one Role and one RoleBinding');
-    const rbac = (await import('kubernetes-models/rbac.authorization.k8s.io/v1')) as unknown as Record<string, new (d: Obj) => { validate(): void }>;
+    const rbac = (await import('kubernetes-models/rbac.authorization.k8s.io/v1')) as unknown as Record<
+      string,
+      new (d: Obj) => { validate(): void }
+    >;
     for (const m of objs) new rbac[m.kind](m).validate();
-    for (const m of objs) assert.equal(m.metadata.namespace, undefined, `${id(m)}: no namespace, applied with -n into each namespace with a PodMonitoring`);
+    for (const m of objs)
+      assert.equal(
+        m.metadata.namespace,
+        undefined,
+        `${id(m)}: no namespace, applied with -n into each namespace with a PodMonitoring`,
+      );
     // The collector gets the Secret and watches it (by field selector on its name).
-    assert.deepEqual(role.rules, [{ apiGroups: [''], resources: ['secrets'], resourceNames: [ref.name], verbs: ['get', 'list', 'watch'] }]);
-    assert.deepEqual(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name });
+    assert.deepEqual(role.rules, [
+      { apiGroups: [''], resources: ['secrets'], resourceNames: [ref.name], verbs: ['get', 'list', 'watch'] },
+    ]);
+    assert.deepEqual(binding.roleRef, {
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'Role',
+      name: role.metadata.name,
+    });
     assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'collector', namespace: 'gmp-system' }]);
     // CI deploys as roles/container.developer, which may not create RBAC objects: a Role in an overlay would fail every deploy.
     for (const overlay of OVERLAYS) {
       const kinds = new Set(rendered(`overlays/${overlay}`).map((m) => m.kind));
-      for (const k of ['Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding']) assert.ok(!kinds.has(k), `${overlay} renders no ${k}`);
+      for (const k of ['Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding'])
+        assert.ok(!kinds.has(k), `${overlay} renders no ${k}`);
     }
   });
 
   test('the env the pods get is the one api/config.ts reads, and the token it carries opens GET /metrics only', () => {
-    const d = rendered('overlays/production').find((m) => m.kind === 'Deployment' && m.metadata.name === 'flight-delay-api')!;
-    const envName = apiContainer(d).env.find((e: Obj) => e.valueFrom?.secretKeyRef?.key === metricsTokenRef(d).key).name;
+    const d = rendered('overlays/production').find(
+      (m) => m.kind === 'Deployment' && m.metadata.name === 'flight-delay-api',
+    )!;
+    const envName = apiContainer(d).env.find(
+      (e: Obj) => e.valueFrom?.secretKeyRef?.key === metricsTokenRef(d).key,
+    ).name;
     const token = 'scrape-0123456789abcdef';
     const config = loadConfig({ API_TOKENS: 'predict-0123456789abcdef', [envName]: token });
     assert.deepEqual(config.metricsTokens, [token], `api/config.ts reads ${envName}`);
     const headers = { authorization: `Bearer ${token}` };
     const checks = accessChecks(config);
     assert.doesNotThrow(() => authorize('metrics', headers, checks));
-    for (const access of ['predict', 'monitoring', 'admin'] as const) assert.throws(() => authorize(access, headers, checks), /forbidden|disabled|not allowed/, access);
+    for (const access of ['predict', 'monitoring', 'admin'] as const)
+      assert.throws(() => authorize(access, headers, checks), /forbidden|disabled|not allowed/, access);
   });
 }

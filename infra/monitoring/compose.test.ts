@@ -7,10 +7,19 @@ import { parse } from 'yaml';
 import { MONITORING_DIR } from './generate.ts';
 
 interface Service {
-  image?: string; build?: { context: string; dockerfile: string }; user?: string;
-  environment?: Record<string, string>; volumes?: string[]; ports?: string[]; command?: string[];
+  image?: string;
+  build?: { context: string; dockerfile: string };
+  user?: string;
+  environment?: Record<string, string>;
+  volumes?: string[];
+  ports?: string[];
+  command?: string[];
 }
-const load = async () => parse(await readFile(join(MONITORING_DIR, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service>; volumes: Record<string, unknown> };
+const load = async () =>
+  parse(await readFile(join(MONITORING_DIR, 'docker-compose.yml'), 'utf8')) as {
+    services: Record<string, Service>;
+    volumes: Record<string, unknown>;
+  };
 
 test('docker-compose.yml has the five services, pinned images and non-root users', async () => {
   const { services } = await load();
@@ -19,7 +28,8 @@ test('docker-compose.yml has the five services, pinned images and non-root users
     if (s.build) continue;
     assert.match(s.image ?? '', /^[\w./-]+:v?\d+\.\d+\.\d+$/, `${name}: image pinned to a version tag`);
   }
-  for (const [name, s] of Object.entries(services)) assert.ok(s.user && s.user !== 'root' && s.user !== '0', `${name} runs as a non-root user`);
+  for (const [name, s] of Object.entries(services))
+    assert.ok(s.user && s.user !== 'root' && s.user !== '0', `${name} runs as a non-root user`);
 });
 
 test('the api service builds api/Dockerfile from the repository root and reads a mounted registry', async () => {
@@ -68,11 +78,18 @@ test('Prometheus loads the compose config and rules; Alertmanager the generated 
   assert.equal(prom.get('/etc/prometheus/rules.yml'), './prometheus/rules.yml');
   const compose = parse(await readFile(join(MONITORING_DIR, 'prometheus/prometheus.compose.yml'), 'utf8'));
   assert.deepEqual(compose.rule_files, ['rules.yml']);
-  const targets = compose.scrape_configs.flatMap((c: { static_configs: { targets: string[] }[] }) => c.static_configs.flatMap((x) => x.targets)).sort();
+  const targets = compose.scrape_configs
+    .flatMap((c: { static_configs: { targets: string[] }[] }) => c.static_configs.flatMap((x) => x.targets))
+    .sort();
   assert.deepEqual(targets, ['api:8080', 'pushgateway:9091']);
-  assert.equal(mounts(services.alertmanager).get('/etc/alertmanager/alertmanager.yml'), './alertmanager/alertmanager.yml');
+  assert.equal(
+    mounts(services.alertmanager).get('/etc/alertmanager/alertmanager.yml'),
+    './alertmanager/alertmanager.yml',
+  );
   const graf = mounts(services.grafana);
-  const provider = parse(await readFile(join(MONITORING_DIR, 'grafana/provisioning/dashboards/dashboards.yml'), 'utf8'));
+  const provider = parse(
+    await readFile(join(MONITORING_DIR, 'grafana/provisioning/dashboards/dashboards.yml'), 'utf8'),
+  );
   assert.equal(graf.get(provider.providers[0].options.path), './grafana/dashboards');
   assert.equal(graf.get('/etc/grafana/provisioning/datasources'), './grafana/provisioning/datasources');
   const ds = parse(await readFile(join(MONITORING_DIR, 'grafana/provisioning/datasources/prometheus.yml'), 'utf8'));

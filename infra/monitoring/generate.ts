@@ -25,7 +25,8 @@ export function generatedFiles(): Record<string, string> {
     'alertmanager/alertmanager.yml': renderAlertmanagerConfig(),
   };
   const all = dashboards();
-  for (const [name, dashboard] of Object.entries(all)) files[`grafana/dashboards/${name}.json`] = JSON.stringify(dashboard, null, 2) + '\n';
+  for (const [name, dashboard] of Object.entries(all))
+    files[`grafana/dashboards/${name}.json`] = JSON.stringify(dashboard, null, 2) + '\n';
   return { ...files, ...ruleTestFiles(), ...k8sFiles(all) };
 }
 

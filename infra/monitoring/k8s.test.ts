@@ -15,7 +15,8 @@ test('PrometheusRule wraps exactly the groups of prometheus/rules.yml and matche
   assert.equal(rule.kind, 'PrometheusRule');
   assert.deepEqual(rule.spec.groups, groups);
   const values = parse(await read('k8s/kube-prometheus-stack-values.yaml'));
-  for (const [k, v] of Object.entries(values.prometheus.prometheusSpec.ruleSelector.matchLabels)) assert.equal(rule.metadata.labels[k], v, `label ${k}`);
+  for (const [k, v] of Object.entries(values.prometheus.prometheusSpec.ruleSelector.matchLabels))
+    assert.equal(rule.metadata.labels[k], v, `label ${k}`);
 });
 
 test('GKE managed Rules carry the same groups (plus the evaluation interval its CRD asks for)', async () => {
@@ -24,7 +25,10 @@ test('GKE managed Rules carry the same groups (plus the evaluation interval its 
   assert.equal(rules.apiVersion, 'monitoring.googleapis.com/v1');
   assert.equal(rules.kind, 'Rules');
   for (const g of rules.spec.groups) assert.equal(g.interval, MANAGED_INTERVAL);
-  assert.deepEqual(rules.spec.groups.map(({ interval: _, ...g }: { interval: string }) => g), groups);
+  assert.deepEqual(
+    rules.spec.groups.map(({ interval: _, ...g }: { interval: string }) => g),
+    groups,
+  );
 });
 
 test('dashboard ConfigMaps carry the sidecar label and the generated JSON; values route alerts like alertmanager.yml', async () => {
@@ -38,7 +42,10 @@ test('dashboard ConfigMaps carry the sidecar label and the generated JSON; value
     assert.ok(cm, name);
     assert.equal(cm.metadata.labels[sidecar.label], sidecar.labelValue);
     assert.deepEqual(Object.entries(DASHBOARD_LABEL), [[sidecar.label, sidecar.labelValue]]);
-    assert.deepEqual(JSON.parse(Object.values(cm.data)[0] as string), JSON.parse(await read(`grafana/dashboards/${name}.json`)));
+    assert.deepEqual(
+      JSON.parse(Object.values(cm.data)[0] as string),
+      JSON.parse(await read(`grafana/dashboards/${name}.json`)),
+    );
   }
   assert.deepEqual(values.alertmanager.config, parse(await read('alertmanager/alertmanager.yml')));
 });

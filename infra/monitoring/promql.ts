@@ -6,7 +6,10 @@ export function substituteGrafanaVariables(expr: string): string {
   return expr.replace(/\$__rate_interval|\$__interval|\$__range/g, '5m').replace(/\$\{?(\w+)\}?/g, 'x');
 }
 
-export interface PromqlCheck { errors: string[]; metrics: string[] }
+export interface PromqlCheck {
+  errors: string[];
+  metrics: string[];
+}
 
 export function checkPromql(expr: string): PromqlCheck {
   const src = substituteGrafanaVariables(expr);
@@ -14,7 +17,8 @@ export function checkPromql(expr: string): PromqlCheck {
   const metrics = new Set<string>();
   parser.parse(src).iterate({
     enter: (node) => {
-      if (node.type.isError) errors.push(`parse error at ${node.from}: …${src.slice(Math.max(0, node.from - 20), node.from + 20)}…`);
+      if (node.type.isError)
+        errors.push(`parse error at ${node.from}: …${src.slice(Math.max(0, node.from - 20), node.from + 20)}…`);
       if (node.name === 'VectorSelector') {
         const id = node.node.getChild('Identifier');
         if (id) metrics.add(src.slice(id.from, id.to));
@@ -28,7 +32,11 @@ export function checkPromql(expr: string): PromqlCheck {
 export function jsonExpressions(doc: unknown, where = ''): { where: string; expr: string }[] {
   if (Array.isArray(doc)) return doc.flatMap((d, i) => jsonExpressions(d, `${where}[${i}]`));
   if (doc && typeof doc === 'object') {
-    return Object.entries(doc).flatMap(([k, v]) => (k === 'expr' && typeof v === 'string' ? [{ where: `${where}.expr`, expr: v }] : jsonExpressions(v, `${where}.${k}`)));
+    return Object.entries(doc).flatMap(([k, v]) =>
+      k === 'expr' && typeof v === 'string'
+        ? [{ where: `${where}.expr`, expr: v }]
+        : jsonExpressions(v, `${where}.${k}`),
+    );
   }
   return [];
 }

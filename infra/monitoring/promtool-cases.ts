@@ -6,8 +6,15 @@
  * print it (promtool compares the rendered text).
  */
 
-export interface ExpectedAlert { exp_labels: Record<string, string>; value?: number }
-export interface AlertTest { eval_time: string; alertname: string; exp_alerts: ExpectedAlert[] }
+export interface ExpectedAlert {
+  exp_labels: Record<string, string>;
+  value?: number;
+}
+export interface AlertTest {
+  eval_time: string;
+  alertname: string;
+  exp_alerts: ExpectedAlert[];
+}
 export interface RuleTestCase {
   name: string;
   interval: string;
@@ -15,326 +22,351 @@ export interface RuleTestCase {
   promql_expr_test?: { expr: string; eval_time: string; exp_samples: { labels: string; value: number }[] }[];
   alert_rule_test?: AlertTest[];
 }
-export interface RuleTestFile { about: string; tests: RuleTestCase[] }
+export interface RuleTestFile {
+  about: string;
+  tests: RuleTestCase[];
+}
 
 export const RULE_TEST_FILES: Record<string, RuleTestFile> = {
   availability: {
     about: 'Availability SLO: recording rules and burn-rate alerts on synthetic request counters.',
     tests: [
-    {
-      name: '2 % of prediction requests fail for an hour, then none - the page fires, then resolves',
-      interval: '1m',
-      input_series: [
-        {
-          series: 'http_requests_total{job="gitops-ml-api",route="/predict",method="POST",status="200"}',
-          values: '0+980x180',
-        },
-        {
-          series: 'http_requests_total{job="gitops-ml-api",route="/predict",method="POST",status="500"}',
-          values: '0+20x60 1200+0x120',
-        },
-      ],
-      promql_expr_test: [
-        {
-          expr: 'job:slo_availability_errors:ratio_rate5m',
-          eval_time: '10m',
-          exp_samples: [{ labels: 'job:slo_availability_errors:ratio_rate5m{job="gitops-ml-api",slo="availability"}', value: 0.02 }],
-        },
-      ],
-      alert_rule_test: [
-        {
-          eval_time: '10m',
-          alertname: 'SLOAvailabilityBurnRatePage',
-          exp_alerts: [{ exp_labels: { job: 'gitops-ml-api', slo: 'availability', severity: 'page' } }],
-        },
-        { eval_time: '100m', alertname: 'SLOAvailabilityBurnRatePage', exp_alerts: [] },
-      ],
-    },
-    {
-      name: '0.05 % of prediction requests fail (and /metrics fails a lot) - no page, no ticket',
-      interval: '1m',
-      input_series: [
-        {
-          series: 'http_requests_total{job="gitops-ml-api",route="/predict",method="POST",status="200"}',
-          values: '0+1000x180',
-        },
-        {
-          series: 'http_requests_total{job="gitops-ml-api",route="/v1/models/flight-delay:predict",method="POST",status="200"}',
-          values: '0+999x180',
-        },
-        {
-          series: 'http_requests_total{job="gitops-ml-api",route="/predict",method="POST",status="503"}',
-          values: '0+1x180',
-        },
-        {
-          series: 'http_requests_total{job="gitops-ml-api",route="/metrics",method="GET",status="500"}',
-          values: '0+500x180',
-        },
-      ],
-      promql_expr_test: [
-        {
-          expr: 'job:slo_availability_errors:ratio_rate1h',
-          eval_time: '90m',
-          exp_samples: [
-            { labels: 'job:slo_availability_errors:ratio_rate1h{job="gitops-ml-api",slo="availability"}', value: 0.0005 },
-          ],
-        },
-      ],
-      alert_rule_test: [
-        { eval_time: '10m', alertname: 'SLOAvailabilityBurnRatePage', exp_alerts: [] },
-        { eval_time: '90m', alertname: 'SLOAvailabilityBurnRatePage', exp_alerts: [] },
-        { eval_time: '180m', alertname: 'SLOAvailabilityBurnRateTicket', exp_alerts: [] },
-      ],
-    },
-    {
-      name: 'no 5xx at all - the error ratio is 0, not absent',
-      interval: '1m',
-      input_series: [
-        {
-          series: 'http_requests_total{job="gitops-ml-api",route="/predict",method="POST",status="200"}',
-          values: '0+100x20',
-        },
-      ],
-      promql_expr_test: [
-        {
-          expr: 'job:slo_availability_errors:ratio_rate5m',
-          eval_time: '10m',
-          exp_samples: [{ labels: 'job:slo_availability_errors:ratio_rate5m{job="gitops-ml-api",slo="availability"}', value: 0 }],
-        },
-      ],
-    },
-    {
-      name: '0.2 % errors for 7 hours - a ticket (3d and 6h at 1x), never a page',
-      interval: '5m',
-      input_series: [
-        {
-          series: 'http_requests_total{job="gitops-ml-api",route="/predict",method="POST",status="200"}',
-          values: '0+4990x100',
-        },
-        {
-          series: 'http_requests_total{job="gitops-ml-api",route="/predict",method="POST",status="500"}',
-          values: '0+10x100',
-        },
-      ],
-      alert_rule_test: [
-        {
-          eval_time: '7h',
-          alertname: 'SLOAvailabilityBurnRateTicket',
-          exp_alerts: [{ exp_labels: { job: 'gitops-ml-api', slo: 'availability', severity: 'ticket' } }],
-        },
-        { eval_time: '7h', alertname: 'SLOAvailabilityBurnRatePage', exp_alerts: [] },
-      ],
-    },
+      {
+        name: '2 % of prediction requests fail for an hour, then none - the page fires, then resolves',
+        interval: '1m',
+        input_series: [
+          {
+            series: 'http_requests_total{job="gitops-ml-api",route="/predict",method="POST",status="200"}',
+            values: '0+980x180',
+          },
+          {
+            series: 'http_requests_total{job="gitops-ml-api",route="/predict",method="POST",status="500"}',
+            values: '0+20x60 1200+0x120',
+          },
+        ],
+        promql_expr_test: [
+          {
+            expr: 'job:slo_availability_errors:ratio_rate5m',
+            eval_time: '10m',
+            exp_samples: [
+              {
+                labels: 'job:slo_availability_errors:ratio_rate5m{job="gitops-ml-api",slo="availability"}',
+                value: 0.02,
+              },
+            ],
+          },
+        ],
+        alert_rule_test: [
+          {
+            eval_time: '10m',
+            alertname: 'SLOAvailabilityBurnRatePage',
+            exp_alerts: [{ exp_labels: { job: 'gitops-ml-api', slo: 'availability', severity: 'page' } }],
+          },
+          { eval_time: '100m', alertname: 'SLOAvailabilityBurnRatePage', exp_alerts: [] },
+        ],
+      },
+      {
+        name: '0.05 % of prediction requests fail (and /metrics fails a lot) - no page, no ticket',
+        interval: '1m',
+        input_series: [
+          {
+            series: 'http_requests_total{job="gitops-ml-api",route="/predict",method="POST",status="200"}',
+            values: '0+1000x180',
+          },
+          {
+            series:
+              'http_requests_total{job="gitops-ml-api",route="/v1/models/flight-delay:predict",method="POST",status="200"}',
+            values: '0+999x180',
+          },
+          {
+            series: 'http_requests_total{job="gitops-ml-api",route="/predict",method="POST",status="503"}',
+            values: '0+1x180',
+          },
+          {
+            series: 'http_requests_total{job="gitops-ml-api",route="/metrics",method="GET",status="500"}',
+            values: '0+500x180',
+          },
+        ],
+        promql_expr_test: [
+          {
+            expr: 'job:slo_availability_errors:ratio_rate1h',
+            eval_time: '90m',
+            exp_samples: [
+              {
+                labels: 'job:slo_availability_errors:ratio_rate1h{job="gitops-ml-api",slo="availability"}',
+                value: 0.0005,
+              },
+            ],
+          },
+        ],
+        alert_rule_test: [
+          { eval_time: '10m', alertname: 'SLOAvailabilityBurnRatePage', exp_alerts: [] },
+          { eval_time: '90m', alertname: 'SLOAvailabilityBurnRatePage', exp_alerts: [] },
+          { eval_time: '180m', alertname: 'SLOAvailabilityBurnRateTicket', exp_alerts: [] },
+        ],
+      },
+      {
+        name: 'no 5xx at all - the error ratio is 0, not absent',
+        interval: '1m',
+        input_series: [
+          {
+            series: 'http_requests_total{job="gitops-ml-api",route="/predict",method="POST",status="200"}',
+            values: '0+100x20',
+          },
+        ],
+        promql_expr_test: [
+          {
+            expr: 'job:slo_availability_errors:ratio_rate5m',
+            eval_time: '10m',
+            exp_samples: [
+              { labels: 'job:slo_availability_errors:ratio_rate5m{job="gitops-ml-api",slo="availability"}', value: 0 },
+            ],
+          },
+        ],
+      },
+      {
+        name: '0.2 % errors for 7 hours - a ticket (3d and 6h at 1x), never a page',
+        interval: '5m',
+        input_series: [
+          {
+            series: 'http_requests_total{job="gitops-ml-api",route="/predict",method="POST",status="200"}',
+            values: '0+4990x100',
+          },
+          {
+            series: 'http_requests_total{job="gitops-ml-api",route="/predict",method="POST",status="500"}',
+            values: '0+10x100',
+          },
+        ],
+        alert_rule_test: [
+          {
+            eval_time: '7h',
+            alertname: 'SLOAvailabilityBurnRateTicket',
+            exp_alerts: [{ exp_labels: { job: 'gitops-ml-api', slo: 'availability', severity: 'ticket' } }],
+          },
+          { eval_time: '7h', alertname: 'SLOAvailabilityBurnRatePage', exp_alerts: [] },
+        ],
+      },
     ],
   },
   latency: {
     about: 'Latency SLO: burn-rate alerts on a synthetic duration histogram.',
     tests: [
-    {
-      name: '20 % of prediction requests slower than 100 ms for an hour - the page fires, then resolves',
-      interval: '1m',
-      input_series: [
-        {
-          series: 'http_request_duration_seconds_count{job="gitops-ml-api",route="/predict",method="POST"}',
-          values: '0+100x180',
-        },
-        {
-          series: 'http_request_duration_seconds_bucket{job="gitops-ml-api",route="/predict",method="POST",le="0.1"}',
-          values: '0+80x60 4800+100x120',
-        },
-      ],
-      promql_expr_test: [
-        {
-          expr: 'round(job:slo_latency_errors:ratio_rate5m, 0.0001)',
-          eval_time: '10m',
-          exp_samples: [{ labels: '{job="gitops-ml-api",slo="latency"}', value: 0.2 }],
-        },
-      ],
-      alert_rule_test: [
-        {
-          eval_time: '10m',
-          alertname: 'SLOLatencyBurnRatePage',
-          exp_alerts: [{ exp_labels: { job: 'gitops-ml-api', slo: 'latency', severity: 'page' } }],
-        },
-        { eval_time: '100m', alertname: 'SLOLatencyBurnRatePage', exp_alerts: [] },
-      ],
-    },
-    {
-      name: '0.5 % slow requests - within the 1 % budget, nothing fires',
-      interval: '1m',
-      input_series: [
-        {
-          series: 'http_request_duration_seconds_count{job="gitops-ml-api",route="/predict",method="POST"}',
-          values: '0+200x180',
-        },
-        {
-          series: 'http_request_duration_seconds_bucket{job="gitops-ml-api",route="/predict",method="POST",le="0.1"}',
-          values: '0+199x180',
-        },
-      ],
-      alert_rule_test: [
-        { eval_time: '30m', alertname: 'SLOLatencyBurnRatePage', exp_alerts: [] },
-        { eval_time: '180m', alertname: 'SLOLatencyBurnRateTicket', exp_alerts: [] },
-      ],
-    },
+      {
+        name: '20 % of prediction requests slower than 100 ms for an hour - the page fires, then resolves',
+        interval: '1m',
+        input_series: [
+          {
+            series: 'http_request_duration_seconds_count{job="gitops-ml-api",route="/predict",method="POST"}',
+            values: '0+100x180',
+          },
+          {
+            series: 'http_request_duration_seconds_bucket{job="gitops-ml-api",route="/predict",method="POST",le="0.1"}',
+            values: '0+80x60 4800+100x120',
+          },
+        ],
+        promql_expr_test: [
+          {
+            expr: 'round(job:slo_latency_errors:ratio_rate5m, 0.0001)',
+            eval_time: '10m',
+            exp_samples: [{ labels: '{job="gitops-ml-api",slo="latency"}', value: 0.2 }],
+          },
+        ],
+        alert_rule_test: [
+          {
+            eval_time: '10m',
+            alertname: 'SLOLatencyBurnRatePage',
+            exp_alerts: [{ exp_labels: { job: 'gitops-ml-api', slo: 'latency', severity: 'page' } }],
+          },
+          { eval_time: '100m', alertname: 'SLOLatencyBurnRatePage', exp_alerts: [] },
+        ],
+      },
+      {
+        name: '0.5 % slow requests - within the 1 % budget, nothing fires',
+        interval: '1m',
+        input_series: [
+          {
+            series: 'http_request_duration_seconds_count{job="gitops-ml-api",route="/predict",method="POST"}',
+            values: '0+200x180',
+          },
+          {
+            series: 'http_request_duration_seconds_bucket{job="gitops-ml-api",route="/predict",method="POST",le="0.1"}',
+            values: '0+199x180',
+          },
+        ],
+        alert_rule_test: [
+          { eval_time: '30m', alertname: 'SLOLatencyBurnRatePage', exp_alerts: [] },
+          { eval_time: '180m', alertname: 'SLOLatencyBurnRateTicket', exp_alerts: [] },
+        ],
+      },
     ],
   },
   model: {
     about: 'Model health alerts: dataset drift, live quality, staleness, load failures; and APIDown.',
     tests: [
-    {
-      name: 'dataset drift for 60 minutes - fires after 30 minutes, resolves when drift ends',
-      interval: '1m',
-      input_series: [
-        {
-          series: 'model_dataset_drift{job="gitops-ml-api",instance="api:8080",model="flight-delay"}',
-          values: '0x9 1x60 0x30',
-        },
-      ],
-      alert_rule_test: [
-        { eval_time: '30m', alertname: 'ModelDatasetDrift', exp_alerts: [] },
-        {
-          eval_time: '45m',
-          alertname: 'ModelDatasetDrift',
-          exp_alerts: [{ exp_labels: { job: 'gitops-ml-api', instance: 'api:8080', model: 'flight-delay', severity: 'ticket' } }],
-        },
-        { eval_time: '80m', alertname: 'ModelDatasetDrift', exp_alerts: [] },
-      ],
-    },
-    {
-      name: 'live ROC AUC 0.55 with 800 samples - fires after 30 minutes, resolves on recovery',
-      interval: '1m',
-      input_series: [
-        {
-          series: 'model_live_quality{job="gitops-ml-api",instance="api:8080",model="flight-delay",metric="roc_auc"}',
-          values: '0.7x9 0.55x60 0.7x30',
-        },
-        {
-          series: 'model_live_quality{job="gitops-ml-api",instance="api:8080",model="flight-delay",metric="samples"}',
-          values: '800x100',
-        },
-      ],
-      alert_rule_test: [
-        { eval_time: '20m', alertname: 'ModelLiveQualityDegraded', exp_alerts: [] },
-        {
-          eval_time: '45m',
-          alertname: 'ModelLiveQualityDegraded',
-          exp_alerts: [
-            {
-              exp_labels: {
-                job: 'gitops-ml-api',
-                instance: 'api:8080',
-                model: 'flight-delay',
-                metric: 'roc_auc',
-                severity: 'page',
-                slo: 'live_quality',
+      {
+        name: 'dataset drift for 60 minutes - fires after 30 minutes, resolves when drift ends',
+        interval: '1m',
+        input_series: [
+          {
+            series: 'model_dataset_drift{job="gitops-ml-api",instance="api:8080",model="flight-delay"}',
+            values: '0x9 1x60 0x30',
+          },
+        ],
+        alert_rule_test: [
+          { eval_time: '30m', alertname: 'ModelDatasetDrift', exp_alerts: [] },
+          {
+            eval_time: '45m',
+            alertname: 'ModelDatasetDrift',
+            exp_alerts: [
+              { exp_labels: { job: 'gitops-ml-api', instance: 'api:8080', model: 'flight-delay', severity: 'ticket' } },
+            ],
+          },
+          { eval_time: '80m', alertname: 'ModelDatasetDrift', exp_alerts: [] },
+        ],
+      },
+      {
+        name: 'live ROC AUC 0.55 with 800 samples - fires after 30 minutes, resolves on recovery',
+        interval: '1m',
+        input_series: [
+          {
+            series: 'model_live_quality{job="gitops-ml-api",instance="api:8080",model="flight-delay",metric="roc_auc"}',
+            values: '0.7x9 0.55x60 0.7x30',
+          },
+          {
+            series: 'model_live_quality{job="gitops-ml-api",instance="api:8080",model="flight-delay",metric="samples"}',
+            values: '800x100',
+          },
+        ],
+        alert_rule_test: [
+          { eval_time: '20m', alertname: 'ModelLiveQualityDegraded', exp_alerts: [] },
+          {
+            eval_time: '45m',
+            alertname: 'ModelLiveQualityDegraded',
+            exp_alerts: [
+              {
+                exp_labels: {
+                  job: 'gitops-ml-api',
+                  instance: 'api:8080',
+                  model: 'flight-delay',
+                  metric: 'roc_auc',
+                  severity: 'page',
+                  slo: 'live_quality',
+                },
+                value: 0.55,
               },
-              value: 0.55,
-            },
-          ],
-        },
-        { eval_time: '85m', alertname: 'ModelLiveQualityDegraded', exp_alerts: [] },
-      ],
-    },
-    {
-      name: 'live ROC AUC 0.55 on only 100 samples - too noisy, no alert',
-      interval: '1m',
-      input_series: [
-        {
-          series: 'model_live_quality{job="gitops-ml-api",instance="api:8080",model="flight-delay",metric="roc_auc"}',
-          values: '0.55x100',
-        },
-        {
-          series: 'model_live_quality{job="gitops-ml-api",instance="api:8080",model="flight-delay",metric="samples"}',
-          values: '100x100',
-        },
-      ],
-      alert_rule_test: [{ eval_time: '60m', alertname: 'ModelLiveQualityDegraded', exp_alerts: [] }],
-    },
-    {
-      name: 'model ages past 30 days - stale; a new model resolves it',
-      interval: '1m',
-      input_series: [
-        // 30 days = 2,592,000 s; the age crosses it after ~17 minutes; a new model at 61m resets it.
-        {
-          series: 'model_age_seconds{job="gitops-ml-api",instance="api:8080",model="flight-delay"}',
-          values: '2591000+60x60 100+60x30',
-        },
-      ],
-      alert_rule_test: [
-        { eval_time: '15m', alertname: 'ModelStale', exp_alerts: [] },
-        {
-          eval_time: '40m',
-          alertname: 'ModelStale',
-          exp_alerts: [
-            {
-              exp_labels: { job: 'gitops-ml-api', instance: 'api:8080', model: 'flight-delay', severity: 'ticket', slo: 'freshness' },
-              value: 2591000 + 60 * 40, // the age series at 40m: 2,593,400 s, i.e. 30d 0h 23m 20s
-            },
-          ],
-        },
-        { eval_time: '70m', alertname: 'ModelStale', exp_alerts: [] },
-      ],
-    },
-    {
-      name: 'load failures - a counter born at 1 fires at once, a later increment fires again, both resolve',
-      interval: '1m',
-      input_series: [
-        {
-          series: 'model_load_failures_total{job="gitops-ml-api",instance="api:8080",model="flight-delay",reason="golden_mismatch"}',
-          values: '_x10 1x30 2x30',
-        },
-      ],
-      alert_rule_test: [
-        { eval_time: '5m', alertname: 'ModelLoadFailure', exp_alerts: [] },
-        {
-          eval_time: '12m',
-          alertname: 'ModelLoadFailure',
-          exp_alerts: [
-            {
-              exp_labels: {
-                job: 'gitops-ml-api',
-                instance: 'api:8080',
-                model: 'flight-delay',
-                reason: 'golden_mismatch',
-                severity: 'ticket',
+            ],
+          },
+          { eval_time: '85m', alertname: 'ModelLiveQualityDegraded', exp_alerts: [] },
+        ],
+      },
+      {
+        name: 'live ROC AUC 0.55 on only 100 samples - too noisy, no alert',
+        interval: '1m',
+        input_series: [
+          {
+            series: 'model_live_quality{job="gitops-ml-api",instance="api:8080",model="flight-delay",metric="roc_auc"}',
+            values: '0.55x100',
+          },
+          {
+            series: 'model_live_quality{job="gitops-ml-api",instance="api:8080",model="flight-delay",metric="samples"}',
+            values: '100x100',
+          },
+        ],
+        alert_rule_test: [{ eval_time: '60m', alertname: 'ModelLiveQualityDegraded', exp_alerts: [] }],
+      },
+      {
+        name: 'model ages past 30 days - stale; a new model resolves it',
+        interval: '1m',
+        input_series: [
+          // 30 days = 2,592,000 s; the age crosses it after ~17 minutes; a new model at 61m resets it.
+          {
+            series: 'model_age_seconds{job="gitops-ml-api",instance="api:8080",model="flight-delay"}',
+            values: '2591000+60x60 100+60x30',
+          },
+        ],
+        alert_rule_test: [
+          { eval_time: '15m', alertname: 'ModelStale', exp_alerts: [] },
+          {
+            eval_time: '40m',
+            alertname: 'ModelStale',
+            exp_alerts: [
+              {
+                exp_labels: {
+                  job: 'gitops-ml-api',
+                  instance: 'api:8080',
+                  model: 'flight-delay',
+                  severity: 'ticket',
+                  slo: 'freshness',
+                },
+                value: 2591000 + 60 * 40, // the age series at 40m: 2,593,400 s, i.e. 30d 0h 23m 20s
               },
-            },
-          ],
-        },
-        { eval_time: '35m', alertname: 'ModelLoadFailure', exp_alerts: [] },
-        {
-          eval_time: '45m',
-          alertname: 'ModelLoadFailure',
-          exp_alerts: [
-            {
-              exp_labels: {
-                job: 'gitops-ml-api',
-                instance: 'api:8080',
-                model: 'flight-delay',
-                reason: 'golden_mismatch',
-                severity: 'ticket',
+            ],
+          },
+          { eval_time: '70m', alertname: 'ModelStale', exp_alerts: [] },
+        ],
+      },
+      {
+        name: 'load failures - a counter born at 1 fires at once, a later increment fires again, both resolve',
+        interval: '1m',
+        input_series: [
+          {
+            series:
+              'model_load_failures_total{job="gitops-ml-api",instance="api:8080",model="flight-delay",reason="golden_mismatch"}',
+            values: '_x10 1x30 2x30',
+          },
+        ],
+        alert_rule_test: [
+          { eval_time: '5m', alertname: 'ModelLoadFailure', exp_alerts: [] },
+          {
+            eval_time: '12m',
+            alertname: 'ModelLoadFailure',
+            exp_alerts: [
+              {
+                exp_labels: {
+                  job: 'gitops-ml-api',
+                  instance: 'api:8080',
+                  model: 'flight-delay',
+                  reason: 'golden_mismatch',
+                  severity: 'ticket',
+                },
               },
-            },
-          ],
-        },
-        { eval_time: '65m', alertname: 'ModelLoadFailure', exp_alerts: [] },
-      ],
-    },
-    {
-      name: 'the API target stops answering scrapes - APIDown after 1 minute, resolved when back',
-      interval: '1m',
-      input_series: [{ series: 'up{job="gitops-ml-api",instance="api:8080"}', values: '1x4 0x5 1x10' }],
-      alert_rule_test: [
-        { eval_time: '5m', alertname: 'APIDown', exp_alerts: [] },
-        {
-          eval_time: '8m',
-          alertname: 'APIDown',
-          exp_alerts: [{ exp_labels: { job: 'gitops-ml-api', instance: 'api:8080', severity: 'page', slo: 'availability' } }],
-        },
-        { eval_time: '15m', alertname: 'APIDown', exp_alerts: [] },
-      ],
-    },
+            ],
+          },
+          { eval_time: '35m', alertname: 'ModelLoadFailure', exp_alerts: [] },
+          {
+            eval_time: '45m',
+            alertname: 'ModelLoadFailure',
+            exp_alerts: [
+              {
+                exp_labels: {
+                  job: 'gitops-ml-api',
+                  instance: 'api:8080',
+                  model: 'flight-delay',
+                  reason: 'golden_mismatch',
+                  severity: 'ticket',
+                },
+              },
+            ],
+          },
+          { eval_time: '65m', alertname: 'ModelLoadFailure', exp_alerts: [] },
+        ],
+      },
+      {
+        name: 'the API target stops answering scrapes - APIDown after 1 minute, resolved when back',
+        interval: '1m',
+        input_series: [{ series: 'up{job="gitops-ml-api",instance="api:8080"}', values: '1x4 0x5 1x10' }],
+        alert_rule_test: [
+          { eval_time: '5m', alertname: 'APIDown', exp_alerts: [] },
+          {
+            eval_time: '8m',
+            alertname: 'APIDown',
+            exp_alerts: [
+              { exp_labels: { job: 'gitops-ml-api', instance: 'api:8080', severity: 'page', slo: 'availability' } },
+            ],
+          },
+          { eval_time: '15m', alertname: 'APIDown', exp_alerts: [] },
+        ],
+      },
     ],
   },
 };

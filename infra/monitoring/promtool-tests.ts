@@ -42,42 +42,76 @@ export function humanizeDuration(value: number): string {
  * `{{ $value | printf "%.<n>f" }}` and `{{ $value | humanizeDuration }}`. Anything else throws,
  * so a new template construct in rules.ts is noticed here instead of failing promtool later.
  */
-export function expandTemplate(text: string, labels: Record<string, string>, value: number | undefined, where: string): string {
+export function expandTemplate(
+  text: string,
+  labels: Record<string, string>,
+  value: number | undefined,
+  where: string,
+): string {
   return text.replace(/\{\{\s*(.*?)\s*\}\}/g, (action, body: string) => {
     const label = /^\$labels\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(body);
     if (label) return labels[label[1]] ?? '';
     const pipe = /^\$value(?:\s*\|\s*(.+))?$/.exec(body);
-    if (!pipe) throw new Error(`${where}: template action ${action} is not supported by promtool-tests.ts; extend expandTemplate`);
-    if (value === undefined) throw new Error(`${where}: the annotation prints $value; give the expected alert a \`value\` in promtool-cases.ts`);
+    if (!pipe)
+      throw new Error(
+        `${where}: template action ${action} is not supported by promtool-tests.ts; extend expandTemplate`,
+      );
+    if (value === undefined)
+      throw new Error(
+        `${where}: the annotation prints $value; give the expected alert a \`value\` in promtool-cases.ts`,
+      );
     if (!pipe[1]) return String(value);
     const printf = /^printf\s+"%\.(\d+)f"$/.exec(pipe[1]);
     if (printf) return value.toFixed(Number(printf[1]));
     if (pipe[1] === 'humanizeDuration') return humanizeDuration(value);
-    throw new Error(`${where}: template function ${JSON.stringify(pipe[1])} is not supported by promtool-tests.ts; extend expandTemplate`);
+    throw new Error(
+      `${where}: template function ${JSON.stringify(pipe[1])} is not supported by promtool-tests.ts; extend expandTemplate`,
+    );
   });
 }
 
 function alertRules(): Map<string, AlertingRule> {
-  return new Map(ruleGroups().flatMap((g) => g.rules).flatMap((r) => ('alert' in r ? [[r.alert, r] as const] : [])));
+  return new Map(
+    ruleGroups()
+      .flatMap((g) => g.rules)
+      .flatMap((r) => ('alert' in r ? [[r.alert, r] as const] : [])),
+  );
 }
 
 /** The annotations promtool will see on this alert: the rule's, with $labels = the sample's labels (the alert's minus the rule's own). */
 export function expectedAnnotations(rule: AlertingRule, alert: ExpectedAlert, where: string): Record<string, string> {
   const labels = Object.fromEntries(Object.entries(alert.exp_labels).filter(([k]) => !(k in rule.labels)));
-  return Object.fromEntries(Object.entries(rule.annotations).map(([k, v]) => [k, expandTemplate(v, labels, alert.value, `${where} ${k}`)]));
+  return Object.fromEntries(
+    Object.entries(rule.annotations).map(([k, v]) => [k, expandTemplate(v, labels, alert.value, `${where} ${k}`)]),
+  );
 }
 
 export function renderRuleTestFile(name: string, file: RuleTestFile): string {
   const rules = alertRules();
   const tests = file.tests.map((t) => ({
     ...t,
-    ...(t.alert_rule_test ? {
-      alert_rule_test: t.alert_rule_test.map((a) => {
-        const rule = rules.get(a.alertname);
-        if (!rule) throw new Error(`prometheus/tests/${name}.yml "${t.name}": no alerting rule named ${a.alertname} in rules.ts`);
-        return { ...a, exp_alerts: a.exp_alerts.map(({ value: _value, ...e }, i) => ({ ...e, exp_annotations: expectedAnnotations(rule, a.exp_alerts[i], `${name}.yml "${t.name}" ${a.alertname}@${a.eval_time}`) })) };
-      }),
-    } : {}),
+    ...(t.alert_rule_test
+      ? {
+          alert_rule_test: t.alert_rule_test.map((a) => {
+            const rule = rules.get(a.alertname);
+            if (!rule)
+              throw new Error(
+                `prometheus/tests/${name}.yml "${t.name}": no alerting rule named ${a.alertname} in rules.ts`,
+              );
+            return {
+              ...a,
+              exp_alerts: a.exp_alerts.map(({ value: _value, ...e }, i) => ({
+                ...e,
+                exp_annotations: expectedAnnotations(
+                  rule,
+                  a.exp_alerts[i],
+                  `${name}.yml "${t.name}" ${a.alertname}@${a.eval_time}`,
+                ),
+              })),
+            };
+          }),
+        }
+      : {}),
   }));
   const header = [
     `# ${file.about}`,
@@ -89,5 +123,10 @@ export function renderRuleTestFile(name: string, file: RuleTestFile): string {
 
 /** Path (relative to infra/monitoring) → content of every promtool test file. */
 export function ruleTestFiles(): Record<string, string> {
-  return Object.fromEntries(Object.entries(RULE_TEST_FILES).map(([name, file]) => [`prometheus/tests/${name}.yml`, renderRuleTestFile(name, file)]));
+  return Object.fromEntries(
+    Object.entries(RULE_TEST_FILES).map(([name, file]) => [
+      `prometheus/tests/${name}.yml`,
+      renderRuleTestFile(name, file),
+    ]),
+  );
 }

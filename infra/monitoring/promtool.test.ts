@@ -55,8 +55,12 @@ test('promtool compares annotations: a wrong expected annotation fails the same 
 test('the unit tests cover every alert the rules define', async () => {
   const { ruleGroups } = await import('./rules.ts');
   const { readFile } = await import('node:fs/promises');
-  const text = (await Promise.all((await unitTestFiles(join(PROM, 'tests'))).map((f) => readFile(f, 'utf8')))).join('\n');
-  const alerts = ruleGroups().flatMap((g) => g.rules).flatMap((r) => ('alert' in r ? [r.alert] : []));
+  const text = (await Promise.all((await unitTestFiles(join(PROM, 'tests'))).map((f) => readFile(f, 'utf8')))).join(
+    '\n',
+  );
+  const alerts = ruleGroups()
+    .flatMap((g) => g.rules)
+    .flatMap((r) => ('alert' in r ? [r.alert] : []));
   const untested = alerts.filter((a) => !new RegExp(`alertname: ${a}\\b`).test(text));
   assert.deepEqual(untested, []);
 });

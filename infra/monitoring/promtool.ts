@@ -38,5 +38,8 @@ export async function testRulesAsUsersDo(repoRoot: string): Promise<{ ok: boolea
 }
 
 export async function unitTestFiles(dir: string): Promise<string[]> {
-  return (await readdir(dir)).filter((f) => f.endsWith('.yml')).sort().map((f) => join(dir, f));
+  return (await readdir(dir))
+    .filter((f) => f.endsWith('.yml'))
+    .sort()
+    .map((f) => join(dir, f));
 }

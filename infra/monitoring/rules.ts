@@ -5,10 +5,24 @@
 import { stringify } from 'yaml';
 import { BURN_RATE_ALERTS, DAY, JOB, MODEL_SLOS, RATIO_SLOS, WINDOWS, recordName, type RatioSlo } from './slo.ts';
 
-export interface RecordingRule { record: string; expr: string; labels?: Record<string, string> }
-export interface AlertingRule { alert: string; expr: string; for?: string; labels: Record<string, string>; annotations: Record<string, string> }
+export interface RecordingRule {
+  record: string;
+  expr: string;
+  labels?: Record<string, string>;
+}
+export interface AlertingRule {
+  alert: string;
+  expr: string;
+  for?: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
 export type Rule = RecordingRule | AlertingRule;
-export interface RuleGroup { name: string; interval?: string; rules: Rule[] }
+export interface RuleGroup {
+  name: string;
+  interval?: string;
+  rules: Rule[];
+}
 
 export interface RuleOptions {
   /** `for:` of ModelLoadFailure (default 0s: one refused model is already worth a look). */
@@ -18,7 +32,11 @@ export interface RuleOptions {
 const pct = (x: number) => `${+(x * 100).toFixed(4)} %`;
 
 function recordingRules(slo: RatioSlo): RecordingRule[] {
-  return WINDOWS.map((w) => ({ record: recordName(slo, w), expr: `${slo.bad(w)}\n/\n${slo.total(w)}`, labels: { slo: slo.id } }));
+  return WINDOWS.map((w) => ({
+    record: recordName(slo, w),
+    expr: `${slo.bad(w)}\n/\n${slo.total(w)}`,
+    labels: { slo: slo.id },
+  }));
 }
 
 function burnRateAlerts(slo: RatioSlo): AlertingRule[] {
@@ -29,7 +47,9 @@ function burnRateAlerts(slo: RatioSlo): AlertingRule[] {
       const threshold = +(a.factor * budget).toPrecision(6);
       return `(\n  ${recordName(slo, a.long)} > ${threshold}\nand\n  ${recordName(slo, a.short)} > ${threshold}\n)`;
     });
-    const windows = BURN_RATE_ALERTS.filter((a) => a.severity === severity).map((a) => `${a.factor}× over ${a.long} and ${a.short} (${a.budgetSpent})`);
+    const windows = BURN_RATE_ALERTS.filter((a) => a.severity === severity).map(
+      (a) => `${a.factor}× over ${a.long} and ${a.short} (${a.budgetSpent})`,
+    );
     out.push({
       alert: `${slo.alert}BurnRate${severity === 'page' ? 'Page' : 'Ticket'}`,
       expr: conditions.join('\nor\n'),
@@ -55,7 +75,8 @@ function modelAlerts(options: RuleOptions): AlertingRule[] {
       labels: { severity: 'ticket' },
       annotations: {
         summary: 'Input data of {{ $labels.model }} drifted from the training data',
-        description: 'The share of drifted features (model_dataset_drift_share) has reached the configured threshold for 30 minutes. See /drift on the API and the Model dashboard; retrain on recent data.',
+        description:
+          'The share of drifted features (model_dataset_drift_share) has reached the configured threshold for 30 minutes. See /drift on the API and the Model dashboard; retrain on recent data.',
         runbook_url: 'infra/monitoring/README.md#alerts',
       },
     },
@@ -90,7 +111,8 @@ function modelAlerts(options: RuleOptions): AlertingRule[] {
       labels: { severity: 'ticket' },
       annotations: {
         summary: 'A {{ $labels.model }} version was refused at load ({{ $labels.reason }})',
-        description: 'The registry promoted a bundle the API would not serve (unreadable, warm-up failed or golden examples differ); the previous version keeps serving. Fix or demote the production version.',
+        description:
+          'The registry promoted a bundle the API would not serve (unreadable, warm-up failed or golden examples differ); the previous version keeps serving. Fix or demote the production version.',
         runbook_url: 'infra/monitoring/README.md#alerts',
       },
     },
@@ -104,17 +126,20 @@ export function ruleGroups(options: RuleOptions = {}): RuleGroup[] {
     { name: 'model-health', rules: modelAlerts(options) },
     {
       name: 'service',
-      rules: [{
-        alert: 'APIDown',
-        expr: `up{job="${JOB}"} == 0`,
-        for: '1m',
-        labels: { severity: 'page', slo: 'availability' },
-        annotations: {
-          summary: 'Prometheus cannot scrape {{ $labels.instance }}',
-          description: 'The inference API target has been down for 1 minute. Check the pods (kubectl get pods), their logs and /healthz.',
-          runbook_url: 'infra/monitoring/README.md#alerts',
+      rules: [
+        {
+          alert: 'APIDown',
+          expr: `up{job="${JOB}"} == 0`,
+          for: '1m',
+          labels: { severity: 'page', slo: 'availability' },
+          annotations: {
+            summary: 'Prometheus cannot scrape {{ $labels.instance }}',
+            description:
+              'The inference API target has been down for 1 minute. Check the pods (kubectl get pods), their logs and /healthz.',
+            runbook_url: 'infra/monitoring/README.md#alerts',
+          },
         },
-      }],
+      ],
     },
   ];
 }

@@ -62,9 +62,10 @@ export const RATIO_SLOS: RatioSlo[] = [
     sli: 'Share of prediction requests (POST /predict, POST /v1/models/<name>:predict) answered without a 5xx status.',
     objective: 0.999,
     periodDays: 30,
-    why: '99.9 % leaves 43 minutes of full outage a month: enough for a bad rollout and its automatic rollback, tight enough that users of a synchronous scoring endpoint notice nothing. 4xx answers are the caller\'s fault and do not count.',
+    why: "99.9 % leaves 43 minutes of full outage a month: enough for a bad rollout and its automatic rollback, tight enough that users of a synchronous scoring endpoint notice nothing. 4xx answers are the caller's fault and do not count.",
     // `or … * 0`: without any 5xx series the ratio is 0, not an empty result.
-    bad: (w) => `(sum by (job) (rate(http_requests_total{${PREDICT},status=~"5.."}[${w}])) or 0 * sum by (job) (rate(http_requests_total{${PREDICT}}[${w}])))`,
+    bad: (w) =>
+      `(sum by (job) (rate(http_requests_total{${PREDICT},status=~"5.."}[${w}])) or 0 * sum by (job) (rate(http_requests_total{${PREDICT}}[${w}])))`,
     total: (w) => `sum by (job) (rate(http_requests_total{${PREDICT}}[${w}]))`,
   },
   {

@@ -25,7 +25,10 @@ test('a params view hands over the declared keys and throws, naming the key and 
   assert.equal(view.profile.bins, all.profile.bins);
   assert.equal(view.register?.model_name, all.register!.model_name);
   const undeclared = view as unknown as Record<string, Record<string, unknown>>;
-  assert.throws(() => undeclared.drift, /stage 'demo' read params\.yaml key 'drift', which its contract does not declare; add 'drift' to the paramKeys of training\/contracts\/demo\.ts/);
+  assert.throws(
+    () => undeclared.drift,
+    /stage 'demo' read params\.yaml key 'drift', which its contract does not declare; add 'drift' to the paramKeys of training\/contracts\/demo\.ts/,
+  );
   assert.throws(() => undeclared.profile.top_categories, /key 'profile\.top_categories'/);
   assert.throws(() => undeclared.register.registry, /key 'register\.registry'/);
   // Enumerating, copying or printing sees only what was declared.
@@ -43,8 +46,12 @@ test('a contract reads only its declared environment variables', () => {
 });
 
 test('every JSON a contract declares has one schema in core/schemas/metrics-files.ts, owned by the stage that writes it', () => {
-  const declared = PIPELINE_STAGES.flatMap((st) => st.outputs.filter((o) => o.path.endsWith('.json')).map((o) => `${o.path} <- ${st.name}`)).sort();
-  const schemas = Object.values(METRICS_FILES).map((f) => `${f.path} <- ${f.stage}`).sort();
+  const declared = PIPELINE_STAGES.flatMap((st) =>
+    st.outputs.filter((o) => o.path.endsWith('.json')).map((o) => `${o.path} <- ${st.name}`),
+  ).sort();
+  const schemas = Object.values(METRICS_FILES)
+    .map((f) => `${f.path} <- ${f.stage}`)
+    .sort();
   assert.deepEqual(declared, schemas);
 });
 
@@ -58,5 +65,6 @@ test('every pipeline stage runs on fixture data reading only the params its cont
   const page = await report({ repoRoot: repo, log });
   assert.match(page.markdown, /## Headline/);
   // What the stages wrote is what the shared schemas describe.
-  for (const kind of Object.keys(METRICS_FILES) as MetricsFileKind[]) assert.ok(await readMetricsFile(repo, kind), `${kind} was written`);
+  for (const kind of Object.keys(METRICS_FILES) as MetricsFileKind[])
+    assert.ok(await readMetricsFile(repo, kind), `${kind} was written`);
 });

@@ -28,7 +28,9 @@ type PickPath<K extends string> = K extends `${infer S}.${infer R}`
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
 
 /** The params a stage declared, and nothing else. A full `Params` is assignable to it. */
-export type ParamsView<K extends ParamKey> = [K] extends [never] ? Record<never, never> : UnionToIntersection<PickPath<K>>;
+export type ParamsView<K extends ParamKey> = [K] extends [never]
+  ? Record<never, never>
+  : UnionToIntersection<PickPath<K>>;
 
 /** How an output is declared to DVC (the flags of its dvc.yaml entry). */
 export interface OutputDecl {
@@ -71,12 +73,28 @@ export interface StageContract<K extends ParamKey = ParamKey, E extends string =
 }
 
 /** Reading these never counts as reading a param (await, JSON.stringify, util.inspect ask for them). */
-const HARMLESS = new Set(['then', 'toJSON', 'constructor', 'valueOf', 'toString', 'inspect', 'nodeType', 'asymmetricMatch', '$$typeof']);
+const HARMLESS = new Set([
+  'then',
+  'toJSON',
+  'constructor',
+  'valueOf',
+  'toString',
+  'inspect',
+  'nodeType',
+  'asymmetricMatch',
+  '$$typeof',
+]);
 
-function guard(stage: string, prefix: string, value: Record<string, unknown>, allowed: Set<string>): Record<string, unknown> {
+function guard(
+  stage: string,
+  prefix: string,
+  value: Record<string, unknown>,
+  allowed: Set<string>,
+): Record<string, unknown> {
   return new Proxy(value, {
     get(target, prop, receiver) {
-      if (typeof prop === 'symbol' || allowed.has(prop) || HARMLESS.has(prop)) return Reflect.get(target, prop, receiver);
+      if (typeof prop === 'symbol' || allowed.has(prop) || HARMLESS.has(prop))
+        return Reflect.get(target, prop, receiver);
       throw new Error(
         `stage '${stage}' read params.yaml key '${prefix}${prop}', which its contract does not declare; ` +
           `add '${prefix}${prop}' to the paramKeys of training/contracts/${stage}.ts and run \`npm run pipeline:gen\` (so DVC re-runs the stage when it changes)`,
@@ -126,7 +144,8 @@ export function defineStage<const K extends ParamKey, const E extends string = n
     ...spec,
     env,
     params: (all) => paramsView(spec.name, spec.paramKeys, all as object) as ParamsView<K>,
-    readEnv: (source) => Object.fromEntries(Object.keys(env).map((k) => [k, source[k]])) as { [V in E]: string | undefined },
+    readEnv: (source) =>
+      Object.fromEntries(Object.keys(env).map((k) => [k, source[k]])) as { [V in E]: string | undefined },
   };
 }
 

@@ -11,10 +11,35 @@ export const evaluateStage = defineStage({
   outputs: [
     { path: DISTRIBUTIONS_FILE, kind: 'outs', cache: false },
     { path: EVALUATE_METRICS, kind: 'metrics', cache: false },
-    { path: `${PLOTS_DIR}/roc.json`, kind: 'plots', cache: false, plot: { x: 'fpr', y: 'tpr', title: 'ROC curve (test)' } },
-    { path: `${PLOTS_DIR}/pr.json`, kind: 'plots', cache: false, plot: { x: 'recall', y: 'precision', title: 'Precision-recall (test)' } },
-    { path: `${PLOTS_DIR}/calibration.json`, kind: 'plots', cache: false, plot: { x: 'mean_predicted', y: 'fraction_positive', title: 'Calibration (test, served probabilities)' } },
-    { path: `${PLOTS_DIR}/calibration-uncalibrated.json`, kind: 'plots', cache: false, plot: { x: 'mean_predicted', y: 'fraction_positive', title: 'Calibration (test, before calibration)' } },
-    { path: `${PLOTS_DIR}/residuals.json`, kind: 'plots', cache: false, plot: { x: 'bin', y: 'count', template: 'bar_horizontal', title: 'Residuals (test, regression)' } },
+    {
+      path: `${PLOTS_DIR}/roc.json`,
+      kind: 'plots',
+      cache: false,
+      plot: { x: 'fpr', y: 'tpr', title: 'ROC curve (test)' },
+    },
+    {
+      path: `${PLOTS_DIR}/pr.json`,
+      kind: 'plots',
+      cache: false,
+      plot: { x: 'recall', y: 'precision', title: 'Precision-recall (test)' },
+    },
+    {
+      path: `${PLOTS_DIR}/calibration.json`,
+      kind: 'plots',
+      cache: false,
+      plot: { x: 'mean_predicted', y: 'fraction_positive', title: 'Calibration (test, served probabilities)' },
+    },
+    {
+      path: `${PLOTS_DIR}/calibration-uncalibrated.json`,
+      kind: 'plots',
+      cache: false,
+      plot: { x: 'mean_predicted', y: 'fraction_positive', title: 'Calibration (test, before calibration)' },
+    },
+    {
+      path: `${PLOTS_DIR}/residuals.json`,
+      kind: 'plots',
+      cache: false,
+      plot: { x: 'bin', y: 'count', template: 'bar_horizontal', title: 'Residuals (test, regression)' },
+    },
   ],
 });

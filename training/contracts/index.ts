@@ -11,7 +11,14 @@ import { evaluateStage } from './evaluate.ts';
 import { registerStage } from './register.ts';
 import { reportStage } from './report.ts';
 
-export const PIPELINE_STAGES: readonly StageDecl[] = [validateStage, prepareStage, trainStage, evaluateStage, registerStage, reportStage];
+export const PIPELINE_STAGES: readonly StageDecl[] = [
+  validateStage,
+  prepareStage,
+  trainStage,
+  evaluateStage,
+  registerStage,
+  reportStage,
+];
 
 export const PIPELINE_ARTIFACTS = {
   'flight-delay': {

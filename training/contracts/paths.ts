@@ -6,7 +6,14 @@
 
 /** The metrics files (kept in git): paths and schemas live with their readers in core. */
 export {
-  DATA_DRIFT_METRICS, DISTRIBUTIONS_FILE, EVALUATE_METRICS, EXPERIMENTS_FILE, PLOTS_DIR, PREPARE_METRICS, REGISTER_METRICS, TRAIN_METRICS,
+  DATA_DRIFT_METRICS,
+  DISTRIBUTIONS_FILE,
+  EVALUATE_METRICS,
+  EXPERIMENTS_FILE,
+  PLOTS_DIR,
+  PREPARE_METRICS,
+  REGISTER_METRICS,
+  TRAIN_METRICS,
   VALIDATE_METRICS,
 } from '../../core/schemas/metrics-files.ts';
 

@@ -17,7 +17,13 @@ const batchSchema = z.object({
 });
 export const manifestSchema = z.object({
   format: z.literal(1),
-  source: z.object({ uri: z.string(), format: z.enum(['csv', 'parquet']), size: z.number(), rows: z.number(), etag: z.string().optional() }),
+  source: z.object({
+    uri: z.string(),
+    format: z.enum(['csv', 'parquet']),
+    size: z.number(),
+    rows: z.number(),
+    etag: z.string().optional(),
+  }),
   time_column: z.string(),
   batch_size: z.number().int(),
   batches: z.array(batchSchema),
@@ -34,6 +40,9 @@ export async function readManifest(repoRoot: string): Promise<RawManifest | null
     return null;
   }
   const parsed = manifestSchema.safeParse(JSON.parse(text));
-  if (!parsed.success) throw new Error(`${path} is damaged (${parsed.error.issues[0]?.message}); restore it with \`npm run data:pull\` or delete ${RAW_DIR}/ to re-ingest`);
+  if (!parsed.success)
+    throw new Error(
+      `${path} is damaged (${parsed.error.issues[0]?.message}); restore it with \`npm run data:pull\` or delete ${RAW_DIR}/ to re-ingest`,
+    );
   return parsed.data;
 }

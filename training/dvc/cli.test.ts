@@ -47,7 +47,17 @@ test('CLI usage errors and failures give exit codes and messages', async () => {
 test('formatStatus renders unknowns and empty repositories', () => {
   assert.match(formatStatus([]), /nothing is tracked/);
   assert.equal(
-    formatStatus([{ path: 'data', origin: 'data.dvc', md5: 'x', workspace: 'missing', objects: null, notInCache: null, notInRemote: null }]),
+    formatStatus([
+      {
+        path: 'data',
+        origin: 'data.dvc',
+        md5: 'x',
+        workspace: 'missing',
+        objects: null,
+        notInCache: null,
+        notInRemote: null,
+      },
+    ]),
     'path  workspace  cache  remote  recorded in\ndata  missing    ?      ?       data.dvc',
   );
 });

@@ -31,15 +31,31 @@ export function formatStatus(rows: OutStatus[]): string {
   if (rows.length === 0) return 'nothing is tracked (no *.dvc files, no cached outs in dvc.lock)';
   const cell = (n: number | null): string => (n === null ? '?' : n === 0 ? 'ok' : `${n} missing`);
   const table = [['path', 'workspace', 'cache', 'remote', 'recorded in']].concat(
-    rows.map((r) => [r.path, r.workspace, cell(r.notInCache), r.notInRemote === null && r.objects !== null ? '-' : cell(r.notInRemote), r.origin]),
+    rows.map((r) => [
+      r.path,
+      r.workspace,
+      cell(r.notInCache),
+      r.notInRemote === null && r.objects !== null ? '-' : cell(r.notInRemote),
+      r.origin,
+    ]),
   );
   const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
-  return table.map((row) => row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  return table
+    .map((row) =>
+      row
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 function hints(rows: OutStatus[]): string[] {
   const out: string[] = [];
-  if (rows.some((r) => r.workspace !== 'ok')) out.push('workspace differs from the recorded version: `npm run data:pull` restores it, or record the new version (ingest / rerun the stage).');
+  if (rows.some((r) => r.workspace !== 'ok'))
+    out.push(
+      'workspace differs from the recorded version: `npm run data:pull` restores it, or record the new version (ingest / rerun the stage).',
+    );
   if (rows.some((r) => (r.notInRemote ?? 0) > 0)) out.push('the remote lacks objects: run `npm run data:push`.');
   return out;
 }

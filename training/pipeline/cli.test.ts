@@ -8,7 +8,9 @@ import { main } from './cli.ts';
 
 test('pipeline CLI: summary table, --dry, --json, exit codes', async () => {
   const repo = await mkdtemp(join(tmpdir(), 'pipeline-cli-'));
-  await writeFile(join(repo, 'dvc.yaml'), `stages:
+  await writeFile(
+    join(repo, 'dvc.yaml'),
+    `stages:
   hello:
     cmd: node -e "require('fs').writeFileSync('out.txt','hi')"
     outs:
@@ -17,7 +19,8 @@ test('pipeline CLI: summary table, --dry, --json, exit codes', async () => {
     cmd: node -e "process.exit(4)"
     deps:
     - out.txt
-`);
+`,
+  );
   let out = '';
   const io = { log: memoryLogger(), cwd: repo, write: (t: string) => void (out += t) };
   assert.equal(await main(['hello', '--dry'], io), 0);

@@ -26,7 +26,9 @@ export async function main(argv: string[], io: CliIo = {}): Promise<number> {
     return 0;
   }
   if (parsed.values.check) {
-    log.error(`${PIPELINE_FILE} differs from what training/contracts/ generate (a stage's imports, params or outputs changed); run \`npm run pipeline:gen\` and commit ${PIPELINE_FILE}`);
+    log.error(
+      `${PIPELINE_FILE} differs from what training/contracts/ generate (a stage's imports, params or outputs changed); run \`npm run pipeline:gen\` and commit ${PIPELINE_FILE}`,
+    );
     return 1;
   }
   await writeFileAtomic(path, text);

@@ -42,7 +42,9 @@ test('importClosure follows relative imports, dynamic ones too, but not type-onl
 
 test('no stage imports another stage: every path a stage shares comes from training/contracts', async () => {
   for (const stage of PIPELINE_STAGES) {
-    const others = (await importClosure(REPO, stage.entry)).filter((f) => f.startsWith('training/stages/') && f !== stage.entry);
+    const others = (await importClosure(REPO, stage.entry)).filter(
+      (f) => f.startsWith('training/stages/') && f !== stage.entry,
+    );
     assert.deepEqual(others, [], `stage '${stage.name}' imports ${others.join(', ')}`);
   }
 });
@@ -72,14 +74,16 @@ async function dryRun(root: string): Promise<Map<string, PipelineResult['stages'
 test('a change to any file a stage imports, or to a param it reads, makes it (and what follows) run: `npm run pipeline -- --dry` in a copy', async () => {
   const root = await mkdtemp(join(tmpdir(), 'contracts-'));
   try {
-    for (const dir of ['core', 'training']) await cp(join(REPO, dir), join(root, dir), { recursive: true, filter: (src) => !src.includes('node_modules') });
+    for (const dir of ['core', 'training'])
+      await cp(join(REPO, dir), join(root, dir), { recursive: true, filter: (src) => !src.includes('node_modules') });
     await cp(join(REPO, 'params.yaml'), join(root, 'params.yaml'));
     await writeFile(join(root, 'dvc.yaml'), await generatePipeline(root, PIPELINE_STAGES, PIPELINE_ARTIFACTS));
     await initDvcRepo(root);
     await fillData(root);
     const names = PIPELINE_STAGES.map((s) => s.name);
     assert.deepEqual(await commitPipeline({ repoRoot: root, log: memoryLogger() }), names);
-    for (const s of (await dryRun(root)).values()) assert.equal(s.status, 'skipped', `${s.name}: ${s.reasons.join('; ')}`);
+    for (const s of (await dryRun(root)).values())
+      assert.equal(s.status, 'skipped', `${s.name}: ${s.reasons.join('; ')}`);
 
     // A comment in a core file only validate imports directly still reaches every later stage.
     const parquet = join(root, 'core/data/parquet.ts');
@@ -87,7 +91,10 @@ test('a change to any file a stage imports, or to a param it reads, makes it (an
     await appendFile(parquet, '// a comment\n');
     const touched = await dryRun(root);
     for (const name of names) assert.equal(touched.get(name)!.status, 'would-run', name);
-    assert.ok(touched.get('validate')!.reasons.includes("dep 'core/data/parquet.ts' changed"), touched.get('validate')!.reasons.join('; '));
+    assert.ok(
+      touched.get('validate')!.reasons.includes("dep 'core/data/parquet.ts' changed"),
+      touched.get('validate')!.reasons.join('; '),
+    );
     await writeFile(parquet, original);
     for (const s of (await dryRun(root)).values()) assert.equal(s.status, 'skipped', s.name);
 
@@ -97,8 +104,14 @@ test('a change to any file a stage imports, or to a param it reads, makes it (an
     await writeFile(join(root, 'params.yaml'), params.replace(/\n {2}bins: 20 /, '\n  bins: 30 '));
     const binned = await dryRun(root);
     assert.equal(binned.get('validate')!.status, 'skipped');
-    assert.ok(binned.get('prepare')!.reasons.some((r) => r.startsWith("param 'profile' changed")), binned.get('prepare')!.reasons.join('; '));
-    assert.ok(binned.get('train')!.reasons.includes("param 'profile.bins' changed (20 -> 30)"), binned.get('train')!.reasons.join('; '));
+    assert.ok(
+      binned.get('prepare')!.reasons.some((r) => r.startsWith("param 'profile' changed")),
+      binned.get('prepare')!.reasons.join('; '),
+    );
+    assert.ok(
+      binned.get('train')!.reasons.includes("param 'profile.bins' changed (20 -> 30)"),
+      binned.get('train')!.reasons.join('; '),
+    );
     for (const name of names.slice(1)) assert.equal(binned.get(name)!.status, 'would-run', name);
   } finally {
     await rm(root, { recursive: true, force: true });

@@ -32,7 +32,10 @@ stages:
   assert.deepEqual([...g.nodes.get('report')!.upstream].sort(), ['evaluate', 'train']);
   assert.deepEqual(selectStages(g, ['train']), ['prepare', 'train']);
   assert.deepEqual(selectStages(g, ['lint', 'prepare']), ['prepare', 'lint']);
-  assert.throws(() => selectStages(g, ['trian']), /unknown stage 'trian'; dvc\.yaml defines: prepare, train, evaluate, report, lint/);
+  assert.throws(
+    () => selectStages(g, ['trian']),
+    /unknown stage 'trian'; dvc\.yaml defines: prepare, train, evaluate, report, lint/,
+  );
 });
 
 test('wdir-relative paths are resolved before matching', () => {
@@ -51,23 +54,39 @@ stages:
 });
 
 test('cycles, duplicate and overlapping outputs, and self-dependencies are errors', () => {
-  assert.throws(() => graphOf(`
+  assert.throws(
+    () =>
+      graphOf(`
 stages:
   a: {cmd: a, deps: [y], outs: [x]}
   b: {cmd: b, deps: [x], outs: [y]}
-`), /dependency cycle: (a -> b -> a|b -> a -> b)/);
-  assert.throws(() => graphOf(`
+`),
+    /dependency cycle: (a -> b -> a|b -> a -> b)/,
+  );
+  assert.throws(
+    () =>
+      graphOf(`
 stages:
   a: {cmd: a, outs: [out/model]}
   b: {cmd: b, outs: [out/model/]}
-`), /output 'out\/model' is declared by stages 'a' and 'b'/);
-  assert.throws(() => graphOf(`
+`),
+    /output 'out\/model' is declared by stages 'a' and 'b'/,
+  );
+  assert.throws(
+    () =>
+      graphOf(`
 stages:
   a: {cmd: a, outs: [out]}
   b: {cmd: b, metrics: [out/m.json]}
-`), /outputs 'out' \(stage 'a'\) and 'out\/m\.json' \(stage 'b'\) overlap/);
-  assert.throws(() => graphOf(`
+`),
+    /outputs 'out' \(stage 'a'\) and 'out\/m\.json' \(stage 'b'\) overlap/,
+  );
+  assert.throws(
+    () =>
+      graphOf(`
 stages:
   a: {cmd: a, deps: [out/x], outs: [out]}
-`), /stage 'a' depends on its own output 'out'/);
+`),
+    /stage 'a' depends on its own output 'out'/,
+  );
 });

@@ -22,7 +22,9 @@ export interface StageGraph {
 }
 
 export function repoRelative(repoRoot: string, wdir: string, path: string): string {
-  const rel = relative(repoRoot, resolve(repoRoot, wdir, path)).split(sep).join('/');
+  const rel = relative(repoRoot, resolve(repoRoot, wdir, path))
+    .split(sep)
+    .join('/');
   return posix.normalize(rel || '.').replace(/\/+$/, '');
 }
 
@@ -37,10 +39,14 @@ function checkOutputs(nodes: StageNode[]): void {
       const a = all[i];
       const b = all[j];
       if (a.path === b.path) {
-        throw new Error(`output '${a.path}' is declared by ${a.stage === b.stage ? `stage '${a.stage}' twice` : `stages '${a.stage}' and '${b.stage}'`}; every output must have exactly one producer`);
+        throw new Error(
+          `output '${a.path}' is declared by ${a.stage === b.stage ? `stage '${a.stage}' twice` : `stages '${a.stage}' and '${b.stage}'`}; every output must have exactly one producer`,
+        );
       }
       if (overlaps(a.path, b.path)) {
-        throw new Error(`outputs '${a.path}' (stage '${a.stage}') and '${b.path}' (stage '${b.stage}') overlap; one output may not contain another`);
+        throw new Error(
+          `outputs '${a.path}' (stage '${a.stage}') and '${b.path}' (stage '${b.stage}') overlap; one output may not contain another`,
+        );
       }
     }
   }
@@ -82,7 +88,10 @@ export function buildGraph(repoRoot: string, stages: readonly StageSpec[]): Stag
       for (const other of list) {
         const out = other.outs.find((o) => overlaps(o, dep));
         if (!out) continue;
-        if (other === node) throw new Error(`stage '${node.spec.name}' depends on its own output '${out}' (dep '${dep}'); a stage cannot read what it writes`);
+        if (other === node)
+          throw new Error(
+            `stage '${node.spec.name}' depends on its own output '${out}' (dep '${dep}'); a stage cannot read what it writes`,
+          );
         node.upstream.add(other.spec.name);
       }
     }
@@ -99,7 +108,9 @@ export function buildGraph(repoRoot: string, stages: readonly StageSpec[]): Stag
     }
     remaining.delete(ready.spec.name);
     order.push(ready.spec.name);
-    for (const n of list) if (n.upstream.has(ready.spec.name) && remaining.has(n.spec.name)) remaining.set(n.spec.name, remaining.get(n.spec.name)! - 1);
+    for (const n of list)
+      if (n.upstream.has(ready.spec.name) && remaining.has(n.spec.name))
+        remaining.set(n.spec.name, remaining.get(n.spec.name)! - 1);
   }
   return { nodes, order };
 }
@@ -113,7 +124,8 @@ export function selectStages(graph: StageGraph, targets: readonly string[]): str
     for (const up of graph.nodes.get(name)!.upstream) add(up);
   };
   for (const t of targets) {
-    if (!graph.nodes.has(t)) throw new Error(`unknown stage '${t}'; dvc.yaml defines: ${graph.order.join(', ') || 'no stages'}`);
+    if (!graph.nodes.has(t))
+      throw new Error(`unknown stage '${t}'; dvc.yaml defines: ${graph.order.join(', ') || 'no stages'}`);
     add(t);
   }
   return graph.order.filter((n) => wanted.has(n));

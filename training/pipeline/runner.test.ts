@@ -84,7 +84,9 @@ test('first run executes every stage in order and writes dvc.lock exactly as DVC
   const weights = 'HELLO\n0.1\n';
   const manifest = `[{"md5": "${md5(weights)}", "relpath": "weights.txt"}]`;
   const metrics = '{"size":10}\n';
-  assert.equal(await readFile(join(repo, 'dvc.lock'), 'utf8'), `schema: '2.0'
+  assert.equal(
+    await readFile(join(repo, 'dvc.lock'), 'utf8'),
+    `schema: '2.0'
 stages:
   prep:
     cmd: node steps/prep.js
@@ -140,7 +142,8 @@ stages:
       hash: md5
       md5: ${md5(metrics)}
       size: ${metrics.length}
-`);
+`,
+  );
   // Cached outs are stored like `dvc repro` does; `cache: false` metrics are not.
   const cache = join(repo, '.dvc', 'cache', 'files', 'md5');
   assert.ok((await stat(join(cache, md5(manifest).slice(0, 2), md5(manifest).slice(2) + '.dir'))).isFile());
@@ -202,7 +205,11 @@ test('--force, single-stage selection and --dry', async () => {
   const dry3 = await run(repo, { dry: true });
   assert.deepEqual(dry3.stages[1].reasons, ["upstream stage 'prep' would run"]);
 
-  assert.deepEqual(statuses(await run(repo, { force: true, target: 'evaluate' })), ['prep:ran', 'train:ran', 'evaluate:ran']);
+  assert.deepEqual(statuses(await run(repo, { force: true, target: 'evaluate' })), [
+    'prep:ran',
+    'train:ran',
+    'evaluate:ran',
+  ]);
   await assert.rejects(run(repo, { target: 'nope' }), /unknown stage 'nope'/);
 });
 
@@ -210,7 +217,10 @@ test('a failing stage stops the run, keeps its previous lock entry, and reports 
   const repo = await makeRepo();
   await run(repo);
   const lockBefore = await readFile(join(repo, 'dvc.lock'), 'utf8');
-  await writeFile(join(repo, 'steps', 'train.js'), `require('fs').appendFileSync('runs.log','train\\n');process.exit(3);\n`);
+  await writeFile(
+    join(repo, 'steps', 'train.js'),
+    `require('fs').appendFileSync('runs.log','train\\n');process.exit(3);\n`,
+  );
   await writeFile(join(repo, 'input.txt'), 'new input\n');
   await runsLog(repo);
   const r = await run(repo);
@@ -221,7 +231,7 @@ test('a failing stage stops the run, keeps its previous lock entry, and reports 
   assert.match(r.stages[1].error!, /exited with code 3: node steps\/train\.js/);
   assert.deepEqual(await runsLog(repo), ['prep', 'train']);
   const lockAfter = await readFile(join(repo, 'dvc.lock'), 'utf8');
-  const entry = (text: string, name: string): string => text.split(`  ${name}:\n`)[1].split(/\n  \w+:\n/)[0];
+  const entry = (text: string, name: string): string => text.split(`  ${name}:\n`)[1].split(/\n {2}\w+:\n/)[0];
   assert.notEqual(entry(lockAfter, 'prep'), entry(lockBefore, 'prep')); // prep succeeded and was recorded
   assert.equal(entry(lockAfter, 'train'), entry(lockBefore, 'train'));
   assert.equal(entry(lockAfter, 'evaluate'), entry(lockBefore, 'evaluate'));
@@ -252,7 +262,9 @@ test('a missing dependency and a missing parameter fail with clear messages', as
 test('command lists, wdir, whole-section params and stage output streaming', async () => {
   const repo = await makeRepo();
   await mkdir(join(repo, 'sub'));
-  await writeFile(join(repo, 'dvc.yaml'), `stages:
+  await writeFile(
+    join(repo, 'dvc.yaml'),
+    `stages:
   multi:
     cmd:
     - node -e "require('fs').writeFileSync('a.txt','a')"
@@ -263,7 +275,8 @@ test('command lists, wdir, whole-section params and stage output streaming', asy
       - train
     outs:
     - b.txt
-`);
+`,
+  );
   let seen = '';
   const out = new Writable({ write: (c, _e, done) => ((seen += c.toString()), done()) });
   const r = await run(repo, { stdout: out });
@@ -271,8 +284,11 @@ test('command lists, wdir, whole-section params and stage output streaming', asy
   assert.equal(seen, 'from-stage');
   assert.equal(await readFile(join(repo, 'sub', 'b.txt'), 'utf8'), 'ab');
   const lock = await readFile(join(repo, 'dvc.lock'), 'utf8');
-  assert.match(lock, /  multi:\n    cmd:\n    - node -e .*\n    - node -e /);
-  assert.match(lock, /    params:\n      \.\.\/params\.yaml:\n        train:\n          lr: 0\.1\n          epochs: 3\n    outs:\n    - path: b\.txt\n/);
+  assert.match(lock, / {2}multi:\n {4}cmd:\n {4}- node -e .*\n {4}- node -e /);
+  assert.match(
+    lock,
+    / {4}params:\n {6}\.\.\/params\.yaml:\n {8}train:\n {10}lr: 0\.1\n {10}epochs: 3\n {4}outs:\n {4}- path: b\.txt\n/,
+  );
   assert.deepEqual(statuses(await run(repo)), ['multi:skipped']);
 });
 
@@ -281,9 +297,13 @@ test('cached pipeline outputs can be pushed and pulled into a fresh clone', asyn
   await run(repo);
   await push({ repoRoot: repo, log: memoryLogger() });
   const clone = await mkdtemp(join(tmpdir(), 'pipeline-clone-'));
-  for (const f of ['.dvc', 'dvc.yaml', 'dvc.lock', 'params.yaml', 'steps', 'input.txt']) await cp(join(repo, f), join(clone, f), { recursive: true });
+  for (const f of ['.dvc', 'dvc.yaml', 'dvc.lock', 'params.yaml', 'steps', 'input.txt'])
+    await cp(join(repo, f), join(clone, f), { recursive: true });
   await rm(join(clone, '.dvc', 'cache'), { recursive: true, force: true });
-  await writeFile(join(clone, '.dvc', 'config'), `[core]\n    remote = local\n['remote "local"']\n    url = ${join(repo, '.dvc-remote')}\n`);
+  await writeFile(
+    join(clone, '.dvc', 'config'),
+    `[core]\n    remote = local\n['remote "local"']\n    url = ${join(repo, '.dvc-remote')}\n`,
+  );
   await pull({ repoRoot: clone, log: memoryLogger() });
   assert.equal(await readFile(join(clone, 'model', 'weights.txt'), 'utf8'), 'HELLO\n0.1\n');
   assert.equal(await readFile(join(clone, 'prepared.txt'), 'utf8'), 'HELLO\n');
@@ -293,7 +313,9 @@ test('cached pipeline outputs can be pushed and pulled into a fresh clone', asyn
 
 test('frozen stages are not run; always_changed and callback stages always run', async () => {
   const repo = await makeRepo();
-  await writeFile(join(repo, 'dvc.yaml'), `stages:
+  await writeFile(
+    join(repo, 'dvc.yaml'),
+    `stages:
   ice:
     cmd: node -e "require('fs').appendFileSync('runs.log','ice\\\\n')"
     frozen: true
@@ -304,7 +326,8 @@ test('frozen stages are not run; always_changed and callback stages always run',
     always_changed: true
   callback:
     cmd: node -e "require('fs').appendFileSync('runs.log','callback\\\\n')"
-`);
+`,
+  );
   const first = await run(repo);
   assert.deepEqual(statuses(first), ['ice:skipped', 'always:ran', 'callback:ran']);
   assert.deepEqual(first.stages[0].reasons, ['frozen']);

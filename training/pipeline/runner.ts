@@ -53,7 +53,10 @@ export interface PipelineResult {
 }
 
 class StageFailure extends Error {
-  constructor(message: string, readonly exitCode: number | null = null) {
+  constructor(
+    message: string,
+    readonly exitCode: number | null = null,
+  ) {
     super(message);
   }
 }
@@ -73,19 +76,25 @@ async function execute(ctx: RunContext, spec: StageSpec, before: StageState): Pr
   const { opts, repo, log } = ctx;
   const missingDeps = before.deps.filter((d) => !d.hash).map((d) => d.path);
   if (missingDeps.length) {
-    throw new StageFailure(`dependency ${list(missingDeps)} does not exist; create it (npm run data:pull for tracked data) or fix the stage's deps in dvc.yaml`);
+    throw new StageFailure(
+      `dependency ${list(missingDeps)} does not exist; create it (npm run data:pull for tracked data) or fix the stage's deps in dvc.yaml`,
+    );
   }
   const cwd = resolve(opts.repoRoot, spec.wdir);
   for (const cmd of Array.isArray(spec.cmd) ? spec.cmd : [spec.cmd]) {
     log.info(`> ${cmd}`);
     const r = await runShell(cmd, { cwd, env: opts.env, stdout: opts.stdout, stderr: opts.stderr });
     if (r.code !== 0) {
-      throw new StageFailure(`command ${r.signal ? `was killed by ${r.signal}` : `exited with code ${r.code}`}: ${cmd}`, r.code);
+      throw new StageFailure(
+        `command ${r.signal ? `was killed by ${r.signal}` : `exited with code ${r.code}`}: ${cmd}`,
+        r.code,
+      );
     }
   }
   const after = await currentState(opts.repoRoot, spec, repo.hash);
   const missingOuts = after.outs.filter((o) => !o.hash).map((o) => o.path);
-  if (missingOuts.length) throw new StageFailure(`the command succeeded but did not create declared output ${list(missingOuts)}`, 0);
+  if (missingOuts.length)
+    throw new StageFailure(`the command succeeded but did not create declared output ${list(missingOuts)}`, 0);
   const goneDeps = after.deps.filter((d) => !d.hash).map((d) => d.path);
   if (goneDeps.length) throw new StageFailure(`the command deleted its dependency ${list(goneDeps)}`, 0);
   if (opts.cacheOutputs !== false) {
@@ -128,7 +137,11 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<PipelineRes
       const before = await currentState(opts.repoRoot, spec, repo.hash);
       let reasons = opts.force ? ['forced (--force)'] : whyChanged(spec, before, lock.stages.get(name));
       // In a dry run nothing executes, so a stage downstream of one that would run is reported too.
-      if (opts.dry && !opts.force) reasons = [...reasons, ...[...upstream].filter((u) => wouldRun.has(u)).map((u) => `upstream stage '${u}' would run`)];
+      if (opts.dry && !opts.force)
+        reasons = [
+          ...reasons,
+          ...[...upstream].filter((u) => wouldRun.has(u)).map((u) => `upstream stage '${u}' would run`),
+        ];
       if (reasons.length === 0) {
         log.info(`stage '${name}' is up to date, skipping`);
         results.push({ name, status: 'skipped', reasons: ['up to date'], durationMs: Date.now() - t0 });
@@ -177,7 +190,12 @@ export async function commitPipeline(opts: { repoRoot: string; log?: Logger }): 
       log.warn(`stage '${spec.name}' not recorded: ${list(missing)} missing`);
       continue;
     }
-    lock = updateLock(lock, spec.name, lockEntry(lockStageFrom(spec, state)), def.stages.map((s) => s.name));
+    lock = updateLock(
+      lock,
+      spec.name,
+      lockEntry(lockStageFrom(spec, state)),
+      def.stages.map((s) => s.name),
+    );
     recorded.push(spec.name);
   }
   await writeLock(lockPath, lock);
@@ -192,10 +210,19 @@ function seconds(ms: number): string {
 /** A fixed-width table: stage, status, duration, why. */
 export function formatSummary(result: PipelineResult): string {
   const rows = [['stage', 'status', 'duration', 'details']].concat(
-    result.stages.map((s) => [s.name, s.status, s.status === 'ran' || s.status === 'failed' ? seconds(s.durationMs) : '-', s.error ?? s.reasons.join('; ')]),
+    result.stages.map((s) => [
+      s.name,
+      s.status,
+      s.status === 'ran' || s.status === 'failed' ? seconds(s.durationMs) : '-',
+      s.error ?? s.reasons.join('; '),
+    ]),
   );
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
   const lines = rows.map((r) => [0, 1, 2].map((i) => r[i].padEnd(widths[i])).join('  ') + '  ' + r[3]);
-  lines.push(result.ok ? `pipeline finished in ${seconds(result.durationMs)}` : `pipeline FAILED at stage '${result.failed}' after ${seconds(result.durationMs)}`);
+  lines.push(
+    result.ok
+      ? `pipeline finished in ${seconds(result.durationMs)}`
+      : `pipeline FAILED at stage '${result.failed}' after ${seconds(result.durationMs)}`,
+  );
   return lines.map((l) => l.trimEnd()).join('\n');
 }

@@ -19,7 +19,12 @@ export interface CommandOptions {
 
 export function runShell(cmd: string, opts: CommandOptions): Promise<CommandResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, { cwd: opts.cwd, env: opts.env ?? process.env, shell: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, {
+      cwd: opts.cwd,
+      env: opts.env ?? process.env,
+      shell: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout.on('data', (chunk: Buffer) => (opts.stdout ?? process.stdout).write(chunk));
     child.stderr.on('data', (chunk: Buffer) => (opts.stderr ?? process.stderr).write(chunk));
     child.on('error', reject);

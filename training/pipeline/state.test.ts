@@ -3,15 +3,48 @@ import assert from 'node:assert/strict';
 import type { StageSpec } from '../../core/dvc/index.ts';
 import { whyChanged, type HashedPath } from './state.ts';
 
-const file = (path: string, md5: string | null): HashedPath => ({ path, abs: `/r/${path}`, hash: md5 === null ? null : { kind: 'file', md5, size: 1 } as never });
-const spec = (deps: string[]): StageSpec => ({ name: 's', cmd: 'run', wdir: '.', deps, params: [], outs: [], frozen: false, alwaysChanged: false });
-const lock = (deps: [string, string][]) => ({ cmd: 'run', deps: deps.map(([path, md5]) => ({ path, hash: 'md5', md5, size: 1 })) });
+const file = (path: string, md5: string | null): HashedPath => ({
+  path,
+  abs: `/r/${path}`,
+  hash: md5 === null ? null : ({ kind: 'file', md5, size: 1 } as never),
+});
+const spec = (deps: string[]): StageSpec => ({
+  name: 's',
+  cmd: 'run',
+  wdir: '.',
+  deps,
+  params: [],
+  outs: [],
+  frozen: false,
+  alwaysChanged: false,
+});
+const lock = (deps: [string, string][]) => ({
+  cmd: 'run',
+  deps: deps.map(([path, md5]) => ({ path, hash: 'md5', md5, size: 1 })),
+});
 
 test('why a stage runs: a few paths are named one by one, many become one line per kind of change', () => {
   const few = ['a.ts', 'b.ts'];
-  assert.deepEqual(whyChanged(spec(few), { deps: [file('a.ts', '1'), file('b.ts', '9')], outs: [], params: {} }, lock([['a.ts', '1'], ['b.ts', '2']])), ["dep 'b.ts' changed"]);
+  assert.deepEqual(
+    whyChanged(
+      spec(few),
+      { deps: [file('a.ts', '1'), file('b.ts', '9')], outs: [], params: {} },
+      lock([
+        ['a.ts', '1'],
+        ['b.ts', '2'],
+      ]),
+    ),
+    ["dep 'b.ts' changed"],
+  );
   const many = Array.from({ length: 6 }, (_, i) => `core/f${i}.ts`);
-  const reasons = whyChanged(spec(many), { deps: many.map((p, i) => file(p, i === 0 ? null : 'x')), outs: [], params: {} }, lock([['core/f5.ts', 'y'], ['gone-1.ts', 'z']]));
+  const reasons = whyChanged(
+    spec(many),
+    { deps: many.map((p, i) => file(p, i === 0 ? null : 'x')), outs: [], params: {} },
+    lock([
+      ['core/f5.ts', 'y'],
+      ['gone-1.ts', 'z'],
+    ]),
+  );
   assert.deepEqual(reasons, [
     "dep 'core/f0.ts' is missing",
     "4 deps are new: 'core/f1.ts', 'core/f2.ts', 'core/f3.ts', …",

@@ -32,18 +32,24 @@ async function hashOrNull(hasher: Hasher, abs: string): Promise<PathHash | null>
   }
 }
 
-export async function readStageParams(repoRoot: string, spec: StageSpec): Promise<Record<string, Record<string, unknown>>> {
+export async function readStageParams(
+  repoRoot: string,
+  spec: StageSpec,
+): Promise<Record<string, Record<string, unknown>>> {
   const params: Record<string, Record<string, unknown>> = {};
-  for (const p of spec.params) params[p.file] = await readParamValues(resolve(repoRoot, spec.wdir, p.file), p.keys, p.file);
+  for (const p of spec.params)
+    params[p.file] = await readParamValues(resolve(repoRoot, spec.wdir, p.file), p.keys, p.file);
   return params;
 }
 
 export async function currentState(repoRoot: string, spec: StageSpec, hasher: Hasher): Promise<StageState> {
   const hashAll = (paths: string[]): Promise<HashedPath[]> =>
-    Promise.all(paths.map(async (path) => {
-      const abs = resolve(repoRoot, spec.wdir, path);
-      return { path, abs, hash: await hashOrNull(hasher, abs) };
-    }));
+    Promise.all(
+      paths.map(async (path) => {
+        const abs = resolve(repoRoot, spec.wdir, path);
+        return { path, abs, hash: await hashOrNull(hasher, abs) };
+      }),
+    );
   return {
     deps: await hashAll(spec.deps),
     outs: await hashAll(spec.outs.map((o) => o.path)),
@@ -61,7 +67,13 @@ const LISTED = 3;
 
 function group(kind: 'dep' | 'out', what: string, paths: string[], reasons: string[]): void {
   if (paths.length <= LISTED) for (const p of paths) reasons.push(`${kind} '${p}' ${what}`);
-  else reasons.push(`${paths.length} ${kind}s ${what.replace(/^is /, 'are ').replace(/^was /, 'were ')}: ${paths.slice(0, LISTED).map((p) => `'${p}'`).join(', ')}, …`);
+  else
+    reasons.push(
+      `${paths.length} ${kind}s ${what.replace(/^is /, 'are ').replace(/^was /, 'were ')}: ${paths
+        .slice(0, LISTED)
+        .map((p) => `'${p}'`)
+        .join(', ')}, …`,
+    );
 }
 
 function compareItems(kind: 'dep' | 'out', current: HashedPath[], locked: LockItem[], reasons: string[]): void {
@@ -79,7 +91,12 @@ function compareItems(kind: 'dep' | 'out', current: HashedPath[], locked: LockIt
   group(kind, 'is missing', missing, reasons);
   group(kind, 'is new', added, reasons);
   group(kind, 'changed', changed, reasons);
-  group(kind, 'was removed from dvc.yaml', locked.filter((l) => !declared.has(l.path)).map((l) => l.path), reasons);
+  group(
+    kind,
+    'was removed from dvc.yaml',
+    locked.filter((l) => !declared.has(l.path)).map((l) => l.path),
+    reasons,
+  );
 }
 
 function compareParams(current: StageState['params'], locked: LockStage['params'], reasons: string[]): void {
@@ -91,7 +108,8 @@ function compareParams(current: StageState['params'], locked: LockStage['params'
     }
     for (const key of Object.keys(old)) if (!(key in values)) reasons.push(`param '${key}' was removed`);
   }
-  for (const file of Object.keys(locked)) if (!(file in current)) reasons.push(`params of '${file}' are no longer used`);
+  for (const file of Object.keys(locked))
+    if (!(file in current)) reasons.push(`params of '${file}' are no longer used`);
 }
 
 /** Why the stage must run; empty when it is up to date. */
@@ -99,7 +117,8 @@ export function whyChanged(spec: StageSpec, state: StageState, lockRaw: Record<s
   if (!lockRaw) return ['no entry in dvc.lock yet'];
   if (spec.alwaysChanged) return ['always_changed is set'];
   // DVC's "callback" stage: nothing to compare, so it always runs.
-  if (spec.deps.length === 0 && spec.params.length === 0 && spec.outs.length === 0) return ['stage has no deps, params or outs'];
+  if (spec.deps.length === 0 && spec.params.length === 0 && spec.outs.length === 0)
+    return ['stage has no deps, params or outs'];
   const locked = lockStageView(spec.name, lockRaw);
   const reasons: string[] = [];
   if (!pyEquals(spec.cmd, locked.cmd)) reasons.push('command changed');

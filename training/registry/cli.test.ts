@@ -11,10 +11,25 @@ import { primaryMetric } from './format.ts';
 
 async function repoWithModel(versions = 3) {
   const repo = await tempDir('registry-cli-');
-  const registry = await openRegistry('registry', { baseDir: repo, log: memoryLogger(), env: {}, clock: steppingClock() });
+  const registry = await openRegistry('registry', {
+    baseDir: repo,
+    log: memoryLogger(),
+    env: {},
+    clock: steppingClock(),
+  });
   const bundle = await makeBundle(join(repo, 'bundle'), { 'model.json': '{}', 'weights.bin': 'w' });
   for (let i = 1; i <= versions; i++) {
-    await registry.register('flight-delay', bundle, { metrics: { roc_auc: 0.6 + i / 100, accuracy: 0.8 }, params: { train: { epochs: i } }, git_commit: `c${i}`, created_at: `2025-03-0${i}T10:00:00Z` }, { actor: 'pipeline-bot', source: 'pipeline' });
+    await registry.register(
+      'flight-delay',
+      bundle,
+      {
+        metrics: { roc_auc: 0.6 + i / 100, accuracy: 0.8 },
+        params: { train: { epochs: i } },
+        git_commit: `c${i}`,
+        created_at: `2025-03-0${i}T10:00:00Z`,
+      },
+      { actor: 'pipeline-bot', source: 'pipeline' },
+    );
   }
   return { repo, registry };
 }
@@ -26,7 +41,15 @@ function cli(repo: string, env: Record<string, string> = {}, extra: Partial<Regi
     out = '';
     log.lines.length = 0;
     // These fixtures are not model bundles; the production check has its own test below.
-    const code = await main(argv, { log, cwd: repo, env: { GITHUB_ACTOR: 'octocat', ...env }, write: (t) => void (out += t), clock: steppingClock('2025-04-01T00:00:00Z'), checkBundle: async () => null, ...extra });
+    const code = await main(argv, {
+      log,
+      cwd: repo,
+      env: { GITHUB_ACTOR: 'octocat', ...env },
+      write: (t) => void (out += t),
+      clock: steppingClock('2025-04-01T00:00:00Z'),
+      checkBundle: async () => null,
+      ...extra,
+    });
     return { code, out, errors: log.lines.map((l) => JSON.parse(l).msg as string).join('\n') };
   };
   return run;
@@ -38,7 +61,10 @@ test('registry CLI: list, show, promote, rollback, history with tables and JSON'
 
   let r = await run('list');
   assert.equal(r.code, 0);
-  assert.match(r.out, /^flight-delay in .*registry\nversion\s+stages\s+created\s+registered\s+roc_auc\s+by\nv3\s+-\s+2025-03-03 10:00:00Z\s+2025-03-01 12:00:02Z\s+0\.63\d*\s+pipeline-bot\nv2 /);
+  assert.match(
+    r.out,
+    /^flight-delay in .*registry\nversion\s+stages\s+created\s+registered\s+roc_auc\s+by\nv3\s+-\s+2025-03-03 10:00:00Z\s+2025-03-01 12:00:02Z\s+0\.63\d*\s+pipeline-bot\nv2 /,
+  );
 
   r = await run('promote', '2', 'production', '--reason', 'best validation auc');
   assert.equal(r.code, 0, r.errors);
@@ -47,7 +73,10 @@ test('registry CLI: list, show, promote, rollback, history with tables and JSON'
   assert.equal(r.out, 'flight-delay production: v2 → v3  (flight-delay#production#2)\n');
   r = await run('promote', 'production', 'staging', '--reason', 'mirror', '--json');
   const change = JSON.parse(r.out);
-  assert.deepEqual([change.stage, change.from, change.to, change.changed, change.event.source, change.event.actor], ['staging', null, 3, true, 'cli', 'octocat']);
+  assert.deepEqual(
+    [change.stage, change.from, change.to, change.changed, change.event.source, change.event.actor],
+    ['staging', null, 3, true, 'cli', 'octocat'],
+  );
   r = await run('promote', '3', 'production', '--reason', 'again');
   assert.equal(r.out, 'flight-delay production already at v3; nothing changed\n');
 
@@ -61,12 +90,12 @@ test('registry CLI: list, show, promote, rollback, history with tables and JSON'
 
   r = await run('show', 'production');
   assert.equal(r.code, 0);
-  assert.match(r.out, /^flight-delay v2  \[production\]\n/);
+  assert.match(r.out, /^flight-delay v2 {2}\[production\]\n/);
   assert.match(r.out, /registered\s+2025-03-01 12:00:01Z by pipeline-bot via pipeline/);
   assert.match(r.out, /git commit\s+c2/);
-  assert.match(r.out, /metrics\n  roc_auc\s+0\.62\n  accuracy\s+0\.8\n/);
-  assert.match(r.out, /params\n  train\.epochs\s+2/);
-  assert.match(r.out, /files\n  model\.json\s+2 B\s+99914b932bd37a50b983c5e7c90ae93b\n  weights\.bin\s+1 B/);
+  assert.match(r.out, /metrics\n {2}roc_auc\s+0\.62\n {2}accuracy\s+0\.8\n/);
+  assert.match(r.out, /params\n {2}train\.epochs\s+2/);
+  assert.match(r.out, /files\n {2}model\.json\s+2 B\s+99914b932bd37a50b983c5e7c90ae93b\n {2}weights\.bin\s+1 B/);
   r = await run('show', 'latest', '--json');
   const latest = JSON.parse(r.out);
   assert.deepEqual([latest.version, latest.latest, latest.stages], [3, true, ['staging']]);
@@ -76,10 +105,19 @@ test('registry CLI: list, show, promote, rollback, history with tables and JSON'
   assert.equal(r.code, 0);
   const lines = r.out.trim().split('\n');
   assert.match(lines[0], /^#\s+time\s+event\s+stage\s+change\s+actor\s+source\s+reason\s+tags$/);
-  assert.match(lines[1], /^1\s+2025-03-01 12:00:00Z\s+register\s+-\s+- → v1\s+pipeline-bot\s+pipeline\s+-\s+flight-delay@v1.0.0$/);
-  assert.match(lines.at(-1)!, /^7\s+2025-04-01 00:00:00Z\s+rollback\s+production\s+v3 → v2\s+octocat\s+cli\s+p99 latency doubled\s+flight-delay#production#4$/);
+  assert.match(
+    lines[1],
+    /^1\s+2025-03-01 12:00:00Z\s+register\s+-\s+- → v1\s+pipeline-bot\s+pipeline\s+-\s+flight-delay@v1.0.0$/,
+  );
+  assert.match(
+    lines.at(-1)!,
+    /^7\s+2025-04-01 00:00:00Z\s+rollback\s+production\s+v3 → v2\s+octocat\s+cli\s+p99 latency doubled\s+flight-delay#production#4$/,
+  );
   const events = JSON.parse((await run('history', '--json')).out);
-  assert.deepEqual(events.map((e: { type: string }) => e.type), ['register', 'register', 'register', 'promote', 'promote', 'promote', 'rollback']);
+  assert.deepEqual(
+    events.map((e: { type: string }) => e.type),
+    ['register', 'register', 'register', 'promote', 'promote', 'promote', 'rollback'],
+  );
   assert.equal(events[4].actor, 'alice');
 
   r = await run('verify');
@@ -105,7 +143,16 @@ test('registry CLI: clear errors exit 1, usage errors exit 2', async () => {
   await expect1(['list', 'other-model'], /no model 'other-model' in .* \(models: flight-delay\)/);
   await expect1(['history', '--model', 'nope'], /no model 'nope'/);
 
-  for (const argv of [[], ['explode'], ['show'], ['promote', '1'], ['rollback'], ['list', 'a', 'b'], ['--nope'], ['show', 'v1.2']]) {
+  for (const argv of [
+    [],
+    ['explode'],
+    ['show'],
+    ['promote', '1'],
+    ['rollback'],
+    ['list', 'a', 'b'],
+    ['--nope'],
+    ['show', 'v1.2'],
+  ]) {
     const r = await run(...argv);
     assert.equal(r.code, 2, argv.join(' '));
     assert.match(r.errors, /usage: npm run registry/, argv.join(' '));
@@ -121,7 +168,10 @@ test('registry CLI: clear errors exit 1, usage errors exit 2', async () => {
   await writeFile(stored, 'tampered');
   const r = await run('verify', '--json');
   assert.equal(r.code, 1);
-  assert.deepEqual(JSON.parse(r.out).problems, ['v1: weights.bin: 8 bytes, expected 1', 'v2: weights.bin: 8 bytes, expected 1']);
+  assert.deepEqual(JSON.parse(r.out).problems, [
+    'v1: weights.bin: 8 bytes, expected 1',
+    'v2: weights.bin: 8 bytes, expected 1',
+  ]);
 });
 
 test('registry CLI: --registry, --model, REGISTRY_URL and MODEL_NAME pick the registry and model; gs:// works', async () => {
@@ -148,10 +198,19 @@ test('registry CLI: --registry, --model, REGISTRY_URL and MODEL_NAME pick the re
 });
 
 test('primaryMetric: extra.primary_metric first, then well-known metrics at the top level or under test', () => {
-  assert.deepEqual(primaryMetric({ metrics: { accuracy: 0.9, roc_auc: 0.7 }, extra: {} }), { name: 'roc_auc', value: 0.7 });
+  assert.deepEqual(primaryMetric({ metrics: { accuracy: 0.9, roc_auc: 0.7 }, extra: {} }), {
+    name: 'roc_auc',
+    value: 0.7,
+  });
   assert.deepEqual(primaryMetric({ metrics: { test: { f1: 0.4 } }, extra: {} }), { name: 'test.f1', value: 0.4 });
-  assert.deepEqual(primaryMetric({ metrics: { roc_auc: 0.7, custom: { score: 3 } }, extra: { primary_metric: 'custom.score' } }), { name: 'custom.score', value: 3 });
-  assert.deepEqual(primaryMetric({ metrics: { test: { roc_auc: 0.7, f1: 0.5 } }, extra: { primary_metric: 'f1' } }), { name: 'test.f1', value: 0.5 });
+  assert.deepEqual(
+    primaryMetric({ metrics: { roc_auc: 0.7, custom: { score: 3 } }, extra: { primary_metric: 'custom.score' } }),
+    { name: 'custom.score', value: 3 },
+  );
+  assert.deepEqual(primaryMetric({ metrics: { test: { roc_auc: 0.7, f1: 0.5 } }, extra: { primary_metric: 'f1' } }), {
+    name: 'test.f1',
+    value: 0.5,
+  });
   assert.equal(primaryMetric({ metrics: { loss: 1 }, extra: {} }), null);
 });
 
@@ -167,9 +226,16 @@ test('registry CLI: production only gets a bundle that loads and reproduces fini
   const run = cli(repo, {}, { checkBundle: undefined });
   let r = await run('promote', '2', 'production', '--reason', 'looks fine');
   assert.equal(r.code, 1);
-  assert.match(r.errors, /refusing to promote flight-delay v2 to production: its golden check fails: 5 of 5 golden examples give a non-finite/);
+  assert.match(
+    r.errors,
+    /refusing to promote flight-delay v2 to production: its golden check fails: 5 of 5 golden examples give a non-finite/,
+  );
   assert.equal(await registry.getStage('flight-delay', 'production'), null);
-  assert.equal((await run('promote', '2', 'staging', '--reason', 'inspect it')).code, 0, 'other stages are not checked');
+  assert.equal(
+    (await run('promote', '2', 'staging', '--reason', 'inspect it')).code,
+    0,
+    'other stages are not checked',
+  );
   assert.equal((await run('promote', '1', 'production', '--reason', 'good one')).code, 0);
   r = await run('promote', '2', 'production', '--reason', 'operator knows best', '--force');
   assert.equal(r.code, 0);

@@ -6,7 +6,15 @@
 import { join } from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { openRegistry, parseVersionNumber, isStageName, RegistryError, type Registry, type GcsClient, type VersionInfo } from '../../core/registry/index.ts';
+import {
+  openRegistry,
+  parseVersionNumber,
+  isStageName,
+  RegistryError,
+  type Registry,
+  type GcsClient,
+  type VersionInfo,
+} from '../../core/registry/index.ts';
 import { parseCli, resolveIo, type CliIo } from '../cli-io.ts';
 import { formatHistory, formatVersion, formatVersionList } from './format.ts';
 import { isMain } from '../../core/platform/is-main.ts';
@@ -62,12 +70,21 @@ async function servable(dir: string): Promise<string | null> {
 }
 
 /** Refuse to point production at a version the API would refuse (or serve NaN from). */
-async function checkForProduction(registry: Registry, model: string, v: VersionInfo, check: (dir: string) => Promise<string | null>): Promise<void> {
+async function checkForProduction(
+  registry: Registry,
+  model: string,
+  v: VersionInfo,
+  check: (dir: string) => Promise<string | null>,
+): Promise<void> {
   const scratch = await mkdtemp(join(tmpdir(), 'registry-check-'));
   try {
     const { dir } = await registry.fetchBundle(model, v.version, join(scratch, 'bundle'), { inPlace: true });
     const problem = await check(dir);
-    if (problem) throw new RegistryError(`refusing to promote ${model} v${v.version} to production: ${problem}. Promote another version, or pass --force to promote it anyway`, 'conflict');
+    if (problem)
+      throw new RegistryError(
+        `refusing to promote ${model} v${v.version} to production: ${problem}. Promote another version, or pass --force to promote it anyway`,
+        'conflict',
+      );
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
@@ -114,7 +131,9 @@ export async function main(argv: string[], io: RegistryCliIo = {}): Promise<numb
   const [command, ...args] = positionals;
   const spec = command === undefined ? undefined : COMMANDS[command];
   if (!spec || args.length < spec.min || args.length > spec.max) {
-    log.error(`${command === undefined ? 'no command given' : spec ? `wrong number of arguments for '${command}'` : `unknown command '${command}'`}\n${USAGE}`);
+    log.error(
+      `${command === undefined ? 'no command given' : spec ? `wrong number of arguments for '${command}'` : `unknown command '${command}'`}\n${USAGE}`,
+    );
     return 2;
   }
   const url = values.registry ?? env.REGISTRY_URL ?? join(cwd, 'registry');
@@ -138,15 +157,24 @@ export async function main(argv: string[], io: RegistryCliIo = {}): Promise<numb
       }
       case 'promote': {
         const v = await resolveRef(registry, model, args[0]);
-        if (args[1] === 'production' && !values.force) await checkForProduction(registry, model, v, io.checkBundle ?? servable);
+        if (args[1] === 'production' && !values.force)
+          await checkForProduction(registry, model, v, io.checkBundle ?? servable);
         const change = await registry.setStage(model, args[1], v.version, who);
         const tags = change.event ? `  (${change.event.tags.join(' ')})` : '';
-        print(change.changed ? `${model} ${change.stage}: v${change.from ?? '-'} → v${change.to}${tags}` : `${model} ${change.stage} already at v${change.to}; nothing changed`, change);
+        print(
+          change.changed
+            ? `${model} ${change.stage}: v${change.from ?? '-'} → v${change.to}${tags}`
+            : `${model} ${change.stage} already at v${change.to}; nothing changed`,
+          change,
+        );
         return 0;
       }
       case 'rollback': {
         const change = await registry.rollback(model, args[0], who);
-        print(`${model} ${change.stage} rolled back: v${change.from} → v${change.to}  (${change.event!.tags.join(' ')})`, change);
+        print(
+          `${model} ${change.stage} rolled back: v${change.from} → v${change.to}  (${change.event!.tags.join(' ')})`,
+          change,
+        );
         return 0;
       }
       case 'history': {
@@ -156,7 +184,12 @@ export async function main(argv: string[], io: RegistryCliIo = {}): Promise<numb
       }
       default: {
         const report = await registry.verify(model);
-        print(report.ok ? `${model}: ${report.versionsChecked} versions verified, history consistent` : `${model}: ${report.problems.length} problems\n${report.problems.map((p) => '  ' + p).join('\n')}`, report);
+        print(
+          report.ok
+            ? `${model}: ${report.versionsChecked} versions verified, history consistent`
+            : `${model}: ${report.problems.length} problems\n${report.problems.map((p) => '  ' + p).join('\n')}`,
+          report,
+        );
         return report.ok ? 0 : 1;
       }
     }

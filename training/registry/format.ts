@@ -5,7 +5,9 @@ import type { HistoryEvent, VersionInfo } from '../../core/registry/index.ts';
 const PRIMARY_METRICS = ['roc_auc', 'pr_auc', 'f1', 'accuracy', 'r2', 'rmse', 'mae'];
 
 function lookup(obj: Record<string, unknown>, dotted: string): unknown {
-  return dotted.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), obj);
+  return dotted
+    .split('.')
+    .reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), obj);
 }
 
 /** The number the list shows per version: `extra.primary_metric` if set, else a well-known metric; at the top level of `metrics` or under `test`. */
@@ -21,7 +23,14 @@ export function primaryMetric(v: Pick<VersionInfo, 'metrics' | 'extra'>): { name
 
 export function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 function shortTime(iso: string | null): string {
@@ -45,21 +54,41 @@ export function formatVersionList(model: string, where: string, versions: Versio
   const rows = [['version', 'stages', 'created', 'registered', metricHeader, 'by']];
   for (const v of [...versions].reverse()) {
     const pm = primaryMetric(v);
-    const metric = pm ? (metricNames.length === 1 ? formatNumber(pm.value) : `${pm.name}=${formatNumber(pm.value)}`) : '-';
-    rows.push([`v${v.version}`, markers(v), shortTime(v.created_at), shortTime(v.registered_at), metric, v.registered_by]);
+    const metric = pm
+      ? metricNames.length === 1
+        ? formatNumber(pm.value)
+        : `${pm.name}=${formatNumber(pm.value)}`
+      : '-';
+    rows.push([
+      `v${v.version}`,
+      markers(v),
+      shortTime(v.created_at),
+      shortTime(v.registered_at),
+      metric,
+      v.registered_by,
+    ]);
   }
   return `${model} in ${where}\n${table(rows)}`;
 }
 
 function flatten(obj: Record<string, unknown>, prefix = ''): [string, string][] {
   return Object.entries(obj).flatMap(([k, v]): [string, string][] =>
-    v && typeof v === 'object' && !Array.isArray(v) ? flatten(v as Record<string, unknown>, `${prefix}${k}.`) : [[`${prefix}${k}`, typeof v === 'number' ? formatNumber(v) : JSON.stringify(v)]],
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? flatten(v as Record<string, unknown>, `${prefix}${k}.`)
+      : [[`${prefix}${k}`, typeof v === 'number' ? formatNumber(v) : JSON.stringify(v)]],
   );
 }
 
 function section(title: string, obj: Record<string, unknown>): string[] {
   const pairs = flatten(obj);
-  return pairs.length ? [title, ...table(pairs).split('\n').map((l) => '  ' + l)] : [`${title}  -`];
+  return pairs.length
+    ? [
+        title,
+        ...table(pairs)
+          .split('\n')
+          .map((l) => '  ' + l),
+      ]
+    : [`${title}  -`];
 }
 
 export function formatBytes(n: number): string {
@@ -73,7 +102,11 @@ export function formatBytes(n: number): string {
 }
 
 export function formatVersion(v: VersionInfo): string {
-  const flags = [v.stages.length ? `[${v.stages.join(', ')}]` : '', v.latest ? '(latest)' : '', v.archived ? '(archived)' : ''].filter(Boolean);
+  const flags = [
+    v.stages.length ? `[${v.stages.join(', ')}]` : '',
+    v.latest ? '(latest)' : '',
+    v.archived ? '(archived)' : '',
+  ].filter(Boolean);
   const lines = [
     `${v.model} v${v.version}${flags.length ? '  ' + flags.join(' ') : ''}`,
     ...table([
@@ -87,7 +120,9 @@ export function formatVersion(v: VersionInfo): string {
     ...section('params', v.params),
     ...section('extra', v.extra),
     'files',
-    ...table(v.bundle.files.map((f) => [f.relpath, formatBytes(f.size), f.md5])).split('\n').map((l) => '  ' + l),
+    ...table(v.bundle.files.map((f) => [f.relpath, formatBytes(f.size), f.md5]))
+      .split('\n')
+      .map((l) => '  ' + l),
   ];
   return lines.join('\n');
 }
@@ -99,7 +134,17 @@ export function formatHistory(model: string, events: HistoryEvent[]): string {
   const rows = [['#', 'time', 'event', 'stage', 'change', 'actor', 'source', 'reason', 'tags']];
   for (const e of events) {
     const change = e.type === 'archive' ? ver(e.version) : `${ver(e.from)} → ${ver(e.to)}`;
-    rows.push([String(e.seq), shortTime(e.at), e.type, e.stage ?? '-', change, e.actor, e.source, e.reason ?? '-', e.tags.join(' ')]);
+    rows.push([
+      String(e.seq),
+      shortTime(e.at),
+      e.type,
+      e.stage ?? '-',
+      change,
+      e.actor,
+      e.source,
+      e.reason ?? '-',
+      e.tags.join(' '),
+    ]);
   }
   return table(rows);
 }

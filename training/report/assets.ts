@@ -23,7 +23,13 @@ export class ReportCharts {
   constructor(private readonly log: Logger) {}
 
   /** Markdown for one chart: the image, then its table in a collapsible section. */
-  async add(name: string, alt: string, render: () => Promise<Chart>, table: string, tableSummary = `${alt} as a table`): Promise<string> {
+  async add(
+    name: string,
+    alt: string,
+    render: () => Promise<Chart>,
+    table: string,
+    tableSummary = `${alt} as a table`,
+  ): Promise<string> {
     const file = this.uniqueName(name);
     const started = performance.now();
     let image: string;

@@ -21,14 +21,28 @@ export function dataSection(inputs: ReportInputs): string {
   }
   if (validate.ok) {
     const v = validate.value;
-    rows.push(['rows validated', formatCount(v.rows_in)], ['rows valid', formatCount(v.rows_valid)], ['rows rejected', `${formatCount(v.rows_rejected)} (${formatPercent(v.reject_rate, 3)})`]);
+    rows.push(
+      ['rows validated', formatCount(v.rows_in)],
+      ['rows valid', formatCount(v.rows_valid)],
+      ['rows rejected', `${formatCount(v.rows_rejected)} (${formatPercent(v.reject_rate, 3)})`],
+    );
   }
   if (rows.length) blocks.push(table(['', ''], rows, ['left', 'right']));
   for (const input of [manifest, validate, prepare]) if (!input.ok) blocks.push(unavailable(input.why));
 
   if (validate.ok) {
-    const reasons = Object.entries(validate.value.rejects_by_reason).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-    if (reasons.length) blocks.push('**Rejects by reason**', table(['reason', 'rows'], reasons.map(([r, n]) => [r, formatCount(n)]), ['left', 'right']));
+    const reasons = Object.entries(validate.value.rejects_by_reason).sort(
+      (a, b) => b[1] - a[1] || a[0].localeCompare(b[0]),
+    );
+    if (reasons.length)
+      blocks.push(
+        '**Rejects by reason**',
+        table(
+          ['reason', 'rows'],
+          reasons.map(([r, n]) => [r, formatCount(n)]),
+          ['left', 'right'],
+        ),
+      );
   }
   if (prepare.ok) blocks.push(...splitsBlocks(prepare.value, inputs.evaluate.task));
   return blocks.join('\n\n');
@@ -43,12 +57,26 @@ function splitsBlocks(p: Record<string, unknown>, task: Evaluation['task']): str
   const rows = present.map((name) => {
     const n = num(p[`${name}_rows`])!;
     const rate = num(p[`${name}_${rateKey}`]);
-    return [name, formatCount(n), total ? formatPercent(n / total) : null, str(p[`${name}_first_time`]), str(p[`${name}_last_time`]), rate === null ? null : task === 'classification' ? formatPercent(rate) : formatMetric(rate)];
+    return [
+      name,
+      formatCount(n),
+      total ? formatPercent(n / total) : null,
+      str(p[`${name}_first_time`]),
+      str(p[`${name}_last_time`]),
+      rate === null ? null : task === 'classification' ? formatPercent(rate) : formatMetric(rate),
+    ];
   });
   const method = str(p.split_method);
   return [
     `**Splits**${method ? ` (${escapeCell(method)} split)` : ''}`,
-    table(['split', 'rows', 'share', 'from', 'to', task === 'classification' ? 'positive rate' : 'target mean'], rows, ['left', 'right', 'right', 'left', 'left', 'right']),
+    table(['split', 'rows', 'share', 'from', 'to', task === 'classification' ? 'positive rate' : 'target mean'], rows, [
+      'left',
+      'right',
+      'right',
+      'left',
+      'left',
+      'right',
+    ]),
   ];
 }
 
@@ -64,12 +92,24 @@ export async function featureSection(inputs: ReportInputs, charts: ReportCharts)
     '',
     table(
       ['feature', 'kind', 'bins', 'total variation', 'largest shift'],
-      features.map((f) => [f.name, f.kind, formatCount(f.bins.length), raw(`${f.tv >= SHIFT_WARNING ? '⚠️ ' : ''}${f.tv.toFixed(4)}`), largestShift(f.bins)]),
+      features.map((f) => [
+        f.name,
+        f.kind,
+        formatCount(f.bins.length),
+        raw(`${f.tv >= SHIFT_WARNING ? '⚠️ ' : ''}${f.tv.toFixed(4)}`),
+        largestShift(f.bins),
+      ]),
       ['left', 'left', 'right', 'right', 'left'],
     ),
   );
   for (const f of features) {
-    const body = await charts.add(`feature-${f.name}`, `${f.name}: train vs test`, () => distributionChart(f.name, f.bins), distributionTable(f.bins), `${f.name} bins as a table`);
+    const body = await charts.add(
+      `feature-${f.name}`,
+      `${f.name}: train vs test`,
+      () => distributionChart(f.name, f.bins),
+      distributionTable(f.bins),
+      `${f.name} bins as a table`,
+    );
     out.push('', details(`${f.name} (${f.kind}, total variation ${f.tv.toFixed(4)})`, body));
   }
   return out.join('\n');
@@ -90,8 +130,12 @@ export function leaderboardSection(inputs: ReportInputs): string {
   // The train stage names its run; without train.json the append-only log's last entry is the latest.
   const current = (train.ok && train.value.run_id) || runs[runs.length - 1].run_id;
   const ev = inputs.evaluate;
-  const candidates = sortByMetric(runs.filter((r) => r.run_id === current), ev);
-  if (candidates.length === 0) out.push(`_No candidates of run ${escapeCell(current)} in \`metrics/experiments.json\`._`);
+  const candidates = sortByMetric(
+    runs.filter((r) => r.run_id === current),
+    ev,
+  );
+  if (candidates.length === 0)
+    out.push(`_No candidates of run ${escapeCell(current)} in \`metrics/experiments.json\`._`);
   else {
     const columns = valColumns(ev, candidates);
     const rows = candidates.map((r, i) => [
@@ -104,14 +148,43 @@ export function leaderboardSection(inputs: ReportInputs): string {
       r.rows_per_s == null ? null : formatCount(r.rows_per_s),
       formatParams(r.params),
     ]);
-    const headers = ['rank', 'candidate', 'model', ...columns.map((m) => `val ${m}`), 'epochs', 'train time', 'rows/s', 'params'];
-    const align = ['right', 'left', 'left', ...columns.map(() => 'right' as const), 'right', 'right', 'right', 'left'] as const;
+    const headers = [
+      'rank',
+      'candidate',
+      'model',
+      ...columns.map((m) => `val ${m}`),
+      'epochs',
+      'train time',
+      'rows/s',
+      'params',
+    ];
+    const align = [
+      'right',
+      'left',
+      'left',
+      ...columns.map(() => 'right' as const),
+      'right',
+      'right',
+      'right',
+      'left',
+    ] as const;
     const backends = [...new Set(candidates.map((r) => r.backend).filter(Boolean))].join(', ');
     const selected = candidates.find((r) => r.selected);
     const summary = `${candidates.length} candidates of run ${current}${backends ? ` on ${backends}` : ''}${selected ? `; selected ${selected.candidate}` : ''}`;
-    out.push(details(summary, `Ranked by validation ${ev.primary_metric} (${higherIsBetter(ev.primary_metric, ev) ? 'higher' : 'lower'} is better).\n\n${table(headers, rows, [...align])}`));
+    out.push(
+      details(
+        summary,
+        `Ranked by validation ${ev.primary_metric} (${higherIsBetter(ev.primary_metric, ev) ? 'higher' : 'lower'} is better).\n\n${table(headers, rows, [...align])}`,
+      ),
+    );
   }
-  out.push('', earlierRuns(runs.filter((r) => r.run_id !== current), ev));
+  out.push(
+    '',
+    earlierRuns(
+      runs.filter((r) => r.run_id !== current),
+      ev,
+    ),
+  );
   return out.join('\n');
 }
 
@@ -120,7 +193,10 @@ function earlierRuns(runs: ExperimentRun[], ev: Evaluation): string {
   const ids = new Set(runs.map((r) => r.run_id));
   const best = sortByMetric(runs, ev)[0];
   const value = metricOf(best.val, ev.primary_metric);
-  const bestText = value === null ? '' : `; best validation ${ev.primary_metric} ${formatMetric(value)} (\`${best.candidate.replace(/`/g, "'")}\`, run ${best.run_id}, on that run's own validation split)`;
+  const bestText =
+    value === null
+      ? ''
+      : `; best validation ${ev.primary_metric} ${formatMetric(value)} (\`${best.candidate.replace(/`/g, "'")}\`, run ${best.run_id}, on that run's own validation split)`;
   return `${formatCount(ids.size)} earlier training run${ids.size === 1 ? '' : 's'} (${formatCount(runs.length)} candidates) in \`metrics/experiments.json\`${bestText}.`;
 }
 
@@ -157,8 +233,14 @@ export function dataDriftSection(inputs: ReportInputs): string {
   const d = inputs.dataDrift;
   if (!d.ok) return ['## Data drift vs production', '', `_${d.why}_`].join('\n');
   const v = d.value;
-  if (v.status !== 'ok' || !v.features) return ['## Data drift vs production', '', '_No production model yet: nothing to compare this data with._'].join('\n');
-  const rows = Object.entries(v.features).map(([name, f]) => `| ${name} | ${f.method} | ${f.score === null ? '—' : f.score.toFixed(4)} | ${f.threshold} | ${f.status !== 'ok' ? 'n/a' : f.drifted ? '⚠️ drifted' : 'no'} |`);
+  if (v.status !== 'ok' || !v.features)
+    return ['## Data drift vs production', '', '_No production model yet: nothing to compare this data with._'].join(
+      '\n',
+    );
+  const rows = Object.entries(v.features).map(
+    ([name, f]) =>
+      `| ${name} | ${f.method} | ${f.score === null ? '—' : f.score.toFixed(4)} | ${f.threshold} | ${f.status !== 'ok' ? 'n/a' : f.drifted ? '⚠️ drifted' : 'no'} |`,
+  );
   return [
     '## Data drift vs production',
     '',

@@ -71,9 +71,22 @@ export function headlineTable(rows: HeadlineRow[], register: Input<Registration>
     formatMetric(r.baseline),
     formatDelta(r.current, r.baseline, r.higherBetter),
   ]);
-  const out = [table(['metric', 'this run', prodHeader, 'Δ vs production', 'baseline', 'Δ vs baseline'], body, ['left', 'right', 'right', 'right', 'right', 'right'])];
+  const out = [
+    table(['metric', 'this run', prodHeader, 'Δ vs production', 'baseline', 'Δ vs baseline'], body, [
+      'left',
+      'right',
+      'right',
+      'right',
+      'right',
+      'right',
+    ]),
+  ];
   if (!register.ok) out.push('', `_No production comparison: ${register.why}._`);
   else if (!prod) out.push('', '_No production model before this run, so there is nothing to compare against yet._');
-  else out.push('', `_Production v${prod.version} was re-scored on this run's test rows, so the columns compare like with like. Arrows show which way a number moved; the word says whether that is good for the metric._`);
+  else
+    out.push(
+      '',
+      `_Production v${prod.version} was re-scored on this run's test rows, so the columns compare like with like. Arrows show which way a number moved; the word says whether that is good for the metric._`,
+    );
   return out.join('\n');
 }

@@ -5,7 +5,18 @@
  */
 import { join } from 'node:path';
 import type { z } from 'zod';
-import { confusionOf, METRICS_FILES, metricOf, readJsonFile, type JsonFileProblem, type Confusion, type EvaluateFile, type ExperimentRun, type MetricsFile, type RegisterFile } from '../../core/schemas/metrics-files.ts';
+import {
+  confusionOf,
+  METRICS_FILES,
+  metricOf,
+  readJsonFile,
+  type JsonFileProblem,
+  type Confusion,
+  type EvaluateFile,
+  type ExperimentRun,
+  type MetricsFile,
+  type RegisterFile,
+} from '../../core/schemas/metrics-files.ts';
 import { manifestSchema } from '../contracts/raw-store.ts';
 import { RAW_MANIFEST } from '../contracts/paths.ts';
 
@@ -21,14 +32,23 @@ export { confusionOf, metricOf };
 export type Input<T> = { ok: true; path: string; value: T } | { ok: false; path: string; why: string };
 
 /** Which stage writes each input (so a missing file points at the command that makes it): the shared schemas of core/schemas/metrics-files.ts. */
-export const INPUTS = { ...METRICS_FILES, manifest: { path: RAW_MANIFEST, stage: 'ingest', schema: manifestSchema } } as const;
+export const INPUTS = {
+  ...METRICS_FILES,
+  manifest: { path: RAW_MANIFEST, stage: 'ingest', schema: manifestSchema },
+} as const;
 
 type Inputs = typeof INPUTS;
-export type ReportInputs = { evaluate: Evaluation } & { [K in Exclude<keyof Inputs, 'evaluate'>]: Input<z.infer<Inputs[K]['schema']>> };
+export type ReportInputs = { evaluate: Evaluation } & {
+  [K in Exclude<keyof Inputs, 'evaluate'>]: Input<z.infer<Inputs[K]['schema']>>;
+};
 
 async function load<K extends keyof Inputs>(repoRoot: string, key: K): Promise<Input<z.infer<Inputs[K]['schema']>>> {
   const { path, stage, schema } = INPUTS[key];
-  const read = await readJsonFile(join(repoRoot, path), schema as unknown as z.ZodType<z.infer<Inputs[K]['schema']>, unknown>, { where: path, stage });
+  const read = await readJsonFile(
+    join(repoRoot, path),
+    schema as unknown as z.ZodType<z.infer<Inputs[K]['schema']>, unknown>,
+    { where: path, stage },
+  );
   if (read.ok) return { ok: true, path, value: read.value };
   return { ok: false, path, why: problemText(path, stage, read.problem) };
 }
@@ -36,10 +56,14 @@ async function load<K extends keyof Inputs>(repoRoot: string, key: K): Promise<I
 /** The report's wording of a file it could not use. */
 function problemText(path: string, stage: string, p: JsonFileProblem): string {
   switch (p.kind) {
-    case 'missing': return `\`${path}\` is missing (the ${stage} stage writes it)`;
-    case 'unreadable': return `\`${path}\` could not be read (${p.detail})`;
-    case 'json': return `\`${path}\` is not valid JSON (${p.detail}); rerun the ${stage} stage`;
-    case 'shape': return `\`${path}\` does not have the expected shape (${p.field ?? 'top level'}: ${p.detail}); rerun the ${stage} stage`;
+    case 'missing':
+      return `\`${path}\` is missing (the ${stage} stage writes it)`;
+    case 'unreadable':
+      return `\`${path}\` could not be read (${p.detail})`;
+    case 'json':
+      return `\`${path}\` is not valid JSON (${p.detail}); rerun the ${stage} stage`;
+    case 'shape':
+      return `\`${path}\` does not have the expected shape (${p.field ?? 'top level'}: ${p.detail}); rerun the ${stage} stage`;
   }
 }
 
@@ -47,7 +71,7 @@ export async function loadReportInputs(repoRoot: string): Promise<ReportInputs> 
   const keys = Object.keys(INPUTS) as (keyof Inputs)[];
   const loaded = Object.fromEntries(await Promise.all(keys.map(async (k) => [k, await load(repoRoot, k)] as const)));
   const evaluate = loaded.evaluate as Input<Evaluation>;
-  if (!evaluate.ok) throw new Error(`${evaluate.why}; the report needs it. Run the pipeline up to evaluate (\`npm run pipeline\`).`);
+  if (!evaluate.ok)
+    throw new Error(`${evaluate.why}; the report needs it. Run the pipeline up to evaluate (\`npm run pipeline\`).`);
   return { ...loaded, evaluate: evaluate.value } as ReportInputs;
 }
-

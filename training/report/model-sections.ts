@@ -31,9 +31,17 @@ export function titleSection(ev: Evaluation, register: Input<Registration>): str
   const lines: string[] = [];
   if (register.ok) {
     const v = VERDICT[register.value.decision];
-    lines.push(`# ${v.icon} ${name} v${register.value.version}: ${v.text}`, '', `> ${escapeCell(register.value.reason)}`);
+    lines.push(
+      `# ${v.icon} ${name} v${register.value.version}: ${v.text}`,
+      '',
+      `> ${escapeCell(register.value.reason)}`,
+    );
   } else {
-    lines.push(`# ⚪ ${name}${ev.version_hint ? ` ${escapeCell(ev.version_hint)}` : ''}: not registered`, '', `> ${register.why}`);
+    lines.push(
+      `# ⚪ ${name}${ev.version_hint ? ` ${escapeCell(ev.version_hint)}` : ''}: not registered`,
+      '',
+      `> ${register.why}`,
+    );
   }
   const context = [
     ev.candidate ? `Candidate \`${ev.candidate.replace(/`/g, "'")}\`` : null,
@@ -53,7 +61,12 @@ export function gatesSection(register: Input<Registration>): string {
   if (gates.length === 0) return [...out, '_The register stage recorded no gates._'].join('\n');
   const passed = gates.filter(([, g]) => g.passed).length;
   out.push(`${passed} of ${gates.length} gates passed.`, '');
-  out.push(table(['gate', 'result', 'detail'], gates.map(([name, g]) => [name, raw(g.passed ? '✅ pass' : '❌ fail'), g.detail])));
+  out.push(
+    table(
+      ['gate', 'result', 'detail'],
+      gates.map(([name, g]) => [name, raw(g.passed ? '✅ pass' : '❌ fail'), g.detail]),
+    ),
+  );
   return out.join('\n');
 }
 
@@ -73,7 +86,14 @@ export async function testChartsSection(inputs: ReportInputs, charts: ReportChar
     if (!residuals.ok) out.push(unavailable(residuals.why));
     else {
       const unit = ev.target_unit ?? 'target units';
-      out.push(await charts.add('residuals', 'Prediction error histogram', () => residualHistogram(residuals.value, { unit }), histogramTable(residuals.value)));
+      out.push(
+        await charts.add(
+          'residuals',
+          'Prediction error histogram',
+          () => residualHistogram(residuals.value, { unit }),
+          histogramTable(residuals.value),
+        ),
+      );
     }
     return out.join('\n');
   }
@@ -86,18 +106,41 @@ export async function testChartsSection(inputs: ReportInputs, charts: ReportChar
   const roc = points(inputs.roc);
   out.push('### ROC curve', '');
   const auc = metricOf(ev.test, 'roc_auc') ?? undefined;
-  out.push(roc.ok ? await charts.add('roc', 'ROC curve', () => rocChart(roc.value, { auc }), rocTable(roc.value)) : unavailable(roc.why), '');
+  out.push(
+    roc.ok
+      ? await charts.add('roc', 'ROC curve', () => rocChart(roc.value, { auc }), rocTable(roc.value))
+      : unavailable(roc.why),
+    '',
+  );
 
   const pr = points(inputs.pr);
   out.push('### Precision–recall curve', '');
   const averagePrecision = metricOf(ev.test, 'pr_auc') ?? undefined;
-  out.push(pr.ok ? await charts.add('pr', 'Precision-recall curve', () => prChart(pr.value, { averagePrecision, positiveRate }), prTable(pr.value)) : unavailable(pr.why), '');
+  out.push(
+    pr.ok
+      ? await charts.add(
+          'pr',
+          'Precision-recall curve',
+          () => prChart(pr.value, { averagePrecision, positiveRate }),
+          prTable(pr.value),
+        )
+      : unavailable(pr.why),
+    '',
+  );
 
   out.push('### Confusion matrix', '');
   if (!confusion) out.push(unavailable('`metrics/evaluate.json` has no `test.confusion` counts'), '');
   else {
     const labels = ev.class_labels;
-    out.push(await charts.add('confusion', 'Confusion matrix', () => confusionMatrixChart(confusion, { threshold, labels }), confusionTable(confusion, labels)), '');
+    out.push(
+      await charts.add(
+        'confusion',
+        'Confusion matrix',
+        () => confusionMatrixChart(confusion, { threshold, labels }),
+        confusionTable(confusion, labels),
+      ),
+      '',
+    );
   }
 
   const calibration = points(inputs.calibration);
@@ -112,8 +155,30 @@ export async function testChartsSection(inputs: ReportInputs, charts: ReportChar
       '',
     );
   }
-  if (before.ok && c && c.method !== 'none') out.push(await charts.add('calibration-before', 'Calibration before calibration (raw model output)', () => calibrationChart(before.value, { title: 'Before calibration (raw model output, test set)' }), calibrationTable(before.value)), '');
-  out.push(calibration.ok ? await charts.add('calibration', 'Calibration', () => calibrationChart(calibration.value, c && c.method !== 'none' ? { title: 'After calibration (served probabilities, test set)' } : {}), calibrationTable(calibration.value)) : unavailable(calibration.why));
+  if (before.ok && c && c.method !== 'none')
+    out.push(
+      await charts.add(
+        'calibration-before',
+        'Calibration before calibration (raw model output)',
+        () => calibrationChart(before.value, { title: 'Before calibration (raw model output, test set)' }),
+        calibrationTable(before.value),
+      ),
+      '',
+    );
+  out.push(
+    calibration.ok
+      ? await charts.add(
+          'calibration',
+          'Calibration',
+          () =>
+            calibrationChart(
+              calibration.value,
+              c && c.method !== 'none' ? { title: 'After calibration (served probabilities, test set)' } : {},
+            ),
+          calibrationTable(calibration.value),
+        )
+      : unavailable(calibration.why),
+  );
   return out.join('\n');
 }
 
@@ -130,14 +195,27 @@ export function edgeCaseSection(ev: Evaluation): string {
     if (e.examples.length) {
       // Failures first: they are what a reviewer has to look at.
       const order = { failed: 0, rejected: 1, prediction: 2 } as Record<string, number>;
-      const sorted = e.examples.map((x, i) => ({ x, i })).sort((a, b) => (order[a.x.outcome] ?? 3) - (order[b.x.outcome] ?? 3) || a.i - b.i);
+      const sorted = e.examples
+        .map((x, i) => ({ x, i }))
+        .sort((a, b) => (order[a.x.outcome] ?? 3) - (order[b.x.outcome] ?? 3) || a.i - b.i);
       const shown = sorted.slice(0, 100);
-      const rows = shown.map(({ x }) => [x.case, raw(x.outcome === 'failed' ? '❌ failed' : x.outcome), truncate(x.detail, 160)]);
-      const more = sorted.length > shown.length ? `\n\n${sorted.length - shown.length} more cases are in \`metrics/evaluate.json\`.` : '';
-      out.push('', details(`All ${formatCount(e.examples.length)} cases`, table(['case', 'outcome', 'detail'], rows) + more));
+      const rows = shown.map(({ x }) => [
+        x.case,
+        raw(x.outcome === 'failed' ? '❌ failed' : x.outcome),
+        truncate(x.detail, 160),
+      ]);
+      const more =
+        sorted.length > shown.length
+          ? `\n\n${sorted.length - shown.length} more cases are in \`metrics/evaluate.json\`.`
+          : '';
+      out.push(
+        '',
+        details(`All ${formatCount(e.examples.length)} cases`, table(['case', 'outcome', 'detail'], rows) + more),
+      );
     }
   }
-  if (ev.latency_ms) out.push('', `Single-record latency through the bundle: p50 ${ev.latency_ms.p50} ms, p95 ${ev.latency_ms.p95} ms.`);
+  if (ev.latency_ms)
+    out.push('', `Single-record latency through the bundle: p50 ${ev.latency_ms.p50} ms, p95 ${ev.latency_ms.p95} ms.`);
   return out.join('\n');
 }
 

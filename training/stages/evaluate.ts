@@ -9,7 +9,19 @@ import { selectBackend } from '../../core/model/tfjs-backend.ts';
 import { writeJsonAtomic } from '../../core/platform/atomic.ts';
 import { readParquetTable } from '../../core/data/parquet.ts';
 import { encodeTarget } from '../../core/model/features.ts';
-import { averagePrecision, calibrationCurve, classificationMetrics, logLoss, mae, prCurve, r2, regressionMetrics, rmse, rocAuc, rocCurve } from '../../core/model/quality-metrics.ts';
+import {
+  averagePrecision,
+  calibrationCurve,
+  classificationMetrics,
+  logLoss,
+  mae,
+  prCurve,
+  r2,
+  regressionMetrics,
+  rmse,
+  rocAuc,
+  rocCurve,
+} from '../../core/model/quality-metrics.ts';
 import { bootstrapCi } from '../../core/model/bootstrap.ts';
 import { expectedCalibrationError } from '../../core/model/calibration.ts';
 import { histogram } from '../../core/data/profile.ts';
@@ -41,15 +53,25 @@ export function subsample<T>(points: T[], max = 200): T[] {
   return Array.from({ length: max }, (_, i) => points[Math.round(i * step)]);
 }
 
-export function evaluateOutputs(task: 'classification' | 'regression', y: Float32Array, p: Float32Array, baselineValue: number, threshold: number) {
+export function evaluateOutputs(
+  task: 'classification' | 'regression',
+  y: Float32Array,
+  p: Float32Array,
+  baselineValue: number,
+  threshold: number,
+) {
   const constant = new Float32Array(y.length).fill(baselineValue);
   if (task === 'regression') return { test: regressionMetrics(y, p), baseline: regressionMetrics(y, constant) };
   // ece: expected calibration error (10 equal-width bins) of the served probabilities.
-  return { test: { ...classificationMetrics(y, p, threshold), ece: expectedCalibrationError(y, p) }, baseline: { ...classificationMetrics(y, constant, threshold), ece: expectedCalibrationError(y, constant) } };
+  return {
+    test: { ...classificationMetrics(y, p, threshold), ece: expectedCalibrationError(y, p) },
+    baseline: { ...classificationMetrics(y, constant, threshold), ece: expectedCalibrationError(y, constant) },
+  };
 }
 
 export function featureDistributions(bundle: LoadedBundle, test: Table) {
-  const out: Record<string, { kind: 'numeric' | 'categorical'; bins: { bin: string; train: number; test: number }[] }> = {};
+  const out: Record<string, { kind: 'numeric' | 'categorical'; bins: { bin: string; train: number; test: number }[] }> =
+    {};
   for (const [name, prof] of Object.entries(bundle.profile.features)) {
     const [column, part] = name.split('.') as [string, string | undefined];
     const c = test.columns[column];
@@ -60,13 +82,23 @@ export function featureDistributions(bundle: LoadedBundle, test: Table) {
       const trainTotal = prof.histogram.counts.reduce((a, b) => a + b, 0) || 1;
       const testTotal = testCounts.reduce((a, b) => a + b, 0) || 1;
       const e = prof.histogram.edges;
-      out[name] = { kind: 'numeric', bins: testCounts.map((n, i) => ({ bin: `${fmt(e[i])}–${fmt(e[i + 1])}`, train: prof.histogram.counts[i] / trainTotal, test: n / testTotal })) };
+      out[name] = {
+        kind: 'numeric',
+        bins: testCounts.map((n, i) => ({
+          bin: `${fmt(e[i])}–${fmt(e[i + 1])}`,
+          train: prof.histogram.counts[i] / trainTotal,
+          test: n / testTotal,
+        })),
+      };
     } else {
       const counts = new Map<string, number>();
       let total = 0;
       for (let r = 0; r < test.length; r++) {
         let key: string | null;
-        if (part && c.type !== 'string') key = Number.isFinite(c.values[r]) ? String(datetimePart(c.values[r], part as Parameters<typeof datetimePart>[1])) : null;
+        if (part && c.type !== 'string')
+          key = Number.isFinite(c.values[r])
+            ? String(datetimePart(c.values[r], part as Parameters<typeof datetimePart>[1]))
+            : null;
         else if (c.type === 'string') key = c.codes[r] < 0 ? null : c.dict[c.codes[r]];
         else key = null;
         if (key === null) continue;
@@ -79,7 +111,24 @@ export function featureDistributions(bundle: LoadedBundle, test: Table) {
       const top = part ? [...prof.top].sort((a, b) => Number(a.value) - Number(b.value)) : prof.top.slice(0, 15);
       out[name] = {
         kind: 'categorical',
-        bins: [...top.map((t) => ({ bin: t.value, train: t.count / trainTotal, test: (counts.get(t.value) ?? 0) / (total || 1) })), ...(part ? [] : [{ bin: 'other', train: (prof.other + prof.top.slice(15).reduce((s, t) => s + t.count, 0)) / trainTotal, test: other / (total || 1) + prof.top.slice(15).reduce((s, t) => s + (counts.get(t.value) ?? 0), 0) / (total || 1) }])],
+        bins: [
+          ...top.map((t) => ({
+            bin: t.value,
+            train: t.count / trainTotal,
+            test: (counts.get(t.value) ?? 0) / (total || 1),
+          })),
+          ...(part
+            ? []
+            : [
+                {
+                  bin: 'other',
+                  train: (prof.other + prof.top.slice(15).reduce((s, t) => s + t.count, 0)) / trainTotal,
+                  test:
+                    other / (total || 1) +
+                    prof.top.slice(15).reduce((s, t) => s + (counts.get(t.value) ?? 0), 0) / (total || 1),
+                },
+              ]),
+        ],
       };
     }
   }
@@ -88,7 +137,11 @@ export function featureDistributions(bundle: LoadedBundle, test: Table) {
 
 const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(3));
 
-export function latencyMs(bundle: LoadedBundle, record: unknown, runs = 200): { p50: number; p95: number; max: number } {
+export function latencyMs(
+  bundle: LoadedBundle,
+  record: unknown,
+  runs = 200,
+): { p50: number; p95: number; max: number } {
   for (let i = 0; i < 10; i++) bundle.predictRecords([record]); // warm-up
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -97,7 +150,11 @@ export function latencyMs(bundle: LoadedBundle, record: unknown, runs = 200): { 
     times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);
-  return { p50: round(times[Math.floor(runs * 0.5)], 3)!, p95: round(times[Math.floor(runs * 0.95)], 3)!, max: round(times[runs - 1], 3)! };
+  return {
+    p50: round(times[Math.floor(runs * 0.5)], 3)!,
+    p95: round(times[Math.floor(runs * 0.95)], 3)!,
+    max: round(times[runs - 1], 3)!,
+  };
 }
 
 /** Its contract declares no params: everything it needs comes from the bundle. */
@@ -107,8 +164,13 @@ export async function evaluate(options: { repoRoot: string; params?: StageParams
   const bundle = await loadBundle(tf, join(repoRoot, MODEL_DIR));
   try {
     const golden = bundle.checkGolden();
-    if (!golden.ok) throw new Error(`the bundle does not reproduce its golden examples after loading: ${JSON.stringify(golden.mismatches.slice(0, 3))}`);
-    const [train, test] = await Promise.all(['train', 'test'].map((s) => readParquetTable(join(repoRoot, PREPARED_DIR, `${s}.parquet`))));
+    if (!golden.ok)
+      throw new Error(
+        `the bundle does not reproduce its golden examples after loading: ${JSON.stringify(golden.mismatches.slice(0, 3))}`,
+      );
+    const [train, test] = await Promise.all(
+      ['train', 'test'].map((s) => readParquetTable(join(repoRoot, PREPARED_DIR, `${s}.parquet`))),
+    );
     const task = bundle.meta.task;
     const y = encodeTarget(bundle.spec.target, test.columns[bundle.spec.target.column]);
     const yTrain = encodeTarget(bundle.spec.target, train.columns[bundle.spec.target.column]);
@@ -118,11 +180,19 @@ export async function evaluate(options: { repoRoot: string; params?: StageParams
     const { test: testMetrics, baseline } = evaluateOutputs(task, y, p, baselineValue, threshold);
 
     // Every plot file is always written (empty when it does not apply) so dvc.yaml declares one set.
-    const plots: Record<string, unknown[]> = { 'roc.json': [], 'pr.json': [], 'calibration.json': [], 'calibration-uncalibrated.json': [], 'residuals.json': [] };
+    const plots: Record<string, unknown[]> = {
+      'roc.json': [],
+      'pr.json': [],
+      'calibration.json': [],
+      'calibration-uncalibrated.json': [],
+      'residuals.json': [],
+    };
     let calibration: Record<string, unknown> | undefined;
     let intervals: Record<string, unknown> | undefined;
     if (task === 'classification') {
-      plots['roc.json'] = subsample(rocCurve(y, p).map((pt) => ({ ...pt, threshold: Number.isFinite(pt.threshold) ? pt.threshold : 1 })));
+      plots['roc.json'] = subsample(
+        rocCurve(y, p).map((pt) => ({ ...pt, threshold: Number.isFinite(pt.threshold) ? pt.threshold : 1 })),
+      );
       plots['pr.json'] = subsample(prCurve(y, p));
       plots['calibration.json'] = calibrationCurve(y, p, 10);
       // The same test rows without the bundle's calibration: the "before" of the reliability chart.
@@ -139,22 +209,40 @@ export async function evaluate(options: { repoRoot: string; params?: StageParams
     } else {
       const errors = Float64Array.from(p, (v, i) => v - y[i]);
       const sorted = Float64Array.from(errors).sort();
-      const edges = Array.from({ length: 21 }, (_, i) => sorted[0] + ((sorted[sorted.length - 1] - sorted[0]) * i) / 20);
-      plots['residuals.json'] = histogram(errors, edges).map((count, i) => ({ bin: `${fmt(edges[i])}–${fmt(edges[i + 1])}`, count }));
+      const edges = Array.from(
+        { length: 21 },
+        (_, i) => sorted[0] + ((sorted[sorted.length - 1] - sorted[0]) * i) / 20,
+      );
+      plots['residuals.json'] = histogram(errors, edges).map((count, i) => ({
+        bin: `${fmt(edges[i])}–${fmt(edges[i + 1])}`,
+        count,
+      }));
       const q = bundle.meta.residual_quantiles;
       if (q?.q5 !== undefined && q.q95 !== undefined) {
         // The 90 % interval [prediction + q5, prediction + q95] from validation residuals: how often it holds on test.
         let inside = 0;
         for (let i = 0; i < y.length; i++) if (y[i] >= p[i] + q.q5 && y[i] <= p[i] + q.q95) inside++;
-        intervals = { nominal: 0.9, from: 'validation residual quantiles q5–q95', residual_quantiles: q, test_coverage: inside / (y.length || 1) };
+        intervals = {
+          nominal: 0.9,
+          from: 'validation residual quantiles q5–q95',
+          residual_quantiles: q,
+          test_coverage: inside / (y.length || 1),
+        };
       }
     }
-    for (const [file, points] of Object.entries(plots)) await writeJsonAtomic(join(repoRoot, PLOTS_DIR, file), roundAll(points));
+    for (const [file, points] of Object.entries(plots))
+      await writeJsonAtomic(join(repoRoot, PLOTS_DIR, file), roundAll(points));
     await writeJsonAtomic(join(repoRoot, DISTRIBUTIONS_FILE), featureDistributions(bundle, test));
 
     // Row-level bootstrap intervals: the PR comment uses them to say whether a change is beyond noise.
-    const ciMetrics = task === 'classification' ? { roc_auc: rocAuc, pr_auc: averagePrecision, log_loss: logLoss } : { mae, rmse, r2 };
-    const testCi = Object.fromEntries(Object.entries(ciMetrics).map(([k, fn]) => [k, bootstrapCi(y, p, fn)]).filter(([, v]) => v !== null).map(([k, v]) => [k, (v as [number, number]).map((x) => round(x))]));
+    const ciMetrics =
+      task === 'classification' ? { roc_auc: rocAuc, pr_auc: averagePrecision, log_loss: logLoss } : { mae, rmse, r2 };
+    const testCi = Object.fromEntries(
+      Object.entries(ciMetrics)
+        .map(([k, fn]) => [k, bootstrapCi(y, p, fn)])
+        .filter(([, v]) => v !== null)
+        .map(([k, v]) => [k, (v as [number, number]).map((x) => round(x))]),
+    );
     const base = bundle.golden[0]?.record ?? {};
     const edge = runEdgeCases(edgeCases(base, bundle.meta.input_schema), bundle.predictRecords);
     const latency = latencyMs(bundle, base);
@@ -170,7 +258,10 @@ export async function evaluate(options: { repoRoot: string; params?: StageParams
       test: roundAll(testMetrics),
       test_ci: testCi,
       baseline: roundAll(baseline),
-      baseline_kind: task === 'classification' ? `constant prevalence ${round(baselineValue, 4)} (majority class)` : `train mean ${round(baselineValue, 3)}`,
+      baseline_kind:
+        task === 'classification'
+          ? `constant prevalence ${round(baselineValue, 4)} (majority class)`
+          : `train mean ${round(baselineValue, 3)}`,
       ...(calibration ? { calibration: roundAll(calibration) } : {}),
       ...(intervals ? { intervals: roundAll(intervals) } : {}),
       edge_cases: edge,
@@ -178,8 +269,13 @@ export async function evaluate(options: { repoRoot: string; params?: StageParams
       golden_examples: { count: bundle.golden.length, reproduced: golden.ok },
     };
     await writeJsonAtomic(join(repoRoot, EVALUATE_METRICS), result);
-    const headline = task === 'classification' ? `ROC-AUC ${(testMetrics as { roc_auc: number }).roc_auc.toFixed(4)} (baseline 0.5)` : `RMSE ${(testMetrics as { rmse: number }).rmse.toFixed(3)} (baseline ${(baseline as { rmse: number }).rmse.toFixed(3)})`;
-    log.info(`test ${headline} on ${test.length} rows; edge cases: ${edge.predicted} predicted, ${edge.rejected} rejected, ${edge.failed} failed; latency p95 ${latency.p95} ms`);
+    const headline =
+      task === 'classification'
+        ? `ROC-AUC ${(testMetrics as { roc_auc: number }).roc_auc.toFixed(4)} (baseline 0.5)`
+        : `RMSE ${(testMetrics as { rmse: number }).rmse.toFixed(3)} (baseline ${(baseline as { rmse: number }).rmse.toFixed(3)})`;
+    log.info(
+      `test ${headline} on ${test.length} rows; edge cases: ${edge.predicted} predicted, ${edge.rejected} rejected, ${edge.failed} failed; latency p95 ${latency.p95} ms`,
+    );
     return result;
   } finally {
     bundle.dispose();

@@ -19,7 +19,10 @@ async function recordedMd5(repo: string): Promise<string> {
 async function storeRepo(maxBatches: number) {
   const repo = await tempRepo();
   const src = await writeSource(repo, 'flights.csv', flightsCsv(50));
-  const params = await testParams({ data: { source: src }, ingest: { batch_size: 10, batches_per_run: 1, max_batches: maxBatches } });
+  const params = await testParams({
+    data: { source: src },
+    ingest: { batch_size: 10, batches_per_run: 1, max_batches: maxBatches },
+  });
   return { repo, params };
 }
 
@@ -52,11 +55,11 @@ test('an ingest killed between writing the batches and data.dvc is repaired by t
   assert.deepEqual([st.path, st.workspace, st.notInCache], ['data', 'ok', 0]);
 });
 
-test('unlisted batch files and stale temporaries of a killed ingest are removed; a live writer\'s temporary is kept', async () => {
+test("unlisted batch files and stale temporaries of a killed ingest are removed; a live writer's temporary is kept", async () => {
   const { repo, params } = await storeRepo(3);
   const log = quietLog();
   await ingest({ repoRoot: repo, params, log });
-  const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+  const dead = spawnSync(process.execPath, ['-e', '0']).pid;
   const data = join(repo, RAW_DIR);
   await writeFile(join(data, 'batch-000001.parquet'), 'half-written batch the manifest never listed');
   await writeFile(join(data, `.manifest.json.tmp-${dead}-${hostTag()}0badc0de`), '{"format":');
@@ -65,8 +68,14 @@ test('unlisted batch files and stale temporaries of a killed ingest are removed;
   const r = await ingest({ repoRoot: repo, params, log });
   assert.equal(r.added, 1);
   const files = await readdir(data);
-  assert.deepEqual(files.filter((f) => f.startsWith('.')), [live]);
-  assert.deepEqual(files.filter((f) => f.startsWith('batch-')).sort(), ['batch-000000.parquet', 'batch-000001.parquet']);
+  assert.deepEqual(
+    files.filter((f) => f.startsWith('.')),
+    [live],
+  );
+  assert.deepEqual(files.filter((f) => f.startsWith('batch-')).sort(), [
+    'batch-000000.parquet',
+    'batch-000001.parquet',
+  ]);
   assert.equal((await readManifest(repo))!.batches[1].rows, 10, 'batch 1 was written again, whole');
   assert.equal(await recordedMd5(repo), (await hashDir(join(repo, RAW_DIR))).md5);
 });
@@ -80,9 +89,12 @@ test('a store behind data.dvc (newer data.dvc pulled with git, data not pulled) 
   const params = ahead.params; // same source file
   await ingest({ repoRoot: behind, params: { ...params, ingest: { ...params.ingest, max_batches: 1 } }, log });
   // git pull: the newer data.dvc arrives (and this machine happens to have its objects cached).
-  const dvcText = (await readFile(join(ahead.repo, 'data.dvc'), 'utf8'));
+  const dvcText = await readFile(join(ahead.repo, 'data.dvc'), 'utf8');
   await writeFile(join(behind, 'data.dvc'), dvcText);
   await cp(join(ahead.repo, '.dvc', 'cache'), join(behind, '.dvc', 'cache'), { recursive: true });
-  await assert.rejects(ingest({ repoRoot: behind, params, log }), /differs from the version data\.dvc records .*records 2 batches, data\/ holds 1: the store is behind.*npm run data:pull/s);
+  await assert.rejects(
+    ingest({ repoRoot: behind, params, log }),
+    /differs from the version data\.dvc records .*records 2 batches, data\/ holds 1: the store is behind.*npm run data:pull/s,
+  );
   assert.equal(await readFile(join(behind, 'data.dvc'), 'utf8'), dvcText, 'data.dvc untouched');
 });

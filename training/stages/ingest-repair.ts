@@ -21,29 +21,43 @@ import { manifestSchema, type RawManifest } from '../contracts/raw-store.ts';
 const BATCH_FILE = /^batch-\d{6}\.parquet$/;
 
 /** Remove what an interrupted run left in the store; then, if data.dvc lags behind it, call `record`. */
-export async function reconcileStore(repoRoot: string, manifest: RawManifest | null, record: () => Promise<void>, log: Logger): Promise<void> {
+export async function reconcileStore(
+  repoRoot: string,
+  manifest: RawManifest | null,
+  record: () => Promise<void>,
+  log: Logger,
+): Promise<void> {
   const dir = join(repoRoot, RAW_DIR);
   const swept = await sweepStaleTemps(dir);
   const listed = new Set((manifest?.batches ?? []).map((b) => b.file));
   const orphans = (await readdir(dir).catch(() => [] as string[])).filter((f) => BATCH_FILE.test(f) && !listed.has(f));
   for (const f of orphans) await rm(join(dir, f), { force: true });
-  if (swept.length + orphans.length) log.info(`removed ${swept.length + orphans.length} file(s) an interrupted ingest left in ${RAW_DIR}/`, { unlisted_batches: orphans.join(', ') || 'none' });
+  if (swept.length + orphans.length)
+    log.info(`removed ${swept.length + orphans.length} file(s) an interrupted ingest left in ${RAW_DIR}/`, {
+      unlisted_batches: orphans.join(', ') || 'none',
+    });
   if (!manifest) return;
   const cmp = await compareWithRecorded(RAW_DIR, { repoRoot, log });
   if (cmp.recorded !== null && cmp.current?.md5 === cmp.recorded) return;
   if (cmp.recorded !== null) {
     const why = await whyNotAnAppend(cmp, manifest);
     if (why) {
-      throw new Error(`${RAW_DIR}/ differs from the version data.dvc records (${cmp.recorded}) in a way an interrupted ingest does not explain: ${why}. Restore the recorded version with \`npm run data:pull\`, or record ${RAW_DIR}/ as it is with \`node --import tsx training/dvc/cli.ts add ${RAW_DIR}\`.`);
+      throw new Error(
+        `${RAW_DIR}/ differs from the version data.dvc records (${cmp.recorded}) in a way an interrupted ingest does not explain: ${why}. Restore the recorded version with \`npm run data:pull\`, or record ${RAW_DIR}/ as it is with \`node --import tsx training/dvc/cli.ts add ${RAW_DIR}\`.`,
+      );
     }
-    log.warn(`data.dvc is behind ${RAW_DIR}/ (an earlier ingest stopped after writing batches); recording the store now`, { recorded: cmp.recorded, store: cmp.current?.md5 });
+    log.warn(
+      `data.dvc is behind ${RAW_DIR}/ (an earlier ingest stopped after writing batches); recording the store now`,
+      { recorded: cmp.recorded, store: cmp.current?.md5 },
+    );
   }
   await record();
 }
 
 /** Null when `current` is the recorded store plus appended batches (the last partial one may have grown). */
 export async function whyNotAnAppend(cmp: RecordedComparison, current: RawManifest): Promise<string | null> {
-  if (!cmp.recordedEntries) return "the recorded version is not in this machine's DVC cache, so ingest cannot tell which is newer";
+  if (!cmp.recordedEntries)
+    return "the recorded version is not in this machine's DVC cache, so ingest cannot tell which is newer";
   const bytes = await cmp.readRecorded(MANIFEST_FILE);
   let parsed;
   try {
@@ -53,15 +67,19 @@ export async function whyNotAnAppend(cmp: RecordedComparison, current: RawManife
   }
   if (!parsed || !parsed.success) return `the recorded version has no readable ${MANIFEST_FILE}`;
   const recorded = parsed.data;
-  if (recorded.source.uri !== current.source.uri || recorded.batch_size !== current.batch_size) return 'it was filled from another source or with another batch size';
-  if (recorded.batches.length > current.batches.length) return `data.dvc records ${recorded.batches.length} batches, ${RAW_DIR}/ holds ${current.batches.length}: the store is behind`;
+  if (recorded.source.uri !== current.source.uri || recorded.batch_size !== current.batch_size)
+    return 'it was filled from another source or with another batch size';
+  if (recorded.batches.length > current.batches.length)
+    return `data.dvc records ${recorded.batches.length} batches, ${RAW_DIR}/ holds ${current.batches.length}: the store is behind`;
   const md5Now = new Map(cmp.current?.entries.map((e) => [e.relpath, e.md5]));
   const md5Then = new Map(cmp.recordedEntries.map((e) => [e.relpath, e.md5]));
   for (const [i, was] of recorded.batches.entries()) {
     const now = current.batches[i];
-    if (was.file !== now.file || was.range[0] !== now.range[0] || now.rows < was.rows) return `batch ${was.file} is not the one recorded`;
+    if (was.file !== now.file || was.range[0] !== now.range[0] || now.rows < was.rows)
+      return `batch ${was.file} is not the one recorded`;
     const complete = was.rows === recorded.batch_size;
-    if (complete && (now.rows !== was.rows || md5Now.get(was.file) !== md5Then.get(was.file))) return `batch ${was.file} changed since it was recorded`;
+    if (complete && (now.rows !== was.rows || md5Now.get(was.file) !== md5Then.get(was.file)))
+      return `batch ${was.file} changed since it was recorded`;
   }
   return null;
 }

@@ -5,12 +5,22 @@ import { join } from 'node:path';
 import { ingest, readManifest, RAW_DIR } from './ingest.ts';
 import { readParquetTable } from '../../core/data/parquet.ts';
 import { cellValue } from '../../core/data/table.ts';
-import { flightsCsv, noTrack, quietLog, tempRepo, testParams, writeSource } from '../../harness/testing/training/fixtures.ts';
+import {
+  flightsCsv,
+  noTrack,
+  quietLog,
+  tempRepo,
+  testParams,
+  writeSource,
+} from '../../harness/testing/training/fixtures.ts';
 
 test('appends batches in time order, capped, and a re-run with the same params adds nothing', async () => {
   const repo = await tempRepo();
   const src = await writeSource(repo, 'flights.csv', flightsCsv(25, { shuffle: true }));
-  const params = await testParams({ data: { source: src }, ingest: { batch_size: 10, batches_per_run: 1, max_batches: 2 } });
+  const params = await testParams({
+    data: { source: src },
+    ingest: { batch_size: 10, batches_per_run: 1, max_batches: 2 },
+  });
   const log = quietLog();
 
   const first = await ingest({ repoRoot: repo, params, log, track: noTrack });
@@ -25,8 +35,13 @@ test('appends batches in time order, capped, and a re-run with the same params a
 
   const b0 = await readParquetTable(join(repo, RAW_DIR, 'batch-000000.parquet'));
   const b1 = await readParquetTable(join(repo, RAW_DIR, 'batch-000001.parquet'));
-  const dates = [...Array(10).keys()].map((i) => cellValue(b0.columns.date, i)).concat([...Array(10).keys()].map((i) => cellValue(b1.columns.date, i)));
-  assert.deepEqual(dates, [...Array(20).keys()].map((h) => new Date(Date.UTC(2001, 0, 1, h)).toISOString().replace('T', ' ').slice(0, 16)));
+  const dates = [...Array(10).keys()]
+    .map((i) => cellValue(b0.columns.date, i))
+    .concat([...Array(10).keys()].map((i) => cellValue(b1.columns.date, i)));
+  assert.deepEqual(
+    dates,
+    [...Array(20).keys()].map((h) => new Date(Date.UTC(2001, 0, 1, h)).toISOString().replace('T', ' ').slice(0, 16)),
+  );
   // Lineage: the earliest record was the last line of the shuffled file (line 26).
   assert.equal(cellValue(b0.columns.__row, 0), 26);
 });
@@ -34,26 +49,54 @@ test('appends batches in time order, capped, and a re-run with the same params a
 test('a trailing partial batch is completed when the source grows', async () => {
   const repo = await tempRepo();
   const src = await writeSource(repo, 'flights.csv', flightsCsv(15));
-  const params = await testParams({ data: { source: src }, ingest: { batch_size: 10, batches_per_run: 0, max_batches: 0 } });
+  const params = await testParams({
+    data: { source: src },
+    ingest: { batch_size: 10, batches_per_run: 0, max_batches: 0 },
+  });
   const log = quietLog();
   let r = await ingest({ repoRoot: repo, params, log, track: noTrack });
-  assert.deepEqual((await readManifest(repo))!.batches.map((b) => b.rows), [10, 5]);
+  assert.deepEqual(
+    (await readManifest(repo))!.batches.map((b) => b.rows),
+    [10, 5],
+  );
   r = await ingest({ repoRoot: repo, params, log, track: noTrack });
   assert.equal(r.added, 0);
   await writeFile(src, flightsCsv(27));
   r = await ingest({ repoRoot: repo, params, log, track: noTrack });
-  assert.deepEqual((await readManifest(repo))!.batches.map((b) => b.rows), [10, 10, 7]);
+  assert.deepEqual(
+    (await readManifest(repo))!.batches.map((b) => b.rows),
+    [10, 10, 7],
+  );
   assert.equal(r.rows, 27);
 });
 
 test('a changed source or batch size is refused with what to do', async () => {
   const repo = await tempRepo();
   const src = await writeSource(repo, 'a.csv', flightsCsv(5));
-  const params = await testParams({ data: { source: src }, ingest: { batch_size: 10, batches_per_run: 0, max_batches: 0 } });
+  const params = await testParams({
+    data: { source: src },
+    ingest: { batch_size: 10, batches_per_run: 0, max_batches: 0 },
+  });
   await ingest({ repoRoot: repo, params, log: quietLog(), track: noTrack });
   const other = await writeSource(repo, 'b.csv', flightsCsv(5));
-  await assert.rejects(ingest({ repoRoot: repo, params: { ...params, data: { ...params.data, source: other } }, log: quietLog(), track: noTrack }), /was filled from .*a\.csv.*move data\/ and data\.dvc aside/s);
-  await assert.rejects(ingest({ repoRoot: repo, params: { ...params, ingest: { ...params.ingest, batch_size: 7 } }, log: quietLog(), track: noTrack }), /batches of 10 records but ingest\.batch_size is now 7/);
+  await assert.rejects(
+    ingest({
+      repoRoot: repo,
+      params: { ...params, data: { ...params.data, source: other } },
+      log: quietLog(),
+      track: noTrack,
+    }),
+    /was filled from .*a\.csv.*move data\/ and data\.dvc aside/s,
+  );
+  await assert.rejects(
+    ingest({
+      repoRoot: repo,
+      params: { ...params, ingest: { ...params.ingest, batch_size: 7 } },
+      log: quietLog(),
+      track: noTrack,
+    }),
+    /batches of 10 records but ingest\.batch_size is now 7/,
+  );
 });
 
 test('the bundled flights data arrives in 15,000-record batches from 1 January 2001', async () => {
@@ -72,9 +115,15 @@ test('the bundled flights data arrives in 15,000-record batches from 1 January 2
 test('an empty CSV and a missing time column fail clearly', async () => {
   const repo = await tempRepo();
   const empty = await writeSource(repo, 'empty.csv', '');
-  await assert.rejects(ingest({ repoRoot: repo, params: await testParams({ data: { source: empty } }), log: quietLog(), track: noTrack }), /is empty: no header line/);
+  await assert.rejects(
+    ingest({ repoRoot: repo, params: await testParams({ data: { source: empty } }), log: quietLog(), track: noTrack }),
+    /is empty: no header line/,
+  );
   const noDate = await writeSource(repo, 'nodate.csv', 'delay,distance\n1,2\n');
-  await assert.rejects(ingest({ repoRoot: repo, params: await testParams({ data: { source: noDate } }), log: quietLog(), track: noTrack }), /time column "date".*its columns are: delay, distance/);
+  await assert.rejects(
+    ingest({ repoRoot: repo, params: await testParams({ data: { source: noDate } }), log: quietLog(), track: noTrack }),
+    /time column "date".*its columns are: delay, distance/,
+  );
 });
 
 test('an https-style URL source is downloaded and ingested through the same code (loopback server)', async () => {
@@ -84,19 +133,30 @@ test('an https-style URL source is downloaded and ingested through the same code
   const server = createServer((req, res) => {
     requests++;
     if (req.url !== '/exports/flights.csv') return void res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': 'text/csv', etag: '"v1"', 'content-length': Buffer.byteLength(body) }).end(body);
+    res
+      .writeHead(200, { 'content-type': 'text/csv', etag: '"v1"', 'content-length': Buffer.byteLength(body) })
+      .end(body);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   try {
     const { port } = server.address() as import('node:net').AddressInfo;
     const repo = await tempRepo();
-    const params = await testParams({ data: { source: `http://127.0.0.1:${port}/exports/flights.csv` }, ingest: { batch_size: 5, batches_per_run: 0, max_batches: 0 } });
+    const params = await testParams({
+      data: { source: `http://127.0.0.1:${port}/exports/flights.csv` },
+      ingest: { batch_size: 5, batches_per_run: 0, max_batches: 0 },
+    });
     const r = await ingest({ repoRoot: repo, params, log: quietLog(), track: noTrack });
     assert.equal(r.rows, 12);
-    assert.deepEqual((await readManifest(repo))!.batches.map((b) => b.rows), [5, 5, 2]);
+    assert.deepEqual(
+      (await readManifest(repo))!.batches.map((b) => b.rows),
+      [5, 5, 2],
+    );
     assert.ok(requests >= 1);
     const missing = { ...params, data: { ...params.data, source: `http://127.0.0.1:${port}/nope.csv` } };
-    await assert.rejects(ingest({ repoRoot: await tempRepo(), params: missing, log: quietLog(), track: noTrack }), /404/);
+    await assert.rejects(
+      ingest({ repoRoot: await tempRepo(), params: missing, log: quietLog(), track: noTrack }),
+      /404/,
+    );
   } finally {
     server.close();
   }
@@ -121,17 +181,30 @@ test('a local Parquet file out of time order is ingested in time order', async (
   const { makeTable } = await import('../../core/data/table.ts');
   const repo = await tempRepo();
   const hours = [5, 1, 4, 0, 3, 2];
-  await writeParquetTable(join(repo, 'flights.parquet'), makeTable({
-    date: { type: 'timestamp', values: Float64Array.from(hours, (h) => Date.UTC(2001, 0, 1, h)) },
-    delay: { type: 'number', values: Float64Array.from(hours, (h) => h * 10) },
-    distance: { type: 'number', values: Float64Array.from(hours, () => 500) },
-    origin: { type: 'string', codes: Int32Array.from(hours, () => 0), dict: ['ATL'] },
-    destination: { type: 'string', codes: Int32Array.from(hours, () => 0), dict: ['ORD'] },
-  }));
-  const params = await testParams({ data: { source: 'flights.parquet' }, ingest: { batch_size: 4, batches_per_run: 0, max_batches: 0 } });
+  await writeParquetTable(
+    join(repo, 'flights.parquet'),
+    makeTable({
+      date: { type: 'timestamp', values: Float64Array.from(hours, (h) => Date.UTC(2001, 0, 1, h)) },
+      delay: { type: 'number', values: Float64Array.from(hours, (h) => h * 10) },
+      distance: { type: 'number', values: Float64Array.from(hours, () => 500) },
+      origin: { type: 'string', codes: Int32Array.from(hours, () => 0), dict: ['ATL'] },
+      destination: { type: 'string', codes: Int32Array.from(hours, () => 0), dict: ['ORD'] },
+    }),
+  );
+  const params = await testParams({
+    data: { source: 'flights.parquet' },
+    ingest: { batch_size: 4, batches_per_run: 0, max_batches: 0 },
+  });
   const r = await ingest({ repoRoot: repo, params, log: quietLog(), track: noTrack });
   assert.equal(r.rows, 6);
   const b0 = await readParquetTable(join(repo, RAW_DIR, 'batch-000000.parquet'));
-  assert.deepEqual([0, 1, 2, 3].map((i) => cellValue(b0.columns.delay, i)), [0, 10, 20, 30]);
-  assert.deepEqual([0, 1, 2, 3].map((i) => cellValue(b0.columns.__row, i)), [4, 2, 6, 5], 'source record numbers are kept');
+  assert.deepEqual(
+    [0, 1, 2, 3].map((i) => cellValue(b0.columns.delay, i)),
+    [0, 10, 20, 30],
+  );
+  assert.deepEqual(
+    [0, 1, 2, 3].map((i) => cellValue(b0.columns.__row, i)),
+    [4, 2, 6, 5],
+    'source record numbers are kept',
+  );
 });

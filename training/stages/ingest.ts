@@ -50,7 +50,11 @@ export async function ingest(options: IngestOptions): Promise<IngestResult> {
   const cap = options.maxBatches ?? params.ingest.max_batches;
   const perRunSetting = options.batchesPerRun ?? params.ingest.batches_per_run;
   const perRun = perRunSetting === 0 ? Number.MAX_SAFE_INTEGER : perRunSetting;
-  const source = await openSource(params.data.source, params.data.format, { repoRoot, log, maxFieldBytes: params.validate.max_field_bytes });
+  const source = await openSource(params.data.source, params.data.format, {
+    repoRoot,
+    log,
+    maxFieldBytes: params.validate.max_field_bytes,
+  });
   const manifest = await readManifest(repoRoot);
   checkCompatible(manifest, source.fingerprint, params, batchSize);
   await reconcileStore(repoRoot, manifest, () => track(options), log);
@@ -61,16 +65,22 @@ export async function ingest(options: IngestOptions): Promise<IngestResult> {
   const available = Math.max(0, source.rows - start);
   const sourceBatches = Math.ceil(source.rows / batchSize);
   const limit = cap === 0 ? sourceBatches : Math.min(cap, sourceBatches);
-  let toWrite = Math.max(0, Math.min(perRun + (partial ? 1 : 0), limit - complete.length, Math.ceil(available / batchSize)));
+  let toWrite = Math.max(
+    0,
+    Math.min(perRun + (partial ? 1 : 0), limit - complete.length, Math.ceil(available / batchSize)),
+  );
   // A trailing partial batch is only rewritten when the source now has more rows for it.
   if (partial && toWrite > 0 && available <= partial.rows) toWrite = 0;
 
   if (toWrite === 0) {
     const have = manifest?.batches ?? [];
-    log.info(`nothing to ingest: raw store has ${have.length} batch(es), ${have.reduce((s, b) => s + b.rows, 0)} records`, {
-      cap: cap === 0 ? 'all' : cap,
-      source_rows: source.rows,
-    });
+    log.info(
+      `nothing to ingest: raw store has ${have.length} batch(es), ${have.reduce((s, b) => s + b.rows, 0)} records`,
+      {
+        cap: cap === 0 ? 'all' : cap,
+        source_rows: source.rows,
+      },
+    );
     return summarize(manifest, 0, source.rows);
   }
 
@@ -82,7 +92,9 @@ export async function ingest(options: IngestOptions): Promise<IngestResult> {
   const sliceTimes = timesOf(slice.columns[params.data.time_column]);
   const lastIngested = complete.at(-1)?.last_time;
   if (lastIngested && sliceTimes.length && sliceTimes[0] < Date.parse(lastIngested)) {
-    log.warn(`the source has records older than the last ingested batch (${lastIngested}); they arrive late and are appended in the next batch`);
+    log.warn(
+      `the source has records older than the last ingested batch (${lastIngested}); they arrive late and are appended in the next batch`,
+    );
   }
 
   const next: RawManifest = {
@@ -100,7 +112,13 @@ export async function ingest(options: IngestOptions): Promise<IngestResult> {
     const file = `batch-${String(index).padStart(6, '0')}.parquet`;
     const bt = timesOf(batch.columns[params.data.time_column]);
     await writeParquetTable(join(repoRoot, RAW_DIR, file), batch);
-    next.batches.push({ file, rows, range: [pos, pos + rows], first_time: formatTimestamp(minFinite(bt)), last_time: formatTimestamp(maxFinite(bt)) });
+    next.batches.push({
+      file,
+      rows,
+      range: [pos, pos + rows],
+      first_time: formatTimestamp(minFinite(bt)),
+      last_time: formatTimestamp(maxFinite(bt)),
+    });
     // The manifest is rewritten after every batch so an interrupted run resumes where it stopped.
     await writeJsonAtomic(join(repoRoot, RAW_DIR, MANIFEST_FILE), next);
     progress.update(pos + rows - start);
@@ -119,17 +137,38 @@ export async function ingest(options: IngestOptions): Promise<IngestResult> {
 function checkCompatible(manifest: RawManifest | null, fp: SourceFingerprint, params: Params, batchSize: number): void {
   if (!manifest) return;
   const fix = `Either restore params.yaml, or move ${RAW_DIR}/ and data.dvc aside to start a new raw store.`;
-  if (manifest.source.uri !== fp.uri) throw new Error(`the raw store ${RAW_DIR}/ was filled from ${manifest.source.uri} but data.source is now ${fp.uri}. ${fix}`);
-  if (manifest.batch_size !== batchSize) throw new Error(`the raw store uses batches of ${manifest.batch_size} records but ingest.batch_size is now ${batchSize}. ${fix}`);
-  if (manifest.time_column !== params.data.time_column) throw new Error(`the raw store is ordered by "${manifest.time_column}" but data.time_column is now "${params.data.time_column}". ${fix}`);
+  if (manifest.source.uri !== fp.uri)
+    throw new Error(
+      `the raw store ${RAW_DIR}/ was filled from ${manifest.source.uri} but data.source is now ${fp.uri}. ${fix}`,
+    );
+  if (manifest.batch_size !== batchSize)
+    throw new Error(
+      `the raw store uses batches of ${manifest.batch_size} records but ingest.batch_size is now ${batchSize}. ${fix}`,
+    );
+  if (manifest.time_column !== params.data.time_column)
+    throw new Error(
+      `the raw store is ordered by "${manifest.time_column}" but data.time_column is now "${params.data.time_column}". ${fix}`,
+    );
   const ingested = manifest.batches.length ? manifest.batches.at(-1)!.range[1] : 0;
-  if (fp.rows < ingested) throw new Error(`the source ${fp.uri} has ${fp.rows} records but ${ingested} were already ingested from it; a source may only grow. ${fix}`);
+  if (fp.rows < ingested)
+    throw new Error(
+      `the source ${fp.uri} has ${fp.rows} records but ${ingested} were already ingested from it; a source may only grow. ${fix}`,
+    );
 }
 
-async function readOrdered(source: Awaited<ReturnType<typeof openSource>>, order: Uint32Array, start: number, end: number): Promise<Table> {
+async function readOrdered(
+  source: Awaited<ReturnType<typeof openSource>>,
+  order: Uint32Array,
+  start: number,
+  end: number,
+): Promise<Table> {
   // Fast path: the source is already in time order for this range, so read just that range.
   let contiguous = true;
-  for (let i = start; i < end; i++) if (order[i] !== i) { contiguous = false; break; }
+  for (let i = start; i < end; i++)
+    if (order[i] !== i) {
+      contiguous = false;
+      break;
+    }
   if (contiguous) return source.readRange(start, end);
   const all = await source.readRange(0, source.rows);
   return takeRows(all, order.subarray(start, end));
@@ -138,14 +177,22 @@ async function readOrdered(source: Awaited<ReturnType<typeof openSource>>, order
 async function track(options: IngestOptions): Promise<void> {
   const { repoRoot, log } = options;
   if (!(await exists(join(repoRoot, RAW_DIR, MANIFEST_FILE)))) return;
-  const tracker = options.track ?? (async (dir: string) => void (await (await import('../../core/dvc/add.ts')).dvcAdd(dir, { repoRoot, log })));
+  const tracker =
+    options.track ??
+    (async (dir: string) => void (await (await import('../../core/dvc/add.ts')).dvcAdd(dir, { repoRoot, log })));
   await tracker(RAW_DIR);
   log.info(`updated data.dvc (commit it with git so this data version is recorded)`);
 }
 
 function summarize(manifest: RawManifest | null, added: number, sourceRows: number): IngestResult {
   const batches = manifest?.batches ?? [];
-  return { added, batches: batches.length, rows: batches.reduce((s, b) => s + b.rows, 0), sourceRows, lastTime: batches.at(-1)?.last_time ?? null };
+  return {
+    added,
+    batches: batches.length,
+    rows: batches.reduce((s, b) => s + b.rows, 0),
+    sourceRows,
+    lastTime: batches.at(-1)?.last_time ?? null,
+  };
 }
 
 function minFinite(a: Float64Array): number {

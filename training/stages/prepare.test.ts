@@ -9,7 +9,14 @@ import { readParquetTable } from '../../core/data/parquet.ts';
 import { cellValue } from '../../core/data/table.ts';
 import type { CategoricalFeature, FeatureSpec } from '../../core/model/features.ts';
 import type { ReferenceProfile } from '../../core/data/profile.ts';
-import { flightsCsv, noTrack, quietLog, tempRepo, testParams, writeSource } from '../../harness/testing/training/fixtures.ts';
+import {
+  flightsCsv,
+  noTrack,
+  quietLog,
+  tempRepo,
+  testParams,
+  writeSource,
+} from '../../harness/testing/training/fixtures.ts';
 import type { Params } from '../../core/schemas/params.ts';
 
 async function pipelineOn(csv: string, split: Partial<Params['split']> = {}) {
@@ -21,7 +28,12 @@ async function pipelineOn(csv: string, split: Partial<Params['split']> = {}) {
     split,
   });
   // Exactly these features (testParams merges sections, which would keep params.yaml's crosses of a date part dropped here).
-  params.features = { date: { kind: 'datetime', parts: ['hour'] }, distance: { kind: 'numeric', transform: 'standard', missing: 'median' }, origin: { kind: 'categorical', min_frequency: 1, max_categories: 50 }, destination: { kind: 'categorical', min_frequency: 20, max_categories: 300 } };
+  params.features = {
+    date: { kind: 'datetime', parts: ['hour'] },
+    distance: { kind: 'numeric', transform: 'standard', missing: 'median' },
+    origin: { kind: 'categorical', min_frequency: 1, max_categories: 50 },
+    destination: { kind: 'categorical', min_frequency: 20, max_categories: 300 },
+  };
   await ingest({ repoRoot: repo, params, log: quietLog(), track: noTrack });
   await validate({ repoRoot: repo, params, log: quietLog() });
   const result = await prepare({ repoRoot: repo, params, log: quietLog() });
@@ -41,7 +53,8 @@ test('time split: test is the latest period and the spec is fitted on train only
   assert.equal(metrics.test_oov_rate_origin, 1);
   const train = await readParquetTable(join(repo, PREPARED_DIR, 'train.parquet'));
   const test_ = await readParquetTable(join(repo, PREPARED_DIR, 'test.parquet'));
-  let maxTrain = -Infinity, minTest = Infinity;
+  let maxTrain = -Infinity,
+    minTest = Infinity;
   for (let i = 0; i < train.length; i++) maxTrain = Math.max(maxTrain, cellValue(train.columns.date, i) as number);
   for (let i = 0; i < test_.length; i++) minTest = Math.min(minTest, cellValue(test_.columns.date, i) as number);
   assert.ok(maxTrain < minTest);
@@ -55,7 +68,10 @@ test('time split: test is the latest period and the spec is fitted on train only
 
 test('hash split mixes periods and keeps the data columns it needs', async () => {
   const { repo, metrics } = await pipelineOn(flightsCsv(300), { method: 'hash' });
-  assert.equal((metrics.train_rows as number) + (metrics.validation_rows as number) + (metrics.test_rows as number), 300);
+  assert.equal(
+    (metrics.train_rows as number) + (metrics.validation_rows as number) + (metrics.test_rows as number),
+    300,
+  );
   const t = await readParquetTable(join(repo, PREPARED_DIR, 'test.parquet'));
   assert.deepEqual(Object.keys(t.columns).sort(), ['__row', 'date', 'delay', 'destination', 'distance', 'origin']);
   assert.ok(metrics.test_first_time! < metrics.train_last_time!, 'hash split draws test rows from the whole period');

@@ -22,20 +22,32 @@ test('first model is promoted; an unchanged bundle is not registered twice; a wo
   assert.equal(first.version, 1);
   assert.match(first.reason, /first production model/);
   assert.deepEqual(first.gto_tags, ['flight-delay@v1.0.0', 'flight-delay#production#1']);
-  assert.deepEqual((await register({ repoRoot: repo, params, log, registryUrl })).gto_tags, [], 'nothing recorded, nothing to tag');
+  assert.deepEqual(
+    (await register({ repoRoot: repo, params, log, registryUrl })).gto_tags,
+    [],
+    'nothing recorded, nothing to tag',
+  );
 
   const again = await register({ repoRoot: repo, params, log, registryUrl });
   assert.equal(again.version, 1, 'same bundle → same version');
 
   // Another seed gives a different model; requiring +1.0 ROC-AUC makes sure it cannot be promoted.
-  const strict = { ...params, train: { ...params.train!, seed: 7 }, register: { ...params.register!, min_improvement: 1 } };
+  const strict = {
+    ...params,
+    train: { ...params.train!, seed: 7 },
+    register: { ...params.register!, min_improvement: 1 },
+  };
   await train({ repoRoot: repo, params: strict, log });
   await evaluate({ repoRoot: repo, params: strict, log });
   const second = await register({ repoRoot: repo, params: strict, log, registryUrl });
   assert.equal(second.version, 2);
   assert.equal(second.decision, 'staging');
   assert.equal(second.production_before!.version, 1);
-  assert.equal(second.production_before!.metric, first.candidate_metric, 'production is re-scored on the same test split');
+  assert.equal(
+    second.production_before!.metric,
+    first.candidate_metric,
+    'production is re-scored on the same test split',
+  );
   assert.equal(second.production_before!.metrics.roc_auc, first.candidate_metric);
   assert.ok(Number.isFinite(second.production_before!.metrics.log_loss));
   assert.match(second.reason, /not promoted: roc_auc .* vs production v1 .*needs at least \+1/);
@@ -47,7 +59,11 @@ test('first model is promoted; an unchanged bundle is not registered twice; a wo
   assert.ok(drift.features?.distance && drift.features.origin);
 
   // A failing gate (here: an impossible latency budget) rejects the candidate whatever its metric.
-  const tight = { ...params, train: { ...params.train!, seed: 11 }, register: { ...params.register!, min_improvement: 0, latency_budget_ms: 1e-6 } };
+  const tight = {
+    ...params,
+    train: { ...params.train!, seed: 11 },
+    register: { ...params.register!, min_improvement: 0, latency_budget_ms: 1e-6 },
+  };
   await train({ repoRoot: repo, params: tight, log });
   await evaluate({ repoRoot: repo, params: tight, log });
   const third = await register({ repoRoot: repo, params: tight, log, registryUrl });
@@ -107,7 +123,10 @@ test('a bundle with NaN weights, or with no golden examples, is refused by the g
   const r = await register({ repoRoot: repo, params, log, registryUrl });
   assert.equal(r.decision, 'rejected');
   assert.equal(r.gates.golden_examples.passed, false);
-  assert.match(r.reason, /golden_examples \(the bundle fails its golden check: 5 of 5 golden examples give a non-finite/);
+  assert.match(
+    r.reason,
+    /golden_examples \(the bundle fails its golden check: 5 of 5 golden examples give a non-finite/,
+  );
   assert.match(r.gates.evaluation_matches.detail, /test predictions are not finite/);
   const registry = await openRegistry(registryUrl, {});
   assert.equal(await registry.getStage('flight-delay', 'production'), null);
@@ -154,7 +173,12 @@ test('regression: register re-scores the bundle and agrees with evaluate.json (t
   const { repo, params } = await trainedRepo({ type: 'regression' }, { max_epochs: 1 });
   const log = quietLog();
   await evaluate({ repoRoot: repo, params, log });
-  const r = await register({ repoRoot: repo, params: { ...params, register: { ...params.register!, latency_budget_ms: 1e6 } }, log, registryUrl: join(repo, 'registry') });
+  const r = await register({
+    repoRoot: repo,
+    params: { ...params, register: { ...params.register!, latency_budget_ms: 1e6 } },
+    log,
+    registryUrl: join(repo, 'registry'),
+  });
   assert.equal(r.gates.evaluation_matches.passed, true, r.gates.evaluation_matches.detail);
   assert.equal(r.gates.golden_examples.passed, true);
   assert.match(r.gates.evaluation_matches.detail, /matches this bundle \(rmse \d/);

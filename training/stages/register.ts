@@ -29,11 +29,30 @@ import { currentWindows } from '../drift.ts';
 export { DATA_DRIFT_METRICS, REGISTER_METRICS } from '../contracts/paths.ts';
 
 /** This run's training data against the data production was trained on (the report's drift section). */
-async function writeDataDrift(repoRoot: string, profile: ReferenceProfile, version: number, drift: Params['drift'], log: Logger): Promise<void> {
+async function writeDataDrift(
+  repoRoot: string,
+  profile: ReferenceProfile,
+  version: number,
+  drift: Params['drift'],
+  log: Logger,
+): Promise<void> {
   const train = await readParquetTable(join(repoRoot, PREPARED_DIR, 'train.parquet'));
   const result = detectDrift(profile, currentWindows(profile, train), drift);
-  const features = Object.fromEntries(Object.entries(result.features).map(([k, f]) => [k, { method: f.method, score: f.score, threshold: f.threshold, drifted: f.drifted, status: f.status }]));
-  await writeJsonAtomic(join(repoRoot, DATA_DRIFT_METRICS), { status: 'ok', production_version: version, rows: train.length, dataset_drift: result.dataset_drift, drift_share: result.drift_share, drifted_features: result.drifted_features, features });
+  const features = Object.fromEntries(
+    Object.entries(result.features).map(([k, f]) => [
+      k,
+      { method: f.method, score: f.score, threshold: f.threshold, drifted: f.drifted, status: f.status },
+    ]),
+  );
+  await writeJsonAtomic(join(repoRoot, DATA_DRIFT_METRICS), {
+    status: 'ok',
+    production_version: version,
+    rows: train.length,
+    dataset_drift: result.dataset_drift,
+    drift_share: result.drift_share,
+    drifted_features: result.drifted_features,
+    features,
+  });
   log.info(`data drift vs production v${version}: ${result.drifted_features.join(', ') || 'none'}`);
 }
 
@@ -47,7 +66,10 @@ const evaluationSchema = evaluateFileSchema.required({ edge_cases: true, latency
 type Evaluation = z.infer<typeof evaluationSchema>;
 
 async function readEvaluation(repoRoot: string): Promise<Evaluation> {
-  const read = await readJsonFile(join(repoRoot, EVALUATE_METRICS), evaluationSchema, { where: EVALUATE_METRICS, stage: 'evaluate' });
+  const read = await readJsonFile(join(repoRoot, EVALUATE_METRICS), evaluationSchema, {
+    where: EVALUATE_METRICS,
+    stage: 'evaluate',
+  });
   if (!read.ok) throw read.error;
   return read.value;
 }
@@ -73,17 +95,30 @@ async function checkBundle(repoRoot: string, ev: Evaluation, log: Logger): Promi
   }
   try {
     const g = bundle.checkGolden();
-    const golden = { passed: g.ok, detail: g.ok ? `the bundle reproduces its ${bundle.golden.length} golden outputs (finite, exact)` : `the bundle fails its golden check: ${g.problem}` };
+    const golden = {
+      passed: g.ok,
+      detail: g.ok
+        ? `the bundle reproduces its ${bundle.golden.length} golden outputs (finite, exact)`
+        : `the bundle fails its golden check: ${g.problem}`,
+    };
     const test = await readParquetTable(join(repoRoot, PREPARED_DIR, 'test.parquet'));
     const y = encodeTarget(bundle.spec.target, test.columns[bundle.spec.target.column]);
     const p = bundle.predictTable(test);
     const nonFinite = p.reduce((n, v) => n + (Number.isFinite(v) ? 0 : 1), 0);
     const mine = round(metricValue(ev.primary_metric, y, p));
     const said = ev.test[ev.primary_metric];
-    const agree = nonFinite === 0 && test.length === ev.rows_test && typeof said === 'number' && Math.abs(mine - said) <= 2e-6 + 1e-6 * Math.abs(mine);
+    const agree =
+      nonFinite === 0 &&
+      test.length === ev.rows_test &&
+      typeof said === 'number' &&
+      Math.abs(mine - said) <= 2e-6 + 1e-6 * Math.abs(mine);
     const evaluation = {
       passed: agree,
-      detail: nonFinite ? `${nonFinite} of ${test.length} test predictions are not finite` : agree ? `${EVALUATE_METRICS} matches this bundle (${ev.primary_metric} ${fmt(mine)} on ${test.length} test rows)` : `${EVALUATE_METRICS} does not describe this bundle (${ev.primary_metric} ${fmt(said as number)} on ${ev.rows_test} rows there, ${fmt(mine)} on ${test.length} rows now); re-run evaluate`,
+      detail: nonFinite
+        ? `${nonFinite} of ${test.length} test predictions are not finite`
+        : agree
+          ? `${EVALUATE_METRICS} matches this bundle (${ev.primary_metric} ${fmt(mine)} on ${test.length} test rows)`
+          : `${EVALUATE_METRICS} does not describe this bundle (${ev.primary_metric} ${fmt(said as number)} on ${ev.rows_test} rows there, ${fmt(mine)} on ${test.length} rows now); re-run evaluate`,
     };
     return { golden, evaluation };
   } finally {
@@ -92,23 +127,45 @@ async function checkBundle(repoRoot: string, ev: Evaluation, log: Logger): Promi
 }
 
 /** What the gates read of an evaluation. */
-type GateInput = Pick<Evaluation, 'test' | 'baseline' | 'primary_metric'> & { edge_cases: { total: number; failed: number }; latency_ms: { p95: number }; golden_examples: { reproduced: boolean } };
+type GateInput = Pick<Evaluation, 'test' | 'baseline' | 'primary_metric'> & {
+  edge_cases: { total: number; failed: number };
+  latency_ms: { p95: number };
+  golden_examples: { reproduced: boolean };
+};
 
 export function promotionGates(ev: GateInput, latencyBudgetMs: number, check?: BundleCheck): Record<string, Gate> {
-  const nonFinite = Object.entries(ev.test).filter(([, v]) => typeof v === 'number' && !Number.isFinite(v)).map(([k]) => k);
-  const nullMetrics = Object.entries(ev.test).filter(([, v]) => v === null).map(([k]) => k);
+  const nonFinite = Object.entries(ev.test)
+    .filter(([, v]) => typeof v === 'number' && !Number.isFinite(v))
+    .map(([k]) => k);
+  const nullMetrics = Object.entries(ev.test)
+    .filter(([, v]) => v === null)
+    .map(([k]) => k);
   const bad = [...nonFinite, ...nullMetrics];
   const primary = ev.primary_metric;
   const cand = ev.test[primary] as number;
   const base = ev.baseline[primary] as number;
   return {
-    finite_metrics: { passed: bad.length === 0, detail: bad.length ? `not finite: ${bad.join(', ')}` : 'all test metrics are finite' },
-    edge_cases: { passed: ev.edge_cases.failed === 0, detail: `${ev.edge_cases.failed} of ${ev.edge_cases.total} synthetic edge cases failed` },
+    finite_metrics: {
+      passed: bad.length === 0,
+      detail: bad.length ? `not finite: ${bad.join(', ')}` : 'all test metrics are finite',
+    },
+    edge_cases: {
+      passed: ev.edge_cases.failed === 0,
+      detail: `${ev.edge_cases.failed} of ${ev.edge_cases.total} synthetic edge cases failed`,
+    },
     golden_examples: !ev.golden_examples.reproduced
       ? { passed: false, detail: 'reloaded bundle does not reproduce its golden outputs' }
-      : check && !check.golden.passed ? check.golden : { passed: true, detail: 'reloaded bundle reproduces its golden outputs exactly' },
-    latency: { passed: ev.latency_ms.p95 <= latencyBudgetMs, detail: `single-record p95 ${ev.latency_ms.p95} ms (budget ${latencyBudgetMs} ms)` },
-    beats_baseline: { passed: isBetter(primary, cand, base), detail: `${primary} ${fmt(cand)} vs baseline ${fmt(base)}` },
+      : check && !check.golden.passed
+        ? check.golden
+        : { passed: true, detail: 'reloaded bundle reproduces its golden outputs exactly' },
+    latency: {
+      passed: ev.latency_ms.p95 <= latencyBudgetMs,
+      detail: `single-record p95 ${ev.latency_ms.p95} ms (budget ${latencyBudgetMs} ms)`,
+    },
+    beats_baseline: {
+      passed: isBetter(primary, cand, base),
+      detail: `${primary} ${fmt(cand)} vs baseline ${fmt(base)}`,
+    },
     ...(check ? { evaluation_matches: check.evaluation } : {}),
   };
 }
@@ -117,24 +174,43 @@ const fmt = (x: number | null | undefined) => (typeof x === 'number' && Number.i
 const round = (x: number) => Math.round(x * 1e6) / 1e6;
 
 /** Production's primary metric on the same test rows the candidate was evaluated on. */
-async function productionMetric(registry: Registry, name: string, repoRoot: string, primary: PrimaryMetric, drift: Params['drift'], log: Logger) {
+async function productionMetric(
+  registry: Registry,
+  name: string,
+  repoRoot: string,
+  primary: PrimaryMetric,
+  drift: Params['drift'],
+  log: Logger,
+) {
   const none = async () => {
-    await writeJsonAtomic(join(repoRoot, DATA_DRIFT_METRICS), { status: 'no_production_model', production_version: null });
+    await writeJsonAtomic(join(repoRoot, DATA_DRIFT_METRICS), {
+      status: 'no_production_model',
+      production_version: null,
+    });
     return null;
   };
   if (!(await registry.listModels()).includes(name)) return none();
   const prod = await registry.getStage(name, 'production');
   if (!prod) return none();
   const { tf } = await selectBackend({ log });
-  const fetched = await registry.fetchBundle(name, prod.version, join(repoRoot, '.pipeline', 'production-bundle'), { inPlace: true });
+  const fetched = await registry.fetchBundle(name, prod.version, join(repoRoot, '.pipeline', 'production-bundle'), {
+    inPlace: true,
+  });
   const bundle = await loadBundle(tf, fetched.dir);
   try {
     const test = await readParquetTable(join(repoRoot, PREPARED_DIR, 'test.parquet'));
     const y = encodeTarget(bundle.spec.target, test.columns[bundle.spec.target.column]);
     await writeDataDrift(repoRoot, bundle.profile, prod.version, drift, log);
     const p = bundle.predictTable(test);
-    const all = bundle.meta.task === 'classification' ? classificationMetrics(y, p, bundle.meta.threshold ?? 0.5) : regressionMetrics(y, p);
-    const metrics = Object.fromEntries(Object.entries(all).filter(([, v]) => typeof v === 'number').map(([k, v]) => [k, round(v as number)]));
+    const all =
+      bundle.meta.task === 'classification'
+        ? classificationMetrics(y, p, bundle.meta.threshold ?? 0.5)
+        : regressionMetrics(y, p);
+    const metrics = Object.fromEntries(
+      Object.entries(all)
+        .filter(([, v]) => typeof v === 'number')
+        .map(([k, v]) => [k, round(v as number)]),
+    );
     return { version: prod.version, metric: round(metricValue(primary, y, p)), metrics };
   } finally {
     bundle.dispose();
@@ -142,11 +218,19 @@ async function productionMetric(registry: Registry, name: string, repoRoot: stri
 }
 
 /** `registryUrl` overrides `register.registry` (the CLI passes --registry or $REGISTRY_URL). */
-export async function register(options: { repoRoot: string; params: StageParams<typeof registerStage>; log: Logger; registryUrl?: string }) {
+export async function register(options: {
+  repoRoot: string;
+  params: StageParams<typeof registerStage>;
+  log: Logger;
+  registryUrl?: string;
+}) {
   const { repoRoot, log } = options;
   const params = registerStage.params(options.params);
   const rp = params.register;
-  if (!rp) throw new Error('params.yaml has no `register` section; add model_name, registry, min_improvement and latency_budget_ms');
+  if (!rp)
+    throw new Error(
+      'params.yaml has no `register` section; add model_name, registry, min_improvement and latency_budget_ms',
+    );
   const ev = await readEvaluation(repoRoot);
   const bundleDir = join(repoRoot, MODEL_DIR);
   const bundleMeta = await readBundleMeta(bundleDir);
@@ -161,22 +245,36 @@ export async function register(options: { repoRoot: string; params: StageParams<
   const eventsBefore = known ? (await registry.history(name)).length : 0;
 
   // Re-running on an unchanged model (even retrained: only created_at differs) is a no-op.
-  const version = await registry.register(name, bundleDir, {
-    metrics: { test: ev.test, validation: bundleMeta.metrics?.validation ?? {}, baseline: ev.baseline },
-    params: bundleMeta.params ?? {},
-    data_md5: bundleMeta.data_md5 ?? null,
-    git_commit: bundleMeta.git_commit ?? null,
-    created_at: bundleMeta.created_at ?? null,
-    extra: { candidate: bundleMeta.candidate, backend: bundleMeta.backend, primary_metric: primary, rows_test: ev.rows_test },
-  }, { source: 'pipeline', reason: `trained ${bundleMeta.candidate}`, dedupe: true });
+  const version = await registry.register(
+    name,
+    bundleDir,
+    {
+      metrics: { test: ev.test, validation: bundleMeta.metrics?.validation ?? {}, baseline: ev.baseline },
+      params: bundleMeta.params ?? {},
+      data_md5: bundleMeta.data_md5 ?? null,
+      git_commit: bundleMeta.git_commit ?? null,
+      created_at: bundleMeta.created_at ?? null,
+      extra: {
+        candidate: bundleMeta.candidate,
+        backend: bundleMeta.backend,
+        primary_metric: primary,
+        rows_test: ev.rows_test,
+      },
+    },
+    { source: 'pipeline', reason: `trained ${bundleMeta.candidate}`, dedupe: true },
+  );
 
-  const failed = Object.entries(gates).filter(([, g]) => !g.passed).map(([k, g]) => `${k} (${g.detail})`);
+  const failed = Object.entries(gates)
+    .filter(([, g]) => !g.passed)
+    .map(([k, g]) => `${k} (${g.detail})`);
   const delta = before ? round(candidate - before.metric) : null;
   let decision: 'promoted' | 'staging' | 'rejected';
   let reason: string;
   if (failed.length) {
     decision = 'rejected';
-    const prod = version.stages.includes('production') ? ` (v${version.version} is production: roll it back with \`npm run registry -- rollback production --reason …\`)` : '';
+    const prod = version.stages.includes('production')
+      ? ` (v${version.version} is production: roll it back with \`npm run registry -- rollback production --reason …\`)`
+      : '';
     reason = `gates failed: ${failed.join('; ')}${prod}`;
   } else if (version.stages.includes('production')) {
     decision = 'promoted';
@@ -195,8 +293,10 @@ export async function register(options: { repoRoot: string; params: StageParams<
     reason = `not promoted: ${primary} ${fmt(candidate)} vs production v${before.version} ${fmt(before.metric)} on the same test rows (${delta! >= 0 ? '+' : ''}${fmt(delta)}; needs ${HIGHER_IS_BETTER[primary] ? 'at least +' : 'at most -'}${rp.min_improvement})`;
   }
   if (!version.stages.includes('production') && !version.archived) {
-    if (decision === 'promoted') await registry.setStage(name, 'production', version.version, { source: 'pipeline', reason });
-    else if (decision === 'staging') await registry.setStage(name, 'staging', version.version, { source: 'pipeline', reason });
+    if (decision === 'promoted')
+      await registry.setStage(name, 'production', version.version, { source: 'pipeline', reason });
+    else if (decision === 'staging')
+      await registry.setStage(name, 'staging', version.version, { source: 'pipeline', reason });
   }
   // The GTO tags CI pushes: exactly those of the events this run recorded (the registry numbers
   // assignment tags per model, so a version that returns to a stage gets a fresh tag).
@@ -221,5 +321,9 @@ export async function register(options: { repoRoot: string; params: StageParams<
 }
 
 if (isMain(import.meta.url)) {
-  await runStage(registerStage, ({ flags, env, ...ctx }) => register({ ...ctx, registryUrl: flags.registry ?? env.REGISTRY_URL }), ['registry']);
+  await runStage(
+    registerStage,
+    ({ flags, env, ...ctx }) => register({ ...ctx, registryUrl: flags.registry ?? env.REGISTRY_URL }),
+    ['registry'],
+  );
 }

@@ -21,7 +21,11 @@ async function fixtureRepo(name: 'classification' | 'regression'): Promise<strin
 
 async function runReport(repo: string) {
   const result = await report({ repoRoot: repo, log: quietLog() });
-  return { result, md: await readFile(join(repo, REPORT_FILE), 'utf8'), pngs: (await readdir(join(repo, REPORT_ASSETS))).sort() };
+  return {
+    result,
+    md: await readFile(join(repo, REPORT_FILE), 'utf8'),
+    pngs: (await readdir(join(repo, REPORT_ASSETS))).sort(),
+  };
 }
 
 /** Every linked image exists, every written image is linked, and each is a real ~600×400 PNG at 2×. */
@@ -32,7 +36,10 @@ async function assertImages(repo: string, md: string, pngs: string[]) {
     const bytes = new Uint8Array(await readFile(join(repo, REPORT_ASSETS, name)));
     const size = pngDimensions(bytes);
     assert.ok(size, `${name} is a PNG`);
-    assert.ok(size.width >= 1000 && size.width <= 1400 && size.height >= 600 && size.height <= 1040, `${name} is ${size.width}×${size.height}`);
+    assert.ok(
+      size.width >= 1000 && size.width <= 1400 && size.height >= 600 && size.height <= 1040,
+      `${name} is ${size.width}×${size.height}`,
+    );
     assert.ok(bytes.length > 10_000, `${name} has ${bytes.length} bytes`);
   }
 }
@@ -53,11 +60,16 @@ test('classification report with every input: verdict, headline deltas, gates, c
   assertGithubMarkdown(md);
   assert.match(md, /^# ✅ flight-delay v4: promoted to production$/m);
   assert.match(md, /^> roc_auc 0\.8123 vs production v3 0\.8000/m);
-  assert.match(md, /Candidate `mlp\[hidden=32\]` · classification · 2,000 test rows · decision threshold 0\.4125 · baseline: constant prevalence 0\.2055/);
+  assert.match(
+    md,
+    /Candidate `mlp\[hidden=32\]` · classification · 2,000 test rows · decision threshold 0\.4125 · baseline: constant prevalence 0\.2055/,
+  );
 
   // Headline: this run vs production v3 (re-scored on the same rows) vs baseline.
   assert.match(md, /\| metric \| this run \| production v3 \| Δ vs production \| baseline \| Δ vs baseline \|/);
-  assert.ok(md.includes('| **roc_auc** (primary) | 0.8123 | 0.8000 | ▲ +0.0123 (better) | 0.5000 | ▲ +0.3123 (better) |'));
+  assert.ok(
+    md.includes('| **roc_auc** (primary) | 0.8123 | 0.8000 | ▲ +0.0123 (better) | 0.5000 | ▲ +0.3123 (better) |'),
+  );
   assert.ok(md.includes('| log_loss | 0.4100 | 0.4500 | ▼ -0.0400 (better) | 0.5000 | ▼ -0.0900 (better) |'));
   assert.ok(md.includes('| accuracy | 0.8100 | 0.8100 | = 0.0000 | 0.8000 | ▲ +0.0100 (better) |'));
   assert.ok(md.includes('| recall | 0.4200 | 0.4500 | ▼ -0.0300 (worse) | 0.0000 | ▲ +0.4200 (better) |'));
@@ -66,12 +78,25 @@ test('classification report with every input: verdict, headline deltas, gates, c
   assert.match(md, /2 of 3 gates passed\./);
   assert.ok(md.includes('| edge_cases | ❌ fail | 1 of 4 synthetic edge cases failed |'));
 
-  assert.deepEqual(pngs, ['calibration.png', 'confusion.png', 'feature-distance.png', 'feature-origin.png', 'pr.png', 'roc.png']);
+  assert.deepEqual(pngs, [
+    'calibration.png',
+    'confusion.png',
+    'feature-distance.png',
+    'feature-origin.png',
+    'pr.png',
+    'roc.png',
+  ]);
   await assertImages(repo, md, pngs);
   assert.deepEqual(result.timings.map((t) => t.name).sort(), pngs);
-  assert.match(md, /<details><summary>ROC curve as a table<\/summary>\n\n\| threshold \| false positive rate \| true positive rate \|/);
+  assert.match(
+    md,
+    /<details><summary>ROC curve as a table<\/summary>\n\n\| threshold \| false positive rate \| true positive rate \|/,
+  );
   assert.match(md, /10 of 60 points, evenly spaced/);
-  assert.ok(md.includes('| on time | TN 1,452 (72.6%) | FP 137 (6.9%) | 1,589 |'), 'confusion table uses the class labels');
+  assert.ok(
+    md.includes('| on time | TN 1,452 (72.6%) | FP 137 (6.9%) | 1,589 |'),
+    'confusion table uses the class labels',
+  );
 
   // Data summary.
   assert.ok(md.includes('| raw batches ingested | 3 (2001-01-01T00:00:00.000Z → 2001-01-30T00:00:00.000Z) |'));
@@ -80,18 +105,33 @@ test('classification report with every input: verdict, headline deltas, gates, c
   assert.ok(md.includes('| test | 2,000 | 20.0% | 2001-01-23T00:01:00.000Z | 2001-01-30T00:00:00.000Z | 20.5% |'));
 
   // Feature shift table, largest first.
-  assert.match(md, /\| origin \| categorical \| 3 \| ⚠️ 0\.2000 \| ATL: 50\.0% → 30\.0% \|\n\| distance \| numeric \| 4 \| 0\.0200 \|/);
+  assert.match(
+    md,
+    /\| origin \| categorical \| 3 \| ⚠️ 0\.2000 \| ATL: 50\.0% → 30\.0% \|\n\| distance \| numeric \| 4 \| 0\.0200 \|/,
+  );
 
   // Leaderboard of the latest run (train.json names it), best first, the selected one marked.
   const board = md.slice(md.indexOf('## Candidates'), md.indexOf('## Edge-case validation'));
-  assert.match(board, /<summary>3 candidates of run 2001-03-01T00:00:00\.000Z on wasm; selected mlp\[hidden=32\]<\/summary>/);
+  assert.match(
+    board,
+    /<summary>3 candidates of run 2001-03-01T00:00:00\.000Z on wasm; selected mlp\[hidden=32\]<\/summary>/,
+  );
   const ranks = [...board.matchAll(/^\| (\d) \| (.+?) \|/gm)].map((m) => `${m[1]} ${m[2]}`);
   assert.deepEqual(ranks, ['1 **mlp[hidden=32]** ✅ selected', '2 mlp[hidden=64-32]', '3 logreg']);
-  assert.match(board, /1 earlier training run \(2 candidates\) in `metrics\/experiments\.json`; best validation roc_auc 0\.7500 \(`mlp\[hidden=32\]`, run 2001-02-01T00:00:00\.000Z/);
+  assert.match(
+    board,
+    /1 earlier training run \(2 candidates\) in `metrics\/experiments\.json`; best validation roc_auc 0\.7500 \(`mlp\[hidden=32\]`, run 2001-02-01T00:00:00\.000Z/,
+  );
 
   // Edge cases: failures listed first, hostile text made harmless.
-  assert.match(md, /4 synthetic records .*: 2 got a finite prediction, 1 were rejected with a reason; ❌ \*\*1 failed\*\*\./);
-  assert.match(md, /\| case \| outcome \| detail \|\n\| --- \| --- \| --- \|\n\| distance: NaN \| ❌ failed \| non-finite prediction NaN \|/);
+  assert.match(
+    md,
+    /4 synthetic records .*: 2 got a finite prediction, 1 were rejected with a reason; ❌ \*\*1 failed\*\*\./,
+  );
+  assert.match(
+    md,
+    /\| case \| outcome \| detail \|\n\| --- \| --- \| --- \|\n\| distance: NaN \| ❌ failed \| non-finite prediction NaN \|/,
+  );
   assert.ok(md.includes('got "\\u0000\\u0007\\|x"'));
   assert.match(md, /p50 0\.8 ms, p95 2\.5 ms/);
 });
@@ -103,7 +143,8 @@ test('same inputs give byte-identical report.md and PNGs (DVC sees no change)', 
   const second = await runReport(repo);
   assert.equal(second.md, first.md);
   assert.deepEqual(second.pngs, first.pngs);
-  for (const [i, n] of second.pngs.entries()) assert.ok(bytes[i].equals(await readFile(join(repo, REPORT_ASSETS, n))), `${n} unchanged`);
+  for (const [i, n] of second.pngs.entries())
+    assert.ok(bytes[i].equals(await readFile(join(repo, REPORT_ASSETS, n))), `${n} unchanged`);
 });
 
 test('only evaluate.json: every other section says what is missing; stale charts are removed', async () => {
@@ -118,7 +159,14 @@ test('only evaluate.json: every other section says what is missing; stale charts
   assert.match(md, /^# ⚪ flight-delay: not registered$/m);
   assert.match(md, /^> `metrics\/register\.json` is missing \(the register stage writes it\)$/m);
   assert.ok(md.includes('| **roc_auc** (primary) | 0.8123 | — | — | 0.5000 | ▲ +0.3123 (better) |'));
-  for (const [path, stage] of [['metrics/plots/roc.json', 'evaluate'], ['metrics/experiments.json', 'train'], ['metrics/validate.json', 'validate'], ['metrics/prepare.json', 'prepare'], ['data/manifest.json', 'ingest'], ['metrics/feature-distributions.json', 'evaluate']]) {
+  for (const [path, stage] of [
+    ['metrics/plots/roc.json', 'evaluate'],
+    ['metrics/experiments.json', 'train'],
+    ['metrics/validate.json', 'validate'],
+    ['metrics/prepare.json', 'prepare'],
+    ['data/manifest.json', 'ingest'],
+    ['metrics/feature-distributions.json', 'evaluate'],
+  ]) {
     assert.ok(md.includes(`_Not available: \`${path}\` is missing (the ${stage} stage writes it)._`), path);
   }
   // The confusion matrix comes from evaluate.json itself; charts of the earlier run are gone.
@@ -132,9 +180,15 @@ test('a damaged optional input is reported in its section; a missing evaluate.js
   await writeFile(join(repo, 'metrics/plots/pr.json'), JSON.stringify([{ recall: 'high' }]));
   const { md } = await runReport(repo);
   assert.match(md, /_Not available: `metrics\/register\.json` is not valid JSON \(.*\); rerun the register stage\._/);
-  assert.match(md, /_Not available: `metrics\/plots\/pr\.json` does not have the expected shape \(0\.recall: .*\); rerun the evaluate stage\._/);
+  assert.match(
+    md,
+    /_Not available: `metrics\/plots\/pr\.json` does not have the expected shape \(0\.recall: .*\); rerun the evaluate stage\._/,
+  );
   await rm(join(repo, 'metrics/evaluate.json'));
-  await assert.rejects(report({ repoRoot: repo, log: quietLog() }), /`metrics\/evaluate\.json` is missing \(the evaluate stage writes it\); the report needs it/);
+  await assert.rejects(
+    report({ repoRoot: repo, log: quietLog() }),
+    /`metrics\/evaluate\.json` is missing \(the evaluate stage writes it\); the report needs it/,
+  );
 });
 
 test('regression report: error metrics (lower is better), residual histogram, target mean per split', async () => {
@@ -142,7 +196,9 @@ test('regression report: error metrics (lower is better), residual histogram, ta
   const { md, pngs } = await runReport(repo);
   assertGithubMarkdown(md);
   assert.match(md, /^# 🟡 flight-delay-minutes v2: kept in staging \(production unchanged\)$/m);
-  assert.ok(md.includes('| **rmse** (primary) | 30.2500 | 30.0000 | ▲ +0.2500 (worse) | 32.5000 | ▼ -2.2500 (better) |'));
+  assert.ok(
+    md.includes('| **rmse** (primary) | 30.2500 | 30.0000 | ▲ +0.2500 (worse) | 32.5000 | ▼ -2.2500 (better) |'),
+  );
   assert.ok(md.includes('| r2 | 0.1200 | — | — | 0.0000 | ▲ +0.1200 (better) |'));
   assert.ok(!md.includes('ROC'));
   assert.deepEqual(pngs, ['residuals.png']);
@@ -173,6 +229,7 @@ test('report reads what the real evaluate and register stages write', async () =
   // Everything the pipeline wrote was understood: the only gaps are files no stage here produced.
   const gaps = [...md.matchAll(/_Not available: `([^`]+)`/g)].map((m) => m[1]);
   assert.deepEqual(gaps, []);
-  for (const name of ['roc.png', 'pr.png', 'confusion.png', 'calibration.png', 'feature-distance.png']) assert.ok(pngs.includes(name), name);
+  for (const name of ['roc.png', 'pr.png', 'confusion.png', 'calibration.png', 'feature-distance.png'])
+    assert.ok(pngs.includes(name), name);
   await assertImages(repo, md, pngs);
 });

@@ -13,7 +13,13 @@ import { ReportCharts } from '../report/assets.ts';
 import { dataDriftSection, dataSection, featureSection, leaderboardSection } from '../report/data-sections.ts';
 import { headlineRows, headlineTable } from '../report/headline.ts';
 import { loadReportInputs, type ReportInputs } from '../report/inputs.ts';
-import { edgeCaseSection, gatesSection, REPORT_MARKER, testChartsSection, titleSection } from '../report/model-sections.ts';
+import {
+  edgeCaseSection,
+  gatesSection,
+  REPORT_MARKER,
+  testChartsSection,
+  titleSection,
+} from '../report/model-sections.ts';
 import { REPORT_ASSETS, REPORT_FILE } from '../contracts/paths.ts';
 import { reportStage } from '../contracts/report.ts';
 import { isMain, runStage } from '../stage-cli.ts';
@@ -45,14 +51,20 @@ export async function buildReport(inputs: ReportInputs, log: Logger): Promise<Re
     edgeCaseSection(ev),
   ];
   // Input text (edge-case details, reasons) can carry control characters; they would make git treat report.md as binary.
-  const markdown = (sections.join('\n\n') + '\n').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const markdown = (sections.join('\n\n') + '\n').replace(
+    /[\u0000-\u0008\u000b-\u001f\u007f]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
   return { markdown, charts: charts.files, timings: charts.timings };
 }
 
 export async function report(options: { repoRoot: string; log: Logger }): Promise<ReportResult> {
   const { repoRoot, log } = options;
   const fonts = chartFonts();
-  if (fonts.fallback) log.warn(`DejaVu Sans not found; chart text uses whatever system font resvg finds, so PNG bytes differ between machines. To fix: ${FONT_PACKAGE_HINT}`);
+  if (fonts.fallback)
+    log.warn(
+      `DejaVu Sans not found; chart text uses whatever system font resvg finds, so PNG bytes differ between machines. To fix: ${FONT_PACKAGE_HINT}`,
+    );
   const inputs = await loadReportInputs(repoRoot);
   const result = await buildReport(inputs, log);
   // The directory is replaced as a whole, so charts of a previous run (a dropped feature) do not linger.
@@ -61,7 +73,9 @@ export async function report(options: { repoRoot: string; log: Logger }): Promis
   });
   await writeFileAtomic(join(repoRoot, REPORT_FILE), result.markdown);
   const total = result.timings.reduce((s, t) => s + t.ms, 0);
-  log.info(`wrote ${REPORT_FILE} and ${result.charts.size} charts in ${REPORT_ASSETS}/ (rendering ${total} ms)`, { charts: Object.fromEntries(result.timings.map((t) => [t.name, t.ms])) });
+  log.info(`wrote ${REPORT_FILE} and ${result.charts.size} charts in ${REPORT_ASSETS}/ (rendering ${total} ms)`, {
+    charts: Object.fromEntries(result.timings.map((t) => [t.name, t.ms])),
+  });
   return result;
 }
 

@@ -2,7 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { train, MODEL_DIR, EXPERIMENTS_FILE, experimentsFile, inputSchemaOf, readExperiments, type ExperimentRun } from './train.ts';
+import {
+  train,
+  MODEL_DIR,
+  EXPERIMENTS_FILE,
+  experimentsFile,
+  inputSchemaOf,
+  readExperiments,
+  type ExperimentRun,
+} from './train.ts';
 import { applyCalibration } from '../../core/model/calibration.ts';
 import { evaluate, EVALUATE_METRICS } from './evaluate.ts';
 import { loadBundle, outputsFromModel } from '../../core/model/bundle.ts';
@@ -33,12 +41,22 @@ test('classification: candidates are logged, the bundle reloads and reproduces i
     assert.equal(bundle.golden.length, 5);
     const { predictions, errors } = bundle.predictRecords(bundle.golden.map((g) => g.record));
     assert.ok(errors.every((e) => e.length === 0));
-    assert.deepEqual(predictions, bundle.golden.map((g) => g.expected), 'bit-identical to what training computed');
+    assert.deepEqual(
+      predictions,
+      bundle.golden.map((g) => g.expected),
+      'bit-identical to what training computed',
+    );
     assert.ok(bundle.meta.threshold! > 0 && bundle.meta.threshold! < 1);
     assert.equal(bundle.meta.input_schema.distance.type, 'number');
     // Same records through the training-time path (a table built by the same converter).
-    const { table } = recordsToTable(bundle.golden.map((g) => g.record), bundle.meta.input_schema);
-    assert.deepEqual(Array.from(outputsFromModel(tf, bundle.model, bundle.meta, bundle.spec, table)), bundle.golden.map((g) => g.expected));
+    const { table } = recordsToTable(
+      bundle.golden.map((g) => g.record),
+      bundle.meta.input_schema,
+    );
+    assert.deepEqual(
+      Array.from(outputsFromModel(tf, bundle.model, bundle.meta, bundle.spec, table)),
+      bundle.golden.map((g) => g.expected),
+    );
   } finally {
     bundle.dispose();
   }
@@ -60,9 +78,15 @@ test('the served probability is calibrated on validation; the threshold is chose
     const fit = bundle.meta.metrics.calibration as { method: string; cross_fitted_log_loss: Record<string, number> };
     assert.equal(fit.method, cal.method);
     const losses = fit.cross_fitted_log_loss;
-    assert.ok(losses[cal.method] <= losses[cal.method === 'platt' ? 'isotonic' : 'platt'], 'the method with the lower cross-fitted log loss wins');
+    assert.ok(
+      losses[cal.method] <= losses[cal.method === 'platt' ? 'isotonic' : 'platt'],
+      'the method with the lower cross-fitted log loss wins',
+    );
     // Golden outputs are calibrated: raw model output through the stored calibration.
-    const { table } = recordsToTable(bundle.golden.map((g) => g.record), bundle.meta.input_schema);
+    const { table } = recordsToTable(
+      bundle.golden.map((g) => g.record),
+      bundle.meta.input_schema,
+    );
     const raw = bundle.predictTable(table, { raw: true });
     bundle.golden.forEach((g, i) => assert.ok(Math.abs(g.expected - applyCalibration(cal, raw[i])) < 1e-6));
     // Both fits contain the identity map (Platt a=1, b=0; isotonic: the raw scores are monotone in
@@ -84,10 +108,16 @@ test('a bundle written before calibration (no calibration in bundle.json) still 
   delete meta.calibration;
   await writeFile(join(old, 'bundle.json'), JSON.stringify(meta));
   const current = await loadBundle(tf, join(repo, MODEL_DIR));
-  const { table } = recordsToTable(current.golden.map((g) => g.record), current.meta.input_schema);
+  const { table } = recordsToTable(
+    current.golden.map((g) => g.record),
+    current.meta.input_schema,
+  );
   const raw = Array.from(current.predictTable(table, { raw: true }));
   current.dispose();
-  await writeFile(join(old, 'golden.json'), JSON.stringify(current.golden.map((g, i) => ({ record: g.record, expected: raw[i] }))));
+  await writeFile(
+    join(old, 'golden.json'),
+    JSON.stringify(current.golden.map((g, i) => ({ record: g.record, expected: raw[i] }))),
+  );
   const bundle = await loadBundle(tf, old);
   try {
     assert.equal(bundle.meta.calibration, undefined);
@@ -99,18 +129,54 @@ test('a bundle written before calibration (no calibration in bundle.json) still 
 });
 
 test('experiments file: flat latest/best summaries that dvc metrics show displays, full history under runs', () => {
-  const run = (id: string, candidate: string, value: number | null, selected: boolean, metric = 'roc_auc') => ({ run_id: id, candidate, val: { [metric]: value }, epochs: 3, duration_s: 1.5, rows_per_s: 1000, selected }) as unknown as ExperimentRun;
-  const f = experimentsFile([run('r1', 'a', 0.7, true), run('r1', 'b', 0.6, false), run('r2', 'a', 0.65, false), run('r2', 'b', null, false), run('r2', 'c', 0.68, true)], 'roc_auc');
+  const run = (id: string, candidate: string, value: number | null, selected: boolean, metric = 'roc_auc') =>
+    ({
+      run_id: id,
+      candidate,
+      val: { [metric]: value },
+      epochs: 3,
+      duration_s: 1.5,
+      rows_per_s: 1000,
+      selected,
+    }) as unknown as ExperimentRun;
+  const f = experimentsFile(
+    [
+      run('r1', 'a', 0.7, true),
+      run('r1', 'b', 0.6, false),
+      run('r2', 'a', 0.65, false),
+      run('r2', 'b', null, false),
+      run('r2', 'c', 0.68, true),
+    ],
+    'roc_auc',
+  );
   assert.equal(f.latest.run_id, 'r2');
   assert.deepEqual(Object.keys(f.latest.candidates), ['a', 'b', 'c']);
-  assert.deepEqual(f.latest.candidates.c, { roc_auc: 0.68, epochs: 3, duration_s: 1.5, rows_per_s: 1000, selected: true });
+  assert.deepEqual(f.latest.candidates.c, {
+    roc_auc: 0.68,
+    epochs: 3,
+    duration_s: 1.5,
+    rows_per_s: 1000,
+    selected: true,
+  });
   assert.deepEqual(f.best, { candidate: 'a', run_id: 'r1', roc_auc: 0.7 });
   // DVC shows scalars in nested objects and skips lists: everything but `runs` is objects of scalars.
-  const scalarsOnly = (o: unknown): boolean => (o && typeof o === 'object' ? !Array.isArray(o) && Object.values(o).every(scalarsOnly) : true);
+  const scalarsOnly = (o: unknown): boolean =>
+    o && typeof o === 'object' ? !Array.isArray(o) && Object.values(o).every(scalarsOnly) : true;
   const { runs, ...shown } = f;
   assert.equal(runs.length, 5);
   assert.ok(scalarsOnly(shown));
-  assert.equal(experimentsFile([run('r1', 'a', 0.3, true, 'log_loss'), run('r2', 'a', 0.2, true, 'log_loss'), run('r3', 'a', 0.25, true, 'log_loss')], 'log_loss').best?.run_id, 'r2', 'lower is better for log loss');
+  assert.equal(
+    experimentsFile(
+      [
+        run('r1', 'a', 0.3, true, 'log_loss'),
+        run('r2', 'a', 0.2, true, 'log_loss'),
+        run('r3', 'a', 0.25, true, 'log_loss'),
+      ],
+      'log_loss',
+    ).best?.run_id,
+    'r2',
+    'lower is better for log loss',
+  );
 });
 
 test('regression: the params switch trains delay minutes and evaluates with regression metrics', async () => {
@@ -127,7 +193,9 @@ test('regression: the params switch trains delay minutes and evaluates with regr
   // Residual quantiles from validation, ordered; evaluate reports how often their interval holds on test.
   const q = bundle.meta.residual_quantiles!;
   assert.ok(q.q5 <= q.q25 && q.q25 <= q.q50 && q.q50 <= q.q75 && q.q75 <= q.q95, JSON.stringify(q));
-  assert.ok(saved.intervals.test_coverage >= 0 && saved.intervals.test_coverage <= 1 && saved.intervals.nominal === 0.9);
+  assert.ok(
+    saved.intervals.test_coverage >= 0 && saved.intervals.test_coverage <= 1 && saved.intervals.nominal === 0.9,
+  );
   assert.ok(bundle.checkGolden().ok);
   bundle.dispose();
 });
@@ -138,33 +206,56 @@ test('regression: recent_refit teaches the winner the validation rows after its 
   const on = await trainedRepo(regression, { recent_refit: { epochs: 2, learning_rate_factor: 0.5 } });
   const tiny = await trainedRepo(regression, { recent_refit: { epochs: 2, learning_rate_factor: 1e-6 } });
   const { tf } = await selectBackend({});
-  const [a, b, c] = [await loadBundle(tf, join(off.repo, MODEL_DIR)), await loadBundle(tf, join(on.repo, MODEL_DIR)), await loadBundle(tf, join(tiny.repo, MODEL_DIR))];
+  const [a, b, c] = [
+    await loadBundle(tf, join(off.repo, MODEL_DIR)),
+    await loadBundle(tf, join(on.repo, MODEL_DIR)),
+    await loadBundle(tf, join(tiny.repo, MODEL_DIR)),
+  ];
   try {
     assert.equal(a.meta.recent_refit, undefined);
     const validation = await readParquetTable(join(on.repo, PREPARED_DIR, 'validation.parquet'));
-    assert.deepEqual({ ...b.meta.recent_refit!, seconds: 0 }, { epochs: 2, learning_rate_factor: 0.5, rows: validation.length, seconds: 0 });
+    assert.deepEqual(
+      { ...b.meta.recent_refit!, seconds: 0 },
+      { epochs: 2, learning_rate_factor: 0.5, rows: validation.length, seconds: 0 },
+    );
     // Same selection and held-out validation metrics and residual quantiles (taken before the refit) ...
     assert.deepEqual(b.meta.metrics.validation, a.meta.metrics.validation);
     assert.deepEqual(b.meta.residual_quantiles, a.meta.residual_quantiles);
     // ... but different weights: the golden outputs are those of the refitted model, which the bundle reproduces ...
-    const goldenShift = (x: typeof a) => Math.max(...x.golden.map((g, i) => Math.abs(g.expected - a.golden[i].expected)));
+    const goldenShift = (x: typeof a) =>
+      Math.max(...x.golden.map((g, i) => Math.abs(g.expected - a.golden[i].expected)));
     assert.ok(goldenShift(b) > 1e-3, `refit moved the golden outputs by ${goldenShift(b)}`);
     assert.ok(b.checkGolden().ok);
     // ... the learning-rate factor is applied (a millionth of the rate leaves them all but where they were) ...
-    assert.ok(goldenShift(c) < goldenShift(b) / 100, `factor 1e-6 moved them by ${goldenShift(c)}, factor 0.5 by ${goldenShift(b)}`);
+    assert.ok(
+      goldenShift(c) < goldenShift(b) / 100,
+      `factor 1e-6 moved them by ${goldenShift(c)}, factor 0.5 by ${goldenShift(b)}`,
+    );
     // ... and the drift reference of predictions is the served (refitted) model's on the validation rows.
     const served = b.predictTable(validation);
     const mean = served.reduce((s, v) => s + v, 0) / served.length;
-    assert.ok(Math.abs(b.profile.predictions!.mean - mean) < 1e-3 * Math.max(1, Math.abs(mean)), `profile mean ${b.profile.predictions!.mean} vs served ${mean}`);
+    assert.ok(
+      Math.abs(b.profile.predictions!.mean - mean) < 1e-3 * Math.max(1, Math.abs(mean)),
+      `profile mean ${b.profile.predictions!.mean} vs served ${mean}`,
+    );
     assert.notEqual(b.profile.predictions!.mean, a.profile.predictions!.mean);
   } finally {
     [a, b, c].forEach((x) => x.dispose());
   }
-  const clsOff = await loadBundle(tf, join((await trainedRepo({}, { recent_refit: { epochs: 0, learning_rate_factor: 0.5 } })).repo, MODEL_DIR));
-  const clsOn = await loadBundle(tf, join((await trainedRepo({}, { recent_refit: { epochs: 2, learning_rate_factor: 0.5 } })).repo, MODEL_DIR));
+  const clsOff = await loadBundle(
+    tf,
+    join((await trainedRepo({}, { recent_refit: { epochs: 0, learning_rate_factor: 0.5 } })).repo, MODEL_DIR),
+  );
+  const clsOn = await loadBundle(
+    tf,
+    join((await trainedRepo({}, { recent_refit: { epochs: 2, learning_rate_factor: 0.5 } })).repo, MODEL_DIR),
+  );
   try {
     assert.equal(clsOn.meta.recent_refit, undefined, 'classification keeps the model its calibration was fitted for');
-    assert.deepEqual(clsOn.golden.map((g) => g.expected), clsOff.golden.map((g) => g.expected));
+    assert.deepEqual(
+      clsOn.golden.map((g) => g.expected),
+      clsOff.golden.map((g) => g.expected),
+    );
   } finally {
     clsOff.dispose();
     clsOn.dispose();
@@ -183,11 +274,17 @@ test('learning-rate schedule: constant keeps the rate, cosine anneals it from th
 
 test('lr_schedule reaches the optimizer: cosine trains epoch 1 like constant and epoch 2 at half the rate', async () => {
   const losses = async (lr_schedule: 'constant' | 'cosine') => {
-    const { log } = await trainedRepo({}, { candidates: [{ name: 'mlp', model: 'mlp', hidden: [8], embedding_dim: 2, learning_rate: 0.05, lr_schedule }] });
+    const { log } = await trainedRepo(
+      {},
+      { candidates: [{ name: 'mlp', model: 'mlp', hidden: [8], embedding_dim: 2, learning_rate: 0.05, lr_schedule }] },
+    );
     return [1, 2].map((e) => Number(log.lines.join('\n').match(new RegExp(`mlp epoch ${e}/2: loss ([0-9.]+)`))?.[1]));
   };
   const [constant, cosine] = [await losses('constant'), await losses('cosine')];
-  assert.ok(constant.every(Number.isFinite) && cosine.every(Number.isFinite), `epoch losses logged: ${constant} / ${cosine}`);
+  assert.ok(
+    constant.every(Number.isFinite) && cosine.every(Number.isFinite),
+    `epoch losses logged: ${constant} / ${cosine}`,
+  );
   assert.equal(cosine[0], constant[0]);
   assert.notEqual(cosine[1], constant[1]);
 });
@@ -204,9 +301,26 @@ test('evaluate: edge cases never fail and wrong types are rejected with the fiel
 });
 
 test('grid expansion names every combination and seeded shuffles repeat', () => {
-  const c = expandCandidates([{ name: 'mlp', model: 'mlp', grid: { hidden: [[8], [16, 8]], learning_rate: [0.1, 0.01] } }]);
-  assert.deepEqual(c.map((x) => x.name), ['mlp[hidden=8,learning_rate=0.1]', 'mlp[hidden=8,learning_rate=0.01]', 'mlp[hidden=16-8,learning_rate=0.1]', 'mlp[hidden=16-8,learning_rate=0.01]']);
-  assert.throws(() => expandCandidates([{ name: 'a', model: 'logistic' }, { name: 'a', model: 'mlp' }]), /two candidates are named a/);
+  const c = expandCandidates([
+    { name: 'mlp', model: 'mlp', grid: { hidden: [[8], [16, 8]], learning_rate: [0.1, 0.01] } },
+  ]);
+  assert.deepEqual(
+    c.map((x) => x.name),
+    [
+      'mlp[hidden=8,learning_rate=0.1]',
+      'mlp[hidden=8,learning_rate=0.01]',
+      'mlp[hidden=16-8,learning_rate=0.1]',
+      'mlp[hidden=16-8,learning_rate=0.01]',
+    ],
+  );
+  assert.throws(
+    () =>
+      expandCandidates([
+        { name: 'a', model: 'logistic' },
+        { name: 'a', model: 'mlp' },
+      ]),
+    /two candidates are named a/,
+  );
   assert.deepEqual(Array.from(permutation(10, seededRandom(1))), Array.from(permutation(10, seededRandom(1))));
   assert.notDeepEqual(Array.from(permutation(10, seededRandom(1))), Array.from(permutation(10, seededRandom(2))));
 });
@@ -218,7 +332,10 @@ test('a malformed experiment log stops training before any work, naming the file
   await writeFile(join(repo, EXPERIMENTS_FILE), bad);
   // No prepared data in this repo: the log's error (not a missing split) proves it is read first.
   await assert.rejects(train({ repoRoot: repo, params: await testParams(), log: quietLog() }), (err: Error) =>
-    /^metrics\/experiments\.json: field `runs\.0\.candidate`: .*; fix it, or move it away to start a new experiment log/.test(err.message));
+    /^metrics\/experiments\.json: field `runs\.0\.candidate`: .*; fix it, or move it away to start a new experiment log/.test(
+      err.message,
+    ),
+  );
   assert.equal(await readFile(join(repo, EXPERIMENTS_FILE), 'utf8'), bad);
   await rm(join(repo, EXPERIMENTS_FILE));
   assert.deepEqual(await readExperiments(repo), [], 'no log yet: no runs');
@@ -233,7 +350,11 @@ test('a bundle whose date column lost every part still accepts date (optional, u
   const spec = {
     version: 1,
     features: [{ kind: 'numeric', name: 'distance', transform: 'log', mean: 6, std: 1, fill: 500, min: 30, max: 4000 }],
-    dropped: [{ feature: 'date.hour', reason: 'r' }, { feature: 'date.day_of_week', reason: 'r' }, { feature: 'route', reason: 'r' }],
+    dropped: [
+      { feature: 'date.hour', reason: 'r' },
+      { feature: 'date.day_of_week', reason: 'r' },
+      { feature: 'route', reason: 'r' },
+    ],
     target: { column: 'delay', type: 'classification', positive_above: 15 },
     time_column: 'date',
   } as FeatureSpec;
@@ -246,5 +367,11 @@ test('a bundle whose date column lost every part still accepts date (optional, u
   const unknown = recordsToTable([{ distance: 700, weather: 'rain' }], fields);
   assert.match(JSON.stringify(unknown.errors), /weather/);
   // A part-dropped column that still has other parts is there once, as the params rule says.
-  assert.equal(inputSchemaOf({ ...spec, features: [...spec.features, { kind: 'datetime', name: 'date', parts: ['hour'] }] }, schema).date.required, true);
+  assert.equal(
+    inputSchemaOf(
+      { ...spec, features: [...spec.features, { kind: 'datetime', name: 'date', parts: ['hour'] }] },
+      schema,
+    ).date.required,
+    true,
+  );
 });

@@ -10,16 +10,41 @@ import { readParquetTable } from '../../core/data/parquet.ts';
 import { encodeFeatures, encodeTarget, type FeatureSpec } from '../../core/model/features.ts';
 import { profileNumeric, type ReferenceProfile } from '../../core/data/profile.ts';
 import { bestF1Threshold, classificationMetrics, regressionMetrics } from '../../core/model/quality-metrics.ts';
-import { calibrateAll, chooseCalibration, expectedCalibrationError, type Calibration } from '../../core/model/calibration.ts';
+import {
+  calibrateAll,
+  chooseCalibration,
+  expectedCalibrationError,
+  type Calibration,
+} from '../../core/model/calibration.ts';
 import { quantileSorted } from '../../core/model/features.ts';
-import { outputsFromModel, saveBundle, BUNDLE_FORMAT, type BundleMeta, type GoldenExample } from '../../core/model/bundle.ts';
+import {
+  outputsFromModel,
+  saveBundle,
+  BUNDLE_FORMAT,
+  type BundleMeta,
+  type GoldenExample,
+} from '../../core/model/bundle.ts';
 import { recordAt, recordsToTable, type InputSchema } from '../../core/data/records.ts';
 import type { Table } from '../../core/data/table.ts';
 import type { Logger } from '../../core/platform/log.ts';
-import { EXPERIMENTS_FILE, FEATURE_SPEC_FILE, MODEL_DIR, PREPARED_DIR, PROFILE_FILE, TRAIN_METRICS } from '../contracts/paths.ts';
+import {
+  EXPERIMENTS_FILE,
+  FEATURE_SPEC_FILE,
+  MODEL_DIR,
+  PREPARED_DIR,
+  PROFILE_FILE,
+  TRAIN_METRICS,
+} from '../contracts/paths.ts';
 import { trainStage } from '../contracts/train.ts';
 import type { StageParams } from '../contracts/contract.ts';
-import { expandCandidates, fitCandidate, refitOnRecent, isBetter, HIGHER_IS_BETTER, type PrimaryMetric } from '../fit.ts';
+import {
+  expandCandidates,
+  fitCandidate,
+  refitOnRecent,
+  isBetter,
+  HIGHER_IS_BETTER,
+  type PrimaryMetric,
+} from '../fit.ts';
 import { dataMd5, gitCommit } from '../lineage.ts';
 import { isMain, runStage } from '../stage-cli.ts';
 import { experimentsFileSchema, readJsonFile, valueOf, type MetricsFile } from '../../core/schemas/metrics-files.ts';
@@ -30,18 +55,37 @@ export { EXPERIMENTS_FILE, MODEL_DIR, TRAIN_METRICS } from '../contracts/paths.t
 /** One candidate's run in metrics/experiments.json (its schema: core/schemas/metrics-files.ts). */
 export type ExperimentRun = MetricsFile<'experiments'>['runs'][number];
 /** A run this stage has just made: every measurement present. */
-type NewRun = ExperimentRun & { epochs: number; best_epoch: number; duration_s: number; backend: string; rows_train: number; rows_per_s: number };
+type NewRun = ExperimentRun & {
+  epochs: number;
+  best_epoch: number;
+  duration_s: number;
+  backend: string;
+  rows_train: number;
+  rows_per_s: number;
+};
 
 const round = (x: number, d = 6) => (Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : null);
 
 function roundAll(o: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, typeof v === 'number' ? round(v) : v && typeof v === 'object' ? roundAll(v as Record<string, unknown>) : v]));
+  return Object.fromEntries(
+    Object.entries(o).map(([k, v]) => [
+      k,
+      typeof v === 'number' ? round(v) : v && typeof v === 'object' ? roundAll(v as Record<string, unknown>) : v,
+    ]),
+  );
 }
 
-export function validationMetrics(task: 'classification' | 'regression', y: Float32Array, p: Float32Array): { metrics: Record<string, unknown>; threshold?: number } {
+export function validationMetrics(
+  task: 'classification' | 'regression',
+  y: Float32Array,
+  p: Float32Array,
+): { metrics: Record<string, unknown>; threshold?: number } {
   if (task === 'regression') return { metrics: roundAll(regressionMetrics(y, p)) };
   const { threshold } = bestF1Threshold(y, p);
-  return { metrics: roundAll({ ...classificationMetrics(y, p, threshold), ece: expectedCalibrationError(y, p) }), threshold };
+  return {
+    metrics: roundAll({ ...classificationMetrics(y, p, threshold), ece: expectedCalibrationError(y, p) }),
+    threshold,
+  };
 }
 
 export const RESIDUAL_QUANTILES = [0.05, 0.25, 0.5, 0.75, 0.95];
@@ -51,17 +95,42 @@ export const RESIDUAL_QUANTILES = [0.05, 0.25, 0.5, 0.75, 0.95];
  * (Platt or isotonic by cross-fitted validation log loss), and the threshold chosen by F1 on the
  * calibrated scores. Regression: quantiles of the validation residuals (actual − predicted).
  */
-export function finishWinner(task: 'classification' | 'regression', y: Float32Array, raw: Float32Array): { scores: Float32Array; metrics: Record<string, unknown>; threshold?: number; calibration?: Calibration; calibration_fit?: Record<string, unknown>; residual_quantiles?: Record<string, number> } {
+export function finishWinner(
+  task: 'classification' | 'regression',
+  y: Float32Array,
+  raw: Float32Array,
+): {
+  scores: Float32Array;
+  metrics: Record<string, unknown>;
+  threshold?: number;
+  calibration?: Calibration;
+  calibration_fit?: Record<string, unknown>;
+  residual_quantiles?: Record<string, number>;
+} {
   if (task === 'regression') {
     const residuals = Float64Array.from(y, (v, i) => v - raw[i]).sort();
-    const residual_quantiles = Object.fromEntries(RESIDUAL_QUANTILES.map((q) => [`q${Math.round(q * 100)}`, round(quantileSorted(residuals, q), 4)!]));
+    const residual_quantiles = Object.fromEntries(
+      RESIDUAL_QUANTILES.map((q) => [`q${Math.round(q * 100)}`, round(quantileSorted(residuals, q), 4)!]),
+    );
     return { scores: raw, ...validationMetrics(task, y, raw), residual_quantiles };
   }
   const choice = chooseCalibration(raw, y);
   const scores = calibrateAll(choice.calibration, raw);
   const { metrics, threshold } = validationMetrics(task, y, scores);
-  const calibration_fit = roundAll({ method: choice.calibration.method, cross_fitted_log_loss: choice.validation_log_loss, ece_uncalibrated: expectedCalibrationError(y, raw), ece_calibrated: expectedCalibrationError(y, scores) });
-  return { scores, metrics, threshold, calibration: choice.calibration as Calibration, calibration_fit, residual_quantiles: undefined };
+  const calibration_fit = roundAll({
+    method: choice.calibration.method,
+    cross_fitted_log_loss: choice.validation_log_loss,
+    ece_uncalibrated: expectedCalibrationError(y, raw),
+    ece_calibrated: expectedCalibrationError(y, scores),
+  });
+  return {
+    scores,
+    metrics,
+    threshold,
+    calibration: choice.calibration,
+    calibration_fit,
+    residual_quantiles: undefined,
+  };
 }
 
 /**
@@ -70,30 +139,71 @@ export function finishWinner(task: 'classification' | 'regression', y: Float32Ar
  * Classification keeps the model validation calibrated, since a calibration fitted on rows the
  * model has just learned would be fitted in-sample (README "Model quality" has the measurement).
  */
-async function refitWinner(tf: Parameters<typeof refitOnRecent>[0], winner: { model: Parameters<typeof refitOnRecent>[1]; cfg: Parameters<typeof refitOnRecent>[2]; rows: Parameters<typeof refitOnRecent>[3] }, o: Omit<Parameters<typeof refitOnRecent>[4], 'epochs' | 'learningRateFactor'> & { task: 'classification' | 'regression'; refit?: { epochs: number; learning_rate_factor: number }; log: Logger }) {
+async function refitWinner(
+  tf: Parameters<typeof refitOnRecent>[0],
+  winner: {
+    model: Parameters<typeof refitOnRecent>[1];
+    cfg: Parameters<typeof refitOnRecent>[2];
+    rows: Parameters<typeof refitOnRecent>[3];
+  },
+  o: Omit<Parameters<typeof refitOnRecent>[4], 'epochs' | 'learningRateFactor'> & {
+    task: 'classification' | 'regression';
+    refit?: { epochs: number; learning_rate_factor: number };
+    log: Logger;
+  },
+) {
   const { model, cfg, rows } = winner;
   if (!o.refit || o.refit.epochs === 0 || o.task !== 'regression') return undefined;
   const t0 = performance.now();
-  const done = await refitOnRecent(tf, model, cfg, rows, { ...o, epochs: o.refit.epochs, learningRateFactor: o.refit.learning_rate_factor });
+  const done = await refitOnRecent(tf, model, cfg, rows, {
+    ...o,
+    epochs: o.refit.epochs,
+    learningRateFactor: o.refit.learning_rate_factor,
+  });
   if (!done) return undefined;
   const seconds = (performance.now() - t0) / 1000;
-  o.log.info(`${cfg.name}: refit on the ${rows.y.length} validation rows (the latest before test), ${o.refit.epochs} epoch(s) at ${o.refit.learning_rate_factor} × its learning rate, loss ${done.losses.map((l) => l.toFixed(4)).join(', ')} (${seconds.toFixed(1)} s)`);
-  return { record: { epochs: o.refit.epochs, learning_rate_factor: o.refit.learning_rate_factor, rows: rows.y.length, seconds: round(seconds, 3)! }, predictions: done.predictions };
+  o.log.info(
+    `${cfg.name}: refit on the ${rows.y.length} validation rows (the latest before test), ${o.refit.epochs} epoch(s) at ${o.refit.learning_rate_factor} × its learning rate, loss ${done.losses.map((l) => l.toFixed(4)).join(', ')} (${seconds.toFixed(1)} s)`,
+  );
+  return {
+    record: {
+      epochs: o.refit.epochs,
+      learning_rate_factor: o.refit.learning_rate_factor,
+      rows: rows.y.length,
+      seconds: round(seconds, 3)!,
+    },
+    predictions: done.predictions,
+  };
 }
 
-export function goldenExamples(tf: Parameters<typeof outputsFromModel>[0], model: Parameters<typeof outputsFromModel>[1], meta: Pick<BundleMeta, 'target_scaler' | 'input_schema'>, spec: FeatureSpec, test: Table, count: number): GoldenExample[] {
+export function goldenExamples(
+  tf: Parameters<typeof outputsFromModel>[0],
+  model: Parameters<typeof outputsFromModel>[1],
+  meta: Pick<BundleMeta, 'target_scaler' | 'input_schema'>,
+  spec: FeatureSpec,
+  test: Table,
+  count: number,
+): GoldenExample[] {
   const fields = Object.keys(meta.input_schema);
   const step = Math.max(1, Math.floor(test.length / count));
   const records = Array.from({ length: Math.min(count, test.length) }, (_, i) => recordAt(test, i * step, fields));
   // Expected outputs go through the same record → table path as serving.
   const { table, errors } = recordsToTable(records, meta.input_schema);
   const bad = errors.findIndex((e) => e.length);
-  if (bad >= 0) throw new Error(`golden example ${bad} from the test split does not pass the input schema: ${errors[bad].map((e) => `${e.field}: ${e.message}`).join('; ')}`);
+  if (bad >= 0)
+    throw new Error(
+      `golden example ${bad} from the test split does not pass the input schema: ${errors[bad].map((e) => `${e.field}: ${e.message}`).join('; ')}`,
+    );
   const out = outputsFromModel(tf, model, meta, spec, table);
   return records.map((record, i) => ({ record, expected: out[i] }));
 }
 
-export async function train(options: { repoRoot: string; params: StageParams<typeof trainStage>; log: Logger; now?: () => Date }) {
+export async function train(options: {
+  repoRoot: string;
+  params: StageParams<typeof trainStage>;
+  log: Logger;
+  now?: () => Date;
+}) {
   const { repoRoot, log } = options;
   const params = trainStage.params(options.params);
   const tp = params.train;
@@ -103,10 +213,16 @@ export async function train(options: { repoRoot: string; params: StageParams<typ
   const { tf, backend } = await selectBackend({ log });
   const dir = join(repoRoot, PREPARED_DIR);
   const spec: FeatureSpec = await readArtifactFileAt(join(dir, FEATURE_SPEC_FILE), 'featureSpec', 'prepare');
-  const inputProfile: ReferenceProfile = await readArtifactFileAt(join(dir, PROFILE_FILE), 'referenceProfile', 'prepare');
-  const [trainT, valT, testT] = await Promise.all(['train', 'validation', 'test'].map((s) => readParquetTable(join(dir, `${s}.parquet`))));
+  const inputProfile: ReferenceProfile = await readArtifactFileAt(
+    join(dir, PROFILE_FILE),
+    'referenceProfile',
+    'prepare',
+  );
+  const [trainT, valT, testT] = await Promise.all(
+    ['train', 'validation', 'test'].map((s) => readParquetTable(join(dir, `${s}.parquet`))),
+  );
   const task = params.task.type;
-  const primary = tp.primary_metric as PrimaryMetric;
+  const primary = tp.primary_metric;
   const data = {
     train: { enc: encodeFeatures(spec, trainT), y: encodeTarget(spec.target, trainT.columns[spec.target.column]) },
     validation: { enc: encodeFeatures(spec, valT), y: encodeTarget(spec.target, valT.columns[spec.target.column]) },
@@ -116,7 +232,10 @@ export async function train(options: { repoRoot: string; params: StageParams<typ
   if (task === 'classification' && tp.class_weight === 'balanced') {
     const n = data.train.y.length;
     const pos = data.train.y.reduce((s, v) => s + v, 0);
-    if (pos === 0 || pos === n) throw new Error(`the train split has only one class (${pos} positives of ${n}); ingest more data or change task.positive_above`);
+    if (pos === 0 || pos === n)
+      throw new Error(
+        `the train split has only one class (${pos} positives of ${n}); ingest more data or change task.positive_above`,
+      );
     classWeight = { 0: n / (2 * (n - pos)), 1: n / (2 * pos) };
   }
   if (task === 'regression') {
@@ -130,30 +249,65 @@ export async function train(options: { repoRoot: string; params: StageParams<typ
   const runId = now().toISOString();
   const commit = gitCommit(repoRoot);
   const md5 = await dataMd5(repoRoot);
-  log.info(`training ${candidates.length} candidate(s) on ${trainT.length} rows, selecting by validation ${primary}`, { backend, class_weight: classWeight ? JSON.stringify(roundAll(classWeight)) : 'none' });
+  log.info(`training ${candidates.length} candidate(s) on ${trainT.length} rows, selecting by validation ${primary}`, {
+    backend,
+    class_weight: classWeight ? JSON.stringify(roundAll(classWeight)) : 'none',
+  });
 
   const runs: NewRun[] = [];
   let winner: { index: number; fit: Awaited<ReturnType<typeof fitCandidate>> } | undefined;
   for (const [index, cfg] of candidates.entries()) {
-    const fit = await fitCandidate(tf, cfg, data, { task, primary, seed: tp.seed, maxEpochs: tp.max_epochs, patience: tp.patience, batchSize: tp.batch_size, classWeight, targetScaler, log });
+    const fit = await fitCandidate(tf, cfg, data, {
+      task,
+      primary,
+      seed: tp.seed,
+      maxEpochs: tp.max_epochs,
+      patience: tp.patience,
+      batchSize: tp.batch_size,
+      classWeight,
+      targetScaler,
+      log,
+    });
     const { metrics } = validationMetrics(task, data.validation.y, fit.validationPredictions);
     runs.push({
-      run_id: runId, candidate: cfg.name, model: cfg.model, params: { ...cfg, batch_size: tp.batch_size, seed: tp.seed, class_weight: tp.class_weight },
-      epochs: fit.epochs, best_epoch: fit.bestEpoch, duration_s: round(fit.durationS, 3)!, backend, rows_train: trainT.length, rows_per_s: Math.round(fit.rowsPerS),
-      val: metrics, selected: false, git_commit: commit, data_md5: md5, time: runId,
+      run_id: runId,
+      candidate: cfg.name,
+      model: cfg.model,
+      params: { ...cfg, batch_size: tp.batch_size, seed: tp.seed, class_weight: tp.class_weight },
+      epochs: fit.epochs,
+      best_epoch: fit.bestEpoch,
+      duration_s: round(fit.durationS, 3)!,
+      backend,
+      rows_train: trainT.length,
+      rows_per_s: Math.round(fit.rowsPerS),
+      val: metrics,
+      selected: false,
+      git_commit: commit,
+      data_md5: md5,
+      time: runId,
     });
-    log.info(`${cfg.name}: validation ${primary} ${fit.bestValue.toFixed(4)} at epoch ${fit.bestEpoch} (${fit.durationS.toFixed(1)} s, ${Math.round(fit.rowsPerS)} rows/s)`);
+    log.info(
+      `${cfg.name}: validation ${primary} ${fit.bestValue.toFixed(4)} at epoch ${fit.bestEpoch} (${fit.durationS.toFixed(1)} s, ${Math.round(fit.rowsPerS)} rows/s)`,
+    );
     if (!winner || isBetter(primary, fit.bestValue, winner.fit.bestValue)) {
       winner?.fit.model.dispose();
       winner = { index, fit };
     } else fit.model.dispose();
   }
-  if (!winner || !Number.isFinite(winner.fit.bestValue)) throw new Error(`no candidate produced a finite validation ${primary}; check the data and learning rates`);
+  if (!winner || !Number.isFinite(winner.fit.bestValue))
+    throw new Error(`no candidate produced a finite validation ${primary}; check the data and learning rates`);
   runs[winner.index].selected = true;
   const chosen = candidates[winner.index];
   const finished = finishWinner(task, data.validation.y, winner.fit.validationPredictions);
-  const refit = await refitWinner(tf, { model: winner.fit.model, cfg: chosen, rows: data.validation }, { task, batchSize: tp.batch_size, classWeight, targetScaler, seed: tp.seed, refit: tp.recent_refit, log });
-  if (finished.calibration) log.info(`calibration: ${finished.calibration.method} (cross-fitted validation log loss ${JSON.stringify(finished.calibration_fit?.cross_fitted_log_loss)}); threshold ${finished.threshold?.toFixed(4)} on calibrated scores`);
+  const refit = await refitWinner(
+    tf,
+    { model: winner.fit.model, cfg: chosen, rows: data.validation },
+    { task, batchSize: tp.batch_size, classWeight, targetScaler, seed: tp.seed, refit: tp.recent_refit, log },
+  );
+  if (finished.calibration)
+    log.info(
+      `calibration: ${finished.calibration.method} (cross-fitted validation log loss ${JSON.stringify(finished.calibration_fit?.cross_fitted_log_loss)}); threshold ${finished.threshold?.toFixed(4)} on calibrated scores`,
+    );
 
   const inputSchema = inputSchemaOf(spec, params.validate.schema);
   const meta: BundleMeta = {
@@ -168,7 +322,11 @@ export async function train(options: { repoRoot: string; params: StageParams<typ
     ...(finished.calibration ? { calibration: finished.calibration } : {}),
     ...(finished.residual_quantiles ? { residual_quantiles: finished.residual_quantiles } : {}),
     ...(refit ? { recent_refit: refit.record } : {}),
-    metrics: { validation: finished.metrics, validation_uncalibrated: runs[winner.index].val, ...(finished.calibration_fit ? { calibration: finished.calibration_fit } : {}) },
+    metrics: {
+      validation: finished.metrics,
+      validation_uncalibrated: runs[winner.index].val,
+      ...(finished.calibration_fit ? { calibration: finished.calibration_fit } : {}),
+    },
     primary_metric: primary,
     data_md5: md5,
     git_commit: commit,
@@ -179,7 +337,13 @@ export async function train(options: { repoRoot: string; params: StageParams<typ
   };
   const golden = goldenExamples(tf, winner.fit.model, meta, spec, testT, tp.golden_examples);
   // The prediction reference for drift is the served model's: after a refit, its predictions for the validation rows.
-  const profile = { ...inputProfile, predictions: profileNumeric({ type: 'number', values: Float64Array.from(refit?.predictions ?? finished.scores) }, params.profile.bins) };
+  const profile = {
+    ...inputProfile,
+    predictions: profileNumeric(
+      { type: 'number', values: Float64Array.from(refit?.predictions ?? finished.scores) },
+      params.profile.bins,
+    ),
+  };
   await saveBundle(tf, join(repoRoot, MODEL_DIR), winner.fit.model, { meta, spec, profile, golden });
   winner.fit.model.dispose();
 
@@ -194,10 +358,15 @@ export async function train(options: { repoRoot: string; params: StageParams<typ
     [`validation_${primary}`]: round(winner.fit.bestValue),
     ...(finished.threshold !== undefined ? { threshold: round(finished.threshold) } : {}),
     ...(finished.calibration ? { calibration: finished.calibration.method } : {}),
-    train_seconds: round(runs.reduce((s, r) => s + r.duration_s, 0), 3),
+    train_seconds: round(
+      runs.reduce((s, r) => s + r.duration_s, 0),
+      3,
+    ),
   };
   await writeJsonAtomic(join(repoRoot, TRAIN_METRICS), summary);
-  log.info(`selected ${chosen.name}: validation ${primary} ${winner.fit.bestValue.toFixed(4)}; bundle written to ${MODEL_DIR}/`);
+  log.info(
+    `selected ${chosen.name}: validation ${primary} ${winner.fit.bestValue.toFixed(4)}; bundle written to ${MODEL_DIR}/`,
+  );
   return summary;
 }
 
@@ -235,7 +404,9 @@ export function experimentsFile(runs: ExperimentRun[], primary: PrimaryMetric) {
  * so clients that send it are not refused by a model trained on a short period.
  */
 export function inputSchemaOf(spec: FeatureSpec, schema: InputSchema): InputSchema {
-  const fields = Object.fromEntries(spec.features.filter((f) => f.kind !== 'cross').map((f) => [f.name, schema[f.name]]));
+  const fields = Object.fromEntries(
+    spec.features.filter((f) => f.kind !== 'cross').map((f) => [f.name, schema[f.name]]),
+  );
   for (const d of spec.dropped ?? []) {
     const column = d.feature.split('.')[0];
     if (!(column in fields) && schema[column]) fields[column] = { ...schema[column], required: false };

@@ -5,13 +5,24 @@ import { join } from 'node:path';
 import { ingest } from './ingest.ts';
 import { validate, VALIDATED_DIR, REJECTS_FILE, VALIDATE_METRICS } from './validate.ts';
 import { md5File } from '../../core/dvc/index.ts';
-import { flightsCsv, noTrack, quietLog, tempRepo, testParams, writeSource } from '../../harness/testing/training/fixtures.ts';
+import {
+  flightsCsv,
+  noTrack,
+  quietLog,
+  tempRepo,
+  testParams,
+  writeSource,
+} from '../../harness/testing/training/fixtures.ts';
 import type { Params } from '../../core/schemas/params.ts';
 import { readMetricsFile } from '../../core/schemas/metrics-files.ts';
 
 async function ingestAndValidate(repo: string, content: string | Buffer, overrides: Partial<Params['validate']> = {}) {
   const src = await writeSource(repo, 'src.csv', content);
-  const params = await testParams({ data: { source: src }, ingest: { batch_size: 50, batches_per_run: 0, max_batches: 0 }, validate: overrides });
+  const params = await testParams({
+    data: { source: src },
+    ingest: { batch_size: 50, batches_per_run: 0, max_batches: 0 },
+    validate: overrides,
+  });
   await ingest({ repoRoot: repo, params, log: quietLog(), track: noTrack });
   return validate({ repoRoot: repo, params, log: quietLog() });
 }
@@ -46,14 +57,24 @@ test('too many rejects fail the stage with a summary and keep the previous outpu
   await ingestAndValidate(repo, flightsCsv(40));
   const before = await md5File(join(repo, VALIDATED_DIR, 'data.parquet'));
   const metricsBefore = await readFile(join(repo, VALIDATE_METRICS), 'utf8');
-  const bad = corrupt(flightsCsv(40), Object.fromEntries([...Array(10).keys()].map((i) => [i + 1, (f: string[]) => [f[0], 'x', ...f.slice(2)]])));
+  const bad = corrupt(
+    flightsCsv(40),
+    Object.fromEntries([...Array(10).keys()].map((i) => [i + 1, (f: string[]) => [f[0], 'x', ...f.slice(2)]])),
+  );
   const repo2Src = await writeSource(repo, 'src.csv', bad);
-  const params = await testParams({ data: { source: repo2Src }, ingest: { batch_size: 50, batches_per_run: 0, max_batches: 0 }, validate: { max_reject_rate: 0.1 } });
+  const params = await testParams({
+    data: { source: repo2Src },
+    ingest: { batch_size: 50, batches_per_run: 0, max_batches: 0 },
+    validate: { max_reject_rate: 0.1 },
+  });
   // Re-ingest from scratch into the same repo by growing nothing: rewrite the raw store with the bad file.
   const { rm } = await import('node:fs/promises');
   await rm(join(repo, 'data'), { recursive: true });
   await ingest({ repoRoot: repo, params, log: quietLog(), track: noTrack });
-  await assert.rejects(validate({ repoRoot: repo, params, log: quietLog() }), /10 of 40 rows rejected \(25\.00% > validate\.max_reject_rate 10\.00%\): wrong_type: 10\. First bad row: source row 2, delay wrong_type "x".*previous outputs were kept/s);
+  await assert.rejects(
+    validate({ repoRoot: repo, params, log: quietLog() }),
+    /10 of 40 rows rejected \(25\.00% > validate\.max_reject_rate 10\.00%\): wrong_type: 10\. First bad row: source row 2, delay wrong_type "x".*previous outputs were kept/s,
+  );
   assert.equal(await md5File(join(repo, VALIDATED_DIR, 'data.parquet')), before);
   assert.equal(await readFile(join(repo, VALIDATE_METRICS), 'utf8'), metricsBefore);
   assert.match(await readFile(join(repo, '.pipeline', 'failed', 'validate-rejects.csv'), 'utf8'), /^batch,source_row/);
@@ -61,8 +82,14 @@ test('too many rejects fail the stage with a summary and keep the previous outpu
 
 test('a missing required column stops the stage naming the column', async () => {
   const repo = await tempRepo();
-  const csv = flightsCsv(5).split('\n').map((l) => l.split(',').slice(0, 4).join(',')).join('\n');
-  await assert.rejects(ingestAndValidate(repo, csv), /required column\(s\) "destination" missing from the data \(it has: date, delay, distance, origin\)/);
+  const csv = flightsCsv(5)
+    .split('\n')
+    .map((l) => l.split(',').slice(0, 4).join(','))
+    .join('\n');
+  await assert.rejects(
+    ingestAndValidate(repo, csv),
+    /required column\(s\) "destination" missing from the data \(it has: date, delay, distance, origin\)/,
+  );
 });
 
 test('non-UTF-8 bytes and a huge field reject only their rows', async () => {
@@ -70,7 +97,11 @@ test('non-UTF-8 bytes and a huge field reject only their rows', async () => {
   const lines = flightsCsv(100).split('\n');
   const latin1Row = Buffer.from(lines[5].replace(/,ATL$|,ORD$|,DFW$|,LAX$|,SFO$/, ',M\u00fcN'), 'latin1');
   const hugeRow = lines[7].replace(/,[A-Z]{3}$/, `,"${'Z'.repeat(100_000)}"`);
-  const content = Buffer.concat([Buffer.from(lines.slice(0, 5).join('\n') + '\n'), latin1Row, Buffer.from('\n' + lines[6] + '\n' + hugeRow + '\n' + lines.slice(8).join('\n'))]);
+  const content = Buffer.concat([
+    Buffer.from(lines.slice(0, 5).join('\n') + '\n'),
+    latin1Row,
+    Buffer.from('\n' + lines[6] + '\n' + hugeRow + '\n' + lines.slice(8).join('\n')),
+  ]);
   const m = await ingestAndValidate(repo, content, { max_reject_rate: 0.05, max_field_bytes: 1024 });
   assert.equal(m.rows_rejected, 2);
   assert.equal(m.rejects_by_reason.invalid_utf8, 1);

@@ -19,21 +19,31 @@ import { isMain, runStage } from '../stage-cli.ts';
 
 export { REJECTS_FILE, VALIDATE_METRICS, VALIDATED_DIR, VALIDATED_FILE } from '../contracts/paths.ts';
 
-export async function readRawStore(repoRoot: string, log: Logger): Promise<{ table: Table; batchOfRow: (row: number) => number }> {
+export async function readRawStore(
+  repoRoot: string,
+  log: Logger,
+): Promise<{ table: Table; batchOfRow: (row: number) => number }> {
   const manifest = await readManifest(repoRoot);
-  if (!manifest || manifest.batches.length === 0) throw new Error(`the raw store ${RAW_DIR}/ is empty; run \`npm run ingest\` (or \`npm run data:pull\` to fetch the tracked version)`);
+  if (!manifest || manifest.batches.length === 0)
+    throw new Error(
+      `the raw store ${RAW_DIR}/ is empty; run \`npm run ingest\` (or \`npm run data:pull\` to fetch the tracked version)`,
+    );
   const parts: Table[] = [];
   const progress = createProgress('read raw batches', manifest.batches.length, { log, unit: 'batches' });
   for (const [i, b] of manifest.batches.entries()) {
     const t = await readParquetTable(join(repoRoot, RAW_DIR, b.file));
-    if (t.length !== b.rows) throw new Error(`${RAW_DIR}/${b.file} has ${t.length} rows but manifest.json says ${b.rows}; restore it with \`npm run data:pull\``);
+    if (t.length !== b.rows)
+      throw new Error(
+        `${RAW_DIR}/${b.file} has ${t.length} rows but manifest.json says ${b.rows}; restore it with \`npm run data:pull\``,
+      );
     parts.push(t);
     progress.update(i + 1);
   }
   progress.finish();
   const starts = manifest.batches.map((b) => b.range[0] - manifest.batches[0].range[0]);
   const batchOfRow = (row: number) => {
-    let lo = 0, hi = starts.length - 1;
+    let lo = 0,
+      hi = starts.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
       if (starts[mid] <= row) lo = mid;
@@ -63,7 +73,10 @@ export function rejectsCsv(result: ValidationResult, table: Table, batchOfRow: (
     const reasons = [...new Set(r.problems.map((p) => p.reason))].join(';');
     const details = r.problems
       .slice(0, 5)
-      .map((p) => `${p.column}: ${p.reason}${p.value === null ? '' : ` ${JSON.stringify(p.value.length > 60 ? p.value.slice(0, 57) + '...' : p.value)}`}`)
+      .map(
+        (p) =>
+          `${p.column}: ${p.reason}${p.value === null ? '' : ` ${JSON.stringify(p.value.length > 60 ? p.value.slice(0, 57) + '...' : p.value)}`}`,
+      )
       .join('; ');
     const row = rowCol ? cellValue(rowCol, r.index) : r.index + 1;
     lines.push([batchOfRow(r.index), row, reasons, csvCell(details)].join(','));
@@ -91,11 +104,16 @@ export function validationMetrics(result: ValidationResult, maxRejectRate: numbe
 
 const round = (x: number) => Math.round(x * 1e6) / 1e6;
 
-export async function validate(options: { repoRoot: string; params: StageParams<typeof validateStage>; log: Logger }): Promise<ReturnType<typeof validationMetrics>> {
+export async function validate(options: {
+  repoRoot: string;
+  params: StageParams<typeof validateStage>;
+  log: Logger;
+}): Promise<ReturnType<typeof validationMetrics>> {
   const { repoRoot, log } = options;
   const params = validateStage.params(options.params);
   const { table, batchOfRow } = await readRawStore(repoRoot, log);
-  if (table.length === 0) throw new Error(`the raw store has no records to validate; check the source and run \`npm run ingest\``);
+  if (table.length === 0)
+    throw new Error(`the raw store has no records to validate; check the source and run \`npm run ingest\``);
   log.info(`validating ${table.length} records against validate.schema`);
   const result = validateTable(table, params.validate.schema);
   const metrics = validationMetrics(result, params.validate.max_reject_rate);
@@ -104,9 +122,14 @@ export async function validate(options: { repoRoot: string; params: StageParams<
   if (metrics.reject_rate > params.validate.max_reject_rate) {
     const failedPath = join(repoRoot, '.pipeline', 'failed', 'validate-rejects.csv');
     await writeFileAtomic(failedPath, rejects);
-    const top = Object.entries(result.byReason).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}: ${v}`).join(', ');
+    const top = Object.entries(result.byReason)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k}: ${v}`)
+      .join(', ');
     const first = result.rejects[0];
-    const example = first ? ` First bad row: source row ${cellValue(table.columns[ROW_COLUMN], first.index) ?? first.index + 1}, ${first.problems.map((p) => `${p.column} ${p.reason}${p.value === null ? '' : ` "${p.value.slice(0, 40)}"`}`).join(', ')}.` : '';
+    const example = first
+      ? ` First bad row: source row ${cellValue(table.columns[ROW_COLUMN], first.index) ?? first.index + 1}, ${first.problems.map((p) => `${p.column} ${p.reason}${p.value === null ? '' : ` "${p.value.slice(0, 40)}"`}`).join(', ')}.`
+      : '';
     throw new Error(
       `${metrics.rows_rejected} of ${metrics.rows_in} rows rejected (${(metrics.reject_rate * 100).toFixed(2)}% > validate.max_reject_rate ${(params.validate.max_reject_rate * 100).toFixed(2)}%): ${top}.${example} ` +
         `All rejects: ${failedPath}. Fix the source data or the schema in params.yaml; previous outputs were kept.`,
@@ -117,7 +140,10 @@ export async function validate(options: { repoRoot: string; params: StageParams<
     await writeFileAtomic(join(dir, REJECTS_FILE), rejects);
   });
   await writeJsonAtomic(join(repoRoot, VALIDATE_METRICS), metrics);
-  log.info(`${metrics.rows_valid} valid, ${metrics.rows_rejected} rejected (${(metrics.reject_rate * 100).toFixed(3)}%)`, { by_reason: result.byReason });
+  log.info(
+    `${metrics.rows_valid} valid, ${metrics.rows_rejected} rejected (${(metrics.reject_rate * 100).toFixed(3)}%)`,
+    { by_reason: result.byReason },
+  );
   return metrics;
 }
 

@@ -22,7 +22,10 @@ async function fixture(o: Parameters<typeof writeMetricsFixture>[1] = {}) {
 test('without image URLs: Mermaid charts for ROC, calibration, PR, drift and features, in that order, each parsing', async () => {
   const { data, drift } = await fixture({ features: 3, bins: 5 });
   const sections = chartSections(data, drift, null);
-  assert.deepEqual(sections.map((s) => s.id), ['roc', 'calibration', 'pr', 'drift', 'confusion', 'feature:f02', 'feature:f01', 'feature:f00']);
+  assert.deepEqual(
+    sections.map((s) => s.id),
+    ['roc', 'calibration', 'pr', 'drift', 'confusion', 'feature:f02', 'feature:f01', 'feature:f00'],
+  );
   for (const s of sections.filter((x) => x.id !== 'confusion')) {
     const blocks = mermaidBlocks(s.markdown);
     assert.equal(blocks.length, 1, s.id);
@@ -36,10 +39,16 @@ test('without image URLs: Mermaid charts for ROC, calibration, PR, drift and fea
   rocAt(data.roc!, unitGrid(20)).forEach((v, i) => assert.ok(Math.abs(model[i] - v) < 1e-4, `roc[${i}]`));
   const cal = checkXychart(mermaidBlocks(sections[1].markdown)[0]);
   assert.equal(cal.xAxis.categories!.length, 9, 'the empty bin is left out');
-  assert.deepEqual(cal.plots.map((p) => p.type), ['bar', 'line']);
+  assert.deepEqual(
+    cal.plots.map((p) => p.type),
+    ['bar', 'line'],
+  );
   const d = checkXychart(mermaidBlocks(sections[3].markdown)[0]);
   assert.deepEqual(d.xAxis.categories, ['f00', 'f01', 'f02']);
-  assert.deepEqual(d.plots[0].data, ['f00', 'f01', 'f02'].map((f) => (drift.features![f].score!)));
+  assert.deepEqual(
+    d.plots[0].data,
+    ['f00', 'f01', 'f02'].map((f) => drift.features![f].score!),
+  );
   // The tables stay, folded.
   assert.match(sections[0].markdown, /<details><summary>ROC curve as a table<\/summary>/);
   assert.match(sections[4].markdown, /\| actual ↓ predicted → \|/);
@@ -50,7 +59,8 @@ test('with commit image URLs: the PNGs at that commit; drift scores (no PNG) sta
   const url = commitImageUrl({ GITHUB_REPOSITORY: 'acme/gitops-ml' }, SHA, 'metrics');
   const sections = chartSections(data, drift, url);
   const md = sections.map((s) => s.markdown).join('\n');
-  for (const f of ['roc', 'pr', 'calibration', 'confusion', 'feature-f00', 'feature-f01']) assert.ok(md.includes(`(https://github.com/acme/gitops-ml/blob/${SHA}/metrics/report/${f}.png?raw=true)`), f);
+  for (const f of ['roc', 'pr', 'calibration', 'confusion', 'feature-f00', 'feature-f01'])
+    assert.ok(md.includes(`(https://github.com/acme/gitops-ml/blob/${SHA}/metrics/report/${f}.png?raw=true)`), f);
   assert.equal(mermaidBlocks(md).length, 1);
   assert.match(sections.find((s) => s.id === 'drift')!.markdown, /```mermaid/);
 });
@@ -67,7 +77,10 @@ test(`at most ${MAX_FEATURE_CHARTS} feature charts, largest train/test shift fir
   const features = sections.filter((s) => s.id.startsWith('feature:'));
   assert.equal(features.length, MAX_FEATURE_CHARTS);
   const tv = features.map((s) => Number(/total variation ([0-9.]+)/.exec(s.title)![1]));
-  assert.deepEqual(tv, [...tv].sort((a, b) => b - a));
+  assert.deepEqual(
+    tv,
+    [...tv].sort((a, b) => b - a),
+  );
   for (const s of sections) for (const b of mermaidBlocks(s.markdown)) assert.doesNotThrow(() => checkXychart(b), s.id);
 });
 
@@ -81,7 +94,9 @@ test('missing plot files leave their charts out; a malformed one fails naming th
   const without = chartSections(await loadChartData(dir), null, null).map((s) => s.id);
   assert.ok(!without.includes('roc') && without.includes('pr'), without.join(' '));
   await writeFile(join(dir, 'plots', 'roc.json'), JSON.stringify([{ fpr: 'x' }]));
-  await assert.rejects(loadChartData(dir), (err: Error) => err.message.startsWith(`${join(dir, 'plots', 'roc.json')}: field \`0.fpr\`: `));
+  await assert.rejects(loadChartData(dir), (err: Error) =>
+    err.message.startsWith(`${join(dir, 'plots', 'roc.json')}: field \`0.fpr\`: `),
+  );
   await writeFile(join(dir, 'plots', 'roc.json'), '{not json');
   await assert.rejects(loadChartData(dir), /roc\.json is not valid JSON/);
 });

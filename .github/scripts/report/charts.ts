@@ -6,13 +6,31 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  calibrationTable, confusionTable, distributionTable, foldSmallBins, histogramTable, prTable, rocTable, totalVariation,
-  type CalibrationBin, type ConfusionCounts, type DistributionBin, type HistogramBin, type PrPoint, type RocPoint,
+  calibrationTable,
+  confusionTable,
+  distributionTable,
+  foldSmallBins,
+  histogramTable,
+  prTable,
+  rocTable,
+  totalVariation,
+  type CalibrationBin,
+  type ConfusionCounts,
+  type DistributionBin,
+  type HistogramBin,
+  type PrPoint,
+  type RocPoint,
 } from '../../../core/charts/index.ts';
 import { details } from '../../../core/charts/markdown.ts';
 import { precisionAt, rocAt, unitGrid } from './curves.ts';
 import { xychartBlock, type XyChartSpec } from './xychart.ts';
-import { confusionOf, metricOf, readMetricsFileIn, type DataDriftFile, type MetricsFileKind } from '../../../core/schemas/metrics-files.ts';
+import {
+  confusionOf,
+  metricOf,
+  readMetricsFileIn,
+  type DataDriftFile,
+  type MetricsFileKind,
+} from '../../../core/schemas/metrics-files.ts';
 
 export interface ChartData {
   roc: RocPoint[] | null;
@@ -30,7 +48,11 @@ export interface ChartData {
 /** `report/<file>.png` (relative to the metrics directory) → a URL a reader's browser can load; null: no URL. */
 export type ImageUrl = ((path: string) => string) | null;
 
-export interface ChartSection { id: string; title: string; markdown: string }
+export interface ChartSection {
+  id: string;
+  title: string;
+  markdown: string;
+}
 
 /** At most this many feature charts (largest train/test shift first); the full report has them all. */
 export const MAX_FEATURE_CHARTS = 8;
@@ -43,12 +65,28 @@ const nonEmpty = <T>(xs: T[] | null): T[] | null => (xs?.length ? xs : null);
 /** Reads what the evaluate stage wrote, each file through its schema (core/schemas/metrics-files.ts); a missing file is left out, a malformed one fails naming the file and field. */
 export async function loadChartData(metricsDir: string): Promise<ChartData> {
   const read = <K extends MetricsFileKind>(kind: K) => readMetricsFileIn(metricsDir, kind);
-  const [ev, dist, roc, pr, calibration, residuals] = await Promise.all([read('evaluate'), read('distributions'), read('roc'), read('pr'), read('calibration'), read('residuals')]);
+  const [ev, dist, roc, pr, calibration, residuals] = await Promise.all([
+    read('evaluate'),
+    read('distributions'),
+    read('roc'),
+    read('pr'),
+    read('calibration'),
+    read('residuals'),
+  ]);
   const test = ev?.test ?? {};
-  const features = Object.entries(dist ?? {}).flatMap(([name, f]) => (f.bins.length ? [{ name, kind: f.kind, bins: f.bins }] : []));
+  const features = Object.entries(dist ?? {}).flatMap(([name, f]) =>
+    f.bins.length ? [{ name, kind: f.kind, bins: f.bins }] : [],
+  );
   const reportDir = join(metricsDir, 'report');
   const pngs = new Set<string>();
-  for (const name of ['roc', 'pr', 'calibration', 'confusion', 'residuals', ...features.map((f) => featureFile(f.name))]) {
+  for (const name of [
+    'roc',
+    'pr',
+    'calibration',
+    'confusion',
+    'residuals',
+    ...features.map((f) => featureFile(f.name)),
+  ]) {
     if (existsSync(join(reportDir, `${name}.png`))) pngs.add(`${name}.png`);
   }
   return {
@@ -69,14 +107,26 @@ export function featureFile(feature: string): string {
   return `feature-${feature.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'chart'}`;
 }
 
-function section(id: string, title: string, picture: string, table: string | null, summary = `${title} as a table`): ChartSection {
+function section(
+  id: string,
+  title: string,
+  picture: string,
+  table: string | null,
+  summary = `${title} as a table`,
+): ChartSection {
   const parts = [`#### ${title}`, '', picture];
   if (table) parts.push('', details(summary, table));
   return { id, title, markdown: parts.join('\n') };
 }
 
 /** The PNG if it exists and has a URL, else the Mermaid chart (null: no Mermaid form, the table is shown). */
-function picture(data: ChartData, images: ImageUrl, file: string, alt: string, mermaid: () => XyChartSpec | null): string | null {
+function picture(
+  data: ChartData,
+  images: ImageUrl,
+  file: string,
+  alt: string,
+  mermaid: () => XyChartSpec | null,
+): string | null {
   if (images && data.pngs.has(file)) return `![${alt.replace(/[[\]]/g, '')}](${images(`report/${file}`)})`;
   const spec = mermaid();
   return spec ? xychartBlock(spec) : null;
@@ -91,7 +141,10 @@ function rocSection(data: ChartData, images: ImageUrl, roc: RocPoint[]): ChartSe
     title: `${title}: model vs chance`,
     x: { title: 'false positive rate (%)', range: PERCENT_AXIS },
     y: { title: 'true positive rate', range: [0, 1] },
-    series: [{ kind: 'line', name: 'model', values: rocAt(roc, GRID) }, { kind: 'line', name: 'chance', values: GRID }],
+    series: [
+      { kind: 'line', name: 'model', values: rocAt(roc, GRID) },
+      { kind: 'line', name: 'chance', values: GRID },
+    ],
   }));
   return section('roc', title, pic!, rocTable(roc), 'ROC curve as a table');
 }
@@ -105,20 +158,39 @@ function prSection(data: ChartData, images: ImageUrl, pr: PrPoint[]): ChartSecti
     title: prevalence === null ? title : `${title}: model vs no skill (positive rate)`,
     x: { title: 'recall (%)', range: PERCENT_AXIS },
     y: { title: 'precision', range: [0, 1] },
-    series: [{ kind: 'line', name: 'model', values: precisionAt(pr, GRID) }, ...(prevalence === null ? [] : [{ kind: 'line' as const, name: 'no skill', values: GRID.map(() => prevalence) }])],
+    series: [
+      { kind: 'line', name: 'model', values: precisionAt(pr, GRID) },
+      ...(prevalence === null ? [] : [{ kind: 'line' as const, name: 'no skill', values: GRID.map(() => prevalence) }]),
+    ],
   }));
   return section('pr', title, pic!, prTable(pr), 'Precision-recall curve as a table');
 }
 
 function calibrationSection(data: ChartData, images: ImageUrl, bins: CalibrationBin[]): ChartSection {
   const filled = bins.filter((b) => b.count > 0 && finite(b.mean_predicted) && finite(b.fraction_positive));
-  const pic = picture(data, images, 'calibration.png', 'Calibration', () => (filled.length ? {
-    title: 'Calibration: observed positive rate (bars) vs mean predicted probability (line)',
-    x: { title: 'predicted probability', categories: filled.map((b) => `${b.lower.toFixed(2)}–${b.upper.toFixed(2)}`) },
-    y: { title: 'rate', range: [0, 1] },
-    series: [{ kind: 'bar', name: 'observed positive rate', values: filled.map((b) => b.fraction_positive!) }, { kind: 'line', name: 'mean predicted', values: filled.map((b) => b.mean_predicted!) }],
-  } : null));
-  return section('calibration', 'Calibration (reliability)', pic ?? '_No calibration bin has rows._', calibrationTable(bins), 'Calibration as a table');
+  const pic = picture(data, images, 'calibration.png', 'Calibration', () =>
+    filled.length
+      ? {
+          title: 'Calibration: observed positive rate (bars) vs mean predicted probability (line)',
+          x: {
+            title: 'predicted probability',
+            categories: filled.map((b) => `${b.lower.toFixed(2)}–${b.upper.toFixed(2)}`),
+          },
+          y: { title: 'rate', range: [0, 1] },
+          series: [
+            { kind: 'bar', name: 'observed positive rate', values: filled.map((b) => b.fraction_positive!) },
+            { kind: 'line', name: 'mean predicted', values: filled.map((b) => b.mean_predicted!) },
+          ],
+        }
+      : null,
+  );
+  return section(
+    'calibration',
+    'Calibration (reliability)',
+    pic ?? '_No calibration bin has rows._',
+    calibrationTable(bins),
+    'Calibration as a table',
+  );
 }
 
 function driftSection(drift: DataDriftFile): ChartSection | null {
@@ -126,12 +198,15 @@ function driftSection(drift: DataDriftFile): ChartSection | null {
   if (drift.status && drift.status !== 'ok') return null;
   if (!feats.length) return null;
   const against = drift.production_version ? `production v${drift.production_version}` : 'production';
-  const top = Math.max(1, ...feats.flatMap(([, f]) => [f.score!, f.threshold!]));
+  const top = Math.max(1, ...feats.flatMap(([, f]) => [f.score!, f.threshold]));
   const block = xychartBlock({
     title: `Drift vs ${against}: score (bars) vs threshold (line)`,
     x: { title: 'feature', categories: feats.map(([name]) => name) },
     y: { title: 'drift score', range: [0, Math.ceil(top * 10) / 10] },
-    series: [{ kind: 'bar', name: 'score', values: feats.map(([, f]) => f.score!) }, { kind: 'line', name: 'threshold', values: feats.map(([, f]) => f.threshold!) }],
+    series: [
+      { kind: 'bar', name: 'score', values: feats.map(([, f]) => f.score!) },
+      { kind: 'line', name: 'threshold', values: feats.map(([, f]) => f.threshold) },
+    ],
   });
   return section('drift', `Drift score per feature vs ${against}`, block, null);
 }
@@ -148,7 +223,10 @@ function featureSections(data: ChartData, images: ImageUrl): ChartSection[] {
         title: `${f.name}: train (bars) vs test (line)`,
         x: { title: f.kind || 'bin', categories: bins.map((b) => b.bin) },
         y: { title: 'share of rows (%)' },
-        series: [{ kind: 'bar', name: 'train', values: pct(bins.map((b) => b.train)) }, { kind: 'line', name: 'test', values: pct(bins.map((b) => b.test)) }],
+        series: [
+          { kind: 'bar', name: 'train', values: pct(bins.map((b) => b.train)) },
+          { kind: 'line', name: 'test', values: pct(bins.map((b) => b.test)) },
+        ],
       }));
       return section(`feature:${f.name}`, title, pic!, distributionTable(f.bins), `${f.name} bins as a table`);
     });
@@ -163,15 +241,27 @@ export function chartSections(data: ChartData, drift: DataDriftFile | null, imag
   if (data.residuals) {
     const bins = data.residuals;
     const pic = picture(data, images, 'residuals.png', 'Prediction error histogram', () => ({
-      title: 'Prediction error histogram', x: { title: 'error', categories: bins.map((b) => b.bin) }, y: { title: 'rows' }, series: [{ kind: 'bar', name: 'rows', values: bins.map((b) => b.count) }],
+      title: 'Prediction error histogram',
+      x: { title: 'error', categories: bins.map((b) => b.bin) },
+      y: { title: 'rows' },
+      series: [{ kind: 'bar', name: 'rows', values: bins.map((b) => b.count) }],
     }));
     out.push(section('residuals', 'Prediction error histogram', pic!, histogramTable(bins)));
   }
   const d = drift && driftSection(drift);
   if (d) out.push(d);
   if (data.confusion) {
-    const pic = images && data.pngs.has('confusion.png') ? `![Confusion matrix](${images('report/confusion.png')})` : null;
-    out.push(pic ? section('confusion', 'Confusion matrix', pic, confusionTable(data.confusion)) : { id: 'confusion', title: 'Confusion matrix', markdown: `#### Confusion matrix\n\n${confusionTable(data.confusion)}` });
+    const pic =
+      images && data.pngs.has('confusion.png') ? `![Confusion matrix](${images('report/confusion.png')})` : null;
+    out.push(
+      pic
+        ? section('confusion', 'Confusion matrix', pic, confusionTable(data.confusion))
+        : {
+            id: 'confusion',
+            title: 'Confusion matrix',
+            markdown: `#### Confusion matrix\n\n${confusionTable(data.confusion)}`,
+          },
+    );
   }
   out.push(...featureSections(data, images));
   return out;

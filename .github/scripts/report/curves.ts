@@ -17,7 +17,10 @@ export function unitGrid(steps: number): number[] {
  * that FPR is available, so the best TPR at it is reachable).
  */
 export function rocAt(points: readonly RocPoint[], grid: readonly number[]): number[] {
-  const pts = points.filter((p) => Number.isFinite(p.fpr) && Number.isFinite(p.tpr)).map((p) => ({ x: p.fpr, y: p.tpr })).sort((a, b) => a.x - b.x || a.y - b.y);
+  const pts = points
+    .filter((p) => Number.isFinite(p.fpr) && Number.isFinite(p.tpr))
+    .map((p) => ({ x: p.fpr, y: p.tpr }))
+    .sort((a, b) => a.x - b.x || a.y - b.y);
   if (!pts.length) throw new Error('ROC curve has no finite points');
   return grid.map((x) => {
     let lo = -1;
@@ -38,5 +41,7 @@ export function rocAt(points: readonly RocPoint[], grid: readonly number[]): num
 export function precisionAt(points: readonly PrPoint[], grid: readonly number[]): number[] {
   const pts = points.filter((p) => Number.isFinite(p.recall) && Number.isFinite(p.precision));
   if (!pts.length) throw new Error('precision–recall curve has no finite points');
-  return grid.map((r) => pts.reduce((best, p) => (p.recall >= r - 1e-12 && p.precision > best ? p.precision : best), 0));
+  return grid.map((r) =>
+    pts.reduce((best, p) => (p.recall >= r - 1e-12 && p.precision > best ? p.precision : best), 0),
+  );
 }

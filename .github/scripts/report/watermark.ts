@@ -16,12 +16,19 @@ export interface WatermarkEnv {
 
 /** cml replaces only the first occurrence of each placeholder (String.replace with a string). */
 export function watermarkLabel(env: WatermarkEnv): string {
-  return (env.CML_COMMENT_WATERMARK_TITLE ?? '').replace('{workflow}', String(env.GITHUB_WORKFLOW)).replace('{run}', String(env.GITHUB_RUN_ID));
+  return (env.CML_COMMENT_WATERMARK_TITLE ?? '')
+    .replace('{workflow}', String(env.GITHUB_WORKFLOW))
+    .replace('{run}', String(env.GITHUB_RUN_ID));
 }
 
 /** The title as cml writes it: GitHub returns `_ * [ <` escaped, so cml escapes them up front. */
 export function watermarkTitle(label: string): string {
-  return `CML watermark ${label}`.trim().replace(/_/g, '\\_').replace(/\*/g, '\\*').replace(/\[/g, '\\[').replace(/</g, '\\<');
+  return `CML watermark ${label}`
+    .trim()
+    .replace(/_/g, '\\_')
+    .replace(/\*/g, '\\*')
+    .replace(/\[/g, '\\[')
+    .replace(/</g, '\\<');
 }
 
 export function cmlWatermark(label: string, sha: string | null | undefined): string {
@@ -33,8 +40,11 @@ const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** cml's `Watermark.isIn`: the image with any hex hash and exactly this title. */
 export function hasCmlWatermark(body: string, label: string): boolean {
-  return new RegExp(`!\\[\\]\\(${escapeRegExp(CML_WATERMARK_IMAGE)}#[0-9a-fA-F]+ "${escapeRegExp(watermarkTitle(label))}"\\)`).test(body);
+  return new RegExp(
+    `!\\[\\]\\(${escapeRegExp(CML_WATERMARK_IMAGE)}#[0-9a-fA-F]+ "${escapeRegExp(watermarkTitle(label))}"\\)`,
+  ).test(body);
 }
 
 /** Any CML watermark, whatever its label (to keep the body from carrying two). */
-export const ANY_CML_WATERMARK = /\n*!\[\]\(https:\/\/cml\.dev\/watermark\.png#[0-9a-fA-F]+ "CML watermark[^"\n]*"\)[ \t]*/g;
+export const ANY_CML_WATERMARK =
+  /\n*!\[\]\(https:\/\/cml\.dev\/watermark\.png#[0-9a-fA-F]+ "CML watermark[^"\n]*"\)[ \t]*/g;

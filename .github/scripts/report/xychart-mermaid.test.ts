@@ -17,42 +17,66 @@ import { readMetricsFileIn } from '../../../core/schemas/metrics-files.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const MERMAID = join(import.meta.dirname, '..', '..', '..', 'node_modules', 'mermaid', 'dist', 'mermaid.min.js');
-const skip = existsSync(CHROMIUM) && existsSync(MERMAID) ? false : `skipped: needs ${CHROMIUM} (apt-get install chromium) and the mermaid dev dependency`;
+const skip =
+  existsSync(CHROMIUM) && existsSync(MERMAID)
+    ? false
+    : `skipped: needs ${CHROMIUM} (apt-get install chromium) and the mermaid dev dependency`;
 
 let browser: Browser | null = null;
 let page: Page;
 before(async () => {
   if (skip) return;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+  });
   page = await browser.newPage();
   await page.setContent('<!doctype html><html><body></body></html>');
   await page.addScriptTag({ content: await readFile(MERMAID, 'utf8') });
-  await page.evaluate(() => (globalThis as unknown as { mermaid: { initialize(o: object): void } }).mermaid.initialize({ startOnLoad: false, securityLevel: 'strict' }));
+  await page.evaluate(() =>
+    (globalThis as unknown as { mermaid: { initialize(o: object): void } }).mermaid.initialize({
+      startOnLoad: false,
+      securityLevel: 'strict',
+    }),
+  );
 });
 after(() => browser?.close());
 
 /** Mermaid's verdict: null when it parses (and renders), else its error message. */
 function mermaidCheck(src: string, render: boolean): Promise<string | null> {
-  return page.evaluate(async ({ src, render }) => {
-    const m = (globalThis as unknown as { mermaid: { parse(s: string): Promise<unknown>; render(id: string, s: string): Promise<{ svg: string }> } }).mermaid;
-    try {
-      await m.parse(src);
-      if (render) {
-        const { svg } = await m.render(`c${Math.random().toString(36).slice(2)}`, src);
-        if (!svg.includes('<svg')) return 'no svg';
+  return page.evaluate(
+    async ({ src, render }) => {
+      const m = (
+        globalThis as unknown as {
+          mermaid: { parse(s: string): Promise<unknown>; render(id: string, s: string): Promise<{ svg: string }> };
+        }
+      ).mermaid;
+      try {
+        await m.parse(src);
+        if (render) {
+          const { svg } = await m.render(`c${Math.random().toString(36).slice(2)}`, src);
+          if (!svg.includes('<svg')) return 'no svg';
+        }
+        return null;
+      } catch (err) {
+        return String((err as Error).message ?? err);
       }
-      return null;
-    } catch (err) {
-      return String((err as Error).message ?? err);
-    }
-  }, { src, render });
+    },
+    { src, render },
+  );
 }
 
 test('every Mermaid block of the largest report parses and renders in Mermaid itself', { skip }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'mermaid-'));
-  await writeMetricsFixture(dir, { features: 30, bins: 40, names: ['date.hour', 'a"b', 'x`y%%z', ...Array.from({ length: 9 }, (_, i) => `feature_${i}`)] });
+  await writeMetricsFixture(dir, {
+    features: 30,
+    bins: 40,
+    names: ['date.hour', 'a"b', 'x`y%%z', ...Array.from({ length: 9 }, (_, i) => `feature_${i}`)],
+  });
   const drift = (await readMetricsFileIn(dir, 'dataDrift'))!;
-  const md = chartSections(await loadChartData(dir), drift, null).map((s) => s.markdown).join('\n');
+  const md = chartSections(await loadChartData(dir), drift, null)
+    .map((s) => s.markdown)
+    .join('\n');
   const blocks = [...md.matchAll(/```mermaid\n([\s\S]*?)\n```/g)].map((m) => m[1]);
   assert.ok(blocks.length >= 10, `${blocks.length} blocks`);
   for (const b of blocks) assert.equal(await mermaidCheck(b, true), null, b.split('\n')[2]);
@@ -71,8 +95,16 @@ test('Mermaid and the grammar checker agree on accepted and rejected diagrams', 
   ];
   for (const src of cases) {
     let ours: string | null = null;
-    try { parseXychart(src); } catch (err) { ours = (err as Error).message; }
+    try {
+      parseXychart(src);
+    } catch (err) {
+      ours = (err as Error).message;
+    }
     const theirs = await mermaidCheck(src, false);
-    assert.equal(ours === null, theirs === null, `${JSON.stringify(src)}: checker ${ours ?? 'accepts'}, Mermaid ${theirs ?? 'accepts'}`);
+    assert.equal(
+      ours === null,
+      theirs === null,
+      `${JSON.stringify(src)}: checker ${ours ?? 'accepts'}, Mermaid ${theirs ?? 'accepts'}`,
+    );
   }
 });

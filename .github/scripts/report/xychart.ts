@@ -48,15 +48,20 @@ const quoted = (s: string) => `"${xyLabel(s, 80)}"`;
  * Mermaid's default xychart palette starts with a near-white; these read in GitHub's light and
  * dark themes. An `init` directive (not front matter) because GitHub's Mermaid has honoured it longest.
  */
-export const XY_DIRECTIVE = '%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "#2563eb, #f97316, #16a34a, #6b7280"}}}}%%';
+export const XY_DIRECTIVE =
+  '%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "#2563eb, #f97316, #16a34a, #6b7280"}}}}%%';
 
 /** The diagram text, without the Markdown fence. */
 export function xychartSource(spec: XyChartSpec): string {
   const lines = [XY_DIRECTIVE, 'xychart-beta', `  title ${quoted(spec.title)}`];
-  if ('categories' in spec.x) lines.push(`  x-axis ${quoted(spec.x.title)} [${spec.x.categories.map((c) => `"${xyLabel(c)}"`).join(', ')}]`);
+  if ('categories' in spec.x)
+    lines.push(`  x-axis ${quoted(spec.x.title)} [${spec.x.categories.map((c) => `"${xyLabel(c)}"`).join(', ')}]`);
   else lines.push(`  x-axis ${quoted(spec.x.title)} ${xyNumber(spec.x.range[0])} --> ${xyNumber(spec.x.range[1])}`);
-  lines.push(`  y-axis ${quoted(spec.y.title)}${spec.y.range ? ` ${xyNumber(spec.y.range[0])} --> ${xyNumber(spec.y.range[1])}` : ''}`);
-  for (const s of spec.series) lines.push(`  ${s.kind} ${quoted(s.name)} [${s.values.map((v) => xyNumber(v)).join(', ')}]`);
+  lines.push(
+    `  y-axis ${quoted(spec.y.title)}${spec.y.range ? ` ${xyNumber(spec.y.range[0])} --> ${xyNumber(spec.y.range[1])}` : ''}`,
+  );
+  for (const s of spec.series)
+    lines.push(`  ${s.kind} ${quoted(s.name)} [${s.values.map((v) => xyNumber(v)).join(', ')}]`);
   return lines.join('\n');
 }
 

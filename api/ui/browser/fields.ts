@@ -29,7 +29,11 @@ export function inputToIso(value: string): string {
 }
 
 const choices = (spec: InputSpec): string[] =>
-  Array.isArray(spec.categories) && spec.categories.length ? spec.categories : Array.isArray(spec.allowed) ? spec.allowed : [];
+  Array.isArray(spec.categories) && spec.categories.length
+    ? spec.categories
+    : Array.isArray(spec.allowed)
+      ? spec.allowed
+      : [];
 
 function wantsUppercase(spec: InputSpec): boolean {
   if (spec.type !== 'category') return false;
@@ -38,11 +42,21 @@ function wantsUppercase(spec: InputSpec): boolean {
 }
 
 function hintFor(spec: InputSpec): string {
-  const range = (lo: unknown, hi: unknown) => (lo !== undefined && hi !== undefined ? lo + ' – ' + hi : lo !== undefined ? '≥ ' + lo : hi !== undefined ? '≤ ' + hi : '');
+  const range = (lo: unknown, hi: unknown) =>
+    lo !== undefined && hi !== undefined
+      ? lo + ' – ' + hi
+      : lo !== undefined
+        ? '≥ ' + lo
+        : hi !== undefined
+          ? '≤ ' + hi
+          : '';
   switch (spec.type) {
-    case 'timestamp': return range(spec.min, spec.max);
-    case 'integer': return ['whole number', range(spec.min, spec.max)].filter(Boolean).join(' · ');
-    case 'number': return range(spec.min, spec.max);
+    case 'timestamp':
+      return range(spec.min, spec.max);
+    case 'integer':
+      return ['whole number', range(spec.min, spec.max)].filter(Boolean).join(' · ');
+    case 'number':
+      return range(spec.min, spec.max);
     default:
       if (choices(spec).length) return choices(spec).length + ' known values — type to search';
       return spec.pattern ? 'format ' + spec.pattern : '';
@@ -63,22 +77,46 @@ export function clearFieldError(field: Field): void {
 export function buildField(spec: InputSpec, index: number, carried: string | undefined): Field {
   const plain = 'f-' + String(spec.name).replace(/[^A-Za-z0-9_-]/g, '_');
   const id = document.getElementById(plain) ? plain + '-' + index : plain;
-  const attrs: Props = { id, name: spec.name, required: spec.required !== false, 'aria-describedby': id + '-hint ' + id + '-err' };
+  const attrs: Props = {
+    id,
+    name: spec.name,
+    required: spec.required !== false,
+    'aria-describedby': id + '-hint ' + id + '-err',
+  };
   if (spec.type === 'timestamp') {
-    Object.assign(attrs, { type: 'datetime-local', min: isoToInput(spec.min, false) || null, max: isoToInput(spec.max, true) || null });
+    Object.assign(attrs, {
+      type: 'datetime-local',
+      min: isoToInput(spec.min, false) || null,
+      max: isoToInput(spec.max, true) || null,
+    });
     if (String(isoToInput(spec.default, false)).length > 16) attrs.step = 1;
   } else if (spec.type === 'number' || spec.type === 'integer') {
-    Object.assign(attrs, { type: 'number', inputmode: spec.type === 'integer' ? 'numeric' : 'decimal', min: spec.min, max: spec.max, step: spec.type === 'integer' ? 1 : 'any' });
+    Object.assign(attrs, {
+      type: 'number',
+      inputmode: spec.type === 'integer' ? 'numeric' : 'decimal',
+      min: spec.min,
+      max: spec.max,
+      step: spec.type === 'integer' ? 1 : 'any',
+    });
   } else {
     Object.assign(attrs, { type: 'text', autocomplete: 'off', spellcheck: 'false' });
   }
   const input = el('input', attrs);
   input.value = carried !== undefined ? carried : toInputValue(spec, spec.default);
-  const label = el('label', { for: id }, [humanize(spec.name) + (spec.type === 'timestamp' ? ' (UTC)' : ''), spec.required !== false ? el('span', { class: 'req', 'aria-hidden': 'true', text: '*' }) : null]);
+  const label = el('label', { for: id }, [
+    humanize(spec.name) + (spec.type === 'timestamp' ? ' (UTC)' : ''),
+    spec.required !== false ? el('span', { class: 'req', 'aria-hidden': 'true', text: '*' }) : null,
+  ]);
   const children: Child[] = [label, input];
   if (choices(spec).length) {
     input.setAttribute('list', id + '-list');
-    children.push(el('datalist', { id: id + '-list' }, choices(spec).map((c) => el('option', { value: c }))));
+    children.push(
+      el(
+        'datalist',
+        { id: id + '-list' },
+        choices(spec).map((c) => el('option', { value: c })),
+      ),
+    );
   }
   const error = el('span', { class: 'ferr', id: id + '-err' });
   children.push(el('span', { class: 'hint', id: id + '-hint', text: hintFor(spec) }), error);
@@ -101,7 +139,8 @@ export function readRecord(fields: readonly Field[]): InputRecord {
   for (const f of fields) {
     const raw = f.input.value.trim();
     if (raw === '') continue;
-    if (f.spec.type === 'number' || f.spec.type === 'integer') record[f.spec.name] = Number.isFinite(Number(raw)) ? Number(raw) : raw;
+    if (f.spec.type === 'number' || f.spec.type === 'integer')
+      record[f.spec.name] = Number.isFinite(Number(raw)) ? Number(raw) : raw;
     else if (f.spec.type === 'timestamp') record[f.spec.name] = inputToIso(raw);
     else record[f.spec.name] = raw;
   }

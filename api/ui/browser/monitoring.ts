@@ -51,40 +51,63 @@ function el(tag: string, attrs: Record<string, string | number> = {}, text?: str
 
 const isNumericBins = (labels: (string | number)[]) => labels.length > 0 && String(labels[0]).includes('–');
 
-
 function bars(labels: (string | number)[], ref: number[], cur: number[]): Element {
-  const W = 360, H = 120, n = labels.length;
-  const sr = ref.reduce((a, b) => a + b, 0) || 1, sc = cur.reduce((a, b) => a + b, 0) || 1;
-  const r = ref.map((v) => v / sr), c = cur.map((v) => v / sc);
+  const W = 360,
+    H = 120,
+    n = labels.length;
+  const sr = ref.reduce((a, b) => a + b, 0) || 1,
+    sc = cur.reduce((a, b) => a + b, 0) || 1;
+  const r = ref.map((v) => v / sr),
+    c = cur.map((v) => v / sc);
   const max = Math.max(...r, ...c, 0.01);
   const svg = el('svg', { viewBox: '0 0 ' + W + ' ' + (H + 30), width: '100%' });
   const bw = (W - 20) / n;
   labels.forEach((l, i) => {
     const x = 10 + i * bw;
-    const hr = (H * r[i]) / max, hc = (H * c[i]) / max;
+    const hr = (H * r[i]) / max,
+      hc = (H * c[i]) / max;
     svg.append(el('rect', { x: x + 1, y: H - hr, width: Math.max(1, bw / 2 - 1), height: hr, fill: '#4c78a8' }));
     svg.append(el('rect', { x: x + bw / 2, y: H - hc, width: Math.max(1, bw / 2 - 1), height: hc, fill: '#f58518' }));
     // The first tick starts at the chart's left edge instead of centring on it (it was cut off there).
-    if (i % Math.max(1, Math.ceil(n / (isNumericBins(labels) ? 6 : 13))) === 0) svg.append(el('text', { x: i === 0 ? x : x + bw / 2, y: H + 12, 'text-anchor': i === 0 ? 'start' : 'middle' }, tickLabel(l, isNumericBins(labels))));
+    if (i % Math.max(1, Math.ceil(n / (isNumericBins(labels) ? 6 : 13))) === 0)
+      svg.append(
+        el(
+          'text',
+          { x: i === 0 ? x : x + bw / 2, y: H + 12, 'text-anchor': i === 0 ? 'start' : 'middle' },
+          tickLabel(l, isNumericBins(labels)),
+        ),
+      );
   });
   svg.append(el('text', { x: 10, y: H + 26 }, 'share of rows: reference (blue) vs current window (orange)'));
   return svg;
 }
 
 function spark(points: { score: number }[], threshold: number): Element {
-  const W = 360, H = 40;
+  const W = 360,
+    H = 40;
   const svg = el('svg', { viewBox: '0 0 ' + W + ' ' + H, width: '100%' });
   if (points.length < 2) return svg;
   const max = Math.max(threshold * 1.5, ...points.map((p) => p.score));
-  const x = (i: number) => (i * (W - 10)) / (points.length - 1) + 5, y = (v: number) => H - 4 - ((H - 8) * v) / max;
-  svg.append(el('line', { x1: 0, x2: W, y1: y(threshold), y2: y(threshold), stroke: '#a61b1b', 'stroke-dasharray': '4 3' }));
-  svg.append(el('polyline', { points: points.map((p, i) => x(i) + ',' + y(p.score)).join(' '), fill: 'none', stroke: '#1d2433', 'stroke-width': 1.5 }));
+  const x = (i: number) => (i * (W - 10)) / (points.length - 1) + 5,
+    y = (v: number) => H - 4 - ((H - 8) * v) / max;
+  svg.append(
+    el('line', { x1: 0, x2: W, y1: y(threshold), y2: y(threshold), stroke: '#a61b1b', 'stroke-dasharray': '4 3' }),
+  );
+  svg.append(
+    el('polyline', {
+      points: points.map((p, i) => x(i) + ',' + y(p.score)).join(' '),
+      fill: 'none',
+      stroke: '#1d2433',
+      'stroke-width': 1.5,
+    }),
+  );
   return svg;
 }
 
 async function get<T>(url: string): Promise<T> {
   const r = await fetch(url);
-  if (r.status === 401 || r.status === 403) throw new Error('it needs a token (this server sets API_TOKENS; PUBLIC_MONITORING=on opens monitoring reads)');
+  if (r.status === 401 || r.status === 403)
+    throw new Error('it needs a token (this server sets API_TOKENS; PUBLIC_MONITORING=on opens monitoring reads)');
   return (await r.json()) as T;
 }
 
@@ -92,11 +115,37 @@ function featureCard(ft: DriftFeature, history: DriftAnswer['history']): Element
   const card = el('div', { class: 'card' });
   const h = el('h2');
   h.append(el('span', {}, ft.name));
-  h.append(el('span', { class: 'badge' + (ft.drifted ? ' drift' : '') }, ft.result ? ft.result.method + ' ' + ft.result.score.toFixed(3) + (ft.drifted ? ' drift' : ' ok') : 'waiting for data'));
+  h.append(
+    el(
+      'span',
+      { class: 'badge' + (ft.drifted ? ' drift' : '') },
+      ft.result
+        ? ft.result.method + ' ' + ft.result.score.toFixed(3) + (ft.drifted ? ' drift' : ' ok')
+        : 'waiting for data',
+    ),
+  );
   card.append(h);
   card.append(bars(ft.labels, ft.reference, ft.current));
-  card.append(spark((history || []).map((x) => ({ score: x.scores[ft.name] ?? 0 })), ft.result ? ft.result.threshold : 0.1));
-  card.append(el('div', { class: 'muted' }, 'n ' + ft.n + ' · missing ' + ft.missing + ' · unseen ' + ft.unseen_total + ' · out of range ' + ft.out_of_range_total));
+  card.append(
+    spark(
+      (history || []).map((x) => ({ score: x.scores[ft.name] ?? 0 })),
+      ft.result ? ft.result.threshold : 0.1,
+    ),
+  );
+  card.append(
+    el(
+      'div',
+      { class: 'muted' },
+      'n ' +
+        ft.n +
+        ' · missing ' +
+        ft.missing +
+        ' · unseen ' +
+        ft.unseen_total +
+        ' · out of range ' +
+        ft.out_of_range_total,
+    ),
+  );
   return card;
 }
 
@@ -106,9 +155,18 @@ async function refresh(): Promise<void> {
     const f = await get<FeedbackAnswer>('feedback');
     $('#version').textContent = d.model_version === null ? 'no model' : 'v' + d.model_version;
     $('#window').textContent = d.window + ' / ' + d.window_size;
-    $('#share').textContent = (100 * (d.dataset.drift_share || 0)).toFixed(0) + '% of features drifted' + (d.dataset.drifted ? ' — DATASET DRIFT' : '');
+    $('#share').textContent =
+      (100 * (d.dataset.drift_share || 0)).toFixed(0) +
+      '% of features drifted' +
+      (d.dataset.drifted ? ' — DATASET DRIFT' : '');
     $('#live').textContent = f.live
-      ? Object.entries(f.live).filter(([k, v]) => typeof v === 'number' && k !== 'n').map(([k, v]) => k + ' ' + (v as number).toFixed(3)).join(' · ') + ' (n=' + f.live.n + ')'
+      ? Object.entries(f.live)
+          .filter(([k, v]) => typeof v === 'number' && k !== 'n')
+          .map(([k, v]) => k + ' ' + (v as number).toFixed(3))
+          .join(' · ') +
+        ' (n=' +
+        f.live.n +
+        ')'
       : 'no feedback yet';
     $('main').replaceChildren(...d.features.map((ft) => featureCard(ft, d.history)));
   } catch (e) {

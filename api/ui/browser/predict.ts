@@ -24,7 +24,8 @@ function buildForm(inputs: InputSpec[], keepValues: boolean): void {
   predictButton.disabled = false;
   byId<HTMLButtonElement>('reset').disabled = false;
 }
-const signature = (inputs: InputSpec[] | undefined) => JSON.stringify((inputs || []).map((s) => [s.name, s.type, s.categories ? s.categories.length : 0]));
+const signature = (inputs: InputSpec[] | undefined) =>
+  JSON.stringify((inputs || []).map((s) => [s.name, s.type, s.categories ? s.categories.length : 0]));
 
 function renderInfo(info: ModelInfo): void {
   byId('model-name').textContent = info.name || cfg.modelName;
@@ -32,7 +33,12 @@ function renderInfo(info: ModelInfo): void {
   byId('model-version').hidden = info.version === undefined;
   byId('model-stage').textContent = info.stage || 'no stage';
   byId('model-ready').hidden = info.ready !== false;
-  const parts = [info.task, info.backend && 'backend ' + info.backend, info.loaded_at && 'loaded ' + fmtUtc(info.loaded_at), info.git_commit && 'commit ' + String(info.git_commit).slice(0, 7)];
+  const parts = [
+    info.task,
+    info.backend && 'backend ' + info.backend,
+    info.loaded_at && 'loaded ' + fmtUtc(info.loaded_at),
+    info.git_commit && 'commit ' + String(info.git_commit).slice(0, 7),
+  ];
   byId('model-meta').textContent = parts.filter(Boolean).join(' · ');
 }
 
@@ -54,7 +60,10 @@ async function loadModel(keepValues: boolean): Promise<void> {
   }
   if (!res || !res.ok || !body || body.ready === false || !Array.isArray(body.inputs)) {
     if (state.info) return; // a failed refresh keeps the working form; the next answer names its version
-    if (!res) return showLoadError('Could not reach the server to read the model description. Check that it is running, then retry.');
+    if (!res)
+      return showLoadError(
+        'Could not reach the server to read the model description. Check that it is running, then retry.',
+      );
     if (body && body.ready === false) {
       setTimeout(() => loadModel(keepValues), 3000);
       return showLoadError('The model is not ready yet (' + (body.reason || 'loading') + '). Trying again every 3 s…');
@@ -73,7 +82,12 @@ function showLoadError(message: string): void {
     byId('fields').replaceChildren(el('p', { class: 'placeholder', text: 'Loading model…' }));
     void loadModel(false);
   });
-  byId('fields').replaceChildren(el('div', { class: 'error', role: 'alert' }, [el('p', { text: message }), el('div', { class: 'actions' }, [retry])]));
+  byId('fields').replaceChildren(
+    el('div', { class: 'error', role: 'alert' }, [
+      el('p', { text: message }),
+      el('div', { class: 'actions' }, [retry]),
+    ]),
+  );
 }
 
 async function submit(event: Event): Promise<void> {
@@ -93,13 +107,19 @@ async function submit(event: Event): Promise<void> {
     try {
       res = await fetch(base + '/predict', { method: 'POST', headers, body: JSON.stringify(record) });
     } catch {
-      return showError('Could not reach the server, so nothing was predicted. Check that it is running and your network, then try again.', 'network_error', []);
+      return showError(
+        'Could not reach the server, so nothing was predicted. Check that it is running and your network, then try again.',
+        'network_error',
+        [],
+      );
     }
     const body = await readJson<PredictAnswer & ApiErrorBody>(res);
     if (!res.ok || !body) return handleError(res, body);
     const before = state.info.version;
     const swapped = body.model_version !== undefined && body.model_version !== before;
-    const note = swapped ? 'The served model changed since this page loaded: v' + before + ' → v' + body.model_version + '.' : '';
+    const note = swapped
+      ? 'The served model changed since this page loaded: v' + before + ' → v' + body.model_version + '.'
+      : '';
     addHistory(record, showResult(body, performance.now() - started, note, state.info, cfg.modelName));
     byId('result-title').scrollIntoView({ block: 'nearest' });
     if (swapped) await loadModel(true);

@@ -17,12 +17,23 @@ function labelText(pred: Prediction, positive: boolean, info: ModelInfo | null):
   return positive ? 'positive' : 'negative';
 }
 
-export function showResult(body: PredictAnswer, ms: number, note: string, info: ModelInfo | null, fallbackName: string): Answer {
+export function showResult(
+  body: PredictAnswer,
+  ms: number,
+  note: string,
+  info: ModelInfo | null,
+  fallbackName: string,
+): Answer {
   const p = body.prediction ?? {};
   const name = body.model_name || info?.name || fallbackName;
   const out: Node[] = [];
   if (note) out.push(el('p', { class: 'note', text: note }));
-  out.push(el('p', { class: 'answered', id: 'answered' }, ['answered by ', el('strong', { text: name + ' v' + body.model_version })]));
+  out.push(
+    el('p', { class: 'answered', id: 'answered' }, [
+      'answered by ',
+      el('strong', { text: name + ' v' + body.model_version }),
+    ]),
+  );
   let summary: Answer['summary'];
   if (typeof p.probability === 'number') {
     const positive = p.label !== undefined ? Number(p.label) === 1 : p.probability >= (p.threshold ?? 0.5);
@@ -38,9 +49,16 @@ export function showResult(body: PredictAnswer, ms: number, note: string, info: 
     }
     out.push(
       el('p', { class: 'verdict ' + tone, id: 'verdict', text: words }),
-      el('div', { class: 'prob' }, [el('span', { class: 'pct', id: 'probability', text: pct(p.probability) }), el('span', { class: 'meta', text: 'probability' })]),
+      el('div', { class: 'prob' }, [
+        el('span', { class: 'pct', id: 'probability', text: pct(p.probability) }),
+        el('span', { class: 'meta', text: 'probability' }),
+      ]),
       bar,
-      el('div', { class: 'meta', text: typeof p.threshold === 'number' ? 'decision threshold ' + pct(p.threshold) + ' (the mark on the bar)' : '' }),
+      el('div', {
+        class: 'meta',
+        text:
+          typeof p.threshold === 'number' ? 'decision threshold ' + pct(p.threshold) + ' (the mark on the bar)' : '',
+      }),
     );
     summary = { text: pct(p.probability) + ' · ' + words, tone };
   } else if (typeof p.value === 'number') {
@@ -51,14 +69,23 @@ export function showResult(body: PredictAnswer, ms: number, note: string, info: 
     out.push(el('pre', { text: JSON.stringify(p, null, 2) }));
     summary = { text: 'answered', tone: '' };
   }
-  out.push(el('p', { class: 'small', text: 'prediction id ' + (body.prediction_id || '—') + ' · ' + Math.round(ms) + ' ms' }));
+  out.push(
+    el('p', { class: 'small', text: 'prediction id ' + (body.prediction_id || '—') + ' · ' + Math.round(ms) + ' ms' }),
+  );
   byId('result').replaceChildren(...out);
   return { name, version: body.model_version, summary };
 }
 
 export function showError(message: string, code: string | undefined, unmatched: FieldProblem[]): void {
   const box = el('div', { class: 'error', id: 'error' }, [el('p', { text: message })]);
-  if (unmatched.length) box.append(el('ul', {}, unmatched.map((d) => el('li', { text: (d.field ? d.field + ': ' : '') + d.message }))));
+  if (unmatched.length)
+    box.append(
+      el(
+        'ul',
+        {},
+        unmatched.map((d) => el('li', { text: (d.field ? d.field + ': ' : '') + d.message })),
+      ),
+    );
   if (code) box.append(el('div', { class: 'code', text: 'code: ' + code }));
   byId('result').replaceChildren(box);
 }
@@ -78,19 +105,35 @@ export function createHistory(fields: () => readonly Field[]) {
     entries.unshift({ at: new Date(), record, answer });
     entries.length = Math.min(entries.length, HISTORY_SIZE);
     byId('history-card').hidden = false;
-    byId('history').replaceChildren(...entries.map((h) => {
-      const reuse = el('button', { type: 'button', text: 'Reuse', 'aria-label': 'Reuse the inputs of this prediction' });
-      reuse.addEventListener('click', () => {
-        for (const f of fields()) {
-          f.input.value = toInputValue(f.spec, h.record[f.spec.name]);
-          clearFieldError(f);
-        }
-      });
-      const inputs = Object.entries(h.record).map(([k, v]) => k + ' ' + (typeof v === 'string' && /^\d{4}-\d\d-\d\dT/.test(v) ? fmtUtc(v) : v)).join(' · ');
-      return el('li', {}, [
-        el('div', { class: 'h-top' }, [el('span', { class: 'h-res ' + h.answer.summary.tone, text: h.answer.summary.text }), reuse]),
-        el('div', { class: 'h-inputs' }, [el('span', { class: 'badge', text: 'v' + h.answer.version }), ' ', el('time', { datetime: h.at.toISOString(), text: h.at.toLocaleTimeString() }), ' · ' + inputs]),
-      ]);
-    }));
+    byId('history').replaceChildren(
+      ...entries.map((h) => {
+        const reuse = el('button', {
+          type: 'button',
+          text: 'Reuse',
+          'aria-label': 'Reuse the inputs of this prediction',
+        });
+        reuse.addEventListener('click', () => {
+          for (const f of fields()) {
+            f.input.value = toInputValue(f.spec, h.record[f.spec.name]);
+            clearFieldError(f);
+          }
+        });
+        const inputs = Object.entries(h.record)
+          .map(([k, v]) => k + ' ' + (typeof v === 'string' && /^\d{4}-\d\d-\d\dT/.test(v) ? fmtUtc(v) : v))
+          .join(' · ');
+        return el('li', {}, [
+          el('div', { class: 'h-top' }, [
+            el('span', { class: 'h-res ' + h.answer.summary.tone, text: h.answer.summary.text }),
+            reuse,
+          ]),
+          el('div', { class: 'h-inputs' }, [
+            el('span', { class: 'badge', text: 'v' + h.answer.version }),
+            ' ',
+            el('time', { datetime: h.at.toISOString(), text: h.at.toLocaleTimeString() }),
+            ' · ' + inputs,
+          ]),
+        ]);
+      }),
+    );
   };
 }

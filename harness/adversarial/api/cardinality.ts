@@ -9,10 +9,20 @@ export interface CardinalityResult {
   statuses: Record<string, number>;
 }
 
-export async function cardinalityAttack(o: { url: string; record: Record<string, unknown>; names: number; perRequest: number; headers?: Record<string, string>; model?: string }): Promise<CardinalityResult> {
+export async function cardinalityAttack(o: {
+  url: string;
+  record: Record<string, unknown>;
+  names: number;
+  perRequest: number;
+  headers?: Record<string, string>;
+  model?: string;
+}): Promise<CardinalityResult> {
   const headers = { 'content-type': 'application/json', ...o.headers };
   const kserve = `/v1/models/${o.model ?? 'flight-delay'}:predict`;
-  const send = (path: string, body: unknown) => fetch(o.url + path, { method: 'POST', headers, body: JSON.stringify(body) }).then(async (r) => (await r.arrayBuffer(), r.status));
+  const send = (path: string, body: unknown) =>
+    fetch(o.url + path, { method: 'POST', headers, body: JSON.stringify(body) }).then(
+      async (r) => (await r.arrayBuffer(), r.status),
+    );
   const scrape = async () => Buffer.byteLength(await (await fetch(`${o.url}/metrics`, { headers: o.headers })).text());
   await send('/predict', o.record);
   await send('/predict', { ...o.record, first_unknown: 1 });

@@ -32,11 +32,23 @@ export interface KeepAliveResult {
 
 function once(agent: Agent, url: URL, opts: KeepAliveOptions): Promise<{ status: number; connection: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(opts.body), ...opts.headers } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: String(res.headers.connection ?? '') }));
-      res.on('error', reject);
-    });
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(opts.body),
+          ...opts.headers,
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: String(res.headers.connection ?? '') }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(opts.body);
   });
@@ -45,7 +57,15 @@ function once(agent: Agent, url: URL, opts: KeepAliveOptions): Promise<{ status:
 export async function keepAliveLoad(opts: KeepAliveOptions): Promise<KeepAliveResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: opts.connections });
   const url = new URL(opts.path, opts.url);
-  const r: KeepAliveResult = { answers: 0, keepAliveAfterStop: 0, closedByServer: 0, resets: 0, otherErrors: {}, stuck: 0, statuses: {} };
+  const r: KeepAliveResult = {
+    answers: 0,
+    keepAliveAfterStop: 0,
+    closedByServer: 0,
+    resets: 0,
+    otherErrors: {},
+    stuck: 0,
+    statuses: {},
+  };
   let stoppedAt = Infinity;
   const loop = async () => {
     for (;;) {
@@ -74,7 +94,9 @@ export async function keepAliveLoad(opts: KeepAliveOptions): Promise<KeepAliveRe
   opts.stop();
   let settled = 0;
   const all = Promise.all(loops.map((l) => l.then(() => void settled++)));
-  const timeout = new Promise<'timeout'>((res) => setTimeout(() => res('timeout'), opts.maxMsAfterStop ?? 15_000).unref());
+  const timeout = new Promise<'timeout'>((res) =>
+    setTimeout(() => res('timeout'), opts.maxMsAfterStop ?? 15_000).unref(),
+  );
   if ((await Promise.race([all, timeout])) === 'timeout') r.stuck = opts.connections - settled;
   agent.destroy();
   return r;

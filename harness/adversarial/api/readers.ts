@@ -52,11 +52,22 @@ function cpuSeconds(pid: number | undefined): number | null {
 
 function send(agent: Agent, url: URL, method: string, headers: Record<string, string>, body?: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method, agent, headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-      res.on('error', reject);
-    });
+    const req = request(
+      url,
+      {
+        method,
+        agent,
+        headers:
+          body === undefined
+            ? headers
+            : { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -66,7 +77,15 @@ export async function predictUnderReads(o: ReadersOptions): Promise<ReadersResul
   const agent = new Agent({ keepAlive: true, maxSockets: o.clients });
   const paths = o.readPaths ?? ['/feedback', '/drift', '/metrics'];
   const predictUrl = new URL('/predict', o.url);
-  const r: ReadersResult = { kept: null, server_cpu_s: null, predict_rps_without_readers: 0, predict_rps_with_readers: 0, reads: 0, read_statuses: {}, predict_errors: 0 };
+  const r: ReadersResult = {
+    kept: null,
+    server_cpu_s: null,
+    predict_rps_without_readers: 0,
+    predict_rps_with_readers: 0,
+    reads: 0,
+    read_statuses: {},
+    predict_errors: 0,
+  };
   const cpu = { off: 0, on: 0 };
   const time = { off: 0, on: 0 };
   let cpuKnown = true;
@@ -118,7 +137,10 @@ export async function predictUnderReads(o: ReadersOptions): Promise<ReadersResul
   r.predict_rps_with_readers = Math.round((total / time.on) * 1000);
   if (cpuKnown && cpu.on > 0) {
     r.kept = Math.round((cpu.off / cpu.on) * 1000) / 1000;
-    r.server_cpu_s = { without_readers: Math.round(cpu.off * 1000) / 1000, with_readers: Math.round(cpu.on * 1000) / 1000 };
+    r.server_cpu_s = {
+      without_readers: Math.round(cpu.off * 1000) / 1000,
+      with_readers: Math.round(cpu.on * 1000) / 1000,
+    };
   }
   return r;
 }

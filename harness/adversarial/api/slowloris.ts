@@ -18,7 +18,15 @@ function percentile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
 }
 
-export async function slowloris(o: { url: string; connections: number; durationMs: number; dripMs?: number; path?: string; body: string; headers?: Record<string, string> }): Promise<SlowlorisResult> {
+export async function slowloris(o: {
+  url: string;
+  connections: number;
+  durationMs: number;
+  dripMs?: number;
+  path?: string;
+  body: string;
+  headers?: Record<string, string>;
+}): Promise<SlowlorisResult> {
   const { hostname, port } = new URL(o.url);
   const sockets: Socket[] = [];
   const timers: NodeJS.Timeout[] = [];
@@ -29,7 +37,9 @@ export async function slowloris(o: { url: string; connections: number; durationM
     s.on('connect', () => {
       opened++;
       const slowBody = i % 2 === 1;
-      s.write(`POST ${o.path ?? '/predict'} HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\n${slowBody ? `Content-Length: 100000\r\n\r\n` : ''}`);
+      s.write(
+        `POST ${o.path ?? '/predict'} HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\n${slowBody ? `Content-Length: 100000\r\n\r\n` : ''}`,
+      );
       let n = 0;
       timers.push(setInterval(() => s.writable && s.write(slowBody ? ' ' : `X-Drip-${n++}: a\r\n`), o.dripMs ?? 500));
     });
@@ -41,7 +51,12 @@ export async function slowloris(o: { url: string; connections: number; durationM
   while (performance.now() < end) {
     const t = performance.now();
     try {
-      const res = await fetch(o.url + (o.path ?? '/predict'), { method: 'POST', headers: { 'content-type': 'application/json', ...o.headers }, body: o.body, signal: AbortSignal.timeout(10_000) });
+      const res = await fetch(o.url + (o.path ?? '/predict'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...o.headers },
+        body: o.body,
+        signal: AbortSignal.timeout(10_000),
+      });
       await res.arrayBuffer();
       if (res.status !== 200) errors++;
       latencies.push(performance.now() - t);
@@ -53,5 +68,11 @@ export async function slowloris(o: { url: string; connections: number; durationM
   for (const s of sockets) s.destroy();
   latencies.sort((a, b) => a - b);
   const round = (x: number) => Math.round(x * 10) / 10;
-  return { slow_connections: opened, requests: latencies.length, errors, p50_ms: round(percentile(latencies, 0.5)), p99_ms: round(percentile(latencies, 0.99)) };
+  return {
+    slow_connections: opened,
+    requests: latencies.length,
+    errors,
+    p50_ms: round(percentile(latencies, 0.5)),
+    p99_ms: round(percentile(latencies, 0.99)),
+  };
 }

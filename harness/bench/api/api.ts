@@ -17,7 +17,13 @@ import { describeFailure, envNumber, REAL_API_NAME } from './cli.ts';
 import { composeBenchDocument } from './document.ts';
 import { mergeLoadResults, runLoad, type LoadOptions, type LoadResult } from './load.ts';
 import { checkRequest, fetchModelFacts } from './model-info.ts';
-import { REAL_API_SCRIPT, TRIVIAL_SERVER_SCRIPT, startServer, type ServerHandle, type StartOptions } from './server-process.ts';
+import {
+  REAL_API_SCRIPT,
+  TRIVIAL_SERVER_SCRIPT,
+  startServer,
+  type ServerHandle,
+  type StartOptions,
+} from './server-process.ts';
 
 const settings = {
   connections: envNumber('BENCH_CONNECTIONS', 32),
@@ -25,7 +31,12 @@ const settings = {
   rounds: Math.round(envNumber('BENCH_ROUNDS', 3)),
   warmup_s: envNumber('BENCH_WARMUP_S', 3),
   path: '/predict',
-  batch: { path: '/v1/models/flight-delay:predict', instances: 100, requests: envNumber('BENCH_BATCH_REQUESTS', 300), connections: 1 },
+  batch: {
+    path: '/v1/models/flight-delay:predict',
+    instances: 100,
+    requests: envNumber('BENCH_BATCH_REQUESTS', 300),
+    connections: 1,
+  },
 };
 const progress = (msg: string) => process.stderr.write(`[bench:api] ${msg}\n`);
 /** The trivial server is one process; so is the API it is compared with, whatever WORKERS says. */
@@ -33,11 +44,15 @@ const ONE_PROCESS = { WORKERS: '1' };
 
 async function expectOk(server: ServerHandle, path: string, body: string, headers: Record<string, string> = {}) {
   const res = await checkRequest(server.url + path, body, headers);
-  if (res.status < 200 || res.status >= 300) throw new Error(`${server.name}: POST ${path} answered ${res.status}: ${res.text.slice(0, 500)}`);
+  if (res.status < 200 || res.status >= 300)
+    throw new Error(`${server.name}: POST ${path} answered ${res.status}: ${res.text.slice(0, 500)}`);
   return res;
 }
 
-const report = (label: string, r: LoadResult) => progress(`${label}: ${r.rps} rps, p50 ${r.latency.p50_ms} ms, p99 ${r.latency.p99_ms} ms, non-2xx ${r.non2xx}, errors ${r.errors}`);
+const report = (label: string, r: LoadResult) =>
+  progress(
+    `${label}: ${r.rps} rps, p50 ${r.latency.p50_ms} ms, p99 ${r.latency.p99_ms} ms, non-2xx ${r.non2xx}, errors ${r.errors}`,
+  );
 
 async function main() {
   const servers: ServerHandle[] = [];
@@ -52,24 +67,36 @@ async function main() {
     const auth = { authorization: `Bearer ${token}` };
     const real = await start({ name: REAL_API_NAME, script: REAL_API_SCRIPT, env: ONE_PROCESS });
     const trivial = await start({ name: 'trivial server', script: TRIVIAL_SERVER_SCRIPT });
-    const secured = await start({ name: `${REAL_API_NAME} with API_TOKENS`, script: REAL_API_SCRIPT, env: { ...ONE_PROCESS, API_TOKENS: token } });
+    const secured = await start({
+      name: `${REAL_API_NAME} with API_TOKENS`,
+      script: REAL_API_SCRIPT,
+      env: { ...ONE_PROCESS, API_TOKENS: token },
+    });
 
     const facts = await fetchModelFacts(real.url);
     const body = JSON.stringify(facts.record);
-    const batchBody = JSON.stringify({ instances: Array.from({ length: settings.batch.instances }, () => facts.record) });
+    const batchBody = JSON.stringify({
+      instances: Array.from({ length: settings.batch.instances }, () => facts.record),
+    });
     const answer = await expectOk(real, settings.path, body);
     await expectOk(real, settings.batch.path, batchBody);
     await expectOk(trivial, settings.path, body);
     const anonymous = await checkRequest(secured.url + settings.path, body);
     const enforced = anonymous.status === 401 || anonymous.status === 403;
-    if (!enforced) progress(`warning: without a token the API answered ${anonymous.status}; API_TOKENS does not seem to enable auth`);
+    if (!enforced)
+      progress(
+        `warning: without a token the API answered ${anonymous.status}; API_TOKENS does not seem to enable auth`,
+      );
     await expectOk(secured, settings.path, body, auth);
     progress(`model version ${facts.version ?? '?'}, backend ${facts.backend ?? '?'}, answer ${answer.bytes} bytes`);
 
     const targets: { label: string; load: LoadOptions }[] = [
       { label: 'real', load: { url: real.url, path: settings.path, body, connections: settings.connections } },
       { label: 'trivial', load: { url: trivial.url, path: settings.path, body, connections: settings.connections } },
-      { label: 'auth', load: { url: secured.url, path: settings.path, body, headers: auth, connections: settings.connections } },
+      {
+        label: 'auth',
+        load: { url: secured.url, path: settings.path, body, headers: auth, connections: settings.connections },
+      },
     ];
     for (const t of targets) {
       progress(`${t.label}: warm-up ${settings.warmup_s} s`);
@@ -95,7 +122,14 @@ async function main() {
 
     const doc = composeBenchDocument({
       settings: { ...settings, body_bytes: Buffer.byteLength(body), batch_body_bytes: Buffer.byteLength(batchBody) },
-      machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? null, memory_gb: Math.round(totalmem() / 2 ** 30), node: process.version, backend: facts.backend, model_version: facts.version },
+      machine: {
+        cpus: cpus().length,
+        cpu_model: cpus()[0]?.model ?? null,
+        memory_gb: Math.round(totalmem() / 2 ** 30),
+        node: process.version,
+        backend: facts.backend,
+        model_version: facts.version,
+      },
       real: realRun,
       trivial: trivialRun,
       batch100,

@@ -21,8 +21,16 @@ export interface TargetVerdict {
   pass: boolean;
 }
 
-const atMost = (value: number | null, max: number, unit = ''): TargetVerdict => ({ value, target: `<= ${max}${unit}`, pass: value !== null && Number.isFinite(value) && value <= max });
-const atLeast = (value: number | null, min: number): TargetVerdict => ({ value, target: `>= ${min}`, pass: value !== null && Number.isFinite(value) && value >= min });
+const atMost = (value: number | null, max: number, unit = ''): TargetVerdict => ({
+  value,
+  target: `<= ${max}${unit}`,
+  pass: value !== null && Number.isFinite(value) && value <= max,
+});
+const atLeast = (value: number | null, min: number): TargetVerdict => ({
+  value,
+  target: `>= ${min}`,
+  pass: value !== null && Number.isFinite(value) && value >= min,
+});
 
 export interface BenchInputs {
   settings: Record<string, unknown>;
@@ -75,7 +83,13 @@ export function composeBenchDocument(input: BenchInputs) {
       enforced: input.auth.enforced,
       status_without_token: input.auth.unauthenticatedStatus,
       without: { rps: input.real.rps, p50_ms: input.real.latency.p50_ms, p99_ms: input.real.latency.p99_ms },
-      with: { rps: input.auth.result.rps, p50_ms: input.auth.result.latency.p50_ms, p99_ms: input.auth.result.latency.p99_ms, non2xx: input.auth.result.non2xx, errors: input.auth.result.errors },
+      with: {
+        rps: input.auth.result.rps,
+        p50_ms: input.auth.result.latency.p50_ms,
+        p99_ms: input.auth.result.latency.p99_ms,
+        non2xx: input.auth.result.non2xx,
+        errors: input.auth.result.errors,
+      },
       cost: authCost(input.real, input.auth.result),
     },
     targets: verdicts,

@@ -10,51 +10,104 @@ import { runLoad } from './load.ts';
 import { checkRequest, fetchModelFacts, FALLBACK_RECORD } from './model-info.ts';
 import { ServerNotReadyError, startServer, TRIVIAL_SERVER_SCRIPT, withServer } from './server-process.ts';
 
-test('trivial server under a 2-second autocannon run gives a complete bench document', { timeout: 30_000 }, async () => {
-  await withServer({ name: 'trivial server', script: TRIVIAL_SERVER_SCRIPT }, async (server) => {
-    assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+$/);
-    const facts = await fetchModelFacts(server.url);
-    assert.deepEqual(facts.record, FALLBACK_RECORD);
-    assert.equal(facts.backend, 'none');
-    const body = JSON.stringify(facts.record);
+test(
+  'trivial server under a 2-second autocannon run gives a complete bench document',
+  { timeout: 30_000 },
+  async () => {
+    await withServer({ name: 'trivial server', script: TRIVIAL_SERVER_SCRIPT }, async (server) => {
+      assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+      const facts = await fetchModelFacts(server.url);
+      assert.deepEqual(facts.record, FALLBACK_RECORD);
+      assert.equal(facts.backend, 'none');
+      const body = JSON.stringify(facts.record);
 
-    const answer = await checkRequest(`${server.url}/predict`, body);
-    assert.equal(answer.status, 200);
-    assert.ok(answer.bytes > 150 && answer.bytes < 250, `answer of ${answer.bytes} bytes, like the real API's`);
-    assert.equal((await checkRequest(`${server.url}/predict`, '{nope')).status, 400);
-    const batch = await checkRequest(`${server.url}/v1/models/flight-delay:predict`, JSON.stringify({ instances: [facts.record, facts.record] }));
-    assert.equal((JSON.parse(batch.text) as { predictions: unknown[] }).predictions.length, 2);
+      const answer = await checkRequest(`${server.url}/predict`, body);
+      assert.equal(answer.status, 200);
+      assert.ok(answer.bytes > 150 && answer.bytes < 250, `answer of ${answer.bytes} bytes, like the real API's`);
+      assert.equal((await checkRequest(`${server.url}/predict`, '{nope')).status, 400);
+      const batch = await checkRequest(
+        `${server.url}/v1/models/flight-delay:predict`,
+        JSON.stringify({ instances: [facts.record, facts.record] }),
+      );
+      assert.equal((JSON.parse(batch.text) as { predictions: unknown[] }).predictions.length, 2);
 
-    const run = await runLoad({ url: server.url, path: '/predict', body, connections: 8, durationS: 2 });
-    assert.ok(run.duration_s > 1.5 && run.duration_s < 3, `duration ${run.duration_s}`);
-    assert.ok(run.responses > 100, `${run.responses} responses`);
-    assert.equal(run.non2xx, 0);
-    assert.equal(run.errors, 0);
-    assert.ok(run.latency.p50_ms > 0 && run.latency.p50_ms <= run.latency.p99_ms && run.latency.p99_ms <= run.latency.max_ms);
-    assert.ok(run.timeline.length >= 2 && run.timeline.every((s) => s.rps > 0));
+      const run = await runLoad({ url: server.url, path: '/predict', body, connections: 8, durationS: 2 });
+      assert.ok(run.duration_s > 1.5 && run.duration_s < 3, `duration ${run.duration_s}`);
+      assert.ok(run.responses > 100, `${run.responses} responses`);
+      assert.equal(run.non2xx, 0);
+      assert.equal(run.errors, 0);
+      assert.ok(
+        run.latency.p50_ms > 0 && run.latency.p50_ms <= run.latency.p99_ms && run.latency.p99_ms <= run.latency.max_ms,
+      );
+      assert.ok(run.timeline.length >= 2 && run.timeline.every((s) => s.rps > 0));
 
-    const counted = await runLoad({ url: server.url, path: '/v1/models/flight-delay:predict', body: JSON.stringify({ instances: [facts.record] }), connections: 1, amount: 50, deadlineS: 10 });
-    assert.equal(counted.responses, 50, 'an `amount` run stops at that many answers');
+      const counted = await runLoad({
+        url: server.url,
+        path: '/v1/models/flight-delay:predict',
+        body: JSON.stringify({ instances: [facts.record] }),
+        connections: 1,
+        amount: 50,
+        deadlineS: 10,
+      });
+      assert.equal(counted.responses, 50, 'an `amount` run stops at that many answers');
 
-    const doc = composeBenchDocument({ settings: { connections: 8 }, machine: { cpus: 1 }, real: run, trivial: run, batch100: counted, auth: null });
-    assert.equal(doc.ratio_real_vs_trivial_rps, 1);
-    for (const key of ['rps', 'p50_ms', 'p90_ms', 'p99_ms', 'max_ms', 'requests', 'non2xx', 'errors', 'timeouts', 'error_rate'] as const) {
-      assert.equal(typeof doc.real[key], 'number', `real.${key}`);
-    }
-    assert.deepEqual(Object.keys(doc.targets).sort(), ['batch100_p50_ms', 'ratio_real_vs_trivial_rps', 'real_p99_ms']);
-    const json = JSON.parse(JSON.stringify(doc)) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(json).sort(), ['auth', 'batch100', 'benchmark', 'machine', 'pass', 'ratio_real_vs_trivial_rps', 'real', 'settings', 'targets', 'trivial']);
-  });
-});
+      const doc = composeBenchDocument({
+        settings: { connections: 8 },
+        machine: { cpus: 1 },
+        real: run,
+        trivial: run,
+        batch100: counted,
+        auth: null,
+      });
+      assert.equal(doc.ratio_real_vs_trivial_rps, 1);
+      for (const key of [
+        'rps',
+        'p50_ms',
+        'p90_ms',
+        'p99_ms',
+        'max_ms',
+        'requests',
+        'non2xx',
+        'errors',
+        'timeouts',
+        'error_rate',
+      ] as const) {
+        assert.equal(typeof doc.real[key], 'number', `real.${key}`);
+      }
+      assert.deepEqual(Object.keys(doc.targets).sort(), [
+        'batch100_p50_ms',
+        'ratio_real_vs_trivial_rps',
+        'real_p99_ms',
+      ]);
+      const json = JSON.parse(JSON.stringify(doc)) as Record<string, unknown>;
+      assert.deepEqual(Object.keys(json).sort(), [
+        'auth',
+        'batch100',
+        'benchmark',
+        'machine',
+        'pass',
+        'ratio_real_vs_trivial_rps',
+        'real',
+        'settings',
+        'targets',
+        'trivial',
+      ]);
+    });
+  },
+);
 
-test('a server that dies at start is reported with its output, not awaited for a minute', { timeout: 20_000 }, async () => {
-  const broken = fileURLToPath(new URL('./does-not-exist.ts', import.meta.url));
-  const started = Date.now();
-  await assert.rejects(startServer({ name: 'broken', script: broken, readyTimeoutMs: 15_000 }), (err: unknown) => {
-    assert.ok(err instanceof ServerNotReadyError);
-    assert.match(err.message, /^broken .* exited/);
-    assert.match(err.output, /does-not-exist/);
-    return true;
-  });
-  assert.ok(Date.now() - started < 10_000);
-});
+test(
+  'a server that dies at start is reported with its output, not awaited for a minute',
+  { timeout: 20_000 },
+  async () => {
+    const broken = fileURLToPath(new URL('./does-not-exist.ts', import.meta.url));
+    const started = Date.now();
+    await assert.rejects(startServer({ name: 'broken', script: broken, readyTimeoutMs: 15_000 }), (err: unknown) => {
+      assert.ok(err instanceof ServerNotReadyError);
+      assert.match(err.message, /^broken .* exited/);
+      assert.match(err.output, /does-not-exist/);
+      return true;
+    });
+    assert.ok(Date.now() - started < 10_000);
+  },
+);

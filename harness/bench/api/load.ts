@@ -4,7 +4,15 @@
  * milliseconds) and its moment, for exact percentiles and the per-second timeline.
  */
 import autocannon from 'autocannon';
-import { errorRate, round3, summarizeLatencies, timeline, type LatencySummary, type ResponseEvent, type SecondSample } from './stats.ts';
+import {
+  errorRate,
+  round3,
+  summarizeLatencies,
+  timeline,
+  type LatencySummary,
+  type ResponseEvent,
+  type SecondSample,
+} from './stats.ts';
 
 export interface LoadOptions {
   url: string;
@@ -107,7 +115,8 @@ export function mergeLoadResults(runs: readonly LoadResult[]): LoadResult {
     offset += r.samples_ms.length;
   }
   const statusCodes: Record<string, number> = {};
-  for (const r of runs) for (const [code, n] of Object.entries(r.status_codes)) statusCodes[code] = (statusCodes[code] ?? 0) + n;
+  for (const r of runs)
+    for (const [code, n] of Object.entries(r.status_codes)) statusCodes[code] = (statusCodes[code] ?? 0) + n;
   let t = 0;
   const merged: SecondSample[] = [];
   for (const r of runs) {

@@ -5,7 +5,12 @@
  */
 
 export const MODEL_NAME = 'flight-delay';
-export const FALLBACK_RECORD: Record<string, unknown> = { date: '2001-01-09T14:35:00.000Z', distance: 733, origin: 'ATL', destination: 'ORD' };
+export const FALLBACK_RECORD: Record<string, unknown> = {
+  date: '2001-01-09T14:35:00.000Z',
+  distance: 733,
+  origin: 'ATL',
+  destination: 'ORD',
+};
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -50,15 +55,29 @@ export async function fetchModelFacts(baseUrl: string, headers: Record<string, s
     // fall back to the built-in record below
   }
   const backend = findField(info, 'backend');
-  return { record: recordFromModelInfo(info), backend: backend === null ? null : String(backend), version: findField(info, 'version'), info };
+  return {
+    record: recordFromModelInfo(info),
+    backend: backend === null ? null : String(backend),
+    version: findField(info, 'version'),
+    info,
+  };
 }
 
 /**
  * One request before the load, so a run against a refusing endpoint fails with the server's own
  * words instead of 50,000 silent non-2xx answers.
  */
-export async function checkRequest(url: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; bytes: number; text: string }> {
-  const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers }, signal: AbortSignal.timeout(10_000) });
+export async function checkRequest(
+  url: string,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; bytes: number; text: string }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json', ...headers },
+    signal: AbortSignal.timeout(10_000),
+  });
   const text = await res.text();
   return { status: res.status, bytes: Buffer.byteLength(text), text };
 }

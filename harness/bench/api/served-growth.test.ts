@@ -12,7 +12,10 @@ test('served growth: the real/trivial ratio and the batch p50 are compared first
   // (10445/10187) / (2941/10464) = 1.02533 / 0.28106 = 3.648
   assert.equal(old.slowdown.value, 3.648);
   assert.equal(old.batch_growth.value, 20.5);
-  assert.deepEqual(old.checkpoints.map((c) => c.ratio), [1.025, 0.651, 0.281]);
+  assert.deepEqual(
+    old.checkpoints.map((c) => c.ratio),
+    [1.025, 0.651, 0.281],
+  );
   assert.equal(old.pass, false);
 
   // A neighbour halving both servers' throughput is not a slowdown of the API.
@@ -33,7 +36,10 @@ test('served growth: a missing batch figure or a dead trivial server fails inste
   assert.equal(v.slowdown.value, null);
   assert.equal(v.batch_growth.value, null);
   assert.equal(v.pass, false);
-  assert.throws(() => servedGrowth([{ served: 0, real_rps: 1, trivial_rps: 1, batch100_p50_ms: 1 }]), /at least 2 checkpoints/);
+  assert.throws(
+    () => servedGrowth([{ served: 0, real_rps: 1, trivial_rps: 1, batch100_p50_ms: 1 }]),
+    /at least 2 checkpoints/,
+  );
 });
 
 test('BENCH_CHECKPOINTS: ascending whole numbers, at least two; anything else is named', () => {

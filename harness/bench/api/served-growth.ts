@@ -33,13 +33,24 @@ export interface GrowthVerdict {
 }
 
 const ratioOf = (c: Checkpoint) => (c.trivial_rps > 0 ? c.real_rps / c.trivial_rps : null);
-const quotient = (a: number | null, b: number | null) => (a !== null && b !== null && b > 0 && Number.isFinite(a / b) ? round3(a / b) : null);
-const atMost = (value: number | null, max: number) => ({ value, target: `<= ${max}`, pass: value !== null && value <= max });
+const quotient = (a: number | null, b: number | null) =>
+  a !== null && b !== null && b > 0 && Number.isFinite(a / b) ? round3(a / b) : null;
+const atMost = (value: number | null, max: number) => ({
+  value,
+  target: `<= ${max}`,
+  pass: value !== null && value <= max,
+});
 
-export function servedGrowth(points: readonly Checkpoint[], targets: GrowthTargets = DEFAULT_GROWTH_TARGETS): GrowthVerdict {
-  if (points.length < 2) throw new Error(`bench:served needs at least 2 checkpoints to compare, got ${points.length}; set BENCH_CHECKPOINTS to e.g. 0,200000,500000`);
-  const first = points[0]!;
-  const last = points[points.length - 1]!;
+export function servedGrowth(
+  points: readonly Checkpoint[],
+  targets: GrowthTargets = DEFAULT_GROWTH_TARGETS,
+): GrowthVerdict {
+  if (points.length < 2)
+    throw new Error(
+      `bench:served needs at least 2 checkpoints to compare, got ${points.length}; set BENCH_CHECKPOINTS to e.g. 0,200000,500000`,
+    );
+  const first = points[0];
+  const last = points[points.length - 1];
   const slowdown = atMost(quotient(ratioOf(first), ratioOf(last)), targets.slowdownMax);
   const batchGrowth = atMost(quotient(last.batch100_p50_ms, first.batch100_p50_ms), targets.batchGrowthMax);
   return {
@@ -54,8 +65,11 @@ export function servedGrowth(points: readonly Checkpoint[], targets: GrowthTarge
 export function parseCheckpoints(raw: string | undefined, fallback: readonly number[]): number[] {
   if (raw === undefined || raw.trim() === '') return [...fallback];
   const values = raw.split(',').map((s) => Number(s.trim()));
-  const bad = values.findIndex((v, i) => !Number.isInteger(v) || v < 0 || (i > 0 && v <= values[i - 1]!));
-  if (bad >= 0) throw new Error(`BENCH_CHECKPOINTS=${raw}: entry ${bad + 1} is not a whole number ≥ 0 above the one before it; write ascending counts like 0,200000,500000`);
+  const bad = values.findIndex((v, i) => !Number.isInteger(v) || v < 0 || (i > 0 && v <= values[i - 1]));
+  if (bad >= 0)
+    throw new Error(
+      `BENCH_CHECKPOINTS=${raw}: entry ${bad + 1} is not a whole number ≥ 0 above the one before it; write ascending counts like 0,200000,500000`,
+    );
   if (values.length < 2) throw new Error(`BENCH_CHECKPOINTS=${raw}: give at least 2 checkpoints to compare`);
   return values;
 }

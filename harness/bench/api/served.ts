@@ -27,7 +27,8 @@ const progress = (msg: string) => process.stderr.write(`[bench:served] ${msg}\n`
 async function served(url: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   let sum = 0;
-  for (const line of text.split('\n')) if (line.startsWith('model_predictions_total{')) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  for (const line of text.split('\n'))
+    if (line.startsWith('model_predictions_total{')) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   return sum;
 }
 
@@ -40,8 +41,11 @@ async function main() {
     servers.push(trivial);
     const facts = await fetchModelFacts(real.url);
     const body = JSON.stringify(facts.record);
-    const batchBody = JSON.stringify({ instances: Array.from({ length: settings.batch.instances }, () => facts.record) });
-    const single = (url: string, durationS: number) => runLoad({ url, path: '/predict', body, connections: settings.connections, durationS });
+    const batchBody = JSON.stringify({
+      instances: Array.from({ length: settings.batch.instances }, () => facts.record),
+    });
+    const single = (url: string, durationS: number) =>
+      runLoad({ url, path: '/predict', body, connections: settings.connections, durationS });
     progress(`warm-up ${settings.warmup_s} s on each server`);
     await single(real.url, settings.warmup_s);
     await single(trivial.url, settings.warmup_s);
@@ -51,17 +55,40 @@ async function main() {
       const missing = target - (await served(real.url));
       if (missing > 0) {
         progress(`serving ${missing} predictions to reach ${target}`);
-        await runLoad({ url: real.url, path: BATCH_PATH, body: batchBody, connections: 4, amount: Math.ceil(missing / settings.batch.instances), deadlineS: 600 });
+        await runLoad({
+          url: real.url,
+          path: BATCH_PATH,
+          body: batchBody,
+          connections: 4,
+          amount: Math.ceil(missing / settings.batch.instances),
+          deadlineS: 600,
+        });
       }
       const at = await served(real.url);
       const r = await single(real.url, settings.duration_s);
       const t = await single(trivial.url, settings.duration_s);
-      const b = await runLoad({ url: real.url, path: BATCH_PATH, body: batchBody, connections: 1, amount: settings.batch.requests, deadlineS: 120 });
-      points.push({ served: at, real_rps: r.rps, trivial_rps: t.rps, batch100_p50_ms: b.ok > 0 ? b.latency.p50_ms : null });
-      progress(`after ${at} predictions: real ${r.rps} rps (p99 ${r.latency.p99_ms} ms), trivial ${t.rps} rps, batch100 p50 ${b.latency.p50_ms} ms`);
+      const b = await runLoad({
+        url: real.url,
+        path: BATCH_PATH,
+        body: batchBody,
+        connections: 1,
+        amount: settings.batch.requests,
+        deadlineS: 120,
+      });
+      points.push({
+        served: at,
+        real_rps: r.rps,
+        trivial_rps: t.rps,
+        batch100_p50_ms: b.ok > 0 ? b.latency.p50_ms : null,
+      });
+      progress(
+        `after ${at} predictions: real ${r.rps} rps (p99 ${r.latency.p99_ms} ms), trivial ${t.rps} rps, batch100 p50 ${b.latency.p50_ms} ms`,
+      );
     }
     const verdict = servedGrowth(points);
-    process.stdout.write(JSON.stringify({ benchmark: 'served', settings, model_version: facts.version, ...verdict }, null, 2) + '\n');
+    process.stdout.write(
+      JSON.stringify({ benchmark: 'served', settings, model_version: facts.version, ...verdict }, null, 2) + '\n',
+    );
     if (!verdict.pass) process.exitCode = 1;
   } finally {
     await Promise.all(servers.map((s) => s.stop()));

@@ -106,7 +106,9 @@ export async function startServer(options: StartOptions): Promise<ServerHandle> 
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  const why = exitedEarly ? `exited (code ${child.exitCode ?? child.signalCode})` : `was not ready after ${Math.round((options.readyTimeoutMs ?? 60_000) / 1000)} s (last /readyz: ${lastStatus})`;
+  const why = exitedEarly
+    ? `exited (code ${child.exitCode ?? child.signalCode})`
+    : `was not ready after ${Math.round((options.readyTimeoutMs ?? 60_000) / 1000)} s (last /readyz: ${lastStatus})`;
   await handle.stop(3_000);
   throw new ServerNotReadyError(`${options.name} (${options.script}) ${why}`, tail.text());
 }

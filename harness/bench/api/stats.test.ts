@@ -66,7 +66,10 @@ test('merged rounds: counts add up, percentiles come from all samples, timelines
   assert.equal(m.latency.max_ms, 6);
   assert.equal(m.latency.p50_ms, 3);
   assert.deepEqual(m.status_codes, { 200: 6 });
-  assert.deepEqual(m.timeline.map((s) => s.t), [0, 1]);
+  assert.deepEqual(
+    m.timeline.map((s) => s.t),
+    [0, 1],
+  );
 });
 
 test('bench document: ratio, auth cost and every target verdict', () => {
@@ -74,9 +77,20 @@ test('bench document: ratio, auth cost and every target verdict', () => {
   const trivial = fakeRun([1, 1, 1], 1, { rps: 1000 });
   const batch = fakeRun([5, 6, 7], 1, { rps: 150 });
   const authed = fakeRun([3, 5, 31], 1, { rps: 760 });
-  const doc = composeBenchDocument({ settings: {}, machine: {}, real, trivial, batch100: batch, auth: { result: authed, enforced: true, unauthenticatedStatus: 401 } });
+  const doc = composeBenchDocument({
+    settings: {},
+    machine: {},
+    real,
+    trivial,
+    batch100: batch,
+    auth: { result: authed, enforced: true, unauthenticatedStatus: 401 },
+  });
   assert.equal(doc.ratio_real_vs_trivial_rps, 0.8);
-  assert.deepEqual(doc.targets.ratio_real_vs_trivial_rps, { value: 0.8, target: `>= ${DEFAULT_TARGETS.ratioMin}`, pass: true });
+  assert.deepEqual(doc.targets.ratio_real_vs_trivial_rps, {
+    value: 0.8,
+    target: `>= ${DEFAULT_TARGETS.ratioMin}`,
+    pass: true,
+  });
   assert.equal(doc.targets.real_p99_ms.pass, false, 'p99 of 30 ms is over 25 ms');
   assert.equal(doc.targets.batch100_p50_ms.value, 6);
   assert.equal(doc.targets.batch100_p50_ms.pass, true);
@@ -89,7 +103,11 @@ test('bench document: ratio, auth cost and every target verdict', () => {
 });
 
 test('request record from the model description: defaults, fallback per field, fallback record', () => {
-  const info = { version: 3, runtime: { backend: 'wasm' }, inputs: [{ name: 'distance', default: 500 }, { name: 'origin', default: null }, { name: 'extra' }] };
+  const info = {
+    version: 3,
+    runtime: { backend: 'wasm' },
+    inputs: [{ name: 'distance', default: 500 }, { name: 'origin', default: null }, { name: 'extra' }],
+  };
   assert.deepEqual(recordFromModelInfo(info), { distance: 500, origin: 'ATL' });
   assert.deepEqual(recordFromModelInfo(null), FALLBACK_RECORD);
   assert.deepEqual(recordFromModelInfo({ inputs: 'nope' }), FALLBACK_RECORD);
@@ -105,9 +123,15 @@ test('numeric settings from the environment fall back on unset, empty or non-pos
 });
 
 test('a real API that never got ready is explained with the server output and the `npm start` hint', () => {
-  const msg = describeFailure('loadtest', new ServerNotReadyError(`${REAL_API_NAME} (api/server.ts) was not ready after 60 s`, 'no production version'));
+  const msg = describeFailure(
+    'loadtest',
+    new ServerNotReadyError(`${REAL_API_NAME} (api/server.ts) was not ready after 60 s`, 'no production version'),
+  );
   assert.match(msg, /no production version/);
   assert.match(msg, /run `npm start` first/);
-  assert.doesNotMatch(describeFailure('bench:api', new ServerNotReadyError('trivial server exited (code 1)', '')), /npm start/);
+  assert.doesNotMatch(
+    describeFailure('bench:api', new ServerNotReadyError('trivial server exited (code 1)', '')),
+    /npm start/,
+  );
   assert.match(describeFailure('loadtest', new Error('boom')), /^loadtest failed: Error: boom/);
 });

@@ -58,7 +58,12 @@ export interface SecondSample {
  * Buckets responses (and connection errors, given as their times) into whole seconds. A final
  * bucket shorter than `minLastWidthS` is dropped: a rate over a sliver of a second is noise.
  */
-export function timeline(events: readonly ResponseEvent[], errorTimesMs: readonly number[], durationS: number, minLastWidthS = 0.5): SecondSample[] {
+export function timeline(
+  events: readonly ResponseEvent[],
+  errorTimesMs: readonly number[],
+  durationS: number,
+  minLastWidthS = 0.5,
+): SecondSample[] {
   const seconds = Math.max(1, Math.ceil(durationS));
   const buckets = Array.from({ length: seconds }, () => ({ latencies: [] as number[], ok: 0, non2xx: 0, errors: 0 }));
   const at = (ms: number) => buckets[Math.min(seconds - 1, Math.max(0, Math.floor(ms / 1000)))];

@@ -15,7 +15,12 @@ export const BODY_LIMIT_BYTES = 1024 * 1024;
 /** Stand-in answers with the real API's shape and size (191 bytes for one record). */
 const PREDICTION = { probability: 0.9440531134605408, label: 1, threshold: 0.3660394847393036 };
 const PREDICTION_ID = '00000000-0000-4000-8000-000000000000';
-const SINGLE = JSON.stringify({ model_name: 'flight-delay', model_version: 0, prediction_id: PREDICTION_ID, prediction: PREDICTION });
+const SINGLE = JSON.stringify({
+  model_name: 'flight-delay',
+  model_version: 0,
+  prediction_id: PREDICTION_ID,
+  prediction: PREDICTION,
+});
 
 const DEFAULT_RECORD = { date: '2001-01-09T14:35:00.000Z', distance: 733, origin: 'ATL', destination: 'ORD' };
 const MODEL_INFO = JSON.stringify({
@@ -64,7 +69,14 @@ export function createTrivialApp(): Koa {
     }
     ctx.type = 'application/json';
     const instances = (parsed as { instances?: unknown } | null)?.instances;
-    ctx.body = Array.isArray(instances) ? JSON.stringify({ model_name: 'flight-delay', model_version: 0, prediction_ids: instances.map(() => PREDICTION_ID), predictions: instances.map(() => PREDICTION) }) : SINGLE;
+    ctx.body = Array.isArray(instances)
+      ? JSON.stringify({
+          model_name: 'flight-delay',
+          model_version: 0,
+          prediction_ids: instances.map(() => PREDICTION_ID),
+          predictions: instances.map(() => PREDICTION),
+        })
+      : SINGLE;
   });
   return app;
 }

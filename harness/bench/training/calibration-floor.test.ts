@@ -6,7 +6,8 @@ import { seededRandom } from '../../../core/platform/random.ts';
 /** Scores whose logit is normal; labels drawn with probability sigmoid(logit + offset): `offset` moves the delay rate only. */
 function period(n: number, offset: number, seed: number) {
   const rnd = seededRandom(seed);
-  const raw = new Float64Array(n), y = new Float64Array(n);
+  const raw = new Float64Array(n),
+    y = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const z = -1.5 + Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
     raw[i] = 1 / (1 + Math.exp(-z));
@@ -40,5 +41,8 @@ test('without a change of rate the shift is about 0 and the floors equal what va
   const test = period(60_000, 0, 4);
   const f = calibrationFloor(validation, test, test.raw);
   assert.ok(Math.abs(f.intercept_shift_to_test_rate) < 0.05, `shift ${f.intercept_shift_to_test_rate}`);
-  assert.ok(f.ece_served < 0.01 && Math.abs(f.ece_served - f.ece_validation_platt_at_test_rate) < 0.01, JSON.stringify(f));
+  assert.ok(
+    f.ece_served < 0.01 && Math.abs(f.ece_served - f.ece_validation_platt_at_test_rate) < 0.01,
+    JSON.stringify(f),
+  );
 });

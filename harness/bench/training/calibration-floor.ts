@@ -8,7 +8,12 @@
  * When the served ECE is far above the first and the first is near the second, the remaining error
  * is the change of delay rate, not the calibrator.
  */
-import { applyCalibration, expectedCalibrationError, fitPlatt, type PlattCalibration } from '../../../core/model/calibration.ts';
+import {
+  applyCalibration,
+  expectedCalibrationError,
+  fitPlatt,
+  type PlattCalibration,
+} from '../../../core/model/calibration.ts';
 
 type Numbers = ArrayLike<number>;
 export interface Scored {
@@ -31,7 +36,8 @@ function shifted(c: PlattCalibration, raw: Numbers, shift: number): Float64Array
 
 /** The intercept shift that makes the mean of `c`'s scores on `raw` equal `rate` (bisection; the mean is increasing in it). */
 export function interceptShiftTo(c: PlattCalibration, raw: Numbers, rate: number): number {
-  let lo = -20, hi = 20;
+  let lo = -20,
+    hi = 20;
   for (let k = 0; k < 80; k++) {
     const mid = (lo + hi) / 2;
     if (mean(shifted(c, raw, mid)) > rate) hi = mid;

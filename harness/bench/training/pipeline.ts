@@ -13,10 +13,19 @@ import { loadParams } from '../../../core/schemas/params.ts';
 const TARGET_FULL_S = 300;
 const TARGET_RSS_MB = 3072;
 
-interface StageRun { stage: string; rows: number; wall_s: number; peak_rss_mb: number }
+interface StageRun {
+  stage: string;
+  rows: number;
+  wall_s: number;
+  peak_rss_mb: number;
+}
 
 function runStage(stage: string, repo: string, maxBatches: number): StageRun {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'harness/bench/training/stage-runner.ts', stage, repo, String(maxBatches)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', 'harness/bench/training/stage-runner.ts', stage, repo, String(maxBatches)],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   if (r.status !== 0) throw new Error(`${stage} failed (exit ${r.status})`);
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as StageRun;
 }

@@ -12,11 +12,26 @@ const table = makeTable({
   delay: { type: 'number', values: Float64Array.from([30, 5]) },
 });
 const split = splitAtDate((table.columns.date as { values: Float64Array }).values, Date.UTC(2001, 4, 1), 0);
-const opts = { time: 'date', distance: 'distance', airports: ['origin', 'destination'], target: 'delay', positiveAbove: 15 };
+const opts = {
+  time: 'date',
+  distance: 'distance',
+  airports: ['origin', 'destination'],
+  target: 'delay',
+  positiveAbove: 15,
+};
 
 test('reference matrix: hour, day of week and month by default, or only the parts given, then distance, airports, target, split', () => {
   const all = referenceMatrix(table, split, opts);
-  assert.deepEqual(all.columns, ['hour', 'day_of_week', 'month', 'distance', 'origin', 'destination', 'target', 'split']);
+  assert.deepEqual(all.columns, [
+    'hour',
+    'day_of_week',
+    'month',
+    'distance',
+    'origin',
+    'destination',
+    'target',
+    'split',
+  ]);
   assert.deepEqual(all.numeric, ['hour', 'day_of_week', 'month', 'distance']);
   // Row 2: 08 h, Tuesday (2), May (4), 300 mi, ORD and ATL never seen as origin / destination in training (the shared "other" code 249), on time, test.
   assert.deepEqual(Array.from(all.matrix.slice(8, 16)), [8, 2, 4, 300, 249, 249, 0, 2]);

@@ -22,7 +22,11 @@ export function splitAtDate(times: Float64Array, testFrom: number, validationFra
     if (times[i] >= testFrom) assignment[i] = TEST;
     else before.push(i);
   }
-  const inner = timeSplit(Float64Array.from(before, (i) => times[i]), validationFraction, 0);
+  const inner = timeSplit(
+    Float64Array.from(before, (i) => times[i]),
+    validationFraction,
+    0,
+  );
   before.forEach((row, k) => (assignment[row] = inner[k] === VALIDATION ? VALIDATION : TRAIN));
   const counts = { train: 0, validation: 0, test: 0 };
   for (const a of assignment) counts[(['train', 'validation', 'test'] as const)[a]]++;
@@ -39,7 +43,11 @@ export function rowsOf(split: QualitySplit, which: number): Uint32Array {
 }
 
 export function subsets(table: Table, split: QualitySplit): { train: Table; validation: Table; test: Table } {
-  return { train: takeRows(table, rowsOf(split, TRAIN)), validation: takeRows(table, rowsOf(split, VALIDATION)), test: takeRows(table, rowsOf(split, TEST)) };
+  return {
+    train: takeRows(table, rowsOf(split, TRAIN)),
+    validation: takeRows(table, rowsOf(split, VALIDATION)),
+    test: takeRows(table, rowsOf(split, TEST)),
+  };
 }
 
 /** A float32 C-order .npy file (format 1.0): magic, header dict padded to 64 bytes, data. */
@@ -53,7 +61,11 @@ export function npyBytes(data: Float32Array, rows: number, cols: number): Buffer
   pre[6] = 1;
   pre[7] = 0;
   pre.writeUInt16LE(header.length, 8);
-  return Buffer.concat([pre, Buffer.from(header, 'latin1'), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]);
+  return Buffer.concat([
+    pre,
+    Buffer.from(header, 'latin1'),
+    Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+  ]);
 }
 
 /**
@@ -61,7 +73,19 @@ export function npyBytes(data: Float32Array, rows: number, cols: number): Buffer
  * codes ranked by training frequency (at most `maxCodes`, the rest share one code: scikit-learn's
  * native categorical support takes at most 255 categories); the target; the split.
  */
-export function referenceMatrix(table: Table, split: QualitySplit, opts: { time: string; distance: string; airports: string[]; target: string; positiveAbove?: number; maxCodes?: number; parts?: DatetimePart[] }) {
+export function referenceMatrix(
+  table: Table,
+  split: QualitySplit,
+  opts: {
+    time: string;
+    distance: string;
+    airports: string[];
+    target: string;
+    positiveAbove?: number;
+    maxCodes?: number;
+    parts?: DatetimePart[];
+  },
+) {
   const n = table.length;
   const parts = opts.parts ?? (['hour', 'day_of_week', 'month'] as DatetimePart[]);
   const p = parts.length;
@@ -71,7 +95,8 @@ export function referenceMatrix(table: Table, split: QualitySplit, opts: { time:
   const time = table.columns[opts.time];
   const dist = table.columns[opts.distance];
   const target = table.columns[opts.target];
-  if (time.type === 'string' || dist.type === 'string' || target.type === 'string') throw new Error('bench:quality: time, distance and target must be numeric columns');
+  if (time.type === 'string' || dist.type === 'string' || target.type === 'string')
+    throw new Error('bench:quality: time, distance and target must be numeric columns');
   const codes = opts.airports.map((name) => {
     const c = table.columns[name];
     if (c.type !== 'string') throw new Error(`bench:quality: ${name} must be a text column`);
@@ -96,7 +121,15 @@ export function referenceMatrix(table: Table, split: QualitySplit, opts: { time:
   return { matrix: m, rows: n, columns, numeric: [...parts, opts.distance], categorical: opts.airports };
 }
 
-export async function writeReferenceData(path: string, jsonPath: string, ref: ReturnType<typeof referenceMatrix>, task: string): Promise<void> {
+export async function writeReferenceData(
+  path: string,
+  jsonPath: string,
+  ref: ReturnType<typeof referenceMatrix>,
+  task: string,
+): Promise<void> {
   await writeFile(path, npyBytes(ref.matrix, ref.rows, ref.columns.length));
-  await writeFile(jsonPath, JSON.stringify({ columns: ref.columns, numeric: ref.numeric, categorical: ref.categorical, task }));
+  await writeFile(
+    jsonPath,
+    JSON.stringify({ columns: ref.columns, numeric: ref.numeric, categorical: ref.categorical, task }),
+  );
 }

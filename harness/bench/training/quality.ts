@@ -41,12 +41,16 @@ import { isMain } from '../../../core/platform/is-main.ts';
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** The first Python that imports scikit-learn, or why none does. */
-export function findSklearn(candidates = [process.env.PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => !!p)): { python: string; version: string } | { error: string } {
+export function findSklearn(
+  candidates = [process.env.PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => !!p),
+): { python: string; version: string } | { error: string } {
   for (const python of candidates) {
     const r = spawnSync(python, ['-c', 'import sklearn; print(sklearn.__version__)'], { encoding: 'utf8' });
     if (r.status === 0) return { python, version: r.stdout.trim() };
   }
-  return { error: `no Python with scikit-learn found (tried ${candidates.join(', ')}); install it with \`apt-get install python3-sklearn\` (Debian/Ubuntu) or set PYTHON=/path/to/python3` };
+  return {
+    error: `no Python with scikit-learn found (tried ${candidates.join(', ')}); install it with \`apt-get install python3-sklearn\` (Debian/Ubuntu) or set PYTHON=/path/to/python3`,
+  };
 }
 
 function runReferences(python: string, npy: string, json: string): Promise<Record<string, unknown>[]> {
@@ -58,8 +62,16 @@ function runReferences(python: string, npy: string, json: string): Promise<Recor
     child.stderr.on('data', (d) => (err += d));
     child.on('error', reject);
     child.on('close', (code) => {
-      const lines = out.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Record<string, unknown>);
-      if (code !== 0) reject(new Error(`scikit-learn references failed (exit ${code}): ${(lines.find((l) => l.error)?.error as string) ?? err.trim().split('\n').slice(-3).join(' ')}`));
+      const lines = out
+        .split('\n')
+        .filter((l) => l.trim())
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      if (code !== 0)
+        reject(
+          new Error(
+            `scikit-learn references failed (exit ${code}): ${(lines.find((l) => l.error)?.error as string) ?? err.trim().split('\n').slice(-3).join(' ')}`,
+          ),
+        );
       else resolve(lines);
     });
   });
@@ -73,14 +85,29 @@ async function sourceTable(params: Params) {
 }
 
 async function main() {
-  const { values: flags } = parseArgs({ args: process.argv.slice(2), options: { task: { type: 'string' }, 'test-from': { type: 'string' }, until: { type: 'string' }, params: { type: 'string' }, keep: { type: 'string' }, 'no-references': { type: 'boolean' }, 'reference-parts': { type: 'string', default: 'all' } } });
-  const refParts = flags['reference-parts'] as string;
-  if (refParts !== 'all' && refParts !== 'spec') throw new Error(`--reference-parts ${refParts}: use all (hour, day of week, month) or spec (the datetime parts the fitted spec kept)`);
-  const params = await loadParams((flags.params as string) ?? 'params.yaml');
+  const { values: flags } = parseArgs({
+    args: process.argv.slice(2),
+    options: {
+      task: { type: 'string' },
+      'test-from': { type: 'string' },
+      until: { type: 'string' },
+      params: { type: 'string' },
+      keep: { type: 'string' },
+      'no-references': { type: 'boolean' },
+      'reference-parts': { type: 'string', default: 'all' },
+    },
+  });
+  const refParts = flags['reference-parts'];
+  if (refParts !== 'all' && refParts !== 'spec')
+    throw new Error(
+      `--reference-parts ${refParts}: use all (hour, day of week, month) or spec (the datetime parts the fitted spec kept)`,
+    );
+  const params = await loadParams(flags.params ?? 'params.yaml');
   const task = ((flags.task as string) ?? params.task.type) as 'classification' | 'regression';
   if (task === 'regression') {
     params.task = { ...params.task, type: 'regression', positive_above: undefined };
-    if (params.train) params.train = { ...params.train, primary_metric: params.train.primary_metric === 'mae' ? 'mae' : 'rmse' };
+    if (params.train)
+      params.train = { ...params.train, primary_metric: params.train.primary_metric === 'mae' ? 'mae' : 'rmse' };
   }
   const withRefs = !flags['no-references'];
   const sk = withRefs ? findSklearn() : null;
@@ -96,13 +123,19 @@ async function main() {
     const t0 = performance.now();
     let table = await sourceTable(params);
     let time = table.columns[params.data.time_column];
-    if (!time || time.type !== 'timestamp') throw new Error(`${params.data.time_column} is not a timestamp column of the source`);
+    if (!time || time.type !== 'timestamp')
+      throw new Error(`${params.data.time_column} is not a timestamp column of the source`);
     if (flags.until) {
       const until = Date.parse(`${flags.until}T00:00:00Z`);
       if (!Number.isFinite(until)) throw new Error('--until must be a date like 2001-01-11');
       const values = time.values;
-      table = takeRows(table, Uint32Array.from({ length: table.length }, (_, i) => i).filter((i) => values[i] < until));
-      time = table.columns[params.data.time_column] as typeof time;
+      table = takeRows(
+        table,
+        Uint32Array.from({ length: table.length }, (_, i) => i).filter((i) => values[i] < until),
+      );
+      const kept = table.columns[params.data.time_column];
+      if (kept?.type !== 'timestamp') throw new Error(`${params.data.time_column} lost its timestamps in takeRows`);
+      time = kept;
     }
     const split = splitAtDate(time.values, testFrom, params.split.validation_fraction);
     const parts = subsets(table, split);
@@ -111,13 +144,23 @@ async function main() {
     await mkdir(dir, { recursive: true });
     for (const [name, t] of Object.entries(parts)) await writeParquetTable(join(dir, `${name}.parquet`), t);
     await writeJsonAtomic(join(dir, FEATURE_SPEC_FILE), spec);
-    await writeJsonAtomic(join(dir, PROFILE_FILE), profileTable(parts.train, spec, { bins: params.profile.bins, topCategories: params.profile.top_categories }));
+    await writeJsonAtomic(
+      join(dir, PROFILE_FILE),
+      profileTable(parts.train, spec, { bins: params.profile.bins, topCategories: params.profile.top_categories }),
+    );
     const prepS = (performance.now() - t0) / 1000;
 
     // References start now and run beside our training (the machine's 2 cores are shared either way).
     let refs: Promise<Record<string, unknown>[]> = Promise.resolve([]);
     if (sk && !('error' in sk)) {
-      const ref = referenceMatrix(table, split, { time: params.data.time_column, distance: 'distance', airports: ['origin', 'destination'], target: params.task.target, positiveAbove: task === 'classification' ? params.task.positive_above : undefined, parts: refParts === 'spec' ? specParts(spec) : undefined });
+      const ref = referenceMatrix(table, split, {
+        time: params.data.time_column,
+        distance: 'distance',
+        airports: ['origin', 'destination'],
+        target: params.task.target,
+        positiveAbove: task === 'classification' ? params.task.positive_above : undefined,
+        parts: refParts === 'spec' ? specParts(spec) : undefined,
+      });
       await writeReferenceData(join(tmp, 'reference.npy'), join(tmp, 'reference.json'), ref, task);
       refs = runReferences(sk.python, join(tmp, 'reference.npy'), join(tmp, 'reference.json'));
     }
@@ -128,15 +171,44 @@ async function main() {
     const evaluation = await evaluate({ repoRoot: tmp, params, log });
     const runs = await readExperiments(tmp);
     const lines: Record<string, unknown>[] = [];
-    const header = { benchmark: 'quality', task, rows: table.length, reference_parts: refParts === 'spec' ? specParts(spec) : ['hour', 'day_of_week', 'month'], spec_left_out: spec.dropped?.map((d) => d.feature) ?? [], ...split.counts, test_from: new Date(testFrom).toISOString().slice(0, 10), prepare_s: +prepS.toFixed(1), train_wall_s: +trainWallS.toFixed(1), peak_rss_mb: Math.round(Math.max(rss0, process.resourceUsage().maxRSS) / 1024), backend: summary.backend, python: sk && !('error' in sk) ? `${sk.python} (scikit-learn ${sk.version})` : null };
+    const header = {
+      benchmark: 'quality',
+      task,
+      rows: table.length,
+      reference_parts: refParts === 'spec' ? specParts(spec) : ['hour', 'day_of_week', 'month'],
+      spec_left_out: spec.dropped?.map((d) => d.feature) ?? [],
+      ...split.counts,
+      test_from: new Date(testFrom).toISOString().slice(0, 10),
+      prepare_s: +prepS.toFixed(1),
+      train_wall_s: +trainWallS.toFixed(1),
+      peak_rss_mb: Math.round(Math.max(rss0, process.resourceUsage().maxRSS) / 1024),
+      backend: summary.backend,
+      python: sk && !('error' in sk) ? `${sk.python} (scikit-learn ${sk.version})` : null,
+    };
     process.stdout.write(JSON.stringify(header) + '\n');
     for (const r of runs) {
-      const line: Record<string, unknown> = { model: r.candidate, selected: r.selected, epochs: r.epochs, fit_s: r.duration_s, rows_per_s: r.rows_per_s, validation: pick(r.val, task) };
-      if (r.selected) Object.assign(line, { test: { ...pick(evaluation.test as Record<string, unknown>, task), ...(evaluation.calibration ? { ece: evaluation.calibration.ece } : {}) }, calibration: evaluation.calibration ?? null, ...(task === 'regression' ? { interval_90_test_coverage: evaluation.intervals?.test_coverage ?? null } : {}) });
+      const line: Record<string, unknown> = {
+        model: r.candidate,
+        selected: r.selected,
+        epochs: r.epochs,
+        fit_s: r.duration_s,
+        rows_per_s: r.rows_per_s,
+        validation: pick(r.val, task),
+      };
+      if (r.selected)
+        Object.assign(line, {
+          test: {
+            ...pick(evaluation.test as Record<string, unknown>, task),
+            ...(evaluation.calibration ? { ece: evaluation.calibration.ece } : {}),
+          },
+          calibration: evaluation.calibration ?? null,
+          ...(task === 'regression' ? { interval_90_test_coverage: evaluation.intervals?.test_coverage ?? null } : {}),
+        });
       lines.push(line);
       process.stdout.write(JSON.stringify(line) + '\n');
     }
-    if (task === 'classification') process.stdout.write(JSON.stringify({ calibration_floor: await floorOf(tmp, parts) }) + '\n');
+    if (task === 'classification')
+      process.stdout.write(JSON.stringify({ calibration_floor: await floorOf(tmp, parts) }) + '\n');
     const references = await refs;
     for (const r of references) process.stdout.write(JSON.stringify(r) + '\n');
     const ours = evaluation.test as Record<string, number>;
@@ -149,7 +221,15 @@ async function main() {
         ratios[`rmse_vs_${short}`] = +(ours.rmse / (r.rmse as number)).toFixed(4);
       }
     }
-    process.stdout.write(JSON.stringify({ ratios, note: task === 'classification' ? 'ROC-AUC ours / reference (≥ 1: ours is at least as good)' : 'error ours / reference (≤ 1: ours is at least as good)' }) + '\n');
+    process.stdout.write(
+      JSON.stringify({
+        ratios,
+        note:
+          task === 'classification'
+            ? 'ROC-AUC ours / reference (≥ 1: ours is at least as good)'
+            : 'error ours / reference (≤ 1: ours is at least as good)',
+      }) + '\n',
+    );
   } finally {
     if (!flags.keep) await rm(tmp, { recursive: true, force: true });
   }
@@ -165,7 +245,10 @@ async function floorOf(dir: string, parts: { validation: Table; test: Table }) {
   const { tf } = await selectBackend({});
   const bundle = await loadBundle(tf, join(dir, MODEL_DIR));
   try {
-    const scored = (t: Table) => ({ raw: bundle.predictTable(t, { raw: true }), y: encodeTarget(bundle.spec.target, t.columns[bundle.spec.target.column]) });
+    const scored = (t: Table) => ({
+      raw: bundle.predictTable(t, { raw: true }),
+      y: encodeTarget(bundle.spec.target, t.columns[bundle.spec.target.column]),
+    });
     const f = calibrationFloor(scored(parts.validation), scored(parts.test), bundle.predictTable(parts.test));
     return Object.fromEntries(Object.entries(f).map(([k, v]) => [k, +v.toFixed(4)]));
   } finally {

@@ -17,12 +17,24 @@ const started = performance.now();
 let rows = 0;
 if (stage === 'ingest') {
   const n = Number(maxBatchesArg);
-  rows = (await ingest({ repoRoot, params, log, maxBatches: n, batchesPerRun: n === 0 ? 0 : n, track: async () => {} })).rows;
+  rows = (await ingest({ repoRoot, params, log, maxBatches: n, batchesPerRun: n === 0 ? 0 : n, track: async () => {} }))
+    .rows;
 } else if (stage === 'validate') rows = (await validate({ repoRoot, params, log })).rows_in;
 else if (stage === 'prepare') rows = (await prepare({ repoRoot, params, log })).metrics.rows as number;
 else if (stage === 'reference') {
   // The floor for ingest: only decoding the source Parquet, no sorting, batching or writing.
-  rows = (await readParquetTable(bundledDatasetPath(params.data.source), { rowEnd: Number(maxBatchesArg) === 0 ? undefined : Number(maxBatchesArg) * params.ingest.batch_size })).length;
+  rows = (
+    await readParquetTable(bundledDatasetPath(params.data.source), {
+      rowEnd: Number(maxBatchesArg) === 0 ? undefined : Number(maxBatchesArg) * params.ingest.batch_size,
+    })
+  ).length;
 } else throw new Error(`unknown stage ${stage}`);
 const wallMs = performance.now() - started;
-process.stdout.write(JSON.stringify({ stage, rows, wall_s: +(wallMs / 1000).toFixed(3), peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) }) + '\n');
+process.stdout.write(
+  JSON.stringify({
+    stage,
+    rows,
+    wall_s: +(wallMs / 1000).toFixed(3),
+    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+  }) + '\n',
+);

@@ -15,7 +15,14 @@ async function expand(workspace: string, pattern: string): Promise<string[]> {
     const p = resolve(workspace, pattern);
     return existsSync(p) ? [p] : [];
   }
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*\*\/?/g, '\u0000').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]').replace(/\u0000/g, '.*')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|\\]/g, '\\$&')
+      .replace(/\*\*\/?/g, '\u0000')
+      .replace(/\*/g, '[^/]*')
+      .replace(/\?/g, '[^/]')
+      .replace(/\u0000/g, '.*')}$`,
+  );
   const out: string[] = [];
   const walk = async (dir: string) => {
     for (const e of await readdir(dir, { withFileTypes: true })) {
@@ -32,13 +39,20 @@ function commonAncestor(paths: string[], isDir: boolean[]): string {
   const parts = paths.map((p, i) => (isDir[i] ? p : dirname(p)).split(sep));
   const first = parts[0];
   let n = first.length;
-  for (const p of parts) { let i = 0; while (i < n && p[i] === first[i]) i++; n = i; }
+  for (const p of parts) {
+    let i = 0;
+    while (i < n && p[i] === first[i]) i++;
+    n = i;
+  }
   return first.slice(0, n).join(sep) || sep;
 }
 
 export async function uploadArtifact(ctx: ActionContext): Promise<ActionResult> {
   const name = ctx.inputs.name || 'artifact';
-  const lines = (ctx.inputs.path ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = (ctx.inputs.path ?? '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   if (!lines.length) throw new ActionFailure('Input required and not supplied: path');
   const found: string[] = [];
   for (const l of lines.filter((x) => !x.startsWith('!'))) found.push(...(await expand(ctx.workspace, l)));
@@ -50,7 +64,10 @@ export async function uploadArtifact(ctx: ActionContext): Promise<ActionResult> 
     return {};
   }
   const dest = join(ctx.sandbox.artifacts, String(ctx.runId), name);
-  if (existsSync(dest)) throw new ActionFailure(`Failed to CreateArtifact: an artifact with this name already exists on the workflow run (${name})`);
+  if (existsSync(dest))
+    throw new ActionFailure(
+      `Failed to CreateArtifact: an artifact with this name already exists on the workflow run (${name})`,
+    );
   const isDir = await Promise.all(found.map(async (f) => (await stat(f)).isDirectory()));
   const root = commonAncestor(found, isDir);
   let files = 0;
@@ -58,7 +75,9 @@ export async function uploadArtifact(ctx: ActionContext): Promise<ActionResult> 
     await cp(f, join(dest, relative(root, f)), { recursive: true });
     files += isDir[found.indexOf(f)] ? (await readdir(f, { recursive: true })).length : 1;
   }
-  ctx.log(`Uploaded artifact ${name} (${files} entries from ${relative(ctx.workspace, root) || '.'}) to the rehearsal store`);
+  ctx.log(
+    `Uploaded artifact ${name} (${files} entries from ${relative(ctx.workspace, root) || '.'}) to the rehearsal store`,
+  );
   return { outputs: { 'artifact-id': `${ctx.runId}-${name}`, 'artifact-url': `file://${dest}` } };
 }
 
@@ -66,9 +85,13 @@ export async function downloadArtifact(ctx: ActionContext): Promise<ActionResult
   const name = ctx.inputs.name;
   if (!name) throw new ActionFailure('the rehearsal downloads artifacts by name');
   const runId = ctx.inputs['run-id'] || String(ctx.runId);
-  if (runId !== String(ctx.runId) && !ctx.inputs['github-token']) throw new ActionFailure(`run-id ${runId} is another run: downloading from it needs github-token (with actions: read)`);
+  if (runId !== String(ctx.runId) && !ctx.inputs['github-token'])
+    throw new ActionFailure(
+      `run-id ${runId} is another run: downloading from it needs github-token (with actions: read)`,
+    );
   const src = join(ctx.sandbox.artifacts, runId, name);
-  if (!existsSync(src)) throw new ActionFailure(`Unable to download artifact(s): Artifact not found for name: ${name} (run ${runId})`);
+  if (!existsSync(src))
+    throw new ActionFailure(`Unable to download artifact(s): Artifact not found for name: ${name} (run ${runId})`);
   const dest = resolve(ctx.workspace, ctx.inputs.path || '.');
   await mkdir(dest, { recursive: true });
   await cp(src, dest, { recursive: true });

@@ -21,7 +21,11 @@ const exec = promisify(execFile);
 async function git(ctx: ActionContext, cwd: string, ...args: string[]): Promise<string> {
   ctx.log(`[command]git ${args.join(' ')}`);
   try {
-    const { stdout } = await exec('git', args, { cwd, env: { ...ctx.env, GIT_TERMINAL_PROMPT: '0' }, maxBuffer: 64 * 1024 * 1024 });
+    const { stdout } = await exec('git', args, {
+      cwd,
+      env: { ...ctx.env, GIT_TERMINAL_PROMPT: '0' },
+      maxBuffer: 64 * 1024 * 1024,
+    });
     return stdout;
   } catch (err) {
     const e = err as { stderr?: string; message: string };
@@ -34,20 +38,39 @@ const SHA = /^[0-9a-f]{40}$/;
 export async function checkout(ctx: ActionContext): Promise<ActionResult> {
   const repository = ctx.inputs.repository || String(ctx.github.repository);
   const path = resolve(ctx.workspace, ctx.inputs.path || '.');
-  if (!path.startsWith(ctx.workspace)) throw new ActionFailure(`Repository path '${path}' is not under '${ctx.workspace}'`);
+  if (!path.startsWith(ctx.workspace))
+    throw new ActionFailure(`Repository path '${path}' is not under '${ctx.workspace}'`);
   const url = `https://github.com/${repository}`;
   let ref = ctx.inputs.ref ?? '';
   let commit = '';
   if (!ref) {
-    if (repository === ctx.github.repository) { ref = String(ctx.github.ref ?? ''); commit = String(ctx.github.sha ?? ''); }
-  } else if (SHA.test(ref)) { commit = ref; ref = ''; }
+    if (repository === ctx.github.repository) {
+      ref = String(ctx.github.ref ?? '');
+      commit = String(ctx.github.sha ?? '');
+    }
+  } else if (SHA.test(ref)) {
+    commit = ref;
+    ref = '';
+  }
 
   const event = ctx.event;
-  if ((event.name === 'pull_request_target' || event.name === 'workflow_run') && !inputBool({ ...ctx, inputs: { x: ctx.inputs['allow-unsafe-pr-checkout'] ?? 'false' } }, 'x')) {
-    const run = event.payload.workflow_run as { head_sha?: string; head_repository?: { full_name?: string } } | undefined;
+  if (
+    (event.name === 'pull_request_target' || event.name === 'workflow_run') &&
+    !inputBool({ ...ctx, inputs: { x: ctx.inputs['allow-unsafe-pr-checkout'] ?? 'false' } }, 'x')
+  ) {
+    const run = event.payload.workflow_run as
+      { head_sha?: string; head_repository?: { full_name?: string } } | undefined;
     const pr = event.payload.pull_request as { head?: { sha?: string; repo?: { full_name?: string } } } | undefined;
-    const forkHead = run?.head_repository?.full_name && run.head_repository.full_name !== repository ? run.head_sha : pr?.head?.repo?.full_name && pr.head.repo.full_name !== repository ? pr.head.sha : undefined;
-    if (forkHead && (commit === forkHead || ref.includes('refs/pull/'))) throw new ActionFailure(`Refusing to check out fork pull request code (${forkHead}) for ${event.name}; set allow-unsafe-pr-checkout: true after reviewing the risks`);
+    const forkHead =
+      run?.head_repository?.full_name && run.head_repository.full_name !== repository
+        ? run.head_sha
+        : pr?.head?.repo?.full_name && pr.head.repo.full_name !== repository
+          ? pr.head.sha
+          : undefined;
+    if (forkHead && (commit === forkHead || ref.includes('refs/pull/')))
+      throw new ActionFailure(
+        `Refusing to check out fork pull request code (${forkHead}) for ${event.name}; set allow-unsafe-pr-checkout: true after reviewing the risks`,
+      );
   }
 
   await mkdir(path, { recursive: true });
@@ -66,7 +89,10 @@ export async function checkout(ctx: ActionContext): Promise<ActionResult> {
   }
   if (remove) {
     const entries = await readdir(path);
-    if (entries.length) ctx.log(`Deleting the contents of '${path}'${entries.length ? ` (${entries.slice(0, 6).join(', ')}${entries.length > 6 ? ', …' : ''})` : ''}`);
+    if (entries.length)
+      ctx.log(
+        `Deleting the contents of '${path}'${entries.length ? ` (${entries.slice(0, 6).join(', ')}${entries.length > 6 ? ', …' : ''})` : ''}`,
+      );
     for (const e of entries) await rm(join(path, e), { recursive: true, force: true });
     await git(ctx, path, 'init', '-q');
     await git(ctx, path, 'remote', 'add', 'origin', url);
@@ -77,14 +103,30 @@ export async function checkout(ctx: ActionContext): Promise<ActionResult> {
   const specs: string[] = [];
   if (depth <= 0) specs.push('+refs/heads/*:refs/remotes/origin/*', '+refs/tags/*:refs/tags/*');
   let checkoutTarget: string[];
-  const branch = ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : ref && !ref.startsWith('refs/') ? ref : '';
+  const branch = ref.startsWith('refs/heads/')
+    ? ref.slice('refs/heads/'.length)
+    : ref && !ref.startsWith('refs/')
+      ? ref
+      : '';
   if (commit) {
-    if (depth > 0) specs.push(ref.startsWith('refs/heads/') ? `+${commit}:refs/remotes/origin/${branch}` : ref ? `+${commit}:${ref.replace(/^refs\//, 'refs/remotes/')}` : commit);
+    if (depth > 0)
+      specs.push(
+        ref.startsWith('refs/heads/')
+          ? `+${commit}:refs/remotes/origin/${branch}`
+          : ref
+            ? `+${commit}:${ref.replace(/^refs\//, 'refs/remotes/')}`
+            : commit,
+      );
     checkoutTarget = branch ? ['-B', branch, commit] : ['--detach', commit];
   } else if (branch) {
     const isTag = (await git(ctx, path, 'ls-remote', '--tags', 'origin', `refs/tags/${branch}`)).trim() !== '';
-    if (isTag) { if (depth > 0) specs.push(`+refs/tags/${branch}:refs/tags/${branch}`); checkoutTarget = ['--detach', `refs/tags/${branch}`]; }
-    else { if (depth > 0) specs.push(`+refs/heads/${branch}:refs/remotes/origin/${branch}`); checkoutTarget = ['-B', branch, `refs/remotes/origin/${branch}`]; }
+    if (isTag) {
+      if (depth > 0) specs.push(`+refs/tags/${branch}:refs/tags/${branch}`);
+      checkoutTarget = ['--detach', `refs/tags/${branch}`];
+    } else {
+      if (depth > 0) specs.push(`+refs/heads/${branch}:refs/remotes/origin/${branch}`);
+      checkoutTarget = ['-B', branch, `refs/remotes/origin/${branch}`];
+    }
   } else if (ref) {
     if (depth > 0) specs.push(`+${ref}:${ref.replace(/^refs\//, 'refs/remotes/')}`);
     checkoutTarget = ['--detach', ref.replace(/^refs\//, 'refs/remotes/')];
@@ -94,14 +136,25 @@ export async function checkout(ctx: ActionContext): Promise<ActionResult> {
   if (fetchTags && depth > 0) fetchArgs.splice(fetchArgs.indexOf('--no-tags'), 1);
   await git(ctx, path, ...fetchArgs, 'origin', ...specs);
   // All history fetched but the commit is on no branch or tag (a fork's PR head): fetch it by id, as checkout does.
-  if (depth <= 0 && commit && !(await git(ctx, path, 'cat-file', '-t', commit).then(() => true, () => false))) await git(ctx, path, ...fetchArgs, 'origin', commit);
+  if (
+    depth <= 0 &&
+    commit &&
+    !(await git(ctx, path, 'cat-file', '-t', commit).then(
+      () => true,
+      () => false,
+    ))
+  )
+    await git(ctx, path, ...fetchArgs, 'origin', commit);
   await git(ctx, path, 'checkout', '--progress', '--force', ...checkoutTarget);
   const sha = (await git(ctx, path, 'rev-parse', 'HEAD')).trim();
   ctx.log(`HEAD is now at ${sha.slice(0, 7)} (${ref || commit})`);
 
   if (inputBool({ ...ctx, inputs: { p: ctx.inputs['persist-credentials'] ?? 'true' } }, 'p')) {
     const file = join(ctx.runnerTemp, `git-credentials-${randomUUID()}.config`);
-    await writeFile(file, `[http "https://github.com/"]\n\textraheader = AUTHORIZATION: basic ***\n[url "file://${ctx.sandbox.origin}"]\n\tpushInsteadOf = https://github.com/${repository}\n`);
+    await writeFile(
+      file,
+      `[http "https://github.com/"]\n\textraheader = AUTHORIZATION: basic ***\n[url "file://${ctx.sandbox.origin}"]\n\tpushInsteadOf = https://github.com/${repository}\n`,
+    );
     await git(ctx, path, 'config', '--local', 'include.path', file);
   }
   return { outputs: { ref: ref || commit, commit: sha } };

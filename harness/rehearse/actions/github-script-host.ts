@@ -16,7 +16,13 @@ const github = getOctokit(token, { baseUrl: process.env.GITHUB_API_URL });
 const require = createRequire(join(process.env.GITHUB_WORKSPACE ?? process.cwd(), 'noop.js'));
 const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor;
 try {
-  const result = await new AsyncFunction('require', 'github', 'context', 'core', 'process', script)(require, github, context, core, process);
+  const result = await new AsyncFunction('require', 'github', 'context', 'core', 'process', script)(
+    require,
+    github,
+    context,
+    core,
+    process,
+  );
   const encoding = process.env['INPUT_RESULT-ENCODING'] || 'json';
   core.setOutput('result', encoding === 'string' ? String(result ?? '') : JSON.stringify(result ?? null));
 } catch (err) {

@@ -19,4 +19,8 @@ export const STAND_INS: Record<string, StandIn> = {
 };
 
 /** Actions whose stand-in writes into GITHUB_WORKSPACE (so they must come after checkout). */
-export const WRITES_WORKSPACE = new Set(['google-github-actions/auth', 'google-github-actions/get-gke-credentials', 'actions/download-artifact']);
+export const WRITES_WORKSPACE = new Set([
+  'google-github-actions/auth',
+  'google-github-actions/get-gke-credentials',
+  'actions/download-artifact',
+]);

@@ -12,7 +12,11 @@ import { ActionFailure, type ActionContext, type ActionResult } from './types.ts
 
 /** The version a `.nvmrc` / `.node-version` file names: its first non-comment line, `v` dropped. */
 export function versionFromFile(text: string): string {
-  const line = text.split('\n').map((l) => l.replace(/#.*/, '').trim()).find(Boolean) ?? '';
+  const line =
+    text
+      .split('\n')
+      .map((l) => l.replace(/#.*/, '').trim())
+      .find(Boolean) ?? '';
   return line.replace(/^v/, '');
 }
 
@@ -30,12 +34,17 @@ export async function setupNode(ctx: ActionContext): Promise<ActionResult> {
   }
   const major = /^(\d+)/.exec(wanted)?.[1];
   const ours = process.versions.node.split('.')[0];
-  if (major !== ours) throw new ActionFailure(`setup-node: the workflow asks for Node ${wanted}; this rehearsal runs on ${process.version}: run it under Node ${major ?? wanted} (.ci/run installs it)`);
+  if (major !== ours)
+    throw new ActionFailure(
+      `setup-node: the workflow asks for Node ${wanted}; this rehearsal runs on ${process.version}: run it under Node ${major ?? wanted} (.ci/run installs it)`,
+    );
   ctx.log(`setup-node: Node ${wanted} → ${process.version} (cache: ${ctx.inputs.cache || 'none'})`);
   return { outputs: { 'node-version': process.version, 'cache-hit': 'false' } };
 }
 
 export async function setupTerraform(ctx: ActionContext): Promise<ActionResult> {
-  ctx.log(`setup-terraform: the recorded terraform stub in ${ctx.sandbox.bin} (wrapper ${ctx.inputs.terraform_wrapper || 'true'})`);
+  ctx.log(
+    `setup-terraform: the recorded terraform stub in ${ctx.sandbox.bin} (wrapper ${ctx.inputs.terraform_wrapper || 'true'})`,
+  );
   return { path: [ctx.sandbox.bin] };
 }

@@ -34,5 +34,7 @@ export function inputBool(ctx: ActionContext, name: string): boolean {
   const v = (ctx.inputs[name] ?? '').trim().toLowerCase();
   if (v === 'true') return true;
   if (v === 'false' || v === '') return false;
-  throw new ActionFailure(`Input does not meet YAML 1.2 "Core Schema" specification: ${name} (got "${ctx.inputs[name]}")`);
+  throw new ActionFailure(
+    `Input does not meet YAML 1.2 "Core Schema" specification: ${name} (got "${ctx.inputs[name]}")`,
+  );
 }

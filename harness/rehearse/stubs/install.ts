@@ -13,7 +13,9 @@ export async function installStubs(bin: string): Promise<string> {
   const main = join(import.meta.dirname, 'main.ts');
   const dispatcher = join(bin, '.stub');
   await writeFile(dispatcher, `#!/bin/sh\nexec "${process.execPath}" --import "${TSX}" "${main}" "$@"\n`);
-  const scripts: Record<string, string> = Object.fromEntries(STUBBED.map((t) => [t, `#!/bin/sh\nexec "${dispatcher}" ${t} "$@"\n`]));
+  const scripts: Record<string, string> = Object.fromEntries(
+    STUBBED.map((t) => [t, `#!/bin/sh\nexec "${dispatcher}" ${t} "$@"\n`]),
+  );
   const npm = realBinary('npm');
   const python = realBinary('python3');
   // npm: `npm ci` links the installed node_modules; REHEARSE_NPM_RECORD (an ERE) records matching commands instead of running them.
@@ -37,7 +39,8 @@ exec "${python}" "$@"
 `;
   // The hosted runner image has passwordless sudo and apt-get; here packages are recorded, not installed.
   scripts.sudo = `#!/bin/sh\nwhile [ "\${1#-}" != "$1" ]; do shift; done\nexec "$@"\n`;
-  scripts['apt-get'] = `#!/bin/sh\nprintf '{"cmd":"apt-get","args":%s,"cwd":"%s","step":"%s","env":{},"code":0}\\n' "$(node -e 'console.log(JSON.stringify(process.argv.slice(1)))' -- "$@")" "$PWD" "$REHEARSE_STEP" >> "$REHEARSE_CALLS"\necho "rehearsal: apt-get $* recorded (no package download here)"\n`;
+  scripts['apt-get'] =
+    `#!/bin/sh\nprintf '{"cmd":"apt-get","args":%s,"cwd":"%s","step":"%s","env":{},"code":0}\\n' "$(node -e 'console.log(JSON.stringify(process.argv.slice(1)))' -- "$@")" "$PWD" "$REHEARSE_STEP" >> "$REHEARSE_CALLS"\necho "rehearsal: apt-get $* recorded (no package download here)"\n`;
   for (const [name, text] of Object.entries(scripts)) await writeFile(join(bin, name), text);
   for (const name of ['.stub', ...Object.keys(scripts)]) await chmod(join(bin, name), 0o755);
   return dispatcher;

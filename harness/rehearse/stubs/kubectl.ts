@@ -14,15 +14,29 @@ import { isPushed } from './docker.ts';
 import { fail, ok, readState, writeState } from './state.ts';
 import { realBinary } from './real.ts';
 
-export interface Deployment { image: string; replicas: number; history: string[]; ready: string[]; container: string }
-export interface Cluster { namespaces: string[]; deployments: Record<string, Deployment>; services: Record<string, { selector: Record<string, string> }>; apiPort?: number; objects: string[] }
+export interface Deployment {
+  image: string;
+  replicas: number;
+  history: string[];
+  ready: string[];
+  container: string;
+}
+export interface Cluster {
+  namespaces: string[];
+  deployments: Record<string, Deployment>;
+  services: Record<string, { selector: Record<string, string> }>;
+  apiPort?: number;
+  objects: string[];
+}
 
 const EMPTY: Cluster = { namespaces: ['default', 'kube-system'], deployments: {}, services: {}, objects: [] };
 
 function kubeconfigOk(explicit?: string): void {
   const path = explicit ?? process.env.KUBECONFIG;
   if (!path || !existsSync(path)) {
-    throw fail(`E1129 memcache.go:265] couldn't get current server API group list: Get "http://localhost:8080/api?timeout=32s": dial tcp 127.0.0.1:8080: connect: connection refused\nThe connection to the server localhost:8080 was refused - did you specify the right host or port?${path ? ` (KUBECONFIG ${path} does not exist)` : ' (no KUBECONFIG)'}`);
+    throw fail(
+      `E1129 memcache.go:265] couldn't get current server API group list: Get "http://localhost:8080/api?timeout=32s": dial tcp 127.0.0.1:8080: connect: connection refused\nThe connection to the server localhost:8080 was refused - did you specify the right host or port?${path ? ` (KUBECONFIG ${path} does not exist)` : ' (no KUBECONFIG)'}`,
+    );
   }
 }
 
@@ -39,7 +53,25 @@ function split(args: string[]): { ns?: string; kubeconfig?: string; words: strin
     else if (a === '--kubeconfig') kubeconfig = args[++i];
     else if (a.startsWith('--kubeconfig=')) kubeconfig = a.slice(13);
     else if (a.startsWith('--') && a.includes('=')) flags[a.slice(2, a.indexOf('='))] = a.slice(a.indexOf('=') + 1);
-    else if (['-o', '-p', '-f', '-k', '--type', '--output', '--patch', '--filename', '--kustomize', '--replicas', '--timeout', '-l', '--selector', '--context'].includes(a)) flags[a.replace(/^-+/, '')] = args[++i];
+    else if (
+      [
+        '-o',
+        '-p',
+        '-f',
+        '-k',
+        '--type',
+        '--output',
+        '--patch',
+        '--filename',
+        '--kustomize',
+        '--replicas',
+        '--timeout',
+        '-l',
+        '--selector',
+        '--context',
+      ].includes(a)
+    )
+      flags[a.replace(/^-+/, '')] = args[++i];
     else if (a.startsWith('-')) flags[a.replace(/^-+/, '')] = 'true';
     else words.push(a);
   }
@@ -48,7 +80,10 @@ function split(args: string[]): { ns?: string; kubeconfig?: string; words: strin
 
 const target = (words: string[]): { kind: string; name: string } => {
   const [a, b] = words;
-  if (a?.includes('/')) { const [kind, name] = a.split('/'); return { kind, name }; }
+  if (a?.includes('/')) {
+    const [kind, name] = a.split('/');
+    return { kind, name };
+  }
   return { kind: a ?? '', name: b ?? '' };
 };
 
@@ -58,10 +93,14 @@ function isReady(d: Deployment): boolean {
 
 function render(flags: Record<string, string>): Record<string, any>[] {
   let text: string;
-  if (flags.k || flags.kustomize) text = execFileSync(realBinary('kubectl'), ['kustomize', flags.k ?? flags.kustomize], { encoding: 'utf8' });
+  if (flags.k || flags.kustomize)
+    text = execFileSync(realBinary('kubectl'), ['kustomize', flags.k ?? flags.kustomize], { encoding: 'utf8' });
   else if (flags.f === '-' || flags.filename === '-') text = readFileSync(0, 'utf8');
   else text = readFileSync(resolve(flags.f ?? flags.filename), 'utf8');
-  return parseAllDocuments(text).map((d) => d.toJS()).filter(Boolean).flatMap((o) => (o.kind === 'List' ? o.items ?? [] : [o]));
+  return parseAllDocuments(text)
+    .map((d) => d.toJS())
+    .filter(Boolean)
+    .flatMap((o) => (o.kind === 'List' ? (o.items ?? []) : [o]));
 }
 
 export function apply(cluster: Cluster, objects: Record<string, any>[], defaultNs: string): string[] {
@@ -72,16 +111,31 @@ export function apply(cluster: Cluster, objects: Record<string, any>[], defaultN
     lines.push(`namespace/${o.metadata.name} configured`);
   }
   for (const o of objects.filter((x) => x.kind !== 'Namespace')) {
-    const clusterScoped = ['ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'PriorityClass', 'StorageClass'].includes(o.kind);
+    const clusterScoped = [
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'CustomResourceDefinition',
+      'PriorityClass',
+      'StorageClass',
+    ].includes(o.kind);
     const ns = o.metadata?.namespace ?? defaultNs;
-    if (!clusterScoped && !cluster.namespaces.includes(ns)) throw fail(`Error from server (NotFound): error when creating "STDIN": namespaces "${ns}" not found (${o.kind}/${o.metadata?.name})`);
+    if (!clusterScoped && !cluster.namespaces.includes(ns))
+      throw fail(
+        `Error from server (NotFound): error when creating "STDIN": namespaces "${ns}" not found (${o.kind}/${o.metadata?.name})`,
+      );
     const key = `${ns}/${o.metadata.name}`;
     if (o.kind === 'Deployment') {
       const containers = o.spec?.template?.spec?.containers ?? [];
       const c = containers.find((x: { name: string }) => x.name === 'api') ?? containers[0];
       const prev = cluster.deployments[key];
       const image = String(c?.image ?? '');
-      cluster.deployments[key] = { image, replicas: o.spec?.replicas ?? 1, history: prev ? [...prev.history, prev.image] : [], ready: prev?.ready ?? [], container: c?.name ?? 'api' };
+      cluster.deployments[key] = {
+        image,
+        replicas: o.spec?.replicas ?? 1,
+        history: prev ? [...prev.history, prev.image] : [],
+        ready: prev?.ready ?? [],
+        container: c?.name ?? 'api',
+      };
     }
     if (o.kind === 'Service') cluster.services[key] = { selector: o.spec?.selector ?? {} };
     if (!cluster.objects.includes(`${o.kind}/${key}`)) cluster.objects.push(`${o.kind}/${key}`);
@@ -91,7 +145,10 @@ export function apply(cluster: Cluster, objects: Record<string, any>[], defaultN
 }
 
 function jsonpath(obj: unknown, expr: string): string {
-  const path = expr.replace(/^jsonpath=/, '').replace(/^\{|\}$/g, '').replace(/^\./, '');
+  const path = expr
+    .replace(/^jsonpath=/, '')
+    .replace(/^\{|\}$/g, '')
+    .replace(/^\./, '');
   let v: any = obj;
   for (const part of path.split('.').filter(Boolean)) {
     const m = /^([^[]+)(?:\[(\d+)\])?$/.exec(part);
@@ -117,14 +174,21 @@ export async function kubectl(args: string[]): Promise<never> {
     return d;
   };
   switch (verb) {
-    case 'apply': { const lines = apply(cluster, render(flags), ns); save(); throw ok(lines.join('\n')); }
+    case 'apply': {
+      const lines = apply(cluster, render(flags), ns);
+      save();
+      throw ok(lines.join('\n'));
+    }
     case 'set': {
       if (rest[0] !== 'image') break;
       const t = target(rest.slice(1));
       const d = deployment(t.name);
       const [container, image] = (rest.find((w) => w.includes('=')) ?? '').split('=');
       if (container !== d.container) throw fail(`error: unable to find container named "${container}"`);
-      if (image !== d.image) { d.history.push(d.image); d.image = image; }
+      if (image !== d.image) {
+        d.history.push(d.image);
+        d.image = image;
+      }
       save();
       throw ok(`deployment.apps/${t.name} image updated`);
     }
@@ -133,8 +197,14 @@ export async function kubectl(args: string[]): Promise<never> {
       const t = target(more);
       const d = deployment(t.name);
       if (sub === 'status') {
-        if (d.replicas === 0 || isReady(d)) { if (!d.ready.includes(d.image)) d.ready.push(d.image); save(); throw ok(`deployment "${t.name}" successfully rolled out`); }
-        throw fail(`Waiting for deployment "${t.name}" rollout to finish: 0 of ${d.replicas} updated replicas are available...\nerror: deployment "${t.name}" exceeded its progress deadline (pods: ImagePullBackOff: ${d.image} is not in the registry)`);
+        if (d.replicas === 0 || isReady(d)) {
+          if (!d.ready.includes(d.image)) d.ready.push(d.image);
+          save();
+          throw ok(`deployment "${t.name}" successfully rolled out`);
+        }
+        throw fail(
+          `Waiting for deployment "${t.name}" rollout to finish: 0 of ${d.replicas} updated replicas are available...\nerror: deployment "${t.name}" exceeded its progress deadline (pods: ImagePullBackOff: ${d.image} is not in the registry)`,
+        );
       }
       if (sub === 'undo') {
         const prev = d.history.pop();
@@ -156,7 +226,11 @@ export async function kubectl(args: string[]): Promise<never> {
     case 'get': {
       const t = target(rest);
       const out = flags.o ?? flags.output ?? '';
-      if (/^(ns|namespaces?)$/.test(t.kind)) { if (!cluster.namespaces.includes(t.name)) throw fail(`Error from server (NotFound): namespaces "${t.name}" not found`); throw ok(t.name); }
+      if (/^(ns|namespaces?)$/.test(t.kind)) {
+        if (!cluster.namespaces.includes(t.name))
+          throw fail(`Error from server (NotFound): namespaces "${t.name}" not found`);
+        throw ok(t.name);
+      }
       if (/^(svc|services?)$/.test(t.kind)) {
         const s = cluster.services[`${ns}/${t.name}`];
         if (!s) throw fail(`Error from server (NotFound): services "${t.name}" not found`);
@@ -164,10 +238,18 @@ export async function kubectl(args: string[]): Promise<never> {
         throw ok(out.startsWith('jsonpath') ? jsonpath(obj, out) : JSON.stringify(obj));
       }
       if (/^(deploy|deployments?(\.apps)?)$/.test(t.kind)) {
-        const view = (name: string, d: Deployment) => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: ns }, spec: { replicas: d.replicas, template: { spec: { containers: [{ name: d.container, image: d.image }] } } }, status: { readyReplicas: isReady(d) ? d.replicas : 0 } });
+        const view = (name: string, d: Deployment) => ({
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: { name, namespace: ns },
+          spec: { replicas: d.replicas, template: { spec: { containers: [{ name: d.container, image: d.image }] } } },
+          status: { readyReplicas: isReady(d) ? d.replicas : 0 },
+        });
         if (!t.name) {
           if (!cluster.namespaces.includes(ns)) throw ok(JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [] }));
-          const items = Object.entries(cluster.deployments).filter(([k]) => k.startsWith(`${ns}/`)).map(([k, d]) => view(k.slice(ns.length + 1), d));
+          const items = Object.entries(cluster.deployments)
+            .filter(([k]) => k.startsWith(`${ns}/`))
+            .map(([k, d]) => view(k.slice(ns.length + 1), d));
           throw ok(JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
         }
         const obj = view(t.name, deployment(t.name));
@@ -178,7 +260,8 @@ export async function kubectl(args: string[]): Promise<never> {
     case 'patch': {
       const t = target(rest);
       const s = cluster.services[`${ns}/${t.name}`];
-      if (!/^(svc|services?)$/.test(t.kind) || !s) throw fail(`Error from server (NotFound): ${t.kind} "${t.name}" not found`);
+      if (!/^(svc|services?)$/.test(t.kind) || !s)
+        throw fail(`Error from server (NotFound): ${t.kind} "${t.name}" not found`);
       const p = JSON.parse(flags.p ?? flags.patch ?? '{}');
       Object.assign(s.selector, p.spec?.selector ?? {});
       save();
@@ -187,16 +270,34 @@ export async function kubectl(args: string[]): Promise<never> {
     case 'port-forward': {
       const t = target(rest);
       const d = deployment(t.name);
-      if (!isReady(d)) throw fail(`error: unable to forward port because pod is not running. Current status=Pending (ImagePullBackOff: ${d.image})`);
+      if (!isReady(d))
+        throw fail(
+          `error: unable to forward port because pod is not running. Current status=Pending (ImagePullBackOff: ${d.image})`,
+        );
       if (!cluster.apiPort) throw fail('rehearsal: no local API to forward to (cluster.json apiPort)');
-      process.stdout.write(`Forwarding from 127.0.0.1:${cluster.apiPort} -> ${rest.find((w) => w.includes(':'))?.split(':').pop() ?? '8080'}\n`);
-      await new Promise(() => { /* until killed, like the real port-forward */ });
+      process.stdout.write(
+        `Forwarding from 127.0.0.1:${cluster.apiPort} -> ${
+          rest
+            .find((w) => w.includes(':'))
+            ?.split(':')
+            .pop() ?? '8080'
+        }\n`,
+      );
+      await new Promise(() => {
+        /* until killed, like the real port-forward */
+      });
       break;
     }
-    case 'create': case 'label': case 'annotate': case 'wait': case 'delete':
+    case 'create':
+    case 'label':
+    case 'annotate':
+    case 'wait':
+    case 'delete':
       throw ok(`${verb}: recorded`);
     case 'auth':
       throw ok('yes');
   }
-  throw fail(`kubectl ${args.join(' ')}: not a command the rehearsal stand-in knows; add it to harness/rehearse/stubs/kubectl.ts`);
+  throw fail(
+    `kubectl ${args.join(' ')}: not a command the rehearsal stand-in knows; add it to harness/rehearse/stubs/kubectl.ts`,
+  );
 }

@@ -11,7 +11,14 @@ import { dvc, gh, npmCi, pip, terraform } from './tools.ts';
 const [name, ...args] = process.argv.slice(2);
 const self = process.env.REHEARSE_STUB_SELF ?? '';
 const tools: Record<string, (a: string[]) => unknown> = {
-  gcloud, docker, kubectl, terraform, gh, dvc, 'npm-ci': npmCi, pip: (a) => pip(a, self),
+  gcloud,
+  docker,
+  kubectl,
+  terraform,
+  gh,
+  dvc,
+  'npm-ci': npmCi,
+  pip: (a) => pip(a, self),
 };
 
 let code = 0;
@@ -30,5 +37,6 @@ try {
     code = 1;
   }
 }
-if (!(name === 'kubectl' && args.includes('port-forward'))) record(name === 'npm-ci' ? 'npm' : name, name === 'npm-ci' ? ['ci', ...args.slice(1)] : args, code);
+if (!(name === 'kubectl' && args.includes('port-forward')))
+  record(name === 'npm-ci' ? 'npm' : name, name === 'npm-ci' ? ['ci', ...args.slice(1)] : args, code);
 process.exitCode = code;

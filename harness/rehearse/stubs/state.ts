@@ -3,14 +3,31 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeF
 import { dirname, join } from 'node:path';
 import { tempSiblingPath } from '../../../core/platform/temp-files.ts';
 
-export interface StubCall { cmd: string; args: string[]; cwd: string; step: string; env: Record<string, string>; code?: number }
+export interface StubCall {
+  cmd: string;
+  args: string[];
+  cwd: string;
+  step: string;
+  env: Record<string, string>;
+  code?: number;
+}
 
-const KEPT_ENV = ['KUBECONFIG', 'CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE', 'GOOGLE_APPLICATION_CREDENTIALS', 'CLOUDSDK_CORE_PROJECT', 'GH_TOKEN', 'GITHUB_TOKEN', 'PROMETHEUS_URL'];
+const KEPT_ENV = [
+  'KUBECONFIG',
+  'CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE',
+  'GOOGLE_APPLICATION_CREDENTIALS',
+  'CLOUDSDK_CORE_PROJECT',
+  'GH_TOKEN',
+  'GITHUB_TOKEN',
+  'PROMETHEUS_URL',
+];
 
 export function record(cmd: string, args: string[], code: number): void {
   const log = process.env.REHEARSE_CALLS;
   if (!log) return;
-  const env = Object.fromEntries(KEPT_ENV.filter((k) => process.env[k] !== undefined).map((k) => [k, k.includes('TOKEN') ? '***' : process.env[k]!]));
+  const env = Object.fromEntries(
+    KEPT_ENV.filter((k) => process.env[k] !== undefined).map((k) => [k, k.includes('TOKEN') ? '***' : process.env[k]!]),
+  );
   const call: StubCall = { cmd, args, cwd: process.cwd(), step: process.env.REHEARSE_STEP ?? '', env, code };
   appendFileSync(log, `${JSON.stringify(call)}\n`);
 }
@@ -36,7 +53,13 @@ export function writeState(name: string, value: unknown): void {
 
 /** A stub's answer: print, record, exit. */
 export class Exit extends Error {
-  constructor(readonly code: number, readonly stdout = '', readonly stderr = '') { super(stderr || stdout); }
+  constructor(
+    readonly code: number,
+    readonly stdout = '',
+    readonly stderr = '',
+  ) {
+    super(stderr || stdout);
+  }
 }
 
 export const fail = (stderr: string, code = 1) => new Exit(code, '', stderr.endsWith('\n') ? stderr : `${stderr}\n`);
@@ -52,7 +75,13 @@ export function gcsDir(url: string): string {
 /** The Google credentials file a client library would load, or an error naming what is wrong. */
 export function googleCredentials(what: string): string {
   const path = process.env.CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE || process.env.GOOGLE_APPLICATION_CREDENTIALS;
-  if (!path) throw fail(`${what}: could not find default credentials (no GOOGLE_APPLICATION_CREDENTIALS: run google-github-actions/auth first)`);
-  if (!existsSync(path)) throw fail(`${what}: Unable to read file [${path}]: No such file or directory (the credentials file is gone: was the workspace cleaned after google-github-actions/auth?)`);
+  if (!path)
+    throw fail(
+      `${what}: could not find default credentials (no GOOGLE_APPLICATION_CREDENTIALS: run google-github-actions/auth first)`,
+    );
+  if (!existsSync(path))
+    throw fail(
+      `${what}: Unable to read file [${path}]: No such file or directory (the credentials file is gone: was the workspace cleaned after google-github-actions/auth?)`,
+    );
   return path;
 }

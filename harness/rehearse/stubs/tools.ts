@@ -15,34 +15,57 @@ function tfResources(): number {
   const file = resolve('cdk.tf.json');
   if (!existsSync(file)) throw fail('Error: No configuration files (no cdk.tf.json here: run cdktf synth first)');
   const cfg = JSON.parse(readFileSync(file, 'utf8'));
-  return Object.values((cfg.resource ?? {}) as Record<string, Record<string, unknown>>).reduce((n, byName) => n + Object.keys(byName).length, 0);
+  return Object.values((cfg.resource ?? {}) as Record<string, Record<string, unknown>>).reduce(
+    (n, byName) => n + Object.keys(byName).length,
+    0,
+  );
 }
 
 export function terraform(args: string[]): never {
   const [verb] = args.filter((a) => !a.startsWith('-'));
   if (verb === 'version' || args[0] === '-version') throw ok('Terraform v1.9.0 (rehearsal stand-in)');
   const n = tfResources();
-  if (verb === 'init') { googleCredentials('Error: Failed to get existing workspaces: querying Cloud Storage failed: storage.NewClient() failed'); throw ok('Terraform has been successfully initialized!'); }
+  if (verb === 'init') {
+    googleCredentials(
+      'Error: Failed to get existing workspaces: querying Cloud Storage failed: storage.NewClient() failed',
+    );
+    throw ok('Terraform has been successfully initialized!');
+  }
   if (verb === 'plan') {
     googleCredentials('Error: storage.NewClient() failed: dialing: google: could not find default credentials');
-    if (args.some((a) => a.startsWith('-out='))) writeFileSync(resolve(args.find((a) => a.startsWith('-out='))!.slice(5)), 'rehearsal plan');
+    if (args.some((a) => a.startsWith('-out=')))
+      writeFileSync(resolve(args.find((a) => a.startsWith('-out='))!.slice(5)), 'rehearsal plan');
     // -detailed-exitcode: 2 = the plan has changes.
-    throw new Exit(args.includes('-detailed-exitcode') ? 2 : 0, `Terraform will perform the following actions:\n\nPlan: ${n} to add, 0 to change, 0 to destroy.\n`);
+    throw new Exit(
+      args.includes('-detailed-exitcode') ? 2 : 0,
+      `Terraform will perform the following actions:\n\nPlan: ${n} to add, 0 to change, 0 to destroy.\n`,
+    );
   }
   if (verb === 'apply') {
     googleCredentials('Error: storage.NewClient() failed: dialing: google: could not find default credentials');
     const outputs = Object.keys(JSON.parse(readFileSync(resolve('cdk.tf.json'), 'utf8')).output ?? {});
-    throw ok(`Apply complete! Resources: ${n} added, 0 changed, 0 destroyed.\n\nOutputs:\n\n${outputs.map((o) => `${o} = (known after apply)`).join('\n')}`);
+    throw ok(
+      `Apply complete! Resources: ${n} added, 0 changed, 0 destroyed.\n\nOutputs:\n\n${outputs.map((o) => `${o} = (known after apply)`).join('\n')}`,
+    );
   }
   throw fail(`terraform ${args.join(' ')}: not a command the rehearsal stand-in knows`);
 }
 
 export async function gh(args: string[]): Promise<never> {
-  if (!process.env.GH_TOKEN && !process.env.GITHUB_TOKEN) throw fail('gh: To use GitHub CLI in a GitHub Actions workflow, set the GH_TOKEN environment variable. Example:\n  env:\n    GH_TOKEN: ${{ github.token }}', 4);
+  if (!process.env.GH_TOKEN && !process.env.GITHUB_TOKEN)
+    throw fail(
+      'gh: To use GitHub CLI in a GitHub Actions workflow, set the GH_TOKEN environment variable. Example:\n  env:\n    GH_TOKEN: ${{ github.token }}',
+      4,
+    );
   if (args[0] !== 'api') throw fail(`gh ${args.join(' ')}: the rehearsal stand-in answers only gh api`);
   const path = args[1].replace(/^\//, '');
   const jq = args.includes('--jq') ? args[args.indexOf('--jq') + 1] : null;
-  const res = await fetch(`${process.env.GITHUB_API_URL}/${path}`, { headers: { authorization: `token ${process.env.GH_TOKEN ?? process.env.GITHUB_TOKEN}`, accept: 'application/vnd.github+json' } });
+  const res = await fetch(`${process.env.GITHUB_API_URL}/${path}`, {
+    headers: {
+      authorization: `token ${process.env.GH_TOKEN ?? process.env.GITHUB_TOKEN}`,
+      accept: 'application/vnd.github+json',
+    },
+  });
   const body = await res.json();
   if (!res.ok) throw fail(`gh: ${(body as { message?: string }).message ?? res.statusText} (HTTP ${res.status})`, 1);
   if (!jq) throw ok(JSON.stringify(body));
@@ -60,7 +83,8 @@ export function dvc(args: string[]): never {
     const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
     if (r.status === 0) throw ok(out);
     // dvc pull --allow-missing: objects the remote lacks are a warning (the pipeline recomputes them).
-    if (allowMissing && /missing from/.test(out)) throw ok(`WARNING: some cache files do not exist neither locally nor on remote (--allow-missing):\n${out}`);
+    if (allowMissing && /missing from/.test(out))
+      throw ok(`WARNING: some cache files do not exist neither locally nor on remote (--allow-missing):\n${out}`);
     throw fail(`ERROR: failed to ${cmd}:\n${out}`);
   };
   if (words[0] === 'version' || args[0] === '--version') throw ok('3.64.0 (rehearsal stand-in over training/dvc)');
@@ -70,7 +94,10 @@ export function dvc(args: string[]): never {
     const local = url.startsWith('gs://') ? gcsDir(url) : url;
     mkdirSync(local, { recursive: true });
     const cfg = args.includes('-d') || args.includes('--default') ? `[core]\n    remote = ${name}\n` : '';
-    writeFileSync(join('.dvc', 'config.local'), `${cfg}['remote "${name}"']\n    url = ${local}\n# ${url} (rehearsal stand-in bucket)\n`);
+    writeFileSync(
+      join('.dvc', 'config.local'),
+      `${cfg}['remote "${name}"']\n    url = ${local}\n# ${url} (rehearsal stand-in bucket)\n`,
+    );
     throw ok('');
   }
   if (words[0] === 'pull') project('pull', args.includes('--allow-missing'));
@@ -81,7 +108,8 @@ export function dvc(args: string[]): never {
 
 /** `npm ci`: link this machine's installed node_modules instead of downloading (no registry here). */
 export function npmCi(args: string[]): never {
-  if (!existsSync('package-lock.json')) throw fail('npm error The `npm ci` command can only install with an existing package-lock.json');
+  if (!existsSync('package-lock.json'))
+    throw fail('npm error The `npm ci` command can only install with an existing package-lock.json');
   const modules = process.env.REHEARSE_NODE_MODULES;
   if (!modules) throw fail('REHEARSE_NODE_MODULES is not set');
   if (!existsSync('node_modules')) symlinkSync(modules, 'node_modules');
@@ -95,8 +123,11 @@ export function pip(args: string[], self: string): never {
   // Requirements files (`-r path`) are read as pip reads them: one requirement per line, `#` comments.
   const requirements = args.flatMap((a, i) => {
     if (args[i - 1] !== '-r') return [a];
-    if (!existsSync(a)) throw fail(`ERROR: Could not open requirements file: [Errno 2] No such file or directory: '${a}'`);
-    return readFileSync(a, 'utf8').split('\n').map((l) => l.replace(/#.*/, '').trim());
+    if (!existsSync(a))
+      throw fail(`ERROR: Could not open requirements file: [Errno 2] No such file or directory: '${a}'`);
+    return readFileSync(a, 'utf8')
+      .split('\n')
+      .map((l) => l.replace(/#.*/, '').trim());
   });
   if (requirements.some((a) => /^dvc(\[|=|$)/.test(a))) {
     writeFileSync(join(bin, 'dvc'), `#!/bin/sh\nexec "${process.env.REHEARSE_STUB_SH}" dvc "$@"\n`);

@@ -28,7 +28,11 @@ export const RECORD = { date: '2001-01-09T14:35:00.000Z', distance: 733, origin:
 const AIRPORTS = ['ATL', 'ORD', 'DFW', 'LAX', 'SFO'];
 
 export function sampleRecords(n: number) {
-  return Array.from({ length: n }, (_, i) => ({ date: new Date(Date.UTC(2001, 0, 1, i % 24, i % 60)).toISOString(), distance: 100 + ((i * 37) % 2000), origin: AIRPORTS[i % 5] }));
+  return Array.from({ length: n }, (_, i) => ({
+    date: new Date(Date.UTC(2001, 0, 1, i % 24, i % 60)).toISOString(),
+    distance: 100 + ((i * 37) % 2000),
+    origin: AIRPORTS[i % 5],
+  }));
 }
 
 /** A bundle whose (untrained, seeded) weights differ per seed, so versions give different answers. */
@@ -39,24 +43,61 @@ export async function makeBundle(dir: string, seed: number): Promise<void> {
   const params = {
     data: { source: 'test', format: 'auto', time_column: 'date' },
     task: { type: 'classification', target: 'delay', positive_above: 15 },
-    features: { date: { kind: 'datetime', parts: ['hour'], min_cycles: 0 }, distance: { kind: 'numeric', transform: 'log', missing: 'median' }, origin: { kind: 'categorical', min_frequency: 1, max_categories: 10 } },
+    features: {
+      date: { kind: 'datetime', parts: ['hour'], min_cycles: 0 },
+      distance: { kind: 'numeric', transform: 'log', missing: 'median' },
+      origin: { kind: 'categorical', min_frequency: 1, max_categories: 10 },
+    },
   } as unknown as Params;
   const spec = fitFeatureSpec(table, params);
-  const model = buildModel(tf, layoutOf(encodeFeatures(spec, table)), { name: 'mlp', model: 'mlp', hidden: [8], embedding_dim: 2, learning_rate: 0.01 }, 'classification', seed);
+  const model = buildModel(
+    tf,
+    layoutOf(encodeFeatures(spec, table)),
+    { name: 'mlp', model: 'mlp', hidden: [8], embedding_dim: 2, learning_rate: 0.01 },
+    'classification',
+    seed,
+  );
   const meta: BundleMeta = {
-    format_version: BUNDLE_FORMAT, name: 'flight-delay', task: 'classification', candidate: `seed-${seed}`, model_type: 'mlp', params: { seed }, threshold: 0.5,
-    metrics: {}, primary_metric: 'roc_auc', data_md5: null, git_commit: null, created_at: '2026-01-01T00:00:00.000Z', backend, input_schema: SCHEMA, rows: { train: 200 },
+    format_version: BUNDLE_FORMAT,
+    name: 'flight-delay',
+    task: 'classification',
+    candidate: `seed-${seed}`,
+    model_type: 'mlp',
+    params: { seed },
+    threshold: 0.5,
+    metrics: {},
+    primary_metric: 'roc_auc',
+    data_md5: null,
+    git_commit: null,
+    created_at: '2026-01-01T00:00:00.000Z',
+    backend,
+    input_schema: SCHEMA,
+    rows: { train: 200 },
   };
   const golden = sampleRecords(4).map((record) => ({ record, expected: 0 }));
-  const out = outputsFromModel(tf, model, meta, spec, recordsToTable(golden.map((g) => g.record), SCHEMA).table);
+  const out = outputsFromModel(
+    tf,
+    model,
+    meta,
+    spec,
+    recordsToTable(
+      golden.map((g) => g.record),
+      SCHEMA,
+    ).table,
+  );
   golden.forEach((g, i) => (g.expected = out[i]));
   const trainOut = outputsFromModel(tf, model, meta, spec, table);
-  const profile = { ...profileTable(table, spec, { bins: 10, topCategories: 10 }), predictions: profileNumeric({ type: 'number', values: Float64Array.from(trainOut) }, 10) };
+  const profile = {
+    ...profileTable(table, spec, { bins: 10, topCategories: 10 }),
+    predictions: profileNumeric({ type: 'number', values: Float64Array.from(trainOut) }, 10),
+  };
   await saveBundle(tf, dir, model, { meta, spec, profile, golden });
   model.dispose();
 }
 
-export async function registryWithVersions(seeds: number[]): Promise<{ root: string; registry: Registry; url: string }> {
+export async function registryWithVersions(
+  seeds: number[],
+): Promise<{ root: string; registry: Registry; url: string }> {
   const root = await mkdtemp(join(tmpdir(), 'api-test-'));
   const url = join(root, 'registry');
   const registry = await openRegistry(url, {});
@@ -92,16 +133,34 @@ export async function registerNanBundle(registry: Registry, root: string): Promi
   await registry.register('flight-delay', dir, { metrics: {} }, { source: 'test' });
 }
 
-export async function startTestServer(registryUrl: string, root: string, env: Record<string, string> = {}): Promise<RunningServer & { log: ReturnType<typeof memoryLogger>; config: ApiConfig }> {
+export async function startTestServer(
+  registryUrl: string,
+  root: string,
+  env: Record<string, string> = {},
+): Promise<RunningServer & { log: ReturnType<typeof memoryLogger>; config: ApiConfig }> {
   // Tests read /metrics, /drift and /feedback right after changing them: no read cache unless asked.
-  const config = loadConfig({ PORT: '0', REGISTRY_URL: registryUrl, POLL_INTERVAL_MS: '100000', MONITORING_CACHE_MS: '0', ...env });
+  const config = loadConfig({
+    PORT: '0',
+    REGISTRY_URL: registryUrl,
+    POLL_INTERVAL_MS: '100000',
+    MONITORING_CACHE_MS: '0',
+    ...env,
+  });
   const log = memoryLogger();
   const running = await startServer(config, { log, repoRoot: root });
   return { ...running, log, config };
 }
 
-export async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+export async function post(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: any }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   const text = await res.text();
   let json: unknown = null;
   try {

@@ -52,7 +52,10 @@ export class FakeGcs implements GcsClient {
     const current = this.objects.get(key)?.generation ?? 0;
     if (Number(expected) !== current) {
       this.preconditionFailures++;
-      throw gcsError(412, `At least one of the pre-conditions you specified did not hold. (${key}: generation ${current}, expected ${expected})`);
+      throw gcsError(
+        412,
+        `At least one of the pre-conditions you specified did not hold. (${key}: generation ${current}, expected ${expected})`,
+      );
     }
   }
 

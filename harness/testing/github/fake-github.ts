@@ -6,8 +6,22 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export interface RecordedCall { method: string; path: string; query: Record<string, string>; body: unknown; auth: string | null }
-export interface FakeComment { id: number; body: string; user: { login: string; type: string }; html_url: string; created_at: string; updated_at: string; commit_id?: string }
+export interface RecordedCall {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  body: unknown;
+  auth: string | null;
+}
+export interface FakeComment {
+  id: number;
+  body: string;
+  user: { login: string; type: string };
+  html_url: string;
+  created_at: string;
+  updated_at: string;
+  commit_id?: string;
+}
 
 export interface FakeGitHub {
   url: string;
@@ -25,7 +39,11 @@ export interface FakeGitHub {
   close(): Promise<void>;
 }
 
-const READ_ONLY = { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest/issues/comments#create-an-issue-comment', status: '403' };
+const READ_ONLY = {
+  message: 'Resource not accessible by integration',
+  documentation_url: 'https://docs.github.com/rest/issues/comments#create-an-issue-comment',
+  status: '403',
+};
 
 async function readBody(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
@@ -49,7 +67,14 @@ export async function startFakeGitHub(opts: { readOnly?: boolean; actor?: string
   const make = (repo: string, body: string, login: string, anchor: string): FakeComment => {
     const id = nextId++;
     const t = now();
-    return { id, body, user: { login, type: login.endsWith('[bot]') ? 'Bot' : 'User' }, html_url: `https://github.com/${repo}/${anchor}#issuecomment-${id}`, created_at: t, updated_at: t };
+    return {
+      id,
+      body,
+      user: { login, type: login.endsWith('[bot]') ? 'Bot' : 'User' },
+      html_url: `https://github.com/${repo}/${anchor}#issuecomment-${id}`,
+      created_at: t,
+      updated_at: t,
+    };
   };
 
   const send = (res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}) => {
@@ -61,7 +86,13 @@ export async function startFakeGitHub(opts: { readOnly?: boolean; actor?: string
     const u = new URL(req.url ?? '/', fake.url);
     const body = await readBody(req);
     const method = req.method ?? 'GET';
-    fake.calls.push({ method, path: u.pathname, query: Object.fromEntries(u.searchParams), body, auth: req.headers.authorization ?? null });
+    fake.calls.push({
+      method,
+      path: u.pathname,
+      query: Object.fromEntries(u.searchParams),
+      body,
+      auth: req.headers.authorization ?? null,
+    });
     if (method !== 'GET' && fake.readOnly) return send(res, 403, READ_ONLY);
 
     let m = /^\/repos\/([^/]+\/[^/]+)\/issues\/(\d+)\/comments$/.exec(u.pathname);
@@ -72,11 +103,17 @@ export async function startFakeGitHub(opts: { readOnly?: boolean; actor?: string
         const perPage = Math.min(100, Number(u.searchParams.get('per_page') ?? 30));
         const page = Math.max(1, Number(u.searchParams.get('page') ?? 1));
         const last = Math.max(1, Math.ceil(list.length / perPage));
-        const link = (p: number, rel: string) => `<${fake.url}${u.pathname}?per_page=${perPage}&page=${p}>; rel="${rel}"`;
+        const link = (p: number, rel: string) =>
+          `<${fake.url}${u.pathname}?per_page=${perPage}&page=${p}>; rel="${rel}"`;
         const links = [];
         if (page < last) links.push(link(page + 1, 'next'), link(last, 'last'));
         if (page > 1) links.push(link(1, 'first'), link(page - 1, 'prev'));
-        return send(res, 200, list.slice((page - 1) * perPage, page * perPage), links.length ? { link: links.join(', ') } : {});
+        return send(
+          res,
+          200,
+          list.slice((page - 1) * perPage, page * perPage),
+          links.length ? { link: links.join(', ') } : {},
+        );
       }
       if (method === 'POST') {
         const c = make(m[1], String((body as { body?: unknown })?.body ?? ''), fake.actor, `pull/${m[2]}`);
@@ -89,7 +126,8 @@ export async function startFakeGitHub(opts: { readOnly?: boolean; actor?: string
       for (const list of fake.issueComments.values()) {
         const c = list.find((x) => x.id === Number(m![2]));
         if (!c) continue;
-        if (c.user.login !== fake.actor) return send(res, 403, { message: 'You must be the author of this comment to edit it', status: '403' });
+        if (c.user.login !== fake.actor)
+          return send(res, 403, { message: 'You must be the author of this comment to edit it', status: '403' });
         c.body = String((body as { body?: unknown })?.body ?? '');
         c.updated_at = now();
         return send(res, 200, c);
@@ -104,20 +142,28 @@ export async function startFakeGitHub(opts: { readOnly?: boolean; actor?: string
     m = /^\/repos\/([^/]+\/[^/]+)\/commits\/([0-9a-f]+)\/comments$/.exec(u.pathname);
     if (m && method === 'GET') {
       const sha = m[2];
-      return send(res, 200, fake.commitComments.filter((c) => c.commit_id === sha));
+      return send(
+        res,
+        200,
+        fake.commitComments.filter((c) => c.commit_id === sha),
+      );
     }
     m = /^\/repos\/([^/]+\/[^/]+)\/comments\/(\d+)$/.exec(u.pathname);
     if (m && method === 'PATCH') {
       const c = fake.commitComments.find((x) => x.id === Number(m![2]));
       if (!c) return send(res, 404, { message: 'Not Found', status: '404' });
-      if (c.user.login !== fake.actor) return send(res, 403, { message: 'You must be the author of this comment to edit it', status: '403' });
+      if (c.user.login !== fake.actor)
+        return send(res, 403, { message: 'You must be the author of this comment to edit it', status: '403' });
       c.body = String((body as { body?: unknown })?.body ?? '');
       c.updated_at = now();
       return send(res, 200, c);
     }
     m = /^\/repos\/([^/]+\/[^/]+)\/commits\/([0-9a-f]+)\/comments$/.exec(u.pathname);
     if (m && method === 'POST') {
-      const c = { ...make(m[1], String((body as { body?: unknown })?.body ?? ''), fake.actor, `commit/${m[2]}`), commit_id: m[2] };
+      const c = {
+        ...make(m[1], String((body as { body?: unknown })?.body ?? ''), fake.actor, `commit/${m[2]}`),
+        commit_id: m[2],
+      };
       fake.commitComments.push(c);
       return send(res, 201, c);
     }
@@ -137,13 +183,17 @@ export async function startFakeGitHub(opts: { readOnly?: boolean; actor?: string
       return made;
     },
     seedCommitComments(repo: string, sha: string, comments: { body: string; login?: string }[]) {
-      const made = comments.map((c) => ({ ...make(repo, c.body, c.login ?? 'someone', `commit/${sha}`), commit_id: sha }));
+      const made = comments.map((c) => ({
+        ...make(repo, c.body, c.login ?? 'someone', `commit/${sha}`),
+        commit_id: sha,
+      }));
       fake.commitComments.push(...made);
       return made;
     },
-    close: () => new Promise<void>((resolve, reject) => {
-      server.closeAllConnections();
-      server.close((err) => (err ? reject(err) : resolve()));
-    }),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((err) => (err ? reject(err) : resolve()));
+      }),
   });
 }

@@ -11,7 +11,10 @@ export const REPO = resolve(import.meta.dirname, '..', '..', '..');
 export const SOURCE_ROOTS = ['core', 'training', 'api', 'infra', '.github', 'harness', 'docs'];
 const SKIP = new Set(['node_modules', 'testdata']);
 
-export interface SourceFile { path: string; text: string }
+export interface SourceFile {
+  path: string;
+  text: string;
+}
 
 /** Every `.ts` file under `roots` (paths relative to `repo`, `/`-separated, sorted), with its text. */
 export async function readSources(repo: string = REPO, roots: readonly string[] = SOURCE_ROOTS): Promise<SourceFile[]> {
@@ -19,7 +22,11 @@ export async function readSources(repo: string = REPO, roots: readonly string[] 
   const walk = async (dir: string): Promise<void> => {
     for (const e of await readdir(dir, { withFileTypes: true })) {
       if (e.isDirectory() && !SKIP.has(e.name)) await walk(join(dir, e.name));
-      else if (e.isFile() && e.name.endsWith('.ts')) out.push({ path: relative(repo, join(dir, e.name)).split('\\').join('/'), text: await readFile(join(dir, e.name), 'utf8') });
+      else if (e.isFile() && e.name.endsWith('.ts'))
+        out.push({
+          path: relative(repo, join(dir, e.name)).split('\\').join('/'),
+          text: await readFile(join(dir, e.name), 'utf8'),
+        });
     }
   };
   for (const root of roots) await walk(join(repo, root));
@@ -60,10 +67,15 @@ export function splitComments(text: string): { comments: string[]; code: string 
  */
 export function relativeImports(file: SourceFile, options: { types?: boolean } = {}): string[] {
   const out = new Set<string>();
-  const statements = /\b(?:import|export)\s+(type\s+)?(?:[^'";]*?\bfrom\s*)?['"](\.{1,2}\/[^'"]+)['"]|\bimport\s*\(\s*['"](\.{1,2}\/[^'"]+)['"]/g;
+  const statements =
+    /\b(?:import|export)\s+(type\s+)?(?:[^'";]*?\bfrom\s*)?['"](\.{1,2}\/[^'"]+)['"]|\bimport\s*\(\s*['"](\.{1,2}\/[^'"]+)['"]/g;
   for (const m of splitComments(file.text).code.matchAll(statements)) {
     if (m[1] && options.types === false) continue;
-    out.add(join(dirname(file.path), m[2] ?? m[3]).split('\\').join('/'));
+    out.add(
+      join(dirname(file.path), m[2] ?? m[3])
+        .split('\\')
+        .join('/'),
+    );
   }
   return [...out].sort();
 }
@@ -96,7 +108,8 @@ export function importCycles(graph: ReadonlyMap<string, readonly string[]>): str
  * Names by which code reaches a metrics file or an artifact manifest (its path, its file name, or
  * a path constant of core/schemas/metrics-files.ts or core/schemas/artifact-files.ts).
  */
-const METRICS_NAME = /metrics\/|\b(?:evaluate|register|drift|experiments|validate|prepare|train|feature-distributions|bundle|roc|pr|calibration|residuals|feature-spec|reference-profile)\.json\b|\b[A-Z_]*_METRICS\b|\bEXPERIMENTS_FILE\b|\bDISTRIBUTIONS_FILE\b|\bBUNDLE_META_FILE\b|\bFEATURE_SPEC_FILE\b|\bPROFILE_FILE\b|\bPLOTS_DIR\b/;
+const METRICS_NAME =
+  /metrics\/|\b(?:evaluate|register|drift|experiments|validate|prepare|train|feature-distributions|bundle|roc|pr|calibration|residuals|feature-spec|reference-profile)\.json\b|\b[A-Z_]*_METRICS\b|\bEXPERIMENTS_FILE\b|\bDISTRIBUTIONS_FILE\b|\bBUNDLE_META_FILE\b|\bFEATURE_SPEC_FILE\b|\bPROFILE_FILE\b|\bPLOTS_DIR\b/;
 
 /** The balanced-parenthesis argument text of the call whose `(` is at `open`. */
 function argumentAt(code: string, open: number): string {
@@ -122,7 +135,10 @@ export function metricsJsonParses(text: string): number[] {
     let names = METRICS_NAME.test(arg);
     const variable = /^\s*([A-Za-z_$][\w$]*)\s*$/.exec(arg)?.[1];
     if (!names && variable) {
-      const before = code.split('\n').slice(Math.max(0, line - 8), line - 1).join('\n');
+      const before = code
+        .split('\n')
+        .slice(Math.max(0, line - 8), line - 1)
+        .join('\n');
       const assigned = new RegExp(`\\b${variable}\\s*=[^;]*(?:readFile|run)\\s*\\(([^;]*)`).exec(before);
       names = !!assigned && METRICS_NAME.test(assigned[0]);
     }
@@ -138,7 +154,8 @@ export function metricsJsonParses(text: string): number[] {
  */
 export function commentPaths(file: SourceFile): string[] {
   const out = new Set<string>();
-  const path = /(?<![\w./@$-])((?:\.{1,2}\/)?(?:[\w.-]+\/)+[\w.-]*\.(?:ts|json|yaml|yml|md|sh|py|csv|parquet)|(?:core|training|api|infra|tools|docs|\.github|metrics)\/[\w./-]*\w)(?![\w*{-])/g;
+  const path =
+    /(?<![\w./@$-])((?:\.{1,2}\/)?(?:[\w.-]+\/)+[\w.-]*\.(?:ts|json|yaml|yml|md|sh|py|csv|parquet)|(?:core|training|api|infra|tools|docs|\.github|metrics)\/[\w./-]*\w)(?![\w*{-])/g;
   for (const c of splitComments(file.text).comments) {
     for (const m of c.matchAll(path)) {
       if (/^[A-Z][A-Z0-9_]*\//.test(m[1])) continue;

@@ -27,23 +27,78 @@ export async function writeMetricsFixture(dir: string, o: FixtureOptions = {}): 
   await mkdir(join(dir, 'plots'), { recursive: true });
   await mkdir(join(dir, 'report'), { recursive: true });
   // A concave ROC (tpr = fpr^0.5) and the PR curve of the same scores at 20 % prevalence.
-  const roc = Array.from({ length: n }, (_, i) => { const fpr = i / (n - 1); return { fpr: round(fpr), tpr: round(Math.sqrt(fpr)), threshold: i === 0 ? null : round(1 - fpr) }; });
-  const pr = roc.slice(1).map((p) => ({ recall: p.tpr, precision: round((0.2 * p.tpr) / (0.2 * p.tpr + 0.8 * p.fpr)), threshold: p.threshold }));
-  const calibration = Array.from({ length: 10 }, (_, i) => ({ bin: i, lower: i / 10, upper: (i + 1) / 10, mean_predicted: i === 3 ? null : round(i / 10 + 0.05), fraction_positive: i === 3 ? null : round((i / 10 + 0.05) * 0.8), count: i === 3 ? 0 : 1000 + i }));
+  const roc = Array.from({ length: n }, (_, i) => {
+    const fpr = i / (n - 1);
+    return { fpr: round(fpr), tpr: round(Math.sqrt(fpr)), threshold: i === 0 ? null : round(1 - fpr) };
+  });
+  const pr = roc.slice(1).map((p) => ({
+    recall: p.tpr,
+    precision: round((0.2 * p.tpr) / (0.2 * p.tpr + 0.8 * p.fpr)),
+    threshold: p.threshold,
+  }));
+  const calibration = Array.from({ length: 10 }, (_, i) => ({
+    bin: i,
+    lower: i / 10,
+    upper: (i + 1) / 10,
+    mean_predicted: i === 3 ? null : round(i / 10 + 0.05),
+    fraction_positive: i === 3 ? null : round((i / 10 + 0.05) * 0.8),
+    count: i === 3 ? 0 : 1000 + i,
+  }));
   const distributions: Record<string, { kind: string; bins: { bin: string; train: number; test: number }[] }> = {};
-  const driftFeatures: Record<string, { method: string; score: number; threshold: number; drifted: boolean; status: string }> = {};
+  const driftFeatures: Record<
+    string,
+    { method: string; score: number; threshold: number; drifted: boolean; status: string }
+  > = {};
   names.forEach((name, f) => {
-    const bins = Array.from({ length: binsPer }, (_, b) => ({ bin: `${name}-bin-${b}`, train: round(1 / binsPer), test: round(b === 0 ? 1 / binsPer + (f % 7) / 50 : 1 / binsPer - (f % 7) / 50 / (binsPer - 1)) }));
+    const bins = Array.from({ length: binsPer }, (_, b) => ({
+      bin: `${name}-bin-${b}`,
+      train: round(1 / binsPer),
+      test: round(b === 0 ? 1 / binsPer + (f % 7) / 50 : 1 / binsPer - (f % 7) / 50 / (binsPer - 1)),
+    }));
     distributions[name] = { kind: f % 2 ? 'numeric' : 'categorical', bins };
     const score = round(((f * 37) % 100) / 400);
-    driftFeatures[name] = { method: f % 2 ? 'wasserstein' : 'jensen_shannon', score, threshold: 0.1, drifted: score > 0.1, status: 'ok' };
+    driftFeatures[name] = {
+      method: f % 2 ? 'wasserstein' : 'jensen_shannon',
+      score,
+      threshold: 0.1,
+      drifted: score > 0.1,
+      status: 'ok',
+    };
   });
-  const drifted = Object.entries(driftFeatures).filter(([, v]) => v.drifted).map(([k]) => k);
+  const drifted = Object.entries(driftFeatures)
+    .filter(([, v]) => v.drifted)
+    .map(([k]) => k);
   const confusion = { tp: 3372, fp: 14336, tn: 4415, fn: 367 };
   const files: Record<string, unknown> = {
-    'evaluate.json': metricsFixture('evaluate', { rows_test: 450_000, test: { roc_auc: 0.6541, pr_auc: 0.2584, accuracy: 0.3462, f1: 0.3145, precision: 0.1904, recall: 0.9018, log_loss: 0.8661, confusion } }),
-    'register.json': metricsFixture('register', { version: 12, decision: 'staging', reason: 'not promoted', production_before: { version: 11, metric: 0.65, metrics: { roc_auc: 0.65 } }, gto_tags: ['flight-delay@v12.0.0', 'flight-delay#staging#12'] }),
-    'drift.json': metricsFixture('dataDrift', { status: 'ok', production_version: 11, rows: 2_100_000, dataset_drift: drifted.length > names.length / 2, drift_share: round(drifted.length / Math.max(1, names.length)), drifted_features: drifted, features: driftFeatures }),
+    'evaluate.json': metricsFixture('evaluate', {
+      rows_test: 450_000,
+      test: {
+        roc_auc: 0.6541,
+        pr_auc: 0.2584,
+        accuracy: 0.3462,
+        f1: 0.3145,
+        precision: 0.1904,
+        recall: 0.9018,
+        log_loss: 0.8661,
+        confusion,
+      },
+    }),
+    'register.json': metricsFixture('register', {
+      version: 12,
+      decision: 'staging',
+      reason: 'not promoted',
+      production_before: { version: 11, metric: 0.65, metrics: { roc_auc: 0.65 } },
+      gto_tags: ['flight-delay@v12.0.0', 'flight-delay#staging#12'],
+    }),
+    'drift.json': metricsFixture('dataDrift', {
+      status: 'ok',
+      production_version: 11,
+      rows: 2_100_000,
+      dataset_drift: drifted.length > names.length / 2,
+      drift_share: round(drifted.length / Math.max(1, names.length)),
+      drifted_features: drifted,
+      features: driftFeatures,
+    }),
     'feature-distributions.json': distributions,
     'plots/roc.json': roc,
     'plots/pr.json': pr,
@@ -52,10 +107,26 @@ export async function writeMetricsFixture(dir: string, o: FixtureOptions = {}): 
   };
   for (const [path, value] of Object.entries(files)) await writeFile(join(dir, path), JSON.stringify(value, null, 2));
   // report.md as the report stage lays it out: every chart as an image plus its table, every feature folded.
-  const table = (rows: number) => ['| bin | train | test | difference |', '| --- | ---: | ---: | ---: |', ...Array.from({ length: rows }, (_, i) => `| bin-${i} | 5.0% | 5.2% | +0.2 pp |`)].join('\n');
-  const report = [MARKER, '# 🟡 flight-delay v12', '## Test set', '![ROC curve](report/roc.png)', '<details><summary>ROC curve as a table</summary>\n\n' + table(10) + '\n\n</details>',
-    ...names.map((name) => `<details><summary>${name}</summary>\n\n![${name}: train vs test](report/${featureFile(name)}.png)\n\n<details><summary>${name} bins as a table</summary>\n\n${table(binsPer)}\n\n</details>\n\n</details>`)].join('\n\n');
+  const table = (rows: number) =>
+    [
+      '| bin | train | test | difference |',
+      '| --- | ---: | ---: | ---: |',
+      ...Array.from({ length: rows }, (_, i) => `| bin-${i} | 5.0% | 5.2% | +0.2 pp |`),
+    ].join('\n');
+  const report = [
+    MARKER,
+    '# 🟡 flight-delay v12',
+    '## Test set',
+    '![ROC curve](report/roc.png)',
+    '<details><summary>ROC curve as a table</summary>\n\n' + table(10) + '\n\n</details>',
+    ...names.map(
+      (name) =>
+        `<details><summary>${name}</summary>\n\n![${name}: train vs test](report/${featureFile(name)}.png)\n\n<details><summary>${name} bins as a table</summary>\n\n${table(binsPer)}\n\n</details>\n\n</details>`,
+    ),
+  ].join('\n\n');
   await writeFile(join(dir, 'report.md'), report + '\n');
-  if (o.pngs ?? true) for (const file of ['roc', 'pr', 'calibration', 'confusion', ...names.map(featureFile)]) await writeFile(join(dir, 'report', `${file}.png`), '');
+  if (o.pngs ?? true)
+    for (const file of ['roc', 'pr', 'calibration', 'confusion', ...names.map(featureFile)])
+      await writeFile(join(dir, 'report', `${file}.png`), '');
   return { names };
 }

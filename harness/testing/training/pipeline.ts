@@ -6,7 +6,10 @@ import { train } from '../../../training/stages/train.ts';
 import { flightsCsv, noTrack, quietLog, tempRepo, testParams, writeSource } from './fixtures.ts';
 import type { Params } from '../../../core/schemas/params.ts';
 
-export async function trainedRepo(task: Partial<Params['task']> = {}, trainOverrides: Partial<NonNullable<Params['train']>> = {}) {
+export async function trainedRepo(
+  task: Partial<Params['task']> = {},
+  trainOverrides: Partial<NonNullable<Params['train']>> = {},
+) {
   const repo = await tempRepo();
   const src = await writeSource(repo, 'src.csv', flightsCsv(600));
   const base = await testParams();

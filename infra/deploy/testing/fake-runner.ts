@@ -9,10 +9,13 @@ export class FakeRunner implements DeployRunner {
   calls: string[] = [];
   kubectlRules: [RegExp, KubectlResult][] = [];
   httpRules: [RegExp, HttpResult][] = [];
-  promAnswers: ((expr: string) => number | null | PromAnswer) = () => 0;
+  promAnswers: (expr: string) => number | null | PromAnswer = () => 0;
   slept = 0;
   closed = 0;
-  on(re: RegExp, r: Partial<KubectlResult>) { this.kubectlRules.push([re, { ...OK, ...r }]); return this; }
+  on(re: RegExp, r: Partial<KubectlResult>) {
+    this.kubectlRules.push([re, { ...OK, ...r }]);
+    return this;
+  }
   stdin: string[] = [];
   /** Render `kubectl kustomize` with the real kubectl (offline) instead of answering it. */
   realKustomize = false;
@@ -42,8 +45,11 @@ export class FakeRunner implements DeployRunner {
     this.calls.push(`port-forward ${ns} ${target} ${port}`);
     return { baseUrl: 'http://pf', close: async () => void this.closed++ };
   }
-  async sleep(ms: number) { this.slept += ms; }
+  async sleep(ms: number) {
+    this.slept += ms;
+  }
   log() {}
-  kube(re: RegExp) { return this.calls.filter((c) => c.startsWith('kubectl') && re.test(c)); }
+  kube(re: RegExp) {
+    return this.calls.filter((c) => c.startsWith('kubectl') && re.test(c));
+  }
 }
-

@@ -4,4 +4,8 @@ import { modelDashboard } from './model.ts';
 import { pipelineDashboard } from './pipeline.ts';
 import { serviceDashboard } from './service.ts';
 
-export const dashboards = (): Record<string, Dashboard> => ({ service: serviceDashboard(), model: modelDashboard(), pipeline: pipelineDashboard() });
+export const dashboards = (): Record<string, Dashboard> => ({
+  service: serviceDashboard(),
+  model: modelDashboard(),
+  pipeline: pipelineDashboard(),
+});
