@@ -11,7 +11,7 @@ import {
   type Manifest,
   type RenderOptions,
 } from './render.ts';
-import { CONTAINER, type DeployContext } from './strategies.ts';
+import { CONTAINER, type DeployContext } from './context.ts';
 
 export type ApplyResult = { ok: true; objects: number } | { ok: false; reason: string };
 

@@ -4,31 +4,10 @@
  * the injected DeployRunner (runner.ts).
  */
 import { applyOverlay } from './apply.ts';
-import type { SettingName } from './render.ts';
+import { APP, CONTAINER, HTTP_PORT, MODEL, type DeployContext } from './context.ts';
 import type { DeployRunner, PromAnswer } from './runner.ts';
 
-/** Defaults: the names infra/k8s gives the API's Deployment (and Service) and its container. */
-export const APP = 'flight-delay-api';
-export const MODEL = 'flight-delay';
-export const CONTAINER = 'api';
-export const HTTP_PORT = 8080;
-
-export interface DeployContext {
-  runner: DeployRunner;
-  namespace: string;
-  /** Deployment (and Service) name; tracks are `<app>-blue|green|canary|preprod`. Default APP. */
-  app?: string;
-  /** Container whose image is released. Default CONTAINER. */
-  container?: string;
-  /** infra/k8s overlay (directory) applied with the release's image before the rollout. */
-  overlay?: string;
-  /** Values for `${GCP_PROJECT}` / `${GCS_BUCKET}` in the manifests. */
-  settings?: Partial<Record<SettingName, string>>;
-  /** `kubectl rollout status --timeout` (the Deployments' progressDeadlineSeconds is 10 min). */
-  rolloutTimeout?: string;
-  /** Smoke-test this URL instead of port-forwarding to the idle track (e.g. a preview Service). */
-  baseUrl?: string;
-}
+export { APP, CONTAINER, HTTP_PORT, MODEL, type DeployContext } from './context.ts';
 
 export type Outcome = 'deployed' | 'rolled-back' | 'aborted' | 'switched' | 'promoted' | 'failed';
 
