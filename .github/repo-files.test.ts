@@ -51,7 +51,7 @@ function dvcCachedOutputs(): string[] {
     (o: { path: string }) => o.path,
   );
   const pipeline = parse(readFileSync(join(root, 'dvc.yaml'), 'utf8'));
-  for (const stage of Object.values(pipeline.stages ?? {}) as { outs?: unknown[] }[]) {
+  for (const stage of Object.values<{ outs?: unknown[] }>(pipeline.stages ?? {})) {
     for (const o of stage.outs ?? []) {
       if (typeof o === 'string') outs.push(o);
       else

@@ -35,9 +35,17 @@ interface Job {
   if?: string;
   steps?: Step[];
 }
+/** One trigger under `on:`, with the keys these tests read. */
+interface Trigger {
+  branches?: string[];
+  paths?: string[];
+  types?: string[];
+  workflows?: string[];
+  inputs?: Record<string, { options?: string[] }>;
+}
 interface Workflow {
   name: string;
-  on: Record<string, any>;
+  on: Record<string, Trigger>;
   permissions?: Permissions;
   concurrency?: { group: string; 'cancel-in-progress'?: boolean | string };
   jobs: Record<string, Job>;
@@ -92,8 +100,8 @@ test('train.yml: push to model, a schedule, manual dispatch with max_batches, re
   assert.deepEqual(on.push.branches, ['model']);
   assert.ok(Array.isArray(on.schedule) && on.schedule.length > 0 && typeof on.schedule[0].cron === 'string');
   assert.ok('workflow_dispatch' in on);
-  assert.ok(on.workflow_dispatch.inputs.max_batches);
-  assert.ok(on.repository_dispatch.types.includes('retrain'));
+  assert.ok(on.workflow_dispatch.inputs?.max_batches);
+  assert.ok(on.repository_dispatch.types?.includes('retrain'));
   assert.equal(
     concurrency?.['cancel-in-progress'],
     false,
@@ -153,7 +161,7 @@ test('deploy-api.yml: push to api; one deploy at a time; production environment;
   ]) {
     assert.ok(runs.includes(needle), `deploy-api.yml never runs ${needle}`);
   }
-  assert.deepEqual(w.on.workflow_dispatch.inputs.strategy.options, ['rolling', 'blue-green', 'canary']);
+  assert.deepEqual(w.on.workflow_dispatch.inputs?.strategy.options, ['rolling', 'blue-green', 'canary']);
 });
 
 test('pr-report.yml runs unprivileged on pull_request; pr-comment.yml relays it on workflow_run', () => {
@@ -265,7 +273,10 @@ test('every job has a timeout', () => {
 test('token permissions: read-only or empty at the top, write only per job', () => {
   for (const [file, w] of workflows) {
     assert.ok(w.permissions !== undefined, `${file}: set top-level permissions ({} or read-only)`);
-    assert.ok(typeof w.permissions === 'object', `${file}: top-level permissions "${w.permissions}" is not allowed`);
+    assert.ok(
+      typeof w.permissions === 'object',
+      `${file}: top-level permissions ${JSON.stringify(w.permissions)} is not allowed`,
+    );
     for (const [scope, level] of Object.entries(w.permissions)) {
       assert.ok(level === 'read' || level === 'none', `${file}: top-level ${scope}: ${level}`);
     }

@@ -11,7 +11,7 @@ import { normaliseByStd, wassersteinBinned } from '../core/drift/wasserstein.ts'
 import type { TestResult } from '../core/drift/result.ts';
 import { resolveDriftParams, verdict, type FeatureDrift } from '../core/drift/detect.ts';
 import type { DriftParams } from '../core/schemas/params.ts';
-import type { NumericProfile } from '../core/data/profile.ts';
+import type { NumericProfile } from '../core/model/profile.ts';
 import { DriftWindows, type WindowSnapshot } from './drift-window.ts';
 import type { ServedModel } from './model-manager.ts';
 import type { ApiMetrics } from './prometheus.ts';

@@ -7,7 +7,7 @@
 import type { BundleProfile } from '../core/model/bundle.ts';
 import type { FeatureSpec } from '../core/model/features.ts';
 import { datetimePart, type DatetimePart } from '../core/model/features.ts';
-import type { CategoricalProfile, NumericProfile } from '../core/data/profile.ts';
+import type { CategoricalProfile, NumericProfile } from '../core/model/profile.ts';
 import type { Table } from '../core/data/table.ts';
 
 const MISSING = -1;

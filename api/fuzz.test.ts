@@ -7,7 +7,8 @@ import { seededRandom } from '../core/platform/random.ts';
 
 /** A full collection before each heap reading, so the test needs no `--expose-gc` on the command line. */
 function garbageCollector(): () => void {
-  if (typeof global.gc === 'function') return global.gc;
+  const gc = global.gc;
+  if (typeof gc === 'function') return () => gc();
   setFlagsFromString('--expose-gc');
   return runInNewContext('gc') as () => void;
 }

@@ -39,7 +39,7 @@ test('a bundle with NaN weights is refused at warm-up; the current version keeps
 
 /** Make the served bundle give NaN for records matching `when` (a fault injected into the live model). */
 function injectNaN(bundle: LoadedBundle, when: (rec: Record<string, unknown>) => boolean): void {
-  const original = bundle.predictRecords;
+  const original = bundle.predictRecords.bind(bundle);
   bundle.predictRecords = (records) => {
     const out = original(records);
     return {

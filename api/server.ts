@@ -114,7 +114,9 @@ export async function startServer(
   const renderUi = options.renderUi ?? renderIndexHtml;
   const lifecycle = { draining: false };
   const app = createApp({ config, manager, batcher, metrics, log, renderUi, feedback, drift, lifecycle });
-  const server = createServer({ keepAliveTimeout: 5000 }, app.callback());
+  const handle = app.callback();
+  // Koa's handler settles its own promise: it answers errors through app.onerror and never rejects.
+  const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => void handle(req, res));
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
   await new Promise<void>((resolve, reject) => {

@@ -19,7 +19,9 @@ export async function listTestFiles(repo: string, roots: readonly string[] = TES
     try {
       entries = await readdir(dir, { withFileTypes: true });
     } catch (err) {
-      throw new Error(`cannot list test files in ${dir}: ${(err as Error).message} (run from the repository root)`);
+      throw new Error(`cannot list test files in ${dir}: ${(err as Error).message} (run from the repository root)`, {
+        cause: err,
+      });
     }
     for (const e of entries) {
       if (e.isDirectory() && e.name !== 'node_modules') await walk(join(dir, e.name));

@@ -19,7 +19,7 @@ interface From {
   stage?: string;
   line: number;
 }
-const PINNED = /^(?<name>[a-z0-9][a-z0-9._\/-]*):(?<tag>[A-Za-z0-9._-]+)@sha256:[0-9a-f]{64}$/;
+const PINNED = /^(?<name>[a-z0-9][a-z0-9._/-]*):(?<tag>[A-Za-z0-9._-]+)@sha256:[0-9a-f]{64}$/;
 
 export function fromLines(text: string): From[] {
   return text.split('\n').flatMap((raw, i) => {

@@ -19,7 +19,7 @@ async function summarize(repoRoot: string, log: ReturnType<typeof createLogger>)
     const metric = ev.primary_metric;
     log.info(`${reg.model_name} v${reg.version} (${ev.candidate}): ${reg.decision} — ${reg.reason}`);
     log.info(
-      `test ${metric} ${ev.test[metric]} vs baseline ${ev.baseline[metric]}; report: metrics/report.md; registry: ${reg.registry}`,
+      `test ${metric} ${String(ev.test[metric])} vs baseline ${String(ev.baseline[metric])}; report: metrics/report.md; registry: ${reg.registry}`,
     );
   } catch {
     log.info('pipeline finished; see metrics/ for results');

@@ -14,8 +14,8 @@ import {
   type DatasetDrift,
 } from '../core/drift/index.ts';
 import { datetimePart, fitFeatureSpec, type DatetimePart } from '../core/model/features.ts';
-import { profileTable, type ReferenceProfile } from '../core/data/profile.ts';
-import { readArtifactFile } from '../core/schemas/artifact-files.ts';
+import { profileTable, type ReferenceProfile } from '../core/model/profile.ts';
+import { readArtifactFile } from '../core/model/artifact-files.ts';
 import { BUNDLE_META_FILE } from '../core/schemas/bundle-meta.ts';
 import { readParquetTable } from '../core/data/parquet.ts';
 import { readCsvTable } from '../core/data/csv.ts';

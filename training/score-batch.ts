@@ -157,7 +157,7 @@ export async function scoreBatch(o: ScoreOptions): Promise<{
   }
   if (remote) {
     const m = /^(gs:\/\/[^/]+)\/(.*)$/.exec(o.output)!;
-    await (await openStore(m[1], o.repoRoot)).putFile(m[2], finalPath);
+    await openStore(m[1], o.repoRoot).putFile(m[2], finalPath);
     await rm(finalPath, { force: true });
   }
   const seconds = (performance.now() - started) / 1000;

@@ -114,12 +114,15 @@ async function openCsvSource(
     fingerprint: { uri, format: 'csv', size, rows: table.length, ...(etag ? { etag } : {}) },
     rows: table.length,
     columns,
-    async readTimes(column) {
-      requireColumn(columns, column, uri);
-      return timesOf(table.columns[column]);
+    readTimes(column) {
+      // The executor keeps an unknown column a rejection, not a throw.
+      return new Promise<Float64Array>((resolve) => {
+        requireColumn(columns, column, uri);
+        resolve(timesOf(table.columns[column]));
+      });
     },
-    async readRange(start, end) {
-      return sliceRows(table, start, end);
+    readRange(start, end) {
+      return Promise.resolve(sliceRows(table, start, end));
     },
   };
 }

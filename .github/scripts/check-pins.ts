@@ -14,10 +14,21 @@ if (!mirror) {
   console.error('usage: check-pins.ts <dir holding <owner>+<name>/repo clones of each action>');
   process.exit(2);
 }
-const lock = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'actions.lock.json'), 'utf8')).actions as Record<
-  string,
-  { version: string; sha: string; runs: string; inputs: Record<string, unknown> }
->;
+interface Pin {
+  version: string;
+  sha: string;
+  runs: string;
+  inputs: Record<string, unknown>;
+}
+/** The parts of an action's action.yml this script compares with the lock. */
+interface ActionManifest {
+  runs?: { using?: string };
+  inputs?: Record<string, unknown>;
+}
+const lockFile = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'actions.lock.json'), 'utf8')) as {
+  actions: Record<string, Pin>;
+};
+const lock = lockFile.actions;
 const problems: string[] = [];
 for (const [action, pin] of Object.entries(lock)) {
   const repo = join(mirror, action.replace('/', '+'), 'repo');
@@ -28,7 +39,7 @@ for (const [action, pin] of Object.entries(lock)) {
   const git = (...args: string[]) => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).trim();
   const sha = git('rev-parse', `${pin.version}^{commit}`);
   if (sha !== pin.sha) problems.push(`${action} ${pin.version} is ${sha} upstream, the lock says ${pin.sha}`);
-  const manifest = parse(git('show', `${pin.version}:action.yml`));
+  const manifest = parse(git('show', `${pin.version}:action.yml`)) as ActionManifest;
   if (manifest.runs?.using !== pin.runs)
     problems.push(`${action} ${pin.version} runs.using ${manifest.runs?.using}, the lock says ${pin.runs}`);
   const upstream = Object.keys(manifest.inputs ?? {})

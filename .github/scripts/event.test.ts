@@ -110,7 +110,7 @@ test('unknown event and malformed payloads give errors that say what to do', asy
   );
   await assert.rejects(readEvent({}), /GITHUB_EVENT_NAME is not set/);
   await assert.rejects(
-    readEvent({ GITHUB_EVENT_NAME: 'push', GITHUB_EVENT_PATH: '/x' }, async () => 'nope'),
+    readEvent({ GITHUB_EVENT_NAME: 'push', GITHUB_EVENT_PATH: '/x' }, () => Promise.resolve('nope')),
     /is not JSON/,
   );
 });

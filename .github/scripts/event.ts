@@ -189,7 +189,9 @@ export async function readEvent(
     try {
       payload = JSON.parse(text);
     } catch (err) {
-      throw new Error(`GITHUB_EVENT_PATH ${env.GITHUB_EVENT_PATH} is not JSON: ${(err as Error).message}`);
+      throw new Error(`GITHUB_EVENT_PATH ${env.GITHUB_EVENT_PATH} is not JSON: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   } else if (name !== 'schedule') {
     throw new Error(`GITHUB_EVENT_PATH is not set: the ${name} event needs its payload file`);

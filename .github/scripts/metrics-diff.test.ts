@@ -129,12 +129,13 @@ test('base metrics from a directory, from git show, or none; a malformed base na
   );
   assert.deepEqual((await readBaseEvaluate({ dir }))?.test, { rmse: 12, mae: 8 });
   const calls: string[][] = [];
-  const run = async (cmd: string, args: string[]) => {
+  const run = (cmd: string, args: string[]) => {
     calls.push([cmd, ...args]);
     if (args[1] === 'origin/model:metrics/evaluate.json')
-      return JSON.stringify(metricsFixture('evaluate', { test: { accuracy: 0.9 } }));
-    if (args[1] === 'origin/old:metrics/evaluate.json') return JSON.stringify({ test: { accuracy: 0.9 } });
-    throw new Error('fatal: path does not exist');
+      return Promise.resolve(JSON.stringify(metricsFixture('evaluate', { test: { accuracy: 0.9 } })));
+    if (args[1] === 'origin/old:metrics/evaluate.json')
+      return Promise.resolve(JSON.stringify({ test: { accuracy: 0.9 } }));
+    return Promise.reject(new Error('fatal: path does not exist'));
   };
   assert.deepEqual((await readBaseEvaluate({ ref: 'origin/model', run }))?.test, { accuracy: 0.9 });
   assert.deepEqual(calls[0], ['git', 'show', 'origin/model:metrics/evaluate.json']);
@@ -150,7 +151,7 @@ test('base metrics from a directory, from git show, or none; a malformed base na
   );
 });
 
-test('row-level bootstrap intervals from evaluate.json (e.g. ROC-AUC) are read and decide "beyond noise"', async () => {
+test('row-level bootstrap intervals from evaluate.json (e.g. ROC-AUC) are read and decide "beyond noise"', () => {
   const current = summarizeEvaluate(
     parsedMetricsFixture('evaluate', { rows_test: 1000, test: { roc_auc: 0.66 }, test_ci: { roc_auc: [0.64, 0.68] } }),
   );

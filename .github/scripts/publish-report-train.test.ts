@@ -113,9 +113,7 @@ test('train.yml publish job: comment on the commit its commit step pushed, every
   await publishReport(
     { ...actions, ...stepEnv },
     work,
-    async () => {
-      throw new Error('no base');
-    },
+    () => Promise.reject(new Error('no base')),
     () => {},
   );
 

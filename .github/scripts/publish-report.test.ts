@@ -77,9 +77,7 @@ async function env(
     },
   };
 }
-const noGit = async () => {
-  throw new Error('fatal: bad revision');
-};
+const noGit = () => Promise.reject(new Error('fatal: bad revision'));
 const quiet = () => {};
 
 test('push → commit comment on the pushed sha and the job summary', async () => {
@@ -119,9 +117,9 @@ test('pull_request base from `git show origin/<base>:metrics/evaluate.json`', as
   const cwd = await workspace();
   const { env: e } = await env('pull_request', 'pull_request.json', { REPORT_DRY_RUN: '1' });
   const asked: string[] = [];
-  const run = async (_cmd: string, args: string[]) => {
+  const run = (_cmd: string, args: string[]) => {
     asked.push(args.join(' '));
-    return JSON.stringify(metricsFixture('evaluate', { test: { accuracy: 0.69, roc_auc: 0.8 } }));
+    return Promise.resolve(JSON.stringify(metricsFixture('evaluate', { test: { accuracy: 0.69, roc_auc: 0.8 } })));
   };
   const out = await publishReport(e, cwd, run, quiet);
   assert.deepEqual(asked, ['show origin/model:metrics/evaluate.json']);

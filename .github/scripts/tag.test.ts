@@ -83,9 +83,9 @@ test('invalid tag names are refused before anything is created; no remote mode',
     /"flight-delay@v4", which is not a tag this registry makes \(<name>@v<N>\.0\.0/,
   );
   const calls: string[][] = [];
-  const fake = async (cmd: string, args: string[]) => {
+  const fake = (cmd: string, args: string[]) => {
     calls.push(args);
-    return '';
+    return Promise.resolve('');
   };
   await writeRegister(work, ['flight-delay@v5.0.0']);
   const r = await createGtoTags({ cwd: work, run: fake, remote: null, print: () => {} });

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
+import { Script } from 'node:vm';
 import { chromium, type Page } from 'playwright-core';
 import { renderIndexHtml, normalizeBasePath, UI_CONTENT_SECURITY_POLICY, UI_SCRIPT } from './page.ts';
 import { UI_STYLE } from './style.ts';
@@ -116,7 +117,7 @@ async function startStandIn() {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     return JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
   };
-  const server = createServer(async (req, res) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
     if (req.method === 'GET' && req.url === '/') {
       res.writeHead(200, {
         'content-type': 'text/html; charset=utf-8',
@@ -157,7 +158,8 @@ async function startStandIn() {
     if (req.method === 'GET' && req.url === '/feedback')
       return send(res, 200, { live: { n: 600, roc_auc: 0.6, accuracy: 0.7 } });
     send(res, 404, { error: { code: 'not_found', message: `no route ${req.method} ${req.url}` } });
-  });
+  };
+  const server = createServer((req, res) => void handle(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const close = () =>
@@ -178,7 +180,7 @@ test('renderIndexHtml: escapes the model name, embeds config safely, CSP hashes 
   assert.equal(normalizeBasePath('/'), '');
   assert.equal(normalizeBasePath('https://h.example/x/'), 'https://h.example/x');
   assert.ok(!/<\/script/i.test(UI_SCRIPT), 'the inline script cannot end its own element');
-  assert.doesNotThrow(() => new Function(UI_SCRIPT), 'the browser script parses');
+  assert.doesNotThrow(() => new Script(UI_SCRIPT), 'the browser script parses');
   const hash = (s: string) => createHash('sha256').update(s).digest('base64');
   assert.ok(html.includes(`<script>${UI_SCRIPT}</script>`) && UI_CONTENT_SECURITY_POLICY.includes(hash(UI_SCRIPT)));
   assert.ok(html.includes(`<style>${UI_STYLE}</style>`) && UI_CONTENT_SECURITY_POLICY.includes(hash(UI_STYLE)));

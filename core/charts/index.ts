@@ -105,3 +105,4 @@ export * from './data.ts';
 export * from './specs.ts';
 export * from './tables.ts';
 export { pngDimensions } from './png.ts';
+export * from './markdown.ts';

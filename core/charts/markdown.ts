@@ -5,18 +5,21 @@
 
 export type Align = 'left' | 'right' | 'center';
 
+// eslint-disable-next-line no-control-regex -- matching control characters is the point: escapeCell makes them visible
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/g;
+
 /**
  * Escape what would break a table cell or start markup: pipes, newlines, HTML angle brackets.
  * Other control characters become visible `\u0001` escapes (raw ones make git call the file binary).
  */
-export function escapeCell(value: unknown): string {
+export function escapeCell(value: string | number | boolean | null | undefined): string {
   return String(value ?? '')
     .replace(/\\/g, '\\\\')
     .replace(/\|/g, '\\|')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
     .replace(/\r?\n|\t/g, ' ')
-    .replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    .replace(CONTROL_CHARS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** A pipe table; cells are escaped unless they are already markdown (wrap with `raw()`). */

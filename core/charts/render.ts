@@ -43,7 +43,8 @@ interface TextItem {
 }
 
 interface VegaTextMetrics {
-  width: (item: TextItem, text: unknown) => number;
+  /** `text` is one line of a text mark: a string, or a datum value (number, boolean) vega prints as is. */
+  width: (item: TextItem, text: string | number | boolean | null | undefined) => number;
 }
 
 let metricsInstalled = false;

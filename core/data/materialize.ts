@@ -117,7 +117,7 @@ async function materializeHttp(uri: string, opts: MaterializeOptions): Promise<M
   try {
     res = await (opts.fetchImpl ?? fetch)(uri, { headers, redirect: 'follow' });
   } catch (err) {
-    throw new Error(`cannot download ${uri}: ${(err as Error).message}${(err as Error).cause ? ` (${((err as Error).cause as Error).message})` : ''}`);
+    throw new Error(`cannot download ${uri}: ${(err as Error).message}${(err as Error).cause ? ` (${((err as Error).cause as Error).message})` : ''}`, { cause: err });
   }
   if (res.status === 304 && cached) {
     opts.log?.info('source unchanged, using cached copy', { uri, path: paths.file });
@@ -151,8 +151,8 @@ async function materializeGcs(uri: string, opts: MaterializeOptions): Promise<Ma
   try {
     [meta] = await file.getMetadata();
   } catch (err) {
-    if ((err as { code?: unknown }).code === 404) throw new Error(`source ${uri} does not exist (check the bucket and object name)`);
-    throw new Error(`cannot read metadata of ${uri}: ${(err as Error).message}`);
+    if ((err as { code?: unknown }).code === 404) throw new Error(`source ${uri} does not exist (check the bucket and object name)`, { cause: err });
+    throw new Error(`cannot read metadata of ${uri}: ${(err as Error).message}`, { cause: err });
   }
   const size = Number(meta.size);
   const md5 = meta.md5Hash ? Buffer.from(meta.md5Hash, 'base64').toString('hex') : undefined;

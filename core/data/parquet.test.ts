@@ -38,7 +38,7 @@ test('reads a row range and a column subset', async () => {
   assert.equal(cellValue(part.columns.origin, 1), 'Zürich ✈');
 });
 
-test('writing is deterministic so DVC hashes are stable across runs', async () => {
+test('writing is deterministic so DVC hashes are stable across runs', () => {
   const a = createHash('md5').update(tableToParquet(sample())).digest('hex');
   const b = createHash('md5').update(tableToParquet(sample())).digest('hex');
   assert.equal(a, b);

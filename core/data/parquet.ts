@@ -30,7 +30,7 @@ export async function openParquet(path: string): Promise<ParquetSource> {
     file = await asyncBufferFromFile(path);
     metadata = await parquetMetadataAsync(file);
   } catch (err) {
-    throw new Error(`${path} is not a readable Parquet file (${(err as Error).message}); check the path and that the file is complete`);
+    throw new Error(`${path} is not a readable Parquet file (${(err as Error).message}); check the path and that the file is complete`, { cause: err });
   }
   const columns = metadata.schema.slice(1).filter((s) => !s.num_children).map((s) => ({ name: s.name, type: parquetColumnType(s) }));
   return { file, metadata, rows: Number(metadata.num_rows), columns };
@@ -90,7 +90,7 @@ export async function readParquetTable(source: ParquetSource | string, options: 
         // Dictionary pages repeat the same string objects; skip the map lookup for runs.
         if (v !== lastValue) {
           lastValue = v;
-          lastCode = v === null || v === undefined ? MISSING_CODE : str.builder.intern(typeof v === 'string' ? v : String(v));
+          lastCode = v === null || v === undefined ? MISSING_CODE : str.builder.intern(cellText(v));
         }
         str.codes[r - rowStart] = lastCode;
       }
@@ -111,6 +111,14 @@ export async function readParquetTable(source: ParquetSource | string, options: 
     }
     return { length, columns };
   }
+}
+
+/**
+ * A non-null cell of a byte-array column as text: UTF-8 strings as they are; anything else hyparquet
+ * decodes there (raw bytes, a decimal) deliberately as String() prints it.
+ */
+function cellText(v: unknown): string {
+  return typeof v === 'string' ? v : String(v);
 }
 
 function toNumber(v: unknown): number {

@@ -40,6 +40,7 @@ export const MAX_FIELD_NAME_LENGTH = 64;
 /** A client-supplied name made safe to echo: bounded length, control characters visible. */
 export function shortName(name: string): string {
   const cut = name.length > MAX_FIELD_NAME_LENGTH ? name.slice(0, MAX_FIELD_NAME_LENGTH - 3) + '...' : name;
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point: they are replaced
   return cut.replace(/[\u0000-\u001f\u007f]/g, '?');
 }
 

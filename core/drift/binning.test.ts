@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { histogram, profileCategorical, profileNumeric } from '../data/profile.ts';
+import { histogram, profileCategorical, profileNumeric } from '../model/profile.ts';
 import { addNumeric, binAgainst, categoricalVectors, numericVectors, OTHER_BUCKET, UNSEEN_BUCKET } from './binning.ts';
 
 const numeric = profileNumeric({ type: 'number', values: Float64Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) }, 3);

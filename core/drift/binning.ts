@@ -4,7 +4,7 @@
  * listed values (plus its pooled "other" and an "unseen" bucket). The API accumulates the same
  * window shapes incrementally; the batch report builds them here from raw values.
  */
-import type { CategoricalProfile, NumericProfile } from '../data/profile.ts';
+import type { CategoricalProfile, NumericProfile } from '../model/profile.ts';
 import { isMissing } from './result.ts';
 
 /** Counts of one numeric feature's current window over the reference histogram edges. */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseParams } from '../schemas/params.ts';
-import { profileCategorical, profileNumeric, type ReferenceProfile } from '../data/profile.ts';
+import { profileCategorical, profileNumeric, type ReferenceProfile } from '../model/profile.ts';
 import { binAgainst } from './binning.ts';
 import { chooseMethod, detectDrift, resolveDriftParams } from './detect.ts';
 import { normalSample } from './synthetic.ts';

@@ -5,7 +5,7 @@
  * rows every test rejects on differences too small to matter.
  */
 import { driftSchema, type DriftParams } from '../schemas/params.ts';
-import type { FeatureProfile, ReferenceProfile } from '../data/profile.ts';
+import type { FeatureProfile, ReferenceProfile } from '../model/profile.ts';
 import { categoricalVectors, numericVectors, type CategoricalWindow, type NumericWindow } from './binning.ts';
 import { chiSquaredHomogeneity } from './chi2.ts';
 import { jensenShannonDistance } from './divergence.ts';

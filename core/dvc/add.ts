@@ -38,7 +38,7 @@ export async function dvcAdd(path: string, opts: AddOptions): Promise<AddResult>
     h = await ctx.hash(abs);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new Error(`cannot track '${path}': it does not exist (${abs})`);
+      throw new Error(`cannot track '${path}': it does not exist (${abs})`, { cause: err });
     throw err;
   }
   const name = basename(abs);

@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { writeViaTemp } from '../platform/storage.ts';
 import { DIR_SUFFIX, dirManifestBytes, md5Bytes, md5File, md5Meter, parseDirManifest } from './hash.ts';
 import type { ManifestEntry, PathHash } from './hash.ts';
-import { mapLimit } from './pool.ts';
+import { mapLimit } from '../platform/pool.ts';
 
 const OBJECT_ID = /^[0-9a-f]{32}(\.dir)?$/;
 

@@ -10,7 +10,7 @@ import { replaceDirAtomic } from '../platform/atomic.ts';
 import { copyVerified, isDirObject } from './cache.ts';
 import { hashPath } from './hash.ts';
 import { DvcIgnore } from './ignore.ts';
-import { mapLimit } from './pool.ts';
+import { mapLimit } from '../platform/pool.ts';
 import type { RepoContext } from './repo.ts';
 import type { TrackedOut } from './tracked.ts';
 

@@ -99,7 +99,7 @@ export async function readDvcFile(path: string): Promise<DvcFile> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`${path} does not exist`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`${path} does not exist`, { cause: err });
     throw err;
   }
   return parseDvcFile(text, path);

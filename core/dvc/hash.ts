@@ -12,7 +12,7 @@ import { Transform } from 'node:stream';
 import { join, relative, sep } from 'node:path';
 import { compareCodePoints, pythonJsonDumps } from './pyjson.ts';
 import { DVCIGNORE_FILE, DvcIgnore } from './ignore.ts';
-import { mapLimit } from './pool.ts';
+import { mapLimit } from '../platform/pool.ts';
 import type { HashCache } from './hash-cache.ts';
 
 export const DIR_SUFFIX = '.dir';

@@ -34,3 +34,5 @@ export { status } from './status.ts';
 export type { OutStatus, StatusOptions } from './status.ts';
 export { dvcAdd } from './add.ts';
 export type { AddOptions, AddResult } from './add.ts';
+export { compareWithRecorded } from './recorded.ts';
+export type { RecordedComparison } from './recorded.ts';

@@ -14,9 +14,9 @@ export async function loadParamsFile(absPath: string, displayPath: string): Prom
     text = await readFile(absPath, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new Error(`Parameters file '${displayPath}' does not exist (looked at ${absPath})`);
+      throw new Error(`Parameters file '${displayPath}' does not exist (looked at ${absPath})`, { cause: err });
     if ((err as NodeJS.ErrnoException).code === 'EISDIR')
-      throw new Error(`'${displayPath}' is a directory, expected a parameters file`);
+      throw new Error(`'${displayPath}' is a directory, expected a parameters file`, { cause: err });
     throw err;
   }
   const ext = extname(absPath).toLowerCase();

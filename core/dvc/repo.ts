@@ -69,12 +69,15 @@ export async function openRepo(opts: RepoOptions): Promise<RepoContext> {
     hashes,
     ignore,
     jobs,
-    async remote() {
-      if (!remote) {
-        const ref = resolveRemote(config, opts.repoRoot, opts.remote);
-        remote = openStore(ref.url, opts.repoRoot, { storage: opts.storage, readOnly: true });
-      }
-      return remote;
+    // Opening the store waits for nothing; the executor keeps a bad remote a rejection, not a throw.
+    remote() {
+      return new Promise<ObjectStore>((done) => {
+        if (!remote) {
+          const ref = resolveRemote(config, opts.repoRoot, opts.remote);
+          remote = openStore(ref.url, opts.repoRoot, { storage: opts.storage, readOnly: true });
+        }
+        done(remote);
+      });
     },
     hash: (abs) => hashPath(abs, { repoRoot: opts.repoRoot, ignore, cache: hashes, concurrency: jobs }),
   };

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDirObject, objectKey } from './cache.ts';
 import { DIR_SUFFIX, md5Bytes, parseDirManifest } from './hash.ts';
-import { mapLimit } from './pool.ts';
+import { mapLimit } from '../platform/pool.ts';
 import { openRepo } from './repo.ts';
 import type { RepoContext } from './repo.ts';
 import { collectTrackedOuts } from './tracked.ts';

@@ -14,7 +14,7 @@ import { tempSiblingPath } from '../platform/temp-files.ts';
 import { isDirObject, objectKey } from './cache.ts';
 import type { ManifestEntry } from './hash.ts';
 import { checkoutOuts } from './checkout.ts';
-import { mapLimit } from './pool.ts';
+import { mapLimit } from '../platform/pool.ts';
 import { formatBytes, openRepo, Progress } from './repo.ts';
 import type { RepoContext, RepoOptions } from './repo.ts';
 import { collectTrackedOuts } from './tracked.ts';

@@ -17,7 +17,7 @@ export function parseYamlPy(text: string, source: string): unknown {
   try {
     raw = parse(text, { intAsBigInt: true, prettyErrors: true });
   } catch (err) {
-    throw new Error(`${source}: invalid YAML: ${(err as Error).message}`);
+    throw new Error(`${source}: invalid YAML: ${(err as Error).message}`, { cause: err });
   }
   return fromPyYaml(raw);
 }

@@ -16,12 +16,12 @@ import { encodeFeatures, type EncodedFeatures, type FeatureSpec } from './featur
 import { layoutOf } from './network.ts';
 import { compileForward, forward, type ForwardNet } from './forward.ts';
 import type { Calibration } from './calibration.ts';
-import type { NumericProfile, ReferenceProfile } from '../data/profile.ts';
+import type { NumericProfile, ReferenceProfile } from './profile.ts';
 import { recordsToTable, type FieldError, type InputSchema } from '../data/records.ts';
 import type { Table } from '../data/table.ts';
 import { BUNDLE_META_FILE, parseBundleMeta, type BundleMetrics } from '../schemas/bundle-meta.ts';
 import { FEATURE_SPEC_FILE, GOLDEN_FILE, PROFILE_FILE } from '../schemas/artifact-names.ts';
-import { readArtifactFile } from '../schemas/artifact-files.ts';
+import { readArtifactFile } from './artifact-files.ts';
 
 type TF = typeof tfjs;
 
@@ -78,21 +78,25 @@ export function parseGolden(raw: unknown, where: string): GoldenExample[] {
     throw new Error(
       `model bundle ${where}: golden.json has no examples, so its golden outputs cannot be checked; ${fix}`,
     );
-  raw.forEach((g, i) => {
-    const ok =
-      g !== null &&
-      typeof g === 'object' &&
-      g.record !== null &&
-      typeof g.record === 'object' &&
-      !Array.isArray(g.record) &&
-      typeof g.expected === 'number' &&
-      Number.isFinite(g.expected);
-    if (!ok)
+  (raw as unknown[]).forEach((g, i) => {
+    if (!isGoldenExample(g))
       throw new Error(
         `model bundle ${where}: golden example ${i} needs a record object and a finite expected output (got ${JSON.stringify(g)?.slice(0, 200)}); ${fix}`,
       );
   });
   return raw as GoldenExample[];
+}
+
+function isGoldenExample(g: unknown): g is GoldenExample {
+  if (g === null || typeof g !== 'object') return false;
+  const { record, expected } = g as { record?: unknown; expected?: unknown };
+  return (
+    record !== null &&
+    typeof record === 'object' &&
+    !Array.isArray(record) &&
+    typeof expected === 'number' &&
+    Number.isFinite(expected)
+  );
 }
 
 export interface BundleProfile extends ReferenceProfile {
@@ -208,17 +212,19 @@ async function readJson<T>(dir: string, file: string): Promise<T> {
   try {
     return JSON.parse(text) as T;
   } catch (err) {
-    throw new Error(`model bundle file ${path} is not valid JSON (${(err as Error).message})`);
+    throw new Error(`model bundle file ${path} is not valid JSON (${(err as Error).message})`, { cause: err });
   }
 }
 
 export async function loadBundle(tf: TF, dir: string): Promise<LoadedBundle> {
   const raw = await readJson<{ format_version?: unknown }>(dir, BUNDLE_META_FILE);
   if (raw?.format_version !== BUNDLE_FORMAT)
-    throw new Error(`model bundle ${dir} has format ${raw?.format_version}; this code reads format ${BUNDLE_FORMAT}`);
+    throw new Error(
+      `model bundle ${dir} has format ${JSON.stringify(raw?.format_version)}; this code reads format ${BUNDLE_FORMAT}`,
+    );
   // Through its schema (core/schemas/metrics-files.ts): a malformed bundle.json fails naming the file and field.
   const meta = parseBundleMeta(raw, join(dir, BUNDLE_META_FILE)) as BundleMeta;
-  // Through their schemas (core/schemas/artifact-files.ts), like bundle.json: a malformed one fails naming the file and field.
+  // Through their schemas (core/model/artifact-files.ts), like bundle.json: a malformed one fails naming the file and field.
   const spec: FeatureSpec = await readArtifactFile(dir, 'featureSpec', 'train');
   const profile: BundleProfile = await readArtifactFile(dir, 'bundleProfile', 'train');
   const golden = parseGolden(await readJson<unknown>(dir, GOLDEN_FILE), dir);

@@ -23,7 +23,7 @@ export class OneHot extends tfjs.layers.Layer {
   override call(inputs: tfjs.Tensor | tfjs.Tensor[]): tfjs.Tensor {
     return tfjs.tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
-      const idx = tfjs.cast(tfjs.reshape(x, [-1]), 'int32') as tfjs.Tensor1D;
+      const idx = tfjs.cast(tfjs.reshape<tfjs.Rank.R1>(x, [-1]), 'int32');
       return tfjs.cast(tfjs.oneHot(idx, this.depth), 'float32');
     });
   }
@@ -69,7 +69,7 @@ export class GatherEmbedding extends tfjs.layers.Layer {
   }
   override call(inputs: tfjs.Tensor | tfjs.Tensor[]): tfjs.Tensor {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
-    const idx = tfjs.cast(tfjs.reshape(x, [-1]), 'int32') as tfjs.Tensor1D;
+    const idx = tfjs.cast(tfjs.reshape<tfjs.Rank.R1>(x, [-1]), 'int32');
     const table = this.table!.read();
     const shape = [this.inputDim, this.outputDim];
     const gatherRows = tfjs.customGrad((t, i, save) => {

@@ -4,21 +4,21 @@
  * ROC-AUC with tied scores counted half, PR-AUC as average precision (step-wise, no
  * interpolation), log loss with probabilities clipped to [1e-15, 1 - 1e-15].
  */
+import type { Confusion } from '../schemas/metrics-files.ts';
+
 type Numbers = ArrayLike<number>;
 
-export interface Confusion {
-  tp: number;
-  fp: number;
-  tn: number;
-  fn: number;
-}
+export type { Confusion };
 
 export function confusion(y: Numbers, p: Numbers, threshold: number): Confusion {
   const c = { tp: 0, fp: 0, tn: 0, fn: 0 };
   for (let i = 0; i < y.length; i++) {
     const predicted = p[i] >= threshold;
-    if (y[i] === 1) predicted ? c.tp++ : c.fn++;
-    else predicted ? c.fp++ : c.tn++;
+    if (y[i] === 1) {
+      if (predicted) c.tp++;
+      else c.fn++;
+    } else if (predicted) c.fp++;
+    else c.tn++;
   }
   return c;
 }

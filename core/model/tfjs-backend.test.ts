@@ -3,9 +3,8 @@ import assert from 'node:assert/strict';
 import { selectBackend, parseBackendOverride, defaultLoaders, type BackendLoaders } from './tfjs-backend.ts';
 import { memoryLogger } from '../platform/log.ts';
 
-const failNative: BackendLoaders['tensorflow'] = async () => {
-  throw new Error("Cannot find package '@tensorflow/tfjs-node'");
-};
+const failNative: BackendLoaders['tensorflow'] = () =>
+  Promise.reject(new Error("Cannot find package '@tensorflow/tfjs-node'"));
 
 test('falls back from native to wasm and logs the choice', async () => {
   const log = memoryLogger();
@@ -22,9 +21,7 @@ test('falls through to cpu when wasm cannot start', async () => {
     override: 'auto',
     loaders: {
       tensorflow: failNative,
-      wasm: async () => {
-        throw new Error('no wasm');
-      },
+      wasm: () => Promise.reject(new Error('no wasm')),
       cpu: async () => {},
     },
   });

@@ -94,6 +94,7 @@ async function choose(options: { override?: string; log?: Logger; loaders?: Back
       if (forced)
         throw new Error(
           `TFJS_BACKEND=${forced} was requested but cannot start: ${reason}. Unset TFJS_BACKEND to fall back automatically.`,
+          { cause: err },
         );
       skipped.push({ backend, reason });
     }

@@ -28,7 +28,7 @@ test('temporary names: ours carry pid and host tag; parse reads them back; other
     assert.equal(parseTempName(other), null, other);
 });
 
-test('stale: this host and the writer is gone, or untouched for an hour; never a live writer here or a young one elsewhere', async () => {
+test('stale: this host and the writer is gone, or untouched for an hour; never a live writer here or a young one elsewhere', () => {
   const now = Date.now();
   const here = (pid: number) => ({ target: 'f', pid, host: hostTag() });
   const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);

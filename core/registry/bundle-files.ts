@@ -6,7 +6,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dirManifestBytes, md5Bytes, md5File } from '../dvc/hash.ts';
-import { mapLimit } from '../dvc/pool.ts';
+import { mapLimit } from '../platform/pool.ts';
 import { RegistryError, isSafeRelpath } from './names.ts';
 import type { BundleFile, BundleManifest } from './schema.ts';
 

@@ -6,7 +6,7 @@
  * so no update is lost. Bundle objects are uploaded and checked before the state names them.
  */
 import { join } from 'node:path';
-import { mapLimit } from '../dvc/pool.ts';
+import { mapLimit } from '../platform/pool.ts';
 import { forEachSettled } from './settled.ts';
 import { streamToFile } from '../platform/storage.ts';
 import { defaultGcs, type GcsBucket, type GcsClient, type GcsFile } from '../platform/gcs.ts';

@@ -347,8 +347,15 @@ export class Registry {
   }
 }
 
-/** `gs://bucket/prefix` → GCS; `file:///x` or a path (relative to `baseDir`) → local directory. */
-export async function openRegistry(url: string, opts: OpenRegistryOptions = {}): Promise<Registry> {
+/**
+ * `gs://bucket/prefix` → GCS; `file:///x` or a path (relative to `baseDir`) → local directory.
+ * Opening waits for nothing, but stays a promise: callers await it and a bad URL rejects it.
+ */
+export function openRegistry(url: string, opts: OpenRegistryOptions = {}): Promise<Registry> {
+  return new Promise((done) => done(createRegistry(url, opts)));
+}
+
+function createRegistry(url: string, opts: OpenRegistryOptions): Registry {
   const log = opts.log ?? createLogger({ component: 'registry' });
   const common = { log, fault: opts.faultHook };
   let backend: RegistryBackend;

@@ -1,4 +1,4 @@
-import { mapLimit } from '../dvc/pool.ts';
+import { mapLimit } from '../platform/pool.ts';
 
 /**
  * Run `fn` over `items` with at most `limit` in flight; on failure start nothing new, but wait for

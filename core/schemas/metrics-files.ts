@@ -9,7 +9,6 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { PRIMARY_METRICS } from './metric-directions.ts';
-import type { Confusion } from '../model/quality-metrics.ts';
 
 export const VALIDATE_METRICS = 'metrics/validate.json';
 export const PREPARE_METRICS = 'metrics/prepare.json';
@@ -24,8 +23,9 @@ export const DATA_DRIFT_METRICS = 'metrics/drift.json';
 const num = z.number();
 const nullableNumber = z.number().nullable();
 const count = z.number().int().min(0);
-export const confusionSchema: z.ZodType<Confusion> = z.object({ tp: count, fp: count, tn: count, fn: count });
-export type { Confusion };
+export const confusionSchema = z.object({ tp: count, fp: count, tn: count, fn: count });
+/** A confusion matrix's counts at one threshold (what core/model/quality-metrics.ts computes). */
+export type Confusion = z.infer<typeof confusionSchema>;
 /** Metric name → value (numbers, null for an undefined metric, `confusion` counts). */
 export const metricMap = z.record(z.string(), z.unknown());
 export const taskSchema = z.enum(['classification', 'regression']);

@@ -252,7 +252,7 @@ export function parseParams(text: string, where = 'params.yaml'): Params {
   try {
     raw = parse(text);
   } catch (err) {
-    throw new Error(`${where} is not valid YAML: ${(err as Error).message}`);
+    throw new Error(`${where} is not valid YAML: ${(err as Error).message}`, { cause: err });
   }
   const result = paramsSchema.safeParse(raw);
   if (!result.success) {

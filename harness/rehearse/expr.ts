@@ -126,7 +126,7 @@ export function evaluate(expression: string, ctx: ExprContext): Json {
     );
     return toJson(new Evaluator(expr, root, fns).evaluate());
   } catch (err) {
-    throw new Error(`expression \${{ ${expression} }}: ${(err as Error).message}`);
+    throw new Error(`expression \${{ ${expression} }}: ${(err as Error).message}`, { cause: err });
   }
 }
 

@@ -105,14 +105,16 @@ export async function rehearse(o: RehearseOptions): Promise<Rehearsal> {
       print(
         `reads vars: ${settings[name].vars.join(', ') || '-'}; secrets: ${settings[name].secrets.join(', ') || '-'}${missing.length ? ` (not set here: ${missing.join(', ')}; their defaults apply)` : ''}`,
       );
+      // A push payload's `before` is the sha the branch pointed at (all zeros for a new branch).
+      const before = event.payload.before as string | undefined;
       const changed =
-        event.name === 'push' && /^0+$/.test(String(event.payload.before))
+        event.name === 'push' && /^0+$/.test(String(before))
           ? undefined
           : await git(
               sandbox.origin,
               'diff',
               '--name-only',
-              event.name === 'pull_request' ? `${event.sha}^1` : String(event.payload.before),
+              event.name === 'pull_request' ? `${event.sha}^1` : String(before),
               event.name === 'pull_request' ? `${event.sha}^2` : event.sha,
             ).then(
               (t) => t.split('\n').filter(Boolean),

@@ -24,7 +24,7 @@ import { runScript } from './shell.ts';
 import { STAND_INS } from './actions/index.ts';
 import { ActionFailure } from './actions/types.ts';
 import type { JobModel, StepModel, WorkflowModel } from './workflow.ts';
-import type { ActionPin, JobResult, RehearsalEvent, Sandbox, StepResult } from './types.ts';
+import type { ActionPin, GithubContext, JobResult, RehearsalEvent, Sandbox, StepResult } from './types.ts';
 
 export interface JobInput {
   workflow: WorkflowModel;
@@ -32,7 +32,7 @@ export interface JobInput {
   event: RehearsalEvent;
   sandbox: Sandbox;
   runId: number;
-  github: Record<string, Json>;
+  github: GithubContext;
   vars: Record<string, string>;
   secrets: Record<string, string>;
   needs: Record<string, { result: string; outputs: Record<string, string> }>;
@@ -40,7 +40,7 @@ export interface JobInput {
   lock: Record<string, ActionPin>;
   /** Environment of the machine the runner runs on (PATH, HOME…). */
   hostEnv: Record<string, string>;
-  print(line: string): void;
+  print: (line: string) => void;
   summary: string[];
 }
 
@@ -50,7 +50,8 @@ function permissionsOf(job: JobModel, wf: WorkflowModel, ctx: ExprContext): Reco
   const p = evaluateToken(job.permissions ?? wf.permissions, ctx);
   if (p === 'write-all') return Object.fromEntries([...WRITE_SCOPES, 'id-token'].map((s) => [s, 'write']));
   if (p === 'read-all' || p === null) return { contents: 'read' };
-  return Object.fromEntries(Object.entries(p as Record<string, Json>).map(([k, v]) => [k, String(v)]));
+  // GitHub's schema (checked when the workflow loaded) makes each scope's level a string.
+  return Object.fromEntries(Object.entries(p as Record<string, string>).map(([k, v]) => [k, String(v)]));
 }
 
 export function isForkPr(event: RehearsalEvent): boolean {
@@ -87,12 +88,13 @@ export async function runJob(input: JobInput): Promise<JobResult> {
   const runnerTemp = join(home, 'temp');
   await mkdir(workspace, { recursive: true });
   await mkdir(runnerTemp, { recursive: true });
-  const github: Record<string, Json> = {
+  const token = 'ghs_rehearsal_token';
+  const github: GithubContext = {
     ...input.github,
     job: job.id,
     workspace,
     action_path: '',
-    token: 'ghs_rehearsal_token',
+    token,
   };
   const steps: Record<string, { outputs: Record<string, string>; outcome: string; conclusion: string }> = {};
   const envFromFiles: Record<string, string> = {};
@@ -108,7 +110,7 @@ export async function runJob(input: JobInput): Promise<JobResult> {
     github,
     env,
     vars: input.vars,
-    secrets: { GITHUB_TOKEN: String(github.token), ...secrets },
+    secrets: { GITHUB_TOKEN: token, ...secrets },
     needs: input.needs,
     steps,
     matrix: input.matrix,
@@ -352,7 +354,7 @@ async function runAction(
     workspace: where.workspace,
     runnerTemp: where.runnerTemp,
     env: where.processEnv,
-    github: ctx.contexts.github as Record<string, Json>,
+    github: ctx.contexts.github as GithubContext,
     event: input.event,
     sandbox: input.sandbox,
     runId: input.runId,

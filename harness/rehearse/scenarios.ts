@@ -120,6 +120,7 @@ async function seedCluster(c: ScenarioContext, overlay: string | null, apiPort: 
     } catch (err) {
       throw new Error(
         `seeding the previous ${overlay} release failed: ${(err as { stderr?: string }).stderr ?? (err as Error).message}`,
+        { cause: err },
       );
     } finally {
       if (prev === undefined) delete process.env.REHEARSE_CLOUD;

@@ -1,6 +1,6 @@
 /** Local processes a rehearsal starts: the API the cluster's pods stand for, and a Prometheus for the canary window. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { freePort } from '../../core/platform/free-port.ts';
@@ -63,7 +63,7 @@ export interface PromStandIn extends Started {
  */
 export async function startPrometheus(): Promise<PromStandIn> {
   const queries: PromStandIn['queries'] = [];
-  const server: Server = createServer(async (req, res) => {
+  const answer = async (req: IncomingMessage, res: ServerResponse) => {
     const u = new URL(req.url ?? '/', 'http://x');
     let body = '';
     for await (const chunk of req) body += chunk;
@@ -78,6 +78,9 @@ export async function startPrometheus(): Promise<PromStandIn> {
         data: { resultType: 'vector', result: [{ metric: {}, value: [Date.now() / 1000, value] }] },
       }),
     );
+  };
+  const server: Server = createServer((req, res) => {
+    void answer(req, res);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;

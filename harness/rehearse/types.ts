@@ -11,6 +11,22 @@ export interface RehearsalEvent {
   inputs?: Record<string, string>;
 }
 
+/**
+ * The `github` context of a run (run.ts `githubContext`): the fields the runner itself reads are
+ * strings; the rest (the event payload and so on) is JSON.
+ */
+export interface GithubContext {
+  [key: string]: Json;
+  event_path: string;
+  ref: string;
+  ref_name: string;
+  sha: string;
+  repository: string;
+  repository_owner: string;
+  head_ref: string;
+  base_ref: string;
+}
+
 export interface Sandbox {
   root: string;
   /** The bare repository standing in for github.com/<repository>. */

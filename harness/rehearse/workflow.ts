@@ -55,8 +55,17 @@ export interface WorkflowModel {
   source: string;
 }
 
-type Raw = Record<string, Json | undefined>;
-const condition = (v: Json | undefined): string | undefined => (v === undefined || v === null ? undefined : String(v));
+type Scalar = null | boolean | number | string;
+/** A workflow, job or step mapping as written; GitHub's schema (checked first) makes these keys scalars. */
+interface Raw {
+  [key: string]: Json | undefined;
+  name?: Scalar;
+  if?: Scalar;
+  uses?: Scalar;
+  shell?: Scalar;
+}
+const condition = (v: Scalar | undefined): string | undefined =>
+  v === undefined || v === null ? undefined : String(v);
 
 /**
  * Parse a workflow file; throws with every parser error when GitHub would reject it. Structure

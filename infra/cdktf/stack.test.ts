@@ -7,6 +7,7 @@ import { configFromEnv, defaultConfig, parseConfig, type StackConfig } from './c
 import { githubAttributeCondition } from './identity.ts';
 import { GitopsMlStack } from './stack.ts';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- synthesized Terraform JSON is walked ad hoc and each test asserts the shape it reads (the config turns the no-unsafe-* rules off in tests for this)
 type Json = Record<string, any>;
 
 const CONFIG: StackConfig = parseConfig({

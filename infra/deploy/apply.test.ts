@@ -39,7 +39,7 @@ const applied = (r: FakeRunner): Manifest[] => {
   return (JSON.parse(r.stdin[0]) as { items: Manifest[] }).items;
 };
 const imageOf = (ms: Manifest[], name: string) =>
-  ms.find((m) => m.kind === 'Deployment' && m.metadata.name === name)!.spec.template.spec.containers[0].image;
+  ms.find((m) => m.kind === 'Deployment' && m.metadata.name === name)!.spec?.template?.spec?.containers[0].image;
 
 test(
   'rolling --overlay production: Namespace first, every placeholder filled, the digest on stable and twin',
@@ -80,7 +80,7 @@ test(
     assert.equal(imageOf(ms, 'flight-delay-api-canary'), NEW);
     assert.equal(imageOf(ms, 'flight-delay-api'), OLD, 're-applying the overlay does not revert or advance stable');
     assert.equal(
-      ms.find((m) => m.metadata.name === 'flight-delay-api' && m.kind === 'Deployment')!.spec.replicas,
+      ms.find((m) => m.metadata.name === 'flight-delay-api' && m.kind === 'Deployment')!.spec?.replicas,
       7,
       'the HPA keeps its count',
     );
@@ -118,7 +118,7 @@ test(
     assert.equal(imageOf(ms, 'flight-delay-api-blue'), NEW);
     assert.equal(imageOf(ms, 'flight-delay-api-green'), OLD);
     const svc = ms.find((m) => m.kind === 'Service' && m.metadata.name === 'flight-delay-api')!;
-    assert.equal(svc.spec.selector.track, 'green', 'apply does not switch traffic back to what git last said');
+    assert.equal(svc.spec?.selector?.track, 'green', 'apply does not switch traffic back to what git last said');
   },
 );
 

@@ -66,7 +66,7 @@ function proxy(upstream: string, seen: string[]): Server {
   return createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c) => chunks.push(c));
-    req.on('end', async () => {
+    const forward = async () => {
       seen.push(req.headers.authorization ?? '(none)');
       if (req.headers.authorization !== `Bearer ${TOKEN}` || !req.url!.startsWith(PREFIX)) {
         res.writeHead(401, { 'content-type': 'application/json' }).end(
@@ -90,7 +90,8 @@ function proxy(upstream: string, seen: string[]): Server {
       } catch (err) {
         res.writeHead(502).end(`upstream: ${(err as Error).message}`); // Prometheus still starting
       }
-    });
+    };
+    req.on('end', () => void forward());
   });
 }
 
@@ -147,7 +148,8 @@ test(
         extra: Partial<CanaryOptions> = {},
       ) => {
         const r = new FakeRunner();
-        r.promQuery = realRunner({ prometheusUrl: url, ...(prometheusToken ? { prometheusToken } : {}) }).promQuery;
+        const real = realRunner({ prometheusUrl: url, ...(prometheusToken ? { prometheusToken } : {}) });
+        r.promQuery = (expr) => real.promQuery(expr);
         const res = await canary({ runner: r, namespace }, IMG, { ...OPTS, ...extra });
         return { res, promoted: r.kube(/set image deployment\/flight-delay-api /).length === 1 };
       };

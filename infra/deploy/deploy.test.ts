@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import type { PromAnswer } from './runner.ts';
 import { FakeRunner } from './testing/fake-runner.ts';
@@ -439,7 +440,6 @@ test('Prometheus auth: Google token for monitoring.googleapis.com (auto) or when
 test('gcloudAccessToken: runs gcloud once per ttl, trims the token, explains a failure', async () => {
   const { mkdtemp, writeFile, chmod, rm } = await import('node:fs/promises');
   const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
   const dir = await mkdtemp(join(tmpdir(), 'gcloud-'));
   try {
     const gcloud = join(dir, 'gcloud');

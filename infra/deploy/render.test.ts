@@ -17,7 +17,7 @@ const hpa = (target: string): Manifest => ({
 const NEW = 'r/api@sha256:' + 'b'.repeat(64);
 const OLD = 'r/api@sha256:' + 'a'.repeat(64);
 const imageOf = (ms: Manifest[], name: string) =>
-  ms.find((m) => m.metadata.name === name)!.spec.template.spec.containers[0].image;
+  ms.find((m) => m.metadata.name === name)!.spec?.template?.spec?.containers[0].image;
 
 test('imageName: <region>-docker.pkg.dev/<project>/<repo>/<name>', () => {
   assert.equal(
@@ -46,7 +46,7 @@ test('render: an autoscaled Deployment keeps its live replica count unless it wa
     images: { api: NEW },
     live: { a: { replicas: 9 }, b: { replicas: 0 }, c: { replicas: 5 } },
   });
-  const replicas = (n: string) => out.find((m) => m.kind === 'Deployment' && m.metadata.name === n)!.spec.replicas;
+  const replicas = (n: string) => out.find((m) => m.kind === 'Deployment' && m.metadata.name === n)!.spec?.replicas;
   assert.deepEqual([replicas('a'), replicas('b'), replicas('c')], [9, 3, 3]);
 });
 
@@ -59,7 +59,7 @@ test('render: settings filled in every string, inputs untouched, every missing v
   };
   const [out] = render([cm], { settings: { GCS_BUCKET: 'bkt', GCP_PROJECT: 'proj' }, images: {} });
   assert.deepEqual(out.data, { url: 'gs://bkt/registry', sa: 'x@proj.iam', shell: '${HOME}' });
-  assert.equal(cm.data.url, 'gs://${GCS_BUCKET}/registry', 'the input is not mutated');
+  assert.equal((cm.data as { url: string }).url, 'gs://${GCS_BUCKET}/registry', 'the input is not mutated');
   assert.throws(
     () => render([cm, deployment('a')], { settings: { GCS_BUCKET: 'bkt' }, images: {} }),
     (e: Error) =>
@@ -76,7 +76,7 @@ test('render: blue-green keeps the live selector track', () => {
     spec: { selector: { app: 'x', track: 'blue' } },
   };
   const [out] = render([svc], { settings: {}, images: {}, keepServiceTrack: { service: 'app', track: 'green' } });
-  assert.equal(out.spec.selector.track, 'green');
+  assert.equal(out.spec?.selector?.track, 'green');
 });
 
 test('liveWorkloads reads the named container; namespaceProblems finds objects outside the rendered namespaces', () => {

@@ -9,11 +9,31 @@
  */
 import { parseAllDocuments } from 'yaml';
 
+export interface Container {
+  name: string;
+  image: string;
+  [k: string]: unknown;
+}
+export interface PodSpec {
+  containers: Container[];
+  initContainers?: Container[];
+  [k: string]: unknown;
+}
+/** The parts of `spec` this module reads or writes (Deployment, Job, CronJob, HorizontalPodAutoscaler, Service). */
+export interface ManifestSpec {
+  replicas?: number;
+  template?: { spec?: PodSpec; [k: string]: unknown };
+  jobTemplate?: { spec?: { template?: { spec?: PodSpec; [k: string]: unknown }; [k: string]: unknown } };
+  scaleTargetRef?: { name?: string; [k: string]: unknown };
+  selector?: { track?: string; [k: string]: unknown };
+  [k: string]: unknown;
+}
 export type Manifest = {
   apiVersion: string;
   kind: string;
   metadata: { name?: string; generateName?: string; namespace?: string; [k: string]: unknown };
-  [k: string]: any;
+  spec?: ManifestSpec;
+  [k: string]: unknown;
 };
 
 /** Kustomize image names used in infra/k8s/base/app/deployment.yaml and infra/k8s/jobs/*.yaml. */
@@ -67,11 +87,10 @@ export function parseManifests(text: string, where: string): Manifest[] {
 const label = (m: Manifest) => `${m.kind}/${m.metadata.name ?? `${m.metadata.generateName ?? ''}*`}`;
 
 /** Pod specs of the workload kinds infra/k8s uses. */
-export function podSpecs(
-  m: Manifest,
-): { containers: { name: string; image: string }[]; initContainers?: { name: string; image: string }[] }[] {
-  if (m.kind === 'Deployment' || m.kind === 'Job') return [m.spec?.template?.spec].filter(Boolean);
-  if (m.kind === 'CronJob') return [m.spec?.jobTemplate?.spec?.template?.spec].filter(Boolean);
+export function podSpecs(m: Manifest): PodSpec[] {
+  const present = (s: PodSpec | undefined): s is PodSpec => Boolean(s);
+  if (m.kind === 'Deployment' || m.kind === 'Job') return [m.spec?.template?.spec].filter(present);
+  if (m.kind === 'CronJob') return [m.spec?.jobTemplate?.spec?.template?.spec].filter(present);
   return [];
 }
 
@@ -118,7 +137,7 @@ export function render(manifests: Manifest[], o: RenderOptions): Manifest[] {
     }
     // The autoscaler owns the replica count of a running Deployment; applying the manifest's number
     // would undo it. A track scaled to 0 by hand gets the manifest's count back (an HPA never scales from 0).
-    if (live?.replicas && scaled.has(m.metadata.name)) m.spec.replicas = live.replicas;
+    if (live?.replicas && scaled.has(m.metadata.name)) m.spec!.replicas = live.replicas;
     const keepTrack = o.keepServiceTrack;
     if (keepTrack && m.kind === 'Service' && m.metadata.name === keepTrack.service && m.spec?.selector?.track)
       m.spec.selector.track = keepTrack.track;
@@ -133,7 +152,7 @@ export function liveWorkloads(json: string, container: string): Record<string, L
   const list = JSON.parse(json) as { items?: Manifest[] };
   const out: Record<string, LiveWorkload> = {};
   for (const d of list.items ?? []) {
-    const c = (d.spec?.template?.spec?.containers ?? []).find((x: { name: string }) => x.name === container);
+    const c = (d.spec?.template?.spec?.containers ?? []).find((x) => x.name === container);
     out[d.metadata.name ?? ''] = { image: c?.image, replicas: d.spec?.replicas };
   }
   return out;

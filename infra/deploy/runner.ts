@@ -232,19 +232,20 @@ export function dryRunRunner(inner: DeployRunner): DeployRunner & { planned: str
       planned.push(`kubectl ${args.join(' ')}`);
       return { code: 0, stdout: '', stderr: '' };
     },
-    async http(method, url) {
+    http(method, url) {
       planned.push(`${method} ${url}`);
-      if (url.endsWith(':predict')) return { status: 200, json: { model_version: 'dry-run', predictions: [{}] } };
-      if (url.includes('/v1/models/')) return { status: 200, json: { inputs: [] } };
-      return { status: 200, json: { status: 'ready' } };
+      if (url.endsWith(':predict'))
+        return Promise.resolve({ status: 200, json: { model_version: 'dry-run', predictions: [{}] } });
+      if (url.includes('/v1/models/')) return Promise.resolve({ status: 200, json: { inputs: [] } });
+      return Promise.resolve({ status: 200, json: { status: 'ready' } });
     },
-    async promQuery(expr) {
+    promQuery(expr) {
       planned.push(`promql ${expr}`);
-      return { kind: 'value', value: 0 };
+      return Promise.resolve({ kind: 'value', value: 0 });
     },
-    async portForward(namespace, target, port) {
+    portForward(namespace, target, port) {
       planned.push(`kubectl -n ${namespace} port-forward ${target} :${port}`);
-      return { baseUrl: 'http://dry-run', close: async () => {} };
+      return Promise.resolve({ baseUrl: 'http://dry-run', close: async () => {} });
     },
     sleep: async () => {},
     log: (msg) => inner.log(msg),

@@ -8,7 +8,7 @@
 import type { Params } from '../../core/schemas/params.ts';
 
 /** Top-level params.yaml sections (the schema's passthrough index signature left out). */
-type Section = keyof { [K in keyof Params as string extends K ? never : number extends K ? never : K]: true } & string;
+type Section = keyof { [K in keyof Params as string extends K ? never : number extends K ? never : K]: true };
 
 /** A key DVC can track: a section or `section.key` (DVC's dotted params syntax). */
 export type ParamKey = { [S in Section]: S | `${S}.${keyof NonNullable<Params[S]> & string}` }[Section];
@@ -94,7 +94,7 @@ function guard(
   return new Proxy(value, {
     get(target, prop, receiver) {
       if (typeof prop === 'symbol' || allowed.has(prop) || HARMLESS.has(prop))
-        return Reflect.get(target, prop, receiver);
+        return Reflect.get(target, prop, receiver) as unknown;
       throw new Error(
         `stage '${stage}' read params.yaml key '${prefix}${prop}', which its contract does not declare; ` +
           `add '${prefix}${prop}' to the paramKeys of training/contracts/${stage}.ts and run \`npm run pipeline:gen\` (so DVC re-runs the stage when it changes)`,

@@ -124,5 +124,12 @@ export async function main(argv: string[], io: CliIo = {}): Promise<number> {
 
 if (isMain(import.meta.url)) {
   // Exit explicitly once output is flushed: a GCS client can keep sockets alive for minutes.
-  main(process.argv.slice(2)).then((code) => process.stdout.write('', () => process.exit(code)));
+  main(process.argv.slice(2)).then(
+    (code) => process.stdout.write('', () => process.exit(code)),
+    (err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`, () =>
+        process.exit(1),
+      );
+    },
+  );
 }

@@ -91,7 +91,7 @@ async function execute(ctx: RunContext, spec: StageSpec, before: StageState): Pr
       );
     }
   }
-  const after = await currentState(opts.repoRoot, spec, repo.hash);
+  const after = await currentState(opts.repoRoot, spec, (abs) => repo.hash(abs));
   const missingOuts = after.outs.filter((o) => !o.hash).map((o) => o.path);
   if (missingOuts.length)
     throw new StageFailure(`the command succeeded but did not create declared output ${list(missingOuts)}`, 0);
@@ -134,7 +134,7 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<PipelineRes
         results.push({ name, status: 'skipped', reasons: ['frozen'], durationMs: 0 });
         continue;
       }
-      const before = await currentState(opts.repoRoot, spec, repo.hash);
+      const before = await currentState(opts.repoRoot, spec, (abs) => repo.hash(abs));
       let reasons = opts.force ? ['forced (--force)'] : whyChanged(spec, before, lock.stages.get(name));
       // In a dry run nothing executes, so a stage downstream of one that would run is reported too.
       if (opts.dry && !opts.force)
@@ -184,7 +184,7 @@ export async function commitPipeline(opts: { repoRoot: string; log?: Logger }): 
   let lock = await readLock(lockPath);
   const recorded: string[] = [];
   for (const spec of def.stages) {
-    const state = await currentState(opts.repoRoot, spec, repo.hash);
+    const state = await currentState(opts.repoRoot, spec, (abs) => repo.hash(abs));
     const missing = [...state.deps, ...state.outs].filter((p) => !p.hash).map((p) => p.path);
     if (missing.length) {
       log.warn(`stage '${spec.name}' not recorded: ${list(missing)} missing`);

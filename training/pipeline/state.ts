@@ -58,7 +58,7 @@ export async function currentState(repoRoot: string, spec: StageSpec, hasher: Ha
 }
 
 function short(v: unknown): string {
-  const s = JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x)) ?? String(v);
+  const s = JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x)) ?? String(v);
   return s.length > 40 ? s.slice(0, 37) + '...' : s;
 }
 

@@ -47,7 +47,7 @@ function cli(repo: string, env: Record<string, string> = {}, extra: Partial<Regi
       env: { GITHUB_ACTOR: 'octocat', ...env },
       write: (t) => void (out += t),
       clock: steppingClock('2025-04-01T00:00:00Z'),
-      checkBundle: async () => null,
+      checkBundle: () => Promise.resolve(null),
       ...extra,
     });
     return { code, out, errors: log.lines.map((l) => JSON.parse(l).msg as string).join('\n') };

@@ -24,7 +24,7 @@ import {
 } from '../../core/model/quality-metrics.ts';
 import { bootstrapCi } from '../../core/model/bootstrap.ts';
 import { expectedCalibrationError } from '../../core/model/calibration.ts';
-import { histogram } from '../../core/data/profile.ts';
+import { histogram } from '../../core/model/profile.ts';
 import { loadBundle, type LoadedBundle } from '../../core/model/bundle.ts';
 import { edgeCases, runEdgeCases } from '../edge-cases.ts';
 import { datetimePart } from '../../core/model/features.ts';
@@ -235,16 +235,16 @@ export async function evaluate(options: { repoRoot: string; params?: StageParams
     await writeJsonAtomic(join(repoRoot, DISTRIBUTIONS_FILE), featureDistributions(bundle, test));
 
     // Row-level bootstrap intervals: the PR comment uses them to say whether a change is beyond noise.
-    const ciMetrics =
+    const ciMetrics: Record<string, (y: Float64Array, p: Float64Array) => number> =
       task === 'classification' ? { roc_auc: rocAuc, pr_auc: averagePrecision, log_loss: logLoss } : { mae, rmse, r2 };
     const testCi = Object.fromEntries(
       Object.entries(ciMetrics)
-        .map(([k, fn]) => [k, bootstrapCi(y, p, fn)])
-        .filter(([, v]) => v !== null)
-        .map(([k, v]) => [k, (v as [number, number]).map((x) => round(x))]),
+        .map(([k, fn]) => [k, bootstrapCi(y, p, fn)] as const)
+        .filter((e): e is readonly [string, [number, number]] => e[1] !== null)
+        .map(([k, v]) => [k, v.map((x) => round(x))] as const),
     );
     const base = bundle.golden[0]?.record ?? {};
-    const edge = runEdgeCases(edgeCases(base, bundle.meta.input_schema), bundle.predictRecords);
+    const edge = runEdgeCases(edgeCases(base, bundle.meta.input_schema), (records) => bundle.predictRecords(records));
     const latency = latencyMs(bundle, base);
     const primary = bundle.meta.primary_metric as PrimaryMetric;
     const result = {

@@ -54,12 +54,12 @@ test('a trailing partial batch is completed when the source grows', async () => 
     ingest: { batch_size: 10, batches_per_run: 0, max_batches: 0 },
   });
   const log = quietLog();
-  let r = await ingest({ repoRoot: repo, params, log, track: noTrack });
+  await ingest({ repoRoot: repo, params, log, track: noTrack });
   assert.deepEqual(
     (await readManifest(repo))!.batches.map((b) => b.rows),
     [10, 5],
   );
-  r = await ingest({ repoRoot: repo, params, log, track: noTrack });
+  let r = await ingest({ repoRoot: repo, params, log, track: noTrack });
   assert.equal(r.added, 0);
   await writeFile(src, flightsCsv(27));
   r = await ingest({ repoRoot: repo, params, log, track: noTrack });
@@ -103,7 +103,15 @@ test('the bundled flights data arrives in 15,000-record batches from 1 January 2
   const repo = await tempRepo();
   const params = await testParams({ ingest: { batch_size: 15000, batches_per_run: 1, max_batches: 1 } });
   const tracked: string[] = [];
-  const r = await ingest({ repoRoot: repo, params, log: quietLog(), track: async (d) => void tracked.push(d) });
+  const r = await ingest({
+    repoRoot: repo,
+    params,
+    log: quietLog(),
+    track: (d) => {
+      tracked.push(d);
+      return Promise.resolve();
+    },
+  });
   assert.equal(r.rows, 15000);
   assert.equal(r.sourceRows, 3_000_000);
   assert.deepEqual(tracked, ['data']);

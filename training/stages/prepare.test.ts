@@ -8,7 +8,7 @@ import { prepare, PREPARED_DIR, FEATURE_SPEC_FILE, PROFILE_FILE } from './prepar
 import { readParquetTable } from '../../core/data/parquet.ts';
 import { cellValue } from '../../core/data/table.ts';
 import type { CategoricalFeature, FeatureSpec } from '../../core/model/features.ts';
-import type { ReferenceProfile } from '../../core/data/profile.ts';
+import type { ReferenceProfile } from '../../core/model/profile.ts';
 import {
   flightsCsv,
   noTrack,

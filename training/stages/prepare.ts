@@ -7,7 +7,7 @@ import { replaceDirAtomic, writeJsonAtomic } from '../../core/platform/atomic.ts
 import { readParquetTable, writeParquetTable } from '../../core/data/parquet.ts';
 import { takeRows, type Table } from '../../core/data/table.ts';
 import { encodeFeatures, encodeTarget, fitFeatureSpec, type FeatureSpec } from '../../core/model/features.ts';
-import { profileTable } from '../../core/data/profile.ts';
+import { profileTable } from '../../core/model/profile.ts';
 import { hashSplit, indicesOf, SPLIT_NAMES, timeSplit } from '../../core/data/split.ts';
 import { formatTimestamp } from '../../core/platform/time.ts';
 import { ROW_COLUMN } from '../../core/data/csv.ts';
@@ -118,12 +118,15 @@ export async function prepare(options: {
   const vocab = Object.fromEntries(
     spec.features
       .filter((f) => f.kind === 'categorical')
-      .map((f) => [`vocabulary_size_${f.name}`, (f as { vocabulary: string[] }).vocabulary.length - 1]),
+      .map((f): [string, number] => [
+        `vocabulary_size_${f.name}`,
+        (f as { vocabulary: string[] }).vocabulary.length - 1,
+      ]),
   );
   const metrics = {
     split_method: params.split.method,
     rows: clean.length,
-    ...Object.assign({}, ...splits.map((s, i) => splitSummary(SPLIT_NAMES[i], s, params))),
+    ...Object.fromEntries(splits.flatMap((s, i) => Object.entries(splitSummary(SPLIT_NAMES[i], s, params)))),
     ...vocab,
     // Features of params.yaml the fitted spec leaves out (e.g. a day of week seen over one week), or null.
     features_left_out: spec.dropped?.map((d) => d.feature).join(', ') || null,

@@ -23,7 +23,7 @@ import { readBundleMeta } from '../../core/schemas/bundle-meta.ts';
 import { HIGHER_IS_BETTER, isBetter, metricValue, type PrimaryMetric } from '../fit.ts';
 import { isMain, runStage } from '../stage-cli.ts';
 import { detectDrift } from '../../core/drift/index.ts';
-import type { ReferenceProfile } from '../../core/data/profile.ts';
+import type { ReferenceProfile } from '../../core/model/profile.ts';
 import { currentWindows } from '../drift.ts';
 
 export { DATA_DRIFT_METRICS, REGISTER_METRICS } from '../contracts/paths.ts';

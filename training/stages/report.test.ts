@@ -49,6 +49,7 @@ function assertGithubMarkdown(md: string) {
   assert.ok(md.startsWith(`${REPORT_MARKER}\n`));
   assert.equal((md.match(/<details>/g) ?? []).length, (md.match(/<\/details>/g) ?? []).length);
   assert.deepEqual(md.match(/<(?!\/?(details|summary)>|!-- gitops-ml-report -->)[a-z!/][^>]*>/gi), null);
+  // eslint-disable-next-line no-control-regex -- the check is that no control character is left in the report
   assert.ok(!/[\u0000-\u0008\u000b-\u001f\u007f]/.test(md), 'no control characters (git would call the file binary)');
   assert.ok(md.endsWith('\n') && !md.endsWith('\n\n'));
   assert.ok(!md.includes('\n\n\n'), 'one blank line between blocks');

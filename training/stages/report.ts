@@ -52,6 +52,7 @@ export async function buildReport(inputs: ReportInputs, log: Logger): Promise<Re
   ];
   // Input text (edge-case details, reasons) can carry control characters; they would make git treat report.md as binary.
   const markdown = (sections.join('\n\n') + '\n').replace(
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point: they are escaped so git keeps report.md text
     /[\u0000-\u0008\u000b-\u001f\u007f]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );

@@ -283,7 +283,7 @@ test('lr_schedule reaches the optimizer: cosine trains epoch 1 like constant and
   const [constant, cosine] = [await losses('constant'), await losses('cosine')];
   assert.ok(
     constant.every(Number.isFinite) && cosine.every(Number.isFinite),
-    `epoch losses logged: ${constant} / ${cosine}`,
+    `epoch losses logged: ${constant.join(',')} / ${cosine.join(',')}`,
   );
   assert.equal(cosine[0], constant[0]);
   assert.notEqual(cosine[1], constant[1]);

@@ -8,7 +8,7 @@ import { selectBackend } from '../../core/model/tfjs-backend.ts';
 import { writeJsonAtomic } from '../../core/platform/atomic.ts';
 import { readParquetTable } from '../../core/data/parquet.ts';
 import { encodeFeatures, encodeTarget, type FeatureSpec } from '../../core/model/features.ts';
-import { profileNumeric, type ReferenceProfile } from '../../core/data/profile.ts';
+import { profileNumeric, type ReferenceProfile } from '../../core/model/profile.ts';
 import { bestF1Threshold, classificationMetrics, regressionMetrics } from '../../core/model/quality-metrics.ts';
 import {
   calibrateAll,
@@ -48,7 +48,7 @@ import {
 import { dataMd5, gitCommit } from '../lineage.ts';
 import { isMain, runStage } from '../stage-cli.ts';
 import { experimentsFileSchema, readJsonFile, valueOf, type MetricsFile } from '../../core/schemas/metrics-files.ts';
-import { readArtifactFileAt } from '../../core/schemas/artifact-files.ts';
+import { readArtifactFileAt } from '../../core/model/artifact-files.ts';
 
 export { EXPERIMENTS_FILE, MODEL_DIR, TRAIN_METRICS } from '../contracts/paths.ts';
 

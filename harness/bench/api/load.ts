@@ -71,7 +71,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         // Stop checks run every sampleInt; 100 ms keeps an `amount` run from idling up to 1 s.
         sampleInt: 100,
       },
-      (err, res) => (err ? reject(err) : resolve(res)),
+      // autocannon types `err` as any; it is an Error whenever set.
+      (err: Error | null, res) => (err ? reject(err) : resolve(res)),
     );
     instance.on('response', (_client, statusCode, _bytes, responseTime) => {
       lastAt = performance.now() - t0;

@@ -44,7 +44,7 @@ function tailBuffer(maxLines: number) {
   const lines: string[] = [];
   let partial = '';
   return {
-    push(chunk: Buffer) {
+    push: (chunk: Buffer) => {
       const parts = (partial + chunk.toString('utf8')).split('\n');
       partial = parts.pop() ?? '';
       lines.push(...parts);

@@ -26,7 +26,7 @@ import { readParquetTable, writeParquetTable } from '../../../core/data/parquet.
 import { takeRows, type Table } from '../../../core/data/table.ts';
 import { bundledDatasetPath, isBundledDataset } from '../../../core/data/datasets.ts';
 import { encodeTarget, fitFeatureSpec, type DatetimePart, type FeatureSpec } from '../../../core/model/features.ts';
-import { profileTable } from '../../../core/data/profile.ts';
+import { profileTable } from '../../../core/model/profile.ts';
 import { writeJsonAtomic } from '../../../core/platform/atomic.ts';
 import { parseArgs } from 'node:util';
 import { PREPARED_DIR, FEATURE_SPEC_FILE, PROFILE_FILE, MODEL_DIR } from '../../../training/contracts/paths.ts';

@@ -14,7 +14,7 @@ const [stage, repoRoot, maxBatchesArg] = process.argv.slice(2);
 const log = createLogger({ component: `bench:${stage}`, level: 'warn' });
 const params = await loadParams('params.yaml');
 const started = performance.now();
-let rows = 0;
+let rows: number;
 if (stage === 'ingest') {
   const n = Number(maxBatchesArg);
   rows = (await ingest({ repoRoot, params, log, maxBatches: n, batchesPerRun: n === 0 ? 0 : n, track: async () => {} }))

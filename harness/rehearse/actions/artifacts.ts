@@ -18,10 +18,8 @@ async function expand(workspace: string, pattern: string): Promise<string[]> {
   const re = new RegExp(
     `^${pattern
       .replace(/[.+^${}()|\\]/g, '\\$&')
-      .replace(/\*\*\/?/g, '\u0000')
-      .replace(/\*/g, '[^/]*')
-      .replace(/\?/g, '[^/]')
-      .replace(/\u0000/g, '.*')}$`,
+      // One pass, so no placeholder: `**` (and its `/`) first, then `*` and `?`.
+      .replace(/\*\*\/?|\*|\?/g, (m) => (m === '*' ? '[^/]*' : m === '?' ? '[^/]' : '.*'))}$`,
   );
   const out: string[] = [];
   const walk = async (dir: string) => {

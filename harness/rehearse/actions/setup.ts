@@ -20,7 +20,13 @@ export function versionFromFile(text: string): string {
   return line.replace(/^v/, '');
 }
 
-export async function setupNode(ctx: ActionContext): Promise<ActionResult> {
+// Both stand-ins work synchronously; each runs in a promise executor so that a throw still
+// rejects the returned promise, as it did from an async function.
+export function setupNode(ctx: ActionContext): Promise<ActionResult> {
+  return new Promise((resolve) => resolve(selectNode(ctx)));
+}
+
+function selectNode(ctx: ActionContext): ActionResult {
   let wanted = ctx.inputs['node-version'] ?? '';
   const file = ctx.inputs['node-version-file'] ?? '';
   if (!wanted && file) {
@@ -42,9 +48,11 @@ export async function setupNode(ctx: ActionContext): Promise<ActionResult> {
   return { outputs: { 'node-version': process.version, 'cache-hit': 'false' } };
 }
 
-export async function setupTerraform(ctx: ActionContext): Promise<ActionResult> {
-  ctx.log(
-    `setup-terraform: the recorded terraform stub in ${ctx.sandbox.bin} (wrapper ${ctx.inputs.terraform_wrapper || 'true'})`,
-  );
-  return { path: [ctx.sandbox.bin] };
+export function setupTerraform(ctx: ActionContext): Promise<ActionResult> {
+  return new Promise((resolve) => {
+    ctx.log(
+      `setup-terraform: the recorded terraform stub in ${ctx.sandbox.bin} (wrapper ${ctx.inputs.terraform_wrapper || 'true'})`,
+    );
+    resolve({ path: [ctx.sandbox.bin] });
+  });
 }

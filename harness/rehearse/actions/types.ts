@@ -10,11 +10,12 @@ export interface ActionContext {
   runnerTemp: string;
   /** The step's environment (what process.env holds inside the action). */
   env: Record<string, string>;
-  github: Record<string, Json>;
+  /** The job's `github` context; the stand-ins read repository, ref and sha. */
+  github: { [key: string]: Json; repository: string; ref: string; sha: string };
   event: RehearsalEvent;
   sandbox: Sandbox;
   runId: number;
-  log(line: string): void;
+  log: (line: string) => void;
 }
 
 export interface ActionResult {

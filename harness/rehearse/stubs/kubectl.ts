@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import type { Json } from '../expr.ts';
 import { isPushed } from './docker.ts';
 import { fail, ok, readState, writeState } from './state.ts';
 import { realBinary } from './real.ts';
@@ -91,7 +92,19 @@ function isReady(d: Deployment): boolean {
   return d.ready.includes(d.image) || isPushed(d.image);
 }
 
-function render(flags: Record<string, string>): Record<string, any>[] {
+/** The parts of a Kubernetes manifest the stand-in reads. */
+interface Manifest {
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  spec?: {
+    replicas?: number;
+    selector?: Record<string, string>;
+    template?: { spec?: { containers?: { name: string; image?: string }[] } };
+  };
+  items?: Manifest[];
+}
+
+function render(flags: Record<string, string>): Manifest[] {
   let text: string;
   if (flags.k || flags.kustomize)
     text = execFileSync(realBinary('kubectl'), ['kustomize', flags.k ?? flags.kustomize], { encoding: 'utf8' });
@@ -100,10 +113,10 @@ function render(flags: Record<string, string>): Record<string, any>[] {
   return parseAllDocuments(text)
     .map((d) => d.toJS())
     .filter(Boolean)
-    .flatMap((o) => (o.kind === 'List' ? (o.items ?? []) : [o]));
+    .flatMap((o: Manifest) => (o.kind === 'List' ? (o.items ?? []) : [o]));
 }
 
-export function apply(cluster: Cluster, objects: Record<string, any>[], defaultNs: string): string[] {
+export function apply(cluster: Cluster, objects: Manifest[], defaultNs: string): string[] {
   const lines: string[] = [];
   // Namespaces first, as kubectl apply orders them.
   for (const o of objects.filter((x) => x.kind === 'Namespace')) {
@@ -149,11 +162,14 @@ function jsonpath(obj: unknown, expr: string): string {
     .replace(/^jsonpath=/, '')
     .replace(/^\{|\}$/g, '')
     .replace(/^\./, '');
-  let v: any = obj;
+  const at = (o: Json | undefined, key: string | number): Json | undefined =>
+    (o as Record<string, Json> | null | undefined)?.[key];
+  // `obj` is plain data (strings, numbers, arrays, objects), as kubectl's JSON output is.
+  let v = obj as Json | undefined;
   for (const part of path.split('.').filter(Boolean)) {
     const m = /^([^[]+)(?:\[(\d+)\])?$/.exec(part);
-    v = v?.[m?.[1] ?? part];
-    if (m?.[2] !== undefined) v = v?.[Number(m[2])];
+    v = at(v, m?.[1] ?? part);
+    if (m?.[2] !== undefined) v = at(v, Number(m[2]));
   }
   return v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
 }

@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, chmodS
 import { join, resolve } from 'node:path';
 import { Exit, fail, gcsDir, googleCredentials, ok } from './state.ts';
 import { TSX } from './install.ts';
+import type { Json } from '../expr.ts';
 
 function tfResources(): number {
   const file = resolve('cdk.tf.json');
@@ -69,8 +70,9 @@ export async function gh(args: string[]): Promise<never> {
   const body = await res.json();
   if (!res.ok) throw fail(`gh: ${(body as { message?: string }).message ?? res.statusText} (HTTP ${res.status})`, 1);
   if (!jq) throw ok(JSON.stringify(body));
-  let v: any = body;
-  for (const k of jq.replace(/^\./, '').split('.').filter(Boolean)) v = v?.[k];
+  let v = body as Json | undefined; // a parsed JSON response
+  for (const k of jq.replace(/^\./, '').split('.').filter(Boolean))
+    v = (v as Record<string, Json> | null | undefined)?.[k];
   throw ok(typeof v === 'object' ? JSON.stringify(v) : String(v ?? ''));
 }
 

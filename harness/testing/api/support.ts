@@ -12,7 +12,7 @@ import { encodeFeatures } from '../../../core/model/features.ts';
 import { outputsFromModel, saveBundle, BUNDLE_FORMAT, type BundleMeta } from '../../../core/model/bundle.ts';
 import { recordsToTable, type InputSchema } from '../../../core/data/records.ts';
 import { openRegistry, type Registry } from '../../../core/registry/index.ts';
-import { profileNumeric, profileTable } from '../../../core/data/profile.ts';
+import { profileNumeric, profileTable } from '../../../core/model/profile.ts';
 import { memoryLogger } from '../../../core/platform/log.ts';
 import type { Params } from '../../../core/schemas/params.ts';
 import { loadConfig, type ApiConfig } from '../../../api/config.ts';
@@ -155,6 +155,7 @@ export async function post(
   url: string,
   body: unknown,
   headers: Record<string, string> = {},
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests (api/*.test.ts) read response bodies of every shape and assert on them; the assertion is the check (see eslint.config.mjs)
 ): Promise<{ status: number; json: any }> {
   const res = await fetch(url, {
     method: 'POST',
@@ -162,7 +163,7 @@ export async function post(
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
-  let json: unknown = null;
+  let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {

@@ -116,7 +116,7 @@ export async function startFakeGitHub(opts: { readOnly?: boolean; actor?: string
         );
       }
       if (method === 'POST') {
-        const c = make(m[1], String((body as { body?: unknown })?.body ?? ''), fake.actor, `pull/${m[2]}`);
+        const c = make(m[1], String((body as { body?: string } | null)?.body ?? ''), fake.actor, `pull/${m[2]}`);
         fake.issueComments.set(key, [...list, c]);
         return send(res, 201, c);
       }
@@ -128,7 +128,7 @@ export async function startFakeGitHub(opts: { readOnly?: boolean; actor?: string
         if (!c) continue;
         if (c.user.login !== fake.actor)
           return send(res, 403, { message: 'You must be the author of this comment to edit it', status: '403' });
-        c.body = String((body as { body?: unknown })?.body ?? '');
+        c.body = String((body as { body?: string } | null)?.body ?? '');
         c.updated_at = now();
         return send(res, 200, c);
       }
@@ -154,14 +154,14 @@ export async function startFakeGitHub(opts: { readOnly?: boolean; actor?: string
       if (!c) return send(res, 404, { message: 'Not Found', status: '404' });
       if (c.user.login !== fake.actor)
         return send(res, 403, { message: 'You must be the author of this comment to edit it', status: '403' });
-      c.body = String((body as { body?: unknown })?.body ?? '');
+      c.body = String((body as { body?: string } | null)?.body ?? '');
       c.updated_at = now();
       return send(res, 200, c);
     }
     m = /^\/repos\/([^/]+\/[^/]+)\/commits\/([0-9a-f]+)\/comments$/.exec(u.pathname);
     if (m && method === 'POST') {
       const c = {
-        ...make(m[1], String((body as { body?: unknown })?.body ?? ''), fake.actor, `commit/${m[2]}`),
+        ...make(m[1], String((body as { body?: string } | null)?.body ?? ''), fake.actor, `commit/${m[2]}`),
         commit_id: m[2],
       };
       fake.commitComments.push(c);

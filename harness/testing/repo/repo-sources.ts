@@ -106,7 +106,7 @@ export function importCycles(graph: ReadonlyMap<string, readonly string[]>): str
 
 /**
  * Names by which code reaches a metrics file or an artifact manifest (its path, its file name, or
- * a path constant of core/schemas/metrics-files.ts or core/schemas/artifact-files.ts).
+ * a path constant of core/schemas/metrics-files.ts or core/model/artifact-files.ts).
  */
 const METRICS_NAME =
   /metrics\/|\b(?:evaluate|register|drift|experiments|validate|prepare|train|feature-distributions|bundle|roc|pr|calibration|residuals|feature-spec|reference-profile)\.json\b|\b[A-Z_]*_METRICS\b|\bEXPERIMENTS_FILE\b|\bDISTRIBUTIONS_FILE\b|\bBUNDLE_META_FILE\b|\bFEATURE_SPEC_FILE\b|\bPROFILE_FILE\b|\bPLOTS_DIR\b/;

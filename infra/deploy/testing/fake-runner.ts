@@ -1,6 +1,6 @@
 /** Test support: a DeployRunner that records every call and answers from scripted rules (no cluster). */
 import { spawnSync } from 'node:child_process';
-import type { DeployRunner, KubectlResult, HttpResult, PromAnswer } from '../runner.ts';
+import type { DeployRunner, KubectlResult, HttpResult, PortForward, PromAnswer } from '../runner.ts';
 
 const OK: KubectlResult = { code: 0, stdout: '', stderr: '' };
 
@@ -19,34 +19,45 @@ export class FakeRunner implements DeployRunner {
   stdin: string[] = [];
   /** Render `kubectl kustomize` with the real kubectl (offline) instead of answering it. */
   realKustomize = false;
-  async kubectl(args: string[], stdin?: string) {
+  kubectl(args: string[], stdin?: string): Promise<KubectlResult> {
     const line = `kubectl ${args.join(' ')}`;
     this.calls.push(line);
     if (stdin !== undefined) this.stdin.push(stdin);
     if (this.realKustomize && args[0] === 'kustomize') {
       const r = spawnSync('kubectl', args, { encoding: 'utf8', maxBuffer: 64 << 20 });
-      return { code: r.status ?? 1, stdout: r.stdout ?? '', stderr: r.stderr ?? String(r.error ?? '') };
+      return Promise.resolve({
+        code: r.status ?? 1,
+        stdout: r.stdout ?? '',
+        stderr: r.stderr ?? String(r.error ?? ''),
+      });
     }
-    return this.kubectlRules.find(([re]) => re.test(line))?.[1] ?? OK;
+    return Promise.resolve(this.kubectlRules.find(([re]) => re.test(line))?.[1] ?? OK);
   }
-  async http(method: string, url: string, body?: unknown) {
+  http(method: string, url: string, body?: unknown): Promise<HttpResult> {
     const line = `${method} ${url}`;
     this.calls.push(body === undefined ? line : `${line} ${JSON.stringify(body)}`);
-    return this.httpRules.find(([re]) => re.test(line))?.[1] ?? { status: 404, json: null };
+    return Promise.resolve(this.httpRules.find(([re]) => re.test(line))?.[1] ?? { status: 404, json: null });
   }
-  async promQuery(expr: string): Promise<PromAnswer> {
+  promQuery(expr: string): Promise<PromAnswer> {
     this.calls.push(`promql ${expr}`);
     const v = this.promAnswers(expr);
-    if (v === null) return { kind: 'no-data' };
-    if (typeof v === 'object') return v;
-    return { kind: 'value', value: v };
+    if (v === null) return Promise.resolve({ kind: 'no-data' });
+    if (typeof v === 'object') return Promise.resolve(v);
+    return Promise.resolve({ kind: 'value', value: v });
   }
-  async portForward(ns: string, target: string, port: number) {
+  portForward(ns: string, target: string, port: number): Promise<PortForward> {
     this.calls.push(`port-forward ${ns} ${target} ${port}`);
-    return { baseUrl: 'http://pf', close: async () => void this.closed++ };
+    return Promise.resolve({
+      baseUrl: 'http://pf',
+      close: () => {
+        this.closed++;
+        return Promise.resolve();
+      },
+    });
   }
-  async sleep(ms: number) {
+  sleep(ms: number): Promise<void> {
     this.slept += ms;
+    return Promise.resolve();
   }
   log() {}
   kube(re: RegExp) {

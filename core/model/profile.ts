@@ -2,8 +2,8 @@
  * Reference profile of the training inputs, shipped with the model so serving can bin live
  * traffic against the same edges and compute drift (KS, chi-squared, PSI, ...) without the data.
  */
-import { countCategories, datetimePart, quantileSorted, type FeatureSpec } from '../model/features.ts';
-import type { Column, Table } from './table.ts';
+import { countCategories, datetimePart, quantileSorted, type FeatureSpec } from './features.ts';
+import type { Column, Table } from '../data/table.ts';
 
 export const PROFILE_QUANTILES = [0, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1];
 

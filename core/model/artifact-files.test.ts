@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { selectBackend } from '../model/tfjs-backend.ts';
-import { buildModel, layoutOf } from '../model/network.ts';
-import { encodeFeatures, fitFeatureSpec, type FeatureSpec } from '../model/features.ts';
-import { profileNumeric, profileTable } from '../data/profile.ts';
+import { selectBackend } from './tfjs-backend.ts';
+import { buildModel, layoutOf } from './network.ts';
+import { encodeFeatures, fitFeatureSpec, type FeatureSpec } from './features.ts';
+import { profileNumeric, profileTable } from './profile.ts';
 import { recordsToTable, type InputSchema } from '../data/records.ts';
 import {
   BUNDLE_FORMAT,
@@ -15,10 +15,10 @@ import {
   saveBundle,
   type BundleMeta,
   type BundleProfile,
-} from '../model/bundle.ts';
+} from './bundle.ts';
 import { FEATURE_SPEC_FILE, PROFILE_FILE, parseArtifactFile } from './artifact-files.ts';
-import { MetricsFileError } from './metrics-files.ts';
-import type { Params } from './params.ts';
+import { MetricsFileError } from '../schemas/metrics-files.ts';
+import type { Params } from '../schemas/params.ts';
 
 const SCHEMA: InputSchema = {
   date: { type: 'timestamp', required: true },
@@ -175,6 +175,7 @@ test('loadBundle refuses a malformed feature-spec.json or reference-profile.json
   t.after(() => rm(root, { recursive: true, force: true }));
   const dir = join(root, 'bundle');
   await writeBundle(dir);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the edits write deliberately malformed values (a string for a list) deep into the parsed JSON; no real type admits them
   const edit = async (file: string, change: (json: Record<string, any>) => void) => {
     const json = JSON.parse(await readFile(join(dir, file), 'utf8'));
     change(json);

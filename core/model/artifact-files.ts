@@ -1,7 +1,7 @@
 /**
  * The JSON manifests a stage hands to the next beside its data: `feature-spec.json` (the fitted
  * transforms, core/model/features.ts) and `reference-profile.json` (the training inputs' profile,
- * core/data/profile.ts, plus the predictions' in a model bundle). Written by prepare (in
+ * core/model/profile.ts, plus the predictions' in a model bundle). Written by prepare (in
  * `artifacts/prepared/`) and copied into the bundle by train; read by train, the bundle loader
  * (API, evaluate, register, scoring), batch drift and the drift benchmark — all through this
  * file, checked the way metrics files are (core/schemas/metrics-files.ts): a malformed one fails with one
@@ -13,13 +13,13 @@
  */
 import { join } from 'node:path';
 import { z } from 'zod';
-import { OOV_TOKEN, type FeatureSpec } from '../model/features.ts';
-import type { NumericProfile, ReferenceProfile } from '../data/profile.ts';
-import type { BundleProfile } from '../model/bundle.ts';
-import { checkJson, readJsonFile, valueOf } from './metrics-files.ts';
+import { OOV_TOKEN, type FeatureSpec } from './features.ts';
+import type { NumericProfile, ReferenceProfile } from './profile.ts';
+import type { BundleProfile } from './bundle.ts';
+import { checkJson, readJsonFile, valueOf } from '../schemas/metrics-files.ts';
 
-import { FEATURE_SPEC_FILE, PROFILE_FILE } from './artifact-names.ts';
-import { DATETIME_PARTS } from './params.ts';
+import { FEATURE_SPEC_FILE, PROFILE_FILE } from '../schemas/artifact-names.ts';
+import { DATETIME_PARTS } from '../schemas/params.ts';
 
 export { FEATURE_SPEC_FILE, PROFILE_FILE };
 
@@ -107,7 +107,7 @@ const numericProfileObject = z
     quantiles: z.array(z.looseObject({ q: num, value: numberOrNaN })),
     histogram: z.looseObject({ edges: z.array(num), counts: z.array(count) }),
   })
-  // core/data/profile.ts: edges.length − 1 bins, and one bin when there are no edges (no finite values).
+  // core/model/profile.ts: edges.length − 1 bins, and one bin when there are no edges (no finite values).
   .refine((p) => p.histogram.counts.length === Math.max(1, p.histogram.edges.length - 1), {
     message: 'needs one count per bin between its edges (edges.length − 1, at least 1)',
     path: ['histogram', 'counts'],

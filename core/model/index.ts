@@ -1,0 +1,11 @@
+/** The front door of core/model (see README.md): its public modules. Other packages import these modules directly, so a pipeline stage's import closure (and so its dvc.yaml deps) stays exact. */
+export * from './artifact-files.ts';
+export * from './bootstrap.ts';
+export * from './bundle.ts';
+export * from './calibration.ts';
+export * from './features.ts';
+export * from './forward.ts';
+export * from './network.ts';
+export * from './profile.ts';
+export * from './quality-metrics.ts';
+export * from './tfjs-backend.ts';
