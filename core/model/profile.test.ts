@@ -22,8 +22,14 @@ test('numeric profile: mean, population std, missing, quantiles', () => {
 });
 
 test('categorical profile pools the tail into "other"', () => {
-  const p = profileCategorical({ type: 'string', codes: Int32Array.from([0, 0, 0, 1, 1, 2, -1]), dict: ['a', 'b', 'c'] }, 2);
-  assert.deepEqual(p.top, [{ value: 'a', count: 3 }, { value: 'b', count: 2 }]);
+  const p = profileCategorical(
+    { type: 'string', codes: Int32Array.from([0, 0, 0, 1, 1, 2, -1]), dict: ['a', 'b', 'c'] },
+    2,
+  );
+  assert.deepEqual(p.top, [
+    { value: 'a', count: 3 },
+    { value: 'b', count: 2 },
+  ]);
   assert.equal(p.other, 1);
   assert.equal(p.missing, 1);
   assert.equal(p.distinct, 3);

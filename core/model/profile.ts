@@ -36,7 +36,11 @@ export interface ReferenceProfile {
   features: Record<string, FeatureProfile>;
 }
 
-export function profileTable(table: Table, spec: FeatureSpec, options: { bins: number; topCategories: number }): ReferenceProfile {
+export function profileTable(
+  table: Table,
+  spec: FeatureSpec,
+  options: { bins: number; topCategories: number },
+): ReferenceProfile {
   const features: Record<string, FeatureProfile> = {};
   for (const f of spec.features) {
     if (f.kind === 'cross') continue; // derived from profiled features; drift is watched on those
@@ -48,7 +52,8 @@ export function profileTable(table: Table, spec: FeatureSpec, options: { bins: n
       if (c.type === 'string') throw new Error(`"${f.name}" must be a timestamp column`);
       for (const part of f.parts) {
         const values = new Float64Array(c.values.length);
-        for (let i = 0; i < values.length; i++) values[i] = Number.isFinite(c.values[i]) ? datetimePart(c.values[i], part) : NaN;
+        for (let i = 0; i < values.length; i++)
+          values[i] = Number.isFinite(c.values[i]) ? datetimePart(c.values[i], part) : NaN;
         features[`${f.name}.${part}`] = profileCategorical({ type: 'number', values }, Infinity);
       }
     }
@@ -60,7 +65,8 @@ export function profileNumeric(c: Column, bins: number): NumericProfile {
   if (c.type === 'string') throw new Error('numeric profile needs a number column');
   const finite = Float64Array.from(c.values.filter((v) => Number.isFinite(v))).sort();
   const n = finite.length;
-  let sum = 0, sumSq = 0;
+  let sum = 0,
+    sumSq = 0;
   for (const v of finite) {
     sum += v;
     sumSq += v * v;
@@ -100,7 +106,8 @@ export function histogram(values: ArrayLike<number>, edges: number[]): number[] 
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (!Number.isFinite(v)) continue;
-    let lo = 0, hi = k - 1;
+    let lo = 0,
+      hi = k - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
       if (v >= edges[mid]) lo = mid;
@@ -128,5 +135,12 @@ export function profileCategorical(c: Column, top: number): CategoricalProfile {
   const kept = sorted.slice(0, top);
   const total = sorted.reduce((s, [, n]) => s + n, 0);
   const keptTotal = kept.reduce((s, [, n]) => s + n, 0);
-  return { kind: 'categorical', count: total, missing, distinct: counts.size, top: kept.map(([value, count]) => ({ value, count })), other: total - keptTotal };
+  return {
+    kind: 'categorical',
+    count: total,
+    missing,
+    distinct: counts.size,
+    top: kept.map(([value, count]) => ({ value, count })),
+    other: total - keptTotal,
+  };
 }
