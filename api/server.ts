@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { createLogger, type Logger } from '../core/platform/log.ts';
 import { selectBackend } from '../core/model/tfjs-backend.ts';
+import { decisionThreshold } from '../core/model/decision.ts';
 import { openRegistry } from '../core/registry/index.ts';
 import { loadConfig, type ApiConfig } from './config.ts';
 import { createMetrics } from './prometheus.ts';
@@ -60,7 +61,10 @@ export async function startServer(
   const liveNow = () => {
     const m = manager.current;
     return m
-      ? { model: m, live: liveMetrics(m.bundle.meta.task, feedback.window.snapshot(), m.bundle.meta.threshold ?? 0.5) }
+      ? {
+          model: m,
+          live: liveMetrics(m.bundle.meta.task, feedback.window.snapshot(), decisionThreshold(m.bundle.meta)),
+        }
       : null;
   };
   // Read at scrape time (the manager exists by then).

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { loadParams } from '../core/schemas/params.ts';
 import { selectBackend } from '../core/model/tfjs-backend.ts';
 import { loadBundle } from '../core/model/bundle.ts';
+import { decisionThreshold, labelAt } from '../core/model/decision.ts';
 import { openRegistry } from '../core/registry/index.ts';
 import { bundledDatasetPath, isBundledDataset } from '../core/data/datasets.ts';
 import { openParquet, readParquetTable } from '../core/data/parquet.ts';
@@ -85,7 +86,7 @@ export async function scoreBatch(o: ScoreOptions): Promise<{
     rows = 0,
     scored = 0,
     rejected = 0;
-  const threshold = bundle.meta.threshold ?? 0.5;
+  const threshold = decisionThreshold(bundle.meta);
   const scoreChunk = async (table: Table, firstRow: number) => {
     const result = validateTable(table, bundle.meta.input_schema);
     const valid = result.clean;
@@ -104,7 +105,7 @@ export async function scoreBatch(o: ScoreOptions): Promise<{
         rejected++;
       } else {
         const p = predictions[k++];
-        text += `${sourceRow},${classification ? `${p},${p >= threshold ? 1 : 0}` : p},${name},${version.version},\n`;
+        text += `${sourceRow},${classification ? `${p},${labelAt(p, threshold)}` : p},${name},${version.version},\n`;
         scored++;
       }
     }

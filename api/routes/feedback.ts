@@ -10,6 +10,7 @@ import { liveMetrics } from '../feedback.ts';
 import type { ModelManager } from '../model-manager.ts';
 import type { ApiMetrics } from '../prometheus.ts';
 import { describe } from '../../core/data/records.ts';
+import { decisionThreshold } from '../../core/model/decision.ts';
 
 export interface FeedbackDeps {
   log: PredictionLog;
@@ -114,6 +115,6 @@ export function postFeedback(ctx: Koa.Context, body: unknown, deps: FeedbackDeps
 
 export function feedbackSummary(deps: FeedbackDeps) {
   const m = deps.manager.current;
-  const live = m ? liveMetrics(m.bundle.meta.task, deps.window.snapshot(), m.bundle.meta.threshold ?? 0.5) : null;
+  const live = m ? liveMetrics(m.bundle.meta.task, deps.window.snapshot(), decisionThreshold(m.bundle.meta)) : null;
   return { window_size: deps.window.size, samples: deps.window.length, remembered_predictions: deps.log.size, live };
 }

@@ -9,6 +9,7 @@ import type { Batcher, BatchResult } from '../batcher.ts';
 import { childCache, type ApiMetrics } from '../prometheus.ts';
 import type { RequestState } from '../middleware/observe.ts';
 import type { PredictionLog } from '../feedback.ts';
+import { decisionThreshold, labelAt } from '../../core/model/decision.ts';
 
 export interface PredictDeps {
   batcher: Batcher;
@@ -30,8 +31,8 @@ function shape(result: BatchResult, i: number) {
   const meta = result.model.bundle.meta;
   const v = result.predictions[i]!;
   if (meta.task === 'regression') return { value: v };
-  const threshold = meta.threshold ?? 0.5;
-  return { probability: v, label: v >= threshold ? 1 : 0, threshold };
+  const threshold = decisionThreshold(meta);
+  return { probability: v, label: labelAt(v, threshold), threshold };
 }
 
 /**
@@ -71,10 +72,11 @@ function record(result: BatchResult, metrics: ApiMetrics): void {
     valueHistograms.set(metrics, (values = childCache((model) => metrics.predictionValue.labels({ model }))));
   const version = String(result.model.version);
   const histogram = values(result.model.name);
+  const threshold = decisionThreshold(meta);
   for (let i = 0; i < result.predictions.length; i++) {
     const v = result.predictions[i]!;
     histogram.observe(v);
-    const cls = meta.task === 'regression' ? 'value' : v >= (meta.threshold ?? 0.5) ? '1' : '0';
+    const cls = meta.task === 'regression' ? 'value' : labelAt(v, threshold) === 1 ? '1' : '0';
     counters(result.model.name, version, cls).inc();
   }
 }

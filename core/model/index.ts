@@ -3,6 +3,7 @@ export * from './artifact-files.ts';
 export * from './bootstrap.ts';
 export * from './bundle.ts';
 export * from './calibration.ts';
+export * from './decision.ts';
 export * from './features.ts';
 export * from './forward.ts';
 export * from './network.ts';

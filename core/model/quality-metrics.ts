@@ -5,6 +5,7 @@
  * interpolation), log loss with probabilities clipped to [1e-15, 1 - 1e-15].
  */
 import type { Confusion } from '../schemas/metrics-files.ts';
+import { DEFAULT_THRESHOLD, labelAt } from './decision.ts';
 
 type Numbers = ArrayLike<number>;
 
@@ -13,7 +14,7 @@ export type { Confusion };
 export function confusion(y: Numbers, p: Numbers, threshold: number): Confusion {
   const c = { tp: 0, fp: 0, tn: 0, fn: 0 };
   for (let i = 0; i < y.length; i++) {
-    const predicted = p[i] >= threshold;
+    const predicted = labelAt(p[i], threshold) === 1;
     if (y[i] === 1) {
       if (predicted) c.tp++;
       else c.fn++;
@@ -132,12 +133,12 @@ export function prCurve(y: Numbers, p: Numbers): { recall: number; precision: nu
 export function bestF1Threshold(y: Numbers, p: Numbers): { threshold: number; f1: number } {
   const { thresholds, tps, fps } = thresholdCounts(y, p);
   const P = tps.at(-1) ?? 0;
-  let best = { threshold: 0.5, f1: -1 };
+  let best = { threshold: DEFAULT_THRESHOLD, f1: -1 };
   for (let k = 0; k < thresholds.length; k++) {
     const score = ratio(2 * tps[k], tps[k] + fps[k] + P);
     if (score > best.f1) best = { threshold: thresholds[k], f1: score };
   }
-  return best.f1 < 0 ? { threshold: 0.5, f1: 0 } : best;
+  return best.f1 < 0 ? { threshold: DEFAULT_THRESHOLD, f1: 0 } : best;
 }
 
 /** Reliability diagram data: uniform probability bins with mean prediction and observed rate. */

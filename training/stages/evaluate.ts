@@ -26,6 +26,7 @@ import { bootstrapCi } from '../../core/model/bootstrap.ts';
 import { expectedCalibrationError } from '../../core/model/calibration.ts';
 import { histogram } from '../../core/model/profile.ts';
 import { loadBundle, type LoadedBundle } from '../../core/model/bundle.ts';
+import { decisionThreshold } from '../../core/model/decision.ts';
 import { edgeCases, runEdgeCases } from '../edge-cases.ts';
 import { datetimePart } from '../../core/model/features.ts';
 import type { Table } from '../../core/data/table.ts';
@@ -176,7 +177,7 @@ export async function evaluate(options: { repoRoot: string; params?: StageParams
     const yTrain = encodeTarget(bundle.spec.target, train.columns[bundle.spec.target.column]);
     const baselineValue = yTrain.reduce((s, v) => s + v, 0) / yTrain.length; // prevalence or mean
     const p = bundle.predictTable(test);
-    const threshold = bundle.meta.threshold ?? 0.5;
+    const threshold = decisionThreshold(bundle.meta);
     const { test: testMetrics, baseline } = evaluateOutputs(task, y, p, baselineValue, threshold);
 
     // Every plot file is always written (empty when it does not apply) so dvc.yaml declares one set.

@@ -12,6 +12,7 @@ import { writeJsonAtomic } from '../../core/platform/atomic.ts';
 import { readParquetTable } from '../../core/data/parquet.ts';
 import { encodeTarget } from '../../core/model/features.ts';
 import { loadBundle } from '../../core/model/bundle.ts';
+import { decisionThreshold } from '../../core/model/decision.ts';
 import { openRegistry, type Registry } from '../../core/registry/index.ts';
 import type { Logger } from '../../core/platform/log.ts';
 import { DATA_DRIFT_METRICS, EVALUATE_METRICS, MODEL_DIR, PREPARED_DIR, REGISTER_METRICS } from '../contracts/paths.ts';
@@ -204,7 +205,7 @@ async function productionMetric(
     const p = bundle.predictTable(test);
     const all =
       bundle.meta.task === 'classification'
-        ? classificationMetrics(y, p, bundle.meta.threshold ?? 0.5)
+        ? classificationMetrics(y, p, decisionThreshold(bundle.meta))
         : regressionMetrics(y, p);
     const metrics = Object.fromEntries(
       Object.entries(all)

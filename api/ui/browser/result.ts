@@ -36,7 +36,8 @@ export function showResult(
   );
   let summary: Answer['summary'];
   if (typeof p.probability === 'number') {
-    const positive = p.label !== undefined ? Number(p.label) === 1 : p.probability >= (p.threshold ?? 0.5);
+    // The API labels every probability (its one decision rule, core/model/decision.ts); the page shows that label.
+    const positive = Number(p.label) === 1;
     const words = labelText(p, positive, info);
     const tone = positive ? 'pos' : 'neg';
     const fill = el('div', { class: 'fill ' + tone });
