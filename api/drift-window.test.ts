@@ -4,6 +4,7 @@ import { DriftWindows } from './drift-window.ts';
 import { recordsToTable } from '../core/data/records.ts';
 import type { BundleProfile } from '../core/model/bundle.ts';
 import type { FeatureSpec } from '../core/model/features.ts';
+import { histogram } from '../core/model/profile.ts';
 
 const profile: BundleProfile = {
   version: 1,
@@ -80,4 +81,22 @@ test('windows bin against the reference, evict the oldest, and count unseen and 
   assert.deepEqual(s.distance.current, [0, 1, 2]);
   assert.deepEqual(s.origin.current, [0, 1, 1, 1]);
   assert.deepEqual(s.origin.reference, [60, 30, 10, 0]);
+});
+
+test('numeric windows bin on the edges like the reference histogram, clamping out-of-range values into the end bins', () => {
+  const w = new DriftWindows(8, profile, spec);
+  // distance edges 100, 400, 600, 900: bins [100, 400), [400, 600), [600, 900]; prediction edges 0, 0.5, 1
+  const distances = [100, 400, 600, 900, 399.5, 50, 1000, 599];
+  w.add(
+    recordsToTable(
+      distances.map((distance) => ({ distance })),
+      schema,
+    ).table,
+    [0, 0.5, 1, 0.4999, 0.5, 0.5, 0.5, 0.5],
+  );
+  const s = Object.fromEntries(w.snapshot().map((x) => [x.name, x]));
+  assert.deepEqual(s.distance.current, [3, 2, 3]); // 100, 399.5, 50 | 400, 599 | 600, 900, 1000
+  assert.deepEqual(s.distance.current, histogram(distances, [100, 400, 600, 900]));
+  assert.equal(s.distance.outOfRangeTotal, 2);
+  assert.deepEqual(s.prediction.current, [2, 6]);
 });

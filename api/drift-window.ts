@@ -7,7 +7,12 @@
 import type { BundleProfile } from '../core/model/bundle.ts';
 import type { FeatureSpec } from '../core/model/features.ts';
 import { datetimePart, type DatetimePart } from '../core/model/features.ts';
-import type { CategoricalProfile, NumericProfile } from '../core/model/profile.ts';
+import {
+  histogramBin,
+  histogramBinCount,
+  type CategoricalProfile,
+  type NumericProfile,
+} from '../core/model/profile.ts';
 import type { Table } from '../core/data/table.ts';
 
 const MISSING = -1;
@@ -45,18 +50,6 @@ export interface WindowSnapshot {
   outOfRangeTotal: number;
 }
 
-function binOf(edges: number[], v: number): number {
-  const k = edges.length - 1;
-  let lo = 0,
-    hi = k - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (v >= edges[mid]) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
-}
-
 export class DriftWindows {
   private readonly tracks: Track[] = [];
   private next = 0;
@@ -82,7 +75,7 @@ export class DriftWindows {
   }
 
   private numericTrack(name: string, column: string | null, prof: NumericProfile): Track {
-    const k = Math.max(1, prof.histogram.edges.length - 1);
+    const k = histogramBinCount(prof.histogram.edges);
     return {
       name,
       column,
@@ -153,7 +146,7 @@ export class DriftWindows {
       if (v === undefined || !Number.isFinite(v)) return MISSING;
       const e = t.edges!;
       if (v < e[0] || v > e[e.length - 1]) t.outOfRangeTotal++;
-      return binOf(e, v);
+      return histogramBin(e, v);
     }
     const c = table.columns[t.column!];
     let value: string | null;

@@ -27,8 +27,9 @@ test('numeric vectors are [below, bins…, above]; incremental adds match batch 
     current: [1, ...w.counts, 1],
   });
   const incremental = { counts: [0, 0, 0], below: 0, above: 0, missing: 0 };
-  for (const v of [0, 2, 12]) addNumeric(incremental, numeric.histogram.edges, v);
+  for (const v of [0, 2, 12, NaN]) addNumeric(incremental, numeric.histogram.edges, v);
   assert.deepEqual(incremental.counts, w.counts);
+  assert.equal(incremental.missing, 1, 'a NaN is missing, not binned');
   assert.throws(
     () => numericVectors(numeric, { counts: [1, 2], below: 0, above: 0, missing: 0 }),
     /2 bins but the reference histogram has 3/,
@@ -83,4 +84,13 @@ test('numeric datetime parts profiled as categories match number values by their
     missing: 1,
     n: 4,
   });
+});
+
+test('values on the edges bin as the profile histogram does (one lookup, core/model/profile.ts histogramBin)', () => {
+  const edges = numeric.histogram.edges; // 1, 4, 7, 10: bins [1, 4), [4, 7), [7, 10]
+  assert.deepEqual(edges, [1, 4, 7, 10]);
+  const w = binAgainst(numeric, [1, 4, 7, 10, 3.999, 6.999]);
+  assert.deepEqual(w.counts, [2, 2, 2]);
+  assert.deepEqual(w.counts, histogram([1, 4, 7, 10, 3.999, 6.999], edges));
+  assert.equal(w.below + w.above, 0);
 });

@@ -4,7 +4,7 @@
  * listed values (plus its pooled "other" and an "unseen" bucket). The API accumulates the same
  * window shapes incrementally; the batch report builds them here from raw values.
  */
-import type { CategoricalProfile, NumericProfile } from '../model/profile.ts';
+import { histogramBin, type CategoricalProfile, type NumericProfile } from '../model/profile.ts';
 import { isMissing } from './result.ts';
 
 /** Counts of one numeric feature's current window over the reference histogram edges. */
@@ -54,30 +54,20 @@ export function binNumeric(profile: NumericProfile, values: ArrayLike<number | n
   return window;
 }
 
-/** Adds one finite value to a numeric window in place (the API's per-request update). */
+/** Adds one finite value to a numeric window in place (the API's per-request update); a NaN counts as missing. */
 export function addNumeric(window: NumericWindow, edges: number[], v: number): void {
-  const k = window.counts.length;
-  if (edges.length === 0 || k === 0)
+  if (edges.length === 0 || window.counts.length === 0)
     throw new Error(
       'the reference histogram has no edges (the feature had no values in training); it cannot be binned',
     );
-  if (v < edges[0]) {
+  if (Number.isNaN(v)) window.missing++;
+  else if (v < edges[0]) {
     window.below++;
     window.below_sum = (window.below_sum ?? 0) + v;
   } else if (v > edges[edges.length - 1]) {
     window.above++;
     window.above_sum = (window.above_sum ?? 0) + v;
-  } else {
-    // Same rule as profile.histogram: the last edge ≤ v picks the bin, capped at the last bin.
-    let lo = 0,
-      hi = k - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (v >= edges[mid]) lo = mid;
-      else hi = mid - 1;
-    }
-    window.counts[lo]++;
-  }
+  } else window.counts[histogramBin(edges, v)]++;
 }
 
 /** Which reference bucket a current value belongs to. */

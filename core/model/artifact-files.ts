@@ -14,7 +14,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { OOV_TOKEN, type FeatureSpec } from './features.ts';
-import type { NumericProfile, ReferenceProfile } from './profile.ts';
+import { histogramBinCount, type NumericProfile, type ReferenceProfile } from './profile.ts';
 import type { BundleProfile } from './bundle.ts';
 import { checkJson, readJsonFile, valueOf } from '../schemas/metrics-files.ts';
 
@@ -107,8 +107,8 @@ const numericProfileObject = z
     quantiles: z.array(z.looseObject({ q: num, value: numberOrNaN })),
     histogram: z.looseObject({ edges: z.array(num), counts: z.array(count) }),
   })
-  // core/model/profile.ts: edges.length − 1 bins, and one bin when there are no edges (no finite values).
-  .refine((p) => p.histogram.counts.length === Math.max(1, p.histogram.edges.length - 1), {
+  // core/model/profile.ts histogramBinCount: edges.length − 1 bins, and one bin when there are no edges (no finite values).
+  .refine((p) => p.histogram.counts.length === histogramBinCount(p.histogram.edges), {
     message: 'needs one count per bin between its edges (edges.length − 1, at least 1)',
     path: ['histogram', 'counts'],
   });

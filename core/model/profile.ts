@@ -99,21 +99,37 @@ export function quantileEdges(sorted: Float64Array, bins: number): number[] {
   return edges;
 }
 
-/** Counts per bin; values below the first edge go to the first bin, above the last to the last. */
+/** How many bins histogram `edges` make: one between each two edges, and one when there are none (no finite values). */
+export function histogramBinCount(edges: ArrayLike<number>): number {
+  return Math.max(1, edges.length - 1);
+}
+
+/**
+ * The bin of `v` on histogram `edges`, the one rule every consumer bins by (the profile here, the
+ * batch drift windows of core/drift/binning.ts, the API's live windows): bin i covers
+ * [edges[i], edges[i+1]) and the last bin is closed, i.e. the last edge ≤ v picks the bin. A value
+ * below the first edge falls in bin 0 and one above the last edge in the last bin (callers that
+ * count those apart check the ends first); NaN has no bin (-1).
+ */
+export function histogramBin(edges: ArrayLike<number>, v: number): number {
+  if (Number.isNaN(v)) return -1;
+  let lo = 0,
+    hi = histogramBinCount(edges) - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (v >= edges[mid]) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/** Counts per bin; values below the first edge go to the first bin, above the last to the last; non-finite values are skipped. */
 export function histogram(values: ArrayLike<number>, edges: number[]): number[] {
-  const k = Math.max(1, edges.length - 1);
-  const counts = new Array<number>(k).fill(0);
+  const counts = new Array<number>(histogramBinCount(edges)).fill(0);
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (!Number.isFinite(v)) continue;
-    let lo = 0,
-      hi = k - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (v >= edges[mid]) lo = mid;
-      else hi = mid - 1;
-    }
-    counts[lo]++;
+    counts[histogramBin(edges, v)]++;
   }
   return counts;
 }
