@@ -5,7 +5,14 @@
  */
 import type * as tfjs from '@tensorflow/tfjs';
 import type { EncodedFeatures } from '../core/model/features.ts';
-import { buildModel, layoutOf, predict, toInputs, type CandidateConfig } from '../core/model/network.ts';
+import {
+  buildModel,
+  layoutOf,
+  predict,
+  setLearningRate,
+  toInputs,
+  type CandidateConfig,
+} from '../core/model/network.ts';
 import { averagePrecision, logLoss, mae, rmse, rocAuc } from '../core/model/quality-metrics.ts';
 import type { CandidateParams } from '../core/schemas/params.ts';
 import type { Logger } from '../core/platform/log.ts';
@@ -92,11 +99,6 @@ type TargetScaler = FitOptions['targetScaler'];
 /** Regression targets in the units the network trains on (unit variance), and predictions back in target units. */
 const toModelUnits = (y: Float32Array, s: TargetScaler) => (s ? y.map((v) => (v - s.mean) / s.std) : y);
 const toTargetUnits = (p: Float32Array, s: TargetScaler) => (s ? p.map((v) => v * s.std + s.mean) : p);
-
-/** The rate the model's Adam optimizer applies from its next step on (it reads `learningRate` at every step). */
-function setLearningRate(model: tfjs.LayersModel, rate: number): void {
-  (model.optimizer as unknown as { learningRate: number }).learningRate = rate;
-}
 
 /** One pass over the rows in a seeded order; returns the epoch's mean loss. */
 async function fitOneEpoch(

@@ -156,6 +156,34 @@ export function layoutOf(enc: EncodedFeatures): InputLayout {
 
 export const inputName = (feature: string) => `cat_${feature.replace(/[^A-Za-z0-9_]/g, '_')}`;
 
+/** The optimizers buildModel made (tfjs's `instanceof` on optimizers only checks for their methods, so it cannot tell). */
+const adjustable = new WeakMap<object, AdjustableAdam>();
+
+/**
+ * tfjs's Adam (same arguments and defaults as `tf.train.adam`) whose rate can change between
+ * steps: Adam reads `learningRate` at every step, but tfjs keeps the field protected.
+ */
+class AdjustableAdam extends tfjs.AdamOptimizer {
+  constructor(learningRate: number) {
+    super(learningRate, 0.9, 0.999);
+    adjustable.set(this, this);
+  }
+  setLearningRate(rate: number): void {
+    this.learningRate = rate;
+  }
+}
+
+/**
+ * The learning rate the optimizer of a model from `buildModel` applies from its next step on (the
+ * rate is compiled in as the candidate's `learning_rate`; training/fit.ts sets each epoch's from
+ * its schedule, and the refit's).
+ */
+export function setLearningRate(model: tfjs.LayersModel, rate: number): void {
+  const optimizer = adjustable.get(model.optimizer);
+  if (!optimizer) throw new Error('setLearningRate needs a model compiled by buildModel (core/model/network.ts)');
+  optimizer.setLearningRate(rate);
+}
+
 export function buildModel(
   tf: TF,
   layout: InputLayout,
@@ -225,7 +253,7 @@ export function buildModel(
   // Every layer is named: tfjs's default names count per process, so model.json would differ between runs.
   const model = tf.model({ inputs, outputs: out, name: 'model' });
   model.compile({
-    optimizer: tf.train.adam(cfg.learning_rate),
+    optimizer: new AdjustableAdam(cfg.learning_rate),
     loss: task === 'classification' ? 'binaryCrossentropy' : 'meanSquaredError',
   });
   return model;
