@@ -8,14 +8,8 @@ import { buildModel, layoutOf } from './network.ts';
 import { encodeFeatures, fitFeatureSpec, type FeatureSpec } from './features.ts';
 import { profileNumeric, profileTable } from './profile.ts';
 import { recordsToTable, type InputSchema } from '../data/records.ts';
-import {
-  BUNDLE_FORMAT,
-  loadBundle,
-  outputsFromModel,
-  saveBundle,
-  type BundleMeta,
-  type BundleProfile,
-} from './bundle.ts';
+import { BUNDLE_FORMAT, loadBundle, outputsFromModel, saveBundle, type BundleProfile } from './bundle.ts';
+import type { BundleMeta } from '../schemas/bundle-meta.ts';
 import { FEATURE_SPEC_FILE, PROFILE_FILE, parseArtifactFile } from './artifact-files.ts';
 import { MetricsFileError } from '../schemas/metrics-files.ts';
 import type { Params } from '../schemas/params.ts';
@@ -146,7 +140,7 @@ async function writeBundle(dir: string): Promise<void> {
     model_type: 'mlp',
     params: {},
     threshold: 0.5,
-    metrics: {},
+    metrics: { validation: {} },
     primary_metric: 'roc_auc',
     data_md5: null,
     git_commit: null,

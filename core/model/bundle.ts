@@ -15,45 +15,16 @@ import { replaceDirAtomic } from '../platform/atomic.ts';
 import { encodeFeatures, type EncodedFeatures, type FeatureSpec } from './features.ts';
 import { layoutOf } from './network.ts';
 import { compileForward, forward, type ForwardNet } from './forward.ts';
-import type { Calibration } from './calibration.ts';
 import type { NumericProfile, ReferenceProfile } from './profile.ts';
-import { recordsToTable, type FieldError, type InputSchema } from '../data/records.ts';
+import { recordsToTable, type FieldError } from '../data/records.ts';
 import type { Table } from '../data/table.ts';
-import { BUNDLE_META_FILE, parseBundleMeta, type BundleMetrics } from '../schemas/bundle-meta.ts';
+import { BUNDLE_META_FILE, parseBundleMeta, type BundleMeta } from '../schemas/bundle-meta.ts';
 import { FEATURE_SPEC_FILE, GOLDEN_FILE, PROFILE_FILE } from '../schemas/artifact-names.ts';
 import { readArtifactFile } from './artifact-files.ts';
 
 type TF = typeof tfjs;
 
 export const BUNDLE_FORMAT = 1;
-
-export interface BundleMeta {
-  format_version: number;
-  name: string;
-  task: 'classification' | 'regression';
-  candidate: string;
-  model_type: 'logistic' | 'mlp';
-  params: Record<string, unknown>;
-  /** Classification: probability at or above which the label is 1 (chosen on validation). */
-  threshold?: number;
-  /** Regression: the model predicts (y − mean) / std. */
-  target_scaler?: { mean: number; std: number };
-  /** Classification: fitted on validation, applied by core/model/forward.ts to every output. Absent in bundles written before calibration (served raw). */
-  calibration?: Calibration;
-  /** Regression: quantiles of validation residuals (actual − predicted), e.g. for intervals. */
-  residual_quantiles?: Record<string, number>;
-  /** train.recent_refit, when it ran: the winner's extra passes over the validation rows after its validation metrics were taken. */
-  recent_refit?: { epochs: number; learning_rate_factor: number; rows: number; seconds: number };
-  /** Checked by core/schemas/metrics-files.ts (core/schemas/bundle-meta.ts) when the bundle loads. */
-  metrics: Partial<BundleMetrics>;
-  primary_metric: string;
-  data_md5: string | null;
-  git_commit: string | null;
-  created_at: string;
-  backend: string;
-  input_schema: InputSchema;
-  rows: Record<string, number>;
-}
 
 export interface GoldenExample {
   record: Record<string, string | number | null>;
@@ -223,7 +194,7 @@ export async function loadBundle(tf: TF, dir: string): Promise<LoadedBundle> {
       `model bundle ${dir} has format ${JSON.stringify(raw?.format_version)}; this code reads format ${BUNDLE_FORMAT}`,
     );
   // Through its schema (core/schemas/metrics-files.ts): a malformed bundle.json fails naming the file and field.
-  const meta = parseBundleMeta(raw, join(dir, BUNDLE_META_FILE)) as BundleMeta;
+  const meta = parseBundleMeta(raw, join(dir, BUNDLE_META_FILE));
   // Through their schemas (core/model/artifact-files.ts), like bundle.json: a malformed one fails naming the file and field.
   const spec: FeatureSpec = await readArtifactFile(dir, 'featureSpec', 'train');
   const profile: BundleProfile = await readArtifactFile(dir, 'bundleProfile', 'train');

@@ -7,22 +7,12 @@
  * validation. Pure functions; core/model/forward.ts applies the result for every consumer.
  */
 import { logLoss } from './quality-metrics.ts';
+import type { Calibration, IsotonicCalibration, PlattCalibration } from '../schemas/bundle-meta.ts';
 
 type Numbers = ArrayLike<number>;
 
-export interface PlattCalibration {
-  method: 'platt';
-  /** calibrated = sigmoid(a · logit(score) + b) */
-  a: number;
-  b: number;
-}
-export interface IsotonicCalibration {
-  method: 'isotonic';
-  /** Knots, x increasing; y non-decreasing in [0, 1]. */
-  x: number[];
-  y: number[];
-}
-export type Calibration = PlattCalibration | IsotonicCalibration;
+/** A calibration's shape is its schema's in bundle.json (core/schemas/bundle-meta.ts). */
+export type { Calibration, IsotonicCalibration, PlattCalibration };
 
 const EPS = 1e-7;
 export const logit = (p: number) => {

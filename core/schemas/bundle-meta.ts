@@ -1,12 +1,13 @@
 /**
  * A model bundle's `bundle.json` (written by the train stage, read by register and, through
  * core/model/bundle.ts, by the API's model info and alerts), checked like every metrics file
- * (core/schemas/metrics-files.ts): a malformed one fails naming the file and field. The lineage, metrics
- * and input rules are checked here; the calibration's parameters by the code that applies them.
+ * (core/schemas/metrics-files.ts): a malformed one fails naming the file and field. The schema is
+ * the one definition of the file: `BundleMeta`, the type every reader and writer uses, is what it
+ * gives.
  */
 import { join } from 'node:path';
 import { z } from 'zod';
-import { columnSchema } from './params.ts';
+import { columnSchema, modelKindSchema } from './params.ts';
 import { checkJson, metricMap, readJsonFile, taskSchema, valueOf } from './metrics-files.ts';
 
 import { BUNDLE_META_FILE } from './artifact-names.ts';
@@ -20,17 +21,30 @@ export const bundleMetricsSchema = z.looseObject({
   validation_uncalibrated: metricMap.optional(),
   calibration: metricMap.optional(),
 });
+
+/** Platt scaling: calibrated = sigmoid(a · logit(score) + b). */
+export const plattCalibrationSchema = z.object({ method: z.literal('platt'), a: num, b: num });
+/** Isotonic regression: knots, x increasing; y non-decreasing in [0, 1] (core/model/calibration.ts fits and applies both). */
+export const isotonicCalibrationSchema = z.object({ method: z.literal('isotonic'), x: z.array(num), y: z.array(num) });
+export const calibrationSchema = z.discriminatedUnion('method', [plattCalibrationSchema, isotonicCalibrationSchema]);
+
 export const bundleMetaSchema = z.looseObject({
   format_version: num,
   name: z.string(),
   task: taskSchema,
   candidate: z.string(),
-  model_type: z.string(),
+  model_type: modelKindSchema,
   params: z.record(z.string(), z.unknown()),
+  /** Classification: probability at or above which the label is 1 (chosen on validation; core/model/decision.ts). */
   threshold: num.optional(),
+  /** Regression: the model predicts (y − mean) / std. */
   target_scaler: z.object({ mean: num, std: num }).optional(),
-  calibration: z.looseObject({ method: z.string() }).optional(),
+  /** Classification: fitted on validation, applied by core/model/forward.ts to every output. Absent in bundles written before calibration (served raw). */
+  calibration: calibrationSchema.optional(),
+  /** Regression: quantiles of validation residuals (actual − predicted), e.g. for intervals. */
   residual_quantiles: z.record(z.string(), num).optional(),
+  /** train.recent_refit, when it ran: the winner's extra passes over the validation rows after its validation metrics were taken. */
+  recent_refit: z.object({ epochs: num, learning_rate_factor: num, rows: num, seconds: num }).optional(),
   metrics: bundleMetricsSchema,
   primary_metric: z.string(),
   data_md5: z.string().nullable(),
@@ -43,15 +57,19 @@ export const bundleMetaSchema = z.looseObject({
   rows: z.record(z.string(), num),
 });
 export type BundleMetrics = z.output<typeof bundleMetricsSchema>;
-export type BundleMetaFile = z.output<typeof bundleMetaSchema>;
+/** A bundle's `bundle.json` as read (defaults filled in) and as written. */
+export type BundleMeta = z.output<typeof bundleMetaSchema>;
+export type Calibration = z.output<typeof calibrationSchema>;
+export type PlattCalibration = z.output<typeof plattCalibrationSchema>;
+export type IsotonicCalibration = z.output<typeof isotonicCalibrationSchema>;
 
 /** Validate a parsed `bundle.json`; `where` (its path) is named in the error with the field. */
-export function parseBundleMeta(json: unknown, where: string): BundleMetaFile {
+export function parseBundleMeta(json: unknown, where: string): BundleMeta {
   return valueOf(checkJson(json, bundleMetaSchema, { where, stage: 'train' }));
 }
 
 /** Read and validate `<bundleDir>/bundle.json` (a missing one is an error too). */
-export async function readBundleMeta(bundleDir: string): Promise<BundleMetaFile> {
+export async function readBundleMeta(bundleDir: string): Promise<BundleMeta> {
   const file = join(bundleDir, BUNDLE_META_FILE);
   return valueOf(await readJsonFile(file, bundleMetaSchema, { where: file, stage: 'train' }));
 }

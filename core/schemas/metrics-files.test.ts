@@ -14,7 +14,7 @@ import {
   readMetricsFile,
   readMetricsFileIn,
 } from './metrics-files.ts';
-import { parseBundleMeta, readBundleMeta } from './bundle-meta.ts';
+import { parseBundleMeta, readBundleMeta, type BundleMeta } from './bundle-meta.ts';
 import { higherIsBetter, isBetter, metricDirection, METRIC_DIRECTIONS, PRIMARY_METRICS } from './metric-directions.ts';
 
 const evaluation = {
@@ -194,4 +194,31 @@ test('bundle.json: what the API shows (lineage, metrics, inputs) is checked; the
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('bundle.json: the schema is the type (BundleMeta): model kind, calibration and refit record are checked too', () => {
+  const platt = { method: 'platt', a: 1.2, b: -0.3 };
+  const isotonic = { method: 'isotonic', x: [0, 0.5, 1], y: [0.1, 0.4, 0.9] };
+  const refit = { epochs: 1, learning_rate_factor: 0.1, rows: 40, seconds: 0.2 };
+  const meta: BundleMeta = parseBundleMeta({ ...bundleMeta, calibration: platt, recent_refit: refit }, 'b/bundle.json');
+  assert.deepEqual(meta.calibration, platt);
+  assert.deepEqual(meta.recent_refit, refit);
+  assert.deepEqual(parseBundleMeta({ ...bundleMeta, calibration: isotonic }, 'b/bundle.json').calibration, isotonic);
+  assert.equal(parseBundleMeta(bundleMeta, 'b/bundle.json').calibration, undefined, 'older bundles: served raw');
+  assert.throws(
+    () => parseBundleMeta({ ...bundleMeta, model_type: 'xgboost' }, 'b/bundle.json'),
+    /^Error: b\/bundle\.json: field `model_type`: /,
+  );
+  assert.throws(
+    () => parseBundleMeta({ ...bundleMeta, calibration: { method: 'beta' } }, 'b/bundle.json'),
+    /field `calibration\.method`/,
+  );
+  assert.throws(
+    () => parseBundleMeta({ ...bundleMeta, calibration: { method: 'platt', a: 1 } }, 'b/bundle.json'),
+    /field `calibration\.b`/,
+  );
+  assert.throws(
+    () => parseBundleMeta({ ...bundleMeta, recent_refit: { ...refit, rows: 'all' } }, 'b/bundle.json'),
+    /field `recent_refit\.rows`/,
+  );
 });

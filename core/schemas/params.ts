@@ -55,10 +55,13 @@ const featureSchema = z.discriminatedUnion('kind', [
     .strict(),
 ]);
 
+/** The kinds of model core/model/network.ts builds (a candidate's `model`, a bundle's `model_type`). */
+export const modelKindSchema = z.enum(['logistic', 'mlp']);
+
 const candidateSchema = z
   .object({
     name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, _ . -'),
-    model: z.enum(['logistic', 'mlp']),
+    model: modelKindSchema,
     learning_rate: z.number().positive().optional(),
     hidden: z.array(z.number().int().positive()).optional(),
     embedding_dim: z.number().int().positive().optional(),

@@ -17,13 +17,8 @@ import {
   type Calibration,
 } from '../../core/model/calibration.ts';
 import { quantileSorted } from '../../core/model/features.ts';
-import {
-  outputsFromModel,
-  saveBundle,
-  BUNDLE_FORMAT,
-  type BundleMeta,
-  type GoldenExample,
-} from '../../core/model/bundle.ts';
+import { outputsFromModel, saveBundle, BUNDLE_FORMAT, type GoldenExample } from '../../core/model/bundle.ts';
+import type { BundleMeta } from '../../core/schemas/bundle-meta.ts';
 import { recordAt, recordsToTable, type InputSchema } from '../../core/data/records.ts';
 import type { Table } from '../../core/data/table.ts';
 import type { Logger } from '../../core/platform/log.ts';

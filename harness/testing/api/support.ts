@@ -9,7 +9,8 @@ import { selectBackend } from '../../../core/model/tfjs-backend.ts';
 import { fitFeatureSpec } from '../../../core/model/features.ts';
 import { buildModel, layoutOf } from '../../../core/model/network.ts';
 import { encodeFeatures } from '../../../core/model/features.ts';
-import { outputsFromModel, saveBundle, BUNDLE_FORMAT, type BundleMeta } from '../../../core/model/bundle.ts';
+import { outputsFromModel, saveBundle, BUNDLE_FORMAT } from '../../../core/model/bundle.ts';
+import type { BundleMeta } from '../../../core/schemas/bundle-meta.ts';
 import { recordsToTable, type InputSchema } from '../../../core/data/records.ts';
 import { openRegistry, type Registry } from '../../../core/registry/index.ts';
 import { profileNumeric, profileTable } from '../../../core/model/profile.ts';
@@ -65,7 +66,7 @@ export async function makeBundle(dir: string, seed: number): Promise<void> {
     model_type: 'mlp',
     params: { seed },
     threshold: 0.5,
-    metrics: {},
+    metrics: { validation: {} },
     primary_metric: 'roc_auc',
     data_md5: null,
     git_commit: null,
