@@ -10,7 +10,7 @@ import { profileNumeric, profileTable } from './profile.ts';
 import { recordsToTable, type InputSchema } from '../data/records.ts';
 import { BUNDLE_FORMAT, loadBundle, outputsFromModel, saveBundle, type BundleProfile } from './bundle.ts';
 import type { BundleMeta } from '../schemas/bundle-meta.ts';
-import { FEATURE_SPEC_FILE, PROFILE_FILE, parseArtifactFile } from './artifact-files.ts';
+import { FEATURE_SPEC_FILE, GOLDEN_FILE, PROFILE_FILE, parseArtifactFile } from './artifact-files.ts';
 import { MetricsFileError } from '../schemas/metrics-files.ts';
 import type { Params } from '../schemas/params.ts';
 
@@ -211,4 +211,40 @@ test('loadBundle refuses a malformed feature-spec.json or reference-profile.json
     file: join(dir, PROFILE_FILE),
     message: /reference-profile\.json does not exist; re-run the train stage/,
   });
+});
+
+test('golden.json is read through its schema: a list of at least one { record, expected } with a finite output, errors naming the file and field', async (t) => {
+  const where = 'bundle/golden.json';
+  const parse = (json: unknown) => parseArtifactFile('golden', json, where, 'train');
+  const ok = [{ record: { distance: 300, origin: 'ATL', date: null }, expected: 0.25, note: 'kept' }];
+  assert.deepEqual(parse(ok), ok);
+  const rejects = (json: unknown, field: string | null, message: RegExp) =>
+    assert.throws(
+      () => parse(json),
+      (err: MetricsFileError) => {
+        assert.equal(err.file, where);
+        assert.equal(err.field, field);
+        assert.match(err.message, message);
+        assert.match(err.message, /re-run the train stage \(npm run pipeline -- train\)$/);
+        return true;
+      },
+    );
+  rejects({ record: {}, expected: 1 }, null, /^bundle\/golden\.json: top level: must be a list of golden examples/);
+  rejects([], null, /top level: has no examples, so its golden outputs cannot be checked/);
+  rejects([ok[0], { record: [1], expected: 1 }], '1.record', /field `1\.record`: must be an object of input fields/);
+  rejects([{ record: null, expected: 1 }], '0.record', /must be an object of input fields/);
+  // NaN weights give NaN outputs, which JSON writes as null.
+  rejects([{ record: {}, expected: null }], '0.expected', /field `0\.expected`: must be a finite number/);
+  rejects([{ record: {} }], '0.expected', /must be a finite number/);
+  rejects([7], '0', /field `0`: /);
+
+  const { tf } = await selectBackend({});
+  const root = await mkdtemp(join(tmpdir(), 'golden-file-'));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const dir = join(root, 'bundle');
+  await writeBundle(dir);
+  await writeFile(join(dir, GOLDEN_FILE), JSON.stringify([{ record: {}, expected: 'x' }]));
+  await assert.rejects(loadBundle(tf, dir), { file: join(dir, GOLDEN_FILE), field: '0.expected' });
+  await rm(join(dir, GOLDEN_FILE));
+  await assert.rejects(loadBundle(tf, dir), { message: /golden\.json does not exist; re-run the train stage/ });
 });

@@ -5,7 +5,8 @@
  * `artifacts/prepared/`) and copied into the bundle by train; read by train, the bundle loader
  * (API, evaluate, register, scoring), batch drift and the drift benchmark — all through this
  * file, checked the way metrics files are (core/schemas/metrics-files.ts): a malformed one fails with one
- * error naming the file, the field and the stage to re-run.
+ * error naming the file, the field and the stage to re-run. A bundle's `golden.json` (its golden
+ * examples, written by train, read by the bundle loader) is read the same way.
  *
  * The TypeScript interfaces stay the types the rest of the code uses; each schema is declared as
  * a `z.ZodType` of its interface, so a schema that no longer gives what the interface says does
@@ -15,13 +16,13 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { OOV_TOKEN, type FeatureSpec } from './features.ts';
 import { histogramBinCount, type NumericProfile, type ReferenceProfile } from './profile.ts';
-import type { BundleProfile } from './bundle.ts';
+import type { BundleProfile, GoldenExample } from './bundle.ts';
 import { checkJson, readJsonFile, valueOf } from '../schemas/metrics-files.ts';
 
-import { FEATURE_SPEC_FILE, PROFILE_FILE } from '../schemas/artifact-names.ts';
+import { FEATURE_SPEC_FILE, GOLDEN_FILE, PROFILE_FILE } from '../schemas/artifact-names.ts';
 import { DATETIME_PARTS } from '../schemas/params.ts';
 
-export { FEATURE_SPEC_FILE, PROFILE_FILE };
+export { FEATURE_SPEC_FILE, GOLDEN_FILE, PROFILE_FILE };
 
 const num = z.number();
 const count = z.number().int().min(0);
@@ -133,11 +134,27 @@ export const bundleProfileSchema: z.ZodType<BundleProfile, unknown> = z.looseObj
   predictions: numericProfileSchema.optional(),
 });
 
+/**
+ * A bundle's golden examples: at least one, each a record (an object of input fields) with the
+ * finite output training computed for it. An empty or non-finite set would let any model (NaN
+ * weights included) pass the golden check.
+ */
+export const goldenSchema: z.ZodType<GoldenExample[], unknown> = z
+  .array(
+    z.looseObject({
+      record: z.record(z.string(), z.unknown(), { error: 'must be an object of input fields' }),
+      expected: z.number({ error: 'must be a finite number (the output training computed for the record)' }),
+    }),
+    { error: 'must be a list of golden examples, each { "record": {...}, "expected": <number> }' },
+  )
+  .min(1, 'has no examples, so its golden outputs cannot be checked');
+
 /** Each manifest: its file name inside a stage's directory or a bundle, and its schema. */
 export const ARTIFACT_FILES = {
   featureSpec: { file: FEATURE_SPEC_FILE, schema: featureSpecSchema },
   referenceProfile: { file: PROFILE_FILE, schema: referenceProfileSchema },
   bundleProfile: { file: PROFILE_FILE, schema: bundleProfileSchema },
+  golden: { file: GOLDEN_FILE, schema: goldenSchema },
 } as const;
 export type ArtifactFileKind = keyof typeof ARTIFACT_FILES;
 export type ArtifactFile<K extends ArtifactFileKind> =

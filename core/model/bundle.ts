@@ -26,8 +26,11 @@ type TF = typeof tfjs;
 
 export const BUNDLE_FORMAT = 1;
 
+/** One of a bundle's golden examples (golden.json, checked by core/model/artifact-files.ts goldenSchema). */
 export interface GoldenExample {
-  record: Record<string, string | number | null>;
+  /** Input fields, as a request would send them. */
+  record: Record<string, unknown>;
+  /** The output training computed for the record (finite). */
   expected: number;
 }
 
@@ -36,38 +39,6 @@ export interface GoldenCheck {
   mismatches: { index: number; expected: number; actual: number | null }[];
   /** Why the check failed, in words (empty set, non-finite outputs, differing outputs). */
   problem?: string;
-}
-
-/**
- * golden.json must hold at least one example with a finite expected output: an empty or
- * non-finite set would let any model (NaN weights included) pass the golden check.
- */
-export function parseGolden(raw: unknown, where: string): GoldenExample[] {
-  const fix = 're-run training (npm run pipeline -- train) or fetch the version again from the registry';
-  if (!Array.isArray(raw)) throw new Error(`model bundle ${where}: golden.json must be a list of examples; ${fix}`);
-  if (raw.length === 0)
-    throw new Error(
-      `model bundle ${where}: golden.json has no examples, so its golden outputs cannot be checked; ${fix}`,
-    );
-  (raw as unknown[]).forEach((g, i) => {
-    if (!isGoldenExample(g))
-      throw new Error(
-        `model bundle ${where}: golden example ${i} needs a record object and a finite expected output (got ${JSON.stringify(g)?.slice(0, 200)}); ${fix}`,
-      );
-  });
-  return raw as GoldenExample[];
-}
-
-function isGoldenExample(g: unknown): g is GoldenExample {
-  if (g === null || typeof g !== 'object') return false;
-  const { record, expected } = g as { record?: unknown; expected?: unknown };
-  return (
-    record !== null &&
-    typeof record === 'object' &&
-    !Array.isArray(record) &&
-    typeof expected === 'number' &&
-    Number.isFinite(expected)
-  );
 }
 
 export interface BundleProfile extends ReferenceProfile {
@@ -198,7 +169,7 @@ export async function loadBundle(tf: TF, dir: string): Promise<LoadedBundle> {
   // Through their schemas (core/model/artifact-files.ts), like bundle.json: a malformed one fails naming the file and field.
   const spec: FeatureSpec = await readArtifactFile(dir, 'featureSpec', 'train');
   const profile: BundleProfile = await readArtifactFile(dir, 'bundleProfile', 'train');
-  const golden = parseGolden(await readJson<unknown>(dir, GOLDEN_FILE), dir);
+  const golden: GoldenExample[] = await readArtifactFile(dir, 'golden', 'train');
   const modelJson = await readJson<{
     modelTopology: object;
     weightsManifest: { weights: tfjs.io.WeightsManifestEntry[] }[];

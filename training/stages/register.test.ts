@@ -134,10 +134,10 @@ test('a bundle with NaN weights, or with no golden examples, is refused by the g
 
   // An empty golden set proves nothing: the bundle does not load.
   await writeFile(join(bundleDir, 'golden.json'), '[]\n');
-  await assert.rejects(loadBundle(tf, bundleDir), /golden\.json has no examples/);
+  await assert.rejects(loadBundle(tf, bundleDir), /golden\.json: top level: has no examples/);
   const empty = await register({ repoRoot: repo, params, log, registryUrl });
   assert.equal(empty.decision, 'rejected');
-  assert.match(empty.gates.golden_examples.detail, /does not load: .*golden\.json has no examples/);
+  assert.match(empty.gates.golden_examples.detail, /does not load: .*golden\.json: top level: has no examples/);
   assert.equal(await registry.getStage('flight-delay', 'production'), null);
 });
 
