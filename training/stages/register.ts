@@ -4,21 +4,20 @@
  * `register.min_improvement` on the primary metric, both measured on this run's test split.
  * Otherwise it waits in `staging` (or is rejected when a gate fails), with the reason recorded.
  */
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { z } from 'zod';
 import type { Params } from '../../core/schemas/params.ts';
 import { selectBackend } from '../../core/model/tfjs-backend.ts';
-import { writeJsonAtomic } from '../../core/platform/atomic.ts';
 import { readParquetTable } from '../../core/data/parquet.ts';
 import { encodeTarget } from '../../core/model/features.ts';
 import { loadBundle } from '../../core/model/bundle.ts';
 import { openRegistry, type Registry } from '../../core/registry/index.ts';
 import type { Logger } from '../../core/platform/log.ts';
-import { DATA_DRIFT_METRICS, EVALUATE_METRICS, MODEL_DIR, PREPARED_DIR, REGISTER_METRICS } from '../contracts/paths.ts';
+import { EVALUATE_METRICS, MODEL_DIR, PREPARED_DIR } from '../contracts/paths.ts';
 import { registerStage } from '../contracts/register.ts';
 import type { StageParams } from '../contracts/contract.ts';
 import { classificationMetrics, regressionMetrics } from '../../core/model/quality-metrics.ts';
-import { evaluateFileSchema, readJsonFile } from '../../core/schemas/metrics-files.ts';
+import { evaluateFileSchema, readJsonFile, writeMetricsFile } from '../../core/schemas/metrics-files.ts';
 import { readBundleMeta } from '../../core/schemas/bundle-meta.ts';
 import { HIGHER_IS_BETTER, isBetter, metricValue, type PrimaryMetric } from '../fit.ts';
 import { isMain, runStage } from '../stage-cli.ts';
@@ -44,7 +43,7 @@ async function writeDataDrift(
       { method: f.method, score: f.score, threshold: f.threshold, drifted: f.drifted, status: f.status },
     ]),
   );
-  await writeJsonAtomic(join(repoRoot, DATA_DRIFT_METRICS), {
+  await writeMetricsFile(repoRoot, 'dataDrift', {
     status: 'ok',
     production_version: version,
     rows: train.length,
@@ -183,7 +182,7 @@ async function productionMetric(
   log: Logger,
 ) {
   const none = async () => {
-    await writeJsonAtomic(join(repoRoot, DATA_DRIFT_METRICS), {
+    await writeMetricsFile(repoRoot, 'dataDrift', {
       status: 'no_production_model',
       production_version: null,
     });
@@ -215,6 +214,15 @@ async function productionMetric(
   } finally {
     bundle.dispose();
   }
+}
+
+/**
+ * The registry as metrics/register.json names it: a bucket URL as is, a local directory relative to
+ * the repository (an absolute path would differ on every clone and show in `dvc metrics diff`).
+ */
+export function registryForMetrics(described: string, repoRoot: string): string {
+  if (!isAbsolute(described)) return described;
+  return relative(repoRoot, described).split('\\').join('/') || '.';
 }
 
 /** `registryUrl` overrides `register.registry` (the CLI passes --registry or $REGISTRY_URL). */
@@ -303,7 +311,7 @@ export async function register(options: {
   const tags = (await registry.history(name)).slice(eventsBefore).flatMap((e) => e.tags);
   const result = {
     model_name: name,
-    registry: registry.describe(),
+    registry: registryForMetrics(registry.describe(), repoRoot),
     version: version.version,
     decision,
     reason,
@@ -315,7 +323,7 @@ export async function register(options: {
     gates,
     gto_tags: tags,
   };
-  await writeJsonAtomic(join(repoRoot, REGISTER_METRICS), result);
+  await writeMetricsFile(repoRoot, 'register', result);
   log.info(`${name} v${version.version}: ${decision} — ${reason}`);
   return result;
 }
