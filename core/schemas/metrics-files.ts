@@ -167,7 +167,8 @@ export const registerFileSchema = z.looseObject({
   model_name: z.string(),
   registry: z.string().optional(),
   version: num,
-  decision: z.enum(['promoted', 'staging', 'rejected']),
+  /** candidate: registered, no stage assigned (an experiment, or a run outside the train workflow). */
+  decision: z.enum(['promoted', 'staging', 'rejected', 'candidate']),
   reason: z.string(),
   primary_metric: z.string().optional(),
   /** Absent (older files: null) when there was no production model. */

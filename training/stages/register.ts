@@ -225,12 +225,41 @@ export function registryForMetrics(described: string, repoRoot: string): string 
   return relative(repoRoot, described).split('\\').join('/') || '.';
 }
 
-/** `registryUrl` overrides `register.registry` (the CLI passes --registry or $REGISTRY_URL). */
+/** Whether this run may assign stages, and why (the reason goes into metrics/register.json). */
+export type PromotionPolicy = { allowed: boolean; why: string };
+
+/**
+ * Experiments never promote: a `dvc exp run` (DVC sets DVC_EXP_NAME / DVC_EXP_BASELINE_REV in its
+ * stages' environment) or a pipeline run outside the train workflow registers its version as a
+ * candidate only. REGISTER_PROMOTE=allow is the explicit flag (npm start, the trainer Job);
+ * REGISTER_PROMOTE=never forbids it even in CI.
+ */
+export function promotionPolicy(env: Record<string, string | undefined>): PromotionPolicy {
+  if (env.DVC_EXP_NAME || env.DVC_EXP_BASELINE_REV) {
+    return { allowed: false, why: `a dvc exp run (experiment ${env.DVC_EXP_NAME || '?'}) never promotes` };
+  }
+  const flag = (env.REGISTER_PROMOTE ?? '').trim() || 'auto';
+  if (flag === 'allow') return { allowed: true, why: 'REGISTER_PROMOTE=allow' };
+  if (flag === 'never') return { allowed: false, why: 'REGISTER_PROMOTE=never' };
+  if (flag !== 'auto') throw new Error(`REGISTER_PROMOTE must be allow, never or auto, got ${JSON.stringify(flag)}`);
+  if (env.GITHUB_ACTIONS === 'true' && env.TRAIN_BRANCH)
+    return { allowed: true, why: `the train workflow (${env.TRAIN_BRANCH})` };
+  return {
+    allowed: false,
+    why: 'only the train workflow promotes; this run is outside it (REGISTER_PROMOTE=allow promotes from here, as npm start does)',
+  };
+}
+
+/**
+ * `registryUrl` overrides `register.registry` (the CLI passes --registry or $REGISTRY_URL);
+ * `promotion` (default: allowed) is what promotionPolicy says for the environment the stage runs in.
+ */
 export async function register(options: {
   repoRoot: string;
   params: StageParams<typeof registerStage>;
   log: Logger;
   registryUrl?: string;
+  promotion?: PromotionPolicy;
 }) {
   const { repoRoot, log } = options;
   const params = registerStage.params(options.params);
@@ -276,7 +305,7 @@ export async function register(options: {
     .filter(([, g]) => !g.passed)
     .map(([k, g]) => `${k} (${g.detail})`);
   const delta = before ? round(candidate - before.metric) : null;
-  let decision: 'promoted' | 'staging' | 'rejected';
+  let decision: 'promoted' | 'staging' | 'rejected' | 'candidate';
   let reason: string;
   if (failed.length) {
     decision = 'rejected';
@@ -299,6 +328,15 @@ export async function register(options: {
   } else {
     decision = 'staging';
     reason = `not promoted: ${primary} ${fmt(candidate)} vs production v${before.version} ${fmt(before.metric)} on the same test rows (${delta! >= 0 ? '+' : ''}${fmt(delta)}; needs ${HIGHER_IS_BETTER[primary] ? 'at least +' : 'at most -'}${rp.min_improvement})`;
+  }
+  const promotion = options.promotion ?? { allowed: true, why: 'allowed by the caller' };
+  if (
+    !promotion.allowed &&
+    (decision === 'promoted' || decision === 'staging') &&
+    !version.stages.includes(decision === 'promoted' ? 'production' : 'staging')
+  ) {
+    reason = `registered as a candidate, no stage assigned (it would have gone to ${decision === 'promoted' ? 'production' : 'staging'}: ${reason}): ${promotion.why}`;
+    decision = 'candidate';
   }
   if (!version.stages.includes('production') && !version.archived) {
     if (decision === 'promoted')
@@ -331,7 +369,8 @@ export async function register(options: {
 if (isMain(import.meta.url)) {
   await runStage(
     registerStage,
-    ({ flags, env, ...ctx }) => register({ ...ctx, registryUrl: flags.registry ?? env.REGISTRY_URL }),
+    ({ flags, env, ...ctx }) =>
+      register({ ...ctx, registryUrl: flags.registry ?? env.REGISTRY_URL, promotion: promotionPolicy(env) }),
     ['registry'],
   );
 }
