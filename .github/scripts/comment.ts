@@ -73,7 +73,14 @@ function headline(input: CommentInput): string[] {
 }
 
 function gates(reg: RegisterFile): string[] {
-  const icon = reg.decision === 'promoted' ? '🟢' : reg.decision === 'rejected' ? '🔴' : '🟡';
+  const icon =
+    reg.decision === 'promoted'
+      ? '🟢'
+      : reg.decision === 'rejected'
+        ? '🔴'
+        : reg.decision === 'candidate'
+          ? '⚪'
+          : '🟡';
   const lines = [`### Promotion: ${icon} v${reg.version} → ${reg.decision}`, '', `> ${reg.reason}`, ''];
   const entries = Object.entries(reg.gates ?? {});
   if (entries.length) {

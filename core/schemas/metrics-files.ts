@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { writeJsonAtomic } from '../platform/atomic.ts';
 import { PRIMARY_METRICS } from './metric-directions.ts';
 
 export const VALIDATE_METRICS = 'metrics/validate.json';
@@ -22,6 +23,21 @@ export const DATA_DRIFT_METRICS = 'metrics/drift.json';
 
 const num = z.number();
 const nullableNumber = z.number().nullable();
+/**
+ * Written without its key when null (`dvc metrics show` drops nulls); read back as null, so
+ * readers see one shape whether the file is new or older.
+ */
+const absentAsNull = nullableNumber.default(null);
+/**
+ * A set of names: written as an object whose keys are the names (`dvc metrics show` drops lists),
+ * read back as the list of names; older files hold the list itself.
+ */
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
+const namesList = z.preprocess((v) => (isPlainObject(v) ? Object.keys(v) : v), z.array(z.string()));
+/** A list written as an object keyed by name (`dvc metrics show` drops lists), read back as the list. */
+const keyedList = <T extends z.ZodType>(item: T, fromEntry: (key: string, value: unknown) => unknown = (_, v) => v) =>
+  z.preprocess((v) => (isPlainObject(v) ? Object.entries(v).map(([k, x]) => fromEntry(k, x)) : v), z.array(item));
 const count = z.number().int().min(0);
 export const confusionSchema = z.object({ tp: count, fp: count, tn: count, fn: count });
 /** A confusion matrix's counts at one threshold (what core/model/quality-metrics.ts computes). */
@@ -40,7 +56,7 @@ export const validateFileSchema = z.looseObject({
   rejects_by_reason: z.record(z.string(), num).default({}),
   /** Column → reject reason → rows (core/data/validation.ts byColumn). */
   rejects_by_column: z.record(z.string(), z.record(z.string(), num)).default({}),
-  dropped_columns: z.array(z.string()).default([]),
+  dropped_columns: namesList.default([]),
 });
 
 /** Split sizes, time ranges, positive rate or target mean per split, vocabulary sizes, OOV rates. */
@@ -57,11 +73,24 @@ export const trainFileSchema = z.looseObject({
   train_seconds: nullableNumber.optional(),
 });
 
+/** A list-valued param is written as its JSON text (`dvc metrics show` drops lists) and read back as the list. */
+const listParam = (v: unknown): unknown => {
+  if (typeof v !== 'string' || !/^\[.*\]$/s.test(v)) return v;
+  try {
+    return JSON.parse(v) as unknown;
+  } catch {
+    return v;
+  }
+};
+
 export const experimentRunSchema = z.looseObject({
   run_id: z.string(),
   candidate: z.string(),
   model: z.string(),
-  params: z.record(z.string(), z.unknown()).default({}),
+  params: z
+    .record(z.string(), z.unknown())
+    .default({})
+    .transform((p) => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, listParam(v)]))),
   epochs: num.nullish(),
   best_epoch: num.nullish(),
   duration_s: num.nullish(),
@@ -74,7 +103,12 @@ export const experimentRunSchema = z.looseObject({
   data_md5: z.string().nullish(),
   time: z.string().nullish(),
 });
-export const experimentsFileSchema = z.looseObject({ runs: z.array(experimentRunSchema) });
+/** Runs written keyed by `<run_id> <candidate>` (`dvc metrics show` drops lists); read back as the list. */
+export const experimentsFileSchema = z.looseObject({
+  runs: keyedList(experimentRunSchema),
+});
+
+const edgeCaseExample = z.object({ case: z.string(), outcome: z.string(), detail: z.string() });
 
 export const evaluateFileSchema = z.looseObject({
   task,
@@ -87,8 +121,13 @@ export const evaluateFileSchema = z.looseObject({
   higher_is_better: z.boolean(),
   /** Metric name → value, and the confusion counts at the threshold (classification). */
   test: z.looseObject({ confusion: confusionSchema.optional() }),
-  /** Row-level bootstrap 95% intervals of the threshold-free metrics. */
-  test_ci: z.record(z.string(), z.tuple([num, num])).default({}),
+  /** Row-level bootstrap 95% intervals of the threshold-free metrics: written `{ low, high }`, read as `[low, high]`. */
+  test_ci: z
+    .record(
+      z.string(),
+      z.preprocess((v) => (isPlainObject(v) && 'low' in v && 'high' in v ? [v.low, v.high] : v), z.tuple([num, num])),
+    )
+    .default({}),
   baseline: metricMap,
   baseline_kind: z.string().nullish(),
   edge_cases: z
@@ -97,7 +136,8 @@ export const evaluateFileSchema = z.looseObject({
       predicted: num,
       rejected: num,
       failed: num,
-      examples: z.array(z.object({ case: z.string(), outcome: z.string(), detail: z.string() })).default([]),
+      /** Written keyed by case (`dvc metrics show` drops lists), read back as the list. */
+      examples: keyedList(edgeCaseExample, (c, v) => ({ case: c, ...(isPlainObject(v) ? v : {}) })).default([]),
     })
     .optional(),
   latency_ms: z.looseObject({ p50: num, p95: num, max: num.optional() }).optional(),
@@ -105,16 +145,16 @@ export const evaluateFileSchema = z.looseObject({
   calibration: z
     .looseObject({
       method: z.string(),
-      ece: nullableNumber,
-      ece_uncalibrated: nullableNumber,
-      log_loss: nullableNumber,
-      log_loss_uncalibrated: nullableNumber,
-      log_loss_baseline: nullableNumber,
+      ece: absentAsNull,
+      ece_uncalibrated: absentAsNull,
+      log_loss: absentAsNull,
+      log_loss_uncalibrated: absentAsNull,
+      log_loss_baseline: absentAsNull,
     })
     .optional(),
   /** Regression: how often the validation-residual interval holds on test. */
   intervals: z
-    .looseObject({ nominal: num, test_coverage: nullableNumber, residual_quantiles: z.record(z.string(), num) })
+    .looseObject({ nominal: num, test_coverage: absentAsNull, residual_quantiles: z.record(z.string(), num) })
     .optional(),
   golden_examples: z.looseObject({ count: num.optional(), reproduced: z.boolean() }).optional(),
   /** Optional wording for the two classes and the regression target's unit. */
@@ -127,30 +167,34 @@ export const registerFileSchema = z.looseObject({
   model_name: z.string(),
   registry: z.string().optional(),
   version: num,
-  decision: z.enum(['promoted', 'staging', 'rejected']),
+  /** candidate: registered, no stage assigned (an experiment, or a run outside the train workflow). */
+  decision: z.enum(['promoted', 'staging', 'rejected', 'candidate']),
   reason: z.string(),
   primary_metric: z.string().optional(),
+  /** Absent (older files: null) when there was no production model. */
   production_before: z
-    .looseObject({ version: num, metric: nullableNumber, metrics: z.record(z.string(), nullableNumber).optional() })
-    .nullable(),
+    .looseObject({ version: num, metric: absentAsNull, metrics: z.record(z.string(), nullableNumber).optional() })
+    .nullable()
+    .default(null),
   candidate_metric: nullableNumber.optional(),
   delta: nullableNumber.optional(),
   min_improvement: num.optional(),
   gates: z.record(z.string(), gateSchema).default({}),
-  gto_tags: z.array(z.string()).default([]),
+  /** Written as tag → action (`register`, `assign`, …; `dvc metrics show` drops lists), read as the tags in order. */
+  gto_tags: namesList.default([]),
 });
 
 export const dataDriftFileSchema = z.looseObject({
   status: z.enum(['ok', 'no_production_model']),
-  production_version: num.nullable(),
+  production_version: absentAsNull,
   rows: num.optional(),
   dataset_drift: z.boolean().optional(),
   drift_share: num.optional(),
-  drifted_features: z.array(z.string()).optional(),
+  drifted_features: namesList.optional(),
   features: z
     .record(
       z.string(),
-      z.object({ method: z.string(), score: nullableNumber, threshold: num, drifted: z.boolean(), status: z.string() }),
+      z.object({ method: z.string(), score: absentAsNull, threshold: num, drifted: z.boolean(), status: z.string() }),
     )
     .optional(),
 });
@@ -177,25 +221,35 @@ export const calibrationPlotSchema = z.array(
 );
 export const residualsPlotSchema = z.array(z.object({ bin: z.string(), count: num }));
 
-/** Each file: where it lives, which stage writes it (what to re-run), its schema. */
+/**
+ * Each file: where it lives, which stage writes it (what to re-run), its schema, and what DVC
+ * makes of it (`metrics`: read by `dvc metrics show/diff`, which drops lists and nulls; `plots`:
+ * `dvc plots`; `data`: an output only).
+ */
 export const METRICS_FILES = {
-  validate: { path: VALIDATE_METRICS, stage: 'validate', schema: validateFileSchema },
-  prepare: { path: PREPARE_METRICS, stage: 'prepare', schema: prepareFileSchema },
-  train: { path: TRAIN_METRICS, stage: 'train', schema: trainFileSchema },
-  experiments: { path: EXPERIMENTS_FILE, stage: 'train', schema: experimentsFileSchema },
-  evaluate: { path: EVALUATE_METRICS, stage: 'evaluate', schema: evaluateFileSchema },
-  distributions: { path: DISTRIBUTIONS_FILE, stage: 'evaluate', schema: distributionsFileSchema },
-  roc: { path: `${PLOTS_DIR}/roc.json`, stage: 'evaluate', schema: rocPlotSchema },
-  pr: { path: `${PLOTS_DIR}/pr.json`, stage: 'evaluate', schema: prPlotSchema },
-  calibration: { path: `${PLOTS_DIR}/calibration.json`, stage: 'evaluate', schema: calibrationPlotSchema },
+  validate: { path: VALIDATE_METRICS, stage: 'validate', schema: validateFileSchema, dvc: 'metrics' },
+  prepare: { path: PREPARE_METRICS, stage: 'prepare', schema: prepareFileSchema, dvc: 'metrics' },
+  train: { path: TRAIN_METRICS, stage: 'train', schema: trainFileSchema, dvc: 'metrics' },
+  experiments: { path: EXPERIMENTS_FILE, stage: 'train', schema: experimentsFileSchema, dvc: 'metrics' },
+  evaluate: { path: EVALUATE_METRICS, stage: 'evaluate', schema: evaluateFileSchema, dvc: 'metrics' },
+  distributions: { path: DISTRIBUTIONS_FILE, stage: 'evaluate', schema: distributionsFileSchema, dvc: 'data' },
+  roc: { path: `${PLOTS_DIR}/roc.json`, stage: 'evaluate', schema: rocPlotSchema, dvc: 'plots' },
+  pr: { path: `${PLOTS_DIR}/pr.json`, stage: 'evaluate', schema: prPlotSchema, dvc: 'plots' },
+  calibration: {
+    path: `${PLOTS_DIR}/calibration.json`,
+    stage: 'evaluate',
+    schema: calibrationPlotSchema,
+    dvc: 'plots',
+  },
   calibrationBefore: {
     path: `${PLOTS_DIR}/calibration-uncalibrated.json`,
     stage: 'evaluate',
     schema: calibrationPlotSchema,
+    dvc: 'plots',
   },
-  residuals: { path: `${PLOTS_DIR}/residuals.json`, stage: 'evaluate', schema: residualsPlotSchema },
-  register: { path: REGISTER_METRICS, stage: 'register', schema: registerFileSchema },
-  dataDrift: { path: DATA_DRIFT_METRICS, stage: 'register', schema: dataDriftFileSchema },
+  residuals: { path: `${PLOTS_DIR}/residuals.json`, stage: 'evaluate', schema: residualsPlotSchema, dvc: 'plots' },
+  register: { path: REGISTER_METRICS, stage: 'register', schema: registerFileSchema, dvc: 'metrics' },
+  dataDrift: { path: DATA_DRIFT_METRICS, stage: 'register', schema: dataDriftFileSchema, dvc: 'metrics' },
 } as const;
 
 export type MetricsFileKind = keyof typeof METRICS_FILES;
@@ -355,4 +409,153 @@ export function confusionOf(metrics: Record<string, unknown>): Confusion | null 
 export function metricOf(metrics: Record<string, unknown> | undefined, name: string): number | null {
   const v = metrics?.[name];
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+/**
+ * What `dvc metrics show` keeps of a metrics file, as DVC 3 reads it (`_extract_metrics` in
+ * dvc/repo/metrics/show.py): numbers, strings and booleans inside objects; a list or a null is
+ * dropped silently, and so is an object left empty.
+ */
+export function dvcMetricsView(value: unknown): unknown {
+  if (typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const kept: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    const m = dvcMetricsView(v);
+    if (m !== undefined && !(typeof m === 'object' && m !== null && Object.keys(m).length === 0)) kept[k] = m;
+  }
+  return kept;
+}
+
+/** Dotted paths of the values `dvc metrics show` would drop: lists and nulls (an empty object holds nothing to lose). */
+export function dvcDroppedPaths(value: unknown, path = ''): string[] {
+  if (value === null || Array.isArray(value)) return [path || '(top level)'];
+  if (typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([k, v]) => dvcDroppedPaths(v, path ? `${path}.${k}` : k));
+}
+
+/** `value` without the object keys whose value is null, at any depth. */
+function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutNulls);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, v]) => v !== null)
+      .map(([k, v]) => [k, withoutNulls(v)]),
+  );
+}
+
+const asRecord = (v: unknown): Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+
+/** `names` as an object keyed by name (a later duplicate gets ` (2)`, ` (3)`, …), each with `valueOf(name)`. */
+function keyed<T>(names: readonly string[], valueOf: (name: string, index: number) => T): Record<string, T> {
+  const out: Record<string, T> = {};
+  names.forEach((name, i) => {
+    let key = name;
+    for (let n = 2; key in out; n++) key = `${name} (${n})`;
+    out[key] = valueOf(name, i);
+  });
+  return out;
+}
+
+/** GTO's action for a tag name (core/registry/gto.ts writes them): what `dvc metrics show` prints beside it. */
+export function gtoTagAction(tag: string): 'register' | 'deregister' | 'assign' | 'unassign' {
+  if (/!#\d+$/.test(tag)) return 'unassign';
+  if (/#\d+$/.test(tag)) return 'assign';
+  return tag.endsWith('!') ? 'deregister' : 'register';
+}
+
+/**
+ * A metrics file as it is written: every list a reader wants becomes an object keyed by name,
+ * every null an absent key, so `dvc metrics show` shows every value (the schemas read both forms).
+ */
+export function encodeForDvc(kind: MetricsFileKind, value: unknown): unknown {
+  const v = { ...asRecord(value) };
+  const names = (x: unknown): string[] => (Array.isArray(x) ? x.map(String) : []);
+  switch (kind) {
+    case 'validate':
+      if (Array.isArray(v.dropped_columns)) v.dropped_columns = keyed(names(v.dropped_columns), () => 'dropped');
+      break;
+    case 'experiments':
+      if (Array.isArray(v.runs)) {
+        // A list-valued param (e.g. hidden: [64, 32]) is kept as its JSON text: shown, and readable.
+        const runs = v.runs.map(asRecord).map((r): Record<string, unknown> => ({
+          ...r,
+          params: Object.fromEntries(
+            Object.entries(asRecord(r.params)).map(([k, p]) => [k, Array.isArray(p) ? JSON.stringify(p) : p]),
+          ),
+        }));
+        const byKey = keyed(
+          runs.map((r) => `${String(r.run_id)} ${String(r.candidate)}`),
+          (_, i) => runs[i],
+        );
+        v.runs = byKey;
+      }
+      break;
+    case 'evaluate': {
+      const ci = asRecord(v.test_ci);
+      v.test_ci = Object.fromEntries(
+        Object.entries(ci).map(([k, iv]) => [
+          k,
+          Array.isArray(iv) ? { low: iv[0] as unknown, high: iv[1] as unknown } : iv,
+        ]),
+      );
+      const edge = asRecord(v.edge_cases);
+      if (Array.isArray(edge.examples)) {
+        const examples = edge.examples.map(asRecord);
+        v.edge_cases = {
+          ...edge,
+          examples: keyed(
+            examples.map((e) => String(e.case)),
+            (_, i) => ({ outcome: examples[i].outcome, detail: examples[i].detail }),
+          ),
+        };
+      }
+      break;
+    }
+    case 'register':
+      if (Array.isArray(v.gto_tags)) v.gto_tags = keyed(names(v.gto_tags), gtoTagAction);
+      break;
+    case 'dataDrift':
+      if (Array.isArray(v.drifted_features)) {
+        const features = asRecord(v.features);
+        v.drifted_features = keyed(names(v.drifted_features), (f) => asRecord(features[f]).score ?? 'drifted');
+      }
+      break;
+    default:
+      break;
+  }
+  return METRICS_FILES[kind].dvc === 'metrics' ? withoutNulls(v) : value;
+}
+
+/**
+ * The one way a stage writes a metrics file: encoded for DVC (encodeForDvc), checked against its
+ * schema and against what `dvc metrics show` would drop (a writer bug fails the stage, naming the
+ * field, instead of a number silently missing from `dvc metrics diff`), written atomically.
+ */
+export async function writeMetricsFile<K extends MetricsFileKind>(
+  repoRoot: string,
+  kind: K,
+  /** Checked against the schema at run time (stages build these from computed values). */
+  value: unknown,
+): Promise<void> {
+  const file = METRICS_FILES[kind];
+  const encoded = encodeForDvc(kind, value);
+  const parsed = file.schema.safeParse(encoded);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(
+      `${file.path}: the ${file.stage} stage wrote an invalid \`${issue.path.join('.')}\`: ${issue.message}`,
+    );
+  }
+  if (file.dvc === 'metrics') {
+    const dropped = dvcDroppedPaths(encoded);
+    if (dropped.length) {
+      throw new Error(
+        `${file.path}: \`dvc metrics show\` would drop ${dropped.join(', ')} (lists and nulls): write them as keyed objects or leave the key out`,
+      );
+    }
+  }
+  await writeJsonAtomic(join(repoRoot, file.path), encoded);
 }

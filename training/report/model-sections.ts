@@ -22,6 +22,7 @@ const VERDICT = {
   promoted: { icon: '✅', text: 'promoted to production' },
   staging: { icon: '🟡', text: 'kept in staging (production unchanged)' },
   rejected: { icon: '❌', text: 'rejected' },
+  candidate: { icon: '⚪', text: 'registered as a candidate (no stage assigned)' },
 } as const;
 
 const unavailable = (why: string) => `_Not available: ${why}._`;

@@ -5,6 +5,7 @@
  * single-record latency.
  */
 import { join } from 'node:path';
+import { writeMetricsFile } from '../../core/schemas/metrics-files.ts';
 import { selectBackend } from '../../core/model/tfjs-backend.ts';
 import { writeJsonAtomic } from '../../core/platform/atomic.ts';
 import { readParquetTable } from '../../core/data/parquet.ts';
@@ -31,7 +32,7 @@ import { edgeCases, runEdgeCases } from '../edge-cases.ts';
 import { datetimePart } from '../../core/model/features.ts';
 import type { Table } from '../../core/data/table.ts';
 import type { Logger } from '../../core/platform/log.ts';
-import { DISTRIBUTIONS_FILE, EVALUATE_METRICS, MODEL_DIR, PLOTS_DIR, PREPARED_DIR } from '../contracts/paths.ts';
+import { DISTRIBUTIONS_FILE, MODEL_DIR, PLOTS_DIR, PREPARED_DIR } from '../contracts/paths.ts';
 import { evaluateStage } from '../contracts/evaluate.ts';
 import type { StageParams } from '../contracts/contract.ts';
 import { HIGHER_IS_BETTER, type PrimaryMetric } from '../fit.ts';
@@ -242,7 +243,8 @@ export async function evaluate(options: { repoRoot: string; params?: StageParams
       Object.entries(ciMetrics)
         .map(([k, fn]) => [k, bootstrapCi(y, p, fn)] as const)
         .filter((e): e is readonly [string, [number, number]] => e[1] !== null)
-        .map(([k, v]) => [k, v.map((x) => round(x))] as const),
+        .map(([k, [low, high]]) => [k, { low: round(low), high: round(high) }] as const)
+        .filter((e): e is readonly [string, { low: number; high: number }] => e[1].low !== null && e[1].high !== null),
     );
     const base = bundle.golden[0]?.record ?? {};
     const edge = runEdgeCases(edgeCases(base, bundle.meta.input_schema), (records) => bundle.predictRecords(records));
@@ -269,7 +271,7 @@ export async function evaluate(options: { repoRoot: string; params?: StageParams
       latency_ms: latency,
       golden_examples: { count: bundle.golden.length, reproduced: golden.ok },
     };
-    await writeJsonAtomic(join(repoRoot, EVALUATE_METRICS), result);
+    await writeMetricsFile(repoRoot, 'evaluate', result);
     const headline =
       task === 'classification'
         ? `ROC-AUC ${(testMetrics as { roc_auc: number }).roc_auc.toFixed(4)} (baseline 0.5)`

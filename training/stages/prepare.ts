@@ -3,6 +3,7 @@
  * feature spec fitted on train only, and the reference profile of the training inputs.
  */
 import { join } from 'node:path';
+import { writeMetricsFile } from '../../core/schemas/metrics-files.ts';
 import { replaceDirAtomic, writeJsonAtomic } from '../../core/platform/atomic.ts';
 import { readParquetTable, writeParquetTable } from '../../core/data/parquet.ts';
 import { takeRows, type Table } from '../../core/data/table.ts';
@@ -12,14 +13,7 @@ import { hashSplit, indicesOf, SPLIT_NAMES, timeSplit } from '../../core/data/sp
 import { formatTimestamp } from '../../core/platform/time.ts';
 import { ROW_COLUMN } from '../../core/data/csv.ts';
 import type { Logger } from '../../core/platform/log.ts';
-import {
-  FEATURE_SPEC_FILE,
-  PREPARE_METRICS,
-  PREPARED_DIR,
-  PROFILE_FILE,
-  VALIDATED_DIR,
-  VALIDATED_FILE,
-} from '../contracts/paths.ts';
+import { FEATURE_SPEC_FILE, PREPARED_DIR, PROFILE_FILE, VALIDATED_DIR, VALIDATED_FILE } from '../contracts/paths.ts';
 import { prepareStage } from '../contracts/prepare.ts';
 import type { StageParams } from '../contracts/contract.ts';
 import { isMain, runStage } from '../stage-cli.ts';
@@ -132,7 +126,7 @@ export async function prepare(options: {
     features_left_out: spec.dropped?.map((d) => d.feature).join(', ') || null,
     ...oovShare,
   };
-  await writeJsonAtomic(join(repoRoot, PREPARE_METRICS), metrics);
+  await writeMetricsFile(repoRoot, 'prepare', metrics);
   log.info(`train ${splits[0].length}, validation ${splits[1].length}, test ${splits[2].length} rows`, vocab);
   return { spec, metrics };
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readFile, writeFile } from 'node:fs/promises';
 import { evaluate } from './evaluate.ts';
-import { register, promotionGates } from './register.ts';
+import { register, promotionGates, promotionPolicy } from './register.ts';
 import { train, MODEL_DIR } from './train.ts';
 import { selectBackend } from '../../core/model/tfjs-backend.ts';
 import { loadBundle } from '../../core/model/bundle.ts';
@@ -182,4 +182,69 @@ test('regression: register re-scores the bundle and agrees with evaluate.json (t
   assert.equal(r.gates.evaluation_matches.passed, true, r.gates.evaluation_matches.detail);
   assert.equal(r.gates.golden_examples.passed, true);
   assert.match(r.gates.evaluation_matches.detail, /matches this bundle \(rmse \d/);
+});
+
+test('promotion policy: experiments never promote; only the train workflow or an explicit allow does', () => {
+  assert.equal(promotionPolicy({ DVC_EXP_NAME: 'tidy-hobo', DVC_EXP_BASELINE_REV: 'abc' }).allowed, false);
+  assert.match(
+    promotionPolicy({ DVC_EXP_NAME: 'tidy-hobo' }).why,
+    /dvc exp run \(experiment tidy-hobo\) never promotes/,
+  );
+  // Even the explicit flag and CI do not make an experiment promote.
+  assert.equal(
+    promotionPolicy({
+      DVC_EXP_BASELINE_REV: 'abc',
+      REGISTER_PROMOTE: 'allow',
+      GITHUB_ACTIONS: 'true',
+      TRAIN_BRANCH: 'model',
+    }).allowed,
+    false,
+  );
+  assert.equal(promotionPolicy({ GITHUB_ACTIONS: 'true', TRAIN_BRANCH: 'model' }).allowed, true);
+  assert.equal(promotionPolicy({ GITHUB_ACTIONS: 'true' }).allowed, false, 'another workflow (no TRAIN_BRANCH)');
+  assert.equal(promotionPolicy({}).allowed, false, 'a local pipeline');
+  assert.equal(promotionPolicy({ REGISTER_PROMOTE: 'allow' }).allowed, true);
+  assert.equal(
+    promotionPolicy({ REGISTER_PROMOTE: 'never', GITHUB_ACTIONS: 'true', TRAIN_BRANCH: 'model' }).allowed,
+    false,
+  );
+  assert.throws(
+    () => promotionPolicy({ REGISTER_PROMOTE: 'yes' }),
+    /REGISTER_PROMOTE must be allow, never or auto, got "yes"/,
+  );
+});
+
+test('an experiment registers a candidate: no stage, no assignment tag, production untouched', async () => {
+  const { repo, params } = await trainedRepo({}, { max_epochs: 2 });
+  const registryUrl = join(repo, 'registry');
+  const log = quietLog();
+  await evaluate({ repoRoot: repo, params, log });
+  const r = await register({
+    repoRoot: repo,
+    params,
+    log,
+    registryUrl,
+    promotion: promotionPolicy({ DVC_EXP_NAME: 'exp-1', DVC_EXP_BASELINE_REV: 'abc' }),
+  });
+  assert.equal(r.decision, 'candidate');
+  assert.match(
+    r.reason,
+    /would have gone to production: first production model.*dvc exp run \(experiment exp-1\) never promotes/,
+  );
+  assert.deepEqual(r.gto_tags, ['flight-delay@v1.0.0'], 'registered, not assigned');
+  const registry = await openRegistry(registryUrl, { log });
+  const state = await registry.state('flight-delay');
+  assert.equal(state.stages.production ?? null, null, 'no production model from an experiment');
+  const written = await readMetricsFile(repo, 'register');
+  assert.equal(written?.decision, 'candidate');
+  // The same bundle in the train workflow is then promoted (the candidate version is reused).
+  const ci = await register({
+    repoRoot: repo,
+    params,
+    log,
+    registryUrl,
+    promotion: promotionPolicy({ GITHUB_ACTIONS: 'true', TRAIN_BRANCH: 'model' }),
+  });
+  assert.equal(ci.decision, 'promoted');
+  assert.equal(ci.version, 1);
 });

@@ -4,22 +4,21 @@
  * `register.min_improvement` on the primary metric, both measured on this run's test split.
  * Otherwise it waits in `staging` (or is rejected when a gate fails), with the reason recorded.
  */
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { z } from 'zod';
 import type { Params } from '../../core/schemas/params.ts';
 import { selectBackend } from '../../core/model/tfjs-backend.ts';
-import { writeJsonAtomic } from '../../core/platform/atomic.ts';
 import { readParquetTable } from '../../core/data/parquet.ts';
 import { encodeTarget } from '../../core/model/features.ts';
 import { loadBundle } from '../../core/model/bundle.ts';
 import { decisionThreshold } from '../../core/model/decision.ts';
 import { openRegistry, type Registry } from '../../core/registry/index.ts';
 import type { Logger } from '../../core/platform/log.ts';
-import { DATA_DRIFT_METRICS, EVALUATE_METRICS, MODEL_DIR, PREPARED_DIR, REGISTER_METRICS } from '../contracts/paths.ts';
+import { EVALUATE_METRICS, MODEL_DIR, PREPARED_DIR } from '../contracts/paths.ts';
 import { registerStage } from '../contracts/register.ts';
 import type { StageParams } from '../contracts/contract.ts';
 import { classificationMetrics, regressionMetrics } from '../../core/model/quality-metrics.ts';
-import { evaluateFileSchema, readJsonFile } from '../../core/schemas/metrics-files.ts';
+import { evaluateFileSchema, readJsonFile, writeMetricsFile } from '../../core/schemas/metrics-files.ts';
 import { readBundleMeta } from '../../core/schemas/bundle-meta.ts';
 import { HIGHER_IS_BETTER, isBetter, metricValue, type PrimaryMetric } from '../fit.ts';
 import { isMain, runStage } from '../stage-cli.ts';
@@ -45,7 +44,7 @@ async function writeDataDrift(
       { method: f.method, score: f.score, threshold: f.threshold, drifted: f.drifted, status: f.status },
     ]),
   );
-  await writeJsonAtomic(join(repoRoot, DATA_DRIFT_METRICS), {
+  await writeMetricsFile(repoRoot, 'dataDrift', {
     status: 'ok',
     production_version: version,
     rows: train.length,
@@ -184,7 +183,7 @@ async function productionMetric(
   log: Logger,
 ) {
   const none = async () => {
-    await writeJsonAtomic(join(repoRoot, DATA_DRIFT_METRICS), {
+    await writeMetricsFile(repoRoot, 'dataDrift', {
       status: 'no_production_model',
       production_version: null,
     });
@@ -218,12 +217,50 @@ async function productionMetric(
   }
 }
 
-/** `registryUrl` overrides `register.registry` (the CLI passes --registry or $REGISTRY_URL). */
+/**
+ * The registry as metrics/register.json names it: a bucket URL as is, a local directory relative to
+ * the repository (an absolute path would differ on every clone and show in `dvc metrics diff`).
+ */
+export function registryForMetrics(described: string, repoRoot: string): string {
+  if (!isAbsolute(described)) return described;
+  return relative(repoRoot, described).split('\\').join('/') || '.';
+}
+
+/** Whether this run may assign stages, and why (the reason goes into metrics/register.json). */
+export type PromotionPolicy = { allowed: boolean; why: string };
+
+/**
+ * Experiments never promote: a `dvc exp run` (DVC sets DVC_EXP_NAME / DVC_EXP_BASELINE_REV in its
+ * stages' environment) or a pipeline run outside the train workflow registers its version as a
+ * candidate only. REGISTER_PROMOTE=allow is the explicit flag (npm start, the trainer Job);
+ * REGISTER_PROMOTE=never forbids it even in CI.
+ */
+export function promotionPolicy(env: Record<string, string | undefined>): PromotionPolicy {
+  if (env.DVC_EXP_NAME || env.DVC_EXP_BASELINE_REV) {
+    return { allowed: false, why: `a dvc exp run (experiment ${env.DVC_EXP_NAME || '?'}) never promotes` };
+  }
+  const flag = (env.REGISTER_PROMOTE ?? '').trim() || 'auto';
+  if (flag === 'allow') return { allowed: true, why: 'REGISTER_PROMOTE=allow' };
+  if (flag === 'never') return { allowed: false, why: 'REGISTER_PROMOTE=never' };
+  if (flag !== 'auto') throw new Error(`REGISTER_PROMOTE must be allow, never or auto, got ${JSON.stringify(flag)}`);
+  if (env.GITHUB_ACTIONS === 'true' && env.TRAIN_BRANCH)
+    return { allowed: true, why: `the train workflow (${env.TRAIN_BRANCH})` };
+  return {
+    allowed: false,
+    why: 'only the train workflow promotes; this run is outside it (REGISTER_PROMOTE=allow promotes from here, as npm start does)',
+  };
+}
+
+/**
+ * `registryUrl` overrides `register.registry` (the CLI passes --registry or $REGISTRY_URL);
+ * `promotion` (default: allowed) is what promotionPolicy says for the environment the stage runs in.
+ */
 export async function register(options: {
   repoRoot: string;
   params: StageParams<typeof registerStage>;
   log: Logger;
   registryUrl?: string;
+  promotion?: PromotionPolicy;
 }) {
   const { repoRoot, log } = options;
   const params = registerStage.params(options.params);
@@ -269,7 +306,7 @@ export async function register(options: {
     .filter(([, g]) => !g.passed)
     .map(([k, g]) => `${k} (${g.detail})`);
   const delta = before ? round(candidate - before.metric) : null;
-  let decision: 'promoted' | 'staging' | 'rejected';
+  let decision: 'promoted' | 'staging' | 'rejected' | 'candidate';
   let reason: string;
   if (failed.length) {
     decision = 'rejected';
@@ -293,6 +330,15 @@ export async function register(options: {
     decision = 'staging';
     reason = `not promoted: ${primary} ${fmt(candidate)} vs production v${before.version} ${fmt(before.metric)} on the same test rows (${delta! >= 0 ? '+' : ''}${fmt(delta)}; needs ${HIGHER_IS_BETTER[primary] ? 'at least +' : 'at most -'}${rp.min_improvement})`;
   }
+  const promotion = options.promotion ?? { allowed: true, why: 'allowed by the caller' };
+  if (
+    !promotion.allowed &&
+    (decision === 'promoted' || decision === 'staging') &&
+    !version.stages.includes(decision === 'promoted' ? 'production' : 'staging')
+  ) {
+    reason = `registered as a candidate, no stage assigned (it would have gone to ${decision === 'promoted' ? 'production' : 'staging'}: ${reason}): ${promotion.why}`;
+    decision = 'candidate';
+  }
   if (!version.stages.includes('production') && !version.archived) {
     if (decision === 'promoted')
       await registry.setStage(name, 'production', version.version, { source: 'pipeline', reason });
@@ -304,7 +350,7 @@ export async function register(options: {
   const tags = (await registry.history(name)).slice(eventsBefore).flatMap((e) => e.tags);
   const result = {
     model_name: name,
-    registry: registry.describe(),
+    registry: registryForMetrics(registry.describe(), repoRoot),
     version: version.version,
     decision,
     reason,
@@ -316,7 +362,7 @@ export async function register(options: {
     gates,
     gto_tags: tags,
   };
-  await writeJsonAtomic(join(repoRoot, REGISTER_METRICS), result);
+  await writeMetricsFile(repoRoot, 'register', result);
   log.info(`${name} v${version.version}: ${decision} — ${reason}`);
   return result;
 }
@@ -324,7 +370,8 @@ export async function register(options: {
 if (isMain(import.meta.url)) {
   await runStage(
     registerStage,
-    ({ flags, env, ...ctx }) => register({ ...ctx, registryUrl: flags.registry ?? env.REGISTRY_URL }),
+    ({ flags, env, ...ctx }) =>
+      register({ ...ctx, registryUrl: flags.registry ?? env.REGISTRY_URL, promotion: promotionPolicy(env) }),
     ['registry'],
   );
 }

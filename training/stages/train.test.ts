@@ -11,6 +11,7 @@ import {
   readExperiments,
   type ExperimentRun,
 } from './train.ts';
+import { dvcDroppedPaths, parseMetricsFile } from '../../core/schemas/metrics-files.ts';
 import { applyCalibration } from '../../core/model/calibration.ts';
 import { evaluate, EVALUATE_METRICS } from './evaluate.ts';
 import { loadBundle, outputsFromModel } from '../../core/model/bundle.ts';
@@ -27,12 +28,14 @@ import { PREPARED_DIR } from '../contracts/paths.ts';
 test('classification: candidates are logged, the bundle reloads and reproduces its golden outputs exactly', async () => {
   const { repo, summary, params } = await trainedRepo();
   assert.equal(summary.candidates, 2);
-  const log = JSON.parse(await readFile(join(repo, EXPERIMENTS_FILE), 'utf8'));
+  const raw = JSON.parse(await readFile(join(repo, EXPERIMENTS_FILE), 'utf8'));
+  assert.deepEqual(dvcDroppedPaths(raw), [], 'dvc metrics show sees every run (keyed, not a list)');
+  const log = parseMetricsFile('experiments', raw);
   assert.equal(log.runs.length, 2);
   assert.equal(log.runs.filter((r: { selected: boolean }) => r.selected).length, 1);
   for (const r of log.runs) {
     assert.equal(r.backend, 'wasm');
-    assert.ok(r.epochs >= 1 && r.duration_s > 0 && r.rows_per_s > 0);
+    assert.ok((r.epochs ?? 0) >= 1 && (r.duration_s ?? 0) > 0 && (r.rows_per_s ?? 0) > 0);
     assert.ok(typeof r.val.roc_auc === 'number');
   }
   const { tf } = await selectBackend({});
@@ -62,10 +65,11 @@ test('classification: candidates are logged, the bundle reloads and reproduces i
   }
   // A second training run appends to the experiment log instead of replacing it.
   await train({ repoRoot: repo, params, log: quietLog() });
-  const again = JSON.parse(await readFile(join(repo, EXPERIMENTS_FILE), 'utf8'));
+  const againRaw = JSON.parse(await readFile(join(repo, EXPERIMENTS_FILE), 'utf8'));
+  const again = parseMetricsFile('experiments', againRaw);
   assert.equal(again.runs.length, 4);
-  assert.deepEqual(Object.keys(again.latest.candidates).sort(), ['logreg', 'mlp']);
-  assert.equal(again.latest.run_id, again.runs[3].run_id);
+  assert.deepEqual(Object.keys(againRaw.latest.candidates).sort(), ['logreg', 'mlp']);
+  assert.equal(againRaw.latest.run_id, again.runs[3].run_id);
 });
 
 test('the served probability is calibrated on validation; the threshold is chosen on calibrated scores', async () => {

@@ -5,7 +5,6 @@
  */
 import { join } from 'node:path';
 import { selectBackend } from '../../core/model/tfjs-backend.ts';
-import { writeJsonAtomic } from '../../core/platform/atomic.ts';
 import { readParquetTable } from '../../core/data/parquet.ts';
 import { encodeFeatures, encodeTarget, type FeatureSpec } from '../../core/model/features.ts';
 import { profileNumeric, type ReferenceProfile } from '../../core/model/profile.ts';
@@ -22,14 +21,7 @@ import type { BundleMeta } from '../../core/schemas/bundle-meta.ts';
 import { recordAt, recordsToTable, type InputSchema } from '../../core/data/records.ts';
 import type { Table } from '../../core/data/table.ts';
 import type { Logger } from '../../core/platform/log.ts';
-import {
-  EXPERIMENTS_FILE,
-  FEATURE_SPEC_FILE,
-  MODEL_DIR,
-  PREPARED_DIR,
-  PROFILE_FILE,
-  TRAIN_METRICS,
-} from '../contracts/paths.ts';
+import { EXPERIMENTS_FILE, FEATURE_SPEC_FILE, MODEL_DIR, PREPARED_DIR, PROFILE_FILE } from '../contracts/paths.ts';
 import { trainStage } from '../contracts/train.ts';
 import type { StageParams } from '../contracts/contract.ts';
 import {
@@ -42,7 +34,13 @@ import {
 } from '../fit.ts';
 import { dataMd5, gitCommit } from '../lineage.ts';
 import { isMain, runStage } from '../stage-cli.ts';
-import { experimentsFileSchema, readJsonFile, valueOf, type MetricsFile } from '../../core/schemas/metrics-files.ts';
+import {
+  experimentsFileSchema,
+  readJsonFile,
+  valueOf,
+  type MetricsFile,
+  writeMetricsFile,
+} from '../../core/schemas/metrics-files.ts';
 import { readArtifactFileAt } from '../../core/model/artifact-files.ts';
 
 export { EXPERIMENTS_FILE, MODEL_DIR, TRAIN_METRICS } from '../contracts/paths.ts';
@@ -342,7 +340,7 @@ export async function train(options: {
   await saveBundle(tf, join(repoRoot, MODEL_DIR), winner.fit.model, { meta, spec, profile, golden });
   winner.fit.model.dispose();
 
-  await writeJsonAtomic(join(repoRoot, EXPERIMENTS_FILE), experimentsFile([...previous, ...runs], primary));
+  await writeMetricsFile(repoRoot, 'experiments', experimentsFile([...previous, ...runs], primary));
   const summary = {
     run_id: runId,
     backend,
@@ -358,7 +356,7 @@ export async function train(options: {
       3,
     ),
   };
-  await writeJsonAtomic(join(repoRoot, TRAIN_METRICS), summary);
+  await writeMetricsFile(repoRoot, 'train', summary);
   log.info(
     `selected ${chosen.name}: validation ${primary} ${winner.fit.bestValue.toFixed(4)}; bundle written to ${MODEL_DIR}/`,
   );

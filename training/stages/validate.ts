@@ -4,7 +4,8 @@
  * `metrics/validate.json`. Too many rejects fail the stage and leave the previous outputs alone.
  */
 import { join } from 'node:path';
-import { replaceDirAtomic, writeFileAtomic, writeJsonAtomic } from '../../core/platform/atomic.ts';
+import { writeMetricsFile } from '../../core/schemas/metrics-files.ts';
+import { replaceDirAtomic, writeFileAtomic } from '../../core/platform/atomic.ts';
 import { readParquetTable, writeParquetTable } from '../../core/data/parquet.ts';
 import { concatTables, cellValue, type Table } from '../../core/data/table.ts';
 import { validateTable, type ValidationResult } from '../../core/data/validation.ts';
@@ -12,7 +13,7 @@ import { ROW_COLUMN } from '../../core/data/csv.ts';
 import { createProgress } from '../../core/platform/progress.ts';
 import type { Logger } from '../../core/platform/log.ts';
 import { readManifest } from '../contracts/raw-store.ts';
-import { RAW_DIR, REJECTS_FILE, VALIDATE_METRICS, VALIDATED_DIR, VALIDATED_FILE } from '../contracts/paths.ts';
+import { RAW_DIR, REJECTS_FILE, VALIDATED_DIR, VALIDATED_FILE } from '../contracts/paths.ts';
 import { validateStage } from '../contracts/validate.ts';
 import type { StageParams } from '../contracts/contract.ts';
 import { isMain, runStage } from '../stage-cli.ts';
@@ -139,7 +140,7 @@ export async function validate(options: {
     await writeParquetTable(join(dir, VALIDATED_FILE), result.clean);
     await writeFileAtomic(join(dir, REJECTS_FILE), rejects);
   });
-  await writeJsonAtomic(join(repoRoot, VALIDATE_METRICS), metrics);
+  await writeMetricsFile(repoRoot, 'validate', metrics);
   log.info(
     `${metrics.rows_valid} valid, ${metrics.rows_rejected} rejected (${(metrics.reject_rate * 100).toFixed(3)}%)`,
     { by_reason: result.byReason },
