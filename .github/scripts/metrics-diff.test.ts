@@ -161,7 +161,7 @@ test('row-level bootstrap intervals from evaluate.json (e.g. ROC-AUC) are read a
   const [outside] = diffMetrics(current, { roc_auc: 0.6 }, current.ci);
   assert.equal(outside.beyondNoise, true);
   assert.throws(
-    () => parsedMetricsFixture('evaluate', { test_ci: { roc_auc: [0.64, 0.68], junk: 'x' } as never }),
+    () => parsedMetricsFixture('evaluate', { test_ci: { roc_auc: [0.64, 0.68], junk: 'x' } }),
     /field `test_ci\.junk`/,
   );
 });
