@@ -201,6 +201,26 @@ test('infra.yml: plan on PRs touching infra/, apply on main behind a protected e
   assert.equal(w.jobs.plan.environment, undefined);
 });
 
+test('infra.yml: the read-only planner plans with -lock=false (it cannot create the lock object); apply locks', () => {
+  const w = wf('infra.yml');
+  // Commands only: shell comments may mention the flags.
+  const commands = (job: Job, verb: string) =>
+    (job.steps ?? [])
+      .flatMap((s) => (s.run ?? '').split('\n'))
+      .filter((line) => !line.trim().startsWith('#') && new RegExp(`\\bterraform ${verb}\\b`).test(line));
+  const plans = commands(w.jobs.plan, 'plan');
+  assert.ok(plans.length > 0, 'the plan job runs terraform plan');
+  for (const line of plans) {
+    assert.match(line, /\s-lock=false(\s|$)/, `plan without -lock=false: ${line.trim()}`);
+    assert.doesNotMatch(line, /-lock-timeout/, 'a lock timeout means nothing without a lock');
+  }
+  const applies = commands(w.jobs.apply, 'apply');
+  assert.ok(applies.length > 0, 'the apply job runs terraform apply');
+  for (const line of applies) assert.doesNotMatch(line, /-lock=false/, 'apply must hold the state lock');
+  for (const job of [w.jobs.plan, w.jobs.apply])
+    for (const line of commands(job, 'init')) assert.doesNotMatch(line, /-lock=false/);
+});
+
 test('ci.yml: push and pull_request, read-only, typecheck and tests', () => {
   const w = wf('ci.yml');
   assert.ok('push' in w.on && 'pull_request' in w.on);

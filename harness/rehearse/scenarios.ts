@@ -8,8 +8,9 @@ import { cp, mkdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, parseDocument } from 'yaml';
 import {
+  commitOnOrigin,
   defaultBranchEvent,
   dispatchEvent,
   head,
@@ -19,13 +20,13 @@ import {
   workflowRunEvent,
 } from './events.ts';
 import { apply, type Cluster } from './stubs/kubectl.ts';
-import type { RehearsalSandbox } from './sandbox.ts';
+import { git, type RehearsalSandbox } from './sandbox.ts';
 import type { RehearsalEvent, RunResult } from './types.ts';
 
 const exec = promisify(execFile);
 
 export const PROJECT = 'acme-ml';
-/** The stack's default names for this project (infra/cdktf/config.ts). */
+/** The stack's default names for this project (infra/config.yaml, configured for it by configureInfra). */
 export const BUCKET = `${PROJECT}-gitops-ml`;
 
 /** What a repository configured per README "First real run" holds (values are the stand-in project's). */
@@ -167,9 +168,40 @@ const pr =
     return [report, relay];
   };
 
+/**
+ * README "First real run": infra/config.yaml names the project and the repository, committed to
+ * main before the first apply; the repository variables then hold the stack's outputs for it
+ * (repositoryVariables). CI's synth refuses a file that disagrees with them.
+ */
+async function configureInfra(c: ScenarioContext): Promise<void> {
+  const path = 'infra/config.yaml';
+  const doc = parseDocument(await git(c.sandbox.origin, 'show', `refs/heads/main:${path}`));
+  const settings: Record<string, string> = {
+    projectId: c.vars.GCP_PROJECT,
+    region: c.vars.GCP_REGION,
+    githubRepository: c.sandbox.repository,
+    githubRepositoryId: '', // the rehearsal's runner sets no GITHUB_REPOSITORY_ID
+    stateBucket: `${c.vars.GCP_PROJECT}-tfstate`,
+    bucketName: c.vars.GCS_BUCKET,
+    bucketLocation: c.vars.GCP_REGION.toUpperCase(),
+    artifactRepository: c.vars.GAR_REPOSITORY,
+    clusterName: c.vars.GKE_CLUSTER,
+  };
+  for (const [key, value] of Object.entries(settings)) doc.set(key, value);
+  await commitOnOrigin(
+    c.sandbox,
+    await head(c.sandbox, 'main'),
+    'refs/heads/main',
+    { [path]: doc.toString() },
+    `infra/config.yaml for ${c.vars.GCP_PROJECT} and ${c.sandbox.repository} (First real run)`,
+  );
+  c.print(`${path} on main configured for ${c.vars.GCP_PROJECT} and ${c.sandbox.repository}, as First real run does`);
+}
+
 const infra =
   (kind: 'plan' | 'apply'): Scenario =>
   async (c) => {
+    await configureInfra(c);
     const change = { files: { 'infra/REHEARSAL.md': 'a change under infra/\n' }, message: 'Rehearsal: infra change' };
     if (kind === 'plan') {
       const p = await pullRequest(c.sandbox, {

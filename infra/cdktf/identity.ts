@@ -34,15 +34,33 @@ const NODE_ROLES = [
   'roles/stackdriver.resourceMetadata.writer',
   'roles/autoscaling.metricsWriter',
 ];
-/** Plan reads every managed resource and its IAM policy, never changes one. */
+/**
+ * Plan refreshes every managed resource and its IAM policy and changes none: each role is
+ * viewer-level (get and list; no create, update, delete or setIamPolicy) and is here for the
+ * resources whose refresh needs it. On the buckets: see grants() (data bucket) and STATE_ROLES.
+ */
 const PLAN_ROLES = [
+  // VPC, subnet, Cloud Router and NAT (compute.networks/subnetworks/routers.get).
   'roles/compute.viewer',
+  // The cluster and its node pool (container.clusters.get); not the Kubernetes objects inside.
   'roles/container.clusterViewer',
+  // The service accounts and every *_iam_member of the stack: getIamPolicy on the project, the
+  // service accounts, the buckets (the state bucket's too) and the image repository.
   'roles/iam.securityReviewer',
+  // The GitHub workload identity pool and its OIDC provider.
   'roles/iam.workloadIdentityPoolViewer',
+  // The Artifact Registry repository (artifactregistry.repositories.get). No predefined role reads
+  // only its metadata: reader can also pull images, which hold nothing secret from CI.
   'roles/artifactregistry.reader',
+  // The enabled APIs (google_project_service: serviceusage.services.get).
   'roles/serviceusage.serviceUsageViewer',
 ];
+/** Roles on the Terraform state bucket. */
+const STATE_ROLES = {
+  infraPlan: 'roles/storage.objectViewer', // read the state (objects.get, objects.list)
+  infraApply: 'roles/storage.objectUser', // read and write the state, create and delete the lock object
+} as const;
+
 /** Apply manages exactly the resource types this stack declares (see README for the bootstrap). */
 const APPLY_ROLES = [
   'roles/compute.networkAdmin',
@@ -102,11 +120,11 @@ export function grants(
       role,
       member: member(key),
     });
-  const onStateBucket = (key: AccountKey) =>
+  const onStateBucket = (key: AccountKey, role: string) =>
     // The state bucket predates the stack (bootstrap); only the binding is managed here.
     new StorageBucketIamMember(scope, `state-${ACCOUNTS[key].id}`, {
       bucket: config.stateBucket,
-      role: 'roles/storage.objectUser', // read state, write the lock file
+      role,
       member: member(key),
     });
 
@@ -118,6 +136,7 @@ export function grants(
     title: 'batch-output-only',
     expression: `resource.name.startsWith("projects/_/buckets/${config.bucketName}/objects/batch/")`,
   });
+  // Plan refreshes the bucket's settings (storage.buckets.get; also lists object names, reads none).
   onBucket('infraPlan', 'roles/storage.legacyBucketReader');
   // The trainer Job reads the bucket, and writes only the DVC remote and the model registry.
   onBucket('trainerRuntime', 'roles/storage.objectViewer');
@@ -136,8 +155,11 @@ export function grants(
   for (const role of NODE_ROLES) onProject('gkeNodes', role);
   for (const role of PLAN_ROLES) onProject('infraPlan', role);
   for (const role of APPLY_ROLES) onProject('infraApply', role);
-  onStateBucket('infraPlan');
-  onStateBucket('infraApply');
+  // Plan reads the state and nothing more: it cannot overwrite or delete it, nor create the GCS
+  // backend's lock object, so infra.yml plans with -lock=false. Apply reads and writes the state
+  // and takes the lock (object create and delete).
+  onStateBucket('infraPlan', STATE_ROLES.infraPlan);
+  onStateBucket('infraApply', STATE_ROLES.infraApply);
   // Apply assigns the node identity to node pools: allowed on that one account only.
   new ServiceAccountIamMember(scope, 'gke-nodes-actas-infra-apply', {
     serviceAccountId: sa.gkeNodes.name,

@@ -1,16 +1,23 @@
 // The CDKTF app: `npx cdktf synth` (cdktf.json) or `node --import tsx cdktf/main.ts` from infra/
 // writes cdktf.out/stacks/gitops-ml/cdk.tf.json, plain Terraform JSON for terraform or tofu.
+// Its settings come from infra/config.yaml alone (locally and in CI alike).
 import { App } from 'cdktf';
-import { configFromEnv, PLACEHOLDER_PROJECT, PLACEHOLDER_REPOSITORY } from './config.ts';
+import { loadConfig, PLACEHOLDER_PROJECT, PLACEHOLDER_REPOSITORY, type StackConfig } from './config.ts';
 import { GitopsMlStack, STACK_NAME } from './stack.ts';
 
-const config = configFromEnv();
-for (const [value, placeholder, fix] of [
-  [config.projectId, PLACEHOLDER_PROJECT, 'GCP_PROJECT'],
-  [config.githubRepository, PLACEHOLDER_REPOSITORY, 'GITHUB_REPOSITORY'],
+let config: StackConfig;
+try {
+  config = loadConfig();
+} catch (e) {
+  console.error(`error: ${(e as Error).message}`);
+  process.exit(1);
+}
+for (const [value, placeholder, field] of [
+  [config.projectId, PLACEHOLDER_PROJECT, 'projectId'],
+  [config.githubRepository, PLACEHOLDER_REPOSITORY, 'githubRepository'],
 ] as const) {
   if (value === placeholder)
-    console.warn(`warning: ${fix} is the placeholder "${placeholder}"; set it or edit infra/cdktf/config.ts`);
+    console.warn(`warning: ${field} is the placeholder "${placeholder}"; edit infra/config.yaml and commit it`);
 }
 const app = new App();
 new GitopsMlStack(app, STACK_NAME, config);

@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Testing } from 'cdktf';
-import { configFromEnv, defaultConfig, parseConfig, type StackConfig } from './config.ts';
+import { defaultConfig, parseConfig, type StackConfig } from './config.ts';
 import { githubAttributeCondition } from './identity.ts';
 import { GitopsMlStack } from './stack.ts';
 
@@ -281,18 +281,41 @@ describe('cdktf stack', () => {
     assert.match(autopilot.output.gke_location.value, /google_container_cluster\.cluster\.location/);
   });
 
-  it('reads overrides from the environment and rejects invalid input with a fix-it message', () => {
-    const c = configFromEnv({
-      GCP_PROJECT: 'other-proj',
-      GITHUB_REPOSITORY: 'o/r',
-      GKE_MODE: 'standard',
-      GKE_MAX_NODES: '9',
-    });
-    assert.equal(c.bucketName, 'other-proj-gitops-ml');
-    assert.equal(c.stateBucket, 'other-proj-tfstate');
-    assert.equal(c.clusterMode, 'standard');
-    assert.equal(c.nodePool.maxNodes, 9);
-    assert.throws(() => configFromEnv({ GKE_MODE: 'serverless' }), /clusterMode/);
-    assert.throws(() => configFromEnv({ GITHUB_REPOSITORY: "o/r' || true" }), /githubRepository/);
+  it('the plan identity only reads: objectViewer on the state bucket, viewer-level roles elsewhere; apply writes the state', () => {
+    for (const tf of [autopilot, standard]) {
+      const state = tf.terraform.backend.gcs.bucket;
+      assert.equal(state, 'acme-ml-prod-tfstate');
+      const onState = iamMembers(tf).filter((m) => m.type === 'google_storage_bucket_iam_member' && m.bucket === state);
+      const rolesOnState = (accountId: string) =>
+        onState.filter((m) => String(m.member).includes(`sa-${accountId}.`)).map((m) => m.role);
+      // storage.objectViewer: objects.get and objects.list, no create (lock object, state) or delete.
+      assert.deepEqual(rolesOnState('infra-plan'), ['roles/storage.objectViewer']);
+      assert.deepEqual(rolesOnState('infra-apply'), ['roles/storage.objectUser'], 'apply writes state and the lock');
+      assert.equal(onState.length, 2, 'nothing else may touch the state bucket');
+      const plan = membersOf(tf, 'infra-plan').map((m) => `${m.type}:${m.role}`);
+      assert.deepEqual(plan.sort(), [
+        'google_project_iam_member:roles/artifactregistry.reader',
+        'google_project_iam_member:roles/compute.viewer',
+        'google_project_iam_member:roles/container.clusterViewer',
+        'google_project_iam_member:roles/iam.securityReviewer',
+        'google_project_iam_member:roles/iam.workloadIdentityPoolViewer',
+        'google_project_iam_member:roles/serviceusage.serviceUsageViewer',
+        'google_storage_bucket_iam_member:roles/storage.legacyBucketReader',
+        'google_storage_bucket_iam_member:roles/storage.objectViewer',
+      ]);
+      for (const m of membersOf(tf, 'infra-plan')) {
+        assert.match(m.role, /(viewer|Viewer|[rR]eader|securityReviewer)$/, `infra-plan holds ${m.role}`);
+        assert.doesNotMatch(m.role, /admin|Admin|editor|owner|user|User|writer|Writer|creator|Creator/);
+      }
+    }
+  });
+
+  it('rejects invalid input with a message naming the field', () => {
+    assert.throws(() => parseConfig({ ...CONFIG, clusterMode: 'serverless' }), /clusterMode/);
+    assert.throws(() => parseConfig({ ...CONFIG, githubRepository: "o/r' || true" }), /githubRepository/);
+    assert.throws(
+      () => parseConfig({ ...CONFIG, nodePool: { ...CONFIG.nodePool, minNodes: 5, maxNodes: 2 } }),
+      /minNodes must not exceed/,
+    );
   });
 });

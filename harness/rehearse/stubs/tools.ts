@@ -1,6 +1,6 @@
 /**
  * terraform (init/plan/apply over the synthesized cdk.tf.json, the google provider needs
- * credentials), gh (`gh api <path> [--jq .a.b]` against the loopback GitHub, needs GH_TOKEN), dvc
+ * credentials, the state lock needs object create on the state bucket), gh (`gh api <path> [--jq .a.b]` against the loopback GitHub, needs GH_TOKEN), dvc
  * (remote add --local, pull, push through this project's own DVC implementation, gs:// remotes
  * mapped to stand-in bucket directories, needs Google credentials), and the installers npm ci /
  * pip install (nothing downloads here).
@@ -22,6 +22,48 @@ function tfResources(): number {
   );
 }
 
+/** Roles on a bucket that include storage.objects.create, which the GCS backend's lock object needs. */
+const CREATES_OBJECTS =
+  /^roles\/storage\.(admin|objectAdmin|objectUser|objectCreator|legacyBucketWriter|legacyBucketOwner)$/;
+
+/**
+ * The GCS backend writes `<prefix>/default.tflock` to take the state lock. An identity that the
+ * synthesized stack grants only read roles on the state bucket (the planner) gets the 403 GCS
+ * answers unless the command says -lock=false. Identities the stack does not know (a human's
+ * credentials at bootstrap) are not judged.
+ */
+function stateLock(args: string[], credentials: string): void {
+  if (args.includes('-lock=false')) return;
+  const cfg = JSON.parse(readFileSync(resolve('cdk.tf.json'), 'utf8'));
+  const backend = cfg.terraform?.backend?.gcs as { bucket: string; prefix?: string } | undefined;
+  const email = /serviceAccounts\/([^:]+):generateAccessToken/.exec(
+    String(JSON.parse(readFileSync(credentials, 'utf8')).service_account_impersonation_url ?? ''),
+  )?.[1];
+  if (!backend || !email) return;
+  const accounts = Object.entries(
+    (cfg.resource?.google_service_account ?? {}) as Record<string, { account_id: string }>,
+  );
+  const key = accounts.find(([, a]) => a.account_id === email.split('@')[0])?.[0];
+  if (!key) return;
+  const roles = Object.values(
+    (cfg.resource?.google_storage_bucket_iam_member ?? {}) as Record<
+      string,
+      { bucket: string; role: string; member: string }
+    >,
+  )
+    .filter((m) => m.bucket === backend.bucket && m.member.includes(`google_service_account.${key}.email`))
+    .map((m) => m.role);
+  if (roles.length === 0 || roles.some((r) => CREATES_OBJECTS.test(r))) return;
+  throw fail(
+    `Error: Error acquiring the state lock\n\nError message: writing "gs://${backend.bucket}/${backend.prefix ?? ''}/default.tflock" failed: ` +
+      `googleapi: Error 403: ${email} does not have storage.objects.create access to the Google Cloud Storage object ` +
+      `(the stack grants it ${roles.join(', ')} on the state bucket)., forbidden\n\n` +
+      'Terraform acquires a state lock to protect the state from being written\nby multiple users at the same time. ' +
+      'Please resolve the issue above and try again.\nFor most commands, you can disable locking with the "-lock=false"\n' +
+      'flag, but this is not recommended.',
+  );
+}
+
 export function terraform(args: string[]): never {
   const [verb] = args.filter((a) => !a.startsWith('-'));
   if (verb === 'version' || args[0] === '-version') throw ok('Terraform v1.9.0 (rehearsal stand-in)');
@@ -33,7 +75,10 @@ export function terraform(args: string[]): never {
     throw ok('Terraform has been successfully initialized!');
   }
   if (verb === 'plan') {
-    googleCredentials('Error: storage.NewClient() failed: dialing: google: could not find default credentials');
+    stateLock(
+      args,
+      googleCredentials('Error: storage.NewClient() failed: dialing: google: could not find default credentials'),
+    );
     if (args.some((a) => a.startsWith('-out=')))
       writeFileSync(resolve(args.find((a) => a.startsWith('-out='))!.slice(5)), 'rehearsal plan');
     // -detailed-exitcode: 2 = the plan has changes.
@@ -43,7 +88,10 @@ export function terraform(args: string[]): never {
     );
   }
   if (verb === 'apply') {
-    googleCredentials('Error: storage.NewClient() failed: dialing: google: could not find default credentials');
+    stateLock(
+      args,
+      googleCredentials('Error: storage.NewClient() failed: dialing: google: could not find default credentials'),
+    );
     const outputs = Object.keys(JSON.parse(readFileSync(resolve('cdk.tf.json'), 'utf8')).output ?? {});
     throw ok(
       `Apply complete! Resources: ${n} added, 0 changed, 0 destroyed.\n\nOutputs:\n\n${outputs.map((o) => `${o} = (known after apply)`).join('\n')}`,
