@@ -8,6 +8,8 @@ export interface ApiConfig {
   stage: string;
   pollIntervalMs: number;
   apiTokens: string[];
+  /** PUBLIC_API=on: serving without API_TOKENS is meant (no warning at start). */
+  publicApi: boolean;
   /** METRICS_TOKENS: scrape credentials, good for GET /metrics only (when API_TOKENS protects it). */
   metricsTokens: string[];
   adminToken: string | null;
@@ -65,6 +67,14 @@ export function loadConfig(
   defaults: { registryUrl?: string; modelName?: string } = {},
 ): ApiConfig {
   const tokens = tokenList(env, 'API_TOKENS');
+  const publicApi = onOff(env, 'PUBLIC_API', false);
+  // Set but holding no token (an empty Secret key, a stray comma) is a misconfiguration, not a
+  // request for an open API: refuse to start rather than serve everyone.
+  if (env.API_TOKENS !== undefined && tokens.length === 0 && !publicApi) {
+    throw new Error(
+      'API_TOKENS is set but holds no token (empty, or only commas): put the tokens in it, or unset it and set PUBLIC_API=on to serve without authentication',
+    );
+  }
   const admin = env.ADMIN_TOKEN?.trim() || null;
   if (admin && admin.length < 16) throw new Error('ADMIN_TOKEN must be at least 16 characters');
   const cpu = availableParallelism();
@@ -76,6 +86,7 @@ export function loadConfig(
     stage: env.MODEL_STAGE || 'production',
     pollIntervalMs: int(env, 'POLL_INTERVAL_MS', 10_000, 100),
     apiTokens: tokens,
+    publicApi,
     metricsTokens: tokenList(env, 'METRICS_TOKENS'),
     adminToken: admin,
     maxInstances: int(env, 'MAX_INSTANCES', 1000, 1),

@@ -4,7 +4,7 @@
  * to the version they run on, and a retired version is disposed only after its last request.
  * A version that fails any step is refused (logged, counted) and the current one keeps serving.
  */
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import type * as tfjs from '@tensorflow/tfjs';
 import { loadBundle, type LoadedBundle } from '../core/model/bundle.ts';
 import type { Registry } from '../core/registry/index.ts';
@@ -123,7 +123,7 @@ export class ModelManager {
     try {
       target = (await registry.listModels()).includes(name) ? await registry.getStage(name, stage) : null;
     } catch (err) {
-      this.lastError = `registry unreadable: ${(err as Error).message}`;
+      this.lastError = `registry unreadable: ${withoutAbsolutePaths((err as Error).message)}`;
       log.warn('cannot read the registry; keeping the current model', {
         registry: registry.describe(),
         error: (err as Error).message,
@@ -131,7 +131,7 @@ export class ModelManager {
       return { status: 'refused', version: this.served?.version ?? null, detail: this.lastError, cause: 'registry' };
     }
     if (!target) {
-      this.lastError = `no ${stage} version of ${name} in ${registry.describe()}`;
+      this.lastError = `no ${stage} version of ${name} in ${registryForClients(registry.describe())}`;
       return {
         status: 'no-version',
         version: this.served?.version ?? null,
@@ -183,7 +183,7 @@ export class ModelManager {
       bundle?.dispose();
       const detail = (err as Error).message;
       this.refused.set(target.version, detail);
-      this.lastError = `v${target.version} refused: ${detail}`;
+      this.lastError = `v${target.version} refused: ${withoutAbsolutePaths(detail)}`;
       this.o.metrics.loadFailures.inc({
         model: name,
         reason: err instanceof RefusedBundle ? err.reason : /golden/.test(detail) ? 'golden_mismatch' : 'load_error',
@@ -264,4 +264,22 @@ export class ModelManager {
   private dispose(m: ServedModel): void {
     m.bundle.dispose();
   }
+}
+
+/**
+ * The registry as answers (readyz, 503 bodies) name it: a bucket URL as is, a local directory
+ * relative to the working directory (clients have no business knowing the server's file layout;
+ * the logs keep the full path for operators).
+ */
+export function registryForClients(described: string, cwd = process.cwd()): string {
+  if (!isAbsolute(described)) return described;
+  const rel = relative(cwd, described);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel)
+    ? rel
+    : `<local registry ${described.split(/[\\/]/).filter(Boolean).pop() ?? ''}>`;
+}
+
+/** An error message with absolute file paths cut to their last component. */
+export function withoutAbsolutePaths(message: string): string {
+  return message.replace(/(?<![\w.:/])\/(?:[^\s'":,()]+\/)+([^\s'":,()/]+)/g, '…/$1');
 }

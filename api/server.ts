@@ -130,6 +130,12 @@ export async function startServer(
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  if (config.apiTokens.length === 0 && !config.publicApi) {
+    log.warn('serving without authentication: API_TOKENS is not set, so anyone who reaches this port can predict', {
+      host: config.host,
+      fix: 'set API_TOKENS (comma-separated, 16+ characters each), or PUBLIC_API=on to say an open API is meant',
+    });
+  }
   log.info('listening', {
     url,
     model: config.modelName,

@@ -1,10 +1,51 @@
 /**
  * Bounded JSON bodies: the declared length is checked before reading and the running total while
- * reading, so an oversized body costs at most `limit` bytes of memory. Malformed JSON is a 400 that
- * says where it broke; a non-JSON content type is a 415.
+ * reading, so an oversized body costs at most `limit` bytes of memory. A compressed body
+ * (`Content-Encoding: gzip`, `deflate` or `br`) is decoded as it streams and the limit applies to
+ * the decoded bytes too (a small gzip bomb is a 413, not an out-of-memory); bytes that are not what
+ * their label says are a 400, an encoding this service does not speak a 415. Malformed JSON is a
+ * 400 that says where it broke; a non-JSON content type is a 415.
  */
 import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import {
+  createBrotliDecompress,
+  createGunzip,
+  createInflate,
+  type Gunzip,
+  type Inflate,
+  type BrotliDecompress,
+} from 'node:zlib';
 import { HttpError } from '../errors.ts';
+
+const DECODERS: Record<string, () => Gunzip | Inflate | BrotliDecompress> = {
+  gzip: createGunzip,
+  'x-gzip': createGunzip,
+  deflate: createInflate,
+  br: createBrotliDecompress,
+};
+
+/** The request's body stream, decoded when it carries a Content-Encoding this service speaks. */
+function decodedBody(req: IncomingMessage): { stream: Readable; encoding: string | null } {
+  const raw = (req.headers['content-encoding'] ?? '').trim().toLowerCase();
+  const encodings = raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e && e !== 'identity');
+  if (encodings.length === 0) return { stream: req, encoding: null };
+  const unknown = encodings.find((e) => !DECODERS[e]);
+  if (unknown !== undefined || encodings.length > 1) {
+    req.resume();
+    throw new HttpError(
+      415,
+      'unsupported_media_type',
+      `Content-Encoding "${raw}" is not supported; send the body as is, or with one of gzip, deflate, br`,
+    );
+  }
+  const decoder = DECODERS[encodings[0]]();
+  req.on('error', (err) => decoder.destroy(err));
+  return { stream: req.pipe(decoder), encoding: encodings[0] };
+}
 
 export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
   const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
@@ -24,19 +65,31 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
       `request body of ${declared} bytes exceeds the ${limit}-byte limit; send fewer instances per request`,
     );
   }
+  const { stream, encoding } = decodedBody(req);
   const chunks: Buffer[] = [];
   let total = 0;
-  for await (const chunk of req) {
-    total += (chunk as Buffer).length;
-    if (total > limit) {
-      req.resume();
-      throw new HttpError(
-        413,
-        'payload_too_large',
-        `request body exceeds the ${limit}-byte limit; send fewer instances per request`,
-      );
+  try {
+    for await (const chunk of stream) {
+      total += (chunk as Buffer).length;
+      if (total > limit) {
+        req.resume();
+        stream.destroy();
+        throw new HttpError(
+          413,
+          'payload_too_large',
+          `request body exceeds the ${limit}-byte limit${encoding ? ' once decoded' : ''}; send fewer instances per request`,
+        );
+      }
+      chunks.push(chunk as Buffer);
     }
-    chunks.push(chunk as Buffer);
+  } catch (err) {
+    if (err instanceof HttpError || !encoding) throw err;
+    req.resume();
+    throw new HttpError(
+      400,
+      'invalid_encoding',
+      `the request body is not valid ${encoding} data (Content-Encoding: ${encoding}): ${(err as Error).message}`,
+    );
   }
   const text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
   if (text.trim() === '') throw new HttpError(400, 'invalid_json', 'the request body is empty; send a JSON object');
