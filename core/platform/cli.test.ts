@@ -99,6 +99,7 @@ test('option helpers: numbers with bounds, choices', () => {
   assert.equal(numberOption('2.5', 'n'), 2.5);
   assert.equal(numberOption('7', 'n', { integer: true, min: 0, max: 9 }), 7);
   assert.throws(() => numberOption('', 'n'), UsageError);
+  assert.throws(() => numberOption('0', 'rate', { positive: true }), /--rate must be a positive number, got "0"/);
   assert.throws(() => numberOption('10', 'n', { max: 9 }), /--n must be a number ≤ 9, got "10"/);
   assert.equal(choiceOption('b', 'mode', ['a', 'b']), 'b');
   assert.throws(() => choiceOption('c', 'mode', ['a', 'b', 'd']), /--mode must be a, b or d, got "c"/);

@@ -167,7 +167,7 @@ export function defineCli<const O extends CliOptions = Record<never, never>, X e
   };
 }
 
-type NumberRule = { integer?: boolean; min?: number; max?: number };
+type NumberRule = { integer?: boolean; positive?: boolean; min?: number; max?: number };
 
 /** A number option's value (undefined when not given); not a number, or out of range: a UsageError. */
 export function numberOption(value: string, flag: string, rule?: NumberRule): number;
@@ -178,10 +178,11 @@ export function numberOption(value: string | undefined, flag: string, rule: Numb
   const ok =
     Number.isFinite(n) &&
     (!rule.integer || Number.isInteger(n)) &&
+    (!rule.positive || n > 0) &&
     (rule.min === undefined || n >= rule.min) &&
     (rule.max === undefined || n <= rule.max);
   if (ok) return n;
-  const kind = rule.integer ? 'a whole number' : 'a number';
+  const kind = `${rule.positive ? 'a positive ' : 'a '}${rule.integer ? 'whole number' : 'number'}`;
   const bounds = [rule.min === undefined ? '' : `≥ ${rule.min}`, rule.max === undefined ? '' : `≤ ${rule.max}`];
   const range = bounds.filter(Boolean).join(' and ');
   throw new UsageError(`--${flag} must be ${kind}${range ? ' ' + range : ''}, got "${value}"`);
