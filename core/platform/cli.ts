@@ -85,7 +85,12 @@ const processStreams: CliStreams = {
 /** parseArgs' messages, as one lower-case line without its advice about `--` (the hint follows). */
 function describeParseError(err: Error): string {
   const unknown = /^Unknown option '([^']*)'/.exec(err.message);
-  const text = unknown ? `unknown option '${unknown[1]}'` : err.message.replace(/\s*\n\s*/g, ' ').trim();
+  const stray = /^Unexpected argument '([^']*)'/.exec(err.message);
+  const text = unknown
+    ? `unknown option '${unknown[1]}'`
+    : stray
+      ? `unexpected argument '${stray[1]}' (this command takes options only)`
+      : err.message.replace(/\s*\n\s*/g, ' ').trim();
   return text.charAt(0).toLowerCase() + text.slice(1);
 }
 

@@ -1,17 +1,31 @@
-// The CDKTF app: `npx cdktf synth` (cdktf.json) or `node --import tsx cdktf/main.ts` from infra/
-// writes cdktf.out/stacks/gitops-ml/cdk.tf.json, plain Terraform JSON for terraform or tofu.
+// The CDKTF app: `npm run infra:synth`, `npx cdktf synth` (cdktf.json) or `node --import tsx cdktf/main.ts`
+// from infra/ writes cdktf.out/stacks/gitops-ml/cdk.tf.json, plain Terraform JSON for terraform or tofu.
+import { resolve } from 'node:path';
 import { App } from 'cdktf';
+import { defineCli } from '../../core/platform/cli.ts';
 import { configFromEnv, PLACEHOLDER_PROJECT, PLACEHOLDER_REPOSITORY } from './config.ts';
 import { GitopsMlStack, STACK_NAME } from './stack.ts';
 
-const config = configFromEnv();
-for (const [value, placeholder, fix] of [
-  [config.projectId, PLACEHOLDER_PROJECT, 'GCP_PROJECT'],
-  [config.githubRepository, PLACEHOLDER_REPOSITORY, 'GITHUB_REPOSITORY'],
-] as const) {
-  if (value === placeholder)
-    console.warn(`warning: ${fix} is the placeholder "${placeholder}"; set it or edit infra/cdktf/config.ts`);
-}
-const app = new App();
-new GitopsMlStack(app, STACK_NAME, config);
-app.synth();
+const USAGE = `usage: npm run infra:synth
+       cd infra && node --import tsx cdktf/main.ts   (or: npx cdktf synth)
+  synthesize the CDKTF stack into cdktf.out/ under the current directory (infra/ for the npm script;
+  $CDKTF_OUTDIR when cdktf sets it): cdktf.out/stacks/${STACK_NAME}/cdk.tf.json, plain Terraform JSON
+  for terraform or tofu, and say where it went
+env: GCP_PROJECT, GCP_REGION, GITHUB_REPOSITORY, GITHUB_REPOSITORY_ID and the rest of infra/cdktf/config.ts
+exit: 0 written, 1 failed, 2 usage error`;
+
+await defineCli({ name: 'infra:synth', usage: USAGE }, (_args, io) => {
+  const config = configFromEnv();
+  for (const [value, placeholder, fix] of [
+    [config.projectId, PLACEHOLDER_PROJECT, 'GCP_PROJECT'],
+    [config.githubRepository, PLACEHOLDER_REPOSITORY, 'GITHUB_REPOSITORY'],
+  ] as const) {
+    if (value === placeholder)
+      io.stderr(`warning: ${fix} is the placeholder "${placeholder}"; set it or edit infra/cdktf/config.ts\n`);
+  }
+  const app = new App();
+  new GitopsMlStack(app, STACK_NAME, config);
+  app.synth();
+  const outdir = resolve(app.outdir);
+  io.stdout(`wrote ${resolve(outdir, 'stacks', STACK_NAME, 'cdk.tf.json')} (output directory: ${outdir})\n`);
+}).main();
