@@ -18,6 +18,7 @@ import { chromium } from 'playwright-core';
 import { buildComment } from '../.github/scripts/publish-report.ts';
 import { parseEvent } from '../.github/scripts/event.ts';
 import { isMain } from '../core/platform/is-main.ts';
+import { defineCli } from '../core/platform/cli.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CHROMIUM = '/usr/bin/chromium';
@@ -138,9 +139,8 @@ async function main(): Promise<void> {
   }
 }
 
-if (isMain(import.meta.url)) {
-  main().catch((err) => {
-    console.error(`docs:screenshots: ${(err as Error).message}`);
-    process.exitCode = 1;
-  });
-}
+const USAGE = `usage: npm run docs:screenshots
+  docs/comment-commit.png and docs/comment-pr.png: the report comment as GitHub shows it, made from
+  the committed metrics/ in headless Chromium (needs /usr/bin/chromium and an emoji font); nothing goes online`;
+
+if (isMain(import.meta.url)) await defineCli({ name: 'docs:screenshots', usage: USAGE }, () => main()).main();

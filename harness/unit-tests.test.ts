@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { listTestFiles } from './unit-tests.ts';
+import { listTestFiles, nodeTestArgs } from './unit-tests.ts';
 
 test('listTestFiles finds nested *.test.ts under the roots, skips node_modules and other files, sorted', async () => {
   const repo = await mkdtemp(join(tmpdir(), 'unit-tests-'));
@@ -34,4 +34,12 @@ test('listTestFiles names a missing root instead of silently running fewer tests
   } finally {
     await rm(repo, { recursive: true, force: true });
   }
+});
+
+test('test:unit passes its node --test options and the arguments after -- to node --test', () => {
+  assert.deepEqual(
+    nodeTestArgs({ 'test-name-pattern': ['a', 'b'], 'test-only': true, 'test-timeout': '500' }, ['--x']),
+    ['--test-name-pattern=a', '--test-name-pattern=b', '--test-only', '--test-timeout=500', '--x'],
+  );
+  assert.deepEqual(nodeTestArgs({}, []), []);
 });

@@ -1,5 +1,9 @@
-/** What a CLI's `main` may be given instead of the process's globals (so tests can run it in-process). */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+/**
+ * What a training CLI's `main` may be given instead of the process's globals, so tests run it
+ * in-process. The command-line convention itself (--help, usage errors, exit codes) is
+ * core/platform/cli.ts.
+ */
+import type { Cli, CliStreams } from '../core/platform/cli.ts';
 import { createLogger, type Logger } from '../core/platform/log.ts';
 
 export interface CliIo {
@@ -8,43 +12,23 @@ export interface CliIo {
   cwd?: string;
   /** Where tables and JSON go (default: stdout). */
   write?: (text: string) => void;
+  /** Where usage errors and failures go (default: stderr). */
+  stderr?: (text: string) => void;
 }
 
-export function resolveIo(io: CliIo, component: string): { log: Logger; cwd: string; write: (text: string) => void } {
+/** Run `cli` with `argv`, its output to `io.write` (default stdout): the exit code. */
+export function runCliWith<X extends CliIo>(cli: Cli<X>, argv: readonly string[], io: X): Promise<number> {
+  return cli.run(argv, { ...io, stdout: io.write });
+}
+
+/** The logger, repository root and output writer a CLI's work uses. */
+export function resolveIo(
+  io: CliIo & CliStreams,
+  component: string,
+): { log: Logger; cwd: string; write: (text: string) => void } {
   return {
     log: io.log ?? createLogger({ component }),
     cwd: io.cwd ?? process.cwd(),
-    write: io.write ?? ((text: string) => process.stdout.write(text)),
+    write: io.write ?? io.stdout,
   };
-}
-
-type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
-const COMMON_OPTIONS = {
-  json: { type: 'boolean', default: false },
-  help: { type: 'boolean', short: 'h', default: false },
-} as const;
-
-/**
- * Parse a CLI's flags (plus the shared --json and --help). Returns the exit code instead when the
- * CLI should stop: 2 with the usage for a bad flag, 0 after printing the usage for --help.
- */
-export function parseCli<const O extends OptionSpecs>(
-  argv: string[],
-  options: O,
-  usage: string,
-  io: { log: Logger; write: (text: string) => void },
-) {
-  const config = { args: argv, allowPositionals: true, options: { ...options, ...COMMON_OPTIONS } } as const;
-  let parsed: ReturnType<typeof parseArgs<typeof config>>;
-  try {
-    parsed = parseArgs(config);
-  } catch (err) {
-    io.log.error(`${(err as Error).message}\n${usage}`);
-    return 2;
-  }
-  if ((parsed.values as { help?: boolean }).help) {
-    io.write(usage + '\n');
-    return 0;
-  }
-  return parsed;
 }

@@ -4,6 +4,7 @@
  * production now serves. Serving joins when the API lands.
  */
 import { createLogger } from '../core/platform/log.ts';
+import { defineCli, UsageError } from '../core/platform/cli.ts';
 import { loadParams } from '../core/schemas/params.ts';
 import { readMetricsFile } from '../core/schemas/metrics-files.ts';
 import { selectBackend } from '../core/model/tfjs-backend.ts';
@@ -26,7 +27,11 @@ async function summarize(repoRoot: string, log: ReturnType<typeof createLogger>)
   }
 }
 
-const USAGE = 'usage: npm start  (ingest the next data batches, then run the dvc.yaml pipeline)';
+const USAGE = `usage: npm run pipeline:start
+       node --import tsx training/cli.ts [start]
+  ingest the next data batches (params.yaml ingest:), then run the dvc.yaml pipeline and say which
+  model version production now serves. \`npm start\` does this, then serves the API.
+exit: 0 the pipeline finished, 1 a stage or the ingest failed, 2 usage error`;
 
 async function start(): Promise<number> {
   const log = createLogger({ component: 'start' });
@@ -56,16 +61,8 @@ async function start(): Promise<number> {
   return 0;
 }
 
-const command = process.argv[2] ?? 'start';
-if (command !== 'start') {
-  process.stderr.write(USAGE + '\n');
-  process.exitCode = 2;
-} else {
-  try {
-    process.exitCode = await start();
-  } catch (err) {
-    process.stderr.write(`[start] ERROR: ${(err as Error).message}\n`);
-    if (process.env.DEBUG) process.stderr.write(String((err as Error).stack) + '\n');
-    process.exitCode = 1;
-  }
-}
+await defineCli({ name: 'start', usage: USAGE, positionals: true }, ({ positionals }) => {
+  if (positionals.length > 1 || (positionals[0] ?? 'start') !== 'start')
+    throw new UsageError(`unknown command '${positionals.join(' ')}' (the only command is start)`);
+  return start();
+}).main();

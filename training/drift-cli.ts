@@ -1,28 +1,51 @@
 /** `npm run drift -- --reference <bundle dir | data file> --current <data file> [--out drift-report]` */
 import { loadParams } from '../core/schemas/params.ts';
+import { createLogger } from '../core/platform/log.ts';
+import { isMain } from '../core/platform/is-main.ts';
+import { defineCli, UsageError } from '../core/platform/cli.ts';
 import { batchDrift } from './drift.ts';
-import { isMain, parseFlags, runStageCli } from './stage-cli.ts';
+
+const USAGE = `usage: npm run drift -- --reference <model bundle dir or CSV/Parquet> --current <CSV/Parquet> [--out drift-report]
+  compare a batch of data with the model's reference profile (or a reference data file); writes
+  the report to --out and prints {dataset_drift, drift_share, drifted_features} as JSON
+  --reference PATH  a model bundle directory (its training profile) or a CSV/Parquet file
+  --current PATH    the CSV/Parquet batch to check
+  --out DIR         where the report goes (default: drift-report)
+  --params FILE     the parameters file (default: params.yaml)
+exit: 0 compared (drift or not: see dataset_drift), 1 failed, 2 usage error`;
 
 if (isMain(import.meta.url)) {
-  await runStageCli('drift', async (log, argv) => {
-    const flags = parseFlags(argv, ['reference', 'current', 'out', 'params']);
-    if (!flags.reference || !flags.current)
-      throw new Error(
-        'usage: npm run drift -- --reference <model bundle dir or CSV/Parquet> --current <CSV/Parquet> [--out drift-report]',
+  await defineCli(
+    {
+      name: 'drift',
+      usage: USAGE,
+      options: {
+        reference: { type: 'string' },
+        current: { type: 'string' },
+        out: { type: 'string', default: 'drift-report' },
+        params: { type: 'string', default: 'params.yaml' },
+      },
+    },
+    async ({ values }, io) => {
+      if (!values.reference || !values.current)
+        throw new UsageError(`${values.reference ? '--current' : '--reference'} is required`);
+      const log = createLogger({ component: 'drift' });
+      const started = Date.now();
+      const result = await batchDrift({
+        reference: values.reference,
+        current: values.current,
+        out: values.out,
+        params: await loadParams(values.params),
+        log,
+      });
+      io.stdout(
+        JSON.stringify({
+          dataset_drift: result.dataset_drift,
+          drift_share: result.drift_share,
+          drifted_features: result.drifted_features,
+        }) + '\n',
       );
-    const result = await batchDrift({
-      reference: flags.reference,
-      current: flags.current,
-      out: flags.out ?? 'drift-report',
-      params: await loadParams(flags.params ?? 'params.yaml'),
-      log,
-    });
-    process.stdout.write(
-      JSON.stringify({
-        dataset_drift: result.dataset_drift,
-        drift_share: result.drift_share,
-        drifted_features: result.drifted_features,
-      }) + '\n',
-    );
-  });
+      log.info(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    },
+  ).main();
 }

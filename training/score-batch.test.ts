@@ -4,16 +4,27 @@ import { readFile, copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { evaluate } from './stages/evaluate.ts';
 import { register } from './stages/register.ts';
-import { scoreBatch, parseShard } from './score-batch.ts';
+import { main, scoreBatch, parseShard } from './score-batch.ts';
 import { flightsCsv, quietLog, writeSource } from '../harness/testing/training/fixtures.ts';
 import { trainedRepo } from '../harness/testing/training/pipeline.ts';
 
+/** One trained repository with a production model, shared by the tests (training is the slow part). */
+let registered: Promise<{ repo: string }> | undefined;
+function registeredRepo(): Promise<{ repo: string }> {
+  registered ??= (async () => {
+    const { repo, params } = await trainedRepo();
+    const log = quietLog();
+    await evaluate({ repoRoot: repo, params, log });
+    await register({ repoRoot: repo, params, log, registryUrl: join(repo, 'registry') });
+    await copyFile(new URL('../params.yaml', import.meta.url), join(repo, 'params.yaml'));
+    return { repo };
+  })();
+  return registered;
+}
+
 test('batch scoring writes every row with the production version; bad rows carry reasons; shards partition the input', async () => {
-  const { repo, params } = await trainedRepo();
+  const { repo } = await registeredRepo();
   const log = quietLog();
-  await evaluate({ repoRoot: repo, params, log });
-  await register({ repoRoot: repo, params, log, registryUrl: join(repo, 'registry') });
-  await copyFile(new URL('../params.yaml', import.meta.url), join(repo, 'params.yaml'));
   const lines = flightsCsv(25).split('\n');
   lines[3] = lines[3].replace(/,\d+,([A-Z]{3}),/, ',abc,$1,'); // distance not a number
   const input = await writeSource(repo, 'batch.csv', lines.join('\n'));
@@ -57,4 +68,48 @@ test('shard parsing: flag, Indexed Job environment, and bad values', () => {
   assert.deepEqual(parseShard(undefined, { JOB_COMPLETION_INDEX: '2', JOB_COMPLETIONS: '3' }), { index: 2, count: 3 });
   assert.deepEqual(parseShard(undefined, {}), { index: 0, count: 1 });
   assert.throws(() => parseShard('4/4', {}), /0 ≤ K < N/);
+});
+
+test('score:batch CLI: exit 1 when every row was rejected, 0 when some were scored, 2 on usage errors', async () => {
+  const { repo } = await registeredRepo();
+  const run = async (...argv: string[]) => {
+    let stdout = '';
+    let stderr = '';
+    const code = await main([...argv, '--registry', join(repo, 'registry')], {
+      cwd: repo,
+      log: quietLog(),
+      env: {},
+      stdout: (t) => void (stdout += t),
+      stderr: (t) => void (stderr += t),
+    });
+    return { code, stdout, stderr };
+  };
+  const lines = flightsCsv(12).split('\n');
+  const allBad = lines.map((l, i) => (i === 0 || !l ? l : l.replace(/,\d+,([A-Z]{3}),/, ',abc,$1,')));
+  const bad = await writeSource(repo, 'all-bad.csv', allBad.join('\n'));
+  const r = await run('--input', bad, '--output', 'out/all-bad.csv');
+  assert.equal(r.code, 1, r.stderr);
+  assert.equal(JSON.parse(r.stdout).rejected, 12);
+  assert.equal(
+    r.stderr,
+    'score:batch: all 12 input rows were rejected, none scored; the reasons are in out/all-bad.csv (its error column)\n',
+  );
+  assert.equal((await readFile(join(repo, 'out/all-bad.csv'), 'utf8')).trim().split('\n').length, 13);
+
+  const someBad = [...lines];
+  someBad[2] = allBad[2];
+  const some = await run(
+    '--input',
+    await writeSource(repo, 'some-bad.csv', someBad.join('\n')),
+    '--output',
+    'out/some.csv',
+  );
+  assert.equal(some.code, 0, some.stderr);
+  assert.deepEqual([JSON.parse(some.stdout).scored, JSON.parse(some.stdout).rejected], [11, 1]);
+
+  const usage = await run('--input', bad);
+  assert.equal(usage.code, 2);
+  assert.match(usage.stderr, /^score:batch: --output is required\nusage: npm run score:batch -- /);
+  assert.equal((await run('--input', bad, '--output', 'x.csv', '--chunk', '0')).code, 2);
+  assert.equal((await run('--input', bad, '--output', 'x.csv', '--shard', '2/2')).code, 2);
 });

@@ -5,6 +5,7 @@
  * carries the source row, the prediction and the model version; invalid rows get their reasons
  * instead of a prediction. `--shard K/N` (or JOB_COMPLETION_INDEX + JOB_COMPLETIONS in a
  * Kubernetes Indexed Job) scores every N-th chunk starting at K, so pods split one input.
+ * Exit 1 when every input row was rejected: a run that scored nothing must not look green.
  */
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
@@ -22,8 +23,9 @@ import { readCsvTable, ROW_COLUMN } from '../core/data/csv.ts';
 import { validateTable } from '../core/data/validation.ts';
 import { sliceRows, type Table } from '../core/data/table.ts';
 import { openStore } from '../core/platform/storage.ts';
-import type { Logger } from '../core/platform/log.ts';
-import { isMain, parseFlags, runStageCli } from './stage-cli.ts';
+import { createLogger, type Logger } from '../core/platform/log.ts';
+import { isMain } from '../core/platform/is-main.ts';
+import { defineCli, numberOption, UsageError, type CliStreams } from '../core/platform/cli.ts';
 import { tempSiblingPath } from '../core/platform/temp-files.ts';
 
 export interface ScoreOptions {
@@ -181,27 +183,71 @@ export function parseShard(
     flag ??
     (env.JOB_COMPLETION_INDEX !== undefined ? `${env.JOB_COMPLETION_INDEX}/${env.JOB_COMPLETIONS ?? '1'}` : '0/1');
   const m = /^(\d+)\/(\d+)$/.exec(text);
-  if (!m || Number(m[1]) >= Number(m[2])) throw new Error(`--shard must be K/N with 0 ≤ K < N, got "${text}"`);
+  if (!m || Number(m[1]) >= Number(m[2])) throw new UsageError(`--shard must be K/N with 0 ≤ K < N, got "${text}"`);
   return { index: Number(m[1]), count: Number(m[2]) };
 }
 
-if (isMain(import.meta.url)) {
-  await runStageCli('score:batch', async (log, argv) => {
-    const f = parseFlags(argv, ['input', 'output', 'stage', 'chunk', 'shard', 'registry']);
-    if (!f.input || !f.output)
-      throw new Error(
-        'usage: npm run score:batch -- --input <csv|parquet|gs://…> --output <file.csv|gs://bucket/path.csv> [--stage production|staging] [--shard K/N]',
-      );
-    const result = await scoreBatch({
-      input: f.input,
-      output: f.output,
-      stage: f.stage ?? 'production',
-      chunk: Number(f.chunk ?? 100_000),
-      shard: parseShard(f.shard, process.env),
-      repoRoot: process.cwd(),
-      log,
-      registryUrl: f.registry,
-    });
-    process.stdout.write(JSON.stringify(result) + '\n');
-  });
+const USAGE = `usage: npm run score:batch -- --input <csv|parquet|gs://…> --output <file.csv|gs://bucket/path.csv> [--stage production|staging] [--chunk N] [--shard K/N] [--registry URL]
+  score every row of --input with the registry's model at --stage; each output row has the source
+  row, the prediction and the model version, or (rejected rows) the reasons instead
+  --input SRC     CSV or Parquet file, gs://…, or vega-datasets:…
+  --output DEST   CSV file or gs://bucket/path.csv
+  --stage NAME    registry stage whose model scores (default: production)
+  --chunk N       rows per chunk (default: 100000)
+  --shard K/N     score every N-th chunk from K (default: JOB_COMPLETION_INDEX/JOB_COMPLETIONS, else 0/1)
+  --registry URL  the registry (default: $REGISTRY_URL, else params.yaml register.registry)
+prints {rows, scored, rejected, seconds, …} as JSON
+exit: 0 scored (some rows may be rejected), 1 failed or every row was rejected, 2 usage error`;
+
+export interface ScoreCliIo {
+  /** Repository root (default: the current directory). */
+  cwd?: string;
+  log?: Logger;
+  /** For --shard's defaults (default: process.env). */
+  env?: Record<string, string | undefined>;
 }
+
+const cli = defineCli(
+  {
+    name: 'score:batch',
+    usage: USAGE,
+    options: {
+      input: { type: 'string' },
+      output: { type: 'string' },
+      stage: { type: 'string', default: 'production' },
+      chunk: { type: 'string', default: '100000' },
+      shard: { type: 'string' },
+      registry: { type: 'string' },
+    },
+  },
+  async ({ values }, io: ScoreCliIo & CliStreams) => {
+    if (!values.input || !values.output) throw new UsageError(`${values.input ? '--output' : '--input'} is required`);
+    const chunk = numberOption(values.chunk, 'chunk', { integer: true, min: 1 });
+    const shard = parseShard(values.shard, io.env ?? process.env);
+    const log = io.log ?? createLogger({ component: 'score:batch' });
+    const started = Date.now();
+    const result = await scoreBatch({
+      input: values.input,
+      output: values.output,
+      stage: values.stage,
+      chunk,
+      shard,
+      repoRoot: io.cwd ?? process.cwd(),
+      log,
+      registryUrl: values.registry,
+    });
+    io.stdout(JSON.stringify(result) + '\n');
+    if (result.rows > 0 && result.scored === 0)
+      throw new Error(
+        `all ${result.rows} input rows were rejected, none scored; the reasons are in ${values.output} (its error column)`,
+      );
+    log.info(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  },
+);
+
+/** Run the CLI in-process (tests): the exit code. */
+export function main(argv: string[], io: ScoreCliIo & Partial<CliStreams> = {}): Promise<number> {
+  return cli.run(argv, io);
+}
+
+if (isMain(import.meta.url)) await cli.main();

@@ -31,6 +31,7 @@ import { MAX_FEATURE_CHARTS, chartSections, loadChartData, type ImageUrl } from 
 import { baseImageUrl, commitImageUrl, repoRelativeDir } from './report/images.ts';
 import { ANY_CML_WATERMARK, cmlWatermark, hasCmlWatermark, watermarkLabel } from './report/watermark.ts';
 import { isMain } from '../../core/platform/is-main.ts';
+import { defineCli } from '../../core/platform/cli.ts';
 import { metricsFileIn, readMetricsFileIn } from '../../core/schemas/metrics-files.ts';
 
 const short = (sha: string | null | undefined) => (sha ?? '').slice(0, 7);
@@ -222,11 +223,17 @@ export async function publishReport(
   return { event, body, results };
 }
 
+const USAGE = `usage: npm run gh:publish-report
+  compose the training-report comment from metrics/ and post it where the event's readers look:
+  a commit comment (push, schedule, dispatch), one sticky PR comment (pull_request, workflow_run),
+  and always the job summary
+env: GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_EVENT_NAME, GITHUB_EVENT_PATH, GITHUB_SHA (set by Actions);
+  METRICS_DIR, BASE_METRICS_DIR + BASE_LABEL, REPORT_IMAGE_BASE_URL, REPORT_SHA, PR_NUMBER,
+  REPORT_COMMENT_FILE, REPORT_DRY_RUN=1, … (see .github/scripts/README.md)
+exit: 0 published, 1 failed, 2 usage error`;
+
 if (isMain(import.meta.url)) {
-  try {
-    await publishReport(process.env, process.cwd());
-  } catch (err) {
-    console.error(`publish-report: ${(err as Error).message}`);
-    process.exitCode = 1;
-  }
+  await defineCli({ name: 'gh:publish-report', usage: USAGE }, async (_args, io) => {
+    await publishReport(process.env, process.cwd(), execRunner, (line) => io.stdout(line + '\n'));
+  }).main();
 }

@@ -12,6 +12,7 @@ import { parseGtoTag } from '../../core/registry/gto.ts';
 import { execRunner } from './exec.ts';
 import type { Runner } from './metrics-diff.ts';
 import { isMain } from '../../core/platform/is-main.ts';
+import { defineCli } from '../../core/platform/cli.ts';
 import { REGISTER_METRICS, readMetricsFileAt } from '../../core/schemas/metrics-files.ts';
 
 export interface TagOptions {
@@ -91,18 +92,22 @@ export async function createGtoTags(o: TagOptions): Promise<TagResult> {
   return result;
 }
 
+const USAGE = `usage: npm run gh:tag
+  mirror this run's registry event (metrics/register.json gto_tags) as annotated GTO git tags and
+  push them; tags that exist locally or on the remote are skipped
+env: TAG_REMOTE (origin; none = create locally only), TAG_TARGET (HEAD), REGISTER_JSON (metrics/register.json)
+exit: 0 tagged (or nothing to tag), 1 failed, 2 usage error`;
+
 if (isMain(import.meta.url)) {
-  const remote = process.env.TAG_REMOTE === 'none' ? null : process.env.TAG_REMOTE || 'origin';
-  try {
+  await defineCli({ name: 'gh:tag', usage: USAGE }, async (_args, io) => {
+    const remote = process.env.TAG_REMOTE === 'none' ? null : process.env.TAG_REMOTE || 'origin';
     await createGtoTags({
       cwd: process.cwd(),
       run: execRunner,
       remote,
       target: process.env.TAG_TARGET || undefined,
       registerPath: process.env.REGISTER_JSON || undefined,
+      print: (line) => io.stdout(line + '\n'),
     });
-  } catch (err) {
-    console.error(`tag: ${(err as Error).message}`);
-    process.exitCode = 1;
-  }
+  }).main();
 }

@@ -35,6 +35,7 @@ import { openRegistry } from '../../core/registry/index.ts';
 import { runPipeline } from '../../training/pipeline/runner.ts';
 import { flightsCsv } from '../testing/training/fixtures.ts';
 import { isMain } from '../../core/platform/is-main.ts';
+import { defineCli, UsageError } from '../../core/platform/cli.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MODEL = 'flight-delay';
@@ -243,12 +244,22 @@ export async function runKillTrials(opts: {
   return { consistent, total: opts.trials, details };
 }
 
-if (isMain(import.meta.url)) {
-  const trials = Number(process.argv[2] ?? 4);
-  const started = Date.now();
-  const r = await runKillTrials({ trials, log: (m) => process.stdout.write(m + '\n') });
-  process.stdout.write(
-    `kill -9 trials: ${r.consistent}/${r.total} consistent in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
-  );
-  if (r.consistent !== r.total) process.exitCode = 1;
-}
+const USAGE = `usage: node --import tsx harness/adversarial/kill-trials.ts [trials]
+  SIGKILL ingest, data:push and the pipeline at random moments in a temporary project, re-run, and
+  check the result is consistent; trials defaults to 4 (npm run test:adversarial runs them too)
+exit: 0 every trial consistent, 1 one was not, 2 usage error`;
+
+if (isMain(import.meta.url))
+  await defineCli({ name: 'kill-trials', usage: USAGE, positionals: true }, async ({ positionals }, io) => {
+    if (positionals.length > 1) throw new UsageError(`one argument (the number of trials), got ${positionals.length}`);
+    const trials = Number(positionals[0] ?? 4);
+    if (!Number.isInteger(trials) || trials < 1)
+      throw new UsageError(`trials must be a whole number ≥ 1, got "${positionals[0]}"`);
+    const started = Date.now();
+    const r = await runKillTrials({ trials, log: (m) => io.stdout(m + '\n') });
+    io.stdout(
+      `kill -9 trials: ${r.consistent}/${r.total} consistent in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+    );
+    // The lines above name the inconsistent trials.
+    return r.consistent === r.total ? 0 : 1;
+  }).main();

@@ -7,7 +7,7 @@
  *
  *   npm run test:adversarial [-- --kill-trials 3 --slow-connections 1000]
  */
-import { parseArgs } from 'node:util';
+import { defineCli, numberOption, type CliValues } from '../../core/platform/cli.ts';
 import { RECORD, registryWithVersions } from '../testing/api/support.ts';
 import { REAL_API_SCRIPT, startServer } from '../bench/api/server-process.ts';
 import { badRequests, sendBadRequests } from './api/bad-requests.ts';
@@ -18,19 +18,30 @@ import { keepAliveLoad } from './api/keepalive.ts';
 import { swapsUnderLoad } from './swaps.ts';
 import { runKillTrials } from './kill-trials.ts';
 
-const { values } = parseArgs({
-  options: {
-    'kill-trials': { type: 'string', default: '3' },
-    'slow-connections': { type: 'string', default: '1000' },
-    'bad-requests': { type: 'string', default: '504' },
-    swaps: { type: 'string', default: '10' },
-  },
-});
+const USAGE = `usage: npm run test:adversarial -- [--kill-trials 3] [--slow-connections 1000] [--bad-requests 504] [--swaps 10]
+  bounded hostile traffic (bad requests, slowloris, hang-ups, model swaps under load, SIGTERM under
+  load) against a real API process on 127.0.0.1, and kill -9 trials of the pipeline; progress on
+  stderr, ONE JSON line of figures on stdout
+exit: 0 every figure within its bound, 1 one is not (named in \`failed\`) or the run failed, 2 usage error`;
+
+const OPTIONS = {
+  'kill-trials': { type: 'string', default: '3' },
+  'slow-connections': { type: 'string', default: '1000' },
+  'bad-requests': { type: 'string', default: '504' },
+  swaps: { type: 'string', default: '10' },
+} as const;
+
 const say = (m: string) => process.stderr.write(`[adversarial] ${m}\n`);
 const ADMIN = 'adversarial-admin-token-0123';
 const body = JSON.stringify(RECORD);
 
-async function main(): Promise<number> {
+async function main(values: CliValues<typeof OPTIONS>): Promise<number> {
+  const counts = {
+    killTrials: numberOption(values['kill-trials'], 'kill-trials', { integer: true, min: 0 }),
+    slowConnections: numberOption(values['slow-connections'], 'slow-connections', { integer: true, min: 0 }),
+    badRequests: numberOption(values['bad-requests'], 'bad-requests', { integer: true, min: 0 }),
+    swaps: numberOption(values.swaps, 'swaps', { integer: true, min: 0 }),
+  };
   const started = performance.now();
   const reg = await registryWithVersions([1, 2]);
   // Served as by default: no API_TOKENS (so bad input reaches validation), an admin token for swaps.
@@ -48,10 +59,7 @@ async function main(): Promise<number> {
   let sigtermStop: Promise<number | null> | undefined;
   try {
     say(`server ${server.url}; ${values['bad-requests']} bad requests on four routes`);
-    const bad = await sendBadRequests(
-      server.url,
-      badRequests({ record: RECORD, count: Number(values['bad-requests']) }),
-    );
+    const bad = await sendBadRequests(server.url, badRequests({ record: RECORD, count: counts.badRequests }));
 
     say('cardinality: 100,000 unique field names');
     const card = await cardinalityAttack({ url: server.url, record: RECORD, names: 100_000, perRequest: 10_000 });
@@ -68,7 +76,7 @@ async function main(): Promise<number> {
     say(`slowloris: ${values['slow-connections']} slow connections for 5 s`);
     const slow = await slowloris({
       url: server.url,
-      connections: Number(values['slow-connections']),
+      connections: counts.slowConnections,
       durationMs: 5000,
       body,
     });
@@ -78,7 +86,7 @@ async function main(): Promise<number> {
       url: server.url,
       registry: reg.registry,
       adminToken: ADMIN,
-      swaps: Number(values.swaps),
+      swaps: counts.swaps,
       clients: 8,
       body,
     });
@@ -96,8 +104,8 @@ async function main(): Promise<number> {
 
     say(`kill -9 trials: ${values['kill-trials']}`);
     const kills =
-      Number(values['kill-trials']) > 0
-        ? await runKillTrials({ trials: Number(values['kill-trials']), log: say })
+      counts.killTrials > 0
+        ? await runKillTrials({ trials: counts.killTrials, log: say })
         : { consistent: 0, total: 0, details: [] };
 
     const figures = {
@@ -128,7 +136,7 @@ async function main(): Promise<number> {
       'metrics growth < 4096 bytes': card.metrics_bytes_after - card.metrics_bytes_before < 4096,
       'hangups_then_5xx_total == 0': fiveXxAfterHangups === 0,
       'slowloris_errors == 0 and p99 < 1000 ms': slow.errors === 0 && slow.p99_ms < 1000,
-      'swap_errors == 0': swaps.errors === 0 && swaps.swaps === Number(values.swaps),
+      'swap_errors == 0': swaps.errors === 0 && swaps.swaps === counts.swaps,
       'sigterm_resets == 0 and every later answer says close':
         term.resets === 0 && term.keepAliveAfterStop === 0 && exitCode === 0,
       'kill trials all consistent': kills.consistent === kills.total,
@@ -146,10 +154,13 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    process.stderr.write(`[adversarial] failed: ${(err as Error).stack}\n`);
-    process.exit(1);
+await defineCli(
+  {
+    name: 'test:adversarial',
+    usage: USAGE,
+    options: OPTIONS,
+    // Hostile clients (slowloris, hang-ups) and kill trials can leave sockets and children behind.
+    forceExit: true,
   },
-);
+  ({ values }) => main(values),
+).main();

@@ -22,7 +22,8 @@ import { renderVegaLite } from '../../core/charts/index.ts';
 import { headline, runLoad, type LoadResult } from '../bench/api/load.ts';
 import { checkRequest, fetchModelFacts, MODEL_NAME } from '../bench/api/model-info.ts';
 import { REAL_API_SCRIPT, REPO_ROOT, startServer } from '../bench/api/server-process.ts';
-import { describeFailure, envNumber, REAL_API_NAME } from '../bench/api/cli.ts';
+import { explainFailure, envNumber, REAL_API_NAME } from '../bench/api/cli.ts';
+import { defineCli } from '../../core/platform/cli.ts';
 import { rampSpec, timelineSpec, type TimelinePoint } from './charts.ts';
 import { composeReport, type LevelRow, type LoadtestSummary } from './report.ts';
 import {
@@ -210,12 +211,32 @@ function headlineWithoutCodes(r: LoadResult) {
   return rest;
 }
 
-try {
-  const summary = await main();
-  process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
-  progress(`wrote ${summary.report}, ${summary.charts.rps_latency}, ${summary.charts.ramp}`);
-  if (!summary.pass) process.exitCode = 1;
-} catch (err) {
-  process.stderr.write(describeFailure('loadtest', err));
-  process.exit(1);
-}
+const USAGE = `usage: npm run loadtest
+  the stress scenario (LOADTEST_REQUESTS single-record predictions over LOADTEST_CONNECTIONS) and the
+  search for the maximum number of users (a ramp, then bisection) against the real API on 127.0.0.1;
+  writes loadtest/report.md and its charts, prints the summary as JSON (progress on stderr)
+env: LOADTEST_REQUESTS (50000), LOADTEST_CONNECTIONS (32), LOADTEST_WINDOW_S (45), LOADTEST_WARMUP_S (2),
+  LOADTEST_STEP_S (5), LOADTEST_RAMP_MAX (1024), LOADTEST_RAMP_BUDGET_S (90), LOADTEST_SLO_P99_MS (25);
+  the API inherits the environment (REGISTRY_URL, WORKERS, …)
+exit: 0 the scenario passed, 1 it failed or the run failed, 2 usage error`;
+
+await defineCli(
+  {
+    name: 'loadtest',
+    usage: USAGE,
+    // A failure can leave a load run or a server's pipes holding the event loop.
+    forceExit: true,
+  },
+  async (_args, io) => {
+    let summary: LoadtestSummary;
+    try {
+      summary = await main();
+    } catch (err) {
+      throw explainFailure(err);
+    }
+    io.stdout(JSON.stringify(summary, null, 2) + '\n');
+    progress(`wrote ${summary.report}, ${summary.charts.rps_latency}, ${summary.charts.ramp}`);
+    // The summary says which bound the scenario missed.
+    return summary.pass ? 0 : 1;
+  },
+).main();

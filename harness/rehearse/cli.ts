@@ -10,14 +10,24 @@
  * instead of running them; REHEARSE_STEP_TIMEOUT_MS caps every step.
  */
 import { join, resolve } from 'node:path';
+import { defineCli, UsageError } from '../../core/platform/cli.ts';
 import { rehearse, scenarioNames } from './index.ts';
 
 const REPO = join(import.meta.dirname, '..', '..');
-const workflowsFlag = process.argv.slice(2).find((a) => a.startsWith('--workflows='));
-const workflowsDir = workflowsFlag ? resolve(workflowsFlag.slice('--workflows='.length)) : undefined;
-const args = process.argv.slice(2).filter((a) => a !== workflowsFlag);
+const SYNOPSIS = 'usage: npm run ci:rehearse -- <workflow> [event] [--workflows=<dir>] | --all | --list';
+const USAGE = `${SYNOPSIS}
+  run a workflow from its YAML locally, against stand-ins for everything remote
+  --list             list the scenarios (<workflow> <event>)
+  --all              run every scenario
+  --workflows=<dir>  read the workflow files from <dir> (e.g. a modified copy)
+env: REHEARSE_KEEP=1 (keep the sandbox), REHEARSE_NPM_RECORD (ERE of npm commands to record), REHEARSE_STEP_TIMEOUT_MS
+exit: 0 passed, 1 a rehearsal failed, 2 usage error
+scenarios:
+${scenarioNames()
+  .map((n) => `  ${n}`)
+  .join('\n')}`;
 
-async function one(workflow: string, event: string | undefined): Promise<boolean> {
+async function one(workflow: string, event: string | undefined, workflowsDir: string | undefined): Promise<boolean> {
   const started = Date.now();
   const r = await rehearse({
     source: REPO,
@@ -43,25 +53,53 @@ async function one(workflow: string, event: string | undefined): Promise<boolean
   return r.ok;
 }
 
-if (args[0] === '--list' || !args.length) {
-  console.log(
-    `usage: npm run ci:rehearse -- <workflow> [event] [--workflows=<dir>] | --all | --list\n${scenarioNames()
-      .map((n) => `  ${n}`)
-      .join('\n')}`,
-  );
-  process.exitCode = args.length ? 0 : 2;
-} else if (args[0] === '--all') {
-  let ok = true;
-  for (const name of scenarioNames()) {
-    const [w, e] = name.split(' ');
-    ok = (await one(w, e)) && ok;
-  }
-  process.exitCode = ok ? 0 : 1;
-} else {
-  try {
-    process.exitCode = (await one(args[0], args[1])) ? 0 : 1;
-  } catch (err) {
-    console.error(`ci:rehearse: ${(err as Error).message}`);
-    process.exitCode = 2;
-  }
+/** The scenario a `<workflow> [event]` names, or a usage error listing the ones there are. */
+function checkScenario(workflow: string, event: string | undefined): void {
+  const names = scenarioNames();
+  const events = names.filter((n) => n.startsWith(`${workflow} `)).map((n) => n.slice(workflow.length + 1));
+  if (!events.length)
+    throw new UsageError(
+      `no scenario for workflow "${workflow}": one of ${[...new Set(names.map((n) => n.split(' ')[0]))].join(', ')}`,
+    );
+  if (event !== undefined && !events.includes(event))
+    throw new UsageError(`workflow ${workflow} has no "${event}" scenario: one of ${events.join(', ')}`);
 }
+
+await defineCli(
+  {
+    name: 'ci:rehearse',
+    usage: USAGE,
+    options: {
+      workflows: { type: 'string' },
+      list: { type: 'boolean', default: false },
+      all: { type: 'boolean', default: false },
+    },
+    positionals: true,
+  },
+  async ({ values, positionals }, io) => {
+    const workflowsDir = values.workflows === undefined ? undefined : resolve(values.workflows);
+    if (values.list) {
+      io.stdout(
+        `${SYNOPSIS}\n${scenarioNames()
+          .map((n) => `  ${n}`)
+          .join('\n')}\n`,
+      );
+      return 0;
+    }
+    if (values.all) {
+      if (positionals.length) throw new UsageError('--all runs every scenario: give no workflow');
+      let ok = true;
+      for (const name of scenarioNames()) {
+        const [w, e] = name.split(' ');
+        ok = (await one(w, e, workflowsDir)) && ok;
+      }
+      return ok ? 0 : 1;
+    }
+    if (positionals.length === 0) throw new UsageError('no workflow given (--list shows the scenarios)');
+    if (positionals.length > 2) throw new UsageError(`too many arguments: ${positionals.join(' ')}`);
+    const [workflow, event] = positionals;
+    checkScenario(workflow, event);
+    // The summary above lists the failures.
+    return (await one(workflow, event, workflowsDir)) ? 0 : 1;
+  },
+).main();

@@ -347,7 +347,11 @@ test('parsePromResponse: vector/scalar values; empty results and NaN are no-data
 
 test('cli: exit codes, usage errors, dry-run records mutations without running them', async () => {
   assert.equal((await runCli(['--strategy', 'rolling'], new FakeRunner())).code, 2);
-  assert.equal((await runCli(['--strategy', 'nope', '--image', IMG], new FakeRunner())).code, 2);
+  const usage = await runCli(['--strategy', 'nope', '--image', IMG], new FakeRunner());
+  assert.deepEqual(usage, {
+    code: 2,
+    result: { ok: false, error: '--strategy must be rolling, blue-green or canary, got "nope"' },
+  });
   assert.equal((await runCli(['--strategy', 'rolling', '--image', IMG], new FakeRunner())).code, 0);
   const failing = new FakeRunner().on(/rollout status/, { code: 1 });
   const out = await runCli(['--strategy', 'rolling', '--image', IMG, '--namespace', 'x'], failing);

@@ -13,6 +13,7 @@ import { renderAlertmanagerConfig } from './alertmanager.ts';
 import { k8sFiles } from './k8s.ts';
 import { dashboards } from './dashboards/index.ts';
 import { isMain } from '../../core/platform/is-main.ts';
+import { defineCli } from '../../core/platform/cli.ts';
 
 export const MONITORING_DIR = dirname(fileURLToPath(import.meta.url));
 
@@ -39,22 +40,28 @@ export async function outdatedFiles(dir = MONITORING_DIR): Promise<string[]> {
   return out;
 }
 
-async function main(): Promise<void> {
-  if (process.argv.includes('--check')) {
-    const stale = await outdatedFiles();
-    if (stale.length) {
-      console.error(`out of date (run node --import tsx infra/monitoring/generate.ts): ${stale.join(', ')}`);
-      process.exit(1);
-    }
-    console.log('generated monitoring files are up to date');
-    return;
-  }
-  for (const [rel, content] of Object.entries(generatedFiles())) {
-    const path = join(MONITORING_DIR, rel);
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, content);
-    console.log(`wrote infra/monitoring/${rel}`);
-  }
-}
+const USAGE = `usage: node --import tsx infra/monitoring/generate.ts [--check]
+  write the generated monitoring files (Prometheus rules and configs, promtool tests, Alertmanager,
+  Grafana dashboards, their Kubernetes manifests) from their TypeScript sources
+  --check  write nothing; exit 1 when a committed file is out of date
+exit: 0 written (or up to date), 1 out of date or failed, 2 usage error`;
 
-if (isMain(import.meta.url)) await main();
+if (isMain(import.meta.url))
+  await defineCli(
+    { name: 'monitoring:generate', usage: USAGE, options: { check: { type: 'boolean', default: false } } },
+    async ({ values }, io) => {
+      if (values.check) {
+        const stale = await outdatedFiles();
+        if (stale.length)
+          throw new Error(`out of date (run node --import tsx infra/monitoring/generate.ts): ${stale.join(', ')}`);
+        io.stdout('generated monitoring files are up to date\n');
+        return;
+      }
+      for (const [rel, content] of Object.entries(generatedFiles())) {
+        const path = join(MONITORING_DIR, rel);
+        await mkdir(dirname(path), { recursive: true });
+        await writeFile(path, content);
+        io.stdout(`wrote infra/monitoring/${rel}\n`);
+      }
+    },
+  ).main();

@@ -31,17 +31,28 @@ test('init, add, status, push, pull through the CLI', async () => {
   assert.equal(await readFile(join(repo, 'data', 'a.txt'), 'utf8'), 'hello\n');
 });
 
-test('CLI usage errors and failures give exit codes and messages', async () => {
+test('CLI usage errors exit 2 and failures exit 1, with `data: <message>` on stderr', async () => {
   const repo = await repoWithData();
-  const log = memoryLogger();
-  const io = { log, cwd: repo, write: () => {} };
-  assert.equal(await main([], io), 2);
-  assert.equal(await main(['frobnicate'], io), 2);
-  assert.equal(await main(['push', '--jobs', 'zero'], io), 2);
-  assert.equal(await main(['push', '--bogus'], io), 2);
-  assert.equal(await main(['add'], io), 1);
+  let err = '';
+  const io = { log: memoryLogger(), cwd: repo, write: () => {}, stderr: (t: string) => void (err += t) };
+  const usageError = async (argv: string[], message: RegExp) => {
+    err = '';
+    assert.equal(await main(argv, io), 2, argv.join(' '));
+    assert.match(err, message, argv.join(' '));
+    assert.match(err, /\nusage: npm run data:push \| data:pull \| data:status .* {2}\(see --help\)\n$/);
+  };
+  await usageError([], /^data: no command given/);
+  await usageError(['frobnicate'], /^data: unknown command "frobnicate"/);
+  await usageError(['push', '--jobs', 'zero'], /^data: --jobs must be a whole number ≥ 1, got "zero"/);
+  await usageError(['push', '--bogus'], /^data: unknown option '--bogus'/);
+  // A missing path is a usage error (it was exit 1 before the shared CLI convention).
+  await usageError(['add'], /^data: add needs a path/);
+  err = '';
   assert.equal(await main(['push', '-r', 'nowhere'], io), 1);
-  assert.ok(log.lines.some((l) => /push failed: .*remote 'nowhere' is not configured/.test(JSON.parse(l).msg)));
+  assert.match(err, /^data: push failed: .*remote 'nowhere' is not configured/);
+  let out = '';
+  assert.equal(await main(['status', '--help'], { ...io, write: (t: string) => void (out += t) }), 0);
+  assert.match(out, /^usage: npm run data:push/);
 });
 
 test('formatStatus renders unknowns and empty repositories', () => {

@@ -7,13 +7,15 @@
  */
 import { dvcAdd, initDvcRepo, pull, push, status } from '../../core/dvc/index.ts';
 import type { OutStatus } from '../../core/dvc/index.ts';
-import { parseCli, resolveIo, type CliIo } from '../cli-io.ts';
+import { resolveIo, runCliWith, type CliIo } from '../cli-io.ts';
 import { isMain } from '../../core/platform/is-main.ts';
+import { defineCli, numberOption, UsageError, type CliStreams } from '../../core/platform/cli.ts';
 
 export { dvcAdd } from '../../core/dvc/index.ts';
 export type { AddOptions, AddResult } from '../../core/dvc/index.ts';
 
-const USAGE = `usage: training/dvc/cli.ts <command> [paths…] [options]
+const USAGE = `usage: npm run data:push | data:pull | data:status -- [paths…] [options]
+       node --import tsx training/dvc/cli.ts <push|pull|status|add|init> [paths…] [options]
 commands:
   push       upload tracked data (data.dvc, dvc.lock outs) to the remote
   pull       download tracked data and restore it in the workspace (md5-verified)
@@ -25,7 +27,8 @@ options:
   -j, --jobs N        parallel transfers (default 8)
   --force             pull: overwrite local changes that are stored nowhere else
   --no-cloud          status: do not contact the remote
-  --json              status: print JSON`;
+  --json              status: print JSON
+exit: 0 done, 1 the transfer or check failed, 2 usage error`;
 
 export function formatStatus(rows: OutStatus[]): string {
   if (rows.length === 0) return 'nothing is tracked (no *.dvc files, no cached outs in dvc.lock)';
@@ -62,74 +65,62 @@ function hints(rows: OutStatus[]): string[] {
 
 export type { CliIo } from '../cli-io.ts';
 
-export async function main(argv: string[], io: CliIo = {}): Promise<number> {
-  const { log, cwd, write } = resolveIo(io, 'dvc');
-  const parsed = parseCli(
-    argv,
-    {
+const COMMANDS = ['push', 'pull', 'status', 'add', 'init'];
+
+const cli = defineCli(
+  {
+    name: 'data',
+    usage: USAGE,
+    options: {
       remote: { type: 'string', short: 'r' },
       jobs: { type: 'string', short: 'j' },
       force: { type: 'boolean', default: false },
       'no-cloud': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
     },
-    USAGE,
-    { log, write },
-  );
-  if (typeof parsed === 'number') return parsed;
-  const { values, positionals } = parsed;
-  const [command, ...paths] = positionals;
-  if (!command) {
-    write(USAGE + '\n');
-    return 2;
-  }
-  const jobs = values.jobs === undefined ? undefined : Number(values.jobs);
-  if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1)) {
-    log.error(`--jobs must be a positive whole number, got "${values.jobs}"`);
-    return 2;
-  }
-  const repoRoot = cwd;
-  const common = { repoRoot, log, remote: values.remote, jobs, targets: paths.length ? paths : undefined };
-  try {
-    switch (command) {
-      case 'push':
-        await push(common);
-        return 0;
-      case 'pull':
-        await pull({ ...common, force: values.force });
-        return 0;
-      case 'status': {
-        const rows = await status({ ...common, cloud: !values['no-cloud'] });
-        write((values.json ? JSON.stringify(rows, null, 2) : formatStatus(rows)) + '\n');
-        if (!values.json) for (const h of hints(rows)) log.info(h);
-        return 0;
+    positionals: true,
+    // A GCS client can keep sockets alive for minutes after the work is done.
+    forceExit: true,
+  },
+  async ({ values, positionals }, io: CliIo & CliStreams) => {
+    const { log, cwd, write } = resolveIo(io, 'dvc');
+    const [command, ...paths] = positionals;
+    if (!command) throw new UsageError(`no command given (${COMMANDS.join(', ')})`);
+    if (!COMMANDS.includes(command)) throw new UsageError(`unknown command "${command}"`);
+    if (command === 'add' && paths.length === 0) throw new UsageError('add needs a path, e.g. `add data`');
+    const jobs = numberOption(values.jobs, 'jobs', { integer: true, min: 1 });
+    const repoRoot = cwd;
+    const common = { repoRoot, log, remote: values.remote, jobs, targets: paths.length ? paths : undefined };
+    try {
+      switch (command) {
+        case 'push':
+          await push(common);
+          return;
+        case 'pull':
+          await pull({ ...common, force: values.force });
+          return;
+        case 'status': {
+          const rows = await status({ ...common, cloud: !values['no-cloud'] });
+          write((values.json ? JSON.stringify(rows, null, 2) : formatStatus(rows)) + '\n');
+          if (!values.json) for (const h of hints(rows)) log.info(h);
+          return;
+        }
+        case 'add':
+          for (const p of paths) await dvcAdd(p, { repoRoot, log });
+          return;
+        default: {
+          const created = await initDvcRepo(repoRoot);
+          log.info(created.length ? `created ${created.join(', ')}` : 'already initialized');
+        }
       }
-      case 'add':
-        if (paths.length === 0) throw new Error('add needs a path, e.g. `add data`');
-        for (const p of paths) await dvcAdd(p, { repoRoot, log });
-        return 0;
-      case 'init': {
-        const created = await initDvcRepo(repoRoot);
-        log.info(created.length ? `created ${created.join(', ')}` : 'already initialized');
-        return 0;
-      }
-      default:
-        log.error(`unknown command "${command}"\n${USAGE}`);
-        return 2;
+    } catch (err) {
+      throw new Error(`${command} failed: ${(err as Error).message}`, { cause: err });
     }
-  } catch (err) {
-    log.error(`${command} failed: ${(err as Error).message}`);
-    return 1;
-  }
+  },
+);
+
+export function main(argv: string[], io: CliIo = {}): Promise<number> {
+  return runCliWith(cli, argv, io);
 }
 
-if (isMain(import.meta.url)) {
-  // Exit explicitly once output is flushed: a GCS client can keep sockets alive for minutes.
-  main(process.argv.slice(2)).then(
-    (code) => process.stdout.write('', () => process.exit(code)),
-    (err: unknown) => {
-      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`, () =>
-        process.exit(1),
-      );
-    },
-  );
-}
+if (isMain(import.meta.url)) await cli.main();

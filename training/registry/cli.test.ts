@@ -37,8 +37,10 @@ async function repoWithModel(versions = 3) {
 function cli(repo: string, env: Record<string, string> = {}, extra: Partial<RegistryCliIo> = {}) {
   const log = memoryLogger();
   let out = '';
+  let stderr = '';
   const run = async (...argv: string[]) => {
     out = '';
+    stderr = '';
     log.lines.length = 0;
     // These fixtures are not model bundles; the production check has its own test below.
     const code = await main(argv, {
@@ -46,11 +48,14 @@ function cli(repo: string, env: Record<string, string> = {}, extra: Partial<Regi
       cwd: repo,
       env: { GITHUB_ACTOR: 'octocat', ...env },
       write: (t) => void (out += t),
+      stderr: (t) => void (stderr += t),
       clock: steppingClock('2025-04-01T00:00:00Z'),
       checkBundle: () => Promise.resolve(null),
       ...extra,
     });
-    return { code, out, errors: log.lines.map((l) => JSON.parse(l).msg as string).join('\n') };
+    // Failures and usage errors are `registry: <message>` on stderr (core/platform/cli.ts); warnings are logged.
+    const logged = log.lines.map((l) => JSON.parse(l).msg as string);
+    return { code, out, stderr, errors: [stderr, ...logged].join('\n') };
   };
   return run;
 }
@@ -131,6 +136,7 @@ test('registry CLI: clear errors exit 1, usage errors exit 2', async () => {
   const expect1 = async (argv: string[], message: RegExp) => {
     const r = await run(...argv);
     assert.equal(r.code, 1, argv.join(' '));
+    assert.match(r.stderr, /^registry: /, argv.join(' '));
     assert.match(r.errors, message, argv.join(' '));
   };
   await expect1(['show', '9'], /model 'flight-delay' has no version 9 \(known versions: 1, 2\)/);
@@ -155,7 +161,11 @@ test('registry CLI: clear errors exit 1, usage errors exit 2', async () => {
   ]) {
     const r = await run(...argv);
     assert.equal(r.code, 2, argv.join(' '));
-    assert.match(r.errors, /usage: npm run registry/, argv.join(' '));
+    assert.match(
+      r.stderr,
+      /^registry: .*\nusage: npm run registry -- <command> \[options\] {2}\(see --help\)\n$/,
+      argv.join(' '),
+    );
   }
   const help = await run('--help');
   assert.equal(help.code, 0);

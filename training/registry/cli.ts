@@ -15,9 +15,10 @@ import {
   type GcsClient,
   type VersionInfo,
 } from '../../core/registry/index.ts';
-import { parseCli, resolveIo, type CliIo } from '../cli-io.ts';
+import { resolveIo, runCliWith, type CliIo } from '../cli-io.ts';
 import { formatHistory, formatVersion, formatVersionList } from './format.ts';
 import { isMain } from '../../core/platform/is-main.ts';
+import { defineCli, UsageError, type CliStreams } from '../../core/platform/cli.ts';
 
 const USAGE = `usage: npm run registry -- <command> [options]
   list [name]                        versions, newest first, with stages, times and primary metric
@@ -34,7 +35,8 @@ options:
   --reason <text>    why (required by promote and rollback)
   --actor <name>     who (default: $GITHUB_ACTOR, else $USER)
   --force            promote to production without checking the bundle
-  --json             print JSON instead of tables`;
+  --json             print JSON instead of tables
+exit: 0 ok, 1 the registry refused or failed, 2 usage error`;
 
 export type { CliIo } from '../cli-io.ts';
 
@@ -47,8 +49,6 @@ export interface RegistryCliIo extends CliIo {
   /** Why a bundle directory must not serve, or null (default: load it and check its golden outputs as the API does). */
   checkBundle?: (dir: string) => Promise<string | null>;
 }
-
-class UsageError extends Error {}
 
 /** The API's own acceptance test of a bundle: it loads, and reproduces finite golden outputs (tolerance 1e-6). */
 async function servable(dir: string): Promise<string | null> {
@@ -111,38 +111,34 @@ async function resolveRef(registry: Registry, model: string, ref: string): Promi
   throw new UsageError(`'${ref}' is not a version (3, v3), 'latest' or a stage name`);
 }
 
-export async function main(argv: string[], io: RegistryCliIo = {}): Promise<number> {
-  const { log, cwd, write } = resolveIo(io, 'registry');
-  const env = io.env ?? process.env;
-  const parsed = parseCli(
-    argv,
-    {
+const cli = defineCli(
+  {
+    name: 'registry',
+    usage: USAGE,
+    options: {
       registry: { type: 'string' },
       model: { type: 'string' },
       reason: { type: 'string' },
       actor: { type: 'string' },
       force: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
     },
-    USAGE,
-    { log, write },
-  );
-  if (typeof parsed === 'number') return parsed;
-  const { values, positionals } = parsed;
-  const [command, ...args] = positionals;
-  const spec = command === undefined ? undefined : COMMANDS[command];
-  if (!spec || args.length < spec.min || args.length > spec.max) {
-    log.error(
-      `${command === undefined ? 'no command given' : spec ? `wrong number of arguments for '${command}'` : `unknown command '${command}'`}\n${USAGE}`,
-    );
-    return 2;
-  }
-  const url = values.registry ?? env.REGISTRY_URL ?? join(cwd, 'registry');
-  const takesName = command === 'list' || command === 'history' || command === 'verify';
-  const model = (takesName ? args[0] : undefined) ?? values.model ?? env.MODEL_NAME ?? 'flight-delay';
-  const json = values.json;
-  const print = (human: string, data: unknown) => write((json ? JSON.stringify(data, null, 2) : human) + '\n');
-  const who = { actor: values.actor, source: 'cli', reason: values.reason };
-  try {
+    positionals: true,
+  },
+  async ({ values, positionals }, io: RegistryCliIo & CliStreams) => {
+    const { log, cwd, write } = resolveIo(io, 'registry');
+    const env = io.env ?? process.env;
+    const [command, ...args] = positionals;
+    const spec = command === undefined ? undefined : COMMANDS[command];
+    if (!spec) throw new UsageError(command === undefined ? 'no command given' : `unknown command '${command}'`);
+    if (args.length < spec.min || args.length > spec.max)
+      throw new UsageError(`wrong number of arguments for '${command}'`);
+    const url = values.registry ?? env.REGISTRY_URL ?? join(cwd, 'registry');
+    const takesName = command === 'list' || command === 'history' || command === 'verify';
+    const model = (takesName ? args[0] : undefined) ?? values.model ?? env.MODEL_NAME ?? 'flight-delay';
+    const json = values.json;
+    const print = (human: string, data: unknown) => write((json ? JSON.stringify(data, null, 2) : human) + '\n');
+    const who = { actor: values.actor, source: 'cli', reason: values.reason };
     const registry = await openRegistry(url, { baseDir: cwd, log, env, storage: io.storage, clock: io.clock });
     switch (command) {
       case 'list': {
@@ -190,27 +186,15 @@ export async function main(argv: string[], io: RegistryCliIo = {}): Promise<numb
             : `${model}: ${report.problems.length} problems\n${report.problems.map((p) => '  ' + p).join('\n')}`,
           report,
         );
+        // The report lists the problems.
         return report.ok ? 0 : 1;
       }
     }
-  } catch (err) {
-    if (err instanceof UsageError) {
-      log.error(`${err.message}\n${USAGE}`);
-      return 2;
-    }
-    log.error((err as Error).message);
-    return 1;
-  }
+  },
+);
+
+export function main(argv: string[], io: RegistryCliIo = {}): Promise<number> {
+  return runCliWith(cli, argv, io);
 }
 
-if (isMain(import.meta.url)) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+if (isMain(import.meta.url)) await cli.main();

@@ -15,9 +15,10 @@ import { writeParquetTable } from '../../core/data/parquet.ts';
 import { stableArgsort, sliceRows, takeRows, type Table } from '../../core/data/table.ts';
 import { formatTimestamp } from '../../core/platform/time.ts';
 import { createProgress } from '../../core/platform/progress.ts';
-import type { Logger } from '../../core/platform/log.ts';
+import { createLogger, type Logger } from '../../core/platform/log.ts';
+import { isMain } from '../../core/platform/is-main.ts';
+import { defineCli, UsageError } from '../../core/platform/cli.ts';
 import { openSource, timesOf, type SourceFingerprint } from '../sources.ts';
-import { isMain, parseFlags, runStageCli } from '../stage-cli.ts';
 import { MANIFEST_FILE, RAW_DIR } from '../contracts/paths.ts';
 import { readManifest, type RawManifest } from '../contracts/raw-store.ts';
 import { reconcileStore } from './ingest-repair.ts';
@@ -206,20 +207,42 @@ function maxFinite(a: Float64Array): number {
   return m === -Infinity ? NaN : m;
 }
 
+/** A batch count flag: a whole number, or "all" (0); anything else is a usage error. */
 export function parseBatchCount(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   if (value === 'all') return 0;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--${flag} must be a whole number or "all", got "${value}"`);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0)
+    throw new UsageError(`--${flag} must be a whole number or "all", got "${value}"`);
   return n;
 }
 
+const USAGE = `usage: npm run ingest -- [--max-batches N|all] [--batches-per-run N|all] [--params params.yaml]
+  append the next batches of the source (params.yaml data:) to the raw store data/ and record it in data.dvc
+  --max-batches N      stop when the raw store holds N batches (default: ingest.max_batches)
+  --batches-per-run N  add at most N batches in this run (default: ingest.batches_per_run)
+  --params FILE        the parameters file (default: params.yaml)
+exit: 0 ingested (or nothing new), 1 failed, 2 usage error`;
+
 if (isMain(import.meta.url)) {
-  await runStageCli('ingest', async (log, argv) => {
-    const flags = parseFlags(argv, ['max-batches', 'batches-per-run', 'params']);
-    const params = await loadParams(flags.params ?? 'params.yaml');
-    const maxBatches = parseBatchCount(flags['max-batches'], 'max-batches');
-    const perRun = parseBatchCount(flags['batches-per-run'], 'batches-per-run');
-    await ingest({ repoRoot: process.cwd(), params, log, maxBatches, batchesPerRun: perRun });
-  });
+  await defineCli(
+    {
+      name: 'ingest',
+      usage: USAGE,
+      options: {
+        'max-batches': { type: 'string' },
+        'batches-per-run': { type: 'string' },
+        params: { type: 'string', default: 'params.yaml' },
+      },
+    },
+    async ({ values }) => {
+      const maxBatches = parseBatchCount(values['max-batches'], 'max-batches');
+      const perRun = parseBatchCount(values['batches-per-run'], 'batches-per-run');
+      const log = createLogger({ component: 'ingest' });
+      const started = Date.now();
+      const params = await loadParams(values.params);
+      await ingest({ repoRoot: process.cwd(), params, log, maxBatches, batchesPerRun: perRun });
+      log.info(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    },
+  ).main();
 }

@@ -13,7 +13,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
-import { describeFailure, envNumber, REAL_API_NAME } from './cli.ts';
+import { explainFailure, envNumber, REAL_API_NAME } from './cli.ts';
+import { defineCli } from '../../../core/platform/cli.ts';
 import { composeBenchDocument } from './document.ts';
 import { mergeLoadResults, runLoad, type LoadOptions, type LoadResult } from './load.ts';
 import { checkRequest, fetchModelFacts } from './model-info.ts';
@@ -141,9 +142,25 @@ async function main() {
   }
 }
 
-try {
-  await main();
-} catch (err) {
-  process.stderr.write(describeFailure('bench:api', err));
-  process.exit(1);
-}
+const USAGE = `usage: npm run bench:api
+  throughput and latency of the real inference API beside a trivial Koa server (the HTTP + JSON
+  ceiling), in interleaved rounds; then a 100-instance batch and the cost of bearer-token auth.
+  Prints one JSON document on stdout, progress on stderr
+env: BENCH_CONNECTIONS (32), BENCH_DURATION_S (15), BENCH_ROUNDS (3), BENCH_WARMUP_S (3),
+  BENCH_BATCH_REQUESTS (300); the API reads REGISTRY_URL as usual`;
+
+await defineCli(
+  {
+    name: 'bench:api',
+    usage: USAGE,
+    // A failure can leave a load run or a server's pipes holding the event loop.
+    forceExit: true,
+  },
+  async () => {
+    try {
+      return await main();
+    } catch (err) {
+      throw explainFailure(err);
+    }
+  },
+).main();

@@ -7,7 +7,8 @@
  * batches. Prints one JSON document on stdout (verdicts from served-growth.ts), progress on stderr;
  * exit code 1 when a target fails. Per-request state that grows with traffic shows up here.
  */
-import { describeFailure, envNumber, REAL_API_NAME } from './cli.ts';
+import { explainFailure, envNumber, REAL_API_NAME } from './cli.ts';
+import { defineCli } from '../../../core/platform/cli.ts';
 import { runLoad } from './load.ts';
 import { fetchModelFacts, MODEL_NAME } from './model-info.ts';
 import { REAL_API_SCRIPT, TRIVIAL_SERVER_SCRIPT, startServer, type ServerHandle } from './server-process.ts';
@@ -32,7 +33,7 @@ async function served(url: string): Promise<number> {
   return sum;
 }
 
-async function main() {
+async function main(): Promise<number> {
   const servers: ServerHandle[] = [];
   try {
     const real = await startServer({ name: REAL_API_NAME, script: REAL_API_SCRIPT, env: { WORKERS: '1' } });
@@ -89,15 +90,32 @@ async function main() {
     process.stdout.write(
       JSON.stringify({ benchmark: 'served', settings, model_version: facts.version, ...verdict }, null, 2) + '\n',
     );
-    if (!verdict.pass) process.exitCode = 1;
+    // The JSON names the failed target.
+    return verdict.pass ? 0 : 1;
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
   }
 }
 
-try {
-  await main();
-} catch (err) {
-  process.stderr.write(describeFailure('bench:served', err));
-  process.exit(1);
-}
+const USAGE = `usage: npm run bench:served
+  does the API slow down as it serves more predictions? The same load on the real API and the
+  trivial server at each checkpoint of predictions served. Prints one JSON document (verdicts) on
+  stdout, progress on stderr
+env: BENCH_CHECKPOINTS (0,200000,500000), BENCH_CONNECTIONS (32), BENCH_DURATION_S (5), BENCH_WARMUP_S (3)
+exit: 0 every target met, 1 a target failed or the run failed, 2 usage error`;
+
+await defineCli(
+  {
+    name: 'bench:served',
+    usage: USAGE,
+    // A failure can leave a load run or a server's pipes holding the event loop.
+    forceExit: true,
+  },
+  async () => {
+    try {
+      return await main();
+    } catch (err) {
+      throw explainFailure(err);
+    }
+  },
+).main();

@@ -28,7 +28,6 @@ import { bundledDatasetPath, isBundledDataset } from '../../../core/data/dataset
 import { encodeTarget, fitFeatureSpec, type DatetimePart, type FeatureSpec } from '../../../core/model/features.ts';
 import { profileTable } from '../../../core/model/profile.ts';
 import { writeJsonAtomic } from '../../../core/platform/atomic.ts';
-import { parseArgs } from 'node:util';
 import { PREPARED_DIR, FEATURE_SPEC_FILE, PROFILE_FILE, MODEL_DIR } from '../../../training/contracts/paths.ts';
 import { selectBackend } from '../../../core/model/tfjs-backend.ts';
 import { loadBundle } from '../../../core/model/bundle.ts';
@@ -37,6 +36,7 @@ import { train, readExperiments } from '../../../training/stages/train.ts';
 import { evaluate } from '../../../training/stages/evaluate.ts';
 import { splitAtDate, subsets, referenceMatrix, writeReferenceData } from './quality-data.ts';
 import { isMain } from '../../../core/platform/is-main.ts';
+import { choiceOption, defineCli, UsageError, type CliValues } from '../../../core/platform/cli.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -84,26 +84,39 @@ async function sourceTable(params: Params) {
   return readParquetTable(path);
 }
 
-async function main() {
-  const { values: flags } = parseArgs({
-    args: process.argv.slice(2),
-    options: {
-      task: { type: 'string' },
-      'test-from': { type: 'string' },
-      until: { type: 'string' },
-      params: { type: 'string' },
-      keep: { type: 'string' },
-      'no-references': { type: 'boolean' },
-      'reference-parts': { type: 'string', default: 'all' },
-    },
-  });
-  const refParts = flags['reference-parts'];
-  if (refParts !== 'all' && refParts !== 'spec')
-    throw new Error(
-      `--reference-parts ${refParts}: use all (hour, day of week, month) or spec (the datetime parts the fitted spec kept)`,
-    );
-  const params = await loadParams(flags.params ?? 'params.yaml');
-  const task = ((flags.task as string) ?? params.task.type) as 'classification' | 'regression';
+const USAGE = `usage: npm run bench:quality -- [--task classification|regression] [--test-from YYYY-MM-DD] [--until YYYY-MM-DD]
+       [--params FILE] [--no-references] [--keep DIR] [--reference-parts all|spec]
+  the project's candidates against scikit-learn references on the same rows and features; prints
+  one JSON line per model, then one line of ratios (ours / reference)
+  --task               classification or regression (default: params.yaml)
+  --test-from DATE     test = the rows from this date on (default 2001-05-01)
+  --until DATE         drop the rows from this date on (a smaller run)
+  --params FILE        the parameters file (default: params.yaml)
+  --no-references      skip scikit-learn
+  --keep DIR           work in DIR and keep it
+  --reference-parts    all (hour, day of week, month; default) or spec (the datetime parts the fitted spec kept)
+exit: 0 done, 1 failed, 2 usage error, 3 scikit-learn missing (the JSON line says how to get it)`;
+
+const OPTIONS = {
+  task: { type: 'string' },
+  'test-from': { type: 'string', default: '2001-05-01' },
+  until: { type: 'string' },
+  params: { type: 'string', default: 'params.yaml' },
+  keep: { type: 'string' },
+  'no-references': { type: 'boolean', default: false },
+  'reference-parts': { type: 'string', default: 'all' },
+} as const;
+
+async function main(flags: CliValues<typeof OPTIONS>): Promise<number> {
+  const refParts = choiceOption(flags['reference-parts'], 'reference-parts', ['all', 'spec']);
+  const testFrom = Date.parse(`${flags['test-from']}T00:00:00Z`);
+  if (!Number.isFinite(testFrom)) throw new UsageError(`--test-from must be a date like 2001-05-01`);
+  const until = flags.until === undefined ? undefined : Date.parse(`${flags.until}T00:00:00Z`);
+  if (until !== undefined && !Number.isFinite(until)) throw new UsageError('--until must be a date like 2001-01-11');
+  const taskFlag =
+    flags.task === undefined ? undefined : choiceOption(flags.task, 'task', ['classification', 'regression']);
+  const params = await loadParams(flags.params);
+  const task = taskFlag ?? params.task.type;
   if (task === 'regression') {
     params.task = { ...params.task, type: 'regression', positive_above: undefined };
     if (params.train)
@@ -113,21 +126,17 @@ async function main() {
   const sk = withRefs ? findSklearn() : null;
   if (sk && 'error' in sk) {
     process.stdout.write(JSON.stringify({ benchmark: 'quality', error: sk.error }) + '\n');
-    process.exit(3);
+    return 3;
   }
   const log = createLogger({ component: 'bench:quality', level: (process.env.LOG_LEVEL as 'info') ?? 'warn' });
-  const testFrom = Date.parse(`${(flags['test-from'] as string) ?? '2001-05-01'}T00:00:00Z`);
-  if (!Number.isFinite(testFrom)) throw new Error(`--test-from must be a date like 2001-05-01`);
-  const tmp = (flags.keep as string) ?? (await mkdtemp(join(tmpdir(), 'bench-quality-')));
+  const tmp = flags.keep ?? (await mkdtemp(join(tmpdir(), 'bench-quality-')));
   try {
     const t0 = performance.now();
     let table = await sourceTable(params);
     let time = table.columns[params.data.time_column];
     if (!time || time.type !== 'timestamp')
       throw new Error(`${params.data.time_column} is not a timestamp column of the source`);
-    if (flags.until) {
-      const until = Date.parse(`${flags.until}T00:00:00Z`);
-      if (!Number.isFinite(until)) throw new Error('--until must be a date like 2001-01-11');
+    if (until !== undefined) {
       const values = time.values;
       table = takeRows(
         table,
@@ -230,6 +239,7 @@ async function main() {
             : 'error ours / reference (≤ 1: ours is at least as good)',
       }) + '\n',
     );
+    return 0;
   } finally {
     if (!flags.keep) await rm(tmp, { recursive: true, force: true });
   }
@@ -261,4 +271,5 @@ function pick(m: Record<string, unknown>, task: string) {
   return Object.fromEntries(keys.filter((k) => k in m).map((k) => [k, m[k]]));
 }
 
-if (isMain(import.meta.url)) await main();
+if (isMain(import.meta.url))
+  await defineCli({ name: 'bench:quality', usage: USAGE, options: OPTIONS }, ({ values }) => main(values)).main();
