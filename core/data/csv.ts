@@ -3,6 +3,9 @@
  * record costs one reject, not the file: invalid UTF-8 and oversize fields are flagged per row in
  * the `__issue` column (never held whole in memory), `__row` keeps the source line number.
  * Types are not guessed here: the validate stage coerces with the schema from params.yaml.
+ * Hand-written rather than csv-parse: csv-parse raises for the whole parse when a record exceeds
+ * max_record_size and decodes text before parsing (invalid UTF-8 silently becomes U+FFFD), so one
+ * broken record would fail or corrupt the file; here each costs its own row, with its line number.
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';

@@ -1,6 +1,8 @@
 /**
  * Crash-safe writes: content goes to a temporary sibling and is renamed into place, so a reader
  * (or the next run after a crash) sees either the previous good state or the new one, never half.
+ * Hand-written rather than write-file-atomic: whole directories are replaced the same way
+ * (replaceDirAtomic, recoverDir) and temporaries of killed writers are swept (temp-files.ts).
  */
 import { mkdir, rename, rm, open, stat } from 'node:fs/promises';
 import { dirname, basename } from 'node:path';

@@ -1,4 +1,8 @@
-/** Run `fn` over `items` with at most `limit` in flight; results keep the input order. */
+/**
+ * Run `fn` over `items` with at most `limit` in flight; results keep the input order. Hand-written
+ * rather than p-limit: after the first failure no further item starts (p-limit runs every queued
+ * task unless its queue is cleared by hand), which matters for uploads and hashing of many files.
+ */
 export async function mapLimit<T, R>(
   items: readonly T[],
   limit: number,
