@@ -6,7 +6,7 @@
  */
 import { isAbsolute, join, relative } from 'node:path';
 import type * as tfjs from '@tensorflow/tfjs';
-import { loadBundle, type LoadedBundle } from '../core/model/bundle.ts';
+import { loadBundle, NonFiniteBundleError, type LoadedBundle } from '../core/model/bundle.ts';
 import type { Registry } from '../core/registry/index.ts';
 import type { Logger } from '../core/platform/log.ts';
 import type { ApiMetrics } from './prometheus.ts';
@@ -186,7 +186,14 @@ export class ModelManager {
       this.lastError = `v${target.version} refused: ${withoutAbsolutePaths(detail)}`;
       this.o.metrics.loadFailures.inc({
         model: name,
-        reason: err instanceof RefusedBundle ? err.reason : /golden/.test(detail) ? 'golden_mismatch' : 'load_error',
+        reason:
+          err instanceof RefusedBundle
+            ? err.reason
+            : err instanceof NonFiniteBundleError
+              ? 'non_finite_output'
+              : /golden/.test(detail)
+                ? 'golden_mismatch'
+                : 'load_error',
       });
       log.error(
         `refusing ${name} v${target.version}; still serving ${this.served ? `v${this.served.version}` : 'nothing'}`,

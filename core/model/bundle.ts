@@ -158,6 +158,31 @@ async function readJson<T>(dir: string, file: string): Promise<T> {
   }
 }
 
+/** A bundle refused because a weight is NaN or infinite: whatever input reaches it gets no prediction. */
+export class NonFiniteBundleError extends Error {}
+
+/**
+ * The first weight holding a NaN or ±Infinity, checked on every value (an embedding row of one
+ * airport is enough to break every request from it, while the golden examples pass).
+ */
+export function nonFiniteWeights(
+  model: tfjs.LayersModel,
+): { name: string; count: number; size: number; first: number } | null {
+  for (const w of model.weights) {
+    const values = w.read().dataSync();
+    let count = 0;
+    let first = -1;
+    for (let i = 0; i < values.length; i++) {
+      if (!Number.isFinite(values[i])) {
+        count++;
+        if (first < 0) first = i;
+      }
+    }
+    if (count) return { name: w.name, count, size: values.length, first };
+  }
+  return null;
+}
+
 export async function loadBundle(tf: TF, dir: string): Promise<LoadedBundle> {
   const raw = await readJson<{ format_version?: unknown }>(dir, BUNDLE_META_FILE);
   if (raw?.format_version !== BUNDLE_FORMAT)
@@ -183,6 +208,15 @@ export async function loadBundle(tf: TF, dir: string): Promise<LoadedBundle> {
       weightData,
     }),
   );
+
+  const nonFinite = nonFiniteWeights(model);
+  if (nonFinite) {
+    model.dispose();
+    throw new NonFiniteBundleError(
+      `model bundle ${dir}: weight ${nonFinite.name} holds ${nonFinite.count} non-finite value(s) of ${nonFinite.size} (first at index ${nonFinite.first}); ` +
+        'some inputs would get no prediction (golden examples can miss them): retrain, or promote another version',
+    );
+  }
 
   const predictTable = (table: Table, options: { raw?: boolean } = {}) =>
     outputsFromModel(tf, model, options.raw ? { ...meta, calibration: undefined } : meta, spec, table);

@@ -236,10 +236,7 @@ test('registry CLI: production only gets a bundle that loads and reproduces fini
   const run = cli(repo, {}, { checkBundle: undefined });
   let r = await run('promote', '2', 'production', '--reason', 'looks fine');
   assert.equal(r.code, 1);
-  assert.match(
-    r.errors,
-    /refusing to promote flight-delay v2 to production: its golden check fails: 5 of 5 golden examples give a non-finite/,
-  );
+  assert.match(r.errors, /refusing to promote flight-delay v2 to production: .*non-finite value/);
   assert.equal(await registry.getStage('flight-delay', 'production'), null);
   assert.equal(
     (await run('promote', '2', 'staging', '--reason', 'inspect it')).code,
