@@ -111,7 +111,8 @@ const UPSTREAM = new Set([
   'src/git-directory-helper.ts',
   'src/git-source-provider.ts', // actions/checkout
   'src/main.ts', // google-github-actions/auth
-  'dvc/stage/serialize.py', // DVC
+  'dvc/stage/serialize.py',
+  'dvc/repo/metrics/show.py', // DVC
   'tests/test_tag.py',
   'tests/test_constants.py',
   'gto/constants.py', // GTO
