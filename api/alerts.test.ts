@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
 import { RetrainAlerter, webhookFromEnv } from './alerts.ts';
 import { memoryLogger } from '../core/platform/log.ts';
 import type { DriftState } from './drift-monitor.ts';
+import { readBody, serve } from '../harness/testing/lifecycle.ts';
 
 const drifted: DriftState = {
   model_version: 3,
@@ -21,16 +21,13 @@ const calm: DriftState = {
 
 test('persistent drift fires one repository_dispatch retrain to the receiver, then rate-limits', async () => {
   const received: { headers: Record<string, unknown>; body: any }[] = []; // eslint-disable-line @typescript-eslint/no-explicit-any
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
+  const receiver = await serve((req, res) => {
+    void readBody(req).then((body) => {
       received.push({ headers: req.headers, body: JSON.parse(body) });
       res.writeHead(204).end();
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/repos/acme/flights/dispatches`;
+  const url = `${receiver.url}/repos/acme/flights/dispatches`;
   let now = 0;
   const alerter = new RetrainAlerter({
     url,
@@ -59,7 +56,7 @@ test('persistent drift fires one repository_dispatch retrain to the receiver, th
     assert.equal(await alerter.check(drifted, null, model), 'fired');
     assert.equal(received.length, 2);
   } finally {
-    server.close();
+    await receiver.close();
   }
 });
 

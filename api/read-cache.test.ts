@@ -27,11 +27,17 @@ test('cachedRead computes at most once per max age; 0 means every read', () => {
 
 test('singleFlight shares one run between concurrent callers, then runs again', async () => {
   let runs = 0;
+  let finish = () => {};
   const read = singleFlight(async () => {
     runs++;
-    await new Promise((r) => setTimeout(r, 10));
+    await new Promise<void>((r) => (finish = r)); // the run stays in progress until the test ends it
     return runs;
   });
-  assert.deepEqual(await Promise.all([read(), read(), read()]), [1, 1, 1]);
-  assert.equal(await read(), 2);
+  const concurrent = [read(), read(), read()]; // all three asked while the first run is in progress
+  assert.equal(runs, 1);
+  finish();
+  assert.deepEqual(await Promise.all(concurrent), [1, 1, 1]);
+  const again = read();
+  finish();
+  assert.equal(await again, 2);
 });

@@ -7,6 +7,7 @@ import {
   registryWithVersions,
   startTestServer,
 } from '../harness/testing/api/support.ts';
+import { waitFor } from '../harness/testing/lifecycle.ts';
 
 test('hot swap under continuous load: zero failures, every answer names a version that was serving then', async () => {
   const { url, root, registry } = await registryWithVersions([1, 2]);
@@ -28,9 +29,20 @@ test('hot swap under continuous load: zero failures, every answer names a versio
     }
   };
   const clients = Array.from({ length: 8 }, client);
+  // Between swaps the load runs until the version in place has given 40 answers to requests sent
+  // after it was swapped in (or a request failed, which fails the test below).
+  let swappedAt = served[0].from;
+  const servedSinceSwap = () => {
+    const { version } = served.at(-1)!;
+    return waitFor(`40 answers from v${version} since it was swapped in`, () =>
+      failures > 0 || answers.filter((a) => a.start >= swappedAt && a.version === version).length >= 40
+        ? true
+        : undefined,
+    );
+  };
   try {
     for (let i = 0; i < 6; i++) {
-      await new Promise((r) => setTimeout(r, 150));
+      await servedSinceSwap();
       const next = served.at(-1)!.version === 1 ? 2 : 1;
       await registry.setStage('flight-delay', 'production', next, { source: 'test', reason: `swap ${i}` });
       // The swap happens somewhere inside refresh(): both versions count as serving during it.
@@ -40,8 +52,9 @@ test('hot swap under continuous load: zero failures, every answer names a versio
       assert.equal(result.status, 'swapped');
       served.at(-1)!.to = afterSwap;
       served.push({ version: next, from: before, to: Infinity });
+      swappedAt = afterSwap;
     }
-    await new Promise((r) => setTimeout(r, 150));
+    await servedSinceSwap();
   } finally {
     running = false;
     await Promise.all(clients);

@@ -8,6 +8,7 @@ import { quietLog, tempRepo } from '../harness/testing/training/fixtures.ts';
 import type { PipelineResult } from './pipeline/runner.ts';
 import { freePort } from '../core/platform/free-port.ts';
 import { metricsFixture, writeMetricsFixtureFile } from '../harness/testing/core/metrics-fixtures.ts';
+import { stopChild, waitFor } from '../harness/testing/lifecycle.ts';
 
 const PUSHGATEWAY = '/usr/bin/prometheus-pushgateway';
 
@@ -51,14 +52,14 @@ test(
     const gw = spawn(PUSHGATEWAY, [`--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
     try {
       const base = `http://127.0.0.1:${port}`;
-      for (let i = 0; i < 50; i++) {
-        try {
-          if ((await fetch(`${base}/-/ready`)).ok) break;
-        } catch {
-          /* starting */
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await waitFor(
+        'the Pushgateway to be ready',
+        async () => ((await fetch(`${base}/-/ready`)).ok ? true : undefined),
+        {
+          timeoutMs: 10_000,
+          intervalMs: 100,
+        },
+      );
       assert.equal(
         await pushPipelineMetrics(repo, result, { url: base, model: 'flight-delay', log: quietLog() }),
         true,
@@ -75,7 +76,7 @@ test(
       // An unreachable gateway is a warning, never a pipeline failure.
       assert.equal(await pushPipelineMetrics(repo, result, { url: 'http://127.0.0.1:9', log: quietLog() }), false);
     } finally {
-      gw.kill();
+      await stopChild(gw);
     }
   },
 );

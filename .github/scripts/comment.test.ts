@@ -11,13 +11,12 @@ import {
   type CommentInput,
 } from './comment.ts';
 import { diffMetrics, summarizeEvaluate } from './metrics-diff.ts';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { MAX_FEATURE_CHARTS, chartSections, loadChartData, type ChartSection } from './report/charts.ts';
 import { checkXychart } from './report/xychart-check.ts';
 import { writeMetricsFixture } from '../../harness/testing/report/fixtures.ts';
 import { parsedMetricsFixture } from '../../harness/testing/core/metrics-fixtures.ts';
 import { readMetricsFileIn } from '../../core/schemas/metrics-files.ts';
+import { tempDir } from '../../harness/testing/lifecycle.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
 const current = summarizeEvaluate(
@@ -168,7 +167,7 @@ test('over the limit: the report shrinks first, then goes, then charts go from t
 });
 
 test('the largest report (full-data run, 60 drift-checked features of 40 bins) fits, charts parse, watermark kept', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'largest-'));
+  const dir = await tempDir('largest-');
   const { names } = await writeMetricsFixture(dir, { features: 60, bins: 40 });
   const data = await loadChartData(dir);
   const drift = (await readMetricsFileIn(dir, 'dataDrift'))!;

@@ -1,7 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startFakeGitHub, type FakeGitHub } from '../../harness/testing/github/fake-github.ts';
 import {
@@ -13,6 +12,7 @@ import {
   writeJobSummary,
 } from './github.ts';
 import { MARKER } from './comment.ts';
+import { tempDir } from '../../harness/testing/lifecycle.ts';
 
 const servers: FakeGitHub[] = [];
 after(() => Promise.all(servers.map((s) => s.close())));
@@ -118,7 +118,7 @@ test('commit comment on push', async () => {
 });
 
 test('job summary is appended to GITHUB_STEP_SUMMARY', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'summary-'));
+  const dir = await tempDir('summary-');
   const file = join(dir, 'step_summary');
   await writeFile(file, 'earlier step\n');
   process.env.GITHUB_STEP_SUMMARY = file;

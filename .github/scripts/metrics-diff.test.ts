@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   binomial,
@@ -18,6 +17,7 @@ import {
   parsedMetricsFixture,
   writeMetricsFixtureFile,
 } from '../../harness/testing/core/metrics-fixtures.ts';
+import { tempDir } from '../../harness/testing/lifecycle.ts';
 
 const near = (a: number, b: number, tol: number, what = '') =>
   assert.ok(Math.abs(a - b) <= tol, `${what} ${a} not within ${tol} of ${b}`);
@@ -116,7 +116,7 @@ test('diff rows: direction, better-ness by metric, beyond-noise flag', () => {
 });
 
 test('base metrics from a directory, from git show, or none; a malformed base names its file and field', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'base-metrics-'));
+  const dir = await tempDir('base-metrics-');
   await writeMetricsFixtureFile(
     dir,
     'evaluate',

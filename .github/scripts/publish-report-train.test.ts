@@ -7,13 +7,13 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { startFakeGitHub } from '../../harness/testing/github/fake-github.ts';
 import { publishReport } from './publish-report.ts';
 import { writeMetricsFixture } from '../../harness/testing/report/fixtures.ts';
+import { tempDir } from '../../harness/testing/lifecycle.ts';
 
 const WORKFLOW = join(import.meta.dirname, '..', 'workflows', 'train.yml');
 interface Step {
@@ -51,7 +51,7 @@ after(() => fake.close());
 
 test('train.yml publish job: comment on the commit its commit step pushed, every image a file of that commit', async () => {
   const { commit, publish, jobEnv } = await publishJob();
-  const root = await mkdtemp(join(tmpdir(), 'train-publish-'));
+  const root = await tempDir('train-publish-');
   const origin = join(root, 'origin.git');
   const work = join(root, 'work');
   git(root, 'init', '-q', '--bare', '-b', 'model', origin);

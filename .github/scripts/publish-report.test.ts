@@ -1,7 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeGitHub, type FakeGitHub } from '../../harness/testing/github/fake-github.ts';
 import { publishReport } from './publish-report.ts';
@@ -9,12 +8,13 @@ import { MARKER } from './comment.ts';
 import { writeMetricsFixture } from '../../harness/testing/report/fixtures.ts';
 import { checkXychart } from './report/xychart-check.ts';
 import { metricsFixture, writeMetricsFixtureFile } from '../../harness/testing/core/metrics-fixtures.ts';
+import { tempDir } from '../../harness/testing/lifecycle.ts';
 
 const events = join(import.meta.dirname, 'testdata', 'events');
 const servers: FakeGitHub[] = [];
 after(() => Promise.all(servers.map((s) => s.close())));
 
-const root = await mkdtemp(join(tmpdir(), 'publish-'));
+const root = await tempDir('publish-');
 // @actions/core caches the summary path on first use: one file for this whole test process.
 const summaryFile = join(root, 'step_summary');
 await writeFile(summaryFile, '');

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createGtoTags } from './tag.ts';
 import { execRunner } from './exec.ts';
 import { metricsFixture, writeMetricsFixtureFile } from '../../harness/testing/core/metrics-fixtures.ts';
+import { tempDir } from '../../harness/testing/lifecycle.ts';
 
 /** A register.json of v4 kept in staging with these tags (written as is: a test may hand a tag the schema takes but GTO does not). */
 const writeRegister = (work: string, tags: string[]) =>
@@ -21,7 +21,7 @@ const writeRegister = (work: string, tags: string[]) =>
   );
 
 async function repoWithRemote(tags: string[]) {
-  const root = await mkdtemp(join(tmpdir(), 'gh-tag-'));
+  const root = await tempDir('gh-tag-');
   const remote = join(root, 'remote.git');
   const work = join(root, 'work');
   const git = (cwd: string, ...args: string[]) => execRunner('git', args, { cwd });

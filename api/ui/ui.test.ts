@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
 import { Script } from 'node:vm';
 import { chromium, type Page } from 'playwright-core';
 import { renderIndexHtml, normalizeBasePath, UI_CONTENT_SECURITY_POLICY, UI_SCRIPT } from './page.ts';
 import { UI_STYLE } from './style.ts';
 import { MONITORING_CSP, renderMonitoringHtml } from './monitoring.ts';
+import { readBody, serve } from '../../harness/testing/lifecycle.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = '/tmp/ui-screenshot.png';
@@ -112,11 +112,6 @@ async function startStandIn() {
   const send = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   };
-  const readBody = async (req: IncomingMessage) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
-  };
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     if (req.method === 'GET' && req.url === '/') {
       res.writeHead(200, {
@@ -134,7 +129,7 @@ async function startStandIn() {
     if (req.method === 'GET' && req.url === '/v1/models/warming')
       return send(res, 503, { name: 'warming', version: null, ready: false, reason: 'loading' });
     if (req.method === 'POST' && req.url === '/predict') {
-      const record = await readBody(req);
+      const record = JSON.parse(await readBody(req)) as Record<string, unknown>;
       seen.bodies.push(record);
       seen.auth.push(req.headers.authorization);
       const details = invalidFields(record);
@@ -159,15 +154,8 @@ async function startStandIn() {
       return send(res, 200, { live: { n: 600, roc_auc: 0.6, accuracy: 0.7 } });
     send(res, 404, { error: { code: 'not_found', message: `no route ${req.method} ${req.url}` } });
   };
-  const server = createServer((req, res) => void handle(req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
-  return { url: `http://127.0.0.1:${port}/`, seen, close };
+  const server = await serve((req, res) => void handle(req, res));
+  return { url: `${server.url}/`, seen, close: server.close };
 }
 
 test('renderIndexHtml: escapes the model name, embeds config safely, CSP hashes match the inline code', () => {

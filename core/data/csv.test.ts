@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readCsvTable, ROW_COLUMN, ISSUE_COLUMN } from './csv.ts';
 import { cellValue, type Table } from './table.ts';
+import { tempDir } from '../../harness/testing/lifecycle.ts';
 
 async function csv(content: string | Buffer, options = {}) {
-  const dir = await mkdtemp(join(tmpdir(), 'csv-'));
+  const dir = await tempDir('csv-');
   const path = join(dir, 'x.csv');
   await writeFile(path, content);
   return readCsvTable(path, options);

@@ -1,11 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { readParquetTable, tableToParquet, writeParquetTable } from './parquet.ts';
 import { makeTable, cellValue, type Table } from './table.ts';
+import { tempDir } from '../../harness/testing/lifecycle.ts';
 
 function sample(): Table {
   return makeTable({
@@ -16,7 +15,7 @@ function sample(): Table {
 }
 
 test('round-trips numbers, timestamps, unicode strings and missing values', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'pq-'));
+  const dir = await tempDir('pq-');
   const path = join(dir, 't.parquet');
   await writeParquetTable(path, sample());
   const back = await readParquetTable(path);
@@ -28,7 +27,7 @@ test('round-trips numbers, timestamps, unicode strings and missing values', asyn
 });
 
 test('reads a row range and a column subset', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'pq-'));
+  const dir = await tempDir('pq-');
   const path = join(dir, 't.parquet');
   await writeParquetTable(path, sample());
   const part = await readParquetTable(path, { columns: ['origin'], rowStart: 1, rowEnd: 3 });
@@ -54,7 +53,7 @@ test('reads the bundled flights parquet (ZSTD, INT64 timestamps in microseconds)
 });
 
 test('a non-parquet file gets an error naming the path', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'pq-'));
+  const dir = await tempDir('pq-');
   const path = join(dir, 'bad.parquet');
   await (await import('node:fs/promises')).writeFile(path, 'hello');
   await assert.rejects(readParquetTable(path), /bad\.parquet is not a readable Parquet file/);

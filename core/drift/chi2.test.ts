@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chiSquaredHomogeneity } from './chi2.ts';
+import { closeTo } from '../../harness/testing/approx.ts';
 
-const close = (actual: number, expected: number, tol = 1e-6) =>
-  assert.ok(Math.abs(actual - expected) <= tol, `${actual} vs ${expected}`);
+const close = closeTo(1e-6);
 
 test('scipy.stats.chi2_contingency docs example [[10, 10, 20], [20, 20, 20]] → 2.7777…, p = 0.2493522, dof 2', () => {
   // By hand: totals 40/60 and 30/30/40 of 100; expected 12,12,16 / 18,18,24;

@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { jensenShannonDistance, populationStabilityIndex, PSI_EPSILON } from './divergence.ts';
 import type { TestResult } from './result.ts';
+import { closeTo } from '../../harness/testing/approx.ts';
 
-const close = (actual: number, expected: number, tol = 1e-6) =>
-  assert.ok(Math.abs(actual - expected) <= tol, `${actual} vs ${expected}`);
+const close = closeTo(1e-6);
 const stat = (r: TestResult) => {
   assert.ok(r.ok);
   return r.statistic;

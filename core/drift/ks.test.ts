@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ksAsymptoticPValue, ksBinned, ksExactPValue, ksStatistic, ksTwoSample } from './ks.ts';
 import type { TestResult } from './result.ts';
+import { closeTo } from '../../harness/testing/approx.ts';
 
-const close = (actual: number, expected: number, tol = 1e-6) =>
-  assert.ok(Math.abs(actual - expected) <= tol, `${actual} vs ${expected}`);
+const close = closeTo(1e-6);
 const ok = (r: TestResult) => {
   assert.ok(r.ok, r.ok ? '' : r.reason);
   return r as { statistic: number; pValue: number };

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chiSquaredSurvival, gammaQ, kolmogorovSurvival, logGamma } from './special.ts';
+import { closeTo } from '../../harness/testing/approx.ts';
 
-const close = (actual: number, expected: number, tol = 1e-6, what = '') =>
-  assert.ok(Math.abs(actual - expected) <= tol, `${what} ${actual} vs ${expected}`);
+const close = closeTo(1e-6);
 
 /** erfc from the Maclaurin series of erf (independent of the gamma code); accurate to ~1e-13 for z < 3. */
 function erfc(z: number): number {

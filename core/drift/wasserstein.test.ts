@@ -8,9 +8,9 @@ import {
   wassersteinBinned,
   wassersteinSamples,
 } from './wasserstein.ts';
+import { closeTo } from '../../harness/testing/approx.ts';
 
-const close = (actual: number, expected: number, tol = 1e-6) =>
-  assert.ok(Math.abs(actual - expected) <= tol, `${actual} vs ${expected}`);
+const close = closeTo(1e-6);
 const stat = (r: TestResult) => {
   assert.ok(r.ok, r.ok ? '' : r.reason);
   return r.statistic;

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { outFromHash, parseDvcFile, serializeDvcFile } from './dvcfile.ts';
 import { parsePipeline } from './dvcyaml.ts';
@@ -17,6 +16,7 @@ import {
 } from './config.ts';
 import { readParamValues, selectParams } from './param-values.ts';
 import { PyFloat } from './pyjson.ts';
+import { tempDir } from '../../harness/testing/lifecycle.ts';
 
 const DIR_MD5 = 'ecf8f6613d6b2a92c412c00f6a32657c.dir';
 
@@ -224,7 +224,7 @@ test('params: dotted keys, whole sections, whole files, missing keys', async () 
     () => selectParams(file, ['train.lr', 'train.momentum', 'nope'], 'params.yaml'),
     /Parameters 'train\.momentum', 'nope' are missing from 'params\.yaml'/,
   );
-  const dir = await mkdtemp(join(tmpdir(), 'params-'));
+  const dir = await tempDir('params-');
   await writeFile(join(dir, 'params.yaml'), 'a:\n  b: 1.0\n');
   const v = await readParamValues(join(dir, 'params.yaml'), ['a.b'], 'params.yaml');
   assert.ok(v['a.b'] instanceof PyFloat);
@@ -249,7 +249,7 @@ test('.dvc/config: configobj format, config.local override, relative URLs from .
   });
   assert.throws(() => parseConfig('url = x\n', 'cfg'), /cfg:1: expected "key = value" inside a \[section\]/);
 
-  const repo = await mkdtemp(join(tmpdir(), 'cfg-'));
+  const repo = await tempDir('cfg-');
   const created = await initDvcRepo(repo);
   assert.equal(created.length, 3);
   assert.equal(await readFile(join(repo, '.dvc', '.gitignore'), 'utf8'), '/config.local\n/tmp\n/cache\n');
@@ -272,7 +272,7 @@ test('.dvc/config: configobj format, config.local override, relative URLs from .
 });
 
 test('ensureGitignored appends once, like dvc add', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'gi-'));
+  const dir = await tempDir('gi-');
   await writeFile(join(dir, '.gitignore'), 'node_modules/');
   assert.equal(await ensureGitignored(dir, 'data'), true);
   assert.equal(await ensureGitignored(dir, 'data'), false);

@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dirManifestBytes, hashDir, hashPath, md5File, parseDirManifest } from './hash.ts';
 import { HashCache } from './hash-cache.ts';
 import { DvcIgnore, parseIgnorePatterns } from './ignore.ts';
+import { tempDir } from '../../harness/testing/lifecycle.ts';
 
 async function tmp(): Promise<string> {
-  return mkdtemp(join(tmpdir(), 'dvc-hash-'));
+  return tempDir('dvc-hash-');
 }
 
 // Test vectors checked against real DVC 3.64.0.
@@ -159,5 +159,4 @@ test('HashCache reuses md5s of unchanged old files and re-hashes changed or racy
   await writeFile(cacheFile, '{broken');
   const c4 = await HashCache.open(cacheFile);
   assert.equal((await hashPath(file, { cache: c4 })).md5, HELLO);
-  await rm(dir, { recursive: true });
 });

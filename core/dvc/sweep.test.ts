@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { memoryLogger } from '../platform/log.ts';
 import { hostTag } from '../platform/temp-files.ts';
 import { dvcAdd } from './add.ts';
 import { initDvcRepo } from './config.ts';
 import { push } from './transfer.ts';
+import { tempDir } from '../../harness/testing/lifecycle.ts';
 
 async function allFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -17,7 +17,7 @@ async function allFiles(dir: string): Promise<string[]> {
 }
 
 test('push removes the temporaries killed transfers left in the cache and in a local remote', async () => {
-  const repo = await mkdtemp(join(tmpdir(), 'dvc-sweep-'));
+  const repo = await tempDir('dvc-sweep-');
   await initDvcRepo(repo);
   await mkdir(join(repo, 'data'));
   await writeFile(join(repo, 'data', 'a.txt'), 'hello\n');

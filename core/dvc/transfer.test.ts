@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, cp, mkdir, mkdtemp, readFile, readdir, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, cp, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { memoryLogger } from '../platform/log.ts';
 import { dvcAdd } from './add.ts';
@@ -9,12 +8,13 @@ import { initDvcRepo } from './config.ts';
 import { md5File } from './hash.ts';
 import { status } from './status.ts';
 import { pull, push } from './transfer.ts';
+import { tempDir } from '../../harness/testing/lifecycle.ts';
 
 const log = memoryLogger();
 
 /** A repository with data/ tracked in data.dvc and a local remote next to it. */
 async function makeRepo(): Promise<string> {
-  const repo = await mkdtemp(join(tmpdir(), 'dvc-repo-'));
+  const repo = await tempDir('dvc-repo-');
   await initDvcRepo(repo);
   await mkdir(join(repo, 'data', 'batches'), { recursive: true });
   await writeFile(join(repo, 'data', 'a.txt'), 'hello\n');
@@ -25,7 +25,7 @@ async function makeRepo(): Promise<string> {
 
 /** What `git clone` would give: the metadata files, no data, no cache. */
 async function cloneMetadata(repo: string): Promise<string> {
-  const clone = await mkdtemp(join(tmpdir(), 'dvc-clone-'));
+  const clone = await tempDir('dvc-clone-');
   await mkdir(join(clone, '.dvc'));
   for (const f of ['.dvc/config', '.dvc/.gitignore', '.dvcignore', 'data.dvc']) await cp(join(repo, f), join(clone, f));
   // The clone's relative remote URL must point at the original's remote.

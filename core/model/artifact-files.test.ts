@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { selectBackend } from './tfjs-backend.ts';
 import { buildModel, layoutOf } from './network.ts';
@@ -13,6 +12,7 @@ import type { BundleMeta } from '../schemas/bundle-meta.ts';
 import { FEATURE_SPEC_FILE, GOLDEN_FILE, PROFILE_FILE, parseArtifactFile } from './artifact-files.ts';
 import { MetricsFileError } from '../schemas/metrics-files.ts';
 import type { Params } from '../schemas/params.ts';
+import { tempDir } from '../../harness/testing/lifecycle.ts';
 
 const SCHEMA: InputSchema = {
   date: { type: 'timestamp', required: true },
@@ -163,10 +163,9 @@ async function writeBundle(dir: string): Promise<void> {
   model.dispose();
 }
 
-test('loadBundle refuses a malformed feature-spec.json or reference-profile.json naming the file and field; an old spec without `dropped` loads', async (t) => {
+test('loadBundle refuses a malformed feature-spec.json or reference-profile.json naming the file and field; an old spec without `dropped` loads', async () => {
   const { tf } = await selectBackend({});
-  const root = await mkdtemp(join(tmpdir(), 'artifact-files-'));
-  t.after(() => rm(root, { recursive: true, force: true }));
+  const root = await tempDir('artifact-files-');
   const dir = join(root, 'bundle');
   await writeBundle(dir);
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the edits write deliberately malformed values (a string for a list) deep into the parsed JSON; no real type admits them

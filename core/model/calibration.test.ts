@@ -11,8 +11,9 @@ import {
 } from './calibration.ts';
 import { logLoss } from './quality-metrics.ts';
 import { seededRandom } from '../platform/random.ts';
+import { closeTo } from '../../harness/testing/approx.ts';
 
-const close = (a: number, b: number, tol = 1e-9) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
+const close = closeTo(1e-9);
 
 test('isotonic = pool adjacent violators, ties pooled first, interpolated between knots and clipped', () => {
   // By hand: blocks {0.1}:0 | {0.2,0.3}:(1+0)/2 | {0.4}:1 then {0.5,0.5}:1/2 violates → {0.4,0.5,0.5}: 2/3.

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as m from './quality-metrics.ts';
+import { closeTo } from '../../harness/testing/approx.ts';
 
-const close = (a: number, b: number, tol = 1e-9) => assert.ok(Math.abs(a - b) < tol, `${a} ≉ ${b}`);
+const close = closeTo(1e-9);
 
 test('ROC-AUC and average precision: the scikit-learn documentation example', () => {
   const y = [0, 0, 1, 1];

@@ -1,10 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { mkdtemp, readFile, readdir, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { memoryLogger } from './log.ts';
@@ -12,10 +9,9 @@ import { FsObjectStore, GcsObjectStore, openStore, validateKey } from './storage
 import { materializeSource } from '../data/materialize.ts';
 import type { GcsClient } from './gcs.ts';
 import { FakeGcs } from '../../harness/testing/core/fake-gcs.ts';
+import { serve, tempDir } from '../../harness/testing/lifecycle.ts';
 
-async function tmp(): Promise<string> {
-  return mkdtemp(join(tmpdir(), 'storage-'));
-}
+const tmp = () => tempDir('storage-');
 
 test('the real @google-cloud/storage client fits the GcsClient interface', async () => {
   const { Storage } = await import('@google-cloud/storage');
@@ -96,7 +92,7 @@ test('materializeSource: http downloads stream to the cache and are reused by ET
   let etag = '"v1"';
   let honorConditional = true;
   const requests: string[] = [];
-  const server = createServer((req, res) => {
+  const server = await serve((req, res) => {
     requests.push(`${req.url} ${req.headers['if-none-match'] ?? '-'}`);
     if (req.url === '/missing.csv') {
       res.writeHead(404, 'Not Found').end('no');
@@ -108,8 +104,7 @@ test('materializeSource: http downloads stream to the cache and are reused by ET
     }
     res.writeHead(200, { etag, 'content-length': body.length }).end(body);
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const base = server.url;
   try {
     const dir = await tmp();
     const opts = { cacheDir: join(dir, 'cache'), log: memoryLogger() };
@@ -145,7 +140,7 @@ test('materializeSource: http downloads stream to the cache and are reused by ET
     );
     await assert.rejects(materializeSource('http://example.com/x.csv', opts), /refusing plain http/);
   } finally {
-    server.close();
+    await server.close();
   }
 });
 

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hostTag, isStaleTemp, parseTempName, sweepStaleTemps, tempPathIn, tempSiblingPath } from './temp-files.ts';
 import { replaceDirAtomic, writeFileAtomic } from './atomic.ts';
+import { stopChild, tempDir } from '../../harness/testing/lifecycle.ts';
 
 const deadPid = () => spawnSync(process.execPath, ['-e', '0']).pid;
 const HOUR = 3600_000;
@@ -28,7 +28,7 @@ test('temporary names: ours carry pid and host tag; parse reads them back; other
     assert.equal(parseTempName(other), null, other);
 });
 
-test('stale: this host and the writer is gone, or untouched for an hour; never a live writer here or a young one elsewhere', () => {
+test('stale: this host and the writer is gone, or untouched for an hour; never a live writer here or a young one elsewhere', async () => {
   const now = Date.now();
   const here = (pid: number) => ({ target: 'f', pid, host: hostTag() });
   const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
@@ -52,12 +52,12 @@ test('stale: this host and the writer is gone, or untouched for an hour; never a
       'an hour without a write: stale whoever holds it',
     );
   } finally {
-    sleeper.kill();
+    await stopChild(sleeper);
   }
 });
 
 test('atomic writes sweep stale temporaries of their own target only; a tree sweep takes all stale ones', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'temps-'));
+  const dir = await tempDir('temps-');
   const dead = deadPid();
   const stale = `.metrics.json.tmp-${dead}-${hostTag()}0badc0de`;
   const otherTarget = `.other.json.tmp-${dead}-${hostTag()}0badc0de`;

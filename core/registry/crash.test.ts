@@ -7,25 +7,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
+import { randomBytes, randomInt } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { memoryLogger } from '../platform/log.ts';
 import type { FaultPoint } from './backend.ts';
 import { openRegistry, type Registry } from './registry.ts';
-import { makeBundle, tempDir } from './testing/helpers.ts';
+import { makeBundle } from './testing/helpers.ts';
+import { seededRandom } from '../platform/random.ts';
+import { stopChild, tempDir, watchOutput, type ChildOutput } from '../../harness/testing/lifecycle.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = join(HERE, '..', '..');
 const CHILD = join(HERE, 'testdata', 'crash-child.ts');
 const who = { actor: 'test', source: 'test', reason: 'crash test' };
 
-interface Child {
+interface Child extends ChildOutput {
   proc: ChildProcess;
-  lines: string[];
-  waitFor(pattern: RegExp): Promise<string>;
 }
 
 function startChild(args: Record<string, unknown>): Child {
@@ -33,45 +32,12 @@ function startChild(args: Record<string, unknown>): Child {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const lines: string[] = [];
-  let stderr = '';
-  const waiters: { pattern: RegExp; resolve: (l: string) => void }[] = [];
-  let buffer = '';
-  proc.stdout.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString();
-    let nl;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      lines.push(line);
-      for (const w of waiters.filter((x) => x.pattern.test(line))) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(line);
-      }
-    }
-  });
-  proc.stderr.on('data', (c: Buffer) => void (stderr += c.toString()));
-  const exited = once(proc, 'exit');
-  return {
-    proc,
-    lines,
-    waitFor: (pattern) => {
-      const seen = lines.find((l) => pattern.test(l));
-      if (seen) return Promise.resolve(seen);
-      return Promise.race([
-        new Promise<string>((resolve) => waiters.push({ pattern, resolve })),
-        exited.then(([code]) => {
-          throw new Error(`child exited (${code}) before printing ${pattern}: ${lines.join(' | ')} ${stderr}`);
-        }),
-      ]);
-    },
-  };
+  return { proc, ...watchOutput(proc) };
 }
 
+/** SIGKILL, resolved once the child is reaped: its pid is then really gone. */
 async function kill(child: Child): Promise<void> {
-  const exited = once(child.proc, 'exit'); // resolved once the child is reaped: its pid is then really gone
-  child.proc.kill('SIGKILL');
-  await exited;
+  await stopChild(child.proc, { signal: 'SIGKILL' });
 }
 
 async function bigBundle(dir: string, files: number, bytes: number): Promise<string> {
@@ -118,7 +84,7 @@ test('SIGKILL at every point of a registration leaves a consistent, usable regis
     await registry.setStage('m', 'production', 1, who);
 
     const child = startChild({ registry: root, model: 'm', bundle, op: 'register', pauseAt: point });
-    await child.waitFor(new RegExp(`^PAUSED ${point}$`));
+    await child.waitForLine(new RegExp(`^PAUSED ${point}$`));
     await kill(child);
 
     const lockPath = join(root, 'models', 'm.json.lock');
@@ -170,7 +136,7 @@ test('SIGKILL in the middle of a promotion keeps the old pointer and history', a
     stage: 'production',
     pauseAt: 'state:written',
   });
-  await child.waitFor(/^PAUSED state:written$/);
+  await child.waitForLine(/^PAUSED state:written$/);
   await kill(child);
   const after = await openRegistry(root, { log: memoryLogger(), env: {}, lock: { timeoutMs: 5000 } });
   assert.equal((await after.getStage('m', 'production'))?.version, 1);
@@ -180,34 +146,59 @@ test('SIGKILL in the middle of a promotion keeps the old pointer and history', a
   await assertConsistent(after, 'm');
 });
 
-test('SIGKILL at random moments of a register/promote loop never corrupts the registry', async () => {
-  const dir = await tempDir('registry-crash-');
-  const root = join(dir, 'reg');
-  const bundle = await bigBundle(join(dir, 'bundle'), 4, 1 << 20);
-  let versions = 0;
-  for (let round = 0; round < 5; round++) {
-    const child = startChild({ registry: root, model: 'm', bundle, op: 'loop' });
-    await child.waitFor(/^REGISTERED/); // at least one full step per round, then a random moment
-    await new Promise((r) => setTimeout(r, 20 + Math.random() * 150));
-    await kill(child);
+/**
+ * The seed of the random kill moments: TEST_SEED when set (to replay a failure), else a fresh one,
+ * so runs keep exploring different moments; every failure message names it.
+ */
+function killSeed(): number {
+  const given = process.env.TEST_SEED;
+  if (given === undefined || given === '') return randomInt(2 ** 31);
+  const seed = Number(given);
+  if (!Number.isSafeInteger(seed)) throw new Error(`TEST_SEED must be an integer, got ${JSON.stringify(given)}`);
+  return seed;
+}
+
+test('SIGKILL at random moments of a register/promote loop never corrupts the registry', async (t) => {
+  const seed = killSeed();
+  t.diagnostic(`kill moments from TEST_SEED=${seed}`);
+  const random = seededRandom(seed);
+  const moments: string[] = [];
+  try {
+    const dir = await tempDir('registry-crash-');
+    const root = join(dir, 'reg');
+    const bundle = await bigBundle(join(dir, 'bundle'), 4, 1 << 20);
+    let versions = 0;
+    for (let round = 0; round < 5; round++) {
+      const delayMs = Math.round(20 + random() * 150);
+      moments.push(`round ${round}: ${delayMs} ms`);
+      const child = startChild({ registry: root, model: 'm', bundle, op: 'loop' });
+      await child.waitForLine(/^REGISTERED/); // at least one full step per round, then a random moment
+      await new Promise((r) => setTimeout(r, delayMs));
+      await kill(child);
+      const registry = await openRegistry(root, { log: memoryLogger(), env: {}, lock: { timeoutMs: 5000 } });
+      await assertConsistent(registry, 'm');
+      const state = await registry.state('m');
+      // Every version the child reported is there; at most one more (committed, killed before printing).
+      const reported = Math.max(
+        ...child.lines.filter((l) => l.startsWith('REGISTERED')).map((l) => Number(l.split(' ')[1])),
+      );
+      assert.ok(
+        state.versions >= reported && state.versions <= reported + 1,
+        `round ${round}: ${state.versions} versions, child reported v${reported}`,
+      );
+      assert.ok(state.versions > versions);
+      versions = state.versions;
+    }
     const registry = await openRegistry(root, { log: memoryLogger(), env: {}, lock: { timeoutMs: 5000 } });
+    const v = await registry.register('m', bundle, {}, who);
+    await registry.setStage('m', 'production', v.version, who);
     await assertConsistent(registry, 'm');
-    const state = await registry.state('m');
-    // Every version the child reported is there; at most one more (committed, killed before printing).
-    const reported = Math.max(
-      ...child.lines.filter((l) => l.startsWith('REGISTERED')).map((l) => Number(l.split(' ')[1])),
+  } catch (err) {
+    throw new Error(
+      `${(err as Error).message}\nkill moments (after the first REGISTERED) ${moments.join(', ')}; replay with TEST_SEED=${seed}`,
+      { cause: err },
     );
-    assert.ok(
-      state.versions >= reported && state.versions <= reported + 1,
-      `round ${round}: ${state.versions} versions, child reported v${reported}`,
-    );
-    assert.ok(state.versions > versions);
-    versions = state.versions;
   }
-  const registry = await openRegistry(root, { log: memoryLogger(), env: {}, lock: { timeoutMs: 5000 } });
-  const v = await registry.register('m', bundle, {}, who);
-  await registry.setStage('m', 'production', v.version, who);
-  await assertConsistent(registry, 'm');
 });
 
 test('several processes registering and promoting at once lose no update', async () => {
@@ -215,7 +206,7 @@ test('several processes registering and promoting at once lose no update', async
   const root = join(dir, 'reg');
   const bundle = await makeBundle(join(dir, 'b'), { 'model.json': '{"w": 1}' });
   const children = [0, 1, 2].map(() => startChild({ registry: root, model: 'm', bundle, op: 'batch', count: 4 }));
-  await Promise.all(children.map((c) => c.waitFor(/^DONE$/)));
+  await Promise.all(children.map((c) => c.waitForLine(/^DONE$/)));
   const registry = await openRegistry(root, { log: memoryLogger(), env: {} });
   const versions = await registry.listVersions('m');
   assert.deepEqual(

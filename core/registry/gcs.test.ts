@@ -9,7 +9,8 @@ import { RegistryError } from './names.ts';
 import { openRegistry, type OpenRegistryOptions } from './registry.ts';
 import { parseModelState } from './schema.ts';
 import { checkState } from './state.ts';
-import { makeBundle, steppingClock, tempDir } from './testing/helpers.ts';
+import { makeBundle, steppingClock } from './testing/helpers.ts';
+import { tempDir } from '../../harness/testing/lifecycle.ts';
 
 const URL = 'gs://models-bucket/registry';
 const STATE = 'models-bucket/registry/models/m.json';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { memoryLogger } from '../platform/log.ts';
 import { acquireLock, processAlive, withLock } from './lock.ts';
 import { RegistryError } from './names.ts';
-import { tempDir } from './testing/helpers.ts';
+import { tempDir } from '../../harness/testing/lifecycle.ts';
 
 /** A pid that existed and has exited (and been reaped). */
 function deadPid(): number {

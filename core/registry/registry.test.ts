@@ -8,7 +8,8 @@ import { LocalRegistryBackend } from './local-backend.ts';
 import { RegistryError } from './names.ts';
 import { openRegistry, type OpenRegistryOptions } from './registry.ts';
 import { checkState } from './state.ts';
-import { makeBundle, steppingClock, tempDir } from './testing/helpers.ts';
+import { makeBundle, steppingClock } from './testing/helpers.ts';
+import { tempDir } from '../../harness/testing/lifecycle.ts';
 
 const meta = {
   metrics: { roc_auc: 0.71 },
@@ -21,7 +22,7 @@ const meta = {
 const who = { actor: 'ci-bot', source: 'pipeline' };
 
 async function setup(opts: OpenRegistryOptions = {}) {
-  const dir = await tempDir();
+  const dir = await tempDir('registry-');
   const registry = await openRegistry('reg', {
     baseDir: dir,
     clock: steppingClock(),
@@ -257,7 +258,7 @@ test('concurrent registrations and promotions through separate handles lose noth
 });
 
 test('openRegistry: relative paths resolve against baseDir, file:// and gs:// work, other schemes are refused', async () => {
-  const dir = await tempDir();
+  const dir = await tempDir('registry-');
   assert.equal((await openRegistry('reg', { baseDir: dir })).describe(), join(dir, 'reg'));
   assert.equal((await openRegistry(`file://${dir}/x`)).describe(), join(dir, 'x'));
   const gcs = await openRegistry('gs://bucket/some/prefix/', {

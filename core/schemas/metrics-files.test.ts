@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   EVALUATE_METRICS,
@@ -16,6 +15,7 @@ import {
 } from './metrics-files.ts';
 import { parseBundleMeta, readBundleMeta, type BundleMeta } from './bundle-meta.ts';
 import { higherIsBetter, isBetter, metricDirection, METRIC_DIRECTIONS, PRIMARY_METRICS } from './metric-directions.ts';
+import { tempDir } from '../../harness/testing/lifecycle.ts';
 
 const evaluation = {
   task: 'classification',
@@ -70,20 +70,16 @@ test('a malformed metrics file gets one error naming the file, the field and the
 });
 
 test('readMetricsFile: null when absent, a clear error for broken JSON', async () => {
-  const root = await mkdtemp(join(tmpdir(), 'metrics-files-'));
-  try {
-    assert.equal(await readMetricsFile(root, 'evaluate'), null);
-    await mkdir(join(root, 'metrics'));
-    await writeFile(join(root, EVALUATE_METRICS), '{"task": ');
-    await assert.rejects(
-      readMetricsFile(root, 'evaluate'),
-      /metrics\/evaluate\.json is not valid JSON .*re-run the evaluate stage/,
-    );
-    await writeFile(join(root, EVALUATE_METRICS), JSON.stringify(evaluation));
-    assert.equal((await readMetricsFile(root, 'evaluate'))?.test.roc_auc, 0.7);
-  } finally {
-    await rm(root, { recursive: true, force: true });
-  }
+  const root = await tempDir('metrics-files-');
+  assert.equal(await readMetricsFile(root, 'evaluate'), null);
+  await mkdir(join(root, 'metrics'));
+  await writeFile(join(root, EVALUATE_METRICS), '{"task": ');
+  await assert.rejects(
+    readMetricsFile(root, 'evaluate'),
+    /metrics\/evaluate\.json is not valid JSON .*re-run the evaluate stage/,
+  );
+  await writeFile(join(root, EVALUATE_METRICS), JSON.stringify(evaluation));
+  assert.equal((await readMetricsFile(root, 'evaluate'))?.test.roc_auc, 0.7);
 });
 
 test('one table of metric directions: losses and errors go down, scores go up, other names are no metric', () => {
@@ -109,30 +105,26 @@ test('isBetter: beyond the margin in the metric direction; a non-finite value ne
 });
 
 test('readJsonFile says what went wrong without throwing; the readers wording it themselves get the kind', async () => {
-  const root = await mkdtemp(join(tmpdir(), 'metrics-files-'));
-  try {
-    const origin = { where: 'metrics/evaluate.json', stage: 'evaluate' };
-    const file = join(root, 'evaluate.json');
-    const missing = await readJsonFile(file, evaluateFileSchema, origin);
-    assert.equal(!missing.ok && missing.problem.kind, 'missing');
-    await writeFile(file, JSON.stringify({ ...evaluation, baseline: 3 }));
-    const shape = await readJsonFile(file, evaluateFileSchema, origin);
-    assert.ok(!shape.ok && shape.problem.kind === 'shape' && shape.problem.field === 'baseline');
-    assert.match(shape.error.message, /^metrics\/evaluate\.json: field `baseline`: .*re-run the evaluate stage/);
-    await writeFile(file, JSON.stringify(evaluation));
-    const good = await readJsonFile(file, evaluateFileSchema, origin);
-    assert.equal(good.ok && good.value.rows_test, 10);
-    // Inside another metrics directory (a workflow's METRICS_DIR) the file is named by its full path.
-    assert.equal((await readMetricsFileIn(root, 'evaluate'))?.model_name, 'm');
-    assert.equal(await readMetricsFileIn(root, 'register'), null);
-    assert.throws(
-      () => parseMetricsText('evaluate', '{"task": "classification"}', 'origin/model:metrics/evaluate.json'),
-      /^Error: origin\/model:metrics\/evaluate\.json: field `model_name`: /,
-    );
-    assert.throws(() => parseMetricsText('evaluate', 'nope', 'x.json'), /^Error: x\.json is not valid JSON/);
-  } finally {
-    await rm(root, { recursive: true, force: true });
-  }
+  const root = await tempDir('metrics-files-');
+  const origin = { where: 'metrics/evaluate.json', stage: 'evaluate' };
+  const file = join(root, 'evaluate.json');
+  const missing = await readJsonFile(file, evaluateFileSchema, origin);
+  assert.equal(!missing.ok && missing.problem.kind, 'missing');
+  await writeFile(file, JSON.stringify({ ...evaluation, baseline: 3 }));
+  const shape = await readJsonFile(file, evaluateFileSchema, origin);
+  assert.ok(!shape.ok && shape.problem.kind === 'shape' && shape.problem.field === 'baseline');
+  assert.match(shape.error.message, /^metrics\/evaluate\.json: field `baseline`: .*re-run the evaluate stage/);
+  await writeFile(file, JSON.stringify(evaluation));
+  const good = await readJsonFile(file, evaluateFileSchema, origin);
+  assert.equal(good.ok && good.value.rows_test, 10);
+  // Inside another metrics directory (a workflow's METRICS_DIR) the file is named by its full path.
+  assert.equal((await readMetricsFileIn(root, 'evaluate'))?.model_name, 'm');
+  assert.equal(await readMetricsFileIn(root, 'register'), null);
+  assert.throws(
+    () => parseMetricsText('evaluate', '{"task": "classification"}', 'origin/model:metrics/evaluate.json'),
+    /^Error: origin\/model:metrics\/evaluate\.json: field `model_name`: /,
+  );
+  assert.throws(() => parseMetricsText('evaluate', 'nope', 'x.json'), /^Error: x\.json is not valid JSON/);
 });
 
 test('confusion counts are non-negative integers', () => {
@@ -180,20 +172,16 @@ test('bundle.json: what the API shows (lineage, metrics, inputs) is checked; the
       .input_schema.distance.type,
     'number',
   );
-  const dir = await mkdtemp(join(tmpdir(), 'bundle-meta-'));
-  try {
-    await assert.rejects(readBundleMeta(dir), (err: Error) =>
-      err.message.startsWith(`${join(dir, 'bundle.json')} does not exist; re-run the train stage`),
-    );
-    await writeFile(join(dir, 'bundle.json'), JSON.stringify({ ...bundleMeta, created_at: 5 }));
-    await assert.rejects(
-      readBundleMeta(dir),
-      (err: Error) =>
-        err instanceof MetricsFileError && err.field === 'created_at' && err.file === join(dir, 'bundle.json'),
-    );
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  const dir = await tempDir('bundle-meta-');
+  await assert.rejects(readBundleMeta(dir), (err: Error) =>
+    err.message.startsWith(`${join(dir, 'bundle.json')} does not exist; re-run the train stage`),
+  );
+  await writeFile(join(dir, 'bundle.json'), JSON.stringify({ ...bundleMeta, created_at: 5 }));
+  await assert.rejects(
+    readBundleMeta(dir),
+    (err: Error) =>
+      err instanceof MetricsFileError && err.field === 'created_at' && err.file === join(dir, 'bundle.json'),
+  );
 });
 
 test('bundle.json: the schema is the type (BundleMeta): model kind, calibration and refit record are checked too', () => {

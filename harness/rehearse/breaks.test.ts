@@ -8,12 +8,12 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { registryWithVersions } from '../testing/api/support.ts';
 import { checkoutOrderProblems } from './checks.ts';
 import { rehearse } from './index.ts';
+import { tempDir } from '../testing/lifecycle.ts';
 
 const REPO = join(import.meta.dirname, '..', '..');
 const WORKFLOWS = join(REPO, '.github', 'workflows');
@@ -25,8 +25,7 @@ after(() => Promise.all(temps.map((d) => rm(d, { recursive: true, force: true })
 
 /** A copy of the workflows with `edit` applied to `file` (which must change). */
 async function brokenCopy(file: string, edit: (source: string) => string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'broken-workflows-'));
-  temps.push(dir);
+  const dir = await tempDir('broken-workflows-');
   await cp(WORKFLOWS, dir, { recursive: true });
   const source = await readFile(join(dir, file), 'utf8');
   const broken = edit(source);

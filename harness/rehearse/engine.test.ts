@@ -7,8 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseKeyValueFile, parsePathFile, prependPath, scanWorkflowCommands } from './file-commands.ts';
 import { evaluate, evaluateIf, hashFiles, type ExprContext } from './expr.ts';
@@ -18,6 +17,7 @@ import { checkout } from './actions/checkout.ts';
 import { auth, getGkeCredentials } from './actions/google.ts';
 import type { ActionContext } from './actions/types.ts';
 import type { RehearsalEvent, Sandbox } from './types.ts';
+import { tempDir } from '../testing/lifecycle.ts';
 
 test('GITHUB_ENV / GITHUB_OUTPUT: name=value and the heredoc form; a missing delimiter is an error', () => {
   assert.deepEqual(parseKeyValueFile('a=1\nb=x=y\nbody<<EOF\nline 1\n\nline 3\nEOF\nc=\n', 'GITHUB_OUTPUT'), {
@@ -75,7 +75,7 @@ test('if: without a status function means success() && …; always() runs after 
 });
 
 test('hashFiles: SHA-256 of the matching files; empty when nothing matches', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'hashfiles-'));
+  const dir = await tempDir('hashfiles-');
   await writeFile(join(dir, 'package-lock.json'), '{}');
   const a = hashFiles(dir, ['**/package-lock.json']);
   assert.match(a, /^[0-9a-f]{64}$/);
@@ -121,7 +121,7 @@ function actionContext(
 }
 
 test('auth writes gha-creds-<hex>.json into the workspace and exports it; get-gke-credentials writes a kubeconfig there', async () => {
-  const ws = await mkdtemp(join(tmpdir(), 'auth-'));
+  const ws = await tempDir('auth-');
   const inputs = {
     workload_identity_provider: 'projects/1/locations/global/workloadIdentityPools/p/providers/g',
     service_account: 'ci-deploy@acme-ml.iam.gserviceaccount.com',
@@ -151,7 +151,7 @@ test('auth writes gha-creds-<hex>.json into the workspace and exports it; get-gk
 });
 
 test('checkout empties a workspace without .git (credentials included) and cleans untracked files in a clone', async () => {
-  const root = await mkdtemp(join(tmpdir(), 'checkout-'));
+  const root = await tempDir('checkout-');
   const origin = join(root, 'origin.git');
   const seed = join(root, 'seed');
   const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();

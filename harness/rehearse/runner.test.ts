@@ -6,12 +6,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createSandbox } from './sandbox.ts';
 import { runWorkflow } from './run.ts';
 import { loadWorkflow } from './workflow.ts';
+import { tempDir } from '../testing/lifecycle.ts';
 
 const REPO = join(import.meta.dirname, '..', '..');
 
@@ -95,7 +95,7 @@ test(
   'a run follows the runner: env layering, file commands, outputs across jobs, continue-on-error, timeouts, matrix, skipped needs',
   { timeout: 120_000 },
   async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'semantics-'));
+    const dir = await tempDir('semantics-');
     await writeFile(join(dir, 'semantics.yml'), WORKFLOW);
     const sandbox = await createSandbox(REPO, ['main'], { committedOnly: true });
     const lines: string[] = [];
@@ -137,7 +137,6 @@ test(
     } finally {
       await sandbox.close();
       await rm(sandbox.root, { recursive: true, force: true });
-      await rm(dir, { recursive: true, force: true });
     }
   },
 );

@@ -8,15 +8,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeRunner } from './testing/fake-runner.ts';
 import { gcloudAccessToken, queryPrometheus, realRunner } from './runner.ts';
 import { canary, canaryQueries, type CanaryOptions } from './strategies.ts';
 import { freePort } from '../../core/platform/free-port.ts';
+import { listen, readBody, stopChild, tempDir, waitFor, type TestServer } from '../../harness/testing/lifecycle.ts';
 
 const PROMETHEUS = '/usr/bin/prometheus';
 const skip = existsSync(PROMETHEUS) ? false : `${PROMETHEUS} is missing (apt-get install prometheus)`;
@@ -24,9 +23,6 @@ const TOKEN = 'ya29.test-access-token';
 const PREFIX = '/v1/projects/acme-ml/location/global/prometheus';
 const IMG = 'r/api@sha256:' + 'b'.repeat(64);
 const OPTS: CanaryOptions = { windowMs: 2000, intervalMs: 1000, maxErrorRatio: 0.01, maxP99Ms: 500, rateWindow: '15s' };
-
-const listen = (s: Server) =>
-  new Promise<number>((r) => s.listen(0, '127.0.0.1', () => r((s.address() as AddressInfo).port)));
 
 /** The API's metrics as PodMonitoring would label them: healthy canary in flight-delay, failing one in bad-ns. */
 function exporter(): Server {
@@ -64,9 +60,8 @@ function exporter(): Server {
 /** Managed-Prometheus-shaped front: 401 without `Bearer TOKEN`, else the request minus the prefix to Prometheus. */
 function proxy(upstream: string, seen: string[]): Server {
   return createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c) => chunks.push(c));
     const forward = async () => {
+      const body = await readBody(req);
       seen.push(req.headers.authorization ?? '(none)');
       if (req.headers.authorization !== `Bearer ${TOKEN}` || !req.url!.startsWith(PREFIX)) {
         res.writeHead(401, { 'content-type': 'application/json' }).end(
@@ -84,14 +79,14 @@ function proxy(upstream: string, seen: string[]): Server {
         const r = await fetch(`${upstream}${req.url!.slice(PREFIX.length)}`, {
           method: req.method,
           headers: { 'content-type': String(req.headers['content-type'] ?? '') },
-          body: req.method === 'POST' ? Buffer.concat(chunks) : undefined,
+          body: req.method === 'POST' ? body : undefined,
         });
         res.writeHead(r.status, { 'content-type': 'application/json' }).end(await r.text());
       } catch (err) {
         res.writeHead(502).end(`upstream: ${(err as Error).message}`); // Prometheus still starting
       }
     };
-    req.on('end', () => void forward());
+    void forward();
   });
 }
 
@@ -99,13 +94,13 @@ test(
   'canary analysis authenticates to a Managed-Prometheus-shaped endpoint with the gcloud token; refusal, no data and a breach each get their verdict',
   { skip, timeout: 60_000 },
   async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'canary-prom-'));
-    const servers: Server[] = [];
+    const dir = await tempDir('canary-prom-');
+    const servers: TestServer[] = [];
     let prom: ChildProcess | undefined;
     try {
-      const exp = exporter();
+      const exp = await listen(exporter());
       servers.push(exp);
-      const expPort = await listen(exp);
+      const expPort = exp.port;
       const promPort = await freePort();
       await writeFile(
         join(dir, 'prometheus.yml'),
@@ -121,9 +116,9 @@ test(
         { stdio: 'ignore' },
       );
       const seen: string[] = [];
-      const front = proxy(`http://127.0.0.1:${promPort}`, seen);
+      const front = await listen(proxy(`http://127.0.0.1:${promPort}`, seen));
       servers.push(front);
-      const url = `http://127.0.0.1:${await listen(front)}${PREFIX}`;
+      const url = `${front.url}${PREFIX}`;
 
       // A stand-in for the runner's gcloud (after google-github-actions/auth it prints the WIF identity's token).
       const gcloud = join(dir, 'gcloud');
@@ -134,13 +129,15 @@ test(
       await chmod(gcloud, 0o755);
       const token = gcloudAccessToken({ gcloud });
       const q = canaryQueries('flight-delay', OPTS.rateWindow);
-      const deadline = Date.now() + 40_000;
-      for (;;) {
-        const a = await queryPrometheus(url, q.p99Seconds, { token });
-        if (a.kind === 'value') break;
-        if (Date.now() > deadline) assert.fail(`Prometheus never had canary data: ${JSON.stringify(a)}`);
-        await new Promise((r) => setTimeout(r, 500));
-      }
+      let lastAnswer: unknown;
+      await waitFor(
+        'canary data in Prometheus',
+        async () => {
+          lastAnswer = await queryPrometheus(url, q.p99Seconds, { token });
+          return (lastAnswer as { kind: string }).kind === 'value' ? true : undefined;
+        },
+        { timeoutMs: 40_000, intervalMs: 500, output: () => `last answer: ${JSON.stringify(lastAnswer)}` },
+      );
 
       const run = async (
         namespace: string,
@@ -189,13 +186,8 @@ test(
       assert.equal(bad.res.outcome, 'rolled-back');
       assert.match(bad.res.reason!, /error ratio 0\.1[0-9]* > 0\.01/);
     } finally {
-      if (prom && prom.exitCode === null) {
-        const done = new Promise((r) => prom!.once('exit', r));
-        prom.kill('SIGTERM');
-        await done;
-      }
-      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-      await rm(dir, { recursive: true, force: true });
+      if (prom) await stopChild(prom);
+      await Promise.all(servers.map((s) => s.close()));
     }
   },
 );

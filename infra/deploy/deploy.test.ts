@@ -7,6 +7,7 @@ import { parsePromResponse } from './runner.ts';
 import { blueGreen, canary, rollbackBlueGreen, rolling, type DeployContext } from './strategies.ts';
 import { runCli, wantsGoogleAuth } from './cli.ts';
 import { gcloudAccessToken } from './runner.ts';
+import { tempDir } from '../../harness/testing/lifecycle.ts';
 
 const ctx = (runner: FakeRunner): DeployContext => ({ runner, namespace: 'ns', rolloutTimeout: '5m' });
 const IMG = 'reg/flight-delay-api:v9';
@@ -442,31 +443,26 @@ test('Prometheus auth: Google token for monitoring.googleapis.com (auto) or when
 });
 
 test('gcloudAccessToken: runs gcloud once per ttl, trims the token, explains a failure', async () => {
-  const { mkdtemp, writeFile, chmod, rm } = await import('node:fs/promises');
-  const { tmpdir } = await import('node:os');
-  const dir = await mkdtemp(join(tmpdir(), 'gcloud-'));
-  try {
-    const gcloud = join(dir, 'gcloud');
-    await writeFile(gcloud, `#!/bin/sh\necho run >> ${dir}/calls\necho "  tok-1  "\n`);
-    await chmod(gcloud, 0o755);
-    let now = 0;
-    const token = gcloudAccessToken({ gcloud, ttlMs: 1000, now: () => now });
-    assert.equal(await token(), 'tok-1');
-    now = 999;
-    await token();
-    now = 1000;
-    await token();
-    const { readFileSync } = await import('node:fs');
-    assert.equal(
-      readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n').length,
-      2,
-      'cached within the ttl, refreshed after',
-    );
-    await assert.rejects(
-      gcloudAccessToken({ gcloud: '/bin/false' })(),
-      /gcloud auth print-access-token failed \(exit 1\)/,
-    );
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  const { writeFile, chmod } = await import('node:fs/promises');
+  const dir = await tempDir('gcloud-');
+  const gcloud = join(dir, 'gcloud');
+  await writeFile(gcloud, `#!/bin/sh\necho run >> ${dir}/calls\necho "  tok-1  "\n`);
+  await chmod(gcloud, 0o755);
+  let now = 0;
+  const token = gcloudAccessToken({ gcloud, ttlMs: 1000, now: () => now });
+  assert.equal(await token(), 'tok-1');
+  now = 999;
+  await token();
+  now = 1000;
+  await token();
+  const { readFileSync } = await import('node:fs');
+  assert.equal(
+    readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n').length,
+    2,
+    'cached within the ttl, refreshed after',
+  );
+  await assert.rejects(
+    gcloudAccessToken({ gcloud: '/bin/false' })(),
+    /gcloud auth print-access-token failed \(exit 1\)/,
+  );
 });

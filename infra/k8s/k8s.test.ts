@@ -12,6 +12,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { namespaceProblems, podSpecs, render as fillPlaceholders } from '../deploy/render.ts';
+import { readBody, serve, tempDir } from '../../harness/testing/lifecycle.ts';
 import {
   K8S_DIR as here,
   OVERLAYS,
@@ -503,16 +504,12 @@ test(
   'score.sh waits for /readyz, posts the instances to the KServe route, writes the output',
   { skip: curl.error ? `curl not available (${curl.error.message})` : false },
   async () => {
-    const { createServer } = await import('node:http');
-    const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
+    const { readFileSync } = await import('node:fs');
     const { spawn } = await import('node:child_process');
     const seen: string[] = [];
     let readyCalls = 0;
-    const server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c) => (body += c));
-      req.on('end', () => {
+    const server = await serve((req, res) => {
+      void readBody(req).then((body) => {
         seen.push(`${req.method} ${req.url} ${req.headers.authorization ?? ''}`);
         if (req.url === '/readyz')
           return void (++readyCalls < 2 ? res.writeHead(503).end('loading') : res.writeHead(200).end('ok'));
@@ -522,9 +519,8 @@ test(
           .end(JSON.stringify({ predictions: instances.map(() => ({ probability: 0.5 })) }));
       });
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as { port: number }).port;
-    const out = mkdtempSync(join(tmpdir(), 'batch-out-'));
+    const port = server.port;
+    const out = await tempDir('batch-out-');
     try {
       const script = join(here, 'base/batch/score.sh');
       const env = {
@@ -555,8 +551,7 @@ test(
       const written = JSON.parse(readFileSync(join(out, files[0]), 'utf8')) as { predictions: unknown[] };
       assert.equal(written.predictions.length, 3);
     } finally {
-      server.close();
-      rmSync(out, { recursive: true, force: true });
+      await server.close();
     }
   },
 );

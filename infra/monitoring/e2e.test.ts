@@ -7,39 +7,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RECORD, registerTamperedBundle, registryWithVersions } from '../../harness/testing/api/support.ts';
 import { MONITORING_DIR } from './generate.ts';
 import { renderPrometheusConfig } from './prometheus-config.ts';
 import { freePort } from '../../core/platform/free-port.ts';
+import { post, removeTree, stopChild, waitFor, watchOutput } from '../../harness/testing/lifecycle.ts';
 
 const PROMETHEUS = '/usr/bin/prometheus';
 const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
 const SERVER = fileURLToPath(new URL('../../api/server.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
-
-async function waitFor<T>(
-  what: string,
-  deadline: number,
-  probe: () => Promise<T | undefined>,
-  output: () => string = () => '',
-): Promise<T> {
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(
-    `timed out waiting for ${what} (${(last as Error)?.message ?? 'no answer'})\n${output().slice(-3000)}`,
-  );
-}
 
 function start(
   cmd: string,
@@ -51,19 +31,7 @@ function start(
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  return { child, output: () => out };
-}
-
-async function stop(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
+  return { child, output: watchOutput(child).text };
 }
 
 const skip = existsSync(PROMETHEUS) ? false : `skipped: ${PROMETHEUS} is missing (apt-get install prometheus)`;
@@ -73,6 +41,8 @@ test(
   { skip, timeout: 60_000 },
   async () => {
     const deadline = Date.now() + 55_000;
+    const until = <T>(what: string, probe: () => Promise<T | undefined>, output: () => string) =>
+      waitFor(what, probe, { timeoutMs: Math.max(0, deadline - Date.now()), intervalMs: 250, output });
     const { url, root, registry } = await registryWithVersions([1]);
     // Version 2: a bundle whose golden outputs were tampered with; the API must refuse it.
     await registerTamperedBundle(registry, root);
@@ -92,12 +62,7 @@ test(
     let prom: ReturnType<typeof start> | undefined;
     try {
       const apiUrl = `http://127.0.0.1:${apiPort}`;
-      await waitFor(
-        'API readiness',
-        deadline,
-        async () => ((await fetch(`${apiUrl}/readyz`)).ok ? true : undefined),
-        api.output,
-      );
+      await until('API readiness', async () => ((await fetch(`${apiUrl}/readyz`)).ok ? true : undefined), api.output);
 
       const promDir = join(root, 'prometheus');
       await mkdir(join(promDir, 'data'), { recursive: true });
@@ -121,9 +86,8 @@ test(
       );
       const promUrl = `http://127.0.0.1:${promPort}`;
       const output = () => prom!.output() + api.output();
-      await waitFor(
+      await until(
         'Prometheus readiness',
-        deadline,
         async () => ((await fetch(`${promUrl}/-/ready`)).ok ? true : undefined),
         output,
       );
@@ -138,26 +102,19 @@ test(
       };
 
       // Traffic: valid predictions (and a few invalid ones: 4xx, not errors for the SLO).
-      const predict = (body: unknown) =>
-        fetch(`${apiUrl}/predict`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-        }).then((r) => r.arrayBuffer());
+      const predict = (body: unknown) => post(`${apiUrl}/predict`, body);
       const traffic = setInterval(
         () => void Promise.all([predict(RECORD), predict(RECORD), predict({ distance: -1 })]).catch(() => {}),
         100,
       );
       try {
-        await waitFor(
+        await until(
           'the target up',
-          deadline,
           async () => ((await query('up{job="gitops-ml-api"} == 1')).length ? true : undefined),
           output,
         );
-        const availability = await waitFor(
+        const availability = await until(
           'job:slo_availability_errors:ratio_rate5m',
-          deadline,
           async () => {
             const r = await query('job:slo_availability_errors:ratio_rate5m');
             return r.length ? r : undefined;
@@ -167,9 +124,8 @@ test(
         assert.equal(availability[0].metric.job, 'gitops-ml-api');
         assert.equal(availability[0].metric.slo, 'availability');
         assert.equal(Number(availability[0].value[1]), 0, 'no 5xx: error ratio 0 (4xx do not count)');
-        const latency = await waitFor(
+        const latency = await until(
           'job:slo_latency_errors:ratio_rate5m',
-          deadline,
           async () => {
             const r = await query('job:slo_latency_errors:ratio_rate5m');
             return r.length ? r : undefined;
@@ -200,9 +156,8 @@ test(
       const reloaded = (await reload.json()) as { status: string };
       assert.equal(reloaded.status, 'refused');
 
-      const alert = await waitFor(
+      const alert = await until(
         'ModelLoadFailure firing',
-        deadline,
         async () => (await alerts()).find((a) => a.labels.alertname === 'ModelLoadFailure' && a.state === 'firing'),
         output,
       );
@@ -215,18 +170,12 @@ test(
         'annotation templates render',
       );
       // The API kept serving version 1 (the alert is about a refused rollout, not an outage).
-      const still = (await (
-        await fetch(`${apiUrl}/predict`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(RECORD),
-        })
-      ).json()) as { model_version: number };
-      assert.equal(still.model_version, 1);
+      const still = await post(`${apiUrl}/predict`, RECORD);
+      assert.equal(still.json.model_version, 1);
     } finally {
-      await stop(prom?.child);
-      await stop(api.child);
-      await rm(root, { recursive: true, force: true });
+      if (prom) await stopChild(prom.child);
+      await stopChild(api.child);
+      await removeTree(root);
     }
   },
 );

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { registryWithVersions, startTestServer } from '../../harness/testing/api/support.ts';
@@ -11,6 +10,7 @@ import { ruleGroups } from './rules.ts';
 import { pipelineExposition } from '../../training/pushgateway.ts';
 import type { PipelineResult } from '../../training/pipeline/runner.ts';
 import { metricsFixture, writeMetricsFixtureFile } from '../../harness/testing/core/metrics-fixtures.ts';
+import { tempDir } from '../../harness/testing/lifecycle.ts';
 
 /** Every expression in the committed rules and dashboards (the files Prometheus and Grafana load). */
 async function allExpressions(): Promise<{ where: string; expr: string }[]> {
@@ -29,23 +29,19 @@ async function allExpressions(): Promise<{ where: string; expr: string }[]> {
 
 /** The names training/pushgateway.ts pushes: its exposition for a fake run with every metrics/*.json present. */
 async function pipelineMetricNames(): Promise<Set<string>> {
-  const root = await mkdtemp(join(tmpdir(), 'pipeline-metrics-'));
-  try {
-    const metrics = join(root, 'metrics');
-    for (const kind of ['validate', 'prepare', 'evaluate', 'register'] as const)
-      await writeMetricsFixtureFile(metrics, kind, metricsFixture(kind));
-    const result: PipelineResult = {
-      ok: true,
-      durationMs: 1500,
-      stages: [
-        { name: 'validate', status: 'ran', reasons: [], durationMs: 1000 },
-        { name: 'train', status: 'skipped', reasons: [], durationMs: 0 },
-      ],
-    };
-    return exportedMetricNames(await pipelineExposition(root, result, 1_700_000_000_000));
-  } finally {
-    await rm(root, { recursive: true, force: true });
-  }
+  const root = await tempDir('pipeline-metrics-');
+  const metrics = join(root, 'metrics');
+  for (const kind of ['validate', 'prepare', 'evaluate', 'register'] as const)
+    await writeMetricsFixtureFile(metrics, kind, metricsFixture(kind));
+  const result: PipelineResult = {
+    ok: true,
+    durationMs: 1500,
+    stages: [
+      { name: 'validate', status: 'ran', reasons: [], durationMs: 1000 },
+      { name: 'train', status: 'skipped', reasons: [], durationMs: 0 },
+    ],
+  };
+  return exportedMetricNames(await pipelineExposition(root, result, 1_700_000_000_000));
 }
 
 test('the checker itself reports parse errors and finds metric names', () => {

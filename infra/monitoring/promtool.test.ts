@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { MONITORING_DIR, outdatedFiles } from './generate.ts';
-import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import { RULE_TEST_COMMAND, hasPromtool, promtool, testRulesAsUsersDo, unitTestFiles } from './promtool.ts';
+import { tempDir } from '../../harness/testing/lifecycle.ts';
 
 const PROM = join(MONITORING_DIR, 'prometheus');
 const skip = hasPromtool() ? false : 'skipped: /usr/bin/promtool is missing (apt-get install prometheus)';
@@ -40,7 +40,7 @@ test(`\`${RULE_TEST_COMMAND}\` passes from the repository root on the committed 
 });
 
 test('promtool compares annotations: a wrong expected annotation fails the same command', { skip }, async () => {
-  const root = await mkdtemp(join(tmpdir(), 'promtool-'));
+  const root = await tempDir('promtool-');
   const prom = join(root, 'infra', 'monitoring', 'prometheus');
   await cp(PROM, prom, { recursive: true });
   const file = join(prom, 'tests', 'model.yml');

@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { memoryLogger } from '../../core/platform/log.ts';
 import { formatStatus, main } from './cli.ts';
+import { tempDir } from '../../harness/testing/lifecycle.ts';
 
 async function repoWithData(): Promise<string> {
-  const repo = await mkdtemp(join(tmpdir(), 'dvc-cli-'));
+  const repo = await tempDir('dvc-cli-');
   await mkdir(join(repo, 'data'));
   await writeFile(join(repo, 'data', 'a.txt'), 'hello\n');
   return repo;

@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { memoryLogger } from '../../core/platform/log.ts';
 import { main } from './cli.ts';
+import { tempDir } from '../../harness/testing/lifecycle.ts';
 
 test('pipeline CLI: summary table, --dry, --json, exit codes', async () => {
-  const repo = await mkdtemp(join(tmpdir(), 'pipeline-cli-'));
+  const repo = await tempDir('pipeline-cli-');
   await writeFile(
     join(repo, 'dvc.yaml'),
     `stages:
@@ -36,6 +36,6 @@ test('pipeline CLI: summary table, --dry, --json, exit codes', async () => {
   assert.equal(result.stages[1].exitCode, 4);
   assert.equal(await main(['--nope'], io), 2);
   assert.equal(await main(['missing-stage'], io), 1);
-  const empty = await mkdtemp(join(tmpdir(), 'pipeline-cli-empty-'));
+  const empty = await tempDir('pipeline-cli-empty-');
   assert.equal(await main([], { ...io, cwd: empty }), 1);
 });

@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { memoryLogger } from '../../core/platform/log.ts';
 import { initDvcRepo, pull, push } from '../../core/dvc/index.ts';
 import { formatSummary, runPipeline } from './runner.ts';
 import type { PipelineResult, RunPipelineOptions } from './runner.ts';
+import { tempDir } from '../../harness/testing/lifecycle.ts';
 
 const md5 = (s: string): string => createHash('md5').update(s).digest('hex');
 const sink = (): Writable => new Writable({ write: (_c, _e, done) => done() });
@@ -49,7 +49,7 @@ const DVC_YAML = `stages:
 `;
 
 async function makeRepo(): Promise<string> {
-  const repo = await mkdtemp(join(tmpdir(), 'pipeline-'));
+  const repo = await tempDir('pipeline-');
   await initDvcRepo(repo);
   await mkdir(join(repo, 'steps'));
   for (const [p, text] of Object.entries(SCRIPTS)) await writeFile(join(repo, p), text);
@@ -296,7 +296,7 @@ test('cached pipeline outputs can be pushed and pulled into a fresh clone', asyn
   const repo = await makeRepo();
   await run(repo);
   await push({ repoRoot: repo, log: memoryLogger() });
-  const clone = await mkdtemp(join(tmpdir(), 'pipeline-clone-'));
+  const clone = await tempDir('pipeline-clone-');
   for (const f of ['.dvc', 'dvc.yaml', 'dvc.lock', 'params.yaml', 'steps', 'input.txt'])
     await cp(join(repo, f), join(clone, f), { recursive: true });
   await rm(join(clone, '.dvc', 'cache'), { recursive: true, force: true });

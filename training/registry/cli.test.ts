@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { memoryLogger } from '../../core/platform/log.ts';
 import { FakeGcs } from '../../harness/testing/core/fake-gcs.ts';
 import { openRegistry } from '../../core/registry/index.ts';
-import { makeBundle, steppingClock, tempDir } from '../../core/registry/testing/helpers.ts';
+import { makeBundle, steppingClock } from '../../core/registry/testing/helpers.ts';
+import { tempDir } from '../../harness/testing/lifecycle.ts';
 import { main, type RegistryCliIo } from './cli.ts';
 import { primaryMetric } from './format.ts';
 

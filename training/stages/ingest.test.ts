@@ -13,6 +13,7 @@ import {
   testParams,
   writeSource,
 } from '../../harness/testing/training/fixtures.ts';
+import { serve } from '../../harness/testing/lifecycle.ts';
 
 test('appends batches in time order, capped, and a re-run with the same params adds nothing', async () => {
   const repo = await tempRepo();
@@ -135,19 +136,17 @@ test('an empty CSV and a missing time column fail clearly', async () => {
 });
 
 test('an https-style URL source is downloaded and ingested through the same code (loopback server)', async () => {
-  const { createServer } = await import('node:http');
   const body = flightsCsv(12);
   let requests = 0;
-  const server = createServer((req, res) => {
+  const server = await serve((req, res) => {
     requests++;
     if (req.url !== '/exports/flights.csv') return void res.writeHead(404).end();
     res
       .writeHead(200, { 'content-type': 'text/csv', etag: '"v1"', 'content-length': Buffer.byteLength(body) })
       .end(body);
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   try {
-    const { port } = server.address() as import('node:net').AddressInfo;
+    const { port } = server;
     const repo = await tempRepo();
     const params = await testParams({
       data: { source: `http://127.0.0.1:${port}/exports/flights.csv` },
@@ -166,7 +165,7 @@ test('an https-style URL source is downloaded and ingested through the same code
       /404/,
     );
   } finally {
-    server.close();
+    await server.close();
   }
 });
 

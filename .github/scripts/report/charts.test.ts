@@ -1,7 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAX_FEATURE_CHARTS, chartSections, loadChartData } from './charts.ts';
 import { checkXychart } from './xychart-check.ts';
@@ -9,12 +7,13 @@ import { rocAt, unitGrid } from './curves.ts';
 import { writeMetricsFixture } from '../../../harness/testing/report/fixtures.ts';
 import { commitImageUrl } from './images.ts';
 import { readMetricsFileIn } from '../../../core/schemas/metrics-files.ts';
+import { tempDir } from '../../../harness/testing/lifecycle.ts';
 
 const mermaidBlocks = (md: string) => [...md.matchAll(/```mermaid\n([\s\S]*?)\n```/g)].map((m) => m[1]);
 const SHA = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
 
 async function fixture(o: Parameters<typeof writeMetricsFixture>[1] = {}) {
-  const dir = await mkdtemp(join(tmpdir(), 'charts-'));
+  const dir = await tempDir('charts-');
   await writeMetricsFixture(dir, o);
   return { dir, data: await loadChartData(dir), drift: (await readMetricsFileIn(dir, 'dataDrift'))! };
 }
@@ -85,7 +84,7 @@ test(`at most ${MAX_FEATURE_CHARTS} feature charts, largest train/test shift fir
 });
 
 test('missing plot files leave their charts out; a malformed one fails naming the file and field', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'charts-'));
+  const dir = await tempDir('charts-');
   const data = await loadChartData(dir);
   assert.deepEqual(chartSections(data, null, null), []);
   const { rm, writeFile } = await import('node:fs/promises');

@@ -6,14 +6,14 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { chartSections, loadChartData } from './charts.ts';
 import { writeMetricsFixture } from '../../../harness/testing/report/fixtures.ts';
 import { parseXychart } from './xychart-check.ts';
 import { readMetricsFileIn } from '../../../core/schemas/metrics-files.ts';
+import { tempDir } from '../../../harness/testing/lifecycle.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const MERMAID = join(import.meta.dirname, '..', '..', '..', 'node_modules', 'mermaid', 'dist', 'mermaid.min.js');
@@ -42,10 +42,12 @@ before(async () => {
 });
 after(() => browser?.close());
 
+let renders = 0;
+
 /** Mermaid's verdict: null when it parses (and renders), else its error message. */
 function mermaidCheck(src: string, render: boolean): Promise<string | null> {
   return page.evaluate(
-    async ({ src, render }) => {
+    async ({ src, render, id }) => {
       const m = (
         globalThis as unknown as {
           mermaid: { parse(s: string): Promise<unknown>; render(id: string, s: string): Promise<{ svg: string }> };
@@ -54,7 +56,7 @@ function mermaidCheck(src: string, render: boolean): Promise<string | null> {
       try {
         await m.parse(src);
         if (render) {
-          const { svg } = await m.render(`c${Math.random().toString(36).slice(2)}`, src);
+          const { svg } = await m.render(id, src);
           if (!svg.includes('<svg')) return 'no svg';
         }
         return null;
@@ -62,12 +64,12 @@ function mermaidCheck(src: string, render: boolean): Promise<string | null> {
         return String((err as Error).message ?? err);
       }
     },
-    { src, render },
+    { src, render, id: `c${++renders}` },
   );
 }
 
 test('every Mermaid block of the largest report parses and renders in Mermaid itself', { skip }, async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'mermaid-'));
+  const dir = await tempDir('mermaid-');
   await writeMetricsFixture(dir, {
     features: 30,
     bins: 40,

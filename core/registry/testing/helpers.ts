@@ -1,11 +1,9 @@
-/** Helpers shared by the registry's tests (and by tests of code that uses the registry). */
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+/**
+ * Helpers shared by the registry's tests (and by tests of code that uses the registry); temporary
+ * directories come from harness/testing/lifecycle.ts, like every test's.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-
-export function tempDir(prefix = 'registry-'): Promise<string> {
-  return mkdtemp(join(tmpdir(), prefix));
-}
 
 /** Write `files` (relative `/` paths → content) under `dir` and return `dir`. */
 export async function makeBundle(dir: string, files: Record<string, string | Uint8Array>): Promise<string> {

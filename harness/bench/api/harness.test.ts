@@ -31,15 +31,35 @@ test(
       );
       assert.equal((JSON.parse(batch.text) as { predictions: unknown[] }).predictions.length, 2);
 
+      const started = performance.now();
       const run = await runLoad({ url: server.url, path: '/predict', body, connections: 8, durationS: 2 });
-      assert.ok(run.duration_s > 1.5 && run.duration_s < 3, `duration ${run.duration_s}`);
-      assert.ok(run.responses > 100, `${run.responses} responses`);
+      const elapsedS = (performance.now() - started) / 1000;
+      // Only what a slow or busy machine cannot break: the run's stop timer never fires early (0.1 s
+      // for the event loop's cached clock), so the call lasts at least the requested 2 s; how much
+      // longer, and how many answers fit in, depends on the machine and is the benchmark's business.
+      assert.ok(elapsedS >= 2 - 0.1, `the run ended ${elapsedS.toFixed(3)} s after it started`);
+      // Its duration is measured to the last answer, inside the call.
+      assert.ok(
+        run.duration_s > 0 && run.duration_s <= elapsedS + 0.001,
+        `duration ${run.duration_s} of ${elapsedS} s`,
+      );
+      assert.ok(run.responses > 0, 'answers were counted');
+      assert.equal(run.ok, run.responses);
+      assert.equal(run.status_codes['200'], run.responses);
+      assert.equal(run.samples_ms.length, run.responses);
+      assert.ok(run.rps > 0);
       assert.equal(run.non2xx, 0);
       assert.equal(run.errors, 0);
       assert.ok(
         run.latency.p50_ms > 0 && run.latency.p50_ms <= run.latency.p99_ms && run.latency.p99_ms <= run.latency.max_ms,
       );
-      assert.ok(run.timeline.length >= 2 && run.timeline.every((s) => s.rps > 0));
+      assert.ok(run.timeline.length >= 1 && run.timeline.length <= Math.ceil(run.duration_s));
+      assert.deepEqual(
+        run.timeline.map((s) => s.t),
+        run.timeline.map((_, i) => i),
+        'one sample per second of the run, from its start',
+      );
+      assert.ok(run.timeline.reduce((n, s) => n + s.ok, 0) <= run.responses);
 
       const counted = await runLoad({
         url: server.url,
@@ -97,17 +117,16 @@ test(
 );
 
 test(
-  'a server that dies at start is reported with its output, not awaited for a minute',
+  'a server that dies at start is reported with its output, not awaited until the ready timeout',
+  // The ready timeout is far beyond the test's: waiting it out fails the test by its timeout.
   { timeout: 20_000 },
   async () => {
     const broken = fileURLToPath(new URL('./does-not-exist.ts', import.meta.url));
-    const started = Date.now();
-    await assert.rejects(startServer({ name: 'broken', script: broken, readyTimeoutMs: 15_000 }), (err: unknown) => {
+    await assert.rejects(startServer({ name: 'broken', script: broken, readyTimeoutMs: 600_000 }), (err: unknown) => {
       assert.ok(err instanceof ServerNotReadyError);
       assert.match(err.message, /^broken .* exited/);
       assert.match(err.output, /does-not-exist/);
       return true;
     });
-    assert.ok(Date.now() - started < 10_000);
   },
 );

@@ -1,9 +1,9 @@
 /**
  * Test fixtures for the API built from core/ only (the API never imports training/): small seeded
- * bundles registered in a temporary registry, and a server started on an ephemeral port.
+ * bundles registered in a temporary registry (removed when the process exits), and a server
+ * started on an ephemeral port.
  */
-import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { selectBackend } from '../../../core/model/tfjs-backend.ts';
 import { fitFeatureSpec } from '../../../core/model/features.ts';
@@ -18,6 +18,7 @@ import { memoryLogger } from '../../../core/platform/log.ts';
 import type { Params } from '../../../core/schemas/params.ts';
 import { loadConfig, type ApiConfig } from '../../../api/config.ts';
 import { startServer, type RunningServer } from '../../../api/server.ts';
+import { tempDir } from '../lifecycle.ts';
 
 export const SCHEMA: InputSchema = {
   date: { type: 'timestamp', required: true, min: '2000-01-01', max: '2030-12-31' },
@@ -99,7 +100,7 @@ export async function makeBundle(dir: string, seed: number): Promise<void> {
 export async function registryWithVersions(
   seeds: number[],
 ): Promise<{ root: string; registry: Registry; url: string }> {
-  const root = await mkdtemp(join(tmpdir(), 'api-test-'));
+  const root = await tempDir('api-test-');
   const url = join(root, 'registry');
   const registry = await openRegistry(url, {});
   for (const seed of seeds) {
@@ -152,23 +153,5 @@ export async function startTestServer(
   return { ...running, log, config };
 }
 
-export async function post(
-  url: string,
-  body: unknown,
-  headers: Record<string, string> = {},
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests (api/*.test.ts) read response bodies of every shape and assert on them; the assertion is the check (see eslint.config.mjs)
-): Promise<{ status: number; json: any }> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: res.status, json };
-}
+/** JSON posts: the shared helper, here too for the API tests that import everything from this module. */
+export { post } from '../lifecycle.ts';

@@ -2,12 +2,14 @@
  * An in-memory GCS for tests (of the registry, the DVC remote and the data sources), faithful
  * where correctness depends on it: every write gets a new generation, `ifGenerationMatch` is checked atomically at write time (0 means
  * "must not exist") and a mismatch fails with code 412, missing objects fail with 404, and each
- * call yields to the event loop first, so concurrent writers really interleave.
+ * call yields to the event loop first, so concurrent writers really interleave. Generations grow by
+ * uneven steps, as real ones do, from a seeded generator: the same calls give the same generations.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { GcsBucket, GcsClient, GcsFile, GcsFileMetadata, GcsSaveOptions } from '../../../core/platform/gcs.ts';
+import { seededRandom } from '../../../core/platform/random.ts';
 
 export interface FakeObject {
   data: Buffer;
@@ -35,6 +37,11 @@ export class FakeGcs implements GcsClient {
   preconditionFailures = 0;
   hooks: FakeGcsHooks = {};
   private generation = 1_700_000_000_000_000;
+  private readonly random: () => number;
+
+  constructor({ seed = 1 }: { seed?: number } = {}) {
+    this.random = seededRandom(seed);
+  }
 
   /** Put `<bucket>/<object name>` directly (test setup), as a write would: with a new generation. */
   setObject(key: string, data: string | Buffer): void {
@@ -42,7 +49,7 @@ export class FakeGcs implements GcsClient {
   }
 
   private put(key: string, data: Buffer): void {
-    this.generation += 1 + Math.floor(Math.random() * 1000);
+    this.generation += 1 + Math.floor(this.random() * 1000);
     this.objects.set(key, { data: Buffer.from(data), generation: this.generation });
   }
 

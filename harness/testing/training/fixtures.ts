@@ -1,12 +1,13 @@
 /** Shared fixtures for stage tests: a temporary repository with its own params and sources. */
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseParams, type Params } from '../../../core/schemas/params.ts';
 import { memoryLogger } from '../../../core/platform/log.ts';
+import { tempDir } from '../lifecycle.ts';
 
-export async function tempRepo(): Promise<string> {
-  return mkdtemp(join(tmpdir(), 'gitops-ml-'));
+/** An empty directory for a stage's repository, removed when the test process exits. */
+export function tempRepo(): Promise<string> {
+  return tempDir('gitops-ml-');
 }
 
 /** The repository's params.yaml with overrides merged one level deep per section. */
