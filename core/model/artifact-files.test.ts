@@ -212,7 +212,7 @@ test('loadBundle refuses a malformed feature-spec.json or reference-profile.json
   });
 });
 
-test('golden.json is read through its schema: a list of at least one { record, expected } with a finite output, errors naming the file and field', async (t) => {
+test('golden.json is read through its schema: a list of at least one { record, expected } with a finite output, errors naming the file and field', async () => {
   const where = 'bundle/golden.json';
   const parse = (json: unknown) => parseArtifactFile('golden', json, where, 'train');
   const ok = [{ record: { distance: 300, origin: 'ATL', date: null }, expected: 0.25, note: 'kept' }];
@@ -238,8 +238,7 @@ test('golden.json is read through its schema: a list of at least one { record, e
   rejects([7], '0', /field `0`: /);
 
   const { tf } = await selectBackend({});
-  const root = await mkdtemp(join(tmpdir(), 'golden-file-'));
-  t.after(() => rm(root, { recursive: true, force: true }));
+  const root = await tempDir('golden-file-');
   const dir = join(root, 'bundle');
   await writeBundle(dir);
   await writeFile(join(dir, GOLDEN_FILE), JSON.stringify([{ record: {}, expected: 'x' }]));
