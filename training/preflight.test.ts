@@ -187,3 +187,22 @@ test('npm run pipeline checks params.yaml and the raw store before any stage run
   assert.equal(await pipelineMain([], io), 0);
   assert.equal(existsSync(join(repo, 'ran')), true);
 });
+
+test('a section the schema lets go but a pipeline stage reads (drift, train, register) is named before any stage runs', async () => {
+  const repo = await tempRepo();
+  const text = await paramsText({});
+  const raw = parse(text) as Record<string, unknown>;
+  delete raw.drift;
+  delete raw.register;
+  await writeFile(join(repo, 'params.yaml'), stringify(raw));
+  const { problems } = await preflightProblems({ repoRoot: repo, against: 'none', log: quietLog() });
+  assert.deepEqual(
+    problems.map((p) => p.key),
+    ['register.model_name', 'register', 'drift'],
+  );
+  assert.match(
+    problems[1].message,
+    /the pipeline stage register reads it \(dvc\.yaml params\), so it must be in params\.yaml/,
+  );
+  assert.match(problems[0].message, /the pipeline stage train reads it/);
+});

@@ -19,6 +19,7 @@ import { openParquet, readParquetTable } from '../core/data/parquet.ts';
 import type { Column, ColumnType, Table } from '../core/data/table.ts';
 import type { Logger } from '../core/platform/log.ts';
 import { RAW_DIR } from './contracts/paths.ts';
+import { PIPELINE_STAGES } from './contracts/index.ts';
 import { readManifest } from './contracts/raw-store.ts';
 import { peekSource } from './sources.ts';
 
@@ -95,6 +96,27 @@ export function dataProblems(raw: unknown, data: DataPeek): ParamsProblem[] {
   return out;
 }
 
+/**
+ * Keys a pipeline stage reads (its contract, hence dvc.yaml's `params:`) that params.yaml lacks:
+ * the schema lets a section such as `drift` be absent, but DVC, and the runner, refuse a stage
+ * whose declared param is missing.
+ */
+export function stageParamProblems(raw: unknown): ParamsProblem[] {
+  const missing = new Map<string, string[]>();
+  for (const stage of PIPELINE_STAGES)
+    for (const key of stage.paramKeys) {
+      const [head, sub] = key.split('.');
+      const sec = isRecord(raw) ? raw[head] : undefined;
+      const absent = sec === undefined || sec === null || (sub !== undefined && isRecord(sec) && !(sub in sec));
+      if (absent) missing.set(key, [...(missing.get(key) ?? []), stage.name]);
+    }
+  return [...missing].map(([key, stages]) => ({
+    key,
+    value: undefined,
+    message: `the pipeline stage${stages.length > 1 ? 's' : ''} ${stages.join(', ')} read${stages.length > 1 ? '' : 's'} it (dvc.yaml params), so it must be in params.yaml; add it (the repository's params.yaml and docs/examples/*/params.yaml show every section)`,
+  }));
+}
+
 export type PreflightData = 'source' | 'raw-store' | 'none';
 
 export interface PreflightOptions {
@@ -167,6 +189,8 @@ export async function preflightProblems(
   const where = options.paramsPath ?? 'params.yaml';
   const raw = parseParamsYaml(await readParamsText(resolve(options.repoRoot, where)), where);
   const { params, problems } = checkParams(raw);
+  const known = new Set(problems.map((p) => p.key));
+  problems.push(...stageParamProblems(raw).filter((p) => !known.has(p.key)));
   const peek =
     options.against === 'source'
       ? await peekConfiguredSource(options.repoRoot, raw, options.log)
