@@ -5,6 +5,9 @@
  * before any batch is ingested or any stage runs. Every problem is reported at once, each naming
  * its key, the value found there and the fix, instead of one per run, deep inside a stage.
  */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   checkParams,
@@ -22,6 +25,10 @@ import { RAW_DIR } from './contracts/paths.ts';
 import { PIPELINE_STAGES } from './contracts/index.ts';
 import { readManifest } from './contracts/raw-store.ts';
 import { peekSource } from './sources.ts';
+import { columnKind, incomparability, incomparableMessage } from './comparable.ts';
+import { openRegistry } from '../core/registry/index.ts';
+import { readBundleMeta } from '../core/schemas/bundle-meta.ts';
+import { readArtifactFile } from '../core/model/artifact-files.ts';
 
 /** What the data looks like: its columns (types as read) and its first records. */
 export interface DataPeek {
@@ -128,7 +135,67 @@ export interface PreflightOptions {
    * (`data/`: what the pipeline reads; skipped when there is none yet), or `none`.
    */
   against: PreflightData;
+  /**
+   * Also check that the production model of register.model_name in a local registry predicts the
+   * same target from columns this data has (a run whose register stage will not run skips it).
+   */
+  registry?: boolean;
+  /** For REGISTRY_URL (default: process.env). */
+  env?: Record<string, string | undefined>;
   log: Logger;
+}
+
+/**
+ * The production model of register.model_name, when the registry is a local directory holding
+ * one, against what params.yaml now describes: another target or missing input columns would make
+ * the register stage refuse it after all the training; say so first (training/comparable.ts).
+ */
+export async function productionProblems(
+  repoRoot: string,
+  raw: unknown,
+  env: Record<string, string | undefined>,
+): Promise<ParamsProblem[]> {
+  const reg = section(raw, 'register');
+  const task = section(raw, 'task');
+  const name = reg.model_name;
+  const url = env.REGISTRY_URL || reg.registry;
+  if (typeof name !== 'string' || typeof url !== 'string' || /^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return [];
+  if (!existsSync(resolve(repoRoot, url))) return [];
+  if (task.type !== 'classification' && task.type !== 'regression') return [];
+  if (typeof task.target !== 'string') return [];
+  const scratch = await mkdtemp(join(tmpdir(), 'preflight-'));
+  try {
+    const registry = await openRegistry(url, { baseDir: repoRoot });
+    if (!(await registry.listModels()).includes(name)) return [];
+    const prod = await registry.getStage(name, 'production');
+    if (!prod) return [];
+    const { dir } = await registry.fetchBundle(name, prod.version, join(scratch, 'bundle'), { inPlace: true });
+    const [meta, spec] = await Promise.all([readBundleMeta(dir), readArtifactFile(dir, 'featureSpec', 'train')]);
+    const columns = Object.fromEntries(
+      Object.entries(section(section(raw, 'validate'), 'schema')).flatMap(([col, rule]) =>
+        isRecord(rule) && typeof rule.type === 'string'
+          ? [[col, columnKind(rule.type as Parameters<typeof columnKind>[0])]]
+          : [],
+      ),
+    );
+    const positive = typeof task.positive_above === 'number' ? task.positive_above : undefined;
+    const reasons = incomparability(
+      { task: meta.task, target: spec.target, input_schema: meta.input_schema },
+      { task: task.type, target: { column: task.target, positive_above: positive }, columns },
+    );
+    if (!reasons.length) return [];
+    return [
+      {
+        key: 'register.model_name',
+        value: name,
+        message: incomparableMessage(name, prod.version, reasons, 'the command again'),
+      },
+    ];
+  } catch {
+    return []; // an unreadable registry is the register stage's to report
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
 }
 
 async function peekRawStore(repoRoot: string, raw: unknown): Promise<DataPeek | ParamsProblem | null> {
@@ -199,6 +266,7 @@ export async function preflightProblems(
         : null;
   if (peek && 'key' in peek) problems.push(peek);
   else if (peek) problems.push(...dataProblems(raw, peek));
+  if (options.registry) problems.push(...(await productionProblems(options.repoRoot, raw, options.env ?? process.env)));
   return { params: problems.length ? null : params, problems, where };
 }
 

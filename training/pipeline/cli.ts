@@ -36,7 +36,10 @@ const cli = defineCli(
     const { log, cwd, write } = resolveIo(io, 'pipeline');
     // params.yaml against itself and the raw store, before any stage runs (a dvc.yaml without a
     // params.yaml beside it is not this product's pipeline: nothing to check).
-    if (existsSync(join(cwd, 'params.yaml'))) await preflight({ repoRoot: cwd, against: 'raw-store', log });
+    // The production model is looked at only when register will run (it refuses another model's).
+    const registers = !positionals.length || positionals.some((s) => s === 'register' || s === 'report');
+    if (existsSync(join(cwd, 'params.yaml')))
+      await preflight({ repoRoot: cwd, against: 'raw-store', registry: registers, log });
     const result = await runPipeline({
       repoRoot: cwd,
       target: positionals.length ? positionals : undefined,
