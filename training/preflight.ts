@@ -6,9 +6,10 @@
  * its key, the value found there and the fix, instead of one per run, deep inside a stage.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parse } from 'yaml';
 import {
   checkParams,
   ParamsError,
@@ -122,6 +123,30 @@ export function stageParamProblems(raw: unknown): ParamsProblem[] {
     value: undefined,
     message: `the pipeline stage${stages.length > 1 ? 's' : ''} ${stages.join(', ')} read${stages.length > 1 ? '' : 's'} it (dvc.yaml params), so it must be in params.yaml; add it (the repository's params.yaml and docs/examples/*/params.yaml show every section)`,
   }));
+}
+
+/**
+ * dvc.yaml's model artifact against register.model_name: `npm run pipeline:gen` names it after
+ * the params, so a renamed model needs dvc.yaml regenerated (DVC and GTO read that entry).
+ */
+export async function artifactNameProblems(repoRoot: string, raw: unknown): Promise<ParamsProblem[]> {
+  const name = section(raw, 'register').model_name;
+  if (typeof name !== 'string') return [];
+  let pipeline: unknown;
+  try {
+    pipeline = parse(await readFile(join(repoRoot, 'dvc.yaml'), 'utf8'));
+  } catch {
+    return []; // no dvc.yaml, or a broken one (the runner says so)
+  }
+  const artifacts = Object.keys(section(pipeline, 'artifacts'));
+  if (!artifacts.length || artifacts.includes(name)) return [];
+  return [
+    {
+      key: 'register.model_name',
+      value: name,
+      message: `dvc.yaml names the model artifact ${artifacts.join(', ')} (its artifacts: entry, which DVC and GTO read); run \`npm run pipeline:gen\` to name it ${name}, and commit dvc.yaml with params.yaml`,
+    },
+  ];
 }
 
 export type PreflightData = 'source' | 'raw-store' | 'none';
@@ -258,6 +283,7 @@ export async function preflightProblems(
   const { params, problems } = checkParams(raw);
   const known = new Set(problems.map((p) => p.key));
   problems.push(...stageParamProblems(raw).filter((p) => !known.has(p.key)));
+  problems.push(...(await artifactNameProblems(options.repoRoot, raw)));
   const peek =
     options.against === 'source'
       ? await peekConfiguredSource(options.repoRoot, raw, options.log)

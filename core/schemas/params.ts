@@ -433,3 +433,26 @@ export async function readParamsText(path = 'params.yaml'): Promise<string> {
 export async function loadParams(path = 'params.yaml'): Promise<Params> {
   return parseParams(await readParamsText(path), path);
 }
+
+/**
+ * `register.model_name` of a params file, read without checking the rest (dvc.yaml's artifact and
+ * the registry CLI's default follow it even while another key is being fixed); undefined when the
+ * file or the key is absent.
+ */
+export async function readModelName(path = 'params.yaml'): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const raw = parseParamsYaml(text, path);
+  const name = isRecord(raw) && isRecord(raw.register) ? raw.register.model_name : undefined;
+  if (name === undefined) return undefined;
+  const checked = registerSchema.shape.model_name.safeParse(name);
+  if (!checked.success)
+    throw new ParamsError(path, [
+      { key: 'register.model_name', value: name, message: checked.error.issues[0]?.message ?? 'not a model name' },
+    ]);
+  return checked.data;
+}
