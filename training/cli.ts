@@ -37,7 +37,7 @@ async function start(): Promise<number> {
   const log = createLogger({ component: 'start' });
   const repoRoot = process.cwd();
   // params.yaml against itself and the source's header, before anything is ingested or trained.
-  const params = await preflight({ repoRoot, against: 'source', registry: true, log });
+  const params = await preflight({ repoRoot, against: 'source', registry: true, command: '`npm start`', log });
   const backend = await selectBackend({ log });
   log.info(`data source: ${params.data.source}`, {
     batch_size: params.ingest.batch_size,

@@ -167,6 +167,8 @@ export interface PreflightOptions {
   registry?: boolean;
   /** For REGISTRY_URL (default: process.env). */
   env?: Record<string, string | undefined>;
+  /** What the user runs again once the problems are fixed, as messages say it (e.g. `npm start`). */
+  command?: string;
   log: Logger;
 }
 
@@ -179,6 +181,7 @@ export async function productionProblems(
   repoRoot: string,
   raw: unknown,
   env: Record<string, string | undefined>,
+  command = 'the command',
 ): Promise<ParamsProblem[]> {
   const reg = section(raw, 'register');
   const task = section(raw, 'task');
@@ -213,7 +216,7 @@ export async function productionProblems(
       {
         key: 'register.model_name',
         value: name,
-        message: incomparableMessage(name, prod.version, reasons, 'the command again'),
+        message: incomparableMessage(name, prod.version, reasons, `${command} again`),
       },
     ];
   } catch {
@@ -292,7 +295,8 @@ export async function preflightProblems(
         : null;
   if (peek && 'key' in peek) problems.push(peek);
   else if (peek) problems.push(...dataProblems(raw, peek));
-  if (options.registry) problems.push(...(await productionProblems(options.repoRoot, raw, options.env ?? process.env)));
+  if (options.registry)
+    problems.push(...(await productionProblems(options.repoRoot, raw, options.env ?? process.env, options.command)));
   return { params: problems.length ? null : params, problems, where };
 }
 

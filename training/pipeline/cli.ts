@@ -39,7 +39,7 @@ const cli = defineCli(
     // The production model is looked at only when register will run (it refuses another model's).
     const registers = !positionals.length || positionals.some((s) => s === 'register' || s === 'report');
     if (existsSync(join(cwd, 'params.yaml')))
-      await preflight({ repoRoot: cwd, against: 'raw-store', registry: registers, log });
+      await preflight({ repoRoot: cwd, against: 'raw-store', registry: registers, command: '`npm run pipeline`', log });
     const result = await runPipeline({
       repoRoot: cwd,
       target: positionals.length ? positionals : undefined,
