@@ -183,7 +183,7 @@ function liveGauges(live: LiveMetrics | null): Record<string, number | null> | n
  * Defaults from params.yaml (register.registry, register.model_name, drift) when the env does not
  * say. Without a params.yaml the env decides alone; a malformed one fails naming the bad key.
  */
-async function paramsDefaults(
+export async function paramsDefaults(
   repoRoot: string,
 ): Promise<{ registryUrl?: string; modelName?: string; drift?: DriftParams }> {
   const path = join(repoRoot, 'params.yaml');

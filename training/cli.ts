@@ -5,10 +5,10 @@
  */
 import { createLogger } from '../core/platform/log.ts';
 import { defineCli, UsageError } from '../core/platform/cli.ts';
-import { loadParams } from '../core/schemas/params.ts';
 import { readMetricsFile } from '../core/schemas/metrics-files.ts';
 import { selectBackend } from '../core/model/tfjs-backend.ts';
 import { ingest } from './stages/ingest.ts';
+import { preflight } from './preflight.ts';
 import { formatSummary, runPipeline } from './pipeline/runner.ts';
 import { pushPipelineMetrics } from './pushgateway.ts';
 
@@ -36,7 +36,8 @@ exit: 0 the pipeline finished, 1 a stage or the ingest failed, 2 usage error`;
 async function start(): Promise<number> {
   const log = createLogger({ component: 'start' });
   const repoRoot = process.cwd();
-  const params = await loadParams('params.yaml');
+  // params.yaml against itself and the source's header, before anything is ingested or trained.
+  const params = await preflight({ repoRoot, against: 'source', registry: true, command: '`npm start`', log });
   const backend = await selectBackend({ log });
   log.info(`data source: ${params.data.source}`, {
     batch_size: params.ingest.batch_size,

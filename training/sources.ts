@@ -40,12 +40,11 @@ export function detectFormat(uri: string, declared: 'auto' | 'csv' | 'parquet'):
   );
 }
 
-export async function openSource(
+/** Where a source's bytes are on this machine (remote sources are downloaded into the cache first). */
+async function locateSource(
   uri: string,
-  declaredFormat: 'auto' | 'csv' | 'parquet',
-  options: { repoRoot: string; log: Logger; maxFieldBytes: number },
-): Promise<RecordSource> {
-  const format = detectFormat(uri, declaredFormat);
+  options: { repoRoot: string; log: Logger },
+): Promise<{ path: string; size: number; etag?: string }> {
   let path: string;
   let etag: string | undefined;
   if (isBundledDataset(uri)) {
@@ -67,9 +66,39 @@ export async function openSource(
   } catch {
     throw new Error(`data source ${uri} not found (looked at ${path}); fix data.source in params.yaml`);
   }
+  return { path, size, ...(etag ? { etag } : {}) };
+}
+
+export async function openSource(
+  uri: string,
+  declaredFormat: 'auto' | 'csv' | 'parquet',
+  options: { repoRoot: string; log: Logger; maxFieldBytes: number },
+): Promise<RecordSource> {
+  const format = detectFormat(uri, declaredFormat);
+  const { path, size, etag } = await locateSource(uri, options);
   return format === 'parquet'
     ? openParquetSource(uri, path, size, etag)
     : openCsvSource(uri, path, size, etag, options);
+}
+
+/** A source's columns and its first `rows` records, read without loading the whole file (a CSV's values are text). */
+export async function peekSource(
+  uri: string,
+  declaredFormat: 'auto' | 'csv' | 'parquet',
+  options: { repoRoot: string; log: Logger; maxFieldBytes: number; rows?: number },
+): Promise<{ columns: { name: string; type: ColumnType }[]; sample: Table }> {
+  const format = detectFormat(uri, declaredFormat);
+  const { path } = await locateSource(uri, options);
+  const rows = options.rows ?? 200;
+  if (format === 'parquet') {
+    const pq = await openParquet(path);
+    return {
+      columns: pq.columns,
+      sample: await readParquetTable(pq, { rowStart: 0, rowEnd: Math.min(rows, pq.rows) }),
+    };
+  }
+  const { table, header } = await readCsvTable(path, { maxFieldBytes: options.maxFieldBytes, maxRows: rows });
+  return { columns: header.map((name) => ({ name, type: 'string' as const })), sample: table };
 }
 
 async function openParquetSource(

@@ -64,3 +64,14 @@ test('empty file and duplicate header names are clear errors', async () => {
   await assert.rejects(csv('a,a\n1,2\n'), /names column "a" twice/);
   await assert.rejects(csv('a,,c\n1,2,3\n'), /header column 2 has no name/);
 });
+
+test('maxRows stops after that many records: the header and a sample without reading the whole file', async () => {
+  const { table, header } = await csv('a,b\n1,"x\ny"\n2,z\n3,w\n', { maxRows: 2 });
+  assert.deepEqual(header, ['a', 'b']);
+  assert.deepEqual(col(table, 'a'), ['1', '2']);
+  assert.deepEqual(col(table, ROW_COLUMN), [2, 4]);
+  const none = await csv('a,b\n1,2\n', { maxRows: 0 });
+  assert.deepEqual(none.header, ['a', 'b']);
+  assert.equal(none.table.length, 0);
+  assert.equal((await csv('a\n1\n2', { maxRows: 5 })).table.length, 2);
+});

@@ -23,6 +23,8 @@ export interface CsvOptions {
   /** Fields longer than this many bytes are flagged `field_too_large` and dropped. */
   maxFieldBytes?: number;
   onProgress?: (bytesRead: number, totalBytes: number) => void;
+  /** Stop after this many records (a header and a sample, without reading the whole file). */
+  maxRows?: number;
 }
 
 export class CsvFormatError extends Error {}
@@ -30,6 +32,7 @@ export class CsvFormatError extends Error {}
 export async function readCsvTable(path: string, options: CsvOptions = {}): Promise<{ table: Table; header: string[] }> {
   const delimiter = (options.delimiter ?? ',').charCodeAt(0);
   const maxField = options.maxFieldBytes ?? 1 << 20;
+  const maxRows = options.maxRows ?? Infinity;
   const totalBytes = (await stat(path)).size;
   const utf8 = new TextDecoder('utf-8', { fatal: true });
   const lossy = new TextDecoder('utf-8');
@@ -52,6 +55,7 @@ export async function readCsvTable(path: string, options: CsvOptions = {}): Prom
   const issueBuilder = new StringColumnBuilder(1 << 16);
   let firstChunk = true;
   let bytesRead = 0;
+  let full = false;
 
   const append = (chunk: Buffer, s: number, e: number) => {
     if (e <= s) return;
@@ -112,6 +116,7 @@ export async function readCsvTable(path: string, options: CsvOptions = {}): Prom
     }
     header = names;
     builders = names.map(() => new StringColumnBuilder(1 << 16));
+    if (maxRows <= 0) full = true;
   };
 
   const pushRecord = () => {
@@ -120,6 +125,7 @@ export async function readCsvTable(path: string, options: CsvOptions = {}): Prom
     for (let i = 0; i < h.length; i++) builders[i].push(i < fields.length ? fields[i] : null);
     rowBuilder.push(recordLine);
     issueBuilder.push(issues.length ? issues.join(';') : null);
+    if (rowBuilder.length >= maxRows) full = true;
   };
 
   const stream = createReadStream(path, { highWaterMark: 1 << 20 });
@@ -173,17 +179,24 @@ export async function readCsvTable(path: string, options: CsvOptions = {}): Prom
         line++;
         recordLine = line;
         seg = i + 1;
+        if (full) break;
       } else if (c === QUOTE && accLen === 0 && seg === i && !quoted) {
         quoted = true;
         inQuotes = true;
         seg = i + 1;
       }
     }
+    if (full) {
+      stream.destroy();
+      break;
+    }
     append(chunk, seg, n);
     options.onProgress?.(bytesRead, totalBytes);
   }
-  if (inQuotes && !quotePending) issues.push('unterminated_quote');
-  if (accLen > 0 || fields.length > 0 || accOverflow || quoted) endRecord();
+  if (!full) {
+    if (inQuotes && !quotePending) issues.push('unterminated_quote');
+    if (accLen > 0 || fields.length > 0 || accOverflow || quoted) endRecord();
+  }
   if (header === null) throw new CsvFormatError(`${path} is empty: no header line. A CSV source needs a header row naming its columns.`);
 
   const h = header as string[];

@@ -128,8 +128,13 @@ export const evaluateFileSchema = z.looseObject({
       z.preprocess((v) => (isPlainObject(v) && 'low' in v && 'high' in v ? [v.low, v.high] : v), z.tuple([num, num])),
     )
     .default({}),
+  /** Each metric of the trivial predictor that fits it (see baseline_kinds). */
   baseline: metricMap,
   baseline_kind: z.string().nullish(),
+  /** Metric → the baseline it comes from: majority_class (decisions), class_prior (probabilities), train_mean. Absent in older files. */
+  baseline_kinds: z.record(z.string(), z.string()).optional(),
+  /** The baselines' values: majority_class (0 or 1) and class_prior (train prevalence), or train_mean. */
+  baseline_detail: z.record(z.string(), num).optional(),
   edge_cases: z
     .looseObject({
       total: num,

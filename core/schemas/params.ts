@@ -171,106 +171,288 @@ export const paramsSchema = z
     register: registerSchema.optional(),
     drift: driftSchema.optional(),
   })
-  .passthrough()
-  .superRefine((p, ctx) => {
-    const schemaCols = Object.keys(p.validate.schema);
-    if (!schemaCols.includes(p.data.time_column))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['data', 'time_column'],
-        message: `"${p.data.time_column}" must be a column of validate.schema (${schemaCols.join(', ')})`,
-      });
-    if (!schemaCols.includes(p.task.target))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['task', 'target'],
-        message: `"${p.task.target}" must be a column of validate.schema`,
-      });
-    if (p.task.type === 'classification' && p.task.positive_above === undefined)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['task', 'positive_above'],
-        message: 'classification needs positive_above (label 1 when target > this value)',
-      });
-    for (const [f, fp] of Object.entries(p.features)) {
-      if (fp.kind === 'cross') {
-        for (const c of fp.columns) {
-          const [col, part] = c.split('.');
-          const base = p.features[col];
-          const ok =
-            base &&
-            (part ? base.kind === 'datetime' && (base.parts as string[]).includes(part) : base.kind === 'categorical');
-          if (!ok)
-            ctx.addIssue({
-              code: 'custom',
-              path: ['features', f, 'columns'],
-              message: `"${c}" must name a categorical feature or a datetime part (e.g. date.hour) declared in features`,
-            });
-        }
-        continue;
-      }
-      if (!schemaCols.includes(f))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['features', f],
-          message: `feature "${f}" is not a column of validate.schema`,
-        });
-      if (f === p.task.target)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['features', f],
-          message: `the target "${f}" cannot also be a feature (it would leak the answer)`,
-        });
-    }
-    if (p.split.validation_fraction + p.split.test_fraction >= 0.9)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['split'],
-        message: 'validation_fraction + test_fraction must leave at least 10% for training',
-      });
-    if (p.train) {
-      const classification = ['roc_auc', 'pr_auc', 'log_loss'].includes(p.train.primary_metric);
-      if (classification !== (p.task.type === 'classification'))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['train', 'primary_metric'],
-          message: `${p.train.primary_metric} does not fit a ${p.task.type} task (classification: roc_auc, pr_auc, log_loss; regression: rmse, mae)`,
-        });
-    }
-    for (const k of p.split.hash_key ?? [])
-      if (!schemaCols.includes(k))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['split', 'hash_key'],
-          message: `"${k}" is not a column of validate.schema`,
-        });
-  });
+  .passthrough();
 
 export type Params = z.infer<typeof paramsSchema>;
 export type ColumnRule = z.infer<typeof columnSchema>;
 export type FeatureParams = z.infer<typeof featureSchema>;
 
-export function parseParams(text: string, where = 'params.yaml'): Params {
-  let raw: unknown;
+/** The primary metrics that fit each task. */
+export const TASK_METRICS = {
+  classification: ['roc_auc', 'pr_auc', 'log_loss'],
+  regression: ['rmse', 'mae'],
+} as const satisfies Record<Params['task']['type'], readonly (typeof PRIMARY_METRICS)[number][]>;
+
+/** The validate.schema types a numeric target (and a numeric feature) may have. */
+const NUMERIC_TYPES = ['number', 'integer'];
+
+/** One thing wrong in params.yaml: the key, the value found there (undefined: missing) and what to do. */
+export interface ParamsProblem {
+  /** Dotted path of the key, e.g. `task.target` (`(root)` for the whole file). */
+  key: string;
+  value?: unknown;
+  /** What is wrong, then how to fix it. */
+  message: string;
+}
+
+/** A value as a problem line shows it: compact, one line, cut when long. */
+export function showValue(value: unknown): string {
+  if (value === undefined) return '(missing)';
+  let text: string;
   try {
-    raw = parse(text);
+    text = JSON.stringify(value) ?? typeof value;
+  } catch {
+    text = '(a value that cannot be shown)'; // a cyclic YAML alias
+  }
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+export function formatParamsProblems(where: string, problems: readonly ParamsProblem[]): string {
+  const lines = problems.map((p) => `  - ${p.key} = ${showValue(p.value)}: ${p.message}`);
+  return `${where} has ${problems.length} problem(s); fix them all, then run again:\n${lines.join('\n')}`;
+}
+
+/** params.yaml with problems: every one of them, each naming its key, its value and the fix. */
+export class ParamsError extends Error {
+  override name = 'ParamsError';
+  constructor(
+    readonly where: string,
+    readonly problems: readonly ParamsProblem[],
+  ) {
+    super(formatParamsProblems(where, problems));
+  }
+}
+
+const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+const section = (raw: unknown, key: string): Record<string, unknown> =>
+  isRecord(raw) && isRecord(raw[key]) ? raw[key] : {};
+const text = (x: unknown): string | undefined => (typeof x === 'string' && x.length > 0 ? x : undefined);
+
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = raw;
+  for (const k of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[k];
+  }
+  return v;
+}
+
+/** zod's issues as problems, each with the value at its path and a fix where zod's wording has none. */
+function schemaProblems(raw: unknown, issues: readonly z.core.$ZodIssue[]): ParamsProblem[] {
+  return issues.flatMap((issue): ParamsProblem[] => {
+    const path = issue.path.map(String);
+    if (issue.code === 'unrecognized_keys')
+      return issue.keys.map((k) => ({
+        key: [...path, k].join('.'),
+        value: valueAt(raw, [...issue.path, k]),
+        message: 'not a key of this section; remove it or fix its spelling',
+      }));
+    const value = valueAt(raw, issue.path);
+    const key = path.join('.') || '(root)';
+    if (issue.code === 'invalid_type' && value === undefined)
+      return [{ key, value, message: `required (${issue.expected}); add it` }];
+    return [{ key, value, message: issue.message }];
+  });
+}
+
+/**
+ * The checks between keys (a column named in one section must exist in another, the metric must
+ * fit the task…), run on the raw file so they are reported together with any schema problem
+ * instead of after it is fixed. Each check looks only at values of the right shape; a wrong
+ * shape is the schema's problem to report.
+ */
+export function crossProblems(raw: unknown): ParamsProblem[] {
+  const out: ParamsProblem[] = [];
+  const add = (key: string, value: unknown, message: string) => out.push({ key, value, message });
+  const schema = section(section(raw, 'validate'), 'schema');
+  const cols = Object.keys(schema);
+  const colList = cols.length ? cols.join(', ') : 'none declared';
+  const typeOf = (col: string): string | undefined => {
+    const rule = schema[col];
+    return isRecord(rule) && typeof rule.type === 'string' ? rule.type : undefined;
+  };
+  const data = section(raw, 'data');
+  const timeColumn = text(data.time_column);
+  if (timeColumn && !cols.includes(timeColumn))
+    add(
+      'data.time_column',
+      timeColumn,
+      `not a column of validate.schema (${colList}); declare it there (type: timestamp) or name one of those`,
+    );
+
+  const task = section(raw, 'task');
+  const taskType = task.type === 'classification' || task.type === 'regression' ? task.type : undefined;
+  const target = text(task.target);
+  if (target && !cols.includes(target))
+    add(
+      'task.target',
+      target,
+      `not a column of validate.schema (${colList}); declare it there (type: number) or name one of those`,
+    );
+  const targetType = target ? typeOf(target) : undefined;
+  if (taskType && target && targetType && !NUMERIC_TYPES.includes(targetType))
+    add(
+      'task.target',
+      target,
+      taskType === 'regression'
+        ? `a regression target must be numeric, but validate.schema.${target}.type is ${targetType}; pick a number or integer column (or set task.type: classification with task.positive_above on a numeric column)`
+        : `a classification target must be numeric (label 1 when it is above task.positive_above), but validate.schema.${target}.type is ${targetType}; text labels are not supported: pick a numeric column, or encode the label as 0/1 in the data, declare it integer and set task.positive_above: 0`,
+    );
+  if (taskType === 'classification' && task.positive_above === undefined)
+    add(
+      'task.positive_above',
+      undefined,
+      `classification needs it: rows whose target (${target ?? 'task.target'}) is above this number are labelled 1, the rest 0 (e.g. positive_above: 15 for "more than 15"); add it, or set task.type: regression to predict the number itself`,
+    );
+
+  const features = section(raw, 'features');
+  for (const [f, fp] of Object.entries(features)) {
+    if (!isRecord(fp)) continue;
+    if (fp.kind === 'cross') {
+      if (!Array.isArray(fp.columns)) continue;
+      for (const c of fp.columns) {
+        if (typeof c !== 'string') continue;
+        const [col, part] = c.split('.');
+        const base = features[col];
+        const ok =
+          isRecord(base) &&
+          (part
+            ? base.kind === 'datetime' && Array.isArray(base.parts) && base.parts.includes(part)
+            : base.kind === 'categorical');
+        if (!ok)
+          add(
+            `features.${f}.columns`,
+            fp.columns,
+            `"${c}" must name a categorical feature or a datetime part (e.g. date.hour) declared in features`,
+          );
+      }
+      continue;
+    }
+    if (!cols.includes(f)) {
+      add(
+        `features.${f}`,
+        fp,
+        `feature "${f}" is not a column of validate.schema (${colList}); declare the column there or remove the feature`,
+      );
+      continue;
+    }
+    if (f === target) {
+      add(
+        `features.${f}`,
+        fp,
+        `the target "${f}" cannot also be a feature (it would leak the answer); remove it from features`,
+      );
+      continue;
+    }
+    const t = typeOf(f);
+    const fits =
+      t === undefined ||
+      (fp.kind === 'numeric' && (NUMERIC_TYPES.includes(t) || t === 'timestamp')) ||
+      (fp.kind === 'categorical' && (t === 'category' || t === 'string')) ||
+      (fp.kind === 'datetime' && t === 'timestamp') ||
+      !['numeric', 'categorical', 'datetime'].includes(String(fp.kind));
+    if (!fits)
+      add(
+        `features.${f}.kind`,
+        fp.kind,
+        `a ${String(fp.kind)} feature cannot read a ${t} column (validate.schema.${f}.type); use kind: ${NUMERIC_TYPES.includes(t) ? 'numeric' : t === 'timestamp' ? 'datetime' : 'categorical'}`,
+      );
+  }
+
+  const split = section(raw, 'split');
+  const v = split.validation_fraction;
+  const t = split.test_fraction;
+  if (typeof v === 'number' && typeof t === 'number' && v + t >= 0.9)
+    add(
+      'split',
+      { validation_fraction: v, test_fraction: t },
+      'validation_fraction + test_fraction must leave at least 10% for training; lower them',
+    );
+  // hash_key only matters to a hash split; a time split ignores it (and so does this check).
+  if (split.method === 'hash' && Array.isArray(split.hash_key))
+    for (const k of split.hash_key)
+      if (typeof k === 'string' && !cols.includes(k))
+        add(
+          'split.hash_key',
+          split.hash_key,
+          `"${k}" is not a column of validate.schema (${colList}); list columns of it (or remove hash_key to hash every column)`,
+        );
+
+  const train = section(raw, 'train');
+  const metric = train.primary_metric;
+  if (taskType && typeof metric === 'string' && (PRIMARY_METRICS as readonly string[]).includes(metric)) {
+    const fitting: readonly string[] = TASK_METRICS[taskType];
+    if (!fitting.includes(metric))
+      add(
+        'train.primary_metric',
+        metric,
+        `does not fit a ${taskType} task; use one of ${fitting.join(', ')} (classification: ${TASK_METRICS.classification.join(', ')}; regression: ${TASK_METRICS.regression.join(', ')})`,
+      );
+  }
+  return out;
+}
+
+/** Every problem of a parsed params.yaml (schema and cross-key checks together), and the params when there is none. */
+export function checkParams(raw: unknown): { params: Params | null; problems: ParamsProblem[] } {
+  // A time split ignores split.hash_key, so its shape is not checked either.
+  let input = raw;
+  const split = section(raw, 'split');
+  if (isRecord(raw) && split.method === 'time' && 'hash_key' in split) {
+    const { hash_key: _ignored, ...rest } = split;
+    input = { ...raw, split: rest };
+  }
+  const result = paramsSchema.safeParse(input);
+  const problems = [...(result.success ? [] : schemaProblems(input, result.error.issues)), ...crossProblems(input)];
+  return { params: result.success && problems.length === 0 ? result.data : null, problems };
+}
+
+/** The YAML of a params file, or an error naming the file. */
+export function parseParamsYaml(text: string, where = 'params.yaml'): unknown {
+  try {
+    return parse(text);
   } catch (err) {
     throw new Error(`${where} is not valid YAML: ${(err as Error).message}`, { cause: err });
   }
-  const result = paramsSchema.safeParse(raw);
-  if (!result.success) {
-    const lines = result.error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new Error(`${where} has ${lines.length} problem(s):\n${lines.join('\n')}`);
+}
+
+/** params.yaml text → Params, or a ParamsError listing every problem at once. */
+export function parseParams(text: string, where = 'params.yaml'): Params {
+  const { params, problems } = checkParams(parseParamsYaml(text, where));
+  if (!params) throw new ParamsError(where, problems);
+  return params;
+}
+
+export async function readParamsText(path = 'params.yaml'): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch {
+    throw new Error(`cannot read ${path}; run from the repository root or pass the path of your params file`);
   }
-  return result.data;
 }
 
 export async function loadParams(path = 'params.yaml'): Promise<Params> {
+  return parseParams(await readParamsText(path), path);
+}
+
+/**
+ * `register.model_name` of a params file, read without checking the rest (dvc.yaml's artifact and
+ * the registry CLI's default follow it even while another key is being fixed); undefined when the
+ * file or the key is absent.
+ */
+export async function readModelName(path = 'params.yaml'): Promise<string | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch {
-    throw new Error(`cannot read ${path}; run from the repository root or pass the path of your params file`);
+    return undefined;
   }
-  return parseParams(text, path);
+  const raw = parseParamsYaml(text, path);
+  const name = isRecord(raw) && isRecord(raw.register) ? raw.register.model_name : undefined;
+  if (name === undefined) return undefined;
+  const checked = registerSchema.shape.model_name.safeParse(name);
+  if (!checked.success)
+    throw new ParamsError(path, [
+      { key: 'register.model_name', value: name, message: checked.error.issues[0]?.message ?? 'not a model name' },
+    ]);
+  return checked.data;
 }

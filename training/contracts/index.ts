@@ -1,6 +1,7 @@
 /**
  * Every dvc.yaml stage, in pipeline order, and the model artifact DVC's model registry (GTO,
- * `dvc artifacts get`) reads. `npm run pipeline:gen` turns this into dvc.yaml.
+ * `dvc artifacts get`) reads. `npm run pipeline:gen` turns this (and params.yaml's
+ * register.model_name) into dvc.yaml.
  */
 import type { StageDecl } from './contract.ts';
 import { MODEL_DIR } from './paths.ts';
@@ -20,11 +21,17 @@ export const PIPELINE_STAGES: readonly StageDecl[] = [
   reportStage,
 ];
 
-export const PIPELINE_ARTIFACTS = {
-  'flight-delay': {
-    path: MODEL_DIR,
-    type: 'model',
-    desc: 'Flight arrival delay model (tfjs bundle with feature spec, reference profile and golden examples)',
-    labels: ['tfjs', 'flights'],
-  },
-};
+/**
+ * dvc.yaml's `artifacts:`: the model bundle under the name params.yaml gives it
+ * (`register.model_name`, the one name the registry, the API and batch scoring use too).
+ */
+export function pipelineArtifacts(modelName: string): Record<string, unknown> {
+  return {
+    [modelName]: {
+      path: MODEL_DIR,
+      type: 'model',
+      desc: 'The model bundle the pipeline trains (tfjs model, feature spec, reference profile, golden examples); register.model_name in params.yaml names it',
+      labels: ['tfjs'],
+    },
+  };
+}

@@ -2,10 +2,13 @@
  * `npm run pipeline [-- <stage>…] [--force] [--dry] [--no-cache]`: reproduce dvc.yaml like
  * `dvc repro`, printing a summary table; exits non-zero when a stage fails.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { isMain } from '../../core/platform/is-main.ts';
 import { defineCli, type CliStreams } from '../../core/platform/cli.ts';
 import { formatSummary, runPipeline } from './runner.ts';
 import { resolveIo, runCliWith, type CliIo } from '../cli-io.ts';
+import { preflight } from '../preflight.ts';
 
 const USAGE = `usage: npm run pipeline -- [stage…] [--force] [--dry] [--no-cache] [--json]
   stage       run this stage and the stages it depends on (default: all stages)
@@ -31,6 +34,12 @@ const cli = defineCli(
   },
   async ({ values, positionals }, io: CliIo & CliStreams) => {
     const { log, cwd, write } = resolveIo(io, 'pipeline');
+    // params.yaml against itself and the raw store, before any stage runs (a dvc.yaml without a
+    // params.yaml beside it is not this product's pipeline: nothing to check).
+    // The production model is looked at only when register will run (it refuses another model's).
+    const registers = !positionals.length || positionals.some((s) => s === 'register' || s === 'report');
+    if (existsSync(join(cwd, 'params.yaml')))
+      await preflight({ repoRoot: cwd, against: 'raw-store', registry: registers, command: '`npm run pipeline`', log });
     const result = await runPipeline({
       repoRoot: cwd,
       target: positionals.length ? positionals : undefined,

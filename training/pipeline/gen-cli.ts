@@ -1,26 +1,34 @@
 /**
  * `npm run pipeline:gen [-- --check]`: write dvc.yaml from the stage contracts
- * (training/contracts/), or with --check only say whether dvc.yaml is what they generate.
+ * (training/contracts/) and params.yaml's register.model_name (the model artifact's name), or with
+ * --check only say whether dvc.yaml is what they generate.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../core/platform/atomic.ts';
 import { PIPELINE_FILE } from '../../core/dvc/index.ts';
-import { PIPELINE_ARTIFACTS, PIPELINE_STAGES } from '../contracts/index.ts';
+import { pipelineArtifacts, PIPELINE_STAGES } from '../contracts/index.ts';
+import { readModelName } from '../../core/schemas/params.ts';
 import { resolveIo, runCliWith, type CliIo } from '../cli-io.ts';
 import { isMain } from '../../core/platform/is-main.ts';
 import { defineCli, type CliStreams } from '../../core/platform/cli.ts';
 import { generatePipeline } from './generate.ts';
 
 const USAGE = `usage: npm run pipeline:gen -- [--check]
-  --check  do not write; exit 1 when dvc.yaml differs from what the contracts generate`;
+  write dvc.yaml from training/contracts/ and params.yaml's register.model_name (its artifacts: entry)
+  --check  do not write; exit 1 when dvc.yaml differs from what they generate`;
 
 const cli = defineCli(
   { name: 'pipeline:gen', usage: USAGE, options: { check: { type: 'boolean', default: false } } },
   async ({ values }, io: CliIo & CliStreams) => {
     const { cwd, write } = resolveIo(io, 'pipeline:gen');
     const path = join(cwd, PIPELINE_FILE);
-    const text = await generatePipeline(cwd, PIPELINE_STAGES, PIPELINE_ARTIFACTS);
+    const modelName = await readModelName(join(cwd, 'params.yaml'));
+    if (!modelName)
+      throw new Error(
+        'params.yaml has no register.model_name; dvc.yaml names the model artifact after it: add it (run from the repository root)',
+      );
+    const text = await generatePipeline(cwd, PIPELINE_STAGES, pipelineArtifacts(modelName));
     const current = await readFile(path, 'utf8').catch(() => null);
     if (current === text) {
       write(`${PIPELINE_FILE} is up to date with training/contracts/\n`);
@@ -28,7 +36,7 @@ const cli = defineCli(
     }
     if (values.check)
       throw new Error(
-        `${PIPELINE_FILE} differs from what training/contracts/ generate (a stage's imports, params or outputs changed); run \`npm run pipeline:gen\` and commit ${PIPELINE_FILE}`,
+        `${PIPELINE_FILE} differs from what training/contracts/ and params.yaml generate (a stage's imports, params or outputs, or register.model_name, changed); run \`npm run pipeline:gen\` and commit ${PIPELINE_FILE}`,
       );
     await writeFileAtomic(path, text);
     write(`wrote ${PIPELINE_FILE} (${PIPELINE_STAGES.length} stages)\n`);

@@ -5,13 +5,15 @@ import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { memoryLogger } from '../../core/platform/log.ts';
 import { initDvcRepo } from '../../core/dvc/index.ts';
-import { PIPELINE_ARTIFACTS, PIPELINE_STAGES } from '../contracts/index.ts';
+import { pipelineArtifacts, PIPELINE_STAGES } from '../contracts/index.ts';
+import { readModelName } from '../../core/schemas/params.ts';
 import { generatePipeline, importClosure } from './generate.ts';
 import { main } from './cli.ts';
 import { commitPipeline, type PipelineResult } from './runner.ts';
 import { tempDir } from '../../harness/testing/lifecycle.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const PIPELINE_ARTIFACTS = pipelineArtifacts((await readModelName(join(REPO, 'params.yaml')))!);
 
 test('dvc.yaml is exactly what the stage contracts generate (run `npm run pipeline:gen` after changing a stage, its imports or its params)', async () => {
   const generated = await generatePipeline(REPO, PIPELINE_STAGES, PIPELINE_ARTIFACTS);

@@ -19,6 +19,7 @@ import { resolveIo, runCliWith, type CliIo } from '../cli-io.ts';
 import { formatHistory, formatVersion, formatVersionList } from './format.ts';
 import { isMain } from '../../core/platform/is-main.ts';
 import { defineCli, UsageError, type CliStreams } from '../../core/platform/cli.ts';
+import { readModelName } from '../../core/schemas/params.ts';
 
 const USAGE = `usage: npm run registry -- <command> [options]
   list [name]                        versions, newest first, with stages, times and primary metric
@@ -31,7 +32,8 @@ const USAGE = `usage: npm run registry -- <command> [options]
   <ref> is a version (3 or v3), 'latest', or a stage name (the version it points at)
 options:
   --registry <url>   local directory or gs://bucket/prefix (default: $REGISTRY_URL, else registry/)
-  --model <name>     model name (default: $MODEL_NAME, else flight-delay)
+  --model <name>     model name (default: $MODEL_NAME, else register.model_name of params.yaml,
+                     else the registry's only model)
   --reason <text>    why (required by promote and rollback)
   --actor <name>     who (default: $GITHUB_ACTOR, else $USER)
   --force            promote to production without checking the bundle
@@ -90,6 +92,15 @@ async function checkForProduction(
   }
 }
 
+/** Without a name anywhere (no params.yaml here): the registry's model, when it holds just one. */
+async function onlyModel(registry: Registry): Promise<string> {
+  const models = await registry.listModels();
+  if (models.length === 1) return models[0];
+  throw new UsageError(
+    `no model name: pass --model <name>, set MODEL_NAME, or run from the repository root (params.yaml register.model_name); ${registry.describe()} holds ${models.length ? `models ${models.join(', ')}` : 'no model'}`,
+  );
+}
+
 const COMMANDS: Record<string, { min: number; max: number }> = {
   list: { min: 0, max: 1 },
   show: { min: 1, max: 1 },
@@ -135,11 +146,16 @@ const cli = defineCli(
       throw new UsageError(`wrong number of arguments for '${command}'`);
     const url = values.registry ?? env.REGISTRY_URL ?? join(cwd, 'registry');
     const takesName = command === 'list' || command === 'history' || command === 'verify';
-    const model = (takesName ? args[0] : undefined) ?? values.model ?? env.MODEL_NAME ?? 'flight-delay';
+    const named =
+      (takesName ? args[0] : undefined) ??
+      values.model ??
+      env.MODEL_NAME ??
+      (await readModelName(join(cwd, 'params.yaml')));
     const json = values.json;
     const print = (human: string, data: unknown) => write((json ? JSON.stringify(data, null, 2) : human) + '\n');
     const who = { actor: values.actor, source: 'cli', reason: values.reason };
     const registry = await openRegistry(url, { baseDir: cwd, log, env, storage: io.storage, clock: io.clock });
+    const model = named ?? (await onlyModel(registry));
     switch (command) {
       case 'list': {
         const versions = await registry.listVersions(model);

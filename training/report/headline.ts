@@ -39,8 +39,17 @@ export interface HeadlineRow {
   current: number | null;
   production: number | null;
   baseline: number | null;
+  /** Which baseline the metric is compared with (null: the evaluation does not say). */
+  baselineKind: string | null;
   higherBetter: boolean;
 }
+
+/** How the report names each baseline (metrics/evaluate.json baseline_kinds). */
+const BASELINE_NAMES: Record<string, string> = {
+  majority_class: 'majority class',
+  class_prior: 'class prior',
+  train_mean: 'train mean',
+};
 
 export function headlineRows(ev: Evaluation, register: Input<Registration>): HeadlineRow[] {
   const known = ev.task === 'classification' ? CLASSIFICATION_METRICS : REGRESSION_METRICS;
@@ -55,6 +64,7 @@ export function headlineRows(ev: Evaluation, register: Input<Registration>): Hea
       current: metricOf(ev.test, metric),
       production: production !== null && Number.isFinite(production) ? production : null,
       baseline: metricOf(ev.baseline, metric),
+      baselineKind: ev.baseline_kinds?.[metric] ?? null,
       higherBetter: higherIsBetter(metric, ev),
     };
   });
@@ -63,12 +73,18 @@ export function headlineRows(ev: Evaluation, register: Input<Registration>): Hea
 export function headlineTable(rows: HeadlineRow[], register: Input<Registration>): string {
   const prod = register.ok ? register.value.production_before : null;
   const prodHeader = prod ? `production v${prod.version}` : 'production';
+  // Name the baseline beside its value when the rows compare with more than one.
+  const several = new Set(rows.map((r) => r.baselineKind).filter((k) => k !== null)).size > 1;
+  const baselineCell = (r: HeadlineRow) =>
+    several && r.baselineKind && r.baseline !== null
+      ? `${formatMetric(r.baseline)} (${BASELINE_NAMES[r.baselineKind] ?? r.baselineKind})`
+      : formatMetric(r.baseline);
   const body = rows.map((r) => [
     raw(r.primary ? `**${r.metric}** (primary)` : r.metric),
     formatMetric(r.current),
     formatMetric(r.production),
     formatDelta(r.current, r.production, r.higherBetter),
-    formatMetric(r.baseline),
+    baselineCell(r),
     formatDelta(r.current, r.baseline, r.higherBetter),
   ]);
   const out = [
@@ -81,6 +97,11 @@ export function headlineTable(rows: HeadlineRow[], register: Input<Registration>
       'right',
     ]),
   ];
+  if (several)
+    out.push(
+      '',
+      '_Baselines: the decision metrics (accuracy, precision, recall, F1) are compared with the majority class predicted for every row, the probability metrics (ROC-AUC, PR-AUC, log loss, ECE) with the class prior (the training prevalence as every probability)._',
+    );
   if (!register.ok) out.push('', `_No production comparison: ${register.why}._`);
   else if (!prod) out.push('', '_No production model before this run, so there is nothing to compare against yet._');
   else

@@ -152,7 +152,7 @@ export async function testChartsSection(inputs: ReportInputs, charts: ReportChar
     const f = (x: number | null) => (x === null ? 'n/a' : x.toFixed(4));
     out.push(
       `Served probabilities are calibrated (${c.method === 'none' ? 'no calibration in this bundle' : `${c.method}, fitted on validation`}): ` +
-        `expected calibration error ${f(c.ece)} (before: ${f(c.ece_uncalibrated)}), log loss ${f(c.log_loss)} (before: ${f(c.log_loss_uncalibrated)}; constant baseline ${f(c.log_loss_baseline)}).`,
+        `expected calibration error ${f(c.ece)} (before: ${f(c.ece_uncalibrated)}), log loss ${f(c.log_loss)} (before: ${f(c.log_loss_uncalibrated)}; class-prior baseline ${f(c.log_loss_baseline)}).`,
       '',
     );
   }

@@ -55,20 +55,74 @@ export function subsample<T>(points: T[], max = 200): T[] {
   return Array.from({ length: max }, (_, i) => points[Math.round(i * step)]);
 }
 
+/** The metrics that score a probability (threshold-free); the rest are read at the decision threshold. */
+export const PROBABILISTIC_METRICS = ['roc_auc', 'pr_auc', 'log_loss', 'ece'] as const;
+/** The metrics that score the 0/1 decision at the threshold. */
+export const THRESHOLD_METRICS = ['accuracy', 'precision', 'recall', 'f1'] as const;
+
+/** Which trivial predictor a baseline metric comes from. */
+export type BaselineKind = 'majority_class' | 'class_prior' | 'train_mean';
+
+/**
+ * The baselines a model has to beat, each the fair one for its metrics. Classification: the
+ * decision metrics (accuracy, precision, recall, F1, the confusion counts) of the majority class of
+ * train, predicted for every row; the probability metrics (ROC-AUC 0.5, PR-AUC = test prevalence,
+ * log loss, ECE) of the class prior, train's prevalence given as every row's probability. (The
+ * prior at the model's threshold is no baseline of the decisions: below the threshold it predicts
+ * all 0, above it all 1, whichever the majority.) Regression: the train mean for every row.
+ */
+export function baselineOutputs(task: 'classification' | 'regression', y: Float32Array, yTrain: Float32Array) {
+  const mean = yTrain.reduce((s, v) => s + v, 0) / (yTrain.length || 1); // prevalence or mean
+  if (task === 'regression') {
+    const metrics = regressionMetrics(y, new Float32Array(y.length).fill(mean));
+    const kinds: Record<string, BaselineKind> = Object.fromEntries(Object.keys(metrics).map((k) => [k, 'train_mean']));
+    return {
+      metrics,
+      kinds,
+      detail: { train_mean: mean },
+      kind: `train mean ${round(mean, 3)} for every row`,
+    };
+  }
+  const majority = mean > 0.5 ? 1 : 0;
+  const prior = new Float32Array(y.length).fill(mean);
+  const decisions = classificationMetrics(y, new Float32Array(y.length).fill(majority), 0.5);
+  const probabilities = classificationMetrics(y, prior, 0.5);
+  const metrics = {
+    accuracy: decisions.accuracy,
+    precision: decisions.precision,
+    recall: decisions.recall,
+    f1: decisions.f1,
+    confusion: decisions.confusion,
+    roc_auc: probabilities.roc_auc,
+    pr_auc: probabilities.pr_auc,
+    log_loss: probabilities.log_loss,
+    ece: expectedCalibrationError(y, prior),
+  };
+  const kinds: Record<string, BaselineKind> = {
+    ...Object.fromEntries(THRESHOLD_METRICS.map((k) => [k, 'majority_class'])),
+    ...Object.fromEntries(PROBABILISTIC_METRICS.map((k) => [k, 'class_prior'])),
+  };
+  return {
+    metrics,
+    kinds,
+    detail: { majority_class: majority, class_prior: mean },
+    kind:
+      `majority class (always ${majority}) for accuracy, precision, recall and F1; ` +
+      `class prior (probability ${round(mean, 4)} for every row) for ROC-AUC, PR-AUC, log loss and ECE`,
+  };
+}
+
 export function evaluateOutputs(
   task: 'classification' | 'regression',
   y: Float32Array,
   p: Float32Array,
-  baselineValue: number,
+  yTrain: Float32Array,
   threshold: number,
 ) {
-  const constant = new Float32Array(y.length).fill(baselineValue);
-  if (task === 'regression') return { test: regressionMetrics(y, p), baseline: regressionMetrics(y, constant) };
+  const baseline = baselineOutputs(task, y, yTrain);
+  if (task === 'regression') return { test: regressionMetrics(y, p), baseline };
   // ece: expected calibration error (10 equal-width bins) of the served probabilities.
-  return {
-    test: { ...classificationMetrics(y, p, threshold), ece: expectedCalibrationError(y, p) },
-    baseline: { ...classificationMetrics(y, constant, threshold), ece: expectedCalibrationError(y, constant) },
-  };
+  return { test: { ...classificationMetrics(y, p, threshold), ece: expectedCalibrationError(y, p) }, baseline };
 }
 
 export function featureDistributions(bundle: LoadedBundle, test: Table) {
@@ -176,10 +230,10 @@ export async function evaluate(options: { repoRoot: string; params?: StageParams
     const task = bundle.meta.task;
     const y = encodeTarget(bundle.spec.target, test.columns[bundle.spec.target.column]);
     const yTrain = encodeTarget(bundle.spec.target, train.columns[bundle.spec.target.column]);
-    const baselineValue = yTrain.reduce((s, v) => s + v, 0) / yTrain.length; // prevalence or mean
     const p = bundle.predictTable(test);
     const threshold = decisionThreshold(bundle.meta);
-    const { test: testMetrics, baseline } = evaluateOutputs(task, y, p, baselineValue, threshold);
+    const { test: testMetrics, baseline: baselines } = evaluateOutputs(task, y, p, yTrain, threshold);
+    const baseline = baselines.metrics;
 
     // Every plot file is always written (empty when it does not apply) so dvc.yaml declares one set.
     const plots: Record<string, unknown[]> = {
@@ -206,7 +260,7 @@ export async function evaluate(options: { repoRoot: string; params?: StageParams
         ece_uncalibrated: expectedCalibrationError(y, raw),
         log_loss: logLoss(y, p),
         log_loss_uncalibrated: logLoss(y, raw),
-        log_loss_baseline: logLoss(y, new Float32Array(y.length).fill(baselineValue)),
+        log_loss_baseline: (baseline as { log_loss: number }).log_loss, // the class prior's
       };
     } else {
       const errors = Float64Array.from(p, (v, i) => v - y[i]);
@@ -261,10 +315,9 @@ export async function evaluate(options: { repoRoot: string; params?: StageParams
       test: roundAll(testMetrics),
       test_ci: testCi,
       baseline: roundAll(baseline),
-      baseline_kind:
-        task === 'classification'
-          ? `constant prevalence ${round(baselineValue, 4)} (majority class)`
-          : `train mean ${round(baselineValue, 3)}`,
+      baseline_kind: baselines.kind,
+      baseline_kinds: baselines.kinds,
+      baseline_detail: roundAll(baselines.detail),
       ...(calibration ? { calibration: roundAll(calibration) } : {}),
       ...(intervals ? { intervals: roundAll(intervals) } : {}),
       edge_cases: edge,

@@ -9,7 +9,7 @@
  * by a .dvc file; like DVC's example-get-started, the pipeline starts from the tracked data.
  */
 import { join } from 'node:path';
-import { loadParams, type Params } from '../../core/schemas/params.ts';
+import type { Params } from '../../core/schemas/params.ts';
 import { exists, writeJsonAtomic } from '../../core/platform/atomic.ts';
 import { writeParquetTable } from '../../core/data/parquet.ts';
 import { stableArgsort, sliceRows, takeRows, type Table } from '../../core/data/table.ts';
@@ -22,6 +22,7 @@ import { openSource, timesOf, type SourceFingerprint } from '../sources.ts';
 import { MANIFEST_FILE, RAW_DIR } from '../contracts/paths.ts';
 import { readManifest, type RawManifest } from '../contracts/raw-store.ts';
 import { reconcileStore } from './ingest-repair.ts';
+import { preflight } from '../preflight.ts';
 
 export { MANIFEST_FILE, RAW_DIR } from '../contracts/paths.ts';
 export { readManifest, type RawManifest } from '../contracts/raw-store.ts';
@@ -240,8 +241,9 @@ if (isMain(import.meta.url)) {
       const perRun = parseBatchCount(values['batches-per-run'], 'batches-per-run');
       const log = createLogger({ component: 'ingest' });
       const started = Date.now();
-      const params = await loadParams(values.params);
-      await ingest({ repoRoot: process.cwd(), params, log, maxBatches, batchesPerRun: perRun });
+      const repoRoot = process.cwd();
+      const params = await preflight({ repoRoot, paramsPath: values.params, against: 'source', log });
+      await ingest({ repoRoot, params, log, maxBatches, batchesPerRun: perRun });
       log.info(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     },
   ).main();

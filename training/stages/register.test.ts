@@ -11,6 +11,14 @@ import { openRegistry } from '../../core/registry/index.ts';
 import { quietLog } from '../../harness/testing/training/fixtures.ts';
 import { trainedRepo } from '../../harness/testing/training/pipeline.ts';
 import { readMetricsFile } from '../../core/schemas/metrics-files.ts';
+import { loadParams } from '../../core/schemas/params.ts';
+import { noTrack, tempRepo } from '../../harness/testing/training/fixtures.ts';
+import { ingest } from './ingest.ts';
+import { validate } from './validate.ts';
+import { prepare } from './prepare.ts';
+import { incomparability } from '../comparable.ts';
+import { preflightProblems } from '../preflight.ts';
+import { stringify } from 'yaml';
 
 test('first model is promoted; an unchanged bundle is not registered twice; a worse one waits in staging with the reason', async () => {
   const { repo, params } = await trainedRepo({}, { max_epochs: 3 });
@@ -240,4 +248,93 @@ test('an experiment registers a candidate: no stage, no assignment tag, producti
   });
   assert.equal(ci.decision, 'promoted');
   assert.equal(ci.version, 1);
+});
+
+test('README order: production is a flights model, this run another dataset under the same name: refused with the fix, never scored', async () => {
+  const flights = await trainedRepo({}, { max_epochs: 1 });
+  const log = quietLog();
+  const registryUrl = join(flights.repo, 'registry');
+  await evaluate({ repoRoot: flights.repo, params: flights.params, log });
+  assert.equal(
+    (await register({ repoRoot: flights.repo, params: flights.params, log, registryUrl })).decision,
+    'promoted',
+  );
+
+  // params.yaml pointed at the Seattle weather (docs/examples/seattle-rain), register.model_name left as it was.
+  const repo = await tempRepo();
+  const example = await loadParams(new URL('../../docs/examples/seattle-rain/params.yaml', import.meta.url).pathname);
+  const params = {
+    ...example,
+    train: { ...example.train!, max_epochs: 2 },
+    register: { ...example.register!, model_name: 'flight-delay' },
+  };
+  // npm start says so before any work (a local registry is looked at up front)…
+  await writeFile(
+    join(repo, 'params.yaml'),
+    stringify({ ...params, register: { ...params.register, registry: registryUrl } }),
+  );
+  const up = await preflightProblems({ repoRoot: repo, against: 'source', registry: true, log });
+  assert.deepEqual(
+    up.problems.map((p) => [p.key, p.value]),
+    [['register.model_name', 'flight-delay']],
+  );
+  assert.match(
+    up.problems[0].message,
+    /the production model flight-delay v1 is another model than this run's: it predicts delay > 15/,
+  );
+  // …and register refuses it if it runs anyway.
+  await ingest({ repoRoot: repo, params, log, track: noTrack });
+  await validate({ repoRoot: repo, params, log });
+  await prepare({ repoRoot: repo, params, log });
+  await train({ repoRoot: repo, params, log });
+  await evaluate({ repoRoot: repo, params, log });
+  await assert.rejects(register({ repoRoot: repo, params, log, registryUrl }), (err: Error) => {
+    assert.doesNotMatch(err.message, /Cannot read properties/);
+    assert.match(
+      err.message,
+      /^the production model flight-delay v1 is another model than this run's: it predicts delay > 15 \(classification\), this run precipitation > 0 \(classification\); its input columns distance, origin, destination are not in this run's data\./,
+    );
+    assert.match(
+      err.message,
+      /Set a new register\.model_name in params\.yaml .*then run `npm run pipeline` \(or `npm start`\) again/,
+    );
+    return true;
+  });
+  const registry = await openRegistry(registryUrl, {});
+  assert.equal((await registry.listVersions('flight-delay')).length, 1, 'nothing registered under the old name');
+  assert.equal((await registry.getStage('flight-delay', 'production'))!.version, 1);
+
+  // The fix: a new name starts its own history; flight-delay keeps its production model.
+  const renamed = { ...params, register: { ...params.register, model_name: 'seattle-rain' } };
+  await train({ repoRoot: repo, params: renamed, log });
+  await evaluate({ repoRoot: repo, params: renamed, log });
+  const r = await register({ repoRoot: repo, params: renamed, log, registryUrl });
+  assert.equal(r.decision, 'promoted');
+  assert.match(r.reason, /first production model/);
+  assert.equal((await registry.getStage('flight-delay', 'production'))!.version, 1);
+});
+
+test('a production model is comparable when it predicts the same target the same way from columns this run has', () => {
+  const production = {
+    task: 'classification' as const,
+    target: { column: 'delay', positive_above: 15 },
+    input_schema: { date: { type: 'timestamp' as const }, distance: { type: 'number' as const } },
+  };
+  const columns = { date: 'timestamp', distance: 'number', delay: 'number', origin: 'string' } as const;
+  assert.deepEqual(incomparability(production, { ...production, columns }), [], 'more columns are fine');
+  assert.deepEqual(
+    incomparability(production, { task: 'classification', target: { column: 'delay', positive_above: 30 }, columns }),
+    ['it predicts delay > 15 (classification), this run delay > 30 (classification)'],
+  );
+  assert.deepEqual(
+    incomparability(production, {
+      task: 'regression',
+      target: { column: 'delay' },
+      columns: { ...columns, distance: 'string' },
+    }),
+    [
+      'it predicts delay > 15 (classification), this run delay (regression)',
+      'its input columns distance (number there, string here) have another type',
+    ],
+  );
 });

@@ -25,6 +25,8 @@ import { isMain, runStage } from '../stage-cli.ts';
 import { detectDrift } from '../../core/drift/index.ts';
 import type { ReferenceProfile } from '../../core/model/profile.ts';
 import { currentWindows } from '../drift.ts';
+import { incomparability, incomparableMessage, type ModelShape } from '../comparable.ts';
+import { readArtifactFile } from '../../core/model/artifact-files.ts';
 
 export { DATA_DRIFT_METRICS, REGISTER_METRICS } from '../contracts/paths.ts';
 
@@ -173,7 +175,11 @@ export function promotionGates(ev: GateInput, latencyBudgetMs: number, check?: B
 const fmt = (x: number | null | undefined) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(4) : String(x));
 const round = (x: number) => Math.round(x * 1e6) / 1e6;
 
-/** Production's primary metric on the same test rows the candidate was evaluated on. */
+/**
+ * Production's primary metric on the same test rows the candidate was evaluated on. A production
+ * model of another target or input (`current` is what this run's model predicts) is refused, not
+ * scored: see training/comparable.ts.
+ */
 async function productionMetric(
   registry: Registry,
   name: string,
@@ -181,6 +187,7 @@ async function productionMetric(
   primary: PrimaryMetric,
   drift: Params['drift'],
   log: Logger,
+  current: ModelShape,
 ) {
   const none = async () => {
     await writeMetricsFile(repoRoot, 'dataDrift', {
@@ -199,6 +206,12 @@ async function productionMetric(
   const bundle = await loadBundle(tf, fetched.dir);
   try {
     const test = await readParquetTable(join(repoRoot, PREPARED_DIR, 'test.parquet'));
+    const reasons = incomparability(
+      { task: bundle.meta.task, target: bundle.spec.target, input_schema: bundle.meta.input_schema },
+      { ...current, columns: Object.fromEntries(Object.entries(test.columns).map(([k, c]) => [k, c.type])) },
+    );
+    if (reasons.length)
+      throw new Error(incomparableMessage(name, prod.version, reasons, '`npm run pipeline` (or `npm start`) again'));
     const y = encodeTarget(bundle.spec.target, test.columns[bundle.spec.target.column]);
     await writeDataDrift(repoRoot, bundle.profile, prod.version, drift, log);
     const p = bundle.predictTable(test);
@@ -278,7 +291,11 @@ export async function register(options: {
   const primary = ev.primary_metric;
   const candidate = ev.test[primary] as number;
   const gates = promotionGates(ev, rp.latency_budget_ms, await checkBundle(repoRoot, ev, log));
-  const before = await productionMetric(registry, name, repoRoot, primary, params.drift, log);
+  const { target } = await readArtifactFile(bundleDir, 'featureSpec', 'train');
+  const before = await productionMetric(registry, name, repoRoot, primary, params.drift, log, {
+    task: bundleMeta.task,
+    target,
+  });
   const known = (await registry.listModels()).includes(name);
   const eventsBefore = known ? (await registry.history(name)).length : 0;
 

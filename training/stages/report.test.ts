@@ -226,7 +226,15 @@ test('report reads what the real evaluate and register stages write', async () =
   assertGithubMarkdown(md);
   assert.match(md, new RegExp(`^# ✅ flight-delay v${reg.version}: promoted to production$`, 'm'));
   const auc = (ev.test as { roc_auc: number }).roc_auc;
-  assert.ok(md.includes(`| **roc_auc** (primary) | ${auc.toFixed(4)} | — | — | 0.5000 |`));
+  assert.ok(md.includes(`| **roc_auc** (primary) | ${auc.toFixed(4)} | — | — | 0.5000 (class prior) |`), md);
+  // The decision metrics are compared with the majority class, not with the prior at the threshold.
+  const base = ev.baseline as { accuracy: number };
+  assert.ok(
+    md.includes(
+      `| accuracy | ${(ev.test as { accuracy: number }).accuracy.toFixed(4)} | — | — | ${base.accuracy.toFixed(4)} (majority class) |`,
+    ),
+    md,
+  );
   // Everything the pipeline wrote was understood: the only gaps are files no stage here produced.
   const gaps = [...md.matchAll(/_Not available: `([^`]+)`/g)].map((m) => m[1]);
   assert.deepEqual(gaps, []);

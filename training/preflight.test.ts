@@ -1,0 +1,208 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { ParamsError } from '../core/schemas/params.ts';
+import { memoryLogger } from '../core/platform/log.ts';
+import { noTrack, quietLog, tempRepo, testParams } from '../harness/testing/training/fixtures.ts';
+import { preflight, preflightProblems } from './preflight.ts';
+import { ingest } from './stages/ingest.ts';
+import { main as pipelineMain } from './pipeline/cli.ts';
+
+const WEATHER = 'vega-datasets:data/seattle-weather.csv';
+
+/** The repository's params.yaml with whole sections replaced, as a user editing it would. */
+async function paramsText(sections: Record<string, unknown>): Promise<string> {
+  const base = parse(await readFile(new URL('../params.yaml', import.meta.url), 'utf8')) as Record<string, unknown>;
+  return stringify({ ...base, ...sections });
+}
+
+/** A weather setup with the mistakes a new user makes, one of each kind. */
+const mistakes = {
+  data: { source: WEATHER, format: 'auto', time_column: 'date' },
+  validate: {
+    // max_reject_rate forgotten
+    schema: {
+      date: { type: 'timestamp', required: true },
+      temp_max: { type: 'number', required: true },
+      wind: { type: 'number', required: true },
+      humidity: { type: 'number', required: true }, // not in the source
+    },
+  },
+  task: { type: 'classification', target: 'temp_max' }, // positive_above forgotten
+  features: {
+    date: { kind: 'datetime', parts: ['month'] },
+    wind: { kind: 'categorical' }, // a number column
+  },
+  split: { method: 'time', validation_fraction: 0.15, test_fraction: 0.15, hash_key: ['origin'], seed: 1 },
+  train: { ...(await testParams()).train, primary_metric: 'rmse' }, // a regression metric
+};
+
+test('every problem at once, each with its key, its value and the fix; hash_key is ignored by a time split', async () => {
+  const repo = await tempRepo();
+  await writeFile(join(repo, 'params.yaml'), await paramsText(mistakes));
+  const { problems } = await preflightProblems({ repoRoot: repo, against: 'source', log: quietLog() });
+  const byKey = Object.fromEntries(problems.map((p) => [p.key, p]));
+  assert.deepEqual(Object.keys(byKey).sort(), [
+    'features.wind.kind',
+    'task.positive_above',
+    'train.primary_metric',
+    'validate.max_reject_rate',
+    'validate.schema.humidity',
+  ]);
+  assert.equal(byKey['train.primary_metric'].value, 'rmse');
+  assert.match(
+    byKey['train.primary_metric'].message,
+    /does not fit a classification task; use one of roc_auc, pr_auc, log_loss/,
+  );
+  assert.match(
+    byKey['task.positive_above'].message,
+    /classification needs it: rows whose target \(temp_max\) is above/,
+  );
+  assert.match(byKey['features.wind.kind'].message, /use kind: numeric/);
+  assert.match(
+    byKey['validate.schema.humidity'].message,
+    /the source .*seattle-weather\.csv has no column "humidity" \(its columns: date, precipitation, temp_max, temp_min, wind, weather\)/,
+  );
+  assert.match(byKey['validate.max_reject_rate'].message, /required \(number\); add it/);
+
+  // The error the commands print lists them all.
+  const err = await preflight({ repoRoot: repo, against: 'source', log: quietLog() }).catch((e: unknown) => e);
+  assert.ok(err instanceof ParamsError);
+  assert.match(err.message, /^params\.yaml has 5 problem\(s\); fix them all, then run again:\n/);
+  assert.match(err.message, /\n {2}- train\.primary_metric = "rmse": does not fit/);
+
+  // split.hash_key is checked when the split uses it.
+  await writeFile(
+    join(repo, 'params.yaml'),
+    await paramsText({ ...mistakes, split: { ...mistakes.split, method: 'hash' } }),
+  );
+  const hashed = await preflightProblems({ repoRoot: repo, against: 'none', log: quietLog() });
+  const key = hashed.problems.find((p) => p.key === 'split.hash_key');
+  assert.ok(key);
+  assert.deepEqual(key.value, ['origin']);
+  assert.match(key.message, /"origin" is not a column of validate\.schema \(date, temp_max, wind, humidity\)/);
+});
+
+test('a target the source holds as text, or does not hold at all, is refused with the fix', async () => {
+  const repo = await tempRepo();
+  const schema = {
+    date: { type: 'timestamp', required: true },
+    weather: { type: 'number', required: true },
+    wind: { type: 'number', required: true },
+  };
+  const setup = {
+    data: { source: WEATHER, format: 'auto', time_column: 'date' },
+    validate: { max_reject_rate: 0.02, schema },
+    task: { type: 'regression', target: 'weather' },
+    features: { wind: { kind: 'numeric' } },
+    train: { ...(await testParams()).train, primary_metric: 'mae' },
+  };
+  await writeFile(join(repo, 'params.yaml'), await paramsText(setup));
+  const text = await preflightProblems({ repoRoot: repo, against: 'source', log: quietLog() });
+  assert.equal(text.problems.length, 1, JSON.stringify(text.problems));
+  assert.equal(text.problems[0].key, 'task.target');
+  assert.match(
+    text.problems[0].message,
+    /regression needs a numeric target, but "weather" in the source .* holds text \("drizzle", "rain"/,
+  );
+
+  await writeFile(
+    join(repo, 'params.yaml'),
+    await paramsText({ ...setup, task: { type: 'classification', target: 'weather', positive_above: 0 } }),
+  );
+  const cls = await preflightProblems({ repoRoot: repo, against: 'source', log: quietLog() });
+  assert.match(
+    cls.problems.find((p) => p.key === 'task.target')!.message,
+    /encode the label as 0\/1 in the data and set task\.positive_above: 0/,
+  );
+
+  // Declared as category: refused from params alone, before the source is read.
+  await writeFile(
+    join(repo, 'params.yaml'),
+    await paramsText({
+      ...setup,
+      validate: { ...setup.validate, schema: { ...schema, weather: { type: 'category' } } },
+    }),
+  );
+  const declared = await preflightProblems({ repoRoot: repo, against: 'none', log: quietLog() });
+  assert.match(
+    declared.problems[0].message,
+    /a regression target must be numeric, but validate\.schema\.weather\.type is category/,
+  );
+
+  await writeFile(
+    join(repo, 'params.yaml'),
+    await paramsText({
+      ...setup,
+      validate: { ...setup.validate, schema: { ...schema, price: { type: 'number' } } },
+      task: { type: 'regression', target: 'price' },
+    }),
+  );
+  const missing = await preflightProblems({ repoRoot: repo, against: 'source', log: quietLog() });
+  assert.deepEqual(
+    missing.problems.map((p) => p.key),
+    ['task.target'],
+  );
+  assert.match(missing.problems[0].message, /has no column "price" \(its columns: date, precipitation/);
+});
+
+test('npm run pipeline checks params.yaml and the raw store before any stage runs', async () => {
+  const repo = await tempRepo();
+  const params = await testParams({
+    data: { source: WEATHER, time_column: 'date' },
+    ingest: { batch_size: 500, batches_per_run: 0, max_batches: 1 },
+  });
+  // A raw store of the weather data, then params still describing flights.
+  await ingest({ repoRoot: repo, params, log: quietLog(), track: noTrack });
+  await writeFile(join(repo, 'params.yaml'), await paramsText({ data: params.data }));
+  await writeFile(
+    join(repo, 'dvc.yaml'),
+    "stages:\n  touch:\n    cmd: node -e \"require('fs').writeFileSync('ran','')\"\n    outs:\n    - ran\n",
+  );
+  let err = '';
+  const io = { log: memoryLogger(), cwd: repo, write: () => {}, stderr: (t: string) => void (err += t) };
+  assert.equal(await pipelineMain([], io), 1);
+  assert.equal(existsSync(join(repo, 'ran')), false, 'no stage ran');
+  assert.match(err, /^pipeline: params\.yaml has \d+ problem\(s\)/);
+  assert.match(
+    err,
+    /task\.target = "delay": the raw store data\/ \(from vega-datasets:data\/seattle-weather\.csv\) has no column "delay"/,
+  );
+  assert.match(err, /validate\.schema\.origin = .*has no column "origin"/);
+
+  // Another source than the raw store holds: move the store aside first.
+  await writeFile(join(repo, 'params.yaml'), await paramsText({}));
+  err = '';
+  assert.equal(await pipelineMain([], io), 1);
+  assert.match(
+    err,
+    /data\.source = "vega-datasets:data\/flights-3m\.parquet": the raw store data\/ holds records of vega-datasets:data\/seattle-weather\.csv/,
+  );
+
+  // Without a params.yaml the dvc.yaml is not this product's pipeline: it just runs.
+  await rm(join(repo, 'params.yaml'));
+  assert.equal(await pipelineMain([], io), 0);
+  assert.equal(existsSync(join(repo, 'ran')), true);
+});
+
+test('a section the schema lets go but a pipeline stage reads (drift, train, register) is named before any stage runs', async () => {
+  const repo = await tempRepo();
+  const text = await paramsText({});
+  const raw = parse(text) as Record<string, unknown>;
+  delete raw.drift;
+  delete raw.register;
+  await writeFile(join(repo, 'params.yaml'), stringify(raw));
+  const { problems } = await preflightProblems({ repoRoot: repo, against: 'none', log: quietLog() });
+  assert.deepEqual(
+    problems.map((p) => p.key),
+    ['register.model_name', 'register', 'drift'],
+  );
+  assert.match(
+    problems[1].message,
+    /the pipeline stage register reads it \(dvc\.yaml params\), so it must be in params\.yaml/,
+  );
+  assert.match(problems[0].message, /the pipeline stage train reads it/);
+});

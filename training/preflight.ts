@@ -1,0 +1,311 @@
+/**
+ * The up-front check of `npm start` and `npm run pipeline`: params.yaml against itself (the
+ * schema and the checks between keys, core/schemas/params.ts) and against the data it names (the
+ * source's header and first records for `npm start`, the raw store's for `npm run pipeline`),
+ * before any batch is ingested or any stage runs. Every problem is reported at once, each naming
+ * its key, the value found there and the fix, instead of one per run, deep inside a stage.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse } from 'yaml';
+import {
+  checkParams,
+  ParamsError,
+  parseParamsYaml,
+  readParamsText,
+  type Params,
+  type ParamsProblem,
+} from '../core/schemas/params.ts';
+import { ISSUE_COLUMN, ROW_COLUMN } from '../core/data/csv.ts';
+import { openParquet, readParquetTable } from '../core/data/parquet.ts';
+import type { Column, ColumnType, Table } from '../core/data/table.ts';
+import type { Logger } from '../core/platform/log.ts';
+import { RAW_DIR } from './contracts/paths.ts';
+import { PIPELINE_STAGES } from './contracts/index.ts';
+import { readManifest } from './contracts/raw-store.ts';
+import { peekSource } from './sources.ts';
+import { columnKind, incomparability, incomparableMessage } from './comparable.ts';
+import { openRegistry } from '../core/registry/index.ts';
+import { readBundleMeta } from '../core/schemas/bundle-meta.ts';
+import { readArtifactFile } from '../core/model/artifact-files.ts';
+
+/** What the data looks like: its columns (types as read) and its first records. */
+export interface DataPeek {
+  /** How problems name the data: `the source vega-datasets:data/cars.csv`, `the raw store data/`. */
+  label: string;
+  columns: { name: string; type: ColumnType }[];
+  sample: Table;
+}
+
+const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+const section = (raw: unknown, key: string): Record<string, unknown> =>
+  isRecord(raw) && isRecord(raw[key]) ? raw[key] : {};
+
+/** The non-missing values of a sample column, as text. */
+function sampleValues(c: Column | undefined): string[] {
+  if (!c) return [];
+  if (c.type !== 'string') return Array.from(c.values, String).filter((v) => v !== 'NaN');
+  const out: string[] = [];
+  for (const code of c.codes) if (code >= 0) out.push(c.dict[code]);
+  return out;
+}
+
+const isNumberText = (v: string): boolean => v.trim() !== '' && Number.isFinite(Number(v.trim()));
+
+/** params.yaml (as parsed YAML) against the columns and first records of the data it will read. */
+export function dataProblems(raw: unknown, data: DataPeek): ParamsProblem[] {
+  const out: ParamsProblem[] = [];
+  const names = data.columns.map((c) => c.name).filter((n) => n !== ROW_COLUMN && n !== ISSUE_COLUMN);
+  const has = (n: string) => names.includes(n);
+  const list = names.join(', ');
+  const timeColumn = section(raw, 'data').time_column;
+  if (typeof timeColumn === 'string' && timeColumn && !has(timeColumn))
+    out.push({
+      key: 'data.time_column',
+      value: timeColumn,
+      message: `${data.label} has no column "${timeColumn}" (its columns: ${list}); name the one that orders the records in time`,
+    });
+  const task = section(raw, 'task');
+  const target = typeof task.target === 'string' && task.target ? task.target : undefined;
+  if (target && !has(target))
+    out.push({
+      key: 'task.target',
+      value: target,
+      message: `${data.label} has no column "${target}" (its columns: ${list}); name the column to predict`,
+    });
+  else if (target) {
+    const type = data.columns.find((c) => c.name === target)?.type;
+    const values = sampleValues(data.sample.columns[target]);
+    const text = type === 'timestamp' || (type === 'string' && values.length > 0 && !values.some(isNumberText));
+    if (text) {
+      const shown = [...new Set(values)].slice(0, 4).map((v) => JSON.stringify(v));
+      const what = type === 'timestamp' ? 'timestamps' : `text (${shown.join(', ')}${values.length > 4 ? ', …' : ''})`;
+      out.push({
+        key: 'task.target',
+        value: target,
+        message:
+          task.type === 'regression'
+            ? `regression needs a numeric target, but "${target}" in ${data.label} holds ${what}; pick a numeric column`
+            : `classification labels rows 1 when a numeric target is above task.positive_above, but "${target}" in ${data.label} holds ${what}; pick a numeric column, or encode the label as 0/1 in the data and set task.positive_above: 0`,
+      });
+    }
+  }
+  for (const [col, rule] of Object.entries(section(section(raw, 'validate'), 'schema'))) {
+    if (has(col) || col === timeColumn || col === target) continue;
+    if (isRecord(rule) && rule.required === false) continue;
+    out.push({
+      key: `validate.schema.${col}`,
+      value: rule,
+      message: `${data.label} has no column "${col}" (its columns: ${list}), so every row would be rejected as missing it; fix the name, remove it, or mark it required: false`,
+    });
+  }
+  return out;
+}
+
+/**
+ * Keys a pipeline stage reads (its contract, hence dvc.yaml's `params:`) that params.yaml lacks:
+ * the schema lets a section such as `drift` be absent, but DVC, and the runner, refuse a stage
+ * whose declared param is missing.
+ */
+export function stageParamProblems(raw: unknown): ParamsProblem[] {
+  const missing = new Map<string, string[]>();
+  for (const stage of PIPELINE_STAGES)
+    for (const key of stage.paramKeys) {
+      const [head, sub] = key.split('.');
+      const sec = isRecord(raw) ? raw[head] : undefined;
+      const absent = sec === undefined || sec === null || (sub !== undefined && isRecord(sec) && !(sub in sec));
+      if (absent) missing.set(key, [...(missing.get(key) ?? []), stage.name]);
+    }
+  return [...missing].map(([key, stages]) => ({
+    key,
+    value: undefined,
+    message: `the pipeline stage${stages.length > 1 ? 's' : ''} ${stages.join(', ')} read${stages.length > 1 ? '' : 's'} it (dvc.yaml params), so it must be in params.yaml; add it (the repository's params.yaml and docs/examples/*/params.yaml show every section)`,
+  }));
+}
+
+/**
+ * dvc.yaml's model artifact against register.model_name: `npm run pipeline:gen` names it after
+ * the params, so a renamed model needs dvc.yaml regenerated (DVC and GTO read that entry).
+ */
+export async function artifactNameProblems(repoRoot: string, raw: unknown): Promise<ParamsProblem[]> {
+  const name = section(raw, 'register').model_name;
+  if (typeof name !== 'string') return [];
+  let pipeline: unknown;
+  try {
+    pipeline = parse(await readFile(join(repoRoot, 'dvc.yaml'), 'utf8'));
+  } catch {
+    return []; // no dvc.yaml, or a broken one (the runner says so)
+  }
+  const artifacts = Object.keys(section(pipeline, 'artifacts'));
+  if (!artifacts.length || artifacts.includes(name)) return [];
+  return [
+    {
+      key: 'register.model_name',
+      value: name,
+      message: `dvc.yaml names the model artifact ${artifacts.join(', ')} (its artifacts: entry, which DVC and GTO read); run \`npm run pipeline:gen\` to name it ${name}, and commit dvc.yaml with params.yaml`,
+    },
+  ];
+}
+
+export type PreflightData = 'source' | 'raw-store' | 'none';
+
+export interface PreflightOptions {
+  repoRoot: string;
+  /** The params file, absolute or relative to repoRoot (default params.yaml). */
+  paramsPath?: string;
+  /**
+   * What to check params against: `source` (data.source: what `npm start` ingests), `raw-store`
+   * (`data/`: what the pipeline reads; skipped when there is none yet), or `none`.
+   */
+  against: PreflightData;
+  /**
+   * Also check that the production model of register.model_name in a local registry predicts the
+   * same target from columns this data has (a run whose register stage will not run skips it).
+   */
+  registry?: boolean;
+  /** For REGISTRY_URL (default: process.env). */
+  env?: Record<string, string | undefined>;
+  /** What the user runs again once the problems are fixed, as messages say it (e.g. `npm start`). */
+  command?: string;
+  log: Logger;
+}
+
+/**
+ * The production model of register.model_name, when the registry is a local directory holding
+ * one, against what params.yaml now describes: another target or missing input columns would make
+ * the register stage refuse it after all the training; say so first (training/comparable.ts).
+ */
+export async function productionProblems(
+  repoRoot: string,
+  raw: unknown,
+  env: Record<string, string | undefined>,
+  command = 'the command',
+): Promise<ParamsProblem[]> {
+  const reg = section(raw, 'register');
+  const task = section(raw, 'task');
+  const name = reg.model_name;
+  const url = env.REGISTRY_URL || reg.registry;
+  if (typeof name !== 'string' || typeof url !== 'string' || /^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return [];
+  if (!existsSync(resolve(repoRoot, url))) return [];
+  if (task.type !== 'classification' && task.type !== 'regression') return [];
+  if (typeof task.target !== 'string') return [];
+  const scratch = await mkdtemp(join(tmpdir(), 'preflight-'));
+  try {
+    const registry = await openRegistry(url, { baseDir: repoRoot });
+    if (!(await registry.listModels()).includes(name)) return [];
+    const prod = await registry.getStage(name, 'production');
+    if (!prod) return [];
+    const { dir } = await registry.fetchBundle(name, prod.version, join(scratch, 'bundle'), { inPlace: true });
+    const [meta, spec] = await Promise.all([readBundleMeta(dir), readArtifactFile(dir, 'featureSpec', 'train')]);
+    const columns = Object.fromEntries(
+      Object.entries(section(section(raw, 'validate'), 'schema')).flatMap(([col, rule]) =>
+        isRecord(rule) && typeof rule.type === 'string'
+          ? [[col, columnKind(rule.type as Parameters<typeof columnKind>[0])]]
+          : [],
+      ),
+    );
+    const positive = typeof task.positive_above === 'number' ? task.positive_above : undefined;
+    const reasons = incomparability(
+      { task: meta.task, target: spec.target, input_schema: meta.input_schema },
+      { task: task.type, target: { column: task.target, positive_above: positive }, columns },
+    );
+    if (!reasons.length) return [];
+    return [
+      {
+        key: 'register.model_name',
+        value: name,
+        message: incomparableMessage(name, prod.version, reasons, `${command} again`),
+      },
+    ];
+  } catch {
+    return []; // an unreadable registry is the register stage's to report
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+async function peekRawStore(repoRoot: string, raw: unknown): Promise<DataPeek | ParamsProblem | null> {
+  let manifest;
+  try {
+    manifest = await readManifest(repoRoot);
+  } catch {
+    return null; // a damaged manifest is the validate stage's to report, with its fix
+  }
+  if (!manifest?.batches.length) return null;
+  const source = section(raw, 'data').source;
+  if (typeof source === 'string' && source !== manifest.source.uri) return sourceMismatch(source, manifest.source.uri);
+  const pq = await openParquet(join(repoRoot, RAW_DIR, manifest.batches[0].file)).catch(() => null);
+  if (!pq) return null;
+  return {
+    label: `the raw store ${RAW_DIR}/ (from ${manifest.source.uri})`,
+    columns: pq.columns,
+    sample: await readParquetTable(pq, { rowStart: 0, rowEnd: Math.min(200, pq.rows) }),
+  };
+}
+
+function sourceMismatch(source: string, held: string): ParamsProblem {
+  return {
+    key: 'data.source',
+    value: source,
+    message: `the raw store ${RAW_DIR}/ holds records of ${held}, and one store never mixes two sources; move ${RAW_DIR}/ and data.dvc aside (or delete them) and run \`npm start\` (or \`npm run ingest\`) to ingest the new source, or set data.source back`,
+  };
+}
+
+async function peekConfiguredSource(
+  repoRoot: string,
+  raw: unknown,
+  log: Logger,
+): Promise<DataPeek | ParamsProblem | null> {
+  const data = section(raw, 'data');
+  const source = data.source;
+  if (typeof source !== 'string' || !source) return null;
+  const format = data.format === 'csv' || data.format === 'parquet' ? data.format : 'auto';
+  const maxField = section(raw, 'validate').max_field_bytes;
+  const manifest = await readManifest(repoRoot).catch(() => null);
+  if (manifest?.batches.length && manifest.source.uri !== source) return sourceMismatch(source, manifest.source.uri);
+  try {
+    const peek = await peekSource(source, format, {
+      repoRoot,
+      log,
+      maxFieldBytes: typeof maxField === 'number' && maxField > 0 ? maxField : 4096,
+    });
+    return { label: `the source ${source}`, ...peek };
+  } catch (err) {
+    return { key: format === 'auto' ? 'data.source' : 'data.format', value: source, message: (err as Error).message };
+  }
+}
+
+/** Every problem of params.yaml, checked against itself and (see `against`) the data; an empty list when it is ready. */
+export async function preflightProblems(
+  options: PreflightOptions,
+): Promise<{ params: Params | null; problems: ParamsProblem[]; where: string }> {
+  const where = options.paramsPath ?? 'params.yaml';
+  const raw = parseParamsYaml(await readParamsText(resolve(options.repoRoot, where)), where);
+  const { params, problems } = checkParams(raw);
+  const known = new Set(problems.map((p) => p.key));
+  problems.push(...stageParamProblems(raw).filter((p) => !known.has(p.key)));
+  problems.push(...(await artifactNameProblems(options.repoRoot, raw)));
+  const peek =
+    options.against === 'source'
+      ? await peekConfiguredSource(options.repoRoot, raw, options.log)
+      : options.against === 'raw-store'
+        ? await peekRawStore(options.repoRoot, raw)
+        : null;
+  if (peek && 'key' in peek) problems.push(peek);
+  else if (peek) problems.push(...dataProblems(raw, peek));
+  if (options.registry)
+    problems.push(...(await productionProblems(options.repoRoot, raw, options.env ?? process.env, options.command)));
+  return { params: problems.length ? null : params, problems, where };
+}
+
+/** The checked params, or a ParamsError listing every problem (key, value, fix). */
+export async function preflight(options: PreflightOptions): Promise<Params> {
+  const { params, problems, where } = await preflightProblems(options);
+  if (!params) throw new ParamsError(where, problems);
+  options.log.info(
+    `${where} checked${options.against === 'none' ? '' : ` against ${options.against === 'source' ? 'the source' : 'the raw store'}`}: no problems`,
+  );
+  return params;
+}
