@@ -227,6 +227,8 @@ test('an unassignment removes the version from the stage; an earlier assignment 
     tag('m#prod!#3', B, 5),
   ];
   assert.deepEqual(stagesOf(two, 'm'), { prod: 'v1.0.0' });
+  assert.deepEqual(gtoArtifactState(two.slice(0, 4), 'm').inStage, { prod: ['v2.0.0', 'v1.0.0'] });
+  assert.deepEqual(gtoArtifactState(two, 'm').inStage, { prod: ['v1.0.0'] });
   assert.deepEqual(stagesOf([...two, tag('m#prod#4', B, 6)], 'm'), { prod: 'v2.0.0' });
   // Same second: the unassignment wins (GTO sorts assignments before unassignments, then reverses).
   assert.deepEqual(stagesOf([tag('m@v1.0.0', A, 1), tag('m#prod#1', A, 2), tag('m#prod!#2', A, 2)], 'm'), {});

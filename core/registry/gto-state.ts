@@ -178,6 +178,11 @@ export interface GtoArtifact {
   versions: GtoVersion[];
   /** Stage → the version GTO shows there. A stage whose versions were all unassigned is absent. */
   stages: Record<string, GtoStageHolder>;
+  /**
+   * Stage → every active version in it, the shown one first (`gto show --vs -1`): an unassignment of
+   * the first shows the next, so clearing a stage in GTO takes an unassign tag for each.
+   */
+  inStage: Record<string, string[]>;
   /** Stages any assign/unassign tag names. */
   stagesTagged: string[];
   /** The highest active registered version (`gto show`'s "latest"), or null. */
@@ -351,8 +356,11 @@ class Artifact {
     return this.versions.filter((v) => versionActive(v) && (!registeredOnly || v.registrations.length > 0));
   }
 
-  /** GTO's `Artifact.get_vstages` with one version per stage and every assignment of a version. */
-  stageHolders(sort: 'timestamp' | 'semver'): Map<string, { v: Ver; s: VStage }> {
+  /**
+   * GTO's `Artifact.get_vstages` with every assignment of a version: per stage, every active version
+   * in it, the one `gto show` shows first (`--vs -1` lists them all in this order).
+   */
+  stageHolders(sort: 'timestamp' | 'semver'): Map<string, { v: Ver; s: VStage }[]> {
     const active = this.activeVersions(false);
     const versions = sort === 'semver' ? semverOrder(active) : sortedBy(active, versionTime).reverse();
     let assignments = versions.flatMap((v) =>
@@ -362,8 +370,12 @@ class Artifact {
       ),
     );
     if (sort === 'timestamp') assignments = sortedBy(assignments, (x) => vstageTime(x.s)).reverse();
-    const holders = new Map<string, { v: Ver; s: VStage }>();
-    for (const a of assignments) if (!holders.has(a.s.stage)) holders.set(a.s.stage, a);
+    const holders = new Map<string, { v: Ver; s: VStage }[]>();
+    for (const a of assignments) {
+      const list = holders.get(a.s.stage) ?? [];
+      if (!list.some((x) => x.v.version === a.v.version)) list.push(a);
+      holders.set(a.s.stage, list);
+    }
     return holders;
   }
 
@@ -420,7 +432,8 @@ export function resolveGtoState(tags: readonly GitTagRef[], opts: GtoStateOption
   const names = byName.map((t) => t.name);
   const out = new Map<string, GtoArtifact>();
   for (const a of [...artifacts.values()].sort((x, y) => (x.name < y.name ? -1 : 1))) {
-    const holders = a.stageHolders(sort);
+    const all = a.stageHolders(sort);
+    const holders = new Map([...all].map(([stage, list]) => [stage, list[0]]));
     const stagesOf = (v: Ver) =>
       [...holders.values()]
         .filter((h) => h.v === v)
@@ -458,6 +471,9 @@ export function resolveGtoState(tags: readonly GitTagRef[], opts: GtoStateOption
       name: a.name,
       versions,
       stages,
+      inStage: Object.fromEntries(
+        [...all].sort(([x], [y]) => (x < y ? -1 : 1)).map(([stage, list]) => [stage, list.map((h) => h.v.version)]),
+      ),
       stagesTagged: [...new Set(a.versions.flatMap((v) => [...v.stages.keys()]))].sort(),
       latest: registered[0]?.version ?? null,
       deprecated: !a.active(),
@@ -476,6 +492,7 @@ export function gtoArtifactState(tags: readonly GitTagRef[], name: string, opts:
       name,
       versions: [],
       stages: {},
+      inStage: {},
       stagesTagged: [],
       latest: null,
       deprecated: false,
