@@ -481,3 +481,107 @@ test('registry CLI in a git checkout: promote, rollback and demote create the GT
   assert.match(change.git[0], /^created tag flight-delay#production#9 at /);
   assert.equal((await gtoNow(repo)).stages.production.version, 'v2.0.0');
 });
+
+test('registry CLI: sync-from-tags makes the registry follow GTO, all or nothing, refusing versions it holds no bundle for', async () => {
+  const { repo, registry, git, c2, c3, alice } = await checkoutWithTags();
+  const run = cli(repo);
+  const stages = async () => (await registry.state('flight-delay')).stages;
+  let r = await run('sync-from-tags', '--dry-run');
+  assert.equal(r.code, 0, r.errors);
+  assert.equal(
+    r.out,
+    'production: v1, as GTO shows it\nwould set staging: v2 → v1  (following flight-delay#staging#3)\ndry run: nothing changed\n',
+  );
+  assert.deepEqual(await stages(), { production: 1, staging: 2 });
+
+  r = await run('sync-from-tags');
+  assert.equal(r.code, 0, r.errors);
+  assert.equal(r.out, 'production: v1, as GTO shows it\nstaging: v2 → v1  (following flight-delay#staging#3)\n');
+  assert.deepEqual(await stages(), { production: 1, staging: 1 });
+  const event = (await registry.history('flight-delay')).at(-1)!;
+  assert.deepEqual(
+    [event.type, event.source, event.actor, event.reason, event.tags],
+    ['promote', 'git-tags', 'octocat', 'following GTO: flight-delay#staging#3', ['flight-delay#staging#3']],
+  );
+  assert.equal(
+    (await run('sync-from-tags')).out.trimEnd().split('\n').at(-1),
+    "the registry already follows GTO's tags of flight-delay",
+  );
+  assert.equal((await run('list')).out.includes('stages disagree'), false, 'list agrees now');
+
+  // Alice puts her tags-only v2.0.1 in production and unassigns v1.0.0 from staging (GTO then
+  // shows v2.0.0 there again: its #2 still stands). The registry cannot serve v2.0.1, so nothing
+  // follows, not even staging.
+  const aliceGit = (iso: string) =>
+    gitIn(repo, {
+      ...process.env,
+      GIT_COMMITTER_NAME: 'Alice',
+      GIT_COMMITTER_EMAIL: 'alice@example.com',
+      GIT_COMMITTER_DATE: iso,
+    });
+  const v1commit = (await git(['rev-parse', 'flight-delay@v1.0.0^{commit}'])).trim();
+  await aliceGit('2025-04-01T00:00:00Z')([
+    'tag',
+    '-a',
+    'flight-delay#production#4',
+    '-m',
+    'Assigning stage production …',
+    alice,
+  ]);
+  await aliceGit('2025-04-02T00:00:00Z')(['tag', '-a', 'flight-delay#staging!#5', '-m', 'Unassigning …', v1commit]);
+  r = await run('sync-from-tags');
+  assert.equal(r.code, 1);
+  assert.equal(
+    r.out,
+    "refused: production: GTO shows v2.0.1 (tag flight-delay#production#4 by Alice on 2025-04-01 00:00:00Z), which is not a registry version (registry version N is GTO's vN.0.0), so the registry holds no bundle for it\n" +
+      'nothing changed (it would have: staging: v1 → v2  (following flight-delay#staging#2))\n',
+  );
+  assert.deepEqual(await stages(), { production: 1, staging: 1 });
+  await git(['tag', '-d', 'flight-delay#production#4']);
+  // (At a commit of its own: with two versions at one commit GTO cannot tell which one is assigned.)
+  await aliceGit('2025-04-03T00:00:00Z')(['tag', '-a', 'flight-delay@v5.0.0', '-m', 'Registering …', c3]);
+  await aliceGit('2025-04-03T00:00:01Z')(['tag', '-a', 'flight-delay#production#6', '-m', 'Assigning …', c3]);
+  r = await run('sync-from-tags');
+  assert.equal(r.code, 1);
+  assert.match(
+    r.out,
+    /^refused: production: GTO shows v5\.0\.0 \(tag flight-delay#production#6 by Alice on .*\), but the registry holds no bundle for v5 \(it has v1, v2, v3\); register that model in the registry first\n/,
+  );
+  await git(['tag', '-d', 'flight-delay#production#6', 'flight-delay@v5.0.0']);
+  r = await run('sync-from-tags');
+  assert.equal(r.code, 0, r.errors);
+  assert.equal(r.out, 'production: v1, as GTO shows it\nstaging: v1 → v2  (following flight-delay#staging#2)\n');
+  // Unassigned from every version, the stage is cleared.
+  await aliceGit('2025-04-03T00:00:02Z')(['tag', '-a', 'flight-delay#staging!#7', '-m', 'Unassigning …', c2]);
+  r = await run('sync-from-tags');
+  assert.equal(r.code, 0, r.errors);
+  assert.equal(r.out, 'production: v1, as GTO shows it\nstaging: v2 → -  (following flight-delay#staging!#7)\n');
+  assert.deepEqual(await stages(), { production: 1 });
+  assert.equal((await registry.history('flight-delay')).at(-1)!.type, 'demote');
+
+  // Production still only gets a bundle that serves, whoever tagged it.
+  await aliceGit('2025-04-04T00:00:00Z')(['tag', '-a', 'flight-delay#production#8', '-m', 'Assigning …', c2]);
+  const broken = cli(repo, {}, { checkBundle: () => Promise.resolve('it does not load: boom') });
+  r = await broken('sync-from-tags');
+  assert.equal(r.code, 1);
+  assert.match(
+    r.out,
+    /^staging: empty, as GTO shows it\nrefused: production: GTO shows v2\.0\.0 \(tag flight-delay#production#8 by Alice .*\), but v2's bundle would not serve: it does not load: boom \(--force follows the tag anyway\)\n/,
+  );
+  r = await broken('sync-from-tags', '--force');
+  assert.equal(r.code, 0, r.errors);
+  assert.deepEqual(await stages(), { production: 2 });
+
+  // Outside a checkout, or in one without the model's tags, there is nothing to follow.
+  r = await run('sync-from-tags', '--git', 'none');
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /sync-from-tags follows GTO's git tags: run it in the repository's checkout/);
+  const bare = await tempDir('registry-cli-notags-');
+  await gitIn(bare)(['init', '-q']);
+  r = await run('sync-from-tags', '--git', bare);
+  assert.equal(r.code, 1);
+  assert.match(
+    r.out,
+    /^no GTO tag of flight-delay in .*registry-cli-notags-.*: fetch the tags \(git fetch --tags\) and run this again; nothing changed\n$/,
+  );
+});

@@ -27,6 +27,7 @@ import {
   gtoVersionOf,
   tagOnlyVersions,
 } from './format.ts';
+import { syncFromTags } from './sync.ts';
 import {
   applyPlan,
   describeTag,
@@ -48,6 +49,9 @@ const USAGE = `usage: npm run registry -- <command> [options]
                                      only gets a bundle that loads and reproduces finite golden outputs
   rollback <stage> --reason ".."     put a stage back to the version it held before its last change
   demote <stage> [--reason ".."]     leave a stage empty (a later rollback restores it)
+  sync-from-tags [--dry-run]         set the registry's stages to what GTO's tags say (the tags are the
+                                     record, by anyone); refuses versions whose bundle the registry does
+                                     not hold, changing nothing
   history [name]                     every register, promote, rollback: who, via what, when, why
   verify [name]                      re-check every stored file and the history
   <ref> is a version (3, v3, v3.0.0), 'latest', a stage name (the version it points at), or for
@@ -61,6 +65,7 @@ options:
   --reason <text>    why (required by promote and rollback)
   --actor <name>     who (default: $GITHUB_ACTOR, else $USER)
   --force            promote to production without checking the bundle
+  --dry-run          sync-from-tags: say what would change, change nothing
   --git <dir|none>   the git checkout whose tags are read and written (default: the one holding the
                      current directory, if any; none: the registry only)
   --json             print JSON instead of tables
@@ -97,6 +102,22 @@ async function servable(dir: string): Promise<string | null> {
   }
 }
 
+/** Why the API would refuse version `v` (or serve NaN from it), or null. */
+async function servingProblem(
+  registry: Registry,
+  model: string,
+  v: VersionInfo,
+  check: (dir: string) => Promise<string | null>,
+): Promise<string | null> {
+  const scratch = await mkdtemp(join(tmpdir(), 'registry-check-'));
+  try {
+    const { dir } = await registry.fetchBundle(model, v.version, join(scratch, 'bundle'), { inPlace: true });
+    return await check(dir);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
 /** Refuse to point production at a version the API would refuse (or serve NaN from). */
 async function checkForProduction(
   registry: Registry,
@@ -104,18 +125,12 @@ async function checkForProduction(
   v: VersionInfo,
   check: (dir: string) => Promise<string | null>,
 ): Promise<void> {
-  const scratch = await mkdtemp(join(tmpdir(), 'registry-check-'));
-  try {
-    const { dir } = await registry.fetchBundle(model, v.version, join(scratch, 'bundle'), { inPlace: true });
-    const problem = await check(dir);
-    if (problem)
-      throw new RegistryError(
-        `refusing to promote ${model} v${v.version} to production: ${problem}. Promote another version, or pass --force to promote it anyway`,
-        'conflict',
-      );
-  } finally {
-    await rm(scratch, { recursive: true, force: true });
-  }
+  const problem = await servingProblem(registry, model, v, check);
+  if (problem)
+    throw new RegistryError(
+      `refusing to promote ${model} v${v.version} to production: ${problem}. Promote another version, or pass --force to promote it anyway`,
+      'conflict',
+    );
 }
 
 const COMMANDS: Record<string, { min: number; max: number }> = {
@@ -124,6 +139,7 @@ const COMMANDS: Record<string, { min: number; max: number }> = {
   promote: { min: 2, max: 2 },
   rollback: { min: 1, max: 1 },
   demote: { min: 1, max: 1 },
+  'sync-from-tags': { min: 0, max: 0 },
   history: { min: 0, max: 1 },
   verify: { min: 0, max: 1 },
 };
@@ -186,6 +202,7 @@ const cli = defineCli(
       actor: { type: 'string' },
       force: { type: 'boolean', default: false },
       git: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
     positionals: true,
@@ -303,6 +320,28 @@ const cli = defineCli(
           { ...change, ...(tags ? { git: lines } : {}) },
         );
         return 0;
+      }
+      case 'sync-from-tags': {
+        if (!tags)
+          throw new RegistryError(
+            `sync-from-tags follows GTO's git tags: run it in the repository's checkout (or pass --git <dir>)`,
+            'invalid',
+          );
+        const check = io.checkBundle ?? servable;
+        const report = await syncFromTags(registry, model, tags, {
+          actor: values.actor,
+          dryRun: values['dry-run'],
+          // Production only gets a bundle that serves, whoever tagged it (--force: whatever it is).
+          check: async (stage, version) =>
+            stage !== 'production' || values.force
+              ? null
+              : await servingProblem(registry, model, await registry.getVersion(model, version), check).then((p) =>
+                  p ? `v${version}'s bundle would not serve: ${p} (--force follows the tag anyway)` : null,
+                ),
+        });
+        print(report.lines.join('\n'), report);
+        // The report says what could not follow the tags.
+        return report.refused.length ? 1 : 0;
       }
       case 'history': {
         const events = await registry.history(model);
