@@ -323,3 +323,24 @@ test('a tag that points elsewhere on the remote than here is named, not pushed o
     return true;
   });
 });
+
+test('an unassignment in register.json unassigns every version GTO shows in the stage', async () => {
+  const { work, git, c4 } = await driftedRepo();
+  await git(work, 'fetch', '-q', 'origin', 'refs/tags/*:refs/tags/*'); // Alice's tags
+  await writeMetricsFixtureFile(
+    join(work, 'metrics'),
+    'register',
+    metricsFixture('register', {
+      version: 2,
+      decision: 'rejected',
+      reason: 'staging withdrawn',
+      gto_tags: ['flight-delay#staging!#9'],
+      stage_changes: { staging: { from: 2, to: null } },
+    }),
+  );
+  const before = gtoArtifactState(await readGitTags(gitIn(work)), 'flight-delay');
+  assert.deepEqual(before.inStage.staging, ['v1.0.0', 'v2.0.0']);
+  const r = await createGtoTags({ cwd: work, run: execRunner, remote: null, target: c4, print: () => {} });
+  assert.deepEqual(r.created, ['flight-delay#staging!#4', 'flight-delay#staging!#5']);
+  assert.equal(await gtoStaging(work), undefined);
+});

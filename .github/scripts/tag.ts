@@ -209,12 +209,13 @@ export async function createGtoTags(o: TagOptions): Promise<TagResult> {
         print(`${describeGto(state, stage)}: nothing to unassign, ${tag} not needed`);
         continue;
       }
-      const name = nextName(stage, true);
-      toCreate.push({
-        tag: name,
-        commit: holder.commit,
-        message: `${gtoTagMessage('unassign', model, { stage, version: holder.version })}\n\n${decision}`,
-      });
+      // An unassignment removes one version: GTO shows the stage empty once each is unassigned.
+      for (const version of state.inStage[stage] ?? [])
+        toCreate.push({
+          tag: nextName(stage, true),
+          commit: state.versions.find((v) => v.version === version)?.commit ?? version,
+          message: `${gtoTagMessage('unassign', model, { stage, version })}\n\n${decision}`,
+        });
       continue;
     }
     const version = reg.stage_changes[stage]?.to ?? reg.version;

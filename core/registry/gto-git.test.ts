@@ -2,7 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createAnnotatedTag, gitIn, gitWorkTree, pushCommand, readGitTags, resolveCommit } from './gto-git.ts';
+import {
+  createAnnotatedTag,
+  gitIn,
+  gitWorkTree,
+  pushCommand,
+  readGitTags,
+  resolveCommit,
+  shellQuote,
+} from './gto-git.ts';
 import { gtoArtifactState, gtoTagMessage, resolveGtoState } from './gto-state.ts';
 import { tempDir } from './testing/helpers.ts';
 
@@ -106,4 +114,5 @@ test('pushCommand quotes what a shell would misread', () => {
     pushCommand('origin', ['flight-delay#staging#5', 'flight-delay#prod!#6']),
     "git push origin 'flight-delay#staging#5' 'flight-delay#prod!#6'",
   );
+  assert.equal(shellQuote("Unassigning stage 'dev'"), `'Unassigning stage '\\''dev'\\'''`);
 });

@@ -91,8 +91,12 @@ export async function createAnnotatedTag(
   await git([...(configured ? [] : identity), 'tag', '-a', name, '-m', message, commit]);
 }
 
+/** `s` as one word for a POSIX shell (quoted only when it must be, like Python's shlex.quote). */
+export function shellQuote(s: string): string {
+  return /^[A-Za-z0-9@%+=:,./_-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
 /** A shell-safe `git push <remote> <tag>` line to print (GTO prints the same reminder). */
 export function pushCommand(remote: string, tags: string[]): string {
-  const quote = (s: string) => (/^[A-Za-z0-9@%+=:,./_-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
-  return `git push ${quote(remote)} ${tags.map(quote).join(' ')}`;
+  return `git push ${shellQuote(remote)} ${tags.map(shellQuote).join(' ')}`;
 }

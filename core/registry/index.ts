@@ -41,6 +41,7 @@ export {
   pushCommand,
   readGitTags,
   resolveCommit,
+  shellQuote,
 } from './gto-git.ts';
 export type { Git } from './gto-git.ts';
 export { RegistryError, assertModelName, assertStageName, isStageName, parseVersionNumber } from './names.ts';

@@ -547,6 +547,12 @@ test('registry CLI: sync-from-tags makes the registry follow GTO, all or nothing
     r.out,
     /^refused: production: GTO shows v5\.0\.0 \(tag flight-delay#production#6 by Alice on .*\), but the registry holds no bundle for v5 \(it has v1, v2, v3\); register that model in the registry first\n/,
   );
+  // GTO's v5.0.0 is registry version 5 by name, but the registry has no bundle for it: tags only.
+  r = await run('show', '5');
+  assert.match(
+    r.out,
+    /^flight-delay v5\.0\.0 {2}\[production\] {2}\(git tags only: the registry holds no bundle for it\)\n/,
+  );
   await git(['tag', '-d', 'flight-delay#production#6', 'flight-delay@v5.0.0']);
   r = await run('sync-from-tags');
   assert.equal(r.code, 0, r.errors);

@@ -153,7 +153,7 @@ async function resolveRef(registry: Registry, model: string, ref: string, tags: 
     const held =
       (await registry.listModels()).includes(model) &&
       (await registry.listVersions(model)).some((v) => v.version === n);
-    const g = tags?.gto.versions.find((x) => x.version === ref);
+    const g = tags?.gto.versions.find((x) => x.version === `v${n}.0.0`);
     if (!held && g) return { kind: 'tags', g };
     return { kind: 'registry', v: await registry.getVersion(model, n) };
   }

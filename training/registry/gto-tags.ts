@@ -11,6 +11,7 @@ import {
   gitWorkTree,
   pushCommand,
   readGitTags,
+  shellQuote,
   resolveCommit,
   type Git,
 } from '../../core/registry/gto-git.ts';
@@ -147,8 +148,18 @@ export function planUnassign(ctx: GitContext, stage: string, reason: string | un
 /** Create the planned tags (annotated, in order) and say what to push. */
 export async function applyPlan(ctx: GitContext, plan: TagPlan): Promise<string[]> {
   const lines: string[] = [...plan.notes];
-  for (const t of plan.tags) {
-    await createAnnotatedTag(ctx.git, t.name, t.commit, t.message);
+  for (const [i, t] of plan.tags.entries()) {
+    try {
+      await createAnnotatedTag(ctx.git, t.name, t.commit, t.message);
+    } catch (err) {
+      const left = plan.tags
+        .slice(i)
+        .map((x) => `git tag -a ${shellQuote(x.name)} -m ${shellQuote(x.message.split('\n')[0])} ${x.commit}`);
+      throw new Error(
+        `the registry changed, but creating tag ${t.name} in ${ctx.dir} failed: ${(err as Error).message.trim()}; ${lines.length ? `${lines.join('; ')}; ` : ''}create the rest yourself: ${left.join(' && ')}`,
+        { cause: err },
+      );
+    }
     lines.push(`created tag ${t.name} at ${short(t.commit)} in ${ctx.dir}`);
   }
   if (plan.tags.length)
