@@ -10,6 +10,10 @@
  * tag. The registry records the counter on each history event (`event.tags`).
  */
 import { MODEL_NAME_SOURCE, assertModelName, assertStageName, assertVersionNumber, isStageName } from './names.ts';
+import { parseGtoTagName, registryVersionOf } from './gto-state.ts';
+
+/** GTO's tag grammar (gto/constants.py `tag_re`, GTO 1.10): any tag it rejects, `gto show` ignores. */
+export { isGtoTag } from './gto-state.ts';
 
 /** Registry version N as a GTO (semver) version: `vN.0.0`. */
 export function gtoVersion(version: number): string {
@@ -52,44 +56,21 @@ export type GtoTag =
   | { action: 'assign' | 'unassign'; name: string; stage: string; counter: number };
 
 /**
- * GTO's own tag grammar (gto/constants.py `tag_re`, GTO 1.9): an artifact name (with an optional
- * `dir=` prefix), then `@v<semver>` or `#<stage>`, an optional `!` (cancel), an optional
- * `#<counter>`; or `@deprecated` / `@created`. Any tag it rejects, `gto show` ignores.
- */
-const GTO_NAME = '[a-zA-Z0-9](?:[a-zA-Z0-9-/_]*[a-zA-Z0-9])?';
-const SEMVER_ID = '(?:0|[1-9]\\d*|\\d*[a-zA-Z-][0-9a-zA-Z-]*)';
-const SEMVER = `(0|[1-9]\\d*)\\.(0|[1-9]\\d*)\\.(0|[1-9]\\d*)(?:-(${SEMVER_ID}(?:\\.${SEMVER_ID})*))?(?:\\+([0-9a-zA-Z-]+(?:\\.[0-9a-zA-Z-]+)*))?`;
-const GTO_TAG = new RegExp(
-  `^((?:[a-zA-Z0-9-_./]+=)?${GTO_NAME})(?:(?:#(${GTO_NAME})|@(v${SEMVER}))(!?)|@(deprecated|created))(?:#([0-9]+))?$`,
-);
-
-/** True when GTO's tag grammar accepts `tag` (whatever made it). */
-export function isGtoTag(tag: string): boolean {
-  return GTO_TAG.test(tag);
-}
-
-/**
  * Parse one of the tags this registry makes (`gtoTagNames`, `gtoDeregisterTag`,
- * `gtoUnassignTag`): a GTO tag of one of our model names whose version is `vN.0.0` and whose stage
- * tags carry a counter; null for any other tag.
+ * `gtoUnassignTag`): a GTO tag (gto-state.ts `parseGtoTagName`, GTO's own grammar) of one of our
+ * model names whose version is `vN.0.0` and whose stage tags carry a counter; null for any other
+ * tag (GTO may still read it: gto-state.ts resolves every GTO tag).
  */
 export function parseGtoTag(tag: string): GtoTag | null {
-  const m = GTO_TAG.exec(tag);
-  if (!m || !new RegExp(`^${MODEL_NAME_SOURCE}$`).test(m[1])) return null;
-  const [, name, stage, , major, minor, patch, pre, build, cancel, special, counter] = m;
-  if (special) return null;
-  if (stage !== undefined) {
-    if (!isStageName(stage) || counter === undefined || /^0/.test(counter)) return null;
-    return { action: cancel ? 'unassign' : 'assign', name, stage, counter: Number(counter) };
+  const p = parseGtoTagName(tag);
+  if (!p || !new RegExp(`^${MODEL_NAME_SOURCE}$`).test(p.artifact)) return null;
+  const name = p.artifact;
+  if (p.action === 'assign' || p.action === 'unassign') {
+    if (!isStageName(p.stage!) || p.counter === undefined || /#0[0-9]*$/.test(tag)) return null;
+    return { action: p.action, name, stage: p.stage!, counter: p.counter };
   }
-  if (
-    minor !== '0' ||
-    patch !== '0' ||
-    pre !== undefined ||
-    build !== undefined ||
-    counter !== undefined ||
-    major === '0'
-  )
-    return null;
-  return { action: cancel ? 'deregister' : 'register', name, version: Number(major) };
+  if (p.action !== 'register' && p.action !== 'deregister') return null;
+  const version = registryVersionOf(p.version!);
+  if (version === null || p.counter !== undefined) return null;
+  return { action: p.action, name, version };
 }

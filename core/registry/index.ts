@@ -12,6 +12,38 @@ export type {
 } from './registry.ts';
 export { gtoTagNames, gtoDeregisterTag, gtoUnassignTag, parseGtoTag } from './gto.ts';
 export type { GtoTag, GtoTagNames } from './gto.ts';
+export {
+  compareGtoSemver,
+  gtoArtifactState,
+  gtoTagMessage,
+  isGtoSemver,
+  isGtoTag,
+  nextGtoCounter,
+  parseGtoTagName,
+  registryVersionOf,
+  resolveGtoState,
+} from './gto-state.ts';
+export type {
+  GitTagRef,
+  GtoAction,
+  GtoArtifact,
+  GtoEvent,
+  GtoStageHolder,
+  GtoStateOptions,
+  GtoTagName,
+  GtoVersion,
+} from './gto-state.ts';
+export {
+  FALLBACK_TAGGER,
+  createAnnotatedTag,
+  gitIn,
+  gitWorkTree,
+  pushCommand,
+  readGitTags,
+  resolveCommit,
+  shellQuote,
+} from './gto-git.ts';
+export type { Git } from './gto-git.ts';
 export { RegistryError, assertModelName, assertStageName, isStageName, parseVersionNumber } from './names.ts';
 export type {
   BundleFile,

@@ -343,3 +343,22 @@ test('dedupe holds under concurrent registrations of the same content through se
   assert.equal((await handles[0].listVersions('m')).length, 1);
   assert.deepEqual(checkState((await handles[0].backend.readState('m')) as never), []);
 });
+
+test('a caller that makes the git tags by GTO names them on the event; rollbackTarget says what rollback would restore', async () => {
+  const { registry, bundle } = await setup();
+  await registry.register('flight-delay', bundle, meta, who);
+  await registry.register('flight-delay', await makeBundle(join(bundle, '..', 'b2'), { 'c.txt': '2' }), meta, who);
+  const own = await registry.setStage('flight-delay', 'production', 1, { ...who, reason: 'first' });
+  assert.deepEqual(own.event!.tags, ['flight-delay#production#1'], "by default, the registry's own counter");
+  const named = await registry.setStage('flight-delay', 'production', 2, {
+    ...who,
+    reason: 'better',
+    tags: ['flight-delay#production#7'],
+  });
+  assert.deepEqual(named.event!.tags, ['flight-delay#production#7']);
+  assert.equal(await registry.rollbackTarget('flight-delay', 'production'), 1);
+  assert.equal((await registry.getStage('flight-delay', 'production'))!.version, 2, 'asking changes nothing');
+  const demoted = await registry.demote('flight-delay', 'production', { ...who, tags: ['flight-delay#production!#8'] });
+  assert.deepEqual(demoted.event!.tags, ['flight-delay#production!#8']);
+  await assert.rejects(registry.rollbackTarget('flight-delay', 'staging'), /nothing at stage 'staging' to roll back/);
+});

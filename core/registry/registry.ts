@@ -35,6 +35,7 @@ import {
   findSameContent,
   findVersion,
   latestVersion,
+  rollbackTarget,
   stagesOf,
   type ChangeContext,
 } from './state.ts';
@@ -61,6 +62,11 @@ export interface ChangeOptions {
   source?: string;
   /** Why; required for promote and rollback. */
   reason?: string;
+  /**
+   * The git tags that mirror a stage change (promote, rollback, demote), when the caller makes them
+   * by GTO's rules (the registry CLI does); default: the registry's own names (`event.tags`).
+   */
+  tags?: string[];
 }
 
 export interface VersionInfo extends VersionRecord {
@@ -147,7 +153,14 @@ export class Registry {
         'invalid',
       );
     const actor = opts.actor?.trim() || this.env.GITHUB_ACTOR?.trim() || this.env.USER?.trim() || 'unknown';
-    return { tx: randomUUID(), at: this.clock().toISOString(), actor, source: opts.source?.trim() || 'api', reason };
+    return {
+      tx: randomUUID(),
+      at: this.clock().toISOString(),
+      actor,
+      source: opts.source?.trim() || 'api',
+      reason,
+      ...(opts.tags ? { tags: [...opts.tags] } : {}),
+    };
   }
 
   private async load(name: string): Promise<ModelState> {
@@ -245,6 +258,11 @@ export class Registry {
     assertStageName(stage);
     const ctx = this.context(opts, `rolling back ${name} ${stage}`);
     return this.stageChange(name, stage, await this.change(name, ctx, (s) => applyRollback(s, ctx, stage)));
+  }
+
+  /** The version `rollback(name, stage)` would put back now (the registry's undo rule); throws when there is none. */
+  async rollbackTarget(name: string, stage: string): Promise<number> {
+    return rollbackTarget(await this.load(name), stage);
   }
 
   async demote(name: string, stage: string, opts: ChangeOptions = {}): Promise<StageChange> {

@@ -15,6 +15,8 @@ export interface ChangeContext {
   actor: string;
   source: string;
   reason: string | null;
+  /** The git tags mirroring a stage change, when the caller names them (default: the registry's own names). */
+  tags?: string[];
 }
 
 export function emptyState(model: string): ModelState {
@@ -142,9 +144,10 @@ function moveStage(
   else stages[stage] = to;
   const counter = nextTagCounter(state);
   const tags =
-    to === null
+    ctx.tags ??
+    (to === null
       ? [gtoUnassignTag(state.model, stage, counter)]
-      : [gtoTagNames(state.model, to, stage, counter).assign!];
+      : [gtoTagNames(state.model, to, stage, counter).assign!]);
   return withEvent(state, ctx, { type, version: to ?? from, stage, from, to, tags }, { stages });
 }
 

@@ -187,6 +187,11 @@ export const registerFileSchema = z.looseObject({
   gates: z.record(z.string(), gateSchema).default({}),
   /** Written as tag → action (`register`, `assign`, …; `dvc metrics show` drops lists), read as the tags in order. */
   gto_tags: namesList.default([]),
+  /**
+   * Stage → the registry's move this run made (from → to; null: empty), so `gh:tag` can check GTO's
+   * tags still say `from` before tagging `to`. Absent in older files.
+   */
+  stage_changes: z.record(z.string(), z.looseObject({ from: absentAsNull, to: absentAsNull })).default({}),
 });
 
 export const dataDriftFileSchema = z.looseObject({

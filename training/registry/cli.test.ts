@@ -9,6 +9,8 @@ import { makeBundle, steppingClock } from '../../core/registry/testing/helpers.t
 import { tempDir } from '../../harness/testing/lifecycle.ts';
 import { main, type RegistryCliIo } from './cli.ts';
 import { primaryMetric } from './format.ts';
+import { gitIn, readGitTags } from '../../core/registry/gto-git.ts';
+import { gtoArtifactState } from '../../core/registry/gto-state.ts';
 
 async function repoWithModel(versions = 3) {
   const repo = await tempDir('registry-cli-');
@@ -248,4 +250,342 @@ test('registry CLI: production only gets a bundle that loads and reproduces fini
   r = await run('promote', '2', 'production', '--reason', 'operator knows best', '--force');
   assert.equal(r.code, 0);
   assert.equal((await registry.getStage('flight-delay', 'production'))!.version, 2);
+});
+
+/**
+ * A checkout whose registry (registry/) and GTO tags have drifted apart: the pipeline tagged v1
+ * (production) and v2 (staging); then Alice, with gto, registered v2.0.1 and assigned v1.0.0 to
+ * staging. The registry still says staging = v2 and also holds v3, which no tag mentions.
+ */
+async function checkoutWithTags() {
+  const repo = await tempDir('registry-cli-git-');
+  const git = gitIn(repo);
+  const as = (who: string, iso: string) =>
+    gitIn(repo, {
+      ...process.env,
+      GIT_COMMITTER_NAME: who,
+      GIT_COMMITTER_EMAIL: `${who.toLowerCase()}@example.com`,
+      GIT_COMMITTER_DATE: iso,
+    });
+  await git(['init', '-q', '-b', 'model']);
+  await git(['config', 'user.name', 'octocat']);
+  await git(['config', 'user.email', 'octocat@example.com']);
+  const commits: string[] = [];
+  for (const msg of ['results v1', 'results v2', 'alice: v2.0.1', 'results v3']) {
+    await git(['commit', '-q', '--allow-empty', '-m', msg]);
+    commits.push((await git(['rev-parse', 'HEAD'])).trim());
+  }
+  const [c1, c2, alice, c3] = commits;
+  const ci1 = as('ci', '2025-01-01T00:00:00Z');
+  await ci1(['tag', '-a', 'flight-delay@v1.0.0', '-m', 'Registering artifact flight-delay version v1.0.0', c1]);
+  await ci1([
+    'tag',
+    '-a',
+    'flight-delay#production#1',
+    '-m',
+    'Assigning stage production to artifact flight-delay version v1.0.0',
+    c1,
+  ]);
+  const ci2 = as('ci', '2025-02-01T00:00:00Z');
+  await ci2(['tag', '-a', 'flight-delay@v2.0.0', '-m', 'Registering artifact flight-delay version v2.0.0', c2]);
+  await ci2([
+    'tag',
+    '-a',
+    'flight-delay#staging#2',
+    '-m',
+    'Assigning stage staging to artifact flight-delay version v2.0.0',
+    c2,
+  ]);
+  await as(
+    'Alice',
+    '2025-03-01T10:00:00Z',
+  )([
+    'tag',
+    '-a',
+    'flight-delay#staging#3',
+    '-m',
+    'Assigning stage staging to artifact flight-delay version v1.0.0',
+    c1,
+  ]);
+  await as(
+    'Alice',
+    '2025-03-02T10:00:00Z',
+  )(['tag', '-a', 'flight-delay@v2.0.1', '-m', 'Registering artifact flight-delay version v2.0.1', alice]);
+
+  const registry = await openRegistry('registry', {
+    baseDir: repo,
+    log: memoryLogger(),
+    env: {},
+    clock: steppingClock(),
+  });
+  for (const [i, commit] of [c1, c2, c3].entries()) {
+    const bundle = await makeBundle(join(repo, '..', `${repo.split('/').pop()}-b${i}`), { 'model.json': `{"v":${i}}` });
+    await registry.register(
+      'flight-delay',
+      bundle,
+      { metrics: { roc_auc: 0.7 + i / 100 }, git_commit: commit },
+      { actor: 'pipeline-bot' },
+    );
+  }
+  await registry.setStage('flight-delay', 'production', 1, { reason: 'first' });
+  await registry.setStage('flight-delay', 'staging', 2, { reason: 'second' });
+  return { repo, registry, git, c1, c2, c3, alice };
+}
+
+const gtoNow = async (repo: string) => gtoArtifactState(await readGitTags(gitIn(repo)), 'flight-delay');
+
+test('registry CLI in a git checkout: list and show include GTO versions from tags, and say where stages disagree', async () => {
+  const { repo, c2, alice } = await checkoutWithTags();
+  const run = cli(repo);
+  let r = await run('list');
+  assert.equal(r.code, 0, r.errors);
+  const lines = r.out.trimEnd().split('\n');
+  assert.match(lines[0], /^flight-delay in .*registry; git tags of .*registry-cli-git-/);
+  assert.match(lines[1], /^version\s+stages\s+gto\s+created\s+registered\s+roc_auc\s+by$/);
+  assert.match(lines[2], /^v3\s+-\s+-\s+-\s+2025-03-01 12:00:02Z\s+0\.72\s+pipeline-bot$/);
+  assert.match(lines[3], /^v2\.0\.1\s+-\s+tags only\s+-\s+2025-03-02 10:00:00Z\s+-\s+Alice$/);
+  assert.match(lines[4], /^v2\s+staging\s+v2\.0\.0\s+-/);
+  assert.match(lines[5], /^v1\s+production\s+v1\.0\.0 \[production, staging\]\s+-/);
+  assert.equal(lines[6], 'tags only: registered with GTO, no bundle in the registry (v2.0.1)');
+  assert.equal(lines[7], 'stages disagree:');
+  assert.equal(
+    lines[8],
+    '  staging: the registry says v2, GTO says v1.0.0 (tag flight-delay#staging#3 by Alice on 2025-03-01 10:00:00Z)',
+  );
+  assert.match(lines[9], /sync-from-tags` makes the registry follow them/);
+  const json = JSON.parse((await run('list', '--json')).out);
+  assert.deepEqual(
+    json.map((v: { version?: number; tag_only?: boolean; gto: { version: string } | null }) => [
+      v.version ?? null,
+      v.tag_only ?? false,
+      v.gto?.version ?? null,
+    ]),
+    [
+      [1, false, 'v1.0.0'],
+      [2, false, 'v2.0.0'],
+      [3, false, null],
+      [null, true, 'v2.0.1'],
+    ],
+  );
+
+  // show: a registry version by any of its names, with what GTO says of it; a tags-only version.
+  r = await run('show', 'v2.0.0');
+  assert.match(r.out, /^flight-delay v2 {2}\[staging\]\n/);
+  assert.match(
+    r.out,
+    new RegExp(
+      `\\ngto\\s+v2\\.0\\.0 at ${c2.slice(0, 12)} \\(tag flight-delay@v2\\.0\\.0 by ci on 2025-02-01 00:00:00Z\\)\\n`,
+    ),
+  );
+  for (const ref of ['3', 'v3', 'v3.0.0']) {
+    r = await run('show', ref);
+    assert.equal(r.code, 0, `${ref}: ${r.errors}`);
+    assert.match(r.out, /^flight-delay v3 {2}\(latest\)\n[^]*\ngto\s+no tag: GTO does not know v3\.0\.0/, ref);
+  }
+  r = await run('show', 'v2.0.1');
+  assert.equal(r.code, 0, r.errors);
+  assert.match(r.out, /^flight-delay v2\.0\.1 {2}\(git tags only: the registry holds no bundle for it\)\n/);
+  assert.match(r.out, new RegExp(`\\ncommit\\s+${alice}\\n`));
+  assert.match(
+    r.out,
+    /\nregistered\s+2025-03-02 10:00:00Z by Alice: Registering artifact flight-delay version v2\.0\.1\n/,
+  );
+  assert.equal(JSON.parse((await run('show', 'v2.0.1', '--json')).out).gto.commit, alice);
+  r = await run('show', 'v9.0.0');
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /no version 9 \(known versions: 1, 2, 3\)/);
+  r = await run('show', 'v2.0.2');
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /no version v2\.0\.2 of 'flight-delay': .* no tag of .* registers v2\.0\.2/);
+  r = await run('promote', 'v2.0.1', 'production', '--reason', 'x');
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stderr,
+    /flight-delay v2\.0\.1 exists only as git tags \(tag flight-delay@v2\.0\.1 by Alice on .*\): the registry holds no bundle for it/,
+  );
+
+  // --git none: the registry alone, as outside a checkout.
+  r = await run('list', '--git', 'none');
+  assert.match(r.out, /^flight-delay in .*registry\nversion\s+stages\s+created\s+registered\s+roc_auc\s+by\nv3 /);
+});
+
+test('registry CLI in a git checkout: promote, rollback and demote create the GTO tags that say the same', async () => {
+  const { repo, registry, c2, c3 } = await checkoutWithTags();
+  const run = cli(repo);
+  let r = await run('promote', '3', 'staging', '--reason', 'fresh data');
+  assert.equal(r.code, 0, r.errors);
+  const out = r.out.trimEnd().split('\n');
+  // GTO had no v3.0.0: it is registered at the commit the registry recorded, then assigned with
+  // GTO's counter (Alice's #3 + 1), not the registry's.
+  assert.equal(out[0], 'flight-delay staging: v2 → v3  (flight-delay@v3.0.0 flight-delay#staging#4)');
+  assert.match(out[1], new RegExp(`^created tag flight-delay@v3\\.0\\.0 at ${c3.slice(0, 12)} in `));
+  assert.match(out[2], new RegExp(`^created tag flight-delay#staging#4 at ${c3.slice(0, 12)} in `));
+  assert.equal(out[3], "push to publish: git push origin flight-delay@v3.0.0 'flight-delay#staging#4'");
+  let gto = await gtoNow(repo);
+  assert.equal(gto.stages.staging.version, 'v3.0.0');
+  assert.equal(gto.stages.staging.assignment.by, 'octocat');
+  assert.match(
+    gto.stages.staging.assignment.message,
+    /^Assigning stage staging to artifact flight-delay version v3\.0\.0\n\nfresh data$/,
+  );
+  assert.deepEqual((await registry.history('flight-delay')).at(-1)!.tags, [
+    'flight-delay@v3.0.0',
+    'flight-delay#staging#4',
+  ]);
+
+  r = await run('promote', 'v3.0.0', 'staging', '--reason', 'again');
+  assert.match(
+    r.out,
+    /^flight-delay staging already at v3; nothing changed\nGTO already shows staging = v3\.0\.0 \(tag flight-delay#staging#4 by octocat on .*\): no tag needed\n$/,
+  );
+
+  r = await run('rollback', 'staging', '--reason', 'v3 is slow');
+  assert.equal(r.code, 0, r.errors);
+  assert.match(
+    r.out,
+    new RegExp(
+      `^flight-delay staging rolled back: v3 → v2  \\(flight-delay#staging#5\\)\\ncreated tag flight-delay#staging#5 at ${c2.slice(0, 12)} `,
+    ),
+  );
+  gto = await gtoNow(repo);
+  assert.equal(gto.stages.staging.version, 'v2.0.0');
+
+  // GTO still has v2.0.0, v3.0.0 and v1.0.0 assigned to staging (an assignment does not unassign
+  // the others): clearing it takes an unassignment of each.
+  assert.deepEqual(gto.inStage.staging, ['v2.0.0', 'v3.0.0', 'v1.0.0']);
+  r = await run('demote', 'staging', '--reason', 'no candidate now');
+  assert.equal(r.code, 0, r.errors);
+  assert.match(
+    r.out,
+    /^flight-delay staging demoted: v2 → - {2}\(flight-delay#staging!#6 flight-delay#staging!#7 flight-delay#staging!#8\)\n/,
+  );
+  assert.match(
+    r.out,
+    /\npush to publish: git push origin 'flight-delay#staging!#6' 'flight-delay#staging!#7' 'flight-delay#staging!#8'\n$/,
+  );
+  gto = await gtoNow(repo);
+  assert.equal(gto.stages.staging, undefined);
+  assert.equal(await registry.getStage('flight-delay', 'staging'), null);
+  r = await run('demote', 'staging');
+  assert.equal(
+    r.out,
+    'flight-delay staging is already empty; nothing changed\nGTO shows no version in staging: no tag needed\n',
+  );
+
+  // Production: GTO and the registry agree on v1; promoting v2 tags it.
+  r = await run('promote', '2', 'production', '--reason', 'better', '--json');
+  const change = JSON.parse(r.out);
+  assert.deepEqual(change.event.tags, ['flight-delay#production#9']);
+  assert.match(change.git[0], /^created tag flight-delay#production#9 at /);
+  assert.equal((await gtoNow(repo)).stages.production.version, 'v2.0.0');
+});
+
+test('registry CLI: sync-from-tags makes the registry follow GTO, all or nothing, refusing versions it holds no bundle for', async () => {
+  const { repo, registry, git, c2, c3, alice } = await checkoutWithTags();
+  const run = cli(repo);
+  const stages = async () => (await registry.state('flight-delay')).stages;
+  let r = await run('sync-from-tags', '--dry-run');
+  assert.equal(r.code, 0, r.errors);
+  assert.equal(
+    r.out,
+    'production: v1, as GTO shows it\nwould set staging: v2 → v1  (following flight-delay#staging#3)\ndry run: nothing changed\n',
+  );
+  assert.deepEqual(await stages(), { production: 1, staging: 2 });
+
+  r = await run('sync-from-tags');
+  assert.equal(r.code, 0, r.errors);
+  assert.equal(r.out, 'production: v1, as GTO shows it\nstaging: v2 → v1  (following flight-delay#staging#3)\n');
+  assert.deepEqual(await stages(), { production: 1, staging: 1 });
+  const event = (await registry.history('flight-delay')).at(-1)!;
+  assert.deepEqual(
+    [event.type, event.source, event.actor, event.reason, event.tags],
+    ['promote', 'git-tags', 'octocat', 'following GTO: flight-delay#staging#3', ['flight-delay#staging#3']],
+  );
+  assert.equal(
+    (await run('sync-from-tags')).out.trimEnd().split('\n').at(-1),
+    "the registry already follows GTO's tags of flight-delay",
+  );
+  assert.equal((await run('list')).out.includes('stages disagree'), false, 'list agrees now');
+
+  // Alice puts her tags-only v2.0.1 in production and unassigns v1.0.0 from staging (GTO then
+  // shows v2.0.0 there again: its #2 still stands). The registry cannot serve v2.0.1, so nothing
+  // follows, not even staging.
+  const aliceGit = (iso: string) =>
+    gitIn(repo, {
+      ...process.env,
+      GIT_COMMITTER_NAME: 'Alice',
+      GIT_COMMITTER_EMAIL: 'alice@example.com',
+      GIT_COMMITTER_DATE: iso,
+    });
+  const v1commit = (await git(['rev-parse', 'flight-delay@v1.0.0^{commit}'])).trim();
+  await aliceGit('2025-04-01T00:00:00Z')([
+    'tag',
+    '-a',
+    'flight-delay#production#4',
+    '-m',
+    'Assigning stage production …',
+    alice,
+  ]);
+  await aliceGit('2025-04-02T00:00:00Z')(['tag', '-a', 'flight-delay#staging!#5', '-m', 'Unassigning …', v1commit]);
+  r = await run('sync-from-tags');
+  assert.equal(r.code, 1);
+  assert.equal(
+    r.out,
+    "refused: production: GTO shows v2.0.1 (tag flight-delay#production#4 by Alice on 2025-04-01 00:00:00Z), which is not a registry version (registry version N is GTO's vN.0.0), so the registry holds no bundle for it\n" +
+      'nothing changed (it would have: staging: v1 → v2  (following flight-delay#staging#2))\n',
+  );
+  assert.deepEqual(await stages(), { production: 1, staging: 1 });
+  await git(['tag', '-d', 'flight-delay#production#4']);
+  // (At a commit of its own: with two versions at one commit GTO cannot tell which one is assigned.)
+  await aliceGit('2025-04-03T00:00:00Z')(['tag', '-a', 'flight-delay@v5.0.0', '-m', 'Registering …', c3]);
+  await aliceGit('2025-04-03T00:00:01Z')(['tag', '-a', 'flight-delay#production#6', '-m', 'Assigning …', c3]);
+  r = await run('sync-from-tags');
+  assert.equal(r.code, 1);
+  assert.match(
+    r.out,
+    /^refused: production: GTO shows v5\.0\.0 \(tag flight-delay#production#6 by Alice on .*\), but the registry holds no bundle for v5 \(it has v1, v2, v3\); register that model in the registry first\n/,
+  );
+  // GTO's v5.0.0 is registry version 5 by name, but the registry has no bundle for it: tags only.
+  r = await run('show', '5');
+  assert.match(
+    r.out,
+    /^flight-delay v5\.0\.0 {2}\[production\] {2}\(git tags only: the registry holds no bundle for it\)\n/,
+  );
+  await git(['tag', '-d', 'flight-delay#production#6', 'flight-delay@v5.0.0']);
+  r = await run('sync-from-tags');
+  assert.equal(r.code, 0, r.errors);
+  assert.equal(r.out, 'production: v1, as GTO shows it\nstaging: v1 → v2  (following flight-delay#staging#2)\n');
+  // Unassigned from every version, the stage is cleared.
+  await aliceGit('2025-04-03T00:00:02Z')(['tag', '-a', 'flight-delay#staging!#7', '-m', 'Unassigning …', c2]);
+  r = await run('sync-from-tags');
+  assert.equal(r.code, 0, r.errors);
+  assert.equal(r.out, 'production: v1, as GTO shows it\nstaging: v2 → -  (following flight-delay#staging!#7)\n');
+  assert.deepEqual(await stages(), { production: 1 });
+  assert.equal((await registry.history('flight-delay')).at(-1)!.type, 'demote');
+
+  // Production still only gets a bundle that serves, whoever tagged it.
+  await aliceGit('2025-04-04T00:00:00Z')(['tag', '-a', 'flight-delay#production#8', '-m', 'Assigning …', c2]);
+  const broken = cli(repo, {}, { checkBundle: () => Promise.resolve('it does not load: boom') });
+  r = await broken('sync-from-tags');
+  assert.equal(r.code, 1);
+  assert.match(
+    r.out,
+    /^staging: empty, as GTO shows it\nrefused: production: GTO shows v2\.0\.0 \(tag flight-delay#production#8 by Alice .*\), but v2's bundle would not serve: it does not load: boom \(--force follows the tag anyway\)\n/,
+  );
+  r = await broken('sync-from-tags', '--force');
+  assert.equal(r.code, 0, r.errors);
+  assert.deepEqual(await stages(), { production: 2 });
+
+  // Outside a checkout, or in one without the model's tags, there is nothing to follow.
+  r = await run('sync-from-tags', '--git', 'none');
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /sync-from-tags follows GTO's git tags: run it in the repository's checkout/);
+  const bare = await tempDir('registry-cli-notags-');
+  await gitIn(bare)(['init', '-q']);
+  r = await run('sync-from-tags', '--git', bare);
+  assert.equal(r.code, 1);
+  assert.match(
+    r.out,
+    /^no GTO tag of flight-delay in .*registry-cli-notags-.*: fetch the tags \(git fetch --tags\) and run this again; nothing changed\n$/,
+  );
 });

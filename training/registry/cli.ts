@@ -9,27 +9,57 @@ import { tmpdir } from 'node:os';
 import {
   openRegistry,
   parseVersionNumber,
+  assertStageName,
   isStageName,
   RegistryError,
   type Registry,
   type GcsClient,
   type VersionInfo,
 } from '../../core/registry/index.ts';
+import { isGtoSemver, registryVersionOf, type GtoVersion } from '../../core/registry/gto-state.ts';
 import { resolveIo, runCliWith, type CliIo } from '../cli-io.ts';
-import { formatHistory, formatVersion, formatVersionList } from './format.ts';
+import {
+  formatGtoLine,
+  formatGtoVersion,
+  formatHistory,
+  formatVersion,
+  formatVersionList,
+  gtoVersionOf,
+  tagOnlyVersions,
+} from './format.ts';
+import { syncFromTags } from './sync.ts';
+import {
+  applyPlan,
+  describeTag,
+  openGitContext,
+  planAssign,
+  planUnassign,
+  type GitContext,
+  type TagPlan,
+} from './gto-tags.ts';
 import { isMain } from '../../core/platform/is-main.ts';
 import { defineCli, UsageError, type CliStreams } from '../../core/platform/cli.ts';
 import { readModelName } from '../../core/schemas/params.ts';
 
 const USAGE = `usage: npm run registry -- <command> [options]
-  list [name]                        versions, newest first, with stages, times and primary metric
-  show <ref>                         metadata, stages and files of one version
+  list [name]                        versions, newest first, with stages, times and primary metric; in a
+                                     git checkout also GTO's view from its tags (versions that exist only
+                                     as tags, e.g. v2.0.1, and stages the tags and the registry disagree on)
+  show <ref>                         metadata, stages and files of one version, and its GTO tags
   promote <ref> <stage> --reason ".."  point a stage (staging, production, …) at a version; production
                                      only gets a bundle that loads and reproduces finite golden outputs
   rollback <stage> --reason ".."     put a stage back to the version it held before its last change
+  demote <stage> [--reason ".."]     leave a stage empty (a later rollback restores it)
+  sync-from-tags [--dry-run]         set the registry's stages to what GTO's tags say (the tags are the
+                                     record, by anyone); refuses versions whose bundle the registry does
+                                     not hold, changing nothing
   history [name]                     every register, promote, rollback: who, via what, when, why
   verify [name]                      re-check every stored file and the history
-  <ref> is a version (3 or v3), 'latest', or a stage name (the version it points at)
+  <ref> is a version (3, v3, v3.0.0), 'latest', a stage name (the version it points at), or for
+  show a GTO version registered only as tags (v2.0.1)
+  In a git checkout, promote, rollback and demote also create the GTO tag that says the same
+  (annotated, GTO's counter and message, at the version's registered commit) and print the
+  \`git push\` that publishes it.
 options:
   --registry <url>   local directory or gs://bucket/prefix (default: $REGISTRY_URL, else registry/)
   --model <name>     model name (default: $MODEL_NAME, else register.model_name of params.yaml,
@@ -37,6 +67,9 @@ options:
   --reason <text>    why (required by promote and rollback)
   --actor <name>     who (default: $GITHUB_ACTOR, else $USER)
   --force            promote to production without checking the bundle
+  --dry-run          sync-from-tags: say what would change, change nothing
+  --git <dir|none>   the git checkout whose tags are read and written (default: the one holding the
+                     current directory, if any; none: the registry only)
   --json             print JSON instead of tables
 exit: 0 ok, 1 the registry refused or failed, 2 usage error`;
 
@@ -71,6 +104,22 @@ async function servable(dir: string): Promise<string | null> {
   }
 }
 
+/** Why the API would refuse version `v` (or serve NaN from it), or null. */
+async function servingProblem(
+  registry: Registry,
+  model: string,
+  v: VersionInfo,
+  check: (dir: string) => Promise<string | null>,
+): Promise<string | null> {
+  const scratch = await mkdtemp(join(tmpdir(), 'registry-check-'));
+  try {
+    const { dir } = await registry.fetchBundle(model, v.version, join(scratch, 'bundle'), { inPlace: true });
+    return await check(dir);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
 /** Refuse to point production at a version the API would refuse (or serve NaN from). */
 async function checkForProduction(
   registry: Registry,
@@ -78,18 +127,12 @@ async function checkForProduction(
   v: VersionInfo,
   check: (dir: string) => Promise<string | null>,
 ): Promise<void> {
-  const scratch = await mkdtemp(join(tmpdir(), 'registry-check-'));
-  try {
-    const { dir } = await registry.fetchBundle(model, v.version, join(scratch, 'bundle'), { inPlace: true });
-    const problem = await check(dir);
-    if (problem)
-      throw new RegistryError(
-        `refusing to promote ${model} v${v.version} to production: ${problem}. Promote another version, or pass --force to promote it anyway`,
-        'conflict',
-      );
-  } finally {
-    await rm(scratch, { recursive: true, force: true });
-  }
+  const problem = await servingProblem(registry, model, v, check);
+  if (problem)
+    throw new RegistryError(
+      `refusing to promote ${model} v${v.version} to production: ${problem}. Promote another version, or pass --force to promote it anyway`,
+      'conflict',
+    );
 }
 
 /** Without a name anywhere (no params.yaml here): the registry's model, when it holds just one. */
@@ -106,20 +149,57 @@ const COMMANDS: Record<string, { min: number; max: number }> = {
   show: { min: 1, max: 1 },
   promote: { min: 2, max: 2 },
   rollback: { min: 1, max: 1 },
+  demote: { min: 1, max: 1 },
+  'sync-from-tags': { min: 0, max: 0 },
   history: { min: 0, max: 1 },
   verify: { min: 0, max: 1 },
 };
 
-async function resolveRef(registry: Registry, model: string, ref: string): Promise<VersionInfo> {
-  const n = parseVersionNumber(ref);
-  if (n !== null) return registry.getVersion(model, n);
+type Resolved = { kind: 'registry'; v: VersionInfo } | { kind: 'tags'; g: GtoVersion };
+
+/** A registry version (3, v3, v3.0.0, latest, a stage), or a GTO version that exists only as tags. */
+async function resolveRef(registry: Registry, model: string, ref: string, tags: GitContext | null): Promise<Resolved> {
+  const n = parseVersionNumber(ref) ?? registryVersionOf(ref);
+  if (n !== null) {
+    const held =
+      (await registry.listModels()).includes(model) &&
+      (await registry.listVersions(model)).some((v) => v.version === n);
+    const g = tags?.gto.versions.find((x) => x.version === `v${n}.0.0`);
+    if (!held && g) return { kind: 'tags', g };
+    return { kind: 'registry', v: await registry.getVersion(model, n) };
+  }
   if (ref === 'latest') {
     const { latest } = await registry.state(model);
     if (latest === null) throw new RegistryError(`model '${model}' has no versions yet`, 'not-found');
-    return registry.getVersion(model, latest);
+    return { kind: 'registry', v: await registry.getVersion(model, latest) };
   }
-  if (isStageName(ref)) return registry.requireStage(model, ref);
-  throw new UsageError(`'${ref}' is not a version (3, v3), 'latest' or a stage name`);
+  if (isGtoSemver(ref)) {
+    const g = tags?.gto.versions.find((x) => x.version === ref);
+    if (g) return { kind: 'tags', g };
+    throw new RegistryError(
+      tags
+        ? `no version ${ref} of '${model}': the registry's versions are v1.0.0, v2.0.0… in GTO, and no tag of ${tags.dir} registers ${ref}`
+        : `${ref} is not a registry version (registry version N is GTO's vN.0.0); other GTO versions are read from git tags: run this in the repository's checkout`,
+      'not-found',
+    );
+  }
+  if (isStageName(ref)) return { kind: 'registry', v: await registry.requireStage(model, ref) };
+  throw new UsageError(`'${ref}' is not a version (3, v3, v3.0.0), 'latest' or a stage name`);
+}
+
+/** A registry version to change a stage to: a version that exists only as tags has no bundle to serve. */
+async function registryRef(
+  registry: Registry,
+  model: string,
+  ref: string,
+  tags: GitContext | null,
+): Promise<VersionInfo> {
+  const r = await resolveRef(registry, model, ref, tags);
+  if (r.kind === 'registry') return r.v;
+  throw new RegistryError(
+    `${model} ${r.g.version} exists only as git tags (${r.g.registration ? describeTag(r.g.registration) : `commit ${r.g.commit}`}): the registry holds no bundle for it, so no stage can serve it; register its bundle in the registry first`,
+    'not-found',
+  );
 }
 
 const cli = defineCli(
@@ -132,6 +212,8 @@ const cli = defineCli(
       reason: { type: 'string' },
       actor: { type: 'string' },
       force: { type: 'boolean', default: false },
+      git: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
     positionals: true,
@@ -156,38 +238,126 @@ const cli = defineCli(
     const who = { actor: values.actor, source: 'cli', reason: values.reason };
     const registry = await openRegistry(url, { baseDir: cwd, log, env, storage: io.storage, clock: io.clock });
     const model = named ?? (await onlyModel(registry));
+    const tags = command === 'history' || command === 'verify' ? null : await openGitContext(cwd, values.git, model);
+    /** Create the planned tags after a registry change and add what happened to the output. */
+    const tagLines = async (plan: TagPlan | null) => (tags && plan ? await applyPlan(tags, plan) : []);
+    const withTags = (line: string, lines: string[]) => [line, ...lines].join('\n');
     switch (command) {
       case 'list': {
-        const versions = await registry.listVersions(model);
-        print(formatVersionList(model, registry.describe(), versions), versions);
+        const known = (await registry.listModels()).includes(model);
+        // A model only GTO's tags know is listed from them; one nobody knows is the registry's error.
+        const versions = known || !tags || !tags.gto.versions.length ? await registry.listVersions(model) : [];
+        if (!tags) {
+          print(formatVersionList(model, registry.describe(), versions), versions);
+          return 0;
+        }
+        const only = tagOnlyVersions(tags.gto, versions);
+        print(formatVersionList(model, registry.describe(), versions, { dir: tags.dir, state: tags.gto }), [
+          ...versions.map((v) => ({ ...v, gto: gtoVersionOf(tags.gto, v.version) ?? null })),
+          ...only.map((g) => ({ model, tag_only: true, gto: g })),
+        ]);
         return 0;
       }
       case 'show': {
-        const v = await resolveRef(registry, model, args[0]);
-        print(formatVersion(v), v);
+        const r = await resolveRef(registry, model, args[0], tags);
+        if (r.kind === 'tags') {
+          print(formatGtoVersion(model, r.g), { model, tag_only: true, gto: r.g });
+          return 0;
+        }
+        const g = tags ? gtoVersionOf(tags.gto, r.v.version) : undefined;
+        print(
+          formatVersion(r.v, tags ? formatGtoLine(g, r.v.version) : undefined),
+          tags ? { ...r.v, gto: g ?? null } : r.v,
+        );
         return 0;
       }
       case 'promote': {
-        const v = await resolveRef(registry, model, args[0]);
+        const v = await registryRef(registry, model, args[0], tags);
+        assertStageName(args[1]);
         if (args[1] === 'production' && !values.force)
           await checkForProduction(registry, model, v, io.checkBundle ?? servable);
-        const change = await registry.setStage(model, args[1], v.version, who);
-        const tags = change.event ? `  (${change.event.tags.join(' ')})` : '';
+        const plan = tags ? await planAssign(tags, v, args[1], values.reason) : null;
+        const change = await registry.setStage(model, args[1], v.version, {
+          ...who,
+          ...(plan ? { tags: plan.tags.map((t) => t.name) } : {}),
+        });
+        const named = change.event?.tags.length ? `  (${change.event.tags.join(' ')})` : '';
+        const lines = await tagLines(plan);
         print(
-          change.changed
-            ? `${model} ${change.stage}: v${change.from ?? '-'} → v${change.to}${tags}`
-            : `${model} ${change.stage} already at v${change.to}; nothing changed`,
-          change,
+          withTags(
+            change.changed
+              ? `${model} ${change.stage}: v${change.from ?? '-'} → v${change.to}${named}`
+              : `${model} ${change.stage} already at v${change.to}; nothing changed`,
+            lines,
+          ),
+          { ...change, ...(tags ? { git: lines } : {}) },
         );
         return 0;
       }
       case 'rollback': {
-        const change = await registry.rollback(model, args[0], who);
+        const target = tags ? await registry.rollbackTarget(model, args[0]) : null;
+        const plan =
+          tags && target !== null
+            ? await planAssign(tags, await registry.getVersion(model, target), args[0], values.reason)
+            : null;
+        const change = await registry.rollback(model, args[0], {
+          ...who,
+          ...(plan ? { tags: plan.tags.map((t) => t.name) } : {}),
+        });
+        // Another writer may have moved the stage in between: then the planned tags say the wrong thing.
+        const lines =
+          change.to === target
+            ? await tagLines(plan)
+            : tags
+              ? [`not tagged: ${args[0]} moved while rolling back; run promote ${change.to} ${args[0]} to tag it`]
+              : [];
+        const named = change.event!.tags.length ? `  (${change.event!.tags.join(' ')})` : '';
+        print(withTags(`${model} ${change.stage} rolled back: v${change.from} → v${change.to}${named}`, lines), {
+          ...change,
+          ...(tags ? { git: lines } : {}),
+        });
+        return 0;
+      }
+      case 'demote': {
+        const plan = tags ? planUnassign(tags, args[0], values.reason) : null;
+        const change = await registry.demote(model, args[0], {
+          ...who,
+          ...(plan ? { tags: plan.tags.map((t) => t.name) } : {}),
+        });
+        const named = change.event?.tags.length ? `  (${change.event.tags.join(' ')})` : '';
+        const lines = await tagLines(plan);
         print(
-          `${model} ${change.stage} rolled back: v${change.from} → v${change.to}  (${change.event!.tags.join(' ')})`,
-          change,
+          withTags(
+            change.changed
+              ? `${model} ${change.stage} demoted: v${change.from} → -${named}`
+              : `${model} ${change.stage} is already empty; nothing changed`,
+            lines,
+          ),
+          { ...change, ...(tags ? { git: lines } : {}) },
         );
         return 0;
+      }
+      case 'sync-from-tags': {
+        if (!tags)
+          throw new RegistryError(
+            `sync-from-tags follows GTO's git tags: run it in the repository's checkout (or pass --git <dir>)`,
+            'invalid',
+          );
+        const check = io.checkBundle ?? servable;
+        const report = await syncFromTags(registry, model, tags, {
+          actor: values.actor,
+          dryRun: values['dry-run'],
+          // Production only gets a bundle that serves, whoever tagged it (--force: whatever it is).
+          check: async (stage, version) =>
+            stage !== 'production' || values.force
+              ? null
+              : await servingProblem(registry, model, await registry.getVersion(model, version), check).then((p) =>
+                  p ? `v${version}'s bundle would not serve: ${p} (--force follows the tag anyway)` : null,
+                ),
+        });
+        print(report.lines.join('\n'), report);
+        // The report says what could not follow the tags.
+        return report.refused.length ? 1 : 0;
       }
       case 'history': {
         const events = await registry.history(model);

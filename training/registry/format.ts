@@ -1,5 +1,7 @@
 /** Readable tables for the registry CLI (the JSON output is the API's own objects). */
 import type { HistoryEvent, VersionInfo } from '../../core/registry/index.ts';
+import { compareGtoSemver, isGtoSemver, type GtoArtifact, type GtoVersion } from '../../core/registry/gto-state.ts';
+import { describeTag, gtoTime } from './gto-tags.ts';
 
 /** Metric names tried in order when the version does not name its primary metric in `extra.primary_metric`. */
 const PRIMARY_METRICS = ['roc_auc', 'pr_auc', 'f1', 'accuracy', 'r2', 'rmse', 'mae'];
@@ -47,7 +49,49 @@ function markers(v: VersionInfo): string {
   return m.join(',') || '-';
 }
 
-export function formatVersionList(model: string, where: string, versions: VersionInfo[]): string {
+/** The GTO version standing for registry version `v` (`vN.0.0`), if the tags register it. */
+export function gtoVersionOf(gto: GtoArtifact, version: number): GtoVersion | undefined {
+  return gto.versions.find((g) => g.registryVersion === version && g.registered);
+}
+
+/** GTO versions with no registry version behind them (registered by anyone through tags: v2.0.1, v9.0.0…). */
+export function tagOnlyVersions(gto: GtoArtifact, versions: VersionInfo[]): GtoVersion[] {
+  const held = new Set(versions.map((v) => v.version));
+  return gto.versions.filter((g) => g.registryVersion === null || !held.has(g.registryVersion));
+}
+
+function gtoCell(g: GtoVersion | undefined): string {
+  if (!g) return '-';
+  return `${g.version}${g.deregistered ? ' (deregistered)' : ''}${g.stages.length ? ` [${g.stages.join(', ')}]` : ''}`;
+}
+
+/** Where the registry and GTO's tags disagree about a stage, one line each (empty when they agree). */
+export function stageDisagreements(gto: GtoArtifact, versions: VersionInfo[]): string[] {
+  const registry: Record<string, number> = {};
+  for (const v of versions) for (const s of v.stages) registry[s] = v.version;
+  const stages = [...new Set([...Object.keys(registry), ...Object.keys(gto.stages)])].sort();
+  const lines: string[] = [];
+  for (const stage of stages) {
+    const r = registry[stage];
+    const g = gto.stages[stage];
+    if (g && r !== undefined && g.registryVersion === r) continue;
+    const says = g
+      ? `GTO says ${g.version} (${describeTag(g.assignment)})`
+      : gto.stagesTagged.includes(stage)
+        ? 'GTO says none (unassigned)'
+        : 'GTO has no tag for it';
+    lines.push(`${stage}: the registry says ${r === undefined ? 'none' : `v${r}`}, ${says}`);
+  }
+  return lines;
+}
+
+export function formatVersionList(
+  model: string,
+  where: string,
+  versions: VersionInfo[],
+  gto?: { dir: string; state: GtoArtifact } | null,
+): string {
+  if (gto) return formatWithTags(model, where, versions, gto.dir, gto.state);
   if (!versions.length) return `${model} in ${where}: no versions`;
   const metricNames = [...new Set(versions.map((v) => primaryMetric(v)?.name).filter((n): n is string => !!n))];
   const metricHeader = metricNames.length === 1 ? metricNames[0] : 'metric';
@@ -101,7 +145,8 @@ export function formatBytes(n: number): string {
   return `${i ? n.toFixed(1) : n} ${units[i]}`;
 }
 
-export function formatVersion(v: VersionInfo): string {
+/** `show` of a registry version; `gto`: its line about GTO's tags (formatGtoLine), when they were read. */
+export function formatVersion(v: VersionInfo, gto?: string): string {
   const flags = [
     v.stages.length ? `[${v.stages.join(', ')}]` : '',
     v.latest ? '(latest)' : '',
@@ -113,6 +158,7 @@ export function formatVersion(v: VersionInfo): string {
       ['registered', `${shortTime(v.registered_at)} by ${v.registered_by} via ${v.source}`],
       ['created', shortTime(v.created_at)],
       ['git commit', v.git_commit ?? '-'],
+      ...(gto === undefined ? [] : [['gto', gto]]),
       ['data md5', v.data_md5 ?? '-'],
       ['bundle', `${v.bundle.path}  (${v.bundle.nfiles} files, ${formatBytes(v.bundle.size)}, md5 ${v.bundle.md5})`],
     ]).split('\n'),
@@ -147,4 +193,99 @@ export function formatHistory(model: string, events: HistoryEvent[]): string {
     ]);
   }
   return table(rows);
+}
+
+/** `list` beside GTO's tags: a `gto` column, versions that exist only as tags, and stage disagreements. */
+function formatWithTags(model: string, where: string, versions: VersionInfo[], dir: string, gto: GtoArtifact): string {
+  const title = `${model} in ${where}; git tags of ${dir}`;
+  const only = tagOnlyVersions(gto, versions);
+  if (!versions.length && !only.length) return `${title}: no versions`;
+  const metricNames = [...new Set(versions.map((v) => primaryMetric(v)?.name).filter((n): n is string => !!n))];
+  const metricHeader = metricNames.length === 1 ? metricNames[0] : 'metric';
+  type Row = { key: string; cells: string[] };
+  const rows: Row[] = versions.map((v) => {
+    const pm = primaryMetric(v);
+    const metric = pm
+      ? metricNames.length === 1
+        ? formatNumber(pm.value)
+        : `${pm.name}=${formatNumber(pm.value)}`
+      : '-';
+    return {
+      key: `v${v.version}.0.0`,
+      cells: [
+        `v${v.version}`,
+        markers(v),
+        gtoCell(gtoVersionOf(gto, v.version)),
+        shortTime(v.created_at),
+        shortTime(v.registered_at),
+        metric,
+        v.registered_by,
+      ],
+    };
+  });
+  for (const g of only) {
+    const stages = g.stages.length ? ` [${g.stages.join(', ')}]` : '';
+    rows.push({
+      key: g.version,
+      cells: [
+        isGtoSemver(g.version) ? g.version : g.version.slice(0, 12),
+        '-',
+        `tags only${g.deregistered ? ' (deregistered)' : ''}${stages}`,
+        '-',
+        g.registration ? gtoTime(g.registration.time) : '-',
+        '-',
+        g.registration?.by || g.events[0]?.by || '-',
+      ],
+    });
+  }
+  // Highest version first, as GTO lists them; commits assigned without a version last.
+  rows.sort((a, b) => {
+    const sa = isGtoSemver(a.key);
+    const sb = isGtoSemver(b.key);
+    if (sa && sb) return compareGtoSemver(b.key, a.key);
+    return sa === sb ? (a.key < b.key ? 1 : -1) : sa ? -1 : 1;
+  });
+  const lines = [
+    title,
+    table([['version', 'stages', 'gto', 'created', 'registered', metricHeader, 'by'], ...rows.map((r) => r.cells)]),
+  ];
+  if (only.length)
+    lines.push(
+      `tags only: registered with GTO, no bundle in the registry (${only.map((g) => g.version.slice(0, 12)).join(', ')})`,
+    );
+  const disagree = stageDisagreements(gto, versions);
+  if (disagree.length)
+    lines.push(
+      'stages disagree:',
+      ...disagree.map((l) => `  ${l}`),
+      "  the tags are the record: `npm run registry -- sync-from-tags` makes the registry follow them; `promote` tags the registry's choice",
+    );
+  return lines.join('\n');
+}
+
+/** A version GTO knows from tags alone (the registry holds no bundle for it). */
+export function formatGtoVersion(model: string, g: GtoVersion): string {
+  const flags = [g.stages.length ? `[${g.stages.join(', ')}]` : '', g.deregistered ? '(deregistered)' : ''].filter(
+    Boolean,
+  );
+  return [
+    `${model} ${g.version}${flags.length ? '  ' + flags.join(' ') : ''}  (git tags only: the registry holds no bundle for it)`,
+    ...table([
+      ['commit', g.commit],
+      [
+        'registered',
+        g.registration
+          ? `${gtoTime(g.registration.time)} by ${g.registration.by || '-'}: ${g.registration.message || '-'}`
+          : '- (assigned without a registration)',
+      ],
+      ...g.events.map((e) => ['tag', `${e.tag}  ${gtoTime(e.time)} by ${e.by || '-'}`]),
+    ]).split('\n'),
+  ].join('\n');
+}
+
+/** What GTO's tags say of registry version `version` (the `gto` line of `show`). */
+export function formatGtoLine(g: GtoVersion | undefined, version: number): string {
+  if (!g) return `no tag: GTO does not know v${version}.0.0 (promote tags it; in CI, npm run gh:tag)`;
+  const reg = g.registration!;
+  return `${g.version} at ${g.commit.slice(0, 12)} (${describeTag(reg)})${g.deregistered ? ', deregistered' : ''}${g.stages.length ? `; GTO stages: ${g.stages.join(', ')}` : ''}`;
 }

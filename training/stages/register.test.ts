@@ -30,6 +30,7 @@ test('first model is promoted; an unchanged bundle is not registered twice; a wo
   assert.equal(first.version, 1);
   assert.match(first.reason, /first production model/);
   assert.deepEqual(first.gto_tags, ['flight-delay@v1.0.0', 'flight-delay#production#1']);
+  assert.deepEqual(first.stage_changes, { production: { from: null, to: 1 } }, 'what gh:tag checks GTO against');
   assert.deepEqual(
     (await register({ repoRoot: repo, params, log, registryUrl })).gto_tags,
     [],
@@ -59,6 +60,7 @@ test('first model is promoted; an unchanged bundle is not registered twice; a wo
   assert.equal(second.production_before!.metrics.roc_auc, first.candidate_metric);
   assert.ok(Number.isFinite(second.production_before!.metrics.log_loss));
   assert.match(second.reason, /not promoted: roc_auc .* vs production v1 .*needs at least \+1/);
+  assert.deepEqual(second.stage_changes, { staging: { from: null, to: 2 } });
   // The same data as production's: its drift comparison finds nothing.
   const drift = (await readMetricsFile(repo, 'dataDrift'))!;
   assert.equal(drift.status, 'ok');
@@ -248,6 +250,9 @@ test('an experiment registers a candidate: no stage, no assignment tag, producti
   });
   assert.equal(ci.decision, 'promoted');
   assert.equal(ci.version, 1);
+  assert.deepEqual(ci.gto_tags, ['flight-delay#production#1']);
+  // Written without the null (dvc metrics show drops nulls), read back with it.
+  assert.deepEqual((await readMetricsFile(repo, 'register'))?.stage_changes, { production: { from: null, to: 1 } });
 });
 
 test('README order: production is a flights model, this run another dataset under the same name: refused with the fix, never scored', async () => {

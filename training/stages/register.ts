@@ -364,7 +364,11 @@ export async function register(options: {
   }
   // The GTO tags CI pushes: exactly those of the events this run recorded (the registry numbers
   // assignment tags per model, so a version that returns to a stage gets a fresh tag).
-  const tags = (await registry.history(name)).slice(eventsBefore).flatMap((e) => e.tags);
+  const recorded = (await registry.history(name)).slice(eventsBefore);
+  const tags = recorded.flatMap((e) => e.tags);
+  const stageChanges = Object.fromEntries(
+    recorded.filter((e) => e.stage !== null).map((e) => [e.stage!, { from: e.from, to: e.to }]),
+  );
   const result = {
     model_name: name,
     registry: registryForMetrics(registry.describe(), repoRoot),
@@ -378,6 +382,7 @@ export async function register(options: {
     min_improvement: rp.min_improvement,
     gates,
     gto_tags: tags,
+    stage_changes: stageChanges,
   };
   await writeMetricsFile(repoRoot, 'register', result);
   log.info(`${name} v${version.version}: ${decision} — ${reason}`);

@@ -1,0 +1,173 @@
+/**
+ * The registry CLI's side of GTO: read the checkout's git tags (GTO's view of a model, by
+ * core/registry/gto-state.ts) and plan the tags a stage change needs, as `gto assign` /
+ * `gto unassign` would make them: GTO's counter (highest on any tag of the model + 1), at the
+ * commit the version is registered at, annotated with GTO's message. Pushing stays the user's (or
+ * CI's) step: the CLI prints the `git push` command.
+ */
+import {
+  createAnnotatedTag,
+  gitIn,
+  gitWorkTree,
+  pushCommand,
+  readGitTags,
+  shellQuote,
+  resolveCommit,
+  type Git,
+} from '../../core/registry/gto-git.ts';
+import { gtoArtifactState, gtoTagMessage, type GtoArtifact, type GtoEvent } from '../../core/registry/gto-state.ts';
+import type { VersionInfo } from '../../core/registry/index.ts';
+
+export interface GitContext {
+  /** The work tree whose tags are read (and where tags are created). */
+  dir: string;
+  git: Git;
+  model: string;
+  gto: GtoArtifact;
+  /** Every tag name of the repository (a new tag must not reuse one). */
+  names: Set<string>;
+}
+
+/**
+ * GTO's view of `model` from the git checkout holding `cwd` (or `repo`); null when there is none or
+ * `repo` is `none`.
+ */
+export async function openGitContext(cwd: string, repo: string | undefined, model: string): Promise<GitContext | null> {
+  if (repo === 'none') return null;
+  const dir = await gitWorkTree(repo ?? cwd);
+  if (!dir) {
+    if (repo !== undefined) throw new Error(`--git ${repo}: not inside a git work tree`);
+    return null;
+  }
+  const git = gitIn(dir);
+  const tags = await readGitTags(git);
+  return { dir, git, model, gto: gtoArtifactState(tags, model), names: new Set(tags.map((t) => t.name)) };
+}
+
+export interface PlannedTag {
+  name: string;
+  commit: string;
+  message: string;
+}
+
+export interface TagPlan {
+  tags: PlannedTag[];
+  /** What was not tagged, and why (printed). */
+  notes: string[];
+}
+
+const short = (sha: string) => sha.slice(0, 12);
+export const gtoTime = (seconds: number) =>
+  new Date(seconds * 1000)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
+export const describeTag = (e: GtoEvent) => `tag ${e.tag}${e.by ? ` by ${e.by}` : ''} on ${gtoTime(e.time)}`;
+
+/** A fresh counter for each planned tag (GTO's rule; names already taken are skipped). */
+function counterFrom(ctx: GitContext): (stage: string, cancel: boolean) => string {
+  let counter = ctx.gto.nextCounter;
+  const taken = new Set(ctx.names);
+  return (stage, cancel) => {
+    let name: string;
+    do name = `${ctx.model}#${stage}${cancel ? '!' : ''}#${counter++}`;
+    while (taken.has(name));
+    taken.add(name);
+    return name;
+  };
+}
+
+const body = (reason: string | undefined) => (reason?.trim() ? `\n\n${reason.trim()}` : '');
+
+/**
+ * The tags that make GTO show `stage` = registry version `v`: an assignment at the commit GTO has
+ * for `vN.0.0`; when GTO has none, a registration at the version's `git_commit` first (as
+ * `gto assign --ref` registers), if this repository has that commit.
+ */
+export async function planAssign(
+  ctx: GitContext,
+  v: VersionInfo,
+  stage: string,
+  reason: string | undefined,
+): Promise<TagPlan> {
+  const version = `v${v.version}.0.0`;
+  const shown = ctx.gto.stages[stage];
+  if (shown?.version === version)
+    return {
+      tags: [],
+      notes: [`GTO already shows ${stage} = ${version} (${describeTag(shown.assignment)}): no tag needed`],
+    };
+  const known = ctx.gto.versions.find((x) => x.version === version && x.registered);
+  const tags: PlannedTag[] = [];
+  let commit = known?.commit ?? null;
+  if (known && !known.active)
+    return {
+      tags: [],
+      notes: [
+        `not tagged: GTO deregistered ${version} (${describeTag(known.events.at(-1)!)}), so it shows no stage of it; register it again with gto, or promote another version`,
+      ],
+    };
+  if (!known) {
+    const name = `${ctx.model}@${version}`;
+    commit = v.git_commit ? await resolveCommit(ctx.git, v.git_commit) : null;
+    if (!commit || ctx.names.has(name))
+      return {
+        tags: [],
+        notes: [
+          ctx.names.has(name)
+            ? `not tagged: ${name} exists but GTO does not read it (a lightweight tag?); replace it with an annotated one`
+            : `not tagged: GTO has no ${version} (no tag ${name}) and the registry's v${v.version} names ${v.git_commit ? `commit ${v.git_commit}, which this repository does not have` : 'no commit'}; tag the commit that produced it (git tag -a '${name}' -m '${gtoTagMessage('register', ctx.model, { version })}' <commit>) and promote again`,
+        ],
+      };
+    tags.push({ name, commit, message: gtoTagMessage('register', ctx.model, { version }) + body(reason) });
+  }
+  const next = counterFrom(ctx);
+  tags.push({
+    name: next(stage, false),
+    commit: commit!,
+    message: gtoTagMessage('assign', ctx.model, { stage, version }) + body(reason),
+  });
+  return { tags, notes: [] };
+}
+
+/** The tags that make GTO show no version in `stage`: an unassignment of every version it has there. */
+export function planUnassign(ctx: GitContext, stage: string, reason: string | undefined): TagPlan {
+  const versions = ctx.gto.inStage[stage] ?? [];
+  if (!versions.length) return { tags: [], notes: [`GTO shows no version in ${stage}: no tag needed`] };
+  const next = counterFrom(ctx);
+  return {
+    tags: versions.map((version) => ({
+      name: next(stage, true),
+      commit: ctx.gto.versions.find((x) => x.version === version)?.commit ?? version,
+      message: gtoTagMessage('unassign', ctx.model, { stage, version }) + body(reason),
+    })),
+    notes: [],
+  };
+}
+
+/** Create the planned tags (annotated, in order) and say what to push. */
+export async function applyPlan(ctx: GitContext, plan: TagPlan): Promise<string[]> {
+  const lines: string[] = [...plan.notes];
+  for (const [i, t] of plan.tags.entries()) {
+    try {
+      await createAnnotatedTag(ctx.git, t.name, t.commit, t.message);
+    } catch (err) {
+      const left = plan.tags
+        .slice(i)
+        .map((x) => `git tag -a ${shellQuote(x.name)} -m ${shellQuote(x.message.split('\n')[0])} ${x.commit}`);
+      throw new Error(
+        `the registry changed, but creating tag ${t.name} in ${ctx.dir} failed: ${(err as Error).message.trim()}; ${lines.length ? `${lines.join('; ')}; ` : ''}create the rest yourself: ${left.join(' && ')}`,
+        { cause: err },
+      );
+    }
+    lines.push(`created tag ${t.name} at ${short(t.commit)} in ${ctx.dir}`);
+  }
+  if (plan.tags.length)
+    lines.push(
+      `push to publish: ${pushCommand(
+        'origin',
+        plan.tags.map((t) => t.name),
+      )}`,
+    );
+  return lines;
+}
