@@ -5,8 +5,11 @@
  * are gone; any other directory has ALL its contents deleted. Then `git init`, fetch of the ref
  * (depth `fetch-depth`, 0 = all branches and tags), checkout, and with `persist-credentials`
  * (default true) the token is written to a config file under RUNNER_TEMP that `.git/config`
- * includes (v6+; here an `include.path`, where v6 uses `includeIf.gitdir`). Without persisted credentials a push to github.com fails, as on GitHub. For
- * pull_request_target / workflow_run it refuses a fork's head unless `allow-unsafe-pr-checkout`.
+ * includes (v6+; here an `include.path`, where v6 uses `includeIf.gitdir`). Without persisted
+ * credentials a push to github.com fails, as on GitHub; with them it needs the token's
+ * contents: write (the origin's pre-receive hook). The repository is private: the fetch needs a
+ * token with contents: read. For pull_request_target / workflow_run it refuses a fork's head
+ * unless `allow-unsafe-pr-checkout`.
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -70,6 +73,23 @@ export async function checkout(ctx: ActionContext): Promise<ActionResult> {
     if (forkHead && (commit === forkHead || ref.includes('refs/pull/')))
       throw new ActionFailure(
         `Refusing to check out fork pull request code (${forkHead}) for ${event.name}; set allow-unsafe-pr-checkout: true after reviewing the risks`,
+      );
+  }
+
+  // The fetch authenticates with `token` (default: the job's GITHUB_TOKEN). A private repository
+  // answers a token without contents: read as git does any repository it may not see.
+  // (The runner always passes `token`; only a direct call of the stand-in, outside a run, has none.)
+  const token = ctx.inputs.token;
+  if (token === '') throw new ActionFailure('Input required and not supplied: token');
+  if (token !== undefined && repository === ctx.github.repository && ctx.sandbox.visibility === 'private') {
+    const scopes = ctx.sandbox.tokenPermissions(token);
+    if (!scopes)
+      throw new ActionFailure(
+        `remote: Invalid username or token. Password authentication is not supported for Git operations.\nfatal: Authentication failed for '${url}/' (rehearsal: the token input is not this job's GITHUB_TOKEN nor any token the repository knows)`,
+      );
+    if (scopes.contents === 'none')
+      throw new ActionFailure(
+        `remote: Repository not found.\nfatal: repository '${url}/' not found (rehearsal: ${repository} is private and the job's GITHUB_TOKEN has no contents: read — its permissions: do not grant it)`,
       );
   }
 
