@@ -210,7 +210,7 @@ export async function runJob(input: JobInput): Promise<JobResult> {
       const name = displayName(step, ctx);
       const run = !evaluateIf(step.if, ctx) ? false : true;
       if (!run) {
-        print(`  ○ ${name} (skipped: if ${step.if})`);
+        print(`  ○ ${name} (skipped: ${step.if ? `if ${step.if}` : 'a step before it failed'})`);
         results.push({ id: step.id, name, outcome: 'skipped', conclusion: 'skipped', outputs: {} });
         if (step.explicitId) steps[step.id] = { outputs: {}, outcome: 'skipped', conclusion: 'skipped' };
         continue;

@@ -310,7 +310,7 @@ export function pipefailProblems(wf: WorkflowModel, ctx: ExprContext): string[] 
       lines.forEach((l, n) => {
         if (!/\|\s*tee\b/.test(l.replace(/#.*$/, '')) || (setAt >= 0 && setAt < n)) return;
         problems.push(
-          `${wf.file} job ${job.id} step ${i + 1} (${stepLabel(s)}): "${l.trim().slice(0, 80)}" runs under \`${shell ?? 'bash -e {0}'}\`${shell ? '' : ' (no shell: given)'}, which has no pipefail: the step's status is tee's, so a failing command before the pipe passes green. Add \`shell: bash\` (-o pipefail) or \`set -o pipefail\``,
+          `${wf.file} job ${job.id} step ${i + 1} (${stepLabel(s)}): "${l.trim().length > 90 ? `…${l.trim().slice(-90)}` : l.trim()}" runs under \`${shell ?? 'bash -e {0}'}\`${shell ? '' : ' (no shell: given)'}, which has no pipefail: the step's status is tee's, so a failing command before the pipe passes green. Add \`shell: bash\` (-o pipefail) or \`set -o pipefail\``,
         );
       });
     });

@@ -1,6 +1,6 @@
 /**
  * Everything a rehearsal runs against, under one temp directory: a bare repository standing in for
- * github.com/<repository> (main = this checkout; every other branch its own commit on top), a git
+ * github.com/<repository> (each branch its own commit on top of this checkout's snapshot), a git
  * config that sends github.com URLs there (fetch always; push only with persisted credentials and,
  * checked by the origin's pre-receive hook, a job token with contents: write, as on GitHub), the
  * CLI stand-ins, an artifact store, the stand-in cloud state and the loopback GitHub API (strict:
@@ -103,10 +103,11 @@ export async function createSandbox(
       `rehearsal: snapshot of ${snapshot} (shallow checkout)`,
     );
   }
-  await git(source, '-c', 'safe.directory=*', 'push', '-q', origin, `${snapshot}:refs/heads/${branches[0]}`);
-  // Every other branch gets its own commit on top of the snapshot (same tree): a workflow that
-  // checks out, builds or pushes the wrong branch then works on the wrong commit, as it would.
-  for (const b of branches.slice(1)) {
+  await git(source, '-c', 'safe.directory=*', 'push', '-q', origin, `${snapshot}:refs/rehearsal/snapshot`);
+  // Every branch gets its own commit on top of the snapshot (same tree, siblings: none is an
+  // ancestor of another): a workflow that checks out, builds, tags or pushes the wrong branch
+  // then works on the wrong commit, as it would on GitHub.
+  for (const b of branches) {
     const commit = await exec(
       'git',
       ['commit-tree', `${snapshot}^{tree}`, '-p', snapshot, '-m', `rehearsal: the ${b} branch`],
