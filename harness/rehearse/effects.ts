@@ -146,10 +146,13 @@ export function commitCommentOn(branch: string): Effect {
   };
 }
 
-/** Exactly one comment by the bot matching `marker` on every pull request of the scenario. */
-export function stickyPrComment(marker: RegExp): Effect {
+/**
+ * Exactly one comment by the bot matching `marker` on every pull request of the scenario; with
+ * `without`, a text it must not hold (what the report says when it missed something).
+ */
+export function stickyPrComment(marker: RegExp, without?: { text: RegExp; meaning: string }): Effect {
   return {
-    what: `one comment by ${BOT} matching ${marker} on the pull request`,
+    what: `one comment by ${BOT} matching ${marker} on the pull request${without ? `, ${without.meaning}` : ''}`,
     check: (c) => {
       const prs = [...c.sandbox.fake.pulls.keys()];
       if (!prs.length) return Promise.resolve('the scenario has no pull request');
@@ -158,6 +161,8 @@ export function stickyPrComment(marker: RegExp): Effect {
           (x) => x.user.login === BOT && marker.test(x.body),
         );
         if (mine.length !== 1) return Promise.resolve(`${key} has ${mine.length} such comments${refused(c)}`);
+        const bad = without && without.text.exec(mine[0].body);
+        if (bad) return Promise.resolve(`the comment on ${key} says "${bad[0]}"`);
       }
       return Promise.resolve(null);
     },

@@ -127,6 +127,17 @@ export const MISTAKES: Mistake[] = [
     scenario: ['trainer-image', 'workflow_dispatch'],
     expect: /google-github-actions\/auth.*id-token: write/,
   },
+  {
+    id: 'publish-persist-credentials-false',
+    what: 'train.yml publish job: persist-credentials: false copied from the other jobs (the private repository refuses the later ls-remote and push)',
+    file: 'train.yml',
+    edit: swap(
+      '          fetch-depth: 0 # existing tags',
+      '          persist-credentials: false\n          fetch-depth: 0 # existing tags',
+    ),
+    scenario: ['train', 'workflow_dispatch'],
+    expect: /job publish: step "Tag registry changes.*(fetch|push)-refused-.*no-persisted-credentials/,
+  },
   // The runner's shells
   {
     id: 'deploy-pipefail-dropped',
@@ -247,6 +258,15 @@ export const MISTAKES: Mistake[] = [
     expect: /inputs.max_batch is not an input of on.workflow_dispatch/,
   },
   // branches
+  {
+    id: 'pr-report-fetch-depth-dropped',
+    what: 'pr-report.yml: fetch-depth: 0 dropped (no origin/<base> to read the base metrics from: a report without a diff, green)',
+    file: 'pr-report.yml',
+    edit: drop(/ {10}fetch-depth: 0[^\n]*\n/),
+    scenario: ['pr-comment', 'workflow_run'],
+    expect:
+      /expected effect missing: one comment .*comparing with the base branch's metrics: the comment on acme\/gitops-ml#42 says "_No metrics on/,
+  },
   {
     id: 'train-checkout-default-branch',
     what: 'train.yml train job: `ref: ${{ env.TRAIN_BRANCH }}` dropped (a dispatch from main trains main)',

@@ -1,8 +1,9 @@
 /**
  * Everything a rehearsal runs against, under one temp directory: a bare repository standing in for
  * github.com/<repository> (each branch its own commit on top of this checkout's snapshot), a git
- * config that sends github.com URLs there (fetch always; push only with persisted credentials and,
- * checked by the origin's pre-receive hook, a job token with contents: write, as on GitHub), the
+ * config that sends github.com URLs there only with checkout's persisted credentials (the
+ * repository is private: fetch and push need them; a push also needs a job token with
+ * contents: write, checked by the origin's pre-receive hook, as on GitHub), the
  * CLI stand-ins, an artifact store, the stand-in cloud state and the loopback GitHub API (strict:
  * only the running job's token, with its scopes).
  */
@@ -141,9 +142,10 @@ export async function createSandbox(
   await writeFile(
     gitConfig,
     [
-      `[url "file://${origin}"]`,
-      `\tinsteadOf = https://github.com/${REPOSITORY}`,
-      // Without the credentials actions/checkout persists, a push to github.com is refused.
+      // The repository is private: without the credentials actions/checkout persists (a longer,
+      // so winning, rewrite to the origin), a fetch from github.com and a push to it are refused.
+      `[url "file://${join(root, 'fetch-refused-private-repository-no-persisted-credentials')}"]`,
+      '\tinsteadOf = https://github.com/',
       `[url "file://${join(root, 'push-refused-no-persisted-credentials')}"]`,
       '\tpushInsteadOf = https://github.com/',
       '[init]',

@@ -233,7 +233,11 @@ const TRAIN_EFFECTS = [
 const PR_EFFECTS = [
   jobsSucceed('pr-report', ['report']),
   jobsSucceed('pr-comment', ['comment']),
-  stickyPrComment(/<!-- gitops-ml-report -->/),
+  // The report is of the PR against its base branch (pr-report reads origin/<base>:metrics).
+  stickyPrComment(/<!-- gitops-ml-report -->/, {
+    text: /_No metrics on [^_]* to compare with\._/,
+    meaning: "comparing with the base branch's metrics",
+  }),
 ];
 const DEPLOY_EFFECTS = [
   jobsSucceed('deploy-api', ['test', 'build', 'deploy']),

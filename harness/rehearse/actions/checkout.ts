@@ -6,8 +6,8 @@
  * (depth `fetch-depth`, 0 = all branches and tags), checkout, and with `persist-credentials`
  * (default true) the token is written to a config file under RUNNER_TEMP that `.git/config`
  * includes (v6+; here an `include.path`, where v6 uses `includeIf.gitdir`). Without persisted
- * credentials a push to github.com fails, as on GitHub; with them it needs the token's
- * contents: write (the origin's pre-receive hook). The repository is private: the fetch needs a
+ * credentials a later fetch from or push to the private repository fails, as on GitHub; a push
+ * with them needs the token's contents: write (the origin's pre-receive hook). The repository is private: the fetch needs a
  * token with contents: read. For pull_request_target / workflow_run it refuses a fork's head
  * unless `allow-unsafe-pr-checkout`.
  */
@@ -26,7 +26,14 @@ async function git(ctx: ActionContext, cwd: string, ...args: string[]): Promise<
   try {
     const { stdout } = await exec('git', args, {
       cwd,
-      env: { ...ctx.env, GIT_TERMINAL_PROMPT: '0' },
+      // The action's own git calls carry the token input (http.extraheader), whatever is persisted.
+      env: {
+        ...ctx.env,
+        GIT_TERMINAL_PROMPT: '0',
+        GIT_CONFIG_COUNT: '1',
+        GIT_CONFIG_KEY_0: `url.file://${ctx.sandbox.origin}.insteadOf`,
+        GIT_CONFIG_VALUE_0: `https://github.com/${ctx.github.repository}`,
+      },
       maxBuffer: 64 * 1024 * 1024,
     });
     return stdout;
@@ -173,7 +180,7 @@ export async function checkout(ctx: ActionContext): Promise<ActionResult> {
     const file = join(ctx.runnerTemp, `git-credentials-${randomUUID()}.config`);
     await writeFile(
       file,
-      `[http "https://github.com/"]\n\textraheader = AUTHORIZATION: basic ***\n[url "file://${ctx.sandbox.origin}"]\n\tpushInsteadOf = https://github.com/${repository}\n`,
+      `[http "https://github.com/"]\n\textraheader = AUTHORIZATION: basic ***\n[url "file://${ctx.sandbox.origin}"]\n\tinsteadOf = https://github.com/${repository}\n\tpushInsteadOf = https://github.com/${repository}\n`,
     );
     await git(ctx, path, 'config', '--local', 'include.path', file);
   }
