@@ -1,7 +1,8 @@
 /**
  * `rehearse()`: run one scenario (a workflow and an event, see scenarios.ts) from the workflow
- * files themselves, in a fresh sandbox, and report every run, the CLI stand-in calls, the GitHub
- * API calls and the repository settings each workflow read.
+ * files themselves, in a fresh sandbox, check the effects it declares once it ran green, and
+ * report every run, the CLI stand-in calls, the GitHub API calls and the repository settings each
+ * workflow read. Steps see PATH and the runner's variables only, never this shell's environment.
  */
 import { readFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
@@ -9,7 +10,9 @@ import { join } from 'node:path';
 import { git, createSandbox, type RehearsalSandbox } from './sandbox.ts';
 import { SCENARIOS, repositoryVariables, type ScenarioContext } from './scenarios.ts';
 import { startApi, startPrometheus, type Started } from './stand-ins.ts';
+import type { EffectContext } from './effects.ts';
 import { runWorkflow, triggerMismatch } from './run.ts';
+import type { SelfHostedRunner } from './runners.ts';
 import { loadWorkflow, referencedSettings } from './workflow.ts';
 import type { StubCall } from './stubs/state.ts';
 import type { ActionPin, RunResult } from './types.ts';
@@ -25,8 +28,12 @@ export interface RehearseOptions {
   secrets?: Record<string, string>;
   /** npm commands (an ERE over `npm <args>`) recorded instead of run, e.g. `test$` to keep .ci/run bounded. */
   npmRecord?: string;
+  /** Calls of the CLI stand-ins (an ERE over `<tool> <args>`, e.g. `dvc push`) recorded instead of run. */
+  record?: string;
   /** Registry directory with a production model for the deploy scenarios (default <source>/registry). */
   registrySeed?: string;
+  /** Self-hosted runners the repository has (default none: only GitHub-hosted labels exist). */
+  selfHosted?: SelfHostedRunner[];
   print?: (line: string) => void;
   keep?: boolean;
 }
@@ -39,6 +46,13 @@ export interface Rehearsal {
   sandbox: RehearsalSandbox;
   settings: Record<string, { vars: string[]; secrets: string[] }>;
   prometheusQueries: { query: string; auth: string | null }[];
+}
+
+async function readCalls(file: string): Promise<StubCall[]> {
+  return (await readFile(file, 'utf8'))
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as StubCall);
 }
 
 export function scenarioNames(): string[] {
@@ -65,19 +79,26 @@ export async function rehearse(o: RehearseOptions): Promise<Rehearsal> {
   let prom: Awaited<ReturnType<typeof startPrometheus>> | null = null;
   const vars = { ...repositoryVariables(sandbox), ...o.vars };
   const secrets = { API_SMOKE_TOKEN: '', ...o.secrets };
-  const hostEnv = Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([k, v]) =>
-        v !== undefined &&
-        !/^(GITHUB_|RUNNER_|ACTIONS_|INPUT_|npm_|KUBECONFIG$|GOOGLE_|CLOUDSDK_|GH_TOKEN$|CI$|REHEARSE_CALLS$|REHEARSE_CLOUD$|NODE_TEST_CONTEXT$)/.test(
-          k,
-        ),
-    ),
-  ) as Record<string, string>;
+  // A step sees a runner's environment, not this shell's: only PATH (where node, git, bash… are)
+  // and the rehearsal's own knobs cross over (job.ts adds the runner's variables).
+  const hostEnv: Record<string, string> = { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin' };
+  if (process.env.REHEARSE_STEP_TIMEOUT_MS) hostEnv.REHEARSE_STEP_TIMEOUT_MS = process.env.REHEARSE_STEP_TIMEOUT_MS;
   if (o.npmRecord) hostEnv.REHEARSE_NPM_RECORD = o.npmRecord;
+  const record = o.record ?? process.env.REHEARSE_RECORD;
+  if (record) hostEnv.REHEARSE_RECORD = record;
   const runs: RunResult[] = [];
   const settings: Rehearsal['settings'] = {};
   let runId = 9000;
+  let originBefore: EffectContext['before'] | undefined;
+  const originState = async (): Promise<EffectContext['before']> => ({
+    heads: Object.fromEntries(
+      (await git(sandbox.origin, 'for-each-ref', '--format=%(refname:short) %(objectname)', 'refs/heads'))
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(' ') as [string, string]),
+    ),
+    tags: (await git(sandbox.origin, 'tag', '--list')).split('\n').filter(Boolean),
+  });
   const ctx: ScenarioContext = {
     sandbox,
     vars,
@@ -122,6 +143,7 @@ export async function rehearse(o: RehearseOptions): Promise<Rehearsal> {
             );
       const mismatch = triggerMismatch(workflow, event, changed);
       if (mismatch) throw new Error(`${name}.yml would not run: ${mismatch}`);
+      originBefore ??= await originState();
       const result = await runWorkflow({
         workflow,
         event,
@@ -131,6 +153,7 @@ export async function rehearse(o: RehearseOptions): Promise<Rehearsal> {
         secrets,
         lock,
         hostEnv,
+        selfHosted: o.selfHosted ?? [],
         print,
       });
       print(
@@ -141,8 +164,25 @@ export async function rehearse(o: RehearseOptions): Promise<Rehearsal> {
     },
   };
   let error: string | null = null;
+  const missing: string[] = [];
   try {
-    await scenario(ctx);
+    await scenario.run(ctx);
+    // A green scenario must have done what it is for: a silent no-op is a failure.
+    if (runs.length && runs.every((r) => r.conclusion === 'success')) {
+      const effectCtx: EffectContext = {
+        sandbox,
+        runs,
+        calls: await readCalls(sandbox.callLog),
+        before: originBefore ?? (await originState()),
+      };
+      print('\nexpected effects:');
+      for (const e of scenario.effects) {
+        const why = await e.check(effectCtx);
+        if (why && typeof why === 'object') print(`  ○ ${e.what}: ${why.note}`);
+        else print(`  ${why ? '✗' : '✓'} ${e.what}${why ? `: ${why}` : ''}`);
+        if (typeof why === 'string') missing.push(`expected effect missing: ${e.what}: ${why}`);
+      }
+    }
   } catch (err) {
     error = (err as Error).message;
     print(`\nrehearsal stopped: ${error}`);
@@ -156,11 +196,8 @@ export async function rehearse(o: RehearseOptions): Promise<Rehearsal> {
     print(
       `Prometheus stand-in: ${queries.length} queries, Authorization: ${[...new Set(queries.map((q) => q.auth?.replace(/ .*/, ' …') ?? 'none'))].join(', ')}`,
     );
-  const calls = (await readFile(sandbox.callLog, 'utf8'))
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as StubCall);
-  const failures = [...runs.flatMap((r) => r.failures), ...(error ? [error] : [])];
+  const calls = await readCalls(sandbox.callLog);
+  const failures = [...runs.flatMap((r) => r.failures), ...missing, ...(error ? [error] : [])];
   const result: Rehearsal = {
     ok: failures.length === 0 && runs.length > 0,
     runs,

@@ -1,13 +1,24 @@
 /**
- * A workflow run: the event must trigger the workflow (its `on:` filters), then the jobs run in
- * `needs` order; a job whose needs did not all succeed is skipped unless its `if:` uses a status
- * function; a matrix expands into one job per combination. The result names every failed job and
- * step.
+ * A workflow run: the event must trigger the workflow (its `on:` filters); what GitHub checks
+ * before any job starts (dispatch inputs, the concurrency group, runs-on labels) and the mistakes
+ * it lets through silently (preflight.ts) stop the run first; then the jobs run in `needs` order;
+ * a job whose needs did not all succeed is skipped unless its `if:` uses a status function; a
+ * matrix expands into one job per combination. The result names every failed job and step.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { evaluateIf, evaluateToken, type ExprContext, type Json } from './expr.ts';
+import { basename, join } from 'node:path';
+import { evaluateIf, evaluateToken, toText, type ExprContext, type Json } from './expr.ts';
 import { runJob } from './job.ts';
+import {
+  anotherEvent,
+  checkConcurrency,
+  dispatchInputs,
+  pipefailProblems,
+  referenceProblems,
+  staticRunsOnProblems,
+} from './preflight.ts';
+import type { SelfHostedRunner } from './runners.ts';
+import { REPOSITORY_ID, REPOSITORY_OWNER_ID } from './sandbox.ts';
 import type { JobModel, WorkflowModel } from './workflow.ts';
 import type { ActionPin, GithubContext, JobResult, RehearsalEvent, RunResult, Sandbox } from './types.ts';
 
@@ -19,7 +30,10 @@ export interface RunInput {
   vars: Record<string, string>;
   secrets: Record<string, string>;
   lock: Record<string, ActionPin>;
+  /** PATH of this machine and the rehearsal's own knobs (REHEARSE_NPM_RECORD…): nothing else reaches a step. */
   hostEnv: Record<string, string>;
+  /** The repository's self-hosted runners (none: only GitHub-hosted labels exist). */
+  selfHosted?: SelfHostedRunner[];
   print: (line: string) => void;
 }
 
@@ -75,11 +89,17 @@ export function githubContext(
     ref_type: event.ref.startsWith('refs/tags/') ? 'tag' : 'branch',
     sha: event.sha,
     repository,
+    repository_id: REPOSITORY_ID,
     repository_owner: repository.split('/')[0],
+    repository_owner_id: REPOSITORY_OWNER_ID,
+    repository_visibility: 'private',
     actor: event.actor,
+    actor_id: String(4242 + event.actor.length),
     triggering_actor: event.actor,
     workflow: wf.name,
-    workflow_ref: `${repository}/${wf.file}@${event.ref}`,
+    workflow_ref: `${repository}/.github/workflows/${basename(wf.file)}@${event.ref}`,
+    workflow_sha: event.sha,
+    ref_protected: false,
     run_id: String(runId),
     run_number: '1',
     run_attempt: '1',
@@ -117,12 +137,67 @@ function matrixOf(job: JobModel, ctx: ExprContext): Record<string, Json>[] {
 }
 
 export async function runWorkflow(input: RunInput): Promise<RunResult> {
-  const { workflow, event, sandbox, print } = input;
+  const { workflow, sandbox, print } = input;
+  const { inputs, problems } = dispatchInputs(workflow, input.event);
+  // The dispatch payload carries every declared input, as strings, defaults filled in.
+  const event =
+    input.event.name === 'workflow_dispatch'
+      ? {
+          ...input.event,
+          payload: {
+            ...input.event.payload,
+            inputs: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, toText(v)])),
+          },
+        }
+      : input.event;
   const dir = join(sandbox.root, 'events');
   await mkdir(dir, { recursive: true });
   const eventPath = join(dir, `${input.runId}.json`);
   await writeFile(eventPath, JSON.stringify(event.payload, null, 2));
   const github = githubContext(workflow, event, input.runId, eventPath, sandbox.repository);
+  const other = githubContext(workflow, anotherEvent(event), input.runId, eventPath, sandbox.repository);
+  const wfCtx = (g: GithubContext): ExprContext => ({
+    contexts: { github: g, inputs, vars: input.vars },
+    status: 'success',
+    workspace: sandbox.root,
+  });
+  let concurrency: RunResult['concurrency'];
+  try {
+    const c = checkConcurrency(
+      workflow.concurrency,
+      `${workflow.file} concurrency`,
+      event,
+      wfCtx(github),
+      wfCtx(other),
+    );
+    if (c) {
+      problems.push(...c.problems);
+      concurrency = { group: c.group, cancelInProgress: c.cancelInProgress };
+      print(`concurrency group "${c.group}", cancel-in-progress: ${c.cancelInProgress}`);
+    }
+    problems.push(
+      ...staticRunsOnProblems(workflow, input.selfHosted ?? []),
+      ...referenceProblems(workflow, input.lock),
+      ...pipefailProblems(workflow, wfCtx(github)),
+    );
+  } catch (err) {
+    problems.push(`${workflow.file}: ${(err as Error).message}`);
+  }
+  if (problems.length) {
+    print(`\n✗ GitHub would not run this as meant (nothing ran):\n${problems.map((p) => `  ✗ ${p}`).join('\n')}`);
+    return {
+      workflow: workflow.file,
+      event: event.name,
+      sha: event.sha,
+      ref: event.ref,
+      runId: input.runId,
+      conclusion: 'failure',
+      jobs: [],
+      failures: problems,
+      summary: '',
+      concurrency,
+    };
+  }
   const results = new Map<string, JobResult>();
   const summary: string[] = [];
   const failures: string[] = [];
@@ -139,7 +214,7 @@ export async function runWorkflow(input: RunInput): Promise<RunResult> {
     );
     const needsOk = job.needs.every((n) => results.get(n)!.result === 'success');
     const ctx: ExprContext = {
-      contexts: { github, needs, vars: input.vars, inputs: event.inputs ?? {} },
+      contexts: { github, needs, vars: input.vars, inputs },
       status: needsOk ? 'success' : 'failure',
       workspace: sandbox.root,
     };
@@ -155,6 +230,23 @@ export async function runWorkflow(input: RunInput): Promise<RunResult> {
     let merged: JobResult | null = null;
     for (const matrix of combos) {
       if (Object.keys(matrix).length) print(`  matrix ${JSON.stringify(matrix)}`);
+      const jobCtx = (g: GithubContext): ExprContext => ({
+        ...ctx,
+        contexts: { ...ctx.contexts, github: g, matrix, strategy: {} },
+      });
+      const c = checkConcurrency(
+        job.concurrency,
+        `${workflow.file} job ${job.id} concurrency`,
+        event,
+        jobCtx(github),
+        jobCtx(other),
+      );
+      if (c) print(`  concurrency group "${c.group}", cancel-in-progress: ${c.cancelInProgress}`);
+      if (c?.problems.length) {
+        failures.push(...c.problems);
+        merged = { id: job.id, result: 'failure', outputs: {}, steps: [], error: c.problems.join('; ') };
+        continue;
+      }
       const r = await runJob({
         workflow,
         job,
@@ -168,6 +260,8 @@ export async function runWorkflow(input: RunInput): Promise<RunResult> {
         matrix,
         lock: input.lock,
         hostEnv: input.hostEnv,
+        inputs,
+        selfHosted: input.selfHosted ?? [],
         print,
         summary,
       });
@@ -183,10 +277,13 @@ export async function runWorkflow(input: RunInput): Promise<RunResult> {
   return {
     workflow: workflow.file,
     event: event.name,
+    sha: event.sha,
+    ref: event.ref,
     runId: input.runId,
     conclusion: failures.length ? 'failure' : 'success',
     jobs,
     failures,
     summary: summary.join('\n'),
+    concurrency,
   };
 }

@@ -1,7 +1,8 @@
 /**
  * Every workflow and event this repository ships, as rehearsal scenarios: the event GitHub would
  * send (with the stand-in origin's refs), the repository variables and secrets a configured
- * repository has, and the runs chained the way GitHub chains them (pr-report → pr-comment).
+ * repository has, the runs chained the way GitHub chains them (pr-report → pr-comment), and the
+ * effects each must leave (jobs run and green, comments, commits, tags, images, rollouts).
  */
 import { execFile } from 'node:child_process';
 import { cp, mkdir, writeFile } from 'node:fs/promises';
@@ -19,6 +20,20 @@ import {
   pushEvent,
   workflowRunEvent,
 } from './events.ts';
+import {
+  botCommitOn,
+  branchUnchanged,
+  called,
+  commitCommentOn,
+  imagePushed,
+  jobsSucceed,
+  noJobRuns,
+  queuesNotCancels,
+  rolledOut,
+  stickyPrComment,
+  tagsOn,
+  type Effect,
+} from './effects.ts';
 import { apply, type Cluster } from './stubs/kubectl.ts';
 import { git, type RehearsalSandbox } from './sandbox.ts';
 import type { RehearsalEvent, RunResult } from './types.ts';
@@ -217,93 +232,161 @@ const infra =
 
 /**
  * A train run started from the default branch (schedule, repository_dispatch, and "Run workflow",
- * whose branch picker defaults to main) must commit its results to `model` and leave main alone.
+ * whose branch picker defaults to main) must commit its results to `model` and leave main alone
+ * (TRAIN_EFFECTS); seeding a deploy's registry by training checks that at once.
  */
 async function trainsModel(c: ScenarioContext, event: RehearsalEvent): Promise<RunResult> {
-  const before = { main: await head(c.sandbox, 'main'), model: await head(c.sandbox, 'model') };
+  const before = await head(c.sandbox, 'main');
   const r = await c.run('train', event);
-  const after = { main: await head(c.sandbox, 'main'), model: await head(c.sandbox, 'model') };
-  if (after.main !== before.main)
+  const after = await head(c.sandbox, 'main');
+  if (after !== before)
     throw new Error(
-      `train (${event.name} from ${event.ref}) pushed to main (${before.main.slice(0, 8)} → ${after.main.slice(0, 8)}): results belong on model`,
+      `train (${event.name} from ${event.ref}) pushed to main (${before.slice(0, 8)} → ${after.slice(0, 8)}): results belong on model`,
     );
-  if (r.conclusion === 'success' && after.model === before.model)
-    throw new Error(`train (${event.name} from ${event.ref}) succeeded but pushed no results commit to model`);
   return r;
 }
 
-export const SCENARIOS: Record<string, Record<string, Scenario>> = {
+/** A scenario: how to run it, and what it must leave behind (effects.ts) once it ran green. */
+export interface ScenarioDef {
+  run: Scenario;
+  effects: Effect[];
+}
+
+// With the pipeline recorded (REHEARSE_NPM_RECORD), the results cannot change: no results commit.
+const PIPELINE = /^run (pipeline|pipeline:start|ingest)$/;
+const TRAIN_EFFECTS = [
+  jobsSucceed('train', ['train', 'publish']),
+  branchUnchanged('main'),
+  botCommitOn('model', PIPELINE),
+  tagsOn('model', /^flight-delay(@v\d+\.0\.0|#production#\d+)$/),
+  commitCommentOn('model'),
+  queuesNotCancels('train'),
+];
+const PR_EFFECTS = [
+  jobsSucceed('pr-report', ['report']),
+  jobsSucceed('pr-comment', ['comment']),
+  // The report is of the PR against its base branch (pr-report reads origin/<base>:metrics).
+  stickyPrComment(/<!-- gitops-ml-report -->/, {
+    text: /_No metrics on [^_]* to compare with\._/,
+    meaning: "comparing with the base branch's metrics",
+  }),
+];
+const DEPLOY_EFFECTS = [
+  jobsSucceed('deploy-api', ['test', 'build', 'deploy']),
+  imagePushed('deploy-api', 'api'),
+  rolledOut('api'),
+  queuesNotCancels('deploy-api'),
+];
+const IMAGE_EFFECTS = [jobsSucceed('trainer-image', ['build']), imagePushed('trainer-image', 'trainer')];
+
+export const SCENARIOS: Record<string, Record<string, ScenarioDef>> = {
   train: {
-    push: async (c) => [
-      await c.run(
-        'train',
-        await pushEvent(c.sandbox, 'model', {
-          files: { 'docs/rehearsal.md': 'retrain\n' },
-          message: 'Rehearsal: retrain',
-        }),
-      ),
-    ],
-    // The bot's own results commit: GitHub starts no run for [skip ci]; if one starts anyway, the job guard skips it.
-    'push-bot': async (c) => {
-      const e = await pushEvent(c.sandbox, 'model');
-      const bot = payload('push-bot');
-      const r = await c.run('train', {
-        ...e,
-        actor: 'github-actions[bot]',
-        payload: { ...e.payload, head_commit: { ...(bot.head_commit as object), id: e.sha } },
-      });
-      if (r.jobs.some((j) => j.result !== 'skipped'))
-        throw new Error(
-          `a bot results commit ran ${r.jobs
-            .filter((j) => j.result !== 'skipped')
-            .map((j) => j.id)
-            .join(', ')}: it would retrain in a loop`,
-        );
-      return [r];
+    push: {
+      run: async (c) => [
+        await c.run(
+          'train',
+          await pushEvent(c.sandbox, 'model', {
+            files: { 'docs/rehearsal.md': 'retrain\n' },
+            message: 'Rehearsal: retrain',
+          }),
+        ),
+      ],
+      effects: TRAIN_EFFECTS,
     },
-    schedule: async (c) => [await trainsModel(c, await defaultBranchEvent(c.sandbox, 'schedule'))],
-    repository_dispatch: async (c) => [
-      await trainsModel(c, await defaultBranchEvent(c.sandbox, 'repository_dispatch')),
-    ],
+    // The bot's own results commit: GitHub starts no run for [skip ci]; if one starts anyway, the job guard skips it.
+    'push-bot': {
+      run: async (c) => {
+        const e = await pushEvent(c.sandbox, 'model');
+        const bot = payload('push-bot');
+        return [
+          await c.run('train', {
+            ...e,
+            actor: 'github-actions[bot]',
+            payload: { ...e.payload, head_commit: { ...(bot.head_commit as object), id: e.sha } },
+          }),
+        ];
+      },
+      effects: [noJobRuns('train'), branchUnchanged('model'), branchUnchanged('main')],
+    },
+    schedule: {
+      run: async (c) => [await trainsModel(c, await defaultBranchEvent(c.sandbox, 'schedule'))],
+      effects: TRAIN_EFFECTS,
+    },
+    repository_dispatch: {
+      run: async (c) => [await trainsModel(c, await defaultBranchEvent(c.sandbox, 'repository_dispatch'))],
+      effects: TRAIN_EFFECTS,
+    },
     // "Run workflow" defaults to main in the Actions UI: rehearse what a user clicking it gets.
-    workflow_dispatch: async (c) => [
-      await trainsModel(c, await dispatchEvent(c.sandbox, 'main', { max_batches: '1' })),
-    ],
+    workflow_dispatch: {
+      run: async (c) => [await trainsModel(c, await dispatchEvent(c.sandbox, 'main', { max_batches: '1' }))],
+      effects: TRAIN_EFFECTS,
+    },
   },
-  'pr-report': { pull_request: pr(false), 'pull_request-fork': pr(true) },
-  'pr-comment': { workflow_run: pr(false), 'workflow_run-fork': pr(true) },
+  'pr-report': {
+    pull_request: { run: pr(false), effects: PR_EFFECTS },
+    'pull_request-fork': { run: pr(true), effects: PR_EFFECTS },
+  },
+  'pr-comment': {
+    workflow_run: { run: pr(false), effects: PR_EFFECTS },
+    'workflow_run-fork': { run: pr(true), effects: PR_EFFECTS },
+  },
   'deploy-api': {
-    push: deploy('rolling', null),
-    'push-blue-green': deploy('blue-green', 'blue-green'),
-    'push-canary': deploy('canary', 'canary'),
+    push: { run: deploy('rolling', null), effects: DEPLOY_EFFECTS },
+    'push-blue-green': { run: deploy('blue-green', 'blue-green'), effects: DEPLOY_EFFECTS },
+    'push-canary': { run: deploy('canary', 'canary'), effects: DEPLOY_EFFECTS },
   },
-  infra: { pull_request: infra('plan'), push: infra('apply') },
+  infra: {
+    pull_request: {
+      run: infra('plan'),
+      effects: [
+        jobsSucceed('infra', ['plan']),
+        called('terraform', /\bplan\b/),
+        stickyPrComment(/^<!-- infra-plan -->/),
+      ],
+    },
+    push: {
+      run: infra('apply'),
+      effects: [jobsSucceed('infra', ['apply']), called('terraform', /\bapply\b/), queuesNotCancels('infra')],
+    },
+  },
   'trainer-image': {
-    push: async (c) => [
-      await c.run(
-        'trainer-image',
-        await pushEvent(c.sandbox, 'model', {
-          files: { 'training/REHEARSAL.md': 'a change under training/\n' },
-          message: 'Rehearsal: trainer change',
-        }),
-      ),
-    ],
-    workflow_dispatch: async (c) => [await c.run('trainer-image', await dispatchEvent(c.sandbox, 'main', {}))],
+    push: {
+      run: async (c) => [
+        await c.run(
+          'trainer-image',
+          await pushEvent(c.sandbox, 'model', {
+            files: { 'training/REHEARSAL.md': 'a change under training/\n' },
+            message: 'Rehearsal: trainer change',
+          }),
+        ),
+      ],
+      effects: IMAGE_EFFECTS,
+    },
+    workflow_dispatch: {
+      run: async (c) => [await c.run('trainer-image', await dispatchEvent(c.sandbox, 'main', {}))],
+      effects: IMAGE_EFFECTS,
+    },
   },
   ci: {
-    push: async (c) => [await c.run('ci', await pushEvent(c.sandbox, 'main'))],
-    pull_request: async (c) => [
-      await c.run(
-        'ci',
-        (
-          await pullRequest(c.sandbox, {
-            base: 'main',
-            fork: false,
-            files: { 'docs/rehearsal.md': 'x\n' },
-            message: 'Rehearsal: PR',
-          })
-        ).event,
-      ),
-    ],
+    push: {
+      run: async (c) => [await c.run('ci', await pushEvent(c.sandbox, 'main'))],
+      effects: [jobsSucceed('ci', ['test'])],
+    },
+    pull_request: {
+      run: async (c) => [
+        await c.run(
+          'ci',
+          (
+            await pullRequest(c.sandbox, {
+              base: 'main',
+              fork: false,
+              files: { 'docs/rehearsal.md': 'x\n' },
+              message: 'Rehearsal: PR',
+            })
+          ).event,
+        ),
+      ],
+      effects: [jobsSucceed('ci', ['test'])],
+    },
   },
 };

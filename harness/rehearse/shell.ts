@@ -1,26 +1,55 @@
 /**
- * How the runner runs a `run:` step: the script goes to a file in RUNNER_TEMP and the shell
- * template gets its path (`bash --noprofile --norc -eo pipefail {0}` for `bash` and the default
- * when bash exists, `sh -e {0}` for `sh`); stdout/stderr stream to the log; the step is killed at
- * its timeout.
+ * How the runner runs a `run:` step (actions/runner src/Runner.Worker/Handlers/ScriptHandler.cs and
+ * ScriptHandlerHelpers.cs): the script goes to a file in RUNNER_TEMP and the shell's argument
+ * format gets its path. No `shell:` (step or `defaults.run`): bash (sh when there is no bash) with
+ * sh's arguments, `bash -e {0}`: NO pipefail, so `cmd | tee log` succeeds when cmd fails.
+ * `shell: bash`: `bash --noprofile --norc -e -o pipefail {0}`; `sh`: `sh -e {0}`; `python`:
+ * `python {0}`; `pwsh`/`powershell`: `-command ". '{0}'"`; anything else is `command [args]` and
+ * its args must contain `{0}`. stdout/stderr stream to the log; the step is killed at its timeout.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-const TEMPLATES: Record<string, string[]> = {
-  bash: ['bash', '--noprofile', '--norc', '-eo', 'pipefail', '{0}'],
-  sh: ['sh', '-e', '{0}'],
-  python: ['python3', '{0}'],
+const BUILT_IN: Record<string, string> = {
+  cmd: '/D /E:ON /V:OFF /S /C "CALL "{0}""',
+  pwsh: `-command ". '{0}'"`,
+  powershell: `-command ". '{0}'"`,
+  bash: '--noprofile --norc -e -o pipefail {0}',
+  sh: '-e {0}',
+  python: '{0}',
 };
 
+/** The command line the runner uses for `shell` (undefined = no shell given), as words. */
 export function shellCommand(shell: string | undefined, scriptPath: string): string[] {
-  const name = shell ?? 'bash';
-  const template = TEMPLATES[name] ?? (name.includes('{0}') ? name.split(/\s+/) : null);
-  if (!template)
-    throw new Error(`shell "${name}" is not one the rehearsal runs (bash, sh, python or a template with {0})`);
-  return template.map((a) => (a === '{0}' ? scriptPath : a));
+  let command: string;
+  let args: string;
+  if (!shell) {
+    command = 'bash';
+    args = BUILT_IN.sh;
+  } else {
+    const space = shell.indexOf(' ');
+    command = space < 0 ? shell : shell.slice(0, space);
+    args = space < 0 ? '' : shell.slice(space + 1).trim();
+    if (!args) args = BUILT_IN[command.toLowerCase()] ?? '';
+  }
+  if (!args.includes('{0}'))
+    throw new Error(
+      `shell "${shell}": Invalid shell option. Shell must be a valid built-in (bash, sh, cmd, powershell, pwsh) or a format string containing '{0}'`,
+    );
+  if (['cmd', 'pwsh', 'powershell'].includes(command.toLowerCase()))
+    throw new Error(`shell ${command}: not a shell the rehearsal runs on this Linux host`);
+  if (command === 'python') command = 'python3';
+  return [command, ...args.split(/\s+/).map((a) => a.replace('{0}', scriptPath))];
+}
+
+/** Whether a step's shell (undefined = the default) runs pipelines with pipefail. */
+export function hasPipefail(shell: string | undefined): boolean {
+  if (!shell) return false;
+  const [command, ...args] = shell.split(/\s+/);
+  if (!args.length) return command === 'bash';
+  return /(^|\s)-[a-z]*o\s+pipefail\b|-o\s*pipefail/.test(args.join(' '));
 }
 
 export interface ExecResult {

@@ -1,5 +1,7 @@
 /** Shared shapes of a rehearsal run. */
 import type { Json } from './expr.ts';
+import type { Denial } from '../testing/github/fake-github.ts';
+import type { Permissions } from './permissions.ts';
 
 export interface RehearsalEvent {
   name: string;
@@ -47,8 +49,19 @@ export interface Sandbox {
   cloud: string;
   /** git config used by every git call of the run (url rewrites to the bare origin). */
   gitConfig: string;
-  /** Set while a job runs: whether its token may write (permissions and fork PRs). */
-  setTokenWritable(writable: boolean): void;
+  /** `private` (the default): cloning needs a token with contents: read, as on GitHub. */
+  visibility: 'private' | 'public';
+  /**
+   * A job starts: its GITHUB_TOKEN is granted `permissions` on the loopback API and becomes the
+   * credential git pushes carry (the origin's pre-receive hook refuses a push without
+   * contents: write). `endJob` revokes it, as GitHub expires a job's token when the job ends.
+   */
+  beginJob(job: { token: string; permissions: Permissions; holder: string }): void;
+  endJob(token: string): void;
+  /** The scopes of a token the sandbox granted, or undefined for any other string. */
+  tokenPermissions(token: string): Permissions | undefined;
+  /** Every API call the loopback GitHub refused for want of a scope. */
+  denials: Denial[];
 }
 
 export interface StepResult {
@@ -69,11 +82,16 @@ export interface JobResult {
 export interface RunResult {
   workflow: string;
   event: string;
+  /** The commit and ref the run was for (github.sha, github.ref). */
+  sha: string;
+  ref: string;
   runId: number;
   conclusion: 'success' | 'failure';
   jobs: JobResult[];
   failures: string[];
   summary: string;
+  /** The run's concurrency group as evaluated, when the workflow has one. */
+  concurrency?: { group: string; cancelInProgress: boolean };
 }
 
 /** One pinned action as `.github/actions.lock.json` records it (from the release's action.yml). */

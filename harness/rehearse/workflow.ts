@@ -41,6 +41,8 @@ export interface JobModel {
   timeoutMinutes?: Json;
   continueOnError?: Json;
   defaults?: Json;
+  runsOn?: Json;
+  concurrency?: Json;
   steps: StepModel[];
 }
 
@@ -51,6 +53,9 @@ export interface WorkflowModel {
   env?: Json;
   defaults?: Json;
   permissions?: Json;
+  concurrency?: Json;
+  /** `on:` as written (the converted events drop input types such as `number`). */
+  on: Json;
   jobs: JobModel[];
   source: string;
 }
@@ -120,6 +125,8 @@ export async function loadWorkflow(file: string, source = readFileSync(file, 'ut
       timeoutMinutes: raw['timeout-minutes'],
       continueOnError: raw['continue-on-error'],
       defaults: raw.defaults,
+      runsOn: raw['runs-on'],
+      concurrency: raw.concurrency,
       steps,
     };
   });
@@ -130,6 +137,8 @@ export async function loadWorkflow(file: string, source = readFileSync(file, 'ut
     env: root.env,
     defaults: root.defaults,
     permissions: root.permissions,
+    concurrency: root.concurrency,
+    on: root.on ?? null,
     jobs,
     source,
   };

@@ -3,7 +3,8 @@
  * of one rehearsal: `<store>/<run id>/<name>/`. Upload: `path` is one or more lines of files,
  * directories or globs; the artifact keeps paths relative to their least common ancestor;
  * `if-no-files-found` warn/error/ignore; a name can be uploaded once per run. Download: by `name`
- * (this run, or `run-id` with `github-token`) into `path` (default the workspace).
+ * (this run, or `run-id` with `github-token`, listed through the REST API, which needs the token's
+ * actions: read) into `path` (default the workspace).
  */
 import { existsSync } from 'node:fs';
 import { cp, mkdir, readdir, stat } from 'node:fs/promises';
@@ -87,6 +88,19 @@ export async function downloadArtifact(ctx: ActionContext): Promise<ActionResult
     throw new ActionFailure(
       `run-id ${runId} is another run: downloading from it needs github-token (with actions: read)`,
     );
+  // Another run's artifacts come through the REST API with github-token: it needs actions: read.
+  if (runId !== String(ctx.runId)) {
+    const res = await fetch(
+      `${ctx.sandbox.apiUrl}/repos/${ctx.inputs.repository || String(ctx.github.repository)}/actions/runs/${runId}/artifacts?name=${encodeURIComponent(name)}`,
+      { headers: { authorization: `token ${ctx.inputs['github-token']}`, accept: 'application/vnd.github+json' } },
+    );
+    if (!res.ok) {
+      const body = (await res.json().catch(() => ({}))) as { message?: string };
+      throw new ActionFailure(
+        `Unable to download artifact(s): ${body.message ?? res.statusText} (HTTP ${res.status}; listing the artifacts of run ${runId} needs a github-token with actions: read)`,
+      );
+    }
+  }
   const src = join(ctx.sandbox.artifacts, runId, name);
   if (!existsSync(src))
     throw new ActionFailure(`Unable to download artifact(s): Artifact not found for name: ${name} (run ${runId})`);

@@ -5,8 +5,11 @@
  * are gone; any other directory has ALL its contents deleted. Then `git init`, fetch of the ref
  * (depth `fetch-depth`, 0 = all branches and tags), checkout, and with `persist-credentials`
  * (default true) the token is written to a config file under RUNNER_TEMP that `.git/config`
- * includes (v6+; here an `include.path`, where v6 uses `includeIf.gitdir`). Without persisted credentials a push to github.com fails, as on GitHub. For
- * pull_request_target / workflow_run it refuses a fork's head unless `allow-unsafe-pr-checkout`.
+ * includes (v6+; here an `include.path`, where v6 uses `includeIf.gitdir`). Without persisted
+ * credentials a later fetch from or push to the private repository fails, as on GitHub; a push
+ * with them needs the token's contents: write (the origin's pre-receive hook). The repository is private: the fetch needs a
+ * token with contents: read. For pull_request_target / workflow_run it refuses a fork's head
+ * unless `allow-unsafe-pr-checkout`.
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -23,7 +26,14 @@ async function git(ctx: ActionContext, cwd: string, ...args: string[]): Promise<
   try {
     const { stdout } = await exec('git', args, {
       cwd,
-      env: { ...ctx.env, GIT_TERMINAL_PROMPT: '0' },
+      // The action's own git calls carry the token input (http.extraheader), whatever is persisted.
+      env: {
+        ...ctx.env,
+        GIT_TERMINAL_PROMPT: '0',
+        GIT_CONFIG_COUNT: '1',
+        GIT_CONFIG_KEY_0: `url.file://${ctx.sandbox.origin}.insteadOf`,
+        GIT_CONFIG_VALUE_0: `https://github.com/${ctx.github.repository}`,
+      },
       maxBuffer: 64 * 1024 * 1024,
     });
     return stdout;
@@ -70,6 +80,23 @@ export async function checkout(ctx: ActionContext): Promise<ActionResult> {
     if (forkHead && (commit === forkHead || ref.includes('refs/pull/')))
       throw new ActionFailure(
         `Refusing to check out fork pull request code (${forkHead}) for ${event.name}; set allow-unsafe-pr-checkout: true after reviewing the risks`,
+      );
+  }
+
+  // The fetch authenticates with `token` (default: the job's GITHUB_TOKEN). A private repository
+  // answers a token without contents: read as git does any repository it may not see.
+  // (The runner always passes `token`; only a direct call of the stand-in, outside a run, has none.)
+  const token = ctx.inputs.token;
+  if (token === '') throw new ActionFailure('Input required and not supplied: token');
+  if (token !== undefined && repository === ctx.github.repository && ctx.sandbox.visibility === 'private') {
+    const scopes = ctx.sandbox.tokenPermissions(token);
+    if (!scopes)
+      throw new ActionFailure(
+        `remote: Invalid username or token. Password authentication is not supported for Git operations.\nfatal: Authentication failed for '${url}/' (rehearsal: the token input is not this job's GITHUB_TOKEN nor any token the repository knows)`,
+      );
+    if (scopes.contents === 'none')
+      throw new ActionFailure(
+        `remote: Repository not found.\nfatal: repository '${url}/' not found (rehearsal: ${repository} is private and the job's GITHUB_TOKEN has no contents: read — its permissions: do not grant it)`,
       );
   }
 
@@ -153,7 +180,7 @@ export async function checkout(ctx: ActionContext): Promise<ActionResult> {
     const file = join(ctx.runnerTemp, `git-credentials-${randomUUID()}.config`);
     await writeFile(
       file,
-      `[http "https://github.com/"]\n\textraheader = AUTHORIZATION: basic ***\n[url "file://${ctx.sandbox.origin}"]\n\tpushInsteadOf = https://github.com/${repository}\n`,
+      `[http "https://github.com/"]\n\textraheader = AUTHORIZATION: basic ***\n[url "file://${ctx.sandbox.origin}"]\n\tinsteadOf = https://github.com/${repository}\n\tpushInsteadOf = https://github.com/${repository}\n`,
     );
     await git(ctx, path, 'config', '--local', 'include.path', file);
   }

@@ -1,16 +1,17 @@
 /**
  * docker: `build -f <Dockerfile> -t <ref>… <context>` records a local image (the Dockerfile must
- * exist); `push --all-tags <repo>` / `push <ref>` needs the registry host configured for gcloud
+ * exist) and the commit its context is checked out at; `push --all-tags <repo>` / `push <ref>` needs the registry host configured for gcloud
  * (`gcloud auth configure-docker`) and records the pushed tags and digest in the stand-in registry;
  * `inspect --format '{{index .RepoDigests 0}}' <ref>` answers `<repo>@sha256:…` once pushed.
  */
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fail, ok, readState, writeState } from './state.ts';
 
-interface Image {
+export interface Image {
   repo: string;
   tag: string;
   digest: string;
@@ -42,8 +43,11 @@ export function docker(args: string[]): never {
       .update(tags.join(','))
       .update(labels.join(','))
       .digest('hex')}`;
+    // The commit the build context is checked out at: what the image is really built from.
+    const head = spawnSync('git', ['-C', resolve(context), 'rev-parse', 'HEAD'], { encoding: 'utf8' });
+    const revision = head.status === 0 ? head.stdout.trim() : undefined;
     const local = readState<Image[]>('docker-local.json', []);
-    for (const t of tags) local.push({ repo: repoOf(t), tag: tagOf(t), digest });
+    for (const t of tags) local.push({ repo: repoOf(t), tag: tagOf(t), digest, revision });
     writeState('docker-local.json', local);
     throw ok(
       `#1 [internal] load build definition from ${file}\n#9 exporting to image ${tags.join(' ')} (context ${context}) done`,

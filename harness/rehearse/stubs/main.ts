@@ -1,6 +1,7 @@
 /**
  * Entry of every CLI stand-in: `main.ts <name> <args…>`. Prints what the tool would print,
- * appends the call (with its exit code) to REHEARSE_CALLS, exits with the tool's code.
+ * appends the call (with its exit code) to REHEARSE_CALLS, exits with the tool's code; a call
+ * REHEARSE_RECORD matches is only recorded.
  */
 import { docker } from './docker.ts';
 import { gcloud } from './gcloud.ts';
@@ -22,6 +23,13 @@ const tools: Record<string, (a: string[]) => unknown> = {
 };
 
 let code = 0;
+// REHEARSE_RECORD (an ERE over `<tool> <args>`): record these calls instead of running them.
+const recordOnly = process.env.REHEARSE_RECORD;
+if (recordOnly && name !== 'npm-ci' && new RegExp(`^(${recordOnly})`).test([name, ...args].join(' '))) {
+  record(name, args, 0, true);
+  process.stdout.write(`rehearsal: ${name} ${args.join(' ')} recorded, not run (REHEARSE_RECORD)\n`);
+  process.exit(0);
+}
 try {
   const tool = tools[name];
   if (!tool) throw new Exit(127, '', `rehearsal stand-in: unknown tool ${name}\n`);

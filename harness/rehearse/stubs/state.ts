@@ -10,6 +10,8 @@ export interface StubCall {
   step: string;
   env: Record<string, string>;
   code?: number;
+  /** An npm command REHEARSE_NPM_RECORD recorded instead of running. */
+  recorded?: boolean;
 }
 
 const KEPT_ENV = [
@@ -22,13 +24,21 @@ const KEPT_ENV = [
   'PROMETHEUS_URL',
 ];
 
-export function record(cmd: string, args: string[], code: number): void {
+export function record(cmd: string, args: string[], code: number, recorded = false): void {
   const log = process.env.REHEARSE_CALLS;
   if (!log) return;
   const env = Object.fromEntries(
     KEPT_ENV.filter((k) => process.env[k] !== undefined).map((k) => [k, k.includes('TOKEN') ? '***' : process.env[k]!]),
   );
-  const call: StubCall = { cmd, args, cwd: process.cwd(), step: process.env.REHEARSE_STEP ?? '', env, code };
+  const call: StubCall = {
+    cmd,
+    args,
+    cwd: process.cwd(),
+    step: process.env.REHEARSE_STEP ?? '',
+    env,
+    code,
+    ...(recorded ? { recorded } : {}),
+  };
   appendFileSync(log, `${JSON.stringify(call)}\n`);
 }
 
