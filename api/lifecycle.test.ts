@@ -102,6 +102,6 @@ test('params.yaml is read through core/schemas/params.ts: a malformed one stops 
   assert.equal(code, 1, `the API should refuse to start; stderr: ${output.stderr()}`);
   assert.match(
     output.stderr(),
-    /api failed to start: .*params\.yaml has 1 problem\(s\):\\n {2}- register\.model_name: lowercase letters/,
+    /api failed to start: .*params\.yaml has 1 problem\(s\); fix them all, then run again:\\n {2}- register\.model_name = \\"Not A Valid Name\\": lowercase letters/,
   );
 });

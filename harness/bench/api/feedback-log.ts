@@ -11,6 +11,12 @@
  * fresh logs, the median of the rounds' medians is reported).
  */
 import { PredictionLog } from '../../../api/feedback.ts';
+import { defineCli } from '../../../core/platform/cli.ts';
+
+const USAGE = `usage: npm run bench:feedback-log
+  time recording into a full prediction log against the same log while it fills (same run); prints JSON
+env: BENCH_FEEDBACK_CAPACITY (50000), BENCH_FEEDBACK_ROUNDS (5), BENCH_FEEDBACK_MAX_RATIO (4)
+exit: 0 within the ratio, 1 over it or failed, 2 usage error`;
 
 const CAPACITY = Number(process.env.BENCH_FEEDBACK_CAPACITY ?? 50_000);
 const ROUNDS = Number(process.env.BENCH_FEEDBACK_ROUNDS ?? 5);
@@ -38,24 +44,26 @@ function round(): { filling: number; full: number } {
   };
 }
 
-const rounds = Array.from({ length: ROUNDS }, round);
-const filling = median(rounds.map((r) => r.filling));
-const full = median(rounds.map((r) => r.full));
-const ratio = full / filling;
-const pass = ratio <= MAX_RATIO;
-console.log(
-  JSON.stringify(
-    {
-      benchmark: 'feedback-log',
-      settings: { capacity: CAPACITY, rounds: ROUNDS, chunk: CHUNK },
-      filling_us_per_record: Number(filling.toFixed(3)),
-      full_us_per_record: Number(full.toFixed(3)),
-      ratio_full_vs_filling: Number(ratio.toFixed(2)),
-      targets: { ratio_full_vs_filling: `<= ${MAX_RATIO}` },
-      pass,
-    },
-    null,
-    2,
-  ),
-);
-if (!pass) process.exitCode = 1;
+await defineCli({ name: 'bench:feedback-log', usage: USAGE }, () => {
+  const rounds = Array.from({ length: ROUNDS }, round);
+  const filling = median(rounds.map((r) => r.filling));
+  const full = median(rounds.map((r) => r.full));
+  const ratio = full / filling;
+  const pass = ratio <= MAX_RATIO;
+  console.log(
+    JSON.stringify(
+      {
+        benchmark: 'feedback-log',
+        settings: { capacity: CAPACITY, rounds: ROUNDS, chunk: CHUNK },
+        filling_us_per_record: Number(filling.toFixed(3)),
+        full_us_per_record: Number(full.toFixed(3)),
+        ratio_full_vs_filling: Number(ratio.toFixed(2)),
+        targets: { ratio_full_vs_filling: `<= ${MAX_RATIO}` },
+        pass,
+      },
+      null,
+      2,
+    ),
+  );
+  return pass ? 0 : 1;
+}).main();
