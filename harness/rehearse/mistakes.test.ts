@@ -132,8 +132,8 @@ export const MISTAKES: Mistake[] = [
     what: 'train.yml publish job: persist-credentials: false copied from the other jobs (the private repository refuses the later ls-remote and push)',
     file: 'train.yml',
     edit: swap(
-      '          fetch-depth: 0 # existing tags',
-      '          persist-credentials: false\n          fetch-depth: 0 # existing tags',
+      '          fetch-depth: 0 # every tag: gh:tag applies GTO',
+      '          persist-credentials: false\n          fetch-depth: 0 # every tag: gh:tag applies GTO',
     ),
     scenario: ['train', 'workflow_dispatch'],
     expect: /job publish: step "Tag registry changes.*(fetch|push)-refused-.*no-persisted-credentials/,

@@ -35,7 +35,7 @@ import {
   type Effect,
 } from './effects.ts';
 import { apply, type Cluster } from './stubs/kubectl.ts';
-import { git, type RehearsalSandbox } from './sandbox.ts';
+import { git, REPOSITORY_ID, type RehearsalSandbox } from './sandbox.ts';
 import type { RehearsalEvent, RunResult } from './types.ts';
 
 const exec = promisify(execFile);
@@ -195,7 +195,7 @@ async function configureInfra(c: ScenarioContext): Promise<void> {
     projectId: c.vars.GCP_PROJECT,
     region: c.vars.GCP_REGION,
     githubRepository: c.sandbox.repository,
-    githubRepositoryId: '', // the rehearsal's runner sets no GITHUB_REPOSITORY_ID
+    githubRepositoryId: REPOSITORY_ID, // the stand-in repository's id, as the runner sets GITHUB_REPOSITORY_ID
     stateBucket: `${c.vars.GCP_PROJECT}-tfstate`,
     bucketName: c.vars.GCS_BUCKET,
     bucketLocation: c.vars.GCP_REGION.toUpperCase(),
