@@ -74,7 +74,7 @@ test('metrics files, bundle.json and artifact manifests are parsed only through 
   assert.deepEqual(
     offenders,
     [],
-    'read these through readMetricsFile / readMetricsFileIn / parseMetricsText / readBundleMeta of core/schemas/metrics-files.ts, or readArtifactFile / parseArtifactFile of core/model/artifact-files.ts',
+    'read these through readMetrics / tryReadMetrics / parseMetrics of core/schemas/metrics-files.ts, readBundleMeta of core/schemas/bundle-meta.ts, or readArtifactFile / parseArtifactFile of core/model/artifact-files.ts',
   );
 });
 

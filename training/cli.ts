@@ -5,7 +5,7 @@
  */
 import { createLogger } from '../core/platform/log.ts';
 import { defineCli, UsageError } from '../core/platform/cli.ts';
-import { readMetricsFile } from '../core/schemas/metrics-files.ts';
+import { readMetrics } from '../core/schemas/metrics-files.ts';
 import { selectBackend } from '../core/model/tfjs-backend.ts';
 import { ingest } from './stages/ingest.ts';
 import { preflight } from './preflight.ts';
@@ -14,8 +14,8 @@ import { pushPipelineMetrics } from './pushgateway.ts';
 
 async function summarize(repoRoot: string, log: ReturnType<typeof createLogger>): Promise<void> {
   try {
-    const reg = await readMetricsFile(repoRoot, 'register');
-    const ev = await readMetricsFile(repoRoot, 'evaluate');
+    const reg = await readMetrics('register', { repo: repoRoot });
+    const ev = await readMetrics('evaluate', { repo: repoRoot });
     if (!reg || !ev) throw new Error('no register.json or evaluate.json');
     const metric = ev.primary_metric;
     log.info(`${reg.model_name} v${reg.version} (${ev.candidate}): ${reg.decision} — ${reg.reason}`);

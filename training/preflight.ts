@@ -22,6 +22,7 @@ import { ISSUE_COLUMN, ROW_COLUMN } from '../core/data/csv.ts';
 import { openParquet, readParquetTable } from '../core/data/parquet.ts';
 import type { Column, ColumnType, Table } from '../core/data/table.ts';
 import type { Logger } from '../core/platform/log.ts';
+import { isPlainObject, sectionOf } from '../core/platform/objects.ts';
 import { RAW_DIR } from './contracts/paths.ts';
 import { PIPELINE_STAGES } from './contracts/index.ts';
 import { readManifest } from './contracts/raw-store.ts';
@@ -39,9 +40,8 @@ export interface DataPeek {
   sample: Table;
 }
 
-const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
-const section = (raw: unknown, key: string): Record<string, unknown> =>
-  isRecord(raw) && isRecord(raw[key]) ? raw[key] : {};
+const isRecord = isPlainObject;
+const section = sectionOf;
 
 /** The non-missing values of a sample column, as text. */
 function sampleValues(c: Column | undefined): string[] {

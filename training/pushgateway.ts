@@ -5,13 +5,13 @@
  */
 import type { PipelineResult } from './pipeline/runner.ts';
 import type { Logger } from '../core/platform/log.ts';
-import { readMetricsFile, type MetricsFileKind } from '../core/schemas/metrics-files.ts';
+import { readMetrics, type MetricsFileKind } from '../core/schemas/metrics-files.ts';
 
 const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
 /** A metrics file through its one schema; missing or malformed is left out (metrics never fail a run). */
 const read = <K extends MetricsFileKind>(repoRoot: string, kind: K) =>
-  readMetricsFile(repoRoot, kind).catch(() => null);
+  readMetrics(kind, { repo: repoRoot }).catch(() => null);
 
 /** Text exposition format for one run (pure apart from reading metrics/*.json). */
 export async function pipelineExposition(repoRoot: string, result: PipelineResult, now = Date.now()): Promise<string> {

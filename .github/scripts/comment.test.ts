@@ -15,7 +15,7 @@ import { MAX_FEATURE_CHARTS, chartSections, loadChartData, type ChartSection } f
 import { checkXychart } from './report/xychart-check.ts';
 import { writeMetricsFixture } from '../../harness/testing/report/fixtures.ts';
 import { parsedMetricsFixture } from '../../harness/testing/core/metrics-fixtures.ts';
-import { readMetricsFileIn } from '../../core/schemas/metrics-files.ts';
+import { readMetrics } from '../../core/schemas/metrics-files.ts';
 import { tempDir } from '../../harness/testing/lifecycle.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
@@ -170,7 +170,7 @@ test('the largest report (full-data run, 60 drift-checked features of 40 bins) f
   const dir = await tempDir('largest-');
   const { names } = await writeMetricsFixture(dir, { features: 60, bins: 40 });
   const data = await loadChartData(dir);
-  const drift = (await readMetricsFileIn(dir, 'dataDrift'))!;
+  const drift = (await readMetrics('dataDrift', { dir: dir }))!;
   const report = await readFile(join(dir, 'report.md'), 'utf8');
   assert.ok(report.length > GITHUB_COMMENT_LIMIT, `the synthetic report is large: ${report.length}`);
   for (const images of [

@@ -15,8 +15,8 @@ import type { Confusion } from '../../core/model/quality-metrics.ts';
 import {
   EVALUATE_METRICS,
   confusionOf,
-  parseMetricsText,
-  readMetricsFileIn,
+  parseMetrics,
+  readMetrics,
   type EvaluateFile,
 } from '../../core/schemas/metrics-files.ts';
 
@@ -182,7 +182,7 @@ export interface BaseSource {
  */
 export async function readBaseEvaluate(src: BaseSource): Promise<EvalSummary | null> {
   if (src.dir) {
-    const ev = await readMetricsFileIn(src.dir, 'evaluate');
+    const ev = await readMetrics('evaluate', { dir: src.dir });
     return ev && summarizeEvaluate(ev);
   }
   if (!src.ref || !src.run) return null;
@@ -193,5 +193,5 @@ export async function readBaseEvaluate(src: BaseSource): Promise<EvalSummary | n
   } catch {
     return null;
   }
-  return summarizeEvaluate(parseMetricsText('evaluate', text, where));
+  return summarizeEvaluate(parseMetrics('evaluate', { text: text, where: where }));
 }

@@ -32,7 +32,7 @@ import { baseImageUrl, commitImageUrl, repoRelativeDir } from './report/images.t
 import { ANY_CML_WATERMARK, cmlWatermark, hasCmlWatermark, watermarkLabel } from './report/watermark.ts';
 import { isMain } from '../../core/platform/is-main.ts';
 import { defineCli } from '../../core/platform/cli.ts';
-import { metricsFileIn, readMetricsFileIn } from '../../core/schemas/metrics-files.ts';
+import { locateMetricsFile, readMetrics } from '../../core/schemas/metrics-files.ts';
 
 const short = (sha: string | null | undefined) => (sha ?? '').slice(0, 7);
 const ZERO_SHA = /^0+$/;
@@ -94,14 +94,14 @@ export function imageSource(event: CiEvent, env: NodeJS.ProcessEnv, cwd: string,
 /** The comment for this run, from metrics/ (and the base's evaluate.json). */
 export async function buildComment(event: CiEvent, env: NodeJS.ProcessEnv, cwd: string, run: Runner): Promise<string> {
   const dir = resolve(cwd, env.METRICS_DIR ?? 'metrics');
-  const evaluate = await readMetricsFileIn(dir, 'evaluate');
+  const evaluate = await readMetrics('evaluate', { dir: dir });
   if (!evaluate)
     throw new Error(
-      `${metricsFileIn(dir, 'evaluate')} not found: run the pipeline (npm run pipeline:start) before publishing its report`,
+      `${locateMetricsFile('evaluate', { dir: dir }).file} not found: run the pipeline (npm run pipeline:start) before publishing its report`,
     );
   const current = summarizeEvaluate(evaluate);
-  const register = await readMetricsFileIn(dir, 'register');
-  const drift = await readMetricsFileIn(dir, 'dataDrift');
+  const register = await readMetrics('register', { dir: dir });
+  const drift = await readMetrics('dataDrift', { dir: dir });
   let report: string | null = null;
   try {
     report = await readFile(join(dir, 'report.md'), 'utf8');

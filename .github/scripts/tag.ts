@@ -33,7 +33,7 @@ import { execRunner } from './exec.ts';
 import type { Runner } from './metrics-diff.ts';
 import { isMain } from '../../core/platform/is-main.ts';
 import { defineCli } from '../../core/platform/cli.ts';
-import { REGISTER_METRICS, readMetricsFileAt, type RegisterFile } from '../../core/schemas/metrics-files.ts';
+import { REGISTER_METRICS, readMetrics, type RegisterFile } from '../../core/schemas/metrics-files.ts';
 
 export interface TagOptions {
   cwd: string;
@@ -105,7 +105,7 @@ export async function createGtoTags(o: TagOptions): Promise<TagResult> {
   const print = o.print ?? console.log;
   const remote = o.remote === undefined ? 'origin' : o.remote;
   const path = resolve(o.cwd, o.registerPath ?? REGISTER_METRICS);
-  const reg = await readMetricsFileAt(path, 'register');
+  const reg = await readMetrics('register', { file: path });
   if (!reg) throw new Error(`${path} does not exist; run the register stage (npm run pipeline -- register) first`);
   const wanted = reg.gto_tags.map((t) => {
     const parsed = parseGtoTag(t);

@@ -5,6 +5,7 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { Resvg } from '@resvg/resvg-js';
+import { isPlainObject } from '../platform/objects.ts';
 import { chartFonts, readFontMetrics, resvgFontOptions, type ChartFonts, type FontMetrics } from './fonts.ts';
 
 export interface RenderedChart {
@@ -134,6 +135,3 @@ function deepMerge(base: object, over: object): Record<string, unknown> {
   }
   return out;
 }
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);

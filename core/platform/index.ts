@@ -5,6 +5,7 @@ export * from './free-port.ts';
 export * from './gcs.ts';
 export * from './is-main.ts';
 export * from './log.ts';
+export * from './objects.ts';
 export * from './pool.ts';
 export * from './progress.ts';
 export * from './random.ts';

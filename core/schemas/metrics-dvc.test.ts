@@ -15,7 +15,7 @@ import {
   dvcMetricsView,
   encodeForDvc,
   gtoTagAction,
-  parseMetricsFile,
+  parseMetrics,
   writeMetricsFile,
   type MetricsFileKind,
 } from './metrics-files.ts';
@@ -82,8 +82,8 @@ test('files with lists and nulls (as stages wrote them before): encoded, nothing
       name,
     );
     assert.deepEqual(
-      nullsOut(parseMetricsFile(kind, encoded)),
-      nullsOut(parseMetricsFile(kind, old)),
+      nullsOut(parseMetrics(kind, { json: encoded })),
+      nullsOut(parseMetrics(kind, { json: old })),
       `${name}: readers see the same`,
     );
   }
@@ -103,17 +103,21 @@ test('what the encoding looks like: intervals, examples, tags, drifted features,
     'flight-delay@v2.0.0!': 'deregister',
   });
   assert.deepEqual(
-    parseMetricsFile('register', reg).gto_tags,
+    parseMetrics('register', { json: reg }).gto_tags,
     Object.keys(reg.gto_tags as object),
     'tags keep their order',
   );
   assert.equal(reg.production_before.metrics.pr_auc, undefined, 'a null metric is left out');
   const drift = encodeForDvc('dataDrift', await load('drift-ok.json')) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- as above
   assert.deepEqual(drift.drifted_features, { distance: 0.21, origin: 0.15 });
-  assert.equal(parseMetricsFile('dataDrift', drift).features?.destination.score, null, 'absent score reads as null');
+  assert.equal(
+    parseMetrics('dataDrift', { json: drift }).features?.destination.score,
+    null,
+    'absent score reads as null',
+  );
   const none = encodeForDvc('dataDrift', await load('drift.json')) as Record<string, unknown>;
   assert.equal('production_version' in none, false);
-  assert.equal(parseMetricsFile('dataDrift', none).production_version, null);
+  assert.equal(parseMetrics('dataDrift', { json: none }).production_version, null);
   const validate = encodeForDvc('validate', await load('validate-dropped.json')) as Record<string, unknown>;
   assert.deepEqual(validate.dropped_columns, { tail_number: 'dropped', notes: 'dropped' });
 });
@@ -129,7 +133,10 @@ test('writeMetricsFile refuses what DVC would drop or the schema refuses, naming
   await writeMetricsFile(root, 'register', base);
   const written = JSON.parse(await readFile(join(root, METRICS_FILES.register.path), 'utf8')) as unknown;
   assert.deepEqual(dvcDroppedPaths(written), []);
-  assert.deepEqual(nullsOut(parseMetricsFile('register', written)), nullsOut(parseMetricsFile('register', base)));
+  assert.deepEqual(
+    nullsOut(parseMetrics('register', { json: written })),
+    nullsOut(parseMetrics('register', { json: base })),
+  );
 });
 
 /** Absolute paths of this or another machine: POSIX roots that hold checkouts and temp dirs, or a drive letter. */

@@ -7,11 +7,9 @@ import {
   MetricsFileError,
   confusionOf,
   evaluateFileSchema,
-  parseMetricsFile,
-  parseMetricsText,
+  parseMetrics,
   readJsonFile,
-  readMetricsFile,
-  readMetricsFileIn,
+  readMetrics,
 } from './metrics-files.ts';
 import { parseBundleMeta, readBundleMeta, type BundleMeta } from './bundle-meta.ts';
 import { higherIsBetter, isBetter, metricDirection, METRIC_DIRECTIONS, PRIMARY_METRICS } from './metric-directions.ts';
@@ -29,26 +27,28 @@ const evaluation = {
 };
 
 test('a metrics file parses with defaults filled in and unknown fields kept', () => {
-  const ev = parseMetricsFile('evaluate', evaluation);
+  const ev = parseMetrics('evaluate', { json: evaluation });
   assert.deepEqual(ev.test_ci, {});
   assert.equal((ev as Record<string, unknown>).written_by_a_newer_version, 1);
   assert.deepEqual(
-    parseMetricsFile('register', {
-      model_name: 'm',
-      version: 2,
-      decision: 'staging',
-      reason: 'r',
-      production_before: null,
+    parseMetrics('register', {
+      json: {
+        model_name: 'm',
+        version: 2,
+        decision: 'staging',
+        reason: 'r',
+        production_before: null,
+      },
     }).gates,
     {},
   );
 });
 
 test('a malformed metrics file gets one error naming the file, the field and the stage to re-run', () => {
-  const bad = (json: unknown) => assert.throws(() => parseMetricsFile('evaluate', json), MetricsFileError);
+  const bad = (json: unknown) => assert.throws(() => parseMetrics('evaluate', { json }), MetricsFileError);
   bad({ ...evaluation, rows_test: '10' });
   try {
-    parseMetricsFile('evaluate', { ...evaluation, test_ci: { roc_auc: [0.6] } });
+    parseMetrics('evaluate', { json: { ...evaluation, test_ci: { roc_auc: [0.6] } } });
     assert.fail('should throw');
   } catch (err) {
     const e = err as MetricsFileError;
@@ -60,26 +60,26 @@ test('a malformed metrics file gets one error naming the file, the field and the
     );
   }
   assert.throws(
-    () => parseMetricsFile('evaluate', { ...evaluation, primary_metric: 'speed' }),
+    () => parseMetrics('evaluate', { json: { ...evaluation, primary_metric: 'speed' } }),
     /field `primary_metric`/,
   );
   assert.throws(
-    () => parseMetricsFile('register', [], 'base/register.json'),
+    () => parseMetrics('register', { json: [], where: 'base/register.json' }),
     /^Error: base\/register\.json: top level: /,
   );
 });
 
-test('readMetricsFile: null when absent, a clear error for broken JSON', async () => {
+test('readMetrics: null when absent, a clear error for broken JSON', async () => {
   const root = await tempDir('metrics-files-');
-  assert.equal(await readMetricsFile(root, 'evaluate'), null);
+  assert.equal(await readMetrics('evaluate', { repo: root }), null);
   await mkdir(join(root, 'metrics'));
   await writeFile(join(root, EVALUATE_METRICS), '{"task": ');
   await assert.rejects(
-    readMetricsFile(root, 'evaluate'),
+    readMetrics('evaluate', { repo: root }),
     /metrics\/evaluate\.json is not valid JSON .*re-run the evaluate stage/,
   );
   await writeFile(join(root, EVALUATE_METRICS), JSON.stringify(evaluation));
-  assert.equal((await readMetricsFile(root, 'evaluate'))?.test.roc_auc, 0.7);
+  assert.equal((await readMetrics('evaluate', { repo: root }))?.test.roc_auc, 0.7);
 });
 
 test('one table of metric directions: losses and errors go down, scores go up, other names are no metric', () => {
@@ -118,20 +118,20 @@ test('readJsonFile says what went wrong without throwing; the readers wording it
   const good = await readJsonFile(file, evaluateFileSchema, origin);
   assert.equal(good.ok && good.value.rows_test, 10);
   // Inside another metrics directory (a workflow's METRICS_DIR) the file is named by its full path.
-  assert.equal((await readMetricsFileIn(root, 'evaluate'))?.model_name, 'm');
-  assert.equal(await readMetricsFileIn(root, 'register'), null);
+  assert.equal((await readMetrics('evaluate', { dir: root }))?.model_name, 'm');
+  assert.equal(await readMetrics('register', { dir: root }), null);
   assert.throws(
-    () => parseMetricsText('evaluate', '{"task": "classification"}', 'origin/model:metrics/evaluate.json'),
+    () => parseMetrics('evaluate', { text: '{"task": "classification"}', where: 'origin/model:metrics/evaluate.json' }),
     /^Error: origin\/model:metrics\/evaluate\.json: field `model_name`: /,
   );
-  assert.throws(() => parseMetricsText('evaluate', 'nope', 'x.json'), /^Error: x\.json is not valid JSON/);
+  assert.throws(() => parseMetrics('evaluate', { text: 'nope', where: 'x.json' }), /^Error: x\.json is not valid JSON/);
 });
 
 test('confusion counts are non-negative integers', () => {
   assert.deepEqual(confusionOf({ confusion: { tp: 1, fp: 2, tn: 3, fn: 4 } }), { tp: 1, fp: 2, tn: 3, fn: 4 });
   assert.equal(confusionOf({ confusion: { tp: 1.5, fp: 2, tn: 3, fn: 4 } }), null);
   assert.throws(
-    () => parseMetricsFile('evaluate', { ...evaluation, test: { confusion: { tp: -1, fp: 0, tn: 0, fn: 0 } } }),
+    () => parseMetrics('evaluate', { json: { ...evaluation, test: { confusion: { tp: -1, fp: 0, tn: 0, fn: 0 } } } }),
     /field `test\.confusion\.tp`/,
   );
 });

@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeJsonAtomic } from '../platform/atomic.ts';
+import { asPlainObject, isPlainObject } from '../platform/objects.ts';
 import { PRIMARY_METRICS } from './metric-directions.ts';
 
 export const VALIDATE_METRICS = 'metrics/validate.json';
@@ -32,8 +33,6 @@ const absentAsNull = nullableNumber.default(null);
  * A set of names: written as an object whose keys are the names (`dvc metrics show` drops lists),
  * read back as the list of names; older files hold the list itself.
  */
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === 'object' && !Array.isArray(v);
 const namesList = z.preprocess((v) => (isPlainObject(v) ? Object.keys(v) : v), z.array(z.string()));
 /** A list written as an object keyed by name (`dvc metrics show` drops lists), read back as the list. */
 const keyedList = <T extends z.ZodType>(item: T, fromEntry: (key: string, value: unknown) => unknown = (_, v) => v) =>
@@ -364,49 +363,56 @@ export const valueOf = <T>(r: JsonFileRead<T>): T => {
   return r.value;
 };
 
-/** Validate parsed JSON as `kind`; `where` names it in the error (default: its path). */
-export function parseMetricsFile<K extends MetricsFileKind>(
+/**
+ * Where a metrics file is: in a repository's `metrics/` (`repo`), in another metrics directory
+ * (`dir`, e.g. METRICS_DIR of a workflow), or at a path (`file`). Errors name it by its path in
+ * the repository for `repo`, by its full path otherwise, or by `where` when given. `fix` replaces
+ * "re-run the stage" in errors (for a log a stage appends to).
+ */
+export type MetricsLocation = ({ repo: string } | { dir: string } | { file: string }) & {
+  where?: string;
+  fix?: string;
+};
+
+/** Content already in hand: JSON text (e.g. `git show <ref>:<path>`) or parsed JSON; `where` names it in errors. */
+export type MetricsContent = ({ text: string } | { json: unknown }) & { where?: string };
+
+/** The file a location names, and how errors name it. */
+export function locateMetricsFile(kind: MetricsFileKind, at: MetricsLocation): { file: string; where: string } {
+  const path = METRICS_FILES[kind].path;
+  const file = 'repo' in at ? join(at.repo, path) : 'dir' in at ? join(at.dir, path.slice('metrics/'.length)) : at.file;
+  return { file, where: at.where ?? ('repo' in at ? path : file) };
+}
+
+/**
+ * The one way to read a metrics file from disk: validated against its schema; what went wrong,
+ * if anything, as a value (for readers that word it themselves, like the report). Never throws.
+ */
+export async function tryReadMetrics<K extends MetricsFileKind>(
   kind: K,
-  json: unknown,
-  where: string = METRICS_FILES[kind].path,
-): MetricsFile<K> {
-  return valueOf(checkJson(json, schemaOf(kind), { where, stage: METRICS_FILES[kind].stage }));
+  at: MetricsLocation,
+): Promise<JsonFileRead<MetricsFile<K>>> {
+  const { file, where } = locateMetricsFile(kind, at);
+  return readJsonFile(file, schemaOf(kind), { where, stage: METRICS_FILES[kind].stage, fix: at.fix });
 }
 
-/** Validate JSON text as `kind` (e.g. a base branch's file from `git show`); `where` names it in the error. */
-export function parseMetricsText<K extends MetricsFileKind>(kind: K, text: string, where: string): MetricsFile<K> {
-  return valueOf(checkJsonText(text, schemaOf(kind), { where, stage: METRICS_FILES[kind].stage }));
-}
-
-/** `kind`'s file inside a metrics directory other than `<repo>/metrics` (e.g. METRICS_DIR of a workflow). */
-export function metricsFileIn(metricsDir: string, kind: MetricsFileKind): string {
-  return join(metricsDir, METRICS_FILES[kind].path.slice('metrics/'.length));
-}
-
-/** Read and validate `kind` at `file` (named `where` in errors); null when the file does not exist. */
-export async function readMetricsFileAt<K extends MetricsFileKind>(
-  file: string,
+/** A metrics file read and validated; null when it does not exist; any other problem thrown, naming file, field and fix. */
+export async function readMetrics<K extends MetricsFileKind>(
   kind: K,
-  where: string = file,
+  at: MetricsLocation,
 ): Promise<MetricsFile<K> | null> {
-  const r = await readJsonFile(file, schemaOf(kind), { where, stage: METRICS_FILES[kind].stage });
+  const r = await tryReadMetrics(kind, at);
   return !r.ok && r.problem.kind === 'missing' ? null : valueOf(r);
 }
 
-/** Read and validate `<repoRoot>/<path of kind>`; null when the file does not exist. */
-export async function readMetricsFile<K extends MetricsFileKind>(
-  repoRoot: string,
-  kind: K,
-): Promise<MetricsFile<K> | null> {
-  return readMetricsFileAt(join(repoRoot, METRICS_FILES[kind].path), kind, METRICS_FILES[kind].path);
-}
-
-/** Read and validate `kind` inside `metricsDir` (the file named by its full path in errors); null when absent. */
-export async function readMetricsFileIn<K extends MetricsFileKind>(
-  metricsDir: string,
-  kind: K,
-): Promise<MetricsFile<K> | null> {
-  return readMetricsFileAt(metricsFileIn(metricsDir, kind), kind);
+/** Validate metrics content already in hand as `kind` (default name in errors: the file's path). */
+export function parseMetrics<K extends MetricsFileKind>(kind: K, content: MetricsContent): MetricsFile<K> {
+  const origin = { where: content.where ?? METRICS_FILES[kind].path, stage: METRICS_FILES[kind].stage };
+  return valueOf(
+    'text' in content
+      ? checkJsonText(content.text, schemaOf(kind), origin)
+      : checkJson(content.json, schemaOf(kind), origin),
+  );
 }
 
 /** The confusion counts of a metric map, when it has valid ones. */
@@ -455,8 +461,7 @@ function withoutNulls(value: unknown): unknown {
   );
 }
 
-const asRecord = (v: unknown): Record<string, unknown> =>
-  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+const asRecord = asPlainObject;
 
 /** `names` as an object keyed by name (a later duplicate gets ` (2)`, ` (3)`, …), each with `valueOf(name)`. */
 function keyed<T>(names: readonly string[], valueOf: (name: string, index: number) => T): Record<string, T> {

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { PRIMARY_METRICS } from './metric-directions.ts';
+import { isPlainObject, sectionOf } from '../platform/objects.ts';
 
 export const columnSchema = z
   .object({
@@ -223,9 +224,8 @@ export class ParamsError extends Error {
   }
 }
 
-const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
-const section = (raw: unknown, key: string): Record<string, unknown> =>
-  isRecord(raw) && isRecord(raw[key]) ? raw[key] : {};
+const isRecord = isPlainObject;
+const section = sectionOf;
 const text = (x: unknown): string | undefined => (typeof x === 'string' && x.length > 0 ? x : undefined);
 
 function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {

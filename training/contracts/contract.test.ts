@@ -6,7 +6,7 @@ import { trainedRepo } from '../../harness/testing/training/pipeline.ts';
 import { evaluate } from '../stages/evaluate.ts';
 import { register } from '../stages/register.ts';
 import { report } from '../stages/report.ts';
-import { METRICS_FILES, readMetricsFile, type MetricsFileKind } from '../../core/schemas/metrics-files.ts';
+import { METRICS_FILES, readMetrics, type MetricsFileKind } from '../../core/schemas/metrics-files.ts';
 import { PIPELINE_STAGES } from './index.ts';
 
 const stage = defineStage({
@@ -66,5 +66,5 @@ test('every pipeline stage runs on fixture data reading only the params its cont
   assert.match(page.markdown, /## Headline/);
   // What the stages wrote is what the shared schemas describe.
   for (const kind of Object.keys(METRICS_FILES) as MetricsFileKind[])
-    assert.ok(await readMetricsFile(repo, kind), `${kind} was written`);
+    assert.ok(await readMetrics(kind, { repo }), `${kind} was written`);
 });

@@ -10,6 +10,7 @@ import {
   METRICS_FILES,
   metricOf,
   readJsonFile,
+  tryReadMetrics,
   type JsonFileProblem,
   type Confusion,
   type EvaluateFile,
@@ -43,13 +44,13 @@ export type ReportInputs = { evaluate: Evaluation } & {
 };
 
 async function load<K extends keyof Inputs>(repoRoot: string, key: K): Promise<Input<z.infer<Inputs[K]['schema']>>> {
-  const { path, stage, schema } = INPUTS[key];
-  const read = await readJsonFile(
-    join(repoRoot, path),
-    schema as unknown as z.ZodType<z.infer<Inputs[K]['schema']>, unknown>,
-    { where: path, stage },
-  );
-  if (read.ok) return { ok: true, path, value: read.value };
+  const { path, stage } = INPUTS[key];
+  // Metrics files through their one reader; the raw manifest (not a metrics file) by its own schema.
+  const read =
+    key === 'manifest'
+      ? await readJsonFile(join(repoRoot, path), manifestSchema, { where: path, stage })
+      : await tryReadMetrics(key as Exclude<K, 'manifest'>, { repo: repoRoot });
+  if (read.ok) return { ok: true, path, value: read.value as z.infer<Inputs[K]['schema']> };
   return { ok: false, path, why: problemText(path, stage, read.problem) };
 }
 

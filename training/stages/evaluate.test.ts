@@ -4,7 +4,7 @@ import { baselineOutputs } from './evaluate.ts';
 import { evaluate } from './evaluate.ts';
 import { quietLog } from '../../harness/testing/training/fixtures.ts';
 import { trainedRepo } from '../../harness/testing/training/pipeline.ts';
-import { readMetricsFile } from '../../core/schemas/metrics-files.ts';
+import { readMetrics } from '../../core/schemas/metrics-files.ts';
 
 const labels = (positives: number, n: number) => Float32Array.from({ length: n }, (_, i) => (i < positives ? 1 : 0));
 
@@ -53,7 +53,7 @@ test('regression baseline: the train mean for every row', () => {
 test('evaluate.json: the baseline of each metric is the fitting one, and the file reads back through its schema', async () => {
   const { repo, params } = await trainedRepo({}, { max_epochs: 1 });
   await evaluate({ repoRoot: repo, params, log: quietLog() });
-  const ev = (await readMetricsFile(repo, 'evaluate'))!;
+  const ev = (await readMetrics('evaluate', { repo: repo }))!;
   const c = ev.test.confusion!;
   const rows = c.tp + c.fp + c.tn + c.fn;
   const positives = c.tp + c.fn;

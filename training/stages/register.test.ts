@@ -10,7 +10,7 @@ import { loadBundle } from '../../core/model/bundle.ts';
 import { openRegistry } from '../../core/registry/index.ts';
 import { quietLog } from '../../harness/testing/training/fixtures.ts';
 import { trainedRepo } from '../../harness/testing/training/pipeline.ts';
-import { readMetricsFile } from '../../core/schemas/metrics-files.ts';
+import { readMetrics } from '../../core/schemas/metrics-files.ts';
 import { loadParams } from '../../core/schemas/params.ts';
 import { noTrack, tempRepo } from '../../harness/testing/training/fixtures.ts';
 import { ingest } from './ingest.ts';
@@ -62,7 +62,7 @@ test('first model is promoted; an unchanged bundle is not registered twice; a wo
   assert.match(second.reason, /not promoted: roc_auc .* vs production v1 .*needs at least \+1/);
   assert.deepEqual(second.stage_changes, { staging: { from: null, to: 2 } });
   // The same data as production's: its drift comparison finds nothing.
-  const drift = (await readMetricsFile(repo, 'dataDrift'))!;
+  const drift = (await readMetrics('dataDrift', { repo: repo }))!;
   assert.equal(drift.status, 'ok');
   assert.equal(drift.production_version, 1);
   assert.deepEqual(drift.drifted_features, []);
@@ -238,7 +238,7 @@ test('an experiment registers a candidate: no stage, no assignment tag, producti
   const registry = await openRegistry(registryUrl, { log });
   const state = await registry.state('flight-delay');
   assert.equal(state.stages.production ?? null, null, 'no production model from an experiment');
-  const written = await readMetricsFile(repo, 'register');
+  const written = await readMetrics('register', { repo: repo });
   assert.equal(written?.decision, 'candidate');
   // The same bundle in the train workflow is then promoted (the candidate version is reused).
   const ci = await register({
@@ -252,7 +252,9 @@ test('an experiment registers a candidate: no stage, no assignment tag, producti
   assert.equal(ci.version, 1);
   assert.deepEqual(ci.gto_tags, ['flight-delay#production#1']);
   // Written without the null (dvc metrics show drops nulls), read back with it.
-  assert.deepEqual((await readMetricsFile(repo, 'register'))?.stage_changes, { production: { from: null, to: 1 } });
+  assert.deepEqual((await readMetrics('register', { repo: repo }))?.stage_changes, {
+    production: { from: null, to: 1 },
+  });
 });
 
 test('README order: production is a flights model, this run another dataset under the same name: refused with the fix, never scored', async () => {

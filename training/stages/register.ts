@@ -18,7 +18,13 @@ import { EVALUATE_METRICS, MODEL_DIR, PREPARED_DIR } from '../contracts/paths.ts
 import { registerStage } from '../contracts/register.ts';
 import type { StageParams } from '../contracts/contract.ts';
 import { classificationMetrics, regressionMetrics } from '../../core/model/quality-metrics.ts';
-import { evaluateFileSchema, readJsonFile, writeMetricsFile } from '../../core/schemas/metrics-files.ts';
+import {
+  checkJson,
+  evaluateFileSchema,
+  tryReadMetrics,
+  valueOf,
+  writeMetricsFile,
+} from '../../core/schemas/metrics-files.ts';
 import { readBundleMeta } from '../../core/schemas/bundle-meta.ts';
 import { HIGHER_IS_BETTER, isBetter, metricValue, type PrimaryMetric } from '../fit.ts';
 import { isMain, runStage } from '../stage-cli.ts';
@@ -68,12 +74,10 @@ const evaluationSchema = evaluateFileSchema.required({ edge_cases: true, latency
 type Evaluation = z.infer<typeof evaluationSchema>;
 
 async function readEvaluation(repoRoot: string): Promise<Evaluation> {
-  const read = await readJsonFile(join(repoRoot, EVALUATE_METRICS), evaluationSchema, {
-    where: EVALUATE_METRICS,
-    stage: 'evaluate',
-  });
+  // Read through the file's one schema, then with the gates' parts required.
+  const read = await tryReadMetrics('evaluate', { repo: repoRoot });
   if (!read.ok) throw read.error;
-  return read.value;
+  return valueOf(checkJson(read.value, evaluationSchema, { where: EVALUATE_METRICS, stage: 'evaluate' }));
 }
 
 /**

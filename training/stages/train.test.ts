@@ -11,7 +11,7 @@ import {
   readExperiments,
   type ExperimentRun,
 } from './train.ts';
-import { dvcDroppedPaths, parseMetricsFile } from '../../core/schemas/metrics-files.ts';
+import { dvcDroppedPaths, parseMetrics } from '../../core/schemas/metrics-files.ts';
 import { applyCalibration } from '../../core/model/calibration.ts';
 import { evaluate, EVALUATE_METRICS } from './evaluate.ts';
 import { loadBundle, outputsFromModel } from '../../core/model/bundle.ts';
@@ -30,7 +30,7 @@ test('classification: candidates are logged, the bundle reloads and reproduces i
   assert.equal(summary.candidates, 2);
   const raw = JSON.parse(await readFile(join(repo, EXPERIMENTS_FILE), 'utf8'));
   assert.deepEqual(dvcDroppedPaths(raw), [], 'dvc metrics show sees every run (keyed, not a list)');
-  const log = parseMetricsFile('experiments', raw);
+  const log = parseMetrics('experiments', { json: raw });
   assert.equal(log.runs.length, 2);
   assert.equal(log.runs.filter((r: { selected: boolean }) => r.selected).length, 1);
   for (const r of log.runs) {
@@ -66,7 +66,7 @@ test('classification: candidates are logged, the bundle reloads and reproduces i
   // A second training run appends to the experiment log instead of replacing it.
   await train({ repoRoot: repo, params, log: quietLog() });
   const againRaw = JSON.parse(await readFile(join(repo, EXPERIMENTS_FILE), 'utf8'));
-  const again = parseMetricsFile('experiments', againRaw);
+  const again = parseMetrics('experiments', { json: againRaw });
   assert.equal(again.runs.length, 4);
   assert.deepEqual(Object.keys(againRaw.latest.candidates).sort(), ['logreg', 'mlp']);
   assert.equal(againRaw.latest.run_id, again.runs[3].run_id);

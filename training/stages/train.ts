@@ -21,7 +21,7 @@ import type { BundleMeta } from '../../core/schemas/bundle-meta.ts';
 import { recordAt, recordsToTable, type InputSchema } from '../../core/data/records.ts';
 import type { Table } from '../../core/data/table.ts';
 import type { Logger } from '../../core/platform/log.ts';
-import { EXPERIMENTS_FILE, FEATURE_SPEC_FILE, MODEL_DIR, PREPARED_DIR, PROFILE_FILE } from '../contracts/paths.ts';
+import { FEATURE_SPEC_FILE, MODEL_DIR, PREPARED_DIR, PROFILE_FILE } from '../contracts/paths.ts';
 import { trainStage } from '../contracts/train.ts';
 import type { StageParams } from '../contracts/contract.ts';
 import {
@@ -34,13 +34,7 @@ import {
 } from '../fit.ts';
 import { dataMd5, gitCommit } from '../lineage.ts';
 import { isMain, runStage } from '../stage-cli.ts';
-import {
-  experimentsFileSchema,
-  readJsonFile,
-  valueOf,
-  type MetricsFile,
-  writeMetricsFile,
-} from '../../core/schemas/metrics-files.ts';
+import { tryReadMetrics, valueOf, type MetricsFile, writeMetricsFile } from '../../core/schemas/metrics-files.ts';
 import { readArtifactFileAt } from '../../core/model/artifact-files.ts';
 
 export { EXPERIMENTS_FILE, MODEL_DIR, TRAIN_METRICS } from '../contracts/paths.ts';
@@ -413,9 +407,8 @@ export function inputSchemaOf(spec: FeatureSpec, schema: InputSchema): InputSche
  * train cannot repair it: the message says to fix it or move it away.
  */
 export async function readExperiments(repoRoot: string): Promise<ExperimentRun[]> {
-  const read = await readJsonFile(join(repoRoot, EXPERIMENTS_FILE), experimentsFileSchema, {
-    where: EXPERIMENTS_FILE,
-    stage: 'train',
+  const read = await tryReadMetrics('experiments', {
+    repo: repoRoot,
     fix: `fix it, or move it away to start a new experiment log (train appends to it; re-running train does not rewrite it)`,
   });
   if (!read.ok && read.problem.kind === 'missing') return [];

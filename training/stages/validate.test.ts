@@ -14,7 +14,7 @@ import {
   writeSource,
 } from '../../harness/testing/training/fixtures.ts';
 import type { Params } from '../../core/schemas/params.ts';
-import { readMetricsFile } from '../../core/schemas/metrics-files.ts';
+import { readMetrics } from '../../core/schemas/metrics-files.ts';
 
 async function ingestAndValidate(repo: string, content: string | Buffer, overrides: Partial<Params['validate']> = {}) {
   const src = await writeSource(repo, 'src.csv', content);
@@ -49,7 +49,7 @@ test('wrong types, missing values and out-of-range rows go to rejects.csv with s
   assert.equal(rejects[1], '0,4,wrong_type,"delay: wrong_type ""abc"""');
   assert.match(rejects[2], /^0,11,missing,distance: missing$/);
   assert.equal(rejects[3], '0,51,out_of_range,"distance: out_of_range ""99999"""');
-  assert.equal((await readMetricsFile(repo, 'validate'))?.rows_rejected, 3);
+  assert.equal((await readMetrics('validate', { repo: repo }))?.rows_rejected, 3);
 });
 
 test('too many rejects fail the stage with a summary and keep the previous outputs', async () => {

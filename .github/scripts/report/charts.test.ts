@@ -6,7 +6,7 @@ import { checkXychart } from './xychart-check.ts';
 import { rocAt, unitGrid } from './curves.ts';
 import { writeMetricsFixture } from '../../../harness/testing/report/fixtures.ts';
 import { commitImageUrl } from './images.ts';
-import { readMetricsFileIn } from '../../../core/schemas/metrics-files.ts';
+import { readMetrics } from '../../../core/schemas/metrics-files.ts';
 import { tempDir } from '../../../harness/testing/lifecycle.ts';
 
 const mermaidBlocks = (md: string) => [...md.matchAll(/```mermaid\n([\s\S]*?)\n```/g)].map((m) => m[1]);
@@ -15,7 +15,7 @@ const SHA = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
 async function fixture(o: Parameters<typeof writeMetricsFixture>[1] = {}) {
   const dir = await tempDir('charts-');
   await writeMetricsFixture(dir, o);
-  return { dir, data: await loadChartData(dir), drift: (await readMetricsFileIn(dir, 'dataDrift'))! };
+  return { dir, data: await loadChartData(dir), drift: (await readMetrics('dataDrift', { dir: dir }))! };
 }
 
 test('without image URLs: Mermaid charts for ROC, calibration, PR, drift and features, in that order, each parsing', async () => {

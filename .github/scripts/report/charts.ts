@@ -27,7 +27,7 @@ import { xychartBlock, type XyChartSpec } from './xychart.ts';
 import {
   confusionOf,
   metricOf,
-  readMetricsFileIn,
+  readMetrics,
   type DataDriftFile,
   type MetricsFileKind,
 } from '../../../core/schemas/metrics-files.ts';
@@ -64,7 +64,7 @@ const nonEmpty = <T>(xs: T[] | null): T[] | null => (xs?.length ? xs : null);
 
 /** Reads what the evaluate stage wrote, each file through its schema (core/schemas/metrics-files.ts); a missing file is left out, a malformed one fails naming the file and field. */
 export async function loadChartData(metricsDir: string): Promise<ChartData> {
-  const read = <K extends MetricsFileKind>(kind: K) => readMetricsFileIn(metricsDir, kind);
+  const read = <K extends MetricsFileKind>(kind: K) => readMetrics(kind, { dir: metricsDir });
   const [ev, dist, roc, pr, calibration, residuals] = await Promise.all([
     read('evaluate'),
     read('distributions'),

@@ -12,7 +12,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { chartSections, loadChartData } from './charts.ts';
 import { writeMetricsFixture } from '../../../harness/testing/report/fixtures.ts';
 import { parseXychart } from './xychart-check.ts';
-import { readMetricsFileIn } from '../../../core/schemas/metrics-files.ts';
+import { readMetrics } from '../../../core/schemas/metrics-files.ts';
 import { tempDir } from '../../../harness/testing/lifecycle.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -75,7 +75,7 @@ test('every Mermaid block of the largest report parses and renders in Mermaid it
     bins: 40,
     names: ['date.hour', 'a"b', 'x`y%%z', ...Array.from({ length: 9 }, (_, i) => `feature_${i}`)],
   });
-  const drift = (await readMetricsFileIn(dir, 'dataDrift'))!;
+  const drift = (await readMetrics('dataDrift', { dir: dir }))!;
   const md = chartSections(await loadChartData(dir), drift, null)
     .map((s) => s.markdown)
     .join('\n');

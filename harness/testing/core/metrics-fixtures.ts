@@ -5,8 +5,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
-  metricsFileIn,
-  parseMetricsFile,
+  locateMetricsFile,
+  parseMetrics,
   type MetricsFile,
   type MetricsFileInput,
   type MetricsFileKind,
@@ -66,7 +66,7 @@ export function metricsFixture<K extends MetricsFileKind>(
   const base = BASES[kind];
   if (!base) throw new Error(`no fixture base for ${kind}: add one to harness/testing/core/metrics-fixtures.ts`);
   const value = { ...base, ...over } as MetricsFileInput<K>;
-  parseMetricsFile(kind, value, `the ${kind} fixture`);
+  parseMetrics(kind, { json: value, where: `the ${kind} fixture` });
   return value;
 }
 
@@ -75,7 +75,7 @@ export function parsedMetricsFixture<K extends MetricsFileKind>(
   kind: K,
   over: Partial<MetricsFileInput<K>> = {},
 ): MetricsFile<K> {
-  return parseMetricsFile(kind, metricsFixture(kind, over));
+  return parseMetrics(kind, { json: metricsFixture(kind, over) });
 }
 
 /** Write `value` where `kind` lives inside `metricsDir` (a repository's `metrics/` or a METRICS_DIR). */
@@ -84,7 +84,7 @@ export async function writeMetricsFixtureFile<K extends MetricsFileKind>(
   kind: K,
   value: MetricsFileInput<K>,
 ): Promise<string> {
-  const file = metricsFileIn(metricsDir, kind);
+  const file = locateMetricsFile(kind, { dir: metricsDir }).file;
   await mkdir(dirname(file), { recursive: true });
   await writeFile(file, JSON.stringify(value, null, 2));
   return file;
