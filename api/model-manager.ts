@@ -4,10 +4,10 @@
  * to the version they run on, and a retired version is disposed only after its last request.
  * A version that fails any step is refused (logged, counted) and the current one keeps serving.
  */
-import { isAbsolute, join, relative } from 'node:path';
+import { join } from 'node:path';
 import type * as tfjs from '@tensorflow/tfjs';
 import { loadBundle, NonFiniteBundleError, type LoadedBundle } from '../core/model/bundle.ts';
-import type { Registry } from '../core/registry/index.ts';
+import { nameRegistryFrom, type Registry } from '../core/registry/index.ts';
 import type { Logger } from '../core/platform/log.ts';
 import type { ApiMetrics } from './prometheus.ts';
 
@@ -279,11 +279,7 @@ export class ModelManager {
  * the logs keep the full path for operators).
  */
 export function registryForClients(described: string, cwd = process.cwd()): string {
-  if (!isAbsolute(described)) return described;
-  const rel = relative(cwd, described);
-  return rel && !rel.startsWith('..') && !isAbsolute(rel)
-    ? rel
-    : `<local registry ${described.split(/[\\/]/).filter(Boolean).pop() ?? ''}>`;
+  return nameRegistryFrom(described, cwd, 'masked');
 }
 
 /** An error message with absolute file paths cut to their last component. */

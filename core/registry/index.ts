@@ -1,5 +1,5 @@
 /** The model registry's public API; see README.md for the layout and guarantees. */
-export { openRegistry, Registry, versionInfo } from './registry.ts';
+export { nameRegistryFrom, openRegistry, Registry, versionInfo } from './registry.ts';
 export type {
   ChangeOptions,
   FetchedBundle,

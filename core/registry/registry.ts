@@ -5,7 +5,7 @@
  * the model's state document, so a crash leaves either the old state or the new one.
  */
 import { randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { replaceDirAtomic } from '../platform/atomic.ts';
 import { createLogger, type Logger } from '../platform/log.ts';
 import { parseGsUrl } from '../platform/storage.ts';
@@ -387,4 +387,18 @@ function createRegistry(url: string, opts: OpenRegistryOptions): Registry {
     backend = new LocalRegistryBackend(dir, { ...common, lock: opts.lock });
   }
   return new Registry(backend, { clock: opts.clock, log, env: opts.env });
+}
+
+/**
+ * How a registry is named where others read it (`described`: what `describe()` returned): a bucket
+ * URL as is, a local directory relative to `base` (an absolute path differs on every clone and
+ * tells clients the server's file layout). A directory outside `base` is named relative
+ * (`outside: 'relative'`, for committed files) or only by its last component (`'masked'`, for
+ * answers to clients; the logs keep the full path).
+ */
+export function nameRegistryFrom(described: string, base: string, outside: 'relative' | 'masked'): string {
+  if (!isAbsolute(described)) return described;
+  const rel = relative(base, described).split('\\').join('/');
+  if (outside === 'relative' || (!rel.startsWith('..') && !isAbsolute(rel))) return rel || '.';
+  return `<local registry ${described.split(/[\\/]/).filter(Boolean).pop() ?? ''}>`;
 }

@@ -18,21 +18,14 @@ import {
   parseMetrics,
   writeMetricsFile,
   type MetricsFileKind,
+  withoutNulls,
 } from './metrics-files.ts';
 
 const TESTDATA = join(import.meta.dirname, 'testdata', 'lists-and-nulls');
 const REPO = join(import.meta.dirname, '..', '..');
 
-/** `value` with null object values left out: in a metric map, null and absent read alike (metricOf). */
-function nullsOut(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(nullsOut);
-  if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(
-    Object.entries(value)
-      .filter(([, v]) => v !== null)
-      .map(([k, v]) => [k, nullsOut(v)]),
-  );
-}
+/** In a metric map, null and absent read alike (metricOf), so files are compared without their nulls. */
+const nullsOut = withoutNulls;
 
 /** Leaves of an object as dotted paths (DVC's flattened view). */
 function leaves(value: unknown, path = ''): string[] {

@@ -451,7 +451,7 @@ export function dvcDroppedPaths(value: unknown, path = ''): string[] {
 }
 
 /** `value` without the object keys whose value is null, at any depth. */
-function withoutNulls(value: unknown): unknown {
+export function withoutNulls(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutNulls);
   if (value === null || typeof value !== 'object') return value;
   return Object.fromEntries(

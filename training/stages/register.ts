@@ -4,7 +4,7 @@
  * `register.min_improvement` on the primary metric, both measured on this run's test split.
  * Otherwise it waits in `staging` (or is rejected when a gate fails), with the reason recorded.
  */
-import { isAbsolute, join, relative } from 'node:path';
+import { join } from 'node:path';
 import { z } from 'zod';
 import type { Params } from '../../core/schemas/params.ts';
 import { selectBackend } from '../../core/model/tfjs-backend.ts';
@@ -12,7 +12,7 @@ import { readParquetTable } from '../../core/data/parquet.ts';
 import { encodeTarget } from '../../core/model/features.ts';
 import { loadBundle } from '../../core/model/bundle.ts';
 import { decisionThreshold } from '../../core/model/decision.ts';
-import { openRegistry, type Registry } from '../../core/registry/index.ts';
+import { nameRegistryFrom, openRegistry, type Registry } from '../../core/registry/index.ts';
 import type { Logger } from '../../core/platform/log.ts';
 import { EVALUATE_METRICS, MODEL_DIR, PREPARED_DIR } from '../contracts/paths.ts';
 import { registerStage } from '../contracts/register.ts';
@@ -239,8 +239,7 @@ async function productionMetric(
  * the repository (an absolute path would differ on every clone and show in `dvc metrics diff`).
  */
 export function registryForMetrics(described: string, repoRoot: string): string {
-  if (!isAbsolute(described)) return described;
-  return relative(repoRoot, described).split('\\').join('/') || '.';
+  return nameRegistryFrom(described, repoRoot, 'relative');
 }
 
 /** Whether this run may assign stages, and why (the reason goes into metrics/register.json). */
