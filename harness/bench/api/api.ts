@@ -13,8 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
-import { explainFailure, envNumber, REAL_API_NAME } from './cli.ts';
-import { defineCli } from '../../../core/platform/cli.ts';
+import { envNumber, REAL_API_NAME, runServerBench } from './cli.ts';
 import { composeBenchDocument } from './document.ts';
 import { mergeLoadResults, runLoad, type LoadOptions, type LoadResult } from './load.ts';
 import { checkRequest, fetchModelFacts } from './model-info.ts';
@@ -149,18 +148,4 @@ const USAGE = `usage: npm run bench:api
 env: BENCH_CONNECTIONS (32), BENCH_DURATION_S (15), BENCH_ROUNDS (3), BENCH_WARMUP_S (3),
   BENCH_BATCH_REQUESTS (300); the API reads REGISTRY_URL as usual`;
 
-await defineCli(
-  {
-    name: 'bench:api',
-    usage: USAGE,
-    // A failure can leave a load run or a server's pipes holding the event loop.
-    forceExit: true,
-  },
-  async () => {
-    try {
-      return await main();
-    } catch (err) {
-      throw explainFailure(err);
-    }
-  },
-).main();
+await runServerBench('bench:api', USAGE, main);

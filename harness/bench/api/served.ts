@@ -7,8 +7,7 @@
  * batches. Prints one JSON document on stdout (verdicts from served-growth.ts), progress on stderr;
  * exit code 1 when a target fails. Per-request state that grows with traffic shows up here.
  */
-import { explainFailure, envNumber, REAL_API_NAME } from './cli.ts';
-import { defineCli } from '../../../core/platform/cli.ts';
+import { envNumber, REAL_API_NAME, runServerBench } from './cli.ts';
 import { runLoad } from './load.ts';
 import { fetchModelFacts, MODEL_NAME } from './model-info.ts';
 import { REAL_API_SCRIPT, TRIVIAL_SERVER_SCRIPT, startServer, type ServerHandle } from './server-process.ts';
@@ -104,18 +103,4 @@ const USAGE = `usage: npm run bench:served
 env: BENCH_CHECKPOINTS (0,200000,500000), BENCH_CONNECTIONS (32), BENCH_DURATION_S (5), BENCH_WARMUP_S (3)
 exit: 0 every target met, 1 a target failed or the run failed, 2 usage error`;
 
-await defineCli(
-  {
-    name: 'bench:served',
-    usage: USAGE,
-    // A failure can leave a load run or a server's pipes holding the event loop.
-    forceExit: true,
-  },
-  async () => {
-    try {
-      return await main();
-    } catch (err) {
-      throw explainFailure(err);
-    }
-  },
-).main();
+await runServerBench('bench:served', USAGE, main);
