@@ -19,6 +19,7 @@ import { preflightProblems } from '../training/preflight.ts';
 import { loadConfig } from '../api/config.ts';
 import { paramsDefaults } from '../api/server.ts';
 import { tempRepo } from './testing/training/fixtures.ts';
+import { MODEL_CONFIGMAP } from '../training/pipeline/manifest-model-name.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 
@@ -27,7 +28,8 @@ test("renaming register.model_name in params.yaml renames dvc.yaml's artifact (a
   try {
     for (const dir of ['core', 'training'])
       await cp(join(REPO, dir), join(root, dir), { recursive: true, filter: (src) => !src.includes('node_modules') });
-    for (const file of ['params.yaml', 'dvc.yaml']) await cp(join(REPO, file), join(root, file));
+    for (const file of ['params.yaml', 'dvc.yaml', MODEL_CONFIGMAP])
+      await cp(join(REPO, file), join(root, file), { recursive: true });
     const log = memoryLogger();
     let out = '';
     const io = { cwd: root, log, write: (t: string) => void (out += t), stderr: (t: string) => void (out += t) };
@@ -40,9 +42,10 @@ test("renaming register.model_name in params.yaml renames dvc.yaml's artifact (a
       params.replace(/\n {2}model_name: flight-delay\n/, '\n  model_name: weather-model\n'),
     );
 
-    // Until regenerated, dvc.yaml is out of date and the up-front check names the fix.
+    // Until regenerated, dvc.yaml and the manifests are out of date and the up-front check names the fix.
     out = '';
     assert.equal(await gen(['--check'], io), 1);
+    assert.match(out, /configmap\.yaml: MODEL_NAME differs from params\.yaml's register\.model_name \(weather-model\)/);
     assert.match(
       out,
       /dvc\.yaml differs from what training\/contracts\/ and params\.yaml generate .*register\.model_name/,
@@ -58,6 +61,10 @@ test("renaming register.model_name in params.yaml renames dvc.yaml's artifact (a
     );
 
     assert.equal(await gen([], io), 0);
+    // The manifests follow: the ConfigMap the API Deployment and the batch CronJobs read.
+    const configMap = await readFile(join(root, MODEL_CONFIGMAP), 'utf8');
+    assert.equal((parse(configMap) as { data: Record<string, string> }).data.MODEL_NAME, 'weather-model');
+    assert.match(configMap, /# One process per pod/, 'comments kept');
     const artifacts = (
       parse(await readFile(join(root, 'dvc.yaml'), 'utf8')) as { artifacts: Record<string, { path: string }> }
     ).artifacts;
