@@ -128,7 +128,7 @@ test(
       );
       await chmod(gcloud, 0o755);
       const token = gcloudAccessToken({ gcloud });
-      const q = canaryQueries('flight-delay', OPTS.rateWindow);
+      const q = canaryQueries('flight-delay', 'flight-delay', OPTS.rateWindow);
       let lastAnswer: unknown;
       await waitFor(
         'canary data in Prometheus',
@@ -147,7 +147,7 @@ test(
         const r = new FakeRunner();
         const real = realRunner({ prometheusUrl: url, ...(prometheusToken ? { prometheusToken } : {}) });
         r.promQuery = (expr) => real.promQuery(expr);
-        const res = await canary({ runner: r, namespace }, IMG, { ...OPTS, ...extra });
+        const res = await canary({ runner: r, namespace, model: 'flight-delay' }, IMG, { ...OPTS, ...extra });
         return { res, promoted: r.kube(/set image deployment\/flight-delay-api /).length === 1 };
       };
 

@@ -19,6 +19,7 @@ import { IMAGE_PLACEHOLDERS, type ImageKind } from './render.ts';
 import { dryRunRunner, gcloudAccessToken, realRunner, type DeployRunner } from './runner.ts';
 import { blueGreen, canary, rollbackBlueGreen, rolling, type DeployContext, type DeployResult } from './strategies.ts';
 import { isMain } from '../../core/platform/is-main.ts';
+import { readModelName } from '../../core/schemas/params.ts';
 import { choiceOption, defineCli, numberOption, UsageError, type CliStreams } from '../../core/platform/cli.ts';
 
 const K8S = fileURLToPath(new URL('../k8s/', import.meta.url));
@@ -52,6 +53,7 @@ options:
   --namespace NS           (default: flight-delay)
   --app NAME               deployment name (default: flight-delay-api)
   --container NAME         container to update (default: api)
+  --model NAME             the model the smoke test and canary queries use (default: params.yaml's register.model_name)
   --timeout D              rollout timeout (default: 10m)
   --project P, --bucket B  fill the manifests' placeholders (default: $GCP_PROJECT, $GCS_BUCKET)
   --base-url URL           where the smoke test reaches the API
@@ -94,6 +96,7 @@ const cli = defineCli(
       namespace: { type: 'string', default: 'flight-delay' },
       app: { type: 'string' },
       container: { type: 'string' },
+      model: { type: 'string' },
       overlay: { type: 'string' },
       render: { type: 'string' },
       project: { type: 'string' },
@@ -152,9 +155,15 @@ const cli = defineCli(
 
     const runner = pick();
     const r = values['dry-run'] ? dryRunRunner(runner) : runner;
+    const model = values.model ?? (await readModelName('params.yaml'));
+    if (!model)
+      throw new UsageError(
+        'no model name: params.yaml (in the working directory) has no register.model_name; run from the repository root or pass --model',
+      );
     const ctx: DeployContext = {
       runner: r,
       namespace: values.namespace,
+      model,
       rolloutTimeout: values.timeout,
       settings,
       ...(values.app ? { app: values.app } : {}),

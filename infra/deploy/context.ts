@@ -7,7 +7,6 @@ import type { DeployRunner } from './runner.ts';
 
 /** Defaults: the names infra/k8s gives the API's Deployment (and Service) and its container. */
 export const APP = 'flight-delay-api';
-export const MODEL = 'flight-delay';
 export const CONTAINER = 'api';
 export const HTTP_PORT = 8080;
 
@@ -16,6 +15,8 @@ export interface DeployContext {
   namespace: string;
   /** Deployment (and Service) name; tracks are `<app>-blue|green|canary|preprod`. Default APP. */
   app?: string;
+  /** The model the API serves (params.yaml's register.model_name; the CLI reads it): the smoke test and canary queries use its routes. */
+  model: string;
   /** Container whose image is released. Default CONTAINER. */
   container?: string;
   /** infra/k8s overlay (directory) applied with the release's image before the rollout. */

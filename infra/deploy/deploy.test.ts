@@ -9,7 +9,12 @@ import { runCli, wantsGoogleAuth } from './cli.ts';
 import { gcloudAccessToken } from './runner.ts';
 import { tempDir } from '../../harness/testing/lifecycle.ts';
 
-const ctx = (runner: FakeRunner): DeployContext => ({ runner, namespace: 'ns', rolloutTimeout: '5m' });
+const ctx = (runner: FakeRunner): DeployContext => ({
+  runner,
+  namespace: 'ns',
+  model: 'flight-delay',
+  rolloutTimeout: '5m',
+});
 const IMG = 'reg/flight-delay-api:v9';
 
 function healthyApi(r: FakeRunner) {

@@ -4,10 +4,10 @@
  * the injected DeployRunner (runner.ts).
  */
 import { applyOverlay } from './apply.ts';
-import { APP, CONTAINER, HTTP_PORT, MODEL, type DeployContext } from './context.ts';
+import { APP, CONTAINER, HTTP_PORT, type DeployContext } from './context.ts';
 import type { DeployRunner, PromAnswer } from './runner.ts';
 
-export { APP, CONTAINER, HTTP_PORT, MODEL, type DeployContext } from './context.ts';
+export { APP, CONTAINER, HTTP_PORT, type DeployContext } from './context.ts';
 
 export type Outcome = 'deployed' | 'rolled-back' | 'aborted' | 'switched' | 'promoted' | 'failed';
 
@@ -71,17 +71,17 @@ export interface SmokeResult {
 }
 
 /** /readyz 200, then predict the model's own default record (GET /v1/models/<name> inputs[].default) and expect a model version. */
-export async function smokeTest(runner: DeployRunner, baseUrl: string): Promise<SmokeResult> {
+export async function smokeTest(runner: DeployRunner, baseUrl: string, model: string): Promise<SmokeResult> {
   const ready = await runner.http('GET', `${baseUrl}/readyz`);
   if (ready.status !== 200) return { ok: false, reason: `/readyz answered ${ready.status}` };
-  const info = await runner.http('GET', `${baseUrl}/v1/models/${MODEL}`);
+  const info = await runner.http('GET', `${baseUrl}/v1/models/${model}`);
   const inputs = (info.json as { inputs?: unknown })?.inputs;
   if (info.status !== 200 || !Array.isArray(inputs))
     return { ok: false, reason: `model info answered ${info.status} without inputs` };
   const record: Record<string, unknown> = {};
   for (const i of inputs as { name?: unknown; default?: unknown }[])
     if (typeof i?.name === 'string') record[i.name] = i.default ?? null;
-  const pred = await runner.http('POST', `${baseUrl}/v1/models/${MODEL}:predict`, { instances: [record] });
+  const pred = await runner.http('POST', `${baseUrl}/v1/models/${model}:predict`, { instances: [record] });
   const body = pred.json as { model_version?: unknown; predictions?: unknown };
   if (pred.status !== 200)
     return { ok: false, reason: `predict answered ${pred.status}: ${JSON.stringify(pred.json)?.slice(0, 300)}` };
@@ -166,7 +166,7 @@ export async function blueGreen(ctx: DeployContext, image: string): Promise<Depl
   if (status.code !== 0) return abort(`${idleDeploy} did not become ready: ${fail(status)}`);
 
   let smoke: SmokeResult;
-  if (ctx.baseUrl) smoke = await smokeTest(ctx.runner, ctx.baseUrl.replace(/\/$/, ''));
+  if (ctx.baseUrl) smoke = await smokeTest(ctx.runner, ctx.baseUrl.replace(/\/$/, ''), ctx.model);
   else {
     let pf;
     try {
@@ -175,7 +175,7 @@ export async function blueGreen(ctx: DeployContext, image: string): Promise<Depl
       return abort(`cannot reach ${idleDeploy} for the smoke test: ${(err as Error).message}`);
     }
     try {
-      smoke = await smokeTest(ctx.runner, pf.baseUrl);
+      smoke = await smokeTest(ctx.runner, pf.baseUrl, ctx.model);
     } finally {
       await pf.close();
     }
@@ -242,10 +242,9 @@ export interface CanaryCheck {
   noData?: boolean;
 }
 
-const PREDICT_ROUTES = `/predict|/v1/models/${MODEL}:predict`;
-
-export function canaryQueries(namespace: string, rateWindow = '2m') {
-  const sel = `namespace="${namespace}",track="canary",route=~"${PREDICT_ROUTES}"`;
+export function canaryQueries(namespace: string, model: string, rateWindow = '2m') {
+  const predictRoutes = `/predict|/v1/models/${model}:predict`;
+  const sel = `namespace="${namespace}",track="canary",route=~"${predictRoutes}"`;
   return {
     // `or vector(0)`: no 5xx series means no errors; no requests at all leaves the ratio empty (no data).
     errorRatio: `(sum(rate(http_requests_total{${sel},status=~"5.."}[${rateWindow}])) or vector(0)) / sum(rate(http_requests_total{${sel}}[${rateWindow}]))`,
@@ -276,7 +275,7 @@ export async function canary(ctx: DeployContext, image: string, opts: CanaryOpti
   const ready = await rolloutStatus(ctx, canaryDeploy);
   if (ready.code !== 0) return rollBack(`${canaryDeploy} did not become ready: ${fail(ready)}`);
 
-  const q = canaryQueries(ctx.namespace, opts.rateWindow);
+  const q = canaryQueries(ctx.namespace, ctx.model, opts.rateWindow);
   const interval = Math.max(1, Math.min(opts.intervalMs ?? 30_000, opts.windowMs));
   for (let elapsed = 0; elapsed < opts.windowMs;) {
     await ctx.runner.sleep(interval);
