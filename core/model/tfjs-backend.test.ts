@@ -16,6 +16,17 @@ test('falls back from native to wasm and logs the choice', async () => {
   assert.deepEqual(Array.from(y), [1, 4, 9]);
 });
 
+test('the real loader without tfjs-node installed: one short line, no resolver error or file paths', async () => {
+  const log = memoryLogger();
+  const choice = await selectBackend({ log, override: 'auto', loaders: { ...defaultLoaders } });
+  const native = choice.skipped.find((s) => s.backend === 'tensorflow');
+  // This machine has no tfjs-node (it cannot download libtensorflow); where it is installed, native wins.
+  if (choice.backend === 'tensorflow') return assert.equal(native, undefined);
+  assert.match(native!.reason, /^not installed \(optional: `npm install @tensorflow\/tfjs-node`/);
+  assert.equal(log.lines.length, 1);
+  assert.doesNotMatch(log.lines[0], /Cannot find package|node_modules|imported from/);
+});
+
 test('falls through to cpu when wasm cannot start', async () => {
   const choice = await selectBackend({
     override: 'auto',

@@ -90,7 +90,7 @@ async function choose(options: { override?: string; log?: Logger; loaders?: Back
       });
       return { tf, backend, skipped };
     } catch (err) {
-      const reason = firstLine(err);
+      const reason = notInstalled(err) ? NOT_INSTALLED[backend] : firstLine(err);
       if (forced)
         throw new Error(
           `TFJS_BACKEND=${forced} was requested but cannot start: ${reason}. Unset TFJS_BACKEND to fall back automatically.`,
@@ -102,6 +102,18 @@ async function choose(options: { override?: string; log?: Logger; loaders?: Back
   throw new Error(
     `no TensorFlow.js backend could start: ${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}`,
   );
+}
+
+/** An optional backend package that is simply absent: said in a few words, not as a resolver error with paths. */
+const NOT_INSTALLED: Record<BackendName, string> = {
+  tensorflow: 'not installed (optional: `npm install @tensorflow/tfjs-node` where libtensorflow can be downloaded)',
+  wasm: 'not installed (`npm ci` installs @tensorflow/tfjs-backend-wasm)',
+  cpu: 'not installed',
+};
+
+function notInstalled(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
 }
 
 function firstLine(err: unknown): string {

@@ -121,12 +121,22 @@ test('the bundled flights data arrives in 15,000-record batches from 1 January 2
   assert.deepEqual(m.batches[0].range, [0, 15000]);
 });
 
-test('an empty CSV and a missing time column fail clearly', async () => {
+test('an empty CSV, a header-only CSV and a missing time column fail clearly', async () => {
   const repo = await tempRepo();
   const empty = await writeSource(repo, 'empty.csv', '');
   await assert.rejects(
     ingest({ repoRoot: repo, params: await testParams({ data: { source: empty } }), log: quietLog(), track: noTrack }),
     /is empty: no header line/,
+  );
+  const headerOnly = await writeSource(repo, 'header.csv', 'date,delay,distance,origin,destination\n');
+  await assert.rejects(
+    ingest({
+      repoRoot: repo,
+      params: await testParams({ data: { source: headerOnly } }),
+      log: quietLog(),
+      track: noTrack,
+    }),
+    /header\.csv has no records \(a header or schema only\).*point data\.source in params\.yaml at a file with rows/,
   );
   const noDate = await writeSource(repo, 'nodate.csv', 'delay,distance\n1,2\n');
   await assert.rejects(

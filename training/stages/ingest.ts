@@ -57,6 +57,10 @@ export async function ingest(options: IngestOptions): Promise<IngestResult> {
     log,
     maxFieldBytes: params.validate.max_field_bytes,
   });
+  if (source.rows === 0)
+    throw new Error(
+      `data.source ${params.data.source} has no records (a header or schema only): nothing to ingest or train on; point data.source in params.yaml at a file with rows`,
+    );
   const manifest = await readManifest(repoRoot);
   checkCompatible(manifest, source.fingerprint, params, batchSize);
   await reconcileStore(repoRoot, manifest, () => track(options), log);

@@ -74,7 +74,7 @@ export async function prepare(options: {
   const table = await readParquetTable(join(repoRoot, VALIDATED_DIR, VALIDATED_FILE));
   if (table.length < 10)
     throw new Error(
-      `only ${table.length} validated rows: too few to split into train/validation/test; ingest more batches`,
+      `only ${table.length} validated rows: too few to split into train/validation/test (at least 10); if the source has more records, ingest them (npm run ingest; params.yaml ingest.batches_per_run: 0 takes every batch), otherwise point data.source at a larger table — see metrics/validate.json for rows rejected`,
     );
   const keep = [
     ...new Set([params.data.time_column, params.task.target, ...Object.keys(params.features), ROW_COLUMN]),
