@@ -24,6 +24,7 @@ import { validateTable } from '../core/data/validation.ts';
 import { sliceRows, type Table } from '../core/data/table.ts';
 import { openStore } from '../core/platform/storage.ts';
 import { createLogger, type Logger } from '../core/platform/log.ts';
+import { createProgress } from '../core/platform/progress.ts';
 import { isMain } from '../core/platform/is-main.ts';
 import { defineCli, numberOption, UsageError, type CliStreams } from '../core/platform/cli.ts';
 import { tempSiblingPath } from '../core/platform/temp-files.ts';
@@ -126,8 +127,16 @@ export async function scoreBatch(o: ScoreOptions): Promise<{
             ).materializeSource(o.input, { cacheDir: join(o.repoRoot, '.pipeline', 'source-cache'), log: o.log })
           ).path
         : resolve(o.repoRoot, o.input);
+    // This shard's share of the rows: what the progress line counts towards (total and ETA in CI logs too).
+    const shardRows = (n: number) => {
+      let total = 0;
+      for (let start = o.shard.index * o.chunk; start < n; start += o.chunk * o.shard.count)
+        total += Math.min(o.chunk, n - start);
+      return total;
+    };
     if (/\.parquet$/i.test(path)) {
       const pq = await openParquet(path);
+      const progress = createProgress('scoring', shardRows(pq.rows), { log: o.log });
       const chunks = Math.ceil(pq.rows / o.chunk);
       for (let c = o.shard.index; c < chunks; c += o.shard.count) {
         const start = c * o.chunk;
@@ -139,14 +148,18 @@ export async function scoreBatch(o: ScoreOptions): Promise<{
           }),
           start,
         );
-        if (c % 10 === o.shard.index)
-          o.log.info(`scored ${rows} rows`, { rows_per_s: Math.round(rows / ((performance.now() - started) / 1000)) });
+        progress.update(rows);
       }
+      progress.finish();
     } else {
       // CSV has no random access: read once (columnar, compact), score in chunks.
       const { table } = await readCsvTable(path, { maxFieldBytes: params.validate.max_field_bytes });
-      for (let start = o.shard.index * o.chunk; start < table.length; start += o.chunk * o.shard.count)
+      const progress = createProgress('scoring', shardRows(table.length), { log: o.log });
+      for (let start = o.shard.index * o.chunk; start < table.length; start += o.chunk * o.shard.count) {
         await scoreChunk(sliceRows(table, start, start + o.chunk), start);
+        progress.update(rows);
+      }
+      progress.finish();
     }
     out.end();
     await once(out, 'close');

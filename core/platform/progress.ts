@@ -13,7 +13,7 @@ export interface Progress {
 export function createProgress(
   label: string,
   total: number,
-  options: { log: Logger; unit?: string; intervalMs?: number; interactive?: boolean },
+  options: { log: Logger; unit?: string; intervalMs?: number; interactive?: boolean; now?: () => number },
 ): Progress {
   const unit = options.unit ?? 'rows';
   const interactive = options.interactive ?? (Boolean(process.stderr.isTTY) && !process.env.CI);
@@ -31,18 +31,32 @@ export function createProgress(
     return { update: (d) => bar.update(Math.min(d, total)), finish: () => bar.stop() };
   }
   const interval = options.intervalMs ?? 5000;
-  const started = Date.now();
+  const clock = options.now ?? Date.now;
+  const started = clock();
   let last = started;
   return {
     update(done) {
-      const now = Date.now();
+      const now = clock();
       if (now - last < interval) return;
       last = now;
       const pct = total > 0 ? Math.round((100 * done) / total) : 0;
-      options.log.info(`${label}: ${done}/${total} ${unit} (${pct}%)`, {
-        elapsed_s: Math.round((now - started) / 1000),
-      });
+      const elapsed = (now - started) / 1000;
+      const eta = done > 0 && total >= done ? Math.round((elapsed * (total - done)) / done) : null;
+      options.log.info(
+        `${label}: ${done}/${total} ${unit} (${pct}%)${eta === null ? '' : `, eta ${formatSeconds(eta)}`}`,
+        {
+          elapsed_s: Math.round(elapsed),
+          ...(eta === null ? {} : { eta_s: eta }),
+        },
+      );
     },
     finish() {},
   };
+}
+
+/** 75 → "1m15s", 3725 → "1h02m", 9 → "9s". */
+export function formatSeconds(s: number): string {
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
