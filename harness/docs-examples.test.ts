@@ -10,7 +10,17 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { loadParams } from '../core/schemas/params.ts';
 import { RECORD, registryWithVersions, startTestServer } from './testing/api/support.ts';
-import { REPO, ask, parseCurl, parseExamples, readExamples, shapeOf, withAnswer } from './docs-examples.ts';
+import {
+  REPO,
+  ask,
+  isPrediction,
+  parseCurl,
+  parseExamples,
+  readExamples,
+  shapeOf,
+  withAnswer,
+  type AskSession,
+} from './docs-examples.ts';
 
 const examples = await readExamples();
 const setup = (async () => {
@@ -39,7 +49,7 @@ test('every example request sends records with exactly the input columns of para
   const inputs = Object.keys(params.validate.schema)
     .filter((c) => c !== params.task.target)
     .sort();
-  for (const e of examples) {
+  for (const e of examples.filter(isPrediction)) {
     const body = e.body as { instances?: unknown[] } | undefined;
     const records = body === undefined ? [] : Array.isArray(body.instances) ? body.instances : [body];
     for (const r of records)
@@ -49,12 +59,14 @@ test('every example request sends records with exactly the input columns of para
 
 test('every shown answer has exactly the fields and types the API answers with', async () => {
   const srv = await setup;
+  const session: AskSession = {};
   for (const e of examples) {
     // The test model takes the fixture's columns: the same route, asked with the fixture's record.
     const body = e.body as { instances?: unknown[] } | undefined;
-    const asked =
-      body === undefined ? e : { ...e, body: Array.isArray(body.instances) ? { instances: [RECORD] } : RECORD };
-    const real = await ask(srv.url, asked);
+    const asked = !isPrediction(e)
+      ? e
+      : { ...e, body: Array.isArray(body?.instances) ? { instances: [RECORD] } : RECORD };
+    const real = await ask(srv.url, asked, session);
     assert.deepEqual(
       shapeOf(e.answer),
       shapeOf(real),

@@ -101,16 +101,44 @@ export function shapeOf(value: unknown): unknown {
   return typeof value;
 }
 
+/** Whether an example asks for predictions (its records follow the model's input columns). */
+export const isPrediction = (e: Pick<DocExample, 'path'>) => e.path === '/predict' || e.path.endsWith(':predict');
+
+/**
+ * What a run of examples carries from one answer to the next: a feedback example shows
+ * `"prediction_id":"…"`, which is sent as the id of the latest prediction answered.
+ */
+export interface AskSession {
+  lastPredictionId?: string;
+}
+
+function withPredictionId(body: unknown, session: AskSession): unknown {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return body;
+  const b = body as Record<string, unknown>;
+  if (b.prediction_id !== '…') return body;
+  if (!session.lastPredictionId) throw new Error('a feedback example needs a prediction example before it');
+  return { ...b, prediction_id: session.lastPredictionId };
+}
+
 /** Send one example's request to the API at `base`; its JSON answer. */
-export async function ask(base: string, example: DocExample, headers: Record<string, string> = {}): Promise<unknown> {
+export async function ask(
+  base: string,
+  example: Pick<DocExample, 'file' | 'name' | 'method' | 'path' | 'body'>,
+  session: AskSession = {},
+  headers: Record<string, string> = {},
+): Promise<unknown> {
+  const body = withPredictionId(example.body, session);
   const res = await fetch(new URL(example.path, base), {
     method: example.method,
-    headers: { ...(example.body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-    body: example.body === undefined ? undefined : JSON.stringify(example.body),
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
   if (!res.ok) throw new Error(`${example.file} example ${example.name}: ${res.status} from ${example.path}: ${text}`);
-  return JSON.parse(text);
+  const answer = JSON.parse(text) as { prediction_id?: unknown; prediction_ids?: unknown };
+  const id = Array.isArray(answer.prediction_ids) ? (answer.prediction_ids as unknown[]).at(-1) : answer.prediction_id;
+  if (typeof id === 'string') session.lastPredictionId = id;
+  return answer;
 }
 
 /** Replace one example's answer block in its file's text with `answer` (one line, as curl prints it). */
@@ -143,9 +171,10 @@ if (isMain(import.meta.url))
       if (!URL.canParse(values.url)) throw new UsageError(`--url ${values.url} is not a URL`);
       const headers: Record<string, string> = values.token ? { authorization: `Bearer ${values.token}` } : {};
       const examples = await readExamples();
+      const session: AskSession = {};
       let differ = 0;
       for (const example of examples) {
-        const real = await ask(values.url, example, headers);
+        const real = await ask(values.url, example, session, headers);
         const same =
           example.answer !== undefined && JSON.stringify(shapeOf(real)) === JSON.stringify(shapeOf(example.answer));
         if (values.write) {
