@@ -1,7 +1,8 @@
 /**
- * README "First real run" against the workflows and the stack: every repository variable and
- * secret a workflow reads is listed there, and every variable listed as required is an output of
- * the CDKTF stack (named after it, lower-cased), so `terraform output -json` fills them all.
+ * "First real run" (docs/deploy.md, linked from the README's "Deploy") against the workflows and
+ * the stack: every repository variable and secret a workflow reads is listed there, and every
+ * variable listed as required is an output of the CDKTF stack (named after it, lower-cased), so
+ * `terraform output -json` fills them all.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,11 +14,11 @@ import { GitopsMlStack } from '../infra/cdktf/stack.ts';
 import { referencedSettings } from '../harness/rehearse/workflow.ts';
 
 const root = join(import.meta.dirname, '..');
-const readme = readFileSync(join(root, 'README.md'), 'utf8');
-const section = readme.slice(
-  readme.indexOf('## First real run'),
-  readme.indexOf('\n## ', readme.indexOf('## First real run') + 5),
-);
+const GUIDE = 'docs/deploy.md';
+const guide = readFileSync(join(root, GUIDE), 'utf8');
+const start = guide.indexOf('## First real run');
+const end = guide.indexOf('\n## ', start + 5);
+const section = start < 0 ? '' : guide.slice(start, end < 0 ? undefined : end);
 
 function settings(): { vars: Set<string>; secrets: Set<string> } {
   const vars = new Set<string>();
@@ -30,8 +31,8 @@ function settings(): { vars: Set<string>; secrets: Set<string> } {
   return { vars, secrets };
 }
 
-test('README has a First real run section in steps', () => {
-  assert.ok(section.length > 500, 'README.md needs a "## First real run" section');
+test('docs/deploy.md has a First real run section in steps', () => {
+  assert.ok(section.length > 500, `${GUIDE} needs a "## First real run" section`);
   for (const step of ['state bucket', 'services enable', 'terraform apply', 'Repository variables', 'Environments'])
     assert.ok(section.includes(step), `First real run misses: ${step}`);
   assert.ok(
@@ -45,7 +46,7 @@ test('every vars.* and secrets.* a workflow reads is listed in First real run', 
   const { vars, secrets } = settings();
   assert.ok(vars.size >= 10, `only ${vars.size} variables found`);
   const missing = [...vars, ...secrets].filter((name) => !section.includes(`\`${name}\``));
-  assert.deepEqual(missing, [], 'add these to README.md "First real run"');
+  assert.deepEqual(missing, [], `add these to ${GUIDE} "First real run"`);
 });
 
 test('every required variable of First real run is an output of the stack; optional ones are not needed from it', () => {

@@ -1,7 +1,8 @@
 /**
- * The README's "Your own data" cannot drift from the code: its params snippets are verbatim
- * excerpts of docs/examples/<name>/params.yaml, and every example passes the up-front check
- * `npm start` runs (against its source) and goes through ingest, validate and prepare.
+ * The README's "Your own data" and its reference page docs/own-data.md cannot drift from the code:
+ * their params snippets are verbatim excerpts of docs/examples/<name>/params.yaml, and every
+ * example passes the up-front check `npm start` runs (against its source) and goes through ingest,
+ * validate and prepare.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -31,10 +32,10 @@ const examples = (await readdir(join(REPO, EXAMPLES), { withFileTypes: true }))
   .map((e) => `${EXAMPLES}/${e.name}/params.yaml`)
   .sort();
 
-test('README "Your own data": every params snippet is a verbatim excerpt of the example it names, and every example is named', async () => {
-  const section = await ownDataSection();
-  const blocks = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]);
-  assert.ok(blocks.length > 0, 'the section shows params');
+/** Each params snippet of a Markdown text checked against the file its first line names. */
+async function checkSnippets(where: string, text: string): Promise<void> {
+  const blocks = [...text.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]);
+  assert.ok(blocks.length > 0, `${where} shows params`);
   for (const block of blocks) {
     const [first, ...rest] = block.split('\n');
     const named = /^# (docs\/examples\/[\w-]+\/params\.yaml)\b/.exec(first);
@@ -43,8 +44,17 @@ test('README "Your own data": every params snippet is a verbatim excerpt of the 
       `a params snippet starts with the file it comes from (# docs/examples/<name>/params.yaml): ${first}`,
     );
     const file = await readFile(join(REPO, named[1]), 'utf8');
-    assert.ok(file.includes(rest.join('\n')), `the snippet from ${named[1]} is not a verbatim part of that file`);
+    assert.ok(
+      file.includes(rest.join('\n')),
+      `${where}: the snippet from ${named[1]} is not a verbatim part of that file`,
+    );
   }
+}
+
+test('README "Your own data" and docs/own-data.md: every params snippet is a verbatim excerpt of the example it names, and every example is named', async () => {
+  const section = await ownDataSection();
+  await checkSnippets('README "Your own data"', section);
+  await checkSnippets('docs/own-data.md', await readFile(join(REPO, 'docs/own-data.md'), 'utf8'));
   assert.ok(examples.length >= 2, `examples found: ${examples.join(', ')}`);
   for (const path of examples) assert.ok(section.includes(path), `README "Your own data" names ${path}`);
   for (const m of section.matchAll(/docs\/examples\/[\w-]+\/params\.yaml/g))

@@ -60,7 +60,7 @@ interface Job {
 
 /**
  * The environment each synth step of infra.yml gets: workflow, job and step `env`, with
- * `${{ vars.X }}` set as README "First real run" sets them (the stack's output x, from this file),
+ * `${{ vars.X }}` set as docs/deploy.md "First real run" sets them (the stack's output x, from this file),
  * and what GitHub sets itself for the repository the file names.
  */
 function ciSynthEnvs(config: StackConfig): Array<{ job: string; env: Record<string, string> }> {

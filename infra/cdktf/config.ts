@@ -58,7 +58,7 @@ export const stackConfigSchema = z
 
 export type StackConfig = z.infer<typeof stackConfigSchema>;
 
-/** What the committed infra/config.yaml says until it is edited for a real project (README "First real run"). */
+/** What the committed infra/config.yaml says until it is edited for a real project (docs/deploy.md, "First real run"). */
 export const PLACEHOLDER_PROJECT = 'your-gcp-project';
 export const PLACEHOLDER_REPOSITORY = 'your-org/gitops-ml';
 

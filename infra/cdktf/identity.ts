@@ -61,7 +61,7 @@ const STATE_ROLES = {
   infraApply: 'roles/storage.objectUser', // read and write the state, create and delete the lock object
 } as const;
 
-/** Apply manages exactly the resource types this stack declares (see README for the bootstrap). */
+/** Apply manages exactly the resource types this stack declares (see docs/deploy.md for the bootstrap). */
 const APPLY_ROLES = [
   'roles/compute.networkAdmin',
   'roles/container.admin',

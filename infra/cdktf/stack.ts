@@ -53,7 +53,7 @@ export class GitopsMlStack extends TerraformStack {
     const github = githubFederation(this, config, accounts, services);
 
     const at = { region: config.region, project: config.projectId, repository: images.repositoryId };
-    // Named after the repository variables the workflows read (lower-cased); see README.md.
+    // Named after the repository variables the workflows read (lower-cased); see docs/deploy.md.
     const outputs: Record<string, { value: string; description: string }> = {
       gcp_project: { value: config.projectId, description: 'vars.GCP_PROJECT' },
       gcp_region: { value: config.region, description: 'vars.GCP_REGION' },

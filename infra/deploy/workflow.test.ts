@@ -99,10 +99,14 @@ test('one image name: stack output = deploy tool = what deploy-api.yml and train
 });
 
 test('the manifests name images only by the placeholders the deploy tool fills; no registry path, tag or PROJECT_ID in git', () => {
-  const files = spawnSync('git', ['ls-files', 'infra/k8s', 'README.md', 'infra/README.md', '.github/README.md'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  })
+  const files = spawnSync(
+    'git',
+    ['ls-files', 'infra/k8s', 'README.md', 'docs', 'infra/README.md', '.github/README.md'],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+    },
+  )
     .stdout.split('\n')
     .filter(Boolean);
   for (const f of files) {
