@@ -234,7 +234,8 @@ test('registry CLI: production only gets a bundle that loads and reproduces fini
   const registry = await openRegistry('registry', { baseDir: repo, log: memoryLogger(), env: {} });
   await registry.register('flight-delay', join(repo, 'artifacts', 'model'), {}, { source: 'test' });
   const weights = join(repo, 'artifacts', 'model', 'weights.bin');
-  await writeFile(weights, Buffer.from(new Float32Array((await read(weights)).byteLength / 4).fill(NaN).buffer));
+  const goodWeights = await read(weights);
+  await writeFile(weights, Buffer.from(new Float32Array(goodWeights.byteLength / 4).fill(NaN).buffer));
   await registry.register('flight-delay', join(repo, 'artifacts', 'model'), {}, { source: 'test' });
   const run = cli(repo, {}, { checkBundle: undefined });
   let r = await run('promote', '2', 'production', '--reason', 'looks fine');
@@ -249,6 +250,30 @@ test('registry CLI: production only gets a bundle that loads and reproduces fini
   assert.equal((await run('promote', '1', 'production', '--reason', 'good one')).code, 0);
   r = await run('promote', '2', 'production', '--reason', 'operator knows best', '--force');
   assert.equal(r.code, 0);
+  assert.equal((await registry.getStage('flight-delay', 'production'))!.version, 2);
+
+  // Calibration parameters too: an infinite one (JSON 1e999) and isotonic knots that cannot interpolate.
+  await writeFile(weights, goodWeights);
+  const metaPath = join(repo, 'artifacts', 'model', 'bundle.json');
+  const meta = JSON.parse(await read(metaPath, 'utf8'));
+  const broken = [
+    {
+      text: JSON.stringify({ ...meta, calibration: { method: 'platt', a: 1, b: 0 } }).replace('"b":0', '"b":1e999'),
+      why: /calibration/,
+    },
+    {
+      text: JSON.stringify({ ...meta, calibration: { method: 'isotonic', x: [0.2, 0.1], y: [0.1, 0.3] } }),
+      why: /knot x\[1\] = 0\.1 does not increase/,
+    },
+  ];
+  for (const [i, b] of broken.entries()) {
+    await writeFile(metaPath, b.text);
+    const v = (await registry.register('flight-delay', join(repo, 'artifacts', 'model'), {}, { source: 'test' }))
+      .version;
+    r = await run('promote', String(v), 'production', '--reason', `calibration ${i}`);
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.errors, new RegExp(`refusing to promote flight-delay v${v} to production: .*${b.why.source}`));
+  }
   assert.equal((await registry.getStage('flight-delay', 'production'))!.version, 2);
 });
 
