@@ -24,11 +24,15 @@ import { RetrainAlerter, webhookFromEnv } from './alerts.ts';
 import { DEFAULT_DRIFT, DriftMonitor } from './drift-monitor.ts';
 import { loadParams, type DriftParams } from '../core/schemas/params.ts';
 import { createApp } from './app.ts';
+import { RequestSummary } from './middleware/request-summary.ts';
 import { renderIndexHtml } from './ui/page.ts';
 import { isMain } from '../core/platform/is-main.ts';
 
 /** How long busy keep-alive clients get to receive an answer with `Connection: close` before idle sockets close. */
 const DRAIN_MS = 1000;
+
+/** The info-level request log: one summary line per this interval (per-request lines are at debug). */
+const REQUEST_SUMMARY_MS = 10_000;
 
 export interface RunningServer {
   url: string;
@@ -119,7 +123,20 @@ export async function startServer(
   const batcher = new Batcher(manager, metrics, { maxRows: config.maxBatchRows, waitMs: config.batchWaitMs }, observer);
   const renderUi = options.renderUi ?? renderIndexHtml;
   const lifecycle = { draining: false };
-  const app = createApp({ config, manager, batcher, metrics, log, renderUi, feedback, drift, lifecycle });
+  const requestSummary = new RequestSummary(log);
+  requestSummary.start(REQUEST_SUMMARY_MS);
+  const app = createApp({
+    config,
+    manager,
+    batcher,
+    metrics,
+    log,
+    renderUi,
+    feedback,
+    drift,
+    lifecycle,
+    requestSummary,
+  });
   const handle = app.callback();
   // Koa's handler settles its own promise: it answers errors through app.onerror and never rejects.
   const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => void handle(req, res));
@@ -176,6 +193,7 @@ export async function startServer(
       timer.unref();
       await done;
       clearTimeout(timer);
+      requestSummary.stop();
       drift.stop();
       await manager.stop();
       log.info('stopped');
