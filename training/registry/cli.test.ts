@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, writeFile } from 'node:fs/promises';
+import { chmod, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { memoryLogger } from '../../core/platform/log.ts';
 import { FakeGcs } from '../../harness/testing/core/fake-gcs.ts';
@@ -613,4 +613,26 @@ test('registry CLI: sync-from-tags makes the registry follow GTO, all or nothing
     r.out,
     /^no GTO tag of flight-delay in .*registry-cli-notags-.*: fetch the tags \(git fetch --tags\) and run this again; nothing changed\n$/,
   );
+});
+
+test('registry CLI: verify names stored bundles no version uses (exit 0: space, not damage); gc removes the old ones', async () => {
+  const { repo, registry } = await repoWithModel(1);
+  const orphan = await registry.backend.storeBundle(
+    'flight-delay',
+    await makeBundle(join(repo, 'left'), { 'model.json': '{"left":1}' }),
+  );
+  const run = cli(repo);
+  let r = await run('verify');
+  assert.equal(r.code, 0, r.errors);
+  assert.match(
+    r.out,
+    new RegExp(`1 stored bundle\\(s\\) no version uses \\(\`registry gc\` removes them\\):\\n  ${orphan.path}`),
+  );
+  assert.match((await run('gc')).out, /removed 0 unused bundle\(s\)$/m, 'a young one may belong to a running register');
+  const old = new Date(Date.now() - 3600_000);
+  await utimes(join(repo, 'registry', orphan.path), old, old);
+  r = await run('gc');
+  assert.equal(r.code, 0, r.errors);
+  assert.match(r.out, new RegExp(`removed 1 unused bundle\\(s\\)\\n  ${orphan.path}`));
+  assert.doesNotMatch((await run('verify')).out, /no version uses/);
 });
