@@ -189,7 +189,7 @@ export function chooseCalibration(scores: Numbers, y: Numbers): CalibrationChoic
  * the shape is checked here: isotonic knots must exist, pair up, increase and stay in [0, 1].
  */
 export function calibrationProblem(c: Calibration): string | null {
-  if (c.method === 'platt') return null;
+  if (c.method !== 'isotonic') return null; // Platt: two finite numbers cannot give NaN (logit is clipped)
   const { x, y } = c;
   if (x.length === 0) return 'isotonic calibration has no knots';
   if (x.length !== y.length) return `isotonic calibration has ${x.length} x knots but ${y.length} y values`;
