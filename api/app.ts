@@ -11,6 +11,7 @@ import type { Batcher } from './batcher.ts';
 import type { ApiMetrics } from './prometheus.ts';
 import { HttpError } from './errors.ts';
 import { observe, type RequestState } from './middleware/observe.ts';
+import type { RequestSummary } from './middleware/request-summary.ts';
 import { readJsonBody } from './middleware/body.ts';
 import { accessChecks, authorize, type Access } from './middleware/auth.ts';
 import { predictMany, predictOne } from './routes/predict.ts';
@@ -35,6 +36,8 @@ export interface AppDeps {
   drift?: DriftMonitor;
   /** Set by the server when shutdown begins. */
   lifecycle?: { draining: boolean };
+  /** Counts requests for the info-level summary line (per-request lines are at debug). */
+  requestSummary?: RequestSummary;
 }
 
 const METRICS_TEXT_MAX_AGE_MS = 200;
@@ -205,7 +208,7 @@ export function createApp(deps: AppDeps): Koa {
   const app = new Koa({ proxy: false });
   app.silent = true;
   const lifecycle = deps.lifecycle ?? { draining: false };
-  app.use(observe(metrics, log, () => lifecycle.draining));
+  app.use(observe(metrics, log, () => lifecycle.draining, deps.requestSummary));
   app.use(async (ctx) => {
     // HEAD is GET without the body (Koa and Node drop it).
     const route = byKey.get(`${ctx.method === 'HEAD' ? 'GET' : ctx.method} ${ctx.path}`);

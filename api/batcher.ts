@@ -11,8 +11,20 @@ import type { ApiMetrics } from './prometheus.ts';
 
 export interface BatchResult {
   model: ServedModel;
+  /** null for a row with field errors, or one the model gave no finite output for (`failed`). */
   predictions: (number | null)[];
   errors: FieldError[][];
+  /** Indices of valid rows without a finite output (the routes answer them as model_unhealthy). */
+  failed: number[];
+}
+
+/** The answer for a row the model gave no finite output for. */
+export function unhealthyRow(model: ServedModel): HttpError {
+  return new HttpError(
+    503,
+    'model_unhealthy',
+    `model ${model.name} v${model.version} gave no finite output for this input; retry later or on another replica`,
+  );
 }
 
 interface Pending {
@@ -96,27 +108,28 @@ export class Batcher {
       for (const [feature, n] of Object.entries(out.oov))
         if (n) this.metrics.oov.inc({ model: model.name, feature }, n);
       const bad = nonFiniteRows(out);
-      if (bad.length) this.manager.reportNonFinite(model, bad.length);
-      else this.observer?.(model, out);
+      let valid = 0;
+      for (const e of out.errors) if (e.length === 0) valid++;
+      this.manager.reportOutputs(
+        model,
+        valid,
+        bad.map((i) => all[i]),
+      );
+      // The other rows of a combined call are clean: they still count for drift, and get answers.
+      for (const i of bad) out.predictions[i] = null;
+      this.observer?.(model, out);
       let offset = 0;
       let next = 0; // index into `bad` (ascending)
       for (const p of batch) {
         const n = p.records.length;
-        if (next < bad.length && bad[next] < offset + n) {
-          while (next < bad.length && bad[next] < offset + n) next++;
-          p.reject(
-            new HttpError(
-              503,
-              'model_unhealthy',
-              `model ${model.name} v${model.version} gave no finite output for this input; retry later or on another replica`,
-            ),
-          );
-        } else
-          p.resolve({
-            model,
-            predictions: out.predictions.slice(offset, offset + n),
-            errors: out.errors.slice(offset, offset + n),
-          });
+        const failed: number[] = [];
+        while (next < bad.length && bad[next] < offset + n) failed.push(bad[next++] - offset);
+        p.resolve({
+          model,
+          predictions: out.predictions.slice(offset, offset + n),
+          errors: out.errors.slice(offset, offset + n),
+          failed,
+        });
         offset += n;
       }
     } catch (err) {

@@ -23,6 +23,7 @@ test('SIGTERM: in-flight requests finish, then the process exits 0 and logs JSON
       BATCH_WAIT_MS: '2000',
       MONITORING_CACHE_MS: '0',
       LOG_FORMAT: 'json',
+      LOG_LEVEL: 'debug', // one line per request (info has one summary line per 10 s)
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -74,6 +75,8 @@ test('SIGTERM: in-flight requests finish, then the process exits 0 and logs JSON
       lines.every((l, i) => !(l.msg === 'request' && l.route === '/predict') || i > shutdown),
       'every prediction was answered after the shutdown began: they were in flight',
     );
+    const summary = lines.find((l) => l.msg === 'requests');
+    assert.equal(summary?.routes?.['/predict']?.status?.['200'], 5, 'the last interval is summarised at shutdown');
     assert.ok(lines.some((l) => l.msg === 'stopped'));
     await assert.rejects(fetch(`${base}/healthz`), 'nothing listens after exit');
   } finally {

@@ -10,6 +10,7 @@ import { loadBundle, NonFiniteBundleError, type LoadedBundle } from '../core/mod
 import { nameRegistryFrom, type Registry } from '../core/registry/index.ts';
 import type { Logger } from '../core/platform/log.ts';
 import type { ApiMetrics } from './prometheus.ts';
+import { OutputHealth } from './output-health.ts';
 
 export interface ServedModel {
   bundle: LoadedBundle;
@@ -19,8 +20,10 @@ export interface ServedModel {
   loadedAt: Date;
   refs: number;
   retired: boolean;
-  /** Set when the model's outputs on its own golden rows turned non-finite while serving. */
+  /** Set when the model's outputs turned non-finite while serving (its golden rows, or too many served rows). */
   unhealthy: string | null;
+  /** Served rows without a finite output over the recent window (api/output-health.ts). */
+  health: OutputHealth;
 }
 
 /** A refusal with the reason label of model_load_failures_total. */
@@ -53,6 +56,8 @@ export interface ModelManagerOptions {
   log: Logger;
   goldenTolerance: number;
   clock?: () => Date;
+  /** How a fetched bundle directory is loaded (default core/model/bundle.ts; tests inject faults). */
+  load?: typeof loadBundle;
 }
 
 export type RefreshResult = {
@@ -157,7 +162,7 @@ export class ModelManager {
         join(this.o.cacheDir, `${name}-v${target.version}`),
         { inPlace: true },
       );
-      bundle = await loadBundle(this.o.tf, fetched.dir);
+      bundle = await (this.o.load ?? loadBundle)(this.o.tf, fetched.dir);
       const rows = bundle.golden.map((g) => g.record);
       for (let i = 0; i < 3; i++) bundle.predictRecords(rows); // warm-up: compile kernels, fill caches
       const warm = bundle.predictRecords(rows);
@@ -178,6 +183,16 @@ export class ModelManager {
         throw new RefusedBundle(
           'golden_mismatch',
           `golden examples differ: ${JSON.stringify(check.mismatches.slice(0, 3))}`,
+        );
+      // A reload of a version that failed in serving must answer the inputs it failed on; a
+      // deterministic fault (a NaN weight the checks above missed) is refused rather than flapping
+      // between ready and unready at every poll.
+      const failed = this.served?.version === target.version ? this.served.health.failures : [];
+      const replay = failed.length ? nonFiniteRows(bundle.predictRecords(failed)) : [];
+      if (replay.length)
+        throw new RefusedBundle(
+          'non_finite_output',
+          `v${target.version} still gives no finite output for ${replay.length} of the ${failed.length} served inputs it failed on; promote another version`,
         );
     } catch (err) {
       bundle?.dispose();
@@ -210,6 +225,7 @@ export class ModelManager {
       refs: 0,
       retired: false,
       unhealthy: null,
+      health: new OutputHealth(),
     };
     const previous = this.served;
     this.served = next; // the swap: new requests see `next` from here on
@@ -230,24 +246,29 @@ export class ModelManager {
   }
 
   /**
-   * The batcher saw rows without a finite output. If the model's own golden rows now give
-   * non-finite outputs too, the model is broken (readiness turns 503 until a healthy version is
-   * loaded); otherwise the input alone is to blame and readiness is unchanged, so a client cannot
-   * take a healthy pod out of service with one odd record.
+   * Every served batch: `rows` rows, of which the inputs `failed` got no finite output. The model
+   * turns unhealthy (readiness 503 until a healthy copy or version is loaded) when its own golden
+   * rows now give non-finite outputs too, or when failures pass the bound of api/output-health.ts;
+   * one odd record alone leaves readiness unchanged, so a client cannot take a healthy pod out of
+   * service with it.
    */
-  reportNonFinite(m: ServedModel, rows: number): void {
-    this.o.metrics.nonFinite.inc({ model: m.name }, rows);
+  reportOutputs(m: ServedModel, rows: number, failed: readonly unknown[]): void {
+    m.health.record(rows, failed);
+    if (!failed.length) return;
+    this.o.metrics.nonFinite.inc({ model: m.name }, failed.length);
     if (m.unhealthy || m.retired) return;
     const probe = m.bundle.predictRecords(m.bundle.golden.map((g) => g.record));
     const bad = nonFiniteRows(probe);
-    if (!bad.length) return;
-    m.unhealthy = `${m.name} v${m.version} produces non-finite outputs on ${bad.length} of ${probe.predictions.length} golden examples (since ${new Date().toISOString()}); reloading it from the registry on the next poll`;
+    const why = bad.length
+      ? `non-finite outputs on ${bad.length} of ${probe.predictions.length} golden examples`
+      : m.health.verdict();
+    if (!why) return;
+    m.unhealthy = `${m.name} v${m.version} produces ${why} (since ${new Date().toISOString()}); reloading it from the registry on the next poll`;
     this.lastError = m.unhealthy;
     this.o.log.error('served model produces non-finite outputs; readiness is now 503', {
       model: m.name,
       version: m.version,
-      golden_rows: probe.predictions.length,
-      non_finite: bad.length,
+      reason: why,
     });
   }
 

@@ -162,7 +162,8 @@ export function openApiDocument(opts: {
           },
           responses: {
             '200': {
-              description: 'predictions, in request order',
+              description:
+                'predictions, in request order. A row the model gave no finite output for holds an Error (code model_unhealthy) in its slot and a null prediction id; the other rows are predicted. Every row failing is a 503; an invalid field in any row is a 400 naming each instance.',
               content: {
                 'application/json': {
                   schema: {
@@ -170,8 +171,13 @@ export function openApiDocument(opts: {
                     properties: {
                       model_name: { type: 'string' },
                       model_version: { type: 'integer' },
-                      prediction_ids: { type: 'array', items: { type: 'string' } },
-                      predictions: { type: 'array', items: { $ref: '#/components/schemas/Prediction' } },
+                      prediction_ids: { type: 'array', items: { type: ['string', 'null'] } },
+                      predictions: {
+                        type: 'array',
+                        items: {
+                          oneOf: [{ $ref: '#/components/schemas/Prediction' }, { $ref: '#/components/schemas/Error' }],
+                        },
+                      },
                     },
                   },
                 },

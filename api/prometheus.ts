@@ -99,7 +99,7 @@ export function createMetrics(
     }),
     nonFinite: new Counter({
       name: 'model_non_finite_outputs_total',
-      help: 'Valid input rows for which the model gave no finite output (answered 503)',
+      help: 'Valid input rows for which the model gave no finite output (answered 503, or an error in its row of a batch)',
       labelNames: ['model'],
       registers: [registry],
     }),

@@ -1,12 +1,14 @@
 /**
  * `npm run serve` (and the end of `npm start`): serve the registry's production model on
- * HOST:PORT (127.0.0.1:8080 by default). SIGTERM/SIGINT: readiness turns 503 and every answer
- * says `Connection: close` (busy keep-alive clients leave after their current request); after a
- * short drain the listener closes, in-flight requests finish (up to SHUTDOWN_TIMEOUT_MS), exit 0.
+ * HOST:PORT (127.0.0.1:8080 by default). SIGTERM/SIGINT: the listener closes at once (new
+ * connections are refused, never reset), readiness turns 503 and every answer says
+ * `Connection: close` (busy keep-alive clients leave after their current request); after a short
+ * drain idle sockets close, in-flight requests finish (up to SHUTDOWN_TIMEOUT_MS), exit 0.
  * WORKERS=n|auto runs one process per core.
  */
 import cluster from 'node:cluster';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server as HttpServer } from 'node:http';
+import { Server } from 'node:net';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { createLogger, type Logger } from '../core/platform/log.ts';
@@ -22,15 +24,19 @@ import { RetrainAlerter, webhookFromEnv } from './alerts.ts';
 import { DEFAULT_DRIFT, DriftMonitor } from './drift-monitor.ts';
 import { loadParams, type DriftParams } from '../core/schemas/params.ts';
 import { createApp } from './app.ts';
+import { RequestSummary } from './middleware/request-summary.ts';
 import { renderIndexHtml } from './ui/page.ts';
 import { isMain } from '../core/platform/is-main.ts';
 
-/** How long answers say `Connection: close` before the listener and idle sockets close. */
+/** How long busy keep-alive clients get to receive an answer with `Connection: close` before idle sockets close. */
 const DRAIN_MS = 1000;
+
+/** The info-level request log: one summary line per this interval (per-request lines are at debug). */
+const REQUEST_SUMMARY_MS = 10_000;
 
 export interface RunningServer {
   url: string;
-  server: Server;
+  server: HttpServer;
   manager: ModelManager;
   close(): Promise<void>;
 }
@@ -117,7 +123,20 @@ export async function startServer(
   const batcher = new Batcher(manager, metrics, { maxRows: config.maxBatchRows, waitMs: config.batchWaitMs }, observer);
   const renderUi = options.renderUi ?? renderIndexHtml;
   const lifecycle = { draining: false };
-  const app = createApp({ config, manager, batcher, metrics, log, renderUi, feedback, drift, lifecycle });
+  const requestSummary = new RequestSummary(log);
+  requestSummary.start(REQUEST_SUMMARY_MS);
+  const app = createApp({
+    config,
+    manager,
+    batcher,
+    metrics,
+    log,
+    renderUi,
+    feedback,
+    drift,
+    lifecycle,
+    requestSummary,
+  });
   const handle = app.callback();
   // Koa's handler settles its own promise: it answers errors through app.onerror and never rejects.
   const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => void handle(req, res));
@@ -148,15 +167,24 @@ export async function startServer(
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
-      log.info('shutting down: answers say Connection: close, then no new connections, finishing in-flight requests', {
+      log.info('shutting down: no new connections, answers say Connection: close, finishing in-flight requests', {
         drain_ms: DRAIN_MS,
         timeout_ms: config.shutdownTimeoutMs,
       });
       lifecycle.draining = true;
-      // Closing idle keep-alive sockets right away races with clients that are just sending on
-      // them (a reset). During the drain every busy client gets one answer with Connection: close.
-      await new Promise((r) => setTimeout(r, Math.min(DRAIN_MS, config.shutdownTimeoutMs)));
-      const done = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Stop accepting first: a new connection is then refused (ECONNREFUSED, which load balancers
+      // and clients retry elsewhere) instead of accepted and reset when the listener closes later.
+      // net.Server's close, not http.Server's: that one also closes idle keep-alive sockets at
+      // once, racing with clients that are just sending on them (a reset).
+      const done = new Promise<void>((resolve) => Server.prototype.close.call(server, () => resolve()));
+      // During the drain every busy keep-alive client gets one answer with Connection: close, and
+      // Node closes its socket after it; sockets still idle when it ends are closed then.
+      let drainTimer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        done,
+        new Promise((r) => (drainTimer = setTimeout(r, Math.min(DRAIN_MS, config.shutdownTimeoutMs)))),
+      ]);
+      clearTimeout(drainTimer);
       server.closeIdleConnections();
       const timer = setTimeout(() => {
         log.warn('shutdown timeout: closing remaining connections');
@@ -165,6 +193,7 @@ export async function startServer(
       timer.unref();
       await done;
       clearTimeout(timer);
+      requestSummary.stop();
       drift.stop();
       await manager.stop();
       log.info('stopped');

@@ -28,3 +28,28 @@ test('SIGTERM under load: 32 busy keep-alive clients each get an answer with Con
   assert.equal(r.closedByServer, 32, JSON.stringify(r));
   assert.deepEqual(Object.keys(r.statuses), ['200']);
 });
+
+test('SIGTERM with 32 clients that reconnect after Connection: close: each is served or refused (ECONNREFUSED), none is reset', async () => {
+  const { url } = await registryWithVersions([1]);
+  const server = await startServer({
+    name: 'api',
+    script: REAL_API_SCRIPT,
+    env: { REGISTRY_URL: url, SHUTDOWN_TIMEOUT_MS: '5000', LOG_LEVEL: 'warn' },
+  });
+  let exit: Promise<number | null> | undefined;
+  const r = await keepAliveLoad({
+    url: server.url,
+    connections: 32,
+    path: '/predict',
+    body: JSON.stringify(RECORD),
+    stopAfterMs: 1500,
+    stop: () => void (exit = server.stop(20_000)),
+    reconnect: true,
+  });
+  assert.equal(await exit, 0, server.output());
+  assert.equal(r.resets, 0, JSON.stringify(r));
+  assert.equal(r.refused, 32, `every loop ends on a refused connection: ${JSON.stringify(r)}`);
+  assert.deepEqual(r.otherErrors, {}, JSON.stringify(r));
+  assert.equal(r.stuck, 0, JSON.stringify(r));
+  assert.deepEqual(Object.keys(r.statuses), ['200']);
+});

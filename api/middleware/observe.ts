@@ -1,6 +1,6 @@
 /**
  * Outermost middleware: request id, error → JSON answer, metrics and one structured log line per
- * request. Unknown errors become a 500 with a request id to quote (and are logged with the stack);
+ * request at debug (at info, request-summary.ts's line per interval counts them). Unknown errors become a 500 with a request id to quote (and are logged with the stack);
  * HttpErrors keep their status and field details. A client that hangs up before its answer is
  * counted as status "499" (nginx's "client closed request") and logged at debug: it is not a
  * server error, and must not burn the availability SLO or page anyone.
@@ -10,6 +10,7 @@ import type Koa from 'koa';
 import type { Logger } from '../../core/platform/log.ts';
 import { HttpError, errorBody } from '../errors.ts';
 import { childCache, type ApiMetrics } from '../prometheus.ts';
+import type { RequestSummary } from './request-summary.ts';
 
 export interface RequestState {
   route: string;
@@ -29,8 +30,16 @@ export function clientGone(ctx: Koa.Context, err: unknown): boolean {
 /** Methods kept as label values; anything else a client sends is counted as "other". */
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
-/** `draining()` is true once shutdown began: every answer then says `Connection: close`. */
-export function observe(metrics: ApiMetrics, log: Logger, draining: () => boolean = () => false): Koa.Middleware {
+/**
+ * `draining()` is true once shutdown began: every answer then says `Connection: close`.
+ * `summary` counts every request for the info-level line per interval.
+ */
+export function observe(
+  metrics: ApiMetrics,
+  log: Logger,
+  draining: () => boolean = () => false,
+  summary?: RequestSummary,
+): Koa.Middleware {
   const requests = childCache((route, method, status) => metrics.requests.labels({ route, method, status }));
   const durations = childCache((route, method) => metrics.duration.labels({ route, method }));
   const sizes = childCache((route) => metrics.requestSize.labels({ route }));
@@ -77,22 +86,14 @@ export function observe(metrics: ApiMetrics, log: Logger, draining: () => boolea
       // elsewhere, instead of being reset when the shutdown timeout closes their socket.
       if (draining()) ctx.set('Connection', 'close');
       if (state.bodyBytes !== undefined) sizes(state.route).observe(state.bodyBytes);
-      // One line per request: only build it when it will be written (LOG_LEVEL=warn in benchmarks).
-      if (gone) {
-        if (log.enabled('debug'))
-          log.debug('client closed the connection before the answer', {
-            request_id: state.requestId,
-            method: ctx.method,
-            route: state.route,
-            status: 499,
-            duration_ms: Math.round(seconds * 1e4) / 10,
-          });
-      } else if (log.enabled('info'))
-        log.info('request', {
+      summary?.add(state.route, status, seconds * 1000);
+      // One line per request at debug: only built when it will be written.
+      if (log.enabled('debug'))
+        log.debug(gone ? 'client closed the connection before the answer' : 'request', {
           request_id: state.requestId,
           method: ctx.method,
           route: state.route,
-          status: ctx.status,
+          status: gone ? 499 : ctx.status,
           duration_ms: Math.round(seconds * 1e4) / 10,
           ...(state.modelVersion !== undefined ? { model_version: state.modelVersion } : {}),
         });

@@ -4,8 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
-import { HttpError, badRequest, type ErrorDetail } from '../errors.ts';
-import type { Batcher, BatchResult } from '../batcher.ts';
+import { HttpError, badRequest, errorBody, type ErrorDetail } from '../errors.ts';
+import { unhealthyRow, type Batcher, type BatchResult } from '../batcher.ts';
 import { childCache, type ApiMetrics } from '../prometheus.ts';
 import type { RequestState } from '../middleware/observe.ts';
 import type { PredictionLog } from '../feedback.ts';
@@ -19,12 +19,13 @@ export interface PredictDeps {
   predictionLog?: PredictionLog;
 }
 
-function remember(deps: PredictDeps, result: BatchResult, ids: string[]): void {
+function remember(deps: PredictDeps, result: BatchResult, ids: (string | null)[]): void {
   if (!deps.predictionLog) return;
   const threshold = result.model.bundle.meta.threshold;
-  ids.forEach((id, i) =>
-    deps.predictionLog!.record(id, { version: result.model.version, value: result.predictions[i]!, threshold }),
-  );
+  ids.forEach((id, i) => {
+    if (id !== null)
+      deps.predictionLog!.record(id, { version: result.model.version, value: result.predictions[i]!, threshold });
+  });
 }
 
 function shape(result: BatchResult, i: number) {
@@ -74,7 +75,8 @@ function record(result: BatchResult, metrics: ApiMetrics): void {
   const histogram = values(result.model.name);
   const threshold = decisionThreshold(meta);
   for (let i = 0; i < result.predictions.length; i++) {
-    const v = result.predictions[i]!;
+    const v = result.predictions[i];
+    if (v === null) continue; // a row the model failed on (answered with an error)
     histogram.observe(v);
     const cls = meta.task === 'regression' ? 'value' : labelAt(v, threshold) === 1 ? '1' : '0';
     counters(result.model.name, version, cls).inc();
@@ -90,6 +92,7 @@ export async function predictOne(ctx: Koa.Context, body: unknown, deps: PredictD
   (ctx.state as RequestState).modelVersion = result.model.version;
   const details = fieldErrors(result, deps.metrics, true);
   if (details.length) throw badRequest(`the record has ${details.length} invalid field(s)`, details);
+  if (result.failed.length) throw unhealthyRow(result.model);
   record(result, deps.metrics);
   const id = randomUUID();
   remember(deps, result, [id]);
@@ -131,13 +134,16 @@ export async function predictMany(ctx: Koa.Context, body: unknown, deps: Predict
       `${new Set(details.map((d) => d.instance)).size} of ${instances.length} instance(s) are invalid`,
       details,
     );
+  // A row the model fails on is answered in its slot; the others are not held hostage by it.
+  if (result.failed.length === instances.length) throw unhealthyRow(result.model);
+  const failed = new Set(result.failed);
   record(result, deps.metrics);
-  const ids = instances.map(() => randomUUID());
+  const ids = instances.map((_, i) => (failed.has(i) ? null : randomUUID()));
   remember(deps, result, ids);
   ctx.body = {
     model_name: result.model.name,
     model_version: result.model.version,
     prediction_ids: ids,
-    predictions: instances.map((_, i) => shape(result, i)),
+    predictions: instances.map((_, i) => (failed.has(i) ? errorBody(unhealthyRow(result.model)) : shape(result, i))),
   };
 }

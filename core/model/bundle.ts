@@ -15,6 +15,7 @@ import { replaceDirAtomic } from '../platform/atomic.ts';
 import { encodeFeatures, type EncodedFeatures, type FeatureSpec } from './features.ts';
 import { layoutOf } from './network.ts';
 import { compileForward, forward, type ForwardNet } from './forward.ts';
+import { calibrationProblem } from './calibration.ts';
 import type { NumericProfile, ReferenceProfile } from './profile.ts';
 import { recordsToTable, type FieldError } from '../data/records.ts';
 import type { Table } from '../data/table.ts';
@@ -215,6 +216,14 @@ export async function loadBundle(tf: TF, dir: string): Promise<LoadedBundle> {
     throw new NonFiniteBundleError(
       `model bundle ${dir}: weight ${nonFinite.name} holds ${nonFinite.count} non-finite value(s) of ${nonFinite.size} (first at index ${nonFinite.first}); ` +
         'some inputs would get no prediction (golden examples can miss them): retrain, or promote another version',
+    );
+  }
+
+  const calibration = meta.calibration && calibrationProblem(meta.calibration);
+  if (calibration) {
+    model.dispose();
+    throw new NonFiniteBundleError(
+      `model bundle ${dir}: ${calibration} (bundle.json calibration); some scores would get no finite probability: retrain, or promote another version`,
     );
   }
 

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  calibrationProblem,
   applyCalibration,
   calibrateAll,
   chooseCalibration,
@@ -86,4 +87,16 @@ test('calibration is chosen by cross-fitted validation log loss: isotonic for a 
   assert.ok(sig.calibration.method === 'platt' && Math.abs(sig.calibration.a - 0.5) < 0.25);
   // Calibrating never makes the in-sample log loss worse than the raw scores here.
   assert.ok(logLoss(y2, calibrateAll(sig.calibration, s2)) < logLoss(y2, s2));
+});
+
+test('calibrationProblem: isotonic knots that cannot interpolate are named; fitted ones pass', () => {
+  assert.equal(calibrationProblem(fitIsotonic([0.1, 0.4, 0.8], [0, 1, 1])), null);
+  assert.equal(calibrationProblem({ method: 'platt', a: 1, b: 0 }), null);
+  assert.match(calibrationProblem({ method: 'isotonic', x: [], y: [] })!, /no knots/);
+  assert.match(calibrationProblem({ method: 'isotonic', x: [0.1, 0.2], y: [0.5] })!, /2 x knots but 1 y values/);
+  assert.match(calibrationProblem({ method: 'isotonic', x: [0.2, 0.2], y: [0, 1] })!, /x\[1\] = 0.2 does not increase/);
+  assert.match(
+    calibrationProblem({ method: 'isotonic', x: [0.1, 0.2], y: [0, 1.5] })!,
+    /y\[1\] = 1.5 is not a probability/,
+  );
 });

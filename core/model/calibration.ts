@@ -182,3 +182,20 @@ export function chooseCalibration(scores: Numbers, y: Numbers): CalibrationChoic
   const method = losses.isotonic < losses.platt ? 'isotonic' : 'platt';
   return { calibration: fitters[method](scores, y), validation_log_loss: losses };
 }
+
+/**
+ * Why a calibration read from a bundle would give a non-finite probability for some score, or
+ * null. Its numbers are finite by its schema (bundle.json cannot hold NaN, and 1e999 is refused);
+ * the shape is checked here: isotonic knots must exist, pair up, increase and stay in [0, 1].
+ */
+export function calibrationProblem(c: Calibration): string | null {
+  if (c.method !== 'isotonic') return null; // Platt: two finite numbers cannot give NaN (logit is clipped)
+  const { x, y } = c;
+  if (x.length === 0) return 'isotonic calibration has no knots';
+  if (x.length !== y.length) return `isotonic calibration has ${x.length} x knots but ${y.length} y values`;
+  for (let i = 0; i < x.length; i++) {
+    if (i > 0 && !(x[i] > x[i - 1])) return `isotonic calibration knot x[${i}] = ${x[i]} does not increase`;
+    if (!(y[i] >= 0 && y[i] <= 1)) return `isotonic calibration value y[${i}] = ${y[i]} is not a probability`;
+  }
+  return null;
+}

@@ -3,7 +3,7 @@
  * one state document per model, and replaces that document atomically: the local directory under
  * a lock file, GCS by compare-and-swap on the object's generation.
  */
-import type { BundleManifest, ModelState } from './schema.ts';
+import type { BundleFile, BundleManifest, ModelState } from './schema.ts';
 
 /** Places where a test can pause (then SIGKILL) a write to prove a crash there is harmless. */
 export type FaultPoint =
@@ -28,14 +28,29 @@ export interface RegistryBackend {
    * first attempt landed: the history never holds an event twice).
    */
   update(model: string, tx: string, mutate: Mutation): Promise<ModelState | null>;
-  /** Store an immutable copy of a local bundle directory; complete before it returns. */
-  storeBundle(model: string, localDir: string): Promise<BundleManifest>;
+  /**
+   * Store an immutable copy of a local bundle directory; complete before it returns. `files`, the
+   * directory's hashes when the caller has them, lets a backend reuse an identical stored copy
+   * without copying again.
+   */
+  storeBundle(model: string, localDir: string, files?: BundleFile[]): Promise<BundleManifest>;
   /** Copy a stored bundle's files into `destDir` (the caller verifies them). */
   fetchBundleFiles(bundle: BundleManifest, destDir: string): Promise<void>;
   /** Problems with the stored copy (missing objects, sizes, md5s); empty when intact. */
   verifyBundle(bundle: BundleManifest): Promise<string[]>;
   /** Where the stored copy can be read in place, for backends that have one on local disk. */
   localBundleDir?(bundle: BundleManifest): string;
+  /** Stored bundle copies no version of `state` refers to (a register that failed after storing). */
+  orphanBundles?(model: string, state: ModelState | null): Promise<OrphanBundle[]>;
+  /** Remove stored copy `path` if no version refers to it (checked under the state's lock); whether it did. */
+  removeUnreferencedBundle?(model: string, path: string): Promise<boolean>;
+}
+
+export interface OrphanBundle {
+  /** Registry-relative, as versions record it: `bundles/<model>/<md5>`. */
+  path: string;
+  /** Since it was stored. */
+  ageMs: number;
 }
 
 export function hasCommitted(state: ModelState | null, tx: string): boolean {

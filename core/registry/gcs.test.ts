@@ -99,7 +99,7 @@ test('GCS backend: same API and layout as local; state is created with generatio
   const fetched = await registry.fetchBundle('m', 1, join(dir, 'out'), { inPlace: true });
   assert.equal(fetched.inPlace, false, 'GCS has no local copy to use in place');
   assert.equal(await readFile(join(dir, 'out', 'sub', 'b.txt'), 'utf8'), 'world\n');
-  assert.deepEqual(await registry.verify('m'), { model: 'm', ok: true, problems: [], versionsChecked: 2 });
+  assert.deepEqual(await registry.verify('m'), { model: 'm', ok: true, problems: [], versionsChecked: 2, orphans: [] });
 
   // A missing object is reported by verify, and a fetch fails without touching the old download.
   fake.objects.delete(`models-bucket/registry/${v1.bundle.path}/a.txt`);

@@ -8,22 +8,32 @@
  * died are swept by the next writer.
  */
 import { constants } from 'node:fs';
-import { chmod, copyFile, mkdir, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, open, readFile, readdir, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { forEachSettled } from './settled.ts';
 import { writeViaTemp } from '../platform/storage.ts';
 import type { Logger } from '../platform/log.ts';
-import { hasCommitted, type FaultHook, type Mutation, type RegistryBackend } from './backend.ts';
+import { hasCommitted, type FaultHook, type Mutation, type OrphanBundle, type RegistryBackend } from './backend.ts';
 import { bundleDirMd5, bundleManifest, hashBundleDir, listBundleFiles, verifyBundleDir } from './bundle-files.ts';
 import { withLock, type LockOptions } from './lock.ts';
 import { sweepStaleTemps, tempPathIn } from '../platform/temp-files.ts';
 import { MODEL_NAME_SOURCE, RegistryError, assertModelName } from './names.ts';
-import { parseModelState, type BundleManifest, type ModelState } from './schema.ts';
+import { parseModelState, type BundleFile, type BundleManifest, type ModelState } from './schema.ts';
 
 export interface LocalBackendOptions {
   lock?: LockOptions;
   fault?: FaultHook;
   log?: Logger;
+  /** Bytes free for the registry at `dir` (default: statfs; tests inject a full disk). */
+  freeBytes?: (dir: string) => Promise<number>;
+}
+
+/** Room kept free beyond a bundle's bytes: directory entries, the state document, the lock. */
+const SPACE_MARGIN = 1 << 20;
+
+function isNoSpace(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
 }
 
 const COPY_CONCURRENCY = 4;
@@ -94,6 +104,15 @@ export class LocalRegistryBackend implements RegistryBackend {
 
   async update(model: string, tx: string, mutate: Mutation): Promise<ModelState | null> {
     const path = this.statePath(model);
+    try {
+      return await this.updateState(model, path, tx, mutate);
+    } catch (err) {
+      if (isNoSpace(err)) throw this.noSpace(err, `changing ${model}'s state ${path}`, 'The state is unchanged');
+      throw err;
+    }
+  }
+
+  private async updateState(model: string, path: string, tx: string, mutate: Mutation): Promise<ModelState | null> {
     await mkdir(dirname(path), { recursive: true });
     return withLock(
       `${path}.lock`,
@@ -116,11 +135,58 @@ export class LocalRegistryBackend implements RegistryBackend {
     );
   }
 
-  async storeBundle(model: string, localDir: string): Promise<BundleManifest> {
-    const relpaths = await listBundleFiles(localDir);
+  async storeBundle(model: string, localDir: string, known?: BundleFile[]): Promise<BundleManifest> {
+    const relpaths = known ? known.map((f) => f.relpath) : await listBundleFiles(localDir);
     const dir = this.bundlesDir(model);
-    await mkdir(dir, { recursive: true });
-    await this.sweep(dir);
+    try {
+      await mkdir(dir, { recursive: true });
+      await this.sweep(dir);
+      if (known) {
+        // The same content already stored (e.g. left by a register that failed after storing it):
+        // reuse it instead of needing room for a second full copy.
+        const hex = bundleDirMd5(known).slice(0, 32);
+        const final = join(dir, hex);
+        if ((await stat(final).catch(() => null))?.isDirectory() && !(await verifyBundleDir(final, known)).length)
+          return bundleManifest(`bundles/${model}/${hex}`, known);
+        await this.checkFreeSpace(
+          dir,
+          known.reduce((n, f) => n + f.size, 0),
+        );
+      }
+      return await this.copyBundle(model, localDir, relpaths, dir);
+    } catch (err) {
+      if (isNoSpace(err))
+        throw this.noSpace(err, `storing a bundle of ${model} from ${localDir}`, 'nothing was stored');
+      throw err;
+    }
+  }
+
+  /** Refuse up front, naming the path, when the bundle cannot fit (instead of failing mid-copy). */
+  private async checkFreeSpace(dir: string, bytes: number): Promise<void> {
+    const free = await (
+      this.opts.freeBytes ??
+      (async (d: string) => {
+        const s = await statfs(d);
+        return s.bavail * s.bsize;
+      })
+    )(dir);
+    if (free < bytes + SPACE_MARGIN)
+      throw new RegistryError(
+        `no space for the bundle in the registry: ${dir} has ${free} bytes free, the bundle needs ${bytes} (+ ${SPACE_MARGIN} margin); free space there (\`npm run registry -- gc\` removes bundles no version uses) and register again. Nothing was stored`,
+        'no-space',
+      );
+  }
+
+  private noSpace(err: unknown, doing: string, outcome: string): RegistryError {
+    const e = err as NodeJS.ErrnoException & { dest?: string };
+    const where = e.dest ?? e.path ?? this.root;
+    return new RegistryError(
+      `no space left on the device (${e.code}) writing ${where} while ${doing}, in the registry ${this.root}; free space there (\`npm run registry -- gc\` removes bundles no version uses) and try again. ${outcome}`,
+      'no-space',
+    );
+  }
+
+  private async copyBundle(model: string, localDir: string, relpaths: string[], dir: string): Promise<BundleManifest> {
     const tmp = tempPathIn(dir);
     try {
       let copied = 0;
@@ -149,8 +215,14 @@ export class LocalRegistryBackend implements RegistryBackend {
       const manifest = bundleManifest(`bundles/${model}/${hex}`, files);
       await this.fault('bundle:copied');
       await this.moveIntoPlace(tmp, join(dir, hex), manifest);
-      await fsyncPath(dir);
-      await this.fault('bundle:stored');
+      try {
+        await fsyncPath(dir);
+        await this.fault('bundle:stored');
+      } catch (err) {
+        // Stored but failing: the caller records no version, so its copy must not stay unused.
+        await this.removeUnreferencedBundle(model, manifest.path).catch(() => undefined);
+        throw err;
+      }
       return manifest;
     } finally {
       await rm(tmp, { recursive: true, force: true });
@@ -182,6 +254,37 @@ export class LocalRegistryBackend implements RegistryBackend {
   private async sweep(dir: string, target: string | null = null): Promise<void> {
     const removed = await sweepStaleTemps(dir, { target: target ?? null });
     for (const path of removed) this.opts.log?.debug('removed leftover of an interrupted write', { path });
+  }
+
+  async orphanBundles(model: string, state: ModelState | null): Promise<OrphanBundle[]> {
+    const used = new Set((state?.versions ?? []).map((v) => v.bundle.path));
+    const names = await readdir(this.bundlesDir(model)).catch(() => [] as string[]);
+    const out: OrphanBundle[] = [];
+    for (const n of names.sort()) {
+      const path = `bundles/${model}/${n}`;
+      if (n.startsWith('.') || used.has(path)) continue; // temporaries are swept by the next writer
+      const info = await stat(join(this.root, 'bundles', model, n)).catch(() => null);
+      if (info) out.push({ path, ageMs: Math.max(0, Date.now() - info.mtimeMs) });
+    }
+    return out;
+  }
+
+  async removeUnreferencedBundle(model: string, path: string): Promise<boolean> {
+    const state = this.statePath(model);
+    const abs = join(this.root, ...path.split('/'));
+    if (dirname(abs) !== this.bundlesDir(model))
+      throw new RegistryError(`${path} is not a bundle of ${model}`, 'invalid');
+    return withLock(
+      `${state}.lock`,
+      async () => {
+        const current = await this.readState(model);
+        if (current?.versions.some((v) => v.bundle.path === path)) return false;
+        // Read-only files in read-only-by-convention directories: rm -r removes them (owner's dir is writable).
+        await rm(abs, { recursive: true, force: true });
+        return true;
+      },
+      { log: this.opts.log, ...this.opts.lock },
+    );
   }
 
   async fetchBundleFiles(bundle: BundleManifest, destDir: string): Promise<void> {

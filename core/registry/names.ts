@@ -11,7 +11,7 @@ const STAGE_NAME = /^[a-z][a-z0-9-]*$/;
 export class RegistryError extends Error {
   constructor(
     message: string,
-    readonly code: 'not-found' | 'invalid' | 'conflict' | 'corrupt',
+    readonly code: 'not-found' | 'invalid' | 'conflict' | 'corrupt' | 'no-space',
   ) {
     super(message);
     this.name = 'RegistryError';

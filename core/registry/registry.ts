@@ -115,7 +115,12 @@ export interface VerifyReport {
   ok: boolean;
   problems: string[];
   versionsChecked: number;
+  /** Stored copies no version refers to: not damage, just space (`gc` removes them). */
+  orphans: string[];
 }
+
+/** `gc` leaves younger unused copies alone: a register may have stored one and not yet recorded it. */
+export const GC_MIN_AGE_MS = 10 * 60_000;
 
 export function versionInfo(state: ModelState, record: VersionRecord): VersionInfo {
   return {
@@ -207,11 +212,19 @@ export class Registry {
     const known = opts.dedupe ? await this.backend.readState(name) : null;
     const same = known && findSameContent(known, { md5: bundleDirMd5(files) }, content);
     if (same) return this.reused(name, known, same.version);
-    const bundle = await this.backend.storeBundle(name, dir);
-    const state = (await this.backend.update(name, ctx.tx, (current) => {
-      const s = current ?? emptyState(name);
-      return opts.dedupe && findSameContent(s, bundle, content) ? null : applyRegister(s, ctx, bundle, parsed, content);
-    }))!;
+    const bundle = await this.backend.storeBundle(name, dir, files);
+    let state: ModelState;
+    try {
+      state = (await this.backend.update(name, ctx.tx, (current) => {
+        const s = current ?? emptyState(name);
+        return opts.dedupe && findSameContent(s, bundle, content)
+          ? null
+          : applyRegister(s, ctx, bundle, parsed, content);
+      }))!;
+    } catch (err) {
+      await this.discard(name, bundle.path);
+      throw err;
+    }
     const event = state.history.find((e) => e.tx === ctx.tx);
     if (!event) return this.reused(name, state, findSameContent(state, bundle, content)!.version);
     const info = versionInfo(state, findVersion(state, event.version!));
@@ -223,6 +236,34 @@ export class Registry {
       actor: ctx.actor,
     });
     return info;
+  }
+
+  /** The version was not recorded: its stored copy must not stay behind unused (if no version shares it). */
+  private async discard(name: string, path: string): Promise<void> {
+    try {
+      if (await this.backend.removeUnreferencedBundle?.(name, path))
+        this.log.info(`removed ${path}: the version that stored it was not recorded`, { registry: this.describe() });
+    } catch (err) {
+      this.log.warn(
+        `could not remove ${path}, stored for a version that was not recorded; \`registry gc\` removes it`,
+        {
+          error: (err as Error).message,
+        },
+      );
+    }
+  }
+
+  /**
+   * Remove stored bundle copies no version refers to (left by a register that failed or was killed
+   * after storing its bundle), older than `minAgeMs` so a register still running keeps its copy.
+   */
+  async gc(name: string, opts: { minAgeMs?: number } = {}): Promise<string[]> {
+    const state = await this.load(name);
+    const removed: string[] = [];
+    for (const o of (await this.backend.orphanBundles?.(name, state)) ?? [])
+      if (o.ageMs >= (opts.minAgeMs ?? GC_MIN_AGE_MS) && (await this.backend.removeUnreferencedBundle!(name, o.path)))
+        removed.push(o.path);
+    return removed;
   }
 
   private reused(name: string, state: ModelState, version: number): VersionInfo {
@@ -361,7 +402,8 @@ export class Registry {
     for (const v of state.versions) {
       for (const p of await this.backend.verifyBundle(v.bundle)) problems.push(`v${v.version}: ${p}`);
     }
-    return { model: name, ok: problems.length === 0, problems, versionsChecked: state.versions.length };
+    const orphans = ((await this.backend.orphanBundles?.(name, state)) ?? []).map((o) => o.path);
+    return { model: name, ok: problems.length === 0, problems, versionsChecked: state.versions.length, orphans };
   }
 }
 

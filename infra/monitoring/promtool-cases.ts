@@ -369,4 +369,37 @@ export const RULE_TEST_FILES: Record<string, RuleTestFile> = {
       },
     ],
   },
+  'non-finite': {
+    about: 'ModelNonFiniteOutputs: a served model gives no finite output for some valid inputs.',
+    tests: [
+      {
+        name: 'rows fail at minute 5 (the series is born then), none after - the page fires at once, then resolves',
+        interval: '1m',
+        input_series: [
+          {
+            series: 'model_non_finite_outputs_total{job="gitops-ml-api",instance="api:8080",model="flight-delay"}',
+            values: '_ _ _ _ _ 3x30',
+          },
+        ],
+        alert_rule_test: [
+          { eval_time: '4m', alertname: 'ModelNonFiniteOutputs', exp_alerts: [] },
+          {
+            eval_time: '6m',
+            alertname: 'ModelNonFiniteOutputs',
+            exp_alerts: [
+              {
+                exp_labels: {
+                  job: 'gitops-ml-api',
+                  instance: 'api:8080',
+                  model: 'flight-delay',
+                  severity: 'page',
+                },
+              },
+            ],
+          },
+          { eval_time: '20m', alertname: 'ModelNonFiniteOutputs', exp_alerts: [] },
+        ],
+      },
+    ],
+  },
 };

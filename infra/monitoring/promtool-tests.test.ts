@@ -47,6 +47,7 @@ test('every expected alert in the generated files carries the rule’s annotatio
     'prometheus/tests/availability.yml',
     'prometheus/tests/latency.yml',
     'prometheus/tests/model.yml',
+    'prometheus/tests/non-finite.yml',
   ]);
   const all = Object.values(files).join('\n');
   assert.equal((all.match(/exp_labels:/g) ?? []).length, (all.match(/exp_annotations:/g) ?? []).length);

@@ -119,11 +119,31 @@ function modelAlerts(options: RuleOptions): AlertingRule[] {
   ];
 }
 
+/**
+ * Any non-finite output: the model fails on an input that passed validation (answered 503, or a
+ * per-row error in a batch). Weights and calibration are checked finite at register, promote and
+ * load, so this is a fault the checks missed; past api/output-health.ts's bound the pods also turn
+ * unready. A page: every replica serves the same model, so only a rollback helps.
+ */
+const nonFiniteAlert: AlertingRule = {
+  alert: 'ModelNonFiniteOutputs',
+  // The second arm catches a series born at its first failures (increase() cannot see those).
+  expr: 'increase(model_non_finite_outputs_total[10m]) > 0\nor\n(model_non_finite_outputs_total > 0 unless model_non_finite_outputs_total offset 10m)',
+  labels: { severity: 'page' },
+  annotations: {
+    summary: '{{ $labels.model }} gave no finite output for some inputs on {{ $labels.instance }}',
+    description:
+      'model_non_finite_outputs_total grew: valid inputs got NaN or ±Infinity (answered as errors). Past 5 rows and 0.5 % of the last 10,000, /readyz turns 503. Roll back the production version (registry rollback) or retrain.',
+    runbook_url: 'infra/monitoring/README.md#alerts',
+  },
+};
+
 export function ruleGroups(options: RuleOptions = {}): RuleGroup[] {
   return [
     { name: 'slo-recording', rules: RATIO_SLOS.flatMap(recordingRules) },
     { name: 'slo-burn-rate', rules: RATIO_SLOS.flatMap(burnRateAlerts) },
     { name: 'model-health', rules: modelAlerts(options) },
+    { name: 'model-numerics', rules: [nonFiniteAlert] },
     {
       name: 'service',
       rules: [

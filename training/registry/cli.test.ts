@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, writeFile } from 'node:fs/promises';
+import { chmod, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { memoryLogger } from '../../core/platform/log.ts';
 import { FakeGcs } from '../../harness/testing/core/fake-gcs.ts';
@@ -234,7 +234,8 @@ test('registry CLI: production only gets a bundle that loads and reproduces fini
   const registry = await openRegistry('registry', { baseDir: repo, log: memoryLogger(), env: {} });
   await registry.register('flight-delay', join(repo, 'artifacts', 'model'), {}, { source: 'test' });
   const weights = join(repo, 'artifacts', 'model', 'weights.bin');
-  await writeFile(weights, Buffer.from(new Float32Array((await read(weights)).byteLength / 4).fill(NaN).buffer));
+  const goodWeights = await read(weights);
+  await writeFile(weights, Buffer.from(new Float32Array(goodWeights.byteLength / 4).fill(NaN).buffer));
   await registry.register('flight-delay', join(repo, 'artifacts', 'model'), {}, { source: 'test' });
   const run = cli(repo, {}, { checkBundle: undefined });
   let r = await run('promote', '2', 'production', '--reason', 'looks fine');
@@ -249,6 +250,30 @@ test('registry CLI: production only gets a bundle that loads and reproduces fini
   assert.equal((await run('promote', '1', 'production', '--reason', 'good one')).code, 0);
   r = await run('promote', '2', 'production', '--reason', 'operator knows best', '--force');
   assert.equal(r.code, 0);
+  assert.equal((await registry.getStage('flight-delay', 'production'))!.version, 2);
+
+  // Calibration parameters too: an infinite one (JSON 1e999) and isotonic knots that cannot interpolate.
+  await writeFile(weights, goodWeights);
+  const metaPath = join(repo, 'artifacts', 'model', 'bundle.json');
+  const meta = JSON.parse(await read(metaPath, 'utf8'));
+  const broken = [
+    {
+      text: JSON.stringify({ ...meta, calibration: { method: 'platt', a: 1, b: 0 } }).replace('"b":0', '"b":1e999'),
+      why: /calibration/,
+    },
+    {
+      text: JSON.stringify({ ...meta, calibration: { method: 'isotonic', x: [0.2, 0.1], y: [0.1, 0.3] } }),
+      why: /knot x\[1\] = 0\.1 does not increase/,
+    },
+  ];
+  for (const [i, b] of broken.entries()) {
+    await writeFile(metaPath, b.text);
+    const v = (await registry.register('flight-delay', join(repo, 'artifacts', 'model'), {}, { source: 'test' }))
+      .version;
+    r = await run('promote', String(v), 'production', '--reason', `calibration ${i}`);
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.errors, new RegExp(`refusing to promote flight-delay v${v} to production: .*${b.why.source}`));
+  }
   assert.equal((await registry.getStage('flight-delay', 'production'))!.version, 2);
 });
 
@@ -588,4 +613,26 @@ test('registry CLI: sync-from-tags makes the registry follow GTO, all or nothing
     r.out,
     /^no GTO tag of flight-delay in .*registry-cli-notags-.*: fetch the tags \(git fetch --tags\) and run this again; nothing changed\n$/,
   );
+});
+
+test('registry CLI: verify names stored bundles no version uses (exit 0: space, not damage); gc removes the old ones', async () => {
+  const { repo, registry } = await repoWithModel(1);
+  const orphan = await registry.backend.storeBundle(
+    'flight-delay',
+    await makeBundle(join(repo, 'left'), { 'model.json': '{"left":1}' }),
+  );
+  const run = cli(repo);
+  let r = await run('verify');
+  assert.equal(r.code, 0, r.errors);
+  assert.match(
+    r.out,
+    new RegExp(`1 stored bundle\\(s\\) no version uses \\(\`registry gc\` removes them\\):\\n  ${orphan.path}`),
+  );
+  assert.match((await run('gc')).out, /removed 0 unused bundle\(s\)$/m, 'a young one may belong to a running register');
+  const old = new Date(Date.now() - 3600_000);
+  await utimes(join(repo, 'registry', orphan.path), old, old);
+  r = await run('gc');
+  assert.equal(r.code, 0, r.errors);
+  assert.match(r.out, new RegExp(`removed 1 unused bundle\\(s\\)\\n  ${orphan.path}`));
+  assert.doesNotMatch((await run('verify')).out, /no version uses/);
 });

@@ -54,7 +54,9 @@ const USAGE = `usage: npm run registry -- <command> [options]
                                      record, by anyone); refuses versions whose bundle the registry does
                                      not hold, changing nothing
   history [name]                     every register, promote, rollback: who, via what, when, why
-  verify [name]                      re-check every stored file and the history
+  verify [name]                      re-check every stored file and the history; name stored bundles no
+                                     version uses (left by a register that failed after storing)
+  gc [name]                          remove those unused bundles (older than 10 minutes)
   <ref> is a version (3, v3, v3.0.0), 'latest', a stage name (the version it points at), or for
   show a GTO version registered only as tags (v2.0.1)
   In a git checkout, promote, rollback and demote also create the GTO tag that says the same
@@ -153,6 +155,7 @@ const COMMANDS: Record<string, { min: number; max: number }> = {
   'sync-from-tags': { min: 0, max: 0 },
   history: { min: 0, max: 1 },
   verify: { min: 0, max: 1 },
+  gc: { min: 0, max: 1 },
 };
 
 type Resolved = { kind: 'registry'; v: VersionInfo } | { kind: 'tags'; g: GtoVersion };
@@ -227,7 +230,7 @@ const cli = defineCli(
     if (args.length < spec.min || args.length > spec.max)
       throw new UsageError(`wrong number of arguments for '${command}'`);
     const url = values.registry ?? env.REGISTRY_URL ?? join(cwd, 'registry');
-    const takesName = command === 'list' || command === 'history' || command === 'verify';
+    const takesName = command === 'list' || command === 'history' || command === 'verify' || command === 'gc';
     const named =
       (takesName ? args[0] : undefined) ??
       values.model ??
@@ -238,7 +241,10 @@ const cli = defineCli(
     const who = { actor: values.actor, source: 'cli', reason: values.reason };
     const registry = await openRegistry(url, { baseDir: cwd, log, env, storage: io.storage, clock: io.clock });
     const model = named ?? (await onlyModel(registry));
-    const tags = command === 'history' || command === 'verify' ? null : await openGitContext(cwd, values.git, model);
+    const tags =
+      command === 'history' || command === 'verify' || command === 'gc'
+        ? null
+        : await openGitContext(cwd, values.git, model);
     /** Create the planned tags after a registry change and add what happened to the output. */
     const tagLines = async (plan: TagPlan | null) => (tags && plan ? await applyPlan(tags, plan) : []);
     const withTags = (line: string, lines: string[]) => [line, ...lines].join('\n');
@@ -364,12 +370,24 @@ const cli = defineCli(
         print(formatHistory(model, events), events);
         return 0;
       }
+      case 'gc': {
+        const removed = await registry.gc(model);
+        print(
+          `${model}: removed ${removed.length} unused bundle(s)${removed.map((p) => '\n  ' + p).join('')}`,
+          removed,
+        );
+        return 0;
+      }
       default: {
         const report = await registry.verify(model);
+        const unused = report.orphans.length
+          ? `\n${report.orphans.length} stored bundle(s) no version uses (\`registry gc\` removes them):${report.orphans.map((p) => '\n  ' + p).join('')}`
+          : '';
         print(
-          report.ok
+          (report.ok
             ? `${model}: ${report.versionsChecked} versions verified, history consistent`
-            : `${model}: ${report.problems.length} problems\n${report.problems.map((p) => '  ' + p).join('\n')}`,
+            : `${model}: ${report.problems.length} problems\n${report.problems.map((p) => '  ' + p).join('\n')}`) +
+            unused,
           report,
         );
         // The report lists the problems.

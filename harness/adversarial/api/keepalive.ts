@@ -1,9 +1,12 @@
 /**
  * Keep-alive clients under load while the server shuts down: `connections` loops send requests
  * back to back on their own kept-alive socket; a loop stops when an answer says
- * `Connection: close` (what a well-behaved client does) or when its request fails. `stop()` is
- * called after `stopAfterMs` (e.g. SIGTERM to the server). Resets are requests that failed at the
- * socket level (ECONNRESET, EPIPE, "socket hang up").
+ * `Connection: close` (what a well-behaved client does) or when its request fails. With
+ * `reconnect`, a loop instead opens a new connection after `Connection: close` (what a client
+ * behind a retrying load balancer, or a naive one, does) and stops only when its request fails;
+ * a refused connection (ECONNREFUSED) is a clean end, as a load balancer retries it elsewhere.
+ * `stop()` is called after `stopAfterMs` (e.g. SIGTERM to the server). Resets are requests that
+ * failed at the socket level after connecting (ECONNRESET, EPIPE, "socket hang up").
  */
 import { Agent, request } from 'node:http';
 
@@ -17,6 +20,8 @@ export interface KeepAliveOptions {
   stop: () => void;
   /** Loops still running this long after stop() are abandoned (counted in `stuck`). */
   maxMsAfterStop?: number;
+  /** Keep going on a new connection after `Connection: close` (see above). */
+  reconnect?: boolean;
 }
 
 export interface KeepAliveResult {
@@ -25,6 +30,10 @@ export interface KeepAliveResult {
   keepAliveAfterStop: number;
   closedByServer: number;
   resets: number;
+  /** Connections refused (ECONNREFUSED): the server had stopped listening. */
+  refused: number;
+  /** Answers to requests sent after stop() (served during the drain). */
+  answersAfterStop: number;
   otherErrors: Record<string, number>;
   stuck: number;
   statuses: Record<string, number>;
@@ -62,6 +71,8 @@ export async function keepAliveLoad(opts: KeepAliveOptions): Promise<KeepAliveRe
     keepAliveAfterStop: 0,
     closedByServer: 0,
     resets: 0,
+    refused: 0,
+    answersAfterStop: 0,
     otherErrors: {},
     stuck: 0,
     statuses: {},
@@ -74,14 +85,17 @@ export async function keepAliveLoad(opts: KeepAliveOptions): Promise<KeepAliveRe
         const a = await once(agent, url, opts);
         r.answers++;
         r.statuses[a.status] = (r.statuses[a.status] ?? 0) + 1;
+        if (sentAt > stoppedAt) r.answersAfterStop++;
         if (a.connection.toLowerCase() === 'close') {
           r.closedByServer++;
+          if (opts.reconnect) continue;
           return;
         }
         if (sentAt > stoppedAt) r.keepAliveAfterStop++;
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
         if (code === 'ECONNRESET' || code === 'EPIPE' || /socket hang up/.test((err as Error).message)) r.resets++;
+        else if (code === 'ECONNREFUSED') r.refused++;
         else r.otherErrors[code] = (r.otherErrors[code] ?? 0) + 1;
         return;
       }
