@@ -123,7 +123,7 @@ export function createMetrics(
     }),
     feedback: new Counter({
       name: 'model_feedback_total',
-      help: 'Feedback received, by outcome (joined, unknown, expired, duplicate)',
+      help: 'Feedback received, by outcome (joined; unknown: not an id this service issues; forged: the signature does not match; unknown_key: signed with a key this replica does not hold; expired; duplicate: already joined on this replica)',
       labelNames: ['model', 'outcome'],
       registers: [registry],
     }),

@@ -2,29 +2,27 @@
  * Prediction routes: `POST /predict` (one record) and `POST /v1/models/<name>:predict`
  * (KServe V1 / TF Serving `{"instances": [...]}`). Both go through the batcher and core/ only.
  */
-import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
 import { HttpError, badRequest, type ErrorDetail } from '../errors.ts';
 import type { Batcher, BatchResult } from '../batcher.ts';
 import { childCache, type ApiMetrics } from '../prometheus.ts';
 import type { RequestState } from '../middleware/observe.ts';
-import type { PredictionLog } from '../feedback.ts';
+import type { PredictionIdSigner } from '../prediction-id.ts';
 import { decisionThreshold, labelAt } from '../../core/model/decision.ts';
 
 export interface PredictDeps {
   batcher: Batcher;
   metrics: ApiMetrics;
   maxInstances: number;
-  /** Remembers answers so feedback can be joined to them later. */
-  predictionLog?: PredictionLog;
+  /** Signs the prediction ids, which carry what POST /feedback needs to join a label on any replica. */
+  ids: PredictionIdSigner;
 }
 
-function remember(deps: PredictDeps, result: BatchResult, ids: string[]): void {
-  if (!deps.predictionLog) return;
-  const threshold = result.model.bundle.meta.threshold;
-  ids.forEach((id, i) =>
-    deps.predictionLog!.record(id, { version: result.model.version, value: result.predictions[i]!, threshold }),
-  );
+/** The signed id of answer `i`: model version, served value, the threshold its label used, now. */
+function predictionId(deps: PredictDeps, result: BatchResult, i: number, now: number): string {
+  const meta = result.model.bundle.meta;
+  const threshold = meta.task === 'regression' ? null : decisionThreshold(meta);
+  return deps.ids.issue(result.model.version, result.predictions[i]!, threshold, now);
 }
 
 function shape(result: BatchResult, i: number) {
@@ -91,8 +89,7 @@ export async function predictOne(ctx: Koa.Context, body: unknown, deps: PredictD
   const details = fieldErrors(result, deps.metrics, true);
   if (details.length) throw badRequest(`the record has ${details.length} invalid field(s)`, details);
   record(result, deps.metrics);
-  const id = randomUUID();
-  remember(deps, result, [id]);
+  const id = predictionId(deps, result, 0, Date.now());
   ctx.body = {
     model_name: result.model.name,
     model_version: result.model.version,
@@ -132,8 +129,8 @@ export async function predictMany(ctx: Koa.Context, body: unknown, deps: Predict
       details,
     );
   record(result, deps.metrics);
-  const ids = instances.map(() => randomUUID());
-  remember(deps, result, ids);
+  const now = Date.now();
+  const ids = instances.map((_, i) => predictionId(deps, result, i, now));
   ctx.body = {
     model_name: result.model.name,
     model_version: result.model.version,
