@@ -167,20 +167,24 @@ export function registerFleetMetrics(registry: Registry, quality: FleetQuality, 
     },
   );
 
-  const eachTrack = (f: (labels: { model: string; version: string; feature: string }, t: FleetDriftTrack) => void) => {
+  // `kind` (numeric or categorical) on every drift series, so the rules select each statistic's inputs by label.
+  const eachTrack = (
+    f: (labels: { model: string; version: string; feature: string; kind: string }, t: FleetDriftTrack) => void,
+  ) => {
     for (const e of drift.byVersion.values())
-      for (const t of e.tracks()) f({ model: e.model, version: String(e.version), feature: t.feature }, t);
+      for (const t of e.tracks())
+        f({ model: e.model, version: String(e.version), feature: t.feature, kind: t.kind }, t);
   };
   counter(
     'model_drift_served_total',
     'Served values (inputs, and the prediction as feature "prediction") per bin of the reference profile, since the process started serving the version',
-    ['model', 'version', 'feature', 'bin'],
+    ['model', 'version', 'feature', 'kind', 'bin'],
     (c) => eachTrack((l, t) => Array.from(t.served, (n, bin) => c.inc({ ...l, bin: String(bin) }, n))),
   );
   counter(
     'model_drift_served_below_total',
     'Served values of a numeric feature in bins below `bin` (the CDF at the bin lower edge, for the fleet Wasserstein distance)',
-    ['model', 'version', 'feature', 'bin'],
+    ['model', 'version', 'feature', 'kind', 'bin'],
     (c) =>
       eachTrack((l, t) => {
         if (t.kind === 'numeric') countsBelow(t.served).forEach((n, bin) => c.inc({ ...l, bin: String(bin) }, n));
@@ -189,14 +193,13 @@ export function registerFleetMetrics(registry: Registry, quality: FleetQuality, 
   gauge(
     'model_drift_reference_share',
     "Share of the training data in each bin of the version's reference profile (kind: numeric or categorical)",
-    ['model', 'version', 'feature', 'bin', 'kind'],
-    (g) =>
-      eachTrack((l, t) => shares(t.reference).forEach((v, bin) => g.set({ ...l, bin: String(bin), kind: t.kind }, v))),
+    ['model', 'version', 'feature', 'kind', 'bin'],
+    (g) => eachTrack((l, t) => shares(t.reference).forEach((v, bin) => g.set({ ...l, bin: String(bin) }, v))),
   );
   gauge(
     'model_drift_reference_below_share',
     'Share of the training data in bins below `bin` (numeric features: the reference CDF at the bin lower edge)',
-    ['model', 'version', 'feature', 'bin'],
+    ['model', 'version', 'feature', 'kind', 'bin'],
     (g) =>
       eachTrack((l, t) => {
         if (t.kind === 'numeric') sharesBelow(t.reference).forEach((v, bin) => g.set({ ...l, bin: String(bin) }, v));
@@ -205,7 +208,7 @@ export function registerFleetMetrics(registry: Registry, quality: FleetQuality, 
   gauge(
     'model_drift_bin_width_std',
     'Width of each reference bin of a numeric feature in reference standard deviations (the weight of the normalised Wasserstein distance)',
-    ['model', 'version', 'feature', 'bin'],
+    ['model', 'version', 'feature', 'kind', 'bin'],
     (g) =>
       eachTrack((l, t) => {
         if (t.kind === 'numeric')
