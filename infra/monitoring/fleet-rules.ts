@@ -34,7 +34,7 @@ export function fleetDriftParams(): DriftParams {
   } catch {
     drift = undefined;
   }
-  return resolveDriftParams((drift ?? {}) as Partial<DriftParams>);
+  return resolveDriftParams((drift ?? {}));
 }
 
 interface Window {
