@@ -125,7 +125,11 @@ export function openApiDocument(opts: {
                     properties: {
                       model_name: { type: 'string' },
                       model_version: { type: 'integer' },
-                      prediction_id: { type: 'string' },
+                      prediction_id: {
+                        type: 'string',
+                        description:
+                          'Signed id carrying the prediction; send it with the outcome to POST /feedback (any replica, within 24 h)',
+                      },
                       prediction: { $ref: '#/components/schemas/Prediction' },
                     },
                   },
@@ -170,7 +174,11 @@ export function openApiDocument(opts: {
                     properties: {
                       model_name: { type: 'string' },
                       model_version: { type: 'integer' },
-                      prediction_ids: { type: 'array', items: { type: 'string' } },
+                      prediction_ids: {
+                        type: 'array',
+                        items: { type: 'string' },
+                        description: 'Signed ids, one per instance, for POST /feedback',
+                      },
                       predictions: { type: 'array', items: { $ref: '#/components/schemas/Prediction' } },
                     },
                   },
