@@ -11,6 +11,7 @@
  * Settings: BENCH_FEEDBACK_CAPACITY (default 50,000 ids), BENCH_FEEDBACK_ROUNDS (default 5:
  * fresh sets, the median of the rounds' medians is reported).
  */
+import { randomUUID } from 'node:crypto';
 import { SeenIds } from '../../../api/feedback.ts';
 import { PredictionIdSigner } from '../../../api/prediction-id.ts';
 import { defineCli } from '../../../core/platform/cli.ts';
@@ -46,12 +47,16 @@ function round(): { filling: number; full: number } {
   };
 }
 
-/** µs per signed id and per verification, median of 5 runs of 20,000. */
-function signing(): { sign: number; verify: number } {
+/**
+ * µs per signed id and per verification, median of 5 runs of 20,000, beside a random UUID (what an
+ * id cost before signing) timed in the same runs, so a loaded machine shows in both.
+ */
+function signing(): { sign: number; verify: number; uuid: number } {
   const signer = new PredictionIdSigner([{ id: 'k1', secret: Buffer.alloc(32, 7) }]);
   const n = 20_000;
   const sign: number[] = [],
-    verify: number[] = [];
+    verify: number[] = [],
+    uuid: number[] = [];
   for (let r = 0; r < 5; r++) {
     const out = new Array<string>(n);
     let t = performance.now();
@@ -60,8 +65,11 @@ function signing(): { sign: number; verify: number } {
     t = performance.now();
     for (let i = 0; i < n; i++) if (!signer.verify(out[i]).ok) throw new Error(`id ${i} does not verify`);
     verify.push(((performance.now() - t) * 1000) / n);
+    t = performance.now();
+    for (let i = 0; i < n; i++) out[i] = randomUUID();
+    uuid.push(((performance.now() - t) * 1000) / n);
   }
-  return { sign: median(sign), verify: median(verify) };
+  return { sign: median(sign), verify: median(verify), uuid: median(uuid) };
 }
 
 await defineCli({ name: 'bench:feedback-log', usage: USAGE }, () => {
@@ -81,6 +89,7 @@ await defineCli({ name: 'bench:feedback-log', usage: USAGE }, () => {
         ratio_full_vs_filling: Number(ratio.toFixed(2)),
         sign_us_per_prediction_id: Number(ids.sign.toFixed(3)),
         verify_us_per_feedback: Number(ids.verify.toFixed(3)),
+        random_uuid_us_same_run: Number(ids.uuid.toFixed(3)),
         targets: { ratio_full_vs_filling: `<= ${MAX_RATIO}` },
         pass,
       },
