@@ -4,8 +4,9 @@
  * (instance, pod)`) and only then divides: an average of per-replica AUCs or drift scores is not
  * the fleet's. The math is the one of core/model/live-quality.ts and core/drift/fleet.ts (the
  * promtool cases check both give the same numbers). Two windows: the last hour (`increase(…[1h])`,
- * what alerts and dashboards use) and the counters' whole life (`:total`, raw sums, for short runs;
- * a restarted pod's counts are lost from it).
+ * what alerts and dashboards use) and the counters' whole life (`:total`: each replica's last
+ * count within the hour, summed — exact for runs shorter than an hour, including replicas that
+ * were killed; a replica gone for more than an hour drops out).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,7 +35,7 @@ export function fleetDriftParams(): DriftParams {
   } catch {
     drift = undefined;
   }
-  return resolveDriftParams((drift ?? {}));
+  return resolveDriftParams(drift ?? {});
 }
 
 interface Window {
@@ -44,7 +45,9 @@ interface Window {
 }
 const WINDOWS: Window[] = [
   { suffix: '', over: (c) => `increase(${c}[${FLEET_WINDOW}])` },
-  { suffix: ':total', over: (c) => c },
+  // Each replica's last count in the window: a replica killed or replaced (its series stale, its
+  // counter gone with it) still counts for an hour, which raw `sum(counter)` would drop at once.
+  { suffix: ':total', over: (c) => `last_over_time(${c}[${FLEET_WINDOW}])` },
 ];
 
 function qualityRules(w: Window): RecordingRule[] {

@@ -269,10 +269,41 @@ function driftCase(shifted: boolean): RuleTestCase {
   };
 }
 
+/** A replica SIGKILLed at 50m: its series stop (stale), its counts still belong to the fleet's total. */
+function killedReplicaCase(): RuleTestCase {
+  const base = (instance: string) => ({ job: 'gitops-ml-api', instance, model: 'flight-delay', version: '3' });
+  return {
+    name: 'a replica killed at 50m: fleet:model_feedback_samples:total still counts what it joined (the raw sum would drop it)',
+    interval: '1m',
+    input_series: [
+      counter('model_feedback_pairs_total', base('api-0:8080'), 10),
+      counter('model_feedback_pairs_total', base('api-1:8080'), 20),
+      { series: `model_feedback_pairs_total{${labelText(base('api-2:8080'))}}`, values: '0+30x50 stale' },
+    ],
+    promql_expr_test: [
+      {
+        expr: 'fleet:model_feedback_samples:total',
+        eval_time: EVAL,
+        exp_samples: [
+          {
+            labels: 'fleet:model_feedback_samples:total{job="gitops-ml-api",model="flight-delay"}',
+            value: 10 * 100 + 20 * 100 + 30 * 50,
+          },
+        ],
+      },
+      {
+        expr: 'sum without (instance) (model_feedback_pairs_total)',
+        eval_time: EVAL,
+        exp_samples: [{ labels: '{job="gitops-ml-api",model="flight-delay",version="3"}', value: 10 * 100 + 20 * 100 }],
+      },
+    ],
+  };
+}
+
 export const FLEET_RULE_TESTS: Record<string, RuleTestFile> = {
   fleet: {
     about:
-      'Fleet recording rules: the same traffic on 1 and 3 replicas gives the same live quality and drift figures (the values one process computes with core/), and unshifted traffic split over 3 replicas raises no drift alert.',
-    tests: [qualityCase(), driftCase(false), driftCase(true)],
+      'Fleet recording rules: the same traffic on 1 and 3 replicas gives the same live quality and drift figures (the values one process computes with core/), unshifted traffic split over 3 replicas raises no drift alert, and a killed replica still counts in the totals.',
+    tests: [qualityCase(), driftCase(false), driftCase(true), killedReplicaCase()],
   },
 };
