@@ -210,4 +210,12 @@ export class DriftWindows {
   }
 }
 
+/** The reference std of every numeric track (and of the prediction), what fleetTracks divides widths by. */
+export function referenceStds(profile: BundleProfile): Map<string, number> {
+  const stds = new Map<string, number>();
+  for (const [name, f] of Object.entries(profile.features)) if (f.kind === 'numeric') stds.set(name, f.std);
+  if (profile.predictions) stds.set('prediction', profile.predictions.std);
+  return stds;
+}
+
 const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(3));

@@ -23,7 +23,7 @@ import { freePort } from '../../core/platform/free-port.ts';
 import { recordsToTable } from '../../core/data/records.ts';
 import { addPair, emptyCounts, liveFigures } from '../../core/model/live-quality.ts';
 import { fleetDrift, resolveDriftParams } from '../../core/drift/index.ts';
-import { DriftWindows } from '../../api/drift-window.ts';
+import { DriftWindows, referenceStds } from '../../api/drift-window.ts';
 import { MONITORING_DIR } from './generate.ts';
 
 const PROMETHEUS = '/usr/bin/prometheus';
@@ -86,14 +86,8 @@ test(
         probs.forEach((p, i) => addPair(one, labels[i], p, res.json.predictions[i].threshold));
         joined += probs.length;
       }
-      const bundleStds = new Map(
-        Object.entries(bundle.profile.features).flatMap(([k, f]) =>
-          f.kind === 'numeric' ? [[k, f.std] as const] : [],
-        ),
-      );
-      if (bundle.profile.predictions) bundleStds.set('prediction', bundle.profile.predictions.std);
       const expected = liveFigures(one);
-      const drift = fleetDrift(windows.fleetTracks(bundleStds), resolveDriftParams());
+      const drift = fleetDrift(windows.fleetTracks(referenceStds(bundle.profile)), resolveDriftParams());
       assert.equal(expected.task, 'classification');
       if (expected.task !== 'classification') return;
       const want = {
