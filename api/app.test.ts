@@ -21,7 +21,11 @@ test('predict routes answer with model name, version, prediction id and classifi
   assert.equal(one.status, 200);
   assert.equal(one.json.model_name, 'flight-delay');
   assert.equal(one.json.model_version, 1);
-  assert.match(one.json.prediction_id, /^[0-9a-f-]{36}$/);
+  assert.match(
+    one.json.prediction_id,
+    /^r[0-9a-f]{8}\.[A-Za-z0-9_-]{70}$/,
+    'signed with the random key of this process',
+  );
   const p = one.json.prediction;
   assert.ok(
     p.probability > 0 && p.probability < 1 && p.threshold === 0.5 && p.label === (p.probability >= 0.5 ? 1 : 0),

@@ -17,7 +17,10 @@ import { accessChecks, authorize, type Access } from './middleware/auth.ts';
 import { predictMany, predictOne } from './routes/predict.ts';
 import { modelInfo } from './routes/info.ts';
 import { feedbackSummary, postFeedback } from './routes/feedback.ts';
-import type { FeedbackWindow, PredictionLog } from './feedback.ts';
+import type { FeedbackWindow, SeenIds } from './feedback.ts';
+import type { PredictionIdSigner } from './prediction-id.ts';
+import type { FleetQuality } from './fleet-metrics.ts';
+import { FLEET_VIEW } from './fleet-view.ts';
 import { openApiDocument } from './openapi.ts';
 import { UI_CONTENT_SECURITY_POLICY } from './ui/page.ts';
 import { MONITORING_CSP, renderMonitoringHtml } from './ui/monitoring.ts';
@@ -32,7 +35,7 @@ export interface AppDeps {
   metrics: ApiMetrics;
   log: Logger;
   renderUi?: (opts: { modelName: string }) => string;
-  feedback: { log: PredictionLog; window: FeedbackWindow };
+  feedback: { ids: PredictionIdSigner; seen: SeenIds; window: FeedbackWindow; fleet: FleetQuality };
   drift?: DriftMonitor;
   /** Set by the server when shutdown begins. */
   lifecycle?: { draining: boolean };
@@ -58,12 +61,15 @@ interface Route {
 export function createApp(deps: AppDeps): Koa {
   const { config, manager, batcher, metrics, log } = deps;
   const name = config.modelName;
-  const predictDeps = { batcher, metrics, maxInstances: config.maxInstances, predictionLog: deps.feedback.log };
-  const feedbackDeps = { log: deps.feedback.log, window: deps.feedback.window, manager, metrics };
+  const predictDeps = { batcher, metrics, maxInstances: config.maxInstances, ids: deps.feedback.ids };
+  const feedbackDeps = { ...deps.feedback, ttlMs: config.feedbackTtlMs, manager, metrics };
   // Expensive reads are computed (and serialised) at most once per MONITORING_CACHE_MS.
   const summary = cachedRead(() => feedbackSummary(feedbackDeps), config.monitoringCacheMs);
   const summaryJson = cachedRead(() => JSON.stringify(summary()), config.monitoringCacheMs);
-  const driftJson = cachedRead(() => JSON.stringify(deps.drift?.compute() ?? null), config.monitoringCacheMs);
+  const driftJson = cachedRead(
+    () => JSON.stringify({ scope: FLEET_VIEW.replica, fleet: FLEET_VIEW.drift, ...deps.drift?.compute() }),
+    config.monitoringCacheMs,
+  );
   // The /metrics text for at most 200 ms: Prometheus scraping every second must still see every
   // scrape's counters move (two scrapes with the same text make rate() 0 and ratios 0/0).
   const scrape = cachedRead(

@@ -1,5 +1,6 @@
 /** Service settings from the environment, validated once at start with clear messages. */
 import { availableParallelism } from 'node:os';
+import { parseSigningKeys, type SigningKey } from './prediction-id.ts';
 export interface ApiConfig {
   host: string;
   port: number;
@@ -20,7 +21,10 @@ export interface ApiConfig {
   shutdownTimeoutMs: number;
   goldenTolerance: number;
   workers: number;
+  /** Ids joined per replica that a repeat is checked against (FEEDBACK_CAPACITY). */
   feedbackCapacity: number;
+  /** PREDICTION_ID_KEYS: the first signs prediction ids, all verify (rotation); null: a random key per process. */
+  predictionIdKeys: SigningKey[] | null;
   feedbackTtlMs: number;
   feedbackWindow: number;
   monitoring: boolean;
@@ -97,6 +101,7 @@ export function loadConfig(
     goldenTolerance: Number(env.GOLDEN_TOLERANCE ?? 1e-6),
     workers: env.WORKERS === 'auto' ? cpu : int(env, 'WORKERS', 1, 1),
     feedbackCapacity: int(env, 'FEEDBACK_CAPACITY', 200_000, 1),
+    predictionIdKeys: env.PREDICTION_ID_KEYS === undefined ? null : parseSigningKeys(env.PREDICTION_ID_KEYS),
     feedbackTtlMs: int(env, 'FEEDBACK_TTL_MS', 24 * 3_600_000, 1000),
     feedbackWindow: int(env, 'FEEDBACK_WINDOW', 5000, 10),
     monitoring: env.MONITORING !== 'off',

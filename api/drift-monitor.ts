@@ -15,6 +15,7 @@ import type { NumericProfile } from '../core/model/profile.ts';
 import { DriftWindows, type WindowSnapshot } from './drift-window.ts';
 import type { ServedModel } from './model-manager.ts';
 import type { ApiMetrics } from './prometheus.ts';
+import type { FleetDriftSources } from './fleet-metrics.ts';
 
 export const DEFAULT_DRIFT: DriftParams = resolveDriftParams();
 
@@ -64,7 +65,14 @@ export class DriftMonitor {
 
   constructor(
     private readonly metrics: ApiMetrics,
-    private readonly opts: { windowSize: number; params: DriftParams; historyLength?: number; now?: () => Date },
+    private readonly opts: {
+      windowSize: number;
+      params: DriftParams;
+      historyLength?: number;
+      now?: () => Date;
+      /** Where the served-bin totals are exported from (summable across replicas). */
+      fleet?: FleetDriftSources;
+    },
   ) {
     this.state = this.empty();
   }
@@ -95,6 +103,9 @@ export class DriftMonitor {
       );
       if (model.bundle.profile.predictions) this.stds.set('prediction', model.bundle.profile.predictions.std);
       this.state = this.empty();
+      const windows = this.windows,
+        stds = this.stds;
+      this.opts.fleet?.register(model.name, model.version, () => windows.fleetTracks(stds));
     }
     this.windows!.add(table, predictions);
   }

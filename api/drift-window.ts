@@ -14,6 +14,7 @@ import {
   type NumericProfile,
 } from '../core/model/profile.ts';
 import type { Table } from '../core/data/table.ts';
+import type { FleetDriftTrack } from '../core/drift/fleet.ts';
 
 const MISSING = -1;
 
@@ -29,6 +30,8 @@ interface Track {
   vocabulary?: Set<string>;
   reference: number[];
   counts: Float64Array;
+  /** Served values per bin since the windows began (never evicted): the fleet counters. */
+  totals: Float64Array;
   ring: Int32Array;
   missing: number;
   /** Cumulative since start (exported as counters). */
@@ -83,6 +86,7 @@ export class DriftWindows {
       edges: prof.histogram.edges,
       reference: prof.histogram.counts,
       counts: new Float64Array(k),
+      totals: new Float64Array(k),
       ring: new Int32Array(this.size).fill(MISSING),
       missing: 0,
       unseenTotal: 0,
@@ -111,6 +115,7 @@ export class DriftWindows {
       vocabulary,
       reference,
       counts: new Float64Array(reference.length),
+      totals: new Float64Array(reference.length),
       ring: new Int32Array(this.size).fill(MISSING),
       missing: 0,
       unseenTotal: 0,
@@ -135,7 +140,10 @@ export class DriftWindows {
         const bin = this.binRow(t, table, r, predictions[r]!);
         t.ring[slot] = bin;
         if (bin === MISSING) t.missing++;
-        else t.counts[bin]++;
+        else {
+          t.counts[bin]++;
+          t.totals[bin]++;
+        }
       }
     }
   }
@@ -168,6 +176,21 @@ export class DriftWindows {
     return this.filled;
   }
 
+  /**
+   * Every track with its served totals since the windows began, in the shape core/drift/fleet.ts
+   * scores: what the API exports as counters and what a harness sums to get the fleet's figure.
+   * `served` is the live array (read it, do not keep it past the next add).
+   */
+  fleetTracks(stds: ReadonlyMap<string, number>): FleetDriftTrack[] {
+    return this.tracks.map((t) => ({
+      feature: t.name,
+      kind: t.kind,
+      reference: t.reference,
+      served: t.totals,
+      ...(t.kind === 'numeric' ? { edges: t.edges, std: stds.get(t.name) ?? 1 } : {}),
+    }));
+  }
+
   snapshot(): WindowSnapshot[] {
     return this.tracks.map((t) => ({
       name: t.name,
@@ -185,6 +208,14 @@ export class DriftWindows {
       outOfRangeTotal: t.outOfRangeTotal,
     }));
   }
+}
+
+/** The reference std of every numeric track (and of the prediction), what fleetTracks divides widths by. */
+export function referenceStds(profile: BundleProfile): Map<string, number> {
+  const stds = new Map<string, number>();
+  for (const [name, f] of Object.entries(profile.features)) if (f.kind === 'numeric') stds.set(name, f.std);
+  if (profile.predictions) stds.set('prediction', profile.predictions.std);
+  return stds;
 }
 
 const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(3));

@@ -1,42 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FeedbackWindow, PredictionLog, liveMetrics } from './feedback.ts';
+import { FeedbackWindow, SeenIds, liveMetrics } from './feedback.ts';
 
-test('prediction log: bounded capacity evicts the oldest, entries expire after their age limit', () => {
-  let now = 0;
-  const log = new PredictionLog(3, 1000, () => now);
-  for (const id of ['a', 'b', 'c', 'd']) log.record(id, { version: 1, value: 0.5 });
-  assert.equal(log.size, 3);
-  assert.equal(log.lookup('a'), 'unknown');
-  assert.equal((log.lookup('d') as { value: number }).value, 0.5);
-  now = 1500;
-  assert.equal(log.lookup('b'), 'expired');
-  assert.equal(log.lookup('nope'), 'unknown');
-});
-
-test('prediction log: keeps exactly the last `capacity` recorded ids; a re-recorded or expired id does not cost a newer one its place', () => {
-  let now = 0;
-  const log = new PredictionLog(3, 1000, () => now);
-  for (const id of ['a', 'b', 'c', 'd', 'e', 'f', 'g']) log.record(id, { version: 1, value: 0.5 });
+test('seen ids: a repeat is refused, capacity bounds memory by forgetting the oldest', () => {
+  const seen = new SeenIds(3);
   assert.deepEqual(
-    ['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((id) => typeof log.lookup(id) === 'object'),
-    [false, false, false, false, true, true, true],
+    ['a', 'b', 'a', 'c', 'd'].map((k) => seen.add(k)),
+    [true, true, false, true, true],
   );
-  log.record('f', { version: 2, value: 0.9 }); // f moves to the newest place, e (the oldest) goes
-  assert.equal(log.lookup('e'), 'unknown');
-  log.record('h', { version: 1, value: 0.1 }); // overwrites f's old place: f's newer record must stay
-  assert.equal((log.lookup('f') as { version: number }).version, 2);
-  assert.ok(typeof log.lookup('g') === 'object' && typeof log.lookup('h') === 'object');
-  assert.equal(log.size, 3);
-  now = 2000;
-  assert.equal(log.lookup('g'), 'expired');
-  assert.equal(log.size, 2);
-  for (let i = 0; i < 10; i++) log.record(`x${i}`, { version: 1, value: 0.5 });
-  assert.equal(log.size, 3, 'bounded by capacity after expiries too');
-  assert.ok(typeof log.lookup('x9') === 'object' && log.lookup('x6') === 'unknown');
+  assert.equal(seen.size, 3);
+  assert.equal(seen.has('a'), false, 'a, the oldest, was forgotten when d came');
+  assert.ok(seen.has('b') && seen.has('c') && seen.has('d'));
+  assert.equal(seen.add('a'), true);
+  assert.equal(seen.has('b'), false);
 });
 
-/** Work done on a log's own structures, counted by the stand-ins `observe` puts in its fields. */
+/** Work done on a set's own structures, counted by the stand-ins `observe` puts in its fields. */
 interface Work {
   /** get/set/has/delete on a Map. */
   mapCalls: number;
@@ -109,35 +88,35 @@ function observe(target: object): Work {
   return work;
 }
 
-test('prediction log: a record into a full log does the same small work at capacity 10 as at 10,000 (O(1) eviction, not O(capacity))', () => {
+test('seen ids: an add into a full set does the same small work at capacity 10 as at 10,000 (O(1) eviction, not O(capacity))', () => {
   // Counted, not timed. Walking a Map from its oldest entry (map.keys().next(), for…of) is not O(1)
-  // in V8: deleted entries stay as holes the iterator walks until the Map rehashes, which made the
-  // old eviction 20–100× slower per record once the log was full. So: no Map iteration per record,
-  // and as many Map calls and array elements touched per record whatever the capacity (an array
-  // shift or scan would touch O(capacity) elements). Timing lives in `npm run bench:feedback-log`.
-  const perRecord = (capacity: number) => {
-    const log = new PredictionLog(capacity, 3_600_000, () => 0);
-    const work = observe(log);
-    for (let i = 0; i < 3 * capacity; i++) log.record(`warm-${i}`, { version: 1, value: 0.5 }); // full, wrapped
+  // in V8: deleted entries stay as holes the iterator walks until the Map rehashes, which made an
+  // old eviction 20–100× slower per record once full. So: no Map iteration per add, and as many
+  // Map calls and array elements touched per add whatever the capacity (an array shift or scan
+  // would touch O(capacity) elements). Timing lives in `npm run bench:feedback-log`.
+  const perAdd = (capacity: number) => {
+    const seen = new SeenIds(capacity);
+    const work = observe(seen);
+    for (let i = 0; i < 3 * capacity; i++) seen.add(`warm-${i}`); // full, wrapped
     const before = { ...work };
     const n = 20_000;
-    for (let i = 0; i < n; i++) log.record(`p-${i}`, { version: 1, value: 0.5 });
-    assert.equal(log.size, capacity);
-    assert.equal(typeof log.lookup(`p-${n - 1}`), 'object');
-    assert.equal(log.lookup(`p-${n - 1 - capacity}`), 'unknown', 'the oldest was evicted');
+    for (let i = 0; i < n; i++) seen.add(`p-${i}`);
+    assert.equal(seen.size, capacity);
+    assert.ok(seen.has(`p-${n - 1}`));
+    assert.equal(seen.has(`p-${n - 1 - capacity}`), false, 'the oldest was evicted');
     return {
       mapCalls: (work.mapCalls - before.mapCalls) / n,
       mapIterations: (work.mapIterations - before.mapIterations) / n,
       slotTouches: (work.slotTouches - before.slotTouches) / n,
     };
   };
-  const small = perRecord(10);
-  const large = perRecord(10_000);
-  const report = `per record at capacity 10: ${JSON.stringify(small)}; at 10,000: ${JSON.stringify(large)}`;
-  assert.equal(large.mapIterations, 0, `record iterates the Map: ${report}`);
+  const small = perAdd(10);
+  const large = perAdd(10_000);
+  const report = `per add at capacity 10: ${JSON.stringify(small)}; at 10,000: ${JSON.stringify(large)}`;
+  assert.equal(large.mapIterations, 0, `add iterates the Map: ${report}`);
   assert.ok(large.mapCalls > 0 && large.mapCalls <= 2 * small.mapCalls, report);
   assert.ok(large.slotTouches <= 2 * small.slotTouches, report);
-  assert.ok(large.mapCalls + large.slotTouches <= 10, `a handful of operations per record: ${report}`);
+  assert.ok(large.mapCalls + large.slotTouches <= 10, `a handful of operations per add: ${report}`);
 });
 
 test('feedback window keeps the last N pairs', () => {

@@ -1,74 +1,43 @@
 /**
- * Ground truth arriving after the fact (seed 000: prediction error; live accuracy). Served
- * predictions are remembered in a bounded store (capacity and age limit) so `POST /feedback` can
- * join an outcome to what was predicted; joined pairs feed a sliding window whose quality metrics
- * are recomputed off the request path and exported as gauges.
+ * Ground truth arriving after the fact (seed 000: prediction error; live accuracy). The prediction
+ * id carries what the join needs, signed (api/prediction-id.ts), so any replica joins any label;
+ * each replica remembers the ids it has joined (bounded) to refuse repeats. Joined pairs feed a
+ * sliding window whose quality metrics are recomputed off the request path (this replica's view),
+ * and the summable counters of api/fleet-metrics.ts (the fleet's).
  */
 import { accuracy, confusion, f1, mae, precision, recall, rmse, rocAuc } from '../core/model/quality-metrics.ts';
 
-export interface LoggedPrediction {
-  at: number;
-  version: number;
-  value: number;
-  threshold?: number;
-  hasFeedback?: boolean;
-}
-
-/** A remembered prediction and the ring slot that holds its id. */
-type Stored = LoggedPrediction & { slot: number };
-
 /**
- * The last `capacity` recorded predictions by id. Ids sit in a ring of `capacity` slots (grown on
- * demand); recording into a used slot forgets the id it held, so a record costs O(1) however full
- * the log is. (Evicting by `map.keys().next()` is not O(1) in V8: deleted entries stay as holes at
- * the front of the Map until it rehashes, and every new iterator walks them — that made each
- * prediction cost up to ~100 µs once 200,000 had been served.)
+ * The last `capacity` keys added, to refuse a repeated label. Keys sit in a ring of `capacity`
+ * slots (grown on demand); adding into a used slot forgets the key it held, so an add costs O(1)
+ * however full the set is. (Evicting by `map.keys().next()` is not O(1) in V8: deleted entries
+ * stay as holes at the front of the Map until it rehashes, and every new iterator walks them —
+ * that made each add cost up to ~100 µs once 200,000 were held.)
  */
-export class PredictionLog {
-  private readonly entries = new Map<string, Stored>();
+export class SeenIds {
+  private readonly slots = new Map<string, number>();
   private readonly ring: string[] = [];
   private next = 0;
 
-  constructor(
-    readonly capacity: number,
-    readonly ttlMs: number,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(readonly capacity: number) {}
 
-  record(id: string, p: Omit<LoggedPrediction, 'at'>): void {
+  /** true when `key` is new (and now remembered), false for a repeat. */
+  add(key: string): boolean {
+    if (this.slots.has(key)) return false;
     const slot = this.next;
     this.next = (slot + 1) % this.capacity;
-    if (slot < this.ring.length) {
-      const old = this.ring[slot];
-      // The id may have expired since, or been recorded again into a newer slot.
-      if (this.entries.get(old)?.slot === slot) this.entries.delete(old);
-    }
-    this.ring[slot] = id;
-    // A literal, not a spread: one fixed-shape object per prediction (a spread plus two more
-    // fields allocated a second backing store and was ~4× slower here).
-    this.entries.set(id, {
-      version: p.version,
-      value: p.value,
-      threshold: p.threshold,
-      hasFeedback: p.hasFeedback ?? false,
-      at: this.now(),
-      slot,
-    });
+    if (slot < this.ring.length) this.slots.delete(this.ring[slot]);
+    this.ring[slot] = key;
+    this.slots.set(key, slot);
+    return true;
   }
 
-  /** The prediction, or why it cannot be found. */
-  lookup(id: string): LoggedPrediction | 'unknown' | 'expired' {
-    const e = this.entries.get(id);
-    if (!e) return 'unknown';
-    if (this.now() - e.at > this.ttlMs) {
-      this.entries.delete(id);
-      return 'expired';
-    }
-    return e;
+  has(key: string): boolean {
+    return this.slots.has(key);
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.slots.size;
   }
 }
 

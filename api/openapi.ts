@@ -125,7 +125,11 @@ export function openApiDocument(opts: {
                     properties: {
                       model_name: { type: 'string' },
                       model_version: { type: 'integer' },
-                      prediction_id: { type: 'string' },
+                      prediction_id: {
+                        type: 'string',
+                        description:
+                          'Signed id carrying the prediction; send it with the outcome to POST /feedback (any replica, within 24 h)',
+                      },
                       prediction: { $ref: '#/components/schemas/Prediction' },
                     },
                   },
@@ -171,7 +175,11 @@ export function openApiDocument(opts: {
                     properties: {
                       model_name: { type: 'string' },
                       model_version: { type: 'integer' },
-                      prediction_ids: { type: 'array', items: { type: ['string', 'null'] } },
+                      prediction_ids: {
+                        type: 'array',
+                        items: { type: ['string', 'null'] },
+                        description: 'Signed ids, one per instance (null for a row answered with an error), for POST /feedback',
+                      },
                       predictions: {
                         type: 'array',
                         items: {

@@ -123,7 +123,7 @@ export function createMetrics(
     }),
     feedback: new Counter({
       name: 'model_feedback_total',
-      help: 'Feedback received, by outcome (joined, unknown, expired, duplicate)',
+      help: 'Feedback received, by outcome (joined; unknown: not an id this service issues; forged: the signature does not match; unknown_key: signed with a key this replica does not hold; expired; duplicate: already joined on this replica)',
       labelNames: ['model', 'outcome'],
       registers: [registry],
     }),
@@ -136,7 +136,7 @@ export function createMetrics(
     }),
     driftScore: new Gauge({
       name: 'model_drift_score',
-      help: 'Drift statistic per feature and method over the current window (KS D, chi-squared, normalised Wasserstein or Jensen–Shannon)',
+      help: "Drift statistic per feature and method over this replica's current window (KS D, chi-squared, normalised Wasserstein or Jensen–Shannon); the fleet's: recording rule fleet:model_drift_score",
       labelNames: ['model', 'feature', 'method'],
       registers: [registry],
     }),
@@ -172,7 +172,7 @@ export function createMetrics(
     }),
     live: new Gauge({
       name: 'model_live_quality',
-      help: 'Quality over the recent feedback window (accuracy, precision, recall, f1, roc_auc, mae, rmse, samples)',
+      help: "Quality over the feedback window of this replica (accuracy, precision, recall, f1, roc_auc, mae, rmse, samples); not averageable across replicas: the fleet's is the recording rule fleet:model_live_quality",
       labelNames: ['model', 'metric'],
       registers: [registry],
       collect() {

@@ -19,7 +19,9 @@ import { loadConfig, type ApiConfig } from './config.ts';
 import { createMetrics } from './prometheus.ts';
 import { ModelManager } from './model-manager.ts';
 import { Batcher } from './batcher.ts';
-import { FeedbackWindow, PredictionLog, liveMetrics, type LiveMetrics } from './feedback.ts';
+import { FeedbackWindow, SeenIds, liveMetrics, type LiveMetrics } from './feedback.ts';
+import { createSigner, formatSigningKey, randomSigningKey } from './prediction-id.ts';
+import { FleetDriftSources, FleetQuality, registerFleetMetrics } from './fleet-metrics.ts';
 import { RetrainAlerter, webhookFromEnv } from './alerts.ts';
 import { DEFAULT_DRIFT, DriftMonitor } from './drift-monitor.ts';
 import { loadParams, type DriftParams } from '../core/schemas/params.ts';
@@ -61,9 +63,12 @@ export async function startServer(
   const { tf, backend } = await selectBackend({ log });
   const registry = await openRegistry(config.registryUrl, { baseDir: repoRoot, log: log.child('registry') });
   const feedback = {
-    log: new PredictionLog(config.feedbackCapacity, config.feedbackTtlMs),
+    ids: createSigner(config.predictionIdKeys, (m, f) => log.warn(m, f)),
+    seen: new SeenIds(config.feedbackCapacity),
     window: new FeedbackWindow(config.feedbackWindow),
+    fleet: new FleetQuality(),
   };
+  const fleetDrift = new FleetDriftSources();
   const liveNow = () => {
     const m = manager.current;
     return m
@@ -81,6 +86,7 @@ export async function startServer(
     },
     liveQuality: () => liveGauges(liveNow()?.live ?? null),
   });
+  registerFleetMetrics(metrics.registry, feedback.fleet, fleetDrift);
   const manager = new ModelManager({
     registry,
     tf,
@@ -99,6 +105,7 @@ export async function startServer(
   const drift = new DriftMonitor(metrics, {
     windowSize: config.driftWindow,
     params: options.driftParams ?? DEFAULT_DRIFT,
+    fleet: fleetDrift,
   });
   const alerter = new RetrainAlerter({
     ...webhookFromEnv(process.env),
@@ -231,12 +238,24 @@ async function main(): Promise<void> {
       write: (l) => process.stdout.write(l + '\n'),
     });
     log.info(`starting ${config.workers} workers`);
-    for (let i = 0; i < config.workers; i++) cluster.fork();
+    // Workers must sign with one key, or a label reaching another worker of this pod is refused.
+    let workerEnv: Record<string, string> | undefined;
+    if (!config.predictionIdKeys) {
+      const key = randomSigningKey();
+      workerEnv = { PREDICTION_ID_KEYS: formatSigningKey(key) };
+      log.warn('PREDICTION_ID_KEYS is not set: the workers share a random key of this pod', {
+        key_id: key.id,
+        effect: 'POST /feedback joins only the ids this pod issued; other replicas answer 404',
+        fix: 'set PREDICTION_ID_KEYS=<key id>:<secret> (the same on every replica, from a Secret; openssl rand -base64 32)',
+      });
+    }
+    const fork = () => cluster.fork(workerEnv);
+    for (let i = 0; i < config.workers; i++) fork();
     let stopping = false;
     cluster.on('exit', (w, code) => {
       if (stopping) return;
       log.warn('worker exited; starting a new one', { pid: w.process.pid, code });
-      cluster.fork();
+      fork();
     });
     const stop = () => {
       stopping = true;

@@ -5,16 +5,25 @@
  */
 import type Koa from 'koa';
 import { HttpError, badRequest } from '../errors.ts';
-import type { FeedbackWindow, PredictionLog } from '../feedback.ts';
+import type { FeedbackWindow, SeenIds } from '../feedback.ts';
 import { liveMetrics } from '../feedback.ts';
+import { MAX_PREDICTION_ID_CHARS, type PredictionIdSigner } from '../prediction-id.ts';
+import type { FleetQuality } from '../fleet-metrics.ts';
+import { FLEET_VIEW } from '../fleet-view.ts';
 import type { ModelManager } from '../model-manager.ts';
 import type { ApiMetrics } from '../prometheus.ts';
 import { describe } from '../../core/data/records.ts';
 import { decisionThreshold } from '../../core/model/decision.ts';
 
 export interface FeedbackDeps {
-  log: PredictionLog;
+  ids: PredictionIdSigner;
+  /** Ids joined on this replica: a repeat that reaches it again is refused (409). */
+  seen: SeenIds;
+  /** Labels are accepted this long after the prediction (FEEDBACK_TTL_MS). */
+  ttlMs: number;
   window: FeedbackWindow;
+  fleet: FleetQuality;
+  now?: () => number;
   manager: ModelManager;
   metrics: ApiMetrics;
 }
@@ -60,7 +69,7 @@ export function postFeedback(ctx: Koa.Context, body: unknown, deps: FeedbackDeps
       return { index, status: 400, error: 'each feedback item must be an object' };
     const item = raw as Record<string, unknown>;
     const id = item.prediction_id;
-    if (typeof id !== 'string' || id.length === 0 || id.length > 64)
+    if (typeof id !== 'string' || id.length === 0 || id.length > MAX_PREDICTION_ID_CHARS)
       return { index, status: 400, error: '"prediction_id" must be the id a prediction answer returned' };
     let outcome: number;
     try {
@@ -68,25 +77,38 @@ export function postFeedback(ctx: Koa.Context, body: unknown, deps: FeedbackDeps
     } catch (err) {
       return { index, prediction_id: id, status: 400, error: (err as Error).message };
     }
-    const found = deps.log.lookup(id);
-    if (found === 'unknown' || found === 'expired') {
-      deps.metrics.feedback.inc({ model: name, outcome: found });
+    const checked = deps.ids.verify(id);
+    if (!checked.ok) {
+      deps.metrics.feedback.inc({
+        model: name,
+        outcome:
+          checked.reason === 'malformed' ? 'unknown' : checked.reason === 'unknown_key' ? 'unknown_key' : 'forged',
+      });
+      return { index, prediction_id: id, status: 404, error: checked.message };
+    }
+    const found = checked.claims;
+    if ((deps.now ?? Date.now)() - found.issuedAt > deps.ttlMs) {
+      deps.metrics.feedback.inc({ model: name, outcome: 'expired' });
       return {
         index,
         prediction_id: id,
         status: 404,
-        error:
-          found === 'unknown'
-            ? `prediction ${id} is unknown (this server keeps the last ${deps.log.capacity} predictions)`
-            : `prediction ${id} has expired (feedback is accepted for ${Math.round(deps.log.ttlMs / 3_600_000)} h)`,
+        error: `prediction ${id} has expired (feedback is accepted for ${Math.round(deps.ttlMs / 3_600_000)} h)`,
       };
     }
-    if (found.hasFeedback) {
+    if (!deps.seen.add(found.nonce)) {
       deps.metrics.feedback.inc({ model: name, outcome: 'duplicate' });
       return { index, prediction_id: id, status: 409, error: `feedback for prediction ${id} was already recorded` };
     }
-    found.hasFeedback = true;
     deps.window.add({ actual: outcome, predicted: found.value, version: found.version });
+    deps.fleet.add(
+      name,
+      found.version,
+      found.threshold === null ? 'regression' : 'classification',
+      outcome,
+      found.value,
+      found.threshold,
+    );
     deps.metrics.feedback.inc({ model: name, outcome: 'joined' });
     deps.metrics.predictionError.observe({ model: name }, found.value - outcome);
     return {
@@ -116,5 +138,12 @@ export function postFeedback(ctx: Koa.Context, body: unknown, deps: FeedbackDeps
 export function feedbackSummary(deps: FeedbackDeps) {
   const m = deps.manager.current;
   const live = m ? liveMetrics(m.bundle.meta.task, deps.window.snapshot(), decisionThreshold(m.bundle.meta)) : null;
-  return { window_size: deps.window.size, samples: deps.window.length, remembered_predictions: deps.log.size, live };
+  return {
+    scope: FLEET_VIEW.replica,
+    fleet: FLEET_VIEW.quality,
+    window_size: deps.window.size,
+    samples: deps.window.length,
+    joined_ids_remembered: deps.seen.size,
+    live,
+  };
 }

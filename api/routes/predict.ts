@@ -2,30 +2,27 @@
  * Prediction routes: `POST /predict` (one record) and `POST /v1/models/<name>:predict`
  * (KServe V1 / TF Serving `{"instances": [...]}`). Both go through the batcher and core/ only.
  */
-import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
 import { HttpError, badRequest, errorBody, type ErrorDetail } from '../errors.ts';
 import { unhealthyRow, type Batcher, type BatchResult } from '../batcher.ts';
 import { childCache, type ApiMetrics } from '../prometheus.ts';
 import type { RequestState } from '../middleware/observe.ts';
-import type { PredictionLog } from '../feedback.ts';
+import type { PredictionIdSigner } from '../prediction-id.ts';
 import { decisionThreshold, labelAt } from '../../core/model/decision.ts';
 
 export interface PredictDeps {
   batcher: Batcher;
   metrics: ApiMetrics;
   maxInstances: number;
-  /** Remembers answers so feedback can be joined to them later. */
-  predictionLog?: PredictionLog;
+  /** Signs the prediction ids, which carry what POST /feedback needs to join a label on any replica. */
+  ids: PredictionIdSigner;
 }
 
-function remember(deps: PredictDeps, result: BatchResult, ids: (string | null)[]): void {
-  if (!deps.predictionLog) return;
-  const threshold = result.model.bundle.meta.threshold;
-  ids.forEach((id, i) => {
-    if (id !== null)
-      deps.predictionLog!.record(id, { version: result.model.version, value: result.predictions[i]!, threshold });
-  });
+/** The signed id of answer `i`: model version, served value, the threshold its label used, now. */
+function predictionId(deps: PredictDeps, result: BatchResult, i: number, now: number): string {
+  const meta = result.model.bundle.meta;
+  const threshold = meta.task === 'regression' ? null : decisionThreshold(meta);
+  return deps.ids.issue(result.model.version, result.predictions[i]!, threshold, now);
 }
 
 function shape(result: BatchResult, i: number) {
@@ -94,8 +91,7 @@ export async function predictOne(ctx: Koa.Context, body: unknown, deps: PredictD
   if (details.length) throw badRequest(`the record has ${details.length} invalid field(s)`, details);
   if (result.failed.length) throw unhealthyRow(result.model);
   record(result, deps.metrics);
-  const id = randomUUID();
-  remember(deps, result, [id]);
+  const id = predictionId(deps, result, 0, Date.now());
   ctx.body = {
     model_name: result.model.name,
     model_version: result.model.version,
@@ -138,8 +134,8 @@ export async function predictMany(ctx: Koa.Context, body: unknown, deps: Predict
   if (result.failed.length === instances.length) throw unhealthyRow(result.model);
   const failed = new Set(result.failed);
   record(result, deps.metrics);
-  const ids = instances.map((_, i) => (failed.has(i) ? null : randomUUID()));
-  remember(deps, result, ids);
+  const now = Date.now();
+  const ids = instances.map((_, i) => (failed.has(i) ? null : predictionId(deps, result, i, now)));
   ctx.body = {
     model_name: result.model.name,
     model_version: result.model.version,

@@ -30,6 +30,6 @@ export const MONITORING_CSP = [
 export function renderMonitoringHtml(opts: { modelName: string }): string {
   const name = escapeHtml(opts.modelName);
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${name} monitoring</title><style>${STYLE}</style></head>
-<body><header><h1>${name} <span id="version" class="muted"></span></h1><div class="summary"><div>window <b id="window">–</b></div><div><b id="share">–</b></div><div>live quality: <span id="live">–</span></div></div><div><a href="/">try the model</a> · <a href="/drift">/drift</a> · <a href="/metrics">/metrics</a></div></header>
+<body><header><h1>${name} <span id="version" class="muted"></span></h1><div class="summary"><div>window <b id="window">–</b></div><div><b id="share">–</b></div><div>live quality: <span id="live">–</span></div></div><div><a href="/">try the model</a> · <a href="/drift">/drift</a> · <a href="/metrics">/metrics</a></div><p class="muted" id="scope">This replica only: it shows the traffic and labels the load balancer sent here. The fleet's live quality and drift are the Prometheus rules fleet:model_live_quality and fleet:model_drift_score, on the Grafana dashboard gitops-ml-model.</p></header>
 <main></main><script>${SCRIPT}</script></body></html>`;
 }

@@ -22,6 +22,20 @@ export {
   type FeatureDrift,
   type ReferenceLike,
 } from './detect.ts';
+export {
+  binArea,
+  binWidthsInStd,
+  fleetDrift,
+  fleetDriftScore,
+  minFleetValues,
+  FLEET_DRIFT_RULES,
+  PREDICTION_TRACK,
+  shares,
+  sharesBelow,
+  type FleetDrift,
+  type FleetDriftTrack,
+  type FleetFeatureDrift,
+} from './fleet.ts';
 export { jensenShannonDistance, populationStabilityIndex, PSI_EPSILON } from './divergence.ts';
 export { ksAsymptoticPValue, ksBinned, ksExactPValue, ksStatistic, ksTwoSample, type KsMethod } from './ks.ts';
 export {

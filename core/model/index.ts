@@ -6,6 +6,7 @@ export * from './calibration.ts';
 export * from './decision.ts';
 export * from './features.ts';
 export * from './forward.ts';
+export * from './live-quality.ts';
 export * from './network.ts';
 export * from './profile.ts';
 export * from './quality-metrics.ts';

@@ -6,6 +6,8 @@
  * print it (promtool compares the rendered text).
  */
 
+import { fleetAlertCases } from './promtool-fleet-alerts.ts';
+
 export interface ExpectedAlert {
   exp_labels: Record<string, string>;
   value?: number;
@@ -203,77 +205,7 @@ export const RULE_TEST_FILES: Record<string, RuleTestFile> = {
   model: {
     about: 'Model health alerts: dataset drift, live quality, staleness, load failures; and APIDown.',
     tests: [
-      {
-        name: 'dataset drift for 60 minutes - fires after 30 minutes, resolves when drift ends',
-        interval: '1m',
-        input_series: [
-          {
-            series: 'model_dataset_drift{job="gitops-ml-api",instance="api:8080",model="flight-delay"}',
-            values: '0x9 1x60 0x30',
-          },
-        ],
-        alert_rule_test: [
-          { eval_time: '30m', alertname: 'ModelDatasetDrift', exp_alerts: [] },
-          {
-            eval_time: '45m',
-            alertname: 'ModelDatasetDrift',
-            exp_alerts: [
-              { exp_labels: { job: 'gitops-ml-api', instance: 'api:8080', model: 'flight-delay', severity: 'ticket' } },
-            ],
-          },
-          { eval_time: '80m', alertname: 'ModelDatasetDrift', exp_alerts: [] },
-        ],
-      },
-      {
-        name: 'live ROC AUC 0.55 with 800 samples - fires after 30 minutes, resolves on recovery',
-        interval: '1m',
-        input_series: [
-          {
-            series: 'model_live_quality{job="gitops-ml-api",instance="api:8080",model="flight-delay",metric="roc_auc"}',
-            values: '0.7x9 0.55x60 0.7x30',
-          },
-          {
-            series: 'model_live_quality{job="gitops-ml-api",instance="api:8080",model="flight-delay",metric="samples"}',
-            values: '800x100',
-          },
-        ],
-        alert_rule_test: [
-          { eval_time: '20m', alertname: 'ModelLiveQualityDegraded', exp_alerts: [] },
-          {
-            eval_time: '45m',
-            alertname: 'ModelLiveQualityDegraded',
-            exp_alerts: [
-              {
-                exp_labels: {
-                  job: 'gitops-ml-api',
-                  instance: 'api:8080',
-                  model: 'flight-delay',
-                  metric: 'roc_auc',
-                  severity: 'page',
-                  slo: 'live_quality',
-                },
-                value: 0.55,
-              },
-            ],
-          },
-          { eval_time: '85m', alertname: 'ModelLiveQualityDegraded', exp_alerts: [] },
-        ],
-      },
-      {
-        name: 'live ROC AUC 0.55 on only 100 samples - too noisy, no alert',
-        interval: '1m',
-        input_series: [
-          {
-            series: 'model_live_quality{job="gitops-ml-api",instance="api:8080",model="flight-delay",metric="roc_auc"}',
-            values: '0.55x100',
-          },
-          {
-            series: 'model_live_quality{job="gitops-ml-api",instance="api:8080",model="flight-delay",metric="samples"}',
-            values: '100x100',
-          },
-        ],
-        alert_rule_test: [{ eval_time: '60m', alertname: 'ModelLiveQualityDegraded', exp_alerts: [] }],
-      },
+      ...fleetAlertCases(),
       {
         name: 'model ages past 30 days - stale; a new model resolves it',
         interval: '1m',

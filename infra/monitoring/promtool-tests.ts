@@ -7,6 +7,7 @@
 import { stringify } from 'yaml';
 import { RULE_TEST_FILES, type ExpectedAlert, type RuleTestFile } from './promtool-cases.ts';
 import { ruleGroups, type AlertingRule } from './rules.ts';
+import { FLEET_RULE_TESTS } from './promtool-fleet-cases.ts';
 
 /** Go's %.4g: 4 significant digits, trailing zeros dropped. */
 function g4(v: number): string {
@@ -124,7 +125,7 @@ export function renderRuleTestFile(name: string, file: RuleTestFile): string {
 /** Path (relative to infra/monitoring) → content of every promtool test file. */
 export function ruleTestFiles(): Record<string, string> {
   return Object.fromEntries(
-    Object.entries(RULE_TEST_FILES).map(([name, file]) => [
+    Object.entries({ ...RULE_TEST_FILES, ...FLEET_RULE_TESTS }).map(([name, file]) => [
       `prometheus/tests/${name}.yml`,
       renderRuleTestFile(name, file),
     ]),

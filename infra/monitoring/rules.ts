@@ -3,6 +3,7 @@
  * multi-window multi-burn-rate alerts, and the model-health and outage alerts.
  */
 import { stringify } from 'yaml';
+import { fleetRuleGroups } from './fleet-rules.ts';
 import { BURN_RATE_ALERTS, DAY, JOB, MODEL_SLOS, RATIO_SLOS, WINDOWS, recordName, type RatioSlo } from './slo.ts';
 
 export interface RecordingRule {
@@ -70,24 +71,24 @@ function modelAlerts(options: RuleOptions): AlertingRule[] {
   return [
     {
       alert: 'ModelDatasetDrift',
-      expr: 'model_dataset_drift == 1',
+      expr: 'fleet:model_dataset_drift == 1',
       for: `${drift.forMinutes}m`,
       labels: { severity: 'ticket' },
       annotations: {
-        summary: 'Input data of {{ $labels.model }} drifted from the training data',
+        summary: 'Input data of {{ $labels.model }} v{{ $labels.version }} drifted from the training data',
         description:
-          'The share of drifted features (model_dataset_drift_share) has reached the configured threshold for 30 minutes. See /drift on the API and the Model dashboard; retrain on recent data.',
+          "Over the last hour of every replica's traffic, the share of drifted input features (fleet:model_dataset_drift_share) has reached the configured threshold for 30 minutes. See fleet:model_drift_score on the Model dashboard; retrain on recent data.",
         runbook_url: 'infra/monitoring/README.md#alerts',
       },
     },
     {
       alert: 'ModelLiveQualityDegraded',
-      expr: `model_live_quality{metric="${liveQuality.metric}"} < ${liveQuality.min}\nand on (job, instance, model)\nmodel_live_quality{metric="samples"} >= ${liveQuality.minSamples}`,
+      expr: `fleet:model_live_quality{metric="${liveQuality.metric}"} < ${liveQuality.min}\nand ignoring (metric)\nfleet:model_feedback_samples >= ${liveQuality.minSamples}`,
       for: '30m',
       labels: { severity: 'page', slo: 'live_quality' },
       annotations: {
         summary: 'Live {{ $labels.metric }} of {{ $labels.model }} is {{ $value | printf "%.3f" }}',
-        description: `Measured on predictions joined with true labels: ${liveQuality.metric} below ${liveQuality.min} with at least ${liveQuality.minSamples} labelled samples. Roll back to the previous production version or retrain.`,
+        description: `Measured over the last hour on every replica's predictions joined with true labels: ${liveQuality.metric} below ${liveQuality.min} with at least ${liveQuality.minSamples} labelled samples. Roll back to the previous production version or retrain.`,
         runbook_url: 'infra/monitoring/README.md#alerts',
       },
     },
@@ -141,6 +142,7 @@ const nonFiniteAlert: AlertingRule = {
 export function ruleGroups(options: RuleOptions = {}): RuleGroup[] {
   return [
     { name: 'slo-recording', rules: RATIO_SLOS.flatMap(recordingRules) },
+    ...fleetRuleGroups(),
     { name: 'slo-burn-rate', rules: RATIO_SLOS.flatMap(burnRateAlerts) },
     { name: 'model-health', rules: modelAlerts(options) },
     { name: 'model-numerics', rules: [nonFiniteAlert] },

@@ -97,6 +97,9 @@ function feedbackBodies(): string[] {
     '{"prediction_id":"nope","label":1,"__proto__":{"x":1}}',
     '{"prediction_id":{"toString":1},"label":1}',
     '{"prediction_id":"nope","label":true,"actual":1}',
+    // Shaped like a signed prediction id (api/prediction-id.ts) but forged: refused, never joined.
+    `{"prediction_id":"k1.${'A'.repeat(70)}","label":1}`,
+    `{"prediction_id":"${'r'.repeat(16)}.${'_'.repeat(70)}","actual":3}`,
   ];
 }
 

@@ -55,9 +55,14 @@ export function modelDashboard(): Dashboard {
     .withPanel(
       stat(
         `Live ${liveQuality.metric}`,
-        `Live ${liveQuality.metric} over joined feedback; objective ≥ ${liveQuality.min} with ≥ ${liveQuality.minSamples} samples.`,
+        `Live ${liveQuality.metric} over the last hour of feedback joined on every replica (fleet:model_live_quality, from summed counters); objective ≥ ${liveQuality.min} with ≥ ${liveQuality.minSamples} samples.`,
         'none',
-        [{ expr: `max by (model) (model_live_quality{${SEL},metric="${liveQuality.metric}"})`, legend: '{{model}}' }],
+        [
+          {
+            expr: `max by (model) (fleet:model_live_quality{${SEL},metric="${liveQuality.metric}"})`,
+            legend: '{{model}}',
+          },
+        ],
         8,
       ),
     )
@@ -101,47 +106,63 @@ export function modelDashboard(): Dashboard {
     )
     .withRow(row('Drift'))
     .withPanel(
-      timeseries('Drift score per feature', 'Drift statistic per feature and method over the current window.', 'none', [
-        { expr: `max by (feature, method) (model_drift_score{${SEL}})`, legend: '{{feature}} ({{method}})' },
-      ]),
+      timeseries(
+        'Drift score per feature',
+        "Fleet drift per feature over the last hour of every replica's traffic (fleet:model_drift_score: normalised Wasserstein for numeric features and the prediction, Jensen–Shannon for categorical ones; drift at ≥ 0.1).",
+        'none',
+        [
+          {
+            expr: `max by (feature, method, version) (fleet:model_drift_score{${SEL}})`,
+            legend: '{{feature}} ({{method}}) v{{version}}',
+          },
+        ],
+      ),
     )
     .withPanel(
       timeseries(
         'Dataset drift share',
-        'Share of input features that drifted; model_dataset_drift = 1 past the configured share.',
+        "Share of input features that drifted over the fleet's last hour; fleet:model_dataset_drift = 1 past the configured share.",
         'percentunit',
         [
-          { expr: `max by (model) (model_dataset_drift_share{${SEL}})`, legend: 'drifted share {{model}}' },
-          { expr: `max by (model) (model_dataset_drift{${SEL}})`, legend: 'dataset drift {{model}}' },
+          { expr: `max by (model) (fleet:model_dataset_drift_share{${SEL}})`, legend: 'drifted share {{model}}' },
+          { expr: `max by (model) (fleet:model_dataset_drift{${SEL}})`, legend: 'dataset drift {{model}}' },
         ],
       ),
     )
     .withPanel(
       timeseries(
         'Drifted features',
-        'model_drift_detected per feature (1 = drifted).',
+        'fleet:model_drift_detected per feature (1 = drifted; no value below 1,001 served values in the hour).',
         'none',
-        [{ expr: `max by (feature) (model_drift_detected{${SEL}})`, legend: '{{feature}}' }],
+        [{ expr: `max by (feature) (fleet:model_drift_detected{${SEL}})`, legend: '{{feature}}' }],
         24,
       ),
     )
     .withRow(row('Live quality (labels via /feedback)'))
     .withPanel(
-      timeseries('Live quality', 'Quality over the recent feedback window.', 'none', [
-        {
-          expr: `max by (metric) (model_live_quality{${SEL},metric=~"accuracy|precision|recall|f1|roc_auc|mae|rmse"})`,
-          legend: '{{metric}}',
-        },
-      ]),
+      timeseries(
+        'Live quality',
+        'Fleet quality over the last hour of joined feedback (fleet:model_live_quality).',
+        'none',
+        [
+          {
+            expr: `max by (model, metric) (fleet:model_live_quality{${SEL}})`,
+            legend: '{{metric}} {{model}}',
+          },
+        ],
+      ),
     )
     .withPanel(
       timeseries(
         'Feedback and labelled samples',
-        'Feedback by outcome per second, and samples in the live window.',
+        'Feedback by outcome per second (summed over replicas), and joined pairs in the last hour.',
         'none',
         [
           { expr: `sum by (outcome) (rate(model_feedback_total{${SEL}}[${R}]))`, legend: '{{outcome}} /s' },
-          { expr: `max (model_live_quality{${SEL},metric="samples"})`, legend: 'samples in window' },
+          {
+            expr: `max by (model) (fleet:model_feedback_samples{${SEL}})`,
+            legend: 'joined in the last hour {{model}}',
+          },
         ],
       ),
     )
