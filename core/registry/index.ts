@@ -38,6 +38,7 @@ export {
   createAnnotatedTag,
   gitIn,
   gitWorkTree,
+  otherVersionAt,
   pushCommand,
   readGitTags,
   resolveCommit,

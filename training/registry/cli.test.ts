@@ -480,6 +480,27 @@ test('registry CLI in a git checkout: promote, rollback and demote create the GT
   assert.equal((await gtoNow(repo)).stages.production.version, 'v2.0.0');
 });
 
+test('registry CLI in a git checkout: a change no tag can record is refused before the registry moves, with the fix', async () => {
+  const { repo, registry, git, c3 } = await checkoutWithTags();
+  // Bob registers his own v2.0.2 with gto at the commit the registry's v3 came from.
+  await git(['tag', '-a', 'flight-delay@v2.0.2', '-m', 'Registering artifact flight-delay version v2.0.2', c3]);
+  const tagsBefore = (await git(['tag', '--list'])).split('\n').filter(Boolean).sort();
+  const run = cli(repo);
+  const r = await run('promote', '3', 'production', '--reason', 'better');
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `refused, nothing changed: commit ${c3.slice(0, 12)} already holds GTO version v2\\.0\\.2 by octocat; a v3\\.0\\.0 there would make every stage tag at that commit ambiguous to GTO \\(it fails with "ManyVersions"\\)\\. If that version is a mistake, delete its tags \\(git tag -d flight-delay@v2\\.0\\.2 && git push origin :refs/tags/flight-delay@v2\\.0\\.2\\) and run this again; or run with --git none`,
+    ),
+  );
+  assert.equal((await registry.getStage('flight-delay', 'production'))?.version, 1, 'the registry did not move');
+  assert.deepEqual((await git(['tag', '--list'])).split('\n').filter(Boolean).sort(), tagsBefore, 'no tag created');
+  // --git none is the explicit way to change the registry alone.
+  assert.equal((await run('promote', '3', 'production', '--reason', 'better', '--git', 'none')).code, 0);
+  assert.equal((await registry.getStage('flight-delay', 'production'))?.version, 3);
+});
+
 test('registry CLI: sync-from-tags makes the registry follow GTO, all or nothing, refusing versions it holds no bundle for', async () => {
   const { repo, registry, git, c2, c3, alice } = await checkoutWithTags();
   const run = cli(repo);

@@ -241,6 +241,11 @@ const cli = defineCli(
     const tags = command === 'history' || command === 'verify' ? null : await openGitContext(cwd, values.git, model);
     /** Create the planned tags after a registry change and add what happened to the output. */
     const tagLines = async (plan: TagPlan | null) => (tags && plan ? await applyPlan(tags, plan) : []);
+    /** In a git checkout, a change no tag can record is refused before the registry moves. */
+    const tagged = <P extends TagPlan | null>(plan: P): P => {
+      if (plan?.refused) throw new RegistryError(`refused, nothing changed: ${plan.refused}`, 'conflict');
+      return plan;
+    };
     const withTags = (line: string, lines: string[]) => [line, ...lines].join('\n');
     switch (command) {
       case 'list': {
@@ -276,7 +281,7 @@ const cli = defineCli(
         assertStageName(args[1]);
         if (args[1] === 'production' && !values.force)
           await checkForProduction(registry, model, v, io.checkBundle ?? servable);
-        const plan = tags ? await planAssign(tags, v, args[1], values.reason) : null;
+        const plan = tagged(tags ? await planAssign(tags, v, args[1], values.reason) : null);
         const change = await registry.setStage(model, args[1], v.version, {
           ...who,
           ...(plan ? { tags: plan.tags.map((t) => t.name) } : {}),
@@ -298,7 +303,7 @@ const cli = defineCli(
         const target = tags ? await registry.rollbackTarget(model, args[0]) : null;
         const plan =
           tags && target !== null
-            ? await planAssign(tags, await registry.getVersion(model, target), args[0], values.reason)
+            ? tagged(await planAssign(tags, await registry.getVersion(model, target), args[0], values.reason))
             : null;
         const change = await registry.rollback(model, args[0], {
           ...who,

@@ -7,6 +7,7 @@
  */
 import {
   createAnnotatedTag,
+  otherVersionAt,
   gitIn,
   gitWorkTree,
   pushCommand,
@@ -54,6 +55,11 @@ export interface TagPlan {
   tags: PlannedTag[];
   /** What was not tagged, and why (printed). */
   notes: string[];
+  /**
+   * Why no tag can say what the registry change would: the change is refused (the registry would
+   * hold a stage no tag records), with the fix.
+   */
+  refused?: string;
 }
 
 const short = (sha: string) => sha.slice(0, 12);
@@ -100,12 +106,12 @@ export async function planAssign(
   const known = ctx.gto.versions.find((x) => x.version === version && x.registered);
   const tags: PlannedTag[] = [];
   let commit = known?.commit ?? null;
+  const undo = `or run with --git none to change the registry alone (registry -- sync-from-tags then puts it back to what the tags say)`;
   if (known && !known.active)
     return {
       tags: [],
-      notes: [
-        `not tagged: GTO deregistered ${version} (${describeTag(known.events.at(-1)!)}), so it shows no stage of it; register it again with gto, or promote another version`,
-      ],
+      notes: [],
+      refused: `GTO deregistered ${version} (${describeTag(known.events.at(-1)!)}), so no tag can assign it to ${stage}: register it again with gto, or promote another version; ${undo}`,
     };
   if (!known) {
     const name = `${ctx.model}@${version}`;
@@ -113,13 +119,22 @@ export async function planAssign(
     if (!commit || ctx.names.has(name))
       return {
         tags: [],
-        notes: [
-          ctx.names.has(name)
-            ? `not tagged: ${name} exists but GTO does not read it (a lightweight tag?); replace it with an annotated one`
-            : `not tagged: GTO has no ${version} (no tag ${name}) and the registry's v${v.version} names ${v.git_commit ? `commit ${v.git_commit}, which this repository does not have` : 'no commit'}; tag the commit that produced it (git tag -a '${name}' -m '${gtoTagMessage('register', ctx.model, { version })}' <commit>) and promote again`,
-        ],
+        notes: [],
+        refused: ctx.names.has(name)
+          ? `${name} exists but GTO does not read it (a lightweight tag?): replace it with an annotated one (git tag -d ${shellQuote(name)} && git tag -a ${shellQuote(name)} -m ${shellQuote(gtoTagMessage('register', ctx.model, { version }))} <commit>) and run this again; ${undo}`
+          : `GTO has no ${version} (no tag ${name}) and the registry's v${v.version} names ${v.git_commit ? `commit ${v.git_commit}, which this repository does not have (git fetch it)` : 'no commit'}: tag the commit that produced it (git tag -a ${shellQuote(name)} -m ${shellQuote(gtoTagMessage('register', ctx.model, { version }))} <commit>) and run this again; ${undo}`,
       };
-    tags.push({ name, commit, message: gtoTagMessage('register', ctx.model, { version }) + body(reason) });
+  }
+  const clash = otherVersionAt(ctx.gto, commit!, version);
+  if (clash)
+    return {
+      tags: [],
+      notes: [],
+      refused: `${clash}; ${undo}`,
+    };
+  if (!known) {
+    const name = `${ctx.model}@${version}`;
+    tags.push({ name, commit: commit!, message: gtoTagMessage('register', ctx.model, { version }) + body(reason) });
   }
   const next = counterFrom(ctx);
   tags.push({
