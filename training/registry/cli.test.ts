@@ -501,6 +501,49 @@ test('registry CLI in a git checkout: a change no tag can record is refused befo
   assert.equal((await registry.getStage('flight-delay', 'production'))?.version, 3);
 });
 
+test('registry CLI on the served registry (gs://) in a git checkout: the tags are pushed first, the registry moves after', async () => {
+  const root = await tempDir('registry-cli-served-');
+  const repo = join(root, 'work');
+  const origin = join(root, 'origin.git');
+  await gitIn(root)(['init', '-q', '--bare', origin]);
+  await gitIn(root)(['init', '-q', '-b', 'model', repo]);
+  const git = gitIn(repo);
+  await git(['config', 'user.name', 'octocat']);
+  await git(['config', 'user.email', 'octocat@example.com']);
+  await git(['remote', 'add', 'origin', origin]);
+  const commits: string[] = [];
+  for (const msg of ['results v1', 'results v2']) {
+    await git(['commit', '-q', '--allow-empty', '-m', msg]);
+    commits.push((await git(['rev-parse', 'HEAD'])).trim());
+  }
+  const fake = new FakeGcs();
+  const gcs = await openRegistry('gs://bucket/reg', { storage: fake, log: memoryLogger(), env: {} });
+  for (const [i, commit] of commits.entries())
+    await gcs.register('flight-delay', await makeBundle(join(root, `b${i}`), { 'm.json': `{"v":${i}}` }), {
+      git_commit: commit,
+    });
+  const run = cli(repo, { REGISTRY_URL: 'gs://bucket/reg' }, { storage: fake });
+  const remoteTags = async () =>
+    (await gitIn(root)(['--git-dir', origin, 'tag', '--list'])).split('\n').filter(Boolean).sort();
+  const localTags = async () => (await git(['tag', '--list'])).split('\n').filter(Boolean);
+
+  // A push that fails (TAG_REMOTE names no remote) leaves everything as it was.
+  const unreachable = cli(repo, { REGISTRY_URL: 'gs://bucket/reg', TAG_REMOTE: 'nowhere' }, { storage: fake });
+  let r = await unreachable('promote', '2', 'production', '--reason', 'better', '--force');
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stderr,
+    /pushing flight-delay@v2\.0\.0 flight-delay#production#1 to nowhere failed: .*nothing changed \(the registry did not move, and the tags created here were deleted\)/s,
+  );
+  assert.equal(await gcs.getStage('flight-delay', 'production'), null);
+  assert.deepEqual(await localTags(), []);
+  r = await run('promote', '2', 'production', '--reason', 'better', '--force');
+  assert.equal(r.code, 0, r.errors);
+  assert.equal((await gcs.getStage('flight-delay', 'production'))?.version, 2);
+  assert.deepEqual(await remoteTags(), ['flight-delay#production#1', 'flight-delay@v2.0.0']);
+  assert.match(r.out, /\npushed flight-delay@v2\.0\.0 flight-delay#production#1 to origin\n$/);
+});
+
 test('registry CLI: sync-from-tags makes the registry follow GTO, all or nothing, refusing versions it holds no bundle for', async () => {
   const { repo, registry, git, c2, c3, alice } = await checkoutWithTags();
   const run = cli(repo);

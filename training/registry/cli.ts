@@ -34,6 +34,7 @@ import {
   openGitContext,
   planAssign,
   planUnassign,
+  publishPlan,
   type GitContext,
   type TagPlan,
 } from './gto-tags.ts';
@@ -59,7 +60,8 @@ const USAGE = `usage: npm run registry -- <command> [options]
   show a GTO version registered only as tags (v2.0.1)
   In a git checkout, promote, rollback and demote also create the GTO tag that says the same
   (annotated, GTO's counter and message, at the version's registered commit) and print the
-  \`git push\` that publishes it.
+  \`git push\` that publishes it; for a gs:// registry (the one the API serves) they push the tag to
+  $TAG_REMOTE (origin) first and move the registry only once it is published.
 options:
   --registry <url>   local directory or gs://bucket/prefix (default: $REGISTRY_URL, else registry/)
   --model <name>     model name (default: $MODEL_NAME, else register.model_name of params.yaml,
@@ -239,8 +241,16 @@ const cli = defineCli(
     const registry = await openRegistry(url, { baseDir: cwd, log, env, storage: io.storage, clock: io.clock });
     const model = named ?? (await onlyModel(registry));
     const tags = command === 'history' || command === 'verify' ? null : await openGitContext(cwd, values.git, model);
-    /** Create the planned tags after a registry change and add what happened to the output. */
-    const tagLines = async (plan: TagPlan | null) => (tags && plan ? await applyPlan(tags, plan) : []);
+    // A registry in a bucket is the one the API serves: its tags are created and pushed before it
+    // moves (publishPlan); a local one moves first and its tags are created for the user to push.
+    const served = url.startsWith('gs://');
+    const remote = env.TAG_REMOTE || 'origin';
+    /** Before a registry change: publish the planned tags (served registry); what happened. */
+    const tagsFirst = async (plan: TagPlan | null) =>
+      tags && plan && served ? await publishPlan(tags, plan, remote) : null;
+    /** After a registry change: the tags published first, or else create them now. */
+    const tagLines = async (plan: TagPlan | null, first: string[] | null) =>
+      first ?? (tags && plan ? await applyPlan(tags, plan) : []);
     /** In a git checkout, a change no tag can record is refused before the registry moves. */
     const tagged = <P extends TagPlan | null>(plan: P): P => {
       if (plan?.refused) throw new RegistryError(`refused, nothing changed: ${plan.refused}`, 'conflict');
@@ -282,12 +292,13 @@ const cli = defineCli(
         if (args[1] === 'production' && !values.force)
           await checkForProduction(registry, model, v, io.checkBundle ?? servable);
         const plan = tagged(tags ? await planAssign(tags, v, args[1], values.reason) : null);
+        const first = await tagsFirst(plan);
         const change = await registry.setStage(model, args[1], v.version, {
           ...who,
           ...(plan ? { tags: plan.tags.map((t) => t.name) } : {}),
         });
         const named = change.event?.tags.length ? `  (${change.event.tags.join(' ')})` : '';
-        const lines = await tagLines(plan);
+        const lines = await tagLines(plan, first);
         print(
           withTags(
             change.changed
@@ -305,6 +316,7 @@ const cli = defineCli(
           tags && target !== null
             ? tagged(await planAssign(tags, await registry.getVersion(model, target), args[0], values.reason))
             : null;
+        const first = await tagsFirst(plan);
         const change = await registry.rollback(model, args[0], {
           ...who,
           ...(plan ? { tags: plan.tags.map((t) => t.name) } : {}),
@@ -312,9 +324,12 @@ const cli = defineCli(
         // Another writer may have moved the stage in between: then the planned tags say the wrong thing.
         const lines =
           change.to === target
-            ? await tagLines(plan)
+            ? await tagLines(plan, first)
             : tags
-              ? [`not tagged: ${args[0]} moved while rolling back; run promote ${change.to} ${args[0]} to tag it`]
+              ? [
+                  ...(first ?? []),
+                  `${first?.length ? 'the tags above name the wrong version' : 'not tagged'}: ${args[0]} moved while rolling back; run promote ${change.to} ${args[0]} to tag it`,
+                ]
               : [];
         const named = change.event!.tags.length ? `  (${change.event!.tags.join(' ')})` : '';
         print(withTags(`${model} ${change.stage} rolled back: v${change.from} → v${change.to}${named}`, lines), {
@@ -325,12 +340,13 @@ const cli = defineCli(
       }
       case 'demote': {
         const plan = tags ? planUnassign(tags, args[0], values.reason) : null;
+        const first = await tagsFirst(plan);
         const change = await registry.demote(model, args[0], {
           ...who,
           ...(plan ? { tags: plan.tags.map((t) => t.name) } : {}),
         });
         const named = change.event?.tags.length ? `  (${change.event.tags.join(' ')})` : '';
-        const lines = await tagLines(plan);
+        const lines = await tagLines(plan, first);
         print(
           withTags(
             change.changed

@@ -186,3 +186,35 @@ export async function applyPlan(ctx: GitContext, plan: TagPlan): Promise<string[
     );
   return lines;
 }
+
+/**
+ * For the registry the API serves (a bucket), the tags go first: create the planned tags and push
+ * them to `remote` before the registry moves, so the API never serves a stage no published tag
+ * records. When the push fails the created tags are deleted again and the error says nothing
+ * changed.
+ */
+export async function publishPlan(ctx: GitContext, plan: TagPlan, remote: string): Promise<string[]> {
+  const lines: string[] = [...plan.notes];
+  const made: string[] = [];
+  const undo = async () => {
+    for (const name of made) await ctx.git(['tag', '-d', name]).catch(() => undefined);
+  };
+  try {
+    for (const t of plan.tags) {
+      await createAnnotatedTag(ctx.git, t.name, t.commit, t.message);
+      made.push(t.name);
+      lines.push(`created tag ${t.name} at ${short(t.commit)} in ${ctx.dir}`);
+    }
+    if (made.length) await ctx.git(['push', remote, ...made.map((n) => `refs/tags/${n}`)]);
+  } catch (err) {
+    await undo();
+    throw new Error(
+      `${made.length === plan.tags.length ? `pushing ${made.join(' ')} to ${remote}` : `creating the tags in ${ctx.dir}`} failed: ${(err as Error).message.trim()}; ` +
+        `nothing changed (the registry did not move, and the tags created here were deleted). Fix that and run this again, ` +
+        `or run with --git none to change the registry alone (the next registry sync-from-tags puts it back to what the tags say)`,
+      { cause: err },
+    );
+  }
+  if (made.length) lines.push(`pushed ${made.join(' ')} to ${remote}`);
+  return lines;
+}
