@@ -260,7 +260,10 @@ test('an experiment registers a candidate: no stage, no assignment tag, producti
   assert.deepEqual(ci.gto_tags, ['flight-delay#production#1']);
   // In the train workflow the tag is the record: the registry moves when gh:tag has pushed it and
   // registry sync-from-tags follows it, so the API never serves a production no tag names.
-  assert.match(ci.reason, /the registry moves production to v1 when tag flight-delay#production#1 is pushed/);
+  assert.match(
+    ci.reason,
+    /the registry moves production to v1 once tag flight-delay#production#1 is pushed and registry sync-from-tags follows it/,
+  );
   assert.equal((await registry.state('flight-delay')).stages.production ?? null, null);
   // Written without the null (dvc metrics show drops nulls), read back with it.
   assert.deepEqual((await readMetricsFile(repo, 'register'))?.stage_changes, { production: { from: null, to: 1 } });

@@ -377,7 +377,7 @@ export async function register(options: {
         })
       : null;
   if (assigned && !assigned.applied)
-    reason += ` (the registry moves ${stage} to v${version.version} when tag ${assigned.tag} is pushed: gh:tag, then registry sync-from-tags)`;
+    reason += ` (the registry moves ${stage} to v${version.version} once tag ${assigned.tag} is pushed and registry sync-from-tags follows it: gh:tag in the train workflow, else registry -- promote)`;
   // The GTO tags CI pushes: exactly those of the events this run recorded, plus the assignment the
   // tag is to make (GTO's counter, so a version that returns to a stage gets a fresh tag).
   const recorded = (await registry.history(name)).slice(eventsBefore);
