@@ -117,3 +117,17 @@ export function otherVersionAt(gto: GtoArtifact, commit: string, version: string
     `(git tag -d ${names.map(shellQuote).join(' ')} && git push origin ${names.map((n) => shellQuote(`:refs/tags/${n}`)).join(' ')}) and run this again`
   );
 }
+
+/**
+ * Whether commit `a` is `b` or one of its ancestors; null when either is unknown here. A registry
+ * version's `git_commit` is the commit it was trained at, and its GTO registration tag sits there or
+ * on a later commit (CI tags the results commit it pushes): a tag before it is another model.
+ */
+export async function isAncestor(git: Git, a: string, b: string): Promise<boolean | null> {
+  const [ca, cb] = await Promise.all([resolveCommit(git, a), resolveCommit(git, b)]);
+  if (!ca || !cb) return null;
+  return git(['merge-base', '--is-ancestor', ca, cb]).then(
+    () => true,
+    () => false,
+  );
+}

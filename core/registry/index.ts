@@ -38,6 +38,7 @@ export {
   createAnnotatedTag,
   gitIn,
   gitWorkTree,
+  isAncestor,
   otherVersionAt,
   pushCommand,
   readGitTags,

@@ -501,6 +501,48 @@ test('registry CLI in a git checkout: a change no tag can record is refused befo
   assert.equal((await registry.getStage('flight-delay', 'production'))?.version, 3);
 });
 
+test("registry CLI: someone's GTO v3.0.0 tagged before the registry's v3 was trained is another model: promote and sync-from-tags refuse it", async () => {
+  const { repo, registry, git, alice, c3 } = await checkoutWithTags();
+  // Alice ran `gto register --bump-major` at her commit, which comes before the one v3 was trained at
+  // (instead of her v2.0.1: one commit, one version).
+  await git(['tag', '-d', 'flight-delay@v2.0.1']);
+  await git(['tag', '-a', 'flight-delay@v3.0.0', '-m', 'Registering artifact flight-delay version v3.0.0', alice]);
+  const run = cli(repo);
+  let r = await run('promote', '3', 'production', '--reason', 'better');
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `refused, nothing changed: GTO's v3\\.0\\.0 \\(tag flight-delay@v3\\.0\\.0 by octocat on .*, at ${alice.slice(0, 12)}\\) is not the registry's v3, trained at ${c3.slice(0, 12)}: .*two models under one name.*git tag -d flight-delay@v3\\.0\\.0 && git push origin :refs/tags/flight-delay@v3\\.0\\.0`,
+    ),
+  );
+  assert.equal((await registry.getStage('flight-delay', 'production'))?.version, 1);
+  // …and when she assigns it, the registry does not follow: the bundle it would serve is not hers.
+  await git([
+    'tag',
+    '-a',
+    'flight-delay#production#5',
+    '-m',
+    'Assigning stage production to artifact flight-delay version v3.0.0',
+    alice,
+  ]);
+  r = await run('sync-from-tags');
+  assert.equal(r.code, 1);
+  assert.match(
+    r.out + r.stderr,
+    /refused: production: GTO shows v3\.0\.0 \(tag flight-delay#production#5 by octocat on .*\), but GTO's v3\.0\.0 .* is not the registry's v3/,
+  );
+  assert.equal((await registry.getStage('flight-delay', 'production'))?.version, 1);
+  // Two versions at the commit an assignment points at: GTO itself fails, and so does the sync.
+  await git(['tag', '-a', 'flight-delay@v2.0.1', '-m', 'Registering artifact flight-delay version v2.0.1', alice]);
+  r = await run('sync-from-tags');
+  assert.equal(r.code, 1);
+  assert.match(
+    r.out + r.stderr,
+    /refused: GTO cannot read the tags: flight-delay#production#5: its commit .* holds versions/,
+  );
+});
+
 test('registry CLI on the served registry (gs://) in a git checkout: the tags are pushed first, the registry moves after', async () => {
   const root = await tempDir('registry-cli-served-');
   const repo = join(root, 'work');

@@ -7,6 +7,7 @@
  */
 import {
   createAnnotatedTag,
+  isAncestor,
   otherVersionAt,
   gitIn,
   gitWorkTree,
@@ -70,6 +71,25 @@ export const gtoTime = (seconds: number) =>
     .replace(/\.\d+Z$/, 'Z');
 export const describeTag = (e: GtoEvent) => `tag ${e.tag}${e.by ? ` by ${e.by}` : ''} on ${gtoTime(e.time)}`;
 
+/**
+ * Why GTO's `vN.0.0` (registered at `commit`) is not the registry's version N, or null: its tag sits
+ * before the commit the registry's N was trained at, so it is another model under the same name.
+ */
+export async function notTheRegistrys(
+  ctx: GitContext,
+  v: VersionInfo,
+  commit: string,
+  registration: GtoEvent | null,
+): Promise<string | null> {
+  if (!v.git_commit || (await isAncestor(ctx.git, v.git_commit, commit)) !== false) return null;
+  const tag = `${ctx.model}@v${v.version}.0.0`;
+  return (
+    `GTO's v${v.version}.0.0 (${registration ? describeTag(registration) : `tag ${tag}`}, at ${short(commit)}) is not the registry's v${v.version}, ` +
+    `trained at ${short(v.git_commit)}: the tag is not on or after that commit, so they are two models under one name. ` +
+    `GTO versions vN.0.0 belong to the registry: if that tag is a mistake, delete it (git tag -d ${shellQuote(tag)} && git push origin ${shellQuote(`:refs/tags/${tag}`)}) and run this again; register other versions with GTO as minor or patch versions`
+  );
+}
+
 /** A fresh counter for each planned tag (GTO's rule; names already taken are skipped). */
 function counterFrom(ctx: GitContext): (stage: string, cancel: boolean) => string {
   let counter = ctx.gto.nextCounter;
@@ -113,6 +133,8 @@ export async function planAssign(
       notes: [],
       refused: `GTO deregistered ${version} (${describeTag(known.events.at(-1)!)}), so no tag can assign it to ${stage}: register it again with gto, or promote another version; ${undo}`,
     };
+  const other = known ? await notTheRegistrys(ctx, v, known.commit, known.registration) : null;
+  if (other) return { tags: [], notes: [], refused: `${other}; ${undo}` };
   if (!known) {
     const name = `${ctx.model}@${version}`;
     commit = v.git_commit ? await resolveCommit(ctx.git, v.git_commit) : null;
