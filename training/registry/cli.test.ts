@@ -508,7 +508,9 @@ test("registry CLI: someone's GTO v3.0.0 tagged before the registry's v3 was tra
   await git(['tag', '-d', 'flight-delay@v2.0.1']);
   await git(['tag', '-a', 'flight-delay@v3.0.0', '-m', 'Registering artifact flight-delay version v3.0.0', alice]);
   const run = cli(repo);
-  let r = await run('promote', '3', 'production', '--reason', 'better');
+  let r = await run('show', '3');
+  assert.match(r.out, /\ngto +v3\.0\.0 at .*; but GTO's v3\.0\.0 .* is not the registry's v3, trained at /);
+  r = await run('promote', '3', 'production', '--reason', 'better');
   assert.equal(r.code, 1);
   assert.match(
     r.stderr,

@@ -31,6 +31,7 @@ import { syncFromTags } from './sync.ts';
 import {
   applyPlan,
   describeTag,
+  notTheRegistrys,
   openGitContext,
   planAssign,
   planUnassign,
@@ -280,9 +281,11 @@ const cli = defineCli(
           return 0;
         }
         const g = tags ? gtoVersionOf(tags.gto, r.v.version) : undefined;
+        // GTO's vN.0.0 may be someone else's model under this version's name: say so beside it.
+        const other = tags && g ? await notTheRegistrys(tags, r.v, g.commit, g.registration) : null;
         print(
-          formatVersion(r.v, tags ? formatGtoLine(g, r.v.version) : undefined),
-          tags ? { ...r.v, gto: g ?? null } : r.v,
+          formatVersion(r.v, tags ? `${formatGtoLine(g, r.v.version)}${other ? `; but ${other}` : ''}` : undefined),
+          tags ? { ...r.v, gto: g ?? null, ...(other ? { gto_conflict: other } : {}) } : r.v,
         );
         return 0;
       }
