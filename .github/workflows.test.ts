@@ -38,6 +38,7 @@ interface Job {
 /** One trigger under `on:`, with the keys these tests read. */
 interface Trigger {
   branches?: string[];
+  tags?: string[];
   paths?: string[];
   types?: string[];
   workflows?: string[];
@@ -128,6 +129,27 @@ test('train.yml: results are committed by the bot with [skip ci], and bot commit
   assert.match(runs, /npm run gh:publish-report/);
   assert.match(runs, /dvc pull/);
   assert.match(runs, /dvc push/);
+});
+
+test('train.yml: the registry follows the tags (sync after publish), and a failed tag step still posts the report', () => {
+  const { jobs } = wf('train.yml');
+  const steps = jobs.publish.steps as { name?: string; run?: string; if?: string }[];
+  const tag = steps.findIndex((s) => s.run === 'npm run gh:tag');
+  const report = steps.findIndex((s) => s.run === 'npm run gh:publish-report');
+  assert.ok(tag >= 0 && report > tag);
+  // Without a status function GitHub skips a step once an earlier one failed.
+  assert.match(steps[report].if ?? '', /!cancelled\(\)|always\(\)/, 'the report runs after a failed gh:tag');
+  assert.deepEqual(jobs.sync.needs, ['train', 'publish']);
+  assert.match(
+    jobs.sync.if ?? '',
+    /!cancelled\(\)/,
+    'the registry follows whatever tags exist, also after a failed publish',
+  );
+  assert.ok((jobs.sync.steps as { run?: string }[]).some((s) => s.run === 'npm run registry -- sync-from-tags'));
+  // Someone else's tag push (gto assign … --push) makes the registry follow as well.
+  const sync = wf('registry-sync.yml');
+  assert.deepEqual(sync.on.push.tags, ['**@**', '**#**']);
+  assert.equal(sync.concurrency?.['cancel-in-progress'], false);
 });
 
 test('train.yml: cloud identity and write access never share a job', () => {

@@ -3,19 +3,23 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { readDvcFile } from '../core/dvc/dvcfile.ts';
 
+/**
+ * The commit checked out at `repoRoot`; GITHUB_SHA only without a git checkout (an image): in the
+ * train workflow GITHUB_SHA is the commit the run was started from (main for a dispatch from the
+ * UI), not the `model` commit it trains, and GTO's tags of the version must sit on or after it.
+ */
 export function gitCommit(repoRoot: string): string | null {
-  if (process.env.GITHUB_SHA) return process.env.GITHUB_SHA;
   try {
-    return (
-      execFileSync('git', ['rev-parse', 'HEAD'], {
-        cwd: repoRoot,
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'ignore'],
-      }).trim() || null
-    );
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+    if (head) return head;
   } catch {
-    return null;
+    // not a git checkout
   }
+  return process.env.GITHUB_SHA || null;
 }
 
 export async function dataMd5(repoRoot: string): Promise<string | null> {

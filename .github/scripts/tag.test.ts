@@ -238,6 +238,31 @@ test("someone else's v3.0.0 at another commit fails the run, naming the tag, bot
   assert.equal(await gtoStaging(work), 'v1.0.0', 'the tags Alice pushed since the checkout were fetched');
 });
 
+test('a register tag at a commit where someone registered another GTO version is refused (GTO could not tell which one a stage means)', async () => {
+  const { work, remote, git } = await repoWithRemote(['flight-delay@v4.0.0', 'flight-delay#staging#4']);
+  await git(
+    work,
+    '-c',
+    'user.name=Bob',
+    'tag',
+    '-a',
+    'flight-delay@v3.9.0',
+    '-m',
+    'Registering artifact flight-delay version v3.9.0',
+  );
+  const head = (await git(work, 'rev-parse', 'HEAD')).trim();
+  await assert.rejects(createGtoTags({ cwd: work, run: execRunner, remote: null, print: () => {} }), (err: Error) => {
+    assert.equal(
+      err.message,
+      `flight-delay@v4.0.0 not created: commit ${head.slice(0, 12)} already holds GTO version v3.9.0 by Bob; a v4.0.0 there would make every stage tag at that commit ambiguous to GTO (it fails with "ManyVersions"). ` +
+        'If that version is a mistake, delete its tags (git tag -d flight-delay@v3.9.0 && git push origin :refs/tags/flight-delay@v3.9.0) and run this again',
+    );
+    return true;
+  });
+  assert.deepEqual((await git(work, 'tag', '--list')).trim().split('\n'), ['flight-delay@v3.9.0'], 'nothing created');
+  assert.equal((await git(remote, 'tag', '--list')).trim(), '', 'nothing pushed');
+});
+
 test("GTO's staging by a person is not overwritten silently: the register tag is made, the assignment refused; --override assigns with GTO's counter", async () => {
   const { work, remote, git, c4 } = await driftedRepo();
   // Alice agrees her v3.0.0 was a mistake and deletes it, as the message above says.

@@ -28,7 +28,13 @@ import {
   type GitTagRef,
   type GtoArtifact,
 } from '../../core/registry/gto-state.ts';
-import { createAnnotatedTag, readGitTags, resolveCommit, type Git } from '../../core/registry/gto-git.ts';
+import {
+  createAnnotatedTag,
+  otherVersionAt,
+  readGitTags,
+  resolveCommit,
+  type Git,
+} from '../../core/registry/gto-git.ts';
 import { execRunner } from './exec.ts';
 import type { Runner } from './metrics-diff.ts';
 import { isMain } from '../../core/platform/is-main.ts';
@@ -176,8 +182,10 @@ export async function createGtoTags(o: TagOptions): Promise<TagResult> {
         `tag ${tag} already exists at ${short(existing.target)}${byWhom(existing)}${existing.message ? ` ("${existing.message.split('\n')[0]}")` : ''}, ` +
           `but this run's registry v${parsed.version} is at ${short(commit)}: GTO's ${gtoVersion} and the registry's v${parsed.version} are different models under one name. ` +
           `If that tag is a mistake, delete it (git push ${remote ?? 'origin'} ':refs/tags/${tag}' && git tag -d '${tag}') and run this again; ` +
-          `GTO versions vN.0.0 belong to the registry (README, "Model registry"): register other versions with GTO as minor or patch versions (e.g. v${parsed.version - 1 || 1}.1.0).`,
+          `GTO versions vN.0.0 belong to the registry (docs/registry.md): register other versions with GTO as minor or patch versions (e.g. v${parsed.version - 1 || 1}.1.0).`,
       );
+    } else if (parsed.action === 'register' && otherVersionAt(state, commit, gtoVersion)) {
+      conflicts.push(`${tag} not created: ${otherVersionAt(state, commit, gtoVersion)}`);
     } else {
       toCreate.push({
         tag,
@@ -255,6 +263,11 @@ export async function createGtoTags(o: TagOptions): Promise<TagResult> {
           ? `GTO deregistered ${gtoVersion} (${known.events.at(-1)?.tag}): ${stage} = ${gtoVersion} is not tagged; register it again with GTO or promote another version`
           : `GTO has no ${gtoVersion} (no tag ${model}@${gtoVersion}), so ${stage} = ${gtoVersion} cannot be tagged: an assignment points at its version's commit. Tag the commit that registered v${version} (git tag -a '${model}@${gtoVersion}' -m '${gtoTagMessage('register', model, { version: gtoVersion })}' <commit>) and run this again`,
       );
+      continue;
+    }
+    const clash = otherVersionAt(state, registered, gtoVersion);
+    if (clash) {
+      result.refused.push(`${stage} = ${gtoVersion} is not tagged: ${clash}`);
       continue;
     }
     const name = nextName(stage, false);

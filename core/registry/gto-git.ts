@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type { GitTagRef } from './gto-state.ts';
+import type { GitTagRef, GtoArtifact } from './gto-state.ts';
 
 /** Runs `git <args>` in one repository and resolves to its stdout; rejects when git fails. */
 export type Git = (args: string[]) => Promise<string>;
@@ -99,4 +99,35 @@ export function shellQuote(s: string): string {
 /** A shell-safe `git push <remote> <tag>` line to print (GTO prints the same reminder). */
 export function pushCommand(remote: string, tags: string[]): string {
   return `git push ${shellQuote(remote)} ${tags.map(shellQuote).join(' ')}`;
+}
+
+/**
+ * GTO finds the version an assignment means by the commit it points at; with two versions
+ * registered at one commit it cannot tell (its commands fail with ManyVersions). Null when `commit`
+ * holds no other version than `version`, else why not and the `git` commands that undo the other.
+ */
+export function otherVersionAt(gto: GtoArtifact, commit: string, version: string): string | null {
+  const others = gto.versions.filter((x) => x.commit === commit && x.registered && x.version !== version);
+  if (!others.length) return null;
+  const names = others.flatMap((x) => x.events.filter((e) => e.version === x.version && !e.stage).map((e) => e.tag));
+  const by = others.map((x) => `${x.version}${x.registration?.by ? ` by ${x.registration.by}` : ''}`).join(', ');
+  return (
+    `commit ${commit.slice(0, 12)} already holds GTO version ${by}; a ${version} there would make every stage tag ` +
+    `at that commit ambiguous to GTO (it fails with "ManyVersions"). If that version is a mistake, delete its tags ` +
+    `(git tag -d ${names.map(shellQuote).join(' ')} && git push origin ${names.map((n) => shellQuote(`:refs/tags/${n}`)).join(' ')}) and run this again`
+  );
+}
+
+/**
+ * Whether commit `a` is `b` or one of its ancestors; null when either is unknown here. A registry
+ * version's `git_commit` is the commit it was trained at, and its GTO registration tag sits there or
+ * on a later commit (CI tags the results commit it pushes): a tag before it is another model.
+ */
+export async function isAncestor(git: Git, a: string, b: string): Promise<boolean | null> {
+  const [ca, cb] = await Promise.all([resolveCommit(git, a), resolveCommit(git, b)]);
+  if (!ca || !cb) return null;
+  return git(['merge-base', '--is-ancestor', ca, cb]).then(
+    () => true,
+    () => false,
+  );
 }

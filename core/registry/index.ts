@@ -38,6 +38,8 @@ export {
   createAnnotatedTag,
   gitIn,
   gitWorkTree,
+  isAncestor,
+  otherVersionAt,
   pushCommand,
   readGitTags,
   resolveCommit,

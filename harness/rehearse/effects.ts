@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { git, type RehearsalSandbox } from './sandbox.ts';
+import { gitIn, gtoArtifactState, openRegistry, readGitTags } from '../../core/registry/index.ts';
 import type { Cluster } from './stubs/kubectl.ts';
 import type { Image } from './stubs/docker.ts';
 import type { StubCall } from './stubs/state.ts';
@@ -243,6 +244,36 @@ export function queuesNotCancels(workflow: string): Effect {
             : `${workflow}.yml has no concurrency group: two runs go at once`
           : null,
       );
+    },
+  };
+}
+
+/**
+ * The registry the API reads (`registryUrl` of the sandbox) holds, in every stage GTO's tags on
+ * the origin assign, the version `gto show` gives it: the tags are the record. Not checked when the
+ * registry command was recorded instead of run (REHEARSE_NPM_RECORD).
+ */
+export function registryFollowsTags(model: string, registryUrl: (s: RehearsalSandbox) => string): Effect {
+  return {
+    what: `the registry's stages of ${model} are what GTO derives from the origin's tags`,
+    check: async (c) => {
+      if (c.calls.some((x) => x.cmd === 'npm' && x.args.join(' ').startsWith('run registry') && x.recorded))
+        return { note: 'npm run registry was recorded, not run: the registry is not synced in this rehearsal' };
+      const gto = gtoArtifactState(await readGitTags(gitIn(c.sandbox.origin)), model);
+      const shown = Object.values(gto.stages);
+      if (!shown.length) return `GTO's tags on the origin assign no stage of ${model}${refused(c)}`;
+      const url = registryUrl(c.sandbox);
+      if (!existsSync(url)) return `no registry at ${url}`;
+      const stages = (await (await openRegistry(url, {})).state(model)).stages;
+      const wrong = shown.filter((h) => stages[h.stage] !== h.registryVersion);
+      return wrong.length
+        ? wrong
+            .map(
+              (h) =>
+                `GTO shows ${h.stage} = ${h.version} (${h.assignment.tag}) but the registry has ${stages[h.stage] ? `v${stages[h.stage]}` : 'nothing'} there`,
+            )
+            .join('; ')
+        : null;
     },
   };
 }

@@ -97,6 +97,19 @@ test('trigger filters: branches, types, workflow_run names and paths decide whet
     /branch model is not in branches: main/,
   );
   assert.match(triggerMismatch(wf, { ...push('refs/heads/main'), name: 'schedule' }) ?? '', /does not run on schedule/);
+  assert.match(
+    triggerMismatch(wf, push('refs/tags/v1')) ?? '',
+    /a tag push \(v1\); the workflow filters branches only/,
+  );
+  // registry-sync.yml listens to GTO's tags only (`**` spans the `/` an artifact name may hold).
+  const sync = await loadWorkflow(join(import.meta.dirname, '..', '..', '.github', 'workflows', 'registry-sync.yml'));
+  for (const tag of ['flight-delay@v2.0.1', 'flight-delay#production#4', 'flight-delay#staging!#5', 'models/a@v1.0.0'])
+    assert.equal(triggerMismatch(sync, push(`refs/tags/${tag}`)), null, tag);
+  assert.match(
+    triggerMismatch(sync, push('refs/tags/release-1')) ?? '',
+    /tag release-1 is not in tags: \*\*@\*\*, \*\*#\*\*/,
+  );
+  assert.match(triggerMismatch(sync, push('refs/heads/model')) ?? '', /a branch push; the workflow filters tags only/);
 });
 
 function actionContext(

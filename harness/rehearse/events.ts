@@ -82,6 +82,47 @@ export async function pushEvent(
   };
 }
 
+/**
+ * A person's GTO tag pushed to the origin (what `gto assign … --push` does): annotated, with GTO's
+ * message, by `tagger`, at `commit`; returns the push event GitHub sends for it.
+ */
+export async function tagPushEvent(
+  s: RehearsalSandbox,
+  tag: { name: string; commit: string; message: string },
+  tagger = 'Ada Lovelace <ada@example.com>',
+): Promise<RehearsalEvent> {
+  await git(
+    s.origin,
+    '-c',
+    `user.name=${tagger.split(' <')[0]}`,
+    '-c',
+    `user.email=${tagger.split('<')[1].replace('>', '')}`,
+    'tag',
+    '-a',
+    tag.name,
+    '-m',
+    tag.message,
+    tag.commit,
+  );
+  const p = payload('push');
+  const message = await git(s.origin, 'log', '-1', '--format=%B', tag.commit);
+  return {
+    name: 'push',
+    ref: `refs/tags/${tag.name}`,
+    sha: tag.commit,
+    actor: 'ada',
+    payload: {
+      ...p,
+      ref: `refs/tags/${tag.name}`,
+      before: ZERO,
+      after: await git(s.origin, 'rev-parse', `refs/tags/${tag.name}`),
+      created: true,
+      repository: { full_name: s.repository },
+      head_commit: { ...(p.head_commit as object), id: tag.commit, message },
+    },
+  };
+}
+
 export async function defaultBranchEvent(
   s: RehearsalSandbox,
   name: 'schedule' | 'repository_dispatch',

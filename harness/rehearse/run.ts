@@ -56,6 +56,14 @@ export function triggerMismatch(wf: WorkflowModel, event: RehearsalEvent, change
   const types = f.types;
   if (types && !types.includes(String(action)))
     return `${event.name} type ${action} is not in types: ${types.join(', ')}`;
+  // A push of a tag matches only `tags:` filters, of a branch only `branches:` ones; with one
+  // kind of filter alone, GitHub does not run the workflow for the other kind of ref.
+  if (event.name === 'push' && event.ref.startsWith('refs/tags/')) {
+    const tag = event.ref.slice('refs/tags/'.length);
+    if (!f.tags) return f.branches ? `a tag push (${tag}); the workflow filters branches only` : null;
+    return f.tags.some((t) => globRe(t).test(tag)) ? null : `tag ${tag} is not in tags: ${f.tags.join(', ')}`;
+  }
+  if (event.name === 'push' && f.tags && !f.branches) return `a branch push; the workflow filters tags only`;
   const branch =
     event.name === 'pull_request'
       ? String((p.pull_request as { base?: { ref?: string } })?.base?.ref ?? '')

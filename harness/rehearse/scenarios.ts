@@ -18,6 +18,7 @@ import {
   payload,
   pullRequest,
   pushEvent,
+  tagPushEvent,
   workflowRunEvent,
 } from './events.ts';
 import {
@@ -29,6 +30,7 @@ import {
   jobsSucceed,
   noJobRuns,
   queuesNotCancels,
+  registryFollowsTags,
   rolledOut,
   stickyPrComment,
   tagsOn,
@@ -37,6 +39,7 @@ import {
 import { apply, type Cluster } from './stubs/kubectl.ts';
 import { git, REPOSITORY_ID, type RehearsalSandbox } from './sandbox.ts';
 import type { RehearsalEvent, RunResult } from './types.ts';
+import { nextGtoCounter } from '../../core/registry/index.ts';
 
 const exec = promisify(execFile);
 
@@ -44,7 +47,7 @@ export const PROJECT = 'acme-ml';
 /** The stack's default names for this project (infra/config.yaml, configured for it by configureInfra). */
 export const BUCKET = `${PROJECT}-gitops-ml`;
 
-/** What a repository configured per README "First real run" holds (values are the stand-in project's). */
+/** What a repository configured per docs/deploy.md "First real run" holds (values are the stand-in project's). */
 export function repositoryVariables(s: RehearsalSandbox): Record<string, string> {
   const sa = (name: string) => `${name}@${PROJECT}.iam.gserviceaccount.com`;
   return {
@@ -184,7 +187,7 @@ const pr =
   };
 
 /**
- * README "First real run": infra/config.yaml names the project and the repository, committed to
+ * docs/deploy.md "First real run": infra/config.yaml names the project and the repository, committed to
  * main before the first apply; the repository variables then hold the stack's outputs for it
  * (repositoryVariables). CI's synth refuses a file that disagrees with them.
  */
@@ -254,14 +257,41 @@ export interface ScenarioDef {
 
 // With the pipeline recorded (REHEARSE_NPM_RECORD), the results cannot change: no results commit.
 const PIPELINE = /^run (pipeline|pipeline:start|ingest)$/;
+/** The registry in the stand-in bucket (repositoryVariables' REGISTRY_URL). */
+const bucketRegistry = (s: RehearsalSandbox) => join(s.cloud, 'gcs', BUCKET, 'registry');
 const TRAIN_EFFECTS = [
-  jobsSucceed('train', ['train', 'publish']),
+  jobsSucceed('train', ['train', 'publish', 'sync']),
   branchUnchanged('main'),
   botCommitOn('model', PIPELINE),
   tagsOn('model', /^flight-delay(@v\d+\.0\.0|#production#\d+)$/),
   commitCommentOn('model'),
   queuesNotCancels('train'),
+  registryFollowsTags('flight-delay', bucketRegistry),
 ];
+
+/**
+ * A person's `gto assign flight-delay --version v1.0.0 --stage staging --push` (and the
+ * `gto register` before it, both at the head of model) on a registry holding v1: registry-sync.yml
+ * runs on the tag push and the registry follows.
+ */
+async function personAssigns(c: ScenarioContext): Promise<RunResult[]> {
+  await seedRegistry(c);
+  const commit = await head(c.sandbox, 'model');
+  const tags = (await git(c.sandbox.origin, 'tag', '--list')).split('\n').filter(Boolean);
+  if (!tags.includes('flight-delay@v1.0.0'))
+    await tagPushEvent(c.sandbox, {
+      name: 'flight-delay@v1.0.0',
+      commit,
+      message: 'Registering artifact flight-delay version v1.0.0',
+    });
+  const counter = nextGtoCounter([...tags, 'flight-delay@v1.0.0'], 'flight-delay');
+  const event = await tagPushEvent(c.sandbox, {
+    name: `flight-delay#staging#${counter}`,
+    commit,
+    message: 'Assigning stage staging to artifact flight-delay version v1.0.0',
+  });
+  return [await c.run('registry-sync', event)];
+}
 const PR_EFFECTS = [
   jobsSucceed('pr-report', ['report']),
   jobsSucceed('pr-comment', ['comment']),
@@ -365,6 +395,16 @@ export const SCENARIOS: Record<string, Record<string, ScenarioDef>> = {
     workflow_dispatch: {
       run: async (c) => [await c.run('trainer-image', await dispatchEvent(c.sandbox, 'main', {}))],
       effects: IMAGE_EFFECTS,
+    },
+  },
+  'registry-sync': {
+    push: {
+      run: personAssigns,
+      effects: [
+        jobsSucceed('registry-sync', ['sync']),
+        registryFollowsTags('flight-delay', bucketRegistry),
+        queuesNotCancels('registry-sync'),
+      ],
     },
   },
   ci: {

@@ -2,7 +2,8 @@
  * train.yml from its YAML, really training: a manual dispatch with `max_batches: 1` (the
  * workflow's own input: one 15,000-record batch, so the real pipeline finishes in about a minute
  * here) runs ingest + the dvc.yaml pipeline, `dvc push` to the stand-in bucket, and the publish
- * job commits the results as the bot, pushes GTO tags and comments on the commit.
+ * job commits the results as the bot, pushes GTO tags and comments on the commit, and the sync job
+ * moves the registry's production to what the tags say.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { isGtoTag } from '../../core/registry/gto.ts';
+import { openRegistry } from '../../core/registry/index.ts';
 import { rehearse } from './index.ts';
 import { BUCKET } from './scenarios.ts';
 
@@ -53,6 +55,14 @@ test(
       readdirSync(join(r.sandbox.cloud, 'gcs', BUCKET, 'dvc', 'files', 'md5')).length > 0,
       'objects in the DVC remote (files/md5/xx/…)',
     );
+    // The tags are the record: the pipeline left production to its tag, and the sync job moved the
+    // registry the API reads after gh:tag pushed it, naming the tag (GTO's counter) it followed.
+    const registry = await openRegistry(join(r.sandbox.cloud, 'gcs', BUCKET, 'registry'), {});
+    assert.equal((await registry.state('flight-delay')).stages.production, 1);
+    const promoted = (await registry.history('flight-delay')).filter((e) => e.stage === 'production');
+    assert.equal(promoted.length, 1);
+    assert.equal(promoted[0].source, 'git-tags');
+    assert.ok(tags.includes(promoted[0].tags[0]), `${promoted[0].tags[0]} is one of the pushed tags`);
     assert.equal(r.sandbox.fake.commitComments.length, 1);
     assert.match(r.sandbox.fake.commitComments[0].body, /flight-delay v1/);
     rmSync(r.sandbox.root, { recursive: true, force: true });

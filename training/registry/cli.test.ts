@@ -505,6 +505,114 @@ test('registry CLI in a git checkout: promote, rollback and demote create the GT
   assert.equal((await gtoNow(repo)).stages.production.version, 'v2.0.0');
 });
 
+test('registry CLI in a git checkout: a change no tag can record is refused before the registry moves, with the fix', async () => {
+  const { repo, registry, git, c3 } = await checkoutWithTags();
+  // Bob registers his own v2.0.2 with gto at the commit the registry's v3 came from.
+  await git(['tag', '-a', 'flight-delay@v2.0.2', '-m', 'Registering artifact flight-delay version v2.0.2', c3]);
+  const tagsBefore = (await git(['tag', '--list'])).split('\n').filter(Boolean).sort();
+  const run = cli(repo);
+  const r = await run('promote', '3', 'production', '--reason', 'better');
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `refused, nothing changed: commit ${c3.slice(0, 12)} already holds GTO version v2\\.0\\.2 by octocat; a v3\\.0\\.0 there would make every stage tag at that commit ambiguous to GTO \\(it fails with "ManyVersions"\\)\\. If that version is a mistake, delete its tags \\(git tag -d flight-delay@v2\\.0\\.2 && git push origin :refs/tags/flight-delay@v2\\.0\\.2\\) and run this again; or run with --git none`,
+    ),
+  );
+  assert.equal((await registry.getStage('flight-delay', 'production'))?.version, 1, 'the registry did not move');
+  assert.deepEqual((await git(['tag', '--list'])).split('\n').filter(Boolean).sort(), tagsBefore, 'no tag created');
+  // --git none is the explicit way to change the registry alone.
+  assert.equal((await run('promote', '3', 'production', '--reason', 'better', '--git', 'none')).code, 0);
+  assert.equal((await registry.getStage('flight-delay', 'production'))?.version, 3);
+});
+
+test("registry CLI: someone's GTO v3.0.0 tagged before the registry's v3 was trained is another model: promote and sync-from-tags refuse it", async () => {
+  const { repo, registry, git, alice, c3 } = await checkoutWithTags();
+  // Alice ran `gto register --bump-major` at her commit, which comes before the one v3 was trained at
+  // (instead of her v2.0.1: one commit, one version).
+  await git(['tag', '-d', 'flight-delay@v2.0.1']);
+  await git(['tag', '-a', 'flight-delay@v3.0.0', '-m', 'Registering artifact flight-delay version v3.0.0', alice]);
+  const run = cli(repo);
+  let r = await run('show', '3');
+  assert.match(r.out, /\ngto +v3\.0\.0 at .*; but GTO's v3\.0\.0 .* is not the registry's v3, trained at /);
+  r = await run('promote', '3', 'production', '--reason', 'better');
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `refused, nothing changed: GTO's v3\\.0\\.0 \\(tag flight-delay@v3\\.0\\.0 by octocat on .*, at ${alice.slice(0, 12)}\\) is not the registry's v3, trained at ${c3.slice(0, 12)}: .*two models under one name.*git tag -d flight-delay@v3\\.0\\.0 && git push origin :refs/tags/flight-delay@v3\\.0\\.0`,
+    ),
+  );
+  assert.equal((await registry.getStage('flight-delay', 'production'))?.version, 1);
+  // …and when she assigns it, the registry does not follow: the bundle it would serve is not hers.
+  await git([
+    'tag',
+    '-a',
+    'flight-delay#production#5',
+    '-m',
+    'Assigning stage production to artifact flight-delay version v3.0.0',
+    alice,
+  ]);
+  r = await run('sync-from-tags');
+  assert.equal(r.code, 1);
+  assert.match(
+    r.out + r.stderr,
+    /refused: production: GTO shows v3\.0\.0 \(tag flight-delay#production#5 by octocat on .*\), but GTO's v3\.0\.0 .* is not the registry's v3/,
+  );
+  assert.equal((await registry.getStage('flight-delay', 'production'))?.version, 1);
+  // Two versions at the commit an assignment points at: GTO itself fails, and so does the sync.
+  await git(['tag', '-a', 'flight-delay@v2.0.1', '-m', 'Registering artifact flight-delay version v2.0.1', alice]);
+  r = await run('sync-from-tags');
+  assert.equal(r.code, 1);
+  assert.match(
+    r.out + r.stderr,
+    /refused: GTO cannot read the tags: flight-delay#production#5: its commit .* holds versions/,
+  );
+});
+
+test('registry CLI on the served registry (gs://) in a git checkout: the tags are pushed first, the registry moves after', async () => {
+  const root = await tempDir('registry-cli-served-');
+  const repo = join(root, 'work');
+  const origin = join(root, 'origin.git');
+  await gitIn(root)(['init', '-q', '--bare', origin]);
+  await gitIn(root)(['init', '-q', '-b', 'model', repo]);
+  const git = gitIn(repo);
+  await git(['config', 'user.name', 'octocat']);
+  await git(['config', 'user.email', 'octocat@example.com']);
+  await git(['remote', 'add', 'origin', origin]);
+  const commits: string[] = [];
+  for (const msg of ['results v1', 'results v2']) {
+    await git(['commit', '-q', '--allow-empty', '-m', msg]);
+    commits.push((await git(['rev-parse', 'HEAD'])).trim());
+  }
+  const fake = new FakeGcs();
+  const gcs = await openRegistry('gs://bucket/reg', { storage: fake, log: memoryLogger(), env: {} });
+  for (const [i, commit] of commits.entries())
+    await gcs.register('flight-delay', await makeBundle(join(root, `b${i}`), { 'm.json': `{"v":${i}}` }), {
+      git_commit: commit,
+    });
+  const run = cli(repo, { REGISTRY_URL: 'gs://bucket/reg' }, { storage: fake });
+  const remoteTags = async () =>
+    (await gitIn(root)(['--git-dir', origin, 'tag', '--list'])).split('\n').filter(Boolean).sort();
+  const localTags = async () => (await git(['tag', '--list'])).split('\n').filter(Boolean);
+
+  // A push that fails (TAG_REMOTE names no remote) leaves everything as it was.
+  const unreachable = cli(repo, { REGISTRY_URL: 'gs://bucket/reg', TAG_REMOTE: 'nowhere' }, { storage: fake });
+  let r = await unreachable('promote', '2', 'production', '--reason', 'better', '--force');
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stderr,
+    /pushing flight-delay@v2\.0\.0 flight-delay#production#1 to nowhere failed: .*nothing changed \(the registry did not move, and the tags created here were deleted\)/s,
+  );
+  assert.equal(await gcs.getStage('flight-delay', 'production'), null);
+  assert.deepEqual(await localTags(), []);
+  r = await run('promote', '2', 'production', '--reason', 'better', '--force');
+  assert.equal(r.code, 0, r.errors);
+  assert.equal((await gcs.getStage('flight-delay', 'production'))?.version, 2);
+  assert.deepEqual(await remoteTags(), ['flight-delay#production#1', 'flight-delay@v2.0.0']);
+  assert.match(r.out, /\npushed flight-delay@v2\.0\.0 flight-delay#production#1 to origin\n$/);
+});
+
 test('registry CLI: sync-from-tags makes the registry follow GTO, all or nothing, refusing versions it holds no bundle for', async () => {
   const { repo, registry, git, c2, c3, alice } = await checkoutWithTags();
   const run = cli(repo);

@@ -31,9 +31,11 @@ import { syncFromTags } from './sync.ts';
 import {
   applyPlan,
   describeTag,
+  notTheRegistrys,
   openGitContext,
   planAssign,
   planUnassign,
+  publishPlan,
   type GitContext,
   type TagPlan,
 } from './gto-tags.ts';
@@ -61,7 +63,8 @@ const USAGE = `usage: npm run registry -- <command> [options]
   show a GTO version registered only as tags (v2.0.1)
   In a git checkout, promote, rollback and demote also create the GTO tag that says the same
   (annotated, GTO's counter and message, at the version's registered commit) and print the
-  \`git push\` that publishes it.
+  \`git push\` that publishes it; for a gs:// registry (the one the API serves) they push the tag to
+  $TAG_REMOTE (origin) first and move the registry only once it is published.
 options:
   --registry <url>   local directory or gs://bucket/prefix (default: $REGISTRY_URL, else registry/)
   --model <name>     model name (default: $MODEL_NAME, else register.model_name of params.yaml,
@@ -245,8 +248,21 @@ const cli = defineCli(
       command === 'history' || command === 'verify' || command === 'gc'
         ? null
         : await openGitContext(cwd, values.git, model);
-    /** Create the planned tags after a registry change and add what happened to the output. */
-    const tagLines = async (plan: TagPlan | null) => (tags && plan ? await applyPlan(tags, plan) : []);
+    // A registry in a bucket is the one the API serves: its tags are created and pushed before it
+    // moves (publishPlan); a local one moves first and its tags are created for the user to push.
+    const served = url.startsWith('gs://');
+    const remote = env.TAG_REMOTE || 'origin';
+    /** Before a registry change: publish the planned tags (served registry); what happened. */
+    const tagsFirst = async (plan: TagPlan | null) =>
+      tags && plan && served ? await publishPlan(tags, plan, remote) : null;
+    /** After a registry change: the tags published first, or else create them now. */
+    const tagLines = async (plan: TagPlan | null, first: string[] | null) =>
+      first ?? (tags && plan ? await applyPlan(tags, plan) : []);
+    /** In a git checkout, a change no tag can record is refused before the registry moves. */
+    const tagged = <P extends TagPlan | null>(plan: P): P => {
+      if (plan?.refused) throw new RegistryError(`refused, nothing changed: ${plan.refused}`, 'conflict');
+      return plan;
+    };
     const withTags = (line: string, lines: string[]) => [line, ...lines].join('\n');
     switch (command) {
       case 'list': {
@@ -271,9 +287,11 @@ const cli = defineCli(
           return 0;
         }
         const g = tags ? gtoVersionOf(tags.gto, r.v.version) : undefined;
+        // GTO's vN.0.0 may be someone else's model under this version's name: say so beside it.
+        const other = tags && g ? await notTheRegistrys(tags, r.v, g.commit, g.registration) : null;
         print(
-          formatVersion(r.v, tags ? formatGtoLine(g, r.v.version) : undefined),
-          tags ? { ...r.v, gto: g ?? null } : r.v,
+          formatVersion(r.v, tags ? `${formatGtoLine(g, r.v.version)}${other ? `; but ${other}` : ''}` : undefined),
+          tags ? { ...r.v, gto: g ?? null, ...(other ? { gto_conflict: other } : {}) } : r.v,
         );
         return 0;
       }
@@ -282,13 +300,14 @@ const cli = defineCli(
         assertStageName(args[1]);
         if (args[1] === 'production' && !values.force)
           await checkForProduction(registry, model, v, io.checkBundle ?? servable);
-        const plan = tags ? await planAssign(tags, v, args[1], values.reason) : null;
+        const plan = tagged(tags ? await planAssign(tags, v, args[1], values.reason) : null);
+        const first = await tagsFirst(plan);
         const change = await registry.setStage(model, args[1], v.version, {
           ...who,
           ...(plan ? { tags: plan.tags.map((t) => t.name) } : {}),
         });
         const named = change.event?.tags.length ? `  (${change.event.tags.join(' ')})` : '';
-        const lines = await tagLines(plan);
+        const lines = await tagLines(plan, first);
         print(
           withTags(
             change.changed
@@ -304,8 +323,9 @@ const cli = defineCli(
         const target = tags ? await registry.rollbackTarget(model, args[0]) : null;
         const plan =
           tags && target !== null
-            ? await planAssign(tags, await registry.getVersion(model, target), args[0], values.reason)
+            ? tagged(await planAssign(tags, await registry.getVersion(model, target), args[0], values.reason))
             : null;
+        const first = await tagsFirst(plan);
         const change = await registry.rollback(model, args[0], {
           ...who,
           ...(plan ? { tags: plan.tags.map((t) => t.name) } : {}),
@@ -313,9 +333,12 @@ const cli = defineCli(
         // Another writer may have moved the stage in between: then the planned tags say the wrong thing.
         const lines =
           change.to === target
-            ? await tagLines(plan)
+            ? await tagLines(plan, first)
             : tags
-              ? [`not tagged: ${args[0]} moved while rolling back; run promote ${change.to} ${args[0]} to tag it`]
+              ? [
+                  ...(first ?? []),
+                  `${first?.length ? 'the tags above name the wrong version' : 'not tagged'}: ${args[0]} moved while rolling back; run promote ${change.to} ${args[0]} to tag it`,
+                ]
               : [];
         const named = change.event!.tags.length ? `  (${change.event!.tags.join(' ')})` : '';
         print(withTags(`${model} ${change.stage} rolled back: v${change.from} → v${change.to}${named}`, lines), {
@@ -326,12 +349,13 @@ const cli = defineCli(
       }
       case 'demote': {
         const plan = tags ? planUnassign(tags, args[0], values.reason) : null;
+        const first = await tagsFirst(plan);
         const change = await registry.demote(model, args[0], {
           ...who,
           ...(plan ? { tags: plan.tags.map((t) => t.name) } : {}),
         });
         const named = change.event?.tags.length ? `  (${change.event.tags.join(' ')})` : '';
-        const lines = await tagLines(plan);
+        const lines = await tagLines(plan, first);
         print(
           withTags(
             change.changed

@@ -7,6 +7,8 @@
  */
 import {
   createAnnotatedTag,
+  isAncestor,
+  otherVersionAt,
   gitIn,
   gitWorkTree,
   pushCommand,
@@ -54,6 +56,11 @@ export interface TagPlan {
   tags: PlannedTag[];
   /** What was not tagged, and why (printed). */
   notes: string[];
+  /**
+   * Why no tag can say what the registry change would: the change is refused (the registry would
+   * hold a stage no tag records), with the fix.
+   */
+  refused?: string;
 }
 
 const short = (sha: string) => sha.slice(0, 12);
@@ -63,6 +70,25 @@ export const gtoTime = (seconds: number) =>
     .replace('T', ' ')
     .replace(/\.\d+Z$/, 'Z');
 export const describeTag = (e: GtoEvent) => `tag ${e.tag}${e.by ? ` by ${e.by}` : ''} on ${gtoTime(e.time)}`;
+
+/**
+ * Why GTO's `vN.0.0` (registered at `commit`) is not the registry's version N, or null: its tag sits
+ * before the commit the registry's N was trained at, so it is another model under the same name.
+ */
+export async function notTheRegistrys(
+  ctx: GitContext,
+  v: VersionInfo,
+  commit: string,
+  registration: GtoEvent | null,
+): Promise<string | null> {
+  if (!v.git_commit || (await isAncestor(ctx.git, v.git_commit, commit)) !== false) return null;
+  const tag = `${ctx.model}@v${v.version}.0.0`;
+  return (
+    `GTO's v${v.version}.0.0 (${registration ? describeTag(registration) : `tag ${tag}`}, at ${short(commit)}) is not the registry's v${v.version}, ` +
+    `trained at ${short(v.git_commit)}: the tag is not on or after that commit, so they are two models under one name. ` +
+    `GTO versions vN.0.0 belong to the registry: if that tag is a mistake, delete it (git tag -d ${shellQuote(tag)} && git push origin ${shellQuote(`:refs/tags/${tag}`)}) and run this again; register other versions with GTO as minor or patch versions`
+  );
+}
 
 /** A fresh counter for each planned tag (GTO's rule; names already taken are skipped). */
 function counterFrom(ctx: GitContext): (stage: string, cancel: boolean) => string {
@@ -100,26 +126,37 @@ export async function planAssign(
   const known = ctx.gto.versions.find((x) => x.version === version && x.registered);
   const tags: PlannedTag[] = [];
   let commit = known?.commit ?? null;
+  const undo = `or run with --git none to change the registry alone (registry -- sync-from-tags then puts it back to what the tags say)`;
   if (known && !known.active)
     return {
       tags: [],
-      notes: [
-        `not tagged: GTO deregistered ${version} (${describeTag(known.events.at(-1)!)}), so it shows no stage of it; register it again with gto, or promote another version`,
-      ],
+      notes: [],
+      refused: `GTO deregistered ${version} (${describeTag(known.events.at(-1)!)}), so no tag can assign it to ${stage}: register it again with gto, or promote another version; ${undo}`,
     };
+  const other = known ? await notTheRegistrys(ctx, v, known.commit, known.registration) : null;
+  if (other) return { tags: [], notes: [], refused: `${other}; ${undo}` };
   if (!known) {
     const name = `${ctx.model}@${version}`;
     commit = v.git_commit ? await resolveCommit(ctx.git, v.git_commit) : null;
     if (!commit || ctx.names.has(name))
       return {
         tags: [],
-        notes: [
-          ctx.names.has(name)
-            ? `not tagged: ${name} exists but GTO does not read it (a lightweight tag?); replace it with an annotated one`
-            : `not tagged: GTO has no ${version} (no tag ${name}) and the registry's v${v.version} names ${v.git_commit ? `commit ${v.git_commit}, which this repository does not have` : 'no commit'}; tag the commit that produced it (git tag -a '${name}' -m '${gtoTagMessage('register', ctx.model, { version })}' <commit>) and promote again`,
-        ],
+        notes: [],
+        refused: ctx.names.has(name)
+          ? `${name} exists but GTO does not read it (a lightweight tag?): replace it with an annotated one (git tag -d ${shellQuote(name)} && git tag -a ${shellQuote(name)} -m ${shellQuote(gtoTagMessage('register', ctx.model, { version }))} <commit>) and run this again; ${undo}`
+          : `GTO has no ${version} (no tag ${name}) and the registry's v${v.version} names ${v.git_commit ? `commit ${v.git_commit}, which this repository does not have (git fetch it)` : 'no commit'}: tag the commit that produced it (git tag -a ${shellQuote(name)} -m ${shellQuote(gtoTagMessage('register', ctx.model, { version }))} <commit>) and run this again; ${undo}`,
       };
-    tags.push({ name, commit, message: gtoTagMessage('register', ctx.model, { version }) + body(reason) });
+  }
+  const clash = otherVersionAt(ctx.gto, commit!, version);
+  if (clash)
+    return {
+      tags: [],
+      notes: [],
+      refused: `${clash}; ${undo}`,
+    };
+  if (!known) {
+    const name = `${ctx.model}@${version}`;
+    tags.push({ name, commit: commit!, message: gtoTagMessage('register', ctx.model, { version }) + body(reason) });
   }
   const next = counterFrom(ctx);
   tags.push({
@@ -169,5 +206,37 @@ export async function applyPlan(ctx: GitContext, plan: TagPlan): Promise<string[
         plan.tags.map((t) => t.name),
       )}`,
     );
+  return lines;
+}
+
+/**
+ * For the registry the API serves (a bucket), the tags go first: create the planned tags and push
+ * them to `remote` before the registry moves, so the API never serves a stage no published tag
+ * records. When the push fails the created tags are deleted again and the error says nothing
+ * changed.
+ */
+export async function publishPlan(ctx: GitContext, plan: TagPlan, remote: string): Promise<string[]> {
+  const lines: string[] = [...plan.notes];
+  const made: string[] = [];
+  const undo = async () => {
+    for (const name of made) await ctx.git(['tag', '-d', name]).catch(() => undefined);
+  };
+  try {
+    for (const t of plan.tags) {
+      await createAnnotatedTag(ctx.git, t.name, t.commit, t.message);
+      made.push(t.name);
+      lines.push(`created tag ${t.name} at ${short(t.commit)} in ${ctx.dir}`);
+    }
+    if (made.length) await ctx.git(['push', remote, ...made.map((n) => `refs/tags/${n}`)]);
+  } catch (err) {
+    await undo();
+    throw new Error(
+      `${made.length === plan.tags.length ? `pushing ${made.join(' ')} to ${remote}` : `creating the tags in ${ctx.dir}`} failed: ${(err as Error).message.trim()}; ` +
+        `nothing changed (the registry did not move, and the tags created here were deleted). Fix that and run this again, ` +
+        `or run with --git none to change the registry alone (the next registry sync-from-tags puts it back to what the tags say)`,
+      { cause: err },
+    );
+  }
+  if (made.length) lines.push(`pushed ${made.join(' ')} to ${remote}`);
   return lines;
 }

@@ -6,7 +6,7 @@
  * shows a version whose bundle the registry does not hold, or an archived one), nothing changes.
  */
 import type { Registry } from '../../core/registry/index.ts';
-import { describeTag, type GitContext } from './gto-tags.ts';
+import { describeTag, notTheRegistrys, type GitContext } from './gto-tags.ts';
 
 export interface SyncChange {
   stage: string;
@@ -52,7 +52,8 @@ export async function syncFromTags(
     report.lines.push(...report.refused);
     return report;
   }
-  for (const p of gto.problems) report.lines.push(`warning: ${p}`);
+  // GTO itself fails on such tags (gto show exits 1): the record is unreadable until they are fixed.
+  for (const p of gto.problems) report.refused.push(`GTO cannot read the tags: ${p}`);
   if (gto.deprecated)
     report.refused.push(
       `GTO shows ${model} as deprecated (${describeTag([...gto.events].reverse().find((e) => e.action === 'deprecate')!)}); the registry has no deprecation to follow it with`,
@@ -90,6 +91,12 @@ export async function syncFromTags(
       report.refused.push(
         `${stage}: GTO shows ${shown.version} (${tag}), but the registry archived v${n}, and an archived version is not assigned to a stage`,
       );
+      continue;
+    }
+    const registration = gto.versions.find((x) => x.version === shown.version)?.registration ?? null;
+    const other = await notTheRegistrys(ctx, held.get(n)!, shown.commit, registration);
+    if (other) {
+      report.refused.push(`${stage}: GTO shows ${shown.version} (${tag}), but ${other}`);
       continue;
     }
     if (now === n) {

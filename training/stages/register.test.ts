@@ -207,13 +207,20 @@ test('promotion policy: experiments never promote; only the train workflow or an
   assert.equal(promotionPolicy({ GITHUB_ACTIONS: 'true' }).allowed, false, 'another workflow (no TRAIN_BRANCH)');
   assert.equal(promotionPolicy({}).allowed, false, 'a local pipeline');
   assert.equal(promotionPolicy({ REGISTER_PROMOTE: 'allow' }).allowed, true);
+  assert.equal(promotionPolicy({ REGISTER_PROMOTE: 'allow' }).via, 'registry', 'npm start moves the registry at once');
+  assert.equal(
+    promotionPolicy({ GITHUB_ACTIONS: 'true', TRAIN_BRANCH: 'model' }).via,
+    'tags',
+    'CI leaves it to the tag',
+  );
+  assert.equal(promotionPolicy({ REGISTER_PROMOTE: 'tags' }).via, 'tags');
   assert.equal(
     promotionPolicy({ REGISTER_PROMOTE: 'never', GITHUB_ACTIONS: 'true', TRAIN_BRANCH: 'model' }).allowed,
     false,
   );
   assert.throws(
     () => promotionPolicy({ REGISTER_PROMOTE: 'yes' }),
-    /REGISTER_PROMOTE must be allow, never or auto, got "yes"/,
+    /REGISTER_PROMOTE must be allow, tags, never or auto, got "yes"/,
   );
 });
 
@@ -251,6 +258,13 @@ test('an experiment registers a candidate: no stage, no assignment tag, producti
   assert.equal(ci.decision, 'promoted');
   assert.equal(ci.version, 1);
   assert.deepEqual(ci.gto_tags, ['flight-delay#production#1']);
+  // In the train workflow the tag is the record: the registry moves when gh:tag has pushed it and
+  // registry sync-from-tags follows it, so the API never serves a production no tag names.
+  assert.match(
+    ci.reason,
+    /the registry moves production to v1 once tag flight-delay#production#1 is pushed and registry sync-from-tags follows it/,
+  );
+  assert.equal((await registry.state('flight-delay')).stages.production ?? null, null);
   // Written without the null (dvc metrics show drops nulls), read back with it.
   assert.deepEqual((await readMetrics('register', { repo: repo }))?.stage_changes, {
     production: { from: null, to: 1 },

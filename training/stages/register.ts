@@ -33,6 +33,7 @@ import type { ReferenceProfile } from '../../core/model/profile.ts';
 import { currentWindows } from '../drift.ts';
 import { incomparability, incomparableMessage, type ModelShape } from '../comparable.ts';
 import { readArtifactFile } from '../../core/model/artifact-files.ts';
+import { assignStage, type StageVia } from './register-stage-tag.ts';
 
 export { DATA_DRIFT_METRICS, REGISTER_METRICS } from '../contracts/paths.ts';
 
@@ -242,13 +243,18 @@ export function registryForMetrics(described: string, repoRoot: string): string 
   return nameRegistryFrom(described, repoRoot, 'relative');
 }
 
-/** Whether this run may assign stages, and why (the reason goes into metrics/register.json). */
-export type PromotionPolicy = { allowed: boolean; why: string };
+/**
+ * Whether this run may assign stages, and why (the reason goes into metrics/register.json); `via`
+ * says how an assignment reaches the registry (register-stage-tag.ts): in the train workflow the
+ * tag moves it (gh:tag, then registry sync-from-tags), elsewhere the registry moves at once.
+ */
+export type PromotionPolicy = { allowed: boolean; why: string; via?: StageVia };
 
 /**
  * Experiments never promote: a `dvc exp run` (DVC sets DVC_EXP_NAME / DVC_EXP_BASELINE_REV in its
  * stages' environment) or a pipeline run outside the train workflow registers its version as a
  * candidate only. REGISTER_PROMOTE=allow is the explicit flag (npm start, the trainer Job);
+ * REGISTER_PROMOTE=tags decides as the train workflow does, leaving the move to the tag;
  * REGISTER_PROMOTE=never forbids it even in CI.
  */
 export function promotionPolicy(env: Record<string, string | undefined>): PromotionPolicy {
@@ -256,11 +262,13 @@ export function promotionPolicy(env: Record<string, string | undefined>): Promot
     return { allowed: false, why: `a dvc exp run (experiment ${env.DVC_EXP_NAME || '?'}) never promotes` };
   }
   const flag = (env.REGISTER_PROMOTE ?? '').trim() || 'auto';
-  if (flag === 'allow') return { allowed: true, why: 'REGISTER_PROMOTE=allow' };
+  if (flag === 'allow') return { allowed: true, why: 'REGISTER_PROMOTE=allow', via: 'registry' };
+  if (flag === 'tags') return { allowed: true, why: 'REGISTER_PROMOTE=tags', via: 'tags' };
   if (flag === 'never') return { allowed: false, why: 'REGISTER_PROMOTE=never' };
-  if (flag !== 'auto') throw new Error(`REGISTER_PROMOTE must be allow, never or auto, got ${JSON.stringify(flag)}`);
+  if (flag !== 'auto')
+    throw new Error(`REGISTER_PROMOTE must be allow, tags, never or auto, got ${JSON.stringify(flag)}`);
   if (env.GITHUB_ACTIONS === 'true' && env.TRAIN_BRANCH)
-    return { allowed: true, why: `the train workflow (${env.TRAIN_BRANCH})` };
+    return { allowed: true, why: `the train workflow (${env.TRAIN_BRANCH})`, via: 'tags' };
   return {
     allowed: false,
     why: 'only the train workflow promotes; this run is outside it (REGISTER_PROMOTE=allow promotes from here, as npm start does)',
@@ -359,19 +367,29 @@ export async function register(options: {
     reason = `registered as a candidate, no stage assigned (it would have gone to ${decision === 'promoted' ? 'production' : 'staging'}: ${reason}): ${promotion.why}`;
     decision = 'candidate';
   }
-  if (!version.stages.includes('production') && !version.archived) {
-    if (decision === 'promoted')
-      await registry.setStage(name, 'production', version.version, { source: 'pipeline', reason });
-    else if (decision === 'staging')
-      await registry.setStage(name, 'staging', version.version, { source: 'pipeline', reason });
-  }
-  // The GTO tags CI pushes: exactly those of the events this run recorded (the registry numbers
-  // assignment tags per model, so a version that returns to a stage gets a fresh tag).
+  const stage = decision === 'promoted' ? 'production' : decision === 'staging' ? 'staging' : null;
+  const assigned =
+    stage && !version.stages.includes('production') && !version.archived
+      ? await assignStage(registry, {
+          repoRoot,
+          model: name,
+          stage,
+          version: version.version,
+          via: promotion.via ?? 'registry',
+          reason,
+        })
+      : null;
+  if (assigned && !assigned.applied)
+    reason += ` (the registry moves ${stage} to v${version.version} once tag ${assigned.tag} is pushed and registry sync-from-tags follows it: gh:tag in the train workflow, else registry -- promote)`;
+  // The GTO tags CI pushes: exactly those of the events this run recorded, plus the assignment the
+  // tag is to make (GTO's counter, so a version that returns to a stage gets a fresh tag).
   const recorded = (await registry.history(name)).slice(eventsBefore);
-  const tags = recorded.flatMap((e) => e.tags);
-  const stageChanges = Object.fromEntries(
-    recorded.filter((e) => e.stage !== null).map((e) => [e.stage!, { from: e.from, to: e.to }]),
-  );
+  const tags = [...recorded.flatMap((e) => e.tags), ...(assigned && !assigned.applied ? [assigned.tag] : [])];
+  const changes: [string, { from: number | null; to: number | null }][] = recorded
+    .filter((e) => e.stage !== null)
+    .map((e) => [e.stage!, { from: e.from, to: e.to }]);
+  if (assigned && !assigned.applied) changes.push([assigned.stage, { from: assigned.from, to: assigned.to }]);
+  const stageChanges = Object.fromEntries(changes);
   const result = {
     model_name: name,
     registry: registryForMetrics(registry.describe(), repoRoot),
