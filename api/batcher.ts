@@ -12,6 +12,8 @@ import type { ApiMetrics } from './prometheus.ts';
 export interface BatchResult {
   model: ServedModel;
   predictions: (number | null)[];
+  /** Multi-class: every class's probability per record (predictions then hold the class index). */
+  probabilities?: (number[] | null)[];
   errors: FieldError[][];
 }
 
@@ -115,6 +117,7 @@ export class Batcher {
           p.resolve({
             model,
             predictions: out.predictions.slice(offset, offset + n),
+            ...(out.probabilities ? { probabilities: out.probabilities.slice(offset, offset + n) } : {}),
             errors: out.errors.slice(offset, offset + n),
           });
         offset += n;

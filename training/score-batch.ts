@@ -81,7 +81,16 @@ export async function scoreBatch(o: ScoreOptions): Promise<{
     if (!out.write(s)) await once(out, 'drain');
   };
   const classification = bundle.meta.task === 'classification';
-  await write(`source_row,${classification ? 'probability,label' : 'prediction'},model_name,model_version,error\n`);
+  // Multi-class: the label, then one probability column per class (in the model's class order).
+  const classes = bundle.classes;
+  const k = classes?.length ?? 1;
+  const outputHeader = classes
+    ? ['label', ...classes.map((c) => csvCell(`probability_${c}`))].join(',')
+    : classification
+      ? 'probability,label'
+      : 'prediction';
+  const emptyOutputs = classes ? ','.repeat(k) : classification ? ',' : '';
+  await write(`source_row,${outputHeader},model_name,model_version,error\n`);
 
   const started = performance.now();
   let peakRss = 0,
@@ -97,17 +106,22 @@ export async function scoreBatch(o: ScoreOptions): Promise<{
       result.rejects.map((r) => [r.index, r.problems.map((p) => `${p.column}: ${p.reason}`).join('; ')]),
     );
     const rowCol = table.columns[ROW_COLUMN];
-    let k = 0;
+    let j = 0;
     let text = '';
     for (let i = 0; i < table.length; i++) {
       const sourceRow = rowCol && rowCol.type !== 'string' ? rowCol.values[i] : firstRow + i + 1;
       const problem = bad.get(i);
       if (problem) {
-        text += `${sourceRow},${classification ? ',' : ''},${name},${version.version},${csvCell(problem)}\n`;
+        text += `${sourceRow},${emptyOutputs},${name},${version.version},${csvCell(problem)}\n`;
         rejected++;
       } else {
-        const p = predictions[k++];
-        text += `${sourceRow},${classification ? `${p},${labelAt(p, threshold)}` : p},${name},${version.version},\n`;
+        const at = j++;
+        const outputs = classes
+          ? multiclassCells(classes, predictions.subarray(at * k, (at + 1) * k))
+          : classification
+            ? `${predictions[at]},${labelAt(predictions[at], threshold)}`
+            : `${predictions[at]}`;
+        text += `${sourceRow},${outputs},${name},${version.version},\n`;
         scored++;
       }
     }
@@ -251,3 +265,10 @@ export function main(argv: string[], io: ScoreCliIo & Partial<CliStreams> = {}):
 }
 
 if (isMain(import.meta.url)) await cli.main();
+
+/** A multi-class row's cells: the most likely class, then every class's probability. */
+function multiclassCells(classes: readonly string[], p: Float32Array): string {
+  let best = 0;
+  for (let c = 1; c < classes.length; c++) if (p[c] > p[best]) best = c;
+  return [csvCell(classes[best]), ...Array.from(p, String)].join(',');
+}

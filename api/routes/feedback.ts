@@ -11,6 +11,7 @@ import type { ModelManager } from '../model-manager.ts';
 import type { ApiMetrics } from '../prometheus.ts';
 import { describe } from '../../core/data/records.ts';
 import { decisionThreshold } from '../../core/model/decision.ts';
+import { feedbackClass, liveMulticlass } from '../multiclass.ts';
 
 export interface FeedbackDeps {
   log: PredictionLog;
@@ -24,6 +25,14 @@ const MAX_ITEMS = 1000;
 function toLabelOrValue(item: Record<string, unknown>, manager: ModelManager): number {
   const m = manager.current;
   const task = m?.bundle.meta.task ?? 'classification';
+  const named = m && (m.bundle.spec.target.classes || m.bundle.spec.target.positive_class !== undefined);
+  if (named && (Object.hasOwn(item, 'label') || Object.hasOwn(item, 'actual'))) {
+    // Labels by name (multi-class, or binary by positive_class): api/multiclass.ts.
+    const field = Object.hasOwn(item, 'label') ? 'label' : 'actual';
+    const found = feedbackClass(m.bundle.spec.target, item[field]);
+    if (found.index === null) throw badRequest(found.reason, [{ field, message: `got ${describe(item[field])}` }]);
+    return found.index;
+  }
   if (Object.hasOwn(item, 'label')) {
     if (task !== 'classification')
       throw badRequest('"label" is for classification models; send "actual" (the observed value)', [
@@ -115,6 +124,10 @@ export function postFeedback(ctx: Koa.Context, body: unknown, deps: FeedbackDeps
 
 export function feedbackSummary(deps: FeedbackDeps) {
   const m = deps.manager.current;
-  const live = m ? liveMetrics(m.bundle.meta.task, deps.window.snapshot(), decisionThreshold(m.bundle.meta)) : null;
+  const live = !m
+    ? null
+    : m.bundle.classes
+      ? liveMulticlass(deps.window.snapshot(), m.bundle.classes)
+      : liveMetrics(m.bundle.meta.task, deps.window.snapshot(), decisionThreshold(m.bundle.meta));
   return { window_size: deps.window.size, samples: deps.window.length, remembered_predictions: deps.log.size, live };
 }
