@@ -37,7 +37,7 @@ import { evaluateStage } from '../contracts/evaluate.ts';
 import type { StageParams } from '../contracts/contract.ts';
 import { HIGHER_IS_BETTER, type PrimaryMetric } from '../fit.ts';
 import { isMain, runStage } from '../stage-cli.ts';
-import { evaluateMulticlass } from './evaluate-multiclass.ts';
+import { evaluateMulticlass } from '../evaluate-multiclass.ts';
 
 export { DISTRIBUTIONS_FILE, EVALUATE_METRICS, PLOTS_DIR } from '../contracts/paths.ts';
 
@@ -306,12 +306,14 @@ export async function evaluate(options: { repoRoot: string; params?: StageParams
     const testCi = multi
       ? roundAll(multi.testCi)
       : Object.fromEntries(
-      Object.entries(ciMetrics)
-        .map(([k, fn]) => [k, bootstrapCi(y, p, fn)] as const)
-        .filter((e): e is readonly [string, [number, number]] => e[1] !== null)
-        .map(([k, [low, high]]) => [k, { low: round(low), high: round(high) }] as const)
-        .filter((e): e is readonly [string, { low: number; high: number }] => e[1].low !== null && e[1].high !== null),
-    );
+          Object.entries(ciMetrics)
+            .map(([k, fn]) => [k, bootstrapCi(y, p, fn)] as const)
+            .filter((e): e is readonly [string, [number, number]] => e[1] !== null)
+            .map(([k, [low, high]]) => [k, { low: round(low), high: round(high) }] as const)
+            .filter(
+              (e): e is readonly [string, { low: number; high: number }] => e[1].low !== null && e[1].high !== null,
+            ),
+        );
     const base = bundle.golden[0]?.record ?? {};
     const edge = runEdgeCases(edgeCases(base, bundle.meta.input_schema), (records) => bundle.predictRecords(records));
     const latency = latencyMs(bundle, base);

@@ -43,7 +43,7 @@ import {
   writeMetricsFile,
 } from '../../core/schemas/metrics-files.ts';
 import { readArtifactFileAt } from '../../core/model/artifact-files.ts';
-import { balancedClassWeights, finishMulticlass, multiclassGolden, profilePerClass } from './train-multiclass.ts';
+import { balancedClassWeights, finishMulticlass, multiclassGolden, profilePerClass } from '../train-multiclass.ts';
 
 export { EXPERIMENTS_FILE, MODEL_DIR, TRAIN_METRICS } from '../contracts/paths.ts';
 
@@ -112,7 +112,8 @@ export function finishWinner(
     );
     return { scores: raw, ...validationMetrics(task, y, raw), residual_quantiles };
   }
-  if (classes) return finishMulticlass(y, raw, classes, (p) => validationMetrics(task, y, p, classes).metrics, roundAll);
+  if (classes)
+    return finishMulticlass(y, raw, classes, (p) => validationMetrics(task, y, p, classes).metrics, roundAll);
   const choice = chooseCalibration(raw, y);
   const scores = calibrateAll(choice.calibration, raw);
   const { metrics, threshold } = validationMetrics(task, y, scores);

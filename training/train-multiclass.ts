@@ -3,17 +3,25 @@
  * scaling fitted on validation, golden examples with every class probability, and the per-class
  * prediction profiles drift compares served probabilities with.
  */
-import { applyTemperature, classPriors, fitTemperature, multiclassLogLoss, topLabelEce } from '../../core/model/multiclass-metrics.ts';
-import { profileNumeric, type NumericProfile } from '../../core/model/profile.ts';
-import type { Calibration } from '../../core/model/calibration.ts';
-import type { GoldenExample } from '../../core/model/bundle.ts';
+import {
+  applyTemperature,
+  classPriors,
+  fitTemperature,
+  multiclassLogLoss,
+  topLabelEce,
+} from '../core/model/multiclass-metrics.ts';
+import { profileNumeric, type NumericProfile } from '../core/model/profile.ts';
+import type { Calibration } from '../core/model/calibration.ts';
+import type { GoldenExample } from '../core/model/bundle.ts';
 
 /** n / (k · count) per class, so every class weighs the same in the loss; a class absent from train stops the stage. */
 export function balancedClassWeights(y: Float32Array, classes: readonly string[]): Record<number, number> {
   const priors = classPriors(y, classes.length);
   const absent = classes.filter((_, c) => priors[c] === 0);
   if (absent.length)
-    throw new Error(`the train split has no rows of class ${absent.join(', ')}; ingest more data or set train.class_weight: none`);
+    throw new Error(
+      `the train split has no rows of class ${absent.join(', ')}; ingest more data or set train.class_weight: none`,
+    );
   return Object.fromEntries(priors.map((p, c) => [c, 1 / (classes.length * p)]));
 }
 

@@ -12,9 +12,8 @@ import {
   multiclassLogLoss,
   multiclassMetrics,
   topLabelEce,
-} from '../../core/model/multiclass-metrics.ts';
-import { bootstrapCi } from '../../core/model/bootstrap.ts';
-import type { BaselineKind } from './evaluate.ts';
+} from '../core/model/multiclass-metrics.ts';
+import { bootstrapCi } from '../core/model/bootstrap.ts';
 
 /** DVC's confusion template counts rows; more than this many test rows are thinned evenly. */
 export const MAX_CONFUSION_ROWS = 20000;
@@ -35,7 +34,8 @@ export function evaluateMulticlass(
   );
   const step = Math.max(1, Math.ceil(y.length / MAX_CONFUSION_ROWS));
   const confusionRows: { actual: string; predicted: string }[] = [];
-  for (let r = 0; r < y.length; r += step) confusionRows.push({ actual: classes[y[r]], predicted: classes[predicted[r]] });
+  for (let r = 0; r < y.length; r += step)
+    confusionRows.push({ actual: classes[y[r]], predicted: classes[predicted[r]] });
   const b = multiclassBaselines(yTrain, y, classes);
   const baseline = {
     accuracy: b.majority_class.accuracy,
@@ -44,7 +44,7 @@ export function evaluateMulticlass(
     roc_auc: b.class_prior.roc_auc,
     ece: b.class_prior.ece,
   };
-  const kinds: Record<string, BaselineKind> = {
+  const kinds: Record<string, 'majority_class' | 'class_prior'> = {
     accuracy: 'majority_class',
     macro_f1: 'majority_class',
     log_loss: 'class_prior',
