@@ -27,6 +27,7 @@ test('docs/examples/seattle-weather: a 5-class model trains, evaluates, register
   const root = await tempDir('example-multiclass-');
   for (const dir of ['core', 'training'])
     await cp(join(REPO, dir), join(root, dir), { recursive: true, filter: (src) => !src.includes('node_modules') });
+  for (const file of ['package.json', 'tsconfig.json']) await cp(join(REPO, file), join(root, file));
   await symlink(join(REPO, 'node_modules'), join(root, 'node_modules'));
   const example = await loadParams(join(REPO, 'docs/examples/seattle-weather/params.yaml'));
   const params = { ...example, train: { ...example.train!, max_epochs: 6 } };
