@@ -37,6 +37,8 @@ export interface ScoreOptions {
   repoRoot: string;
   log: Logger;
   registryUrl?: string;
+  /** The run fails when more than this share of rows is rejected (default: params.yaml validate.max_reject_rate). */
+  maxRejectRate?: number;
 }
 
 const csvCell = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
@@ -49,6 +51,8 @@ export async function scoreBatch(o: ScoreOptions): Promise<{
   rowsPerSecond: number;
   peakRssMb: number;
   version: number;
+  reject_rate: number;
+  max_reject_rate: number;
 }> {
   const params = await loadParams(join(o.repoRoot, 'params.yaml'));
   const name = params.register?.model_name ?? 'flight-delay';
@@ -186,6 +190,8 @@ export async function scoreBatch(o: ScoreOptions): Promise<{
     rowsPerSecond: Math.round(rows / seconds),
     peakRssMb: Math.round(peakRss / 1e6),
     version: version.version,
+    reject_rate: rows ? Math.round((rejected / rows) * 1e6) / 1e6 : 0,
+    max_reject_rate: o.maxRejectRate ?? params.validate.max_reject_rate,
   };
 }
 
@@ -201,7 +207,7 @@ export function parseShard(
   return { index: Number(m[1]), count: Number(m[2]) };
 }
 
-const USAGE = `usage: npm run score:batch -- --input <csv|parquet|gs://…> --output <file.csv|gs://bucket/path.csv> [--stage production|staging] [--chunk N] [--shard K/N] [--registry URL]
+const USAGE = `usage: npm run score:batch -- --input <csv|parquet|gs://…> --output <file.csv|gs://bucket/path.csv> [--stage production|staging] [--chunk N] [--shard K/N] [--registry URL] [--max-reject-rate R]
   score every row of --input with the registry's model at --stage; each output row has the source
   row, the prediction and the model version, or (rejected rows) the reasons instead
   --input SRC     CSV or Parquet file, gs://…, or vega-datasets:…
@@ -210,8 +216,11 @@ const USAGE = `usage: npm run score:batch -- --input <csv|parquet|gs://…> --ou
   --chunk N       rows per chunk (default: 100000)
   --shard K/N     score every N-th chunk from K (default: JOB_COMPLETION_INDEX/JOB_COMPLETIONS, else 0/1)
   --registry URL  the registry (default: $REGISTRY_URL, else params.yaml register.registry)
-prints {rows, scored, rejected, seconds, …} as JSON
-exit: 0 scored (some rows may be rejected), 1 failed or every row was rejected, 2 usage error`;
+  --max-reject-rate R  fail when more than this share of rows is rejected (0–1; default: params.yaml
+                  validate.max_reject_rate, the validate stage's limit)
+prints {rows, scored, rejected, reject_rate, seconds, …} as JSON; the output file is written either way
+example: npm run score:batch -- --input vega-datasets:data/flights-3m.parquet --output out/scores.csv --max-reject-rate 0.05
+exit: 0 scored (rejects within --max-reject-rate), 1 failed, rejects above the rate or every row rejected, 2 usage error`;
 
 export interface ScoreCliIo {
   /** Repository root (default: the current directory). */
@@ -232,12 +241,17 @@ const cli = defineCli(
       chunk: { type: 'string', default: '100000' },
       shard: { type: 'string' },
       registry: { type: 'string' },
+      'max-reject-rate': { type: 'string' },
     },
   },
   async ({ values }, io: ScoreCliIo & CliStreams) => {
     if (!values.input || !values.output) throw new UsageError(`${values.input ? '--output' : '--input'} is required`);
     const chunk = numberOption(values.chunk, 'chunk', { integer: true, min: 1 });
     const shard = parseShard(values.shard, io.env ?? process.env);
+    const maxRejectRate =
+      values['max-reject-rate'] === undefined
+        ? undefined
+        : numberOption(values['max-reject-rate'], 'max-reject-rate', { min: 0, max: 1 });
     const log = io.log ?? createLogger({ component: 'score:batch' });
     const started = Date.now();
     const result = await scoreBatch({
@@ -249,11 +263,17 @@ const cli = defineCli(
       repoRoot: io.cwd ?? process.cwd(),
       log,
       registryUrl: values.registry,
+      maxRejectRate,
     });
     io.stdout(JSON.stringify(result) + '\n');
     if (result.rows > 0 && result.scored === 0)
       throw new Error(
         `all ${result.rows} input rows were rejected, none scored; the reasons are in ${values.output} (its error column)`,
+      );
+    // A scheduled job whose input went bad must not look green: too many rejects fail the run.
+    if (result.reject_rate > result.max_reject_rate)
+      throw new Error(
+        `${result.rejected} of ${result.rows} input rows were rejected (${(result.reject_rate * 100).toFixed(2)}%), more than the allowed ${(result.max_reject_rate * 100).toFixed(2)}%; the reasons are in ${values.output} (its error column). Fix the input, or raise --max-reject-rate (default: params.yaml validate.max_reject_rate)`,
       );
     log.info(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   },
