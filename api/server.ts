@@ -111,8 +111,12 @@ export async function startServer(
   const observer = config.monitoring
     ? (
         m: Parameters<DriftMonitor['observe']>[0],
-        out: { table: Parameters<DriftMonitor['observe']>[1]; predictions: (number | null)[] },
-      ) => drift.observe(m, out.table, out.predictions)
+        out: {
+          table: Parameters<DriftMonitor['observe']>[1];
+          predictions: (number | null)[];
+          probabilities?: (number[] | null)[];
+        },
+      ) => drift.observe(m, out.table, out.predictions, out.probabilities)
     : undefined;
   const batcher = new Batcher(manager, metrics, { maxRows: config.maxBatchRows, waitMs: config.batchWaitMs }, observer);
   const renderUi = options.renderUi ?? renderIndexHtml;
