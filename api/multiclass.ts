@@ -34,7 +34,10 @@ export function feedbackClass(spec: TargetSpec, label: unknown): { index: number
   if (!spec.classes && spec.positive_class === undefined)
     return { index: null, reason: 'this model has no class names' };
   if (spec.positive_class !== undefined && (label === 0 || label === 1)) return { index: label };
-  const byName = typeof label === 'string' || typeof label === 'boolean' || typeof label === 'number' ? classIndex(spec, label) : null;
+  const byName =
+    typeof label === 'string' || typeof label === 'boolean' || typeof label === 'number'
+      ? classIndex(spec, label)
+      : null;
   if (byName !== null) return { index: byName };
   const accepted = spec.classes
     ? `one of ${spec.classes.map((c) => JSON.stringify(c)).join(', ')}`

@@ -44,7 +44,9 @@ export function metricValue(metric: PrimaryMetric, y: ArrayLike<number>, p: Arra
       return mae(y, p);
     case 'accuracy':
     case 'macro_f1':
-      throw new Error(`${metric} is a multi-class metric; set task.classes: auto, or pick ${'roc_auc, pr_auc or log_loss'}`);
+      throw new Error(
+        `${metric} is a multi-class metric; set task.classes: auto, or pick ${'roc_auc, pr_auc or log_loss'}`,
+      );
   }
 }
 

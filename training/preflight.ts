@@ -112,10 +112,19 @@ export function dataProblems(raw: unknown, data: DataPeek): ParamsProblem[] {
  * least three; checked on the data's first records, so only where they are conclusive (a label
  * differing only in case, a two-label column); prepare checks the whole training split.
  */
-export function labelProblems(task: Record<string, unknown>, target: string, values: string[], where: string): ParamsProblem[] {
+export function labelProblems(
+  task: Record<string, unknown>,
+  target: string,
+  values: string[],
+  where: string,
+): ParamsProblem[] {
   if (task.type !== 'classification' || values.length === 0) return [];
   const seen = [...new Set(values.map((v) => labelText(isNumberText(v) ? Number(v) : v)))].sort();
-  const list = seen.slice(0, 12).map((v) => JSON.stringify(v)).join(', ') + (seen.length > 12 ? ', …' : '');
+  const list =
+    seen
+      .slice(0, 12)
+      .map((v) => JSON.stringify(v))
+      .join(', ') + (seen.length > 12 ? ', …' : '');
   const wanted = labelText(task.positive_class);
   const nearly = seen.find((v) => v.toLowerCase() === wanted.toLowerCase());
   // A rare positive label may first appear after the records read here; prepare checks the whole training split.

@@ -81,13 +81,7 @@ function record(result: BatchResult, metrics: ApiMetrics): void {
     const v = result.predictions[i]!;
     // Multi-class: the histogram takes the label's probability, the counter the label (k series).
     histogram.observe(classes ? result.probabilities![i]![v] : v);
-    const cls = classes
-      ? classes[v]
-      : meta.task === 'regression'
-        ? 'value'
-        : labelAt(v, threshold) === 1
-          ? '1'
-          : '0';
+    const cls = classes ? classes[v] : meta.task === 'regression' ? 'value' : labelAt(v, threshold) === 1 ? '1' : '0';
     counters(result.model.name, version, cls).inc();
   }
 }

@@ -62,7 +62,7 @@ export function multiclassConfusionSpec(m: ClassConfusion, options: { title?: st
         },
       },
     ],
-  } as TopLevelSpec;
+  };
 }
 
 export function multiclassConfusionTable(m: ClassConfusion): string {
@@ -74,5 +74,8 @@ export function multiclassConfusionTable(m: ClassConfusion): string {
 }
 
 export async function multiclassConfusionChart(m: ClassConfusion, options: { title?: string } & RenderOptions = {}) {
-  return { ...(await renderVegaLite(multiclassConfusionSpec(m, options), options)), table: multiclassConfusionTable(m) };
+  return {
+    ...(await renderVegaLite(multiclassConfusionSpec(m, options), options)),
+    table: multiclassConfusionTable(m),
+  };
 }

@@ -103,7 +103,8 @@ export function compileForward(
     const k = output.units;
     const row = offset++ * k;
     const table = new Float64Array(w.kernel.length * k);
-    for (let i = 0; i < w.kernel.length; i++) for (let u = 0; u < k; u++) table[i * k + u] = w.kernel[i] * output.kernel[row + u];
+    for (let i = 0; i < w.kernel.length; i++)
+      for (let u = 0; u < k; u++) table[i * k + u] = w.kernel[i] * output.kernel[row + u];
     return table;
   });
   if (output.inputs !== offset)

@@ -256,7 +256,8 @@ export function buildModel(
   const model = tf.model({ inputs, outputs: out, name: 'model' });
   model.compile({
     optimizer: new AdjustableAdam(cfg.learning_rate),
-    loss: classes > 1 ? 'categoricalCrossentropy' : task === 'classification' ? 'binaryCrossentropy' : 'meanSquaredError',
+    loss:
+      classes > 1 ? 'categoricalCrossentropy' : task === 'classification' ? 'binaryCrossentropy' : 'meanSquaredError',
   });
   return model;
 }

@@ -128,7 +128,13 @@ export function encodeTarget(spec: TargetSpec, c: Column): Float32Array {
 
 /** The target part of a feature spec, from params (multi-class: the classes seen in `train`). */
 export function fitTargetSpec(
-  task: { type: 'classification' | 'regression'; target: string; positive_above?: number; positive_class?: unknown; classes?: 'auto' },
+  task: {
+    type: 'classification' | 'regression';
+    target: string;
+    positive_above?: number;
+    positive_class?: unknown;
+    classes?: 'auto';
+  },
   train?: Column,
 ): TargetSpec {
   const spec: TargetSpec = { column: task.target, type: task.type };

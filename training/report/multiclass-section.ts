@@ -19,7 +19,12 @@ export async function multiclassTestSection(ev: Evaluation, charts: ReportCharts
   const out = ['## Test set', '', '### Confusion matrix', ''];
   const matrix = ev.test.confusion_matrix as ClassConfusion;
   out.push(
-    await charts.add('confusion', 'Confusion matrix', () => multiclassConfusionChart(matrix), multiclassConfusionTable(matrix)),
+    await charts.add(
+      'confusion',
+      'Confusion matrix',
+      () => multiclassConfusionChart(matrix),
+      multiclassConfusionTable(matrix),
+    ),
     '',
   );
   const perClass = isRecord(ev.test.per_class) ? ev.test.per_class : {};
@@ -29,7 +34,13 @@ export async function multiclassTestSection(ev: Evaluation, charts: ReportCharts
       ['class', 'precision', 'recall', 'F1', 'test rows'],
       Object.entries(perClass).map(([name, q]) => {
         const r = isRecord(q) ? q : {};
-        return [name, formatMetric(num(r.precision)), formatMetric(num(r.recall)), formatMetric(num(r.f1)), formatCount(num(r.support) ?? 0)];
+        return [
+          name,
+          formatMetric(num(r.precision)),
+          formatMetric(num(r.recall)),
+          formatMetric(num(r.f1)),
+          formatCount(num(r.support) ?? 0),
+        ];
       }),
       ['left', 'right', 'right', 'right', 'right'],
     ),
