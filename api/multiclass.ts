@@ -6,6 +6,7 @@
  */
 import { classIndex, type TargetSpec } from '../core/model/targets.ts';
 import { macroF1, multiclassAccuracy } from '../core/model/multiclass-metrics.ts';
+import type { LiveMetrics } from './feedback.ts';
 
 export interface MulticlassAnswer {
   label: string;
@@ -46,11 +47,14 @@ export function feedbackClass(spec: TargetSpec, label: unknown): { index: number
 }
 
 /** Live quality of a multi-class model: predicted and actual are class indices. */
-export function liveMulticlass(w: { actual: Float64Array; predicted: Float64Array }, classes: readonly string[]) {
+export function liveMulticlass(
+  w: { actual: Float64Array; predicted: Float64Array },
+  classes: readonly string[],
+): Extract<LiveMetrics, { task: 'multiclass' }> | null {
   const n = w.actual.length;
   if (n === 0) return null;
   return {
-    task: 'classification' as const,
+    task: 'multiclass',
     n,
     accuracy: multiclassAccuracy(w.actual, w.predicted),
     macro_f1: macroF1(w.actual, w.predicted, classes.length),

@@ -18,6 +18,7 @@ import { createMetrics } from './prometheus.ts';
 import { ModelManager } from './model-manager.ts';
 import { Batcher } from './batcher.ts';
 import { FeedbackWindow, PredictionLog, liveMetrics, type LiveMetrics } from './feedback.ts';
+import { liveMulticlass } from './multiclass.ts';
 import { RetrainAlerter, webhookFromEnv } from './alerts.ts';
 import { DEFAULT_DRIFT, DriftMonitor } from './drift-monitor.ts';
 import { loadParams, type DriftParams } from '../core/schemas/params.ts';
@@ -63,7 +64,9 @@ export async function startServer(
     return m
       ? {
           model: m,
-          live: liveMetrics(m.bundle.meta.task, feedback.window.snapshot(), decisionThreshold(m.bundle.meta)),
+          live: m.bundle.classes
+            ? liveMulticlass(feedback.window.snapshot(), m.bundle.classes)
+            : liveMetrics(m.bundle.meta.task, feedback.window.snapshot(), decisionThreshold(m.bundle.meta)),
         }
       : null;
   };
