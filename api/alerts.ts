@@ -47,11 +47,12 @@ export class RetrainAlerter {
         `dataset drift: ${drift.dataset.drifted_features.length} of ${drift.dataset.evaluated} features drifted (${drift.dataset.drifted_features.join(', ')})`,
       );
     if (live && live.n >= this.o.liveMinSamples) {
-      const metric = live.task === 'classification' ? 'roc_auc' : 'rmse';
-      const now = live.task === 'classification' ? live.roc_auc : live.rmse;
+      const metric = live.task === 'classification' ? 'roc_auc' : live.task === 'multiclass' ? 'accuracy' : 'rmse';
+      const now =
+        live.task === 'classification' ? live.roc_auc : live.task === 'multiclass' ? live.accuracy : live.rmse;
       const then = validation?.[metric];
       if (typeof now === 'number' && typeof then === 'number') {
-        const worse = live.task === 'classification' ? then - now : (now - then) / Math.max(Math.abs(then), 1e-9);
+        const worse = live.task === 'regression' ? (now - then) / Math.max(Math.abs(then), 1e-9) : then - now;
         if (worse >= this.o.liveDrop)
           out.push(`live ${metric} ${now.toFixed(4)} vs ${then.toFixed(4)} at validation over ${live.n} outcomes`);
       }

@@ -172,6 +172,7 @@ export function createApp(deps: AppDeps): Koa {
           modelName: name,
           version: m.version,
           task: m.bundle.meta.task,
+          ...(m.bundle.classes ? { classes: m.bundle.classes } : {}),
           schema: m.bundle.meta.input_schema,
           maxInstances: config.maxInstances,
           auth: checks.predict !== null,

@@ -13,6 +13,8 @@ export interface BatchResult {
   model: ServedModel;
   /** null for a row with field errors, or one the model gave no finite output for (`failed`). */
   predictions: (number | null)[];
+  /** Multi-class: every class's probability per record (predictions then hold the class index). */
+  probabilities?: (number[] | null)[];
   errors: FieldError[][];
   /** Indices of valid rows without a finite output (the routes answer them as model_unhealthy). */
   failed: number[];
@@ -127,6 +129,7 @@ export class Batcher {
         p.resolve({
           model,
           predictions: out.predictions.slice(offset, offset + n),
+          ...(out.probabilities ? { probabilities: out.probabilities.slice(offset, offset + n) } : {}),
           errors: out.errors.slice(offset, offset + n),
           failed,
         });

@@ -90,7 +90,12 @@ export class DriftMonitor {
   }
 
   /** Called for every served batch (cheap: bin indices and counters only). */
-  observe(model: ServedModel, table: Parameters<DriftWindows['add']>[0], predictions: (number | null)[]): void {
+  observe(
+    model: ServedModel,
+    table: Parameters<DriftWindows['add']>[0],
+    predictions: (number | null)[],
+    probabilities?: (number[] | null)[],
+  ): void {
     if (this.version !== model.version) {
       // A new model brings a new reference profile: start fresh windows against it.
       this.version = model.version;
@@ -102,12 +107,14 @@ export class DriftMonitor {
           .map(([k, f]) => [k, (f as NumericProfile).std]),
       );
       if (model.bundle.profile.predictions) this.stds.set('prediction', model.bundle.profile.predictions.std);
+      for (const [name, prof] of Object.entries(model.bundle.profile.prediction_classes ?? {}))
+        this.stds.set(`prediction.${name}`, prof.std);
       this.state = this.empty();
       const windows = this.windows,
         stds = this.stds;
       this.opts.fleet?.register(model.name, model.version, () => windows.fleetTracks(stds));
     }
-    this.windows!.add(table, predictions);
+    this.windows!.add(table, predictions, probabilities);
   }
 
   compute(): DriftState {

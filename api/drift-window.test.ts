@@ -100,3 +100,28 @@ test('numeric windows bin on the edges like the reference histogram, clamping ou
   assert.equal(s.distance.outOfRangeTotal, 2);
   assert.deepEqual(s.prediction.current, [2, 6]);
 });
+
+test('a multi-class model gets one prediction track per class, binning that class probability', () => {
+  const classProfile = (counts: number[]) => ({ ...profile.predictions!, histogram: { edges: [0, 0.5, 1], counts } });
+  const multi: BundleProfile = {
+    ...profile,
+    predictions: undefined,
+    prediction_classes: { a: classProfile([80, 20]), b: classProfile([60, 40]), c: classProfile([60, 40]) },
+  };
+  const multiSpec = {
+    ...spec,
+    target: { column: 'kind', type: 'classification', classes: ['a', 'b', 'c'] },
+  } as FeatureSpec;
+  const w = new DriftWindows(4, multi, multiSpec);
+  w.add(
+    recordsToTable([{ distance: 150 }, { distance: 500 }, { distance: 800 }], schema).table,
+    [0, 2, null],
+    [[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], null],
+  );
+  const s = Object.fromEntries(w.snapshot().map((x) => [x.name, x]));
+  assert.equal(s.prediction, undefined);
+  assert.deepEqual(s['prediction.a'].current, [1, 1]);
+  assert.deepEqual(s['prediction.b'].current, [2, 0]);
+  assert.deepEqual(s['prediction.c'].current, [1, 1]);
+  assert.deepEqual(s['prediction.a'].reference, [80, 20]);
+});

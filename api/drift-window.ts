@@ -21,6 +21,8 @@ const MISSING = -1;
 interface Track {
   name: string;
   column: string | null; // null: the model's prediction
+  /** Multi-class: the class whose probability this prediction track bins (`prediction.<class>`). */
+  classIndex?: number;
   part?: DatetimePart;
   kind: 'numeric' | 'categorical';
   /** numeric: histogram edges; categorical: bin of each known category value. */
@@ -75,6 +77,12 @@ export class DriftWindows {
     }
     if (profile.predictions && profile.predictions.histogram.edges.length > 1)
       this.tracks.push(this.numericTrack('prediction', null, profile.predictions));
+    // Multi-class: one prediction track per class, on that class's probability.
+    (spec.target.classes ?? []).forEach((name, classIndex) => {
+      const prof = profile.prediction_classes?.[name];
+      if (prof && prof.histogram.edges.length > 1)
+        this.tracks.push({ ...this.numericTrack(`prediction.${name}`, null, prof), classIndex });
+    });
   }
 
   private numericTrack(name: string, column: string | null, prof: NumericProfile): Track {
@@ -124,7 +132,7 @@ export class DriftWindows {
   }
 
   /** Add the valid rows of a served batch. `valid[i]` false rows (rejected requests) are skipped. */
-  add(table: Table, predictions: ArrayLike<number | null>): void {
+  add(table: Table, predictions: ArrayLike<number | null>, probabilities?: ArrayLike<number[] | null>): void {
     for (let r = 0; r < table.length; r++) {
       if (predictions[r] === null) continue;
       const slot = this.next;
@@ -137,7 +145,12 @@ export class DriftWindows {
           if (old === MISSING) t.missing--;
           else t.counts[old]--;
         }
-        const bin = this.binRow(t, table, r, predictions[r]!);
+        const bin = this.binRow(
+          t,
+          table,
+          r,
+          t.classIndex === undefined ? predictions[r]! : (probabilities?.[r]?.[t.classIndex] ?? NaN),
+        );
         t.ring[slot] = bin;
         if (bin === MISSING) t.missing++;
         else {

@@ -89,7 +89,9 @@ export type LiveMetrics =
       roc_auc: number | null;
       positive_rate: number;
     }
-  | { task: 'regression'; n: number; mae: number; rmse: number; mean_error: number };
+  | { task: 'regression'; n: number; mae: number; rmse: number; mean_error: number }
+  /** Multi-class models (api/multiclass.ts liveMulticlass): predicted and actual are class indices. */
+  | { task: 'multiclass'; n: number; accuracy: number; macro_f1: number };
 
 export function liveMetrics(
   task: 'classification' | 'regression',

@@ -51,13 +51,31 @@ export function openApiDocument(opts: {
   modelName: string;
   version: number | null;
   task: 'classification' | 'regression';
+  /** Multi-class: the class names (the answer is a label and a probability per class). */
+  classes?: readonly string[];
   schema: InputSchema;
   maxInstances: number;
   auth: boolean;
 }) {
   const record = recordJsonSchema(opts.schema);
-  const prediction =
-    opts.task === 'classification'
+  const probabilities = opts.classes
+    ? {
+        type: 'object',
+        properties: Object.fromEntries(opts.classes.map((c) => [c, { type: 'number' }])),
+        required: [...opts.classes],
+      }
+    : null;
+  const prediction = probabilities
+    ? {
+        type: 'object',
+        properties: {
+          label: { type: 'string', enum: [...opts.classes!] },
+          probability: { type: 'number' },
+          probabilities,
+        },
+        required: ['label', 'probability', 'probabilities'],
+      }
+    : opts.task === 'classification'
       ? {
           type: 'object',
           properties: {
@@ -178,7 +196,8 @@ export function openApiDocument(opts: {
                       prediction_ids: {
                         type: 'array',
                         items: { type: ['string', 'null'] },
-                        description: 'Signed ids, one per instance (null for a row answered with an error), for POST /feedback',
+                        description:
+                          'Signed ids, one per instance (null for a row answered with an error), for POST /feedback',
                       },
                       predictions: {
                         type: 'array',

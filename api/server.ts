@@ -22,6 +22,7 @@ import { Batcher } from './batcher.ts';
 import { FeedbackWindow, SeenIds, liveMetrics, type LiveMetrics } from './feedback.ts';
 import { createSigner, formatSigningKey, randomSigningKey } from './prediction-id.ts';
 import { FleetDriftSources, FleetQuality, registerFleetMetrics } from './fleet-metrics.ts';
+import { liveMulticlass } from './multiclass.ts';
 import { RetrainAlerter, webhookFromEnv } from './alerts.ts';
 import { DEFAULT_DRIFT, DriftMonitor } from './drift-monitor.ts';
 import { loadParams, type DriftParams } from '../core/schemas/params.ts';
@@ -74,7 +75,9 @@ export async function startServer(
     return m
       ? {
           model: m,
-          live: liveMetrics(m.bundle.meta.task, feedback.window.snapshot(), decisionThreshold(m.bundle.meta)),
+          live: m.bundle.classes
+            ? liveMulticlass(feedback.window.snapshot(), m.bundle.classes)
+            : liveMetrics(m.bundle.meta.task, feedback.window.snapshot(), decisionThreshold(m.bundle.meta)),
         }
       : null;
   };
@@ -124,8 +127,12 @@ export async function startServer(
   const observer = config.monitoring
     ? (
         m: Parameters<DriftMonitor['observe']>[0],
-        out: { table: Parameters<DriftMonitor['observe']>[1]; predictions: (number | null)[] },
-      ) => drift.observe(m, out.table, out.predictions)
+        out: {
+          table: Parameters<DriftMonitor['observe']>[1];
+          predictions: (number | null)[];
+          probabilities?: (number[] | null)[];
+        },
+      ) => drift.observe(m, out.table, out.predictions, out.probabilities)
     : undefined;
   const batcher = new Batcher(manager, metrics, { maxRows: config.maxBatchRows, waitMs: config.batchWaitMs }, observer);
   const renderUi = options.renderUi ?? renderIndexHtml;

@@ -13,7 +13,8 @@ import type { ColumnType } from '../core/data/table.ts';
 /** What a model predicts and from which columns (production's: its bundle; this run's: params or its test rows). */
 export interface ModelShape {
   task: 'classification' | 'regression';
-  target: Pick<TargetSpec, 'column' | 'positive_above'>;
+  /** `classes: 'auto'` (params, before fitting) matches any fitted class list of the same column. */
+  target: Pick<TargetSpec, 'column' | 'positive_above' | 'positive_class'> & { classes?: readonly string[] | 'auto' };
 }
 
 /** How a validate.schema type is held in a table. */
@@ -22,9 +23,18 @@ export function columnKind(type: ColumnRule['type']): ColumnType {
 }
 
 function describeTarget(m: ModelShape): string {
-  return m.task === 'classification'
-    ? `${m.target.column} > ${m.target.positive_above ?? 0} (classification)`
-    : `${m.target.column} (regression)`;
+  if (m.task === 'regression') return `${m.target.column} (regression)`;
+  if (m.target.classes)
+    return `the classes of ${m.target.column} (${m.target.classes === 'auto' ? 'multi-class' : m.target.classes.join(', ')})`;
+  if (m.target.positive_class !== undefined) return `${m.target.column} = ${m.target.positive_class} (classification)`;
+  return `${m.target.column} > ${m.target.positive_above ?? 0} (classification)`;
+}
+
+/** How a classification target is labelled, as one comparable string (fitted class lists compare with `auto` by kind only). */
+function labelling(t: ModelShape['target']): string {
+  if (t.classes) return 'classes';
+  if (t.positive_class !== undefined) return `class=${t.positive_class}`;
+  return `above=${t.positive_above ?? 0}`;
 }
 
 /**
@@ -39,8 +49,7 @@ export function incomparability(
   const sameTarget =
     production.task === current.task &&
     production.target.column === current.target.column &&
-    (production.task === 'regression' ||
-      (production.target.positive_above ?? 0) === (current.target.positive_above ?? 0));
+    (production.task === 'regression' || labelling(production.target) === labelling(current.target));
   if (!sameTarget) out.push(`it predicts ${describeTarget(production)}, this run ${describeTarget(current)}`);
   const missing: string[] = [];
   const retyped: string[] = [];

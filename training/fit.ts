@@ -14,6 +14,7 @@ import {
   type CandidateConfig,
 } from '../core/model/network.ts';
 import { averagePrecision, logLoss, mae, rmse, rocAuc } from '../core/model/quality-metrics.ts';
+import { multiclassMetricValue } from '../core/model/multiclass-metrics.ts';
 import type { CandidateParams } from '../core/schemas/params.ts';
 import type { Logger } from '../core/platform/log.ts';
 import { seededRandom } from '../core/platform/random.ts';
@@ -28,7 +29,8 @@ export const HIGHER_IS_BETTER = Object.fromEntries(PRIMARY_METRICS.map((m) => [m
   boolean
 >;
 
-export function metricValue(metric: PrimaryMetric, y: ArrayLike<number>, p: ArrayLike<number>): number {
+export function metricValue(metric: PrimaryMetric, y: ArrayLike<number>, p: ArrayLike<number>, classes = 1): number {
+  if (classes > 1) return multiclassMetricValue(metric, y, p, classes);
   switch (metric) {
     case 'roc_auc':
       return rocAuc(y, p);
@@ -40,6 +42,11 @@ export function metricValue(metric: PrimaryMetric, y: ArrayLike<number>, p: Arra
       return rmse(y, p);
     case 'mae':
       return mae(y, p);
+    case 'accuracy':
+    case 'macro_f1':
+      throw new Error(
+        `${metric} is a multi-class metric; set task.classes: auto, or pick ${'roc_auc, pr_auc or log_loss'}`,
+      );
   }
 }
 
@@ -180,6 +187,8 @@ export interface FitOptions {
   classWeight?: Record<number, number>;
   /** Regression targets are scaled to unit variance for training; predictions are scaled back. */
   targetScaler?: { mean: number; std: number };
+  /** Multi-class: the number of classes (y holds class indices, trained on as one-hot rows). */
+  classes?: number;
   log: Logger;
 }
 
@@ -197,11 +206,15 @@ export interface FitResult {
 
 export async function fitCandidate(tf: TF, cfg: CandidateConfig, data: FitData, opts: FitOptions): Promise<FitResult> {
   const started = performance.now();
-  const model = buildModel(tf, layoutOf(data.train.enc), cfg, opts.task, opts.seed);
+  const k = opts.classes ?? 1;
+  const model = buildModel(tf, layoutOf(data.train.enc), cfg, opts.task, opts.seed, k);
   const random = seededRandom(opts.seed);
   const yTrain = toModelUnits(data.train.y, opts.targetScaler);
   const fullInputs = toInputs(tf, data.train.enc);
-  const yFull = tf.tensor2d(yTrain, [yTrain.length, 1]);
+  const yFull =
+    k > 1
+      ? tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from(yTrain), 'int32'), k).toFloat())
+      : tf.tensor2d(yTrain, [yTrain.length, 1]);
   const history: FitResult['history'] = [];
   let best: { epoch: number; value: number; weights: tfjs.Tensor[] } | undefined;
   const toTarget = (p: Float32Array) => toTargetUnits(p, opts.targetScaler);
@@ -210,7 +223,7 @@ export async function fitCandidate(tf: TF, cfg: CandidateConfig, data: FitData, 
       const t0 = performance.now();
       setLearningRate(model, epochLearningRate(cfg.learning_rate, cfg.lr_schedule, epoch, opts.maxEpochs));
       const loss = await fitOneEpoch(tf, model, fullInputs, yFull, random, opts);
-      const value = metricValue(opts.primary, data.validation.y, toTarget(predict(tf, model, data.validation.enc)));
+      const value = metricValue(opts.primary, data.validation.y, toTarget(predict(tf, model, data.validation.enc)), k);
       const seconds = (performance.now() - t0) / 1000;
       history.push({ epoch, loss, value, seconds });
       opts.log.info(

@@ -59,7 +59,7 @@ test('every problem at once, each with its key, its value and the fix; hash_key 
   );
   assert.match(
     byKey['task.positive_above'].message,
-    /classification needs it: rows whose target \(temp_max\) is above/,
+    /classification needs exactly one of: positive_above: <number> \(label 1 when temp_max is above it.*positive_class: <label>.*classes: auto/,
   );
   assert.match(byKey['features.wind.kind'].message, /use kind: numeric/);
   assert.match(
@@ -116,8 +116,38 @@ test('a target the source holds as text, or does not hold at all, is refused wit
   const cls = await preflightProblems({ repoRoot: repo, against: 'source', log: quietLog() });
   assert.match(
     cls.problems.find((p) => p.key === 'task.target')!.message,
-    /encode the label as 0\/1 in the data and set task\.positive_above: 0/,
+    /task\.positive_above needs a numeric target.*holds text.*set task\.positive_class: <the positive label> \(two classes\) or task\.classes: auto/,
   );
+
+  // Labels by name: positive_class must be a label of the data (here it differs in case only), classes: auto takes text.
+  const labelled = (task: object) =>
+    paramsText({
+      ...setup,
+      validate: { ...setup.validate, schema: { ...schema, weather: { type: 'category' } } },
+      task: { type: 'classification', target: 'weather', ...task },
+      train: { ...setup.train, primary_metric: 'log_loss' },
+    });
+  await writeFile(join(repo, 'params.yaml'), await labelled({ positive_class: 'Rain' }));
+  const wrongCase = await preflightProblems({ repoRoot: repo, against: 'source', log: quietLog() });
+  assert.deepEqual(
+    wrongCase.problems.map((p) => [p.key, p.value]),
+    [['task.positive_class', 'Rain']],
+  );
+  assert.match(
+    wrongCase.problems[0].message,
+    /never holds "Rain" in its first \d+ records \(labels seen: .*"rain".*\); set it to "rain"/,
+  );
+  for (const ok of [{ positive_class: 'rain' }, { classes: 'auto' }]) {
+    await writeFile(join(repo, 'params.yaml'), await labelled(ok));
+    assert.deepEqual((await preflightProblems({ repoRoot: repo, against: 'source', log: quietLog() })).problems, []);
+  }
+  await writeFile(join(repo, 'params.yaml'), await labelled({ positive_class: 'rain', classes: 'auto' }));
+  const both = await preflightProblems({ repoRoot: repo, against: 'none', log: quietLog() });
+  assert.deepEqual(
+    both.problems.map((p) => p.key),
+    ['task.positive_class/classes'],
+  );
+  assert.match(both.problems[0].message, /exactly one of.*keep one/);
 
   // Declared as category: refused from params alone, before the source is read.
   await writeFile(

@@ -31,6 +31,7 @@ import { columnKind, incomparability, incomparableMessage } from './comparable.t
 import { openRegistry } from '../core/registry/index.ts';
 import { readBundleMeta } from '../core/schemas/bundle-meta.ts';
 import { readArtifactFile } from '../core/model/artifact-files.ts';
+import { labelText } from '../core/model/targets.ts';
 
 /** What the data looks like: its columns (types as read) and its first records. */
 export interface DataPeek {
@@ -78,8 +79,9 @@ export function dataProblems(raw: unknown, data: DataPeek): ParamsProblem[] {
   else if (target) {
     const type = data.columns.find((c) => c.name === target)?.type;
     const values = sampleValues(data.sample.columns[target]);
+    const labels = task.positive_class !== undefined || task.classes !== undefined;
     const text = type === 'timestamp' || (type === 'string' && values.length > 0 && !values.some(isNumberText));
-    if (text) {
+    if (text && !(labels && type !== 'timestamp')) {
       const shown = [...new Set(values)].slice(0, 4).map((v) => JSON.stringify(v));
       const what = type === 'timestamp' ? 'timestamps' : `text (${shown.join(', ')}${values.length > 4 ? ', …' : ''})`;
       out.push({
@@ -88,9 +90,10 @@ export function dataProblems(raw: unknown, data: DataPeek): ParamsProblem[] {
         message:
           task.type === 'regression'
             ? `regression needs a numeric target, but "${target}" in ${data.label} holds ${what}; pick a numeric column`
-            : `classification labels rows 1 when a numeric target is above task.positive_above, but "${target}" in ${data.label} holds ${what}; pick a numeric column, or encode the label as 0/1 in the data and set task.positive_above: 0`,
+            : `task.positive_above needs a numeric target, but "${target}" in ${data.label} holds ${what}; for labels set task.positive_class: <the positive label> (two classes) or task.classes: auto (three or more) instead`,
       });
     }
+    out.push(...labelProblems(task, target, values, data.label));
   }
   for (const [col, rule] of Object.entries(section(section(raw, 'validate'), 'schema'))) {
     if (has(col) || col === timeColumn || col === target) continue;
@@ -102,6 +105,46 @@ export function dataProblems(raw: unknown, data: DataPeek): ParamsProblem[] {
     });
   }
   return out;
+}
+
+/**
+ * task.positive_class must be one of the labels the data shows, and task.classes: auto needs at
+ * least three; checked on the data's first records, so only where they are conclusive (a label
+ * differing only in case, a two-label column); prepare checks the whole training split.
+ */
+export function labelProblems(
+  task: Record<string, unknown>,
+  target: string,
+  values: string[],
+  where: string,
+): ParamsProblem[] {
+  if (task.type !== 'classification' || values.length === 0) return [];
+  const seen = [...new Set(values.map((v) => labelText(isNumberText(v) ? Number(v) : v)))].sort();
+  const list =
+    seen
+      .slice(0, 12)
+      .map((v) => JSON.stringify(v))
+      .join(', ') + (seen.length > 12 ? ', …' : '');
+  const wanted = labelText(task.positive_class);
+  const nearly = seen.find((v) => v.toLowerCase() === wanted.toLowerCase());
+  // A rare positive label may first appear after the records read here; prepare checks the whole training split.
+  if (task.positive_class !== undefined && !seen.includes(wanted) && (nearly !== undefined || seen.length <= 2))
+    return [
+      {
+        key: 'task.positive_class',
+        value: task.positive_class,
+        message: `"${target}" in ${where} never holds ${JSON.stringify(wanted)} in its first ${values.length} records (labels seen: ${list}); set it to ${nearly !== undefined ? JSON.stringify(nearly) : 'one of those'}`,
+      },
+    ];
+  if (task.classes === 'auto' && seen.length < 3 && values.length >= 100)
+    return [
+      {
+        key: 'task.classes',
+        value: task.classes,
+        message: `"${target}" in ${where} shows ${seen.length} label(s) in its first ${values.length} records (${list}); multi-class needs at least 3: for two classes use task.positive_class: <one of them>`,
+      },
+    ];
+  return [];
 }
 
 /**
@@ -207,9 +250,19 @@ export async function productionProblems(
       ),
     );
     const positive = typeof task.positive_above === 'number' ? task.positive_above : undefined;
+    const positiveClass = task.positive_class !== undefined ? labelText(task.positive_class) : undefined;
     const reasons = incomparability(
       { task: meta.task, target: spec.target, input_schema: meta.input_schema },
-      { task: task.type, target: { column: task.target, positive_above: positive }, columns },
+      {
+        task: task.type,
+        target: {
+          column: task.target,
+          positive_above: positive,
+          positive_class: positiveClass,
+          ...(task.classes === 'auto' ? { classes: 'auto' as const } : {}),
+        },
+        columns,
+      },
     );
     if (!reasons.length) return [];
     return [

@@ -70,7 +70,7 @@ test('shard parsing: flag, Indexed Job environment, and bad values', () => {
   assert.throws(() => parseShard('4/4', {}), /0 ≤ K < N/);
 });
 
-test('score:batch CLI: exit 1 when every row was rejected, 0 when some were scored, 2 on usage errors', async () => {
+test('score:batch CLI: exit 1 when every row, or more than --max-reject-rate of them, was rejected; 2 on usage errors', async () => {
   const { repo } = await registeredRepo();
   const run = async (...argv: string[]) => {
     let stdout = '';
@@ -98,14 +98,22 @@ test('score:batch CLI: exit 1 when every row was rejected, 0 when some were scor
 
   const someBad = [...lines];
   someBad[2] = allBad[2];
-  const some = await run(
-    '--input',
-    await writeSource(repo, 'some-bad.csv', someBad.join('\n')),
-    '--output',
-    'out/some.csv',
+  const someBadCsv = await writeSource(repo, 'some-bad.csv', someBad.join('\n'));
+  // 1 of 12 rejected (8.33 %): above params.yaml's validate.max_reject_rate (2 %), the default.
+  const tooMany = await run('--input', someBadCsv, '--output', 'out/some.csv');
+  assert.equal(tooMany.code, 1, tooMany.stderr);
+  assert.deepEqual(
+    [JSON.parse(tooMany.stdout).reject_rate, JSON.parse(tooMany.stdout).max_reject_rate],
+    [0.083333, 0.02],
   );
+  assert.match(
+    tooMany.stderr,
+    /^score:batch: 1 of 12 input rows were rejected \(8\.33%\), more than the allowed 2\.00%; the reasons are in out\/some\.csv .*raise --max-reject-rate/,
+  );
+  const some = await run('--input', someBadCsv, '--output', 'out/some.csv', '--max-reject-rate', '0.1');
   assert.equal(some.code, 0, some.stderr);
   assert.deepEqual([JSON.parse(some.stdout).scored, JSON.parse(some.stdout).rejected], [11, 1]);
+  assert.equal((await run('--input', someBadCsv, '--output', 'x.csv', '--max-reject-rate', '2')).code, 2);
 
   const usage = await run('--input', bad);
   assert.equal(usage.code, 2);

@@ -38,6 +38,8 @@ export interface ScoreOptions {
   repoRoot: string;
   log: Logger;
   registryUrl?: string;
+  /** The run fails when more than this share of rows is rejected (default: params.yaml validate.max_reject_rate). */
+  maxRejectRate?: number;
 }
 
 const csvCell = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
@@ -50,6 +52,8 @@ export async function scoreBatch(o: ScoreOptions): Promise<{
   rowsPerSecond: number;
   peakRssMb: number;
   version: number;
+  reject_rate: number;
+  max_reject_rate: number;
 }> {
   const params = await loadParams(join(o.repoRoot, 'params.yaml'));
   const name = params.register?.model_name ?? 'flight-delay';
@@ -82,7 +86,16 @@ export async function scoreBatch(o: ScoreOptions): Promise<{
     if (!out.write(s)) await once(out, 'drain');
   };
   const classification = bundle.meta.task === 'classification';
-  await write(`source_row,${classification ? 'probability,label' : 'prediction'},model_name,model_version,error\n`);
+  // Multi-class: the label, then one probability column per class (in the model's class order).
+  const classes = bundle.classes;
+  const k = classes?.length ?? 1;
+  const outputHeader = classes
+    ? ['label', ...classes.map((c) => csvCell(`probability_${c}`))].join(',')
+    : classification
+      ? 'probability,label'
+      : 'prediction';
+  const emptyOutputs = classes ? ','.repeat(k) : classification ? ',' : '';
+  await write(`source_row,${outputHeader},model_name,model_version,error\n`);
 
   const started = performance.now();
   let peakRss = 0,
@@ -98,17 +111,22 @@ export async function scoreBatch(o: ScoreOptions): Promise<{
       result.rejects.map((r) => [r.index, r.problems.map((p) => `${p.column}: ${p.reason}`).join('; ')]),
     );
     const rowCol = table.columns[ROW_COLUMN];
-    let k = 0;
+    let j = 0;
     let text = '';
     for (let i = 0; i < table.length; i++) {
       const sourceRow = rowCol && rowCol.type !== 'string' ? rowCol.values[i] : firstRow + i + 1;
       const problem = bad.get(i);
       if (problem) {
-        text += `${sourceRow},${classification ? ',' : ''},${name},${version.version},${csvCell(problem)}\n`;
+        text += `${sourceRow},${emptyOutputs},${name},${version.version},${csvCell(problem)}\n`;
         rejected++;
       } else {
-        const p = predictions[k++];
-        text += `${sourceRow},${classification ? `${p},${labelAt(p, threshold)}` : p},${name},${version.version},\n`;
+        const at = j++;
+        const outputs = classes
+          ? multiclassCells(classes, predictions.subarray(at * k, (at + 1) * k))
+          : classification
+            ? `${predictions[at]},${labelAt(predictions[at], threshold)}`
+            : `${predictions[at]}`;
+        text += `${sourceRow},${outputs},${name},${version.version},\n`;
         scored++;
       }
     }
@@ -185,6 +203,8 @@ export async function scoreBatch(o: ScoreOptions): Promise<{
     rowsPerSecond: Math.round(rows / seconds),
     peakRssMb: Math.round(peakRss / 1e6),
     version: version.version,
+    reject_rate: rows ? Math.round((rejected / rows) * 1e6) / 1e6 : 0,
+    max_reject_rate: o.maxRejectRate ?? params.validate.max_reject_rate,
   };
 }
 
@@ -200,7 +220,7 @@ export function parseShard(
   return { index: Number(m[1]), count: Number(m[2]) };
 }
 
-const USAGE = `usage: npm run score:batch -- --input <csv|parquet|gs://…> --output <file.csv|gs://bucket/path.csv> [--stage production|staging] [--chunk N] [--shard K/N] [--registry URL]
+const USAGE = `usage: npm run score:batch -- --input <csv|parquet|gs://…> --output <file.csv|gs://bucket/path.csv> [--stage production|staging] [--chunk N] [--shard K/N] [--registry URL] [--max-reject-rate R]
   score every row of --input with the registry's model at --stage; each output row has the source
   row, the prediction and the model version, or (rejected rows) the reasons instead
   --input SRC     CSV or Parquet file, gs://…, or vega-datasets:…
@@ -209,8 +229,11 @@ const USAGE = `usage: npm run score:batch -- --input <csv|parquet|gs://…> --ou
   --chunk N       rows per chunk (default: 100000)
   --shard K/N     score every N-th chunk from K (default: JOB_COMPLETION_INDEX/JOB_COMPLETIONS, else 0/1)
   --registry URL  the registry (default: $REGISTRY_URL, else params.yaml register.registry)
-prints {rows, scored, rejected, seconds, …} as JSON
-exit: 0 scored (some rows may be rejected), 1 failed or every row was rejected, 2 usage error`;
+  --max-reject-rate R  fail when more than this share of rows is rejected (0–1; default: params.yaml
+                  validate.max_reject_rate, the validate stage's limit)
+prints {rows, scored, rejected, reject_rate, seconds, …} as JSON; the output file is written either way
+example: npm run score:batch -- --input vega-datasets:data/flights-3m.parquet --output out/scores.csv --max-reject-rate 0.05
+exit: 0 scored (rejects within --max-reject-rate), 1 failed, rejects above the rate or every row rejected, 2 usage error`;
 
 export interface ScoreCliIo {
   /** Repository root (default: the current directory). */
@@ -231,12 +254,17 @@ const cli = defineCli(
       chunk: { type: 'string', default: '100000' },
       shard: { type: 'string' },
       registry: { type: 'string' },
+      'max-reject-rate': { type: 'string' },
     },
   },
   async ({ values }, io: ScoreCliIo & CliStreams) => {
     if (!values.input || !values.output) throw new UsageError(`${values.input ? '--output' : '--input'} is required`);
     const chunk = numberOption(values.chunk, 'chunk', { integer: true, min: 1 });
     const shard = parseShard(values.shard, io.env ?? process.env);
+    const maxRejectRate =
+      values['max-reject-rate'] === undefined
+        ? undefined
+        : numberOption(values['max-reject-rate'], 'max-reject-rate', { min: 0, max: 1 });
     const log = io.log ?? createLogger({ component: 'score:batch' });
     const started = Date.now();
     const result = await scoreBatch({
@@ -248,11 +276,17 @@ const cli = defineCli(
       repoRoot: io.cwd ?? process.cwd(),
       log,
       registryUrl: values.registry,
+      maxRejectRate,
     });
     io.stdout(JSON.stringify(result) + '\n');
     if (result.rows > 0 && result.scored === 0)
       throw new Error(
         `all ${result.rows} input rows were rejected, none scored; the reasons are in ${values.output} (its error column)`,
+      );
+    // A scheduled job whose input went bad must not look green: too many rejects fail the run.
+    if (result.reject_rate > result.max_reject_rate)
+      throw new Error(
+        `${result.rejected} of ${result.rows} input rows were rejected (${(result.reject_rate * 100).toFixed(2)}%), more than the allowed ${(result.max_reject_rate * 100).toFixed(2)}%; the reasons are in ${values.output} (its error column). Fix the input, or raise --max-reject-rate (default: params.yaml validate.max_reject_rate)`,
       );
     log.info(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   },
@@ -264,3 +298,10 @@ export function main(argv: string[], io: ScoreCliIo & Partial<CliStreams> = {}):
 }
 
 if (isMain(import.meta.url)) await cli.main();
+
+/** A multi-class row's cells: the most likely class, then every class's probability. */
+function multiclassCells(classes: readonly string[], p: Float32Array): string {
+  let best = 0;
+  for (let c = 1; c < classes.length; c++) if (p[c] > p[best]) best = c;
+  return [csvCell(classes[best]), ...Array.from(p, String)].join(',');
+}

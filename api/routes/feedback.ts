@@ -14,6 +14,7 @@ import type { ModelManager } from '../model-manager.ts';
 import type { ApiMetrics } from '../prometheus.ts';
 import { describe } from '../../core/data/records.ts';
 import { decisionThreshold } from '../../core/model/decision.ts';
+import { feedbackClass, liveMulticlass } from '../multiclass.ts';
 
 export interface FeedbackDeps {
   ids: PredictionIdSigner;
@@ -33,6 +34,14 @@ const MAX_ITEMS = 1000;
 function toLabelOrValue(item: Record<string, unknown>, manager: ModelManager): number {
   const m = manager.current;
   const task = m?.bundle.meta.task ?? 'classification';
+  const named = m && (m.bundle.spec.target.classes || m.bundle.spec.target.positive_class !== undefined);
+  if (named && (Object.hasOwn(item, 'label') || Object.hasOwn(item, 'actual'))) {
+    // Labels by name (multi-class, or binary by positive_class): api/multiclass.ts.
+    const field = Object.hasOwn(item, 'label') ? 'label' : 'actual';
+    const found = feedbackClass(m.bundle.spec.target, item[field]);
+    if (found.index === null) throw badRequest(found.reason, [{ field, message: `got ${describe(item[field])}` }]);
+    return found.index;
+  }
   if (Object.hasOwn(item, 'label')) {
     if (task !== 'classification')
       throw badRequest('"label" is for classification models; send "actual" (the observed value)', [
@@ -101,16 +110,21 @@ export function postFeedback(ctx: Koa.Context, body: unknown, deps: FeedbackDeps
       return { index, prediction_id: id, status: 409, error: `feedback for prediction ${id} was already recorded` };
     }
     deps.window.add({ actual: outcome, predicted: found.value, version: found.version });
-    deps.fleet.add(
-      name,
-      found.version,
-      found.threshold === null ? 'regression' : 'classification',
-      outcome,
-      found.value,
-      found.threshold,
-    );
+    // A multi-class id carries the predicted class index: the fleet's summable counters are binary
+    // (score bins, confusion at a threshold) or regression errors, and a class-index difference is
+    // no prediction error, so multi-class feedback feeds this replica's window only (for now).
+    if (!deps.manager.current?.bundle.classes) {
+      deps.fleet.add(
+        name,
+        found.version,
+        found.threshold === null ? 'regression' : 'classification',
+        outcome,
+        found.value,
+        found.threshold,
+      );
+      deps.metrics.predictionError.observe({ model: name }, found.value - outcome);
+    }
     deps.metrics.feedback.inc({ model: name, outcome: 'joined' });
-    deps.metrics.predictionError.observe({ model: name }, found.value - outcome);
     return {
       index,
       prediction_id: id,
@@ -137,7 +151,11 @@ export function postFeedback(ctx: Koa.Context, body: unknown, deps: FeedbackDeps
 
 export function feedbackSummary(deps: FeedbackDeps) {
   const m = deps.manager.current;
-  const live = m ? liveMetrics(m.bundle.meta.task, deps.window.snapshot(), decisionThreshold(m.bundle.meta)) : null;
+  const live = !m
+    ? null
+    : m.bundle.classes
+      ? liveMulticlass(deps.window.snapshot(), m.bundle.classes)
+      : liveMetrics(m.bundle.meta.task, deps.window.snapshot(), decisionThreshold(m.bundle.meta));
   return {
     scope: FLEET_VIEW.replica,
     fleet: FLEET_VIEW.quality,

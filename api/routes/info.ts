@@ -1,4 +1,5 @@
 /** `GET /v1/models/<name>`: what is served, whether it is ready, and its inputs with defaults. */
+import type { TargetSpec } from '../../core/model/targets.ts';
 import type { ModelManager } from '../model-manager.ts';
 
 export function modelInfo(manager: ModelManager, name: string) {
@@ -28,9 +29,8 @@ export function modelInfo(manager: ModelManager, name: string) {
     backend: manager.backend,
     task: meta.task,
     ...(meta.threshold !== undefined ? { threshold: meta.threshold } : {}),
-    ...(meta.task === 'classification'
-      ? { label_text: labelText(m.bundle.spec.target.column, m.bundle.spec.target.positive_above ?? 0) }
-      : {}),
+    ...(m.bundle.classes ? { classes: m.bundle.classes } : {}),
+    ...(meta.task === 'classification' && !m.bundle.classes ? { label_text: labelText(m.bundle.spec.target) } : {}),
     candidate: meta.candidate,
     created_at: meta.created_at,
     git_commit: meta.git_commit,
@@ -45,7 +45,10 @@ export function modelInfo(manager: ModelManager, name: string) {
   };
 }
 
-/** Words for the two classes, from the target definition (e.g. "likely delay > 15"). */
-function labelText(column: string, above: number): Record<string, string> {
-  return { '0': `likely ${column} ≤ ${above}`, '1': `likely ${column} > ${above}` };
+/** Words for the two classes, from the target definition (e.g. "likely delay > 15", "likely rain"). */
+function labelText(target: TargetSpec): Record<string, string> {
+  if (target.positive_class !== undefined)
+    return { '0': `likely not ${target.positive_class}`, '1': `likely ${target.positive_class}` };
+  const above = target.positive_above ?? 0;
+  return { '0': `likely ${target.column} ≤ ${above}`, '1': `likely ${target.column} > ${above}` };
 }

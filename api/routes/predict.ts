@@ -9,6 +9,7 @@ import { childCache, type ApiMetrics } from '../prometheus.ts';
 import type { RequestState } from '../middleware/observe.ts';
 import type { PredictionIdSigner } from '../prediction-id.ts';
 import { decisionThreshold, labelAt } from '../../core/model/decision.ts';
+import { multiclassAnswer } from '../multiclass.ts';
 
 export interface PredictDeps {
   batcher: Batcher;
@@ -28,6 +29,8 @@ function predictionId(deps: PredictDeps, result: BatchResult, i: number, now: nu
 function shape(result: BatchResult, i: number) {
   const meta = result.model.bundle.meta;
   const v = result.predictions[i]!;
+  const classes = result.model.bundle.classes;
+  if (classes) return multiclassAnswer(classes, result.probabilities![i]!);
   if (meta.task === 'regression') return { value: v };
   const threshold = decisionThreshold(meta);
   return { probability: v, label: labelAt(v, threshold), threshold };
@@ -71,11 +74,13 @@ function record(result: BatchResult, metrics: ApiMetrics): void {
   const version = String(result.model.version);
   const histogram = values(result.model.name);
   const threshold = decisionThreshold(meta);
+  const classes = result.model.bundle.classes;
   for (let i = 0; i < result.predictions.length; i++) {
     const v = result.predictions[i];
     if (v === null) continue; // a row the model failed on (answered with an error)
-    histogram.observe(v);
-    const cls = meta.task === 'regression' ? 'value' : labelAt(v, threshold) === 1 ? '1' : '0';
+    // Multi-class: the histogram takes the label's probability, the counter the label (k series).
+    histogram.observe(classes ? result.probabilities![i]![v] : v);
+    const cls = classes ? classes[v] : meta.task === 'regression' ? 'value' : labelAt(v, threshold) === 1 ? '1' : '0';
     counters(result.model.name, version, cls).inc();
   }
 }

@@ -63,6 +63,8 @@ button:disabled { opacity: .6; cursor: progress; }
 .prob .pct { font-size: 1.6rem; font-weight: 700; }
 .bar { position: relative; height: 12px; border-radius: 6px; background: var(--bg); border: 1px solid var(--line); margin: 6px 0 4px; overflow: visible; }
 .bar .fill { height: 100%; border-radius: 6px; background: var(--accent); }
+.classes { list-style: none; padding: 0; margin: 0 0 8px; }
+.classes li { margin-bottom: 6px; }
 .bar .fill.pos { background: var(--pos); }
 .bar .fill.neg { background: var(--neg); }
 .bar .mark { position: absolute; top: -5px; bottom: -5px; width: 2px; background: var(--text); }

@@ -106,3 +106,9 @@ export * from './specs.ts';
 export * from './tables.ts';
 export { pngDimensions } from './png.ts';
 export * from './markdown.ts';
+export {
+  multiclassConfusionChart,
+  multiclassConfusionSpec,
+  multiclassConfusionTable,
+  type ClassConfusion,
+} from './multiclass.ts';

@@ -73,6 +73,10 @@ export const featureSpecSchema: z.ZodType<FeatureSpec, unknown> = z
       column: z.string(),
       type: z.enum(['classification', 'regression']),
       positive_above: num.optional(),
+      /** Binary by label; absent in specs written before (numeric threshold only). */
+      positive_class: z.string().optional(),
+      /** Multi-class: the class vocabulary fitted on train, in output order; absent in binary and regression specs. */
+      classes: z.array(z.string()).min(3).optional(),
     }),
     time_column: z.string(),
   })
@@ -132,6 +136,7 @@ export const referenceProfileSchema: z.ZodType<ReferenceProfile, unknown> = z.lo
 export const bundleProfileSchema: z.ZodType<BundleProfile, unknown> = z.looseObject({
   ...referenceProfileShape,
   predictions: numericProfileSchema.optional(),
+  prediction_classes: z.record(z.string(), numericProfileSchema).optional(),
 });
 
 /**
@@ -144,6 +149,7 @@ export const goldenSchema: z.ZodType<GoldenExample[], unknown> = z
     z.looseObject({
       record: z.record(z.string(), z.unknown(), { error: 'must be an object of input fields' }),
       expected: z.number({ error: 'must be a finite number (the output training computed for the record)' }),
+      probabilities: z.array(z.number()).optional(),
     }),
     { error: 'must be a list of golden examples, each { "record": {...}, "expected": <number> }' },
   )

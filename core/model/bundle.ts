@@ -31,8 +31,10 @@ export const BUNDLE_FORMAT = 1;
 export interface GoldenExample {
   /** Input fields, as a request would send them. */
   record: Record<string, unknown>;
-  /** The output training computed for the record (finite). */
+  /** The output training computed for the record (finite); multi-class: the predicted class index. */
   expected: number;
+  /** Multi-class: the probability of each class (the feature spec's target.classes order). */
+  probabilities?: number[];
 }
 
 export interface GoldenCheck {
@@ -44,6 +46,8 @@ export interface GoldenCheck {
 
 export interface BundleProfile extends ReferenceProfile {
   predictions?: NumericProfile;
+  /** Multi-class: the validation probabilities of each class, keyed by class name. */
+  prediction_classes?: Record<string, NumericProfile>;
 }
 
 export interface BundleContents {
@@ -58,9 +62,15 @@ export interface LoadedBundle extends BundleContents {
   model: tfjs.LayersModel;
   /** Model outputs in target units: probabilities (classification, calibrated; `raw` skips the calibration) or values (regression). */
   predictTable(table: Table, options?: { raw?: boolean }): Float32Array;
-  /** Validate and predict JSON records; a record with errors gets null and its field errors. */
+  /** Multi-class: the class names in output order; undefined for binary and regression bundles (old bundles too). */
+  classes: string[] | undefined;
+  /**
+   * Validate and predict JSON records; a record with errors gets null and its field errors.
+   * Multi-class: `predictions` holds the predicted class index and `probabilities` every class's.
+   */
   predictRecords(records: unknown[]): {
     predictions: (number | null)[];
+    probabilities?: (number[] | null)[];
     errors: FieldError[][];
     oov: Record<string, number>;
     table: Table;
@@ -227,6 +237,8 @@ export async function loadBundle(tf: TF, dir: string): Promise<LoadedBundle> {
     );
   }
 
+  const classes = spec.target.classes;
+  const k = classes?.length ?? 1;
   const predictTable = (table: Table, options: { raw?: boolean } = {}) =>
     outputsFromModel(tf, model, options.raw ? { ...meta, calibration: undefined } : meta, spec, table);
   const predictRecords = (records: unknown[]) => {
@@ -234,6 +246,11 @@ export async function loadBundle(tf: TF, dir: string): Promise<LoadedBundle> {
     if (table.length === 0) return { predictions: [], errors, oov: {}, table };
     const enc = encodeFeatures(spec, table);
     const outputs = outputsFromEncoded(tf, model, meta, enc);
+    if (k > 1) {
+      const probabilities = errors.map((e, i) => (e.length ? null : Array.from(outputs.subarray(i * k, (i + 1) * k))));
+      const predictions = probabilities.map((p) => (p ? p.indexOf(Math.max(...p)) : null));
+      return { predictions, probabilities, errors, oov: enc.oov, table };
+    }
     const predictions = Array.from(outputs, (v, i) => (errors[i].length ? null : v));
     return { predictions, errors, oov: enc.oov, table };
   };
@@ -244,13 +261,19 @@ export async function loadBundle(tf: TF, dir: string): Promise<LoadedBundle> {
     profile,
     golden,
     model,
+    classes,
     predictTable,
     predictRecords,
     checkGolden(tolerance = 0) {
       if (golden.length === 0) return { ok: false, mismatches: [], problem: 'the bundle has no golden examples' };
-      const { predictions } = predictRecords(golden.map((g) => g.record));
-      const mismatches = golden
-        .map((g, index) => ({ index, expected: g.expected, actual: predictions[index] }))
+      const { predictions, probabilities } = predictRecords(golden.map((g) => g.record));
+      // Multi-class: every class probability is compared, each as its own golden output.
+      const pairs = golden.flatMap((g, index) =>
+        g.probabilities && probabilities
+          ? g.probabilities.map((expected, c) => ({ index, expected, actual: probabilities[index]?.[c] ?? null }))
+          : [{ index, expected: g.expected, actual: predictions[index] }],
+      );
+      const mismatches = pairs
         // Written as "not within", so a NaN on either side is a mismatch (NaN > tol is false).
         .filter(
           (m) =>

@@ -119,6 +119,8 @@ export function fitIsotonic(scores: Numbers, y: Numbers): IsotonicCalibration {
 
 export function applyCalibration(c: Calibration, p: number): number {
   if (c.method === 'platt') return sigmoid(c.a * logit(p) + c.b);
+  // Multi-class bundles apply it to every logit (core/model/forward.ts); on one probability it is Platt with b = 0.
+  if (c.method === 'temperature') return sigmoid(logit(p) / c.temperature);
   const { x, y } = c;
   if (!(p > x[0])) return y[0]; // also NaN → lowest knot
   const last = x.length - 1;

@@ -8,6 +8,7 @@
  */
 import type { DATETIME_PARTS, FeatureParams, Params } from '../schemas/params.ts';
 import type { Column, StringColumn, Table } from '../data/table.ts';
+import { fitTargetSpec, type TargetSpec } from './targets.ts';
 
 export const OOV_INDEX = 0;
 export const OOV_TOKEN = '<OOV>';
@@ -84,11 +85,9 @@ export interface CrossFeature {
 }
 export type FeatureDef = NumericFeature | CategoricalFeature | DatetimeFeature | CrossFeature;
 
-export interface TargetSpec {
-  column: string;
-  type: 'classification' | 'regression';
-  positive_above?: number;
-}
+// The target's definition and encoding live in core/model/targets.ts (binary, multi-class, regression).
+export type { TargetSpec } from './targets.ts';
+export { encodeTarget } from './targets.ts';
 
 /** A feature of params.yaml that the fitted spec leaves out, and why (e.g. `date.month` over 3 months of training data). */
 export interface DroppedFeature {
@@ -138,11 +137,7 @@ export function fitFeatureSpec(
   const spec: FeatureSpec = {
     version: 1,
     features,
-    target: {
-      column: params.task.target,
-      type: params.task.type,
-      ...(params.task.positive_above !== undefined ? { positive_above: params.task.positive_above } : {}),
-    },
+    target: fitTargetSpec(params.task, train.columns[params.task.target]),
     time_column: params.data.time_column,
   };
   const crosses = entries.filter(
@@ -492,17 +487,4 @@ export function encodeFeatures(spec: FeatureSpec, table: Table): EncodedFeatures
   // Crosses come last (they read their components' indices), in spec order.
   for (const f of spec.features) if (f.kind === 'cross') categorical.push(encodeCross(f, enc, spec));
   return enc;
-}
-
-/** Target values per task: 0/1 labels for classification, raw values for regression. */
-export function encodeTarget(spec: TargetSpec, c: Column): Float32Array {
-  if (c.type === 'string') throw new Error(`target "${spec.column}" must be numeric`);
-  const out = new Float32Array(c.values.length);
-  if (spec.type === 'regression') {
-    out.set(c.values);
-    return out;
-  }
-  const threshold = spec.positive_above ?? 0;
-  for (let i = 0; i < out.length; i++) out[i] = c.values[i] > threshold ? 1 : 0;
-  return out;
 }

@@ -28,13 +28,13 @@ export interface ForwardNet {
   categorical: { name: string; cardinality: number }[];
   hidden: Dense[];
   output: Dense;
-  activation: 'sigmoid' | 'linear';
+  activation: 'sigmoid' | 'linear' | 'softmax';
   /**
    * MLP: embedding × first-layer weights, pre-multiplied per category ([cardinality × units of
    * hidden_0]), so a row's first layer is a few vector additions. Empty without hidden layers.
    */
   fused: Float64Array[];
-  /** Per categorical input with a wide part: its contribution to the output logit, per category. */
+  /** Per categorical input with a wide part: its contribution to the output logits, per category ([cardinality × output units]). */
   wide: (Float64Array | null)[];
   /** Classification: the bundle's calibration (fitted on validation), applied to every output. */
   calibration: Calibration | null;
@@ -60,8 +60,9 @@ export function compileForward(
   const hidden: Dense[] = [];
   for (let i = 0; names.has(`hidden_${i}`); i++) hidden.push(dense(model.getLayer(`hidden_${i}`)));
   const outputLayer = model.getLayer('output');
-  const activation = (outputLayer.getConfig().activation as string) === 'sigmoid' ? 'sigmoid' : 'linear';
-  if (calibration && activation !== 'sigmoid')
+  const configured = outputLayer.getConfig().activation as string;
+  const activation = configured === 'sigmoid' || configured === 'softmax' ? configured : 'linear';
+  if (calibration && activation === 'linear')
     throw new Error('a calibration applies to probabilities; this model has a linear (regression) output');
   const output = dense(outputLayer);
   const legacyOneHot = kind === 'logistic' && categorical.some((c) => !names.has(layerName('wide', c.name)));
@@ -99,8 +100,12 @@ export function compileForward(
     }
     if (!names.has(layerName('wide', c.name))) return null;
     const w = dense(model.getLayer(layerName('wide', c.name)));
-    const weight = output.kernel[offset++];
-    return w.kernel.map((v) => v * weight);
+    const k = output.units;
+    const row = offset++ * k;
+    const table = new Float64Array(w.kernel.length * k);
+    for (let i = 0; i < w.kernel.length; i++)
+      for (let u = 0; u < k; u++) table[i * k + u] = w.kernel[i] * output.kernel[row + u];
+    return table;
   });
   if (output.inputs !== offset)
     throw new Error(`model layout mismatch: output takes ${output.inputs} inputs, features give ${offset}`);
@@ -117,17 +122,25 @@ export function compileForward(
   };
 }
 
-/** Outputs for every encoded row (calibrated probabilities, or values before any target scaling), rounded to float32. */
+/**
+ * Outputs for every encoded row (calibrated probabilities, or values before any target scaling),
+ * rounded to float32; a softmax model gives rows × classes, row-major.
+ */
 export function forward(net: ForwardNet, enc: EncodedFeatures): Float32Array {
   const n = enc.rows;
-  const out = new Float32Array(n);
+  const o = net.output;
+  const k = o.units;
+  const out = new Float32Array(n * k);
   const width = net.numericWidth;
   const buffers = net.hidden.map((h) => new Float64Array(h.units));
-  const o = net.output;
+  const s = new Float64Array(k);
   for (let r = 0; r < n; r++) {
-    let s = o.bias ? o.bias[0] : 0;
+    for (let u = 0; u < k; u++) s[u] = o.bias ? o.bias[u] : 0;
     if (net.hidden.length === 0) {
-      for (let j = 0; j < width; j++) s += enc.numeric[r * width + j] * o.kernel[j];
+      for (let j = 0; j < width; j++) {
+        const xj = enc.numeric[r * width + j];
+        for (let u = 0; u < k; u++) s[u] += xj * o.kernel[j * k + u];
+      }
     } else {
       // First layer: bias + numeric inputs × weights + one pre-multiplied row per categorical input.
       const h0 = net.hidden[0];
@@ -162,17 +175,28 @@ export function forward(net: ForwardNet, enc: EncodedFeatures): Float32Array {
         for (let u = 0; u < units; u++) if (y[u] < 0) y[u] = 0;
         input = y;
       }
-      for (let i = 0; i < input.length; i++) s += input[i] * o.kernel[i];
+      for (let i = 0; i < input.length; i++) for (let u = 0; u < k; u++) s[u] += input[i] * o.kernel[i * k + u];
     }
     for (let c = 0; c < net.wide.length; c++) {
       const table = net.wide[c];
-      if (table) s += table[enc.categorical[c].indices[r]];
+      if (!table) continue;
+      const base = enc.categorical[c].indices[r] * k;
+      for (let u = 0; u < k; u++) s[u] += table[base + u];
     }
-    if (net.activation === 'linear') out[r] = s;
-    else {
-      const p = 1 / (1 + Math.exp(-s));
+    if (net.activation === 'linear') out[r] = s[0];
+    else if (net.activation === 'sigmoid') {
+      const p = 1 / (1 + Math.exp(-s[0]));
       out[r] = net.calibration ? applyCalibration(net.calibration, p) : p;
-    }
+    } else softmaxInto(s, net.calibration?.method === 'temperature' ? net.calibration.temperature : 1, out, r * k);
   }
   return out;
+}
+
+/** softmax(logits / temperature) written to out[at…at+k). */
+function softmaxInto(logits: Float64Array, temperature: number, out: Float32Array, at: number): void {
+  let max = -Infinity;
+  for (const z of logits) if (z / temperature > max) max = z / temperature;
+  let sum = 0;
+  for (let u = 0; u < logits.length; u++) sum += Math.exp(logits[u] / temperature - max);
+  for (let u = 0; u < logits.length; u++) out[at + u] = Math.exp(logits[u] / temperature - max) / sum;
 }

@@ -190,6 +190,8 @@ export function buildModel(
   cfg: CandidateConfig,
   task: 'classification' | 'regression',
   seed: number,
+  /** Multi-class: one softmax output per class (categorical cross-entropy on one-hot labels). */
+  classes = 1,
 ): tfjs.LayersModel {
   useFastMatMulGradient(tf);
   const inputs: tfjs.SymbolicTensor[] = [];
@@ -243,8 +245,8 @@ export function buildModel(
   } else x = concat([...parts, ...wide], 'features');
   const out = tf.layers
     .dense({
-      units: 1,
-      activation: task === 'classification' ? 'sigmoid' : 'linear',
+      units: classes > 1 ? classes : 1,
+      activation: classes > 1 ? 'softmax' : task === 'classification' ? 'sigmoid' : 'linear',
       kernelInitializer: init(),
       kernelRegularizer: reg,
       name: 'output',
@@ -254,7 +256,8 @@ export function buildModel(
   const model = tf.model({ inputs, outputs: out, name: 'model' });
   model.compile({
     optimizer: new AdjustableAdam(cfg.learning_rate),
-    loss: task === 'classification' ? 'binaryCrossentropy' : 'meanSquaredError',
+    loss:
+      classes > 1 ? 'categoricalCrossentropy' : task === 'classification' ? 'binaryCrossentropy' : 'meanSquaredError',
   });
   return model;
 }
@@ -271,9 +274,10 @@ export function toInputs(tf: TF, enc: EncodedFeatures, rows?: Int32Array): tfjs.
   });
 }
 
-/** Predictions as a flat Float32Array, computed in chunks so memory stays bounded. */
+/** Predictions as a flat Float32Array (multi-class: row-major rows × classes), computed in chunks so memory stays bounded. */
 export function predict(tf: TF, model: tfjs.LayersModel, enc: EncodedFeatures, chunk = 65536): Float32Array {
-  const out = new Float32Array(enc.rows);
+  const width = (model.outputs[0].shape.at(-1) as number | null) ?? 1;
+  const out = new Float32Array(enc.rows * width);
   for (let start = 0; start < enc.rows; start += chunk) {
     const end = Math.min(enc.rows, start + chunk);
     const rows = Int32Array.from({ length: end - start }, (_, i) => start + i);
@@ -282,7 +286,7 @@ export function predict(tf: TF, model: tfjs.LayersModel, enc: EncodedFeatures, c
       const y = model.predict(inputs) as tfjs.Tensor;
       return y.dataSync() as Float32Array;
     });
-    out.set(values, start);
+    out.set(values, start * width);
   }
   return out;
 }

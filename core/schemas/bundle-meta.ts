@@ -26,7 +26,13 @@ export const bundleMetricsSchema = z.looseObject({
 export const plattCalibrationSchema = z.object({ method: z.literal('platt'), a: num, b: num });
 /** Isotonic regression: knots, x increasing; y non-decreasing in [0, 1] (core/model/calibration.ts fits and applies both). */
 export const isotonicCalibrationSchema = z.object({ method: z.literal('isotonic'), x: z.array(num), y: z.array(num) });
-export const calibrationSchema = z.discriminatedUnion('method', [plattCalibrationSchema, isotonicCalibrationSchema]);
+/** Temperature scaling (multi-class): calibrated = softmax(logits / temperature), fitted on validation. */
+export const temperatureCalibrationSchema = z.object({ method: z.literal('temperature'), temperature: num.positive() });
+export const calibrationSchema = z.discriminatedUnion('method', [
+  plattCalibrationSchema,
+  isotonicCalibrationSchema,
+  temperatureCalibrationSchema,
+]);
 
 export const bundleMetaSchema = z.looseObject({
   format_version: num,
@@ -35,6 +41,8 @@ export const bundleMetaSchema = z.looseObject({
   candidate: z.string(),
   model_type: modelKindSchema,
   params: z.record(z.string(), z.unknown()),
+  /** Multi-class: the class names in output order (the feature spec's target.classes). Absent in binary and regression bundles. */
+  classes: z.array(z.string()).min(3).optional(),
   /** Classification: probability at or above which the label is 1 (chosen on validation; core/model/decision.ts). */
   threshold: num.optional(),
   /** Regression: the model predicts (y − mean) / std. */

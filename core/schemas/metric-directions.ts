@@ -10,6 +10,8 @@ export const METRIC_DIRECTIONS = {
   precision: 'higher',
   recall: 'higher',
   f1: 'higher',
+  /** Multi-class: the unweighted mean of the per-class F1 scores. */
+  macro_f1: 'higher',
   roc_auc: 'higher',
   pr_auc: 'higher',
   r2: 'higher',
@@ -33,6 +35,8 @@ export const PRIMARY_METRICS = [
   'log_loss',
   'rmse',
   'mae',
+  'accuracy',
+  'macro_f1',
 ] as const satisfies readonly KnownMetric[];
 export type PrimaryMetric = (typeof PRIMARY_METRICS)[number];
 

@@ -85,13 +85,13 @@ test('readMetrics: null when absent, a clear error for broken JSON', async () =>
 test('one table of metric directions: losses and errors go down, scores go up, other names are no metric', () => {
   for (const m of ['log_loss', 'brier', 'ece', 'mae', 'mse', 'rmse', 'mape', 'smape'])
     assert.equal(higherIsBetter(m), false, m);
-  for (const m of ['accuracy', 'precision', 'recall', 'f1', 'roc_auc', 'pr_auc', 'r2'])
+  for (const m of ['accuracy', 'precision', 'recall', 'f1', 'macro_f1', 'roc_auc', 'pr_auc', 'r2'])
     assert.equal(higherIsBetter(m), true, m);
   for (const m of PRIMARY_METRICS) assert.ok(metricDirection(m), m);
   assert.equal(metricDirection('threshold'), null);
   assert.equal(metricDirection('toString'), null, 'object prototype names are not metrics');
   assert.throws(() => higherIsBetter('speed'), /"speed" is not a known metric .*core\/schemas\/metric-directions\.ts/);
-  assert.equal(Object.keys(METRIC_DIRECTIONS).length, 15);
+  assert.equal(Object.keys(METRIC_DIRECTIONS).length, 16);
 });
 
 test('isBetter: beyond the margin in the metric direction; a non-finite value never wins', () => {

@@ -229,6 +229,8 @@ export const calibrationPlotSchema = z.array(
   }),
 );
 export const residualsPlotSchema = z.array(z.object({ bin: z.string(), count: num }));
+/** Multi-class: one row per test record (thinned evenly past 20,000), for DVC's `confusion` template; empty otherwise. */
+export const confusionPlotSchema = z.array(z.object({ actual: z.string(), predicted: z.string() }));
 
 /**
  * Each file: where it lives, which stage writes it (what to re-run), its schema, and what DVC
@@ -257,6 +259,7 @@ export const METRICS_FILES = {
     dvc: 'plots',
   },
   residuals: { path: `${PLOTS_DIR}/residuals.json`, stage: 'evaluate', schema: residualsPlotSchema, dvc: 'plots' },
+  confusion: { path: `${PLOTS_DIR}/confusion.json`, stage: 'evaluate', schema: confusionPlotSchema, dvc: 'plots' },
   register: { path: REGISTER_METRICS, stage: 'register', schema: registerFileSchema, dvc: 'metrics' },
   dataDrift: { path: DATA_DRIFT_METRICS, stage: 'register', schema: dataDriftFileSchema, dvc: 'metrics' },
 } as const;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { parseParams } from './params.ts';
+import { checkParams, parseParams, parseParamsYaml } from './params.ts';
 
 test('the repository params.yaml is valid', async () => {
   const p = parseParams(await readFile('params.yaml', 'utf8'));
@@ -44,4 +44,32 @@ test('train.recent_refit: whole epochs 0–20 and a learning-rate factor in (0, 
     undefined,
     'optional',
   );
+});
+
+test('classification takes exactly one of positive_above, positive_class, classes; the metric fits binary or multi-class', async () => {
+  const base = parseParamsYaml(await readFile(new URL('../../params.yaml', import.meta.url), 'utf8')) as Record<
+    string,
+    Record<string, unknown>
+  >;
+  const withTask = (task: object, metric = 'log_loss') =>
+    checkParams({
+      ...base,
+      validate: { ...base.validate, schema: { ...(base.validate.schema as object), kind: { type: 'category' } } },
+      task: { type: 'classification', target: 'kind', ...task },
+      train: { ...base.train, primary_metric: metric },
+    }).problems.map((p) => [p.key, p.message.slice(0, 40)]);
+  assert.deepEqual(withTask({ classes: 'auto' }, 'macro_f1'), []);
+  assert.deepEqual(withTask({ positive_class: 'late' }), []);
+  assert.deepEqual(withTask({ positive_class: true }), []);
+  assert.deepEqual(withTask({ classes: 'auto' }, 'pr_auc'), [
+    ['train.primary_metric', 'does not fit a multi-class (task.classes'],
+  ]);
+  assert.deepEqual(withTask({ positive_class: 'late' }, 'macro_f1'), [
+    ['train.primary_metric', 'does not fit a classification task; use '],
+  ]);
+  assert.deepEqual(withTask({ positive_class: 'late', classes: 'auto' }), [
+    ['task.positive_class/classes', 'classification needs exactly one of: pos'],
+  ]);
+  assert.deepEqual(withTask({ positive_above: 3 }), [['task.target', 'task.positive_above needs a numeric targ']]);
+  assert.deepEqual(withTask({ classes: 'all' }), [['task.classes', 'Invalid input: expected "auto"']]);
 });

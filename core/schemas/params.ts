@@ -149,7 +149,12 @@ export const paramsSchema = z
       .object({
         type: z.enum(['classification', 'regression']),
         target: z.string().min(1),
+        /** Binary: label 1 when a numeric target is above this. */
         positive_above: z.number().optional(),
+        /** Binary: label 1 when the label equals this (text, true/false, or an integer code). */
+        positive_class: z.union([z.string().min(1), z.boolean(), z.number().int()]).optional(),
+        /** Multi-class (3 or more classes): the class vocabulary is fitted on the training split. */
+        classes: z.literal('auto').optional(),
       })
       .strict(),
     features: z.record(z.string(), featureSchema),
@@ -178,11 +183,15 @@ export type Params = z.infer<typeof paramsSchema>;
 export type ColumnRule = z.infer<typeof columnSchema>;
 export type FeatureParams = z.infer<typeof featureSchema>;
 
-/** The primary metrics that fit each task. */
+/** The primary metrics that fit each task (multi-class: `task.classes`; roc_auc is macro one-vs-rest there). */
 export const TASK_METRICS = {
   classification: ['roc_auc', 'pr_auc', 'log_loss'],
   regression: ['rmse', 'mae'],
-} as const satisfies Record<Params['task']['type'], readonly (typeof PRIMARY_METRICS)[number][]>;
+  multiclass: ['macro_f1', 'accuracy', 'log_loss', 'roc_auc'],
+} as const satisfies Record<Params['task']['type'] | 'multiclass', readonly (typeof PRIMARY_METRICS)[number][]>;
+
+/** How the task's labels are defined: the classification keys, exactly one of which a classification sets. */
+export const LABEL_KEYS = ['positive_above', 'positive_class', 'classes'] as const;
 
 /** The validate.schema types a numeric target (and a numeric feature) may have. */
 const NUMERIC_TYPES = ['number', 'integer'];
@@ -290,20 +299,28 @@ export function crossProblems(raw: unknown): ParamsProblem[] {
       `not a column of validate.schema (${colList}); declare it there (type: number) or name one of those`,
     );
   const targetType = target ? typeOf(target) : undefined;
-  if (taskType && target && targetType && !NUMERIC_TYPES.includes(targetType))
+  const labelKeys = LABEL_KEYS.filter((k) => task[k] !== undefined);
+  const numericTarget = taskType === 'regression' || labelKeys[0] === 'positive_above';
+  if (taskType && target && targetType && numericTarget && !NUMERIC_TYPES.includes(targetType))
     add(
       'task.target',
       target,
       taskType === 'regression'
-        ? `a regression target must be numeric, but validate.schema.${target}.type is ${targetType}; pick a number or integer column (or set task.type: classification with task.positive_above on a numeric column)`
-        : `a classification target must be numeric (label 1 when it is above task.positive_above), but validate.schema.${target}.type is ${targetType}; text labels are not supported: pick a numeric column, or encode the label as 0/1 in the data, declare it integer and set task.positive_above: 0`,
+        ? `a regression target must be numeric, but validate.schema.${target}.type is ${targetType}; pick a number or integer column (or set task.type: classification with task.positive_class or task.classes: auto for labels)`
+        : `task.positive_above needs a numeric target, but validate.schema.${target}.type is ${targetType}; for labels use task.positive_class: <the positive label> (two classes) or task.classes: auto (three or more) instead`,
     );
-  if (taskType === 'classification' && task.positive_above === undefined)
+  if (taskType && target && targetType === 'timestamp' && !numericTarget)
+    add('task.target', target, `a timestamp column cannot be a class label; pick a category, string or integer column`);
+  if (taskType === 'classification' && labelKeys.length !== 1)
     add(
-      'task.positive_above',
-      undefined,
-      `classification needs it: rows whose target (${target ?? 'task.target'}) is above this number are labelled 1, the rest 0 (e.g. positive_above: 15 for "more than 15"); add it, or set task.type: regression to predict the number itself`,
+      labelKeys.length ? `task.${labelKeys.join('/')}` : 'task.positive_above',
+      labelKeys.length ? Object.fromEntries(labelKeys.map((k) => [k, task[k]])) : undefined,
+      `classification needs exactly one of: positive_above: <number> (label 1 when ${target ?? 'task.target'} is above it, e.g. 15), positive_class: <label> (two classes, e.g. rain or true), classes: auto (three or more classes, softmax); ${labelKeys.length ? 'keep one' : 'add one'}, or set task.type: regression to predict a number`,
     );
+  if (taskType === 'regression')
+    for (const k of labelKeys)
+      add(`task.${k}`, task[k], 'applies to classification only; remove it, or set task.type: classification');
+  const multiclass = taskType === 'classification' && labelKeys.length === 1 && labelKeys[0] === 'classes';
 
   const features = section(raw, 'features');
   for (const [f, fp] of Object.entries(features)) {
@@ -381,12 +398,13 @@ export function crossProblems(raw: unknown): ParamsProblem[] {
   const train = section(raw, 'train');
   const metric = train.primary_metric;
   if (taskType && typeof metric === 'string' && (PRIMARY_METRICS as readonly string[]).includes(metric)) {
-    const fitting: readonly string[] = TASK_METRICS[taskType];
+    const kind = multiclass ? 'multiclass' : taskType;
+    const fitting: readonly string[] = TASK_METRICS[kind];
     if (!fitting.includes(metric))
       add(
         'train.primary_metric',
         metric,
-        `does not fit a ${taskType} task; use one of ${fitting.join(', ')} (classification: ${TASK_METRICS.classification.join(', ')}; regression: ${TASK_METRICS.regression.join(', ')})`,
+        `does not fit a ${multiclass ? 'multi-class (task.classes)' : taskType} task; use one of ${fitting.join(', ')} (binary classification: ${TASK_METRICS.classification.join(', ')}; multi-class: ${TASK_METRICS.multiclass.join(', ')}; regression: ${TASK_METRICS.regression.join(', ')})`,
       );
   }
   return out;

@@ -41,5 +41,11 @@ export const evaluateStage = defineStage({
       cache: false,
       plot: { x: 'bin', y: 'count', template: 'bar_horizontal', title: 'Residuals (test, regression)' },
     },
+    {
+      path: `${PLOTS_DIR}/confusion.json`,
+      kind: 'plots',
+      cache: false,
+      plot: { x: 'actual', y: 'predicted', template: 'confusion', title: 'Confusion matrix (test, multi-class)' },
+    },
   ],
 });

@@ -6,7 +6,17 @@ import { raw, table } from '../../core/charts/markdown.ts';
 import { metricDirection } from '../../core/schemas/metric-directions.ts';
 import { metricOf, type Evaluation, type Input, type Registration } from './inputs.ts';
 
-const CLASSIFICATION_METRICS = ['roc_auc', 'pr_auc', 'log_loss', 'ece', 'f1', 'precision', 'recall', 'accuracy'];
+const CLASSIFICATION_METRICS = [
+  'roc_auc',
+  'pr_auc',
+  'log_loss',
+  'ece',
+  'macro_f1',
+  'f1',
+  'precision',
+  'recall',
+  'accuracy',
+];
 const REGRESSION_METRICS = ['rmse', 'mae', 'r2', 'smape'];
 
 /** Direction of a metric: the evaluation says it for the primary one; the rest come from core/schemas/metric-directions.ts. */
@@ -100,7 +110,7 @@ export function headlineTable(rows: HeadlineRow[], register: Input<Registration>
   if (several)
     out.push(
       '',
-      '_Baselines: the decision metrics (accuracy, precision, recall, F1) are compared with the majority class predicted for every row, the probability metrics (ROC-AUC, PR-AUC, log loss, ECE) with the class prior (the training prevalence as every probability)._',
+      '_Baselines: the decision metrics (accuracy, precision, recall, F1, macro-F1) are compared with the majority class predicted for every row, the probability metrics (ROC-AUC, PR-AUC, log loss, ECE) with the class prior (the training class frequencies as every probability)._',
     );
   if (!register.ok) out.push('', `_No production comparison: ${register.why}._`);
   else if (!prod) out.push('', '_No production model before this run, so there is nothing to compare against yet._');

@@ -15,6 +15,7 @@ import {
 import { formatMetric } from './headline.ts';
 import { confusionOf, metricOf, type Evaluation, type Input, type Registration, type ReportInputs } from './inputs.ts';
 import type { ReportCharts } from './assets.ts';
+import { isMulticlassEvaluation, multiclassTestSection } from './multiclass-section.ts';
 
 export const REPORT_MARKER = '<!-- gitops-ml-report -->';
 
@@ -80,6 +81,7 @@ function points<T>(input: Input<T[]>): { ok: true; value: T[] } | { ok: false; w
 
 export async function testChartsSection(inputs: ReportInputs, charts: ReportCharts): Promise<string> {
   const ev = inputs.evaluate;
+  if (isMulticlassEvaluation(ev)) return multiclassTestSection(ev, charts);
   const out = ['## Test set', ''];
   if (ev.task === 'regression') {
     const residuals = points(inputs.residuals);

@@ -37,6 +37,7 @@ import { evaluateStage } from '../contracts/evaluate.ts';
 import type { StageParams } from '../contracts/contract.ts';
 import { HIGHER_IS_BETTER, type PrimaryMetric } from '../fit.ts';
 import { isMain, runStage } from '../stage-cli.ts';
+import { evaluateMulticlass } from '../evaluate-multiclass.ts';
 
 export { DISTRIBUTIONS_FILE, EVALUATE_METRICS, PLOTS_DIR } from '../contracts/paths.ts';
 
@@ -231,8 +232,14 @@ export async function evaluate(options: { repoRoot: string; params?: StageParams
     const y = encodeTarget(bundle.spec.target, test.columns[bundle.spec.target.column]);
     const yTrain = encodeTarget(bundle.spec.target, train.columns[bundle.spec.target.column]);
     const p = bundle.predictTable(test);
+    const classes = bundle.classes;
+    const multi = classes
+      ? evaluateMulticlass(y, p, bundle.predictTable(test, { raw: true }), yTrain, classes)
+      : undefined;
     const threshold = decisionThreshold(bundle.meta);
-    const { test: testMetrics, baseline: baselines } = evaluateOutputs(task, y, p, yTrain, threshold);
+    const { test: testMetrics, baseline: baselines } = multi
+      ? { test: multi.test, baseline: multi.baseline }
+      : evaluateOutputs(task, y, p, yTrain, threshold);
     const baseline = baselines.metrics;
 
     // Every plot file is always written (empty when it does not apply) so dvc.yaml declares one set.
@@ -242,10 +249,13 @@ export async function evaluate(options: { repoRoot: string; params?: StageParams
       'calibration.json': [],
       'calibration-uncalibrated.json': [],
       'residuals.json': [],
+      'confusion.json': multi?.confusionRows ?? [],
     };
-    let calibration: Record<string, unknown> | undefined;
+    let calibration: Record<string, unknown> | undefined = multi?.calibration;
     let intervals: Record<string, unknown> | undefined;
-    if (task === 'classification') {
+    if (multi) {
+      // Multi-class: no single ROC/PR/reliability curve; the confusion rows and per-class figures stand in.
+    } else if (task === 'classification') {
       plots['roc.json'] = subsample(
         rocCurve(y, p).map((pt) => ({ ...pt, threshold: Number.isFinite(pt.threshold) ? pt.threshold : 1 })),
       );
@@ -293,13 +303,17 @@ export async function evaluate(options: { repoRoot: string; params?: StageParams
     // Row-level bootstrap intervals: the PR comment uses them to say whether a change is beyond noise.
     const ciMetrics: Record<string, (y: Float64Array, p: Float64Array) => number> =
       task === 'classification' ? { roc_auc: rocAuc, pr_auc: averagePrecision, log_loss: logLoss } : { mae, rmse, r2 };
-    const testCi = Object.fromEntries(
-      Object.entries(ciMetrics)
-        .map(([k, fn]) => [k, bootstrapCi(y, p, fn)] as const)
-        .filter((e): e is readonly [string, [number, number]] => e[1] !== null)
-        .map(([k, [low, high]]) => [k, { low: round(low), high: round(high) }] as const)
-        .filter((e): e is readonly [string, { low: number; high: number }] => e[1].low !== null && e[1].high !== null),
-    );
+    const testCi = multi
+      ? roundAll(multi.testCi)
+      : Object.fromEntries(
+          Object.entries(ciMetrics)
+            .map(([k, fn]) => [k, bootstrapCi(y, p, fn)] as const)
+            .filter((e): e is readonly [string, [number, number]] => e[1] !== null)
+            .map(([k, [low, high]]) => [k, { low: round(low), high: round(high) }] as const)
+            .filter(
+              (e): e is readonly [string, { low: number; high: number }] => e[1].low !== null && e[1].high !== null,
+            ),
+        );
     const base = bundle.golden[0]?.record ?? {};
     const edge = runEdgeCases(edgeCases(base, bundle.meta.input_schema), (records) => bundle.predictRecords(records));
     const latency = latencyMs(bundle, base);
@@ -308,7 +322,8 @@ export async function evaluate(options: { repoRoot: string; params?: StageParams
       task,
       model_name: bundle.meta.name,
       candidate: bundle.meta.candidate,
-      ...(task === 'classification' ? { threshold: round(threshold) } : {}),
+      ...(task === 'classification' && !multi ? { threshold: round(threshold) } : {}),
+      ...(classes ? { classes: Object.fromEntries(classes.map((c, i) => [c, i])) } : {}),
       rows_test: test.length,
       primary_metric: primary,
       higher_is_better: HIGHER_IS_BETTER[primary],
@@ -325,8 +340,9 @@ export async function evaluate(options: { repoRoot: string; params?: StageParams
       golden_examples: { count: bundle.golden.length, reproduced: golden.ok },
     };
     await writeMetricsFile(repoRoot, 'evaluate', result);
-    const headline =
-      task === 'classification'
+    const headline = multi
+      ? `accuracy ${multi.test.accuracy.toFixed(4)} (majority class ${multi.baseline.metrics.accuracy.toFixed(4)}), macro-F1 ${multi.test.macro_f1.toFixed(4)}, log loss ${multi.test.log_loss.toFixed(4)} (class prior ${multi.baseline.metrics.log_loss.toFixed(4)}), ECE ${multi.test.ece.toFixed(4)}`
+      : task === 'classification'
         ? `ROC-AUC ${(testMetrics as { roc_auc: number }).roc_auc.toFixed(4)} (baseline 0.5)`
         : `RMSE ${(testMetrics as { rmse: number }).rmse.toFixed(3)} (baseline ${(baseline as { rmse: number }).rmse.toFixed(3)})`;
     log.info(

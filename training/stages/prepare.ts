@@ -7,7 +7,13 @@ import { writeMetricsFile } from '../../core/schemas/metrics-files.ts';
 import { replaceDirAtomic, writeJsonAtomic } from '../../core/platform/atomic.ts';
 import { readParquetTable, writeParquetTable } from '../../core/data/parquet.ts';
 import { takeRows, type Table } from '../../core/data/table.ts';
-import { encodeFeatures, encodeTarget, fitFeatureSpec, type FeatureSpec } from '../../core/model/features.ts';
+import {
+  encodeFeatures,
+  encodeTarget,
+  fitFeatureSpec,
+  type FeatureSpec,
+  type TargetSpec,
+} from '../../core/model/features.ts';
 import { profileTable } from '../../core/model/profile.ts';
 import { hashSplit, indicesOf, SPLIT_NAMES, timeSplit } from '../../core/data/split.ts';
 import { formatTimestamp } from '../../core/platform/time.ts';
@@ -39,7 +45,7 @@ export function splitTable(table: Table, params: Params): Uint8Array {
   );
 }
 
-function splitSummary(name: string, t: Table, params: Params) {
+function splitSummary(name: string, t: Table, params: Params, targetSpec: TargetSpec) {
   const time = t.columns[params.data.time_column];
   let first = Infinity,
     last = -Infinity;
@@ -48,10 +54,19 @@ function splitSummary(name: string, t: Table, params: Params) {
       if (v < first) first = v;
       if (v > last) last = v;
     }
-  const target = encodeTarget(
-    { column: params.task.target, type: params.task.type, positive_above: params.task.positive_above },
-    t.columns[params.task.target],
-  );
+  const target = encodeTarget(targetSpec, t.columns[params.task.target]);
+  const share = (n: number) => (t.length ? Math.round((n / t.length) * 1e6) / 1e6 : null);
+  if (targetSpec.classes) {
+    // Multi-class: each class's share of the split, keyed by class name (DVC shows a flat map).
+    const counts = new Array<number>(targetSpec.classes.length).fill(0);
+    for (const y of target) counts[y]++;
+    return {
+      [`${name}_rows`]: t.length,
+      [`${name}_first_time`]: formatTimestamp(first),
+      [`${name}_last_time`]: formatTimestamp(last),
+      ...Object.fromEntries(targetSpec.classes.map((c, i) => [`${name}_class_share_${c}`, share(counts[i])])),
+    };
+  }
   let sum = 0;
   for (const y of target) sum += y;
   return {
@@ -120,7 +135,9 @@ export async function prepare(options: {
   const metrics = {
     split_method: params.split.method,
     rows: clean.length,
-    ...Object.fromEntries(splits.flatMap((s, i) => Object.entries(splitSummary(SPLIT_NAMES[i], s, params)))),
+    ...Object.fromEntries(
+      splits.flatMap((s, i) => Object.entries(splitSummary(SPLIT_NAMES[i], s, params, spec.target))),
+    ),
     ...vocab,
     // Features of params.yaml the fitted spec leaves out (e.g. a day of week seen over one week), or null.
     features_left_out: spec.dropped?.map((d) => d.feature).join(', ') || null,

@@ -10,6 +10,7 @@ import type { Params } from '../../core/schemas/params.ts';
 import { selectBackend } from '../../core/model/tfjs-backend.ts';
 import { readParquetTable } from '../../core/data/parquet.ts';
 import { encodeTarget } from '../../core/model/features.ts';
+import { multiclassMetrics } from '../../core/model/multiclass-metrics.ts';
 import { loadBundle } from '../../core/model/bundle.ts';
 import { decisionThreshold } from '../../core/model/decision.ts';
 import { nameRegistryFrom, openRegistry, type Registry } from '../../core/registry/index.ts';
@@ -112,7 +113,7 @@ async function checkBundle(repoRoot: string, ev: Evaluation, log: Logger): Promi
     const y = encodeTarget(bundle.spec.target, test.columns[bundle.spec.target.column]);
     const p = bundle.predictTable(test);
     const nonFinite = p.reduce((n, v) => n + (Number.isFinite(v) ? 0 : 1), 0);
-    const mine = round(metricValue(ev.primary_metric, y, p));
+    const mine = round(metricValue(ev.primary_metric, y, p, bundle.classes?.length));
     const said = ev.test[ev.primary_metric];
     const agree =
       nonFinite === 0 &&
@@ -220,8 +221,9 @@ async function productionMetric(
     const y = encodeTarget(bundle.spec.target, test.columns[bundle.spec.target.column]);
     await writeDataDrift(repoRoot, bundle.profile, prod.version, drift, log);
     const p = bundle.predictTable(test);
-    const all =
-      bundle.meta.task === 'classification'
+    const all = bundle.classes
+      ? multiclassMetrics(y, p, bundle.classes)
+      : bundle.meta.task === 'classification'
         ? classificationMetrics(y, p, decisionThreshold(bundle.meta))
         : regressionMetrics(y, p);
     const metrics = Object.fromEntries(
@@ -229,7 +231,7 @@ async function productionMetric(
         .filter(([, v]) => typeof v === 'number')
         .map(([k, v]) => [k, round(v as number)]),
     );
-    return { version: prod.version, metric: round(metricValue(primary, y, p)), metrics };
+    return { version: prod.version, metric: round(metricValue(primary, y, p, bundle.classes?.length)), metrics };
   } finally {
     bundle.dispose();
   }

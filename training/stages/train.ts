@@ -9,6 +9,7 @@ import { readParquetTable } from '../../core/data/parquet.ts';
 import { encodeFeatures, encodeTarget, type FeatureSpec } from '../../core/model/features.ts';
 import { profileNumeric, type ReferenceProfile } from '../../core/model/profile.ts';
 import { bestF1Threshold, classificationMetrics, regressionMetrics } from '../../core/model/quality-metrics.ts';
+import { multiclassMetrics } from '../../core/model/multiclass-metrics.ts';
 import {
   calibrateAll,
   chooseCalibration,
@@ -36,6 +37,7 @@ import { dataMd5, gitCommit } from '../lineage.ts';
 import { isMain, runStage } from '../stage-cli.ts';
 import { tryReadMetrics, valueOf, type MetricsFile, writeMetricsFile } from '../../core/schemas/metrics-files.ts';
 import { readArtifactFileAt } from '../../core/model/artifact-files.ts';
+import { balancedClassWeights, finishMulticlass, multiclassGolden, profilePerClass } from '../train-multiclass.ts';
 
 export { EXPERIMENTS_FILE, MODEL_DIR, TRAIN_METRICS } from '../contracts/paths.ts';
 
@@ -66,8 +68,10 @@ export function validationMetrics(
   task: 'classification' | 'regression',
   y: Float32Array,
   p: Float32Array,
+  classes?: readonly string[],
 ): { metrics: Record<string, unknown>; threshold?: number } {
   if (task === 'regression') return { metrics: roundAll(regressionMetrics(y, p)) };
+  if (classes) return { metrics: roundAll(multiclassMetrics(y, p, classes)) };
   const { threshold } = bestF1Threshold(y, p);
   return {
     metrics: roundAll({ ...classificationMetrics(y, p, threshold), ece: expectedCalibrationError(y, p) }),
@@ -86,6 +90,7 @@ export function finishWinner(
   task: 'classification' | 'regression',
   y: Float32Array,
   raw: Float32Array,
+  classes?: readonly string[],
 ): {
   scores: Float32Array;
   metrics: Record<string, unknown>;
@@ -101,6 +106,8 @@ export function finishWinner(
     );
     return { scores: raw, ...validationMetrics(task, y, raw), residual_quantiles };
   }
+  if (classes)
+    return finishMulticlass(y, raw, classes, (p) => validationMetrics(task, y, p, classes).metrics, roundAll);
   const choice = chooseCalibration(raw, y);
   const scores = calibrateAll(choice.calibration, raw);
   const { metrics, threshold } = validationMetrics(task, y, scores);
@@ -182,6 +189,7 @@ export function goldenExamples(
       `golden example ${bad} from the test split does not pass the input schema: ${errors[bad].map((e) => `${e.field}: ${e.message}`).join('; ')}`,
     );
   const out = outputsFromModel(tf, model, meta, spec, table);
+  if (spec.target.classes) return multiclassGolden(records, out, spec.target.classes.length);
   return records.map((record, i) => ({ record, expected: out[i] }));
 }
 
@@ -210,13 +218,15 @@ export async function train(options: {
   );
   const task = params.task.type;
   const primary = tp.primary_metric;
+  const classes = spec.target.classes;
   const data = {
     train: { enc: encodeFeatures(spec, trainT), y: encodeTarget(spec.target, trainT.columns[spec.target.column]) },
     validation: { enc: encodeFeatures(spec, valT), y: encodeTarget(spec.target, valT.columns[spec.target.column]) },
   };
   let classWeight: Record<number, number> | undefined;
   let targetScaler: { mean: number; std: number } | undefined;
-  if (task === 'classification' && tp.class_weight === 'balanced') {
+  if (classes && tp.class_weight === 'balanced') classWeight = balancedClassWeights(data.train.y, classes);
+  else if (task === 'classification' && tp.class_weight === 'balanced') {
     const n = data.train.y.length;
     const pos = data.train.y.reduce((s, v) => s + v, 0);
     if (pos === 0 || pos === n)
@@ -253,9 +263,10 @@ export async function train(options: {
       batchSize: tp.batch_size,
       classWeight,
       targetScaler,
+      classes: classes?.length,
       log,
     });
-    const { metrics } = validationMetrics(task, data.validation.y, fit.validationPredictions);
+    const { metrics } = validationMetrics(task, data.validation.y, fit.validationPredictions, classes);
     runs.push({
       run_id: runId,
       candidate: cfg.name,
@@ -285,7 +296,7 @@ export async function train(options: {
     throw new Error(`no candidate produced a finite validation ${primary}; check the data and learning rates`);
   runs[winner.index].selected = true;
   const chosen = candidates[winner.index];
-  const finished = finishWinner(task, data.validation.y, winner.fit.validationPredictions);
+  const finished = finishWinner(task, data.validation.y, winner.fit.validationPredictions, classes);
   const refit = await refitWinner(
     tf,
     { model: winner.fit.model, cfg: chosen, rows: data.validation },
@@ -293,7 +304,7 @@ export async function train(options: {
   );
   if (finished.calibration)
     log.info(
-      `calibration: ${finished.calibration.method} (cross-fitted validation log loss ${JSON.stringify(finished.calibration_fit?.cross_fitted_log_loss)}); threshold ${finished.threshold?.toFixed(4)} on calibrated scores`,
+      `calibration: ${finished.calibration.method} (validation log loss ${JSON.stringify(finished.calibration_fit?.cross_fitted_log_loss ?? finished.calibration_fit?.log_loss)})${finished.threshold !== undefined ? `; threshold ${finished.threshold.toFixed(4)} on calibrated scores` : ''}`,
     );
 
   const inputSchema = inputSchemaOf(spec, params.validate.schema);
@@ -304,6 +315,7 @@ export async function train(options: {
     candidate: chosen.name,
     model_type: chosen.model,
     params: runs[winner.index].params,
+    ...(classes ? { classes } : {}),
     ...(finished.threshold !== undefined ? { threshold: finished.threshold } : {}),
     ...(targetScaler ? { target_scaler: targetScaler } : {}),
     ...(finished.calibration ? { calibration: finished.calibration } : {}),
@@ -324,13 +336,15 @@ export async function train(options: {
   };
   const golden = goldenExamples(tf, winner.fit.model, meta, spec, testT, tp.golden_examples);
   // The prediction reference for drift is the served model's: after a refit, its predictions for the validation rows.
-  const profile = {
-    ...inputProfile,
-    predictions: profileNumeric(
-      { type: 'number', values: Float64Array.from(refit?.predictions ?? finished.scores) },
-      params.profile.bins,
-    ),
-  };
+  const profile = classes
+    ? { ...inputProfile, ...profilePerClass(finished.scores, classes, params.profile.bins) }
+    : {
+        ...inputProfile,
+        predictions: profileNumeric(
+          { type: 'number', values: Float64Array.from(refit?.predictions ?? finished.scores) },
+          params.profile.bins,
+        ),
+      };
   await saveBundle(tf, join(repoRoot, MODEL_DIR), winner.fit.model, { meta, spec, profile, golden });
   winner.fit.model.dispose();
 

@@ -32,6 +32,8 @@ export interface Prediction {
   label_text?: string;
   threshold?: number;
   value?: number;
+  /** Multi-class: every class's probability, keyed by class name (`label` is the most likely). */
+  probabilities?: Record<string, number>;
 }
 
 export interface PredictAnswer {

@@ -35,7 +35,26 @@ export function showResult(
     ]),
   );
   let summary: Answer['summary'];
-  if (typeof p.probability === 'number') {
+  if (p.probabilities && typeof p.label === 'string') {
+    // Multi-class: the label, then one bar per class, most likely first.
+    const rows = Object.entries(p.probabilities).sort((a, b) => b[1] - a[1]);
+    out.push(
+      el('p', { class: 'verdict pos', id: 'verdict', text: p.label }),
+      el(
+        'ul',
+        { class: 'classes', id: 'probabilities' },
+        rows.map(([name, q]) => {
+          const fill = el('div', { class: 'fill ' + (name === p.label ? 'pos' : 'neg') });
+          fill.style.width = Math.max(0, Math.min(1, q)) * 100 + '%';
+          return el('li', { 'data-class': name }, [
+            el('span', { class: 'meta', text: name + ' ' + pct(q) }),
+            el('div', { class: 'bar', 'aria-hidden': 'true' }, [fill]),
+          ]);
+        }),
+      ),
+    );
+    summary = { text: p.label + ' · ' + pct(p.probabilities[p.label] ?? 0), tone: 'pos' };
+  } else if (typeof p.probability === 'number') {
     // The API labels every probability (its one decision rule, core/model/decision.ts); the page shows that label.
     const positive = Number(p.label) === 1;
     const words = labelText(p, positive, info);
