@@ -1,0 +1,292 @@
+/**
+ * The cluster run: N API replicas from one registry behind a real load balancer, a real
+ * Prometheus scraping each with the project's rules, real May traffic with late labels, a
+ * promotion and a SIGKILL mid-run; returns the figures and the checks (see README.md).
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../../core/platform/free-port.ts';
+import { openRegistry } from '../../core/registry/index.ts';
+import { loadBundle } from '../../core/model/bundle.ts';
+import { selectBackend } from '../../core/model/tfjs-backend.ts';
+import { waitFor } from '../testing/lifecycle.ts';
+import {
+  BALANCER_BINARIES,
+  PROMETHEUS_BINARY,
+  balancerCommand,
+  haproxyConfig,
+  nginxConfig,
+  prometheusConfig,
+  replicaName,
+  type Balancer,
+  type Replica,
+} from './config.ts';
+import { FLEET_RULES, PER_REPLICA, PREDICTION_ID_KEYS_ENV, SCRAPE_JOB, type QualityMetric } from './contract.ts';
+import { buildClusterRegistry, MODEL_NAME } from './model.ts';
+import { ProcessGroup, type Managed } from './processes.ts';
+import { prometheusClient } from './prometheus.ts';
+import { oneProcessDrift } from './reference.ts';
+import { checks, compareDrift, compareQuality, feedbackFigures, predictionFigures, type Check, type Verdict } from './summary.ts';
+import { loadFlights, replay } from './traffic.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SERVER = join(ROOT, 'api/server.ts');
+const RULES = join(ROOT, 'infra/monitoring/prometheus/rules.yml');
+
+export interface ClusterOptions {
+  replicas: number;
+  lb: Balancer;
+  requests: number;
+  rate: number;
+  seed: number;
+  from: string;
+  /** The promotion bound: every live replica serves the new version within this. */
+  convergeBoundMs: number;
+  say: (m: string) => void;
+}
+
+export interface ClusterResult {
+  verdict: Verdict;
+  checks: Check[];
+  extra: [string, string][];
+  summary: Record<string, unknown>;
+}
+
+/** Poll `probe` every `intervalMs` until it is not undefined; fails after `timeoutMs` naming `what` and quoting `output`. */
+const until = <T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, output?: () => string) =>
+  waitFor(what, probe, { timeoutMs, intervalMs: 200, output });
+
+async function readyz(url: string): Promise<true | undefined> {
+  const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) });
+  await res.body?.cancel();
+  return res.status === 200 ? true : undefined;
+}
+
+async function servedVersion(port: number): Promise<number | null> {
+  const res = await fetch(`http://127.0.0.1:${port}/v1/models/${MODEL_NAME}`, { signal: AbortSignal.timeout(2000) });
+  return ((await res.json()) as { version: number | null }).version;
+}
+
+export async function runCluster(o: ClusterOptions): Promise<ClusterResult> {
+  for (const bin of [BALANCER_BINARIES[o.lb], PROMETHEUS_BINARY])
+    if (!existsSync(bin))
+      throw new Error(`${bin} is missing: install it (apt-get install ${bin.split('/').pop()}; .ci/run does)`);
+  const started = performance.now();
+  const group = new ProcessGroup();
+  try {
+    const dir = await group.tempDir('cluster-rehearse-');
+    o.say(`temporary directory ${dir}`);
+    const repo = join(dir, 'repo');
+    await mkdir(repo);
+    const reg = await buildClusterRegistry(repo, o.say);
+    const flights = await loadFlights(o.from, o.requests);
+    o.say(`${flights.length} flights from ${o.from} loaded`);
+
+    // ── replicas ──
+    const keys = `k1:${randomBytes(24).toString('hex')}`;
+    const replicas: (Replica & { process: Managed })[] = [];
+    for (let i = 0; i < o.replicas; i++) {
+      const port = await freePort();
+      const process = group.start(replicaName(i), [globalThis.process.execPath, '--import', 'tsx', SERVER], {
+        cwd: ROOT,
+        env: {
+          HOST: '127.0.0.1',
+          PORT: String(port),
+          REGISTRY_URL: reg.url,
+          [PREDICTION_ID_KEYS_ENV]: keys,
+          PUBLIC_API: 'on',
+          LOG_LEVEL: 'warn',
+          POLL_INTERVAL_MS: '500',
+          DRIFT_INTERVAL_MS: '1000',
+          MONITORING_CACHE_MS: '0',
+          WORKERS: '1',
+          // Windows that hold the whole run: a fleet figure is then over exactly the run's traffic.
+          FEEDBACK_WINDOW: String(Math.max(5000, o.requests)),
+          DRIFT_WINDOW: String(Math.max(5000, o.requests)),
+        },
+      });
+      replicas.push({ name: replicaName(i), port, process });
+    }
+    await Promise.all(
+      replicas.map((r) =>
+        until(`${r.name} ready on 127.0.0.1:${r.port}`, 120_000, () => readyz(`http://127.0.0.1:${r.port}`), r.process.output),
+      ),
+    );
+    o.say(`${o.replicas} replicas ready`);
+
+    // ── load balancer ──
+    const lbDir = join(dir, o.lb);
+    await mkdir(join(lbDir, 'tmp'), { recursive: true });
+    const lbPort = await freePort();
+    const lbConfig = join(lbDir, `${o.lb}.cfg`);
+    await writeFile(
+      lbConfig,
+      o.lb === 'haproxy'
+        ? haproxyConfig({ port: lbPort, replicas })
+        : nginxConfig({ port: lbPort, replicas, dir: lbDir, asRoot: process.getuid?.() === 0 }),
+    );
+    const lb = group.start(o.lb, balancerCommand(o.lb, lbConfig, lbDir));
+    const lbUrl = `http://127.0.0.1:${lbPort}`;
+    await until(`${o.lb} answering on ${lbUrl}`, 20_000, () => readyz(lbUrl), lb.output);
+    o.say(`${o.lb} on ${lbUrl}`);
+
+    // ── Prometheus ──
+    const promDir = join(dir, 'prometheus');
+    await mkdir(join(promDir, 'data'), { recursive: true });
+    await writeFile(join(promDir, 'prometheus.yml'), prometheusConfig({ replicas, rulesFile: RULES }));
+    const promPort = await freePort();
+    const prom = group.start(
+      'prometheus',
+      [
+        PROMETHEUS_BINARY,
+        `--config.file=${join(promDir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(promDir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${promPort}`,
+      ],
+      { cwd: promDir },
+    );
+    const promql = prometheusClient(`http://127.0.0.1:${promPort}`);
+    await until(
+      `Prometheus scraping all ${o.replicas} replicas`,
+      30_000,
+      async () => ((await promql.scalar(`count(up{job="${SCRAPE_JOB}"} == 1)`)) === o.replicas ? true : undefined),
+      prom.output,
+    );
+    o.say(`Prometheus on 127.0.0.1:${promPort}, every replica up`);
+
+    // ── traffic, promotion, kill ──
+    const registry = await openRegistry(reg.url, {});
+    const victim = replicas[replicas.length - 1];
+    let kill: { replica: string; atMs: number } | undefined;
+    let convergence: Promise<number | null> = Promise.resolve(null);
+    const durationMs = (flights.length * 1000) / o.rate;
+    const traffic = await replay({
+      url: lbUrl,
+      flights,
+      rate: o.rate,
+      seed: o.seed,
+      replicas,
+      // Labels arrive after the kill, late and shuffled, while predictions still flow.
+      labelDelay: { minMs: 0.5 * durationMs, maxMs: 0.9 * durationMs },
+      timeoutMs: 20_000,
+      say: o.say,
+      at: [
+        {
+          share: 0.25,
+          action: async () => {
+            await registry.setStage(MODEL_NAME, 'production', reg.promoted, {
+              source: 'cluster:rehearse',
+              reason: 'cluster run: promotion mid-traffic',
+            });
+            const t = performance.now();
+            o.say(`promoted v${reg.promoted}`);
+            convergence = until(`every live replica serving v${reg.promoted}`, o.convergeBoundMs, async () => {
+              const live = replicas.filter((r) => r.process.alive());
+              const versions = await Promise.all(live.map((r) => servedVersion(r.port).catch(() => null)));
+              return versions.every((v) => v === reg.promoted) ? Math.round(performance.now() - t) : undefined;
+            }).catch(() => null);
+          },
+        },
+        {
+          share: 0.45,
+          action: (elapsedMs: number) => {
+            victim.process.child.kill('SIGKILL');
+            kill = { replica: victim.name, atMs: elapsedMs };
+            o.say(`SIGKILL ${victim.name} (pid ${victim.process.child.pid})`);
+          },
+        },
+      ],
+    });
+    const convergedMs = await convergence;
+    o.say('traffic done; waiting for the last scrape and rule evaluation');
+
+    // The replicas judge drift every second; two scrapes and an evaluation after that, the rules see it all.
+    const after = Date.now() / 1000 + 2.5;
+    await until('a scrape of every live replica after the traffic', 20_000, async () =>
+      ((await promql.scalar(`min(timestamp(up{job="${SCRAPE_JOB}"} == 1))`)) ?? 0) > after ? true : undefined,
+    );
+    await new Promise((r) => setTimeout(r, 1500)); // one rule evaluation (1 s) after that scrape
+
+    // ── figures ──
+    const survivors = replicas.filter((r) => r.process.alive()).map((r) => r.name);
+    const predictions = predictionFigures(traffic.predictions);
+    const feedback = feedbackFigures(traffic.feedback, kill);
+    const byIndex = new Map(traffic.predictions.map((p) => [p.index, p]));
+    const { tf } = await selectBackend({});
+    const promoted = await loadBundle(tf, join(repo, `bundle-${reg.promoted}`));
+    const task = promoted.meta.task;
+    const positiveAbove = promoted.spec.target.positive_above ?? 0;
+    const lostAtKill = new Set(
+      traffic.feedback.filter((f) => f.status !== 200 && kill && f.startedAt <= kill.atMs && f.endedAt >= kill.atMs).map((f) => f.index),
+    );
+    const pairs = traffic.feedback
+      .filter((f) => !lostAtKill.has(f.index))
+      .map((f) => {
+        const p = byIndex.get(f.index)!;
+        const delay = flights[f.index].delay;
+        return { predicted: p.value!, threshold: p.threshold, actual: task === 'regression' ? delay : delay > positiveAbove ? 1 : 0 };
+      });
+    const fleetQuality: Partial<Record<QualityMetric, number>> = {};
+    for (const s of await promql.vector(FLEET_RULES.liveQuality))
+      fleetQuality[s.metric.metric as QualityMetric] = Number(s.value[1]);
+    const fleetDrift: Record<string, boolean> = {};
+    for (const s of await promql.vector(FLEET_RULES.driftDetected)) fleetDrift[s.metric.feature] = Number(s.value[1]) >= 1;
+    const driftRows = traffic.predictions
+      .filter((p) => p.status === 200 && p.version === reg.promoted && p.replica !== null && survivors.includes(p.replica))
+      .map((p) => ({ record: flights[p.index].record, prediction: p.value! }));
+    const verdict: Verdict = {
+      predictions,
+      feedback,
+      quality: compareQuality(task, pairs, fleetQuality),
+      drift: compareDrift(oneProcessDrift(promoted, driftRows), fleetDrift),
+      promotion: { version: reg.promoted, converged_ms: convergedMs, bound_ms: o.convergeBoundMs },
+    };
+    promoted.model.dispose();
+
+    // Today's per-replica series, for comparison: what averaging per-pod figures would say.
+    const perReplica: Record<string, Record<string, number>> = {};
+    for (const s of await promql.vector(`${PER_REPLICA.liveQuality}{metric=~"accuracy|roc_auc|mae|rmse|samples"}`))
+      (perReplica[s.metric.instance] ??= {})[s.metric.metric] = Number(s.value[1]);
+    const joinedInPrometheus = await promql.scalar(`sum(${PER_REPLICA.feedback}{outcome="joined"})`);
+    const list = checks(verdict);
+    const seconds = Math.round((performance.now() - started) / 100) / 10;
+    const extra: [string, string][] = [
+      [
+        'per-replica live quality (model_live_quality)',
+        Object.entries(perReplica)
+          .map(([k, v]) => `${k}: ${Object.entries(v).map(([m, x]) => `${m} ${Number.isInteger(x) ? x : x.toFixed(4)}`).join(' ')}`)
+          .join('; ') || '—',
+      ],
+      ['joined feedback summed by Prometheus', joinedInPrometheus === null ? '—' : String(joinedInPrometheus)],
+      [`SIGKILL`, kill ? `${kill.replica} at ${(kill.atMs / 1000).toFixed(1)} s of traffic; survivors ${survivors.join(', ')}` : 'not done'],
+      ['balancer retries', o.lb === 'haproxy' ? 'HAProxy retry-on conn-failure/empty-response + redispatch, /readyz checks every 500 ms' : 'nginx proxy_next_upstream error/timeout/502 (non_idempotent), passive checks'],
+      ['run time', `${seconds} s`],
+    ];
+    return {
+      verdict,
+      checks: list,
+      extra,
+      summary: {
+        replicas: o.replicas,
+        lb: o.lb,
+        requests: flights.length,
+        rate: o.rate,
+        seed: o.seed,
+        from: o.from,
+        seconds,
+        ...verdict,
+        kill,
+        survivors,
+        per_replica_live_quality: perReplica,
+        joined_feedback_in_prometheus: joinedInPrometheus,
+        checks: list,
+        failed: list.filter((c) => !c.ok).map((c) => c.name),
+      },
+    };
+  } finally {
+    await group.close();
+  }
+}
