@@ -9,7 +9,7 @@ import { BALANCERS, type Balancer } from './config.ts';
 import { runCluster } from './run.ts';
 import { renderTable } from './summary.ts';
 
-const USAGE = `usage: npm run cluster:rehearse -- [--replicas 3] [--lb haproxy|nginx] [--requests 2000] [--rate 100]
+const USAGE = `usage: npm run cluster:rehearse -- [--replicas 3] [--lb haproxy|nginx] [--requests 2400] [--rate 100]
        [--seed 1] [--from 2001-05-01] [--converge-bound-ms 30000] [--json]
   trains two small models on January flights into a temporary registry, starts --replicas API
   processes (api/server.ts, same registry, same PREDICTION_ID_KEYS) behind --lb on 127.0.0.1 and a
@@ -22,7 +22,7 @@ exit: 0 every check passed, 1 one failed (named in the output) or the run failed
 const OPTIONS = {
   replicas: { type: 'string', default: '3' },
   lb: { type: 'string', default: 'haproxy' },
-  requests: { type: 'string', default: '2000' },
+  requests: { type: 'string', default: '2400' },
   rate: { type: 'string', default: '100' },
   seed: { type: 'string', default: '1' },
   from: { type: 'string', default: '2001-05-01' },
@@ -30,7 +30,10 @@ const OPTIONS = {
   json: { type: 'boolean', default: false },
 } as const;
 
-async function main(values: CliValues<typeof OPTIONS>, io: { stdout: (t: string) => void; stderr: (t: string) => void }) {
+async function main(
+  values: CliValues<typeof OPTIONS>,
+  io: { stdout: (t: string) => void; stderr: (t: string) => void },
+) {
   if (!BALANCERS.includes(values.lb as Balancer))
     throw new UsageError(`--lb ${values.lb}: use ${BALANCERS.join(' or ')}`);
   const replicas = numberOption(values.replicas, 'replicas', { integer: true, min: 2 });

@@ -4,6 +4,7 @@
  * recording rules), in one place so a renamed rule or a new core function is a one-line change.
  */
 import { JOB } from '../../infra/monitoring/slo.ts';
+import type { DriftWindows } from '../../api/drift-window.ts';
 
 /** The scrape job every replica is a target of (the project's rules select it by this name). */
 export const SCRAPE_JOB = JOB;
@@ -42,11 +43,37 @@ export interface LabelledPrediction {
   actual: number;
 }
 
+/** The label the fleet rules keep per model version (figures of two versions never mix). */
+export const VERSION_LABEL = 'version';
+
 /**
- * HOOK: the pure core function that computes the fleet figures from binned counts (issue 24, point
- * 2). Once it exists, set this to a wrapper that bins `pairs` as the API does and calls it; the run
- * then compares Prometheus with it within rounding (1e-6) instead of with the exact figures within
- * the binning error. Left undefined until that function is merged.
+ * HOOK: the pure core function computing the fleet's live quality from binned counts (issue 24,
+ * point 2). Once core/model/live-quality.ts is merged, replace `undefined` with:
+ *
+ *   (task, pairs) => {
+ *     const c = emptyCounts(task);
+ *     for (const p of pairs) addPair(c, p.actual, p.predicted, p.threshold);
+ *     const f = liveFigures(c);
+ *     return Object.fromEntries(Object.entries(f).filter(([k, v]) => k !== 'task' && k !== 'n' && v !== null));
+ *   }
+ *
+ * (imports from '../../core/model/live-quality.ts'). The run then compares Prometheus with it within
+ * rounding (1e-6) instead of with the exact figures within the binning error.
  */
-export const binnedLiveQuality: ((pairs: LabelledPrediction[]) => Partial<Record<QualityMetric, number>>) | undefined =
+export const binnedLiveQuality:
+  | ((task: 'classification' | 'regression', pairs: LabelledPrediction[]) => Partial<Record<QualityMetric, number>>)
+  | undefined = undefined;
+
+/**
+ * HOOK: the fleet drift verdicts of core/drift/fleet.ts computed in one process over the run's
+ * windows (null: too few values for a verdict). Once merged, replace `undefined` with:
+ *
+ *   (windows, stds) =>
+ *     Object.fromEntries(fleetDrift(windows.fleetTracks(stds), DEFAULT_DRIFT).features.map((f) => [f.feature, f.detected]))
+ *
+ * (imports: fleetDrift from '../../core/drift/index.ts', DEFAULT_DRIFT from '../../api/drift-monitor.ts').
+ * Until then the one-process verdict is the API's own judge over the same windows.
+ */
+export const fleetDriftReference:
+  ((windows: DriftWindows, stds: ReadonlyMap<string, number>) => Record<string, boolean | null>) | undefined =
   undefined;

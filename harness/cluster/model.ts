@@ -38,7 +38,7 @@ async function clusterParams(repo: string, seed: number, hidden: number[]): Prom
       distance: { kind: 'numeric', transform: 'log', missing: 'median' },
       origin: { kind: 'categorical', min_frequency: 20, max_categories: 100 },
       destination: { kind: 'categorical', min_frequency: 20, max_categories: 100 },
-    } as Params['features'],
+    },
     register: { ...base.register!, registry: join(repo, 'registry') },
     train: {
       ...base.train!,
@@ -48,7 +48,7 @@ async function clusterParams(repo: string, seed: number, hidden: number[]): Prom
       batch_size: 1024,
       golden_examples: 4,
       candidates: [{ name: 'mlp', model: 'mlp', hidden, embedding_dim: 4, learning_rate: 0.01 }],
-    } as NonNullable<Params['train']>,
+    },
   };
 }
 
@@ -58,10 +58,12 @@ export async function buildClusterRegistry(repo: string, say: (m: string) => voi
   const url = join(repo, 'registry');
   const registry = await openRegistry(url, {});
   const versions: number[] = [];
-  for (const [i, [seed, hidden]] of ([
-    [42, [16]],
-    [7, [32, 16]],
-  ] as const).entries()) {
+  for (const [i, [seed, hidden]] of (
+    [
+      [42, [16]],
+      [7, [32, 16]],
+    ] as const
+  ).entries()) {
     const started = performance.now();
     const params = await clusterParams(repo, seed, [...hidden]);
     if (i === 0) {
@@ -74,7 +76,9 @@ export async function buildClusterRegistry(repo: string, say: (m: string) => voi
     await rename(join(repo, MODEL_DIR), bundle);
     const v = await registry.register(MODEL_NAME, bundle, { metrics: {} }, { source: 'cluster:rehearse' });
     versions.push(v.version);
-    say(`model v${v.version} trained (seed ${seed}, hidden ${hidden.join('×')}) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    say(
+      `model v${v.version} trained (seed ${seed}, hidden ${hidden.join('×')}) in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
   }
   await registry.setStage(MODEL_NAME, 'production', versions[0], {
     source: 'cluster:rehearse',

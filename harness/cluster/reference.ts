@@ -10,12 +10,14 @@ import type { LoadedBundle } from '../../core/model/bundle.ts';
 import type { NumericProfile } from '../../core/model/profile.ts';
 import { DriftWindows } from '../../api/drift-window.ts';
 import { DEFAULT_DRIFT, judge } from '../../api/drift-monitor.ts';
+import { fleetDriftReference } from './contract.ts';
 
-/** Feature → drifted, for the features the API judges (inputs and "prediction"), with enough data. */
+/** Feature → drifted (null: too few values for a verdict), for every track the API keeps (inputs and "prediction"). */
 export function oneProcessDrift(
   bundle: Pick<LoadedBundle, 'meta' | 'spec' | 'profile'>,
   rows: { record: Record<string, unknown>; prediction: number }[],
-): Record<string, boolean> {
+  reference = fleetDriftReference,
+): Record<string, boolean | null> {
   const windows = new DriftWindows(Math.max(10, rows.length), bundle.profile, bundle.spec);
   const { table } = recordsToTable(
     rows.map((r) => r.record),
@@ -25,14 +27,17 @@ export function oneProcessDrift(
     table,
     rows.map((r) => r.prediction),
   );
-  const std = (name: string) =>
-    name === 'prediction'
-      ? bundle.profile.predictions?.std
-      : (bundle.profile.features[name] as NumericProfile | undefined)?.std;
-  const out: Record<string, boolean> = {};
+  const stds = new Map(
+    Object.entries(bundle.profile.features)
+      .filter(([, f]) => f.kind === 'numeric')
+      .map(([k, f]) => [k, (f as NumericProfile).std]),
+  );
+  if (bundle.profile.predictions) stds.set('prediction', bundle.profile.predictions.std);
+  if (reference) return reference(windows, stds);
+  const out: Record<string, boolean | null> = {};
   for (const s of windows.snapshot()) {
-    const v = judge(s, std(s.name), DEFAULT_DRIFT);
-    if (v.status === 'ok') out[s.name] = v.drifted;
+    const v = judge(s, stds.get(s.name), DEFAULT_DRIFT);
+    out[s.name] = v.status === 'ok' ? v.drifted : null;
   }
   return out;
 }

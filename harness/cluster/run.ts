@@ -24,12 +24,21 @@ import {
   type Balancer,
   type Replica,
 } from './config.ts';
-import { FLEET_RULES, PER_REPLICA, PREDICTION_ID_KEYS_ENV, SCRAPE_JOB, type QualityMetric } from './contract.ts';
+import { FLEET_RULES, PER_REPLICA, PREDICTION_ID_KEYS_ENV, SCRAPE_JOB } from './contract.ts';
 import { buildClusterRegistry, MODEL_NAME } from './model.ts';
 import { ProcessGroup, type Managed } from './processes.ts';
 import { prometheusClient } from './prometheus.ts';
 import { oneProcessDrift } from './reference.ts';
-import { checks, compareDrift, compareQuality, feedbackFigures, predictionFigures, type Check, type Verdict } from './summary.ts';
+import {
+  checks,
+  compareDrift,
+  fleetDriftVerdicts,
+  qualityByVersion,
+  feedbackFigures,
+  predictionFigures,
+  type Check,
+  type Verdict,
+} from './summary.ts';
 import { loadFlights, replay } from './traffic.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -112,7 +121,12 @@ export async function runCluster(o: ClusterOptions): Promise<ClusterResult> {
     }
     await Promise.all(
       replicas.map((r) =>
-        until(`${r.name} ready on 127.0.0.1:${r.port}`, 120_000, () => readyz(`http://127.0.0.1:${r.port}`), r.process.output),
+        until(
+          `${r.name} ready on 127.0.0.1:${r.port}`,
+          120_000,
+          () => readyz(`http://127.0.0.1:${r.port}`),
+          r.process.output,
+        ),
       ),
     );
     o.say(`${o.replicas} replicas ready`);
@@ -220,28 +234,37 @@ export async function runCluster(o: ClusterOptions): Promise<ClusterResult> {
     const task = promoted.meta.task;
     const positiveAbove = promoted.spec.target.positive_above ?? 0;
     const lostAtKill = new Set(
-      traffic.feedback.filter((f) => f.status !== 200 && kill && f.startedAt <= kill.atMs && f.endedAt >= kill.atMs).map((f) => f.index),
+      traffic.feedback
+        .filter((f) => f.status !== 200 && kill && f.startedAt <= kill.atMs && f.endedAt >= kill.atMs)
+        .map((f) => f.index),
     );
     const pairs = traffic.feedback
       .filter((f) => !lostAtKill.has(f.index))
       .map((f) => {
         const p = byIndex.get(f.index)!;
         const delay = flights[f.index].delay;
-        return { predicted: p.value!, threshold: p.threshold, actual: task === 'regression' ? delay : delay > positiveAbove ? 1 : 0 };
+        return {
+          version: p.version!,
+          predicted: p.value!,
+          threshold: p.threshold,
+          actual: task === 'regression' ? delay : delay > positiveAbove ? 1 : 0,
+        };
       });
-    const fleetQuality: Partial<Record<QualityMetric, number>> = {};
-    for (const s of await promql.vector(FLEET_RULES.liveQuality))
-      fleetQuality[s.metric.metric as QualityMetric] = Number(s.value[1]);
-    const fleetDrift: Record<string, boolean> = {};
-    for (const s of await promql.vector(FLEET_RULES.driftDetected)) fleetDrift[s.metric.feature] = Number(s.value[1]) >= 1;
+    const samples = async (q: string) =>
+      (await promql.vector(q)).map((x) => ({ labels: x.metric, value: Number(x.value[1]) }));
     const driftRows = traffic.predictions
-      .filter((p) => p.status === 200 && p.version === reg.promoted && p.replica !== null && survivors.includes(p.replica))
+      .filter(
+        (p) => p.status === 200 && p.version === reg.promoted && p.replica !== null && survivors.includes(p.replica),
+      )
       .map((p) => ({ record: flights[p.index].record, prediction: p.value! }));
     const verdict: Verdict = {
       predictions,
       feedback,
-      quality: compareQuality(task, pairs, fleetQuality),
-      drift: compareDrift(oneProcessDrift(promoted, driftRows), fleetDrift),
+      quality: qualityByVersion(task, pairs, await samples(FLEET_RULES.liveQuality)),
+      drift: compareDrift(
+        oneProcessDrift(promoted, driftRows),
+        fleetDriftVerdicts(await samples(FLEET_RULES.driftDetected), reg.promoted),
+      ),
       promotion: { version: reg.promoted, converged_ms: convergedMs, bound_ms: o.convergeBoundMs },
     };
     promoted.model.dispose();
@@ -257,12 +280,27 @@ export async function runCluster(o: ClusterOptions): Promise<ClusterResult> {
       [
         'per-replica live quality (model_live_quality)',
         Object.entries(perReplica)
-          .map(([k, v]) => `${k}: ${Object.entries(v).map(([m, x]) => `${m} ${Number.isInteger(x) ? x : x.toFixed(4)}`).join(' ')}`)
+          .map(
+            ([k, v]) =>
+              `${k}: ${Object.entries(v)
+                .map(([m, x]) => `${m} ${Number.isInteger(x) ? x : x.toFixed(4)}`)
+                .join(' ')}`,
+          )
           .join('; ') || '—',
       ],
       ['joined feedback summed by Prometheus', joinedInPrometheus === null ? '—' : String(joinedInPrometheus)],
-      [`SIGKILL`, kill ? `${kill.replica} at ${(kill.atMs / 1000).toFixed(1)} s of traffic; survivors ${survivors.join(', ')}` : 'not done'],
-      ['balancer retries', o.lb === 'haproxy' ? 'HAProxy retry-on conn-failure/empty-response + redispatch, /readyz checks every 500 ms' : 'nginx proxy_next_upstream error/timeout/502 (non_idempotent), passive checks'],
+      [
+        `SIGKILL`,
+        kill
+          ? `${kill.replica} at ${(kill.atMs / 1000).toFixed(1)} s of traffic; survivors ${survivors.join(', ')}`
+          : 'not done',
+      ],
+      [
+        'balancer retries',
+        o.lb === 'haproxy'
+          ? 'HAProxy retry-on conn-failure/empty-response + redispatch, /readyz checks every 500 ms'
+          : 'nginx proxy_next_upstream error/timeout/502 (non_idempotent), passive checks',
+      ],
       ['run time', `${seconds} s`],
     ];
     return {

@@ -6,11 +6,13 @@ import {
   compareQuality,
   exactLiveQuality,
   feedbackFigures,
+  fleetDriftVerdicts,
+  qualityByVersion,
   predictionFigures,
   renderTable,
   type Verdict,
 } from './summary.ts';
-import type { FeedbackCall, PredictionCall } from './traffic.ts';
+import type { FeedbackCall } from './traffic.ts';
 
 const pairs = [
   { predicted: 0.9, threshold: 0.5, actual: 1 },
@@ -83,7 +85,7 @@ test('feedback: only failures under way on the killed replica at the kill are ex
 
 const verdict = (over: Partial<Verdict> = {}): Verdict => ({
   predictions: predictionFigures([
-    { index: 0, startedAt: 0, endedAt: 1, status: 200, replica: 'replica-1', version: 1 } as PredictionCall,
+    { index: 0, startedAt: 0, endedAt: 1, status: 200, replica: 'replica-1', version: 1 },
   ]),
   feedback: feedbackFigures([call({})]),
   quality: compareQuality('classification', pairs, { accuracy: 0.75, roc_auc: 0.75 }, undefined),
@@ -94,7 +96,10 @@ const verdict = (over: Partial<Verdict> = {}): Verdict => ({
 
 test('the verdict: every check passes on a correct run, and each one fails on its own fault', () => {
   assert.ok(checks(verdict()).every((c) => c.ok));
-  const failing = (v: Verdict) => checks(v).filter((c) => !c.ok).map((c) => c.name);
+  const failing = (v: Verdict) =>
+    checks(v)
+      .filter((c) => !c.ok)
+      .map((c) => c.name);
   assert.deepEqual(
     failing(
       verdict({
@@ -105,7 +110,10 @@ test('the verdict: every check passes on a correct run, and each one fails on it
     ),
     ['0 failed predictions'],
   );
-  assert.equal(failing(verdict({ feedback: feedbackFigures([call({ status: 404, code: 'unknown_prediction' })]) })).length, 1);
+  assert.equal(
+    failing(verdict({ feedback: feedbackFigures([call({ status: 404, code: 'unknown_prediction' })]) })).length,
+    1,
+  );
   assert.equal(failing(verdict({ feedback: feedbackFigures([]) })).length, 1, 'nothing posted is not a pass');
   assert.deepEqual(failing(verdict({ drift: compareDrift({ distance: true }, { distance: false }) })), [
     'fleet drift verdicts = one process',
@@ -132,4 +140,67 @@ test('missing fleet rules are reported as no data, naming where the names live',
   const table = renderTable(verdict(), checks(verdict()));
   assert.match(table, /^predictions sent \/ failed\s+1 \/ 0$/m);
   assert.match(table, /^PASS {2}0 failed predictions/m);
+});
+
+test('per model version when the fleet rules keep a version label, over every pair when they do not', () => {
+  const versioned = [
+    ...pairs.slice(0, 2).map((p) => ({ ...p, version: 1 })),
+    ...pairs.slice(2).map((p) => ({ ...p, version: 2 })),
+  ];
+  const series = (version: string | undefined, metric: string, value: number) => ({
+    labels: { metric, ...(version ? { version } : {}) },
+    value,
+  });
+  const rows = qualityByVersion(
+    'classification',
+    versioned,
+    [series('1', 'accuracy', 1), series('2', 'accuracy', 0.5), series('2', 'roc_auc', 0.2)],
+    undefined,
+  );
+  assert.deepEqual(
+    rows.map((r) => [r.group, r.metric, r.fleet, r.ok]),
+    [
+      ['v1', 'accuracy', 1, true],
+      // Only positives in v1: no ROC-AUC, and none expected.
+      ['v1', 'roc_auc', null, false],
+      ['v2', 'accuracy', 0.5, true],
+      ['v2', 'roc_auc', 0.2, false],
+    ],
+  );
+  const all = qualityByVersion('classification', versioned, [series(undefined, 'accuracy', 0.75)], undefined);
+  assert.deepEqual(
+    all.map((r) => [r.group, r.metric, r.ok]),
+    [
+      ['all', 'accuracy', true],
+      ['all', 'roc_auc', false],
+    ],
+  );
+});
+
+test('fleet drift verdicts: the promoted version’s series, or every series when they carry no version', () => {
+  const s = (feature: string, value: number, version?: string) => ({
+    labels: { feature, ...(version ? { version } : {}) },
+    value,
+  });
+  assert.deepEqual(fleetDriftVerdicts([s('distance', 1, '1'), s('distance', 0, '2'), s('origin', 1, '2')], 2), {
+    distance: false,
+    origin: true,
+  });
+  assert.deepEqual(fleetDriftVerdicts([s('distance', 1)], 2), { distance: true });
+});
+
+test('drift: no verdict on both sides agrees; a verdict against none does not', () => {
+  assert.deepEqual(
+    compareDrift({ hour: null, distance: true }, { distance: true }).map((d) => d.ok),
+    [true, true],
+  );
+  assert.deepEqual(
+    compareDrift({ distance: true }, {}).map((d) => d.ok),
+    [false],
+  );
+  assert.equal(
+    checks(verdict({ drift: compareDrift({ hour: null }, {}) })).find((c) => c.name.startsWith('fleet drift'))!.ok,
+    false,
+    'a run where nothing got a verdict proves nothing',
+  );
 });

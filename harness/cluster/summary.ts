@@ -9,6 +9,7 @@ import {
   binnedLiveQuality,
   CLASSIFICATION_METRICS,
   REGRESSION_METRICS,
+  VERSION_LABEL,
   type LabelledPrediction,
   type QualityMetric,
 } from './contract.ts';
@@ -38,6 +39,8 @@ export const TOLERANCE = {
 };
 
 export interface QualityRow {
+  /** The model version the figure is about (`all` when the fleet rules keep no version label). */
+  group: string;
   metric: QualityMetric;
   fleet: number | null;
   one_process_exact: number | null;
@@ -51,9 +54,10 @@ export function compareQuality(
   pairs: LabelledPrediction[],
   fleet: Partial<Record<QualityMetric, number>>,
   binned = binnedLiveQuality,
+  group = 'all',
 ): QualityRow[] {
   const exact = exactLiveQuality(task, pairs);
-  const bin = binned?.(pairs) ?? {};
+  const bin = binned?.(task, pairs) ?? {};
   return (task === 'classification' ? CLASSIFICATION_METRICS : REGRESSION_METRICS).map((metric) => {
     const reference = bin[metric] ?? exact[metric];
     const tolerance = bin[metric] !== undefined ? TOLERANCE.binned : TOLERANCE.exact[metric];
@@ -64,6 +68,7 @@ export function compareQuality(
       reference !== undefined &&
       Math.abs(f - reference) <= tolerance * (relative ? Math.max(1, Math.abs(reference)) : 1);
     return {
+      group,
       metric,
       fleet: f ?? null,
       one_process_exact: exact[metric] ?? null,
@@ -74,19 +79,65 @@ export function compareQuality(
   });
 }
 
+/** One series of an instant query: its labels and value. */
+export interface FleetSample {
+  labels: Record<string, string>;
+  value: number;
+}
+
+/**
+ * Fleet quality against one process, per model version when the fleet rules keep a version label
+ * (a version's figure is then over the labels of its own predictions), else over every pair.
+ */
+export function qualityByVersion(
+  task: Task,
+  pairs: (LabelledPrediction & { version: number })[],
+  fleet: FleetSample[],
+  binned = binnedLiveQuality,
+): QualityRow[] {
+  const figures = (of: FleetSample[]) =>
+    Object.fromEntries(of.map((s) => [s.labels.metric, s.value])) as Partial<Record<QualityMetric, number>>;
+  if (!fleet.some((s) => s.labels[VERSION_LABEL] !== undefined))
+    return compareQuality(task, pairs, figures(fleet), binned, 'all');
+  const versions = [...new Set(pairs.map((p) => p.version))].sort((a, b) => a - b);
+  return versions.flatMap((v) =>
+    compareQuality(
+      task,
+      pairs.filter((p) => p.version === v),
+      figures(fleet.filter((s) => s.labels[VERSION_LABEL] === String(v))),
+      binned,
+      `v${v}`,
+    ),
+  );
+}
+
+/** Feature → drifted from the fleet's verdict series, for `version` when the series carry one. */
+export function fleetDriftVerdicts(fleet: FleetSample[], version: number): Record<string, boolean> {
+  const out: Record<string, boolean> = {};
+  for (const s of fleet)
+    if (s.labels[VERSION_LABEL] === undefined || s.labels[VERSION_LABEL] === String(version))
+      out[s.labels.feature] = s.value >= 1;
+  return out;
+}
+
 export interface DriftRow {
   feature: string;
+  /** null: no verdict (too few values) or no series. */
   fleet: boolean | null;
-  one_process: boolean;
+  one_process: boolean | null;
   ok: boolean;
 }
 
-export function compareDrift(oneProcess: Record<string, boolean>, fleet: Record<string, boolean>): DriftRow[] {
+/** Verdicts per feature; "no verdict" on both sides agrees (too few values for either). */
+export function compareDrift(
+  oneProcess: Record<string, boolean | null>,
+  fleet: Record<string, boolean | null>,
+): DriftRow[] {
   return Object.entries(oneProcess).map(([feature, drifted]) => ({
     feature,
     fleet: fleet[feature] ?? null,
     one_process: drifted,
-    ok: fleet[feature] === drifted,
+    ok: (fleet[feature] ?? null) === drifted,
   }));
 }
 
@@ -164,7 +215,7 @@ export function checks(v: Verdict): Check[] {
   const noData = (what: string) =>
     `no data: Prometheus has no ${what} (are the fleet recording rules of issue 24 merged? see harness/cluster/contract.ts)`;
   const qualityMissing = v.quality.filter((q) => q.fleet === null);
-  const driftMissing = v.drift.filter((d) => d.fleet === null);
+  const driftMissing = v.drift.every((d) => d.fleet === null) ? v.drift : [];
   return [
     {
       name: '0 failed predictions',
@@ -181,15 +232,22 @@ export function checks(v: Verdict): Check[] {
       ok: v.quality.length > 0 && v.quality.every((q) => q.ok),
       detail: qualityMissing.length
         ? noData(qualityMissing.map((q) => `fleet ${q.metric}`).join(', '))
-        : v.quality.map((q) => `${q.metric} ${fmt(q.fleet)} vs ${fmt(q.one_process_binned ?? q.one_process_exact)} (±${q.tolerance})`).join('; '),
+        : v.quality
+            .map(
+              (q) =>
+                `${q.metric} (${q.group}) ${fmt(q.fleet)} vs ${fmt(q.one_process_binned ?? q.one_process_exact)} (±${q.tolerance})`,
+            )
+            .join('; '),
     },
     {
       name: 'fleet drift verdicts = one process',
-      ok: v.drift.length > 0 && v.drift.every((d) => d.ok),
+      ok: v.drift.some((d) => d.one_process !== null) && v.drift.every((d) => d.ok),
       detail: driftMissing.length
         ? noData(`fleet drift verdict for ${driftMissing.map((d) => d.feature).join(', ')}`)
-        : v.drift.filter((d) => !d.ok).map((d) => `${d.feature}: fleet ${d.fleet}, one process ${d.one_process}`).join('; ') ||
-          `${v.drift.length} features agree`,
+        : v.drift
+            .filter((d) => !d.ok)
+            .map((d) => `${d.feature}: fleet ${d.fleet}, one process ${d.one_process}`)
+            .join('; ') || `${v.drift.length} features agree`,
     },
     {
       name: `every live replica serves v${v.promotion.version}`,
@@ -202,27 +260,36 @@ export function checks(v: Verdict): Check[] {
   ];
 }
 
+const verdictText = (x: boolean | null) => (x === null ? 'no verdict' : x ? 'drifted' : 'stable');
 const fmt = (x: number | null) => (x === null ? '—' : x.toFixed(4));
 
 /** The human summary: figures, then one line per check. */
 export function renderTable(v: Verdict, list: Check[], extra: [string, string][] = []): string {
   const rows: [string, string][] = [
     ['predictions sent / failed', `${v.predictions.sent} / ${v.predictions.failed}`],
-    ['answers per replica', Object.entries(v.predictions.by_replica).map(([k, n]) => `${k} ${n}`).join(', ')],
-    ['answers per model version', Object.entries(v.predictions.by_version).map(([k, n]) => `${k} ${n}`).join(', ')],
+    [
+      'answers per replica',
+      Object.entries(v.predictions.by_replica)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', '),
+    ],
+    [
+      'answers per model version',
+      Object.entries(v.predictions.by_version)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', '),
+    ],
     [
       'feedback joined / posted',
       `${v.feedback.joined} / ${v.feedback.posted} (${(v.feedback.joined_share * 100).toFixed(1)} % of those not in flight at the kill)`,
     ],
-    ...v.quality.map(
-      (q): [string, string] => [
-        `live ${q.metric}: fleet (Prometheus) vs one process`,
-        `${fmt(q.fleet)} vs ${fmt(q.one_process_exact)} exact${q.one_process_binned !== null ? `, ${fmt(q.one_process_binned)} binned` : ''}`,
-      ],
-    ),
+    ...v.quality.map((q): [string, string] => [
+      `live ${q.metric} (${q.group}): fleet (Prometheus) vs one process`,
+      `${fmt(q.fleet)} vs ${fmt(q.one_process_exact)} exact${q.one_process_binned !== null ? `, ${fmt(q.one_process_binned)} binned` : ''}`,
+    ]),
     ...v.drift.map((d): [string, string] => [
       `drift ${d.feature}: fleet vs one process`,
-      `${d.fleet === null ? '—' : d.fleet ? 'drifted' : 'stable'} vs ${d.one_process ? 'drifted' : 'stable'}`,
+      `${verdictText(d.fleet)} vs ${verdictText(d.one_process)}`,
     ]),
     [
       `promotion to v${v.promotion.version} served by every live replica`,

@@ -132,7 +132,8 @@ export async function replay(plan: TrafficPlan): Promise<{ predictions: Predicti
     pending.push(
       (async () => {
         const p = await call(`${plan.url}/predict`, flight.record, plan.timeoutMs, plan.replicas, t0);
-        const prediction = p.json.prediction as { probability?: number; value?: number; threshold?: number } | undefined;
+        const prediction = p.json.prediction as
+          { probability?: number; value?: number; threshold?: number } | undefined;
         const id = typeof p.json.prediction_id === 'string' ? p.json.prediction_id : undefined;
         predictions.push({
           index: i,
