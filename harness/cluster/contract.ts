@@ -1,7 +1,7 @@
 /**
  * What the cluster run reads from Prometheus and which function gives the one-process figure:
- * the contract with issue 24's fleet monitoring (signed prediction ids, summable metrics,
- * recording rules), in one place so a renamed rule or a new core function is a one-line change.
+ * the contract with the fleet monitoring (signed prediction ids, summable metrics, recording
+ * rules), in one place so a renamed rule or a new core function is a one-line change.
  */
 import { JOB } from '../../infra/monitoring/slo.ts';
 import type { DriftWindows } from '../../api/drift-window.ts';
@@ -47,8 +47,8 @@ export interface LabelledPrediction {
 export const VERSION_LABEL = 'version';
 
 /**
- * HOOK: the pure core function computing the fleet's live quality from binned counts (issue 24,
- * point 2). Once core/model/live-quality.ts is merged, replace `undefined` with:
+ * HOOK: the pure core function computing the fleet's live quality from binned counts. Once
+ * core/model has it (`live-quality.ts`: emptyCounts, addPair, liveFigures), replace `undefined` with:
  *
  *   (task, pairs) => {
  *     const c = emptyCounts(task);
@@ -57,7 +57,7 @@ export const VERSION_LABEL = 'version';
  *     return Object.fromEntries(Object.entries(f).filter(([k, v]) => k !== 'task' && k !== 'n' && v !== null));
  *   }
  *
- * (imports from '../../core/model/live-quality.ts'). The run then compares Prometheus with it within
+ * (imported from core/model's `live-quality.ts`). The run then compares Prometheus with it within
  * rounding (1e-6) instead of with the exact figures within the binning error.
  */
 export const binnedLiveQuality:
@@ -65,13 +65,14 @@ export const binnedLiveQuality:
   | undefined = undefined;
 
 /**
- * HOOK: the fleet drift verdicts of core/drift/fleet.ts computed in one process over the run's
+ * HOOK: the fleet drift verdicts of core/drift (`fleet.ts`: fleetDrift) computed in one process over the run's
  * windows (null: too few values for a verdict). Once merged, replace `undefined` with:
  *
  *   (windows, stds) =>
  *     Object.fromEntries(fleetDrift(windows.fleetTracks(stds), DEFAULT_DRIFT).features.map((f) => [f.feature, f.detected]))
  *
- * (imports: fleetDrift from '../../core/drift/index.ts', DEFAULT_DRIFT from '../../api/drift-monitor.ts').
+ * (imports: fleetDrift from core/drift/index.ts, DEFAULT_DRIFT from api/drift-monitor.ts; the
+ * windows' `fleetTracks` comes with the same change).
  * Until then the one-process verdict is the API's own judge over the same windows.
  */
 export const fleetDriftReference:

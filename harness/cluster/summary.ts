@@ -213,7 +213,7 @@ export interface Verdict {
 /** Every acceptance check of the run; the run fails when one is not ok. */
 export function checks(v: Verdict): Check[] {
   const noData = (what: string) =>
-    `no data: Prometheus has no ${what} (are the fleet recording rules of issue 24 merged? see harness/cluster/contract.ts)`;
+    `no data: Prometheus has no ${what} (are the fleet recording rules merged? see harness/cluster/contract.ts)`;
   const qualityMissing = v.quality.filter((q) => q.fleet === null);
   const driftMissing = v.drift.every((d) => d.fleet === null) ? v.drift : [];
   return [
