@@ -31,6 +31,11 @@ test('nginx: loopback only, every path under its directory, POSTs retried on the
   assert.match(cfg, /listen 127\.0\.0\.1:40999;/);
   assert.match(cfg, /proxy_next_upstream error timeout http_502 non_idempotent;/);
   assert.doesNotMatch(cfg, /^user /m, 'no user directive when not root');
+  assert.match(
+    cfg,
+    /keepalive_requests 1000000;/,
+    'clients keep their connections (the default closes one every 1,000 requests)',
+  );
   const paths = [...cfg.matchAll(/^\s*(?:\w+_temp_path|pid|error_log) (\/[^\s;]+)/gm)].map((m) => m[1]);
   assert.equal(paths.length, 7, 'five temp paths, the pid file and the error log');
   for (const path of paths) assert.ok(path.startsWith('/tmp/x/nginx/'), `${path} is under the run's directory`);

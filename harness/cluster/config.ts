@@ -73,6 +73,9 @@ export function nginxConfig(o: { port: number; replicas: Replica[]; dir: string;
     'events { worker_connections 1024; }',
     'http {',
     '  access_log off;',
+    // nginx closes a client connection after 1,000 requests by default; a request the client
+    // sends on it at that moment fails without reaching a replica (a POST is not retried).
+    '  keepalive_requests 1000000;',
     `  client_body_temp_path ${tmp('body')};`,
     `  proxy_temp_path ${tmp('proxy')};`,
     `  fastcgi_temp_path ${tmp('fastcgi')};`,

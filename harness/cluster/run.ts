@@ -3,47 +3,29 @@
  * Prometheus scraping each with the project's rules, real May traffic with late labels, a
  * promotion and a SIGKILL mid-run; returns the figures and the checks (see README.md).
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { freePort } from '../../core/platform/free-port.ts';
 import { openRegistry } from '../../core/registry/index.ts';
 import { loadBundle } from '../../core/model/bundle.ts';
 import { selectBackend } from '../../core/model/tfjs-backend.ts';
-import { waitFor } from '../testing/lifecycle.ts';
-import {
-  BALANCER_BINARIES,
-  PROMETHEUS_BINARY,
-  balancerCommand,
-  haproxyConfig,
-  nginxConfig,
-  prometheusConfig,
-  replicaName,
-  type Balancer,
-  type Replica,
-} from './config.ts';
-import { FLEET_RULES, PER_REPLICA, PREDICTION_ID_KEYS_ENV, SCRAPE_JOB } from './contract.ts';
+import { BALANCER_BINARIES, PROMETHEUS_BINARY, type Balancer } from './config.ts';
+import { FLEET_RULES, PER_REPLICA, SCRAPE_JOB } from './contract.ts';
+import { startFleet, until } from './fleet.ts';
 import { buildClusterRegistry, MODEL_NAME } from './model.ts';
-import { ProcessGroup, type Managed } from './processes.ts';
-import { prometheusClient } from './prometheus.ts';
+import { ProcessGroup } from './processes.ts';
 import { oneProcessDrift } from './reference.ts';
 import {
   checks,
   compareDrift,
-  fleetDriftVerdicts,
-  qualityByVersion,
   feedbackFigures,
+  fleetDriftVerdicts,
   predictionFigures,
+  qualityByVersion,
   type Check,
   type Verdict,
 } from './summary.ts';
 import { loadFlights, replay } from './traffic.ts';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SERVER = join(ROOT, 'api/server.ts');
-const RULES = join(ROOT, 'infra/monitoring/prometheus/rules.yml');
 
 export interface ClusterOptions {
   replicas: number;
@@ -62,16 +44,6 @@ export interface ClusterResult {
   checks: Check[];
   extra: [string, string][];
   summary: Record<string, unknown>;
-}
-
-/** Poll `probe` every `intervalMs` until it is not undefined; fails after `timeoutMs` naming `what` and quoting `output`. */
-const until = <T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, output?: () => string) =>
-  waitFor(what, probe, { timeoutMs, intervalMs: 200, output });
-
-async function readyz(url: string): Promise<true | undefined> {
-  const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) });
-  await res.body?.cancel();
-  return res.status === 200 ? true : undefined;
 }
 
 async function servedVersion(port: number): Promise<number | null> {
@@ -94,82 +66,14 @@ export async function runCluster(o: ClusterOptions): Promise<ClusterResult> {
     const flights = await loadFlights(o.from, o.requests);
     o.say(`${flights.length} flights from ${o.from} loaded`);
 
-    // ── replicas ──
-    const keys = `k1:${randomBytes(24).toString('hex')}`;
-    const replicas: (Replica & { process: Managed })[] = [];
-    for (let i = 0; i < o.replicas; i++) {
-      const port = await freePort();
-      const process = group.start(replicaName(i), [globalThis.process.execPath, '--import', 'tsx', SERVER], {
-        cwd: ROOT,
-        env: {
-          HOST: '127.0.0.1',
-          PORT: String(port),
-          REGISTRY_URL: reg.url,
-          [PREDICTION_ID_KEYS_ENV]: keys,
-          PUBLIC_API: 'on',
-          LOG_LEVEL: 'warn',
-          POLL_INTERVAL_MS: '500',
-          DRIFT_INTERVAL_MS: '1000',
-          MONITORING_CACHE_MS: '0',
-          WORKERS: '1',
-          // Windows that hold the whole run: a fleet figure is then over exactly the run's traffic.
-          FEEDBACK_WINDOW: String(Math.max(5000, o.requests)),
-          DRIFT_WINDOW: String(Math.max(5000, o.requests)),
-        },
-      });
-      replicas.push({ name: replicaName(i), port, process });
-    }
-    await Promise.all(
-      replicas.map((r) =>
-        until(
-          `${r.name} ready on 127.0.0.1:${r.port}`,
-          120_000,
-          () => readyz(`http://127.0.0.1:${r.port}`),
-          r.process.output,
-        ),
-      ),
-    );
-    o.say(`${o.replicas} replicas ready`);
-
-    // ── load balancer ──
-    const lbDir = join(dir, o.lb);
-    await mkdir(join(lbDir, 'tmp'), { recursive: true });
-    const lbPort = await freePort();
-    const lbConfig = join(lbDir, `${o.lb}.cfg`);
-    await writeFile(
-      lbConfig,
-      o.lb === 'haproxy'
-        ? haproxyConfig({ port: lbPort, replicas })
-        : nginxConfig({ port: lbPort, replicas, dir: lbDir, asRoot: process.getuid?.() === 0 }),
-    );
-    const lb = group.start(o.lb, balancerCommand(o.lb, lbConfig, lbDir));
-    const lbUrl = `http://127.0.0.1:${lbPort}`;
-    await until(`${o.lb} answering on ${lbUrl}`, 20_000, () => readyz(lbUrl), lb.output);
-    o.say(`${o.lb} on ${lbUrl}`);
-
-    // ── Prometheus ──
-    const promDir = join(dir, 'prometheus');
-    await mkdir(join(promDir, 'data'), { recursive: true });
-    await writeFile(join(promDir, 'prometheus.yml'), prometheusConfig({ replicas, rulesFile: RULES }));
-    const promPort = await freePort();
-    const prom = group.start(
-      'prometheus',
-      [
-        PROMETHEUS_BINARY,
-        `--config.file=${join(promDir, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${join(promDir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${promPort}`,
-      ],
-      { cwd: promDir },
-    );
-    const promql = prometheusClient(`http://127.0.0.1:${promPort}`);
-    await until(
-      `Prometheus scraping all ${o.replicas} replicas`,
-      30_000,
-      async () => ((await promql.scalar(`count(up{job="${SCRAPE_JOB}"} == 1)`)) === o.replicas ? true : undefined),
-      prom.output,
-    );
-    o.say(`Prometheus on 127.0.0.1:${promPort}, every replica up`);
+    const { replicas, lbUrl, promql } = await startFleet(group, {
+      dir,
+      registryUrl: reg.url,
+      replicas: o.replicas,
+      lb: o.lb,
+      requests: o.requests,
+      say: o.say,
+    });
 
     // ── traffic, promotion, kill ──
     const registry = await openRegistry(reg.url, {});
@@ -222,7 +126,10 @@ export async function runCluster(o: ClusterOptions): Promise<ClusterResult> {
     await until('a scrape of every live replica after the traffic', 20_000, async () =>
       ((await promql.scalar(`min(timestamp(up{job="${SCRAPE_JOB}"} == 1))`)) ?? 0) > after ? true : undefined,
     );
-    await new Promise((r) => setTimeout(r, 1500)); // one rule evaluation (1 s) after that scrape
+    const scraped = Date.now() / 1000;
+    await until('a rule evaluation after that scrape', 10_000, async () =>
+      (await promql.rulesEvaluatedAt()) > scraped ? true : undefined,
+    );
 
     // ── figures ──
     const survivors = replicas.filter((r) => r.process.alive()).map((r) => r.name);
