@@ -12,6 +12,14 @@ export const BALANCERS: readonly Balancer[] = ['haproxy', 'nginx'];
 export const BALANCER_BINARIES: Record<Balancer, string> = { haproxy: '/usr/sbin/haproxy', nginx: '/usr/sbin/nginx' };
 export const PROMETHEUS_BINARY = '/usr/bin/prometheus';
 
+/** How each balancer keeps a killed replica from failing requests (the harness itself never retries). */
+export const BALANCER_RETRIES: Record<Balancer, string> = {
+  haproxy:
+    'HAProxy retries a request that could not reach a replica on another one (retry-on conn-failure empty-response response-timeout, redispatch); /readyz checks every 500 ms',
+  nginx:
+    'nginx retries on the next replica after a connection error, timeout or 502 (proxy_next_upstream … non_idempotent, 3 tries); passive checks only',
+};
+
 /** The response header naming the replica that answered (HAProxy: its server name; nginx: its address). */
 export const REPLICA_HEADER = 'x-cluster-replica';
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { openRegistry } from '../../core/registry/index.ts';
 import { loadBundle } from '../../core/model/bundle.ts';
 import { selectBackend } from '../../core/model/tfjs-backend.ts';
-import { BALANCER_BINARIES, PROMETHEUS_BINARY, type Balancer } from './config.ts';
+import { BALANCER_BINARIES, BALANCER_RETRIES, PROMETHEUS_BINARY, type Balancer } from './config.ts';
 import { FLEET_RULES, PER_REPLICA, SCRAPE_JOB } from './contract.ts';
 import { startFleet, until } from './fleet.ts';
 import { buildClusterRegistry, MODEL_NAME } from './model.ts';
@@ -202,12 +202,7 @@ export async function runCluster(o: ClusterOptions): Promise<ClusterResult> {
           ? `${kill.replica} at ${(kill.atMs / 1000).toFixed(1)} s of traffic; survivors ${survivors.join(', ')}`
           : 'not done',
       ],
-      [
-        'balancer retries',
-        o.lb === 'haproxy'
-          ? 'HAProxy retry-on conn-failure/empty-response + redispatch, /readyz checks every 500 ms'
-          : 'nginx proxy_next_upstream error/timeout/502 (non_idempotent), passive checks',
-      ],
+      ['balancer retries', BALANCER_RETRIES[o.lb]],
       ['run time', `${seconds} s`],
     ];
     return {
@@ -217,6 +212,7 @@ export async function runCluster(o: ClusterOptions): Promise<ClusterResult> {
       summary: {
         replicas: o.replicas,
         lb: o.lb,
+        balancer_retries: BALANCER_RETRIES[o.lb],
         requests: flights.length,
         rate: o.rate,
         seed: o.seed,

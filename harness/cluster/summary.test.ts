@@ -198,9 +198,9 @@ test('drift: no verdict on both sides agrees; a verdict against none does not', 
     compareDrift({ distance: true }, {}).map((d) => d.ok),
     [false],
   );
-  assert.equal(
-    checks(verdict({ drift: compareDrift({ hour: null }, {}) })).find((c) => c.name.startsWith('fleet drift'))!.ok,
-    false,
-    'a run where nothing got a verdict proves nothing',
-  );
+  const nothing = checks(verdict({ drift: compareDrift({ hour: null }, {}) })).find((c) =>
+    c.name.startsWith('fleet drift'),
+  )!;
+  assert.equal(nothing.ok, false, 'a run where nothing got a verdict proves nothing');
+  assert.match(nothing.detail, /too few values .* raise --requests/);
 });

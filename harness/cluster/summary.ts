@@ -242,12 +242,14 @@ export function checks(v: Verdict): Check[] {
     {
       name: 'fleet drift verdicts = one process',
       ok: v.drift.some((d) => d.one_process !== null) && v.drift.every((d) => d.ok),
-      detail: driftMissing.length
-        ? noData(`fleet drift verdict for ${driftMissing.map((d) => d.feature).join(', ')}`)
-        : v.drift
-            .filter((d) => !d.ok)
-            .map((d) => `${d.feature}: fleet ${d.fleet}, one process ${d.one_process}`)
-            .join('; ') || `${v.drift.length} features agree`,
+      detail: v.drift.every((d) => d.one_process === null)
+        ? 'no verdict in one process either: too few values answered by the promoted model on the survivors (more than drift.size_cutoff are needed); raise --requests'
+        : driftMissing.length
+          ? noData(`fleet drift verdict for ${driftMissing.map((d) => d.feature).join(', ')}`)
+          : v.drift
+              .filter((d) => !d.ok)
+              .map((d) => `${d.feature}: fleet ${d.fleet}, one process ${d.one_process}`)
+              .join('; ') || `${v.drift.length} features agree`,
     },
     {
       name: `every live replica serves v${v.promotion.version}`,
