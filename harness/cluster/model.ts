@@ -6,8 +6,7 @@
  * 15,000 flights, two epochs): the run is about the fleet, not the model's quality.
  */
 import { join } from 'node:path';
-import { rename } from 'node:fs/promises';
-import { readFile } from 'node:fs/promises';
+import { readFile, rename } from 'node:fs/promises';
 import { parseParams, type Params } from '../../core/schemas/params.ts';
 import { openRegistry } from '../../core/registry/index.ts';
 import { memoryLogger } from '../../core/platform/log.ts';
