@@ -1,5 +1,6 @@
 /**
- * The multi-class worked example (docs/examples/seattle-weather) through `npm run pipeline` in a
+ * The multi-class and regression worked examples (docs/examples/seattle-weather, seattle-temperature)
+ * through `npm run pipeline` in a
  * copy of the repository, on the real vega-datasets table: ingest, then every dvc.yaml stage
  * (few epochs, so it stays quick). Checks what a user of a multi-class model reads: the metrics
  * against both baselines, the confusion matrix in DVC's metrics and the report, the bundle's class
@@ -23,13 +24,16 @@ import { tempDir } from '../../harness/testing/lifecycle.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
-test('docs/examples/seattle-weather: a 5-class model trains, evaluates, registers and reports through npm run pipeline', async () => {
-  const root = await tempDir('example-multiclass-');
+/** Run docs/examples/<name> through ingest and `npm run pipeline` in a copy of the repository (few epochs). */
+async function runExample(
+  name: string,
+): Promise<{ root: string; read: (path: string) => Promise<ReturnType<typeof JSON.parse>> }> {
+  const root = await tempDir(`example-${name}-`);
   for (const dir of ['core', 'training'])
     await cp(join(REPO, dir), join(root, dir), { recursive: true, filter: (src) => !src.includes('node_modules') });
   for (const file of ['package.json', 'tsconfig.json']) await cp(join(REPO, file), join(root, file));
   await symlink(join(REPO, 'node_modules'), join(root, 'node_modules'));
-  const example = await loadParams(join(REPO, 'docs/examples/seattle-weather/params.yaml'));
+  const example = await loadParams(join(REPO, `docs/examples/${name}/params.yaml`));
   const params = { ...example, train: { ...example.train!, max_epochs: 6 } };
   await writeFile(join(root, 'params.yaml'), stringify(params));
   await writeFile(
@@ -50,7 +54,11 @@ test('docs/examples/seattle-weather: a 5-class model trains, evaluates, register
     else process.env.REGISTER_PROMOTE = before;
   }
 
-  const read = async (path: string) => JSON.parse(await readFile(join(root, path), 'utf8'));
+  return { root, read: async (path: string) => JSON.parse(await readFile(join(root, path), 'utf8')) };
+}
+
+test('docs/examples/seattle-weather: a 5-class model trains, evaluates, registers and reports through npm run pipeline', async () => {
+  const { root, read } = await runExample('seattle-weather');
   const ev = await read('metrics/evaluate.json');
   const classes = ['drizzle', 'fog', 'rain', 'snow', 'sun'];
   assert.deepEqual(Object.keys(ev.classes), classes);
@@ -85,4 +93,13 @@ test('docs/examples/seattle-weather: a 5-class model trains, evaluates, register
   assert.match(report, /### Confusion matrix\n\n!\[Confusion matrix\]\(report\/confusion\.png\)/);
   assert.match(report, /\| macro_f1 \| [0-9.]+ \|/);
   assert.ok(existsSync(join(root, 'metrics/report/confusion.png')));
+});
+
+test('docs/examples/seattle-temperature: a regression trains, beats its mean baseline and registers through npm run pipeline', async () => {
+  const { read } = await runExample('seattle-temperature');
+  const ev = await read('metrics/evaluate.json');
+  assert.equal(ev.task, 'regression');
+  assert.ok(ev.test.mae < ev.baseline.mae, `MAE ${ev.test.mae} vs baseline ${ev.baseline.mae}`);
+  assert.ok(ev.test.rmse < ev.baseline.rmse, `RMSE ${ev.test.rmse} vs baseline ${ev.baseline.rmse}`);
+  assert.equal((await read('metrics/register.json')).decision, 'promoted');
 });
