@@ -16,6 +16,7 @@ import { readJsonBody } from './middleware/body.ts';
 import { accessChecks, authorize, type Access } from './middleware/auth.ts';
 import { predictMany, predictOne } from './routes/predict.ts';
 import { modelInfo } from './routes/info.ts';
+import { asV2Error, infer, v2ModelMetadata, v2Server } from './routes/v2.ts';
 import { feedbackSummary, postFeedback } from './routes/feedback.ts';
 import type { FeedbackWindow, SeenIds } from './feedback.ts';
 import type { PredictionIdSigner } from './prediction-id.ts';
@@ -81,6 +82,10 @@ export function createApp(deps: AppDeps): Koa {
     ctx.body = text;
   };
   const checks = accessChecks(config);
+  const isReady = () => {
+    const m = manager.current;
+    return m !== null && !m.unhealthy && !lifecycle.draining;
+  };
 
   const routes: Route[] = [
     {
@@ -131,20 +136,60 @@ export function createApp(deps: AppDeps): Koa {
       handle: (ctx) => void (ctx.body = modelInfo(manager, name)),
     },
     { method: 'GET', template: '/healthz', access: 'public', handle: (ctx) => void (ctx.body = { status: 'alive' }) },
+    // Open Inference Protocol (KServe V2): api/routes/v2.ts.
+    { method: 'GET', template: '/v2/health/live', access: 'public', handle: (ctx) => void (ctx.body = { live: true }) },
+    {
+      method: 'GET',
+      template: '/v2/health/ready',
+      access: 'public',
+      handle: (ctx) => {
+        const ready = isReady();
+        ctx.status = ready ? 200 : 503;
+        ctx.body = { ready };
+      },
+    },
+    { method: 'GET', template: '/v2', access: 'public', handle: (ctx) => void (ctx.body = v2Server()) },
+    { method: 'GET', template: '/v2/', access: 'public', handle: (ctx) => void (ctx.body = v2Server()) },
+    {
+      method: 'GET',
+      template: `/v2/models/${name}`,
+      access: 'public',
+      handle: (ctx) => asV2Error(ctx, () => void (ctx.body = v2ModelMetadata(manager, name))),
+    },
+    {
+      method: 'GET',
+      template: `/v2/models/${name}/ready`,
+      access: 'public',
+      handle: (ctx) => {
+        const ready = isReady();
+        ctx.status = ready ? 200 : 503;
+        ctx.body = { name, ready };
+      },
+    },
+    {
+      method: 'POST',
+      template: `/v2/models/${name}/infer`,
+      access: 'predict',
+      body: true,
+      handle: (ctx, body) => infer(ctx, body, predictDeps, manager),
+    },
     {
       method: 'GET',
       template: '/readyz',
       access: 'public',
       handle: (ctx) => {
         const m = manager.current;
-        const ready = m !== null && !m.unhealthy && !lifecycle.draining;
+        const ready = isReady();
         ctx.status = ready ? 200 : 503;
-        ctx.body = ready
-          ? { status: 'ready', model: name, version: m.version }
-          : {
-              status: 'not ready',
-              reason: lifecycle.draining ? 'shutting down' : (m?.unhealthy ?? manager.lastError ?? 'loading the model'),
-            };
+        ctx.body =
+          ready && m
+            ? { status: 'ready', model: name, version: m.version }
+            : {
+                status: 'not ready',
+                reason: lifecycle.draining
+                  ? 'shutting down'
+                  : (m?.unhealthy ?? manager.lastError ?? 'loading the model'),
+              };
       },
     },
     {

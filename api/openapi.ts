@@ -221,6 +221,44 @@ export function openApiDocument(opts: {
         },
       },
       '/healthz': { get: { summary: 'Liveness', responses: { '200': { description: 'alive' } } } },
+      // Open Inference Protocol (KServe V2): the shapes are the protocol's own (kserve/open-inference-protocol).
+      '/v2/health/live': {
+        get: { summary: 'V2 server live', responses: { '200': { description: '{"live": true}' } } },
+      },
+      '/v2/health/ready': {
+        get: {
+          summary: 'V2 server ready',
+          responses: { '200': { description: '{"ready": true}' }, '503': { description: '{"ready": false}' } },
+        },
+      },
+      '/v2': {
+        get: { summary: 'V2 server metadata', responses: { '200': { description: 'name, version, extensions' } } },
+      },
+      [`/v2/models/${opts.modelName}`]: {
+        get: {
+          summary: 'V2 model metadata: input tensors (one per input column) and output tensors',
+          responses: { '200': { description: 'name, versions, platform, inputs, outputs' } },
+        },
+      },
+      [`/v2/models/${opts.modelName}/ready`]: {
+        get: {
+          summary: 'V2 model ready',
+          responses: { '200': { description: '{"name", "ready": true}' }, '503': { description: 'not ready' } },
+        },
+      },
+      [`/v2/models/${opts.modelName}/infer`]: {
+        post: {
+          summary:
+            'V2 inference: {"inputs": [{"name": <column>, "shape": [N], "datatype", "data"}]} → {"model_name", "model_version", "outputs": [...]}; errors {"error": "..."}',
+          responses: {
+            '200': {
+              description:
+                'output tensors (probability/label, value, or label/probability/probabilities) and prediction_id',
+            },
+            '400': { description: '{"error": "..."}' },
+          },
+        },
+      },
       '/readyz': {
         get: {
           summary: 'Readiness: 200 once a model is loaded and warmed',
