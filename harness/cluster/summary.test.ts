@@ -31,17 +31,17 @@ test('one-process figures: accuracy by each answer’s own threshold, exact ROC-
 });
 
 test('fleet quality: equal within the binning error of the exact figure; no data is a failure, not a crash', () => {
-  const ok = compareQuality('classification', pairs, { accuracy: 0.7505, roc_auc: 0.755 }, undefined);
+  const ok = compareQuality('classification', pairs, { accuracy: 0.7505, roc_auc: 0.755 }, null);
   assert.deepEqual(
     ok.map((r) => r.ok),
     [true, true],
   );
-  const off = compareQuality('classification', pairs, { accuracy: 0.76, roc_auc: 0.75 }, undefined);
+  const off = compareQuality('classification', pairs, { accuracy: 0.76, roc_auc: 0.75 }, null);
   assert.deepEqual(
     off.map((r) => r.ok),
     [false, true],
   );
-  const none = compareQuality('classification', pairs, {}, undefined);
+  const none = compareQuality('classification', pairs, {}, null);
   assert.ok(none.every((r) => !r.ok && r.fleet === null));
 });
 
@@ -88,7 +88,7 @@ const verdict = (over: Partial<Verdict> = {}): Verdict => ({
     { index: 0, startedAt: 0, endedAt: 1, status: 200, replica: 'replica-1', version: 1 },
   ]),
   feedback: feedbackFigures([call({})]),
-  quality: compareQuality('classification', pairs, { accuracy: 0.75, roc_auc: 0.75 }, undefined),
+  quality: compareQuality('classification', pairs, { accuracy: 0.75, roc_auc: 0.75 }, null),
   drift: compareDrift({ distance: true, origin: false }, { distance: true, origin: false }),
   promotion: { version: 2, converged_ms: 800, bound_ms: 30_000 },
   ...over,
@@ -129,7 +129,7 @@ test('the verdict: every check passes on a correct run, and each one fails on it
 test('missing fleet rules are reported as no data, naming where the names live', () => {
   const list = checks(
     verdict({
-      quality: compareQuality('classification', pairs, {}, undefined),
+      quality: compareQuality('classification', pairs, {}, null),
       drift: compareDrift({ distance: true }, {}),
     }),
   );
@@ -167,7 +167,7 @@ test('per model version when the fleet rules keep a version label, over every pa
       ['v2', 'roc_auc', 0.2, false],
     ],
   );
-  const all = qualityByVersion('classification', versioned, [series(undefined, 'accuracy', 0.75)], undefined);
+  const all = qualityByVersion('classification', versioned, [series(undefined, 'accuracy', 0.75)], null);
   assert.deepEqual(
     all.map((r) => [r.group, r.metric, r.ok]),
     [

@@ -53,7 +53,7 @@ export function compareQuality(
   task: Task,
   pairs: LabelledPrediction[],
   fleet: Partial<Record<QualityMetric, number>>,
-  binned = binnedLiveQuality,
+  binned: typeof binnedLiveQuality | null = binnedLiveQuality,
   group = 'all',
 ): QualityRow[] {
   const exact = exactLiveQuality(task, pairs);
@@ -93,7 +93,7 @@ export function qualityByVersion(
   task: Task,
   pairs: (LabelledPrediction & { version: number })[],
   fleet: FleetSample[],
-  binned = binnedLiveQuality,
+  binned: typeof binnedLiveQuality | null = binnedLiveQuality,
 ): QualityRow[] {
   const figures = (of: FleetSample[]) =>
     Object.fromEntries(of.map((s) => [s.labels.metric, s.value])) as Partial<Record<QualityMetric, number>>;
