@@ -4,11 +4,14 @@
  * from `--test-from` (default 2001-05-01) on; the rows before it are train and validation (the
  * latest `split.validation_fraction` validate, as in the pipeline). The candidates go through the
  * real train and evaluate stages in a temporary directory (selection, calibration, golden
- * examples and all); the references (HistGradientBoosting, logistic / ridge regression on one-hot
- * airports) are fitted on train + validation by harness/bench/training/quality.py with Debian's
- * python3-sklearn. Nothing is installed here: without scikit-learn the benchmark says how to get it.
+ * examples and all); the references (HistGradientBoosting with scikit-learn's defaults, the same
+ * tuned on the hour with minutes, logistic / ridge regression on one-hot airports) are fitted on
+ * train + validation by harness/bench/training/quality.py with Debian's python3-sklearn. Nothing
+ * is installed here: without scikit-learn the benchmark says how to get it.
  *
- * Prints one JSON line per model, then one line of ratios (ours / reference).
+ * Prints one JSON line per model, then one line of ratios (ours / reference). `--backtest` repeats
+ * the measurement at each of `--cuts` (train before the cut, test up to the next) and prints one
+ * line per cut, the mean and a Markdown table (harness/bench/training/quality-backtest.ts).
  *   --task classification|regression   (default: params.yaml)   --test-from YYYY-MM-DD
  *   --until YYYY-MM-DD (drop rows from this date on: a smaller run, e.g. --test-from 2001-01-09 --until 2001-01-11)
  *   --params <file>   --no-references   --keep <dir> (keep the temporary directory)
