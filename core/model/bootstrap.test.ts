@@ -34,3 +34,30 @@ test('ROC-AUC CI: deterministic for a seed, narrower with more rows, null on an 
   assert.ok(c[1] - c[0] < a[1] - a[0]);
   assert.equal(bootstrapCi([], [], rocAuc), null);
 });
+
+test('resamples are the same rows as drawing in the original order: the interval equals a plain bootstrap', () => {
+  const r = seededRandom(3);
+  const n = 300;
+  const y = Float64Array.from({ length: n }, () => (r() < 0.4 ? 1 : 0));
+  const p = Float64Array.from(y, (v) => Math.round((0.6 * r() + 0.2 * v) * 20) / 20); // ties on purpose
+  // The plain bootstrap, written out: draw rows j in the original order with the same seeded stream.
+  const random = seededRandom(12345);
+  const values: number[] = [];
+  for (let b = 0; b < 200; b++) {
+    const ys = new Float64Array(n),
+      ps = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const j = Math.floor(random() * n);
+      ys[i] = y[j];
+      ps[i] = p[j];
+    }
+    values.push(rocAuc(ys, ps));
+  }
+  values.sort((a, b) => a - b);
+  const q = (f: number) => values[Math.round(f * (values.length - 1))];
+  const [lo, hi] = bootstrapCi(y, p, rocAuc)!;
+  assert.ok(
+    Math.abs(lo - q(0.025)) < 1e-12 && Math.abs(hi - q(0.975)) < 1e-12,
+    `${lo}, ${hi} vs ${q(0.025)}, ${q(0.975)}`,
+  );
+});

@@ -9,12 +9,20 @@
 import type { DATETIME_PARTS, FeatureParams, Params } from '../schemas/params.ts';
 import type { Column, StringColumn, Table } from '../data/table.ts';
 import { fitTargetSpec, type TargetSpec } from './targets.ts';
+import { minuteOfDay, MINUTES_PER_DAY, MINUTE_OF_DAY_CYCLE } from './time-of-day.ts';
+import { recurringKeys } from './cross-recurrence.ts';
 
 export const OOV_INDEX = 0;
 export const OOV_TOKEN = '<OOV>';
 
 export type DatetimePart = (typeof DATETIME_PARTS)[number];
-const PART_CARDINALITY: Record<DatetimePart, number> = { hour: 24, day_of_week: 7, month: 12, day_of_month: 31 };
+const PART_CARDINALITY: Record<DatetimePart, number> = {
+  hour: 24,
+  day_of_week: 7,
+  month: 12,
+  day_of_month: 31,
+  minute_of_day: MINUTES_PER_DAY,
+};
 /** A datetime part is used when the training data covers at least this many of its cycles (params: min_cycles). */
 export const DEFAULT_MIN_CYCLES = 2;
 /**
@@ -34,6 +42,7 @@ const PART_CYCLE: Record<DatetimePart, { unit: (t: number) => number; unitName: 
     unitName: 'months',
     perCycle: 12,
   },
+  minute_of_day: MINUTE_OF_DAY_CYCLE,
 };
 
 /** How many cycles of `part` the timestamps cover: distinct calendar units seen ÷ units per cycle (outliers add one unit each, not a span). */
@@ -82,6 +91,8 @@ export interface CrossFeature {
   /** Each entry joins the components' values with `|`, e.g. `ATL|14`. */
   vocabulary: string[];
   min_frequency: number;
+  /** Combinations seen on fewer distinct days of the time column were left out (absent: no such rule). */
+  min_days?: number;
 }
 export type FeatureDef = NumericFeature | CategoricalFeature | DatetimeFeature | CrossFeature;
 
@@ -150,7 +161,9 @@ export function fitFeatureSpec(
   });
   if (usable.length) {
     const base = encodeFeatures(spec, train);
-    for (const [name, fp] of usable) features.push(fitCross(name, fp, base, spec));
+    const times = column(train, params.data.time_column);
+    for (const [name, fp] of usable)
+      features.push(fitCross(name, fp, base, spec, times.type === 'string' ? undefined : times.values));
   }
   if (dropped.length) spec.dropped = dropped;
   if (features.length === 0)
@@ -226,13 +239,17 @@ function fitCross(
   fp: Extract<FeatureParams, { kind: 'cross' }>,
   base: EncodedFeatures,
   spec: FeatureSpec,
+  times: Float64Array | undefined,
 ): CrossFeature {
   const comps = crossComponents(fp.columns, base, spec, name);
   const counts = new Map<number, number>();
+  const keys = new Float64Array(base.rows);
   for (let r = 0; r < base.rows; r++) {
-    const key = crossKey(comps, r);
+    const key = (keys[r] = crossKey(comps, r));
     if (key >= 0) counts.set(key, (counts.get(key) ?? 0) + 1);
   }
+  const minDays = fp.min_days ?? 0;
+  const recurring = minDays > 0 && times ? recurringKeys(keys, times, minDays) : null;
   const label = (key: number) => {
     const parts: string[] = [];
     for (let c = comps.length - 1; c >= 0; c--) {
@@ -244,7 +261,7 @@ function fitCross(
     return parts.join('|');
   };
   const kept = [...counts.entries()]
-    .filter(([, n]) => n >= fp.min_frequency)
+    .filter(([k, n]) => n >= fp.min_frequency && (!recurring || recurring.has(k)))
     .sort((a, b) => b[1] - a[1] || a[0] - b[0])
     .slice(0, fp.max_categories)
     .map(([k]) => label(k))
@@ -255,6 +272,7 @@ function fitCross(
     columns: fp.columns,
     vocabulary: [OOV_TOKEN, ...kept],
     min_frequency: fp.min_frequency,
+    ...(recurring ? { min_days: minDays } : {}),
   };
 }
 
@@ -397,6 +415,8 @@ function dateParts(d: Date, part: DatetimePart): number {
       return d.getUTCMonth();
     case 'day_of_month':
       return d.getUTCDate() - 1;
+    case 'minute_of_day':
+      return minuteOfDay(d);
   }
 }
 

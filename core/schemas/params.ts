@@ -20,7 +20,7 @@ export const columnSchema = z
   .strict();
 
 /** The parts a datetime feature can be broken into (core/model/features.ts computes them, UTC). */
-export const DATETIME_PARTS = ['hour', 'day_of_week', 'month', 'day_of_month'] as const;
+export const DATETIME_PARTS = ['hour', 'day_of_week', 'month', 'day_of_month', 'minute_of_day'] as const;
 
 const featureSchema = z.discriminatedUnion('kind', [
   z
@@ -52,6 +52,8 @@ const featureSchema = z.discriminatedUnion('kind', [
       columns: z.array(z.string().min(1)).min(2),
       min_frequency: z.number().int().min(1).default(1),
       max_categories: z.number().int().min(1).default(10000),
+      // A combination is kept only when it occurs on at least this many distinct days of data.time_column (not one date's events).
+      min_days: z.number().int().min(0).optional(),
     })
     .strict(),
 ]);

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { referenceMatrix, splitAtDate } from './quality-data.ts';
 import { makeTable } from '../../../core/data/table.ts';
 
-// Tuesday 2001-05-01 08:00 (test) and Monday 2001-01-01 14:00 (train).
+// Tuesday 2001-05-01 08:45 (test) and Monday 2001-01-01 14:00 (train).
 const table = makeTable({
-  date: { type: 'timestamp', values: Float64Array.from([Date.UTC(2001, 0, 1, 14), Date.UTC(2001, 4, 1, 8)]) },
+  date: { type: 'timestamp', values: Float64Array.from([Date.UTC(2001, 0, 1, 14), Date.UTC(2001, 4, 1, 8, 45)]) },
   distance: { type: 'number', values: Float64Array.from([700, 300]) },
   origin: { type: 'string', codes: Int32Array.from([0, 1]), dict: ['ATL', 'ORD'] },
   destination: { type: 'string', codes: Int32Array.from([1, 0]), dict: ['ATL', 'ORD'] },
@@ -29,14 +29,27 @@ test('reference matrix: hour, day of week and month by default, or only the part
     'distance',
     'origin',
     'destination',
+    'tuned.hour_minutes',
+    'tuned.day_of_week',
     'target',
     'split',
   ]);
   assert.deepEqual(all.numeric, ['hour', 'day_of_week', 'month', 'distance']);
-  // Row 2: 08 h, Tuesday (2), May (4), 300 mi, ORD and ATL never seen as origin / destination in training (the shared "other" code 249), on time, test.
-  assert.deepEqual(Array.from(all.matrix.slice(8, 16)), [8, 2, 4, 300, 249, 249, 0, 2]);
+  // Row 2: 08 h, Tuesday (2), May (4), 300 mi, ORD and ATL never seen as origin / destination in training (the shared "other" code 249), 08:45 → 8.75, Tuesday, on time, test.
+  assert.deepEqual(Array.from(all.matrix.slice(10, 20)), [8, 2, 4, 300, 249, 249, 8.75, 2, 0, 2]);
+  assert.deepEqual(all.tunedNumeric, ['tuned.hour_minutes', 'tuned.day_of_week', 'distance']);
+  assert.deepEqual(all.airportCodes, { origin: { seen: 1, pooled: 0 }, destination: { seen: 1, pooled: 0 } });
   const hourOnly = referenceMatrix(table, split, { ...opts, parts: ['hour'] });
-  assert.deepEqual(hourOnly.columns, ['hour', 'distance', 'origin', 'destination', 'target', 'split']);
+  assert.deepEqual(hourOnly.columns, [
+    'hour',
+    'distance',
+    'origin',
+    'destination',
+    'tuned.hour_minutes',
+    'tuned.day_of_week',
+    'target',
+    'split',
+  ]);
   assert.deepEqual(hourOnly.numeric, ['hour', 'distance']);
-  assert.deepEqual(Array.from(hourOnly.matrix.slice(0, 6)), [14, 700, 0, 0, 1, 0]);
+  assert.deepEqual(Array.from(hourOnly.matrix.slice(0, 8)), [14, 700, 0, 0, 14, 1, 1, 0]);
 });

@@ -71,7 +71,9 @@ export function npyBytes(data: Float32Array, rows: number, cols: number): Buffer
 /**
  * Raw features for the references: hour, day of week, month, distance as numbers; airports as
  * codes ranked by training frequency (at most `maxCodes`, the rest share one code: scikit-learn's
- * native categorical support takes at most 255 categories); the target; the split.
+ * native categorical support takes at most 255 categories); then the tuned reference's own time
+ * encoding, always present whatever `parts` says: the hour with its minutes (14:35 → 14.5833)
+ * and the day of week; the target; the split.
  */
 export function referenceMatrix(
   table: Table,
@@ -89,7 +91,8 @@ export function referenceMatrix(
   const n = table.length;
   const parts = opts.parts ?? (['hour', 'day_of_week', 'month'] as DatetimePart[]);
   const p = parts.length;
-  const columns = [...parts, opts.distance, ...opts.airports, 'target', 'split'];
+  const tuned = ['tuned.hour_minutes', 'tuned.day_of_week'];
+  const columns = [...parts, opts.distance, ...opts.airports, ...tuned, 'target', 'split'];
   const m = new Float32Array(n * columns.length);
   const k = columns.length;
   const time = table.columns[opts.time];
@@ -106,7 +109,8 @@ export function referenceMatrix(
     const max = (opts.maxCodes ?? 250) - 1;
     const map = new Int32Array(c.dict.length).fill(max);
     ranked.forEach((code, rank) => rank < max && freq[code] > 0 && (map[code] = rank));
-    return { c, map, other: max };
+    const seenInFit = freq.filter((f) => f > 0).length;
+    return { c, map, other: max, seenInFit };
   });
   for (let i = 0; i < n; i++) {
     const o = i * k;
@@ -114,11 +118,29 @@ export function referenceMatrix(
     parts.forEach((part, j) => (m[o + j] = datetimePart(t, part)));
     m[o + p] = dist.values[i];
     codes.forEach(({ c, map, other }, j) => (m[o + p + 1 + j] = c.codes[i] < 0 ? other : map[c.codes[i]]));
+    const a = o + p + 1 + codes.length;
+    m[a] = Number.isFinite(t) ? datetimePart(t, 'hour') + new Date(t).getUTCMinutes() / 60 : NaN;
+    m[a + 1] = Number.isFinite(t) ? datetimePart(t, 'day_of_week') : NaN;
     const y = target.values[i];
     m[o + k - 2] = opts.positiveAbove === undefined ? y : y > opts.positiveAbove ? 1 : 0;
     m[o + k - 1] = split.assignment[i];
   }
-  return { matrix: m, rows: n, columns, numeric: [...parts, opts.distance], categorical: opts.airports };
+  // How many airports the train + validation rows hold, and how many of them share the "other" code.
+  const airportCodes = Object.fromEntries(
+    codes.map(({ seenInFit, other }, j) => [
+      opts.airports[j],
+      { seen: seenInFit, pooled: Math.max(0, seenInFit - other) },
+    ]),
+  );
+  return {
+    matrix: m,
+    rows: n,
+    columns,
+    numeric: [...parts, opts.distance],
+    categorical: opts.airports,
+    tunedNumeric: [...tuned, opts.distance],
+    airportCodes,
+  };
 }
 
 export async function writeReferenceData(
@@ -130,6 +152,12 @@ export async function writeReferenceData(
   await writeFile(path, npyBytes(ref.matrix, ref.rows, ref.columns.length));
   await writeFile(
     jsonPath,
-    JSON.stringify({ columns: ref.columns, numeric: ref.numeric, categorical: ref.categorical, task }),
+    JSON.stringify({
+      columns: ref.columns,
+      numeric: ref.numeric,
+      categorical: ref.categorical,
+      tuned_numeric: ref.tunedNumeric,
+      task,
+    }),
   );
 }

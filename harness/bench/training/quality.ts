@@ -4,11 +4,14 @@
  * from `--test-from` (default 2001-05-01) on; the rows before it are train and validation (the
  * latest `split.validation_fraction` validate, as in the pipeline). The candidates go through the
  * real train and evaluate stages in a temporary directory (selection, calibration, golden
- * examples and all); the references (HistGradientBoosting, logistic / ridge regression on one-hot
- * airports) are fitted on train + validation by harness/bench/training/quality.py with Debian's
- * python3-sklearn. Nothing is installed here: without scikit-learn the benchmark says how to get it.
+ * examples and all); the references (HistGradientBoosting with scikit-learn's defaults, the same
+ * tuned on the hour with minutes, logistic / ridge regression on one-hot airports) are fitted on
+ * train + validation by harness/bench/training/quality.py with Debian's python3-sklearn. Nothing
+ * is installed here: without scikit-learn the benchmark says how to get it.
  *
- * Prints one JSON line per model, then one line of ratios (ours / reference).
+ * Prints one JSON line per model, then one line of ratios (ours / reference). `--backtest` repeats
+ * the measurement at each of `--cuts` (train before the cut, test up to the next) and prints one
+ * line per cut, the mean and a Markdown table (harness/bench/training/quality-backtest.ts).
  *   --task classification|regression   (default: params.yaml)   --test-from YYYY-MM-DD
  *   --until YYYY-MM-DD (drop rows from this date on: a smaller run, e.g. --test-from 2001-01-09 --until 2001-01-11)
  *   --params <file>   --no-references   --keep <dir> (keep the temporary directory)
@@ -23,7 +26,7 @@ import { spawnSync, spawn } from 'node:child_process';
 import { loadParams, type Params } from '../../../core/schemas/params.ts';
 import { createLogger } from '../../../core/platform/log.ts';
 import { readParquetTable, writeParquetTable } from '../../../core/data/parquet.ts';
-import { takeRows, type Table } from '../../../core/data/table.ts';
+import { type Table } from '../../../core/data/table.ts';
 import { bundledDatasetPath, isBundledDataset } from '../../../core/data/datasets.ts';
 import { encodeTarget, fitFeatureSpec, type DatetimePart, type FeatureSpec } from '../../../core/model/features.ts';
 import { profileTable } from '../../../core/model/profile.ts';
@@ -35,6 +38,14 @@ import { calibrationFloor } from './calibration-floor.ts';
 import { train, readExperiments } from '../../../training/stages/train.ts';
 import { evaluate } from '../../../training/stages/evaluate.ts';
 import { splitAtDate, subsets, referenceMatrix, writeReferenceData } from './quality-data.ts';
+import {
+  backtestMean,
+  backtestRow,
+  backtestTable,
+  isoDay,
+  restrictRows,
+  type BacktestRow,
+} from './quality-backtest.ts';
 import { isMain } from '../../../core/platform/is-main.ts';
 import { choiceOption, defineCli, UsageError, type CliValues } from '../../../core/platform/cli.ts';
 
@@ -84,8 +95,11 @@ async function sourceTable(params: Params) {
   return readParquetTable(path);
 }
 
+const DEFAULT_CUTS = '2001-02-01,2001-03-01,2001-04-01,2001-05-01,2001-06-01';
+
 const USAGE = `usage: npm run bench:quality -- [--task classification|regression] [--test-from YYYY-MM-DD] [--until YYYY-MM-DD]
        [--params FILE] [--no-references] [--keep DIR] [--reference-parts all|spec]
+       [--from YYYY-MM-DD] [--sample SHARE] [--backtest [--cuts DATE,DATE,...]]
   the project's candidates against scikit-learn references on the same rows and features; prints
   one JSON line per model, then one line of ratios (ours / reference)
   --task               classification or regression (default: params.yaml)
@@ -95,6 +109,12 @@ const USAGE = `usage: npm run bench:quality -- [--task classification|regression
   --no-references      skip scikit-learn
   --keep DIR           work in DIR and keep it
   --reference-parts    all (hour, day of week, month; default) or spec (the datetime parts the fitted spec kept)
+  --from DATE          drop the rows before this date
+  --sample SHARE       keep this share of the rows (a seeded hash of the row number; default 1)
+  --backtest           one measurement per cut: train on the rows before it, test on those up to the
+                       next cut (the last: up to --until or the end); one JSON line per cut, the mean,
+                       then a table
+  --cuts DATES         the backtest's cuts, comma-separated (default ${DEFAULT_CUTS})
 exit: 0 done, 1 failed, 2 usage error, 3 scikit-learn missing (the JSON line says how to get it)`;
 
 const OPTIONS = {
@@ -105,14 +125,20 @@ const OPTIONS = {
   keep: { type: 'string' },
   'no-references': { type: 'boolean', default: false },
   'reference-parts': { type: 'string', default: 'all' },
+  from: { type: 'string' },
+  sample: { type: 'string', default: '1' },
+  backtest: { type: 'boolean', default: false },
+  cuts: { type: 'string', default: DEFAULT_CUTS },
 } as const;
 
 async function main(flags: CliValues<typeof OPTIONS>): Promise<number> {
   const refParts = choiceOption(flags['reference-parts'], 'reference-parts', ['all', 'spec']);
-  const testFrom = Date.parse(`${flags['test-from']}T00:00:00Z`);
-  if (!Number.isFinite(testFrom)) throw new UsageError(`--test-from must be a date like 2001-05-01`);
-  const until = flags.until === undefined ? undefined : Date.parse(`${flags.until}T00:00:00Z`);
-  if (until !== undefined && !Number.isFinite(until)) throw new UsageError('--until must be a date like 2001-01-11');
+  const testFrom = parseDate(flags['test-from'], '--test-from', '2001-05-01');
+  const until = flags.until === undefined ? undefined : parseDate(flags.until, '--until', '2001-01-11');
+  const from = flags.from === undefined ? undefined : parseDate(flags.from, '--from', '2001-01-01');
+  const sample = Number(flags.sample);
+  if (!(sample > 0 && sample <= 1)) throw new UsageError('--sample must be a share of the rows in (0, 1], e.g. 0.2');
+  const cuts = flags.backtest ? parseCuts(flags.cuts) : [];
   const taskFlag =
     flags.task === undefined ? undefined : choiceOption(flags.task, 'task', ['classification', 'regression']);
   const params = await loadParams(flags.params);
@@ -129,24 +155,52 @@ async function main(flags: CliValues<typeof OPTIONS>): Promise<number> {
     return 3;
   }
   const log = createLogger({ component: 'bench:quality', level: (process.env.LOG_LEVEL as 'info') ?? 'warn' });
-  const tmp = flags.keep ?? (await mkdtemp(join(tmpdir(), 'bench-quality-')));
+  const source = restrictRows(await sourceTable(params), params.data.time_column, { from, until, sample });
+  const python = sk && !('error' in sk) ? sk : null;
+  const opts = { params, task, refParts, python, log, keep: flags.keep };
+  if (!flags.backtest) {
+    const run = await measure(source, testFrom, opts);
+    for (const line of run.lines) process.stdout.write(JSON.stringify(line) + '\n');
+    process.stdout.write(JSON.stringify({ ratios: run.ratios, note: ratioNote(task) }) + '\n');
+    return 0;
+  }
+  const rows: BacktestRow[] = [];
+  for (const [i, cut] of cuts.entries()) {
+    const end = cuts[i + 1] ?? until;
+    const period = end === undefined ? source : restrictRows(source, params.data.time_column, { until: end });
+    const run = await measure(period, cut, { ...opts, keep: flags.keep && join(flags.keep, isoDay(cut)) });
+    const row = backtestRow(run, task, isoDay(cut), end === undefined ? 'end' : isoDay(end));
+    rows.push(row);
+    process.stdout.write(JSON.stringify({ backtest_cut: row }) + '\n');
+  }
+  process.stdout.write(JSON.stringify({ backtest_mean: backtestMean(rows) }) + '\n');
+  process.stdout.write(backtestTable(rows, task));
+  return 0;
+}
+
+interface MeasureOptions {
+  params: Params;
+  task: 'classification' | 'regression';
+  refParts: 'all' | 'spec';
+  python: { python: string; version: string } | null;
+  log: ReturnType<typeof createLogger>;
+  keep?: string;
+}
+
+/** One train/test measurement: our pipeline's train and evaluate stages and the references, on rows before / from `testFrom`. */
+async function measure(table: Table, testFrom: number, o: MeasureOptions) {
+  const { params, task } = o;
+  const tmp = o.keep ?? (await mkdtemp(join(tmpdir(), 'bench-quality-')));
   try {
     const t0 = performance.now();
-    let table = await sourceTable(params);
-    let time = table.columns[params.data.time_column];
-    if (!time || time.type !== 'timestamp')
+    const time = table.columns[params.data.time_column];
+    if (time?.type !== 'timestamp')
       throw new Error(`${params.data.time_column} is not a timestamp column of the source`);
-    if (until !== undefined) {
-      const values = time.values;
-      table = takeRows(
-        table,
-        Uint32Array.from({ length: table.length }, (_, i) => i).filter((i) => values[i] < until),
-      );
-      const kept = table.columns[params.data.time_column];
-      if (kept?.type !== 'timestamp') throw new Error(`${params.data.time_column} lost its timestamps in takeRows`);
-      time = kept;
-    }
     const split = splitAtDate(time.values, testFrom, params.split.validation_fraction);
+    if (split.counts.test === 0 || split.counts.train === 0)
+      throw new Error(
+        `no ${split.counts.test ? 'training' : 'test'} rows around ${isoDay(testFrom)}; choose another cut`,
+      );
     const parts = subsets(table, split);
     const spec = fitFeatureSpec(parts.train, params);
     const dir = join(tmp, PREPARED_DIR);
@@ -161,40 +215,43 @@ async function main(flags: CliValues<typeof OPTIONS>): Promise<number> {
 
     // References start now and run beside our training (the machine's 2 cores are shared either way).
     let refs: Promise<Record<string, unknown>[]> = Promise.resolve([]);
-    if (sk && !('error' in sk)) {
+    let airports: unknown = null;
+    if (o.python) {
       const ref = referenceMatrix(table, split, {
         time: params.data.time_column,
         distance: 'distance',
         airports: ['origin', 'destination'],
         target: params.task.target,
         positiveAbove: task === 'classification' ? params.task.positive_above : undefined,
-        parts: refParts === 'spec' ? specParts(spec) : undefined,
+        parts: o.refParts === 'spec' ? specParts(spec) : undefined,
       });
+      airports = ref.airportCodes;
       await writeReferenceData(join(tmp, 'reference.npy'), join(tmp, 'reference.json'), ref, task);
-      refs = runReferences(sk.python, join(tmp, 'reference.npy'), join(tmp, 'reference.json'));
+      refs = runReferences(o.python.python, join(tmp, 'reference.npy'), join(tmp, 'reference.json'));
     }
     const rss0 = process.resourceUsage().maxRSS;
     const t1 = performance.now();
-    const summary = await train({ repoRoot: tmp, params, log });
+    const summary = await train({ repoRoot: tmp, params, log: o.log });
     const trainWallS = (performance.now() - t1) / 1000;
-    const evaluation = await evaluate({ repoRoot: tmp, params, log });
+    const evaluation = await evaluate({ repoRoot: tmp, params, log: o.log });
     const runs = await readExperiments(tmp);
-    const lines: Record<string, unknown>[] = [];
-    const header = {
-      benchmark: 'quality',
-      task,
-      rows: table.length,
-      reference_parts: refParts === 'spec' ? specParts(spec) : ['hour', 'day_of_week', 'month'],
-      spec_left_out: spec.dropped?.map((d) => d.feature) ?? [],
-      ...split.counts,
-      test_from: new Date(testFrom).toISOString().slice(0, 10),
-      prepare_s: +prepS.toFixed(1),
-      train_wall_s: +trainWallS.toFixed(1),
-      peak_rss_mb: Math.round(Math.max(rss0, process.resourceUsage().maxRSS) / 1024),
-      backend: summary.backend,
-      python: sk && !('error' in sk) ? `${sk.python} (scikit-learn ${sk.version})` : null,
-    };
-    process.stdout.write(JSON.stringify(header) + '\n');
+    const lines: Record<string, unknown>[] = [
+      {
+        benchmark: 'quality',
+        task,
+        rows: table.length,
+        reference_parts: o.refParts === 'spec' ? specParts(spec) : ['hour', 'day_of_week', 'month'],
+        reference_airports: airports,
+        spec_left_out: spec.dropped?.map((d) => d.feature) ?? [],
+        ...split.counts,
+        test_from: isoDay(testFrom),
+        prepare_s: +prepS.toFixed(1),
+        train_wall_s: +trainWallS.toFixed(1),
+        peak_rss_mb: Math.round(Math.max(rss0, process.resourceUsage().maxRSS) / 1024),
+        backend: summary.backend,
+        python: o.python ? `${o.python.python} (scikit-learn ${o.python.version})` : null,
+      },
+    ];
     for (const r of runs) {
       const line: Record<string, unknown> = {
         model: r.candidate,
@@ -214,35 +271,51 @@ async function main(flags: CliValues<typeof OPTIONS>): Promise<number> {
           ...(task === 'regression' ? { interval_90_test_coverage: evaluation.intervals?.test_coverage ?? null } : {}),
         });
       lines.push(line);
-      process.stdout.write(JSON.stringify(line) + '\n');
     }
-    if (task === 'classification')
-      process.stdout.write(JSON.stringify({ calibration_floor: await floorOf(tmp, parts) }) + '\n');
+    if (task === 'classification') lines.push({ calibration_floor: await floorOf(tmp, parts) });
     const references = await refs;
-    for (const r of references) process.stdout.write(JSON.stringify(r) + '\n');
+    lines.push(...references);
     const ours = evaluation.test as Record<string, number>;
     const ratios: Record<string, number> = {};
     for (const r of references) {
-      const short = String(r.model).replace('sklearn ', '');
+      const short = String(r.model).replace('sklearn ', '').replace(/ /g, '_');
       if (task === 'classification') ratios[`roc_auc_vs_${short}`] = +(ours.roc_auc / (r.roc_auc as number)).toFixed(4);
       else {
         ratios[`mae_vs_${short}`] = +(ours.mae / (r.mae as number)).toFixed(4);
         ratios[`rmse_vs_${short}`] = +(ours.rmse / (r.rmse as number)).toFixed(4);
       }
     }
-    process.stdout.write(
-      JSON.stringify({
-        ratios,
-        note:
-          task === 'classification'
-            ? 'ROC-AUC ours / reference (≥ 1: ours is at least as good)'
-            : 'error ours / reference (≤ 1: ours is at least as good)',
-      }) + '\n',
-    );
-    return 0;
+    const selected = runs.find((r) => r.selected);
+    return {
+      lines,
+      ratios,
+      ours,
+      references,
+      trainWallS,
+      selected: selected?.candidate ?? null,
+      baseline: evaluation.baseline as Record<string, number>,
+    };
   } finally {
-    if (!flags.keep) await rm(tmp, { recursive: true, force: true });
+    if (!o.keep) await rm(tmp, { recursive: true, force: true });
   }
+}
+
+function ratioNote(task: string) {
+  return task === 'classification'
+    ? 'ROC-AUC ours / reference (≥ 1: ours is at least as good)'
+    : 'error ours / reference (≤ 1: ours is at least as good)';
+}
+
+function parseDate(value: string, flag: string, example: string): number {
+  const t = Date.parse(`${value}T00:00:00Z`);
+  if (!Number.isFinite(t)) throw new UsageError(`${flag} must be a date like ${example}`);
+  return t;
+}
+
+function parseCuts(value: string): number[] {
+  const cuts = value.split(',').map((v) => parseDate(v.trim(), '--cuts', '2001-03-01,2001-04-01'));
+  if (cuts.some((c, i) => i > 0 && c <= cuts[i - 1])) throw new UsageError('--cuts must be dates in increasing order');
+  return cuts;
 }
 
 /** The datetime parts the fitted spec kept (what our model sees of the time). */
