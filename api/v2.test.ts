@@ -1,7 +1,7 @@
 /**
  * The Open Inference Protocol (KServe V2 REST) routes against the protocol's published contract
- * (kserve/open-inference-protocol, specification/protocol/open_inference_rest.yaml and
- * inference_rest.md): the required fields and types of each answer, transcribed below as checks,
+ * (the REST OpenAPI document and its prose of the kserve/open-inference-protocol repository): the
+ * required fields and types of each answer, transcribed below as checks,
  * and the same numbers as the V1 route for the same records.
  */
 import { test } from 'node:test';

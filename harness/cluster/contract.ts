@@ -75,5 +75,22 @@ export const binnedLiveQuality = (
 export const fleetDriftReference = (
   windows: DriftWindows,
   stds: ReadonlyMap<string, number>,
-): Record<string, boolean | null> =>
-  Object.fromEntries(fleetDrift(windows.fleetTracks(stds), DEFAULT_DRIFT).features.map((f) => [f.feature, f.detected]));
+): Record<string, DriftVerdict> =>
+  Object.fromEntries(
+    fleetDrift(windows.fleetTracks(stds), DEFAULT_DRIFT).features.map((f) => [
+      f.feature,
+      f.detected !== null && f.score !== null && Math.abs(f.score - f.threshold) <= BORDERLINE * f.threshold
+        ? 'borderline'
+        : f.detected,
+    ]),
+  );
+
+/**
+ * A score this close to its threshold (relative) is a verdict either side may give: Prometheus has
+ * counted what a killed replica answered up to its last scrape, which the run cannot pin to the
+ * request, so the two sides can differ by a few values.
+ */
+export const BORDERLINE = 0.05;
+
+/** A drift verdict: drifted, stable, too few values (null), or within BORDERLINE of the threshold. */
+export type DriftVerdict = boolean | null | 'borderline';

@@ -1,23 +1,22 @@
 /**
  * The one-process drift verdict: the API's own drift windows and judge (api/drift-window.ts,
  * api/drift-monitor.ts) fed, in this process, every record the fleet answered with the promoted
- * model on the replicas still up at the end — what one replica would have judged had it received
- * all that traffic (each replica restarts its windows when the model changes, and a killed
- * replica's windows are gone with it).
+ * model that Prometheus counted (the survivors', and the killed replica's up to its last scrape) —
+ * what one replica would have judged had it received all that traffic.
  */
 import { recordsToTable } from '../../core/data/records.ts';
 import type { LoadedBundle } from '../../core/model/bundle.ts';
 import type { NumericProfile } from '../../core/model/profile.ts';
 import { DriftWindows } from '../../api/drift-window.ts';
 import { DEFAULT_DRIFT, judge } from '../../api/drift-monitor.ts';
-import { fleetDriftReference } from './contract.ts';
+import { fleetDriftReference, type DriftVerdict } from './contract.ts';
 
 /** Feature → drifted (null: too few values for a verdict), for every track the API keeps (inputs and "prediction"). */
 export function oneProcessDrift(
   bundle: Pick<LoadedBundle, 'meta' | 'spec' | 'profile'>,
   rows: { record: Record<string, unknown>; prediction: number }[],
   reference = fleetDriftReference,
-): Record<string, boolean | null> {
+): Record<string, DriftVerdict> {
   const windows = new DriftWindows(Math.max(10, rows.length), bundle.profile, bundle.spec);
   const { table } = recordsToTable(
     rows.map((r) => r.record),
@@ -34,7 +33,7 @@ export function oneProcessDrift(
   );
   if (bundle.profile.predictions) stds.set('prediction', bundle.profile.predictions.std);
   if (reference) return reference(windows, stds);
-  const out: Record<string, boolean | null> = {};
+  const out: Record<string, DriftVerdict> = {};
   for (const s of windows.snapshot()) {
     const v = judge(s, stds.get(s.name), DEFAULT_DRIFT);
     out[s.name] = v.status === 'ok' ? v.drifted : null;

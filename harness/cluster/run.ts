@@ -159,10 +159,15 @@ export async function runCluster(o: ClusterOptions): Promise<ClusterResult> {
       });
     const samples = async (q: string) =>
       (await promql.vector(q)).map((x) => ({ labels: x.metric, value: Number(x.value[1]) }));
+    // What Prometheus summed: the survivors' answers, and the killed replica's up to its last scrape
+    // (1 s interval): its answers that ended 2 s before the kill are surely in, the last second's
+    // may or may not be (left out here; BORDERLINE absorbs what they change).
+    const countedByPrometheus = (p: (typeof traffic.predictions)[number]) =>
+      p.replica !== null &&
+      (survivors.includes(p.replica) ||
+        (kill !== undefined && p.replica === kill.replica && p.endedAt < kill.atMs - 2000));
     const driftRows = traffic.predictions
-      .filter(
-        (p) => p.status === 200 && p.version === reg.promoted && p.replica !== null && survivors.includes(p.replica),
-      )
+      .filter((p) => p.status === 200 && p.version === reg.promoted && countedByPrometheus(p))
       .map((p) => ({ record: flights[p.index].record, prediction: p.value! }));
     const verdict: Verdict = {
       predictions,

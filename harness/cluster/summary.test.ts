@@ -204,3 +204,14 @@ test('drift: no verdict on both sides agrees; a verdict against none does not', 
   assert.equal(nothing.ok, false, 'a run where nothing got a verdict proves nothing');
   assert.match(nothing.detail, /too few values .* raise --requests/);
 });
+
+test('drift: a score within BORDERLINE of its threshold agrees with either verdict, but not with none', () => {
+  const rows = compareDrift({ prediction: 'borderline', origin: 'borderline' }, { prediction: false, origin: null });
+  assert.deepEqual(
+    rows.map((r) => [r.feature, r.ok]),
+    [
+      ['prediction', true],
+      ['origin', false],
+    ],
+  );
+});

@@ -12,6 +12,7 @@ import {
   VERSION_LABEL,
   type LabelledPrediction,
   type QualityMetric,
+  type DriftVerdict,
 } from './contract.ts';
 import type { FeedbackCall, PredictionCall } from './traffic.ts';
 
@@ -124,20 +125,20 @@ export interface DriftRow {
   feature: string;
   /** null: no verdict (too few values) or no series. */
   fleet: boolean | null;
-  one_process: boolean | null;
+  one_process: DriftVerdict;
   ok: boolean;
 }
 
 /** Verdicts per feature; "no verdict" on both sides agrees (too few values for either). */
 export function compareDrift(
-  oneProcess: Record<string, boolean | null>,
+  oneProcess: Record<string, DriftVerdict>,
   fleet: Record<string, boolean | null>,
 ): DriftRow[] {
   return Object.entries(oneProcess).map(([feature, drifted]) => ({
     feature,
     fleet: fleet[feature] ?? null,
     one_process: drifted,
-    ok: (fleet[feature] ?? null) === drifted,
+    ok: (fleet[feature] ?? null) === drifted || (drifted === 'borderline' && fleet[feature] != null),
   }));
 }
 
@@ -262,7 +263,8 @@ export function checks(v: Verdict): Check[] {
   ];
 }
 
-const verdictText = (x: boolean | null) => (x === null ? 'no verdict' : x ? 'drifted' : 'stable');
+const verdictText = (x: DriftVerdict) =>
+  x === null ? 'no verdict' : x === 'borderline' ? 'borderline (either)' : x ? 'drifted' : 'stable';
 const fmt = (x: number | null) => (x === null ? '—' : x.toFixed(4));
 
 /** The human summary: figures, then one line per check. */
