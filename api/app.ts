@@ -68,7 +68,14 @@ export function createApp(deps: AppDeps): Koa {
   const summary = cachedRead(() => feedbackSummary(feedbackDeps), config.monitoringCacheMs);
   const summaryJson = cachedRead(() => JSON.stringify(summary()), config.monitoringCacheMs);
   const driftJson = cachedRead(
-    () => JSON.stringify({ scope: FLEET_VIEW.replica, fleet: FLEET_VIEW.drift, ...deps.drift?.compute() }),
+    () =>
+      JSON.stringify({
+        scope: FLEET_VIEW.replica,
+        fleet: FLEET_VIEW.drift,
+        // model_version is what the windows judge (null before any traffic); this is what serves now.
+        served_model_version: manager.current?.version ?? null,
+        ...deps.drift?.compute(),
+      }),
     config.monitoringCacheMs,
   );
   // The /metrics text for at most 200 ms: Prometheus scraping every second must still see every

@@ -21,6 +21,8 @@ interface DriftFeature {
 
 interface DriftAnswer {
   model_version: number | null;
+  /** The version being served now (model_version is the one the windows hold, null before traffic). */
+  served_model_version?: number | null;
   window: number;
   window_size: number;
   dataset: { drift_share?: number; drifted?: boolean };
@@ -153,7 +155,13 @@ async function refresh(): Promise<void> {
   try {
     const d = await get<DriftAnswer>('drift');
     const f = await get<FeedbackAnswer>('feedback');
-    $('#version').textContent = d.model_version === null ? 'no model' : 'v' + d.model_version;
+    const served = d.served_model_version ?? null;
+    $('#version').textContent =
+      d.model_version !== null
+        ? 'v' + d.model_version
+        : served !== null && served !== undefined
+          ? 'v' + served + ' (no traffic yet)'
+          : 'no model loaded yet';
     $('#window').textContent = d.window + ' / ' + d.window_size;
     $('#share').textContent =
       (100 * (d.dataset.drift_share || 0)).toFixed(0) +
