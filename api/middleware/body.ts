@@ -63,7 +63,7 @@ function collect(req: IncomingMessage, stream: Readable, limit: number, encoding
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let total = 0;
-    const done = (err: unknown) => {
+    const done = (err: Error) => {
       stream.off('data', onData);
       stream.off('end', onEnd);
       stream.off('error', done);
@@ -74,7 +74,7 @@ function collect(req: IncomingMessage, stream: Readable, limit: number, encoding
         new HttpError(
           400,
           'invalid_encoding',
-          `the request body is not valid ${encoding} data (Content-Encoding: ${encoding}): ${(err as Error).message}`,
+          `the request body is not valid ${encoding} data (Content-Encoding: ${encoding}): ${(err).message}`,
         ),
       );
     };
