@@ -203,14 +203,21 @@ export type ApiMetrics = ReturnType<typeof createMetrics>;
 
 /**
  * Memoised label children: prom-client hashes a label object on every call (sorting names); the
- * hot path looks up a child by its joined label values instead.
+ * hot path looks up a child by its label values instead, in nested maps (one level per value), so
+ * a lookup builds no key string.
  */
 export function childCache<T>(make: (...values: string[]) => T): (...values: string[]) => T {
-  const cache = new Map<string, T>();
+  const root = new Map<string, unknown>();
   return (...values) => {
-    const key = values.join('\u0001');
-    let child = cache.get(key);
-    if (!child) cache.set(key, (child = make(...values)));
+    let level = root;
+    const last = values.length - 1;
+    for (let i = 0; i < last; i++) {
+      let next = level.get(values[i]) as Map<string, unknown> | undefined;
+      if (!next) level.set(values[i], (next = new Map()));
+      level = next;
+    }
+    let child = level.get(values[last]) as T | undefined;
+    if (child === undefined) level.set(values[last], (child = make(...values)));
     return child;
   };
 }
