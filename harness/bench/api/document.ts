@@ -16,7 +16,7 @@ export interface BenchTargets {
   batch100P50MaxMs: number;
 }
 
-/** Issue 27's acceptance: within 15 % of the trivial server's rps, 1.5× its p99 and CPU, batch ≤ 2 ms. */
+/** Within 15 % of the trivial server's rps, 1.5× its p99 and CPU per request, batch ≤ 2 ms. */
 export const DEFAULT_TARGETS: BenchTargets = {
   ratioMin: 0.85,
   p99RatioMax: 1.5,
