@@ -42,6 +42,8 @@ export interface AppDeps {
   lifecycle?: { draining: boolean };
   /** Counts requests for the info-level summary line (per-request lines are at debug). */
   requestSummary?: RequestSummary;
+  /** The /metrics text; by default this process's registry (a cluster worker asks the primary for the pod's sum). */
+  scrapeText?: () => Promise<string>;
 }
 
 const METRICS_TEXT_MAX_AGE_MS = 200;
@@ -81,7 +83,7 @@ export function createApp(deps: AppDeps): Koa {
   // The /metrics text for at most 200 ms: Prometheus scraping every second must still see every
   // scrape's counters move (two scrapes with the same text make rate() 0 and ratios 0/0).
   const scrape = cachedRead(
-    singleFlight(() => metrics.registry.metrics()),
+    singleFlight(deps.scrapeText ?? (() => metrics.registry.metrics())),
     Math.min(config.monitoringCacheMs, METRICS_TEXT_MAX_AGE_MS),
   );
   const json = (ctx: Koa.Context, text: string) => {

@@ -88,6 +88,8 @@ export function registerFleetMetrics(registry: Registry, quality: FleetQuality, 
       name,
       help,
       labelNames,
+      // The reference shares are the model's, the same in every worker.
+      aggregator: 'first',
       registers: [registry],
       collect() {
         this.reset();

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { createHmac } from 'node:crypto';
 import assert from 'node:assert/strict';
 import {
   MAX_PREDICTION_ID_CHARS,
@@ -32,6 +33,19 @@ test('an id carries version, exact value, threshold and issue time, and verifies
   assert.ok(r.ok && r.claims.threshold === null && r.claims.value === 37.5, 'regression: no threshold');
   const again = signer.verify(signer.issue(7, 0.3, 0.366, 1_764_000_000_123));
   assert.ok(again.ok && again.claims.nonce !== v.claims.nonce, 'the same prediction twice gets two ids');
+});
+
+test('the signing tag is HMAC-SHA256 as createHmac computes it, for short, 64-byte and longer-than-a-block secrets', () => {
+  for (const secret of [SECRET_A, 'c'.repeat(64), 'd-'.repeat(50)]) {
+    const signer = new PredictionIdSigner(parseSigningKeys(`kx:${secret}`));
+    for (let i = 0; i < 3; i++) {
+      const id = signer.issue(3 + i, 0.25 * i, 0.5, 1_764_000_000_000 + i);
+      const bytes = Buffer.from(id.slice(3), 'base64url');
+      const expected = createHmac('sha256', secret).update('kx.').update(bytes.subarray(0, 36)).digest();
+      assert.deepEqual(bytes.subarray(36), expected.subarray(0, 16), `secret of ${secret.length} chars, id ${i}`);
+      assert.ok(signer.verify(id).ok);
+    }
+  }
 });
 
 test('altered, forged, foreign-key and malformed ids are refused with what went wrong', () => {

@@ -1,6 +1,10 @@
 /**
  * The service's Prometheus metrics, created on a registry passed in (no hidden globals), so tests
  * and cluster workers each get their own. Names follow Prometheus conventions (base units, _total).
+ * Under WORKERS>1 the primary sums the workers' registries (api/cluster-metrics.ts): counters and
+ * histograms add; a gauge's `aggregator` says how it combines: the same model everywhere (first),
+ * the worst worker's drift (max, as fleet-rules.ts takes across replicas), the workers' mean live
+ * quality (the exact pod and fleet figure is the recording rule over the summed counters).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -79,12 +83,14 @@ export function createMetrics(
       name: 'model_info',
       help: 'The model being served (value 1)',
       labelNames: ['name', 'version', 'stage', 'git_sha', 'data_md5', 'backend'],
+      aggregator: 'first',
       registers: [registry],
     }),
     age: new Gauge({
       name: 'model_age_seconds',
       help: 'Seconds since the served model was trained',
       labelNames: ['model'],
+      aggregator: 'max',
       registers: [registry],
       collect() {
         const served = sources.servedModel();
@@ -138,24 +144,28 @@ export function createMetrics(
       name: 'model_drift_score',
       help: "Drift statistic per feature and method over this replica's current window (KS D, chi-squared, normalised Wasserstein or Jensen–Shannon); the fleet's: recording rule fleet:model_drift_score",
       labelNames: ['model', 'feature', 'method'],
+      aggregator: 'max',
       registers: [registry],
     }),
     driftDetected: new Gauge({
       name: 'model_drift_detected',
       help: '1 when the feature (or "prediction") drifted in the current window',
       labelNames: ['model', 'feature'],
+      aggregator: 'max',
       registers: [registry],
     }),
     datasetDriftShare: new Gauge({
       name: 'model_dataset_drift_share',
       help: 'Share of input features that drifted in the current window',
       labelNames: ['model'],
+      aggregator: 'max',
       registers: [registry],
     }),
     datasetDrift: new Gauge({
       name: 'model_dataset_drift',
       help: '1 when the drifted share reaches drift.dataset_drift_share',
       labelNames: ['model'],
+      aggregator: 'max',
       registers: [registry],
     }),
     unseenValues: new Counter({
@@ -174,6 +184,7 @@ export function createMetrics(
       name: 'model_live_quality',
       help: "Quality over the feedback window of this replica (accuracy, precision, recall, f1, roc_auc, mae, rmse, samples); not averageable across replicas: the fleet's is the recording rule fleet:model_live_quality",
       labelNames: ['model', 'metric'],
+      aggregator: 'average',
       registers: [registry],
       collect() {
         this.reset();
@@ -192,14 +203,21 @@ export type ApiMetrics = ReturnType<typeof createMetrics>;
 
 /**
  * Memoised label children: prom-client hashes a label object on every call (sorting names); the
- * hot path looks up a child by its joined label values instead.
+ * hot path looks up a child by its label values instead, in nested maps (one level per value), so
+ * a lookup builds no key string.
  */
 export function childCache<T>(make: (...values: string[]) => T): (...values: string[]) => T {
-  const cache = new Map<string, T>();
+  const root = new Map<string, unknown>();
   return (...values) => {
-    const key = values.join('\u0001');
-    let child = cache.get(key);
-    if (!child) cache.set(key, (child = make(...values)));
+    let level = root;
+    const last = values.length - 1;
+    for (let i = 0; i < last; i++) {
+      let next = level.get(values[i]) as Map<string, unknown> | undefined;
+      if (!next) level.set(values[i], (next = new Map()));
+      level = next;
+    }
+    let child = level.get(values[last]) as T | undefined;
+    if (child === undefined) level.set(values[last], (child = make(...values)));
     return child;
   };
 }

@@ -30,6 +30,7 @@ import { createApp } from './app.ts';
 import { RequestSummary } from './middleware/request-summary.ts';
 import { renderIndexHtml } from './ui/page.ts';
 import { isMain } from '../core/platform/is-main.ts';
+import { serveClusterScrapes, workerScrape } from './cluster-metrics.ts';
 
 /** How long busy keep-alive clients get to receive an answer with `Connection: close` before idle sockets close. */
 const DRAIN_MS = 1000;
@@ -51,6 +52,8 @@ export async function startServer(
     repoRoot?: string;
     renderUi?: (o: { modelName: string }) => string;
     driftParams?: DriftParams;
+    /** A cluster worker: /metrics answers the sum of every worker's registry (api/cluster-metrics.ts). */
+    clusterWorker?: boolean;
   } = {},
 ): Promise<RunningServer> {
   const log =
@@ -150,6 +153,7 @@ export async function startServer(
     drift,
     lifecycle,
     requestSummary,
+    ...(options.clusterWorker ? { scrapeText: workerScrape(metrics.registry) } : {}),
   });
   const handle = app.callback();
   // Koa's handler settles its own promise: it answers errors through app.onerror and never rejects.
@@ -256,6 +260,7 @@ async function main(): Promise<void> {
         fix: 'set PREDICTION_ID_KEYS=<key id>:<secret> (the same on every replica, from a Secret; openssl rand -base64 32)',
       });
     }
+    serveClusterScrapes();
     const fork = () => cluster.fork(workerEnv);
     for (let i = 0; i < config.workers; i++) fork();
     let stopping = false;
@@ -272,7 +277,7 @@ async function main(): Promise<void> {
     process.once('SIGINT', stop);
     return;
   }
-  const running = await startServer(config, { driftParams: defaults.drift });
+  const running = await startServer(config, { driftParams: defaults.drift, clusterWorker: cluster.isWorker });
   const shutdown = () => {
     running.close().then(
       () => process.exit(0),

@@ -26,3 +26,25 @@ test('time-zone offsets are accepted within ±14:00 only', () => {
   ])
     assert.ok(Number.isNaN(parseTimestamp(bad)), bad);
 });
+
+test('the canonical toISOString form reads back to its instant; impossible ones are NaN as in the general form', () => {
+  let seed = 7;
+  const next = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+  for (let i = 0; i < 2000; i++) {
+    const ms = Math.floor(next() * Date.UTC(2100, 0, 1));
+    assert.equal(parseTimestamp(new Date(ms).toISOString()), ms);
+  }
+  assert.equal(parseTimestamp('2000-02-29T12:00:00.000Z'), Date.UTC(2000, 1, 29, 12));
+  for (const bad of [
+    '2001-02-29T00:00:00.000Z',
+    '1900-02-29T00:00:00.000Z',
+    '2001-04-31T00:00:00.000Z',
+    '2001-00-10T00:00:00.000Z',
+    '2001-01-01T24:00:00.000Z',
+    '2001-01-01T23:60:00.000Z',
+    '2001-01-01T23:00:60.000Z',
+    '0050-01-01T00:00:00.000Z',
+    '2001-01-01T00:00:00.0a0Z',
+  ])
+    assert.ok(Number.isNaN(parseTimestamp(bad)), bad);
+});

@@ -7,13 +7,18 @@
  * shared host weighs on all of them alike instead of on whichever ran at that moment.
  * Prints one JSON document on stdout, progress on stderr.
  *
+ * Server CPU per request is read from /proc around every load slice (Linux), so the comparison
+ * holds on a busy host too.
+ *
  * Settings (env): BENCH_CONNECTIONS (32), BENCH_DURATION_S (15 per server), BENCH_ROUNDS (3),
  * BENCH_WARMUP_S (3), BENCH_BATCH_REQUESTS (300). The real API reads REGISTRY_URL as usual and runs
- * as one process (WORKERS=1), like the trivial server.
+ * as one process (WORKERS=1), like the trivial server. BENCH_WORKERS=n (n > 1) also starts the API
+ * with WORKERS=n and loads it in the same rounds: how throughput grows with processes.
  */
 import { randomBytes } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
 import { envNumber, REAL_API_NAME, runServerBench } from './cli.ts';
+import { processTreeCpuSeconds } from './cpu.ts';
 import { composeBenchDocument } from './document.ts';
 import { mergeLoadResults, runLoad, type LoadOptions, type LoadResult } from './load.ts';
 import { checkRequest, fetchModelFacts } from './model-info.ts';
@@ -29,6 +34,7 @@ const settings = {
   connections: envNumber('BENCH_CONNECTIONS', 32),
   duration_s: envNumber('BENCH_DURATION_S', 15),
   rounds: Math.round(envNumber('BENCH_ROUNDS', 3)),
+  workers: Math.round(envNumber('BENCH_WORKERS', 1)),
   warmup_s: envNumber('BENCH_WARMUP_S', 3),
   path: '/predict',
   batch: {
@@ -73,6 +79,14 @@ async function main() {
       env: { ...ONE_PROCESS, API_TOKENS: token },
     });
 
+    const multi =
+      settings.workers > 1
+        ? await start({
+            name: `${REAL_API_NAME} with WORKERS=${settings.workers}`,
+            script: REAL_API_SCRIPT,
+            env: { WORKERS: String(settings.workers) },
+          })
+        : null;
     const facts = await fetchModelFacts(real.url);
     const body = JSON.stringify(facts.record);
     const batchBody = JSON.stringify({
@@ -90,29 +104,58 @@ async function main() {
     await expectOk(secured, settings.path, body, auth);
     progress(`model version ${facts.version ?? '?'}, backend ${facts.backend ?? '?'}, answer ${answer.bytes} bytes`);
 
-    const targets: { label: string; load: LoadOptions }[] = [
-      { label: 'real', load: { url: real.url, path: settings.path, body, connections: settings.connections } },
-      { label: 'trivial', load: { url: trivial.url, path: settings.path, body, connections: settings.connections } },
+    const targets: { label: string; server: ServerHandle; load: LoadOptions }[] = [
+      {
+        label: 'real',
+        server: real,
+        load: { url: real.url, path: settings.path, body, connections: settings.connections },
+      },
+      {
+        label: 'trivial',
+        server: trivial,
+        load: { url: trivial.url, path: settings.path, body, connections: settings.connections },
+      },
       {
         label: 'auth',
+        server: secured,
         load: { url: secured.url, path: settings.path, body, headers: auth, connections: settings.connections },
       },
     ];
+    if (multi)
+      targets.push({
+        label: 'workers',
+        server: multi,
+        load: { url: multi.url, path: settings.path, body, connections: settings.connections },
+      });
     for (const t of targets) {
       progress(`${t.label}: warm-up ${settings.warmup_s} s`);
       await runLoad({ ...t.load, durationS: settings.warmup_s });
     }
     const runs = new Map<string, LoadResult[]>(targets.map((t) => [t.label, []]));
+    const cpu = new Map<string, { seconds: number; responses: number } | null>(
+      targets.map((t) => [t.label, { seconds: 0, responses: 0 }]),
+    );
     const slice = settings.duration_s / settings.rounds;
     for (let round = 0; round < settings.rounds; round++) {
       for (let i = 0; i < targets.length; i++) {
         const t = targets[(i + round) % targets.length];
+        const before = processTreeCpuSeconds(t.server.pid);
         const r = await runLoad({ ...t.load, durationS: slice });
+        const after = processTreeCpuSeconds(t.server.pid);
+        const c = cpu.get(t.label);
+        if (c && before !== null && after !== null) {
+          c.seconds += after - before;
+          c.responses += r.responses;
+        } else cpu.set(t.label, null);
         report(`round ${round + 1}/${settings.rounds} ${t.label}`, r);
         runs.get(t.label)!.push(r);
       }
     }
-    const [realRun, trivialRun, authRun] = targets.map((t) => mergeLoadResults(runs.get(t.label)!));
+    const [realRun, trivialRun, authRun, workersRun] = targets.map((t) => mergeLoadResults(runs.get(t.label)!));
+    const cpuUs = (label: string) => {
+      const c = cpu.get(label);
+      return c && c.responses > 0 ? Math.round((c.seconds / c.responses) * 1e7) / 10 : null;
+    };
 
     progress(`batch100: ${settings.batch.requests} sequential requests of ${settings.batch.instances} instances`);
     const batchLoad: LoadOptions = { url: real.url, path: settings.batch.path, body: batchBody, connections: 1 };
@@ -134,6 +177,8 @@ async function main() {
       trivial: trivialRun,
       batch100,
       auth: { result: authRun, enforced, unauthenticatedStatus: anonymous.status },
+      cpuUsPerRequest: { real: cpuUs('real'), trivial: cpuUs('trivial'), auth: cpuUs('auth') },
+      workers: workersRun ? { count: settings.workers, result: workersRun, cpuUsPerRequest: cpuUs('workers') } : null,
     });
     process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
   } finally {
@@ -146,6 +191,7 @@ const USAGE = `usage: npm run bench:api
   ceiling), in interleaved rounds; then a 100-instance batch and the cost of bearer-token auth.
   Prints one JSON document on stdout, progress on stderr
 env: BENCH_CONNECTIONS (32), BENCH_DURATION_S (15), BENCH_ROUNDS (3), BENCH_WARMUP_S (3),
-  BENCH_BATCH_REQUESTS (300); the API reads REGISTRY_URL as usual`;
+  BENCH_BATCH_REQUESTS (300), BENCH_WORKERS (1; n > 1 also loads the API with WORKERS=n);
+  the API reads REGISTRY_URL as usual`;
 
 await runServerBench('bench:api', USAGE, main);

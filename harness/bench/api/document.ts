@@ -9,11 +9,20 @@ import { round3 } from './stats.ts';
 export interface BenchTargets {
   /** Real API rps as a share of the trivial server's, same settings, same run. */
   ratioMin: number;
-  p99MaxMs: number;
+  /** Real API p99 as a multiple of the trivial server's. */
+  p99RatioMax: number;
+  /** Real API server CPU per request as a multiple of the trivial server's (when /proc tells). */
+  cpuRatioMax: number;
   batch100P50MaxMs: number;
 }
 
-export const DEFAULT_TARGETS: BenchTargets = { ratioMin: 0.7, p99MaxMs: 25, batch100P50MaxMs: 10 };
+/** Within 15 % of the trivial server's rps, 1.5× its p99 and CPU per request, batch ≤ 2 ms. */
+export const DEFAULT_TARGETS: BenchTargets = {
+  ratioMin: 0.85,
+  p99RatioMax: 1.5,
+  cpuRatioMax: 1.5,
+  batch100P50MaxMs: 2,
+};
 
 export interface TargetVerdict {
   value: number | null;
@@ -41,7 +50,14 @@ export interface BenchInputs {
   /** The real API started again with API_TOKENS, loaded with the token; null when skipped. */
   auth: { result: LoadResult; enforced: boolean; unauthenticatedStatus: number | null } | null;
   targets?: BenchTargets;
+  /** Server CPU µs per request over the measured rounds; null where /proc cannot tell. */
+  cpuUsPerRequest?: { real: number | null; trivial: number | null; auth: number | null };
+  /** The API with WORKERS=n (BENCH_WORKERS), loaded in the same rounds; null when not asked for. */
+  workers?: { count: number; result: LoadResult; cpuUsPerRequest: number | null } | null;
 }
+
+const ratioOf = (a: number | null | undefined, b: number | null | undefined) =>
+  a !== null && a !== undefined && b !== null && b !== undefined && b > 0 ? round3(a / b) : null;
 
 const pctChange = (from: number, to: number) => (from === 0 ? null : round3(((to - from) / from) * 100));
 
@@ -57,11 +73,16 @@ export function composeBenchDocument(input: BenchInputs) {
   const targets = input.targets ?? DEFAULT_TARGETS;
   const ratio = input.trivial.rps > 0 ? round3(input.real.rps / input.trivial.rps) : null;
   const batchP50 = input.batch100 ? input.batch100.latency.p50_ms : null;
+  const p99Ratio = ratioOf(input.real.latency.p99_ms, input.trivial.latency.p99_ms);
+  const cpu = input.cpuUsPerRequest ?? null;
+  const cpuRatio = ratioOf(cpu?.real, cpu?.trivial);
   const verdicts = {
     ratio_real_vs_trivial_rps: atLeast(ratio, targets.ratioMin),
-    real_p99_ms: atMost(input.real.latency.p99_ms, targets.p99MaxMs, ' ms'),
+    ratio_real_vs_trivial_p99: atMost(p99Ratio, targets.p99RatioMax),
+    ...(cpuRatio !== null ? { ratio_real_vs_trivial_cpu: atMost(cpuRatio, targets.cpuRatioMax) } : {}),
     batch100_p50_ms: atMost(batchP50, targets.batch100P50MaxMs, ' ms'),
   };
+  const workers = input.workers;
   return {
     benchmark: 'api',
     settings: input.settings,
@@ -69,6 +90,17 @@ export function composeBenchDocument(input: BenchInputs) {
     real: headline(input.real),
     trivial: headline(input.trivial),
     ratio_real_vs_trivial_rps: ratio,
+    ratio_real_vs_trivial_p99: p99Ratio,
+    cpu_us_per_request: cpu && { ...cpu, ratio_real_vs_trivial: cpuRatio },
+    workers: workers
+      ? {
+          count: workers.count,
+          ...headline(workers.result),
+          rps_vs_one_process: ratioOf(workers.result.rps, input.real.rps),
+          rps_vs_trivial: ratioOf(workers.result.rps, input.trivial.rps),
+          cpu_us_per_request: workers.cpuUsPerRequest,
+        }
+      : null,
     batch100: input.batch100 && {
       instances: 100,
       requests: input.batch100.responses,

@@ -96,21 +96,24 @@ test(
       }
       assert.deepEqual(Object.keys(doc.targets).sort(), [
         'batch100_p50_ms',
+        'ratio_real_vs_trivial_p99',
         'ratio_real_vs_trivial_rps',
-        'real_p99_ms',
       ]);
       const json = JSON.parse(JSON.stringify(doc)) as Record<string, unknown>;
       assert.deepEqual(Object.keys(json).sort(), [
         'auth',
         'batch100',
         'benchmark',
+        'cpu_us_per_request',
         'machine',
         'pass',
+        'ratio_real_vs_trivial_p99',
         'ratio_real_vs_trivial_rps',
         'real',
         'settings',
         'targets',
         'trivial',
+        'workers',
       ]);
     });
   },

@@ -72,11 +72,11 @@ test('merged rounds: counts add up, percentiles come from all samples, timelines
   );
 });
 
-test('bench document: ratio, auth cost and every target verdict', () => {
-  const real = fakeRun([2, 4, 30], 1, { rps: 800 });
+test('bench document: ratios, CPU per request, workers, auth cost and every target verdict', () => {
+  const real = fakeRun([2, 4, 30], 1, { rps: 900 });
   const trivial = fakeRun([1, 1, 1], 1, { rps: 1000 });
-  const batch = fakeRun([5, 6, 7], 1, { rps: 150 });
-  const authed = fakeRun([3, 5, 31], 1, { rps: 760 });
+  const batch = fakeRun([1, 1.5, 7], 1, { rps: 150 });
+  const authed = fakeRun([3, 5, 31], 1, { rps: 855 });
   const doc = composeBenchDocument({
     settings: {},
     machine: {},
@@ -84,15 +84,20 @@ test('bench document: ratio, auth cost and every target verdict', () => {
     trivial,
     batch100: batch,
     auth: { result: authed, enforced: true, unauthenticatedStatus: 401 },
+    cpuUsPerRequest: { real: 30, trivial: 24, auth: 31 },
+    workers: { count: 2, result: fakeRun([1, 2, 3], 1, { rps: 1620 }), cpuUsPerRequest: 33 },
   });
-  assert.equal(doc.ratio_real_vs_trivial_rps, 0.8);
+  assert.equal(doc.ratio_real_vs_trivial_rps, 0.9);
   assert.deepEqual(doc.targets.ratio_real_vs_trivial_rps, {
-    value: 0.8,
+    value: 0.9,
     target: `>= ${DEFAULT_TARGETS.ratioMin}`,
     pass: true,
   });
-  assert.equal(doc.targets.real_p99_ms.pass, false, 'p99 of 30 ms is over 25 ms');
-  assert.equal(doc.targets.batch100_p50_ms.value, 6);
+  assert.equal(doc.targets.ratio_real_vs_trivial_p99.pass, false, 'a p99 30 times the trivial one');
+  assert.deepEqual(doc.targets.ratio_real_vs_trivial_cpu, { value: 1.25, target: '<= 1.5', pass: true });
+  assert.equal(doc.workers?.rps_vs_one_process, 1.8);
+  assert.equal(doc.workers?.cpu_us_per_request, 33);
+  assert.equal(doc.targets.batch100_p50_ms.value, 1.5);
   assert.equal(doc.targets.batch100_p50_ms.pass, true);
   assert.equal(doc.pass, false);
   assert.deepEqual(doc.auth?.cost, { rps_change_pct: -5, p50_added_ms: 1, p99_added_ms: 1 });
@@ -100,6 +105,7 @@ test('bench document: ratio, auth cost and every target verdict', () => {
   assert.ok(!('samples_ms' in doc.real), 'raw samples stay out of the document');
   const noBatch = composeBenchDocument({ settings: {}, machine: {}, real, trivial, batch100: null, auth: null });
   assert.equal(noBatch.targets.batch100_p50_ms.pass, false, 'an unmeasured target does not pass');
+  assert.ok(!('ratio_real_vs_trivial_cpu' in noBatch.targets), 'no CPU target where /proc could not tell');
 });
 
 test('request record from the model description: defaults, fallback per field, fallback record', () => {
