@@ -34,7 +34,7 @@ import type { ReferenceProfile } from '../../core/model/profile.ts';
 import { currentWindows } from '../drift.ts';
 import { incomparability, incomparableMessage, type ModelShape } from '../comparable.ts';
 import { readArtifactFile } from '../../core/model/artifact-files.ts';
-import { assignStage, type StageVia } from './register-stage-tag.ts';
+import { assignStage, type StageVia } from '../register-stage-tag.ts';
 
 export { DATA_DRIFT_METRICS, REGISTER_METRICS } from '../contracts/paths.ts';
 
@@ -247,7 +247,7 @@ export function registryForMetrics(described: string, repoRoot: string): string 
 
 /**
  * Whether this run may assign stages, and why (the reason goes into metrics/register.json); `via`
- * says how an assignment reaches the registry (register-stage-tag.ts): in the train workflow the
+ * says how an assignment reaches the registry (training/register-stage-tag.ts): in the train workflow the
  * tag moves it (gh:tag, then registry sync-from-tags), elsewhere the registry moves at once.
  */
 export type PromotionPolicy = { allowed: boolean; why: string; via?: StageVia };

@@ -13,7 +13,7 @@ import {
   nextGtoCounter,
   readGitTags,
   type Registry,
-} from '../../core/registry/index.ts';
+} from '../core/registry/index.ts';
 
 /**
  * How a decided stage change reaches the registry: `registry` moves it now (npm start, the trainer

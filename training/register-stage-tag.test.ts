@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { memoryLogger } from '../../core/platform/log.ts';
-import { gitIn, openRegistry } from '../../core/registry/index.ts';
-import { makeBundle, steppingClock } from '../../core/registry/testing/helpers.ts';
-import { tempDir } from '../../harness/testing/lifecycle.ts';
+import { memoryLogger } from '../core/platform/log.ts';
+import { gitIn, openRegistry } from '../core/registry/index.ts';
+import { makeBundle, steppingClock } from '../core/registry/testing/helpers.ts';
+import { tempDir } from '../harness/testing/lifecycle.ts';
 import { assignStage, gtoCounterAt } from './register-stage-tag.ts';
 
 /** A registry holding v1 and v2 of `wine` in `repo`, v1 in production by the registry's own counter. */
