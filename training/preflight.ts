@@ -314,7 +314,7 @@ async function peekConfiguredSource(
   const data = section(raw, 'data');
   const source = data.source;
   if (typeof source !== 'string' || !source) return null;
-  const format = data.format === 'csv' || data.format === 'parquet' ? data.format : 'auto';
+  const format = data.format === 'csv' || data.format === 'parquet' || data.format === 'json' ? data.format : 'auto';
   const maxField = section(raw, 'validate').max_field_bytes;
   const manifest = await readManifest(repoRoot).catch(() => null);
   if (manifest?.batches.length && manifest.source.uri !== source) return sourceMismatch(source, manifest.source.uri);

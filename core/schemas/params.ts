@@ -129,7 +129,7 @@ export const paramsSchema = z
     data: z
       .object({
         source: z.string().min(1),
-        format: z.enum(['auto', 'csv', 'parquet']).default('auto'),
+        format: z.enum(['auto', 'csv', 'parquet', 'json']).default('auto'),
         time_column: z.string().min(1),
       })
       .strict(),
