@@ -90,7 +90,7 @@ export async function peekSource(
   uri: string,
   declaredFormat: 'auto' | SourceFormat,
   options: { repoRoot: string; log: Logger; maxFieldBytes: number; rows?: number },
-): Promise<{ columns: { name: string; type: ColumnType }[]; sample: Table }> {
+): Promise<{ columns: { name: string; type: ColumnType }[]; sample: Table; whole: boolean }> {
   const format = detectFormat(uri, declaredFormat);
   const { path } = await locateSource(uri, options);
   const rows = options.rows ?? 200;
@@ -99,13 +99,18 @@ export async function peekSource(
     return {
       columns: pq.columns,
       sample: await readParquetTable(pq, { rowStart: 0, rowEnd: Math.min(rows, pq.rows) }),
+      whole: pq.rows <= rows,
     };
   }
   const { table, header } =
     format === 'json'
       ? await readJsonTable(path, { maxFieldBytes: options.maxFieldBytes, maxRows: rows })
       : await readCsvTable(path, { maxFieldBytes: options.maxFieldBytes, maxRows: rows });
-  return { columns: header.map((name) => ({ name, type: 'string' as const })), sample: table };
+  return {
+    columns: header.map((name) => ({ name, type: 'string' as const })),
+    sample: table,
+    whole: table.length < rows, // maxRows stopped short of `rows`: the file ended
+  };
 }
 
 async function openParquetSource(

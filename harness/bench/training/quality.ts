@@ -46,6 +46,7 @@ import {
   restrictRows,
   type BacktestRow,
 } from './quality-backtest.ts';
+import { DATASETS, datasetTable, runDataset, type DatasetResult } from './quality-dataset.ts';
 import { isMain } from '../../../core/platform/is-main.ts';
 import { choiceOption, defineCli, UsageError, type CliValues } from '../../../core/platform/cli.ts';
 
@@ -100,6 +101,7 @@ const DEFAULT_CUTS = '2001-02-01,2001-03-01,2001-04-01,2001-05-01,2001-06-01';
 const USAGE = `usage: npm run bench:quality -- [--task classification|regression] [--test-from YYYY-MM-DD] [--until YYYY-MM-DD]
        [--params FILE] [--no-references] [--keep DIR] [--reference-parts all|spec]
        [--from YYYY-MM-DD] [--sample SHARE] [--backtest [--cuts DATE,DATE,...]]
+       npm run bench:quality -- --dataset NAME[,NAME...]|all [--no-references] [--keep DIR]
   the project's candidates against scikit-learn references on the same rows and features; prints
   one JSON line per model, then one line of ratios (ours / reference)
   --task               classification or regression (default: params.yaml)
@@ -115,6 +117,12 @@ const USAGE = `usage: npm run bench:quality -- [--task classification|regression
                        next cut (the last: up to --until or the end); one JSON line per cut, the mean,
                        then a table
   --cuts DATES         the backtest's cuts, comma-separated (default ${DEFAULT_CUTS})
+  --dataset NAMES      a small public table instead of flights: ${Object.keys(DATASETS).join(', ')} or all;
+                       its docs/examples params through validate, prepare, train and evaluate, the
+                       references on the same prepared rows; one JSON line per model, then a table
+                       (macro-F1 multi-class, ROC-AUC binary, RMSE regression; within 2 % of the
+                       better reference or ahead)
+example: npm run bench:quality -- --dataset penguins
 exit: 0 done, 1 failed, 2 usage error, 3 scikit-learn missing (the JSON line says how to get it)`;
 
 const OPTIONS = {
@@ -129,9 +137,34 @@ const OPTIONS = {
   sample: { type: 'string', default: '1' },
   backtest: { type: 'boolean', default: false },
   cuts: { type: 'string', default: DEFAULT_CUTS },
+  dataset: { type: 'string' },
 } as const;
 
+async function mainDatasets(flags: CliValues<typeof OPTIONS>, value: string): Promise<number> {
+  const names = value === 'all' ? Object.keys(DATASETS) : value.split(',').map((n) => n.trim());
+  for (const n of names)
+    if (!DATASETS[n]) throw new UsageError(`--dataset ${n} is unknown; use ${Object.keys(DATASETS).join(', ')} or all`);
+  const sk = flags['no-references'] ? null : findSklearn();
+  if (sk && 'error' in sk) {
+    process.stdout.write(JSON.stringify({ benchmark: 'quality', error: sk.error }) + '\n');
+    return 3;
+  }
+  const log = createLogger({ component: 'bench:quality', level: (process.env.LOG_LEVEL as 'info') ?? 'warn' });
+  const results: DatasetResult[] = [];
+  for (const name of names) {
+    const keep = flags.keep && join(flags.keep, name);
+    const r = await runDataset(name, { python: sk ? sk.python : null, log, keep });
+    for (const line of r.lines) process.stdout.write(JSON.stringify(line) + '\n');
+    const { lines: _lines, ...summary } = r;
+    process.stdout.write(JSON.stringify({ summary }) + '\n');
+    results.push(r);
+  }
+  process.stdout.write(datasetTable(results));
+  return 0;
+}
+
 async function main(flags: CliValues<typeof OPTIONS>): Promise<number> {
+  if (flags.dataset !== undefined) return mainDatasets(flags, flags.dataset);
   const refParts = choiceOption(flags['reference-parts'], 'reference-parts', ['all', 'spec']);
   const testFrom = parseDate(flags['test-from'], '--test-from', '2001-05-01');
   const until = flags.until === undefined ? undefined : parseDate(flags.until, '--until', '2001-01-11');
