@@ -17,6 +17,8 @@
  *   --params <file>   --no-references   --keep <dir> (keep the temporary directory)
  *   --reference-parts all|spec (default all: the references get hour, day of week and month; spec:
  *   only the datetime parts the fitted spec kept, i.e. the time features our model actually uses)
+ * `--dataset NAME` instead measures a small public table from its docs/examples params
+ * (harness/bench/training/quality-dataset.ts).
  */
 import { mkdtemp, rm, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
