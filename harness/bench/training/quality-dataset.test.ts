@@ -8,9 +8,8 @@ import { fitFeatureSpec } from '../../../core/model/features.ts';
 
 const REPO = join(import.meta.dirname, '..', '..', '..');
 
-/** Penguin-shaped rows: island and sex as text (sex missing once), two measurements (one missing), the species. */
+/** Penguin-shaped rows: island and sex as codes of their text (-1 missing), the beak length (NaN missing), the species. */
 function penguins(species: string[], island: number[], sex: number[], beak: number[]): Table {
-  const n = species.length;
   return makeTable({
     Species: {
       type: 'string',
@@ -45,7 +44,7 @@ test('reference columns: numbers, then categories as codes (missing −1), the e
 });
 
 test('the table says ahead, level or behind against the better reference', () => {
-  const base = { kind: 'multiclass', rows: { train: 1, validation: 1, test: 1 }, selected: 'mlp', lines: [] } as const;
+  const base = { kind: 'multiclass' as const, rows: { train: 1, validation: 1, test: 1 }, selected: 'mlp', lines: [] };
   const results: DatasetResult[] = [
     {
       ...base,
