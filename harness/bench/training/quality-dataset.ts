@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
 import { loadParams, type Params } from '../../../core/schemas/params.ts';
 import type { Logger } from '../../../core/platform/log.ts';
+import { UsageError } from '../../../core/platform/cli.ts';
 import { readParquetTable, writeParquetTable } from '../../../core/data/parquet.ts';
 import { concatTables, type Table } from '../../../core/data/table.ts';
 import { validateTable } from '../../../core/data/validation.ts';
@@ -227,6 +228,28 @@ async function runReferences(
       );
     });
   });
+}
+
+/** The datasets `--dataset` names (comma-separated, or all). */
+export function datasetNames(value: string): string[] {
+  const names = value === 'all' ? Object.keys(DATASETS) : value.split(',').map((n) => n.trim());
+  for (const n of names)
+    if (!DATASETS[n]) throw new UsageError(`--dataset ${n} is unknown; use ${Object.keys(DATASETS).join(', ')} or all`);
+  return names;
+}
+
+/** Each dataset in turn: its JSON lines and a summary line, then the table of all. */
+export async function runDatasets(names: string[], o: { python: string | null; log: Logger; keep?: string }) {
+  const results: DatasetResult[] = [];
+  for (const name of names) {
+    const r = await runDataset(name, { ...o, keep: o.keep && join(o.keep, name) });
+    for (const line of r.lines) process.stdout.write(JSON.stringify(line) + '\n');
+    const { lines: _lines, ...summary } = r;
+    process.stdout.write(JSON.stringify({ summary }) + '\n');
+    results.push(r);
+  }
+  process.stdout.write(datasetTable(results));
+  return results;
 }
 
 /** A Markdown table of results, one row per dataset. */

@@ -48,7 +48,7 @@ import {
   restrictRows,
   type BacktestRow,
 } from './quality-backtest.ts';
-import { DATASETS, datasetTable, runDataset, type DatasetResult } from './quality-dataset.ts';
+import { DATASETS, datasetNames, runDatasets } from './quality-dataset.ts';
 import { isMain } from '../../../core/platform/is-main.ts';
 import { choiceOption, defineCli, UsageError, type CliValues } from '../../../core/platform/cli.ts';
 
@@ -142,31 +142,18 @@ const OPTIONS = {
   dataset: { type: 'string' },
 } as const;
 
-async function mainDatasets(flags: CliValues<typeof OPTIONS>, value: string): Promise<number> {
-  const names = value === 'all' ? Object.keys(DATASETS) : value.split(',').map((n) => n.trim());
-  for (const n of names)
-    if (!DATASETS[n]) throw new UsageError(`--dataset ${n} is unknown; use ${Object.keys(DATASETS).join(', ')} or all`);
-  const sk = flags['no-references'] ? null : findSklearn();
-  if (sk && 'error' in sk) {
-    process.stdout.write(JSON.stringify({ benchmark: 'quality', error: sk.error }) + '\n');
-    return 3;
-  }
-  const log = createLogger({ component: 'bench:quality', level: (process.env.LOG_LEVEL as 'info') ?? 'warn' });
-  const results: DatasetResult[] = [];
-  for (const name of names) {
-    const keep = flags.keep && join(flags.keep, name);
-    const r = await runDataset(name, { python: sk ? sk.python : null, log, keep });
-    for (const line of r.lines) process.stdout.write(JSON.stringify(line) + '\n');
-    const { lines: _lines, ...summary } = r;
-    process.stdout.write(JSON.stringify({ summary }) + '\n');
-    results.push(r);
-  }
-  process.stdout.write(datasetTable(results));
-  return 0;
-}
-
 async function main(flags: CliValues<typeof OPTIONS>): Promise<number> {
-  if (flags.dataset !== undefined) return mainDatasets(flags, flags.dataset);
+  if (flags.dataset !== undefined) {
+    const names = datasetNames(flags.dataset);
+    const sk = flags['no-references'] ? null : findSklearn();
+    if (sk && 'error' in sk) {
+      process.stdout.write(JSON.stringify({ benchmark: 'quality', error: sk.error }) + '\n');
+      return 3;
+    }
+    const log = createLogger({ component: 'bench:quality', level: (process.env.LOG_LEVEL as 'info') ?? 'warn' });
+    await runDatasets(names, { python: sk ? sk.python : null, log, keep: flags.keep });
+    return 0;
+  }
   const refParts = choiceOption(flags['reference-parts'], 'reference-parts', ['all', 'spec']);
   const testFrom = parseDate(flags['test-from'], '--test-from', '2001-05-01');
   const until = flags.until === undefined ? undefined : parseDate(flags.until, '--until', '2001-01-11');
