@@ -1,6 +1,6 @@
 """References for `npm run bench:quality -- --dataset <name>`: scikit-learn on the exact rows,
 raw features and encoded target the TypeScript side wrote (an .npy matrix plus a JSON description).
-Fits on train + validation, scores test; prints one JSON line per model.
+Fits on train + validation (or train only: reference_fit), scores test; prints one JSON line per model.
 
 HistGradientBoosting with scikit-learn's defaults (categories native, missing values as they are);
 logistic regression (classification) or ridge (regression) with defaults on standardised numbers
@@ -59,7 +59,10 @@ def main(matrix_path, desc_path):
     kind = desc["kind"]
     k = len(desc["classes"]) if desc["classes"] else 2
     split = m[:, col["split"]]
-    fit, test = split != 2, split == 2
+    # The references fit train + validation by default (ours fits train, validation picks epochs and the
+    # candidate); "train" gives them exactly our fitting rows.
+    fit = split == 0 if desc.get("reference_fit") == "train" else split != 2
+    test = split == 2
     y = m[:, col["target"]]
     if kind != "regression":
         y = y.astype(int)

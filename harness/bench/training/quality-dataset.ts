@@ -63,10 +63,15 @@ export interface DatasetResult {
   lines: Record<string, unknown>[];
 }
 
-export async function runDataset(
-  name: string,
-  o: { python: string | null; log: Logger; keep?: string },
-): Promise<DatasetResult> {
+export interface RunOptions {
+  python: string | null;
+  log: Logger;
+  keep?: string;
+  /** Rows the references fit: train + validation (default) or train only (ours fits train). */
+  referenceFit?: 'train+validation' | 'train';
+}
+
+export async function runDataset(name: string, o: RunOptions): Promise<DatasetResult> {
   const paramsFile = DATASETS[name];
   if (!paramsFile) throw new Error(`no dataset ${name}; known: ${Object.keys(DATASETS).join(', ')}`);
   const params = await loadParams(join(repoRoot, paramsFile));
@@ -113,7 +118,7 @@ export async function runDataset(
     ];
     const references: Record<string, number> = {};
     if (o.python) {
-      const refLines = await runReferences(o.python, tmp, params, spec, parts, kind);
+      const refLines = await runReferences(o.python, tmp, { params, spec, parts, kind, fit: o.referenceFit });
       lines.push(...refLines);
       for (const l of refLines) references[String(l.model)] = l[metric] as number;
     }
@@ -189,11 +194,9 @@ export function referenceColumns(params: Params, spec: FeatureSpec, parts: Table
 async function runReferences(
   python: string,
   dir: string,
-  params: Params,
-  spec: FeatureSpec,
-  parts: Table[],
-  kind: Kind,
+  r: { params: Params; spec: FeatureSpec; parts: Table[]; kind: Kind; fit?: RunOptions['referenceFit'] },
 ): Promise<Record<string, unknown>[]> {
+  const { params, spec, parts, kind } = r;
   const ref = referenceColumns(params, spec, parts);
   const npy = join(dir, 'reference.npy');
   const desc = join(dir, 'reference.json');
@@ -206,6 +209,7 @@ async function runReferences(
       numeric: ref.numeric,
       categorical: ref.categorical,
       classes: spec.target.classes ?? null,
+      reference_fit: r.fit ?? 'train+validation',
     }),
   );
   return new Promise((resolve, reject) => {
@@ -239,7 +243,7 @@ export function datasetNames(value: string): string[] {
 }
 
 /** Each dataset in turn: its JSON lines and a summary line, then the table of all. */
-export async function runDatasets(names: string[], o: { python: string | null; log: Logger; keep?: string }) {
+export async function runDatasets(names: string[], o: RunOptions) {
   const results: DatasetResult[] = [];
   for (const name of names) {
     const r = await runDataset(name, { ...o, keep: o.keep && join(o.keep, name) });

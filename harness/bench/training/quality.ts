@@ -103,7 +103,8 @@ const DEFAULT_CUTS = '2001-02-01,2001-03-01,2001-04-01,2001-05-01,2001-06-01';
 const USAGE = `usage: npm run bench:quality -- [--task classification|regression] [--test-from YYYY-MM-DD] [--until YYYY-MM-DD]
        [--params FILE] [--no-references] [--keep DIR] [--reference-parts all|spec]
        [--from YYYY-MM-DD] [--sample SHARE] [--backtest [--cuts DATE,DATE,...]]
-       npm run bench:quality -- --dataset NAME[,NAME...]|all [--no-references] [--keep DIR]
+       npm run bench:quality -- --dataset NAME[,NAME...]|all [--reference-fit train+validation|train]
+                                [--no-references] [--keep DIR]
   the project's candidates against scikit-learn references on the same rows and features; prints
   one JSON line per model, then one line of ratios (ours / reference)
   --task               classification or regression (default: params.yaml)
@@ -124,6 +125,8 @@ const USAGE = `usage: npm run bench:quality -- [--task classification|regression
                        references on the same prepared rows; one JSON line per model, then a table
                        (macro-F1 multi-class, ROC-AUC binary, RMSE regression; within 2 % of the
                        better reference or ahead)
+  --reference-fit      with --dataset: the rows the references fit, train+validation (default) or
+                       train (the rows our candidates fit; validation picks their epochs)
 example: npm run bench:quality -- --dataset penguins
 exit: 0 done, 1 failed, 2 usage error, 3 scikit-learn missing (the JSON line says how to get it)`;
 
@@ -140,6 +143,7 @@ const OPTIONS = {
   backtest: { type: 'boolean', default: false },
   cuts: { type: 'string', default: DEFAULT_CUTS },
   dataset: { type: 'string' },
+  'reference-fit': { type: 'string', default: 'train+validation' },
 } as const;
 
 async function main(flags: CliValues<typeof OPTIONS>): Promise<number> {
@@ -151,7 +155,8 @@ async function main(flags: CliValues<typeof OPTIONS>): Promise<number> {
       return 3;
     }
     const log = createLogger({ component: 'bench:quality', level: (process.env.LOG_LEVEL as 'info') ?? 'warn' });
-    await runDatasets(names, { python: sk ? sk.python : null, log, keep: flags.keep });
+    const referenceFit = choiceOption(flags['reference-fit'], 'reference-fit', ['train+validation', 'train']);
+    await runDatasets(names, { python: sk ? sk.python : null, log, keep: flags.keep, referenceFit });
     return 0;
   }
   const refParts = choiceOption(flags['reference-parts'], 'reference-parts', ['all', 'spec']);
