@@ -7,7 +7,7 @@ import { parse, stringify } from 'yaml';
 import { ParamsError } from '../core/schemas/params.ts';
 import { memoryLogger } from '../core/platform/log.ts';
 import { noTrack, quietLog, tempRepo, testParams } from '../harness/testing/training/fixtures.ts';
-import { preflight, preflightProblems } from './preflight.ts';
+import { labelProblems, preflight, preflightProblems } from './preflight.ts';
 import { ingest } from './stages/ingest.ts';
 import { main as pipelineMain } from './pipeline/cli.ts';
 
@@ -235,4 +235,13 @@ test('a section the schema lets go but a pipeline stage reads (drift, train, reg
     /the pipeline stage register reads it \(dvc\.yaml params\), so it must be in params\.yaml/,
   );
   assert.match(problems[0].message, /the pipeline stage train reads it/);
+});
+
+test('fewer than three labels in the first records refuse classes: auto only when those records are the whole source', () => {
+  const task = { type: 'classification', classes: 'auto' };
+  const sorted = [...Array<string>(120).fill('Adelie'), ...Array<string>(80).fill('Chinstrap')];
+  assert.deepEqual(labelProblems(task, 'Species', sorted, 'the source s.json', false), []);
+  const whole = labelProblems(task, 'Species', sorted, 'the source s.json', true);
+  assert.equal(whole.length, 1);
+  assert.match(whole[0].message, /shows 2 label\(s\) in its first 200 records.*task\.positive_class/);
 });

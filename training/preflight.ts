@@ -39,6 +39,8 @@ export interface DataPeek {
   label: string;
   columns: { name: string; type: ColumnType }[];
   sample: Table;
+  /** The sample is every record (a sorted source's first records may show only some of its labels). */
+  whole?: boolean;
 }
 
 const isRecord = isPlainObject;
@@ -62,7 +64,7 @@ export function dataProblems(raw: unknown, data: DataPeek): ParamsProblem[] {
   const has = (n: string) => names.includes(n);
   const list = names.join(', ');
   const timeColumn = section(raw, 'data').time_column;
-  if (typeof timeColumn === 'string' && timeColumn && !has(timeColumn))
+  if (typeof timeColumn === 'string' && timeColumn && timeColumn !== ROW_COLUMN && !has(timeColumn))
     out.push({
       key: 'data.time_column',
       value: timeColumn,
@@ -93,7 +95,7 @@ export function dataProblems(raw: unknown, data: DataPeek): ParamsProblem[] {
             : `task.positive_above needs a numeric target, but "${target}" in ${data.label} holds ${what}; for labels set task.positive_class: <the positive label> (two classes) or task.classes: auto (three or more) instead`,
       });
     }
-    out.push(...labelProblems(task, target, values, data.label));
+    out.push(...labelProblems(task, target, values, data.label, data.whole ?? false));
   }
   for (const [col, rule] of Object.entries(section(section(raw, 'validate'), 'schema'))) {
     if (has(col) || col === timeColumn || col === target) continue;
@@ -110,13 +112,15 @@ export function dataProblems(raw: unknown, data: DataPeek): ParamsProblem[] {
 /**
  * task.positive_class must be one of the labels the data shows, and task.classes: auto needs at
  * least three; checked on the data's first records, so only where they are conclusive (a label
- * differing only in case, a two-label column); prepare checks the whole training split.
+ * differing only in case; fewer than three labels in every record: a source sorted by its target
+ * shows one or two in its first records); prepare checks the whole training split.
  */
 export function labelProblems(
   task: Record<string, unknown>,
   target: string,
   values: string[],
   where: string,
+  whole = true,
 ): ParamsProblem[] {
   if (task.type !== 'classification' || values.length === 0) return [];
   const seen = [...new Set(values.map((v) => labelText(isNumberText(v) ? Number(v) : v)))].sort();
@@ -136,7 +140,7 @@ export function labelProblems(
         message: `"${target}" in ${where} never holds ${JSON.stringify(wanted)} in its first ${values.length} records (labels seen: ${list}); set it to ${nearly !== undefined ? JSON.stringify(nearly) : 'one of those'}`,
       },
     ];
-  if (task.classes === 'auto' && seen.length < 3 && values.length >= 100)
+  if (task.classes === 'auto' && seen.length < 3 && values.length >= 100 && whole)
     return [
       {
         key: 'task.classes',
@@ -295,6 +299,7 @@ async function peekRawStore(repoRoot: string, raw: unknown): Promise<DataPeek | 
     label: `the raw store ${RAW_DIR}/ (from ${manifest.source.uri})`,
     columns: pq.columns,
     sample: await readParquetTable(pq, { rowStart: 0, rowEnd: Math.min(200, pq.rows) }),
+    whole: manifest.batches.length === 1 && pq.rows <= 200,
   };
 }
 
@@ -314,7 +319,7 @@ async function peekConfiguredSource(
   const data = section(raw, 'data');
   const source = data.source;
   if (typeof source !== 'string' || !source) return null;
-  const format = data.format === 'csv' || data.format === 'parquet' ? data.format : 'auto';
+  const format = data.format === 'csv' || data.format === 'parquet' || data.format === 'json' ? data.format : 'auto';
   const maxField = section(raw, 'validate').max_field_bytes;
   const manifest = await readManifest(repoRoot).catch(() => null);
   if (manifest?.batches.length && manifest.source.uri !== source) return sourceMismatch(source, manifest.source.uri);

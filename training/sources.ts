@@ -1,5 +1,5 @@
 /**
- * Record sources for ingestion: the bundled flights Parquet, a local CSV/Parquet path, an https://
+ * Record sources for ingestion: the bundled flights Parquet, a local CSV/Parquet/JSON path, an https://
  * URL or a gs:// object. Remote sources are downloaded once into a cache, then read like files.
  */
 import { extname, join, resolve } from 'node:path';
@@ -7,14 +7,17 @@ import { stat } from 'node:fs/promises';
 import { bundledDatasetPath, isBundledDataset } from '../core/data/datasets.ts';
 import { openParquet, readParquetTable, type ParquetSource } from '../core/data/parquet.ts';
 import { readCsvTable, ROW_COLUMN } from '../core/data/csv.ts';
+import { readJsonTable } from '../core/data/json.ts';
 import { sliceRows, type Column, type ColumnType, type Table } from '../core/data/table.ts';
 import { parseTimestamp } from '../core/platform/time.ts';
 import type { Logger } from '../core/platform/log.ts';
 import { materializeSource } from '../core/data/materialize.ts';
 
+export type SourceFormat = 'csv' | 'parquet' | 'json';
+
 export interface SourceFingerprint {
   uri: string;
-  format: 'csv' | 'parquet';
+  format: SourceFormat;
   size: number;
   rows: number;
   etag?: string;
@@ -30,13 +33,14 @@ export interface RecordSource {
   readRange(start: number, end: number): Promise<Table>;
 }
 
-export function detectFormat(uri: string, declared: 'auto' | 'csv' | 'parquet'): 'csv' | 'parquet' {
+export function detectFormat(uri: string, declared: 'auto' | SourceFormat): SourceFormat {
   if (declared !== 'auto') return declared;
   const ext = extname(uri.split(/[?#]/)[0]).toLowerCase();
   if (ext === '.parquet' || ext === '.pq') return 'parquet';
   if (ext === '.csv' || ext === '.txt') return 'csv';
+  if (ext === '.json') return 'json';
   throw new Error(
-    `cannot tell the format of ${uri} from its extension; set data.format to csv or parquet in params.yaml`,
+    `cannot tell the format of ${uri} from its extension; set data.format to csv, parquet or json in params.yaml`,
   );
 }
 
@@ -71,22 +75,22 @@ async function locateSource(
 
 export async function openSource(
   uri: string,
-  declaredFormat: 'auto' | 'csv' | 'parquet',
+  declaredFormat: 'auto' | SourceFormat,
   options: { repoRoot: string; log: Logger; maxFieldBytes: number },
 ): Promise<RecordSource> {
   const format = detectFormat(uri, declaredFormat);
   const { path, size, etag } = await locateSource(uri, options);
   return format === 'parquet'
     ? openParquetSource(uri, path, size, etag)
-    : openCsvSource(uri, path, size, etag, options);
+    : openTextSource(format, uri, path, size, etag, options);
 }
 
 /** A source's columns and its first `rows` records, read without loading the whole file (a CSV's values are text). */
 export async function peekSource(
   uri: string,
-  declaredFormat: 'auto' | 'csv' | 'parquet',
+  declaredFormat: 'auto' | SourceFormat,
   options: { repoRoot: string; log: Logger; maxFieldBytes: number; rows?: number },
-): Promise<{ columns: { name: string; type: ColumnType }[]; sample: Table }> {
+): Promise<{ columns: { name: string; type: ColumnType }[]; sample: Table; whole: boolean }> {
   const format = detectFormat(uri, declaredFormat);
   const { path } = await locateSource(uri, options);
   const rows = options.rows ?? 200;
@@ -95,10 +99,18 @@ export async function peekSource(
     return {
       columns: pq.columns,
       sample: await readParquetTable(pq, { rowStart: 0, rowEnd: Math.min(rows, pq.rows) }),
+      whole: pq.rows <= rows,
     };
   }
-  const { table, header } = await readCsvTable(path, { maxFieldBytes: options.maxFieldBytes, maxRows: rows });
-  return { columns: header.map((name) => ({ name, type: 'string' as const })), sample: table };
+  const { table, header } =
+    format === 'json'
+      ? await readJsonTable(path, { maxFieldBytes: options.maxFieldBytes, maxRows: rows })
+      : await readCsvTable(path, { maxFieldBytes: options.maxFieldBytes, maxRows: rows });
+  return {
+    columns: header.map((name) => ({ name, type: 'string' as const })),
+    sample: table,
+    whole: table.length < rows, // maxRows stopped short of `rows`: the file ended
+  };
 }
 
 async function openParquetSource(
@@ -126,21 +138,26 @@ async function openParquetSource(
   };
 }
 
-async function openCsvSource(
+/** A CSV or JSON source: read whole into raw strings (typed later by validate, with the schema). */
+async function openTextSource(
+  format: 'csv' | 'json',
   uri: string,
   path: string,
   size: number,
   etag: string | undefined,
   options: { log: Logger; maxFieldBytes: number },
 ): Promise<RecordSource> {
-  options.log.info(`reading CSV ${uri}`, { bytes: size });
-  const { table, header } = await readCsvTable(path, { maxFieldBytes: options.maxFieldBytes });
+  options.log.info(`reading ${format.toUpperCase()} ${uri}`, { bytes: size });
+  const { table, header } =
+    format === 'json'
+      ? await readJsonTable(path, { maxFieldBytes: options.maxFieldBytes })
+      : await readCsvTable(path, { maxFieldBytes: options.maxFieldBytes });
   const columns = [
     ...header.map((name) => ({ name, type: 'string' as ColumnType })), // eslint-disable-line @typescript-eslint/no-unnecessary-type-assertion -- widens the literal for the array's element type
     { name: ROW_COLUMN, type: 'number' as ColumnType },
   ];
   return {
-    fingerprint: { uri, format: 'csv', size, rows: table.length, ...(etag ? { etag } : {}) },
+    fingerprint: { uri, format, size, rows: table.length, ...(etag ? { etag } : {}) },
     rows: table.length,
     columns,
     readTimes(column) {

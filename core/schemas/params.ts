@@ -129,7 +129,7 @@ export const paramsSchema = z
     data: z
       .object({
         source: z.string().min(1),
-        format: z.enum(['auto', 'csv', 'parquet']).default('auto'),
+        format: z.enum(['auto', 'csv', 'parquet', 'json']).default('auto'),
         time_column: z.string().min(1),
       })
       .strict(),
@@ -272,6 +272,9 @@ function schemaProblems(raw: unknown, issues: readonly z.core.$ZodIssue[]): Para
  * instead of after it is fixed. Each check looks only at values of the right shape; a wrong
  * shape is the schema's problem to report.
  */
+/** data.time_column for a table without time: the source's record order. */
+export const ROW_ORDER = '__row';
+
 export function crossProblems(raw: unknown): ParamsProblem[] {
   const out: ParamsProblem[] = [];
   const add = (key: string, value: unknown, message: string) => out.push({ key, value, message });
@@ -284,11 +287,12 @@ export function crossProblems(raw: unknown): ParamsProblem[] {
   };
   const data = section(raw, 'data');
   const timeColumn = text(data.time_column);
-  if (timeColumn && !cols.includes(timeColumn))
+  // `__row` (the record's position in the source, core/data/csv.ts ROW_COLUMN) orders a table without a time column.
+  if (timeColumn && timeColumn !== ROW_ORDER && !cols.includes(timeColumn))
     add(
       'data.time_column',
       timeColumn,
-      `not a column of validate.schema (${colList}); declare it there (type: timestamp) or name one of those`,
+      `not a column of validate.schema (${colList}); declare it there (type: timestamp), name one of those, or ${ROW_ORDER} for the source's record order`,
     );
 
   const task = section(raw, 'task');

@@ -19,7 +19,7 @@ export const manifestSchema = z.object({
   format: z.literal(1),
   source: z.object({
     uri: z.string(),
-    format: z.enum(['csv', 'parquet']),
+    format: z.enum(['csv', 'parquet', 'json']),
     size: z.number(),
     rows: z.number(),
     etag: z.string().optional(),

@@ -17,6 +17,8 @@
  *   --params <file>   --no-references   --keep <dir> (keep the temporary directory)
  *   --reference-parts all|spec (default all: the references get hour, day of week and month; spec:
  *   only the datetime parts the fitted spec kept, i.e. the time features our model actually uses)
+ * `--dataset NAME` instead measures a small public table from its docs/examples params
+ * (harness/bench/training/quality-dataset.ts).
  */
 import { mkdtemp, rm, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -46,6 +48,7 @@ import {
   restrictRows,
   type BacktestRow,
 } from './quality-backtest.ts';
+import { DATASETS, datasetNames, runDatasets } from './quality-dataset.ts';
 import { isMain } from '../../../core/platform/is-main.ts';
 import { choiceOption, defineCli, UsageError, type CliValues } from '../../../core/platform/cli.ts';
 
@@ -100,6 +103,8 @@ const DEFAULT_CUTS = '2001-02-01,2001-03-01,2001-04-01,2001-05-01,2001-06-01';
 const USAGE = `usage: npm run bench:quality -- [--task classification|regression] [--test-from YYYY-MM-DD] [--until YYYY-MM-DD]
        [--params FILE] [--no-references] [--keep DIR] [--reference-parts all|spec]
        [--from YYYY-MM-DD] [--sample SHARE] [--backtest [--cuts DATE,DATE,...]]
+       npm run bench:quality -- --dataset NAME[,NAME...]|all [--reference-fit train+validation|train]
+                                [--no-references] [--keep DIR]
   the project's candidates against scikit-learn references on the same rows and features; prints
   one JSON line per model, then one line of ratios (ours / reference)
   --task               classification or regression (default: params.yaml)
@@ -115,6 +120,14 @@ const USAGE = `usage: npm run bench:quality -- [--task classification|regression
                        next cut (the last: up to --until or the end); one JSON line per cut, the mean,
                        then a table
   --cuts DATES         the backtest's cuts, comma-separated (default ${DEFAULT_CUTS})
+  --dataset NAMES      a small public table instead of flights: ${Object.keys(DATASETS).join(', ')} or all;
+                       its docs/examples params through validate, prepare, train and evaluate, the
+                       references on the same prepared rows; one JSON line per model, then a table
+                       (macro-F1 multi-class, ROC-AUC binary, RMSE regression; within 2 % of the
+                       better reference or ahead)
+  --reference-fit      with --dataset: the rows the references fit, train+validation (default) or
+                       train (the rows our candidates fit; validation picks their epochs)
+example: npm run bench:quality -- --dataset penguins
 exit: 0 done, 1 failed, 2 usage error, 3 scikit-learn missing (the JSON line says how to get it)`;
 
 const OPTIONS = {
@@ -129,9 +142,23 @@ const OPTIONS = {
   sample: { type: 'string', default: '1' },
   backtest: { type: 'boolean', default: false },
   cuts: { type: 'string', default: DEFAULT_CUTS },
+  dataset: { type: 'string' },
+  'reference-fit': { type: 'string', default: 'train+validation' },
 } as const;
 
 async function main(flags: CliValues<typeof OPTIONS>): Promise<number> {
+  if (flags.dataset !== undefined) {
+    const names = datasetNames(flags.dataset);
+    const sk = flags['no-references'] ? null : findSklearn();
+    if (sk && 'error' in sk) {
+      process.stdout.write(JSON.stringify({ benchmark: 'quality', error: sk.error }) + '\n');
+      return 3;
+    }
+    const log = createLogger({ component: 'bench:quality', level: (process.env.LOG_LEVEL as 'info') ?? 'warn' });
+    const referenceFit = choiceOption(flags['reference-fit'], 'reference-fit', ['train+validation', 'train']);
+    await runDatasets(names, { python: sk ? sk.python : null, log, keep: flags.keep, referenceFit });
+    return 0;
+  }
   const refParts = choiceOption(flags['reference-parts'], 'reference-parts', ['all', 'spec']);
   const testFrom = parseDate(flags['test-from'], '--test-from', '2001-05-01');
   const until = flags.until === undefined ? undefined : parseDate(flags.until, '--until', '2001-01-11');
