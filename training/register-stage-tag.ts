@@ -6,14 +6,7 @@
  * tag and `registry sync-from-tags` moves the registry after it, so the API never serves a stage
  * that no tag records.
  */
-import {
-  gitIn,
-  gitWorkTree,
-  gtoTagNames,
-  nextGtoCounter,
-  readGitTags,
-  type Registry,
-} from '../core/registry/index.ts';
+import { gitIn, gitWorkTree, gtoTagNames, nextGtoCounter, readGitTags, type Registry } from '../core/registry/index.ts';
 
 /**
  * How a decided stage change reaches the registry: `registry` moves it now (npm start, the trainer
