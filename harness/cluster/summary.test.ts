@@ -215,3 +215,12 @@ test('drift: a score within BORDERLINE of its threshold agrees with either verdi
     ],
   );
 });
+
+test('drift: the prediction track is shown but not judged; an input feature is', () => {
+  const drift = (d: ReturnType<typeof compareDrift>) =>
+    checks(verdict({ drift: d })).find((c) => c.name.startsWith('fleet drift'))!;
+  const predictionOff = drift(compareDrift({ prediction: true, origin: false }, { prediction: false, origin: false }));
+  assert.ok(predictionOff.ok);
+  assert.match(predictionOff.detail, /prediction: fleet false, one process true \(shown, not judged\)/);
+  assert.equal(drift(compareDrift({ prediction: true, origin: true }, { prediction: true, origin: false })).ok, false);
+});
