@@ -18,6 +18,10 @@ import { multiclassMetricValue } from '../core/model/multiclass-metrics.ts';
 import type { CandidateParams } from '../core/schemas/params.ts';
 import type { Logger } from '../core/platform/log.ts';
 import { seededRandom } from '../core/platform/random.ts';
+import { permutation } from './permutation.ts';
+import { EmbeddingTrainer, trainerSupports } from './embedding-trainer.ts';
+import { lossKindOf } from './batch-loss.ts';
+import { fitOneEpoch, layersEpochs, trainerEpochs, type Snapshot } from './epoch-runners.ts';
 import { higherIsBetter, isBetter, PRIMARY_METRICS, type PrimaryMetric } from '../core/schemas/metric-directions.ts';
 
 type TF = typeof tfjs;
@@ -91,49 +95,12 @@ export function epochLearningRate(
   return base * 0.5 * (1 + Math.cos((Math.PI * (epoch - 1)) / maxEpochs));
 }
 
-export function permutation(n: number, random: () => number): Int32Array {
-  const p = Int32Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    const t = p[i];
-    p[i] = p[j];
-    p[j] = t;
-  }
-  return p;
-}
+export { permutation };
 
 type TargetScaler = FitOptions['targetScaler'];
 /** Regression targets in the units the network trains on (unit variance), and predictions back in target units. */
 const toModelUnits = (y: Float32Array, s: TargetScaler) => (s ? y.map((v) => (v - s.mean) / s.std) : y);
 const toTargetUnits = (p: Float32Array, s: TargetScaler) => (s ? p.map((v) => v * s.std + s.mean) : p);
-
-/** One pass over the rows in a seeded order; returns the epoch's mean loss. */
-async function fitOneEpoch(
-  tf: TF,
-  model: tfjs.LayersModel,
-  inputs: tfjs.Tensor[],
-  y: tfjs.Tensor,
-  random: () => number,
-  opts: Pick<FitOptions, 'batchSize' | 'classWeight'>,
-): Promise<number> {
-  const order = tf.tensor1d(permutation(y.shape[0], random), 'int32');
-  const xs = inputs.map((t) => tf.gather(t, order));
-  const ys = tf.gather(y, order);
-  order.dispose();
-  try {
-    const h = await model.fit(xs, ys, {
-      epochs: 1,
-      batchSize: opts.batchSize,
-      shuffle: false,
-      verbose: 0,
-      classWeight: opts.classWeight,
-    });
-    return Number(h.history.loss[0]);
-  } finally {
-    xs.forEach((t) => t.dispose());
-    ys.dispose();
-  }
-}
 
 /**
  * After selection: the winner takes `epochs` more passes over the validation rows (the latest
@@ -158,6 +125,16 @@ export async function refitOnRecent(
   },
 ): Promise<{ losses: number[]; predictions: Float32Array } | undefined> {
   if (opts.epochs <= 0 || rows.y.length === 0) return undefined;
+  const trainer = trainers.get(model);
+  if (trainer) {
+    trainer.rate = cfg.learning_rate * opts.learningRateFactor;
+    const y = toModelUnits(rows.y, opts.targetScaler);
+    const random = seededRandom(opts.seed + 1);
+    const losses: number[] = [];
+    for (let e = 0; e < opts.epochs; e++) losses.push(trainer.epoch(rows.enc, y, { ...opts, random }));
+    trainer.writeTo(model);
+    return { losses, predictions: toTargetUnits(trainer.predict(rows.enc), opts.targetScaler) };
+  }
   setLearningRate(model, cfg.learning_rate * opts.learningRateFactor);
   const y = tf.tensor2d(toModelUnits(rows.y, opts.targetScaler), [rows.y.length, 1]);
   const inputs = toInputs(tf, rows.enc);
@@ -189,6 +166,11 @@ export interface FitOptions {
   targetScaler?: { mean: number; std: number };
   /** Multi-class: the number of classes (y holds class indices, trained on as one-hot rows). */
   classes?: number;
+  /**
+   * `auto` (default): training/embedding-trainer.ts for every candidate it supports (all but
+   * dropout), tfjs's layers `fit` otherwise; `layers`: always `fit` (bench:train compares them).
+   */
+  loop?: 'auto' | 'layers';
   log: Logger;
 }
 
@@ -207,23 +189,27 @@ export interface FitResult {
 export async function fitCandidate(tf: TF, cfg: CandidateConfig, data: FitData, opts: FitOptions): Promise<FitResult> {
   const started = performance.now();
   const k = opts.classes ?? 1;
-  const model = buildModel(tf, layoutOf(data.train.enc), cfg, opts.task, opts.seed, k);
+  const layout = layoutOf(data.train.enc);
+  const model = buildModel(tf, layout, cfg, opts.task, opts.seed, k);
   const random = seededRandom(opts.seed);
   const yTrain = toModelUnits(data.train.y, opts.targetScaler);
-  const fullInputs = toInputs(tf, data.train.enc);
-  const yFull =
-    k > 1
-      ? tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from(yTrain), 'int32'), k).toFloat())
-      : tf.tensor2d(yTrain, [yTrain.length, 1]);
+  const trainer =
+    opts.loop !== 'layers' && trainerSupports(cfg)
+      ? new EmbeddingTrainer(tf, model, layout, cfg, lossKindOf(opts.task, k))
+      : undefined;
+  const epochs = trainer
+    ? trainerEpochs(trainer, data, yTrain, opts, random)
+    : layersEpochs(tf, model, data, yTrain, opts, random);
   const history: FitResult['history'] = [];
-  let best: { epoch: number; value: number; weights: tfjs.Tensor[] } | undefined;
+  let best: { epoch: number; value: number; weights: Snapshot } | undefined;
   const toTarget = (p: Float32Array) => toTargetUnits(p, opts.targetScaler);
   try {
     for (let epoch = 1; epoch <= opts.maxEpochs; epoch++) {
       const t0 = performance.now();
-      setLearningRate(model, epochLearningRate(cfg.learning_rate, cfg.lr_schedule, epoch, opts.maxEpochs));
-      const loss = await fitOneEpoch(tf, model, fullInputs, yFull, random, opts);
-      const value = metricValue(opts.primary, data.validation.y, toTarget(predict(tf, model, data.validation.enc)), k);
+      const { loss, predictions } = await epochs.run(
+        epochLearningRate(cfg.learning_rate, cfg.lr_schedule, epoch, opts.maxEpochs),
+      );
+      const value = metricValue(opts.primary, data.validation.y, toTarget(predictions), k);
       const seconds = (performance.now() - t0) / 1000;
       history.push({ epoch, loss, value, seconds });
       opts.log.info(
@@ -234,19 +220,24 @@ export async function fitCandidate(tf: TF, cfg: CandidateConfig, data: FitData, 
         break;
       }
       if (!best || isBetter(opts.primary, value, best.value)) {
-        best?.weights.forEach((w) => w.dispose());
-        best = { epoch, value, weights: model.getWeights().map((w) => w.clone()) };
+        best?.weights.dispose();
+        best = { epoch, value, weights: epochs.snapshot() };
       } else if (epoch - best.epoch >= opts.patience) break;
     }
   } finally {
-    fullInputs.forEach((t) => t.dispose());
-    yFull.dispose();
+    epochs.dispose();
   }
   if (best) {
-    model.setWeights(best.weights);
-    best.weights.forEach((w) => w.dispose());
+    best.weights.restore();
+    best.weights.dispose();
   }
-  const validationPredictions = toTarget(predict(tf, model, data.validation.enc));
+  if (trainer) {
+    trainer.writeTo(model);
+    trainers.set(model, trainer);
+  }
+  const validationPredictions = toTarget(
+    trainer ? trainer.predict(data.validation.enc) : predict(tf, model, data.validation.enc),
+  );
   const durationS = (performance.now() - started) / 1000;
   const trainSeconds = history.reduce((s, e) => s + e.seconds, 0);
   return {
@@ -260,3 +251,6 @@ export async function fitCandidate(tf: TF, cfg: CandidateConfig, data: FitData, 
     validationPredictions,
   };
 }
+
+/** The trainer of each model fitCandidate trained with one, so a refit continues with its optimizer state. */
+const trainers = new WeakMap<tfjs.LayersModel, EmbeddingTrainer>();
