@@ -19,7 +19,7 @@ import type { CandidateParams } from '../core/schemas/params.ts';
 import type { Logger } from '../core/platform/log.ts';
 import { seededRandom } from '../core/platform/random.ts';
 import { permutation } from './permutation.ts';
-import { EmbeddingTrainer, trainerSupports } from './embedding-trainer.ts';
+import { EmbeddingTrainer, trainerSupports, type StepTiming } from './embedding-trainer.ts';
 import { lossKindOf } from './batch-loss.ts';
 import { fitOneEpoch, layersEpochs, trainerEpochs, type Snapshot } from './epoch-runners.ts';
 import { higherIsBetter, isBetter, PRIMARY_METRICS, type PrimaryMetric } from '../core/schemas/metric-directions.ts';
@@ -182,6 +182,8 @@ export interface FitResult {
   history: { epoch: number; loss: number; value: number; seconds: number }[];
   durationS: number;
   rowsPerS: number;
+  /** training/embedding-trainer.ts's time per part of its steps, when it trained the candidate. */
+  stepTiming?: StepTiming;
   /** Validation predictions of the restored best model, in target units. */
   validationPredictions: Float32Array;
 }
@@ -249,6 +251,7 @@ export async function fitCandidate(tf: TF, cfg: CandidateConfig, data: FitData, 
     durationS,
     rowsPerS: trainSeconds > 0 ? (yTrain.length * history.length) / trainSeconds : 0,
     validationPredictions,
+    ...(trainer ? { stepTiming: { ...trainer.timing } } : {}),
   };
 }
 

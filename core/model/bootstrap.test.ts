@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bootstrapCi } from './bootstrap.ts';
-import { rocAuc } from './quality-metrics.ts';
+import { bootstrapCi, bootstrapCis } from './bootstrap.ts';
+import { averagePrecision, logLoss, rocAuc } from './quality-metrics.ts';
 import { seededRandom } from '../platform/random.ts';
 
 const mean = (_y: Float64Array, p: Float64Array) => p.reduce((s, v) => s + v, 0) / p.length;
@@ -60,4 +60,17 @@ test('resamples are the same rows as drawing in the original order: the interval
     Math.abs(lo - q(0.025)) < 1e-12 && Math.abs(hi - q(0.975)) < 1e-12,
     `${lo}, ${hi} vs ${q(0.025)}, ${q(0.975)}`,
   );
+});
+
+test('several metrics over shared resamples give each the interval of its own call', () => {
+  const r = seededRandom(4);
+  const y = Float64Array.from({ length: 3000 }, () => (r() < 0.25 ? 1 : 0));
+  const p = Float64Array.from(y, (v) => Math.min(0.99, 0.6 * r() + 0.3 * v));
+  for (const maxRows of [undefined, 1000]) {
+    const all = bootstrapCis(y, p, { roc_auc: rocAuc, pr_auc: averagePrecision, log_loss: logLoss }, { maxRows });
+    assert.deepEqual(all.roc_auc, bootstrapCi(y, p, rocAuc, { maxRows }));
+    assert.deepEqual(all.pr_auc, bootstrapCi(y, p, averagePrecision, { maxRows }));
+    assert.deepEqual(all.log_loss, bootstrapCi(y, p, logLoss, { maxRows }));
+    assert.notDeepEqual(all.roc_auc, all.pr_auc);
+  }
 });

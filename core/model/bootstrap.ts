@@ -17,8 +17,22 @@ export function bootstrapCi(
   metric: (y: Float64Array, p: Float64Array) => number,
   options: { resamples?: number; seed?: number; maxRows?: number } = {},
 ): [number, number] | null {
+  return bootstrapCis(y, p, { metric }, options).metric;
+}
+
+/**
+ * bootstrapCi for several metrics over the same resamples: the same intervals as one call per
+ * metric with the same seed, for one resampling pass (which was most of evaluate's bootstrap).
+ */
+export function bootstrapCis<K extends string>(
+  y: ArrayLike<number>,
+  p: ArrayLike<number>,
+  metrics: Record<K, (y: Float64Array, p: Float64Array) => number>,
+  options: { resamples?: number; seed?: number; maxRows?: number } = {},
+): Record<K, [number, number] | null> {
+  const names = Object.keys(metrics) as K[];
   const n = y.length;
-  if (n === 0) return null;
+  if (n === 0) return Object.fromEntries(names.map((k) => [k, null])) as Record<K, null>;
   const random = seededRandom(options.seed ?? 12345);
   // Large test sets: each resample draws `m` rows (m ≤ maxRows) and the interval is widened back
   // to the full size by the usual √(m/n) scaling around the point estimate.
@@ -30,7 +44,7 @@ export function bootstrapCi(
   const rank = new Uint32Array(n);
   order.forEach((row, k) => (rank[row] = k));
   const counts = new Uint32Array(n);
-  const values: number[] = [];
+  const values = Object.fromEntries(names.map((k) => [k, [] as number[]])) as Record<K, number[]>;
   for (let b = 0; b < resamples; b++) {
     counts.fill(0);
     for (let i = 0; i < m; i++) counts[rank[Math.floor(random() * n)]]++;
@@ -40,21 +54,29 @@ export function bootstrapCi(
         ys[i] = y[order[k]];
         ps[i++] = p[order[k]];
       }
-    const v = metric(ys, ps);
-    if (Number.isFinite(v)) values.push(v);
+    for (const k of names) {
+      const v = metrics[k](ys, ps);
+      if (Number.isFinite(v)) values[k].push(v);
+    }
   }
-  if (values.length < resamples / 2) return null;
-  values.sort((a, b) => a - b);
-  const q = (f: number) => values[Math.min(values.length - 1, Math.max(0, Math.round(f * (values.length - 1))))];
-  let lo = q(0.025),
-    hi = q(0.975);
-  if (m < n) {
-    const yAll = Float64Array.from(y),
-      pAll = Float64Array.from(p);
-    const point = metric(yAll, pAll);
-    const scale = Math.sqrt(m / n);
-    lo = point - (point - lo) * scale;
-    hi = point + (hi - point) * scale;
-  }
-  return [lo, hi];
+  const yAll = m < n ? Float64Array.from(y) : ys;
+  const pAll = m < n ? Float64Array.from(p) : ps;
+  const interval = (metric: (y: Float64Array, p: Float64Array) => number, vs: number[]): [number, number] | null => {
+    if (vs.length < resamples / 2) return null;
+    vs.sort((a, b) => a - b);
+    const q = (f: number) => vs[Math.min(vs.length - 1, Math.max(0, Math.round(f * (vs.length - 1))))];
+    let lo = q(0.025),
+      hi = q(0.975);
+    if (m < n) {
+      const point = metric(yAll, pAll);
+      const scale = Math.sqrt(m / n);
+      lo = point - (point - lo) * scale;
+      hi = point + (hi - point) * scale;
+    }
+    return [lo, hi];
+  };
+  return Object.fromEntries(names.map((k) => [k, interval(metrics[k], values[k])])) as Record<
+    K,
+    [number, number] | null
+  >;
 }

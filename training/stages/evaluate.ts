@@ -23,7 +23,7 @@ import {
   rocAuc,
   rocCurve,
 } from '../../core/model/quality-metrics.ts';
-import { bootstrapCi } from '../../core/model/bootstrap.ts';
+import { bootstrapCis } from '../../core/model/bootstrap.ts';
 import { expectedCalibrationError } from '../../core/model/calibration.ts';
 import { histogram } from '../../core/model/profile.ts';
 import { loadBundle, type LoadedBundle } from '../../core/model/bundle.ts';
@@ -306,9 +306,8 @@ export async function evaluate(options: { repoRoot: string; params?: StageParams
     const testCi = multi
       ? roundAll(multi.testCi)
       : Object.fromEntries(
-          Object.entries(ciMetrics)
-            .map(([k, fn]) => [k, bootstrapCi(y, p, fn)] as const)
-            .filter((e): e is readonly [string, [number, number]] => e[1] !== null)
+          Object.entries(bootstrapCis(y, p, ciMetrics))
+            .filter((e): e is [string, [number, number]] => e[1] !== null)
             .map(([k, [low, high]]) => [k, { low: round(low), high: round(high) }] as const)
             .filter(
               (e): e is readonly [string, { low: number; high: number }] => e[1].low !== null && e[1].high !== null,

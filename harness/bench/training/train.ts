@@ -1,76 +1,173 @@
 /**
- * `npm run bench:train`: training throughput (rows/s per epoch) of every candidate in params.yaml
- * on the prepared default data, beside a reference measured in the same run — one epoch of a plain
- * dense layer on random data of the same row count — because this machine is shared and noisy.
- * Runs in a temporary copy so the repository's experiment log and model stay untouched.
+ * `npm run bench:train`: how fast every candidate of params.yaml trains on the prepared data, and
+ * how close that is to the machine: the training loop's achieved FLOP/s beside the same backend's
+ * matrix-multiply FLOP/s measured in the same run (this machine is shared and noisy, so only
+ * figures from one run compare). Fits in memory only: the repository's experiment log and model
+ * stay untouched. docs/training-speed.md explains the figures.
  */
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type * as tfjs from '@tensorflow/tfjs';
 import { loadParams } from '../../../core/schemas/params.ts';
 import { createLogger } from '../../../core/platform/log.ts';
-import { defineCli } from '../../../core/platform/cli.ts';
+import { defineCli, UsageError } from '../../../core/platform/cli.ts';
 import { selectBackend } from '../../../core/model/tfjs-backend.ts';
 import { exists } from '../../../core/platform/atomic.ts';
-import { train, readExperiments } from '../../../training/stages/train.ts';
-import { PREPARED_DIR } from '../../../training/contracts/paths.ts';
+import { readParquetTable } from '../../../core/data/parquet.ts';
+import { encodeFeatures, encodeTarget, type FeatureSpec } from '../../../core/model/features.ts';
+import { readArtifactFileAt } from '../../../core/model/artifact-files.ts';
+import { expandCandidates, fitCandidate, type FitData, type FitOptions } from '../../../training/fit.ts';
+import { FEATURE_SPEC_FILE, PREPARED_DIR } from '../../../training/contracts/paths.ts';
 
-const USAGE = `usage: npm run bench:train
-  training throughput (rows/s per epoch) of every candidate in params.yaml on the prepared data,
-  in a temporary copy, beside one epoch of a plain dense layer on random data of the same size;
-  prints one JSON document`;
+const USAGE = `usage: npm run bench:train [-- --epochs N] [--compare-layers]
+  fits every candidate of params.yaml on the prepared data (artifacts/prepared: run \`npm start\`
+  or \`npm run pipeline -- prepare\` first) for N epochs (default 2) and prints one JSON document:
+  rows/s per candidate; the training loop's achieved FLOP/s, counting the dense layers'
+  multiply-adds of forward and backward (3 × 2 × Σ inputs × units per row); its time per step by
+  part; and the same backend's matMul FLOP/s (1024 × 1024 float32, after warm-up), with the ratio.
+  --compare-layers   also time one epoch of tfjs's layers fit per candidate (the loop before
+                     training/embedding-trainer.ts)`;
 
-await defineCli({ name: 'bench:train', usage: USAGE }, async () => {
-  const repoRoot = process.cwd();
-  if (!(await exists(join(repoRoot, PREPARED_DIR, 'train.parquet'))))
-    throw new Error('no prepared data: run `npm start` (or `npm run pipeline -- prepare`) first');
+const OPTIONS = {
+  epochs: { type: 'string', default: '2' },
+  'compare-layers': { type: 'boolean', default: false },
+} as const;
+
+/** FLOP/s of tf.matMul on [n × n] float32 operands, the median of `reps` runs after warm-up. */
+function matMulFlops(tf: typeof tfjs, n = 1024, reps = 5): { flop_per_s: number; ms: number } {
+  const a = tf.randomUniform([n, n], -1, 1, 'float32', 1);
+  const b = tf.randomUniform([n, n], -1, 1, 'float32', 2);
+  const once = () => {
+    const t0 = performance.now();
+    const c = tf.matMul(a, b);
+    c.dataSync();
+    c.dispose();
+    return performance.now() - t0;
+  };
+  once();
+  once();
+  const ms = Array.from({ length: reps }, once).sort((x, y) => x - y)[reps >> 1];
+  tf.dispose([a, b]);
+  return { flop_per_s: (2 * n ** 3) / (ms / 1000), ms: +ms.toFixed(2) };
+}
+
+/** Multiply-adds per row of the dense layers (hidden_i and output), from the fitted model's kernels. */
+function denseMultiplyAdds(model: tfjs.LayersModel): { layers: Record<string, string>; per_row: number } {
+  const layers: Record<string, string> = {};
+  let perRow = 0;
+  for (const layer of model.layers) {
+    if (!/^hidden_\d+$/.test(layer.name) && layer.name !== 'output') continue;
+    const [inputs, units] = layer.getWeights()[0].shape as [number, number];
+    layers[layer.name] = `${inputs}×${units}`;
+    perRow += inputs * units;
+  }
+  return { layers, per_row: perRow };
+}
+
+/** Values per row the embedding and wide lookups read forward and write back as gradients. */
+function lookupValues(model: tfjs.LayersModel): number {
+  return model.layers
+    .filter((l) => /^(emb|wide)_cat_/.test(l.name))
+    .reduce((s, l) => s + (l.getWeights()[0].shape[1] ?? 1), 0);
+}
+
+await defineCli({ name: 'bench:train', usage: USAGE, options: OPTIONS }, async ({ values }) => {
+  const epochs = Number(values.epochs);
+  if (!Number.isInteger(epochs) || epochs < 1) throw new UsageError(`--epochs must be a whole number ≥ 1`);
+  const dir = join(process.cwd(), PREPARED_DIR);
+  if (!(await exists(join(dir, 'train.parquet'))))
+    throw new Error(
+      `no prepared data in ${PREPARED_DIR}: run \`npm start\` (or \`npm run pipeline -- prepare\`) first`,
+    );
   const log = createLogger({ component: 'bench:train', level: 'warn' });
   const params = await loadParams('params.yaml');
+  const tp = params.train;
+  if (!tp) throw new Error('params.yaml has no `train` section; nothing to benchmark');
   const { tf, backend } = await selectBackend({ log });
-  const tmp = await mkdtemp(join(tmpdir(), 'bench-train-'));
-  try {
-    await cp(join(repoRoot, PREPARED_DIR), join(tmp, PREPARED_DIR), { recursive: true });
-    await train({ repoRoot: tmp, params, log });
-    const runs = await readExperiments(tmp);
-    const rows = runs[0]?.rows_train ?? 0;
+  const spec: FeatureSpec = await readArtifactFileAt(join(dir, FEATURE_SPEC_FILE), 'featureSpec', 'prepare');
+  const [trainT, valT] = await Promise.all(
+    ['train', 'validation'].map((s) => readParquetTable(join(dir, `${s}.parquet`))),
+  );
+  const target = (t: typeof trainT) => encodeTarget(spec.target, t.columns[spec.target.column]);
+  const data: FitData = {
+    train: { enc: encodeFeatures(spec, trainT), y: target(trainT) },
+    validation: { enc: encodeFeatures(spec, valT), y: target(valT) },
+  };
+  const task = params.task.type;
+  const y = data.train.y;
+  const mean = y.reduce((s, v) => s + v, 0) / y.length;
+  const std = Math.sqrt(y.reduce((s, v) => s + (v - mean) ** 2, 0) / y.length) || 1;
+  const options: FitOptions = {
+    task,
+    primary: tp.primary_metric,
+    seed: tp.seed,
+    maxEpochs: epochs,
+    patience: epochs,
+    batchSize: tp.batch_size,
+    classes: spec.target.classes?.length,
+    ...(task === 'regression' ? { targetScaler: { mean, std } } : {}),
+    log,
+  };
 
-    // Reference: one epoch of Dense(1) over 32 random features, same rows and batch size.
-    const x = tf.randomUniform([rows, 32], 0, 1, 'float32', 1);
-    const y = tf.randomUniform([rows, 1], 0, 1, 'float32', 2).round();
-    const ref = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [32], activation: 'sigmoid' })] });
-    ref.compile({ optimizer: 'adam', loss: 'binaryCrossentropy' });
-    const t0 = performance.now();
-    await ref.fit(x, y, { epochs: 1, batchSize: params.train?.batch_size ?? 1024, verbose: 0 });
-    const refSeconds = (performance.now() - t0) / 1000;
-    tf.dispose([x, y]);
-    ref.dispose();
-    const referenceRowsPerS = Math.round(rows / refSeconds);
-
-    process.stdout.write(
-      JSON.stringify(
-        {
-          benchmark: 'train',
-          backend,
-          rows_train: rows,
-          reference: {
-            what: 'one epoch, Dense(1) on 32 random features, same rows and batch size',
-            rows_per_s: referenceRowsPerS,
-          },
-          candidates: runs.map((r) => ({
-            candidate: r.candidate,
-            rows_per_s: r.rows_per_s,
-            vs_reference: r.rows_per_s == null ? null : +(r.rows_per_s / referenceRowsPerS).toFixed(3),
-            epochs: r.epochs,
-            duration_s: r.duration_s,
-            selected: r.selected,
-            val: r.val,
-          })),
-        },
-        null,
-        2,
-      ) + '\n',
-    );
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
+  const machine = matMulFlops(tf);
+  const candidates = [];
+  for (const cfg of expandCandidates(tp.candidates)) {
+    const fit = await fitCandidate(tf, cfg, data, options);
+    const macs = denseMultiplyAdds(fit.model);
+    const t = fit.stepTiming;
+    const stepMs = t ? t.batch + t.forward + t.output + t.backward + t.scatter + t.optimizer : undefined;
+    const stepRowsPerS = stepMs ? (y.length * fit.epochs) / (stepMs / 1000) : fit.rowsPerS;
+    const flops = 6 * macs.per_row * stepRowsPerS;
+    let layers: { rows_per_s: number } | undefined;
+    if (values['compare-layers']) {
+      const before = await fitCandidate(tf, cfg, data, { ...options, maxEpochs: 1, loop: 'layers' });
+      layers = { rows_per_s: Math.round(before.rowsPerS) };
+      before.model.dispose();
+    }
+    candidates.push({
+      candidate: cfg.name,
+      loop: t ? 'embedding-trainer' : 'tfjs layers fit',
+      epochs: fit.epochs,
+      validation: { [tp.primary_metric]: +fit.bestValue.toFixed(4) },
+      rows_per_s: Math.round(fit.rowsPerS),
+      step_rows_per_s: Math.round(stepRowsPerS),
+      dense_layers: macs.layers,
+      dense_flop_per_row: 6 * macs.per_row,
+      achieved_gflop_per_s: +(flops / 1e9).toFixed(3),
+      vs_matmul: +(flops / machine.flop_per_s).toFixed(3),
+      lookup_values_per_row: lookupValues(fit.model),
+      ...(t
+        ? {
+            ms_per_step: Object.fromEntries(
+              (['batch', 'forward', 'output', 'backward', 'scatter', 'optimizer'] as const).map((k) => [
+                k,
+                +(t[k] / t.steps).toFixed(2),
+              ]),
+            ),
+            steps: t.steps,
+          }
+        : {}),
+      ...(layers
+        ? { layers_fit: { ...layers, speedup: +(fit.rowsPerS / Math.max(1, layers.rows_per_s)).toFixed(2) } }
+        : {}),
+    });
+    fit.model.dispose();
   }
+  process.stdout.write(
+    JSON.stringify(
+      {
+        benchmark: 'train',
+        backend,
+        rows_train: y.length,
+        batch_size: tp.batch_size,
+        matmul: {
+          what: 'tf.matMul of two 1024×1024 float32 matrices, median of 5 after warm-up, same backend and run',
+          gflop_per_s: +(machine.flop_per_s / 1e9).toFixed(3),
+          ms: machine.ms,
+        },
+        candidates,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
 }).main();
