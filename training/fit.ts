@@ -13,8 +13,6 @@ import {
   toInputs,
   type CandidateConfig,
 } from '../core/model/network.ts';
-import { averagePrecision, logLoss, mae, rmse, rocAuc } from '../core/model/quality-metrics.ts';
-import { multiclassMetricValue } from '../core/model/multiclass-metrics.ts';
 import type { CandidateParams } from '../core/schemas/params.ts';
 import type { Logger } from '../core/platform/log.ts';
 import { seededRandom } from '../core/platform/random.ts';
@@ -22,37 +20,12 @@ import { permutation } from './permutation.ts';
 import { EmbeddingTrainer, trainerSupports, type StepTiming } from './embedding-trainer.ts';
 import { lossKindOf } from './batch-loss.ts';
 import { fitOneEpoch, layersEpochs, trainerEpochs, type Snapshot } from './epoch-runners.ts';
-import { higherIsBetter, isBetter, PRIMARY_METRICS, type PrimaryMetric } from '../core/schemas/metric-directions.ts';
+import { HIGHER_IS_BETTER, isBetter, metricValue, type PrimaryMetric } from './candidate-metrics.ts';
 
 type TF = typeof tfjs;
 
-export { isBetter, type PrimaryMetric };
-/** Per primary metric, whether higher is better: read from the one table, core/schemas/metric-directions.ts. */
-export const HIGHER_IS_BETTER = Object.fromEntries(PRIMARY_METRICS.map((m) => [m, higherIsBetter(m)])) as Record<
-  PrimaryMetric,
-  boolean
->;
-
-export function metricValue(metric: PrimaryMetric, y: ArrayLike<number>, p: ArrayLike<number>, classes = 1): number {
-  if (classes > 1) return multiclassMetricValue(metric, y, p, classes);
-  switch (metric) {
-    case 'roc_auc':
-      return rocAuc(y, p);
-    case 'pr_auc':
-      return averagePrecision(y, p);
-    case 'log_loss':
-      return logLoss(y, p);
-    case 'rmse':
-      return rmse(y, p);
-    case 'mae':
-      return mae(y, p);
-    case 'accuracy':
-    case 'macro_f1':
-      throw new Error(
-        `${metric} is a multi-class metric; set task.classes: auto, or pick ${'roc_auc, pr_auc or log_loss'}`,
-      );
-  }
-}
+/** Re-exported from training/candidate-metrics.ts, where stages that only score (evaluate, register) import them. */
+export { HIGHER_IS_BETTER, isBetter, metricValue, type PrimaryMetric };
 
 /** Expand `grid` entries into one named candidate per combination, in a stable order. */
 export function expandCandidates(list: CandidateParams[]): CandidateConfig[] {

@@ -35,7 +35,7 @@ import type { Logger } from '../../core/platform/log.ts';
 import { DISTRIBUTIONS_FILE, MODEL_DIR, PLOTS_DIR, PREPARED_DIR } from '../contracts/paths.ts';
 import { evaluateStage } from '../contracts/evaluate.ts';
 import type { StageParams } from '../contracts/contract.ts';
-import { HIGHER_IS_BETTER, type PrimaryMetric } from '../fit.ts';
+import { HIGHER_IS_BETTER, type PrimaryMetric } from '../candidate-metrics.ts';
 import { isMain, runStage } from '../stage-cli.ts';
 import { evaluateMulticlass } from '../evaluate-multiclass.ts';
 

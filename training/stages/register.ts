@@ -27,7 +27,7 @@ import {
   writeMetricsFile,
 } from '../../core/schemas/metrics-files.ts';
 import { readBundleMeta } from '../../core/schemas/bundle-meta.ts';
-import { HIGHER_IS_BETTER, isBetter, metricValue, type PrimaryMetric } from '../fit.ts';
+import { HIGHER_IS_BETTER, isBetter, metricValue, type PrimaryMetric } from '../candidate-metrics.ts';
 import { isMain, runStage } from '../stage-cli.ts';
 import { detectDrift } from '../../core/drift/index.ts';
 import type { ReferenceProfile } from '../../core/model/profile.ts';
