@@ -110,10 +110,11 @@ export function postFeedback(ctx: Koa.Context, body: unknown, deps: FeedbackDeps
       return { index, prediction_id: id, status: 409, error: `feedback for prediction ${id} was already recorded` };
     }
     deps.window.add({ actual: outcome, predicted: found.value, version: found.version });
-    // A multi-class id carries the predicted class index: the fleet's summable counters are binary
-    // (score bins, confusion at a threshold) or regression errors, and a class-index difference is
-    // no prediction error, so multi-class feedback feeds this replica's window only (for now).
-    if (!deps.manager.current?.bundle.classes) {
+    const classes = deps.manager.current?.bundle.classes;
+    if (classes) {
+      // A multi-class id carries the predicted class index; the fleet counts per class.
+      deps.fleet.addClass(name, found.version, classes, outcome, found.value);
+    } else {
       deps.fleet.add(
         name,
         found.version,

@@ -83,7 +83,7 @@ function modelAlerts(options: RuleOptions): AlertingRule[] {
     },
     {
       alert: 'ModelLiveQualityDegraded',
-      expr: `fleet:model_live_quality{metric="${liveQuality.metric}"} < ${liveQuality.min}\nand ignoring (metric)\nfleet:model_feedback_samples >= ${liveQuality.minSamples}`,
+      expr: `fleet:model_live_quality{metric="${liveQuality.metric}"} < ${liveQuality.min}\nand ignoring (metric, task)\nfleet:model_feedback_samples >= ${liveQuality.minSamples}`,
       for: '30m',
       labels: { severity: 'page', slo: 'live_quality' },
       annotations: {
