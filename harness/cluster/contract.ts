@@ -30,6 +30,8 @@ export const PER_REPLICA = {
   liveQuality: 'model_live_quality',
   driftDetected: 'model_drift_detected',
   feedback: 'model_feedback_total',
+  /** Served values per reference bin, `{version, feature, bin}` (summable: what the fleet drift rules sum). */
+  driftServed: 'model_drift_served_total',
 } as const;
 
 export type QualityMetric = 'accuracy' | 'roc_auc' | 'mae' | 'rmse';
@@ -86,9 +88,9 @@ export const fleetDriftReference = (
   );
 
 /**
- * A score this close to its threshold (relative) is a verdict either side may give: Prometheus has
- * counted what a killed replica answered up to its last scrape, which the run cannot pin to the
- * request, so the two sides can differ by a few values.
+ * A score this close to its threshold (relative) is a verdict either side may give. The one-process
+ * side takes the killed replica's answers up to the count its last scrape held, in the order the
+ * harness saw them end; at the cut that order can differ from the replica's by a call or two.
  */
 export const BORDERLINE = 0.05;
 

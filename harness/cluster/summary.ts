@@ -121,14 +121,14 @@ export function fleetDriftVerdicts(fleet: FleetSample[], version: number): Recor
   return out;
 }
 
-/** The drift track of the model's output (not judged: see the drift check). */
-export const PREDICTION_FEATURE = 'prediction';
-
 export interface DriftRow {
   feature: string;
   /** null: no verdict (too few values) or no series. */
   fleet: boolean | null;
   one_process: DriftVerdict;
+  /** The statistic on each side (shown beside the verdicts; null when a side has none). */
+  fleet_score: number | null;
+  one_process_score: number | null;
   ok: boolean;
 }
 
@@ -136,13 +136,25 @@ export interface DriftRow {
 export function compareDrift(
   oneProcess: Record<string, DriftVerdict>,
   fleet: Record<string, boolean | null>,
+  scores: { one_process?: Record<string, number | null>; fleet?: Record<string, number> } = {},
 ): DriftRow[] {
   return Object.entries(oneProcess).map(([feature, drifted]) => ({
     feature,
     fleet: fleet[feature] ?? null,
     one_process: drifted,
+    fleet_score: scores.fleet?.[feature] ?? null,
+    one_process_score: scores.one_process?.[feature] ?? null,
     ok: (fleet[feature] ?? null) === drifted || (drifted === 'borderline' && fleet[feature] != null),
   }));
+}
+
+/** Feature → the fleet drift score of `version` (series without a version label count for any). */
+export function fleetDriftScores(fleet: FleetSample[], version: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of fleet)
+    if (s.labels[VERSION_LABEL] === undefined || s.labels[VERSION_LABEL] === String(version))
+      out[s.labels.feature] = s.value;
+  return out;
 }
 
 export interface FeedbackFigures {
@@ -245,20 +257,14 @@ export function checks(v: Verdict): Check[] {
     },
     {
       name: 'fleet drift verdicts = one process',
-      // The prediction track is shown, not judged: in 2 of about 8 CI runs its fleet verdict
-      // disagreed with one process's (stable vs drifted) by more than BORDERLINE, a difference
-      // not yet explained (the input features always agreed). Tracked in the closing note.
-      ok: v.drift.some((d) => d.one_process !== null) && v.drift.every((d) => d.ok || d.feature === PREDICTION_FEATURE),
+      ok: v.drift.some((d) => d.one_process !== null) && v.drift.every((d) => d.ok),
       detail: v.drift.every((d) => d.one_process === null)
         ? 'no verdict in one process either: too few values answered by the promoted model on the survivors (more than drift.size_cutoff are needed); raise --requests'
         : driftMissing.length
           ? noData(`fleet drift verdict for ${driftMissing.map((d) => d.feature).join(', ')}`)
           : v.drift
               .filter((d) => !d.ok)
-              .map(
-                (d) =>
-                  `${d.feature}: fleet ${d.fleet}, one process ${d.one_process}${d.feature === PREDICTION_FEATURE ? ' (shown, not judged)' : ''}`,
-              )
+              .map((d) => `${d.feature}: fleet ${d.fleet}, one process ${d.one_process}${scoresText(d)}`)
               .join('; ') || `${v.drift.length} features agree`,
     },
     {
@@ -275,6 +281,12 @@ export function checks(v: Verdict): Check[] {
 const verdictText = (x: DriftVerdict) =>
   x === null ? 'no verdict' : x === 'borderline' ? 'borderline (either)' : x ? 'drifted' : 'stable';
 const fmt = (x: number | null) => (x === null ? '—' : x.toFixed(4));
+const scoresText = (d: DriftRow) =>
+  d.fleet_score === null && d.one_process_score === null
+    ? ''
+    : ` (scores ${score(d.fleet_score)} vs ${score(d.one_process_score)})`;
+// Six decimals: the two sides sum the same counts, so they should agree to rounding, not to the verdict only.
+const score = (x: number | null) => (x === null ? '—' : x.toFixed(6));
 
 /** The human summary: figures, then one line per check. */
 export function renderTable(v: Verdict, list: Check[], extra: [string, string][] = []): string {
@@ -302,7 +314,7 @@ export function renderTable(v: Verdict, list: Check[], extra: [string, string][]
     ]),
     ...v.drift.map((d): [string, string] => [
       `drift ${d.feature}: fleet vs one process`,
-      `${verdictText(d.fleet)} vs ${verdictText(d.one_process)}`,
+      `${verdictText(d.fleet)} vs ${verdictText(d.one_process)}${scoresText(d)}`,
     ]),
     [
       `promotion to v${v.promotion.version} served by every live replica`,
