@@ -28,6 +28,8 @@ import {
   type Verdict,
 } from './summary.ts';
 import { loadFlights, replay } from './traffic.ts';
+import { repeatFigures } from './repeats.ts';
+import { REDIS_SERVER } from '../testing/redis.ts';
 
 export interface ClusterOptions {
   replicas: number;
@@ -38,6 +40,8 @@ export interface ClusterOptions {
   from: string;
   /** The promotion bound: every live replica serves the new version within this. */
   convergeBoundMs: number;
+  /** Share of the labels posted a second time, to another live replica. */
+  repeatShare: number;
   say: (m: string) => void;
 }
 
@@ -54,7 +58,7 @@ async function servedVersion(port: number): Promise<number | null> {
 }
 
 export async function runCluster(o: ClusterOptions): Promise<ClusterResult> {
-  for (const bin of [BALANCER_BINARIES[o.lb], PROMETHEUS_BINARY])
+  for (const bin of [BALANCER_BINARIES[o.lb], PROMETHEUS_BINARY, REDIS_SERVER])
     if (!existsSync(bin))
       throw new Error(`${bin} is missing: install it (apt-get install ${bin.split('/').pop()}; .ci/run does)`);
   const started = performance.now();
@@ -93,6 +97,13 @@ export async function runCluster(o: ClusterOptions): Promise<ClusterResult> {
       labelDelay: { minMs: 0.5 * durationMs, maxMs: 0.9 * durationMs },
       timeoutMs: 20_000,
       say: o.say,
+      repeat: {
+        share: o.repeatShare,
+        to: (first, pick) => {
+          const others = replicas.filter((r) => r.name !== first && r.process.alive());
+          return others.length ? others[Math.floor(pick * others.length)] : undefined;
+        },
+      },
       at: [
         {
           share: 0.25,
@@ -187,6 +198,7 @@ export async function runCluster(o: ClusterOptions): Promise<ClusterResult> {
         },
       ),
       promotion: { version: reg.promoted, converged_ms: convergedMs, bound_ms: o.convergeBoundMs },
+      ...(o.repeatShare > 0 ? { repeats: repeatFigures(traffic.repeats) } : {}),
     };
     promoted.model.dispose();
 
@@ -233,6 +245,7 @@ export async function runCluster(o: ClusterOptions): Promise<ClusterResult> {
         rate: o.rate,
         seed: o.seed,
         from: o.from,
+        repeat_share: o.repeatShare,
         seconds,
         ...verdict,
         kill: kill && { ...kill, promoted_answers_counted_by_prometheus: killedCounted },

@@ -236,6 +236,21 @@ test('drift: the prediction track is judged like an input feature; the scores ar
   assert.match(table, /drift prediction: fleet vs one process +stable vs stable \(scores 0\.050000 vs —\)/);
 });
 
+test('drift: equal verdicts with scores apart by more than the tolerance do not agree', () => {
+  const rows = compareDrift(
+    { prediction: false, origin: true },
+    { prediction: false, origin: true },
+    { one_process: { prediction: 0.05, origin: 0.3 }, fleet: { prediction: 0.0505, origin: 0.31 } },
+  );
+  assert.deepEqual(
+    rows.map((r) => [r.feature, r.ok]),
+    [
+      ['prediction', true],
+      ['origin', false],
+    ],
+  );
+});
+
 test('fleet drift scores: the promoted version’s series', () => {
   const s = (feature: string, value: number, version: string) => ({ labels: { feature, version }, value });
   assert.deepEqual(fleetDriftScores([s('prediction', 0.2, '1'), s('prediction', 0.09, '2')], 2), { prediction: 0.09 });

@@ -13,8 +13,10 @@ import {
   type LabelledPrediction,
   type QualityMetric,
   type DriftVerdict,
+  DRIFT_SCORE_TOLERANCE,
 } from './contract.ts';
 import type { FeedbackCall, PredictionCall } from './traffic.ts';
+import { repeatCheck, repeatsText, type RepeatFigures } from './repeats.ts';
 
 export type Task = 'classification' | 'regression';
 
@@ -132,20 +134,28 @@ export interface DriftRow {
   ok: boolean;
 }
 
-/** Verdicts per feature; "no verdict" on both sides agrees (too few values for either). */
+/**
+ * Verdicts per feature; "no verdict" on both sides agrees (too few values for either). Where both
+ * sides have a score they must also agree within DRIFT_SCORE_TOLERANCE: the two sum the same counts.
+ */
 export function compareDrift(
   oneProcess: Record<string, DriftVerdict>,
   fleet: Record<string, boolean | null>,
   scores: { one_process?: Record<string, number | null>; fleet?: Record<string, number> } = {},
 ): DriftRow[] {
-  return Object.entries(oneProcess).map(([feature, drifted]) => ({
-    feature,
-    fleet: fleet[feature] ?? null,
-    one_process: drifted,
-    fleet_score: scores.fleet?.[feature] ?? null,
-    one_process_score: scores.one_process?.[feature] ?? null,
-    ok: (fleet[feature] ?? null) === drifted || (drifted === 'borderline' && fleet[feature] != null),
-  }));
+  return Object.entries(oneProcess).map(([feature, drifted]) => {
+    const f = scores.fleet?.[feature] ?? null;
+    const o = scores.one_process?.[feature] ?? null;
+    const verdictsAgree = (fleet[feature] ?? null) === drifted || (drifted === 'borderline' && fleet[feature] != null);
+    return {
+      feature,
+      fleet: fleet[feature] ?? null,
+      one_process: drifted,
+      fleet_score: f,
+      one_process_score: o,
+      ok: verdictsAgree && (f === null || o === null || Math.abs(f - o) <= DRIFT_SCORE_TOLERANCE),
+    };
+  });
 }
 
 /** Feature → the fleet drift score of `version` (series without a version label count for any). */
@@ -224,6 +234,8 @@ export interface Verdict {
   quality: QualityRow[];
   drift: DriftRow[];
   promotion: { version: number; converged_ms: number | null; bound_ms: number };
+  /** Labels posted twice to different replicas (absent: the run posted none). */
+  repeats?: RepeatFigures;
 }
 
 /** Every acceptance check of the run; the run fails when one is not ok. */
@@ -267,6 +279,7 @@ export function checks(v: Verdict): Check[] {
               .map((d) => `${d.feature}: fleet ${d.fleet}, one process ${d.one_process}${scoresText(d)}`)
               .join('; ') || `${v.drift.length} features agree`,
     },
+    ...(v.repeats ? [repeatCheck(v.repeats)] : []),
     {
       name: `every live replica serves v${v.promotion.version}`,
       ok: v.promotion.converged_ms !== null && v.promotion.converged_ms <= v.promotion.bound_ms,
@@ -308,6 +321,9 @@ export function renderTable(v: Verdict, list: Check[], extra: [string, string][]
       'feedback joined / posted',
       `${v.feedback.joined} / ${v.feedback.posted} (${(v.feedback.joined_share * 100).toFixed(1)} % of those not in flight at the kill)`,
     ],
+    ...(v.repeats
+      ? [['repeats posted / refused (409 at another replica)', repeatsText(v.repeats)] as [string, string]]
+      : []),
     ...v.quality.map((q): [string, string] => [
       `live ${q.metric} (${q.group}): fleet (Prometheus) vs one process`,
       `${fmt(q.fleet)} vs ${fmt(q.one_process_exact)} exact${q.one_process_binned !== null ? `, ${fmt(q.one_process_binned)} binned` : ''}`,
