@@ -77,19 +77,24 @@ export function redactUrl(url: string): string {
  * the socket while the event loop was busy (a long model call) is still taken: the decision waits
  * for the poll phase after the timer, where that reply is read.
  */
-function within<T>(p: Promise<T>, ms: number): Promise<{ ok: true; value: T } | { ok: false; error: string }> {
+type Settled<T> = { ok: true; value: T } | { ok: false; error: string; timedOut: boolean };
+
+function within<T>(p: Promise<T>, ms: number): Promise<Settled<T>> {
   return new Promise((resolve) => {
     let done = false;
-    const finish = (r: { ok: true; value: T } | { ok: false; error: string }) => {
+    const finish = (r: Settled<T>) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
       resolve(r);
     };
-    const timer = setTimeout(() => setImmediate(() => finish({ ok: false, error: `no answer within ${ms} ms` })), ms);
+    const timer = setTimeout(
+      () => setImmediate(() => finish({ ok: false, error: `no answer within ${ms} ms`, timedOut: true })),
+      ms,
+    );
     p.then(
       (value) => finish({ ok: true, value }),
-      (err: unknown) => finish({ ok: false, error: (err as Error).message }),
+      (err: unknown) => finish({ ok: false, error: (err as Error).message, timedOut: false }),
     );
   });
 }
@@ -97,7 +102,8 @@ function within<T>(p: Promise<T>, ms: number): Promise<{ ok: true; value: T } | 
 export class RedisDedupe implements DedupeStore {
   readonly where: string;
   private readonly redis: Redis;
-  private readonly process = randomBytes(6).toString('base64url');
+  /** Makes this process's claim tokens unique, so a release never deletes another process's claim. */
+  private readonly processToken = randomBytes(6).toString('base64url');
   private counter = 0;
   private readonly releases = new Map<string, string>();
   private closed = false;
@@ -132,7 +138,7 @@ export class RedisDedupe implements DedupeStore {
       return claims.map(() => 'unavailable');
     };
     if (this.redis.status !== 'ready') return unavailable('disconnected', `the store is ${this.redis.status}`);
-    const tokens = claims.map(() => `${this.process}.${(this.counter++).toString(36)}`);
+    const tokens = claims.map(() => `${this.processToken}.${(this.counter++).toString(36)}`);
     const pipeline = this.redis.pipeline();
     claims.forEach((c, i) => pipeline.set(c.key, tokens[i], 'PX', Math.max(1, Math.ceil(c.ttlMs)), 'NX'));
     const sent = pipeline.exec();
@@ -151,10 +157,9 @@ export class RedisDedupe implements DedupeStore {
         }),
       () => claims.forEach((c, i) => this.release(c.key, tokens[i])),
     );
-    return unavailable(
-      answer.ok ? 'error' : /within/.test(answer.error) ? 'timeout' : 'error',
-      answer.ok ? 'no reply' : answer.error,
-    );
+    return answer.ok
+      ? unavailable('error', 'no reply')
+      : unavailable(answer.timedOut ? 'timeout' : 'error', answer.error);
   }
 
   private release(key: string, token: string): void {
