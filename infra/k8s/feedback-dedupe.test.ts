@@ -36,7 +36,10 @@ test('one bounded Redis per production-scale overlay, reachable only from the se
     const limitBytes = Number(/^(\d+)Mi$/.exec(redis.resources.limits.memory)![1]) * 2 ** 20;
     assert.ok(limitBytes >= maxBytes * 1.25, `${overlay}: the memory limit leaves room above maxmemory`);
     assert.equal(arg('--save'), '', `${overlay}: no snapshots (a read-only root; claims are disposable)`);
-    assert.ok(!/:latest$/.test(redis.image) && /^redis:7\./.test(redis.image), `${overlay}: pinned Redis 7`);
+    assert.ok(
+      !/:latest$/.test(redis.image) && /^docker\.io\/library\/redis:7\./.test(redis.image),
+      `${overlay}: pinned Redis 7`,
+    );
 
     const svc = of(ms, 'Service').find((s) => s.metadata.name === STORE)!;
     assert.ok(matches(svc.spec.selector, store.spec.template.metadata.labels), `${overlay}: the Service selects it`);
