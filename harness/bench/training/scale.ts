@@ -7,7 +7,7 @@
  * straight-line fit per stage (MB and seconds per million rows, fixed part); progress on stderr.
  */
 import { spawn } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -127,10 +127,29 @@ async function measureSize(rows: number, stages: string[], epochs: number, timeo
       results.push(r);
     }
     if (keep) process.stderr.write(`bench:scale kept ${root}\n`);
-    return { rows, copies: tiled.copies, stages: results };
+    // Disk is the other limit of a runner (a GitHub-hosted one has 14 GB of SSD).
+    const outputs_mb = Math.round(
+      (await sizeOf(join(root, 'data'))) / 2 ** 20 + (await sizeOf(join(root, 'artifacts'))) / 2 ** 20,
+    );
+    return {
+      rows,
+      copies: tiled.copies,
+      source_mb: Math.round((await sizeOf(source)) / 2 ** 20),
+      outputs_mb,
+      stages: results,
+    };
   } finally {
     if (!keep) await rm(root, { recursive: true, force: true });
   }
+}
+
+async function sizeOf(path: string): Promise<number> {
+  const s = await stat(path).catch(() => null);
+  if (!s) return 0;
+  if (!s.isDirectory()) return s.size;
+  let total = 0;
+  for (const e of await readdir(path)) total += await sizeOf(join(path, e));
+  return total;
 }
 
 /** Per stage: MB and seconds per million rows and the fixed part, and whether RSS stayed flat. */
@@ -199,6 +218,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url))
         train_max_epochs: epochs,
         sizes: measured,
         fit,
+        outputs_mb_per_million_rows: +linearFit(
+          measured.map((m) => ({ x: m.rows / 1e6, y: m.outputs_mb })),
+        ).slope.toFixed(1),
         targets: { peak_rss_mb: TARGET_RSS_MB, rss_growth: TARGET_RSS_GROWTH },
         meets_targets: Object.values(fit).every((f) => f.flat),
       };
