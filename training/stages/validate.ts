@@ -8,7 +8,7 @@ import { writeMetricsFile } from '../../core/schemas/metrics-files.ts';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { replaceDirAtomic, writeFileAtomic } from '../../core/platform/atomic.ts';
-import { openParquet, openParquetTableWriter, readParquetTable, type ParquetSource } from '../../core/data/parquet.ts';
+import { openParquet, openParquetTableWriter, readParquetTable } from '../../core/data/parquet.ts';
 import { cellValue, type Table } from '../../core/data/table.ts';
 import { validateTable, type ValidationResult } from '../../core/data/validation.ts';
 import { ROW_COLUMN } from '../../core/data/csv.ts';
@@ -42,24 +42,26 @@ export async function openRawStore(
     throw new Error(
       `the raw store ${RAW_DIR}/ is empty; run \`npm run ingest\` (or \`npm run data:pull\` to fetch the tracked version)`,
     );
-  const files: ParquetSource[] = [];
-  for (const b of manifest.batches) {
-    const source = await openParquet(join(repoRoot, RAW_DIR, b.file));
+  // Only paths are kept, not each file's parsed footer: a store of N batches then costs N names.
+  const paths = manifest.batches.map((b) => join(repoRoot, RAW_DIR, b.file));
+  const seen = new Set<string>();
+  for (const [i, b] of manifest.batches.entries()) {
+    const source = await openParquet(paths[i]);
     if (source.rows !== b.rows)
       throw new Error(
         `${RAW_DIR}/${b.file} has ${source.rows} rows but manifest.json says ${b.rows}; restore it with \`npm run data:pull\``,
       );
-    files.push(source);
+    for (const c of source.columns) seen.add(c.name);
   }
-  const columns = [...new Set(files.flatMap((f) => f.columns.map((c) => c.name)))];
+  const columns = [...seen];
   return {
     rows: manifest.batches.reduce((n, b) => n + b.rows, 0),
-    batches: files.length,
+    batches: paths.length,
     columns,
     async *read() {
       let offset = 0;
-      for (const [index, source] of files.entries()) {
-        const table = alignColumns(await readParquetTable(source), columns);
+      for (const [index, path] of paths.entries()) {
+        const table = alignColumns(await readParquetTable(path), columns);
         yield { index, offset, table };
         offset += table.length;
       }

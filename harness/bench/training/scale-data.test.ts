@@ -68,7 +68,7 @@ test('linearFit recovers a line, and one point or equal x gives a flat line thro
   assert.throws(() => linearFit([]), /no points/);
 });
 
-test('summarize reports MB per million rows and calls a stage flat only within 20 % and under 1.5 GB', () => {
+test('summarize reports MB per million rows and calls a stage flat only within 20 % of the 3M run and under 1.5 GB', () => {
   const run = (stage: string, rows: number, mb: number) => ({
     stage,
     rows,
@@ -77,13 +77,29 @@ test('summarize reports MB per million rows and calls a stage flat only within 2
     load_before: 0,
   });
   const fit = summarize([
-    { rows: 1e6, stages: [run('ingest', 1e6, 100), run('train', 1e6, 500)] },
-    { rows: 3e6, stages: [run('ingest', 3e6, 110), run('train', 3e6, 1500)] },
+    { rows: 1e6, stages: [run('ingest', 1e6, 50), run('train', 1e6, 500)] },
+    { rows: 3e6, stages: [run('ingest', 3e6, 100), run('train', 3e6, 1000)] },
+    { rows: 5e6, stages: [run('ingest', 5e6, 110), run('train', 5e6, 1600)] },
   ]);
+  assert.equal(fit.ingest.rss_reference_rows, 3e6, 'compared with the 3M run, not the smallest');
+  assert.equal(fit.ingest.rss_growth_to_largest, 0.1);
   assert.equal(fit.ingest.flat, true);
-  assert.equal(fit.ingest.rss_mb_per_million_rows, 5);
-  assert.equal(fit.ingest.rss_fixed_mb, 95);
   assert.equal(fit.train.flat, false);
-  assert.equal(fit.train.rss_mb_per_million_rows, 500);
+  assert.equal(
+    summarize([
+      { rows: 3e6, stages: [run('train', 3e6, 1500)] },
+      { rows: 5e6, stages: [run('train', 5e6, 1600)] },
+    ]).train.flat,
+    false,
+    'within 20 % of the 3M run but above 1.5 GB',
+  );
   assert.equal(fit.train.seconds_per_million_rows, 1);
+  const steep = summarize([
+    { rows: 1e6, stages: [run('prepare', 1e6, 400)] },
+    { rows: 2e6, stages: [run('prepare', 2e6, 700)] },
+  ]);
+  assert.equal(steep.prepare.rss_mb_per_million_rows, 300);
+  assert.equal(steep.prepare.rss_fixed_mb, 100);
+  assert.equal(steep.prepare.rss_reference_rows, 1e6, 'no 3M run: the smallest');
+  assert.equal(steep.prepare.flat, false);
 });
