@@ -26,7 +26,7 @@ const ENTRY = new Map<string, string>([
   ['ingest', 'training/stages/ingest.ts'],
   ...PIPELINE_STAGES.map((s) => [s.name, s.entry] as [string, string]),
 ]);
-/** Acceptance of issue 27 pt 3: peak RSS at the largest size ≤ 1.5 GB and within 20 % of the 3M run. */
+/** The goal for a streaming stage: peak RSS at the largest size ≤ 1.5 GB and within 20 % of the 3M run. */
 const TARGET_RSS_MB = 1536;
 const TARGET_RSS_GROWTH = 0.2;
 const REFERENCE_ROWS = 3_000_000;
@@ -153,7 +153,7 @@ async function sizeOf(path: string): Promise<number> {
   return total;
 }
 
-/** The size a stage's RSS is compared with: 3,000,000 rows (issue 27's reference) when measured, else the smallest. */
+/** The size a stage's RSS is compared with: 3,000,000 rows (the bundled table) when measured, else the smallest. */
 function referenceSize<T extends { rows: number }>(sizes: T[]): T {
   return sizes.find((s) => s.rows === REFERENCE_ROWS) ?? sizes[0];
 }
