@@ -17,10 +17,7 @@ import { accessChecks, authorize, type Access } from './middleware/auth.ts';
 import { predictMany, predictOne } from './routes/predict.ts';
 import { modelInfo } from './routes/info.ts';
 import { asV2Error, infer, v2ModelMetadata, v2Server } from './routes/v2.ts';
-import { feedbackSummary, postFeedback } from './routes/feedback.ts';
-import type { FeedbackWindow, SeenIds } from './feedback.ts';
-import type { PredictionIdSigner } from './prediction-id.ts';
-import type { FleetQuality } from './fleet-metrics.ts';
+import { feedbackSummary, postFeedback, type FeedbackDeps } from './routes/feedback.ts';
 import { FLEET_VIEW } from './fleet-view.ts';
 import { openApiDocument } from './openapi.ts';
 import { UI_CONTENT_SECURITY_POLICY } from './ui/page.ts';
@@ -36,7 +33,9 @@ export interface AppDeps {
   metrics: ApiMetrics;
   log: Logger;
   renderUi?: (opts: { modelName: string }) => string;
-  feedback: { ids: PredictionIdSigner; seen: SeenIds; window: FeedbackWindow; fleet: FleetQuality };
+  /** dedupe: the shared store that refuses a repeat on any replica (FEEDBACK_DEDUPE_URL); null: per replica. */
+  feedback: Pick<FeedbackDeps, 'ids' | 'seen' | 'window' | 'fleet' | 'dedupe'>;
+
   drift?: DriftMonitor;
   /** Set by the server when shutdown begins. */
   lifecycle?: { draining: boolean };

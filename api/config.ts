@@ -26,6 +26,10 @@ export interface ApiConfig {
   /** PREDICTION_ID_KEYS: the first signs prediction ids, all verify (rotation); null: a random key per process. */
   predictionIdKeys: SigningKey[] | null;
   feedbackTtlMs: number;
+  /** FEEDBACK_DEDUPE_URL (redis:// or rediss://): the store every replica claims joined ids in; null: each replica refuses only its own repeats. */
+  feedbackDedupeUrl: string | null;
+  /** FEEDBACK_DEDUPE_TIMEOUT_MS: a claim not answered within this is answered 503 + Retry-After. */
+  feedbackDedupeTimeoutMs: number;
   feedbackWindow: number;
   monitoring: boolean;
   /** GET /metrics, /drift and /feedback without a token even when API_TOKENS is set. */
@@ -66,6 +70,22 @@ function tokenList(env: Record<string, string | undefined>, key: string): string
   return tokens;
 }
 
+function dedupeUrl(raw: string | undefined): string | null {
+  const url = raw?.trim();
+  if (!url) return null;
+  let scheme = '';
+  try {
+    scheme = new URL(url).protocol;
+  } catch {
+    // reported below
+  }
+  if (scheme !== 'redis:' && scheme !== 'rediss:')
+    throw new Error(
+      'FEEDBACK_DEDUPE_URL must be a Redis URL, redis://[:password@]host:port[/db] (rediss:// for TLS); unset it to refuse repeated feedback per replica only',
+    );
+  return url;
+}
+
 export function loadConfig(
   env: Record<string, string | undefined> = process.env,
   defaults: { registryUrl?: string; modelName?: string } = {},
@@ -103,6 +123,8 @@ export function loadConfig(
     feedbackCapacity: int(env, 'FEEDBACK_CAPACITY', 200_000, 1),
     predictionIdKeys: env.PREDICTION_ID_KEYS === undefined ? null : parseSigningKeys(env.PREDICTION_ID_KEYS),
     feedbackTtlMs: int(env, 'FEEDBACK_TTL_MS', 24 * 3_600_000, 1000),
+    feedbackDedupeUrl: dedupeUrl(env.FEEDBACK_DEDUPE_URL),
+    feedbackDedupeTimeoutMs: int(env, 'FEEDBACK_DEDUPE_TIMEOUT_MS', 100, 1),
     feedbackWindow: int(env, 'FEEDBACK_WINDOW', 5000, 10),
     monitoring: env.MONITORING !== 'off',
     publicMonitoring: onOff(env, 'PUBLIC_MONITORING', false),

@@ -81,3 +81,26 @@ test('serving a version again (rollback and forth) keeps its served counters mon
     ],
   );
 });
+
+test('multi-class feedback: per class, how often it was true, predicted and both, zeros included; pairs counted', async () => {
+  const registry = new Registry();
+  const quality = new FleetQuality();
+  registerFleetMetrics(registry, quality, new FleetDriftSources());
+  const classes = ['sun', 'rain', 'fog'];
+  quality.addClass('w', 1, classes, 0, 0); // sun, right
+  quality.addClass('w', 1, classes, 1, 0); // rain taken for sun
+  quality.addClass('w', 1, classes, 7, 0); // no such class: ignored, not counted
+  const text = await registry.metrics();
+  assert.deepEqual(series(text, 'model_feedback_pairs_total'), ['model="w",version="1" 2']);
+  assert.deepEqual(series(text, 'model_feedback_class_total'), [
+    'model="w",version="1",class="sun",role="actual" 1',
+    'model="w",version="1",class="sun",role="predicted" 2',
+    'model="w",version="1",class="sun",role="hit" 1',
+    'model="w",version="1",class="rain",role="actual" 1',
+    'model="w",version="1",class="rain",role="predicted" 0',
+    'model="w",version="1",class="rain",role="hit" 0',
+    'model="w",version="1",class="fog",role="actual" 0',
+    'model="w",version="1",class="fog",role="predicted" 0',
+    'model="w",version="1",class="fog",role="hit" 0',
+  ]);
+});

@@ -27,9 +27,47 @@ function capped<V>(map: Map<string, V>): void {
   while (map.size > MAX_VERSIONS) map.delete(map.keys().next().value!);
 }
 
+/**
+ * Joined multi-class feedback of one version, per class: how often it was the true class, the
+ * predicted class, and both. Accuracy (Σ hit / Σ actual) and macro-F1 (mean over classes seen of
+ * 2·hit / (actual + predicted)) follow from these sums, so the fleet's figures are exact.
+ */
+export interface ClassCounts {
+  classes: readonly string[];
+  actual: Float64Array;
+  predicted: Float64Array;
+  hit: Float64Array;
+  pairs: number;
+}
+
 /** Joined feedback counts per (model, version). */
 export class FleetQuality {
   readonly byVersion = new Map<string, { model: string; version: number; counts: LiveCounts }>();
+  readonly multiclass = new Map<string, { model: string; version: number; counts: ClassCounts }>();
+
+  /** One multi-class pair: `actual` and `predicted` are indices into `classes` (the model's class names). */
+  addClass(model: string, version: number, classes: readonly string[], actual: number, predicted: number): void {
+    const key = `${model}\u0001${version}`;
+    let entry = this.multiclass.get(key);
+    if (!entry || entry.counts.classes.length !== classes.length) {
+      const k = classes.length;
+      const counts = {
+        classes,
+        actual: new Float64Array(k),
+        predicted: new Float64Array(k),
+        hit: new Float64Array(k),
+        pairs: 0,
+      };
+      this.multiclass.set(key, (entry = { model, version, counts }));
+      capped(this.multiclass);
+    }
+    const c = entry.counts;
+    if (!(actual >= 0 && actual < c.actual.length && predicted >= 0 && predicted < c.predicted.length)) return;
+    c.actual[actual]++;
+    c.predicted[predicted]++;
+    if (actual === predicted) c.hit[actual]++;
+    c.pairs++;
+  }
 
   add(
     model: string,
@@ -105,6 +143,23 @@ export function registerFleetMetrics(registry: Registry, quality: FleetQuality, 
     (c) => {
       for (const e of quality.byVersion.values()) {
         c.inc(qualityLabels(e), pairCount(e.counts));
+      }
+      for (const e of quality.multiclass.values()) c.inc(qualityLabels(e), e.counts.pairs);
+    },
+  );
+  counter(
+    'model_feedback_class_total',
+    'Joined multi-class feedback per class: role="actual" (the true class), "predicted" (the served class), "hit" (both); accuracy and macro-F1 follow from the sums',
+    ['model', 'version', 'class', 'role'],
+    (c) => {
+      for (const e of quality.multiclass.values()) {
+        const l = qualityLabels(e);
+        // Every class and role, zeros included, so increase() sees each series from 0.
+        e.counts.classes.forEach((name, k) => {
+          c.inc({ ...l, class: name, role: 'actual' }, e.counts.actual[k]);
+          c.inc({ ...l, class: name, role: 'predicted' }, e.counts.predicted[k]);
+          c.inc({ ...l, class: name, role: 'hit' }, e.counts.hit[k]);
+        });
       }
     },
   );

@@ -129,8 +129,14 @@ export function createMetrics(
     }),
     feedback: new Counter({
       name: 'model_feedback_total',
-      help: 'Feedback received, by outcome (joined; unknown: not an id this service issues; forged: the signature does not match; unknown_key: signed with a key this replica does not hold; expired; duplicate: already joined on this replica)',
+      help: 'Feedback received, by outcome (joined; unknown: not an id this service issues; forged: the signature does not match; unknown_key: signed with a key this replica does not hold; expired; duplicate: already joined, on any replica when FEEDBACK_DEDUPE_URL is set, else on this one; retry_later: the dedupe store could not answer, 503)',
       labelNames: ['model', 'outcome'],
+      registers: [registry],
+    }),
+    dedupeErrors: new Counter({
+      name: 'feedback_dedupe_errors_total',
+      help: 'Failures of the shared feedback dedupe store (FEEDBACK_DEDUPE_URL), by reason: disconnected (a claim refused while not connected), timeout, error (the store refused a command), connection (the client lost or could not open its connection)',
+      labelNames: ['reason'],
       registers: [registry],
     }),
     predictionError: new Histogram({

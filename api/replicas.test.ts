@@ -57,7 +57,7 @@ test('a label posted to another replica joins; a repeat at the same replica is 4
   const repeat = await feedback(b, ids[1], labels[1]);
   assert.equal(repeat.status, 409);
   assert.equal(repeat.json.error.code, 'duplicate_feedback');
-  // Documented limit: without shared state a repeat that reaches another replica joins again.
+  // Without FEEDBACK_DEDUPE_URL a repeat that reaches another replica joins again (feedback-dedupe.test.ts: with it, 409).
   assert.equal((await feedback(a, ids[1], labels[1])).status, 200);
   addPair(one, labels[1], probs[1], 0.5);
 

@@ -21,6 +21,7 @@ import { ModelManager } from './model-manager.ts';
 import { Batcher } from './batcher.ts';
 import { FeedbackWindow, SeenIds, liveMetrics, type LiveMetrics } from './feedback.ts';
 import { createSigner, formatSigningKey, randomSigningKey } from './prediction-id.ts';
+import { openDedupeStore } from './feedback-dedupe.ts';
 import { FleetDriftSources, FleetQuality, registerFleetMetrics } from './fleet-metrics.ts';
 import { liveMulticlass } from './multiclass.ts';
 import { RetrainAlerter, webhookFromEnv } from './alerts.ts';
@@ -93,6 +94,7 @@ export async function startServer(
     liveQuality: () => liveGauges(liveNow()?.live ?? null),
   });
   registerFleetMetrics(metrics.registry, feedback.fleet, fleetDrift);
+  const dedupe = openDedupeStore(config, log, metrics.dedupeErrors);
   const manager = new ModelManager({
     registry,
     tf,
@@ -149,7 +151,7 @@ export async function startServer(
     metrics,
     log,
     renderUi,
-    feedback,
+    feedback: { ...feedback, dedupe },
     drift,
     lifecycle,
     requestSummary,
@@ -213,6 +215,7 @@ export async function startServer(
       clearTimeout(timer);
       requestSummary.stop();
       drift.stop();
+      await dedupe?.close();
       await manager.stop();
       log.info('stopped');
     })());

@@ -5,7 +5,7 @@
 import { extname, join, resolve } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { bundledDatasetPath, isBundledDataset } from '../core/data/datasets.ts';
-import { openParquet, readParquetTable, type ParquetSource } from '../core/data/parquet.ts';
+import { openParquet, readParquetTable, rowGroupRanges, type ParquetSource } from '../core/data/parquet.ts';
 import { readCsvTable, ROW_COLUMN } from '../core/data/csv.ts';
 import { readJsonTable } from '../core/data/json.ts';
 import { sliceRows, type Column, type ColumnType, type Table } from '../core/data/table.ts';
@@ -31,6 +31,11 @@ export interface RecordSource {
   readTimes(column: string): Promise<Float64Array>;
   /** Source rows [start, end) with `__row` (1-based record number or CSV line). */
   readRange(start: number, end: number): Promise<Table>;
+  /**
+   * The same rows in pieces, in order: a Parquet source yields one row group at a time, so a reader
+   * holds one group, not the range. With `columns`, only those (and no `__row`).
+   */
+  readChunks(start: number, end: number, columns?: string[]): AsyncGenerator<Table>;
 }
 
 export function detectFormat(uri: string, declared: 'auto' | SourceFormat): SourceFormat {
@@ -128,14 +133,27 @@ async function openParquetSource(
       const t = await readParquetTable(pq, { columns: [requireColumn(pq.columns, column, uri)] });
       return timesOf(t.columns[column]);
     },
-    async readRange(start, end) {
-      const t = await readParquetTable(pq, { rowStart: start, rowEnd: end });
-      const rowNumbers = new Float64Array(t.length);
-      for (let i = 0; i < t.length; i++) rowNumbers[i] = start + i + 1;
-      t.columns[ROW_COLUMN] = { type: 'number', values: rowNumbers };
-      return t;
+    readRange: (start, end) => readNumbered(start, end),
+    async *readChunks(start, end, columns) {
+      if (columns) for (const c of columns) requireColumn(pq.columns, c, uri);
+      for (const [groupStart, groupEnd] of rowGroupRanges(pq)) {
+        const from = Math.max(start, groupStart);
+        const to = Math.min(end, groupEnd);
+        if (from >= to) continue;
+        yield columns
+          ? await readParquetTable(pq, { rowStart: from, rowEnd: to, columns })
+          : await readNumbered(from, to);
+      }
     },
   };
+
+  async function readNumbered(start: number, end: number): Promise<Table> {
+    const t = await readParquetTable(pq, { rowStart: start, rowEnd: end });
+    const rowNumbers = new Float64Array(t.length);
+    for (let i = 0; i < t.length; i++) rowNumbers[i] = start + i + 1;
+    t.columns[ROW_COLUMN] = { type: 'number', values: rowNumbers };
+    return t;
+  }
 }
 
 /** A CSV or JSON source: read whole into raw strings (typed later by validate, with the schema). */
@@ -169,6 +187,14 @@ async function openTextSource(
     },
     readRange(start, end) {
       return Promise.resolve(sliceRows(table, start, end));
+    },
+    // The text was read whole already (CSV/JSON have no row groups to seek to): one piece.
+    async *readChunks(start, end, only) {
+      const part = sliceRows(table, start, end);
+      for (const c of only ?? []) requireColumn(columns, c, uri);
+      yield await Promise.resolve(
+        only ? { length: part.length, columns: Object.fromEntries(only.map((c) => [c, part.columns[c]])) } : part,
+      );
     },
   };
 }

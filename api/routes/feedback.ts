@@ -6,8 +6,9 @@
 import type Koa from 'koa';
 import { HttpError, badRequest } from '../errors.ts';
 import type { FeedbackWindow, SeenIds } from '../feedback.ts';
+import { CLOCK_SKEW_MS, claimKey, type ClaimOutcome, type DedupeStore } from '../feedback-dedupe.ts';
 import { liveMetrics } from '../feedback.ts';
-import { MAX_PREDICTION_ID_CHARS, type PredictionIdSigner } from '../prediction-id.ts';
+import { MAX_PREDICTION_ID_CHARS, type PredictionClaims, type PredictionIdSigner } from '../prediction-id.ts';
 import type { FleetQuality } from '../fleet-metrics.ts';
 import { FLEET_VIEW } from '../fleet-view.ts';
 import type { ModelManager } from '../model-manager.ts';
@@ -18,8 +19,10 @@ import { feedbackClass, liveMulticlass } from '../multiclass.ts';
 
 export interface FeedbackDeps {
   ids: PredictionIdSigner;
-  /** Ids joined on this replica: a repeat that reaches it again is refused (409). */
+  /** Ids this replica joined or saw refused: a repeat that reaches it again is refused (409) without asking the store. */
   seen: SeenIds;
+  /** Claims shared by every replica (FEEDBACK_DEDUPE_URL): a repeat reaching any replica is refused. Absent: `seen` only. */
+  dedupe?: DedupeStore | null;
   /** Labels are accepted this long after the prediction (FEEDBACK_TTL_MS). */
   ttlMs: number;
   window: FeedbackWindow;
@@ -30,6 +33,27 @@ export interface FeedbackDeps {
 }
 
 const MAX_ITEMS = 1000;
+/** Seconds a client waits before retrying a label the dedupe store could not decide. */
+export const DEDUPE_RETRY_AFTER_S = 1;
+
+interface ItemResult {
+  index: number;
+  prediction_id?: string;
+  status: number;
+  error?: string;
+  model_version?: number;
+  predicted?: number;
+  actual?: number;
+}
+
+/** A verified, unexpired label waiting for its claim. */
+interface Candidate {
+  index: number;
+  id: string;
+  keyId: string;
+  outcome: number;
+  claims: PredictionClaims;
+}
 
 function toLabelOrValue(item: Record<string, unknown>, manager: ModelManager): number {
   const m = manager.current;
@@ -62,7 +86,7 @@ function toLabelOrValue(item: Record<string, unknown>, manager: ModelManager): n
   return a > (target.positive_above ?? 0) ? 1 : 0;
 }
 
-export function postFeedback(ctx: Koa.Context, body: unknown, deps: FeedbackDeps): void {
+export async function postFeedback(ctx: Koa.Context, body: unknown, deps: FeedbackDeps): Promise<void> {
   if (body === null || typeof body !== 'object' || Array.isArray(body))
     throw badRequest(
       'the body must be a JSON object: {"prediction_id": "...", "actual": <value>} or {"feedback": [...]}',
@@ -73,7 +97,9 @@ export function postFeedback(ctx: Koa.Context, body: unknown, deps: FeedbackDeps
   if (items.length > MAX_ITEMS)
     throw new HttpError(413, 'too_many_items', `at most ${MAX_ITEMS} feedback items per request`);
   const name = deps.manager.current?.name ?? 'model';
-  const results = items.map((raw, index) => {
+  const now = (deps.now ?? Date.now)();
+  const candidates: Candidate[] = [];
+  const results: (ItemResult | undefined)[] = items.map((raw, index) => {
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
       return { index, status: 400, error: 'each feedback item must be an object' };
     const item = raw as Record<string, unknown>;
@@ -95,8 +121,7 @@ export function postFeedback(ctx: Koa.Context, body: unknown, deps: FeedbackDeps
       });
       return { index, prediction_id: id, status: 404, error: checked.message };
     }
-    const found = checked.claims;
-    if ((deps.now ?? Date.now)() - found.issuedAt > deps.ttlMs) {
+    if (now - checked.claims.issuedAt > deps.ttlMs) {
       deps.metrics.feedback.inc({ model: name, outcome: 'expired' });
       return {
         index,
@@ -105,48 +130,90 @@ export function postFeedback(ctx: Koa.Context, body: unknown, deps: FeedbackDeps
         error: `prediction ${id} has expired (feedback is accepted for ${Math.round(deps.ttlMs / 3_600_000)} h)`,
       };
     }
-    if (!deps.seen.add(found.nonce)) {
-      deps.metrics.feedback.inc({ model: name, outcome: 'duplicate' });
-      return { index, prediction_id: id, status: 409, error: `feedback for prediction ${id} was already recorded` };
-    }
-    deps.window.add({ actual: outcome, predicted: found.value, version: found.version });
-    // A multi-class id carries the predicted class index: the fleet's summable counters are binary
-    // (score bins, confusion at a threshold) or regression errors, and a class-index difference is
-    // no prediction error, so multi-class feedback feeds this replica's window only (for now).
-    if (!deps.manager.current?.bundle.classes) {
-      deps.fleet.add(
-        name,
-        found.version,
-        found.threshold === null ? 'regression' : 'classification',
-        outcome,
-        found.value,
-        found.threshold,
-      );
-      deps.metrics.predictionError.observe({ model: name }, found.value - outcome);
-    }
-    deps.metrics.feedback.inc({ model: name, outcome: 'joined' });
-    return {
-      index,
-      prediction_id: id,
-      status: 200,
-      model_version: found.version,
-      predicted: found.value,
-      actual: outcome,
-    };
+    // Known here already: no need to ask the store.
+    if (deps.seen.has(checked.claims.nonce)) return duplicate(deps, name, index, id);
+    candidates.push({ index, id, keyId: checked.keyId, outcome, claims: checked.claims });
+    return undefined;
   });
+  // The store decides in order, so an id twice in one batch is joined once (as `seen` does without it).
+  const claimed: ClaimOutcome[] | null = deps.dedupe
+    ? await deps.dedupe.claim(
+        candidates.map((c) => ({
+          key: claimKey(c.keyId, c.claims.nonce),
+          ttlMs: c.claims.issuedAt + deps.ttlMs - now + CLOCK_SKEW_MS,
+        })),
+      )
+    : null;
+  candidates.forEach((c, i) => {
+    const outcome = claimed ? claimed[i] : deps.seen.has(c.claims.nonce) ? 'repeat' : 'new';
+    if (outcome === 'unavailable') {
+      deps.metrics.feedback.inc({ model: name, outcome: 'retry_later' });
+      results[c.index] = {
+        index: c.index,
+        prediction_id: c.id,
+        status: 503,
+        error: `feedback for prediction ${c.id} was not recorded: the store that keeps labels from being counted twice did not answer; send it again in ${DEDUPE_RETRY_AFTER_S} s`,
+      };
+      return;
+    }
+    deps.seen.add(c.claims.nonce);
+    results[c.index] = outcome === 'repeat' ? duplicate(deps, name, c.index, c.id) : join(deps, name, c);
+  });
+  const done = results as ItemResult[];
+  if (done.some((r) => r.status === 503)) ctx.set('Retry-After', String(DEDUPE_RETRY_AFTER_S));
   if (batch === undefined) {
-    const r = results[0];
+    const r = done[0];
     if (r.status !== 200)
       throw new HttpError(
         r.status,
-        r.status === 404 ? 'unknown_prediction' : r.status === 409 ? 'duplicate_feedback' : 'invalid_request',
+        r.status === 404
+          ? 'unknown_prediction'
+          : r.status === 409
+            ? 'duplicate_feedback'
+            : r.status === 503
+              ? 'feedback_store_unavailable'
+              : 'invalid_request',
         r.error!,
       );
     ctx.body = r;
     return;
   }
-  ctx.status = results.every((r) => r.status === 200) ? 200 : 207;
-  ctx.body = { results };
+  ctx.status = done.every((r) => r.status === 200) ? 200 : 207;
+  ctx.body = { results: done };
+}
+
+function duplicate(deps: FeedbackDeps, name: string, index: number, id: string): ItemResult {
+  deps.metrics.feedback.inc({ model: name, outcome: 'duplicate' });
+  return { index, prediction_id: id, status: 409, error: `feedback for prediction ${id} was already recorded` };
+}
+
+function join(deps: FeedbackDeps, name: string, c: Candidate): ItemResult {
+  const found = c.claims;
+  deps.window.add({ actual: c.outcome, predicted: found.value, version: found.version });
+  const classes = deps.manager.current?.bundle.classes;
+  if (classes) {
+    // A multi-class id carries the predicted class index; the fleet counts per class.
+    deps.fleet.addClass(name, found.version, classes, c.outcome, found.value);
+  } else {
+    deps.fleet.add(
+      name,
+      found.version,
+      found.threshold === null ? 'regression' : 'classification',
+      c.outcome,
+      found.value,
+      found.threshold,
+    );
+    deps.metrics.predictionError.observe({ model: name }, found.value - c.outcome);
+  }
+  deps.metrics.feedback.inc({ model: name, outcome: 'joined' });
+  return {
+    index: c.index,
+    prediction_id: c.id,
+    status: 200,
+    model_version: found.version,
+    predicted: found.value,
+    actual: c.outcome,
+  };
 }
 
 export function feedbackSummary(deps: FeedbackDeps) {
@@ -162,6 +229,9 @@ export function feedbackSummary(deps: FeedbackDeps) {
     window_size: deps.window.size,
     samples: deps.window.length,
     joined_ids_remembered: deps.seen.size,
+    repeats_refused_across: deps.dedupe
+      ? 'every replica (a shared store: FEEDBACK_DEDUPE_URL)'
+      : 'this replica only (set FEEDBACK_DEDUPE_URL to refuse a repeat that reaches another replica)',
     live,
   };
 }

@@ -5,9 +5,13 @@
  */
 import { asyncBufferFromFile, parquetMetadataAsync, parquetRead, type FileMetaData, type AsyncBuffer } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
-import { parquetWriteBuffer } from 'hyparquet-writer';
+import { ByteWriter, ParquetWriter, parquetWriteBuffer, schemaFromColumnData } from 'hyparquet-writer';
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { writeFileAtomic } from '../platform/atomic.ts';
-import { MISSING_CODE, StringColumnBuilder, type Column, type ColumnType, type Table } from './table.ts';
+import { tempSiblingPath } from '../platform/temp-files.ts';
+import { MISSING_CODE, StringColumnBuilder, concatTables, sliceRows, type Column, type ColumnType, type Table } from './table.ts';
 
 const parsers = {
   timestampFromMilliseconds: (v: bigint) => Number(v),
@@ -113,6 +117,24 @@ export async function readParquetTable(source: ParquetSource | string, options: 
   }
 }
 
+/** Row ranges [start, end) of the file's row groups, in order: the unit a streaming reader decodes at a time. */
+export function rowGroupRanges(source: ParquetSource): [number, number][] {
+  const out: [number, number][] = [];
+  let at = 0;
+  for (const g of source.metadata.row_groups) {
+    const n = Number(g.num_rows);
+    out.push([at, at + n]);
+    at += n;
+  }
+  return out;
+}
+
+/** The rows of a Parquet file one row group at a time, so a reader holds one group, not the file. */
+export async function* readParquetRowGroups(source: ParquetSource | string, options: { columns?: string[] } = {}): AsyncGenerator<Table & { rowStart: number }> {
+  const src = typeof source === 'string' ? await openParquet(source) : source;
+  for (const [rowStart, rowEnd] of rowGroupRanges(src)) yield { ...(await readParquetTable(src, { ...options, rowStart, rowEnd })), rowStart };
+}
+
 /**
  * A non-null cell of a byte-array column as text: UTF-8 strings as they are; anything else hyparquet
  * decodes there (raw bytes, a decimal) deliberately as String() prints it.
@@ -131,9 +153,11 @@ function toNumber(v: unknown): number {
   return Number.isFinite(n) ? n : NaN;
 }
 
-/** Serialize a Table to Parquet bytes. Deterministic: the same table gives the same bytes. */
-export function tableToParquet(table: Table, options: { metadata?: Record<string, string> } = {}): Uint8Array {
-  const columnData = Object.entries(table.columns).map(([name, c]) => {
+/** Rows per row group of every Parquet file the project writes (readers stream a group at a time). */
+export const ROW_GROUP_SIZE = 250_000;
+
+function columnDataOf(table: Table) {
+  return Object.entries(table.columns).map(([name, c]) => {
     if (c.type === 'string') {
       const data = new Array<string | null>(table.length);
       for (let i = 0; i < table.length; i++) data[i] = c.codes[i] < 0 ? null : c.dict[c.codes[i]];
@@ -148,11 +172,116 @@ export function tableToParquet(table: Table, options: { metadata?: Record<string
     for (let i = 0; i < table.length; i++) data[i] = Number.isNaN(c.values[i]) ? null : c.values[i];
     return { name, data, type: 'DOUBLE' as const };
   });
-  const kvMetadata = Object.entries(options.metadata ?? {}).map(([key, value]) => ({ key, value }));
-  const buf = parquetWriteBuffer({ columnData, kvMetadata, rowGroupSize: 250_000, createdBy: 'gitops-ml' });
+}
+
+export interface ParquetWriteOptions {
+  metadata?: Record<string, string>;
+  /** Rows per row group (default ROW_GROUP_SIZE; tests use small groups). */
+  rowGroupSize?: number;
+}
+
+const kvOf = (metadata: Record<string, string> = {}) => Object.entries(metadata).map(([key, value]) => ({ key, value }));
+
+/** Serialize a Table to Parquet bytes. Deterministic: the same table gives the same bytes. */
+export function tableToParquet(table: Table, options: ParquetWriteOptions = {}): Uint8Array {
+  const buf = parquetWriteBuffer({ columnData: columnDataOf(table), kvMetadata: kvOf(options.metadata), rowGroupSize: options.rowGroupSize ?? ROW_GROUP_SIZE, createdBy: 'gitops-ml' });
   return new Uint8Array(buf);
 }
 
-export async function writeParquetTable(path: string, table: Table, options: { metadata?: Record<string, string> } = {}): Promise<void> {
+export async function writeParquetTable(path: string, table: Table, options: ParquetWriteOptions = {}): Promise<void> {
   await writeFileAtomic(path, tableToParquet(table, options));
+}
+
+export interface ParquetTableWriter {
+  /** Append rows; they are written out whenever a whole row group has gathered. */
+  append(table: Table): void;
+  readonly rows: number;
+  /** Write the last row group and the footer, then rename the file into place. */
+  close(): Promise<void>;
+  /** Remove the temporary file (after a failure); the target path is untouched. */
+  abort(): Promise<void>;
+}
+
+/**
+ * Write a Parquet file a row group at a time, holding at most one row group of rows plus what one
+ * `append` brings. The bytes equal `writeParquetTable` of all appended rows together (same row
+ * group boundaries and schema), so a streamed stage output keeps its DVC hash.
+ * The file appears at `path` only on `close` (atomic rename), like every other write.
+ */
+export async function openParquetTableWriter(path: string, options: ParquetWriteOptions = {}): Promise<ParquetTableWriter> {
+  const groupRows = options.rowGroupSize ?? ROW_GROUP_SIZE;
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = tempSiblingPath(path);
+  const fd = openSync(tmp, 'w');
+  const bytes = new ByteWriter();
+  const flushBytes = () => {
+    let done = 0;
+    while (done < bytes.index) done += writeSync(fd, new Uint8Array(bytes.buffer, done, bytes.index - done));
+    bytes.index = 0;
+  };
+  // ParquetWriter calls flush after every row group: the encoded group leaves memory then.
+  const writer = Object.assign(bytes, { flush: flushBytes });
+  let pq: ParquetWriter | undefined;
+  let pending: Table[] = [];
+  let pendingRows = 0;
+  let rows = 0;
+  let closed = false;
+  const writeRows = (table: Table) => {
+    const columnData = columnDataOf(table);
+    pq ??= new ParquetWriter({ writer, schema: schemaFromColumnData({ columnData }), kvMetadata: kvOf(options.metadata), createdBy: 'gitops-ml' });
+    void pq.write({ columnData, rowGroupSize: groupRows });
+  };
+  const drain = (final: boolean) => {
+    if (!pendingRows) return;
+    const all = pending.length === 1 ? pending[0] : concatTables(pending);
+    let at = 0;
+    for (; all.length - at >= groupRows; at += groupRows) writeRows(sliceRows(all, at, at + groupRows));
+    if (final && at < all.length) {
+      writeRows(at === 0 ? all : sliceRows(all, at, all.length));
+      at = all.length;
+    }
+    pending = at < all.length ? [at === 0 ? all : sliceRows(all, at, all.length)] : [];
+    pendingRows = all.length - at;
+  };
+  return {
+    get rows() {
+      return rows;
+    },
+    append(table) {
+      if (closed) throw new Error(`${path}: append after close`);
+      if (table.length === 0) return;
+      pending.push(table);
+      pendingRows += table.length;
+      rows += table.length;
+      if (pendingRows >= groupRows) drain(false);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        drain(true);
+        if (!pq) {
+          // No rows at all: the same bytes as tableToParquet of an empty table.
+          flushBytes();
+          closeSync(fd);
+          await writeFileAtomic(path, tableToParquet({ length: 0, columns: {} }, options));
+          await rm(tmp, { force: true });
+          return;
+        }
+        void pq.finish();
+        flushBytes();
+        fsyncSync(fd);
+        closeSync(fd);
+        await rename(tmp, path);
+      } catch (err) {
+        await rm(tmp, { force: true });
+        throw err;
+      }
+    },
+    async abort() {
+      if (!closed) closeSync(fd);
+      closed = true;
+      await rm(tmp, { force: true });
+    },
+  };
 }

@@ -10,13 +10,14 @@ import { runCluster } from './run.ts';
 import { renderTable } from './summary.ts';
 
 const USAGE = `usage: npm run cluster:rehearse -- [--replicas 3] [--lb haproxy|nginx] [--requests 2400] [--rate 100]
-       [--seed 1] [--from 2001-05-01] [--converge-bound-ms 30000] [--json]
+       [--seed 1] [--from 2001-05-01] [--converge-bound-ms 30000] [--repeat-share 0.2] [--json]
   trains two small models on January flights into a temporary registry, starts --replicas API
-  processes (api/server.ts, same registry, same PREDICTION_ID_KEYS) behind --lb on 127.0.0.1 and a
-  Prometheus scraping each with infra/monitoring/prometheus/rules.yml; sends --requests May flights
-  at --rate per second through the balancer, posts each real delay later in random order, promotes
-  v2 at 25 % and SIGKILLs the last replica at 45 %; prints the figures (a table, or with --json one
-  JSON object on stdout), progress on stderr
+  processes (api/server.ts, same registry, same PREDICTION_ID_KEYS, one redis-server as their
+  FEEDBACK_DEDUPE_URL) behind --lb on 127.0.0.1 and a Prometheus scraping each with
+  infra/monitoring/prometheus/rules.yml; sends --requests May flights at --rate per second through
+  the balancer, posts each real delay later in random order (--repeat-share of them a second time,
+  to another live replica), promotes v2 at 25 % and SIGKILLs the last replica at 45 %; prints the
+  figures (a table, or with --json one JSON object on stdout), progress on stderr
 exit: 0 every check passed, 1 one failed (named in the output) or the run failed, 2 usage error`;
 
 const OPTIONS = {
@@ -27,6 +28,7 @@ const OPTIONS = {
   seed: { type: 'string', default: '1' },
   from: { type: 'string', default: '2001-05-01' },
   'converge-bound-ms': { type: 'string', default: '30000' },
+  'repeat-share': { type: 'string', default: '0.2' },
   json: { type: 'boolean', default: false },
 } as const;
 
@@ -45,6 +47,7 @@ async function main(
     seed: numberOption(values.seed, 'seed', { integer: true, min: 0 }),
     from: values.from,
     convergeBoundMs: numberOption(values['converge-bound-ms'], 'converge-bound-ms', { integer: true, min: 1 }),
+    repeatShare: numberOption(values['repeat-share'], 'repeat-share', { min: 0, max: 1 }),
     say: (m) => io.stderr(`[cluster] ${m}\n`),
   });
   if (values.json) io.stdout(JSON.stringify(result.summary) + '\n');

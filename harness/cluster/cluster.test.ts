@@ -4,7 +4,7 @@
  * must pass. 1,800 because over 1,000 of them are then answered by the promoted model on the
  * surviving replicas: drift verdicts need more values than `drift.size_cutoff` (with 800, neither
  * side gives one and the drift check proves nothing). About a minute on two busy cores (training the two small models included); bounded
- * at 3 minutes. Skipped where HAProxy or Prometheus is not installed (.ci/run installs both).
+ * at 3 minutes. Skipped where HAProxy, Prometheus or redis-server is not installed (.ci/run installs them).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,16 +12,19 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { BALANCER_BINARIES, PROMETHEUS_BINARY } from './config.ts';
+import { REDIS_SERVER } from '../testing/redis.ts';
 import { stopChild, watchOutput } from '../testing/lifecycle.ts';
 
 const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const missing = [BALANCER_BINARIES.haproxy, PROMETHEUS_BINARY].filter((b) => !existsSync(b));
-const skip = missing.length ? `skipped: ${missing.join(', ')} missing (apt-get install haproxy prometheus)` : false;
+const missing = [BALANCER_BINARIES.haproxy, PROMETHEUS_BINARY, REDIS_SERVER].filter((b) => !existsSync(b));
+const skip = missing.length
+  ? `skipped: ${missing.join(', ')} missing (apt-get install haproxy prometheus redis-server)`
+  : false;
 const LIMIT_MS = 170_000;
 
 test(
-  'cluster:rehearse: 3 replicas behind HAProxy, late labels at random replicas, promotion and SIGKILL mid-run',
+  'cluster:rehearse: 3 replicas behind HAProxy, late labels at random replicas (a fifth posted twice), promotion and SIGKILL mid-run',
   { skip, timeout: LIMIT_MS + 10_000 },
   async () => {
     const child = spawn(

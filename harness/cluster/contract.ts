@@ -15,6 +15,9 @@ export const SCRAPE_JOB = JOB;
 /** Env var holding the prediction-id signing keys (`id:secret[,id:secret]`), the same on every replica. */
 export const PREDICTION_ID_KEYS_ENV = 'PREDICTION_ID_KEYS';
 
+/** Env var naming the shared store in which replicas claim joined ids (a repeat is refused on any replica). */
+export const DEDUPE_URL_ENV = 'FEEDBACK_DEDUPE_URL';
+
 /** Fleet figures computed by recording rules from sums over every replica. */
 export const FLEET_RULES = {
   /** `{metric="accuracy"|"roc_auc"|"mae"|"rmse"}`: live quality over every replica's joined feedback. */
@@ -30,6 +33,8 @@ export const PER_REPLICA = {
   liveQuality: 'model_live_quality',
   driftDetected: 'model_drift_detected',
   feedback: 'model_feedback_total',
+  /** Served values per reference bin, `{version, feature, bin}` (summable: what the fleet drift rules sum). */
+  driftServed: 'model_drift_served_total',
 } as const;
 
 export type QualityMetric = 'accuracy' | 'roc_auc' | 'mae' | 'rmse';
@@ -86,11 +91,17 @@ export const fleetDriftReference = (
   );
 
 /**
- * A score this close to its threshold (relative) is a verdict either side may give: Prometheus has
- * counted what a killed replica answered up to its last scrape, which the run cannot pin to the
- * request, so the two sides can differ by a few values.
+ * A score this close to its threshold (relative) is a verdict either side may give. The one-process
+ * side takes the killed replica's answers up to the count its last scrape held, in the order the
+ * harness saw them end; at the cut that order can differ from the replica's by a call or two.
  */
-export const BORDERLINE = 0.05;
+export const BORDERLINE = 0.01;
+
+/**
+ * How far the fleet's drift score may be from one process's: both sum the same counts, so what is
+ * left is float rounding and that call or two at the kill (measured: equal to 6 decimals).
+ */
+export const DRIFT_SCORE_TOLERANCE = 1e-3;
 
 /** A drift verdict: drifted, stable, too few values (null), or within BORDERLINE of the threshold. */
 export type DriftVerdict = boolean | null | 'borderline';

@@ -19,7 +19,8 @@ import {
   type Balancer,
   type Replica,
 } from './config.ts';
-import { PREDICTION_ID_KEYS_ENV, SCRAPE_JOB } from './contract.ts';
+import { DEDUPE_URL_ENV, PREDICTION_ID_KEYS_ENV, SCRAPE_JOB } from './contract.ts';
+import { REDIS_ARGS, REDIS_SERVER } from '../testing/redis.ts';
 import type { Managed, ProcessGroup } from './processes.ts';
 import { prometheusClient } from './prometheus.ts';
 
@@ -48,6 +49,22 @@ export async function startFleet(
   o: { dir: string; registryUrl: string; replicas: number; lb: Balancer; requests: number; say: (m: string) => void },
 ): Promise<Fleet> {
   const { dir } = o;
+  // ── the shared feedback dedupe store ──
+  const redisPort = await freePort();
+  const redis = group.start(
+    'redis',
+    [REDIS_SERVER, '--port', String(redisPort), '--bind', '127.0.0.1', ...REDIS_ARGS],
+    {
+      cwd: dir,
+    },
+  );
+  await until(
+    `redis-server on 127.0.0.1:${redisPort}`,
+    20_000,
+    () => Promise.resolve(redis.output().includes('Ready to accept connections') ? true : undefined),
+    redis.output,
+  );
+  o.say(`redis-server on 127.0.0.1:${redisPort} (the replicas' feedback dedupe store)`);
   // ── replicas ──
   const keys = `k1:${randomBytes(24).toString('hex')}`;
   const replicas: (Replica & { process: Managed })[] = [];
@@ -60,6 +77,9 @@ export async function startFleet(
         PORT: String(port),
         REGISTRY_URL: o.registryUrl,
         [PREDICTION_ID_KEYS_ENV]: keys,
+        [DEDUPE_URL_ENV]: `redis://127.0.0.1:${redisPort}`,
+        // Generous on a machine whose cores the replicas, the balancer and Prometheus share.
+        FEEDBACK_DEDUPE_TIMEOUT_MS: '1000',
         PUBLIC_API: 'on',
         LOG_LEVEL: 'warn',
         POLL_INTERVAL_MS: '500',

@@ -10,15 +10,17 @@ import { openRegistry } from '../../core/registry/index.ts';
 import { loadBundle } from '../../core/model/bundle.ts';
 import { selectBackend } from '../../core/model/tfjs-backend.ts';
 import { BALANCER_BINARIES, BALANCER_RETRIES, PROMETHEUS_BINARY, type Balancer } from './config.ts';
-import { FLEET_RULES, PER_REPLICA, SCRAPE_JOB } from './contract.ts';
+import { FLEET_RULES, PER_REPLICA, SCRAPE_JOB, VERSION_LABEL } from './contract.ts';
+import { PREDICTION_TRACK } from '../../core/drift/index.ts';
 import { startFleet, until } from './fleet.ts';
 import { buildClusterRegistry, MODEL_NAME } from './model.ts';
 import { ProcessGroup } from './processes.ts';
-import { oneProcessDrift } from './reference.ts';
+import { countedAnswers, oneProcessDrift } from './reference.ts';
 import {
   checks,
   compareDrift,
   feedbackFigures,
+  fleetDriftScores,
   fleetDriftVerdicts,
   predictionFigures,
   qualityByVersion,
@@ -26,6 +28,8 @@ import {
   type Verdict,
 } from './summary.ts';
 import { loadFlights, replay } from './traffic.ts';
+import { repeatFigures } from './repeats.ts';
+import { REDIS_SERVER } from '../testing/redis.ts';
 
 export interface ClusterOptions {
   replicas: number;
@@ -36,6 +40,8 @@ export interface ClusterOptions {
   from: string;
   /** The promotion bound: every live replica serves the new version within this. */
   convergeBoundMs: number;
+  /** Share of the labels posted a second time, to another live replica. */
+  repeatShare: number;
   say: (m: string) => void;
 }
 
@@ -52,7 +58,7 @@ async function servedVersion(port: number): Promise<number | null> {
 }
 
 export async function runCluster(o: ClusterOptions): Promise<ClusterResult> {
-  for (const bin of [BALANCER_BINARIES[o.lb], PROMETHEUS_BINARY])
+  for (const bin of [BALANCER_BINARIES[o.lb], PROMETHEUS_BINARY, REDIS_SERVER])
     if (!existsSync(bin))
       throw new Error(`${bin} is missing: install it (apt-get install ${bin.split('/').pop()}; .ci/run does)`);
   const started = performance.now();
@@ -91,6 +97,13 @@ export async function runCluster(o: ClusterOptions): Promise<ClusterResult> {
       labelDelay: { minMs: 0.5 * durationMs, maxMs: 0.9 * durationMs },
       timeoutMs: 20_000,
       say: o.say,
+      repeat: {
+        share: o.repeatShare,
+        to: (first, pick) => {
+          const others = replicas.filter((r) => r.name !== first && r.process.alive());
+          return others.length ? others[Math.floor(pick * others.length)] : undefined;
+        },
+      },
       at: [
         {
           share: 0.25,
@@ -159,25 +172,33 @@ export async function runCluster(o: ClusterOptions): Promise<ClusterResult> {
       });
     const samples = async (q: string) =>
       (await promql.vector(q)).map((x) => ({ labels: x.metric, value: Number(x.value[1]) }));
-    // What Prometheus summed: the survivors' answers, and the killed replica's up to its last scrape
-    // (1 s interval): its answers that ended 2 s before the kill are surely in, the last second's
-    // may or may not be (left out here; BORDERLINE absorbs what they change).
-    const countedByPrometheus = (p: (typeof traffic.predictions)[number]) =>
-      p.replica !== null &&
-      (survivors.includes(p.replica) ||
-        (kill !== undefined && p.replica === kill.replica && p.endedAt < kill.atMs - 2000));
-    const driftRows = traffic.predictions
-      .filter((p) => p.status === 200 && p.version === reg.promoted && countedByPrometheus(p))
-      .map((p) => ({ record: flights[p.index].record, prediction: p.value! }));
+    // What Prometheus summed for the promoted version: the survivors' answers, and the killed
+    // replica's up to its last scrape — how many, its counters say (reference.ts countedAnswers).
+    const killedCounted = kill
+      ? ((await promql.scalar(
+          `sum(last_over_time(${PER_REPLICA.driftServed}{instance="${kill.replica}",${VERSION_LABEL}="${reg.promoted}",feature="${PREDICTION_TRACK}"}[1h]))`,
+        )) ?? 0)
+      : 0;
+    const driftRows = countedAnswers(
+      traffic.predictions.filter((p) => p.status === 200 && p.version === reg.promoted),
+      survivors,
+      kill && { replica: kill.replica, counted: killedCounted },
+    ).map((p) => ({ record: flights[p.index].record, prediction: p.value! }));
+    const oneProcess = oneProcessDrift(promoted, driftRows);
     const verdict: Verdict = {
       predictions,
       feedback,
       quality: qualityByVersion(task, pairs, await samples(FLEET_RULES.liveQuality)),
       drift: compareDrift(
-        oneProcessDrift(promoted, driftRows),
+        oneProcess.verdicts,
         fleetDriftVerdicts(await samples(FLEET_RULES.driftDetected), reg.promoted),
+        {
+          one_process: oneProcess.scores,
+          fleet: fleetDriftScores(await samples(FLEET_RULES.driftScore), reg.promoted),
+        },
       ),
       promotion: { version: reg.promoted, converged_ms: convergedMs, bound_ms: o.convergeBoundMs },
+      ...(o.repeatShare > 0 ? { repeats: repeatFigures(traffic.repeats) } : {}),
     };
     promoted.model.dispose();
 
@@ -204,7 +225,9 @@ export async function runCluster(o: ClusterOptions): Promise<ClusterResult> {
       [
         `SIGKILL`,
         kill
-          ? `${kill.replica} at ${(kill.atMs / 1000).toFixed(1)} s of traffic; survivors ${survivors.join(', ')}`
+          ? `${kill.replica} at ${(kill.atMs / 1000).toFixed(1)} s of traffic; survivors ${survivors.join(', ')}; Prometheus counted ${killedCounted} of its ${
+              traffic.predictions.filter((p) => p.replica === kill!.replica && p.version === reg.promoted).length
+            } v${reg.promoted} answers (up to its last scrape)`
           : 'not done',
       ],
       ['balancer retries', BALANCER_RETRIES[o.lb]],
@@ -222,9 +245,10 @@ export async function runCluster(o: ClusterOptions): Promise<ClusterResult> {
         rate: o.rate,
         seed: o.seed,
         from: o.from,
+        repeat_share: o.repeatShare,
         seconds,
         ...verdict,
-        kill,
+        kill: kill && { ...kill, promoted_answers_counted_by_prometheus: killedCounted },
         survivors,
         per_replica_live_quality: perReplica,
         joined_feedback_in_prometheus: joinedInPrometheus,

@@ -6,6 +6,7 @@ import {
   compareQuality,
   exactLiveQuality,
   feedbackFigures,
+  fleetDriftScores,
   fleetDriftVerdicts,
   qualityByVersion,
   predictionFigures,
@@ -216,11 +217,41 @@ test('drift: a score within BORDERLINE of its threshold agrees with either verdi
   );
 });
 
-test('drift: the prediction track is shown but not judged; an input feature is', () => {
+test('drift: the prediction track is judged like an input feature; the scores are shown beside the verdicts', () => {
   const drift = (d: ReturnType<typeof compareDrift>) =>
     checks(verdict({ drift: d })).find((c) => c.name.startsWith('fleet drift'))!;
-  const predictionOff = drift(compareDrift({ prediction: true, origin: false }, { prediction: false, origin: false }));
-  assert.ok(predictionOff.ok);
-  assert.match(predictionOff.detail, /prediction: fleet false, one process true \(shown, not judged\)/);
-  assert.equal(drift(compareDrift({ prediction: true, origin: true }, { prediction: true, origin: false })).ok, false);
+  const off = drift(
+    compareDrift(
+      { prediction: true, origin: false },
+      { prediction: false, origin: false },
+      { one_process: { prediction: 0.1123, origin: 0.02 }, fleet: { prediction: 0.0871, origin: 0.02 } },
+    ),
+  );
+  assert.equal(off.ok, false);
+  assert.match(off.detail, /prediction: fleet false, one process true \(scores 0\.087100 vs 0\.112300\)/);
+  const table = renderTable(
+    verdict({ drift: compareDrift({ prediction: false }, { prediction: false }, { fleet: { prediction: 0.05 } }) }),
+    [],
+  );
+  assert.match(table, /drift prediction: fleet vs one process +stable vs stable \(scores 0\.050000 vs —\)/);
+});
+
+test('drift: equal verdicts with scores apart by more than the tolerance do not agree', () => {
+  const rows = compareDrift(
+    { prediction: false, origin: true },
+    { prediction: false, origin: true },
+    { one_process: { prediction: 0.05, origin: 0.3 }, fleet: { prediction: 0.0505, origin: 0.31 } },
+  );
+  assert.deepEqual(
+    rows.map((r) => [r.feature, r.ok]),
+    [
+      ['prediction', true],
+      ['origin', false],
+    ],
+  );
+});
+
+test('fleet drift scores: the promoted version’s series', () => {
+  const s = (feature: string, value: number, version: string) => ({ labels: { feature, version }, value });
+  assert.deepEqual(fleetDriftScores([s('prediction', 0.2, '1'), s('prediction', 0.09, '2')], 2), { prediction: 0.09 });
 });

@@ -70,6 +70,12 @@ export interface TrafficPlan {
   labelDelay: { minMs: number; maxMs: number };
   /** Called once when the given share of predictions has been sent. */
   at: { share: number; action: (elapsedMs: number) => Promise<void> | void }[];
+  /**
+   * A seeded `share` of the labels is posted again once answered, straight to the replica `to`
+   * picks with the seeded `pick` in [0, 1) (another live one than `first`, the replica that
+   * answered the label; undefined: none).
+   */
+  repeat?: { share: number; to: (first: string, pick: number) => Replica | undefined };
   timeoutMs: number;
   say: (m: string) => void;
 }
@@ -114,10 +120,15 @@ async function call(url: string, body: unknown, timeoutMs: number, replicas: Rep
 }
 
 /** Send the predictions at `rate`, each label after its seeded delay; resolves when every call has ended. */
-export async function replay(plan: TrafficPlan): Promise<{ predictions: PredictionCall[]; feedback: FeedbackCall[] }> {
+export async function replay(
+  plan: TrafficPlan,
+): Promise<{ predictions: PredictionCall[]; feedback: FeedbackCall[]; repeats: FeedbackCall[] }> {
   const random = seededRandom(plan.seed);
+  // Its own stream: the label delays stay those of a run without repeats.
+  const repeatRandom = seededRandom(plan.seed + 1);
   const predictions: PredictionCall[] = [];
   const feedback: FeedbackCall[] = [];
+  const repeats: FeedbackCall[] = [];
   const pending: Promise<void>[] = [];
   const actions = [...plan.at].sort((a, b) => a.share - b.share);
   const t0 = performance.now();
@@ -129,6 +140,9 @@ export async function replay(plan: TrafficPlan): Promise<{ predictions: Predicti
     const delayMs = plan.labelDelay.minMs + random() * (plan.labelDelay.maxMs - plan.labelDelay.minMs);
     const labelDue = (i * 1000) / plan.rate + delayMs;
     const flight = plan.flights[i];
+    // Drawn here, in order, so the same seed repeats the same labels to the same choices.
+    const repeatDrawn = plan.repeat !== undefined && repeatRandom() < plan.repeat.share;
+    const repeatPick = repeatRandom();
     pending.push(
       (async () => {
         const p = await call(`${plan.url}/predict`, flight.record, plan.timeoutMs, plan.replicas, t0);
@@ -158,16 +172,17 @@ export async function replay(plan: TrafficPlan): Promise<{ predictions: Predicti
           plan.replicas,
           t0,
         );
-        const err = f.json.error as { code?: string; message?: string } | string | undefined;
-        feedback.push({
-          index: i,
-          startedAt: f.startedAt,
-          endedAt: f.endedAt,
-          status: f.status,
-          replica: f.replica,
-          ...(f.error ? { error: f.error } : {}),
-          ...(typeof err === 'object' && err?.code ? { code: err.code } : {}),
-        });
+        feedback.push(feedbackCall(i, f));
+        const again = repeatDrawn && f.status === 200 && f.replica ? plan.repeat!.to(f.replica, repeatPick) : undefined;
+        if (!again) return;
+        const r = await call(
+          `http://127.0.0.1:${again.port}/feedback`,
+          { prediction_id: id, actual: flight.delay },
+          plan.timeoutMs,
+          plan.replicas,
+          t0,
+        );
+        repeats.push(feedbackCall(i, { ...r, replica: again.name }));
       })(),
     );
     if ((i + 1) % Math.max(1, Math.round(plan.rate * 5)) === 0) plan.say(`${i + 1}/${n} predictions sent`);
@@ -176,5 +191,19 @@ export async function replay(plan: TrafficPlan): Promise<{ predictions: Predicti
   await Promise.all(pending);
   predictions.sort((a, b) => a.index - b.index);
   feedback.sort((a, b) => a.index - b.index);
-  return { predictions, feedback };
+  repeats.sort((a, b) => a.index - b.index);
+  return { predictions, feedback, repeats };
+}
+
+function feedbackCall(index: number, f: Answer): FeedbackCall {
+  const err = f.json.error as { code?: string; message?: string } | string | undefined;
+  return {
+    index,
+    startedAt: f.startedAt,
+    endedAt: f.endedAt,
+    status: f.status,
+    replica: f.replica,
+    ...(f.error ? { error: f.error } : {}),
+    ...(typeof err === 'object' && err?.code ? { code: err.code } : {}),
+  };
 }

@@ -33,6 +33,9 @@ const named = (ms: Manifest[], kind: string, name: string) => {
 };
 const matches = (selector: Record<string, string>, labels: Record<string, string> = {}) =>
   Object.entries(selector).every(([k, v]) => labels[k] === v);
+/** The feedback dedupe store's Deployment (components/feedback-dedupe) is not an API Deployment. */
+const DEDUPE = 'flight-delay-feedback-dedupe';
+const serving = (m: Manifest) => m.metadata.labels?.[APP] !== DEDUPE;
 
 /** Kubernetes schema validation: the model class for apiVersion/kind, then `.validate()`. */
 async function validateK8s(m: Manifest): Promise<void> {
@@ -222,7 +225,7 @@ if (missing) {
 
       test('every API Deployment: probes /healthz /readyz, port, cache, config, secrets, grace period', () => {
         const ms = rendered(`overlays/${overlay}`);
-        for (const t of podTemplates(ms).filter((x) => x.owner.kind === 'Deployment'))
+        for (const t of podTemplates(ms).filter((x) => x.owner.kind === 'Deployment' && serving(x.owner)))
           assertServes(t, ofKind(ms, 'ConfigMap'));
       });
 
@@ -492,7 +495,7 @@ if (missing) {
 
   test('a rollout never drops below the desired replicas', () => {
     for (const overlay of OVERLAYS)
-      for (const d of ofKind(rendered(`overlays/${overlay}`), 'Deployment')) {
+      for (const d of ofKind(rendered(`overlays/${overlay}`), 'Deployment').filter(serving)) {
         assert.equal(d.spec.strategy.rollingUpdate.maxUnavailable, 0, `${overlay} ${id(d)}`);
         assert.ok(d.spec.progressDeadlineSeconds > 0);
       }

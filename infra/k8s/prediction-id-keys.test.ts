@@ -9,13 +9,17 @@ import { OVERLAYS, kubectlMissing, rendered, type Obj } from './kustomize.ts';
 import { loadConfig } from '../../api/config.ts';
 
 const skip = kubectlMissing ?? false;
+/** The feedback dedupe store (components/feedback-dedupe): a Redis, not a serving pod. */
+const DEDUPE_STORE = 'flight-delay-feedback-dedupe';
 
 test(
   'PREDICTION_ID_KEYS: one Secret key for every serving pod, required in production, none for the twin',
   { skip },
   () => {
     for (const overlay of OVERLAYS) {
-      const deployments = rendered(`overlays/${overlay}`).filter((m) => m.kind === 'Deployment');
+      const deployments = rendered(`overlays/${overlay}`).filter(
+        (m) => m.kind === 'Deployment' && m.metadata.labels?.['app.kubernetes.io/name'] !== DEDUPE_STORE,
+      );
       for (const d of deployments) {
         const who = `${overlay}: ${d.metadata.name}`;
         const api = d.spec.template.spec.containers.find((c: Obj) => c.name === 'api');

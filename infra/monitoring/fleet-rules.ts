@@ -86,6 +86,30 @@ function qualityRules(w: Window): RecordingRule[] {
       expr: `sqrt(\n  ${fleet('model_feedback_squared_error_total')}\n  /\n  (${fleet('model_feedback_pairs_total')} > 0)\n)`,
       labels: { metric: 'rmse' },
     },
+    ...multiclassRules(w),
+  ];
+}
+
+/**
+ * Multi-class: from the per-class sums of model_feedback_class_total. `task="multiclass"` keeps
+ * these series apart from a binary model's accuracy under the same name.
+ */
+function multiclassRules(w: Window): RecordingRule[] {
+  const q = FLEET_QUALITY_RULES.quality + w.suffix;
+  const per = (role: 'actual' | 'predicted' | 'hit') =>
+    `sum without (${REPLICA}, version, role) (${w.over(`model_feedback_class_total{role="${role}"}`)})`;
+  return [
+    {
+      record: q,
+      expr: `sum without (class) (${per('hit')})\n/\n(sum without (class) (${per('actual')}) > 0)`,
+      labels: { metric: 'accuracy', task: 'multiclass' },
+    },
+    {
+      // F1 of a class = 2·tp / (actual + predicted); classes never seen nor predicted are left out.
+      record: q,
+      expr: `avg without (class) (\n  2 * ${per('hit')}\n  /\n  ((${per('actual')} + ${per('predicted')}) > 0)\n)`,
+      labels: { metric: 'macro_f1', task: 'multiclass' },
+    },
   ];
 }
 

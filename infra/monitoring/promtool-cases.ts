@@ -334,4 +334,32 @@ export const RULE_TEST_FILES: Record<string, RuleTestFile> = {
       },
     ],
   },
+  'feedback-dedupe': {
+    about: 'FeedbackDedupeUnavailable: the shared feedback dedupe store fails for 10 minutes.',
+    tests: [
+      {
+        name: 'claims fail from minute 2 to minute 30 on two replicas - a ticket after 10 minutes of it, resolved after',
+        interval: '1m',
+        input_series: [
+          {
+            series: 'feedback_dedupe_errors_total{job="gitops-ml-api",instance="api-0:8080",reason="timeout"}',
+            values: '_ _ 0+5x28 140x30',
+          },
+          {
+            series: 'feedback_dedupe_errors_total{job="gitops-ml-api",instance="api-1:8080",reason="disconnected"}',
+            values: '_ _ 0+2x28 56x30',
+          },
+        ],
+        alert_rule_test: [
+          { eval_time: '8m', alertname: 'FeedbackDedupeUnavailable', exp_alerts: [] },
+          {
+            eval_time: '20m',
+            alertname: 'FeedbackDedupeUnavailable',
+            exp_alerts: [{ exp_labels: { job: 'gitops-ml-api', severity: 'ticket' } }],
+          },
+          { eval_time: '45m', alertname: 'FeedbackDedupeUnavailable', exp_alerts: [] },
+        ],
+      },
+    ],
+  },
 };

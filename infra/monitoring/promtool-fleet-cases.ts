@@ -9,29 +9,8 @@ import { addPair, countsBelow, emptyCounts, liveFigures, SCORE_BINS } from '../.
 import { fleetDriftScore, shares, sharesBelow, binWidthsInStd } from '../../core/drift/fleet.ts';
 import type { RuleTestCase, RuleTestFile } from './promtool-cases.ts';
 
-const MINUTES = 120;
-const EVAL = '100m';
-/** PromQL round(v, 0.0001) as Prometheus computes it. */
-const round4 = (v: number) => Math.floor(v * 10_000 + 0.5) / 10_000;
-const labelText = (l: Record<string, string>) =>
-  Object.entries(l)
-    .map(([k, v]) => `${k}="${v}"`)
-    .join(',');
-const counter = (name: string, labels: Record<string, string>, perMinute: number) => ({
-  series: `${name}{${labelText(labels)}}`,
-  values: `0+${perMinute}x${MINUTES}`,
-});
-const gauge = (name: string, labels: Record<string, string>, value: number) => ({
-  series: `${name}{${labelText(labels)}}`,
-  values: `${value}x${MINUTES}`,
-});
-/** Expected sample of `round(<rule>, 0.0001)`: labels sorted, no metric name. */
-const sample = (labels: Record<string, string>, value: number) => ({
-  labels: `{${labelText(Object.fromEntries(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1))))}}`,
-  value: round4(value),
-});
-
-const SETUPS = { 'one-replica': ['api-0:8080'], 'three-replicas': ['api-0:8080', 'api-1:8080', 'api-2:8080'] };
+import { counter, EVAL, gauge, labelText, sample, SETUPS } from './promtool-fleet-series.ts';
+import { multiclassQualityCase } from './promtool-fleet-multiclass.ts';
 
 // ---- live quality ---------------------------------------------------------------------------------
 
@@ -304,6 +283,6 @@ export const FLEET_RULE_TESTS: Record<string, RuleTestFile> = {
   fleet: {
     about:
       'Fleet recording rules: the same traffic on 1 and 3 replicas gives the same live quality and drift figures (the values one process computes with core/), unshifted traffic split over 3 replicas raises no drift alert, and a killed replica still counts in the totals.',
-    tests: [qualityCase(), driftCase(false), driftCase(true), killedReplicaCase()],
+    tests: [qualityCase(), multiclassQualityCase(), driftCase(false), driftCase(true), killedReplicaCase()],
   },
 };

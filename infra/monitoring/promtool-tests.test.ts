@@ -45,6 +45,7 @@ test('every expected alert in the generated files carries the rule’s annotatio
   const files = ruleTestFiles();
   assert.deepEqual(Object.keys(files).sort(), [
     'prometheus/tests/availability.yml',
+    'prometheus/tests/feedback-dedupe.yml',
     'prometheus/tests/fleet.yml',
     'prometheus/tests/latency.yml',
     'prometheus/tests/model.yml',

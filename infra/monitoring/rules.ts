@@ -83,7 +83,7 @@ function modelAlerts(options: RuleOptions): AlertingRule[] {
     },
     {
       alert: 'ModelLiveQualityDegraded',
-      expr: `fleet:model_live_quality{metric="${liveQuality.metric}"} < ${liveQuality.min}\nand ignoring (metric)\nfleet:model_feedback_samples >= ${liveQuality.minSamples}`,
+      expr: `fleet:model_live_quality{metric="${liveQuality.metric}"} < ${liveQuality.min}\nand ignoring (metric, task)\nfleet:model_feedback_samples >= ${liveQuality.minSamples}`,
       for: '30m',
       labels: { severity: 'page', slo: 'live_quality' },
       annotations: {
@@ -139,6 +139,24 @@ const nonFiniteAlert: AlertingRule = {
   },
 };
 
+/**
+ * The shared feedback dedupe store (Redis, FEEDBACK_DEDUPE_URL) failing for ten minutes: labels
+ * are answered 503 (retry later) meanwhile, so live quality stops moving. Predictions do not
+ * depend on it, hence a ticket, not a page.
+ */
+const dedupeAlert: AlertingRule = {
+  alert: 'FeedbackDedupeUnavailable',
+  expr: 'sum without (instance, pod, reason) (rate(feedback_dedupe_errors_total[5m])) > 0',
+  for: '10m',
+  labels: { severity: 'ticket' },
+  annotations: {
+    summary: 'The feedback dedupe store fails for {{ $labels.job }}',
+    description:
+      'feedback_dedupe_errors_total has grown for 10 minutes: POST /feedback answers 503 (retry later), so labels wait and live quality does not move. Check the feedback-dedupe Redis pod (kubectl get pods -l app.kubernetes.io/name=flight-delay-feedback-dedupe) and FEEDBACK_DEDUPE_URL.',
+    runbook_url: 'infra/monitoring/README.md#alerts',
+  },
+};
+
 export function ruleGroups(options: RuleOptions = {}): RuleGroup[] {
   return [
     { name: 'slo-recording', rules: RATIO_SLOS.flatMap(recordingRules) },
@@ -146,6 +164,7 @@ export function ruleGroups(options: RuleOptions = {}): RuleGroup[] {
     { name: 'slo-burn-rate', rules: RATIO_SLOS.flatMap(burnRateAlerts) },
     { name: 'model-health', rules: modelAlerts(options) },
     { name: 'model-numerics', rules: [nonFiniteAlert] },
+    { name: 'feedback', rules: [dedupeAlert] },
     {
       name: 'service',
       rules: [

@@ -12,13 +12,13 @@ import { join } from 'node:path';
 import type { Params } from '../../core/schemas/params.ts';
 import { exists, writeJsonAtomic } from '../../core/platform/atomic.ts';
 import { writeParquetTable } from '../../core/data/parquet.ts';
-import { stableArgsort, sliceRows, takeRows, type Table } from '../../core/data/table.ts';
+import { concatTables, stableArgsort, sliceRows, takeRows, type Table } from '../../core/data/table.ts';
 import { formatTimestamp } from '../../core/platform/time.ts';
 import { createProgress } from '../../core/platform/progress.ts';
 import { createLogger, type Logger } from '../../core/platform/log.ts';
 import { isMain } from '../../core/platform/is-main.ts';
 import { defineCli, UsageError } from '../../core/platform/cli.ts';
-import { openSource, timesOf, type SourceFingerprint } from '../sources.ts';
+import { openSource, timesOf, type RecordSource, type SourceFingerprint } from '../sources.ts';
 import { MANIFEST_FILE, RAW_DIR } from '../contracts/paths.ts';
 import { readManifest, type RawManifest } from '../contracts/raw-store.ts';
 import { reconcileStore } from './ingest-repair.ts';
@@ -90,19 +90,7 @@ export async function ingest(options: IngestOptions): Promise<IngestResult> {
     return summarize(manifest, 0, source.rows);
   }
 
-  log.info(`ordering ${source.rows} source records by ${params.data.time_column}`);
-  const times = await source.readTimes(params.data.time_column);
-  const order = stableArgsort(times);
   const end = Math.min(source.rows, start + toWrite * batchSize);
-  const slice = await readOrdered(source, order, start, end);
-  const sliceTimes = timesOf(slice.columns[params.data.time_column]);
-  const lastIngested = complete.at(-1)?.last_time;
-  if (lastIngested && sliceTimes.length && sliceTimes[0] < Date.parse(lastIngested)) {
-    log.warn(
-      `the source has records older than the last ingested batch (${lastIngested}); they arrive late and are appended in the next batch`,
-    );
-  }
-
   const next: RawManifest = {
     format: 1,
     source: source.fingerprint,
@@ -110,25 +98,40 @@ export async function ingest(options: IngestOptions): Promise<IngestResult> {
     batch_size: batchSize,
     batches: [...complete],
   };
+  const lastIngested = complete.at(-1)?.last_time;
   const progress = createProgress('ingest', end - start, { log, unit: 'records' });
-  for (let b = 0, pos = start; pos < end; b++, pos += batchSize) {
-    const rows = Math.min(batchSize, end - pos);
-    const batch = sliceRows(slice, pos - start, pos - start + rows);
-    const index = complete.length + b;
-    const file = `batch-${String(index).padStart(6, '0')}.parquet`;
+  let pos = start;
+  const writeBatch = async (batch: Table) => {
+    const file = `batch-${String(next.batches.length).padStart(6, '0')}.parquet`;
     const bt = timesOf(batch.columns[params.data.time_column]);
+    if (pos === start && lastIngested && bt.length && bt[0] < Date.parse(lastIngested)) {
+      log.warn(
+        `the source has records older than the last ingested batch (${lastIngested}); they arrive late and are appended in the next batch`,
+      );
+    }
     await writeParquetTable(join(repoRoot, RAW_DIR, file), batch);
     next.batches.push({
       file,
-      rows,
-      range: [pos, pos + rows],
+      rows: batch.length,
+      range: [pos, pos + batch.length],
       first_time: formatTimestamp(minFinite(bt)),
       last_time: formatTimestamp(maxFinite(bt)),
     });
     // The manifest is rewritten after every batch so an interrupted run resumes where it stopped.
     await writeJsonAtomic(join(repoRoot, RAW_DIR, MANIFEST_FILE), next);
-    progress.update(pos + rows - start);
+    pos += batch.length;
+    progress.update(pos - start);
+  };
+  // Cut the ordered records into batches as they stream past: at most one source piece and one
+  // batch's remainder are held.
+  let rest: Table | null = null;
+  for await (const piece of inTimeOrder(source, params.data.time_column, start, end, log)) {
+    const pending: Table = rest && rest.length ? concatTables([rest, piece]) : piece;
+    let at = 0;
+    for (; pending.length - at >= batchSize; at += batchSize) await writeBatch(sliceRows(pending, at, at + batchSize));
+    rest = at < pending.length ? sliceRows(pending, at, pending.length) : null;
   }
+  if (rest?.length) await writeBatch(rest);
   progress.finish();
   const added = next.batches.length - complete.length - (partial ? 1 : 0);
   log.info(`ingested ${end - start} records into ${next.batches.length - complete.length} batch file(s)`, {
@@ -162,22 +165,37 @@ function checkCompatible(manifest: RawManifest | null, fp: SourceFingerprint, pa
     );
 }
 
-async function readOrdered(
-  source: Awaited<ReturnType<typeof openSource>>,
-  order: Uint32Array,
+/**
+ * Source rows [start, end) in time order. A source already in time order (the bundled flights, any
+ * log-shaped file) is read piece by piece, so memory does not grow with its size; checking that
+ * takes one streamed pass over the time column. Otherwise the whole source is read and sorted.
+ */
+async function* inTimeOrder(
+  source: RecordSource,
+  timeColumn: string,
   start: number,
   end: number,
-): Promise<Table> {
-  // Fast path: the source is already in time order for this range, so read just that range.
-  let contiguous = true;
-  for (let i = start; i < end; i++)
-    if (order[i] !== i) {
-      contiguous = false;
-      break;
+  log: Logger,
+): AsyncGenerator<Table> {
+  if (await isTimeOrdered(source, timeColumn)) {
+    yield* source.readChunks(start, end);
+    return;
+  }
+  log.info(`the source is not in ${timeColumn} order: reading all ${source.rows} records to order them`);
+  const order = stableArgsort(await source.readTimes(timeColumn));
+  yield takeRows(await source.readRange(0, source.rows), order.subarray(start, end));
+}
+
+/** Whether stableArgsort would keep the source's order: times never decrease, missing ones only at the end. */
+async function isTimeOrdered(source: RecordSource, timeColumn: string): Promise<boolean> {
+  let previous: number | undefined;
+  for await (const piece of source.readChunks(0, source.rows, [timeColumn])) {
+    for (const t of timesOf(piece.columns[timeColumn])) {
+      if (previous !== undefined && (t < previous || (Number.isNaN(previous) && !Number.isNaN(t)))) return false;
+      previous = t;
     }
-  if (contiguous) return source.readRange(start, end);
-  const all = await source.readRange(0, source.rows);
-  return takeRows(all, order.subarray(start, end));
+  }
+  return true;
 }
 
 async function track(options: IngestOptions): Promise<void> {

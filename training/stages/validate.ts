@@ -5,9 +5,11 @@
  */
 import { join } from 'node:path';
 import { writeMetricsFile } from '../../core/schemas/metrics-files.ts';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { replaceDirAtomic, writeFileAtomic } from '../../core/platform/atomic.ts';
-import { readParquetTable, writeParquetTable } from '../../core/data/parquet.ts';
-import { concatTables, cellValue, type Table } from '../../core/data/table.ts';
+import { openParquet, openParquetTableWriter, readParquetTable } from '../../core/data/parquet.ts';
+import { cellValue, type Table } from '../../core/data/table.ts';
 import { validateTable, type ValidationResult } from '../../core/data/validation.ts';
 import { ROW_COLUMN } from '../../core/data/csv.ts';
 import { createProgress } from '../../core/platform/progress.ts';
@@ -20,56 +22,64 @@ import { isMain, runStage } from '../stage-cli.ts';
 
 export { REJECTS_FILE, VALIDATE_METRICS, VALIDATED_DIR, VALIDATED_FILE } from '../contracts/paths.ts';
 
-export async function readRawStore(
+interface RawBatch {
+  /** Index of the batch in the raw store's manifest (the `batch` column of rejects.csv). */
+  index: number;
+  /** Rows of the raw store before this batch (so row numbers stay those of the whole store). */
+  offset: number;
+  table: Table;
+}
+
+/**
+ * The raw store one batch file at a time, every batch carrying the same columns (a CSV source's
+ * batches may differ in which optional columns they saw), so validate holds one batch, not the store.
+ */
+export async function openRawStore(
   repoRoot: string,
-  log: Logger,
-): Promise<{ table: Table; batchOfRow: (row: number) => number }> {
+): Promise<{ rows: number; batches: number; columns: string[]; read: () => AsyncGenerator<RawBatch> }> {
   const manifest = await readManifest(repoRoot);
   if (!manifest || manifest.batches.length === 0)
     throw new Error(
       `the raw store ${RAW_DIR}/ is empty; run \`npm run ingest\` (or \`npm run data:pull\` to fetch the tracked version)`,
     );
-  const parts: Table[] = [];
-  const progress = createProgress('read raw batches', manifest.batches.length, { log, unit: 'batches' });
+  // Only paths are kept, not each file's parsed footer: a store of N batches then costs N names.
+  const paths = manifest.batches.map((b) => join(repoRoot, RAW_DIR, b.file));
+  const seen = new Set<string>();
   for (const [i, b] of manifest.batches.entries()) {
-    const t = await readParquetTable(join(repoRoot, RAW_DIR, b.file));
-    if (t.length !== b.rows)
+    const source = await openParquet(paths[i]);
+    if (source.rows !== b.rows)
       throw new Error(
-        `${RAW_DIR}/${b.file} has ${t.length} rows but manifest.json says ${b.rows}; restore it with \`npm run data:pull\``,
+        `${RAW_DIR}/${b.file} has ${source.rows} rows but manifest.json says ${b.rows}; restore it with \`npm run data:pull\``,
       );
-    parts.push(t);
-    progress.update(i + 1);
+    for (const c of source.columns) seen.add(c.name);
   }
-  progress.finish();
-  const starts = manifest.batches.map((b) => b.range[0] - manifest.batches[0].range[0]);
-  const batchOfRow = (row: number) => {
-    let lo = 0,
-      hi = starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (starts[mid] <= row) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
+  const columns = [...seen];
+  return {
+    rows: manifest.batches.reduce((n, b) => n + b.rows, 0),
+    batches: paths.length,
+    columns,
+    async *read() {
+      let offset = 0;
+      for (const [index, path] of paths.entries()) {
+        const table = alignColumns(await readParquetTable(path), columns);
+        yield { index, offset, table };
+        offset += table.length;
+      }
+    },
   };
-  return { table: concatTables(alignColumns(parts)), batchOfRow };
 }
 
-/** Batches from a CSV source may differ in which optional columns they saw; align by name. */
-function alignColumns(parts: Table[]): Table[] {
-  const names = [...new Set(parts.flatMap((p) => Object.keys(p.columns)))];
-  return parts.map((p) => {
-    const columns = { ...p.columns };
-    for (const n of names) {
-      if (!columns[n]) columns[n] = { type: 'string', codes: new Int32Array(p.length).fill(-1), dict: [] };
-    }
-    return { length: p.length, columns: Object.fromEntries(names.map((n) => [n, columns[n]])) };
-  });
+function alignColumns(part: Table, names: string[]): Table {
+  const columns: Table['columns'] = {};
+  for (const n of names)
+    columns[n] = part.columns[n] ?? { type: 'string', codes: new Int32Array(part.length).fill(-1), dict: [] };
+  return { length: part.length, columns };
 }
 
-export function rejectsCsv(result: ValidationResult, table: Table, batchOfRow: (row: number) => number): string {
-  const lines = ['batch,source_row,reasons,details'];
+/** rejects.csv lines (no header) of one batch's rejected rows. */
+export function rejectLines(result: ValidationResult, table: Table, batch: RawBatch): string {
   const rowCol = table.columns[ROW_COLUMN];
+  let out = '';
   for (const r of result.rejects) {
     const reasons = [...new Set(r.problems.map((p) => p.reason))].join(';');
     const details = r.problems
@@ -79,32 +89,61 @@ export function rejectsCsv(result: ValidationResult, table: Table, batchOfRow: (
           `${p.column}: ${p.reason}${p.value === null ? '' : ` ${JSON.stringify(p.value.length > 60 ? p.value.slice(0, 57) + '...' : p.value)}`}`,
       )
       .join('; ');
-    const row = rowCol ? cellValue(rowCol, r.index) : r.index + 1;
-    lines.push([batchOfRow(r.index), row, reasons, csvCell(details)].join(','));
+    const row = rowCol ? cellValue(rowCol, r.index) : batch.offset + r.index + 1;
+    out += [batch.index, row, reasons, csvCell(details)].join(',') + '\n';
   }
-  return lines.join('\n') + '\n';
+  return out;
 }
 
 function csvCell(s: string): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-export function validationMetrics(result: ValidationResult, maxRejectRate: number) {
-  const rejected = result.rejects.length;
+type Counts = Record<string, number>;
+
+/** What validate writes to metrics/validate.json, summed over the batches. */
+export interface ValidationTotals {
+  rowsIn: number;
+  rowsValid: number;
+  rowsRejected: number;
+  byReason: Counts;
+  byColumn: Record<string, Counts>;
+  droppedColumns: string[];
+}
+
+/** Add one batch's counts; keys keep the order they were first met in (batch by batch), so the file is deterministic. */
+export function addBatch(totals: ValidationTotals, result: ValidationResult): void {
+  totals.rowsIn += result.rowsIn;
+  totals.rowsValid += result.clean.length;
+  totals.rowsRejected += result.rejects.length;
+  for (const [k, v] of Object.entries(result.byReason)) totals.byReason[k] = (totals.byReason[k] ?? 0) + v;
+  for (const [column, reasons] of Object.entries(result.byColumn)) {
+    const into = (totals.byColumn[column] ??= {});
+    for (const [k, v] of Object.entries(reasons)) into[k] = (into[k] ?? 0) + v;
+  }
+}
+
+export function validationMetrics(totals: ValidationTotals, maxRejectRate: number) {
   return {
-    rows_in: result.rowsIn,
-    rows_valid: result.clean.length,
-    rows_rejected: rejected,
-    reject_rate: result.rowsIn ? round(rejected / result.rowsIn) : 0,
+    rows_in: totals.rowsIn,
+    rows_valid: totals.rowsValid,
+    rows_rejected: totals.rowsRejected,
+    reject_rate: totals.rowsIn ? round(totals.rowsRejected / totals.rowsIn) : 0,
     max_reject_rate: maxRejectRate,
-    rejects_by_reason: result.byReason,
-    rejects_by_column: result.byColumn,
-    dropped_columns: result.droppedColumns,
+    rejects_by_reason: totals.byReason,
+    rejects_by_column: totals.byColumn,
+    dropped_columns: totals.droppedColumns,
   };
 }
 
 const round = (x: number) => Math.round(x * 1e6) / 1e6;
 
+/**
+ * Validate the raw store batch by batch: each batch is checked, its clean rows appended to the
+ * validated Parquet (written a row group at a time) and its rejects to rejects.csv, so memory holds
+ * one batch and one row group whatever the store's size. The outputs appear only when the whole
+ * store passed (replaceDirAtomic); a failure leaves the previous ones.
+ */
 export async function validate(options: {
   repoRoot: string;
   params: StageParams<typeof validateStage>;
@@ -112,40 +151,72 @@ export async function validate(options: {
 }): Promise<ReturnType<typeof validationMetrics>> {
   const { repoRoot, log } = options;
   const params = validateStage.params(options.params);
-  const { table, batchOfRow } = await readRawStore(repoRoot, log);
-  if (table.length === 0)
+  const schema = params.validate.schema;
+  const store = await openRawStore(repoRoot);
+  if (store.rows === 0)
     throw new Error(`the raw store has no records to validate; check the source and run \`npm run ingest\``);
-  log.info(`validating ${table.length} records against validate.schema`);
-  const result = validateTable(table, params.validate.schema);
-  const metrics = validationMetrics(result, params.validate.max_reject_rate);
-  const rejects = rejectsCsv(result, table, batchOfRow);
-  for (const c of result.droppedColumns) log.warn(`column "${c}" is not in validate.schema and is dropped`);
-  if (metrics.reject_rate > params.validate.max_reject_rate) {
-    const failedPath = join(repoRoot, '.pipeline', 'failed', 'validate-rejects.csv');
-    await writeFileAtomic(failedPath, rejects);
-    const top = Object.entries(result.byReason)
-      .sort((a, b) => b[1] - a[1])
-      .map(([k, v]) => `${k}: ${v}`)
-      .join(', ');
-    const first = result.rejects[0];
-    const example = first
-      ? ` First bad row: source row ${cellValue(table.columns[ROW_COLUMN], first.index) ?? first.index + 1}, ${first.problems.map((p) => `${p.column} ${p.reason}${p.value === null ? '' : ` "${p.value.slice(0, 40)}"`}`).join(', ')}.`
-      : '';
-    throw new Error(
-      `${metrics.rows_rejected} of ${metrics.rows_in} rows rejected (${(metrics.reject_rate * 100).toFixed(2)}% > validate.max_reject_rate ${(params.validate.max_reject_rate * 100).toFixed(2)}%): ${top}.${example} ` +
-        `All rejects: ${failedPath}. Fix the source data or the schema in params.yaml; previous outputs were kept.`,
-    );
-  }
+  log.info(`validating ${store.rows} records in ${store.batches} batch(es) against validate.schema`);
+  const totals: ValidationTotals = {
+    rowsIn: 0,
+    rowsValid: 0,
+    rowsRejected: 0,
+    byReason: {},
+    byColumn: {},
+    droppedColumns: store.columns.filter((c) => !schema[c] && !c.startsWith('__')),
+  };
+  let firstBad = '';
+  let metrics: ReturnType<typeof validationMetrics> | undefined;
   await replaceDirAtomic(join(repoRoot, VALIDATED_DIR), async (dir) => {
-    await writeParquetTable(join(dir, VALIDATED_FILE), result.clean);
-    await writeFileAtomic(join(dir, REJECTS_FILE), rejects);
+    const rejectsPath = join(dir, REJECTS_FILE);
+    const rejects = openSync(rejectsPath, 'w');
+    const clean = await openParquetTableWriter(join(dir, VALIDATED_FILE));
+    const progress = createProgress('validate', store.rows, { log, unit: 'records' });
+    try {
+      writeSync(rejects, 'batch,source_row,reasons,details\n');
+      for await (const batch of store.read()) {
+        const result = validateTable(batch.table, schema);
+        addBatch(totals, result);
+        clean.append(result.clean);
+        if (result.rejects.length) writeSync(rejects, rejectLines(result, batch.table, batch));
+        if (!firstBad && result.rejects.length) firstBad = describeReject(result.rejects[0], batch);
+        progress.update(totals.rowsIn);
+      }
+      progress.finish();
+      closeSync(rejects);
+    } catch (err) {
+      closeSync(rejects);
+      await clean.abort();
+      throw err;
+    }
+    metrics = validationMetrics(totals, params.validate.max_reject_rate);
+    if (metrics.reject_rate > params.validate.max_reject_rate) {
+      await clean.abort();
+      const failedPath = join(repoRoot, '.pipeline', 'failed', 'validate-rejects.csv');
+      await writeFileAtomic(failedPath, await readFile(rejectsPath));
+      const top = Object.entries(totals.byReason)
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(', ');
+      throw new Error(
+        `${metrics.rows_rejected} of ${metrics.rows_in} rows rejected (${(metrics.reject_rate * 100).toFixed(2)}% > validate.max_reject_rate ${(params.validate.max_reject_rate * 100).toFixed(2)}%): ${top}.${firstBad} ` +
+          `All rejects: ${failedPath}. Fix the source data or the schema in params.yaml; previous outputs were kept.`,
+      );
+    }
+    await clean.close();
   });
-  await writeMetricsFile(repoRoot, 'validate', metrics);
+  for (const c of totals.droppedColumns) log.warn(`column "${c}" is not in validate.schema and is dropped`);
+  await writeMetricsFile(repoRoot, 'validate', metrics!);
   log.info(
-    `${metrics.rows_valid} valid, ${metrics.rows_rejected} rejected (${(metrics.reject_rate * 100).toFixed(3)}%)`,
-    { by_reason: result.byReason },
+    `${metrics!.rows_valid} valid, ${metrics!.rows_rejected} rejected (${(metrics!.reject_rate * 100).toFixed(3)}%)`,
+    { by_reason: totals.byReason },
   );
-  return metrics;
+  return metrics!;
+}
+
+function describeReject(first: ValidationResult['rejects'][number], batch: RawBatch): string {
+  const rowCol = batch.table.columns[ROW_COLUMN];
+  const row = (rowCol ? cellValue(rowCol, first.index) : null) ?? batch.offset + first.index + 1;
+  return ` First bad row: source row ${row}, ${first.problems.map((p) => `${p.column} ${p.reason}${p.value === null ? '' : ` "${p.value.slice(0, 40)}"`}`).join(', ')}.`;
 }
 
 if (isMain(import.meta.url)) {
