@@ -37,6 +37,8 @@ import { dataMd5, gitCommit } from '../lineage.ts';
 import { isMain, runStage } from '../stage-cli.ts';
 import { tryReadMetrics, valueOf, type MetricsFile, writeMetricsFile } from '../../core/schemas/metrics-files.ts';
 import { readArtifactFileAt } from '../../core/model/artifact-files.ts';
+import { fitGbdt, type GbdtConfig, type GbdtFit } from '../gbdt/fit-gbdt.ts';
+import { isTreeModel } from '../../core/model/trees.ts';
 import { balancedClassWeights, finishMulticlass, multiclassGolden, profilePerClass } from '../train-multiclass.ts';
 
 export { EXPERIMENTS_FILE, MODEL_DIR, TRAIN_METRICS } from '../contracts/paths.ts';
@@ -252,20 +254,28 @@ export async function train(options: {
   });
 
   const runs: NewRun[] = [];
-  let winner: { index: number; fit: Awaited<ReturnType<typeof fitCandidate>> } | undefined;
+  let winner: { index: number; fit: Awaited<ReturnType<typeof fitCandidate>> | GbdtFit } | undefined;
   for (const [index, cfg] of candidates.entries()) {
-    const fit = await fitCandidate(tf, cfg, data, {
-      task,
-      primary,
-      seed: tp.seed,
-      maxEpochs: tp.max_epochs,
-      patience: tp.patience,
-      batchSize: tp.batch_size,
-      classWeight,
-      targetScaler,
-      classes: classes?.length,
-      log,
-    });
+    const fit =
+      cfg.model === 'gbdt'
+        ? fitGbdt(
+            cfg as GbdtConfig,
+            spec,
+            { train: { ...data.train, table: trainT }, validation: { ...data.validation, table: valT } },
+            { task, primary, seed: tp.seed, classWeight, targetScaler, classes: classes?.length, log },
+          )
+        : await fitCandidate(tf, cfg, data, {
+            task,
+            primary,
+            seed: tp.seed,
+            maxEpochs: tp.max_epochs,
+            patience: tp.patience,
+            batchSize: tp.batch_size,
+            classWeight,
+            targetScaler,
+            classes: classes?.length,
+            log,
+          });
     const { metrics } = validationMetrics(task, data.validation.y, fit.validationPredictions, classes);
     runs.push({
       run_id: runId,
@@ -297,11 +307,15 @@ export async function train(options: {
   runs[winner.index].selected = true;
   const chosen = candidates[winner.index];
   const finished = finishWinner(task, data.validation.y, winner.fit.validationPredictions, classes);
-  const refit = await refitWinner(
-    tf,
-    { model: winner.fit.model, cfg: chosen, rows: data.validation },
-    { task, batchSize: tp.batch_size, classWeight, targetScaler, seed: tp.seed, refit: tp.recent_refit, log },
-  );
+  // A tree ensemble is not refitted (train.recent_refit continues a network's gradient descent).
+  const winnerModel = winner.fit.model;
+  const refit = isTreeModel(winnerModel)
+    ? undefined
+    : await refitWinner(
+        tf,
+        { model: winnerModel, cfg: chosen, rows: data.validation },
+        { task, batchSize: tp.batch_size, classWeight, targetScaler, seed: tp.seed, refit: tp.recent_refit, log },
+      );
   if (finished.calibration)
     log.info(
       `calibration: ${finished.calibration.method} (validation log loss ${JSON.stringify(finished.calibration_fit?.cross_fitted_log_loss ?? finished.calibration_fit?.log_loss)})${finished.threshold !== undefined ? `; threshold ${finished.threshold.toFixed(4)} on calibrated scores` : ''}`,
