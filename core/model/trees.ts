@@ -12,34 +12,38 @@
 import { z } from 'zod';
 import type { Table } from '../data/table.ts';
 import { encodeFeatures, type EncodedFeatures, type FeatureSpec } from './features.ts';
-import { binRows, MAX_BINS, type TreeInput } from './tree-inputs.ts';
+import { binRows, type TreeInput } from './tree-inputs.ts';
 import { applyCalibration, type Calibration } from './calibration.ts';
 
 export const TREES_FILE = 'trees.json';
 
 const ints = z.array(z.number().int());
+// JSON stores NaN as null (and 1e400 reads as Infinity): read both, so the finiteness check, not the schema, refuses them.
+const reals = z.array(
+  z.custom<number | null>((v) => v === null || typeof v === 'number', 'must be a number').transform((v) => v ?? NaN),
+);
 const treeSchema = z.object({
   feature: ints,
   threshold: ints,
   default_left: ints,
   left: ints,
   right: ints,
-  value: z.array(z.number()),
+  value: reals,
   cat_sets: z.array(ints),
 });
 const inputSchema = z.object({
   name: z.string(),
   kind: z.enum(['ordered', 'categorical']),
   from: z.enum(['numeric', 'index', 'target_stat']),
-  edges: z.array(z.number()).optional(),
+  edges: reals.optional(),
   category_bins: ints.optional(),
-  stats: z.array(z.number()).optional(),
+  stats: reals.optional(),
 });
 export const treeEnsembleSchema = z.object({
   format: z.literal(1),
   objective: z.enum(['binary', 'multiclass', 'regression']),
   classes: z.number().int().min(1),
-  base_score: z.array(z.number()),
+  base_score: reals,
   inputs: z.array(inputSchema),
   trees: z.array(treeSchema),
 });
@@ -198,5 +202,3 @@ export function treeOutputs(
   const bins = binRows(m.json.inputs, enc, table, spec);
   return scoresToOutputs(m.json.objective, rawScores(m, bins, enc.rows), m.json.classes, calibration);
 }
-
-export { MAX_BINS };

@@ -104,7 +104,7 @@ const candidateSchema = z
     min_category_count: posInt.optional(),
     cat_smooth: z.number().min(0).optional(),
     native_max_categories: z.number().int().min(2).max(256).optional(),
-    high_cardinality: z.enum(['target_statistics', 'drop']).optional(),
+    high_cardinality: z.enum(['drop', 'target_statistics', 'top_categories']).optional(),
     target_smoothing: z.number().min(0).optional(),
     target_folds: z.number().int().min(2).max(20).optional(),
     grid: z.record(z.string(), z.array(z.unknown()).min(1)).optional(),

@@ -12,10 +12,20 @@ import { growTree, type TreeParams } from './grow.ts';
 import { histLayout } from './split.ts';
 
 export type Objective = TreeEnsembleJson['objective'];
+const LOG_EVERY = 50;
 
 export interface BoostParams extends TreeParams {
   maxIter: number;
   patience: number;
+}
+
+/**
+ * What early stopping watches on the validation rows: `value` of their raw scores (lower is
+ * better; e.g. 1 − ROC-AUC), computed every `every` iterations. Absent: the validation loss.
+ */
+export interface StoppingRule {
+  value: (rawValidation: Float64Array) => number;
+  every: number;
 }
 
 export interface BoostRows {
@@ -29,7 +39,10 @@ export interface BoostRows {
 export interface BoostResult {
   model: TreeEnsembleJson;
   bestIteration: number;
+  /** Raw scores of the validation rows by the kept trees (rows × classes). */
+  validationScores: Float64Array;
   iterations: number;
+  /** Every 50th iteration's losses. */
   history: { iteration: number; trainLoss: number; validationLoss: number }[];
 }
 
@@ -112,7 +125,9 @@ export function boost(
   train: BoostRows,
   validation: BoostRows,
   p: BoostParams,
+  /** Called every `logEvery` iterations with both losses (each costs a pass over the rows). */
   onIteration?: (i: number, trainLoss: number, validationLoss: number) => void,
+  stopping?: StoppingRule,
 ): BoostResult {
   const width = inputs.length;
   const n = train.y.length;
@@ -135,7 +150,11 @@ export function boost(
   const history: BoostResult['history'] = [];
   // Multi-class: every class's tree of an iteration fits the gradients at the scores before it.
   const before = k > 1 ? new Float64Array(n * k) : raw;
-  let best = { iteration: 0, loss: nv ? meanLoss(objective, rawV, validation.y, k) : Infinity };
+  const watch = (raw: Float64Array) => (stopping ? stopping.value(raw) : meanLoss(objective, raw, validation.y, k));
+  let best = { iteration: 0, loss: nv ? watch(rawV) : Infinity };
+  let iterations = 0;
+  // The validation scores of the kept trees, so the caller need not evaluate them again.
+  const bestRawV = Float64Array.from(rawV);
   for (let it = 1; it <= p.maxIter; it++) {
     if (k > 1) before.set(raw);
     for (let c = 0; c < k; c++) {
@@ -146,12 +165,21 @@ export function boost(
       for (let r = 0; r < nv; r++) rawV[r * k + c] += treeValue(compiled, validation.bins, r * width);
       trees.push(grown.tree);
     }
-    const trainLoss = meanLoss(objective, raw, train.y, k);
-    const validationLoss = nv ? meanLoss(objective, rawV, validation.y, k) : trainLoss;
-    history.push({ iteration: it, trainLoss, validationLoss });
-    onIteration?.(it, trainLoss, validationLoss);
-    if (validationLoss < best.loss - 1e-7) best = { iteration: it, loss: validationLoss };
-    else if (it - best.iteration >= p.patience) break;
+    if (it % LOG_EVERY === 0) {
+      const trainLoss = meanLoss(objective, raw, train.y, k);
+      const validationLoss = nv ? meanLoss(objective, rawV, validation.y, k) : trainLoss;
+      history.push({ iteration: it, trainLoss, validationLoss });
+      onIteration?.(it, trainLoss, validationLoss);
+    }
+    iterations = it;
+    if (nv && (!stopping || it % stopping.every === 0 || it === p.maxIter)) {
+      const watched = watch(rawV);
+      if (watched < best.loss - 1e-7) {
+        best = { iteration: it, loss: watched };
+        bestRawV.set(rawV);
+      }
+    }
+    if (it - best.iteration >= p.patience) break;
     // A tree of a single leaf with value 0 means no split gains anything: more iterations add nothing.
     if (trees.slice(-k).every((t) => t.feature.length === 1 && Math.abs(t.value[0]) < 1e-15)) break;
   }
@@ -159,7 +187,40 @@ export function boost(
   return {
     model: { format: 1, objective, classes: k, base_score: base, inputs, trees: trees.slice(0, kept * k) },
     bestIteration: kept,
-    iterations: history.length,
+    validationScores: bestRawV,
+    iterations,
     history,
   };
+}
+
+/**
+ * ROC-AUC of raw binary scores (monotone in the probability, so the same AUC): the positives'
+ * and negatives' scores sorted as typed arrays and merged, ties counted half — several times
+ * faster than a comparator sort, which matters when early stopping takes it every iteration.
+ */
+export function rawRocAuc(raw: Float64Array, y: Float32Array): number {
+  let np = 0;
+  for (let r = 0; r < y.length; r++) if (y[r] === 1) np++;
+  const pos = new Float64Array(np);
+  const neg = new Float64Array(y.length - np);
+  let i = 0;
+  let j = 0;
+  for (let r = 0; r < y.length; r++) {
+    if (y[r] === 1) pos[i++] = raw[r];
+    else neg[j++] = raw[r];
+  }
+  if (!pos.length || !neg.length) return NaN;
+  pos.sort();
+  neg.sort();
+  // For each positive: negatives strictly below it, plus half of those equal.
+  let below = 0;
+  let upTo = 0;
+  let wins = 0;
+  for (const s of pos) {
+    while (below < neg.length && neg[below] < s) below++;
+    if (upTo < below) upTo = below;
+    while (upTo < neg.length && neg[upTo] === s) upTo++;
+    wins += below + (upTo - below) / 2;
+  }
+  return wins / (pos.length * neg.length);
 }

@@ -8,9 +8,9 @@ import type { EncodedFeatures, FeatureSpec } from '../../core/model/features.ts'
 import type { Table } from '../../core/data/table.ts';
 import type { Logger } from '../../core/platform/log.ts';
 import { binRows } from '../../core/model/tree-inputs.ts';
-import { treeModel, treeOutputs, type TreeModel } from '../../core/model/trees.ts';
-import { metricValue, type PrimaryMetric } from '../fit.ts';
-import { boost, type BoostParams, type Objective } from './boost.ts';
+import { scoresToOutputs, treeModel, type TreeModel } from '../../core/model/trees.ts';
+import { HIGHER_IS_BETTER, metricValue, type PrimaryMetric } from '../fit.ts';
+import { boost, rawRocAuc, type BoostParams, type Objective } from './boost.ts';
 import { fitInputs } from './inputs.ts';
 
 /** The candidate keys of `model: gbdt` (core/schemas/params.ts checks them), with their defaults. */
@@ -28,7 +28,7 @@ export interface GbdtConfig {
   min_category_count?: number;
   cat_smooth?: number;
   native_max_categories?: number;
-  high_cardinality?: 'target_statistics' | 'drop';
+  high_cardinality?: 'target_statistics' | 'drop' | 'top_categories';
   target_smoothing?: number;
   target_folds?: number;
 }
@@ -45,7 +45,7 @@ export const GBDT_DEFAULTS = {
   min_category_count: 10,
   cat_smooth: 10,
   native_max_categories: 255,
-  high_cardinality: 'target_statistics',
+  high_cardinality: 'drop',
   target_smoothing: 20,
   target_folds: 5,
 } as const;
@@ -94,6 +94,7 @@ export function fitGbdt(
   const objective: Objective = o.task === 'regression' ? 'regression' : k > 1 ? 'multiclass' : 'binary';
   const s = o.targetScaler;
   const scaled = (y: Float32Array) => (s ? y.map((v) => (v - s.mean) / s.std) : y);
+  const unscale = (p: Float32Array) => (s ? p.map((v) => v * s.std + s.mean) : p);
   const yTrain = scaled(data.train.y);
   const fitted = fitInputs(spec, data.train.enc, data.train.table, yTrain, {
     maxBins: c.max_bins,
@@ -138,10 +139,22 @@ export function fitGbdt(
           `${cfg.name} iteration ${it}: train loss ${trainLoss.toFixed(5)}, validation loss ${validationLoss.toFixed(5)}`,
         );
     },
+    {
+      // Stopping watches the primary metric, as a network's epochs do: with a time split the
+      // validation period's base rate differs from train's, and the loss turns up (the base
+      // rate is off) long before the ranking stops improving; calibration fixes the rate later.
+      value: (raw) => {
+        if (o.primary === 'roc_auc' && objective === 'binary') return -rawRocAuc(raw, data.validation.y);
+        const v = metricValue(o.primary, data.validation.y, unscale(scoresToOutputs(objective, raw, k, null)), k);
+        return HIGHER_IS_BETTER[o.primary] ? -v : v;
+      },
+      // The metric sorts the validation rows: on large validation sets it is taken every few iterations.
+      every: Math.max(1, Math.ceil(data.validation.y.length / 100_000)),
+    },
   );
   const model = treeModel(result.model);
-  const raw = treeOutputs(model, spec, data.validation.table, null, data.validation.enc);
-  const validationPredictions = s ? raw.map((v) => v * s.std + s.mean) : raw;
+  // The same numbers serving computes (core/model/trees.ts evaluated them during boosting).
+  const validationPredictions = unscale(scoresToOutputs(objective, result.validationScores, k, null));
   const bestValue = metricValue(o.primary, data.validation.y, validationPredictions, k);
   const durationS = (performance.now() - started) / 1000;
   o.log.info(

@@ -16,7 +16,7 @@ export interface InputOptions {
   maxBins: number;
   /** Crosses with more categories than this use a target statistic (or are left out). */
   nativeMaxCategories: number;
-  highCardinality: 'target_statistics' | 'drop';
+  highCardinality: 'target_statistics' | 'drop' | 'top_categories';
   targetSmoothing: number;
   targetFolds: number;
   seed: number;
@@ -114,11 +114,16 @@ export function fitInputs(
       }
     }
   }
-  const folds = foldOf(enc.rows, o.targetFolds, o.seed);
+  const time = table.columns[spec.time_column];
+  const folds = foldOf(enc.rows, o.targetFolds, o.seed, time && time.type !== 'string' ? time.values : undefined);
   for (const f of spec.features) {
     if (f.kind !== 'categorical' && f.kind !== 'cross') continue;
     const cat = enc.categorical.find((c) => c.name === f.name)!;
-    if (f.kind === 'categorical' || cat.cardinality <= Math.min(o.nativeMaxCategories, MAX_BINS)) {
+    if (
+      f.kind === 'categorical' ||
+      o.highCardinality === 'top_categories' ||
+      cat.cardinality <= Math.min(o.nativeMaxCategories, MAX_BINS)
+    ) {
       const input: TreeInput = { name: f.name, kind: 'categorical', from: 'index' };
       const map = categoryBins(cat.indices, cat.cardinality);
       if (map) input.category_bins = map;
@@ -150,8 +155,19 @@ export function fitInputs(
   return { inputs, bins, binCounts, left_out };
 }
 
-/** A seeded fold (0…k−1) per row. */
-function foldOf(rows: number, k: number, seed: number): Uint8Array {
+/**
+ * A seeded fold (0…k−1) per row; with timestamps, per day: flights of the same day share its
+ * weather, so a statistic from the row's own day (other rows, same storm) would tell the tree
+ * what it cannot know at serving time, and it learns to trust the statistic too much.
+ */
+function foldOf(rows: number, k: number, seed: number, times?: ArrayLike<number>): Uint8Array {
   const random = seededRandom(seed ^ 0x5f3759df);
-  return Uint8Array.from({ length: rows }, () => Math.floor(random() * k));
+  if (!times) return Uint8Array.from({ length: rows }, () => Math.floor(random() * k));
+  const dayFold = new Map<number, number>();
+  return Uint8Array.from({ length: rows }, (_, r) => {
+    const day = Number.isFinite(times[r]) ? Math.floor(times[r] / 86_400_000) : -1;
+    let f = dayFold.get(day);
+    if (f === undefined) dayFold.set(day, (f = Math.floor(random() * k)));
+    return f;
+  });
 }

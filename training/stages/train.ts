@@ -37,7 +37,7 @@ import { dataMd5, gitCommit } from '../lineage.ts';
 import { isMain, runStage } from '../stage-cli.ts';
 import { tryReadMetrics, valueOf, type MetricsFile, writeMetricsFile } from '../../core/schemas/metrics-files.ts';
 import { readArtifactFileAt } from '../../core/model/artifact-files.ts';
-import { fitGbdt, type GbdtConfig, type GbdtFit } from '../gbdt/fit-gbdt.ts';
+import { fitGbdt, type GbdtFit } from '../gbdt/fit-gbdt.ts';
 import { isTreeModel } from '../../core/model/trees.ts';
 import { balancedClassWeights, finishMulticlass, multiclassGolden, profilePerClass } from '../train-multiclass.ts';
 
@@ -259,7 +259,7 @@ export async function train(options: {
     const fit =
       cfg.model === 'gbdt'
         ? fitGbdt(
-            cfg as GbdtConfig,
+            cfg,
             spec,
             { train: { ...data.train, table: trainT }, validation: { ...data.validation, table: valT } },
             { task, primary, seed: tp.seed, classWeight, targetScaler, classes: classes?.length, log },
