@@ -179,11 +179,12 @@ export function boost(
         bestRawV.set(rawV);
       }
     }
-    if (it - best.iteration >= p.patience) break;
+    if (nv && it - best.iteration >= p.patience) break;
     // A tree of a single leaf with value 0 means no split gains anything: more iterations add nothing.
     if (trees.slice(-k).every((t) => t.feature.length === 1 && Math.abs(t.value[0]) < 1e-15)) break;
   }
-  const kept = Math.max(best.iteration, 0);
+  // Without validation rows there is nothing to stop on: every iteration is kept.
+  const kept = nv ? best.iteration : iterations;
   return {
     model: { format: 1, objective, classes: k, base_score: base, inputs, trees: trees.slice(0, kept * k) },
     bestIteration: kept,
