@@ -158,7 +158,7 @@ export function fitGbdt(
   const bestValue = metricValue(o.primary, data.validation.y, validationPredictions, k);
   const durationS = (performance.now() - started) / 1000;
   o.log.info(
-    `${cfg.name}: ${result.iterations} iterations, kept ${result.bestIteration} (best validation loss), ${result.model.trees.length} trees`,
+    `${cfg.name}: ${result.iterations} iterations, kept ${result.bestIteration} (best validation ${o.primary}), ${result.model.trees.length} trees`,
   );
   return {
     model,
