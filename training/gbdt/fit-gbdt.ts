@@ -8,7 +8,9 @@ import type { EncodedFeatures, FeatureSpec } from '../../core/model/features.ts'
 import type { Table } from '../../core/data/table.ts';
 import type { Logger } from '../../core/platform/log.ts';
 import { binRows } from '../../core/model/tree-inputs.ts';
-import { scoresToOutputs, treeModel, type TreeModel } from '../../core/model/trees.ts';
+import { scoresToOutputs, treeModel, treeOutputs, type TreeModel } from '../../core/model/trees.ts';
+import { encodeFeatures, encodeTarget } from '../../core/model/features.ts';
+import { concatTables } from '../../core/data/table.ts';
 import { HIGHER_IS_BETTER, metricValue, type PrimaryMetric } from '../fit.ts';
 import { boost, rawRocAuc, type BoostParams, type Objective } from './boost.ts';
 import { fitInputs } from './inputs.ts';
@@ -169,4 +171,66 @@ export function fitGbdt(
     rowsPerS: durationS > 0 ? (yTrain.length * result.iterations) / durationS : 0,
     validationPredictions,
   };
+}
+
+/**
+ * train.recent_refit for a regression tree winner: boosting again on train + validation (the
+ * latest rows before test) with the iteration count validation chose, as the references of
+ * bench:quality fit both. Its validation metrics and residual quantiles were taken before, on
+ * the model that had not seen those rows; returns the refitted model and its predictions for the
+ * validation rows (the drift reference of the served model). Classification keeps the model its
+ * calibration was fitted for.
+ */
+export function refitTreesOnAll(
+  cfg: GbdtConfig,
+  spec: FeatureSpec,
+  tables: { train: Table; validation: Table },
+  iterations: number,
+  o: { seed: number; targetScaler?: { mean: number; std: number }; log: Logger },
+): { model: TreeModel; predictions: Float32Array; rows: number; seconds: number } {
+  const started = performance.now();
+  const all = concatTables([tables.train, tables.validation]);
+  const enc = encodeFeatures(spec, all);
+  const y = encodeTarget(spec.target, all.columns[spec.target.column]);
+  const s = o.targetScaler;
+  const yScaled = s ? y.map((v) => (v - s.mean) / s.std) : y;
+  const c = { ...GBDT_DEFAULTS, ...cfg };
+  const fitted = fitInputs(spec, enc, all, yScaled, {
+    maxBins: c.max_bins,
+    nativeMaxCategories: c.native_max_categories,
+    highCardinality: c.high_cardinality,
+    targetSmoothing: c.target_smoothing,
+    targetFolds: c.target_folds,
+    seed: o.seed,
+    classes: 1,
+  });
+  const result = boost(
+    'regression',
+    1,
+    fitted.inputs,
+    fitted.binCounts,
+    { bins: fitted.bins, y: yScaled },
+    { bins: new Uint8Array(0), y: new Float32Array(0) },
+    {
+      maxIter: Math.max(1, iterations),
+      patience: Math.max(1, iterations),
+      maxLeaves: c.max_leaf_nodes,
+      maxDepth: c.max_depth,
+      learningRate: cfg.learning_rate,
+      l2: c.l2_regularization,
+      minSamplesLeaf: effectiveMinSamplesLeaf(c.min_samples_leaf, all.length),
+      minHessian: 1e-3,
+      maxCatThreshold: c.max_cat_threshold,
+      minCategoryCount: c.min_category_count,
+      catSmooth: c.cat_smooth,
+    },
+  );
+  const model = treeModel(result.model);
+  const raw = treeOutputs(model, spec, tables.validation, null);
+  const predictions = s ? raw.map((v) => v * s.std + s.mean) : raw;
+  const seconds = (performance.now() - started) / 1000;
+  o.log.info(
+    `${cfg.name}: refitted on ${all.length} train + validation rows, ${iterations} iterations (${seconds.toFixed(1)} s)`,
+  );
+  return { model, predictions, rows: all.length, seconds };
 }

@@ -26,6 +26,8 @@ for (const task of [{ type: 'classification' as const }, { type: 'regression' as
       assert.ok(isTreeModel(bundle.model));
       assert.equal(bundle.meta.model_type, 'gbdt');
       if (task.type === 'classification') assert.ok(bundle.meta.calibration, 'calibrated on validation');
+      // Regression with train.recent_refit: the served trees were boosted again on train + validation.
+      else assert.equal(bundle.meta.recent_refit?.rows, bundle.meta.rows.train + bundle.meta.rows.validation);
       assert.deepEqual(bundle.checkGolden(), { ok: true, mismatches: [] });
       // A record with a missing optional value still gets a finite prediction.
       const { predictions } = bundle.predictRecords([{ ...bundle.golden[0].record }]);
