@@ -129,7 +129,9 @@ export function growTree(input: GrowInput, p: TreeParams, pool: Float64Array[]):
     leaves.splice(at, 1, left, right);
   }
   const out = leaves.map((l) => {
-    const value = (-l.totals.g / (l.totals.h + p.l2)) * p.learningRate;
+    // 7 significant digits (float32's precision) keep trees.json compact; training updates its
+    // scores with this same rounded value, so validation and serving see the same model.
+    const value = Number(((-l.totals.g / (l.totals.h + p.l2)) * p.learningRate).toPrecision(7));
     tree.value[l.node] = value;
     pool.push(l.hist);
     return { start: l.start, end: l.end, value };
