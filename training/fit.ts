@@ -40,7 +40,8 @@ export function expandCandidates(list: CandidateParams[]): CandidateConfig[] {
         .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('-') : String(v)}`)
         .join(',');
       out.push({
-        learning_rate: 0.01,
+        // Boosting shrinks each tree by its rate; 0.01 (a network's Adam rate) would need ten times the trees.
+        learning_rate: base.model === 'gbdt' ? 0.1 : 0.01,
         ...base,
         ...combo,
         name: suffix ? `${base.name}[${suffix}]` : base.name,

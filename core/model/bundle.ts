@@ -3,7 +3,8 @@
  * the API through this file only. `loadBundle` gives a predictor that applies the bundle's own
  * feature spec with core/model/features.ts — the transform code training used — so there is no skew.
  *
- *   model.json + weights.bin   tfjs layers model
+ *   model.json + weights.bin   tfjs layers model (networks), or
+ *   trees.json                 the tree ensemble (model_type gbdt, core/model/trees.ts)
  *   bundle.json                metadata: task, threshold, target scaling, metrics, params, lineage
  *   feature-spec.json          fitted transforms      reference-profile.json  inputs + predictions
  *   golden.json                example records with the outputs training computed for them
@@ -22,8 +23,11 @@ import type { Table } from '../data/table.ts';
 import { BUNDLE_META_FILE, parseBundleMeta, type BundleMeta } from '../schemas/bundle-meta.ts';
 import { FEATURE_SPEC_FILE, GOLDEN_FILE, PROFILE_FILE } from '../schemas/artifact-names.ts';
 import { readArtifactFile } from './artifact-files.ts';
+import { isTreeModel, nonFiniteTrees, treeModelFrom, treeOutputs, TREES_FILE, type TreeModel } from './trees.ts';
 
 type TF = typeof tfjs;
+/** What a bundle predicts with: a tfjs network, or a gradient-boosted tree ensemble. */
+export type BundleModel = tfjs.LayersModel | TreeModel;
 
 export const BUNDLE_FORMAT = 1;
 
@@ -59,7 +63,7 @@ export interface BundleContents {
 
 export interface LoadedBundle extends BundleContents {
   dir: string;
-  model: tfjs.LayersModel;
+  model: BundleModel;
   /** Model outputs in target units: probabilities (classification, calibrated; `raw` skips the calibration) or values (regression). */
   predictTable(table: Table, options?: { raw?: boolean }): Float32Array;
   /** Multi-class: the class names in output order; undefined for binary and regression bundles (old bundles too). */
@@ -87,12 +91,12 @@ type OutputMeta = Pick<BundleMeta, 'target_scaler' | 'calibration'>;
 
 export function outputsFromModel(
   tf: TF,
-  model: tfjs.LayersModel,
+  model: BundleModel,
   meta: OutputMeta,
   spec: FeatureSpec,
   table: Table,
 ): Float32Array {
-  return outputsFromEncoded(tf, model, meta, encodeFeatures(spec, table));
+  return outputsFromEncoded(tf, model, meta, encodeFeatures(spec, table), spec, table);
 }
 
 const compiled = new WeakMap<tfjs.LayersModel, ForwardNet>();
@@ -103,48 +107,56 @@ const compiledRaw = new WeakMap<tfjs.LayersModel, ForwardNet>();
  * per row instead of ~100 µs per call, and identical on every backend, so golden outputs recorded
  * at training hold wherever the bundle is served.
  */
-function outputsFromEncoded(_tf: TF, model: tfjs.LayersModel, meta: OutputMeta, enc: EncodedFeatures): Float32Array {
+function outputsFromEncoded(
+  _tf: TF,
+  model: BundleModel,
+  meta: OutputMeta,
+  enc: EncodedFeatures,
+  spec: FeatureSpec,
+  table: Table,
+): Float32Array {
   const calibration = meta.calibration ?? null;
-  const cache = calibration ? compiled : compiledRaw;
-  let net = cache.get(model);
-  if (!net || net.calibration !== calibration) {
-    net = compileForward(model, layoutOf(enc).categorical, enc.numericNames.length, calibration);
-    cache.set(model, net);
+  let raw: Float32Array;
+  if (isTreeModel(model)) raw = treeOutputs(model, spec, table, calibration, enc);
+  else {
+    const cache = calibration ? compiled : compiledRaw;
+    let net = cache.get(model);
+    if (!net || net.calibration !== calibration) {
+      net = compileForward(model, layoutOf(enc).categorical, enc.numericNames.length, calibration);
+      cache.set(model, net);
+    }
+    raw = forward(net, enc);
   }
-  const raw = forward(net, enc);
   const s = meta.target_scaler;
   if (s) for (let i = 0; i < raw.length; i++) raw[i] = raw[i] * s.std + s.mean;
   return raw;
 }
 
-export async function saveBundle(
-  tf: TF,
-  dir: string,
-  model: tfjs.LayersModel,
-  contents: BundleContents,
-): Promise<void> {
+export async function saveBundle(tf: TF, dir: string, model: BundleModel, contents: BundleContents): Promise<void> {
   await replaceDirAtomic(dir, async (tmp) => {
-    await model.save(
-      tf.io.withSaveHandler(async (artifacts) => {
-        const weightData = artifacts.weightData;
-        const bytes =
-          weightData === undefined
-            ? new Uint8Array(0)
-            : new Uint8Array(Array.isArray(weightData) ? tf.io.concatenateArrayBuffers(weightData) : weightData);
-        const modelJson = {
-          format: artifacts.format ?? 'layers-model',
-          generatedBy: artifacts.generatedBy,
-          convertedBy: artifacts.convertedBy ?? null,
-          modelTopology: artifacts.modelTopology,
-          weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
-        };
-        await writeFile(join(tmp, 'model.json'), JSON.stringify(modelJson));
-        await writeFile(join(tmp, 'weights.bin'), bytes);
-        return {
-          modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: bytes.byteLength },
-        };
-      }),
-    );
+    if (isTreeModel(model)) await writeFile(join(tmp, TREES_FILE), JSON.stringify(model.json));
+    else
+      await model.save(
+        tf.io.withSaveHandler(async (artifacts) => {
+          const weightData = artifacts.weightData;
+          const bytes =
+            weightData === undefined
+              ? new Uint8Array(0)
+              : new Uint8Array(Array.isArray(weightData) ? tf.io.concatenateArrayBuffers(weightData) : weightData);
+          const modelJson = {
+            format: artifacts.format ?? 'layers-model',
+            generatedBy: artifacts.generatedBy,
+            convertedBy: artifacts.convertedBy ?? null,
+            modelTopology: artifacts.modelTopology,
+            weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
+          };
+          await writeFile(join(tmp, 'model.json'), JSON.stringify(modelJson));
+          await writeFile(join(tmp, 'weights.bin'), bytes);
+          return {
+            modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: bytes.byteLength },
+          };
+        }),
+      );
     await writeFile(join(tmp, BUNDLE_META_FILE), JSON.stringify(contents.meta, null, 2) + '\n');
     await writeFile(join(tmp, FEATURE_SPEC_FILE), JSON.stringify(contents.spec, null, 2) + '\n');
     await writeFile(join(tmp, PROFILE_FILE), JSON.stringify(contents.profile, null, 2) + '\n');
@@ -206,6 +218,28 @@ export async function loadBundle(tf: TF, dir: string): Promise<LoadedBundle> {
   const spec: FeatureSpec = await readArtifactFile(dir, 'featureSpec', 'train');
   const profile: BundleProfile = await readArtifactFile(dir, 'bundleProfile', 'train');
   const golden: GoldenExample[] = await readArtifactFile(dir, 'golden', 'train');
+  const model = meta.model_type === 'gbdt' ? await loadTrees(dir) : await loadNetwork(tf, dir);
+  const calibration = meta.calibration && calibrationProblem(meta.calibration);
+  if (calibration) {
+    model.dispose();
+    throw new NonFiniteBundleError(
+      `model bundle ${dir}: ${calibration} (bundle.json calibration); some scores would get no finite probability: retrain, or promote another version`,
+    );
+  }
+  return bundleOf(tf, dir, { meta, spec, profile, golden }, model);
+}
+
+async function loadTrees(dir: string): Promise<TreeModel> {
+  const model = treeModelFrom(await readJson<unknown>(dir, TREES_FILE), join(dir, TREES_FILE));
+  const bad = nonFiniteTrees(model.json);
+  if (bad)
+    throw new NonFiniteBundleError(
+      `model bundle ${dir}: ${TREES_FILE} ${bad} is not finite; some inputs would get no prediction (golden examples can miss them): retrain, or promote another version`,
+    );
+  return model;
+}
+
+async function loadNetwork(tf: TF, dir: string): Promise<tfjs.LayersModel> {
   const modelJson = await readJson<{
     modelTopology: object;
     weightsManifest: { weights: tfjs.io.WeightsManifestEntry[] }[];
@@ -228,15 +262,11 @@ export async function loadBundle(tf: TF, dir: string): Promise<LoadedBundle> {
         'some inputs would get no prediction (golden examples can miss them): retrain, or promote another version',
     );
   }
+  return model;
+}
 
-  const calibration = meta.calibration && calibrationProblem(meta.calibration);
-  if (calibration) {
-    model.dispose();
-    throw new NonFiniteBundleError(
-      `model bundle ${dir}: ${calibration} (bundle.json calibration); some scores would get no finite probability: retrain, or promote another version`,
-    );
-  }
-
+function bundleOf(tf: TF, dir: string, contents: BundleContents, model: BundleModel): LoadedBundle {
+  const { meta, spec, profile, golden } = contents;
   const classes = spec.target.classes;
   const k = classes?.length ?? 1;
   const predictTable = (table: Table, options: { raw?: boolean } = {}) =>
@@ -245,7 +275,7 @@ export async function loadBundle(tf: TF, dir: string): Promise<LoadedBundle> {
     const { table, errors } = recordsToTable(records, meta.input_schema);
     if (table.length === 0) return { predictions: [], errors, oov: {}, table };
     const enc = encodeFeatures(spec, table);
-    const outputs = outputsFromEncoded(tf, model, meta, enc);
+    const outputs = outputsFromEncoded(tf, model, meta, enc, spec, table);
     if (k > 1) {
       const probabilities = errors.map((e, i) => (e.length ? null : Array.from(outputs.subarray(i * k, (i + 1) * k))));
       const predictions = probabilities.map((p) => (p ? p.indexOf(Math.max(...p)) : null));

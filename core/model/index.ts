@@ -13,3 +13,5 @@ export * from './profile.ts';
 export * from './quality-metrics.ts';
 export * from './targets.ts';
 export * from './tfjs-backend.ts';
+export * from './tree-inputs.ts';
+export * from './trees.ts';

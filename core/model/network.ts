@@ -130,7 +130,8 @@ export function useFastMatMulGradient(tf: TF): void {
 
 export interface CandidateConfig {
   name: string;
-  model: 'logistic' | 'mlp';
+  /** `gbdt` candidates are trained by training/gbdt/, never built here. */
+  model: 'logistic' | 'mlp' | 'gbdt';
   learning_rate: number;
   hidden?: number[];
   embedding_dim?: number;

@@ -58,9 +58,29 @@ const featureSchema = z.discriminatedUnion('kind', [
     .strict(),
 ]);
 
-/** The kinds of model core/model/network.ts builds (a candidate's `model`, a bundle's `model_type`). */
-export const modelKindSchema = z.enum(['logistic', 'mlp']);
+/** The kinds of model a candidate can be (a candidate's `model`, a bundle's `model_type`): networks (core/model/network.ts) or gradient-boosted trees (training/gbdt/). */
+export const modelKindSchema = z.enum(['logistic', 'mlp', 'gbdt']);
 
+/** Keys that apply to networks only, and to gradient-boosted trees only (a candidate naming the other kind's keys is refused). */
+const NETWORK_KEYS = ['hidden', 'embedding_dim', 'dropout', 'l2', 'wide', 'lr_schedule'] as const;
+const GBDT_KEYS = [
+  'max_iter',
+  'max_leaf_nodes',
+  'max_depth',
+  'min_samples_leaf',
+  'l2_regularization',
+  'max_bins',
+  'patience',
+  'max_cat_threshold',
+  'min_category_count',
+  'cat_smooth',
+  'native_max_categories',
+  'high_cardinality',
+  'target_smoothing',
+  'target_folds',
+] as const;
+
+const posInt = z.number().int().positive();
 const candidateSchema = z
   .object({
     name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, _ . -'),
@@ -72,9 +92,37 @@ const candidateSchema = z
     l2: z.number().min(0).optional(),
     wide: z.boolean().optional(),
     lr_schedule: z.enum(['constant', 'cosine']).optional(),
+    // model: gbdt (training/gbdt/fit-gbdt.ts has the defaults and what each does).
+    max_iter: posInt.optional(),
+    max_leaf_nodes: z.number().int().min(2).optional(),
+    max_depth: z.number().int().min(0).optional(),
+    min_samples_leaf: posInt.optional(),
+    l2_regularization: z.number().min(0).optional(),
+    max_bins: z.number().int().min(3).max(255).optional(),
+    patience: posInt.optional(),
+    max_cat_threshold: posInt.optional(),
+    min_category_count: posInt.optional(),
+    cat_smooth: z.number().min(0).optional(),
+    native_max_categories: z.number().int().min(2).max(256).optional(),
+    high_cardinality: z.enum(['drop', 'target_statistics', 'top_categories']).optional(),
+    target_smoothing: z.number().min(0).optional(),
+    target_folds: z.number().int().min(2).max(20).optional(),
     grid: z.record(z.string(), z.array(z.unknown()).min(1)).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    const foreign = c.model === 'gbdt' ? NETWORK_KEYS : GBDT_KEYS;
+    for (const key of foreign)
+      if (c[key] !== undefined || (c.grid && key in c.grid))
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message:
+            c.model === 'gbdt'
+              ? `${key} applies to networks (model: mlp | logistic), not to model: gbdt; remove it (gbdt keys: ${GBDT_KEYS.join(', ')})`
+              : `${key} applies to model: gbdt only; remove it, or set model: gbdt`,
+        });
+  });
 
 const trainSchema = z
   .object({

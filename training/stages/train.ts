@@ -17,7 +17,13 @@ import {
   type Calibration,
 } from '../../core/model/calibration.ts';
 import { quantileSorted } from '../../core/model/features.ts';
-import { outputsFromModel, saveBundle, BUNDLE_FORMAT, type GoldenExample } from '../../core/model/bundle.ts';
+import {
+  outputsFromModel,
+  saveBundle,
+  BUNDLE_FORMAT,
+  type BundleModel,
+  type GoldenExample,
+} from '../../core/model/bundle.ts';
 import type { BundleMeta } from '../../core/schemas/bundle-meta.ts';
 import { recordAt, recordsToTable, type InputSchema } from '../../core/data/records.ts';
 import type { Table } from '../../core/data/table.ts';
@@ -37,6 +43,8 @@ import { dataMd5, gitCommit } from '../lineage.ts';
 import { isMain, runStage } from '../stage-cli.ts';
 import { tryReadMetrics, valueOf, type MetricsFile, writeMetricsFile } from '../../core/schemas/metrics-files.ts';
 import { readArtifactFileAt } from '../../core/model/artifact-files.ts';
+import { fitGbdt, refitTreesOnAll, type GbdtFit } from '../gbdt/fit-gbdt.ts';
+import { isTreeModel } from '../../core/model/trees.ts';
 import { balancedClassWeights, finishMulticlass, multiclassGolden, profilePerClass } from '../train-multiclass.ts';
 
 export { EXPERIMENTS_FILE, MODEL_DIR, TRAIN_METRICS } from '../contracts/paths.ts';
@@ -170,6 +178,24 @@ async function refitWinner(
   };
 }
 
+/** train.recent_refit for a tree winner (regression only): boosting again on train + validation (training/gbdt/fit-gbdt.ts). */
+function refitTreeWinner(
+  cfg: Parameters<typeof refitTreesOnAll>[0],
+  spec: FeatureSpec,
+  tables: Parameters<typeof refitTreesOnAll>[2],
+  iterations: number,
+  o: Parameters<typeof refitTreesOnAll>[4] & {
+    task: 'classification' | 'regression';
+    refit?: { epochs: number; learning_rate_factor: number };
+  },
+) {
+  if (!o.refit || o.refit.epochs === 0 || o.task !== 'regression') return undefined;
+  const done = refitTreesOnAll(cfg, spec, tables, iterations, o);
+  // One refit over every row at the candidate's own rate (the network's epochs and rate factor do not apply).
+  const record = { epochs: 1, learning_rate_factor: 1, rows: done.rows, seconds: round(done.seconds, 3)! };
+  return { record, predictions: done.predictions, model: done.model };
+}
+
 export function goldenExamples(
   tf: Parameters<typeof outputsFromModel>[0],
   model: Parameters<typeof outputsFromModel>[1],
@@ -252,20 +278,28 @@ export async function train(options: {
   });
 
   const runs: NewRun[] = [];
-  let winner: { index: number; fit: Awaited<ReturnType<typeof fitCandidate>> } | undefined;
+  let winner: { index: number; fit: Awaited<ReturnType<typeof fitCandidate>> | GbdtFit } | undefined;
   for (const [index, cfg] of candidates.entries()) {
-    const fit = await fitCandidate(tf, cfg, data, {
-      task,
-      primary,
-      seed: tp.seed,
-      maxEpochs: tp.max_epochs,
-      patience: tp.patience,
-      batchSize: tp.batch_size,
-      classWeight,
-      targetScaler,
-      classes: classes?.length,
-      log,
-    });
+    const fit =
+      cfg.model === 'gbdt'
+        ? fitGbdt(
+            cfg,
+            spec,
+            { train: { ...data.train, table: trainT }, validation: { ...data.validation, table: valT } },
+            { task, primary, seed: tp.seed, classWeight, targetScaler, classes: classes?.length, log },
+          )
+        : await fitCandidate(tf, cfg, data, {
+            task,
+            primary,
+            seed: tp.seed,
+            maxEpochs: tp.max_epochs,
+            patience: tp.patience,
+            batchSize: tp.batch_size,
+            classWeight,
+            targetScaler,
+            classes: classes?.length,
+            log,
+          });
     const { metrics } = validationMetrics(task, data.validation.y, fit.validationPredictions, classes);
     runs.push({
       run_id: runId,
@@ -297,11 +331,23 @@ export async function train(options: {
   runs[winner.index].selected = true;
   const chosen = candidates[winner.index];
   const finished = finishWinner(task, data.validation.y, winner.fit.validationPredictions, classes);
-  const refit = await refitWinner(
-    tf,
-    { model: winner.fit.model, cfg: chosen, rows: data.validation },
-    { task, batchSize: tp.batch_size, classWeight, targetScaler, seed: tp.seed, refit: tp.recent_refit, log },
-  );
+  const winnerModel = winner.fit.model;
+  const treeRefit = isTreeModel(winnerModel)
+    ? refitTreeWinner(chosen, spec, { train: trainT, validation: valT }, winner.fit.bestEpoch, {
+        task,
+        refit: tp.recent_refit,
+        seed: tp.seed,
+        targetScaler,
+        log,
+      })
+    : undefined;
+  const refit = isTreeModel(winnerModel)
+    ? treeRefit
+    : await refitWinner(
+        tf,
+        { model: winnerModel, cfg: chosen, rows: data.validation },
+        { task, batchSize: tp.batch_size, classWeight, targetScaler, seed: tp.seed, refit: tp.recent_refit, log },
+      );
   if (finished.calibration)
     log.info(
       `calibration: ${finished.calibration.method} (validation log loss ${JSON.stringify(finished.calibration_fit?.cross_fitted_log_loss ?? finished.calibration_fit?.log_loss)})${finished.threshold !== undefined ? `; threshold ${finished.threshold.toFixed(4)} on calibrated scores` : ''}`,
@@ -334,7 +380,9 @@ export async function train(options: {
     input_schema: inputSchema,
     rows: { train: trainT.length, validation: valT.length, test: testT.length },
   };
-  const golden = goldenExamples(tf, winner.fit.model, meta, spec, testT, tp.golden_examples);
+  // A refitted tree ensemble is a new model; a refitted network changed its weights in place.
+  const servedModel: BundleModel = treeRefit?.model ?? winner.fit.model;
+  const golden = goldenExamples(tf, servedModel, meta, spec, testT, tp.golden_examples);
   // The prediction reference for drift is the served model's: after a refit, its predictions for the validation rows.
   const profile = classes
     ? { ...inputProfile, ...profilePerClass(finished.scores, classes, params.profile.bins) }
@@ -345,7 +393,7 @@ export async function train(options: {
           params.profile.bins,
         ),
       };
-  await saveBundle(tf, join(repoRoot, MODEL_DIR), winner.fit.model, { meta, spec, profile, golden });
+  await saveBundle(tf, join(repoRoot, MODEL_DIR), servedModel, { meta, spec, profile, golden });
   winner.fit.model.dispose();
 
   await writeMetricsFile(repoRoot, 'experiments', experimentsFile([...previous, ...runs], primary));

@@ -1,0 +1,204 @@
+/**
+ * Gradient-boosted tree ensembles (`model: gbdt`, trained by training/gbdt/) in a bundle: the
+ * `trees.json` format, and their evaluation in plain JavaScript on binned inputs
+ * (core/model/tree-inputs.ts). Training evaluates validation rows with the same function, so what
+ * selection saw is what serving computes.
+ *
+ * Each tree is flat arrays indexed by node: `feature` (−1 for a leaf), `threshold` (ordered input:
+ * the last bin that goes left; categorical input: an index into `cat_sets`, the bins that go left),
+ * `default_left` (ordered input: where missing values, bin 0, go), `left`, `right`, `value` (the
+ * leaf's contribution to its class's score). Tree t adds to class t mod `classes`.
+ */
+import { z } from 'zod';
+import type { Table } from '../data/table.ts';
+import { encodeFeatures, type EncodedFeatures, type FeatureSpec } from './features.ts';
+import { binRows, type TreeInput } from './tree-inputs.ts';
+import { applyCalibration, type Calibration } from './calibration.ts';
+
+export const TREES_FILE = 'trees.json';
+
+const ints = z.array(z.number().int());
+// JSON stores NaN as null (and 1e400 reads as Infinity): read both, so the finiteness check, not the schema, refuses them.
+const reals = z.array(
+  z.custom<number | null>((v) => v === null || typeof v === 'number', 'must be a number').transform((v) => v ?? NaN),
+);
+const treeSchema = z.object({
+  feature: ints,
+  threshold: ints,
+  default_left: ints,
+  left: ints,
+  right: ints,
+  value: reals,
+  cat_sets: z.array(ints),
+});
+const inputSchema = z.object({
+  name: z.string(),
+  kind: z.enum(['ordered', 'categorical']),
+  from: z.enum(['numeric', 'index', 'target_stat']),
+  edges: reals.optional(),
+  category_bins: ints.optional(),
+  stats: reals.optional(),
+});
+export const treeEnsembleSchema = z.object({
+  format: z.literal(1),
+  objective: z.enum(['binary', 'multiclass', 'regression']),
+  classes: z.number().int().min(1),
+  base_score: reals,
+  inputs: z.array(inputSchema),
+  trees: z.array(treeSchema),
+});
+export type TreeJson = z.output<typeof treeSchema>;
+export type TreeEnsembleJson = z.output<typeof treeEnsembleSchema>;
+
+/** A tree compiled for evaluation: typed arrays, categorical sets as 256-bit masks. */
+export interface CompiledTree {
+  feature: Int32Array;
+  threshold: Int32Array;
+  defaultLeft: Uint8Array;
+  left: Int32Array;
+  right: Int32Array;
+  value: Float64Array;
+  /** Per node: 8 words of the left-going bin mask (categorical splits), else unused. */
+  masks: Uint32Array;
+  categorical: Uint8Array;
+}
+
+/** A loaded or freshly trained ensemble: what a bundle's `model` is when its model_type is gbdt. */
+export interface TreeModel {
+  kind: 'trees';
+  json: TreeEnsembleJson;
+  compiled: CompiledTree[];
+  /** Nothing to free (no tensors); present so callers dispose any bundle model the same way. */
+  dispose(): void;
+}
+
+export function isTreeModel(m: unknown): m is TreeModel {
+  return typeof m === 'object' && m !== null && (m as { kind?: unknown }).kind === 'trees';
+}
+
+export function compileTree(t: TreeJson, inputs: TreeInput[]): CompiledTree {
+  const n = t.feature.length;
+  const masks = new Uint32Array(n * 8);
+  const categorical = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const f = t.feature[i];
+    if (f < 0 || inputs[f]?.kind !== 'categorical') continue;
+    categorical[i] = 1;
+    for (const b of t.cat_sets[t.threshold[i]] ?? []) masks[i * 8 + (b >>> 5)] |= 1 << (b & 31);
+  }
+  return {
+    feature: Int32Array.from(t.feature),
+    threshold: Int32Array.from(t.threshold),
+    defaultLeft: Uint8Array.from(t.default_left),
+    left: Int32Array.from(t.left),
+    right: Int32Array.from(t.right),
+    value: Float64Array.from(t.value),
+    masks,
+    categorical,
+  };
+}
+
+/** Check what JSON.parse gave and compile it; `where` names the file in errors. */
+export function treeModelFrom(json: unknown, where: string): TreeModel {
+  const parsed = treeEnsembleSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(
+      `${where}: ${issue.path.join('.') || 'top level'}: ${issue.message}; re-run training (npm run pipeline) or fetch the version again`,
+    );
+  }
+  const m = parsed.data;
+  m.trees.forEach((t, i) => {
+    const bad = [t.threshold, t.default_left, t.left, t.right, t.value].find((a) => a.length !== t.feature.length);
+    if (bad) throw new Error(`${where}: tree ${i} has arrays of different lengths; the file is damaged, retrain`);
+    t.feature.forEach((f, node) => {
+      if (f >= m.inputs.length)
+        throw new Error(`${where}: tree ${i} node ${node} splits on input ${f}, which is absent`);
+      if (f >= 0 && (t.left[node] >= t.feature.length || t.right[node] >= t.feature.length || t.left[node] <= node))
+        throw new Error(`${where}: tree ${i} node ${node} points outside the tree; the file is damaged, retrain`);
+    });
+  });
+  return treeModel(m);
+}
+
+export function treeModel(json: TreeEnsembleJson): TreeModel {
+  return { kind: 'trees', json, compiled: json.trees.map((t) => compileTree(t, json.inputs)), dispose: () => {} };
+}
+
+/** The first non-finite number of the ensemble (a leaf value, a base score, an edge, a statistic), or null. */
+export function nonFiniteTrees(m: TreeEnsembleJson): string | null {
+  const bad = (a: number[] | undefined) => a?.findIndex((v) => !Number.isFinite(v)) ?? -1;
+  if (bad(m.base_score) >= 0) return `base_score[${bad(m.base_score)}]`;
+  for (const input of m.inputs) {
+    if (bad(input.edges) >= 0) return `input ${input.name} edges[${bad(input.edges)}]`;
+    if (bad(input.stats) >= 0) return `input ${input.name} stats[${bad(input.stats)}]`;
+  }
+  for (let t = 0; t < m.trees.length; t++)
+    if (bad(m.trees[t].value) >= 0) return `tree ${t} value[${bad(m.trees[t].value)}]`;
+  return null;
+}
+
+/** The leaf value of one tree for the row whose bins start at `at` in `bins`. */
+export function treeValue(t: CompiledTree, bins: Uint8Array, at: number): number {
+  let node = 0;
+  for (;;) {
+    const f = t.feature[node];
+    if (f < 0) return t.value[node];
+    const b = bins[at + f];
+    let goLeft: boolean;
+    if (t.categorical[node]) goLeft = (t.masks[node * 8 + (b >>> 5)] & (1 << (b & 31))) !== 0;
+    else goLeft = b === 0 ? t.defaultLeft[node] === 1 : b <= t.threshold[node];
+    node = goLeft ? t.left[node] : t.right[node];
+  }
+}
+
+/** Raw scores (log-odds, class logits or scaled regression values): rows × classes, row-major. */
+export function rawScores(m: TreeModel, bins: Uint8Array, rows: number, treeCount = m.compiled.length): Float64Array {
+  const k = m.json.classes;
+  const width = m.json.inputs.length;
+  const out = new Float64Array(rows * k);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < k; c++) out[r * k + c] = m.json.base_score[c];
+  for (let t = 0; t < treeCount; t++) {
+    const tree = m.compiled[t];
+    const c = t % k;
+    for (let r = 0; r < rows; r++) out[r * k + c] += treeValue(tree, bins, r * width);
+  }
+  return out;
+}
+
+/** Scores → outputs: sigmoid then calibration (binary), softmax with temperature (multi-class), as is (regression). */
+export function scoresToOutputs(
+  objective: TreeEnsembleJson['objective'],
+  raw: Float64Array,
+  k: number,
+  calibration: Calibration | null,
+): Float32Array {
+  if (objective === 'regression') return Float32Array.from(raw);
+  if (objective === 'binary')
+    return Float32Array.from(raw, (s) => {
+      const p = 1 / (1 + Math.exp(-s));
+      return calibration ? applyCalibration(calibration, p) : p;
+    });
+  const temperature = calibration?.method === 'temperature' ? calibration.temperature : 1;
+  const out = new Float32Array(raw.length);
+  for (let at = 0; at < raw.length; at += k) {
+    let max = -Infinity;
+    for (let c = 0; c < k; c++) max = Math.max(max, raw[at + c] / temperature);
+    let sum = 0;
+    for (let c = 0; c < k; c++) sum += Math.exp(raw[at + c] / temperature - max);
+    for (let c = 0; c < k; c++) out[at + c] = Math.exp(raw[at + c] / temperature - max) / sum;
+  }
+  return out;
+}
+
+/** Outputs of an ensemble for encoded rows of `table` (the same path in training, evaluation and serving). */
+export function treeOutputs(
+  m: TreeModel,
+  spec: FeatureSpec,
+  table: Table,
+  calibration: Calibration | null,
+  enc: EncodedFeatures = encodeFeatures(spec, table),
+): Float32Array {
+  const bins = binRows(m.json.inputs, enc, table, spec);
+  return scoresToOutputs(m.json.objective, rawScores(m, bins, enc.rows), m.json.classes, calibration);
+}

@@ -1,0 +1,236 @@
+/**
+ * A `model: gbdt` candidate for the train stage: inputs fitted on train (training/gbdt/inputs.ts),
+ * boosting with early stopping on the validation split (training/gbdt/boost.ts), and the same
+ * result shape as a network's fit (training/fit.ts), so selection, calibration, golden examples
+ * and the bundle treat both alike.
+ */
+import type { EncodedFeatures, FeatureSpec } from '../../core/model/features.ts';
+import type { Table } from '../../core/data/table.ts';
+import type { Logger } from '../../core/platform/log.ts';
+import { binRows } from '../../core/model/tree-inputs.ts';
+import { scoresToOutputs, treeModel, treeOutputs, type TreeModel } from '../../core/model/trees.ts';
+import { encodeFeatures, encodeTarget } from '../../core/model/features.ts';
+import { concatTables } from '../../core/data/table.ts';
+import { HIGHER_IS_BETTER, metricValue, type PrimaryMetric } from '../fit.ts';
+import { boost, rawRocAuc, type BoostParams, type Objective } from './boost.ts';
+import { fitInputs } from './inputs.ts';
+
+/** The candidate keys of `model: gbdt` (core/schemas/params.ts checks them), with their defaults. */
+export interface GbdtConfig {
+  name: string;
+  learning_rate: number;
+  max_iter?: number;
+  max_leaf_nodes?: number;
+  max_depth?: number;
+  min_samples_leaf?: number;
+  l2_regularization?: number;
+  max_bins?: number;
+  patience?: number;
+  max_cat_threshold?: number;
+  min_category_count?: number;
+  cat_smooth?: number;
+  native_max_categories?: number;
+  high_cardinality?: 'target_statistics' | 'drop' | 'top_categories';
+  target_smoothing?: number;
+  target_folds?: number;
+}
+
+export const GBDT_DEFAULTS = {
+  max_iter: 1000,
+  max_leaf_nodes: 63,
+  max_depth: 0,
+  min_samples_leaf: 100,
+  l2_regularization: 1,
+  max_bins: 255,
+  patience: 20,
+  max_cat_threshold: 32,
+  min_category_count: 10,
+  cat_smooth: 10,
+  native_max_categories: 255,
+  high_cardinality: 'drop',
+  target_smoothing: 20,
+  target_folds: 5,
+} as const;
+
+/**
+ * min_samples_leaf is a count, so one value cannot suit 400 rows and 2 million: it is capped at
+ * 2 % of the training rows (at least 5), e.g. 100 for the quick default's 100k rows, 5 for 243 cars.
+ */
+export function effectiveMinSamplesLeaf(configured: number, rows: number): number {
+  return Math.min(configured, Math.max(5, Math.floor(rows / 50)));
+}
+
+export interface GbdtRows {
+  enc: EncodedFeatures;
+  table: Table;
+  y: Float32Array;
+}
+
+export interface GbdtFit {
+  model: TreeModel;
+  epochs: number;
+  bestEpoch: number;
+  bestValue: number;
+  durationS: number;
+  rowsPerS: number;
+  validationPredictions: Float32Array;
+}
+
+export function fitGbdt(
+  cfg: GbdtConfig,
+  spec: FeatureSpec,
+  data: { train: GbdtRows; validation: GbdtRows },
+  o: {
+    task: 'classification' | 'regression';
+    primary: PrimaryMetric;
+    seed: number;
+    classWeight?: Record<number, number>;
+    targetScaler?: { mean: number; std: number };
+    classes?: number;
+    log: Logger;
+  },
+): GbdtFit {
+  const started = performance.now();
+  const c = { ...GBDT_DEFAULTS, ...cfg };
+  const k = o.classes && o.classes > 1 ? o.classes : 1;
+  const objective: Objective = o.task === 'regression' ? 'regression' : k > 1 ? 'multiclass' : 'binary';
+  const s = o.targetScaler;
+  const scaled = (y: Float32Array) => (s ? y.map((v) => (v - s.mean) / s.std) : y);
+  const unscale = (p: Float32Array) => (s ? p.map((v) => v * s.std + s.mean) : p);
+  const yTrain = scaled(data.train.y);
+  const fitted = fitInputs(spec, data.train.enc, data.train.table, yTrain, {
+    maxBins: c.max_bins,
+    nativeMaxCategories: c.native_max_categories,
+    highCardinality: c.high_cardinality,
+    targetSmoothing: c.target_smoothing,
+    targetFolds: c.target_folds,
+    seed: o.seed,
+    classes: k,
+  });
+  if (fitted.left_out.length) o.log.info(`${cfg.name}: left out ${fitted.left_out.join(', ')}`);
+  const validationBins = binRows(fitted.inputs, data.validation.enc, data.validation.table, spec);
+  const weight = o.classWeight ? Float32Array.from(data.train.y, (v) => o.classWeight![v] ?? 1) : undefined;
+  const minLeaf = effectiveMinSamplesLeaf(c.min_samples_leaf, yTrain.length);
+  const p: BoostParams = {
+    maxIter: c.max_iter,
+    patience: c.patience,
+    maxLeaves: c.max_leaf_nodes,
+    maxDepth: c.max_depth,
+    learningRate: cfg.learning_rate,
+    l2: c.l2_regularization,
+    minSamplesLeaf: minLeaf,
+    minHessian: 1e-3,
+    maxCatThreshold: c.max_cat_threshold,
+    minCategoryCount: c.min_category_count,
+    catSmooth: c.cat_smooth,
+  };
+  o.log.info(
+    `${cfg.name}: ${fitted.inputs.length} inputs (${fitted.inputs.map((i) => `${i.name}:${i.from === 'target_stat' ? 'target' : i.kind}`).join(', ')}), min_samples_leaf ${minLeaf}`,
+  );
+  const result = boost(
+    objective,
+    k,
+    fitted.inputs,
+    fitted.binCounts,
+    { bins: fitted.bins, y: yTrain, weight },
+    { bins: validationBins, y: scaled(data.validation.y) },
+    p,
+    (it, trainLoss, validationLoss) => {
+      if (it % 50 === 0)
+        o.log.info(
+          `${cfg.name} iteration ${it}: train loss ${trainLoss.toFixed(5)}, validation loss ${validationLoss.toFixed(5)}`,
+        );
+    },
+    {
+      // Stopping watches the primary metric, as a network's epochs do: with a time split the
+      // validation period's base rate differs from train's, and the loss turns up (the base
+      // rate is off) long before the ranking stops improving; calibration fixes the rate later.
+      value: (raw) => {
+        if (o.primary === 'roc_auc' && objective === 'binary') return -rawRocAuc(raw, data.validation.y);
+        const v = metricValue(o.primary, data.validation.y, unscale(scoresToOutputs(objective, raw, k, null)), k);
+        return HIGHER_IS_BETTER[o.primary] ? -v : v;
+      },
+      // The metric sorts the validation rows: on large validation sets it is taken every few iterations.
+      every: Math.max(1, Math.ceil(data.validation.y.length / 100_000)),
+    },
+  );
+  const model = treeModel(result.model);
+  // The same numbers serving computes (core/model/trees.ts evaluated them during boosting).
+  const validationPredictions = unscale(scoresToOutputs(objective, result.validationScores, k, null));
+  const bestValue = metricValue(o.primary, data.validation.y, validationPredictions, k);
+  const durationS = (performance.now() - started) / 1000;
+  o.log.info(
+    `${cfg.name}: ${result.iterations} iterations, kept ${result.bestIteration} (best validation ${o.primary}), ${result.model.trees.length} trees`,
+  );
+  return {
+    model,
+    epochs: result.iterations,
+    bestEpoch: result.bestIteration,
+    bestValue,
+    durationS,
+    rowsPerS: durationS > 0 ? (yTrain.length * result.iterations) / durationS : 0,
+    validationPredictions,
+  };
+}
+
+/**
+ * train.recent_refit for a regression tree winner: boosting again on train + validation (the
+ * latest rows before test) with the iteration count validation chose, as the references of
+ * bench:quality fit both. Its validation metrics and residual quantiles were taken before, on
+ * the model that had not seen those rows; returns the refitted model and its predictions for the
+ * validation rows (the drift reference of the served model). Classification keeps the model its
+ * calibration was fitted for.
+ */
+export function refitTreesOnAll(
+  cfg: GbdtConfig,
+  spec: FeatureSpec,
+  tables: { train: Table; validation: Table },
+  iterations: number,
+  o: { seed: number; targetScaler?: { mean: number; std: number }; log: Logger },
+): { model: TreeModel; predictions: Float32Array; rows: number; seconds: number } {
+  const started = performance.now();
+  const all = concatTables([tables.train, tables.validation]);
+  const enc = encodeFeatures(spec, all);
+  const y = encodeTarget(spec.target, all.columns[spec.target.column]);
+  const s = o.targetScaler;
+  const yScaled = s ? y.map((v) => (v - s.mean) / s.std) : y;
+  const c = { ...GBDT_DEFAULTS, ...cfg };
+  const fitted = fitInputs(spec, enc, all, yScaled, {
+    maxBins: c.max_bins,
+    nativeMaxCategories: c.native_max_categories,
+    highCardinality: c.high_cardinality,
+    targetSmoothing: c.target_smoothing,
+    targetFolds: c.target_folds,
+    seed: o.seed,
+    classes: 1,
+  });
+  const result = boost(
+    'regression',
+    1,
+    fitted.inputs,
+    fitted.binCounts,
+    { bins: fitted.bins, y: yScaled },
+    { bins: new Uint8Array(0), y: new Float32Array(0) },
+    {
+      maxIter: Math.max(1, iterations),
+      patience: Math.max(1, iterations),
+      maxLeaves: c.max_leaf_nodes,
+      maxDepth: c.max_depth,
+      learningRate: cfg.learning_rate,
+      l2: c.l2_regularization,
+      minSamplesLeaf: effectiveMinSamplesLeaf(c.min_samples_leaf, all.length),
+      minHessian: 1e-3,
+      maxCatThreshold: c.max_cat_threshold,
+      minCategoryCount: c.min_category_count,
+      catSmooth: c.cat_smooth,
+    },
+  );
+  const model = treeModel(result.model);
+  const raw = treeOutputs(model, spec, tables.validation, null);
+  const predictions = s ? raw.map((v) => v * s.std + s.mean) : raw;
+  const seconds = (performance.now() - started) / 1000;
+  o.log.info(
+    `${cfg.name}: refitted on ${all.length} train + validation rows, ${iterations} iterations (${seconds.toFixed(1)} s)`,
+  );
+  return { model, predictions, rows: all.length, seconds };
+}

@@ -1,0 +1,206 @@
+/**
+ * Histograms of gradients and the best split of a node, as LightGBM and scikit-learn's
+ * HistGradientBoosting find it: per input, sums of gradient, hessian and count per bin; the gain
+ * of a split is G_L²/(H_L+λ) + G_R²/(H_R+λ) − G²/(H+λ).
+ *
+ * Ordered inputs: every threshold between bins, with the missing bin (0) tried on either side.
+ * Categorical inputs: the categories with at least `minCategoryCount` rows, sorted by
+ * G/(H + catSmooth), and every prefix of that order from either end (at most `maxCatThreshold`
+ * categories) as the left set; rarer and unseen categories go right.
+ */
+
+/** Where each input's bins start in a histogram (in bins; a histogram holds g, h, count per bin). */
+export interface HistLayout {
+  offsets: Int32Array;
+  bins: Int32Array;
+  categorical: Uint8Array;
+  /** Total bins over all inputs. */
+  total: number;
+}
+
+export function histLayout(binCounts: number[], categorical: boolean[]): HistLayout {
+  const offsets = new Int32Array(binCounts.length);
+  let total = 0;
+  binCounts.forEach((b, f) => {
+    offsets[f] = total;
+    total += b;
+  });
+  return { offsets, bins: Int32Array.from(binCounts), categorical: Uint8Array.from(categorical, Number), total };
+}
+
+export interface SplitParams {
+  l2: number;
+  minSamplesLeaf: number;
+  /** A child's hessian sum must reach this (HistGradientBoosting's min_hessian_to_split). */
+  minHessian: number;
+  maxCatThreshold: number;
+  minCategoryCount: number;
+  catSmooth: number;
+}
+
+export interface Split {
+  gain: number;
+  feature: number;
+  /** Ordered: the last bin going left. Categorical: unused (see `cats`). */
+  threshold: number;
+  defaultLeft: boolean;
+  /** Categorical: the bins going left. */
+  cats: number[] | null;
+  left: { g: number; h: number; n: number };
+}
+
+/** Add the rows order[start..end) to `hist` (zeroed by the caller). */
+export function buildHistogram(
+  hist: Float64Array,
+  bins: Uint8Array,
+  width: number,
+  offsets: Int32Array,
+  grad: Float32Array,
+  hess: Float32Array,
+  order: Int32Array,
+  start: number,
+  end: number,
+): void {
+  for (let i = start; i < end; i++) {
+    const r = order[i];
+    const g = grad[r];
+    const h = hess[r];
+    const base = r * width;
+    for (let f = 0; f < width; f++) {
+      const o = (offsets[f] + bins[base + f]) * 3;
+      hist[o] += g;
+      hist[o + 1] += h;
+      hist[o + 2] += 1;
+    }
+  }
+}
+
+/** parent − child, in place in `parent` (histogram subtraction: the larger child without a pass over its rows). */
+export function subtractHistogram(parent: Float64Array, child: Float64Array, length: number): void {
+  for (let i = 0; i < length; i++) parent[i] -= child[i];
+}
+
+const score = (g: number, h: number, l2: number) => (g * g) / (h + l2);
+
+export function findBestSplit(
+  hist: Float64Array,
+  layout: HistLayout,
+  totals: { g: number; h: number; n: number },
+  p: SplitParams,
+): Split | null {
+  const parent = score(totals.g, totals.h, p.l2);
+  const ok = (h: number, n: number) => n >= p.minSamplesLeaf && h >= p.minHessian;
+  let best: Split | null = null;
+  for (let f = 0; f < layout.offsets.length; f++) {
+    const split = layout.categorical[f]
+      ? categoricalSplit(hist, layout.offsets[f], layout.bins[f], f, totals, p, parent, ok)
+      : orderedSplit(hist, layout.offsets[f], layout.bins[f], f, totals, p, parent, ok);
+    if (split && (!best || split.gain > best.gain)) best = split;
+  }
+  return best;
+}
+
+function orderedSplit(
+  hist: Float64Array,
+  o: number,
+  B: number,
+  f: number,
+  totals: { g: number; h: number; n: number },
+  p: SplitParams,
+  parent: number,
+  ok: (h: number, n: number) => boolean,
+): Split | null {
+  const { g: G, h: H, n: N } = totals;
+  const gm = hist[o * 3];
+  const hm = hist[o * 3 + 1];
+  const nm = hist[o * 3 + 2];
+  let bestGain = 1e-12;
+  let best: Split | null = null;
+  let gl = 0;
+  let hl = 0;
+  let nl = 0;
+  for (let t = 1; t < B; t++) {
+    const at = (o + t) * 3;
+    if (hist[at + 2] === 0) continue;
+    gl += hist[at];
+    hl += hist[at + 1];
+    nl += hist[at + 2];
+    // Missing values right.
+    const nr = N - nl;
+    if (ok(hl, nl) && ok(H - hl, nr)) {
+      const gain = score(gl, hl, p.l2) + score(G - gl, H - hl, p.l2) - parent;
+      if (gain > bestGain) {
+        bestGain = gain;
+        // No missing value in this node: missing values at serving follow the larger side.
+        best = {
+          gain,
+          feature: f,
+          threshold: t,
+          defaultLeft: nm === 0 && nl >= nr,
+          cats: null,
+          left: { g: gl, h: hl, n: nl },
+        };
+      }
+    }
+    if (nm > 0 && ok(hl + hm, nl + nm) && ok(H - hl - hm, N - nl - nm)) {
+      const gain = score(gl + gm, hl + hm, p.l2) + score(G - gl - gm, H - hl - hm, p.l2) - parent;
+      if (gain > bestGain) {
+        bestGain = gain;
+        best = {
+          gain,
+          feature: f,
+          threshold: t,
+          defaultLeft: true,
+          cats: null,
+          left: { g: gl + gm, h: hl + hm, n: nl + nm },
+        };
+      }
+    }
+  }
+  return best;
+}
+
+function categoricalSplit(
+  hist: Float64Array,
+  o: number,
+  B: number,
+  f: number,
+  totals: { g: number; h: number; n: number },
+  p: SplitParams,
+  parent: number,
+  ok: (h: number, n: number) => boolean,
+): Split | null {
+  const eligible: number[] = [];
+  for (let b = 0; b < B; b++) if (hist[(o + b) * 3 + 2] >= p.minCategoryCount) eligible.push(b);
+  if (eligible.length === 0) return null;
+  const ratio = (b: number) => hist[(o + b) * 3] / (hist[(o + b) * 3 + 1] + p.catSmooth);
+  eligible.sort((a, b) => ratio(a) - ratio(b) || a - b);
+  const { g: G, h: H, n: N } = totals;
+  const most = Math.min(p.maxCatThreshold, eligible.length);
+  let bestGain = 1e-12;
+  let best: Split | null = null;
+  for (const order of [eligible, [...eligible].reverse()]) {
+    let gl = 0;
+    let hl = 0;
+    let nl = 0;
+    for (let j = 0; j < most; j++) {
+      const at = (o + order[j]) * 3;
+      gl += hist[at];
+      hl += hist[at + 1];
+      nl += hist[at + 2];
+      if (!ok(hl, nl) || !ok(H - hl, N - nl)) continue;
+      const gain = score(gl, hl, p.l2) + score(G - gl, H - hl, p.l2) - parent;
+      if (gain <= bestGain) continue;
+      bestGain = gain;
+      best = {
+        gain,
+        feature: f,
+        threshold: -1,
+        defaultLeft: false,
+        cats: order.slice(0, j + 1),
+        left: { g: gl, h: hl, n: nl },
+      };
+    }
+  }
+  return best;
+}
