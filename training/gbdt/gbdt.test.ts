@@ -52,6 +52,7 @@ test('leaf values are −G/(H+λ) × learning rate', () => {
   const grown = growTree(
     {
       bins: Uint8Array.from([1, 1, 2, 2]),
+      columns: Uint8Array.from([1, 1, 2, 2]),
       width: 1,
       layout,
       grad,
