@@ -173,8 +173,10 @@ function categoricalSplit(
   const eligible: number[] = [];
   for (let b = 0; b < B; b++) if (hist[(o + b) * 3 + 2] >= p.minCategoryCount) eligible.push(b);
   if (eligible.length === 0) return null;
-  const ratio = (b: number) => hist[(o + b) * 3] / (hist[(o + b) * 3 + 1] + p.catSmooth);
-  eligible.sort((a, b) => ratio(a) - ratio(b) || a - b);
+  // The ratios once per bin, not twice per comparison: the same values, so the same (total) order.
+  const ratio = new Float64Array(B);
+  for (const b of eligible) ratio[b] = hist[(o + b) * 3] / (hist[(o + b) * 3 + 1] + p.catSmooth);
+  eligible.sort((a, b) => ratio[a] - ratio[b] || a - b);
   const { g: G, h: H, n: N } = totals;
   const most = Math.min(p.maxCatThreshold, eligible.length);
   let bestGain = 1e-12;
