@@ -1,0 +1,51 @@
+/**
+ * Ascending sort of float64 values by an LSD radix sort of their bits (6 passes of 11 bits):
+ * several times faster than TypedArray.prototype.sort on the ~20k validation scores that early
+ * stopping's ROC-AUC sorts every iteration. Both zeros become +0 (they compare equal, so any
+ * caller counting by < and === sees the same order); NaN is not expected.
+ */
+export function sortF64(a: Float64Array): void {
+  const n = a.length;
+  if (n < 2) return;
+  for (let i = 0; i < n; i++) if (a[i] === 0) a[i] = 0;
+  let src: Uint32Array = new Uint32Array(a.buffer, a.byteOffset, 2 * n);
+  const other: Uint32Array = new Uint32Array(2 * n);
+  let dst = other;
+  // Order-preserving keys: negatives have every bit flipped, non-negatives only the sign bit.
+  for (let i = 0; i < 2 * n; i += 2) {
+    const hi = src[i + 1];
+    if (hi & 0x80000000) {
+      src[i] = ~src[i] >>> 0;
+      src[i + 1] = ~hi >>> 0;
+    } else src[i + 1] = (hi | 0x80000000) >>> 0;
+  }
+  const counts = new Int32Array(2048);
+  for (let pass = 0; pass < 6; pass++) {
+    // Little-endian words: the low word is at even indices; passes 0–2 read it, 3–5 the high one.
+    const word = pass < 3 ? 0 : 1;
+    const shift = (pass % 3) * 11;
+    counts.fill(0);
+    for (let i = 0; i < n; i++) counts[(src[2 * i + word] >>> shift) & 0x7ff]++;
+    let sum = 0;
+    for (let d = 0; d < 2048; d++) {
+      const c = counts[d];
+      counts[d] = sum;
+      sum += c;
+    }
+    for (let i = 0; i < n; i++) {
+      const at = 2 * counts[(src[2 * i + word] >>> shift) & 0x7ff]++;
+      dst[at] = src[2 * i];
+      dst[at + 1] = src[2 * i + 1];
+    }
+    [src, dst] = [dst, src];
+  }
+  // An even number of passes: the sorted keys are back in `a`'s buffer.
+  for (let i = 0; i < 2 * n; i += 2) {
+    const hi = src[i + 1];
+    if (hi & 0x80000000) src[i + 1] = (hi & 0x7fffffff) >>> 0;
+    else {
+      src[i] = ~src[i] >>> 0;
+      src[i + 1] = ~hi >>> 0;
+    }
+  }
+}
