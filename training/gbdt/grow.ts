@@ -155,10 +155,15 @@ function partition(input: GrowInput, leaf: Leaf, split: Split): number {
   }
   let l = leaf.start;
   let r = 0;
+  // Branch-free (the side is a coin flip to the branch predictor): each row is written to both
+  // places and only its side's cursor moves. order[l] is safe to overwrite: l ≤ i, already read.
   for (let i = leaf.start; i < leaf.end; i++) {
     const row = order[i];
-    if (goesLeft[col[row]] === 1) order[l++] = row;
-    else scratch[r++] = row;
+    const left = goesLeft[col[row]];
+    order[l] = row;
+    scratch[r] = row;
+    l += left;
+    r += 1 - left;
   }
   order.set(scratch.subarray(0, r), l);
   return l;
