@@ -114,8 +114,13 @@ function orderedSplit(
   const gm = hist[o * 3];
   const hm = hist[o * 3 + 1];
   const nm = hist[o * 3 + 2];
+  // The best so far as scalars (an object per improvement was most of a node's garbage).
   let bestGain = 1e-12;
-  let best: Split | null = null;
+  let bestT = -1;
+  let bestLeft = false;
+  let bg = 0;
+  let bh = 0;
+  let bn = 0;
   let gl = 0;
   let hl = 0;
   let nl = 0;
@@ -131,33 +136,35 @@ function orderedSplit(
       const gain = score(gl, hl, p.l2) + score(G - gl, H - hl, p.l2) - parent;
       if (gain > bestGain) {
         bestGain = gain;
+        bestT = t;
         // No missing value in this node: missing values at serving follow the larger side.
-        best = {
-          gain,
-          feature: f,
-          threshold: t,
-          defaultLeft: nm === 0 && nl >= nr,
-          cats: null,
-          left: { g: gl, h: hl, n: nl },
-        };
+        bestLeft = nm === 0 && nl >= nr;
+        bg = gl;
+        bh = hl;
+        bn = nl;
       }
     }
     if (nm > 0 && ok(hl + hm, nl + nm) && ok(H - hl - hm, N - nl - nm)) {
       const gain = score(gl + gm, hl + hm, p.l2) + score(G - gl - gm, H - hl - hm, p.l2) - parent;
       if (gain > bestGain) {
         bestGain = gain;
-        best = {
-          gain,
-          feature: f,
-          threshold: t,
-          defaultLeft: true,
-          cats: null,
-          left: { g: gl + gm, h: hl + hm, n: nl + nm },
-        };
+        bestT = t;
+        bestLeft = true;
+        bg = gl + gm;
+        bh = hl + hm;
+        bn = nl + nm;
       }
     }
   }
-  return best;
+  if (bestT < 0) return null;
+  return {
+    gain: bestGain,
+    feature: f,
+    threshold: bestT,
+    defaultLeft: bestLeft,
+    cats: null,
+    left: { g: bg, h: bh, n: bn },
+  };
 }
 
 function categoricalSplit(
@@ -180,13 +187,18 @@ function categoricalSplit(
   const { g: G, h: H, n: N } = totals;
   const most = Math.min(p.maxCatThreshold, eligible.length);
   let bestGain = 1e-12;
-  let best: Split | null = null;
-  for (const order of [eligible, [...eligible].reverse()]) {
+  let bestJ = -1;
+  let bestFromTop = false;
+  let bg = 0;
+  let bh = 0;
+  let bn = 0;
+  // Prefixes of the sorted categories from the bottom, then from the top.
+  for (const fromTop of [false, true]) {
     let gl = 0;
     let hl = 0;
     let nl = 0;
     for (let j = 0; j < most; j++) {
-      const at = (o + order[j]) * 3;
+      const at = (o + eligible[fromTop ? eligible.length - 1 - j : j]) * 3;
       gl += hist[at];
       hl += hist[at + 1];
       nl += hist[at + 2];
@@ -194,15 +206,14 @@ function categoricalSplit(
       const gain = score(gl, hl, p.l2) + score(G - gl, H - hl, p.l2) - parent;
       if (gain <= bestGain) continue;
       bestGain = gain;
-      best = {
-        gain,
-        feature: f,
-        threshold: -1,
-        defaultLeft: false,
-        cats: order.slice(0, j + 1),
-        left: { g: gl, h: hl, n: nl },
-      };
+      bestJ = j;
+      bestFromTop = fromTop;
+      bg = gl;
+      bh = hl;
+      bn = nl;
     }
   }
-  return best;
+  if (bestJ < 0) return null;
+  const cats = bestFromTop ? eligible.slice(eligible.length - 1 - bestJ).reverse() : eligible.slice(0, bestJ + 1);
+  return { gain: bestGain, feature: f, threshold: -1, defaultLeft: false, cats, left: { g: bg, h: bh, n: bn } };
 }
