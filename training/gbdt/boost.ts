@@ -9,7 +9,7 @@
 import { compileTree, treeValue, type TreeEnsembleJson, type TreeJson } from '../../core/model/trees.ts';
 import type { TreeInput } from '../../core/model/tree-inputs.ts';
 import { growTree, type TreeParams } from './grow.ts';
-import { histLayout } from './split.ts';
+import { histLayout, rootCounts } from './split.ts';
 import { sortF64 } from './sort-f64.ts';
 
 export type Objective = TreeEnsembleJson['objective'];
@@ -164,6 +164,7 @@ export function boost(
   const hess = new Float32Array(n);
   const columns = new Uint8Array(n * width);
   for (let r = 0; r < n; r++) for (let f = 0; f < width; f++) columns[f * n + r] = train.bins[r * width + f];
+  const counts = rootCounts(train.bins, width, layout);
   const order = new Int32Array(n);
   const scratch = new Int32Array(n);
   const pool: Float64Array[] = [];
@@ -180,7 +181,7 @@ export function boost(
     if (k > 1) before.set(raw);
     for (let c = 0; c < k; c++) {
       gradients(objective, before, train, k, c, grad, hess);
-      const grown = growTree({ bins: train.bins, columns, width, layout, grad, hess, order, scratch }, p, pool);
+      const grown = growTree({ bins: train.bins, columns, counts, width, layout, grad, hess, order, scratch }, p, pool);
       for (const leaf of grown.leaves) for (let i = leaf.start; i < leaf.end; i++) raw[order[i] * k + c] += leaf.value;
       const compiled = compileTree(grown.tree, inputs);
       for (let r = 0; r < nv; r++) rawV[r * k + c] += treeValue(compiled, validation.bins, r * width);

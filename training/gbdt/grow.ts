@@ -8,6 +8,7 @@
 import type { TreeJson } from '../../core/model/trees.ts';
 import {
   buildHistogram,
+  buildRootHistogram,
   findBestSplit,
   subtractHistogram,
   type HistLayout,
@@ -28,6 +29,8 @@ export interface GrowInput {
   layout: HistLayout;
   /** The same bins input-major (input f's column at f × rows), for partitioning: one input's bins in a row's order. */
   columns: Uint8Array;
+  /** Rows per bin over all rows (split.ts rootCounts); absent: counted while building the root's histogram. */
+  counts?: Float64Array;
   grad: Float32Array;
   hess: Float32Array;
   /** Scratch of the rows' length; `order` holds every row index on return, grouped by leaf. */
@@ -71,7 +74,8 @@ export function growTree(input: GrowInput, p: TreeParams, pool: Float64Array[]):
     cat_sets: [],
   };
   const rootHist = take();
-  buildHistogram(rootHist, bins, width, layout.offsets, grad, hess, order, 0, n);
+  if (input.counts) buildRootHistogram(rootHist, bins, width, layout.offsets, grad, hess, input.counts);
+  else buildHistogram(rootHist, bins, width, layout.offsets, grad, hess, order, 0, n);
   let g = 0;
   let h = 0;
   for (let r = 0; r < n; r++) {

@@ -75,6 +75,41 @@ export function buildHistogram(
   }
 }
 
+/**
+ * The root's histogram: every row, in row order (the order buildHistogram sees at the root, so
+ * the same sums), gradients and hessians only — the counts per bin are the same every tree and
+ * copied from `counts` (rootCounts).
+ */
+export function buildRootHistogram(
+  hist: Float64Array,
+  bins: Uint8Array,
+  width: number,
+  offsets: Int32Array,
+  grad: Float32Array,
+  hess: Float32Array,
+  counts: Float64Array,
+): void {
+  const n = grad.length;
+  for (let r = 0; r < n; r++) {
+    const g = grad[r];
+    const h = hess[r];
+    const base = r * width;
+    for (let f = 0; f < width; f++) {
+      const o = (offsets[f] + bins[base + f]) * 3;
+      hist[o] += g;
+      hist[o + 1] += h;
+    }
+  }
+  for (let b = 0; b < counts.length; b++) hist[b * 3 + 2] = counts[b];
+}
+
+/** Rows per bin over all rows (the root's counts, for buildRootHistogram). */
+export function rootCounts(bins: Uint8Array, width: number, layout: HistLayout): Float64Array {
+  const counts = new Float64Array(layout.total);
+  for (let i = 0; i < bins.length; i++) counts[layout.offsets[i % width] + bins[i]]++;
+  return counts;
+}
+
 /** parent − child, in place in `parent` (histogram subtraction: the larger child without a pass over its rows). */
 export function subtractHistogram(parent: Float64Array, child: Float64Array, length: number): void {
   for (let i = 0; i < length; i++) parent[i] -= child[i];
