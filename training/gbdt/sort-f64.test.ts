@@ -22,3 +22,19 @@ test('sortF64 sorts a subarray in place, leaving the rest of the buffer alone', 
   sortF64(all.subarray(1, 4));
   assert.deepEqual(Array.from(all), [9, 1, 2, 3, 9]);
 });
+
+test('sortF64 skips the passes where every key shares a digit, ending in either buffer', () => {
+  for (const values of [
+    [3, 1, 2],
+    [3, 1, 2, -1, 1e10, 0.1],
+    [1.5, 1.25, 1.75, 1],
+    [2, 2, 2],
+  ]) {
+    const a = Float64Array.from(values);
+    sortF64(a);
+    assert.deepEqual(
+      Array.from(a),
+      [...values].sort((x, y) => x - y),
+    );
+  }
+});

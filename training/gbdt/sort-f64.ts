@@ -8,16 +8,18 @@ export function sortF64(a: Float64Array): void {
   const n = a.length;
   if (n < 2) return;
   for (let i = 0; i < n; i++) if (a[i] === 0) a[i] = 0;
-  let src: Uint32Array = new Uint32Array(a.buffer, a.byteOffset, 2 * n);
-  const other: Uint32Array = new Uint32Array(2 * n);
+  const keys: Int32Array = new Int32Array(a.buffer, a.byteOffset, 2 * n);
+  let src = keys;
+  const other: Int32Array = new Int32Array(2 * n);
   let dst = other;
-  // Order-preserving keys: negatives have every bit flipped, non-negatives only the sign bit.
+  // Int32 words, not Uint32: words above 2³¹ would leave V8's small-integer fast path.
+  // Order-preserving keys (as unsigned): negatives have every bit flipped, non-negatives only the sign bit.
   for (let i = 0; i < 2 * n; i += 2) {
     const hi = src[i + 1];
-    if (hi & 0x80000000) {
-      src[i] = ~src[i] >>> 0;
-      src[i + 1] = ~hi >>> 0;
-    } else src[i + 1] = (hi | 0x80000000) >>> 0;
+    if (hi < 0) {
+      src[i] = ~src[i];
+      src[i + 1] = ~hi;
+    } else src[i + 1] = hi | 0x80000000;
   }
   const counts = new Int32Array(2048);
   for (let pass = 0; pass < 6; pass++) {
@@ -26,6 +28,8 @@ export function sortF64(a: Float64Array): void {
     const shift = (pass % 3) * 11;
     counts.fill(0);
     for (let i = 0; i < n; i++) counts[(src[2 * i + word] >>> shift) & 0x7ff]++;
+    // Every key has the same digit here (often so in the exponent's bits): nothing to move.
+    if (counts[(src[word] >>> shift) & 0x7ff] === n) continue;
     let sum = 0;
     for (let d = 0; d < 2048; d++) {
       const c = counts[d];
@@ -37,15 +41,20 @@ export function sortF64(a: Float64Array): void {
       dst[at] = src[2 * i];
       dst[at + 1] = src[2 * i + 1];
     }
-    [src, dst] = [dst, src];
+    const swap = src;
+    src = dst;
+    dst = swap;
   }
-  // An even number of passes: the sorted keys are back in `a`'s buffer.
+  if (src === other) {
+    dst.set(src);
+    src = dst;
+  }
   for (let i = 0; i < 2 * n; i += 2) {
     const hi = src[i + 1];
-    if (hi & 0x80000000) src[i + 1] = (hi & 0x7fffffff) >>> 0;
+    if (hi < 0) src[i + 1] = hi & 0x7fffffff;
     else {
-      src[i] = ~src[i] >>> 0;
-      src[i + 1] = ~hi >>> 0;
+      src[i] = ~src[i];
+      src[i + 1] = ~hi;
     }
   }
 }
