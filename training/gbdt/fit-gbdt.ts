@@ -13,7 +13,7 @@ import { encodeFeatures, encodeTarget } from '../../core/model/features.ts';
 import { concatTables } from '../../core/data/table.ts';
 import { HIGHER_IS_BETTER, metricValue, type PrimaryMetric } from '../fit.ts';
 import { boost, rawRocAuc, type BoostParams, type Objective } from './boost.ts';
-import { fitInputs } from './inputs.ts';
+import { fitInputs, type InputOptions } from './inputs.ts';
 
 /** The candidate keys of `model: gbdt` (core/schemas/params.ts checks them), with their defaults. */
 export interface GbdtConfig {
@@ -51,6 +51,29 @@ export const GBDT_DEFAULTS = {
   target_smoothing: 20,
   target_folds: 5,
 } as const;
+
+/** fitInputs' options from a candidate's settings (defaults filled in). */
+function inputOptions(
+  c: {
+    max_bins: number;
+    native_max_categories: number;
+    high_cardinality: InputOptions['highCardinality'];
+    target_smoothing: number;
+    target_folds: number;
+  },
+  seed: number,
+  classes: number,
+): InputOptions {
+  return {
+    maxBins: c.max_bins,
+    nativeMaxCategories: c.native_max_categories,
+    highCardinality: c.high_cardinality,
+    targetSmoothing: c.target_smoothing,
+    targetFolds: c.target_folds,
+    seed,
+    classes,
+  };
+}
 
 /**
  * min_samples_leaf is a count, so one value cannot suit 400 rows and 2 million: it is capped at
@@ -98,15 +121,7 @@ export function fitGbdt(
   const scaled = (y: Float32Array) => (s ? y.map((v) => (v - s.mean) / s.std) : y);
   const unscale = (p: Float32Array) => (s ? p.map((v) => v * s.std + s.mean) : p);
   const yTrain = scaled(data.train.y);
-  const fitted = fitInputs(spec, data.train.enc, data.train.table, yTrain, {
-    maxBins: c.max_bins,
-    nativeMaxCategories: c.native_max_categories,
-    highCardinality: c.high_cardinality,
-    targetSmoothing: c.target_smoothing,
-    targetFolds: c.target_folds,
-    seed: o.seed,
-    classes: k,
-  });
+  const fitted = fitInputs(spec, data.train.enc, data.train.table, yTrain, inputOptions(c, o.seed, k));
   if (fitted.left_out.length) o.log.info(`${cfg.name}: left out ${fitted.left_out.join(', ')}`);
   const validationBins = binRows(fitted.inputs, data.validation.enc, data.validation.table, spec);
   const weight = o.classWeight ? Float32Array.from(data.train.y, (v) => o.classWeight![v] ?? 1) : undefined;
@@ -195,15 +210,7 @@ export function refitTreesOnAll(
   const s = o.targetScaler;
   const yScaled = s ? y.map((v) => (v - s.mean) / s.std) : y;
   const c = { ...GBDT_DEFAULTS, ...cfg };
-  const fitted = fitInputs(spec, enc, all, yScaled, {
-    maxBins: c.max_bins,
-    nativeMaxCategories: c.native_max_categories,
-    highCardinality: c.high_cardinality,
-    targetSmoothing: c.target_smoothing,
-    targetFolds: c.target_folds,
-    seed: o.seed,
-    classes: 1,
-  });
+  const fitted = fitInputs(spec, enc, all, yScaled, inputOptions(c, o.seed, 1));
   const result = boost(
     'regression',
     1,

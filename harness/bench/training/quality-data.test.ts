@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { referenceMatrix, splitAtDate } from './quality-data.ts';
+import { referenceMatrix, runPythonLines, splitAtDate } from './quality-data.ts';
 import { makeTable } from '../../../core/data/table.ts';
 
 // Tuesday 2001-05-01 08:45 (test) and Monday 2001-01-01 14:00 (train).
@@ -52,4 +52,17 @@ test('reference matrix: hour, day of week and month by default, or only the part
   ]);
   assert.deepEqual(hourOnly.numeric, ['hour', 'distance']);
   assert.deepEqual(Array.from(hourOnly.matrix.slice(0, 8)), [14, 700, 0, 0, 14, 1, 1, 0]);
+});
+
+test('runPythonLines: JSON lines on success; on failure the script’s own error line', async () => {
+  const { mkdtemp, writeFile: write } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = await mkdtemp(join(tmpdir(), 'pylines-'));
+  const ok = join(dir, 'ok.py');
+  const bad = join(dir, 'bad.py');
+  await write(ok, 'import json\nprint(json.dumps({"a": 1}))\nprint()\nprint(json.dumps({"b": 2}))\n');
+  await write(bad, 'import json, sys\nprint(json.dumps({"error": "no sklearn here"}))\nsys.exit(3)\n');
+  assert.deepEqual(await runPythonLines('python3', ok, []), [{ a: 1 }, { b: 2 }]);
+  await assert.rejects(runPythonLines('python3', bad, []), /exit 3\): no sklearn here/);
 });

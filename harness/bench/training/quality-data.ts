@@ -5,6 +5,7 @@
  * are written as an .npy matrix for the scikit-learn references.
  */
 import { writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
 import { takeRows, type Table } from '../../../core/data/table.ts';
 import { timeSplit, TEST, VALIDATION, TRAIN } from '../../../core/data/split.ts';
 import { datetimePart, type DatetimePart } from '../../../core/model/features.ts';
@@ -160,4 +161,36 @@ export async function writeReferenceData(
       task,
     }),
   );
+}
+
+/**
+ * Runs a scikit-learn reference script and resolves with its JSON lines; a failing exit rejects
+ * with the script's own `error` line when it printed one, else the end of its stderr.
+ */
+export function runPythonLines(python: string, script: string, args: string[]): Promise<Record<string, unknown>[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(python, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const lines: Record<string, unknown>[] = [];
+      for (const l of out.split('\n'))
+        if (l.trim())
+          try {
+            lines.push(JSON.parse(l) as Record<string, unknown>);
+          } catch (e) {
+            if (code === 0) return reject(e instanceof Error ? e : new Error(String(e)));
+          }
+      if (code !== 0)
+        reject(
+          new Error(
+            `scikit-learn references failed (exit ${code}): ${(lines.find((l) => l.error)?.error as string) ?? err.trim().split('\n').slice(-3).join(' ')}`,
+          ),
+        );
+      else resolve(lines);
+    });
+  });
 }

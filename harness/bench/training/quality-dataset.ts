@@ -13,7 +13,6 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spawn } from 'node:child_process';
 import { loadParams, type Params } from '../../../core/schemas/params.ts';
 import type { Logger } from '../../../core/platform/log.ts';
 import { UsageError } from '../../../core/platform/cli.ts';
@@ -26,7 +25,7 @@ import { openSource } from '../../../training/sources.ts';
 import { prepare } from '../../../training/stages/prepare.ts';
 import { train, readExperiments } from '../../../training/stages/train.ts';
 import { evaluate } from '../../../training/stages/evaluate.ts';
-import { npyBytes } from './quality-data.ts';
+import { npyBytes, runPythonLines } from './quality-data.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = join(here, '..', '..', '..');
@@ -212,26 +211,7 @@ async function runReferences(
       reference_fit: r.fit ?? 'train+validation',
     }),
   );
-  return new Promise((resolve, reject) => {
-    const child = spawn(python, [join(here, 'quality-dataset.py'), npy, desc], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0)
-        return reject(
-          new Error(`scikit-learn references failed (exit ${code}): ${err.trim().split('\n').slice(-3).join(' ')}`),
-        );
-      resolve(
-        out
-          .split('\n')
-          .filter((l) => l.trim())
-          .map((l) => JSON.parse(l) as Record<string, unknown>),
-      );
-    });
-  });
+  return runPythonLines(python, join(here, 'quality-dataset.py'), [npy, desc]);
 }
 
 /** The datasets `--dataset` names (comma-separated, or all). */

@@ -24,7 +24,7 @@ import { mkdtemp, rm, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spawnSync, spawn } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { loadParams, type Params } from '../../../core/schemas/params.ts';
 import { createLogger } from '../../../core/platform/log.ts';
 import { readParquetTable, writeParquetTable } from '../../../core/data/parquet.ts';
@@ -39,7 +39,7 @@ import { loadBundle } from '../../../core/model/bundle.ts';
 import { calibrationFloor } from './calibration-floor.ts';
 import { train, readExperiments } from '../../../training/stages/train.ts';
 import { evaluate } from '../../../training/stages/evaluate.ts';
-import { splitAtDate, subsets, referenceMatrix, writeReferenceData } from './quality-data.ts';
+import { splitAtDate, subsets, referenceMatrix, writeReferenceData, runPythonLines } from './quality-data.ts';
 import {
   backtestMean,
   backtestRow,
@@ -68,27 +68,7 @@ export function findSklearn(
 }
 
 function runReferences(python: string, npy: string, json: string): Promise<Record<string, unknown>[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(python, [join(here, 'quality.py'), npy, json], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const lines = out
-        .split('\n')
-        .filter((l) => l.trim())
-        .map((l) => JSON.parse(l) as Record<string, unknown>);
-      if (code !== 0)
-        reject(
-          new Error(
-            `scikit-learn references failed (exit ${code}): ${(lines.find((l) => l.error)?.error as string) ?? err.trim().split('\n').slice(-3).join(' ')}`,
-          ),
-        );
-      else resolve(lines);
-    });
-  });
+  return runPythonLines(python, join(here, 'quality.py'), [npy, json]);
 }
 
 async function sourceTable(params: Params) {
