@@ -1,4 +1,7 @@
 import { test } from 'node:test';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { referenceMatrix, runPythonLines, splitAtDate } from './quality-data.ts';
 import { makeTable } from '../../../core/data/table.ts';
@@ -55,14 +58,11 @@ test('reference matrix: hour, day of week and month by default, or only the part
 });
 
 test('runPythonLines: JSON lines on success; on failure the script’s own error line', async () => {
-  const { mkdtemp, writeFile: write } = await import('node:fs/promises');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
   const dir = await mkdtemp(join(tmpdir(), 'pylines-'));
   const ok = join(dir, 'ok.py');
   const bad = join(dir, 'bad.py');
-  await write(ok, 'import json\nprint(json.dumps({"a": 1}))\nprint()\nprint(json.dumps({"b": 2}))\n');
-  await write(bad, 'import json, sys\nprint(json.dumps({"error": "no sklearn here"}))\nsys.exit(3)\n');
+  await writeFile(ok, 'import json\nprint(json.dumps({"a": 1}))\nprint()\nprint(json.dumps({"b": 2}))\n');
+  await writeFile(bad, 'import json, sys\nprint(json.dumps({"error": "no sklearn here"}))\nsys.exit(3)\n');
   assert.deepEqual(await runPythonLines('python3', ok, []), [{ a: 1 }, { b: 2 }]);
   await assert.rejects(runPythonLines('python3', bad, []), /exit 3\): no sklearn here/);
 });
