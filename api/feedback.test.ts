@@ -199,3 +199,56 @@ test('POST /feedback joins outcomes to served predictions; unknown ids are 404, 
     await srv.close();
   }
 });
+
+test('POST /feedback with a multi-class model: labels by class name, live accuracy and macro-F1, per-class fleet counters', async () => {
+  const { RECORD, WEATHER, post, registryWithVersions, startTestServer } =
+    await import('../harness/testing/api/support.ts');
+  const { url, root } = await registryWithVersions([1], { multiclass: true });
+  const srv = await startTestServer(url, root, { FEEDBACK_WINDOW: '100' });
+  try {
+    const preds = await post(`${srv.url}/v1/models/flight-delay:predict`, {
+      instances: Array.from({ length: 6 }, (_, i) => ({ ...RECORD, distance: 100 + i * 700 })),
+    });
+    assert.equal(preds.status, 200);
+    const ids: string[] = preds.json.prediction_ids;
+    const labels: string[] = preds.json.predictions.map((p: { label: string }) => p.label);
+    for (const p of preds.json.predictions) assert.deepEqual(Object.keys(p.probabilities).sort(), WEATHER);
+    const wrong = await post(`${srv.url}/feedback`, { prediction_id: ids[0], label: 'hail' });
+    assert.equal(wrong.status, 400);
+    assert.match(wrong.json.error.message, /"label" must be one of "fog", "rain", "sun"/);
+    const numeric = await post(`${srv.url}/feedback`, { prediction_id: ids[0], actual: 3 });
+    assert.equal(numeric.status, 400, 'a multi-class model takes class names, not numbers');
+    // The first three labels are what was predicted, the last three another class.
+    const actual = labels.map((l, i) => (i < 3 ? l : WEATHER[(WEATHER.indexOf(l) + 1) % WEATHER.length]));
+    const batch = await post(`${srv.url}/feedback`, {
+      feedback: ids.map((id, i) => ({ prediction_id: id, label: actual[i] })),
+    });
+    assert.equal(batch.status, 200);
+    assert.equal((await post(`${srv.url}/feedback`, { prediction_id: ids[0], label: actual[0] })).status, 409);
+    const summary = (await (await fetch(`${srv.url}/feedback`)).json()) as {
+      samples: number;
+      live: { accuracy: number; macro_f1: number };
+    };
+    assert.equal(summary.samples, 6);
+    assert.equal(summary.live.accuracy, 0.5);
+    const metrics = await (await fetch(`${srv.url}/metrics`)).text();
+    const count = (cls: string, role: string) =>
+      Number(
+        new RegExp(`model_feedback_class_total\\{[^}]*class="${cls}"[^}]*role="${role}"[^}]*\\} ([0-9.]+)`).exec(
+          metrics,
+        )?.[1] ?? 0,
+      );
+    for (const role of ['actual', 'predicted', 'hit'])
+      assert.equal(
+        WEATHER.reduce((sum, w) => sum + count(w, role), 0),
+        role === 'hit' ? 3 : 6,
+        `per-class ${role} counters sum over classes`,
+      );
+    for (const w of WEATHER) {
+      assert.equal(count(w, 'actual'), actual.filter((a) => a === w).length, `actual ${w}`);
+      assert.equal(count(w, 'predicted'), labels.filter((l) => l === w).length, `predicted ${w}`);
+    }
+  } finally {
+    await srv.close();
+  }
+});

@@ -37,14 +37,27 @@ export function sampleRecords(n: number) {
   }));
 }
 
-/** A bundle whose (untrained, seeded) weights differ per seed, so versions give different answers. */
-export async function makeBundle(dir: string, seed: number): Promise<void> {
+/** The classes of the multi-class fixture (`makeBundle(dir, seed, { multiclass: true })`), in the spec's order. */
+export const WEATHER = ['fog', 'rain', 'sun'];
+
+/**
+ * A bundle whose (untrained, seeded) weights differ per seed, so versions give different answers.
+ * `multiclass`: a softmax model over WEATHER (target "weather", `task.classes: auto`).
+ */
+export async function makeBundle(dir: string, seed: number, options: { multiclass?: boolean } = {}): Promise<void> {
   const { tf, backend } = await selectBackend({});
-  const { table } = recordsToTable(sampleRecords(200), SCHEMA);
+  const k = options.multiclass ? WEATHER.length : 1;
+  const records = sampleRecords(200).map((r, i) => ({ ...r, weather: WEATHER[i % WEATHER.length] }));
+  const { table } = recordsToTable(records, {
+    ...SCHEMA,
+    ...(options.multiclass && { weather: { type: 'category', required: true } }),
+  });
   // The sample records span one day: min_cycles 0 keeps the hour (its default, 2, needs two days).
   const params = {
     data: { source: 'test', format: 'auto', time_column: 'date' },
-    task: { type: 'classification', target: 'delay', positive_above: 15 },
+    task: options.multiclass
+      ? { type: 'classification', target: 'weather', classes: 'auto' }
+      : { type: 'classification', target: 'delay', positive_above: 15 },
     features: {
       date: { kind: 'datetime', parts: ['hour'], min_cycles: 0 },
       distance: { kind: 'numeric', transform: 'log', missing: 'median' },
@@ -58,6 +71,7 @@ export async function makeBundle(dir: string, seed: number): Promise<void> {
     { name: 'mlp', model: 'mlp', hidden: [8], embedding_dim: 2, learning_rate: 0.01 },
     'classification',
     seed,
+    k,
   );
   const meta: BundleMeta = {
     format_version: BUNDLE_FORMAT,
@@ -66,9 +80,9 @@ export async function makeBundle(dir: string, seed: number): Promise<void> {
     candidate: `seed-${seed}`,
     model_type: 'mlp',
     params: { seed },
-    threshold: 0.5,
+    threshold: k > 1 ? undefined : 0.5,
     metrics: { validation: {} },
-    primary_metric: 'roc_auc',
+    primary_metric: k > 1 ? 'log_loss' : 'roc_auc',
     data_md5: null,
     git_commit: null,
     created_at: '2026-01-01T00:00:00.000Z',
@@ -87,25 +101,37 @@ export async function makeBundle(dir: string, seed: number): Promise<void> {
       SCHEMA,
     ).table,
   );
-  golden.forEach((g, i) => (g.expected = out[i]));
   const trainOut = outputsFromModel(tf, model, meta, spec, table);
-  const profile = {
-    ...profileTable(table, spec, { bins: 10, topCategories: 10 }),
-    predictions: profileNumeric({ type: 'number', values: Float64Array.from(trainOut) }, 10),
-  };
-  await saveBundle(tf, dir, model, { meta, spec, profile, golden });
+  const inputs = profileTable(table, spec, { bins: 10, topCategories: 10 });
+  const column = (c: number) => Float64Array.from({ length: table.length }, (_, r) => trainOut[r * k + c]);
+  const profile =
+    k > 1
+      ? {
+          ...inputs,
+          prediction_classes: Object.fromEntries(
+            WEATHER.map((w, c) => [w, profileNumeric({ type: 'number', values: column(c) }, 10)]),
+          ),
+        }
+      : { ...inputs, predictions: profileNumeric({ type: 'number', values: column(0) }, 10) };
+  const withOutputs = golden.map((g, i) => {
+    if (k === 1) return { ...g, expected: out[i] };
+    const probabilities = Array.from(out.subarray(i * k, (i + 1) * k));
+    return { ...g, expected: probabilities.indexOf(Math.max(...probabilities)), probabilities };
+  });
+  await saveBundle(tf, dir, model, { meta, spec, profile, golden: withOutputs });
   model.dispose();
 }
 
 export async function registryWithVersions(
   seeds: number[],
+  options: { multiclass?: boolean } = {},
 ): Promise<{ root: string; registry: Registry; url: string }> {
   const root = await tempDir('api-test-');
   const url = join(root, 'registry');
   const registry = await openRegistry(url, {});
   for (const seed of seeds) {
     const dir = join(root, `bundle-${seed}`);
-    await makeBundle(dir, seed);
+    await makeBundle(dir, seed, options);
     await registry.register('flight-delay', dir, { metrics: {} }, { source: 'test' });
   }
   await registry.setStage('flight-delay', 'production', 1, { source: 'test', reason: 'test setup' });
