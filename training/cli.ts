@@ -10,6 +10,7 @@ import { selectBackend } from '../core/model/tfjs-backend.ts';
 import { ingest } from './stages/ingest.ts';
 import { preflight } from './preflight.ts';
 import { formatSummary, runPipeline } from './pipeline/runner.ts';
+import { productStageEntries } from './pipeline/in-process.ts';
 import { pushPipelineMetrics } from './pushgateway.ts';
 
 async function summarize(repoRoot: string, log: ReturnType<typeof createLogger>): Promise<void> {
@@ -31,6 +32,8 @@ const USAGE = `usage: npm run pipeline:start
        node --import tsx training/cli.ts [start]
   ingest the next data batches (params.yaml ingest:), then run the dvc.yaml pipeline and say which
   model version production now serves. \`npm start\` does this, then serves the API.
+  The stages run inside this process (same scripts and outputs as dvc.yaml's commands);
+  PIPELINE_IN_PROCESS=0 runs each as its own process, as \`dvc repro\` does.
 exit: 0 the pipeline finished, 1 a stage or the ingest failed, 2 usage error`;
 
 async function start(): Promise<number> {
@@ -49,7 +52,7 @@ async function start(): Promise<number> {
     `raw store: ${got.batches} batch(es), ${got.rows} of ${got.sourceRows} source records, up to ${got.lastTime ?? '-'}`,
     { added: got.added },
   );
-  const result = await runPipeline({ repoRoot, log: log.child('pipeline') });
+  const result = await runPipeline({ repoRoot, log: log.child('pipeline'), inProcess: productStageEntries() });
   process.stderr.write(formatSummary(result) + '\n');
   await pushPipelineMetrics(repoRoot, result, { model: params.register?.model_name, log });
   if (!result.ok) {

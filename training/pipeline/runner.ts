@@ -11,7 +11,7 @@ import { LOCK_FILE, lockEntry, openRepo, readLock, readPipeline, updateLock, wri
 import type { RepoContext, StageSpec } from '../../core/dvc/index.ts';
 import { buildGraph, selectStages } from './graph.ts';
 import type { StageGraph } from './graph.ts';
-import { runShell } from './shell.ts';
+import { runStageCommand } from './in-process.ts';
 import { currentState, lockStageFrom, whyChanged } from './state.ts';
 import type { StageState } from './state.ts';
 
@@ -30,6 +30,11 @@ export interface RunPipelineOptions {
   stdout?: Writable;
   stderr?: Writable;
   env?: NodeJS.ProcessEnv;
+  /**
+   * Stage scripts (repo-relative) whose `node --import tsx <entry>` command may run inside this
+   * process instead of a new one (in-process.ts); same script, arguments, outputs and dvc.lock.
+   */
+  inProcess?: readonly string[];
 }
 
 export type StageStatus = 'ran' | 'skipped' | 'would-run' | 'failed' | 'not-run';
@@ -83,7 +88,14 @@ async function execute(ctx: RunContext, spec: StageSpec, before: StageState): Pr
   const cwd = resolve(opts.repoRoot, spec.wdir);
   for (const cmd of Array.isArray(spec.cmd) ? spec.cmd : [spec.cmd]) {
     log.info(`> ${cmd}`);
-    const r = await runShell(cmd, { cwd, env: opts.env, stdout: opts.stdout, stderr: opts.stderr });
+    const r = await runStageCommand(cmd, {
+      cwd,
+      env: opts.env,
+      stdout: opts.stdout,
+      stderr: opts.stderr,
+      inProcess: opts.inProcess,
+      repoRoot: opts.repoRoot,
+    });
     if (r.code !== 0) {
       throw new StageFailure(
         `command ${r.signal ? `was killed by ${r.signal}` : `exited with code ${r.code}`}: ${cmd}`,
