@@ -40,9 +40,15 @@ export function hostableEntry(cmd: string, run: CommandRun): string | undefined 
 /** Run one stage command, hosted when it can be, and say how it ended as a process would. */
 export async function runStageCommand(cmd: string, run: CommandRun): Promise<CommandResult> {
   const entry = hostableEntry(cmd, run);
+  if (!entry) return runShell(cmd, { cwd: run.cwd, env: run.env, stdout: run.stdout, stderr: run.stderr });
   // A script that cannot even load (a syntax error) is left to the shell, whose node says where.
-  const stage = entry ? await hostStage(resolve(run.repoRoot, entry)).catch(() => undefined) : undefined;
-  if (!stage) return runShell(cmd, { cwd: run.cwd, env: run.env, stdout: run.stdout, stderr: run.stderr });
+  const stage = await hostStage(resolve(run.repoRoot, entry)).catch(() => null);
+  if (stage === null) return runShell(cmd, { cwd: run.cwd, env: run.env, stdout: run.stdout, stderr: run.stderr });
+  // Its top level has run here already: running it again as a command could do its work twice.
+  if (!stage)
+    throw new Error(
+      `${entry} is hosted in-process but did not hand its main over: make it call runStage (training/stage-cli.ts) under its isMain guard, or run with PIPELINE_IN_PROCESS=0`,
+    );
   const stderr = run.stderr;
   const ok = await stage.run({
     argv: [],
