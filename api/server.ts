@@ -31,6 +31,7 @@ import { createApp } from './app.ts';
 import { RequestSummary } from './middleware/request-summary.ts';
 import { renderIndexHtml } from './ui/page.ts';
 import { isMain } from '../core/platform/is-main.ts';
+import { waitForParent } from '../core/platform/parent-go.ts';
 import { serveClusterScrapes, workerScrape } from './cluster-metrics.ts';
 
 /** How long busy keep-alive clients get to receive an answer with `Connection: close` before idle sockets close. */
@@ -291,29 +292,11 @@ async function main(): Promise<void> {
   process.once('SIGINT', shutdown);
 }
 
-/**
- * WAIT_FOR_PARENT=1 (`npm start`, training/early-api.ts): started while the pipeline still runs,
- * so module loading and the TensorFlow.js backend are ready when it finishes; nothing is read
- * (params.yaml, the registry) before the parent's 'serve', so what is served is what the pipeline
- * registered. A parent that disconnects without it (the pipeline failed) ends this process; one
- * that goes away after it shuts the server down as SIGTERM does, so no orphan keeps the port.
- */
-async function parentSaysServe(): Promise<boolean> {
-  if (process.env.WAIT_FOR_PARENT !== '1' || !process.send) return true;
-  delete process.env.WAIT_FOR_PARENT; // cluster workers are not waiting for anyone
-  // A failure here is reported by startServer's own call, which gets the same (memoised) result.
-  await selectBackend().catch(() => undefined);
-  const serve = await new Promise<boolean>((resolve) => {
-    process.once('message', (m) => resolve(m === 'serve'));
-    process.once('disconnect', () => resolve(false));
-  });
-  if (serve) process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
-  return serve;
-}
-
 if (isMain(import.meta.url)) {
-  parentSaysServe()
-    .then((serve) => (serve ? main() : process.exit(0)))
+  // `npm start` starts this process while the pipeline runs (training/early-api.ts): it warms up,
+  // then waits for the word before reading params.yaml and the registry.
+  waitForParent(() => selectBackend())
+    .then((go) => (go ? main() : process.exit(0)))
     .catch((err) => {
       process.stderr.write(
         JSON.stringify({ level: 'error', msg: `api failed to start: ${(err as Error).message}` }) + '\n',
