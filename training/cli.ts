@@ -9,7 +9,8 @@ import { readMetrics } from '../core/schemas/metrics-files.ts';
 import { selectBackend } from '../core/model/tfjs-backend.ts';
 import { ingest } from './stages/ingest.ts';
 import { preflight } from './preflight.ts';
-import { formatSummary, runPipeline } from './pipeline/runner.ts';
+import { formatSummary, runPipeline, type StageResult } from './pipeline/runner.ts';
+import { registerStage } from './contracts/register.ts';
 import { productStageEntries } from './pipeline/in-process.ts';
 import { pushPipelineMetrics } from './pushgateway.ts';
 import { startApiEarly } from './early-api.ts';
@@ -46,7 +47,10 @@ async function start(serve: boolean): Promise<number> {
   const api = serve ? startApiEarly({ repoRoot, log }) : undefined;
   let code: number;
   try {
-    code = await ingestAndRun(repoRoot, log);
+    code = await ingestAndRun(repoRoot, log, (s) => {
+      // Nothing after register changes what the API serves: it loads the model while report runs.
+      if (s.name === registerStage.name && (s.status === 'ran' || s.status === 'skipped')) api?.registered();
+    });
   } catch (err) {
     await api?.cancel();
     throw err;
@@ -59,7 +63,7 @@ async function start(serve: boolean): Promise<number> {
   return api.serve();
 }
 
-async function ingestAndRun(repoRoot: string, log: Logger): Promise<number> {
+async function ingestAndRun(repoRoot: string, log: Logger, onStageEnd: (s: StageResult) => void): Promise<number> {
   // params.yaml against itself and the source's header, before anything is ingested or trained.
   const params = await preflight({ repoRoot, against: 'source', registry: true, command: '`npm start`', log });
   const backend = await selectBackend({ log });
@@ -73,7 +77,12 @@ async function ingestAndRun(repoRoot: string, log: Logger): Promise<number> {
     `raw store: ${got.batches} batch(es), ${got.rows} of ${got.sourceRows} source records, up to ${got.lastTime ?? '-'}`,
     { added: got.added },
   );
-  const result = await runPipeline({ repoRoot, log: log.child('pipeline'), inProcess: productStageEntries() });
+  const result = await runPipeline({
+    repoRoot,
+    log: log.child('pipeline'),
+    inProcess: productStageEntries(),
+    onStageEnd,
+  });
   process.stderr.write(formatSummary(result) + '\n');
   await pushPipelineMetrics(repoRoot, result, { model: params.register?.model_name, log });
   if (!result.ok) {

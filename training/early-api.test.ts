@@ -16,7 +16,7 @@ test('npm start: the early API gets the environment `npm run serve` would (REGIS
   await writeFile(
     join(dir, 'api.mts'),
     `import { writeFileSync } from 'node:fs';\nimport { waitForParent } from '${PARENT_GO}';\n` +
-      `if (await waitForParent()) { writeFileSync('env.json', JSON.stringify({ promote: process.env.REGISTER_PROMOTE ?? null, port: process.env.PORT })); process.exit(0); }\n`,
+      `const parent = await waitForParent();\nif (parent) { await parent.go(); writeFileSync('env.json', JSON.stringify({ promote: process.env.REGISTER_PROMOTE ?? null, port: process.env.PORT })); process.exit(0); }\n`,
   );
   const api = startApiEarly({
     repoRoot: dir,

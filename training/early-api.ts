@@ -12,6 +12,8 @@ import type { Logger } from '../core/platform/log.ts';
 export const API_ARGV = ['--import', 'tsx', 'api/server.ts'];
 
 export interface EarlyApi {
+  /** The production model is final (register is done): the API reads the registry and loads it. */
+  registered(): void;
   /** Serve; resolves with the API's exit code once it stops. */
   serve(): Promise<number>;
   /** The pipeline failed: the waiting API ends without serving. */
@@ -36,6 +38,7 @@ export function startApiEarly(options: {
     onError: (err) => options.log.error(`the API process could not start: ${err.message}`),
   });
   return {
+    registered: () => child.load(),
     async serve() {
       const { code, early } = await child.go();
       if (!early) return code;

@@ -11,13 +11,17 @@ import { startWaitingChild } from './parent-go.ts';
 
 const MODULE = pathToFileURL(join(import.meta.dirname, 'parent-go.ts')).href;
 
-/** A child that records its warm-up and whether it was told to go, then exits with `code` when told. */
-const CHILD = `import { writeFileSync } from 'node:fs';
+/** A child that records its warm-up, whether it was told to load, then to go; exits with `code` once going. */
+const CHILD = `import { appendFileSync, writeFileSync } from 'node:fs';
 import { waitForParent } from '${MODULE}';
 if (process.argv[2] === 'die') process.exit(5);
-const go = await waitForParent(async () => writeFileSync('warmed', process.env.WAIT_FOR_PARENT ?? 'unset'));
-writeFileSync('went', String(go));
-if (go) process.exit(Number(process.argv[2]));
+const parent = await waitForParent(async () => writeFileSync('warmed', process.env.WAIT_FOR_PARENT ?? 'unset'));
+appendFileSync('said', parent ? 'load\\n' : 'nothing\\n');
+if (parent) {
+  await parent.go();
+  appendFileSync('said', 'go\\n');
+  process.exit(Number(process.argv[2]));
+}
 `;
 
 async function childDir(): Promise<string> {
@@ -35,7 +39,24 @@ test('the child warms up, waits, and works once told; the parent gets its exit c
   assert.deepEqual({ code, early }, { code: 7, early: false });
   // The variable is gone before the warm-up runs: the child's own children wait for no one.
   assert.equal(await readFile(join(dir, 'warmed'), 'utf8'), 'unset');
-  assert.equal(await readFile(join(dir, 'went'), 'utf8'), 'true');
+  assert.equal(await readFile(join(dir, 'said'), 'utf8'), 'load\ngo\n');
+});
+
+test('told to load, the child gets ready; told to go, it goes', async () => {
+  const dir = await childDir();
+  const child = start(dir, '3');
+  child.load();
+  assert.deepEqual(await child.go(), { code: 3, early: false });
+  assert.equal(await readFile(join(dir, 'said'), 'utf8'), 'load\ngo\n');
+});
+
+test('cancelled after load, the child ends quietly without going', async () => {
+  const dir = await childDir();
+  const child = start(dir, '3');
+  child.load();
+  await child.cancel();
+  assert.equal(await child.exited, 0);
+  assert.equal(await readFile(join(dir, 'said'), 'utf8'), 'load\n');
 });
 
 test('cancelled, the child ends without working', async () => {
@@ -43,7 +64,7 @@ test('cancelled, the child ends without working', async () => {
   const child = start(dir, '7');
   await child.cancel();
   assert.equal(await child.exited, 0);
-  assert.equal(await readFile(join(dir, 'went'), 'utf8'), 'false');
+  assert.equal(await readFile(join(dir, 'said'), 'utf8'), 'nothing\n');
 });
 
 test('a child that ended before the word is reported as such, with its exit code', async () => {
@@ -51,5 +72,5 @@ test('a child that ended before the word is reported as such, with its exit code
   const child = start(dir, 'die');
   assert.equal(await child.exited, 5);
   assert.deepEqual(await child.go(), { code: 5, early: true });
-  assert.equal(existsSync(join(dir, 'went')), false);
+  assert.equal(existsSync(join(dir, 'said')), false);
 });

@@ -11,25 +11,46 @@ import { constants } from 'node:os';
 /** Set in the child's environment by `startWaitingChild`. */
 export const WAIT_ENV = 'WAIT_FOR_PARENT';
 
+/** What the parent has said to a child that waits for it. */
+export interface ParentWord {
+  /** Resolves once the parent says go (at once when it already has, or when no parent waits). */
+  go(): Promise<void>;
+}
+
 /**
  * In a child started by `startWaitingChild`: run `warm` (a failure is left for the real work to
- * meet again), then resolve true when the parent says go, false when it disconnects first (the
- * child then has nothing to do). Once going, the parent going away ends the child as SIGTERM does
- * (its own handler), so no orphan outlives `npm start`. Anywhere else: true at once.
+ * meet again), then wait. The parent says `load` (read state and get ready, e.g. once the model is
+ * registered) and then `go` (e.g. listen), or `go` alone. Null: the parent went away before either
+ * (nothing to do). A parent that goes away after `load` but before `go` ends the child quietly;
+ * after `go`, as SIGTERM does (its own handler), so no orphan outlives `npm start`. Without a
+ * waiting parent: go at once.
  */
-export async function waitForParent(warm?: () => Promise<unknown>): Promise<boolean> {
-  if (process.env[WAIT_ENV] !== '1' || !process.send) return true;
+export async function waitForParent(warm?: () => Promise<unknown>): Promise<ParentWord | null> {
+  const now: ParentWord = { go: () => Promise.resolve() };
+  if (process.env[WAIT_ENV] !== '1' || !process.send) return now;
   delete process.env[WAIT_ENV]; // the child's own children (cluster workers) wait for no one
   await warm?.().catch(() => undefined);
-  const go = await new Promise<boolean>((resolve) => {
-    process.once('message', (m) => resolve(m === 'go'));
-    process.once('disconnect', () => resolve(false));
+  let phase: 'waiting' | 'loading' | 'going' = 'waiting';
+  let wentOn = (): void => {};
+  const went = new Promise<void>((resolve) => (wentOn = resolve));
+  return new Promise<ParentWord | null>((resolve) => {
+    process.on('message', (m) => {
+      if (m !== 'load' && m !== 'go') return;
+      if (phase === 'waiting') resolve({ go: () => went });
+      if (m === 'go') wentOn();
+      phase = m === 'go' ? 'going' : phase === 'going' ? 'going' : 'loading';
+    });
+    process.once('disconnect', () => {
+      if (phase === 'going') process.kill(process.pid, 'SIGTERM');
+      else if (phase === 'loading') process.exit(0);
+      else resolve(null);
+    });
   });
-  if (go) process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
-  return go;
 }
 
 export interface WaitingChild {
+  /** Say load (the state the child reads is final): it gets ready but does not go yet. */
+  load(): void;
   /** Say go; resolves with the child's exit code once it ends (`early`: it had ended before). */
   go(): Promise<{ code: number; early: boolean }>;
   /** The child's exit code, once it ends. */
@@ -59,6 +80,9 @@ export function startWaitingChild(
   });
   return {
     exited,
+    load() {
+      if (child.connected) child.send('load');
+    },
     async go() {
       if (!child.connected) return { code: await exited, early: true };
       child.send('go');

@@ -64,14 +64,25 @@ async function makeRepo(input: string, dvcYaml = `stages:\n${DVC_YAML}`): Promis
 const HOSTABLE = Object.keys(SCRIPTS);
 
 /** Run the pipeline in `repo` (the working directory, as `npm start` runs it); stage log lines are returned. */
-async function run(repo: string, inProcess: readonly string[]): Promise<{ result: PipelineResult; stderr: string }> {
+async function run(
+  repo: string,
+  inProcess: readonly string[],
+): Promise<{ result: PipelineResult; stderr: string; ended: string[] }> {
+  const ended: string[] = [];
   let stderr = '';
   const sink = new Writable({ write: (c: Buffer, _e, done) => ((stderr += c.toString()), done()) });
   const before = process.cwd();
   process.chdir(repo);
   try {
-    const result = await runPipeline({ repoRoot: repo, log: memoryLogger(), stdout: sink, stderr: sink, inProcess });
-    return { result, stderr };
+    const result = await runPipeline({
+      repoRoot: repo,
+      log: memoryLogger(),
+      stdout: sink,
+      stderr: sink,
+      inProcess,
+      onStageEnd: (r) => ended.push(`${r.name}:${r.status}`),
+    });
+    return { result, stderr, ended };
   } finally {
     process.chdir(before);
   }
@@ -118,7 +129,9 @@ test('a hosted stage that fails stops the pipeline with the message a failing co
   const outcomes = [];
   for (const inProcess of [[], HOSTABLE]) {
     const repo = await makeRepo('boom\n');
-    const { result, stderr } = await run(repo, inProcess);
+    const { result, stderr, ended } = await run(repo, inProcess);
+    // Each result is announced as it settles (npm start loads the API's model once register is done).
+    assert.deepEqual(ended, ['a:ran', 'b:failed', 'c:not-run']);
     const lock = await readFile(join(repo, 'dvc.lock'), 'utf8');
     assert.match(stderr, /^\[b\] ERROR: b failed: the input says BOOM; remove it$/m);
     assert.equal(await readFile(join(repo, 'a.txt'), 'utf8'), 'BOOM\n');
