@@ -4,16 +4,19 @@
  * without a stack trace unless DEBUG is set, and exit non-zero so the runner keeps the old state.
  *
  * The pipeline runner can also host a stage script in its own process (`hostStage`): the script's
- * `isMain` guard then holds and its `runStage` call hands its main over instead of running it, so
- * `npm start` pays Node, tsx and TensorFlow.js start-up once rather than once per stage, while the
- * script, its arguments and what it writes stay exactly those of the dvc.yaml command.
+ * `isMain` guard then holds (core/platform/is-main.ts `asMain`) and its `runStage` call hands its
+ * main over instead of running it, so `npm start` pays Node, tsx and TensorFlow.js start-up once
+ * rather than once per stage, while the script, its arguments and what it writes stay exactly
+ * those of the dvc.yaml command.
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { isMain as isProcessMain } from '../core/platform/is-main.ts';
+import { asMain } from '../core/platform/is-main.ts';
 import { createLogger, type Logger } from '../core/platform/log.ts';
 import { loadParams } from '../core/schemas/params.ts';
 import type { ParamKey, ParamsView, StageContract } from './contracts/contract.ts';
+
+export { isMain } from '../core/platform/is-main.ts';
 
 /**
  * How a stage runs: its arguments and environment, and where its log lines go. It runs in the
@@ -31,20 +34,15 @@ export interface HostedStage {
   run(io: StageIo): Promise<boolean>;
 }
 
-/** The module URL `hostStage` is importing right now (its isMain guard is true). */
-let hosting: string | undefined;
+/** True while `hostStage` imports a stage script: its `runStage` hands its main over. */
+let hosting = false;
 let handedOver: HostedStage | undefined;
 const hosted = new Map<string, HostedStage | undefined>();
 let queue: Promise<unknown> = Promise.resolve();
 
-/** True for the script node was started with, and for a stage script `hostStage` is loading. */
-export function isMain(importMetaUrl: string): boolean {
-  return importMetaUrl === hosting || isProcessMain(importMetaUrl);
-}
-
 /**
  * Load the stage script `file` into this process and return its main, or undefined when the
- * script does not run through `runStage` (then it must run as a command). The script is imported
+ * script did not hand one over through `runStage`. The script is imported
  * under its own URL variant, so an earlier plain import of the same module (tests, the harness)
  * does not hide its top level; each script is loaded once per process.
  */
@@ -53,14 +51,14 @@ export function hostStage(file: string): Promise<HostedStage | undefined> {
   if (hosted.has(url)) return Promise.resolve(hosted.get(url));
   const load = queue.then(async () => {
     if (hosted.has(url)) return hosted.get(url);
-    hosting = url;
+    hosting = true;
     handedOver = undefined;
     try {
-      await import(url);
+      await asMain(url, () => import(url));
       hosted.set(url, handedOver);
       return handedOver;
     } finally {
-      hosting = undefined;
+      hosting = false;
       handedOver = undefined;
     }
   });

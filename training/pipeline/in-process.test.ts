@@ -12,12 +12,14 @@ import { runPipeline, type PipelineResult } from './runner.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const STAGE_CLI = pathToFileURL(join(ROOT, 'training/stage-cli.ts')).href;
+const IS_MAIN = pathToFileURL(join(ROOT, 'core/platform/is-main.ts')).href;
 const CONTRACT = pathToFileURL(join(ROOT, 'training/contracts/contract.ts')).href;
 
 /** A stage script as the product writes them: a contract, a main, and the isMain-guarded runStage call. */
-function stageScript(name: string, body: string): string {
+function stageScript(name: string, body: string, isMainFrom = STAGE_CLI): string {
   return `import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
-import { isMain, runStage } from '${STAGE_CLI}';
+import { runStage } from '${STAGE_CLI}';
+import { isMain } from '${isMainFrom}';
 import { defineStage } from '${CONTRACT}';
 const contract = defineStage({ name: '${name}', entry: 'stages/${name}.ts', inputs: [], paramKeys: [], outputs: [] });
 if (isMain(import.meta.url)) {
@@ -37,7 +39,8 @@ const SCRIPTS: Record<string, string> = {
     `if (readFileSync('a.txt', 'utf8').includes('BOOM')) throw new Error('the input says BOOM; remove it');
     writeFileSync('b.txt', readFileSync('a.txt', 'utf8') + '!');`,
   ),
-  'stages/c.ts': stageScript('c', `writeFileSync('c.txt', readFileSync('b.txt', 'utf8') + '?');`),
+  // Its guard comes straight from core/platform: hosting holds for it too.
+  'stages/c.ts': stageScript('c', `writeFileSync('c.txt', readFileSync('b.txt', 'utf8') + '?');`, IS_MAIN),
   // Does its work at its top level instead of handing a main to runStage.
   'stages/plain.ts': `import { appendFileSync } from 'node:fs';\nappendFileSync('plain.txt', 'plain');\n`,
 };

@@ -4,7 +4,7 @@
  * of work; `npm start` and `npm run pipeline` host the known stage scripts instead, so that cost is
  * paid once. Only a command that is exactly `node --import tsx <entry>` for a listed entry, in the
  * process's working directory and environment, is hosted; anything else runs through the shell as
- * `dvc repro` would, and so does a hosted script that does not hand its main over (stage-cli.ts).
+ * `dvc repro` would. A hosted script must hand its main over through `runStage` (stage-cli.ts).
  */
 import { relative, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
