@@ -31,6 +31,7 @@ import { createApp } from './app.ts';
 import { RequestSummary } from './middleware/request-summary.ts';
 import { renderIndexHtml } from './ui/page.ts';
 import { isMain } from '../core/platform/is-main.ts';
+import { waitForParent } from '../core/platform/parent-go.ts';
 import { serveClusterScrapes, workerScrape } from './cluster-metrics.ts';
 
 /** How long busy keep-alive clients get to receive an answer with `Connection: close` before idle sockets close. */
@@ -55,6 +56,8 @@ export async function startServer(
     driftParams?: DriftParams;
     /** A cluster worker: /metrics answers the sum of every worker's registry (api/cluster-metrics.ts). */
     clusterWorker?: boolean;
+    /** Awaited with the model loaded, before the port opens (npm start: until the pipeline has succeeded). */
+    beforeListen?: () => Promise<void>;
   } = {},
 ): Promise<RunningServer> {
   const log =
@@ -162,6 +165,7 @@ export async function startServer(
   const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => void handle(req, res));
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
+  await options.beforeListen?.();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, resolve);
@@ -242,7 +246,7 @@ export async function paramsDefaults(
   return { registryUrl: p.register?.registry, modelName: p.register?.model_name, drift: p.drift ?? DEFAULT_DRIFT };
 }
 
-async function main(): Promise<void> {
+async function main(beforeListen?: () => Promise<void>): Promise<void> {
   const defaults = await paramsDefaults(process.cwd());
   const config = loadConfig(process.env, defaults);
   if (config.workers > 1 && cluster.isPrimary) {
@@ -263,6 +267,7 @@ async function main(): Promise<void> {
         fix: 'set PREDICTION_ID_KEYS=<key id>:<secret> (the same on every replica, from a Secret; openssl rand -base64 32)',
       });
     }
+    await beforeListen?.();
     serveClusterScrapes();
     const fork = () => cluster.fork(workerEnv);
     for (let i = 0; i < config.workers; i++) fork();
@@ -280,7 +285,11 @@ async function main(): Promise<void> {
     process.once('SIGINT', stop);
     return;
   }
-  const running = await startServer(config, { driftParams: defaults.drift, clusterWorker: cluster.isWorker });
+  const running = await startServer(config, {
+    driftParams: defaults.drift,
+    clusterWorker: cluster.isWorker,
+    beforeListen,
+  });
   const shutdown = () => {
     running.close().then(
       () => process.exit(0),
@@ -292,10 +301,15 @@ async function main(): Promise<void> {
 }
 
 if (isMain(import.meta.url)) {
-  main().catch((err) => {
-    process.stderr.write(
-      JSON.stringify({ level: 'error', msg: `api failed to start: ${(err as Error).message}` }) + '\n',
-    );
-    process.exit(1);
-  });
+  // `npm start` starts this process while the pipeline runs (training/early-api.ts): it warms up,
+  // reads params.yaml and the registry once the model is registered, and listens once the
+  // pipeline has succeeded.
+  waitForParent(() => selectBackend())
+    .then((parent) => (parent ? main(() => parent.go()) : process.exit(0)))
+    .catch((err) => {
+      process.stderr.write(
+        JSON.stringify({ level: 'error', msg: `api failed to start: ${(err as Error).message}` }) + '\n',
+      );
+      process.exit(1);
+    });
 }

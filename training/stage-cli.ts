@@ -2,25 +2,91 @@
  * Shared entry for stage scripts: a stage runs as `node --import tsx training/stages/<name>.ts`
  * (that is the `cmd` dvc.yaml gives real DVC). Failures print what went wrong and what to do,
  * without a stack trace unless DEBUG is set, and exit non-zero so the runner keeps the old state.
+ *
+ * The pipeline runner can also host a stage script in its own process (`hostStage`): the script's
+ * `isMain` guard then holds (core/platform/is-main.ts `asMain`) and its `runStage` call hands its
+ * main over instead of running it, so `npm start` pays Node, tsx and TensorFlow.js start-up once
+ * rather than once per stage, while the script, its arguments and what it writes stay exactly
+ * those of the dvc.yaml command.
  */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { asMain } from '../core/platform/is-main.ts';
 import { createLogger, type Logger } from '../core/platform/log.ts';
 import { loadParams } from '../core/schemas/params.ts';
 import type { ParamKey, ParamsView, StageContract } from './contracts/contract.ts';
 
 export { isMain } from '../core/platform/is-main.ts';
 
-export async function runStageCli(name: string, main: (log: Logger, argv: string[]) => Promise<void>): Promise<void> {
-  const log = createLogger({ component: name });
+/**
+ * How a stage runs: its arguments and environment, and where its log lines go. It runs in the
+ * process's working directory (the repository root), as its command would.
+ */
+export interface StageIo {
+  argv: string[];
+  env: NodeJS.ProcessEnv;
+  write?: (line: string) => void;
+}
+
+/** A stage script's main as its `runStage` call declared it; `run` resolves false on failure. */
+export interface HostedStage {
+  name: string;
+  run(io: StageIo): Promise<boolean>;
+}
+
+/** True while `hostStage` imports a stage script: its `runStage` hands its main over. */
+let hosting = false;
+let handedOver: HostedStage | undefined;
+const hosted = new Map<string, HostedStage | undefined>();
+let queue: Promise<unknown> = Promise.resolve();
+
+/**
+ * Load the stage script `file` into this process and return its main, or undefined when the
+ * script did not hand one over through `runStage`. The script is imported
+ * under its own URL variant, so an earlier plain import of the same module (tests, the harness)
+ * does not hide its top level; each script is loaded once per process.
+ */
+export function hostStage(file: string): Promise<HostedStage | undefined> {
+  const url = `${pathToFileURL(resolve(file)).href}?pipeline-host`;
+  if (hosted.has(url)) return Promise.resolve(hosted.get(url));
+  const load = queue.then(async () => {
+    if (hosted.has(url)) return hosted.get(url);
+    hosting = true;
+    handedOver = undefined;
+    try {
+      await asMain(url, () => import(url));
+      hosted.set(url, handedOver);
+      return handedOver;
+    } finally {
+      hosting = false;
+      handedOver = undefined;
+    }
+  });
+  queue = load.catch(() => undefined);
+  return load;
+}
+
+async function runLogged(
+  name: string,
+  write: ((line: string) => void) | undefined,
+  main: (log: Logger) => Promise<void>,
+): Promise<boolean> {
+  const log = createLogger({ component: name, write });
   const started = Date.now();
   try {
-    await main(log, process.argv.slice(2));
+    await main(log);
     log.info(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return true;
   } catch (err) {
     const e = err as Error;
     log.error(`${name} failed: ${e.message}`);
-    if (process.env.DEBUG && e.stack) process.stderr.write(e.stack + '\n');
-    process.exitCode = 1;
+    if (process.env.DEBUG && e.stack) (write ?? ((l) => process.stderr.write(l + '\n')))(e.stack);
+    return false;
   }
+}
+
+export async function runStageCli(name: string, main: (log: Logger, argv: string[]) => Promise<void>): Promise<void> {
+  if (!(await runLogged(name, undefined, (log) => main(log, process.argv.slice(2))))) process.exitCode = 1;
 }
 
 /** Minimal `--flag value` / `--flag=value` parser for stage options. */
@@ -60,15 +126,21 @@ export async function runStage<K extends ParamKey, E extends string>(
   main: (ctx: StageContext<K, E>) => Promise<unknown>,
   extraFlags: string[] = [],
 ): Promise<void> {
-  await runStageCli(contract.name, async (log, argv) => {
-    const flags = parseFlags(argv, ['params', ...extraFlags]);
-    const all = contract.paramKeys.length ? await loadParams(flags.params ?? 'params.yaml') : {};
-    await main({
-      repoRoot: process.cwd(),
-      params: contract.params(all as ParamsView<K>),
-      env: contract.readEnv(process.env),
-      flags,
-      log,
+  const run = (io: StageIo): Promise<boolean> =>
+    runLogged(contract.name, io.write, async (log) => {
+      const flags = parseFlags(io.argv, ['params', ...extraFlags]);
+      const all = contract.paramKeys.length ? await loadParams(flags.params ?? 'params.yaml') : {};
+      await main({
+        repoRoot: process.cwd(),
+        params: contract.params(all as ParamsView<K>),
+        env: contract.readEnv(io.env),
+        flags,
+        log,
+      });
     });
-  });
+  if (hosting) {
+    handedOver = { name: contract.name, run };
+    return;
+  }
+  if (!(await run({ argv: process.argv.slice(2), env: process.env }))) process.exitCode = 1;
 }

@@ -67,7 +67,11 @@ let memo: Promise<BackendChoice> | undefined;
 export function selectBackend(
   options: { override?: string; log?: Logger; loaders?: BackendLoaders } = {},
 ): Promise<BackendChoice> {
-  if (!options.loaders && memo) return memo;
+  if (!options.loaders && memo) {
+    // Chosen earlier in this process (the pipeline hosts several stages): every caller still logs it.
+    const log = options.log;
+    return log ? memo.then((c) => (logChoice(log, c), c)) : memo;
+  }
   const run = choose(options);
   if (!options.loaders) memo = run;
   return run;
@@ -84,11 +88,9 @@ async function choose(options: { override?: string; log?: Logger; loaders?: Back
       const ok = await tf.setBackend(backend);
       if (!ok) throw new Error(`tf.setBackend('${backend}') returned false`);
       await tf.ready();
-      options.log?.info(`tfjs backend: ${backend}`, {
-        backend,
-        skipped: skipped.map((s) => `${s.backend}: ${s.reason}`),
-      });
-      return { tf, backend, skipped };
+      const choice = { tf, backend, skipped };
+      if (options.log) logChoice(options.log, choice);
+      return choice;
     } catch (err) {
       const reason = notInstalled(err) ? NOT_INSTALLED[backend] : firstLine(err);
       if (forced)
@@ -102,6 +104,10 @@ async function choose(options: { override?: string; log?: Logger; loaders?: Back
   throw new Error(
     `no TensorFlow.js backend could start: ${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}`,
   );
+}
+
+function logChoice(log: Logger, { backend, skipped }: BackendChoice): void {
+  log.info(`tfjs backend: ${backend}`, { backend, skipped: skipped.map((s) => `${s.backend}: ${s.reason}`) });
 }
 
 /** An optional backend package that is simply absent: said in a few words, not as a resolver error with paths. */

@@ -6,6 +6,7 @@ export * from './gcs.ts';
 export * from './is-main.ts';
 export * from './log.ts';
 export * from './objects.ts';
+export * from './parent-go.ts';
 export * from './pool.ts';
 export * from './progress.ts';
 export * from './random.ts';

@@ -7,15 +7,18 @@ import { join } from 'node:path';
 import { isMain } from '../../core/platform/is-main.ts';
 import { defineCli, type CliStreams } from '../../core/platform/cli.ts';
 import { formatSummary, runPipeline } from './runner.ts';
+import { productStageEntries } from './in-process.ts';
 import { resolveIo, runCliWith, type CliIo } from '../cli-io.ts';
 import { preflight } from '../preflight.ts';
 
-const USAGE = `usage: npm run pipeline -- [stage…] [--force] [--dry] [--no-cache] [--json]
+const USAGE = `usage: npm run pipeline -- [stage…] [--force] [--dry] [--no-cache] [--json] [--spawn]
   stage       run this stage and the stages it depends on (default: all stages)
   --force     run the selected stages even when they are up to date
   --dry       only list what would run, and why
   --no-cache  do not copy outputs into .dvc/cache after each stage
   --json      print the result as JSON instead of a table
+  --spawn     run every stage command as its own process, as \`dvc repro\` does (default: this
+              product's stage scripts run inside this process; PIPELINE_IN_PROCESS=0 says --spawn)
 exit: 0 every selected stage is up to date or ran, 1 a stage failed, 2 usage error`;
 
 export type { CliIo } from '../cli-io.ts';
@@ -29,6 +32,7 @@ const cli = defineCli(
       dry: { type: 'boolean', default: false },
       'no-cache': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      spawn: { type: 'boolean', default: false },
     },
     positionals: true,
   },
@@ -47,6 +51,7 @@ const cli = defineCli(
       dry: values.dry,
       cacheOutputs: !values['no-cache'],
       log,
+      inProcess: values.spawn ? [] : productStageEntries(),
     });
     write((values.json ? JSON.stringify(result, null, 2) : formatSummary(result)) + '\n');
     // The summary says which stage failed and why.

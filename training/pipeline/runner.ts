@@ -11,7 +11,7 @@ import { LOCK_FILE, lockEntry, openRepo, readLock, readPipeline, updateLock, wri
 import type { RepoContext, StageSpec } from '../../core/dvc/index.ts';
 import { buildGraph, selectStages } from './graph.ts';
 import type { StageGraph } from './graph.ts';
-import { runShell } from './shell.ts';
+import { runStageCommand } from './in-process.ts';
 import { currentState, lockStageFrom, whyChanged } from './state.ts';
 import type { StageState } from './state.ts';
 
@@ -30,6 +30,13 @@ export interface RunPipelineOptions {
   stdout?: Writable;
   stderr?: Writable;
   env?: NodeJS.ProcessEnv;
+  /**
+   * Stage scripts (repo-relative) whose `node --import tsx <entry>` command may run inside this
+   * process instead of a new one (in-process.ts); same script, arguments, outputs and dvc.lock.
+   */
+  inProcess?: readonly string[];
+  /** Called as each stage's result is settled (npm start: the API loads once register is done). */
+  onStageEnd?: (result: StageResult) => void;
 }
 
 export type StageStatus = 'ran' | 'skipped' | 'would-run' | 'failed' | 'not-run';
@@ -83,7 +90,14 @@ async function execute(ctx: RunContext, spec: StageSpec, before: StageState): Pr
   const cwd = resolve(opts.repoRoot, spec.wdir);
   for (const cmd of Array.isArray(spec.cmd) ? spec.cmd : [spec.cmd]) {
     log.info(`> ${cmd}`);
-    const r = await runShell(cmd, { cwd, env: opts.env, stdout: opts.stdout, stderr: opts.stderr });
+    const r = await runStageCommand(cmd, {
+      cwd,
+      env: opts.env,
+      stdout: opts.stdout,
+      stderr: opts.stderr,
+      inProcess: opts.inProcess,
+      repoRoot: opts.repoRoot,
+    });
     if (r.code !== 0) {
       throw new StageFailure(
         `command ${r.signal ? `was killed by ${r.signal}` : `exited with code ${r.code}`}: ${cmd}`,
@@ -121,17 +135,25 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<PipelineRes
   const results: StageResult[] = [];
   const wouldRun = new Set<string>();
   let failed: string | undefined;
+  const record = (r: StageResult): void => {
+    results.push(r);
+    try {
+      opts.onStageEnd?.(r);
+    } catch (err) {
+      log.warn(`after stage '${r.name}': ${(err as Error).message}`);
+    }
+  };
 
   for (const name of selected) {
     const { spec, upstream } = graph.nodes.get(name)!;
     if (failed) {
-      results.push({ name, status: 'not-run', reasons: [`stage '${failed}' failed`], durationMs: 0 });
+      record({ name, status: 'not-run', reasons: [`stage '${failed}' failed`], durationMs: 0 });
       continue;
     }
     const t0 = Date.now();
     try {
       if (spec.frozen) {
-        results.push({ name, status: 'skipped', reasons: ['frozen'], durationMs: 0 });
+        record({ name, status: 'skipped', reasons: ['frozen'], durationMs: 0 });
         continue;
       }
       const before = await currentState(opts.repoRoot, spec, (abs) => repo.hash(abs));
@@ -144,13 +166,13 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<PipelineRes
         ];
       if (reasons.length === 0) {
         log.info(`stage '${name}' is up to date, skipping`);
-        results.push({ name, status: 'skipped', reasons: ['up to date'], durationMs: Date.now() - t0 });
+        record({ name, status: 'skipped', reasons: ['up to date'], durationMs: Date.now() - t0 });
         continue;
       }
       if (opts.dry) {
         wouldRun.add(name);
         log.info(`would run stage '${name}': ${reasons.join('; ')}`);
-        results.push({ name, status: 'would-run', reasons, durationMs: 0 });
+        record({ name, status: 'would-run', reasons, durationMs: 0 });
         continue;
       }
       log.info(`running stage '${name}': ${reasons.join('; ')}`);
@@ -158,13 +180,13 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<PipelineRes
       lock = updateLock(lock, name, lockEntry(lockStageFrom(spec, after)), yamlOrder);
       await writeLock(lockPath, lock);
       await repo.hashes.save();
-      results.push({ name, status: 'ran', reasons, durationMs: Date.now() - t0 });
+      record({ name, status: 'ran', reasons, durationMs: Date.now() - t0 });
     } catch (err) {
       failed = name;
       const exitCode = err instanceof StageFailure ? err.exitCode : null;
       const message = (err as Error).message;
       log.error(`stage '${name}' failed: ${message}`);
-      results.push({ name, status: 'failed', reasons: [], durationMs: Date.now() - t0, exitCode, error: message });
+      record({ name, status: 'failed', reasons: [], durationMs: Date.now() - t0, exitCode, error: message });
     }
   }
   await repo.hashes.save();
