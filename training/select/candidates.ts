@@ -13,6 +13,7 @@ import { fitGbdt, type GbdtFit } from '../gbdt/fit-gbdt.ts';
 import { balancedClassWeights } from '../train-multiclass.ts';
 import { round, type NewRun } from './experiments.ts';
 import { validationMetrics } from './winner.ts';
+import { screeningSample } from './screening.ts';
 
 type Task = 'classification' | 'regression';
 type TrainParams = NonNullable<Params['train']>;
@@ -53,7 +54,12 @@ export function targetWeighting(
   return { classWeight, targetScaler };
 }
 
-/** Fits every candidate and returns the experiment-log runs (none selected yet) and the winner's fit. */
+/**
+ * Fits every candidate and returns the experiment-log runs (none selected yet) and the winner's
+ * fit. With train.screening and a training split above its max_rows, the candidates fit a seeded
+ * sample (./screening.ts) and the winner is fitted again on every row; each run records the rows
+ * it saw (`rows_train`, `screening`).
+ */
 export async function fitCandidates(
   tf: Parameters<typeof fitCandidate>[0],
   candidates: CandidateConfig[],
@@ -72,52 +78,47 @@ export async function fitCandidates(
   },
 ): Promise<{ runs: NewRun[]; winner: { index: number; fit: CandidateFit } }> {
   const { task, primary, tp, classes, classWeight, targetScaler, log } = o;
+  const fitOn = async (cfg: CandidateConfig, train: SplitRows): Promise<CandidateFit> => {
+    const rows = { train, validation: data.validation };
+    const common = { task, primary, seed: tp.seed, classWeight, targetScaler, classes: classes?.length, log };
+    if (cfg.model === 'gbdt') return fitGbdt(cfg, spec, rows, common);
+    return fitCandidate(tf, cfg, rows, {
+      ...common,
+      maxEpochs: tp.max_epochs,
+      patience: tp.patience,
+      batchSize: tp.batch_size,
+    });
+  };
+  const runOf = (cfg: CandidateConfig, fit: CandidateFit, rowsTrain: number): NewRun => ({
+    run_id: o.run.run_id,
+    candidate: cfg.name,
+    model: cfg.model,
+    params: { ...cfg, batch_size: tp.batch_size, seed: tp.seed, class_weight: tp.class_weight },
+    epochs: fit.epochs,
+    best_epoch: fit.bestEpoch,
+    duration_s: round(fit.durationS, 3)!,
+    backend: o.backend,
+    rows_train: rowsTrain,
+    rows_per_s: Math.round(fit.rowsPerS),
+    val: validationMetrics(task, data.validation.y, fit.validationPredictions, classes).metrics,
+    selected: false,
+    git_commit: o.run.git_commit,
+    data_md5: o.run.data_md5,
+    time: o.run.run_id,
+  });
+  const screen = screeningSample(spec, data.train.table, tp.screening?.max_rows, tp.seed);
+  if (screen)
+    log.info(
+      `screening: every candidate fits the same seeded sample of ${screen.record.sample_rows} of the ${screen.record.of_rows} training rows; the best on validation is then fitted on all of them (train.screening.max_rows)`,
+    );
   const runs: NewRun[] = [];
   let winner: { index: number; fit: CandidateFit } | undefined;
   for (const [index, cfg] of candidates.entries()) {
-    const fit =
-      cfg.model === 'gbdt'
-        ? fitGbdt(cfg, spec, data, {
-            task,
-            primary,
-            seed: tp.seed,
-            classWeight,
-            targetScaler,
-            classes: classes?.length,
-            log,
-          })
-        : await fitCandidate(tf, cfg, data, {
-            task,
-            primary,
-            seed: tp.seed,
-            maxEpochs: tp.max_epochs,
-            patience: tp.patience,
-            batchSize: tp.batch_size,
-            classWeight,
-            targetScaler,
-            classes: classes?.length,
-            log,
-          });
-    const { metrics } = validationMetrics(task, data.validation.y, fit.validationPredictions, classes);
-    runs.push({
-      run_id: o.run.run_id,
-      candidate: cfg.name,
-      model: cfg.model,
-      params: { ...cfg, batch_size: tp.batch_size, seed: tp.seed, class_weight: tp.class_weight },
-      epochs: fit.epochs,
-      best_epoch: fit.bestEpoch,
-      duration_s: round(fit.durationS, 3)!,
-      backend: o.backend,
-      rows_train: data.train.y.length,
-      rows_per_s: Math.round(fit.rowsPerS),
-      val: metrics,
-      selected: false,
-      git_commit: o.run.git_commit,
-      data_md5: o.run.data_md5,
-      time: o.run.run_id,
-    });
+    const train = screen?.rows ?? data.train;
+    const fit = await fitOn(cfg, train);
+    runs.push({ ...runOf(cfg, fit, train.y.length), ...(screen ? { screening: { ...screen.record } } : {}) });
     log.info(
-      `${cfg.name}: validation ${primary} ${fit.bestValue.toFixed(4)} at epoch ${fit.bestEpoch} (${fit.durationS.toFixed(1)} s, ${Math.round(fit.rowsPerS)} rows/s)`,
+      `${cfg.name}: validation ${primary} ${fit.bestValue.toFixed(4)} at epoch ${fit.bestEpoch} (${fit.durationS.toFixed(1)} s, ${Math.round(fit.rowsPerS)} rows/s${screen ? `, ${train.y.length} sampled rows` : ''})`,
     );
     if (!winner || isBetter(primary, fit.bestValue, winner.fit.bestValue)) {
       winner?.fit.model.dispose();
@@ -126,5 +127,29 @@ export async function fitCandidates(
   }
   if (!winner || !Number.isFinite(winner.fit.bestValue))
     throw new Error(`no candidate produced a finite validation ${primary}; check the data and learning rates`);
+  if (screen) {
+    const cfg = candidates[winner.index];
+    const screened = winner.fit;
+    screened.model.dispose();
+    log.info(`screening chose ${cfg.name}; fitting it on all ${data.train.y.length} training rows`);
+    const fit = await fitOn(cfg, data.train);
+    // The run now describes the full fit; what the sample gave stays beside it under `screening`.
+    runs[winner.index] = {
+      ...runOf(cfg, fit, data.train.y.length),
+      screening: {
+        ...screen.record,
+        [`validation_${primary}`]: round(screened.bestValue),
+        duration_s: round(screened.durationS, 3)!,
+      },
+    };
+    log.info(
+      `${cfg.name} on all rows: validation ${primary} ${fit.bestValue.toFixed(4)} at epoch ${fit.bestEpoch} (${fit.durationS.toFixed(1)} s; on the sample ${screened.bestValue.toFixed(4)})`,
+    );
+    if (!Number.isFinite(fit.bestValue))
+      throw new Error(
+        `${cfg.name} produced no finite validation ${primary} on all training rows; check the data and its learning rate`,
+      );
+    winner = { index: winner.index, fit };
+  }
   return { runs, winner };
 }

@@ -13,7 +13,9 @@ import {
   type Calibration,
 } from '../../core/model/calibration.ts';
 import type { Logger } from '../../core/platform/log.ts';
-import { refitOnRecent } from '../fit.ts';
+import { refitOnRecent, type PrimaryMetric } from '../fit.ts';
+import { cvIterations } from '../gbdt/cv-iterations.ts';
+import { CV_FOLDS, isSmall } from '../gbdt/defaults.ts';
 import { refitTreesOnAll } from '../gbdt/fit-gbdt.ts';
 import { finishMulticlass } from '../train-multiclass.ts';
 import { round, roundAll } from './experiments.ts';
@@ -126,7 +128,14 @@ export async function refitWinner(
   };
 }
 
-/** train.recent_refit for a tree winner (regression only): boosting again on train + validation (training/gbdt/fit-gbdt.ts). */
+/**
+ * train.recent_refit for a tree winner: boosting again on train + validation
+ * (training/gbdt/fit-gbdt.ts). Classification too: unlike a network's extra passes, this is a new
+ * fit of the validated recipe (same inputs, iteration count) on more rows, and the calibration
+ * fitted on the first model's out-of-sample validation scores carries over. Only regression
+ * returns the refitted model's validation predictions (the drift reference): a classifier's
+ * reference stays the calibrated out-of-sample scores, as in-sample probabilities are too sure.
+ */
 export function refitTreeWinner(
   cfg: Parameters<typeof refitTreesOnAll>[0],
   spec: FeatureSpec,
@@ -134,12 +143,21 @@ export function refitTreeWinner(
   iterations: number,
   o: Parameters<typeof refitTreesOnAll>[4] & {
     task: 'classification' | 'regression';
+    primary: PrimaryMetric;
     refit?: RefitParams;
   },
 ) {
-  if (!o.refit || o.refit.epochs === 0 || o.task !== 'regression') return undefined;
+  if (!o.refit || o.refit.epochs === 0) return undefined;
+  const rows = tables.train.length + tables.validation.length;
+  if (isSmall(rows)) {
+    const cv = cvIterations(cfg, spec, tables, CV_FOLDS, o);
+    o.log.info(
+      `${cfg.name}: ${cv.iterations} iterations for the refit by ${cv.perFold.length}-fold cross-validation on ${rows} train + validation rows (folds ${cv.perFold.join(', ')}; the validation split said ${iterations})`,
+    );
+    iterations = cv.iterations;
+  }
   const done = refitTreesOnAll(cfg, spec, tables, iterations, o);
   // One refit over every row at the candidate's own rate (the network's epochs and rate factor do not apply).
-  const record = { epochs: 1, learning_rate_factor: 1, rows: done.rows, seconds: round(done.seconds, 3)! };
-  return { record, predictions: done.predictions, model: done.model };
+  const record = { epochs: 1, learning_rate_factor: 1, rows: done.rows, seconds: round(done.seconds, 3)!, iterations };
+  return { record, predictions: o.task === 'regression' ? done.predictions : undefined, model: done.model };
 }

@@ -95,8 +95,11 @@ export async function train(options: {
   const treeRefit = isTreeModel(winnerModel)
     ? refitTreeWinner(chosen, spec, { train: trainT, validation: valT }, winner.fit.bestEpoch, {
         task,
+        primary,
         refit: tp.recent_refit,
         seed: tp.seed,
+        classes: classes?.length,
+        classWeight,
         targetScaler,
         log,
       })
@@ -167,8 +170,12 @@ export async function train(options: {
     [`validation_${primary}`]: round(winner.fit.bestValue),
     ...(finished.threshold !== undefined ? { threshold: round(finished.threshold) } : {}),
     ...(finished.calibration ? { calibration: finished.calibration.method } : {}),
+    // The winner's screening fit (train.screening) counts too.
     train_seconds: round(
-      runs.reduce((s, r) => s + r.duration_s, 0),
+      runs.reduce(
+        (s, r) => s + r.duration_s + ((r.screening as { duration_s?: number } | undefined)?.duration_s ?? 0),
+        0,
+      ),
       3,
     ),
   };
