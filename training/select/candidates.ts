@@ -106,7 +106,9 @@ export async function fitCandidates(
     data_md5: o.run.data_md5,
     time: o.run.run_id,
   });
-  const screen = screeningSample(spec, data.train.table, tp.screening?.max_rows, tp.seed);
+  // With one candidate there is nothing to choose: a screening fit would only be thrown away.
+  const screen =
+    candidates.length > 1 ? screeningSample(spec, data.train.table, tp.screening?.max_rows, tp.seed) : undefined;
   if (screen)
     log.info(
       `screening: every candidate fits the same seeded sample of ${screen.record.sample_rows} of the ${screen.record.of_rows} training rows; the best on validation is then fitted on all of them (train.screening.max_rows)`,

@@ -26,6 +26,13 @@ test('screening: every candidate fits the same seeded sample, only the winner fi
     log.lines.some((l: string) => /screening: every candidate fits the same seeded sample of 150 of the/.test(l)),
   );
 
+  const one = await trainedRepo(
+    {},
+    { screening: { max_rows: 150 }, candidates: [{ name: 'logreg', model: 'logistic', learning_rate: 0.05 }] },
+  );
+  const oneRuns = await readExperiments(one.repo);
+  assert.equal(oneRuns[0].screening, undefined, 'one candidate: nothing to screen');
+  assert.equal(oneRuns[0].rows_train, all);
   const off = await trainedRepo({}, { screening: { max_rows: 100_000 } });
   const offRuns = await readExperiments(off.repo);
   assert.ok(
