@@ -51,8 +51,13 @@ export const bundleMetaSchema = z.looseObject({
   calibration: calibrationSchema.optional(),
   /** Regression: quantiles of validation residuals (actual − predicted), e.g. for intervals. */
   residual_quantiles: z.record(z.string(), num).optional(),
-  /** train.recent_refit, when it ran: the winner's extra passes over the validation rows after its validation metrics were taken. */
-  recent_refit: z.object({ epochs: num, learning_rate_factor: num, rows: num, seconds: num }).optional(),
+  /**
+   * train.recent_refit, when it ran: the winner's extra passes over the validation rows after its
+   * validation metrics were taken (trees: boosted again on train + validation, `iterations` trees per class).
+   */
+  recent_refit: z
+    .object({ epochs: num, learning_rate_factor: num, rows: num, seconds: num, iterations: num.optional() })
+    .optional(),
   metrics: bundleMetricsSchema,
   primary_metric: z.string(),
   data_md5: z.string().nullable(),

@@ -138,6 +138,11 @@ const trainSchema = z
       .object({ epochs: z.number().int().min(0).max(20), learning_rate_factor: z.number().positive().max(1) })
       .strict()
       .optional(),
+    // Above max_rows training rows, every candidate fits a seeded sample of max_rows rows and only the winner on validation fits all (training/select/screening.ts).
+    screening: z
+      .object({ max_rows: z.number().int().min(1000) })
+      .strict()
+      .optional(),
     candidates: z.array(candidateSchema).min(1),
   })
   .strict();

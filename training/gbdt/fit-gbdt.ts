@@ -14,6 +14,7 @@ import { concatTables } from '../../core/data/table.ts';
 import { HIGHER_IS_BETTER, metricValue, type PrimaryMetric } from '../fit.ts';
 import { boost, rawRocAuc, type BoostParams, type Objective } from './boost.ts';
 import { fitInputs, type InputOptions } from './inputs.ts';
+import { effectiveMinSamplesLeaf } from './defaults.ts';
 
 /** The candidate keys of `model: gbdt` (core/schemas/params.ts checks them), with their defaults. */
 export interface GbdtConfig {
@@ -75,13 +76,7 @@ function inputOptions(
   };
 }
 
-/**
- * min_samples_leaf is a count, so one value cannot suit 400 rows and 2 million: it is capped at
- * 2 % of the training rows (at least 5), e.g. 100 for the quick default's 100k rows, 5 for 243 cars.
- */
-export function effectiveMinSamplesLeaf(configured: number, rows: number): number {
-  return Math.min(configured, Math.max(5, Math.floor(rows / 50)));
-}
+export { effectiveMinSamplesLeaf } from './defaults.ts';
 
 export interface GbdtRows {
   enc: EncodedFeatures;
@@ -189,19 +184,25 @@ export function fitGbdt(
 }
 
 /**
- * train.recent_refit for a regression tree winner: boosting again on train + validation (the
- * latest rows before test) with the iteration count validation chose, as the references of
- * bench:quality fit both. Its validation metrics and residual quantiles were taken before, on
- * the model that had not seen those rows; returns the refitted model and its predictions for the
- * validation rows (the drift reference of the served model). Classification keeps the model its
- * calibration was fitted for.
+ * train.recent_refit for a tree winner: boosting again on train + validation (the latest rows
+ * before test) with the iteration count validation chose, as the references of bench:quality fit
+ * both. Its validation metrics, calibration and residual quantiles were taken before, on the
+ * model that had not seen those rows; returns the refitted model and its outputs for the
+ * validation rows (uncalibrated).
  */
 export function refitTreesOnAll(
   cfg: GbdtConfig,
   spec: FeatureSpec,
   tables: { train: Table; validation: Table },
   iterations: number,
-  o: { seed: number; targetScaler?: { mean: number; std: number }; log: Logger },
+  o: {
+    seed: number;
+    task?: 'classification' | 'regression';
+    classes?: number;
+    classWeight?: Record<number, number>;
+    targetScaler?: { mean: number; std: number };
+    log: Logger;
+  },
 ): { model: TreeModel; predictions: Float32Array; rows: number; seconds: number } {
   const started = performance.now();
   const all = concatTables([tables.train, tables.validation]);
@@ -210,13 +211,17 @@ export function refitTreesOnAll(
   const s = o.targetScaler;
   const yScaled = s ? y.map((v) => (v - s.mean) / s.std) : y;
   const c = { ...GBDT_DEFAULTS, ...cfg };
-  const fitted = fitInputs(spec, enc, all, yScaled, inputOptions(c, o.seed, 1));
+  const k = o.classes && o.classes > 1 ? o.classes : 1;
+  const objective: Objective =
+    (o.task ?? 'regression') === 'regression' ? 'regression' : k > 1 ? 'multiclass' : 'binary';
+  const weight = o.classWeight ? Float32Array.from(y, (v) => o.classWeight![v] ?? 1) : undefined;
+  const fitted = fitInputs(spec, enc, all, yScaled, inputOptions(c, o.seed, k));
   const result = boost(
-    'regression',
-    1,
+    objective,
+    k,
     fitted.inputs,
     fitted.binCounts,
-    { bins: fitted.bins, y: yScaled },
+    { bins: fitted.bins, y: yScaled, weight },
     { bins: new Uint8Array(0), y: new Float32Array(0) },
     {
       maxIter: Math.max(1, iterations),

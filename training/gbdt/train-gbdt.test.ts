@@ -26,8 +26,13 @@ for (const task of [{ type: 'classification' as const }, { type: 'regression' as
       assert.ok(isTreeModel(bundle.model));
       assert.equal(bundle.meta.model_type, 'gbdt');
       if (task.type === 'classification') assert.ok(bundle.meta.calibration, 'calibrated on validation');
-      // Regression with train.recent_refit: the served trees were boosted again on train + validation.
-      else assert.equal(bundle.meta.recent_refit?.rows, bundle.meta.rows.train + bundle.meta.rows.validation);
+      // train.recent_refit: the served trees were boosted again on train + validation, classifiers
+      // too (their validation calibration carries over), with an iteration count chosen by
+      // cross-validation on a table this small.
+      assert.equal(bundle.meta.recent_refit?.rows, bundle.meta.rows.train + bundle.meta.rows.validation);
+      const iterations = bundle.meta.recent_refit?.iterations ?? 0;
+      assert.ok(Number.isInteger(iterations) && iterations >= 1 && iterations <= gbdt.max_iter, `${iterations}`);
+      assert.equal(JSON.parse(files).trees.length, iterations);
       assert.deepEqual(bundle.checkGolden(), { ok: true, mismatches: [] });
       // A record with a missing optional value still gets a finite prediction.
       const { predictions } = bundle.predictRecords([{ ...bundle.golden[0].record }]);

@@ -1,0 +1,157 @@
+/**
+ * The candidate loop of the train stage: the target's class weights or scale, then every
+ * candidate fitted on train and scored on validation, one experiment-log run each; the best by
+ * the primary metric is kept, the others are disposed as soon as they lose.
+ */
+import type { EncodedFeatures, FeatureSpec } from '../../core/model/features.ts';
+import type { Table } from '../../core/data/table.ts';
+import type { Logger } from '../../core/platform/log.ts';
+import type { Params } from '../../core/schemas/params.ts';
+import type { CandidateConfig } from '../../core/model/network.ts';
+import { fitCandidate, isBetter, type PrimaryMetric } from '../fit.ts';
+import { fitGbdt, type GbdtFit } from '../gbdt/fit-gbdt.ts';
+import { balancedClassWeights } from '../train-multiclass.ts';
+import { round, type NewRun } from './experiments.ts';
+import { validationMetrics } from './winner.ts';
+import { screeningSample } from './screening.ts';
+
+type Task = 'classification' | 'regression';
+type TrainParams = NonNullable<Params['train']>;
+export type CandidateFit = Awaited<ReturnType<typeof fitCandidate>> | GbdtFit;
+export interface SplitRows {
+  enc: EncodedFeatures;
+  y: Float32Array;
+  table: Table;
+}
+
+/**
+ * Class weights (train.class_weight: balanced) so each class weighs the same in the loss, and
+ * the regression target's mean and spread, which networks train in units of.
+ */
+export function targetWeighting(
+  task: Task,
+  classes: readonly string[] | undefined,
+  classWeightParam: TrainParams['class_weight'],
+  y: Float32Array,
+): { classWeight?: Record<number, number>; targetScaler?: { mean: number; std: number } } {
+  let classWeight: Record<number, number> | undefined;
+  let targetScaler: { mean: number; std: number } | undefined;
+  if (classes && classWeightParam === 'balanced') classWeight = balancedClassWeights(y, classes);
+  else if (task === 'classification' && classWeightParam === 'balanced') {
+    const n = y.length;
+    const pos = y.reduce((s, v) => s + v, 0);
+    if (pos === 0 || pos === n)
+      throw new Error(
+        `the train split has only one class (${pos} positives of ${n}); ingest more data or change task.positive_above`,
+      );
+    classWeight = { 0: n / (2 * (n - pos)), 1: n / (2 * pos) };
+  }
+  if (task === 'regression') {
+    const mean = y.reduce((s, v) => s + v, 0) / y.length;
+    const std = Math.sqrt(y.reduce((s, v) => s + (v - mean) ** 2, 0) / y.length) || 1;
+    targetScaler = { mean, std };
+  }
+  return { classWeight, targetScaler };
+}
+
+/**
+ * Fits every candidate and returns the experiment-log runs (none selected yet) and the winner's
+ * fit. With train.screening and a training split above its max_rows, the candidates fit a seeded
+ * sample (./screening.ts) and the winner is fitted again on every row; each run records the rows
+ * it saw (`rows_train`, `screening`).
+ */
+export async function fitCandidates(
+  tf: Parameters<typeof fitCandidate>[0],
+  candidates: CandidateConfig[],
+  spec: FeatureSpec,
+  data: { train: SplitRows; validation: SplitRows },
+  o: {
+    task: Task;
+    primary: PrimaryMetric;
+    tp: TrainParams;
+    classes?: readonly string[];
+    classWeight?: Record<number, number>;
+    targetScaler?: { mean: number; std: number };
+    backend: string;
+    run: Pick<NewRun, 'run_id' | 'git_commit' | 'data_md5'>;
+    log: Logger;
+  },
+): Promise<{ runs: NewRun[]; winner: { index: number; fit: CandidateFit } }> {
+  const { task, primary, tp, classes, classWeight, targetScaler, log } = o;
+  const fitOn = async (cfg: CandidateConfig, train: SplitRows): Promise<CandidateFit> => {
+    const rows = { train, validation: data.validation };
+    const common = { task, primary, seed: tp.seed, classWeight, targetScaler, classes: classes?.length, log };
+    if (cfg.model === 'gbdt') return fitGbdt(cfg, spec, rows, common);
+    return fitCandidate(tf, cfg, rows, {
+      ...common,
+      maxEpochs: tp.max_epochs,
+      patience: tp.patience,
+      batchSize: tp.batch_size,
+    });
+  };
+  const runOf = (cfg: CandidateConfig, fit: CandidateFit, rowsTrain: number): NewRun => ({
+    run_id: o.run.run_id,
+    candidate: cfg.name,
+    model: cfg.model,
+    params: { ...cfg, batch_size: tp.batch_size, seed: tp.seed, class_weight: tp.class_weight },
+    epochs: fit.epochs,
+    best_epoch: fit.bestEpoch,
+    duration_s: round(fit.durationS, 3)!,
+    backend: o.backend,
+    rows_train: rowsTrain,
+    rows_per_s: Math.round(fit.rowsPerS),
+    val: validationMetrics(task, data.validation.y, fit.validationPredictions, classes).metrics,
+    selected: false,
+    git_commit: o.run.git_commit,
+    data_md5: o.run.data_md5,
+    time: o.run.run_id,
+  });
+  // With one candidate there is nothing to choose: a screening fit would only be thrown away.
+  const screen =
+    candidates.length > 1 ? screeningSample(spec, data.train.table, tp.screening?.max_rows, tp.seed) : undefined;
+  if (screen)
+    log.info(
+      `screening: every candidate fits the same seeded sample of ${screen.record.sample_rows} of the ${screen.record.of_rows} training rows; the best on validation is then fitted on all of them (train.screening.max_rows)`,
+    );
+  const runs: NewRun[] = [];
+  let winner: { index: number; fit: CandidateFit } | undefined;
+  for (const [index, cfg] of candidates.entries()) {
+    const train = screen?.rows ?? data.train;
+    const fit = await fitOn(cfg, train);
+    runs.push({ ...runOf(cfg, fit, train.y.length), ...(screen ? { screening: { ...screen.record } } : {}) });
+    log.info(
+      `${cfg.name}: validation ${primary} ${fit.bestValue.toFixed(4)} at epoch ${fit.bestEpoch} (${fit.durationS.toFixed(1)} s, ${Math.round(fit.rowsPerS)} rows/s${screen ? `, ${train.y.length} sampled rows` : ''})`,
+    );
+    if (!winner || isBetter(primary, fit.bestValue, winner.fit.bestValue)) {
+      winner?.fit.model.dispose();
+      winner = { index, fit };
+    } else fit.model.dispose();
+  }
+  if (!winner || !Number.isFinite(winner.fit.bestValue))
+    throw new Error(`no candidate produced a finite validation ${primary}; check the data and learning rates`);
+  if (screen) {
+    const cfg = candidates[winner.index];
+    const screened = winner.fit;
+    screened.model.dispose();
+    log.info(`screening chose ${cfg.name}; fitting it on all ${data.train.y.length} training rows`);
+    const fit = await fitOn(cfg, data.train);
+    // The run now describes the full fit; what the sample gave stays beside it under `screening`.
+    runs[winner.index] = {
+      ...runOf(cfg, fit, data.train.y.length),
+      screening: {
+        ...screen.record,
+        [`validation_${primary}`]: round(screened.bestValue),
+        duration_s: round(screened.durationS, 3)!,
+      },
+    };
+    log.info(
+      `${cfg.name} on all rows: validation ${primary} ${fit.bestValue.toFixed(4)} at epoch ${fit.bestEpoch} (${fit.durationS.toFixed(1)} s; on the sample ${screened.bestValue.toFixed(4)})`,
+    );
+    if (!Number.isFinite(fit.bestValue))
+      throw new Error(
+        `${cfg.name} produced no finite validation ${primary} on all training rows; check the data and its learning rate`,
+      );
+    winner = { index: winner.index, fit };
+  }
+  return { runs, winner };
+}
