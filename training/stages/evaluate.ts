@@ -16,6 +16,7 @@ import {
   classificationMetrics,
   logLoss,
   mae,
+  evenlySpaced,
   prCurve,
   r2,
   regressionMetrics,
@@ -49,11 +50,12 @@ function roundAll<T>(o: T): T {
   return o;
 }
 
+/** Points per curve in a plot file. */
+const PLOT_POINTS = 200;
+
 /** Keep at most `max` points, always the first and last, so plot files stay small. */
-export function subsample<T>(points: T[], max = 200): T[] {
-  if (points.length <= max) return points;
-  const step = (points.length - 1) / (max - 1);
-  return Array.from({ length: max }, (_, i) => points[Math.round(i * step)]);
+export function subsample<T>(points: T[], max = PLOT_POINTS): T[] {
+  return evenlySpaced(points.length, max).map((i) => points[i]);
 }
 
 /** The metrics that score a probability (threshold-free); the rest are read at the decision threshold. */
@@ -330,10 +332,12 @@ export async function evaluate(options: { repoRoot: string; params?: StageParams
     if (multi) {
       // Multi-class: no single ROC/PR/reliability curve; the confusion rows and per-class figures stand in.
     } else if (task === 'classification') {
-      plots['roc.json'] = subsample(
-        rocCurve(y, p).map((pt) => ({ ...pt, threshold: Number.isFinite(pt.threshold) ? pt.threshold : 1 })),
-      );
-      plots['pr.json'] = subsample(prCurve(y, p));
+      // Only the plotted points are built (subsample's rule), not one per distinct test score.
+      plots['roc.json'] = rocCurve(y, p, PLOT_POINTS).map((pt) => ({
+        ...pt,
+        threshold: Number.isFinite(pt.threshold) ? pt.threshold : 1,
+      }));
+      plots['pr.json'] = prCurve(y, p, PLOT_POINTS);
       plots['calibration.json'] = calibrationCurve(y, p, 10);
       // The same test rows without the bundle's calibration: the "before" of the reliability chart.
       const raw = rawScores;
