@@ -379,7 +379,7 @@ export async function evaluate(options: { repoRoot: string; params?: StageParams
     await writeJsonAtomic(join(repoRoot, DISTRIBUTIONS_FILE), distributions.result());
 
     // Row-level bootstrap intervals: the PR comment uses them to say whether a change is beyond noise.
-    const ciMetrics: Record<string, (y: Float64Array, p: Float64Array) => number> =
+    const ciMetrics: Record<string, (y: ArrayLike<number>, p: ArrayLike<number>) => number> =
       task === 'classification' ? { roc_auc: rocAuc, pr_auc: averagePrecision, log_loss: logLoss } : { mae, rmse, r2 };
     const testCi = multi
       ? roundAll(multi.testCi)
