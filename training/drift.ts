@@ -49,9 +49,12 @@ export async function referenceProfile(
   };
 }
 
-/** Bin the current table against every feature of the profile (date parts derived like training does). */
-export function currentWindows(profile: ReferenceProfile, table: Table): CurrentWindow {
-  const out: CurrentWindow = { numeric: {}, categorical: {} };
+/**
+ * Bin the current table against every feature of the profile (date parts derived like training does).
+ * `into`: the windows of the rows before (a table read a row group at a time), extended in place.
+ */
+export function currentWindows(profile: ReferenceProfile, table: Table, into?: CurrentWindow): CurrentWindow {
+  const out: CurrentWindow = into ?? { numeric: {}, categorical: {} };
   for (const [name, prof] of Object.entries(profile.features)) {
     const [column, part] = name.split('.') as [string, DatetimePart | undefined];
     const c = table.columns[column];
@@ -59,12 +62,13 @@ export function currentWindows(profile: ReferenceProfile, table: Table): Current
       throw new Error(`the current data has no column "${column}" (it has: ${Object.keys(table.columns).join(', ')})`);
     if (prof.kind === 'numeric') {
       if (c.type === 'string') throw new Error(`"${column}" is numeric in the reference but text in the current data`);
-      out.numeric[name] = binAgainst(prof, c.values);
+      out.numeric[name] = binAgainst(prof, c.values, out.numeric[name]);
     } else if (part) {
       if (c.type === 'string') throw new Error(`"${column}" must be a timestamp column`);
       out.categorical[name] = binAgainst(
         prof,
         Array.from(c.values, (v) => (Number.isFinite(v) ? String(datetimePart(v, part)) : null)),
+        out.categorical[name],
       );
     } else {
       out.categorical[name] = binAgainst(
@@ -72,6 +76,7 @@ export function currentWindows(profile: ReferenceProfile, table: Table): Current
         c.type === 'string'
           ? Array.from(c.codes, (k) => (k < 0 ? null : c.dict[k]))
           : Array.from(c.values, (v) => (Number.isFinite(v) ? String(v) : null)),
+        out.categorical[name],
       );
     }
   }

@@ -22,7 +22,7 @@ export function evaluateMulticlass(
   y: Float32Array,
   p: Float32Array,
   raw: Float32Array,
-  yTrain: Float32Array,
+  yTrain: Float32Array | { priors: number[] },
   classes: readonly string[],
 ) {
   const k = classes.length;

@@ -71,3 +71,57 @@ export function indicesOf(assignment: Uint8Array, which: number): Uint32Array {
   for (let i = 0; i < assignment.length; i++) if (assignment[i] === which) out[j++] = i;
   return out;
 }
+
+/**
+ * timeSplit over a time column read a chunk at a time, for a column already in time order (what
+ * ingest writes): then the sorted order is the row order and the split is two row positions,
+ * found in one pass holding nothing per row. `add` returns false as soon as the column is out of
+ * order (NaN sorts last, as in stableArgsort); the caller then needs the whole column and timeSplit.
+ */
+export class SortedTimeCuts {
+  private at = 0;
+  private prev = NaN;
+  private sorted = true;
+  /** Wanted cut positions (before moving to a change of timestamp) and where they landed (-1: not yet). */
+  private readonly wanted: [number, number];
+  private readonly found: [number, number] = [-1, -1];
+
+  constructor(
+    private readonly n: number,
+    validationFraction: number,
+    testFraction: number,
+  ) {
+    const clamp = (k: number) => Math.max(0, Math.min(n, k));
+    this.wanted = [clamp(Math.round(n * (1 - testFraction - validationFraction))), clamp(Math.round(n * (1 - testFraction)))];
+  }
+
+  add(times: ArrayLike<number>): boolean {
+    for (let j = 0; j < times.length && this.sorted; j++, this.at++) {
+      const t = times[j];
+      const i = this.at;
+      if (i > 0 && (t < this.prev || (Number.isNaN(this.prev) && !Number.isNaN(t)))) this.sorted = false;
+      // A cut moves forward to the first row whose timestamp differs from the row before it.
+      for (let c = 0; c < 2; c++) if (this.found[c] < 0 && i >= this.wanted[c] && (i === 0 || t !== this.prev)) this.found[c] = i;
+      this.prev = t;
+    }
+    return this.sorted;
+  }
+
+  /** Row positions where validation and test start (rows before validationStart are train). */
+  cuts(): { validationStart: number; testStart: number } {
+    if (!this.sorted) throw new Error('SortedTimeCuts: the time column is not in time order');
+    if (this.at !== this.n) throw new Error(`SortedTimeCuts: ${this.at} times read of ${this.n}`);
+    const [val, test] = this.found.map((f) => (f < 0 ? this.n : f));
+    return { validationStart: Math.min(test, val), testStart: test };
+  }
+}
+
+/** The split of rows [rowStart, rowStart + length) by the row positions of SortedTimeCuts. */
+export function splitByCuts(rowStart: number, length: number, cuts: { validationStart: number; testStart: number }): Uint8Array {
+  const out = new Uint8Array(length);
+  for (let r = 0; r < length; r++) {
+    const i = rowStart + r;
+    out[r] = i < cuts.validationStart ? TRAIN : i < cuts.testStart ? VALIDATION : TEST;
+  }
+  return out;
+}

@@ -35,17 +35,23 @@ export interface CategoricalWindow {
 export const OTHER_BUCKET = '(other)';
 export const UNSEEN_BUCKET = '(unseen)';
 
-export function binNumeric(profile: NumericProfile, values: ArrayLike<number | null | undefined>): NumericWindow {
+/** `into`: a window of earlier rows to add these to (a table read a row group at a time), as if binned in one call. */
+export function binNumeric(
+  profile: NumericProfile,
+  values: ArrayLike<number | null | undefined>,
+  into?: NumericWindow,
+): NumericWindow {
   const edges = profile.histogram.edges;
-  const window: NumericWindow = {
+  const window: NumericWindow = into ?? {
     counts: new Array<number>(profile.histogram.counts.length).fill(0),
     below: 0,
     above: 0,
     below_sum: 0,
     above_sum: 0,
     missing: 0,
-    n: values.length,
+    n: 0,
   };
+  window.n = (window.n ?? 0) + values.length;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (isMissing(v)) window.missing++;
@@ -80,10 +86,11 @@ export function categoryBucket(profile: CategoricalProfile, value: string): stri
 export function countCategories(
   profile: CategoricalProfile,
   values: ArrayLike<string | number | null | undefined>,
-): CategoricalWindow {
-  const counts = new Map<string, number>();
-  let unseen = 0,
-    missing = 0;
+  into?: CategoricalWindow & { counts: Map<string, number> },
+): CategoricalWindow & { counts: Map<string, number> } {
+  const counts = into?.counts ?? new Map<string, number>();
+  let unseen = into?.unseen ?? 0,
+    missing = into?.missing ?? 0;
   const listed = new Set(profile.top.map((t) => t.value));
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
@@ -95,18 +102,24 @@ export function countCategories(
     if (!listed.has(key) && profile.other === 0) unseen++;
     else counts.set(key, (counts.get(key) ?? 0) + 1);
   }
-  return { counts, unseen, missing, n: values.length };
+  return { counts, unseen, missing, n: (into?.n ?? 0) + values.length };
 }
 
 /** Bin raw values against a reference feature profile: histogram counts for numeric, category counts for categorical. */
-export function binAgainst(profile: NumericProfile, values: ArrayLike<number | null | undefined>): NumericWindow;
+export function binAgainst(
+  profile: NumericProfile,
+  values: ArrayLike<number | null | undefined>,
+  into?: NumericWindow,
+): NumericWindow;
 export function binAgainst(
   profile: CategoricalProfile,
   values: ArrayLike<string | number | null | undefined>,
+  into?: CategoricalWindow,
 ): CategoricalWindow;
 export function binAgainst(
   profile: NumericProfile | CategoricalProfile,
   values: ArrayLike<string | number | null | undefined>,
+  into?: NumericWindow | CategoricalWindow,
 ): NumericWindow | CategoricalWindow {
   if (profile.kind === 'numeric') {
     for (let i = 0; i < values.length; i++) {
@@ -116,9 +129,9 @@ export function binAgainst(
           `numeric feature got the string "${v}" at position ${i}; convert values to numbers (null for missing) before binning`,
         );
     }
-    return binNumeric(profile, values as ArrayLike<number | null | undefined>);
+    return binNumeric(profile, values as ArrayLike<number | null | undefined>, into as NumericWindow | undefined);
   }
-  return countCategories(profile, values);
+  return countCategories(profile, values, into as (CategoricalWindow & { counts: Map<string, number> }) | undefined);
 }
 
 /** Aligned count vectors [below, bins…, above] for the reference profile and a current window. */

@@ -11,10 +11,10 @@
  */
 import { seededRandom } from '../platform/random.ts';
 
-export function bootstrapCi(
-  y: ArrayLike<number>,
-  p: ArrayLike<number>,
-  metric: (y: Float64Array, p: Float64Array) => number,
+export function bootstrapCi<A extends ArrayLike<number>>(
+  y: A,
+  p: A,
+  metric: (y: A | Float64Array, p: A | Float64Array) => number,
   options: { resamples?: number; seed?: number; maxRows?: number } = {},
 ): [number, number] | null {
   return bootstrapCis(y, p, { metric }, options).metric;
@@ -24,10 +24,10 @@ export function bootstrapCi(
  * bootstrapCi for several metrics over the same resamples: the same intervals as one call per
  * metric with the same seed, for one resampling pass (which was most of evaluate's bootstrap).
  */
-export function bootstrapCis<K extends string>(
-  y: ArrayLike<number>,
-  p: ArrayLike<number>,
-  metrics: Record<K, (y: Float64Array, p: Float64Array) => number>,
+export function bootstrapCis<K extends string, A extends ArrayLike<number> = ArrayLike<number>>(
+  y: A,
+  p: A,
+  metrics: Record<K, (y: A | Float64Array, p: A | Float64Array) => number>,
   options: { resamples?: number; seed?: number; maxRows?: number } = {},
 ): Record<K, [number, number] | null> {
   const names = Object.keys(metrics) as K[];
@@ -59,9 +59,13 @@ export function bootstrapCis<K extends string>(
       if (Number.isFinite(v)) values[k].push(v);
     }
   }
-  const yAll = m < n ? Float64Array.from(y) : ys;
-  const pAll = m < n ? Float64Array.from(p) : ps;
-  const interval = (metric: (y: Float64Array, p: Float64Array) => number, vs: number[]): [number, number] | null => {
+  // The point estimate reads the inputs as they are: a copy would be 16 bytes per row of a large test set.
+  const yAll = m < n ? y : ys;
+  const pAll = m < n ? p : ps;
+  const interval = (
+    metric: (y: A | Float64Array, p: A | Float64Array) => number,
+    vs: number[],
+  ): [number, number] | null => {
     if (vs.length < resamples / 2) return null;
     vs.sort((a, b) => a - b);
     const q = (f: number) => vs[Math.min(vs.length - 1, Math.max(0, Math.round(f * (vs.length - 1))))];

@@ -12,25 +12,42 @@ const DAY_MS = 86_400_000;
  * missing time count for no day.
  */
 export function recurringKeys(keys: ArrayLike<number>, times: ArrayLike<number>, minDays: number): Set<number> {
-  if (keys.length !== times.length) throw new Error(`recurringKeys: ${keys.length} keys but ${times.length} times`);
-  const lastDay = new Map<number, number>();
-  const days = new Map<number, number>();
-  const seen = new Map<number, Set<number>>();
-  for (let r = 0; r < keys.length; r++) {
-    const key = keys[r];
-    if (key < 0 || !Number.isFinite(times[r])) continue;
-    const day = Math.floor(times[r] / DAY_MS);
-    // Rows arrive in time order in this pipeline, so the last day seen answers most rows without a set.
-    if (lastDay.get(key) === day) continue;
-    lastDay.set(key, day);
-    let s = seen.get(key);
-    if (!s) seen.set(key, (s = new Set()));
-    if (!s.has(day)) {
+  return new RecurringKeys(minDays).add(keys, times).result();
+}
+
+/**
+ * recurringKeys over rows that arrive a chunk at a time. A key's set of days is dropped once it
+ * reaches `minDays`, so what it holds is bounded by keys × minDays, not by the days the data spans.
+ */
+export class RecurringKeys {
+  private readonly lastDay = new Map<number, number>();
+  private readonly seen = new Map<number, Set<number>>();
+  private readonly done = new Set<number>();
+
+  constructor(readonly minDays: number) {}
+
+  add(keys: ArrayLike<number>, times: ArrayLike<number>): this {
+    if (keys.length !== times.length) throw new Error(`recurringKeys: ${keys.length} keys but ${times.length} times`);
+    for (let r = 0; r < keys.length; r++) {
+      const key = keys[r];
+      if (key < 0 || !Number.isFinite(times[r])) continue;
+      const day = Math.floor(times[r] / DAY_MS);
+      // Rows arrive in time order in this pipeline, so the last day seen answers most rows without a set.
+      if (this.lastDay.get(key) === day) continue;
+      this.lastDay.set(key, day);
+      if (this.done.has(key)) continue;
+      let s = this.seen.get(key);
+      if (!s) this.seen.set(key, (s = new Set()));
       s.add(day);
-      days.set(key, (days.get(key) ?? 0) + 1);
+      if (s.size >= this.minDays) {
+        this.done.add(key);
+        this.seen.delete(key);
+      }
     }
+    return this;
   }
-  const out = new Set<number>();
-  for (const [key, n] of days) if (n >= minDays) out.add(key);
-  return out;
+
+  result(): Set<number> {
+    return new Set(this.done);
+  }
 }

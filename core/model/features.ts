@@ -8,15 +8,22 @@
  */
 import type { DATETIME_PARTS, FeatureParams, Params } from '../schemas/params.ts';
 import type { Column, StringColumn, Table } from '../data/table.ts';
-import { fitTargetSpec, type TargetSpec } from './targets.ts';
+import {
+  addLabelCounts,
+  fitTargetSpecFromLabels,
+  sortLabelCounts,
+  targetNeedsLabels,
+  type TargetSpec,
+} from './targets.ts';
 import { minuteOfDay, MINUTES_PER_DAY, MINUTE_OF_DAY_CYCLE } from './time-of-day.ts';
-import { recurringKeys } from './cross-recurrence.ts';
+import { RecurringKeys } from './cross-recurrence.ts';
+import { ValueCounts } from './value-counts.ts';
 
 export const OOV_INDEX = 0;
 export const OOV_TOKEN = '<OOV>';
 
 export type DatetimePart = (typeof DATETIME_PARTS)[number];
-const PART_CARDINALITY: Record<DatetimePart, number> = {
+export const PART_CARDINALITY: Record<DatetimePart, number> = {
   hour: 24,
   day_of_week: 7,
   month: 12,
@@ -132,45 +139,162 @@ export interface EncodedFeatures {
   missing: Record<string, number>;
 }
 
-export function fitFeatureSpec(
-  train: Table,
-  params: Pick<Params, 'features' | 'task'> & { data: Pick<Params['data'], 'time_column'> },
-): FeatureSpec {
-  const entries = Object.entries(params.features);
-  const dropped: DroppedFeature[] = [];
-  const features: FeatureDef[] = entries.flatMap(([name, fp]) => {
-    if (fp.kind === 'cross') return [];
-    const def = fitOne(name, fp, column(train, name));
-    if (def.kind !== 'datetime' || fp.kind !== 'datetime') return [def];
-    const kept = seasonalParts(name, def.parts, column(train, name), fp.min_cycles ?? DEFAULT_MIN_CYCLES, dropped);
-    return kept.length ? [{ ...def, parts: kept }] : [];
-  });
-  const spec: FeatureSpec = {
-    version: 1,
-    features,
-    target: fitTargetSpec(params.task, train.columns[params.task.target]),
-    time_column: params.data.time_column,
-  };
-  const crosses = entries.filter(
-    (e): e is [string, Extract<FeatureParams, { kind: 'cross' }>] => e[1].kind === 'cross',
-  );
-  const usable = crosses.filter(([name, fp]) => {
-    const gone = fp.columns.find((c) => dropped.some((d) => d.feature === c));
-    if (gone) dropped.push({ feature: name, reason: `its component ${gone} was left out` });
-    return !gone;
-  });
-  if (usable.length) {
-    const base = encodeFeatures(spec, train);
-    const times = column(train, params.data.time_column);
-    for (const [name, fp] of usable)
-      features.push(fitCross(name, fp, base, spec, times.type === 'string' ? undefined : times.values));
+export type FitParams = Pick<Params, 'features' | 'task'> & { data: Pick<Params['data'], 'time_column'> };
+
+export function fitFeatureSpec(train: Table, params: FitParams): FeatureSpec {
+  const fitter = new FeatureSpecFitter(params);
+  fitter.addBase(train);
+  fitter.addCrosses(train);
+  return fitter.finish();
+}
+
+type ParamsOf<K extends FeatureParams['kind']> = Extract<FeatureParams, { kind: K }>;
+type NumericAcc = {
+  kind: 'numeric';
+  name: string;
+  fp: ParamsOf<'numeric'>;
+  values: ValueCounts;
+  sum: number;
+  sumX: number;
+  sumSqX: number;
+};
+type BaseAcc =
+  | NumericAcc
+  | { kind: 'categorical'; name: string; fp: ParamsOf<'categorical'>; counts: Map<string, number> }
+  | { kind: 'datetime'; name: string; fp: ParamsOf<'datetime'>; units: Set<number>[] };
+type CrossMeta = { cardinality: number; labels: string[] | null }[];
+type CrossAcc = {
+  name: string;
+  fp: ParamsOf<'cross'>;
+  counts: Map<number, number>;
+  meta?: CrossMeta;
+  recurring?: RecurringKeys | null;
+};
+
+/**
+ * fitFeatureSpec over training rows that arrive a chunk at a time, in two passes: `addBase` with
+ * every chunk (numeric sums and distinct-value counts, category counts, datetime coverage, target
+ * labels), then `addCrosses` with every chunk (crosses count combinations of the fitted base
+ * vocabularies). It holds counts per distinct value, category and combination, not rows; the spec
+ * equals fitFeatureSpec of all chunks together (sums are taken in the same row order).
+ */
+export class FeatureSpecFitter {
+  private readonly base: BaseAcc[];
+  private readonly crosses: [string, ParamsOf<'cross'>][];
+  private readonly labels: Map<string, number> | undefined;
+  private targetSeen = false;
+  private fitted?: { spec: FeatureSpec; dropped: DroppedFeature[]; usable: CrossAcc[] };
+
+  constructor(private readonly params: FitParams) {
+    const entries = Object.entries(params.features);
+    this.base = entries.flatMap(([name, fp]): BaseAcc[] => {
+      if (fp.kind === 'numeric')
+        return [{ kind: 'numeric', name, fp, values: new ValueCounts(), sum: 0, sumX: 0, sumSqX: 0 }];
+      if (fp.kind === 'categorical') return [{ kind: 'categorical', name, fp, counts: new Map() }];
+      if (fp.kind === 'datetime') return [{ kind: 'datetime', name, fp, units: fp.parts.map(() => new Set<number>()) }];
+      return [];
+    });
+    this.crosses = entries.filter((e): e is [string, ParamsOf<'cross'>] => e[1].kind === 'cross');
+    if (targetNeedsLabels(params.task)) this.labels = new Map();
   }
-  if (dropped.length) spec.dropped = dropped;
-  if (features.length === 0)
-    throw new Error(
-      `no feature is left to train on: ${dropped.map((d) => `${d.feature} (${d.reason})`).join('; ')}; ingest a longer period or lower features.<name>.min_cycles in params.yaml`,
-    );
-  return spec;
+
+  /** Pass 1: a chunk of training rows. */
+  addBase(train: Table): void {
+    if (this.fitted) throw new Error('FeatureSpecFitter: addBase after the base spec was fitted');
+    for (const acc of this.base) {
+      const c = column(train, acc.name);
+      if (acc.kind === 'numeric') addNumeric(acc, c);
+      else if (acc.kind === 'categorical') {
+        if (c.type !== 'string')
+          throw new Error(
+            `feature "${acc.name}" is categorical but its column is ${c.type}; declare it as category in validate.schema`,
+          );
+        for (const [v, n] of countCategories(c)) acc.counts.set(v, (acc.counts.get(v) ?? 0) + n);
+      } else {
+        if (c.type !== 'timestamp')
+          throw new Error(
+            `feature "${acc.name}" is datetime but its column is ${c.type}; declare it as timestamp in validate.schema`,
+          );
+        const minCycles = acc.fp.min_cycles ?? DEFAULT_MIN_CYCLES;
+        if (minCycles > 0) acc.fp.parts.forEach((part, i) => addUnits(acc.units[i], c.values, part, minCycles));
+      }
+    }
+    const target = train.columns[this.params.task.target];
+    if (target) {
+      this.targetSeen = true;
+      if (this.labels) addLabelCounts(this.labels, target);
+    }
+  }
+
+  /** The spec without its crosses, fitted once pass 1 is over: what pass 2 encodes with. */
+  baseSpec(): FeatureSpec {
+    return this.fitBase().spec;
+  }
+
+  /** Pass 2: the same chunks again (`enc`: the chunk already encoded with baseSpec()). */
+  addCrosses(train: Table, enc?: EncodedFeatures): void {
+    const { spec, usable } = this.fitBase();
+    if (!usable.length) return;
+    const e = enc ?? encodeFeatures(spec, train);
+    const times = column(train, this.params.data.time_column);
+    for (const acc of usable) {
+      const comps = crossComponents(acc.fp.columns, e, spec, acc.name);
+      acc.meta ??= comps.map(({ input, labels }) => ({ cardinality: input.cardinality, labels }));
+      const minDays = acc.fp.min_days ?? 0;
+      acc.recurring ??= minDays > 0 && times.type !== 'string' ? new RecurringKeys(minDays) : null;
+      const keys = new Float64Array(e.rows);
+      for (let r = 0; r < e.rows; r++) {
+        const key = (keys[r] = crossKey(comps, r));
+        if (key >= 0) acc.counts.set(key, (acc.counts.get(key) ?? 0) + 1);
+      }
+      if (acc.recurring && times.type !== 'string') acc.recurring.add(keys, times.values);
+    }
+  }
+
+  finish(): FeatureSpec {
+    const { spec, dropped, usable } = this.fitBase();
+    const features = [...spec.features, ...usable.map(finishCross)];
+    const out: FeatureSpec = { version: 1, features, target: spec.target, time_column: spec.time_column };
+    if (dropped.length) out.dropped = dropped;
+    if (features.length === 0)
+      throw new Error(
+        `no feature is left to train on: ${dropped.map((d) => `${d.feature} (${d.reason})`).join('; ')}; ingest a longer period or lower features.<name>.min_cycles in params.yaml`,
+      );
+    return out;
+  }
+
+  private fitBase() {
+    if (this.fitted) return this.fitted;
+    const dropped: DroppedFeature[] = [];
+    const features = this.base.flatMap((acc): FeatureDef[] => {
+      if (acc.kind === 'numeric') return [fitNumeric(acc)];
+      if (acc.kind === 'categorical') return [fitCategorical(acc.name, acc.fp, acc.counts)];
+      const kept = seasonalParts(acc.name, acc.fp.parts, acc.units, acc.fp.min_cycles ?? DEFAULT_MIN_CYCLES, dropped);
+      return kept.length ? [{ kind: 'datetime', name: acc.name, parts: kept }] : [];
+    });
+    const labels = this.labels && this.targetSeen ? sortLabelCounts(this.labels) : undefined;
+    const spec: FeatureSpec = {
+      version: 1,
+      features,
+      target: fitTargetSpecFromLabels(this.params.task, this.targetSeen ? labels : undefined),
+      time_column: this.params.data.time_column,
+    };
+    const usable = this.crosses
+      .filter(([name, fp]) => {
+        const gone = fp.columns.find((c) => dropped.some((d) => d.feature === c));
+        if (gone) dropped.push({ feature: name, reason: `its component ${gone} was left out` });
+        return !gone;
+      })
+      .map(([name, fp]): CrossAcc => ({ name, fp, counts: new Map() }));
+    return (this.fitted = { spec, dropped, usable });
+  }
+}
+
+/** Add the distinct time units of `times` to `seen`, up to as many as make `minCycles` cycles: beyond that the part is kept whatever else comes. */
+function addUnits(seen: Set<number>, times: Float64Array, part: DatetimePart, minCycles: number): void {
+  const { unit, perCycle } = PART_CYCLE[part];
+  const enough = Math.ceil(minCycles * perCycle);
+  for (let i = 0; i < times.length && seen.size < enough; i++) if (Number.isFinite(times[i])) seen.add(unit(times[i]));
 }
 
 /**
@@ -183,20 +307,21 @@ export function fitFeatureSpec(
 function seasonalParts(
   name: string,
   parts: DatetimePart[],
-  c: Column,
+  units: Set<number>[],
   minCycles: number,
   dropped: DroppedFeature[],
 ): DatetimePart[] {
-  if (c.type === 'string' || minCycles <= 0) return parts;
-  return parts.filter((part) => {
-    const { units, cycles } = cyclesCovered(c.values, part);
+  if (minCycles <= 0) return parts;
+  return parts.filter((part, i) => {
+    const seen = units[i].size;
+    const cycles = seen / PART_CYCLE[part].perCycle;
     if (cycles >= minCycles) return true;
     // Rounded down, so a part left out never reads as covering min_cycles.
     const shown = (Math.floor(cycles * 100) / 100).toFixed(2);
     const reason =
-      units === 0
+      seen === 0
         ? 'the training data has no timestamps'
-        : `the training data covers ${units} ${PART_CYCLE[part].unitName}, ${shown} of its cycles; min_cycles is ${minCycles}`;
+        : `the training data covers ${seen} ${PART_CYCLE[part].unitName}, ${shown} of its cycles; min_cycles is ${minCycles}`;
     dropped.push({ feature: `${name}.${part}`, reason });
     return false;
   });
@@ -234,28 +359,15 @@ function crossKey(comps: ReturnType<typeof crossComponents>, r: number): number 
   return key;
 }
 
-function fitCross(
-  name: string,
-  fp: Extract<FeatureParams, { kind: 'cross' }>,
-  base: EncodedFeatures,
-  spec: FeatureSpec,
-  times: Float64Array | undefined,
-): CrossFeature {
-  const comps = crossComponents(fp.columns, base, spec, name);
-  const counts = new Map<number, number>();
-  const keys = new Float64Array(base.rows);
-  for (let r = 0; r < base.rows; r++) {
-    const key = (keys[r] = crossKey(comps, r));
-    if (key >= 0) counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
-  const minDays = fp.min_days ?? 0;
-  const recurring = minDays > 0 && times ? recurringKeys(keys, times, minDays) : null;
+function finishCross(acc: CrossAcc): CrossFeature {
+  const { name, fp, counts, meta = [] } = acc;
+  const recurring = acc.recurring ? acc.recurring.result() : null;
   const label = (key: number) => {
     const parts: string[] = [];
-    for (let c = comps.length - 1; c >= 0; c--) {
-      const { input, labels } = comps[c];
-      const i = key % input.cardinality;
-      key = Math.floor(key / input.cardinality);
+    for (let c = meta.length - 1; c >= 0; c--) {
+      const { cardinality, labels } = meta[c];
+      const i = key % cardinality;
+      key = Math.floor(key / cardinality);
       parts.unshift(labels ? labels[i] : String(i));
     }
     return parts.join('|');
@@ -272,7 +384,7 @@ function fitCross(
     columns: fp.columns,
     vocabulary: [OOV_TOKEN, ...kept],
     min_frequency: fp.min_frequency,
-    ...(recurring ? { min_days: minDays } : {}),
+    ...(recurring ? { min_days: fp.min_days ?? 0 } : {}),
   };
 }
 
@@ -320,63 +432,54 @@ function column(t: Table, name: string): Column {
   return c;
 }
 
-function fitOne(name: string, fp: Exclude<FeatureParams, { kind: 'cross' }>, c: Column): FeatureDef {
-  if (fp.kind === 'numeric') {
-    if (c.type === 'string')
-      throw new Error(
-        `feature "${name}" is numeric in params.yaml but its column holds text; declare it categorical or fix validate.schema`,
-      );
-    const finite = c.values.filter((v) => Number.isFinite(v));
-    if (finite.length === 0)
-      throw new Error(`numeric feature "${name}" has no values in the training split; it cannot be standardised`);
-    const sorted = Float64Array.from(finite).sort();
-    const fill =
-      fp.missing === 'zero'
-        ? 0
-        : fp.missing === 'mean'
-          ? finite.reduce((s, v) => s + v, 0) / finite.length
-          : quantileSorted(sorted, 0.5);
-    let sum = 0,
-      sumSq = 0;
-    for (const v of finite) {
-      const x = forward(fp.transform, v);
-      sum += x;
-      sumSq += x * x;
-    }
-    const mean = sum / finite.length;
-    const variance = Math.max(0, sumSq / finite.length - mean * mean);
-    // A constant feature keeps std 1 so it encodes to 0 instead of dividing by zero.
-    const std = variance > 1e-12 ? Math.sqrt(variance) : 1;
-    return {
-      kind: 'numeric',
-      name,
-      transform: fp.transform,
-      mean,
-      std,
-      fill,
-      min: sorted[0],
-      max: sorted[sorted.length - 1],
-    };
-  }
-  if (fp.kind === 'categorical') {
-    if (c.type !== 'string')
-      throw new Error(
-        `feature "${name}" is categorical but its column is ${c.type}; declare it as category in validate.schema`,
-      );
-    const counts = countCategories(c);
-    const kept = [...counts.entries()]
-      .filter(([, n]) => n >= fp.min_frequency)
-      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
-      .slice(0, fp.max_categories)
-      .map(([v]) => v)
-      .sort();
-    return { kind: 'categorical', name, vocabulary: [OOV_TOKEN, ...kept], min_frequency: fp.min_frequency };
-  }
-  if (c.type !== 'timestamp')
+function addNumeric(acc: NumericAcc, c: Column): void {
+  if (c.type === 'string')
     throw new Error(
-      `feature "${name}" is datetime but its column is ${c.type}; declare it as timestamp in validate.schema`,
+      `feature "${acc.name}" is numeric in params.yaml but its column holds text; declare it categorical or fix validate.schema`,
     );
-  return { kind: 'datetime', name, parts: fp.parts };
+  const { transform } = acc.fp;
+  for (const v of c.values) {
+    if (!Number.isFinite(v)) continue;
+    acc.sum += v;
+    const x = forward(transform, v);
+    acc.sumX += x;
+    acc.sumSqX += x * x;
+  }
+  acc.values.add(c.values);
+}
+
+function fitNumeric(acc: NumericAcc): NumericFeature {
+  const { name, fp } = acc;
+  const n = acc.values.n;
+  if (n === 0)
+    throw new Error(`numeric feature "${name}" has no values in the training split; it cannot be standardised`);
+  const sorted = acc.values.sorted();
+  const fill =
+    fp.missing === 'zero' ? 0 : fp.missing === 'mean' ? acc.sum / n : quantileAt(n, (i) => sorted.at(i), 0.5);
+  const mean = acc.sumX / n;
+  const variance = Math.max(0, acc.sumSqX / n - mean * mean);
+  // A constant feature keeps std 1 so it encodes to 0 instead of dividing by zero.
+  const std = variance > 1e-12 ? Math.sqrt(variance) : 1;
+  return {
+    kind: 'numeric',
+    name,
+    transform: fp.transform,
+    mean,
+    std,
+    fill,
+    min: sorted.values[0],
+    max: sorted.values[sorted.values.length - 1],
+  };
+}
+
+function fitCategorical(name: string, fp: ParamsOf<'categorical'>, counts: Map<string, number>): CategoricalFeature {
+  const kept = [...counts.entries()]
+    .filter(([, n]) => n >= fp.min_frequency)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, fp.max_categories)
+    .map(([v]) => v)
+    .sort();
+  return { kind: 'categorical', name, vocabulary: [OOV_TOKEN, ...kept], min_frequency: fp.min_frequency };
 }
 
 export function countCategories(c: StringColumn): Map<string, number> {
@@ -393,12 +496,17 @@ function forward(transform: 'standard' | 'log', v: number): number {
 }
 
 export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
-  const n = sorted.length;
+  return quantileAt(sorted.length, (i) => sorted[i], q);
+}
+
+/** The q-quantile (linear interpolation) of n sorted values, `at(i)` giving the i-th. */
+export function quantileAt(n: number, at: (i: number) => number, q: number): number {
   if (n === 0) return NaN;
   const pos = (n - 1) * q;
   const lo = Math.floor(pos);
   const hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+  const a = at(lo);
+  return a + (at(hi) - a) * (pos - lo);
 }
 
 export function datetimePart(ms: number, part: DatetimePart): number {

@@ -191,9 +191,14 @@ export function classPriors(y: Numbers, k: number): number[] {
  * (always the most frequent class: its accuracy and macro-F1) and `class_prior` (the training class
  * frequencies as probabilities for every row: its log loss, ROC-AUC 0.5, ECE).
  */
-export function multiclassBaselines(yTrain: Numbers, yTest: Numbers, classes: readonly string[]) {
+export function multiclassBaselines(
+  yTrain: Numbers | { priors: number[] },
+  yTest: Numbers,
+  classes: readonly string[],
+) {
   const k = classes.length;
-  const priors = classPriors(yTrain, k);
+  // The priors alone (from counts taken a row group at a time) stand for the training labels.
+  const priors = 'priors' in yTrain ? yTrain.priors : classPriors(yTrain, k);
   const majority = priors.indexOf(Math.max(...priors));
   const n = yTest.length;
   const prior = new Float32Array(n * k);

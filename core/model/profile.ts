@@ -2,7 +2,15 @@
  * Reference profile of the training inputs, shipped with the model so serving can bin live
  * traffic against the same edges and compute drift (KS, chi-squared, PSI, ...) without the data.
  */
-import { countCategories, datetimePart, quantileSorted, type FeatureSpec } from './features.ts';
+import {
+  countCategories,
+  datetimePart,
+  PART_CARDINALITY,
+  quantileAt,
+  type DatetimePart,
+  type FeatureSpec,
+} from './features.ts';
+import { ValueCounts } from './value-counts.ts';
 import type { Column, Table } from '../data/table.ts';
 
 export const PROFILE_QUANTILES = [0, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1];
@@ -41,58 +49,120 @@ export function profileTable(
   spec: FeatureSpec,
   options: { bins: number; topCategories: number },
 ): ReferenceProfile {
-  const features: Record<string, FeatureProfile> = {};
-  for (const f of spec.features) {
-    if (f.kind === 'cross') continue; // derived from profiled features; drift is watched on those
-    const c = table.columns[f.name];
-    if (!c) throw new Error(`cannot profile "${f.name}": no such column`);
-    if (f.kind === 'numeric') features[f.name] = profileNumeric(c, options.bins);
-    else if (f.kind === 'categorical') features[f.name] = profileCategorical(c, options.topCategories);
-    else {
-      if (c.type === 'string') throw new Error(`"${f.name}" must be a timestamp column`);
-      for (const part of f.parts) {
-        const values = new Float64Array(c.values.length);
-        for (let i = 0; i < values.length; i++)
-          values[i] = Number.isFinite(c.values[i]) ? datetimePart(c.values[i], part) : NaN;
-        features[`${f.name}.${part}`] = profileCategorical({ type: 'number', values }, Infinity);
+  return new ProfileAccumulator(spec, options).add(table).finish();
+}
+
+type Counted = { counts: Map<string, number>; missing: number };
+type FeatureAcc =
+  | { kind: 'numeric'; name: string; values: ValueCounts }
+  | { kind: 'categorical'; name: string; acc: Counted }
+  | { kind: 'datetime'; name: string; parts: { part: DatetimePart; counts: Float64Array; missing: number }[] };
+
+/**
+ * profileTable over rows that arrive a chunk at a time: it holds counts per distinct value and
+ * category, not rows, and the profile equals profileTable of all chunks together.
+ */
+export class ProfileAccumulator {
+  private rows = 0;
+  private readonly features: FeatureAcc[];
+
+  constructor(
+    spec: FeatureSpec,
+    private readonly options: { bins: number; topCategories: number },
+  ) {
+    // Crosses are derived from profiled features; drift is watched on those.
+    this.features = spec.features.flatMap((f): FeatureAcc[] => {
+      if (f.kind === 'numeric') return [{ kind: 'numeric', name: f.name, values: new ValueCounts() }];
+      if (f.kind === 'categorical')
+        return [{ kind: 'categorical', name: f.name, acc: { counts: new Map(), missing: 0 } }];
+      if (f.kind === 'datetime')
+        return [
+          {
+            kind: 'datetime',
+            name: f.name,
+            parts: f.parts.map((part) => ({ part, counts: new Float64Array(PART_CARDINALITY[part]), missing: 0 })),
+          },
+        ];
+      return [];
+    });
+  }
+
+  add(table: Table): this {
+    this.rows += table.length;
+    for (const f of this.features) {
+      const c = table.columns[f.name];
+      if (!c) throw new Error(`cannot profile "${f.name}": no such column`);
+      if (f.kind === 'numeric') {
+        if (c.type === 'string') throw new Error('numeric profile needs a number column');
+        f.values.add(c.values);
+      } else if (f.kind === 'categorical') countInto(f.acc, c);
+      else {
+        if (c.type === 'string') throw new Error(`"${f.name}" must be a timestamp column`);
+        for (const p of f.parts)
+          for (const v of c.values) {
+            if (Number.isFinite(v)) p.counts[datetimePart(v, p.part)]++;
+            else p.missing++;
+          }
       }
     }
+    return this;
   }
-  return { version: 1, rows: table.length, features };
+
+  finish(): ReferenceProfile {
+    const features: Record<string, FeatureProfile> = {};
+    for (const f of this.features) {
+      if (f.kind === 'numeric') features[f.name] = profileNumericCounts(f.values, this.options.bins);
+      else if (f.kind === 'categorical') features[f.name] = profileCounts(f.acc, this.options.topCategories);
+      else
+        for (const p of f.parts) {
+          const counts = new Map<string, number>();
+          p.counts.forEach((n, v) => n > 0 && counts.set(String(v), n));
+          features[`${f.name}.${p.part}`] = profileCounts({ counts, missing: p.missing }, Infinity);
+        }
+    }
+    return { version: 1, rows: this.rows, features };
+  }
 }
 
 export function profileNumeric(c: Column, bins: number): NumericProfile {
   if (c.type === 'string') throw new Error('numeric profile needs a number column');
-  const finite = Float64Array.from(c.values.filter((v) => Number.isFinite(v))).sort();
-  const n = finite.length;
-  let sum = 0,
-    sumSq = 0;
-  for (const v of finite) {
-    sum += v;
-    sumSq += v * v;
-  }
+  return profileNumericCounts(new ValueCounts().add(c.values), bins);
+}
+
+function profileNumericCounts(values: ValueCounts, bins: number): NumericProfile {
+  const sorted = values.sorted();
+  const n = sorted.n;
+  const at = (i: number) => sorted.at(i);
+  // Summed in ascending order, as over the sorted column.
+  const { sum, sumSq } = sorted.sortedSums();
   const mean = n ? sum / n : NaN;
   const std = n ? Math.sqrt(Math.max(0, sumSq / n - mean * mean)) : NaN;
-  const edges = quantileEdges(finite, bins);
+  const edges = quantileEdgesAt(n, at, bins);
+  const counts = new Array<number>(histogramBinCount(edges)).fill(0);
+  for (let i = 0; i < sorted.values.length; i++) counts[histogramBin(edges, sorted.values[i])] += sorted.count(i);
   return {
     kind: 'numeric',
     count: n,
-    missing: c.values.length - n,
+    missing: values.missing,
     mean,
     std,
-    min: n ? finite[0] : NaN,
-    max: n ? finite[n - 1] : NaN,
-    quantiles: PROFILE_QUANTILES.map((q) => ({ q, value: quantileSorted(finite, q) })),
-    histogram: { edges, counts: histogram(finite, edges) },
+    min: n ? sorted.values[0] : NaN,
+    max: n ? sorted.values[sorted.values.length - 1] : NaN,
+    quantiles: PROFILE_QUANTILES.map((q) => ({ q, value: quantileAt(n, at, q) })),
+    histogram: { edges, counts },
   };
 }
 
 /** Edges at evenly spaced quantiles, de-duplicated (heavy ties collapse bins). */
 export function quantileEdges(sorted: Float64Array, bins: number): number[] {
-  if (sorted.length === 0) return [];
+  return quantileEdgesAt(sorted.length, (i) => sorted[i], bins);
+}
+
+function quantileEdgesAt(n: number, at: (i: number) => number, bins: number): number[] {
+  if (n === 0) return [];
   const edges: number[] = [];
   for (let i = 0; i <= bins; i++) {
-    const e = quantileSorted(sorted, i / bins);
+    const e = quantileAt(n, at, i / bins);
     if (edges.length === 0 || e > edges[edges.length - 1]) edges.push(e);
   }
   if (edges.length === 1) edges.push(edges[0]);
@@ -135,18 +205,23 @@ export function histogram(values: ArrayLike<number>, edges: number[]): number[] 
 }
 
 export function profileCategorical(c: Column, top: number): CategoricalProfile {
-  let counts: Map<string, number>;
-  let missing = 0;
+  const acc: Counted = { counts: new Map(), missing: 0 };
+  countInto(acc, c);
+  return profileCounts(acc, top);
+}
+
+function countInto(acc: Counted, c: Column): void {
   if (c.type === 'string') {
-    counts = countCategories(c);
-    for (const code of c.codes) if (code < 0) missing++;
-  } else {
-    counts = new Map();
+    for (const [v, n] of countCategories(c)) acc.counts.set(v, (acc.counts.get(v) ?? 0) + n);
+    for (const code of c.codes) if (code < 0) acc.missing++;
+  } else
     for (const v of c.values) {
-      if (!Number.isFinite(v)) missing++;
-      else counts.set(String(v), (counts.get(String(v)) ?? 0) + 1);
+      if (!Number.isFinite(v)) acc.missing++;
+      else acc.counts.set(String(v), (acc.counts.get(String(v)) ?? 0) + 1);
     }
-  }
+}
+
+function profileCounts({ counts, missing }: Counted, top: number): CategoricalProfile {
   const sorted = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
   const kept = sorted.slice(0, top);
   const total = sorted.reduce((s, [, n]) => s + n, 0);

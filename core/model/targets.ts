@@ -33,21 +33,30 @@ function labelsOf(c: Column): { at: (row: number) => string | null; length: numb
   return { at: (r) => (Number.isFinite(c.values[r]) ? labelText(c.values[r]) : null), length: c.values.length };
 }
 
-/** Each distinct label of a column with its row count, most frequent first (ties by label). */
-export function labelCounts(c: Column): Map<string, number> {
-  const counts = new Map<string, number>();
+/** Add each distinct label of a column with its row count to `into` (unordered; chunk by chunk). */
+export function addLabelCounts(into: Map<string, number>, c: Column): Map<string, number> {
   if (c.type === 'string') {
     const byCode = new Float64Array(c.dict.length);
     for (const code of c.codes) if (code >= 0) byCode[code]++;
-    byCode.forEach((n, code) => n > 0 && counts.set(c.dict[code], (counts.get(c.dict[code]) ?? 0) + n));
+    byCode.forEach((n, code) => n > 0 && into.set(c.dict[code], (into.get(c.dict[code]) ?? 0) + n));
   } else {
     const { at, length } = labelsOf(c);
     for (let r = 0; r < length; r++) {
       const v = at(r);
-      if (v !== null) counts.set(v, (counts.get(v) ?? 0) + 1);
+      if (v !== null) into.set(v, (into.get(v) ?? 0) + 1);
     }
   }
+  return into;
+}
+
+/** Label counts most frequent first (ties by label). */
+export function sortLabelCounts(counts: Map<string, number>): Map<string, number> {
   return new Map([...counts].sort((a, b) => b[1] - a[1] || compareLabels(a[0], b[0])));
+}
+
+/** Each distinct label of a column with its row count, most frequent first (ties by label). */
+export function labelCounts(c: Column): Map<string, number> {
+  return sortLabelCounts(addLabelCounts(new Map(), c));
 }
 
 /** Integer-looking labels in numeric order, the rest alphabetically (a stable class order). */
@@ -60,7 +69,11 @@ export function compareLabels(a: string, b: string): number {
 
 /** The class vocabulary of a multi-class target, fitted on the training split. */
 export function fitClasses(column: string, c: Column): string[] {
-  const classes = [...labelCounts(c).keys()].sort(compareLabels);
+  return classesOf(column, labelCounts(c));
+}
+
+function classesOf(column: string, labels: Map<string, number>): string[] {
+  const classes = [...labels.keys()].sort(compareLabels);
   if (classes.length < 3)
     throw new Error(
       `task.classes: auto needs at least 3 classes, but target "${column}" has ${classes.length} in the training split (${classes.join(', ') || 'none'}); for two classes use task.positive_class: <one of them>`,
@@ -126,24 +139,33 @@ export function encodeTarget(spec: TargetSpec, c: Column): Float32Array {
   return out;
 }
 
+type TaskParams = {
+  type: 'classification' | 'regression';
+  target: string;
+  positive_above?: number;
+  positive_class?: unknown;
+  classes?: 'auto';
+};
+
+/** Whether fitting the target needs the training labels (a positive class to check, or classes to learn). */
+export function targetNeedsLabels(task: TaskParams): boolean {
+  return task.type === 'classification' && (task.positive_class !== undefined || task.classes !== undefined);
+}
+
 /** The target part of a feature spec, from params (multi-class: the classes seen in `train`). */
-export function fitTargetSpec(
-  task: {
-    type: 'classification' | 'regression';
-    target: string;
-    positive_above?: number;
-    positive_class?: unknown;
-    classes?: 'auto';
-  },
-  train?: Column,
-): TargetSpec {
+export function fitTargetSpec(task: TaskParams, train?: Column): TargetSpec {
+  return fitTargetSpecFromLabels(task, train && targetNeedsLabels(task) ? labelCounts(train) : undefined);
+}
+
+/** fitTargetSpec from the training split's label counts (`labelCounts`; undefined: no target column). */
+export function fitTargetSpecFromLabels(task: TaskParams, labels: Map<string, number> | undefined): TargetSpec {
   const spec: TargetSpec = { column: task.target, type: task.type };
   if (task.type === 'regression') return spec;
   if (task.positive_above !== undefined) spec.positive_above = task.positive_above;
   if (task.positive_class !== undefined) {
     spec.positive_class = labelText(task.positive_class);
-    if (train) {
-      const seen = [...labelCounts(train).keys()];
+    if (labels) {
+      const seen = [...labels.keys()];
       if (!seen.includes(spec.positive_class))
         throw new Error(
           `task.positive_class = ${JSON.stringify(task.positive_class)}: target "${task.target}" never holds ${JSON.stringify(spec.positive_class)} in the training split (its labels: ${seen.slice(0, 20).join(', ') || 'none'}); set task.positive_class in params.yaml to one of those`,
@@ -151,8 +173,8 @@ export function fitTargetSpec(
     }
   }
   if (task.classes !== undefined) {
-    if (!train) throw new Error(`task.classes: auto: target "${task.target}" has no column in the training split`);
-    spec.classes = fitClasses(task.target, train);
+    if (!labels) throw new Error(`task.classes: auto: target "${task.target}" has no column in the training split`);
+    spec.classes = classesOf(task.target, labels);
   }
   return spec;
 }

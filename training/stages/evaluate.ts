@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { writeMetricsFile } from '../../core/schemas/metrics-files.ts';
 import { selectBackend } from '../../core/model/tfjs-backend.ts';
 import { writeJsonAtomic } from '../../core/platform/atomic.ts';
-import { readParquetTable } from '../../core/data/parquet.ts';
+import { openParquet, readParquetRowGroups } from '../../core/data/parquet.ts';
 import { encodeTarget } from '../../core/model/features.ts';
 import {
   averagePrecision,
@@ -16,6 +16,7 @@ import {
   classificationMetrics,
   logLoss,
   mae,
+  evenlySpaced,
   prCurve,
   r2,
   regressionMetrics,
@@ -49,11 +50,12 @@ function roundAll<T>(o: T): T {
   return o;
 }
 
+/** Points per curve in a plot file. */
+const PLOT_POINTS = 200;
+
 /** Keep at most `max` points, always the first and last, so plot files stay small. */
-export function subsample<T>(points: T[], max = 200): T[] {
-  if (points.length <= max) return points;
-  const step = (points.length - 1) / (max - 1);
-  return Array.from({ length: max }, (_, i) => points[Math.round(i * step)]);
+export function subsample<T>(points: T[], max = PLOT_POINTS): T[] {
+  return evenlySpaced(points.length, max).map((i) => points[i]);
 }
 
 /** The metrics that score a probability (threshold-free); the rest are read at the decision threshold. */
@@ -72,8 +74,13 @@ export type BaselineKind = 'majority_class' | 'class_prior' | 'train_mean';
  * prior at the model's threshold is no baseline of the decisions: below the threshold it predicts
  * all 0, above it all 1, whichever the majority.) Regression: the train mean for every row.
  */
-export function baselineOutputs(task: 'classification' | 'regression', y: Float32Array, yTrain: Float32Array) {
-  const mean = yTrain.reduce((s, v) => s + v, 0) / (yTrain.length || 1); // prevalence or mean
+export function baselineOutputs(
+  task: 'classification' | 'regression',
+  y: Float32Array,
+  yTrain: Float32Array | TrainTarget,
+) {
+  const train = yTrain instanceof Float32Array ? trainTargetOf([yTrain]) : yTrain;
+  const mean = train.sum / (train.rows || 1); // prevalence or mean
   if (task === 'regression') {
     const metrics = regressionMetrics(y, new Float32Array(y.length).fill(mean));
     const kinds: Record<string, BaselineKind> = Object.fromEntries(Object.keys(metrics).map((k) => [k, 'train_mean']));
@@ -113,11 +120,33 @@ export function baselineOutputs(task: 'classification' | 'regression', y: Float3
   };
 }
 
+/** What the baselines need of the training split's target: its rows, sum and (multi-class) count per class. */
+export interface TrainTarget {
+  rows: number;
+  sum: number;
+  counts: number[];
+}
+
+/** Sums over the encoded training targets in row order, chunk after chunk (the same sum as over the whole column). */
+export function trainTargetOf(chunks: Iterable<Float32Array>, classes = 0): TrainTarget {
+  const out: TrainTarget = { rows: 0, sum: 0, counts: new Array<number>(classes).fill(0) };
+  for (const y of chunks) addTrainTarget(out, y);
+  return out;
+}
+
+function addTrainTarget(into: TrainTarget, y: Float32Array): void {
+  into.rows += y.length;
+  for (const v of y) {
+    into.sum += v;
+    if (into.counts.length) into.counts[v]++;
+  }
+}
+
 export function evaluateOutputs(
   task: 'classification' | 'regression',
   y: Float32Array,
   p: Float32Array,
-  yTrain: Float32Array,
+  yTrain: Float32Array | TrainTarget,
   threshold: number,
 ) {
   const baseline = baselineOutputs(task, y, yTrain);
@@ -127,29 +156,31 @@ export function evaluateOutputs(
 }
 
 export function featureDistributions(bundle: LoadedBundle, test: Table) {
-  const out: Record<string, { kind: 'numeric' | 'categorical'; bins: { bin: string; train: number; test: number }[] }> =
-    {};
-  for (const [name, prof] of Object.entries(bundle.profile.features)) {
-    const [column, part] = name.split('.') as [string, string | undefined];
-    const c = test.columns[column];
-    if (!c) continue;
-    if (prof.kind === 'numeric') {
-      if (c.type === 'string') continue;
-      const testCounts = histogram(c.values, prof.histogram.edges);
-      const trainTotal = prof.histogram.counts.reduce((a, b) => a + b, 0) || 1;
-      const testTotal = testCounts.reduce((a, b) => a + b, 0) || 1;
-      const e = prof.histogram.edges;
-      out[name] = {
-        kind: 'numeric',
-        bins: testCounts.map((n, i) => ({
-          bin: `${fmt(e[i])}–${fmt(e[i + 1])}`,
-          train: prof.histogram.counts[i] / trainTotal,
-          test: n / testTotal,
-        })),
-      };
-    } else {
-      const counts = new Map<string, number>();
-      let total = 0;
+  return new TestDistributions(bundle).add(test).result();
+}
+
+/** Counts of the test rows in the reference profile's bins and categories, added a row group at a time. */
+export class TestDistributions {
+  private readonly numeric = new Map<string, number[]>();
+  private readonly categorical = new Map<string, { counts: Map<string, number>; total: number }>();
+
+  constructor(private readonly bundle: LoadedBundle) {}
+
+  add(test: Table): this {
+    for (const [name, prof] of Object.entries(this.bundle.profile.features)) {
+      const [column, part] = name.split('.') as [string, string | undefined];
+      const c = test.columns[column];
+      if (!c) continue;
+      if (prof.kind === 'numeric') {
+        if (c.type === 'string') continue;
+        const add = histogram(c.values, prof.histogram.edges);
+        const sum = this.numeric.get(name);
+        if (sum) add.forEach((n, i) => (sum[i] += n));
+        else this.numeric.set(name, add);
+        continue;
+      }
+      let acc = this.categorical.get(name);
+      if (!acc) this.categorical.set(name, (acc = { counts: new Map(), total: 0 }));
       for (let r = 0; r < test.length; r++) {
         let key: string | null;
         if (part && c.type !== 'string')
@@ -159,9 +190,39 @@ export function featureDistributions(bundle: LoadedBundle, test: Table) {
         else if (c.type === 'string') key = c.codes[r] < 0 ? null : c.dict[c.codes[r]];
         else key = null;
         if (key === null) continue;
-        counts.set(key, (counts.get(key) ?? 0) + 1);
-        total++;
+        acc.counts.set(key, (acc.counts.get(key) ?? 0) + 1);
+        acc.total++;
       }
+    }
+    return this;
+  }
+
+  result() {
+    const out: Record<
+      string,
+      { kind: 'numeric' | 'categorical'; bins: { bin: string; train: number; test: number }[] }
+    > = {};
+    for (const [name, prof] of Object.entries(this.bundle.profile.features)) {
+      const part = name.split('.')[1] as string | undefined;
+      if (prof.kind === 'numeric') {
+        const testCounts = this.numeric.get(name);
+        if (!testCounts) continue;
+        const trainTotal = prof.histogram.counts.reduce((a, b) => a + b, 0) || 1;
+        const testTotal = testCounts.reduce((a, b) => a + b, 0) || 1;
+        const e = prof.histogram.edges;
+        out[name] = {
+          kind: 'numeric',
+          bins: testCounts.map((n, i) => ({
+            bin: `${fmt(e[i])}–${fmt(e[i + 1])}`,
+            train: prof.histogram.counts[i] / trainTotal,
+            test: n / testTotal,
+          })),
+        };
+        continue;
+      }
+      const acc = this.categorical.get(name);
+      if (!acc) continue;
+      const { counts, total } = acc;
       const trainTotal = prof.count || 1;
       const listed = new Set(prof.top.map((t) => t.value));
       const other = [...counts.entries()].filter(([k]) => !listed.has(k)).reduce((s, [, n]) => s + n, 0);
@@ -188,8 +249,8 @@ export function featureDistributions(bundle: LoadedBundle, test: Table) {
         ],
       };
     }
+    return roundAll(out);
   }
-  return roundAll(out);
 }
 
 const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(3));
@@ -225,16 +286,31 @@ export async function evaluate(options: { repoRoot: string; params?: StageParams
       throw new Error(
         `the bundle does not reproduce its golden examples after loading: ${JSON.stringify(golden.mismatches.slice(0, 3))}`,
       );
-    const [train, test] = await Promise.all(
-      ['train', 'test'].map((s) => readParquetTable(join(repoRoot, PREPARED_DIR, `${s}.parquet`))),
-    );
     const task = bundle.meta.task;
-    const y = encodeTarget(bundle.spec.target, test.columns[bundle.spec.target.column]);
-    const yTrain = encodeTarget(bundle.spec.target, train.columns[bundle.spec.target.column]);
-    const p = bundle.predictTable(test);
     const classes = bundle.classes;
+    const target = bundle.spec.target;
+    const split = (s: string) => join(repoRoot, PREPARED_DIR, `${s}.parquet`);
+    // The baselines need the training target's sums only: one column, a row group at a time.
+    const yTrain = trainTargetOf([], classes?.length ?? 0);
+    for await (const chunk of readParquetRowGroups(split('train'), { columns: [target.column] }))
+      addTrainTarget(yTrain, encodeTarget(target, chunk.columns[target.column]));
+    // Test is scored a row group at a time; what is kept per row is its label and scores (4 bytes each).
+    const testSource = await openParquet(split('test'));
+    const rowsTest = testSource.rows;
+    const k = classes?.length ?? 1;
+    const rawNeeded = classes !== undefined || (task === 'classification' && bundle.meta.calibration !== undefined);
+    const y = new Float32Array(rowsTest);
+    const p = new Float32Array(rowsTest * k);
+    const rawScores = rawNeeded ? new Float32Array(rowsTest * k) : p;
+    const distributions = new TestDistributions(bundle);
+    for await (const chunk of readParquetRowGroups(testSource)) {
+      y.set(encodeTarget(target, chunk.columns[target.column]), chunk.rowStart);
+      p.set(bundle.predictTable(chunk), chunk.rowStart * k);
+      if (rawNeeded) rawScores.set(bundle.predictTable(chunk, { raw: true }), chunk.rowStart * k);
+      distributions.add(chunk);
+    }
     const multi = classes
-      ? evaluateMulticlass(y, p, bundle.predictTable(test, { raw: true }), yTrain, classes)
+      ? evaluateMulticlass(y, p, rawScores, { priors: yTrain.counts.map((c) => c / (yTrain.rows || 1)) }, classes)
       : undefined;
     const threshold = decisionThreshold(bundle.meta);
     const { test: testMetrics, baseline: baselines } = multi
@@ -256,13 +332,15 @@ export async function evaluate(options: { repoRoot: string; params?: StageParams
     if (multi) {
       // Multi-class: no single ROC/PR/reliability curve; the confusion rows and per-class figures stand in.
     } else if (task === 'classification') {
-      plots['roc.json'] = subsample(
-        rocCurve(y, p).map((pt) => ({ ...pt, threshold: Number.isFinite(pt.threshold) ? pt.threshold : 1 })),
-      );
-      plots['pr.json'] = subsample(prCurve(y, p));
+      // Only the plotted points are built (subsample's rule), not one per distinct test score.
+      plots['roc.json'] = rocCurve(y, p, PLOT_POINTS).map((pt) => ({
+        ...pt,
+        threshold: Number.isFinite(pt.threshold) ? pt.threshold : 1,
+      }));
+      plots['pr.json'] = prCurve(y, p, PLOT_POINTS);
       plots['calibration.json'] = calibrationCurve(y, p, 10);
       // The same test rows without the bundle's calibration: the "before" of the reliability chart.
-      const raw = bundle.meta.calibration ? bundle.predictTable(test, { raw: true }) : p;
+      const raw = rawScores;
       plots['calibration-uncalibrated.json'] = calibrationCurve(y, raw, 10);
       calibration = {
         method: bundle.meta.calibration?.method ?? 'none',
@@ -298,10 +376,10 @@ export async function evaluate(options: { repoRoot: string; params?: StageParams
     }
     for (const [file, points] of Object.entries(plots))
       await writeJsonAtomic(join(repoRoot, PLOTS_DIR, file), roundAll(points));
-    await writeJsonAtomic(join(repoRoot, DISTRIBUTIONS_FILE), featureDistributions(bundle, test));
+    await writeJsonAtomic(join(repoRoot, DISTRIBUTIONS_FILE), distributions.result());
 
     // Row-level bootstrap intervals: the PR comment uses them to say whether a change is beyond noise.
-    const ciMetrics: Record<string, (y: Float64Array, p: Float64Array) => number> =
+    const ciMetrics: Record<string, (y: ArrayLike<number>, p: ArrayLike<number>) => number> =
       task === 'classification' ? { roc_auc: rocAuc, pr_auc: averagePrecision, log_loss: logLoss } : { mae, rmse, r2 };
     const testCi = multi
       ? roundAll(multi.testCi)
@@ -323,7 +401,7 @@ export async function evaluate(options: { repoRoot: string; params?: StageParams
       candidate: bundle.meta.candidate,
       ...(task === 'classification' && !multi ? { threshold: round(threshold) } : {}),
       ...(classes ? { classes: Object.fromEntries(classes.map((c, i) => [c, i])) } : {}),
-      rows_test: test.length,
+      rows_test: rowsTest,
       primary_metric: primary,
       higher_is_better: HIGHER_IS_BETTER[primary],
       test: roundAll(testMetrics),
@@ -345,7 +423,7 @@ export async function evaluate(options: { repoRoot: string; params?: StageParams
         ? `ROC-AUC ${(testMetrics as { roc_auc: number }).roc_auc.toFixed(4)} (baseline 0.5)`
         : `RMSE ${(testMetrics as { rmse: number }).rmse.toFixed(3)} (baseline ${(baseline as { rmse: number }).rmse.toFixed(3)})`;
     log.info(
-      `test ${headline} on ${test.length} rows; edge cases: ${edge.predicted} predicted, ${edge.rejected} rejected, ${edge.failed} failed; latency p95 ${latency.p95} ms`,
+      `test ${headline} on ${rowsTest} rows; edge cases: ${edge.predicted} predicted, ${edge.rejected} rejected, ${edge.failed} failed; latency p95 ${latency.p95} ms`,
     );
     return result;
   } finally {

@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { ingest } from './ingest.ts';
 import { validate } from './validate.ts';
 import { prepare, PREPARED_DIR, FEATURE_SPEC_FILE, PROFILE_FILE } from './prepare.ts';
-import { readParquetTable } from '../../core/data/parquet.ts';
-import { cellValue } from '../../core/data/table.ts';
+import { readParquetTable, writeParquetTable } from '../../core/data/parquet.ts';
+import { cellValue, takeRows } from '../../core/data/table.ts';
+import { VALIDATED_DIR, VALIDATED_FILE } from '../contracts/paths.ts';
 import type { CategoricalFeature, FeatureSpec } from '../../core/model/features.ts';
 import type { ReferenceProfile } from '../../core/model/profile.ts';
 import {
@@ -75,4 +76,41 @@ test('hash split mixes periods and keeps the data columns it needs', async () =>
   const t = await readParquetTable(join(repo, PREPARED_DIR, 'test.parquet'));
   assert.deepEqual(Object.keys(t.columns).sort(), ['__row', 'date', 'delay', 'destination', 'distance', 'origin']);
   assert.ok(metrics.test_first_time! < metrics.train_last_time!, 'hash split draws test rows from the whole period');
+});
+
+test('validated rows out of time order are split as when sorted (the time column read whole), row groups or not', async () => {
+  const { repo, params, metrics } = await pipelineOn(flightsCsv(300));
+  const rowsOf = async (split: string) => {
+    const t = await readParquetTable(join(repo, PREPARED_DIR, `${split}.parquet`));
+    return Array.from({ length: t.length }, (_, i) => cellValue(t.columns.__row, i) as number).sort((a, b) => a - b);
+  };
+  const sorted = {
+    train: await rowsOf('train'),
+    test: await rowsOf('test'),
+    spec: await readFile(join(repo, PREPARED_DIR, FEATURE_SPEC_FILE), 'utf8'),
+  };
+  const path = join(repo, VALIDATED_DIR, VALIDATED_FILE);
+  const validated = await readParquetTable(path);
+  const reversed = Uint32Array.from({ length: validated.length }, (_, i) => validated.length - 1 - i);
+  // Small row groups, so the split is applied across several of them.
+  await writeParquetTable(path, takeRows(validated, reversed), { rowGroupSize: 64 });
+  const again = await prepare({ repoRoot: repo, params, log: quietLog() });
+  for (const key of [
+    'train_rows',
+    'validation_rows',
+    'test_rows',
+    'train_first_time',
+    'test_last_time',
+    'test_positive_rate',
+  ])
+    assert.equal(again.metrics[key], metrics[key], key);
+  assert.deepEqual(await rowsOf('train'), sorted.train);
+  assert.deepEqual(await rowsOf('test'), sorted.test);
+  // The spec does not depend on the order of the training rows (sums aside, which agree to rounding).
+  const spec = JSON.parse(await readFile(join(repo, PREPARED_DIR, FEATURE_SPEC_FILE), 'utf8')) as FeatureSpec;
+  const before = JSON.parse(sorted.spec) as FeatureSpec;
+  assert.deepEqual(
+    spec.features.map((f) => (f.kind === 'numeric' ? f.fill : 'vocabulary' in f ? f.vocabulary.join() : f.name)),
+    before.features.map((f) => (f.kind === 'numeric' ? f.fill : 'vocabulary' in f ? f.vocabulary.join() : f.name)),
+  );
 });

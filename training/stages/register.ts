@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { Params } from '../../core/schemas/params.ts';
 import { selectBackend } from '../../core/model/tfjs-backend.ts';
-import { readParquetTable } from '../../core/data/parquet.ts';
-import { encodeTarget } from '../../core/model/features.ts';
+import { readParquetRowGroups } from '../../core/data/parquet.ts';
 import { multiclassMetrics } from '../../core/model/multiclass-metrics.ts';
 import { loadBundle } from '../../core/model/bundle.ts';
 import { decisionThreshold } from '../../core/model/decision.ts';
@@ -29,7 +28,8 @@ import {
 import { readBundleMeta } from '../../core/schemas/bundle-meta.ts';
 import { HIGHER_IS_BETTER, isBetter, metricValue, type PrimaryMetric } from '../candidate-metrics.ts';
 import { isMain, runStage } from '../stage-cli.ts';
-import { detectDrift } from '../../core/drift/index.ts';
+import { detectDrift, type CurrentWindow } from '../../core/drift/index.ts';
+import { scoreSplit } from '../score-split.ts';
 import type { ReferenceProfile } from '../../core/model/profile.ts';
 import { currentWindows } from '../drift.ts';
 import { incomparability, incomparableMessage, type ModelShape } from '../comparable.ts';
@@ -46,8 +46,15 @@ async function writeDataDrift(
   drift: Params['drift'],
   log: Logger,
 ): Promise<void> {
-  const train = await readParquetTable(join(repoRoot, PREPARED_DIR, 'train.parquet'));
-  const result = detectDrift(profile, currentWindows(profile, train), drift);
+  // Binned a row group at a time: the windows are counts, whatever the rows.
+  let windows: CurrentWindow | undefined;
+  let rows = 0;
+  for await (const chunk of readParquetRowGroups(join(repoRoot, PREPARED_DIR, 'train.parquet'))) {
+    windows = currentWindows(profile, chunk, windows);
+    rows += chunk.length;
+  }
+  if (!windows) throw new Error(`${PREPARED_DIR}/train.parquet has no rows; re-run prepare`);
+  const result = detectDrift(profile, windows, drift);
   const features = Object.fromEntries(
     Object.entries(result.features).map(([k, f]) => [
       k,
@@ -57,7 +64,7 @@ async function writeDataDrift(
   await writeMetricsFile(repoRoot, 'dataDrift', {
     status: 'ok',
     production_version: version,
-    rows: train.length,
+    rows,
     dataset_drift: result.dataset_drift,
     drift_share: result.drift_share,
     drifted_features: result.drifted_features,
@@ -109,24 +116,23 @@ async function checkBundle(repoRoot: string, ev: Evaluation, log: Logger): Promi
         ? `the bundle reproduces its ${bundle.golden.length} golden outputs (finite, exact)`
         : `the bundle fails its golden check: ${g.problem}`,
     };
-    const test = await readParquetTable(join(repoRoot, PREPARED_DIR, 'test.parquet'));
-    const y = encodeTarget(bundle.spec.target, test.columns[bundle.spec.target.column]);
-    const p = bundle.predictTable(test);
+    const test = await scoreSplit(bundle, join(repoRoot, PREPARED_DIR, 'test.parquet'));
+    const { y, p } = test;
     const nonFinite = p.reduce((n, v) => n + (Number.isFinite(v) ? 0 : 1), 0);
     const mine = round(metricValue(ev.primary_metric, y, p, bundle.classes?.length));
     const said = ev.test[ev.primary_metric];
     const agree =
       nonFinite === 0 &&
-      test.length === ev.rows_test &&
+      test.rows === ev.rows_test &&
       typeof said === 'number' &&
       Math.abs(mine - said) <= 2e-6 + 1e-6 * Math.abs(mine);
     const evaluation = {
       passed: agree,
       detail: nonFinite
-        ? `${nonFinite} of ${test.length} test predictions are not finite`
+        ? `${nonFinite} of ${test.rows} test predictions are not finite`
         : agree
-          ? `${EVALUATE_METRICS} matches this bundle (${ev.primary_metric} ${fmt(mine)} on ${test.length} test rows)`
-          : `${EVALUATE_METRICS} does not describe this bundle (${ev.primary_metric} ${fmt(said as number)} on ${ev.rows_test} rows there, ${fmt(mine)} on ${test.length} rows now); re-run evaluate`,
+          ? `${EVALUATE_METRICS} matches this bundle (${ev.primary_metric} ${fmt(mine)} on ${test.rows} test rows)`
+          : `${EVALUATE_METRICS} does not describe this bundle (${ev.primary_metric} ${fmt(said as number)} on ${ev.rows_test} rows there, ${fmt(mine)} on ${test.rows} rows now); re-run evaluate`,
     };
     return { golden, evaluation };
   } finally {
@@ -211,16 +217,19 @@ async function productionMetric(
   });
   const bundle = await loadBundle(tf, fetched.dir);
   try {
-    const test = await readParquetTable(join(repoRoot, PREPARED_DIR, 'test.parquet'));
-    const reasons = incomparability(
-      { task: bundle.meta.task, target: bundle.spec.target, input_schema: bundle.meta.input_schema },
-      { ...current, columns: Object.fromEntries(Object.entries(test.columns).map(([k, c]) => [k, c.type])) },
-    );
-    if (reasons.length)
-      throw new Error(incomparableMessage(name, prod.version, reasons, '`npm run pipeline` (or `npm start`) again'));
-    const y = encodeTarget(bundle.spec.target, test.columns[bundle.spec.target.column]);
+    const { y, p } = await scoreSplit(bundle, join(repoRoot, PREPARED_DIR, 'test.parquet'), {
+      beforeScoring: (columns) => {
+        const reasons = incomparability(
+          { task: bundle.meta.task, target: bundle.spec.target, input_schema: bundle.meta.input_schema },
+          { ...current, columns },
+        );
+        if (reasons.length)
+          throw new Error(
+            incomparableMessage(name, prod.version, reasons, '`npm run pipeline` (or `npm start`) again'),
+          );
+      },
+    });
     await writeDataDrift(repoRoot, bundle.profile, prod.version, drift, log);
-    const p = bundle.predictTable(test);
     const all = bundle.classes
       ? multiclassMetrics(y, p, bundle.classes)
       : bundle.meta.task === 'classification'

@@ -7,13 +7,14 @@
  * straight-line fit per stage (MB and seconds per million rows, fixed part); progress on stderr.
  */
 import { spawn } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { loadParams } from '../../../core/schemas/params.ts';
 import { bundledDatasetPath } from '../../../core/data/datasets.ts';
+import { readParquetTable, writeParquetTable } from '../../../core/data/parquet.ts';
 import { initDvcRepo } from '../../../core/dvc/index.ts';
 import { defineCli, UsageError } from '../../../core/platform/cli.ts';
 import { PIPELINE_STAGES } from '../../../training/contracts/index.ts';
@@ -39,7 +40,7 @@ interface StageRun {
   load_before: number;
 }
 
-const USAGE = `usage: npm run bench:scale -- [--rows 3000000,6000000,15000000] [--stages ingest,validate,…] [--epochs 1] [--stage-timeout 1800] [--keep]
+const USAGE = `usage: npm run bench:scale -- [--rows 3000000,6000000,15000000] [--stages ingest,validate,…] [--epochs 1] [--train-rows N] [--stage-timeout 1800] [--keep]
   tiles the bundled flights to each size (dates shifted by whole weeks beyond the source's span),
   runs ingest and the dvc.yaml stages on it in a scratch repository, one process per stage, and
   prints per stage: rows, wall seconds and peak RSS (MB), then the slope of RSS and time in rows
@@ -47,6 +48,13 @@ const USAGE = `usage: npm run bench:scale -- [--rows 3000000,6000000,15000000] [
   --stages a,b,…      stages to run, in pipeline order (default: ${ALL_STAGES.join(',')});
                       a stage needs the ones before it
   --epochs N          train.max_epochs for the run (default 1: the curve, not the model, is measured)
+  --train-rows N      train on the first N rows of the train and validation splits only (the full
+                      splits are put back for evaluate and register), to measure the stages after
+                      train at sizes where training takes hours; train's own figures are then
+                      reported as "train (first N rows)"
+  register runs twice: "register" (first model: no production to compare with), then
+  "register+production" (the steady state: drift of the train split against production's
+  profile, production scored on test)
   --stage-timeout S   stop a size when one of its stages runs longer than S seconds (default 1800)
   --keep              keep the scratch directories (their paths go to stderr)
 exit: 0 measured (whether or not the targets are met: see meets_targets), 1 a stage failed, 2 usage error`;
@@ -65,9 +73,9 @@ function positive(value: string, flag: string): number {
 }
 
 /** Run one stage like the pipeline does, under /usr/bin/time; its log goes to <root>/.bench/<stage>.log. */
-async function runStage(root: string, stage: string, rows: number, timeoutS: number): Promise<StageRun> {
-  const timeFile = join(root, '.bench', `${stage}.time`);
-  const logFile = join(root, '.bench', `${stage}.log`);
+async function runStage(root: string, stage: string, rows: number, timeoutS: number, label = stage): Promise<StageRun> {
+  const timeFile = join(root, '.bench', `${label}.time`);
+  const logFile = join(root, '.bench', `${label}.log`);
   const load = loadavg()[0];
   const log = await import('node:fs').then((fs) => fs.openSync(logFile, 'w'));
   const child = spawn(
@@ -92,10 +100,35 @@ async function runStage(root: string, stage: string, rows: number, timeoutS: num
     throw new Error(`${stage} on ${rows} rows ran longer than --stage-timeout ${timeoutS} s; log: ${logFile}`);
   if (code !== 0) throw new Error(`${stage} on ${rows} rows failed (exit ${code}); last lines of ${logFile}:\n${tail}`);
   const [seconds, maxKb] = (await readFile(timeFile, 'utf8')).trim().split('\n').at(-1)!.split(' ').map(Number);
-  return { stage, rows, seconds, peak_rss_mb: Math.round(maxKb / 1024), load_before: +load.toFixed(2) };
+  return { stage: label, rows, seconds, peak_rss_mb: Math.round(maxKb / 1024), load_before: +load.toFixed(2) };
 }
 
-async function measureSize(rows: number, stages: string[], epochs: number, timeoutS: number, keep: boolean) {
+/**
+ * Put the first `rows` rows of the train and validation splits in place of the splits (the full
+ * files are moved aside) and return how to put them back.
+ */
+async function truncateSplits(root: string, rows: number): Promise<() => Promise<void>> {
+  const moved: [string, string][] = [];
+  for (const split of ['train', 'validation']) {
+    const path = join(root, 'artifacts', 'prepared', `${split}.parquet`);
+    const aside = join(root, '.bench', `${split}.full.parquet`);
+    await rename(path, aside);
+    moved.push([aside, path]);
+    await writeParquetTable(path, await readParquetTable(aside, { rowEnd: rows }));
+  }
+  return async () => {
+    for (const [aside, path] of moved) await rename(aside, path);
+  };
+}
+
+async function measureSize(
+  rows: number,
+  stages: string[],
+  epochs: number,
+  timeoutS: number,
+  keep: boolean,
+  trainRows?: number,
+) {
   const root = await mkdtemp(join(tmpdir(), `bench-scale-${rows}-`));
   try {
     // Copies, not links: a stage runs only when it is the process's main module, judged by its real path.
@@ -121,11 +154,23 @@ async function measureSize(rows: number, stages: string[], epochs: number, timeo
     await writeFile(join(root, 'params.yaml'), stringify(run));
     await initDvcRepo(root);
     const results: StageRun[] = [];
-    for (const stage of stages) {
-      process.stderr.write(`bench:scale ${rows} rows: ${stage}… (load ${loadavg()[0].toFixed(2)})\n`);
-      const r = await runStage(root, stage, rows, timeoutS);
-      process.stderr.write(`  ${r.seconds.toFixed(1)} s, ${r.peak_rss_mb} MB\n`);
-      results.push(r);
+    const runs = stages.flatMap((stage) =>
+      stage === 'register'
+        ? [[stage, stage] as const, [stage, 'register+production'] as const]
+        : [[stage, stage] as const],
+    );
+    for (const [stage, name] of runs) {
+      const sample = stage === 'train' && trainRows !== undefined;
+      const label = sample ? `train (first ${trainRows} rows)` : name;
+      process.stderr.write(`bench:scale ${rows} rows: ${label}… (load ${loadavg()[0].toFixed(2)})\n`);
+      const restore = sample ? await truncateSplits(root, trainRows) : undefined;
+      try {
+        const r = await runStage(root, stage, rows, timeoutS, label);
+        process.stderr.write(`  ${r.seconds.toFixed(1)} s, ${r.peak_rss_mb} MB\n`);
+        results.push(r);
+      } finally {
+        await restore?.();
+      }
     }
     if (keep) process.stderr.write(`bench:scale kept ${root}\n`);
     // Disk is the other limit of a runner (a GitHub-hosted one has 14 GB of SSD).
@@ -201,6 +246,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url))
         stages: { type: 'string', default: ALL_STAGES.join(',') },
         epochs: { type: 'string', default: '1' },
         'stage-timeout': { type: 'string', default: '1800' },
+        'train-rows': { type: 'string' },
         keep: { type: 'boolean', default: false },
       },
     },
@@ -217,7 +263,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url))
       const epochs = positive(values.epochs, 'epochs');
       const timeoutS = positive(values['stage-timeout'], 'stage-timeout');
       const measured = [];
-      for (const rows of sizes) measured.push(await measureSize(rows, ordered, epochs, timeoutS, values.keep));
+      const trainRows = values['train-rows'] === undefined ? undefined : positive(values['train-rows'], 'train-rows');
+      for (const rows of sizes)
+        measured.push(await measureSize(rows, ordered, epochs, timeoutS, values.keep, trainRows));
       const fit = summarize(measured);
       const report = {
         benchmark: 'scale',
@@ -226,6 +274,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url))
         cpus: cpus().length,
         load_after: +loadavg()[0].toFixed(2),
         train_max_epochs: epochs,
+        ...(trainRows !== undefined ? { train_rows: trainRows } : {}),
         sizes: measured,
         fit,
         outputs_mb_per_million_rows: +linearFit(
