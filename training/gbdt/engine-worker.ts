@@ -1,0 +1,46 @@
+/**
+ * A worker thread of ./engine.ts: waits on the control words, does its share of the posted pass
+ * (the same functions the calling thread runs for its own share), and says it is done.
+ */
+import { workerData } from 'node:worker_threads';
+import { gradients } from './gradients.ts';
+import { buildHistogram, buildRootHistogram } from './split.ts';
+import { CTRL, share, TASK, type EngineArrays, type EngineSetup } from './engine.ts';
+
+const { setup, arrays, ctrl, errorText, index, threads } = workerData as {
+  setup: EngineSetup;
+  arrays: EngineArrays;
+  ctrl: Int32Array;
+  errorText: Uint8Array;
+  index: number;
+  threads: number;
+};
+const { bins, y, weight, scores, grad, hess, order, hists } = arrays;
+const { width, offsets, counts, slotSize, objective, k } = setup;
+const hist = (slot: number) => hists.subarray(slot * slotSize, (slot + 1) * slotSize);
+const [f0, f1] = share(width, index, threads);
+
+let gen = 0;
+Atomics.store(ctrl, CTRL.DONE + index, 0);
+Atomics.notify(ctrl, CTRL.DONE + index);
+for (;;) {
+  Atomics.wait(ctrl, CTRL.GEN, gen);
+  gen = Atomics.load(ctrl, CTRL.GEN);
+  const kind = ctrl[CTRL.KIND];
+  if (kind === TASK.EXIT) break;
+  try {
+    const start = ctrl[CTRL.START];
+    const end = ctrl[CTRL.END];
+    const slot = ctrl[CTRL.SLOT];
+    if (kind === TASK.GRADIENTS) {
+      const [r0, r1] = share(y.length, index, threads);
+      gradients(objective, scores, y, weight, k, ctrl[CTRL.CLASS], grad, hess, r0, r1);
+    } else if (kind === TASK.ROOT) buildRootHistogram(hist(slot), bins, width, offsets, grad, hess, counts, f0, f1);
+    else buildHistogram(hist(slot), bins, width, offsets, grad, hess, order, start, end, f0, f1);
+  } catch (e) {
+    new TextEncoder().encodeInto(`worker ${index}: ${(e as Error).stack ?? String(e)}`.slice(0, 1000), errorText);
+    Atomics.store(ctrl, CTRL.ERROR, 1);
+  }
+  Atomics.store(ctrl, CTRL.DONE + index, gen);
+  Atomics.notify(ctrl, CTRL.DONE + index);
+}

@@ -1,0 +1,222 @@
+/**
+ * Where boosting's passes over the training rows run: the gradients (split by rows) and the
+ * histograms (split by inputs), on the calling thread alone or shared with worker threads
+ * (./engine-worker.ts) over SharedArrayBuffers. Every split leaves each value computed by the
+ * same loop in the same order as on one thread, so the trees are the same bits whatever the
+ * number of threads. Small ranges stay on the calling thread: waking a worker costs tens of
+ * microseconds, more on a busy machine.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { gradients, type Objective } from './gradients.ts';
+import { buildHistogram, buildRootHistogram } from './split.ts';
+
+/** Below this many rows a histogram is built on the calling thread alone. */
+export const PARALLEL_MIN_ROWS = 16_384;
+/** Below this many training rows boosting uses one thread (starting workers takes ~0.3–0.6 s). */
+export const AUTO_PARALLEL_MIN_ROWS = 100_000;
+const STARTUP_TIMEOUT_MS = 60_000;
+
+/** Control words (Int32Array over a SharedArrayBuffer). */
+export const CTRL = { GEN: 0, KIND: 1, START: 2, END: 3, SLOT: 4, CLASS: 5, ERROR: 6, DONE: 8 } as const;
+export const TASK = { ROOT: 1, RANGE: 2, GRADIENTS: 3, EXIT: 4 } as const;
+
+/**
+ * Threads for `rows` training rows and `width` inputs: GBDT_THREADS if set, else the machine's
+ * available parallelism; at most one per input (histograms are split by inputs) and 8; one below
+ * AUTO_PARALLEL_MIN_ROWS rows unless GBDT_THREADS says otherwise.
+ */
+export function gbdtThreads(rows: number, width: number, env = process.env.GBDT_THREADS): number {
+  if (env !== undefined && env !== '') {
+    const t = Number(env);
+    if (!Number.isInteger(t) || t < 1)
+      throw new Error(`GBDT_THREADS is ${JSON.stringify(env)}; set it to a whole number ≥ 1 (1: no worker threads)`);
+    return Math.max(1, Math.min(t, width, 8));
+  }
+  if (rows < AUTO_PARALLEL_MIN_ROWS) return 1;
+  return Math.max(1, Math.min(availableParallelism(), width, 8));
+}
+
+export interface EngineSetup {
+  objective: Objective;
+  k: number;
+  /** Rows × inputs, row-major. */
+  bins: Uint8Array;
+  width: number;
+  offsets: Int32Array;
+  /** Rows per bin over all rows (split.ts rootCounts). */
+  counts: Float64Array;
+  y: Float32Array;
+  weight?: Float32Array;
+  /** Histogram slots: each holds `slotSize` doubles. */
+  slots: number;
+  slotSize: number;
+  threads: number;
+}
+
+/** The arrays and shared state both sides see (plain on one thread, shared with workers). */
+export interface EngineArrays {
+  bins: Uint8Array;
+  y: Float32Array;
+  weight?: Float32Array;
+  /** Scores the gradients are taken at (rows × k). */
+  scores: Float64Array;
+  grad: Float32Array;
+  hess: Float32Array;
+  order: Int32Array;
+  hists: Float64Array;
+}
+
+const shared = <T>(make: (b: SharedArrayBuffer) => T, bytes: number) => make(new SharedArrayBuffer(Math.max(8, bytes)));
+
+/** The share (start, end) of `count` items of thread t out of `threads`. */
+export function share(count: number, t: number, threads: number): [number, number] {
+  return [Math.floor((count * t) / threads), Math.floor((count * (t + 1)) / threads)];
+}
+
+export class Engine {
+  readonly arrays: EngineArrays;
+  readonly threads: number;
+  private readonly workers: Worker[] = [];
+  private readonly ctrl: Int32Array;
+  private readonly errorText: Uint8Array;
+  private gen = 0;
+
+  constructor(private readonly s: EngineSetup) {
+    const n = s.y.length;
+    let threads = Math.max(1, Math.min(s.threads, s.width));
+    const par = threads > 1;
+    const f32 = (len: number) => (par ? shared((b) => new Float32Array(b), len * 4) : new Float32Array(len));
+    const copyF32 = (a: Float32Array) => {
+      const out = f32(a.length);
+      out.set(a);
+      return out;
+    };
+    const bins = par ? shared((b) => new Uint8Array(b), s.bins.length) : s.bins;
+    if (par) bins.set(s.bins);
+    this.arrays = {
+      bins: bins.subarray(0, s.bins.length),
+      y: par ? copyF32(s.y) : s.y,
+      weight: s.weight && (par ? copyF32(s.weight) : s.weight),
+      scores: par ? shared((b) => new Float64Array(b), n * s.k * 8) : new Float64Array(n * s.k),
+      grad: f32(n),
+      hess: f32(n),
+      order: par ? shared((b) => new Int32Array(b), n * 4) : new Int32Array(n),
+      hists: par
+        ? shared((b) => new Float64Array(b), s.slots * s.slotSize * 8)
+        : new Float64Array(s.slots * s.slotSize),
+    };
+    this.ctrl = shared((b) => new Int32Array(b), (CTRL.DONE + threads) * 4);
+    this.errorText = shared((b) => new Uint8Array(b), 1024);
+    // Workers announce themselves by setting their DONE word to 0 (it starts at −1).
+    for (let w = 1; w < threads; w++) this.ctrl[CTRL.DONE + w] = -1;
+    for (let w = 1; w < threads; w++) {
+      const worker = new Worker(new URL('./engine-worker.ts', import.meta.url), {
+        workerData: {
+          setup: { ...s, bins: undefined, y: undefined, weight: undefined },
+          arrays: this.arrays,
+          ctrl: this.ctrl,
+          errorText: this.errorText,
+          index: w,
+          threads,
+        },
+      });
+      worker.unref();
+      this.workers.push(worker);
+    }
+    const started = performance.now();
+    for (let w = 1; w < threads; w++) {
+      while (Atomics.load(this.ctrl, CTRL.DONE + w) === -1) {
+        const left = STARTUP_TIMEOUT_MS - (performance.now() - started);
+        if (left <= 0 || Atomics.load(this.ctrl, CTRL.ERROR) !== 0) {
+          this.close();
+          threads = 1;
+          break;
+        }
+        Atomics.wait(this.ctrl, CTRL.DONE + w, -1, Math.min(left, 1000));
+      }
+      if (threads === 1) break;
+    }
+    this.threads = threads;
+  }
+
+  /** Gradients and hessians of class c at `arrays.scores`. */
+  gradients(c: number): void {
+    const { scores, y, weight, grad, hess } = this.arrays;
+    const n = y.length;
+    this.run(TASK.GRADIENTS, 0, n, 0, c, (t, threads) => {
+      const [r0, r1] = share(n, t, threads);
+      gradients(this.s.objective, scores, y, weight, this.s.k, c, grad, hess, r0, r1);
+    });
+  }
+
+  /** The root's histogram (every row) into `slot`. */
+  root(slot: number): void {
+    const n = this.s.y.length;
+    this.run(TASK.ROOT, 0, n, slot, 0, (t, threads) => {
+      const [f0, f1] = share(this.s.width, t, threads);
+      const { bins, grad, hess } = this.arrays;
+      buildRootHistogram(this.hist(slot), bins, this.s.width, this.s.offsets, grad, hess, this.s.counts, f0, f1);
+    });
+  }
+
+  /** The histogram of the rows order[start..end) into `slot`. */
+  range(slot: number, start: number, end: number): void {
+    this.run(TASK.RANGE, start, end, slot, 0, (t, threads) => {
+      const [f0, f1] = share(this.s.width, t, threads);
+      const { bins, grad, hess, order } = this.arrays;
+      buildHistogram(this.hist(slot), bins, this.s.width, this.s.offsets, grad, hess, order, start, end, f0, f1);
+    });
+  }
+
+  hist(slot: number): Float64Array {
+    return this.arrays.hists.subarray(slot * this.s.slotSize, (slot + 1) * this.s.slotSize);
+  }
+
+  close(): void {
+    if (this.workers.length && this.threads > 1) this.post(TASK.EXIT, 0, 0, 0, 0);
+    for (const w of this.workers) void w.terminate();
+    this.workers.length = 0;
+  }
+
+  private post(kind: number, start: number, end: number, slot: number, c: number): number {
+    const ctrl = this.ctrl;
+    ctrl[CTRL.KIND] = kind;
+    ctrl[CTRL.START] = start;
+    ctrl[CTRL.END] = end;
+    ctrl[CTRL.SLOT] = slot;
+    ctrl[CTRL.CLASS] = c;
+    const gen = ++this.gen;
+    Atomics.store(ctrl, CTRL.GEN, gen);
+    Atomics.notify(ctrl, CTRL.GEN);
+    return gen;
+  }
+
+  /** `own(t, threads)` for every thread's share: the workers' through the control words, thread 0's here. */
+  private run(
+    kind: number,
+    start: number,
+    end: number,
+    slot: number,
+    c: number,
+    own: (t: number, threads: number) => void,
+  ): void {
+    const threads = this.threads;
+    if (threads === 1 || end - start < PARALLEL_MIN_ROWS) {
+      // The same shares one after the other: the same loops, so the same sums.
+      for (let t = 0; t < threads; t++) own(t, threads);
+      return;
+    }
+    const gen = this.post(kind, start, end, slot, c);
+    own(0, threads);
+    for (let w = 1; w < threads; w++) {
+      let v: number;
+      while ((v = Atomics.load(this.ctrl, CTRL.DONE + w)) !== gen) Atomics.wait(this.ctrl, CTRL.DONE + w, v, 1000);
+    }
+    if (Atomics.load(this.ctrl, CTRL.ERROR) !== 0) {
+      const text = new TextDecoder().decode(this.errorText.slice()).replace(/\0+$/, '');
+      this.close();
+      throw new Error(`a gbdt worker thread failed: ${text}; set GBDT_THREADS=1 to train on one thread`);
+    }
+  }
+}
