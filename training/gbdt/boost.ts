@@ -6,7 +6,7 @@
  * up to its best iteration. Validation scores are computed by core/model/trees.ts, the function
  * serving uses.
  */
-import { compileTree, treeValue, type TreeEnsembleJson, type TreeJson } from '../../core/model/trees.ts';
+import { compileTree, type TreeEnsembleJson, type TreeJson } from '../../core/model/trees.ts';
 import type { TreeInput } from '../../core/model/tree-inputs.ts';
 import { growTree, slotsFor, type TreeParams } from './grow.ts';
 import { histLayout, rootCounts } from './split.ts';
@@ -29,9 +29,24 @@ export interface BoostParams extends TreeParams {
  * better; e.g. 1 − ROC-AUC), computed every `every` iterations. Absent: the validation loss.
  */
 export interface StoppingRule {
-  value: (rawValidation: Float64Array) => number;
+  /** `sortPair` sorts two arrays from `sortArrays` at once (on two threads when boosting has them). */
+  value: (rawValidation: Float64Array, sorter: Sorter) => number;
   every: number;
 }
+
+/** Sorting two arrays at once, for ROC-AUC's positives and negatives (./engine.ts). */
+export interface Sorter {
+  sortArrays(na: number, nb: number): [Float64Array, Float64Array];
+  sortPair(a: Float64Array, b: Float64Array): void;
+}
+
+const serialSorter: Sorter = {
+  sortArrays: (na, nb) => [new Float64Array(na), new Float64Array(nb)],
+  sortPair: (a, b) => {
+    sortF64(a);
+    sortF64(b);
+  },
+};
 
 export interface BoostRows {
   bins: Uint8Array;
@@ -122,6 +137,8 @@ export function boost(
     counts,
     y: train.y,
     weight: train.weight,
+    validationBins: validation.bins,
+    maxNodes: 2 * p.maxLeaves,
     slots: slotsFor(p.maxLeaves),
     slotSize: layout.total * 3,
     threads: p.threads ?? gbdtThreads(n, width),
@@ -130,7 +147,7 @@ export function boost(
     // Multi-class: every class's tree of an iteration fits the gradients at the scores before it.
     const before = engine.arrays.scores;
     const raw = k > 1 ? new Float64Array(n * k) : before;
-    const rawV = new Float64Array(nv * k);
+    const rawV = engine.arrays.rawV;
     for (let r = 0; r < n; r++) for (let c = 0; c < k; c++) raw[r * k + c] = base[c];
     for (let r = 0; r < nv; r++) for (let c = 0; c < k; c++) rawV[r * k + c] = base[c];
     const columns = new Uint8Array(n * width);
@@ -139,7 +156,8 @@ export function boost(
     const scratch = new Int32Array(n);
     const trees: TreeJson[] = [];
     const history: BoostResult['history'] = [];
-    const watch = (raw: Float64Array) => (stopping ? stopping.value(raw) : meanLoss(objective, raw, validation.y, k));
+    const watch = (raw: Float64Array) =>
+      stopping ? stopping.value(raw, engine) : meanLoss(objective, raw, validation.y, k);
     let best = { iteration: 0, loss: nv ? watch(rawV) : Infinity };
     let iterations = 0;
     // The validation scores of the kept trees, so the caller need not evaluate them again.
@@ -151,8 +169,7 @@ export function boost(
         const grown = growTree({ columns, layout, engine, scratch }, p);
         for (const leaf of grown.leaves)
           for (let i = leaf.start; i < leaf.end; i++) raw[order[i] * k + c] += leaf.value;
-        const compiled = compileTree(grown.tree, inputs);
-        for (let r = 0; r < nv; r++) rawV[r * k + c] += treeValue(compiled, validation.bins, r * width);
+        if (nv) engine.score(compileTree(grown.tree, inputs), c);
         trees.push(grown.tree);
       }
       if (it % LOG_EVERY === 0) {
@@ -193,11 +210,10 @@ export function boost(
  * and negatives' scores radix-sorted (./sort-f64.ts) and merged, ties counted half — much
  * faster than a comparator sort, which matters when early stopping takes it every iteration.
  */
-export function rawRocAuc(raw: Float64Array, y: Float32Array): number {
+export function rawRocAuc(raw: Float64Array, y: Float32Array, sorter: Sorter = serialSorter): number {
   let np = 0;
   for (let r = 0; r < y.length; r++) if (y[r] === 1) np++;
-  const pos = new Float64Array(np);
-  const neg = new Float64Array(y.length - np);
+  const [pos, neg] = sorter.sortArrays(np, y.length - np);
   let i = 0;
   let j = 0;
   for (let r = 0; r < y.length; r++) {
@@ -205,8 +221,7 @@ export function rawRocAuc(raw: Float64Array, y: Float32Array): number {
     else neg[j++] = raw[r];
   }
   if (!pos.length || !neg.length) return NaN;
-  sortF64(pos);
-  sortF64(neg);
+  sorter.sortPair(pos, neg);
   // For each positive: negatives strictly below it, plus half of those equal.
   let below = 0;
   let upTo = 0;

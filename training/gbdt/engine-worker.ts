@@ -5,6 +5,8 @@
 import { workerData } from 'node:worker_threads';
 import { gradients } from './gradients.ts';
 import { buildHistogram, buildRootHistogram } from './split.ts';
+import { treeValue } from '../../core/model/trees.ts';
+import { sortF64 } from './sort-f64.ts';
 import { CTRL, share, TASK, type EngineArrays, type EngineSetup } from './engine.ts';
 
 const { setup, arrays, ctrl, errorText, index, threads } = workerData as {
@@ -15,7 +17,7 @@ const { setup, arrays, ctrl, errorText, index, threads } = workerData as {
   index: number;
   threads: number;
 };
-const { bins, y, weight, scores, grad, hess, order, hists } = arrays;
+const { bins, y, weight, scores, grad, hess, order, hists, validationBins, rawV, tree, sortA } = arrays;
 const { width, offsets, counts, slotSize, objective, k } = setup;
 const hist = (slot: number) => hists.subarray(slot * slotSize, (slot + 1) * slotSize);
 const [f0, f1] = share(width, index, threads);
@@ -35,6 +37,13 @@ for (;;) {
     if (kind === TASK.GRADIENTS) {
       const [r0, r1] = share(y.length, index, threads);
       gradients(objective, scores, y, weight, k, ctrl[CTRL.CLASS], grad, hess, r0, r1);
+    } else if (kind === TASK.SCORE) {
+      const nv = validationBins.length / width;
+      const [r0, r1] = share(nv, index, threads);
+      const c = ctrl[CTRL.CLASS];
+      for (let r = r0; r < r1; r++) rawV[r * k + c] += treeValue(tree, validationBins, r * width);
+    } else if (kind === TASK.SORT) {
+      if (index === 1) sortF64(sortA.subarray(0, slot));
     } else if (kind === TASK.ROOT) buildRootHistogram(hist(slot), bins, width, offsets, grad, hess, counts, f0, f1);
     else buildHistogram(hist(slot), bins, width, offsets, grad, hess, order, start, end, f0, f1);
   } catch (e) {

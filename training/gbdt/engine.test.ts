@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { boost } from './boost.ts';
+import { boost, rawRocAuc } from './boost.ts';
 import { gbdtThreads, PARALLEL_MIN_ROWS, share } from './engine.ts';
 import type { TreeInput } from '../../core/model/tree-inputs.ts';
 import { seededRandom } from '../../core/platform/random.ts';
@@ -29,20 +29,26 @@ const inputs: TreeInput[] = [
   { name: 'noise', kind: 'ordered', from: 'numeric', edges: Array.from({ length: 198 }, (_, i) => i + 0.5) },
 ];
 
-test('the same trees, bit for bit, on 1, 2 and 3 threads (histograms split by inputs, gradients by rows)', () => {
-  // Enough rows that the root and the first splits go to the workers.
+test('the same trees, bit for bit, on 1, 2 and 3 threads (histograms by inputs; gradients, validation scores and ROC-AUC sorts by rows)', () => {
+  // Enough rows that the root, the first splits and the validation rows go to the workers.
   const train = rows(3 * PARALLEL_MIN_ROWS, 1);
-  const validation = rows(5000, 2);
-  const fit = (threads: number) =>
-    boost('binary', 1, inputs, [30, 12, 200], train, validation, {
-      ...params,
-      maxLeaves: 16,
-      maxDepth: 0,
-      learningRate: 0.3,
-      maxIter: 6,
-      patience: 6,
-      threads,
-    });
+  const validation = rows(PARALLEL_MIN_ROWS + 1000, 2);
+  const aucs: number[][] = [];
+  const fit = (threads: number) => {
+    const seen: number[] = [];
+    aucs.push(seen);
+    return boost(
+      'binary',
+      1,
+      inputs,
+      [30, 12, 200],
+      train,
+      validation,
+      { ...params, maxLeaves: 16, maxDepth: 0, learningRate: 0.3, maxIter: 6, patience: 6, threads },
+      undefined,
+      { value: (raw, sorter) => -seen[seen.push(rawRocAuc(raw, validation.y, sorter)) - 1], every: 1 },
+    );
+  };
   const one = fit(1);
   assert.equal(one.threads, 1);
   for (const threads of [2, 3]) {
@@ -52,7 +58,11 @@ test('the same trees, bit for bit, on 1, 2 and 3 threads (histograms split by in
     assert.deepEqual(many.validationScores, one.validationScores);
     assert.deepEqual(many.history, one.history);
   }
-  assert.equal(one.bestIteration, 6);
+  assert.ok(one.bestIteration >= 1);
+  assert.equal(aucs[1].length, 7, 'ROC-AUC before the first tree and after each');
+  assert.deepEqual(aucs[1], aucs[0]);
+  assert.deepEqual(aucs[2], aucs[0]);
+  assert.ok(Math.max(...aucs[0]) > 0.7);
   assert.ok(one.model.trees[0].feature.length > 15, 'trees of 16 leaves were grown');
 });
 

@@ -8,8 +8,10 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { treeValue, type CompiledTree } from '../../core/model/trees.ts';
 import { gradients, type Objective } from './gradients.ts';
 import { buildHistogram, buildRootHistogram } from './split.ts';
+import { sortF64 } from './sort-f64.ts';
 
 /** Below this many rows a histogram is built on the calling thread alone. */
 export const PARALLEL_MIN_ROWS = 16_384;
@@ -19,7 +21,7 @@ const STARTUP_TIMEOUT_MS = 60_000;
 
 /** Control words (Int32Array over a SharedArrayBuffer). */
 export const CTRL = { GEN: 0, KIND: 1, START: 2, END: 3, SLOT: 4, CLASS: 5, ERROR: 6, DONE: 8 } as const;
-export const TASK = { ROOT: 1, RANGE: 2, GRADIENTS: 3, EXIT: 4 } as const;
+export const TASK = { ROOT: 1, RANGE: 2, GRADIENTS: 3, EXIT: 4, SCORE: 5, SORT: 6 } as const;
 
 /**
  * Threads for `rows` training rows and `width` inputs: GBDT_THREADS if set, else the machine's
@@ -48,6 +50,10 @@ export interface EngineSetup {
   counts: Float64Array;
   y: Float32Array;
   weight?: Float32Array;
+  /** Validation rows × inputs, row-major (their scores are updated tree by tree). */
+  validationBins: Uint8Array;
+  /** Nodes of the largest tree (2 × leaves − 1). */
+  maxNodes: number;
   /** Histogram slots: each holds `slotSize` doubles. */
   slots: number;
   slotSize: number;
@@ -65,6 +71,30 @@ export interface EngineArrays {
   hess: Float32Array;
   order: Int32Array;
   hists: Float64Array;
+  validationBins: Uint8Array;
+  /** Validation scores (rows × k). */
+  rawV: Float64Array;
+  /** The tree being applied to the validation rows (workers read it here). */
+  tree: CompiledTree;
+  /** Two arrays sorted at once (the positives' and negatives' scores of ROC-AUC). */
+  sortA: Float64Array;
+  sortB: Float64Array;
+}
+
+/** A compiled tree's arrays with room for `nodes` nodes, over shared memory when `par`. */
+function treeBuffer(nodes: number, par: boolean): CompiledTree {
+  const mem = (bytes: number) =>
+    par ? new SharedArrayBuffer(Math.max(8, bytes)) : new ArrayBuffer(Math.max(8, bytes));
+  return {
+    feature: new Int32Array(mem(nodes * 4)),
+    threshold: new Int32Array(mem(nodes * 4)),
+    defaultLeft: new Uint8Array(mem(nodes)),
+    left: new Int32Array(mem(nodes * 4)),
+    right: new Int32Array(mem(nodes * 4)),
+    value: new Float64Array(mem(nodes * 8)),
+    masks: new Uint32Array(mem(nodes * 32)),
+    categorical: new Uint8Array(mem(nodes)),
+  };
 }
 
 const shared = <T>(make: (b: SharedArrayBuffer) => T, bytes: number) => make(new SharedArrayBuffer(Math.max(8, bytes)));
@@ -92,19 +122,28 @@ export class Engine {
       out.set(a);
       return out;
     };
-    const bins = par ? shared((b) => new Uint8Array(b), s.bins.length) : s.bins;
-    if (par) bins.set(s.bins);
+    const copyU8 = (a: Uint8Array) => {
+      if (!par) return a;
+      const out = shared((b) => new Uint8Array(b), a.length).subarray(0, a.length);
+      out.set(a);
+      return out;
+    };
+    const nv = s.validationBins.length / s.width;
+    const f64 = (len: number) => (par ? shared((b) => new Float64Array(b), len * 8) : new Float64Array(len));
     this.arrays = {
-      bins: bins.subarray(0, s.bins.length),
+      bins: copyU8(s.bins),
       y: par ? copyF32(s.y) : s.y,
       weight: s.weight && (par ? copyF32(s.weight) : s.weight),
-      scores: par ? shared((b) => new Float64Array(b), n * s.k * 8) : new Float64Array(n * s.k),
+      scores: f64(n * s.k),
       grad: f32(n),
       hess: f32(n),
       order: par ? shared((b) => new Int32Array(b), n * 4) : new Int32Array(n),
-      hists: par
-        ? shared((b) => new Float64Array(b), s.slots * s.slotSize * 8)
-        : new Float64Array(s.slots * s.slotSize),
+      hists: f64(s.slots * s.slotSize),
+      validationBins: copyU8(s.validationBins),
+      rawV: f64(nv * s.k),
+      tree: treeBuffer(par ? s.maxNodes : 0, par),
+      sortA: f64(par ? nv : 0),
+      sortB: f64(par ? nv : 0),
     };
     this.ctrl = shared((b) => new Int32Array(b), (CTRL.DONE + threads) * 4);
     this.errorText = shared((b) => new Uint8Array(b), 1024);
@@ -167,6 +206,53 @@ export class Engine {
       const { bins, grad, hess, order } = this.arrays;
       buildHistogram(this.hist(slot), bins, this.s.width, this.s.offsets, grad, hess, order, start, end, f0, f1);
     });
+  }
+
+  /** Add the tree's values to class c of the validation scores. */
+  score(tree: CompiledTree, c: number): void {
+    const { validationBins, rawV } = this.arrays;
+    const { width, k } = this.s;
+    const nv = validationBins.length / width;
+    const par = this.threads > 1 && nv >= PARALLEL_MIN_ROWS;
+    if (par) {
+      const t = this.arrays.tree;
+      const nodes = tree.feature.length;
+      if (nodes > this.s.maxNodes) throw new Error(`a tree of ${nodes} nodes exceeds the engine's ${this.s.maxNodes}`);
+      t.feature.set(tree.feature);
+      t.threshold.set(tree.threshold);
+      t.defaultLeft.set(tree.defaultLeft);
+      t.left.set(tree.left);
+      t.right.set(tree.right);
+      t.value.set(tree.value);
+      t.masks.set(tree.masks);
+      t.categorical.set(tree.categorical);
+    }
+    const use = par ? this.arrays.tree : tree;
+    this.run(TASK.SCORE, 0, par ? nv : 0, 0, c, (t, threads) => {
+      const [r0, r1] = share(nv, t, threads);
+      for (let r = r0; r < r1; r++) rawV[r * k + c] += treeValue(use, validationBins, r * width);
+    });
+  }
+
+  /**
+   * Sort a[0..na) and b[0..nb) ascending (./sort-f64.ts), on two threads when there are: `a`
+   * and `b` are views of arrays.sortA / sortB when the engine has workers, else any arrays.
+   */
+  sortPair(a: Float64Array, b: Float64Array): void {
+    if (this.threads === 1 || a.length + b.length < PARALLEL_MIN_ROWS) {
+      sortF64(a);
+      sortF64(b);
+      return;
+    }
+    this.run(TASK.SORT, 0, a.length + b.length, a.length, b.length, (t) => {
+      if (t === 0) sortF64(b);
+    });
+  }
+
+  /** Arrays of these lengths for sortPair. */
+  sortArrays(na: number, nb: number): [Float64Array, Float64Array] {
+    if (this.threads === 1) return [new Float64Array(na), new Float64Array(nb)];
+    return [this.arrays.sortA.subarray(0, na), this.arrays.sortB.subarray(0, nb)];
   }
 
   hist(slot: number): Float64Array {

@@ -160,8 +160,8 @@ export function fitGbdt(
       // Stopping watches the primary metric, as a network's epochs do: with a time split the
       // validation period's base rate differs from train's, and the loss turns up (the base
       // rate is off) long before the ranking stops improving; calibration fixes the rate later.
-      value: (raw) => {
-        if (o.primary === 'roc_auc' && objective === 'binary') return -rawRocAuc(raw, data.validation.y);
+      value: (raw, sorter) => {
+        if (o.primary === 'roc_auc' && objective === 'binary') return -rawRocAuc(raw, data.validation.y, sorter);
         const v = metricValue(o.primary, data.validation.y, unscale(scoresToOutputs(objective, raw, k, null)), k);
         return HIGHER_IS_BETTER[o.primary] ? -v : v;
       },

@@ -58,6 +58,8 @@ test('leaf values are −G/(H+λ) × learning rate', () => {
     offsets: layout.offsets,
     counts: rootCounts(bins, 1, layout),
     y: new Float32Array(4),
+    validationBins: new Uint8Array(0),
+    maxNodes: 16,
     slots: slotsFor(8),
     slotSize: layout.total * 3,
     threads: 1,
