@@ -22,6 +22,8 @@ export interface BoostParams extends TreeParams {
   patience: number;
   /** Threads for the passes over rows (./engine.ts); absent: gbdtThreads (GBDT_THREADS or the machine's). The trees are the same for any count. */
   threads?: number;
+  /** Wait for the worker threads before the first tree (tests); otherwise passes run here until they have started. */
+  waitForWorkers?: boolean;
 }
 
 /**
@@ -66,6 +68,8 @@ export interface BoostResult {
   history: { iteration: number; trainLoss: number; validationLoss: number }[];
   /** Threads the passes over rows ran on. */
   threads: number;
+  /** Passes shared between threads, and big passes the engine kept on one thread (a busy machine: engine.ts). */
+  parallel: { parallel: number; backedOff: number; startupMs: number };
 }
 
 export function baseScore(objective: Objective, y: Float32Array, k: number, weight?: Float32Array): number[] {
@@ -144,6 +148,8 @@ export function boost(
     threads: p.threads ?? gbdtThreads(n, width),
   });
   try {
+    if (p.waitForWorkers && !engine.waitForWorkers())
+      throw new Error('the gbdt worker threads did not start within 60 s; set GBDT_THREADS=1 to train on one thread');
     // Multi-class: every class's tree of an iteration fits the gradients at the scores before it.
     const before = engine.arrays.scores;
     const raw = k > 1 ? new Float64Array(n * k) : before;
@@ -199,6 +205,7 @@ export function boost(
       iterations,
       history,
       threads: engine.threads,
+      parallel: { ...engine.stats },
     };
   } finally {
     engine.close();

@@ -5,7 +5,7 @@
 import { workerData } from 'node:worker_threads';
 import { gradients } from './gradients.ts';
 import { buildHistogram, buildRootHistogram } from './split.ts';
-import { treeValue } from '../../core/model/trees.ts';
+import { treeValue } from '../../core/model/tree-value.ts';
 import { sortF64 } from './sort-f64.ts';
 import { CTRL, share, TASK, type EngineArrays, type EngineSetup } from './engine.ts';
 

@@ -44,7 +44,16 @@ test('the same trees, bit for bit, on 1, 2 and 3 threads (histograms by inputs; 
       [30, 12, 200],
       train,
       validation,
-      { ...params, maxLeaves: 16, maxDepth: 0, learningRate: 0.3, maxIter: 6, patience: 6, threads },
+      {
+        ...params,
+        maxLeaves: 16,
+        maxDepth: 0,
+        learningRate: 0.3,
+        maxIter: 6,
+        patience: 6,
+        threads,
+        waitForWorkers: true,
+      },
       undefined,
       { value: (raw, sorter) => -seen[seen.push(rawRocAuc(raw, validation.y, sorter)) - 1], every: 1 },
     );
@@ -54,6 +63,7 @@ test('the same trees, bit for bit, on 1, 2 and 3 threads (histograms by inputs; 
   for (const threads of [2, 3]) {
     const many = fit(threads);
     assert.equal(many.threads, threads, 'the workers started');
+    assert.ok(many.parallel.parallel > 0, 'passes were shared');
     assert.deepEqual(many.model, one.model);
     assert.deepEqual(many.validationScores, one.validationScores);
     assert.deepEqual(many.history, one.history);

@@ -8,7 +8,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { treeValue, type CompiledTree } from '../../core/model/trees.ts';
+import { treeValue, type CompiledTree } from '../../core/model/tree-value.ts';
 import { gradients, type Objective } from './gradients.ts';
 import { buildHistogram, buildRootHistogram } from './split.ts';
 import { sortF64 } from './sort-f64.ts';
@@ -17,7 +17,9 @@ import { sortF64 } from './sort-f64.ts';
 export const PARALLEL_MIN_ROWS = 16_384;
 /** Below this many training rows boosting uses one thread (starting workers takes ~0.3–0.6 s). */
 export const AUTO_PARALLEL_MIN_ROWS = 100_000;
-const STARTUP_TIMEOUT_MS = 60_000;
+/** Big passes timed each way before choosing, and passes run the chosen way before probing again. */
+const PROBE = 24;
+const KEEP = 400;
 
 /** Control words (Int32Array over a SharedArrayBuffer). */
 export const CTRL = { GEN: 0, KIND: 1, START: 2, END: 3, SLOT: 4, CLASS: 5, ERROR: 6, DONE: 8 } as const;
@@ -111,10 +113,23 @@ export class Engine {
   private readonly ctrl: Int32Array;
   private readonly errorText: Uint8Array;
   private gen = 0;
+  private ready = false;
+  private readonly started: number;
+  /**
+   * Adaptive sharing: big passes alternate between probes (PROBE shared, PROBE on this thread,
+   * timed per row) and a run of KEEP passes the faster way. The trees are the same either way.
+   */
+  private phase = 0;
+  private inPhase = 0;
+  private readonly msPerRow = [0, 0];
+  private readonly rowsTimed = [0, 0];
+  private useParallel = true;
+  /** Big passes shared between threads, and big passes run on this thread (probing or faster so). */
+  readonly stats = { parallel: 0, backedOff: 0, startupMs: -1 };
 
   constructor(private readonly s: EngineSetup) {
     const n = s.y.length;
-    let threads = Math.max(1, Math.min(s.threads, s.width));
+    const threads = Math.max(1, Math.min(s.threads, s.width));
     const par = threads > 1;
     const f32 = (len: number) => (par ? shared((b) => new Float32Array(b), len * 4) : new Float32Array(len));
     const copyF32 = (a: Float32Array) => {
@@ -163,20 +178,34 @@ export class Engine {
       worker.unref();
       this.workers.push(worker);
     }
-    const started = performance.now();
-    for (let w = 1; w < threads; w++) {
-      while (Atomics.load(this.ctrl, CTRL.DONE + w) === -1) {
-        const left = STARTUP_TIMEOUT_MS - (performance.now() - started);
-        if (left <= 0 || Atomics.load(this.ctrl, CTRL.ERROR) !== 0) {
-          this.close();
-          threads = 1;
-          break;
-        }
-        Atomics.wait(this.ctrl, CTRL.DONE + w, -1, Math.min(left, 1000));
-      }
-      if (threads === 1) break;
-    }
     this.threads = threads;
+    this.started = performance.now();
+  }
+
+  /** Block until every worker has started (tests: the passes shared from the first), at most `ms`. */
+  waitForWorkers(ms = 60_000): boolean {
+    if (this.threads === 1) return true;
+    const until = performance.now() + ms;
+    for (let w = 1; w < this.threads; w++)
+      while (Atomics.load(this.ctrl, CTRL.DONE + w) === -1 && Atomics.load(this.ctrl, CTRL.ERROR) === 0) {
+        const left = until - performance.now();
+        if (left <= 0) return false;
+        Atomics.wait(this.ctrl, CTRL.DONE + w, -1, Math.min(left, 100));
+      }
+    return this.workersReady();
+  }
+
+  /**
+   * Whether every worker has started. Nothing waits for them: passes run on this thread until
+   * they have (the same bits either way), so their start-up (~0.3–2 s of module loading)
+   * overlaps boosting instead of delaying it.
+   */
+  private workersReady(): boolean {
+    if (this.ready) return true;
+    if (this.threads === 1 || Atomics.load(this.ctrl, CTRL.ERROR) !== 0) return false;
+    for (let w = 1; w < this.threads; w++) if (Atomics.load(this.ctrl, CTRL.DONE + w) === -1) return false;
+    this.stats.startupMs = Math.round(performance.now() - this.started);
+    return (this.ready = true);
   }
 
   /** Gradients and hessians of class c at `arrays.scores`. */
@@ -246,6 +275,7 @@ export class Engine {
     }
     this.run(TASK.SORT, 0, a.length + b.length, a.length, b.length, (t) => {
       if (t === 0) sortF64(b);
+      else if (t === 1) sortF64(a);
     });
   }
 
@@ -260,9 +290,25 @@ export class Engine {
   }
 
   close(): void {
-    if (this.workers.length && this.threads > 1) this.post(TASK.EXIT, 0, 0, 0, 0);
+    if (this.ready) this.post(TASK.EXIT, 0, 0, 0, 0);
     for (const w of this.workers) void w.terminate();
     this.workers.length = 0;
+  }
+
+  private adapt(ms: number, rows: number): void {
+    if (this.phase < 2) {
+      this.msPerRow[this.phase] += ms;
+      this.rowsTimed[this.phase] += rows;
+    }
+    if (++this.inPhase < (this.phase === 2 ? KEEP : PROBE)) return;
+    this.inPhase = 0;
+    if (this.phase === 1) {
+      const [par, ser] = [0, 1].map((i) => this.msPerRow[i] / Math.max(1, this.rowsTimed[i]));
+      this.useParallel = par < ser;
+      this.msPerRow.fill(0);
+      this.rowsTimed.fill(0);
+    }
+    this.phase = (this.phase + 1) % 3;
   }
 
   private post(kind: number, start: number, end: number, slot: number, c: number): number {
@@ -288,17 +334,25 @@ export class Engine {
     own: (t: number, threads: number) => void,
   ): void {
     const threads = this.threads;
-    if (threads === 1 || end - start < PARALLEL_MIN_ROWS) {
+    const big = threads > 1 && end - start >= PARALLEL_MIN_ROWS && this.workersReady();
+    // On a machine busy with other work a woken worker can wait milliseconds for a core, and
+    // sharing then costs more than it saves: probe both ways now and then, keep the faster.
+    const shared = big && (this.phase === 0 || (this.phase === 2 && this.useParallel));
+    const t0 = big ? performance.now() : 0;
+    if (shared) {
+      const gen = this.post(kind, start, end, slot, c);
+      own(0, threads);
+      for (let w = 1; w < threads; w++) {
+        let v: number;
+        while ((v = Atomics.load(this.ctrl, CTRL.DONE + w)) !== gen) Atomics.wait(this.ctrl, CTRL.DONE + w, v, 1000);
+      }
+      this.stats.parallel++;
+    } else {
       // The same shares one after the other: the same loops, so the same sums.
       for (let t = 0; t < threads; t++) own(t, threads);
-      return;
+      if (big) this.stats.backedOff++;
     }
-    const gen = this.post(kind, start, end, slot, c);
-    own(0, threads);
-    for (let w = 1; w < threads; w++) {
-      let v: number;
-      while ((v = Atomics.load(this.ctrl, CTRL.DONE + w)) !== gen) Atomics.wait(this.ctrl, CTRL.DONE + w, v, 1000);
-    }
+    if (big) this.adapt(performance.now() - t0, end - start);
     if (Atomics.load(this.ctrl, CTRL.ERROR) !== 0) {
       const text = new TextDecoder().decode(this.errorText.slice()).replace(/\0+$/, '');
       this.close();
