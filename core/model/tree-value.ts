@@ -1,6 +1,6 @@
 /**
  * One compiled tree's value for a binned row: the function serving, evaluation and training's
- * validation scores all use (re-exported by ./trees.ts). Its own module, free of imports, so
+ * validation scores all use (./trees.ts compiles the trees). Its own module, free of imports, so
  * training's worker threads (training/gbdt/engine-worker.ts) load it without the rest.
  */
 

@@ -16,8 +16,6 @@ import { binRows, type TreeInput } from './tree-inputs.ts';
 import { applyCalibration, type Calibration } from './calibration.ts';
 import { treeValue, type CompiledTree } from './tree-value.ts';
 
-export { treeValue, type CompiledTree };
-
 export const TREES_FILE = 'trees.json';
 
 const ints = z.array(z.number().int());
