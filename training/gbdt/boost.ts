@@ -146,6 +146,8 @@ export function boost(
     slots: slotsFor(p.maxLeaves),
     slotSize: layout.total * 3,
     threads: p.threads ?? gbdtThreads(n, width),
+    // A thread count chosen by the machine adapts to its load; one set (GBDT_THREADS, tests) is used as set.
+    adaptive: p.threads === undefined && !process.env.GBDT_THREADS,
   });
   try {
     if (p.waitForWorkers && !engine.waitForWorkers())

@@ -28,7 +28,8 @@ export const TASK = { ROOT: 1, RANGE: 2, GRADIENTS: 3, EXIT: 4, SCORE: 5, SORT: 
 /**
  * Threads for `rows` training rows and `width` inputs: GBDT_THREADS if set, else the machine's
  * available parallelism; at most one per input (histograms are split by inputs) and 8; one below
- * AUTO_PARALLEL_MIN_ROWS rows unless GBDT_THREADS says otherwise.
+ * AUTO_PARALLEL_MIN_ROWS rows unless GBDT_THREADS says otherwise. Threads the machine chose
+ * share a pass only while sharing is measured faster (Engine.run); GBDT_THREADS's always share.
  */
 export function gbdtThreads(rows: number, width: number, env = process.env.GBDT_THREADS): number {
   if (env !== undefined && env !== '') {
@@ -60,6 +61,8 @@ export interface EngineSetup {
   slots: number;
   slotSize: number;
   threads: number;
+  /** Choose per pass between sharing and this thread by timing both (absent: always share big passes). */
+  adaptive?: boolean;
 }
 
 /** The arrays and shared state both sides see (plain on one thread, shared with workers). */
@@ -337,7 +340,7 @@ export class Engine {
     const big = threads > 1 && end - start >= PARALLEL_MIN_ROWS && this.workersReady();
     // On a machine busy with other work a woken worker can wait milliseconds for a core, and
     // sharing then costs more than it saves: probe both ways now and then, keep the faster.
-    const shared = big && (this.phase === 0 || (this.phase === 2 && this.useParallel));
+    const shared = big && (!this.s.adaptive || this.phase === 0 || (this.phase === 2 && this.useParallel));
     const t0 = big ? performance.now() : 0;
     if (shared) {
       const gen = this.post(kind, start, end, slot, c);
@@ -352,7 +355,7 @@ export class Engine {
       for (let t = 0; t < threads; t++) own(t, threads);
       if (big) this.stats.backedOff++;
     }
-    if (big) this.adapt(performance.now() - t0, end - start);
+    if (big && this.s.adaptive) this.adapt(performance.now() - t0, end - start);
     if (Atomics.load(this.ctrl, CTRL.ERROR) !== 0) {
       const text = new TextDecoder().decode(this.errorText.slice()).replace(/\0+$/, '');
       this.close();
