@@ -158,10 +158,7 @@ export function boost(
     const rawV = engine.arrays.rawV;
     for (let r = 0; r < n; r++) for (let c = 0; c < k; c++) raw[r * k + c] = base[c];
     for (let r = 0; r < nv; r++) for (let c = 0; c < k; c++) rawV[r * k + c] = base[c];
-    const columns = new Uint8Array(n * width);
-    for (let r = 0; r < n; r++) for (let f = 0; f < width; f++) columns[f * n + r] = train.bins[r * width + f];
     const order = engine.arrays.order;
-    const scratch = new Int32Array(n);
     const trees: TreeJson[] = [];
     const history: BoostResult['history'] = [];
     const watch = (raw: Float64Array) =>
@@ -174,7 +171,7 @@ export function boost(
       if (k > 1) before.set(raw);
       for (let c = 0; c < k; c++) {
         engine.gradients(c);
-        const grown = growTree({ columns, layout, engine, scratch }, p);
+        const grown = growTree({ layout, engine }, p);
         for (const leaf of grown.leaves)
           for (let i = leaf.start; i < leaf.end; i++) raw[order[i] * k + c] += leaf.value;
         if (nv) engine.score(compileTree(grown.tree, inputs), c);

@@ -7,6 +7,7 @@ import { gradients } from './gradients.ts';
 import { buildHistogram, buildRootHistogram } from './split.ts';
 import { treeValue } from '../../core/model/tree-value.ts';
 import { sortF64 } from './sort-f64.ts';
+import { partitionChunk } from './partition.ts';
 import { CTRL, share, TASK, type EngineArrays, type EngineSetup } from './engine.ts';
 
 const { setup, arrays, ctrl, errorText, index, threads } = workerData as {
@@ -18,6 +19,7 @@ const { setup, arrays, ctrl, errorText, index, threads } = workerData as {
   threads: number;
 };
 const { bins, y, weight, scores, grad, hess, order, hists, validationBins, rawV, tree, sortA } = arrays;
+const { columns, scratch, goesLeft, lefts } = arrays;
 const { width, offsets, counts, slotSize, objective, k } = setup;
 const hist = (slot: number) => hists.subarray(slot * slotSize, (slot + 1) * slotSize);
 const [f0, f1] = share(width, index, threads);
@@ -42,6 +44,11 @@ for (;;) {
       const [r0, r1] = share(nv, index, threads);
       const c = ctrl[CTRL.CLASS];
       for (let r = r0; r < r1; r++) rawV[r * k + c] += treeValue(tree, validationBins, r * width);
+    } else if (kind === TASK.PARTITION) {
+      const n = order.length;
+      const [a, b] = share(end - start, index, threads);
+      const col = columns.subarray(slot * n, (slot + 1) * n);
+      lefts[index] = partitionChunk(order, col, goesLeft, start + a, start + b, scratch);
     } else if (kind === TASK.SORT) {
       if (index === 1) sortF64(sortA.subarray(0, slot));
     } else if (kind === TASK.ROOT) buildRootHistogram(hist(slot), bins, width, offsets, grad, hess, counts, f0, f1);

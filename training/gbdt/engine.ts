@@ -12,6 +12,7 @@ import { treeValue, type CompiledTree } from '../../core/model/tree-value.ts';
 import { gradients, type Objective } from './gradients.ts';
 import { buildHistogram, buildRootHistogram } from './split.ts';
 import { sortF64 } from './sort-f64.ts';
+import { assembleChunks, partitionChunk } from './partition.ts';
 
 /** Below this many rows a histogram is built on the calling thread alone. */
 export const PARALLEL_MIN_ROWS = 16_384;
@@ -23,7 +24,7 @@ const KEEP = 400;
 
 /** Control words (Int32Array over a SharedArrayBuffer). */
 export const CTRL = { GEN: 0, KIND: 1, START: 2, END: 3, SLOT: 4, CLASS: 5, ERROR: 6, DONE: 8 } as const;
-export const TASK = { ROOT: 1, RANGE: 2, GRADIENTS: 3, EXIT: 4, SCORE: 5, SORT: 6 } as const;
+export const TASK = { ROOT: 1, RANGE: 2, GRADIENTS: 3, EXIT: 4, SCORE: 5, SORT: 6, PARTITION: 7 } as const;
 
 /**
  * Threads for `rows` training rows and `width` inputs: GBDT_THREADS if set, else the machine's
@@ -76,6 +77,12 @@ export interface EngineArrays {
   hess: Float32Array;
   order: Int32Array;
   hists: Float64Array;
+  /** The bins input-major (input f's column at f × rows): one input's bins by row, for partitioning. */
+  columns: Uint8Array;
+  scratch: Int32Array;
+  /** The split being applied: which bins go left, and each thread's count of rows that went left. */
+  goesLeft: Uint8Array;
+  lefts: Int32Array;
   validationBins: Uint8Array;
   /** Validation scores (rows × k). */
   rawV: Float64Array;
@@ -157,12 +164,20 @@ export class Engine {
       hess: f32(n),
       order: par ? shared((b) => new Int32Array(b), n * 4) : new Int32Array(n),
       hists: f64(s.slots * s.slotSize),
+      columns: par
+        ? shared((b) => new Uint8Array(b), s.bins.length).subarray(0, s.bins.length)
+        : new Uint8Array(s.bins.length),
+      scratch: par ? shared((b) => new Int32Array(b), n * 4) : new Int32Array(n),
+      goesLeft: par ? shared((b) => new Uint8Array(b), 256) : new Uint8Array(256),
+      lefts: par ? shared((b) => new Int32Array(b), threads * 4) : new Int32Array(threads),
       validationBins: copyU8(s.validationBins),
       rawV: f64(nv * s.k),
       tree: treeBuffer(par ? s.maxNodes : 0, par),
       sortA: f64(par ? nv : 0),
       sortB: f64(par ? nv : 0),
     };
+    const { columns } = this.arrays;
+    for (let r = 0; r < n; r++) for (let f = 0; f < s.width; f++) columns[f * n + r] = s.bins[r * s.width + f];
     this.ctrl = shared((b) => new Int32Array(b), (CTRL.DONE + threads) * 4);
     this.errorText = shared((b) => new Uint8Array(b), 1024);
     // Workers announce themselves by setting their DONE word to 0 (it starts at −1).
@@ -238,6 +253,33 @@ export class Engine {
       const { bins, grad, hess, order } = this.arrays;
       buildHistogram(this.hist(slot), bins, this.s.width, this.s.offsets, grad, hess, order, start, end, f0, f1);
     });
+  }
+
+  /**
+   * Stable partition of order[start..end) by input `feature` (rows whose bin `goesLeft` marks
+   * first); returns where the rights start. Threads take a chunk each, put together here.
+   */
+  partition(feature: number, goesLeft: Uint8Array, start: number, end: number): number {
+    const { order, columns, scratch, lefts } = this.arrays;
+    const n = order.length;
+    const col = columns.subarray(feature * n, (feature + 1) * n);
+    const threads = this.threads;
+    this.arrays.goesLeft.set(goesLeft);
+    const chunk = (t: number): [number, number] => {
+      const [a, b] = share(end - start, t, threads);
+      return [start + a, start + b];
+    };
+    this.run(TASK.PARTITION, start, end, feature, 0, (t) => {
+      const [a, b] = chunk(t);
+      lefts[t] = partitionChunk(order, col, goesLeft, a, b, scratch);
+    });
+    return assembleChunks(
+      order,
+      scratch,
+      Array.from({ length: threads }, (_, t) => chunk(t)),
+      lefts,
+      start,
+    );
   }
 
   /** Add the tree's values to class c of the validation scores. */

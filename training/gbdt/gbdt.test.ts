@@ -66,10 +66,7 @@ test('leaf values are −G/(H+λ) × learning rate', () => {
   });
   engine.arrays.grad.set([-1, -1, 1, 1]);
   engine.arrays.hess.fill(1);
-  const grown = growTree(
-    { columns: bins, layout, engine, scratch: new Int32Array(4) },
-    { ...params, maxLeaves: 8, maxDepth: 0, learningRate: 0.5 },
-  );
+  const grown = growTree({ layout, engine }, { ...params, maxLeaves: 8, maxDepth: 0, learningRate: 0.5 });
   engine.close();
   assert.deepEqual(grown.tree.feature, [0, -1, -1]);
   // Rounded to 7 significant digits (trees.json stays compact).

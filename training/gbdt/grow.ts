@@ -8,6 +8,7 @@
  */
 import type { TreeJson } from '../../core/model/trees.ts';
 import type { Engine } from './engine.ts';
+import { leftTable } from './partition.ts';
 import { findBestSplit, subtractHistogram, type HistLayout, type Split, type SplitParams } from './split.ts';
 
 export interface TreeParams extends SplitParams {
@@ -19,12 +20,8 @@ export interface TreeParams extends SplitParams {
 
 export interface GrowInput {
   layout: HistLayout;
-  /** The bins input-major (input f's column at f × rows), for partitioning: one input's bins in a row's order. */
-  columns: Uint8Array;
   /** Gradients in engine.arrays (grad, hess) already; `engine.arrays.order` holds every row index on return, grouped by leaf. */
   engine: Engine;
-  /** Scratch of the rows' length. */
-  scratch: Int32Array;
 }
 
 interface Leaf {
@@ -85,7 +82,7 @@ export function growTree(input: GrowInput, p: TreeParams): GrownTree {
     if (at < 0) break;
     const leaf = leaves[at];
     const split = leaf.split!;
-    const mid = partition(input, leaf, split);
+    const mid = engine.partition(split.feature, leftTable(split), leaf.start, leaf.end);
     const leftNode = tree.feature.length;
     for (let c = 0; c < 2; c++) {
       tree.feature.push(-1);
@@ -132,33 +129,4 @@ export function growTree(input: GrowInput, p: TreeParams): GrownTree {
     return { start: l.start, end: l.end, value };
   });
   return { tree, leaves: out };
-}
-
-/** Stable in-place partition of the leaf's rows: those going left first; returns where the right ones start. */
-function partition(input: GrowInput, leaf: Leaf, split: Split): number {
-  const { columns, scratch } = input;
-  const { order } = input.engine.arrays;
-  const n = order.length;
-  const col = columns.subarray(split.feature * n, (split.feature + 1) * n);
-  // Which bins go left, as a table: one lookup per row instead of a branch on the split's kind.
-  const goesLeft = new Uint8Array(256);
-  if (split.cats) for (const c of split.cats) goesLeft[c] = 1;
-  else {
-    goesLeft[0] = split.defaultLeft ? 1 : 0;
-    for (let b = 1; b <= split.threshold && b < 256; b++) goesLeft[b] = 1;
-  }
-  let l = leaf.start;
-  let r = 0;
-  // Branch-free (the side is a coin flip to the branch predictor): each row is written to both
-  // places and only its side's cursor moves. order[l] is safe to overwrite: l ≤ i, already read.
-  for (let i = leaf.start; i < leaf.end; i++) {
-    const row = order[i];
-    const left = goesLeft[col[row]];
-    order[l] = row;
-    scratch[r] = row;
-    l += left;
-    r += 1 - left;
-  }
-  order.set(scratch.subarray(0, r), l);
-  return l;
 }
