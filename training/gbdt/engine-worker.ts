@@ -8,7 +8,7 @@ import { buildHistogram, buildRootHistogram } from './split.ts';
 import { treeValue } from '../../core/model/tree-value.ts';
 import { sortF64 } from './sort-f64.ts';
 import { partitionChunk } from './partition.ts';
-import { CTRL, share, TASK, type EngineArrays, type EngineSetup } from './engine.ts';
+import { CTRL, share, TASK, type EngineArrays, type EngineSetup } from './engine-protocol.ts';
 
 const { setup, arrays, ctrl, errorText, index, threads } = workerData as {
   setup: EngineSetup;
