@@ -15,6 +15,7 @@ import { assembleChunks, partitionChunk } from './partition.ts';
 import {
   CTRL,
   PARALLEL_MIN_ROWS,
+  PARALLEL_MIN_UPDATES,
   share,
   shared,
   TASK,
@@ -292,7 +293,11 @@ export class Engine {
     own: (t: number, threads: number) => void,
   ): void {
     const threads = this.threads;
-    const big = threads > 1 && end - start >= PARALLEL_MIN_ROWS && this.workersReady();
+    const rows = end - start;
+    const big =
+      threads > 1 &&
+      (kind === TASK.RANGE ? rows * this.s.width >= PARALLEL_MIN_UPDATES : rows >= PARALLEL_MIN_ROWS) &&
+      this.workersReady();
     // On a machine busy with other work a woken worker can wait milliseconds for a core, and
     // sharing then costs more than it saves: probe both ways now and then, keep the faster.
     const shared = big && (!this.s.adaptive || this.phase === 0 || (this.phase === 2 && this.useParallel));
