@@ -27,8 +27,17 @@ import {
 export { gbdtThreads, PARALLEL_MIN_ROWS, share } from './engine-protocol.ts';
 
 /** Big passes timed each way before choosing, and passes run the chosen way before probing again. */
-const PROBE = 24;
-const KEEP = 400;
+const PROBE = 8;
+const KEEP = 200;
+
+/** One kind of pass's probes: where in its cycle it is, and ms and rows timed each way. */
+interface Probe {
+  phase: number;
+  inPhase: number;
+  ms: [number, number];
+  rows: [number, number];
+  useParallel: boolean;
+}
 
 export class Engine {
   readonly arrays: EngineArrays;
@@ -40,14 +49,11 @@ export class Engine {
   private ready = false;
   private readonly started: number;
   /**
-   * Adaptive sharing: big passes alternate between probes (PROBE shared, PROBE on this thread,
-   * timed per row) and a run of KEEP passes the faster way. The trees are the same either way.
+   * Adaptive sharing, per kind of pass (their costs per row differ): big passes alternate
+   * between probes (PROBE shared, PROBE on this thread, timed per row) and a run of KEEP passes
+   * the faster way. The trees are the same either way.
    */
-  private phase = 0;
-  private inPhase = 0;
-  private readonly msPerRow = [0, 0];
-  private readonly rowsTimed = [0, 0];
-  private useParallel = true;
+  private readonly probes = new Map<number, Probe>();
   /** Big passes shared between threads, and big passes run on this thread (probing or faster so). */
   readonly stats = { parallel: 0, backedOff: 0, startupMs: -1 };
 
@@ -254,20 +260,25 @@ export class Engine {
     this.workers.length = 0;
   }
 
-  private adapt(ms: number, rows: number): void {
-    if (this.phase < 2) {
-      this.msPerRow[this.phase] += ms;
-      this.rowsTimed[this.phase] += rows;
+  private probe(kind: number): Probe {
+    let p = this.probes.get(kind);
+    if (!p) this.probes.set(kind, (p = { phase: 0, inPhase: 0, ms: [0, 0], rows: [0, 0], useParallel: true }));
+    return p;
+  }
+
+  private adapt(p: Probe, ms: number, rows: number): void {
+    if (p.phase < 2) {
+      p.ms[p.phase] += ms;
+      p.rows[p.phase] += rows;
     }
-    if (++this.inPhase < (this.phase === 2 ? KEEP : PROBE)) return;
-    this.inPhase = 0;
-    if (this.phase === 1) {
-      const [par, ser] = [0, 1].map((i) => this.msPerRow[i] / Math.max(1, this.rowsTimed[i]));
-      this.useParallel = par < ser;
-      this.msPerRow.fill(0);
-      this.rowsTimed.fill(0);
+    if (++p.inPhase < (p.phase === 2 ? KEEP : PROBE)) return;
+    p.inPhase = 0;
+    if (p.phase === 1) {
+      p.useParallel = p.ms[0] / Math.max(1, p.rows[0]) < p.ms[1] / Math.max(1, p.rows[1]);
+      p.ms = [0, 0];
+      p.rows = [0, 0];
     }
-    this.phase = (this.phase + 1) % 3;
+    p.phase = (p.phase + 1) % 3;
   }
 
   private post(kind: number, start: number, end: number, slot: number, c: number): number {
@@ -300,7 +311,8 @@ export class Engine {
       this.workersReady();
     // On a machine busy with other work a woken worker can wait milliseconds for a core, and
     // sharing then costs more than it saves: probe both ways now and then, keep the faster.
-    const shared = big && (!this.s.adaptive || this.phase === 0 || (this.phase === 2 && this.useParallel));
+    const probe = big && this.s.adaptive ? this.probe(kind) : null;
+    const shared = big && (!probe || probe.phase === 0 || (probe.phase === 2 && probe.useParallel));
     const t0 = big ? performance.now() : 0;
     if (shared) {
       const gen = this.post(kind, start, end, slot, c);
@@ -315,7 +327,7 @@ export class Engine {
       for (let t = 0; t < threads; t++) own(t, threads);
       if (big) this.stats.backedOff++;
     }
-    if (big && this.s.adaptive) this.adapt(performance.now() - t0, end - start);
+    if (probe) this.adapt(probe, performance.now() - t0, rows);
     if (Atomics.load(this.ctrl, CTRL.ERROR) !== 0) {
       const text = new TextDecoder().decode(this.errorText.slice()).replace(/\0+$/, '');
       this.close();
