@@ -15,3 +15,4 @@ export * from './targets.ts';
 export * from './tfjs-backend.ts';
 export * from './tree-inputs.ts';
 export * from './trees.ts';
+export * from './tree-value.ts';

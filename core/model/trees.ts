@@ -14,6 +14,7 @@ import type { Table } from '../data/table.ts';
 import { encodeFeatures, type EncodedFeatures, type FeatureSpec } from './features.ts';
 import { binRows, type TreeInput } from './tree-inputs.ts';
 import { applyCalibration, type Calibration } from './calibration.ts';
+import { treeValue, type CompiledTree } from './tree-value.ts';
 
 export const TREES_FILE = 'trees.json';
 
@@ -49,19 +50,6 @@ export const treeEnsembleSchema = z.object({
 });
 export type TreeJson = z.output<typeof treeSchema>;
 export type TreeEnsembleJson = z.output<typeof treeEnsembleSchema>;
-
-/** A tree compiled for evaluation: typed arrays, categorical sets as 256-bit masks. */
-export interface CompiledTree {
-  feature: Int32Array;
-  threshold: Int32Array;
-  defaultLeft: Uint8Array;
-  left: Int32Array;
-  right: Int32Array;
-  value: Float64Array;
-  /** Per node: 8 words of the left-going bin mask (categorical splits), else unused. */
-  masks: Uint32Array;
-  categorical: Uint8Array;
-}
 
 /** A loaded or freshly trained ensemble: what a bundle's `model` is when its model_type is gbdt. */
 export interface TreeModel {
@@ -136,20 +124,6 @@ export function nonFiniteTrees(m: TreeEnsembleJson): string | null {
   for (let t = 0; t < m.trees.length; t++)
     if (bad(m.trees[t].value) >= 0) return `tree ${t} value[${bad(m.trees[t].value)}]`;
   return null;
-}
-
-/** The leaf value of one tree for the row whose bins start at `at` in `bins`. */
-export function treeValue(t: CompiledTree, bins: Uint8Array, at: number): number {
-  let node = 0;
-  for (;;) {
-    const f = t.feature[node];
-    if (f < 0) return t.value[node];
-    const b = bins[at + f];
-    let goLeft: boolean;
-    if (t.categorical[node]) goLeft = (t.masks[node * 8 + (b >>> 5)] & (1 << (b & 31))) !== 0;
-    else goLeft = b === 0 ? t.defaultLeft[node] === 1 : b <= t.threshold[node];
-    node = goLeft ? t.left[node] : t.right[node];
-  }
 }
 
 /** Raw scores (log-odds, class logits or scaled regression values): rows × classes, row-major. */

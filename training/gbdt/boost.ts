@@ -6,18 +6,24 @@
  * up to its best iteration. Validation scores are computed by core/model/trees.ts, the function
  * serving uses.
  */
-import { compileTree, treeValue, type TreeEnsembleJson, type TreeJson } from '../../core/model/trees.ts';
+import { compileTree, type TreeEnsembleJson, type TreeJson } from '../../core/model/trees.ts';
 import type { TreeInput } from '../../core/model/tree-inputs.ts';
-import { growTree, type TreeParams } from './grow.ts';
+import { growTree, slotsFor, type TreeParams } from './grow.ts';
 import { histLayout, rootCounts } from './split.ts';
 import { sortF64 } from './sort-f64.ts';
+import { Engine, gbdtThreads } from './engine.ts';
+import type { Objective } from './gradients.ts';
 
-export type Objective = TreeEnsembleJson['objective'];
+export type { Objective };
 const LOG_EVERY = 50;
 
 export interface BoostParams extends TreeParams {
   maxIter: number;
   patience: number;
+  /** Threads for the passes over rows (./engine.ts); absent: gbdtThreads (GBDT_THREADS or the machine's). The trees are the same for any count. */
+  threads?: number;
+  /** Wait for the worker threads before the first tree (tests); otherwise passes run here until they have started. */
+  waitForWorkers?: boolean;
 }
 
 /**
@@ -25,9 +31,24 @@ export interface BoostParams extends TreeParams {
  * better; e.g. 1 − ROC-AUC), computed every `every` iterations. Absent: the validation loss.
  */
 export interface StoppingRule {
-  value: (rawValidation: Float64Array) => number;
+  /** `sortPair` sorts two arrays from `sortArrays` at once (on two threads when boosting has them). */
+  value: (rawValidation: Float64Array, sorter: Sorter) => number;
   every: number;
 }
+
+/** Sorting two arrays at once, for ROC-AUC's positives and negatives (./engine.ts). */
+export interface Sorter {
+  sortArrays(na: number, nb: number): [Float64Array, Float64Array];
+  sortPair(a: Float64Array, b: Float64Array): void;
+}
+
+const serialSorter: Sorter = {
+  sortArrays: (na, nb) => [new Float64Array(na), new Float64Array(nb)],
+  sortPair: (a, b) => {
+    sortF64(a);
+    sortF64(b);
+  },
+};
 
 export interface BoostRows {
   bins: Uint8Array;
@@ -45,6 +66,10 @@ export interface BoostResult {
   iterations: number;
   /** Every 50th iteration's losses. */
   history: { iteration: number; trainLoss: number; validationLoss: number }[];
+  /** Threads the passes over rows ran on. */
+  threads: number;
+  /** Passes shared between threads, and big passes the engine kept on one thread (a busy machine: engine.ts). */
+  parallel: { parallel: number; backedOff: number; startupMs: number };
 }
 
 export function baseScore(objective: Objective, y: Float32Array, k: number, weight?: Float32Array): number[] {
@@ -86,56 +111,6 @@ export function meanLoss(objective: Objective, raw: Float64Array, y: Float32Arra
   return s / n;
 }
 
-/** Gradient and hessian of class `c` at `raw` into grad/hess. */
-function gradients(
-  objective: Objective,
-  raw: Float64Array,
-  rows: BoostRows,
-  k: number,
-  c: number,
-  grad: Float32Array,
-  hess: Float32Array,
-): void {
-  const { y, weight } = rows;
-  const n = y.length;
-  // One loop per objective and weighting: the per-row branches cost more than the arithmetic.
-  // Each does the same float operations as the general formula (a weight of 1 multiplies exactly).
-  if (objective === 'binary') {
-    if (weight)
-      for (let r = 0; r < n; r++) {
-        const w = weight[r];
-        const p = 1 / (1 + Math.exp(-raw[r]));
-        grad[r] = w * (p - y[r]);
-        hess[r] = w * Math.max(p * (1 - p), 1e-16);
-      }
-    else
-      for (let r = 0; r < n; r++) {
-        const p = 1 / (1 + Math.exp(-raw[r]));
-        grad[r] = p - y[r];
-        hess[r] = Math.max(p * (1 - p), 1e-16);
-      }
-    return;
-  }
-  if (objective === 'regression') {
-    for (let r = 0; r < n; r++) {
-      const w = weight ? weight[r] : 1;
-      grad[r] = w * (raw[r] - y[r]);
-      hess[r] = w;
-    }
-    return;
-  }
-  for (let r = 0; r < n; r++) {
-    const w = weight ? weight[r] : 1;
-    let max = -Infinity;
-    for (let j = 0; j < k; j++) max = Math.max(max, raw[r * k + j]);
-    let sum = 0;
-    for (let j = 0; j < k; j++) sum += Math.exp(raw[r * k + j] - max);
-    const p = Math.exp(raw[r * k + c] - max) / sum;
-    grad[r] = w * (p - (y[r] === c ? 1 : 0));
-    hess[r] = w * Math.max(p * (1 - p), 1e-16);
-  }
-}
-
 export function boost(
   objective: Objective,
   k: number,
@@ -156,64 +131,84 @@ export function boost(
     inputs.map((i) => i.kind === 'categorical'),
   );
   const base = baseScore(objective, train.y, k, train.weight);
-  const raw = new Float64Array(n * k);
-  const rawV = new Float64Array(nv * k);
-  for (let r = 0; r < n; r++) for (let c = 0; c < k; c++) raw[r * k + c] = base[c];
-  for (let r = 0; r < nv; r++) for (let c = 0; c < k; c++) rawV[r * k + c] = base[c];
-  const grad = new Float32Array(n);
-  const hess = new Float32Array(n);
-  const columns = new Uint8Array(n * width);
-  for (let r = 0; r < n; r++) for (let f = 0; f < width; f++) columns[f * n + r] = train.bins[r * width + f];
   const counts = rootCounts(train.bins, width, layout);
-  const order = new Int32Array(n);
-  const scratch = new Int32Array(n);
-  const pool: Float64Array[] = [];
-  const trees: TreeJson[] = [];
-  const history: BoostResult['history'] = [];
-  // Multi-class: every class's tree of an iteration fits the gradients at the scores before it.
-  const before = k > 1 ? new Float64Array(n * k) : raw;
-  const watch = (raw: Float64Array) => (stopping ? stopping.value(raw) : meanLoss(objective, raw, validation.y, k));
-  let best = { iteration: 0, loss: nv ? watch(rawV) : Infinity };
-  let iterations = 0;
-  // The validation scores of the kept trees, so the caller need not evaluate them again.
-  const bestRawV = Float64Array.from(rawV);
-  for (let it = 1; it <= p.maxIter; it++) {
-    if (k > 1) before.set(raw);
-    for (let c = 0; c < k; c++) {
-      gradients(objective, before, train, k, c, grad, hess);
-      const grown = growTree({ bins: train.bins, columns, counts, width, layout, grad, hess, order, scratch }, p, pool);
-      for (const leaf of grown.leaves) for (let i = leaf.start; i < leaf.end; i++) raw[order[i] * k + c] += leaf.value;
-      const compiled = compileTree(grown.tree, inputs);
-      for (let r = 0; r < nv; r++) rawV[r * k + c] += treeValue(compiled, validation.bins, r * width);
-      trees.push(grown.tree);
-    }
-    if (it % LOG_EVERY === 0) {
-      const trainLoss = meanLoss(objective, raw, train.y, k);
-      const validationLoss = nv ? meanLoss(objective, rawV, validation.y, k) : trainLoss;
-      history.push({ iteration: it, trainLoss, validationLoss });
-      onIteration?.(it, trainLoss, validationLoss);
-    }
-    iterations = it;
-    if (nv && (!stopping || it % stopping.every === 0 || it === p.maxIter)) {
-      const watched = watch(rawV);
-      if (watched < best.loss - 1e-7) {
-        best = { iteration: it, loss: watched };
-        bestRawV.set(rawV);
+  const engine = new Engine({
+    objective,
+    k,
+    bins: train.bins,
+    width,
+    offsets: layout.offsets,
+    counts,
+    y: train.y,
+    weight: train.weight,
+    validationBins: validation.bins,
+    maxNodes: 2 * p.maxLeaves,
+    slots: slotsFor(p.maxLeaves),
+    slotSize: layout.total * 3,
+    threads: p.threads ?? gbdtThreads(n, width),
+    // A thread count chosen by the machine adapts to its load; one set (GBDT_THREADS, tests) is used as set.
+    adaptive: p.threads === undefined && !process.env.GBDT_THREADS,
+  });
+  try {
+    if (p.waitForWorkers && !engine.waitForWorkers())
+      throw new Error('the gbdt worker threads did not start within 60 s; set GBDT_THREADS=1 to train on one thread');
+    // Multi-class: every class's tree of an iteration fits the gradients at the scores before it.
+    const before = engine.arrays.scores;
+    const raw = k > 1 ? new Float64Array(n * k) : before;
+    const rawV = engine.arrays.rawV;
+    for (let r = 0; r < n; r++) for (let c = 0; c < k; c++) raw[r * k + c] = base[c];
+    for (let r = 0; r < nv; r++) for (let c = 0; c < k; c++) rawV[r * k + c] = base[c];
+    const order = engine.arrays.order;
+    const trees: TreeJson[] = [];
+    const history: BoostResult['history'] = [];
+    const watch = (raw: Float64Array) =>
+      stopping ? stopping.value(raw, engine) : meanLoss(objective, raw, validation.y, k);
+    let best = { iteration: 0, loss: nv ? watch(rawV) : Infinity };
+    let iterations = 0;
+    // The validation scores of the kept trees, so the caller need not evaluate them again.
+    const bestRawV = Float64Array.from(rawV);
+    for (let it = 1; it <= p.maxIter; it++) {
+      if (k > 1) before.set(raw);
+      for (let c = 0; c < k; c++) {
+        engine.gradients(c);
+        const grown = growTree({ layout, engine }, p);
+        for (const leaf of grown.leaves)
+          for (let i = leaf.start; i < leaf.end; i++) raw[order[i] * k + c] += leaf.value;
+        if (nv) engine.score(compileTree(grown.tree, inputs), c);
+        trees.push(grown.tree);
       }
+      if (it % LOG_EVERY === 0) {
+        const trainLoss = meanLoss(objective, raw, train.y, k);
+        const validationLoss = nv ? meanLoss(objective, rawV, validation.y, k) : trainLoss;
+        history.push({ iteration: it, trainLoss, validationLoss });
+        onIteration?.(it, trainLoss, validationLoss);
+      }
+      iterations = it;
+      if (nv && (!stopping || it % stopping.every === 0 || it === p.maxIter)) {
+        const watched = watch(rawV);
+        if (watched < best.loss - 1e-7) {
+          best = { iteration: it, loss: watched };
+          bestRawV.set(rawV);
+        }
+      }
+      if (nv && it - best.iteration >= p.patience) break;
+      // A tree of a single leaf with value 0 means no split gains anything: more iterations add nothing.
+      if (trees.slice(-k).every((t) => t.feature.length === 1 && Math.abs(t.value[0]) < 1e-15)) break;
     }
-    if (nv && it - best.iteration >= p.patience) break;
-    // A tree of a single leaf with value 0 means no split gains anything: more iterations add nothing.
-    if (trees.slice(-k).every((t) => t.feature.length === 1 && Math.abs(t.value[0]) < 1e-15)) break;
+    // Without validation rows there is nothing to stop on: every iteration is kept.
+    const kept = nv ? best.iteration : iterations;
+    return {
+      model: { format: 1, objective, classes: k, base_score: base, inputs, trees: trees.slice(0, kept * k) },
+      bestIteration: kept,
+      validationScores: bestRawV,
+      iterations,
+      history,
+      threads: engine.threads,
+      parallel: { ...engine.stats },
+    };
+  } finally {
+    engine.close();
   }
-  // Without validation rows there is nothing to stop on: every iteration is kept.
-  const kept = nv ? best.iteration : iterations;
-  return {
-    model: { format: 1, objective, classes: k, base_score: base, inputs, trees: trees.slice(0, kept * k) },
-    bestIteration: kept,
-    validationScores: bestRawV,
-    iterations,
-    history,
-  };
 }
 
 /**
@@ -221,11 +216,10 @@ export function boost(
  * and negatives' scores radix-sorted (./sort-f64.ts) and merged, ties counted half — much
  * faster than a comparator sort, which matters when early stopping takes it every iteration.
  */
-export function rawRocAuc(raw: Float64Array, y: Float32Array): number {
+export function rawRocAuc(raw: Float64Array, y: Float32Array, sorter: Sorter = serialSorter): number {
   let np = 0;
   for (let r = 0; r < y.length; r++) if (y[r] === 1) np++;
-  const pos = new Float64Array(np);
-  const neg = new Float64Array(y.length - np);
+  const [pos, neg] = sorter.sortArrays(np, y.length - np);
   let i = 0;
   let j = 0;
   for (let r = 0; r < y.length; r++) {
@@ -233,8 +227,7 @@ export function rawRocAuc(raw: Float64Array, y: Float32Array): number {
     else neg[j++] = raw[r];
   }
   if (!pos.length || !neg.length) return NaN;
-  sortF64(pos);
-  sortF64(neg);
+  sorter.sortPair(pos, neg);
   // For each positive: negatives strictly below it, plus half of those equal.
   let below = 0;
   let upTo = 0;

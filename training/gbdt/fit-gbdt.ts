@@ -92,6 +92,11 @@ export interface GbdtFit {
   durationS: number;
   rowsPerS: number;
   validationPredictions: Float32Array;
+  /** Seconds in the boosting loop (the rest: fitting the inputs, binning the validation rows). */
+  boostS: number;
+  /** Threads of the passes over rows (training/gbdt/engine.ts), and how many passes they shared. */
+  threads: number;
+  parallel: { parallel: number; backedOff: number; startupMs: number };
 }
 
 export function fitGbdt(
@@ -137,6 +142,7 @@ export function fitGbdt(
   o.log.info(
     `${cfg.name}: ${fitted.inputs.length} inputs (${fitted.inputs.map((i) => `${i.name}:${i.from === 'target_stat' ? 'target' : i.kind}`).join(', ')}), min_samples_leaf ${minLeaf}`,
   );
+  const boostStart = performance.now();
   const result = boost(
     objective,
     k,
@@ -155,8 +161,8 @@ export function fitGbdt(
       // Stopping watches the primary metric, as a network's epochs do: with a time split the
       // validation period's base rate differs from train's, and the loss turns up (the base
       // rate is off) long before the ranking stops improving; calibration fixes the rate later.
-      value: (raw) => {
-        if (o.primary === 'roc_auc' && objective === 'binary') return -rawRocAuc(raw, data.validation.y);
+      value: (raw, sorter) => {
+        if (o.primary === 'roc_auc' && objective === 'binary') return -rawRocAuc(raw, data.validation.y, sorter);
         const v = metricValue(o.primary, data.validation.y, unscale(scoresToOutputs(objective, raw, k, null)), k);
         return HIGHER_IS_BETTER[o.primary] ? -v : v;
       },
@@ -164,13 +170,14 @@ export function fitGbdt(
       every: Math.max(1, Math.ceil(data.validation.y.length / 100_000)),
     },
   );
+  const boostS = (performance.now() - boostStart) / 1000;
   const model = treeModel(result.model);
   // The same numbers serving computes (core/model/trees.ts evaluated them during boosting).
   const validationPredictions = unscale(scoresToOutputs(objective, result.validationScores, k, null));
   const bestValue = metricValue(o.primary, data.validation.y, validationPredictions, k);
   const durationS = (performance.now() - started) / 1000;
   o.log.info(
-    `${cfg.name}: ${result.iterations} iterations, kept ${result.bestIteration} (best validation ${o.primary}), ${result.model.trees.length} trees`,
+    `${cfg.name}: ${result.iterations} iterations, kept ${result.bestIteration} (best validation ${o.primary}), ${result.model.trees.length} trees; boosting ${boostS.toFixed(1)} s on ${result.threads} thread(s)`,
   );
   return {
     model,
@@ -180,6 +187,9 @@ export function fitGbdt(
     durationS,
     rowsPerS: durationS > 0 ? (yTrain.length * result.iterations) / durationS : 0,
     validationPredictions,
+    boostS,
+    threads: result.threads,
+    parallel: result.parallel,
   };
 }
 

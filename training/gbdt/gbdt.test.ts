@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildHistogram, findBestSplit, histLayout, type SplitParams } from './split.ts';
-import { growTree } from './grow.ts';
+import { buildHistogram, findBestSplit, histLayout, rootCounts, type SplitParams } from './split.ts';
+import { growTree, slotsFor } from './grow.ts';
+import { Engine } from './engine.ts';
 import { boost, rawRocAuc } from './boost.ts';
 import { fitEdges } from './inputs.ts';
 import { rocAuc } from '../../core/model/quality-metrics.ts';
@@ -47,22 +48,26 @@ test('one ordered split, by hand: gain G_L²/(H_L+λ) + G_R²/(H_R+λ) − G²/(
 });
 
 test('leaf values are −G/(H+λ) × learning rate', () => {
-  const grad = Float32Array.from([-1, -1, 1, 1]);
   const layout = histLayout([3], [false]);
-  const grown = growTree(
-    {
-      bins: Uint8Array.from([1, 1, 2, 2]),
-      columns: Uint8Array.from([1, 1, 2, 2]),
-      width: 1,
-      layout,
-      grad,
-      hess: new Float32Array(4).fill(1),
-      order: new Int32Array(4),
-      scratch: new Int32Array(4),
-    },
-    { ...params, maxLeaves: 8, maxDepth: 0, learningRate: 0.5 },
-    [],
-  );
+  const bins = Uint8Array.from([1, 1, 2, 2]);
+  const engine = new Engine({
+    objective: 'regression',
+    k: 1,
+    bins,
+    width: 1,
+    offsets: layout.offsets,
+    counts: rootCounts(bins, 1, layout),
+    y: new Float32Array(4),
+    validationBins: new Uint8Array(0),
+    maxNodes: 16,
+    slots: slotsFor(8),
+    slotSize: layout.total * 3,
+    threads: 1,
+  });
+  engine.arrays.grad.set([-1, -1, 1, 1]);
+  engine.arrays.hess.fill(1);
+  const grown = growTree({ layout, engine }, { ...params, maxLeaves: 8, maxDepth: 0, learningRate: 0.5 });
+  engine.close();
   assert.deepEqual(grown.tree.feature, [0, -1, -1]);
   // Rounded to 7 significant digits (trees.json stays compact).
   assert.deepEqual(grown.tree.value.slice(1), [0.3333333, -0.3333333]);

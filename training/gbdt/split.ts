@@ -49,7 +49,11 @@ export interface Split {
   left: { g: number; h: number; n: number };
 }
 
-/** Add the rows order[start..end) to `hist` (zeroed by the caller). */
+/**
+ * Add the rows order[start..end) to `hist` for inputs f0…f1−1, zeroing their part first. Each
+ * input's sums run over the rows in the same order whichever inputs are built with it, so
+ * building the inputs in parts (./engine.ts, one part per thread) gives the same bits.
+ */
 export function buildHistogram(
   hist: Float64Array,
   bins: Uint8Array,
@@ -60,13 +64,16 @@ export function buildHistogram(
   order: Int32Array,
   start: number,
   end: number,
+  f0 = 0,
+  f1 = width,
 ): void {
+  hist.fill(0, offsets[f0] * 3, f1 < width ? offsets[f1] * 3 : hist.length);
   for (let i = start; i < end; i++) {
     const r = order[i];
     const g = grad[r];
     const h = hess[r];
     const base = r * width;
-    for (let f = 0; f < width; f++) {
+    for (let f = f0; f < f1; f++) {
       const o = (offsets[f] + bins[base + f]) * 3;
       hist[o] += g;
       hist[o + 1] += h;
@@ -76,9 +83,9 @@ export function buildHistogram(
 }
 
 /**
- * The root's histogram: every row, in row order (the order buildHistogram sees at the root, so
- * the same sums), gradients and hessians only — the counts per bin are the same every tree and
- * copied from `counts` (rootCounts).
+ * The root's histogram for inputs f0…f1−1: every row, in row order (the order buildHistogram
+ * sees at the root, so the same sums), gradients and hessians only — the counts per bin are the
+ * same every tree and copied from `counts` (rootCounts).
  */
 export function buildRootHistogram(
   hist: Float64Array,
@@ -88,19 +95,24 @@ export function buildRootHistogram(
   grad: Float32Array,
   hess: Float32Array,
   counts: Float64Array,
+  f0 = 0,
+  f1 = width,
 ): void {
+  const b0 = offsets[f0];
+  const b1 = f1 < width ? offsets[f1] : counts.length;
+  hist.fill(0, b0 * 3, b1 * 3);
   const n = grad.length;
   for (let r = 0; r < n; r++) {
     const g = grad[r];
     const h = hess[r];
     const base = r * width;
-    for (let f = 0; f < width; f++) {
+    for (let f = f0; f < f1; f++) {
       const o = (offsets[f] + bins[base + f]) * 3;
       hist[o] += g;
       hist[o + 1] += h;
     }
   }
-  for (let b = 0; b < counts.length; b++) hist[b * 3 + 2] = counts[b];
+  for (let b = b0; b < b1; b++) hist[b * 3 + 2] = counts[b];
 }
 
 /** Rows per bin over all rows (the root's counts, for buildRootHistogram). */
