@@ -20,7 +20,7 @@ test('dvc.yaml is exactly what the stage contracts generate (run `npm run pipeli
   assert.equal(await readFile(join(REPO, 'dvc.yaml'), 'utf8'), generated);
 });
 
-test('importClosure follows relative imports, dynamic ones too, but not type-only imports or packages', async () => {
+test('importClosure follows relative imports, dynamic ones and worker scripts too, but not type-only imports or packages', async () => {
   const dir = await tempDir('closure-');
   const files: Record<string, string> = {
     'a.ts': `import { b } from './lib/b.ts';\nimport type { C } from './c.ts';\nimport { z } from 'zod';\nexport const a: C = { n: b + z.string().parse('x').length };\nexport const later = () => import('./lazy.ts');\n`,
@@ -29,12 +29,17 @@ test('importClosure follows relative imports, dynamic ones too, but not type-onl
     'c.ts': `export interface C { n: number }\n`,
     'lazy.ts': `export const lazy = 1;\n`,
     'unused.ts': `export const unused = 1;\n`,
+    'pool.ts': `import { Worker } from 'node:worker_threads';\nexport const start = () => new Worker(new URL('./work/w.ts', import.meta.url));\n`,
+    'work/w.ts': `import { b } from '../lib/b.ts';\nimport { w2 } from './w2.ts';\nexport const w = b + w2;\n`,
+    'work/w2.ts': `export const w2 = 2;\n`,
   };
   for (const [name, text] of Object.entries(files)) {
     await mkdir(dirname(join(dir, name)), { recursive: true });
     await writeFile(join(dir, name), text);
   }
   assert.deepEqual(await importClosure(dir, 'a.ts'), ['a.ts', 'lazy.ts', 'lib/b.ts', 'side.ts']);
+  // A worker thread's script and what it imports are the stage's code too.
+  assert.deepEqual(await importClosure(dir, 'pool.ts'), ['lib/b.ts', 'pool.ts', 'side.ts', 'work/w.ts', 'work/w2.ts']);
   await assert.rejects(importClosure(dir, 'missing.ts'), /cannot follow the imports of missing\.ts/);
 });
 

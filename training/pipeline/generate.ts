@@ -4,6 +4,8 @@
  * imports, which run nothing, are left out); its params are the keys the contract declares.
  * Any change to code a stage runs, or to a param it reads, then re-runs it, under real DVC too.
  */
+import { readFile } from 'node:fs/promises';
+import { join, posix } from 'node:path';
 import { build } from 'esbuild';
 import { dumpYamlLikeDvc } from '../../core/dvc/index.ts';
 import type { OutputDecl, StageDecl } from '../contracts/contract.ts';
@@ -16,8 +18,33 @@ export const GENERATED_HEADER = [
   '# (register.model_name, the artifact below): edit those, not this file.',
 ].join('\n');
 
-/** Repository-relative paths of the project files `entry` loads, sorted; packages are not followed. */
+/**
+ * Repository-relative paths of the project files `entry` loads, sorted; packages are not followed.
+ * A worker thread's script (`new Worker(new URL('./w.ts', import.meta.url))`) is code the stage
+ * runs too, though no import names it: its closure is followed as well.
+ */
 export async function importClosure(repoRoot: string, entry: string): Promise<string[]> {
+  const seen = new Set<string>();
+  const pending = [entry];
+  while (pending.length) {
+    const next = pending.pop()!;
+    for (const file of await esbuildClosure(repoRoot, next)) {
+      if (seen.has(file)) continue;
+      seen.add(file);
+      for (const worker of await workerScripts(repoRoot, file)) if (!seen.has(worker)) pending.push(worker);
+    }
+  }
+  return [...seen].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+const WORKER_URL = /new URL\(\s*['"](\.{1,2}\/[^'"]+\.ts)['"]\s*,\s*import\.meta\.url\s*\)/g;
+
+async function workerScripts(repoRoot: string, file: string): Promise<string[]> {
+  const text = await readFile(join(repoRoot, file), 'utf8');
+  return [...text.matchAll(WORKER_URL)].map((m) => posix.join(posix.dirname(file), m[1]));
+}
+
+async function esbuildClosure(repoRoot: string, entry: string): Promise<string[]> {
   const result = await build({
     absWorkingDir: repoRoot,
     entryPoints: [entry],
@@ -31,9 +58,7 @@ export async function importClosure(repoRoot: string, entry: string): Promise<st
   }).catch((err: Error) => {
     throw new Error(`cannot follow the imports of ${entry}: ${err.message}`);
   });
-  return Object.keys(result.metafile.inputs)
-    .filter((p) => !p.includes(':') && !p.startsWith('node_modules/'))
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return Object.keys(result.metafile.inputs).filter((p) => !p.includes(':') && !p.startsWith('node_modules/'));
 }
 
 const covers = (dir: string, path: string): boolean => path === dir || path.startsWith(dir + '/');
