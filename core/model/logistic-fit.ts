@@ -3,7 +3,6 @@
  * calibration maps of core/model/calibration.ts.
  */
 type Numbers = ArrayLike<number>;
-const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 
 /**
  * Maximum-likelihood logistic regression of y on the given columns plus an intercept, by Newton's
@@ -29,9 +28,10 @@ export function fitLogistic(columns: Float64Array[], y: Numbers, start: number[]
       const o = i * d;
       let z = 0;
       for (let j = 0; j < d; j++) z += w[j] * x[o + j];
-      // log(1 + e^z) − y·z, stable for large |z|
-      loss += (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z))) - y[i] * z;
-      const p = sigmoid(z);
+      // log(1 + e^z) − y·z and sigmoid(z) from one exponential, stable for large |z|
+      const e = Math.exp(-Math.abs(z));
+      loss += (z > 0 ? z : 0) + Math.log1p(e) - y[i] * z;
+      const p = z > 0 ? 1 / (1 + e) : e / (1 + e);
       const r = p - y[i],
         q = Math.max(p * (1 - p), 1e-12);
       for (let j = 0; j < d; j++) {
