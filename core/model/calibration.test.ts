@@ -4,6 +4,7 @@ import {
   calibrationProblem,
   applyCalibration,
   calibrateAll,
+  CHOICE_ROWS,
   chooseCalibration,
   expectedCalibrationError,
   fitBeta,
@@ -117,6 +118,15 @@ test('beta calibration recovers asymmetric tails, is chosen over Platt for them,
   const grid = Array.from({ length: 101 }, (_, i) => applyCalibration(fit, i / 100));
   for (let i = 1; i < grid.length; i++) assert.ok(grid[i] >= grid[i - 1]);
   assert.ok(grid.every((v) => v > 0 && v < 1)); // even at scores 0 and 1 (clipped like the logit)
+});
+
+test('on more validation rows than CHOICE_ROWS the choice looks at a spread of them and the map is fitted on all', () => {
+  const r = seededRandom(13);
+  const s = Array.from({ length: CHOICE_ROWS + 9_000 }, () => 0.001 + 0.998 * r() ** 2);
+  const y = s.map((v) => (r() < betaRate(v) ? 1 : 0));
+  const choice = chooseCalibration(s, y);
+  assert.deepEqual(choice.calibration, fitBeta(s, y));
+  assert.notDeepEqual(choice.calibration, fitBeta(s.slice(0, CHOICE_ROWS), y.slice(0, CHOICE_ROWS)));
 });
 
 test('beta calibration keeps its slopes ≥ 0: a tail that falls is flattened, not reversed', () => {
