@@ -60,6 +60,18 @@ test('Platt: a saturated two-group case reproduces the group rates; a constant s
   close(flat.b, logit(0.25), 1e-4);
 });
 
+test('Platt converges where plain Newton steps diverged: a flat slope over logits down to −12', () => {
+  // Trees' scores: a few far in the low tail, the rate following sigmoid(0.3 · logit − 0.25).
+  // Undamped Newton from a = 1 went to a ≈ 2 · 10⁶ here (and on a real backtest cut).
+  const r = seededRandom(4);
+  const z = Array.from({ length: 2000 }, () => (r() < 0.05 ? -12 + 4 * r() : -4 + 9 * r()));
+  const s = z.map((v) => 1 / (1 + Math.exp(-v)));
+  const y = z.map((v) => (r() < 1 / (1 + Math.exp(-(0.3 * v - 0.25))) ? 1 : 0));
+  const c = fitPlatt(s, y);
+  close(c.a, 0.3, 0.05);
+  close(c.b, -0.25, 0.1);
+});
+
 test('Platt on separable data stays finite and ordered', () => {
   const c = fitPlatt([0.3, 0.3, 0.35, 0.7, 0.7, 0.75], [0, 0, 0, 1, 1, 1]);
   assert.ok(Number.isFinite(c.a) && Number.isFinite(c.b) && c.a > 1);

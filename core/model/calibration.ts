@@ -25,40 +25,15 @@ export const logit = (p: number) => {
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 
 /**
- * Platt scaling by Newton's method on the two parameters (the log loss is convex in them), with a
- * tiny ridge so perfectly separable data still gives finite parameters.
+ * Platt scaling: a logistic regression on the logit of the score, by Newton's method with step
+ * halving and a tiny ridge so perfectly separable data still gives finite parameters. (Plain
+ * Newton steps diverged on trees' scores whose logits reach −12: a = −5 · 10⁵ on a backtest cut.)
  */
-export function fitPlatt(scores: Numbers, y: Numbers, iterations = 50): PlattCalibration {
+export function fitPlatt(scores: Numbers, y: Numbers): PlattCalibration {
   const n = scores.length;
   if (n === 0) throw new Error('Platt calibration needs at least one validation score');
   const z = Float64Array.from({ length: n }, (_, i) => logit(scores[i]));
-  let a = 1,
-    b = 0;
-  const ridge = 1e-6 * n;
-  for (let it = 0; it < iterations; it++) {
-    let ga = ridge * (a - 1),
-      gb = 0,
-      haa = ridge,
-      hab = 0,
-      hbb = ridge;
-    for (let i = 0; i < n; i++) {
-      const p = sigmoid(a * z[i] + b);
-      const r = p - y[i];
-      const w = Math.max(p * (1 - p), 1e-12);
-      ga += r * z[i];
-      gb += r;
-      haa += w * z[i] * z[i];
-      hab += w * z[i];
-      hbb += w;
-    }
-    const det = haa * hbb - hab * hab;
-    if (!(det > 0)) break;
-    const da = (hbb * ga - hab * gb) / det;
-    const db = (haa * gb - hab * ga) / det;
-    a -= da;
-    b -= db;
-    if (Math.abs(da) < 1e-10 && Math.abs(db) < 1e-10) break;
-  }
+  const [a, b] = fitLogistic([z], y, [1]);
   return { method: 'platt', a, b };
 }
 
