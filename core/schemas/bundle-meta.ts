@@ -26,11 +26,22 @@ export const bundleMetricsSchema = z.looseObject({
 export const plattCalibrationSchema = z.object({ method: z.literal('platt'), a: num, b: num });
 /** Isotonic regression: knots, x increasing; y non-decreasing in [0, 1] (core/model/calibration.ts fits and applies both). */
 export const isotonicCalibrationSchema = z.object({ method: z.literal('isotonic'), x: z.array(num), y: z.array(num) });
+/**
+ * Beta calibration (Kull et al. 2017): calibrated = sigmoid(a · ln(score) − b · ln(1 − score) + c),
+ * a, b ≥ 0 so it is monotone; Platt on the logit is the case a = b. Bundles before it hold Platt or isotonic.
+ */
+export const betaCalibrationSchema = z.object({
+  method: z.literal('beta'),
+  a: num.nonnegative(),
+  b: num.nonnegative(),
+  c: num,
+});
 /** Temperature scaling (multi-class): calibrated = softmax(logits / temperature), fitted on validation. */
 export const temperatureCalibrationSchema = z.object({ method: z.literal('temperature'), temperature: num.positive() });
 export const calibrationSchema = z.discriminatedUnion('method', [
   plattCalibrationSchema,
   isotonicCalibrationSchema,
+  betaCalibrationSchema,
   temperatureCalibrationSchema,
 ]);
 
@@ -75,6 +86,7 @@ export type BundleMeta = z.output<typeof bundleMetaSchema>;
 export type Calibration = z.output<typeof calibrationSchema>;
 export type PlattCalibration = z.output<typeof plattCalibrationSchema>;
 export type IsotonicCalibration = z.output<typeof isotonicCalibrationSchema>;
+export type BetaCalibration = z.output<typeof betaCalibrationSchema>;
 
 /** Validate a parsed `bundle.json`; `where` (its path) is named in the error with the field. */
 export function parseBundleMeta(json: unknown, where: string): BundleMeta {

@@ -192,14 +192,20 @@ test('bundle.json: the schema is the type (BundleMeta): model kind, calibration 
   assert.deepEqual(meta.calibration, platt);
   assert.deepEqual(meta.recent_refit, refit);
   assert.deepEqual(parseBundleMeta({ ...bundleMeta, calibration: isotonic }, 'b/bundle.json').calibration, isotonic);
+  const beta = { method: 'beta', a: 0.4, b: 1.0, c: -0.8 };
+  assert.deepEqual(parseBundleMeta({ ...bundleMeta, calibration: beta }, 'b/bundle.json').calibration, beta);
   assert.equal(parseBundleMeta(bundleMeta, 'b/bundle.json').calibration, undefined, 'older bundles: served raw');
   assert.throws(
     () => parseBundleMeta({ ...bundleMeta, model_type: 'xgboost' }, 'b/bundle.json'),
     /^Error: b\/bundle\.json: field `model_type`: /,
   );
   assert.throws(
-    () => parseBundleMeta({ ...bundleMeta, calibration: { method: 'beta' } }, 'b/bundle.json'),
+    () => parseBundleMeta({ ...bundleMeta, calibration: { method: 'spline' } }, 'b/bundle.json'),
     /field `calibration\.method`/,
+  );
+  assert.throws(
+    () => parseBundleMeta({ ...bundleMeta, calibration: { ...beta, a: -0.1 } }, 'b/bundle.json'),
+    /field `calibration\.a`/,
   );
   assert.throws(
     () => parseBundleMeta({ ...bundleMeta, calibration: { method: 'platt', a: 1 } }, 'b/bundle.json'),

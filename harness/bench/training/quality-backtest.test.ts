@@ -1,6 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { backtestMean, backtestTable, restrictRows, rowShare, type BacktestRow } from './quality-backtest.ts';
+import {
+  backtestMean,
+  backtestRow,
+  backtestTable,
+  cutsNotBelowConstant,
+  restrictRows,
+  rowShare,
+  type BacktestRow,
+} from './quality-backtest.ts';
 import { makeTable } from '../../../core/data/table.ts';
 
 test('restrictRows keeps [from, until) and a stable share of the rows', () => {
@@ -33,4 +41,35 @@ test('backtest mean and table: per-model means and ours − tuned per cut', () =
   const table = backtestTable(rows, 'classification').split('\n');
   assert.equal(table[2], '| 2001-02-01 → end | 1,000 | 0.7000 (1) | 0.7500 (2) | -0.0500 |');
   assert.equal(table[4], '| **mean** | | 0.7500 | 0.7500 | +0.0000 |');
+});
+
+test('backtest: our test log loss beside the constant baseline per cut, a cut not below it flagged', () => {
+  const run = (oursLogLoss: number) => ({
+    lines: [{ train: 900, validation: 100, test: 200 }],
+    ours: { roc_auc: 0.7, log_loss: oursLogLoss },
+    references: [{ model: 'sklearn HGB tuned', roc_auc: 0.69, log_loss: 0.45, fit_s: 3 }],
+    trainWallS: 5,
+    selected: 'gbdt',
+    baseline: { log_loss: 0.48 },
+  });
+  const good = backtestRow(run(0.44), 'classification', '2001-02-01', '2001-03-01');
+  const bad = backtestRow(run(0.48), 'classification', '2001-03-01', 'end');
+  assert.equal(good.log_loss_constant, 0.48);
+  assert.equal(good.log_loss_below_constant, true);
+  assert.equal(bad.log_loss_below_constant, false, 'equal to the constant is not below it');
+  assert.deepEqual(cutsNotBelowConstant([good, bad]), ['2001-03-01']);
+  const table = backtestTable([good, bad], 'classification').split('\n');
+  assert.match(table[0], /\| ours − tuned \| ours log loss \| constant log loss \|$/);
+  assert.equal(table[1].split('|').length - 2, 7, 'one rule cell per column');
+  assert.match(table[2], /\| \+0\.0100 \| 0\.4400 \| 0\.4800 \|$/);
+  assert.match(table[3], /\| 0\.4800 \*\*not below\*\* \| 0\.4800 \|$/);
+  // Regression rows carry no log loss: no such columns.
+  const reg = backtestRow(
+    { ...run(0.44), ours: { mae: 16, rmse: 30 }, references: [] },
+    'regression',
+    '2001-02-01',
+    'end',
+  );
+  assert.equal(reg.log_loss_below_constant, undefined);
+  assert.doesNotMatch(backtestTable([reg], 'regression'), /log loss/);
 });

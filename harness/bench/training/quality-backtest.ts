@@ -49,6 +49,8 @@ export interface BacktestRow {
   ours_minus_tuned: number | null;
   /** Classification: the test log loss of train's prevalence for every row (ours must be below it). */
   log_loss_constant?: number;
+  /** Classification: whether our served probabilities' test log loss is below `log_loss_constant` (false: flagged). */
+  log_loss_below_constant?: boolean;
 }
 
 interface Run {
@@ -90,7 +92,10 @@ export function backtestRow(run: Run, task: string, cut: string, testUntil: stri
     models,
     ours_minus_tuned: tuned ? +(run.ours[key] - tuned.metric).toFixed(4) : null,
   };
-  if (task === 'classification' && run.baseline?.log_loss !== undefined) row.log_loss_constant = run.baseline.log_loss;
+  if (task === 'classification' && run.baseline?.log_loss !== undefined) {
+    row.log_loss_constant = run.baseline.log_loss;
+    row.log_loss_below_constant = run.ours.log_loss < run.baseline.log_loss;
+  }
   return row;
 }
 
@@ -106,21 +111,40 @@ export function backtestMean(rows: BacktestRow[]): Record<string, number> {
   return out;
 }
 
-/** A Markdown table: one row per cut, one column per model (metric, fit seconds), then the mean. */
+/** The cuts whose test log loss of ours is not below the constant (prevalence) baseline's: calibration failed there. */
+export function cutsNotBelowConstant(rows: BacktestRow[]): string[] {
+  return rows.filter((r) => r.log_loss_below_constant === false).map((r) => r.cut);
+}
+
+/**
+ * A Markdown table: one row per cut, one column per model (metric, fit seconds), ours − tuned,
+ * and for classification our test log loss beside the constant baseline's (**not below** flags a
+ * cut where the served probabilities lose to predicting the training prevalence); then the mean.
+ */
 export function backtestTable(rows: BacktestRow[], task: string): string {
   const names = Object.keys(rows[0]?.models ?? {});
   const metric = task === 'classification' ? 'ROC-AUC' : 'MAE';
-  const head = `| cut → test until | train rows | ${names.map((n) => `${n} ${metric} (fit s)`).join(' | ')} | ours − tuned |`;
-  const rule = `|${' --- |'.repeat(names.length + 3)}`;
+  const withLogLoss = rows.some((r) => r.log_loss_constant !== undefined);
+  const head =
+    `| cut → test until | train rows | ${names.map((n) => `${n} ${metric} (fit s)`).join(' | ')} | ours − tuned |` +
+    (withLogLoss ? ' ours log loss | constant log loss |' : '');
+  const rule = `|${' --- |'.repeat(names.length + 3 + (withLogLoss ? 2 : 0))}`;
+  const logLossCells = (r: BacktestRow) => {
+    if (!withLogLoss) return '';
+    const ours = r.models.ours?.log_loss;
+    const flag = r.log_loss_below_constant === false ? ' **not below**' : '';
+    return ` ${ours === undefined ? '—' : ours.toFixed(4)}${flag} | ${r.log_loss_constant?.toFixed(4) ?? '—'} |`;
+  };
   const lines = rows.map(
     (r) =>
       `| ${r.cut} → ${r.test_until} | ${r.rows_train.toLocaleString('en-US')} | ${names
         .map((n) => (r.models[n] ? `${r.models[n].metric.toFixed(4)} (${r.models[n].fit_s})` : '—'))
-        .join(' | ')} | ${r.ours_minus_tuned === null ? '—' : signed(r.ours_minus_tuned)} |`,
+        .join(' | ')} | ${r.ours_minus_tuned === null ? '—' : signed(r.ours_minus_tuned)} |${logLossCells(r)}`,
   );
   const mean = backtestMean(rows);
   lines.push(
-    `| **mean** | | ${names.map((n) => mean[n].toFixed(4)).join(' | ')} | ${mean.ours_minus_tuned === undefined ? '—' : signed(mean.ours_minus_tuned)} |`,
+    `| **mean** | | ${names.map((n) => mean[n].toFixed(4)).join(' | ')} | ${mean.ours_minus_tuned === undefined ? '—' : signed(mean.ours_minus_tuned)} |` +
+      (withLogLoss ? ' | |' : ''),
   );
   return [head, rule, ...lines].join('\n') + '\n';
 }

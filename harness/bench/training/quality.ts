@@ -11,7 +11,8 @@
  *
  * Prints one JSON line per model, then one line of ratios (ours / reference). `--backtest` repeats
  * the measurement at each of `--cuts` (train before the cut, test up to the next) and prints one
- * line per cut, the mean and a Markdown table (harness/bench/training/quality-backtest.ts).
+ * line per cut, the mean, whether our test log loss is below the constant (prevalence) baseline's
+ * at every cut (the cuts where not), and a Markdown table (harness/bench/training/quality-backtest.ts).
  *   --task classification|regression   (default: params.yaml)   --test-from YYYY-MM-DD
  *   --until YYYY-MM-DD (drop rows from this date on: a smaller run, e.g. --test-from 2001-01-09 --until 2001-01-11)
  *   --params <file>   --no-references   --keep <dir> (keep the temporary directory)
@@ -44,6 +45,7 @@ import {
   backtestMean,
   backtestRow,
   backtestTable,
+  cutsNotBelowConstant,
   isoDay,
   restrictRows,
   type BacktestRow,
@@ -98,7 +100,7 @@ const USAGE = `usage: npm run bench:quality -- [--task classification|regression
   --sample SHARE       keep this share of the rows (a seeded hash of the row number; default 1)
   --backtest           one measurement per cut: train on the rows before it, test on those up to the
                        next cut (the last: up to --until or the end); one JSON line per cut, the mean,
-                       then a table
+                       the cuts where our test log loss is not below the constant baseline's, then a table
   --cuts DATES         the backtest's cuts, comma-separated (default ${DEFAULT_CUTS})
   --dataset NAMES      a small public table instead of flights: ${Object.keys(DATASETS).join(', ')} or all;
                        its docs/examples params through validate, prepare, train and evaluate, the
@@ -181,6 +183,12 @@ async function main(flags: CliValues<typeof OPTIONS>): Promise<number> {
     process.stdout.write(JSON.stringify({ backtest_cut: row }) + '\n');
   }
   process.stdout.write(JSON.stringify({ backtest_mean: backtestMean(rows) }) + '\n');
+  if (task === 'classification') {
+    const notBelow = cutsNotBelowConstant(rows);
+    process.stdout.write(
+      JSON.stringify({ backtest_log_loss_below_constant: notBelow.length === 0, cuts_not_below: notBelow }) + '\n',
+    );
+  }
   process.stdout.write(backtestTable(rows, task));
   return 0;
 }
