@@ -39,7 +39,7 @@ export const RESIDUAL_QUANTILES = [0.05, 0.25, 0.5, 0.75, 0.95];
 
 /**
  * What the winner's validation scores become in the bundle. Classification: the calibration
- * (Platt or isotonic by cross-fitted validation log loss), and the threshold chosen by F1 on the
+ * (Platt, beta or isotonic by cross-fitted validation log loss), and the threshold chosen by F1 on the
  * calibrated scores. Regression: quantiles of the validation residuals (actual − predicted).
  */
 export function finishWinner(
