@@ -20,7 +20,7 @@ export const GENERATED_HEADER = [
 
 /**
  * Repository-relative paths of the project files `entry` loads, sorted; packages are not followed.
- * A worker thread's script (`new Worker(new URL('./w.ts', import.meta.url))`) is code the stage
+ * A worker thread's script (`new Worker(new URL(<relative path>, import.meta.url))`) is code the stage
  * runs too, though no import names it: its closure is followed as well.
  */
 export async function importClosure(repoRoot: string, entry: string): Promise<string[]> {
