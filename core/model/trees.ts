@@ -14,7 +14,8 @@ import type { Table } from '../data/table.ts';
 import { encodeFeatures, type EncodedFeatures, type FeatureSpec } from './features.ts';
 import { binRows, type TreeInput } from './tree-inputs.ts';
 import { applyCalibration, type Calibration } from './calibration.ts';
-import { treeValue, type CompiledTree } from './tree-value.ts';
+import type { CompiledTree } from './tree-value.ts';
+import { packEnsemble, packedTreeValue, type PackedEnsemble } from './tree-pack.ts';
 
 export const TREES_FILE = 'trees.json';
 
@@ -126,16 +127,20 @@ export function nonFiniteTrees(m: TreeEnsembleJson): string | null {
   return null;
 }
 
+const packs = new WeakMap<TreeModel, PackedEnsemble>();
+
 /** Raw scores (log-odds, class logits or scaled regression values): rows × classes, row-major. */
 export function rawScores(m: TreeModel, bins: Uint8Array, rows: number, treeCount = m.compiled.length): Float64Array {
   const k = m.json.classes;
   const width = m.json.inputs.length;
   const out = new Float64Array(rows * k);
   for (let r = 0; r < rows; r++) for (let c = 0; c < k; c++) out[r * k + c] = m.json.base_score[c];
+  // The packed layout (./tree-pack.ts), built once per model: the same values, a fraction of the memory traffic.
+  let packed = packs.get(m);
+  if (!packed || packed.roots.length !== m.compiled.length) packs.set(m, (packed = packEnsemble(m.compiled)));
   for (let t = 0; t < treeCount; t++) {
-    const tree = m.compiled[t];
     const c = t % k;
-    for (let r = 0; r < rows; r++) out[r * k + c] += treeValue(tree, bins, r * width);
+    for (let r = 0; r < rows; r++) out[r * k + c] += packedTreeValue(packed, t, bins, r * width);
   }
   return out;
 }

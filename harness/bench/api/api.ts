@@ -1,22 +1,28 @@
 /**
- * `npm run bench:api`: throughput and latency of the real inference API beside a trivial Koa
- * server that does only the HTTP + JSON part (the ceiling on this machine), loaded with the same
- * autocannon settings in the same run; then a 100-instance batch request and the cost of
- * bearer-token auth (the real API started a second time with API_TOKENS). The three servers run
- * side by side and are loaded in interleaved rounds (order rotating), so a noisy neighbour on a
- * shared host weighs on all of them alike instead of on whichever ran at that moment.
- * Prints one JSON document on stdout, progress on stderr.
+ * `npm run bench:api`: throughput and latency of the real inference API beside a trivial Koa server
+ * that does only the HTTP + JSON part (the ceiling on this machine), loaded with the same settings
+ * in the same run; then a 100-instance batch request and the cost of bearer-token auth (the real
+ * API started a second time with API_TOKENS). The servers run side by side and are loaded in
+ * interleaved rounds (order rotating), so a noisy neighbour on a shared host weighs on all of them
+ * alike instead of on whichever ran at that moment. Prints one JSON document on stdout, progress on
+ * stderr.
  *
- * Server CPU per request is read from /proc around every load slice (Linux), so the comparison
- * holds on a busy host too.
+ * The load generator is wrk when installed (one C thread; `wrk.ts`), else autocannon. With two or
+ * more cores the generator is pinned to core 0 and each one-process server to core 1, so the
+ * server has a core of its own and is the bottleneck; server CPU per request is read from /proc
+ * around every slice (Linux), and the generator's own CPU per request is reported beside it.
+ * The real API runs as `npm start` serves it (monitoring, drift, feedback ids, metrics on, the
+ * info-level log); the auth run adds API_TOKENS.
  *
  * Settings (env): BENCH_CONNECTIONS (32), BENCH_DURATION_S (15 per server), BENCH_ROUNDS (3),
- * BENCH_WARMUP_S (3), BENCH_BATCH_REQUESTS (300). The real API reads REGISTRY_URL as usual and runs
- * as one process (WORKERS=1), like the trivial server. BENCH_WORKERS=n (n > 1) also starts the API
- * with WORKERS=n and loads it in the same rounds: how throughput grows with processes.
+ * BENCH_WARMUP_S (3), BENCH_BATCH_REQUESTS (300), BENCH_GENERATOR (wrk | autocannon), BENCH_PIN
+ * (on | off; on by default with ≥ 2 cores and taskset). The real API reads REGISTRY_URL as usual
+ * and runs as one process (WORKERS=1), like the trivial server. BENCH_WORKERS=n (n > 1) also starts
+ * the API with WORKERS=n (on every core, the generator's included) and loads it in the same rounds.
  */
 import { randomBytes } from 'node:crypto';
-import { cpus, totalmem } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { envNumber, REAL_API_NAME, runServerBench } from './cli.ts';
 import { processTreeCpuSeconds } from './cpu.ts';
 import { composeBenchDocument } from './document.ts';
@@ -29,6 +35,16 @@ import {
   type ServerHandle,
   type StartOptions,
 } from './server-process.ts';
+import { runWrk, wrkAvailable } from './wrk.ts';
+
+const cores = cpus().length;
+const generator = (process.env.BENCH_GENERATOR ?? (wrkAvailable() ? 'wrk' : 'autocannon')) as 'wrk' | 'autocannon';
+const pinned =
+  (process.env.BENCH_PIN ?? 'on') !== 'off' &&
+  cores >= 2 &&
+  spawnSync('taskset', ['-V'], { stdio: 'ignore' }).error === undefined;
+/** Core 0 for the generator, core 1 for each one-process server. */
+const PIN = pinned ? { generator: '0', server: '1' } : null;
 
 const settings = {
   connections: envNumber('BENCH_CONNECTIONS', 32),
@@ -36,6 +52,8 @@ const settings = {
   rounds: Math.round(envNumber('BENCH_ROUNDS', 3)),
   workers: Math.round(envNumber('BENCH_WORKERS', 1)),
   warmup_s: envNumber('BENCH_WARMUP_S', 3),
+  generator,
+  pinning: PIN ? { generator_cpus: PIN.generator, server_cpus: PIN.server } : null,
   path: '/predict',
   batch: {
     path: '/v1/models/flight-delay:predict',
@@ -47,6 +65,18 @@ const settings = {
 const progress = (msg: string) => process.stderr.write(`[bench:api] ${msg}\n`);
 /** The trivial server is one process; so is the API it is compared with, whatever WORKERS says. */
 const ONE_PROCESS = { WORKERS: '1' };
+/** As `npm start` serves it: its log level is info (one summary line per 10 s). */
+const AS_NPM_START = { ...ONE_PROCESS, LOG_LEVEL: 'info' };
+
+/** One slice of load with the chosen generator; the generator's CPU seconds where it can tell. */
+async function load(options: LoadOptions, durationS: number): Promise<LoadResult & { generator_cpu_s: number | null }> {
+  if (generator === 'wrk') return runWrk({ ...options, durationS, ...(PIN ? { cpus: PIN.generator } : {}) });
+  // autocannon runs inside this process: its CPU is this process's.
+  const before = process.cpuUsage();
+  const r = await runLoad({ ...options, durationS });
+  const used = process.cpuUsage(before);
+  return { ...r, generator_cpu_s: (used.user + used.system) / 1e6 };
+}
 
 async function expectOk(server: ServerHandle, path: string, body: string, headers: Record<string, string> = {}) {
   const res = await checkRequest(server.url + path, body, headers);
@@ -68,15 +98,18 @@ async function main() {
     servers.push(s);
     return s;
   };
+  const loadAtStart = loadavg()[0];
   try {
     const token = randomBytes(24).toString('hex');
     const auth = { authorization: `Bearer ${token}` };
-    const real = await start({ name: REAL_API_NAME, script: REAL_API_SCRIPT, env: ONE_PROCESS });
-    const trivial = await start({ name: 'trivial server', script: TRIVIAL_SERVER_SCRIPT });
+    const core = PIN ? { cpus: PIN.server } : {};
+    const real = await start({ name: REAL_API_NAME, script: REAL_API_SCRIPT, env: AS_NPM_START, ...core });
+    const trivial = await start({ name: 'trivial server', script: TRIVIAL_SERVER_SCRIPT, ...core });
     const secured = await start({
       name: `${REAL_API_NAME} with API_TOKENS`,
       script: REAL_API_SCRIPT,
-      env: { ...ONE_PROCESS, API_TOKENS: token },
+      env: { ...AS_NPM_START, API_TOKENS: token },
+      ...core,
     });
 
     const multi =
@@ -84,7 +117,7 @@ async function main() {
         ? await start({
             name: `${REAL_API_NAME} with WORKERS=${settings.workers}`,
             script: REAL_API_SCRIPT,
-            env: { WORKERS: String(settings.workers) },
+            env: { LOG_LEVEL: 'info', WORKERS: String(settings.workers) },
           })
         : null;
     const facts = await fetchModelFacts(real.url);
@@ -129,24 +162,30 @@ async function main() {
       });
     for (const t of targets) {
       progress(`${t.label}: warm-up ${settings.warmup_s} s`);
-      await runLoad({ ...t.load, durationS: settings.warmup_s });
+      await load(t.load, settings.warmup_s);
     }
     const runs = new Map<string, LoadResult[]>(targets.map((t) => [t.label, []]));
     const cpu = new Map<string, { seconds: number; responses: number } | null>(
       targets.map((t) => [t.label, { seconds: 0, responses: 0 }]),
     );
+    const generatorCpu = { seconds: 0, responses: 0, known: true };
     const slice = settings.duration_s / settings.rounds;
     for (let round = 0; round < settings.rounds; round++) {
       for (let i = 0; i < targets.length; i++) {
         const t = targets[(i + round) % targets.length];
         const before = processTreeCpuSeconds(t.server.pid);
-        const r = await runLoad({ ...t.load, durationS: slice });
+        const r = await load(t.load, slice);
         const after = processTreeCpuSeconds(t.server.pid);
         const c = cpu.get(t.label);
         if (c && before !== null && after !== null) {
           c.seconds += after - before;
           c.responses += r.responses;
         } else cpu.set(t.label, null);
+        if (r.generator_cpu_s === null || !Number.isFinite(r.generator_cpu_s)) generatorCpu.known = false;
+        else {
+          generatorCpu.seconds += r.generator_cpu_s;
+          generatorCpu.responses += r.responses;
+        }
         report(`round ${round + 1}/${settings.rounds} ${t.label}`, r);
         runs.get(t.label)!.push(r);
       }
@@ -172,12 +211,21 @@ async function main() {
         node: process.version,
         backend: facts.backend,
         model_version: facts.version,
+        load_average: { start: Math.round(loadAtStart * 100) / 100, end: Math.round(loadavg()[0] * 100) / 100 },
       },
       real: realRun,
       trivial: trivialRun,
       batch100,
       auth: { result: authRun, enforced, unauthenticatedStatus: anonymous.status },
-      cpuUsPerRequest: { real: cpuUs('real'), trivial: cpuUs('trivial'), auth: cpuUs('auth') },
+      cpuUsPerRequest: {
+        real: cpuUs('real'),
+        trivial: cpuUs('trivial'),
+        auth: cpuUs('auth'),
+        generator:
+          generatorCpu.known && generatorCpu.responses > 0
+            ? Math.round((generatorCpu.seconds / generatorCpu.responses) * 1e7) / 10
+            : null,
+      },
       workers: workersRun ? { count: settings.workers, result: workersRun, cpuUsPerRequest: cpuUs('workers') } : null,
     });
     process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
@@ -191,7 +239,9 @@ const USAGE = `usage: npm run bench:api
   ceiling), in interleaved rounds; then a 100-instance batch and the cost of bearer-token auth.
   Prints one JSON document on stdout, progress on stderr
 env: BENCH_CONNECTIONS (32), BENCH_DURATION_S (15), BENCH_ROUNDS (3), BENCH_WARMUP_S (3),
-  BENCH_BATCH_REQUESTS (300), BENCH_WORKERS (1; n > 1 also loads the API with WORKERS=n);
+  BENCH_BATCH_REQUESTS (300), BENCH_WORKERS (1; n > 1 also loads the API with WORKERS=n),
+  BENCH_GENERATOR (wrk when installed, else autocannon), BENCH_PIN (on: generator on core 0,
+  servers on core 1, with >= 2 cores);
   the API reads REGISTRY_URL as usual`;
 
 await runServerBench('bench:api', USAGE, main);

@@ -38,6 +38,10 @@ export interface StartOptions {
   env?: Record<string, string>;
   readyTimeoutMs?: number;
   cwd?: string;
+  /** `taskset -c` list the server (and its cluster workers) may run on, e.g. "1"; unset: any core. */
+  cpus?: string;
+  /** Node flags before the script, e.g. --cpu-prof. */
+  nodeArgs?: string[];
 }
 
 function tailBuffer(maxLines: number) {
@@ -65,7 +69,10 @@ function exitOf(child: ChildProcess): Promise<number | null> {
 export async function startServer(options: StartOptions): Promise<ServerHandle> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ['--import', 'tsx', options.script], {
+  const node = [process.execPath, ...(options.nodeArgs ?? []), '--import', 'tsx', options.script];
+  // taskset execs node in its own process, so the pid stays the server's.
+  const argv = options.cpus ? ['taskset', '-c', options.cpus, ...node] : node;
+  const child = spawn(argv[0], argv.slice(1), {
     cwd: options.cwd ?? REPO_ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', ...options.env, HOST: '127.0.0.1', PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -95,6 +95,12 @@ test('bench document: ratios, CPU per request, workers, auth cost and every targ
   });
   assert.equal(doc.targets.ratio_real_vs_trivial_p99.pass, false, 'a p99 30 times the trivial one');
   assert.deepEqual(doc.targets.ratio_real_vs_trivial_cpu, { value: 1.25, target: '<= 1.5', pass: true });
+  // The authenticated API is held to the same targets.
+  assert.equal(doc.targets.ratio_auth_vs_trivial_rps?.value, 0.855);
+  assert.equal(doc.targets.ratio_auth_vs_trivial_rps?.pass, true);
+  assert.equal(doc.targets.ratio_auth_vs_trivial_p99?.pass, false);
+  assert.deepEqual(doc.targets.ratio_auth_vs_trivial_cpu, { value: 1.292, target: '<= 1.5', pass: true });
+  assert.equal(doc.cpu_us_per_request?.ratio_auth_vs_trivial, 1.292);
   assert.equal(doc.workers?.rps_vs_one_process, 1.8);
   assert.equal(doc.workers?.cpu_us_per_request, 33);
   assert.equal(doc.targets.batch100_p50_ms.value, 1.5);

@@ -1,0 +1,96 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { compileTree, rawScores, treeModel, type TreeEnsembleJson, type TreeJson } from './trees.ts';
+import { treeValue } from './tree-value.ts';
+import { packEnsemble, packedTreeValue } from './tree-pack.ts';
+import type { TreeInput } from './tree-inputs.ts';
+
+const INPUTS: TreeInput[] = [
+  { name: 'a', kind: 'ordered', from: 'numeric', edges: [1, 2, 3, 4, 5, 6] },
+  { name: 'b', kind: 'categorical', from: 'index' },
+  { name: 'c', kind: 'ordered', from: 'numeric', edges: [10, 20] },
+];
+
+/** A random tree in training's layout: node slots in creation order, some left unused. */
+function randomTree(rnd: () => number, leaves: number): TreeJson {
+  const t: TreeJson = {
+    feature: [-1],
+    threshold: [0],
+    default_left: [0],
+    left: [0],
+    right: [0],
+    value: [0],
+    cat_sets: [],
+  };
+  const open = [0];
+  const add = () => {
+    t.feature.push(-1);
+    t.threshold.push(0);
+    t.default_left.push(0);
+    t.left.push(0);
+    t.right.push(0);
+    t.value.push(Math.round((rnd() - 0.5) * 1e6) / 1e5);
+    return t.feature.length - 1;
+  };
+  for (let n = 1; n < leaves; n++) {
+    const node = open.splice(Math.floor(rnd() * open.length), 1)[0];
+    const f = Math.floor(rnd() * INPUTS.length);
+    t.feature[node] = f;
+    if (INPUTS[f].kind === 'categorical') {
+      t.threshold[node] = t.cat_sets.length;
+      t.cat_sets.push([0, 3, 7, 40, 200].filter(() => rnd() < 0.5));
+    } else t.threshold[node] = 1 + Math.floor(rnd() * 6);
+    t.default_left[node] = rnd() < 0.5 ? 1 : 0;
+    if (rnd() < 0.2) add(); // an unused slot, as training leaves behind
+    t.left[node] = add();
+    t.right[node] = add();
+    open.push(t.left[node], t.right[node]);
+  }
+  return t;
+}
+
+test('packed trees give exactly the values of the compiled trees, for every row and tree', () => {
+  let seed = 7;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+  const trees = Array.from({ length: 40 }, (_, i) => randomTree(rnd, 1 + (i % 17) * 3));
+  const compiled = trees.map((t) => compileTree(t, INPUTS));
+  const packed = packEnsemble(compiled);
+  const rows = 500;
+  const bins = new Uint8Array(rows * 3);
+  for (let i = 0; i < bins.length; i++)
+    bins[i] = i % 3 === 1 ? [0, 3, 7, 40, 200, 9][Math.floor(rnd() * 6)] : Math.floor(rnd() * 8);
+  let distinct = new Set<number>();
+  for (let t = 0; t < compiled.length; t++)
+    for (let r = 0; r < rows; r++) {
+      const v = treeValue(compiled[t], bins, r * 3);
+      assert.equal(packedTreeValue(packed, t, bins, r * 3), v, `tree ${t} row ${r}`);
+      distinct.add(v);
+    }
+  assert.ok(distinct.size > 100, 'the rows reach many different leaves');
+  // Only reachable nodes are packed: the unused slots are left out.
+  const used = trees.reduce((n, t) => n + t.feature.length, 0);
+  assert.ok(packed.nodes.length / 3 < used, `${packed.nodes.length / 3} packed of ${used} slots`);
+
+  // rawScores (serving, evaluation) sums them in the compiled trees' order: bit-identical.
+  const json: TreeEnsembleJson = {
+    format: 1,
+    objective: 'binary',
+    classes: 1,
+    base_score: [0.25],
+    inputs: INPUTS,
+    trees,
+  };
+  const model = treeModel(json);
+  const scores = rawScores(model, bins, rows);
+  for (let r = 0; r < rows; r++) {
+    let s = 0.25;
+    for (const c of compiled) s += treeValue(c, bins, r * 3);
+    assert.equal(scores[r], s);
+  }
+  distinct = new Set(scores);
+  assert.ok(distinct.size > 100);
+  assert.deepEqual(
+    rawScores(model, bins, rows, 5),
+    rawScores(treeModel({ ...json, trees: trees.slice(0, 5) }), bins, rows),
+  );
+});
