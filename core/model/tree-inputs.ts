@@ -81,11 +81,16 @@ export function inputValues(input: TreeInput, enc: EncodedFeatures, table: Table
   return out;
 }
 
+/** Each ordered input's edges as a typed array, made once: serving bins a request or a few rows at a time. */
+const edgeArrays = new WeakMap<number[], Float64Array>();
+
 /** Bin one input's values (from `inputValues`) into `out` at column `f` of a rows × width row-major matrix. */
 export function binInto(input: TreeInput, values: Float64Array, out: Uint8Array, f: number, width: number): void {
   const n = values.length;
   if (input.kind === 'ordered') {
-    const edges = Float64Array.from(input.edges ?? []);
+    const list = input.edges ?? [];
+    let edges = edgeArrays.get(list);
+    if (!edges || edges.length !== list.length) edgeArrays.set(list, (edges = Float64Array.from(list)));
     for (let r = 0; r < n; r++) out[r * width + f] = orderedBin(edges, values[r]);
     return;
   }

@@ -19,14 +19,16 @@
  * (on | off; on by default with ≥ 2 cores and taskset). The real API reads REGISTRY_URL as usual
  * and runs as one process (WORKERS=1), like the trivial server. BENCH_WORKERS=n (n > 1) also starts
  * the API with WORKERS=n (on every core, the generator's included) and loads it in the same rounds.
+ * BENCH_BASELINE=<checkout> loads that checkout's API (with API_TOKENS) in the same rounds too.
  */
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
 import { envNumber, REAL_API_NAME, runServerBench } from './cli.ts';
 import { processTreeCpuSeconds } from './cpu.ts';
 import { composeBenchDocument } from './document.ts';
-import { mergeLoadResults, runLoad, type LoadOptions, type LoadResult } from './load.ts';
+import { headline, mergeLoadResults, runLoad, type LoadOptions, type LoadResult } from './load.ts';
 import { checkRequest, fetchModelFacts } from './model-info.ts';
 import {
   REAL_API_SCRIPT,
@@ -53,6 +55,7 @@ const settings = {
   workers: Math.round(envNumber('BENCH_WORKERS', 1)),
   warmup_s: envNumber('BENCH_WARMUP_S', 3),
   generator,
+  baseline: process.env.BENCH_BASELINE ? resolve(process.env.BENCH_BASELINE) : null,
   pinning: PIN ? { generator_cpus: PIN.generator, server_cpus: PIN.server } : null,
   path: '/predict',
   batch: {
@@ -120,6 +123,17 @@ async function main() {
             env: { LOG_LEVEL: 'info', WORKERS: String(settings.workers) },
           })
         : null;
+    // Another checkout's API (e.g. the commit before a change), loaded in the same rounds: an A/B
+    // that a shared host's load weighs on alike. Its own registry and params.yaml (cwd).
+    const baseline = settings.baseline
+      ? await start({
+          name: `${REAL_API_NAME} of ${settings.baseline}`,
+          script: join(settings.baseline, 'api/server.ts'),
+          cwd: settings.baseline,
+          env: { ...AS_NPM_START, API_TOKENS: token },
+          ...core,
+        })
+      : null;
     const facts = await fetchModelFacts(real.url);
     const body = JSON.stringify(facts.record);
     const batchBody = JSON.stringify({
@@ -154,6 +168,12 @@ async function main() {
         load: { url: secured.url, path: settings.path, body, headers: auth, connections: settings.connections },
       },
     ];
+    if (baseline)
+      targets.push({
+        label: 'baseline',
+        server: baseline,
+        load: { url: baseline.url, path: settings.path, body, headers: auth, connections: settings.connections },
+      });
     if (multi)
       targets.push({
         label: 'workers',
@@ -190,7 +210,10 @@ async function main() {
         runs.get(t.label)!.push(r);
       }
     }
-    const [realRun, trivialRun, authRun, workersRun] = targets.map((t) => mergeLoadResults(runs.get(t.label)!));
+    const merged = new Map(targets.map((t) => [t.label, mergeLoadResults(runs.get(t.label)!)]));
+    const [realRun, trivialRun, authRun] = ['real', 'trivial', 'auth'].map((l) => merged.get(l)!);
+    const workersRun = merged.get('workers');
+    const baselineRun = merged.get('baseline');
     const cpuUs = (label: string) => {
       const c = cpu.get(label);
       return c && c.responses > 0 ? Math.round((c.seconds / c.responses) * 1e7) / 10 : null;
@@ -228,7 +251,16 @@ async function main() {
       },
       workers: workersRun ? { count: settings.workers, result: workersRun, cpuUsPerRequest: cpuUs('workers') } : null,
     });
-    process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+    const withBaseline = baselineRun
+      ? {
+          ...doc,
+          baseline: {
+            checkout: settings.baseline,
+            with_api_tokens: { ...headline(baselineRun), cpu_us_per_request: cpuUs('baseline') },
+          },
+        }
+      : doc;
+    process.stdout.write(JSON.stringify(withBaseline, null, 2) + '\n');
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
   }
@@ -241,7 +273,8 @@ const USAGE = `usage: npm run bench:api
 env: BENCH_CONNECTIONS (32), BENCH_DURATION_S (15), BENCH_ROUNDS (3), BENCH_WARMUP_S (3),
   BENCH_BATCH_REQUESTS (300), BENCH_WORKERS (1; n > 1 also loads the API with WORKERS=n),
   BENCH_GENERATOR (wrk when installed, else autocannon), BENCH_PIN (on: generator on core 0,
-  servers on core 1, with >= 2 cores);
+  servers on core 1, with >= 2 cores), BENCH_BASELINE (a checkout whose API, with API_TOKENS, is
+  loaded in the same rounds: an A/B of two commits);
   the API reads REGISTRY_URL as usual`;
 
 await runServerBench('bench:api', USAGE, main);

@@ -158,6 +158,6 @@ export function profileMarkdown(api: ProfileSummary, trivial: ProfileSummary | n
     if (a || t) lines.push(`| ${c} | ${a} | ${trivial ? t : '–'} |`);
   }
   lines.push('', '| API: top self time | where | % of busy |', '|---|---|---:|');
-  for (const f of api.top) lines.push(`| ${f.function} | ${f.where} | ${f.share} |`);
+  for (const f of api.top.slice(0, 15)) lines.push(`| ${f.function} | ${f.where} | ${f.share} |`);
   return lines.join('\n');
 }

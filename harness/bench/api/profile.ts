@@ -71,10 +71,11 @@ async function profileOne(
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile') && f.includes(`.${server.pid}.`));
   if (!file) throw new Error(`${options.name} wrote no .cpuprofile into ${dir} (pid ${server.pid})`);
   const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
-  const summary = summarizeProfile(profile, { window });
+  const summary = summarizeProfile(profile, { window, topN: 30 });
   return {
     body: request.body,
     file: join(dir, file),
+    window_us: window,
     rps: run.rps,
     p50_ms: run.latency.p50_ms,
     p99_ms: run.latency.p99_ms,
