@@ -39,7 +39,7 @@ function randomTree(rnd: () => number, leaves: number): TreeJson {
     if (INPUTS[f].kind === 'categorical') {
       t.threshold[node] = t.cat_sets.length;
       t.cat_sets.push([0, 3, 7, 40, 200].filter(() => rnd() < 0.5));
-    } else t.threshold[node] = 1 + Math.floor(rnd() * 6);
+    } else t.threshold[node] = Math.floor(rnd() * 8) - 1; // −1 and 0 too: only missing values, or none, go left
     t.default_left[node] = rnd() < 0.5 ? 1 : 0;
     if (rnd() < 0.2) add(); // an unused slot, as training leaves behind
     t.left[node] = add();
@@ -69,7 +69,7 @@ test('packed trees give exactly the values of the compiled trees, for every row 
   assert.ok(distinct.size > 100, 'the rows reach many different leaves');
   // Only reachable nodes are packed: the unused slots are left out.
   const used = trees.reduce((n, t) => n + t.feature.length, 0);
-  assert.ok(packed.nodes.length / 3 < used, `${packed.nodes.length / 3} packed of ${used} slots`);
+  assert.ok(packed.nodes.length / 4 < used, `${packed.nodes.length / 4} packed of ${used} slots`);
 
   // rawScores (serving, evaluation) sums them in the compiled trees' order: bit-identical.
   const json: TreeEnsembleJson = {

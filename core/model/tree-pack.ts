@@ -1,21 +1,25 @@
 /**
- * A tree ensemble packed for serving: every node of every tree in one Int32Array of 3 words, in
+ * A tree ensemble packed for serving: every node of every tree in one Int32Array of 4 words, in
  * depth-first order so a node's left child is the next node. `CompiledTree` (./tree-value.ts)
  * keeps each field in its own array (training builds those in shared memory); walking it touches
  * six arrays per node, and a 600-tree ensemble is megabytes, so a served row paid a cache miss
  * per array per node (the forward pass was a third of the API's CPU per request). Here a step reads
- * one 12-byte record, and the left path runs through consecutive memory. Scores are added in the
+ * one 16-byte record, and the left path runs through consecutive memory. Scores are added in the
  * same order as `rawScores`' walk of the compiled trees, so the outputs are bit-identical.
  *
- * Word 0: a leaf is −1 − (index of its value); a split is its input index | CATEGORICAL |
- * DEFAULT_LEFT. Word 1: the threshold (ordered) or the offset of its 8-word bin mask in `masks`
- * (categorical). Word 2: the right child's node index.
+ * Word 0: a leaf is −1 − (index of its value); a split is its input index | CATEGORICAL, or for an
+ * ordered split its input index | SKIP_MISSING when missing values (bin 0) go right. Word 1: the
+ * offset of its 8-word bin mask in `masks` (categorical), or the ordered split's `limit`: bin b goes
+ * left when (b − skip) as unsigned < limit, which is b ≤ threshold, with bin 0 left or right as
+ * trained, in one comparison without a branch on missing values. Word 2: the right child's index.
+ * Word 3 is padding, so a record is a power of two and never straddles two cache lines.
  */
 import type { CompiledTree } from './tree-value.ts';
 
 const CATEGORICAL = 1 << 30;
-const DEFAULT_LEFT = 1 << 29;
-const INPUT_MASK = (1 << 16) - 1;
+const SKIP_SHIFT = 16;
+const INPUT_MASK = (1 << SKIP_SHIFT) - 1;
+const WORDS = 4;
 
 export interface PackedEnsemble {
   nodes: Int32Array;
@@ -49,7 +53,7 @@ export function packEnsemble(trees: readonly CompiledTree[]): PackedEnsemble {
       else if (t.categorical[i]) catCount++;
     }
   });
-  const nodes = new Int32Array(nodeCount * 3);
+  const nodes = new Int32Array(nodeCount * WORDS);
   const values = new Float64Array(leafCount);
   const masks = new Uint32Array(catCount * 8);
   const roots = new Int32Array(trees.length);
@@ -65,22 +69,23 @@ export function packEnsemble(trees: readonly CompiledTree[]): PackedEnsemble {
       const f = t.feature[i];
       if (f < 0) {
         values[leaf] = t.value[i];
-        nodes[me * 3] = -1 - leaf++;
+        nodes[me * WORDS] = -1 - leaf++;
         continue;
       }
       if (f > INPUT_MASK) throw new Error(`tree input ${f} exceeds the ${INPUT_MASK + 1} inputs a packed tree indexes`);
       if (position.get(t.left[i]) !== me + 1)
         throw new Error('packEnsemble: a left child is not laid out next to its parent');
       if (t.categorical[i]) {
-        nodes[me * 3] = f | CATEGORICAL;
-        nodes[me * 3 + 1] = mask;
+        nodes[me * WORDS] = f | CATEGORICAL;
+        nodes[me * WORDS + 1] = mask;
         masks.set(t.masks.subarray(i * 8, i * 8 + 8), mask);
         mask += 8;
       } else {
-        nodes[me * 3] = f | (t.defaultLeft[i] === 1 ? DEFAULT_LEFT : 0);
-        nodes[me * 3 + 1] = t.threshold[i];
+        const skip = t.defaultLeft[i] === 1 ? 0 : 1;
+        nodes[me * WORDS] = f | (skip << SKIP_SHIFT);
+        nodes[me * WORDS + 1] = Math.max(0, t.threshold[i]) + 1 - skip;
       }
-      nodes[me * 3 + 2] = position.get(t.right[i])!;
+      nodes[me * WORDS + 2] = position.get(t.right[i])!;
     }
   });
   return { nodes, values, masks, roots };
@@ -91,12 +96,14 @@ export function packedTreeValue(p: PackedEnsemble, tree: number, bins: Uint8Arra
   const nodes = p.nodes;
   let n = p.roots[tree];
   for (;;) {
-    const w = nodes[n * 3];
+    const i = n * WORDS;
+    const w = nodes[i];
     if (w < 0) return p.values[-1 - w];
     const b = bins[at + (w & INPUT_MASK)];
-    let left: boolean;
-    if (w & CATEGORICAL) left = (p.masks[nodes[n * 3 + 1] + (b >>> 5)] & (1 << (b & 31))) !== 0;
-    else left = b === 0 ? (w & DEFAULT_LEFT) !== 0 : b <= nodes[n * 3 + 1];
-    n = left ? n + 1 : nodes[n * 3 + 2];
+    const left =
+      w & CATEGORICAL
+        ? (p.masks[nodes[i + 1] + (b >>> 5)] >>> (b & 31)) & 1
+        : (b - ((w >>> SKIP_SHIFT) & 1)) >>> 0 < nodes[i + 1];
+    n = left ? n + 1 : nodes[i + 2];
   }
 }
