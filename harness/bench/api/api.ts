@@ -94,6 +94,10 @@ const report = (label: string, r: LoadResult) =>
   );
 
 async function main() {
+  if (generator !== 'wrk' && generator !== 'autocannon')
+    throw new Error(`BENCH_GENERATOR=${String(generator)}: use wrk or autocannon`);
+  if (generator === 'wrk' && !wrkAvailable())
+    throw new Error('BENCH_GENERATOR=wrk but wrk is not installed: apt-get install wrk, or BENCH_GENERATOR=autocannon');
   const servers: ServerHandle[] = [];
   const start = async (options: StartOptions) => {
     progress(`starting ${options.name}`);
