@@ -4,9 +4,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readParquetTable, writeParquetTable } from '../core/data/parquet.ts';
-import { cellValue, makeTable, sliceRows, takeRows, type Table } from '../core/data/table.ts';
+import { cellValue, makeTable, takeRows, type Table } from '../core/data/table.ts';
 import { seededRandom } from '../core/platform/random.ts';
-import { readRecentRows, readSpacedRows } from './split-rows.ts';
+import { readSampledRows, readSpacedRows, spacedRowsIn } from './split-rows.ts';
 
 /** A seeded table of `n` rows in time order, with a string column whose values repeat across row groups. */
 function table(n: number): Table {
@@ -42,19 +42,50 @@ async function withFile(n: number, run: (path: string, whole: Table) => Promise<
   }
 }
 
-test('readRecentRows keeps the last maxRows rows of the file, across row groups, and all of a smaller file', async () => {
+test('readSampledRows reads maxRows evenly spaced rows across row groups, and all of a smaller file', async () => {
   await withFile(50, async (path, whole) => {
     for (const maxRows of [1, 6, 7, 8, 14, 23, 49]) {
-      const read = await readRecentRows(path, maxRows);
+      const read = await readSampledRows(path, maxRows);
+      const picked = Array.from({ length: maxRows }, (_, i) => Math.floor((i * 50) / maxRows));
       assert.equal(read.of, 50);
-      assert.deepEqual(rowsOf(read.table), rowsOf(sliceRows(whole, 50 - maxRows, 50)), `maxRows ${maxRows}`);
+      assert.equal(new Set(picked).size, maxRows);
+      assert.deepEqual(rowsOf(read.table), rowsOf(takeRows(whole, picked)), `maxRows ${maxRows}`);
     }
     for (const maxRows of [50, 51, 1_000_000, undefined]) {
-      const read = await readRecentRows(path, maxRows);
+      const read = await readSampledRows(path, maxRows);
       assert.equal(read.table.length, 50);
       assert.deepEqual(rowsOf(read.table), rowsOf(whole));
     }
   });
+});
+
+test('spacedRowsIn splits the evenly spaced rows among row groups without loss or repeat', () => {
+  const random = seededRandom(3);
+  for (let c = 0; c < 200; c++) {
+    const n = 1 + Math.floor(random() * 5000);
+    const m = 1 + Math.floor(random() * n);
+    const group = 1 + Math.floor(random() * 700);
+    const got: number[] = [];
+    for (let start = 0; start < n; start += group)
+      got.push(...spacedRowsIn(n, m, start, Math.min(n, start + group)).map((r) => r + start));
+    assert.deepEqual(
+      got,
+      Array.from({ length: m }, (_, i) => Math.floor((i * n) / m)),
+      `n ${n}, m ${m}, group ${group}`,
+    );
+  }
+  // Near the sizes it is used at: 15M rows, 2.2M kept, row groups of 250,000.
+  const n = 15_000_001;
+  const m = 2_200_000;
+  let total = 0;
+  let last = -1;
+  for (let start = 0; start < n; start += 250_000)
+    for (const r of spacedRowsIn(n, m, start, Math.min(n, start + 250_000))) {
+      assert.ok(r + start > last);
+      last = r + start;
+      total++;
+    }
+  assert.equal(total, m);
 });
 
 test('readSpacedRows reads the rows the golden examples pick from the whole split', async () => {

@@ -26,7 +26,7 @@ import { experimentsFile, readExperiments, round, roundAll } from '../select/exp
 import { fitCandidates, targetWeighting } from '../select/candidates.ts';
 import { finishWinner, refitTreeWinner, refitWinner } from '../select/winner.ts';
 import { goldenExamples, inputSchemaOf } from '../select/golden.ts';
-import { readRecentRows, readSpacedRows } from '../split-rows.ts';
+import { readSampledRows, readSpacedRows } from '../split-rows.ts';
 
 export { EXPERIMENTS_FILE, MODEL_DIR, TRAIN_METRICS } from '../contracts/paths.ts';
 // What other modules and tests import from the stage (the code lives in training/select/).
@@ -54,10 +54,10 @@ export async function train(options: {
     'referenceProfile',
     'prepare',
   );
-  // Bounded reads (training/split-rows.ts): the most recent train.max_rows / max_validation_rows
-  // rows, and of test only the golden examples' rows, so memory does not grow with the table.
-  const trainRead = await readRecentRows(join(dir, 'train.parquet'), tp.max_rows);
-  const valRead = await readRecentRows(join(dir, 'validation.parquet'), tp.max_validation_rows);
+  // Bounded reads (training/split-rows.ts): at most train.max_rows / max_validation_rows evenly
+  // spaced rows, and of test only the golden examples' rows, so memory does not grow with the table.
+  const trainRead = await readSampledRows(join(dir, 'train.parquet'), tp.max_rows);
+  const valRead = await readSampledRows(join(dir, 'validation.parquet'), tp.max_validation_rows);
   const testRead = await readSpacedRows(join(dir, 'test.parquet'), tp.golden_examples);
   const [trainT, valT] = [trainRead.table, valRead.table];
   for (const [split, read, param] of [
@@ -66,7 +66,7 @@ export async function train(options: {
   ] as const)
     if (read.table.length < read.of)
       log.info(
-        `${split}: training reads its most recent ${read.table.length} of ${read.of} rows (train.${param}; raise it on a machine with more memory, docs/scale.md)`,
+        `${split}: training reads ${read.table.length} evenly spaced rows of ${read.of} (train.${param}; raise it on a machine with more memory, docs/scale.md)`,
       );
   const task = params.task.type;
   const primary = tp.primary_metric;
@@ -156,7 +156,7 @@ export async function train(options: {
       train: trainT.length,
       validation: valT.length,
       test: testRead.of,
-      // The split sizes when train.max_rows / max_validation_rows left older rows out.
+      // The split sizes when train.max_rows / max_validation_rows left rows out.
       ...(trainRead.of > trainT.length ? { train_split: trainRead.of } : {}),
       ...(valRead.of > valT.length ? { validation_split: valRead.of } : {}),
     },
