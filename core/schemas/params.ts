@@ -133,6 +133,9 @@ const trainSchema = z
     batch_size: z.number().int().min(1),
     class_weight: z.enum(['balanced', 'none']).default('balanced'),
     golden_examples: z.number().int().min(1).max(100).default(8),
+    // The train stage reads at most this many rows of the train / validation split, evenly spaced (training/split-rows.ts): its memory stays flat in rows.
+    max_rows: posInt.default(2_200_000),
+    max_validation_rows: posInt.default(500_000),
     // After selection, the winner takes `epochs` more passes over the validation rows (the latest data) at learning_rate_factor × its rate; 0 epochs: off.
     recent_refit: z
       .object({ epochs: z.number().int().min(0).max(20), learning_rate_factor: z.number().positive().max(1) })

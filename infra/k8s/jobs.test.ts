@@ -19,6 +19,14 @@ for (const file of ['trainer-job.yaml', 'score-indexed-job.yaml']) {
   });
 }
 
+test("the trainer Job runs each pipeline stage in its own process, so its peak memory is one stage's", async () => {
+  const doc = parse(await readFile(new URL('./jobs/trainer-job.yaml', import.meta.url), 'utf8'));
+  const c = doc.spec.template.spec.containers[0];
+  assert.deepEqual(c.args.slice(-2), ['training/cli.ts', 'start']);
+  // training/pipeline/in-process.ts reads exactly the string "0" (a YAML number would not reach the pod as "0" from every tool).
+  assert.equal(c.env.find((e: { name: string }) => e.name === 'PIPELINE_IN_PROCESS')?.value, '0');
+});
+
 test('the Indexed Job gives every pod its shard through JOB_COMPLETIONS and the completion index', async () => {
   const doc = parse(await readFile(new URL('./jobs/score-indexed-job.yaml', import.meta.url), 'utf8'));
   assert.equal(doc.spec.completionMode, 'Indexed');

@@ -379,3 +379,34 @@ test('a bundle whose date column lost every part still accepts date (optional, u
     true,
   );
 });
+
+test('train.max_rows / max_validation_rows bound what training reads; the bundle says how many rows of each split it saw', async () => {
+  const { repo } = await trainedRepo({}, { max_rows: 150, max_validation_rows: 40 });
+  const rowsOf = async (split: string) => (await readParquetTable(join(repo, PREPARED_DIR, `${split}.parquet`))).length;
+  const [trainRows, validationRows, testRows] = await Promise.all(['train', 'validation', 'test'].map(rowsOf));
+  assert.ok(
+    trainRows > 150 && validationRows > 40,
+    `the fixture's splits exceed the caps (${trainRows}, ${validationRows})`,
+  );
+  const { tf } = await selectBackend({});
+  const bundle = await loadBundle(tf, join(repo, MODEL_DIR));
+  try {
+    assert.deepEqual(bundle.meta.rows, {
+      train: 150,
+      validation: 40,
+      test: testRows,
+      train_split: trainRows,
+      validation_split: validationRows,
+    });
+    // The golden examples are still the test rows picked from the whole split, not from what train read.
+    const test = await readParquetTable(join(repo, PREPARED_DIR, 'test.parquet'));
+    const step = Math.floor(testRows / 5);
+    assert.deepEqual(
+      bundle.golden.map((g) => g.record.distance),
+      [0, 1, 2, 3, 4].map((i) => (test.columns.distance as { values: Float64Array }).values[i * step]),
+    );
+    assert.ok(bundle.checkGolden().ok);
+  } finally {
+    bundle.dispose();
+  }
+});

@@ -7,7 +7,6 @@
  */
 import { join } from 'node:path';
 import { selectBackend } from '../../core/model/tfjs-backend.ts';
-import { readParquetTable } from '../../core/data/parquet.ts';
 import { encodeFeatures, encodeTarget, type FeatureSpec } from '../../core/model/features.ts';
 import { profileNumeric, type ReferenceProfile } from '../../core/model/profile.ts';
 import { saveBundle, BUNDLE_FORMAT, type BundleModel } from '../../core/model/bundle.ts';
@@ -27,6 +26,7 @@ import { experimentsFile, readExperiments, round, roundAll } from '../select/exp
 import { fitCandidates, targetWeighting } from '../select/candidates.ts';
 import { finishWinner, refitTreeWinner, refitWinner } from '../select/winner.ts';
 import { goldenExamples, inputSchemaOf } from '../select/golden.ts';
+import { readSampledRows, readSpacedRows } from '../split-rows.ts';
 
 export { EXPERIMENTS_FILE, MODEL_DIR, TRAIN_METRICS } from '../contracts/paths.ts';
 // What other modules and tests import from the stage (the code lives in training/select/).
@@ -54,9 +54,20 @@ export async function train(options: {
     'referenceProfile',
     'prepare',
   );
-  const [trainT, valT, testT] = await Promise.all(
-    ['train', 'validation', 'test'].map((s) => readParquetTable(join(dir, `${s}.parquet`))),
-  );
+  // Bounded reads (training/split-rows.ts): at most train.max_rows / max_validation_rows evenly
+  // spaced rows, and of test only the golden examples' rows, so memory does not grow with the table.
+  const trainRead = await readSampledRows(join(dir, 'train.parquet'), tp.max_rows);
+  const valRead = await readSampledRows(join(dir, 'validation.parquet'), tp.max_validation_rows);
+  const testRead = await readSpacedRows(join(dir, 'test.parquet'), tp.golden_examples);
+  const [trainT, valT] = [trainRead.table, valRead.table];
+  for (const [split, read, param] of [
+    ['train', trainRead, 'max_rows'],
+    ['validation', valRead, 'max_validation_rows'],
+  ] as const)
+    if (read.table.length < read.of)
+      log.info(
+        `${split}: training reads ${read.table.length} evenly spaced rows of ${read.of} (train.${param}; raise it on a machine with more memory, docs/scale.md)`,
+      );
   const task = params.task.type;
   const primary = tp.primary_metric;
   const classes = spec.target.classes;
@@ -141,11 +152,18 @@ export async function train(options: {
     created_at: runId,
     backend,
     input_schema: inputSchema,
-    rows: { train: trainT.length, validation: valT.length, test: testT.length },
+    rows: {
+      train: trainT.length,
+      validation: valT.length,
+      test: testRead.of,
+      // The split sizes when train.max_rows / max_validation_rows left rows out.
+      ...(trainRead.of > trainT.length ? { train_split: trainRead.of } : {}),
+      ...(valRead.of > valT.length ? { validation_split: valRead.of } : {}),
+    },
   };
   // A refitted tree ensemble is a new model; a refitted network changed its weights in place.
   const servedModel: BundleModel = treeRefit?.model ?? winner.fit.model;
-  const golden = goldenExamples(tf, servedModel, meta, spec, testT, tp.golden_examples);
+  const golden = goldenExamples(tf, servedModel, meta, spec, testRead.table, tp.golden_examples);
   // The prediction reference for drift is the served model's: after a refit, its predictions for the validation rows.
   const profile = classes
     ? { ...inputProfile, ...profilePerClass(finished.scores, classes, params.profile.bins) }

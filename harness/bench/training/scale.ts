@@ -40,7 +40,7 @@ interface StageRun {
   load_before: number;
 }
 
-const USAGE = `usage: npm run bench:scale -- [--rows 3000000,6000000,15000000] [--stages ingest,validate,…] [--epochs 1] [--train-rows N] [--stage-timeout 1800] [--keep]
+const USAGE = `usage: npm run bench:scale -- [--rows 3000000,6000000,15000000] [--stages ingest,validate,…] [--epochs 1] [--max-iter 40] [--train-rows N] [--stage-timeout 1800] [--keep]
   tiles the bundled flights to each size (dates shifted by whole weeks beyond the source's span),
   runs ingest and the dvc.yaml stages on it in a scratch repository, one process per stage, and
   prints per stage: rows, wall seconds and peak RSS (MB), then the slope of RSS and time in rows
@@ -48,6 +48,8 @@ const USAGE = `usage: npm run bench:scale -- [--rows 3000000,6000000,15000000] [
   --stages a,b,…      stages to run, in pipeline order (default: ${ALL_STAGES.join(',')});
                       a stage needs the ones before it
   --epochs N          train.max_epochs for the run (default 1: the curve, not the model, is measured)
+  --max-iter N        max_iter of the gbdt candidates (default 40, for the same reason: memory is
+                      the binned rows, not the trees; 1000 iterations on millions of rows take hours)
   --train-rows N      train on the first N rows of the train and validation splits only (the full
                       splits are put back for evaluate and register), to measure the stages after
                       train at sizes where training takes hours; train's own figures are then
@@ -127,7 +129,8 @@ async function measureSize(
   epochs: number,
   timeoutS: number,
   keep: boolean,
-  trainRows?: number,
+  trainRows: number | undefined,
+  maxIter: number,
 ) {
   const root = await mkdtemp(join(tmpdir(), `bench-scale-${rows}-`));
   try {
@@ -149,7 +152,11 @@ async function measureSize(
       ...params,
       data: { ...params.data, source, format: 'parquet' as const },
       ingest: { ...params.ingest, max_batches: 0, batches_per_run: 0 },
-      train: { ...params.train, max_epochs: epochs },
+      train: params.train && {
+        ...params.train,
+        max_epochs: epochs,
+        candidates: params.train.candidates.map((c) => (c.model === 'gbdt' ? { ...c, max_iter: maxIter } : c)),
+      },
     };
     await writeFile(join(root, 'params.yaml'), stringify(run));
     await initDvcRepo(root);
@@ -245,6 +252,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url))
         rows: { type: 'string', default: '3000000,6000000,15000000' },
         stages: { type: 'string', default: ALL_STAGES.join(',') },
         epochs: { type: 'string', default: '1' },
+        'max-iter': { type: 'string', default: '40' },
         'stage-timeout': { type: 'string', default: '1800' },
         'train-rows': { type: 'string' },
         keep: { type: 'boolean', default: false },
@@ -265,7 +273,17 @@ if (process.argv[1] === fileURLToPath(import.meta.url))
       const measured = [];
       const trainRows = values['train-rows'] === undefined ? undefined : positive(values['train-rows'], 'train-rows');
       for (const rows of sizes)
-        measured.push(await measureSize(rows, ordered, epochs, timeoutS, values.keep, trainRows));
+        measured.push(
+          await measureSize(
+            rows,
+            ordered,
+            epochs,
+            timeoutS,
+            values.keep,
+            trainRows,
+            positive(values['max-iter'], 'max-iter'),
+          ),
+        );
       const fit = summarize(measured);
       const report = {
         benchmark: 'scale',
@@ -274,6 +292,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url))
         cpus: cpus().length,
         load_after: +loadavg()[0].toFixed(2),
         train_max_epochs: epochs,
+        gbdt_max_iter: positive(values['max-iter'], 'max-iter'),
         ...(trainRows !== undefined ? { train_rows: trainRows } : {}),
         sizes: measured,
         fit,
