@@ -4,13 +4,18 @@
  * stopping's ROC-AUC sorts every iteration. Both zeros become +0 (they compare equal, so any
  * caller counting by < and === sees the same order); NaN is not expected.
  */
+/** The radix passes' other buffer, kept between calls (early stopping sorts every iteration; one per thread). */
+let spare = new Int32Array(0);
+const counts = new Int32Array(2048);
+
 export function sortF64(a: Float64Array): void {
   const n = a.length;
   if (n < 2) return;
   for (let i = 0; i < n; i++) if (a[i] === 0) a[i] = 0;
   const keys: Int32Array = new Int32Array(a.buffer, a.byteOffset, 2 * n);
   let src = keys;
-  const other: Int32Array = new Int32Array(2 * n);
+  if (spare.length < 2 * n) spare = new Int32Array(2 * n);
+  const other: Int32Array = spare.subarray(0, 2 * n);
   let dst = other;
   // Int32 words, not Uint32: words above 2³¹ would leave V8's small-integer fast path.
   // Order-preserving keys (as unsigned): negatives have every bit flipped, non-negatives only the sign bit.
@@ -21,7 +26,6 @@ export function sortF64(a: Float64Array): void {
       src[i + 1] = ~hi;
     } else src[i + 1] = hi | 0x80000000;
   }
-  const counts = new Int32Array(2048);
   for (let pass = 0; pass < 6; pass++) {
     // Little-endian words: the low word is at even indices; passes 0–2 read it, 3–5 the high one.
     const word = pass < 3 ? 0 : 1;
