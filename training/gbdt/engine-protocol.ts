@@ -14,8 +14,13 @@ export const PARALLEL_MIN_ROWS = 16_384;
  * the workers built almost none of them (profiled: 3 % of the child histograms).
  */
 export const PARALLEL_MIN_UPDATES = 32_768;
-/** Below this many training rows boosting uses one thread (starting workers takes ~0.3–0.6 s). */
-export const AUTO_PARALLEL_MIN_ROWS = 100_000;
+/**
+ * Below this many training rows boosting uses one thread: its root pass computes the gradients
+ * too (engine.ts), and there are no workers to start (0.3–0.6 s) or wake per pass. Measured on
+ * the quick default (105,009 rows, 150 iterations, load 9.3): one thread 42.7 ms per iteration,
+ * two always sharing 51.3, two sharing when probed faster 55.6 (docs/training-speed.md).
+ */
+export const AUTO_PARALLEL_MIN_ROWS = 300_000;
 
 /** Control words (Int32Array over a SharedArrayBuffer). */
 export const CTRL = { GEN: 0, KIND: 1, START: 2, END: 3, SLOT: 4, CLASS: 5, ERROR: 6, DONE: 8 } as const;

@@ -76,11 +76,13 @@ test('the same trees, bit for bit, on 1, 2 and 3 threads (histograms by inputs; 
   assert.ok(one.model.trees[0].feature.length > 15, 'trees of 16 leaves were grown');
 });
 
-test('threads: GBDT_THREADS wins (at most one per input), else one below 100k rows, else the machine', () => {
+test('threads: GBDT_THREADS wins (at most one per input), else one below 300k rows, else the machine', () => {
   assert.equal(gbdtThreads(10, 6, '3'), 3);
   assert.equal(gbdtThreads(10, 2, '4'), 2);
   assert.equal(gbdtThreads(2_000_000, 6, '1'), 1);
   assert.equal(gbdtThreads(50_000, 6, undefined), 1);
+  // The quick default's refit (127,510 rows) included.
+  assert.equal(gbdtThreads(299_999, 6, undefined), 1);
   assert.ok(gbdtThreads(2_000_000, 6, undefined) >= 1);
   assert.throws(() => gbdtThreads(10, 6, 'two'), /GBDT_THREADS is "two"; set it to a whole number/);
   assert.throws(() => gbdtThreads(10, 6, '0'), /GBDT_THREADS/);

@@ -54,7 +54,7 @@ export const GBDT_DEFAULTS = {
 } as const;
 
 /** fitInputs' options from a candidate's settings (defaults filled in). */
-function inputOptions(
+export function inputOptions(
   c: {
     max_bins: number;
     native_max_categories: number;

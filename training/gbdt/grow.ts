@@ -20,7 +20,7 @@ export interface TreeParams extends SplitParams {
 
 export interface GrowInput {
   layout: HistLayout;
-  /** Gradients in engine.arrays (grad, hess) already; `engine.arrays.order` holds every row index on return, grouped by leaf. */
+  /** Gradients asked of the engine (engine.gradients) or set in engine.arrays; `engine.arrays.order` holds every row index on return, grouped by leaf. */
   engine: Engine;
 }
 
@@ -46,7 +46,7 @@ export const slotsFor = (maxLeaves: number) => maxLeaves + 1;
 
 export function growTree(input: GrowInput, p: TreeParams): GrownTree {
   const { layout, engine } = input;
-  const { grad, hess, order } = engine.arrays;
+  const { order } = engine.arrays;
   const size = layout.total * 3;
   const free = Array.from({ length: slotsFor(p.maxLeaves) }, (_, i) => i).reverse();
   const take = () => free.pop()!;
@@ -62,13 +62,7 @@ export function growTree(input: GrowInput, p: TreeParams): GrownTree {
     cat_sets: [],
   };
   const rootSlot = take();
-  engine.root(rootSlot);
-  let g = 0;
-  let h = 0;
-  for (let r = 0; r < n; r++) {
-    g += grad[r];
-    h += hess[r];
-  }
+  const { g, h } = engine.root(rootSlot);
   const leaves: Leaf[] = [{ node: 0, start: 0, end: n, depth: 0, slot: rootSlot, totals: { g, h, n }, split: null }];
   const splittable = (l: Leaf) => l.totals.n >= 2 * p.minSamplesLeaf && (p.maxDepth === 0 || l.depth < p.maxDepth);
   if (splittable(leaves[0])) leaves[0].split = findBestSplit(engine.hist(rootSlot), layout, leaves[0].totals, p);
@@ -82,7 +76,7 @@ export function growTree(input: GrowInput, p: TreeParams): GrownTree {
     if (at < 0) break;
     const leaf = leaves[at];
     const split = leaf.split!;
-    const mid = engine.partition(split.feature, leftTable(split), leaf.start, leaf.end);
+    const mid = engine.partition(split.feature, leftTable(split, engine.arrays.goesLeft), leaf.start, leaf.end);
     const leftNode = tree.feature.length;
     for (let c = 0; c < 2; c++) {
       tree.feature.push(-1);

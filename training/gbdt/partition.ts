@@ -4,9 +4,12 @@
  * its own, then the chunks' lefts and rights are put together — the same result as one pass.
  */
 
-/** Which bins go left, as a table: one lookup per row instead of a branch on the split's kind. */
-export function leftTable(split: { cats: number[] | null; threshold: number; defaultLeft: boolean }): Uint8Array {
-  const goesLeft = new Uint8Array(256);
+/** Which bins go left, as a table (into `goesLeft` when given): one lookup per row instead of a branch on the split's kind. */
+export function leftTable(
+  split: { cats: number[] | null; threshold: number; defaultLeft: boolean },
+  goesLeft: Uint8Array = new Uint8Array(256),
+): Uint8Array {
+  goesLeft.fill(0);
   if (split.cats) for (const c of split.cats) goesLeft[c] = 1;
   else {
     goesLeft[0] = split.defaultLeft ? 1 : 0;

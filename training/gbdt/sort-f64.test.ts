@@ -38,3 +38,16 @@ test('sortF64 skips the passes where every key shares a digit, ending in either 
     );
   }
 });
+
+test('sortF64: values equal in their high word are ordered by the low word, by insertion when few and in full when many', () => {
+  let seed = 11;
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  // Few near-ties (insertion) among spread values; then every value within 2⁻²⁰ of 1 and of −1 (full passes).
+  const few = Array.from({ length: 3000 }, (_, i) => (i % 100 === 0 ? 1 + rand() * 2 ** -40 : rand() * 8 - 4));
+  const many = Array.from({ length: 3000 }, (_, i) => (i % 2 ? 1 : -1) * (1 + Math.floor(rand() * 1e6) * 2 ** -52));
+  for (const values of [few, many]) {
+    const a = Float64Array.from(values);
+    sortF64(a);
+    assert.deepEqual(Array.from(a), Array.from(Float64Array.from(values).sort()));
+  }
+});

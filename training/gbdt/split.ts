@@ -8,6 +8,7 @@
  * G/(H + catSmooth), and every prefix of that order from either end (at most `maxCatThreshold`
  * categories) as the left set; rarer and unseen categories go right.
  */
+import { categoricalSplit, score } from './split-categorical.ts';
 
 /** Where each input's bins start in a histogram (in bins; a histogram holds g, h, count per bin). */
 export interface HistLayout {
@@ -101,8 +102,24 @@ export function buildRootHistogram(
   const b0 = offsets[f0];
   const b1 = f1 < width ? offsets[f1] : counts.length;
   hist.fill(0, b0 * 3, b1 * 3);
-  const n = grad.length;
-  for (let r = 0; r < n; r++) {
+  addRootRows(hist, bins, width, offsets, grad, hess, 0, grad.length, f0, f1);
+  rootCountsInto(hist, counts, b0, b1);
+}
+
+/** Rows r0…r1−1 into the root's gradient and hessian sums for inputs f0…f1−1 (row order). */
+export function addRootRows(
+  hist: Float64Array,
+  bins: Uint8Array,
+  width: number,
+  offsets: Int32Array,
+  grad: Float32Array,
+  hess: Float32Array,
+  r0: number,
+  r1: number,
+  f0 = 0,
+  f1 = width,
+): void {
+  for (let r = r0; r < r1; r++) {
     const g = grad[r];
     const h = hess[r];
     const base = r * width;
@@ -112,6 +129,10 @@ export function buildRootHistogram(
       hist[o + 1] += h;
     }
   }
+}
+
+/** The root's counts per bin b0…b1−1 (the same every tree) into `hist`. */
+export function rootCountsInto(hist: Float64Array, counts: Float64Array, b0 = 0, b1 = counts.length): void {
   for (let b = b0; b < b1; b++) hist[b * 3 + 2] = counts[b];
 }
 
@@ -126,8 +147,6 @@ export function rootCounts(bins: Uint8Array, width: number, layout: HistLayout):
 export function subtractHistogram(parent: Float64Array, child: Float64Array, length: number): void {
   for (let i = 0; i < length; i++) parent[i] -= child[i];
 }
-
-const score = (g: number, h: number, l2: number) => (g * g) / (h + l2);
 
 export function findBestSplit(
   hist: Float64Array,
@@ -212,55 +231,4 @@ function orderedSplit(
     cats: null,
     left: { g: bg, h: bh, n: bn },
   };
-}
-
-function categoricalSplit(
-  hist: Float64Array,
-  o: number,
-  B: number,
-  f: number,
-  totals: { g: number; h: number; n: number },
-  p: SplitParams,
-  parent: number,
-  ok: (h: number, n: number) => boolean,
-): Split | null {
-  const eligible: number[] = [];
-  for (let b = 0; b < B; b++) if (hist[(o + b) * 3 + 2] >= p.minCategoryCount) eligible.push(b);
-  if (eligible.length === 0) return null;
-  // The ratios once per bin, not twice per comparison: the same values, so the same (total) order.
-  const ratio = new Float64Array(B);
-  for (const b of eligible) ratio[b] = hist[(o + b) * 3] / (hist[(o + b) * 3 + 1] + p.catSmooth);
-  eligible.sort((a, b) => ratio[a] - ratio[b] || a - b);
-  const { g: G, h: H, n: N } = totals;
-  const most = Math.min(p.maxCatThreshold, eligible.length);
-  let bestGain = 1e-12;
-  let bestJ = -1;
-  let bestFromTop = false;
-  let bg = 0;
-  let bh = 0;
-  let bn = 0;
-  // Prefixes of the sorted categories from the bottom, then from the top.
-  for (const fromTop of [false, true]) {
-    let gl = 0;
-    let hl = 0;
-    let nl = 0;
-    for (let j = 0; j < most; j++) {
-      const at = (o + eligible[fromTop ? eligible.length - 1 - j : j]) * 3;
-      gl += hist[at];
-      hl += hist[at + 1];
-      nl += hist[at + 2];
-      if (!ok(hl, nl) || !ok(H - hl, N - nl)) continue;
-      const gain = score(gl, hl, p.l2) + score(G - gl, H - hl, p.l2) - parent;
-      if (gain <= bestGain) continue;
-      bestGain = gain;
-      bestJ = j;
-      bestFromTop = fromTop;
-      bg = gl;
-      bh = hl;
-      bn = nl;
-    }
-  }
-  if (bestJ < 0) return null;
-  const cats = bestFromTop ? eligible.slice(eligible.length - 1 - bestJ).reverse() : eligible.slice(0, bestJ + 1);
-  return { gain: bestGain, feature: f, threshold: -1, defaultLeft: false, cats, left: { g: bg, h: bh, n: bn } };
 }

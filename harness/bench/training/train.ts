@@ -20,11 +20,12 @@ import { encodeFeatures, encodeTarget, type FeatureSpec } from '../../../core/mo
 import { readArtifactFileAt } from '../../../core/model/artifact-files.ts';
 import { expandCandidates, fitCandidate, type FitData, type FitOptions } from '../../../training/fit.ts';
 import { fitGbdt, type GbdtConfig } from '../../../training/gbdt/fit-gbdt.ts';
+import { sklearnSpeed } from './train-sklearn.ts';
 import type { CandidateConfig } from '../../../core/model/network.ts';
 import { FEATURE_SPEC_FILE, PREPARED_DIR } from '../../../training/contracts/paths.ts';
 
 const USAGE = `usage: npm run bench:train [-- --epochs N] [--compare-layers] [--only NAMES] [--iterations N]
-                       [--prepared DIR] [--params FILE]
+                       [--sklearn] [--prepared DIR] [--params FILE]
   fits every candidate of params.yaml on the prepared data (artifacts/prepared: run \`npm start\`
   or \`npm run pipeline -- prepare\` first) for N epochs (default 2) and prints one JSON document:
   rows/s per candidate; the training loop's achieved FLOP/s, counting the dense layers'
@@ -36,6 +37,11 @@ const USAGE = `usage: npm run bench:train [-- --epochs N] [--compare-layers] [--
                      training/embedding-trainer.ts)
   --only NAMES       only these candidates (comma-separated names)
   --iterations N     tree candidates: exactly N iterations (no early stopping; default: as params say)
+  --sklearn          tree candidates: also time scikit-learn's HistGradientBoosting on the same rows
+                     (their bin codes), same settings and iteration count (python3 with scikit-learn;
+                     PYTHON=/path/to/python3 to choose)
+  --sklearn-threads N  its OpenMP threads (default: as many as the trees had; on a machine busier
+                     than its cores OpenMP's waiting threads slow it by an order of magnitude)
   --prepared DIR     the prepared data (default artifacts/prepared; e.g. bench:quality --keep DIR's)
   --params FILE      the parameters file (default params.yaml)`;
 
@@ -44,6 +50,8 @@ const OPTIONS = {
   'compare-layers': { type: 'boolean', default: false },
   only: { type: 'string' },
   iterations: { type: 'string' },
+  sklearn: { type: 'boolean', default: false },
+  'sklearn-threads': { type: 'string' },
   prepared: { type: 'string' },
   params: { type: 'string', default: 'params.yaml' },
 } as const;
@@ -92,6 +100,10 @@ await defineCli({ name: 'bench:train', usage: USAGE, options: OPTIONS }, async (
   const iterations = values.iterations === undefined ? undefined : Number(values.iterations);
   if (iterations !== undefined && !(Number.isInteger(iterations) && iterations >= 1))
     throw new UsageError(`--iterations must be a whole number ≥ 1`);
+  const sklearn = values.sklearn || values['sklearn-threads'] !== undefined;
+  const sklearnThreads = values['sklearn-threads'] === undefined ? undefined : Number(values['sklearn-threads']);
+  if (sklearnThreads !== undefined && !(Number.isInteger(sklearnThreads) && sklearnThreads >= 1))
+    throw new UsageError(`--sklearn-threads must be a whole number ≥ 1`);
   const dir = values.prepared ?? join(process.cwd(), PREPARED_DIR);
   if (!(await exists(join(dir, 'train.parquet'))))
     throw new Error(
@@ -138,7 +150,9 @@ await defineCli({ name: 'bench:train', usage: USAGE, options: OPTIONS }, async (
   const candidates: Record<string, unknown>[] = [];
   for (const cfg of chosen) {
     if (cfg.model === 'gbdt') {
-      candidates.push(benchTrees(cfg, spec, { trainT, valT, data }, { task, options, iterations }));
+      candidates.push(
+        benchTrees(cfg, spec, { trainT, valT, data }, { task, options, iterations, sklearn, sklearnThreads }),
+      );
       continue;
     }
     const fit = await fitCandidate(tf, cfg, data, options);
@@ -209,7 +223,13 @@ function benchTrees(
   cfg: CandidateConfig,
   spec: FeatureSpec,
   d: { trainT: Table; valT: Table; data: FitData },
-  o: { task: 'classification' | 'regression'; options: FitOptions; iterations?: number },
+  o: {
+    task: 'classification' | 'regression';
+    options: FitOptions;
+    iterations?: number;
+    sklearn?: boolean;
+    sklearnThreads?: number;
+  },
 ): Record<string, unknown> {
   const gcfg = { ...(cfg as unknown as GbdtConfig) };
   if (o.iterations !== undefined) Object.assign(gcfg, { max_iter: o.iterations, patience: o.iterations });
@@ -227,6 +247,8 @@ function benchTrees(
   const cpu = process.cpuUsage(cpu0);
   const main = process.threadCpuUsage(main0);
   const rows = d.data.train.y.length;
+  const msPerIteration = (fit.boostS * 1000) / fit.epochs;
+  const reference = o.sklearn ? sklearnSpeed(gcfg, spec, d, o, fit.epochs, o.sklearnThreads ?? fit.threads) : undefined;
   return {
     candidate: cfg.name,
     model: 'gbdt',
@@ -240,10 +262,17 @@ function benchTrees(
     main_thread_cpu_s: +((main.user + main.system) / 1e6).toFixed(2),
     rows_per_s: Math.round(fit.rowsPerS),
     boost_rows_per_s: Math.round((rows * fit.epochs) / fit.boostS),
-    ms_per_iteration: +((fit.boostS * 1000) / fit.epochs).toFixed(1),
+    ms_per_iteration: +msPerIteration.toFixed(1),
     threads: fit.threads,
     shared_passes: fit.parallel.parallel,
     single_thread_passes: fit.parallel.backedOff,
     workers_started_ms: fit.parallel.startupMs,
+    ...(reference && {
+      sklearn: reference,
+      ms_per_iteration_vs_sklearn:
+        typeof reference.ms_per_iteration === 'number'
+          ? +(msPerIteration / reference.ms_per_iteration).toFixed(2)
+          : null,
+    }),
   };
 }
