@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { parseLogLines, startTimeline } from './start-timeline.ts';
 
 const at = (s: number) => new Date(Date.UTC(2026, 11, 5, 10, 0, 0) + s * 1000).toISOString();
-const line = (s: number, component: string, msg: string) =>
-  JSON.stringify({ time: at(s), level: 'info', component, msg });
+const line = (s: number, component: string, msg: string, fields = {}) =>
+  JSON.stringify({ time: at(s), level: 'info', component, msg, ...fields });
 const launched = Date.parse(at(0));
 
 const LOG = [
@@ -15,7 +15,7 @@ const LOG = [
   line(3.1, 'start:ingest', 'ingested 150000 records into 10 batch file(s)'),
   line(3.4, 'start', 'raw store: 10 batch(es), 150000 of 3000000 source records'),
   line(3.5, 'start:pipeline', "running stage 'validate': out 'artifacts/validated' is missing"),
-  line(4.0, 'validate', 'done in 0.5 s'),
+  line(4.0, 'validate', 'done in 0.5 s', { cpu_s: 0.42 }),
   line(4.1, 'start:pipeline', "running stage 'train': out 'artifacts/model' is missing"),
   line(5.0, 'api', 'tfjs backend: wasm'),
   line(15.1, 'start:pipeline', "running stage 'report': 4 deps changed"),
@@ -30,6 +30,7 @@ test('the timeline: boot, ingest, each stage until the next one starts, the pipe
     boot_s: 1.5,
     ingest_s: 1.8,
     stages: { validate: 0.6, train: 11, report: 1.1 },
+    stage_cpu_s: { validate: 0.42 },
     pipeline_s: 12.7,
     listening_s: 16.25,
     serving_s: 16.4,

@@ -19,6 +19,8 @@ export interface StartTimeline {
   ingest_s: number | null;
   /** Seconds per pipeline stage that ran, in order. */
   stages: Record<string, number>;
+  /** CPU seconds of the process per stage (its "done in" line): what a stage cost, whatever the load. */
+  stage_cpu_s: Record<string, number>;
   /** Seconds from the first stage's start to the pipeline's summary. */
   pipeline_s: number | null;
   /** Seconds from launch to the API's "listening". */
@@ -31,13 +33,14 @@ interface Line {
   t: number;
   component: string;
   msg: string;
+  cpu_s?: number;
 }
 
 export function parseLogLines(text: string): Line[] {
   const out: Line[] = [];
   for (const raw of text.split('\n')) {
     if (!raw.startsWith('{')) continue;
-    let r: { time?: unknown; component?: unknown; msg?: unknown };
+    let r: { time?: unknown; component?: unknown; msg?: unknown; cpu_s?: unknown };
     try {
       r = JSON.parse(raw) as typeof r;
     } catch {
@@ -45,7 +48,12 @@ export function parseLogLines(text: string): Line[] {
     }
     const t = typeof r.time === 'string' ? Date.parse(r.time) : NaN;
     if (!Number.isFinite(t) || typeof r.msg !== 'string') continue;
-    out.push({ t, component: typeof r.component === 'string' ? r.component : '', msg: r.msg });
+    out.push({
+      t,
+      component: typeof r.component === 'string' ? r.component : '',
+      msg: r.msg,
+      ...(typeof r.cpu_s === 'number' ? { cpu_s: r.cpu_s } : {}),
+    });
   }
   return out;
 }
@@ -71,11 +79,17 @@ export function startTimeline(log: string, marks: StartMarks): StartTimeline {
     const until = starts[i + 1]?.t ?? end;
     if (until !== undefined) stages[st.name] = s(until - st.t);
   });
+  const stage_cpu_s: Record<string, number> = {};
+  for (const st of starts) {
+    const done = lines.find((l) => l.component === st.name && l.t >= st.t && /^done in /.test(l.msg));
+    if (done?.cpu_s !== undefined) stage_cpu_s[st.name] = done.cpu_s;
+  }
   const listening = find(/^api$/, /^listening$/);
   return {
     boot_s: first === undefined ? null : s(first - marks.launched),
     ingest_s: ingestFrom && ingestTo ? s(ingestTo.t - ingestFrom.t) : null,
     stages,
+    stage_cpu_s,
     pipeline_s: starts.length && end !== undefined ? s(end - starts[0].t) : null,
     listening_s: listening ? s(listening.t - marks.launched) : null,
     serving_s: marks.served === undefined ? null : s(marks.served - marks.launched),
