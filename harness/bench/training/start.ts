@@ -15,7 +15,7 @@ import { createServer } from 'node:net';
 import { defineCli, UsageError } from '../../../core/platform/cli.ts';
 import { startTimeline, type StartTimeline } from './start-timeline.ts';
 
-/** Issue 27 pt 5: serving within 25 s of the command, the pipeline within 20 s (quiet machine). */
+/** The targets: serving within 25 s of the command, the pipeline within 20 s (on a quiet machine). */
 export const TARGET_SERVING_S = 25;
 export const TARGET_PIPELINE_S = 20;
 
