@@ -21,12 +21,13 @@ export const TARGET_PIPELINE_S = 20;
 
 const RECORD = { date: '2001-01-09T14:35:00Z', distance: 733, origin: 'ATL', destination: 'ORD' };
 
-const USAGE = `usage: npm run bench:start [-- --runs N] [--ref COMMIT]… [--timeout S] [--cold-tsx] [--keep]
+const USAGE = `usage: npm run bench:start [-- --runs N] [--ref COMMIT]… [--from DIR] [--timeout S] [--cold-tsx] [--keep]
   clones HEAD (or each --ref, alternating) into a temporary directory, links node_modules, runs
   \`npm start\`'s command there and polls POST /predict until it answers; prints one JSON document:
   seconds to serving and to the pipeline's end, per stage, with the load average around each run.
   --runs N       runs per ref (default 1)
   --ref COMMIT   a commit to clone instead of HEAD; give it twice to compare two commits
+  --from DIR     the repository to clone (default: this checkout; its node_modules is linked either way)
   --timeout S    give up on a run after S seconds (default 600)
   --cold-tsx     an empty tsx cache (TMPDIR of its own), as on a machine that never ran the project
   --keep         keep the clones (their paths are printed)
@@ -65,18 +66,18 @@ async function predictOk(port: number): Promise<boolean> {
   }
 }
 
-async function cloneAt(repo: string, ref: string, cold: boolean): Promise<{ dir: string; env: NodeJS.ProcessEnv }> {
+async function cloneAt(from: string, ref: string, cold: boolean): Promise<{ dir: string; env: NodeJS.ProcessEnv }> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-start-'));
-  execFileSync('git', ['clone', '-q', repo, dir]);
+  execFileSync('git', ['clone', '-q', from, dir]);
   execFileSync('git', ['-C', dir, 'checkout', '-q', ref]);
-  await symlink(join(repo, 'node_modules'), join(dir, 'node_modules'));
+  await symlink(resolve('node_modules'), join(dir, 'node_modules'));
   const env: NodeJS.ProcessEnv = { ...process.env, LOG_FORMAT: 'json', REGISTER_PROMOTE: 'allow' };
   if (cold) env.TMPDIR = await mkdtemp(join(tmpdir(), 'bench-start-tsx-'));
   return { dir, env };
 }
 
-async function runOnce(repo: string, ref: string, o: { timeoutS: number; cold: boolean; keep: boolean }) {
-  const { dir, env } = await cloneAt(repo, ref, o.cold);
+async function runOnce(from: string, ref: string, o: { timeoutS: number; cold: boolean; keep: boolean }) {
+  const { dir, env } = await cloneAt(from, ref, o.cold);
   const port = await freePort();
   const load_before = loadavg()[0];
   const launched = Date.now();
@@ -137,6 +138,7 @@ await defineCli(
     options: {
       runs: { type: 'string', default: '1' },
       ref: { type: 'string', multiple: true },
+      from: { type: 'string', default: '.' },
       timeout: { type: 'string', default: '600' },
       'cold-tsx': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
@@ -148,15 +150,15 @@ await defineCli(
     if (!Number.isInteger(runs) || runs < 1)
       throw new UsageError(`--runs must be a whole number ≥ 1, got ${values.runs}`);
     if (!(timeoutS > 0)) throw new UsageError(`--timeout must be a number of seconds > 0, got ${values.timeout}`);
-    const repo = resolve('.');
+    const from = resolve(values.from);
     const refs = (values.ref?.length ? values.ref : ['HEAD']).map((r) =>
-      execFileSync('git', ['rev-parse', '--short', r], { encoding: 'utf8' }).trim(),
+      execFileSync('git', ['-C', from, 'rev-parse', '--short', r], { encoding: 'utf8' }).trim(),
     );
     const results: StartRun[] = [];
     for (let i = 0; i < runs; i++)
       for (const ref of refs) {
         process.stderr.write(`bench:start: run ${i + 1}/${runs} of ${ref} (load ${loadavg()[0].toFixed(2)})…\n`);
-        const r = await runOnce(repo, ref, { timeoutS, cold: values['cold-tsx'], keep: values.keep });
+        const r = await runOnce(from, ref, { timeoutS, cold: values['cold-tsx'], keep: values.keep });
         process.stderr.write(`bench:start: ${ref} serving after ${r.serving_s} s, pipeline ${r.pipeline_s} s\n`);
         results.push(r);
       }
