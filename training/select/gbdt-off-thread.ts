@@ -75,7 +75,10 @@ export function fitGbdtOffThread(
     }
     let worker: Worker;
     try {
-      worker = new Worker(new URL('./gbdt-worker.ts', import.meta.url), { workerData: job });
+      // One thread for the trees unless GBDT_THREADS says otherwise: the network has the other
+      // core, and a pass shared with a third thread waits for whichever the kernel parked.
+      const env = { ...process.env, GBDT_THREADS: process.env.GBDT_THREADS || '1' };
+      worker = new Worker(new URL('./gbdt-worker.ts', import.meta.url), { workerData: job, env });
     } catch (err) {
       reject(new OffThreadUnavailable(`the tree candidate's worker could not start: ${(err as Error).message}`));
       return;
