@@ -1,8 +1,8 @@
 /**
  * A tree candidate fitted on a worker thread while this thread trains the network candidates.
  * Both are mostly one thread's work (the trees' second thread gained 0–24 % here,
- * docs/training-speed.md), so on two cores the network's seconds — 4.7 of the quick default's
- * 25 s train stage — mostly come off the wall time. The fit is the same function on the same
+ * docs/training-speed.md), so on two otherwise idle cores the network's seconds — 4.7 of the
+ * quick default's 25 s train stage — can come off the wall time. The fit is the same function on the same
  * data (fitGbdt is deterministic, whatever its thread), so the trees, scores and selection are
  * the ones a fit on this thread gives; only the order of the log lines differs.
  *
@@ -12,7 +12,7 @@
  * on this thread instead.
  */
 import { Worker } from 'node:worker_threads';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import type { FeatureSpec } from '../../core/model/features.ts';
 import type { LogFields, Logger, LogLevel } from '../../core/platform/log.ts';
 import { treeModel, type TreeEnsembleJson } from '../../core/model/trees.ts';
@@ -43,17 +43,22 @@ export class OffThreadUnavailable extends Error {}
 
 /**
  * Whether tree candidates go to a worker: some tree and some network candidates to overlap, two
- * cores, rows small enough to copy, and TRAIN_PARALLEL not 0.
+ * cores, rows small enough to copy, and a core to spare — TRAIN_PARALLEL=1 always, 0 never,
+ * unset when the load average leaves a core idle. On a busy machine the worker only competes:
+ * at load averages of 2–5 on two cores, alternate runs measured no gain (train stage 25.2 → 24.3 s
+ * and 28.8 → 30.5 s; with the trees on two threads of their own, 3–6 s lost).
  */
 export function fitTreesOffThread(
   models: readonly string[],
   trainRows: number,
   env: NodeJS.ProcessEnv = process.env,
   cores = availableParallelism(),
+  load = loadavg()[0],
 ): boolean {
   if (env.TRAIN_PARALLEL === '0') return false;
   const trees = models.filter((m) => m === 'gbdt').length;
-  return trees > 0 && trees < models.length && cores >= 2 && trainRows <= OFF_THREAD_MAX_ROWS;
+  const worth = trees > 0 && trees < models.length && cores >= 2 && trainRows <= OFF_THREAD_MAX_ROWS;
+  return worth && (env.TRAIN_PARALLEL === '1' || load < cores - 1);
 }
 
 const LEVELS: LogLevel[] = ['debug', 'info', 'warn', 'error'];
