@@ -73,9 +73,14 @@ async function runLogged(
 ): Promise<boolean> {
   const log = createLogger({ component: name, write });
   const started = Date.now();
+  const cpu = process.cpuUsage();
   try {
     await main(log);
-    log.info(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    // CPU seconds beside the wall time: on a shared machine they say what the stage cost.
+    const used = process.cpuUsage(cpu);
+    log.info(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`, {
+      cpu_s: Math.round((used.user + used.system) / 1e4) / 100,
+    });
     return true;
   } catch (err) {
     const e = err as Error;

@@ -74,3 +74,19 @@ test('several metrics over shared resamples give each the interval of its own ca
     assert.notDeepEqual(all.roc_auc, all.pr_auc);
   }
 });
+
+test('ROC-AUC and PR-AUC from one set of threshold counts per resample: the intervals of the metrics called on their own', () => {
+  const r = seededRandom(9);
+  const n = 1500;
+  // Ties included (scores on a coarse grid), as calibrated scores have.
+  const p = Float64Array.from({ length: n }, () => Math.round(r() * 50) / 50);
+  const y = Float64Array.from(p, (v) => (r() < v ? 1 : 0));
+  const shared = bootstrapCis(y, p, { roc_auc: rocAuc, pr_auc: averagePrecision, log_loss: logLoss });
+  const own = bootstrapCis(y, p, {
+    roc_auc: (a: ArrayLike<number>, b: ArrayLike<number>) => rocAuc(a, b),
+    pr_auc: (a: ArrayLike<number>, b: ArrayLike<number>) => averagePrecision(a, b),
+    log_loss: (a: ArrayLike<number>, b: ArrayLike<number>) => logLoss(a, b),
+  });
+  assert.deepEqual(shared, own);
+  assert.ok(shared.roc_auc && shared.pr_auc && shared.roc_auc[0] < shared.roc_auc[1]);
+});

@@ -10,6 +10,14 @@
  * rows as drawing in the original order, and the metric's own sort then finds them sorted.
  */
 import { seededRandom } from '../platform/random.ts';
+import {
+  averagePrecision,
+  averagePrecisionOfCounts,
+  rocAuc,
+  rocAucOfCounts,
+  thresholdCounts,
+  type ThresholdCounts,
+} from './quality-metrics.ts';
 
 export function bootstrapCi<A extends ArrayLike<number>>(
   y: A,
@@ -54,8 +62,16 @@ export function bootstrapCis<K extends string, A extends ArrayLike<number> = Arr
         ys[i] = y[order[k]];
         ps[i++] = p[order[k]];
       }
+    // ROC-AUC and PR-AUC read the same threshold counts: made once per resample for both.
+    let ranked: ThresholdCounts | undefined;
     for (const k of names) {
-      const v = metrics[k](ys, ps);
+      const metric = metrics[k] as unknown;
+      const v =
+        metric === rocAuc
+          ? rocAucOfCounts((ranked ??= thresholdCounts(ys, ps)))
+          : metric === averagePrecision
+            ? averagePrecisionOfCounts((ranked ??= thresholdCounts(ys, ps)))
+            : metrics[k](ys, ps);
       if (Number.isFinite(v)) values[k].push(v);
     }
   }

@@ -23,7 +23,16 @@ import type { Table } from '../data/table.ts';
 import { BUNDLE_META_FILE, parseBundleMeta, type BundleMeta } from '../schemas/bundle-meta.ts';
 import { FEATURE_SPEC_FILE, GOLDEN_FILE, PROFILE_FILE } from '../schemas/artifact-names.ts';
 import { readArtifactFile } from './artifact-files.ts';
-import { isTreeModel, nonFiniteTrees, treeModelFrom, treeOutputs, TREES_FILE, type TreeModel } from './trees.ts';
+import {
+  isTreeModel,
+  nonFiniteTrees,
+  scoresToOutputs,
+  treeModelFrom,
+  treeOutputs,
+  treeScores,
+  TREES_FILE,
+  type TreeModel,
+} from './trees.ts';
 
 type TF = typeof tfjs;
 /** What a bundle predicts with: a tfjs network, or a gradient-boosted tree ensemble. */
@@ -66,6 +75,8 @@ export interface LoadedBundle extends BundleContents {
   model: BundleModel;
   /** Model outputs in target units: probabilities (classification, calibrated; `raw` skips the calibration) or values (regression). */
   predictTable(table: Table, options?: { raw?: boolean }): Float32Array;
+  /** predictTable and predictTable with `raw`, a tree ensemble walked once for both (evaluate reports both). */
+  predictTableBoth(table: Table): { calibrated: Float32Array; raw: Float32Array };
   /** Multi-class: the class names in output order; undefined for binary and regression bundles (old bundles too). */
   classes: string[] | undefined;
   /**
@@ -127,9 +138,14 @@ function outputsFromEncoded(
     }
     raw = forward(net, enc);
   }
+  return scaled(raw, meta);
+}
+
+/** Outputs in target units: a regression's standardized outputs scaled back (in place). */
+function scaled(outputs: Float32Array, meta: OutputMeta): Float32Array {
   const s = meta.target_scaler;
-  if (s) for (let i = 0; i < raw.length; i++) raw[i] = raw[i] * s.std + s.mean;
-  return raw;
+  if (s) for (let i = 0; i < outputs.length; i++) outputs[i] = outputs[i] * s.std + s.mean;
+  return outputs;
 }
 
 export async function saveBundle(tf: TF, dir: string, model: BundleModel, contents: BundleContents): Promise<void> {
@@ -271,6 +287,15 @@ function bundleOf(tf: TF, dir: string, contents: BundleContents, model: BundleMo
   const k = classes?.length ?? 1;
   const predictTable = (table: Table, options: { raw?: boolean } = {}) =>
     outputsFromModel(tf, model, options.raw ? { ...meta, calibration: undefined } : meta, spec, table);
+  const uncalibrated = { ...meta, calibration: undefined };
+  const predictTableBoth = (table: Table) => {
+    if (!isTreeModel(model))
+      return { calibrated: predictTable(table), raw: outputsFromModel(tf, model, uncalibrated, spec, table) };
+    const scores = treeScores(model, spec, table, encodeFeatures(spec, table));
+    const outputs = (m: OutputMeta) =>
+      scaled(scoresToOutputs(model.json.objective, scores, model.json.classes, m.calibration ?? null), m);
+    return { calibrated: outputs(meta), raw: outputs(uncalibrated) };
+  };
   const predictRecords = (records: unknown[]) => {
     const { table, errors } = recordsToTable(records, meta.input_schema);
     if (table.length === 0) return { predictions: [], errors, oov: {}, table };
@@ -293,6 +318,7 @@ function bundleOf(tf: TF, dir: string, contents: BundleContents, model: BundleMo
     model,
     classes,
     predictTable,
+    predictTableBoth,
     predictRecords,
     checkGolden(tolerance = 0) {
       if (golden.length === 0) return { ok: false, mismatches: [], problem: 'the bundle has no golden examples' };

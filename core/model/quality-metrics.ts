@@ -92,7 +92,14 @@ export function evenlySpaced(length: number, max = Infinity): number[] {
 
 /** ROC-AUC; NaN when only one class is present (the area is undefined). */
 export function rocAuc(y: Numbers, p: Numbers): number {
-  const { tps, fps } = thresholdCounts(y, p);
+  return rocAucOfCounts(thresholdCounts(y, p));
+}
+
+/** Threshold counts as thresholdCounts gives them. */
+export type ThresholdCounts = ReturnType<typeof thresholdCounts>;
+
+/** rocAuc from the counts (a bootstrap resample scores ROC-AUC and PR-AUC from one set of counts). */
+export function rocAucOfCounts({ tps, fps }: ThresholdCounts): number {
   const P = tps.at(-1) ?? 0;
   const N = fps.at(-1) ?? 0;
   if (P === 0 || N === 0) return NaN;
@@ -109,7 +116,11 @@ export function rocAuc(y: Numbers, p: Numbers): number {
 
 /** Average precision: Σ (R_k − R_{k−1}) · P_k over distinct thresholds. NaN without positives. */
 export function averagePrecision(y: Numbers, p: Numbers): number {
-  const { tps, fps } = thresholdCounts(y, p);
+  return averagePrecisionOfCounts(thresholdCounts(y, p));
+}
+
+/** averagePrecision from the counts. */
+export function averagePrecisionOfCounts({ tps, fps }: ThresholdCounts): number {
   const P = tps.at(-1) ?? 0;
   if (P === 0) return NaN;
   let ap = 0,

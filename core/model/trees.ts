@@ -16,6 +16,8 @@ import { binRows, type TreeInput } from './tree-inputs.ts';
 import { applyCalibration, type Calibration } from './calibration.ts';
 import type { CompiledTree } from './tree-value.ts';
 import { packEnsemble, packedTreeValue, type PackedEnsemble } from './tree-pack.ts';
+import { addTreeValues, laneTree, type LaneTree } from './tree-lanes.ts';
+import { quickTreeEnsemble } from './tree-json-check.ts';
 
 export const TREES_FILE = 'trees.json';
 
@@ -87,8 +89,7 @@ export function compileTree(t: TreeJson, inputs: TreeInput[]): CompiledTree {
   };
 }
 
-/** Check what JSON.parse gave and compile it; `where` names the file in errors. */
-export function treeModelFrom(json: unknown, where: string): TreeModel {
+function schemaChecked(json: unknown, where: string): TreeEnsembleJson {
   const parsed = treeEnsembleSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -96,7 +97,12 @@ export function treeModelFrom(json: unknown, where: string): TreeModel {
       `${where}: ${issue.path.join('.') || 'top level'}: ${issue.message}; re-run training (npm run pipeline) or fetch the version again`,
     );
   }
-  const m = parsed.data;
+  return parsed.data;
+}
+
+/** Check what JSON.parse gave and compile it; `where` names the file in errors. */
+export function treeModelFrom(json: unknown, where: string): TreeModel {
+  const m = quickTreeEnsemble(json) ?? schemaChecked(json, where);
   m.trees.forEach((t, i) => {
     const bad = [t.threshold, t.default_left, t.left, t.right, t.value].find((a) => a.length !== t.feature.length);
     if (bad) throw new Error(`${where}: tree ${i} has arrays of different lengths; the file is damaged, retrain`);
@@ -127,7 +133,10 @@ export function nonFiniteTrees(m: TreeEnsembleJson): string | null {
   return null;
 }
 
+/** An ensemble packed for single records (./tree-pack.ts), made when first needed. */
 const packs = new WeakMap<TreeModel, PackedEnsemble>();
+/** An ensemble's trees in the form that walks four rows at once, made when first needed. */
+const laneTrees = new WeakMap<CompiledTree[], LaneTree[]>();
 
 /** Raw scores (log-odds, class logits or scaled regression values): rows × classes, row-major. */
 export function rawScores(m: TreeModel, bins: Uint8Array, rows: number, treeCount = m.compiled.length): Float64Array {
@@ -135,13 +144,19 @@ export function rawScores(m: TreeModel, bins: Uint8Array, rows: number, treeCoun
   const width = m.json.inputs.length;
   const out = new Float64Array(rows * k);
   for (let r = 0; r < rows; r++) for (let c = 0; c < k; c++) out[r * k + c] = m.json.base_score[c];
-  // The packed layout (./tree-pack.ts), built once per model: the same values, a fraction of the memory traffic.
-  let packed = packs.get(m);
-  if (!packed || packed.roots.length !== m.compiled.length) packs.set(m, (packed = packEnsemble(m.compiled)));
-  for (let t = 0; t < treeCount; t++) {
-    const c = t % k;
-    for (let r = 0; r < rows; r++) out[r * k + c] += packedTreeValue(packed, t, bins, r * width);
+  if (rows < 4) {
+    // A request's record or two: the packed layout, one 16-byte record per node (same values).
+    let packed = packs.get(m);
+    if (!packed || packed.roots.length !== m.compiled.length) packs.set(m, (packed = packEnsemble(m.compiled)));
+    for (let t = 0; t < treeCount; t++) {
+      const c = t % k;
+      for (let r = 0; r < rows; r++) out[r * k + c] += packedTreeValue(packed, t, bins, r * width);
+    }
+    return out;
   }
+  let lanes = laneTrees.get(m.compiled);
+  if (!lanes || lanes.length !== m.compiled.length) laneTrees.set(m.compiled, (lanes = m.compiled.map(laneTree)));
+  for (let t = 0; t < treeCount; t++) addTreeValues(lanes[t], bins, rows, width, out, k, t % k);
   return out;
 }
 
@@ -178,6 +193,10 @@ export function treeOutputs(
   calibration: Calibration | null,
   enc: EncodedFeatures = encodeFeatures(spec, table),
 ): Float32Array {
-  const bins = binRows(m.json.inputs, enc, table, spec);
-  return scoresToOutputs(m.json.objective, rawScores(m, bins, enc.rows), m.json.classes, calibration);
+  return scoresToOutputs(m.json.objective, treeScores(m, spec, table, enc), m.json.classes, calibration);
+}
+
+/** Raw scores of the encoded rows of `table`: what treeOutputs turns into outputs. */
+export function treeScores(m: TreeModel, spec: FeatureSpec, table: Table, enc: EncodedFeatures): Float64Array {
+  return rawScores(m, binRows(m.json.inputs, enc, table, spec), enc.rows);
 }

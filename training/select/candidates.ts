@@ -14,6 +14,7 @@ import { balancedClassWeights } from '../train-multiclass.ts';
 import { round, type NewRun } from './experiments.ts';
 import { validationMetrics } from './winner.ts';
 import { screeningSample } from './screening.ts';
+import { fitGbdtOffThread, fitTreesOffThread, OffThreadUnavailable } from './gbdt-off-thread.ts';
 
 type Task = 'classification' | 'regression';
 type TrainParams = NonNullable<Params['train']>;
@@ -78,9 +79,9 @@ export async function fitCandidates(
   },
 ): Promise<{ runs: NewRun[]; winner: { index: number; fit: CandidateFit } }> {
   const { task, primary, tp, classes, classWeight, targetScaler, log } = o;
+  const common = { task, primary, seed: tp.seed, classWeight, targetScaler, classes: classes?.length, log };
   const fitOn = async (cfg: CandidateConfig, train: SplitRows): Promise<CandidateFit> => {
     const rows = { train, validation: data.validation };
-    const common = { task, primary, seed: tp.seed, classWeight, targetScaler, classes: classes?.length, log };
     if (cfg.model === 'gbdt') return fitGbdt(cfg, spec, rows, common);
     return fitCandidate(tf, cfg, rows, {
       ...common,
@@ -106,6 +107,12 @@ export async function fitCandidates(
     data_md5: o.run.data_md5,
     time: o.run.run_id,
   });
+  /** A tree candidate whose worker could not run it is fitted here, after the networks. */
+  const onThisThread = (cfg: CandidateConfig, train: SplitRows, log: Logger) => (err: unknown) => {
+    if (!(err instanceof OffThreadUnavailable)) throw err;
+    log.warn(`${err.message}; fitting ${cfg.name} on the main thread`);
+    return fitOn(cfg, train);
+  };
   // With one candidate there is nothing to choose: a screening fit would only be thrown away.
   const screen =
     candidates.length > 1 ? screeningSample(spec, data.train.table, tp.screening?.max_rows, tp.seed) : undefined;
@@ -115,9 +122,32 @@ export async function fitCandidates(
     );
   const runs: NewRun[] = [];
   let winner: { index: number; fit: CandidateFit } | undefined;
+  const train = screen?.rows ?? data.train;
+  const stop = new AbortController();
+  const offThread = fitTreesOffThread(
+    candidates.map((c) => c.model ?? 'mlp'),
+    train.y.length,
+  )
+    ? treesOffThread(candidates, (cfg) =>
+        fitGbdtOffThread(cfg, spec, { train, validation: data.validation }, { ...common, signal: stop.signal }),
+      )
+    : new Map<number, Promise<CandidateFit>>();
+  if (offThread.size)
+    log.info(
+      `fitting ${[...offThread.keys()].map((i) => candidates[i].name).join(', ')} on a worker thread while the other candidates train here (TRAIN_PARALLEL=0: one after another)`,
+    );
+  // This thread's candidates (the networks) first, so they train while the trees boost.
+  const fits: CandidateFit[] = [];
+  try {
+    for (const [index, cfg] of candidates.entries()) if (!offThread.has(index)) fits[index] = await fitOn(cfg, train);
+    for (const [index, fit] of offThread) fits[index] = await fit.catch(onThisThread(candidates[index], train, log));
+  } catch (err) {
+    stop.abort(err);
+    for (const fit of fits) fit?.model.dispose();
+    throw err;
+  }
   for (const [index, cfg] of candidates.entries()) {
-    const train = screen?.rows ?? data.train;
-    const fit = await fitOn(cfg, train);
+    const fit = fits[index];
     runs.push({ ...runOf(cfg, fit, train.y.length), ...(screen ? { screening: { ...screen.record } } : {}) });
     log.info(
       `${cfg.name}: validation ${primary} ${fit.bestValue.toFixed(4)} at epoch ${fit.bestEpoch} (${fit.durationS.toFixed(1)} s, ${Math.round(fit.rowsPerS)} rows/s${screen ? `, ${train.y.length} sampled rows` : ''})`,
@@ -154,4 +184,25 @@ export async function fitCandidates(
     winner = { index: winner.index, fit };
   }
   return { runs, winner };
+}
+
+/**
+ * The tree candidates' fits, started now on worker threads one after another (the index of each
+ * in `candidates` → its fit). A failure is kept for when the loop reaches that candidate.
+ */
+function treesOffThread(
+  candidates: CandidateConfig[],
+  fit: (cfg: CandidateConfig) => Promise<CandidateFit>,
+): Map<number, Promise<CandidateFit>> {
+  const out = new Map<number, Promise<CandidateFit>>();
+  let previous: Promise<unknown> = Promise.resolve();
+  for (const [index, cfg] of candidates.entries()) {
+    if (cfg.model !== 'gbdt') continue;
+    const next = previous.then(() => fit(cfg));
+    // Settled either way before the next starts; awaited (and its error seen) by the loop.
+    next.catch(() => undefined);
+    previous = next.catch(() => undefined);
+    out.set(index, next);
+  }
+  return out;
 }

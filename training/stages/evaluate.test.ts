@@ -5,6 +5,10 @@ import { evaluate } from './evaluate.ts';
 import { quietLog } from '../../harness/testing/training/fixtures.ts';
 import { trainedRepo } from '../../harness/testing/training/pipeline.ts';
 import { readMetrics } from '../../core/schemas/metrics-files.ts';
+import { readParquetTable } from '../../core/data/parquet.ts';
+import { loadBundle } from '../../core/model/bundle.ts';
+import { selectBackend } from '../../core/model/tfjs-backend.ts';
+import { MODEL_DIR, PREPARED_DIR } from '../contracts/paths.ts';
 
 const labels = (positives: number, n: number) => Float32Array.from({ length: n }, (_, i) => (i < positives ? 1 : 0));
 
@@ -76,3 +80,25 @@ test('evaluate.json: the baseline of each metric is the fitting one, and the fil
   assert.equal(ev.calibration?.log_loss_baseline, ev.baseline.log_loss);
   assert.doesNotMatch(ev.baseline_kind!, /constant prevalence .* \(majority class\)/);
 });
+
+const gbdt = { name: 'gbdt', model: 'gbdt' as const, learning_rate: 0.3, max_iter: 20, max_leaf_nodes: 8, patience: 5 };
+
+for (const [what, task, candidates] of [
+  ['a calibrated tree classifier', {}, [gbdt]],
+  ['a tree regression', { type: 'regression' as const, positive_above: undefined }, [gbdt]],
+  ['a network', {}, undefined],
+] as const)
+  test(`${what}: predictTableBoth gives, bit for bit, predictTable and predictTable raw (evaluate walks the trees once for both)`, async () => {
+    const { repo } = await trainedRepo(task, candidates ? { candidates: [...candidates] } : { max_epochs: 1 });
+    const { tf } = await selectBackend({});
+    const bundle = await loadBundle(tf, `${repo}/${MODEL_DIR}`);
+    try {
+      const table = await readParquetTable(`${repo}/${PREPARED_DIR}/test.parquet`);
+      const both = bundle.predictTableBoth(table);
+      assert.deepEqual(both.calibrated, bundle.predictTable(table));
+      assert.deepEqual(both.raw, bundle.predictTable(table, { raw: true }));
+      if (bundle.meta.calibration) assert.notDeepEqual(both.calibrated, both.raw, 'the calibration was applied to one');
+    } finally {
+      bundle.dispose();
+    }
+  });

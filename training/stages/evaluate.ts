@@ -305,8 +305,11 @@ export async function evaluate(options: { repoRoot: string; params?: StageParams
     const distributions = new TestDistributions(bundle);
     for await (const chunk of readParquetRowGroups(testSource)) {
       y.set(encodeTarget(target, chunk.columns[target.column]), chunk.rowStart);
-      p.set(bundle.predictTable(chunk), chunk.rowStart * k);
-      if (rawNeeded) rawScores.set(bundle.predictTable(chunk, { raw: true }), chunk.rowStart * k);
+      if (rawNeeded) {
+        const both = bundle.predictTableBoth(chunk);
+        p.set(both.calibrated, chunk.rowStart * k);
+        rawScores.set(both.raw, chunk.rowStart * k);
+      } else p.set(bundle.predictTable(chunk), chunk.rowStart * k);
       distributions.add(chunk);
     }
     const multi = classes

@@ -1,0 +1,120 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { trainedRepo } from '../../harness/testing/training/pipeline.ts';
+import { readParquetTable } from '../../core/data/parquet.ts';
+import { readArtifactFileAt } from '../../core/model/artifact-files.ts';
+import { encodeFeatures, encodeTarget, type FeatureSpec } from '../../core/model/features.ts';
+import { memoryLogger } from '../../core/platform/log.ts';
+import { fitGbdt } from '../gbdt/fit-gbdt.ts';
+import { EXPERIMENTS_FILE, FEATURE_SPEC_FILE, MODEL_DIR, PREPARED_DIR } from '../contracts/paths.ts';
+import { fitGbdtOffThread, fitTreesOffThread, OFF_THREAD_MAX_ROWS } from './gbdt-off-thread.ts';
+
+const gbdt = { name: 'gbdt', model: 'gbdt' as const, learning_rate: 0.3, max_iter: 25, max_leaf_nodes: 8, patience: 5 };
+const mlp = { name: 'mlp', model: 'mlp' as const, hidden: [8], embedding_dim: 2, learning_rate: 0.01 };
+
+test('trees go to a worker only with networks to overlap, two cores, rows to copy and CPU to spare (or TRAIN_PARALLEL=1)', () => {
+  const on = (models: string[], rows = 1000, env = {}, cores = 2, load = 0.3) =>
+    fitTreesOffThread(models, rows, env, cores, load);
+  assert.equal(on(['mlp', 'gbdt']), true);
+  assert.equal(on(['gbdt', 'mlp', 'gbdt']), true);
+  assert.equal(on(['gbdt', 'gbdt']), false, 'nothing to overlap with');
+  assert.equal(on(['mlp', 'logistic']), false, 'no trees');
+  assert.equal(on(['mlp', 'gbdt'], 1000, {}, 1), false, 'one core');
+  assert.equal(on(['mlp', 'gbdt'], OFF_THREAD_MAX_ROWS + 1), false, 'too many rows to copy');
+  assert.equal(on(['mlp', 'gbdt'], 1000, { TRAIN_PARALLEL: '0' }), false);
+  assert.equal(on(['mlp', 'gbdt'], 1000, {}, 2, 2.5), false, 'no CPU to spare: the worker would only compete');
+  assert.equal(on(['mlp', 'gbdt'], 1000, {}, 4, 2.5), true, 'four cores, load 2.5');
+  assert.equal(on(['mlp', 'gbdt'], 1000, { TRAIN_PARALLEL: '1' }, 2, 12), true, 'asked for');
+  assert.equal(on(['gbdt', 'gbdt'], 1000, { TRAIN_PARALLEL: '1' }), false, 'asked for, but nothing to overlap');
+});
+
+async function preparedRows(repo: string) {
+  const dir = join(repo, PREPARED_DIR);
+  const spec: FeatureSpec = await readArtifactFileAt(join(dir, FEATURE_SPEC_FILE), 'featureSpec', 'prepare');
+  const rows = async (split: string) => {
+    const table = await readParquetTable(join(dir, `${split}.parquet`));
+    return { table, enc: encodeFeatures(spec, table), y: encodeTarget(spec.target, table.columns[spec.target.column]) };
+  };
+  return { spec, data: { train: await rows('train'), validation: await rows('validation') } };
+}
+
+test('a worker fits the same trees, scores and stopping point as this thread, and its log lines come out here', async () => {
+  const { repo } = await trainedRepo({}, { max_epochs: 1 });
+  const { spec, data } = await preparedRows(repo);
+  const options = { task: 'classification' as const, primary: 'roc_auc' as const, seed: 42 };
+  const hereLog = memoryLogger();
+  const here = fitGbdt(gbdt, spec, data, { ...options, log: hereLog });
+  const thereLog = memoryLogger();
+  const there = await fitGbdtOffThread(gbdt, spec, data, { ...options, log: thereLog });
+  assert.deepEqual(there.model.json, here.model.json);
+  assert.deepEqual(there.validationPredictions, here.validationPredictions);
+  assert.deepEqual([there.bestValue, there.bestEpoch, there.epochs], [here.bestValue, here.bestEpoch, here.epochs]);
+  // The same messages at the same levels, seconds aside.
+  const messages = (l: { lines: string[] }) =>
+    l.lines.map((line) => {
+      const { level, msg } = JSON.parse(line) as { level: string; msg: string };
+      return `${level} ${msg.replace(/[\d.]+ s\b/g, '… s')}`;
+    });
+  assert.ok(messages(hereLog).length >= 2);
+  assert.deepEqual(messages(thereLog), messages(hereLog));
+});
+
+test("a fit that fails in the worker fails with fitGbdt's own message; an abandoned one stops", async () => {
+  const { repo } = await trainedRepo({}, { max_epochs: 1 });
+  const { spec, data } = await preparedRows(repo);
+  const options = { task: 'classification' as const, primary: 'roc_auc' as const, seed: 42, log: memoryLogger() };
+  const broken = { ...data, validation: { ...data.validation, table: { ...data.validation.table, columns: {} } } };
+  let hereMessage = '';
+  try {
+    fitGbdt(gbdt, spec, broken, options);
+  } catch (err) {
+    hereMessage = (err as Error).message;
+  }
+  assert.ok(hereMessage, 'the broken rows fail on this thread');
+  await assert.rejects(fitGbdtOffThread(gbdt, spec, broken, options), (err: Error) => {
+    assert.equal(err.constructor, Error, 'not OffThreadUnavailable: the caller must not retry it here');
+    assert.equal(err.message, hereMessage);
+    return true;
+  });
+  const stop = new AbortController();
+  const fit = fitGbdtOffThread({ ...gbdt, max_iter: 100_000, patience: 100_000 }, spec, data, {
+    ...options,
+    signal: stop.signal,
+  });
+  stop.abort(new Error('another candidate failed'));
+  await assert.rejects(fit, /another candidate failed/);
+});
+
+test('the train stage writes the same model and experiment runs with the trees on a worker as on one thread', async () => {
+  const outputs = [];
+  // '1': on a worker whatever the machine's load (the test must not depend on it).
+  for (const parallel of ['0', '1']) {
+    process.env.TRAIN_PARALLEL = parallel;
+    try {
+      const { repo, log } = await trainedRepo({}, { max_epochs: 2, candidates: [gbdt, mlp] });
+      const said = log.lines.some((l) =>
+        l.includes('fitting gbdt on a worker thread while the other candidates train'),
+      );
+      assert.equal(said, parallel === '1', `TRAIN_PARALLEL=${parallel}`);
+      const runs = JSON.parse(await readFile(join(repo, EXPERIMENTS_FILE), 'utf8')) as {
+        latest: { candidates: Record<string, Record<string, unknown>> };
+      };
+      // Seconds and rows per second are the only figures that may differ.
+      for (const c of Object.values(runs.latest.candidates)) {
+        delete c.duration_s;
+        delete c.rows_per_s;
+      }
+      outputs.push({
+        trees: await readFile(join(repo, MODEL_DIR, 'trees.json'), 'utf8').catch(() => null),
+        golden: await readFile(join(repo, MODEL_DIR, 'golden.json'), 'utf8'),
+        candidates: runs.latest.candidates,
+      });
+    } finally {
+      delete process.env.TRAIN_PARALLEL;
+    }
+  }
+  assert.ok(outputs[0].trees, 'the trees won on this data (the comparison covers the tree bundle)');
+  assert.deepEqual(outputs[1], outputs[0]);
+});

@@ -1,0 +1,114 @@
+/**
+ * A tree candidate fitted on a worker thread while this thread trains the network candidates.
+ * Both are mostly one thread's work (the trees' second thread gained 0–24 % here,
+ * docs/training-speed.md), so on two otherwise idle cores the network's seconds — 4.7 of the
+ * quick default's 25 s train stage — can come off the wall time. The fit is the same function on the same
+ * data (fitGbdt is deterministic, whatever its thread), so the trees, scores and selection are
+ * the ones a fit on this thread gives; only the order of the log lines differs.
+ *
+ * The rows are copied to the worker (a structured clone): tens of MB at the quick default,
+ * twice the train stage's memory on the full 3M rows, so above OFF_THREAD_MAX_ROWS the fits stay
+ * on this thread. When the worker cannot start at all (not when the fit fails), the caller fits
+ * on this thread instead.
+ */
+import { Worker } from 'node:worker_threads';
+import { availableParallelism, loadavg } from 'node:os';
+import type { FeatureSpec } from '../../core/model/features.ts';
+import type { LogFields, Logger, LogLevel } from '../../core/platform/log.ts';
+import { treeModel, type TreeEnsembleJson } from '../../core/model/trees.ts';
+import type { GbdtConfig, GbdtFit, GbdtRows, fitGbdt } from '../gbdt/fit-gbdt.ts';
+
+/** Training rows above which tree candidates are not copied to a worker (see above). */
+export const OFF_THREAD_MAX_ROWS = 500_000;
+
+type GbdtOptions = Omit<Parameters<typeof fitGbdt>[3], 'log'>;
+
+/** What the worker gets (workerData). */
+export interface GbdtJob {
+  cfg: GbdtConfig;
+  spec: FeatureSpec;
+  data: { train: GbdtRows; validation: GbdtRows };
+  options: GbdtOptions;
+  /** The levels the caller's logger writes (the worker sends no others). */
+  levels: LogLevel[];
+}
+
+export type GbdtWorkerMessage =
+  | { type: 'log'; path: string[]; level: LogLevel; msg: string; fields?: LogFields }
+  | { type: 'done'; fit: Omit<GbdtFit, 'model'>; trees: TreeEnsembleJson }
+  | { type: 'failed'; message: string };
+
+/** The worker could not run the fit (it did not start, or died): fit on this thread instead. */
+export class OffThreadUnavailable extends Error {}
+
+/**
+ * Whether tree candidates go to a worker: some tree and some network candidates to overlap, two
+ * cores, rows small enough to copy, and CPU to spare — TRAIN_PARALLEL=1 always, 0 never, unset
+ * when the load average is below the core count. Alternate runs of the quick default on two
+ * cores (docs/benchmarks.md): at load 1.0–1.6 the train stage took 27.2 → 22.9 s and 24.8 → 22.1 s;
+ * at load 2–3.5 no gain (25.2 → 24.3 s, 28.8 → 30.5 s): the worker only competes with the others.
+ */
+export function fitTreesOffThread(
+  models: readonly string[],
+  trainRows: number,
+  env: NodeJS.ProcessEnv = process.env,
+  cores = availableParallelism(),
+  load = loadavg()[0],
+): boolean {
+  if (env.TRAIN_PARALLEL === '0') return false;
+  const trees = models.filter((m) => m === 'gbdt').length;
+  const worth = trees > 0 && trees < models.length && cores >= 2 && trainRows <= OFF_THREAD_MAX_ROWS;
+  return worth && (env.TRAIN_PARALLEL === '1' || load < cores);
+}
+
+const LEVELS: LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+export function fitGbdtOffThread(
+  cfg: GbdtConfig,
+  spec: FeatureSpec,
+  data: { train: GbdtRows; validation: GbdtRows },
+  o: GbdtOptions & { log: Logger; signal?: AbortSignal },
+): Promise<GbdtFit> {
+  const { log, signal, ...options } = o;
+  const job: GbdtJob = { cfg, spec, data, options, levels: LEVELS.filter((l) => log.enabled(l)) };
+  return new Promise<GbdtFit>((resolve, reject) => {
+    const abandoned = () =>
+      signal?.reason instanceof Error ? signal.reason : new Error("the tree candidate's fit was abandoned");
+    if (signal?.aborted) {
+      reject(abandoned());
+      return;
+    }
+    let worker: Worker;
+    try {
+      // One thread for the trees unless GBDT_THREADS says otherwise: the network has the other
+      // core, and a pass shared with a third thread waits for whichever the kernel parked.
+      const env = { ...process.env, GBDT_THREADS: process.env.GBDT_THREADS || '1' };
+      worker = new Worker(new URL('./gbdt-worker.ts', import.meta.url), { workerData: job, env });
+    } catch (err) {
+      reject(new OffThreadUnavailable(`the tree candidate's worker could not start: ${(err as Error).message}`));
+      return;
+    }
+    let settled = false;
+    const settle = (f: () => void) => {
+      if (settled) return;
+      settled = true;
+      f();
+      void worker.terminate();
+    };
+    // The caller gave up (another candidate failed): the trees are not wanted any more.
+    signal?.addEventListener('abort', () => settle(() => reject(abandoned())), { once: true });
+    worker.on('message', (m: GbdtWorkerMessage) => {
+      if (m.type === 'log') m.path.reduce((l, c) => l.child(c), log)[m.level](m.msg, m.fields);
+      else if (m.type === 'done') settle(() => resolve({ ...m.fit, model: treeModel(m.trees) }));
+      else settle(() => reject(new Error(m.message)));
+    });
+    worker.on('error', (err: Error) =>
+      settle(() => reject(new OffThreadUnavailable(`the tree candidate's worker failed: ${err.message}`))),
+    );
+    worker.on('exit', (code) =>
+      settle(() =>
+        reject(new OffThreadUnavailable(`the tree candidate's worker ended (exit ${code}) without a result`)),
+      ),
+    );
+  });
+}

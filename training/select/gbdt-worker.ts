@@ -1,0 +1,34 @@
+/**
+ * The worker thread of ./gbdt-off-thread.ts: one tree candidate's fitGbdt, its log lines sent to
+ * the thread that logs them, its trees sent back as trees.json's object (the same numbers: a
+ * structured clone copies them bit for bit).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { fitGbdt } from '../gbdt/fit-gbdt.ts';
+import type { Logger, LogFields, LogLevel } from '../../core/platform/log.ts';
+import type { GbdtJob, GbdtWorkerMessage } from './gbdt-off-thread.ts';
+
+const job = workerData as GbdtJob;
+const port = parentPort!;
+const send = (m: GbdtWorkerMessage) => port.postMessage(m);
+
+function relayLogger(path: string[]): Logger {
+  const emit = (level: LogLevel) => (msg: string, fields?: LogFields) => {
+    if (job.levels.includes(level)) send({ type: 'log', path, level, msg, fields });
+  };
+  return {
+    debug: emit('debug'),
+    info: emit('info'),
+    warn: emit('warn'),
+    error: emit('error'),
+    child: (c) => relayLogger([...path, c]),
+    enabled: (level) => job.levels.includes(level),
+  };
+}
+
+try {
+  const { model, ...fit } = fitGbdt(job.cfg, job.spec, job.data, { ...job.options, log: relayLogger([]) });
+  send({ type: 'done', fit, trees: model.json });
+} catch (err) {
+  send({ type: 'failed', message: (err as Error).message });
+}
