@@ -229,8 +229,8 @@ async function measure(table: Table, testFrom: number, o: MeasureOptions) {
     const prepS = (performance.now() - t0) / 1000;
 
     // References run to the end before our training starts: fitted side by side, scikit-learn's
-    // OpenMP threads and our training shared the cores and both fit times meant nothing (issue 26
-    // compares them).
+    // OpenMP threads and our training shared the cores and both fit times meant nothing (the
+    // training-time comparison needs them apart).
     let refs: Record<string, unknown>[] = [];
     let airports: unknown = null;
     if (o.python) {
