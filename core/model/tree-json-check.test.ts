@@ -88,3 +88,12 @@ test('a damaged file is still refused with the schema message, naming the file',
     /^Error: bundle\/trees\.json: trees\.1\.left\.0: .*re-run training/,
   );
 });
+
+test('a child pointing back up the tree is refused at load, not looped on by the first request', () => {
+  const doc = valid();
+  const tree = (doc.trees as { right: number[] }[])[0];
+  tree.right[1] = 0; // node 1's right child would be the root
+  assert.throws(() => treeModelFrom(doc, 'bundle/trees.json'), /tree 0 node 1 points outside the tree/);
+  tree.right[1] = 4;
+  assert.doesNotThrow(() => treeModelFrom(doc, 'bundle/trees.json'));
+});

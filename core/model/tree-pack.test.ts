@@ -39,7 +39,9 @@ function randomTree(rnd: () => number, leaves: number): TreeJson {
     if (INPUTS[f].kind === 'categorical') {
       t.threshold[node] = t.cat_sets.length;
       t.cat_sets.push([0, 3, 7, 40, 200].filter(() => rnd() < 0.5));
-    } else t.threshold[node] = Math.floor(rnd() * 8) - 1; // −1 and 0 too: only missing values, or none, go left
+    } else if (rnd() < 0.1)
+      t.threshold[node] = [254, 255, 256, 2 ** 31 - 1][Math.floor(rnd() * 4)]; // every bin goes left
+    else t.threshold[node] = Math.floor(rnd() * 8) - 1; // −1 and 0 too: only missing values, or none, go left
     t.default_left[node] = rnd() < 0.5 ? 1 : 0;
     if (rnd() < 0.2) add(); // an unused slot, as training leaves behind
     t.left[node] = add();
@@ -58,7 +60,12 @@ test('packed trees give exactly the values of the compiled trees, for every row 
   const rows = 500;
   const bins = new Uint8Array(rows * 3);
   for (let i = 0; i < bins.length; i++)
-    bins[i] = i % 3 === 1 ? [0, 3, 7, 40, 200, 9][Math.floor(rnd() * 6)] : Math.floor(rnd() * 8);
+    bins[i] =
+      i % 3 === 1
+        ? [0, 3, 7, 40, 200, 9][Math.floor(rnd() * 6)]
+        : rnd() < 0.05
+          ? 254 + Math.floor(rnd() * 2) // the top bins, against thresholds near and past 255
+          : Math.floor(rnd() * 8);
   let distinct = new Set<number>();
   for (let t = 0; t < compiled.length; t++)
     for (let r = 0; r < rows; r++) {
@@ -87,6 +94,12 @@ test('packed trees give exactly the values of the compiled trees, for every row 
     for (const c of compiled) s += treeValue(c, bins, r * 3);
     assert.equal(scores[r], s);
   }
+  // A request's one to three rows score as they do among many.
+  for (let r = 0; r + 3 <= rows; r += 3)
+    for (const n of [1, 2, 3]) {
+      const few = rawScores(model, bins.subarray(r * 3, (r + n) * 3), n);
+      for (let j = 0; j < n; j++) assert.equal(few[j], scores[r + j], `row ${r + j} scored among ${n}`);
+    }
   distinct = new Set(scores);
   assert.ok(distinct.size > 100);
   assert.deepEqual(

@@ -4,8 +4,8 @@
  * keeps each field in its own array (training builds those in shared memory); walking it touches
  * six arrays per node, and a 600-tree ensemble is megabytes, so a served row paid a cache miss
  * per array per node (the forward pass was a third of the API's CPU per request). Here a step reads
- * one 16-byte record, and the left path runs through consecutive memory. Scores are added in the
- * same order as `rawScores`' walk of the compiled trees, so the outputs are bit-identical.
+ * one 16-byte record, and the left path runs through consecutive memory. Scores are added tree by
+ * tree in the compiled trees' order, as `treeValue` sums them, so the outputs are bit-identical.
  *
  * Word 0: a leaf is −1 − (index of its value); a split is its input index | CATEGORICAL, or for an
  * ordered split its input index | SKIP_MISSING when missing values (bin 0) go right. Word 1: the
@@ -83,7 +83,8 @@ export function packEnsemble(trees: readonly CompiledTree[]): PackedEnsemble {
       } else {
         const skip = t.defaultLeft[i] === 1 ? 0 : 1;
         nodes[me * WORDS] = f | (skip << SKIP_SHIFT);
-        nodes[me * WORDS + 1] = Math.max(0, t.threshold[i]) + 1 - skip;
+        // Bins are bytes: a threshold past 255 sends every bin left (and must not overflow int32).
+        nodes[me * WORDS + 1] = Math.min(255, Math.max(0, t.threshold[i])) + 1 - skip;
       }
       nodes[me * WORDS + 2] = position.get(t.right[i])!;
     }

@@ -1,6 +1,7 @@
 /**
- * One compiled tree's value for a binned row: the function serving, evaluation and training's
- * validation scores all use (./trees.ts compiles the trees). Its own module, free of imports, so
+ * One compiled tree's value for a binned row: training's validation scores use it, and the
+ * packed and four-row layouts serving and evaluation use must agree with it bit for bit
+ * (./trees.ts compiles the trees). Its own module, free of imports, so
  * training's worker threads (training/gbdt/engine-worker.ts) load it without the rest.
  */
 

@@ -89,17 +89,27 @@ export function fitGbdtOffThread(
       return;
     }
     let settled = false;
+    // The caller gave up (another candidate failed): the trees are not wanted any more.
+    const onAbort = () => settle(() => reject(abandoned()));
     const settle = (f: () => void) => {
       if (settled) return;
       settled = true;
-      f();
+      signal?.removeEventListener('abort', onAbort);
       void worker.terminate();
+      f();
     };
-    // The caller gave up (another candidate failed): the trees are not wanted any more.
-    signal?.addEventListener('abort', () => settle(() => reject(abandoned())), { once: true });
+    signal?.addEventListener('abort', onAbort, { once: true });
     worker.on('message', (m: GbdtWorkerMessage) => {
       if (m.type === 'log') m.path.reduce((l, c) => l.child(c), log)[m.level](m.msg, m.fields);
-      else if (m.type === 'done') settle(() => resolve({ ...m.fit, model: treeModel(m.trees) }));
+      else if (m.type === 'done')
+        settle(() => {
+          // A listener that throws would take the process down; a damaged result is this fit's failure.
+          try {
+            resolve({ ...m.fit, model: treeModel(m.trees) });
+          } catch (err) {
+            reject(err instanceof Error ? err : new Error(String(err)));
+          }
+        });
       else settle(() => reject(new Error(m.message)));
     });
     worker.on('error', (err: Error) =>
