@@ -156,6 +156,9 @@ export class Engine {
    */
   gradients(c: number): void {
     if (this.threads === 1) {
+      // Two requests before a root() would silently lose the first class's gradients.
+      if (this.pendingClass !== -1)
+        throw new Error(`gbdt engine: gradients(${c}) before root() used class ${this.pendingClass}'s`);
       this.pendingClass = c;
       return;
     }

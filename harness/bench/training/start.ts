@@ -68,9 +68,14 @@ async function predictOk(port: number): Promise<boolean> {
 
 async function cloneAt(from: string, ref: string, cold: boolean): Promise<{ dir: string; env: NodeJS.ProcessEnv }> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-start-'));
-  execFileSync('git', ['clone', '-q', from, dir]);
-  execFileSync('git', ['-C', dir, 'checkout', '-q', ref]);
-  await symlink(resolve('node_modules'), join(dir, 'node_modules'));
+  try {
+    execFileSync('git', ['clone', '-q', from, dir]);
+    execFileSync('git', ['-C', dir, 'checkout', '-q', ref]);
+    await symlink(resolve('node_modules'), join(dir, 'node_modules'));
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
   const env: NodeJS.ProcessEnv = { ...process.env, LOG_FORMAT: 'json', REGISTER_PROMOTE: 'allow' };
   if (cold) env.TMPDIR = await mkdtemp(join(tmpdir(), 'bench-start-tsx-'));
   return { dir, env };
@@ -105,15 +110,25 @@ async function runOnce(from: string, ref: string, o: { timeoutS: number; cold: b
   } finally {
     if (!exited) {
       const gone = new Promise((r) => child.once('exit', r));
-      process.kill(-child.pid!, 'SIGTERM');
+      const signal = (s: NodeJS.Signals) => {
+        try {
+          process.kill(-child.pid!, s);
+        } catch {
+          // the group is already gone
+        }
+      };
+      signal('SIGTERM');
+      // A run that ignores SIGTERM (a stuck stage) must not hold the benchmark forever.
+      const kill = setTimeout(() => signal('SIGKILL'), 10_000);
       await gone;
+      clearTimeout(kill);
     }
     if (!o.keep) await rm(dir, { recursive: true, force: true });
     if (o.cold && env.TMPDIR) await rm(env.TMPDIR, { recursive: true, force: true });
   }
   if (served === undefined)
     throw new Error(
-      `npm start in ${dir} never answered /predict; its output ends:\n${log.split('\n').slice(-15).join('\n')}`,
+      `npm start in ${dir}${o.keep ? '' : ' (removed; --keep keeps it)'} never answered /predict; its output ends:\n${log.split('\n').slice(-15).join('\n')}`,
     );
   const timeline = startTimeline(log, { launched, served });
   const run: StartRun = {
