@@ -17,7 +17,7 @@ import { encodeFeatures, type EncodedFeatures, type FeatureSpec } from './featur
 import { binRows, type TreeInput } from './tree-inputs.ts';
 import { applyCalibration, type Calibration } from './calibration.ts';
 import type { CompiledTree } from './tree-value.ts';
-import { packEnsemble, packedTreeValue, type PackedEnsemble } from './tree-pack.ts';
+import { addTreeScores, packEnsemble, type PackedEnsemble } from './tree-pack.ts';
 import { quickTreeEnsemble } from './tree-json-check.ts';
 
 export const TREES_FILE = 'trees.json';
@@ -156,10 +156,7 @@ export function rawScores(m: TreeModel, bins: Uint8Array, rows: number, treeCoun
   for (let r = 0; r < rows; r++) for (let c = 0; c < k; c++) out[r * k + c] = m.json.base_score[c];
   let packed = packs.get(m);
   if (!packed) packs.set(m, (packed = packEnsemble(m.compiled)));
-  for (let t = 0; t < treeCount; t++) {
-    const c = t % k;
-    for (let r = 0; r < rows; r++) out[r * k + c] += packedTreeValue(packed, t, bins, r * width);
-  }
+  addTreeScores(packed, bins, rows, width, k, treeCount, out);
   return out;
 }
 
