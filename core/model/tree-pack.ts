@@ -30,6 +30,7 @@ import type { CompiledTree } from './tree-value.ts';
 const INPUT_MASK = 0xffff;
 const SKIP_SHIFT = 16;
 const CAT_SHIFT = 17;
+const CATEGORICAL = 1 << CAT_SHIFT;
 const LIMIT_SHIFT = 18;
 const LIMIT_MASK = 0x1fff;
 const LEAF = 1 << 31;
@@ -121,15 +122,18 @@ export function packedTreeValue(p: PackedEnsemble, tree: number, bins: Uint8Arra
     const w = code[o];
     if (w < 0) return p.f64[(o + 2) >> 1];
     const b = bins[at + (w & INPUT_MASK)];
-    const left =
-      (w >>> CAT_SHIFT) & 1
-        ? (code[o + 2 + (b >>> 5)] >>> (b & 31)) & 1
-        : (b - ((w >>> SKIP_SHIFT) & 1)) >>> 0 < ((w >>> LIMIT_SHIFT) & LIMIT_MASK);
-    o = left ? o + recordWordsOf(w) : code[o + 1];
+    if (w & CATEGORICAL) {
+      if ((code[o + 2 + (b >>> 5)] >>> (b & 31)) & 1) {
+        o += 10;
+        continue;
+      }
+    } else if ((b - ((w >>> SKIP_SHIFT) & 1)) >>> 0 < w >>> LIMIT_SHIFT) {
+      o += 2;
+      continue;
+    }
+    o = code[o + 1];
   }
 }
-
-const recordWordsOf = (w: number) => 2 + (((w >>> CAT_SHIFT) & 1) << 3);
 
 /** The record after `o` (word 0 `w`) for the row at `at`: left or right, without a branch. */
 function next(code: Int32Array, bins: Uint8Array, o: number, w: number, at: number): number {
