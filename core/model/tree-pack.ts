@@ -4,21 +4,23 @@
  * keeps each field in its own array (training builds those in shared memory); walked that way, a
  * 600-tree ensemble pays a cache miss per array per node.
  *
- * Scoring is bound by memory latency: a quick-default row takes ~2,800 steps over ~2 MB of
- * records, more than a core's L2 holds, and each step's address depends on the last. Three things
- * follow. A step touches one cache line: two thirds of the steps are categorical splits, so their
- * 256-bit sets sit inside their records, and a leaf's value inside its. A step has no
- * data-dependent branch (a path is close to random for the branch predictor, and a mispredicted
- * step throws away the read of the next node). And four walks are in flight at once, so the core
- * overlaps their reads: lane j scores trees j, j + 4, j + 8, …, a leaf's "right child" being the
- * root of its lane's next tree, so a lane streams through its trees without stopping.
+ * Scoring a row is bound by memory latency: on the quick default it takes ~2,800 steps over the
+ * records (2.7 MB; 3.9 MB as the former fixed 16-byte records beside their sets), more than a
+ * core's L2 holds, and each step's address depends on the last. So a step touches one cache line:
+ * two thirds of the steps are categorical splits, whose 256-bit sets sit inside their records, as a
+ * leaf's value sits inside its. For fewer than 16 rows a step has no data-dependent branch (a path
+ * is close to random for the branch predictor, and a mispredicted step discards the read of the
+ * next node) and four walks are in flight at once so the core overlaps their reads: four ranges of
+ * trees of one row, or four rows, a lane each; a leaf's "right child" is the root of the next tree,
+ * so a lane streams through its trees without stopping. From 16 rows the walk goes tree by tree
+ * with ordinary branches (a tree's records stay in L1 across the rows; see TREE_MAJOR_FROM).
  *
  * Records (offsets in words, all even so a leaf's value is 8-byte aligned): an ordered split is 2
  * words, a categorical split 10, a leaf 4. Word 0: bits 0–15 the input index, bit 16 SKIP (ordered:
  * missing values, bin 0, go right), bit 17 CATEGORICAL, bits 18–30 the ordered split's limit, bit
  * 31 set on a leaf (whose other bits are 0: input 0, limit 0, so it always "goes right"). Word 1:
- * the right child's offset; a leaf's: the next root of its lane, or PARK (offset 0, a split that
- * always goes right to itself) after the lane's last tree. Then a categorical split's 8 words of
+ * the right child's offset; a leaf's: the next tree's root, or PARK (offset 0, a split that
+ * always goes right to itself) after the last tree. Then a categorical split's 8 words of
  * left-going bins, or a leaf's Float64 value. Bin b goes left at an ordered split when
  * 0 ≤ b − skip < limit, which is b ≤ threshold with bin 0 as trained.
  *

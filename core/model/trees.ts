@@ -141,10 +141,8 @@ export function nonFiniteTrees(m: TreeEnsembleJson): string | null {
 }
 
 /**
- * The ensemble packed (./tree-pack.ts), made when first needed. Packed records measured faster
- * than a four-rows-at-once walk of the per-field arrays at every batch size on the quick default's
- * 612 trees and real test rows (CPU µs per row: 34 vs 61 at 4 rows, 22 vs 33 at 100, 16 vs 18 at
- * 22,490), so one layout serves requests, batches and evaluation.
+ * The ensemble packed (./tree-pack.ts), made when first needed. One layout serves requests,
+ * batches and evaluation; how it walks a few rows and many is tree-pack.ts's choice.
  */
 const packs = new WeakMap<TreeModel, PackedEnsemble>();
 
