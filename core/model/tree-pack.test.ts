@@ -113,10 +113,14 @@ test('packed trees give exactly the values of the compiled trees, for every row 
     }
   distinct = new Set(scores);
   assert.ok(distinct.size > 100);
-  assert.deepEqual(
-    rawScores(model, bins, rows, 5),
-    rawScores(treeModel({ ...json, trees: trees.slice(0, 5) }), bins, rows),
-  );
+  // The first trees only (training's early iterations), through every walk: lanes and tree by tree.
+  for (const n of [1, 3, 4, 9, rows])
+    for (const count of [0, 1, 5, 38])
+      assert.deepEqual(
+        rawScores(model, bins, n, count),
+        rawScores(treeModel({ ...json, trees: trees.slice(0, count) }), bins, n),
+        `${count} trees, ${n} rows`,
+      );
   // Multi-class: tree t adds to class t mod k, each class's trees in order.
   const k = 3;
   const multi = rawScores(
