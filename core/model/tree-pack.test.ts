@@ -76,7 +76,17 @@ test('packed trees give exactly the values of the compiled trees, for every row 
   assert.ok(distinct.size > 100, 'the rows reach many different leaves');
   // Only reachable nodes are packed: the unused slots are left out.
   const used = trees.reduce((n, t) => n + t.feature.length, 0);
-  assert.ok(packed.nodes.length / 4 < used, `${packed.nodes.length / 4} packed of ${used} slots`);
+  let reachable = 0;
+  let words = 0;
+  for (const t of compiled)
+    for (const stack = [0]; stack.length;) {
+      const i = stack.pop()!;
+      reachable++;
+      words += t.feature[i] < 0 ? 4 : t.categorical[i] ? 10 : 2;
+      if (t.feature[i] >= 0) stack.push(t.left[i], t.right[i]);
+    }
+  assert.ok(reachable < used, `${reachable} reachable of ${used} slots`);
+  assert.equal(packed.code.length, 2 + words + 8, 'the park record, one record per reachable node, the tail');
 
   // rawScores (serving, evaluation) sums them in the compiled trees' order: bit-identical.
   const json: TreeEnsembleJson = {
@@ -94,16 +104,41 @@ test('packed trees give exactly the values of the compiled trees, for every row 
     for (const c of compiled) s += treeValue(c, bins, r * 3);
     assert.equal(scores[r], s);
   }
-  // A request's one to three rows score as they do among many.
-  for (let r = 0; r + 3 <= rows; r += 3)
-    for (const n of [1, 2, 3]) {
+  // A request's rows score as they do among many: one to three rows (lanes share a row's trees),
+  // four or more (a lane per row, a short last group), sixteen or more (tree by tree).
+  for (let r = 0; r + 17 <= rows; r += 17)
+    for (const n of [1, 2, 3, 4, 5, 7, 15, 16, 17]) {
       const few = rawScores(model, bins.subarray(r * 3, (r + n) * 3), n);
       for (let j = 0; j < n; j++) assert.equal(few[j], scores[r + j], `row ${r + j} scored among ${n}`);
     }
   distinct = new Set(scores);
   assert.ok(distinct.size > 100);
-  assert.deepEqual(
-    rawScores(model, bins, rows, 5),
-    rawScores(treeModel({ ...json, trees: trees.slice(0, 5) }), bins, rows),
+  // The first trees only (training's early iterations), through every walk: lanes and tree by tree.
+  for (const n of [1, 3, 4, 9, rows])
+    for (const count of [0, 1, 5, 38])
+      assert.deepEqual(
+        rawScores(model, bins, n, count),
+        rawScores(treeModel({ ...json, trees: trees.slice(0, count) }), bins, n),
+        `${count} trees, ${n} rows`,
+      );
+  // Multi-class: tree t adds to class t mod k, each class's trees in order.
+  const k = 3;
+  const multi = rawScores(
+    treeModel({ ...json, objective: 'multiclass', classes: k, base_score: [0.5, -1, 0] }),
+    bins,
+    rows,
   );
+  for (const n of [1, 6, 40]) {
+    const part = rawScores(
+      treeModel({ ...json, objective: 'multiclass', classes: k, base_score: [0.5, -1, 0] }),
+      bins,
+      n,
+    );
+    for (let r = 0; r < n; r++) {
+      const want = [0.5, -1, 0];
+      compiled.forEach((c, t) => (want[t % k] += treeValue(c, bins, r * 3)));
+      assert.deepEqual(Array.from(part.subarray(r * k, r * k + k)), want, `row ${r} of ${n}`);
+      assert.deepEqual(Array.from(multi.subarray(r * k, r * k + k)), want);
+    }
+  }
 });

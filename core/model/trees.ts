@@ -17,7 +17,7 @@ import { encodeFeatures, type EncodedFeatures, type FeatureSpec } from './featur
 import { binRows, type TreeInput } from './tree-inputs.ts';
 import { applyCalibration, type Calibration } from './calibration.ts';
 import type { CompiledTree } from './tree-value.ts';
-import { packEnsemble, packedTreeValue, type PackedEnsemble } from './tree-pack.ts';
+import { addTreeScores, packEnsemble, type PackedEnsemble } from './tree-pack.ts';
 import { quickTreeEnsemble } from './tree-json-check.ts';
 
 export const TREES_FILE = 'trees.json';
@@ -141,10 +141,8 @@ export function nonFiniteTrees(m: TreeEnsembleJson): string | null {
 }
 
 /**
- * The ensemble packed (./tree-pack.ts), made when first needed. Packed records measured faster
- * than a four-rows-at-once walk of the per-field arrays at every batch size on the quick default's
- * 612 trees and real test rows (CPU µs per row: 34 vs 61 at 4 rows, 22 vs 33 at 100, 16 vs 18 at
- * 22,490), so one layout serves requests, batches and evaluation.
+ * The ensemble packed (./tree-pack.ts), made when first needed. One layout serves requests,
+ * batches and evaluation; how it walks a few rows and many is tree-pack.ts's choice.
  */
 const packs = new WeakMap<TreeModel, PackedEnsemble>();
 
@@ -156,10 +154,7 @@ export function rawScores(m: TreeModel, bins: Uint8Array, rows: number, treeCoun
   for (let r = 0; r < rows; r++) for (let c = 0; c < k; c++) out[r * k + c] = m.json.base_score[c];
   let packed = packs.get(m);
   if (!packed) packs.set(m, (packed = packEnsemble(m.compiled)));
-  for (let t = 0; t < treeCount; t++) {
-    const c = t % k;
-    for (let r = 0; r < rows; r++) out[r * k + c] += packedTreeValue(packed, t, bins, r * width);
-  }
+  addTreeScores(packed, bins, rows, width, k, treeCount, out);
   return out;
 }
 

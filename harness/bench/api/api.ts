@@ -228,6 +228,14 @@ async function main() {
     await runLoad({ ...batchLoad, amount: Math.min(50, settings.batch.requests), deadlineS: 30 });
     const batch100 = await runLoad({ ...batchLoad, amount: settings.batch.requests, deadlineS: 120 });
     report('batch100', batch100);
+    // The baseline's batch too, right after (it runs with API_TOKENS: its header goes along).
+    let baselineBatch100: LoadResult | null = null;
+    if (baseline) {
+      const load: LoadOptions = { ...batchLoad, url: baseline.url, headers: auth };
+      await runLoad({ ...load, amount: Math.min(50, settings.batch.requests), deadlineS: 30 });
+      baselineBatch100 = await runLoad({ ...load, amount: settings.batch.requests, deadlineS: 120 });
+      report('baseline batch100', baselineBatch100);
+    }
 
     const doc = composeBenchDocument({
       settings: { ...settings, body_bytes: Buffer.byteLength(body), batch_body_bytes: Buffer.byteLength(batchBody) },
@@ -261,6 +269,7 @@ async function main() {
           baseline: {
             checkout: settings.baseline,
             with_api_tokens: { ...headline(baselineRun), cpu_us_per_request: cpuUs('baseline') },
+            batch100_p50_ms: baselineBatch100?.latency.p50_ms ?? null,
           },
         }
       : doc;
