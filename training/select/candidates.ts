@@ -14,6 +14,7 @@ import { balancedClassWeights } from '../train-multiclass.ts';
 import { round, type NewRun } from './experiments.ts';
 import { validationMetrics } from './winner.ts';
 import { screeningSample } from './screening.ts';
+import type { TrainStream } from '../stream-epochs.ts';
 import { fitGbdtOffThread, fitTreesOffThread, OffThreadUnavailable } from './gbdt-off-thread.ts';
 
 type Task = 'classification' | 'regression';
@@ -65,7 +66,7 @@ export async function fitCandidates(
   tf: Parameters<typeof fitCandidate>[0],
   candidates: CandidateConfig[],
   spec: FeatureSpec,
-  data: { train: SplitRows; validation: SplitRows },
+  data: { train: SplitRows; validation: SplitRows; stream?: TrainStream },
   o: {
     task: Task;
     primary: PrimaryMetric;
@@ -83,12 +84,19 @@ export async function fitCandidates(
   const fitOn = async (cfg: CandidateConfig, train: SplitRows): Promise<CandidateFit> => {
     const rows = { train, validation: data.validation };
     if (cfg.model === 'gbdt') return fitGbdt(cfg, spec, rows, common);
-    return fitCandidate(tf, cfg, rows, {
-      ...common,
-      maxEpochs: tp.max_epochs,
-      patience: tp.patience,
-      batchSize: tp.batch_size,
-    });
+    // The networks stream every row of a split above train.max_rows; a screening sample is not streamed.
+    const stream = train === data.train ? data.stream : undefined;
+    return fitCandidate(
+      tf,
+      cfg,
+      { ...rows, ...(stream ? { stream } : {}) },
+      {
+        ...common,
+        maxEpochs: tp.max_epochs,
+        patience: tp.patience,
+        batchSize: tp.batch_size,
+      },
+    );
   };
   const runOf = (cfg: CandidateConfig, fit: CandidateFit, rowsTrain: number): NewRun => ({
     run_id: o.run.run_id,
@@ -99,7 +107,7 @@ export async function fitCandidates(
     best_epoch: fit.bestEpoch,
     duration_s: round(fit.durationS, 3)!,
     backend: o.backend,
-    rows_train: rowsTrain,
+    rows_train: 'rowsTrain' in fit ? fit.rowsTrain : rowsTrain,
     rows_per_s: Math.round(fit.rowsPerS),
     val: validationMetrics(task, data.validation.y, fit.validationPredictions, classes).metrics,
     selected: false,
