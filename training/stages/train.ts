@@ -82,8 +82,13 @@ export async function train(options: {
   const trainPath = join(dir, 'train.parquet');
   const stream = trainRead.of > trainT.length ? await openTrainStream(trainPath, spec) : undefined;
   const data = { train: rowsOf(trainT), validation: rowsOf(valT), ...(stream ? { stream } : {}) };
-  const targetRows = stream ? await readTargetColumn(trainPath, spec) : data.train.y;
-  const { classWeight, targetScaler } = targetWeighting(task, classes, tp.class_weight, targetRows);
+  const { classWeight, targetScaler } = targetWeighting(
+    task,
+    classes,
+    tp.class_weight,
+    // Not kept: 4 bytes a row of the whole split, garbage once weighed.
+    stream ? await readTargetColumn(trainPath, spec) : data.train.y,
+  );
   if (stream)
     log.info(
       `train: the network candidates stream all ${stream.rows} rows each epoch (${stream.groups} row groups, ${STREAM_BUFFER_GROUPS} at a time); the trees fit the ${trainT.length} evenly spaced rows`,
