@@ -16,12 +16,16 @@ import { fitCandidate, type FitOptions } from './fit.ts';
 import { readSampledRows } from './split-rows.ts';
 import { openTrainStream, readTargetColumn } from './stream-epochs.ts';
 
-type Task = 'classification' | 'regression';
+type Task = 'classification' | 'regression' | 'multiclass';
+const TASKS: Record<Task, object> = {
+  classification: { type: 'classification', target: 'delay', positive_above: 15 },
+  regression: { type: 'regression', target: 'delay' },
+  multiclass: { type: 'classification', target: 'kind', classes: 'auto' },
+};
 const paramsOf = (task: Task) =>
   ({
     data: { source: 'x', format: 'auto', time_column: 'date' },
-    task:
-      task === 'classification' ? { type: task, target: 'delay', positive_above: 15 } : { type: task, target: 'delay' },
+    task: TASKS[task],
     features: {
       distance: { kind: 'numeric', transform: 'standard', missing: 'median' },
       origin: { kind: 'categorical', min_frequency: 1, max_categories: 10 },
@@ -37,6 +41,11 @@ function table(n: number): Table {
     distance: { type: 'number', values: Float64Array.from({ length: n }, (_, i) => 100 + i + r() * 0.5) },
     origin: { type: 'string', codes: origin, dict: ['ATL', 'LAX', 'ORD', 'SFO'] },
     delay: { type: 'number', values: Float64Array.from(origin, (o) => o * 8 + r() * 20 - 5) },
+    kind: {
+      type: 'string',
+      codes: Int32Array.from(origin, (o) => (o + (r() < 0.3 ? 1 : 0)) % 3),
+      dict: ['a', 'b', 'c'],
+    },
   });
 }
 
@@ -63,26 +72,31 @@ const dropout: CandidateConfig = { ...mlp, name: 'dropout', dropout: 0.2 };
 const options = (task: Task, y: Float32Array): FitOptions => {
   const mean = y.reduce((s, v) => s + v, 0) / y.length;
   return {
-    task,
-    primary: task === 'classification' ? 'roc_auc' : 'rmse',
+    task: task === 'regression' ? task : 'classification',
+    primary: task === 'regression' ? 'rmse' : 'roc_auc',
     seed: 3,
     maxEpochs: 3,
     patience: 5,
     batchSize: 16,
-    ...(task === 'regression' ? { targetScaler: { mean, std: 7 } } : { classWeight: { 0: 0.7, 1: 1.8 } }),
+    ...(task === 'regression' ? { targetScaler: { mean, std: 7 } } : { classWeight: { 0: 0.7, 1: 1.8, 2: 1.1 } }),
+    ...(task === 'multiclass' ? { classes: 3 } : {}),
     log: memoryLogger(),
   };
 };
 
 const weightsOf = (model: tfjs.LayersModel) => model.getWeights().map((w) => Array.from(w.dataSync()));
 
-for (const task of ['classification', 'regression'] as const)
+for (const task of ['classification', 'regression', 'multiclass'] as const)
   for (const cfg of [mlp, dropout])
     test(`a streamed fit over one row group equals the in-memory fit over the same rows (${task}, ${cfg.name})`, async () => {
       const { tf } = await selectBackend({ log: memoryLogger() });
       await withSplit(120, 1000, task, async (path, spec, whole) => {
-        const rows = { enc: encodeFeatures(spec, whole), y: encodeTarget(spec.target, whole.columns.delay) };
+        const rows = {
+          enc: encodeFeatures(spec, whole),
+          y: encodeTarget(spec.target, whole.columns[spec.target.column]),
+        };
         const opts = options(task, rows.y);
+        if (task === 'multiclass') assert.deepEqual(spec.target.classes, ['a', 'b', 'c']);
         const inMemory = await fitCandidate(tf, cfg, { train: rows, validation: rows }, opts);
         const stream = await openTrainStream(path, spec);
         assert.equal(stream.groups, 1);
@@ -90,6 +104,7 @@ for (const task of ['classification', 'regression'] as const)
         assert.deepEqual(weightsOf(streamed.model), weightsOf(inMemory.model));
         assert.deepEqual(streamed.validationPredictions, inMemory.validationPredictions);
         assert.equal(streamed.rowsTrain, 120);
+        assert.equal(streamed.validationPredictions.length, 120 * (task === 'multiclass' ? 3 : 1));
         inMemory.model.dispose();
         streamed.model.dispose();
       });
@@ -161,8 +176,11 @@ test('an epoch visits every row once, in a group order that changes from epoch t
 });
 
 test('readTargetColumn is the whole split target, read a row group at a time', async () => {
-  for (const task of ['classification', 'regression'] as const)
+  for (const task of ['classification', 'regression', 'multiclass'] as const)
     await withSplit(230, 40, task, async (path, spec, whole) => {
-      assert.deepEqual(await readTargetColumn(path, spec), encodeTarget(spec.target, whole.columns.delay));
+      assert.deepEqual(
+        await readTargetColumn(path, spec),
+        encodeTarget(spec.target, whole.columns[spec.target.column]),
+      );
     });
 });
