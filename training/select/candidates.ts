@@ -85,18 +85,13 @@ export async function fitCandidates(
     const rows = { train, validation: data.validation };
     if (cfg.model === 'gbdt') return fitGbdt(cfg, spec, rows, common);
     // The networks stream every row of a split above train.max_rows; a screening sample is not streamed.
-    const stream = train === data.train ? data.stream : undefined;
-    return fitCandidate(
-      tf,
-      cfg,
-      { ...rows, ...(stream ? { stream } : {}) },
-      {
-        ...common,
-        maxEpochs: tp.max_epochs,
-        patience: tp.patience,
-        batchSize: tp.batch_size,
-      },
-    );
+    const streamed = data.stream && train === data.train ? { ...rows, stream: data.stream } : rows;
+    return fitCandidate(tf, cfg, streamed, {
+      ...common,
+      maxEpochs: tp.max_epochs,
+      patience: tp.patience,
+      batchSize: tp.batch_size,
+    });
   };
   const runOf = (cfg: CandidateConfig, fit: CandidateFit, rowsTrain: number): NewRun => ({
     run_id: o.run.run_id,
