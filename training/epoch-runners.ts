@@ -68,12 +68,26 @@ export function trainerEpochs(
       });
       return Promise.resolve({ loss, predictions: trainer.predict(data.validation.enc) });
     },
-    snapshot: () => {
-      const saved = trainer.snapshot();
-      return { restore: () => trainer.restore(saved), dispose: () => {} };
-    },
+    snapshot: () => trainerSnapshot(trainer),
     dispose: () => {},
   };
+}
+
+export function trainerSnapshot(trainer: EmbeddingTrainer): Snapshot {
+  const saved = trainer.snapshot();
+  return { restore: () => trainer.restore(saved), dispose: () => {} };
+}
+
+export function layersSnapshot(model: tfjs.LayersModel): Snapshot {
+  const saved = model.getWeights().map((w) => w.clone());
+  return { restore: () => model.setWeights(saved), dispose: () => saved.forEach((w) => w.dispose()) };
+}
+
+/** Labels as the layers model's loss takes them: a column of values, or one-hot rows for k classes. */
+export function labelTensor(tf: TF, y: Float32Array, k: number): tfjs.Tensor {
+  return k > 1
+    ? tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from(y), 'int32'), k).toFloat())
+    : tf.tensor2d(y, [y.length, 1]);
 }
 
 export function layersEpochs(
@@ -86,20 +100,14 @@ export function layersEpochs(
 ): EpochRunner {
   const k = opts.classes ?? 1;
   const inputs = toInputs(tf, data.train.enc);
-  const labels =
-    k > 1
-      ? tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from(y), 'int32'), k).toFloat())
-      : tf.tensor2d(y, [y.length, 1]);
+  const labels = labelTensor(tf, y, k);
   return {
     run: async (rate) => {
       setLearningRate(model, rate);
       const loss = await fitOneEpoch(tf, model, inputs, labels, random, opts);
       return { loss, predictions: predict(tf, model, data.validation.enc) };
     },
-    snapshot: () => {
-      const saved = model.getWeights().map((w) => w.clone());
-      return { restore: () => model.setWeights(saved), dispose: () => saved.forEach((w) => w.dispose()) };
-    },
+    snapshot: () => layersSnapshot(model),
     dispose: () => {
       inputs.forEach((t) => t.dispose());
       labels.dispose();

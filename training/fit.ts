@@ -19,7 +19,8 @@ import { seededRandom } from '../core/platform/random.ts';
 import { permutation } from './permutation.ts';
 import { EmbeddingTrainer, trainerSupports, type StepTiming } from './embedding-trainer.ts';
 import { lossKindOf } from './batch-loss.ts';
-import { fitOneEpoch, layersEpochs, trainerEpochs, type Snapshot } from './epoch-runners.ts';
+import { fitOneEpoch, layersEpochs, trainerEpochs, type EpochRunner, type Snapshot } from './epoch-runners.ts';
+import { streamedLayersEpochs, streamedTrainerEpochs, type TrainStream } from './stream-epochs.ts';
 import { HIGHER_IS_BETTER, isBetter, metricValue, type PrimaryMetric } from './candidate-metrics.ts';
 
 type TF = typeof tfjs;
@@ -126,6 +127,11 @@ export async function refitOnRecent(
 export interface FitData {
   train: { enc: EncodedFeatures; y: Float32Array };
   validation: { enc: EncodedFeatures; y: Float32Array };
+  /**
+   * Every row of a train split above train.max_rows (training/stream-epochs.ts): the network's
+   * epochs stream it instead of `train`, which then only gives the input layout.
+   */
+  stream?: TrainStream;
 }
 
 export interface FitOptions {
@@ -160,6 +166,8 @@ export interface FitResult {
   stepTiming?: StepTiming;
   /** Validation predictions of the restored best model, in target units. */
   validationPredictions: Float32Array;
+  /** Training rows each epoch visited (the whole split when streamed). */
+  rowsTrain: number;
 }
 
 export async function fitCandidate(tf: TF, cfg: CandidateConfig, data: FitData, opts: FitOptions): Promise<FitResult> {
@@ -168,14 +176,29 @@ export async function fitCandidate(tf: TF, cfg: CandidateConfig, data: FitData, 
   const layout = layoutOf(data.train.enc);
   const model = buildModel(tf, layout, cfg, opts.task, opts.seed, k);
   const random = seededRandom(opts.seed);
-  const yTrain = toModelUnits(data.train.y, opts.targetScaler);
   const trainer =
     opts.loop !== 'layers' && trainerSupports(cfg)
       ? new EmbeddingTrainer(tf, model, layout, cfg, lossKindOf(opts.task, k))
       : undefined;
-  const epochs = trainer
-    ? trainerEpochs(trainer, data, yTrain, opts, random)
-    : layersEpochs(tf, model, data, yTrain, opts, random);
+  let epochs: EpochRunner;
+  let rowsTrain = data.train.y.length;
+  if (data.stream) {
+    const s = {
+      stream: data.stream,
+      validation: data.validation.enc,
+      toModelUnits: (y: Float32Array) => toModelUnits(y, opts.targetScaler),
+      opts,
+      random,
+      onEpoch: (rows: number) => (rowsTrain = rows),
+    };
+    rowsTrain = data.stream.rows;
+    epochs = trainer ? streamedTrainerEpochs(trainer, s) : streamedLayersEpochs(tf, model, s);
+  } else {
+    const yTrain = toModelUnits(data.train.y, opts.targetScaler);
+    epochs = trainer
+      ? trainerEpochs(trainer, data, yTrain, opts, random)
+      : layersEpochs(tf, model, data, yTrain, opts, random);
+  }
   const history: FitResult['history'] = [];
   let best: { epoch: number; value: number; weights: Snapshot } | undefined;
   const toTarget = (p: Float32Array) => toTargetUnits(p, opts.targetScaler);
@@ -223,8 +246,9 @@ export async function fitCandidate(tf: TF, cfg: CandidateConfig, data: FitData, 
     bestValue: best?.value ?? NaN,
     history,
     durationS,
-    rowsPerS: trainSeconds > 0 ? (yTrain.length * history.length) / trainSeconds : 0,
+    rowsPerS: trainSeconds > 0 ? (rowsTrain * history.length) / trainSeconds : 0,
     validationPredictions,
+    rowsTrain,
     ...(trainer ? { stepTiming: { ...trainer.timing } } : {}),
   };
 }

@@ -133,7 +133,8 @@ const trainSchema = z
     batch_size: z.number().int().min(1),
     class_weight: z.enum(['balanced', 'none']).default('balanced'),
     golden_examples: z.number().int().min(1).max(100).default(8),
-    // The train stage reads at most this many rows of the train / validation split, evenly spaced (training/split-rows.ts): its memory stays flat in rows.
+    // The train stage holds at most this many rows of the train / validation split, evenly spaced (training/split-rows.ts): its memory stays flat in rows.
+    // Above max_rows the networks stream every training row each epoch (training/stream-epochs.ts); the trees fit the held rows.
     max_rows: posInt.default(2_200_000),
     max_validation_rows: posInt.default(500_000),
     // After selection, the winner takes `epochs` more passes over the validation rows (the latest data) at learning_rate_factor × its rate; 0 epochs: off.

@@ -14,6 +14,7 @@ import { balancedClassWeights } from '../train-multiclass.ts';
 import { round, type NewRun } from './experiments.ts';
 import { validationMetrics } from './winner.ts';
 import { screeningSample } from './screening.ts';
+import type { TrainStream } from '../stream-epochs.ts';
 import { fitGbdtOffThread, fitTreesOffThread, OffThreadUnavailable } from './gbdt-off-thread.ts';
 
 type Task = 'classification' | 'regression';
@@ -65,7 +66,7 @@ export async function fitCandidates(
   tf: Parameters<typeof fitCandidate>[0],
   candidates: CandidateConfig[],
   spec: FeatureSpec,
-  data: { train: SplitRows; validation: SplitRows },
+  data: { train: SplitRows; validation: SplitRows; stream?: TrainStream },
   o: {
     task: Task;
     primary: PrimaryMetric;
@@ -83,7 +84,9 @@ export async function fitCandidates(
   const fitOn = async (cfg: CandidateConfig, train: SplitRows): Promise<CandidateFit> => {
     const rows = { train, validation: data.validation };
     if (cfg.model === 'gbdt') return fitGbdt(cfg, spec, rows, common);
-    return fitCandidate(tf, cfg, rows, {
+    // The networks stream every row of a split above train.max_rows; a screening sample is not streamed.
+    const streamed = data.stream && train === data.train ? { ...rows, stream: data.stream } : rows;
+    return fitCandidate(tf, cfg, streamed, {
       ...common,
       maxEpochs: tp.max_epochs,
       patience: tp.patience,
@@ -99,7 +102,7 @@ export async function fitCandidates(
     best_epoch: fit.bestEpoch,
     duration_s: round(fit.durationS, 3)!,
     backend: o.backend,
-    rows_train: rowsTrain,
+    rows_train: 'rowsTrain' in fit ? fit.rowsTrain : rowsTrain,
     rows_per_s: Math.round(fit.rowsPerS),
     val: validationMetrics(task, data.validation.y, fit.validationPredictions, classes).metrics,
     selected: false,

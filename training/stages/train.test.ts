@@ -409,4 +409,10 @@ test('train.max_rows / max_validation_rows bound what training reads; the bundle
   } finally {
     bundle.dispose();
   }
+  // The network candidates streamed every training row each epoch, not the 150 held (training/stream-epochs.ts).
+  const runs = await readExperiments(repo);
+  assert.deepEqual(
+    runs.map((r) => [r.model, r.rows_train]),
+    runs.map((r) => [r.model, trainRows]),
+  );
 });

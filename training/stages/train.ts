@@ -27,6 +27,7 @@ import { fitCandidates, targetWeighting } from '../select/candidates.ts';
 import { finishWinner, refitTreeWinner, refitWinner } from '../select/winner.ts';
 import { goldenExamples, inputSchemaOf } from '../select/golden.ts';
 import { readSampledRows, readSpacedRows } from '../split-rows.ts';
+import { openTrainStream, readTargetColumn, STREAM_BUFFER_GROUPS } from '../stream-epochs.ts';
 
 export { EXPERIMENTS_FILE, MODEL_DIR, TRAIN_METRICS } from '../contracts/paths.ts';
 // What other modules and tests import from the stage (the code lives in training/select/).
@@ -76,8 +77,22 @@ export async function train(options: {
     y: encodeTarget(spec.target, table.columns[spec.target.column]),
     table,
   });
-  const data = { train: rowsOf(trainT), validation: rowsOf(valT) };
-  const { classWeight, targetScaler } = targetWeighting(task, classes, tp.class_weight, data.train.y);
+  // Above train.max_rows the networks stream every training row (training/stream-epochs.ts); the
+  // trees keep the sample. Class weights and the target scaler then come from the whole split's target.
+  const trainPath = join(dir, 'train.parquet');
+  const stream = trainRead.of > trainT.length ? await openTrainStream(trainPath, spec) : undefined;
+  const data = { train: rowsOf(trainT), validation: rowsOf(valT), ...(stream ? { stream } : {}) };
+  const { classWeight, targetScaler } = targetWeighting(
+    task,
+    classes,
+    tp.class_weight,
+    // Not kept: 4 bytes a row of the whole split, garbage once weighed.
+    stream ? await readTargetColumn(trainPath, spec) : data.train.y,
+  );
+  if (stream)
+    log.info(
+      `train: the network candidates stream all ${stream.rows} rows each epoch (${stream.groups} row groups, ${STREAM_BUFFER_GROUPS} at a time); the trees fit the ${trainT.length} evenly spaced rows`,
+    );
   const candidates = expandCandidates(tp.candidates);
   const now = options.now ?? (() => new Date());
   const runId = now().toISOString();
