@@ -17,7 +17,6 @@ import { refitOnRecent, type PrimaryMetric } from '../fit.ts';
 import { cvIterations } from '../gbdt/cv-iterations.ts';
 import { CV_FOLDS, isSmall } from '../gbdt/defaults.ts';
 import { refitTreesOnAll } from '../gbdt/fit-gbdt.ts';
-import { foldAveragedTrees } from '../gbdt/fold-average.ts';
 import { finishMulticlass } from '../train-multiclass.ts';
 import { round, roundAll } from './experiments.ts';
 
@@ -150,17 +149,6 @@ export function refitTreeWinner(
 ) {
   if (!o.refit || o.refit.epochs === 0) return undefined;
   const rows = tables.train.length + tables.validation.length;
-  if (isSmall(rows)) {
-    const avg = foldAveragedTrees(cfg, spec, tables, CV_FOLDS, o);
-    const record = {
-      epochs: 1,
-      learning_rate_factor: 1,
-      rows: avg.rows,
-      seconds: round(avg.seconds, 3)!,
-      iterations: Math.round(avg.perFold.reduce((a, b) => a + b, 0) / avg.perFold.length),
-    };
-    return { record, predictions: o.task === 'regression' ? avg.predictions : undefined, model: avg.model };
-  }
   if (isSmall(rows)) {
     const cv = cvIterations(cfg, spec, tables, CV_FOLDS, o);
     o.log.info(
