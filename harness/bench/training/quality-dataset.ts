@@ -26,6 +26,7 @@ import { prepare } from '../../../training/stages/prepare.ts';
 import { train, readExperiments } from '../../../training/stages/train.ts';
 import { evaluate } from '../../../training/stages/evaluate.ts';
 import { npyBytes, runPythonLines } from './quality-data.ts';
+import { eachCandidate } from './quality-candidates.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = join(here, '..', '..', '..');
@@ -74,6 +75,8 @@ export interface RunOptions {
    * test), `train.seed` of a time split (whose rows do not move). Default: the example's own.
    */
   seed?: number;
+  /** Also each candidate alone and equal-weight blends of them (./quality-candidates.ts). */
+  eachCandidate?: boolean;
 }
 
 /** The example's params with `seed` in the place that changes what is measured (RunOptions.seed). */
@@ -138,7 +141,13 @@ export async function runDataset(name: string, o: RunOptions): Promise<DatasetRe
     const ours = test[metric];
     const refValues = Object.values(references);
     const best = refValues.length ? (higherIsBetter ? Math.max(...refValues) : Math.min(...refValues)) : NaN;
-    const relative = higherIsBetter ? (ours - best) / best : (best - ours) / best;
+    const versusBest = (v: number) => (higherIsBetter ? (v - best) / best : (best - v) / best);
+    const relative = versusBest(ours);
+    if (o.eachCandidate)
+      for (const line of await eachCandidate(params, repoRoot, { log: o.log, metric })) {
+        const v = line[`test_${metric}`] as number;
+        lines.push({ each_candidate: name, ...line, vs_better_reference: +versusBest(v).toFixed(4) });
+      }
     return {
       dataset: name,
       ...(o.seed === undefined ? {} : { seed: o.seed }),
