@@ -12,7 +12,7 @@ import { scoresToOutputs, treeModel, treeOutputs, type TreeModel } from '../../c
 import { encodeFeatures, encodeTarget } from '../../core/model/features.ts';
 import { concatTables } from '../../core/data/table.ts';
 import { HIGHER_IS_BETTER, metricValue, type PrimaryMetric } from '../fit.ts';
-import { boost, rawRocAuc, type BoostParams, type Objective } from './boost.ts';
+import { boost, rawRocAuc, type BoostParams, type Objective, type StoppingRule } from './boost.ts';
 import { fitInputs, type InputOptions } from './inputs.ts';
 import { effectiveMinSamplesLeaf } from './defaults.ts';
 
@@ -99,6 +99,47 @@ export interface GbdtFit {
   parallel: { parallel: number; backedOff: number; startupMs: number };
 }
 
+/** A candidate's boosting settings (defaults filled in) for a fit on `rows` training rows. */
+export function boostParams(cfg: GbdtConfig, rows: number): BoostParams {
+  const c = { ...GBDT_DEFAULTS, ...cfg };
+  return {
+    maxIter: c.max_iter,
+    patience: c.patience,
+    maxLeaves: c.max_leaf_nodes,
+    maxDepth: c.max_depth,
+    learningRate: cfg.learning_rate,
+    l2: c.l2_regularization,
+    minSamplesLeaf: effectiveMinSamplesLeaf(c.min_samples_leaf, rows),
+    minHessian: 1e-3,
+    maxCatThreshold: c.max_cat_threshold,
+    minCategoryCount: c.min_category_count,
+    catSmooth: c.cat_smooth,
+  };
+}
+
+/**
+ * What early stopping watches: the primary metric, as a network's epochs do. With a time split
+ * the validation period's base rate differs from train's, and the loss turns up (the base rate is
+ * off) long before the ranking stops improving; calibration fixes the rate later.
+ */
+export function stoppingRule(
+  primary: PrimaryMetric,
+  objective: Objective,
+  k: number,
+  y: Float32Array,
+  unscale: (p: Float32Array) => Float32Array,
+): StoppingRule {
+  return {
+    value: (raw, sorter) => {
+      if (primary === 'roc_auc' && objective === 'binary') return -rawRocAuc(raw, y, sorter);
+      const v = metricValue(primary, y, unscale(scoresToOutputs(objective, raw, k, null)), k);
+      return HIGHER_IS_BETTER[primary] ? -v : v;
+    },
+    // The metric sorts the validation rows: on large validation sets it is taken every few iterations.
+    every: Math.max(1, Math.ceil(y.length / 100_000)),
+  };
+}
+
 export function fitGbdt(
   cfg: GbdtConfig,
   spec: FeatureSpec,
@@ -125,22 +166,9 @@ export function fitGbdt(
   if (fitted.left_out.length) o.log.info(`${cfg.name}: left out ${fitted.left_out.join(', ')}`);
   const validationBins = binRows(fitted.inputs, data.validation.enc, data.validation.table, spec);
   const weight = o.classWeight ? Float32Array.from(data.train.y, (v) => o.classWeight![v] ?? 1) : undefined;
-  const minLeaf = effectiveMinSamplesLeaf(c.min_samples_leaf, yTrain.length);
-  const p: BoostParams = {
-    maxIter: c.max_iter,
-    patience: c.patience,
-    maxLeaves: c.max_leaf_nodes,
-    maxDepth: c.max_depth,
-    learningRate: cfg.learning_rate,
-    l2: c.l2_regularization,
-    minSamplesLeaf: minLeaf,
-    minHessian: 1e-3,
-    maxCatThreshold: c.max_cat_threshold,
-    minCategoryCount: c.min_category_count,
-    catSmooth: c.cat_smooth,
-  };
+  const p = boostParams(cfg, yTrain.length);
   o.log.info(
-    `${cfg.name}: ${fitted.inputs.length} inputs (${fitted.inputs.map((i) => `${i.name}:${i.from === 'target_stat' ? 'target' : i.kind}`).join(', ')}), min_samples_leaf ${minLeaf}`,
+    `${cfg.name}: ${fitted.inputs.length} inputs (${fitted.inputs.map((i) => `${i.name}:${i.from === 'target_stat' ? 'target' : i.kind}`).join(', ')}), min_samples_leaf ${p.minSamplesLeaf}`,
   );
   const boostStart = performance.now();
   const result = boost(
@@ -157,18 +185,7 @@ export function fitGbdt(
           `${cfg.name} iteration ${it}: train loss ${trainLoss.toFixed(5)}, validation loss ${validationLoss.toFixed(5)}`,
         );
     },
-    {
-      // Stopping watches the primary metric, as a network's epochs do: with a time split the
-      // validation period's base rate differs from train's, and the loss turns up (the base
-      // rate is off) long before the ranking stops improving; calibration fixes the rate later.
-      value: (raw, sorter) => {
-        if (o.primary === 'roc_auc' && objective === 'binary') return -rawRocAuc(raw, data.validation.y, sorter);
-        const v = metricValue(o.primary, data.validation.y, unscale(scoresToOutputs(objective, raw, k, null)), k);
-        return HIGHER_IS_BETTER[o.primary] ? -v : v;
-      },
-      // The metric sorts the validation rows: on large validation sets it is taken every few iterations.
-      every: Math.max(1, Math.ceil(data.validation.y.length / 100_000)),
-    },
+    stoppingRule(o.primary, objective, k, data.validation.y, unscale),
   );
   const boostS = (performance.now() - boostStart) / 1000;
   const model = treeModel(result.model);
@@ -233,19 +250,7 @@ export function refitTreesOnAll(
     fitted.binCounts,
     { bins: fitted.bins, y: yScaled, weight },
     { bins: new Uint8Array(0), y: new Float32Array(0) },
-    {
-      maxIter: Math.max(1, iterations),
-      patience: Math.max(1, iterations),
-      maxLeaves: c.max_leaf_nodes,
-      maxDepth: c.max_depth,
-      learningRate: cfg.learning_rate,
-      l2: c.l2_regularization,
-      minSamplesLeaf: effectiveMinSamplesLeaf(c.min_samples_leaf, all.length),
-      minHessian: 1e-3,
-      maxCatThreshold: c.max_cat_threshold,
-      minCategoryCount: c.min_category_count,
-      catSmooth: c.cat_smooth,
-    },
+    { ...boostParams(cfg, all.length), maxIter: Math.max(1, iterations), patience: Math.max(1, iterations) },
   );
   const model = treeModel(result.model);
   const raw = treeOutputs(model, spec, tables.validation, null);

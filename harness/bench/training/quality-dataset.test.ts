@@ -1,7 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { datasetTable, DATASETS, referenceColumns, type DatasetResult } from './quality-dataset.ts';
+import {
+  datasetTable,
+  DATASETS,
+  referenceColumns,
+  seedTable,
+  withSeed,
+  type DatasetResult,
+} from './quality-dataset.ts';
 import { makeTable, type Table } from '../../../core/data/table.ts';
 import { loadParams } from '../../../core/schemas/params.ts';
 import { fitFeatureSpec } from '../../../core/model/features.ts';
@@ -69,4 +76,29 @@ test('the table says ahead, level or behind against the better reference', () =>
   const text = datasetTable(results);
   assert.match(text, /\| a \| macro_f1 \| 0\.5000 \(mlp\) \| 0\.4000 \| 0\.3000 \| 25\.0 % \| yes \|/);
   assert.match(text, /\| b \| rmse \| 4\.0000 \(mlp\) \| 3\.0000 \| 5\.0000 \| -33\.3 % \| no \|/);
+});
+
+test('--seeds: a hash split moves its split.seed, a time split its train.seed; the seed table gives the mean and the count within 2 %', async () => {
+  const hash = await loadParams(join(REPO, DATASETS['cars-mpg']));
+  const time = await loadParams(join(REPO, DATASETS['seattle-weather']));
+  assert.equal(withSeed(hash, 3).split.seed, 3);
+  assert.equal(withSeed(hash, 3).train?.seed, hash.train?.seed);
+  assert.equal(withSeed(time, 3).train?.seed, 3);
+  assert.deepEqual(withSeed(time, 3).split, time.split);
+  assert.equal(withSeed(hash, undefined), hash);
+
+  const base = { kind: 'regression' as const, rows: { train: 1, validation: 1, test: 1 }, selected: 'gbdt', lines: [] };
+  const run = (seed: number, relative: number): DatasetResult => ({
+    ...base,
+    dataset: 'cars-mpg',
+    seed,
+    metric: 'rmse',
+    ours: 1,
+    references: {},
+    relative,
+    within: relative >= -0.02,
+  });
+  const text = seedTable([run(42, -0.05), run(1, 0.01), run(2, -0.01)]);
+  assert.match(text, /\| cars-mpg \| 42, 1, 2 \| -1\.7 % \| 2 of 3 \|/);
+  assert.match(datasetTable([run(42, -0.05)]), /\| cars-mpg \(seed 42\) \| rmse/);
 });

@@ -26,6 +26,7 @@ import { prepare } from '../../../training/stages/prepare.ts';
 import { train, readExperiments } from '../../../training/stages/train.ts';
 import { evaluate } from '../../../training/stages/evaluate.ts';
 import { npyBytes, runPythonLines } from './quality-data.ts';
+import { eachCandidate } from './quality-candidates.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = join(here, '..', '..', '..');
@@ -50,6 +51,7 @@ const HEADLINE: Record<Kind, { metric: string; higherIsBetter: boolean }> = {
 
 export interface DatasetResult {
   dataset: string;
+  seed?: number;
   kind: Kind;
   metric: string;
   rows: { train: number; validation: number; test: number };
@@ -68,12 +70,26 @@ export interface RunOptions {
   keep?: string;
   /** Rows the references fit: train + validation (default) or train only (ours fits train). */
   referenceFit?: 'train+validation' | 'train';
+  /**
+   * Another seed for the run: `split.seed` of a hash split (other rows in train, validation and
+   * test), `train.seed` of a time split (whose rows do not move). Default: the example's own.
+   */
+  seed?: number;
+  /** Also each candidate alone and equal-weight blends of them (./quality-candidates.ts). */
+  eachCandidate?: boolean;
+}
+
+/** The example's params with `seed` in the place that changes what is measured (RunOptions.seed). */
+export function withSeed(params: Params, seed: number | undefined): Params {
+  if (seed === undefined) return params;
+  if (params.split.method === 'time') return { ...params, train: params.train && { ...params.train, seed } };
+  return { ...params, split: { ...params.split, seed } };
 }
 
 export async function runDataset(name: string, o: RunOptions): Promise<DatasetResult> {
   const paramsFile = DATASETS[name];
   if (!paramsFile) throw new Error(`no dataset ${name}; known: ${Object.keys(DATASETS).join(', ')}`);
-  const params = await loadParams(join(repoRoot, paramsFile));
+  const params = withSeed(await loadParams(join(repoRoot, paramsFile)), o.seed);
   const tmp = o.keep ?? (await mkdtemp(join(tmpdir(), `bench-quality-${name}-`)));
   try {
     const source = await openSource(params.data.source, params.data.format, {
@@ -101,6 +117,7 @@ export async function runDataset(name: string, o: RunOptions): Promise<DatasetRe
         benchmark: 'quality',
         dataset: name,
         params: paramsFile,
+        ...(o.seed === undefined ? {} : { seed: o.seed }),
         kind,
         rows_in: raw.length,
         rows_rejected: typed.rejects.length,
@@ -124,9 +141,16 @@ export async function runDataset(name: string, o: RunOptions): Promise<DatasetRe
     const ours = test[metric];
     const refValues = Object.values(references);
     const best = refValues.length ? (higherIsBetter ? Math.max(...refValues) : Math.min(...refValues)) : NaN;
-    const relative = higherIsBetter ? (ours - best) / best : (best - ours) / best;
+    const versusBest = (v: number) => (higherIsBetter ? (v - best) / best : (best - v) / best);
+    const relative = versusBest(ours);
+    if (o.eachCandidate)
+      for (const line of await eachCandidate(params, repoRoot, { log: o.log, metric })) {
+        const v = line[`test_${metric}`] as number;
+        lines.push({ each_candidate: name, ...line, vs_better_reference: +versusBest(v).toFixed(4) });
+      }
     return {
       dataset: name,
+      ...(o.seed === undefined ? {} : { seed: o.seed }),
       kind,
       metric,
       rows,
@@ -222,18 +246,39 @@ export function datasetNames(value: string): string[] {
   return names;
 }
 
-/** Each dataset in turn: its JSON lines and a summary line, then the table of all. */
-export async function runDatasets(names: string[], o: RunOptions) {
+/**
+ * Each dataset in turn (at each of `seeds`, when given): its JSON lines and a summary line, then
+ * the table of all and, over several seeds, one line per dataset with the mean and the count within.
+ */
+export async function runDatasets(names: string[], o: RunOptions & { seeds?: number[] }) {
   const results: DatasetResult[] = [];
-  for (const name of names) {
-    const r = await runDataset(name, { ...o, keep: o.keep && join(o.keep, name) });
-    for (const line of r.lines) process.stdout.write(JSON.stringify(line) + '\n');
-    const { lines: _lines, ...summary } = r;
-    process.stdout.write(JSON.stringify({ summary }) + '\n');
-    results.push(r);
-  }
+  const seeds = o.seeds ?? [undefined];
+  for (const name of names)
+    for (const seed of seeds) {
+      const keep = o.keep && join(o.keep, seed === undefined ? name : `${name}-${seed}`);
+      const r = await runDataset(name, { ...o, keep, seed });
+      for (const line of r.lines) process.stdout.write(JSON.stringify(line) + '\n');
+      const { lines: _lines, ...summary } = r;
+      process.stdout.write(JSON.stringify({ summary }) + '\n');
+      results.push(r);
+    }
   process.stdout.write(datasetTable(results));
+  if (seeds.length > 1) process.stdout.write(seedTable(results));
   return results;
+}
+
+/** Per dataset over its seeds: the mean of ours vs the better reference and how many seeds are within 2 %. */
+export function seedTable(results: DatasetResult[]): string {
+  const lines = ['| dataset | seeds | mean vs better reference | within 2 % |', '|---|---|---|---|'];
+  for (const dataset of [...new Set(results.map((r) => r.dataset))]) {
+    const rs = results.filter((r) => r.dataset === dataset);
+    const mean = rs.reduce((s, r) => s + r.relative, 0) / rs.length;
+    const within = rs.filter((r) => r.within).length;
+    lines.push(
+      `| ${dataset} | ${rs.map((r) => r.seed ?? '-').join(', ')} | ${(mean * 100).toFixed(1)} % | ${within} of ${rs.length} |`,
+    );
+  }
+  return lines.join('\n') + '\n';
 }
 
 /** A Markdown table of results, one row per dataset. */
@@ -247,7 +292,7 @@ export function datasetTable(results: DatasetResult[]): string {
     const hgb = Object.entries(r.references).find(([k]) => k.includes('HistGradientBoosting'))?.[1];
     const lin = Object.entries(r.references).find(([k]) => !k.includes('HistGradientBoosting'))?.[1];
     lines.push(
-      `| ${r.dataset} | ${r.metric} | ${f(r.ours)} (${r.selected ?? '?'}) | ${f(hgb)} | ${f(lin)} | ${(r.relative * 100).toFixed(1)} % | ${r.within ? 'yes' : 'no'} |`,
+      `| ${r.dataset}${r.seed === undefined ? '' : ` (seed ${r.seed})`} | ${r.metric} | ${f(r.ours)} (${r.selected ?? '?'}) | ${f(hgb)} | ${f(lin)} | ${(r.relative * 100).toFixed(1)} % | ${r.within ? 'yes' : 'no'} |`,
     );
   }
   return lines.join('\n') + '\n';

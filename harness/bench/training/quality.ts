@@ -86,7 +86,7 @@ const USAGE = `usage: npm run bench:quality -- [--task classification|regression
        [--params FILE] [--no-references] [--keep DIR] [--reference-parts all|spec]
        [--from YYYY-MM-DD] [--sample SHARE] [--backtest [--cuts DATE,DATE,...]]
        npm run bench:quality -- --dataset NAME[,NAME...]|all [--reference-fit train+validation|train]
-                                [--no-references] [--keep DIR]
+                                [--seeds N,N,...] [--each-candidate] [--no-references] [--keep DIR]
   the project's candidates against scikit-learn references on the same rows and features; prints
   one JSON line per model, then one line of ratios (ours / reference)
   --task               classification or regression (default: params.yaml)
@@ -109,6 +109,10 @@ const USAGE = `usage: npm run bench:quality -- [--task classification|regression
                        better reference or ahead)
   --reference-fit      with --dataset: the rows the references fit, train+validation (default) or
                        train (the rows our candidates fit; validation picks their epochs)
+  --seeds N,N,...      with --dataset: run each at these seeds (split.seed of a hash split, train.seed
+                       of a time split), then a table of the mean and the seeds within 2 %
+  --each-candidate     with --dataset: also each candidate trained alone, and equal-weight blends of
+                       all of them and of the two best on validation, scored on test
 example: npm run bench:quality -- --dataset penguins
 exit: 0 done, 1 failed, 2 usage error, 3 scikit-learn missing (the JSON line says how to get it)`;
 
@@ -126,6 +130,8 @@ const OPTIONS = {
   cuts: { type: 'string', default: DEFAULT_CUTS },
   dataset: { type: 'string' },
   'reference-fit': { type: 'string', default: 'train+validation' },
+  seeds: { type: 'string' },
+  'each-candidate': { type: 'boolean', default: false },
 } as const;
 
 async function main(flags: CliValues<typeof OPTIONS>): Promise<number> {
@@ -138,7 +144,17 @@ async function main(flags: CliValues<typeof OPTIONS>): Promise<number> {
     }
     const log = createLogger({ component: 'bench:quality', level: (process.env.LOG_LEVEL as 'info') ?? 'warn' });
     const referenceFit = choiceOption(flags['reference-fit'], 'reference-fit', ['train+validation', 'train']);
-    await runDatasets(names, { python: sk ? sk.python : null, log, keep: flags.keep, referenceFit });
+    const seeds = flags.seeds?.split(',').map((v) => Number(v.trim()));
+    if (seeds?.some((v) => !Number.isInteger(v)))
+      throw new UsageError(`--seeds ${flags.seeds} must be integers separated by commas, e.g. 42,1,2,3,4`);
+    await runDatasets(names, {
+      python: sk ? sk.python : null,
+      log,
+      keep: flags.keep,
+      referenceFit,
+      seeds,
+      eachCandidate: flags['each-candidate'],
+    });
     return 0;
   }
   const refParts = choiceOption(flags['reference-parts'], 'reference-parts', ['all', 'spec']);
