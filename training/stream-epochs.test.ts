@@ -184,3 +184,24 @@ test('readTargetColumn is the whole split target, read a row group at a time', a
       );
     });
 });
+
+test('buffers are of near-equal size: nine groups four at a time are read three at a time', async () => {
+  await withSplit(450, 50, 'classification', async (path, spec) => {
+    const stream = await openTrainStream(path, spec, 4);
+    const sizes: number[] = [];
+    assert.equal(await stream.epoch(seededRandom(3), ({ y }) => void sizes.push(y.length)), 450);
+    assert.deepEqual(sizes, [150, 150, 150]);
+  });
+});
+
+test('a split replaced after train opened it stops the epoch with the file, group and what to run', async () => {
+  await withSplit(100, 50, 'classification', async (path, spec, whole) => {
+    const stream = await openTrainStream(path, spec, 1);
+    await writeParquetTable(path, whole, { rowGroupSize: 25 });
+    await assert.rejects(
+      stream.epoch(seededRandom(3), () => {}),
+      (e: Error) =>
+        e.message.includes(path) && /row group \d \(rows/.test(e.message) && /run prepare again/.test(e.message),
+    );
+  });
+});

@@ -12,6 +12,7 @@
  * STREAM_BUFFER_GROUPS groups picked at random from the whole span, every batch mixes periods far
  * apart, and the group order changes every epoch. A full shuffle would need every row at once.
  */
+import { stat } from 'node:fs/promises';
 import type * as tfjs from '@tensorflow/tfjs';
 import { openParquet, readParquetTable, rowGroupRanges, type ParquetSource } from '../core/data/parquet.ts';
 import { concatTables, type Table } from '../core/data/table.ts';
@@ -48,17 +49,41 @@ export async function openTrainStream(
 ): Promise<TrainStream> {
   const source: ParquetSource = await openParquet(path);
   const ranges = rowGroupRanges(source);
+  // The reader reopens the file by name for every group and trusts the footer read here: a file
+  // replaced during training (prepare renames a new split over it) must stop the run, not feed it
+  // rows through the old index.
+  const opened = await stat(path);
+  const read = async (g: number, epoch: number): Promise<Table> => {
+    const [start, end] = ranges[g];
+    try {
+      const now = await stat(path);
+      if (now.size !== opened.size || now.mtimeMs !== opened.mtimeMs) throw new Error('the file changed');
+      return await readParquetTable(source, { rowStart: start, rowEnd: end });
+    } catch (e) {
+      throw new Error(
+        `${path}: row group ${g} (rows ${start}–${end - 1}), epoch ${epoch}: unreadable or changed since train opened it ` +
+          `(${(e as Error).message}); run prepare again, then train`,
+        { cause: e },
+      );
+    }
+  };
+  let epochs = 0;
   return {
     rows: source.rows,
     groups: ranges.length,
     async epoch(random, visit) {
+      epochs++;
       // One group consumes no random number: an epoch over it is the in-memory epoch over its rows.
       const order = permutation(ranges.length, random);
+      // Buffers of near-equal size (9 groups: 3 + 3 + 3, not 4 + 4 + 1), so the epoch's last steps,
+      // just before validation and the snapshot, do not come from one group's few days.
+      const buffers = Math.ceil(order.length / bufferGroups);
       let seen = 0;
-      for (let at = 0; at < order.length; at += bufferGroups) {
+      for (let b = 0; b < buffers; b++) {
         const parts: Table[] = [];
-        for (const g of order.subarray(at, at + bufferGroups))
-          parts.push(await readParquetTable(source, { rowStart: ranges[g][0], rowEnd: ranges[g][1] }));
+        const from = Math.floor((b * order.length) / buffers);
+        const to = Math.floor(((b + 1) * order.length) / buffers);
+        for (const g of order.subarray(from, to)) parts.push(await read(g, epochs));
         const table = parts.length === 1 ? parts[0] : concatTables(parts);
         const y = encodeTarget(spec.target, table.columns[spec.target.column]);
         await visit({ enc: encodeFeatures(spec, table), y });

@@ -224,6 +224,9 @@ export function addTreeScores(
   treeCount: number,
   out: Float64Array,
 ): void {
+  // A lane would wait forever for a tree that is not there.
+  if (!(treeCount >= 0 && treeCount <= p.roots.length))
+    throw new Error(`addTreeScores: ${treeCount} trees asked of an ensemble of ${p.roots.length}`);
   if (rows >= TREE_MAJOR_FROM) {
     for (let t = 0; t < treeCount; t++) {
       const c = t % k;
