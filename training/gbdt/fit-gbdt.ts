@@ -199,12 +199,17 @@ export function fitGbdt(
  * both. Its validation metrics, calibration and residual quantiles were taken before, on the
  * model that had not seen those rows; returns the refitted model and its outputs for the
  * validation rows (uncalibrated).
+ *
+ * The count may be pending (a speculative refit, started beside the first fit): boosting is
+ * sequential and its trees do not depend on when it stops, so this boosts until the count is
+ * known and reached (or max_iter, then waits for it) and keeps that many iterations' trees —
+ * the same trees as a refit told the count up front.
  */
 export function refitTreesOnAll(
   cfg: GbdtConfig,
   spec: FeatureSpec,
   tables: { train: Table; validation: Table },
-  iterations: number,
+  iterations: number | PendingIterations,
   o: {
     seed: number;
     task?: 'classification' | 'regression';
@@ -213,8 +218,9 @@ export function refitTreesOnAll(
     targetScaler?: { mean: number; std: number };
     log: Logger;
   },
-): { model: TreeModel; predictions: Float32Array; rows: number; seconds: number } {
+): { model: TreeModel; predictions: Float32Array; rows: number; seconds: number; iterations: number } {
   const started = performance.now();
+  const pending = typeof iterations === 'number' ? undefined : iterations;
   const all = concatTables([tables.train, tables.validation]);
   const enc = encodeFeatures(spec, all);
   const y = encodeTarget(spec.target, all.columns[spec.target.column]);
@@ -234,8 +240,9 @@ export function refitTreesOnAll(
     { bins: fitted.bins, y: yScaled, weight },
     { bins: new Uint8Array(0), y: new Float32Array(0) },
     {
-      maxIter: Math.max(1, iterations),
-      patience: Math.max(1, iterations),
+      maxIter: pending ? c.max_iter : count(iterations as number),
+      patience: pending ? c.max_iter : count(iterations as number),
+      stopAfter: pending ? (it) => it >= count(pending.peek()) && pending.peek() > 0 : undefined,
       maxLeaves: c.max_leaf_nodes,
       maxDepth: c.max_depth,
       learningRate: cfg.learning_rate,
@@ -247,12 +254,23 @@ export function refitTreesOnAll(
       catSmooth: c.cat_smooth,
     },
   );
-  const model = treeModel(result.model);
+  // A single-leaf tree stops boosting early either way, so fewer iterations than asked are the same trees too.
+  const kept = Math.min(result.iterations, count(pending ? pending.wait() : (iterations as number)));
+  const model = treeModel({ ...result.model, trees: result.model.trees.slice(0, kept * k) });
   const raw = treeOutputs(model, spec, tables.validation, null);
   const predictions = s ? raw.map((v) => v * s.std + s.mean) : raw;
   const seconds = (performance.now() - started) / 1000;
   o.log.info(
-    `${cfg.name}: refitted on ${all.length} train + validation rows, ${iterations} iterations (${seconds.toFixed(1)} s)`,
+    `${cfg.name}: refitted on ${all.length} train + validation rows, ${kept} iterations (${seconds.toFixed(1)} s${pending ? `, started beside the first fit, ${result.iterations} boosted` : ''})`,
   );
-  return { model, predictions, rows: all.length, seconds };
+  return { model, predictions, rows: all.length, seconds, iterations: kept };
 }
+
+/** An iteration count not known when boosting starts (0 while unknown). */
+export interface PendingIterations {
+  peek(): number;
+  /** Blocks until the count is known (a worker thread's Atomics.wait). */
+  wait(): number;
+}
+
+const count = (n: number) => Math.max(1, n);

@@ -15,6 +15,7 @@ import { round, type NewRun } from './experiments.ts';
 import { validationMetrics } from './winner.ts';
 import { screeningSample } from './screening.ts';
 import { fitGbdtOffThread, fitTreesOffThread, OffThreadUnavailable } from './gbdt-off-thread.ts';
+import { speculateRefit, startRefitOffThread, type SpeculativeRefit } from './refit-off-thread.ts';
 
 type Task = 'classification' | 'regression';
 type TrainParams = NonNullable<Params['train']>;
@@ -77,7 +78,7 @@ export async function fitCandidates(
     run: Pick<NewRun, 'run_id' | 'git_commit' | 'data_md5'>;
     log: Logger;
   },
-): Promise<{ runs: NewRun[]; winner: { index: number; fit: CandidateFit } }> {
+): Promise<{ runs: NewRun[]; winner: { index: number; fit: CandidateFit }; refit?: SpeculativeRefit }> {
   const { task, primary, tp, classes, classWeight, targetScaler, log } = o;
   const common = { task, primary, seed: tp.seed, classWeight, targetScaler, classes: classes?.length, log };
   const fitOn = async (cfg: CandidateConfig, train: SplitRows): Promise<CandidateFit> => {
@@ -136,12 +137,29 @@ export async function fitCandidates(
     log.info(
       `fitting ${[...offThread.keys()].map((i) => candidates[i].name).join(', ')} on a worker thread while the other candidates train here (TRAIN_PARALLEL=0: one after another)`,
     );
+  const refitRows = data.train.y.length + data.validation.y.length;
+  const refitEpochs = tp.recent_refit?.epochs ?? 0;
+  const [treeIndex] = offThread.keys();
+  let refit = speculateRefit({ treesOffThread: offThread.size, screening: !!screen, refitEpochs, rows: refitRows })
+    ? startRefitOffThread(
+        treeIndex,
+        candidates[treeIndex],
+        spec,
+        { train: data.train.table, validation: data.validation.table },
+        { task, seed: tp.seed, classes: classes?.length, classWeight, targetScaler, log },
+      )
+    : undefined;
+  if (refit)
+    log.info(
+      `refitting ${candidates[treeIndex].name} on train + validation on another worker from now on, kept to the iteration count its fit chooses (TRAIN_SPECULATIVE_REFIT=0: after the fit)`,
+    );
   // This thread's candidates (the networks) first, so they train while the trees boost.
   const fits: CandidateFit[] = [];
   try {
     for (const [index, cfg] of candidates.entries()) if (!offThread.has(index)) fits[index] = await fitOn(cfg, train);
     for (const [index, fit] of offThread) fits[index] = await fit.catch(onThisThread(candidates[index], train, log));
   } catch (err) {
+    refit?.cancel();
     stop.abort(err);
     for (const fit of fits) fit?.model.dispose();
     throw err;
@@ -156,6 +174,10 @@ export async function fitCandidates(
       winner?.fit.model.dispose();
       winner = { index, fit };
     } else fit.model.dispose();
+  }
+  if (refit && refit.index !== winner?.index) {
+    refit.cancel();
+    refit = undefined;
   }
   if (!winner || !Number.isFinite(winner.fit.bestValue))
     throw new Error(`no candidate produced a finite validation ${primary}; check the data and learning rates`);
@@ -183,7 +205,7 @@ export async function fitCandidates(
       );
     winner = { index: winner.index, fit };
   }
-  return { runs, winner };
+  return { runs, winner, refit };
 }
 
 /**

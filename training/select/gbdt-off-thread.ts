@@ -16,26 +16,43 @@ import { availableParallelism, loadavg } from 'node:os';
 import type { FeatureSpec } from '../../core/model/features.ts';
 import type { LogFields, Logger, LogLevel } from '../../core/platform/log.ts';
 import { treeModel, type TreeEnsembleJson } from '../../core/model/trees.ts';
-import type { GbdtConfig, GbdtFit, GbdtRows, fitGbdt } from '../gbdt/fit-gbdt.ts';
+import type { Table } from '../../core/data/table.ts';
+import type { GbdtConfig, GbdtFit, GbdtRows, fitGbdt, refitTreesOnAll } from '../gbdt/fit-gbdt.ts';
 
 /** Training rows above which tree candidates are not copied to a worker (see above). */
 export const OFF_THREAD_MAX_ROWS = 500_000;
 
 type GbdtOptions = Omit<Parameters<typeof fitGbdt>[3], 'log'>;
+type RefitOptions = Omit<Parameters<typeof refitTreesOnAll>[4], 'log'>;
+type RefitResult = ReturnType<typeof refitTreesOnAll>;
 
-/** What the worker gets (workerData). */
-export interface GbdtJob {
-  cfg: GbdtConfig;
-  spec: FeatureSpec;
-  data: { train: GbdtRows; validation: GbdtRows };
-  options: GbdtOptions;
+/** What the worker gets (workerData): a candidate's fit, or a speculative refit (./refit-off-thread.ts). */
+export type GbdtJob = {
   /** The levels the caller's logger writes (the worker sends no others). */
   levels: LogLevel[];
-}
+} & (
+  | {
+      kind: 'fit';
+      cfg: GbdtConfig;
+      spec: FeatureSpec;
+      data: { train: GbdtRows; validation: GbdtRows };
+      options: GbdtOptions;
+    }
+  | {
+      kind: 'refit';
+      cfg: GbdtConfig;
+      spec: FeatureSpec;
+      tables: { train: Table; validation: Table };
+      options: RefitOptions;
+      /** [0]: the iteration count once the first fit has chosen it, 0 until then (shared, not copied). */
+      count: Int32Array;
+    }
+);
 
 export type GbdtWorkerMessage =
   | { type: 'log'; path: string[]; level: LogLevel; msg: string; fields?: LogFields }
   | { type: 'done'; fit: Omit<GbdtFit, 'model'>; trees: TreeEnsembleJson }
+  | { type: 'refitted'; refit: Omit<RefitResult, 'model'>; trees: TreeEnsembleJson }
   | { type: 'failed'; message: string };
 
 /** The worker could not run the fit (it did not start, or died): fit on this thread instead. */
@@ -70,10 +87,27 @@ export function fitGbdtOffThread(
   o: GbdtOptions & { log: Logger; signal?: AbortSignal },
 ): Promise<GbdtFit> {
   const { log, signal, ...options } = o;
-  const job: GbdtJob = { cfg, spec, data, options, levels: LEVELS.filter((l) => log.enabled(l)) };
-  return new Promise<GbdtFit>((resolve, reject) => {
+  const job: GbdtJob = { kind: 'fit', cfg, spec, data, options, levels: LEVELS.filter((l) => log.enabled(l)) };
+  return inWorker(job, log, signal, (m) => {
+    if (m.type !== 'done') throw new Error(`the tree candidate's worker answered ${m.type}, not its fit`);
+    return { ...m.fit, model: treeModel(m.trees) };
+  });
+}
+
+/**
+ * Runs one job on a new worker: its log lines relayed to `log`, its answer turned into the
+ * result by `result` (a throw there is this job's failure). Aborting `signal` terminates it.
+ */
+export function inWorker<T>(
+  job: GbdtJob,
+  log: Logger,
+  signal: AbortSignal | undefined,
+  result: (m: Exclude<GbdtWorkerMessage, { type: 'log' | 'failed' }>) => T,
+  started?: (worker: Worker) => void,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
     const abandoned = () =>
-      signal?.reason instanceof Error ? signal.reason : new Error("the tree candidate's fit was abandoned");
+      signal?.reason instanceof Error ? signal.reason : new Error(`the tree candidate's ${job.kind} was abandoned`);
     if (signal?.aborted) {
       reject(abandoned());
       return;
@@ -89,7 +123,7 @@ export function fitGbdtOffThread(
       return;
     }
     let settled = false;
-    // The caller gave up (another candidate failed): the trees are not wanted any more.
+    // The caller gave up (another candidate failed, or this work is not wanted any more).
     const onAbort = () => settle(() => reject(abandoned()));
     const settle = (f: () => void) => {
       if (settled) return;
@@ -99,18 +133,19 @@ export function fitGbdtOffThread(
       f();
     };
     signal?.addEventListener('abort', onAbort, { once: true });
+    started?.(worker);
     worker.on('message', (m: GbdtWorkerMessage) => {
       if (m.type === 'log') m.path.reduce((l, c) => l.child(c), log)[m.level](m.msg, m.fields);
-      else if (m.type === 'done')
+      else if (m.type === 'failed') settle(() => reject(new Error(m.message)));
+      else
         settle(() => {
-          // A listener that throws would take the process down; a damaged result is this fit's failure.
+          // A listener that throws would take the process down; a damaged result is this job's failure.
           try {
-            resolve({ ...m.fit, model: treeModel(m.trees) });
+            resolve(result(m));
           } catch (err) {
             reject(err instanceof Error ? err : new Error(String(err)));
           }
         });
-      else settle(() => reject(new Error(m.message)));
     });
     worker.on('error', (err: Error) =>
       settle(() => reject(new OffThreadUnavailable(`the tree candidate's worker failed: ${err.message}`))),
