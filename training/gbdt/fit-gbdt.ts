@@ -110,6 +110,8 @@ export function fitGbdt(
     classWeight?: Record<number, number>;
     targetScaler?: { mean: number; std: number };
     classes?: number;
+    /** Told each new best iteration while boosting (training/select/refit-off-thread.ts). */
+    onBest?: (iteration: number) => void;
     log: Logger;
   },
 ): GbdtFit {
@@ -138,6 +140,7 @@ export function fitGbdt(
     maxCatThreshold: c.max_cat_threshold,
     minCategoryCount: c.min_category_count,
     catSmooth: c.cat_smooth,
+    onBest: o.onBest,
   };
   o.log.info(
     `${cfg.name}: ${fitted.inputs.length} inputs (${fitted.inputs.map((i) => `${i.name}:${i.from === 'target_stat' ? 'target' : i.kind}`).join(', ')}), min_samples_leaf ${minLeaf}`,
@@ -242,7 +245,12 @@ export function refitTreesOnAll(
     {
       maxIter: pending ? c.max_iter : count(iterations as number),
       patience: pending ? c.max_iter : count(iterations as number),
-      stopAfter: pending ? (it) => it >= count(pending.peek()) && pending.peek() > 0 : undefined,
+      stopAfter: pending
+        ? (it) => {
+            const known = pending.after(it);
+            return known > 0 && it >= count(known);
+          }
+        : undefined,
       maxLeaves: c.max_leaf_nodes,
       maxDepth: c.max_depth,
       learningRate: cfg.learning_rate,
@@ -266,10 +274,14 @@ export function refitTreesOnAll(
   return { model, predictions, rows: all.length, seconds, iterations: kept };
 }
 
-/** An iteration count not known when boosting starts (0 while unknown). */
+/** An iteration count not known when boosting starts. */
 export interface PendingIterations {
-  peek(): number;
-  /** Blocks until the count is known (a worker thread's Atomics.wait). */
+  /**
+   * Asked after each iteration: the count once known, else 0. May block (a worker thread's
+   * Atomics.wait) until another iteration is sure to be needed.
+   */
+  after(iteration: number): number;
+  /** Blocks until the count is known. */
   wait(): number;
 }
 

@@ -16,6 +16,7 @@ import { validationMetrics } from './winner.ts';
 import { screeningSample } from './screening.ts';
 import { fitGbdtOffThread, fitTreesOffThread, OffThreadUnavailable } from './gbdt-off-thread.ts';
 import { speculateRefit, startRefitOffThread, type SpeculativeRefit } from './refit-off-thread.ts';
+import { newProgress } from './refit-progress.ts';
 
 type Task = 'classification' | 'regression';
 type TrainParams = NonNullable<Params['train']>;
@@ -125,12 +126,19 @@ export async function fitCandidates(
   let winner: { index: number; fit: CandidateFit } | undefined;
   const train = screen?.rows ?? data.train;
   const stop = new AbortController();
+  // Shared with a speculative refit of the trees (./refit-off-thread.ts), when one starts below.
+  const progress = newProgress();
   const offThread = fitTreesOffThread(
     candidates.map((c) => c.model ?? 'mlp'),
     train.y.length,
   )
     ? treesOffThread(candidates, (cfg) =>
-        fitGbdtOffThread(cfg, spec, { train, validation: data.validation }, { ...common, signal: stop.signal }),
+        fitGbdtOffThread(
+          cfg,
+          spec,
+          { train, validation: data.validation },
+          { ...common, signal: stop.signal, progress },
+        ),
       )
     : new Map<number, Promise<CandidateFit>>();
   if (offThread.size)
@@ -142,6 +150,7 @@ export async function fitCandidates(
   const [treeIndex] = offThread.keys();
   let refit = speculateRefit({ treesOffThread: offThread.size, screening: !!screen, refitEpochs, rows: refitRows })
     ? startRefitOffThread(
+        progress,
         treeIndex,
         candidates[treeIndex],
         spec,

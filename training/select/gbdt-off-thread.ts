@@ -22,7 +22,7 @@ import type { GbdtConfig, GbdtFit, GbdtRows, fitGbdt, refitTreesOnAll } from '..
 /** Training rows above which tree candidates are not copied to a worker (see above). */
 export const OFF_THREAD_MAX_ROWS = 500_000;
 
-type GbdtOptions = Omit<Parameters<typeof fitGbdt>[3], 'log'>;
+type GbdtOptions = Omit<Parameters<typeof fitGbdt>[3], 'log' | 'onBest'>;
 type RefitOptions = Omit<Parameters<typeof refitTreesOnAll>[4], 'log'>;
 type RefitResult = ReturnType<typeof refitTreesOnAll>;
 
@@ -37,6 +37,8 @@ export type GbdtJob = {
       spec: FeatureSpec;
       data: { train: GbdtRows; validation: GbdtRows };
       options: GbdtOptions;
+      /** A speculative refit's shared progress, told each new best iteration (./refit-off-thread.ts). */
+      progress?: Int32Array;
     }
   | {
       kind: 'refit';
@@ -44,8 +46,8 @@ export type GbdtJob = {
       spec: FeatureSpec;
       tables: { train: Table; validation: Table };
       options: RefitOptions;
-      /** [0]: the iteration count once the first fit has chosen it, 0 until then (shared, not copied). */
-      count: Int32Array;
+      /** Shared with the first fit and this thread, not copied (./refit-off-thread.ts). */
+      progress: Int32Array;
     }
 );
 
@@ -84,10 +86,11 @@ export function fitGbdtOffThread(
   cfg: GbdtConfig,
   spec: FeatureSpec,
   data: { train: GbdtRows; validation: GbdtRows },
-  o: GbdtOptions & { log: Logger; signal?: AbortSignal },
+  o: GbdtOptions & { log: Logger; signal?: AbortSignal; progress?: Int32Array },
 ): Promise<GbdtFit> {
-  const { log, signal, ...options } = o;
-  const job: GbdtJob = { kind: 'fit', cfg, spec, data, options, levels: LEVELS.filter((l) => log.enabled(l)) };
+  const { log, signal, progress, ...options } = o;
+  const levels = LEVELS.filter((l) => log.enabled(l));
+  const job: GbdtJob = { kind: 'fit', cfg, spec, data, options, levels, ...(progress ? { progress } : {}) };
   return inWorker(job, log, signal, (m) => {
     if (m.type !== 'done') throw new Error(`the tree candidate's worker answered ${m.type}, not its fit`);
     return { ...m.fit, model: treeModel(m.trees) };

@@ -8,6 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { fitGbdt, refitTreesOnAll } from '../gbdt/fit-gbdt.ts';
 import type { Logger, LogFields, LogLevel } from '../../core/platform/log.ts';
 import type { GbdtJob, GbdtWorkerMessage } from './gbdt-off-thread.ts';
+import { pendingCount, tellBest } from './refit-progress.ts';
 
 const job = workerData as GbdtJob;
 const port = parentPort!;
@@ -29,18 +30,12 @@ function relayLogger(path: string[]): Logger {
 
 try {
   if (job.kind === 'fit') {
-    const { model, ...fit } = fitGbdt(job.cfg, job.spec, job.data, { ...job.options, log: relayLogger([]) });
+    const progress = job.progress;
+    const onBest = progress ? (iteration: number) => tellBest(progress, iteration) : undefined;
+    const { model, ...fit } = fitGbdt(job.cfg, job.spec, job.data, { ...job.options, onBest, log: relayLogger([]) });
     send({ type: 'done', fit, trees: model.json });
   } else {
-    const count = job.count;
-    const pending = {
-      peek: () => Atomics.load(count, 0),
-      wait: () => {
-        Atomics.wait(count, 0, 0);
-        return Atomics.load(count, 0);
-      },
-    };
-    const { model, ...refit } = refitTreesOnAll(job.cfg, job.spec, job.tables, pending, {
+    const { model, ...refit } = refitTreesOnAll(job.cfg, job.spec, job.tables, pendingCount(job.progress), {
       ...job.options,
       log: relayLogger([]),
     });

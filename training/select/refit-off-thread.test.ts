@@ -15,6 +15,7 @@ import { refitTreesOnAll } from '../gbdt/fit-gbdt.ts';
 import { SMALL_DATA_ROWS } from '../gbdt/defaults.ts';
 import { FEATURE_SPEC_FILE, MODEL_DIR, PREPARED_DIR } from '../contracts/paths.ts';
 import { speculateRefit, startRefitOffThread } from './refit-off-thread.ts';
+import { newProgress, pendingCount, tellBest, tellCount } from './refit-progress.ts';
 
 const gbdt = { name: 'gbdt', model: 'gbdt' as const, learning_rate: 0.3, max_iter: 30, max_leaf_nodes: 8, patience: 5 };
 const mlp = { name: 'mlp', model: 'mlp' as const, hidden: [8], embedding_dim: 2, learning_rate: 0.01 };
@@ -66,29 +67,44 @@ test('a refit whose count arrives late (while boosting or after max_iter) keeps 
     gbdt,
     spec,
     tables,
-    { peek: () => (++boosted > 20 ? 12 : 0), wait: () => 12 },
+    { after: (it) => ((boosted = it) > 20 ? 12 : 0), wait: () => 12 },
     { ...options, log },
   );
-  assert.ok(boosted > 12, 'it boosted past the count before learning it');
+  assert.equal(boosted, 21, 'it boosted past the count before learning it');
   assert.deepEqual(late.model.json, told.model.json);
   assert.deepEqual(late.predictions, told.predictions);
   // Never known while boosting: max_iter (30), then the count.
-  const after = refitTreesOnAll(gbdt, spec, tables, { peek: () => 0, wait: () => 12 }, { ...options, log });
+  const after = refitTreesOnAll(gbdt, spec, tables, { after: () => 0, wait: () => 12 }, { ...options, log });
   assert.deepEqual(after.model.json, told.model.json);
 });
 
-test("a refit on a worker gives this thread's trees; a cancelled one stops", async () => {
+test("a refit on a worker gives this thread's trees; a cancelled one stops, asleep or not", async () => {
   const { spec, tables } = await preparedRepo(600);
   const log = memoryLogger();
   const here = refitTreesOnAll(gbdt, spec, tables, 9, { ...options, log });
-  const there = startRefitOffThread(0, gbdt, spec, tables, { ...options, log });
+  // No first fit tells it a best iteration: it sleeps after its first tree until it is told the count.
+  const there = startRefitOffThread(newProgress(), 0, gbdt, spec, tables, { ...options, log });
   const done = await there.finish(9, log);
   assert.ok(done);
   assert.deepEqual(done.model.json, here.model.json);
   assert.deepEqual(done.record.iterations, 9);
-  const endless = startRefitOffThread(0, { ...gbdt, max_iter: 100_000 }, spec, tables, { ...options, log });
+  const endless = startRefitOffThread(newProgress(), 0, gbdt, spec, tables, { ...options, log });
   endless.cancel();
   await assert.rejects(endless.finish(5, log), /cancelled/);
+});
+
+test('the refit goes on only below the best iteration so far, and stops at the count once told', () => {
+  const progress = newProgress();
+  const pending = pendingCount(progress);
+  tellBest(progress, 3);
+  assert.equal(pending.after(1), 0);
+  assert.equal(pending.after(2), 0);
+  tellCount(progress, 5);
+  assert.equal(pending.after(3), 5, 'not asleep at 3: the count is known');
+  assert.equal(pending.wait(), 5);
+  const none = newProgress();
+  tellCount(none, 0);
+  assert.equal(pendingCount(none).wait(), 1, 'a fit that kept no iteration still refits one tree, as after it');
 });
 
 test('the train stage writes the same bundle with the refit started beside the fit as after it', async () => {

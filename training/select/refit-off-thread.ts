@@ -3,9 +3,10 @@
  * the first fit starts, instead of after it. Boosting with fixed settings is sequential and its
  * trees do not depend on when it stops, so the refit boosts train + validation while the first fit
  * looks for its stopping point, and keeps exactly the count that fit then chooses (it goes on
- * boosting until it has them, or waits for the count if it got to max_iter first): the same trees
- * as the refit after the fit (training/gbdt/fit-gbdt.ts refitTreesOnAll; tested). When a network
- * wins, the refit is dropped.
+ * boosting until it has them): the same trees as the refit after the fit (training/gbdt/fit-gbdt.ts
+ * refitTreesOnAll; tested). It never grows a tree past the first fit's best iteration so far
+ * (./refit-progress.ts), so no tree is boosted in vain; it sleeps when it catches up, leaving the
+ * core to the others. When a network wins, the refit is dropped.
  *
  * On two cores this overlaps the refit (8–9 s of the quick default's ~21 s train stage when it ran
  * last) with the network and the first fit, which are mostly one thread's work each.
@@ -19,6 +20,7 @@ import type { GbdtConfig, refitTreesOnAll } from '../gbdt/fit-gbdt.ts';
 import { isSmall } from '../gbdt/defaults.ts';
 import { round } from './experiments.ts';
 import { inWorker, OffThreadUnavailable } from './gbdt-off-thread.ts';
+import { tellCount } from './refit-progress.ts';
 
 type RefitOptions = Omit<Parameters<typeof refitTreesOnAll>[4], 'log'> & { task: 'classification' | 'regression' };
 
@@ -53,7 +55,12 @@ export function speculateRefit(
   return o.treesOffThread === 1 && !o.screening && o.refitEpochs > 0 && !isSmall(o.rows);
 }
 
+/**
+ * Starts the refit; `progress` (./refit-progress.ts newProgress) must also go to the first fit
+ * (fitGbdtOffThread's `progress`), which tells it each best iteration.
+ */
 export function startRefitOffThread(
+  progress: Int32Array,
   index: number,
   cfg: GbdtConfig,
   spec: FeatureSpec,
@@ -61,13 +68,12 @@ export function startRefitOffThread(
   o: RefitOptions & { log: Logger },
 ): SpeculativeRefit {
   const { log, ...options } = o;
-  const count = new Int32Array(new SharedArrayBuffer(4));
   const stop = new AbortController();
   let worker: Worker | undefined;
   const levels = (['debug', 'info', 'warn', 'error'] as const).filter((l) => log.enabled(l));
   const started = performance.now();
   const result = inWorker(
-    { kind: 'refit', cfg, spec, tables, options, count, levels },
+    { kind: 'refit', cfg, spec, tables, options, progress, levels },
     log,
     stop.signal,
     (m) => {
@@ -87,8 +93,7 @@ export function startRefitOffThread(
     async finish(iterations, finishLog) {
       const asked = performance.now();
       worker?.ref();
-      Atomics.store(count, 0, Math.max(1, iterations));
-      Atomics.notify(count, 0);
+      tellCount(progress, iterations);
       let done;
       try {
         done = await result;
