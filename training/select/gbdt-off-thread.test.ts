@@ -14,7 +14,7 @@ import { fitGbdtOffThread, fitTreesOffThread, OFF_THREAD_MAX_ROWS } from './gbdt
 const gbdt = { name: 'gbdt', model: 'gbdt' as const, learning_rate: 0.3, max_iter: 25, max_leaf_nodes: 8, patience: 5 };
 const mlp = { name: 'mlp', model: 'mlp' as const, hidden: [8], embedding_dim: 2, learning_rate: 0.01 };
 
-test('trees go to a worker only with networks to overlap, two cores, rows to copy and CPU to spare (or TRAIN_PARALLEL=1)', () => {
+test('trees go to a worker only with networks to overlap, two cores, rows to copy and CPU to spare (or TRAIN_PARALLEL=1: any rows, any load)', () => {
   const on = (models: string[], rows = 1000, env = {}, cores = 2, load = 0.3) =>
     fitTreesOffThread(models, rows, env, cores, load);
   assert.equal(on(['mlp', 'gbdt']), true);
@@ -23,6 +23,7 @@ test('trees go to a worker only with networks to overlap, two cores, rows to cop
   assert.equal(on(['mlp', 'logistic']), false, 'no trees');
   assert.equal(on(['mlp', 'gbdt'], 1000, {}, 1), false, 'one core');
   assert.equal(on(['mlp', 'gbdt'], OFF_THREAD_MAX_ROWS + 1), false, 'too many rows to copy');
+  assert.equal(on(['mlp', 'gbdt'], OFF_THREAD_MAX_ROWS + 1, { TRAIN_PARALLEL: '1' }), true, 'asked for: any rows');
   assert.equal(on(['mlp', 'gbdt'], 1000, { TRAIN_PARALLEL: '0' }), false);
   assert.equal(on(['mlp', 'gbdt'], 1000, {}, 2, 2.5), false, 'no CPU to spare: the worker would only compete');
   assert.equal(on(['mlp', 'gbdt'], 1000, {}, 4, 2.5), true, 'four cores, load 2.5');

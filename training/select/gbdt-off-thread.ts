@@ -62,8 +62,8 @@ export class OffThreadUnavailable extends Error {}
 
 /**
  * Whether tree candidates go to a worker: some tree and some network candidates to overlap, two
- * cores, rows small enough to copy, and CPU to spare — TRAIN_PARALLEL=1 always, 0 never, unset
- * when the load average is below the core count. Alternate runs of the quick default on two
+ * cores, rows small enough to copy, and CPU to spare — TRAIN_PARALLEL=1 always (any rows), 0
+ * never, unset when the load average is below the core count. Alternate runs of the quick default on two
  * cores (docs/benchmarks.md): at load 1.0–1.6 the train stage took 27.2 → 22.9 s and 24.8 → 22.1 s;
  * at load 2–3.5 no gain (25.2 → 24.3 s, 28.8 → 30.5 s): the worker only competes with the others.
  */
@@ -76,8 +76,10 @@ export function fitTreesOffThread(
 ): boolean {
   if (env.TRAIN_PARALLEL === '0') return false;
   const trees = models.filter((m) => m === 'gbdt').length;
-  const worth = trees > 0 && trees < models.length && cores >= 2 && trainRows <= OFF_THREAD_MAX_ROWS;
-  return worth && (env.TRAIN_PARALLEL === '1' || load < cores);
+  const worth = trees > 0 && trees < models.length && cores >= 2;
+  // Asked for: whatever the load and the rows (the copies cost memory: docs/model-quality.md).
+  if (env.TRAIN_PARALLEL === '1') return worth;
+  return worth && trainRows <= OFF_THREAD_MAX_ROWS && load < cores;
 }
 
 const LEVELS: LogLevel[] = ['debug', 'info', 'warn', 'error'];
