@@ -14,9 +14,9 @@ import { balancedClassWeights } from '../train-multiclass.ts';
 import { round, type NewRun } from './experiments.ts';
 import { validationMetrics } from './winner.ts';
 import { screeningSample } from './screening.ts';
-import { fitGbdtOffThread, fitTreesOffThread, OffThreadUnavailable } from './gbdt-off-thread.ts';
+import { fitGbdtOffThread, fitTreesOffThread, OffThreadUnavailable, spareCore } from './gbdt-off-thread.ts';
 import { speculateRefit, startRefitOffThread, type SpeculativeRefit } from './refit-off-thread.ts';
-import { newProgress } from './refit-progress.ts';
+import { newProgress, tellBest } from './refit-progress.ts';
 
 type Task = 'classification' | 'regression';
 type TrainParams = NonNullable<Params['train']>;
@@ -82,9 +82,14 @@ export async function fitCandidates(
 ): Promise<{ runs: NewRun[]; winner: { index: number; fit: CandidateFit }; refit?: SpeculativeRefit }> {
   const { task, primary, tp, classes, classWeight, targetScaler, log } = o;
   const common = { task, primary, seed: tp.seed, classWeight, targetScaler, classes: classes?.length, log };
-  const fitOn = async (cfg: CandidateConfig, train: SplitRows): Promise<CandidateFit> => {
+  /** `onBest`: a speculative refit of this tree candidate follows its best iteration (./refit-progress.ts). */
+  const fitOn = async (
+    cfg: CandidateConfig,
+    train: SplitRows,
+    onBest?: (iteration: number) => void,
+  ): Promise<CandidateFit> => {
     const rows = { train, validation: data.validation };
-    if (cfg.model === 'gbdt') return fitGbdt(cfg, spec, rows, common);
+    if (cfg.model === 'gbdt') return fitGbdt(cfg, spec, rows, { ...common, onBest });
     return fitCandidate(tf, cfg, rows, {
       ...common,
       maxEpochs: tp.max_epochs,
@@ -110,10 +115,11 @@ export async function fitCandidates(
     time: o.run.run_id,
   });
   /** A tree candidate whose worker could not run it is fitted here, after the networks. */
-  const onThisThread = (cfg: CandidateConfig, train: SplitRows, log: Logger) => (err: unknown) => {
+  const onThisThread = (index: number, train: SplitRows, log: Logger) => (err: unknown) => {
     if (!(err instanceof OffThreadUnavailable)) throw err;
+    const cfg = candidates[index];
     log.warn(`${err.message}; fitting ${cfg.name} on the main thread`);
-    return fitOn(cfg, train);
+    return fitOn(cfg, train, bestOf(index));
   };
   // With one candidate there is nothing to choose: a screening fit would only be thrown away.
   const screen =
@@ -147,8 +153,10 @@ export async function fitCandidates(
     );
   const refitRows = data.train.y.length + data.validation.y.length;
   const refitEpochs = tp.recent_refit?.epochs ?? 0;
-  const [treeIndex] = offThread.keys();
-  let refit = speculateRefit({ treesOffThread: offThread.size, screening: !!screen, refitEpochs, rows: refitRows })
+  const trees = candidates.flatMap((c, i) => (c.model === 'gbdt' ? [i] : []));
+  const [treeIndex] = trees;
+  const spare = offThread.size > 0 || spareCore();
+  let refit = speculateRefit({ trees: trees.length, spare, screening: !!screen, refitEpochs, rows: refitRows })
     ? startRefitOffThread(
         progress,
         treeIndex,
@@ -158,6 +166,8 @@ export async function fitCandidates(
         { task, seed: tp.seed, classes: classes?.length, classWeight, targetScaler, log },
       )
     : undefined;
+  const bestOf = (index: number) =>
+    refit?.index === index ? (iteration: number) => tellBest(progress, iteration) : undefined;
   if (refit)
     log.info(
       `refitting ${candidates[treeIndex].name} on train + validation on another worker from now on, kept to the iteration count its fit chooses (TRAIN_SPECULATIVE_REFIT=0: after the fit)`,
@@ -165,8 +175,9 @@ export async function fitCandidates(
   // This thread's candidates (the networks) first, so they train while the trees boost.
   const fits: CandidateFit[] = [];
   try {
-    for (const [index, cfg] of candidates.entries()) if (!offThread.has(index)) fits[index] = await fitOn(cfg, train);
-    for (const [index, fit] of offThread) fits[index] = await fit.catch(onThisThread(candidates[index], train, log));
+    for (const [index, cfg] of candidates.entries())
+      if (!offThread.has(index)) fits[index] = await fitOn(cfg, train, bestOf(index));
+    for (const [index, fit] of offThread) fits[index] = await fit.catch(onThisThread(index, train, log));
   } catch (err) {
     refit?.cancel();
     stop.abort(err);

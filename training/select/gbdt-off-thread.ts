@@ -82,6 +82,12 @@ export function fitTreesOffThread(
   return worth && trainRows <= OFF_THREAD_MAX_ROWS && load < cores;
 }
 
+/** A core for another thread of training: TRAIN_PARALLEL=1 always, 0 never, unset when the load average is below the core count. */
+export function spareCore(env: NodeJS.ProcessEnv = process.env, cores = availableParallelism(), load = loadavg()[0]) {
+  if (env.TRAIN_PARALLEL === '0') return false;
+  return env.TRAIN_PARALLEL === '1' || (cores >= 2 && load < cores);
+}
+
 const LEVELS: LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
 export function fitGbdtOffThread(

@@ -45,11 +45,12 @@ async function preparedRepo(rows: number) {
 
 const options = { task: 'classification' as const, seed: 42 };
 
-test('the refit starts beside the first fit only for one tree candidate on a worker, no screening, the refit on, a table not small', () => {
-  const base = { treesOffThread: 1, screening: false, refitEpochs: 1, rows: SMALL_DATA_ROWS + 1 };
+test('the refit starts beside the first fit only with a core to spare, one tree candidate, no screening, the refit on, a table not small', () => {
+  const base = { trees: 1, spare: true, screening: false, refitEpochs: 1, rows: SMALL_DATA_ROWS + 1 };
   assert.equal(speculateRefit(base), true);
-  assert.equal(speculateRefit({ ...base, treesOffThread: 0 }), false, 'the fit is on this thread');
-  assert.equal(speculateRefit({ ...base, treesOffThread: 2 }), false, 'a grid of trees');
+  assert.equal(speculateRefit({ ...base, spare: false }), false, 'no core to spare');
+  assert.equal(speculateRefit({ ...base, trees: 0 }), false, 'no trees');
+  assert.equal(speculateRefit({ ...base, trees: 2 }), false, 'a grid of trees');
   assert.equal(speculateRefit({ ...base, screening: true }), false);
   assert.equal(speculateRefit({ ...base, refitEpochs: 0 }), false, 'refit off');
   assert.equal(speculateRefit({ ...base, rows: SMALL_DATA_ROWS }), false, 'small: cross-validated count');
@@ -110,14 +111,22 @@ test('the refit goes on only below the best iteration so far, and stops at the c
 test('the train stage writes the same bundle with the refit started beside the fit as after it', async () => {
   const { repo, params } = await preparedRepo(SMALL_DATA_ROWS + 2000);
   const bundles = [];
-  for (const speculative of ['0', '1']) {
+  // After the fit; beside the fit on a worker; beside the fit on this thread (no network to overlap).
+  const arms = [
+    { speculative: '0', candidates: [gbdt, mlp] },
+    { speculative: '1', candidates: [gbdt, mlp] },
+    { speculative: '1', candidates: [gbdt] },
+  ];
+  for (const { speculative, candidates } of arms) {
     process.env.TRAIN_PARALLEL = '1';
     process.env.TRAIN_SPECULATIVE_REFIT = speculative;
     try {
       const log = memoryLogger();
-      await train({ repoRoot: repo, params, log });
+      await train({ repoRoot: repo, params: { ...params, train: { ...params.train!, candidates } }, log });
       const said = log.lines.some((l) => l.includes('refitting gbdt on train + validation on another worker'));
       assert.equal(said, speculative === '1');
+      const onWorker = log.lines.some((l) => l.includes('fitting gbdt on a worker thread'));
+      assert.equal(onWorker, candidates.length > 1);
       const trees = await readFile(join(repo, MODEL_DIR, 'trees.json'), 'utf8');
       const golden = await readFile(join(repo, MODEL_DIR, 'golden.json'), 'utf8');
       bundles.push({ trees, golden });
@@ -128,4 +137,5 @@ test('the train stage writes the same bundle with the refit started beside the f
   }
   assert.ok(bundles[0].trees.length > 100, 'the trees won (the comparison covers the refitted trees)');
   assert.deepEqual(bundles[1], bundles[0]);
+  assert.deepEqual(bundles[2], bundles[0]);
 });

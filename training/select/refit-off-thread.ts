@@ -41,18 +41,18 @@ export interface SpeculativeRefit {
 }
 
 /**
- * Whether to start the refit beside the first fit: the tree candidate is on a worker already
- * (two cores and CPU to spare: ./gbdt-off-thread.ts), it is the only one (a grid of trees would
- * need one refit each), no screening (the winner is fitted again on all rows first), the refit is
- * on, and the table is not small (there the count comes from cross-validation after the fit,
- * ./winner.ts). TRAIN_SPECULATIVE_REFIT=0 turns it off.
+ * Whether to start the refit beside the first fit: a core to spare (the trees went to a worker,
+ * or two cores and a load below their count: ./gbdt-off-thread.ts spareCore), one tree candidate
+ * (a grid of trees would need one refit each), no screening (the winner is fitted again on all
+ * rows first), the refit on, and a table not small (there the count comes from cross-validation
+ * after the fit, ./winner.ts). TRAIN_SPECULATIVE_REFIT=0 turns it off.
  */
 export function speculateRefit(
-  o: { treesOffThread: number; screening: boolean; refitEpochs: number; rows: number },
+  o: { trees: number; spare: boolean; screening: boolean; refitEpochs: number; rows: number },
   env: NodeJS.ProcessEnv = process.env,
 ): boolean {
   if (env.TRAIN_SPECULATIVE_REFIT === '0') return false;
-  return o.treesOffThread === 1 && !o.screening && o.refitEpochs > 0 && !isSmall(o.rows);
+  return o.spare && o.trees === 1 && !o.screening && o.refitEpochs > 0 && !isSmall(o.rows);
 }
 
 /**
