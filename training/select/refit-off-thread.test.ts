@@ -55,6 +55,8 @@ test('the refit starts beside the first fit only with a core to spare, one tree 
   assert.equal(speculateRefit({ ...base, refitEpochs: 0 }), false, 'refit off');
   assert.equal(speculateRefit({ ...base, rows: SMALL_DATA_ROWS }), false, 'small: cross-validated count');
   assert.equal(speculateRefit(base, { TRAIN_SPECULATIVE_REFIT: '0' }), false);
+  assert.equal(speculateRefit({ ...base, spare: false }, { TRAIN_SPECULATIVE_REFIT: '1' }), true, 'asked for');
+  assert.equal(speculateRefit({ ...base, trees: 2 }, { TRAIN_SPECULATIVE_REFIT: '1' }), false);
 });
 
 test('a refit whose count arrives late (while boosting or after max_iter) keeps the same trees as one told it first', async () => {

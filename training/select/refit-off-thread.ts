@@ -45,14 +45,20 @@ export interface SpeculativeRefit {
  * or two cores and a load below their count: ./gbdt-off-thread.ts spareCore), one tree candidate
  * (a grid of trees would need one refit each), no screening (the winner is fitted again on all
  * rows first), the refit on, and a table not small (there the count comes from cross-validation
- * after the fit, ./winner.ts). TRAIN_SPECULATIVE_REFIT=0 turns it off.
+ * after the fit, ./winner.ts). TRAIN_SPECULATIVE_REFIT=0 turns it off, =1 needs no spare core.
  */
 export function speculateRefit(
   o: { trees: number; spare: boolean; screening: boolean; refitEpochs: number; rows: number },
   env: NodeJS.ProcessEnv = process.env,
 ): boolean {
   if (env.TRAIN_SPECULATIVE_REFIT === '0') return false;
-  return o.spare && o.trees === 1 && !o.screening && o.refitEpochs > 0 && !isSmall(o.rows);
+  return (
+    (o.spare || env.TRAIN_SPECULATIVE_REFIT === '1') &&
+    o.trees === 1 &&
+    !o.screening &&
+    o.refitEpochs > 0 &&
+    !isSmall(o.rows)
+  );
 }
 
 /**
