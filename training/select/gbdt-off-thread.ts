@@ -125,9 +125,12 @@ export function inWorker<T>(
     }
     let worker: Worker;
     try {
-      // One thread for the trees unless GBDT_THREADS says otherwise: the network has the other
-      // core, and a pass shared with a third thread waits for whichever the kernel parked.
-      const env = { ...process.env, GBDT_THREADS: process.env.GBDT_THREADS || '1' };
+      // A candidate's fit boosts on one thread unless GBDT_THREADS says otherwise: the network has
+      // the other core, and a pass shared with a third thread waits for whichever the kernel
+      // parked. A refit keeps the engine's adaptive choice (one thread below 300k rows): it often
+      // boosts its last trees alone, after the fits.
+      const oneThread = job.kind === 'fit' && !process.env.GBDT_THREADS;
+      const env = oneThread ? { ...process.env, GBDT_THREADS: '1' } : process.env;
       worker = new Worker(new URL('./gbdt-worker.ts', import.meta.url), { workerData: job, env });
     } catch (err) {
       reject(new OffThreadUnavailable(`the tree candidate's worker could not start: ${(err as Error).message}`));
