@@ -24,6 +24,13 @@ export interface BoostParams extends TreeParams {
   threads?: number;
   /** Wait for the worker threads before the first tree (tests); otherwise passes run here until they have started. */
   waitForWorkers?: boolean;
+  /**
+   * Asked after each iteration whether to stop before maxIter (a speculative refit learns its
+   * count while boosting: training/gbdt/fit-gbdt.ts). The trees grown so far do not depend on it.
+   */
+  stopAfter?: (iteration: number) => boolean;
+  /** Told each new best validation iteration (a speculative refit need not grow past it). */
+  onBest?: (iteration: number) => void;
 }
 
 /**
@@ -188,12 +195,14 @@ export function boost(
         const watched = watch(rawV);
         if (watched < best.loss - 1e-7) {
           best = { iteration: it, loss: watched };
+          p.onBest?.(it);
           bestRawV.set(rawV);
         }
       }
       if (nv && it - best.iteration >= p.patience) break;
       // A tree of a single leaf with value 0 means no split gains anything: more iterations add nothing.
       if (trees.slice(-k).every((t) => t.feature.length === 1 && Math.abs(t.value[0]) < 1e-15)) break;
+      if (p.stopAfter?.(it)) break;
     }
     // Without validation rows there is nothing to stop on: every iteration is kept.
     const kept = nv ? best.iteration : iterations;

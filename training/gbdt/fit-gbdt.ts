@@ -151,6 +151,8 @@ export function fitGbdt(
     classWeight?: Record<number, number>;
     targetScaler?: { mean: number; std: number };
     classes?: number;
+    /** Told each new best iteration while boosting (training/select/refit-off-thread.ts). */
+    onBest?: (iteration: number) => void;
     log: Logger;
   },
 ): GbdtFit {
@@ -166,7 +168,7 @@ export function fitGbdt(
   if (fitted.left_out.length) o.log.info(`${cfg.name}: left out ${fitted.left_out.join(', ')}`);
   const validationBins = binRows(fitted.inputs, data.validation.enc, data.validation.table, spec);
   const weight = o.classWeight ? Float32Array.from(data.train.y, (v) => o.classWeight![v] ?? 1) : undefined;
-  const p = boostParams(cfg, yTrain.length);
+  const p = { ...boostParams(cfg, yTrain.length), onBest: o.onBest };
   o.log.info(
     `${cfg.name}: ${fitted.inputs.length} inputs (${fitted.inputs.map((i) => `${i.name}:${i.from === 'target_stat' ? 'target' : i.kind}`).join(', ')}), min_samples_leaf ${p.minSamplesLeaf}`,
   );
@@ -216,12 +218,17 @@ export function fitGbdt(
  * both. Its validation metrics, calibration and residual quantiles were taken before, on the
  * model that had not seen those rows; returns the refitted model and its outputs for the
  * validation rows (uncalibrated).
+ *
+ * The count may be pending (a speculative refit, started beside the first fit): boosting is
+ * sequential and its trees do not depend on when it stops, so this boosts until the count is
+ * known and reached (or max_iter, then waits for it) and keeps that many iterations' trees —
+ * the same trees as a refit told the count up front.
  */
 export function refitTreesOnAll(
   cfg: GbdtConfig,
   spec: FeatureSpec,
   tables: { train: Table; validation: Table },
-  iterations: number,
+  iterations: number | PendingIterations,
   o: {
     seed: number;
     task?: 'classification' | 'regression';
@@ -230,8 +237,9 @@ export function refitTreesOnAll(
     targetScaler?: { mean: number; std: number };
     log: Logger;
   },
-): { model: TreeModel; predictions: Float32Array; rows: number; seconds: number } {
+): { model: TreeModel; predictions: Float32Array; rows: number; seconds: number; iterations: number } {
   const started = performance.now();
+  const pending = typeof iterations === 'number' ? undefined : iterations;
   const all = concatTables([tables.train, tables.validation]);
   const enc = encodeFeatures(spec, all);
   const y = encodeTarget(spec.target, all.columns[spec.target.column]);
@@ -250,14 +258,39 @@ export function refitTreesOnAll(
     fitted.binCounts,
     { bins: fitted.bins, y: yScaled, weight },
     { bins: new Uint8Array(0), y: new Float32Array(0) },
-    { ...boostParams(cfg, all.length), maxIter: Math.max(1, iterations), patience: Math.max(1, iterations) },
+    {
+      ...boostParams(cfg, all.length),
+      maxIter: pending ? c.max_iter : count(iterations as number),
+      patience: pending ? c.max_iter : count(iterations as number),
+      stopAfter: pending
+        ? (it) => {
+            const known = pending.after(it);
+            return known > 0 && it >= count(known);
+          }
+        : undefined,
+    },
   );
-  const model = treeModel(result.model);
+  // A single-leaf tree stops boosting early either way, so fewer iterations than asked are the same trees too.
+  const kept = Math.min(result.iterations, count(pending ? pending.wait() : (iterations as number)));
+  const model = treeModel({ ...result.model, trees: result.model.trees.slice(0, kept * k) });
   const raw = treeOutputs(model, spec, tables.validation, null);
   const predictions = s ? raw.map((v) => v * s.std + s.mean) : raw;
   const seconds = (performance.now() - started) / 1000;
   o.log.info(
-    `${cfg.name}: refitted on ${all.length} train + validation rows, ${iterations} iterations (${seconds.toFixed(1)} s)`,
+    `${cfg.name}: refitted on ${all.length} train + validation rows, ${kept} iterations (${seconds.toFixed(1)} s${pending ? `, started beside the first fit, ${result.iterations} boosted` : ''})`,
   );
-  return { model, predictions, rows: all.length, seconds };
+  return { model, predictions, rows: all.length, seconds, iterations: kept };
 }
+
+/** An iteration count not known when boosting starts. */
+export interface PendingIterations {
+  /**
+   * Asked after each iteration: the count once known, else 0. May block (a worker thread's
+   * Atomics.wait) until another iteration is sure to be needed.
+   */
+  after(iteration: number): number;
+  /** Blocks until the count is known. */
+  wait(): number;
+}
+
+const count = (n: number) => Math.max(1, n);

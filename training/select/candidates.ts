@@ -15,7 +15,9 @@ import { round, type NewRun } from './experiments.ts';
 import { validationMetrics } from './winner.ts';
 import { screeningSample } from './screening.ts';
 import type { TrainStream } from '../stream-epochs.ts';
-import { fitGbdtOffThread, fitTreesOffThread, OffThreadUnavailable } from './gbdt-off-thread.ts';
+import { fitGbdtOffThread, fitTreesOffThread, OffThreadUnavailable, spareCore } from './gbdt-off-thread.ts';
+import { speculateRefit, startRefitOffThread, type SpeculativeRefit } from './refit-off-thread.ts';
+import { newProgress, tellBest } from './refit-progress.ts';
 
 type Task = 'classification' | 'regression';
 type TrainParams = NonNullable<Params['train']>;
@@ -78,12 +80,17 @@ export async function fitCandidates(
     run: Pick<NewRun, 'run_id' | 'git_commit' | 'data_md5'>;
     log: Logger;
   },
-): Promise<{ runs: NewRun[]; winner: { index: number; fit: CandidateFit } }> {
+): Promise<{ runs: NewRun[]; winner: { index: number; fit: CandidateFit }; refit?: SpeculativeRefit }> {
   const { task, primary, tp, classes, classWeight, targetScaler, log } = o;
   const common = { task, primary, seed: tp.seed, classWeight, targetScaler, classes: classes?.length, log };
-  const fitOn = async (cfg: CandidateConfig, train: SplitRows): Promise<CandidateFit> => {
+  /** `onBest`: a speculative refit of this tree candidate follows its best iteration (./refit-progress.ts). */
+  const fitOn = async (
+    cfg: CandidateConfig,
+    train: SplitRows,
+    onBest?: (iteration: number) => void,
+  ): Promise<CandidateFit> => {
     const rows = { train, validation: data.validation };
-    if (cfg.model === 'gbdt') return fitGbdt(cfg, spec, rows, common);
+    if (cfg.model === 'gbdt') return fitGbdt(cfg, spec, rows, { ...common, onBest });
     // The networks stream every row of a split above train.max_rows; a screening sample is not streamed.
     const streamed = data.stream && train === data.train ? { ...rows, stream: data.stream } : rows;
     return fitCandidate(tf, cfg, streamed, {
@@ -111,10 +118,11 @@ export async function fitCandidates(
     time: o.run.run_id,
   });
   /** A tree candidate whose worker could not run it is fitted here, after the networks. */
-  const onThisThread = (cfg: CandidateConfig, train: SplitRows, log: Logger) => (err: unknown) => {
+  const onThisThread = (index: number, train: SplitRows, log: Logger) => (err: unknown) => {
     if (!(err instanceof OffThreadUnavailable)) throw err;
+    const cfg = candidates[index];
     log.warn(`${err.message}; fitting ${cfg.name} on the main thread`);
-    return fitOn(cfg, train);
+    return fitOn(cfg, train, bestOf(index));
   };
   // With one candidate there is nothing to choose: a screening fit would only be thrown away.
   const screen =
@@ -127,24 +135,54 @@ export async function fitCandidates(
   let winner: { index: number; fit: CandidateFit } | undefined;
   const train = screen?.rows ?? data.train;
   const stop = new AbortController();
+  // Shared with a speculative refit of the trees (./refit-off-thread.ts), when one starts below.
+  const progress = newProgress();
   const offThread = fitTreesOffThread(
     candidates.map((c) => c.model ?? 'mlp'),
     train.y.length,
   )
     ? treesOffThread(candidates, (cfg) =>
-        fitGbdtOffThread(cfg, spec, { train, validation: data.validation }, { ...common, signal: stop.signal }),
+        fitGbdtOffThread(
+          cfg,
+          spec,
+          { train, validation: data.validation },
+          { ...common, signal: stop.signal, progress },
+        ),
       )
     : new Map<number, Promise<CandidateFit>>();
   if (offThread.size)
     log.info(
       `fitting ${[...offThread.keys()].map((i) => candidates[i].name).join(', ')} on a worker thread while the other candidates train here (TRAIN_PARALLEL=0: one after another)`,
     );
+  const refitRows = data.train.y.length + data.validation.y.length;
+  const refitEpochs = tp.recent_refit?.epochs ?? 0;
+  const trees = candidates.flatMap((c, i) => (c.model === 'gbdt' ? [i] : []));
+  const [treeIndex] = trees;
+  const spare = offThread.size > 0 || spareCore();
+  let refit = speculateRefit({ trees: trees.length, spare, screening: !!screen, refitEpochs, rows: refitRows })
+    ? startRefitOffThread(
+        progress,
+        treeIndex,
+        candidates[treeIndex],
+        spec,
+        { train: data.train.table, validation: data.validation.table },
+        { task, seed: tp.seed, classes: classes?.length, classWeight, targetScaler, log },
+      )
+    : undefined;
+  const bestOf = (index: number) =>
+    refit?.index === index ? (iteration: number) => tellBest(progress, iteration) : undefined;
+  if (refit)
+    log.info(
+      `refitting ${candidates[treeIndex].name} on train + validation on another worker from now on, kept to the iteration count its fit chooses (TRAIN_SPECULATIVE_REFIT=0: after the fit)`,
+    );
   // This thread's candidates (the networks) first, so they train while the trees boost.
   const fits: CandidateFit[] = [];
   try {
-    for (const [index, cfg] of candidates.entries()) if (!offThread.has(index)) fits[index] = await fitOn(cfg, train);
-    for (const [index, fit] of offThread) fits[index] = await fit.catch(onThisThread(candidates[index], train, log));
+    for (const [index, cfg] of candidates.entries())
+      if (!offThread.has(index)) fits[index] = await fitOn(cfg, train, bestOf(index));
+    for (const [index, fit] of offThread) fits[index] = await fit.catch(onThisThread(index, train, log));
   } catch (err) {
+    refit?.cancel();
     stop.abort(err);
     for (const fit of fits) fit?.model.dispose();
     throw err;
@@ -159,6 +197,10 @@ export async function fitCandidates(
       winner?.fit.model.dispose();
       winner = { index, fit };
     } else fit.model.dispose();
+  }
+  if (refit && refit.index !== winner?.index) {
+    refit.cancel();
+    refit = undefined;
   }
   if (!winner || !Number.isFinite(winner.fit.bestValue))
     throw new Error(`no candidate produced a finite validation ${primary}; check the data and learning rates`);
@@ -186,7 +228,7 @@ export async function fitCandidates(
       );
     winner = { index: winner.index, fit };
   }
-  return { runs, winner };
+  return { runs, winner, refit };
 }
 
 /**

@@ -9,12 +9,12 @@ import { encodeFeatures, encodeTarget, type FeatureSpec } from '../../core/model
 import { memoryLogger } from '../../core/platform/log.ts';
 import { fitGbdt } from '../gbdt/fit-gbdt.ts';
 import { EXPERIMENTS_FILE, FEATURE_SPEC_FILE, MODEL_DIR, PREPARED_DIR } from '../contracts/paths.ts';
-import { fitGbdtOffThread, fitTreesOffThread, OFF_THREAD_MAX_ROWS } from './gbdt-off-thread.ts';
+import { fitGbdtOffThread, fitTreesOffThread, OFF_THREAD_MAX_ROWS, spareCore } from './gbdt-off-thread.ts';
 
 const gbdt = { name: 'gbdt', model: 'gbdt' as const, learning_rate: 0.3, max_iter: 25, max_leaf_nodes: 8, patience: 5 };
 const mlp = { name: 'mlp', model: 'mlp' as const, hidden: [8], embedding_dim: 2, learning_rate: 0.01 };
 
-test('trees go to a worker only with networks to overlap, two cores, rows to copy and CPU to spare (or TRAIN_PARALLEL=1)', () => {
+test('trees go to a worker only with networks to overlap, two cores, rows to copy and CPU to spare (or TRAIN_PARALLEL=1: any rows, any load)', () => {
   const on = (models: string[], rows = 1000, env = {}, cores = 2, load = 0.3) =>
     fitTreesOffThread(models, rows, env, cores, load);
   assert.equal(on(['mlp', 'gbdt']), true);
@@ -23,11 +23,20 @@ test('trees go to a worker only with networks to overlap, two cores, rows to cop
   assert.equal(on(['mlp', 'logistic']), false, 'no trees');
   assert.equal(on(['mlp', 'gbdt'], 1000, {}, 1), false, 'one core');
   assert.equal(on(['mlp', 'gbdt'], OFF_THREAD_MAX_ROWS + 1), false, 'too many rows to copy');
+  assert.equal(on(['mlp', 'gbdt'], OFF_THREAD_MAX_ROWS + 1, { TRAIN_PARALLEL: '1' }), true, 'asked for: any rows');
   assert.equal(on(['mlp', 'gbdt'], 1000, { TRAIN_PARALLEL: '0' }), false);
   assert.equal(on(['mlp', 'gbdt'], 1000, {}, 2, 2.5), false, 'no CPU to spare: the worker would only compete');
   assert.equal(on(['mlp', 'gbdt'], 1000, {}, 4, 2.5), true, 'four cores, load 2.5');
   assert.equal(on(['mlp', 'gbdt'], 1000, { TRAIN_PARALLEL: '1' }, 2, 12), true, 'asked for');
   assert.equal(on(['gbdt', 'gbdt'], 1000, { TRAIN_PARALLEL: '1' }), false, 'asked for, but nothing to overlap');
+});
+
+test('a core to spare for another training thread: two cores and a load below their count, or TRAIN_PARALLEL=1', () => {
+  assert.equal(spareCore({}, 2, 1.5), true);
+  assert.equal(spareCore({}, 2, 2.5), false);
+  assert.equal(spareCore({}, 1, 0.1), false);
+  assert.equal(spareCore({ TRAIN_PARALLEL: '1' }, 1, 9), true);
+  assert.equal(spareCore({ TRAIN_PARALLEL: '0' }, 8, 0), false);
 });
 
 async function preparedRows(repo: string) {

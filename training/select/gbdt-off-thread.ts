@@ -16,26 +16,45 @@ import { availableParallelism, loadavg } from 'node:os';
 import type { FeatureSpec } from '../../core/model/features.ts';
 import type { LogFields, Logger, LogLevel } from '../../core/platform/log.ts';
 import { treeModel, type TreeEnsembleJson } from '../../core/model/trees.ts';
-import type { GbdtConfig, GbdtFit, GbdtRows, fitGbdt } from '../gbdt/fit-gbdt.ts';
+import type { Table } from '../../core/data/table.ts';
+import type { GbdtConfig, GbdtFit, GbdtRows, fitGbdt, refitTreesOnAll } from '../gbdt/fit-gbdt.ts';
 
 /** Training rows above which tree candidates are not copied to a worker (see above). */
 export const OFF_THREAD_MAX_ROWS = 500_000;
 
-type GbdtOptions = Omit<Parameters<typeof fitGbdt>[3], 'log'>;
+type GbdtOptions = Omit<Parameters<typeof fitGbdt>[3], 'log' | 'onBest'>;
+type RefitOptions = Omit<Parameters<typeof refitTreesOnAll>[4], 'log'>;
+type RefitResult = ReturnType<typeof refitTreesOnAll>;
 
-/** What the worker gets (workerData). */
-export interface GbdtJob {
-  cfg: GbdtConfig;
-  spec: FeatureSpec;
-  data: { train: GbdtRows; validation: GbdtRows };
-  options: GbdtOptions;
+/** What the worker gets (workerData): a candidate's fit, or a speculative refit (./refit-off-thread.ts). */
+export type GbdtJob = {
   /** The levels the caller's logger writes (the worker sends no others). */
   levels: LogLevel[];
-}
+} & (
+  | {
+      kind: 'fit';
+      cfg: GbdtConfig;
+      spec: FeatureSpec;
+      data: { train: GbdtRows; validation: GbdtRows };
+      options: GbdtOptions;
+      /** A speculative refit's shared progress, told each new best iteration (./refit-off-thread.ts). */
+      progress?: Int32Array;
+    }
+  | {
+      kind: 'refit';
+      cfg: GbdtConfig;
+      spec: FeatureSpec;
+      tables: { train: Table; validation: Table };
+      options: RefitOptions;
+      /** Shared with the first fit and this thread, not copied (./refit-off-thread.ts). */
+      progress: Int32Array;
+    }
+);
 
 export type GbdtWorkerMessage =
   | { type: 'log'; path: string[]; level: LogLevel; msg: string; fields?: LogFields }
   | { type: 'done'; fit: Omit<GbdtFit, 'model'>; trees: TreeEnsembleJson }
+  | { type: 'refitted'; refit: Omit<RefitResult, 'model'>; trees: TreeEnsembleJson }
   | { type: 'failed'; message: string };
 
 /** The worker could not run the fit (it did not start, or died): fit on this thread instead. */
@@ -43,8 +62,8 @@ export class OffThreadUnavailable extends Error {}
 
 /**
  * Whether tree candidates go to a worker: some tree and some network candidates to overlap, two
- * cores, rows small enough to copy, and CPU to spare — TRAIN_PARALLEL=1 always, 0 never, unset
- * when the load average is below the core count. Alternate runs of the quick default on two
+ * cores, rows small enough to copy, and CPU to spare — TRAIN_PARALLEL=1 always (any rows), 0
+ * never, unset when the load average is below the core count. Alternate runs of the quick default on two
  * cores (docs/benchmarks.md): at load 1.0–1.6 the train stage took 27.2 → 22.9 s and 24.8 → 22.1 s;
  * at load 2–3.5 no gain (25.2 → 24.3 s, 28.8 → 30.5 s): the worker only competes with the others.
  */
@@ -57,8 +76,16 @@ export function fitTreesOffThread(
 ): boolean {
   if (env.TRAIN_PARALLEL === '0') return false;
   const trees = models.filter((m) => m === 'gbdt').length;
-  const worth = trees > 0 && trees < models.length && cores >= 2 && trainRows <= OFF_THREAD_MAX_ROWS;
-  return worth && (env.TRAIN_PARALLEL === '1' || load < cores);
+  const worth = trees > 0 && trees < models.length && cores >= 2;
+  // Asked for: whatever the load and the rows (the copies cost memory: docs/model-quality.md).
+  if (env.TRAIN_PARALLEL === '1') return worth;
+  return worth && trainRows <= OFF_THREAD_MAX_ROWS && load < cores;
+}
+
+/** A core for another thread of training: TRAIN_PARALLEL=1 always, 0 never, unset when the load average is below the core count. */
+export function spareCore(env: NodeJS.ProcessEnv = process.env, cores = availableParallelism(), load = loadavg()[0]) {
+  if (env.TRAIN_PARALLEL === '0') return false;
+  return env.TRAIN_PARALLEL === '1' || (cores >= 2 && load < cores);
 }
 
 const LEVELS: LogLevel[] = ['debug', 'info', 'warn', 'error'];
@@ -67,29 +94,50 @@ export function fitGbdtOffThread(
   cfg: GbdtConfig,
   spec: FeatureSpec,
   data: { train: GbdtRows; validation: GbdtRows },
-  o: GbdtOptions & { log: Logger; signal?: AbortSignal },
+  o: GbdtOptions & { log: Logger; signal?: AbortSignal; progress?: Int32Array },
 ): Promise<GbdtFit> {
-  const { log, signal, ...options } = o;
-  const job: GbdtJob = { cfg, spec, data, options, levels: LEVELS.filter((l) => log.enabled(l)) };
-  return new Promise<GbdtFit>((resolve, reject) => {
+  const { log, signal, progress, ...options } = o;
+  const levels = LEVELS.filter((l) => log.enabled(l));
+  const job: GbdtJob = { kind: 'fit', cfg, spec, data, options, levels, ...(progress ? { progress } : {}) };
+  return inWorker(job, log, signal, (m) => {
+    if (m.type !== 'done') throw new Error(`the tree candidate's worker answered ${m.type}, not its fit`);
+    return { ...m.fit, model: treeModel(m.trees) };
+  });
+}
+
+/**
+ * Runs one job on a new worker: its log lines relayed to `log`, its answer turned into the
+ * result by `result` (a throw there is this job's failure). Aborting `signal` terminates it.
+ */
+export function inWorker<T>(
+  job: GbdtJob,
+  log: Logger,
+  signal: AbortSignal | undefined,
+  result: (m: Exclude<GbdtWorkerMessage, { type: 'log' | 'failed' }>) => T,
+  started?: (worker: Worker) => void,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
     const abandoned = () =>
-      signal?.reason instanceof Error ? signal.reason : new Error("the tree candidate's fit was abandoned");
+      signal?.reason instanceof Error ? signal.reason : new Error(`the tree candidate's ${job.kind} was abandoned`);
     if (signal?.aborted) {
       reject(abandoned());
       return;
     }
     let worker: Worker;
     try {
-      // One thread for the trees unless GBDT_THREADS says otherwise: the network has the other
-      // core, and a pass shared with a third thread waits for whichever the kernel parked.
-      const env = { ...process.env, GBDT_THREADS: process.env.GBDT_THREADS || '1' };
+      // A candidate's fit boosts on one thread unless GBDT_THREADS says otherwise: the network has
+      // the other core, and a pass shared with a third thread waits for whichever the kernel
+      // parked. A refit keeps the engine's adaptive choice (one thread below 300k rows): it often
+      // boosts its last trees alone, after the fits.
+      const oneThread = job.kind === 'fit' && !process.env.GBDT_THREADS;
+      const env = oneThread ? { ...process.env, GBDT_THREADS: '1' } : process.env;
       worker = new Worker(new URL('./gbdt-worker.ts', import.meta.url), { workerData: job, env });
     } catch (err) {
       reject(new OffThreadUnavailable(`the tree candidate's worker could not start: ${(err as Error).message}`));
       return;
     }
     let settled = false;
-    // The caller gave up (another candidate failed): the trees are not wanted any more.
+    // The caller gave up (another candidate failed, or this work is not wanted any more).
     const onAbort = () => settle(() => reject(abandoned()));
     const settle = (f: () => void) => {
       if (settled) return;
@@ -99,18 +147,19 @@ export function fitGbdtOffThread(
       f();
     };
     signal?.addEventListener('abort', onAbort, { once: true });
+    started?.(worker);
     worker.on('message', (m: GbdtWorkerMessage) => {
       if (m.type === 'log') m.path.reduce((l, c) => l.child(c), log)[m.level](m.msg, m.fields);
-      else if (m.type === 'done')
+      else if (m.type === 'failed') settle(() => reject(new Error(m.message)));
+      else
         settle(() => {
-          // A listener that throws would take the process down; a damaged result is this fit's failure.
+          // A listener that throws would take the process down; a damaged result is this job's failure.
           try {
-            resolve({ ...m.fit, model: treeModel(m.trees) });
+            resolve(result(m));
           } catch (err) {
             reject(err instanceof Error ? err : new Error(String(err)));
           }
         });
-      else settle(() => reject(new Error(m.message)));
     });
     worker.on('error', (err: Error) =>
       settle(() => reject(new OffThreadUnavailable(`the tree candidate's worker failed: ${err.message}`))),

@@ -1,12 +1,14 @@
 /**
- * The worker thread of ./gbdt-off-thread.ts: one tree candidate's fitGbdt, its log lines sent to
+ * The worker thread of ./gbdt-off-thread.ts: one tree candidate's fitGbdt (or a speculative refit,
+ * ./refit-off-thread.ts), its log lines sent to
  * the thread that logs them, its trees sent back as trees.json's object (the same numbers: a
  * structured clone copies them bit for bit).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { fitGbdt } from '../gbdt/fit-gbdt.ts';
+import { fitGbdt, refitTreesOnAll } from '../gbdt/fit-gbdt.ts';
 import type { Logger, LogFields, LogLevel } from '../../core/platform/log.ts';
 import type { GbdtJob, GbdtWorkerMessage } from './gbdt-off-thread.ts';
+import { pendingCount, tellBest } from './refit-progress.ts';
 
 const job = workerData as GbdtJob;
 const port = parentPort!;
@@ -27,8 +29,18 @@ function relayLogger(path: string[]): Logger {
 }
 
 try {
-  const { model, ...fit } = fitGbdt(job.cfg, job.spec, job.data, { ...job.options, log: relayLogger([]) });
-  send({ type: 'done', fit, trees: model.json });
+  if (job.kind === 'fit') {
+    const progress = job.progress;
+    const onBest = progress ? (iteration: number) => tellBest(progress, iteration) : undefined;
+    const { model, ...fit } = fitGbdt(job.cfg, job.spec, job.data, { ...job.options, onBest, log: relayLogger([]) });
+    send({ type: 'done', fit, trees: model.json });
+  } else {
+    const { model, ...refit } = refitTreesOnAll(job.cfg, job.spec, job.tables, pendingCount(job.progress), {
+      ...job.options,
+      log: relayLogger([]),
+    });
+    send({ type: 'refitted', refit, trees: model.json });
+  }
 } catch (err) {
   send({ type: 'failed', message: (err as Error).message });
 }

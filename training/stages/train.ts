@@ -103,7 +103,11 @@ export async function train(options: {
     class_weight: classWeight ? JSON.stringify(roundAll(classWeight)) : 'none',
   });
 
-  const { runs, winner } = await fitCandidates(tf, candidates, spec, data, {
+  const {
+    runs,
+    winner,
+    refit: speculative,
+  } = await fitCandidates(tf, candidates, spec, data, {
     task,
     primary,
     tp,
@@ -118,8 +122,10 @@ export async function train(options: {
   const chosen = candidates[winner.index];
   const finished = finishWinner(task, data.validation.y, winner.fit.validationPredictions, classes);
   const winnerModel = winner.fit.model;
+  // A refit started beside the first fit (training/select/refit-off-thread.ts) gives the same trees.
   const treeRefit = isTreeModel(winnerModel)
-    ? refitTreeWinner(chosen, spec, { train: trainT, validation: valT }, winner.fit.bestEpoch, {
+    ? ((await speculative?.finish(winner.fit.bestEpoch, log)) ??
+      refitTreeWinner(chosen, spec, { train: trainT, validation: valT }, winner.fit.bestEpoch, {
         task,
         primary,
         refit: tp.recent_refit,
@@ -128,7 +134,7 @@ export async function train(options: {
         classWeight,
         targetScaler,
         log,
-      })
+      }))
     : undefined;
   const refit = isTreeModel(winnerModel)
     ? treeRefit
