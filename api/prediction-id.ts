@@ -14,7 +14,8 @@
  * Keys come from PREDICTION_ID_KEYS (`k2:<secret>,k1:<secret>`): the first signs, all verify,
  * which is how a key is rotated without refusing the labels of ids issued in the last 24 h.
  */
-import { createHmac, hash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { FixedHmac } from './fixed-hmac.ts';
 
 const FORMAT = 1;
 const PAYLOAD_BYTES = 36;
@@ -81,36 +82,6 @@ export function parseSigningKeys(raw: string): SigningKey[] {
 /** A random key for one process (no PREDICTION_ID_KEYS): ids then join only on the replica that issued them. */
 export function randomSigningKey(): SigningKey {
   return { id: `r${randomBytes(4).toString('hex')}`, secret: randomBytes(32) };
-}
-
-const SHA256_BLOCK = 64;
-
-/**
- * HMAC-SHA256 (RFC 2104) of one key and fixed-length messages, from two one-shot SHA-256 calls on
- * preallocated buffers: H((K ⊕ opad) ‖ H((K ⊕ ipad) ‖ m)). The same tag createHmac gives, without
- * a key import and three native objects per call (8.8 → ~4 µs an id on the request path).
- */
-class FixedHmac {
-  private readonly inner: Buffer;
-  private readonly outer: Buffer;
-
-  constructor(secret: Buffer, prefix: Buffer, messageBytes: number) {
-    const key = secret.length > SHA256_BLOCK ? hash('sha256', secret, 'buffer') : secret;
-    this.inner = Buffer.alloc(SHA256_BLOCK + prefix.length + messageBytes, 0x36);
-    this.outer = Buffer.alloc(SHA256_BLOCK + 32, 0x5c);
-    for (let i = 0; i < key.length; i++) {
-      this.inner[i] ^= key[i];
-      this.outer[i] ^= key[i];
-    }
-    prefix.copy(this.inner, SHA256_BLOCK);
-  }
-
-  /** The tag of `prefix ‖ message`; `message` must have the constructor's length. */
-  tag(message: Buffer): Buffer {
-    message.copy(this.inner, this.inner.length - message.length);
-    hash('sha256', this.inner, 'buffer').copy(this.outer, SHA256_BLOCK);
-    return hash('sha256', this.outer, 'buffer');
-  }
 }
 
 export class PredictionIdSigner {

@@ -56,6 +56,7 @@ test('frames are placed by their source; node core is HTTP except hashing and bu
     'metrics (prom-client)',
   );
   assert.equal(categoryOf(F('add', 'file:///r/api/drift-window.ts')), 'drift / monitoring');
+  assert.equal(categoryOf(F('compress', 'file:///r/api/fixed-hmac.ts')), 'prediction ids & feedback');
   assert.equal(categoryOf(F('recordsToTable', 'file:///r/core/data/records.ts')), 'validation (records → table)');
   assert.equal(categoryOf(F('encodeFeatures', 'file:///r/core/model/features.ts')), 'feature encoding');
   assert.equal(categoryOf(F('(program)')), null);

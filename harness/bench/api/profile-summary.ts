@@ -41,7 +41,7 @@ export type Category = (typeof CATEGORIES)[number];
 const RULES: [RegExp, Category][] = [
   [/\/node_modules\/prom-client\/|\/api\/prometheus\.ts|\/api\/(cluster|fleet)-metrics\.ts/, 'metrics (prom-client)'],
   [/\/api\/drift-|\/core\/drift\/|\/api\/output-health\.ts|\/api\/alerts\.ts/, 'drift / monitoring'],
-  [/\/api\/prediction-id\.ts|\/api\/feedback/, 'prediction ids & feedback'],
+  [/\/api\/(prediction-id|fixed-hmac)\.ts|\/api\/feedback/, 'prediction ids & feedback'],
   [/\/core\/platform\/log\.ts|\/api\/middleware\/request-summary\.ts/, 'logging'],
   [/\/api\/middleware\/auth\.ts/, 'auth'],
   [/\/api\/middleware\/body\.ts/, 'body reading & JSON'],
