@@ -15,7 +15,13 @@ import { round, type NewRun } from './experiments.ts';
 import { validationMetrics } from './winner.ts';
 import { screeningSample } from './screening.ts';
 import type { TrainStream } from '../stream-epochs.ts';
-import { fitGbdtOffThread, fitTreesOffThread, OffThreadUnavailable, spareCore } from './gbdt-off-thread.ts';
+import {
+  fitGbdtOffThread,
+  fitTreesOffThread,
+  OffThreadUnavailable,
+  spareCore,
+  typedArrayBytes,
+} from './gbdt-off-thread.ts';
 import { speculateRefit, startRefitOffThread, type SpeculativeRefit } from './refit-off-thread.ts';
 import { newProgress, tellBest } from './refit-progress.ts';
 
@@ -137,9 +143,10 @@ export async function fitCandidates(
   const stop = new AbortController();
   // Shared with a speculative refit of the trees (./refit-off-thread.ts), when one starts below.
   const progress = newProgress();
+  const copyBytes = typedArrayBytes(train) + typedArrayBytes(data.validation);
   const offThread = fitTreesOffThread(
     candidates.map((c) => c.model ?? 'mlp'),
-    train.y.length,
+    copyBytes,
   )
     ? treesOffThread(candidates, (cfg) =>
         fitGbdtOffThread(
@@ -152,7 +159,7 @@ export async function fitCandidates(
     : new Map<number, Promise<CandidateFit>>();
   if (offThread.size)
     log.info(
-      `fitting ${[...offThread.keys()].map((i) => candidates[i].name).join(', ')} on a worker thread while the other candidates train here (TRAIN_PARALLEL=0: one after another)`,
+      `fitting ${[...offThread.keys()].map((i) => candidates[i].name).join(', ')} on a worker thread while the other candidates train here, its rows copied (${Math.round(copyBytes / 2 ** 20)} MB; TRAIN_PARALLEL=0: one after another)`,
     );
   const refitRows = data.train.y.length + data.validation.y.length;
   const refitEpochs = tp.recent_refit?.epochs ?? 0;

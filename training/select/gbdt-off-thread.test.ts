@@ -9,26 +9,48 @@ import { encodeFeatures, encodeTarget, type FeatureSpec } from '../../core/model
 import { memoryLogger } from '../../core/platform/log.ts';
 import { fitGbdt } from '../gbdt/fit-gbdt.ts';
 import { EXPERIMENTS_FILE, FEATURE_SPEC_FILE, MODEL_DIR, PREPARED_DIR } from '../contracts/paths.ts';
-import { fitGbdtOffThread, fitTreesOffThread, OFF_THREAD_MAX_ROWS, spareCore } from './gbdt-off-thread.ts';
+import { COPY_HEADROOM, fitGbdtOffThread, fitTreesOffThread, spareCore, typedArrayBytes } from './gbdt-off-thread.ts';
 
 const gbdt = { name: 'gbdt', model: 'gbdt' as const, learning_rate: 0.3, max_iter: 25, max_leaf_nodes: 8, patience: 5 };
 const mlp = { name: 'mlp', model: 'mlp' as const, hidden: [8], embedding_dim: 2, learning_rate: 0.01 };
 
-test('trees go to a worker only with networks to overlap, two cores, rows to copy and CPU to spare (or TRAIN_PARALLEL=1: any rows, any load)', () => {
-  const on = (models: string[], rows = 1000, env = {}, cores = 2, load = 0.3) =>
-    fitTreesOffThread(models, rows, env, cores, load);
+test('trees go to a worker only with networks to overlap, two cores, memory for the copies and CPU to spare (or TRAIN_PARALLEL=1: any memory, any load)', () => {
+  const GB = 2 ** 30;
+  const on = (models: string[], bytes = 1000, env = {}, cores = 2, load = 0.3, free = 8 * GB) =>
+    fitTreesOffThread(models, bytes, env, cores, load, free);
   assert.equal(on(['mlp', 'gbdt']), true);
   assert.equal(on(['gbdt', 'mlp', 'gbdt']), true);
   assert.equal(on(['gbdt', 'gbdt']), false, 'nothing to overlap with');
   assert.equal(on(['mlp', 'logistic']), false, 'no trees');
   assert.equal(on(['mlp', 'gbdt'], 1000, {}, 1), false, 'one core');
-  assert.equal(on(['mlp', 'gbdt'], OFF_THREAD_MAX_ROWS + 1), false, 'too many rows to copy');
-  assert.equal(on(['mlp', 'gbdt'], OFF_THREAD_MAX_ROWS + 1, { TRAIN_PARALLEL: '1' }), true, 'asked for: any rows');
+  assert.equal(
+    on(['mlp', 'gbdt'], (2 * GB) / COPY_HEADROOM, {}, 2, 0.3, 2 * GB),
+    true,
+    'the copies fit, with headroom',
+  );
+  assert.equal(on(['mlp', 'gbdt'], (2 * GB) / COPY_HEADROOM + 1, {}, 2, 0.3, 2 * GB), false, 'too little free memory');
+  assert.equal(
+    on(['mlp', 'gbdt', 'gbdt'], (1.5 * GB) / COPY_HEADROOM, {}, 2, 0.3, 2 * GB),
+    false,
+    'one copy per tree candidate',
+  );
+  assert.equal(on(['mlp', 'gbdt'], 4 * GB, { TRAIN_PARALLEL: '1' }, 2, 0.3, GB), true, 'asked for: any memory');
   assert.equal(on(['mlp', 'gbdt'], 1000, { TRAIN_PARALLEL: '0' }), false);
   assert.equal(on(['mlp', 'gbdt'], 1000, {}, 2, 2.5), false, 'no CPU to spare: the worker would only compete');
   assert.equal(on(['mlp', 'gbdt'], 1000, {}, 4, 2.5), true, 'four cores, load 2.5');
   assert.equal(on(['mlp', 'gbdt'], 1000, { TRAIN_PARALLEL: '1' }, 2, 12), true, 'asked for');
   assert.equal(on(['gbdt', 'gbdt'], 1000, { TRAIN_PARALLEL: '1' }), false, 'asked for, but nothing to overlap');
+});
+
+test('the bytes a copy of rows takes: every typed array, however nested', () => {
+  const rows = {
+    enc: { rows: 3, numeric: new Float32Array(6), categorical: [{ name: 'a', codes: new Int32Array(3) }], oov: {} },
+    table: { length: 3, columns: { t: { type: 'timestamp', values: new Float64Array(3) } } },
+    y: new Float32Array(3),
+  };
+  assert.equal(typedArrayBytes(rows), 6 * 4 + 3 * 4 + 3 * 8 + 3 * 4);
+  assert.equal(typedArrayBytes(new Float64Array(new ArrayBuffer(80), 16, 2)), 16, 'a view counts its own bytes');
+  assert.equal(typedArrayBytes({ s: 'text', n: 5, x: null }), 0);
 });
 
 test('a core to spare for another training thread: two cores and a load below their count, or TRAIN_PARALLEL=1', () => {

@@ -6,21 +6,33 @@
  * data (fitGbdt is deterministic, whatever its thread), so the trees, scores and selection are
  * the ones a fit on this thread gives; only the order of the log lines differs.
  *
- * The rows are copied to the worker (a structured clone): tens of MB at the quick default,
- * twice the train stage's memory on the full 3M rows, so above OFF_THREAD_MAX_ROWS the fits stay
- * on this thread. When the worker cannot start at all (not when the fit fails), the caller fits
- * on this thread instead.
+ * The rows are copied to the worker (a structured clone of their typed arrays): tens of MB at the
+ * quick default, ~0.4 GB on all 3M flights. They go when the machine's free memory holds
+ * COPY_HEADROOM times the copies; else the fits stay on this thread. When the worker cannot start
+ * at all (not when the fit fails), the caller fits on this thread instead.
  */
 import { Worker } from 'node:worker_threads';
-import { availableParallelism, loadavg } from 'node:os';
+import { availableParallelism, freemem, loadavg } from 'node:os';
 import type { FeatureSpec } from '../../core/model/features.ts';
 import type { LogFields, Logger, LogLevel } from '../../core/platform/log.ts';
 import { treeModel, type TreeEnsembleJson } from '../../core/model/trees.ts';
 import type { Table } from '../../core/data/table.ts';
 import type { GbdtConfig, GbdtFit, GbdtRows, fitGbdt, refitTreesOnAll } from '../gbdt/fit-gbdt.ts';
 
-/** Training rows above which tree candidates are not copied to a worker (see above). */
-export const OFF_THREAD_MAX_ROWS = 500_000;
+/**
+ * Free memory wanted per byte copied to a tree candidate's worker: the copy itself, the worker's
+ * binned rows and boosting arrays, and room for the network training beside it.
+ */
+export const COPY_HEADROOM = 4;
+
+/** Bytes of the typed arrays in `v` (what a structured clone of rows copies; strings and small objects aside). */
+export function typedArrayBytes(v: unknown, depth = 0): number {
+  if (ArrayBuffer.isView(v)) return v.byteLength;
+  if (depth > 6 || v === null || typeof v !== 'object') return 0;
+  let bytes = 0;
+  for (const x of Array.isArray(v) ? v : Object.values(v)) bytes += typedArrayBytes(x, depth + 1);
+  return bytes;
+}
 
 type GbdtOptions = Omit<Parameters<typeof fitGbdt>[3], 'log' | 'onBest'>;
 type RefitOptions = Omit<Parameters<typeof refitTreesOnAll>[4], 'log'>;
@@ -62,24 +74,26 @@ export class OffThreadUnavailable extends Error {}
 
 /**
  * Whether tree candidates go to a worker: some tree and some network candidates to overlap, two
- * cores, rows small enough to copy, and CPU to spare — TRAIN_PARALLEL=1 always (any rows), 0
- * never, unset when the load average is below the core count. Alternate runs of the quick default on two
- * cores (docs/benchmarks.md): at load 1.0–1.6 the train stage took 27.2 → 22.9 s and 24.8 → 22.1 s;
- * at load 2–3.5 no gain (25.2 → 24.3 s, 28.8 → 30.5 s): the worker only competes with the others.
+ * cores, free memory for the copies of the rows (`copyBytes` each, COPY_HEADROOM times), and CPU
+ * to spare — TRAIN_PARALLEL=1 always (any memory), 0 never, unset when the load average is below
+ * the core count. Alternate runs of the quick default on two cores (docs/benchmarks.md): at load
+ * 1.0–1.6 the train stage took 27.2 → 22.9 s and 24.8 → 22.1 s; at load 2–3.5 no gain (25.2 →
+ * 24.3 s, 28.8 → 30.5 s): the worker only competes with the others. On all flights the network's
+ * epochs, one thread's work, otherwise leave the second core idle (docs/model-quality.md).
  */
 export function fitTreesOffThread(
   models: readonly string[],
-  trainRows: number,
+  copyBytes: number,
   env: NodeJS.ProcessEnv = process.env,
   cores = availableParallelism(),
   load = loadavg()[0],
+  free = freemem(),
 ): boolean {
   if (env.TRAIN_PARALLEL === '0') return false;
   const trees = models.filter((m) => m === 'gbdt').length;
   const worth = trees > 0 && trees < models.length && cores >= 2;
-  // Asked for: whatever the load and the rows (the copies cost memory: docs/model-quality.md).
   if (env.TRAIN_PARALLEL === '1') return worth;
-  return worth && trainRows <= OFF_THREAD_MAX_ROWS && load < cores;
+  return worth && trees * copyBytes * COPY_HEADROOM <= free && load < cores;
 }
 
 /** A core for another thread of training: TRAIN_PARALLEL=1 always, 0 never, unset when the load average is below the core count. */
