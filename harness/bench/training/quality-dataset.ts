@@ -102,7 +102,7 @@ export async function runDataset(name: string, o: RunOptions): Promise<DatasetRe
     await mkdir(join(tmp, VALIDATED_DIR), { recursive: true });
     await writeParquetTable(join(tmp, VALIDATED_DIR, VALIDATED_FILE), typed.clean);
     const { spec } = await prepare({ repoRoot: tmp, params, log: o.log });
-    await train({ repoRoot: tmp, params, log: o.log });
+    const trained = await train({ repoRoot: tmp, params, log: o.log });
     const evaluation = await evaluate({ repoRoot: tmp, params, log: o.log });
     const runs = await readExperiments(tmp);
     const kind: Kind = spec.target.classes ? 'multiclass' : params.task.type === 'regression' ? 'regression' : 'binary';
@@ -154,7 +154,8 @@ export async function runDataset(name: string, o: RunOptions): Promise<DatasetRe
       kind,
       metric,
       rows,
-      selected: runs.find((r) => r.selected)?.candidate ?? null,
+      // A blend (train.blend) selects every candidate: the summary names it.
+      selected: trained.selected,
       ours,
       references,
       relative: +relative.toFixed(4),
