@@ -3,7 +3,7 @@
  * scikit-learn on a small public table nobody tuned for. The dataset's example params
  * (docs/examples/<name>/params.yaml) drive the real stages from validate on, in a temporary
  * directory: the source is read and typed by the schema (validate), split and fitted (prepare),
- * trained (train: every candidate, selection on validation) and scored on test (evaluate). The
+ * trained (train: every candidate; the examples' train.blend serves their mean) and scored on test (evaluate). The
  * references (quality-dataset.py: HistGradientBoosting with defaults, logistic / ridge regression)
  * fit on the prepared train + validation rows and score the prepared test rows: the same rows, the
  * same raw features (numbers, categories, the datetime parts the fitted spec kept) and the same
