@@ -86,3 +86,12 @@ for (const task of [{}, { type: 'regression' as const, target: 'delay' }]) {
     }
   });
 }
+
+test('train.blend: a candidate without a finite validation value is left out and the winner is served alone', async () => {
+  const diverging = { name: 'wild', model: 'logistic' as const, learning_rate: 1e30 };
+  const { summary } = await trainedRepo(
+    { type: 'regression', target: 'delay' },
+    { candidates: [diverging, candidates[1]], blend, recent_refit: refit },
+  );
+  assert.equal(summary.selected, 'gbdt');
+});

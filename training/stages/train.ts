@@ -127,9 +127,26 @@ export async function train(options: {
     log,
     keepAll: blending,
   });
-  const blend = fits
-    ? await blendFits(tf, candidates, fits, spec, data, { task, primary, tp, classes, classWeight, targetScaler, log })
-    : undefined;
+  // A candidate without a finite validation value (diverged) would spoil every output of the mean: the winner alone is served.
+  const diverged = fits?.flatMap((f, i) => (Number.isFinite(f.bestValue) ? [] : [candidates[i].name])) ?? [];
+  if (fits && diverged.length) {
+    log.warn(
+      `train.blend: ${diverged.join(', ')} gave no finite validation ${primary}; serving ${candidates[winner.index].name} alone`,
+    );
+    fits.forEach((f, i) => i !== winner.index && f.model.dispose());
+  }
+  const blend =
+    fits && !diverged.length
+      ? await blendFits(tf, candidates, fits, spec, data, {
+          task,
+          primary,
+          tp,
+          classes,
+          classWeight,
+          targetScaler,
+          log,
+        })
+      : undefined;
   for (const [i, run] of runs.entries()) run.selected = blend !== undefined || i === winner.index;
   const chosen = candidates[winner.index];
   const finished = blend?.finished ?? finishWinner(task, data.validation.y, winner.fit.validationPredictions, classes);
