@@ -4,12 +4,13 @@
  * feature spec with core/model/features.ts — the transform code training used — so there is no skew.
  *
  *   model.json + weights.bin   tfjs layers model (networks), or
- *   trees.json                 the tree ensemble (model_type gbdt, core/model/trees.ts)
+ *   trees.json                 the tree ensemble (model_type gbdt, core/model/trees.ts), or
+ *   members/<i>/               a blend's member models, each as above (model_type blend, ./blend.ts)
  *   bundle.json                metadata: task, threshold, target scaling, metrics, params, lineage
  *   feature-spec.json          fitted transforms      reference-profile.json  inputs + predictions
  *   golden.json                example records with the outputs training computed for them
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as tfjs from '@tensorflow/tfjs';
 import { replaceDirAtomic } from '../platform/atomic.ts';
@@ -33,10 +34,12 @@ import {
   TREES_FILE,
   type TreeModel,
 } from './trees.ts';
+import { blendModel, blendOutputs, isBlendModel, memberDir, type BlendModel } from './blend.ts';
 
 type TF = typeof tfjs;
-/** What a bundle predicts with: a tfjs network, or a gradient-boosted tree ensemble. */
-export type BundleModel = tfjs.LayersModel | TreeModel;
+/** What a bundle predicts with: a tfjs network, a gradient-boosted tree ensemble, or a blend of them. */
+export type SingleModel = tfjs.LayersModel | TreeModel;
+export type BundleModel = SingleModel | BlendModel<SingleModel>;
 
 export const BUNDLE_FORMAT = 1;
 
@@ -98,7 +101,8 @@ export interface LoadedBundle extends BundleContents {
   dispose(): void;
 }
 
-type OutputMeta = Pick<BundleMeta, 'target_scaler' | 'calibration'>;
+/** `raw`: without calibration, a blend's members' included. */
+type OutputMeta = Pick<BundleMeta, 'target_scaler' | 'calibration'> & { raw?: boolean };
 
 export function outputsFromModel(
   tf: TF,
@@ -126,6 +130,16 @@ function outputsFromEncoded(
   spec: FeatureSpec,
   table: Table,
 ): Float32Array {
+  if (isBlendModel(model)) {
+    // Each member in its own units and calibration (a blend has no calibration of its own).
+    const outputs = model.members.map((m) =>
+      outputsFromEncoded(_tf, m.model, meta.raw ? { ...m.meta, calibration: undefined } : m.meta, enc, spec, table),
+    );
+    return blendOutputs(
+      model.members.map((m) => m.weight),
+      outputs,
+    );
+  }
   const calibration = meta.calibration ?? null;
   let raw: Float32Array;
   if (isTreeModel(model)) raw = treeOutputs(model, spec, table, calibration, enc);
@@ -149,35 +163,49 @@ function scaled(outputs: Float32Array, meta: OutputMeta): Float32Array {
 }
 
 export async function saveBundle(tf: TF, dir: string, model: BundleModel, contents: BundleContents): Promise<void> {
+  const blended = contents.meta.blend?.members.length ?? 0;
+  if (isBlendModel(model) !== blended > 0 || (isBlendModel(model) && model.members.length !== blended))
+    throw new Error(
+      `saveBundle: bundle.json describes ${blended} blend member(s) but the model has ${isBlendModel(model) ? model.members.length : 0}; the train stage must write both from one blend`,
+    );
   await replaceDirAtomic(dir, async (tmp) => {
-    if (isTreeModel(model)) await writeFile(join(tmp, TREES_FILE), JSON.stringify(model.json));
-    else
-      await model.save(
-        tf.io.withSaveHandler(async (artifacts) => {
-          const weightData = artifacts.weightData;
-          const bytes =
-            weightData === undefined
-              ? new Uint8Array(0)
-              : new Uint8Array(Array.isArray(weightData) ? tf.io.concatenateArrayBuffers(weightData) : weightData);
-          const modelJson = {
-            format: artifacts.format ?? 'layers-model',
-            generatedBy: artifacts.generatedBy,
-            convertedBy: artifacts.convertedBy ?? null,
-            modelTopology: artifacts.modelTopology,
-            weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
-          };
-          await writeFile(join(tmp, 'model.json'), JSON.stringify(modelJson));
-          await writeFile(join(tmp, 'weights.bin'), bytes);
-          return {
-            modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: bytes.byteLength },
-          };
-        }),
-      );
+    if (isBlendModel(model))
+      for (const [i, m] of model.members.entries()) {
+        await mkdir(join(tmp, memberDir(i)), { recursive: true });
+        await saveModelFiles(tf, join(tmp, memberDir(i)), m.model);
+      }
+    else await saveModelFiles(tf, tmp, model);
     await writeFile(join(tmp, BUNDLE_META_FILE), JSON.stringify(contents.meta, null, 2) + '\n');
     await writeFile(join(tmp, FEATURE_SPEC_FILE), JSON.stringify(contents.spec, null, 2) + '\n');
     await writeFile(join(tmp, PROFILE_FILE), JSON.stringify(contents.profile, null, 2) + '\n');
     await writeFile(join(tmp, GOLDEN_FILE), JSON.stringify(contents.golden, null, 2) + '\n');
   });
+}
+
+async function saveModelFiles(tf: TF, tmp: string, model: SingleModel): Promise<void> {
+  if (isTreeModel(model)) await writeFile(join(tmp, TREES_FILE), JSON.stringify(model.json));
+  else
+    await model.save(
+      tf.io.withSaveHandler(async (artifacts) => {
+        const weightData = artifacts.weightData;
+        const bytes =
+          weightData === undefined
+            ? new Uint8Array(0)
+            : new Uint8Array(Array.isArray(weightData) ? tf.io.concatenateArrayBuffers(weightData) : weightData);
+        const modelJson = {
+          format: artifacts.format ?? 'layers-model',
+          generatedBy: artifacts.generatedBy,
+          convertedBy: artifacts.convertedBy ?? null,
+          modelTopology: artifacts.modelTopology,
+          weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
+        };
+        await writeFile(join(tmp, 'model.json'), JSON.stringify(modelJson));
+        await writeFile(join(tmp, 'weights.bin'), bytes);
+        return {
+          modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: bytes.byteLength },
+        };
+      }),
+    );
 }
 
 async function readJson<T>(dir: string, file: string): Promise<T> {
@@ -234,8 +262,22 @@ export async function loadBundle(tf: TF, dir: string): Promise<LoadedBundle> {
   const spec: FeatureSpec = await readArtifactFile(dir, 'featureSpec', 'train');
   const profile: BundleProfile = await readArtifactFile(dir, 'bundleProfile', 'train');
   const golden: GoldenExample[] = await readArtifactFile(dir, 'golden', 'train');
-  const model = meta.model_type === 'gbdt' ? await loadTrees(dir) : await loadNetwork(tf, dir);
-  const calibration = meta.calibration && calibrationProblem(meta.calibration);
+  const single = (kind: string, at: string) => (kind === 'gbdt' ? loadTrees(at) : loadNetwork(tf, at));
+  const members = meta.blend?.members ?? [];
+  const loaded: SingleModel[] = [];
+  let model: BundleModel;
+  try {
+    for (const [i, m] of members.entries()) loaded.push(await single(m.model_type, join(dir, memberDir(i))));
+    model = meta.blend
+      ? blendModel(members.map((m, i) => ({ model: loaded[i], meta: m, weight: m.weight })))
+      : await single(meta.model_type, dir);
+  } catch (err) {
+    loaded.forEach((m) => m.dispose());
+    throw err;
+  }
+  const calibration = [meta.calibration, ...members.map((m) => m.calibration)]
+    .map((c) => c && calibrationProblem(c))
+    .find(Boolean);
   if (calibration) {
     model.dispose();
     throw new NonFiniteBundleError(
@@ -285,12 +327,11 @@ function bundleOf(tf: TF, dir: string, contents: BundleContents, model: BundleMo
   const { meta, spec, profile, golden } = contents;
   const classes = spec.target.classes;
   const k = classes?.length ?? 1;
+  const uncalibrated = { ...meta, calibration: undefined, raw: true };
   const predictTable = (table: Table, options: { raw?: boolean } = {}) =>
-    outputsFromModel(tf, model, options.raw ? { ...meta, calibration: undefined } : meta, spec, table);
-  const uncalibrated = { ...meta, calibration: undefined };
+    outputsFromModel(tf, model, options.raw ? uncalibrated : meta, spec, table);
   const predictTableBoth = (table: Table) => {
-    if (!isTreeModel(model))
-      return { calibrated: predictTable(table), raw: outputsFromModel(tf, model, uncalibrated, spec, table) };
+    if (!isTreeModel(model)) return { calibrated: predictTable(table), raw: predictTable(table, { raw: true }) };
     const scores = treeScores(model, spec, table, encodeFeatures(spec, table));
     const outputs = (m: OutputMeta) =>
       scaled(scoresToOutputs(model.json.objective, scores, model.json.classes, m.calibration ?? null), m);

@@ -1,5 +1,6 @@
 /** The front door of core/model (see README.md): its public modules. Other packages import these modules directly, so a pipeline stage's import closure (and so its dvc.yaml deps) stays exact. */
 export * from './artifact-files.ts';
+export * from './blend.ts';
 export * from './bootstrap.ts';
 export * from './bundle.ts';
 export * from './calibration.ts';

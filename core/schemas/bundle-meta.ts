@@ -45,12 +45,21 @@ export const calibrationSchema = z.discriminatedUnion('method', [
   temperatureCalibrationSchema,
 ]);
 
+const refitSchema = z.object({
+  epochs: num,
+  learning_rate_factor: num,
+  rows: num,
+  seconds: num,
+  iterations: num.optional(),
+});
+
 export const bundleMetaSchema = z.looseObject({
   format_version: num,
   name: z.string(),
   task: taskSchema,
   candidate: z.string(),
-  model_type: modelKindSchema,
+  /** `blend`: several candidates served as their weighted mean (`blend` below; core/model/blend.ts). */
+  model_type: z.union([modelKindSchema, z.literal('blend')]),
   params: z.record(z.string(), z.unknown()),
   /** Multi-class: the class names in output order (the feature spec's target.classes). Absent in binary and regression bundles. */
   classes: z.array(z.string()).min(3).optional(),
@@ -66,8 +75,26 @@ export const bundleMetaSchema = z.looseObject({
    * train.recent_refit, when it ran: the winner's extra passes over the validation rows after its
    * validation metrics were taken (trees: boosted again on train + validation, `iterations` trees per class).
    */
-  recent_refit: z
-    .object({ epochs: num, learning_rate_factor: num, rows: num, seconds: num, iterations: num.optional() })
+  recent_refit: refitSchema.optional(),
+  /**
+   * A blend's members, in the order of their model files (`members/<i>/`): each with its own target
+   * scaling and calibration, as a bundle of its own would hold them; weights sum to 1.
+   */
+  blend: z
+    .object({
+      members: z
+        .array(
+          z.object({
+            candidate: z.string(),
+            model_type: modelKindSchema,
+            weight: num.positive(),
+            target_scaler: z.object({ mean: num, std: num }).optional(),
+            calibration: calibrationSchema.optional(),
+            recent_refit: refitSchema.optional(),
+          }),
+        )
+        .min(2),
+    })
     .optional(),
   metrics: bundleMetricsSchema,
   primary_metric: z.string(),

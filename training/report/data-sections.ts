@@ -169,8 +169,8 @@ export function leaderboardSection(inputs: ReportInputs): string {
       'left',
     ] as const;
     const backends = [...new Set(candidates.map((r) => r.backend).filter(Boolean))].join(', ');
-    const selected = candidates.find((r) => r.selected);
-    const summary = `${candidates.length} candidates of run ${current}${backends ? ` on ${backends}` : ''}${selected ? `; selected ${selected.candidate}` : ''}`;
+    const chosen = selectionPhrase(candidates.filter((r) => r.selected).map((r) => r.candidate));
+    const summary = `${candidates.length} candidates of run ${current}${backends ? ` on ${backends}` : ''}${chosen ? `; ${chosen}` : ''}`;
     out.push(
       details(
         summary,
@@ -250,4 +250,10 @@ export function dataDriftSection(inputs: ReportInputs): string {
     '| --- | --- | ---: | ---: | --- |',
     ...rows,
   ].join('\n');
+}
+
+/** What the run served: the one selected candidate, or a blend's (train.blend) every candidate it averages. */
+export function selectionPhrase(selected: readonly string[]): string {
+  if (selected.length > 1) return `served their mean (${selected.join(' + ')})`;
+  return selected.length ? `selected ${selected[0]}` : '';
 }

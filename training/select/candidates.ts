@@ -85,8 +85,15 @@ export async function fitCandidates(
     backend: string;
     run: Pick<NewRun, 'run_id' | 'git_commit' | 'data_md5'>;
     log: Logger;
+    /** Keep every fit (returned as `fits`, in candidate order) rather than disposing the losers: a blend serves them all. */
+    keepAll?: boolean;
   },
-): Promise<{ runs: NewRun[]; winner: { index: number; fit: CandidateFit }; refit?: SpeculativeRefit }> {
+): Promise<{
+  runs: NewRun[];
+  winner: { index: number; fit: CandidateFit };
+  refit?: SpeculativeRefit;
+  fits?: CandidateFit[];
+}> {
   const { task, primary, tp, classes, classWeight, targetScaler, log } = o;
   const common = { task, primary, seed: tp.seed, classWeight, targetScaler, classes: classes?.length, log };
   /** `onBest`: a speculative refit of this tree candidate follows its best iteration (./refit-progress.ts). */
@@ -201,9 +208,9 @@ export async function fitCandidates(
       `${cfg.name}: validation ${primary} ${fit.bestValue.toFixed(4)} at epoch ${fit.bestEpoch} (${fit.durationS.toFixed(1)} s, ${Math.round(fit.rowsPerS)} rows/s${screen ? `, ${train.y.length} sampled rows` : ''})`,
     );
     if (!winner || isBetter(primary, fit.bestValue, winner.fit.bestValue)) {
-      winner?.fit.model.dispose();
+      if (!o.keepAll) winner?.fit.model.dispose();
       winner = { index, fit };
-    } else fit.model.dispose();
+    } else if (!o.keepAll) fit.model.dispose();
   }
   if (refit && refit.index !== winner?.index) {
     refit.cancel();
@@ -235,7 +242,7 @@ export async function fitCandidates(
       );
     winner = { index: winner.index, fit };
   }
-  return { runs, winner, refit };
+  return { runs, winner, refit, ...(o.keepAll ? { fits } : {}) };
 }
 
 /**

@@ -298,7 +298,9 @@ export async function evaluate(options: { repoRoot: string; params?: StageParams
     const testSource = await openParquet(split('test'));
     const rowsTest = testSource.rows;
     const k = classes?.length ?? 1;
-    const rawNeeded = classes !== undefined || (task === 'classification' && bundle.meta.calibration !== undefined);
+    const rawNeeded =
+      classes !== undefined ||
+      (task === 'classification' && (bundle.meta.calibration !== undefined || bundle.meta.blend !== undefined));
     const y = new Float32Array(rowsTest);
     const p = new Float32Array(rowsTest * k);
     const rawScores = rawNeeded ? new Float32Array(rowsTest * k) : p;
@@ -346,7 +348,8 @@ export async function evaluate(options: { repoRoot: string; params?: StageParams
       const raw = rawScores;
       plots['calibration-uncalibrated.json'] = calibrationCurve(y, raw, 10);
       calibration = {
-        method: bundle.meta.calibration?.method ?? 'none',
+        // A blend has none of its own: each member is calibrated (bundle.json blend.members).
+        method: bundle.meta.calibration?.method ?? (bundle.meta.blend ? 'per_member' : 'none'),
         ece: expectedCalibrationError(y, p),
         ece_uncalibrated: expectedCalibrationError(y, raw),
         log_loss: logLoss(y, p),

@@ -8,6 +8,7 @@ import { evaluate } from './evaluate.ts';
 import { register } from './register.ts';
 import { report, REPORT_ASSETS, REPORT_FILE, REPORT_MARKER } from './report.ts';
 import { formatDelta } from '../report/headline.ts';
+import { selectionPhrase } from '../report/data-sections.ts';
 import { quietLog, tempRepo } from '../../harness/testing/training/fixtures.ts';
 import { trainedRepo } from '../../harness/testing/training/pipeline.ts';
 
@@ -241,4 +242,10 @@ test('report reads what the real evaluate and register stages write', async () =
   for (const name of ['roc.png', 'pr.png', 'confusion.png', 'calibration.png', 'feature-distance.png'])
     assert.ok(pngs.includes(name), name);
   await assertImages(repo, md, pngs);
+});
+
+test('the candidates summary names a blend as the mean of its members', () => {
+  assert.equal(selectionPhrase(['mlp']), 'selected mlp');
+  assert.equal(selectionPhrase(['linear', 'mlp', 'gbdt']), 'served their mean (linear + mlp + gbdt)');
+  assert.equal(selectionPhrase([]), '');
 });

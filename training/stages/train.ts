@@ -25,6 +25,7 @@ import { profilePerClass } from '../train-multiclass.ts';
 import { experimentsFile, readExperiments, round, roundAll } from '../select/experiments.ts';
 import { fitCandidates, targetWeighting } from '../select/candidates.ts';
 import { finishWinner, refitTreeWinner, refitWinner } from '../select/winner.ts';
+import { blendFits, blends } from '../select/blend.ts';
 import { goldenExamples, inputSchemaOf } from '../select/golden.ts';
 import { readSampledRows, readSpacedRows } from '../split-rows.ts';
 import { openTrainStream, readTargetColumn, STREAM_BUFFER_GROUPS } from '../stream-epochs.ts';
@@ -103,10 +104,17 @@ export async function train(options: {
     class_weight: classWeight ? JSON.stringify(roundAll(classWeight)) : 'none',
   });
 
+  const blending = blends(tp, candidates.length, {
+    train: trainT.length,
+    validation: valT.length,
+    trainSplit: trainRead.of,
+    validationSplit: valRead.of,
+  });
   const {
     runs,
     winner,
     refit: speculative,
+    fits,
   } = await fitCandidates(tf, candidates, spec, data, {
     task,
     primary,
@@ -117,32 +125,57 @@ export async function train(options: {
     backend,
     run: { run_id: runId, git_commit: commit, data_md5: md5 },
     log,
+    keepAll: blending,
   });
-  runs[winner.index].selected = true;
+  // A candidate without a finite validation value (diverged) would spoil every output of the mean: the winner alone is served.
+  const diverged = fits?.flatMap((f, i) => (Number.isFinite(f.bestValue) ? [] : [candidates[i].name])) ?? [];
+  if (fits && diverged.length) {
+    log.warn(
+      `train.blend: ${diverged.join(', ')} gave no finite validation ${primary}; serving ${candidates[winner.index].name} alone`,
+    );
+    fits.forEach((f, i) => i !== winner.index && f.model.dispose());
+  }
+  const blend =
+    fits && !diverged.length
+      ? await blendFits(tf, candidates, fits, spec, data, {
+          task,
+          primary,
+          tp,
+          classes,
+          classWeight,
+          targetScaler,
+          log,
+        })
+      : undefined;
+  for (const [i, run] of runs.entries()) run.selected = blend !== undefined || i === winner.index;
   const chosen = candidates[winner.index];
-  const finished = finishWinner(task, data.validation.y, winner.fit.validationPredictions, classes);
+  const finished = blend?.finished ?? finishWinner(task, data.validation.y, winner.fit.validationPredictions, classes);
   const winnerModel = winner.fit.model;
   // A refit started beside the first fit (training/select/refit-off-thread.ts) gives the same trees.
-  const treeRefit = isTreeModel(winnerModel)
-    ? ((await speculative?.finish(winner.fit.bestEpoch, log)) ??
-      refitTreeWinner(chosen, spec, { train: trainT, validation: valT }, winner.fit.bestEpoch, {
-        task,
-        primary,
-        refit: tp.recent_refit,
-        seed: tp.seed,
-        classes: classes?.length,
-        classWeight,
-        targetScaler,
-        log,
-      }))
-    : undefined;
-  const refit = isTreeModel(winnerModel)
-    ? treeRefit
-    : await refitWinner(
-        tf,
-        { model: winnerModel, cfg: chosen, rows: data.validation },
-        { task, batchSize: tp.batch_size, classWeight, targetScaler, seed: tp.seed, refit: tp.recent_refit, log },
-      );
+  const treeRefit = blend
+    ? undefined
+    : isTreeModel(winnerModel)
+      ? ((await speculative?.finish(winner.fit.bestEpoch, log)) ??
+        refitTreeWinner(chosen, spec, { train: trainT, validation: valT }, winner.fit.bestEpoch, {
+          task,
+          primary,
+          refit: tp.recent_refit,
+          seed: tp.seed,
+          classes: classes?.length,
+          classWeight,
+          targetScaler,
+          log,
+        }))
+      : undefined;
+  const refit = blend
+    ? undefined
+    : isTreeModel(winnerModel)
+      ? treeRefit
+      : await refitWinner(
+          tf,
+          { model: winnerModel, cfg: chosen, rows: data.validation },
+          { task, batchSize: tp.batch_size, classWeight, targetScaler, seed: tp.seed, refit: tp.recent_refit, log },
+        );
   if (finished.calibration)
     log.info(
       `calibration: ${finished.calibration.method} (validation log loss ${JSON.stringify(finished.calibration_fit?.cross_fitted_log_loss ?? finished.calibration_fit?.log_loss)})${finished.threshold !== undefined ? `; threshold ${finished.threshold.toFixed(4)} on calibrated scores` : ''}`,
@@ -153,9 +186,10 @@ export async function train(options: {
     format_version: BUNDLE_FORMAT,
     name: params.register?.model_name ?? 'model',
     task,
-    candidate: chosen.name,
-    model_type: chosen.model,
-    params: runs[winner.index].params,
+    candidate: blend?.name ?? chosen.name,
+    model_type: blend ? 'blend' : chosen.model,
+    params: blend ? { blend: candidates.map((c) => c.name), max_rows: tp.blend?.max_rows } : runs[winner.index].params,
+    ...(blend ? { blend: { members: blend.members } } : {}),
     ...(classes ? { classes } : {}),
     ...(finished.threshold !== undefined ? { threshold: finished.threshold } : {}),
     ...(targetScaler ? { target_scaler: targetScaler } : {}),
@@ -164,7 +198,7 @@ export async function train(options: {
     ...(refit ? { recent_refit: refit.record } : {}),
     metrics: {
       validation: finished.metrics,
-      validation_uncalibrated: runs[winner.index].val,
+      ...(blend ? {} : { validation_uncalibrated: runs[winner.index].val }),
       ...(finished.calibration_fit ? { calibration: finished.calibration_fit } : {}),
     },
     primary_metric: primary,
@@ -183,7 +217,7 @@ export async function train(options: {
     },
   };
   // A refitted tree ensemble is a new model; a refitted network changed its weights in place.
-  const servedModel: BundleModel = treeRefit?.model ?? winner.fit.model;
+  const servedModel: BundleModel = blend?.model ?? treeRefit?.model ?? winner.fit.model;
   const golden = goldenExamples(tf, servedModel, meta, spec, testRead.table, tp.golden_examples);
   // The prediction reference for drift is the served model's: after a refit, its predictions for the validation rows.
   const profile = classes
@@ -191,22 +225,26 @@ export async function train(options: {
     : {
         ...inputProfile,
         predictions: profileNumeric(
-          { type: 'number', values: Float64Array.from(refit?.predictions ?? finished.scores) },
+          {
+            type: 'number',
+            values: Float64Array.from(blend?.profilePredictions ?? refit?.predictions ?? finished.scores),
+          },
           params.profile.bins,
         ),
       };
   await saveBundle(tf, join(repoRoot, MODEL_DIR), servedModel, { meta, spec, profile, golden });
-  winner.fit.model.dispose();
+  if (blend) blend.model.dispose();
+  else winner.fit.model.dispose();
 
   await writeMetricsFile(repoRoot, 'experiments', experimentsFile([...previous, ...runs], primary));
   const summary = {
     run_id: runId,
     backend,
     candidates: runs.length,
-    selected: chosen.name,
+    selected: blend?.name ?? chosen.name,
     primary_metric: primary,
     higher_is_better: HIGHER_IS_BETTER[primary],
-    [`validation_${primary}`]: round(winner.fit.bestValue),
+    [`validation_${primary}`]: round(blend?.bestValue ?? winner.fit.bestValue),
     ...(finished.threshold !== undefined ? { threshold: round(finished.threshold) } : {}),
     ...(finished.calibration ? { calibration: finished.calibration.method } : {}),
     // The winner's screening fit (train.screening) counts too.
@@ -220,7 +258,7 @@ export async function train(options: {
   };
   await writeMetricsFile(repoRoot, 'train', summary);
   log.info(
-    `selected ${chosen.name}: validation ${primary} ${winner.fit.bestValue.toFixed(4)}; bundle written to ${MODEL_DIR}/`,
+    `selected ${blend?.name ?? chosen.name}: validation ${primary} ${(blend?.bestValue ?? winner.fit.bestValue).toFixed(4)}; bundle written to ${MODEL_DIR}/`,
   );
   return summary;
 }

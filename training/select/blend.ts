@@ -1,0 +1,128 @@
+/**
+ * train.blend: on a small table every candidate is kept and served as their equal-weight mean
+ * (core/model/blend.ts) instead of the one that scored best on validation. On a few hundred rows
+ * validation holds ~80, and which candidate wins them is mostly chance (cars-mpg: the tree
+ * candidate would have been the best on test at four of five split seeds, validation picked it at
+ * one); equal weights fit nothing to those rows. Each member is finished as a winner would be (its
+ * own calibration on its validation scores, its own refit), so it outputs what it would alone.
+ */
+import type { FeatureSpec } from '../../core/model/features.ts';
+import type { Table } from '../../core/data/table.ts';
+import type { Logger } from '../../core/platform/log.ts';
+import type { BundleMeta } from '../../core/schemas/bundle-meta.ts';
+import type { CandidateConfig } from '../../core/model/network.ts';
+import type { Params } from '../../core/schemas/params.ts';
+import { isTreeModel } from '../../core/model/trees.ts';
+import { blendModel, blendOutputs, type BlendModel } from '../../core/model/blend.ts';
+import type { SingleModel } from '../../core/model/bundle.ts';
+import { metricValue, type PrimaryMetric } from '../candidate-metrics.ts';
+import { finishWinner, refitTreeWinner, refitWinner, validationMetrics } from './winner.ts';
+import type { CandidateFit, SplitRows } from './candidates.ts';
+
+type TrainParams = NonNullable<Params['train']>;
+type Member = NonNullable<BundleMeta['blend']>['members'][number];
+
+/** Whether this run blends: train.blend set, several candidates, and at most its max_rows train + validation rows, none left out by max_rows or screening. */
+export function blends(
+  tp: TrainParams,
+  candidates: number,
+  rows: { train: number; validation: number; trainSplit: number; validationSplit: number },
+): boolean {
+  if (!tp.blend || candidates < 2) return false;
+  if (rows.train < rows.trainSplit || rows.validation < rows.validationSplit) return false;
+  if (tp.screening && rows.train > tp.screening.max_rows) return false;
+  return rows.train + rows.validation <= tp.blend.max_rows;
+}
+
+/**
+ * Every fit becomes a member (its refit included, train.recent_refit); the blend's validation
+ * outputs are the mean of the members' validation outputs, each from a model that had not seen
+ * those rows, so its validation metrics, threshold and residual quantiles are honest.
+ */
+export async function blendFits(
+  tf: Parameters<typeof refitWinner>[0],
+  candidates: CandidateConfig[],
+  fits: CandidateFit[],
+  spec: FeatureSpec,
+  data: { train: SplitRows; validation: SplitRows },
+  o: {
+    task: 'classification' | 'regression';
+    primary: PrimaryMetric;
+    tp: TrainParams;
+    classes?: readonly string[];
+    classWeight?: Record<number, number>;
+    targetScaler?: { mean: number; std: number };
+    log: Logger;
+  },
+) {
+  const { task, primary, tp, classes, classWeight, targetScaler, log } = o;
+  const y = data.validation.y;
+  const tables: { train: Table; validation: Table } = { train: data.train.table, validation: data.validation.table };
+  const members: { model: SingleModel; meta: Member; scores: Float32Array; served: Float32Array }[] = [];
+  for (const [i, cfg] of candidates.entries()) {
+    const fit = fits[i];
+    const finished = finishWinner(task, y, fit.validationPredictions, classes);
+    let model: SingleModel = fit.model;
+    let refit: { record: Member['recent_refit']; predictions?: Float32Array } | undefined;
+    if (isTreeModel(fit.model)) {
+      const done = refitTreeWinner(cfg, spec, tables, fit.bestEpoch, {
+        task,
+        primary,
+        refit: tp.recent_refit,
+        seed: tp.seed,
+        classes: classes?.length,
+        classWeight,
+        targetScaler,
+        log,
+      });
+      if (done) model = done.model;
+      refit = done;
+    } else
+      refit = await refitWinner(
+        tf,
+        { model: fit.model, cfg, rows: data.validation },
+        { task, batchSize: tp.batch_size, classWeight, targetScaler, seed: tp.seed, refit: tp.recent_refit, log },
+      );
+    members.push({
+      model,
+      meta: {
+        candidate: cfg.name,
+        model_type: cfg.model ?? 'mlp',
+        weight: 1,
+        ...(targetScaler ? { target_scaler: targetScaler } : {}),
+        ...(finished.calibration ? { calibration: finished.calibration } : {}),
+        ...(refit ? { recent_refit: refit.record } : {}),
+      },
+      scores: finished.scores,
+      // The drift reference of a regression is what the served (refitted) model predicts.
+      served: refit?.predictions ?? finished.scores,
+    });
+  }
+  const model: BlendModel<SingleModel> = blendModel(members.map((m) => ({ model: m.model, meta: m.meta, weight: 1 })));
+  const weights = model.members.map((m) => m.weight);
+  const scores = blendOutputs(
+    weights,
+    members.map((m) => m.scores),
+  );
+  // The blend's own finishing: no calibration of its own (its members are calibrated); a threshold or residual quantiles.
+  const own: ReturnType<typeof finishWinner> =
+    task === 'regression'
+      ? finishWinner(task, y, scores)
+      : { scores, ...validationMetrics(task, y, scores, classes), residual_quantiles: undefined };
+  const bestValue = metricValue(primary, y, scores, classes?.length ?? 1);
+  const name = `blend:${candidates.map((c) => c.name).join('+')}`;
+  log.info(
+    `${name}: the equal-weight mean of ${candidates.length} candidates (train.blend, ${data.train.y.length + y.length} train + validation rows): validation ${primary} ${bestValue.toFixed(4)}`,
+  );
+  return {
+    name,
+    model,
+    members: model.members.map((m, i) => ({ ...members[i].meta, weight: m.weight })),
+    finished: own,
+    bestValue,
+    profilePredictions: blendOutputs(
+      weights,
+      members.map((m) => m.served),
+    ),
+  };
+}
