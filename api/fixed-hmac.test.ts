@@ -31,3 +31,21 @@ test('FixedHmac gives the tags createHmac gives, for keys of 0–200 bytes and e
 test('FixedHmac refuses a prefix and message longer than one block', () => {
   assert.throws(() => new FixedHmac(Buffer.from('k'), Buffer.alloc(20), MAX_ONE_BLOCK - 19), /exceed one block/);
 });
+
+test('tagInto signs a message inside a larger buffer and writes the tag prefix in place, as tag does', () => {
+  const key = Buffer.from('a key of some thirty-two bytes!!');
+  const mac = new FixedHmac(key, Buffer.from('k2.'), 36);
+  for (let n = 0; n < 5; n++) {
+    const id = Buffer.alloc(52, n);
+    for (let i = 0; i < 36; i++) id[i] = (i * 37 + n * 11) & 255;
+    const want = createHmac('sha256', key).update('k2.').update(id.subarray(0, 36)).digest();
+    mac.tagInto(id, 0, id, 36, 16);
+    assert.deepEqual(id.subarray(36), want.subarray(0, 16), `id ${n}`);
+    const shifted = Buffer.concat([Buffer.alloc(5, 9), id.subarray(0, 36)]);
+    const out = Buffer.alloc(40, 0xee);
+    mac.tagInto(shifted, 5, out, 3, 32);
+    assert.deepEqual(out.subarray(3, 35), want, `offsets ${n}`);
+    assert.equal(out[2], 0xee, 'nothing written before outAt');
+    assert.equal(out[35], 0xee, 'nothing written past the length');
+  }
+});

@@ -90,7 +90,11 @@ export class FixedHmac {
   private readonly outer: Buffer;
   private readonly at: number;
 
-  constructor(secret: Buffer, prefix: Buffer, messageBytes: number) {
+  constructor(
+    secret: Buffer,
+    prefix: Buffer,
+    private readonly messageBytes: number,
+  ) {
     if (prefix.length + messageBytes > MAX_ONE_BLOCK)
       throw new Error(`FixedHmac: a prefix and message of ${prefix.length + messageBytes} bytes exceed one block`);
     const key = secret.length > BLOCK ? hash('sha256', secret, 'buffer') : secret;
@@ -111,16 +115,33 @@ export class FixedHmac {
   }
 
   /** The 32-byte tag of `prefix ‖ message`; `message` must have the constructor's length. */
-  tag(message: Buffer): Buffer {
-    const s = this.state;
-    message.copy(this.inner, this.at);
-    s.set(this.innerStart);
-    compress(s, this.inner, 0);
-    for (let i = 0; i < 8; i++) this.outer.writeInt32BE(s[i], i * 4);
-    s.set(this.outerStart);
-    compress(s, this.outer, 0);
+  tag(message: Uint8Array): Buffer {
     const out = Buffer.allocUnsafe(32);
-    for (let i = 0; i < 8; i++) out.writeInt32BE(s[i], i * 4);
+    this.tagInto(message, 0, out, 0, 32);
     return out;
+  }
+
+  /**
+   * The tag of `prefix ‖ message[from, from + the constructor's length)`, its first `length` bytes
+   * written into `out` at `outAt`: no buffer allocated and no native call, a prediction id signs
+   * its payload in place (the id's buffer holds payload and tag).
+   */
+  tagInto(message: Uint8Array, from: number, out: Uint8Array, outAt: number, length: number): void {
+    const inner = this.inner;
+    for (let i = 0, at = this.at; i < this.messageBytes; i++) inner[at + i] = message[from + i];
+    const s = this.state;
+    s.set(this.innerStart);
+    compress(s, inner, 0);
+    const outer = this.outer;
+    for (let i = 0; i < 8; i++) {
+      const v = s[i];
+      outer[i * 4] = v >>> 24;
+      outer[i * 4 + 1] = v >>> 16;
+      outer[i * 4 + 2] = v >>> 8;
+      outer[i * 4 + 3] = v;
+    }
+    s.set(this.outerStart);
+    compress(s, outer, 0);
+    for (let i = 0; i < length; i++) out[outAt + i] = s[i >> 2] >>> (24 - 8 * (i & 3));
   }
 }

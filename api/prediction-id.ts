@@ -113,7 +113,7 @@ export class PredictionIdSigner {
     b.writeUInt32BE((this.counter = (this.counter + 1) >>> 0), 16);
     b.writeDoubleBE(value, 20);
     b.writeDoubleBE(threshold ?? 0, 28);
-    this.signingMac.tag(b.subarray(0, PAYLOAD_BYTES)).copy(b, PAYLOAD_BYTES, 0, TAG_BYTES);
+    this.signingMac.tagInto(b, 0, b, PAYLOAD_BYTES, TAG_BYTES);
     return this.signing.id + '.' + b.toString('base64url');
   }
 

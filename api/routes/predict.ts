@@ -58,7 +58,7 @@ function fieldErrors(result: BatchResult, metrics: ApiMetrics, single: boolean):
   return details;
 }
 
-const predictionCounters = new WeakMap<ApiMetrics, ReturnType<typeof childCache<{ inc(): void }>>>();
+const predictionCounters = new WeakMap<ApiMetrics, ReturnType<typeof childCache<{ inc(n?: number): void }>>>();
 const valueHistograms = new WeakMap<ApiMetrics, ReturnType<typeof childCache<{ observe(v: number): void }>>>();
 
 function record(result: BatchResult, metrics: ApiMetrics): void {
@@ -76,17 +76,38 @@ function record(result: BatchResult, metrics: ApiMetrics): void {
   const histogram = values(result.model.name);
   const threshold = decisionThreshold(meta);
   const classes = result.model.bundle.classes;
+  // Counted per class here and added once per class: a counter's inc hashes its labels every call.
+  const perClass = new Map<string, number>();
   for (let i = 0; i < result.predictions.length; i++) {
     const v = result.predictions[i];
     if (v === null) continue; // a row the model failed on (answered with an error)
     // Multi-class: the histogram takes the label's probability, the counter the label (k series).
     histogram.observe(classes ? result.probabilities![i]![v] : v);
     const cls = classes ? classes[v] : meta.task === 'regression' ? 'value' : labelAt(v, threshold) === 1 ? '1' : '0';
-    counters(result.model.name, version, cls).inc();
+    perClass.set(cls, (perClass.get(cls) ?? 0) + 1);
   }
+  for (const [cls, n] of perClass) counters(result.model.name, version, cls).inc(n);
 }
 
 const answerPrefixes = new WeakMap<ServedModel, string>();
+
+/** `{"model_name":…,"model_version":…,` of a model's answers, made once per model. */
+function answerPrefix(model: ServedModel): string {
+  let prefix = answerPrefixes.get(model);
+  if (prefix === undefined)
+    answerPrefixes.set(
+      model,
+      (prefix = `{"model_name":${JSON.stringify(model.name)},"model_version":${JSON.stringify(model.version)},`),
+    );
+  return prefix;
+}
+
+/** One prediction object's text: `{"probability":…,"label":…,"threshold":…}` or `{"value":…}`. */
+function predictionJson(meta: ServedModel['bundle']['meta'], v: number): string {
+  if (meta.task === 'regression') return `{"value":${v}}`;
+  const t = decisionThreshold(meta);
+  return `{"probability":${v},"label":${labelAt(v, t)},"threshold":${t}}`;
+}
 
 /**
  * The one-record answer as JSON text, equal to JSON.stringify of its object (see predict.test.ts)
@@ -97,17 +118,26 @@ const answerPrefixes = new WeakMap<ServedModel, string>();
 export function singleAnswerJson(result: BatchResult, id: string): string | null {
   const model = result.model;
   if (model.bundle.classes) return null;
-  let prefix = answerPrefixes.get(model);
-  if (prefix === undefined)
-    answerPrefixes.set(
-      model,
-      (prefix = `{"model_name":${JSON.stringify(model.name)},"model_version":${JSON.stringify(model.version)},"prediction_id":"`),
-    );
-  const v = result.predictions[0]!;
+  return `${answerPrefix(model)}"prediction_id":"${id}","prediction":${predictionJson(model.bundle.meta, result.predictions[0]!)}}`;
+}
+
+/**
+ * The batch answer as JSON text, equal to JSON.stringify of its object (predict.test.ts), one string
+ * built instead of an object per instance. Null for a multi-class answer or one with a failed row
+ * (their objects are built as usual).
+ */
+export function batchAnswerJson(result: BatchResult, ids: readonly (string | null)[]): string | null {
+  const model = result.model;
+  if (model.bundle.classes || result.failed.length) return null;
   const meta = model.bundle.meta;
-  if (meta.task === 'regression') return `${prefix}${id}","prediction":{"value":${v}}}`;
-  const t = decisionThreshold(meta);
-  return `${prefix}${id}","prediction":{"probability":${v},"label":${labelAt(v, t)},"threshold":${t}}}`;
+  let idsText = '';
+  let predictionsText = '';
+  for (let i = 0; i < ids.length; i++) {
+    const sep = i === 0 ? '' : ',';
+    idsText += `${sep}"${ids[i]}"`;
+    predictionsText += sep + predictionJson(meta, result.predictions[i]!);
+  }
+  return `${answerPrefix(model)}"prediction_ids":[${idsText}],"predictions":[${predictionsText}]}`;
 }
 
 export async function predictOne(ctx: Koa.Context, body: unknown, deps: PredictDeps): Promise<void> {
@@ -136,7 +166,13 @@ export async function predictOne(ctx: Koa.Context, body: unknown, deps: PredictD
   };
 }
 
-export async function predictMany(ctx: Koa.Context, body: unknown, deps: PredictDeps): Promise<void> {
+/** `asObject`: leave the answer as an object in ctx.body (the V2 route reads it), not its text. */
+export async function predictMany(
+  ctx: Koa.Context,
+  body: unknown,
+  deps: PredictDeps,
+  options: { asObject?: boolean } = {},
+): Promise<void> {
   if (body === null || typeof body !== 'object' || Array.isArray(body))
     throw badRequest('the body must be a JSON object {"instances": [ ...records ]}');
   const keys = Object.keys(body);
@@ -172,6 +208,12 @@ export async function predictMany(ctx: Koa.Context, body: unknown, deps: Predict
   record(result, deps.metrics);
   const now = Date.now();
   const ids = instances.map((_, i) => (failed.has(i) ? null : predictionId(deps, result, i, now)));
+  const text = options.asObject ? null : batchAnswerJson(result, ids);
+  if (text !== null) {
+    ctx.type = 'application/json; charset=utf-8';
+    ctx.body = text;
+    return;
+  }
   ctx.body = {
     model_name: result.model.name,
     model_version: result.model.version,

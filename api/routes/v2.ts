@@ -159,7 +159,7 @@ export async function infer(ctx: Koa.Context, body: unknown, deps: PredictDeps, 
   await asV2Error(ctx, async () => {
     const { id, instances } = instancesFromTensors(body);
     const wanted = (body as { outputs?: unknown }).outputs;
-    await predictMany(ctx, { instances }, deps);
+    await predictMany(ctx, { instances }, deps, { asObject: true });
     const v1 = ctx.body as V1Answer;
     const failed = v1.predictions.findIndex((p) => 'error' in p);
     if (failed >= 0)

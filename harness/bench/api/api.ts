@@ -12,7 +12,9 @@
  * server has a core of its own and is the bottleneck; server CPU per request is read from /proc
  * around every slice (Linux), and the generator's own CPU per request is reported beside it.
  * The real API runs as `npm start` serves it (monitoring, drift, feedback ids, metrics on, the
- * info-level log); the auth run adds API_TOKENS.
+ * info-level log); the auth run adds API_TOKENS, and its ratios are taken against the trivial server
+ * sent the same requests with the same token header (rounds.ts), so they measure the check, not the
+ * header's bytes.
  *
  * Settings (env): BENCH_CONNECTIONS (32), BENCH_DURATION_S (15 per server), BENCH_ROUNDS (3),
  * BENCH_WARMUP_S (3), BENCH_BATCH_REQUESTS (300), BENCH_GENERATOR (wrk | autocannon), BENCH_PIN
@@ -37,6 +39,7 @@ import {
   type ServerHandle,
   type StartOptions,
 } from './server-process.ts';
+import { planTargets, type TargetLabel } from './rounds.ts';
 import { runWrk, wrkAvailable } from './wrk.ts';
 
 const cores = cpus().length;
@@ -155,35 +158,21 @@ async function main() {
     await expectOk(secured, settings.path, body, auth);
     progress(`model version ${facts.version ?? '?'}, backend ${facts.backend ?? '?'}, answer ${answer.bytes} bytes`);
 
-    const targets: { label: string; server: ServerHandle; load: LoadOptions }[] = [
-      {
-        label: 'real',
-        server: real,
-        load: { url: real.url, path: settings.path, body, connections: settings.connections },
-      },
-      {
-        label: 'trivial',
-        server: trivial,
-        load: { url: trivial.url, path: settings.path, body, connections: settings.connections },
-      },
-      {
-        label: 'auth',
-        server: secured,
-        load: { url: secured.url, path: settings.path, body, headers: auth, connections: settings.connections },
-      },
-    ];
-    if (baseline)
-      targets.push({
-        label: 'baseline',
-        server: baseline,
-        load: { url: baseline.url, path: settings.path, body, headers: auth, connections: settings.connections },
-      });
-    if (multi)
-      targets.push({
-        label: 'workers',
-        server: multi,
-        load: { url: multi.url, path: settings.path, body, connections: settings.connections },
-      });
+    const serverOf: Record<TargetLabel, ServerHandle | null> = {
+      real,
+      trivial,
+      auth: secured,
+      'trivial-auth': trivial,
+      baseline,
+      workers: multi,
+    };
+    const targets = planTargets({
+      path: settings.path,
+      body,
+      connections: settings.connections,
+      auth,
+      urls: { real: real.url, trivial: trivial.url, auth: secured.url, baseline: baseline?.url, workers: multi?.url },
+    }).map((t) => ({ ...t, server: serverOf[t.label]! }));
     for (const t of targets) {
       progress(`${t.label}: warm-up ${settings.warmup_s} s`);
       await load(t.load, settings.warmup_s);
@@ -215,7 +204,9 @@ async function main() {
       }
     }
     const merged = new Map(targets.map((t) => [t.label, mergeLoadResults(runs.get(t.label)!)]));
-    const [realRun, trivialRun, authRun] = ['real', 'trivial', 'auth'].map((l) => merged.get(l)!);
+    const [realRun, trivialRun, authRun, trivialAuthRun] = (['real', 'trivial', 'auth', 'trivial-auth'] as const).map(
+      (l) => merged.get(l)!,
+    );
     const workersRun = merged.get('workers');
     const baselineRun = merged.get('baseline');
     const cpuUs = (label: string) => {
@@ -251,11 +242,12 @@ async function main() {
       real: realRun,
       trivial: trivialRun,
       batch100,
-      auth: { result: authRun, enforced, unauthenticatedStatus: anonymous.status },
+      auth: { result: authRun, reference: trivialAuthRun, enforced, unauthenticatedStatus: anonymous.status },
       cpuUsPerRequest: {
         real: cpuUs('real'),
         trivial: cpuUs('trivial'),
         auth: cpuUs('auth'),
+        trivialAuth: cpuUs('trivial-auth'),
         generator:
           generatorCpu.known && generatorCpu.responses > 0
             ? Math.round((generatorCpu.seconds / generatorCpu.responses) * 1e7) / 10

@@ -5,9 +5,11 @@
  * `POST /predict`; only the samples of the measured load window count (start-up and shutdown left
  * out). Prints the tables (concerns, top self-time functions) as Markdown on stderr and one JSON
  * document on stdout; the raw `.cpuprofile` files stay in PROFILE_DIR for Chrome DevTools.
+ * PROFILE_INSTANCES=n (n > 1) sends `{"instances": [n records]}` to the KServe batch route instead
+ * (with BENCH_CONNECTIONS=1 it is bench:api's sequential 100-instance batch).
  *
  * Settings (env): PROFILE_DURATION_S (10), PROFILE_WARMUP_S (3), PROFILE_INTERVAL_US (250),
- * PROFILE_DIR (a new temporary directory), BENCH_CONNECTIONS (32).
+ * PROFILE_DIR (a new temporary directory), BENCH_CONNECTIONS (32), PROFILE_INSTANCES (1).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -25,7 +27,13 @@ const settings = {
   warmup_s: envNumber('PROFILE_WARMUP_S', 3),
   interval_us: Math.round(envNumber('PROFILE_INTERVAL_US', 250)),
   connections: envNumber('BENCH_CONNECTIONS', 32),
+  instances: Math.round(envNumber('PROFILE_INSTANCES', 1)),
 };
+const path = settings.instances > 1 ? '/v1/models/flight-delay:predict' : '/predict';
+const bodyOf = (record: unknown) =>
+  JSON.stringify(
+    settings.instances > 1 ? { instances: Array.from({ length: settings.instances }, () => record) } : record,
+  );
 const progress = (msg: string) => process.stderr.write(`[bench:api:profile] ${msg}\n`);
 const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 
@@ -46,7 +54,7 @@ async function profileOne(
   const load = (durationS: number) =>
     runWrk({
       url: server.url,
-      path: '/predict',
+      path,
       ...request,
       connections: settings.connections,
       durationS,
@@ -99,10 +107,11 @@ async function main() {
     },
     dir,
     // The record the web UI pre-fills, from the model description (bench:api sends the same).
-    async (url) => ({ body: JSON.stringify((await fetchModelFacts(url, headers)).record), headers }),
+    async (url) => ({ body: bodyOf((await fetchModelFacts(url, headers)).record), headers }),
   );
+  // The same request bytes, token header included (the trivial server ignores it): rounds.ts.
   const trivial = await profileOne({ name: 'trivial server', script: TRIVIAL_SERVER_SCRIPT }, dir, () =>
-    Promise.resolve({ body: api.body, headers: {} }),
+    Promise.resolve({ body: api.body, headers }),
   );
   progress(`\n${profileMarkdown(api.summary, trivial.summary)}\n`);
   process.stdout.write(
@@ -125,6 +134,7 @@ const USAGE = `usage: npm run bench:api:profile
   load (server on core 1, wrk on core 0); prints where the CPU went: concerns and top self-time
   functions as Markdown on stderr, one JSON document on stdout; the .cpuprofile files are kept
 env: PROFILE_DURATION_S (10), PROFILE_WARMUP_S (3), PROFILE_INTERVAL_US (250), PROFILE_DIR (temporary),
-  BENCH_CONNECTIONS (32); the API reads REGISTRY_URL as usual`;
+  BENCH_CONNECTIONS (32), PROFILE_INSTANCES (1; n > 1: n-record batches to /v1/models/<name>:predict);
+  the API reads REGISTRY_URL as usual`;
 
 await runServerBench('bench:api:profile', USAGE, main);

@@ -109,6 +109,23 @@ test('bench document: ratios, CPU per request, workers, auth cost and every targ
   assert.deepEqual(doc.auth?.cost, { rps_change_pct: -5, p50_added_ms: 1, p99_added_ms: 1 });
   assert.equal(doc.batch100?.instances_per_s, 15_000);
   assert.ok(!('samples_ms' in doc.real), 'raw samples stay out of the document');
+  // With the trivial server's run under the same token header, the auth ratios are taken against it.
+  const trivialWithHeader = fakeRun([1, 1, 2], 1, { rps: 950 });
+  const fair = composeBenchDocument({
+    settings: {},
+    machine: {},
+    real,
+    trivial,
+    batch100: batch,
+    auth: { result: authed, reference: trivialWithHeader, enforced: true, unauthenticatedStatus: 401 },
+    cpuUsPerRequest: { real: 30, trivial: 24, auth: 31, trivialAuth: 25 },
+  });
+  assert.equal(fair.targets.ratio_auth_vs_trivial_rps?.value, 0.9);
+  assert.equal(fair.targets.ratio_auth_vs_trivial_cpu?.value, 1.24);
+  assert.equal(fair.targets.ratio_real_vs_trivial_rps.value, 0.9, 'the no-token ratio is unchanged');
+  assert.deepEqual(fair.auth?.header_cost_on_trivial, { rps_change_pct: -5, p50_added_ms: 0, p99_added_ms: 1 });
+  assert.equal(fair.auth?.trivial_with_token_header?.rps, 950);
+  assert.equal(doc.auth?.header_cost_on_trivial, null);
   const noBatch = composeBenchDocument({ settings: {}, machine: {}, real, trivial, batch100: null, auth: null });
   assert.equal(noBatch.targets.batch100_p50_ms.pass, false, 'an unmeasured target does not pass');
   assert.ok(!('ratio_real_vs_trivial_cpu' in noBatch.targets), 'no CPU target where /proc could not tell');

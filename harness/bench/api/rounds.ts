@@ -1,0 +1,46 @@
+/**
+ * What each server of `npm run bench:api` is sent in its slices of a round. A ratio compares two
+ * targets that receive the same request bytes: the API as `npm start` serves it against the
+ * trivial server with the same body, and the API with API_TOKENS against the trivial server with
+ * the same body and the same `Authorization` header (which it ignores). Without that second
+ * reference the auth ratio charged the check for ~70 more bytes per request to read and parse,
+ * work the trivial server never did. Pure, so the pairing is tested without servers.
+ */
+import type { LoadOptions } from './load.ts';
+
+export type TargetLabel = 'real' | 'trivial' | 'auth' | 'trivial-auth' | 'baseline' | 'workers';
+
+export interface Target {
+  label: TargetLabel;
+  load: LoadOptions;
+}
+
+export interface RoundPlan {
+  path: string;
+  body: string;
+  connections: number;
+  /** The request headers that carry the bearer token. */
+  auth: Record<string, string>;
+  urls: { real: string; trivial: string; auth: string; baseline?: string | null; workers?: string | null };
+}
+
+export function planTargets(plan: RoundPlan): Target[] {
+  const request = (url: string, headers?: Record<string, string>): LoadOptions => ({
+    url,
+    path: plan.path,
+    body: plan.body,
+    ...(headers ? { headers } : {}),
+    connections: plan.connections,
+  });
+  const { urls } = plan;
+  const targets: Target[] = [
+    { label: 'real', load: request(urls.real) },
+    { label: 'trivial', load: request(urls.trivial) },
+    { label: 'auth', load: request(urls.auth, plan.auth) },
+    { label: 'trivial-auth', load: request(urls.trivial, plan.auth) },
+  ];
+  // The baseline runs with API_TOKENS (an A/B of the authenticated path), so it carries the header.
+  if (urls.baseline) targets.push({ label: 'baseline', load: request(urls.baseline, plan.auth) });
+  if (urls.workers) targets.push({ label: 'workers', load: request(urls.workers) });
+  return targets;
+}
