@@ -20,6 +20,7 @@ import {
   fitTreesOffThread,
   OffThreadUnavailable,
   spareCore,
+  trainingLoad,
   typedArrayBytes,
 } from './gbdt-off-thread.ts';
 import { speculateRefit, startRefitOffThread, type SpeculativeRefit } from './refit-off-thread.ts';
@@ -151,9 +152,11 @@ export async function fitCandidates(
   // Shared with a speculative refit of the trees (./refit-off-thread.ts), when one starts below.
   const progress = newProgress();
   const copyBytes = typedArrayBytes(train) + typedArrayBytes(data.validation);
+  const load = process.env.TRAIN_PARALLEL ? 0 : await trainingLoad();
   const offThread = fitTreesOffThread(
     candidates.map((c) => c.model ?? 'mlp'),
     copyBytes,
+    load,
   )
     ? treesOffThread(candidates, (cfg) =>
         fitGbdtOffThread(
@@ -166,13 +169,13 @@ export async function fitCandidates(
     : new Map<number, Promise<CandidateFit>>();
   if (offThread.size)
     log.info(
-      `fitting ${[...offThread.keys()].map((i) => candidates[i].name).join(', ')} on a worker thread while the other candidates train here, its rows copied (${Math.round(copyBytes / 2 ** 20)} MB; TRAIN_PARALLEL=0: one after another)`,
+      `fitting ${[...offThread.keys()].map((i) => candidates[i].name).join(', ')} on a worker thread while the other candidates train here, its rows copied (${Math.round(copyBytes / 2 ** 20)} MB; load ${load.toFixed(1)}; TRAIN_PARALLEL=0: one after another)`,
     );
   const refitRows = data.train.y.length + data.validation.y.length;
   const refitEpochs = tp.recent_refit?.epochs ?? 0;
   const trees = candidates.flatMap((c, i) => (c.model === 'gbdt' ? [i] : []));
   const [treeIndex] = trees;
-  const spare = offThread.size > 0 || spareCore();
+  const spare = offThread.size > 0 || spareCore(load);
   let refit = speculateRefit({ trees: trees.length, spare, screening: !!screen, refitEpochs, rows: refitRows })
     ? startRefitOffThread(
         progress,

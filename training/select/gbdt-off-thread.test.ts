@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { trainedRepo } from '../../harness/testing/training/pipeline.ts';
 import { readParquetTable } from '../../core/data/parquet.ts';
 import { readArtifactFileAt } from '../../core/model/artifact-files.ts';
@@ -9,7 +10,14 @@ import { encodeFeatures, encodeTarget, type FeatureSpec } from '../../core/model
 import { memoryLogger } from '../../core/platform/log.ts';
 import { fitGbdt } from '../gbdt/fit-gbdt.ts';
 import { EXPERIMENTS_FILE, FEATURE_SPEC_FILE, MODEL_DIR, PREPARED_DIR } from '../contracts/paths.ts';
-import { COPY_HEADROOM, fitGbdtOffThread, fitTreesOffThread, spareCore, typedArrayBytes } from './gbdt-off-thread.ts';
+import {
+  COPY_HEADROOM,
+  fitGbdtOffThread,
+  fitTreesOffThread,
+  spareCore,
+  trainingLoad,
+  typedArrayBytes,
+} from './gbdt-off-thread.ts';
 
 const gbdt = { name: 'gbdt', model: 'gbdt' as const, learning_rate: 0.3, max_iter: 25, max_leaf_nodes: 8, patience: 5 };
 const mlp = { name: 'mlp', model: 'mlp' as const, hidden: [8], embedding_dim: 2, learning_rate: 0.01 };
@@ -17,7 +25,7 @@ const mlp = { name: 'mlp', model: 'mlp' as const, hidden: [8], embedding_dim: 2,
 test('trees go to a worker only with networks to overlap, two cores, memory for the copies and CPU to spare (or TRAIN_PARALLEL=1: any memory, any load)', () => {
   const GB = 2 ** 30;
   const on = (models: string[], bytes = 1000, env = {}, cores = 2, load = 0.3, free = 8 * GB) =>
-    fitTreesOffThread(models, bytes, env, cores, load, free);
+    fitTreesOffThread(models, bytes, load, env, cores, free);
   assert.equal(on(['mlp', 'gbdt']), true);
   assert.equal(on(['gbdt', 'mlp', 'gbdt']), true);
   assert.equal(on(['gbdt', 'gbdt']), false, 'nothing to overlap with');
@@ -54,11 +62,35 @@ test('the bytes a copy of rows takes: every typed array, however nested', () => 
 });
 
 test('a core to spare for another training thread: two cores and a load below their count, or TRAIN_PARALLEL=1', () => {
-  assert.equal(spareCore({}, 2, 1.5), true);
-  assert.equal(spareCore({}, 2, 2.5), false);
-  assert.equal(spareCore({}, 1, 0.1), false);
-  assert.equal(spareCore({ TRAIN_PARALLEL: '1' }, 1, 9), true);
-  assert.equal(spareCore({ TRAIN_PARALLEL: '0' }, 8, 0), false);
+  assert.equal(spareCore(1.5, {}, 2), true);
+  assert.equal(spareCore(2.5, {}, 2), false);
+  assert.equal(spareCore(0.1, {}, 1), false);
+  assert.equal(spareCore(9, { TRAIN_PARALLEL: '1' }, 1), true);
+  assert.equal(spareCore(0, { TRAIN_PARALLEL: '0' }, 8), false);
+});
+
+test('the training load is this thread plus the cores busy elsewhere in the sampled window, not the past minute', async () => {
+  const samples =
+    (...xs: { idle: number; total: number; cores: number }[]) =>
+    () =>
+      xs.shift()!;
+  // Two cores, 200 ms each: 300 of the 400 core-ms idle, so half a core busy elsewhere.
+  assert.equal(
+    await trainingLoad(1, samples({ idle: 1000, total: 5000, cores: 2 }, { idle: 1300, total: 5400, cores: 2 })),
+    1.5,
+  );
+  assert.equal(
+    await trainingLoad(1, samples({ idle: 0, total: 0, cores: 2 }, { idle: 0, total: 400, cores: 2 })),
+    3,
+    'both busy',
+  );
+  assert.equal(
+    await trainingLoad(1, samples({ idle: 7, total: 9, cores: 4 }, { idle: 7, total: 9, cores: 4 })),
+    1,
+    'no tick seen: idle',
+  );
+  const real = await trainingLoad(20);
+  assert.ok(real >= 1 && real <= 1 + availableParallelism(), `a real sample: ${real}`);
 });
 
 async function preparedRows(repo: string) {

@@ -12,7 +12,8 @@
  * at all (not when the fit fails), the caller fits on this thread instead.
  */
 import { Worker } from 'node:worker_threads';
-import { availableParallelism, freemem, loadavg } from 'node:os';
+import { availableParallelism, cpus, freemem } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FeatureSpec } from '../../core/model/features.ts';
 import type { LogFields, Logger, LogLevel } from '../../core/platform/log.ts';
 import { treeModel, type TreeEnsembleJson } from '../../core/model/trees.ts';
@@ -75,8 +76,8 @@ export class OffThreadUnavailable extends Error {}
 /**
  * Whether tree candidates go to a worker: some tree and some network candidates to overlap, two
  * cores, free memory for the copies of the rows (`copyBytes` each, COPY_HEADROOM times), and CPU
- * to spare — TRAIN_PARALLEL=1 always (any memory), 0 never, unset when the load average is below
- * the core count. Alternate runs of the quick default on two cores (docs/benchmarks.md): at load
+ * to spare — TRAIN_PARALLEL=1 always (any memory), 0 never, unset when the load (trainingLoad
+ * below) is below the core count. Alternate runs of the quick default on two cores (docs/benchmarks.md): at load
  * 1.0–1.6 the train stage took 27.2 → 22.9 s and 24.8 → 22.1 s; at load 2–3.5 no gain (25.2 →
  * 24.3 s, 28.8 → 30.5 s): the worker only competes with the others. On all flights the network's
  * epochs, one thread's work, otherwise leave the second core idle (docs/model-quality.md).
@@ -84,9 +85,9 @@ export class OffThreadUnavailable extends Error {}
 export function fitTreesOffThread(
   models: readonly string[],
   copyBytes: number,
+  load: number,
   env: NodeJS.ProcessEnv = process.env,
   cores = availableParallelism(),
-  load = loadavg()[0],
   free = freemem(),
 ): boolean {
   if (env.TRAIN_PARALLEL === '0') return false;
@@ -96,10 +97,36 @@ export function fitTreesOffThread(
   return worth && trees * copyBytes * COPY_HEADROOM <= free && load < cores;
 }
 
-/** A core for another thread of training: TRAIN_PARALLEL=1 always, 0 never, unset when the load average is below the core count. */
-export function spareCore(env: NodeJS.ProcessEnv = process.env, cores = availableParallelism(), load = loadavg()[0]) {
+/** A core for another thread of training: TRAIN_PARALLEL=1 always, 0 never, unset when the load is below the core count. */
+export function spareCore(load: number, env: NodeJS.ProcessEnv = process.env, cores = availableParallelism()) {
   if (env.TRAIN_PARALLEL === '0') return false;
   return env.TRAIN_PARALLEL === '1' || (cores >= 2 && load < cores);
+}
+
+/**
+ * The load the two rules above compare with the cores: this thread plus the cores the rest of
+ * the machine keeps busy, sampled over `ms` while this thread waits. Not the 1-minute load
+ * average: that also counts this process's own last minute (the stage before, or bench:quality's
+ * references), and on an idle two-core machine it kept the trees off the second core.
+ */
+export async function trainingLoad(ms = 200, sample = cpuTimes): Promise<number> {
+  const a = sample();
+  await sleep(ms);
+  const b = sample();
+  const total = b.total - a.total;
+  const busy = total > 0 ? (1 - (b.idle - a.idle) / total) * b.cores : 0;
+  return 1 + Math.max(0, busy);
+}
+
+function cpuTimes(): { idle: number; total: number; cores: number } {
+  let idle = 0;
+  let total = 0;
+  const all = cpus();
+  for (const { times: t } of all) {
+    idle += t.idle;
+    total += t.user + t.nice + t.sys + t.idle + t.irq;
+  }
+  return { idle, total, cores: all.length };
 }
 
 const LEVELS: LogLevel[] = ['debug', 'info', 'warn', 'error'];
