@@ -138,9 +138,11 @@ export function leaderboardSection(inputs: ReportInputs): string {
     out.push(`_No candidates of run ${escapeCell(current)} in \`metrics/experiments.json\`._`);
   else {
     const columns = valColumns(ev, candidates);
+    // Every candidate of a blend is selected: each is a member of the served mean, not the model served.
+    const mark = candidates.filter((r) => r.selected).length > 1 ? '✅ in the blend' : '✅ selected';
     const rows = candidates.map((r, i) => [
       i + 1,
-      raw(r.selected ? `**${escapeCell(r.candidate)}** ✅ selected` : escapeCell(r.candidate)),
+      raw(r.selected ? `**${escapeCell(r.candidate)}** ${mark}` : escapeCell(r.candidate)),
       r.model,
       ...columns.map((m) => formatMetric(metricOf(r.val, m))),
       r.epochs == null ? null : `${r.epochs}${r.best_epoch == null ? '' : ` (best ${r.best_epoch})`}`,
