@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { chmod, cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeBlendBundle } from '../../harness/testing/api/blend-bundle.ts';
+import { makeBundle } from '../../harness/testing/api/support.ts';
 import { removeTree, tempDir } from '../../harness/testing/lifecycle.ts';
 import { selectBackend } from './tfjs-backend.ts';
 import { loadBundle } from './bundle.ts';
@@ -73,4 +74,27 @@ test('a damaged blend bundle is refused at load, naming the member file or bundl
   const loaded = await loadBundle(tf, good);
   assert.equal(loaded.checkGolden().ok, true, 'the undamaged blend still loads');
   loaded.dispose();
+});
+
+test("a multi-class bundle's golden mismatch counts outputs (one per class) beside the examples", async (t) => {
+  const { tf } = await selectBackend({});
+  const root = await tempDir('golden-count-');
+  t.after(() => removeTree(root));
+  const dir = join(root, 'multi');
+  await makeBundle(dir, 7, { multiclass: true });
+  const file = join(dir, 'golden.json');
+  const golden = JSON.parse(await readFile(file, 'utf8')) as { probabilities: number[] }[];
+  golden[0].probabilities[0] += 0.5;
+  await chmod(file, 0o644);
+  await writeFile(file, JSON.stringify(golden));
+  const loaded = await loadBundle(tf, dir);
+  try {
+    const outputs = golden.reduce((n, g) => n + g.probabilities.length, 0);
+    assert.equal(
+      loaded.checkGolden().problem,
+      `1 of ${outputs} golden outputs (${golden.length} examples) differ by more than 0`,
+    );
+  } finally {
+    loaded.dispose();
+  }
 });

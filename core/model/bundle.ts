@@ -404,9 +404,11 @@ function bundleOf(tf: TF, dir: string, contents: BundleContents, model: BundleMo
         );
       if (!mismatches.length) return { ok: true, mismatches };
       const nonFinite = mismatches.filter((m) => m.actual === null || !Number.isFinite(m.actual)).length;
+      // Counted in outputs (a multi-class example has one per class), the examples beside them.
+      const of = `${pairs.length} golden outputs${pairs.length === golden.length ? '' : ` (${golden.length} examples)`}`;
       const problem = nonFinite
-        ? `${nonFinite} of ${golden.length} golden examples give a non-finite or missing output (e.g. NaN weights)`
-        : `${mismatches.length} of ${golden.length} golden outputs differ by more than ${tolerance}`;
+        ? `${nonFinite} of ${of} are non-finite or missing (e.g. NaN weights)`
+        : `${mismatches.length} of ${of} differ by more than ${tolerance}`;
       return { ok: false, mismatches, problem };
     },
     dispose: () => model.dispose(),
