@@ -23,6 +23,12 @@ test('a blend bundle is served like any other: its golden outputs exactly, and a
   try {
     await registry.setStage('flight-delay', 'production', 2, { source: 'test', reason: 'a blend' });
     assert.equal((await srv.manager.refresh()).status, 'swapped');
+    const info = (await (await fetch(`${srv.url}/v1/models/flight-delay`)).json()) as Record<string, unknown>;
+    assert.equal(info.model_type, 'blend');
+    assert.deepEqual(info.members, [
+      { candidate: 'seed-2', model_type: 'mlp', weight: 0.25 },
+      { candidate: 'seed-3', model_type: 'mlp', weight: 0.75 },
+    ]);
     const golden = srv.manager.current!.bundle.golden;
     const res = await post(`${srv.url}/v1/models/flight-delay:predict`, { instances: golden.map((g) => g.record) });
     assert.equal(res.status, 200);
