@@ -23,6 +23,12 @@ test('a blend bundle is served like any other: its golden outputs exactly, and a
   try {
     await registry.setStage('flight-delay', 'production', 2, { source: 'test', reason: 'a blend' });
     assert.equal((await srv.manager.refresh()).status, 'swapped');
+    const info = (await (await fetch(`${srv.url}/v1/models/flight-delay`)).json()) as Record<string, unknown>;
+    assert.equal(info.model_type, 'blend');
+    assert.deepEqual(info.members, [
+      { candidate: 'seed-2', model_type: 'mlp', weight: 0.25 },
+      { candidate: 'seed-3', model_type: 'mlp', weight: 0.75 },
+    ]);
     const golden = srv.manager.current!.bundle.golden;
     const res = await post(`${srv.url}/v1/models/flight-delay:predict`, { instances: golden.map((g) => g.record) });
     assert.equal(res.status, 200);
@@ -47,6 +53,15 @@ test('a blend bundle is served like any other: its golden outputs exactly, and a
     const refused = await srv.manager.refresh();
     assert.equal(refused.status, 'refused');
     assert.match(refused.detail!, /members\/1: weight \S+ holds \d+ non-finite/);
+    // And back from a blend to a single model: the swap path drops the blend's members with it.
+    await registry.setStage('flight-delay', 'production', 1, { source: 'test', reason: 'back to one model' });
+    assert.equal((await srv.manager.refresh()).status, 'swapped');
+    const single = await post(`${srv.url}/v1/models/flight-delay:predict`, { instances: sampleRecords(3) });
+    assert.equal(single.status, 200);
+    assert.equal(single.json.model_version, 1);
+    const singleInfo = (await (await fetch(`${srv.url}/v1/models/flight-delay`)).json()) as Record<string, unknown>;
+    assert.equal(singleInfo.members, undefined);
+    assert.equal(singleInfo.model_type, 'mlp');
   } finally {
     await srv.close();
   }

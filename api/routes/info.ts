@@ -32,6 +32,17 @@ export function modelInfo(manager: ModelManager, name: string) {
     ...(m.bundle.classes ? { classes: m.bundle.classes } : {}),
     ...(meta.task === 'classification' && !m.bundle.classes ? { label_text: labelText(m.bundle.spec.target) } : {}),
     candidate: meta.candidate,
+    model_type: meta.model_type,
+    // A blend answers with the mean of these: which models, of which kind, with what weight.
+    ...(meta.blend
+      ? {
+          members: meta.blend.members.map((b) => ({
+            candidate: b.candidate,
+            model_type: b.model_type,
+            weight: b.weight,
+          })),
+        }
+      : {}),
     created_at: meta.created_at,
     git_commit: meta.git_commit,
     data_md5: meta.data_md5,

@@ -35,6 +35,7 @@ import {
   type TreeModel,
 } from './trees.ts';
 import { blendModel, blendOutputs, isBlendModel, memberDir, type BlendModel } from './blend.ts';
+import { checkMemberDirs, checkOutputWidth, checkWeightBytes } from './bundle-checks.ts';
 
 type TF = typeof tfjs;
 /** What a bundle predicts with: a tfjs network, a gradient-boosted tree ensemble, or a blend of them. */
@@ -262,8 +263,19 @@ export async function loadBundle(tf: TF, dir: string): Promise<LoadedBundle> {
   const spec: FeatureSpec = await readArtifactFile(dir, 'featureSpec', 'train');
   const profile: BundleProfile = await readArtifactFile(dir, 'bundleProfile', 'train');
   const golden: GoldenExample[] = await readArtifactFile(dir, 'golden', 'train');
-  const single = (kind: string, at: string) => (kind === 'gbdt' ? loadTrees(at) : loadNetwork(tf, at));
+  const classes = spec.target.classes?.length ?? 1;
+  const single = async (kind: string, at: string) => {
+    const m = kind === 'gbdt' ? await loadTrees(at) : await loadNetwork(tf, at);
+    try {
+      checkOutputWidth(at, m, classes);
+    } catch (err) {
+      m.dispose();
+      throw err;
+    }
+    return m;
+  };
   const members = meta.blend?.members ?? [];
+  if (meta.blend) await checkMemberDirs(dir, members.length);
   const loaded: SingleModel[] = [];
   let model: BundleModel;
   try {
@@ -275,13 +287,15 @@ export async function loadBundle(tf: TF, dir: string): Promise<LoadedBundle> {
     loaded.forEach((m) => m.dispose());
     throw err;
   }
-  const calibration = [meta.calibration, ...members.map((m) => m.calibration)]
-    .map((c) => c && calibrationProblem(c))
-    .find(Boolean);
-  if (calibration) {
+  const calibrations = [
+    { at: 'calibration', c: meta.calibration },
+    ...members.map((m, i) => ({ at: `blend.members[${i}].calibration`, c: m.calibration })),
+  ];
+  const bad = calibrations.map(({ at, c }) => ({ at, problem: c && calibrationProblem(c) })).find((x) => x.problem);
+  if (bad) {
     model.dispose();
     throw new NonFiniteBundleError(
-      `model bundle ${dir}: ${calibration} (bundle.json calibration); some scores would get no finite probability: retrain, or promote another version`,
+      `model bundle ${dir}: ${bad.problem} (bundle.json ${bad.at}); some scores would get no finite probability: retrain, or promote another version`,
     );
   }
   return bundleOf(tf, dir, { meta, spec, profile, golden }, model);
@@ -302,7 +316,16 @@ async function loadNetwork(tf: TF, dir: string): Promise<tfjs.LayersModel> {
     modelTopology: object;
     weightsManifest: { weights: tfjs.io.WeightsManifestEntry[] }[];
   }>(dir, 'model.json');
-  const weights = await readFile(join(dir, 'weights.bin'));
+  const weights = await readFile(join(dir, 'weights.bin')).catch(() => {
+    throw new Error(
+      `model bundle ${dir} has no weights.bin; it is incomplete — re-run training or fetch the version again from the registry`,
+    );
+  });
+  checkWeightBytes(
+    dir,
+    modelJson.weightsManifest.flatMap((m) => m.weights),
+    weights.byteLength,
+  );
   const weightData = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength);
   const model = await tf.loadLayersModel(
     tf.io.fromMemory({
@@ -381,9 +404,11 @@ function bundleOf(tf: TF, dir: string, contents: BundleContents, model: BundleMo
         );
       if (!mismatches.length) return { ok: true, mismatches };
       const nonFinite = mismatches.filter((m) => m.actual === null || !Number.isFinite(m.actual)).length;
+      // Counted in outputs (a multi-class example has one per class), the examples beside them.
+      const of = `${pairs.length} golden outputs${pairs.length === golden.length ? '' : ` (${golden.length} examples)`}`;
       const problem = nonFinite
-        ? `${nonFinite} of ${golden.length} golden examples give a non-finite or missing output (e.g. NaN weights)`
-        : `${mismatches.length} of ${golden.length} golden outputs differ by more than ${tolerance}`;
+        ? `${nonFinite} of ${of} are non-finite or missing (e.g. NaN weights)`
+        : `${mismatches.length} of ${of} differ by more than ${tolerance}`;
       return { ok: false, mismatches, problem };
     },
     dispose: () => model.dispose(),

@@ -53,7 +53,7 @@ const refitSchema = z.object({
   iterations: num.optional(),
 });
 
-export const bundleMetaSchema = z.looseObject({
+const bundleMetaFields = z.looseObject({
   format_version: num,
   name: z.string(),
   task: taskSchema,
@@ -106,6 +106,12 @@ export const bundleMetaSchema = z.looseObject({
   // Loose: a rule field a newer trainer adds must not make older API pods refuse the bundle mid-rollout.
   input_schema: z.record(z.string(), columnSchema.loose()),
   rows: z.record(z.string(), num),
+});
+// Either alone would load the wrong files (a network from the bundle's root, or members where one model is meant).
+export const bundleMetaSchema = bundleMetaFields.refine((m) => (m.model_type === 'blend') === (m.blend !== undefined), {
+  path: ['blend'],
+  message:
+    'model_type `blend` and the `blend` members go together (one is missing); the bundle.json was edited or written by a broken trainer',
 });
 export type BundleMetrics = z.output<typeof bundleMetricsSchema>;
 /** A bundle's `bundle.json` as read (defaults filled in) and as written. */

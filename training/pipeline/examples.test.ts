@@ -79,10 +79,12 @@ test('docs/examples/seattle-weather: a 5-class model trains, evaluates, register
     ev.rows_test,
   );
   assert.equal((await read('metrics/plots/confusion.json')).length, ev.rows_test);
-  assert.equal(ev.calibration.method, 'temperature');
-
   const bundle = await read('artifacts/model/bundle.json');
   assert.deepEqual(bundle.classes, classes);
+  // The example blends its candidates (train.blend): each member is temperature-scaled, the blend itself is not.
+  assert.equal(bundle.model_type, 'blend');
+  assert.equal(ev.calibration.method, 'per_member');
+  for (const m of bundle.blend.members) assert.equal(m.calibration.method, 'temperature', m.candidate);
   const golden = await read('artifacts/model/golden.json');
   for (const g of golden) {
     assert.equal(g.probabilities.length, 5);
@@ -92,6 +94,8 @@ test('docs/examples/seattle-weather: a 5-class model trains, evaluates, register
   const report = await readFile(join(root, 'metrics/report.md'), 'utf8');
   assert.match(report, /### Confusion matrix\n\n!\[Confusion matrix\]\(report\/confusion\.png\)/);
   assert.match(report, /\| macro_f1 \| [0-9.]+ \|/);
+  assert.match(report, /Served probabilities are the mean of the blend members' temperature-scaled probabilities/);
+  assert.match(report, /served their mean \(.+\), validation log_loss [0-9.]+<\/summary>/);
   assert.ok(existsSync(join(root, 'metrics/report/confusion.png')));
 });
 

@@ -138,9 +138,11 @@ export function leaderboardSection(inputs: ReportInputs): string {
     out.push(`_No candidates of run ${escapeCell(current)} in \`metrics/experiments.json\`._`);
   else {
     const columns = valColumns(ev, candidates);
+    // Every candidate of a blend is selected: each is a member of the served mean, not the model served.
+    const mark = candidates.filter((r) => r.selected).length > 1 ? '✅ in the blend' : '✅ selected';
     const rows = candidates.map((r, i) => [
       i + 1,
-      raw(r.selected ? `**${escapeCell(r.candidate)}** ✅ selected` : escapeCell(r.candidate)),
+      raw(r.selected ? `**${escapeCell(r.candidate)}** ${mark}` : escapeCell(r.candidate)),
       r.model,
       ...columns.map((m) => formatMetric(metricOf(r.val, m))),
       r.epochs == null ? null : `${r.epochs}${r.best_epoch == null ? '' : ` (best ${r.best_epoch})`}`,
@@ -169,7 +171,11 @@ export function leaderboardSection(inputs: ReportInputs): string {
       'left',
     ] as const;
     const backends = [...new Set(candidates.map((r) => r.backend).filter(Boolean))].join(', ');
-    const chosen = selectionPhrase(candidates.filter((r) => r.selected).map((r) => r.candidate));
+    const own = train.ok ? (train.value as Record<string, unknown>)[`validation_${ev.primary_metric}`] : undefined;
+    const chosen = selectionPhrase(
+      candidates.filter((r) => r.selected).map((r) => r.candidate),
+      typeof own === 'number' ? `validation ${ev.primary_metric} ${formatMetric(own)}` : undefined,
+    );
     const summary = `${candidates.length} candidates of run ${current}${backends ? ` on ${backends}` : ''}${chosen ? `; ${chosen}` : ''}`;
     out.push(
       details(
@@ -252,8 +258,12 @@ export function dataDriftSection(inputs: ReportInputs): string {
   ].join('\n');
 }
 
-/** What the run served: the one selected candidate, or a blend's (train.blend) every candidate it averages. */
-export function selectionPhrase(selected: readonly string[]): string {
-  if (selected.length > 1) return `served their mean (${selected.join(' + ')})`;
+/**
+ * What the run served: the one selected candidate, or a blend's (train.blend) every candidate it
+ * averages, with the blend's own validation value (train.json): the table ranks only its members.
+ */
+export function selectionPhrase(selected: readonly string[], blendValidation?: string): string {
+  if (selected.length > 1)
+    return `served their mean (${selected.join(' + ')})${blendValidation ? `, ${blendValidation}` : ''}`;
   return selected.length ? `selected ${selected[0]}` : '';
 }

@@ -153,7 +153,7 @@ export async function testChartsSection(inputs: ReportInputs, charts: ReportChar
   if (c) {
     const f = (x: number | null) => (x === null ? 'n/a' : x.toFixed(4));
     out.push(
-      `Served probabilities are calibrated (${c.method === 'none' ? 'no calibration in this bundle' : `${c.method}, fitted on validation`}): ` +
+      `Served probabilities are calibrated (${calibrationPhrase(c.method)}): ` +
         `expected calibration error ${f(c.ece)} (before: ${f(c.ece_uncalibrated)}), log loss ${f(c.log_loss)} (before: ${f(c.log_loss_uncalibrated)}; class-prior baseline ${f(c.log_loss_baseline)}).`,
       '',
     );
@@ -224,4 +224,11 @@ export function edgeCaseSection(ev: Evaluation): string {
 
 function truncate(s: string, max: number): string {
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+}
+
+/** How the served probabilities were calibrated; a blend (evaluate's `per_member`) has no calibration of its own. */
+export function calibrationPhrase(method: string): string {
+  if (method === 'none') return 'no calibration in this bundle';
+  if (method === 'per_member') return 'a blend: each member calibrated on validation, then their mean served';
+  return `${method}, fitted on validation`;
 }

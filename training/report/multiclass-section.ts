@@ -51,7 +51,7 @@ export async function multiclassTestSection(ev: Evaluation, charts: ReportCharts
     out.push(
       '### Calibration',
       '',
-      `Served probabilities are temperature-scaled (fitted on validation). Top-label expected calibration error ${formatMetric(c.ece)} (before: ${formatMetric(c.ece_uncalibrated)}), log loss ${formatMetric(c.log_loss)} (before: ${formatMetric(c.log_loss_uncalibrated)}; class-prior baseline ${formatMetric(c.log_loss_baseline)}).`,
+      `Served probabilities are ${c.method === 'per_member' ? "the mean of the blend members' temperature-scaled probabilities (each fitted on validation)" : 'temperature-scaled (fitted on validation)'}. Top-label expected calibration error ${formatMetric(c.ece)} (before: ${formatMetric(c.ece_uncalibrated)}), log loss ${formatMetric(c.log_loss)} (before: ${formatMetric(c.log_loss_uncalibrated)}; class-prior baseline ${formatMetric(c.log_loss_baseline)}).`,
     );
   return out.join('\n');
 }

@@ -35,6 +35,7 @@ for (const task of [{}, { type: 'regression' as const, target: 'delay' }]) {
   test(`${kind}: train.blend serves the equal-weight mean of every candidate, each finished and refitted as a winner would be`, async () => {
     const { repo, summary } = await trainedRepo(task, { candidates, blend, recent_refit: refit });
     assert.equal(summary.selected, 'blend:logreg+gbdt');
+    assert.equal(summary.calibration, kind === 'classification' ? 'per_member' : undefined, 'metrics/train.json');
     const runs = (await readExperiments(repo)).slice(-2);
     assert.deepEqual(
       runs.map((r) => [r.candidate, r.selected]),

@@ -332,7 +332,9 @@ export async function evaluate(options: { repoRoot: string; params?: StageParams
       'residuals.json': [],
       'confusion.json': multi?.confusionRows ?? [],
     };
-    let calibration: Record<string, unknown> | undefined = multi?.calibration;
+    // A blend has no calibration of its own: each member is calibrated (bundle.json blend.members).
+    let calibration: Record<string, unknown> | undefined =
+      multi && bundle.meta.blend ? { ...multi.calibration, method: 'per_member' } : multi?.calibration;
     let intervals: Record<string, unknown> | undefined;
     if (multi) {
       // Multi-class: no single ROC/PR/reliability curve; the confusion rows and per-class figures stand in.
@@ -348,7 +350,6 @@ export async function evaluate(options: { repoRoot: string; params?: StageParams
       const raw = rawScores;
       plots['calibration-uncalibrated.json'] = calibrationCurve(y, raw, 10);
       calibration = {
-        // A blend has none of its own: each member is calibrated (bundle.json blend.members).
         method: bundle.meta.calibration?.method ?? (bundle.meta.blend ? 'per_member' : 'none'),
         ece: expectedCalibrationError(y, p),
         ece_uncalibrated: expectedCalibrationError(y, raw),

@@ -359,3 +359,32 @@ test('a production model is comparable when it predicts the same target the same
     ],
   );
 });
+
+test('register compares a single model with a blend in production, and a blend with a single model in production, on the same test rows', async () => {
+  const { repo, params } = await trainedRepo({}, { max_epochs: 2, blend: { max_rows: 100_000 } });
+  const registryUrl = join(repo, 'registry');
+  const log = quietLog();
+  const meta = async () =>
+    JSON.parse(await readFile(join(repo, MODEL_DIR, 'bundle.json'), 'utf8')) as { model_type: string };
+  assert.equal((await meta()).model_type, 'blend');
+  await evaluate({ repoRoot: repo, params, log });
+  const blend = await register({ repoRoot: repo, params, log, registryUrl });
+  assert.equal(blend.decision, 'promoted');
+
+  const alone = { ...params, train: { ...params.train!, blend: undefined } };
+  await train({ repoRoot: repo, params: alone, log });
+  assert.notEqual((await meta()).model_type, 'blend');
+  await evaluate({ repoRoot: repo, params: alone, log });
+  const single = await register({ repoRoot: repo, params: alone, log, registryUrl });
+  assert.equal(single.production_before!.version, blend.version);
+  assert.equal(single.production_before!.metric, blend.candidate_metric, 'the blend in production re-scored');
+
+  const registry = await openRegistry(registryUrl, {});
+  await registry.setStage('flight-delay', 'production', single.version, { source: 'test', reason: 'single' });
+  await train({ repoRoot: repo, params, log });
+  await evaluate({ repoRoot: repo, params, log });
+  const back = await register({ repoRoot: repo, params, log, registryUrl });
+  assert.equal(back.production_before!.version, single.version);
+  assert.equal(back.production_before!.metric, single.candidate_metric, 'the single model in production re-scored');
+  assert.equal(back.candidate_metric, blend.candidate_metric, 'the same blend again');
+});

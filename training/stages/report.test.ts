@@ -9,6 +9,7 @@ import { register } from './register.ts';
 import { report, REPORT_ASSETS, REPORT_FILE, REPORT_MARKER } from './report.ts';
 import { formatDelta } from '../report/headline.ts';
 import { selectionPhrase } from '../report/data-sections.ts';
+import { calibrationPhrase } from '../report/model-sections.ts';
 import { quietLog, tempRepo } from '../../harness/testing/training/fixtures.ts';
 import { trainedRepo } from '../../harness/testing/training/pipeline.ts';
 
@@ -248,4 +249,18 @@ test('the candidates summary names a blend as the mean of its members', () => {
   assert.equal(selectionPhrase(['mlp']), 'selected mlp');
   assert.equal(selectionPhrase(['linear', 'mlp', 'gbdt']), 'served their mean (linear + mlp + gbdt)');
   assert.equal(selectionPhrase([]), '');
+  assert.equal(
+    selectionPhrase(['mlp', 'gbdt'], 'validation log_loss 0.4983'),
+    'served their mean (mlp + gbdt), validation log_loss 0.4983',
+  );
+  assert.equal(selectionPhrase(['mlp'], 'validation log_loss 0.4983'), 'selected mlp', 'a single winner has its row');
+});
+
+test("a blend's calibration is described as its members', not as one fitted method", () => {
+  assert.equal(calibrationPhrase('platt'), 'platt, fitted on validation');
+  assert.equal(calibrationPhrase('none'), 'no calibration in this bundle');
+  assert.equal(
+    calibrationPhrase('per_member'),
+    'a blend: each member calibrated on validation, then their mean served',
+  );
 });

@@ -246,7 +246,12 @@ export async function train(options: {
     higher_is_better: HIGHER_IS_BETTER[primary],
     [`validation_${primary}`]: round(blend?.bestValue ?? winner.fit.bestValue),
     ...(finished.threshold !== undefined ? { threshold: round(finished.threshold) } : {}),
-    ...(finished.calibration ? { calibration: finished.calibration.method } : {}),
+    // A classification blend has none of its own: its members are calibrated (as evaluate.json says).
+    ...(finished.calibration
+      ? { calibration: finished.calibration.method }
+      : blend && task === 'classification'
+        ? { calibration: 'per_member' }
+        : {}),
     // The winner's screening fit (train.screening) counts too.
     train_seconds: round(
       runs.reduce(
