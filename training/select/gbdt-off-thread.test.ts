@@ -69,26 +69,22 @@ test('a core to spare for another training thread: two cores and a load below th
   assert.equal(spareCore(0, { TRAIN_PARALLEL: '0' }, 8), false);
 });
 
-test('the training load is this thread plus the cores busy elsewhere in the sampled window, not the past minute', async () => {
+test('the training load is this thread plus the cores busy elsewhere in the sampled window: not the past minute, not this process', async () => {
+  type Sample = { idle: number; total: number; own: number; cores: number };
   const samples =
-    (...xs: { idle: number; total: number; cores: number }[]) =>
+    (...xs: Sample[]) =>
     () =>
       xs.shift()!;
-  // Two cores, 200 ms each: 300 of the 400 core-ms idle, so half a core busy elsewhere.
-  assert.equal(
-    await trainingLoad(1, samples({ idle: 1000, total: 5000, cores: 2 }, { idle: 1300, total: 5400, cores: 2 })),
-    1.5,
-  );
-  assert.equal(
-    await trainingLoad(1, samples({ idle: 0, total: 0, cores: 2 }, { idle: 0, total: 400, cores: 2 })),
-    3,
-    'both busy',
-  );
-  assert.equal(
-    await trainingLoad(1, samples({ idle: 7, total: 9, cores: 4 }, { idle: 7, total: 9, cores: 4 })),
-    1,
-    'no tick seen: idle',
-  );
+  // Two cores, 200 ms each: 300 of the 400 core-ms idle, none of it this process: half a core busy elsewhere.
+  const half = samples({ idle: 1000, total: 5000, own: 50, cores: 2 }, { idle: 1300, total: 5400, own: 50, cores: 2 });
+  assert.equal(await trainingLoad(1, half), 1.5);
+  const both = samples({ idle: 0, total: 0, own: 0, cores: 2 }, { idle: 0, total: 400, own: 0, cores: 2 });
+  assert.equal(await trainingLoad(1, both), 3, 'both cores busy elsewhere');
+  // The same 400 core-ms busy, but 300 of them this process's own threads: half a core elsewhere.
+  const own = samples({ idle: 0, total: 0, own: 10, cores: 2 }, { idle: 0, total: 400, own: 310, cores: 2 });
+  assert.equal(await trainingLoad(1, own), 1.5);
+  const none = samples({ idle: 7, total: 9, own: 1, cores: 4 }, { idle: 7, total: 9, own: 1, cores: 4 });
+  assert.equal(await trainingLoad(1, none), 1, 'no tick seen: idle');
   const real = await trainingLoad(20);
   assert.ok(real >= 1 && real <= 1 + availableParallelism(), `a real sample: ${real}`);
 });

@@ -105,7 +105,8 @@ export function spareCore(load: number, env: NodeJS.ProcessEnv = process.env, co
 
 /**
  * The load the two rules above compare with the cores: this thread plus the cores the rest of
- * the machine keeps busy, sampled over `ms` while this thread waits. Not the 1-minute load
+ * the machine keeps busy, sampled over `ms` while this thread waits, this process's own other
+ * threads (V8's compiler and collector, workers starting) left out. Not the 1-minute load
  * average: that also counts this process's own last minute (the stage before, or bench:quality's
  * references), and on an idle two-core machine it kept the trees off the second core.
  */
@@ -114,11 +115,13 @@ export async function trainingLoad(ms = 200, sample = cpuTimes): Promise<number>
   await sleep(ms);
   const b = sample();
   const total = b.total - a.total;
-  const busy = total > 0 ? (1 - (b.idle - a.idle) / total) * b.cores : 0;
-  return 1 + Math.max(0, busy);
+  if (total <= 0) return 1;
+  const elsewhere = total - (b.idle - a.idle) - (b.own - a.own);
+  return 1 + Math.max(0, (elsewhere / total) * b.cores);
 }
 
-function cpuTimes(): { idle: number; total: number; cores: number } {
+/** Core-milliseconds since boot: idle and in all, over every core, and this process's (all its threads). */
+function cpuTimes(): { idle: number; total: number; own: number; cores: number } {
   let idle = 0;
   let total = 0;
   const all = cpus();
@@ -126,7 +129,8 @@ function cpuTimes(): { idle: number; total: number; cores: number } {
     idle += t.idle;
     total += t.user + t.nice + t.sys + t.idle + t.irq;
   }
-  return { idle, total, cores: all.length };
+  const own = process.cpuUsage();
+  return { idle, total, own: (own.user + own.system) / 1000, cores: all.length };
 }
 
 const LEVELS: LogLevel[] = ['debug', 'info', 'warn', 'error'];
