@@ -183,7 +183,16 @@ export async function fitCandidates(
         candidates[treeIndex],
         spec,
         { train: data.train.table, validation: data.validation.table },
-        { task, seed: tp.seed, classes: classes?.length, classWeight, targetScaler, log },
+        // With the first fit on a worker too, three training threads share the cores.
+        {
+          task,
+          seed: tp.seed,
+          classes: classes?.length,
+          classWeight,
+          targetScaler,
+          log,
+          oneThread: offThread.size > 0,
+        },
       )
     : undefined;
   const bestOf = (index: number) =>

@@ -160,6 +160,7 @@ export function inWorker<T>(
   signal: AbortSignal | undefined,
   result: (m: Exclude<GbdtWorkerMessage, { type: 'log' | 'failed' }>) => T,
   started?: (worker: Worker) => void,
+  oneThread = job.kind === 'fit',
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const abandoned = () =>
@@ -172,10 +173,13 @@ export function inWorker<T>(
     try {
       // A candidate's fit boosts on one thread unless GBDT_THREADS says otherwise: the network has
       // the other core, and a pass shared with a third thread waits for whichever the kernel
-      // parked. A refit keeps the engine's adaptive choice (one thread below 300k rows): it often
-      // boosts its last trees alone, after the fits.
-      const oneThread = job.kind === 'fit' && !process.env.GBDT_THREADS;
-      const env = oneThread ? { ...process.env, GBDT_THREADS: '1' } : process.env;
+      // parked. A refit beside a fit on another worker (three training threads on the cores) also
+      // boosts on one: on all flights its second thread cost more CPU than it gained (train stage
+      // 216–228 s against 200 s, docs/model-quality.md). A refit beside a fit on the calling thread
+      // keeps the engine's adaptive choice (one thread below 300k rows): it often boosts its last
+      // trees alone, after the fits.
+      const one = oneThread && !process.env.GBDT_THREADS;
+      const env = one ? { ...process.env, GBDT_THREADS: '1' } : process.env;
       worker = new Worker(new URL('./gbdt-worker.ts', import.meta.url), { workerData: job, env });
     } catch (err) {
       reject(new OffThreadUnavailable(`the tree candidate's worker could not start: ${(err as Error).message}`));

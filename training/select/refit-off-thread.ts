@@ -71,9 +71,9 @@ export function startRefitOffThread(
   cfg: GbdtConfig,
   spec: FeatureSpec,
   tables: { train: Table; validation: Table },
-  o: RefitOptions & { log: Logger },
+  o: RefitOptions & { log: Logger; oneThread?: boolean },
 ): SpeculativeRefit {
-  const { log, ...options } = o;
+  const { log, oneThread = false, ...options } = o;
   const stop = new AbortController();
   let worker: Worker | undefined;
   const levels = (['debug', 'info', 'warn', 'error'] as const).filter((l) => log.enabled(l));
@@ -91,6 +91,7 @@ export function startRefitOffThread(
       worker = w;
       w.unref();
     },
+    oneThread,
   );
   // Seen by finish(); a refit cancelled or never asked for must not be an unhandled rejection.
   result.catch(() => undefined);
