@@ -110,21 +110,16 @@ export async function train(options: {
     trainSplit: trainRead.of,
     validationSplit: valRead.of,
   });
+  const fitOptions = { task, primary, tp, classes, classWeight, targetScaler, log };
   const {
     runs,
     winner,
     refit: speculative,
     fits,
   } = await fitCandidates(tf, candidates, spec, data, {
-    task,
-    primary,
-    tp,
-    classes,
-    classWeight,
-    targetScaler,
+    ...fitOptions,
     backend,
     run: { run_id: runId, git_commit: commit, data_md5: md5 },
-    log,
     keepAll: blending,
   });
   // A candidate without a finite validation value (diverged) would spoil every output of the mean: the winner alone is served.
@@ -135,18 +130,7 @@ export async function train(options: {
     );
     fits.forEach((f, i) => i !== winner.index && f.model.dispose());
   }
-  const blend =
-    fits && !diverged.length
-      ? await blendFits(tf, candidates, fits, spec, data, {
-          task,
-          primary,
-          tp,
-          classes,
-          classWeight,
-          targetScaler,
-          log,
-        })
-      : undefined;
+  const blend = fits && !diverged.length ? await blendFits(tf, candidates, fits, spec, data, fitOptions) : undefined;
   for (const [i, run] of runs.entries()) run.selected = blend !== undefined || i === winner.index;
   const chosen = candidates[winner.index];
   const finished = blend?.finished ?? finishWinner(task, data.validation.y, winner.fit.validationPredictions, classes);
