@@ -16,7 +16,7 @@ import { isTreeModel } from '../../core/model/trees.ts';
 import { blendModel, blendOutputs, type BlendModel } from '../../core/model/blend.ts';
 import type { SingleModel } from '../../core/model/bundle.ts';
 import { metricValue, type PrimaryMetric } from '../candidate-metrics.ts';
-import { finishWinner, refitTreeWinner, refitWinner, validationMetrics } from './winner.ts';
+import { finishWinner, refitTreeWinner, refitWinner, treeRefitOptions, validationMetrics } from './winner.ts';
 import type { CandidateFit, SplitRows } from './candidates.ts';
 
 type TrainParams = NonNullable<Params['train']>;
@@ -65,16 +65,7 @@ export async function blendFits(
     let model: SingleModel = fit.model;
     let refit: { record: Member['recent_refit']; predictions?: Float32Array } | undefined;
     if (isTreeModel(fit.model)) {
-      const done = refitTreeWinner(cfg, spec, tables, fit.bestEpoch, {
-        task,
-        primary,
-        refit: tp.recent_refit,
-        seed: tp.seed,
-        classes: classes?.length,
-        classWeight,
-        targetScaler,
-        log,
-      });
+      const done = refitTreeWinner(cfg, spec, tables, fit.bestEpoch, treeRefitOptions(o));
       if (done) model = done.model;
       refit = done;
     } else

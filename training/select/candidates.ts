@@ -152,7 +152,9 @@ export async function fitCandidates(
   // Shared with a speculative refit of the trees (./refit-off-thread.ts), when one starts below.
   const progress = newProgress();
   const copyBytes = typedArrayBytes(train) + typedArrayBytes(data.validation);
-  const load = process.env.TRAIN_PARALLEL ? 0 : await trainingLoad();
+  // Sampled only when it decides something: a tree candidate to move or refit, no TRAIN_PARALLEL.
+  const decided = process.env.TRAIN_PARALLEL === '0' || process.env.TRAIN_PARALLEL === '1';
+  const load = decided || !candidates.some((c) => c.model === 'gbdt') ? 0 : await trainingLoad();
   const offThread = fitTreesOffThread(
     candidates.map((c) => c.model ?? 'mlp'),
     copyBytes,

@@ -161,3 +161,26 @@ export function refitTreeWinner(
   const record = { epochs: 1, learning_rate_factor: 1, rows: done.rows, seconds: round(done.seconds, 3)!, iterations };
   return { record, predictions: o.task === 'regression' ? done.predictions : undefined, model: done.model };
 }
+
+/** refitTreeWinner's options from the train stage's options for its candidates (train.recent_refit, train.seed). */
+export function treeRefitOptions(o: {
+  task: 'classification' | 'regression';
+  primary: PrimaryMetric;
+  tp: { recent_refit?: RefitParams; seed: number };
+  classes?: readonly string[];
+  classWeight?: Record<number, number>;
+  targetScaler?: { mean: number; std: number };
+  log: Logger;
+}): Parameters<typeof refitTreeWinner>[4] {
+  const { task, primary, tp, classes, classWeight, targetScaler, log } = o;
+  return {
+    task,
+    primary,
+    refit: tp.recent_refit,
+    seed: tp.seed,
+    classes: classes?.length,
+    classWeight,
+    targetScaler,
+    log,
+  };
+}

@@ -24,7 +24,7 @@ import { isTreeModel } from '../../core/model/trees.ts';
 import { profilePerClass } from '../train-multiclass.ts';
 import { experimentsFile, readExperiments, round, roundAll } from '../select/experiments.ts';
 import { fitCandidates, targetWeighting } from '../select/candidates.ts';
-import { finishWinner, refitTreeWinner, refitWinner } from '../select/winner.ts';
+import { finishWinner, refitTreeWinner, refitWinner, treeRefitOptions } from '../select/winner.ts';
 import { blendFits, blends } from '../select/blend.ts';
 import { goldenExamples, inputSchemaOf } from '../select/golden.ts';
 import { readSampledRows, readSpacedRows } from '../split-rows.ts';
@@ -140,16 +140,13 @@ export async function train(options: {
     ? undefined
     : isTreeModel(winnerModel)
       ? ((await speculative?.finish(winner.fit.bestEpoch, log)) ??
-        refitTreeWinner(chosen, spec, { train: trainT, validation: valT }, winner.fit.bestEpoch, {
-          task,
-          primary,
-          refit: tp.recent_refit,
-          seed: tp.seed,
-          classes: classes?.length,
-          classWeight,
-          targetScaler,
-          log,
-        }))
+        refitTreeWinner(
+          chosen,
+          spec,
+          { train: trainT, validation: valT },
+          winner.fit.bestEpoch,
+          treeRefitOptions(fitOptions),
+        ))
       : undefined;
   const refit = blend
     ? undefined
