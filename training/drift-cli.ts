@@ -7,7 +7,12 @@ import { batchDrift } from './drift.ts';
 
 const USAGE = `usage: npm run drift -- --reference <model bundle dir or CSV/Parquet> --current <CSV/Parquet> [--out drift-report]
   compare a batch of data with the model's reference profile (or a reference data file); writes
-  the report to --out and prints {dataset_drift, drift_share, drifted_features} as JSON
+  the report to --out and prints {dataset_drift, drift_share, drifted_features, prediction_drift,
+  drifted_predictions} as JSON. dataset_drift judges the input columns only; with a model bundle
+  as reference the bundle also scores the batch, and prediction_drift compares its outputs with
+  the training predictions (one track per class for multi-class), as the API's live monitor does
+  (prediction_drift is absent, and the report says why, when the reference is a data file or the
+  batch lacks a model input)
   --reference PATH  a model bundle directory (its training profile) or a CSV/Parquet file
   --current PATH    the CSV/Parquet batch to check
   --out DIR         where the report goes (default: drift-report)
@@ -38,11 +43,13 @@ if (isMain(import.meta.url)) {
         params: await loadParams(values.params),
         log,
       });
+      const p = result.predictions;
       io.stdout(
         JSON.stringify({
           dataset_drift: result.dataset_drift,
           drift_share: result.drift_share,
           drifted_features: result.drifted_features,
+          ...(p.skipped === undefined ? { prediction_drift: p.drifted, drifted_predictions: p.drifted_tracks } : {}),
         }) + '\n',
       );
       log.info(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { batchDrift } from './drift.ts';
+import { predictionProfiles, predictionWindows, type PredictionDrift } from './drift-predictions.ts';
 import { flightsCsv, quietLog, tempRepo, testParams, writeSource } from '../harness/testing/training/fixtures.ts';
+import { makeBundle, sampleRecords, WEATHER } from '../harness/testing/api/support.ts';
 
 test('batch drift: the same data does not drift; longer flights from one airport do; JSON, markdown and PNGs are written', async () => {
   const repo = await tempRepo();
@@ -33,4 +35,101 @@ test('batch drift: the same data does not drift; longer flights from one airport
   assert.match(md, /\| distance \| wasserstein \| [0-9.]+ \| — \| 0\.1 \| ⚠️ yes \|/);
   const files = await readdir(out);
   assert.ok(files.includes('drift-distance.png') && files.includes('drift-origin.png'));
+});
+
+/** The model fixture's own training records as a flights CSV (the columns params.yaml validates). */
+function recordsCsv(records: { date: string; distance: number; origin: string }[]): string {
+  const lines = records.map((r) => `${r.date.slice(0, 16).replace('T', ' ')},0,${r.distance},${r.origin},ORD`);
+  return ['date,delay,distance,origin,destination', ...lines].join('\n') + '\n';
+}
+
+test('batch drift against a model bundle: the training rows give no prediction drift, longer flights do; a data reference says why there is none', async () => {
+  const repo = await tempRepo();
+  const params = await testParams();
+  const bundle = join(repo, 'bundle');
+  await makeBundle(bundle, 7);
+  const training = sampleRecords(200);
+  const same = await writeSource(repo, 'same.csv', recordsCsv(training));
+  const longer = await writeSource(
+    repo,
+    'longer.csv',
+    recordsCsv(training.map((r) => ({ ...r, distance: r.distance + 3000 }))),
+  );
+
+  const none = await batchDrift({ reference: bundle, current: same, out: join(repo, 'b1'), params, log: quietLog() });
+  assert.equal(none.dataset_drift, false);
+  assert.ok(!('skipped' in none.predictions && none.predictions.skipped), JSON.stringify(none.predictions));
+  const calm = none.predictions as PredictionDrift;
+  assert.deepEqual(Object.keys(calm.tracks), ['prediction']);
+  assert.equal(calm.tracks.prediction.status, 'ok');
+  assert.equal(calm.drifted, false);
+
+  const out = join(repo, 'b2');
+  const moved = await batchDrift({ reference: bundle, current: longer, out, params, log: quietLog() });
+  assert.ok(moved.drifted_features.includes('distance'));
+  const p = moved.predictions as PredictionDrift;
+  assert.equal(p.drifted, true, JSON.stringify(p.tracks));
+  assert.deepEqual(p.drifted_tracks, ['prediction']);
+  assert.ok(!moved.drifted_features.includes('prediction'), 'predictions stay out of the inputs’ drift share');
+  const json = JSON.parse(await readFile(join(out, 'drift.json'), 'utf8'));
+  assert.equal(json.predictions.drifted, true);
+  const md = await readFile(join(out, 'drift.md'), 'utf8');
+  assert.match(md, /## Predictions[\s\S]*\*\*prediction drift \(prediction\)\*\*[\s\S]*\| prediction \| ks \|/);
+  assert.ok((await readdir(out)).includes('drift-prediction.png'));
+
+  const fromData = await batchDrift({
+    reference: same,
+    current: longer,
+    out: join(repo, 'b3'),
+    params,
+    log: quietLog(),
+  });
+  assert.match((fromData.predictions as { skipped: string }).skipped, /data file, not a model bundle/);
+  assert.match(
+    await readFile(join(repo, 'b3', 'drift.md'), 'utf8'),
+    /Prediction drift not computed: the reference is a data file/,
+  );
+});
+
+test('batch drift against a multi-class bundle: one prediction track per class, on that class’s probability', async () => {
+  const repo = await tempRepo();
+  const params = await testParams();
+  const bundle = join(repo, 'bundle');
+  await makeBundle(bundle, 3, { multiclass: true });
+  const training = sampleRecords(200);
+  const same = await writeSource(repo, 'same.csv', recordsCsv(training));
+  const result = await batchDrift({ reference: bundle, current: same, out: join(repo, 'm'), params, log: quietLog() });
+  const p = result.predictions as PredictionDrift;
+  assert.deepEqual(
+    Object.keys(p.tracks),
+    WEATHER.map((w) => `prediction.${w}`),
+  );
+  assert.ok(
+    Object.values(p.tracks).every((t) => t.status === 'ok' && !t.drifted),
+    JSON.stringify(p.tracks),
+  );
+});
+
+test('prediction windows take each class’s column of the k-per-row outputs', () => {
+  const prof = {
+    kind: 'numeric' as const,
+    count: 4,
+    missing: 0,
+    mean: 0.5,
+    std: 0.3,
+    min: 0,
+    max: 1,
+    quantiles: [],
+    histogram: { edges: [0, 0.5, 1], counts: [2, 2] },
+  };
+  const classes = ['a', 'b'];
+  // Rows: (0.1, 0.9), (0.2, 0.8), (0.3, 0.7): class a all low, class b all high.
+  const outputs = Float32Array.from([0.1, 0.9, 0.2, 0.8, 0.3, 0.7]);
+  const profiles = predictionProfiles(
+    { version: 1, rows: 4, features: {}, prediction_classes: { a: prof, b: prof } },
+    classes,
+  );
+  const w = predictionWindows(profiles, outputs, classes);
+  assert.deepEqual(Array.from(w['prediction.a'].counts), [3, 0]);
+  assert.deepEqual(Array.from(w['prediction.b'].counts), [0, 3]);
 });

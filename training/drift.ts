@@ -2,7 +2,8 @@
  * Batch drift between a reference (a model bundle's profile, or a data file profiled on the spot)
  * and a current data file, with the same binning, methods and thresholds as the live monitor.
  * `npm run drift -- --reference <bundle dir | data> --current <data> [--out drift-report]`
- * writes drift.json, drift.md and one PNG per feature.
+ * writes drift.json, drift.md and one PNG per feature. A bundle reference also scores the batch
+ * and reports prediction drift (./drift-predictions.ts), apart from the inputs' verdict.
  */
 import { join } from 'node:path';
 import {
@@ -12,9 +13,11 @@ import {
   detectDrift,
   type CurrentWindow,
   type DatasetDrift,
+  type NumericWindow,
+  type CategoricalWindow,
 } from '../core/drift/index.ts';
 import { datetimePart, fitFeatureSpec, type DatetimePart } from '../core/model/features.ts';
-import { profileTable, type ReferenceProfile } from '../core/model/profile.ts';
+import { profileTable, type FeatureProfile, type ReferenceProfile } from '../core/model/profile.ts';
 import { readArtifactFile } from '../core/model/artifact-files.ts';
 import { BUNDLE_META_FILE } from '../core/schemas/bundle-meta.ts';
 import { readParquetTable } from '../core/data/parquet.ts';
@@ -25,6 +28,10 @@ import { replaceDirAtomic, writeFileAtomic, writeJsonAtomic, exists } from '../c
 import type { Params } from '../core/schemas/params.ts';
 import type { Table } from '../core/data/table.ts';
 import type { Logger } from '../core/platform/log.ts';
+import { bundlePredictionDrift, type PredictionDriftOutcome } from './drift-predictions.ts';
+
+/** The inputs' verdict (dataset_drift counts inputs only, as the live monitor does) and, for a bundle reference, the predictions'. */
+export type BatchDrift = DatasetDrift & { predictions: PredictionDriftOutcome };
 
 /** A data file as a typed table with the schema of params.yaml (CSV is validated; bad rows dropped). */
 export async function loadData(path: string, params: Params): Promise<Table> {
@@ -83,8 +90,28 @@ export function currentWindows(profile: ReferenceProfile, table: Table, into?: C
   return out;
 }
 
+const row = (name: string, f: DatasetDrift['features'][string]) =>
+  `| ${name} | ${f.method} | ${f.score === null ? '—' : f.score.toFixed(4)} | ${f.p_value === undefined || f.p_value === null ? '—' : f.p_value.toExponential(2)} | ${f.threshold} | ${f.status !== 'ok' ? 'n/a' : f.drifted ? '⚠️ yes' : 'no'} |`;
+const HEADER = ['| feature | method | score | p-value | threshold | drifted |', '|---|---|---:|---:|---:|:---:|'];
+
+function predictionLines(p: PredictionDriftOutcome | undefined): string[] {
+  if (!p) return [];
+  if (p.skipped !== undefined) return ['## Predictions', '', `Prediction drift not computed: ${p.skipped}.`, ''];
+  return [
+    '## Predictions',
+    '',
+    `The model's outputs for the current rows against its training predictions: **${p.drifted ? `prediction drift (${p.drifted_tracks.join(', ')})` : 'no prediction drift'}**.`,
+    '',
+    ...HEADER,
+    ...Object.entries(p.tracks).map(([name, f]) => row(name, f)),
+    '',
+    ...Object.keys(p.tracks).map((name) => `![${name}](${chartFile(name)})`),
+    '',
+  ];
+}
+
 export function driftMarkdown(
-  result: DatasetDrift,
+  result: DatasetDrift & { predictions?: PredictionDriftOutcome },
   meta: { reference: string; current: string; rows: number },
 ): string {
   const lines = [
@@ -92,19 +119,41 @@ export function driftMarkdown(
     '',
     `${meta.rows.toLocaleString('en-US')} current rows. **${result.dataset_drift ? 'Dataset drift' : 'No dataset drift'}**: ${result.drifted_features.length} of ${Object.keys(result.features).length - result.insufficient_features.length} features drifted (${(result.drift_share * 100).toFixed(0)} %).`,
     '',
-    '| feature | method | score | p-value | threshold | drifted |',
-    '|---|---|---:|---:|---:|:---:|',
-    ...Object.entries(result.features).map(
-      ([name, f]) =>
-        `| ${name} | ${f.method} | ${f.score === null ? '—' : f.score.toFixed(4)} | ${f.p_value === undefined || f.p_value === null ? '—' : f.p_value.toExponential(2)} | ${f.threshold} | ${f.status !== 'ok' ? 'n/a' : f.drifted ? '⚠️ yes' : 'no'} |`,
-    ),
+    ...HEADER,
+    ...Object.entries(result.features).map(([name, f]) => row(name, f)),
     '',
     ...Object.keys(result.features).map((name) => `![${name}](${chartFile(name)})`),
+    '',
+    ...predictionLines(result.predictions),
   ];
   return lines.join('\n') + '\n';
 }
 
 const chartFile = (feature: string) => `drift-${feature.replace(/[^A-Za-z0-9_.-]/g, '_')}.png`;
+
+/** Reference and current shares per bin, labelled, for one feature's chart. */
+function chartBins(prof: FeatureProfile, window: NumericWindow | CategoricalWindow) {
+  const vectors =
+    prof.kind === 'numeric'
+      ? {
+          labels: [
+            'below',
+            ...prof.histogram.edges
+              .slice(0, -1)
+              .map((e, i) => `${e.toPrecision(3)}–${prof.histogram.edges[i + 1].toPrecision(3)}`),
+            'above',
+          ],
+          ...numericVectors(prof, window as NumericWindow),
+        }
+      : categoricalVectors(prof, window as CategoricalWindow);
+  const totalR = vectors.reference.reduce((a, b) => a + b, 0) || 1;
+  const totalC = vectors.current.reduce((a, b) => a + b, 0) || 1;
+  return vectors.labels.map((bin, i) => ({
+    bin,
+    train: vectors.reference[i] / totalR,
+    test: vectors.current[i] / totalC,
+  }));
+}
 
 export async function batchDrift(options: {
   reference: string;
@@ -112,35 +161,31 @@ export async function batchDrift(options: {
   out: string;
   params: Params;
   log: Logger;
-}): Promise<DatasetDrift> {
+}): Promise<BatchDrift> {
   const { params, log } = options;
   const { profile, kind } = await referenceProfile(options.reference, params);
   const current = await loadData(options.current, params);
   log.info(`comparing ${current.length} current rows with the ${kind} reference (${profile.rows} rows)`);
   const windows = currentWindows(profile, current);
-  const result = detectDrift(profile, windows, params.drift);
+  const inputs = detectDrift(profile, windows, params.drift);
+  const scored =
+    kind === 'bundle'
+      ? await bundlePredictionDrift(options.reference, current, params.drift, log)
+      : {
+          outcome: { skipped: 'the reference is a data file, not a model bundle' },
+          profiles: {},
+          windows: {},
+        };
+  const result: BatchDrift = { ...inputs, predictions: scored.outcome };
+  const charts = [
+    ...Object.entries(profile.features).map(([name, prof]) => ({
+      name,
+      bins: chartBins(prof, prof.kind === 'numeric' ? windows.numeric[name] : windows.categorical[name]),
+    })),
+    ...Object.entries(scored.profiles).map(([name, prof]) => ({ name, bins: chartBins(prof, scored.windows[name]) })),
+  ];
   await replaceDirAtomic(options.out, async (dir) => {
-    for (const [name, prof] of Object.entries(profile.features)) {
-      const vectors =
-        prof.kind === 'numeric'
-          ? {
-              labels: [
-                'below',
-                ...prof.histogram.edges
-                  .slice(0, -1)
-                  .map((e, i) => `${e.toPrecision(3)}–${prof.histogram.edges[i + 1].toPrecision(3)}`),
-                'above',
-              ],
-              ...numericVectors(prof, windows.numeric[name]),
-            }
-          : categoricalVectors(prof, windows.categorical[name]);
-      const totalR = vectors.reference.reduce((a, b) => a + b, 0) || 1;
-      const totalC = vectors.current.reduce((a, b) => a + b, 0) || 1;
-      const bins = vectors.labels.map((bin, i) => ({
-        bin,
-        train: vectors.reference[i] / totalR,
-        test: vectors.current[i] / totalC,
-      }));
+    for (const { name, bins } of charts) {
       const chart = await distributionChart(name, bins, { title: `${name}: reference vs current` });
       await writeFileAtomic(join(dir, chartFile(name)), chart.png);
     }
@@ -155,8 +200,13 @@ export async function batchDrift(options: {
       driftMarkdown(result, { reference: options.reference, current: options.current, rows: current.length }),
     );
   });
+  const p = result.predictions;
   log.info(
-    `${result.dataset_drift ? 'dataset drift' : 'no dataset drift'}: ${result.drifted_features.join(', ') || 'no feature'} drifted; report in ${options.out}/drift.md`,
+    `${result.dataset_drift ? 'dataset drift' : 'no dataset drift'}: ${result.drifted_features.join(', ') || 'no feature'} drifted; ` +
+      (p.skipped !== undefined
+        ? `prediction drift not computed (${p.skipped})`
+        : `${p.drifted ? `prediction drift in ${p.drifted_tracks.join(', ')}` : 'no prediction drift'}`) +
+      `; report in ${options.out}/drift.md`,
   );
   return result;
 }
