@@ -7,7 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RECORD, registryWithVersions, sampleRecords, startTestServer } from '../harness/testing/api/support.ts';
-import { instancesFromTensors } from './routes/v2.ts';
+import { instancesFromTensors, v2MetadataOf } from './routes/v2.ts';
+import type { BundleMeta } from '../core/schemas/bundle-meta.ts';
 
 /** The protocol's tensor datatypes. */
 const DATATYPES = new Set([
@@ -88,7 +89,8 @@ test('V2 health, server and model metadata, and infer answer in the protocol sha
       outputs: unknown[];
     };
     assert.equal(meta.name, 'flight-delay');
-    assert.ok(isString(meta.platform));
+    assert.deepEqual(Object.keys(meta).sort(), ['inputs', 'name', 'outputs', 'platform', 'versions']);
+    assert.equal(meta.platform, 'tensorflowjs_layers', 'the fixture is an MLP');
     assert.deepEqual(meta.versions, ['1']);
     assert.ok(meta.inputs.every(isTensorMeta) && meta.outputs.every(isTensorMeta), 'metadata tensors');
     assert.deepEqual(
@@ -181,4 +183,54 @@ test('V2 input tensors: shapes, lengths and names are checked, flat or nested da
     /given twice/,
   );
   fails({ id: 3, inputs: [{ name: 'a', shape: [1], data: [1] }] }, /"id" must be a string/);
+});
+
+/** A bundle.json of the given kind and task with the fixture's three inputs. */
+function metaOf(model_type: BundleMeta['model_type'], task: BundleMeta['task'] = 'classification'): BundleMeta {
+  return {
+    format_version: 1,
+    name: 'm',
+    task,
+    candidate: model_type,
+    model_type,
+    params: {},
+    metrics: { validation: {} },
+    primary_metric: 'roc_auc',
+    data_md5: null,
+    git_commit: null,
+    created_at: '2026-01-01T00:00:00.000Z',
+    backend: 'cpu',
+    input_schema: {
+      date: { type: 'timestamp', required: true },
+      distance: { type: 'number', required: true },
+      origin: { type: 'category', required: true },
+    },
+    rows: { train: 1 },
+  };
+}
+
+test('V2 model metadata names the platform that serves each model kind, in the protocol’s <project>_<format> form', () => {
+  const expected: [BundleMeta['model_type'], string][] = [
+    ['mlp', 'tensorflowjs_layers'],
+    ['logistic', 'tensorflowjs_layers'],
+    ['gbdt', 'gitops-ml_trees'],
+    ['blend', 'ensemble'],
+  ];
+  for (const [kind, platform] of expected) {
+    const meta = v2MetadataOf('flight-delay', 4, { meta: metaOf(kind), classes: undefined });
+    assert.equal(meta.platform, platform, kind);
+    assert.ok(platform === 'ensemble' || /^[a-z0-9-]+_[a-z0-9]+$/.test(platform), `${platform}: <project>_<format>`);
+    // Only the protocol's fields, whatever the kind.
+    assert.deepEqual(Object.keys(meta).sort(), ['inputs', 'name', 'outputs', 'platform', 'versions']);
+    assert.deepEqual(meta.versions, ['4']);
+    assert.ok(meta.inputs.every(isTensorMeta) && meta.outputs.every(isTensorMeta), kind);
+  }
+  const regression = v2MetadataOf('m', 1, { meta: metaOf('gbdt', 'regression'), classes: undefined });
+  assert.deepEqual(
+    regression.outputs.map((t) => t.name),
+    ['value', 'prediction_id'],
+  );
+  const multi = v2MetadataOf('m', 1, { meta: metaOf('blend'), classes: ['fog', 'rain', 'sun'] });
+  assert.equal(multi.platform, 'ensemble');
+  assert.deepEqual(multi.outputs.find((t) => t.name === 'probabilities')?.shape, [-1, 3]);
 });

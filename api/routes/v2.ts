@@ -12,6 +12,8 @@ import { HttpError } from '../errors.ts';
 import type { ModelManager } from '../model-manager.ts';
 import { predictMany, type PredictDeps } from './predict.ts';
 import type { ColumnRule } from '../../core/schemas/params.ts';
+import type { BundleMeta } from '../../core/schemas/bundle-meta.ts';
+import type { LoadedBundle } from '../../core/model/bundle.ts';
 
 /** A tensor in a V2 request or answer. */
 export interface Tensor {
@@ -29,13 +31,29 @@ export function v2Datatype(rule: ColumnRule): string {
   return rule.type === 'number' ? 'FP64' : rule.type === 'integer' ? 'INT64' : 'BYTES';
 }
 
-/** `GET /v2/models/<name>`: the model's input and output tensors. */
-export function v2ModelMetadata(manager: ModelManager, name: string) {
-  const m = manager.current;
-  if (!m) throw new HttpError(503, 'not_ready', manager.lastError ?? `model ${name} is loading`);
-  const meta = m.bundle.meta;
-  const classes = m.bundle.classes;
-  const outputs: Tensor[] | Omit<Tensor, 'data'>[] =
+/**
+ * The protocol's `platform` ("the framework/backend for the model", information only, named
+ * `<project>_<format>`) of what actually answers: networks are TensorFlow.js layers models
+ * (model.json + weights.bin), tree ensembles this project's own trees.json (no standard tree
+ * format such as Triton FIL's XGBoost/LightGBM files), and a blend the weighted mean of member
+ * models, which Triton calls an `ensemble`.
+ */
+export function v2Platform(modelType: BundleMeta['model_type']): string {
+  switch (modelType) {
+    case 'mlp':
+    case 'logistic':
+      return 'tensorflowjs_layers';
+    case 'gbdt':
+      return 'gitops-ml_trees';
+    case 'blend':
+      return 'ensemble';
+  }
+}
+
+/** The model metadata response of a loaded bundle: the protocol's five fields, nothing else. */
+export function v2MetadataOf(name: string, version: number, bundle: Pick<LoadedBundle, 'meta' | 'classes'>) {
+  const { meta, classes } = bundle;
+  const outputs: Omit<Tensor, 'data'>[] =
     meta.task === 'regression'
       ? [{ name: 'value', datatype: 'FP64', shape: [-1] }]
       : classes
@@ -50,8 +68,8 @@ export function v2ModelMetadata(manager: ModelManager, name: string) {
           ];
   return {
     name,
-    versions: [String(m.version)],
-    platform: 'tensorflowjs',
+    versions: [String(version)],
+    platform: v2Platform(meta.model_type),
     inputs: Object.entries(meta.input_schema).map(([field, rule]) => ({
       name: field,
       datatype: v2Datatype(rule),
@@ -59,6 +77,13 @@ export function v2ModelMetadata(manager: ModelManager, name: string) {
     })),
     outputs: [...outputs, { name: 'prediction_id', datatype: 'BYTES', shape: [-1] }],
   };
+}
+
+/** `GET /v2/models/<name>`: the model's input and output tensors. */
+export function v2ModelMetadata(manager: ModelManager, name: string) {
+  const m = manager.current;
+  if (!m) throw new HttpError(503, 'not_ready', manager.lastError ?? `model ${name} is loading`);
+  return v2MetadataOf(name, m.version, m.bundle);
 }
 
 function requestError(message: string): HttpError {
