@@ -31,6 +31,8 @@ export interface BoostParams extends TreeParams {
   stopAfter?: (iteration: number) => boolean;
   /** Told each new best validation iteration (a speculative refit need not grow past it). */
   onBest?: (iteration: number) => void;
+  /** Passes stay on the calling thread until this returns true (./engine-protocol.ts EngineSetup). */
+  shareWhen?: () => boolean;
 }
 
 /**
@@ -155,6 +157,7 @@ export function boost(
     threads: p.threads ?? gbdtThreads(n, width),
     // A thread count chosen by the machine adapts to its load; one set (GBDT_THREADS, tests) is used as set.
     adaptive: p.threads === undefined && !process.env.GBDT_THREADS,
+    shareWhen: p.shareWhen,
   });
   try {
     if (p.waitForWorkers && !engine.waitForWorkers())

@@ -64,6 +64,12 @@ export interface EngineSetup {
   threads: number;
   /** Choose per pass between sharing and this thread by timing both (absent: always share big passes). */
   adaptive?: boolean;
+  /**
+   * Every pass runs on the calling thread until this returns true (asked once per pass until it
+   * does): a speculative refit beside two other training threads takes no second core until they
+   * are done (training/select/refit-off-thread.ts). Not sent to the workers.
+   */
+  shareWhen?: () => boolean;
 }
 
 /** The arrays and shared state both sides see (plain on one thread, shared with workers). */

@@ -76,6 +76,37 @@ test('the same trees, bit for bit, on 1, 2 and 3 threads (histograms by inputs; 
   assert.ok(one.model.trees[0].feature.length > 15, 'trees of 16 leaves were grown');
 });
 
+test('shareWhen: every pass on the calling thread until it says yes, then shared; the same trees', () => {
+  const train = rows(3 * PARALLEL_MIN_ROWS, 3);
+  const validation = rows(PARALLEL_MIN_ROWS + 1000, 4);
+  const fit = (threads: number, shareWhen?: () => boolean) =>
+    boost('binary', 1, inputs, [30, 12, 200], train, validation, {
+      ...params,
+      maxLeaves: 16,
+      maxDepth: 0,
+      learningRate: 0.3,
+      maxIter: 6,
+      patience: 6,
+      threads,
+      waitForWorkers: true,
+      shareWhen,
+    });
+  const one = fit(1);
+  const never = fit(2, () => false);
+  assert.equal(never.threads, 2);
+  assert.equal(never.parallel.parallel, 0, 'no pass shared while the gate is shut');
+  assert.deepEqual(never.model, one.model);
+  // Opening at any point, between a deferred gradients() and its root() included, changes no bit.
+  for (const after of [1, 2, 7, 40, 100]) {
+    let asked = 0;
+    const opened = fit(2, () => ++asked > after);
+    assert.ok(asked > after, `the gate was asked past ${after}`);
+    assert.ok(opened.parallel.parallel > 0, `passes shared once the gate opened after ${after} questions`);
+    assert.deepEqual(opened.model, one.model);
+    assert.deepEqual(opened.validationScores, one.validationScores);
+  }
+});
+
 test('threads: GBDT_THREADS wins (at most one per input), else one below 300k rows, else the machine', () => {
   assert.equal(gbdtThreads(10, 6, '3'), 3);
   assert.equal(gbdtThreads(10, 2, '4'), 2);

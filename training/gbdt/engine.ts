@@ -51,6 +51,8 @@ export class Engine {
   /** The class whose gradients root() computes first (one thread), −1: none pending. */
   private pendingClass = -1;
   private ready = false;
+  /** Whether s.shareWhen has said yes (or there is none). */
+  private open: boolean;
   private readonly started: number;
   /**
    * Adaptive sharing, per kind of pass (their costs per row differ): big passes alternate
@@ -102,6 +104,7 @@ export class Engine {
     };
     const { columns } = this.arrays;
     for (let r = 0; r < n; r++) for (let f = 0; f < s.width; f++) columns[f * n + r] = s.bins[r * s.width + f];
+    this.open = !s.shareWhen;
     this.ctrl = shared((b) => new Int32Array(b), (CTRL.DONE + threads) * 4);
     this.errorText = shared((b) => new Uint8Array(b), 1024);
     // Workers announce themselves by setting their DONE word to 0 (it starts at −1).
@@ -109,7 +112,7 @@ export class Engine {
     for (let w = 1; w < threads; w++) {
       const worker = new Worker(new URL('./engine-worker.ts', import.meta.url), {
         workerData: {
-          setup: { ...s, bins: undefined, y: undefined, weight: undefined },
+          setup: { ...s, bins: undefined, y: undefined, weight: undefined, shareWhen: undefined },
           arrays: this.arrays,
           ctrl: this.ctrl,
           errorText: this.errorText,
@@ -150,12 +153,19 @@ export class Engine {
     return (this.ready = true);
   }
 
+  /** Every pass on this thread: no workers, or s.shareWhen has not said yes yet. */
+  private solo(): boolean {
+    if (this.threads === 1) return true;
+    if (!this.open) this.open = this.s.shareWhen!();
+    return !this.open;
+  }
+
   /**
    * Gradients and hessians of class c at `arrays.scores`. On one thread they are computed by the
    * next root() in the same pass as the root's histogram (block by block, still in cache).
    */
   gradients(c: number): void {
-    if (this.threads === 1) {
+    if (this.solo()) {
       // Two requests before a root() would silently lose the first class's gradients.
       if (this.pendingClass !== -1)
         throw new Error(`gbdt engine: gradients(${c}) before root() used class ${this.pendingClass}'s`);
@@ -183,7 +193,8 @@ export class Engine {
     this.pendingClass = -1;
     let g = 0;
     let h = 0;
-    if (this.threads === 1) {
+    // Gradients deferred by gradients() are computed here even if sharing began in between.
+    if (c >= 0 || this.solo()) {
       // One pass instead of three (gradients, histogram, totals): the same values in the same order.
       const hist = this.hist(slot);
       hist.fill(0);
@@ -229,7 +240,7 @@ export class Engine {
     const col = columns.subarray(feature * n, (feature + 1) * n);
     const threads = this.threads;
     if (goesLeft !== this.arrays.goesLeft) this.arrays.goesLeft.set(goesLeft);
-    if (threads === 1) {
+    if (this.solo()) {
       const mid = start + partitionChunk(order, col, goesLeft, start, end, scratch);
       order.set(scratch.subarray(start, start + end - mid), mid);
       return mid;
@@ -256,7 +267,7 @@ export class Engine {
     const { validationBins, rawV } = this.arrays;
     const { width, k } = this.s;
     const nv = validationBins.length / width;
-    const par = this.threads > 1 && nv >= PARALLEL_MIN_ROWS;
+    const par = nv >= PARALLEL_MIN_ROWS && !this.solo();
     if (par) {
       const t = this.arrays.tree;
       const nodes = tree.feature.length;
@@ -282,7 +293,7 @@ export class Engine {
    * and `b` are views of arrays.sortA / sortB when the engine has workers, else any arrays.
    */
   sortPair(a: Float64Array, b: Float64Array): void {
-    if (this.threads === 1 || a.length + b.length < PARALLEL_MIN_ROWS) {
+    if (a.length + b.length < PARALLEL_MIN_ROWS || this.solo()) {
       sortF64(a);
       sortF64(b);
       return;
@@ -356,7 +367,8 @@ export class Engine {
     const big =
       threads > 1 &&
       (kind === TASK.RANGE ? rows * this.s.width >= PARALLEL_MIN_UPDATES : rows >= PARALLEL_MIN_ROWS) &&
-      this.workersReady();
+      this.workersReady() &&
+      !this.solo();
     // On a machine busy with other work a woken worker can wait milliseconds for a core, and
     // sharing then costs more than it saves: probe both ways now and then, keep the faster.
     const probe = big && this.s.adaptive ? this.probe(kind) : null;

@@ -235,6 +235,8 @@ export function refitTreesOnAll(
     classes?: number;
     classWeight?: Record<number, number>;
     targetScaler?: { mean: number; std: number };
+    /** With a pending count: boost on one thread until the count is known, then on the engine's threads. */
+    shareAfterCount?: boolean;
     log: Logger;
   },
 ): { model: TreeModel; predictions: Float32Array; rows: number; seconds: number; iterations: number } {
@@ -268,6 +270,7 @@ export function refitTreesOnAll(
             return known > 0 && it >= count(known);
           }
         : undefined,
+      shareWhen: pending && o.shareAfterCount ? () => pending.known() : undefined,
     },
   );
   // A single-leaf tree stops boosting early either way, so fewer iterations than asked are the same trees too.
@@ -291,6 +294,8 @@ export interface PendingIterations {
   after(iteration: number): number;
   /** Blocks until the count is known. */
   wait(): number;
+  /** Whether the count is known (does not block). */
+  known(): boolean;
 }
 
 const count = (n: number) => Math.max(1, n);

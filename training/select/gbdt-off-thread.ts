@@ -173,11 +173,8 @@ export function inWorker<T>(
     try {
       // A candidate's fit boosts on one thread unless GBDT_THREADS says otherwise: the network has
       // the other core, and a pass shared with a third thread waits for whichever the kernel
-      // parked. A refit beside a fit on another worker (three training threads on the cores) also
-      // boosts on one: on all flights its second thread cost more CPU than it gained (train stage
-      // 216–228 s against 200 s, docs/model-quality.md). A refit beside a fit on the calling thread
-      // keeps the engine's adaptive choice (one thread below 300k rows): it often boosts its last
-      // trees alone, after the fits.
+      // parked. (A refit beside a fit on another worker takes its engine's threads only once the
+      // fits are done: ./refit-off-thread.ts.)
       const one = oneThread && !process.env.GBDT_THREADS;
       const env = one ? { ...process.env, GBDT_THREADS: '1' } : process.env;
       worker = new Worker(new URL('./gbdt-worker.ts', import.meta.url), { workerData: job, env });

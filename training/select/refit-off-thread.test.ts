@@ -70,14 +70,14 @@ test('a refit whose count arrives late (while boosting or after max_iter) keeps 
     gbdt,
     spec,
     tables,
-    { after: (it) => ((boosted = it) > 20 ? 12 : 0), wait: () => 12 },
+    { after: (it) => ((boosted = it) > 20 ? 12 : 0), wait: () => 12, known: () => boosted > 20 },
     { ...options, log },
   );
   assert.equal(boosted, 21, 'it boosted past the count before learning it');
   assert.deepEqual(late.model.json, told.model.json);
   assert.deepEqual(late.predictions, told.predictions);
   // Never known while boosting: max_iter (30), then the count.
-  const after = refitTreesOnAll(gbdt, spec, tables, { after: () => 0, wait: () => 12 }, { ...options, log });
+  const after = refitTreesOnAll(gbdt, spec, tables, { after: () => 0, wait: () => 12, known: () => false }, { ...options, log });
   assert.deepEqual(after.model.json, told.model.json);
 });
 

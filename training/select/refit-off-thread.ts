@@ -78,8 +78,14 @@ export function startRefitOffThread(
   let worker: Worker | undefined;
   const levels = (['debug', 'info', 'warn', 'error'] as const).filter((l) => log.enabled(l));
   const started = performance.now();
+  // Beside a fit on another worker (three training threads on the cores) the refit boosts on one
+  // thread until the fits are done, then on its engine's threads for the trees it has left: on
+  // all flights a second thread from the start cost more CPU than it gained (train stage 216–228 s
+  // against 200 s, docs/model-quality.md), and one thread alone left a core idle for the last
+  // ~30 s. GBDT_THREADS set: its threads from the start.
+  const shareAfterCount = oneThread && !process.env.GBDT_THREADS;
   const result = inWorker(
-    { kind: 'refit', cfg, spec, tables, options, progress, levels },
+    { kind: 'refit', cfg, spec, tables, options: { ...options, shareAfterCount }, progress, levels },
     log,
     stop.signal,
     (m) => {
@@ -91,7 +97,7 @@ export function startRefitOffThread(
       worker = w;
       w.unref();
     },
-    oneThread,
+    false,
   );
   // Seen by finish(); a refit cancelled or never asked for must not be an unhandled rejection.
   result.catch(() => undefined);

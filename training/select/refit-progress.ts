@@ -48,5 +48,6 @@ export function pendingCount(progress: Int32Array): PendingIterations {
   return {
     after: (it) => next(() => count() ?? (it < Atomics.load(progress, BEST) ? 0 : undefined)),
     wait: () => next(count),
+    known: () => count() !== undefined,
   };
 }
