@@ -6,151 +6,61 @@
  * number of threads. Small ranges stay on the calling thread: waking a worker costs tens of
  * microseconds, more on a busy machine.
  */
-import { Worker } from 'node:worker_threads';
 import { treeValue, type CompiledTree } from '../../core/model/tree-value.ts';
 import { gradients } from './gradients.ts';
 import { addRootRows, buildHistogram, buildRootHistogram, rootCountsInto } from './split.ts';
 import { sortF64 } from './sort-f64.ts';
 import { assembleChunks, partitionChunk } from './partition.ts';
 import {
-  CTRL,
   PARALLEL_MIN_ROWS,
   PARALLEL_MIN_UPDATES,
   share,
-  shared,
   TASK,
-  treeBuffer,
   type EngineArrays,
   type EngineSetup,
 } from './engine-protocol.ts';
+import { engineArrays } from './engine-arrays.ts';
+import { AdaptiveSharing } from './engine-adaptive.ts';
+import { WorkerPool } from './engine-pool.ts';
 
 export { gbdtThreads, PARALLEL_MIN_ROWS, share } from './engine-protocol.ts';
 
-/** Big passes timed each way before choosing, and passes run the chosen way before probing again. */
-const PROBE = 8;
-const KEEP = 200;
 /** Rows per block of the one-thread root pass: their gradients stay in cache for the histogram. */
 const ROOT_BLOCK = 4096;
-
-/** One kind of pass's probes: where in its cycle it is, and ms and rows timed each way. */
-interface Probe {
-  phase: number;
-  inPhase: number;
-  ms: [number, number];
-  rows: [number, number];
-  useParallel: boolean;
-}
 
 export class Engine {
   readonly arrays: EngineArrays;
   readonly threads: number;
-  private readonly workers: Worker[] = [];
-  private readonly ctrl: Int32Array;
-  private readonly errorText: Uint8Array;
-  private gen = 0;
+  private readonly pool: WorkerPool;
   /** The class whose gradients root() computes first (one thread), −1: none pending. */
   private pendingClass = -1;
-  private ready = false;
   /** Whether s.shareWhen has said yes (or there is none). */
   private open: boolean;
-  private readonly started: number;
-  /**
-   * Adaptive sharing, per kind of pass (their costs per row differ): big passes alternate
-   * between probes (PROBE shared, PROBE on this thread, timed per row) and a run of KEEP passes
-   * the faster way. The trees are the same either way.
-   */
-  private readonly probes = new Map<number, Probe>();
+  /** Whether a big pass is shared or run here, chosen per kind of pass by timing both ways. */
+  private readonly sharing = new AdaptiveSharing();
   /** Big passes shared between threads, and big passes run on this thread (probing or faster so). */
   readonly stats = { parallel: 0, backedOff: 0, startupMs: -1 };
 
   constructor(private readonly s: EngineSetup) {
-    const n = s.y.length;
     const threads = Math.max(1, Math.min(s.threads, s.width));
-    const par = threads > 1;
-    const f32 = (len: number) => (par ? shared((b) => new Float32Array(b), len * 4) : new Float32Array(len));
-    const copyF32 = (a: Float32Array) => {
-      const out = f32(a.length);
-      out.set(a);
-      return out;
-    };
-    const copyU8 = (a: Uint8Array) => {
-      if (!par) return a;
-      const out = shared((b) => new Uint8Array(b), a.length).subarray(0, a.length);
-      out.set(a);
-      return out;
-    };
-    const nv = s.validationBins.length / s.width;
-    const f64 = (len: number) => (par ? shared((b) => new Float64Array(b), len * 8) : new Float64Array(len));
-    this.arrays = {
-      bins: copyU8(s.bins),
-      y: par ? copyF32(s.y) : s.y,
-      weight: s.weight && (par ? copyF32(s.weight) : s.weight),
-      scores: f64(n * s.k),
-      grad: f32(n),
-      hess: f32(n),
-      order: par ? shared((b) => new Int32Array(b), n * 4) : new Int32Array(n),
-      hists: f64(s.slots * s.slotSize),
-      columns: par
-        ? shared((b) => new Uint8Array(b), s.bins.length).subarray(0, s.bins.length)
-        : new Uint8Array(s.bins.length),
-      scratch: par ? shared((b) => new Int32Array(b), n * 4) : new Int32Array(n),
-      goesLeft: par ? shared((b) => new Uint8Array(b), 256) : new Uint8Array(256),
-      lefts: par ? shared((b) => new Int32Array(b), threads * 4) : new Int32Array(threads),
-      validationBins: copyU8(s.validationBins),
-      rawV: f64(nv * s.k),
-      tree: treeBuffer(par ? s.maxNodes : 0, par),
-      sortA: f64(nv),
-      sortB: f64(nv),
-    };
-    const { columns } = this.arrays;
-    for (let r = 0; r < n; r++) for (let f = 0; f < s.width; f++) columns[f * n + r] = s.bins[r * s.width + f];
+    this.arrays = engineArrays(s, threads);
     this.open = !s.shareWhen;
-    this.ctrl = shared((b) => new Int32Array(b), (CTRL.DONE + threads) * 4);
-    this.errorText = shared((b) => new Uint8Array(b), 1024);
-    // Workers announce themselves by setting their DONE word to 0 (it starts at −1).
-    for (let w = 1; w < threads; w++) this.ctrl[CTRL.DONE + w] = -1;
-    for (let w = 1; w < threads; w++) {
-      const worker = new Worker(new URL('./engine-worker.ts', import.meta.url), {
-        workerData: {
-          setup: { ...s, bins: undefined, y: undefined, weight: undefined, shareWhen: undefined },
-          arrays: this.arrays,
-          ctrl: this.ctrl,
-          errorText: this.errorText,
-          index: w,
-          threads,
-        },
-      });
-      worker.unref();
-      this.workers.push(worker);
-    }
+    this.pool = new WorkerPool(s, this.arrays, threads);
     this.threads = threads;
-    this.started = performance.now();
   }
 
   /** Block until every worker has started (tests: the passes shared from the first), at most `ms`. */
   waitForWorkers(ms = 60_000): boolean {
     if (this.threads === 1) return true;
-    const until = performance.now() + ms;
-    for (let w = 1; w < this.threads; w++)
-      while (Atomics.load(this.ctrl, CTRL.DONE + w) === -1 && Atomics.load(this.ctrl, CTRL.ERROR) === 0) {
-        const left = until - performance.now();
-        if (left <= 0) return false;
-        Atomics.wait(this.ctrl, CTRL.DONE + w, -1, Math.min(left, 100));
-      }
-    return this.workersReady();
+    return this.pool.waitForWorkers(ms) && this.workersReady();
   }
 
-  /**
-   * Whether every worker has started. Nothing waits for them: passes run on this thread until
-   * they have (the same bits either way), so their start-up (~0.3–2 s of module loading)
-   * overlaps boosting instead of delaying it.
-   */
+  /** Whether every worker has started (./engine-pool.ts: passes run on this thread until then). */
   private workersReady(): boolean {
-    if (this.ready) return true;
-    if (this.threads === 1 || Atomics.load(this.ctrl, CTRL.ERROR) !== 0) return false;
-    for (let w = 1; w < this.threads; w++) if (Atomics.load(this.ctrl, CTRL.DONE + w) === -1) return false;
-    this.stats.startupMs = Math.round(performance.now() - this.started);
-    return (this.ready = true);
+    if (this.stats.startupMs >= 0) return true;
+    if (!this.pool.allStarted()) return false;
+    this.stats.startupMs = this.pool.startupMs;
+    return true;
   }
 
   /** Every pass on this thread: no workers, or s.shareWhen has not said yes yet. */
@@ -314,43 +224,7 @@ export class Engine {
   }
 
   close(): void {
-    if (this.ready) this.post(TASK.EXIT, 0, 0, 0, 0);
-    for (const w of this.workers) void w.terminate();
-    this.workers.length = 0;
-  }
-
-  private probe(kind: number): Probe {
-    let p = this.probes.get(kind);
-    if (!p) this.probes.set(kind, (p = { phase: 0, inPhase: 0, ms: [0, 0], rows: [0, 0], useParallel: true }));
-    return p;
-  }
-
-  private adapt(p: Probe, ms: number, rows: number): void {
-    if (p.phase < 2) {
-      p.ms[p.phase] += ms;
-      p.rows[p.phase] += rows;
-    }
-    if (++p.inPhase < (p.phase === 2 ? KEEP : PROBE)) return;
-    p.inPhase = 0;
-    if (p.phase === 1) {
-      p.useParallel = p.ms[0] / Math.max(1, p.rows[0]) < p.ms[1] / Math.max(1, p.rows[1]);
-      p.ms = [0, 0];
-      p.rows = [0, 0];
-    }
-    p.phase = (p.phase + 1) % 3;
-  }
-
-  private post(kind: number, start: number, end: number, slot: number, c: number): number {
-    const ctrl = this.ctrl;
-    ctrl[CTRL.KIND] = kind;
-    ctrl[CTRL.START] = start;
-    ctrl[CTRL.END] = end;
-    ctrl[CTRL.SLOT] = slot;
-    ctrl[CTRL.CLASS] = c;
-    const gen = ++this.gen;
-    Atomics.store(ctrl, CTRL.GEN, gen);
-    Atomics.notify(ctrl, CTRL.GEN);
-    return gen;
+    this.pool.close();
   }
 
   /** `own(t, threads)` for every thread's share: the workers' through the control words, thread 0's here. */
@@ -369,27 +243,21 @@ export class Engine {
       (kind === TASK.RANGE ? rows * this.s.width >= PARALLEL_MIN_UPDATES : rows >= PARALLEL_MIN_ROWS) &&
       this.workersReady() &&
       !this.solo();
-    // On a machine busy with other work a woken worker can wait milliseconds for a core, and
-    // sharing then costs more than it saves: probe both ways now and then, keep the faster.
-    const probe = big && this.s.adaptive ? this.probe(kind) : null;
-    const shared = big && (!probe || probe.phase === 0 || (probe.phase === 2 && probe.useParallel));
+    // A busy machine can make sharing cost more than it saves (./engine-adaptive.ts).
+    const adaptive = big && this.s.adaptive;
+    const shared = big && (!adaptive || this.sharing.shares(kind));
     const t0 = big ? performance.now() : 0;
     if (shared) {
-      const gen = this.post(kind, start, end, slot, c);
-      own(0, threads);
-      for (let w = 1; w < threads; w++) {
-        let v: number;
-        while ((v = Atomics.load(this.ctrl, CTRL.DONE + w)) !== gen) Atomics.wait(this.ctrl, CTRL.DONE + w, v, 1000);
-      }
+      this.pool.runShared(kind, start, end, slot, c, () => own(0, threads));
       this.stats.parallel++;
     } else {
       // The same shares one after the other: the same loops, so the same sums.
       for (let t = 0; t < threads; t++) own(t, threads);
       if (big) this.stats.backedOff++;
     }
-    if (probe) this.adapt(probe, performance.now() - t0, rows);
-    if (Atomics.load(this.ctrl, CTRL.ERROR) !== 0) {
-      const text = new TextDecoder().decode(this.errorText.slice()).replace(/\0+$/, '');
+    if (adaptive) this.sharing.record(kind, performance.now() - t0, rows);
+    const text = this.pool.failure();
+    if (text !== null) {
       this.close();
       throw new Error(`a gbdt worker thread failed: ${text}; set GBDT_THREADS=1 to train on one thread`);
     }
