@@ -10,9 +10,9 @@ import { ksBinned } from '../core/drift/ks.ts';
 import { normaliseByStd, wassersteinBinned } from '../core/drift/wasserstein.ts';
 import type { TestResult } from '../core/drift/result.ts';
 import { resolveDriftParams, verdict, type FeatureDrift } from '../core/drift/detect.ts';
+import { isPredictionTrack } from '../core/drift/fleet.ts';
 import type { DriftParams } from '../core/schemas/params.ts';
-import type { NumericProfile } from '../core/model/profile.ts';
-import { DriftWindows, type WindowSnapshot } from './drift-window.ts';
+import { DriftWindows, referenceStds, type WindowSnapshot } from './drift-window.ts';
 import type { ServedModel } from './model-manager.ts';
 import type { ApiMetrics } from './prometheus.ts';
 import type { FleetDriftSources } from './fleet-metrics.ts';
@@ -101,14 +101,7 @@ export class DriftMonitor {
       this.version = model.version;
       this.modelName = model.name;
       this.windows = new DriftWindows(this.opts.windowSize, model.bundle.profile, model.bundle.spec);
-      this.stds = new Map(
-        Object.entries(model.bundle.profile.features)
-          .filter(([, f]) => f.kind === 'numeric')
-          .map(([k, f]) => [k, (f as NumericProfile).std]),
-      );
-      if (model.bundle.profile.predictions) this.stds.set('prediction', model.bundle.profile.predictions.std);
-      for (const [name, prof] of Object.entries(model.bundle.profile.prediction_classes ?? {}))
-        this.stds.set(`prediction.${name}`, prof.std);
+      this.stds = referenceStds(model.bundle.profile);
       this.state = this.empty();
       const windows = this.windows,
         stds = this.stds;
@@ -133,7 +126,8 @@ export class DriftMonitor {
         out_of_range_total: s.outOfRangeTotal,
       };
     });
-    const inputs = features.filter((f) => f.name !== 'prediction' && f.result);
+    // Multi-class outputs (`prediction.<class>`) included: a drifting model is not drifting inputs.
+    const inputs = features.filter((f) => !isPredictionTrack(f.name) && f.result);
     const drifted = inputs.filter((f) => f.drifted).map((f) => f.name);
     const share = inputs.length ? drifted.length / inputs.length : 0;
     const at = (this.opts.now ?? (() => new Date()))().toISOString();

@@ -223,11 +223,12 @@ export class DriftWindows {
   }
 }
 
-/** The reference std of every numeric track (and of the prediction), what fleetTracks divides widths by. */
+/** The reference std of every numeric track (and of the prediction, or of each class's probability), what fleetTracks divides widths by. */
 export function referenceStds(profile: BundleProfile): Map<string, number> {
   const stds = new Map<string, number>();
   for (const [name, f] of Object.entries(profile.features)) if (f.kind === 'numeric') stds.set(name, f.std);
   if (profile.predictions) stds.set('prediction', profile.predictions.std);
+  for (const [name, f] of Object.entries(profile.prediction_classes ?? {})) stds.set(`prediction.${name}`, f.std);
   return stds;
 }
 

@@ -1,6 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { binArea, fleetDrift, fleetDriftScore, sharesBelow, type FleetDriftTrack } from './fleet.ts';
+import {
+  binArea,
+  fleetDrift,
+  fleetDriftScore,
+  isPredictionTrack,
+  PREDICTION_TRACK_REGEX,
+  sharesBelow,
+  type FleetDriftTrack,
+} from './fleet.ts';
 import { jensenShannonDistance } from './divergence.ts';
 import { normaliseByStd, wassersteinBinned } from './wasserstein.ts';
 import { resolveDriftParams } from './detect.ts';
@@ -89,4 +97,21 @@ test('verdicts: thresholds of params.yaml, no verdict at or below size_cutoff va
   );
   assert.equal(many.drift_share, 0.5, 'the prediction is not an input feature');
   assert.equal(many.dataset_drift, true, 'share 0.5 reaches dataset_drift_share 0.5');
+});
+
+test('a multi-class model’s output tracks (prediction.<class>) stay out of the inputs’ drift share, as the prediction does', () => {
+  const p = resolveDriftParams();
+  const steady: FleetDriftTrack = { feature: 'c', kind: 'categorical', reference: [1, 1], served: [2500, 2500] };
+  const late = { ...numeric([1, 1], [5000, 0], [0, 0.5, 1]), feature: 'prediction.late' };
+  const d = fleetDrift([steady, late], p);
+  assert.deepEqual(
+    d.features.map((f) => f.detected),
+    [false, true],
+  );
+  assert.equal(d.drift_share, 0, 'a drifting class probability is not a drifting input');
+  assert.equal(d.dataset_drift, false);
+  for (const name of ['prediction', 'prediction.late', 'prediction.a.b'])
+    assert.ok(isPredictionTrack(name) && new RegExp(`^(?:${PREDICTION_TRACK_REGEX})$`).test(name), name);
+  for (const name of ['predictions', 'prediction_score', 'date.hour', 'origin'])
+    assert.ok(!isPredictionTrack(name) && !new RegExp(`^(?:${PREDICTION_TRACK_REGEX})$`).test(name), name);
 });

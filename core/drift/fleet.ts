@@ -48,6 +48,16 @@ export interface FleetDrift {
 /** The track name of the model's prediction (api/drift-window.ts); not an input feature. */
 export const PREDICTION_TRACK = 'prediction';
 
+/**
+ * Whether a drift track is the model's output rather than an input: `prediction`, or a
+ * multi-class model's `prediction.<class>`. Outputs are judged but stay out of the inputs' drift
+ * share. PREDICTION_TRACK_REGEX is the same test as a PromQL label matcher (fully anchored there).
+ */
+export function isPredictionTrack(name: string): boolean {
+  return name === PREDICTION_TRACK || name.startsWith(`${PREDICTION_TRACK}.`);
+}
+export const PREDICTION_TRACK_REGEX = `${PREDICTION_TRACK}([.].+)?`;
+
 /** Shares of a count vector (all 0 when it is empty). */
 export function shares(counts: ArrayLike<number>): number[] {
   const n = sum(counts);
@@ -121,7 +131,7 @@ export function fleetDrift(tracks: FleetDriftTrack[], params: DriftParams): Flee
     const judged = score !== null && n > minFleetValues(params);
     return { feature: t.feature, method, n, score, threshold, detected: judged ? score >= threshold : null };
   });
-  const inputs = features.filter((f) => f.feature !== PREDICTION_TRACK && f.detected !== null);
+  const inputs = features.filter((f) => !isPredictionTrack(f.feature) && f.detected !== null);
   const share = inputs.length ? inputs.filter((f) => f.detected).length / inputs.length : null;
   return {
     features,

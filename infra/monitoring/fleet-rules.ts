@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { FLEET_DRIFT_RULES, minFleetValues, PREDICTION_TRACK } from '../../core/drift/fleet.ts';
+import { FLEET_DRIFT_RULES, minFleetValues, PREDICTION_TRACK_REGEX } from '../../core/drift/fleet.ts';
 import { resolveDriftParams } from '../../core/drift/detect.ts';
 import { FLEET_QUALITY_RULES } from '../../core/model/live-quality.ts';
 import type { RecordingRule } from './rules.ts';
@@ -163,7 +163,7 @@ function driftRules(w: Window, p: DriftParams): RecordingRule[] {
     },
     {
       record: share,
-      expr: `avg without (feature, kind, method) (${detected}{feature!="${PREDICTION_TRACK}"})`,
+      expr: `avg without (feature, kind, method) (${detected}{feature!~"${PREDICTION_TRACK_REGEX}"})`,
     },
     { record: FLEET_DRIFT_RULES.dataset + s, expr: `${share} >= bool ${p.dataset_drift_share}` },
   ];

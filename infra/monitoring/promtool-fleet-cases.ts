@@ -6,7 +6,7 @@
  * traffic split over three replicas raises no drift alert; shifted traffic does, in both setups.
  */
 import { addPair, countsBelow, emptyCounts, liveFigures, SCORE_BINS } from '../../core/model/live-quality.ts';
-import { fleetDriftScore, shares, sharesBelow, binWidthsInStd } from '../../core/drift/fleet.ts';
+import { fleetDriftScore, isPredictionTrack, shares, sharesBelow, binWidthsInStd } from '../../core/drift/fleet.ts';
 import type { RuleTestCase, RuleTestFile } from './promtool-cases.ts';
 
 import { counter, EVAL, gauge, labelText, sample, SETUPS } from './promtool-fleet-series.ts';
@@ -162,6 +162,20 @@ const TRACKS = (shifted: boolean): Track[] => [
       [0, 0, 19],
     ],
   },
+  {
+    // A multi-class model's track of one class probability (`prediction.<class>`), drifting in both
+    // cases: an output, so it never counts in the inputs' drift share.
+    feature: 'prediction.late',
+    kind: 'numeric',
+    reference: [50, 30, 20],
+    edges: [0, 0.2, 0.5, 1],
+    std: 0.25,
+    split: [
+      [0, 0, 40],
+      [0, 0, 30],
+      [0, 0, 30],
+    ],
+  },
 ];
 
 const total = (split: number[][]) => split[0].map((_, b) => split.reduce((s, r) => s + r[b], 0));
@@ -200,7 +214,7 @@ function driftCase(shifted: boolean): RuleTestCase {
   });
   const method = (t: Track) => (t.kind === 'numeric' ? 'wasserstein' : 'jensen_shannon');
   const detected = (score: number) => (score >= 0.1 ? 1 : 0);
-  const inputsDrifted = scored.filter((s) => s.t.feature !== 'prediction' && detected(s.score)).length / 2;
+  const inputsDrifted = scored.filter((s) => !isPredictionTrack(s.t.feature) && detected(s.score)).length / 2;
   return {
     name: shifted
       ? 'shifted traffic: the same fleet drift scores from one replica and from three, drift detected and the alert fires in both'
