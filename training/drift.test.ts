@@ -74,7 +74,10 @@ test('batch drift against a model bundle: the training rows give no prediction d
   const json = JSON.parse(await readFile(join(out, 'drift.json'), 'utf8'));
   assert.equal(json.predictions.drifted, true);
   const md = await readFile(join(out, 'drift.md'), 'utf8');
-  assert.match(md, /## Predictions[\s\S]*\*\*prediction drift \(prediction\)\*\*[\s\S]*\| prediction \| ks \|/);
+  assert.match(
+    md,
+    /## Predictions[\s\S]*\*\*prediction drift \(prediction\)\*\*\.\n\n\| output \|[\s\S]*\| prediction \| ks \| [0-9.]+ \|/,
+  );
   assert.ok((await readdir(out)).includes('drift-prediction.png'));
 
   const fromData = await batchDrift({

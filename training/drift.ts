@@ -92,7 +92,10 @@ export function currentWindows(profile: ReferenceProfile, table: Table, into?: C
 
 const row = (name: string, f: DatasetDrift['features'][string]) =>
   `| ${name} | ${f.method} | ${f.score === null ? '—' : f.score.toFixed(4)} | ${f.p_value === undefined || f.p_value === null ? '—' : f.p_value.toExponential(2)} | ${f.threshold} | ${f.status !== 'ok' ? 'n/a' : f.drifted ? '⚠️ yes' : 'no'} |`;
-const HEADER = ['| feature | method | score | p-value | threshold | drifted |', '|---|---|---:|---:|---:|:---:|'];
+const header = (first: string) => [
+  `| ${first} | method | score | p-value | threshold | drifted |`,
+  '|---|---|---:|---:|---:|:---:|',
+];
 
 function predictionLines(p: PredictionDriftOutcome | undefined): string[] {
   if (!p) return [];
@@ -102,7 +105,7 @@ function predictionLines(p: PredictionDriftOutcome | undefined): string[] {
     '',
     `The model's outputs for the current rows against its training predictions: **${p.drifted ? `prediction drift (${p.drifted_tracks.join(', ')})` : 'no prediction drift'}**.`,
     '',
-    ...HEADER,
+    ...header('output'),
     ...Object.entries(p.tracks).map(([name, f]) => row(name, f)),
     '',
     ...Object.keys(p.tracks).map((name) => `![${name}](${chartFile(name)})`),
@@ -119,7 +122,7 @@ export function driftMarkdown(
     '',
     `${meta.rows.toLocaleString('en-US')} current rows. **${result.dataset_drift ? 'Dataset drift' : 'No dataset drift'}**: ${result.drifted_features.length} of ${Object.keys(result.features).length - result.insufficient_features.length} features drifted (${(result.drift_share * 100).toFixed(0)} %).`,
     '',
-    ...HEADER,
+    ...header('feature'),
     ...Object.entries(result.features).map(([name, f]) => row(name, f)),
     '',
     ...Object.keys(result.features).map((name) => `![${name}](${chartFile(name)})`),
