@@ -22,6 +22,7 @@ import { lossKindOf } from './batch-loss.ts';
 import { fitOneEpoch, layersEpochs, trainerEpochs, type EpochRunner, type Snapshot } from './epoch-runners.ts';
 import { streamedLayersEpochs, streamedTrainerEpochs, type TrainStream } from './stream-epochs.ts';
 import { HIGHER_IS_BETTER, isBetter, metricValue, type PrimaryMetric } from './candidate-metrics.ts';
+import { outranked, type Pruned } from './prune.ts';
 
 type TF = typeof tfjs;
 
@@ -151,6 +152,13 @@ export interface FitOptions {
    * dropout), tfjs's layers `fit` otherwise; `layers`: always `fit` (bench:train compares them).
    */
   loop?: 'auto' | 'layers';
+  /**
+   * The best validation value another candidate has reached so far (NaN: none yet), e.g. trees
+   * boosting on a worker beside this network (train.prune). After each epoch from the second, the
+   * network stops when that value is better than the best it could reach at its recent pace
+   * (./prune.ts): it cannot be selected, so its remaining epochs would be spent in vain.
+   */
+  rival?: () => number;
   log: Logger;
 }
 
@@ -168,6 +176,8 @@ export interface FitResult {
   validationPredictions: Float32Array;
   /** Training rows each epoch visited (the whole split when streamed). */
   rowsTrain: number;
+  /** Set when the network stopped because another candidate was already out of its reach. */
+  pruned?: Pruned;
 }
 
 export async function fitCandidate(tf: TF, cfg: CandidateConfig, data: FitData, opts: FitOptions): Promise<FitResult> {
@@ -201,6 +211,7 @@ export async function fitCandidate(tf: TF, cfg: CandidateConfig, data: FitData, 
   }
   const history: FitResult['history'] = [];
   let best: { epoch: number; value: number; weights: Snapshot } | undefined;
+  let pruned: Pruned | undefined;
   const toTarget = (p: Float32Array) => toTargetUnits(p, opts.targetScaler);
   try {
     for (let epoch = 1; epoch <= opts.maxEpochs; epoch++) {
@@ -222,6 +233,13 @@ export async function fitCandidate(tf: TF, cfg: CandidateConfig, data: FitData, 
         best?.weights.dispose();
         best = { epoch, value, weights: epochs.snapshot() };
       } else if (epoch - best.epoch >= opts.patience) break;
+      pruned = opts.rival && outranked(opts.primary, history, best.value, opts.maxEpochs, opts.rival());
+      if (pruned) {
+        opts.log.info(
+          `${cfg.name}: stopped after epoch ${epoch}: another candidate already has validation ${opts.primary} ${pruned.rival.toFixed(4)}, beyond the ${pruned.reachable.toFixed(4)} this one could reach at its recent pace by epoch ${opts.maxEpochs} (train.prune)`,
+        );
+        break;
+      }
     }
   } finally {
     epochs.dispose();
@@ -249,6 +267,7 @@ export async function fitCandidate(tf: TF, cfg: CandidateConfig, data: FitData, 
     rowsPerS: trainSeconds > 0 ? (rowsTrain * history.length) / trainSeconds : 0,
     validationPredictions,
     rowsTrain,
+    ...(pruned ? { pruned } : {}),
     ...(trainer ? { stepTiming: { ...trainer.timing } } : {}),
   };
 }

@@ -96,6 +96,8 @@ export const experimentRunSchema = z.looseObject({
   backend: z.string().nullish(),
   rows_train: num.nullish(),
   rows_per_s: num.nullish(),
+  /** A network stopped by train.prune: after which epoch, the rival's value, the value it could have reached. */
+  pruned: z.object({ at_epoch: num, rival: num, reachable: num }).nullish(),
   val: metricMap.default({}),
   selected: z.boolean().default(false),
   git_commit: z.string().nullish(),

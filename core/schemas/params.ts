@@ -137,6 +137,9 @@ const trainSchema = z
     // Above max_rows the networks stream every training row each epoch (training/stream-epochs.ts); the trees fit the held rows.
     max_rows: posInt.default(2_200_000),
     max_validation_rows: posInt.default(500_000),
+    // A network stops once a tree candidate beside it (or a network before it) has a validation metric
+    // better than it could reach by max_epochs at its recent pace (training/prune.ts); false: every candidate trains to its own end.
+    prune: z.boolean().default(true),
     // After selection, the winner takes `epochs` more passes over the validation rows (the latest data) at learning_rate_factor × its rate; 0 epochs: off.
     recent_refit: z
       .object({ epochs: z.number().int().min(0).max(20), learning_rate_factor: z.number().positive().max(1) })

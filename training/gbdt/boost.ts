@@ -29,8 +29,8 @@ export interface BoostParams extends TreeParams {
    * count while boosting: training/gbdt/fit-gbdt.ts). The trees grown so far do not depend on it.
    */
   stopAfter?: (iteration: number) => boolean;
-  /** Told each new best validation iteration (a speculative refit need not grow past it). */
-  onBest?: (iteration: number) => void;
+  /** Told each new best validation iteration and its watched value (a speculative refit need not grow past it). */
+  onBest?: (iteration: number, watched: number) => void;
   /** Passes stay on the calling thread until this returns true (./engine-protocol.ts EngineSetup). */
   shareWhen?: () => boolean;
 }
@@ -198,7 +198,7 @@ export function boost(
         const watched = watch(rawV);
         if (watched < best.loss - 1e-7) {
           best = { iteration: it, loss: watched };
-          p.onBest?.(it);
+          p.onBest?.(it, watched);
           bestRawV.set(rawV);
         }
       }

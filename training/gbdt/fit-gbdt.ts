@@ -151,8 +151,11 @@ export function fitGbdt(
     classWeight?: Record<number, number>;
     targetScaler?: { mean: number; std: number };
     classes?: number;
-    /** Told each new best iteration while boosting (training/select/refit-off-thread.ts). */
-    onBest?: (iteration: number) => void;
+    /**
+     * Told each new best iteration while boosting and its validation value of the primary metric
+     * (training/select/refit-off-thread.ts, training/prune.ts).
+     */
+    onBest?: (iteration: number, value: number) => void;
     log: Logger;
   },
 ): GbdtFit {
@@ -168,7 +171,13 @@ export function fitGbdt(
   if (fitted.left_out.length) o.log.info(`${cfg.name}: left out ${fitted.left_out.join(', ')}`);
   const validationBins = binRows(fitted.inputs, data.validation.enc, data.validation.table, spec);
   const weight = o.classWeight ? Float32Array.from(data.train.y, (v) => o.classWeight![v] ?? 1) : undefined;
-  const p = { ...boostParams(cfg, yTrain.length), onBest: o.onBest };
+  const onBest = o.onBest;
+  // The stopping rule watches the primary metric negated when higher is better (stoppingRule).
+  const up = HIGHER_IS_BETTER[o.primary];
+  const p = {
+    ...boostParams(cfg, yTrain.length),
+    onBest: onBest && ((it: number, watched: number) => onBest(it, up ? -watched : watched)),
+  };
   o.log.info(
     `${cfg.name}: ${fitted.inputs.length} inputs (${fitted.inputs.map((i) => `${i.name}:${i.from === 'target_stat' ? 'target' : i.kind}`).join(', ')}), min_samples_leaf ${p.minSamplesLeaf}`,
   );

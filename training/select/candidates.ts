@@ -25,6 +25,7 @@ import {
 } from './gbdt-off-thread.ts';
 import { speculateRefit, startRefitOffThread, type SpeculativeRefit } from './refit-off-thread.ts';
 import { newProgress, tellBest } from './refit-progress.ts';
+import { newBoard, post, rivalBest } from '../prune.ts';
 
 type Task = 'classification' | 'regression';
 type TrainParams = NonNullable<Params['train']>;
@@ -97,6 +98,10 @@ export async function fitCandidates(
 }> {
   const { task, primary, tp, classes, classWeight, targetScaler, log } = o;
   const common = { task, primary, seed: tp.seed, classWeight, targetScaler, classes: classes?.length, log };
+  // train.prune: each candidate's best validation value so far, posted by trees on a worker and by
+  // finished networks; a network stops once it is out of reach (training/prune.ts). A blend keeps
+  // every candidate, so none is stopped there.
+  const board = tp.prune && !o.keepAll ? newBoard() : undefined;
   /** `onBest`: a speculative refit of this tree candidate follows its best iteration (./refit-progress.ts). */
   const fitOn = async (
     cfg: CandidateConfig,
@@ -107,12 +112,15 @@ export async function fitCandidates(
     if (cfg.model === 'gbdt') return fitGbdt(cfg, spec, rows, { ...common, onBest });
     // The networks stream every row of a split above train.max_rows; a screening sample is not streamed.
     const streamed = data.stream && train === data.train ? { ...rows, stream: data.stream } : rows;
-    return fitCandidate(tf, cfg, streamed, {
+    const fit = await fitCandidate(tf, cfg, streamed, {
       ...common,
       maxEpochs: tp.max_epochs,
       patience: tp.patience,
       batchSize: tp.batch_size,
+      ...(board ? { rival: () => rivalBest(board) } : {}),
     });
+    if (board) post(board, primary, fit.bestValue);
+    return fit;
   };
   const runOf = (cfg: CandidateConfig, fit: CandidateFit, rowsTrain: number): NewRun => ({
     run_id: o.run.run_id,
@@ -125,6 +133,7 @@ export async function fitCandidates(
     backend: o.backend,
     rows_train: 'rowsTrain' in fit ? fit.rowsTrain : rowsTrain,
     rows_per_s: Math.round(fit.rowsPerS),
+    ...('pruned' in fit && fit.pruned ? { pruned: { ...fit.pruned } } : {}),
     val: validationMetrics(task, data.validation.y, fit.validationPredictions, classes).metrics,
     selected: false,
     git_commit: o.run.git_commit,
@@ -165,7 +174,7 @@ export async function fitCandidates(
           cfg,
           spec,
           { train, validation: data.validation },
-          { ...common, signal: stop.signal, progress },
+          { ...common, signal: stop.signal, progress, board },
         ),
       )
     : new Map<number, Promise<CandidateFit>>();

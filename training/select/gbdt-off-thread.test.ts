@@ -9,6 +9,7 @@ import { readArtifactFileAt } from '../../core/model/artifact-files.ts';
 import { encodeFeatures, encodeTarget, type FeatureSpec } from '../../core/model/features.ts';
 import { memoryLogger } from '../../core/platform/log.ts';
 import { fitGbdt } from '../gbdt/fit-gbdt.ts';
+import { newBoard, rivalBest } from '../prune.ts';
 import { EXPERIMENTS_FILE, FEATURE_SPEC_FILE, MODEL_DIR, PREPARED_DIR } from '../contracts/paths.ts';
 import {
   COPY_HEADROOM,
@@ -106,8 +107,11 @@ test('a worker fits the same trees, scores and stopping point as this thread, an
   const hereLog = memoryLogger();
   const here = fitGbdt(gbdt, spec, data, { ...options, log: hereLog });
   const thereLog = memoryLogger();
-  const there = await fitGbdtOffThread(gbdt, spec, data, { ...options, log: thereLog });
+  const board = newBoard();
+  const there = await fitGbdtOffThread(gbdt, spec, data, { ...options, log: thereLog, board });
   assert.deepEqual(there.model.json, here.model.json);
+  // Its best validation value reached the networks' board (train.prune) as the fit reports it.
+  assert.ok(Math.abs(rivalBest(board) - there.bestValue) < 1e-12, `${rivalBest(board)} vs ${there.bestValue}`);
   assert.deepEqual(there.validationPredictions, here.validationPredictions);
   assert.deepEqual([there.bestValue, there.bestEpoch, there.epochs], [here.bestValue, here.bestEpoch, here.epochs]);
   // The same messages at the same levels, seconds aside.

@@ -52,6 +52,8 @@ export type GbdtJob = {
       options: GbdtOptions;
       /** A speculative refit's shared progress, told each new best iteration (./refit-off-thread.ts). */
       progress?: Int32Array;
+      /** Shared with the networks training beside it: each new best validation value (training/prune.ts). */
+      board?: Float64Array;
     }
   | {
       kind: 'refit';
@@ -139,11 +141,20 @@ export function fitGbdtOffThread(
   cfg: GbdtConfig,
   spec: FeatureSpec,
   data: { train: GbdtRows; validation: GbdtRows },
-  o: GbdtOptions & { log: Logger; signal?: AbortSignal; progress?: Int32Array },
+  o: GbdtOptions & { log: Logger; signal?: AbortSignal; progress?: Int32Array; board?: Float64Array },
 ): Promise<GbdtFit> {
-  const { log, signal, progress, ...options } = o;
+  const { log, signal, progress, board, ...options } = o;
   const levels = LEVELS.filter((l) => log.enabled(l));
-  const job: GbdtJob = { kind: 'fit', cfg, spec, data, options, levels, ...(progress ? { progress } : {}) };
+  const job: GbdtJob = {
+    kind: 'fit',
+    cfg,
+    spec,
+    data,
+    options,
+    levels,
+    ...(progress ? { progress } : {}),
+    ...(board ? { board } : {}),
+  };
   return inWorker(job, log, signal, (m) => {
     if (m.type !== 'done') throw new Error(`the tree candidate's worker answered ${m.type}, not its fit`);
     return { ...m.fit, model: treeModel(m.trees) };

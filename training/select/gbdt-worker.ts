@@ -9,6 +9,7 @@ import { fitGbdt, refitTreesOnAll } from '../gbdt/fit-gbdt.ts';
 import type { Logger, LogFields, LogLevel } from '../../core/platform/log.ts';
 import type { GbdtJob, GbdtWorkerMessage } from './gbdt-off-thread.ts';
 import { pendingCount, tellBest } from './refit-progress.ts';
+import { post } from '../prune.ts';
 
 const job = workerData as GbdtJob;
 const port = parentPort!;
@@ -30,8 +31,14 @@ function relayLogger(path: string[]): Logger {
 
 try {
   if (job.kind === 'fit') {
-    const progress = job.progress;
-    const onBest = progress ? (iteration: number) => tellBest(progress, iteration) : undefined;
+    const { progress, board } = job;
+    const onBest =
+      progress || board
+        ? (iteration: number, value: number) => {
+            if (progress) tellBest(progress, iteration);
+            if (board) post(board, job.options.primary, value);
+          }
+        : undefined;
     const { model, ...fit } = fitGbdt(job.cfg, job.spec, job.data, { ...job.options, onBest, log: relayLogger([]) });
     send({ type: 'done', fit, trees: model.json });
   } else {

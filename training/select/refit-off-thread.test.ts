@@ -77,7 +77,13 @@ test('a refit whose count arrives late (while boosting or after max_iter) keeps 
   assert.deepEqual(late.model.json, told.model.json);
   assert.deepEqual(late.predictions, told.predictions);
   // Never known while boosting: max_iter (30), then the count.
-  const after = refitTreesOnAll(gbdt, spec, tables, { after: () => 0, wait: () => 12, known: () => false }, { ...options, log });
+  const after = refitTreesOnAll(
+    gbdt,
+    spec,
+    tables,
+    { after: () => 0, wait: () => 12, known: () => false },
+    { ...options, log },
+  );
   assert.deepEqual(after.model.json, told.model.json);
 });
 
