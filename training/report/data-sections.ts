@@ -145,7 +145,7 @@ export function leaderboardSection(inputs: ReportInputs): string {
       raw(r.selected ? `**${escapeCell(r.candidate)}** ${mark}` : escapeCell(r.candidate)),
       r.model,
       ...columns.map((m) => formatMetric(metricOf(r.val, m))),
-      r.epochs == null ? null : `${r.epochs}${r.best_epoch == null ? '' : ` (best ${r.best_epoch})`}`,
+      r.epochs == null ? null : epochsCell(r.epochs, r.best_epoch, r.pruned),
       r.duration_s == null ? null : `${r.duration_s.toFixed(1)} s`,
       r.rows_per_s == null ? null : formatCount(r.rows_per_s),
       formatParams(r.params),
@@ -266,4 +266,16 @@ export function selectionPhrase(selected: readonly string[], blendValidation?: s
   if (selected.length > 1)
     return `served their mean (${selected.join(' + ')})${blendValidation ? `, ${blendValidation}` : ''}`;
   return selected.length ? `selected ${selected[0]}` : '';
+}
+
+/** "8 (best 6)", and for a network train.prune stopped, the rival's value it could not reach. */
+function epochsCell(
+  epochs: number,
+  best: number | null | undefined,
+  pruned: { rival: number; reachable: number } | null | undefined,
+): string {
+  const notes = [best == null ? '' : `best ${best}`, pruned ? `stopped: a rival had ${pruned.rival.toFixed(4)}` : '']
+    .filter(Boolean)
+    .join('; ');
+  return notes ? `${epochs} (${notes})` : `${epochs}`;
 }

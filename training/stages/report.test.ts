@@ -121,6 +121,8 @@ test('classification report with every input: verdict, headline deltas, gates, c
   );
   const ranks = [...board.matchAll(/^\| (\d) \| (.+?) \|/gm)].map((m) => `${m[1]} ${m[2]}`);
   assert.deepEqual(ranks, ['1 **mlp[hidden=32]** ✅ selected', '2 mlp[hidden=64-32]', '3 logreg']);
+  // A network train.prune stopped says so beside its epochs.
+  assert.match(board, /\| 2 \| mlp\[hidden=64-32\] \|.*\| 5 \(best 4; stopped: a rival had 0\.8000\) \|/);
   assert.match(
     board,
     /1 earlier training run \(2 candidates\) in `metrics\/experiments\.json`; best validation roc_auc 0\.7500 \(`mlp\[hidden=32\]`, run 2001-02-01T00:00:00\.000Z/,
