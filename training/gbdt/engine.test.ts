@@ -97,7 +97,7 @@ test('shareWhen: every pass on the calling thread until it says yes, then shared
   assert.equal(never.parallel.parallel, 0, 'no pass shared while the gate is shut');
   assert.deepEqual(never.model, one.model);
   // Opening at any point, between a deferred gradients() and its root() included, changes no bit.
-  for (const after of [1, 2, 7, 40, 100]) {
+  for (const after of [1, 2, 40]) {
     let asked = 0;
     const opened = fit(2, () => ++asked > after);
     assert.ok(asked > after, `the gate was asked past ${after}`);
