@@ -3,7 +3,7 @@
  * that does only the HTTP + JSON part (the ceiling on this machine), loaded with the same settings
  * in the same run; then a 100-instance batch request and the cost of bearer-token auth (the real
  * API started a second time with API_TOKENS). The servers run side by side and are loaded in
- * interleaved rounds (order rotating), so a noisy neighbour on a shared host weighs on all of them
+ * interleaved rounds (a balanced order: rounds.ts sliceOrder), so a noisy neighbour on a shared host weighs on all of them
  * alike instead of on whichever ran at that moment. Prints one JSON document on stdout, progress on
  * stderr.
  *
@@ -16,7 +16,8 @@
  * sent the same requests with the same token header (rounds.ts), so they measure the check, not the
  * header's bytes.
  *
- * Settings (env): BENCH_CONNECTIONS (32), BENCH_DURATION_S (15 per server), BENCH_ROUNDS (3),
+ * Settings (env): BENCH_CONNECTIONS (32), BENCH_DURATION_S (15 per server), BENCH_ROUNDS (a
+ * complete balanced square: 4 targets 4 rounds, 5 targets 10),
  * BENCH_WARMUP_S (3), BENCH_BATCH_REQUESTS (300), BENCH_GENERATOR (wrk | autocannon), BENCH_PIN
  * (on | off; on by default with ≥ 2 cores and taskset). The real API reads REGISTRY_URL as usual
  * and runs as one process (WORKERS=1), like the trivial server. BENCH_WORKERS=n (n > 1) also starts
@@ -39,7 +40,7 @@ import {
   type ServerHandle,
   type StartOptions,
 } from './server-process.ts';
-import { planTargets, type TargetLabel } from './rounds.ts';
+import { balancedRounds, planTargets, sliceOrder, type TargetLabel } from './rounds.ts';
 import { runWrk, wrkAvailable } from './wrk.ts';
 
 const cores = cpus().length;
@@ -51,14 +52,19 @@ const pinned =
 /** Core 0 for the generator, core 1 for each one-process server. */
 const PIN = pinned ? { generator: '0', server: '1' } : null;
 
+const workers = Math.round(envNumber('BENCH_WORKERS', 1));
+const baselineDir = process.env.BENCH_BASELINE ? resolve(process.env.BENCH_BASELINE) : null;
+/** real, trivial, auth and trivial-auth, then the optional baseline and workers targets. */
+const targetCount = 4 + (baselineDir ? 1 : 0) + (workers > 1 ? 1 : 0);
 const settings = {
   connections: envNumber('BENCH_CONNECTIONS', 32),
   duration_s: envNumber('BENCH_DURATION_S', 15),
-  rounds: Math.round(envNumber('BENCH_ROUNDS', 3)),
-  workers: Math.round(envNumber('BENCH_WORKERS', 1)),
+  // By default a complete balanced square: each target in each position, after each other one.
+  rounds: Math.round(envNumber('BENCH_ROUNDS', balancedRounds(targetCount))),
+  workers,
   warmup_s: envNumber('BENCH_WARMUP_S', 3),
   generator,
-  baseline: process.env.BENCH_BASELINE ? resolve(process.env.BENCH_BASELINE) : null,
+  baseline: baselineDir,
   pinning: PIN ? { generator_cpus: PIN.generator, server_cpus: PIN.server } : null,
   path: '/predict',
   batch: {
@@ -184,8 +190,8 @@ async function main() {
     const generatorCpu = { seconds: 0, responses: 0, known: true };
     const slice = settings.duration_s / settings.rounds;
     for (let round = 0; round < settings.rounds; round++) {
-      for (let i = 0; i < targets.length; i++) {
-        const t = targets[(i + round) % targets.length];
+      for (const at of sliceOrder(targets.length, round)) {
+        const t = targets[at];
         const before = processTreeCpuSeconds(t.server.pid);
         const r = await load(t.load, slice);
         const after = processTreeCpuSeconds(t.server.pid);
@@ -275,7 +281,8 @@ const USAGE = `usage: npm run bench:api
   throughput and latency of the real inference API beside a trivial Koa server (the HTTP + JSON
   ceiling), in interleaved rounds; then a 100-instance batch and the cost of bearer-token auth.
   Prints one JSON document on stdout, progress on stderr
-env: BENCH_CONNECTIONS (32), BENCH_DURATION_S (15), BENCH_ROUNDS (3), BENCH_WARMUP_S (3),
+env: BENCH_CONNECTIONS (32), BENCH_DURATION_S (15), BENCH_ROUNDS (4; 10 with a baseline or workers, 6 with
+  both: every server in every slot, after every other one), BENCH_WARMUP_S (3),
   BENCH_BATCH_REQUESTS (300), BENCH_WORKERS (1; n > 1 also loads the API with WORKERS=n),
   BENCH_GENERATOR (wrk when installed, else autocannon), BENCH_PIN (on: generator on core 0,
   servers on core 1, with >= 2 cores), BENCH_BASELINE (a checkout whose API, with API_TOKENS, is

@@ -3,14 +3,14 @@
  * serves it, with API_TOKENS so auth is in the path), the same API without tokens (the per-request
  * difference says what auth costs, function by function) and the trivial Koa server each run under
  * `node --cpu-prof`, side by side, pinned to core 1 while wrk on core 0 sends 32 connections of
- * single-record `POST /predict` to each in turn, in interleaved slices (order rotating per round,
- * as bench:api does); only the samples of a server's own load slices count (start-up, warm-up, the
+ * single-record `POST /predict` to each in turn, in interleaved slices (rounds.ts sliceOrder, as
+ * bench:api does); only the samples of a server's own load slices count (start-up, warm-up, the
  * others' slices and shutdown left out). Prints the tables (concerns, top self-time functions) as Markdown on stderr and one JSON
  * document on stdout; the raw `.cpuprofile` files stay in PROFILE_DIR for Chrome DevTools.
  * PROFILE_INSTANCES=n (n > 1) sends `{"instances": [n records]}` to the KServe batch route instead
  * (with BENCH_CONNECTIONS=1 it is bench:api's sequential 100-instance batch).
  *
- * Settings (env): PROFILE_DURATION_S (10 per server), PROFILE_ROUNDS (4), PROFILE_WARMUP_S (3),
+ * Settings (env): PROFILE_DURATION_S (10 per server), PROFILE_ROUNDS (6), PROFILE_WARMUP_S (3),
  * PROFILE_INTERVAL_US (250), PROFILE_DIR (a new temporary directory), BENCH_CONNECTIONS (32),
  * PROFILE_INSTANCES (1).
  */
@@ -30,6 +30,7 @@ import {
   type TimeWindow,
 } from './profile-summary.ts';
 import { mergeLoadResults, type LoadResult } from './load.ts';
+import { balancedRounds, sliceOrder } from './rounds.ts';
 import {
   REAL_API_SCRIPT,
   TRIVIAL_SERVER_SCRIPT,
@@ -45,7 +46,7 @@ const settings = {
   interval_us: Math.round(envNumber('PROFILE_INTERVAL_US', 250)),
   connections: envNumber('BENCH_CONNECTIONS', 32),
   instances: Math.round(envNumber('PROFILE_INSTANCES', 1)),
-  rounds: Math.round(envNumber('PROFILE_ROUNDS', 4)),
+  rounds: Math.round(envNumber('PROFILE_ROUNDS', balancedRounds(3))),
 };
 const path = settings.instances > 1 ? '/v1/models/flight-delay:predict' : '/predict';
 const bodyOf = (record: unknown) =>
@@ -136,11 +137,12 @@ async function main() {
       progress(`${p.server.name}: warm-up ${settings.warmup_s} s`);
       await loadOf(p, settings.warmup_s);
     }
-    // Interleaved slices, order rotating per round: a neighbour's load weighs on all three alike.
+    // Interleaved slices in a balanced order: a neighbour's load and what one server leaves behind
+    // after its slice weigh on all three alike.
     const slice = settings.duration_s / settings.rounds;
     for (let round = 0; round < settings.rounds; round++)
-      for (let i = 0; i < profiled.length; i++) {
-        const p = profiled[(i + round) % profiled.length];
+      for (const at of sliceOrder(profiled.length, round)) {
+        const p = profiled[at];
         const cpuBefore = processTreeCpuSeconds(p.server.pid);
         const fromUs = nowUs();
         const run = await loadOf(p, slice);
@@ -185,7 +187,7 @@ const USAGE = `usage: npm run bench:api:profile
   of the trivial Koa server under wrk load in interleaved slices (servers on core 1, wrk on core 0);
   prints where the CPU went: concerns and top self-time functions, and µs per request without vs
   with tokens, as Markdown on stderr, one JSON document on stdout; the .cpuprofile files are kept
-env: PROFILE_DURATION_S (10 per server), PROFILE_ROUNDS (4; interleaved slices), PROFILE_WARMUP_S (3),
+env: PROFILE_DURATION_S (10 per server), PROFILE_ROUNDS (6; interleaved slices), PROFILE_WARMUP_S (3),
   PROFILE_INTERVAL_US (250), PROFILE_DIR (temporary), BENCH_CONNECTIONS (32), PROFILE_INSTANCES (1;
   n > 1: n-record batches to /v1/models/<name>:predict); the API reads REGISTRY_URL as usual`;
 
