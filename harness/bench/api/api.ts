@@ -41,6 +41,7 @@ import {
   type StartOptions,
 } from './server-process.ts';
 import { balancedRounds, planTargets, sliceOrder, type TargetLabel } from './rounds.ts';
+import { median } from './stats.ts';
 import { runWrk, wrkAvailable } from './wrk.ts';
 
 const cores = cpus().length;
@@ -97,9 +98,10 @@ async function expectOk(server: ServerHandle, path: string, body: string, header
   return res;
 }
 
-const report = (label: string, r: LoadResult) =>
+const report = (label: string, r: LoadResult, cpuUs: number | null = null) =>
   progress(
-    `${label}: ${r.rps} rps, p50 ${r.latency.p50_ms} ms, p99 ${r.latency.p99_ms} ms, non-2xx ${r.non2xx}, errors ${r.errors}`,
+    `${label}: ${r.rps} rps, p50 ${r.latency.p50_ms} ms, p99 ${r.latency.p99_ms} ms, non-2xx ${r.non2xx}, errors ${r.errors}` +
+      (cpuUs === null ? '' : `, server CPU ${cpuUs} µs/request`),
   );
 
 async function main() {
@@ -188,6 +190,7 @@ async function main() {
       targets.map((t) => [t.label, { seconds: 0, responses: 0 }]),
     );
     const generatorCpu = { seconds: 0, responses: 0, known: true };
+    const sliceCpu = new Map<string, number[]>(targets.map((t) => [t.label, []]));
     const slice = settings.duration_s / settings.rounds;
     for (let round = 0; round < settings.rounds; round++) {
       for (const at of sliceOrder(targets.length, round)) {
@@ -196,16 +199,21 @@ async function main() {
         const r = await load(t.load, slice);
         const after = processTreeCpuSeconds(t.server.pid);
         const c = cpu.get(t.label);
+        let sliceUs: number | null = null;
         if (c && before !== null && after !== null) {
           c.seconds += after - before;
           c.responses += r.responses;
+          if (r.responses > 0) {
+            sliceUs = Math.round(((after - before) / r.responses) * 1e7) / 10;
+            sliceCpu.get(t.label)!.push(sliceUs);
+          }
         } else cpu.set(t.label, null);
         if (r.generator_cpu_s === null || !Number.isFinite(r.generator_cpu_s)) generatorCpu.known = false;
         else {
           generatorCpu.seconds += r.generator_cpu_s;
           generatorCpu.responses += r.responses;
         }
-        report(`round ${round + 1}/${settings.rounds} ${t.label}`, r);
+        report(`round ${round + 1}/${settings.rounds} ${t.label}`, r, sliceUs);
         runs.get(t.label)!.push(r);
       }
     }
@@ -261,16 +269,24 @@ async function main() {
       },
       workers: workersRun ? { count: settings.workers, result: workersRun, cpuUsPerRequest: cpuUs('workers') } : null,
     });
+    // A slice in which other tenants took the shared core inflates its CPU per request (cache and
+    // TLB refills after every switch): the median slice is the steadier figure on a loaded host.
+    const sliceMedians = {
+      cpu_us_per_request_median_slice: Object.fromEntries(
+        targets.map((t) => [t.label, median(sliceCpu.get(t.label)!)]),
+      ),
+    };
     const withBaseline = baselineRun
       ? {
           ...doc,
+          ...sliceMedians,
           baseline: {
             checkout: settings.baseline,
             with_api_tokens: { ...headline(baselineRun), cpu_us_per_request: cpuUs('baseline') },
             batch100_p50_ms: baselineBatch100?.latency.p50_ms ?? null,
           },
         }
-      : doc;
+      : { ...doc, ...sliceMedians };
     process.stdout.write(JSON.stringify(withBaseline, null, 2) + '\n');
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
