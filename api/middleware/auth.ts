@@ -3,9 +3,9 @@
  * alike — byte length, UTF-8 bytes, zero padding to one fixed width — and compared whole with
  * timingSafeEqual, so the time taken reveals neither how much of a token matched nor its length.
  * The presented token is written into a buffer allocated once: no hash and no allocation per
- * request. (A one-shot SHA-256 of both sides did the same job for ~1.2 µs plus a Buffer per request
- * for the collector; under bench:api:profile's load that was 5 µs of hashing and 3 µs more garbage
- * collection per request.)
+ * request. A one-shot SHA-256 of it (OpenSSL's digest machinery and a new Buffer each time) cost
+ * 3 µs in process, 6–7 µs of profile samples under load, and the rest of the request ran slower
+ * beside it (docs/benchmarks.md, "Auth without a hash").
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
