@@ -3,7 +3,7 @@
  * that does only the HTTP + JSON part (the ceiling on this machine), loaded with the same settings
  * in the same run; then a 100-instance batch request and the cost of bearer-token auth (the real
  * API started a second time with API_TOKENS). The servers run side by side and are loaded in
- * interleaved rounds (order rotating), so a noisy neighbour on a shared host weighs on all of them
+ * interleaved rounds (a balanced order: rounds.ts sliceOrder), so a noisy neighbour on a shared host weighs on all of them
  * alike instead of on whichever ran at that moment. Prints one JSON document on stdout, progress on
  * stderr.
  *
@@ -16,7 +16,8 @@
  * sent the same requests with the same token header (rounds.ts), so they measure the check, not the
  * header's bytes.
  *
- * Settings (env): BENCH_CONNECTIONS (32), BENCH_DURATION_S (15 per server), BENCH_ROUNDS (3),
+ * Settings (env): BENCH_CONNECTIONS (32), BENCH_DURATION_S (15 per server), BENCH_ROUNDS (a
+ * complete balanced square: 4 targets 4 rounds, 5 targets 10),
  * BENCH_WARMUP_S (3), BENCH_BATCH_REQUESTS (300), BENCH_GENERATOR (wrk | autocannon), BENCH_PIN
  * (on | off; on by default with ≥ 2 cores and taskset). The real API reads REGISTRY_URL as usual
  * and runs as one process (WORKERS=1), like the trivial server. BENCH_WORKERS=n (n > 1) also starts
@@ -39,7 +40,8 @@ import {
   type ServerHandle,
   type StartOptions,
 } from './server-process.ts';
-import { planTargets, type TargetLabel } from './rounds.ts';
+import { balancedRounds, planTargets, sliceOrder, type TargetLabel } from './rounds.ts';
+import { median } from './stats.ts';
 import { runWrk, wrkAvailable } from './wrk.ts';
 
 const cores = cpus().length;
@@ -51,14 +53,19 @@ const pinned =
 /** Core 0 for the generator, core 1 for each one-process server. */
 const PIN = pinned ? { generator: '0', server: '1' } : null;
 
+const workers = Math.round(envNumber('BENCH_WORKERS', 1));
+const baselineDir = process.env.BENCH_BASELINE ? resolve(process.env.BENCH_BASELINE) : null;
+/** real, trivial, auth and trivial-auth, then the optional baseline and workers targets. */
+const targetCount = 4 + (baselineDir ? 1 : 0) + (workers > 1 ? 1 : 0);
 const settings = {
   connections: envNumber('BENCH_CONNECTIONS', 32),
   duration_s: envNumber('BENCH_DURATION_S', 15),
-  rounds: Math.round(envNumber('BENCH_ROUNDS', 3)),
-  workers: Math.round(envNumber('BENCH_WORKERS', 1)),
+  // By default a complete balanced square: each target in each position, after each other one.
+  rounds: Math.round(envNumber('BENCH_ROUNDS', balancedRounds(targetCount))),
+  workers,
   warmup_s: envNumber('BENCH_WARMUP_S', 3),
   generator,
-  baseline: process.env.BENCH_BASELINE ? resolve(process.env.BENCH_BASELINE) : null,
+  baseline: baselineDir,
   pinning: PIN ? { generator_cpus: PIN.generator, server_cpus: PIN.server } : null,
   path: '/predict',
   batch: {
@@ -91,9 +98,10 @@ async function expectOk(server: ServerHandle, path: string, body: string, header
   return res;
 }
 
-const report = (label: string, r: LoadResult) =>
+const report = (label: string, r: LoadResult, cpuUs: number | null = null) =>
   progress(
-    `${label}: ${r.rps} rps, p50 ${r.latency.p50_ms} ms, p99 ${r.latency.p99_ms} ms, non-2xx ${r.non2xx}, errors ${r.errors}`,
+    `${label}: ${r.rps} rps, p50 ${r.latency.p50_ms} ms, p99 ${r.latency.p99_ms} ms, non-2xx ${r.non2xx}, errors ${r.errors}` +
+      (cpuUs === null ? '' : `, server CPU ${cpuUs} µs/request`),
   );
 
 async function main() {
@@ -182,24 +190,30 @@ async function main() {
       targets.map((t) => [t.label, { seconds: 0, responses: 0 }]),
     );
     const generatorCpu = { seconds: 0, responses: 0, known: true };
+    const sliceCpu = new Map<string, number[]>(targets.map((t) => [t.label, []]));
     const slice = settings.duration_s / settings.rounds;
     for (let round = 0; round < settings.rounds; round++) {
-      for (let i = 0; i < targets.length; i++) {
-        const t = targets[(i + round) % targets.length];
+      for (const at of sliceOrder(targets.length, round)) {
+        const t = targets[at];
         const before = processTreeCpuSeconds(t.server.pid);
         const r = await load(t.load, slice);
         const after = processTreeCpuSeconds(t.server.pid);
         const c = cpu.get(t.label);
+        let sliceUs: number | null = null;
         if (c && before !== null && after !== null) {
           c.seconds += after - before;
           c.responses += r.responses;
+          if (r.responses > 0) {
+            sliceUs = Math.round(((after - before) / r.responses) * 1e7) / 10;
+            sliceCpu.get(t.label)!.push(sliceUs);
+          }
         } else cpu.set(t.label, null);
         if (r.generator_cpu_s === null || !Number.isFinite(r.generator_cpu_s)) generatorCpu.known = false;
         else {
           generatorCpu.seconds += r.generator_cpu_s;
           generatorCpu.responses += r.responses;
         }
-        report(`round ${round + 1}/${settings.rounds} ${t.label}`, r);
+        report(`round ${round + 1}/${settings.rounds} ${t.label}`, r, sliceUs);
         runs.get(t.label)!.push(r);
       }
     }
@@ -255,16 +269,24 @@ async function main() {
       },
       workers: workersRun ? { count: settings.workers, result: workersRun, cpuUsPerRequest: cpuUs('workers') } : null,
     });
+    // A slice in which other tenants took the shared core inflates its CPU per request (cache and
+    // TLB refills after every switch): the median slice is the steadier figure on a loaded host.
+    const sliceMedians = {
+      cpu_us_per_request_median_slice: Object.fromEntries(
+        targets.map((t) => [t.label, median(sliceCpu.get(t.label)!)]),
+      ),
+    };
     const withBaseline = baselineRun
       ? {
           ...doc,
+          ...sliceMedians,
           baseline: {
             checkout: settings.baseline,
             with_api_tokens: { ...headline(baselineRun), cpu_us_per_request: cpuUs('baseline') },
             batch100_p50_ms: baselineBatch100?.latency.p50_ms ?? null,
           },
         }
-      : doc;
+      : { ...doc, ...sliceMedians };
     process.stdout.write(JSON.stringify(withBaseline, null, 2) + '\n');
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
@@ -275,7 +297,8 @@ const USAGE = `usage: npm run bench:api
   throughput and latency of the real inference API beside a trivial Koa server (the HTTP + JSON
   ceiling), in interleaved rounds; then a 100-instance batch and the cost of bearer-token auth.
   Prints one JSON document on stdout, progress on stderr
-env: BENCH_CONNECTIONS (32), BENCH_DURATION_S (15), BENCH_ROUNDS (3), BENCH_WARMUP_S (3),
+env: BENCH_CONNECTIONS (32), BENCH_DURATION_S (15), BENCH_ROUNDS (4; 10 with a baseline or workers, 6 with
+  both: every server in every slot, after every other one), BENCH_WARMUP_S (3),
   BENCH_BATCH_REQUESTS (300), BENCH_WORKERS (1; n > 1 also loads the API with WORKERS=n),
   BENCH_GENERATOR (wrk when installed, else autocannon), BENCH_PIN (on: generator on core 0,
   servers on core 1, with >= 2 cores), BENCH_BASELINE (a checkout whose API, with API_TOKENS, is

@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { categoryOf, profileMarkdown, summarizeProfile, type CpuProfile } from './profile-summary.ts';
+import {
+  categoryOf,
+  diffMarkdown,
+  perRequestDiff,
+  profileMarkdown,
+  summarizeProfile,
+  type CpuProfile,
+} from './profile-summary.ts';
 
 const F = (functionName: string, url = '') => ({ functionName, url, lineNumber: 0 });
 const API = 'file:///repo/api';
@@ -60,4 +67,34 @@ test('frames are placed by their source; node core is HTTP except hashing and bu
   assert.equal(categoryOf(F('recordsToTable', 'file:///r/core/data/records.ts')), 'validation (records → table)');
   assert.equal(categoryOf(F('encodeFeatures', 'file:///r/core/model/features.ts')), 'feature encoding');
   assert.equal(categoryOf(F('(program)')), null);
+});
+
+test('several load windows count together; two runs compared per request, not as shares', () => {
+  // Samples at 1,100 · 2,100 · … · 9,100 µs: the windows take the 3rd–4th (rawScores, hash) and the 9th (JSON.parse).
+  const two = summarizeProfile(profile, {
+    windows: [
+      { fromUs: 3_000, toUs: 4_500 },
+      { fromUs: 9_000, toUs: 9_500 },
+    ],
+    topN: Infinity,
+  });
+  assert.equal(two.busy_ms, 3);
+  const all = summarizeProfile(profile, { window: { fromUs: 2_000, toUs: 20_000 }, topN: Infinity });
+  // `all` served 10 requests, `two` 2: per request 0.7 ms against 1.5 ms of busy time.
+  const d = perRequestDiff({ summary: all, requests: 10 }, { summary: two, requests: 2 });
+  assert.deepEqual(d.busy_us, { a: 700, b: 1500, delta: 800 });
+  // Largest change first, whichever its sign: JSON.parse went from 100 to 500 µs per request.
+  assert.deepEqual(d.functions[0], { function: 'parse', where: '(native)', a_us: 100, b_us: 500, delta_us: 400 });
+  assert.deepEqual(
+    d.functions.slice(1).map((f) => [f.function, f.delta_us]),
+    [
+      ['rawScores', 300],
+      ['oneShotDigest', 300],
+      ['(garbage collector)', -100],
+      ['predictOne', -100],
+    ],
+  );
+  const fwd = d.categories.find((c) => c.category === 'forward pass');
+  assert.deepEqual(fwd, { category: 'forward pass', a_us: 200, b_us: 500, delta_us: 300 });
+  assert.match(diffMarkdown(d, ['before', 'after']), /\| busy CPU \(sampled\) \| 700 \| 1500 \| 800 \|/);
 });

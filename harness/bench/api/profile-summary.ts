@@ -78,14 +78,22 @@ export interface ProfileSummary {
 
 const shortUrl = (url: string) => url.replace(/^file:\/\/.*?\/(node_modules|api|core|harness)\//, '$1/');
 
+export interface TimeWindow {
+  fromUs: number;
+  toUs: number;
+}
+
 /**
  * `window`: only the samples taken within it (µs on the profile's monotonic clock), e.g. the load
- * run, so start-up (module loading, model warm-up) and shutdown are left out.
+ * run, so start-up (module loading, model warm-up) and shutdown are left out; `windows`: within any
+ * of them (a server loaded in several interleaved slices).
  */
 export function summarizeProfile(
   profile: CpuProfile,
-  options: { topN?: number; window?: { fromUs: number; toUs: number } } = {},
+  options: { topN?: number; window?: TimeWindow; windows?: readonly TimeWindow[] } = {},
 ): ProfileSummary {
+  const windows = options.windows ?? (options.window ? [options.window] : null);
+  const outside = (at: number) => windows !== null && !windows.some((w) => at >= w.fromUs && at <= w.toUs);
   const topN = options.topN ?? 15;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
@@ -109,7 +117,7 @@ export function summarizeProfile(
   profile.samples.forEach((id, i) => {
     const dt = Math.max(0, profile.timeDeltas[i] ?? 0);
     at += profile.timeDeltas[i] ?? 0;
-    if (options.window && (at < options.window.fromUs || at > options.window.toUs)) return;
+    if (outside(at)) return;
     inside++;
     selfUs.set(id, (selfUs.get(id) ?? 0) + dt);
     const c = chargeOf(id);
@@ -159,5 +167,71 @@ export function profileMarkdown(api: ProfileSummary, trivial: ProfileSummary | n
   }
   lines.push('', '| API: top self time | where | % of busy |', '|---|---|---:|');
   for (const f of api.top.slice(0, 15)) lines.push(`| ${f.function} | ${f.where} | ${f.share} |`);
+  return lines.join('\n');
+}
+
+export interface PerRequestDiff {
+  /** µs of busy CPU per request in each profile, and b − a. */
+  busy_us: { a: number; b: number; delta: number };
+  categories: { category: Category; a_us: number; b_us: number; delta_us: number }[];
+  /** The functions whose self time per request differs most between the two, largest first. */
+  functions: { function: string; where: string; a_us: number; b_us: number; delta_us: number }[];
+}
+
+/**
+ * Two profiles of the same server code under the same load but one setting apart (e.g. without and
+ * with API_TOKENS), per request: shares of busy time cannot show where extra microseconds went,
+ * since every share moves when one part grows. Needs summaries with every function (topN: Infinity).
+ */
+export function perRequestDiff(
+  a: { summary: ProfileSummary; requests: number },
+  b: { summary: ProfileSummary; requests: number },
+  topN = 15,
+): PerRequestDiff {
+  const r1 = (x: number) => Math.round(x * 100) / 100;
+  const perA = (ms: number) => (ms * 1000) / Math.max(1, a.requests);
+  const perB = (ms: number) => (ms * 1000) / Math.max(1, b.requests);
+  const cat = (s: ProfileSummary, c: Category) => s.categories.find((x) => x.category === c)?.ms ?? 0;
+  const fns = new Map<string, { function: string; where: string; a_us: number; b_us: number }>();
+  const add = (s: ProfileSummary, side: 'a_us' | 'b_us', per: (ms: number) => number) => {
+    for (const f of s.top) {
+      const key = `${f.function}@${f.where}`;
+      const e = fns.get(key) ?? { function: f.function, where: f.where, a_us: 0, b_us: 0 };
+      e[side] += per(f.self_ms);
+      fns.set(key, e);
+    }
+  };
+  add(a.summary, 'a_us', perA);
+  add(b.summary, 'b_us', perB);
+  return {
+    busy_us: {
+      a: r1(perA(a.summary.busy_ms)),
+      b: r1(perB(b.summary.busy_ms)),
+      delta: r1(perB(b.summary.busy_ms) - perA(a.summary.busy_ms)),
+    },
+    categories: CATEGORIES.map((category) => {
+      const x = perA(cat(a.summary, category));
+      const y = perB(cat(b.summary, category));
+      return { category, a_us: r1(x), b_us: r1(y), delta_us: r1(y - x) };
+    }).filter((c) => c.a_us || c.b_us),
+    functions: [...fns.values()]
+      .map((f) => ({ ...f, delta_us: f.b_us - f.a_us }))
+      .sort((x, y) => Math.abs(y.delta_us) - Math.abs(x.delta_us))
+      .slice(0, topN)
+      .map((f) => ({ ...f, a_us: r1(f.a_us), b_us: r1(f.b_us), delta_us: r1(f.delta_us) })),
+  };
+}
+
+/** The per-request difference as Markdown: concerns, then the functions that moved most. */
+export function diffMarkdown(d: PerRequestDiff, labels: [string, string]): string {
+  const [la, lb] = labels;
+  const lines = [
+    `| concern | ${la} µs/req | ${lb} µs/req | Δ |`,
+    '|---|---:|---:|---:|',
+    `| busy CPU (sampled) | ${d.busy_us.a} | ${d.busy_us.b} | ${d.busy_us.delta} |`,
+  ];
+  for (const c of d.categories) lines.push(`| ${c.category} | ${c.a_us} | ${c.b_us} | ${c.delta_us} |`);
+  lines.push('', `| function | where | ${la} µs/req | ${lb} µs/req | Δ |`, '|---|---|---:|---:|---:|');
+  for (const f of d.functions) lines.push(`| ${f.function} | ${f.where} | ${f.a_us} | ${f.b_us} | ${f.delta_us} |`);
   return lines.join('\n');
 }

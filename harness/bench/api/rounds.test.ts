@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planTargets, type RoundPlan, type Target, type TargetLabel } from './rounds.ts';
+import { balancedRounds, planTargets, sliceOrder, type RoundPlan, type Target, type TargetLabel } from './rounds.ts';
 import { wrkScript } from './wrk.ts';
 
 const plan: RoundPlan = {
@@ -51,4 +51,24 @@ test('every target is loaded at its own server; the trivial server takes both of
     without.map((x) => x.label),
     ['real', 'trivial', 'auth', 'trivial-auth'],
   );
+});
+
+test('slice order: every target in every position once, and after every other target equally often', () => {
+  for (const n of [2, 3, 4, 5, 6]) {
+    const rows = balancedRounds(n);
+    const orders = Array.from({ length: rows }, (_, r) => sliceOrder(n, r));
+    for (const o of orders) assert.deepEqual([...o].sort(), [...Array(n).keys()], `n=${n}: a permutation`);
+    for (let pos = 0; pos < n; pos++) {
+      const at = orders.map((o) => o[pos]);
+      const times = new Set([...Array(n).keys()].map((t) => at.filter((x) => x === t).length));
+      assert.equal(times.size, 1, `n=${n}: position ${pos} held by every target alike`);
+    }
+    const follows = new Map<string, number>();
+    for (const o of orders)
+      for (let i = 1; i < n; i++) follows.set(`${o[i - 1]}>${o[i]}`, (follows.get(`${o[i - 1]}>${o[i]}`) ?? 0) + 1);
+    assert.equal(follows.size, n * (n - 1), `n=${n}: every ordered pair of neighbours occurs`);
+    assert.equal(new Set(follows.values()).size, 1, `n=${n}: each equally often`);
+  }
+  assert.deepEqual(sliceOrder(4, 0), [0, 3, 1, 2]);
+  assert.deepEqual(sliceOrder(4, 5), sliceOrder(4, 1), 'the square repeats');
 });

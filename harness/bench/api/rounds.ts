@@ -44,3 +44,22 @@ export function planTargets(plan: RoundPlan): Target[] {
   if (urls.workers) targets.push({ label: 'workers', load: request(urls.workers) });
   return targets;
 }
+
+/**
+ * The order in which round `round` loads `n` targets: the rows of a balanced Latin square
+ * (Williams design; for odd n its mirror rows follow). Over n rounds (2n when n is odd) every target
+ * takes every position once and follows every other target equally often. A plain rotation makes
+ * each target always follow the same one, so whatever a server leaves behind when its slice ends
+ * (its idle-time garbage collection on the shared core, a warm or cold cache) always lands on the
+ * same neighbour: it charged the API_TOKENS rounds, which always followed the trivial server.
+ */
+export function sliceOrder(n: number, round: number): number[] {
+  const first: number[] = [];
+  for (let j = 0, lo = 0, hi = n - 1; j < n; j++) first.push(j % 2 === 0 ? lo++ : hi--);
+  const r = round % balancedRounds(n);
+  const row = first.map((t) => (t + (r % n)) % n);
+  return r < n ? row : row.reverse();
+}
+
+/** How many rounds make the square complete for n targets (sliceOrder repeats after that). */
+export const balancedRounds = (n: number): number => (n % 2 === 0 ? n : 2 * n);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { errorRate, percentile, summarizeLatencies, timeline } from './stats.ts';
+import { errorRate, median, percentile, summarizeLatencies, timeline } from './stats.ts';
 import { composeBenchDocument, DEFAULT_TARGETS } from './document.ts';
 import { mergeLoadResults, type LoadResult } from './load.ts';
 import { FALLBACK_RECORD, findField, recordFromModelInfo } from './model-info.ts';
@@ -167,4 +167,10 @@ test('a real API that never got ready is explained with the server output and th
   // Any other error is reported as it is (`<command>: <message>`, core/platform/cli.ts).
   const boom = new Error('boom');
   assert.equal(explainFailure(boom), boom);
+});
+
+test('median of per-slice figures: an outlier slice does not move it', () => {
+  assert.equal(median([90, 88, 225, 91, 87]), 90);
+  assert.equal(median([80.2, 80.4, 300, 79]), 80.3);
+  assert.equal(median([]), null);
 });

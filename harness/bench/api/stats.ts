@@ -97,3 +97,11 @@ export function errorRate(r: { responses: number; non2xx: number; errors: number
   const attempts = r.responses + r.errors;
   return attempts === 0 ? 0 : (r.non2xx + r.errors) / attempts;
 }
+
+/** The middle value (the mean of the two middle ones for an even count, to 0.1); null for none. */
+export function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const v = [...values].sort((a, b) => a - b);
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m] : Math.round(((v[m - 1] + v[m]) / 2) * 10) / 10;
+}
