@@ -2,8 +2,8 @@
  * A blend: several fitted candidates served as one model, its output the weighted mean of theirs
  * (values, probabilities, or class probabilities). The train stage blends the candidates of a
  * small table (train.blend): on a few hundred rows, choosing one candidate by ~80 validation rows
- * is mostly chance, while an equal-weight mean fits nothing to them (docs/model-quality.md,
- * "Small public tables"). Each member keeps its own output settings (target scaling,
+ * is mostly chance; its weights are chosen on every member's out-of-fold outputs over all of
+ * them (training/select/blend-weights.ts; docs/model-quality.md, "Small public tables"). Each member keeps its own output settings (target scaling,
  * calibration), so a member outputs what it would as a bundle of its own; the bundle stores each
  * member's model files in its own subdirectory (`members/<i>/`).
  */

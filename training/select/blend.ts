@@ -1,9 +1,10 @@
 /**
- * train.blend: on a small table every candidate is kept and served as their equal-weight mean
+ * train.blend: on a small table every candidate is kept and served as their weighted mean
  * (core/model/blend.ts) instead of the one that scored best on validation. On a few hundred rows
  * validation holds ~80, and which candidate wins them is mostly chance (cars-mpg: the tree
  * candidate would have been the best on test at four of five split seeds, validation picked it at
- * one); equal weights fit nothing to those rows. Each member is finished as a winner would be (its
+ * one); the weights are chosen on every train + validation row instead, each member's
+ * out-of-fold output (./blend-oof.ts, ./blend-weights.ts). Each member is finished as a winner would be (its
  * own calibration on its validation scores, its own refit), so it outputs what it would alone.
  */
 import type { FeatureSpec } from '../../core/model/features.ts';
@@ -41,8 +42,10 @@ export function blends(
 
 /**
  * Every fit becomes a member (its refit included, train.recent_refit); the blend's validation
- * outputs are the mean of the members' validation outputs, each from a model that had not seen
- * those rows, so its validation metrics, threshold and residual quantiles are honest.
+ * outputs are the weighted mean of the members' validation outputs, each from a model that had
+ * not seen those rows. The weights were chosen on out-of-fold outputs that include the
+ * validation rows (one of five folds), so its validation metrics, threshold and residual
+ * quantiles lean slightly optimistic; test is untouched.
  */
 export async function blendFits(
   tf: Parameters<typeof refitWinner>[0],
