@@ -31,10 +31,16 @@ export function isBlendModel(m: unknown): m is BlendModel {
 /** The subdirectory of a bundle holding member `i`'s model files. */
 export const memberDir = (i: number) => `members/${i}`;
 
-/** Weights must be finite and positive; they are normalised to sum to 1. */
+/**
+ * Weights must be finite and positive; they are normalised to sum to 1. Weights that already do
+ * (within rounding) are kept bit for bit: a bundle's reloaded weights must serve exactly the
+ * outputs its golden examples recorded, and dividing by a sum of 0.9999999999999999 again would
+ * move an output by one float32 step.
+ */
 export function blendModel<M extends { dispose(): void }>(members: BlendMember<M>[]): BlendModel<M> {
   if (members.length < 2) throw new Error(`a blend needs at least two members, got ${members.length}`);
-  const total = members.reduce((s, m) => s + m.weight, 0);
+  const sum = members.reduce((s, m) => s + m.weight, 0);
+  const total = Math.abs(sum - 1) <= 1e-9 ? 1 : sum;
   const bad = members.findIndex((m) => !(Number.isFinite(m.weight) && m.weight > 0));
   if (bad >= 0) throw new Error(`blend member ${bad} has weight ${members[bad].weight}; weights must be positive`);
   return {
