@@ -95,7 +95,8 @@ export async function outOfFoldOutputs(
         fit.model.dispose();
       }
       const c = member.calibration;
-      if (c) out = c.method === 'temperature' ? applyTemperature(out, k, c.temperature) : calibrateAll(c, out);
+      // Multi-class members carry a temperature over the class probabilities; a binary calibration maps each probability.
+      if (c) out = c.method === 'temperature' && k > 1 ? applyTemperature(out, k, c.temperature) : calibrateAll(c, out);
       held.forEach((row, i) => outputs[m].set(out.subarray(i * k, (i + 1) * k), row * k));
     }
   }
