@@ -159,6 +159,11 @@ export interface FitOptions {
    * (./prune.ts): it cannot be selected, so its remaining epochs would be spent in vain.
    */
   rival?: () => number;
+  /**
+   * Train exactly maxEpochs epochs and keep the last weights: the validation rows only get
+   * predictions, so they stay out-of-sample (a blend's out-of-fold outputs, training/select/blend-oof.ts).
+   */
+  keepLast?: boolean;
   log: Logger;
 }
 
@@ -229,6 +234,7 @@ export async function fitCandidate(tf: TF, cfg: CandidateConfig, data: FitData, 
         opts.log.warn(`${cfg.name}: loss is not finite at epoch ${epoch}; stopping this candidate`);
         break;
       }
+      if (opts.keepLast) continue;
       if (!best || isBetter(opts.primary, value, best.value)) {
         best?.weights.dispose();
         best = { epoch, value, weights: epochs.snapshot() };

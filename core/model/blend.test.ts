@@ -9,6 +9,7 @@ import { selectBackend } from './tfjs-backend.ts';
 import { loadBundle, outputsFromModel, saveBundle, type SingleModel } from './bundle.ts';
 import { blendModel, blendOutputs } from './blend.ts';
 import { applyCalibration } from './calibration.ts';
+import { seededRandom } from '../platform/random.ts';
 
 test('blendOutputs is the weighted mean per output; blendModel normalises weights and refuses bad ones', () => {
   const out = blendOutputs([0.25, 0.75], [Float32Array.of(1, 2, 3), Float32Array.of(5, 6, 7)]);
@@ -35,6 +36,24 @@ test('blendOutputs is the weighted mean per output; blendModel normalises weight
       ]),
     /member 1 has weight 0/,
   );
+});
+
+test('blendModel keeps weights that already sum to 1 bit for bit, so a reloaded bundle serves its golden outputs exactly', () => {
+  const m = { dispose: () => {} };
+  const random = seededRandom(5);
+  let renormalisedWouldMove = 0;
+  for (let trial = 0; trial < 200; trial++) {
+    const counts = [1 + Math.floor(random() * 20), 1 + Math.floor(random() * 20), 1 + Math.floor(random() * 20)];
+    const trained = blendModel(counts.map((c) => ({ model: m, meta: {}, weight: c / 28 }))).members.map(
+      (x) => x.weight,
+    );
+    const saved = JSON.parse(JSON.stringify(trained)) as number[];
+    const reloaded = blendModel(saved.map((w) => ({ model: m, meta: {}, weight: w }))).members.map((x) => x.weight);
+    assert.deepEqual(reloaded, trained);
+    const total = saved.reduce((s, w) => s + w, 0);
+    if (saved.some((w) => w / total !== w)) renormalisedWouldMove++;
+  }
+  assert.ok(renormalisedWouldMove > 0, 'the trials include weights that a second division would have moved');
 });
 
 test('a blend bundle saves each member in its own directory, reloads, and serves the weighted mean of the members with their own calibration', async () => {

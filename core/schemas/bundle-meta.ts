@@ -94,6 +94,20 @@ const bundleMetaFields = z.looseObject({
           }),
         )
         .min(2),
+      /** How the weights were chosen (training/select/blend-weights.ts); absent in equal-weight blends written before. */
+      weighting: z
+        .object({
+          method: z.string(),
+          folds: num,
+          rounds: num,
+          rows: num,
+          loss: z.string(),
+          /** Each member's mean out-of-fold loss alone, in member order, and the weighted blend's. */
+          member_loss: z.array(num),
+          blend_loss: num,
+          seconds: num,
+        })
+        .optional(),
     })
     .optional(),
   metrics: bundleMetricsSchema,

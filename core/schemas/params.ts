@@ -150,8 +150,8 @@ const trainSchema = z
       .object({ max_rows: z.number().int().min(1000) })
       .strict()
       .optional(),
-    // Up to max_rows train + validation rows, every candidate is kept and the bundle serves their equal-weight mean
-    // (training/select/blend.ts): on a small table one validation split is too few rows to choose by.
+    // Up to max_rows train + validation rows, every candidate is kept and the bundle serves their weighted mean, the weights
+    // from 5-fold out-of-fold outputs (training/select/blend.ts): on a small table one validation split is too few rows to choose by.
     blend: z
       .object({ max_rows: z.number().int().min(0) })
       .strict()

@@ -10,6 +10,7 @@ import { trainedRepo } from '../../harness/testing/training/pipeline.ts';
 import { MODEL_DIR, PREPARED_DIR } from '../contracts/paths.ts';
 import { readExperiments } from './experiments.ts';
 import { blends } from './blend.ts';
+import { GREEDY_ROUNDS } from './blend-weights.ts';
 
 const candidates = [
   { name: 'logreg', model: 'logistic' as const, learning_rate: 0.05 },
@@ -32,7 +33,7 @@ test('blends: only with train.blend, several candidates, every row held, no scre
 
 for (const task of [{}, { type: 'regression' as const, target: 'delay' }]) {
   const kind = 'type' in task ? 'regression' : 'classification';
-  test(`${kind}: train.blend serves the equal-weight mean of every candidate, each finished and refitted as a winner would be`, async () => {
+  test(`${kind}: train.blend serves the weighted mean of every candidate (weights from out-of-fold outputs), each finished and refitted as a winner would be`, async () => {
     const { repo, summary } = await trainedRepo(task, { candidates, blend, recent_refit: refit });
     assert.equal(summary.selected, 'blend:logreg+gbdt');
     assert.equal(summary.calibration, kind === 'classification' ? 'per_member' : undefined, 'metrics/train.json');
@@ -52,12 +53,24 @@ for (const task of [{}, { type: 'regression' as const, target: 'delay' }]) {
       assert.ok(isBlendModel(model));
       const members = meta.blend!.members;
       assert.deepEqual(
-        members.map((m) => [m.candidate, m.model_type, m.weight]),
+        members.map((m) => [m.candidate, m.model_type]),
         [
-          ['logreg', 'logistic', 0.5],
-          ['gbdt', 'gbdt', 0.5],
+          ['logreg', 'logistic'],
+          ['gbdt', 'gbdt'],
         ],
       );
+      const weights = members.map((m) => m.weight);
+      assert.ok(Math.abs(weights[0] + weights[1] - 1) < 1e-9, `weights ${weights.join(', ')}`);
+      assert.ok(
+        weights.every((w) => w >= 1 / (2 + GREEDY_ROUNDS) - 1e-9),
+        'greedy selection starts from one of each',
+      );
+      const weighting = meta.blend!.weighting!;
+      assert.equal(weighting.method, 'greedy_out_of_fold');
+      assert.equal(weighting.rows, meta.rows.train + meta.rows.validation, 'every train + validation row, out of fold');
+      assert.equal(weighting.member_loss.length, 2);
+      // Greedy selection never ends worse than the equal mean it starts from, which is no worse than the worse member.
+      assert.ok(weighting.blend_loss <= Math.max(...weighting.member_loss) + 1e-4, JSON.stringify(weighting));
       assert.ok(isTreeModel(model.members[1].model));
       // The tree member was boosted again on train + validation; a network refits regression only.
       assert.ok(members[1].recent_refit!.rows > meta.rows.train);
@@ -80,8 +93,9 @@ for (const task of [{}, { type: 'regression' as const, target: 'delay' }]) {
         a.some((v, i) => Math.abs(v - b[i]) > 1e-3),
         'the members differ, so the mean is not either one',
       );
+      const [wa, wb] = model.members.map((m) => m.weight);
       for (let i = 0; i < served.length; i++)
-        assert.ok(Math.abs(served[i] - (a[i] + b[i]) / 2) < 1e-5, `row ${i}: ${served[i]} vs ${a[i]}, ${b[i]}`);
+        assert.ok(Math.abs(served[i] - (wa * a[i] + wb * b[i])) < 1e-5, `row ${i}: ${served[i]} vs ${a[i]}, ${b[i]}`);
     } finally {
       bundle.dispose();
     }

@@ -1,9 +1,10 @@
 /**
- * train.blend: on a small table every candidate is kept and served as their equal-weight mean
+ * train.blend: on a small table every candidate is kept and served as their weighted mean
  * (core/model/blend.ts) instead of the one that scored best on validation. On a few hundred rows
  * validation holds ~80, and which candidate wins them is mostly chance (cars-mpg: the tree
  * candidate would have been the best on test at four of five split seeds, validation picked it at
- * one); equal weights fit nothing to those rows. Each member is finished as a winner would be (its
+ * one); the weights are chosen on every train + validation row instead, each member's
+ * out-of-fold output (./blend-oof.ts, ./blend-weights.ts). Each member is finished as a winner would be (its
  * own calibration on its validation scores, its own refit), so it outputs what it would alone.
  */
 import type { FeatureSpec } from '../../core/model/features.ts';
@@ -18,9 +19,14 @@ import type { SingleModel } from '../../core/model/bundle.ts';
 import { metricValue, type PrimaryMetric } from '../candidate-metrics.ts';
 import { finishWinner, refitTreeWinner, refitWinner, treeRefitOptions, validationMetrics } from './winner.ts';
 import type { CandidateFit, SplitRows } from './candidates.ts';
+import { outOfFoldOutputs } from './blend-oof.ts';
+import { GREEDY_ROUNDS, greedyWeights, memberLosses, rowLoss } from './blend-weights.ts';
+import { round } from './experiments.ts';
+import { CV_FOLDS } from '../gbdt/defaults.ts';
 
 type TrainParams = NonNullable<Params['train']>;
 type Member = NonNullable<BundleMeta['blend']>['members'][number];
+type Weighting = NonNullable<NonNullable<BundleMeta['blend']>['weighting']>;
 
 /** Whether this run blends: train.blend set, several candidates, and at most its max_rows train + validation rows, none left out by max_rows or screening. */
 export function blends(
@@ -36,8 +42,10 @@ export function blends(
 
 /**
  * Every fit becomes a member (its refit included, train.recent_refit); the blend's validation
- * outputs are the mean of the members' validation outputs, each from a model that had not seen
- * those rows, so its validation metrics, threshold and residual quantiles are honest.
+ * outputs are the weighted mean of the members' validation outputs, each from a model that had
+ * not seen those rows. The weights were chosen on out-of-fold outputs that include the
+ * validation rows (one of five folds), so its validation metrics, threshold and residual
+ * quantiles lean slightly optimistic; test is untouched.
  */
 export async function blendFits(
   tf: Parameters<typeof refitWinner>[0],
@@ -89,7 +97,10 @@ export async function blendFits(
       served: refit?.predictions ?? finished.scores,
     });
   }
-  const model: BlendModel<SingleModel> = blendModel(members.map((m) => ({ model: m.model, meta: m.meta, weight: 1 })));
+  const weighing = await blendWeights(tf, candidates, fits, members, spec, tables, o);
+  const model: BlendModel<SingleModel> = blendModel(
+    members.map((m, i) => ({ model: m.model, meta: m.meta, weight: weighing.weights[i] })),
+  );
   const weights = model.members.map((m) => m.weight);
   const scores = blendOutputs(
     weights,
@@ -103,12 +114,13 @@ export async function blendFits(
   const bestValue = metricValue(primary, y, scores, classes?.length ?? 1);
   const name = `blend:${candidates.map((c) => c.name).join('+')}`;
   log.info(
-    `${name}: the equal-weight mean of ${candidates.length} candidates (train.blend, ${data.train.y.length + y.length} train + validation rows): validation ${primary} ${bestValue.toFixed(4)}`,
+    `${name}: weights ${candidates.map((c, i) => `${c.name} ${weights[i].toFixed(2)}`).join(', ')} (train.blend, ${weighing.record.rows} train + validation rows, ${weighing.record.folds}-fold out-of-fold ${weighing.record.loss} ${weighing.record.member_loss.join(' / ')} alone, ${weighing.record.blend_loss} blended; ${weighing.record.seconds} s): validation ${primary} ${bestValue.toFixed(4)}`,
   );
   return {
     name,
     model,
     members: model.members.map((m, i) => ({ ...members[i].meta, weight: m.weight })),
+    weighting: weighing.record,
     finished: own,
     bestValue,
     profilePredictions: blendOutputs(
@@ -116,4 +128,49 @@ export async function blendFits(
       members.map((m) => m.served),
     ),
   };
+}
+
+/**
+ * The members' weights from their out-of-fold outputs over train + validation (./blend-oof.ts,
+ * ./blend-weights.ts): every row judges each member once, out of sample, where the validation
+ * split alone has a fifth of the rows. A network's folds train for the epoch count validation
+ * chose; the trees' for the iteration count of their refit.
+ */
+async function blendWeights(
+  tf: Parameters<typeof outOfFoldOutputs>[0],
+  candidates: CandidateConfig[],
+  fits: CandidateFit[],
+  members: { meta: Member }[],
+  spec: FeatureSpec,
+  tables: { train: Table; validation: Table },
+  o: Parameters<typeof blendFits>[5],
+) {
+  const t0 = performance.now();
+  const { task, primary, tp, classes } = o;
+  const k = classes?.length ?? 1;
+  const oof = await outOfFoldOutputs(
+    tf,
+    members.map((m, i) => ({
+      cfg: candidates[i],
+      budget: m.meta.recent_refit?.iterations ?? fits[i].bestEpoch,
+      calibration: m.meta.calibration,
+    })),
+    spec,
+    tables,
+    { ...o, seed: tp.seed, batchSize: tp.batch_size, folds: CV_FOLDS, classes: classes?.length },
+  );
+  const loss = rowLoss(task, primary, k);
+  const weights = greedyWeights(oof.y, oof.outputs, loss);
+  const lossName = task === 'classification' ? 'log_loss' : primary === 'mae' ? 'absolute_error' : 'squared_error';
+  const record: Weighting = {
+    method: 'greedy_out_of_fold',
+    folds: CV_FOLDS,
+    rounds: GREEDY_ROUNDS,
+    rows: oof.y.length,
+    loss: lossName,
+    member_loss: memberLosses(oof.y, oof.outputs, loss).map((v) => round(v, 4)!),
+    blend_loss: round(memberLosses(oof.y, [blendOutputs(weights, oof.outputs)], loss)[0], 4)!,
+    seconds: round((performance.now() - t0) / 1000, 3)!,
+  };
+  return { weights, record };
 }

@@ -170,7 +170,7 @@ export async function train(options: {
     candidate: blend?.name ?? chosen.name,
     model_type: blend ? 'blend' : chosen.model,
     params: blend ? { blend: candidates.map((c) => c.name), max_rows: tp.blend?.max_rows } : runs[winner.index].params,
-    ...(blend ? { blend: { members: blend.members } } : {}),
+    ...(blend ? { blend: { members: blend.members, weighting: blend.weighting } } : {}),
     ...(classes ? { classes } : {}),
     ...(finished.threshold !== undefined ? { threshold: finished.threshold } : {}),
     ...(targetScaler ? { target_scaler: targetScaler } : {}),
