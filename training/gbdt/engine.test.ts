@@ -6,6 +6,16 @@ import type { TreeInput } from '../../core/model/tree-inputs.ts';
 import { seededRandom } from '../../core/platform/random.ts';
 
 const params = { l2: 1, minSamplesLeaf: 20, minHessian: 1e-3, maxCatThreshold: 32, minCategoryCount: 5, catSmooth: 10 };
+/** Six trees of 16 leaves, the workers waited for: enough for every kind of pass to be shared. */
+const sixTrees = {
+  ...params,
+  maxLeaves: 16,
+  maxDepth: 0,
+  learningRate: 0.3,
+  maxIter: 6,
+  patience: 6,
+  waitForWorkers: true,
+};
 
 /** Rows with an ordered, a categorical and a noisy ordered input (missing values included). */
 function rows(n: number, seed: number) {
@@ -37,26 +47,10 @@ test('the same trees, bit for bit, on 1, 2 and 3 threads (histograms by inputs; 
   const fit = (threads: number) => {
     const seen: number[] = [];
     aucs.push(seen);
-    return boost(
-      'binary',
-      1,
-      inputs,
-      [30, 12, 200],
-      train,
-      validation,
-      {
-        ...params,
-        maxLeaves: 16,
-        maxDepth: 0,
-        learningRate: 0.3,
-        maxIter: 6,
-        patience: 6,
-        threads,
-        waitForWorkers: true,
-      },
-      undefined,
-      { value: (raw, sorter) => -seen[seen.push(rawRocAuc(raw, validation.y, sorter)) - 1], every: 1 },
-    );
+    return boost('binary', 1, inputs, [30, 12, 200], train, validation, { ...sixTrees, threads }, undefined, {
+      value: (raw, sorter) => -seen[seen.push(rawRocAuc(raw, validation.y, sorter)) - 1],
+      every: 1,
+    });
   };
   const one = fit(1);
   assert.equal(one.threads, 1);
@@ -80,17 +74,7 @@ test('shareWhen: every pass on the calling thread until it says yes, then shared
   const train = rows(3 * PARALLEL_MIN_ROWS, 3);
   const validation = rows(PARALLEL_MIN_ROWS + 1000, 4);
   const fit = (threads: number, shareWhen?: () => boolean) =>
-    boost('binary', 1, inputs, [30, 12, 200], train, validation, {
-      ...params,
-      maxLeaves: 16,
-      maxDepth: 0,
-      learningRate: 0.3,
-      maxIter: 6,
-      patience: 6,
-      threads,
-      waitForWorkers: true,
-      shareWhen,
-    });
+    boost('binary', 1, inputs, [30, 12, 200], train, validation, { ...sixTrees, threads, shareWhen });
   const one = fit(1);
   const never = fit(2, () => false);
   assert.equal(never.threads, 2);
