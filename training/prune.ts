@@ -52,8 +52,10 @@ export function newBoard(): Float64Array {
 }
 
 /**
- * A rival's new best value (tree candidates fit one after another, so one thread writes at a
- * time); the board keeps the best any rival has posted.
+ * A rival's new best value; the board keeps the best posted. The trees' worker and the main thread
+ * (a finished network) can post at once, and a race can leave the lesser of two values until the
+ * trees' next best: the board is a hint that only ever holds a value some candidate reached, so a
+ * lost update prunes less, never wrongly.
  */
 export function post(board: Float64Array, primary: PrimaryMetric, value: number): void {
   if (!Number.isFinite(value)) return;
