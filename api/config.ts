@@ -20,6 +20,8 @@ export interface ApiConfig {
   maxBatchRows: number;
   shutdownTimeoutMs: number;
   goldenTolerance: number;
+  /** WARM_UP_MS: requests driven through a throwaway copy of the app for this long before the port opens (api/warm-up.ts); 0: off. */
+  warmUpMs: number;
   workers: number;
   /** Ids joined per replica that a repeat is checked against (FEEDBACK_CAPACITY). */
   feedbackCapacity: number;
@@ -119,6 +121,7 @@ export function loadConfig(
     maxBatchRows: int(env, 'MAX_BATCH_ROWS', 2048, 1),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0),
     goldenTolerance: Number(env.GOLDEN_TOLERANCE ?? 1e-6),
+    warmUpMs: int(env, 'WARM_UP_MS', 2000, 0),
     workers: env.WORKERS === 'auto' ? cpu : int(env, 'WORKERS', 1, 1),
     feedbackCapacity: int(env, 'FEEDBACK_CAPACITY', 200_000, 1),
     predictionIdKeys: env.PREDICTION_ID_KEYS === undefined ? null : parseSigningKeys(env.PREDICTION_ID_KEYS),

@@ -33,6 +33,7 @@ import { renderIndexHtml } from './ui/page.ts';
 import { isMain } from '../core/platform/is-main.ts';
 import { waitForParent } from '../core/platform/parent-go.ts';
 import { serveClusterScrapes, workerScrape } from './cluster-metrics.ts';
+import { warmRequests, warmUp } from './warm-up.ts';
 
 /** How long busy keep-alive clients get to receive an answer with `Connection: close` before idle sockets close. */
 const DRAIN_MS = 1000;
@@ -45,6 +46,78 @@ export interface RunningServer {
   server: HttpServer;
   manager: ModelManager;
   close(): Promise<void>;
+}
+
+/** Requests in flight while warming up (what a busy load balancer keeps open to one pod). */
+const WARM_UP_CONCURRENCY = 16;
+
+/**
+ * Drive the request path through a throwaway copy of the app (api/warm-up.ts): same config, model
+ * and code; its own metrics registry, drift windows, feedback state, request summary and a silent
+ * log, so nothing it does is seen in /metrics, /drift, /feedback or the log.
+ */
+async function warmRequestPath(
+  config: ApiConfig,
+  manager: ModelManager,
+  renderUi: (o: { modelName: string }) => string,
+  log: Logger,
+) {
+  const m = manager.current;
+  if (!m) return;
+  const quiet = createLogger({ write: () => {} });
+  const metrics = createMetrics({ servedModel: () => null, liveQuality: () => ({}) }, undefined, {
+    defaultMetrics: false,
+  });
+  const drift = new DriftMonitor(metrics, { windowSize: config.driftWindow, params: DEFAULT_DRIFT });
+  const batcher = new Batcher(
+    manager,
+    metrics,
+    { maxRows: config.maxBatchRows, waitMs: config.batchWaitMs },
+    (model, out) => drift.observe(model, out.table, out.predictions, out.probabilities),
+  );
+  const app = createApp({
+    config: { ...config, feedbackDedupeUrl: null },
+    manager,
+    batcher,
+    metrics,
+    log: quiet,
+    renderUi,
+    feedback: {
+      ids: createSigner(null, () => {}),
+      seen: new SeenIds(1000),
+      window: new FeedbackWindow(100),
+      fleet: new FleetQuality(),
+      dedupe: null,
+    },
+    drift,
+    lifecycle: { draining: false },
+    requestSummary: new RequestSummary(quiet),
+  });
+  const handle = app.callback();
+  const token = config.apiTokens[0];
+  const result = await warmUp(
+    (req, res) => void handle(req, res),
+    warmRequests(
+      m.name,
+      m.bundle.golden.map((g) => g.record),
+      m.bundle.meta.input_schema,
+    ),
+    {
+      durationMs: config.warmUpMs,
+      maxRequests: Number.POSITIVE_INFINITY,
+      concurrency: WARM_UP_CONCURRENCY,
+      ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
+    },
+  );
+  const fields = { requests: result.requests, ms: Math.round(result.ms), model: m.name, version: m.version };
+  if (result.failed > 0)
+    log.warn('warm-up requests failed: serving anyway, the first real requests may be slower', {
+      ...fields,
+      failed: result.failed,
+      first_failure: result.firstFailure,
+      fix: 'WARM_UP_MS=0 turns the warm-up off; the failure above says what the request path refused',
+    });
+  else log.info('warmed up the request path before opening the port', fields);
 }
 
 export async function startServer(
@@ -165,6 +238,7 @@ export async function startServer(
   const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => void handle(req, res));
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
+  if (config.warmUpMs > 0 && manager.current) await warmRequestPath(config, manager, renderUi, log);
   await options.beforeListen?.();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -172,6 +172,8 @@ export async function startTestServer(
     REGISTRY_URL: registryUrl,
     POLL_INTERVAL_MS: '100000',
     MONITORING_CACHE_MS: '0',
+    // The request-path warm-up is tested on its own (api/warm-up.test.ts); 2 s per server here is only time.
+    WARM_UP_MS: '0',
     ...env,
   });
   const log = memoryLogger();
