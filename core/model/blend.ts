@@ -3,7 +3,9 @@
  * (values, probabilities, or class probabilities). The train stage blends the candidates of a
  * small table (train.blend): on a few hundred rows, choosing one candidate by ~80 validation rows
  * is mostly chance; its weights are chosen on every member's out-of-fold outputs over all of
- * them (training/select/blend-weights.ts; docs/model-quality.md, "Small public tables"). Each member keeps its own output settings (target scaling,
+ * them (training/select/blend-weights.ts; docs/model-quality.md, "Small public tables"). On a
+ * large regression table (train.validation_blend) the weights come from the validation outputs.
+ * Each member keeps its own output settings (target scaling,
  * calibration), so a member outputs what it would as a bundle of its own; the bundle stores each
  * member's model files in its own subdirectory (`members/<i>/`).
  */

@@ -156,6 +156,9 @@ const trainSchema = z
       .object({ max_rows: z.number().int().min(0) })
       .strict()
       .optional(),
+    // For these tasks, when train.blend does not apply (more rows, or no train.blend), every candidate is kept and the bundle
+    // serves their weighted mean, the weights chosen on the validation split's outputs before any refit (training/select/blend.ts).
+    validation_blend: z.enum(['off', 'regression', 'all']).default('regression'),
     candidates: z.array(candidateSchema).min(1),
   })
   .strict();

@@ -95,7 +95,7 @@ test('docs/examples/seattle-weather: a 5-class model trains, evaluates, register
   assert.match(report, /### Confusion matrix\n\n!\[Confusion matrix\]\(report\/confusion\.png\)/);
   assert.match(report, /\| macro_f1 \| [0-9.]+ \|/);
   assert.match(report, /Served probabilities are the mean of the blend members' temperature-scaled probabilities/);
-  assert.match(report, /served their mean \(.+\), validation log_loss [0-9.]+<\/summary>/);
+  assert.match(report, /served their weighted mean \(.+\), validation log_loss [0-9.]+<\/summary>/);
   assert.ok(existsSync(join(root, 'metrics/report/confusion.png')));
 });
 

@@ -259,12 +259,12 @@ export function dataDriftSection(inputs: ReportInputs): string {
 }
 
 /**
- * What the run served: the one selected candidate, or a blend's (train.blend) every candidate it
+ * What the run served: the one selected candidate, or a blend's (train.blend, train.validation_blend) members it
  * averages, with the blend's own validation value (train.json): the table ranks only its members.
  */
 export function selectionPhrase(selected: readonly string[], blendValidation?: string): string {
   if (selected.length > 1)
-    return `served their mean (${selected.join(' + ')})${blendValidation ? `, ${blendValidation}` : ''}`;
+    return `served their weighted mean (${selected.join(' + ')})${blendValidation ? `, ${blendValidation}` : ''}`;
   return selected.length ? `selected ${selected[0]}` : '';
 }
 

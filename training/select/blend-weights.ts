@@ -44,21 +44,25 @@ function meanLoss(y: Float32Array, p: Float64Array, loss: ReturnType<typeof rowL
 /**
  * Weights summing to 1, each at least 1/(members + rounds). `outputs[m]` holds member m's outputs
  * for the rows of `y` (k per row for k classes). A tie goes to the earlier member (1e-12 of
- * loss), so the result does not depend on floating-point noise.
+ * loss), so the result does not depend on floating-point noise. `fromEmpty`: Caruana's original
+ * start, no copy of any member, so the first round picks the best member alone and a member
+ * never picked gets weight 0 (weights are then multiples of 1/rounds).
  */
 export function greedyWeights(
   y: Float32Array,
   outputs: readonly Float32Array[],
   loss: ReturnType<typeof rowLoss>,
   rounds = GREEDY_ROUNDS,
+  fromEmpty = false,
 ): number[] {
   const width = outputs[0].length;
   const sum = new Float64Array(width);
-  for (const o of outputs) for (let j = 0; j < width; j++) sum[j] += o[j];
+  const start = fromEmpty ? 0 : 1;
+  if (!fromEmpty) for (const o of outputs) for (let j = 0; j < width; j++) sum[j] += o[j];
   const trial = new Float64Array(width);
-  const counts = new Array<number>(outputs.length).fill(1);
+  const counts = new Array<number>(outputs.length).fill(start);
   for (let r = 0; r < rounds; r++) {
-    const n = outputs.length + r + 1;
+    const n = start * outputs.length + r + 1;
     let best = -1;
     let bestLoss = Infinity;
     for (const [m, o] of outputs.entries()) {
@@ -71,5 +75,5 @@ export function greedyWeights(
     const o = outputs[best];
     for (let j = 0; j < width; j++) sum[j] += o[j];
   }
-  return counts.map((c) => c / (outputs.length + rounds));
+  return counts.map((c) => c / (start * outputs.length + rounds));
 }

@@ -9,7 +9,7 @@ import { readParquetTable } from '../../core/data/parquet.ts';
 import { trainedRepo } from '../../harness/testing/training/pipeline.ts';
 import { MODEL_DIR, PREPARED_DIR } from '../contracts/paths.ts';
 import { readExperiments } from './experiments.ts';
-import { blends } from './blend.ts';
+import { blends, blendWeighting, validationBlend, VALIDATION_ROUNDS } from './blend.ts';
 import { GREEDY_ROUNDS } from './blend-weights.ts';
 
 const candidates = [
@@ -109,4 +109,114 @@ test('train.blend: a candidate without a finite validation value is left out and
     { candidates: [diverging, candidates[1]], blend, recent_refit: refit },
   );
   assert.equal(summary.selected, 'gbdt');
+});
+
+test('blendWeighting: train.blend first, else train.validation_blend for its tasks (regression by default), never with one candidate or a screening sample', () => {
+  const small = { train: 300, validation: 100, trainSplit: 300, validationSplit: 100 };
+  const large = { train: 2_000_000, validation: 300_000, trainSplit: 2_000_000, validationSplit: 300_000 };
+  const tp = {} as Parameters<typeof blendWeighting>[0];
+  assert.equal(blendWeighting({ ...tp, blend }, 'classification', 2, small), 'out_of_fold');
+  assert.equal(blendWeighting({ ...tp, blend }, 'regression', 2, large), 'validation', 'above train.blend.max_rows');
+  assert.equal(blendWeighting(tp, 'regression', 2, large), 'validation', 'regression by default');
+  assert.equal(blendWeighting(tp, 'classification', 2, large), undefined, 'classification not by default');
+  assert.equal(blendWeighting({ ...tp, validation_blend: 'all' }, 'classification', 2, large), 'validation');
+  assert.equal(blendWeighting({ ...tp, validation_blend: 'off' }, 'regression', 2, large), undefined);
+  assert.equal(blendWeighting({ ...tp, blend, validation_blend: 'off' }, 'regression', 2, small), 'out_of_fold');
+  assert.equal(blendWeighting(tp, 'regression', 1, large), undefined);
+  assert.equal(blendWeighting({ ...tp, screening: { max_rows: 300_000 } }, 'regression', 2, large), undefined);
+  assert.equal(blendWeighting({ ...tp, screening: { max_rows: 3_000_000 } }, 'regression', 2, large), 'validation');
+});
+
+test('validationBlend: the mix that minimises the validation loss (steps of 1/rounds), and no mix when one member alone is best', () => {
+  // y is exactly 0.7 a + 0.3 b, a and b each wrong on their own: the squared error is least at b's weight 0.3.
+  const n = 2000;
+  const a = new Float32Array(n);
+  const b = new Float32Array(n);
+  const y = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const t = Math.sin(i * 0.37) * 10;
+    a[i] = t + (i % 7) - 3;
+    b[i] = t - (7 / 3) * ((i % 7) - 3);
+    y[i] = 0.7 * a[i] + 0.3 * b[i];
+  }
+  const { weights, record } = validationBlend(y, [a, b], { task: 'regression', primary: 'rmse' });
+  assert.ok(Math.abs(weights[1] - 0.3) <= 1 / VALIDATION_ROUNDS, `weights ${weights.join(', ')}`);
+  assert.ok(Math.abs(weights[0] + weights[1] - 1) < 1e-9);
+  assert.equal(record.method, 'greedy_validation');
+  assert.equal(record.folds, 0, 'no folds: the validation split');
+  assert.equal(record.rows, n);
+  assert.equal(record.loss, 'squared_error');
+  assert.ok(record.blend_loss < Math.min(...record.member_loss) / 10, JSON.stringify(record));
+  const mae = validationBlend(y, [a, b], { task: 'regression', primary: 'mae' });
+  assert.equal(mae.record.loss, 'absolute_error');
+  assert.ok(Math.abs(mae.weights[1] - 0.3) <= 2 / VALIDATION_ROUNDS, `mae weights ${mae.weights.join(', ')}`);
+  // b plus noise adds nothing to b: b alone, weight 0 for the other (train then serves one candidate).
+  const noisy = Float32Array.from(b, (v, i) => v + ((i * 7919) % 13) - 6);
+  const alone = validationBlend(b, [noisy, b], { task: 'regression', primary: 'rmse' });
+  assert.deepEqual(alone.weights, [0, 1]);
+  assert.equal(alone.record.blend_loss, 0);
+});
+
+const networks = [
+  { name: 'logreg', model: 'logistic' as const, learning_rate: 0.05 },
+  { name: 'mlp', model: 'mlp' as const, hidden: [8], embedding_dim: 2, learning_rate: 0.01 },
+];
+
+test('regression: train.validation_blend (the default) serves the candidates weighted on validation before their refit', async () => {
+  const { repo, summary } = await trainedRepo(
+    { type: 'regression', target: 'delay' },
+    { candidates: networks, recent_refit: refit },
+  );
+  assert.equal(summary.selected, 'blend:logreg+mlp');
+  const runs = (await readExperiments(repo)).slice(-2);
+  assert.deepEqual(
+    runs.map((r) => r.selected),
+    [true, true],
+  );
+  const { tf } = await selectBackend({});
+  const bundle = await loadBundle(tf, join(repo, MODEL_DIR));
+  try {
+    const { meta, model } = bundle;
+    assert.equal(meta.model_type, 'blend');
+    assert.ok(isBlendModel(model));
+    const weighting = meta.blend!.weighting!;
+    assert.equal(weighting.method, 'greedy_validation');
+    assert.equal(weighting.rows, meta.rows.validation, 'the validation rows only');
+    // From empty, the first round takes the best member alone: the mix is no worse than it on validation.
+    assert.ok(weighting.blend_loss <= Math.min(...weighting.member_loss), JSON.stringify(weighting));
+    const weights = meta.blend!.members.map((m) => m.weight);
+    assert.ok(
+      weights.every((w) => w > 0 && Math.abs(w * VALIDATION_ROUNDS - Math.round(w * VALIDATION_ROUNDS)) < 1e-9),
+      `weights ${weights.join(', ')} in steps of 1/${VALIDATION_ROUNDS}`,
+    );
+    assert.ok(
+      meta.blend!.members.every((m) => m.recent_refit?.rows === meta.rows.validation),
+      'each member refitted on validation after the weights were chosen',
+    );
+    assert.equal(bundle.checkGolden().ok, true);
+  } finally {
+    bundle.dispose();
+  }
+  const off = await trainedRepo(
+    { type: 'regression', target: 'delay' },
+    { candidates: networks, recent_refit: refit, validation_blend: 'off' },
+  );
+  assert.notEqual(off.summary.selected, 'blend:logreg+mlp', 'off: one candidate selected');
+});
+
+test('train.validation_blend: when no mix beats the best candidate alone on validation, it is served alone', async () => {
+  // On these rows the trees' validation error is a third of the logistic model's.
+  const { repo, summary } = await trainedRepo(
+    { type: 'regression', target: 'delay' },
+    { candidates, recent_refit: refit },
+  );
+  assert.equal(summary.selected, 'gbdt');
+  const runs = (await readExperiments(repo)).slice(-2);
+  assert.deepEqual(
+    runs.map((r) => [r.candidate, r.selected]),
+    [
+      ['logreg', false],
+      ['gbdt', true],
+    ],
+  );
 });

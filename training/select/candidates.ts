@@ -235,7 +235,8 @@ export async function fitCandidates(
       winner = { index, fit };
     } else if (!o.keepAll) fit.model.dispose();
   }
-  if (refit && refit.index !== winner?.index) {
+  // A blend keeps every candidate: the tree refit serves as its member's, whichever won.
+  if (refit && refit.index !== winner?.index && !o.keepAll) {
     refit.cancel();
     refit = undefined;
   }

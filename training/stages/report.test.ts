@@ -249,11 +249,11 @@ test('report reads what the real evaluate and register stages write', async () =
 
 test('the candidates summary names a blend as the mean of its members', () => {
   assert.equal(selectionPhrase(['mlp']), 'selected mlp');
-  assert.equal(selectionPhrase(['linear', 'mlp', 'gbdt']), 'served their mean (linear + mlp + gbdt)');
+  assert.equal(selectionPhrase(['linear', 'mlp', 'gbdt']), 'served their weighted mean (linear + mlp + gbdt)');
   assert.equal(selectionPhrase([]), '');
   assert.equal(
     selectionPhrase(['mlp', 'gbdt'], 'validation log_loss 0.4983'),
-    'served their mean (mlp + gbdt), validation log_loss 0.4983',
+    'served their weighted mean (mlp + gbdt), validation log_loss 0.4983',
   );
   assert.equal(selectionPhrase(['mlp'], 'validation log_loss 0.4983'), 'selected mlp', 'a single winner has its row');
 });

@@ -206,9 +206,11 @@ test('regression: the params switch trains delay minutes and evaluates with regr
 
 test('regression: recent_refit teaches the winner the validation rows after its held-out metrics were taken; classification ignores it', async () => {
   const regression = { type: 'regression' as const, positive_above: undefined };
-  const off = await trainedRepo(regression, { recent_refit: { epochs: 0, learning_rate_factor: 0.1 } });
-  const on = await trainedRepo(regression, { recent_refit: { epochs: 2, learning_rate_factor: 0.5 } });
-  const tiny = await trainedRepo(regression, { recent_refit: { epochs: 2, learning_rate_factor: 1e-6 } });
+  // One winner (no train.validation_blend), whose bundle records its own refit.
+  const single = { validation_blend: 'off' as const };
+  const off = await trainedRepo(regression, { ...single, recent_refit: { epochs: 0, learning_rate_factor: 0.1 } });
+  const on = await trainedRepo(regression, { ...single, recent_refit: { epochs: 2, learning_rate_factor: 0.5 } });
+  const tiny = await trainedRepo(regression, { ...single, recent_refit: { epochs: 2, learning_rate_factor: 1e-6 } });
   const { tf } = await selectBackend({});
   const [a, b, c] = [
     await loadBundle(tf, join(off.repo, MODEL_DIR)),

@@ -25,7 +25,7 @@ import { profilePerClass } from '../train-multiclass.ts';
 import { experimentsFile, readExperiments, round, roundAll } from '../select/experiments.ts';
 import { fitCandidates, targetWeighting } from '../select/candidates.ts';
 import { finishWinner, refitTreeWinner, refitWinner, treeRefitOptions } from '../select/winner.ts';
-import { blendFits, blends } from '../select/blend.ts';
+import { blendFits, blendWeighting, validationBlend } from '../select/blend.ts';
 import { goldenExamples, inputSchemaOf } from '../select/golden.ts';
 import { readSampledRows, readSpacedRows } from '../split-rows.ts';
 import { openTrainStream, readTargetColumn, STREAM_BUFFER_GROUPS } from '../stream-epochs.ts';
@@ -104,7 +104,7 @@ export async function train(options: {
     class_weight: classWeight ? JSON.stringify(roundAll(classWeight)) : 'none',
   });
 
-  const blending = blends(tp, candidates.length, {
+  const blending = blendWeighting(tp, task, candidates.length, {
     train: trainT.length,
     validation: valT.length,
     trainSplit: trainRead.of,
@@ -120,18 +120,38 @@ export async function train(options: {
     ...fitOptions,
     backend,
     run: { run_id: runId, git_commit: commit, data_md5: md5 },
-    keepAll: blending,
+    keepAll: blending !== undefined,
   });
   // A candidate without a finite validation value (diverged) would spoil every output of the mean: the winner alone is served.
   const diverged = fits?.flatMap((f, i) => (Number.isFinite(f.bestValue) ? [] : [candidates[i].name])) ?? [];
-  if (fits && diverged.length) {
-    log.warn(
-      `train.blend: ${diverged.join(', ')} gave no finite validation ${primary}; serving ${candidates[winner.index].name} alone`,
-    );
+  // train.validation_blend: the weights first (validation outputs, before any refit); one member above 0 is no blend.
+  const preset =
+    fits && !diverged.length && blending === 'validation'
+      ? validationBlend(
+          data.validation.y,
+          fits.map((f) => f.validationPredictions),
+          fitOptions,
+        )
+      : undefined;
+  const single = preset && preset.weights.filter((w) => w > 0).length < 2;
+  if (fits && (diverged.length || single)) {
+    if (diverged.length)
+      log.warn(
+        `train.blend: ${diverged.join(', ')} gave no finite validation ${primary}; serving ${candidates[winner.index].name} alone`,
+      );
+    else
+      log.info(
+        `train.validation_blend: no mix beats the best candidate alone on validation (${preset?.record.loss} ${preset?.record.member_loss.join(' / ')}); serving ${candidates[winner.index].name} alone`,
+      );
     fits.forEach((f, i) => i !== winner.index && f.model.dispose());
+    // A speculative refit of a tree candidate that lost (kept for the blend) is not wanted alone.
+    if (speculative && speculative.index !== winner.index) speculative.cancel();
   }
-  const blend = fits && !diverged.length ? await blendFits(tf, candidates, fits, spec, data, fitOptions) : undefined;
-  for (const [i, run] of runs.entries()) run.selected = blend !== undefined || i === winner.index;
+  const blend =
+    fits && !diverged.length && !single
+      ? await blendFits(tf, candidates, fits, spec, data, { ...fitOptions, preset, speculative })
+      : undefined;
+  for (const [i, run] of runs.entries()) run.selected = blend ? blend.indices.includes(i) : i === winner.index;
   const chosen = candidates[winner.index];
   const finished = blend?.finished ?? finishWinner(task, data.validation.y, winner.fit.validationPredictions, classes);
   const winnerModel = winner.fit.model;
@@ -169,7 +189,9 @@ export async function train(options: {
     task,
     candidate: blend?.name ?? chosen.name,
     model_type: blend ? 'blend' : chosen.model,
-    params: blend ? { blend: candidates.map((c) => c.name), max_rows: tp.blend?.max_rows } : runs[winner.index].params,
+    params: blend
+      ? { blend: blend.indices.map((i) => candidates[i].name), max_rows: tp.blend?.max_rows }
+      : runs[winner.index].params,
     ...(blend ? { blend: { members: blend.members, weighting: blend.weighting } } : {}),
     ...(classes ? { classes } : {}),
     ...(finished.threshold !== undefined ? { threshold: finished.threshold } : {}),

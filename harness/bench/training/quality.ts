@@ -318,14 +318,14 @@ async function measure(table: Table, testFrom: number, o: MeasureOptions) {
         ratios[`rmse_vs_${short}`] = +(ours.rmse / (r.rmse as number)).toFixed(4);
       }
     }
-    const selected = runs.find((r) => r.selected);
     return {
       lines,
       ratios,
       ours,
       references,
       trainWallS,
-      selected: selected?.candidate ?? null,
+      // A blend selects every member: the train summary names it (blend:a+b).
+      selected: summary.selected ?? null,
       baseline: evaluation.baseline as Record<string, number>,
     };
   } finally {
