@@ -95,20 +95,12 @@ async function warmRequestPath(
   });
   const handle = app.callback();
   const token = config.apiTokens[0];
-  const result = await warmUp(
-    (req, res) => void handle(req, res),
-    warmRequests(
-      m.name,
-      m.bundle.golden.map((g) => g.record),
-      m.bundle.meta.input_schema,
-    ),
-    {
-      durationMs: config.warmUpMs,
-      maxRequests: Number.POSITIVE_INFINITY,
-      concurrency: WARM_UP_CONCURRENCY,
-      ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
-    },
-  );
+  const result = await warmUp((req, res) => void handle(req, res), warmRequests(m.bundle.golden.map((g) => g.record)), {
+    durationMs: config.warmUpMs,
+    maxRequests: Number.POSITIVE_INFINITY,
+    concurrency: WARM_UP_CONCURRENCY,
+    ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
+  });
   const fields = { requests: result.requests, ms: Math.round(result.ms), model: m.name, version: m.version };
   if (result.failed > 0)
     log.warn('warm-up requests failed: serving anyway, the first real requests may be slower', {
