@@ -285,26 +285,33 @@ async function measure(table: Table, testFrom: number, o: MeasureOptions) {
         python: o.python ? `${o.python.python} (scikit-learn ${o.python.version})` : null,
       },
     ];
+    // What was served, scored on test: the selected candidate's line, or for a blend (every member
+    // selected) a line of its own, so no member shows the blend's test figures as if they were its.
+    const served = () => ({
+      test: {
+        ...pick(evaluation.test, task),
+        ...(evaluation.calibration ? { ece: evaluation.calibration.ece } : {}),
+      },
+      calibration: evaluation.calibration ?? null,
+      ...(task === 'regression' ? { interval_90_test_coverage: evaluation.intervals?.test_coverage ?? null } : {}),
+    });
+    const members = runs.filter((r) => r.selected).map((r) => r.candidate);
+    const blend = members.length > 1;
     for (const r of runs) {
       const line: Record<string, unknown> = {
         model: r.candidate,
         selected: r.selected,
+        ...(blend && r.selected ? { blend_member: true } : {}),
         epochs: r.epochs,
         fit_s: r.duration_s,
         rows_per_s: r.rows_per_s,
         validation: pick(r.val, task),
       };
-      if (r.selected)
-        Object.assign(line, {
-          test: {
-            ...pick(evaluation.test as Record<string, unknown>, task),
-            ...(evaluation.calibration ? { ece: evaluation.calibration.ece } : {}),
-          },
-          calibration: evaluation.calibration ?? null,
-          ...(task === 'regression' ? { interval_90_test_coverage: evaluation.intervals?.test_coverage ?? null } : {}),
-        });
+      if (r.selected && !blend) Object.assign(line, served());
       lines.push(line);
     }
+    if (blend)
+      lines.push({ model: summary.selected ?? `blend:${members.join('+')}`, selected: true, members, ...served() });
     if (task === 'classification') lines.push({ calibration_floor: await floorOf(tmp, parts) });
     const references = refs;
     lines.push(...references);
