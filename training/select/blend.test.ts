@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { loadBundle, outputsFromModel } from '../../core/model/bundle.ts';
-import { isBlendModel } from '../../core/model/blend.ts';
+import { isBlendModel, type BlendModel } from '../../core/model/blend.ts';
+import type { SingleModel } from '../../core/model/bundle-outputs.ts';
 import { isTreeModel } from '../../core/model/trees.ts';
 import { selectBackend } from '../../core/model/tfjs-backend.ts';
 import { readParquetTable } from '../../core/data/parquet.ts';
@@ -17,6 +18,29 @@ const candidates = [
   { name: 'gbdt', model: 'gbdt' as const, learning_rate: 0.3, max_iter: 20, max_leaf_nodes: 8, patience: 5 },
 ];
 const blend = { max_rows: 10_000 };
+
+type Bundle = Awaited<ReturnType<typeof loadBundle>>;
+
+/** The trained repo's bundle, which must be a blend, given to `check` and disposed after. */
+async function withBlendBundle(
+  repo: string,
+  check: (
+    bundle: Bundle,
+    model: BlendModel<SingleModel>,
+    tf: Awaited<ReturnType<typeof selectBackend>>['tf'],
+  ) => void | Promise<void>,
+) {
+  const { tf } = await selectBackend({});
+  const bundle = await loadBundle(tf, join(repo, MODEL_DIR));
+  try {
+    assert.equal(bundle.meta.model_type, 'blend');
+    assert.ok(isBlendModel(bundle.model));
+    await check(bundle, bundle.model, tf);
+  } finally {
+    bundle.dispose();
+  }
+}
+
 const refit = { epochs: 1, learning_rate_factor: 0.1 };
 
 test('blends: only with train.blend, several candidates, every row held, no screening, and at most max_rows rows', () => {
@@ -45,12 +69,8 @@ for (const task of [{}, { type: 'regression' as const, target: 'delay' }]) {
         ['gbdt', true],
       ],
     );
-    const { tf } = await selectBackend({});
-    const bundle = await loadBundle(tf, join(repo, MODEL_DIR));
-    try {
-      const { meta, model } = bundle;
-      assert.equal(meta.model_type, 'blend');
-      assert.ok(isBlendModel(model));
+    await withBlendBundle(repo, async (bundle, model, tf) => {
+      const { meta } = bundle;
       const members = meta.blend!.members;
       assert.deepEqual(
         members.map((m) => [m.candidate, m.model_type]),
@@ -96,9 +116,7 @@ for (const task of [{}, { type: 'regression' as const, target: 'delay' }]) {
       const [wa, wb] = model.members.map((m) => m.weight);
       for (let i = 0; i < served.length; i++)
         assert.ok(Math.abs(served[i] - (wa * a[i] + wb * b[i])) < 1e-5, `row ${i}: ${served[i]} vs ${a[i]}, ${b[i]}`);
-    } finally {
-      bundle.dispose();
-    }
+    });
   });
 }
 
@@ -173,12 +191,8 @@ test('regression: train.validation_blend (the default) serves the candidates wei
     runs.map((r) => r.selected),
     [true, true],
   );
-  const { tf } = await selectBackend({});
-  const bundle = await loadBundle(tf, join(repo, MODEL_DIR));
-  try {
-    const { meta, model } = bundle;
-    assert.equal(meta.model_type, 'blend');
-    assert.ok(isBlendModel(model));
+  await withBlendBundle(repo, (bundle) => {
+    const { meta } = bundle;
     const weighting = meta.blend!.weighting!;
     assert.equal(weighting.method, 'greedy_validation');
     assert.equal(weighting.rows, meta.rows.validation, 'the validation rows only');
@@ -194,9 +208,7 @@ test('regression: train.validation_blend (the default) serves the candidates wei
       'each member refitted on validation after the weights were chosen',
     );
     assert.equal(bundle.checkGolden().ok, true);
-  } finally {
-    bundle.dispose();
-  }
+  });
   const off = await trainedRepo(
     { type: 'regression', target: 'delay' },
     { candidates: networks, recent_refit: refit, validation_blend: 'off' },
