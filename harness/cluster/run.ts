@@ -199,6 +199,13 @@ export async function runCluster(o: ClusterOptions): Promise<ClusterResult> {
       ),
       promotion: { version: reg.promoted, converged_ms: convergedMs, bound_ms: o.convergeBoundMs },
       ...(o.repeatShare > 0 ? { repeats: repeatFigures(traffic.repeats) } : {}),
+      unexpected_exits: replicas
+        .filter((r) => r !== victim && !r.process.alive())
+        .map((r) => ({
+          replica: r.name,
+          how: r.process.child.signalCode ? `signal ${r.process.child.signalCode}` : `code ${r.process.child.exitCode}`,
+          output: r.process.output().split('\n').slice(-15).join('\n'),
+        })),
     };
     promoted.model.dispose();
 

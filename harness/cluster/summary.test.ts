@@ -92,6 +92,7 @@ const verdict = (over: Partial<Verdict> = {}): Verdict => ({
   quality: compareQuality('classification', pairs, { accuracy: 0.75, roc_auc: 0.75 }, null),
   drift: compareDrift({ distance: true, origin: false }, { distance: true, origin: false }),
   promotion: { version: 2, converged_ms: 800, bound_ms: 30_000 },
+  unexpected_exits: [],
   ...over,
 });
 
@@ -125,6 +126,14 @@ test('the verdict: every check passes on a correct run, and each one fails on it
   assert.deepEqual(failing(verdict({ promotion: { version: 2, converged_ms: 40_000, bound_ms: 30_000 } })), [
     'every live replica serves v2',
   ]);
+  const crashed = checks(
+    verdict({ unexpected_exits: [{ replica: 'replica-2', how: 'code 1', output: 'Error: out of memory' }] }),
+  ).filter((c) => !c.ok);
+  assert.deepEqual(
+    crashed.map((c) => c.name),
+    ['no replica exited but the one killed'],
+  );
+  assert.match(crashed[0].detail, /replica-2 exited \(code 1\).*\n.*out of memory/);
 });
 
 test('missing fleet rules are reported as no data, naming where the names live', () => {

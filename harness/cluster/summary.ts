@@ -236,6 +236,16 @@ export interface Verdict {
   promotion: { version: number; converged_ms: number | null; bound_ms: number };
   /** Labels posted twice to different replicas (absent: the run posted none). */
   repeats?: RepeatFigures;
+  /** Replicas that exited although the run did not kill them, with how and their last output. */
+  unexpected_exits: UnexpectedExit[];
+}
+
+export interface UnexpectedExit {
+  replica: string;
+  /** The exit code, or the signal that ended it. */
+  how: string;
+  /** Its last output lines. */
+  output: string;
 }
 
 /** Every acceptance check of the run; the run fails when one is not ok. */
@@ -280,6 +290,15 @@ export function checks(v: Verdict): Check[] {
               .join('; ') || `${v.drift.length} features agree`,
     },
     ...(v.repeats ? [repeatCheck(v.repeats)] : []),
+    {
+      // The balancer hides a replica that dies (its calls go to the others), so a crash would
+      // otherwise only show as fewer answers behind the other checks.
+      name: 'no replica exited but the one killed',
+      ok: v.unexpected_exits.length === 0,
+      detail: v.unexpected_exits.length
+        ? v.unexpected_exits.map((e) => `${e.replica} exited (${e.how}); its last output:\n${e.output}`).join('\n')
+        : 'the others ran to the end',
+    },
     {
       name: `every live replica serves v${v.promotion.version}`,
       ok: v.promotion.converged_ms !== null && v.promotion.converged_ms <= v.promotion.bound_ms,
