@@ -50,3 +50,28 @@ test('live drift of a multi-class model: drifting class probabilities are judged
     bundle.dispose();
   }
 });
+
+test('a periodic check that throws is reported and the next one runs: the timer never ends the process', async () => {
+  const metrics = createMetrics({ servedModel: () => null, liveQuality: () => null }, new Registry(), {
+    defaultMetrics: false,
+  });
+  const monitor = new DriftMonitor(metrics, { windowSize: 10, params: DEFAULT_DRIFT });
+  const errors: string[] = [];
+  let ticks = 0;
+  monitor.start(
+    5,
+    () => {
+      ticks++;
+      throw new Error(`check ${ticks} failed`);
+    },
+    (err) => errors.push(err.message),
+  );
+  try {
+    const until = Date.now() + 5_000;
+    while (ticks < 3 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+  } finally {
+    monitor.stop();
+  }
+  assert.ok(ticks >= 3, `the timer kept running after a failure (${ticks} ticks)`);
+  assert.deepEqual(errors.slice(0, 3), ['check 1 failed', 'check 2 failed', 'check 3 failed']);
+});

@@ -184,8 +184,20 @@ export class DriftMonitor {
     return this.state;
   }
 
-  start(intervalMs: number, onComputed?: (state: DriftState) => void): void {
-    this.timer = setInterval(() => (onComputed ? onComputed(this.compute()) : this.compute()), intervalMs);
+  /**
+   * Compute every `intervalMs`, then `onComputed`. A check that throws goes to `onError` and the
+   * next tick runs as usual: an exception in a timer would otherwise end the process, and with it
+   * every request the pod was answering.
+   */
+  start(intervalMs: number, onComputed?: (state: DriftState) => void, onError?: (err: Error) => void): void {
+    this.timer = setInterval(() => {
+      try {
+        const state = this.compute();
+        onComputed?.(state);
+      } catch (err) {
+        onError?.(err instanceof Error ? err : new Error(String(err)));
+      }
+    }, intervalMs);
     this.timer.unref();
   }
 

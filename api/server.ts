@@ -191,12 +191,28 @@ export async function startServer(
     liveMinSamples: config.alertLiveMinSamples,
     log,
   });
-  drift.start(config.driftIntervalMs, (state) => {
-    const now = liveNow();
-    if (!now) return;
-    const { model: m, live } = now;
-    void alerter.check(state, live, { name: m.name, version: m.version, validation: m.bundle.meta.metrics.validation });
-  });
+  // Once a minute at most: a check that fails fails every second.
+  let lastCheckError = -Infinity;
+  const checkFailed = (err: Error) => {
+    if (Date.now() - lastCheckError < 60_000) return;
+    lastCheckError = Date.now();
+    log.error('drift and retrain check failed; serving goes on, the next check runs as usual', {
+      error: err.message,
+      stack: err.stack?.split('\n').slice(1, 4).join(' | '),
+    });
+  };
+  drift.start(
+    config.driftIntervalMs,
+    (state) => {
+      const now = liveNow();
+      if (!now) return;
+      const { model: m, live } = now;
+      alerter
+        .check(state, live, { name: m.name, version: m.version, validation: m.bundle.meta.metrics.validation })
+        .catch(checkFailed);
+    },
+    checkFailed,
+  );
   const observer = config.monitoring
     ? (
         m: Parameters<DriftMonitor['observe']>[0],
