@@ -23,6 +23,8 @@
  * and runs as one process (WORKERS=1), like the trivial server. BENCH_WORKERS=n (n > 1) also starts
  * the API with WORKERS=n (on every core, the generator's included) and loads it in the same rounds.
  * BENCH_BASELINE=<checkout> loads that checkout's API (with API_TOKENS) in the same rounds too.
+ * `model_in_real`: the real API's model time per request, from its own /metrics over the rounds
+ * (model-time.ts), and its CPU per request without it beside the trivial server's.
  */
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
@@ -33,6 +35,7 @@ import { processTreeCpuSeconds } from './cpu.ts';
 import { composeBenchDocument } from './document.ts';
 import { headline, mergeLoadResults, runLoad, type LoadOptions, type LoadResult } from './load.ts';
 import { checkRequest, fetchModelFacts } from './model-info.ts';
+import { fetchModelTotals, modelShare } from './model-time.ts';
 import {
   REAL_API_SCRIPT,
   TRIVIAL_SERVER_SCRIPT,
@@ -192,6 +195,8 @@ async function main() {
     const generatorCpu = { seconds: 0, responses: 0, known: true };
     const sliceCpu = new Map<string, number[]>(targets.map((t) => [t.label, []]));
     const slice = settings.duration_s / settings.rounds;
+    const modelBefore = await fetchModelTotals(real.url);
+    let realResponses = 0;
     for (let round = 0; round < settings.rounds; round++) {
       for (const at of sliceOrder(targets.length, round)) {
         const t = targets[at];
@@ -213,10 +218,12 @@ async function main() {
           generatorCpu.seconds += r.generator_cpu_s;
           generatorCpu.responses += r.responses;
         }
+        if (t.label === 'real') realResponses += r.responses;
         report(`round ${round + 1}/${settings.rounds} ${t.label}`, r, sliceUs);
         runs.get(t.label)!.push(r);
       }
     }
+    const model = modelShare(modelBefore, await fetchModelTotals(real.url), realResponses);
     const merged = new Map(targets.map((t) => [t.label, mergeLoadResults(runs.get(t.label)!)]));
     const [realRun, trivialRun, authRun, trivialAuthRun] = (['real', 'trivial', 'auth', 'trivial-auth'] as const).map(
       (l) => merged.get(l)!,
@@ -271,10 +278,21 @@ async function main() {
     });
     // A slice in which other tenants took the shared core inflates its CPU per request (cache and
     // TLB refills after every switch): the median slice is the steadier figure on a loaded host.
-    const sliceMedians = {
+    const sliceMedians: Record<string, unknown> = {
       cpu_us_per_request_median_slice: Object.fromEntries(
         targets.map((t) => [t.label, median(sliceCpu.get(t.label)!)]),
       ),
+    };
+    // The real API's CPU per request without its model call, beside the trivial server's: what
+    // serving adds around the model (the model's own cost is bench:trees' subject).
+    const realCpu = cpuUs('real');
+    const trivialCpu = cpuUs('trivial');
+    const aroundModel = model && realCpu !== null ? Math.round((realCpu - model.us_per_request) * 10) / 10 : null;
+    sliceMedians.model_in_real = model && {
+      ...model,
+      cpu_us_per_request_without_model: aroundModel,
+      ratio_without_model_vs_trivial_cpu:
+        aroundModel !== null && trivialCpu ? Math.round((aroundModel / trivialCpu) * 1000) / 1000 : null,
     };
     const withBaseline = baselineRun
       ? {
