@@ -122,6 +122,21 @@ export class ModelManager {
     }
   }
 
+  /**
+   * What to do when the stage points nowhere: assign the newest version that is registered but in
+   * no stage (a `pipeline:start` registers candidates only), or train one.
+   */
+  private async noVersionHint(): Promise<string> {
+    const { registry, name, stage } = this.o;
+    const waiting = await registry
+      .listVersions(name)
+      .then((vs) => vs.filter((v) => !v.archived && v.stages.length === 0).at(-1))
+      .catch(() => undefined);
+    return waiting
+      ? `v${waiting.version} is registered but in no stage: assign it with \`npm run registry -- promote ${waiting.version} ${stage} --reason "…"\`, or run \`npm start\` (it assigns a version that passed its gates)`
+      : 'train one with `npm start`';
+  }
+
   private async doRefresh(force: boolean): Promise<RefreshResult> {
     const { registry, name, stage, log } = this.o;
     let target;
@@ -140,7 +155,7 @@ export class ModelManager {
       return {
         status: 'no-version',
         version: this.served?.version ?? null,
-        detail: `${this.lastError}; train one with \`npm start\``,
+        detail: `${this.lastError}; ${await this.noVersionHint()}`,
       };
     }
     // An unhealthy served version is loaded again from the registry (a fresh copy may be fine).

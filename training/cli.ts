@@ -14,6 +14,7 @@ import { registerStage } from './contracts/register.ts';
 import { productStageEntries } from './pipeline/in-process.ts';
 import { pushPipelineMetrics } from './pushgateway.ts';
 import { startApiEarly } from './early-api.ts';
+import { registerRerun } from './register-rerun.ts';
 
 async function summarize(repoRoot: string, log: Logger): Promise<void> {
   try {
@@ -82,6 +83,7 @@ async function ingestAndRun(repoRoot: string, log: Logger, onStageEnd: (s: Stage
     log: log.child('pipeline'),
     inProcess: productStageEntries(),
     onStageEnd,
+    rerun: await registerRerun(repoRoot, process.env),
   });
   process.stderr.write(formatSummary(result) + '\n');
   await pushPipelineMetrics(repoRoot, result, { model: params.register?.model_name, log });

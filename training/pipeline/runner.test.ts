@@ -213,6 +213,20 @@ test('--force, single-stage selection and --dry', async () => {
   await assert.rejects(run(repo, { target: 'nope' }), /unknown stage 'nope'/);
 });
 
+test('a stage named in rerun runs although up to date, with the reason given; downstream follows only if its deps change', async () => {
+  const repo = await makeRepo();
+  await run(repo);
+  await runsLog(repo);
+  const r = await run(repo, { rerun: { train: 'its last decision depended on the environment' } });
+  assert.deepEqual(statuses(r), ['prep:skipped', 'train:ran', 'evaluate:skipped']);
+  assert.deepEqual(r.stages[1].reasons, ['its last decision depended on the environment']);
+  assert.deepEqual(await runsLog(repo), ['train']);
+  // A stage that has its own reasons keeps them.
+  await writeFile(join(repo, 'params.yaml'), 'seed: 7\ntrain:\n  lr: 0.3\n  epochs: 3\n');
+  const p = await run(repo, { rerun: { train: 'unused' } });
+  assert.deepEqual(p.stages[1].reasons, ["param 'train.lr' changed (0.1 -> 0.3)"]);
+});
+
 test('a failing stage stops the run, keeps its previous lock entry, and reports the exit code', async () => {
   const repo = await makeRepo();
   await run(repo);

@@ -23,6 +23,11 @@ export interface RunPipelineOptions {
   force?: boolean;
   /** Only report what would run and why. */
   dry?: boolean;
+  /**
+   * Stages to run even when up to date, each with the reason to print (npm start: a register whose
+   * last decision this run's environment would make differently).
+   */
+  rerun?: Readonly<Record<string, string>>;
   /** Store cached outs in .dvc/cache after each stage, as `dvc repro` does (default true). */
   cacheOutputs?: boolean;
   log?: Logger;
@@ -158,6 +163,7 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<PipelineRes
       }
       const before = await currentState(opts.repoRoot, spec, (abs) => repo.hash(abs));
       let reasons = opts.force ? ['forced (--force)'] : whyChanged(spec, before, lock.stages.get(name));
+      if (reasons.length === 0 && opts.rerun?.[name]) reasons = [opts.rerun[name]];
       // In a dry run nothing executes, so a stage downstream of one that would run is reported too.
       if (opts.dry && !opts.force)
         reasons = [
