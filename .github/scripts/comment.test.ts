@@ -95,6 +95,12 @@ test('images: absolute URLs with an image host, else dropped (tables stay)', () 
   );
 });
 
+test('no production model yet: the drift section says so in words, not as a status code', () => {
+  const text = composeComment(input({ drift: parsedMetricsFixture('dataDrift', { status: 'no_production_model' }) }));
+  assert.match(text, /### Data drift vs production\n\n_No production model yet: nothing to compare this data with\._/);
+  assert.doesNotMatch(text, /no_production_model/);
+});
+
 test('no base metrics: the comment says so', () => {
   const text = composeComment(input({ vsBase: diffMetrics(current, null, ci), baseLabel: 'base `model`' }));
   assert.match(text, /No metrics on base `model` to compare with/);
