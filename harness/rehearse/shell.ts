@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { trackGroup } from './process-groups.ts';
 
 const BUILT_IN: Record<string, string> = {
   cmd: '/D /E:ON /V:OFF /S /C "CALL "{0}""',
@@ -83,6 +84,7 @@ export function execStreaming(
 ): Promise<ExecResult> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const untrack = trackGroup(child.pid);
     let output = '';
     let partial = { out: '', err: '' };
     const feed = (which: 'out' | 'err') => (chunk: Buffer) => {
@@ -107,11 +109,13 @@ export function execStreaming(
     }, timeoutMs);
     child.on('error', (err) => {
       clearTimeout(timer);
+      untrack();
       onLine(`${cmd}: ${err.message}`);
       resolve({ code: 127, output: `${output}${err.message}\n`, timedOut });
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      untrack();
       for (const w of ['out', 'err'] as const)
         if (partial[w]) {
           output += `${partial[w]}\n`;

@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { freePort } from '../../core/platform/free-port.ts';
+import { trackGroup } from './process-groups.ts';
 
 export interface Started {
   port: number;
@@ -26,6 +27,8 @@ export async function startApi(source: string, registryUrl: string, timeoutMs = 
     stdio: 'ignore',
     detached: true,
   });
+  const untrack = trackGroup(child.pid);
+  child.once('exit', untrack);
   const stop = () =>
     new Promise<void>((resolve) => {
       if (child.exitCode !== null) return resolve();
