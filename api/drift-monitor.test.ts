@@ -42,6 +42,15 @@ test('live drift of a multi-class model: drifting class probabilities are judged
     assert.deepEqual(state.dataset.drifted_features, [], 'no input drifted');
     assert.equal(state.dataset.evaluated, Object.keys(bundle.profile.features).length, 'inputs only');
     assert.equal(state.dataset.drift_share, 0);
+    // Each counter once, in the snake_case of the rest of /drift.
+    for (const f of state.features) {
+      assert.deepEqual(
+        Object.keys(f)
+          .filter((k) => /total/i.test(k))
+          .sort(),
+        ['out_of_range_total', 'unseen_total'],
+      );
+    }
     assert.equal(state.dataset.drifted, false);
     // The fleet's widths are divided by the same stds (api/fleet-metrics.ts): one per class too.
     for (const w of WEATHER)

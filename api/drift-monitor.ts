@@ -43,7 +43,8 @@ export interface DriftState {
   window: number;
   window_size: number;
   dataset: { drifted: boolean; drift_share: number; evaluated: number; drifted_features: string[] };
-  features: (WindowSnapshot & {
+  /** The window's figures, its counters once each (snake_case, as the rest of /drift). */
+  features: (Omit<WindowSnapshot, 'unseenTotal' | 'outOfRangeTotal'> & {
     result: FeatureDrift | null;
     drifted: boolean;
     reason?: string;
@@ -117,13 +118,14 @@ export class DriftMonitor {
     const features = w.snapshot().map((s) => {
       const v = judge(s, this.stds.get(s.name), p);
       const result = v.status === 'ok' ? v : null;
+      const { unseenTotal, outOfRangeTotal, ...window } = s;
       return {
-        ...s,
+        ...window,
         result,
         drifted: v.drifted,
         ...(v.reason ? { reason: v.reason } : {}),
-        unseen_total: s.unseenTotal,
-        out_of_range_total: s.outOfRangeTotal,
+        unseen_total: unseenTotal,
+        out_of_range_total: outOfRangeTotal,
       };
     });
     // Multi-class outputs (`prediction.<class>`) included: a drifting model is not drifting inputs.
