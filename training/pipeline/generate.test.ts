@@ -107,7 +107,7 @@ test('a change to any file a stage imports, or to a param it reads, makes it (an
   const binned = await dryRun(root);
   assert.equal(binned.get('validate')!.status, 'skipped');
   assert.ok(
-    binned.get('prepare')!.reasons.some((r) => r.startsWith("param 'profile' changed")),
+    binned.get('prepare')!.reasons.includes("param 'profile.bins' changed (20 -> 30)"),
     binned.get('prepare')!.reasons.join('; '),
   );
   assert.ok(

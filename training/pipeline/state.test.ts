@@ -52,3 +52,42 @@ test('why a stage runs: a few paths are named one by one, many become one line p
     "dep 'gone-1.ts' was removed from dvc.yaml",
   ]);
 });
+
+test('a whole-section param that changed is named down to the keys that did', () => {
+  const locked = {
+    ...lock([['a.ts', '1']]),
+    params: {
+      'params.yaml': {
+        validate: { max_reject_rate: 0.02, max_field_bytes: 4096, schema: { a: { type: 'number', min: 0 } } },
+        seed: 7,
+      },
+    },
+  };
+  const now = (validate: unknown, seed = 7) => ({
+    deps: [file('a.ts', '1')],
+    outs: [],
+    params: { 'params.yaml': { validate, seed } },
+  });
+  assert.deepEqual(
+    whyChanged(
+      spec(['a.ts']),
+      now({ max_reject_rate: 0.02, max_field_bytes: 2048, schema: { a: { type: 'number', min: 1 }, b: {} } }, 8),
+      locked,
+    ),
+    [
+      "param 'validate.max_field_bytes' changed (4096 -> 2048)",
+      "param 'validate.schema.a.min' changed (0 -> 1)",
+      "param 'validate.schema.b' is new",
+      "param 'seed' changed (7 -> 8)",
+    ],
+  );
+  // Many changes in one section: the first few, then how many more.
+  const many = whyChanged(spec(['a.ts']), now({ w: 1, x: 2, y: 3, z: 4 }), locked);
+  assert.equal(many.length, 4);
+  // 3 keys removed and 4 new: 7, the first 3 named.
+  assert.equal(many[3], "and 4 more change(s) in param 'validate'");
+  // A section replaced by a scalar is shown whole.
+  assert.deepEqual(whyChanged(spec(['a.ts']), now('off'), locked), [
+    `param 'validate' changed ({"max_reject_rate":0.02,"max_field_by... -> "off")`,
+  ]);
+});

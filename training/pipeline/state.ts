@@ -99,12 +99,39 @@ function compareItems(kind: 'dep' | 'out', current: HashedPath[], locked: LockIt
   );
 }
 
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * A whole-section param (`validate`, `train`) that changed is named down to the keys that did, so
+ * the two sides shown are not the same first 40 characters of two long objects.
+ */
+function paramChanges(key: string, before: unknown, after: unknown, out: string[]): void {
+  if (!isPlainObject(before) || !isPlainObject(after)) {
+    out.push(`param '${key}' changed (${short(before)} -> ${short(after)})`);
+    return;
+  }
+  for (const k of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    if (!(k in before)) out.push(`param '${key}.${k}' is new`);
+    else if (!(k in after)) out.push(`param '${key}.${k}' was removed`);
+    else if (!pyEquals(after[k], before[k])) paramChanges(`${key}.${k}`, before[k], after[k], out);
+  }
+}
+
 function compareParams(current: StageState['params'], locked: LockStage['params'], reasons: string[]): void {
   for (const [file, values] of Object.entries(current)) {
     const old = locked[file] ?? {};
     for (const [key, v] of Object.entries(values)) {
       if (!(key in old)) reasons.push(`param '${key}' is new`);
-      else if (!pyEquals(v, old[key])) reasons.push(`param '${key}' changed (${short(old[key])} -> ${short(v)})`);
+      else if (!pyEquals(v, old[key])) {
+        const changes: string[] = [];
+        paramChanges(key, old[key], v, changes);
+        reasons.push(
+          ...(changes.length > LISTED
+            ? [...changes.slice(0, LISTED), `and ${changes.length - LISTED} more change(s) in param '${key}'`]
+            : changes),
+        );
+      }
     }
     for (const key of Object.keys(old)) if (!(key in values)) reasons.push(`param '${key}' was removed`);
   }
