@@ -85,6 +85,15 @@ async function compose(kind: 'push' | 'pull_request', sha: string, base: string 
 
 async function main(): Promise<void> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install chromium`);
+  // Without a colour emoji font Chromium draws the report's ✅ and ⚠️ as empty boxes, silently.
+  let fonts = '';
+  try {
+    fonts = execFileSync('fc-list', [':charset=2705'], { encoding: 'utf8' });
+  } catch {
+    /* no fontconfig: said below */
+  }
+  if (!/emoji/i.test(fonts))
+    throw new Error('no colour emoji font (fc-list finds none for ✅): apt-get install fonts-noto-color-emoji');
   if (!existsSync(join(ROOT, 'metrics', 'evaluate.json')))
     throw new Error('metrics/evaluate.json not found: run the pipeline first (npm run pipeline:start)');
   const sha = git('rev-parse', 'HEAD');
