@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, cp, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { memoryLogger } from '../platform/log.ts';
 import { dvcAdd } from './add.ts';
@@ -114,11 +114,33 @@ test('a missing remote object is reported with its key', async () => {
   const repo = await makeRepo();
   await dvcAdd('data', { repoRoot: repo, log });
   await push({ repoRoot: repo, log });
-  const { rm } = await import('node:fs/promises');
   await rm(join(repo, '.dvc-remote', 'files', 'md5', '59'), { recursive: true, force: true });
   const clone = await cloneMetadata(repo);
   await assert.rejects(pull({ repoRoot: clone, log }), /files\/md5\/59\/1785b794601e212b260e25925636fd: missing from/);
   await assert.rejects(stat(join(clone, 'data')));
+});
+
+test('a clone whose remote is a directory of the checkout (the default) is told to share the remote or ingest again', async () => {
+  const repo = await makeRepo();
+  await dvcAdd('data', { repoRoot: repo, log });
+  await push({ repoRoot: repo, log });
+  const clone = await cloneMetadata(repo);
+  // What a real clone gets: the committed config, whose remote is the clone's own (absent) .dvc-remote.
+  await cp(join(repo, '.dvc', 'config'), join(clone, '.dvc', 'config'));
+  await assert.rejects(pull({ repoRoot: clone, log }), (err: Error) => {
+    assert.match(err.message, /missing from /);
+    assert.match(err.message, /a directory inside this checkout, which only the machine that pushed has/);
+    assert.match(err.message, /url = gs:\/\/bucket\/dvc.*or ingest the data again here \(npm start\)/);
+    return true;
+  });
+  // A remote elsewhere keeps the plain advice.
+  const other = await cloneMetadata(repo);
+  await rm(join(repo, '.dvc-remote', 'files'), { recursive: true, force: true });
+  await assert.rejects(pull({ repoRoot: other, log }), (err: Error) => {
+    assert.match(err.message, /Push them again from a machine that has the data/);
+    assert.doesNotMatch(err.message, /inside this checkout/);
+    return true;
+  });
 });
 
 test('pull refuses to overwrite local changes stored nowhere else unless forced', async () => {
@@ -142,7 +164,6 @@ test('pull refuses to overwrite local changes stored nowhere else unless forced'
 test('push works from the workspace when the cache was deleted, and refuses stale data', async () => {
   const repo = await makeRepo();
   await dvcAdd('data', { repoRoot: repo, log });
-  const { rm } = await import('node:fs/promises');
   await rm(join(repo, '.dvc', 'cache'), { recursive: true, force: true });
   assert.equal((await push({ repoRoot: repo, log })).transferred, 4);
   await rm(join(repo, '.dvc', 'cache'), { recursive: true, force: true });
@@ -166,7 +187,6 @@ test('single-file outs, targets and dvcAdd errors', async () => {
   await assert.rejects(push({ repoRoot: repo, log, targets: ['nope'] }), /not tracked by DVC: nope/);
   await assert.rejects(dvcAdd('missing', { repoRoot: repo, log }), /does not exist/);
   await assert.rejects(dvcAdd('..', { repoRoot: repo, log }), /must be a file or directory inside the repository/);
-  const { rm } = await import('node:fs/promises');
   await rm(join(repo, 'model.bin'));
   await pull({ repoRoot: repo, log, targets: ['model.bin'] });
   assert.equal(await readFile(join(repo, 'model.bin'), 'utf8'), 'weights');

@@ -9,7 +9,7 @@
  * object aborts the pull with the workspace untouched.
  */
 import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { tempSiblingPath } from '../platform/temp-files.ts';
 import { isDirObject, objectKey } from './cache.ts';
 import type { ManifestEntry } from './hash.ts';
@@ -175,8 +175,16 @@ export async function pull(opts: PullOptions): Promise<TransferSummary> {
   progress.total = dirIds.length + needed.length;
   fetched += await fetchObjects(ctx, needed, progress, problems);
   if (problems.length) {
+    const where = (await ctx.remote()).describe();
+    // The default remote is a directory of the checkout: a fresh clone has it, empty.
+    const inCheckout = where === ctx.repoRoot || where.startsWith(ctx.repoRoot + sep);
     throw new Error(
-      `pull failed, the workspace was not changed; ${problems.length} object(s) could not be fetched:\n  ${listMissing(problems)}\nPush them again from a machine that has the data (npm run data:push).`,
+      `pull failed, the workspace was not changed; ${problems.length} object(s) could not be fetched:\n  ${listMissing(problems)}\n` +
+        (inCheckout
+          ? `The remote is ${where}, a directory inside this checkout, which only the machine that pushed has. ` +
+            `Point the remote at storage every machine reaches (e.g. \`url = gs://bucket/dvc\` in .dvc/config) and push from a machine that has the data (npm run data:push), ` +
+            `or ingest the data again here (npm start).`
+          : 'Push them again from a machine that has the data (npm run data:push).'),
     );
   }
   const result = await checkoutOuts(ctx, outs, { force: opts.force ?? false });
