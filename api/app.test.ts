@@ -93,7 +93,12 @@ test('bad input gets 4xx with field-level messages', async () => {
 
 test('auth: 401 without a token, 403 with a wrong one, admin routes need the admin token', async () => {
   const { srv } = await setup;
-  assert.equal((await post(`${srv.url}/predict`, RECORD)).status, 401);
+  const anonymous = await post(`${srv.url}/predict`, RECORD);
+  assert.equal(anonymous.status, 401);
+  assert.equal(
+    anonymous.json.error.message,
+    'a token is needed for prediction routes: send "Authorization: Bearer <token>"',
+  );
   assert.equal(
     (await post(`${srv.url}/predict`, RECORD, { authorization: 'Bearer wrong-token-wrong-token' })).status,
     403,

@@ -46,7 +46,8 @@ export function tokenChecker(tokens: string[]): (presented: string) => boolean {
 
 export function requireBearer(headers: IncomingHttpHeaders, check: (t: string) => boolean, what: string): void {
   const header = headers.authorization;
-  if (!header) throw new HttpError(401, 'unauthorized', `${what} needs "Authorization: Bearer <token>"`);
+  if (!header)
+    throw new HttpError(401, 'unauthorized', `a token is needed for ${what}: send "Authorization: Bearer <token>"`);
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!m) throw new HttpError(401, 'unauthorized', 'the Authorization header must be "Bearer <token>"');
   if (!check(m[1])) throw new HttpError(403, 'forbidden', `this token is not allowed to use ${what}`);
