@@ -7,7 +7,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
-import { RECORD, post, registryWithVersions, startTestServer } from '../harness/testing/api/support.ts';
+import { RECORD, WEATHER, post, registryWithVersions, startTestServer } from '../harness/testing/api/support.ts';
 import { createApp, routesOf } from './app.ts';
 import { Batcher } from './batcher.ts';
 import { createMetrics } from './prometheus.ts';
@@ -220,4 +220,38 @@ test('request schemas: a feedback body, a prediction id of the signed form, a la
     monitoringAuth: false,
   }) as unknown as Doc;
   assert.ok(!secured(open, '/feedback', 'post') && !('401' in open.paths['/feedback'].post.responses));
+});
+
+test('a multi-class model: feedback takes the class by name ("label" or "actual"), as the document says', async () => {
+  const reg = await registryWithVersions([1], { multiclass: true });
+  const srv = await startTestServer(reg.url, reg.root);
+  try {
+    const doc = (await (await fetch(`${srv.url}/openapi.json`)).json()) as Doc;
+    const request = z.fromJSONSchema(
+      deref(
+        doc,
+        (doc.paths['/feedback'].post as unknown as { requestBody: { content: Record<string, { schema: Json }> } })
+          .requestBody.content['application/json'].schema,
+      ) as never,
+    );
+    const many = await post(`${srv.url}/v1/models/flight-delay:predict`, { instances: [RECORD, RECORD, RECORD] });
+    checkAnswer(doc, 'POST', '/v1/models/flight-delay:predict', many.status, many.json);
+    const [a, b, c] = many.json.prediction_ids as string[];
+    for (const body of [
+      { prediction_id: a, label: WEATHER[0] },
+      { prediction_id: b, actual: WEATHER[2] },
+    ]) {
+      assert.ok(request.safeParse(body).success, JSON.stringify(body));
+      const res = await post(`${srv.url}/feedback`, body);
+      assert.equal(res.status, 200, JSON.stringify(res.json));
+      checkAnswer(doc, 'POST', '/feedback', res.status, res.json);
+    }
+    const wrong = { prediction_id: c, label: 'hail' };
+    assert.ok(!request.safeParse(wrong).success, 'the document refuses an unknown class');
+    const res = await post(`${srv.url}/feedback`, wrong);
+    assert.equal(res.status, 400);
+    checkAnswer(doc, 'POST', '/feedback', res.status, res.json);
+  } finally {
+    await srv.close();
+  }
 });

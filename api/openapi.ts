@@ -174,7 +174,11 @@ export function openApiDocument(opts: {
         description: 'the prediction_id (or one of the prediction_ids) a prediction answer returned, unchanged',
       },
       ...(opts.task === 'regression' ? {} : { label }),
-      actual: { type: 'number', description: 'the observed target value (finite)' },
+      // A target with class names reads "actual" as a label too (api/routes/feedback.ts).
+      actual:
+        opts.classes || opts.positiveClass !== undefined
+          ? { ...label, description: 'the same as "label"' }
+          : { type: 'number', description: 'the observed target value (finite)' },
     },
   };
   const feedbackResult = {
