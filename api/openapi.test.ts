@@ -132,6 +132,20 @@ test('predictions and every feedback answer (joined, repeat, unknown, invalid, b
   assert.equal(invalid.status, 400);
   checkAnswer(doc, 'POST', '/predict', invalid.status, invalid.json);
 
+  const notJson = await post(`${srv.url}/predict`, '{"date":');
+  assert.equal(notJson.json.error.code, 'invalid_json');
+  checkAnswer(doc, 'POST', '/predict', notJson.status, notJson.json);
+  const text = await fetch(`${srv.url}/predict`, {
+    method: 'POST',
+    body: 'x',
+    headers: { 'content-type': 'text/plain' },
+  });
+  checkAnswer(doc, 'POST', '/predict', text.status, await text.json());
+  const over = Array.from({ length: srv.config.maxInstances + 1 }, () => RECORD);
+  const tooMany = await post(`${srv.url}/v1/models/flight-delay:predict`, { instances: over });
+  assert.equal(tooMany.json.error.code, 'too_many_instances');
+  checkAnswer(doc, 'POST', '/v1/models/flight-delay:predict', tooMany.status, tooMany.json);
+
   const id = one.json.prediction_id as string;
   const answers: [number, string | null, unknown][] = [];
   const feedback = async (body: unknown, status: number, code: string | null) => {
@@ -163,8 +177,8 @@ test('predictions and every feedback answer (joined, repeat, unknown, invalid, b
     batch.results.map((r: { status: number }) => r.status),
     [200, 409],
   );
-  const tooMany = Array.from({ length: 1001 }, () => ({ prediction_id: id, label: 1 }));
-  await feedback({ feedback: tooMany }, 413, 'too_many_items');
+  const labels = Array.from({ length: 1001 }, () => ({ prediction_id: id, label: 1 }));
+  await feedback({ feedback: labels }, 413, 'too_many_items');
 
   // A documented schema that answers could not break would prove nothing: a wrong answer is refused.
   assert.throws(

@@ -132,12 +132,6 @@ export function openApiDocument(opts: {
       },
     },
   };
-  const errors = Object.fromEntries(
-    ['400', '401', '403', '413', '415', '503'].map((c) => [
-      c,
-      { description: 'error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
-    ]),
-  );
   const security = opts.auth ? [{ bearer: [] }] : [];
   const monitoringSecurity = opts.monitoringAuth ? [{ bearer: [] }] : [];
   const authErrors = (on: boolean) =>
@@ -150,6 +144,33 @@ export function openApiDocument(opts: {
   const bodyErrors = {
     '413': errorAnswer('the body is larger than BODY_LIMIT_BYTES', ['payload_too_large']),
     '415': errorAnswer('the body is not application/json', ['unsupported_media_type']),
+  };
+  const predictErrors = (batch: boolean) => ({
+    '400': errorAnswer('the body is not JSON, or a field is invalid (details name each field and instance)', [
+      'invalid_request',
+      'invalid_json',
+      'invalid_encoding',
+    ]),
+    ...authErrors(opts.auth),
+    '413': batch
+      ? errorAnswer(`more than ${opts.maxInstances} instances, or the body is larger than BODY_LIMIT_BYTES`, [
+          'too_many_instances',
+          'payload_too_large',
+        ])
+      : bodyErrors['413'],
+    '415': bodyErrors['415'],
+    '503': errorAnswer(
+      batch
+        ? 'no model is loaded yet, or the model gave no finite output for every row'
+        : 'no model is loaded yet, or the model gave no finite output for this record',
+      ['model_not_ready', 'model_unhealthy'],
+    ),
+  });
+  const predictionId = {
+    type: 'string',
+    pattern: PREDICTION_ID_PATTERN,
+    description:
+      'Signed id carrying the prediction; send it with the outcome to POST /feedback (any replica, within 24 h)',
   };
   const label = opts.classes
     ? { enum: [...opts.classes], description: 'the observed class, by name' }
@@ -276,21 +297,18 @@ export function openApiDocument(opts: {
                 'application/json': {
                   schema: {
                     type: 'object',
+                    required: ['model_name', 'model_version', 'prediction_id', 'prediction'],
                     properties: {
                       model_name: { type: 'string' },
                       model_version: { type: 'integer' },
-                      prediction_id: {
-                        type: 'string',
-                        description:
-                          'Signed id carrying the prediction; send it with the outcome to POST /feedback (any replica, within 24 h)',
-                      },
+                      prediction_id: predictionId,
                       prediction: { $ref: '#/components/schemas/Prediction' },
                     },
                   },
                 },
               },
             },
-            ...errors,
+            ...predictErrors(false),
           },
         },
       },
@@ -326,12 +344,13 @@ export function openApiDocument(opts: {
                 'application/json': {
                   schema: {
                     type: 'object',
+                    required: ['model_name', 'model_version', 'prediction_ids', 'predictions'],
                     properties: {
                       model_name: { type: 'string' },
                       model_version: { type: 'integer' },
                       prediction_ids: {
                         type: 'array',
-                        items: { type: ['string', 'null'] },
+                        items: { oneOf: [{ type: 'string', pattern: PREDICTION_ID_PATTERN }, { type: 'null' }] },
                         description:
                           'Signed ids, one per instance (null for a row answered with an error), for POST /feedback',
                       },
@@ -346,7 +365,7 @@ export function openApiDocument(opts: {
                 },
               },
             },
-            ...errors,
+            ...predictErrors(true),
           },
         },
       },
@@ -544,6 +563,7 @@ export function openApiDocument(opts: {
         post: {
           summary:
             'V2 inference: {"inputs": [{"name": <column>, "shape": [N], "datatype", "data"}]} → {"model_name", "model_version", "outputs": [...]}; errors {"error": "..."}',
+          security,
           responses: {
             '200': {
               description:
@@ -566,6 +586,9 @@ export function openApiDocument(opts: {
           responses: {
             '200': { description: 'text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } },
             ...authErrors(opts.monitoringAuth ?? false),
+            '503': errorAnswer("WORKERS > 1: the workers' metrics could not be collected; retry", [
+              'metrics_unavailable',
+            ]),
           },
         },
       },
