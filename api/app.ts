@@ -60,6 +60,14 @@ interface Route {
   handle: (ctx: Koa.Context, body: unknown) => Promise<void> | void;
 }
 
+/** The routes an app answers (method and path), as createApp registered them: what GET /openapi.json must describe. */
+const registered = new WeakMap<Koa, readonly { method: Route['method']; template: string; access: Access }[]>();
+export function routesOf(app: Koa): readonly { method: Route['method']; template: string; access: Access }[] {
+  const routes = registered.get(app);
+  if (!routes) throw new Error('routesOf: not an app made by createApp');
+  return routes;
+}
+
 export function createApp(deps: AppDeps): Koa {
   const { config, manager, batcher, metrics, log } = deps;
   const name = config.modelName;
@@ -226,9 +234,13 @@ export function createApp(deps: AppDeps): Koa {
           version: m.version,
           task: m.bundle.meta.task,
           ...(m.bundle.classes ? { classes: m.bundle.classes } : {}),
+          ...(m.bundle.spec.target.positive_class !== undefined
+            ? { positiveClass: m.bundle.spec.target.positive_class }
+            : {}),
           schema: m.bundle.meta.input_schema,
           maxInstances: config.maxInstances,
           auth: checks.predict !== null,
+          monitoringAuth: checks.monitoring !== null,
         });
       },
     },
@@ -266,6 +278,10 @@ export function createApp(deps: AppDeps): Koa {
     ]);
 
   const app = new Koa({ proxy: false });
+  registered.set(
+    app,
+    routes.map(({ method, template, access }) => ({ method, template, access })),
+  );
   app.silent = true;
   const lifecycle = deps.lifecycle ?? { draining: false };
   app.use(observe(metrics, log, () => lifecycle.draining, deps.requestSummary));

@@ -3,6 +3,7 @@ import { createHmac } from 'node:crypto';
 import assert from 'node:assert/strict';
 import {
   MAX_PREDICTION_ID_CHARS,
+  PREDICTION_ID_PATTERN,
   PredictionIdSigner,
   createSigner,
   formatSigningKey,
@@ -119,4 +120,27 @@ test('PREDICTION_ID_KEYS errors name the entry and the fix; unset means one rand
   const env = formatSigningKey(randomSigningKey());
   const worker = () => new PredictionIdSigner(parseSigningKeys(env));
   assert.ok(worker().verify(worker().issue(1, 0.5, 0.5)).ok);
+});
+
+test('PREDICTION_ID_PATTERN (what the docs and the OpenAPI document show) matches every issued id and no other form', () => {
+  const shape = new RegExp(PREDICTION_ID_PATTERN);
+  const longest = new PredictionIdSigner([{ id: 'k'.repeat(16), secret: Buffer.alloc(32, 1) }]);
+  const random = new PredictionIdSigner([randomSigningKey()]);
+  for (const signer of [longest, random])
+    for (const threshold of [0.5, null]) {
+      const id = signer.issue(3, 0.25, threshold);
+      assert.match(id, shape);
+      assert.ok(id.length <= MAX_PREDICTION_ID_CHARS);
+      // Whatever fails the pattern, verify refuses as malformed: the pattern is not looser than the check.
+      for (const other of [
+        id.slice(0, -1),
+        id + 'A',
+        id.replace('.', ''),
+        `${'k'.repeat(17)}${id.slice(id.indexOf('.'))}`,
+      ]) {
+        assert.doesNotMatch(other, shape);
+        assert.equal(signer.verify(other).ok, false);
+      }
+    }
+  assert.doesNotMatch('ce1af4fa-f0af-4d00-9949-f07dd12140e4', shape);
 });

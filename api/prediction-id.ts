@@ -26,6 +26,11 @@ const BODY_CHARS = Math.ceil((ID_BYTES * 4) / 3);
 const BODY = new RegExp(`^[A-Za-z0-9_-]{${BODY_CHARS}}$`);
 const KEY_ID = /^[A-Za-z0-9_-]{1,16}$/;
 const MIN_SECRET_CHARS = 32;
+/**
+ * The form of every id this service issues, `<key id>.<base64url body>`, as a JSON Schema / ECMAScript
+ * pattern: what the OpenAPI document and the docs examples show (a signature check is verify's).
+ */
+export const PREDICTION_ID_PATTERN = `^[A-Za-z0-9_-]{1,16}\\.[A-Za-z0-9_-]{${BODY_CHARS}}$`;
 /** The longest id any key can produce (longest key id + "." + body): what /feedback accepts. */
 export const MAX_PREDICTION_ID_CHARS = 16 + 1 + BODY_CHARS;
 

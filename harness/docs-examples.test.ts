@@ -13,6 +13,7 @@ import { RECORD, registryWithVersions, startTestServer } from './testing/api/sup
 import {
   REPO,
   ask,
+  formatProblems,
   isPrediction,
   parseCurl,
   parseExamples,
@@ -67,12 +68,39 @@ test('every shown answer has exactly the fields and types the API answers with',
       ? e
       : { ...e, body: Array.isArray(body?.instances) ? { instances: [RECORD] } : RECORD };
     const real = await ask(srv.url, asked, session);
+    assert.deepEqual(formatProblems(real), [], `${e.file} ${e.name}: the API's own ids fit PREDICTION_ID_PATTERN`);
     assert.deepEqual(
       shapeOf(e.answer),
       shapeOf(real),
       `${e.file} ${e.name}: the shown answer's fields differ from the API's; npm start, then npm run docs:examples -- --write`,
     );
   }
+});
+
+test('every prediction id a shown answer holds has the signed form the API issues', () => {
+  const withIds = examples.filter((e) => JSON.stringify(e.answer ?? null).includes('prediction_id'));
+  assert.ok(withIds.length >= 3, withIds.map((e) => e.name).join(' '));
+  for (const e of withIds)
+    assert.deepEqual(
+      formatProblems(e.answer),
+      [],
+      `${e.file} ${e.name}: npm start, then npm run docs:examples -- --write`,
+    );
+});
+
+test('formatProblems: signed ids pass; a UUID, a number, a cut id are named with where they are; a null row id passes', () => {
+  const id = `r0a1b2c3d.${'A'.repeat(70)}`;
+  assert.deepEqual(formatProblems({ prediction_id: id, prediction_ids: [id, null], x: { prediction_id: id } }), []);
+  const problems = formatProblems({
+    prediction_id: 'ce1af4fa-f0af-4d00-9949-f07dd12140e4',
+    prediction_ids: [id, 7],
+    results: [{ prediction_id: id.slice(0, -1) }],
+  });
+  assert.deepEqual(
+    problems.map((p) => p.split(' is ')[0]),
+    ['$.prediction_id', '$.prediction_ids[1]', '$.results[0].prediction_id'],
+  );
+  assert.match(problems[0], /"ce1af4fa-f0af-4d00-9949-f07dd12140e4", not a signed prediction id/);
 });
 
 test('the example parser: curl forms, placeholders, a request without its answer, rewriting one answer', () => {

@@ -7,7 +7,7 @@
  *
  * Against a running API (after `npm start`), `--write` sends every request and puts the real
  * answers in the docs; without it the answers are compared by shape (the same fields, the same
- * types) and the command fails on any difference. harness/docs-examples.test.ts runs the same
+ * types) and by the form of the prediction ids shown, and the command fails on any difference. harness/docs-examples.test.ts runs the same
  * comparison in CI against an API started in the test.
  */
 import { readFile, readdir } from 'node:fs/promises';
@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../core/platform/atomic.ts';
 import { defineCli, UsageError } from '../core/platform/cli.ts';
 import { isMain } from '../core/platform/is-main.ts';
+import { PREDICTION_ID_PATTERN } from '../api/prediction-id.ts';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -101,6 +102,31 @@ export function shapeOf(value: unknown): unknown {
   return typeof value;
 }
 
+const PREDICTION_ID = new RegExp(PREDICTION_ID_PATTERN);
+
+/**
+ * Values whose form the shape check cannot see: every `prediction_id` (and each of
+ * `prediction_ids`) must be a signed id as the API issues it (`<key id>.<base64url>`), not an
+ * id of another form a reader would copy. One line per value that is not, naming where it is.
+ */
+export function formatProblems(value: unknown, at = '$'): string[] {
+  if (Array.isArray(value)) return value.flatMap((v, i) => formatProblems(v, `${at}[${i}]`));
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([k, v]) => {
+    const where = `${at}.${k}`;
+    const ids =
+      k === 'prediction_id'
+        ? [[where, v]]
+        : k === 'prediction_ids' && Array.isArray(v)
+          ? v.map((x, i) => [`${where}[${i}]`, x])
+          : [];
+    const bad = ids
+      .filter(([, id]) => id !== null && (typeof id !== 'string' || !PREDICTION_ID.test(id)))
+      .map(([w, id]) => `${w} is ${JSON.stringify(id)}, not a signed prediction id (${PREDICTION_ID_PATTERN})`);
+    return [...bad, ...formatProblems(v, where)];
+  });
+}
+
 /** Whether an example asks for predictions (its records follow the model's input columns). */
 export const isPrediction = (e: Pick<DocExample, 'path'>) => e.path === '/predict' || e.path.endsWith(':predict');
 
@@ -150,7 +176,8 @@ export function withAnswer(text: string, name: string, answer: unknown): string 
 
 const USAGE = `usage: npm run docs:examples -- [--url http://127.0.0.1:8080] [--token T] [--write]
   send every example request marked in README.md and docs/*.md to a running API (npm start) and
-  compare its answer with the one shown: same fields, same types (exit 1 on a difference)
+  compare its answer with the one shown: same fields, same types, prediction ids of the signed
+  form the API issues (exit 1 on a difference)
   --url URL    the API (default http://127.0.0.1:8080)
   --token T    a bearer token, when the API requires one (API_TOKENS)
   --write      put the real answers in the docs instead of comparing
@@ -175,18 +202,27 @@ if (isMain(import.meta.url))
       let differ = 0;
       for (const example of examples) {
         const real = await ask(values.url, example, session, headers);
-        const same =
+        const problems = formatProblems(example.answer);
+        const sameShape =
           example.answer !== undefined && JSON.stringify(shapeOf(real)) === JSON.stringify(shapeOf(example.answer));
+        const same = sameShape && problems.length === 0;
+        // The API answering ids the pattern refuses means the pattern is stale, not the docs.
+        const apiProblems = formatProblems(real);
+        if (apiProblems.length) differ++;
+        for (const p of apiProblems)
+          io.stderr(`${example.file} ${example.name}: the API answered ${p}; update PREDICTION_ID_PATTERN\n`);
         if (values.write) {
           const path = join(REPO, example.file);
           await writeFileAtomic(path, withAnswer(await readFile(path, 'utf8'), example.name, real));
-          io.stdout(`${example.file} ${example.name}: written${same ? '' : ' (its fields changed)'}\n`);
+          io.stdout(`${example.file} ${example.name}: written${same ? '' : ' (its fields or id form changed)'}\n`);
         } else if (!same) {
           differ++;
-          io.stderr(
-            `${example.file} ${example.name}: shown ${example.answer === undefined ? 'no JSON' : JSON.stringify(shapeOf(example.answer))}, real ${JSON.stringify(shapeOf(real))}\n`,
-          );
-        } else io.stdout(`${example.file} ${example.name}: same fields\n`);
+          if (!sameShape)
+            io.stderr(
+              `${example.file} ${example.name}: shown ${example.answer === undefined ? 'no JSON' : JSON.stringify(shapeOf(example.answer))}, real ${JSON.stringify(shapeOf(real))}\n`,
+            );
+          for (const p of problems) io.stderr(`${example.file} ${example.name}: shown ${p}\n`);
+        } else io.stdout(`${example.file} ${example.name}: same fields, ids of the signed form\n`);
       }
       if (differ > 0) {
         io.stderr(`${differ} example(s) differ from the API: npm run docs:examples -- --write\n`);

@@ -32,7 +32,8 @@ export interface FeedbackDeps {
   metrics: ApiMetrics;
 }
 
-const MAX_ITEMS = 1000;
+/** The most labels one request takes. */
+export const MAX_FEEDBACK_ITEMS = 1000;
 /** Seconds a client waits before retrying a label the dedupe store could not decide. */
 export const DEDUPE_RETRY_AFTER_S = 1;
 
@@ -94,8 +95,8 @@ export async function postFeedback(ctx: Koa.Context, body: unknown, deps: Feedba
   const batch = (body as { feedback?: unknown }).feedback;
   const items = batch === undefined ? [body as Record<string, unknown>] : batch;
   if (!Array.isArray(items) || items.length === 0) throw badRequest('"feedback" must be a non-empty array');
-  if (items.length > MAX_ITEMS)
-    throw new HttpError(413, 'too_many_items', `at most ${MAX_ITEMS} feedback items per request`);
+  if (items.length > MAX_FEEDBACK_ITEMS)
+    throw new HttpError(413, 'too_many_items', `at most ${MAX_FEEDBACK_ITEMS} feedback items per request`);
   const name = deps.manager.current?.name ?? 'model';
   const now = (deps.now ?? Date.now)();
   const candidates: Candidate[] = [];
