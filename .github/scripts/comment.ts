@@ -99,9 +99,9 @@ function gates(reg: RegisterFile): string[] {
 
 function drift(d: DataDriftFile): string[] {
   const against = d.production_version ? `production v${d.production_version}` : 'production';
+  // The one status besides ok (core/schemas/metrics-files.ts).
   if (d.status === 'no_production_model')
     return [`### Data drift vs ${against}`, '', '_No production model yet: nothing to compare this data with._'];
-  if (d.status && d.status !== 'ok') return [`### Data drift vs ${against}`, '', `_${d.status}_`];
   const feats = Object.entries(d.features ?? {});
   const share = d.drift_share !== undefined ? ` (${Math.round(d.drift_share * 100)} % of features)` : '';
   const lines = [
