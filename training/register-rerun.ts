@@ -23,4 +23,3 @@ export async function registerRerun(
     [registerStage.name]: `v${last.version} was registered as a candidate only; this run may assign its stage (${policy.why})`,
   };
 }
-
