@@ -14,7 +14,8 @@ const USAGE = `usage: npm run drift -- --reference <model bundle dir or CSV/Parq
   (prediction_drift is absent, and the report says why, when the reference is a data file or the
   batch lacks a model input)
   --reference PATH  a model bundle directory (its training profile) or a CSV/Parquet file
-  --current PATH    the CSV/Parquet batch to check
+  --current PATH    the CSV/Parquet batch to check: the model's input columns; the label column
+                    (task.target in params.yaml) is optional, so unlabelled production data works
   --out DIR         where the report goes (default: drift-report)
   --params FILE     the parameters file (default: params.yaml)
 exit: 0 compared (drift or not: see dataset_drift), 1 failed, 2 usage error`;

@@ -94,6 +94,80 @@ test('batch drift against a model bundle: the training rows give no prediction d
   );
 });
 
+/** The same records without the label column, as a new production batch arrives. */
+function unlabelledCsv(records: { date: string; distance: number; origin: string }[]): string {
+  const lines = records.map((r) => `${r.date.slice(0, 16).replace('T', ' ')},${r.distance},${r.origin},ORD`);
+  return ['date,distance,origin,destination', ...lines].join('\n') + '\n';
+}
+
+test('batch drift without a label column: the inputs and the predictions are judged as with labels; a label present is still validated', async () => {
+  const repo = await tempRepo();
+  const params = await testParams();
+  const bundle = join(repo, 'bundle');
+  await makeBundle(bundle, 7);
+  const training = sampleRecords(200);
+  const longer = training.map((r) => ({ ...r, distance: r.distance + 3000 }));
+  const labelled = await writeSource(repo, 'labelled.csv', recordsCsv(longer));
+  const unlabelled = await writeSource(repo, 'unlabelled.csv', unlabelledCsv(longer));
+
+  const withLabels = await batchDrift({
+    reference: bundle,
+    current: labelled,
+    out: join(repo, 'u1'),
+    params,
+    log: quietLog(),
+  });
+  const out = join(repo, 'u2');
+  const without = await batchDrift({ reference: bundle, current: unlabelled, out, params, log: quietLog() });
+  assert.deepEqual(without.drifted_features, withLabels.drifted_features);
+  assert.ok(without.drifted_features.includes('distance'));
+  assert.deepEqual(Object.keys(without.features), Object.keys(withLabels.features));
+  assert.ok(!('skipped' in without.predictions && without.predictions.skipped), JSON.stringify(without.predictions));
+  const p = without.predictions as PredictionDrift;
+  assert.equal(p.drifted, (withLabels.predictions as PredictionDrift).drifted);
+  assert.equal(JSON.parse(await readFile(join(out, 'drift.json'), 'utf8')).rows, 200);
+
+  // A data file as the reference may lack labels too.
+  const fromData = await batchDrift({
+    reference: await writeSource(repo, 'ref.csv', unlabelledCsv(training)),
+    current: unlabelled,
+    out: join(repo, 'u3'),
+    params,
+    log: quietLog(),
+  });
+  assert.ok(fromData.drifted_features.includes('distance'));
+
+  // A multi-class task fits its classes from the labels; an unlabelled data reference needs none.
+  const { delay: _delay, ...inputsOnly } = params.validate.schema;
+  const multiclass = await testParams({
+    task: { type: 'classification', target: 'weather', classes: 'auto', positive_above: undefined },
+    validate: { schema: { ...inputsOnly, weather: { type: 'category', required: true } } },
+  });
+  const unlabelledReference = await batchDrift({
+    reference: join(repo, 'ref.csv'),
+    current: unlabelled,
+    out: join(repo, 'u5'),
+    params: multiclass,
+    log: quietLog(),
+  });
+  assert.deepEqual(unlabelledReference.drifted_features, fromData.drifted_features);
+
+  // A label column that is there is checked as before: an out-of-range delay drops its row.
+  const bad = recordsCsv(longer).replace(/^([^,\n]+),0,/m, '$1,99999,');
+  const checked = await batchDrift({
+    reference: bundle,
+    current: await writeSource(repo, 'bad.csv', bad),
+    out: join(repo, 'u4'),
+    params,
+    log: quietLog(),
+  });
+  assert.equal(
+    JSON.parse(await readFile(join(repo, 'u4', 'drift.json'), 'utf8')).rows,
+    199,
+    JSON.stringify(checked.drift_share),
+  );
+});
+
 test('batch drift against a multi-class bundle: one prediction track per class, on that class’s probability', async () => {
   const repo = await tempRepo();
   const params = await testParams();
