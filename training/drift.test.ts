@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { batchDrift } from './drift.ts';
+import { main } from './drift-cli.ts';
 import { predictionProfiles, predictionWindows, type PredictionDrift } from './drift-predictions.ts';
 import { flightsCsv, quietLog, tempRepo, testParams, writeSource } from '../harness/testing/training/fixtures.ts';
 import { makeBundle, sampleRecords, WEATHER } from '../harness/testing/api/support.ts';
@@ -209,4 +211,42 @@ test('prediction windows take each class’s column of the k-per-row outputs', (
   const w = predictionWindows(profiles, outputs, classes);
   assert.deepEqual(Array.from(w['prediction.a'].counts), [3, 0]);
   assert.deepEqual(Array.from(w['prediction.b'].counts), [0, 3]);
+});
+
+test('drift CLI: an unlabelled batch is compared (exit 0); a --current or --reference that is not there is a usage error naming it', async () => {
+  const repo = await tempRepo();
+  const bundle = join(repo, 'bundle');
+  await makeBundle(bundle, 7);
+  const batch = await writeSource(repo, 'batch.csv', unlabelledCsv(sampleRecords(200)));
+  const run = async (...argv: string[]) => {
+    let stdout = '';
+    let stderr = '';
+    const code = await main([...argv, '--params', fileURLToPath(new URL('../params.yaml', import.meta.url))], {
+      stdout: (t) => void (stdout += t),
+      stderr: (t) => void (stderr += t),
+    });
+    return { code, stdout, stderr };
+  };
+  const ok = await run('--reference', bundle, '--current', batch, '--out', join(repo, 'report'));
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.deepEqual(Object.keys(JSON.parse(ok.stdout)), [
+    'dataset_drift',
+    'drift_share',
+    'drifted_features',
+    'prediction_drift',
+    'drifted_predictions',
+  ]);
+
+  const missing = await run('--reference', bundle, '--current', join(repo, 'nope.csv'));
+  assert.equal(missing.code, 2);
+  assert.equal(
+    missing.stderr.split('\n')[0],
+    `drift: --current ${join(repo, 'nope.csv')}: no such file; pass a CSV/Parquet file`,
+  );
+  const noBundle = await run('--reference', join(repo, 'artifacts/model'), '--current', batch);
+  assert.equal(noBundle.code, 2);
+  assert.match(
+    noBundle.stderr,
+    /^drift: --reference \S+artifacts\/model: no such model bundle directory or file; pass a model bundle directory/,
+  );
 });
