@@ -31,6 +31,7 @@ import { createApp } from './app.ts';
 import { RequestSummary } from './middleware/request-summary.ts';
 import { renderIndexHtml } from './ui/page.ts';
 import { isMain } from '../core/platform/is-main.ts';
+import { defineCli } from '../core/platform/cli.ts';
 import { waitForParent } from '../core/platform/parent-go.ts';
 import { serveClusterScrapes, workerScrape } from './cluster-metrics.ts';
 import { warmRequests, warmUp } from './warm-up.ts';
@@ -354,8 +355,21 @@ async function main(beforeListen?: () => Promise<void>): Promise<void> {
     const fork = () => cluster.fork(workerEnv);
     for (let i = 0; i < config.workers; i++) fork();
     let stopping = false;
+    // A worker that dies after it listened is replaced; one that could not start (the port is in
+    // use, a bad setting) would fail the same way again and again: stop, exit 1.
+    const listened = new WeakSet<object>();
+    cluster.on('listening', (w) => listened.add(w));
     cluster.on('exit', (w, code) => {
       if (stopping) return;
+      if (!listened.has(w)) {
+        log.error('a worker failed to start (its reason is logged above); stopping the others', {
+          pid: w.process.pid,
+          code,
+        });
+        process.exitCode = 1;
+        stop();
+        return;
+      }
       log.warn('worker exited; starting a new one', { pid: w.process.pid, code });
       fork();
     });
@@ -382,16 +396,66 @@ async function main(beforeListen?: () => Promise<void>): Promise<void> {
   process.once('SIGINT', shutdown);
 }
 
+export const SERVE_USAGE = `usage: [VAR=value …] npm run serve
+  serve the registry's production model over HTTP until SIGTERM/SIGINT (JSON log lines on stdout).
+  Configured by its environment, not by options; the main variables:
+  HOST, PORT           where to listen (default: 127.0.0.1, 8080), e.g. PORT=8081 npm run serve
+  REGISTRY_URL         the registry, a directory or gs://bucket/prefix (default: params.yaml register.registry)
+  MODEL_NAME, MODEL_STAGE  the model and stage to serve (default: params.yaml register.model_name, production)
+  API_TOKENS           comma-separated bearer tokens (16+ characters each); or PUBLIC_API=on for an open API
+  WORKERS              processes (default: 1; auto: one per core)
+  LOG_FORMAT, LOG_LEVEL  text for readable lines (default: json), debug for a line per request
+  every variable and its default: docs/serving.md (Settings)
+exit: 0 stopped by a signal, 1 failed to start (the reason is logged), 2 usage error`;
+
+/**
+ * Why the API could not start, as one log line: a port in use or not allowed says which and how to
+ * choose another; anything else, its message.
+ */
+export function startFailure(err: unknown): { msg: string; fields: Record<string, unknown> } {
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  const where = e.port === undefined ? undefined : `${e.address ?? '0.0.0.0'}:${e.port}`;
+  if (e?.code === 'EADDRINUSE')
+    return {
+      msg: `api failed to start: port ${e.port} is already in use${where ? ` (${where})` : ''}: another process listens there (an earlier \`npm run serve\` or \`npm start\` still running?)`,
+      fields: {
+        code: e.code,
+        fix: `stop that process, or choose another port: PORT=${(e.port ?? 8080) + 1} npm run serve`,
+      },
+    };
+  if ((e?.syscall === 'listen' || e?.syscall === 'bind') && e.code === 'EACCES')
+    return {
+      msg: `api failed to start: not allowed to listen on port ${e.port}${where ? ` (${where})` : ''}`,
+      fields: { code: e.code, fix: 'choose a port above 1023: PORT=8080 npm run serve' },
+    };
+  if (e?.code === 'EADDRNOTAVAIL')
+    return {
+      msg: `api failed to start: HOST ${e.address} is not an address of this machine`,
+      fields: { code: e.code, fix: 'set HOST to one of its addresses: 127.0.0.1 (this machine only) or 0.0.0.0 (all)' },
+    };
+  return { msg: `api failed to start: ${err instanceof Error ? err.message : String(err)}`, fields: {} };
+}
+
 if (isMain(import.meta.url)) {
+  // Options are only --help (and -h): anything else is a usage error, before any work.
+  let serve = false;
+  const code = await defineCli({ name: 'serve', usage: SERVE_USAGE }, () => void (serve = true)).run(
+    process.argv.slice(2),
+  );
+  if (!serve) process.exitCode = code;
   // `npm start` starts this process while the pipeline runs (training/early-api.ts): it warms up,
   // reads params.yaml and the registry once the model is registered, and listens once the
   // pipeline has succeeded.
-  waitForParent(() => selectBackend())
-    .then((parent) => (parent ? main(() => parent.go()) : process.exit(0)))
-    .catch((err) => {
-      process.stderr.write(
-        JSON.stringify({ level: 'error', msg: `api failed to start: ${(err as Error).message}` }) + '\n',
-      );
-      process.exit(1);
-    });
+  else
+    waitForParent(() => selectBackend())
+      .then((parent) => (parent ? main(() => parent.go()) : process.exit(0)))
+      .catch((err) => {
+        const { msg, fields } = startFailure(err);
+        createLogger({
+          component: 'api',
+          format: process.env.LOG_FORMAT === 'text' ? 'text' : 'json',
+          write: (l) => process.stderr.write(l + '\n'),
+        }).error(msg, fields);
+        process.exit(1);
+      });
 }

@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { batchDrift } from './drift.ts';
+import { main } from './drift-cli.ts';
 import { predictionProfiles, predictionWindows, type PredictionDrift } from './drift-predictions.ts';
 import { flightsCsv, quietLog, tempRepo, testParams, writeSource } from '../harness/testing/training/fixtures.ts';
 import { makeBundle, sampleRecords, WEATHER } from '../harness/testing/api/support.ts';
@@ -94,6 +96,80 @@ test('batch drift against a model bundle: the training rows give no prediction d
   );
 });
 
+/** The same records without the label column, as a new production batch arrives. */
+function unlabelledCsv(records: { date: string; distance: number; origin: string }[]): string {
+  const lines = records.map((r) => `${r.date.slice(0, 16).replace('T', ' ')},${r.distance},${r.origin},ORD`);
+  return ['date,distance,origin,destination', ...lines].join('\n') + '\n';
+}
+
+test('batch drift without a label column: the inputs and the predictions are judged as with labels; a label present is still validated', async () => {
+  const repo = await tempRepo();
+  const params = await testParams();
+  const bundle = join(repo, 'bundle');
+  await makeBundle(bundle, 7);
+  const training = sampleRecords(200);
+  const longer = training.map((r) => ({ ...r, distance: r.distance + 3000 }));
+  const labelled = await writeSource(repo, 'labelled.csv', recordsCsv(longer));
+  const unlabelled = await writeSource(repo, 'unlabelled.csv', unlabelledCsv(longer));
+
+  const withLabels = await batchDrift({
+    reference: bundle,
+    current: labelled,
+    out: join(repo, 'u1'),
+    params,
+    log: quietLog(),
+  });
+  const out = join(repo, 'u2');
+  const without = await batchDrift({ reference: bundle, current: unlabelled, out, params, log: quietLog() });
+  assert.deepEqual(without.drifted_features, withLabels.drifted_features);
+  assert.ok(without.drifted_features.includes('distance'));
+  assert.deepEqual(Object.keys(without.features), Object.keys(withLabels.features));
+  assert.ok(!('skipped' in without.predictions && without.predictions.skipped), JSON.stringify(without.predictions));
+  const p = without.predictions as PredictionDrift;
+  assert.equal(p.drifted, (withLabels.predictions as PredictionDrift).drifted);
+  assert.equal(JSON.parse(await readFile(join(out, 'drift.json'), 'utf8')).rows, 200);
+
+  // A data file as the reference may lack labels too.
+  const fromData = await batchDrift({
+    reference: await writeSource(repo, 'ref.csv', unlabelledCsv(training)),
+    current: unlabelled,
+    out: join(repo, 'u3'),
+    params,
+    log: quietLog(),
+  });
+  assert.ok(fromData.drifted_features.includes('distance'));
+
+  // A multi-class task fits its classes from the labels; an unlabelled data reference needs none.
+  const { delay: _delay, ...inputsOnly } = params.validate.schema;
+  const multiclass = await testParams({
+    task: { type: 'classification', target: 'weather', classes: 'auto', positive_above: undefined },
+    validate: { schema: { ...inputsOnly, weather: { type: 'category', required: true } } },
+  });
+  const unlabelledReference = await batchDrift({
+    reference: join(repo, 'ref.csv'),
+    current: unlabelled,
+    out: join(repo, 'u5'),
+    params: multiclass,
+    log: quietLog(),
+  });
+  assert.deepEqual(unlabelledReference.drifted_features, fromData.drifted_features);
+
+  // A label column that is there is checked as before: an out-of-range delay drops its row.
+  const bad = recordsCsv(longer).replace(/^([^,\n]+),0,/m, '$1,99999,');
+  const checked = await batchDrift({
+    reference: bundle,
+    current: await writeSource(repo, 'bad.csv', bad),
+    out: join(repo, 'u4'),
+    params,
+    log: quietLog(),
+  });
+  assert.equal(
+    JSON.parse(await readFile(join(repo, 'u4', 'drift.json'), 'utf8')).rows,
+    199,
+    JSON.stringify(checked.drift_share),
+  );
+});
+
 test('batch drift against a multi-class bundle: one prediction track per class, on that class’s probability', async () => {
   const repo = await tempRepo();
   const params = await testParams();
@@ -135,4 +211,42 @@ test('prediction windows take each class’s column of the k-per-row outputs', (
   const w = predictionWindows(profiles, outputs, classes);
   assert.deepEqual(Array.from(w['prediction.a'].counts), [3, 0]);
   assert.deepEqual(Array.from(w['prediction.b'].counts), [0, 3]);
+});
+
+test('drift CLI: an unlabelled batch is compared (exit 0); a --current or --reference that is not there is a usage error naming it', async () => {
+  const repo = await tempRepo();
+  const bundle = join(repo, 'bundle');
+  await makeBundle(bundle, 7);
+  const batch = await writeSource(repo, 'batch.csv', unlabelledCsv(sampleRecords(200)));
+  const run = async (...argv: string[]) => {
+    let stdout = '';
+    let stderr = '';
+    const code = await main([...argv, '--params', fileURLToPath(new URL('../params.yaml', import.meta.url))], {
+      stdout: (t) => void (stdout += t),
+      stderr: (t) => void (stderr += t),
+    });
+    return { code, stdout, stderr };
+  };
+  const ok = await run('--reference', bundle, '--current', batch, '--out', join(repo, 'report'));
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.deepEqual(Object.keys(JSON.parse(ok.stdout)), [
+    'dataset_drift',
+    'drift_share',
+    'drifted_features',
+    'prediction_drift',
+    'drifted_predictions',
+  ]);
+
+  const missing = await run('--reference', bundle, '--current', join(repo, 'nope.csv'));
+  assert.equal(missing.code, 2);
+  assert.equal(
+    missing.stderr.split('\n')[0],
+    `drift: --current ${join(repo, 'nope.csv')}: no such file; pass a CSV/Parquet file`,
+  );
+  const noBundle = await run('--reference', join(repo, 'artifacts/model'), '--current', batch);
+  assert.equal(noBundle.code, 2);
+  assert.match(
+    noBundle.stderr,
+    /^drift: --reference \S+artifacts\/model: no such model bundle directory or file; pass a model bundle directory/,
+  );
 });

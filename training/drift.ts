@@ -33,11 +33,21 @@ import { bundlePredictionDrift, type PredictionDriftOutcome } from './drift-pred
 /** The inputs' verdict (dataset_drift counts inputs only, as the live monitor does) and, for a bundle reference, the predictions'. */
 export type BatchDrift = DatasetDrift & { predictions: PredictionDriftOutcome };
 
-/** A data file as a typed table with the schema of params.yaml (CSV is validated; bad rows dropped). */
+/**
+ * A data file as a typed table with the schema of params.yaml (CSV is validated; bad rows dropped).
+ * The label column (task.target) is optional: drift judges the inputs (and the model's outputs),
+ * and a new production batch has no labels yet. A label column that is there is validated as usual.
+ */
 export async function loadData(path: string, params: Params): Promise<Table> {
   if (/\.parquet$/i.test(path)) return readParquetTable(path);
   const { table } = await readCsvTable(path, { maxFieldBytes: params.validate.max_field_bytes });
-  return validateTable(table, params.validate.schema).clean;
+  return validateTable(table, withoutAbsentLabel(params.validate.schema, table, params.task.target)).clean;
+}
+
+/** `schema` without the label's rule when `table` has no label column. */
+function withoutAbsentLabel<R>(schema: Record<string, R>, table: Table, target: string): Record<string, R> {
+  if (table.columns[target]) return schema;
+  return Object.fromEntries(Object.entries(schema).filter(([name]) => name !== target));
 }
 
 export async function referenceProfile(
@@ -47,8 +57,11 @@ export async function referenceProfile(
   if (await exists(join(path, BUNDLE_META_FILE)))
     return { profile: await readArtifactFile(path, 'bundleProfile', 'train'), kind: 'bundle' };
   const table = await loadData(path, params);
+  // The profile needs the input features only: an unlabelled reference must not need the labels
+  // that a multi-class task (classes: auto) fits its class list from.
+  const task = table.columns[params.task.target] ? params.task : { ...params.task, classes: undefined };
   return {
-    profile: profileTable(table, fitFeatureSpec(table, params), {
+    profile: profileTable(table, fitFeatureSpec(table, { ...params, task }), {
       bins: params.profile.bins,
       topCategories: params.profile.top_categories,
     }),

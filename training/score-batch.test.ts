@@ -1,11 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, copyFile } from 'node:fs/promises';
+import { readFile, copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evaluate } from './stages/evaluate.ts';
 import { register } from './stages/register.ts';
-import { main, scoreBatch, parseShard } from './score-batch.ts';
+import { main, scoreBatch, parseShard, csvSink, parquetSink, type ScoredChunk } from './score-batch.ts';
 import { flightsCsv, quietLog, writeSource } from '../harness/testing/training/fixtures.ts';
+import { readParquetTable } from '../core/data/parquet.ts';
+import { existsSync } from 'node:fs';
 import { trainedRepo } from '../harness/testing/training/pipeline.ts';
 
 /** One trained repository with a production model, shared by the tests (training is the slow part). */
@@ -44,6 +47,25 @@ test('batch scoring writes every row with the production version; bad rows carry
       .filter((l) => !l.startsWith('4,'))
       .every((l) => /^\d+,0\.\d+|^\d+,1,/.test(l) && l.endsWith(',flight-delay,1,')),
   );
+
+  // --output *.parquet writes Parquet with the same columns and values as the CSV.
+  const pq = await scoreBatch({ ...common, output: 'out/all.parquet', shard: { index: 0, count: 1 } });
+  assert.deepEqual([pq.rows, pq.rejected], [25, 1]);
+  const table = await readParquetTable(join(repo, 'out/all.parquet'));
+  assert.deepEqual(Object.keys(table.columns), out[0].split(','));
+  assert.equal(table.length, 25);
+  const cell = (name: string, i: number): string => {
+    const c = table.columns[name];
+    if (c.type === 'string') return c.codes[i] < 0 ? '' : c.dict[c.codes[i]];
+    return Number.isNaN(c.values[i]) ? '' : String(c.values[i]);
+  };
+  const parquetLines = Array.from({ length: table.length }, (_, i) =>
+    Object.keys(table.columns)
+      .map((name) => cell(name, i))
+      .join(','),
+  );
+  assert.deepEqual(parquetLines, out.slice(1));
+
   const a = await scoreBatch({ ...common, output: 'out/a.csv', shard: { index: 0, count: 2 } });
   const b = await scoreBatch({ ...common, output: 'out/b.csv', shard: { index: 1, count: 2 } });
   assert.equal(a.rows + b.rows, 25);
@@ -115,9 +137,92 @@ test('score:batch CLI: exit 1 when every row, or more than --max-reject-rate of 
   assert.deepEqual([JSON.parse(some.stdout).scored, JSON.parse(some.stdout).rejected], [11, 1]);
   assert.equal((await run('--input', someBadCsv, '--output', 'x.csv', '--max-reject-rate', '2')).code, 2);
 
+  // An output format it does not write, or an input that is not there: exit 2 saying what to pass, before any work.
+  const json = await run('--input', bad, '--output', 'out/scores.json');
+  assert.equal(json.code, 2);
+  assert.match(
+    json.stderr,
+    /^score:batch: --output out\/scores\.json: the output is CSV or Parquet, chosen by its extension; end the path in \.csv or \.parquet\n/,
+  );
+  assert.equal(existsSync(join(repo, 'out/scores.json')), false);
+  const missing = await run('--input', 'no-such-batch.csv', '--output', 'out/missing.csv');
+  assert.equal(missing.code, 2);
+  assert.equal(
+    missing.stderr.split('\n')[0],
+    `score:batch: --input no-such-batch.csv: no such file (looked for ${join(repo, 'no-such-batch.csv')}); pass a CSV or Parquet file, gs://bucket/object, or vega-datasets:<file>`,
+  );
+  assert.doesNotMatch(missing.stderr, /ENOENT/);
+  assert.equal(existsSync(join(repo, 'out/missing.csv')), false);
+
   const usage = await run('--input', bad);
   assert.equal(usage.code, 2);
   assert.match(usage.stderr, /^score:batch: --output is required\nusage: npm run score:batch -- /);
   assert.equal((await run('--input', bad, '--output', 'x.csv', '--chunk', '0')).code, 2);
   assert.equal((await run('--input', bad, '--output', 'x.csv', '--shard', '2/2')).code, 2);
+});
+
+test('the CSV and Parquet outputs hold the same cells for binary, multi-class and regression models', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'score-sinks-'));
+  // Three rows: scored, rejected, scored (the second row's outputs are empty, its error set).
+  const chunk = (k: number, predictions: number[]): ScoredChunk => ({
+    length: 3,
+    sourceRow: Float64Array.from([2, 3, 4]),
+    at: Int32Array.from([0, -1, 1]),
+    error: [null, 'distance: wrong_type', null],
+    predictions: Float32Array.from(predictions),
+    k,
+  });
+  const kinds = [
+    {
+      name: 'binary',
+      columns: ['probability', 'label'],
+      classes: undefined,
+      classification: true,
+      c: chunk(1, [0.25, 0.75]),
+    },
+    {
+      name: 'multiclass',
+      columns: ['label', 'probability_fog', 'probability_rain', 'probability_sun'],
+      classes: ['fog', 'rain', 'sun'],
+      classification: true,
+      c: chunk(3, [0.5, 0.25, 0.25, 0.125, 0.125, 0.75]),
+    },
+    { name: 'regression', columns: ['prediction'], classes: undefined, classification: false, c: chunk(1, [12.5, -3]) },
+  ];
+  for (const kind of kinds) {
+    const model = { name: 'm', version: 3, classes: kind.classes, classification: kind.classification, threshold: 0.5 };
+    const csvPath = join(dir, `${kind.name}.csv`);
+    const parquetPath = join(dir, `${kind.name}.parquet`);
+    for (const [open, path] of [
+      [csvSink, csvPath],
+      [parquetSink, parquetPath],
+    ] as const) {
+      const sink = await open(path, kind.columns, model);
+      await sink.write(kind.c);
+      await sink.close();
+    }
+    const csv = (await readFile(csvPath, 'utf8')).trim().split('\n');
+    assert.equal(csv[0], ['source_row', ...kind.columns, 'model_name', 'model_version', 'error'].join(','));
+    const table = await readParquetTable(parquetPath);
+    assert.deepEqual(Object.keys(table.columns), csv[0].split(','), kind.name);
+    const cells = Array.from({ length: table.length }, (_, i) =>
+      Object.values(table.columns)
+        .map((c) =>
+          c.type === 'string'
+            ? c.codes[i] < 0
+              ? ''
+              : c.dict[c.codes[i]]
+            : Number.isNaN(c.values[i])
+              ? ''
+              : String(c.values[i]),
+        )
+        .join(','),
+    );
+    assert.deepEqual(cells, csv.slice(1), kind.name);
+  }
+  assert.match(
+    (await readFile(join(dir, 'multiclass.csv'), 'utf8')).split('\n')[3],
+    /^4,sun,0\.125,0\.125,0\.75,m,3,$/,
+  );
+  await rm(dir, { recursive: true, force: true });
 });

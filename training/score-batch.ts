@@ -1,14 +1,14 @@
 /**
- * `npm run score:batch -- --input <csv|parquet|gs://…|vega-datasets:…> --output <file.csv|gs://…>
+ * `npm run score:batch -- --input <csv|parquet|gs://…|vega-datasets:…> --output <file.csv|file.parquet|gs://…>
  * [--stage production|staging] [--chunk 100000] [--shard K/N]`: scores a file of any size with the
  * registry's model for that stage. Parquet is read in row ranges (bounded memory); every output row
- * carries the source row, the prediction and the model version; invalid rows get their reasons
- * instead of a prediction. `--shard K/N` (or JOB_COMPLETION_INDEX + JOB_COMPLETIONS in a
+ * carries the input row's number (not its columns), the prediction and the model version; invalid
+ * rows get their reasons instead of a prediction. The output is CSV or Parquet by its extension. `--shard K/N` (or JOB_COMPLETION_INDEX + JOB_COMPLETIONS in a
  * Kubernetes Indexed Job) scores every N-th chunk starting at K, so pods split one input.
  * Exit 1 when every input row was rejected: a run that scored nothing must not look green.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
@@ -18,10 +18,10 @@ import { loadBundle } from '../core/model/bundle.ts';
 import { decisionThreshold, labelAt } from '../core/model/decision.ts';
 import { openRegistry } from '../core/registry/index.ts';
 import { bundledDatasetPath, isBundledDataset } from '../core/data/datasets.ts';
-import { openParquet, readParquetTable } from '../core/data/parquet.ts';
+import { openParquet, openParquetTableWriter, readParquetTable } from '../core/data/parquet.ts';
 import { readCsvTable, ROW_COLUMN } from '../core/data/csv.ts';
 import { validateTable } from '../core/data/validation.ts';
-import { sliceRows, type Table } from '../core/data/table.ts';
+import { NumberColumnBuilder, sliceRows, StringColumnBuilder, type Column, type Table } from '../core/data/table.ts';
 import { openStore } from '../core/platform/storage.ts';
 import { createLogger, type Logger } from '../core/platform/log.ts';
 import { createProgress } from '../core/platform/progress.ts';
@@ -44,6 +44,37 @@ export interface ScoreOptions {
 
 const csvCell = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 
+/** The formats --output writes, by its extension. */
+export const OUTPUT_FORMATS = ['csv', 'parquet'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/** The output's format from its extension (`.csv`, `.parquet`); any other: a UsageError naming both. */
+export function outputFormat(output: string): OutputFormat {
+  const ext = /\.([A-Za-z0-9]+)$/.exec(output)?.[1]?.toLowerCase();
+  const format = OUTPUT_FORMATS.find((f) => f === ext);
+  if (format) return format;
+  throw new UsageError(
+    `--output ${output}: the output is CSV or Parquet, chosen by its extension; end the path in .csv or .parquet`,
+  );
+}
+
+/**
+ * A local --input that is not there: say which path was looked for and what --input takes,
+ * before any model is fetched (rather than a raw ENOENT from deep inside a reader).
+ */
+async function requireInputFile(input: string, path: string): Promise<void> {
+  const found = await stat(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return null;
+    throw err;
+  });
+  if (!found)
+    throw new UsageError(
+      `--input ${input}: no such file (looked for ${path}); pass a CSV or Parquet file, gs://bucket/object, or vega-datasets:<file>`,
+    );
+  if (found.isDirectory())
+    throw new UsageError(`--input ${input}: ${path} is a directory; pass a CSV or Parquet file in it`);
+}
+
 export async function scoreBatch(o: ScoreOptions): Promise<{
   rows: number;
   scored: number;
@@ -55,6 +86,9 @@ export async function scoreBatch(o: ScoreOptions): Promise<{
   reject_rate: number;
   max_reject_rate: number;
 }> {
+  const format = outputFormat(o.output);
+  const local = !isBundledDataset(o.input) && !/^[a-z]+:\/\//.test(o.input);
+  if (local) await requireInputFile(o.input, resolve(o.repoRoot, o.input));
   const params = await loadParams(join(o.repoRoot, 'params.yaml'));
   const name = params.register?.model_name ?? 'flight-delay';
   const registry = await openRegistry(
@@ -78,31 +112,38 @@ export async function scoreBatch(o: ScoreOptions): Promise<{
 
   // Remote output: write locally, upload when complete. Local output: temp file, renamed at the end.
   const remote = /^gs:\/\//.test(o.output);
-  const finalPath = remote ? join(tmpdir(), `score-${process.pid}.csv`) : resolve(o.repoRoot, o.output);
-  const tmp = tempSiblingPath(finalPath);
-  await mkdir(dirname(finalPath), { recursive: true });
-  const out = createWriteStream(tmp);
-  const write = async (s: string) => {
-    if (!out.write(s)) await once(out, 'drain');
-  };
+  const finalPath = remote ? join(tmpdir(), `score-${process.pid}.${format}`) : resolve(o.repoRoot, o.output);
   const classification = bundle.meta.task === 'classification';
   // Multi-class: the label, then one probability column per class (in the model's class order).
   const classes = bundle.classes;
   const k = classes?.length ?? 1;
-  const outputHeader = classes
-    ? ['label', ...classes.map((c) => csvCell(`probability_${c}`))].join(',')
+  const outputColumns = classes
+    ? ['label', ...classes.map((c) => `probability_${c}`)]
     : classification
-      ? 'probability,label'
-      : 'prediction';
-  const emptyOutputs = classes ? ','.repeat(k) : classification ? ',' : '';
-  await write(`source_row,${outputHeader},model_name,model_version,error\n`);
+      ? ['probability', 'label']
+      : ['prediction'];
+  const sink =
+    format === 'parquet'
+      ? await parquetSink(finalPath, outputColumns, {
+          name,
+          version: version.version,
+          classes,
+          classification,
+          threshold: decisionThreshold(bundle.meta),
+        })
+      : await csvSink(finalPath, outputColumns, {
+          name,
+          version: version.version,
+          classes,
+          classification,
+          threshold: decisionThreshold(bundle.meta),
+        });
 
   const started = performance.now();
   let peakRss = 0,
     rows = 0,
     scored = 0,
     rejected = 0;
-  const threshold = decisionThreshold(bundle.meta);
   const scoreChunk = async (table: Table, firstRow: number) => {
     const result = validateTable(table, bundle.meta.input_schema);
     const valid = result.clean;
@@ -111,34 +152,32 @@ export async function scoreBatch(o: ScoreOptions): Promise<{
       result.rejects.map((r) => [r.index, r.problems.map((p) => `${p.column}: ${p.reason}`).join('; ')]),
     );
     const rowCol = table.columns[ROW_COLUMN];
+    const chunk: ScoredChunk = {
+      length: table.length,
+      sourceRow: new Float64Array(table.length),
+      at: new Int32Array(table.length),
+      error: new Array<string | null>(table.length),
+      predictions,
+      k,
+    };
     let j = 0;
-    let text = '';
     for (let i = 0; i < table.length; i++) {
-      const sourceRow = rowCol && rowCol.type !== 'string' ? rowCol.values[i] : firstRow + i + 1;
+      chunk.sourceRow[i] = rowCol && rowCol.type !== 'string' ? rowCol.values[i] : firstRow + i + 1;
       const problem = bad.get(i);
-      if (problem) {
-        text += `${sourceRow},${emptyOutputs},${name},${version.version},${csvCell(problem)}\n`;
-        rejected++;
-      } else {
-        const at = j++;
-        const outputs = classes
-          ? multiclassCells(classes, predictions.subarray(at * k, (at + 1) * k))
-          : classification
-            ? `${predictions[at]},${labelAt(predictions[at], threshold)}`
-            : `${predictions[at]}`;
-        text += `${sourceRow},${outputs},${name},${version.version},\n`;
-        scored++;
-      }
+      chunk.error[i] = problem ?? null;
+      chunk.at[i] = problem ? -1 : j++;
+      if (problem) rejected++;
+      else scored++;
     }
     rows += table.length;
-    await write(text);
+    await sink.write(chunk);
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   };
 
   try {
     const path = isBundledDataset(o.input)
       ? bundledDatasetPath(o.input)
-      : /^[a-z]+:\/\//.test(o.input)
+      : !local
         ? (
             await (
               await import('../core/data/materialize.ts')
@@ -179,12 +218,9 @@ export async function scoreBatch(o: ScoreOptions): Promise<{
       }
       progress.finish();
     }
-    out.end();
-    await once(out, 'close');
-    await rename(tmp, finalPath);
+    await sink.close();
   } catch (err) {
-    out.destroy();
-    await rm(tmp, { force: true });
+    await sink.abort();
     throw err;
   } finally {
     bundle.dispose();
@@ -220,11 +256,14 @@ export function parseShard(
   return { index: Number(m[1]), count: Number(m[2]) };
 }
 
-const USAGE = `usage: npm run score:batch -- --input <csv|parquet|gs://…> --output <file.csv|gs://bucket/path.csv> [--stage production|staging] [--chunk N] [--shard K/N] [--registry URL] [--max-reject-rate R]
-  score every row of --input with the registry's model at --stage; each output row has the source
-  row, the prediction and the model version, or (rejected rows) the reasons instead
+const USAGE = `usage: npm run score:batch -- --input <csv|parquet|gs://…> --output <file.csv|file.parquet|gs://…> [--stage production|staging] [--chunk N] [--shard K/N] [--registry URL] [--max-reject-rate R]
+  score every row of --input with the registry's model at --stage; one output row per input row:
+  source_row (CSV input: its line number, the header being line 1; Parquet: its row number from 1),
+  the prediction (probability,label | label,probability_<class>… | prediction), model_name,
+  model_version, and error (a rejected row's reasons, its prediction empty). The input's own
+  columns are not copied: join on source_row
   --input SRC     CSV or Parquet file, gs://…, or vega-datasets:…
-  --output DEST   CSV file or gs://bucket/path.csv
+  --output DEST   a .csv or .parquet file, or gs://bucket/path.csv|.parquet (format by extension)
   --stage NAME    registry stage whose model scores (default: production)
   --chunk N       rows per chunk (default: 100000)
   --shard K/N     score every N-th chunk from K (default: JOB_COMPLETION_INDEX/JOB_COMPLETIONS, else 0/1)
@@ -301,7 +340,141 @@ if (isMain(import.meta.url)) await cli.main();
 
 /** A multi-class row's cells: the most likely class, then every class's probability. */
 function multiclassCells(classes: readonly string[], p: Float32Array): string {
+  return [csvCell(classes[argmax(p)]), ...Array.from(p, String)].join(',');
+}
+
+/** One chunk's answers: per input row its source row, and its index into `predictions` (-1: rejected, see `error`). */
+export interface ScoredChunk {
+  length: number;
+  sourceRow: Float64Array;
+  at: Int32Array;
+  error: (string | null)[];
+  /** k outputs per scored row. */
+  predictions: Float32Array;
+  k: number;
+}
+
+interface ScoreSink {
+  write(chunk: ScoredChunk): Promise<void>;
+  /** Finish the file and move it into place. */
+  close(): Promise<void>;
+  /** Remove the partial file; the target is untouched. */
+  abort(): Promise<void>;
+}
+
+export interface ModelColumns {
+  name: string;
+  version: number;
+  classes: readonly string[] | undefined;
+  classification: boolean;
+  threshold: number;
+}
+
+/** CSV: written as the chunks come, to a temporary sibling renamed into place on close. */
+export async function csvSink(path: string, outputColumns: string[], m: ModelColumns): Promise<ScoreSink> {
+  const tmp = tempSiblingPath(path);
+  await mkdir(dirname(path), { recursive: true });
+  const out = createWriteStream(tmp);
+  const write = async (text: string) => {
+    if (!out.write(text)) await once(out, 'drain');
+  };
+  const emptyOutputs = ','.repeat(outputColumns.length - 1);
+  await write(`source_row,${outputColumns.map(csvCell).join(',')},model_name,model_version,error\n`);
+  return {
+    async write(c) {
+      let text = '';
+      for (let i = 0; i < c.length; i++) {
+        const at = c.at[i];
+        if (at < 0) {
+          text += `${c.sourceRow[i]},${emptyOutputs},${m.name},${m.version},${csvCell(c.error[i] ?? '')}\n`;
+          continue;
+        }
+        const outputs = m.classes
+          ? multiclassCells(m.classes, c.predictions.subarray(at * c.k, (at + 1) * c.k))
+          : m.classification
+            ? `${c.predictions[at]},${labelAt(c.predictions[at], m.threshold)}`
+            : `${c.predictions[at]}`;
+        text += `${c.sourceRow[i]},${outputs},${m.name},${m.version},\n`;
+      }
+      await write(text);
+    },
+    async close() {
+      out.end();
+      await once(out, 'close');
+      await rename(tmp, path);
+    },
+    async abort() {
+      out.destroy();
+      await rm(tmp, { force: true });
+    },
+  };
+}
+
+/**
+ * Parquet: the same columns as the CSV (numbers as DOUBLE, the multi-class label and the texts as
+ * STRING, empty cells as nulls), streamed a row group at a time by the project's Parquet writer.
+ */
+export async function parquetSink(path: string, outputColumns: string[], m: ModelColumns): Promise<ScoreSink> {
+  const writer = await openParquetTableWriter(path);
+  return {
+    write(c) {
+      const n = c.length;
+      const numbers = () => new Float64Array(n).fill(NaN);
+      const outputs: Record<string, Column> = {};
+      if (m.classes) {
+        const label = new StringColumnBuilder(n);
+        const probs = m.classes.map(numbers);
+        for (let i = 0; i < n; i++) {
+          const at = c.at[i];
+          if (at < 0) {
+            label.push(null);
+            continue;
+          }
+          const p = c.predictions.subarray(at * c.k, (at + 1) * c.k);
+          label.push(m.classes[argmax(p)]);
+          for (let j = 0; j < p.length; j++) probs[j][i] = p[j];
+        }
+        outputs[outputColumns[0]] = label.finish();
+        probs.forEach((values, j) => (outputs[outputColumns[j + 1]] = { type: 'number', values }));
+      } else {
+        const value = numbers();
+        const label = numbers();
+        for (let i = 0; i < n; i++) {
+          const at = c.at[i];
+          if (at < 0) continue;
+          value[i] = c.predictions[at];
+          if (m.classification) label[i] = labelAt(c.predictions[at], m.threshold);
+        }
+        outputs[outputColumns[0]] = { type: 'number', values: value };
+        if (m.classification) outputs[outputColumns[1]] = { type: 'number', values: label };
+      }
+      const modelName = new StringColumnBuilder(n);
+      const error = new StringColumnBuilder(n);
+      for (let i = 0; i < n; i++) {
+        modelName.push(m.name);
+        error.push(c.error[i]);
+      }
+      const versions = new NumberColumnBuilder('number', n);
+      for (let i = 0; i < n; i++) versions.push(m.version);
+      writer.append({
+        length: n,
+        columns: {
+          source_row: { type: 'number', values: c.sourceRow },
+          ...outputs,
+          model_name: modelName.finish(),
+          model_version: versions.finish(),
+          error: error.finish(),
+        },
+      });
+      return Promise.resolve();
+    },
+    close: () => writer.close(),
+    abort: () => writer.abort(),
+  };
+}
+
+function argmax(p: Float32Array): number {
   let best = 0;
-  for (let c = 1; c < classes.length; c++) if (p[c] > p[best]) best = c;
-  return [csvCell(classes[best]), ...Array.from(p, String)].join(',');
+  for (let c = 1; c < p.length; c++) if (p[c] > p[best]) best = c;
+  return best;
 }
