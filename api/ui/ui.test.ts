@@ -108,7 +108,13 @@ function invalidFields(record: Record<string, unknown>) {
 }
 
 async function startStandIn() {
-  const seen = { version: 3, bodies: [] as unknown[], auth: [] as (string | undefined)[] };
+  const seen = {
+    version: 3,
+    bodies: [] as unknown[],
+    auth: [] as (string | undefined)[],
+    /** When set, the monitoring reads answer 401 without this bearer token (API_TOKENS). */
+    readerToken: undefined as string | undefined,
+  };
   const send = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   };
@@ -149,6 +155,12 @@ async function startStandIn() {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': MONITORING_CSP });
       return res.end(renderMonitoringHtml({ modelName: 'flight-delay' }));
     }
+    if (
+      seen.readerToken &&
+      (req.url === '/drift' || req.url === '/feedback') &&
+      req.headers.authorization !== `Bearer ${seen.readerToken}`
+    )
+      return send(res, req.headers.authorization ? 403 : 401, { error: { code: 'unauthorized', message: 'token' } });
     if (req.method === 'GET' && req.url === '/drift') return send(res, 200, DRIFT);
     if (req.method === 'GET' && req.url === '/feedback')
       return send(res, 200, { live: { n: 600, roc_auc: 0.6, accuracy: 0.7 } });
@@ -336,6 +348,24 @@ test(browserTestName, { skip: hasChromium ? false : `${CHROMIUM} not found` }, a
       assert.match((await text('main .card:nth-child(2) .muted')) ?? '', /missing 2 .* out of range 1/);
     },
   );
+
+  await t.test('with API_TOKENS the monitoring page asks for a token, then reads with it', async () => {
+    standIn.seen.readerToken = 'reader-secret';
+    try {
+      await page.goto(new URL('/monitoring', standIn.url).href);
+      await page.locator('#share', { hasText: 'cannot load /drift: it needs a token' }).waitFor();
+      assert.equal(await page.locator('#token-box[open]').count(), 1, 'the token box opens');
+      await page.fill('#token', 'wrong-secret');
+      await page.press('#token', 'Enter');
+      await page.locator('#share', { hasText: 'this token may not read monitoring' }).waitFor();
+      await page.fill('#token', 'reader-secret');
+      await page.press('#token', 'Enter');
+      await page.locator('#share', { hasText: '50% of features drifted' }).waitFor();
+      assert.equal(await text('#version'), 'v3');
+    } finally {
+      standIn.seen.readerToken = undefined;
+    }
+  });
 
   assert.deepEqual(problems, [], 'no script errors or CSP violations in the page');
 });

@@ -106,10 +106,19 @@ function spark(points: { score: number }[], threshold: number): Element {
   return svg;
 }
 
+const tokenInput = () => document.getElementById('token') as HTMLInputElement | null;
+
 async function get<T>(url: string): Promise<T> {
-  const r = await fetch(url);
-  if (r.status === 401 || r.status === 403)
-    throw new Error('it needs a token (this server sets API_TOKENS; PUBLIC_MONITORING=on opens monitoring reads)');
+  const token = tokenInput()?.value.trim();
+  const r = await fetch(url, token ? { headers: { authorization: 'Bearer ' + token } } : {});
+  if (r.status === 401 || r.status === 403) {
+    (document.getElementById('token-box') as HTMLDetailsElement | null)?.setAttribute('open', '');
+    throw new Error(
+      r.status === 401
+        ? 'it needs a token: enter one under "Access token" (this server sets API_TOKENS; PUBLIC_MONITORING=on opens monitoring reads)'
+        : 'this token may not read monitoring: enter a reader or admin token under "Access token"',
+    );
+  }
   return (await r.json()) as T;
 }
 
@@ -184,3 +193,4 @@ async function refresh(): Promise<void> {
 
 void refresh();
 setInterval(() => void refresh(), 10000);
+tokenInput()?.addEventListener('change', () => void refresh());
