@@ -116,7 +116,7 @@ async function get<T>(url: string): Promise<T> {
     throw new Error(
       r.status === 401
         ? 'it needs a token: enter one under "Access token" (this server sets API_TOKENS; PUBLIC_MONITORING=on opens monitoring reads)'
-        : 'this token may not read monitoring: enter a reader or admin token under "Access token"',
+        : 'this token may not read monitoring: enter one of API_TOKENS or the ADMIN_TOKEN under "Access token"',
     );
   }
   return (await r.json()) as T;
