@@ -61,8 +61,9 @@ interface Route {
 }
 
 /** The routes an app answers (method and path), as createApp registered them: what GET /openapi.json must describe. */
-const registered = new WeakMap<Koa, readonly { method: Route['method']; template: string; access: Access }[]>();
-export function routesOf(app: Koa): readonly { method: Route['method']; template: string; access: Access }[] {
+export type RouteInfo = Pick<Route, 'method' | 'template' | 'access'>;
+const registered = new WeakMap<Koa, readonly RouteInfo[]>();
+export function routesOf(app: Koa): readonly RouteInfo[] {
   const routes = registered.get(app);
   if (!routes) throw new Error('routesOf: not an app made by createApp');
   return routes;

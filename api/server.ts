@@ -52,6 +52,10 @@ export interface RunningServer {
 /** Requests in flight while warming up (what a busy load balancer keeps open to one pod). */
 const WARM_UP_CONCURRENCY = 16;
 
+/** The API's log: JSON lines, or readable ones with LOG_FORMAT=text. */
+const apiLogger = (write: (line: string) => void) =>
+  createLogger({ component: 'api', format: process.env.LOG_FORMAT === 'text' ? 'text' : 'json', write });
+
 /**
  * Drive the request path through a throwaway copy of the app (api/warm-up.ts): same config, model
  * and code; its own metrics registry, drift windows, feedback state, request summary and a silent
@@ -126,13 +130,7 @@ export async function startServer(
     beforeListen?: () => Promise<void>;
   } = {},
 ): Promise<RunningServer> {
-  const log =
-    options.log ??
-    createLogger({
-      component: 'api',
-      format: process.env.LOG_FORMAT === 'text' ? 'text' : 'json',
-      write: (l) => process.stdout.write(l + '\n'),
-    });
+  const log = options.log ?? apiLogger((l) => process.stdout.write(l + '\n'));
   const repoRoot = options.repoRoot ?? process.cwd();
   const { tf, backend } = await selectBackend({ log });
   const registry = await openRegistry(config.registryUrl, { baseDir: repoRoot, log: log.child('registry') });
@@ -451,11 +449,7 @@ if (isMain(import.meta.url)) {
       .then((parent) => (parent ? main(() => parent.go()) : process.exit(0)))
       .catch((err) => {
         const { msg, fields } = startFailure(err);
-        createLogger({
-          component: 'api',
-          format: process.env.LOG_FORMAT === 'text' ? 'text' : 'json',
-          write: (l) => process.stderr.write(l + '\n'),
-        }).error(msg, fields);
+        apiLogger((l) => process.stderr.write(l + '\n')).error(msg, fields);
         process.exit(1);
       });
 }

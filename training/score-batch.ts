@@ -122,22 +122,14 @@ export async function scoreBatch(o: ScoreOptions): Promise<{
     : classification
       ? ['probability', 'label']
       : ['prediction'];
-  const sink =
-    format === 'parquet'
-      ? await parquetSink(finalPath, outputColumns, {
-          name,
-          version: version.version,
-          classes,
-          classification,
-          threshold: decisionThreshold(bundle.meta),
-        })
-      : await csvSink(finalPath, outputColumns, {
-          name,
-          version: version.version,
-          classes,
-          classification,
-          threshold: decisionThreshold(bundle.meta),
-        });
+  const model: ModelColumns = {
+    name,
+    version: version.version,
+    classes,
+    classification,
+    threshold: decisionThreshold(bundle.meta),
+  };
+  const sink = await (format === 'parquet' ? parquetSink : csvSink)(finalPath, outputColumns, model);
 
   const started = performance.now();
   let peakRss = 0,
