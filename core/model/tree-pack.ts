@@ -51,14 +51,18 @@ export interface PackedEnsemble {
   roots: Int32Array;
 }
 
-/** Each node reachable from the root, depth-first, left child first (training may leave unused slots). */
+/** The child laid out next to split `i`: a categorical split's right child (its other bins), an ordered split's left. */
+const nearChild = (t: CompiledTree, i: number) => (t.categorical[i] ? t.right[i] : t.left[i]);
+const farChild = (t: CompiledTree, i: number) => (t.categorical[i] ? t.left[i] : t.right[i]);
+
+/** Each node reachable from the root, depth-first, near child first (training may leave unused slots). */
 function preorder(t: CompiledTree): number[] {
   const order: number[] = [];
   const stack = [0];
   while (stack.length) {
     const i = stack.pop()!;
     order.push(i);
-    if (t.feature[i] >= 0) stack.push(t.right[i], t.left[i]);
+    if (t.feature[i] >= 0) stack.push(farChild(t, i), nearChild(t, i));
   }
   return order;
 }
@@ -99,18 +103,19 @@ export function packEnsemble(trees: readonly CompiledTree[]): PackedEnsemble {
         continue;
       }
       if (f > INPUT_MASK) throw new Error(`tree input ${f} exceeds the ${INPUT_MASK + 1} inputs a packed tree indexes`);
-      if (offset.get(t.left[i]) !== me + recordWords(t, i))
-        throw new Error('packEnsemble: a left child is not laid out next to its parent');
+      if (offset.get(nearChild(t, i)) !== me + recordWords(t, i))
+        throw new Error('packEnsemble: a near child is not laid out next to its parent');
       if (t.categorical[i]) {
         code[me] = f | (1 << CAT_SHIFT);
-        code.set(t.masks.subarray(i * 8, i * 8 + 8), me + 2);
+        // The bins that go right, to the near child: every bin not in the left-going set.
+        for (let j = 0; j < 8; j++) code[me + 2 + j] = ~t.masks[i * 8 + j];
       } else {
         const skip = t.defaultLeft[i] === 1 ? 0 : 1;
         // Bins are bytes: a threshold past 255 sends every bin left (and must not overflow the field).
         const limit = Math.min(255, Math.max(0, t.threshold[i])) + 1 - skip;
         code[me] = f | (skip << SKIP_SHIFT) | (limit << LIMIT_SHIFT);
       }
-      code[me + 1] = offset.get(t.right[i])!;
+      code[me + 1] = offset.get(farChild(t, i))!;
     }
   });
   return { code, f64, roots };
