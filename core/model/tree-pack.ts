@@ -214,8 +214,11 @@ function walk4(p: PackedEnsemble, bins: Uint8Array, lanes: Int32Array, leafAt: I
 /**
  * From this many rows, tree by tree with the branchy walk: a tree's records stay in L1 across the
  * rows, and rows alike (a batch of similar records) let the branch predictor run ahead. Measured
- * on the quick default, realistic distinct rows, CPU µs per row: lanes 25 vs 33 tree by tree at 1
- * row, 24 vs 30 at 4, 23.5 vs 23 at 16, 23.5 vs 21 at 100.
+ * on the quick default (near-child layout, best of 7–9, load ≈ 7), CPU µs per row, lanes vs tree
+ * by tree: realistic distinct rows 27 vs 33 at 1 row, 24 vs 29 at 4, 21.5 vs 25 at 8, 21.3 vs 23.2
+ * at 12, 21.7 vs 22.4 at 16, 23.6 vs 20.9 at 32, 22 vs 20 at 100; one repeated record 17 vs 8 from
+ * 4 rows to 15 (every branch predicted). Lower, repeated records would gain half; distinct ones
+ * lose 5–15 % below 16 rows.
  */
 const TREE_MAJOR_FROM = 16;
 
