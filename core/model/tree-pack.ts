@@ -21,7 +21,8 @@
  * outside its set; 83–85 % of categorical steps on the quick default), an ordered split's left
  * (either side is as likely; its right side, with SKIP, is no range a record can test). On the
  * quick default ~2,100–2,300 of a row's ~3,000 steps went far with every left child near, and
- * 800–1,000 do so now: 5–20 % less CPU a row, most on random rows.
+ * 800–1,000 do so now: 9–11 % less CPU a row on one repeated record from 16 rows, 10–20 % on
+ * random rows, about the same for one row with warm caches.
  *
  * Records (offsets in words, all even so a leaf's value is 8-byte aligned): an ordered split is 2
  * words, a categorical split 10, a leaf 4. Word 0: bits 0–15 the input index, bit 16 SKIP (ordered:
