@@ -142,3 +142,30 @@ test('packed trees give exactly the values of the compiled trees, for every row 
     }
   }
 });
+
+test("a split's near child is the next record: a categorical split's right child, an ordered split's left", () => {
+  const tree = (categorical: boolean): TreeJson => ({
+    feature: [categorical ? 1 : 0, -1, -1],
+    threshold: [categorical ? 0 : 3, 0, 0],
+    default_left: [0, 0, 0],
+    left: [1, 0, 0],
+    right: [2, 0, 0],
+    value: [0, -1.5, 2.5],
+    cat_sets: categorical ? [[3, 7]] : [],
+  });
+  const packed = packEnsemble([compileTree(tree(true), INPUTS), compileTree(tree(false), INPUTS)]);
+  // The leaf after each root record (10 words for a categorical split, 2 for an ordered one).
+  const nextLeaf = (t: number, words: number) => packed.f64[(packed.roots[t] + words + 2) >> 1];
+  assert.equal(nextLeaf(0, 10), 2.5, 'categorical: the right leaf follows');
+  assert.equal(nextLeaf(1, 2), -1.5, 'ordered: the left leaf follows');
+  // Either way each row still reaches its own leaf.
+  const bins = Uint8Array.from([0, 3, 0, 0, 5, 0, 2, 1, 0]);
+  assert.deepEqual(
+    [0, 1, 2].map((r) => packedTreeValue(packed, 0, bins, r * 3)),
+    [-1.5, 2.5, 2.5],
+  );
+  assert.deepEqual(
+    [0, 1, 2].map((r) => packedTreeValue(packed, 1, bins, r * 3)),
+    [2.5, 2.5, -1.5],
+  );
+});

@@ -21,7 +21,8 @@ import { isTreeModel, rawScores, type TreeModel } from '../../../core/model/tree
 import { treeValue } from '../../../core/model/tree-value.ts';
 import { envNumber } from './cli.ts';
 
-const ROW_COUNTS = [1, 4, 16, 100];
+/** 16–32 rows: the batches bench:api's connections coalesce into (tree by tree); 1–15: the lanes. */
+const ROW_COUNTS = [1, 4, 16, 32, 100];
 const junk = new Int32Array((1 << 20) / 4);
 let sink = 0;
 const touchMegabyte = () => {
@@ -124,7 +125,7 @@ async function main() {
 
 const USAGE = `usage: npm run bench:trees
   CPU µs per row of the production tree ensemble's packed scoring beside the per-field reference
-  walk, at 1, 4, 16 and 100 rows, for one repeated record and for distinct random records, with
+  walk, at 1, 4, 16, 32 and 100 rows, for one repeated record and for distinct random records, with
   warm caches and with 1 MB touched between calls; one JSON document on stdout
 env: REGISTRY_URL (registry), MODEL_NAME (flight-delay), BENCH_TREES_REPS (7, best of)`;
 
