@@ -218,6 +218,11 @@ test('POST /feedback with a multi-class model: labels by class name, live accura
     assert.match(wrong.json.error.message, /"label" must be one of "fog", "rain", "sun"/);
     const numeric = await post(`${srv.url}/feedback`, { prediction_id: ids[0], actual: 3 });
     assert.equal(numeric.status, 400, 'a multi-class model takes class names, not numbers');
+    // No outcome at all: the answer names the classes to send, not a number or 0/1.
+    const none = await post(`${srv.url}/feedback`, { prediction_id: ids[0] });
+    assert.equal(none.status, 400);
+    assert.match(none.json.error.message, /"label" must be one of "fog", "rain", "sun"/);
+    assert.doesNotMatch(none.json.error.message, /0\/1|finite number/);
     // The first three labels are what was predicted, the last three another class.
     const actual = labels.map((l, i) => (i < 3 ? l : WEATHER[(WEATHER.indexOf(l) + 1) % WEATHER.length]));
     const batch = await post(`${srv.url}/feedback`, {
