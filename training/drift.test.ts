@@ -271,7 +271,7 @@ test('drift CLI: an unlabelled batch is compared (exit 0); a --current or --refe
   assert.equal(missing.code, 2);
   assert.equal(
     missing.stderr.split('\n')[0],
-    `drift: --current ${join(repo, 'nope.csv')}: no such file; pass a CSV/Parquet file`,
+    `drift: --current ${join(repo, 'nope.csv')}: no such file; pass a CSV/JSON/Parquet file`,
   );
   const noBundle = await run('--reference', join(repo, 'artifacts/model'), '--current', batch);
   assert.equal(noBundle.code, 2);

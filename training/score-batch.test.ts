@@ -185,7 +185,7 @@ test('score:batch CLI: exit 1 when every row, or more than --max-reject-rate of 
   assert.equal(missing.code, 2);
   assert.equal(
     missing.stderr.split('\n')[0],
-    `score:batch: --input no-such-batch.csv: no such file (looked for ${join(repo, 'no-such-batch.csv')}); pass a CSV or Parquet file, gs://bucket/object, or vega-datasets:<file>`,
+    `score:batch: --input no-such-batch.csv: no such file (looked for ${join(repo, 'no-such-batch.csv')}); pass a CSV, JSON or Parquet file, gs://bucket/object, or vega-datasets:<file>`,
   );
   assert.doesNotMatch(missing.stderr, /ENOENT/);
   assert.equal(existsSync(join(repo, 'out/missing.csv')), false);
