@@ -222,9 +222,13 @@ export async function train(options: {
   // A refitted tree ensemble is a new model; a refitted network changed its weights in place.
   const servedModel: BundleModel = blend?.model ?? treeRefit?.model ?? winner.fit.model;
   const golden = goldenExamples(tf, servedModel, meta, spec, testRead.table, tp.golden_examples);
-  // The prediction reference for drift is the served model's: after a refit, its predictions for the validation rows.
+  // The prediction reference for drift is the served model's: after a regression refit, its predictions for the
+  // validation rows; a blend classifier's, its members' out-of-fold outputs (./select/blend.ts).
   const profile = classes
-    ? { ...inputProfile, ...profilePerClass(finished.scores, classes, params.profile.bins) }
+    ? {
+        ...inputProfile,
+        ...profilePerClass(blend?.profilePredictions ?? finished.scores, classes, params.profile.bins),
+      }
     : {
         ...inputProfile,
         predictions: profileNumeric(
