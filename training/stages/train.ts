@@ -223,7 +223,7 @@ export async function train(options: {
   const servedModel: BundleModel = blend?.model ?? treeRefit?.model ?? winner.fit.model;
   const golden = goldenExamples(tf, servedModel, meta, spec, testRead.table, tp.golden_examples);
   // The prediction reference for drift is the served model's: after a regression refit, its predictions for the
-  // validation rows; a blend classifier's, its members' out-of-fold outputs (./select/blend.ts).
+  // validation rows; a blend classifier's, its members' out-of-fold outputs (training/select/blend.ts).
   const profile = classes
     ? {
         ...inputProfile,
