@@ -110,6 +110,7 @@ test('a JSON array of records (what a JSON data.source is) scores like the same 
     shard,
   });
   assert.deepEqual([fromJson.rows, fromJson.scored, fromJson.rejected], [12, 11, 1]);
+  assert.deepEqual([fromCsv.rows, fromCsv.scored, fromCsv.rejected], [12, 11, 1]);
   const body = async (f: string) => (await readFile(join(repo, f), 'utf8')).trim().split('\n');
   const [csvOut, jsonOut] = [await body('out/rows-csv.csv'), await body('out/rows-json.csv')];
   assert.equal(jsonOut[0], csvOut[0]);

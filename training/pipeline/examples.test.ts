@@ -125,7 +125,7 @@ test('docs/examples/penguins: the served blend shows no prediction drift on the 
     reference: join(root, 'artifacts/model'),
     current: join(root, 'artifacts/prepared/validation.parquet'),
     out: join(root, 'drift-validation'),
-    params: { ...params, drift: { ...params.drift, min_window: 30 } },
+    params: { ...params, drift: { ...params.drift!, min_window: 30 } },
     log: memoryLogger(),
   });
   assert.equal(drift.dataset_drift, false, JSON.stringify(drift.drifted_features));
