@@ -86,6 +86,14 @@ function toLabelOrValue(item: Record<string, unknown>, manager: ModelManager): n
       'send "actual" (the observed target value, a finite number) or, for classification, "label" (0/1)',
       [{ field: 'actual', message: a === undefined ? 'missing' : `must be a finite number, got ${describe(a)}` }],
     );
+  // Every training row's target was within validate.schema's range; an actual outside it is a
+  // unit or typing mistake that would skew the live error (and the fleet's) for the whole window.
+  const range = m?.bundle.meta.target_range;
+  if (range && ((range.min !== undefined && a < range.min) || (range.max !== undefined && a > range.max)))
+    throw badRequest(
+      `"actual" ${a} is outside the target's range [${range.min ?? '-∞'}, ${range.max ?? '∞'}] (validate.schema in params.yaml, which every training row met)`,
+      [{ field: 'actual', message: `out of range: ${a}` }],
+    );
   if (task === 'regression') return a;
   const target = m!.bundle.spec.target;
   return a > (target.positive_above ?? 0) ? 1 : 0;
