@@ -92,8 +92,14 @@ test('a JSON array of records (what a JSON data.source is) scores like the same 
   const records = lines.map((l) =>
     Object.fromEntries(l.split(',').map((v, i) => [names[i], i === 0 || i > 2 ? v : Number(v)])),
   );
-  records[4].distance = 'far' as unknown as number;
-  const common = { stage: 'production', chunk: 5, repoRoot: repo, log: quietLog(), registryUrl: join(repo, 'registry') };
+  records[4].distance = 'far';
+  const common = {
+    stage: 'production',
+    chunk: 5,
+    repoRoot: repo,
+    log: quietLog(),
+    registryUrl: join(repo, 'registry'),
+  };
   const shard = { index: 0, count: 1 };
   const csvLines = [header, ...lines];
   csvLines[5] = csvLines[5].replace(/,\d+,([A-Z]{3}),/, ',far,$1,');
