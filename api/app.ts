@@ -239,6 +239,7 @@ export function createApp(deps: AppDeps): Koa {
             ? { positiveClass: m.bundle.spec.target.positive_class }
             : {}),
           schema: m.bundle.meta.input_schema,
+          ...(m.bundle.meta.target_range ? { targetRange: m.bundle.meta.target_range } : {}),
           maxInstances: config.maxInstances,
           auth: checks.predict !== null,
           monitoringAuth: checks.monitoring !== null,

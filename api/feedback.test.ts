@@ -200,6 +200,36 @@ test('POST /feedback joins outcomes to served predictions; unknown ids are 404, 
   }
 });
 
+test('POST /feedback: an actual outside the target range the model was trained on (bundle.json target_range) is refused, naming the range', async () => {
+  const { RECORD, post, registryWithVersions, startTestServer } = await import('../harness/testing/api/support.ts');
+  const { url, root } = await registryWithVersions([1], { targetRange: { min: -1440, max: 2880 } });
+  const srv = await startTestServer(url, root, { FEEDBACK_WINDOW: '100' });
+  try {
+    const preds = await post(`${srv.url}/v1/models/flight-delay:predict`, { instances: [RECORD, RECORD] });
+    const ids: string[] = preds.json.prediction_ids;
+    const typo = await post(`${srv.url}/feedback`, { prediction_id: ids[0], actual: 40000 });
+    assert.equal(typo.status, 400);
+    assert.match(typo.json.error.message, /"actual" 40000 is outside the target's range \[-1440, 2880\]/);
+    const batch = await post(`${srv.url}/feedback`, {
+      feedback: [
+        { prediction_id: ids[0], actual: -1441 },
+        { prediction_id: ids[1], actual: 2880 },
+      ],
+    });
+    assert.equal(batch.status, 207);
+    assert.deepEqual(
+      batch.json.results.map((r: { status: number }) => r.status),
+      [400, 200],
+    );
+    const summary = (await (await fetch(`${srv.url}/feedback`)).json()) as { samples: number };
+    assert.equal(summary.samples, 1, 'only the label within the range joined');
+    // The refused one was not consumed: corrected, it joins.
+    assert.equal((await post(`${srv.url}/feedback`, { prediction_id: ids[0], actual: 12 })).status, 200);
+  } finally {
+    await srv.close();
+  }
+});
+
 test('POST /feedback with a multi-class model: labels by class name, live accuracy and macro-F1, per-class fleet counters', async () => {
   const { RECORD, WEATHER, post, registryWithVersions, startTestServer } =
     await import('../harness/testing/api/support.ts');
@@ -218,6 +248,11 @@ test('POST /feedback with a multi-class model: labels by class name, live accura
     assert.match(wrong.json.error.message, /"label" must be one of "fog", "rain", "sun"/);
     const numeric = await post(`${srv.url}/feedback`, { prediction_id: ids[0], actual: 3 });
     assert.equal(numeric.status, 400, 'a multi-class model takes class names, not numbers');
+    // No outcome at all: the answer names the classes to send, not a number or 0/1.
+    const none = await post(`${srv.url}/feedback`, { prediction_id: ids[0] });
+    assert.equal(none.status, 400);
+    assert.match(none.json.error.message, /"label" must be one of "fog", "rain", "sun"/);
+    assert.doesNotMatch(none.json.error.message, /0\/1|finite number/);
     // The first three labels are what was predicted, the last three another class.
     const actual = labels.map((l, i) => (i < 3 ? l : WEATHER[(WEATHER.indexOf(l) + 1) % WEATHER.length]));
     const batch = await post(`${srv.url}/feedback`, {

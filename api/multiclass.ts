@@ -27,8 +27,8 @@ export function multiclassAnswer(classes: readonly string[], probabilities: read
 
 /**
  * The class index a feedback `label` names for a model with a class vocabulary (multi-class) or a
- * positive class (binary by label): the label as sent ("rain", true, 3) or, multi-class, the
- * index itself. Null when the model has neither (a numeric-threshold or regression model) or the
+ * positive class (binary by label): the label as sent ("rain", true, 3; an integer is a class
+ * label, not a position in the class list), or 0/1 for a binary one. Null when the model has neither (a numeric-threshold or regression model) or the
  * label is no class of the model; `reason` then says what is accepted.
  */
 export function feedbackClass(spec: TargetSpec, label: unknown): { index: number } | { index: null; reason: string } {

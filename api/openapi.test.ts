@@ -224,6 +224,12 @@ test('request schemas: a feedback body, a prediction id of the signed form, a la
   );
   assert.ok(!ok(classification, { feedback: [] }));
   assert.ok(ok(regression, { prediction_id: id, actual: 12.5 }));
+  // With the bundle's target range the schema bounds "actual" as the server does.
+  const ranged = openApiDocument({ ...base, task: 'regression', targetRange: { min: 0, max: 100 } }) as unknown as Doc;
+  assert.ok(ok(ranged, { prediction_id: id, actual: 12.5 }));
+  assert.ok(!ok(ranged, { prediction_id: id, actual: -5 }));
+  assert.ok(!ok(ranged, { prediction_id: id, actual: 100.5 }));
+  assert.ok(ok(regression, { prediction_id: id, actual: -5 }), 'no range: any finite value');
   const secured = (d: Doc, path: string, method: string) =>
     (d.paths[path][method] as unknown as { security: unknown[] }).security.length > 0;
   assert.ok(secured(classification, '/feedback', 'post') && secured(classification, '/drift', 'get'));

@@ -74,6 +74,8 @@ export function openApiDocument(opts: {
   /** Binary targets named by a positive class: feedback may give the label by name. */
   positiveClass?: string;
   schema: InputSchema;
+  /** A numeric target's range (bundle.json target_range): POST /feedback refuses an actual outside it. */
+  targetRange?: { min?: number; max?: number };
   maxInstances: number;
   /** Prediction routes need a bearer token (API_TOKENS). */
   auth: boolean;
@@ -199,7 +201,14 @@ export function openApiDocument(opts: {
       actual:
         opts.classes || opts.positiveClass !== undefined
           ? { ...label, description: 'the same as "label"' }
-          : { type: 'number', description: 'the observed target value (finite)' },
+          : {
+              type: 'number',
+              ...(opts.targetRange?.min !== undefined && { minimum: opts.targetRange.min }),
+              ...(opts.targetRange?.max !== undefined && { maximum: opts.targetRange.max }),
+              description: opts.targetRange
+                ? 'the observed target value, within the range every training row met (validate.schema)'
+                : 'the observed target value (finite)',
+            },
     },
   };
   const feedbackResult = {

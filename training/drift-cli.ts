@@ -6,7 +6,7 @@ import { defineCli, UsageError, type CliStreams } from '../core/platform/cli.ts'
 import { batchDrift } from './drift.ts';
 import { exists } from '../core/platform/atomic.ts';
 
-const USAGE = `usage: npm run drift -- --reference <model bundle dir or CSV/Parquet> --current <CSV/Parquet> [--out drift-report]
+const USAGE = `usage: npm run drift -- --reference <model bundle dir or CSV/JSON/Parquet> --current <CSV/JSON/Parquet> [--out drift-report]
   compare a batch of data with the model's reference profile (or a reference data file); writes
   the report to --out and prints {dataset_drift, drift_share, drifted_features, prediction_drift,
   drifted_predictions} as JSON. dataset_drift judges the input columns only; with a model bundle
@@ -14,8 +14,8 @@ const USAGE = `usage: npm run drift -- --reference <model bundle dir or CSV/Parq
   the training predictions (one track per class for multi-class), as the API's live monitor does
   (prediction_drift is absent, and the report says why, when the reference is a data file or the
   batch lacks a model input)
-  --reference PATH  a model bundle directory (its training profile) or a CSV/Parquet file
-  --current PATH    the CSV/Parquet batch to check: the model's input columns; the label column
+  --reference PATH  a model bundle directory (its training profile) or a CSV/JSON/Parquet file
+  --current PATH    the CSV/JSON/Parquet batch to check: the model's input columns; the label column
                     (task.target in params.yaml) is optional, so unlabelled production data works
   --out DIR         where the report goes (default: drift-report)
   --params FILE     the parameters file (default: params.yaml)
@@ -38,7 +38,7 @@ const cli = defineCli(
     for (const flag of ['reference', 'current'] as const)
       if (!(await exists(values[flag]!)))
         throw new UsageError(
-          `--${flag} ${values[flag]}: no such ${flag === 'reference' ? 'model bundle directory or ' : ''}file; pass ${flag === 'reference' ? 'a model bundle directory (artifacts/model after a pipeline run) or ' : ''}a CSV/Parquet file`,
+          `--${flag} ${values[flag]}: no such ${flag === 'reference' ? 'model bundle directory or ' : ''}file; pass ${flag === 'reference' ? 'a model bundle directory (artifacts/model after a pipeline run) or ' : ''}a CSV/JSON/Parquet file`,
         );
     const log = createLogger({ component: 'drift' });
     const started = Date.now();

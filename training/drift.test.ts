@@ -96,6 +96,36 @@ test('batch drift against a model bundle: the training rows give no prediction d
   );
 });
 
+test('batch drift reads a JSON array of records (what a JSON data.source is) like the same rows as CSV', async () => {
+  const repo = await tempRepo();
+  const params = await testParams();
+  const bundle = join(repo, 'bundle');
+  await makeBundle(bundle, 7);
+  const longer = sampleRecords(200).map((r) => ({ ...r, distance: r.distance + 3000 }));
+  const asJson = longer.map((r) => ({
+    date: r.date.slice(0, 16).replace('T', ' '),
+    delay: 0,
+    distance: r.distance,
+    origin: r.origin,
+    destination: 'ORD',
+  }));
+  const run = async (file: string, content: string) =>
+    batchDrift({
+      reference: bundle,
+      current: await writeSource(repo, file, content),
+      out: join(repo, file.replace('.', '-')),
+      params,
+      log: quietLog(),
+    });
+  const csv = await run('longer.csv', recordsCsv(longer));
+  const json = await run('longer.json', JSON.stringify(asJson));
+  assert.ok(json.drifted_features.includes('distance'), JSON.stringify(json.drifted_features));
+  assert.deepEqual(json.drifted_features, csv.drifted_features);
+  assert.equal(json.drift_share, csv.drift_share);
+  assert.equal((json.predictions as PredictionDrift).drifted, (csv.predictions as PredictionDrift).drifted);
+  assert.equal(JSON.parse(await readFile(join(repo, 'longer-json', 'drift.json'), 'utf8')).rows, 200);
+});
+
 /** The same records without the label column, as a new production batch arrives. */
 function unlabelledCsv(records: { date: string; distance: number; origin: string }[]): string {
   const lines = records.map((r) => `${r.date.slice(0, 16).replace('T', ' ')},${r.distance},${r.origin},ORD`);
@@ -241,7 +271,7 @@ test('drift CLI: an unlabelled batch is compared (exit 0); a --current or --refe
   assert.equal(missing.code, 2);
   assert.equal(
     missing.stderr.split('\n')[0],
-    `drift: --current ${join(repo, 'nope.csv')}: no such file; pass a CSV/Parquet file`,
+    `drift: --current ${join(repo, 'nope.csv')}: no such file; pass a CSV/JSON/Parquet file`,
   );
   const noBundle = await run('--reference', join(repo, 'artifacts/model'), '--current', batch);
   assert.equal(noBundle.code, 2);

@@ -85,6 +85,49 @@ test('batch scoring writes every row with the production version; bad rows carry
   );
 });
 
+test('a JSON array of records (what a JSON data.source is) scores like the same rows as CSV; source_row is the record number', async () => {
+  const { repo } = await registeredRepo();
+  const [header, ...lines] = flightsCsv(12).trim().split('\n');
+  const names = header.split(',');
+  const records = lines.map((l) =>
+    Object.fromEntries(l.split(',').map((v, i) => [names[i], i === 0 || i > 2 ? v : Number(v)])),
+  );
+  records[4].distance = 'far';
+  const common = {
+    stage: 'production',
+    chunk: 5,
+    repoRoot: repo,
+    log: quietLog(),
+    registryUrl: join(repo, 'registry'),
+  };
+  const shard = { index: 0, count: 1 };
+  const csvLines = [header, ...lines];
+  csvLines[5] = csvLines[5].replace(/,\d+,([A-Z]{3}),/, ',far,$1,');
+  const fromCsv = await scoreBatch({
+    ...common,
+    input: await writeSource(repo, 'rows.csv', csvLines.join('\n') + '\n'),
+    output: 'out/rows-csv.csv',
+    shard,
+  });
+  const fromJson = await scoreBatch({
+    ...common,
+    input: await writeSource(repo, 'rows.json', JSON.stringify(records)),
+    output: 'out/rows-json.csv',
+    shard,
+  });
+  assert.deepEqual([fromJson.rows, fromJson.scored, fromJson.rejected], [12, 11, 1]);
+  assert.deepEqual([fromCsv.rows, fromCsv.scored, fromCsv.rejected], [12, 11, 1]);
+  const body = async (f: string) => (await readFile(join(repo, f), 'utf8')).trim().split('\n');
+  const [csvOut, jsonOut] = [await body('out/rows-csv.csv'), await body('out/rows-json.csv')];
+  assert.equal(jsonOut[0], csvOut[0]);
+  // CSV rows count the header as line 1; JSON records count from 1: otherwise the same cells.
+  assert.deepEqual(
+    jsonOut.slice(1).map((l) => l.replace(/^(\d+),/, (_, n: string) => `${Number(n) + 1},`)),
+    csvOut.slice(1),
+  );
+  assert.match(jsonOut[5], /^5,,,flight-delay,1,distance: wrong_type$/);
+});
+
 test('shard parsing: flag, Indexed Job environment, and bad values', () => {
   assert.deepEqual(parseShard('1/4', {}), { index: 1, count: 4 });
   assert.deepEqual(parseShard(undefined, { JOB_COMPLETION_INDEX: '2', JOB_COMPLETIONS: '3' }), { index: 2, count: 3 });
@@ -149,7 +192,7 @@ test('score:batch CLI: exit 1 when every row, or more than --max-reject-rate of 
   assert.equal(missing.code, 2);
   assert.equal(
     missing.stderr.split('\n')[0],
-    `score:batch: --input no-such-batch.csv: no such file (looked for ${join(repo, 'no-such-batch.csv')}); pass a CSV or Parquet file, gs://bucket/object, or vega-datasets:<file>`,
+    `score:batch: --input no-such-batch.csv: no such file (looked for ${join(repo, 'no-such-batch.csv')}); pass a CSV, JSON or Parquet file, gs://bucket/object, or vega-datasets:<file>`,
   );
   assert.doesNotMatch(missing.stderr, /ENOENT/);
   assert.equal(existsSync(join(repo, 'out/missing.csv')), false);

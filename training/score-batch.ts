@@ -1,5 +1,5 @@
 /**
- * `npm run score:batch -- --input <csv|parquet|gs://…|vega-datasets:…> --output <file.csv|file.parquet|gs://…>
+ * `npm run score:batch -- --input <csv|json|parquet|gs://…|vega-datasets:…> --output <file.csv|file.parquet|gs://…>
  * [--stage production|staging] [--chunk 100000] [--shard K/N]`: scores a file of any size with the
  * registry's model for that stage. Parquet is read in row ranges (bounded memory); every output row
  * carries the input row's number (not its columns), the prediction and the model version; invalid
@@ -20,6 +20,7 @@ import { openRegistry } from '../core/registry/index.ts';
 import { bundledDatasetPath, isBundledDataset } from '../core/data/datasets.ts';
 import { openParquet, openParquetTableWriter, readParquetTable } from '../core/data/parquet.ts';
 import { readCsvTable, ROW_COLUMN } from '../core/data/csv.ts';
+import { readJsonTable } from '../core/data/json.ts';
 import { validateTable } from '../core/data/validation.ts';
 import { NumberColumnBuilder, sliceRows, StringColumnBuilder, type Column, type Table } from '../core/data/table.ts';
 import { openStore } from '../core/platform/storage.ts';
@@ -69,10 +70,10 @@ async function requireInputFile(input: string, path: string): Promise<void> {
   });
   if (!found)
     throw new UsageError(
-      `--input ${input}: no such file (looked for ${path}); pass a CSV or Parquet file, gs://bucket/object, or vega-datasets:<file>`,
+      `--input ${input}: no such file (looked for ${path}); pass a CSV, JSON or Parquet file, gs://bucket/object, or vega-datasets:<file>`,
     );
   if (found.isDirectory())
-    throw new UsageError(`--input ${input}: ${path} is a directory; pass a CSV or Parquet file in it`);
+    throw new UsageError(`--input ${input}: ${path} is a directory; pass a CSV, JSON or Parquet file in it`);
 }
 
 export async function scoreBatch(o: ScoreOptions): Promise<{
@@ -201,8 +202,9 @@ export async function scoreBatch(o: ScoreOptions): Promise<{
       }
       progress.finish();
     } else {
-      // CSV has no random access: read once (columnar, compact), score in chunks.
-      const { table } = await readCsvTable(path, { maxFieldBytes: params.validate.max_field_bytes });
+      // CSV and JSON have no random access: read once (columnar, compact), score in chunks.
+      const read = /\.json$/i.test(path) ? readJsonTable : readCsvTable;
+      const { table } = await read(path, { maxFieldBytes: params.validate.max_field_bytes });
       const progress = createProgress('scoring', shardRows(table.length), { log: o.log });
       for (let start = o.shard.index * o.chunk; start < table.length; start += o.chunk * o.shard.count) {
         await scoreChunk(sliceRows(table, start, start + o.chunk), start);
@@ -248,13 +250,14 @@ export function parseShard(
   return { index: Number(m[1]), count: Number(m[2]) };
 }
 
-const USAGE = `usage: npm run score:batch -- --input <csv|parquet|gs://…> --output <file.csv|file.parquet|gs://…> [--stage production|staging] [--chunk N] [--shard K/N] [--registry URL] [--max-reject-rate R]
+const USAGE = `usage: npm run score:batch -- --input <csv|json|parquet|gs://…> --output <file.csv|file.parquet|gs://…> [--stage production|staging] [--chunk N] [--shard K/N] [--registry URL] [--max-reject-rate R]
   score every row of --input with the registry's model at --stage; one output row per input row:
-  source_row (CSV input: its line number, the header being line 1; Parquet: its row number from 1),
+  source_row (CSV input: its line number, the header being line 1; JSON: the record's position in
+  its array from 1; Parquet: its row number from 1),
   the prediction (probability,label | label,probability_<class>… | prediction), model_name,
   model_version, and error (a rejected row's reasons, its prediction empty). The input's own
   columns are not copied: join on source_row
-  --input SRC     CSV or Parquet file, gs://…, or vega-datasets:…
+  --input SRC     CSV, JSON (an array of records) or Parquet file, gs://…, or vega-datasets:…
   --output DEST   a .csv or .parquet file, or gs://bucket/path.csv|.parquet (format by extension)
   --stage NAME    registry stage whose model scores (default: production)
   --chunk N       rows per chunk (default: 100000)

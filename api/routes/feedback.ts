@@ -60,11 +60,15 @@ function toLabelOrValue(item: Record<string, unknown>, manager: ModelManager): n
   const m = manager.current;
   const task = m?.bundle.meta.task ?? 'classification';
   const named = m && (m.bundle.spec.target.classes || m.bundle.spec.target.positive_class !== undefined);
-  if (named && (Object.hasOwn(item, 'label') || Object.hasOwn(item, 'actual'))) {
-    // Labels by name (multi-class, or binary by positive_class): api/multiclass.ts.
-    const field = Object.hasOwn(item, 'label') ? 'label' : 'actual';
+  if (named) {
+    // Labels by name (multi-class, or binary by positive_class): api/multiclass.ts. Neither field
+    // sent: say which labels are accepted, not the numeric "actual" a regression takes.
+    const field = Object.hasOwn(item, 'actual') && !Object.hasOwn(item, 'label') ? 'actual' : 'label';
     const found = feedbackClass(m.bundle.spec.target, item[field]);
-    if (found.index === null) throw badRequest(found.reason, [{ field, message: `got ${describe(item[field])}` }]);
+    if (found.index === null)
+      throw badRequest(found.reason, [
+        { field, message: Object.hasOwn(item, field) ? `got ${describe(item[field])}` : 'missing' },
+      ]);
     return found.index;
   }
   if (Object.hasOwn(item, 'label')) {
@@ -81,6 +85,14 @@ function toLabelOrValue(item: Record<string, unknown>, manager: ModelManager): n
     throw badRequest(
       'send "actual" (the observed target value, a finite number) or, for classification, "label" (0/1)',
       [{ field: 'actual', message: a === undefined ? 'missing' : `must be a finite number, got ${describe(a)}` }],
+    );
+  // Every training row's target was within validate.schema's range; an actual outside it is a
+  // unit or typing mistake that would skew the live error (and the fleet's) for the whole window.
+  const range = m?.bundle.meta.target_range;
+  if (range && ((range.min !== undefined && a < range.min) || (range.max !== undefined && a > range.max)))
+    throw badRequest(
+      `"actual" ${a} is outside the target's range [${range.min ?? '-∞'}, ${range.max ?? '∞'}] (validate.schema in params.yaml, which every training row met)`,
+      [{ field: 'actual', message: `out of range: ${a}` }],
     );
   if (task === 'regression') return a;
   const target = m!.bundle.spec.target;

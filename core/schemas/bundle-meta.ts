@@ -72,6 +72,11 @@ const bundleMetaFields = z.looseObject({
   /** Regression: quantiles of validation residuals (actual − predicted), e.g. for intervals. */
   residual_quantiles: z.record(z.string(), num).optional(),
   /**
+   * A numeric target (regression, or classification by positive_above): its validate.schema range,
+   * which a POST /feedback `actual` must be within, as every training row's was. Absent: no bound.
+   */
+  target_range: z.object({ min: num.optional(), max: num.optional() }).optional(),
+  /**
    * train.recent_refit, when it ran: the winner's extra passes over the validation rows after its
    * validation metrics were taken (trees: boosted again on train + validation, `iterations` trees per class).
    */

@@ -144,7 +144,7 @@ export async function blendFits(
       served: refit?.predictions ?? finished.scores,
     });
   }
-  const weighing = preset
+  const weighing: { weights: number[]; record: Weighting; outputs?: Float32Array[] } = preset
     ? { weights: indices.map((i) => preset.weights[i]), record: preset.record }
     : await blendWeights(tf, candidates, fits, members, spec, tables, o);
   const names = indices.map((i) => candidates[i].name);
@@ -179,9 +179,13 @@ export async function blendFits(
     weighting: weighing.record,
     finished: own,
     bestValue,
+    // The prediction drift reference: for a classifier, the blend of its members' out-of-fold
+    // outputs (out of sample, from the served recipe: a refitted tree's iteration count, each
+    // member's calibration); its validation scores came from members before any refit, whose
+    // probabilities can differ from the served ones by orders of magnitude near 0 and 1.
     profilePredictions: blendOutputs(
       weights,
-      members.map((m) => m.served),
+      task === 'classification' && weighing.outputs ? weighing.outputs : members.map((m) => m.served),
     ),
   };
 }
@@ -227,7 +231,7 @@ async function blendWeights(
     blend_loss: round(memberLosses(oof.y, [blendOutputs(weights, oof.outputs)], loss)[0], 4)!,
     seconds: round((performance.now() - t0) / 1000, 3)!,
   };
-  return { weights, record };
+  return { weights, record, outputs: oof.outputs };
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   experimentsFile,
   inputSchemaOf,
   readExperiments,
+  targetRangeOf,
   type ExperimentRun,
 } from './train.ts';
 import { dvcDroppedPaths, parseMetrics } from '../../core/schemas/metrics-files.ts';
@@ -132,6 +133,36 @@ test('a bundle written before calibration (no calibration in bundle.json) still 
   }
 });
 
+test("bundle.json target_range: a numeric target's validate.schema min and max; none for class labels or a target without bounds", () => {
+  const schema = { y: { type: 'number' as const, required: true, min: 0, max: 100 } };
+  const validate = { schema };
+  assert.deepEqual(targetRangeOf({ task: { type: 'regression', target: 'y' }, validate }), {
+    target_range: { min: 0, max: 100 },
+  });
+  assert.deepEqual(targetRangeOf({ task: { type: 'classification', target: 'y', positive_above: 15 }, validate }), {
+    target_range: { min: 0, max: 100 },
+  });
+  assert.deepEqual(
+    targetRangeOf({
+      task: { type: 'regression', target: 'y' },
+      validate: { schema: { y: { ...schema.y, max: undefined } } },
+    }),
+    { target_range: { min: 0 } },
+  );
+  const labels = { schema: { y: { type: 'category' as const, required: true } } };
+  assert.deepEqual(
+    targetRangeOf({ task: { type: 'classification', target: 'y', classes: 'auto' }, validate: labels }),
+    {},
+  );
+  assert.deepEqual(
+    targetRangeOf({
+      task: { type: 'regression', target: 'y' },
+      validate: { schema: { y: { type: 'number', required: true } } },
+    }),
+    {},
+  );
+});
+
 test('experiments file: flat latest/best summaries that dvc metrics show displays, full history under runs', () => {
   const run = (id: string, candidate: string, value: number | null, selected: boolean, metric = 'roc_auc') =>
     ({
@@ -194,6 +225,9 @@ test('regression: the params switch trains delay minutes and evaluates with regr
   const { tf } = await selectBackend({});
   const bundle = await loadBundle(tf, join(repo, MODEL_DIR));
   assert.ok(bundle.meta.target_scaler && bundle.meta.threshold === undefined && bundle.meta.calibration === undefined);
+  // The target's validate.schema range travels with the bundle: POST /feedback holds an actual to it.
+  const rule = params.validate.schema[params.task.target];
+  assert.deepEqual(bundle.meta.target_range, { min: rule.min, max: rule.max });
   // Residual quantiles from validation, ordered; evaluate reports how often their interval holds on test.
   const q = bundle.meta.residual_quantiles!;
   assert.ok(q.q5 <= q.q25 && q.q25 <= q.q50 && q.q50 <= q.q75 && q.q75 <= q.q95, JSON.stringify(q));

@@ -15,6 +15,7 @@ import type { Logger } from '../../core/platform/log.ts';
 import { FEATURE_SPEC_FILE, MODEL_DIR, PREPARED_DIR, PROFILE_FILE } from '../contracts/paths.ts';
 import { trainStage } from '../contracts/train.ts';
 import type { StageParams } from '../contracts/contract.ts';
+import type { Params } from '../../core/schemas/params.ts';
 import { expandCandidates, HIGHER_IS_BETTER } from '../fit.ts';
 import { dataMd5, gitCommit } from '../lineage.ts';
 import { isMain, runStage } from '../stage-cli.ts';
@@ -210,6 +211,7 @@ export async function train(options: {
     created_at: runId,
     backend,
     input_schema: inputSchema,
+    ...targetRangeOf(params),
     rows: {
       train: trainT.length,
       validation: valT.length,
@@ -222,9 +224,13 @@ export async function train(options: {
   // A refitted tree ensemble is a new model; a refitted network changed its weights in place.
   const servedModel: BundleModel = blend?.model ?? treeRefit?.model ?? winner.fit.model;
   const golden = goldenExamples(tf, servedModel, meta, spec, testRead.table, tp.golden_examples);
-  // The prediction reference for drift is the served model's: after a refit, its predictions for the validation rows.
+  // The prediction reference for drift is the served model's: after a regression refit, its predictions for the
+  // validation rows; a blend classifier's, its members' out-of-fold outputs (training/select/blend.ts).
   const profile = classes
-    ? { ...inputProfile, ...profilePerClass(finished.scores, classes, params.profile.bins) }
+    ? {
+        ...inputProfile,
+        ...profilePerClass(blend?.profilePredictions ?? finished.scores, classes, params.profile.bins),
+      }
     : {
         ...inputProfile,
         predictions: profileNumeric(
@@ -273,4 +279,17 @@ export async function train(options: {
 
 if (isMain(import.meta.url)) {
   await runStage(trainStage, train);
+}
+
+/** bundle.json `target_range`: the numeric target's validate.schema min and max, when it has either. */
+export function targetRangeOf(params: {
+  task: Params['task'];
+  validate: { schema: Params['validate']['schema'] };
+}): Pick<BundleMeta, 'target_range'> {
+  if (params.task.classes !== undefined || params.task.positive_class !== undefined) return {};
+  const rule = params.validate.schema[params.task.target];
+  if (!rule || (rule.type !== 'number' && rule.type !== 'integer')) return {};
+  const [min, max] = [rule.min, rule.max].map((v) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined));
+  if (min === undefined && max === undefined) return {};
+  return { target_range: { ...(min !== undefined && { min }), ...(max !== undefined && { max }) } };
 }

@@ -44,7 +44,11 @@ export const WEATHER = ['fog', 'rain', 'sun'];
  * A bundle whose (untrained, seeded) weights differ per seed, so versions give different answers.
  * `multiclass`: a softmax model over WEATHER (target "weather", `task.classes: auto`).
  */
-export async function makeBundle(dir: string, seed: number, options: { multiclass?: boolean } = {}): Promise<void> {
+export async function makeBundle(
+  dir: string,
+  seed: number,
+  options: { multiclass?: boolean; targetRange?: BundleMeta['target_range'] } = {},
+): Promise<void> {
   const { tf, backend } = await selectBackend({});
   const k = options.multiclass ? WEATHER.length : 1;
   const records = sampleRecords(200).map((r, i) => ({ ...r, weather: WEATHER[i % WEATHER.length] }));
@@ -88,6 +92,7 @@ export async function makeBundle(dir: string, seed: number, options: { multiclas
     created_at: '2026-01-01T00:00:00.000Z',
     backend,
     input_schema: SCHEMA,
+    ...(options.targetRange && { target_range: options.targetRange }),
     rows: { train: 200 },
   };
   const golden = sampleRecords(4).map((record) => ({ record, expected: 0 }));
@@ -124,7 +129,7 @@ export async function makeBundle(dir: string, seed: number, options: { multiclas
 
 export async function registryWithVersions(
   seeds: number[],
-  options: { multiclass?: boolean } = {},
+  options: Parameters<typeof makeBundle>[2] = {},
 ): Promise<{ root: string; registry: Registry; url: string }> {
   const root = await tempDir('api-test-');
   const url = join(root, 'registry');
