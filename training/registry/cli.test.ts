@@ -434,6 +434,16 @@ test('registry CLI in a git checkout: list and show include GTO versions from ta
   assert.match(r.out, /^flight-delay in .*registry\nversion\s+stages\s+created\s+registered\s+roc_auc\s+by\nv3 /);
 });
 
+test('registry CLI: a rollback out of an empty stage (after demote) says it came from none', async () => {
+  const { repo } = await repoWithModel(1);
+  const run = cli(repo);
+  await run('promote', '1', 'production', '--reason', 'first');
+  assert.equal((await run('demote', 'production', '--reason', 'bad')).code, 0);
+  const r = await run('rollback', 'production', '--reason', 'it was fine');
+  assert.equal(r.code, 0, r.errors);
+  assert.match(r.out, /^flight-delay production rolled back: v- → v1 {2}\(/);
+});
+
 test('registry CLI in a git checkout: promote, rollback and demote create the GTO tags that say the same', async () => {
   const { repo, registry, c2, c3 } = await checkoutWithTags();
   const run = cli(repo);
