@@ -798,3 +798,16 @@ test('registry CLI: GTO registers a version at the commit whose dvc.lock records
   assert.equal(gto.stages.production.version, 'v1.0.0');
   assert.equal(gto.versions.find((x) => x.version === 'v1.0.0')?.commit, results);
 });
+
+test('registry CLI list: a stage the registry moved alone (npm start) names the way to its tag', async () => {
+  const { repo } = await repoWithModel(1);
+  const git = gitIn(repo);
+  await git(['init', '-q', '-b', 'main']);
+  const run = cli(repo);
+  assert.equal((await run('promote', '1', 'production', '--reason', 'first', '--git', 'none')).code, 0);
+  const r = await run('list');
+  assert.match(
+    r.out,
+    /\n {2}production: the registry says v1, GTO has no tag for it \(a local run.s stage: commit its results .*`npm run registry -- promote 1 production` tags it; else git fetch --tags\)\n/,
+  );
+});
