@@ -434,6 +434,16 @@ test('registry CLI in a git checkout: list and show include GTO versions from ta
   assert.match(r.out, /^flight-delay in .*registry\nversion\s+stages\s+created\s+registered\s+roc_auc\s+by\nv3 /);
 });
 
+test('registry CLI: a rollback out of an empty stage (after demote) says it came from none', async () => {
+  const { repo } = await repoWithModel(1);
+  const run = cli(repo);
+  await run('promote', '1', 'production', '--reason', 'first');
+  assert.equal((await run('demote', 'production', '--reason', 'bad')).code, 0);
+  const r = await run('rollback', 'production', '--reason', 'it was fine');
+  assert.equal(r.code, 0, r.errors);
+  assert.match(r.out, /^flight-delay production rolled back: v- → v1 {2}\(/);
+});
+
 test('registry CLI in a git checkout: promote, rollback and demote create the GTO tags that say the same', async () => {
   const { repo, registry, c2, c3 } = await checkoutWithTags();
   const run = cli(repo);
@@ -743,4 +753,61 @@ test('registry CLI: verify names stored bundles no version uses (exit 0: space, 
   assert.equal(r.code, 0, r.errors);
   assert.match(r.out, new RegExp(`removed 1 unused bundle\\(s\\)\\n  ${orphan.path}`));
   assert.doesNotMatch((await run('verify')).out, /no version uses/);
+});
+
+test('registry CLI: GTO registers a version at the commit whose dvc.lock records its bundle, not at the one it started from', async () => {
+  const repo = await tempDir('registry-cli-results-');
+  const git = gitIn(repo);
+  await git(['init', '-q', '-b', 'main']);
+  await git(['config', 'user.name', 'octocat']);
+  await git(['config', 'user.email', 'octocat@example.com']);
+  const registry = await openRegistry('registry', { baseDir: repo, log: memoryLogger(), env: {} });
+  const bundle = await makeBundle(join(repo, 'bundle'), { 'model.json': '{"w":1}' });
+  const lockWith = (md5: string) =>
+    `schema: '2.0'\nstages:\n  train:\n    cmd: node train.ts\n    outs:\n    - path: artifacts/model\n      hash: md5\n      md5: ${md5}\n`;
+  const commit = async (msg: string, lock: string) => {
+    await writeFile(join(repo, 'dvc.lock'), lock);
+    await git(['add', 'dvc.yaml', 'dvc.lock']);
+    await git(['commit', '-q', '-m', msg]);
+    return (await git(['rev-parse', 'HEAD'])).trim();
+  };
+  await writeFile(
+    join(repo, 'dvc.yaml'),
+    'stages: {}\nartifacts:\n  flight-delay:\n    path: artifacts/model\n    type: model\n',
+  );
+  // The clone's last commit records the model someone else trained; this run trained another.
+  const start = await commit('their results', lockWith('0123456789abcdef0123456789abcdef.dir'));
+  const v1 = await registry.register(
+    'flight-delay',
+    bundle,
+    { git_commit: start },
+    { actor: 'me', source: 'pipeline' },
+  );
+  const run = cli(repo);
+
+  let r = await run('promote', '1', 'production', '--reason', 'first');
+  assert.equal(r.code, 1);
+  assert.match(r.errors, /whose dvc\.lock records another model .*Commit the run's results first/);
+  assert.equal((await registry.state('flight-delay')).stages.production, undefined);
+  assert.deepEqual(await readGitTags(git), []);
+
+  const results = await commit('my results', lockWith(v1.bundle.md5));
+  r = await run('promote', '1', 'production', '--reason', 'first');
+  assert.equal(r.code, 0, r.errors);
+  const gto = gtoArtifactState(await readGitTags(git), 'flight-delay');
+  assert.equal(gto.stages.production.version, 'v1.0.0');
+  assert.equal(gto.versions.find((x) => x.version === 'v1.0.0')?.commit, results);
+});
+
+test('registry CLI list: a stage the registry moved alone (npm start) names the way to its tag', async () => {
+  const { repo } = await repoWithModel(1);
+  const git = gitIn(repo);
+  await git(['init', '-q', '-b', 'main']);
+  const run = cli(repo);
+  assert.equal((await run('promote', '1', 'production', '--reason', 'first', '--git', 'none')).code, 0);
+  const r = await run('list');
+  assert.match(
+    r.out,
+    /\n {2}production: the registry says v1, GTO has no tag for it \(a local run.s stage: commit its results .*`npm run registry -- promote 1 production` tags it; else git fetch --tags\)\n/,
+  );
 });

@@ -341,7 +341,7 @@ const cli = defineCli(
                 ]
               : [];
         const named = change.event!.tags.length ? `  (${change.event!.tags.join(' ')})` : '';
-        print(withTags(`${model} ${change.stage} rolled back: v${change.from} → v${change.to}${named}`, lines), {
+        print(withTags(`${model} ${change.stage} rolled back: v${change.from ?? '-'} → v${change.to}${named}`, lines), {
           ...change,
           ...(tags ? { git: lines } : {}),
         });

@@ -79,7 +79,11 @@ export function stageDisagreements(gto: GtoArtifact, versions: VersionInfo[]): s
       ? `GTO says ${g.version} (${describeTag(g.assignment)})`
       : gto.stagesTagged.includes(stage)
         ? 'GTO says none (unassigned)'
-        : 'GTO has no tag for it';
+        : r === undefined
+          ? 'GTO has no tag for it'
+          : // npm start moves the local registry alone, its tag waiting for the run's committed results;
+            // a clone without the tags is the other way to get here.
+            `GTO has no tag for it (a local run's stage: commit its results (dvc.lock, data.dvc, metrics), then \`npm run registry -- promote ${r} ${stage}\` tags it; else git fetch --tags)`;
     lines.push(`${stage}: the registry says ${r === undefined ? 'none' : `v${r}`}, ${says}`);
   }
   return lines;

@@ -19,6 +19,7 @@ import {
 } from '../../core/registry/gto-git.ts';
 import { gtoArtifactState, gtoTagMessage, type GtoArtifact, type GtoEvent } from '../../core/registry/gto-state.ts';
 import type { VersionInfo } from '../../core/registry/index.ts';
+import { parseLock, parseYamlPy } from '../../core/dvc/index.ts';
 
 export interface GitContext {
   /** The work tree whose tags are read (and where tags are created). */
@@ -138,6 +139,9 @@ export async function planAssign(
   if (!known) {
     const name = `${ctx.model}@${version}`;
     commit = v.git_commit ? await resolveCommit(ctx.git, v.git_commit) : null;
+    const results = commit ? await resultsCommit(ctx, v, commit) : null;
+    if (results && 'refused' in results) return { tags: [], notes: [], refused: `${results.refused}; ${undo}` };
+    if (results) commit = results.commit;
     if (!commit || ctx.names.has(name))
       return {
         tags: [],
@@ -165,6 +169,52 @@ export async function planAssign(
     message: gtoTagMessage('assign', ctx.model, { stage, version }) + body(reason),
   });
   return { tags, notes: [] };
+}
+
+/** What `commit`'s dvc.lock records for `model`'s artifact path (dvc.yaml `artifacts`); null when it records nothing. */
+async function artifactMd5At(ctx: GitContext, commit: string): Promise<string | null> {
+  const show = (file: string) => ctx.git(['show', `${commit}:${file}`]).catch(() => null);
+  const [yaml, lock] = await Promise.all([show('dvc.yaml'), show('dvc.lock')]);
+  if (yaml === null || lock === null) return null;
+  try {
+    const artifacts = (parseYamlPy(yaml, 'dvc.yaml') as { artifacts?: Record<string, { path?: unknown }> } | null)
+      ?.artifacts;
+    const path = artifacts?.[ctx.model]?.path;
+    if (typeof path !== 'string') return null;
+    for (const stage of parseLock(lock, 'dvc.lock').stages.values()) {
+      const outs = Array.isArray(stage.outs) ? (stage.outs as { path?: unknown; md5?: unknown }[]) : [];
+      const out = outs.find((o) => o.path === path.replace(/\/$/, ''));
+      if (typeof out?.md5 === 'string') return out.md5;
+    }
+  } catch {
+    // A dvc.yaml or dvc.lock DVC could not read either says nothing about which model the commit holds.
+  }
+  return null;
+}
+
+/**
+ * Where GTO's registration of `v` belongs: GTO's version at a commit is the model that commit's
+ * dvc.lock records (what `dvc artifacts get` downloads), and a run outside CI registers at the commit
+ * it started from, before its dvc.lock is committed. So when `from`'s dvc.lock records another model,
+ * the first later commit up to HEAD that records `v`'s bundle; refused when none does yet. Null (tag
+ * `from`) when `from` records no model for this name or records this one.
+ */
+async function resultsCommit(
+  ctx: GitContext,
+  v: VersionInfo,
+  from: string,
+): Promise<{ commit: string } | { refused: string } | null> {
+  const recorded = await artifactMd5At(ctx, from);
+  if (recorded === null || recorded === v.bundle.md5) return null;
+  const later = await ctx.git(['rev-list', '--reverse', '--ancestry-path', `${from}..HEAD`]).catch(() => '');
+  for (const commit of later.split('\n').filter(Boolean))
+    if ((await artifactMd5At(ctx, commit)) === v.bundle.md5) return { commit };
+  return {
+    refused:
+      `the registry's v${v.version} (bundle ${v.bundle.md5}) was trained at ${short(from)}, whose dvc.lock records another model (${recorded}), ` +
+      `and no later commit up to HEAD records it: GTO's v${v.version}.0.0 there would name that other model (\`dvc artifacts get\` downloads it). ` +
+      `Commit the run's results first (git add dvc.lock data.dvc metrics && git commit -m "…") and run this again`,
+  };
 }
 
 /** The tags that make GTO show no version in `stage`: an unassignment of every version it has there. */
