@@ -144,3 +144,13 @@ test('both images build on the same pinned base', () => {
   assert.deepEqual([...bases[0]], [...bases[1]]);
   assert.equal(bases[0].size, 1);
 });
+
+test('the trainer image knows the commit it was built from (it holds no .git), and CI passes it', () => {
+  const text = readFileSync(join(ROOT, 'training/Dockerfile'), 'utf8');
+  const runtime = text.slice(text.lastIndexOf('\nFROM '));
+  assert.match(runtime, /^ARG SOURCE_COMMIT\b/m, 'the runtime stage declares the build argument');
+  assert.match(runtime, /^\s*SOURCE_COMMIT=\$\{SOURCE_COMMIT\}/m, 'and keeps it in the environment (training/lineage.ts)');
+  const workflow = readFileSync(join(ROOT, '.github/workflows/trainer-image.yml'), 'utf8');
+  assert.match(workflow, /--build-arg "?SOURCE_COMMIT=\$\{GITHUB_SHA\}"?/);
+  assert.match(readFileSync(join(ROOT, 'training/lineage.ts'), 'utf8'), /env\.SOURCE_COMMIT/);
+});
