@@ -811,3 +811,46 @@ test('registry CLI list: a stage the registry moved alone (npm start) names the 
     /\n {2}production: the registry says v1, GTO has no tag for it \(a local run.s stage: commit its results .*`npm run registry -- promote 1 production` tags it; else git fetch --tags\)\n/,
   );
 });
+
+test('registry CLI: a version the trainer Job trained (no commit records its results) is refused a GTO tag, naming the way to serve it', async () => {
+  const repo = await tempDir('registry-cli-job-');
+  const git = gitIn(repo);
+  await git(['init', '-q', '-b', 'main']);
+  await git(['config', 'user.name', 'octocat']);
+  await git(['config', 'user.email', 'octocat@example.com']);
+  await writeFile(
+    join(repo, 'dvc.yaml'),
+    'stages: {}\nartifacts:\n  flight-delay:\n    path: artifacts/model\n    type: model\n',
+  );
+  await writeFile(
+    join(repo, 'dvc.lock'),
+    "schema: '2.0'\nstages:\n  train:\n    cmd: node train.ts\n    outs:\n    - path: artifacts/model\n      hash: md5\n      md5: 0123456789abcdef0123456789abcdef.dir\n",
+  );
+  await git(['add', 'dvc.yaml', 'dvc.lock']);
+  await git(['commit', '-q', '-m', 'CI results']);
+  const source = (await git(['rev-parse', 'HEAD'])).trim();
+  // The registry lives in the bucket; the Job's pod is gone with its dvc.lock.
+  const registry = await openRegistry('registry', { baseDir: repo, log: memoryLogger(), env: {} });
+  const bundle = await makeBundle(join(repo, 'bundle'), { 'model.json': '{"job":1}' });
+  await registry.register('flight-delay', bundle, { git_commit: null }, { actor: 'job', source: 'pipeline' });
+  await registry.register('flight-delay', bundle, { git_commit: source }, { actor: 'job', source: 'pipeline' });
+  const run = cli(repo);
+
+  for (const version of ['1', '2']) {
+    const r = await run('promote', version, 'production', '--reason', 'full-data run');
+    assert.equal(r.code, 1);
+    assert.match(r.errors, /trainer Job trained has no such commit .*--git none.*registry-sync\.yml/);
+    assert.doesNotMatch(
+      r.errors,
+      /tag the commit that produced it/,
+      'no commit produced it: a tag there names another model',
+    );
+  }
+  assert.deepEqual(await readGitTags(git), []);
+  assert.equal((await registry.state('flight-delay')).stages.production, undefined);
+
+  const r = await run('promote', '2', 'production', '--reason', 'full-data run', '--git', 'none');
+  assert.equal(r.code, 0, r.errors);
+  assert.equal((await registry.state('flight-delay')).stages.production, 2);
+  assert.deepEqual(await readGitTags(git), []);
+});

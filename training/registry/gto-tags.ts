@@ -65,6 +65,15 @@ export interface TagPlan {
 }
 
 const short = (sha: string) => sha.slice(0, 12);
+
+/**
+ * The trainer Job's results (dvc.lock, data.dvc, metrics) stay in its pod, so none of its versions
+ * is ever recorded by a commit: what the refusal says a person can do instead.
+ */
+const outsideGit =
+  'A version the trainer Job trained has no such commit (its dvc.lock stays in the pod): only the registry can serve it ' +
+  '(--git none), and only until the next registry sync-from-tags (registry-sync.yml on any pushed GTO tag, the train ' +
+  'workflow after each run); a version GTO can tag is trained by the train workflow, which commits its results';
 export const gtoTime = (seconds: number) =>
   new Date(seconds * 1000)
     .toISOString()
@@ -148,7 +157,9 @@ export async function planAssign(
         notes: [],
         refused: ctx.names.has(name)
           ? `${name} exists but GTO does not read it (a lightweight tag?): replace it with an annotated one (git tag -d ${shellQuote(name)} && git tag -a ${shellQuote(name)} -m ${shellQuote(gtoTagMessage('register', ctx.model, { version }))} <commit>) and run this again; ${undo}`
-          : `GTO has no ${version} (no tag ${name}) and the registry's v${v.version} names ${v.git_commit ? `commit ${v.git_commit}, which this repository does not have (git fetch it)` : 'no commit'}: tag the commit that produced it (git tag -a ${shellQuote(name)} -m ${shellQuote(gtoTagMessage('register', ctx.model, { version }))} <commit>) and run this again; ${undo}`,
+          : v.git_commit
+            ? `GTO has no ${version} (no tag ${name}) and the registry's v${v.version} names commit ${v.git_commit}, which this repository does not have (git fetch it): tag the commit that produced it (git tag -a ${shellQuote(name)} -m ${shellQuote(gtoTagMessage('register', ctx.model, { version }))} <commit>) and run this again; ${undo}`
+            : `GTO has no ${version} (no tag ${name}) and the registry's v${v.version} names no commit (trained outside a git checkout: a trainer Job image built without SOURCE_COMMIT). GTO's version is the model its commit's dvc.lock records (\`dvc artifacts get\` downloads that), so only a commit whose dvc.lock records bundle ${v.bundle.md5} may hold it: if one does, tag it (git tag -a ${shellQuote(name)} -m ${shellQuote(gtoTagMessage('register', ctx.model, { version }))} <commit>) and run this again. ${outsideGit}; ${undo}`,
       };
   }
   const clash = otherVersionAt(ctx.gto, commit!, version);
@@ -213,7 +224,7 @@ async function resultsCommit(
     refused:
       `the registry's v${v.version} (bundle ${v.bundle.md5}) was trained at ${short(from)}, whose dvc.lock records another model (${recorded}), ` +
       `and no later commit up to HEAD records it: GTO's v${v.version}.0.0 there would name that other model (\`dvc artifacts get\` downloads it). ` +
-      `Commit the run's results first (git add dvc.lock data.dvc metrics && git commit -m "…") and run this again`,
+      `Commit the run's results first (git add dvc.lock data.dvc metrics && git commit -m "…") and run this again. ${outsideGit}`,
   };
 }
 
