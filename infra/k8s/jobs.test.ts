@@ -3,6 +3,14 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { Job } from 'kubernetes-models/batch/v1';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runCli } from '../deploy/cli.ts';
+import { FakeRunner } from '../deploy/testing/fake-runner.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' });
 
 for (const file of ['trainer-job.yaml', 'score-indexed-job.yaml']) {
   test(`${file} is a valid Job that runs non-root without privilege escalation`, async () => {
@@ -35,3 +43,31 @@ test('the Indexed Job gives every pod its shard through JOB_COMPLETIONS and the 
   assert.match(c.args[0], /score-batch\.ts/);
   assert.match(c.args[0], /part-\$\{JOB_COMPLETION_INDEX\}/);
 });
+
+// The command a person copies from a Job's header must work with nothing else set (no GCS_BUCKET in the shell).
+const IMAGE = `europe-west1-docker.pkg.dev/acme-ml/gitops-ml/trainer@sha256:${'c'.repeat(64)}`;
+for (const file of [
+  'infra/k8s/jobs/trainer-job.yaml',
+  'infra/k8s/jobs/score-indexed-job.yaml',
+  '.github/workflows/trainer-image.yml',
+]) {
+  test(
+    `the render command documented in ${file} fills every placeholder`,
+    { skip: kubectl.error ? `kubectl not available (${kubectl.error.message})` : false },
+    async () => {
+      const text = await readFile(join(ROOT, file), 'utf8');
+      const commands = [...text.matchAll(/^#\s+npm run --silent deploy -- (--render [^|\n]*)/gm)].map((m) =>
+        m[1].trim(),
+      );
+      assert.ok(commands.length, `${file} documents how to render the Job`);
+      for (const command of commands) {
+        const argv = command
+          .split(/\s+/)
+          .map((a) => a.replace(/<(ref@sha256:…|digest)>/, IMAGE).replace(/<[^>]+>/, 'acme-ml-gitops-ml'));
+        const out = await runCli(argv, new FakeRunner(), {});
+        assert.equal(out.code, 0, `${command}: ${JSON.stringify(out.result)}`);
+        assert.doesNotMatch(out.rendered!, /\$\{(GCP_PROJECT|GCS_BUCKET)\}/);
+      }
+    },
+  );
+}
