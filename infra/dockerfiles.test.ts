@@ -149,7 +149,11 @@ test('the trainer image knows the commit it was built from (it holds no .git), a
   const text = readFileSync(join(ROOT, 'training/Dockerfile'), 'utf8');
   const runtime = text.slice(text.lastIndexOf('\nFROM '));
   assert.match(runtime, /^ARG SOURCE_COMMIT\b/m, 'the runtime stage declares the build argument');
-  assert.match(runtime, /^\s*SOURCE_COMMIT=\$\{SOURCE_COMMIT\}/m, 'and keeps it in the environment (training/lineage.ts)');
+  assert.match(
+    runtime,
+    /^\s*SOURCE_COMMIT=\$\{SOURCE_COMMIT\}/m,
+    'and keeps it in the environment (training/lineage.ts)',
+  );
   const workflow = readFileSync(join(ROOT, '.github/workflows/trainer-image.yml'), 'utf8');
   assert.match(workflow, /--build-arg "?SOURCE_COMMIT=\$\{GITHUB_SHA\}"?/);
   assert.match(readFileSync(join(ROOT, 'training/lineage.ts'), 'utf8'), /env\.SOURCE_COMMIT/);
