@@ -271,6 +271,31 @@ test('an experiment registers a candidate: no stage, no assignment tag, producti
   });
 });
 
+test('the trainer Job (REGISTER_PROMOTE=tags) decides without moving the registry, and its reason says no tag can follow it', async () => {
+  const { repo, params } = await trainedRepo({}, { max_epochs: 1 });
+  const registryUrl = join(repo, 'registry');
+  const log = quietLog();
+  await evaluate({ repoRoot: repo, params, log });
+  const r = await register({
+    repoRoot: repo,
+    params,
+    log,
+    registryUrl,
+    promotion: promotionPolicy({ REGISTER_PROMOTE: 'tags' }),
+  });
+  assert.equal(r.decision, 'promoted');
+  assert.equal(
+    (await (await openRegistry(registryUrl, { log })).state('flight-delay')).stages.production ?? null,
+    null,
+  );
+  assert.match(r.reason, /not moved here: production moves once a GTO tag says so/);
+  assert.match(
+    r.reason,
+    /registry -- promote 1 production --git none serves it until the next registry sync-from-tags/,
+  );
+  assert.doesNotMatch(r.reason, /once tag flight-delay#production#\d+ is pushed/, 'nothing will push that tag');
+});
+
 test('README order: production is a flights model, this run another dataset under the same name: refused with the fix, never scored', async () => {
   const flights = await trainedRepo({}, { max_epochs: 1 });
   const log = quietLog();

@@ -259,7 +259,13 @@ export function registryForMetrics(described: string, repoRoot: string): string 
  * says how an assignment reaches the registry (training/register-stage-tag.ts): in the train workflow the
  * tag moves it (gh:tag, then registry sync-from-tags), elsewhere the registry moves at once.
  */
-export type PromotionPolicy = { allowed: boolean; why: string; via?: StageVia };
+export type PromotionPolicy = {
+  allowed: boolean;
+  why: string;
+  via?: StageVia;
+  /** With `via: 'tags'`: who makes the tag — gh:tag in the train workflow, else a person's registry -- promote. */
+  taggedBy?: 'workflow' | 'person';
+};
 
 /**
  * Experiments never promote: a `dvc exp run` (DVC sets DVC_EXP_NAME / DVC_EXP_BASELINE_REV in its
@@ -274,12 +280,12 @@ export function promotionPolicy(env: Record<string, string | undefined>): Promot
   }
   const flag = (env.REGISTER_PROMOTE ?? '').trim() || 'auto';
   if (flag === 'allow') return { allowed: true, why: 'REGISTER_PROMOTE=allow', via: 'registry' };
-  if (flag === 'tags') return { allowed: true, why: 'REGISTER_PROMOTE=tags', via: 'tags' };
+  if (flag === 'tags') return { allowed: true, why: 'REGISTER_PROMOTE=tags', via: 'tags', taggedBy: 'person' };
   if (flag === 'never') return { allowed: false, why: 'REGISTER_PROMOTE=never' };
   if (flag !== 'auto')
     throw new Error(`REGISTER_PROMOTE must be allow, tags, never or auto, got ${JSON.stringify(flag)}`);
   if (env.GITHUB_ACTIONS === 'true' && env.TRAIN_BRANCH)
-    return { allowed: true, why: `the train workflow (${env.TRAIN_BRANCH})`, via: 'tags' };
+    return { allowed: true, why: `the train workflow (${env.TRAIN_BRANCH})`, via: 'tags', taggedBy: 'workflow' };
   return {
     allowed: false,
     why: 'only the train workflow promotes; this run is outside it (REGISTER_PROMOTE=allow promotes from here, as npm start does)',
@@ -390,8 +396,13 @@ export async function register(options: {
           reason,
         })
       : null;
+  // Outside the workflow no commit holds this run's results yet (the trainer Job's never will: they
+  // stay in its pod), and GTO's version must sit at the commit whose dvc.lock records it.
   if (assigned && !assigned.applied)
-    reason += ` (the registry moves ${stage} to v${version.version} once tag ${assigned.tag} is pushed and registry sync-from-tags follows it: gh:tag in the train workflow, else registry -- promote)`;
+    reason +=
+      promotion.taggedBy === 'person'
+        ? ` (not moved here: ${stage} moves once a GTO tag says so; registry -- promote ${version.version} ${stage} tags it from a checkout with a commit whose dvc.lock records this run's results; the trainer Job's results stay in its pod, so no tag can name its version, and registry -- promote ${version.version} ${stage} --git none serves it until the next registry sync-from-tags)`
+        : ` (the registry moves ${stage} to v${version.version} once tag ${assigned.tag} is pushed and registry sync-from-tags follows it: gh:tag in the train workflow)`;
   // The GTO tags CI pushes: exactly those of the events this run recorded, plus the assignment the
   // tag is to make (GTO's counter, so a version that returns to a stage gets a fresh tag).
   const recorded = (await registry.history(name)).slice(eventsBefore);
