@@ -73,7 +73,7 @@ const short = (sha: string) => sha.slice(0, 12);
 const outsideGit =
   'A version the trainer Job trained has no such commit (its dvc.lock stays in the pod): only the registry can serve it ' +
   '(--git none), and only until the next registry sync-from-tags (registry-sync.yml on any pushed GTO tag, the train ' +
-  'workflow after each run); a version GTO can tag is trained by the train workflow, which commits its results';
+  'workflow after each successful run); a version GTO can tag is trained by the train workflow, which commits its results';
 export const gtoTime = (seconds: number) =>
   new Date(seconds * 1000)
     .toISOString()
