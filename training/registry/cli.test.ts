@@ -808,7 +808,7 @@ test('registry CLI list: a stage the registry moved alone (npm start) names the 
   const r = await run('list');
   assert.match(
     r.out,
-    /\n {2}production: the registry says v1, GTO has no tag for it \(a local run.s stage: commit its results .*`npm run registry -- promote 1 production` tags it; else git fetch --tags\)\n/,
+    /\n {2}production: the registry says v1, GTO has no tag for it \(a local run.s stage: commit its results .*`npm run registry -- promote 1 production` tags it; a trainer Job's version has no results commit, so no tag: the next sync-from-tags moves production back to what the tags say; else git fetch --tags\)\n/,
   );
 });
 
