@@ -33,6 +33,8 @@ test("the trainer Job runs each pipeline stage in its own process, so its peak m
   assert.deepEqual(c.args.slice(-2), ['training/cli.ts', 'start']);
   // training/pipeline/in-process.ts reads exactly the string "0" (a YAML number would not reach the pod as "0" from every tool).
   assert.equal(c.env.find((e: { name: string }) => e.name === 'PIPELINE_IN_PROCESS')?.value, '0');
+  // core/registry records GITHUB_ACTOR, else USER, else 'unknown' as who registered the version.
+  assert.ok(c.env.find((e: { name: string }) => e.name === 'USER')?.value, 'the registry names who registered it');
 });
 
 test('the Indexed Job gives every pod its shard through JOB_COMPLETIONS and the completion index', async () => {
