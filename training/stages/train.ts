@@ -25,7 +25,7 @@ import { isTreeModel } from '../../core/model/trees.ts';
 import { profilePerClass } from '../train-multiclass.ts';
 import { experimentsFile, readExperiments, round, roundAll } from '../select/experiments.ts';
 import { fitCandidates, targetWeighting } from '../select/candidates.ts';
-import { finishWinner, refitTreeWinner, refitWinner, treeRefitOptions } from '../select/winner.ts';
+import { finishWinner, refitTreeReference, refitTreeWinner, refitWinner, treeRefitOptions } from '../select/winner.ts';
 import { blendFits, blendWeighting, validationBlend } from '../select/blend.ts';
 import { goldenExamples, inputSchemaOf } from '../select/golden.ts';
 import { readSampledRows, readSpacedRows } from '../split-rows.ts';
@@ -224,19 +224,27 @@ export async function train(options: {
   // A refitted tree ensemble is a new model; a refitted network changed its weights in place.
   const servedModel: BundleModel = blend?.model ?? treeRefit?.model ?? winner.fit.model;
   const golden = goldenExamples(tf, servedModel, meta, spec, testRead.table, tp.golden_examples);
-  // The prediction reference for drift is the served model's: after a regression refit, its predictions for the
-  // validation rows; a blend classifier's, its members' out-of-fold outputs (training/select/blend.ts).
+  // The prediction reference for drift is the served model's: after a tree refit on a small table, its outputs
+  // on every train + validation row; after another regression refit, its predictions for the validation rows;
+  // a blend classifier's, its members' out-of-fold outputs (training/select/blend.ts).
+  const refitReference = refitTreeReference(tf, treeRefit, meta, spec, { train: trainT, validation: valT });
   const profile = classes
     ? {
         ...inputProfile,
-        ...profilePerClass(blend?.profilePredictions ?? finished.scores, classes, params.profile.bins),
+        ...profilePerClass(
+          blend?.profilePredictions ?? refitReference ?? finished.scores,
+          classes,
+          params.profile.bins,
+        ),
       }
     : {
         ...inputProfile,
         predictions: profileNumeric(
           {
             type: 'number',
-            values: Float64Array.from(blend?.profilePredictions ?? refit?.predictions ?? finished.scores),
+            values: Float64Array.from(
+              blend?.profilePredictions ?? refitReference ?? refit?.predictions ?? finished.scores,
+            ),
           },
           params.profile.bins,
         ),
