@@ -357,6 +357,16 @@ async function checkoutWithTags() {
   return { repo, registry, git, c1, c2, c3, alice };
 }
 
+/** An empty git repository on branch main with a committer set. */
+async function gitRepoOnMain(prefix: string) {
+  const repo = await tempDir(prefix);
+  const git = gitIn(repo);
+  await git(['init', '-q', '-b', 'main']);
+  await git(['config', 'user.name', 'octocat']);
+  await git(['config', 'user.email', 'octocat@example.com']);
+  return { repo, git };
+}
+
 const gtoNow = async (repo: string) => gtoArtifactState(await readGitTags(gitIn(repo)), 'flight-delay');
 
 test('registry CLI in a git checkout: list and show include GTO versions from tags, and say where stages disagree', async () => {
@@ -756,11 +766,7 @@ test('registry CLI: verify names stored bundles no version uses (exit 0: space, 
 });
 
 test('registry CLI: GTO registers a version at the commit whose dvc.lock records its bundle, not at the one it started from', async () => {
-  const repo = await tempDir('registry-cli-results-');
-  const git = gitIn(repo);
-  await git(['init', '-q', '-b', 'main']);
-  await git(['config', 'user.name', 'octocat']);
-  await git(['config', 'user.email', 'octocat@example.com']);
+  const { repo, git } = await gitRepoOnMain('registry-cli-results-');
   const registry = await openRegistry('registry', { baseDir: repo, log: memoryLogger(), env: {} });
   const bundle = await makeBundle(join(repo, 'bundle'), { 'model.json': '{"w":1}' });
   const lockWith = (md5: string) =>
@@ -813,11 +819,7 @@ test('registry CLI list: a stage the registry moved alone (npm start) names the 
 });
 
 test('registry CLI: a version the trainer Job trained (no commit records its results) is refused a GTO tag, naming the way to serve it', async () => {
-  const repo = await tempDir('registry-cli-job-');
-  const git = gitIn(repo);
-  await git(['init', '-q', '-b', 'main']);
-  await git(['config', 'user.name', 'octocat']);
-  await git(['config', 'user.email', 'octocat@example.com']);
+  const { repo, git } = await gitRepoOnMain('registry-cli-job-');
   await writeFile(
     join(repo, 'dvc.yaml'),
     'stages: {}\nartifacts:\n  flight-delay:\n    path: artifacts/model\n    type: model\n',

@@ -224,18 +224,21 @@ test('promotion policy: experiments never promote; only the train workflow or an
   );
 });
 
-test('an experiment registers a candidate: no stage, no assignment tag, production untouched', async () => {
-  const { repo, params } = await trainedRepo({}, { max_epochs: 2 });
+/** A trained and evaluated repository, registered once under the promotion policy of `env`. */
+async function registeredUnder(env: Record<string, string>, maxEpochs: number) {
+  const { repo, params } = await trainedRepo({}, { max_epochs: maxEpochs });
   const registryUrl = join(repo, 'registry');
   const log = quietLog();
   await evaluate({ repoRoot: repo, params, log });
-  const r = await register({
-    repoRoot: repo,
-    params,
-    log,
-    registryUrl,
-    promotion: promotionPolicy({ DVC_EXP_NAME: 'exp-1', DVC_EXP_BASELINE_REV: 'abc' }),
-  });
+  const r = await register({ repoRoot: repo, params, log, registryUrl, promotion: promotionPolicy(env) });
+  return { repo, params, registryUrl, log, r };
+}
+
+test('an experiment registers a candidate: no stage, no assignment tag, production untouched', async () => {
+  const { repo, params, registryUrl, log, r } = await registeredUnder(
+    { DVC_EXP_NAME: 'exp-1', DVC_EXP_BASELINE_REV: 'abc' },
+    2,
+  );
   assert.equal(r.decision, 'candidate');
   assert.match(
     r.reason,
@@ -272,17 +275,7 @@ test('an experiment registers a candidate: no stage, no assignment tag, producti
 });
 
 test('the trainer Job (REGISTER_PROMOTE=tags) decides without moving the registry, and its reason says no tag can follow it', async () => {
-  const { repo, params } = await trainedRepo({}, { max_epochs: 1 });
-  const registryUrl = join(repo, 'registry');
-  const log = quietLog();
-  await evaluate({ repoRoot: repo, params, log });
-  const r = await register({
-    repoRoot: repo,
-    params,
-    log,
-    registryUrl,
-    promotion: promotionPolicy({ REGISTER_PROMOTE: 'tags' }),
-  });
+  const { registryUrl, log, r } = await registeredUnder({ REGISTER_PROMOTE: 'tags' }, 1);
   assert.equal(r.decision, 'promoted');
   assert.equal(
     (await (await openRegistry(registryUrl, { log })).state('flight-delay')).stages.production ?? null,
