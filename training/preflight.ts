@@ -344,7 +344,8 @@ export async function preflightProblems(
   const { params, problems } = checkParams(raw);
   const known = new Set(problems.map((p) => p.key));
   problems.push(...stageParamProblems(raw).filter((p) => !known.has(p.key)));
-  problems.push(...(await artifactNameProblems(options.repoRoot, raw)));
+  // An invalid model name is reported once, by the schema: pipeline:gen could not name the artifact after it either.
+  if (!known.has('register.model_name')) problems.push(...(await artifactNameProblems(options.repoRoot, raw)));
   const peek =
     options.against === 'source'
       ? await peekConfiguredSource(options.repoRoot, raw, options.log)
