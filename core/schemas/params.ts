@@ -447,10 +447,15 @@ export function crossProblems(raw: unknown): ParamsProblem[] {
   const targetRule = target ? schema[target] : undefined;
   const allowed =
     isRecord(targetRule) && Array.isArray(targetRule.allowed) && targetRule.allowed.every((a) => typeof a === 'string')
-      ? (targetRule.allowed)
+      ? targetRule.allowed
       : undefined;
-  if (taskType === 'classification' && allowed && task.positive_class !== undefined && task.positive_class !== null) {
-    const wanted = String(task.positive_class).trim();
+  const positive = task.positive_class;
+  if (
+    taskType === 'classification' &&
+    allowed &&
+    (typeof positive === 'string' || typeof positive === 'number' || typeof positive === 'boolean')
+  ) {
+    const wanted = String(positive).trim();
     if (!allowed.includes(wanted)) {
       const nearly = allowed.find((a) => a.toLowerCase() === wanted.toLowerCase());
       add(
