@@ -114,3 +114,23 @@ test('validated rows out of time order are split as when sorted (the time column
     before.features.map((f) => (f.kind === 'numeric' ? f.fill : 'vocabulary' in f ? f.vocabulary.join() : f.name)),
   );
 });
+
+test('a binary target with one label in train refuses before replacing the outputs, naming the fix', async () => {
+  const { repo, params } = await pipelineOn(flightsCsv(200));
+  const before = await readFile(join(repo, PREPARED_DIR, FEATURE_SPEC_FILE), 'utf8');
+  for (const [above, label] of [
+    [100_000, 0],
+    [-100_000, 1],
+  ]) {
+    params.task.positive_above = above;
+    await assert.rejects(
+      prepare({ repoRoot: repo, params, log: quietLog() }),
+      new RegExp(
+        `every one of the \\d+ train rows has label ${label} \\(task.target "delay" .*set task.positive_above inside the target's range \\(its values there: -?\\d+ to -?\\d+\\)`,
+      ),
+    );
+    assert.equal(await readFile(join(repo, PREPARED_DIR, FEATURE_SPEC_FILE), 'utf8'), before, 'previous outputs kept');
+  }
+  params.task.positive_above = 15;
+  await prepare({ repoRoot: repo, params, log: quietLog() });
+});
