@@ -245,3 +245,43 @@ test('fewer than three labels in the first records refuse classes: auto only whe
   assert.equal(whole.length, 1);
   assert.match(whole[0].message, /shows 2 label\(s\) in its first 200 records.*task\.positive_class/);
 });
+
+test('a source in another format than it is read as, or separated by semicolons, is one problem naming the fix', async () => {
+  const repo = await tempRepo();
+  const weather = await readFile(
+    new URL('../node_modules/vega-datasets/data/seattle-weather.csv', import.meta.url),
+    'utf8',
+  );
+  const flights = new URL('../node_modules/vega-datasets/data/flights-3m.parquet', import.meta.url);
+  await writeFile(join(repo, 'semicolons.csv'), weather.replaceAll(',', ';'));
+  await writeFile(join(repo, 'flights.csv'), await readFile(flights));
+  await writeFile(join(repo, 'weather.parquet'), weather);
+  const problemsOf = async (source: string, format = 'auto') => {
+    await writeFile(join(repo, 'params.yaml'), await paramsText({ data: { source, format, time_column: 'date' } }));
+    return (await preflightProblems({ repoRoot: repo, against: 'source', log: quietLog() })).problems.filter((p) =>
+      p.key.startsWith('data.'),
+    );
+  };
+  const semi = await problemsOf('semicolons.csv');
+  assert.deepEqual(
+    semi.map((p) => p.key),
+    ['data.source'],
+  );
+  assert.match(semi[0].message, /one column "date;precipitation;.*separated by ";".*save the file with commas/);
+  const parquet = await problemsOf('flights.csv');
+  assert.deepEqual(
+    parquet.map((p) => p.key),
+    ['data.source'],
+  );
+  assert.match(
+    parquet[0].message,
+    /is a Parquet file .*read as CSV \(by its extension \.csv\); set data\.format: parquet/,
+  );
+  const declared = await problemsOf('flights.csv', 'csv');
+  assert.deepEqual(
+    declared.map((p) => [p.key, /read as CSV \(data\.format: csv\)/.test(p.message)]),
+    [['data.format', true]],
+  );
+  const text = await problemsOf('weather.parquet');
+  assert.match(text[0]?.message ?? '', /is not a Parquet file .*set data\.format to csv or json/);
+});

@@ -63,6 +63,16 @@ export function dataProblems(raw: unknown, data: DataPeek): ParamsProblem[] {
   const names = data.columns.map((c) => c.name).filter((n) => n !== ROW_COLUMN && n !== ISSUE_COLUMN);
   const has = (n: string) => names.includes(n);
   const list = names.join(', ');
+  // A header read as one column holding another separator: every column check below would fail on it.
+  const separator = names.length === 1 ? [';', '\t', '|'].find((s) => names[0].includes(s)) : undefined;
+  if (separator)
+    return [
+      {
+        key: 'data.source',
+        value: section(raw, 'data').source,
+        message: `the header of ${data.label} reads as one column "${names[0].length > 60 ? `${names[0].slice(0, 57)}...` : names[0]}": its fields are separated by ${separator === '\t' ? 'tabs' : `"${separator}"`}, and CSV sources are read comma-separated; save the file with commas between fields (spreadsheets: "CSV, comma-delimited")`,
+      },
+    ];
   const timeColumn = section(raw, 'data').time_column;
   if (typeof timeColumn === 'string' && timeColumn && timeColumn !== ROW_COLUMN && !has(timeColumn))
     out.push({
