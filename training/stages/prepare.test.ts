@@ -134,3 +134,17 @@ test('a binary target with one label in train refuses before replacing the outpu
   params.task.positive_above = 15;
   await prepare({ repoRoot: repo, params, log: quietLog() });
 });
+
+test('a label only the latest records hold, under a time split, says the split hides it and to hash instead', async () => {
+  const lines = flightsCsv(200).split('\n');
+  for (let i = 141; i <= 200; i++) lines[i] = lines[i].replace(/,([A-Z]{3})$/, ',ZZZ');
+  const { repo, params } = await pipelineOn(lines.join('\n'));
+  params.task = { type: 'classification', target: 'destination', positive_class: 'ZZZ' };
+  params.features = { distance: { kind: 'numeric', transform: 'standard', missing: 'median' } };
+  await assert.rejects(
+    prepare({ repoRoot: repo, params, log: quietLog() }),
+    /never holds "ZZZ" in the training split.*split\.method: time holds out the latest 30% of records \(by data\.time_column date\).*use split\.method: hash/,
+  );
+  params.split = { ...params.split, method: 'hash', hash_key: ['date'] };
+  await prepare({ repoRoot: repo, params, log: quietLog() });
+});

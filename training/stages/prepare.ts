@@ -190,7 +190,18 @@ export async function prepare(options: {
         `the ${SPLIT_NAMES[i]} split is empty; ingest more data or change split fractions in params.yaml`,
       );
 
-  const base = fitter.baseSpec();
+  let base: FeatureSpec;
+  try {
+    base = fitter.baseSpec();
+  } catch (err) {
+    // A label missing from train under a time split is most often a source ordered by its target.
+    const message = (err as Error).message;
+    if (params.split.method !== 'time' || !/training split/.test(message)) throw err;
+    throw new Error(
+      `${message}. split.method: time holds out the latest ${Math.round((params.split.validation_fraction + params.split.test_fraction) * 100)}% of records (by data.time_column ${params.data.time_column}) for validation and test: when the source is ordered by "${params.task.target}", whole labels land there only; use split.method: hash to mix them`,
+      { cause: err },
+    );
+  }
   const summaries = SPLIT_NAMES.map(() => new SplitSummary(params, base.target));
   const oov = SPLIT_NAMES.map((): Record<string, number> => ({}));
   const profiler = new ProfileAccumulator(base, {
