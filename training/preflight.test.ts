@@ -167,7 +167,7 @@ test('a target the source holds as text, or does not hold at all, is refused wit
     join(repo, 'params.yaml'),
     await paramsText({
       ...setup,
-      validate: { ...setup.validate, schema: { ...schema, price: { type: 'number' } } },
+      validate: { ...setup.validate, schema: { ...schema, weather: { type: 'category' }, price: { type: 'number' } } },
       task: { type: 'regression', target: 'price' },
     }),
   );
@@ -284,4 +284,59 @@ test('a source in another format than it is read as, or separated by semicolons,
   );
   const text = await problemsOf('weather.parquet');
   assert.match(text[0]?.message ?? '', /is not a Parquet file .*set data\.format to csv or json/);
+});
+
+test('a column whose first values all fail their type (day-first dates, decimal commas) is named before ingesting', async () => {
+  const repo = await tempRepo();
+  const weather = await readFile(
+    new URL('../node_modules/vega-datasets/data/seattle-weather.csv', import.meta.url),
+    'utf8',
+  );
+  const lines = weather.trim().split('\n');
+  const rewrite = (f: (cells: string[]) => string[]) =>
+    [lines[0], ...lines.slice(1).map((l) => f(l.split(',')).join(','))].join('\n') + '\n';
+  await writeFile(
+    join(repo, 'day-first.csv'),
+    rewrite(([d, ...rest]) => [d.split('-').reverse().join('/'), ...rest]),
+  );
+  await writeFile(
+    join(repo, 'comma.csv'),
+    rewrite(([d, p, t, ...rest]) => [d, p, `"${t.replace('.', ',')}"`, ...rest]),
+  );
+  await writeFile(join(repo, 'fine.csv'), weather);
+  const schema = {
+    date: { type: 'timestamp', required: true },
+    precipitation: { type: 'number', required: true },
+    temp_max: { type: 'number', required: true },
+  };
+  const problemsOf = async (source: string) => {
+    await writeFile(
+      join(repo, 'params.yaml'),
+      await paramsText({
+        data: { source, format: 'auto', time_column: 'date' },
+        validate: { max_reject_rate: 0.02, schema },
+        task: { type: 'classification', target: 'precipitation', positive_above: 0 },
+        features: { date: { kind: 'datetime', parts: ['month'] }, temp_max: { kind: 'numeric' } },
+      }),
+    );
+    return (await preflightProblems({ repoRoot: repo, against: 'source', log: quietLog() })).problems.filter((p) =>
+      p.key.startsWith('validate.'),
+    );
+  };
+  const dates = await problemsOf('day-first.csv');
+  assert.deepEqual(
+    dates.map((p) => p.key),
+    ['validate.schema.date'],
+  );
+  assert.match(
+    dates[0].message,
+    /none of the first 200 values of "date" .* reads as a timestamp \(e\.g\. "01\/01\/2012"\).*ISO 8601/,
+  );
+  const decimals = await problemsOf('comma.csv');
+  assert.deepEqual(
+    decimals.map((p) => p.key),
+    ['validate.schema.temp_max'],
+  );
+  assert.match(decimals[0].message, /reads as a number \(e\.g\. "12,8"\).*a dot for decimals/);
+  assert.deepEqual(await problemsOf('fine.csv'), []);
 });

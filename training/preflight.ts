@@ -10,8 +10,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
+import { validateTable } from '../core/data/validation.ts';
 import {
   checkParams,
+  columnSchema,
+  type ColumnRule,
   ParamsError,
   parseParamsYaml,
   readParamsText,
@@ -114,6 +117,62 @@ export function dataProblems(raw: unknown, data: DataPeek): ParamsProblem[] {
       key: `validate.schema.${col}`,
       value: rule,
       message: `${data.label} has no column "${col}" (its columns: ${list}), so every row would be rejected as missing it; fix the name, remove it, or mark it required: false`,
+    });
+  }
+  // A text target of a regression is said above, with its fix.
+  const targetSaid = out.some((p) => p.key === 'task.target');
+  out.push(...unreadableColumns(raw, data, has).filter((p) => !(targetSaid && p.key === `validate.schema.${target}`)));
+  return out;
+}
+
+const TYPE_HINTS: Record<string, string> = {
+  timestamp: 'write it as ISO 8601 (2012-01-31, 2012-01-31 08:00 or 2012-01-31T08:00:00Z)',
+  number: 'numbers take a dot for decimals and no thousands separator (1234.5)',
+  integer: 'integers are whole numbers (set type: number for decimals)',
+};
+
+/**
+ * Columns of validate.schema that no value of the data's first records passes as its declared
+ * type: a date or decimal format the reader does not take rejects every row, found here before the
+ * source is ingested. Only a wrong type is taken as conclusive from the first records (a column
+ * may be empty or out of range early and filled later); every reason is when they are the whole source.
+ */
+function unreadableColumns(raw: unknown, data: DataPeek, has: (n: string) => boolean): ParamsProblem[] {
+  const n = data.sample.length;
+  if (n === 0) return [];
+  const rules: Record<string, ColumnRule> = {};
+  for (const [col, rule] of Object.entries(section(section(raw, 'validate'), 'schema'))) {
+    const checked = columnSchema.safeParse(rule);
+    if (has(col) && checked.success) rules[col] = checked.data;
+  }
+  let result;
+  try {
+    result = validateTable(data.sample, rules);
+  } catch {
+    return []; // a missing column is reported above
+  }
+  const out: ParamsProblem[] = [];
+  for (const [col, counts] of Object.entries(result.byColumn)) {
+    const rule = rules[col];
+    if (!rule) continue;
+    const wrongType = counts.wrong_type ?? 0;
+    const total = Object.values(counts).reduce((a, b) => a + (b ?? 0), 0);
+    const conclusive = wrongType === n ? 'wrong_type' : data.whole && total >= n ? 'any' : undefined;
+    if (!conclusive) continue;
+    const example = result.rejects
+      .flatMap((r) => r.problems)
+      .find((p) => p.column === col && (conclusive === 'any' || p.reason === 'wrong_type'));
+    const shown = example?.value != null ? ` (e.g. ${JSON.stringify(example.value)})` : '';
+    const reasons = Object.entries(counts)
+      .map(([r, k]) => `${r}: ${k}`)
+      .join(', ');
+    out.push({
+      key: `validate.schema.${col}`,
+      value: rule,
+      message:
+        conclusive === 'wrong_type'
+          ? `none of the first ${n} values of "${col}" in ${data.label} reads as ${rule.type === 'integer' ? 'an' : 'a'} ${rule.type}${shown}, so every row would be rejected; ${TYPE_HINTS[rule.type] ?? 'fix the data'}, or change validate.schema.${col}.type`
+          : `every record of ${data.label} fails "${col}" (${reasons}${shown}), so every row would be rejected; fix the data or the rule`,
     });
   }
   return out;
