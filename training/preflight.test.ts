@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { ParamsError } from '../core/schemas/params.ts';
@@ -339,4 +339,19 @@ test('a column whose first values all fail their type (day-first dates, decimal 
   );
   assert.match(decimals[0].message, /reads as a number \(e\.g\. "12,8"\).*a dot for decimals/);
   assert.deepEqual(await problemsOf('fine.csv'), []);
+});
+
+test('a folder as data.source is named as one, whatever data.format says', async () => {
+  const repo = await tempRepo();
+  await mkdir(join(repo, 'harness'));
+  for (const format of ['auto', 'csv']) {
+    await writeFile(
+      join(repo, 'params.yaml'),
+      await paramsText({ data: { source: 'harness', format, time_column: 'date' } }),
+    );
+    const { problems } = await preflightProblems({ repoRoot: repo, against: 'source', log: quietLog() });
+    const source = problems.filter((p) => p.key.startsWith('data.'));
+    assert.equal(source.length, 1, JSON.stringify(problems));
+    assert.match(source[0].message, /data source harness is a folder .*; name one file in it/);
+  }
 });

@@ -412,7 +412,7 @@ export async function preflightProblems(
   const raw = parseParamsYaml(await readParamsText(resolve(options.repoRoot, where)), where);
   const { params, problems } = checkParams(raw);
   const known = new Set(problems.map((p) => p.key));
-  problems.push(...stageParamProblems(raw).filter((p) => !known.has(p.key)));
+  if (!known.has('(root)')) problems.push(...stageParamProblems(raw).filter((p) => !known.has(p.key)));
   // An invalid model name is reported once, by the schema: pipeline:gen could not name the artifact after it either.
   if (!known.has('register.model_name')) problems.push(...(await artifactNameProblems(options.repoRoot, raw)));
   const peek =

@@ -96,9 +96,15 @@ async function locateSource(
   }
   let size: number;
   try {
-    size = (await stat(path)).size;
-  } catch {
-    throw new Error(`data source ${uri} not found (looked at ${path}); fix data.source in params.yaml`);
+    const st = await stat(path);
+    if (st.isDirectory())
+      throw new Error(
+        `data source ${uri} is a folder (${path}); name one file in it (CSV, Parquet or JSON) in data.source in params.yaml`,
+      );
+    size = st.size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === undefined) throw err;
+    throw new Error(`data source ${uri} not found (looked at ${path}); fix data.source in params.yaml`, { cause: err });
   }
   return { path, size, ...(etag ? { etag } : {}) };
 }
@@ -108,8 +114,8 @@ export async function openSource(
   declaredFormat: 'auto' | SourceFormat,
   options: { repoRoot: string; log: Logger; maxFieldBytes: number },
 ): Promise<RecordSource> {
-  const format = detectFormat(uri, declaredFormat);
   const { path, size, etag } = await locateSource(uri, options);
+  const format = detectFormat(uri, declaredFormat);
   await checkFormatMatches(uri, path, format, declaredFormat);
   return format === 'parquet'
     ? openParquetSource(uri, path, size, etag)
@@ -122,8 +128,8 @@ export async function peekSource(
   declaredFormat: 'auto' | SourceFormat,
   options: { repoRoot: string; log: Logger; maxFieldBytes: number; rows?: number },
 ): Promise<{ columns: { name: string; type: ColumnType }[]; sample: Table; whole: boolean }> {
-  const format = detectFormat(uri, declaredFormat);
   const { path } = await locateSource(uri, options);
+  const format = detectFormat(uri, declaredFormat);
   await checkFormatMatches(uri, path, format, declaredFormat);
   const rows = options.rows ?? 200;
   if (format === 'parquet') {

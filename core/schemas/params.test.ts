@@ -144,3 +144,35 @@ test('an invalid model name says what a valid one looks like', async () => {
   );
   assert.match(problems[0].message, /lowercase letters, digits and -.*e\.g\. my-model/);
 });
+
+test('an empty params file is one problem saying where to start; shares given as percents say they are shares', async () => {
+  for (const raw of [null, 'data', ['data']]) {
+    const { problems } = checkParams(raw);
+    assert.deepEqual(
+      problems.map((p) => p.key),
+      ['(root)'],
+    );
+    assert.match(problems[0].message, /must be a mapping of sections \(data, ingest.*docs\/examples/);
+  }
+  const text = await readFile('params.yaml', 'utf8');
+  const problems = checkParams(
+    parseParamsYaml(
+      text.replace('max_reject_rate: 0.02', 'max_reject_rate: 2').replace('test_fraction: 0.15', 'test_fraction: 15'),
+    ),
+  ).problems.map((p) => [p.key, p.message]);
+  assert.deepEqual(problems, [
+    ['validate.max_reject_rate', 'a share of the rows, from 0 to 1 (0.02 is 2 %)'],
+    ['split.test_fraction', 'a share of the records, above 0 and below 1 (0.15 is 15 %)'],
+  ]);
+});
+
+test('a column type the schema does not know is named once, not also as a feature kind mismatch', async () => {
+  const text = await readFile('params.yaml', 'utf8');
+  const problems = checkParams(
+    parseParamsYaml(text.replace('{ type: number,    required: true, min: 1', '{ type: float, required: true, min: 1')),
+  ).problems;
+  assert.deepEqual(
+    problems.map((p) => p.key),
+    ['validate.schema.distance.type'],
+  );
+});

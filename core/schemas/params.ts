@@ -238,6 +238,9 @@ export const driftSchema = z
 
 export type DriftParams = z.infer<typeof driftSchema>;
 
+const SHARE = 'a share of the rows, from 0 to 1 (0.02 is 2 %)';
+const FRACTION = 'a share of the records, above 0 and below 1 (0.15 is 15 %)';
+
 export const paramsSchema = z
   .object({
     data: z
@@ -256,7 +259,7 @@ export const paramsSchema = z
       .strict(),
     validate: z
       .object({
-        max_reject_rate: z.number().min(0).max(1),
+        max_reject_rate: z.number().min(0, SHARE).max(1, SHARE),
         max_field_bytes: z.number().int().positive().default(4096),
         schema: z.record(z.string(), columnSchema),
       })
@@ -277,8 +280,8 @@ export const paramsSchema = z
     split: z
       .object({
         method: z.enum(['time', 'hash']),
-        validation_fraction: z.number().gt(0).lt(1),
-        test_fraction: z.number().gt(0).lt(1),
+        validation_fraction: z.number().gt(0, FRACTION).lt(1, FRACTION),
+        test_fraction: z.number().gt(0, FRACTION).lt(1, FRACTION),
         hash_key: z.array(z.string()).min(1).optional(),
         seed: z.number().int().default(42),
       })
@@ -512,8 +515,10 @@ export function crossProblems(raw: unknown): ParamsProblem[] {
       continue;
     }
     const t = typeOf(f);
+    // A type the schema does not know (float, date…) is the schema's problem, with the types there are.
+    const known = t !== undefined && (columnSchema.shape.type.options as readonly string[]).includes(t);
     const fits =
-      t === undefined ||
+      !known ||
       (fp.kind === 'numeric' && (NUMERIC_TYPES.includes(t) || t === 'timestamp')) ||
       (fp.kind === 'categorical' && (t === 'category' || t === 'string')) ||
       (fp.kind === 'datetime' && t === 'timestamp') ||
@@ -529,7 +534,8 @@ export function crossProblems(raw: unknown): ParamsProblem[] {
   const split = section(raw, 'split');
   const v = split.validation_fraction;
   const t = split.test_fraction;
-  if (typeof v === 'number' && typeof t === 'number' && v + t >= 0.9)
+  const share = (x: unknown): x is number => typeof x === 'number' && x > 0 && x < 1; // else the schema says so
+  if (share(v) && share(t) && v + t >= 0.9)
     add(
       'split',
       { validation_fraction: v, test_fraction: t },
@@ -581,6 +587,18 @@ export function crossProblems(raw: unknown): ParamsProblem[] {
 
 /** Every problem of a parsed params.yaml (schema and cross-key checks together), and the params when there is none. */
 export function checkParams(raw: unknown): { params: Params | null; problems: ParamsProblem[] } {
+  // An empty file (or a list, or one word) is one problem, not one per missing section.
+  if (!isRecord(raw))
+    return {
+      params: null,
+      problems: [
+        {
+          key: '(root)',
+          value: raw,
+          message: `params.yaml must be a mapping of sections (${Object.keys(paramsSchema.shape).join(', ')})${raw === null || raw === undefined ? ', and it is empty' : ''}; start from the repository's params.yaml (git checkout params.yaml) or one of docs/examples/*/params.yaml`,
+        },
+      ],
+    };
   // A time split ignores split.hash_key, so its shape is not checked either.
   let input = raw;
   const split = section(raw, 'split');
