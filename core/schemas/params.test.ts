@@ -176,3 +176,15 @@ test('a column type the schema does not know is named once, not also as a featur
     ['validate.schema.distance.type'],
   );
 });
+
+test('task.positive_above outside the target range validate allows is refused (one label only)', async () => {
+  const text = await readFile('params.yaml', 'utf8');
+  const at = (threshold: number) =>
+    checkParams(parseParamsYaml(text.replace('positive_above: 15', `positive_above: ${threshold}`))).problems.map(
+      (p) => [p.key, p.message.split(',')[0]],
+    );
+  assert.deepEqual(at(15), []);
+  assert.deepEqual(at(2880), [['task.positive_above', 'validate.schema.delay.max is 2880']]);
+  assert.deepEqual(at(-1441), [['task.positive_above', 'validate.schema.delay.min is -1440']]);
+  assert.deepEqual(at(-1440), []);
+});

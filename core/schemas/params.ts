@@ -468,6 +468,23 @@ export function crossProblems(raw: unknown): ParamsProblem[] {
       );
     }
   }
+  // A threshold outside the range validate lets through leaves one label only.
+  const above = task.positive_above;
+  if (taskType === 'classification' && typeof above === 'number' && isRecord(targetRule)) {
+    const { min, max } = targetRule;
+    if (typeof max === 'number' && above >= max)
+      add(
+        'task.positive_above',
+        above,
+        `validate.schema.${target}.max is ${max}, so no row could be above it and every label would be 0; set it below ${max}`,
+      );
+    else if (typeof min === 'number' && above < min)
+      add(
+        'task.positive_above',
+        above,
+        `validate.schema.${target}.min is ${min}, so every row would be above it and every label 1; set it to ${min} or more`,
+      );
+  }
   if (multiclass && allowed && new Set(allowed).size < 3)
     add(
       'task.classes',
