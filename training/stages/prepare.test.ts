@@ -148,3 +148,15 @@ test('a label only the latest records hold, under a time split, says the split h
   params.split = { ...params.split, method: 'hash', hash_key: ['date'] };
   await prepare({ repoRoot: repo, params, log: quietLog() });
 });
+
+test('a class only the latest records hold, under a time split, says the split hides it too', async () => {
+  const lines = flightsCsv(200).split('\n');
+  for (let i = 171; i <= 200; i++) lines[i] = lines[i].replace(/,([A-Z]{3}),([A-Z]{3})$/, ',NEW,$2');
+  const { repo, params } = await pipelineOn(lines.join('\n'));
+  params.task = { type: 'classification', target: 'origin', classes: 'auto' };
+  params.features = { distance: { kind: 'numeric', transform: 'standard', missing: 'median' } };
+  await assert.rejects(
+    prepare({ repoRoot: repo, params, log: quietLog() }),
+    /the label "NEW" at row \d+, which the training split never shows.*split\.method: time holds out the latest 30% .*use split\.method: hash/,
+  );
+});

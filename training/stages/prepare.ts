@@ -190,17 +190,20 @@ export async function prepare(options: {
         `the ${SPLIT_NAMES[i]} split is empty; ingest more data or change split fractions in params.yaml`,
       );
 
+  // A label missing from train under a time split is most often a source ordered by its target.
+  const explained = (err: unknown): unknown => {
+    const message = (err as Error).message;
+    if (params.split.method !== 'time' || !/training split/.test(message)) return err;
+    return new Error(
+      `${message}. split.method: time holds out the latest ${Math.round((params.split.validation_fraction + params.split.test_fraction) * 100)}% of records (by data.time_column ${params.data.time_column}) for validation and test: when the source is ordered by "${params.task.target}" (or a label occurs only lately), whole labels land there only; use split.method: hash to mix them`,
+      { cause: err },
+    );
+  };
   let base: FeatureSpec;
   try {
     base = fitter.baseSpec();
   } catch (err) {
-    // A label missing from train under a time split is most often a source ordered by its target.
-    const message = (err as Error).message;
-    if (params.split.method !== 'time' || !/training split/.test(message)) throw err;
-    throw new Error(
-      `${message}. split.method: time holds out the latest ${Math.round((params.split.validation_fraction + params.split.test_fraction) * 100)}% of records (by data.time_column ${params.data.time_column}) for validation and test: when the source is ordered by "${params.task.target}", whole labels land there only; use split.method: hash to mix them`,
-      { cause: err },
-    );
+    throw explained(err);
   }
   const summaries = SPLIT_NAMES.map(() => new SplitSummary(params, base.target));
   const oov = SPLIT_NAMES.map((): Record<string, number> => ({}));
@@ -210,6 +213,11 @@ export async function prepare(options: {
   });
   let spec = base;
   await replaceDirAtomic(join(repoRoot, PREPARED_DIR), async (dir) => {
+    await writeSplits(dir).catch((err: unknown) => {
+      throw explained(err);
+    });
+  });
+  async function writeSplits(dir: string): Promise<void> {
     const writers = await Promise.all(SPLIT_NAMES.map((name) => openParquetTableWriter(join(dir, `${name}.parquet`))));
     try {
       for await (const chunk of chunks()) {
@@ -241,7 +249,7 @@ export async function prepare(options: {
     spec = fitter.finish();
     await writeJsonAtomic(join(dir, FEATURE_SPEC_FILE), spec);
     await writeJsonAtomic(join(dir, PROFILE_FILE), profiler.finish());
-  });
+  }
   for (const d of spec.dropped ?? []) log.info(`feature ${d.feature} left out: ${d.reason}`);
   const vocab = Object.fromEntries(
     spec.features
