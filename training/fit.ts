@@ -13,7 +13,7 @@ import {
   toInputs,
   type CandidateConfig,
 } from '../core/model/network.ts';
-import type { CandidateParams } from '../core/schemas/params.ts';
+import { comboName, gridCombos, type CandidateParams } from '../core/schemas/params.ts';
 import type { Logger } from '../core/platform/log.ts';
 import { seededRandom } from '../core/platform/random.ts';
 import { permutation } from './permutation.ts';
@@ -34,19 +34,13 @@ export function expandCandidates(list: CandidateParams[]): CandidateConfig[] {
   const out: CandidateConfig[] = [];
   for (const c of list) {
     const { grid, ...base } = c;
-    let combos: Record<string, unknown>[] = [{}];
-    for (const [key, values] of Object.entries(grid ?? {}))
-      combos = combos.flatMap((combo) => values.map((v) => ({ ...combo, [key]: v })));
-    for (const combo of combos) {
-      const suffix = Object.entries(combo)
-        .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('-') : String(v)}`)
-        .join(',');
+    for (const combo of gridCombos(grid)) {
       out.push({
         // Boosting shrinks each tree by its rate; 0.01 (a network's Adam rate) would need ten times the trees.
         learning_rate: base.model === 'gbdt' ? 0.1 : 0.01,
         ...base,
         ...combo,
-        name: suffix ? `${base.name}[${suffix}]` : base.name,
+        name: comboName(base.name, combo),
       });
     }
   }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { ParamsError } from '../core/schemas/params.ts';
@@ -167,7 +167,7 @@ test('a target the source holds as text, or does not hold at all, is refused wit
     join(repo, 'params.yaml'),
     await paramsText({
       ...setup,
-      validate: { ...setup.validate, schema: { ...schema, price: { type: 'number' } } },
+      validate: { ...setup.validate, schema: { ...schema, weather: { type: 'category' }, price: { type: 'number' } } },
       task: { type: 'regression', target: 'price' },
     }),
   );
@@ -244,4 +244,114 @@ test('fewer than three labels in the first records refuse classes: auto only whe
   const whole = labelProblems(task, 'Species', sorted, 'the source s.json', true);
   assert.equal(whole.length, 1);
   assert.match(whole[0].message, /shows 2 label\(s\) in its first 200 records.*task\.positive_class/);
+});
+
+test('a source in another format than it is read as, or separated by semicolons, is one problem naming the fix', async () => {
+  const repo = await tempRepo();
+  const weather = await readFile(
+    new URL('../node_modules/vega-datasets/data/seattle-weather.csv', import.meta.url),
+    'utf8',
+  );
+  const flights = new URL('../node_modules/vega-datasets/data/flights-3m.parquet', import.meta.url);
+  await writeFile(join(repo, 'semicolons.csv'), weather.replaceAll(',', ';'));
+  await writeFile(join(repo, 'flights.csv'), await readFile(flights));
+  await writeFile(join(repo, 'weather.parquet'), weather);
+  const problemsOf = async (source: string, format = 'auto') => {
+    await writeFile(join(repo, 'params.yaml'), await paramsText({ data: { source, format, time_column: 'date' } }));
+    return (await preflightProblems({ repoRoot: repo, against: 'source', log: quietLog() })).problems.filter((p) =>
+      p.key.startsWith('data.'),
+    );
+  };
+  const semi = await problemsOf('semicolons.csv');
+  assert.deepEqual(
+    semi.map((p) => p.key),
+    ['data.source'],
+  );
+  assert.match(semi[0].message, /one column "date;precipitation;.*separated by ";".*save the file with commas/);
+  const parquet = await problemsOf('flights.csv');
+  assert.deepEqual(
+    parquet.map((p) => p.key),
+    ['data.source'],
+  );
+  assert.match(
+    parquet[0].message,
+    /is a Parquet file .*read as CSV \(by its extension \.csv\); set data\.format: parquet/,
+  );
+  const declared = await problemsOf('flights.csv', 'csv');
+  assert.deepEqual(
+    declared.map((p) => [p.key, /read as CSV \(data\.format: csv\)/.test(p.message)]),
+    [['data.format', true]],
+  );
+  const text = await problemsOf('weather.parquet');
+  assert.match(text[0]?.message ?? '', /is not a Parquet file .*set data\.format to csv or json/);
+});
+
+test('a column whose first values all fail their type (day-first dates, decimal commas) is named before ingesting', async () => {
+  const repo = await tempRepo();
+  const weather = await readFile(
+    new URL('../node_modules/vega-datasets/data/seattle-weather.csv', import.meta.url),
+    'utf8',
+  );
+  const lines = weather.trim().split('\n');
+  const rewrite = (f: (cells: string[]) => string[]) =>
+    [lines[0], ...lines.slice(1).map((l) => f(l.split(',')).join(','))].join('\n') + '\n';
+  await writeFile(
+    join(repo, 'day-first.csv'),
+    rewrite(([d, ...rest]) => [d.split('-').reverse().join('/'), ...rest]),
+  );
+  await writeFile(
+    join(repo, 'comma.csv'),
+    rewrite(([d, p, t, ...rest]) => [d, p, `"${t.replace('.', ',')}"`, ...rest]),
+  );
+  await writeFile(join(repo, 'fine.csv'), weather);
+  const schema = {
+    date: { type: 'timestamp', required: true },
+    precipitation: { type: 'number', required: true },
+    temp_max: { type: 'number', required: true },
+  };
+  const problemsOf = async (source: string) => {
+    await writeFile(
+      join(repo, 'params.yaml'),
+      await paramsText({
+        data: { source, format: 'auto', time_column: 'date' },
+        validate: { max_reject_rate: 0.02, schema },
+        task: { type: 'classification', target: 'precipitation', positive_above: 0 },
+        features: { date: { kind: 'datetime', parts: ['month'] }, temp_max: { kind: 'numeric' } },
+      }),
+    );
+    return (await preflightProblems({ repoRoot: repo, against: 'source', log: quietLog() })).problems.filter((p) =>
+      p.key.startsWith('validate.'),
+    );
+  };
+  const dates = await problemsOf('day-first.csv');
+  assert.deepEqual(
+    dates.map((p) => p.key),
+    ['validate.schema.date'],
+  );
+  assert.match(
+    dates[0].message,
+    /none of the first 200 values of "date" .* reads as a timestamp \(e\.g\. "01\/01\/2012"\).*ISO 8601/,
+  );
+  const decimals = await problemsOf('comma.csv');
+  assert.deepEqual(
+    decimals.map((p) => p.key),
+    ['validate.schema.temp_max'],
+  );
+  assert.match(decimals[0].message, /reads as a number \(e\.g\. "12,8"\).*a dot for decimals/);
+  assert.deepEqual(await problemsOf('fine.csv'), []);
+});
+
+test('a folder as data.source is named as one, whatever data.format says', async () => {
+  const repo = await tempRepo();
+  await mkdir(join(repo, 'harness'));
+  for (const format of ['auto', 'csv']) {
+    await writeFile(
+      join(repo, 'params.yaml'),
+      await paramsText({ data: { source: 'harness', format, time_column: 'date' } }),
+    );
+    const { problems } = await preflightProblems({ repoRoot: repo, against: 'source', log: quietLog() });
+    const source = problems.filter((p) => p.key.startsWith('data.'));
+    assert.equal(source.length, 1, JSON.stringify(problems));
+    assert.match(source[0].message, /data source harness is a folder .*; name one file in it/);
+  }
 });

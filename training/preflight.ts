@@ -10,8 +10,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
+import { validateTable } from '../core/data/validation.ts';
 import {
   checkParams,
+  columnSchema,
+  type ColumnRule,
   ParamsError,
   parseParamsYaml,
   readParamsText,
@@ -63,6 +66,16 @@ export function dataProblems(raw: unknown, data: DataPeek): ParamsProblem[] {
   const names = data.columns.map((c) => c.name).filter((n) => n !== ROW_COLUMN && n !== ISSUE_COLUMN);
   const has = (n: string) => names.includes(n);
   const list = names.join(', ');
+  // A header read as one column holding another separator: every column check below would fail on it.
+  const separator = names.length === 1 ? [';', '\t', '|'].find((s) => names[0].includes(s)) : undefined;
+  if (separator)
+    return [
+      {
+        key: 'data.source',
+        value: section(raw, 'data').source,
+        message: `the header of ${data.label} reads as one column "${names[0].length > 60 ? `${names[0].slice(0, 57)}...` : names[0]}": its fields are separated by ${separator === '\t' ? 'tabs' : `"${separator}"`}, and CSV sources are read comma-separated; save the file with commas between fields (spreadsheets: "CSV, comma-delimited")`,
+      },
+    ];
   const timeColumn = section(raw, 'data').time_column;
   if (typeof timeColumn === 'string' && timeColumn && timeColumn !== ROW_COLUMN && !has(timeColumn))
     out.push({
@@ -104,6 +117,62 @@ export function dataProblems(raw: unknown, data: DataPeek): ParamsProblem[] {
       key: `validate.schema.${col}`,
       value: rule,
       message: `${data.label} has no column "${col}" (its columns: ${list}), so every row would be rejected as missing it; fix the name, remove it, or mark it required: false`,
+    });
+  }
+  // A text target of a regression is said above, with its fix.
+  const targetSaid = out.some((p) => p.key === 'task.target');
+  out.push(...unreadableColumns(raw, data, has).filter((p) => !(targetSaid && p.key === `validate.schema.${target}`)));
+  return out;
+}
+
+const TYPE_HINTS: Record<string, string> = {
+  timestamp: 'write it as ISO 8601 (2012-01-31, 2012-01-31 08:00 or 2012-01-31T08:00:00Z)',
+  number: 'numbers take a dot for decimals and no thousands separator (1234.5)',
+  integer: 'integers are whole numbers (set type: number for decimals)',
+};
+
+/**
+ * Columns of validate.schema that no value of the data's first records passes as its declared
+ * type: a date or decimal format the reader does not take rejects every row, found here before the
+ * source is ingested. Only a wrong type is taken as conclusive from the first records (a column
+ * may be empty or out of range early and filled later); every reason is when they are the whole source.
+ */
+function unreadableColumns(raw: unknown, data: DataPeek, has: (n: string) => boolean): ParamsProblem[] {
+  const n = data.sample.length;
+  if (n === 0) return [];
+  const rules: Record<string, ColumnRule> = {};
+  for (const [col, rule] of Object.entries(section(section(raw, 'validate'), 'schema'))) {
+    const checked = columnSchema.safeParse(rule);
+    if (has(col) && checked.success) rules[col] = checked.data;
+  }
+  let result;
+  try {
+    result = validateTable(data.sample, rules);
+  } catch {
+    return []; // a missing column is reported above
+  }
+  const out: ParamsProblem[] = [];
+  for (const [col, counts] of Object.entries(result.byColumn)) {
+    const rule = rules[col];
+    if (!rule) continue;
+    const wrongType = counts.wrong_type ?? 0;
+    const total = Object.values(counts).reduce((a, b) => a + (b ?? 0), 0);
+    const conclusive = wrongType === n ? 'wrong_type' : data.whole && total >= n ? 'any' : undefined;
+    if (!conclusive) continue;
+    const example = result.rejects
+      .flatMap((r) => r.problems)
+      .find((p) => p.column === col && (conclusive === 'any' || p.reason === 'wrong_type'));
+    const shown = example?.value != null ? ` (e.g. ${JSON.stringify(example.value)})` : '';
+    const reasons = Object.entries(counts)
+      .map(([r, k]) => `${r}: ${k}`)
+      .join(', ');
+    out.push({
+      key: `validate.schema.${col}`,
+      value: rule,
+      message:
+        conclusive === 'wrong_type'
+          ? `none of the first ${n} values of "${col}" in ${data.label} reads as ${rule.type === 'integer' ? 'an' : 'a'} ${rule.type}${shown}, so every row would be rejected; ${TYPE_HINTS[rule.type] ?? 'fix the data'}, or change validate.schema.${col}.type`
+          : `every record of ${data.label} fails "${col}" (${reasons}${shown}), so every row would be rejected; fix the data or the rule`,
     });
   }
   return out;
@@ -343,8 +412,9 @@ export async function preflightProblems(
   const raw = parseParamsYaml(await readParamsText(resolve(options.repoRoot, where)), where);
   const { params, problems } = checkParams(raw);
   const known = new Set(problems.map((p) => p.key));
-  problems.push(...stageParamProblems(raw).filter((p) => !known.has(p.key)));
-  problems.push(...(await artifactNameProblems(options.repoRoot, raw)));
+  if (!known.has('(root)')) problems.push(...stageParamProblems(raw).filter((p) => !known.has(p.key)));
+  // An invalid model name is reported once, by the schema: pipeline:gen could not name the artifact after it either.
+  if (!known.has('register.model_name')) problems.push(...(await artifactNameProblems(options.repoRoot, raw)));
   const peek =
     options.against === 'source'
       ? await peekConfiguredSource(options.repoRoot, raw, options.log)

@@ -3,7 +3,7 @@
  * URL or a gs:// object. Remote sources are downloaded once into a cache, then read like files.
  */
 import { extname, join, resolve } from 'node:path';
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { bundledDatasetPath, isBundledDataset } from '../core/data/datasets.ts';
 import { openParquet, readParquetTable, rowGroupRanges, type ParquetSource } from '../core/data/parquet.ts';
 import { readCsvTable, ROW_COLUMN } from '../core/data/csv.ts';
@@ -49,6 +49,31 @@ export function detectFormat(uri: string, declared: 'auto' | SourceFormat): Sour
   );
 }
 
+/**
+ * The file's first bytes against the format it is about to be read as: a Parquet file read as CSV
+ * would show its binary header as one column name, and text read as Parquet a decoder error.
+ */
+async function checkFormatMatches(uri: string, path: string, format: SourceFormat, declared: 'auto' | SourceFormat) {
+  const head = Buffer.alloc(4);
+  const file = await open(path, 'r').catch(() => null);
+  if (!file) return; // not a readable file: the reader says so
+  let n: number;
+  try {
+    ({ bytesRead: n } = await file.read(head, 0, 4, 0));
+  } finally {
+    await file.close();
+  }
+  const parquet = n === 4 && head.toString('latin1') === 'PAR1';
+  if (parquet === (format === 'parquet') || n === 0) return;
+  const how =
+    declared === 'auto' ? `by its extension ${extname(uri.split(/[?#]/)[0]) || '(none)'}` : `data.format: ${format}`;
+  throw new Error(
+    parquet
+      ? `${uri} is a Parquet file (it starts with PAR1), but would be read as ${format.toUpperCase()} (${how}); set data.format: parquet in params.yaml, or give the file a .parquet name`
+      : `${uri} is not a Parquet file (it does not start with PAR1), but would be read as Parquet (${how}); set data.format to csv or json in params.yaml, or give the file the extension of what it holds`,
+  );
+}
+
 /** Where a source's bytes are on this machine (remote sources are downloaded into the cache first). */
 async function locateSource(
   uri: string,
@@ -71,9 +96,15 @@ async function locateSource(
   }
   let size: number;
   try {
-    size = (await stat(path)).size;
-  } catch {
-    throw new Error(`data source ${uri} not found (looked at ${path}); fix data.source in params.yaml`);
+    const st = await stat(path);
+    if (st.isDirectory())
+      throw new Error(
+        `data source ${uri} is a folder (${path}); name one file in it (CSV, Parquet or JSON) in data.source in params.yaml`,
+      );
+    size = st.size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === undefined) throw err;
+    throw new Error(`data source ${uri} not found (looked at ${path}); fix data.source in params.yaml`, { cause: err });
   }
   return { path, size, ...(etag ? { etag } : {}) };
 }
@@ -83,8 +114,9 @@ export async function openSource(
   declaredFormat: 'auto' | SourceFormat,
   options: { repoRoot: string; log: Logger; maxFieldBytes: number },
 ): Promise<RecordSource> {
-  const format = detectFormat(uri, declaredFormat);
   const { path, size, etag } = await locateSource(uri, options);
+  const format = detectFormat(uri, declaredFormat);
+  await checkFormatMatches(uri, path, format, declaredFormat);
   return format === 'parquet'
     ? openParquetSource(uri, path, size, etag)
     : openTextSource(format, uri, path, size, etag, options);
@@ -96,8 +128,9 @@ export async function peekSource(
   declaredFormat: 'auto' | SourceFormat,
   options: { repoRoot: string; log: Logger; maxFieldBytes: number; rows?: number },
 ): Promise<{ columns: { name: string; type: ColumnType }[]; sample: Table; whole: boolean }> {
-  const format = detectFormat(uri, declaredFormat);
   const { path } = await locateSource(uri, options);
+  const format = detectFormat(uri, declaredFormat);
+  await checkFormatMatches(uri, path, format, declaredFormat);
   const rows = options.rows ?? 200;
   if (format === 'parquet') {
     const pq = await openParquet(path);

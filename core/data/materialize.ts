@@ -152,7 +152,12 @@ async function materializeGcs(uri: string, opts: MaterializeOptions): Promise<Ma
     [meta] = await file.getMetadata();
   } catch (err) {
     if ((err as { code?: unknown }).code === 404) throw new Error(`source ${uri} does not exist (check the bucket and object name)`, { cause: err });
-    throw new Error(`cannot read metadata of ${uri}: ${(err as Error).message}`, { cause: err });
+    const code = (err as { code?: unknown }).code;
+    const how =
+      'gs:// sources are read with Application Default Credentials: GOOGLE_APPLICATION_CREDENTIALS=<service-account key.json>, `gcloud auth application-default login`, or the workload identity of the machine';
+    if (code === 401 || code === 403)
+      throw new Error(`no access to ${uri} (HTTP ${code}): ${(err as Error).message}; grant the identity read access to the bucket (roles/storage.objectViewer); ${how}`, { cause: err });
+    throw new Error(`cannot read metadata of ${uri}: ${(err as Error).message}; ${how}; check them and the network to storage.googleapis.com`, { cause: err });
   }
   const size = Number(meta.size);
   const md5 = meta.md5Hash ? Buffer.from(meta.md5Hash, 'base64').toString('hex') : undefined;

@@ -160,6 +160,25 @@ test('materializeSource: gs:// downloads through the injected client, verifies m
     /source gs:\/\/raw\/nope\.csv does not exist/,
   );
   await assert.rejects(materializeSource('gs://raw/', { cacheDir: dir, storage }), /must name an object/);
+  // No credentials, or credentials without access: the error says how gs:// is authenticated.
+  for (const [error, expected] of [
+    [
+      new Error('Could not load the default credentials.'),
+      /Could not load the default credentials\..*GOOGLE_APPLICATION_CREDENTIALS/,
+    ],
+    [
+      Object.assign(new Error('caller does not have storage.objects.get'), { code: 403 }),
+      /no access to gs:\/\/raw\/x\.csv \(HTTP 403\).*roles\/storage\.objectViewer/,
+    ],
+  ] as const) {
+    const failing: GcsClient = {
+      bucket: (b: string) => ({
+        ...storage.bucket(b),
+        file: (n: string) => ({ ...storage.bucket(b).file(n), getMetadata: () => Promise.reject(error) }),
+      }),
+    };
+    await assert.rejects(materializeSource('gs://raw/x.csv', { cacheDir: dir, storage: failing }), expected);
+  }
 
   // Bytes that do not match the object's md5 never reach the cache under the real name.
   const lying: GcsClient = {

@@ -81,36 +81,60 @@ const GBDT_KEYS = [
 ] as const;
 
 const posInt = z.number().int().positive();
+const candidateFields = {
+  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, _ . -'),
+  model: modelKindSchema,
+  learning_rate: z.number().positive().optional(),
+  hidden: z.array(z.number().int().positive()).optional(),
+  embedding_dim: z.number().int().positive().optional(),
+  dropout: z.number().min(0).lt(1).optional(),
+  l2: z.number().min(0).optional(),
+  wide: z.boolean().optional(),
+  lr_schedule: z.enum(['constant', 'cosine']).optional(),
+  // model: gbdt (training/gbdt/fit-gbdt.ts has the defaults and what each does).
+  max_iter: posInt.optional(),
+  max_leaf_nodes: z.number().int().min(2).optional(),
+  max_depth: z.number().int().min(0).optional(),
+  min_samples_leaf: posInt.optional(),
+  l2_regularization: z.number().min(0).optional(),
+  max_bins: z.number().int().min(3).max(255).optional(),
+  patience: posInt.optional(),
+  max_cat_threshold: posInt.optional(),
+  min_category_count: posInt.optional(),
+  cat_smooth: z.number().min(0).optional(),
+  native_max_categories: z.number().int().min(2).max(256).optional(),
+  high_cardinality: z.enum(['drop', 'target_statistics', 'top_categories']).optional(),
+  target_smoothing: z.number().min(0).optional(),
+  target_folds: z.number().int().min(2).max(20).optional(),
+  grid: z.record(z.string(), z.array(z.unknown()).min(1)).optional(),
+};
+/** The keys a `grid` can vary: every candidate key but the ones that identify it. */
+const GRID_KEYS = Object.keys(candidateFields).filter((k) => k !== 'name' && k !== 'model' && k !== 'grid');
 const candidateSchema = z
-  .object({
-    name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, _ . -'),
-    model: modelKindSchema,
-    learning_rate: z.number().positive().optional(),
-    hidden: z.array(z.number().int().positive()).optional(),
-    embedding_dim: z.number().int().positive().optional(),
-    dropout: z.number().min(0).lt(1).optional(),
-    l2: z.number().min(0).optional(),
-    wide: z.boolean().optional(),
-    lr_schedule: z.enum(['constant', 'cosine']).optional(),
-    // model: gbdt (training/gbdt/fit-gbdt.ts has the defaults and what each does).
-    max_iter: posInt.optional(),
-    max_leaf_nodes: z.number().int().min(2).optional(),
-    max_depth: z.number().int().min(0).optional(),
-    min_samples_leaf: posInt.optional(),
-    l2_regularization: z.number().min(0).optional(),
-    max_bins: z.number().int().min(3).max(255).optional(),
-    patience: posInt.optional(),
-    max_cat_threshold: posInt.optional(),
-    min_category_count: posInt.optional(),
-    cat_smooth: z.number().min(0).optional(),
-    native_max_categories: z.number().int().min(2).max(256).optional(),
-    high_cardinality: z.enum(['drop', 'target_statistics', 'top_categories']).optional(),
-    target_smoothing: z.number().min(0).optional(),
-    target_folds: z.number().int().min(2).max(20).optional(),
-    grid: z.record(z.string(), z.array(z.unknown()).min(1)).optional(),
-  })
+  .object(candidateFields)
   .strict()
   .superRefine((c, ctx) => {
+    // A grid value is a candidate's value: checked as one, so a typo or a bad value fails here and not mid-training.
+    for (const [key, values] of Object.entries(c.grid ?? {})) {
+      if (!GRID_KEYS.includes(key)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['grid', key],
+          message: `not a parameter a grid can vary; fix its spelling or remove it (${GRID_KEYS.join(', ')})`,
+        });
+        continue;
+      }
+      const field = candidateFields[key as keyof typeof candidateFields];
+      for (const [i, v] of values.entries()) {
+        const checked = field.safeParse(v);
+        if (!checked.success)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['grid', key, i],
+            message: `${checked.error.issues[0]?.message ?? 'not a valid value'}; every grid value must be a valid ${key}`,
+          });
+      }
+    }
     const foreign = c.model === 'gbdt' ? NETWORK_KEYS : GBDT_KEYS;
     for (const key of foreign)
       if (c[key] !== undefined || (c.grid && key in c.grid))
@@ -165,7 +189,12 @@ const trainSchema = z
 
 const registerSchema = z
   .object({
-    model_name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and -'),
+    model_name: z
+      .string()
+      .regex(
+        /^[a-z0-9][a-z0-9-]*$/,
+        'lowercase letters, digits and - only (it names registry folders, git tags and Kubernetes objects); e.g. my-model',
+      ),
     registry: z.string().min(1),
     min_improvement: z.number().min(0),
     latency_budget_ms: z.number().positive(),
@@ -173,6 +202,22 @@ const registerSchema = z
   .strict();
 
 export type CandidateParams = z.infer<typeof candidateSchema>;
+
+/** A candidate's grid as one set of values per combination, in a stable order ([{}] without a grid). */
+export function gridCombos(grid: Record<string, readonly unknown[]> | undefined): Record<string, unknown>[] {
+  let combos: Record<string, unknown>[] = [{}];
+  for (const [key, values] of Object.entries(grid ?? {}))
+    combos = combos.flatMap((combo) => values.map((v) => ({ ...combo, [key]: v })));
+  return combos;
+}
+
+/** The name a grid combination trains under: `gbdt[learning_rate=0.1,max_leaf_nodes=63]`. */
+export function comboName(base: string, combo: Record<string, unknown>): string {
+  const suffix = Object.entries(combo)
+    .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('-') : String(v)}`)
+    .join(',');
+  return suffix ? `${base}[${suffix}]` : base;
+}
 
 /**
  * Drift detection (core/drift): which test runs per feature and when it counts as drift.
@@ -193,6 +238,9 @@ export const driftSchema = z
 
 export type DriftParams = z.infer<typeof driftSchema>;
 
+const SHARE = 'a share of the rows, from 0 to 1 (0.02 is 2 %)';
+const FRACTION = 'a share of the records, above 0 and below 1 (0.15 is 15 %)';
+
 export const paramsSchema = z
   .object({
     data: z
@@ -211,7 +259,7 @@ export const paramsSchema = z
       .strict(),
     validate: z
       .object({
-        max_reject_rate: z.number().min(0).max(1),
+        max_reject_rate: z.number().min(0, SHARE).max(1, SHARE),
         max_field_bytes: z.number().int().positive().default(4096),
         schema: z.record(z.string(), columnSchema),
       })
@@ -232,8 +280,8 @@ export const paramsSchema = z
     split: z
       .object({
         method: z.enum(['time', 'hash']),
-        validation_fraction: z.number().gt(0).lt(1),
-        test_fraction: z.number().gt(0).lt(1),
+        validation_fraction: z.number().gt(0, FRACTION).lt(1, FRACTION),
+        test_fraction: z.number().gt(0, FRACTION).lt(1, FRACTION),
         hash_key: z.array(z.string()).min(1).optional(),
         seed: z.number().int().default(42),
       })
@@ -248,7 +296,7 @@ export const paramsSchema = z
     register: registerSchema.optional(),
     drift: driftSchema.optional(),
   })
-  .passthrough();
+  .strict();
 
 export type Params = z.infer<typeof paramsSchema>;
 export type ColumnRule = z.infer<typeof columnSchema>;
@@ -325,7 +373,9 @@ function schemaProblems(raw: unknown, issues: readonly z.core.$ZodIssue[]): Para
       return issue.keys.map((k) => ({
         key: [...path, k].join('.'),
         value: valueAt(raw, [...issue.path, k]),
-        message: 'not a key of this section; remove it or fix its spelling',
+        message: path.length
+          ? 'not a key of this section; remove it or fix its spelling'
+          : `not a section of params.yaml (its sections: ${Object.keys(paramsSchema.shape).join(', ')}); remove it or fix its spelling`,
       }));
     const value = valueAt(raw, issue.path);
     const key = path.join('.') || '(root)';
@@ -396,6 +446,51 @@ export function crossProblems(raw: unknown): ParamsProblem[] {
     for (const k of labelKeys)
       add(`task.${k}`, task[k], 'applies to classification only; remove it, or set task.type: classification');
   const multiclass = taskType === 'classification' && labelKeys.length === 1 && labelKeys[0] === 'classes';
+  // The labels validate lets through, when the schema lists them: the positive one must be among them.
+  const targetRule = target ? schema[target] : undefined;
+  const allowed =
+    isRecord(targetRule) && Array.isArray(targetRule.allowed) && targetRule.allowed.every((a) => typeof a === 'string')
+      ? targetRule.allowed
+      : undefined;
+  const positive = task.positive_class;
+  if (
+    taskType === 'classification' &&
+    allowed &&
+    (typeof positive === 'string' || typeof positive === 'number' || typeof positive === 'boolean')
+  ) {
+    const wanted = String(positive).trim();
+    if (!allowed.includes(wanted)) {
+      const nearly = allowed.find((a) => a.toLowerCase() === wanted.toLowerCase());
+      add(
+        'task.positive_class',
+        task.positive_class,
+        `validate.schema.${target}.allowed (${allowed.join(', ')}) does not list it, so no row could be positive; set it to ${nearly ?? 'one of those'}`,
+      );
+    }
+  }
+  // A threshold outside the range validate lets through leaves one label only.
+  const above = task.positive_above;
+  if (taskType === 'classification' && typeof above === 'number' && isRecord(targetRule)) {
+    const { min, max } = targetRule;
+    if (typeof max === 'number' && above >= max)
+      add(
+        'task.positive_above',
+        above,
+        `validate.schema.${target}.max is ${max}, so no row could be above it and every label would be 0; set it below ${max}`,
+      );
+    else if (typeof min === 'number' && above < min)
+      add(
+        'task.positive_above',
+        above,
+        `validate.schema.${target}.min is ${min}, so every row would be above it and every label 1; set it to ${min} or more`,
+      );
+  }
+  if (multiclass && allowed && new Set(allowed).size < 3)
+    add(
+      'task.classes',
+      task.classes,
+      `validate.schema.${target}.allowed lists ${new Set(allowed).size} label(s) (${allowed.join(', ')}); multi-class needs at least 3: for two classes use task.positive_class: <one of them>`,
+    );
 
   const features = section(raw, 'features');
   for (const [f, fp] of Object.entries(features)) {
@@ -437,8 +532,10 @@ export function crossProblems(raw: unknown): ParamsProblem[] {
       continue;
     }
     const t = typeOf(f);
+    // A type the schema does not know (float, date…) is the schema's problem, with the types there are.
+    const known = t !== undefined && (columnSchema.shape.type.options as readonly string[]).includes(t);
     const fits =
-      t === undefined ||
+      !known ||
       (fp.kind === 'numeric' && (NUMERIC_TYPES.includes(t) || t === 'timestamp')) ||
       (fp.kind === 'categorical' && (t === 'category' || t === 'string')) ||
       (fp.kind === 'datetime' && t === 'timestamp') ||
@@ -454,7 +551,8 @@ export function crossProblems(raw: unknown): ParamsProblem[] {
   const split = section(raw, 'split');
   const v = split.validation_fraction;
   const t = split.test_fraction;
-  if (typeof v === 'number' && typeof t === 'number' && v + t >= 0.9)
+  const share = (x: unknown): x is number => typeof x === 'number' && x > 0 && x < 1; // else the schema says so
+  if (share(v) && share(t) && v + t >= 0.9)
     add(
       'split',
       { validation_fraction: v, test_fraction: t },
@@ -471,6 +569,25 @@ export function crossProblems(raw: unknown): ParamsProblem[] {
         );
 
   const train = section(raw, 'train');
+  // Two candidates under one name would overwrite each other's model and metrics.
+  if (Array.isArray(train.candidates)) {
+    const seen = new Map<string, number>();
+    for (const [i, c] of train.candidates.entries()) {
+      if (!isRecord(c) || typeof c.name !== 'string') continue;
+      const grid = isRecord(c.grid) && Object.values(c.grid).every(Array.isArray) ? c.grid : undefined;
+      for (const combo of gridCombos(grid as Record<string, unknown[]> | undefined)) {
+        const name = comboName(c.name, combo);
+        const first = seen.get(name);
+        if (first === undefined) seen.set(name, i);
+        else if (first !== i)
+          add(
+            `train.candidates.${i}.name`,
+            c.name,
+            `train.candidates.${first} trains under the name ${name} too; give each entry of train.candidates its own name`,
+          );
+      }
+    }
+  }
   const metric = train.primary_metric;
   if (taskType && typeof metric === 'string' && (PRIMARY_METRICS as readonly string[]).includes(metric)) {
     const kind = multiclass ? 'multiclass' : taskType;
@@ -487,6 +604,18 @@ export function crossProblems(raw: unknown): ParamsProblem[] {
 
 /** Every problem of a parsed params.yaml (schema and cross-key checks together), and the params when there is none. */
 export function checkParams(raw: unknown): { params: Params | null; problems: ParamsProblem[] } {
+  // An empty file (or a list, or one word) is one problem, not one per missing section.
+  if (!isRecord(raw))
+    return {
+      params: null,
+      problems: [
+        {
+          key: '(root)',
+          value: raw,
+          message: `params.yaml must be a mapping of sections (${Object.keys(paramsSchema.shape).join(', ')})${raw === null || raw === undefined ? ', and it is empty' : ''}; start from the repository's params.yaml (git checkout params.yaml) or one of docs/examples/*/params.yaml`,
+        },
+      ],
+    };
   // A time split ignores split.hash_key, so its shape is not checked either.
   let input = raw;
   const split = section(raw, 'split');

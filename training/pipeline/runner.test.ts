@@ -265,7 +265,7 @@ test('a missing dependency and a missing parameter fail with clear messages', as
   const repo = await makeRepo();
   await rm(join(repo, 'input.txt'));
   const r = await run(repo);
-  assert.match(r.stages[0].error!, /dependency 'input\.txt' does not exist/);
+  assert.match(r.stages[0].error!, /dependency 'input\.txt' does not exist; create it \(npm run data:pull/);
   await writeFile(join(repo, 'input.txt'), 'x\n');
   await writeFile(join(repo, 'params.yaml'), 'train:\n  lr: 1\n');
   const p = await run(repo);
@@ -349,4 +349,15 @@ test('frozen stages are not run; always_changed and callback stages always run',
   assert.deepEqual(statuses(second), ['ice:skipped', 'always:ran', 'callback:ran']);
   assert.deepEqual(second.stages[1].reasons, ['always_changed is set']);
   assert.deepEqual(await runsLog(repo), ['always', 'callback', 'always', 'callback']);
+});
+
+test('a missing raw store says how it is made: ingesting data.source, or pulling the tracked version', async () => {
+  const repo = await makeRepo();
+  await writeFile(join(repo, 'dvc.yaml'), 'stages:\n  check:\n    cmd: node -e "0"\n    deps:\n    - data\n');
+  const r = await run(repo);
+  assert.deepEqual(statuses(r), ['check:failed']);
+  assert.match(
+    r.stages[0].error!,
+    /dependency 'data' does not exist; the raw store data\/ is filled by `npm run ingest` or `npm start` from params\.yaml data\.source, or fetched by `npm run data:pull`/,
+  );
 });

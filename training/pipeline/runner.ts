@@ -12,6 +12,7 @@ import type { RepoContext, StageSpec } from '../../core/dvc/index.ts';
 import { buildGraph, selectStages } from './graph.ts';
 import type { StageGraph } from './graph.ts';
 import { runStageCommand } from './in-process.ts';
+import { RAW_DIR } from '../contracts/paths.ts';
 import { currentState, lockStageFrom, whyChanged } from './state.ts';
 import type { StageState } from './state.ts';
 
@@ -88,8 +89,12 @@ async function execute(ctx: RunContext, spec: StageSpec, before: StageState): Pr
   const { opts, repo, log } = ctx;
   const missingDeps = before.deps.filter((d) => !d.hash).map((d) => d.path);
   if (missingDeps.length) {
+    // The raw store is made by ingesting (no stage of dvc.yaml makes it): a first run after pointing data.source elsewhere.
+    const how = missingDeps.includes(RAW_DIR)
+      ? `the raw store ${RAW_DIR}/ is filled by \`npm run ingest\` or \`npm start\` from params.yaml data.source, or fetched by \`npm run data:pull\` when data.dvc tracks a version`
+      : 'create it (npm run data:pull for tracked data)';
     throw new StageFailure(
-      `dependency ${list(missingDeps)} does not exist; create it (npm run data:pull for tracked data) or fix the stage's deps in dvc.yaml`,
+      `dependency ${list(missingDeps)} does not exist; ${how}, or fix the stage's deps in dvc.yaml`,
     );
   }
   const cwd = resolve(opts.repoRoot, spec.wdir);

@@ -114,3 +114,49 @@ test('validated rows out of time order are split as when sorted (the time column
     before.features.map((f) => (f.kind === 'numeric' ? f.fill : 'vocabulary' in f ? f.vocabulary.join() : f.name)),
   );
 });
+
+test('a binary target with one label in train refuses before replacing the outputs, naming the fix', async () => {
+  const { repo, params } = await pipelineOn(flightsCsv(200));
+  const before = await readFile(join(repo, PREPARED_DIR, FEATURE_SPEC_FILE), 'utf8');
+  for (const [above, label] of [
+    [100_000, 0],
+    [-100_000, 1],
+  ]) {
+    params.task.positive_above = above;
+    await assert.rejects(
+      prepare({ repoRoot: repo, params, log: quietLog() }),
+      new RegExp(
+        `every one of the \\d+ train rows has label ${label} \\(task.target "delay" .*set task.positive_above inside the target's range \\(its values there: -?\\d+ to -?\\d+\\)`,
+      ),
+    );
+    assert.equal(await readFile(join(repo, PREPARED_DIR, FEATURE_SPEC_FILE), 'utf8'), before, 'previous outputs kept');
+  }
+  params.task.positive_above = 15;
+  await prepare({ repoRoot: repo, params, log: quietLog() });
+});
+
+test('a label only the latest records hold, under a time split, says the split hides it and to hash instead', async () => {
+  const lines = flightsCsv(200).split('\n');
+  for (let i = 141; i <= 200; i++) lines[i] = lines[i].replace(/,([A-Z]{3})$/, ',ZZZ');
+  const { repo, params } = await pipelineOn(lines.join('\n'));
+  params.task = { type: 'classification', target: 'destination', positive_class: 'ZZZ' };
+  params.features = { distance: { kind: 'numeric', transform: 'standard', missing: 'median' } };
+  await assert.rejects(
+    prepare({ repoRoot: repo, params, log: quietLog() }),
+    /never holds "ZZZ" in the training split.*split\.method: time holds out the latest 30% of records \(by data\.time_column date\).*use split\.method: hash/,
+  );
+  params.split = { ...params.split, method: 'hash', hash_key: ['date'] };
+  await prepare({ repoRoot: repo, params, log: quietLog() });
+});
+
+test('a class only the latest records hold, under a time split, says the split hides it too', async () => {
+  const lines = flightsCsv(200).split('\n');
+  for (let i = 171; i <= 200; i++) lines[i] = lines[i].replace(/,([A-Z]{3}),([A-Z]{3})$/, ',NEW,$2');
+  const { repo, params } = await pipelineOn(lines.join('\n'));
+  params.task = { type: 'classification', target: 'origin', classes: 'auto' };
+  params.features = { distance: { kind: 'numeric', transform: 'standard', missing: 'median' } };
+  await assert.rejects(
+    prepare({ repoRoot: repo, params, log: quietLog() }),
+    /the label "NEW" at row \d+, which the training split never shows.*split\.method: time holds out the latest 30% .*use split\.method: hash/,
+  );
+});

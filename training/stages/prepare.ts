@@ -81,6 +81,8 @@ class SplitSummary {
   private first = Infinity;
   private last = -Infinity;
   private sum = 0;
+  private low = Infinity;
+  private high = -Infinity;
   private readonly classCounts: number[] | undefined;
 
   constructor(
@@ -98,9 +100,33 @@ class SplitSummary {
         if (v < this.first) this.first = v;
         if (v > this.last) this.last = v;
       }
-    const y = encodeTarget(this.target, t.columns[this.params.task.target]);
+    const column = t.columns[this.params.task.target];
+    const y = encodeTarget(this.target, column);
     if (this.classCounts) for (const k of y) this.classCounts[k]++;
     else for (const v of y) this.sum += v;
+    if (column && column.type !== 'string')
+      for (const v of column.values) {
+        if (v < this.low) this.low = v;
+        if (v > this.high) this.high = v;
+      }
+  }
+
+  /**
+   * A binary target with one label only in this split (every row 0, or every row 1), or undefined:
+   * nothing can be learnt or ranked from it, and the train stage would only report a metric that is
+   * not a number.
+   */
+  oneLabel(split: string): string | undefined {
+    const task = this.params.task;
+    if (task.type !== 'classification' || this.classCounts || this.rows === 0) return undefined;
+    if (this.sum !== 0 && this.sum !== this.rows) return undefined;
+    const label = this.sum === 0 ? 0 : 1;
+    const range = this.low <= this.high ? ` (its values there: ${this.low} to ${this.high})` : '';
+    const fix =
+      task.positive_above !== undefined
+        ? `set task.positive_above inside the target's range${range} so both labels occur`
+        : `set task.positive_class to a label that occurs there but not in every row`;
+    return `every one of the ${this.rows} ${split} rows has label ${label} (task.target "${task.target}"${task.positive_above !== undefined ? ` ${label ? 'above' : 'at or below'} positive_above ${task.positive_above}` : ` ${label ? 'equal to' : 'other than'} positive_class ${JSON.stringify(task.positive_class)}`}), and a binary classifier needs both labels to learn and be scored; ${fix}, or check the data`;
   }
 
   metrics(name: string): Record<string, unknown> {
@@ -164,7 +190,21 @@ export async function prepare(options: {
         `the ${SPLIT_NAMES[i]} split is empty; ingest more data or change split fractions in params.yaml`,
       );
 
-  const base = fitter.baseSpec();
+  // A label missing from train under a time split is most often a source ordered by its target.
+  const explained = (err: unknown): unknown => {
+    const message = (err as Error).message;
+    if (params.split.method !== 'time' || !/training split/.test(message)) return err;
+    return new Error(
+      `${message}. split.method: time holds out the latest ${Math.round((params.split.validation_fraction + params.split.test_fraction) * 100)}% of records (by data.time_column ${params.data.time_column}) for validation and test: when the source is ordered by "${params.task.target}" (or a label occurs only lately), whole labels land there only; use split.method: hash to mix them`,
+      { cause: err },
+    );
+  };
+  let base: FeatureSpec;
+  try {
+    base = fitter.baseSpec();
+  } catch (err) {
+    throw explained(err);
+  }
   const summaries = SPLIT_NAMES.map(() => new SplitSummary(params, base.target));
   const oov = SPLIT_NAMES.map((): Record<string, number> => ({}));
   const profiler = new ProfileAccumulator(base, {
@@ -173,6 +213,11 @@ export async function prepare(options: {
   });
   let spec = base;
   await replaceDirAtomic(join(repoRoot, PREPARED_DIR), async (dir) => {
+    await writeSplits(dir).catch((err: unknown) => {
+      throw explained(err);
+    });
+  });
+  async function writeSplits(dir: string): Promise<void> {
     const writers = await Promise.all(SPLIT_NAMES.map((name) => openParquetTableWriter(join(dir, `${name}.parquet`))));
     try {
       for await (const chunk of chunks()) {
@@ -196,10 +241,15 @@ export async function prepare(options: {
       for (const writer of writers) await writer.abort();
       throw err;
     }
+    // Checked before the outputs replace the previous ones: a run that stops here leaves them as they were.
+    for (const i of [TRAIN, SPLIT_NAMES.indexOf('validation')]) {
+      const one = summaries[i].oneLabel(SPLIT_NAMES[i]);
+      if (one) throw new Error(one);
+    }
     spec = fitter.finish();
     await writeJsonAtomic(join(dir, FEATURE_SPEC_FILE), spec);
     await writeJsonAtomic(join(dir, PROFILE_FILE), profiler.finish());
-  });
+  }
   for (const d of spec.dropped ?? []) log.info(`feature ${d.feature} left out: ${d.reason}`);
   const vocab = Object.fromEntries(
     spec.features
