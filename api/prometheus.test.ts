@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { Registry } from 'prom-client';
-import { createMetrics } from './prometheus.ts';
+import { createMetrics, scaleFreeBuckets } from './prometheus.ts';
 import { RECORD, post, registryWithVersions, startTestServer } from '../harness/testing/api/support.ts';
 
 const PROMTOOL = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((p) => existsSync(p));
@@ -67,4 +67,59 @@ test('scrape-time gauges read the sources handed in at construction (served mode
   assert.doesNotMatch(text, /metric="roc_auc"/, 'an undefined metric is left out');
   live = null;
   assert.doesNotMatch(await scrape(), /model_live_quality\{/, 'live quality is recomputed at each scrape');
+});
+
+/** histogram_quantile's estimate: linear inside the bucket the rank falls in (the bucket below's bound as its start). */
+function quantileFrom(bounds: number[], cumulative: number[], q: number): number {
+  const rank = q * cumulative[cumulative.length - 1];
+  const i = cumulative.findIndex((c) => c >= rank);
+  const below = i === 0 ? 0 : cumulative[i - 1];
+  const start = i === 0 ? Math.min(0, bounds[0]) : bounds[i - 1];
+  return start + ((bounds[i] - start) * (rank - below)) / (cumulative[i] - below);
+}
+
+test('the value and error histograms resolve any scale and sign: their median is within 10 % for miles per gallon, prices and early arrivals', async () => {
+  const metrics = createMetrics({ servedModel: () => null, liveQuality: () => null }, new Registry(), {
+    defaultMetrics: false,
+  });
+  const cases: [string, (i: number) => number][] = [
+    ['miles per gallon 10–46', (i) => 10 + (36 * i) / 999],
+    ['prices 100,000–500,000', (i) => 100_000 + (400_000 * i) / 999],
+    ['delay minutes −40 to −10', (i) => -40 + (30 * i) / 999],
+  ];
+  for (const [what, value] of cases) {
+    metrics.predictionValue.reset();
+    metrics.predictionError.reset();
+    for (let i = 0; i < 1000; i++) {
+      metrics.predictionValue.observe({ model: 'm' }, value(i));
+      metrics.predictionError.observe({ model: 'm' }, value(i));
+    }
+    const truth = value(499.5);
+    for (const h of [metrics.predictionValue, metrics.predictionError]) {
+      const le = (v: { labels: object }) => (v.labels as { le?: string | number }).le;
+      const got = (await h.get()).values.filter((v) => v.metricName?.endsWith('_bucket') && le(v) !== '+Inf');
+      const bounds = got.map((v) => Number(le(v)));
+      const median = quantileFrom(
+        bounds,
+        got.map((v) => v.value),
+        0.5,
+      );
+      assert.ok(Math.abs(median - truth) <= 0.1 * Math.abs(truth), `${what}: median ${median} vs ${truth}`);
+    }
+  }
+  const bounds = scaleFreeBuckets([0.05, 0.5, 0.95]);
+  assert.deepEqual(
+    bounds,
+    [...bounds].sort((a, b) => a - b),
+    'increasing',
+  );
+  assert.equal(new Set(bounds).size, bounds.length, 'no bound twice');
+  assert.deepEqual(
+    bounds.filter((b) => Math.abs(b) >= 1).map((b) => -b),
+    bounds.filter((b) => Math.abs(b) >= 1).reverse(),
+    'symmetric beyond ±1',
+  );
+  for (let i = 1; i < bounds.length; i++)
+    if (bounds[i - 1] >= 1) assert.ok(bounds[i] / bounds[i - 1] <= 5 / 3 + 1e-9, `${bounds[i - 1]} → ${bounds[i]}`);
+  assert.deepEqual([bounds[0], bounds.at(-1)], [-1e6, 1e6]);
 });

@@ -16,6 +16,23 @@ export interface MetricsSources {
   liveQuality(): Record<string, number | null> | null;
 }
 
+/** Steps within a decade of the scale-free buckets: consecutive bounds at most 5/3 apart. */
+const DECADE_STEPS = [1, 1.5, 2, 3, 5, 7];
+
+/**
+ * Histogram bounds for a value of any sign and scale (a regression's prediction or error: delay
+ * minutes, miles per gallon, a price in the hundreds of thousands), the same for every model, so
+ * replicas serving different versions still sum `by (le)`: ±{1, 1.5, 2, 3, 5, 7} × 10^k from 1 to
+ * 10^6, 0, and `fine` for the range (−1, 1) (probabilities, a classifier's errors).
+ */
+export function scaleFreeBuckets(fine: readonly number[]): number[] {
+  const large: number[] = [];
+  for (let k = 0; k < 6; k++) for (const step of DECADE_STEPS) large.push(Number((step * 10 ** k).toPrecision(2)));
+  large.push(1e6);
+  const all = [...large.map((v) => -v), 0, ...fine.filter((v) => Math.abs(v) < 1), ...large];
+  return [...new Set(all)].sort((a, b) => a - b);
+}
+
 export function createMetrics(
   sources: MetricsSources,
   registry = new Registry(),
@@ -62,7 +79,7 @@ export function createMetrics(
       name: 'model_prediction_value',
       help: 'Predicted probability (classification) or value (regression)',
       labelNames: ['model'],
-      buckets: [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1, 5, 15, 30, 60, 120, 240],
+      buckets: scaleFreeBuckets([0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95]),
       registers: [registry],
     }),
     inference: new Histogram({
@@ -143,7 +160,7 @@ export function createMetrics(
       name: 'model_prediction_error',
       help: 'Predicted minus actual for joined feedback (probability minus label for classification)',
       labelNames: ['model'],
-      buckets: [-120, -60, -30, -15, -5, -1, -0.5, -0.25, 0, 0.25, 0.5, 1, 5, 15, 30, 60, 120],
+      buckets: scaleFreeBuckets([-0.5, -0.25, 0.25, 0.5]),
       registers: [registry],
     }),
     driftScore: new Gauge({
