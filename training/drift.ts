@@ -21,8 +21,7 @@ import { profileTable, type FeatureProfile, type ReferenceProfile } from '../cor
 import { readArtifactFile } from '../core/model/artifact-files.ts';
 import { BUNDLE_META_FILE } from '../core/schemas/bundle-meta.ts';
 import { readParquetTable } from '../core/data/parquet.ts';
-import { readCsvTable } from '../core/data/csv.ts';
-import { readJsonTable } from '../core/data/json.ts';
+import { readTextTable, textFormatOf } from '../core/data/json.ts';
 import { validateTable } from '../core/data/validation.ts';
 import { distributionChart } from '../core/charts/index.ts';
 import { replaceDirAtomic, writeFileAtomic, writeJsonAtomic, exists } from '../core/platform/atomic.ts';
@@ -41,8 +40,7 @@ export type BatchDrift = DatasetDrift & { predictions: PredictionDriftOutcome };
  */
 export async function loadData(path: string, params: Params): Promise<Table> {
   if (/\.parquet$/i.test(path)) return readParquetTable(path);
-  const read = /\.json$/i.test(path) ? readJsonTable : readCsvTable;
-  const { table } = await read(path, { maxFieldBytes: params.validate.max_field_bytes });
+  const { table } = await readTextTable(path, textFormatOf(path), { maxFieldBytes: params.validate.max_field_bytes });
   return validateTable(table, withoutAbsentLabel(params.validate.schema, table, params.task.target)).clean;
 }
 

@@ -19,8 +19,8 @@ import { decisionThreshold, labelAt } from '../core/model/decision.ts';
 import { openRegistry } from '../core/registry/index.ts';
 import { bundledDatasetPath, isBundledDataset } from '../core/data/datasets.ts';
 import { openParquet, openParquetTableWriter, readParquetTable } from '../core/data/parquet.ts';
-import { readCsvTable, ROW_COLUMN } from '../core/data/csv.ts';
-import { readJsonTable } from '../core/data/json.ts';
+import { ROW_COLUMN } from '../core/data/csv.ts';
+import { readTextTable, textFormatOf } from '../core/data/json.ts';
 import { validateTable } from '../core/data/validation.ts';
 import { NumberColumnBuilder, sliceRows, StringColumnBuilder, type Column, type Table } from '../core/data/table.ts';
 import { openStore } from '../core/platform/storage.ts';
@@ -203,8 +203,9 @@ export async function scoreBatch(o: ScoreOptions): Promise<{
       progress.finish();
     } else {
       // CSV and JSON have no random access: read once (columnar, compact), score in chunks.
-      const read = /\.json$/i.test(path) ? readJsonTable : readCsvTable;
-      const { table } = await read(path, { maxFieldBytes: params.validate.max_field_bytes });
+      const { table } = await readTextTable(path, textFormatOf(path), {
+        maxFieldBytes: params.validate.max_field_bytes,
+      });
       const progress = createProgress('scoring', shardRows(table.length), { log: o.log });
       for (let start = o.shard.index * o.chunk; start < table.length; start += o.chunk * o.shard.count) {
         await scoreChunk(sliceRows(table, start, start + o.chunk), start);

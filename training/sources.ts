@@ -6,8 +6,8 @@ import { extname, join, resolve } from 'node:path';
 import { open, stat } from 'node:fs/promises';
 import { bundledDatasetPath, isBundledDataset } from '../core/data/datasets.ts';
 import { openParquet, readParquetTable, rowGroupRanges, type ParquetSource } from '../core/data/parquet.ts';
-import { readCsvTable, ROW_COLUMN } from '../core/data/csv.ts';
-import { readJsonTable } from '../core/data/json.ts';
+import { ROW_COLUMN } from '../core/data/csv.ts';
+import { readTextTable } from '../core/data/json.ts';
 import { sliceRows, type Column, type ColumnType, type Table } from '../core/data/table.ts';
 import { parseTimestamp } from '../core/platform/time.ts';
 import type { Logger } from '../core/platform/log.ts';
@@ -140,10 +140,7 @@ export async function peekSource(
       whole: pq.rows <= rows,
     };
   }
-  const { table, header } =
-    format === 'json'
-      ? await readJsonTable(path, { maxFieldBytes: options.maxFieldBytes, maxRows: rows })
-      : await readCsvTable(path, { maxFieldBytes: options.maxFieldBytes, maxRows: rows });
+  const { table, header } = await readTextTable(path, format, { maxFieldBytes: options.maxFieldBytes, maxRows: rows });
   return {
     columns: header.map((name) => ({ name, type: 'string' as const })),
     sample: table,
@@ -199,10 +196,7 @@ async function openTextSource(
   options: { log: Logger; maxFieldBytes: number },
 ): Promise<RecordSource> {
   options.log.info(`reading ${format.toUpperCase()} ${uri}`, { bytes: size });
-  const { table, header } =
-    format === 'json'
-      ? await readJsonTable(path, { maxFieldBytes: options.maxFieldBytes })
-      : await readCsvTable(path, { maxFieldBytes: options.maxFieldBytes });
+  const { table, header } = await readTextTable(path, format, { maxFieldBytes: options.maxFieldBytes });
   const columns = [
     ...header.map((name) => ({ name, type: 'string' as ColumnType })), // eslint-disable-line @typescript-eslint/no-unnecessary-type-assertion -- widens the literal for the array's element type
     { name: ROW_COLUMN, type: 'number' as ColumnType },

@@ -7,7 +7,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { NumberColumnBuilder, StringColumnBuilder, type Column, type Table } from './table.ts';
-import { ISSUE_COLUMN, ROW_COLUMN } from './csv.ts';
+import { ISSUE_COLUMN, ROW_COLUMN, readCsvTable } from './csv.ts';
 
 export interface JsonOptions {
   /** Refuse files larger than this many bytes (default 256 MiB). */
@@ -99,3 +99,15 @@ function kindOf(v: unknown): string {
   if (Array.isArray(v)) return 'an array';
   return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 }
+
+/** A CSV or JSON file read whole into raw strings (typed later, by validation with the schema). */
+export function readTextTable(
+  path: string,
+  format: 'csv' | 'json',
+  options: { maxFieldBytes?: number; maxRows?: number } = {},
+): Promise<{ table: Table; header: string[] }> {
+  return format === 'json' ? readJsonTable(path, options) : readCsvTable(path, options);
+}
+
+/** A file given on a command line: JSON by its extension, else CSV. */
+export const textFormatOf = (path: string): 'csv' | 'json' => (/\.json$/i.test(path) ? 'json' : 'csv');
