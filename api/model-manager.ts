@@ -11,6 +11,7 @@ import { nameRegistryFrom, type Registry } from '../core/registry/index.ts';
 import type { Logger } from '../core/platform/log.ts';
 import type { ApiMetrics } from './prometheus.ts';
 import { OutputHealth } from './output-health.ts';
+import { scoringOf } from '../core/model/bundle-outputs.ts';
 
 export interface ServedModel {
   bundle: LoadedBundle;
@@ -256,6 +257,7 @@ export class ModelManager {
       previous: previous?.version ?? null,
       candidate: bundle.meta.candidate,
       backend: this.o.backend,
+      scoring: scoringOf(bundle.model),
     });
     return { status: 'swapped', version: next.version };
   }

@@ -21,7 +21,7 @@ import { recordsToTable, type FieldError } from '../data/records.ts';
 import type { Table } from '../data/table.ts';
 import { BUNDLE_META_FILE, parseBundleMeta, type BundleMeta } from '../schemas/bundle-meta.ts';
 import { readArtifactFile } from './artifact-files.ts';
-import { isTreeModel, scoresToOutputs, treeScores } from './trees.ts';
+import { isTreeModel, prepareTrees, scoresToOutputs, treeScores } from './trees.ts';
 import { blendModel, memberDir } from './blend.ts';
 import { checkMemberDirs, checkOutputWidth } from './bundle-checks.ts';
 import {
@@ -115,6 +115,8 @@ export async function loadBundle(tf: TF, dir: string): Promise<LoadedBundle> {
     const m = kind === 'gbdt' ? await loadTrees(at) : await loadNetwork(tf, at);
     try {
       checkOutputWidth(at, m, classes);
+      // A loaded ensemble scores through WebAssembly from its first row (core/model/trees.ts).
+      if (isTreeModel(m)) await prepareTrees(m);
     } catch (err) {
       m.dispose();
       throw err;

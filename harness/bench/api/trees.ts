@@ -1,8 +1,8 @@
 /**
  * `npm run bench:trees`: CPU µs per row of the served tree ensemble's scoring (core/model/trees.ts
- * `rawScores`, the packed records of core/model/tree-pack.ts) beside the per-field walk training
- * uses (`treeValue`, the reference the packed walk must equal bit for bit), on the production
- * model, no server. Rows are binned from records as the API bins them: "same" is the first golden
+ * `rawScores` of a loaded model: the WebAssembly module of core/model/tree-wasm.ts) beside the
+ * packed records of core/model/tree-pack.ts and the per-field walk training uses (`treeValue`, the
+ * reference both must equal bit for bit), on the production model (one output), no server. Rows are binned from records as the API bins them: "same" is the first golden
  * example repeated (what bench:api sends: every walk takes the same path, which the branch
  * predictor learns), "distinct" are records drawn at random (seeded) from the spec's vocabularies
  * and ranges. "cold" touches 1 MB between calls, as a request's HTTP work does between two
@@ -17,7 +17,8 @@ import { loadBundle } from '../../../core/model/bundle.ts';
 import { recordsToTable } from '../../../core/data/records.ts';
 import { encodeFeatures } from '../../../core/model/features.ts';
 import { binRows } from '../../../core/model/tree-inputs.ts';
-import { isTreeModel, rawScores, type TreeModel } from '../../../core/model/trees.ts';
+import { isTreeModel, rawScores, treeWalkOf, type TreeModel } from '../../../core/model/trees.ts';
+import { addTreeScores, packEnsemble } from '../../../core/model/tree-pack.ts';
 import { treeValue } from '../../../core/model/tree-value.ts';
 import { envNumber } from './cli.ts';
 
@@ -75,8 +76,20 @@ async function main() {
       for (const t of m.compiled) for (let r = 0; r < n; r++) out[r] += treeValue(t, bins, r * width);
       return out;
     };
-    const packed = (bins: Uint8Array, n: number) => rawScores(m, bins, n);
-    const time = (f: typeof packed, bins: Uint8Array, n: number, cold: boolean) => {
+    if (treeWalkOf(m) !== 'wasm') throw new Error('the loaded model did not compile to WebAssembly');
+    const served = (bins: Uint8Array, n: number) => rawScores(m, bins, n);
+    const pack = packEnsemble(m.compiled);
+    const packed = (bins: Uint8Array, n: number) => {
+      const out = new Float64Array(n).fill(m.json.base_score[0]);
+      addTreeScores(pack, bins, n, width, 1, m.compiled.length, out);
+      return out;
+    };
+    const time = (
+      f: (bins: Uint8Array, n: number) => ArrayLike<number>,
+      bins: Uint8Array,
+      n: number,
+      cold: boolean,
+    ) => {
       const calls = Math.max(8, Math.floor(600 / n));
       let us = 0;
       for (let i = 0; i < calls; i++) {
@@ -95,6 +108,7 @@ async function main() {
         for (const cold of [false, true])
           for (const n of ROW_COUNTS)
             for (const [walk, f] of [
+              ['wasm (served)', served],
               ['packed', packed],
               ['per-field reference', reference],
             ] as const) {

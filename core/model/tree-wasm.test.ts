@@ -1,0 +1,159 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { compileTree, prepareTrees, rawScores, treeModel, treeWalkOf, type TreeEnsembleJson } from './trees.ts';
+import { treeValue } from './tree-value.ts';
+import { compileEnsemble, compileEnsembleAsync } from './tree-wasm.ts';
+import type { TreeInput } from './tree-inputs.ts';
+import { scoringOf } from './bundle-outputs.ts';
+import { blendModel } from './blend.ts';
+import { INPUTS, randomBins, randomTree } from '../../harness/testing/core/random-trees.ts';
+
+const lcg = (seed: number) => () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+
+/** Σ of treeValue in tree order from the base scores: the sum every walk must equal bit for bit. */
+function expected(json: TreeEnsembleJson, bins: Uint8Array, rows: number): Float64Array {
+  const k = json.classes;
+  const width = json.inputs.length;
+  const compiled = json.trees.map((t) => compileTree(t, json.inputs));
+  const out = new Float64Array(rows * k);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < k; c++) out[r * k + c] = json.base_score[c];
+    compiled.forEach((t, i) => (out[r * k + (i % k)] += treeValue(t, bins, r * width)));
+  }
+  return out;
+}
+
+test('the WebAssembly module gives exactly the compiled trees’ sums, one class and three, in slices of rows', async () => {
+  const rnd = lcg(5);
+  const trees = Array.from({ length: 60 }, (_, i) => randomTree(rnd, 1 + (i % 23) * 3));
+  // More rows than one slice of the module's memory holds (16,384): the second slice must land right.
+  const rows = 20_000;
+  const bins = randomBins(rnd, rows);
+  for (const [classes, base] of [
+    [1, [0.25]],
+    [3, [0.5, -1, 0]],
+  ] as const) {
+    const json: TreeEnsembleJson = {
+      format: 1,
+      objective: classes === 1 ? 'binary' : 'multiclass',
+      classes,
+      base_score: [...base],
+      inputs: INPUTS,
+      trees,
+    };
+    const want = expected(json, bins, rows);
+    assert.ok(new Set(want).size > 200, 'the rows reach many different sums');
+    const compiled = json.trees.map((t) => compileTree(t, INPUTS));
+    for (const w of [compileEnsemble(compiled, classes, 3), await compileEnsembleAsync(compiled, classes, 3)]) {
+      assert.ok(w, 'WebAssembly is available in Node');
+      const out = new Float64Array(rows * classes);
+      for (let r = 0; r < rows; r++) for (let c = 0; c < classes; c++) out[r * classes + c] = base[c];
+      w.addScores(bins, rows, out);
+      assert.deepEqual(out, want, `${classes} class(es)`);
+      // A few rows at a time, as requests come: the same values.
+      for (const n of [1, 2, 17]) {
+        const few = new Float64Array(n * classes).fill(0);
+        for (let r = 0; r < n; r++) for (let c = 0; c < classes; c++) few[r * classes + c] = base[c];
+        w.addScores(bins.subarray(300 * 3), n, few);
+        assert.deepEqual(few, want.subarray(300 * classes, (300 + n) * classes), `${n} rows`);
+      }
+    }
+  }
+});
+
+test('a deep tree, a split on the 300th input, a lone leaf and no trees at all score as the reference does', async () => {
+  // A chain of 400 splits (the nesting of a tree grown one leaf at a time) on input 299.
+  const depth = 400;
+  const inputs: TreeInput[] = Array.from({ length: 300 }, (_, i) => ({
+    name: `x${i}`,
+    kind: 'ordered',
+    from: 'numeric',
+    edges: [1],
+  }));
+  const chain = {
+    feature: [] as number[],
+    threshold: [] as number[],
+    default_left: [] as number[],
+    left: [] as number[],
+    right: [] as number[],
+    value: [] as number[],
+    cat_sets: [],
+  };
+  for (let d = 0; d < depth; d++) {
+    // node 2d splits: left to a leaf (2d + 1), right on to the next split (2d + 2)
+    chain.feature.push(299, -1);
+    chain.threshold.push(d % 250, 0);
+    chain.default_left.push(d % 2, 0);
+    chain.left.push(2 * d + 1, 0);
+    chain.right.push(2 * d + 2, 0);
+    chain.value.push(0, d + 0.5);
+  }
+  chain.feature.push(-1);
+  chain.threshold.push(0);
+  chain.default_left.push(0);
+  chain.left.push(0);
+  chain.right.push(0);
+  chain.value.push(-7);
+  const leaf = { ...chain, feature: [-1], threshold: [0], default_left: [0], left: [0], right: [0], value: [1.25] };
+  const json: TreeEnsembleJson = {
+    format: 1,
+    objective: 'regression',
+    classes: 1,
+    base_score: [3],
+    inputs,
+    trees: [chain, leaf],
+  };
+  const rows = 256;
+  const bins = new Uint8Array(rows * 300);
+  for (let r = 0; r < rows; r++) bins[r * 300 + 299] = r; // every bin, missing (0) included
+  const model = treeModel(json);
+  await prepareTrees(model);
+  assert.equal(treeWalkOf(model), 'wasm');
+  const want = expected(json, bins, rows);
+  assert.ok(new Set(want).size > 200);
+  assert.deepEqual(rawScores(model, bins, rows), want);
+  const none = treeModel({ ...json, trees: [] });
+  await prepareTrees(none);
+  assert.deepEqual(Array.from(rawScores(none, bins, 2)), [3, 3], 'no trees: the base score');
+});
+
+test('a loaded model scores through the module from its first row; training’s models once they have scored 50,000 rows', async () => {
+  const rnd = lcg(9);
+  const json: TreeEnsembleJson = {
+    format: 1,
+    objective: 'binary',
+    classes: 1,
+    base_score: [-0.5],
+    inputs: INPUTS,
+    trees: Array.from({ length: 30 }, (_, i) => randomTree(rnd, 2 + (i % 9) * 4)),
+  };
+  const bins = randomBins(rnd, 30_000);
+  const want = expected(json, bins, 30_000);
+
+  const served = treeModel(json);
+  await prepareTrees(served);
+  assert.equal(treeWalkOf(served), 'wasm', 'prepared: the module');
+  assert.deepEqual(rawScores(served, bins.subarray(0, 12), 4), want.subarray(0, 4));
+  // The first trees only (training's iteration curves) take the packed walk, and agree with a model of those trees.
+  assert.deepEqual(
+    rawScores(served, bins, 50, 7),
+    rawScores(treeModel({ ...json, trees: json.trees.slice(0, 7) }), bins, 50),
+  );
+
+  const trained = treeModel(json);
+  assert.deepEqual(rawScores(trained, bins, 30_000), want);
+  assert.equal(treeWalkOf(trained), 'packed', '30,000 rows scored: not yet worth a compile');
+  // What a server logs when it swaps a model in.
+  assert.equal(
+    scoringOf(
+      blendModel([
+        { model: served, weight: 0.5 },
+        { model: trained, weight: 0.5 },
+      ] as never),
+    ),
+    'trees (wasm) + trees (packed)',
+  );
+  assert.deepEqual(rawScores(trained, bins, 30_000), want);
+  assert.equal(treeWalkOf(trained), 'wasm', '60,000 rows scored: compiled');
+  assert.deepEqual(rawScores(trained, bins, 30_000), want);
+});

@@ -1,0 +1,448 @@
+/**
+ * A tree ensemble compiled to WebAssembly: each split an `if` on the row's bin against constants,
+ * each leaf's value a constant, so a row's walk reads only its own bins (and, at a categorical
+ * split, one word of its set) and the CPU's branch predictor and prefetcher see straight code, not
+ * the data-dependent loads of the packed walk (./tree-pack.ts). The scores are the packed walk's
+ * bit for bit: each row's trees are added in tree order, as `treeValue` sums them.
+ *
+ * The module is built in memory from the compiled trees (no compiler, no files) when a model is
+ * first scored and is the model's for as long as the model lives. WebAssembly has no deoptimisation:
+ * a row that takes a path no earlier row took costs what any other does, which is why this is
+ * WebAssembly and not generated JavaScript (V8 recompiles a JS function when a branch it never saw
+ * is taken; measured in docs/benchmarks.md).
+ *
+ * Layout in the module's memory: the categorical splits' left-going sets (8 words each, shared by
+ * equal sets) from address 0, then the outputs (rows × k Float64), then the rows' bins. Trees are
+ * grouped into functions of about CHUNK_BYTES of code (V8 tiers a wasm function up on its own, and
+ * a small function compiles fast); `run(rows, bins, out)` calls them in tree order. Each function
+ * walks its trees tree by tree over all rows, as the packed walk does from 16 rows: a tree's code
+ * stays in the instruction cache across the rows.
+ */
+import type { CompiledTree } from './tree-value.ts';
+
+/** Code bytes per function (a tree or more each): small enough for V8 to optimize quickly. */
+const CHUNK_BYTES = 48 * 1024;
+const PAGE = 65536;
+
+export interface WasmEnsemble {
+  /** Adds every tree's value to `out` (rows × k, row-major; tree t adds to class t mod k). */
+  addScores(bins: Uint8Array, rows: number, out: Float64Array): void;
+  /** Size of the generated module in bytes. */
+  bytes: number;
+}
+
+class Bytes {
+  buf: Uint8Array;
+  constructor(capacity = 256) {
+    this.buf = new Uint8Array(capacity);
+  }
+  length = 0;
+  private room(n: number) {
+    if (this.length + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.length + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+  }
+  byte(b: number) {
+    this.room(1);
+    this.buf[this.length++] = b;
+  }
+  bytes(a: ArrayLike<number>) {
+    this.room(a.length);
+    this.buf.set(a, this.length);
+    this.length += a.length;
+  }
+  u32(v: number) {
+    do {
+      let b = v & 0x7f;
+      v >>>= 7;
+      if (v !== 0) b |= 0x80;
+      this.byte(b);
+    } while (v !== 0);
+  }
+  i32(v: number) {
+    v |= 0;
+    for (;;) {
+      const b = v & 0x7f;
+      v >>= 7;
+      if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) {
+        this.byte(b);
+        return;
+      }
+      this.byte(b | 0x80);
+    }
+  }
+  private static f64 = new Float64Array(1);
+  private static f64Bytes = new Uint8Array(Bytes.f64.buffer);
+  f64(v: number) {
+    Bytes.f64[0] = v;
+    this.bytes(Bytes.f64Bytes);
+  }
+  view() {
+    return this.buf.subarray(0, this.length);
+  }
+}
+
+// Opcodes (WebAssembly core specification 1.0).
+const OP = {
+  end: 0x0b,
+  if: 0x04,
+  else: 0x05,
+  loop: 0x03,
+  brIf: 0x0d,
+  call: 0x10,
+  localGet: 0x20,
+  localSet: 0x21,
+  localTee: 0x22,
+  i32Load: 0x28,
+  f64Load: 0x2b,
+  i32Load8u: 0x2d,
+  f64Store: 0x39,
+  i32Const: 0x41,
+  f64Const: 0x44,
+  i32Eqz: 0x45,
+  i32LtU: 0x49,
+  i32Add: 0x6a,
+  i32Sub: 0x6b,
+  i32Mul: 0x6c,
+  i32And: 0x71,
+  i32ShrU: 0x76,
+  f64Add: 0xa0,
+} as const;
+const I32 = 0x7f;
+const F64 = 0x7c;
+
+// A chunk function's locals: params rows, bins, out; then ptr, end, o, b.
+const ROWS = 0;
+const BINS = 1;
+const OUT = 2;
+const PTR = 3;
+const END = 4;
+const O = 5;
+const B = 6;
+
+/** Left-going sets, one copy of each distinct set, 32 bytes each from address 0. */
+class Sets {
+  private index = new Map<string, number>();
+  words: number[] = [];
+  addressOf(masks: Uint32Array, node: number): number {
+    const set = Array.from(masks.subarray(node * 8, node * 8 + 8));
+    const key = set.join(',');
+    let i = this.index.get(key);
+    if (i === undefined) {
+      i = this.index.size;
+      this.index.set(key, i);
+      this.words.push(...set);
+    }
+    return i * 32;
+  }
+}
+
+/** Node `i` of `t` as an expression that leaves its leaf's value (f64) on the stack. */
+function emitNode(code: Bytes, t: CompiledTree, i: number, sets: Sets): void {
+  // An explicit stack: trees can be deep, and each split is "test, if, left, else, right, end".
+  const stack: (number | 'else' | 'end')[] = [i];
+  while (stack.length) {
+    const item = stack.pop()!;
+    if (item === 'else') {
+      code.byte(OP.else);
+      continue;
+    }
+    if (item === 'end') {
+      code.byte(OP.end);
+      continue;
+    }
+    const f = t.feature[item];
+    if (f < 0) {
+      code.byte(OP.f64Const);
+      code.f64(t.value[item]);
+      continue;
+    }
+    code.byte(OP.localGet);
+    code.u32(PTR);
+    code.byte(OP.i32Load8u);
+    code.u32(0);
+    code.u32(f);
+    if (t.categorical[item]) {
+      // Bit b of the left-going set: word (b >> 5) at the set's address, shifted by b (mod 32).
+      code.byte(OP.localTee);
+      code.u32(B);
+      code.byte(OP.i32Const);
+      code.i32(3);
+      code.byte(OP.i32ShrU);
+      code.byte(OP.i32Const);
+      code.i32(-4);
+      code.byte(OP.i32And);
+      code.byte(OP.i32Load);
+      code.u32(2);
+      code.u32(sets.addressOf(t.masks, item));
+      code.byte(OP.localGet);
+      code.u32(B);
+      code.byte(OP.i32ShrU);
+      code.byte(OP.i32Const);
+      code.i32(1);
+      code.byte(OP.i32And);
+    } else {
+      // Left when 0 ≤ b − skip < limit: b ≤ threshold, with bin 0 (missing) left only if default_left.
+      const skip = t.defaultLeft[item] === 1 ? 0 : 1;
+      const limit = Math.min(255, Math.max(0, t.threshold[item])) + 1 - skip;
+      if (skip) {
+        code.byte(OP.i32Const);
+        code.i32(1);
+        code.byte(OP.i32Sub);
+      }
+      code.byte(OP.i32Const);
+      code.i32(limit);
+      code.byte(OP.i32LtU);
+    }
+    code.byte(OP.if);
+    code.byte(F64);
+    stack.push('end', t.right[item], 'else', t.left[item]);
+  }
+}
+
+/** One function: for each of its trees, every row (tree by tree). */
+function emitChunk(trees: readonly Uint8Array[], first: number, k: number, width: number): Uint8Array {
+  const body = new Bytes();
+  body.u32(1); // one group of locals
+  body.u32(4);
+  body.byte(I32);
+  // end = bins + rows × width
+  body.byte(OP.localGet);
+  body.u32(BINS);
+  body.byte(OP.localGet);
+  body.u32(ROWS);
+  body.byte(OP.i32Const);
+  body.i32(width);
+  body.byte(OP.i32Mul);
+  body.byte(OP.i32Add);
+  body.byte(OP.localSet);
+  body.u32(END);
+  trees.forEach((t, j) => {
+    const c = (first + j) % k;
+    body.byte(OP.localGet);
+    body.u32(BINS);
+    body.byte(OP.localSet);
+    body.u32(PTR);
+    body.byte(OP.localGet);
+    body.u32(OUT);
+    body.byte(OP.localSet);
+    body.u32(O);
+    body.byte(OP.loop);
+    body.byte(0x40);
+    // out[o + c] = out[o + c] + value
+    body.byte(OP.localGet);
+    body.u32(O);
+    body.byte(OP.localGet);
+    body.u32(O);
+    body.byte(OP.f64Load);
+    body.u32(3);
+    body.u32(c * 8);
+    body.bytes(t);
+    body.byte(OP.f64Add);
+    body.byte(OP.f64Store);
+    body.u32(3);
+    body.u32(c * 8);
+    // o += k × 8; ptr += width; loop while ptr < end
+    body.byte(OP.localGet);
+    body.u32(O);
+    body.byte(OP.i32Const);
+    body.i32(k * 8);
+    body.byte(OP.i32Add);
+    body.byte(OP.localSet);
+    body.u32(O);
+    body.byte(OP.localGet);
+    body.u32(PTR);
+    body.byte(OP.i32Const);
+    body.i32(width);
+    body.byte(OP.i32Add);
+    body.byte(OP.localTee);
+    body.u32(PTR);
+    body.byte(OP.localGet);
+    body.u32(END);
+    body.byte(OP.i32LtU);
+    body.byte(OP.brIf);
+    body.u32(0);
+    body.byte(OP.end);
+  });
+  body.byte(OP.end);
+  return body.view().slice();
+}
+
+function section(out: Bytes, id: number, content: Bytes) {
+  out.byte(id);
+  out.u32(content.length);
+  out.bytes(content.view());
+}
+
+/**
+ * The module's parts, a tree at a time (a generator, so a server can yield to its requests while a
+ * large ensemble is built): the chunk functions' bodies and the sets.
+ */
+function* moduleParts(trees: readonly CompiledTree[], k: number, width: number, sets: Sets, chunks: Uint8Array[]) {
+  let pending: Uint8Array[] = [];
+  let bytes = 0;
+  let chunkStart = 0;
+  for (let ti = 0; ti < trees.length; ti++) {
+    const expr = new Bytes();
+    emitNode(expr, trees[ti], 0, sets);
+    if (pending.length && bytes + expr.length > CHUNK_BYTES) {
+      chunks.push(emitChunk(pending, chunkStart, k, width));
+      pending = [];
+      bytes = 0;
+      chunkStart = ti;
+    }
+    pending.push(expr.view());
+    bytes += expr.length;
+    yield;
+  }
+  if (pending.length) chunks.push(emitChunk(pending, chunkStart, k, width));
+}
+
+/** The module's bytes, and where the outputs start (after the sets). */
+export function ensembleModule(trees: readonly CompiledTree[], k: number, width: number) {
+  const sets = new Sets();
+  const chunks: Uint8Array[] = [];
+  for (const _ of moduleParts(trees, k, width, sets, chunks));
+  return assemble(chunks, sets);
+}
+
+async function ensembleModuleAsync(trees: readonly CompiledTree[], k: number, width: number) {
+  const sets = new Sets();
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  for (const _ of moduleParts(trees, k, width, sets, chunks))
+    if (++n % YIELD_EVERY_TREES === 0) await new Promise((resolve) => setImmediate(resolve));
+  return assemble(chunks, sets);
+}
+
+/** ~10 ms of building on the quick default's trees between two turns of the event loop. */
+const YIELD_EVERY_TREES = 32;
+
+function assemble(chunks: Uint8Array[], sets: Sets) {
+  const m = new Bytes();
+  m.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+  // Types: 0 = (i32 rows, i32 bins, i32 out) → ().
+  const types = new Bytes();
+  types.u32(1);
+  types.bytes([0x60, 3, I32, I32, I32, 0]);
+  section(m, 1, types);
+  // Functions: the chunks, then run.
+  const funcs = new Bytes();
+  funcs.u32(chunks.length + 1);
+  for (let i = 0; i <= chunks.length; i++) funcs.u32(0);
+  section(m, 3, funcs);
+  // Memory: the sets, grown by the host for rows.
+  const setBytes = sets.words.length * 4;
+  const outAt = Math.ceil(setBytes / 8) * 8;
+  const memory = new Bytes();
+  memory.u32(1);
+  memory.byte(0);
+  memory.u32(Math.max(1, Math.ceil((outAt + PAGE) / PAGE)));
+  section(m, 5, memory);
+  const exports = new Bytes();
+  exports.u32(2);
+  for (const [name, kind, index] of [
+    ['memory', 2, 0],
+    ['run', 0, chunks.length],
+  ] as const) {
+    const n = new TextEncoder().encode(name);
+    exports.u32(n.length);
+    exports.bytes(n);
+    exports.byte(kind);
+    exports.u32(index);
+  }
+  section(m, 7, exports);
+  const codeSec = new Bytes();
+  codeSec.u32(chunks.length + 1);
+  for (const c of chunks) {
+    codeSec.u32(c.length);
+    codeSec.bytes(c);
+  }
+  const run = new Bytes();
+  run.u32(0);
+  for (let i = 0; i < chunks.length; i++) {
+    for (const local of [ROWS, BINS, OUT]) {
+      run.byte(OP.localGet);
+      run.u32(local);
+    }
+    run.byte(OP.call);
+    run.u32(i);
+  }
+  run.byte(OP.end);
+  codeSec.u32(run.length);
+  codeSec.bytes(run.view());
+  section(m, 10, codeSec);
+  if (setBytes) {
+    const data = new Bytes();
+    data.u32(1);
+    data.u32(0); // active, memory 0
+    data.byte(OP.i32Const);
+    data.i32(0);
+    data.byte(OP.end);
+    data.u32(setBytes);
+    data.bytes(new Uint8Array(Uint32Array.from(sets.words).buffer));
+    section(m, 11, data);
+  }
+  return { bytes: m.view().slice(), outAt };
+}
+
+/** Rows per call into the module: its memory holds one slice's bins and outputs at a time. */
+const SLICE_ROWS = 16384;
+
+/** What this file uses of the WebAssembly JS API (the project's TypeScript libs do not declare it). */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object) => { exports: Record<string, unknown> };
+  compile(bytes: Uint8Array): Promise<object>;
+}
+interface WasmMemory {
+  buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+
+function instantiate(module: object, outAt: number, k: number, width: number, size: number): WasmEnsemble {
+  const instance = new wasmApi!.Instance(module);
+  const memory = instance.exports.memory as WasmMemory;
+  const run = instance.exports.run as (rows: number, bins: number, out: number) => void;
+  return {
+    bytes: size,
+    addScores(bins, rows, out) {
+      for (let from = 0; from < rows; from += SLICE_ROWS) {
+        const n = Math.min(SLICE_ROWS, rows - from);
+        const binsAt = outAt + n * k * 8;
+        const need = binsAt + n * width;
+        if (need > memory.buffer.byteLength) memory.grow(Math.ceil((need - memory.buffer.byteLength) / PAGE));
+        const buffer = memory.buffer;
+        new Uint8Array(buffer, binsAt, n * width).set(bins.subarray(from * width, (from + n) * width));
+        const o = new Float64Array(buffer, outAt, n * k);
+        o.set(out.subarray(from * k, (from + n) * k));
+        run(n, binsAt, outAt);
+        out.set(o, from * k);
+      }
+    },
+  };
+}
+
+const available = () => typeof wasmApi?.Module === 'function';
+
+/** The ensemble as a WebAssembly module, compiled on this thread; null where WebAssembly is unavailable. */
+export function compileEnsemble(trees: readonly CompiledTree[], k: number, width: number): WasmEnsemble | null {
+  if (!available() || trees.length === 0) return null;
+  const { bytes, outAt } = ensembleModule(trees, k, width);
+  return instantiate(new wasmApi!.Module(bytes), outAt, k, width, bytes.length);
+}
+
+/** The same, compiled off the main thread (V8 compiles WebAssembly in the background): for a server loading a model. */
+export async function compileEnsembleAsync(
+  trees: readonly CompiledTree[],
+  k: number,
+  width: number,
+): Promise<WasmEnsemble | null> {
+  if (!available() || trees.length === 0) return null;
+  const { bytes, outAt } = await ensembleModuleAsync(trees, k, width);
+  return instantiate(await wasmApi!.compile(bytes), outAt, k, width, bytes.length);
+}
