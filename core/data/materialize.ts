@@ -104,6 +104,29 @@ function result(path: string, meta: CacheMeta, reused: boolean): MaterializedSou
   return { path, fingerprint, reused };
 }
 
+/**
+ * Why a request got no response, in words: fetch says only "fetch failed", and its cause is raw
+ * OpenSSL or socket text (a plain-HTTP server on an https:// port shows "wrong version number").
+ */
+function fetchFailure(url: URL, err: Error): string {
+  const cause = err.cause as (Error & { code?: string }) | undefined;
+  const code = cause?.code ?? '';
+  const at = `${url.hostname}${url.port ? `:${url.port}` : ''}`;
+  if (url.protocol === 'https:' && (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number/i.test(cause?.message ?? ''))) {
+    const plain = new URL(url.href);
+    plain.protocol = 'http:';
+    return LOOPBACK.has(url.hostname)
+      ? `the server at ${at} answered in plain HTTP, not HTTPS (TLS); use ${plain.href} in data.source, or check the port`
+      : `the server at ${at} answered in plain HTTP, not HTTPS (TLS); check the port (HTTPS is usually 443), and serve the file over HTTPS (plain http:// is read from localhost only)`;
+  }
+  if (code === 'ECONNREFUSED') return `nothing accepts connections at ${at}; check the host and port, and that the server is running`;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `the host ${url.hostname} is not found (DNS); check the host name, and the network`;
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code))
+    return `the certificate of ${at} is not trusted (${code}); serve a certificate from a trusted authority, or set NODE_EXTRA_CA_CERTS=<the CA's .pem> to trust yours`;
+  const detail = cause?.message?.trim();
+  return `${err.message}${detail ? ` (${detail})` : ''}`;
+}
+
 async function materializeHttp(uri: string, opts: MaterializeOptions): Promise<MaterializedSource> {
   const url = new URL(uri);
   if (url.protocol === 'http:' && !LOOPBACK.has(url.hostname)) {
@@ -117,7 +140,7 @@ async function materializeHttp(uri: string, opts: MaterializeOptions): Promise<M
   try {
     res = await (opts.fetchImpl ?? fetch)(uri, { headers, redirect: 'follow' });
   } catch (err) {
-    throw new Error(`cannot download ${uri}: ${(err as Error).message}${(err as Error).cause ? ` (${((err as Error).cause as Error).message})` : ''}`, { cause: err });
+    throw new Error(`cannot download ${uri}: ${fetchFailure(url, err as Error)}`, { cause: err });
   }
   if (res.status === 304 && cached) {
     opts.log?.info('source unchanged, using cached copy', { uri, path: paths.file });

@@ -144,6 +144,31 @@ test('materializeSource: http downloads stream to the cache and are reused by ET
   }
 });
 
+test('materializeSource: an https:// source on a plain-HTTP server, or a closed port, is said in words, not OpenSSL text', async () => {
+  const server = await serve((_req, res) => res.end('a,b\n1,2\n'));
+  const dir = await tmp();
+  try {
+    const err = await materializeSource(`https://127.0.0.1:${server.port}/x.csv`, { cacheDir: dir }).catch(
+      (e: unknown) => e as Error,
+    );
+    assert.ok(err instanceof Error);
+    assert.match(
+      err.message,
+      new RegExp(
+        `^cannot download https://127\\.0\\.0\\.1:${server.port}/x\\.csv: the server at 127\\.0\\.0\\.1:${server.port} answered in plain HTTP, not HTTPS \\(TLS\\); use http://127\\.0\\.0\\.1:${server.port}/x\\.csv in data\\.source, or check the port$`,
+      ),
+    );
+    assert.doesNotMatch(err.message, /wrong version number|openssl/i);
+  } finally {
+    await server.close();
+  }
+  // The port is free now: nothing listens there.
+  await assert.rejects(
+    materializeSource(`https://127.0.0.1:${server.port}/x.csv`, { cacheDir: dir }),
+    new RegExp(`nothing accepts connections at 127\\.0\\.0\\.1:${server.port}; check the host and port`),
+  );
+});
+
 test('materializeSource: gs:// downloads through the injected client, verifies md5, reuses', async () => {
   const storage = new FakeGcs();
   storage.setObject('raw/trips/2024.csv', 'a,b\n1,2\n');
