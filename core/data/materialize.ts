@@ -15,6 +15,7 @@ import { writeJsonAtomic } from '../platform/atomic.ts';
 import type { Logger } from '../platform/log.ts';
 import { parseGsUrl, writeViaTemp } from '../platform/storage.ts';
 import { defaultGcs, type GcsClient } from '../platform/gcs.ts';
+import { type CredentialCheckOptions, findCredentials, HOW_TO_AUTHENTICATE } from '../platform/gcp-credentials.ts';
 import { md5Meter } from '../dvc/hash.ts';
 
 export interface SourceFingerprint {
@@ -39,6 +40,8 @@ export interface MaterializeOptions {
   log?: Logger;
   storage?: GcsClient;
   fetchImpl?: typeof fetch;
+  /** Where the real GCS client's credentials are looked for (default: this process's env, the metadata server). */
+  credentials?: CredentialCheckOptions;
 }
 
 interface CacheMeta {
@@ -166,9 +169,35 @@ async function materializeHttp(uri: string, opts: MaterializeOptions): Promise<M
   return result(paths.file, meta, false);
 }
 
+/**
+ * Before the real client: when no credentials can exist here, it would retry for ~16 s and then
+ * say little; an object is then readable only if public, which one unauthenticated request shows.
+ */
+async function checkCanRead(uri: string, bucket: string, path: string, opts: MaterializeOptions): Promise<void> {
+  const env = opts.credentials?.env ?? process.env;
+  if (env.STORAGE_EMULATOR_HOST) return; // an emulator takes no credentials
+  const creds = await findCredentials(opts.credentials);
+  if (creds.found) return;
+  if (creds.problem) throw new Error(`cannot read ${uri}: ${creds.problem}`);
+  const none = `this machine has no Google Cloud credentials (looked for ${creds.looked.join('; ')})`;
+  const api = `https://storage.googleapis.com/storage/v1/b/${encodeURIComponent(bucket)}/o/${encodeURIComponent(path)}?fields=size`;
+  let res: Response;
+  try {
+    res = await (opts.fetchImpl ?? fetch)(api, { signal: AbortSignal.timeout(5000) });
+  } catch (err) {
+    const cause = ((err as Error).cause as Error | undefined)?.message ?? (err as Error).message;
+    throw new Error(`cannot read ${uri}: ${none}, and storage.googleapis.com did not answer (${cause}); ${HOW_TO_AUTHENTICATE}, and check the network`, { cause: err });
+  }
+  await res.body?.cancel();
+  if (res.ok) return; // a public object: the client reads it without credentials
+  if (res.status === 404) throw new Error(`source ${uri} does not exist (check the bucket and object name)`);
+  throw new Error(`cannot read ${uri}: it is not public (HTTP ${res.status} without credentials), and ${none}; ${HOW_TO_AUTHENTICATE}`);
+}
+
 async function materializeGcs(uri: string, opts: MaterializeOptions): Promise<MaterializedSource> {
   const { bucket, path } = parseGsUrl(uri);
   if (!path || path.endsWith('/')) throw new Error(`gs:// source '${uri}' must name an object, not a bucket or folder`);
+  if (!opts.storage) await checkCanRead(uri, bucket, path, opts);
   const file = (opts.storage ?? (await defaultGcs())).bucket(bucket).file(path);
   let meta;
   try {
