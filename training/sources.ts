@@ -207,7 +207,7 @@ export async function peekSource(
     }
     return empty.size ? { ...peek, unfilled: { names: [...empty], rows: pq.rows, everyRecord: true } } : peek;
   }
-  if (size > CONFIRM_TEXT_BYTES)
+  if (format === 'parquet' || size > CONFIRM_TEXT_BYTES)
     return { ...peek, unfilled: { names: suspects, rows: peek.sample.length, everyRecord: false } };
   const { table } = await readTextTable(path, format, { maxFieldBytes: options.maxFieldBytes });
   for (const c of suspects) if (filledCount(table.columns[c]) > 0) empty.delete(c);
