@@ -266,12 +266,14 @@ test('gs:// without any credentials fails at once with how to authenticate; a ke
   const credentials = { env: { HOME: bare }, metadata: noMetadata };
   const started = Date.now();
   const requested: string[] = [];
-  const status = (code: number) => (url: string | URL | Request) => {
-    requested.push(String(url));
-    return Promise.resolve(new Response('{}', { status: code }));
-  };
+  const status =
+    (code: number): typeof fetch =>
+    (input) => {
+      requested.push(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+      return Promise.resolve(new Response('{}', { status: code }));
+    };
   await assert.rejects(
-    materializeSource('gs://private/x.csv', { cacheDir: dir, credentials, fetchImpl: status(401) as typeof fetch }),
+    materializeSource('gs://private/x.csv', { cacheDir: dir, credentials, fetchImpl: status(401) }),
     /^Error: cannot read gs:\/\/private\/x\.csv: it is not public \(HTTP 401 without credentials\), and this machine has no Google Cloud credentials \(looked for GOOGLE_APPLICATION_CREDENTIALS \(not set\); .*application_default_credentials\.json; a metadata server .*\); authenticate with `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS=/,
   );
   assert.deepEqual(requested, ['https://storage.googleapis.com/storage/v1/b/private/o/x.csv?fields=size']);
@@ -281,7 +283,7 @@ test('gs:// without any credentials fails at once with how to authenticate; a ke
     /no Google Cloud credentials .*storage\.googleapis\.com did not answer \(getaddrinfo ENOTFOUND\); authenticate with/,
   );
   await assert.rejects(
-    materializeSource('gs://public/gone.csv', { cacheDir: dir, credentials, fetchImpl: status(404) as typeof fetch }),
+    materializeSource('gs://public/gone.csv', { cacheDir: dir, credentials, fetchImpl: status(404) }),
     /source gs:\/\/public\/gone\.csv does not exist/,
   );
   await assert.rejects(
