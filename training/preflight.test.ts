@@ -373,8 +373,14 @@ test('a required column empty in every record is named before ingesting; empty o
         return cells.join(',');
       }),
     ].join('\n') + '\n';
-  await writeFile(join(repo, 'no-wind.csv'), blanked(() => true));
-  await writeFile(join(repo, 'late-wind.csv'), blanked((i) => i < 300));
+  await writeFile(
+    join(repo, 'no-wind.csv'),
+    blanked(() => true),
+  );
+  await writeFile(
+    join(repo, 'late-wind.csv'),
+    blanked((i) => i < 300),
+  );
   const schema = {
     date: { type: 'timestamp', required: true },
     temp_max: { type: 'number', required: true },
@@ -435,10 +441,7 @@ test('a required column empty in every record is named before ingesting; empty o
   const copies = Math.ceil(CONFIRM_TEXT_BYTES / (big.length * 1000)) + 1;
   await writeFile(
     join(repo, 'big.csv'),
-    blanked(
-      () => true,
-      Array.from({ length: copies }, () => big).flat(),
-    ).replace(/^[^\n]*/, `${weather[0]},pad`),
+    blanked(() => true, Array.from({ length: copies }, () => big).flat()).replace(/^[^\n]*/, `${weather[0]},pad`),
   );
   await setup('big.csv');
   const big_ = await check();
