@@ -122,6 +122,8 @@ function fetchFailure(url: URL, err: Error): string {
       ? `the server at ${at} answered in plain HTTP, not HTTPS (TLS); use ${plain.href} in data.source, or check the port`
       : `the server at ${at} answered in plain HTTP, not HTTPS (TLS); check the port (HTTPS is usually 443), and serve the file over HTTPS (plain http:// is read from localhost only)`;
   }
+  if (cause?.message === 'bad port')
+    return `fetch never connects to port ${url.port} (one of the ports browsers block, as Node's fetch does); serve the file on another port`;
   if (code === 'ECONNREFUSED') return `nothing accepts connections at ${at}; check the host and port, and that the server is running`;
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `the host ${url.hostname} is not found (DNS); check the host name, and the network`;
   if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code))

@@ -163,6 +163,11 @@ test('materializeSource: an https:// source on a plain-HTTP server, or a closed 
   } finally {
     await server.close();
   }
+  // A port fetch refuses to use (its "bad ports" list), before any connection.
+  await assert.rejects(
+    materializeSource('https://127.0.0.1:6000/x.csv', { cacheDir: dir }),
+    /fetch never connects to port 6000 .*; serve the file on another port/,
+  );
   // The port is free now: nothing listens there.
   await assert.rejects(
     materializeSource(`https://127.0.0.1:${server.port}/x.csv`, { cacheDir: dir }),
