@@ -355,3 +355,100 @@ test('a folder as data.source is named as one, whatever data.format says', async
     assert.match(source[0].message, /data source harness is a folder .*; name one file in it/);
   }
 });
+
+test('a required column empty in every record is named before ingesting; empty only early, it is not; past what is read whole, a warning', async () => {
+  const repo = await tempRepo();
+  const weather = (
+    await readFile(new URL('../node_modules/vega-datasets/data/seattle-weather.csv', import.meta.url), 'utf8')
+  )
+    .trim()
+    .split('\n');
+  // wind (the 5th field) blanked on the records for which `blank(i)` holds (i counts from 0 after the header).
+  const blanked = (blank: (i: number) => boolean, rows = weather.slice(1)) =>
+    [
+      weather[0],
+      ...rows.map((l, i) => {
+        const cells = l.split(',');
+        if (blank(i)) cells[4] = '';
+        return cells.join(',');
+      }),
+    ].join('\n') + '\n';
+  await writeFile(
+    join(repo, 'no-wind.csv'),
+    blanked(() => true),
+  );
+  await writeFile(
+    join(repo, 'late-wind.csv'),
+    blanked((i) => i < 300),
+  );
+  const schema = {
+    date: { type: 'timestamp', required: true },
+    temp_max: { type: 'number', required: true },
+    wind: { type: 'number', required: true },
+  };
+  const setup = async (source: string, wind: Record<string, unknown> = schema.wind) =>
+    writeFile(
+      join(repo, 'params.yaml'),
+      await paramsText({
+        data: { source, format: 'auto', time_column: 'date' },
+        validate: { max_reject_rate: 0.02, schema: { ...schema, wind } },
+        task: { type: 'classification', target: 'temp_max', positive_above: 20 },
+        features: { date: { kind: 'datetime', parts: ['month'] }, wind: { kind: 'numeric' } },
+      }),
+    );
+  const check = async () => {
+    const log = memoryLogger();
+    const { problems } = await preflightProblems({ repoRoot: repo, against: 'source', log });
+    return { problems, warnings: log.lines.filter((l) => l.includes('"warn"')) };
+  };
+
+  await setup('no-wind.csv');
+  const empty = await check();
+  assert.deepEqual(
+    empty.problems.map((p) => p.key),
+    ['validate.schema.wind'],
+  );
+  assert.match(
+    empty.problems[0].message,
+    /"wind" is empty in all 1461 records of the source no-wind\.csv, and validate\.schema\.wind requires a value, so every row would be rejected; fill the column in the source, or drop wind from validate\.schema and features/,
+  );
+  // Not required: validate keeps the rows.
+  await setup('no-wind.csv', { type: 'number', required: false });
+  assert.deepEqual(await check(), { problems: [], warnings: [] });
+
+  // Empty in the first 200 records read, filled later: the rest of the file is looked at.
+  await setup('late-wind.csv');
+  assert.deepEqual(await check(), { problems: [], warnings: [] });
+
+  // The same in Parquet: the rest is read for that column only.
+  const { writeParquetTable } = await import('../core/data/parquet.ts');
+  const { readCsvTable } = await import('../core/data/csv.ts');
+  for (const name of ['no-wind', 'late-wind']) {
+    const { table } = await readCsvTable(join(repo, `${name}.csv`));
+    delete table.columns.__row;
+    delete table.columns.__issue;
+    await writeParquetTable(join(repo, `${name}.parquet`), table);
+  }
+  await setup('no-wind.parquet');
+  assert.match((await check()).problems.map((p) => p.message).join('\n'), /"wind" is empty in all 1461 records/);
+  await setup('late-wind.parquet');
+  assert.deepEqual(await check(), { problems: [], warnings: [] });
+
+  // A CSV above what is read whole: only its first records are known, so a warning saying so, not a refusal.
+  const { CONFIRM_TEXT_BYTES } = await import('./sources.ts');
+  const pad = 'x'.repeat(1000);
+  const big = weather.slice(1).map((l) => `${l},${pad}`);
+  const copies = Math.ceil(CONFIRM_TEXT_BYTES / (big.length * 1000)) + 1;
+  await writeFile(
+    join(repo, 'big.csv'),
+    blanked(() => true, Array.from({ length: copies }, () => big).flat()).replace(/^[^\n]*/, `${weather[0]},pad`),
+  );
+  await setup('big.csv');
+  const big_ = await check();
+  assert.deepEqual(big_.problems, []);
+  assert.equal(big_.warnings.length, 1);
+  assert.match(
+    big_.warnings[0],
+    /\\"wind\\" is empty in the first 200 records of the source big\.csv \(only those are read before ingesting\)/,
+  );
+});

@@ -29,7 +29,7 @@ import { isPlainObject, sectionOf } from '../core/platform/objects.ts';
 import { RAW_DIR } from './contracts/paths.ts';
 import { PIPELINE_STAGES } from './contracts/index.ts';
 import { readManifest } from './contracts/raw-store.ts';
-import { peekSource } from './sources.ts';
+import { peekSource, type UnfilledColumns } from './sources.ts';
 import { columnKind, incomparability, incomparableMessage } from './comparable.ts';
 import { openRegistry } from '../core/registry/index.ts';
 import { readBundleMeta } from '../core/schemas/bundle-meta.ts';
@@ -44,6 +44,8 @@ export interface DataPeek {
   sample: Table;
   /** The sample is every record (a sorted source's first records may show only some of its labels). */
   whole?: boolean;
+  /** Required columns with no value in the sample, looked for further (training/sources.ts peekSource). */
+  unfilled?: UnfilledColumns;
 }
 
 const isRecord = isPlainObject;
@@ -121,8 +123,44 @@ export function dataProblems(raw: unknown, data: DataPeek): ParamsProblem[] {
   }
   // A text target of a regression is said above, with its fix.
   const targetSaid = out.some((p) => p.key === 'task.target');
-  out.push(...unreadableColumns(raw, data, has).filter((p) => !(targetSaid && p.key === `validate.schema.${target}`)));
+  const empty = data.unfilled?.everyRecord ? data.unfilled.names : [];
+  for (const col of empty)
+    out.push({
+      key: `validate.schema.${col}`,
+      value: section(section(raw, 'validate'), 'schema')[col],
+      message: `"${col}" is empty in all ${data.unfilled!.rows} records of ${data.label}, and validate.schema.${col} requires a value, so every row would be rejected; fill the column in the source, or ${col === target ? 'set task.target to a filled column' : `drop ${col} from validate.schema and features`}`,
+    });
+  out.push(
+    ...unreadableColumns(raw, data, has).filter(
+      (p) =>
+        !(targetSaid && p.key === `validate.schema.${target}`) && !empty.some((c) => p.key === `validate.schema.${c}`),
+    ),
+  );
   return out;
+}
+
+/**
+ * Required columns of validate.schema: those whose every missing value validate rejects, looked
+ * for when the first records of the source show them empty.
+ */
+export function requiredColumns(raw: unknown): string[] {
+  return Object.entries(section(section(raw, 'validate'), 'schema')).flatMap(([col, rule]) => {
+    const checked = columnSchema.safeParse(rule);
+    return checked.success && checked.data.required ? [col] : [];
+  });
+}
+
+/**
+ * Required columns empty in the first records of a source too large to read whole here: not proof
+ * (a column may be filled later), so said, not refused; validate rejects every row without a value.
+ */
+export function unfilledWarnings(data: DataPeek): string[] {
+  const u = data.unfilled;
+  if (!u || u.everyRecord) return [];
+  return u.names.map(
+    (col) =>
+      `"${col}" is empty in the first ${u.rows} records of ${data.label} (only those are read before ingesting), and validate.schema.${col} requires a value: validate rejects every row without one; if the column is empty throughout, fill it in the source or drop ${col} from validate.schema and features`,
+  );
 }
 
 const TYPE_HINTS: Record<string, string> = {
@@ -397,6 +435,7 @@ async function peekConfiguredSource(
       repoRoot,
       log,
       maxFieldBytes: typeof maxField === 'number' && maxField > 0 ? maxField : 4096,
+      required: requiredColumns(raw),
     });
     return { label: `the source ${source}`, ...peek };
   } catch (err) {
@@ -422,7 +461,10 @@ export async function preflightProblems(
         ? await peekRawStore(options.repoRoot, raw)
         : null;
   if (peek && 'key' in peek) problems.push(peek);
-  else if (peek) problems.push(...dataProblems(raw, peek));
+  else if (peek) {
+    problems.push(...dataProblems(raw, peek));
+    for (const warning of unfilledWarnings(peek)) options.log.warn(warning);
+  }
   if (options.registry)
     problems.push(...(await productionProblems(options.repoRoot, raw, options.env ?? process.env, options.command)));
   return { params: problems.length ? null : params, problems, where };

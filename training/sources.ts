@@ -5,7 +5,13 @@
 import { extname, join, resolve } from 'node:path';
 import { open, stat } from 'node:fs/promises';
 import { bundledDatasetPath, isBundledDataset } from '../core/data/datasets.ts';
-import { openParquet, readParquetTable, rowGroupRanges, type ParquetSource } from '../core/data/parquet.ts';
+import {
+  openParquet,
+  readParquetRowGroups,
+  readParquetTable,
+  rowGroupRanges,
+  type ParquetSource,
+} from '../core/data/parquet.ts';
 import { ROW_COLUMN } from '../core/data/csv.ts';
 import { readTextTable } from '../core/data/json.ts';
 import { sliceRows, type Column, type ColumnType, type Table } from '../core/data/table.ts';
@@ -122,30 +128,90 @@ export async function openSource(
     : openTextSource(format, uri, path, size, etag, options);
 }
 
-/** A source's columns and its first `rows` records, read without loading the whole file (a CSV's values are text). */
+/** The cell has a value (a validate rule's "missing" is no value, or only whitespace). */
+function filledCount(c: Column | undefined): number {
+  if (!c) return 0;
+  let n = 0;
+  if (c.type !== 'string') {
+    for (const v of c.values) if (!Number.isNaN(v)) n++;
+    return n;
+  }
+  const blank = c.dict.map((v) => v.trim() === '');
+  for (const code of c.codes) if (code >= 0 && !blank[code]) n++;
+  return n;
+}
+
+/**
+ * A CSV or JSON source up to this size is read whole to confirm that a column empty in the first
+ * records is empty in every one (about 0.1 s a MiB); only then, so a filled source pays nothing.
+ */
+export const CONFIRM_TEXT_BYTES = 16 * 1024 * 1024;
+
+/** Required columns that hold no value: in every record (`everyRecord`) or only as far as `rows` records were read. */
+export interface UnfilledColumns {
+  names: string[];
+  rows: number;
+  everyRecord: boolean;
+}
+
+/**
+ * A source's columns and its first `rows` records, read without loading the whole file (a CSV's
+ * values are text). With `required`, those of its columns that hold no value in the first records
+ * are looked for in the rest (a Parquet source: only those columns, until each shows a value; a
+ * text source up to CONFIRM_TEXT_BYTES: read whole), so `unfilled` says what the data proves.
+ */
 export async function peekSource(
   uri: string,
   declaredFormat: 'auto' | SourceFormat,
-  options: { repoRoot: string; log: Logger; maxFieldBytes: number; rows?: number },
-): Promise<{ columns: { name: string; type: ColumnType }[]; sample: Table; whole: boolean }> {
-  const { path } = await locateSource(uri, options);
+  options: { repoRoot: string; log: Logger; maxFieldBytes: number; rows?: number; required?: string[] },
+): Promise<{
+  columns: { name: string; type: ColumnType }[];
+  sample: Table;
+  whole: boolean;
+  unfilled?: UnfilledColumns;
+}> {
+  const { path, size } = await locateSource(uri, options);
   const format = detectFormat(uri, declaredFormat);
   await checkFormatMatches(uri, path, format, declaredFormat);
   const rows = options.rows ?? 200;
+  let peek: { columns: { name: string; type: ColumnType }[]; sample: Table; whole: boolean };
+  let pq: ParquetSource | undefined;
   if (format === 'parquet') {
-    const pq = await openParquet(path);
-    return {
+    pq = await openParquet(path);
+    peek = {
       columns: pq.columns,
       sample: await readParquetTable(pq, { rowStart: 0, rowEnd: Math.min(rows, pq.rows) }),
       whole: pq.rows <= rows,
     };
+  } else {
+    const { table, header } = await readTextTable(path, format, {
+      maxFieldBytes: options.maxFieldBytes,
+      maxRows: rows,
+    });
+    peek = {
+      columns: header.map((name) => ({ name, type: 'string' as const })),
+      sample: table,
+      whole: table.length < rows, // maxRows stopped short of `rows`: the file ended
+    };
   }
-  const { table, header } = await readTextTable(path, format, { maxFieldBytes: options.maxFieldBytes, maxRows: rows });
-  return {
-    columns: header.map((name) => ({ name, type: 'string' as const })),
-    sample: table,
-    whole: table.length < rows, // maxRows stopped short of `rows`: the file ended
-  };
+  const suspects = (options.required ?? []).filter(
+    (c) => peek.sample.columns[c] && peek.sample.length > 0 && filledCount(peek.sample.columns[c]) === 0,
+  );
+  if (!suspects.length) return peek;
+  if (peek.whole) return { ...peek, unfilled: { names: suspects, rows: peek.sample.length, everyRecord: true } };
+  const empty = new Set(suspects);
+  if (pq) {
+    for await (const group of readParquetRowGroups(pq, { columns: suspects })) {
+      for (const c of empty) if (filledCount(group.columns[c]) > 0) empty.delete(c);
+      if (!empty.size) break;
+    }
+    return empty.size ? { ...peek, unfilled: { names: [...empty], rows: pq.rows, everyRecord: true } } : peek;
+  }
+  if (format === 'parquet' || size > CONFIRM_TEXT_BYTES)
+    return { ...peek, unfilled: { names: suspects, rows: peek.sample.length, everyRecord: false } };
+  const { table } = await readTextTable(path, format, { maxFieldBytes: options.maxFieldBytes });
+  for (const c of suspects) if (filledCount(table.columns[c]) > 0) empty.delete(c);
+  return empty.size ? { ...peek, unfilled: { names: [...empty], rows: table.length, everyRecord: true } } : peek;
 }
 
 async function openParquetSource(

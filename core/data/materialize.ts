@@ -15,6 +15,7 @@ import { writeJsonAtomic } from '../platform/atomic.ts';
 import type { Logger } from '../platform/log.ts';
 import { parseGsUrl, writeViaTemp } from '../platform/storage.ts';
 import { defaultGcs, type GcsClient } from '../platform/gcs.ts';
+import { type CredentialCheckOptions, findCredentials, HOW_TO_AUTHENTICATE } from '../platform/gcp-credentials.ts';
 import { md5Meter } from '../dvc/hash.ts';
 
 export interface SourceFingerprint {
@@ -39,6 +40,8 @@ export interface MaterializeOptions {
   log?: Logger;
   storage?: GcsClient;
   fetchImpl?: typeof fetch;
+  /** Where the real GCS client's credentials are looked for (default: this process's env, the metadata server). */
+  credentials?: CredentialCheckOptions;
 }
 
 interface CacheMeta {
@@ -104,6 +107,31 @@ function result(path: string, meta: CacheMeta, reused: boolean): MaterializedSou
   return { path, fingerprint, reused };
 }
 
+/**
+ * Why a request got no response, in words: fetch says only "fetch failed", and its cause is raw
+ * OpenSSL or socket text (a plain-HTTP server on an https:// port shows "wrong version number").
+ */
+function fetchFailure(url: URL, err: Error): string {
+  const cause = err.cause as (Error & { code?: string }) | undefined;
+  const code = cause?.code ?? '';
+  const at = `${url.hostname}${url.port ? `:${url.port}` : ''}`;
+  if (url.protocol === 'https:' && (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number/i.test(cause?.message ?? ''))) {
+    const plain = new URL(url.href);
+    plain.protocol = 'http:';
+    return LOOPBACK.has(url.hostname)
+      ? `the server at ${at} answered in plain HTTP, not HTTPS (TLS); use ${plain.href} in data.source, or check the port`
+      : `the server at ${at} answered in plain HTTP, not HTTPS (TLS); check the port (HTTPS is usually 443), and serve the file over HTTPS (plain http:// is read from localhost only)`;
+  }
+  if (cause?.message === 'bad port')
+    return `fetch never connects to port ${url.port} (one of the ports browsers block, as Node's fetch does); serve the file on another port`;
+  if (code === 'ECONNREFUSED') return `nothing accepts connections at ${at}; check the host and port, and that the server is running`;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `the host ${url.hostname} is not found (DNS); check the host name, and the network`;
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code))
+    return `the certificate of ${at} is not trusted (${code}); serve a certificate from a trusted authority, or set NODE_EXTRA_CA_CERTS=<the CA's .pem> to trust yours`;
+  const detail = cause?.message?.trim();
+  return `${err.message}${detail ? ` (${detail})` : ''}`;
+}
+
 async function materializeHttp(uri: string, opts: MaterializeOptions): Promise<MaterializedSource> {
   const url = new URL(uri);
   if (url.protocol === 'http:' && !LOOPBACK.has(url.hostname)) {
@@ -117,7 +145,7 @@ async function materializeHttp(uri: string, opts: MaterializeOptions): Promise<M
   try {
     res = await (opts.fetchImpl ?? fetch)(uri, { headers, redirect: 'follow' });
   } catch (err) {
-    throw new Error(`cannot download ${uri}: ${(err as Error).message}${(err as Error).cause ? ` (${((err as Error).cause as Error).message})` : ''}`, { cause: err });
+    throw new Error(`cannot download ${uri}: ${fetchFailure(url, err as Error)}`, { cause: err });
   }
   if (res.status === 304 && cached) {
     opts.log?.info('source unchanged, using cached copy', { uri, path: paths.file });
@@ -143,9 +171,35 @@ async function materializeHttp(uri: string, opts: MaterializeOptions): Promise<M
   return result(paths.file, meta, false);
 }
 
+/**
+ * Before the real client: when no credentials can exist here, it would retry for ~16 s and then
+ * say little; an object is then readable only if public, which one unauthenticated request shows.
+ */
+async function checkCanRead(uri: string, bucket: string, path: string, opts: MaterializeOptions): Promise<void> {
+  const env = opts.credentials?.env ?? process.env;
+  if (env.STORAGE_EMULATOR_HOST) return; // an emulator takes no credentials
+  const creds = await findCredentials(opts.credentials);
+  if (creds.found) return;
+  if (creds.problem) throw new Error(`cannot read ${uri}: ${creds.problem}`);
+  const none = `this machine has no Google Cloud credentials (looked for ${creds.looked.join('; ')})`;
+  const api = `https://storage.googleapis.com/storage/v1/b/${encodeURIComponent(bucket)}/o/${encodeURIComponent(path)}?fields=size`;
+  let res: Response;
+  try {
+    res = await (opts.fetchImpl ?? fetch)(api, { signal: AbortSignal.timeout(5000) });
+  } catch (err) {
+    const cause = ((err as Error).cause as Error | undefined)?.message ?? (err as Error).message;
+    throw new Error(`cannot read ${uri}: ${none}, and storage.googleapis.com did not answer (${cause}); ${HOW_TO_AUTHENTICATE}, and check the network`, { cause: err });
+  }
+  await res.body?.cancel();
+  if (res.ok) return; // a public object: the client reads it without credentials
+  if (res.status === 404) throw new Error(`source ${uri} does not exist (check the bucket and object name)`);
+  throw new Error(`cannot read ${uri}: it is not public (HTTP ${res.status} without credentials), and ${none}; ${HOW_TO_AUTHENTICATE}`);
+}
+
 async function materializeGcs(uri: string, opts: MaterializeOptions): Promise<MaterializedSource> {
   const { bucket, path } = parseGsUrl(uri);
   if (!path || path.endsWith('/')) throw new Error(`gs:// source '${uri}' must name an object, not a bucket or folder`);
+  if (!opts.storage) await checkCanRead(uri, bucket, path, opts);
   const file = (opts.storage ?? (await defaultGcs())).bucket(bucket).file(path);
   let meta;
   try {

@@ -2,6 +2,7 @@
 export * from './atomic.ts';
 export * from './cli.ts';
 export * from './free-port.ts';
+export * from './gcp-credentials.ts';
 export * from './gcs.ts';
 export * from './is-main.ts';
 export * from './log.ts';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { memoryLogger } from './log.ts';
@@ -9,6 +9,7 @@ import { FsObjectStore, GcsObjectStore, openStore, validateKey } from './storage
 import { materializeSource } from '../data/materialize.ts';
 import type { GcsClient } from './gcs.ts';
 import { FakeGcs } from '../../harness/testing/core/fake-gcs.ts';
+import { findCredentials } from './gcp-credentials.ts';
 import { serve, tempDir } from '../../harness/testing/lifecycle.ts';
 
 const tmp = () => tempDir('storage-');
@@ -144,6 +145,36 @@ test('materializeSource: http downloads stream to the cache and are reused by ET
   }
 });
 
+test('materializeSource: an https:// source on a plain-HTTP server, or a closed port, is said in words, not OpenSSL text', async () => {
+  const server = await serve((_req, res) => res.end('a,b\n1,2\n'));
+  const dir = await tmp();
+  try {
+    const err = await materializeSource(`https://127.0.0.1:${server.port}/x.csv`, { cacheDir: dir }).catch(
+      (e: unknown) => e as Error,
+    );
+    assert.ok(err instanceof Error);
+    assert.match(
+      err.message,
+      new RegExp(
+        `^cannot download https://127\\.0\\.0\\.1:${server.port}/x\\.csv: the server at 127\\.0\\.0\\.1:${server.port} answered in plain HTTP, not HTTPS \\(TLS\\); use http://127\\.0\\.0\\.1:${server.port}/x\\.csv in data\\.source, or check the port$`,
+      ),
+    );
+    assert.doesNotMatch(err.message, /wrong version number|openssl/i);
+  } finally {
+    await server.close();
+  }
+  // A port fetch refuses to use (its "bad ports" list), before any connection.
+  await assert.rejects(
+    materializeSource('https://127.0.0.1:6000/x.csv', { cacheDir: dir }),
+    /fetch never connects to port 6000 .*; serve the file on another port/,
+  );
+  // The port is free now: nothing listens there.
+  await assert.rejects(
+    materializeSource(`https://127.0.0.1:${server.port}/x.csv`, { cacheDir: dir }),
+    new RegExp(`nothing accepts connections at 127\\.0\\.0\\.1:${server.port}; check the host and port`),
+  );
+});
+
 test('materializeSource: gs:// downloads through the injected client, verifies md5, reuses', async () => {
   const storage = new FakeGcs();
   storage.setObject('raw/trips/2024.csv', 'a,b\n1,2\n');
@@ -196,4 +227,76 @@ test('materializeSource: gs:// downloads through the injected client, verifies m
     /is corrupted: md5 .* the server says/,
   );
   assert.deepEqual(await readdir(other), []);
+});
+
+test('gs:// without any credentials fails at once with how to authenticate; a key file, gcloud login or a metadata server (GKE) count', async () => {
+  const home = await tmp();
+  let probes = 0;
+  const noMetadata = async () => {
+    probes++;
+    return Promise.resolve(false);
+  };
+  assert.deepEqual(await findCredentials({ env: { HOME: home }, platform: 'linux', metadata: noMetadata }), {
+    found: false,
+    looked: [
+      'GOOGLE_APPLICATION_CREDENTIALS (not set)',
+      join(home, '.config/gcloud/application_default_credentials.json'),
+      'a metadata server at 169.254.169.254 (no answer within 1 s)',
+    ],
+  });
+  const missingKey = await findCredentials({
+    env: { HOME: home, GOOGLE_APPLICATION_CREDENTIALS: join(home, 'nope.json') },
+    metadata: noMetadata,
+  });
+  assert.equal(missingKey.found, false);
+  assert.match(
+    (missingKey as { problem: string }).problem,
+    /GOOGLE_APPLICATION_CREDENTIALS names .*nope\.json, which does not exist/,
+  );
+  // The workload identity of a GKE pod is its metadata server.
+  assert.deepEqual(await findCredentials({ env: { HOME: home }, metadata: () => Promise.resolve(true) }), {
+    found: true,
+    via: 'the metadata server at 169.254.169.254',
+  });
+  probes = 0;
+  await findCredentials({ env: { HOME: home, METADATA_SERVER_DETECTION: 'none' }, metadata: noMetadata });
+  assert.equal(probes, 0, 'METADATA_SERVER_DETECTION=none: not probed, as the client library does not');
+  await mkdir(join(home, '.config/gcloud'), { recursive: true });
+  await writeFile(join(home, '.config/gcloud/application_default_credentials.json'), '{}');
+  assert.equal((await findCredentials({ env: { HOME: home }, metadata: noMetadata })).found, true);
+
+  // materializeSource: no credentials, and the object is not public (or storage.googleapis.com is unreachable).
+  const bare = await tmp();
+  const dir = await tmp();
+  const credentials = { env: { HOME: bare }, metadata: noMetadata };
+  const started = Date.now();
+  const requested: string[] = [];
+  const status =
+    (code: number): typeof fetch =>
+    (input) => {
+      requested.push(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+      return Promise.resolve(new Response('{}', { status: code }));
+    };
+  await assert.rejects(
+    materializeSource('gs://private/x.csv', { cacheDir: dir, credentials, fetchImpl: status(401) }),
+    /^Error: cannot read gs:\/\/private\/x\.csv: it is not public \(HTTP 401 without credentials\), and this machine has no Google Cloud credentials \(looked for GOOGLE_APPLICATION_CREDENTIALS \(not set\); .*application_default_credentials\.json; a metadata server .*\); authenticate with `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS=/,
+  );
+  assert.deepEqual(requested, ['https://storage.googleapis.com/storage/v1/b/private/o/x.csv?fields=size']);
+  const offline = () => Promise.reject(new TypeError('fetch failed', { cause: new Error('getaddrinfo ENOTFOUND') }));
+  await assert.rejects(
+    materializeSource('gs://private/x.csv', { cacheDir: dir, credentials, fetchImpl: offline }),
+    /no Google Cloud credentials .*storage\.googleapis\.com did not answer \(getaddrinfo ENOTFOUND\); authenticate with/,
+  );
+  await assert.rejects(
+    materializeSource('gs://public/gone.csv', { cacheDir: dir, credentials, fetchImpl: status(404) }),
+    /source gs:\/\/public\/gone\.csv does not exist/,
+  );
+  await assert.rejects(
+    materializeSource('gs://b/x.csv', {
+      cacheDir: dir,
+      credentials: { env: { GOOGLE_APPLICATION_CREDENTIALS: join(bare, 'key.json') }, metadata: noMetadata },
+    }),
+    /cannot read gs:\/\/b\/x\.csv: GOOGLE_APPLICATION_CREDENTIALS names .*key\.json, which does not exist/,
+  );
+  assert.ok(Date.now() - started < 2000, `failed in ${Date.now() - started} ms, not after the client's retries`);
 });

@@ -119,6 +119,10 @@ test('registry CLI: list, show, promote, rollback, history with tables and JSON'
   );
   assert.match(
     lines.at(-1)!,
+    /^tags: the names GTO gives these events, not checked against git \(no git checkout here\)/,
+  );
+  assert.match(
+    lines.at(-2)!,
     /^7\s+2025-04-01 00:00:00Z\s+rollback\s+production\s+v3 → v2\s+octocat\s+cli\s+p99 latency doubled\s+flight-delay#production#4$/,
   );
   const events = JSON.parse((await run('history', '--json')).out);
@@ -523,6 +527,35 @@ test('registry CLI in a git checkout: promote, rollback and demote create the GT
   assert.deepEqual(change.event.tags, ['flight-delay#production#9']);
   assert.match(change.git[0], /^created tag flight-delay#production#9 at /);
   assert.equal((await gtoNow(repo)).stages.production.version, 'v2.0.0');
+});
+
+test('registry CLI history in a git checkout: tag names git does not hold (a change made with --git none) are marked', async () => {
+  const { repo } = await checkoutWithTags();
+  const run = cli(repo);
+  let r = await run('promote', '3', 'staging', '--reason', 'tagged');
+  assert.equal(r.code, 0, r.errors);
+  r = await run('promote', '3', 'production', '--reason', 'untagged', '--git', 'none');
+  assert.equal(r.code, 0, r.errors);
+  assert.equal(r.out, 'flight-delay production: v1 → v3  (not tagged: --git none)\n');
+  assert.deepEqual(
+    (await readGitTags(gitIn(repo))).map((t) => t.name).filter((n) => n.includes('production') && n.endsWith('#5')),
+    [],
+  );
+
+  r = await run('history');
+  assert.equal(r.code, 0, r.errors);
+  const lines = r.out.trimEnd().split('\n');
+  const row = (reason: string) => lines.find((l) => l.includes(` ${reason} `))!;
+  assert.match(row('tagged'), /\sflight-delay@v3\.0\.0 flight-delay#staging#4$/);
+  assert.match(row('untagged'), /\sflight-delay#production#\d+ \(no such tag\)$/);
+  assert.match(lines.at(-1)!, /^\(no such tag\): the registry changed without tagging \(--git none, or npm start/);
+  const events = JSON.parse((await run('history', '--json')).out) as { reason: string; missing_tags: string[] }[];
+  assert.deepEqual(events.find((e) => e.reason === 'tagged')!.missing_tags, []);
+  assert.equal(events.find((e) => e.reason === 'untagged')!.missing_tags.length, 1);
+
+  r = await run('history', '--git', 'none');
+  assert.doesNotMatch(r.out, /no such tag/);
+  assert.match(r.out, /\ntags: the names GTO gives these events, not checked against git \(--git none\)/);
 });
 
 test('registry CLI in a git checkout: a change no tag can record is refused before the registry moves, with the fix', async () => {

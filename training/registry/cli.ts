@@ -264,6 +264,9 @@ const cli = defineCli(
       return plan;
     };
     const withTags = (line: string, lines: string[]) => [line, ...lines].join('\n');
+    /** The tags a change stands for; with --git none none is made, and the line says so. */
+    const tagNote = (names: string[] | undefined) =>
+      !names?.length ? '' : values.git === 'none' ? `  (not tagged: --git none)` : `  (${names.join(' ')})`;
     switch (command) {
       case 'list': {
         const known = (await registry.listModels()).includes(model);
@@ -306,7 +309,7 @@ const cli = defineCli(
           ...who,
           ...(plan ? { tags: plan.tags.map((t) => t.name) } : {}),
         });
-        const named = change.event?.tags.length ? `  (${change.event.tags.join(' ')})` : '';
+        const named = tagNote(change.event?.tags);
         const lines = await tagLines(plan, first);
         print(
           withTags(
@@ -340,7 +343,7 @@ const cli = defineCli(
                   `${first?.length ? 'the tags above name the wrong version' : 'not tagged'}: ${args[0]} moved while rolling back; run promote ${change.to} ${args[0]} to tag it`,
                 ]
               : [];
-        const named = change.event!.tags.length ? `  (${change.event!.tags.join(' ')})` : '';
+        const named = tagNote(change.event!.tags);
         print(withTags(`${model} ${change.stage} rolled back: v${change.from ?? '-'} → v${change.to}${named}`, lines), {
           ...change,
           ...(tags ? { git: lines } : {}),
@@ -354,7 +357,7 @@ const cli = defineCli(
           ...who,
           ...(plan ? { tags: plan.tags.map((t) => t.name) } : {}),
         });
-        const named = change.event?.tags.length ? `  (${change.event.tags.join(' ')})` : '';
+        const named = tagNote(change.event?.tags);
         const lines = await tagLines(plan, first);
         print(
           withTags(
@@ -391,7 +394,12 @@ const cli = defineCli(
       }
       case 'history': {
         const events = await registry.history(model);
-        print(formatHistory(model, events), events);
+        const git = await openGitContext(cwd, values.git, model);
+        const checked = git ? git.names : values.git === 'none' ? '--git none' : 'no git checkout here';
+        print(
+          formatHistory(model, events, checked),
+          git ? events.map((e) => ({ ...e, missing_tags: e.tags.filter((t) => !git.names.has(t)) })) : events,
+        );
         return 0;
       }
       case 'gc': {

@@ -179,8 +179,13 @@ export function formatVersion(v: VersionInfo, gto?: string): string {
 
 const ver = (n: number | null): string => (n === null ? '-' : `v${n}`);
 
-export function formatHistory(model: string, events: HistoryEvent[]): string {
+/**
+ * `history`; `tags`: the checkout's tag names, to mark an event's tag names git does not hold (a
+ * change made with --git none, or not tagged yet), or why they were not checked.
+ */
+export function formatHistory(model: string, events: HistoryEvent[], tags?: Set<string> | string): string {
   if (!events.length) return `${model}: no history`;
+  const shown = (name: string) => (typeof tags === 'object' && !tags.has(name) ? `${name} (no such tag)` : name);
   const rows = [['#', 'time', 'event', 'stage', 'change', 'actor', 'source', 'reason', 'tags']];
   for (const e of events) {
     const change = e.type === 'archive' ? ver(e.version) : `${ver(e.from)} → ${ver(e.to)}`;
@@ -193,10 +198,18 @@ export function formatHistory(model: string, events: HistoryEvent[]): string {
       e.actor,
       e.source,
       e.reason ?? '-',
-      e.tags.join(' '),
+      e.tags.map(shown).join(' '),
     ]);
   }
-  return table(rows);
+  const unchecked =
+    typeof tags === 'string'
+      ? `\ntags: the names GTO gives these events, not checked against git (${tags}); in the repository's checkout, history marks those git does not hold`
+      : '';
+  const missing =
+    typeof tags === 'object' && events.some((e) => e.tags.some((t) => !tags.has(t)))
+      ? '\n(no such tag): the registry changed without tagging (--git none, or npm start before its results are committed), or the tags are not fetched (git fetch --tags)'
+      : '';
+  return table(rows) + unchecked + missing;
 }
 
 /** `list` beside GTO's tags: a `gto` column, versions that exist only as tags, and stage disagreements. */
