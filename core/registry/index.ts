@@ -60,8 +60,6 @@ export type {
 export type { FaultHook, FaultPoint, RegistryBackend } from './backend.ts';
 export { bundleContentMd5, bundleDirMd5, hashBundleDir, verifyBundleDir } from './bundle-files.ts';
 export { LocalRegistryBackend } from './local-backend.ts';
-export { runResultsKey } from './run-results.ts';
-export type { RunFile, RunResults } from './run-results.ts';
 export { GcsRegistryBackend } from './gcs-backend.ts';
 export type { RetryOptions } from './gcs-backend.ts';
 export type { GcsClient } from '../platform/gcs.ts';

@@ -14,7 +14,6 @@ import { bundleContentMd5, bundleDirMd5, hashBundleDir, verifyBundleDir } from '
 import { GcsRegistryBackend, type RetryOptions } from './gcs-backend.ts';
 import type { GcsClient } from '../platform/gcs.ts';
 import { LocalRegistryBackend } from './local-backend.ts';
-import { decodeRunResults, encodeRunResults, runResultsKey, type RunFile, type RunResults } from './run-results.ts';
 import type { LockOptions } from './lock.ts';
 import { RegistryError, assertModelName, assertStageName, assertVersionNumber } from './names.ts';
 import {
@@ -394,32 +393,6 @@ export class Registry {
       await check(tmp);
     });
     return { dir, inPlace: false, version: info };
-  }
-
-  /**
-   * Store a run's results for git (run-results.ts) beside version `version`, replacing any stored
-   * before; `files` must include the dvc.lock that records the version's bundle (the caller checks).
-   */
-  async putRunResults(name: string, version: number, files: RunFile[], opts: { actor?: string } = {}): Promise<RunResults> {
-    const info = await this.getVersion(name, version);
-    const results: RunResults = {
-      model: name,
-      version,
-      bundle_md5: info.bundle.md5,
-      stored_at: this.clock().toISOString(),
-      stored_by: opts.actor?.trim() || this.env.GITHUB_ACTOR?.trim() || this.env.USER?.trim() || 'unknown',
-      files,
-    };
-    await this.backend.writeDocument(runResultsKey(name, version), encodeRunResults(results));
-    return results;
-  }
-
-  /** The run results stored for version `version` (verified), or null when none were stored. */
-  async getRunResults(name: string, version: number): Promise<RunResults | null> {
-    await this.getVersion(name, version);
-    const key = runResultsKey(name, version);
-    const bytes = await this.backend.readDocument(key);
-    return bytes === null ? null : decodeRunResults(bytes, `${this.describe()}/${key}`);
   }
 
   /** Check a model: state invariants, history replay, and every version's stored files. */

@@ -4,10 +4,12 @@
  * (the trainer Job's pod) stores them here so that a person can commit them later and GTO can tag
  * the version at that commit. One JSON document per version (`runs/<model>/v<N>.json`), written
  * whole, with every file's bytes and md5: a reader gets all of a run's files or none, verified.
+ * Kept apart from registry.ts: the pipeline's register stage never stores or reads them.
  */
 import { z } from 'zod';
 import { md5Bytes } from '../dvc/hash.ts';
 import { RegistryError, assertModelName, isSafeRelpath } from './names.ts';
+import type { Registry } from './registry.ts';
 
 export const RUN_RESULTS_SCHEMA_VERSION = 1;
 
@@ -96,4 +98,36 @@ export function decodeRunResults(bytes: Buffer, where: string): RunResults {
   });
   const { schema: _schema, files: _files, ...rest } = doc;
   return { ...rest, files };
+}
+
+/**
+ * Store a run's results beside version `version` of `model` (replacing any stored before); `files`
+ * should include the dvc.lock that records the version's bundle (the caller checks).
+ */
+export async function putRunResults(
+  registry: Registry,
+  model: string,
+  version: number,
+  files: RunFile[],
+  by: { actor: string; at: Date },
+): Promise<RunResults> {
+  const info = await registry.getVersion(model, version);
+  const results: RunResults = {
+    model,
+    version,
+    bundle_md5: info.bundle.md5,
+    stored_at: by.at.toISOString(),
+    stored_by: by.actor,
+    files,
+  };
+  await registry.backend.writeDocument(runResultsKey(model, version), encodeRunResults(results));
+  return results;
+}
+
+/** The run results stored for version `version` of `model` (verified), or null when none were stored. */
+export async function getRunResults(registry: Registry, model: string, version: number): Promise<RunResults | null> {
+  await registry.getVersion(model, version);
+  const key = runResultsKey(model, version);
+  const bytes = await registry.backend.readDocument(key);
+  return bytes === null ? null : decodeRunResults(bytes, `${registry.describe()}/${key}`);
 }

@@ -14,7 +14,6 @@ import {
   RegistryError,
   isAncestor,
   resolveCommit,
-  runResultsKey,
   shellQuote,
   type Registry,
   type GcsClient,
@@ -47,6 +46,7 @@ import { isMain } from '../../core/platform/is-main.ts';
 import { defineCli, UsageError, type CliStreams } from '../../core/platform/cli.ts';
 import { readModelName } from '../../core/schemas/params.ts';
 import { readMetrics } from '../../core/schemas/metrics-files.ts';
+import { getRunResults, putRunResults, runResultsKey } from '../../core/registry/run-results.ts';
 import { RECORD_FILES, artifactMd5In, collectRunFiles, gitOutputs, writeRunFiles } from './run-results.ts';
 
 const USAGE = `usage: npm run registry -- <command> [options]
@@ -230,7 +230,7 @@ async function putRun(
   model: string,
   ref: string | undefined,
   cwd: string,
-  actor: string | undefined,
+  by: { actor: string; at: Date },
   print: Print,
 ): Promise<number> {
   let v: VersionInfo;
@@ -262,7 +262,7 @@ async function putRun(
     );
     return ref === undefined ? 0 : 1;
   }
-  const stored = await registry.putRunResults(model, v.version, files, { actor });
+  const stored = await putRunResults(registry, model, v.version, files, by);
   const bytes = files.reduce((n, f) => n + f.data.length, 0);
   print(
     `${model} v${v.version}: stored the run's ${files.length} result files (${bytes} bytes: ${files
@@ -301,7 +301,7 @@ async function importRun(
   ctx: GitContext,
   print: Print,
 ): Promise<number> {
-  const results = await registry.getRunResults(model, v.version);
+  const results = await getRunResults(registry, model, v.version);
   if (!results)
     throw new RegistryError(
       `no run results stored for ${model} v${v.version} in ${registry.describe()}: a run stores them with registry -- put-run at its end (the trainer Job does, since its checkout goes with the pod); a version the train workflow trained has its results commit already (it commits them)`,
@@ -558,7 +558,17 @@ const cli = defineCli(
         return report.refused.length ? 1 : 0;
       }
       case 'put-run':
-        return putRun(registry, model, args[0], cwd, values.actor, print);
+        return putRun(
+          registry,
+          model,
+          args[0],
+          cwd,
+          {
+            actor: values.actor?.trim() || env.GITHUB_ACTOR?.trim() || env.USER?.trim() || 'unknown',
+            at: io.clock?.() ?? new Date(),
+          },
+          print,
+        );
       case 'import-run': {
         if (!tags)
           throw new RegistryError(
