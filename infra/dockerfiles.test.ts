@@ -187,8 +187,7 @@ test('the trainer image holds every file the trainer Job runs and imports (COPY 
   const files = Object.keys(result.metafile.inputs);
   assert.ok(files.includes('training/registry/run-results.ts'), 'put-run is among the imports');
   const missing = files.filter(
-    (f) =>
-      !copied.some((c) => f === c || f.startsWith(`${c}/`)) || ignore.some((p) => dockerIgnoreRegExp(p).test(f)),
+    (f) => !copied.some((c) => f === c || f.startsWith(`${c}/`)) || ignore.some((p) => dockerIgnoreRegExp(p).test(f)),
   );
   assert.deepEqual(missing, [], 'files the Job imports that the image does not hold');
   assert.ok(copied.includes('.dvc/config'), 'the DVC push reads .dvc/config (the Job adds config.local)');

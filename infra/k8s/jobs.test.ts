@@ -39,7 +39,7 @@ test("the trainer Job runs each pipeline stage in its own process, so its peak m
   assert.ok(c.env.find((e: { name: string }) => e.name === 'USER')?.value, 'the registry names who registered it');
 });
 
-test("the trainer Job keeps what its pod would lose: trains, pushes the DVC outputs to the bucket, then stores the results for git beside the version", async () => {
+test('the trainer Job keeps what its pod would lose: trains, pushes the DVC outputs to the bucket, then stores the results for git beside the version', async () => {
   const doc = parse(await readFile(new URL('./jobs/trainer-job.yaml', import.meta.url), 'utf8'));
   const c = doc.spec.template.spec.containers[0];
   assert.deepEqual(c.command, ['sh', '-c']);
@@ -60,7 +60,11 @@ test("the trainer Job keeps what its pod would lose: trains, pushes the DVC outp
     ],
   );
   const env = (name: string) => c.env.find((e: { name: string }) => e.name === name)?.value;
-  assert.equal(env('DVC_REMOTE_URL'), 'gs://${GCS_BUCKET}/dvc', "the train workflow's DVC remote (trainer-runtime writes dvc/)");
+  assert.equal(
+    env('DVC_REMOTE_URL'),
+    'gs://${GCS_BUCKET}/dvc',
+    "the train workflow's DVC remote (trainer-runtime writes dvc/)",
+  );
   assert.equal(env('REGISTRY_URL'), 'gs://${GCS_BUCKET}/registry');
   // The line that points DVC at that remote, run by sh as in the pod, gives the config the push reads.
   const configLine = lines.find((l) => l.includes('.dvc/config.local'));
@@ -68,7 +72,10 @@ test("the trainer Job keeps what its pod would lose: trains, pushes the DVC outp
   const dir = await mkdtemp(join(tmpdir(), 'trainer-job-'));
   try {
     await mkdir(join(dir, '.dvc'));
-    await writeFile(join(dir, '.dvc', 'config'), "[core]\n    remote = local\n['remote \"local\"']\n    url = ../.dvc-remote\n");
+    await writeFile(
+      join(dir, '.dvc', 'config'),
+      '[core]\n    remote = local\n[\'remote "local"\']\n    url = ../.dvc-remote\n',
+    );
     const sh = spawnSync('sh', ['-c', `set -eu\n${configLine}`], {
       cwd: dir,
       env: { ...process.env, DVC_REMOTE_URL: 'gs://acme-bucket/dvc' },

@@ -46,7 +46,7 @@ import { isMain } from '../../core/platform/is-main.ts';
 import { defineCli, UsageError, type CliStreams } from '../../core/platform/cli.ts';
 import { readModelName } from '../../core/schemas/params.ts';
 import { readMetrics } from '../../core/schemas/metrics-files.ts';
-import { getRunResults, putRunResults, runResultsKey } from '../../core/registry/run-results.ts';
+import { getRunResults, putRunResults, runResultsKey } from './run-store.ts';
 import { RECORD_FILES, artifactMd5In, collectRunFiles, gitOutputs, writeRunFiles } from './run-results.ts';
 
 const USAGE = `usage: npm run registry -- <command> [options]

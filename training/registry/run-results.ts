@@ -11,7 +11,7 @@ import { join, posix } from 'node:path';
 import { parseLock, parsePipeline, parseYamlPy, PIPELINE_FILE } from '../../core/dvc/index.ts';
 import { writeFileAtomic } from '../../core/platform/atomic.ts';
 import { RegistryError } from '../../core/registry/index.ts';
-import type { RunFile } from '../../core/registry/run-results.ts';
+import type { RunFile } from './run-store.ts';
 
 /** The files beside the outputs that a run rewrites and the train workflow commits. */
 export const RECORD_FILES = ['dvc.lock', 'data.dvc', 'params.yaml'] as const;

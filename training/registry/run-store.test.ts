@@ -2,12 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { memoryLogger } from '../platform/log.ts';
+import { memoryLogger } from '../../core/platform/log.ts';
 import { FakeGcs } from '../../harness/testing/core/fake-gcs.ts';
 import { tempDir } from '../../harness/testing/lifecycle.ts';
-import { openRegistry } from './index.ts';
-import { getRunResults, putRunResults, runResultsKey } from './run-results.ts';
-import { makeBundle } from './testing/helpers.ts';
+import { openRegistry } from '../../core/registry/index.ts';
+import { getRunResults, putRunResults, runResultsKey } from './run-store.ts';
+import { makeBundle } from '../../core/registry/testing/helpers.ts';
 
 const FILES = [
   { path: 'dvc.lock', data: Buffer.from("schema: '2.0'\nstages: {}\n") },
@@ -34,7 +34,10 @@ for (const where of ['local', 'gs'] as const) {
       back?.files.map((f) => [f.path, f.data.toString('hex')]),
       FILES.map((f) => [f.path, f.data.toString('hex')]),
     );
-    assert.deepEqual([back?.bundle_md5, back?.stored_by, back?.stored_at], [v1.bundle.md5, 'trainer', at.toISOString()]);
+    assert.deepEqual(
+      [back?.bundle_md5, back?.stored_by, back?.stored_at],
+      [v1.bundle.md5, 'trainer', at.toISOString()],
+    );
     await assert.rejects(putRunResults(registry, 'm', 2, FILES, { actor: 'x', at }), /model 'm' has no version 2/);
     // A second run's results replace the first's whole.
     await putRunResults(registry, 'm', 1, FILES.slice(0, 1), { actor: 'again', at });

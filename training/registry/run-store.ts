@@ -4,12 +4,17 @@
  * (the trainer Job's pod) stores them here so that a person can commit them later and GTO can tag
  * the version at that commit. One JSON document per version (`runs/<model>/v<N>.json`), written
  * whole, with every file's bytes and md5: a reader gets all of a run's files or none, verified.
- * Kept apart from registry.ts: the pipeline's register stage never stores or reads them.
+ * Beside the registry, not part of it (core/registry): the pipeline's register stage never stores
+ * or reads them, only this CLI does, through the backend's writeDocument / readDocument.
  */
 import { z } from 'zod';
-import { md5Bytes } from '../dvc/hash.ts';
-import { RegistryError, assertModelName, isSafeRelpath } from './names.ts';
-import type { Registry } from './registry.ts';
+import { md5Bytes } from '../../core/dvc/index.ts';
+import { RegistryError, assertModelName, type Registry } from '../../core/registry/index.ts';
+
+/** A relative `/`-separated path without empty, `.` or `..` parts (nothing outside the checkout). */
+function isSafeRelpath(path: string): boolean {
+  return path !== '' && !path.includes('\\') && path.split('/').every((p) => p !== '' && p !== '.' && p !== '..');
+}
 
 export const RUN_RESULTS_SCHEMA_VERSION = 1;
 
