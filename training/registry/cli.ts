@@ -352,9 +352,25 @@ async function importRun(
     lines.push(
       `params.yaml changed: these are the params the run used (dvc.lock records them); the next train run on this branch uses them too, so keep or restore it before committing`,
     );
-  if (v.git_commit && !head.startsWith(v.git_commit) && !v.git_commit.startsWith(head))
+  // Files other than the results that changed since the commit the run's code came from.
+  const since = v.git_commit
+    ? (
+        await ctx.git([
+          'diff',
+          '--name-only',
+          v.git_commit,
+          'HEAD',
+          '--',
+          '.',
+          ...[...RECORD_FILES, ...outputs].map((p) => `:(exclude)${p}`),
+        ])
+      )
+        .split('\n')
+        .filter(Boolean)
+    : [];
+  if (since.length)
     lines.push(
-      `HEAD is ${short(head)}, after ${short(v.git_commit)} (the commit v${v.version} was trained from): dvc.lock records that commit's code, so stages whose code changed since show as changed (dvc status) and retrain on the next run`,
+      `HEAD is ${short(head)}: ${since.length} file(s) changed since ${short(v.git_commit!)}, the commit v${v.version} was trained from (${since.slice(0, 3).join(', ')}${since.length > 3 ? ', …' : ''}); dvc.lock records that commit's files, so stages depending on them show as changed (dvc status) and run again next time`,
     );
   if (changed.length)
     lines.push(

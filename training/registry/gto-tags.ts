@@ -223,7 +223,7 @@ async function resultsCommit(
     refused:
       `the registry's v${v.version} (bundle ${v.bundle.md5}) was trained at ${short(from)}, whose dvc.lock records another model (${recorded}), ` +
       `and no later commit up to HEAD records it: GTO's v${v.version}.0.0 there would name that other model (\`dvc artifacts get\` downloads it). ` +
-      `Commit the run's results first (git add dvc.lock data.dvc metrics && git commit -m "…"; a run stored with registry -- put-run, as the trainer Job's, is written here by registry -- import-run ${v.version}) and run this again. ${outsideGit}`,
+      `Commit the run's results first (git add dvc.lock data.dvc metrics && git commit -m "…") and run this again. ${outsideGit}`,
   };
 }
 
