@@ -989,3 +989,28 @@ test('registry CLI: a version that names no commit (image built without SOURCE_C
   assert.equal(r.code, 0, r.errors);
   assert.equal((await gtoNow(repo)).versions.find((x) => x.version === 'v1.0.0')?.commit, results);
 });
+
+test('registry CLI: put-run and import-run through a gs:// registry (the bucket the Job writes)', async () => {
+  const { repo, git } = await gitRepoOnMain('registry-cli-import-gs-');
+  const lockWith = (md5: string) =>
+    `schema: '2.0'\nstages:\n  train:\n    cmd: node train.ts\n    outs:\n    - path: artifacts/model\n      hash: md5\n      md5: ${md5}\n`;
+  await writeFile(join(repo, 'dvc.yaml'), 'stages: {}\nartifacts:\n  flight-delay:\n    path: artifacts/model\n');
+  await writeFile(join(repo, 'dvc.lock'), lockWith('0123456789abcdef0123456789abcdef.dir'));
+  await git(['add', '-A']);
+  await git(['commit', '-q', '-m', 'base']);
+  const storage = new FakeGcs();
+  const registry = await openRegistry('gs://bkt/registry', { storage, log: memoryLogger(), env: {} });
+  const bundle = await makeBundle(join(await tempDir('registry-cli-b-'), 'b'), { 'model.json': '{"gs":1}' });
+  const source = (await git(['rev-parse', 'HEAD'])).trim();
+  const v1 = await registry.register('flight-delay', bundle, { git_commit: source }, { actor: 'job' });
+  const pod = await tempDir('registry-cli-pod-');
+  await writeFile(join(pod, 'dvc.yaml'), await readFile(join(repo, 'dvc.yaml')));
+  await writeFile(join(pod, 'dvc.lock'), lockWith(v1.bundle.md5));
+  const env = { REGISTRY_URL: 'gs://bkt/registry' };
+  assert.equal((await cli(pod, env, { storage })('put-run', '1')).code, 0);
+  assert.ok(storage.objects.has('bkt/registry/runs/flight-delay/v1.json'), [...storage.objects.keys()].join(', '));
+  const r = await cli(repo, env, { storage })('import-run', '1');
+  assert.equal(r.code, 0, r.errors);
+  assert.equal(await readFile(join(repo, 'dvc.lock'), 'utf8'), lockWith(v1.bundle.md5));
+  assert.match(r.out, /\nchanged: dvc\.lock\n/);
+});

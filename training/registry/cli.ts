@@ -344,9 +344,7 @@ async function importRun(
   const lines = [
     `${model} v${v.version}: wrote the ${written.length} result files its run stored (${results.stored_at}, by ${results.stored_by}) into ${ctx.dir}` +
       (removed.length ? `; removed ${removed.length} the run did not produce (${removed.join(', ')})` : ''),
-    changed.length
-      ? `changed: ${changed.join(', ')}`
-      : `nothing changed: HEAD already holds these results (promote ${v.version} tags it)`,
+    changed.length ? `changed: ${changed.join(', ')}` : `nothing changed: HEAD already holds these results`,
   ];
   if (changed.includes('params.yaml'))
     lines.push(
