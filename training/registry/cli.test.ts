@@ -899,7 +899,7 @@ test("registry CLI: put-run stores a run's results beside its version; import-ru
   await write(pod, {
     'dvc.lock': lockWith(v1.bundle.md5),
     'params.yaml': 'ingest:\n  max_batches: 0\n',
-    'data.dvc': 'outs:\n- md5: bbbb.dir\n  path: data\n',
+    'data.dvc': 'outs:\n- md5: bbbb.dir\n  size: 4096\n  nfiles: 3\n  path: data\n',
     'metrics/evaluate.json': '{"roc_auc": 0.78}\n',
     'metrics/report/roc.png': chart,
   });
@@ -925,6 +925,7 @@ test("registry CLI: put-run stores a run's results beside its version; import-ru
   await assert.rejects(readFile(join(repo, 'metrics/report/old.png')), /ENOENT/);
   assert.match(r.out, /removed 1 the run did not produce \(metrics\/report\/old\.png\)/);
   assert.match(r.out, /\nparams\.yaml changed: these are the params the run used/);
+  assert.match(r.out, /\ndata\.dvc changed: the raw store is now the run's \(3 files, 4096 bytes\)/);
   const add = /\n {2}(git add .*) && git commit/.exec(r.out)?.[1];
   assert.equal(add, 'git add dvc.lock data.dvc params.yaml metrics');
   // Before the commit, promote still refuses: no commit records v1's bundle yet.

@@ -46,6 +46,7 @@ import { isMain } from '../../core/platform/is-main.ts';
 import { defineCli, UsageError, type CliStreams } from '../../core/platform/cli.ts';
 import { readModelName } from '../../core/schemas/params.ts';
 import { readMetrics } from '../../core/schemas/metrics-files.ts';
+import { parseYamlPy } from '../../core/dvc/index.ts';
 import { getRunResults, putRunResults, runResultsKey } from './run-store.ts';
 import { RECORD_FILES, artifactMd5In, collectRunFiles, gitOutputs, writeRunFiles } from './run-results.ts';
 
@@ -293,6 +294,18 @@ async function uncommitted(ctx: GitContext, paths: string[]): Promise<string[]> 
     .map((l) => l.slice(3));
 }
 
+/** "N files, M bytes" of a .dvc file's first output, or null. */
+function rawStoreOf(text: string): string | null {
+  try {
+    const out = (parseYamlPy(text, 'data.dvc') as { outs?: { nfiles?: unknown; size?: unknown }[] } | null)?.outs?.[0];
+    return typeof out?.nfiles === 'number' && typeof out.size === 'number'
+      ? `${out.nfiles} files, ${out.size} bytes`
+      : null;
+  } catch {
+    return null;
+  }
+}
+
 /** `import-run`: write `v`'s stored run results into the checkout, for the user to commit. */
 async function importRun(
   registry: Registry,
@@ -350,6 +363,13 @@ async function importRun(
     lines.push(
       `params.yaml changed: these are the params the run used (dvc.lock records them); the next train run on this branch uses them too, so keep or restore it before committing`,
     );
+  if (changed.includes('data.dvc')) {
+    const data = results.files.find((f) => f.path === 'data.dvc');
+    const out = data ? rawStoreOf(data.data.toString('utf8')) : null;
+    lines.push(
+      `data.dvc changed: the raw store is now the run's${out ? ` (${out})` : ''}, which the next train run on this branch pulls from the DVC remote and ingests onto`,
+    );
+  }
   // Files other than the results that changed since the commit the run's code came from.
   const since = v.git_commit
     ? (
