@@ -158,3 +158,37 @@ test('the trainer image knows the commit it was built from (it holds no .git), a
   assert.match(workflow, /--build-arg "?SOURCE_COMMIT=\$\{GITHUB_SHA\}"?/);
   assert.match(readFileSync(join(ROOT, 'training/lineage.ts'), 'utf8'), /env\.SOURCE_COMMIT/);
 });
+
+test('the trainer image holds every file the trainer Job runs and imports (COPY sources, not .dockerignore-d)', async () => {
+  const { parse } = await import('yaml');
+  const { build } = await import('esbuild');
+  const job = parse(readFileSync(join(ROOT, 'infra/k8s/jobs/trainer-job.yaml'), 'utf8'));
+  const script: string = job.spec.template.spec.containers[0].args.join('\n');
+  const entries = [...script.matchAll(/^\s*node --import tsx (\S+\.ts)\b/gm)].map((m) => m[1]);
+  assert.ok(entries.length >= 3, `the Job's script runs its steps with node: ${script}`);
+  const text = readFileSync(join(ROOT, 'training/Dockerfile'), 'utf8');
+  const runtime = text.slice(text.lastIndexOf('\nFROM '));
+  const copied = copySources(runtime).map((p) => p.replace(/\/$/, ''));
+  const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#') && !l.startsWith('!'));
+  const result = await build({
+    entryPoints: entries.map((e) => join(ROOT, e)),
+    bundle: true,
+    write: false,
+    metafile: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    outdir: join(ROOT, '.no-output'),
+    logLevel: 'silent',
+  });
+  const files = Object.keys(result.metafile.inputs);
+  assert.ok(files.includes('training/registry/run-results.ts'), 'put-run is among the imports');
+  const missing = files.filter(
+    (f) => !copied.some((c) => f === c || f.startsWith(`${c}/`)) || ignore.some((p) => dockerIgnoreRegExp(p).test(f)),
+  );
+  assert.deepEqual(missing, [], 'files the Job imports that the image does not hold');
+  assert.ok(copied.includes('.dvc/config'), 'the DVC push reads .dvc/config (the Job adds config.local)');
+});

@@ -38,6 +38,13 @@ export interface RegistryBackend {
   fetchBundleFiles(bundle: BundleManifest, destDir: string): Promise<void>;
   /** Problems with the stored copy (missing objects, sizes, md5s); empty when intact. */
   verifyBundle(bundle: BundleManifest): Promise<string[]>;
+  /**
+   * Replace the document at registry-relative `key` (not under `models/` or `bundles/`) with
+   * `data`, whole: a reader sees the previous document or this one, never part of it.
+   */
+  writeDocument(key: string, data: Buffer): Promise<void>;
+  /** The document at `key`, or null when there is none. */
+  readDocument(key: string): Promise<Buffer | null>;
   /** Where the stored copy can be read in place, for backends that have one on local disk. */
   localBundleDir?(bundle: BundleManifest): string;
   /** Stored bundle copies no version of `state` refers to (a register that failed after storing). */

@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { mapLimit } from '../platform/pool.ts';
 import { forEachSettled } from './settled.ts';
-import { streamToFile } from '../platform/storage.ts';
+import { streamToFile, validateKey } from '../platform/storage.ts';
 import { defaultGcs, type GcsBucket, type GcsClient, type GcsFile } from '../platform/gcs.ts';
 import type { Logger } from '../platform/log.ts';
 import { hasCommitted, type FaultHook, type Mutation, type RegistryBackend } from './backend.ts';
@@ -183,6 +183,25 @@ export class GcsRegistryBackend implements RegistryBackend {
   private async metadataOrNull(file: GcsFile) {
     try {
       return (await file.getMetadata())[0];
+    } catch (err) {
+      if (errorCode(err) === 404) return null;
+      throw err;
+    }
+  }
+
+  async writeDocument(key: string, data: Buffer): Promise<void> {
+    // One object written whole (a single-request upload): readers get the old or the new content.
+    await (await this.bucket()).file(this.key(validateKey(key))).save(data, {
+      resumable: false,
+      contentType: 'application/json',
+      metadata: { cacheControl: 'no-store' },
+    });
+  }
+
+  async readDocument(key: string): Promise<Buffer | null> {
+    try {
+      const [data] = await (await this.bucket()).file(this.key(validateKey(key))).download();
+      return data;
     } catch (err) {
       if (errorCode(err) === 404) return null;
       throw err;

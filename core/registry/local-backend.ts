@@ -11,7 +11,7 @@ import { constants } from 'node:fs';
 import { chmod, copyFile, mkdir, open, readFile, readdir, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { forEachSettled } from './settled.ts';
-import { writeViaTemp } from '../platform/storage.ts';
+import { validateKey, writeViaTemp } from '../platform/storage.ts';
 import type { Logger } from '../platform/log.ts';
 import { hasCommitted, type FaultHook, type Mutation, type OrphanBundle, type RegistryBackend } from './backend.ts';
 import { bundleDirMd5, bundleManifest, hashBundleDir, listBundleFiles, verifyBundleDir } from './bundle-files.ts';
@@ -285,6 +285,30 @@ export class LocalRegistryBackend implements RegistryBackend {
       },
       { log: this.opts.log, ...this.opts.lock },
     );
+  }
+
+  private documentPath(key: string): string {
+    return join(this.root, ...validateKey(key).split('/'));
+  }
+
+  async writeDocument(key: string, data: Buffer): Promise<void> {
+    const path = this.documentPath(key);
+    try {
+      await writeViaTemp(path, (tmp) => writeFile(tmp, data));
+      await fsyncPath(dirname(path));
+    } catch (err) {
+      if (isNoSpace(err)) throw this.noSpace(err, `writing ${key}`, 'The previous document, if any, is unchanged');
+      throw err;
+    }
+  }
+
+  async readDocument(key: string): Promise<Buffer | null> {
+    try {
+      return await readFile(this.documentPath(key));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
   }
 
   async fetchBundleFiles(bundle: BundleManifest, destDir: string): Promise<void> {

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { readDvcConfig, resolveRemote } from '../../core/dvc/index.ts';
 import { parse } from 'yaml';
 import { Job } from 'kubernetes-models/batch/v1';
 import { spawnSync } from 'node:child_process';
@@ -30,11 +32,60 @@ for (const file of ['trainer-job.yaml', 'score-indexed-job.yaml']) {
 test("the trainer Job runs each pipeline stage in its own process, so its peak memory is one stage's", async () => {
   const doc = parse(await readFile(new URL('./jobs/trainer-job.yaml', import.meta.url), 'utf8'));
   const c = doc.spec.template.spec.containers[0];
-  assert.deepEqual(c.args.slice(-2), ['training/cli.ts', 'start']);
+  assert.match(c.args.join('\n'), /^\s*node --import tsx training\/cli\.ts start$/m);
   // training/pipeline/in-process.ts reads exactly the string "0" (a YAML number would not reach the pod as "0" from every tool).
   assert.equal(c.env.find((e: { name: string }) => e.name === 'PIPELINE_IN_PROCESS')?.value, '0');
   // core/registry records GITHUB_ACTOR, else USER, else 'unknown' as who registered the version.
   assert.ok(c.env.find((e: { name: string }) => e.name === 'USER')?.value, 'the registry names who registered it');
+});
+
+test('the trainer Job keeps what its pod would lose: trains, pushes the DVC outputs to the bucket, then stores the results for git beside the version', async () => {
+  const doc = parse(await readFile(new URL('./jobs/trainer-job.yaml', import.meta.url), 'utf8'));
+  const c = doc.spec.template.spec.containers[0];
+  assert.deepEqual(c.command, ['sh', '-c']);
+  const lines = (c.args as string[])
+    .join('\n')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  // Each step only after the one before succeeded: no results stored for a run that failed, none
+  // naming data the DVC remote does not hold.
+  assert.equal(lines[0], 'set -eu');
+  assert.deepEqual(
+    lines.filter((l) => l.startsWith('node ')),
+    [
+      'node --import tsx training/cli.ts start',
+      'node --import tsx training/dvc/cli.ts push',
+      'node --import tsx training/registry/cli.ts put-run',
+    ],
+  );
+  const env = (name: string) => c.env.find((e: { name: string }) => e.name === name)?.value;
+  assert.equal(
+    env('DVC_REMOTE_URL'),
+    'gs://${GCS_BUCKET}/dvc',
+    "the train workflow's DVC remote (trainer-runtime writes dvc/)",
+  );
+  assert.equal(env('REGISTRY_URL'), 'gs://${GCS_BUCKET}/registry');
+  // The line that points DVC at that remote, run by sh as in the pod, gives the config the push reads.
+  const configLine = lines.find((l) => l.includes('.dvc/config.local'));
+  assert.ok(configLine, 'the script writes .dvc/config.local');
+  const dir = await mkdtemp(join(tmpdir(), 'trainer-job-'));
+  try {
+    await mkdir(join(dir, '.dvc'));
+    await writeFile(
+      join(dir, '.dvc', 'config'),
+      '[core]\n    remote = local\n[\'remote "local"\']\n    url = ../.dvc-remote\n',
+    );
+    const sh = spawnSync('sh', ['-c', `set -eu\n${configLine}`], {
+      cwd: dir,
+      env: { ...process.env, DVC_REMOTE_URL: 'gs://acme-bucket/dvc' },
+      encoding: 'utf8',
+    });
+    assert.equal(sh.status, 0, sh.stderr);
+    assert.deepEqual(resolveRemote(await readDvcConfig(dir), dir), { name: 'bucket', url: 'gs://acme-bucket/dvc' });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('the Indexed Job gives every pod its shard through JOB_COMPLETIONS and the completion index', async () => {

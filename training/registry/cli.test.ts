@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, utimes, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { memoryLogger } from '../../core/platform/log.ts';
 import { FakeGcs } from '../../harness/testing/core/fake-gcs.ts';
@@ -847,7 +847,7 @@ test('registry CLI list: a stage the registry moved alone (npm start) names the 
   const r = await run('list');
   assert.match(
     r.out,
-    /\n {2}production: the registry says v1, GTO has no tag for it \(a local run.s stage: commit its results .*`npm run registry -- promote 1 production` tags it; a trainer Job's version has no results commit, so no tag: the next sync-from-tags moves production back to what the tags say; else git fetch --tags\)\n/,
+    /\n {2}production: the registry says v1, GTO has no tag for it \(a local run.s stage: commit its results .*`npm run registry -- promote 1 production` tags it; a trainer Job's version: `npm run registry -- import-run 1` writes its results to commit first; until tagged, the next sync-from-tags moves production back to what the tags say; else git fetch --tags\)\n/,
   );
 });
 
@@ -874,7 +874,7 @@ test('registry CLI: a version the trainer Job trained (no commit records its res
   for (const version of ['1', '2']) {
     const r = await run('promote', version, 'production', '--reason', 'full-data run');
     assert.equal(r.code, 1);
-    assert.match(r.errors, /trainer Job trained has no such commit .*--git none.*registry-sync\.yml/);
+    assert.match(r.errors, /trainer Job trained gets that commit .*import-run <N>.*--git none.*registry-sync\.yml/);
     assert.doesNotMatch(
       r.errors,
       /tag the commit that produced it/,
@@ -888,4 +888,163 @@ test('registry CLI: a version the trainer Job trained (no commit records its res
   assert.equal(r.code, 0, r.errors);
   assert.equal((await registry.state('flight-delay')).stages.production, 2);
   assert.deepEqual(await readGitTags(git), []);
+});
+
+test("registry CLI: put-run stores a run's results beside its version; import-run writes them into a checkout (refusing a dirty dvc.lock); promote tags that commit", async () => {
+  const { repo, git } = await gitRepoOnMain('registry-cli-import-');
+  const bucket = join(await tempDir('registry-cli-bucket-'), 'registry');
+  const lockWith = (md5: string) =>
+    `schema: '2.0'\nstages:\n  train:\n    cmd: node train.ts\n    outs:\n    - path: artifacts/model\n      hash: md5\n      md5: ${md5}\n`;
+  const write = async (root: string, files: Record<string, string | Buffer>) => {
+    for (const [path, data] of Object.entries(files)) {
+      await mkdir(join(root, path, '..'), { recursive: true });
+      await writeFile(join(root, path), data);
+    }
+  };
+  await write(repo, {
+    'dvc.yaml':
+      'stages:\n  report:\n    cmd: node report.ts\n    outs:\n    - metrics/report:\n        cache: false\n    metrics:\n    - metrics/evaluate.json:\n        cache: false\n' +
+      'artifacts:\n  flight-delay:\n    path: artifacts/model\n    type: model\n',
+    'dvc.lock': lockWith('0123456789abcdef0123456789abcdef.dir'),
+    'params.yaml': 'ingest:\n  max_batches: 10\n',
+    'data.dvc': 'outs:\n- md5: aaaa.dir\n  path: data\n',
+    'metrics/evaluate.json': '{"roc_auc": 0.7}\n',
+    'metrics/report/old.png': 'a chart the new run does not draw',
+    'metrics/README.md': 'not an output: left alone\n',
+  });
+  await git(['add', '-A']);
+  await git(['commit', '-q', '-m', 'CI results']);
+  const source = (await git(['rev-parse', 'HEAD'])).trim();
+
+  // The Job's pod: the image's files (no .git), then what its run wrote.
+  const pod = await tempDir('registry-cli-pod-');
+  for (const f of ['dvc.yaml', 'dvc.lock', 'params.yaml', 'data.dvc', 'metrics'])
+    await cp(join(repo, f), join(pod, f), { recursive: true });
+  await rm(join(pod, 'metrics', 'report'), { recursive: true });
+  const registry = await openRegistry(bucket, { log: memoryLogger(), env: {} });
+  const v1 = await registry.register(
+    'flight-delay',
+    await makeBundle(join(pod, 'artifacts', 'model'), { 'model.json': '{"job":1}' }),
+    { git_commit: source },
+    { actor: 'flight-delay-trainer', source: 'pipeline' },
+  );
+  const chart = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xfe]);
+  await write(pod, {
+    'dvc.lock': lockWith(v1.bundle.md5),
+    'params.yaml': 'ingest:\n  max_batches: 0\n',
+    'data.dvc': 'outs:\n- md5: bbbb.dir\n  size: 4096\n  nfiles: 3\n  path: data\n',
+    'metrics/evaluate.json': '{"roc_auc": 0.78}\n',
+    'metrics/report/roc.png': chart,
+  });
+  const env = { REGISTRY_URL: bucket };
+  let r = await cli(pod, env)('put-run', '1');
+  assert.equal(r.code, 0, r.errors);
+  assert.match(r.out, /^flight-delay v1: stored the run's 5 result files .* in .*runs\/flight-delay\/v1\.json\n/);
+
+  const run = cli(repo, env);
+  assert.match((await run('import-run', '2')).errors, /model 'flight-delay' has no version 2/);
+  await writeFile(join(repo, 'dvc.lock'), lockWith('fedcba9876543210fedcba9876543210.dir'));
+  r = await run('import-run', '1');
+  assert.equal(r.code, 1);
+  assert.match(r.errors, /refusing to import: dvc\.lock has uncommitted changes .*Nothing was written/);
+  assert.equal(await readFile(join(repo, 'metrics/evaluate.json'), 'utf8'), '{"roc_auc": 0.7}\n');
+  await git(['checkout', '--', 'dvc.lock']);
+
+  r = await run('import-run', '1');
+  assert.equal(r.code, 0, r.errors);
+  for (const f of ['dvc.lock', 'params.yaml', 'data.dvc', 'metrics/evaluate.json', 'metrics/report/roc.png'])
+    assert.deepEqual(await readFile(join(repo, f)), await readFile(join(pod, f)), f);
+  assert.equal(await readFile(join(repo, 'metrics/README.md'), 'utf8'), 'not an output: left alone\n');
+  await assert.rejects(readFile(join(repo, 'metrics/report/old.png')), /ENOENT/);
+  assert.match(r.out, /removed 1 the run did not produce \(metrics\/report\/old\.png\)/);
+  assert.match(r.out, /\nparams\.yaml changed: these are the params the run used/);
+  assert.match(r.out, /\ndata\.dvc changed: the raw store is now the run's \(3 files, 4096 bytes\)/);
+  const add = /\n {2}(git add .*) && git commit/.exec(r.out)?.[1];
+  assert.equal(add, 'git add dvc.lock data.dvc params.yaml metrics');
+  // Before the commit, promote still refuses: no commit records v1's bundle yet.
+  assert.equal((await run('promote', '1', 'production', '--reason', 'full-data run')).code, 1);
+  await git(['add', 'dvc.lock', 'data.dvc', 'params.yaml', 'metrics']);
+  await git(['commit', '-q', '-m', 'flight-delay v1: results of its run']);
+  const results = (await git(['rev-parse', 'HEAD'])).trim();
+
+  r = await run('promote', '1', 'production', '--reason', 'full-data run');
+  assert.equal(r.code, 0, r.errors);
+  const gto = gtoArtifactState(await readGitTags(git), 'flight-delay');
+  assert.equal(gto.stages.production.version, 'v1.0.0');
+  assert.equal(gto.versions.find((x) => x.version === 'v1.0.0')?.commit, results);
+  assert.equal((await registry.state('flight-delay')).stages.production, 1);
+});
+
+test('registry CLI: put-run refuses results whose dvc.lock does not record the version; import-run refuses a checkout without its commit', async () => {
+  const { repo, git } = await gitRepoOnMain('registry-cli-import-');
+  const bucket = join(await tempDir('registry-cli-bucket-'), 'registry');
+  await writeFile(join(repo, 'dvc.yaml'), 'stages: {}\nartifacts:\n  flight-delay:\n    path: artifacts/model\n');
+  const lockWith = (md5: string) =>
+    `schema: '2.0'\nstages:\n  train:\n    cmd: node train.ts\n    outs:\n    - path: artifacts/model\n      hash: md5\n      md5: ${md5}\n`;
+  await writeFile(join(repo, 'dvc.lock'), lockWith('0123456789abcdef0123456789abcdef.dir'));
+  await git(['add', '-A']);
+  await git(['commit', '-q', '-m', 'base']);
+  const registry = await openRegistry(bucket, { log: memoryLogger(), env: {} });
+  const bundle = await makeBundle(join(repo, 'bundle'), { 'model.json': '{"job":2}' });
+  const v1 = await registry.register('flight-delay', bundle, { git_commit: 'f'.repeat(40) }, { actor: 'job' });
+  const run = cli(repo, { REGISTRY_URL: bucket });
+  let r = await run('put-run', '1');
+  assert.equal(r.code, 1);
+  assert.match(r.out, /stored nothing: this run's dvc\.lock records bundle 0123456789abcdef0123456789abcdef\.dir/);
+  await writeFile(join(repo, 'dvc.lock'), lockWith(v1.bundle.md5));
+  assert.equal((await run('put-run', '1')).code, 0);
+  await git(['checkout', '--', 'dvc.lock']);
+  r = await run('import-run', '1');
+  assert.equal(r.code, 1);
+  assert.match(r.errors, /trained from commit f{40}, which this repository does not have: git fetch it/);
+  assert.equal(await readFile(join(repo, 'dvc.lock'), 'utf8'), lockWith('0123456789abcdef0123456789abcdef.dir'));
+});
+
+test('registry CLI: a version that names no commit (image built without SOURCE_COMMIT) is tagged at the first commit whose dvc.lock records it', async () => {
+  const { repo, git } = await gitRepoOnMain('registry-cli-nocommit-');
+  await writeFile(join(repo, 'dvc.yaml'), 'stages: {}\nartifacts:\n  flight-delay:\n    path: artifacts/model\n');
+  const lockWith = (md5: string) =>
+    `schema: '2.0'\nstages:\n  train:\n    cmd: node train.ts\n    outs:\n    - path: artifacts/model\n      hash: md5\n      md5: ${md5}\n`;
+  await writeFile(join(repo, 'dvc.lock'), lockWith('0123456789abcdef0123456789abcdef.dir'));
+  await git(['add', '-A']);
+  await git(['commit', '-q', '-m', 'base']);
+  const registry = await openRegistry('registry', { baseDir: repo, log: memoryLogger(), env: {} });
+  const bundle = await makeBundle(join(repo, 'bundle'), { 'model.json': '{"job":3}' });
+  const v1 = await registry.register('flight-delay', bundle, { git_commit: null }, { actor: 'job' });
+  const run = cli(repo);
+  let r = await run('promote', '1', 'production', '--reason', 'x');
+  assert.equal(r.code, 1);
+  assert.match(r.errors, /names no commit .*no commit in HEAD's history has a dvc\.lock that records its bundle/);
+  await writeFile(join(repo, 'dvc.lock'), lockWith(v1.bundle.md5));
+  await git(['commit', '-q', '-am', 'imported results']);
+  const results = (await git(['rev-parse', 'HEAD'])).trim();
+  await git(['commit', '-q', '--allow-empty', '-m', 'later work']);
+  r = await run('promote', '1', 'production', '--reason', 'x');
+  assert.equal(r.code, 0, r.errors);
+  assert.equal((await gtoNow(repo)).versions.find((x) => x.version === 'v1.0.0')?.commit, results);
+});
+
+test('registry CLI: put-run and import-run through a gs:// registry (the bucket the Job writes)', async () => {
+  const { repo, git } = await gitRepoOnMain('registry-cli-import-gs-');
+  const lockWith = (md5: string) =>
+    `schema: '2.0'\nstages:\n  train:\n    cmd: node train.ts\n    outs:\n    - path: artifacts/model\n      hash: md5\n      md5: ${md5}\n`;
+  await writeFile(join(repo, 'dvc.yaml'), 'stages: {}\nartifacts:\n  flight-delay:\n    path: artifacts/model\n');
+  await writeFile(join(repo, 'dvc.lock'), lockWith('0123456789abcdef0123456789abcdef.dir'));
+  await git(['add', '-A']);
+  await git(['commit', '-q', '-m', 'base']);
+  const storage = new FakeGcs();
+  const registry = await openRegistry('gs://bkt/registry', { storage, log: memoryLogger(), env: {} });
+  const bundle = await makeBundle(join(await tempDir('registry-cli-b-'), 'b'), { 'model.json': '{"gs":1}' });
+  const source = (await git(['rev-parse', 'HEAD'])).trim();
+  const v1 = await registry.register('flight-delay', bundle, { git_commit: source }, { actor: 'job' });
+  const pod = await tempDir('registry-cli-pod-');
+  await writeFile(join(pod, 'dvc.yaml'), await readFile(join(repo, 'dvc.yaml')));
+  await writeFile(join(pod, 'dvc.lock'), lockWith(v1.bundle.md5));
+  const env = { REGISTRY_URL: 'gs://bkt/registry' };
+  assert.equal((await cli(pod, env, { storage })('put-run', '1')).code, 0);
+  assert.ok(storage.objects.has('bkt/registry/runs/flight-delay/v1.json'), [...storage.objects.keys()].join(', '));
+  const r = await cli(repo, env, { storage })('import-run', '1');
+  assert.equal(r.code, 0, r.errors);
+  assert.equal(await readFile(join(repo, 'dvc.lock'), 'utf8'), lockWith(v1.bundle.md5));
+  assert.match(r.out, /\nchanged: dvc\.lock\n/);
 });

@@ -4,7 +4,7 @@
  * reason, damaged files), 2 usage errors.
  */
 import { join } from 'node:path';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import {
   openRegistry,
@@ -12,6 +12,9 @@ import {
   assertStageName,
   isStageName,
   RegistryError,
+  isAncestor,
+  resolveCommit,
+  shellQuote,
   type Registry,
   type GcsClient,
   type VersionInfo,
@@ -42,6 +45,10 @@ import {
 import { isMain } from '../../core/platform/is-main.ts';
 import { defineCli, UsageError, type CliStreams } from '../../core/platform/cli.ts';
 import { readModelName } from '../../core/schemas/params.ts';
+import { readMetrics } from '../../core/schemas/metrics-files.ts';
+import { parseYamlPy } from '../../core/dvc/index.ts';
+import { getRunResults, putRunResults, runResultsKey } from './run-store.ts';
+import { RECORD_FILES, artifactMd5In, collectRunFiles, gitOutputs, writeRunFiles } from './run-results.ts';
 
 const USAGE = `usage: npm run registry -- <command> [options]
   list [name]                        versions, newest first, with stages, times and primary metric; in a
@@ -59,6 +66,12 @@ const USAGE = `usage: npm run registry -- <command> [options]
   verify [name]                      re-check every stored file and the history; name stored bundles no
                                      version uses (left by a register that failed after storing)
   gc [name]                          remove those unused bundles (older than 10 minutes)
+  put-run [<ref>]                    after a pipeline run: store what it leaves for git (dvc.lock, data.dvc,
+                                     params.yaml, metrics/…) beside the version it registered (default:
+                                     the one metrics/register.json names); the trainer Job ends with this
+  import-run <ref>                   write a version's stored run results into this git checkout (refuses
+                                     when dvc.lock, data.dvc or params.yaml have uncommitted changes),
+                                     then commit them: promote <ref> then tags that commit
   <ref> is a version (3, v3, v3.0.0), 'latest', a stage name (the version it points at), or for
   show a GTO version registered only as tags (v2.0.1)
   In a git checkout, promote, rollback and demote also create the GTO tag that says the same
@@ -159,6 +172,8 @@ const COMMANDS: Record<string, { min: number; max: number }> = {
   history: { min: 0, max: 1 },
   verify: { min: 0, max: 1 },
   gc: { min: 0, max: 1 },
+  'put-run': { min: 0, max: 1 },
+  'import-run': { min: 1, max: 1 },
 };
 
 type Resolved = { kind: 'registry'; v: VersionInfo } | { kind: 'tags'; g: GtoVersion };
@@ -208,6 +223,193 @@ async function registryRef(
   );
 }
 
+type Print = (human: string, data: unknown) => void;
+
+/** `put-run`: store the results of the run in `cwd` beside the version it registered. */
+async function putRun(
+  registry: Registry,
+  model: string,
+  ref: string | undefined,
+  cwd: string,
+  by: { actor: string; at: Date },
+  print: Print,
+): Promise<number> {
+  let v: VersionInfo;
+  if (ref !== undefined) v = await registryRef(registry, model, ref, null);
+  else {
+    const reg = await readMetrics('register', { repo: cwd });
+    if (!reg)
+      throw new RegistryError(
+        `no metrics/register.json in ${cwd}: run put-run where the pipeline has just run, or name the version (put-run <N>)`,
+        'not-found',
+      );
+    if (reg.model_name !== model)
+      throw new RegistryError(
+        `metrics/register.json names model ${reg.model_name}, not ${model}: pass --model ${reg.model_name}`,
+        'invalid',
+      );
+    v = await registry.getVersion(model, reg.version);
+  }
+  const files = await collectRunFiles(cwd);
+  const lock = files.find((f) => f.path === 'dvc.lock')!.data.toString('utf8');
+  const recorded = artifactMd5In(await readFile(join(cwd, 'dvc.yaml'), 'utf8'), lock, model);
+  if (recorded !== v.bundle.md5) {
+    // The register stage returns the version that already holds the same model (its bundle from that
+    // earlier run): this run's dvc.lock names its own bundle, so the earlier run's results are v's.
+    print(
+      `${model} v${v.version}: stored nothing: this run's dvc.lock records ${recorded ? `bundle ${recorded}` : 'no bundle'} for ${model}, ` +
+        `but v${v.version} holds bundle ${v.bundle.md5}${ref === undefined ? ` (the register stage found the same model in v${v.version}, registered by an earlier run: that run's results are v${v.version}'s)` : ''}`,
+      { model, version: v.version, stored: false, recorded, bundle_md5: v.bundle.md5 },
+    );
+    return ref === undefined ? 0 : 1;
+  }
+  const stored = await putRunResults(registry, model, v.version, files, by);
+  const bytes = files.reduce((n, f) => n + f.data.length, 0);
+  print(
+    `${model} v${v.version}: stored the run's ${files.length} result files (${bytes} bytes: ${files
+      .filter((f) => !f.path.includes('/'))
+      .map((f) => f.path)
+      .join(', ')}, …) in ${registry.describe()}/${runResultsKey(model, v.version)}\n` +
+      `in a checkout of the commit it was trained from (or a later one): npm run registry -- import-run ${v.version}, then commit them`,
+    {
+      model,
+      version: v.version,
+      stored: true,
+      stored_at: stored.stored_at,
+      key: runResultsKey(model, v.version),
+      files: files.map((f) => f.path),
+    },
+  );
+  return 0;
+}
+
+const short = (sha: string) => sha.slice(0, 12);
+
+/** Paths of `paths` that git shows as changed in the work tree or the index (relative to `ctx.dir`). */
+async function uncommitted(ctx: GitContext, paths: string[]): Promise<string[]> {
+  const out = await ctx.git(['status', '--porcelain', '--untracked-files=all', '--', ...paths]);
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.slice(3));
+}
+
+/** "N files, M bytes" of a .dvc file's first output, or null. */
+function rawStoreOf(text: string): string | null {
+  try {
+    const out = (parseYamlPy(text, 'data.dvc') as { outs?: { nfiles?: unknown; size?: unknown }[] } | null)?.outs?.[0];
+    return typeof out?.nfiles === 'number' && typeof out.size === 'number'
+      ? `${out.nfiles} files, ${out.size} bytes`
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+/** `import-run`: write `v`'s stored run results into the checkout, for the user to commit. */
+async function importRun(
+  registry: Registry,
+  model: string,
+  v: VersionInfo,
+  ctx: GitContext,
+  print: Print,
+): Promise<number> {
+  const results = await getRunResults(registry, model, v.version);
+  if (!results)
+    throw new RegistryError(
+      `no run results stored for ${model} v${v.version} in ${registry.describe()}: a run stores them with registry -- put-run at its end (the trainer Job does, since its checkout goes with the pod); a version the train workflow trained has its results commit already (it commits them)`,
+      'not-found',
+    );
+  const lock = results.files.find((f) => f.path === 'dvc.lock');
+  const recorded = lock
+    ? artifactMd5In(await readFile(join(ctx.dir, 'dvc.yaml'), 'utf8'), lock.data.toString('utf8'), model)
+    : null;
+  if (recorded !== v.bundle.md5)
+    throw new RegistryError(
+      `the run results stored for ${model} v${v.version} do not record its bundle (their dvc.lock has ${recorded ?? 'none'} for ${model}, v${v.version} is ${v.bundle.md5}): nothing was written`,
+      'corrupt',
+    );
+  const dirty = await uncommitted(ctx, [...RECORD_FILES]);
+  if (dirty.length)
+    throw new RegistryError(
+      `refusing to import: ${dirty.join(', ')} ${dirty.length === 1 ? 'has' : 'have'} uncommitted changes in ${ctx.dir}, which the import would replace. ` +
+        `Commit them, or set them aside (git stash) or discard them (git checkout -- ${dirty.join(' ')}), and run this again. Nothing was written`,
+      'conflict',
+    );
+  if (v.git_commit) {
+    const from = await resolveCommit(ctx.git, v.git_commit);
+    const contained = from ? await isAncestor(ctx.git, from, 'HEAD') : null;
+    if (!contained)
+      throw new RegistryError(
+        from
+          ? `HEAD does not contain ${short(from)}, the commit ${model} v${v.version} was trained from (its dvc.lock records that commit's code and params): check out the branch that does (the one its trainer image was built from) and run this again. Nothing was written`
+          : `${model} v${v.version} was trained from commit ${v.git_commit}, which this repository does not have: git fetch it (and check out a branch that contains it), then run this again. Nothing was written`,
+        'conflict',
+      );
+  }
+  const outputs = await gitOutputs(ctx.dir);
+  const { written, removed } = await writeRunFiles(ctx.dir, results.files, outputs);
+  const changed = await uncommitted(ctx, [...RECORD_FILES, ...outputs]);
+  const head = (await ctx.git(['rev-parse', 'HEAD'])).trim();
+  const add = [...new Set([...RECORD_FILES, ...outputs].map((p) => p.split('/')[0]))].filter((p) =>
+    results.files.some((f) => f.path === p || f.path.startsWith(`${p}/`)),
+  );
+  const lines = [
+    `${model} v${v.version}: wrote the ${written.length} result files its run stored (${results.stored_at}, by ${results.stored_by}) into ${ctx.dir}` +
+      (removed.length ? `; removed ${removed.length} the run did not produce (${removed.join(', ')})` : ''),
+    changed.length ? `changed: ${changed.join(', ')}` : `nothing changed: HEAD already holds these results`,
+  ];
+  if (changed.includes('params.yaml'))
+    lines.push(
+      `params.yaml changed: these are the params the run used (dvc.lock records them); the next train run on this branch uses them too, so keep or restore it before committing`,
+    );
+  if (changed.includes('data.dvc')) {
+    const data = results.files.find((f) => f.path === 'data.dvc');
+    const out = data ? rawStoreOf(data.data.toString('utf8')) : null;
+    lines.push(
+      `data.dvc changed: the raw store is now the run's${out ? ` (${out})` : ''}, which the next train run on this branch pulls from the DVC remote and ingests onto`,
+    );
+  }
+  // Files other than the results that changed since the commit the run's code came from.
+  const since = v.git_commit
+    ? (
+        await ctx.git([
+          'diff',
+          '--name-only',
+          v.git_commit,
+          'HEAD',
+          '--',
+          '.',
+          ...[...RECORD_FILES, ...outputs].map((p) => `:(exclude)${p}`),
+        ])
+      )
+        .split('\n')
+        .filter(Boolean)
+    : [];
+  if (since.length)
+    lines.push(
+      `HEAD is ${short(head)}: ${since.length} file(s) changed since ${short(v.git_commit!)}, the commit v${v.version} was trained from (${since.slice(0, 3).join(', ')}${since.length > 3 ? ', …' : ''}); dvc.lock records that commit's files, so stages depending on them show as changed (dvc status) and run again next time`,
+    );
+  if (changed.length)
+    lines.push(
+      'next:',
+      `  git add ${add.join(' ')} && git commit -m ${shellQuote(`${model} v${v.version}: results of its run`)}`,
+      `  git push`,
+      `  npm run registry -- promote ${v.version} <stage> --reason "…"   # GTO's v${v.version}.0.0 at that commit`,
+    );
+  print(lines.join('\n'), {
+    model,
+    version: v.version,
+    dir: ctx.dir,
+    written,
+    removed,
+    changed,
+    stored_at: results.stored_at,
+    stored_by: results.stored_by,
+  });
+  return 0;
+}
+
 const cli = defineCli(
   {
     name: 'registry',
@@ -245,7 +447,7 @@ const cli = defineCli(
     const registry = await openRegistry(url, { baseDir: cwd, log, env, storage: io.storage, clock: io.clock });
     const model = named ?? (await onlyModel(registry));
     const tags =
-      command === 'history' || command === 'verify' || command === 'gc'
+      command === 'history' || command === 'verify' || command === 'gc' || command === 'put-run'
         ? null
         : await openGitContext(cwd, values.git, model);
     // A registry in a bucket is the one the API serves: its tags are created and pushed before it
@@ -391,6 +593,26 @@ const cli = defineCli(
         print(report.lines.join('\n'), report);
         // The report says what could not follow the tags.
         return report.refused.length ? 1 : 0;
+      }
+      case 'put-run':
+        return putRun(
+          registry,
+          model,
+          args[0],
+          cwd,
+          {
+            actor: values.actor?.trim() || env.GITHUB_ACTOR?.trim() || env.USER?.trim() || 'unknown',
+            at: io.clock?.() ?? new Date(),
+          },
+          print,
+        );
+      case 'import-run': {
+        if (!tags)
+          throw new RegistryError(
+            `import-run writes a run's results into a git checkout: run it in the repository's checkout (or pass --git <dir>)`,
+            'invalid',
+          );
+        return importRun(registry, model, await registryRef(registry, model, args[0], tags), tags, print);
       }
       case 'history': {
         const events = await registry.history(model);

@@ -82,8 +82,8 @@ export function stageDisagreements(gto: GtoArtifact, versions: VersionInfo[]): s
         : r === undefined
           ? 'GTO has no tag for it'
           : // npm start moves the local registry alone, its tag waiting for the run's committed results;
-            // a clone without the tags, or a trainer Job's version served with --git none, are the other ways here.
-            `GTO has no tag for it (a local run's stage: commit its results (dvc.lock, data.dvc, metrics), then \`npm run registry -- promote ${r} ${stage}\` tags it; a trainer Job's version has no results commit, so no tag: the next sync-from-tags moves ${stage} back to what the tags say; else git fetch --tags)`;
+            // a clone without the tags, or a version served with --git none, are the other ways here.
+            `GTO has no tag for it (a local run's stage: commit its results (dvc.lock, data.dvc, metrics), then \`npm run registry -- promote ${r} ${stage}\` tags it; a trainer Job's version: \`npm run registry -- import-run ${r}\` writes its results to commit first; until tagged, the next sync-from-tags moves ${stage} back to what the tags say; else git fetch --tags)`;
     lines.push(`${stage}: the registry says ${r === undefined ? 'none' : `v${r}`}, ${says}`);
   }
   return lines;
@@ -303,7 +303,7 @@ export function formatGtoVersion(model: string, g: GtoVersion): string {
 /** What GTO's tags say of registry version `version` (the `gto` line of `show`). */
 export function formatGtoLine(g: GtoVersion | undefined, version: number): string {
   if (!g)
-    return `no tag: GTO does not know v${version}.0.0 (promote tags it at the commit whose dvc.lock records it; in CI, npm run gh:tag; a trainer Job's version has no such commit)`;
+    return `no tag: GTO does not know v${version}.0.0 (promote tags it at the commit whose dvc.lock records it; in CI, npm run gh:tag; a trainer Job's version gets that commit from registry -- import-run ${version})`;
   const reg = g.registration!;
   return `${g.version} at ${g.commit.slice(0, 12)} (${describeTag(reg)})${g.deregistered ? ', deregistered' : ''}${g.stages.length ? `; GTO stages: ${g.stages.join(', ')}` : ''}`;
 }

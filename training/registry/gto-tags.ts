@@ -19,7 +19,7 @@ import {
 } from '../../core/registry/gto-git.ts';
 import { gtoArtifactState, gtoTagMessage, type GtoArtifact, type GtoEvent } from '../../core/registry/gto-state.ts';
 import type { VersionInfo } from '../../core/registry/index.ts';
-import { parseLock, parseYamlPy } from '../../core/dvc/index.ts';
+import { artifactMd5In } from './run-results.ts';
 
 export interface GitContext {
   /** The work tree whose tags are read (and where tags are created). */
@@ -67,13 +67,13 @@ export interface TagPlan {
 const short = (sha: string) => sha.slice(0, 12);
 
 /**
- * The trainer Job's results (dvc.lock, data.dvc, metrics) stay in its pod, so none of its versions
- * is ever recorded by a commit: what the refusal says a person can do instead.
+ * A run outside any checkout (the trainer Job) has no results commit until someone imports its
+ * stored results: what the refusal says a person can do.
  */
 const outsideGit =
-  'A version the trainer Job trained has no such commit (its dvc.lock stays in the pod): only the registry can serve it ' +
-  '(--git none), and only until the next registry sync-from-tags (registry-sync.yml on any pushed GTO tag, the train ' +
-  'workflow after each successful run); a version GTO can tag is trained by the train workflow, which commits its results';
+  'A version the trainer Job trained gets that commit from the results the Job stored beside it: registry -- import-run <N> ' +
+  'writes them into this checkout, then commit them and run this again; without them only the registry can serve it (--git none), ' +
+  'and only until the next registry sync-from-tags (registry-sync.yml on any pushed GTO tag, the train workflow after each successful run)';
 export const gtoTime = (seconds: number) =>
   new Date(seconds * 1000)
     .toISOString()
@@ -147,8 +147,8 @@ export async function planAssign(
   if (other) return { tags: [], notes: [], refused: `${other}; ${undo}` };
   if (!known) {
     const name = `${ctx.model}@${version}`;
-    commit = v.git_commit ? await resolveCommit(ctx.git, v.git_commit) : null;
-    const results = commit ? await resultsCommit(ctx, v, commit) : null;
+    commit = v.git_commit ? await resolveCommit(ctx.git, v.git_commit) : await firstRecording(ctx, v);
+    const results = commit && v.git_commit ? await resultsCommit(ctx, v, commit) : null;
     if (results && 'refused' in results) return { tags: [], notes: [], refused: `${results.refused}; ${undo}` };
     if (results) commit = results.commit;
     if (!commit || ctx.names.has(name))
@@ -159,7 +159,7 @@ export async function planAssign(
           ? `${name} exists but GTO does not read it (a lightweight tag?): replace it with an annotated one (git tag -d ${shellQuote(name)} && git tag -a ${shellQuote(name)} -m ${shellQuote(gtoTagMessage('register', ctx.model, { version }))} <commit>) and run this again; ${undo}`
           : v.git_commit
             ? `GTO has no ${version} (no tag ${name}) and the registry's v${v.version} names commit ${v.git_commit}, which this repository does not have (git fetch it): tag the commit that produced it (git tag -a ${shellQuote(name)} -m ${shellQuote(gtoTagMessage('register', ctx.model, { version }))} <commit>) and run this again; ${undo}`
-            : `GTO has no ${version} (no tag ${name}) and the registry's v${v.version} names no commit (trained outside a git checkout: a trainer Job image built without SOURCE_COMMIT). GTO's version is the model its commit's dvc.lock records (\`dvc artifacts get\` downloads that), so only a commit whose dvc.lock records bundle ${v.bundle.md5} may hold it: if one does, tag it (git tag -a ${shellQuote(name)} -m ${shellQuote(gtoTagMessage('register', ctx.model, { version }))} <commit>) and run this again. ${outsideGit}; ${undo}`,
+            : `GTO has no ${version} (no tag ${name}) and the registry's v${v.version} names no commit (trained outside a git checkout: a trainer Job image built without SOURCE_COMMIT), and no commit in HEAD's history has a dvc.lock that records its bundle ${v.bundle.md5} (GTO's version is the model its commit's dvc.lock records: \`dvc artifacts get\` downloads that). ${outsideGit}; ${undo}`,
       };
   }
   const clash = otherVersionAt(ctx.gto, commit!, version);
@@ -186,29 +186,27 @@ export async function planAssign(
 async function artifactMd5At(ctx: GitContext, commit: string): Promise<string | null> {
   const show = (file: string) => ctx.git(['show', `${commit}:${file}`]).catch(() => null);
   const [yaml, lock] = await Promise.all([show('dvc.yaml'), show('dvc.lock')]);
-  if (yaml === null || lock === null) return null;
-  try {
-    const artifacts = (parseYamlPy(yaml, 'dvc.yaml') as { artifacts?: Record<string, { path?: unknown }> } | null)
-      ?.artifacts;
-    const path = artifacts?.[ctx.model]?.path;
-    if (typeof path !== 'string') return null;
-    for (const stage of parseLock(lock, 'dvc.lock').stages.values()) {
-      const outs = Array.isArray(stage.outs) ? (stage.outs as { path?: unknown; md5?: unknown }[]) : [];
-      const out = outs.find((o) => o.path === path.replace(/\/$/, ''));
-      if (typeof out?.md5 === 'string') return out.md5;
-    }
-  } catch {
-    // A dvc.yaml or dvc.lock DVC could not read either says nothing about which model the commit holds.
-  }
+  return yaml === null || lock === null ? null : artifactMd5In(yaml, lock, ctx.model);
+}
+
+/**
+ * For a version that names no commit (an image built without SOURCE_COMMIT): the first commit in
+ * HEAD's history whose dvc.lock records its bundle (an imported run's results commit), or null.
+ */
+async function firstRecording(ctx: GitContext, v: VersionInfo): Promise<string | null> {
+  const commits = await ctx.git(['log', '--reverse', '--format=%H', 'HEAD', '--', 'dvc.lock']).catch(() => '');
+  for (const commit of commits.split('\n').filter(Boolean))
+    if ((await artifactMd5At(ctx, commit)) === v.bundle.md5) return commit;
   return null;
 }
 
 /**
  * Where GTO's registration of `v` belongs: GTO's version at a commit is the model that commit's
  * dvc.lock records (what `dvc artifacts get` downloads), and a run outside CI registers at the commit
- * it started from, before its dvc.lock is committed. So when `from`'s dvc.lock records another model,
- * the first later commit up to HEAD that records `v`'s bundle; refused when none does yet. Null (tag
- * `from`) when `from` records no model for this name or records this one.
+ * it started from, before its dvc.lock is committed. So unless `from`'s dvc.lock records `v`'s bundle,
+ * the first later commit up to HEAD that records it; when none does yet, refused if `from` records
+ * another model. Null (tag `from`) when `from` records this one, or records no model for this name
+ * and no later commit records `v`.
  */
 async function resultsCommit(
   ctx: GitContext,
@@ -216,10 +214,11 @@ async function resultsCommit(
   from: string,
 ): Promise<{ commit: string } | { refused: string } | null> {
   const recorded = await artifactMd5At(ctx, from);
-  if (recorded === null || recorded === v.bundle.md5) return null;
+  if (recorded === v.bundle.md5) return null;
   const later = await ctx.git(['rev-list', '--reverse', '--ancestry-path', `${from}..HEAD`]).catch(() => '');
   for (const commit of later.split('\n').filter(Boolean))
     if ((await artifactMd5At(ctx, commit)) === v.bundle.md5) return { commit };
+  if (recorded === null) return null;
   return {
     refused:
       `the registry's v${v.version} (bundle ${v.bundle.md5}) was trained at ${short(from)}, whose dvc.lock records another model (${recorded}), ` +

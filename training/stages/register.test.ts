@@ -274,7 +274,7 @@ test('an experiment registers a candidate: no stage, no assignment tag, producti
   });
 });
 
-test('the trainer Job (REGISTER_PROMOTE=tags) decides without moving the registry, and its reason says no tag can follow it', async () => {
+test('the trainer Job (REGISTER_PROMOTE=tags) decides without moving the registry, and its reason names the way to its tag', async () => {
   const { registryUrl, log, r } = await registeredUnder({ REGISTER_PROMOTE: 'tags' }, 1);
   assert.equal(r.decision, 'promoted');
   assert.equal(
@@ -282,10 +282,7 @@ test('the trainer Job (REGISTER_PROMOTE=tags) decides without moving the registr
     null,
   );
   assert.match(r.reason, /not moved here: production moves once a GTO tag says so/);
-  assert.match(
-    r.reason,
-    /registry -- promote 1 production --git none serves it until the next registry sync-from-tags/,
-  );
+  assert.match(r.reason, /registry -- import-run 1 writes the results it stored into a checkout to commit/);
   assert.doesNotMatch(r.reason, /once tag flight-delay#production#\d+ is pushed/, 'nothing will push that tag');
 });
 

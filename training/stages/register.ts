@@ -396,12 +396,13 @@ export async function register(options: {
           reason,
         })
       : null;
-  // Outside the workflow no commit holds this run's results yet (the trainer Job's never will: they
-  // stay in its pod), and GTO's version must sit at the commit whose dvc.lock records it.
+  // Outside the workflow no commit holds this run's results yet (the trainer Job's come back to a
+  // checkout through registry -- import-run), and GTO's version must sit at the commit whose
+  // dvc.lock records it.
   if (assigned && !assigned.applied)
     reason +=
       promotion.taggedBy === 'person'
-        ? ` (not moved here: ${stage} moves once a GTO tag says so; registry -- promote ${version.version} ${stage} tags it from a checkout with a commit whose dvc.lock records this run's results; the trainer Job's results stay in its pod, so no tag can name its version, and registry -- promote ${version.version} ${stage} --git none serves it until the next registry sync-from-tags)`
+        ? ` (not moved here: ${stage} moves once a GTO tag says so; registry -- promote ${version.version} ${stage} tags it from a checkout with a commit whose dvc.lock records this run's results; for the trainer Job's run, registry -- import-run ${version.version} writes the results it stored into a checkout to commit)`
         : ` (the registry moves ${stage} to v${version.version} once tag ${assigned.tag} is pushed and registry sync-from-tags follows it: gh:tag in the train workflow)`;
   // The GTO tags CI pushes: exactly those of the events this run recorded, plus the assignment the
   // tag is to make (GTO's counter, so a version that returns to a stage gets a fresh tag).
