@@ -6,12 +6,11 @@
  */
 import { join } from 'node:path';
 import type * as tfjs from '@tensorflow/tfjs';
-import { loadBundle, NonFiniteBundleError, type LoadedBundle } from '../core/model/bundle.ts';
+import { loadBundle, NonFiniteBundleError, scoringOf, type LoadedBundle } from '../core/model/bundle.ts';
 import { nameRegistryFrom, type Registry } from '../core/registry/index.ts';
 import type { Logger } from '../core/platform/log.ts';
 import type { ApiMetrics } from './prometheus.ts';
 import { OutputHealth } from './output-health.ts';
-import { scoringOf } from '../core/model/bundle-outputs.ts';
 
 export interface ServedModel {
   bundle: LoadedBundle;

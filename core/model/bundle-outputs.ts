@@ -9,7 +9,7 @@ import { layoutOf } from './network.ts';
 import { compileForward, forward, type ForwardNet } from './forward.ts';
 import type { Table } from '../data/table.ts';
 import type { BundleMeta } from '../schemas/bundle-meta.ts';
-import { isTreeModel, treeOutputs, treeWalkOf, type TreeModel } from './trees.ts';
+import { isTreeModel, treeOutputs, type TreeModel } from './trees.ts';
 import { blendOutputs, isBlendModel, type BlendModel } from './blend.ts';
 
 type TF = typeof tfjs;
@@ -76,13 +76,4 @@ export function scaled(outputs: Float32Array, meta: OutputMeta): Float32Array {
   const s = meta.target_scaler;
   if (s) for (let i = 0; i < outputs.length; i++) outputs[i] = outputs[i] * s.std + s.mean;
   return outputs;
-}
-
-/**
- * How the model's outputs are computed, for a server's log: trees through WebAssembly or the packed
- * walk (core/model/trees.ts), a network through the plain-JS forward pass; a blend lists its members.
- */
-export function scoringOf(model: BundleModel): string {
-  if (isBlendModel(model)) return model.members.map((m) => scoringOf(m.model)).join(' + ');
-  return isTreeModel(model) ? `trees (${treeWalkOf(model)})` : 'network (js forward pass)';
 }

@@ -21,8 +21,8 @@ import { recordsToTable, type FieldError } from '../data/records.ts';
 import type { Table } from '../data/table.ts';
 import { BUNDLE_META_FILE, parseBundleMeta, type BundleMeta } from '../schemas/bundle-meta.ts';
 import { readArtifactFile } from './artifact-files.ts';
-import { isTreeModel, prepareTrees, scoresToOutputs, treeScores } from './trees.ts';
-import { blendModel, memberDir } from './blend.ts';
+import { isTreeModel, prepareTrees, scoresToOutputs, treeScores, treeWalkOf } from './trees.ts';
+import { blendModel, isBlendModel, memberDir } from './blend.ts';
 import { checkMemberDirs, checkOutputWidth } from './bundle-checks.ts';
 import {
   outputsFromEncoded,
@@ -217,4 +217,13 @@ function bundleOf(tf: TF, dir: string, contents: BundleContents, model: BundleMo
     },
     dispose: () => model.dispose(),
   };
+}
+
+/**
+ * How the model's outputs are computed, for a server's log: trees through WebAssembly or the packed
+ * walk (core/model/trees.ts), a network through the plain-JS forward pass; a blend lists its members.
+ */
+export function scoringOf(model: BundleModel): string {
+  if (isBlendModel(model)) return model.members.map((m) => scoringOf(m.model)).join(' + ');
+  return isTreeModel(model) ? `trees (${treeWalkOf(model)})` : 'network (js forward pass)';
 }

@@ -4,7 +4,7 @@ import { compileTree, prepareTrees, rawScores, treeModel, treeWalkOf, type TreeE
 import { treeValue } from './tree-value.ts';
 import { compileEnsemble, compileEnsembleAsync } from './tree-wasm.ts';
 import type { TreeInput } from './tree-inputs.ts';
-import { scoringOf } from './bundle-outputs.ts';
+import { scoringOf } from './bundle.ts';
 import { blendModel } from './blend.ts';
 import { INPUTS, randomBins, randomTree } from '../../harness/testing/core/random-trees.ts';
 
