@@ -6,7 +6,13 @@
  */
 import { join } from 'node:path';
 import type * as tfjs from '@tensorflow/tfjs';
-import { loadBundle, NonFiniteBundleError, scoringOf, type LoadedBundle } from '../core/model/bundle.ts';
+import {
+  loadBundle,
+  NonFiniteBundleError,
+  prepareBundleModel,
+  scoringOf,
+  type LoadedBundle,
+} from '../core/model/bundle.ts';
 import { nameRegistryFrom, type Registry } from '../core/registry/index.ts';
 import type { Logger } from '../core/platform/log.ts';
 import type { ApiMetrics } from './prometheus.ts';
@@ -178,6 +184,7 @@ export class ModelManager {
         { inPlace: true },
       );
       bundle = await (this.o.load ?? loadBundle)(this.o.tf, fetched.dir);
+      await prepareBundleModel(bundle.model);
       const rows = bundle.golden.map((g) => g.record);
       for (let i = 0; i < 3; i++) bundle.predictRecords(rows); // warm-up: compile kernels, fill caches
       const warm = bundle.predictRecords(rows);

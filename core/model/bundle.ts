@@ -115,8 +115,6 @@ export async function loadBundle(tf: TF, dir: string): Promise<LoadedBundle> {
     const m = kind === 'gbdt' ? await loadTrees(at) : await loadNetwork(tf, at);
     try {
       checkOutputWidth(at, m, classes);
-      // A loaded ensemble scores through WebAssembly from its first row (core/model/trees.ts).
-      if (isTreeModel(m)) await prepareTrees(m);
     } catch (err) {
       m.dispose();
       throw err;
@@ -226,4 +224,15 @@ function bundleOf(tf: TF, dir: string, contents: BundleContents, model: BundleMo
 export function scoringOf(model: BundleModel): string {
   if (isBlendModel(model)) return model.members.map((m) => scoringOf(m.model)).join(' + ');
   return isTreeModel(model) ? `trees (${treeWalkOf(model)})` : 'network (js forward pass)';
+}
+
+/**
+ * Compile a bundle's tree ensembles (a blend's too) to WebAssembly now, in the background as far
+ * as V8 allows, so that they score through it from the first row: what a server does with a model
+ * before it serves it. Elsewhere a model compiles once it has scored enough rows to pay for it
+ * (core/model/trees.ts).
+ */
+export async function prepareBundleModel(model: BundleModel): Promise<void> {
+  if (isBlendModel(model)) for (const m of model.members) await prepareBundleModel(m.model);
+  else if (isTreeModel(model)) await prepareTrees(model);
 }

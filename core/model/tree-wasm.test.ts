@@ -1,10 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileTree, prepareTrees, rawScores, treeModel, treeWalkOf, type TreeEnsembleJson } from './trees.ts';
+import {
+  compileTree,
+  prepareTrees,
+  rawScores,
+  treeModel,
+  treeWalkOf,
+  type TreeEnsembleJson,
+  type TreeModel,
+} from './trees.ts';
 import { treeValue } from './tree-value.ts';
 import { compileEnsemble, compileEnsembleAsync } from './tree-wasm.ts';
 import type { TreeInput } from './tree-inputs.ts';
-import { scoringOf } from './bundle.ts';
+import { prepareBundleModel, scoringOf } from './bundle.ts';
 import { blendModel } from './blend.ts';
 import { INPUTS, randomBins, randomTree } from '../../harness/testing/core/random-trees.ts';
 
@@ -153,6 +161,13 @@ test('a loaded model scores through the module from its first row; training’s 
     ),
     'trees (wasm) + trees (packed)',
   );
+  // What a server does to a loaded bundle: every tree member compiled.
+  const blend = blendModel<TreeModel>([
+    { model: treeModel(json), weight: 0.5 },
+    { model: treeModel(json), weight: 0.5 },
+  ] as never);
+  await prepareBundleModel(blend);
+  assert.equal(scoringOf(blend), 'trees (wasm) + trees (wasm)');
   assert.deepEqual(rawScores(trained, bins, 30_000), want);
   assert.equal(treeWalkOf(trained), 'wasm', '60,000 rows scored: compiled');
   assert.deepEqual(rawScores(trained, bins, 30_000), want);

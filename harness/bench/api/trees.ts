@@ -13,7 +13,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineCli } from '../../../core/platform/cli.ts';
 import { openRegistry } from '../../../core/registry/index.ts';
-import { loadBundle } from '../../../core/model/bundle.ts';
+import { loadBundle, prepareBundleModel } from '../../../core/model/bundle.ts';
 import { recordsToTable } from '../../../core/data/records.ts';
 import { encodeFeatures } from '../../../core/model/features.ts';
 import { binRows } from '../../../core/model/tree-inputs.ts';
@@ -76,6 +76,7 @@ async function main() {
       for (const t of m.compiled) for (let r = 0; r < n; r++) out[r] += treeValue(t, bins, r * width);
       return out;
     };
+    await prepareBundleModel(m);
     if (treeWalkOf(m) !== 'wasm') throw new Error('the loaded model did not compile to WebAssembly');
     const served = (bins: Uint8Array, n: number) => rawScores(m, bins, n);
     const pack = packEnsemble(m.compiled);
