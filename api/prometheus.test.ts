@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { Registry } from 'prom-client';
-import { createMetrics, scaleFreeBuckets } from './prometheus.ts';
+import { Histogram, Registry } from 'prom-client';
+import { createMetrics, histogramChild, scaleFreeBuckets } from './prometheus.ts';
 import { RECORD, post, registryWithVersions, startTestServer } from '../harness/testing/api/support.ts';
 
 const PROMTOOL = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((p) => existsSync(p));
@@ -122,4 +122,55 @@ test('the value and error histograms resolve any scale and sign: their median is
   for (let i = 1; i < bounds.length; i++)
     if (bounds[i - 1] >= 1) assert.ok(bounds[i] / bounds[i - 1] <= 5 / 3 + 1e-9, `${bounds[i - 1]} → ${bounds[i]}`);
   assert.deepEqual([bounds[0], bounds.at(-1)], [-1e6, 1e6]);
+});
+
+test('histogramChild observes exactly as prom-client does: the same exposition, through a reset, the same refusal', async () => {
+  const make = (buckets: number[]) => {
+    const registry = new Registry();
+    const h = new Histogram({
+      name: 'x_seconds',
+      help: 'x',
+      labelNames: ['route', 'method'],
+      buckets,
+      registers: [registry],
+    });
+    return { registry, h };
+  };
+  const BUCKETS = [-2, 0, 0.005, 0.1, 1, 7];
+  const ours = make(BUCKETS);
+  const theirs = make(BUCKETS);
+  const a = histogramChild(ours.h, { route: '/predict', method: 'POST' });
+  const b = histogramChild(ours.h, { method: 'GET', route: '/x' });
+  // Below every bound, on a bound, between, above every bound (+Inf only), negative zero.
+  const values = [-5, -2, -0.5, -0, 0, 0.004, 0.005, 0.0051, 0.1, 0.99, 1, 6.999, 7, 7.0001, 1e9];
+  const feed = (fast: boolean) =>
+    values.forEach((v, i) => {
+      if (fast) (i % 3 ? a : b).observe(v);
+      else
+        (i % 3
+          ? theirs.h.labels({ route: '/predict', method: 'POST' })
+          : theirs.h.labels({ method: 'GET', route: '/x' })
+        ).observe(v);
+    });
+  feed(true);
+  feed(false);
+  assert.equal(await ours.registry.metrics(), await theirs.registry.metrics());
+  assert.match(await ours.registry.metrics(), /x_seconds_bucket\{le="0.005",route="\/predict",method="POST"\} 4\n/);
+  // After a reset the entries are gone: the next observation recreates them as prom-client does.
+  ours.h.reset();
+  theirs.h.reset();
+  feed(true);
+  feed(false);
+  assert.equal(await ours.registry.metrics(), await theirs.registry.metrics());
+  assert.throws(() => a.observe(NaN), /not a valid number/);
+
+  // With a bound at −1 (model_prediction_value's scale-free buckets have one) prom-client 15 counts
+  // a value above every bound in le="-1" (its "no bound" answer is −1 too); here it is in +Inf only.
+  const minusOne = make([-1, 0, 1]);
+  const c = histogramChild(minusOne.h, { route: 'r', method: 'm' });
+  for (const v of [-3, 5, 2e6]) c.observe(v);
+  const text = await minusOne.registry.metrics();
+  assert.match(text, /le="-1",route="r",method="m"\} 1\n/);
+  assert.match(text, /le="1",route="r",method="m"\} 1\n/);
+  assert.match(text, /le="\+Inf",route="r",method="m"\} 3\n/);
 });

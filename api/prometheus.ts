@@ -244,3 +244,54 @@ export function childCache<T>(make: (...values: string[]) => T): (...values: str
     return child;
   };
 }
+
+/** What histogramChild reads of a prom-client 15 Histogram (not its public API; checked before use). */
+interface HistogramInternals {
+  hashMap: Record<string, { sum: number; count: number; bucketValues: Record<string, number> } | undefined>;
+  upperBounds: number[];
+  sortedLabelNames: string[];
+}
+
+/**
+ * A histogram's child for fixed label values whose `observe` does only the arithmetic: prom-client's
+ * own builds a label object, validates it, hashes it to a string and converts the bound to a
+ * property key on every call (~0.7 µs, three times per prediction). This one finds the child's
+ * entry under the key prom-client gives those labels (computed once) and adds to it as prom-client
+ * would, so the exposition, `reset()` and the cluster's sums are prom-client's. Until the entry
+ * exists (first call, after a reset) and for a value that is not a finite number, prom-client's
+ * own `observe` runs (creating it, or throwing as it does); a prom-client without these fields
+ * gets its public child.
+ */
+export function histogramChild<T extends string>(
+  h: Histogram<T>,
+  labels: Partial<Record<T, string>>,
+): { observe(v: number): void } {
+  const slow = h.labels(labels);
+  const inner = h as unknown as Partial<HistogramInternals>;
+  if (
+    typeof inner.hashMap !== 'object' ||
+    !Array.isArray(inner.upperBounds) ||
+    !Array.isArray(inner.sortedLabelNames) ||
+    inner.upperBounds.some((b) => typeof b !== 'number')
+  )
+    return slow;
+  const map = inner as HistogramInternals;
+  let key = '';
+  for (const name of map.sortedLabelNames) {
+    const value = (labels as Record<string, string | undefined>)[name];
+    if (value !== undefined) key += `${name}:${value},`;
+  }
+  const bounds = Float64Array.from(map.upperBounds);
+  const boundKeys = map.upperBounds.map(String);
+  return {
+    observe(v: number) {
+      const entry = map.hashMap[key];
+      if (entry === undefined || !Number.isFinite(v)) return slow.observe(v);
+      let i = 0;
+      while (i < bounds.length && v > bounds[i]) i++;
+      entry.sum += v;
+      entry.count += 1;
+      if (i < bounds.length) entry.bucketValues[boundKeys[i]] += 1;
+    },
+  };
+}

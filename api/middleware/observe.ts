@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
 import type { Logger } from '../../core/platform/log.ts';
 import { HttpError, errorBody } from '../errors.ts';
-import { childCache, type ApiMetrics } from '../prometheus.ts';
+import { childCache, histogramChild, type ApiMetrics } from '../prometheus.ts';
 import type { RequestSummary } from './request-summary.ts';
 
 export interface RequestState {
@@ -41,8 +41,8 @@ export function observe(
   summary?: RequestSummary,
 ): Koa.Middleware {
   const requests = childCache((route, method, status) => metrics.requests.labels({ route, method, status }));
-  const durations = childCache((route, method) => metrics.duration.labels({ route, method }));
-  const sizes = childCache((route) => metrics.requestSize.labels({ route }));
+  const durations = childCache((route, method) => histogramChild(metrics.duration, { route, method }));
+  const sizes = childCache((route) => histogramChild(metrics.requestSize, { route }));
   return async (ctx, next) => {
     const started = performance.now();
     const incoming = ctx.get('x-request-id');

@@ -6,7 +6,7 @@ import type Koa from 'koa';
 import { HttpError, badRequest, errorBody, type ErrorDetail } from '../errors.ts';
 import { unhealthyRow, type Batcher, type BatchResult } from '../batcher.ts';
 import type { ServedModel } from '../model-manager.ts';
-import { childCache, type ApiMetrics } from '../prometheus.ts';
+import { childCache, histogramChild, type ApiMetrics } from '../prometheus.ts';
 import type { RequestState } from '../middleware/observe.ts';
 import type { PredictionIdSigner } from '../prediction-id.ts';
 import { decisionThreshold, labelAt } from '../../core/model/decision.ts';
@@ -71,7 +71,7 @@ function record(result: BatchResult, metrics: ApiMetrics): void {
     );
   let values = valueHistograms.get(metrics);
   if (!values)
-    valueHistograms.set(metrics, (values = childCache((model) => metrics.predictionValue.labels({ model }))));
+    valueHistograms.set(metrics, (values = childCache((model) => histogramChild(metrics.predictionValue, { model }))));
   const version = String(result.model.version);
   const histogram = values(result.model.name);
   const threshold = decisionThreshold(meta);
