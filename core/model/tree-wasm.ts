@@ -389,8 +389,11 @@ function assemble(chunks: Uint8Array[], sets: Sets) {
   return { bytes: m.view().slice(), outAt };
 }
 
-/** Rows per call into the module: its memory holds one slice's bins and outputs at a time. */
-const SLICE_ROWS = 16384;
+/**
+ * Bytes of bins and outputs per call into the module: its memory holds one slice of rows at a
+ * time (~21,000 rows of 16 inputs and one output; one row of a 65,536-input table), not the batch.
+ */
+const SLICE_BYTES = 16384 * 32;
 
 /** What this file uses of the WebAssembly JS API (the project's TypeScript libs do not declare it). */
 interface WasmApi {
@@ -411,8 +414,9 @@ function instantiate(module: object, outAt: number, k: number, width: number, si
   return {
     bytes: size,
     addScores(bins, rows, out) {
-      for (let from = 0; from < rows; from += SLICE_ROWS) {
-        const n = Math.min(SLICE_ROWS, rows - from);
+      const slice = Math.max(1, Math.floor(SLICE_BYTES / (width + k * 8)));
+      for (let from = 0; from < rows; from += slice) {
+        const n = Math.min(slice, rows - from);
         const binsAt = outAt + n * k * 8;
         const need = binsAt + n * width;
         if (need > memory.buffer.byteLength) memory.grow(Math.ceil((need - memory.buffer.byteLength) / PAGE));
