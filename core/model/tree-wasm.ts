@@ -102,7 +102,6 @@ const OP = {
   f64Store: 0x39,
   i32Const: 0x41,
   f64Const: 0x44,
-  i32Eqz: 0x45,
   i32LtU: 0x49,
   i32Add: 0x6a,
   i32Sub: 0x6b,
@@ -140,18 +139,23 @@ class Sets {
   }
 }
 
+/** An instruction with a local's index, a constant, or a memory access (align as log2 bytes, offset). */
+const local = (code: Bytes, op: number, index: number) => (code.byte(op), code.u32(index));
+const i32Const = (code: Bytes, v: number) => (code.byte(OP.i32Const), code.i32(v));
+const memory = (code: Bytes, op: number, align: number, offset: number) => (
+  code.byte(op),
+  code.u32(align),
+  code.u32(offset)
+);
+
 /** Node `i` of `t` as an expression that leaves its leaf's value (f64) on the stack. */
 function emitNode(code: Bytes, t: CompiledTree, i: number, sets: Sets): void {
   // An explicit stack: trees can be deep, and each split is "test, if, left, else, right, end".
   const stack: (number | 'else' | 'end')[] = [i];
   while (stack.length) {
     const item = stack.pop()!;
-    if (item === 'else') {
-      code.byte(OP.else);
-      continue;
-    }
-    if (item === 'end') {
-      code.byte(OP.end);
+    if (item === 'else' || item === 'end') {
+      code.byte(item === 'else' ? OP.else : OP.end);
       continue;
     }
     const f = t.feature[item];
@@ -160,41 +164,29 @@ function emitNode(code: Bytes, t: CompiledTree, i: number, sets: Sets): void {
       code.f64(t.value[item]);
       continue;
     }
-    code.byte(OP.localGet);
-    code.u32(PTR);
-    code.byte(OP.i32Load8u);
-    code.u32(0);
-    code.u32(f);
+    local(code, OP.localGet, PTR);
+    memory(code, OP.i32Load8u, 0, f);
     if (t.categorical[item]) {
       // Bit b of the left-going set: word (b >> 5) at the set's address, shifted by b (mod 32).
-      code.byte(OP.localTee);
-      code.u32(B);
-      code.byte(OP.i32Const);
-      code.i32(3);
+      local(code, OP.localTee, B);
+      i32Const(code, 3);
       code.byte(OP.i32ShrU);
-      code.byte(OP.i32Const);
-      code.i32(-4);
+      i32Const(code, -4);
       code.byte(OP.i32And);
-      code.byte(OP.i32Load);
-      code.u32(2);
-      code.u32(sets.addressOf(t.masks, item));
-      code.byte(OP.localGet);
-      code.u32(B);
+      memory(code, OP.i32Load, 2, sets.addressOf(t.masks, item));
+      local(code, OP.localGet, B);
       code.byte(OP.i32ShrU);
-      code.byte(OP.i32Const);
-      code.i32(1);
+      i32Const(code, 1);
       code.byte(OP.i32And);
     } else {
       // Left when 0 ≤ b − skip < limit: b ≤ threshold, with bin 0 (missing) left only if default_left.
       const skip = t.defaultLeft[item] === 1 ? 0 : 1;
       const limit = Math.min(255, Math.max(0, t.threshold[item])) + 1 - skip;
       if (skip) {
-        code.byte(OP.i32Const);
-        code.i32(1);
+        i32Const(code, 1);
         code.byte(OP.i32Sub);
       }
-      code.byte(OP.i32Const);
-      code.i32(limit);
+      i32Const(code, limit);
       code.byte(OP.i32LtU);
     }
     code.byte(OP.if);
@@ -210,61 +202,39 @@ function emitChunk(trees: readonly Uint8Array[], first: number, k: number, width
   body.u32(4);
   body.byte(I32);
   // end = bins + rows × width
-  body.byte(OP.localGet);
-  body.u32(BINS);
-  body.byte(OP.localGet);
-  body.u32(ROWS);
-  body.byte(OP.i32Const);
-  body.i32(width);
+  local(body, OP.localGet, BINS);
+  local(body, OP.localGet, ROWS);
+  i32Const(body, width);
   body.byte(OP.i32Mul);
   body.byte(OP.i32Add);
-  body.byte(OP.localSet);
-  body.u32(END);
+  local(body, OP.localSet, END);
   trees.forEach((t, j) => {
     const c = (first + j) % k;
-    body.byte(OP.localGet);
-    body.u32(BINS);
-    body.byte(OP.localSet);
-    body.u32(PTR);
-    body.byte(OP.localGet);
-    body.u32(OUT);
-    body.byte(OP.localSet);
-    body.u32(O);
+    local(body, OP.localGet, BINS);
+    local(body, OP.localSet, PTR);
+    local(body, OP.localGet, OUT);
+    local(body, OP.localSet, O);
     body.byte(OP.loop);
     body.byte(0x40);
     // out[o + c] = out[o + c] + value
-    body.byte(OP.localGet);
-    body.u32(O);
-    body.byte(OP.localGet);
-    body.u32(O);
-    body.byte(OP.f64Load);
-    body.u32(3);
-    body.u32(c * 8);
+    local(body, OP.localGet, O);
+    local(body, OP.localGet, O);
+    memory(body, OP.f64Load, 3, c * 8);
     body.bytes(t);
     body.byte(OP.f64Add);
-    body.byte(OP.f64Store);
-    body.u32(3);
-    body.u32(c * 8);
+    memory(body, OP.f64Store, 3, c * 8);
     // o += k × 8; ptr += width; loop while ptr < end
-    body.byte(OP.localGet);
-    body.u32(O);
-    body.byte(OP.i32Const);
-    body.i32(k * 8);
+    local(body, OP.localGet, O);
+    i32Const(body, k * 8);
     body.byte(OP.i32Add);
-    body.byte(OP.localSet);
-    body.u32(O);
-    body.byte(OP.localGet);
-    body.u32(PTR);
-    body.byte(OP.i32Const);
-    body.i32(width);
+    local(body, OP.localSet, O);
+    local(body, OP.localGet, PTR);
+    i32Const(body, width);
     body.byte(OP.i32Add);
-    body.byte(OP.localTee);
-    body.u32(PTR);
-    body.byte(OP.localGet);
-    body.u32(END);
+    local(body, OP.localTee, PTR);
+    local(body, OP.localGet, END);
     body.byte(OP.i32LtU);
-    body.byte(OP.brIf);
-    body.u32(0);
+    local(body, OP.brIf, 0);
     body.byte(OP.end);
   });
   body.byte(OP.end);

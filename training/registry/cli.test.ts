@@ -63,6 +63,10 @@ function cli(repo: string, env: Record<string, string> = {}, extra: Partial<Regi
   return run;
 }
 
+/** A dvc.lock whose train stage records the model bundle `md5` (what promote looks for in a commit). */
+const lockWith = (md5: string) =>
+  `schema: '2.0'\nstages:\n  train:\n    cmd: node train.ts\n    outs:\n    - path: artifacts/model\n      hash: md5\n      md5: ${md5}\n`;
+
 test('registry CLI: list, show, promote, rollback, history with tables and JSON', async () => {
   const { repo } = await repoWithModel();
   const run = cli(repo);
@@ -802,8 +806,6 @@ test('registry CLI: GTO registers a version at the commit whose dvc.lock records
   const { repo, git } = await gitRepoOnMain('registry-cli-results-');
   const registry = await openRegistry('registry', { baseDir: repo, log: memoryLogger(), env: {} });
   const bundle = await makeBundle(join(repo, 'bundle'), { 'model.json': '{"w":1}' });
-  const lockWith = (md5: string) =>
-    `schema: '2.0'\nstages:\n  train:\n    cmd: node train.ts\n    outs:\n    - path: artifacts/model\n      hash: md5\n      md5: ${md5}\n`;
   const commit = async (msg: string, lock: string) => {
     await writeFile(join(repo, 'dvc.lock'), lock);
     await git(['add', 'dvc.yaml', 'dvc.lock']);
@@ -893,8 +895,6 @@ test('registry CLI: a version the trainer Job trained (no commit records its res
 test("registry CLI: put-run stores a run's results beside its version; import-run writes them into a checkout (refusing a dirty dvc.lock); promote tags that commit", async () => {
   const { repo, git } = await gitRepoOnMain('registry-cli-import-');
   const bucket = join(await tempDir('registry-cli-bucket-'), 'registry');
-  const lockWith = (md5: string) =>
-    `schema: '2.0'\nstages:\n  train:\n    cmd: node train.ts\n    outs:\n    - path: artifacts/model\n      hash: md5\n      md5: ${md5}\n`;
   const write = async (root: string, files: Record<string, string | Buffer>) => {
     for (const [path, data] of Object.entries(files)) {
       await mkdir(join(root, path, '..'), { recursive: true });
@@ -979,8 +979,6 @@ test('registry CLI: put-run refuses results whose dvc.lock does not record the v
   const { repo, git } = await gitRepoOnMain('registry-cli-import-');
   const bucket = join(await tempDir('registry-cli-bucket-'), 'registry');
   await writeFile(join(repo, 'dvc.yaml'), 'stages: {}\nartifacts:\n  flight-delay:\n    path: artifacts/model\n');
-  const lockWith = (md5: string) =>
-    `schema: '2.0'\nstages:\n  train:\n    cmd: node train.ts\n    outs:\n    - path: artifacts/model\n      hash: md5\n      md5: ${md5}\n`;
   await writeFile(join(repo, 'dvc.lock'), lockWith('0123456789abcdef0123456789abcdef.dir'));
   await git(['add', '-A']);
   await git(['commit', '-q', '-m', 'base']);
@@ -1003,8 +1001,6 @@ test('registry CLI: put-run refuses results whose dvc.lock does not record the v
 test('registry CLI: a version that names no commit (image built without SOURCE_COMMIT) is tagged at the first commit whose dvc.lock records it', async () => {
   const { repo, git } = await gitRepoOnMain('registry-cli-nocommit-');
   await writeFile(join(repo, 'dvc.yaml'), 'stages: {}\nartifacts:\n  flight-delay:\n    path: artifacts/model\n');
-  const lockWith = (md5: string) =>
-    `schema: '2.0'\nstages:\n  train:\n    cmd: node train.ts\n    outs:\n    - path: artifacts/model\n      hash: md5\n      md5: ${md5}\n`;
   await writeFile(join(repo, 'dvc.lock'), lockWith('0123456789abcdef0123456789abcdef.dir'));
   await git(['add', '-A']);
   await git(['commit', '-q', '-m', 'base']);
@@ -1026,8 +1022,6 @@ test('registry CLI: a version that names no commit (image built without SOURCE_C
 
 test('registry CLI: put-run and import-run through a gs:// registry (the bucket the Job writes)', async () => {
   const { repo, git } = await gitRepoOnMain('registry-cli-import-gs-');
-  const lockWith = (md5: string) =>
-    `schema: '2.0'\nstages:\n  train:\n    cmd: node train.ts\n    outs:\n    - path: artifacts/model\n      hash: md5\n      md5: ${md5}\n`;
   await writeFile(join(repo, 'dvc.yaml'), 'stages: {}\nartifacts:\n  flight-delay:\n    path: artifacts/model\n');
   await writeFile(join(repo, 'dvc.lock'), lockWith('0123456789abcdef0123456789abcdef.dir'));
   await git(['add', '-A']);
