@@ -166,11 +166,15 @@ test('histogramChild observes exactly as prom-client does: the same exposition, 
 
   // With a bound at −1 (model_prediction_value's scale-free buckets have one) prom-client 15 counts
   // a value above every bound in le="-1" (its "no bound" answer is −1 too); here it is in +Inf only.
+  // The first observation, and the first after a reset, too.
   const minusOne = make([-1, 0, 1]);
   const c = histogramChild(minusOne.h, { route: 'r', method: 'm' });
-  for (const v of [-3, 5, 2e6]) c.observe(v);
-  const text = await minusOne.registry.metrics();
-  assert.match(text, /le="-1",route="r",method="m"\} 1\n/);
-  assert.match(text, /le="1",route="r",method="m"\} 1\n/);
-  assert.match(text, /le="\+Inf",route="r",method="m"\} 3\n/);
+  for (const round of [0, 1]) {
+    if (round) minusOne.h.reset();
+    for (const v of [5, -3, 2e6]) c.observe(v);
+    const text = await minusOne.registry.metrics();
+    assert.match(text, /le="-1",route="r",method="m"\} 1\n/, `round ${round}`);
+    assert.match(text, /le="1",route="r",method="m"\} 1\n/);
+    assert.match(text, /le="\+Inf",route="r",method="m"\} 3\n/);
+  }
 });

@@ -257,9 +257,9 @@ interface HistogramInternals {
  * own builds a label object, validates it, hashes it to a string and converts the bound to a
  * property key on every call (~0.7 µs, three times per prediction). This one finds the child's
  * entry under the key prom-client gives those labels (computed once) and adds to it as prom-client
- * would, so the exposition, `reset()` and the cluster's sums are prom-client's. Until the entry
- * exists (first call, after a reset) and for a value that is not a finite number, prom-client's
- * own `observe` runs (creating it, or throwing as it does); a prom-client without these fields
+ * would, so the exposition, `reset()` and the cluster's sums are prom-client's. A missing entry
+ * (first call, after a reset) is created by prom-client's `zero`; a value that is not a finite
+ * number goes to prom-client's own `observe`, which refuses it; a prom-client without these fields
  * gets its public child.
  */
 export function histogramChild<T extends string>(
@@ -285,8 +285,13 @@ export function histogramChild<T extends string>(
   const boundKeys = map.upperBounds.map(String);
   return {
     observe(v: number) {
-      const entry = map.hashMap[key];
-      if (entry === undefined || !Number.isFinite(v)) return slow.observe(v);
+      if (!Number.isFinite(v)) return slow.observe(v); // prom-client's refusal, word for word
+      let entry = map.hashMap[key];
+      if (entry === undefined) {
+        h.zero(labels); // the entry prom-client would create (first call, after a reset), with nothing counted
+        entry = map.hashMap[key];
+        if (entry === undefined) return slow.observe(v);
+      }
       let i = 0;
       while (i < bounds.length && v > bounds[i]) i++;
       entry.sum += v;

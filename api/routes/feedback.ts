@@ -12,7 +12,16 @@ import { MAX_PREDICTION_ID_CHARS, type PredictionClaims, type PredictionIdSigner
 import type { FleetQuality } from '../fleet-metrics.ts';
 import { FLEET_VIEW } from '../fleet-view.ts';
 import type { ModelManager } from '../model-manager.ts';
-import type { ApiMetrics } from '../prometheus.ts';
+import { childCache, histogramChild, type ApiMetrics } from '../prometheus.ts';
+
+/** model_prediction_error's child per model: the same counting rule as model_prediction_value's. */
+const errorHistograms = new WeakMap<ApiMetrics, (model: string) => { observe(v: number): void }>();
+function errorHistogram(metrics: ApiMetrics, model: string) {
+  let of = errorHistograms.get(metrics);
+  if (!of)
+    errorHistograms.set(metrics, (of = childCache((m) => histogramChild(metrics.predictionError, { model: m }))));
+  return of(model);
+}
 import { describe } from '../../core/data/records.ts';
 import { decisionThreshold } from '../../core/model/decision.ts';
 import { feedbackClass, liveMulticlass } from '../multiclass.ts';
@@ -216,7 +225,7 @@ function join(deps: FeedbackDeps, name: string, c: Candidate): ItemResult {
       found.value,
       found.threshold,
     );
-    deps.metrics.predictionError.observe({ model: name }, found.value - c.outcome);
+    errorHistogram(deps.metrics, name).observe(found.value - c.outcome);
   }
   deps.metrics.feedback.inc({ model: name, outcome: 'joined' });
   return {

@@ -21,7 +21,7 @@ import { recordsToTable, type FieldError } from '../data/records.ts';
 import type { Table } from '../data/table.ts';
 import { BUNDLE_META_FILE, parseBundleMeta, type BundleMeta } from '../schemas/bundle-meta.ts';
 import { readArtifactFile } from './artifact-files.ts';
-import { isTreeModel, prepareTrees, scoresToOutputs, treeScores, treeWalkOf } from './trees.ts';
+import { isTreeModel, prepareTrees, scoresToOutputs, treeScores, treeWalkOf, treeWalkProblem } from './trees.ts';
 import { blendModel, isBlendModel, memberDir } from './blend.ts';
 import { checkMemberDirs, checkOutputWidth } from './bundle-checks.ts';
 import {
@@ -223,7 +223,9 @@ function bundleOf(tf: TF, dir: string, contents: BundleContents, model: BundleMo
  */
 export function scoringOf(model: BundleModel): string {
   if (isBlendModel(model)) return model.members.map((m) => scoringOf(m.model)).join(' + ');
-  return isTreeModel(model) ? `trees (${treeWalkOf(model)})` : 'network (js forward pass)';
+  if (!isTreeModel(model)) return 'network (js forward pass)';
+  const problem = treeWalkProblem(model);
+  return `trees (${treeWalkOf(model)}${problem ? `: WebAssembly failed: ${problem}` : ''})`;
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   treeModel,
   treeWalkOf,
   type TreeEnsembleJson,
+  type TreeJson,
   type TreeModel,
 } from './trees.ts';
 import { treeValue } from './tree-value.ts';
@@ -121,6 +122,35 @@ test('a deep tree, a split on the 300th input, a lone leaf and no trees at all s
   const want = expected(json, bins, rows);
   assert.ok(new Set(want).size > 200);
   assert.deepEqual(rawScores(model, bins, rows), want);
+  // No inputs at all (a hand-made trees.json: training always has some): every row still scores.
+  const noInputs = treeModel({ ...json, inputs: [], trees: [leaf] });
+  await prepareTrees(noInputs);
+  assert.equal(treeWalkOf(noInputs), 'packed');
+  assert.deepEqual(Array.from(rawScores(noInputs, new Uint8Array(0), 4)), [4.25, 4.25, 4.25, 4.25]);
+  // A tree past V8's function size (7,654,321 bytes): the packed walk serves, and the server's log says why.
+  const wide: TreeJson = { feature: [], threshold: [], default_left: [], left: [], right: [], value: [], cat_sets: [] };
+  const splits = 300_000;
+  for (let i = 0; i < splits; i++) {
+    wide.feature.push(299);
+    wide.threshold.push(i % 200);
+    wide.default_left.push(0);
+    wide.left.push(splits + i);
+    wide.right.push(i + 1 < splits ? i + 1 : 2 * splits);
+    wide.value.push(0);
+  }
+  for (let i = 0; i <= splits; i++) {
+    wide.feature.push(-1);
+    wide.threshold.push(0);
+    wide.default_left.push(0);
+    wide.left.push(0);
+    wide.right.push(0);
+    wide.value.push(i);
+  }
+  const huge = treeModel({ ...json, trees: [wide] });
+  await prepareTrees(huge);
+  assert.equal(treeWalkOf(huge), 'packed');
+  assert.match(scoringOf(huge), /^trees \(packed: WebAssembly failed: .*function size/);
+  assert.deepEqual(rawScores(huge, bins, rows), expected({ ...json, trees: [wide] }, bins, rows));
   const none = treeModel({ ...json, trees: [] });
   await prepareTrees(none);
   assert.deepEqual(Array.from(rawScores(none, bins, 2)), [3, 3], 'no trees: the base score');

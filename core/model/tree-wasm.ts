@@ -405,7 +405,7 @@ const available = () => typeof wasmApi?.Module === 'function';
 
 /** The ensemble as a WebAssembly module, compiled on this thread; null where WebAssembly is unavailable. */
 export function compileEnsemble(trees: readonly CompiledTree[], k: number, width: number): WasmEnsemble | null {
-  if (!available() || trees.length === 0) return null;
+  if (!available() || trees.length === 0 || width === 0) return null;
   const { bytes, outAt } = ensembleModule(trees, k, width);
   return instantiate(new wasmApi!.Module(bytes), outAt, k, width, bytes.length);
 }
@@ -416,7 +416,8 @@ export async function compileEnsembleAsync(
   k: number,
   width: number,
 ): Promise<WasmEnsemble | null> {
-  if (!available() || trees.length === 0) return null;
+  // No inputs: the row loop steps by the width, so it would score one row; the packed walk serves.
+  if (!available() || trees.length === 0 || width === 0) return null;
   const { bytes, outAt } = await ensembleModuleAsync(trees, k, width);
   return instantiate(await wasmApi!.compile(bytes), outAt, k, width, bytes.length);
 }

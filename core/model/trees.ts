@@ -151,6 +151,8 @@ export function nonFiniteTrees(m: TreeEnsembleJson): string | null {
  */
 const packs = new WeakMap<TreeModel, PackedEnsemble>();
 const wasms = new WeakMap<TreeModel, WasmEnsemble | null>();
+/** Why a model's module could not be built or compiled (V8's limits, no WebAssembly): said in the server's log. */
+const wasmProblems = new WeakMap<TreeModel, string>();
 const rowsScored = new WeakMap<TreeModel, number>();
 /** Measured on the quick default (612 trees): ~0.35 s to build and compile, ~13 ns saved per row and tree. */
 const COMPILE_AFTER_ROWS = 50_000;
@@ -161,8 +163,9 @@ function compiledSync(m: TreeModel): WasmEnsemble | null {
   if (w === undefined) {
     try {
       w = compileEnsemble(m.compiled, m.json.classes, m.json.inputs.length);
-    } catch {
+    } catch (err) {
       w = null;
+      wasmProblems.set(m, (err as Error).message);
     }
     wasms.set(m, w);
   }
@@ -178,8 +181,9 @@ export async function prepareTrees(m: TreeModel): Promise<void> {
   let w: WasmEnsemble | null;
   try {
     w = await compileEnsembleAsync(m.compiled, m.json.classes, m.json.inputs.length);
-  } catch {
+  } catch (err) {
     w = null;
+    wasmProblems.set(m, (err as Error).message);
   }
   if (wasms.has(m)) return;
   wasms.set(m, w);
@@ -189,6 +193,11 @@ export async function prepareTrees(m: TreeModel): Promise<void> {
 /** Which walk scores this model's rows now: for a server's report and the benchmarks. */
 export function treeWalkOf(m: TreeModel): 'wasm' | 'packed' {
   return wasms.get(m) ? 'wasm' : 'packed';
+}
+
+/** Why the model takes the packed walk although it was to be compiled, or null. */
+export function treeWalkProblem(m: TreeModel): string | null {
+  return wasmProblems.get(m) ?? null;
 }
 
 /** Raw scores (log-odds, class logits or scaled regression values): rows × classes, row-major. */
