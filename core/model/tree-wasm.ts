@@ -195,27 +195,32 @@ function emitNode(code: Bytes, t: CompiledTree, i: number, sets: Sets): void {
   }
 }
 
-/** One function: for each of its trees, every row (tree by tree). */
+/**
+ * One function: for each row, each of its trees (row by row within a function, function by
+ * function over the rows): the trees of one function, a few KB of code each of whose rows takes a
+ * short path, stay in the instruction cache across the rows, and the loop's own work is paid once
+ * per row for all of them. Each tree adds its value to the row's output in memory, in tree order.
+ */
 function emitChunk(trees: readonly Uint8Array[], first: number, k: number, width: number): Uint8Array {
   const body = new Bytes();
   body.u32(1); // one group of locals
   body.u32(4);
   body.byte(I32);
-  // end = bins + rows × width
-  local(body, OP.localGet, BINS);
+  // end = out + rows × k × 8: the loop steps the outputs (the bins step by the width, which may be 0)
+  local(body, OP.localGet, OUT);
   local(body, OP.localGet, ROWS);
-  i32Const(body, width);
+  i32Const(body, k * 8);
   body.byte(OP.i32Mul);
   body.byte(OP.i32Add);
   local(body, OP.localSet, END);
+  local(body, OP.localGet, BINS);
+  local(body, OP.localSet, PTR);
+  local(body, OP.localGet, OUT);
+  local(body, OP.localSet, O);
+  body.byte(OP.loop);
+  body.byte(0x40);
   trees.forEach((t, j) => {
     const c = (first + j) % k;
-    local(body, OP.localGet, BINS);
-    local(body, OP.localSet, PTR);
-    local(body, OP.localGet, OUT);
-    local(body, OP.localSet, O);
-    body.byte(OP.loop);
-    body.byte(0x40);
     // out[o + c] = out[o + c] + value
     local(body, OP.localGet, O);
     local(body, OP.localGet, O);
@@ -223,20 +228,20 @@ function emitChunk(trees: readonly Uint8Array[], first: number, k: number, width
     body.bytes(t);
     body.byte(OP.f64Add);
     memory(body, OP.f64Store, 3, c * 8);
-    // o += k × 8; ptr += width; loop while ptr < end
-    local(body, OP.localGet, O);
-    i32Const(body, k * 8);
-    body.byte(OP.i32Add);
-    local(body, OP.localSet, O);
-    local(body, OP.localGet, PTR);
-    i32Const(body, width);
-    body.byte(OP.i32Add);
-    local(body, OP.localTee, PTR);
-    local(body, OP.localGet, END);
-    body.byte(OP.i32LtU);
-    local(body, OP.brIf, 0);
-    body.byte(OP.end);
   });
+  // ptr += width; o += k × 8; loop while o < end
+  local(body, OP.localGet, PTR);
+  i32Const(body, width);
+  body.byte(OP.i32Add);
+  local(body, OP.localSet, PTR);
+  local(body, OP.localGet, O);
+  i32Const(body, k * 8);
+  body.byte(OP.i32Add);
+  local(body, OP.localTee, O);
+  local(body, OP.localGet, END);
+  body.byte(OP.i32LtU);
+  local(body, OP.brIf, 0);
+  body.byte(OP.end);
   body.byte(OP.end);
   return body.view().slice();
 }
