@@ -15,8 +15,8 @@
  * equal sets) from address 0, then the outputs (rows × k Float64), then the rows' bins. Trees are
  * grouped into functions of about CHUNK_BYTES of code (V8 tiers a wasm function up on its own, and
  * a small function compiles fast); `run(rows, bins, out)` calls them in tree order. Each function
- * walks its trees tree by tree over all rows, as the packed walk does from 16 rows: a tree's code
- * stays in the instruction cache across the rows.
+ * walks its trees row by row: the paths its rows take through its ~9 trees stay in the instruction
+ * cache across the rows (docs/benchmarks.md measures it against tree by tree).
  */
 import type { CompiledTree } from './tree-value.ts';
 
