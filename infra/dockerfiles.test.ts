@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { importClosure } from '../training/pipeline/generate.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DOCKERFILES = ['api/Dockerfile', 'training/Dockerfile'];
@@ -161,7 +162,6 @@ test('the trainer image knows the commit it was built from (it holds no .git), a
 
 test('the trainer image holds every file the trainer Job runs and imports (COPY sources, not .dockerignore-d)', async () => {
   const { parse } = await import('yaml');
-  const { build } = await import('esbuild');
   const job = parse(readFileSync(join(ROOT, 'infra/k8s/jobs/trainer-job.yaml'), 'utf8'));
   const script: string = job.spec.template.spec.containers[0].args.join('\n');
   const entries = [...script.matchAll(/^\s*node --import tsx (\S+\.ts)\b/gm)].map((m) => m[1]);
@@ -173,18 +173,8 @@ test('the trainer image holds every file the trainer Job runs and imports (COPY 
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('#') && !l.startsWith('!'));
-  const result = await build({
-    entryPoints: entries.map((e) => join(ROOT, e)),
-    bundle: true,
-    write: false,
-    metafile: true,
-    platform: 'node',
-    format: 'esm',
-    packages: 'external',
-    outdir: join(ROOT, '.no-output'),
-    logLevel: 'silent',
-  });
-  const files = Object.keys(result.metafile.inputs);
+  // The pipeline's own closure (dvc.yaml deps): imports, and the worker threads' scripts too.
+  const files = [...new Set((await Promise.all(entries.map((e) => importClosure(ROOT, e)))).flat())];
   assert.ok(files.includes('training/registry/run-results.ts'), 'put-run is among the imports');
   const missing = files.filter(
     (f) => !copied.some((c) => f === c || f.startsWith(`${c}/`)) || ignore.some((p) => dockerIgnoreRegExp(p).test(f)),
