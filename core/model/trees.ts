@@ -207,9 +207,13 @@ export function rawScores(m: TreeModel, bins: Uint8Array, rows: number, treeCoun
   const out = new Float64Array(rows * k);
   for (let r = 0; r < rows; r++) for (let c = 0; c < k; c++) out[r * k + c] = m.json.base_score[c];
   if (treeCount === m.compiled.length && rows > 0) {
-    const scored = (rowsScored.get(m) ?? 0) + rows;
-    rowsScored.set(m, scored);
-    const w = wasms.has(m) || scored >= COMPILE_AFTER_ROWS ? compiledSync(m) : null;
+    let w = wasms.get(m);
+    if (w === undefined) {
+      // Not compiled yet: count the rows until the compile pays (a served model skips this).
+      const scored = (rowsScored.get(m) ?? 0) + rows;
+      rowsScored.set(m, scored);
+      w = scored >= COMPILE_AFTER_ROWS ? compiledSync(m) : null;
+    }
     if (w) {
       w.addScores(bins, rows, out);
       return out;
