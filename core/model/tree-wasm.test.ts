@@ -71,6 +71,48 @@ test('the WebAssembly module gives exactly the compiled trees’ sums, one class
   }
 });
 
+test('hundreds of distinct sets on two categorical inputs, every byte a bin: the module agrees with the reference', () => {
+  // More sets per input than one 32-bit word of a table row holds (bits 31 of a word and the words
+  // after the first are used), trees on both inputs in one function and across functions, and bins
+  // 0–255 including values no set names.
+  const rnd = lcg(17);
+  const inputs: TreeInput[] = [
+    { name: 'o', kind: 'categorical', from: 'index' },
+    { name: 'n', kind: 'ordered', from: 'numeric', edges: [1, 2, 3] },
+    { name: 'd', kind: 'categorical', from: 'index' },
+  ];
+  const trees: TreeJson[] = Array.from({ length: 90 }, () => {
+    const t: TreeJson = { feature: [], threshold: [], default_left: [], left: [], right: [], value: [], cat_sets: [] };
+    // A full tree of depth 5: 31 splits, 32 leaves.
+    for (let i = 0; i < 63; i++) {
+      const split = i < 31;
+      const f = split ? [0, 2, 0, 1][Math.floor(rnd() * 4)] : -1;
+      t.feature.push(f);
+      t.left.push(split ? 2 * i + 1 : 0);
+      t.right.push(split ? 2 * i + 2 : 0);
+      t.default_left.push(rnd() < 0.5 ? 1 : 0);
+      t.value.push(split ? 0 : Math.round((rnd() - 0.5) * 1e6) / 1e5);
+      if (f === 0 || f === 2) {
+        t.threshold.push(t.cat_sets.length);
+        t.cat_sets.push(Array.from({ length: 256 }, (_, b) => b).filter(() => rnd() < 0.3));
+      } else t.threshold.push(Math.floor(rnd() * 5));
+    }
+    return t;
+  });
+  const json: TreeEnsembleJson = { format: 1, objective: 'binary', classes: 1, base_score: [0.5], inputs, trees };
+  const rows = 3000;
+  const bins = Uint8Array.from({ length: rows * 3 }, (_, i) =>
+    i % 3 === 1 ? Math.floor(rnd() * 6) : Math.floor(rnd() * 256),
+  );
+  const want = expected(json, bins, rows);
+  const compiled = trees.map((t) => compileTree(t, inputs));
+  const w = compileEnsemble(compiled, 1, 3)!;
+  const out = new Float64Array(rows).fill(0.5);
+  w.addScores(bins, rows, out);
+  assert.deepEqual(out, want);
+  assert.ok(new Set(want).size > 300, 'the rows take many different paths');
+});
+
 test('a deep tree, a split on the 300th input, a lone leaf and no trees at all score as the reference does', async () => {
   // A chain of 400 splits (the nesting of a tree grown one leaf at a time) on input 299.
   const depth = 400;

@@ -1,9 +1,9 @@
 /**
  * A tree ensemble compiled to WebAssembly: each split an `if` on the row's bin against constants,
  * each leaf's value a constant, so a row's walk reads only its own bins (and, at a categorical
- * split, one word of its set) and the CPU's branch predictor and prefetcher see straight code, not
- * the data-dependent loads of the packed walk (./tree-pack.ts). The scores are the packed walk's
- * bit for bit: each row's trees are added in tree order, as `treeValue` sums them.
+ * split, one word of its bin's row of a table) and the CPU's branch predictor and prefetcher see
+ * straight code, not the data-dependent loads of the packed walk (./tree-pack.ts). The scores are
+ * the packed walk's bit for bit: each row's trees are added in tree order, as `treeValue` sums them.
  *
  * The module is built in memory from the compiled trees (no compiler, no files) when a model is
  * first scored and is the model's for as long as the model lives. WebAssembly has no deoptimisation:
@@ -11,12 +11,13 @@
  * WebAssembly and not generated JavaScript (V8 recompiles a JS function when a branch it never saw
  * is taken; measured in docs/benchmarks.md).
  *
- * Layout in the module's memory: the categorical splits' left-going sets (8 words each, shared by
- * equal sets) from address 0, then the outputs (rows × k Float64), then the rows' bins. Trees are
- * grouped into functions of about CHUNK_BYTES of code (V8 tiers a wasm function up on its own, and
- * a small function compiles fast); `run(rows, bins, out)` calls them in tree order. Each function
- * walks its trees row by row: the paths its rows take through its ~9 trees stay in the instruction
- * cache across the rows (docs/benchmarks.md measures it against tree by tree).
+ * Layout in the module's memory: the categorical splits' left-going sets, transposed into one table
+ * per categorical input (`CategoryTables`), from address 0, then the outputs (rows × k Float64),
+ * then the rows' bins. Trees are grouped into functions of about CHUNK_BYTES of code (V8 tiers a
+ * wasm function up on its own, and a small function compiles fast); `run(rows, bins, out)` calls
+ * them in tree order. Each function walks its trees row by row: the paths its rows take through its
+ * ~9 trees stay in the instruction cache across the rows (docs/benchmarks.md measures it against
+ * tree by tree).
  */
 import type { CompiledTree } from './tree-value.ts';
 
@@ -113,30 +114,82 @@ const OP = {
 const I32 = 0x7f;
 const F64 = 0x7c;
 
-// A chunk function's locals: params rows, bins, out; then ptr, end, o, b.
+// A chunk function's locals: params rows, bins, out; then ptr, end, o, then one per categorical
+// input its trees split on (the offset of the row's bin's row in that input's table).
 const ROWS = 0;
 const BINS = 1;
 const OUT = 2;
 const PTR = 3;
 const END = 4;
 const O = 5;
-const B = 6;
+const FIRST_BASE = 6;
 
-/** Left-going sets, one copy of each distinct set, 32 bytes each from address 0. */
-class Sets {
-  private index = new Map<string, number>();
-  words: number[] = [];
-  addressOf(masks: Uint32Array, node: number): number {
+/**
+ * The categorical splits' left-going sets, transposed: per categorical input, one row per bin
+ * value (256, every value a byte can hold) of one bit per distinct set of that input, bit s of row
+ * b set when bin b goes left at set s. A row's tests on one input then all read the one row of its
+ * bin: the sets are numbered in tree order, so a row's walk reads that row from start to end (a
+ * few dozen cache lines) instead of one cache line per split scattered over every set, and a split
+ * is one load and one mask test against constants.
+ */
+class CategoryTables {
+  /** Per input: distinct set (as its 8 words joined) → its number. */
+  private ids = new Map<number, Map<string, number>>();
+  /** Per input: the sets' words, in number order. */
+  private words = new Map<number, number[][]>();
+  /** Per input: where its rows start, and the bytes of one row (after `layout`). */
+  at = new Map<number, { address: number; stride: number }>();
+  bytes = 0;
+  /** Numbers the set of categorical split `node` of `t` (on input `f`) among that input's sets. */
+  add(f: number, masks: Uint32Array, node: number): void {
     const set = Array.from(masks.subarray(node * 8, node * 8 + 8));
     const key = set.join(',');
-    let i = this.index.get(key);
-    if (i === undefined) {
-      i = this.index.size;
-      this.index.set(key, i);
-      this.words.push(...set);
-    }
-    return i * 32;
+    let ids = this.ids.get(f);
+    if (!ids) this.ids.set(f, (ids = new Map<string, number>()));
+    if (ids.has(key)) return;
+    ids.set(key, ids.size);
+    let words = this.words.get(f);
+    if (!words) this.words.set(f, (words = []));
+    words.push(set);
   }
+  idOf(f: number, masks: Uint32Array, node: number): number {
+    return this.ids.get(f)!.get(Array.from(masks.subarray(node * 8, node * 8 + 8)).join(','))!;
+  }
+  /** Places each input's rows from address 0; call once every set is added. */
+  layout(): void {
+    let address = 0;
+    for (const [f, sets] of this.words) {
+      const stride = Math.ceil(sets.length / 32) * 4;
+      this.at.set(f, { address, stride });
+      address += 256 * stride;
+    }
+    this.bytes = address;
+  }
+  /** The rows' contents (the module's data segment). */
+  content(): Uint8Array {
+    const words = new Uint32Array(this.bytes / 4);
+    for (const [f, sets] of this.words) {
+      const { address, stride } = this.at.get(f)!;
+      sets.forEach((set, s) => {
+        for (let b = 0; b < 256; b++)
+          if (set[b >>> 5] & (1 << (b & 31))) words[(address + b * stride) / 4 + (s >>> 5)] |= 1 << (s & 31);
+      });
+    }
+    return new Uint8Array(words.buffer);
+  }
+}
+
+/**
+ * Every categorical split's set, numbered per input in tree order (a pass before any code is
+ * emitted: a split's code needs its row's stride, which needs the count of that input's sets).
+ */
+function numberSets(trees: readonly CompiledTree[]): CategoryTables {
+  const tables = new CategoryTables();
+  for (const t of trees)
+    for (let i = 0; i < t.feature.length; i++)
+      if (t.feature[i] >= 0 && t.categorical[i]) tables.add(t.feature[i], t.masks, i);
+  tables.layout();
+  return tables;
 }
 
 /** An instruction with a local's index, a constant, or a memory access (align as log2 bytes, offset). */
@@ -148,8 +201,11 @@ const memory = (code: Bytes, op: number, align: number, offset: number) => (
   code.u32(offset)
 );
 
-/** Node `i` of `t` as an expression that leaves its leaf's value (f64) on the stack. */
-function emitNode(code: Bytes, t: CompiledTree, i: number, sets: Sets): void {
+/**
+ * Node `i` of `t` as an expression that leaves its leaf's value (f64) on the stack. `bases` maps a
+ * categorical input to the local holding its table row's offset (added to as the chunk needs).
+ */
+function emitNode(code: Bytes, t: CompiledTree, i: number, tables: CategoryTables, bases: Map<number, number>): void {
   // An explicit stack: trees can be deep, and each split is "test, if, left, else, right, end".
   const stack: (number | 'else' | 'end')[] = [i];
   while (stack.length) {
@@ -164,22 +220,19 @@ function emitNode(code: Bytes, t: CompiledTree, i: number, sets: Sets): void {
       code.f64(t.value[item]);
       continue;
     }
-    local(code, OP.localGet, PTR);
-    memory(code, OP.i32Load8u, 0, f);
     if (t.categorical[item]) {
-      // Bit b of the left-going set: word (b >> 5) at the set's address, shifted by b (mod 32).
-      local(code, OP.localTee, B);
-      i32Const(code, 3);
-      code.byte(OP.i32ShrU);
-      i32Const(code, -4);
-      code.byte(OP.i32And);
-      memory(code, OP.i32Load, 2, sets.addressOf(t.masks, item));
-      local(code, OP.localGet, B);
-      code.byte(OP.i32ShrU);
-      i32Const(code, 1);
+      // Bit s of the word (s >> 5) of the row of this input's table for the row's bin.
+      const s = tables.idOf(f, t.masks, item);
+      let base = bases.get(f);
+      if (base === undefined) bases.set(f, (base = FIRST_BASE + bases.size));
+      local(code, OP.localGet, base);
+      memory(code, OP.i32Load, 2, tables.at.get(f)!.address + (s >>> 5) * 4);
+      i32Const(code, 1 << (s & 31));
       code.byte(OP.i32And);
     } else {
       // Left when 0 ≤ b − skip < limit: b ≤ threshold, with bin 0 (missing) left only if default_left.
+      local(code, OP.localGet, PTR);
+      memory(code, OP.i32Load8u, 0, f);
       const skip = t.defaultLeft[item] === 1 ? 0 : 1;
       const limit = Math.min(255, Math.max(0, t.threshold[item])) + 1 - skip;
       if (skip) {
@@ -201,10 +254,17 @@ function emitNode(code: Bytes, t: CompiledTree, i: number, sets: Sets): void {
  * short path, stay in the instruction cache across the rows, and the loop's own work is paid once
  * per row for all of them. Each tree adds its value to the row's output in memory, in tree order.
  */
-function emitChunk(trees: readonly Uint8Array[], first: number, k: number, width: number): Uint8Array {
+function emitChunk(
+  trees: readonly Uint8Array[],
+  first: number,
+  k: number,
+  width: number,
+  tables: CategoryTables,
+  bases: Map<number, number>,
+): Uint8Array {
   const body = new Bytes();
   body.u32(1); // one group of locals
-  body.u32(4);
+  body.u32(FIRST_BASE - PTR + bases.size);
   body.byte(I32);
   // end = out + rows × k × 8: the loop steps the outputs (the bins step by the width, which may be 0)
   local(body, OP.localGet, OUT);
@@ -219,6 +279,14 @@ function emitChunk(trees: readonly Uint8Array[], first: number, k: number, width
   local(body, OP.localSet, O);
   body.byte(OP.loop);
   body.byte(0x40);
+  // This row's row of each categorical input's table: bin × stride.
+  for (const [f, base] of bases) {
+    local(body, OP.localGet, PTR);
+    memory(body, OP.i32Load8u, 0, f);
+    i32Const(body, tables.at.get(f)!.stride);
+    body.byte(OP.i32Mul);
+    local(body, OP.localSet, base);
+  }
   trees.forEach((t, j) => {
     const c = (first + j) % k;
     // out[o + c] = out[o + c] + value
@@ -254,49 +322,61 @@ function section(out: Bytes, id: number, content: Bytes) {
 
 /**
  * The module's parts, a tree at a time (a generator, so a server can yield to its requests while a
- * large ensemble is built): the chunk functions' bodies and the sets.
+ * large ensemble is built): the chunk functions' bodies.
  */
-function* moduleParts(trees: readonly CompiledTree[], k: number, width: number, sets: Sets, chunks: Uint8Array[]) {
+function* moduleParts(
+  trees: readonly CompiledTree[],
+  k: number,
+  width: number,
+  tables: CategoryTables,
+  chunks: Uint8Array[],
+) {
   let pending: Uint8Array[] = [];
+  let bases = new Map<number, number>();
   let bytes = 0;
   let chunkStart = 0;
   for (let ti = 0; ti < trees.length; ti++) {
     const expr = new Bytes();
-    emitNode(expr, trees[ti], 0, sets);
+    const used = new Map(bases);
+    emitNode(expr, trees[ti], 0, tables, used);
     if (pending.length && bytes + expr.length > CHUNK_BYTES) {
-      chunks.push(emitChunk(pending, chunkStart, k, width));
+      chunks.push(emitChunk(pending, chunkStart, k, width, tables, bases));
       pending = [];
       bytes = 0;
       chunkStart = ti;
-    }
+      // The tree starts a new function: its inputs' locals numbered afresh.
+      bases = new Map();
+      expr.length = 0;
+      emitNode(expr, trees[ti], 0, tables, bases);
+    } else bases = used;
     pending.push(expr.view());
     bytes += expr.length;
     yield;
   }
-  if (pending.length) chunks.push(emitChunk(pending, chunkStart, k, width));
+  if (pending.length) chunks.push(emitChunk(pending, chunkStart, k, width, tables, bases));
 }
 
-/** The module's bytes, and where the outputs start (after the sets). */
+/** The module's bytes, and where the outputs start (after the category tables). */
 export function ensembleModule(trees: readonly CompiledTree[], k: number, width: number) {
-  const sets = new Sets();
+  const tables = numberSets(trees);
   const chunks: Uint8Array[] = [];
-  for (const _ of moduleParts(trees, k, width, sets, chunks));
-  return assemble(chunks, sets);
+  for (const _ of moduleParts(trees, k, width, tables, chunks));
+  return assemble(chunks, tables);
 }
 
 async function ensembleModuleAsync(trees: readonly CompiledTree[], k: number, width: number) {
-  const sets = new Sets();
+  const tables = numberSets(trees);
   const chunks: Uint8Array[] = [];
   let n = 0;
-  for (const _ of moduleParts(trees, k, width, sets, chunks))
+  for (const _ of moduleParts(trees, k, width, tables, chunks))
     if (++n % YIELD_EVERY_TREES === 0) await new Promise((resolve) => setImmediate(resolve));
-  return assemble(chunks, sets);
+  return assemble(chunks, tables);
 }
 
 /** ~10 ms of building on the quick default's trees between two turns of the event loop. */
 const YIELD_EVERY_TREES = 32;
 
-function assemble(chunks: Uint8Array[], sets: Sets) {
+function assemble(chunks: Uint8Array[], tables: CategoryTables) {
   const m = new Bytes();
   m.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
   // Types: 0 = (i32 rows, i32 bins, i32 out) → ().
@@ -309,8 +389,8 @@ function assemble(chunks: Uint8Array[], sets: Sets) {
   funcs.u32(chunks.length + 1);
   for (let i = 0; i <= chunks.length; i++) funcs.u32(0);
   section(m, 3, funcs);
-  // Memory: the sets, grown by the host for rows.
-  const setBytes = sets.words.length * 4;
+  // Memory: the category tables, grown by the host for rows.
+  const setBytes = tables.bytes;
   const outAt = Math.ceil(setBytes / 8) * 8;
   const memory = new Bytes();
   memory.u32(1);
@@ -358,7 +438,7 @@ function assemble(chunks: Uint8Array[], sets: Sets) {
     data.i32(0);
     data.byte(OP.end);
     data.u32(setBytes);
-    data.bytes(new Uint8Array(Uint32Array.from(sets.words).buffer));
+    data.bytes(tables.content());
     section(m, 11, data);
   }
   return { bytes: m.view().slice(), outAt };

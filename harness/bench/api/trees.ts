@@ -5,8 +5,8 @@
  * reference both must equal bit for bit), on the production model (one output), no server. Rows are binned from records as the API bins them: "same" is the first golden
  * example repeated (what bench:api sends: every walk takes the same path, which the branch
  * predictor learns), "distinct" are records drawn at random (seeded) from the spec's vocabularies
- * and ranges. "cold" touches 1 MB between calls, as a request's HTTP work does between two
- * forward passes. Best of BENCH_TREES_REPS repetitions; one JSON document on stdout.
+ * and ranges. "cold" touches BENCH_TREES_TOUCH_MB (1) MB between calls, as a request's HTTP work
+ * does between two forward passes. Best of BENCH_TREES_REPS repetitions; one JSON document on stdout.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -24,7 +24,7 @@ import { envNumber } from './cli.ts';
 
 /** 16–32 rows: the batches bench:api's connections coalesce into (tree by tree); 1–15: the lanes. */
 const ROW_COUNTS = [1, 4, 16, 32, 100];
-const junk = new Int32Array((1 << 20) / 4);
+const junk = new Int32Array((envNumber('BENCH_TREES_TOUCH_MB', 1) * (1 << 20)) / 4);
 let sink = 0;
 const touchMegabyte = () => {
   for (let i = 0; i < junk.length; i += 16) sink += junk[i]++;
@@ -141,7 +141,8 @@ async function main() {
 const USAGE = `usage: npm run bench:trees
   CPU µs per row of the production tree ensemble's packed scoring beside the per-field reference
   walk, at 1, 4, 16, 32 and 100 rows, for one repeated record and for distinct random records, with
-  warm caches and with 1 MB touched between calls; one JSON document on stdout
-env: REGISTRY_URL (registry), MODEL_NAME (flight-delay), BENCH_TREES_REPS (7, best of)`;
+  warm caches and with memory touched between calls; one JSON document on stdout
+env: REGISTRY_URL (registry), MODEL_NAME (flight-delay), BENCH_TREES_REPS (7, best of),
+  BENCH_TREES_TOUCH_MB (1: memory written between two "cold" calls)`;
 
 await defineCli({ name: 'bench:trees', usage: USAGE }, main).main();
