@@ -171,7 +171,7 @@ test('a deep tree, a split on the 300th input, a lone leaf and no trees at all s
   assert.deepEqual(Array.from(rawScores(noInputs, new Uint8Array(0), 4)), [4.25, 4.25, 4.25, 4.25]);
   // A tree past V8's function size (7,654,321 bytes): the packed walk serves, and the server's log says why.
   const wide: TreeJson = { feature: [], threshold: [], default_left: [], left: [], right: [], value: [], cat_sets: [] };
-  const splits = 300_000;
+  const splits = 450_000;
   for (let i = 0; i < splits; i++) {
     wide.feature.push(299);
     wide.threshold.push(i % 200);

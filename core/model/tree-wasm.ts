@@ -114,15 +114,55 @@ const OP = {
 const I32 = 0x7f;
 const F64 = 0x7c;
 
-// A chunk function's locals: params rows, bins, out; then ptr, end, o, then one per categorical
-// input its trees split on (the offset of the row's bin's row in that input's table).
+// A chunk function's locals: params rows, bins, out; then ptr, end, o, then the row's values its
+// trees' splits compare (`RowValues`), set once per row.
 const ROWS = 0;
 const BINS = 1;
 const OUT = 2;
 const PTR = 3;
 const END = 4;
 const O = 5;
-const FIRST_BASE = 6;
+const FIRST_VALUE = 6;
+
+/**
+ * What a chunk's splits read of a row, each loaded once per row into a local: for a categorical
+ * input, the offset of its bin's row in the input's table (bin × stride); for an ordered input,
+ * its bin less 0 or 1 (`b − skip`, the split's unsigned comparison). Keyed by input × 3 + what.
+ */
+class RowValues {
+  private locals = new Map<number, number>();
+  private local(key: number): number {
+    let l = this.locals.get(key);
+    if (l === undefined) this.locals.set(key, (l = FIRST_VALUE + this.locals.size));
+    return l;
+  }
+  tableRow = (f: number) => this.local(f * 3);
+  bin = (f: number, skip: 0 | 1) => this.local(f * 3 + 1 + skip);
+  get count() {
+    return this.locals.size;
+  }
+  copy(): RowValues {
+    const c = new RowValues();
+    c.locals = new Map(this.locals);
+    return c;
+  }
+  /** Code that sets every local from the row at `ptr`. */
+  emitLoads(body: Bytes, tables: CategoryTables): void {
+    for (const [key, l] of this.locals) {
+      const f = Math.floor(key / 3);
+      local(body, OP.localGet, PTR);
+      memory(body, OP.i32Load8u, 0, f);
+      if (key % 3 === 0) {
+        i32Const(body, tables.at.get(f)!.stride);
+        body.byte(OP.i32Mul);
+      } else if (key % 3 === 2) {
+        i32Const(body, 1);
+        body.byte(OP.i32Sub);
+      }
+      local(body, OP.localSet, l);
+    }
+  }
+}
 
 /**
  * The categorical splits' left-going sets, transposed: per categorical input, one row per bin
@@ -202,10 +242,10 @@ const memory = (code: Bytes, op: number, align: number, offset: number) => (
 );
 
 /**
- * Node `i` of `t` as an expression that leaves its leaf's value (f64) on the stack. `bases` maps a
- * categorical input to the local holding its table row's offset (added to as the chunk needs).
+ * Node `i` of `t` as an expression that leaves its leaf's value (f64) on the stack, reading the row
+ * through `row`'s locals (added to as the chunk needs).
  */
-function emitNode(code: Bytes, t: CompiledTree, i: number, tables: CategoryTables, bases: Map<number, number>): void {
+function emitNode(code: Bytes, t: CompiledTree, i: number, tables: CategoryTables, row: RowValues): void {
   // An explicit stack: trees can be deep, and each split is "test, if, left, else, right, end".
   const stack: (number | 'else' | 'end')[] = [i];
   while (stack.length) {
@@ -223,22 +263,15 @@ function emitNode(code: Bytes, t: CompiledTree, i: number, tables: CategoryTable
     if (t.categorical[item]) {
       // Bit s of the word (s >> 5) of the row of this input's table for the row's bin.
       const s = tables.idOf(f, t.masks, item);
-      let base = bases.get(f);
-      if (base === undefined) bases.set(f, (base = FIRST_BASE + bases.size));
-      local(code, OP.localGet, base);
+      local(code, OP.localGet, row.tableRow(f));
       memory(code, OP.i32Load, 2, tables.at.get(f)!.address + (s >>> 5) * 4);
       i32Const(code, 1 << (s & 31));
       code.byte(OP.i32And);
     } else {
       // Left when 0 ≤ b − skip < limit: b ≤ threshold, with bin 0 (missing) left only if default_left.
-      local(code, OP.localGet, PTR);
-      memory(code, OP.i32Load8u, 0, f);
       const skip = t.defaultLeft[item] === 1 ? 0 : 1;
       const limit = Math.min(255, Math.max(0, t.threshold[item])) + 1 - skip;
-      if (skip) {
-        i32Const(code, 1);
-        code.byte(OP.i32Sub);
-      }
+      local(code, OP.localGet, row.bin(f, skip));
       i32Const(code, limit);
       code.byte(OP.i32LtU);
     }
@@ -260,11 +293,11 @@ function emitChunk(
   k: number,
   width: number,
   tables: CategoryTables,
-  bases: Map<number, number>,
+  row: RowValues,
 ): Uint8Array {
   const body = new Bytes();
   body.u32(1); // one group of locals
-  body.u32(FIRST_BASE - PTR + bases.size);
+  body.u32(FIRST_VALUE - PTR + row.count);
   body.byte(I32);
   // end = out + rows × k × 8: the loop steps the outputs (the bins step by the width, which may be 0)
   local(body, OP.localGet, OUT);
@@ -279,14 +312,7 @@ function emitChunk(
   local(body, OP.localSet, O);
   body.byte(OP.loop);
   body.byte(0x40);
-  // This row's row of each categorical input's table: bin × stride.
-  for (const [f, base] of bases) {
-    local(body, OP.localGet, PTR);
-    memory(body, OP.i32Load8u, 0, f);
-    i32Const(body, tables.at.get(f)!.stride);
-    body.byte(OP.i32Mul);
-    local(body, OP.localSet, base);
-  }
+  row.emitLoads(body, tables);
   trees.forEach((t, j) => {
     const c = (first + j) % k;
     // out[o + c] = out[o + c] + value
@@ -332,28 +358,28 @@ function* moduleParts(
   chunks: Uint8Array[],
 ) {
   let pending: Uint8Array[] = [];
-  let bases = new Map<number, number>();
+  let row = new RowValues();
   let bytes = 0;
   let chunkStart = 0;
   for (let ti = 0; ti < trees.length; ti++) {
     const expr = new Bytes();
-    const used = new Map(bases);
+    const used = row.copy();
     emitNode(expr, trees[ti], 0, tables, used);
     if (pending.length && bytes + expr.length > CHUNK_BYTES) {
-      chunks.push(emitChunk(pending, chunkStart, k, width, tables, bases));
+      chunks.push(emitChunk(pending, chunkStart, k, width, tables, row));
       pending = [];
       bytes = 0;
       chunkStart = ti;
       // The tree starts a new function: its inputs' locals numbered afresh.
-      bases = new Map();
+      row = new RowValues();
       expr.length = 0;
-      emitNode(expr, trees[ti], 0, tables, bases);
-    } else bases = used;
+      emitNode(expr, trees[ti], 0, tables, row);
+    } else row = used;
     pending.push(expr.view());
     bytes += expr.length;
     yield;
   }
-  if (pending.length) chunks.push(emitChunk(pending, chunkStart, k, width, tables, bases));
+  if (pending.length) chunks.push(emitChunk(pending, chunkStart, k, width, tables, row));
 }
 
 /** The module's bytes, and where the outputs start (after the category tables). */
