@@ -23,6 +23,9 @@
  * and runs as one process (WORKERS=1), like the trivial server. BENCH_WORKERS=n (n > 1) also starts
  * the API with WORKERS=n (on every core, the generator's included) and loads it in the same rounds.
  * BENCH_BASELINE=<checkout> loads that checkout's API (with API_TOKENS) in the same rounds too.
+ * BENCH_RECORDS=distinct sends 1,024 different records in turn (model-info.ts distinctRecords)
+ * instead of the model's example record in every request, to every server alike; the batch's
+ * 100 instances are then the first 100 of them.
  * `model_in_real`: the real API's model time per request, from its own /metrics over the rounds
  * (model-time.ts), and its CPU per request without it beside the trivial server's.
  */
@@ -34,7 +37,7 @@ import { envNumber, REAL_API_NAME, runServerBench } from './cli.ts';
 import { processTreeCpuSeconds } from './cpu.ts';
 import { composeBenchDocument } from './document.ts';
 import { headline, mergeLoadResults, runLoad, type LoadOptions, type LoadResult } from './load.ts';
-import { checkRequest, fetchModelFacts } from './model-info.ts';
+import { checkRequest, distinctRecords, fetchModelFacts } from './model-info.ts';
 import { fetchModelTotals, modelShare } from './model-time.ts';
 import {
   REAL_API_SCRIPT,
@@ -57,6 +60,9 @@ const pinned =
 const PIN = pinned ? { generator: '0', server: '1' } : null;
 
 const workers = Math.round(envNumber('BENCH_WORKERS', 1));
+const records = process.env.BENCH_RECORDS ?? 'same';
+/** How many different records BENCH_RECORDS=distinct sends in turn. */
+const DISTINCT_RECORDS = 1024;
 const baselineDir = process.env.BENCH_BASELINE ? resolve(process.env.BENCH_BASELINE) : null;
 /** real, trivial, auth and trivial-auth, then the optional baseline and workers targets. */
 const targetCount = 4 + (baselineDir ? 1 : 0) + (workers > 1 ? 1 : 0);
@@ -71,6 +77,7 @@ const settings = {
   baseline: baselineDir,
   pinning: PIN ? { generator_cpus: PIN.generator, server_cpus: PIN.server } : null,
   path: '/predict',
+  records: records === 'distinct' ? { distinct: DISTINCT_RECORDS } : 'same',
   batch: {
     path: '/v1/models/flight-delay:predict',
     instances: 100,
@@ -110,6 +117,10 @@ const report = (label: string, r: LoadResult, cpuUs: number | null = null) =>
 async function main() {
   if (generator !== 'wrk' && generator !== 'autocannon')
     throw new Error(`BENCH_GENERATOR=${String(generator)}: use wrk or autocannon`);
+  if (records !== 'same' && records !== 'distinct')
+    throw new Error(
+      `BENCH_RECORDS=${records}: use same (one record, every request) or distinct (${DISTINCT_RECORDS} records in turn)`,
+    );
   if (generator === 'wrk' && !wrkAvailable())
     throw new Error('BENCH_GENERATOR=wrk but wrk is not installed: apt-get install wrk, or BENCH_GENERATOR=autocannon');
   const servers: ServerHandle[] = [];
@@ -154,8 +165,12 @@ async function main() {
       : null;
     const facts = await fetchModelFacts(real.url);
     const body = JSON.stringify(facts.record);
+    const distinct = records === 'distinct' ? distinctRecords(facts.info, DISTINCT_RECORDS) : null;
+    const bodies = distinct?.map((r) => JSON.stringify(r));
     const batchBody = JSON.stringify({
-      instances: Array.from({ length: settings.batch.instances }, () => facts.record),
+      instances: distinct
+        ? distinct.slice(0, settings.batch.instances)
+        : Array.from({ length: settings.batch.instances }, () => facts.record),
     });
     const answer = await expectOk(real, settings.path, body);
     await expectOk(real, settings.batch.path, batchBody);
@@ -180,6 +195,7 @@ async function main() {
     const targets = planTargets({
       path: settings.path,
       body,
+      ...(bodies ? { bodies } : {}),
       connections: settings.connections,
       auth,
       urls: { real: real.url, trivial: trivial.url, auth: secured.url, baseline: baseline?.url, workers: multi?.url },
@@ -320,7 +336,8 @@ env: BENCH_CONNECTIONS (32), BENCH_DURATION_S (15), BENCH_ROUNDS (4; 10 with a b
   BENCH_BATCH_REQUESTS (300), BENCH_WORKERS (1; n > 1 also loads the API with WORKERS=n),
   BENCH_GENERATOR (wrk when installed, else autocannon), BENCH_PIN (on: generator on core 0,
   servers on core 1, with >= 2 cores), BENCH_BASELINE (a checkout whose API, with API_TOKENS, is
-  loaded in the same rounds: an A/B of two commits);
+  loaded in the same rounds: an A/B of two commits), BENCH_RECORDS (same: the model's example
+  record in every request; distinct: 1,024 different records in turn, as real traffic);
   the API reads REGISTRY_URL as usual`;
 
 await runServerBench('bench:api', USAGE, main);

@@ -133,3 +133,35 @@ test(
     });
   },
 );
+
+test('a load of several bodies sends each of them in turn, on every connection', { timeout: 30_000 }, async () => {
+  const { createServer } = await import('node:http');
+  const seen = new Map<string, number>();
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+    req.on('end', () => {
+      seen.set(body, (seen.get(body) ?? 0) + 1);
+      res.end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = server.address() as { port: number };
+    const bodies = ['{"a":1}', '{"a":2}', '{"a":3}'];
+    const run = await runLoad({
+      url: `http://127.0.0.1:${port}`,
+      path: '/predict',
+      body: bodies[0],
+      bodies,
+      connections: 2,
+      amount: 60,
+      deadlineS: 20,
+    });
+    assert.equal(run.ok, run.responses);
+    assert.deepEqual([...seen.keys()].sort(), bodies);
+    for (const b of bodies) assert.ok(seen.get(b)! >= 10, `${b} sent ${seen.get(b)} times of ${run.responses}`);
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+});

@@ -19,6 +19,8 @@ export interface LoadOptions {
   path: string;
   method?: 'GET' | 'POST';
   body?: string;
+  /** Bodies sent in turn instead of `body` (different records); `body` still sets the content type. */
+  bodies?: string[];
   headers?: Record<string, string>;
   connections: number;
   /** Run this long (seconds). Ignored when `amount` is set. */
@@ -65,6 +67,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         method: options.method ?? 'POST',
         body: options.body,
         headers: { ...(options.body === undefined ? {} : { 'content-type': 'application/json' }), ...options.headers },
+        // Each connection sends the bodies in turn, from the first again after the last.
+        ...(options.bodies?.length ? { requests: options.bodies.map((body) => ({ body })) } : {}),
         connections: options.connections,
         ...(options.amount ? { amount: options.amount } : { duration: options.durationS ?? 10 }),
         timeout: options.timeoutS ?? 10,

@@ -26,6 +26,38 @@ export function recordFromModelInfo(info: unknown): Record<string, unknown> {
   return Object.keys(record).length > 0 ? record : { ...FALLBACK_RECORD };
 }
 
+/**
+ * `n` different records for the model's inputs, drawn with a fixed seed: a timestamp at any minute
+ * of its range's first year, a number anywhere in its range (an integer when the default is one),
+ * a category from its list (the default record's value where an input gives no range or list). What
+ * traffic of many different requests looks like to the model: each row walks its own paths through
+ * the trees, where one repeated record walks the same paths every time (which the CPU learns).
+ */
+export function distinctRecords(info: unknown, n: number, seed = 7): Record<string, unknown>[] {
+  const inputs = (isObject(info) && Array.isArray(info.inputs) ? info.inputs : []).filter(isObject);
+  const base = recordFromModelInfo(info);
+  let state = seed >>> 0;
+  const rnd = () => (state = (state * 1103515245 + 12345) >>> 0) / 2 ** 32;
+  return Array.from({ length: n }, () => {
+    const record: Record<string, unknown> = { ...base };
+    for (const input of inputs) {
+      const name = input.name;
+      if (typeof name !== 'string') continue;
+      if (Array.isArray(input.categories) && input.categories.length > 0)
+        record[name] = input.categories[Math.floor(rnd() * input.categories.length)];
+      else if (input.type === 'timestamp' && typeof input.min === 'string') {
+        const from = Date.parse(input.min);
+        if (Number.isFinite(from))
+          record[name] = new Date(from + Math.floor(rnd() * 365 * 1440) * 60_000).toISOString();
+      } else if (input.type === 'number' && typeof input.min === 'number' && typeof input.max === 'number') {
+        const v = input.min + rnd() * (input.max - input.min);
+        record[name] = Number.isInteger(input.default) ? Math.round(v) : v;
+      }
+    }
+    return record;
+  });
+}
+
 /** First string value under a key named `key`, searched breadth-first (e.g. `backend`, `runtime.backend`). */
 export function findField(info: unknown, key: string): string | number | null {
   const queue: unknown[] = [info];

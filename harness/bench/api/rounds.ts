@@ -18,6 +18,8 @@ export interface Target {
 export interface RoundPlan {
   path: string;
   body: string;
+  /** Every target sends these in turn instead of `body` (BENCH_RECORDS=distinct). */
+  bodies?: string[];
   connections: number;
   /** The request headers that carry the bearer token. */
   auth: Record<string, string>;
@@ -29,6 +31,7 @@ export function planTargets(plan: RoundPlan): Target[] {
     url,
     path: plan.path,
     body: plan.body,
+    ...(plan.bodies ? { bodies: plan.bodies } : {}),
     ...(headers ? { headers } : {}),
     connections: plan.connections,
   });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { errorRate, median, percentile, summarizeLatencies, timeline } from './stats.ts';
 import { composeBenchDocument, DEFAULT_TARGETS } from './document.ts';
 import { mergeLoadResults, type LoadResult } from './load.ts';
-import { FALLBACK_RECORD, findField, recordFromModelInfo } from './model-info.ts';
+import { distinctRecords, FALLBACK_RECORD, findField, recordFromModelInfo } from './model-info.ts';
 import { explainFailure, envNumber, REAL_API_NAME } from './cli.ts';
 import { ServerNotReadyError } from './server-process.ts';
 
@@ -143,6 +143,34 @@ test('request record from the model description: defaults, fallback per field, f
   assert.equal(findField(info, 'backend'), 'wasm');
   assert.equal(findField(info, 'version'), 3);
   assert.equal(findField(info, 'missing'), null);
+});
+
+test('distinct records: every input varied within what the model description allows, the same for a seed', () => {
+  const info = {
+    inputs: [
+      { name: 'date', type: 'timestamp', min: '2000-01-01', max: '2030-12-31', default: '2001-01-08T19:03:00.000Z' },
+      { name: 'distance', type: 'number', min: 1, max: 6000, default: 209 },
+      { name: 'ratio', type: 'number', min: 0, max: 1, default: 0.5 },
+      { name: 'origin', type: 'category', categories: ['ATL', 'JFK', 'SYR'], default: 'JFK' },
+      { name: 'note', type: 'string', default: 'x' },
+    ],
+  };
+  const records = distinctRecords(info, 500);
+  assert.equal(records.length, 500);
+  assert.equal(new Set(records.map((r) => JSON.stringify(r))).size, 500, 'no two the same');
+  const from = Date.parse('2000-01-01');
+  for (const r of records) {
+    const t = Date.parse(String(r.date));
+    assert.ok(t >= from && t < from + 366 * 86_400_000, `date ${String(r.date)}`);
+    assert.ok(Number.isInteger(r.distance) && (r.distance as number) >= 1 && (r.distance as number) <= 6000);
+    assert.ok((r.ratio as number) >= 0 && (r.ratio as number) <= 1);
+    assert.ok(['ATL', 'JFK', 'SYR'].includes(r.origin as string));
+    assert.equal(r.note, 'x', 'an input without a range or a list keeps its default');
+  }
+  assert.equal(new Set(records.map((r) => r.origin)).size, 3, 'every category is drawn');
+  assert.ok(!records.every((r) => Number.isInteger(r.ratio)), 'a fractional default gives fractional values');
+  assert.deepEqual(distinctRecords(info, 20), records.slice(0, 20), 'the same seed, the same records');
+  assert.notDeepEqual(distinctRecords(info, 20, 8), records.slice(0, 20));
 });
 
 test('numeric settings from the environment fall back on unset, empty or non-positive values', () => {

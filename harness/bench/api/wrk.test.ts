@@ -70,3 +70,14 @@ test('the Lua script carries method, body and headers as string literals', () =>
   assert.match(lua, /wrk\.headers\["content-type"\] = "application\/json"/);
   assert.match(lua, /wrk\.headers\["authorization"\] = "Bearer x"/);
 });
+
+test('wrk script with several bodies: a request function that takes each in turn', () => {
+  const bodies = ['{"origin":"ATL"}', '{"origin":"JFK","note":"a \\"quoted\\" word"}'];
+  const script = wrkScript({ method: 'POST', body: bodies[0], bodies });
+  for (const b of bodies) assert.ok(script.includes(JSON.stringify(b)), `${b} is in the script as a Lua string`);
+  assert.match(
+    script,
+    /request = function\(\)\n {2}next_body = next_body % #bodies \+ 1\n {2}return wrk\.format\(nil, nil, nil, bodies\[next_body\]\)/,
+  );
+  assert.doesNotMatch(wrkScript({ method: 'POST', body: bodies[0] }), /request = function/, 'one body: wrk.body alone');
+});

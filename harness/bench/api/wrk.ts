@@ -24,7 +24,7 @@ export function wrkAvailable(): boolean {
 const lua = (s: string) => JSON.stringify(s); // a JSON string is a valid Lua string literal for ASCII text
 
 /** The Lua script: the request, and a `done` hook printing the summary and the histogram. */
-export function wrkScript(options: Pick<LoadOptions, 'method' | 'body' | 'headers'>): string {
+export function wrkScript(options: Pick<LoadOptions, 'method' | 'body' | 'bodies' | 'headers'>): string {
   const headers: Record<string, string> = {
     ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
     ...options.headers,
@@ -33,6 +33,18 @@ export function wrkScript(options: Pick<LoadOptions, 'method' | 'body' | 'header
     `wrk.method = ${lua(options.method ?? 'POST')}`,
     ...(options.body === undefined ? [] : [`wrk.body = ${lua(options.body)}`]),
     ...Object.entries(headers).map(([k, v]) => `wrk.headers[${lua(k)}] = ${lua(v)}`),
+    // Several bodies: each request takes the next (wrk.format fills in the method, path, headers
+    // and Content-Length); one thread, so one rotation over all connections.
+    ...(options.bodies?.length
+      ? [
+          `local bodies = {${options.bodies.map(lua).join(',')}}`,
+          'local next_body = 0',
+          'request = function()',
+          '  next_body = next_body % #bodies + 1',
+          '  return wrk.format(nil, nil, nil, bodies[next_body])',
+          'end',
+        ]
+      : []),
     'done = function(summary, latency, requests)',
     '  local e = summary.errors',
     `  io.write(string.format('${MARK}{"requests":%d,"duration_us":%d,"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d,"histogram":[',`,
