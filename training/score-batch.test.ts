@@ -269,3 +269,26 @@ test('the CSV and Parquet outputs hold the same cells for binary, multi-class an
   );
   await rm(dir, { recursive: true, force: true });
 });
+
+test('score:batch --output gs:// without credentials fails at once, before the registry, the model or the input are read', async () => {
+  const home = await mkdtemp(join(tmpdir(), 'no-gcloud-'));
+  const started = Date.now();
+  try {
+    await assert.rejects(
+      scoreBatch({
+        input: 'no-such-input.csv',
+        output: 'gs://bkt/scores/all.csv',
+        stage: 'production',
+        chunk: 100,
+        shard: { index: 0, count: 1 },
+        repoRoot: home,
+        log: quietLog(),
+        credentials: { env: { HOME: home }, metadata: () => Promise.resolve(false) },
+      }),
+      /^Error: cannot write --output gs:\/\/bkt\/scores\/all\.csv: this machine has no Google Cloud credentials \(looked for .*\); authenticate with `gcloud auth application-default login`/,
+    );
+    assert.ok(Date.now() - started < 5000, `failed after ${Date.now() - started} ms, not after the client's retries`);
+  } finally {
+    await rm(home, { recursive: true, force: true });
+  }
+});

@@ -24,6 +24,7 @@ import { readTextTable, textFormatOf } from '../core/data/json.ts';
 import { validateTable } from '../core/data/validation.ts';
 import { NumberColumnBuilder, sliceRows, StringColumnBuilder, type Column, type Table } from '../core/data/table.ts';
 import { openStore } from '../core/platform/storage.ts';
+import { requireCredentials, type CredentialCheckOptions } from '../core/platform/gcp-credentials.ts';
 import { createLogger, type Logger } from '../core/platform/log.ts';
 import { createProgress } from '../core/platform/progress.ts';
 import { isMain } from '../core/platform/is-main.ts';
@@ -41,6 +42,8 @@ export interface ScoreOptions {
   registryUrl?: string;
   /** The run fails when more than this share of rows is rejected (default: params.yaml validate.max_reject_rate). */
   maxRejectRate?: number;
+  /** How a gs:// --output checks for credentials before scoring (tests; default: this machine's). */
+  credentials?: CredentialCheckOptions;
 }
 
 const csvCell = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
@@ -88,6 +91,8 @@ export async function scoreBatch(o: ScoreOptions): Promise<{
   max_reject_rate: number;
 }> {
   const format = outputFormat(o.output);
+  // Before any scoring: an upload that cannot work would fail only once every row is scored.
+  if (/^gs:\/\//.test(o.output)) await requireCredentials(`cannot write --output ${o.output}`, o.credentials);
   const local = !isBundledDataset(o.input) && !/^[a-z]+:\/\//.test(o.input);
   if (local) await requireInputFile(o.input, resolve(o.repoRoot, o.input));
   const params = await loadParams(join(o.repoRoot, 'params.yaml'));
@@ -222,7 +227,7 @@ export async function scoreBatch(o: ScoreOptions): Promise<{
   }
   if (remote) {
     const m = /^(gs:\/\/[^/]+)\/(.*)$/.exec(o.output)!;
-    await openStore(m[1], o.repoRoot).putFile(m[2], finalPath);
+    await openStore(m[1], o.repoRoot, { credentials: o.credentials }).putFile(m[2], finalPath);
     await rm(finalPath, { force: true });
   }
   const seconds = (performance.now() - started) / 1000;

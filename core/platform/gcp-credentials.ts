@@ -83,3 +83,22 @@ export async function findCredentials(options: CredentialCheckOptions = {}): Pro
 /** How to give this machine credentials, for error messages. */
 export const HOW_TO_AUTHENTICATE =
   'authenticate with `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS=<service-account key.json>; on GKE, run as a Kubernetes service account bound to a Google service account (workload identity)';
+
+let credentialsHere: Promise<CredentialSource> | undefined;
+
+/**
+ * Fails at once, saying where credentials were looked for and how to give them, when none can
+ * exist on this machine: for what cannot work without them (writing to a bucket, a private
+ * registry). Without this the client retries for ~16 s and then fails, possibly after the work
+ * it was to save was done. An emulator (STORAGE_EMULATOR_HOST) takes none. The machine's answer is
+ * looked up once per process.
+ */
+export async function requireCredentials(what: string, options?: CredentialCheckOptions): Promise<void> {
+  const env = options?.env ?? process.env;
+  if (env.STORAGE_EMULATOR_HOST) return;
+  const source = await (options ? findCredentials(options) : (credentialsHere ??= findCredentials()));
+  if (source.found) return;
+  throw new Error(
+    `${what}: ${source.problem ?? `this machine has no Google Cloud credentials (looked for ${source.looked.join('; ')})`}; ${HOW_TO_AUTHENTICATE}`,
+  );
+}

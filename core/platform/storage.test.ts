@@ -9,7 +9,8 @@ import { FsObjectStore, GcsObjectStore, openStore, validateKey } from './storage
 import { materializeSource } from '../data/materialize.ts';
 import type { GcsClient } from './gcs.ts';
 import { FakeGcs } from '../../harness/testing/core/fake-gcs.ts';
-import { findCredentials } from './gcp-credentials.ts';
+import { findCredentials, requireCredentials } from './gcp-credentials.ts';
+import { openRegistry } from '../registry/index.ts';
 import { serve, tempDir } from '../../harness/testing/lifecycle.ts';
 
 const tmp = () => tempDir('storage-');
@@ -299,4 +300,28 @@ test('gs:// without any credentials fails at once with how to authenticate; a ke
     /cannot read gs:\/\/b\/x\.csv: GOOGLE_APPLICATION_CREDENTIALS names .*key\.json, which does not exist/,
   );
   assert.ok(Date.now() - started < 2000, `failed in ${Date.now() - started} ms, not after the client's retries`);
+});
+
+test('a gs:// registry or DVC remote without credentials fails at once, saying how to authenticate; an emulator or a key file pass', async () => {
+  const credentials = { env: { HOME: await tmp() }, metadata: () => Promise.resolve(false) };
+  const how =
+    /this machine has no Google Cloud credentials \(looked for GOOGLE_APPLICATION_CREDENTIALS \(not set\); .*\); authenticate with `gcloud auth application-default login`/;
+  const started = Date.now();
+  const registry = await openRegistry('gs://models/reg', { credentials, log: memoryLogger() });
+  await assert.rejects(registry.listModels(), (err: Error) => {
+    assert.match(err.message, /^cannot use the model registry gs:\/\/models\/reg: /);
+    assert.match(err.message, how);
+    return true;
+  });
+  const remote = openStore('gs://bkt/dvc', '/base', { credentials });
+  await assert.rejects(
+    remote.exists('files/md5/ab/cdef'),
+    /^Error: cannot use gs:\/\/bkt\/dvc: this machine has no Google Cloud credentials/,
+  );
+  assert.ok(Date.now() - started < 5000, `failed after ${Date.now() - started} ms, not after the client's retries`);
+  // An emulator takes no credentials; a key file that exists counts.
+  await requireCredentials('x', { ...credentials, env: { STORAGE_EMULATOR_HOST: 'http://127.0.0.1:1' } });
+  const key = join(await tmp(), 'key.json');
+  await writeFile(key, '{}');
+  await requireCredentials('x', { ...credentials, env: { GOOGLE_APPLICATION_CREDENTIALS: key } });
 });

@@ -11,6 +11,7 @@ import { parseTempName, sweepStaleTemps, tempSiblingPath } from './temp-files.ts
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { defaultGcs, type GcsBucket, type GcsClient } from './gcs.ts';
+import { requireCredentials, type CredentialCheckOptions } from './gcp-credentials.ts';
 
 export interface ObjectStore {
   exists(key: string): Promise<boolean>;
@@ -173,12 +174,13 @@ export class GcsObjectStore implements ObjectStore {
   constructor(
     readonly bucketName: string,
     prefix: string,
-    private readonly opts: { storage?: GcsClient } = {},
+    private readonly opts: { storage?: GcsClient; credentials?: CredentialCheckOptions } = {},
   ) {
     this.prefix = prefix.replace(/^\/+|\/+$/g, '');
   }
 
   private async bucket(): Promise<GcsBucket> {
+    if (!this.opts.storage) await requireCredentials(`cannot use ${this.describe()}`, this.opts.credentials);
     return (this.opts.storage ?? (await defaultGcs())).bucket(this.bucketName);
   }
 
@@ -230,11 +232,11 @@ export function parseGsUrl(url: string): { bucket: string; path: string } {
 export function openStore(
   url: string,
   baseDir: string,
-  opts: { storage?: GcsClient; readOnly?: boolean } = {},
+  opts: { storage?: GcsClient; readOnly?: boolean; credentials?: CredentialCheckOptions } = {},
 ): ObjectStore {
   if (url.startsWith('gs://')) {
     const { bucket, path } = parseGsUrl(url);
-    return new GcsObjectStore(bucket, path, { storage: opts.storage });
+    return new GcsObjectStore(bucket, path, { storage: opts.storage, credentials: opts.credentials });
   }
   if (url.startsWith('file://')) return new FsObjectStore(new URL(url).pathname, { readOnly: opts.readOnly });
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url);

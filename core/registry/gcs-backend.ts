@@ -10,6 +10,7 @@ import { mapLimit } from '../platform/pool.ts';
 import { forEachSettled } from './settled.ts';
 import { streamToFile, validateKey } from '../platform/storage.ts';
 import { defaultGcs, type GcsBucket, type GcsClient, type GcsFile } from '../platform/gcs.ts';
+import { requireCredentials, type CredentialCheckOptions } from '../platform/gcp-credentials.ts';
 import type { Logger } from '../platform/log.ts';
 import { hasCommitted, type FaultHook, type Mutation, type RegistryBackend } from './backend.ts';
 import { bundleDirMd5, bundleManifest, hashBundleDir } from './bundle-files.ts';
@@ -27,6 +28,8 @@ export interface RetryOptions {
 
 export interface GcsBackendOptions {
   storage?: GcsClient;
+  /** How to check for credentials when `storage` is not given (default: this machine's). */
+  credentials?: CredentialCheckOptions;
   retry?: RetryOptions;
   fault?: FaultHook;
   log?: Logger;
@@ -63,6 +66,8 @@ export class GcsRegistryBackend implements RegistryBackend {
   }
 
   private async bucket(): Promise<GcsBucket> {
+    if (!this.opts.storage)
+      await requireCredentials(`cannot use the model registry ${this.describe()}`, this.opts.credentials);
     const client = this.opts.storage ?? (await defaultGcs());
     return client.bucket(this.bucketName);
   }

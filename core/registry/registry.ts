@@ -9,6 +9,7 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { replaceDirAtomic } from '../platform/atomic.ts';
 import { createLogger, type Logger } from '../platform/log.ts';
 import { parseGsUrl } from '../platform/storage.ts';
+import type { CredentialCheckOptions } from '../platform/gcp-credentials.ts';
 import type { FaultHook, Mutation, RegistryBackend } from './backend.ts';
 import { bundleContentMd5, bundleDirMd5, hashBundleDir, verifyBundleDir } from './bundle-files.ts';
 import { GcsRegistryBackend, type RetryOptions } from './gcs-backend.ts';
@@ -45,6 +46,8 @@ export interface OpenRegistryOptions {
   baseDir?: string;
   /** GCS client for `gs://` registries (default: @google-cloud/storage, loaded on first use). */
   storage?: GcsClient;
+  /** How a gs:// registry without `storage` checks for credentials (tests; default: this machine's). */
+  credentials?: CredentialCheckOptions;
   clock?: () => Date;
   log?: Logger;
   /** Where the default actor comes from (GITHUB_ACTOR, then USER); default `process.env`. */
@@ -421,7 +424,12 @@ function createRegistry(url: string, opts: OpenRegistryOptions): Registry {
   let backend: RegistryBackend;
   if (url.startsWith('gs://')) {
     const { bucket, path } = parseGsUrl(url);
-    backend = new GcsRegistryBackend(bucket, path, { ...common, storage: opts.storage, retry: opts.retry });
+    backend = new GcsRegistryBackend(bucket, path, {
+      ...common,
+      storage: opts.storage,
+      retry: opts.retry,
+      credentials: opts.credentials,
+    });
   } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !url.startsWith('file://')) {
     throw new RegistryError(`unsupported registry URL '${url}': use a local path or gs://bucket/prefix`, 'invalid');
   } else {
