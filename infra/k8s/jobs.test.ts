@@ -52,11 +52,12 @@ test('the trainer Job keeps what its pod would lose: trains, pushes the DVC outp
   // naming data the DVC remote does not hold.
   assert.equal(lines[0], 'set -eu');
   assert.deepEqual(
-    lines.filter((l) => l.startsWith('node ')),
+    lines.filter((l) => /^(again )?node /.test(l)),
     [
       'node --import tsx training/cli.ts start',
-      'node --import tsx training/dvc/cli.ts push',
-      'node --import tsx training/registry/cli.ts put-run',
+      // A finished training run is lost with its pod if these fail: each is tried again (below).
+      'again node --import tsx training/dvc/cli.ts push',
+      'again node --import tsx training/registry/cli.ts put-run',
     ],
   );
   const env = (name: string) => c.env.find((e: { name: string }) => e.name === name)?.value;
@@ -124,3 +125,41 @@ for (const file of [
     },
   );
 }
+
+test('the trainer Job tries the push and put-run 3 times, and fails the Job rather than train again in a new pod', async () => {
+  const doc = parse(await readFile(new URL('./jobs/trainer-job.yaml', import.meta.url), 'utf8'));
+  const c = doc.spec.template.spec.containers[0];
+  const script = (c.args as string[]).join('\n');
+  const again = /^again\(\) \{\n[\s\S]*?\n\}$/m.exec(script.replace(/^ +/gm, ''))?.[0];
+  assert.ok(again, 'the script defines again()');
+  const dir = await mkdtemp(join(tmpdir(), 'trainer-again-'));
+  try {
+    // A command that fails twice, then succeeds: three attempts, success.
+    const flaky = `n=$(cat ${dir}/count 2>/dev/null || echo 0); echo $((n + 1)) > ${dir}/count; [ "$n" -ge 2 ]`;
+    const run = (command: string) =>
+      spawnSync('sh', ['-c', `set -eu\n${again}\nagain sh -c '${command}'\necho after`], {
+        env: { ...process.env, RETRY_WAIT_S: '0' },
+        encoding: 'utf8',
+      });
+    const ok = run(flaky);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal((await readFile(join(dir, 'count'), 'utf8')).trim(), '3');
+    assert.match(ok.stderr, /attempt 1 of 3 failed: .*\nattempt 2 of 3 failed: /);
+    assert.equal(ok.stdout, 'after\n');
+    const never = run('exit 7');
+    assert.notEqual(never.status, 0, 'three failures fail the script (set -e)');
+    assert.match(never.stderr, /gave up after 3 attempts/);
+    assert.equal(never.stdout, '', 'nothing after it runs');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  assert.equal(c.env.find((e: { name: string }) => e.name === 'RETRY_WAIT_S')?.value, '15');
+  // A failed pod fails the Job (another would train from scratch and register a second version);
+  // a pod the cluster took away is replaced.
+  const rules = doc.spec.podFailurePolicy.rules as { action: string }[];
+  assert.deepEqual(rules, [
+    { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
+    { action: 'FailJob', onExitCodes: { containerName: 'trainer', operator: 'NotIn', values: [0] } },
+  ]);
+  assert.equal(doc.spec.template.spec.restartPolicy, 'Never', 'podFailurePolicy needs restartPolicy Never');
+});
