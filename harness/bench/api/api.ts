@@ -23,9 +23,10 @@
  * and runs as one process (WORKERS=1), like the trivial server. BENCH_WORKERS=n (n > 1) also starts
  * the API with WORKERS=n (on every core, the generator's included) and loads it in the same rounds.
  * BENCH_BASELINE=<checkout> loads that checkout's API (with API_TOKENS) in the same rounds too.
- * BENCH_RECORDS=distinct sends 1,024 different records in turn (model-info.ts distinctRecords)
- * instead of the model's example record in every request, to every server alike; the batch's
- * 100 instances are then the first 100 of them.
+ * BENCH_RECORDS=distinct sends 1,024 different records in turn instead of the model's example
+ * record in every request, to every server alike: the pipeline's test split's first rows when this
+ * checkout has one (artifacts/prepared/test.parquet), else records drawn from the model
+ * description (model-info.ts distinctRecords); the batch's 100 instances are then the first 100.
  * `model_in_real`: the real API's model time per request, from its own /metrics over the rounds
  * (model-time.ts), and its CPU per request without it beside the trivial server's.
  */
@@ -37,7 +38,10 @@ import { envNumber, REAL_API_NAME, runServerBench } from './cli.ts';
 import { processTreeCpuSeconds } from './cpu.ts';
 import { composeBenchDocument } from './document.ts';
 import { headline, mergeLoadResults, runLoad, type LoadOptions, type LoadResult } from './load.ts';
-import { checkRequest, distinctRecords, fetchModelFacts } from './model-info.ts';
+import { checkRequest, distinctRecords, fetchModelFacts, tableRecords } from './model-info.ts';
+import { existsSync } from 'node:fs';
+import { readParquetTable } from '../../../core/data/parquet.ts';
+import { PREPARED_DIR } from '../../../training/contracts/paths.ts';
 import { fetchModelTotals, modelShare } from './model-time.ts';
 import {
   REAL_API_SCRIPT,
@@ -77,7 +81,8 @@ const settings = {
   baseline: baselineDir,
   pinning: PIN ? { generator_cpus: PIN.generator, server_cpus: PIN.server } : null,
   path: '/predict',
-  records: records === 'distinct' ? { distinct: DISTINCT_RECORDS } : 'same',
+  records: (records === 'distinct' ? { distinct: DISTINCT_RECORDS, from: '' } : 'same') as
+    'same' | { distinct: number; from: string },
   batch: {
     path: '/v1/models/flight-delay:predict',
     instances: 100,
@@ -99,6 +104,25 @@ async function load(options: LoadOptions, durationS: number): Promise<LoadResult
   const r = await runLoad({ ...options, durationS });
   const used = process.cpuUsage(before);
   return { ...r, generator_cpu_s: (used.user + used.system) / 1e6 };
+}
+
+/**
+ * BENCH_RECORDS=distinct: the first rows of the pipeline's test split when this checkout has one
+ * (real flights), else records drawn from the model description's ranges and lists.
+ */
+async function distinctBodies(info: unknown): Promise<Record<string, unknown>[]> {
+  const split = join(PREPARED_DIR, 'test.parquet');
+  if (existsSync(split)) {
+    const rows = tableRecords(await readParquetTable(split, { rowEnd: 2 * DISTINCT_RECORDS }), info, DISTINCT_RECORDS);
+    if (rows.length === DISTINCT_RECORDS) {
+      progress(`distinct records: the first ${rows.length} complete rows of ${split}`);
+      settings.records = { distinct: rows.length, from: split };
+      return rows;
+    }
+  }
+  progress(`distinct records: ${DISTINCT_RECORDS} drawn from the model's input ranges and categories (no ${split})`);
+  settings.records = { distinct: DISTINCT_RECORDS, from: 'the model description (random)' };
+  return distinctRecords(info, DISTINCT_RECORDS);
 }
 
 async function expectOk(server: ServerHandle, path: string, body: string, headers: Record<string, string> = {}) {
@@ -165,7 +189,7 @@ async function main() {
       : null;
     const facts = await fetchModelFacts(real.url);
     const body = JSON.stringify(facts.record);
-    const distinct = records === 'distinct' ? distinctRecords(facts.info, DISTINCT_RECORDS) : null;
+    const distinct = records === 'distinct' ? await distinctBodies(facts.info) : null;
     const bodies = distinct?.map((r) => JSON.stringify(r));
     const batchBody = JSON.stringify({
       instances: distinct
@@ -337,7 +361,8 @@ env: BENCH_CONNECTIONS (32), BENCH_DURATION_S (15), BENCH_ROUNDS (4; 10 with a b
   BENCH_GENERATOR (wrk when installed, else autocannon), BENCH_PIN (on: generator on core 0,
   servers on core 1, with >= 2 cores), BENCH_BASELINE (a checkout whose API, with API_TOKENS, is
   loaded in the same rounds: an A/B of two commits), BENCH_RECORDS (same: the model's example
-  record in every request; distinct: 1,024 different records in turn, as real traffic);
+  record in every request; distinct: 1,024 different records in turn, as real traffic: the test
+  split's rows after a pipeline run, else drawn from the model's input ranges);
   the API reads REGISTRY_URL as usual`;
 
 await runServerBench('bench:api', USAGE, main);

@@ -4,6 +4,8 @@
  * version the API reports. Tolerant of shape: the figures are still worth having without them.
  */
 
+import type { Table } from '../../../core/data/table.ts';
+
 export const MODEL_NAME = 'flight-delay';
 export const FALLBACK_RECORD: Record<string, unknown> = {
   date: '2001-01-09T14:35:00.000Z',
@@ -56,6 +58,37 @@ export function distinctRecords(info: unknown, n: number, seed = 7): Record<stri
     }
     return record;
   });
+}
+
+/**
+ * Up to `n` records of real rows: the pipeline's own test split (a prepared table), each row's
+ * value of every input the model description names (timestamps as ISO strings), rows missing one
+ * left out (the API would refuse them). Rows of real traffic repeat their paths through the trees
+ * more than `distinctRecords` do.
+ */
+export function tableRecords(table: Table, info: unknown, n: number): Record<string, unknown>[] {
+  const inputs = (isObject(info) && Array.isArray(info.inputs) ? info.inputs : []).filter(isObject);
+  const names = inputs.map((i) => i.name).filter((name): name is string => typeof name === 'string');
+  const columns = names.map((name) => ({ name, column: table.columns[name] }));
+  if (names.length === 0 || columns.some((c) => !c.column)) return [];
+  const out: Record<string, unknown>[] = [];
+  for (let r = 0; r < table.length && out.length < n; r++) {
+    const record: Record<string, unknown> = {};
+    let complete = true;
+    for (const { name, column } of columns) {
+      if (column.type === 'string') {
+        const code = column.codes[r];
+        if (code < 0) complete = false;
+        else record[name] = column.dict[code];
+      } else {
+        const v = column.values[r];
+        if (!Number.isFinite(v)) complete = false;
+        else record[name] = column.type === 'timestamp' ? new Date(v).toISOString() : v;
+      }
+    }
+    if (complete) out.push(record);
+  }
+  return out;
 }
 
 /** First string value under a key named `key`, searched breadth-first (e.g. `backend`, `runtime.backend`). */

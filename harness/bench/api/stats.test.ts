@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { errorRate, median, percentile, summarizeLatencies, timeline } from './stats.ts';
 import { composeBenchDocument, DEFAULT_TARGETS } from './document.ts';
 import { mergeLoadResults, type LoadResult } from './load.ts';
-import { distinctRecords, FALLBACK_RECORD, findField, recordFromModelInfo } from './model-info.ts';
+import { distinctRecords, FALLBACK_RECORD, findField, recordFromModelInfo, tableRecords } from './model-info.ts';
+import { recordsToTable } from '../../../core/data/records.ts';
 import { explainFailure, envNumber, REAL_API_NAME } from './cli.ts';
 import { ServerNotReadyError } from './server-process.ts';
 
@@ -171,6 +172,30 @@ test('distinct records: every input varied within what the model description all
   assert.ok(!records.every((r) => Number.isInteger(r.ratio)), 'a fractional default gives fractional values');
   assert.deepEqual(distinctRecords(info, 20), records.slice(0, 20), 'the same seed, the same records');
   assert.notDeepEqual(distinctRecords(info, 20, 8), records.slice(0, 20));
+});
+
+test('records of a table: the inputs the model names, timestamps as ISO strings, rows missing one left out', () => {
+  const { table } = recordsToTable(
+    [
+      { date: '2001-03-04T05:06:00.000Z', distance: 733, origin: 'ATL', delay: 3 },
+      { date: '2001-03-05T05:06:00.000Z', origin: 'JFK', delay: 1 },
+      { date: '2001-03-06T07:08:00.000Z', distance: 210, origin: 'SYR', delay: 0 },
+      { date: '2001-03-07T07:08:00.000Z', distance: 300, delay: 0 },
+    ],
+    {
+      date: { type: 'timestamp' },
+      distance: { type: 'number' },
+      origin: { type: 'category' },
+      delay: { type: 'number' },
+    },
+  );
+  const info = { inputs: [{ name: 'date' }, { name: 'distance' }, { name: 'origin' }] };
+  assert.deepEqual(tableRecords(table, info, 10), [
+    { date: '2001-03-04T05:06:00.000Z', distance: 733, origin: 'ATL' },
+    { date: '2001-03-06T07:08:00.000Z', distance: 210, origin: 'SYR' },
+  ]);
+  assert.equal(tableRecords(table, info, 1).length, 1, 'at most n');
+  assert.deepEqual(tableRecords(table, { inputs: [{ name: 'nope' }] }, 10), [], 'an input the table lacks: none');
 });
 
 test('numeric settings from the environment fall back on unset, empty or non-positive values', () => {

@@ -5,8 +5,10 @@
  * reference both must equal bit for bit), on the production model (one output), no server. Rows are binned from records as the API bins them: "same" is the first golden
  * example repeated (what bench:api sends: every walk takes the same path, which the branch
  * predictor learns), "distinct" are records drawn at random (seeded) from the spec's vocabularies
- * and ranges. "cold" touches BENCH_TREES_TOUCH_MB (1) MB between calls, as a request's HTTP work
- * does between two forward passes. Best of BENCH_TREES_REPS repetitions; one JSON document on stdout.
+ * and ranges, "test split" the first rows of the pipeline's own test split
+ * (artifacts/prepared/test.parquet, when this checkout has run the pipeline): real flights, whose
+ * paths repeat more than random records' do. "cold" touches BENCH_TREES_TOUCH_MB (1) MB between
+ * calls, as a request's HTTP work does between two forward passes. Best of BENCH_TREES_REPS repetitions; one JSON document on stdout.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -21,6 +23,9 @@ import { isTreeModel, rawScores, treeWalkOf, type TreeModel } from '../../../cor
 import { addTreeScores, packEnsemble } from '../../../core/model/tree-pack.ts';
 import { treeValue } from '../../../core/model/tree-value.ts';
 import { envNumber } from './cli.ts';
+import { existsSync } from 'node:fs';
+import { readParquetTable } from '../../../core/data/parquet.ts';
+import { PREPARED_DIR } from '../../../training/contracts/paths.ts';
 
 /** 16–32 rows: the batches bench:api's connections coalesce into (tree by tree); 1–15: the lanes. */
 const ROW_COUNTS = [1, 4, 16, 32, 100];
@@ -70,7 +75,15 @@ async function main() {
     const sets = {
       same: binsOf(Array.from({ length: rows }, () => bundle.golden[0].record)),
       distinct: binsOf(randomRecords(bundle.spec, rows)),
-    };
+    } as Record<string, Uint8Array>;
+    const testSplit = join(PREPARED_DIR, 'test.parquet');
+    if (existsSync(testSplit)) {
+      const t = await readParquetTable(testSplit, { rowEnd: rows });
+      // The split's rows may be fewer than `rows`: repeated to fill, so every call reads real rows.
+      const real = binRows(m.json.inputs, encodeFeatures(bundle.spec, t), t, bundle.spec);
+      sets['test split'] = Uint8Array.from({ length: rows * width }, (_, i) => real[i % real.length]);
+    } else
+      process.stderr.write(`bench:trees: no ${testSplit} (run the pipeline first): test-split rows not measured\n`);
     const reference = (bins: Uint8Array, n: number) => {
       const out = new Float64Array(n);
       for (const t of m.compiled) for (let r = 0; r < n; r++) out[r] += treeValue(t, bins, r * width);
@@ -140,7 +153,8 @@ async function main() {
 
 const USAGE = `usage: npm run bench:trees
   CPU µs per row of the production tree ensemble's packed scoring beside the per-field reference
-  walk, at 1, 4, 16, 32 and 100 rows, for one repeated record and for distinct random records, with
+  walk, at 1, 4, 16, 32 and 100 rows, for one repeated record, for distinct random records and for
+  the pipeline's test split (artifacts/prepared/test.parquet, when it exists), with
   warm caches and with memory touched between calls; one JSON document on stdout
 env: REGISTRY_URL (registry), MODEL_NAME (flight-delay), BENCH_TREES_REPS (7, best of),
   BENCH_TREES_TOUCH_MB (1: memory written between two "cold" calls)`;
