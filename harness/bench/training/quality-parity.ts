@@ -20,12 +20,7 @@ import { loadParams, type Params } from '../../../core/schemas/params.ts';
 import type { Logger } from '../../../core/platform/log.ts';
 import { readParquetTable, writeParquetTable } from '../../../core/data/parquet.ts';
 import { validateTable } from '../../../core/data/validation.ts';
-import {
-  FEATURE_SPEC_FILE,
-  PREPARED_DIR,
-  VALIDATED_DIR,
-  VALIDATED_FILE,
-} from '../../../training/contracts/paths.ts';
+import { FEATURE_SPEC_FILE, PREPARED_DIR, VALIDATED_DIR, VALIDATED_FILE } from '../../../training/contracts/paths.ts';
 import { openSource } from '../../../training/sources.ts';
 import { prepare } from '../../../training/stages/prepare.ts';
 import { concatTables, type Table } from '../../../core/data/table.ts';
@@ -54,8 +49,9 @@ export type ParitySettings = typeof HGB_SETTINGS;
 /**
  * Our boosting parameters for those settings, as they are: no cap on min_samples_leaf by the row
  * count, no early stopping (every iteration kept), and the categorical rules HistGradientBoosting
- * also has (a category needs 10 rows to be ranked, ratios smoothed by 10, at most 32 categories on
- * one side).
+ * also has: a category needs 10 rows to be ranked, ratios smoothed by 10, and no cap on how many
+ * categories one side may take (HistGradientBoosting scans the ranked categories from both ends
+ * up to the middle).
  */
 export function parityBoostParams(s: ParitySettings): BoostParams {
   return {
@@ -67,7 +63,7 @@ export function parityBoostParams(s: ParitySettings): BoostParams {
     l2: s.l2_regularization,
     minSamplesLeaf: s.min_samples_leaf,
     minHessian: 1e-3,
-    maxCatThreshold: 32,
+    maxCatThreshold: 255,
     minCategoryCount: 10,
     catSmooth: 10,
     threads: 1,
@@ -149,7 +145,7 @@ export async function runParity(o: ParityOptions): Promise<Record<string, unknow
   const all = concatTables([train, validation, test]);
   const outputs = treeOutputs(ours.model, raw, all, null);
   const k = o.spec.target.classes?.length ?? 1;
-  const ref = referenceColumns(o.params, o.spec, o.parts);
+  const ref = parityColumns(o.params, o.spec, o.parts, raw);
   const kind = o.spec.target.classes ? 'multiclass' : o.params.task.type === 'regression' ? 'regression' : 'binary';
   const width = kind === 'multiclass' ? k : 1;
   await writeFile(join(o.dir, 'parity.npy'), npyBytes(ref.matrix, ref.rows, ref.columns.length));
@@ -219,11 +215,12 @@ export async function parityDataset(
 export async function parityPrepared(
   dir: string,
   paramsFile: string,
-  o: { python: string; settings?: ParitySettings },
+  o: { python: string; settings?: ParitySettings; keep?: string },
 ): Promise<Record<string, unknown>[]> {
   const params = await loadParams(paramsFile);
   const spec = JSON.parse(await readFile(join(dir, PREPARED_DIR, FEATURE_SPEC_FILE), 'utf8')) as FeatureSpec;
-  const work = await mkdtemp(join(tmpdir(), 'bench-parity-prepared-'));
+  const work = o.keep ?? (await mkdtemp(join(tmpdir(), 'bench-parity-prepared-')));
+  await mkdir(work, { recursive: true });
   try {
     return await runParity({
       params,
@@ -236,8 +233,29 @@ export async function parityPrepared(
       label: { table: `prepared ${dir}` },
     });
   } finally {
-    await rm(work, { recursive: true, force: true });
+    if (!o.keep) await rm(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * The reference's matrix (./quality-dataset.ts referenceColumns), except that each category is the
+ * index our encoding gives it (the spec's vocabulary; 0, out of vocabulary or missing, a category
+ * of its own, as our trees see it): a value rarer than the feature's `min_frequency` is one pooled
+ * category for both engines, not a category of its own for the reference only.
+ */
+export function parityColumns(params: Params, spec: FeatureSpec, parts: Table[], raw: FeatureSpec) {
+  const ref = referenceColumns(params, spec, parts);
+  const enc = encodeFeatures(raw, concatTables(parts));
+  const width = ref.columns.length;
+  for (const name of ref.categorical) {
+    const c = enc.categorical.find((e) => e.name === name);
+    if (!c) throw new Error(`parity: no encoded input for the categorical feature ${name}`);
+    if (c.cardinality > 255)
+      throw new Error(`parity: ${name} has ${c.cardinality} categories; HistGradientBoosting takes at most 255`);
+    const j = ref.columns.indexOf(name);
+    for (let i = 0; i < ref.rows; i++) ref.matrix[i * width + j] = c.indices[i];
+  }
+  return ref;
 }
 
 /** Per table: the mean over seeds of (ours − HGB) / HGB on test (sign flipped for errors: ≥ 0 ours ahead), and seeds ahead. */
@@ -248,7 +266,10 @@ export function parityTable(lines: Record<string, unknown>[]): string {
     relative: number;
     seed?: number;
   }[];
-  const out = ['| table | metric | seeds | ours vs HGB, same settings (mean) | seeds ours ahead or level |', '|---|---|---|---|---|'];
+  const out = [
+    '| table | metric | seeds | ours vs HGB, same settings (mean) | seeds ours ahead or level |',
+    '|---|---|---|---|---|',
+  ];
   for (const name of [...new Set(rows.map((r) => r.parity_compare))]) {
     const rs = rows.filter((r) => r.parity_compare === name);
     const mean = rs.reduce((a, r) => a + r.relative, 0) / rs.length;

@@ -84,7 +84,8 @@ async function parity(flags: CliValues<typeof OPTIONS>): Promise<number> {
     for (const l of ls) process.stdout.write(JSON.stringify(l) + '\n');
     lines.push(...ls);
   };
-  if (flags.prepared !== undefined) emit(await parityPrepared(flags.prepared, flags.params, { python: sk.python }));
+  if (flags.prepared !== undefined)
+    emit(await parityPrepared(flags.prepared, flags.params, { python: sk.python, keep: flags.keep }));
   else {
     const log = createLogger({ component: 'bench:quality', level: (process.env.LOG_LEVEL as 'info') ?? 'warn' });
     const seeds = parseSeeds(flags.seeds) ?? [undefined];
