@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DATASETS } from './quality-dataset.ts';
 import {
   fitParity,
+  float32Numbers,
   HGB_SETTINGS,
   parityBoostParams,
   parityColumns,
@@ -82,7 +83,10 @@ test('min_samples_leaf 20 is not capped by the row count: five outliers among 40
 
 test('the matrix gives the reference our category indices: a value below min_frequency is pooled with the unseen ones', async () => {
   const pr = await params();
-  const p: Params = { ...pr, features: { ...pr.features, Origin: { ...pr.features.Origin, min_frequency: 5 } } };
+  const p: Params = {
+    ...pr,
+    features: { ...pr.features, Origin: { kind: 'categorical', min_frequency: 5, max_categories: 100 } },
+  };
   const origin = [...Array(20).fill('USA'), ...Array(8).fill('Japan'), 'Europe', 'Europe'];
   const weight = origin.map((_, i) => 2000 + 10 * i);
   const train = cars(
@@ -99,6 +103,15 @@ test('the matrix gives the reference our category indices: a value below min_fre
   assert.equal(at(30), 0);
   assert.ok(at(0) > 0 && at(20) > 0 && at(0) !== at(20), 'USA and Japan have their own index');
   assert.equal(at(31), at(20), 'the test Japan is the training Japan');
+});
+
+test('both engines read float32 numbers: a value on a bin edge falls on the same side for both', () => {
+  const t = float32Numbers(cars([2000], [42.4], ['USA']));
+  const c = t.columns.Miles_per_Gallon;
+  assert.ok(c.type === 'number');
+  assert.equal(c.values[0], Math.fround(42.4));
+  assert.notEqual(c.values[0], 42.4);
+  assert.equal(t.columns.Origin.type, 'string');
 });
 
 test('the parity table: the mean relative difference per table and the seeds where ours is ahead or level', () => {

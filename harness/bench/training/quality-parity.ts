@@ -138,14 +138,15 @@ export interface ParityOptions {
  */
 export async function runParity(o: ParityOptions): Promise<Record<string, unknown>[]> {
   const s = o.settings ?? HGB_SETTINGS;
-  const [train, validation, test] = o.parts;
+  const parts = o.parts.map(float32Numbers) as [Table, Table, Table];
+  const [train, validation, test] = parts;
   const fit = concatTables([train, validation]);
   const ours = fitParity(o.spec, fit, o.params.task.type, s, o.seed);
   const raw = rawFeatureSpec(o.spec);
   const all = concatTables([train, validation, test]);
   const outputs = treeOutputs(ours.model, raw, all, null);
   const k = o.spec.target.classes?.length ?? 1;
-  const ref = parityColumns(o.params, o.spec, o.parts, raw);
+  const ref = parityColumns(o.params, o.spec, parts, raw);
   const kind = o.spec.target.classes ? 'multiclass' : o.params.task.type === 'regression' ? 'regression' : 'binary';
   const width = kind === 'multiclass' ? k : 1;
   await writeFile(join(o.dir, 'parity.npy'), npyBytes(ref.matrix, ref.rows, ref.columns.length));
@@ -235,6 +236,18 @@ export async function parityPrepared(
   } finally {
     if (!o.keep) await rm(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * The table with every number rounded to float32, the precision of the matrix the reference
+ * reads: a value exactly on a bin edge (a midpoint of two training values) must fall on the same
+ * side for both engines, and float32 rounding can move it across.
+ */
+export function float32Numbers(t: Table): Table {
+  const columns: Table['columns'] = {};
+  for (const [name, c] of Object.entries(t.columns))
+    columns[name] = c.type === 'string' ? c : { ...c, values: Float64Array.from(c.values, Math.fround) };
+  return { ...t, columns };
 }
 
 /**
