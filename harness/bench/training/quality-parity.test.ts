@@ -112,6 +112,16 @@ test('both engines read float32 numbers: a value on a bin edge falls on the same
   assert.equal(c.values[0], Math.fround(42.4));
   assert.notEqual(c.values[0], 42.4);
   assert.equal(t.columns.Origin.type, 'string');
+  const midnight = Date.UTC(2001, 0, 31, 23, 59);
+  const withTime = float32Numbers({
+    length: 1,
+    columns: { Year: { type: 'timestamp', values: Float64Array.of(midnight) } },
+  });
+  assert.equal(
+    withTime.columns.Year.type === 'timestamp' && withTime.columns.Year.values[0],
+    midnight,
+    'timestamps as they are',
+  );
 });
 
 test('the parity table: the mean relative difference per table and the seeds where ours is ahead or level', () => {

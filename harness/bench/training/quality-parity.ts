@@ -239,14 +239,16 @@ export async function parityPrepared(
 }
 
 /**
- * The table with every number rounded to float32, the precision of the matrix the reference
- * reads: a value exactly on a bin edge (a midpoint of two training values) must fall on the same
- * side for both engines, and float32 rounding can move it across.
+ * The table with every number column rounded to float32, the precision of the matrix the
+ * reference reads: a value exactly on a bin edge (a midpoint of two training values) must fall on
+ * the same side for both engines, and float32 rounding can move it across. Timestamps stay as they
+ * are (their datetime parts are small integers in the matrix; a rounded timestamp would move by
+ * minutes and change them).
  */
 export function float32Numbers(t: Table): Table {
   const columns: Table['columns'] = {};
   for (const [name, c] of Object.entries(t.columns))
-    columns[name] = c.type === 'string' ? c : { ...c, values: Float64Array.from(c.values, Math.fround) };
+    columns[name] = c.type === 'number' ? { ...c, values: Float64Array.from(c.values, Math.fround) } : c;
   return { ...t, columns };
 }
 
