@@ -12,7 +12,7 @@
  * outputs written here), so both sides are measured by the same code: on the fitting rows (how
  * well each engine fits what it saw) and on test.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +26,7 @@ import { prepare } from '../../../training/stages/prepare.ts';
 import { concatTables, type Table } from '../../../core/data/table.ts';
 import { encodeFeatures, encodeTarget, type FeatureSpec } from '../../../core/model/features.ts';
 import { treeModel, treeOutputs, type TreeModel } from '../../../core/model/trees.ts';
+import { readArtifactFileAt } from '../../../core/model/artifact-files.ts';
 import { boost, type BoostParams, type Objective } from '../../../training/gbdt/boost.ts';
 import { fitInputs } from '../../../training/gbdt/inputs.ts';
 import { npyBytes, runPythonLines } from './quality-data.ts';
@@ -219,7 +220,11 @@ export async function parityPrepared(
   o: { python: string; settings?: ParitySettings; keep?: string },
 ): Promise<Record<string, unknown>[]> {
   const params = await loadParams(paramsFile);
-  const spec = JSON.parse(await readFile(join(dir, PREPARED_DIR, FEATURE_SPEC_FILE), 'utf8')) as FeatureSpec;
+  const spec: FeatureSpec = await readArtifactFileAt(
+    join(dir, PREPARED_DIR, FEATURE_SPEC_FILE),
+    'featureSpec',
+    'prepare',
+  );
   const work = o.keep ?? (await mkdtemp(join(tmpdir(), 'bench-parity-prepared-')));
   await mkdir(work, { recursive: true });
   try {
