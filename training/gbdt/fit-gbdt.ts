@@ -44,10 +44,7 @@ export const GBDT_DEFAULTS = {
   l2_regularization: 1,
   max_bins: 255,
   patience: 20,
-  // No cap on the categories one side of a split takes (every bin), as HistGradientBoosting: with
-  // the quick default's 195 airports a cap of 32 was the one thing that set the two engines apart
-  // (bench:quality --parity, docs/model-quality.md).
-  max_cat_threshold: 256,
+  max_cat_threshold: 32,
   min_category_count: 10,
   cat_smooth: 10,
   native_max_categories: 255,
