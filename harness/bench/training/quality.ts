@@ -51,6 +51,7 @@ import {
   type BacktestRow,
 } from './quality-backtest.ts';
 import { DATASETS, datasetNames, runDatasets } from './quality-dataset.ts';
+import { parityDataset, parityPrepared, parityTable } from './quality-parity.ts';
 import { isMain } from '../../../core/platform/is-main.ts';
 import { choiceOption, defineCli, UsageError, type CliValues } from '../../../core/platform/cli.ts';
 
@@ -67,6 +68,42 @@ export function findSklearn(
   return {
     error: `no Python with scikit-learn found (tried ${candidates.join(', ')}); install it with \`apt-get install python3-sklearn\` (Debian/Ubuntu) or set PYTHON=/path/to/python3`,
   };
+}
+
+/** `--parity`: the engines compared setting for setting (./quality-parity.ts). */
+async function parity(flags: CliValues<typeof OPTIONS>): Promise<number> {
+  if ((flags.dataset === undefined) === (flags.prepared === undefined))
+    throw new UsageError('--parity needs --dataset NAME[,NAME...]|all or --prepared DIR (one of them)');
+  const sk = findSklearn();
+  if ('error' in sk) {
+    process.stdout.write(JSON.stringify({ benchmark: 'quality', error: sk.error }) + '\n');
+    return 3;
+  }
+  const lines: Record<string, unknown>[] = [];
+  const emit = (ls: Record<string, unknown>[]) => {
+    for (const l of ls) process.stdout.write(JSON.stringify(l) + '\n');
+    lines.push(...ls);
+  };
+  if (flags.prepared !== undefined)
+    emit(await parityPrepared(flags.prepared, flags.params, { python: sk.python, keep: flags.keep }));
+  else {
+    const log = createLogger({ component: 'bench:quality', level: (process.env.LOG_LEVEL as 'info') ?? 'warn' });
+    const seeds = parseSeeds(flags.seeds) ?? [undefined];
+    for (const name of datasetNames(flags.dataset!))
+      for (const seed of seeds) {
+        const keep = flags.keep && join(flags.keep, seed === undefined ? name : `${name}-${seed}`);
+        emit(await parityDataset(name, { python: sk.python, log, seed, keep }));
+      }
+  }
+  process.stdout.write(parityTable(lines));
+  return 0;
+}
+
+function parseSeeds(value: string | undefined): number[] | undefined {
+  const seeds = value?.split(',').map((v) => Number(v.trim()));
+  if (seeds?.some((v) => !Number.isInteger(v)))
+    throw new UsageError(`--seeds ${value} must be integers separated by commas, e.g. 42,1,2,3,4`);
+  return seeds;
 }
 
 function runReferences(python: string, npy: string, json: string): Promise<Record<string, unknown>[]> {
@@ -87,6 +124,7 @@ const USAGE = `usage: npm run bench:quality -- [--task classification|regression
        [--from YYYY-MM-DD] [--sample SHARE] [--backtest [--cuts DATE,DATE,...]]
        npm run bench:quality -- --dataset NAME[,NAME...]|all [--reference-fit train+validation|train]
                                 [--seeds N,N,...] [--each-candidate] [--no-references] [--keep DIR]
+       npm run bench:quality -- --parity (--dataset NAME[,NAME...]|all [--seeds N,N,...] | --prepared DIR [--params FILE])
   the project's candidates against scikit-learn references on the same rows and features; prints
   one JSON line per model, then one line of ratios (ours / reference)
   --task               classification or regression (default: params.yaml)
@@ -113,6 +151,10 @@ const USAGE = `usage: npm run bench:quality -- [--task classification|regression
                        of a time split), then a table of the mean and the seeds within 2 %
   --each-candidate     with --dataset: also each candidate trained alone, and equal-weight blends of
                        all of them and of the two best on validation, scored on test
+  --parity             our gbdt engine and HistGradientBoosting given the same settings (HistGradientBoosting's
+                       defaults below 10,000 rows: 100 iterations, 31 leaves, min_samples_leaf 20, no L2,
+                       no early stopping) on the same rows and raw features; with --dataset, or with
+                       --prepared DIR (a pipeline's prepared rows, DIR/artifacts/prepared, and --params)
 example: npm run bench:quality -- --dataset penguins
 exit: 0 done, 1 failed, 2 usage error, 3 scikit-learn missing (the JSON line says how to get it)`;
 
@@ -132,9 +174,12 @@ const OPTIONS = {
   'reference-fit': { type: 'string', default: 'train+validation' },
   seeds: { type: 'string' },
   'each-candidate': { type: 'boolean', default: false },
+  parity: { type: 'boolean', default: false },
+  prepared: { type: 'string' },
 } as const;
 
 async function main(flags: CliValues<typeof OPTIONS>): Promise<number> {
+  if (flags.parity) return parity(flags);
   if (flags.dataset !== undefined) {
     const names = datasetNames(flags.dataset);
     const sk = flags['no-references'] ? null : findSklearn();
@@ -144,9 +189,7 @@ async function main(flags: CliValues<typeof OPTIONS>): Promise<number> {
     }
     const log = createLogger({ component: 'bench:quality', level: (process.env.LOG_LEVEL as 'info') ?? 'warn' });
     const referenceFit = choiceOption(flags['reference-fit'], 'reference-fit', ['train+validation', 'train']);
-    const seeds = flags.seeds?.split(',').map((v) => Number(v.trim()));
-    if (seeds?.some((v) => !Number.isInteger(v)))
-      throw new UsageError(`--seeds ${flags.seeds} must be integers separated by commas, e.g. 42,1,2,3,4`);
+    const seeds = parseSeeds(flags.seeds);
     await runDatasets(names, {
       python: sk ? sk.python : null,
       log,
