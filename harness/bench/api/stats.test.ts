@@ -183,10 +183,10 @@ test('records of a table: the inputs the model names, timestamps as ISO strings,
       { date: '2001-03-07T07:08:00.000Z', distance: 300, delay: 0 },
     ],
     {
-      date: { type: 'timestamp' },
-      distance: { type: 'number' },
-      origin: { type: 'category' },
-      delay: { type: 'number' },
+      date: { type: 'timestamp', required: false },
+      distance: { type: 'number', required: false },
+      origin: { type: 'category', required: false },
+      delay: { type: 'number', required: false },
     },
   );
   const info = { inputs: [{ name: 'date' }, { name: 'distance' }, { name: 'origin' }] };
