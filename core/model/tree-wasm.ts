@@ -173,27 +173,40 @@ class RowValues {
  * is one load and one mask test against constants.
  */
 class CategoryTables {
-  /** Per input: distinct set (as its 8 words joined) → its number. */
-  private ids = new Map<number, Map<string, number>>();
+  /** Per input: a hash of a set's 8 words → the numbers of the sets with that hash. */
+  private ids = new Map<number, Map<number, number[]>>();
   /** Per input: the sets' words, in number order. */
-  private words = new Map<number, number[][]>();
+  private words = new Map<number, Uint32Array[]>();
+  /** Per tree: each categorical split's set number (−1 elsewhere). */
+  private nodeIds = new Map<CompiledTree, Int32Array>();
   /** Per input: where its rows start, and the bytes of one row (after `layout`). */
   at = new Map<number, { address: number; stride: number }>();
   bytes = 0;
-  /** Numbers the set of categorical split `node` of `t` (on input `f`) among that input's sets. */
-  add(f: number, masks: Uint32Array, node: number): void {
-    const set = Array.from(masks.subarray(node * 8, node * 8 + 8));
-    const key = set.join(',');
+  /** Numbers the set of categorical split `node` of `t` among its input's sets. */
+  add(t: CompiledTree, node: number): void {
+    const f = t.feature[node];
+    const m = t.masks;
+    const at = node * 8;
+    let h = 0x811c9dc5;
+    for (let w = 0; w < 8; w++) h = Math.imul(h ^ m[at + w], 0x01000193);
     let ids = this.ids.get(f);
-    if (!ids) this.ids.set(f, (ids = new Map<string, number>()));
-    if (ids.has(key)) return;
-    ids.set(key, ids.size);
+    if (!ids) this.ids.set(f, (ids = new Map<number, number[]>()));
     let words = this.words.get(f);
     if (!words) this.words.set(f, (words = []));
-    words.push(set);
+    const same = ids.get(h) ?? [];
+    let id = same.find((i) => words[i].every((x, w) => x === m[at + w]));
+    if (id === undefined) {
+      id = words.length;
+      words.push(m.slice(at, at + 8));
+      if (same.length === 0) ids.set(h, same);
+      same.push(id);
+    }
+    let nodes = this.nodeIds.get(t);
+    if (!nodes) this.nodeIds.set(t, (nodes = new Int32Array(t.feature.length).fill(-1)));
+    nodes[node] = id;
   }
-  idOf(f: number, masks: Uint32Array, node: number): number {
-    return this.ids.get(f)!.get(Array.from(masks.subarray(node * 8, node * 8 + 8)).join(','))!;
+  idOf(t: CompiledTree, node: number): number {
+    return this.nodeIds.get(t)![node];
   }
   /** Places each input's rows from address 0; call once every set is added. */
   layout(): void {
@@ -211,8 +224,12 @@ class CategoryTables {
     for (const [f, sets] of this.words) {
       const { address, stride } = this.at.get(f)!;
       sets.forEach((set, s) => {
-        for (let b = 0; b < 256; b++)
-          if (set[b >>> 5] & (1 << (b & 31))) words[(address + b * stride) / 4 + (s >>> 5)] |= 1 << (s & 31);
+        for (let w = 0; w < 8; w++)
+          // Each member b of the set: its lowest bit at a time.
+          for (let x = set[w]; x !== 0; x &= x - 1) {
+            const b = w * 32 + 31 - Math.clz32(x & -x);
+            words[(address + b * stride) / 4 + (s >>> 5)] |= 1 << (s & 31);
+          }
       });
     }
     return new Uint8Array(words.buffer);
@@ -221,15 +238,15 @@ class CategoryTables {
 
 /**
  * Every categorical split's set, numbered per input in tree order (a pass before any code is
- * emitted: a split's code needs its row's stride, which needs the count of that input's sets).
+ * emitted: a split's code needs its row's stride, which needs the count of that input's sets); a
+ * generator, as `moduleParts` is.
  */
-function numberSets(trees: readonly CompiledTree[]): CategoryTables {
-  const tables = new CategoryTables();
-  for (const t of trees)
-    for (let i = 0; i < t.feature.length; i++)
-      if (t.feature[i] >= 0 && t.categorical[i]) tables.add(t.feature[i], t.masks, i);
+function* numberSets(trees: readonly CompiledTree[], tables: CategoryTables) {
+  for (const t of trees) {
+    for (let i = 0; i < t.feature.length; i++) if (t.feature[i] >= 0 && t.categorical[i]) tables.add(t, i);
+    yield;
+  }
   tables.layout();
-  return tables;
 }
 
 /** An instruction with a local's index, a constant, or a memory access (align as log2 bytes, offset). */
@@ -262,7 +279,7 @@ function emitNode(code: Bytes, t: CompiledTree, i: number, tables: CategoryTable
     }
     if (t.categorical[item]) {
       // Bit s of the word (s >> 5) of the row of this input's table for the row's bin.
-      const s = tables.idOf(f, t.masks, item);
+      const s = tables.idOf(t, item);
       local(code, OP.localGet, row.tableRow(f));
       memory(code, OP.i32Load, 2, tables.at.get(f)!.address + (s >>> 5) * 4);
       i32Const(code, 1 << (s & 31));
@@ -384,16 +401,19 @@ function* moduleParts(
 
 /** The module's bytes, and where the outputs start (after the category tables). */
 export function ensembleModule(trees: readonly CompiledTree[], k: number, width: number) {
-  const tables = numberSets(trees);
+  const tables = new CategoryTables();
   const chunks: Uint8Array[] = [];
+  for (const _ of numberSets(trees, tables));
   for (const _ of moduleParts(trees, k, width, tables, chunks));
   return assemble(chunks, tables);
 }
 
 async function ensembleModuleAsync(trees: readonly CompiledTree[], k: number, width: number) {
-  const tables = numberSets(trees);
+  const tables = new CategoryTables();
   const chunks: Uint8Array[] = [];
   let n = 0;
+  for (const _ of numberSets(trees, tables))
+    if (++n % (4 * YIELD_EVERY_TREES) === 0) await new Promise((resolve) => setImmediate(resolve));
   for (const _ of moduleParts(trees, k, width, tables, chunks))
     if (++n % YIELD_EVERY_TREES === 0) await new Promise((resolve) => setImmediate(resolve));
   return assemble(chunks, tables);
