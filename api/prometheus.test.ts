@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { Histogram, Registry } from 'prom-client';
-import { createMetrics, histogramChild, scaleFreeBuckets } from './prometheus.ts';
+import { Counter, Histogram, Registry } from 'prom-client';
+import { counterChild, createMetrics, histogramChild, scaleFreeBuckets } from './prometheus.ts';
 import { RECORD, post, registryWithVersions, startTestServer } from '../harness/testing/api/support.ts';
 
 const PROMTOOL = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((p) => existsSync(p));
@@ -177,4 +177,53 @@ test('histogramChild observes exactly as prom-client does: the same exposition, 
     assert.match(text, /le="1",route="r",method="m"\} 1\n/);
     assert.match(text, /le="\+Inf",route="r",method="m"\} 3\n/);
   }
+});
+
+test('counterChild adds exactly as prom-client does: the same exposition, through a reset, the same refusals', async () => {
+  const make = () => {
+    const registry = new Registry();
+    const c = new Counter({
+      name: 'x_total',
+      help: 'x',
+      labelNames: ['route', 'method', 'status'],
+      registers: [registry],
+    });
+    return { registry, c };
+  };
+  const ours = make();
+  const theirs = make();
+  const a = counterChild(ours.c, { route: '/predict', method: 'POST', status: '200' });
+  const b = counterChild(ours.c, { status: '400', method: 'POST', route: '/predict' });
+  const steps = [1, 1, 3, 0, 2.5, 1];
+  // The same label objects (in the same key order) as the children got: prom-client keeps them.
+  const ok = { route: '/predict', method: 'POST', status: '200' };
+  const bad = { status: '400', method: 'POST', route: '/predict' };
+  const feed = (fast: boolean) =>
+    steps.forEach((n, i) => {
+      if (fast) (i % 2 ? a : b).inc(n);
+      else theirs.c.labels(i % 2 ? ok : bad).inc(n);
+    });
+  feed(true);
+  a.inc();
+  feed(false);
+  theirs.c.labels(ok).inc();
+  assert.equal(await ours.registry.metrics(), await theirs.registry.metrics());
+  assert.match(await ours.registry.metrics(), /x_total\{route="\/predict",method="POST",status="200"\} 3\n/);
+  ours.c.reset();
+  theirs.c.reset();
+  feed(true);
+  feed(false);
+  assert.equal(await ours.registry.metrics(), await theirs.registry.metrics());
+  assert.throws(() => a.inc(-1), /not possible to decrease/);
+  assert.throws(() => a.inc(Infinity), /not a valid number/);
+});
+
+test('http_requests_in_flight is the count of requests being served when scraped', async () => {
+  const m = createMetrics({ servedModel: () => null, liveQuality: () => null }, new Registry(), {
+    defaultMetrics: false,
+  });
+  m.inFlight.count += 3;
+  assert.match(await m.registry.metrics(), /^http_requests_in_flight 3$/m);
+  m.inFlight.count -= 3;
+  assert.match(await m.registry.metrics(), /^http_requests_in_flight 0$/m);
 });

@@ -46,6 +46,7 @@ export function createMetrics(
       registry.removeSingleMetric(name);
   }
   const latencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+  const inFlight = { count: 0 };
   const m = {
     registry,
     requests: new Counter({
@@ -61,7 +62,16 @@ export function createMetrics(
       buckets: latencyBuckets,
       registers: [registry],
     }),
-    inFlight: new Gauge({ name: 'http_requests_in_flight', help: 'HTTP requests being served', registers: [registry] }),
+    /** Requests being served: a plain count on the request path, read into the gauge at scrape time. */
+    inFlight,
+    inFlightGauge: new Gauge({
+      name: 'http_requests_in_flight',
+      help: 'HTTP requests being served',
+      registers: [registry],
+      collect() {
+        this.set(inFlight.count);
+      },
+    }),
     requestSize: new Histogram({
       name: 'http_request_size_bytes',
       help: 'HTTP request body size',
@@ -297,6 +307,39 @@ export function histogramChild<T extends string>(
       entry.sum += v;
       entry.count += 1;
       if (i < bounds.length) entry.bucketValues[boundKeys[i]] += 1;
+    },
+  };
+}
+
+interface CounterInternals {
+  hashMap: Record<string, { value: number } | undefined>;
+  sortedLabelNames: string[];
+}
+
+/**
+ * A counter's child that adds to its entry directly, as histogramChild observes: prom-client's
+ * `inc` on a child hashes the label object and validates it on every call. The entry is prom-client's
+ * (created by its own `inc` the first time, and after a reset), so the exposition, `reset()` and
+ * the workers' sums are prom-client's; a value it would refuse goes to its `inc`, which refuses it.
+ */
+export function counterChild<T extends string>(
+  c: Counter<T>,
+  labels: Partial<Record<T, string>>,
+): { inc(n?: number): void } {
+  const slow = c.labels(labels);
+  const inner = c as unknown as Partial<CounterInternals>;
+  if (typeof inner.hashMap !== 'object' || !Array.isArray(inner.sortedLabelNames)) return slow;
+  const map = inner as CounterInternals;
+  let key = '';
+  for (const name of map.sortedLabelNames) {
+    const value = (labels as Record<string, string | undefined>)[name];
+    if (value !== undefined) key += `${name}:${value},`;
+  }
+  return {
+    inc(n = 1) {
+      const entry = map.hashMap[key];
+      if (entry === undefined || !(n >= 0) || !Number.isFinite(n)) return slow.inc(n);
+      entry.value += n;
     },
   };
 }

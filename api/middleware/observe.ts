@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
 import type { Logger } from '../../core/platform/log.ts';
 import { HttpError, errorBody } from '../errors.ts';
-import { childCache, histogramChild, type ApiMetrics } from '../prometheus.ts';
+import { childCache, counterChild, histogramChild, type ApiMetrics } from '../prometheus.ts';
 import type { RequestSummary } from './request-summary.ts';
 
 export interface RequestState {
@@ -40,7 +40,7 @@ export function observe(
   draining: () => boolean = () => false,
   summary?: RequestSummary,
 ): Koa.Middleware {
-  const requests = childCache((route, method, status) => metrics.requests.labels({ route, method, status }));
+  const requests = childCache((route, method, status) => counterChild(metrics.requests, { route, method, status }));
   const durations = childCache((route, method) => histogramChild(metrics.duration, { route, method }));
   const sizes = childCache((route) => histogramChild(metrics.requestSize, { route }));
   return async (ctx, next) => {
@@ -52,7 +52,7 @@ export function observe(
     ctx.set('X-Request-Id', state.requestId);
     ctx.set('X-Content-Type-Options', 'nosniff');
     const method = METHODS.has(ctx.method) ? ctx.method : 'other';
-    metrics.inFlight.inc();
+    metrics.inFlight.count++;
     let failure: unknown;
     try {
       await next();
@@ -76,7 +76,7 @@ export function observe(
         });
       }
     } finally {
-      metrics.inFlight.dec();
+      metrics.inFlight.count--;
       const seconds = (performance.now() - started) / 1000;
       const gone = clientGone(ctx, failure);
       const status = gone ? '499' : String(ctx.status);

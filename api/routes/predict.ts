@@ -6,7 +6,7 @@ import type Koa from 'koa';
 import { HttpError, badRequest, errorBody, type ErrorDetail } from '../errors.ts';
 import { unhealthyRow, type Batcher, type BatchResult } from '../batcher.ts';
 import type { ServedModel } from '../model-manager.ts';
-import { childCache, histogramChild, type ApiMetrics } from '../prometheus.ts';
+import { childCache, counterChild, histogramChild, type ApiMetrics } from '../prometheus.ts';
 import type { RequestState } from '../middleware/observe.ts';
 import type { PredictionIdSigner } from '../prediction-id.ts';
 import { decisionThreshold, labelAt } from '../../core/model/decision.ts';
@@ -67,7 +67,9 @@ function record(result: BatchResult, metrics: ApiMetrics): void {
   if (!counters)
     predictionCounters.set(
       metrics,
-      (counters = childCache((model, version, cls) => metrics.predictions.labels({ model, version, class: cls }))),
+      (counters = childCache((model, version, cls) =>
+        counterChild(metrics.predictions, { model, version, class: cls }),
+      )),
     );
   let values = valueHistograms.get(metrics);
   if (!values)
