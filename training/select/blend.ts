@@ -340,13 +340,7 @@ async function treeRecipe(
   let model: SingleModel = first.model;
   let refit: { record: Member['recent_refit']; predictions?: Float32Array } | undefined;
   if (refitOptions.refit && refitOptions.refit.epochs > 0) {
-    const done = refitTreesOnAll(
-      refCfg as Parameters<typeof refitTreesOnAll>[0],
-      spec,
-      tables,
-      REFERENCE_RECIPE.max_iter,
-      refitOptions,
-    );
+    const done = refitTreesOnAll(refCfg, spec, tables, REFERENCE_RECIPE.max_iter, refitOptions);
     first.model.dispose();
     model = done.model;
     refit = {

@@ -15,7 +15,7 @@ import { takeRows, type Table } from '../../core/data/table.ts';
 import type { Logger } from '../../core/platform/log.ts';
 import type { CandidateConfig } from '../../core/model/network.ts';
 import { treeOutputs, type TreeModel } from '../../core/model/trees.ts';
-import { refitTreesOnAll, type GbdtConfig } from '../gbdt/fit-gbdt.ts';
+import { refitTreesOnAll } from '../gbdt/fit-gbdt.ts';
 import type { PrimaryMetric } from '../fit.ts';
 import { CV_FOLDS } from '../gbdt/defaults.ts';
 import { outOfFoldOutputs } from './blend-oof.ts';
@@ -74,7 +74,7 @@ export function referenceFirstFit(
 ): { model: TreeModel; predictions: Float32Array } {
   const silent: Logger = { ...o.log, info() {}, debug() {}, child: () => silent, enabled: () => false };
   const fit = refitTreesOnAll(
-    cfg as GbdtConfig,
+    cfg,
     spec,
     { train: tables.train, validation: takeRows(tables.validation, []) },
     REFERENCE_RECIPE.max_iter,
