@@ -96,6 +96,20 @@ const bundleMetaFields = z.looseObject({
             target_scaler: z.object({ mean: num, std: num }).optional(),
             calibration: calibrationSchema.optional(),
             recent_refit: refitSchema.optional(),
+            /**
+             * A small table's tree member: the recipe kept (its own, or HistGradientBoosting's
+             * defaults) and each one's out-of-fold loss (training/select/tree-recipe.ts).
+             */
+            tree_recipe: z
+              .object({
+                chosen: z.enum(['own', 'reference']),
+                folds: num,
+                loss: z.string(),
+                own_loss: num,
+                reference_loss: num,
+                reference: z.record(z.string(), num),
+              })
+              .optional(),
           }),
         )
         .min(2),

@@ -34,6 +34,11 @@ export interface GbdtConfig {
   high_cardinality?: 'target_statistics' | 'drop' | 'top_categories';
   target_smoothing?: number;
   target_folds?: number;
+  /**
+   * Not a params key: min_samples_leaf as given, not capped by the row count (the reference
+   * recipe of a small table, training/select/tree-recipe.ts).
+   */
+  min_samples_leaf_uncapped?: boolean;
 }
 
 export const GBDT_DEFAULTS = {
@@ -109,7 +114,9 @@ export function boostParams(cfg: GbdtConfig, rows: number): BoostParams {
     maxDepth: c.max_depth,
     learningRate: cfg.learning_rate,
     l2: c.l2_regularization,
-    minSamplesLeaf: effectiveMinSamplesLeaf(c.min_samples_leaf, rows),
+    minSamplesLeaf: cfg.min_samples_leaf_uncapped
+      ? c.min_samples_leaf
+      : effectiveMinSamplesLeaf(c.min_samples_leaf, rows),
     minHessian: 1e-3,
     maxCatThreshold: c.max_cat_threshold,
     minCategoryCount: c.min_category_count,

@@ -23,6 +23,8 @@ export interface OofMember {
   /** Epochs (a network) or boosting iterations (trees) each fold fits, decided before the folds. */
   budget: number;
   calibration?: Calibration;
+  /** Its out-of-fold outputs already taken on the same folds (training/select/tree-recipe.ts): not fitted again. */
+  outputs?: Float32Array;
 }
 
 export interface OofOptions {
@@ -58,7 +60,7 @@ export async function outOfFoldOutputs(
   const fold = foldOf(all.length, o.folds, o.seed);
   const k = o.classes && o.classes > 1 ? o.classes : 1;
   const silent: Logger = { ...o.log, info() {}, debug() {}, child: () => silent, enabled: () => false };
-  const outputs = members.map(() => new Float32Array(all.length * k));
+  const outputs = members.map((m) => m.outputs ?? new Float32Array(all.length * k));
   const s = o.targetScaler;
   for (let f = 0; f < o.folds; f++) {
     const held = Int32Array.from(fold.keys()).filter((i) => fold[i] === f);
@@ -72,6 +74,7 @@ export async function outOfFoldOutputs(
     const train = rows(keptTable);
     const heldRows = rows(heldTable);
     for (const [m, member] of members.entries()) {
+      if (member.outputs) continue;
       let out: Float32Array;
       if (member.cfg.model === 'gbdt') {
         const fit = refitTreesOnAll(

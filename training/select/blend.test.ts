@@ -94,6 +94,13 @@ for (const task of [{}, { type: 'regression' as const, target: 'delay' }]) {
       assert.ok(isTreeModel(model.members[1].model));
       // The tree member was boosted again on train + validation; a network refits regression only.
       assert.ok(members[1].recent_refit!.rows > meta.rows.train);
+      // A small table's tree member kept the recipe with the lower out-of-fold loss, and the
+      // blend weighed it by that recipe's out-of-fold outputs.
+      const recipe = members[1].tree_recipe!;
+      assert.ok(recipe && members[0].tree_recipe === undefined, 'only the tree member chooses a recipe');
+      assert.equal(recipe.chosen, recipe.reference_loss < recipe.own_loss ? 'reference' : 'own');
+      assert.equal(weighting.member_loss[1], Math.min(recipe.own_loss, recipe.reference_loss));
+      if (recipe.chosen === 'reference') assert.equal(members[1].recent_refit!.iterations, recipe.reference.max_iter);
       if (kind === 'classification') {
         assert.ok(
           members.every((m) => m.calibration),

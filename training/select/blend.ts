@@ -31,7 +31,15 @@ import { outOfFoldOutputs } from './blend-oof.ts';
 import { GREEDY_ROUNDS, greedyWeights, memberLosses, rowLoss } from './blend-weights.ts';
 import type { SpeculativeRefit } from './refit-off-thread.ts';
 import { round } from './experiments.ts';
-import { CV_FOLDS } from '../gbdt/defaults.ts';
+import { CV_FOLDS, isSmall } from '../gbdt/defaults.ts';
+import { refitTreesOnAll } from '../gbdt/fit-gbdt.ts';
+import {
+  chooseTreeRecipe,
+  REFERENCE_RECIPE,
+  referenceFirstFit,
+  referenceRecipe,
+  type RecipeRecord,
+} from './tree-recipe.ts';
 
 type TrainParams = NonNullable<Params['train']>;
 type Member = NonNullable<BundleMeta['blend']>['members'][number];
@@ -104,8 +112,15 @@ export async function blendFits(
   const { task, primary, tp, classes, classWeight, targetScaler, log, speculative } = o;
   const y = data.validation.y;
   const tables: { train: Table; validation: Table } = { train: data.train.table, validation: data.validation.table };
-  const members: { model: SingleModel; meta: Member; scores: Float32Array; served: Float32Array }[] = [];
+  const members: {
+    model: SingleModel;
+    meta: Member;
+    scores: Float32Array;
+    served: Float32Array;
+    oof?: Float32Array;
+  }[] = [];
   const { preset } = o;
+  const small = !preset && isSmall(tables.train.length + tables.validation.length);
   const indices = candidates.flatMap((_, i) => (!preset || preset.weights[i] > 0 ? [i] : []));
   for (const [i, fit] of fits.entries())
     if (!indices.includes(i)) {
@@ -114,15 +129,28 @@ export async function blendFits(
     }
   for (const i of indices) {
     const [cfg, fit] = [candidates[i], fits[i]];
-    const finished = finishWinner(task, y, fit.validationPredictions, classes);
+    let finished = finishWinner(task, y, fit.validationPredictions, classes);
     let model: SingleModel = fit.model;
     let refit: { record: Member['recent_refit']; predictions?: Float32Array } | undefined;
+    let recipe: { record: RecipeRecord; outputs: Float32Array } | undefined;
     if (isTreeModel(fit.model)) {
       const done =
         (speculative?.index === i ? await speculative.finish(fit.bestEpoch, log) : undefined) ??
         refitTreeWinner(cfg, spec, tables, fit.bestEpoch, treeRefitOptions(o));
       if (done) model = done.model;
       refit = done;
+      if (small && cfg.model === 'gbdt') {
+        const chosen = await treeRecipe(
+          tf,
+          cfg,
+          spec,
+          tables,
+          { y, finished, iterations: done?.record.iterations ?? fit.bestEpoch },
+          o,
+        );
+        recipe = chosen;
+        if (chosen.reference) ({ finished, model, refit } = chosen.reference);
+      }
     } else
       refit = await refitWinner(
         tf,
@@ -138,8 +166,10 @@ export async function blendFits(
         ...(targetScaler ? { target_scaler: targetScaler } : {}),
         ...(finished.calibration ? { calibration: finished.calibration } : {}),
         ...(refit ? { recent_refit: refit.record } : {}),
+        ...(recipe ? { tree_recipe: recipe.record } : {}),
       },
       scores: finished.scores,
+      oof: recipe?.outputs,
       // The drift reference of a regression is what the served (refitted) model predicts.
       served: refit?.predictions ?? finished.scores,
     });
@@ -200,7 +230,7 @@ async function blendWeights(
   tf: Parameters<typeof outOfFoldOutputs>[0],
   candidates: CandidateConfig[],
   fits: CandidateFit[],
-  members: { meta: Member }[],
+  members: { meta: Member; oof?: Float32Array }[],
   spec: FeatureSpec,
   tables: { train: Table; validation: Table },
   o: Parameters<typeof blendFits>[5],
@@ -214,6 +244,7 @@ async function blendWeights(
       cfg: candidates[i],
       budget: m.meta.recent_refit?.iterations ?? fits[i].bestEpoch,
       calibration: m.meta.calibration,
+      outputs: m.oof,
     })),
     spec,
     tables,
@@ -267,4 +298,61 @@ export function validationBlend(
 
 function lossName(task: 'classification' | 'regression', primary: PrimaryMetric) {
   return task === 'classification' ? 'log_loss' : primary === 'mae' ? 'absolute_error' : 'squared_error';
+}
+
+/**
+ * A small table's tree member: its own recipe or the reference one, whichever has the lower
+ * out-of-fold loss (./tree-recipe.ts). With the reference recipe chosen, its validation scores
+ * (its calibration), refit on train + validation and out-of-fold outputs replace the own
+ * recipe's.
+ */
+async function treeRecipe(
+  tf: Parameters<typeof chooseTreeRecipe>[0],
+  cfg: CandidateConfig,
+  spec: FeatureSpec,
+  tables: { train: Table; validation: Table },
+  own: { y: Float32Array; finished: ReturnType<typeof finishWinner>; iterations: number },
+  o: Parameters<typeof blendFits>[5],
+) {
+  const { task, tp, classes, log } = o;
+  const t0 = performance.now();
+  const ro = { ...o, seed: tp.seed, batchSize: tp.batch_size };
+  const refCfg = referenceRecipe(cfg);
+  const first = referenceFirstFit(refCfg, spec, tables, ro);
+  const refFinished = finishWinner(task, own.y, first.predictions, classes);
+  const choice = await chooseTreeRecipe(
+    tf,
+    spec,
+    tables,
+    { cfg, iterations: own.iterations, calibration: own.finished.calibration },
+    { cfg: refCfg, calibration: refFinished.calibration },
+    ro,
+  );
+  const r = choice.record;
+  log.info(
+    `${cfg.name}: ${r.chosen === 'reference' ? 'the reference recipe' : 'its own recipe'} by ${r.folds}-fold out-of-fold ${r.loss} on ${tables.train.length + tables.validation.length} train + validation rows: own ${r.own_loss} (${own.iterations} iterations), reference ${r.reference_loss} (HistGradientBoosting's defaults: ${REFERENCE_RECIPE.max_iter} iterations, ${REFERENCE_RECIPE.max_leaf_nodes} leaves, min_samples_leaf ${REFERENCE_RECIPE.min_samples_leaf}, no L2) (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+  );
+  if (r.chosen === 'own') {
+    first.model.dispose();
+    return { ...choice, reference: undefined };
+  }
+  const refitOptions = treeRefitOptions(o);
+  let model: SingleModel = first.model;
+  let refit: { record: Member['recent_refit']; predictions?: Float32Array } | undefined;
+  if (refitOptions.refit && refitOptions.refit.epochs > 0) {
+    const done = refitTreesOnAll(refCfg, spec, tables, REFERENCE_RECIPE.max_iter, refitOptions);
+    first.model.dispose();
+    model = done.model;
+    refit = {
+      record: {
+        epochs: 1,
+        learning_rate_factor: 1,
+        rows: done.rows,
+        seconds: round(done.seconds, 3)!,
+        iterations: done.iterations,
+      },
+      predictions: task === 'regression' ? done.predictions : undefined,
+    };
+  }
+  return { ...choice, reference: { finished: refFinished, model, refit } };
 }
