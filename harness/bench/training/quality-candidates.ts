@@ -5,21 +5,19 @@
  * on validation. It measures what a blend of the candidates would give before any bundle carries
  * one: on a few hundred rows, choosing one candidate on ~80 validation rows is itself noisy.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Params } from '../../../core/schemas/params.ts';
 import type { Logger } from '../../../core/platform/log.ts';
-import { readParquetTable, writeParquetTable } from '../../../core/data/parquet.ts';
-import { validateTable } from '../../../core/data/validation.ts';
+import { readParquetTable } from '../../../core/data/parquet.ts';
 import { encodeTarget } from '../../../core/model/features.ts';
 import { loadBundle } from '../../../core/model/bundle.ts';
 import { selectBackend } from '../../../core/model/tfjs-backend.ts';
 import { regressionMetrics, rocAuc } from '../../../core/model/quality-metrics.ts';
 import { multiclassMetrics } from '../../../core/model/multiclass-metrics.ts';
-import { MODEL_DIR, PREPARED_DIR, VALIDATED_DIR, VALIDATED_FILE } from '../../../training/contracts/paths.ts';
-import { openSource } from '../../../training/sources.ts';
-import { prepare } from '../../../training/stages/prepare.ts';
+import { MODEL_DIR, PREPARED_DIR } from '../../../training/contracts/paths.ts';
+import { prepareInto } from './quality-prepare.ts';
 import { train, readExperiments } from '../../../training/stages/train.ts';
 import { isBetter, type PrimaryMetric } from '../../../training/fit.ts';
 
@@ -48,15 +46,7 @@ export async function eachCandidate(
   const tmp = await mkdtemp(join(tmpdir(), 'bench-quality-candidates-'));
   const { tf } = await selectBackend({});
   try {
-    const source = await openSource(params.data.source, params.data.format, {
-      repoRoot,
-      log: o.log,
-      maxFieldBytes: params.validate.max_field_bytes,
-    });
-    const typed = validateTable(await source.readRange(0, source.rows), params.validate.schema);
-    await mkdir(join(tmp, VALIDATED_DIR), { recursive: true });
-    await writeParquetTable(join(tmp, VALIDATED_DIR, VALIDATED_FILE), typed.clean);
-    const { spec } = await prepare({ repoRoot: tmp, params, log: o.log });
+    const { spec } = await prepareInto(tmp, params, repoRoot, o.log);
     const test = await readParquetTable(join(tmp, PREPARED_DIR, 'test.parquet'));
     const y = encodeTarget(spec.target, test.columns[spec.target.column]);
     const classes = spec.target.classes;

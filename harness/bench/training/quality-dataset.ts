@@ -9,24 +9,22 @@
  * same raw features (numbers, categories, the datetime parts the fitted spec kept) and the same
  * encoded target.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadParams, type Params } from '../../../core/schemas/params.ts';
 import type { Logger } from '../../../core/platform/log.ts';
 import { UsageError } from '../../../core/platform/cli.ts';
-import { readParquetTable, writeParquetTable } from '../../../core/data/parquet.ts';
+import { readParquetTable } from '../../../core/data/parquet.ts';
 import { concatTables, type Table } from '../../../core/data/table.ts';
-import { validateTable } from '../../../core/data/validation.ts';
 import { datetimePart, encodeTarget, type FeatureSpec } from '../../../core/model/features.ts';
-import { PREPARED_DIR, VALIDATED_DIR, VALIDATED_FILE } from '../../../training/contracts/paths.ts';
-import { openSource } from '../../../training/sources.ts';
-import { prepare } from '../../../training/stages/prepare.ts';
+import { PREPARED_DIR } from '../../../training/contracts/paths.ts';
 import { train, readExperiments } from '../../../training/stages/train.ts';
 import { evaluate } from '../../../training/stages/evaluate.ts';
 import { npyBytes, runPythonLines } from './quality-data.ts';
 import { eachCandidate } from './quality-candidates.ts';
+import { prepareInto } from './quality-prepare.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = join(here, '..', '..', '..');
@@ -92,16 +90,7 @@ export async function runDataset(name: string, o: RunOptions): Promise<DatasetRe
   const params = withSeed(await loadParams(join(repoRoot, paramsFile)), o.seed);
   const tmp = o.keep ?? (await mkdtemp(join(tmpdir(), `bench-quality-${name}-`)));
   try {
-    const source = await openSource(params.data.source, params.data.format, {
-      repoRoot,
-      log: o.log,
-      maxFieldBytes: params.validate.max_field_bytes,
-    });
-    const raw = await source.readRange(0, source.rows);
-    const typed = validateTable(raw, params.validate.schema);
-    await mkdir(join(tmp, VALIDATED_DIR), { recursive: true });
-    await writeParquetTable(join(tmp, VALIDATED_DIR, VALIDATED_FILE), typed.clean);
-    const { spec } = await prepare({ repoRoot: tmp, params, log: o.log });
+    const { spec, rowsIn, rejected } = await prepareInto(tmp, params, repoRoot, o.log);
     const trained = await train({ repoRoot: tmp, params, log: o.log });
     const evaluation = await evaluate({ repoRoot: tmp, params, log: o.log });
     const runs = await readExperiments(tmp);
@@ -119,8 +108,8 @@ export async function runDataset(name: string, o: RunOptions): Promise<DatasetRe
         params: paramsFile,
         ...(o.seed === undefined ? {} : { seed: o.seed }),
         kind,
-        rows_in: raw.length,
-        rows_rejected: typed.rejects.length,
+        rows_in: rowsIn,
+        rows_rejected: rejected,
         ...rows,
         spec_left_out: spec.dropped?.map((d) => d.feature) ?? [],
       },

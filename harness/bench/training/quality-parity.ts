@@ -18,11 +18,8 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadParams, type Params } from '../../../core/schemas/params.ts';
 import type { Logger } from '../../../core/platform/log.ts';
-import { readParquetTable, writeParquetTable } from '../../../core/data/parquet.ts';
-import { validateTable } from '../../../core/data/validation.ts';
-import { FEATURE_SPEC_FILE, PREPARED_DIR, VALIDATED_DIR, VALIDATED_FILE } from '../../../training/contracts/paths.ts';
-import { openSource } from '../../../training/sources.ts';
-import { prepare } from '../../../training/stages/prepare.ts';
+import { readParquetTable } from '../../../core/data/parquet.ts';
+import { FEATURE_SPEC_FILE, PREPARED_DIR } from '../../../training/contracts/paths.ts';
 import { concatTables, type Table } from '../../../core/data/table.ts';
 import { encodeFeatures, encodeTarget, type FeatureSpec } from '../../../core/model/features.ts';
 import { treeModel, treeOutputs, type TreeModel } from '../../../core/model/trees.ts';
@@ -31,6 +28,7 @@ import { boost, type BoostParams, type Objective } from '../../../training/gbdt/
 import { fitInputs } from '../../../training/gbdt/inputs.ts';
 import { npyBytes, runPythonLines } from './quality-data.ts';
 import { DATASETS, referenceColumns, withSeed } from './quality-dataset.ts';
+import { prepareInto } from './quality-prepare.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = join(here, '..', '..', '..');
@@ -189,15 +187,7 @@ export async function parityDataset(
   const tmp = o.keep ?? (await mkdtemp(join(tmpdir(), `bench-parity-${name}-`)));
   try {
     await mkdir(tmp, { recursive: true });
-    const source = await openSource(params.data.source, params.data.format, {
-      repoRoot,
-      log: o.log,
-      maxFieldBytes: params.validate.max_field_bytes,
-    });
-    const typed = validateTable(await source.readRange(0, source.rows), params.validate.schema);
-    await mkdir(join(tmp, VALIDATED_DIR), { recursive: true });
-    await writeParquetTable(join(tmp, VALIDATED_DIR, VALIDATED_FILE), typed.clean);
-    const { spec } = await prepare({ repoRoot: tmp, params, log: o.log });
+    const { spec } = await prepareInto(tmp, params, repoRoot, o.log);
     return await runParity({
       params,
       spec,
