@@ -256,6 +256,16 @@ export function childCache<T>(make: (...values: string[]) => T): (...values: str
 }
 
 /** What histogramChild reads of a prom-client 15 Histogram (not its public API; checked before use). */
+/** The key prom-client files a child's entry under: its labels in sorted name order (its hashObject). */
+function labelKey(sortedNames: readonly string[], labels: Partial<Record<string, string>>): string {
+  let key = '';
+  for (const name of sortedNames) {
+    const value = labels[name];
+    if (value !== undefined) key += `${name}:${value},`;
+  }
+  return key;
+}
+
 interface HistogramInternals {
   hashMap: Record<string, { sum: number; count: number; bucketValues: Record<string, number> } | undefined>;
   upperBounds: number[];
@@ -286,11 +296,7 @@ export function histogramChild<T extends string>(
   )
     return slow;
   const map = inner as HistogramInternals;
-  let key = '';
-  for (const name of map.sortedLabelNames) {
-    const value = (labels as Record<string, string | undefined>)[name];
-    if (value !== undefined) key += `${name}:${value},`;
-  }
+  const key = labelKey(map.sortedLabelNames, labels);
   const bounds = Float64Array.from(map.upperBounds);
   const boundKeys = map.upperBounds.map(String);
   return {
@@ -330,11 +336,7 @@ export function counterChild<T extends string>(
   const inner = c as unknown as Partial<CounterInternals>;
   if (typeof inner.hashMap !== 'object' || !Array.isArray(inner.sortedLabelNames)) return slow;
   const map = inner as CounterInternals;
-  let key = '';
-  for (const name of map.sortedLabelNames) {
-    const value = (labels as Record<string, string | undefined>)[name];
-    if (value !== undefined) key += `${name}:${value},`;
-  }
+  const key = labelKey(map.sortedLabelNames, labels);
   return {
     inc(n = 1) {
       const entry = map.hashMap[key];
