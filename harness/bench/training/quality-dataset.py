@@ -18,6 +18,8 @@ try:
     from sklearn.linear_model import LogisticRegression, Ridge
     from sklearn.metrics import accuracy_score, f1_score, log_loss, mean_absolute_error, mean_squared_error, roc_auc_score
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    from quality_matrix import read_matrix
 except ImportError as err:  # the benchmark installs nothing itself
     print(json.dumps({"error": f"scikit-learn is not importable ({err}); install it with: apt-get install python3-sklearn"}))
     sys.exit(3)
@@ -53,21 +55,13 @@ def full_proba(model, X, k):
 
 
 def main(matrix_path, desc_path):
-    desc = json.load(open(desc_path))
-    m = np.load(matrix_path).astype(np.float64)
-    col = {name: i for i, name in enumerate(desc["columns"])}
+    desc, split, y, num, cat = read_matrix(matrix_path, desc_path)
     kind = desc["kind"]
     k = len(desc["classes"]) if desc["classes"] else 2
-    split = m[:, col["split"]]
     # The references fit train + validation by default (ours fits train, validation picks epochs and the
     # candidate); "train" gives them exactly our fitting rows.
     fit = split == 0 if desc.get("reference_fit") == "train" else split != 2
     test = split == 2
-    y = m[:, col["target"]]
-    if kind != "regression":
-        y = y.astype(int)
-    num = m[:, [col[c] for c in desc["numeric"]]]
-    cat = m[:, [col[c] for c in desc["categorical"]]]
 
     def emit(name, started, pred, note):
         out = {"model": name, "rows_fit": int(fit.sum()), "rows_test": int(test.sum()), "fit_s": round(time.time() - started, 2)}

@@ -13,6 +13,8 @@ try:
     import numpy as np
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
     from sklearn.metrics import f1_score, log_loss, mean_squared_error, roc_auc_score
+
+    from quality_matrix import read_matrix
 except ImportError as err:
     print(json.dumps({"error": f"scikit-learn is not importable ({err}); install it with: apt-get install python3-sklearn"}))
     sys.exit(3)
@@ -38,20 +40,12 @@ def rounded(d):
 
 
 def main(matrix_path, desc_path, ours_path):
-    desc = json.load(open(desc_path))
-    m = np.load(matrix_path).astype(np.float64)
+    desc, split, y, num, cat = read_matrix(matrix_path, desc_path)
     ours_all = np.load(ours_path).astype(np.float64)
-    col = {name: i for i, name in enumerate(desc["columns"])}
     kind = desc["kind"]
     k = len(desc["classes"]) if desc["classes"] else 2
-    split = m[:, col["split"]]
     fit = split != 2
     test = split == 2
-    y = m[:, col["target"]]
-    if kind != "regression":
-        y = y.astype(int)
-    num = m[:, [col[c] for c in desc["numeric"]]]
-    cat = m[:, [col[c] for c in desc["categorical"]]]
     X = np.hstack([num, np.where(cat < 0, np.nan, cat)])
     mask = [False] * num.shape[1] + [True] * cat.shape[1]
     s = desc["settings"]
