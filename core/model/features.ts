@@ -540,10 +540,15 @@ function vocabularyIndex(f: CategoricalFeature): Map<string, number> {
   return index;
 }
 
+/** Each spec's numeric features, listed once: serving encodes a request or a few at a time. */
+const numericFeatures = new WeakMap<FeatureSpec, NumericFeature[]>();
+
 /** Encode a table with a fitted spec. Missing or unseen values follow the spec's policy. */
 export function encodeFeatures(spec: FeatureSpec, table: Table): EncodedFeatures {
   const n = table.length;
-  const numericDefs = spec.features.filter((f): f is NumericFeature => f.kind === 'numeric');
+  let numericDefs = numericFeatures.get(spec);
+  if (!numericDefs)
+    numericFeatures.set(spec, (numericDefs = spec.features.filter((f): f is NumericFeature => f.kind === 'numeric')));
   const width = numericDefs.length;
   const numeric = new Float32Array(n * width);
   const oov: Record<string, number> = {};
@@ -569,7 +574,8 @@ export function encodeFeatures(spec: FeatureSpec, table: Table): EncodedFeatures
       const c = column(table, f.name);
       if (c.type !== 'string') throw new Error(`feature "${f.name}" must be text, got ${c.type}`);
       const index = vocabularyIndex(f);
-      const byCode = Int32Array.from(c.dict, (s) => index.get(s) ?? OOV_INDEX);
+      const byCode = new Int32Array(c.dict.length);
+      for (let d = 0; d < c.dict.length; d++) byCode[d] = index.get(c.dict[d]) ?? OOV_INDEX;
       const indices = new Int32Array(n);
       let unseen = 0,
         miss = 0;

@@ -101,10 +101,85 @@ export function binInto(input: TreeInput, values: Float64Array, out: Uint8Array,
   }
 }
 
-/** Every input's bin for every row: rows × inputs.length, row-major. */
+/** What binRows needs of one input, resolved once per (inputs, spec): serving bins a few rows at a time. */
+interface InputPlan {
+  input: TreeInput;
+  /** Ordered inputs: the edges as a typed array. */
+  edges: Float64Array | null;
+  /** A datetime part (`date.hour`): the timestamp column whose missing values make the part missing. */
+  timestamp: string | null;
+}
+
+const plans = new WeakMap<TreeInput[], { spec: FeatureSpec; plan: InputPlan[] }>();
+
+function planOf(inputs: TreeInput[], spec: FeatureSpec): InputPlan[] {
+  const cached = plans.get(inputs);
+  if (cached?.spec === spec) return cached.plan;
+  const plan = inputs.map((input) => {
+    const part = input.name.indexOf('.');
+    const owner = part > 0 ? input.name.slice(0, part) : null;
+    return {
+      input,
+      edges: input.kind === 'ordered' ? Float64Array.from(input.edges ?? []) : null,
+      timestamp:
+        input.from !== 'numeric' &&
+        owner !== null &&
+        spec.features.some((f) => f.kind === 'datetime' && f.name === owner)
+          ? owner
+          : null,
+    };
+  });
+  plans.set(inputs, { spec, plan });
+  return plan;
+}
+
+/**
+ * Every input's bin for every row: rows × inputs.length, row-major. The bins of
+ * `binInto(input, inputValues(input, …))` for each input (tree-inputs.test.ts compares them), read
+ * straight from the columns and indices without a values array per input.
+ */
 export function binRows(inputs: TreeInput[], enc: EncodedFeatures, table: Table, spec: FeatureSpec): Uint8Array {
   const width = inputs.length;
-  const out = new Uint8Array(enc.rows * width);
-  inputs.forEach((input, f) => binInto(input, inputValues(input, enc, table, spec), out, f, width));
+  const n = enc.rows;
+  const out = new Uint8Array(n * width);
+  const plan = planOf(inputs, spec);
+  for (let f = 0; f < width; f++) {
+    const { input, edges, timestamp } = plan[f];
+    if (input.from === 'numeric') {
+      const c = table.columns[input.name];
+      if (!c || c.type === 'string')
+        throw new Error(`tree input "${input.name}" needs a numeric column "${input.name}" in the data`);
+      const values = c.values;
+      if (edges) for (let r = 0; r < n; r++) out[r * width + f] = orderedBin(edges, values[r]);
+      else for (let r = 0; r < n; r++) out[r * width + f] = categoricalBin(input, values[r]);
+      continue;
+    }
+    let cat: EncodedFeatures['categorical'][number] | undefined;
+    for (const c of enc.categorical)
+      if (c.name === input.name) {
+        cat = c;
+        break;
+      }
+    if (!cat) {
+      inputValues(input, enc, table, spec); // throws the error that names the encoded inputs
+      continue;
+    }
+    const indices = cat.indices;
+    const stats = input.from === 'target_stat' ? (input.stats ?? []) : null;
+    const t = timestamp === null ? undefined : table.columns[timestamp];
+    const times = t && t.type !== 'string' ? t.values : null;
+    for (let r = 0; r < n; r++) {
+      let v: number = indices[r];
+      if (stats) v = stats[v] ?? stats[0];
+      if (times !== null && !Number.isFinite(times[r])) v = NaN;
+      out[r * width + f] = edges ? orderedBin(edges, v) : categoricalBin(input, v);
+    }
+  }
   return out;
+}
+
+/** A categorical input's bin of a vocabulary index (binInto's rule for one value). */
+function categoricalBin(input: TreeInput, i: number): number {
+  const map = input.category_bins;
+  return map ? (map[i] ?? 0) : i < MAX_BINS ? i : 0;
 }

@@ -68,6 +68,15 @@ test('the WebAssembly module gives exactly the compiled trees’ sums, one class
         assert.deepEqual(few, want.subarray(300 * classes, (300 + n) * classes), `${n} rows`);
       }
     }
+    // Two rows first (exactly sized arrays), then every row: the memory grows under the views
+    // the first call made.
+    const fresh = compileEnsemble(compiled, classes, 3)!;
+    const two = Float64Array.from({ length: 2 * classes }, (_, i) => base[i % classes]);
+    fresh.addScores(bins.slice(0, 2 * 3), 2, two);
+    assert.deepEqual(two, want.subarray(0, 2 * classes), `${classes} class(es), two rows first`);
+    const all = Float64Array.from({ length: rows * classes }, (_, i) => base[i % classes]);
+    fresh.addScores(bins, rows, all);
+    assert.deepEqual(all, want, `${classes} class(es), every row after two`);
   }
 });
 

@@ -512,19 +512,28 @@ function instantiate(module: object, outAt: number, k: number, width: number, si
   const instance = new wasmApi!.Instance(module);
   const memory = instance.exports.memory as WasmMemory;
   const run = instance.exports.run as (rows: number, bins: number, out: number) => void;
+  // A slice's outputs at outAt, its bins right after the largest slice's outputs: fixed places, so
+  // the views on them are made once (again after the memory grows), not per call.
+  const slice = Math.max(1, Math.floor(SLICE_BYTES / (width + k * 8)));
+  const binsAt = outAt + slice * k * 8;
+  let buffer: ArrayBuffer | null = null;
+  let binsView = new Uint8Array(0);
+  let outView = new Float64Array(0);
   return {
     bytes: size,
     addScores(bins, rows, out) {
-      const slice = Math.max(1, Math.floor(SLICE_BYTES / (width + k * 8)));
+      const need = binsAt + Math.min(rows, slice) * width;
+      if (need > memory.buffer.byteLength) memory.grow(Math.ceil((need - memory.buffer.byteLength) / PAGE));
+      if (memory.buffer !== buffer) {
+        buffer = memory.buffer;
+        binsView = new Uint8Array(buffer, binsAt, Math.floor((buffer.byteLength - binsAt) / width) * width);
+        outView = new Float64Array(buffer, outAt, slice * k);
+      }
       for (let from = 0; from < rows; from += slice) {
         const n = Math.min(slice, rows - from);
-        const binsAt = outAt + n * k * 8;
-        const need = binsAt + n * width;
-        if (need > memory.buffer.byteLength) memory.grow(Math.ceil((need - memory.buffer.byteLength) / PAGE));
-        const buffer = memory.buffer;
-        new Uint8Array(buffer, binsAt, n * width).set(bins.subarray(from * width, (from + n) * width));
-        const o = new Float64Array(buffer, outAt, n * k);
-        o.set(out.subarray(from * k, (from + n) * k));
+        binsView.set(n === rows && bins.length === n * width ? bins : bins.subarray(from * width, (from + n) * width));
+        const o = n === slice ? outView : outView.subarray(0, n * k);
+        o.set(n === rows && out.length === n * k ? out : out.subarray(from * k, (from + n) * k));
         run(n, binsAt, outAt);
         out.set(o, from * k);
       }
