@@ -162,10 +162,12 @@ function bundleOf(tf: TF, dir: string, contents: BundleContents, model: BundleMo
       scaled(scoresToOutputs(model.json.objective, scores, model.json.classes, m.calibration ?? null), m);
     return { calibrated: outputs(meta), raw: outputs(uncalibrated) };
   };
+  // A tree ensemble reads only its inputs' indices: crosses it has no input of are not encoded.
+  const crosses = isTreeModel(model) ? new Set(model.json.inputs.map((i) => i.name)) : undefined;
   const predictRecords = (records: unknown[]) => {
     const { table, errors } = recordsToTable(records, meta.input_schema);
     if (table.length === 0) return { predictions: [], errors, oov: {}, table };
-    const enc = encodeFeatures(spec, table);
+    const enc = encodeFeatures(spec, table, crosses);
     const outputs = outputsFromEncoded(tf, model, meta, enc, spec, table);
     if (k > 1) {
       const probabilities = errors.map((e, i) => (e.length ? null : Array.from(outputs.subarray(i * k, (i + 1) * k))));

@@ -140,6 +140,15 @@ test('feature crosses: vocabulary of frequent combinations; unseen, rare or OOV 
     origin: { type: 'string', codes: Int32Array.from([0]), dict: ['ATL'] },
   });
   assert.deepEqual(Array.from(encodeFeatures(spec, one).categorical.at(-1)!.indices), [1]);
+  // Crosses a model does not read are left out when asked; everything else is encoded as before.
+  const without = encodeFeatures(spec, rows, new Set(['origin', 'date.hour']));
+  assert.deepEqual(
+    without.categorical.map((x) => x.name),
+    enc.categorical.map((x) => x.name).filter((name) => name !== 'origin_hour'),
+  );
+  assert.deepEqual({ ...without, categorical: [] }, { ...enc, categorical: [] });
+  assert.deepEqual(without.categorical, enc.categorical.slice(0, -1));
+  assert.deepEqual(encodeFeatures(spec, rows, new Set(['origin_hour'])).categorical, enc.categorical);
   // A cross of something that is not a categorical feature or datetime part is refused with its name.
   const bad = {
     ...p,

@@ -543,8 +543,12 @@ function vocabularyIndex(f: CategoricalFeature): Map<string, number> {
 /** Each spec's numeric features, listed once: serving encodes a request or a few at a time. */
 const numericFeatures = new WeakMap<FeatureSpec, NumericFeature[]>();
 
-/** Encode a table with a fitted spec. Missing or unseen values follow the spec's policy. */
-export function encodeFeatures(spec: FeatureSpec, table: Table): EncodedFeatures {
+/**
+ * Encode a table with a fitted spec. Missing or unseen values follow the spec's policy.
+ * `crosses`: the crosses to encode (default every one); a model that reads none of a cross's
+ * indices (a tree ensemble whose inputs leave it out) is scored without its per-row lookups.
+ */
+export function encodeFeatures(spec: FeatureSpec, table: Table, crosses?: ReadonlySet<string>): EncodedFeatures {
   const n = table.length;
   let numericDefs = numericFeatures.get(spec);
   if (!numericDefs)
@@ -619,6 +623,7 @@ export function encodeFeatures(spec: FeatureSpec, table: Table): EncodedFeatures
     missing,
   };
   // Crosses come last (they read their components' indices), in spec order.
-  for (const f of spec.features) if (f.kind === 'cross') categorical.push(encodeCross(f, enc, spec));
+  for (const f of spec.features)
+    if (f.kind === 'cross' && (!crosses || crosses.has(f.name))) categorical.push(encodeCross(f, enc, spec));
   return enc;
 }
