@@ -1,10 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DriftWindows } from './drift-window.ts';
+import { DriftWindows, referenceStds, type WindowSnapshot } from './drift-window.ts';
+import { DEFAULT_DRIFT, judge } from './drift-monitor.ts';
 import { recordsToTable } from '../core/data/records.ts';
 import type { BundleProfile } from '../core/model/bundle.ts';
-import type { FeatureSpec } from '../core/model/features.ts';
-import { histogram } from '../core/model/profile.ts';
+import { datetimePart, type FeatureSpec } from '../core/model/features.ts';
+import { histogram, profileTable } from '../core/model/profile.ts';
+import type { Table } from '../core/data/table.ts';
 
 const profile: BundleProfile = {
   version: 1,
@@ -124,4 +126,73 @@ test('a multi-class model gets one prediction track per class, binning that clas
   assert.deepEqual(s['prediction.b'].current, [2, 0]);
   assert.deepEqual(s['prediction.c'].current, [1, 1]);
   assert.deepEqual(s['prediction.a'].reference, [80, 20]);
+});
+
+test('a minute of day is profiled as numbers: a window drawn like the training rows does not drift, one three hours later does', () => {
+  let s = 7;
+  const rand = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  // Departures between 06:00 and 22:00, busiest around 08:00 and 17:00, on random days of 2001.
+  const minute = () => {
+    const peak = rand() < 0.5 ? 480 : 1020;
+    const m = rand() < 0.6 ? peak + (rand() + rand() + rand() - 1.5) * 120 : 360 + rand() * 960;
+    return Math.max(0, Math.min(1439, Math.floor(m)));
+  };
+  const timestamps = (n: number, shift = 0) =>
+    Float64Array.from({ length: n }, () => {
+      const day = Date.UTC(2001, 0, 1) + Math.floor(rand() * 365) * 86_400_000;
+      return day + ((minute() + shift) % 1440) * 60_000;
+    });
+  const dateSpec = {
+    version: 1,
+    features: [{ kind: 'datetime', name: 'date', parts: ['hour', 'minute_of_day'] }],
+    target: { column: 'delay', type: 'classification' },
+    time_column: 'date',
+  } as FeatureSpec;
+  const train: Table = { length: 100_000, columns: { date: { type: 'timestamp', values: timestamps(100_000) } } };
+  const reference = profileTable(train, dateSpec, { bins: 20, topCategories: 50 });
+  const minutes = reference.features['date.minute_of_day'];
+  assert.equal(minutes.kind, 'numeric');
+  assert.equal(reference.features['date.hour'].kind, 'categorical');
+  assert.ok(
+    minutes.kind === 'numeric' && minutes.min >= 0 && minutes.max <= 1439 && minutes.histogram.edges.length > 10,
+  );
+  const verdictFor = (shift: number) => {
+    const w = new DriftWindows(5000, { ...reference }, dateSpec);
+    const window: Table = { length: 5000, columns: { date: { type: 'timestamp', values: timestamps(5000, shift) } } };
+    w.add(window, new Array<number>(5000).fill(0.5));
+    const snap = w.snapshot().find((t) => t.name === 'date.minute_of_day')!;
+    assert.equal(snap.n, 5000);
+    return judge(snap, referenceStds(reference).get('date.minute_of_day'), DEFAULT_DRIFT);
+  };
+  const same = verdictFor(0);
+  assert.equal(same.drifted, false, `same distribution: ${JSON.stringify(same)}`);
+  const later = verdictFor(180);
+  assert.equal(later.drifted, true, `three hours later: ${JSON.stringify(later)}`);
+  // Why not one category per minute: 5,000 rows drawn like the training rows, over 1,440
+  // categories, read as drift.
+  const counts = new Map<string, number>();
+  for (const t of train.columns.date.type === 'timestamp' ? train.columns.date.values : [])
+    counts.set(
+      String(datetimePart(t, 'minute_of_day')),
+      (counts.get(String(datetimePart(t, 'minute_of_day'))) ?? 0) + 1,
+    );
+  const asCategories: WindowSnapshot = {
+    name: 'date.minute_of_day',
+    kind: 'categorical',
+    labels: [],
+    reference: [...counts.values()],
+    current: (() => {
+      const cur = new Map<string, number>();
+      for (const t of timestamps(5000)) {
+        const k = String(datetimePart(t, 'minute_of_day'));
+        cur.set(k, (cur.get(k) ?? 0) + 1);
+      }
+      return [...counts.keys()].map((k) => cur.get(k) ?? 0);
+    })(),
+    n: 5000,
+    missing: 0,
+    unseenTotal: 0,
+    outOfRangeTotal: 0,
+  };
+  assert.equal(judge(asCategories, undefined, DEFAULT_DRIFT).drifted, true);
 });

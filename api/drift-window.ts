@@ -10,6 +10,7 @@ import { datetimePart, type DatetimePart } from '../core/model/features.ts';
 import {
   histogramBin,
   histogramBinCount,
+  profiledSource,
   type CategoricalProfile,
   type NumericProfile,
 } from '../core/model/profile.ts';
@@ -71,8 +72,9 @@ export class DriftWindows {
         .map((f) => [f.name, new Set((f as { vocabulary: string[] }).vocabulary.slice(1))]),
     );
     for (const [name, prof] of Object.entries(profile.features)) {
-      const [column, part] = name.split('.') as [string, DatetimePart | undefined];
-      if (prof.kind === 'numeric') this.tracks.push(this.numericTrack(name, column, prof));
+      const { column, part } = profiledSource(name);
+      if (prof.kind === 'numeric')
+        this.tracks.push({ ...this.numericTrack(name, column, prof), ...(part ? { part } : {}) });
       else this.tracks.push(this.categoricalTrack(name, column, part, prof, vocab.get(column)));
     }
     if (profile.predictions && profile.predictions.histogram.edges.length > 1)
@@ -163,8 +165,9 @@ export class DriftWindows {
 
   private binRow(t: Track, table: Table, r: number, prediction: number): number {
     if (t.kind === 'numeric') {
-      const v = t.column === null ? prediction : (table.columns[t.column] as { values?: Float64Array }).values?.[r];
+      let v = t.column === null ? prediction : (table.columns[t.column] as { values?: Float64Array }).values?.[r];
       if (v === undefined || !Number.isFinite(v)) return MISSING;
+      if (t.part) v = datetimePart(v, t.part);
       const e = t.edges!;
       if (v < e[0] || v > e[e.length - 1]) t.outOfRangeTotal++;
       return histogramBin(e, v);

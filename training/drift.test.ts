@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { batchDrift } from './drift.ts';
+import { batchDrift, currentWindows } from './drift.ts';
+import { datetimePart, type FeatureSpec } from '../core/model/features.ts';
+import { histogram, profileTable } from '../core/model/profile.ts';
+import type { Table } from '../core/data/table.ts';
 import { main } from './drift-cli.ts';
 import { predictionProfiles, predictionWindows, type PredictionDrift } from './drift-predictions.ts';
 import { flightsCsv, quietLog, tempRepo, testParams, writeSource } from '../harness/testing/training/fixtures.ts';
@@ -279,4 +282,35 @@ test('drift CLI: an unlabelled batch is compared (exit 0); a --current or --refe
     noBundle.stderr,
     /^drift: --reference \S+artifacts\/model: no such model bundle directory or file; pass a model bundle directory/,
   );
+});
+
+test('batch drift bins a minute of day as numbers: the window holds the histogram of each timestamp’s minute', () => {
+  const stamps = (n: number, from: number) =>
+    Float64Array.from({ length: n }, (_, i) =>
+      i % 17 === 0 ? NaN : Date.UTC(2001, 0, 1 + (i % 9)) + ((from + i * 37) % 1440) * 60_000,
+    );
+  const spec = {
+    version: 1,
+    features: [{ kind: 'datetime', name: 'date', parts: ['day_of_week', 'minute_of_day'] }],
+    target: { column: 'delay', type: 'classification' },
+    time_column: 'date',
+  } as FeatureSpec;
+  const reference = profileTable(
+    { length: 3000, columns: { date: { type: 'timestamp', values: stamps(3000, 0) } } },
+    spec,
+    {
+      bins: 20,
+      topCategories: 50,
+    },
+  );
+  const prof = reference.features['date.minute_of_day'];
+  assert.ok(prof.kind === 'numeric');
+  assert.equal(reference.features['date.day_of_week'].kind, 'categorical');
+  const current: Table = { length: 500, columns: { date: { type: 'timestamp', values: stamps(500, 600) } } };
+  const windows = currentWindows(reference, current);
+  const minutes = Array.from(current.columns.date.type === 'timestamp' ? current.columns.date.values : [], (v) =>
+    Number.isFinite(v) ? datetimePart(v, 'minute_of_day') : NaN,
+  );
+  assert.deepEqual(windows.numeric['date.minute_of_day'].counts, histogram(minutes, prof.histogram.edges));
+  assert.equal(windows.numeric['date.minute_of_day'].missing, 30);
 });

@@ -16,8 +16,14 @@ import {
   type NumericWindow,
   type CategoricalWindow,
 } from '../core/drift/index.ts';
-import { datetimePart, fitFeatureSpec, type DatetimePart } from '../core/model/features.ts';
-import { profileTable, type FeatureProfile, type ReferenceProfile } from '../core/model/profile.ts';
+import { datetimePart, fitFeatureSpec } from '../core/model/features.ts';
+import {
+  profiledNumbers,
+  profiledSource,
+  profileTable,
+  type FeatureProfile,
+  type ReferenceProfile,
+} from '../core/model/profile.ts';
 import { readArtifactFile } from '../core/model/artifact-files.ts';
 import { BUNDLE_META_FILE } from '../core/schemas/bundle-meta.ts';
 import { readParquetTable } from '../core/data/parquet.ts';
@@ -76,13 +82,13 @@ export async function referenceProfile(
 export function currentWindows(profile: ReferenceProfile, table: Table, into?: CurrentWindow): CurrentWindow {
   const out: CurrentWindow = into ?? { numeric: {}, categorical: {} };
   for (const [name, prof] of Object.entries(profile.features)) {
-    const [column, part] = name.split('.') as [string, DatetimePart | undefined];
+    const { column, part } = profiledSource(name, table.columns);
     const c = table.columns[column];
     if (!c)
       throw new Error(`the current data has no column "${column}" (it has: ${Object.keys(table.columns).join(', ')})`);
     if (prof.kind === 'numeric') {
       if (c.type === 'string') throw new Error(`"${column}" is numeric in the reference but text in the current data`);
-      out.numeric[name] = binAgainst(prof, c.values, out.numeric[name]);
+      out.numeric[name] = binAgainst(prof, profiledNumbers(c, part), out.numeric[name]);
     } else if (part) {
       if (c.type === 'string') throw new Error(`"${column}" must be a timestamp column`);
       out.categorical[name] = binAgainst(

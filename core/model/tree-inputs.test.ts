@@ -7,7 +7,7 @@ import { binInto, binRows, inputValues, type TreeInput } from './tree-inputs.ts'
 /** Rows with every case a bin depends on: missing and out-of-range numbers, OOV and missing categories, missing timestamps. */
 function fixture(rows: number, seed: number) {
   let s = seed;
-  const rand = () => (s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32;
+  const rand = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const distance = Float64Array.from({ length: rows }, () => {
     const u = rand();
     return u < 0.1 ? NaN : u < 0.15 ? -5 : u < 0.2 ? 1e9 : Math.round(u * 3000);

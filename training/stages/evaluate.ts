@@ -26,7 +26,7 @@ import {
 } from '../../core/model/quality-metrics.ts';
 import { bootstrapCis } from '../../core/model/bootstrap.ts';
 import { expectedCalibrationError } from '../../core/model/calibration.ts';
-import { histogram } from '../../core/model/profile.ts';
+import { histogram, profiledNumbers, profiledSource } from '../../core/model/profile.ts';
 import { loadBundle, type LoadedBundle } from '../../core/model/bundle.ts';
 import { decisionThreshold } from '../../core/model/decision.ts';
 import { edgeCases, runEdgeCases } from '../edge-cases.ts';
@@ -168,12 +168,12 @@ export class TestDistributions {
 
   add(test: Table): this {
     for (const [name, prof] of Object.entries(this.bundle.profile.features)) {
-      const [column, part] = name.split('.') as [string, string | undefined];
+      const { column, part } = profiledSource(name, test.columns);
       const c = test.columns[column];
       if (!c) continue;
       if (prof.kind === 'numeric') {
         if (c.type === 'string') continue;
-        const add = histogram(c.values, prof.histogram.edges);
+        const add = histogram(profiledNumbers(c, part), prof.histogram.edges);
         const sum = this.numeric.get(name);
         if (sum) add.forEach((n, i) => (sum[i] += n));
         else this.numeric.set(name, add);
@@ -184,9 +184,7 @@ export class TestDistributions {
       for (let r = 0; r < test.length; r++) {
         let key: string | null;
         if (part && c.type !== 'string')
-          key = Number.isFinite(c.values[r])
-            ? String(datetimePart(c.values[r], part as Parameters<typeof datetimePart>[1]))
-            : null;
+          key = Number.isFinite(c.values[r]) ? String(datetimePart(c.values[r], part)) : null;
         else if (c.type === 'string') key = c.codes[r] < 0 ? null : c.dict[c.codes[r]];
         else key = null;
         if (key === null) continue;
