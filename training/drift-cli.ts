@@ -3,7 +3,7 @@ import { loadParams } from '../core/schemas/params.ts';
 import { createLogger } from '../core/platform/log.ts';
 import { isMain } from '../core/platform/is-main.ts';
 import { defineCli, UsageError, type CliStreams } from '../core/platform/cli.ts';
-import { batchDrift } from './drift.ts';
+import { batchDrift, notJudged } from './drift.ts';
 import { exists } from '../core/platform/atomic.ts';
 
 const USAGE = `usage: npm run drift -- --reference <model bundle dir or CSV/JSON/Parquet> --current <CSV/JSON/Parquet> [--out drift-report]
@@ -19,7 +19,8 @@ const USAGE = `usage: npm run drift -- --reference <model bundle dir or CSV/JSON
                     (task.target in params.yaml) is optional, so unlabelled production data works
   --out DIR         where the report goes (default: drift-report)
   --params FILE     the parameters file (default: params.yaml)
-exit: 0 compared (drift or not: see dataset_drift), 1 failed, 2 usage error`;
+exit: 0 compared (drift or not: see dataset_drift), 1 failed, 2 usage error, 3 not judged (the batch has
+  fewer rows than drift.min_window: dataset_drift is null and not_judged says why)`;
 
 const cli = defineCli(
   {
@@ -50,6 +51,13 @@ const cli = defineCli(
       log,
     });
     const p = result.predictions;
+    const unjudged = notJudged(result);
+    if (unjudged !== null) {
+      io.stdout(
+        JSON.stringify({ dataset_drift: null, not_judged: unjudged, drift_share: null, drifted_features: [] }) + '\n',
+      );
+      return 3;
+    }
     io.stdout(
       JSON.stringify({
         dataset_drift: result.dataset_drift,

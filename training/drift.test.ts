@@ -246,7 +246,7 @@ test('prediction windows take each class’s column of the k-per-row outputs', (
   assert.deepEqual(Array.from(w['prediction.b'].counts), [0, 3]);
 });
 
-test('drift CLI: an unlabelled batch is compared (exit 0); a --current or --reference that is not there is a usage error naming it', async () => {
+test('drift CLI: an unlabelled batch is compared (exit 0), one under drift.min_window is not judged (exit 3); a --current or --reference that is not there is a usage error naming it', async () => {
   const repo = await tempRepo();
   const bundle = join(repo, 'bundle');
   await makeBundle(bundle, 7);
@@ -269,6 +269,15 @@ test('drift CLI: an unlabelled batch is compared (exit 0); a --current or --refe
     'prediction_drift',
     'drifted_predictions',
   ]);
+
+  // Fewer rows than drift.min_window: nothing judged, said so, exit 3; not "no drift".
+  const small = await writeSource(repo, 'small.csv', unlabelledCsv(sampleRecords(40)));
+  const few = await run('--reference', bundle, '--current', small, '--out', join(repo, 'small-report'));
+  assert.equal(few.code, 3, few.stderr);
+  const verdict = JSON.parse(few.stdout);
+  assert.equal(verdict.dataset_drift, null);
+  assert.match(verdict.not_judged, /^40 values in the current window, fewer than drift\.min_window = 100$/);
+  assert.match(await readFile(join(repo, 'small-report', 'drift.md'), 'utf8'), /40 current rows\. \*\*Not judged\*\*/);
 
   const missing = await run('--reference', bundle, '--current', join(repo, 'nope.csv'));
   assert.equal(missing.code, 2);

@@ -40,6 +40,16 @@ import { bundlePredictionDrift, type PredictionDriftOutcome } from './drift-pred
 export type BatchDrift = DatasetDrift & { predictions: PredictionDriftOutcome };
 
 /**
+ * Why no input was judged (every one had too few values: fewer rows than drift.min_window), or
+ * null when at least one was. A batch nothing was judged on is neither drift nor no drift.
+ */
+export function notJudged(result: DatasetDrift): string | null {
+  const names = Object.keys(result.features);
+  if (names.length === 0 || result.insufficient_features.length < names.length) return null;
+  return result.features[names[0]].reason ?? 'too few values in the current batch';
+}
+
+/**
  * A data file as a typed table with the schema of params.yaml (CSV is validated; bad rows dropped).
  * The label column (task.target) is optional: drift judges the inputs (and the model's outputs),
  * and a new production batch has no labels yet. A label column that is there is validated as usual.
@@ -139,7 +149,9 @@ export function driftMarkdown(
   const lines = [
     `# Drift: ${meta.current} vs ${meta.reference}`,
     '',
-    `${meta.rows.toLocaleString('en-US')} current rows. **${result.dataset_drift ? 'Dataset drift' : 'No dataset drift'}**: ${result.drifted_features.length} of ${Object.keys(result.features).length - result.insufficient_features.length} features drifted (${(result.drift_share * 100).toFixed(0)} %).`,
+    notJudged(result) !== null
+      ? `${meta.rows.toLocaleString('en-US')} current rows. **Not judged**: ${notJudged(result)}; no feature was compared. Check a batch of at least that many rows (or lower drift.min_window in params.yaml).`
+      : `${meta.rows.toLocaleString('en-US')} current rows. **${result.dataset_drift ? 'Dataset drift' : 'No dataset drift'}**: ${result.drifted_features.length} of ${Object.keys(result.features).length - result.insufficient_features.length} features drifted (${(result.drift_share * 100).toFixed(0)} %).`,
     '',
     ...header('feature'),
     ...Object.entries(result.features).map(([name, f]) => row(name, f)),
@@ -223,6 +235,11 @@ export async function batchDrift(options: {
     );
   });
   const p = result.predictions;
+  const unjudged = notJudged(result);
+  if (unjudged !== null) {
+    log.warn(`not judged: ${unjudged}; no feature was compared; report in ${options.out}/drift.md`);
+    return result;
+  }
   log.info(
     `${result.dataset_drift ? 'dataset drift' : 'no dataset drift'}: ${result.drifted_features.join(', ') || 'no feature'} drifted; ` +
       (p.skipped !== undefined
