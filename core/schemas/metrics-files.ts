@@ -103,6 +103,9 @@ export const experimentRunSchema = z.looseObject({
   git_commit: z.string().nullish(),
   data_md5: z.string().nullish(),
   time: z.string().nullish(),
+  /** The model (register.model_name) and target the run trained: one log holds every model a repository trained. */
+  model_name: z.string().nullish(),
+  target: z.string().nullish(),
 });
 /** Runs written keyed by `<run_id> <candidate>` (`dvc metrics show` drops lists); read back as the list. */
 export const experimentsFileSchema = z.looseObject({

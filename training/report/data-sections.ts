@@ -3,6 +3,7 @@ import { details, escapeCell, formatCount, formatPercent, raw, table, type Cell 
 import { distributionChart, distributionTable, totalVariation, type DistributionBin } from '../../core/charts/index.ts';
 import { formatMetric, higherIsBetter } from './headline.ts';
 import { metricOf, type Evaluation, type ExperimentRun, type ReportInputs } from './inputs.ts';
+import { sameModel } from '../select/experiments.ts';
 import type { ReportCharts } from './assets.ts';
 
 const unavailable = (why: string) => `_Not available: ${why}._`;
@@ -189,13 +190,24 @@ export function leaderboardSection(inputs: ReportInputs): string {
     earlierRuns(
       runs.filter((r) => r.run_id !== current),
       ev,
+      candidates[0],
     ),
   );
   return out.join('\n');
 }
 
-function earlierRuns(runs: ExperimentRun[], ev: Evaluation): string {
-  if (runs.length === 0) return 'No earlier training runs in `metrics/experiments.json`.';
+/**
+ * The earlier runs of this model and target (the log holds every model the repository trained;
+ * another model's validation value says nothing about this one), and how many others there are.
+ */
+export function earlierRuns(all: ExperimentRun[], ev: Evaluation, current: ExperimentRun | undefined): string {
+  const runs = current?.model_name ? all.filter((r) => sameModel(r, current)) : all;
+  const others = new Set(all.filter((r) => !runs.includes(r)).map((r) => r.run_id)).size;
+  const otherText =
+    others > 0
+      ? ` ${formatCount(others)} run${others === 1 ? '' : 's'} of other models or targets (or logged before runs named their model) not compared.`
+      : '';
+  if (runs.length === 0) return `No earlier training runs of this model in \`metrics/experiments.json\`.${otherText}`;
   const ids = new Set(runs.map((r) => r.run_id));
   const best = sortByMetric(runs, ev)[0];
   const value = metricOf(best.val, ev.primary_metric);
@@ -203,7 +215,7 @@ function earlierRuns(runs: ExperimentRun[], ev: Evaluation): string {
     value === null
       ? ''
       : `; best validation ${ev.primary_metric} ${formatMetric(value)} (\`${best.candidate.replace(/`/g, "'")}\`, run ${best.run_id}, on that run's own validation split)`;
-  return `${formatCount(ids.size)} earlier training run${ids.size === 1 ? '' : 's'} (${formatCount(runs.length)} candidates) in \`metrics/experiments.json\`${bestText}.`;
+  return `${formatCount(ids.size)} earlier training run${ids.size === 1 ? '' : 's'}${current?.model_name ? ' of this model' : ''} (${formatCount(runs.length)} candidates) in \`metrics/experiments.json\`${bestText}.${otherText}`;
 }
 
 /** Best first by the primary validation metric; runs without it last; ties by name for a stable order. */

@@ -85,7 +85,7 @@ export async function fitCandidates(
     classWeight?: Record<number, number>;
     targetScaler?: { mean: number; std: number };
     backend: string;
-    run: Pick<NewRun, 'run_id' | 'git_commit' | 'data_md5'>;
+    run: Pick<NewRun, 'run_id' | 'git_commit' | 'data_md5' | 'model_name' | 'target'>;
     log: Logger;
     /** Keep every fit (returned as `fits`, in candidate order) rather than disposing the losers: a blend serves them all. */
     keepAll?: boolean;
@@ -139,6 +139,8 @@ export async function fitCandidates(
     git_commit: o.run.git_commit,
     data_md5: o.run.data_md5,
     time: o.run.run_id,
+    model_name: o.run.model_name,
+    target: o.run.target,
   });
   /** A tree candidate whose worker could not run it is fitted here, after the networks. */
   const onThisThread = (index: number, train: SplitRows, log: Logger) => (err: unknown) => {

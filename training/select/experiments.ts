@@ -30,9 +30,18 @@ export function roundAll(o: Record<string, unknown>): Record<string, unknown> {
 }
 
 /**
+ * Whether two runs trained the same model on the same target, so their validation values can be
+ * compared. A run logged before runs named their model is comparable with none.
+ */
+export function sameModel(a: ExperimentRun, b: ExperimentRun): boolean {
+  return !!a.model_name && a.model_name === b.model_name && a.target === b.target;
+}
+
+/**
  * The experiment log: every candidate ever trained under `runs` (a list, which `dvc metrics show`
  * does not display), plus flat summaries it does display: `latest` (each candidate of the newest
- * run, keyed by name) and `best` (the best validation value of the primary metric so far).
+ * run, keyed by name) and `best` (the best validation value of the primary metric so far, among
+ * the runs of the newest run's model and target: the log keeps every model a repository trained).
  */
 export function experimentsFile(runs: ExperimentRun[], primary: PrimaryMetric) {
   const latestId = runs.at(-1)?.run_id;
@@ -45,7 +54,9 @@ export function experimentsFile(runs: ExperimentRun[], primary: PrimaryMetric) {
   });
   const latest = Object.fromEntries(runs.filter((r) => r.run_id === latestId).map((r) => [r.candidate, summary(r)]));
   let best: ExperimentRun | undefined;
+  const newest = runs.at(-1);
   for (const r of runs) {
+    if (newest?.model_name && !sameModel(r, newest)) continue;
     const v = r.val[primary] as number | null | undefined;
     if (typeof v === 'number' && (!best || isBetter(primary, v, best.val[primary] as number))) best = r;
   }

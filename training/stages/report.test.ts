@@ -8,7 +8,8 @@ import { evaluate } from './evaluate.ts';
 import { register } from './register.ts';
 import { report, REPORT_ASSETS, REPORT_FILE, REPORT_MARKER } from './report.ts';
 import { formatDelta } from '../report/headline.ts';
-import { selectionPhrase } from '../report/data-sections.ts';
+import { earlierRuns, selectionPhrase } from '../report/data-sections.ts';
+import type { Evaluation, ExperimentRun } from '../report/inputs.ts';
 import { calibrationPhrase } from '../report/model-sections.ts';
 import { quietLog, tempRepo } from '../../harness/testing/training/fixtures.ts';
 import { trainedRepo } from '../../harness/testing/training/pipeline.ts';
@@ -264,5 +265,32 @@ test("a blend's calibration is described as its members', not as one fitted meth
   assert.equal(
     calibrationPhrase('per_member'),
     'a blend: each member calibrated on validation, then their mean served',
+  );
+});
+
+test("earlier runs: only this model's and target's runs are compared, the others counted apart", () => {
+  const run = (run_id: string, value: number, model_name?: string, target?: string) =>
+    ({ run_id, candidate: 'mlp', val: { roc_auc: value }, model_name, target }) as unknown as ExperimentRun;
+  const ev = { primary_metric: 'roc_auc', higher_is_better: true } as Evaluation;
+  const current = run('r9', 0.7, 'flight-delay', 'delay');
+  const text = earlierRuns(
+    [
+      run('r1', 1, 'penguins', 'Species'),
+      run('r2', 0.76, 'flight-delay', 'delay'),
+      run('r3', 0.74, 'flight-delay', 'delay'),
+      run('r4', 0.9, 'flight-delay', 'cancelled'),
+      run('r0', 0.95),
+    ],
+    ev,
+    current,
+  );
+  assert.match(
+    text,
+    /^2 earlier training runs of this model \(2 candidates\) .*best validation roc_auc 0\.7600 \(`mlp`, run r2,/,
+  );
+  assert.match(text, /3 runs of other models or targets \(or logged before runs named their model\) not compared\.$/);
+  assert.match(
+    earlierRuns([run('r1', 1, 'penguins', 'Species')], ev, current),
+    /^No earlier training runs of this model in `metrics\/experiments\.json`\. 1 run of other models/,
   );
 });

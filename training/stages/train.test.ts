@@ -212,6 +212,18 @@ test('experiments file: flat latest/best summaries that dvc metrics show display
     'r2',
     'lower is better for log loss',
   );
+  // One log, several models: `best` is among the newest run's model and target only.
+  const of = (r: ExperimentRun, model_name: string, target: string) => ({ ...r, model_name, target });
+  const mixed = experimentsFile(
+    [
+      of(run('r1', 'a', 0.99, true), 'penguins', 'Species'),
+      of(run('r2', 'a', 0.74, true), 'flight-delay', 'delay'),
+      of(run('r3', 'a', 0.9, true), 'flight-delay', 'cancelled'),
+      of(run('r4', 'a', 0.72, true), 'flight-delay', 'delay'),
+    ],
+    'roc_auc',
+  );
+  assert.deepEqual(mixed.best, { candidate: 'a', run_id: 'r2', roc_auc: 0.74 });
 });
 
 test('regression: the params switch trains delay minutes and evaluates with regression metrics', async () => {

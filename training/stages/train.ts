@@ -120,7 +120,13 @@ export async function train(options: {
   } = await fitCandidates(tf, candidates, spec, data, {
     ...fitOptions,
     backend,
-    run: { run_id: runId, git_commit: commit, data_md5: md5 },
+    run: {
+      run_id: runId,
+      git_commit: commit,
+      data_md5: md5,
+      model_name: params.register?.model_name ?? null,
+      target: params.task.target,
+    },
     keepAll: blending !== undefined,
   });
   // A candidate without a finite validation value (diverged) would spoil every output of the mean: the winner alone is served.
