@@ -33,6 +33,19 @@ test('appends batches in time order, capped, and a re-run with the same params a
   const third = await ingest({ repoRoot: repo, params, log, track: noTrack });
   assert.equal(third.added, 0, 'cap reached: idempotent');
   assert.deepEqual(await readdir(join(repo, RAW_DIR)), before);
+  // A scheduled retrain grows the store past the cap, one run's worth at a time, to the source's end.
+  const grown = await ingest({ repoRoot: repo, params, log, track: noTrack, grow: true });
+  assert.deepEqual([grown.added, grown.batches, grown.rows], [1, 3, 25]);
+  assert.equal(
+    (await ingest({ repoRoot: repo, params, log, track: noTrack, grow: true })).added,
+    0,
+    'the source is all in',
+  );
+  assert.equal(
+    (await ingest({ repoRoot: repo, params, log, track: noTrack })).added,
+    0,
+    'past the cap: nothing, nothing dropped',
+  );
 
   const b0 = await readParquetTable(join(repo, RAW_DIR, 'batch-000000.parquet'));
   const b1 = await readParquetTable(join(repo, RAW_DIR, 'batch-000001.parquet'));

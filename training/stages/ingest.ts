@@ -34,6 +34,11 @@ export interface IngestOptions {
   /** Overrides of params.ingest (CLI flags). */
   maxBatches?: number;
   batchesPerRun?: number;
+  /**
+   * Add the next batches whatever the store's cap (ingest.max_batches) says: the scheduled and
+   * alert-triggered retrains, which exist to train on the data that arrived since.
+   */
+  grow?: boolean;
   /** Records the raw store's new version (default: `dvc add data`, writing data.dvc). */
   track?: (dir: string) => Promise<void>;
 }
@@ -70,7 +75,7 @@ export async function ingest(options: IngestOptions): Promise<IngestResult> {
   const start = complete.length ? complete.at(-1)!.range[1] : 0;
   const available = Math.max(0, source.rows - start);
   const sourceBatches = Math.ceil(source.rows / batchSize);
-  const limit = cap === 0 ? sourceBatches : Math.min(cap, sourceBatches);
+  const limit = cap === 0 || options.grow ? sourceBatches : Math.min(cap, sourceBatches);
   let toWrite = Math.max(
     0,
     Math.min(perRun + (partial ? 1 : 0), limit - complete.length, Math.ceil(available / batchSize)),
@@ -83,7 +88,7 @@ export async function ingest(options: IngestOptions): Promise<IngestResult> {
     log.info(
       `nothing to ingest: raw store has ${have.length} batch(es), ${have.reduce((s, b) => s + b.rows, 0)} records`,
       {
-        cap: cap === 0 ? 'all' : cap,
+        cap: cap === 0 || options.grow ? 'all' : cap,
         source_rows: source.rows,
       },
     );
@@ -240,10 +245,13 @@ export function parseBatchCount(value: string | undefined, flag: string): number
   return n;
 }
 
-const USAGE = `usage: npm run ingest -- [--max-batches N|all] [--batches-per-run N|all] [--params params.yaml]
+const USAGE = `usage: npm run ingest -- [--max-batches N|all | --grow] [--batches-per-run N|all] [--params params.yaml]
   append the next batches of the source (params.yaml data:) to the raw store data/ and record it in data.dvc
   --max-batches N      stop when the raw store holds N batches (default: ingest.max_batches)
+  --grow               add the next batches even when the store holds ingest.max_batches already
+                       (what the scheduled and alert-triggered retrains do: train on what arrived)
   --batches-per-run N  add at most N batches in this run (default: ingest.batches_per_run)
+example: npm run ingest -- --grow --batches-per-run 1
   --params FILE        the parameters file (default: params.yaml)
 exit: 0 ingested (or nothing new), 1 failed, 2 usage error`;
 
@@ -255,17 +263,20 @@ if (isMain(import.meta.url)) {
       options: {
         'max-batches': { type: 'string' },
         'batches-per-run': { type: 'string' },
+        grow: { type: 'boolean', default: false },
         params: { type: 'string', default: 'params.yaml' },
       },
     },
     async ({ values }) => {
       const maxBatches = parseBatchCount(values['max-batches'], 'max-batches');
       const perRun = parseBatchCount(values['batches-per-run'], 'batches-per-run');
+      if (values.grow && maxBatches !== undefined)
+        throw new UsageError('--grow and --max-batches contradict each other: --grow ignores the cap; pass one');
       const log = createLogger({ component: 'ingest' });
       const started = Date.now();
       const repoRoot = process.cwd();
       const params = await preflight({ repoRoot, paramsPath: values.params, against: 'source', log });
-      await ingest({ repoRoot, params, log, maxBatches, batchesPerRun: perRun });
+      await ingest({ repoRoot, params, log, maxBatches, batchesPerRun: perRun, grow: values.grow === true });
       log.info(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     },
   ).main();
