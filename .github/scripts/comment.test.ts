@@ -72,7 +72,16 @@ test('marker first; headline vs base and production with arrows and noise flags;
   assert.match(text, /### Promotion: 🟢 v5 → promoted/);
   assert.match(text, /1 of 2 gates passed/);
   assert.match(text, /\| edge_cases \| ❌ fail \| 2 of 50 \\\| failed \|/);
-  assert.match(text, /`flight-delay#production#5`/);
+  assert.match(
+    text,
+    /\| metric \| this run \| 95% CI \| base `model` \| Δ vs base `model` \| production v4 \| Δ vs production v4 \|/,
+  );
+  assert.match(text, /\nTags: `flight-delay@v5\.0\.0` `flight-delay#production#5`/);
+  // A pull request's run pushes no tags: the comment does not say it did.
+  assert.match(
+    composeComment(input({ pushesTags: false })),
+    /\nTags the train workflow would push \(this run pushes none\): `flight-delay@v5\.0\.0`/,
+  );
   assert.match(text, /dataset drift \(50 % of features\)/);
   assert.match(text, /\| date\.month \| jensen_shannon \| 0\.9000 \| 0\.1000 \| ⚠️ yes \|/);
   assert.match(text, /<details><summary>Full training report[^\n]*\n\n# 🟢 report/);

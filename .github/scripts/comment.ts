@@ -27,6 +27,8 @@ export interface CommentInput {
   chartNotes?: string[];
   /** Last line (CML's watermark), always kept. */
   footer?: string | null;
+  /** Whether this run pushes the registry's tags (a push to `model`); a pull request's run pushes none. */
+  pushesTags?: boolean;
   limit?: number;
 }
 
@@ -51,7 +53,7 @@ function headline(input: CommentInput): string[] {
   const rows = input.vsBase.length ? input.vsBase : input.vsProduction;
   const primary = input.register?.primary_metric ?? rows[0]?.metric;
   const lines = [
-    `| metric | this run | 95% CI | ${input.baseLabel ?? 'base'} | Δ vs base | ${prodLabel} | Δ vs production |`,
+    `| metric | this run | 95% CI | ${input.baseLabel ?? 'base'} | Δ vs ${input.baseLabel ?? 'base'} | ${prodLabel} | Δ vs ${prodLabel} |`,
     '| --- | ---: | :---: | ---: | --- | ---: | --- |',
   ];
   for (const r of rows) {
@@ -72,7 +74,7 @@ function headline(input: CommentInput): string[] {
   return lines;
 }
 
-function gates(reg: RegisterFile): string[] {
+function gates(reg: RegisterFile, pushesTags: boolean): string[] {
   const icon =
     reg.decision === 'promoted'
       ? '🟢'
@@ -93,7 +95,11 @@ function gates(reg: RegisterFile): string[] {
     for (const [name, g] of entries)
       lines.push(`| ${name} | ${g.passed ? '✅ pass' : '❌ fail'} | ${g.detail.replace(/\|/g, '\\|')} |`);
   }
-  if (reg.gto_tags?.length) lines.push('', `Tags: ${reg.gto_tags.map((t) => `\`${t}\``).join(' ')}`);
+  if (reg.gto_tags?.length)
+    lines.push(
+      '',
+      `${pushesTags ? 'Tags' : 'Tags the train workflow would push (this run pushes none)'}: ${reg.gto_tags.map((t) => `\`${t}\``).join(' ')}`,
+    );
   return lines;
 }
 
@@ -185,7 +191,7 @@ export function composeComment(input: CommentInput): string {
     ...headline(input),
     '',
   ];
-  if (reg) headLines.push(...gates(reg), '');
+  if (reg) headLines.push(...gates(reg, input.pushesTags ?? true), '');
   if (input.drift) headLines.push(...drift(input.drift), '');
   const head = headLines.join('\n');
   const footer = input.footer ? `\n${input.footer}\n` : '';

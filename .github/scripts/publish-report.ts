@@ -116,6 +116,7 @@ export async function buildComment(event: CiEvent, env: NodeJS.ProcessEnv, cwd: 
   const more = data.features.length - MAX_FEATURE_CHARTS;
   return composeComment({
     context: describe(event, env),
+    pushesTags: onCommit(event),
     baseLabel: label,
     vsBase: diffMetrics(current, base?.test ?? null, ci),
     vsProduction: diffMetrics(current, register?.production_before?.metrics ?? null, ci),

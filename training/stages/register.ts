@@ -288,7 +288,7 @@ export function promotionPolicy(env: Record<string, string | undefined>): Promot
     return { allowed: true, why: `the train workflow (${env.TRAIN_BRANCH})`, via: 'tags', taggedBy: 'workflow' };
   return {
     allowed: false,
-    why: 'only the train workflow promotes; this run is outside it (REGISTER_PROMOTE=allow promotes from here, as npm start does)',
+    why: 'only the train workflow promotes; this run is outside it (locally, REGISTER_PROMOTE=allow promotes, as npm start does)',
   };
 }
 
