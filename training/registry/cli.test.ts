@@ -178,6 +178,16 @@ test('registry CLI: clear errors exit 1, usage errors exit 2', async () => {
       argv.join(' '),
     );
   }
+  // A stage named like a misspelt known one is refused before anything moves; --force creates it.
+  const typo = await run('promote', '1', 'prod', '--reason', 'x');
+  assert.equal(typo.code, 2);
+  assert.match(
+    typo.stderr,
+    /^registry: stage 'prod' is not one the API or the workflows read; did you mean 'production'\?/,
+  );
+  assert.equal((await run('promote', '1', 'stagin', '--reason', 'x')).code, 2);
+  assert.equal((await run('promote', '1', 'canary', '--reason', 'x')).code, 0, 'a stage of its own is fine');
+  assert.equal((await run('promote', '1', 'prod', '--reason', 'x', '--force')).code, 0);
   const help = await run('--help');
   assert.equal(help.code, 0);
   assert.match(help.out, /^usage: npm run registry -- <command>/);

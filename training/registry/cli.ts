@@ -50,6 +50,33 @@ import { parseYamlPy } from '../../core/dvc/index.ts';
 import { getRunResults, putRunResults, runResultsKey } from './run-store.ts';
 import { RECORD_FILES, artifactMd5In, collectRunFiles, gitOutputs, writeRunFiles } from './run-results.ts';
 
+/** The stages the API and the workflows read; a name close to one of them is most likely a typo. */
+const KNOWN_STAGES = ['staging', 'production'];
+
+/**
+ * A stage that looks like a known one misspelt (`prod`, `staging2`, `prodcution`) is refused before
+ * anything moves: promoting to it would create a stage nothing serves. `--force` creates it anyway.
+ */
+export function checkStageSpelling(stage: string, force: boolean): void {
+  if (force || KNOWN_STAGES.includes(stage)) return;
+  const near = KNOWN_STAGES.find((k) => k.startsWith(stage) || stage.startsWith(k) || editDistance(stage, k) <= 2);
+  if (near)
+    throw new UsageError(
+      `stage '${stage}' is not one the API or the workflows read; did you mean '${near}'? (pass --force to create stage '${stage}')`,
+    );
+}
+
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++)
+      next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length];
+}
+
 const USAGE = `usage: npm run registry -- <command> [options]
   list [name]                        versions, newest first, with stages, times and primary metric; in a
                                      git checkout also GTO's view from its tags (versions that exist only
@@ -84,7 +111,8 @@ options:
                      else the registry's only model)
   --reason <text>    why (required by promote and rollback)
   --actor <name>     who (default: $GITHUB_ACTOR, else $USER)
-  --force            promote to production without checking the bundle
+  --force            promote to production without checking the bundle, or to a stage named like a
+                     misspelt known one (prod, stagin)
   --dry-run          sync-from-tags: say what would change, change nothing
   --git <dir|none>   the git checkout whose tags are read and written (default: the one holding the
                      current directory, if any; none: the registry only)
@@ -501,8 +529,9 @@ const cli = defineCli(
         return 0;
       }
       case 'promote': {
-        const v = await registryRef(registry, model, args[0], tags);
         assertStageName(args[1]);
+        checkStageSpelling(args[1], values.force === true);
+        const v = await registryRef(registry, model, args[0], tags);
         if (args[1] === 'production' && !values.force)
           await checkForProduction(registry, model, v, io.checkBundle ?? servable);
         const plan = tagged(tags ? await planAssign(tags, v, args[1], values.reason) : null);
