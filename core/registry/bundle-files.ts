@@ -84,7 +84,7 @@ export async function verifyBundleDir(dir: string, files: readonly BundleFile[])
  * calibration and data differ only there, so they are left out of the content identity.
  */
 export const PROVENANCE_FIELDS: Readonly<Record<string, readonly (readonly string[])[]>> = {
-  'bundle.json': [['created_at'], ['git_commit']],
+  'bundle.json': [['created_at'], ['git_commit'], ['recent_refit', 'seconds']],
   'model.json': [['modelTopology', 'config', 'name']],
 };
 

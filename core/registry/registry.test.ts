@@ -274,11 +274,12 @@ test('openRegistry: relative paths resolve against baseDir, file:// and gs:// wo
   assert.deepEqual(await (await openRegistry(join(dir, 'empty'))).listModels(), []);
 });
 
-test('dedupe: a bundle that differs only in created_at, git_commit or the tfjs model name is the same version; calibration or weights make a new one', async () => {
+test("dedupe: a bundle that differs only in created_at, git_commit, the refit's wall-clock seconds or the tfjs model name is the same version; calibration or weights make a new one", async () => {
   const { dir, registry } = await setup();
   const files = (o: {
     created?: string;
     commit?: string;
+    refitSeconds?: number;
     modelName?: string;
     calibration?: object;
     weights?: string;
@@ -289,6 +290,7 @@ test('dedupe: a bundle that differs only in created_at, git_commit or the tfjs m
         created_at: o.created ?? '2026-01-01T00:00:00Z',
         git_commit: o.commit ?? 'aaa',
         metrics: { auc: 0.7 },
+        recent_refit: { rows: 100, iterations: 30, seconds: o.refitSeconds ?? 7.7 },
         ...(o.calibration ? { calibration: o.calibration } : {}),
       },
       null,
@@ -304,7 +306,12 @@ test('dedupe: a bundle that differs only in created_at, git_commit or the tfjs m
   const v1 = await reg('a', {});
   assert.equal(v1.version, 1);
   assert.match(v1.content_md5!, /^[0-9a-f]{32}$/);
-  const again = await reg('b', { created: '2030-05-05T00:00:00Z', commit: 'bbb', modelName: 'model7' });
+  const again = await reg('b', {
+    created: '2030-05-05T00:00:00Z',
+    commit: 'bbb',
+    modelName: 'model7',
+    refitSeconds: 12.5,
+  });
   assert.equal(again.version, 1, 'retrained identical model: no new version');
   assert.equal((await registry.history('m')).length, 1, 'nothing recorded');
   assert.equal(
