@@ -43,6 +43,15 @@ await defineCli(
       ...(values.token ? { authorization: `Bearer ${values.token}` } : {}),
     };
 
+    // The API first: a replay against nothing would send every flight into "fetch failed".
+    try {
+      await fetch(`${values.url}/readyz`, { headers });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      throw new Error(
+        `cannot reach the API at ${values.url} (${cause?.code ?? cause?.message ?? (err as Error).message}): is it running? Start it with npm start (or npm run serve), or pass --url`,
+      );
+    }
     const pq = await openParquet(bundledDatasetPath(values.source));
     // The file is in date order: find the first row at or after --from by binary search on the date column.
     const dates = (await readParquetTable(pq, { columns: ['date'] })).columns.date as { values: Float64Array };
