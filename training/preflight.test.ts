@@ -179,7 +179,7 @@ test('a target the source holds as text, or does not hold at all, is refused wit
   assert.match(missing.problems[0].message, /has no column "price" \(its columns: date, precipitation/);
 });
 
-test('npm run pipeline checks params.yaml and the raw store before any stage runs', async () => {
+test('npm run pipeline checks its stage names, then params.yaml and the raw store, before any stage runs', async () => {
   const repo = await tempRepo();
   const params = await testParams({
     data: { source: WEATHER, time_column: 'date' },
@@ -194,6 +194,10 @@ test('npm run pipeline checks params.yaml and the raw store before any stage run
   );
   let err = '';
   const io = { log: memoryLogger(), cwd: repo, write: () => {}, stderr: (t: string) => void (err += t) };
+  // A stage dvc.yaml lacks is a usage error (exit 2), before the params are looked at.
+  assert.equal(await pipelineMain(['tuch'], io), 2);
+  assert.match(err, /^pipeline: unknown stage 'tuch'; dvc\.yaml defines: touch\n/);
+  err = '';
   assert.equal(await pipelineMain([], io), 1);
   assert.equal(existsSync(join(repo, 'ran')), false, 'no stage ran');
   assert.match(err, /^pipeline: params\.yaml has \d+ problem\(s\)/);

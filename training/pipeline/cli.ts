@@ -5,8 +5,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMain } from '../../core/platform/is-main.ts';
-import { defineCli, type CliStreams } from '../../core/platform/cli.ts';
+import { defineCli, UsageError, type CliStreams } from '../../core/platform/cli.ts';
 import { formatSummary, runPipeline } from './runner.ts';
+import { readPipeline } from '../../core/dvc/index.ts';
 import { productStageEntries } from './in-process.ts';
 import { resolveIo, runCliWith, type CliIo } from '../cli-io.ts';
 import { preflight } from '../preflight.ts';
@@ -41,6 +42,13 @@ const cli = defineCli(
     // params.yaml against itself and the raw store, before any stage runs (a dvc.yaml without a
     // params.yaml beside it is not this product's pipeline: nothing to check).
     // The production model is looked at only when register will run (it refuses another model's).
+    // A stage name that dvc.yaml lacks is a usage error, before the params are checked.
+    const def = positionals.length ? await readPipeline(cwd) : null;
+    const unknown = positionals.find((s) => def && !def.stages.some((st) => st.name === s));
+    if (unknown !== undefined)
+      throw new UsageError(
+        `unknown stage '${unknown}'; dvc.yaml defines: ${def!.stages.map((st) => st.name).join(', ')}`,
+      );
     const registers = !positionals.length || positionals.some((s) => s === 'register' || s === 'report');
     if (existsSync(join(cwd, 'params.yaml')))
       await preflight({ repoRoot: cwd, against: 'raw-store', registry: registers, command: '`npm run pipeline`', log });
