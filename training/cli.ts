@@ -13,7 +13,7 @@ import { formatSummary, runPipeline, type StageResult } from './pipeline/runner.
 import { registerStage } from './contracts/register.ts';
 import { productStageEntries } from './pipeline/in-process.ts';
 import { pushPipelineMetrics } from './pushgateway.ts';
-import { startApiEarly } from './early-api.ts';
+import { portProblem, startApiEarly } from './early-api.ts';
 import { registerRerun } from './register-rerun.ts';
 
 async function summarize(repoRoot: string, log: Logger): Promise<void> {
@@ -45,6 +45,11 @@ exit: 0 the pipeline finished, 1 a stage or the ingest failed, 2 usage error;
 async function start(serve: boolean): Promise<number> {
   const log = createLogger({ component: 'start' });
   const repoRoot = process.cwd();
+  const taken = serve ? await portProblem() : null;
+  if (taken !== null) {
+    log.error(`not started: ${taken}`);
+    return 1;
+  }
   const api = serve ? startApiEarly({ repoRoot, log }) : undefined;
   let code: number;
   try {

@@ -7,7 +7,8 @@ import { memoryLogger } from '../core/platform/log.ts';
 /** tsx by its own URL: the child runs in a temporary directory, outside this repository's node_modules. */
 const TSX = ['--import', import.meta.resolve('tsx')];
 import { tempDir } from '../harness/testing/lifecycle.ts';
-import { startApiEarly } from './early-api.ts';
+import { portProblem, startApiEarly } from './early-api.ts';
+import { createServer } from 'node:net';
 
 const PARENT_GO = pathToFileURL(join(import.meta.dirname, '../core/platform/parent-go.ts')).href;
 
@@ -37,4 +38,19 @@ test('npm start: an API process that dies while the pipeline runs is reported, a
   const code = await api.serve();
   assert.equal(code, 1);
   assert.match(log.lines.join('\n'), /the API process ended \(exit 0\) before the pipeline finished/);
+});
+
+test('portProblem: a port something listens on is named with the fix before any training; a free one is null', async () => {
+  const held = createServer();
+  await new Promise<void>((resolve) => held.listen(0, '127.0.0.1', resolve));
+  const port = (held.address() as { port: number }).port;
+  try {
+    assert.equal(
+      await portProblem({ HOST: '127.0.0.1', PORT: String(port) }),
+      `port ${port} on 127.0.0.1 is already in use (an earlier \`npm start\` or \`npm run serve\` still running?): stop it, or choose another port: PORT=${port + 1} npm start`,
+    );
+  } finally {
+    await new Promise((resolve) => held.close(resolve));
+  }
+  assert.equal(await portProblem({ HOST: '127.0.0.1', PORT: String(port) }), null, 'free again');
 });

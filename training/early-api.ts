@@ -6,6 +6,7 @@
  * `npm run serve` started afterwards would, only sooner. A process, not an import: the API never
  * shares a process (or a heap) with training.
  */
+import { createServer } from 'node:net';
 import { startWaitingChild } from '../core/platform/parent-go.ts';
 import type { Logger } from '../core/platform/log.ts';
 
@@ -50,4 +51,26 @@ export function startApiEarly(options: {
     cancel: () => child.cancel(),
     exited: child.exited,
   };
+}
+
+/**
+ * Whether HOST:PORT (the API's defaults: 127.0.0.1, 8080) is free to listen on, tried and released
+ * before the pipeline: a port taken by an earlier `npm start` is then said in a second, not after
+ * training. Null when free; else the reason, with what to do.
+ */
+export function portProblem(env: NodeJS.ProcessEnv = process.env): Promise<string | null> {
+  const host = env.HOST || '127.0.0.1';
+  const port = Number(env.PORT || 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) return Promise.resolve(null); // the API names it
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) =>
+      resolve(
+        err.code === 'EADDRINUSE'
+          ? `port ${port} on ${host} is already in use (an earlier \`npm start\` or \`npm run serve\` still running?): stop it, or choose another port: PORT=${port + 1} npm start`
+          : null,
+      ),
+    );
+    probe.listen(port, host, () => probe.close(() => resolve(null)));
+  });
 }
