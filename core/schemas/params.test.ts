@@ -19,6 +19,19 @@ test('errors list every bad key with its path', async () => {
   );
 });
 
+test('a validate.schema range with min above max is refused up front, numbers and dates alike', async () => {
+  const base = await readFile('params.yaml', 'utf8');
+  assert.throws(
+    () => parseParams(base.replace('min: 1, max: 6000', 'min: 6000, max: 1')),
+    /validate\.schema\.distance\.max.*max 1 is below min 6000: the range would reject every value/s,
+  );
+  assert.throws(
+    () => parseParams(base.replace("min: '2000-01-01', max: '2030-12-31'", "min: '2030-12-31', max: '2000-01-01'")),
+    /validate\.schema\.date\.max.*max "2000-01-01" is below min "2030-12-31"/s,
+  );
+  assert.doesNotThrow(() => parseParams(base.replace('min: 1, max: 6000', 'min: 5, max: 5')), 'one value is a range');
+});
+
 test('the target cannot be a feature', async () => {
   const text = (await readFile('params.yaml', 'utf8')).replace(
     'features:\n',

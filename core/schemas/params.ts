@@ -7,6 +7,7 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { PRIMARY_METRICS } from './metric-directions.ts';
 import { isPlainObject, sectionOf } from '../platform/objects.ts';
+import { parseTimestamp } from '../platform/time.ts';
 
 export const columnSchema = z
   .object({
@@ -17,7 +18,17 @@ export const columnSchema = z
     allowed: z.array(z.string()).optional(),
     pattern: z.string().optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((rule, ctx) => {
+    // A range whose min is above its max rejects every value: said here, not by validate after ingesting.
+    const at = (v: number | string | undefined) => (typeof v === 'string' ? parseTimestamp(v) : (v ?? NaN));
+    if (at(rule.min) > at(rule.max))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['max'],
+        message: `max ${JSON.stringify(rule.max)} is below min ${JSON.stringify(rule.min)}: the range would reject every value; swap them or fix one`,
+      });
+  });
 
 /** The parts a datetime feature can be broken into (core/model/features.ts computes them, UTC). */
 export const DATETIME_PARTS = ['hour', 'day_of_week', 'month', 'day_of_month', 'minute_of_day'] as const;
