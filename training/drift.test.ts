@@ -270,6 +270,18 @@ test('drift CLI: an unlabelled batch is compared (exit 0), one under drift.min_w
     'drifted_predictions',
   ]);
 
+  // params.yaml describing another dataset (the README's weather example) does not matter against
+  // a bundle: the batch is read with the model's own schema.
+  const weatherParams = fileURLToPath(new URL('../docs/examples/seattle-weather/params.yaml', import.meta.url));
+  let otherErr = '';
+  const other = await main(
+    ['--reference', bundle, '--current', batch, '--out', join(repo, 'other'), '--params', weatherParams],
+    {
+      stdout: () => {},
+      stderr: (t) => void (otherErr += t),
+    },
+  );
+  assert.equal(other, 0, otherErr);
   // Fewer rows than drift.min_window: nothing judged, said so, exit 3; not "no drift".
   const small = await writeSource(repo, 'small.csv', unlabelledCsv(sampleRecords(40)));
   const few = await run('--reference', bundle, '--current', small, '--out', join(repo, 'small-report'));

@@ -16,7 +16,7 @@ import {
   type NumericWindow,
   type CategoricalWindow,
 } from '../core/drift/index.ts';
-import { datetimePart, fitFeatureSpec } from '../core/model/features.ts';
+import { datetimePart, fitFeatureSpec, type FeatureSpec } from '../core/model/features.ts';
 import {
   profiledNumbers,
   profiledSource,
@@ -25,7 +25,7 @@ import {
   type ReferenceProfile,
 } from '../core/model/profile.ts';
 import { readArtifactFile } from '../core/model/artifact-files.ts';
-import { BUNDLE_META_FILE } from '../core/schemas/bundle-meta.ts';
+import { BUNDLE_META_FILE, readBundleMeta } from '../core/schemas/bundle-meta.ts';
 import { readParquetTable } from '../core/data/parquet.ts';
 import { readTextTable, textFormatOf } from '../core/data/json.ts';
 import { validateTable } from '../core/data/validation.ts';
@@ -64,6 +64,20 @@ export async function loadData(path: string, params: Params): Promise<Table> {
 function withoutAbsentLabel<R>(schema: Record<string, R>, table: Table, target: string): Record<string, R> {
   if (table.columns[target]) return schema;
   return Object.fromEntries(Object.entries(schema).filter(([name]) => name !== target));
+}
+
+/** params with a bundle's input schema and target in place of params.yaml's, for reading a batch to judge against it. */
+async function bundleReading(dir: string, params: Params): Promise<Params> {
+  const meta = await readBundleMeta(dir);
+  const spec: FeatureSpec = await readArtifactFile(dir, 'featureSpec', 'train');
+  const target = spec.target.column;
+  // A label column present is still validated, by params.yaml's rule for it when it has one.
+  const label = params.validate.schema[target];
+  return {
+    ...params,
+    validate: { ...params.validate, schema: { ...meta.input_schema, ...(label ? { [target]: label } : {}) } },
+    task: { ...params.task, target },
+  };
 }
 
 export async function referenceProfile(
@@ -198,7 +212,12 @@ export async function batchDrift(options: {
 }): Promise<BatchDrift> {
   const { params, log } = options;
   const { profile, kind } = await referenceProfile(options.reference, params);
-  const current = await loadData(options.current, params);
+  // Against a model bundle, the batch is read with the model's own input schema and target:
+  // params.yaml may describe another dataset by now (the README's examples, then the flights).
+  const current = await loadData(
+    options.current,
+    kind === 'bundle' ? await bundleReading(options.reference, params) : params,
+  );
   log.info(`comparing ${current.length} current rows with the ${kind} reference (${profile.rows} rows)`);
   const windows = currentWindows(profile, current);
   const inputs = detectDrift(profile, windows, params.drift);
