@@ -259,6 +259,15 @@ test('POST /feedback with a multi-class model: labels by class name, live accura
       feedback: ids.map((id, i) => ({ prediction_id: id, label: actual[i] })),
     });
     assert.equal(batch.status, 200);
+    // Each joined result names the classes, beside their indices.
+    assert.deepEqual(
+      batch.json.results.map((r: { predicted_label: string; actual_label: string; predicted: number }) => [
+        r.predicted_label,
+        r.actual_label,
+        WEATHER[r.predicted],
+      ]),
+      labels.map((l, i) => [l, actual[i], l]),
+    );
     assert.equal((await post(`${srv.url}/feedback`, { prediction_id: ids[0], label: actual[0] })).status, 409);
     const summary = (await (await fetch(`${srv.url}/feedback`)).json()) as {
       samples: number;

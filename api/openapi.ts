@@ -222,6 +222,8 @@ export function openApiDocument(opts: {
       model_version: { type: 'integer', description: 'the version that served the prediction' },
       predicted: { type: 'number', description: 'what was served: probability, value or class index' },
       actual: { type: 'number', description: 'the outcome as joined: 0/1, class index or value' },
+      predicted_label: { type: 'string', description: 'multi-class: the class served (the name of `predicted`)' },
+      actual_label: { type: 'string', description: 'multi-class: the class that happened (the name of `actual`)' },
     },
   };
   const joined = {

@@ -54,6 +54,9 @@ interface ItemResult {
   model_version?: number;
   predicted?: number;
   actual?: number;
+  /** Multi-class: the class names of `predicted` and `actual`. */
+  predicted_label?: string;
+  actual_label?: string;
 }
 
 /** A verified, unexpired label waiting for its claim. */
@@ -235,6 +238,7 @@ function join(deps: FeedbackDeps, name: string, c: Candidate): ItemResult {
     model_version: found.version,
     predicted: found.value,
     actual: c.outcome,
+    ...(classes ? { predicted_label: classes[found.value], actual_label: classes[c.outcome] } : {}),
   };
 }
 
