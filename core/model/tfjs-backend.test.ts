@@ -60,3 +60,15 @@ test('override parsing accepts aliases and rejects typos', () => {
   assert.equal(parseBackendOverride(undefined), undefined);
   assert.throws(() => parseBackendOverride('gpu'), /not a backend/);
 });
+
+test('in one process the choice is said once at info; a later caller (another stage of the pipeline) has it at debug', async () => {
+  const first = memoryLogger();
+  const a = await selectBackend({ log: first });
+  const later = memoryLogger();
+  const b = await selectBackend({ log: later });
+  assert.equal(a.backend, b.backend);
+  assert.deepEqual(
+    [...first.lines, ...later.lines].map((l) => (JSON.parse(l) as { level: string }).level),
+    ['info', 'debug'],
+  );
+});

@@ -68,9 +68,10 @@ export function selectBackend(
   options: { override?: string; log?: Logger; loaders?: BackendLoaders } = {},
 ): Promise<BackendChoice> {
   if (!options.loaders && memo) {
-    // Chosen earlier in this process (the pipeline hosts several stages): every caller still logs it.
+    // Chosen earlier in this process (the pipeline hosts several stages): said once at info, where
+    // it was chosen; a later caller's log has it at debug.
     const log = options.log;
-    return log ? memo.then((c) => (logChoice(log, c), c)) : memo;
+    return log ? memo.then((c) => (logChoice(log, c, 'debug'), c)) : memo;
   }
   const run = choose(options);
   if (!options.loaders) memo = run;
@@ -106,8 +107,8 @@ async function choose(options: { override?: string; log?: Logger; loaders?: Back
   );
 }
 
-function logChoice(log: Logger, { backend, skipped }: BackendChoice): void {
-  log.info(`tfjs backend: ${backend}`, { backend, skipped: skipped.map((s) => `${s.backend}: ${s.reason}`) });
+function logChoice(log: Logger, { backend, skipped }: BackendChoice, level: 'info' | 'debug' = 'info'): void {
+  log[level](`tfjs backend: ${backend}`, { backend, skipped: skipped.map((s) => `${s.backend}: ${s.reason}`) });
 }
 
 /** An optional backend package that is simply absent: said in a few words, not as a resolver error with paths. */
