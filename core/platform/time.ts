@@ -78,3 +78,12 @@ export function parseTimestamp(text: string): number {
 export function formatTimestamp(ms: number): string | null {
   return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
 }
+
+/**
+ * A value of the data's time column as people read it: an ISO instant, or, for a table without
+ * time (ordered by its records: `rowOrder`), the record's number ("row 344", not 1970-01-01T00:00:00.344Z).
+ */
+export function formatOrderValue(v: number, rowOrder: boolean): string | null {
+  if (!rowOrder) return formatTimestamp(v);
+  return Number.isFinite(v) ? `row ${v}` : null;
+}

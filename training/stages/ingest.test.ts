@@ -238,3 +238,23 @@ test('a local Parquet file out of time order is ingested in time order', async (
     'source record numbers are kept',
   );
 });
+
+test('a table without time (data.time_column __row): the manifest spans record numbers, not 1970 instants', async () => {
+  const repo = await tempRepo();
+  const src = await writeSource(repo, 'flights.csv', flightsCsv(12));
+  const params = await testParams({
+    data: { source: src, time_column: '__row' },
+    ingest: { batch_size: 5, batches_per_run: 0, max_batches: 0 },
+  });
+  const r = await ingest({ repoRoot: repo, params, log: quietLog(), track: noTrack });
+  const manifest = (await readManifest(repo))!;
+  assert.deepEqual(
+    manifest.batches.map((b) => [b.first_time, b.last_time]),
+    [
+      ['row 2', 'row 6'],
+      ['row 7', 'row 11'],
+      ['row 12', 'row 13'],
+    ],
+  );
+  assert.equal(r.lastTime, 'row 13');
+});

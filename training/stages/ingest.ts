@@ -9,11 +9,11 @@
  * by a .dvc file; like DVC's example-get-started, the pipeline starts from the tracked data.
  */
 import { join } from 'node:path';
-import type { Params } from '../../core/schemas/params.ts';
+import { ROW_ORDER, type Params } from '../../core/schemas/params.ts';
 import { exists, writeJsonAtomic } from '../../core/platform/atomic.ts';
 import { writeParquetTable } from '../../core/data/parquet.ts';
 import { concatTables, stableArgsort, sliceRows, takeRows, type Table } from '../../core/data/table.ts';
-import { formatTimestamp } from '../../core/platform/time.ts';
+import { formatOrderValue } from '../../core/platform/time.ts';
 import { createProgress } from '../../core/platform/progress.ts';
 import { createLogger, type Logger } from '../../core/platform/log.ts';
 import { isMain } from '../../core/platform/is-main.ts';
@@ -119,8 +119,8 @@ export async function ingest(options: IngestOptions): Promise<IngestResult> {
       file,
       rows: batch.length,
       range: [pos, pos + batch.length],
-      first_time: formatTimestamp(minFinite(bt)),
-      last_time: formatTimestamp(maxFinite(bt)),
+      first_time: formatOrderValue(minFinite(bt), params.data.time_column === ROW_ORDER),
+      last_time: formatOrderValue(maxFinite(bt), params.data.time_column === ROW_ORDER),
     });
     // The manifest is rewritten after every batch so an interrupted run resumes where it stopped.
     await writeJsonAtomic(join(repoRoot, RAW_DIR, MANIFEST_FILE), next);

@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import { writeMetricsFile } from '../../core/schemas/metrics-files.ts';
+import { ROW_ORDER } from '../../core/schemas/params.ts';
 import { replaceDirAtomic, writeJsonAtomic } from '../../core/platform/atomic.ts';
 import {
   openParquet,
@@ -30,7 +31,7 @@ import {
   timeSplit,
   TRAIN,
 } from '../../core/data/split.ts';
-import { formatTimestamp } from '../../core/platform/time.ts';
+import { formatOrderValue } from '../../core/platform/time.ts';
 import { ROW_COLUMN } from '../../core/data/csv.ts';
 import type { Logger } from '../../core/platform/log.ts';
 import { FEATURE_SPEC_FILE, PREPARED_DIR, PROFILE_FILE, VALIDATED_DIR, VALIDATED_FILE } from '../contracts/paths.ts';
@@ -134,8 +135,8 @@ class SplitSummary {
     const share = (k: number) => (n ? Math.round((k / n) * 1e6) / 1e6 : null);
     const head = {
       [`${name}_rows`]: n,
-      [`${name}_first_time`]: formatTimestamp(this.first),
-      [`${name}_last_time`]: formatTimestamp(this.last),
+      [`${name}_first_time`]: formatOrderValue(this.first, this.params.data.time_column === ROW_ORDER),
+      [`${name}_last_time`]: formatOrderValue(this.last, this.params.data.time_column === ROW_ORDER),
     };
     // Multi-class: each class's share of the split, keyed by class name (DVC shows a flat map).
     if (this.classCounts)
