@@ -230,7 +230,7 @@ test('the CSV and Parquet outputs hold the same cells for binary, multi-class an
       classification: true,
       c: chunk(3, [0.5, 0.25, 0.25, 0.125, 0.125, 0.75]),
     },
-    { name: 'regression', columns: ['prediction'], classes: undefined, classification: false, c: chunk(1, [12.5, -3]) },
+    { name: 'regression', columns: ['value'], classes: undefined, classification: false, c: chunk(1, [12.5, -3]) },
   ];
   for (const kind of kinds) {
     const model = { name: 'm', version: 3, classes: kind.classes, classification: kind.classification, threshold: 0.5 };

@@ -127,7 +127,7 @@ export async function scoreBatch(o: ScoreOptions): Promise<{
     ? ['label', ...classes.map((c) => `probability_${c}`)]
     : classification
       ? ['probability', 'label']
-      : ['prediction'];
+      : ['value'];
   const model: ModelColumns = {
     name,
     version: version.version,
