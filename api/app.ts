@@ -153,6 +153,8 @@ export function createApp(deps: AppDeps): Koa {
       handle: (ctx) => void (ctx.body = modelInfo(manager, name)),
     },
     { method: 'GET', template: '/healthz', access: 'public', handle: (ctx) => void (ctx.body = { status: 'alive' }) },
+    // KServe V1's model list: one server, one model.
+    { method: 'GET', template: '/v1/models', access: 'public', handle: (ctx) => void (ctx.body = { models: [name] }) },
     // Open Inference Protocol (KServe V2): api/routes/v2.ts.
     { method: 'GET', template: '/v2/health/live', access: 'public', handle: (ctx) => void (ctx.body = { live: true }) },
     {

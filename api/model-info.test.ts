@@ -21,6 +21,8 @@ test('model info shows bundle.json as its schema reads it; a malformed bundle.js
       git_commit: unknown;
     };
     assert.equal(info.version, 1);
+    // KServe V1's list of served models.
+    assert.deepEqual(await (await fetch(`${srv.url}/v1/models`)).json(), { models: ['flight-delay'] });
     assert.deepEqual(info.metrics, { validation: {} }, 'the schema fills in what an older writer left out');
     await registry.setStage('flight-delay', 'production', 2, { source: 'test', reason: 'malformed metadata' });
     const r = await srv.manager.refresh();

@@ -380,6 +380,12 @@ export function openApiDocument(opts: {
           },
         },
       },
+      '/v1/models': {
+        get: {
+          summary: 'The models this server serves (KServe V1 / TF Serving list): {"models": [name]}',
+          responses: { '200': { description: 'the model names' } },
+        },
+      },
       [`/v1/models/${opts.modelName}`]: {
         get: {
           summary: 'Model metadata: version, stage, readiness, inputs with defaults',
