@@ -456,3 +456,24 @@ test('a required column empty in every record is named before ingesting; empty o
     /\\"wind\\" is empty in the first 200 records of the source big\.csv \(only those are read before ingesting\)/,
   );
 });
+
+test('npm start: a source other than the raw store holds is listed with what is wrong with that source (here: not there)', async () => {
+  const repo = await tempRepo();
+  const params = await testParams({
+    data: { source: WEATHER, time_column: 'date' },
+    ingest: { batch_size: 500, batches_per_run: 0, max_batches: 1 },
+  });
+  await ingest({ repoRoot: repo, params, log: quietLog(), track: noTrack });
+  await writeFile(
+    join(repo, 'params.yaml'),
+    await paramsText({ data: { ...params.data, source: 'no-such-flights.csv', format: 'auto' } }),
+  );
+  const { problems } = await preflightProblems({ repoRoot: repo, against: 'source', log: quietLog() });
+  const about = problems.filter((p) => p.key === 'data.source').map((p) => p.message);
+  assert.equal(about.length, 2, JSON.stringify(problems));
+  assert.match(
+    about[0],
+    /holds records of vega-datasets:data\/seattle-weather\.csv, and one store never mixes two sources/,
+  );
+  assert.match(about[1], /no-such-flights\.csv/);
+});

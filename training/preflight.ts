@@ -422,14 +422,17 @@ async function peekConfiguredSource(
   repoRoot: string,
   raw: unknown,
   log: Logger,
-): Promise<DataPeek | ParamsProblem | null> {
+): Promise<{ peek: DataPeek | null; problems: ParamsProblem[] }> {
   const data = section(raw, 'data');
   const source = data.source;
-  if (typeof source !== 'string' || !source) return null;
+  if (typeof source !== 'string' || !source) return { peek: null, problems: [] };
   const format = data.format === 'csv' || data.format === 'parquet' || data.format === 'json' ? data.format : 'auto';
   const maxField = section(raw, 'validate').max_field_bytes;
   const manifest = await readManifest(repoRoot).catch(() => null);
-  if (manifest?.batches.length && manifest.source.uri !== source) return sourceMismatch(source, manifest.source.uri);
+  // A store of another source is one problem; the new source is still read, so whatever else is
+  // wrong with it (not found, columns the schema lacks) is listed with it, not after it is fixed.
+  const mismatch =
+    manifest?.batches.length && manifest.source.uri !== source ? [sourceMismatch(source, manifest.source.uri)] : [];
   try {
     const peek = await peekSource(source, format, {
       repoRoot,
@@ -437,9 +440,15 @@ async function peekConfiguredSource(
       maxFieldBytes: typeof maxField === 'number' && maxField > 0 ? maxField : 4096,
       required: requiredColumns(raw),
     });
-    return { label: `the source ${source}`, ...peek };
+    return { peek: { label: `the source ${source}`, ...peek }, problems: mismatch };
   } catch (err) {
-    return { key: format === 'auto' ? 'data.source' : 'data.format', value: source, message: (err as Error).message };
+    return {
+      peek: null,
+      problems: [
+        ...mismatch,
+        { key: format === 'auto' ? 'data.source' : 'data.format', value: source, message: (err as Error).message },
+      ],
+    };
   }
 }
 
@@ -454,12 +463,12 @@ export async function preflightProblems(
   if (!known.has('(root)')) problems.push(...stageParamProblems(raw).filter((p) => !known.has(p.key)));
   // An invalid model name is reported once, by the schema: pipeline:gen could not name the artifact after it either.
   if (!known.has('register.model_name')) problems.push(...(await artifactNameProblems(options.repoRoot, raw)));
-  const peek =
-    options.against === 'source'
-      ? await peekConfiguredSource(options.repoRoot, raw, options.log)
-      : options.against === 'raw-store'
-        ? await peekRawStore(options.repoRoot, raw)
-        : null;
+  let peek: DataPeek | ParamsProblem | null = null;
+  if (options.against === 'source') {
+    const read = await peekConfiguredSource(options.repoRoot, raw, options.log);
+    problems.push(...read.problems);
+    peek = read.peek;
+  } else if (options.against === 'raw-store') peek = await peekRawStore(options.repoRoot, raw);
   if (peek && 'key' in peek) problems.push(peek);
   else if (peek) {
     problems.push(...dataProblems(raw, peek));
