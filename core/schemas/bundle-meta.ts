@@ -124,21 +124,6 @@ const bundleMetaFields = z.looseObject({
           /** Each member's mean out-of-fold loss alone, in member order, and the weighted blend's. */
           member_loss: z.array(num),
           blend_loss: num,
-          /**
-           * The one-standard-error rule after the greedy weights (training/select/blend-weights.ts
-           * shrinkTowardBest): `moved` copies of weight went to `toward`, the member with the lowest
-           * loss alone, while the loss stayed within one standard error of the greedy weights'.
-           */
-          shrink: z
-            .object({
-              rule: z.string(),
-              toward: z.string(),
-              moved: num,
-              greedy_weights: z.array(num),
-              greedy_loss: num,
-              standard_error: num,
-            })
-            .optional(),
           seconds: num,
         })
         .optional(),

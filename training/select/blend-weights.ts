@@ -30,12 +30,6 @@ export function rowLoss(
   };
 }
 
-/** The loss of each row of `p` (k outputs per row for k classes). */
-export function rowLosses(y: Float32Array, p: ArrayLike<number>, loss: ReturnType<typeof rowLoss>): Float64Array {
-  const q = Float64Array.from(p);
-  return Float64Array.from(y, (_, i) => loss(y, q, i));
-}
-
 /** Mean loss of each member alone. */
 export function memberLosses(y: Float32Array, outputs: readonly Float32Array[], loss: ReturnType<typeof rowLoss>) {
   return outputs.map((o) => meanLoss(y, Float64Array.from(o), loss));
@@ -82,86 +76,4 @@ export function greedyWeights(
     for (let j = 0; j < width; j++) sum[j] += o[j];
   }
   return counts.map((c) => c / (start * outputs.length + rounds));
-}
-
-/** How far `shrinkTowardBest` moved a blend toward its best member, and why it stopped there. */
-export interface Shrink {
-  /** The member with the lowest mean loss alone. */
-  best: number;
-  /** Copies (each 1/(members + rounds) of the weight) moved from the other members to it. */
-  moved: number;
-  /** The mean loss of the greedy weights and of the weights returned. */
-  before: number;
-  after: number;
-  /** One standard error of the mean per-row loss difference (returned − greedy); 0 when nothing moved. */
-  standardError: number;
-}
-
-/**
- * The one-standard-error rule (Breiman et al., 1984) on the path from greedy weights to the best
- * member alone: copies move one at a time from another member to the member with the lowest mean
- * loss alone (each time the move that raises the loss least), as long as the mean per-row loss
- * difference to the greedy weights stays within `standardErrors` standard errors of itself (the
- * rows paired). On a few hundred rows the loss is flat around the greedy weights: weights it cannot
- * tell apart from them are taken as close to one member as they go. Every member keeps at
- * least one copy, as in `greedyWeights`. `weights` are the greedy weights (multiples of
- * 1/(members + rounds)); the result is too.
- */
-export function shrinkTowardBest(
-  y: Float32Array,
-  outputs: readonly Float32Array[],
-  loss: ReturnType<typeof rowLoss>,
-  weights: readonly number[],
-  rounds = GREEDY_ROUNDS,
-  standardErrors = 1,
-): { weights: number[]; shrink: Shrink } {
-  const total = outputs.length + rounds;
-  let counts = weights.map((w) => Math.round(w * total));
-  const alone = memberLosses(y, outputs, loss);
-  const best = alone.reduce((b, l, m) => (l < alone[b] - 1e-12 ? m : b), 0);
-  const lossOf = (c: readonly number[]) => rowLosses(y, mix(c, outputs, total), loss);
-  const base = lossOf(counts);
-  const before = mean(base);
-  let moved = 0;
-  let standardError = 0;
-  for (;;) {
-    let step: { counts: number[]; mean: number; se: number } | undefined;
-    for (const m of counts.keys()) {
-      if (m === best || counts[m] <= 1) continue;
-      const c = counts.map((v, j) => (j === m ? v - 1 : j === best ? v + 1 : v));
-      const l = lossOf(c);
-      const d = l.map((v, i) => v - base[i]);
-      const dm = mean(d);
-      if (!step || dm < step.mean - 1e-12) step = { counts: c, mean: dm, se: standardErrorOf(d, dm) };
-    }
-    if (!step || step.mean > standardErrors * step.se) break;
-    counts = step.counts;
-    moved++;
-    standardError = step.se;
-  }
-  return {
-    weights: counts.map((c) => c / total),
-    shrink: { best, moved, before, after: mean(lossOf(counts)), standardError },
-  };
-}
-
-function mix(counts: readonly number[], outputs: readonly Float32Array[], total: number): Float64Array {
-  const out = new Float64Array(outputs[0].length);
-  counts.forEach((c, m) => {
-    const o = outputs[m];
-    for (let j = 0; j < out.length; j++) out[j] += (c * o[j]) / total;
-  });
-  return out;
-}
-
-function mean(v: Float64Array): number {
-  let s = 0;
-  for (const x of v) s += x;
-  return s / v.length;
-}
-
-function standardErrorOf(v: Float64Array, m: number): number {
-  let s = 0;
-  for (const x of v) s += (x - m) ** 2;
-  return v.length > 1 ? Math.sqrt(s / (v.length - 1) / v.length) : 0;
 }

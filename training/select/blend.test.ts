@@ -10,7 +10,7 @@ import { readParquetTable } from '../../core/data/parquet.ts';
 import { trainedRepo } from '../../harness/testing/training/pipeline.ts';
 import { MODEL_DIR, PREPARED_DIR } from '../contracts/paths.ts';
 import { readExperiments } from './experiments.ts';
-import { blends, blendWeighting, shrinkSentence, validationBlend, VALIDATION_ROUNDS } from './blend.ts';
+import { blends, blendWeighting, validationBlend, VALIDATION_ROUNDS } from './blend.ts';
 import { GREEDY_ROUNDS } from './blend-weights.ts';
 
 const candidates = [
@@ -91,15 +91,6 @@ for (const task of [{}, { type: 'regression' as const, target: 'delay' }]) {
       assert.equal(weighting.member_loss.length, 2);
       // Greedy selection never ends worse than the equal mean it starts from, which is no worse than the worse member.
       assert.ok(weighting.blend_loss <= Math.max(...weighting.member_loss) + 1e-4, JSON.stringify(weighting));
-      // The one-standard-error rule: copies moved from the greedy weights to the member with the
-      // lowest loss alone, the loss within one standard error of the greedy weights'.
-      const shrink = weighting.shrink!;
-      assert.equal(shrink.rule, 'one_standard_error');
-      assert.equal(shrink.toward, members[weighting.member_loss.indexOf(Math.min(...weighting.member_loss))].candidate);
-      const copies = 2 + GREEDY_ROUNDS;
-      const best = members.findIndex((m) => m.candidate === shrink.toward);
-      assert.equal(Math.round(weights[best] * copies), Math.round(shrink.greedy_weights[best] * copies) + shrink.moved);
-      assert.ok(weighting.blend_loss <= shrink.greedy_loss + shrink.standard_error + 1e-4, JSON.stringify(weighting));
       assert.ok(isTreeModel(model.members[1].model));
       // The tree member was boosted again on train + validation; a network refits regression only.
       assert.ok(members[1].recent_refit!.rows > meta.rows.train);
@@ -246,25 +237,5 @@ test('train.validation_blend: when no mix beats the best candidate alone on vali
       ['logreg', false],
       ['gbdt', true],
     ],
-  );
-});
-
-test('shrinkSentence: the training log says how far the weights moved toward the best member, or that they were kept', () => {
-  const shrink = {
-    rule: 'one_standard_error',
-    toward: 'gbdt',
-    moved: 6,
-    greedy_weights: [0.2143, 0.25, 0.5357],
-    greedy_loss: 16.539,
-    standard_error: 0.41,
-  };
-  const names = ['linear', 'mlp', 'gbdt'];
-  assert.equal(
-    shrinkSentence(shrink, names, 28),
-    '6 of 28 copies of weight moved to gbdt, the best member alone: the loss stays within one standard error (0.41) of the greedy weights linear 0.21, mlp 0.25, gbdt 0.54, loss 16.539',
-  );
-  assert.match(
-    shrinkSentence({ ...shrink, moved: 0 }, names, 28),
-    /, kept: moving weight to gbdt, the best member alone, raises the loss by more than one standard error$/,
   );
 });

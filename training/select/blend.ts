@@ -28,7 +28,7 @@ import { metricValue, type PrimaryMetric } from '../candidate-metrics.ts';
 import { finishWinner, refitTreeWinner, refitWinner, treeRefitOptions, validationMetrics } from './winner.ts';
 import type { CandidateFit, SplitRows } from './candidates.ts';
 import { outOfFoldOutputs } from './blend-oof.ts';
-import { GREEDY_ROUNDS, greedyWeights, memberLosses, rowLoss, shrinkTowardBest } from './blend-weights.ts';
+import { GREEDY_ROUNDS, greedyWeights, memberLosses, rowLoss } from './blend-weights.ts';
 import type { SpeculativeRefit } from './refit-off-thread.ts';
 import { round } from './experiments.ts';
 import { CV_FOLDS, isSmall } from '../gbdt/defaults.ts';
@@ -200,8 +200,6 @@ export async function blendFits(
         : `train.blend, ${weighing.record.rows} train + validation rows, ${weighing.record.folds}-fold out-of-fold`
     } ${weighing.record.loss} ${weighing.record.member_loss.join(' / ')} alone, ${weighing.record.blend_loss} blended; ${weighing.record.seconds} s): validation ${primary} ${bestValue.toFixed(4)}`,
   );
-  const shrink = weighing.record.shrink;
-  if (shrink) log.info(`${name}: ${shrinkSentence(shrink, names, weighing.record.rounds + names.length)}`);
   return {
     name,
     /** The candidates served, by index: with preset weights, those above 0. */
@@ -253,8 +251,7 @@ async function blendWeights(
     { ...o, seed: tp.seed, batchSize: tp.batch_size, folds: CV_FOLDS, classes: classes?.length },
   );
   const loss = rowLoss(task, primary, k);
-  const greedy = greedyWeights(oof.y, oof.outputs, loss);
-  const { weights, shrink } = shrinkTowardBest(oof.y, oof.outputs, loss, greedy);
+  const weights = greedyWeights(oof.y, oof.outputs, loss);
   const record: Weighting = {
     method: 'greedy_out_of_fold',
     folds: CV_FOLDS,
@@ -263,14 +260,6 @@ async function blendWeights(
     loss: lossName(task, primary),
     member_loss: memberLosses(oof.y, oof.outputs, loss).map((v) => round(v, 4)!),
     blend_loss: round(memberLosses(oof.y, [blendOutputs(weights, oof.outputs)], loss)[0], 4)!,
-    shrink: {
-      rule: 'one_standard_error',
-      toward: candidates[shrink.best].name,
-      moved: shrink.moved,
-      greedy_weights: greedy.map((w) => round(w, 4)!),
-      greedy_loss: round(shrink.before, 4)!,
-      standard_error: round(shrink.standardError, 4)!,
-    },
     seconds: round((performance.now() - t0) / 1000, 3)!,
   };
   return { weights, record, outputs: oof.outputs };
@@ -305,14 +294,6 @@ export function validationBlend(
     seconds: round((performance.now() - t0) / 1000, 3)!,
   };
   return { weights, record };
-}
-
-/** The training log's account of the one-standard-error rule (./blend-weights.ts shrinkTowardBest). */
-export function shrinkSentence(shrink: NonNullable<Weighting['shrink']>, names: readonly string[], copies: number) {
-  const greedy = `greedy weights ${names.map((c, i) => `${c} ${shrink.greedy_weights[i].toFixed(2)}`).join(', ')}, loss ${shrink.greedy_loss}`;
-  return shrink.moved
-    ? `${shrink.moved} of ${copies} copies of weight moved to ${shrink.toward}, the best member alone: the loss stays within one standard error (${shrink.standard_error}) of the ${greedy}`
-    : `the ${greedy}, kept: moving weight to ${shrink.toward}, the best member alone, raises the loss by more than one standard error`;
 }
 
 function lossName(task: 'classification' | 'regression', primary: PrimaryMetric) {
