@@ -50,6 +50,7 @@ await defineCli(
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       throw new Error(
         `cannot reach the API at ${values.url} (${cause?.code ?? cause?.message ?? (err as Error).message}): is it running? Start it with npm start (or npm run serve), or pass --url`,
+        { cause: err },
       );
     }
     const pq = await openParquet(bundledDatasetPath(values.source));

@@ -107,6 +107,16 @@ export const experimentRunSchema = z.looseObject({
   model_name: z.string().nullish(),
   target: z.string().nullish(),
 });
+/**
+ * Whether two runs of the experiment log trained the same model on the same target, so their
+ * validation values can be compared. A run logged before runs named their model is comparable with none.
+ */
+export function sameModel(
+  a: { model_name?: string | null; target?: string | null },
+  b: { model_name?: string | null; target?: string | null },
+): boolean {
+  return !!a.model_name && a.model_name === b.model_name && a.target === b.target;
+}
 /** Runs written keyed by `<run_id> <candidate>` (`dvc metrics show` drops lists); read back as the list. */
 export const experimentsFileSchema = z.looseObject({
   runs: keyedList(experimentRunSchema),

@@ -3,7 +3,7 @@ import { details, escapeCell, formatCount, formatPercent, raw, table, type Cell 
 import { distributionChart, distributionTable, totalVariation, type DistributionBin } from '../../core/charts/index.ts';
 import { formatMetric, higherIsBetter } from './headline.ts';
 import { metricOf, type Evaluation, type ExperimentRun, type ReportInputs } from './inputs.ts';
-import { sameModel } from '../select/experiments.ts';
+import { sameModel } from '../../core/schemas/metrics-files.ts';
 import type { ReportCharts } from './assets.ts';
 
 const unavailable = (why: string) => `_Not available: ${why}._`;

@@ -2,7 +2,7 @@
  * The experiment log `metrics/experiments.json` (kept in git): one run per candidate ever
  * trained, plus the flat summaries `dvc metrics show` displays. Its schema: core/schemas/metrics-files.ts.
  */
-import { tryReadMetrics, valueOf, type MetricsFile } from '../../core/schemas/metrics-files.ts';
+import { sameModel, tryReadMetrics, valueOf, type MetricsFile } from '../../core/schemas/metrics-files.ts';
 import { isBetter, type PrimaryMetric } from '../fit.ts';
 
 /** One candidate's run in metrics/experiments.json. */
@@ -27,14 +27,6 @@ export function roundAll(o: Record<string, unknown>): Record<string, unknown> {
       typeof v === 'number' ? round(v) : v && typeof v === 'object' ? roundAll(v as Record<string, unknown>) : v,
     ]),
   );
-}
-
-/**
- * Whether two runs trained the same model on the same target, so their validation values can be
- * compared. A run logged before runs named their model is comparable with none.
- */
-export function sameModel(a: ExperimentRun, b: ExperimentRun): boolean {
-  return !!a.model_name && a.model_name === b.model_name && a.target === b.target;
 }
 
 /**
