@@ -19,6 +19,17 @@ for (const task of [{ type: 'classification' as const }, { type: 'regression' as
     const { repo, summary } = await trainedRepo(task, { candidates: [gbdt] });
     assert.equal(summary.selected, 'gbdt');
     const files = await readFile(join(repo, MODEL_DIR, TREES_FILE), 'utf8');
+    // The experiment log shows the settings the fit used: the leaf minimum as capped by the rows,
+    // no batch size for trees, class weights only for a classifier.
+    const logged = Object.values(
+      JSON.parse(await readFile(join(repo, 'metrics', 'experiments.json'), 'utf8')).runs as Record<
+        string,
+        { params: Record<string, unknown>; rows_train: number }
+      >,
+    ).at(-1)!;
+    assert.equal(logged.params.min_samples_leaf, effectiveMinSamplesLeaf(100, logged.rows_train));
+    assert.ok(!('batch_size' in logged.params));
+    assert.equal('class_weight' in logged.params, task.type === 'classification');
     assert.ok(JSON.parse(files).trees.length >= 1);
     const { tf } = await selectBackend({});
     const bundle = await loadBundle(tf, join(repo, MODEL_DIR));

@@ -9,7 +9,7 @@ import type { Logger } from '../../core/platform/log.ts';
 import type { Params } from '../../core/schemas/params.ts';
 import type { CandidateConfig } from '../../core/model/network.ts';
 import { fitCandidate, isBetter, type PrimaryMetric } from '../fit.ts';
-import { fitGbdt, type GbdtFit } from '../gbdt/fit-gbdt.ts';
+import { boostParams, fitGbdt, type GbdtFit } from '../gbdt/fit-gbdt.ts';
 import { balancedClassWeights } from '../train-multiclass.ts';
 import { round, type NewRun } from './experiments.ts';
 import { validationMetrics } from './winner.ts';
@@ -122,11 +122,24 @@ export async function fitCandidates(
     if (board) post(board, primary, fit.bestValue);
     return fit;
   };
+  /**
+   * The settings the fit used, as the experiment log and the report show them: a tree's
+   * min_samples_leaf as capped by its rows, a batch size for networks only, class weights for
+   * classifiers only.
+   */
+  const usedParams = (cfg: CandidateConfig, rowsTrain: number): Record<string, unknown> => ({
+    ...cfg,
+    ...(cfg.model === 'gbdt'
+      ? { min_samples_leaf: boostParams(cfg, rowsTrain).minSamplesLeaf }
+      : { batch_size: tp.batch_size }),
+    seed: tp.seed,
+    ...(task === 'classification' ? { class_weight: tp.class_weight } : {}),
+  });
   const runOf = (cfg: CandidateConfig, fit: CandidateFit, rowsTrain: number): NewRun => ({
     run_id: o.run.run_id,
     candidate: cfg.name,
     model: cfg.model,
-    params: { ...cfg, batch_size: tp.batch_size, seed: tp.seed, class_weight: tp.class_weight },
+    params: usedParams(cfg, rowsTrain),
     epochs: fit.epochs,
     best_epoch: fit.bestEpoch,
     duration_s: round(fit.durationS, 3)!,
