@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { datetimeSpec } from '../harness/testing/core/datetime-spec.ts';
 import assert from 'node:assert/strict';
 import { DriftWindows, referenceStds, type WindowSnapshot } from './drift-window.ts';
 import { DEFAULT_DRIFT, judge } from './drift-monitor.ts';
@@ -142,12 +143,7 @@ test('a minute of day is profiled as numbers: a window drawn like the training r
       const day = Date.UTC(2001, 0, 1) + Math.floor(rand() * 365) * 86_400_000;
       return day + ((minute() + shift) % 1440) * 60_000;
     });
-  const dateSpec = {
-    version: 1,
-    features: [{ kind: 'datetime', name: 'date', parts: ['hour', 'minute_of_day'] }],
-    target: { column: 'delay', type: 'classification' },
-    time_column: 'date',
-  } as FeatureSpec;
+  const dateSpec = datetimeSpec(['hour', 'minute_of_day']);
   const train: Table = { length: 100_000, columns: { date: { type: 'timestamp', values: timestamps(100_000) } } };
   const reference = profileTable(train, dateSpec, { bins: 20, topCategories: 50 });
   const minutes = reference.features['date.minute_of_day'];

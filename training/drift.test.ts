@@ -1,10 +1,11 @@
 import { test } from 'node:test';
+import { datetimeSpec } from '../harness/testing/core/datetime-spec.ts';
 import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { batchDrift, currentWindows } from './drift.ts';
-import { datetimePart, type FeatureSpec } from '../core/model/features.ts';
+import { datetimePart } from '../core/model/features.ts';
 import { histogram, profileTable } from '../core/model/profile.ts';
 import type { Table } from '../core/data/table.ts';
 import { main } from './drift-cli.ts';
@@ -310,12 +311,7 @@ test('batch drift bins a minute of day as numbers: the window holds the histogra
     Float64Array.from({ length: n }, (_, i) =>
       i % 17 === 0 ? NaN : Date.UTC(2001, 0, 1 + (i % 9)) + ((from + i * 37) % 1440) * 60_000,
     );
-  const spec = {
-    version: 1,
-    features: [{ kind: 'datetime', name: 'date', parts: ['day_of_week', 'minute_of_day'] }],
-    target: { column: 'delay', type: 'classification' },
-    time_column: 'date',
-  } as FeatureSpec;
+  const spec = datetimeSpec(['day_of_week', 'minute_of_day']);
   const reference = profileTable(
     { length: 3000, columns: { date: { type: 'timestamp', values: stamps(3000, 0) } } },
     spec,
