@@ -35,7 +35,7 @@ test('pipeline CLI: summary table, --dry, --json, exit codes', async () => {
   assert.equal(result.failed, 'broken');
   assert.equal(result.stages[1].exitCode, 4);
   assert.equal(await main(['--nope'], io), 2);
-  assert.equal(await main(['missing-stage'], io), 1);
+  assert.equal(await main(['missing-stage'], io), 2, 'a stage dvc.yaml lacks is a usage error');
   const empty = await tempDir('pipeline-cli-empty-');
   assert.equal(await main([], { ...io, cwd: empty }), 1);
 });
