@@ -16,13 +16,18 @@ import { pushPipelineMetrics } from './pushgateway.ts';
 import { portProblem, startApiEarly } from './early-api.ts';
 import { registerRerun } from './register-rerun.ts';
 
-async function summarize(repoRoot: string, log: Logger): Promise<void> {
+/** `registered`: whether the register stage ran this time (skipped: its outputs are an earlier run's). */
+async function summarize(repoRoot: string, log: Logger, registered = true): Promise<void> {
   try {
     const reg = await readMetrics('register', { repo: repoRoot });
     const ev = await readMetrics('evaluate', { repo: repoRoot });
     if (!reg || !ev) throw new Error('no register.json or evaluate.json');
     const metric = ev.primary_metric;
-    log.info(`${reg.model_name} v${reg.version} (${ev.candidate}): ${reg.decision} — ${reg.reason}`);
+    log.info(
+      registered
+        ? `${reg.model_name} v${reg.version} (${ev.candidate}): ${reg.decision} — ${reg.reason}`
+        : `${reg.model_name} v${reg.version} (${ev.candidate}): nothing changed since the run that registered it (${reg.decision} then)`,
+    );
     log.info(
       `test ${metric} ${String(ev.test[metric])} vs baseline ${String(ev.baseline[metric])}; report: metrics/report.md; registry: ${reg.registry}`,
     );
@@ -98,7 +103,7 @@ async function ingestAndRun(repoRoot: string, log: Logger, onStageEnd: (s: Stage
     );
     return 1;
   }
-  await summarize(repoRoot, log);
+  await summarize(repoRoot, log, result.stages.find((st) => st.name === registerStage.name)?.status === 'ran');
   return 0;
 }
 
