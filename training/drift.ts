@@ -160,11 +160,12 @@ export function driftMarkdown(
   result: DatasetDrift & { predictions?: PredictionDriftOutcome },
   meta: { reference: string; current: string; rows: number },
 ): string {
+  const unjudged = notJudged(result);
   const lines = [
     `# Drift: ${meta.current} vs ${meta.reference}`,
     '',
-    notJudged(result) !== null
-      ? `${meta.rows.toLocaleString('en-US')} current rows. **Not judged**: ${notJudged(result)}; no feature was compared. Check a batch of at least that many rows (or lower drift.min_window in params.yaml).`
+    unjudged !== null
+      ? `${meta.rows.toLocaleString('en-US')} current rows. **Not judged**: ${unjudged}; no feature was compared. Check a batch of at least that many rows (or lower drift.min_window in params.yaml).`
       : `${meta.rows.toLocaleString('en-US')} current rows. **${result.dataset_drift ? 'Dataset drift' : 'No dataset drift'}**: ${result.drifted_features.length} of ${Object.keys(result.features).length - result.insufficient_features.length} features drifted (${(result.drift_share * 100).toFixed(0)} %).`,
     '',
     ...header('feature'),

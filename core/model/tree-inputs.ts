@@ -94,11 +94,7 @@ export function binInto(input: TreeInput, values: Float64Array, out: Uint8Array,
     for (let r = 0; r < n; r++) out[r * width + f] = orderedBin(edges, values[r]);
     return;
   }
-  const map = input.category_bins;
-  for (let r = 0; r < n; r++) {
-    const i = values[r];
-    out[r * width + f] = map ? (map[i] ?? 0) : i < MAX_BINS ? i : 0;
-  }
+  for (let r = 0; r < n; r++) out[r * width + f] = categoricalBin(input, values[r]);
 }
 
 /** What binRows needs of one input, resolved once per (inputs, spec): serving bins a few rows at a time. */
@@ -178,7 +174,7 @@ export function binRows(inputs: TreeInput[], enc: EncodedFeatures, table: Table,
   return out;
 }
 
-/** A categorical input's bin of a vocabulary index (binInto's rule for one value). */
+/** A categorical input's bin of a vocabulary index: the one rule binInto and binRows bin by. */
 function categoricalBin(input: TreeInput, i: number): number {
   const map = input.category_bins;
   return map ? (map[i] ?? 0) : i < MAX_BINS ? i : 0;
