@@ -42,6 +42,8 @@ export interface StartOptions {
   cpus?: string;
   /** Node flags before the script, e.g. --cpu-prof. */
   nodeArgs?: string[];
+  /** A cgroup's `cgroup.procs`: the server joins that group before node starts (cgroup.ts). */
+  cgroupProcs?: string;
 }
 
 function tailBuffer(maxLines: number) {
@@ -71,7 +73,11 @@ export async function startServer(options: StartOptions): Promise<ServerHandle> 
   const url = `http://127.0.0.1:${port}`;
   const node = [process.execPath, ...(options.nodeArgs ?? []), '--import', 'tsx', options.script];
   // taskset execs node in its own process, so the pid stays the server's.
-  const argv = options.cpus ? ['taskset', '-c', options.cpus, ...node] : node;
+  const pinned = options.cpus ? ['taskset', '-c', options.cpus, ...node] : node;
+  // sh writes its own pid into the group, then execs: node and the workers it forks start inside.
+  const argv = options.cgroupProcs
+    ? ['sh', '-c', 'echo $$ > "$0" && exec "$@"', options.cgroupProcs, ...pinned]
+    : pinned;
   const child = spawn(argv[0], argv.slice(1), {
     cwd: options.cwd ?? REPO_ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', ...options.env, HOST: '127.0.0.1', PORT: String(port) },
