@@ -65,28 +65,55 @@ function gtoCell(g: GtoVersion | undefined): string {
   return `${g.version}${g.deregistered ? ' (deregistered)' : ''}${g.stages.length ? ` [${g.stages.join(', ')}]` : ''}`;
 }
 
-/** Where the registry and GTO's tags disagree about a stage, one line each (empty when they agree). */
-export function stageDisagreements(gto: GtoArtifact, versions: VersionInfo[]): string[] {
+/**
+ * A stage the registry holds while GTO's tags say nothing of it at all: npm start moves the local
+ * registry alone, its tag waiting for the run's committed results (a clone without the tags, or a
+ * version served with --git none, are the other ways here). Not a disagreement: the next step.
+ */
+function awaitsTag(gto: GtoArtifact, stage: string, registryVersion: number | undefined): boolean {
+  return registryVersion !== undefined && !gto.stages[stage] && !gto.stagesTagged.includes(stage);
+}
+
+function registryStages(versions: VersionInfo[]): Record<string, number> {
   const registry: Record<string, number> = {};
   for (const v of versions) for (const s of v.stages) registry[s] = v.version;
+  return registry;
+}
+
+/** Where the registry and GTO's tags disagree about a stage, one line each (empty when they agree). */
+export function stageDisagreements(gto: GtoArtifact, versions: VersionInfo[]): string[] {
+  const registry = registryStages(versions);
   const stages = [...new Set([...Object.keys(registry), ...Object.keys(gto.stages)])].sort();
   const lines: string[] = [];
   for (const stage of stages) {
     const r = registry[stage];
     const g = gto.stages[stage];
     if (g && r !== undefined && g.registryVersion === r) continue;
+    if (awaitsTag(gto, stage, r)) continue;
     const says = g
       ? `GTO says ${g.version} (${describeTag(g.assignment)})`
       : gto.stagesTagged.includes(stage)
         ? 'GTO says none (unassigned)'
-        : r === undefined
-          ? 'GTO has no tag for it'
-          : // npm start moves the local registry alone, its tag waiting for the run's committed results;
-            // a clone without the tags, or a version served with --git none, are the other ways here.
-            `GTO has no tag for it (a local run's stage: commit its results (dvc.lock, data.dvc, metrics), then \`npm run registry -- promote ${r} ${stage}\` tags it; a trainer Job's version: \`npm run registry -- import-run ${r}\` writes its results to commit first; until tagged, the next sync-from-tags moves ${stage} back to what the tags say; else git fetch --tags)`;
+        : 'GTO has no tag for it';
     lines.push(`${stage}: the registry says ${r === undefined ? 'none' : `v${r}`}, ${says}`);
   }
   return lines;
+}
+
+/** Stages the registry holds that no tag mentions yet, one line each with the way to tag them. */
+export function stagesAwaitingTags(gto: GtoArtifact, versions: VersionInfo[]): string[] {
+  const registry = registryStages(versions);
+  return Object.keys(registry)
+    .sort()
+    .filter((stage) => awaitsTag(gto, stage, registry[stage]))
+    .map((stage) => {
+      const r = registry[stage];
+      return (
+        `${stage} v${r}: commit its results (dvc.lock, data.dvc, metrics), then \`npm run registry -- promote ${r} ${stage}\` tags it ` +
+        `(a trainer Job's version: \`npm run registry -- import-run ${r}\` first; a clone without tags: git fetch --tags); ` +
+        `until then sync-from-tags would move ${stage} back to what the tags say`
+      );
+    });
 }
 
 export function formatVersionList(
@@ -270,6 +297,9 @@ function formatWithTags(model: string, where: string, versions: VersionInfo[], d
     lines.push(
       `tags only: registered with GTO, no bundle in the registry (${only.map((g) => g.version.slice(0, 12)).join(', ')})`,
     );
+  const pending = stagesAwaitingTags(gto, versions);
+  if (pending.length)
+    lines.push('not tagged in git yet (the registry moved alone, as npm start does):', ...pending.map((l) => `  ${l}`));
   const disagree = stageDisagreements(gto, versions);
   if (disagree.length)
     lines.push(
