@@ -1,5 +1,5 @@
 /** Service settings from the environment, validated once at start with clear messages. */
-import { availableParallelism } from 'node:os';
+import { usableCores } from '../core/platform/cpu-quota.ts';
 import { parseSigningKeys, type SigningKey } from './prediction-id.ts';
 export interface ApiConfig {
   host: string;
@@ -103,7 +103,6 @@ export function loadConfig(
   }
   const admin = env.ADMIN_TOKEN?.trim() || null;
   if (admin && admin.length < 16) throw new Error('ADMIN_TOKEN must be at least 16 characters');
-  const cpu = availableParallelism();
   return {
     host: env.HOST || '127.0.0.1',
     port: int(env, 'PORT', 8080),
@@ -122,7 +121,7 @@ export function loadConfig(
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0),
     goldenTolerance: Number(env.GOLDEN_TOLERANCE ?? 1e-6),
     warmUpMs: int(env, 'WARM_UP_MS', 2000, 0),
-    workers: env.WORKERS === 'auto' ? cpu : int(env, 'WORKERS', 1, 1),
+    workers: env.WORKERS === 'auto' ? usableCores() : int(env, 'WORKERS', 1, 1),
     feedbackCapacity: int(env, 'FEEDBACK_CAPACITY', 200_000, 1),
     predictionIdKeys: env.PREDICTION_ID_KEYS === undefined ? null : parseSigningKeys(env.PREDICTION_ID_KEYS),
     feedbackTtlMs: int(env, 'FEEDBACK_TTL_MS', 24 * 3_600_000, 1000),

@@ -4,7 +4,7 @@
  * connections are refused, never reset), readiness turns 503 and every answer says
  * `Connection: close` (busy keep-alive clients leave after their current request); after a short
  * drain idle sockets close, in-flight requests finish (up to SHUTDOWN_TIMEOUT_MS), exit 0.
- * WORKERS=n|auto runs one process per core.
+ * WORKERS=n|auto runs n processes, or one per core within the cgroup's CPU quota (core/platform/cpu-quota.ts).
  */
 import cluster from 'node:cluster';
 import { createServer, type Server as HttpServer } from 'node:http';
@@ -401,7 +401,7 @@ export const SERVE_USAGE = `usage: [VAR=value …] npm run serve
   REGISTRY_URL         the registry, a directory or gs://bucket/prefix (default: params.yaml register.registry)
   MODEL_NAME, MODEL_STAGE  the model and stage to serve (default: params.yaml register.model_name, production)
   API_TOKENS           comma-separated bearer tokens (16+ characters each); or PUBLIC_API=on for an open API
-  WORKERS              processes (default: 1; auto: one per core)
+  WORKERS              processes (default: 1; auto: one per core, within a CPU quota)
   LOG_FORMAT, LOG_LEVEL  text for readable lines (default: json), debug for a line per request
   every variable and its default: docs/serving.md (Settings)
 exit: 0 stopped by a signal, 1 failed to start (the reason is logged), 2 usage error`;

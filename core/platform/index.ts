@@ -1,6 +1,7 @@
 /** The front door of core/platform (see README.md): its public modules. Other packages import these modules directly, so a pipeline stage's import closure (and so its dvc.yaml deps) stays exact. */
 export * from './atomic.ts';
 export * from './cli.ts';
+export * from './cpu-quota.ts';
 export * from './free-port.ts';
 export * from './gcp-credentials.ts';
 export * from './gcs.ts';

@@ -2,7 +2,7 @@
  * What ./engine.ts and its worker threads (./engine-worker.ts) share: the control words and
  * tasks, the arrays, how a pass is split between threads, and how many threads to use.
  */
-import { availableParallelism } from 'node:os';
+import { usableCores } from '../../core/platform/cpu-quota.ts';
 import type { CompiledTree } from '../../core/model/tree-value.ts';
 import type { Objective } from './gradients.ts';
 
@@ -40,7 +40,7 @@ export function gbdtThreads(rows: number, width: number, env = process.env.GBDT_
     return Math.max(1, Math.min(t, width, 8));
   }
   if (rows < AUTO_PARALLEL_MIN_ROWS) return 1;
-  return Math.max(1, Math.min(availableParallelism(), width, 8));
+  return Math.max(1, Math.min(usableCores(), width, 8));
 }
 
 export interface EngineSetup {

@@ -12,7 +12,8 @@
  * at all (not when the fit fails), the caller fits on this thread instead.
  */
 import { Worker } from 'node:worker_threads';
-import { availableParallelism, cpus, freemem } from 'node:os';
+import { cpus, freemem } from 'node:os';
+import { usableCores } from '../../core/platform/cpu-quota.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FeatureSpec } from '../../core/model/features.ts';
 import type { LogFields, Logger, LogLevel } from '../../core/platform/log.ts';
@@ -89,7 +90,7 @@ export function fitTreesOffThread(
   copyBytes: number,
   load: number,
   env: NodeJS.ProcessEnv = process.env,
-  cores = availableParallelism(),
+  cores = usableCores(),
   free = freemem(),
 ): boolean {
   if (env.TRAIN_PARALLEL === '0') return false;
@@ -100,7 +101,7 @@ export function fitTreesOffThread(
 }
 
 /** A core for another thread of training: TRAIN_PARALLEL=1 always, 0 never, unset when the load is below the core count. */
-export function spareCore(load: number, env: NodeJS.ProcessEnv = process.env, cores = availableParallelism()) {
+export function spareCore(load: number, env: NodeJS.ProcessEnv = process.env, cores = usableCores()) {
   if (env.TRAIN_PARALLEL === '0') return false;
   return env.TRAIN_PARALLEL === '1' || (cores >= 2 && load < cores);
 }
