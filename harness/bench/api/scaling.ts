@@ -72,7 +72,7 @@ async function main(): Promise<number> {
     path: '/predict',
   };
   if (!wrkAvailable()) throw new Error('wrk is not installed: apt-get install wrk');
-  const most = counts.at(-1)! * share;
+  const most = Math.round(counts.at(-1)! * share * 1000) / 1000;
   // The generator needs about a third of what the API uses (bench:api: ~13 µs of wrk per ~40 µs of API).
   if (most * 1.4 > cpus().length)
     throw new Error(
