@@ -4,7 +4,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
@@ -76,7 +76,7 @@ test('API_TOKENS set but holding no token refuses to start unless PUBLIC_API=on'
   assert.throws(() => loadConfig({ PUBLIC_API: 'maybe' }), /PUBLIC_API=maybe must be on or off/);
 });
 
-test('an open API warns at start; answers never show the server’s absolute paths', async () => {
+test('an open API warns at start; answers never show the server’s absolute paths', async (t) => {
   const { srv } = await setup;
   assert.ok(
     srv.log.lines.some((l) => /serving without authentication/.test(JSON.stringify(l))),
@@ -94,6 +94,7 @@ test('an open API warns at start; answers never show the server’s absolute pat
     'read gs://bucket/registry/m/state.json',
   );
   const emptyRoot = await mkdtemp(join(tmpdir(), 'api-empty-'));
+  t.after(() => rm(emptyRoot, { recursive: true, force: true }));
   const empty = { root: emptyRoot, url: join(emptyRoot, 'registry') };
   const none = await startTestServer(empty.url, emptyRoot, {});
   try {

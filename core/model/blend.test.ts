@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeBundle, sampleRecords, SCHEMA } from '../../harness/testing/api/support.ts';
@@ -56,9 +56,10 @@ test('blendModel keeps weights that already sum to 1 bit for bit, so a reloaded 
   assert.ok(renormalisedWouldMove > 0, 'the trials include weights that a second division would have moved');
 });
 
-test('a blend bundle saves each member in its own directory, reloads, and serves the weighted mean of the members with their own calibration', async () => {
+test('a blend bundle saves each member in its own directory, reloads, and serves the weighted mean of the members with their own calibration', async (t) => {
   const { tf } = await selectBackend({});
   const root = await mkdtemp(join(tmpdir(), 'bundle-blend-'));
+  t.after(() => rm(root, { recursive: true, force: true }));
   await makeBundle(join(root, 'a'), 1);
   await makeBundle(join(root, 'b'), 2);
   const a = await loadBundle(tf, join(root, 'a'));

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeBundle } from '../../harness/testing/api/support.ts';
@@ -18,9 +18,10 @@ async function poison(dir: string, index: number, value: number): Promise<number
   return floats.length;
 }
 
-test('one non-finite weight anywhere refuses the bundle at load, naming the weight (golden examples would not see it)', async () => {
+test('one non-finite weight anywhere refuses the bundle at load, naming the weight (golden examples would not see it)', async (t) => {
   const { tf } = await selectBackend({});
   const root = await mkdtemp(join(tmpdir(), 'bundle-nonfinite-'));
+  t.after(() => rm(root, { recursive: true, force: true }));
   const clean = join(root, 'clean');
   await makeBundle(clean, 3);
   const loaded = await loadBundle(tf, clean);

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -115,8 +115,9 @@ test('what the encoding looks like: intervals, examples, tags, drifted features,
   assert.deepEqual(validate.dropped_columns, { tail_number: 'dropped', notes: 'dropped' });
 });
 
-test('writeMetricsFile refuses what DVC would drop or the schema refuses, naming the field; writes the encoded file', async () => {
+test('writeMetricsFile refuses what DVC would drop or the schema refuses, naming the field; writes the encoded file', async (t) => {
   const root = await mkdtemp(join(tmpdir(), 'metrics-dvc-'));
+  t.after(() => rm(root, { recursive: true, force: true }));
   const base = JSON.parse(await readFile(join(TESTDATA, 'register-second.json'), 'utf8')) as Record<string, unknown>;
   await assert.rejects(
     writeMetricsFile(root, 'register', { ...base, extra: [1, 2] }),

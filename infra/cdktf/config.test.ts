@@ -13,6 +13,10 @@ import { parse } from 'yaml';
 import { Testing } from 'cdktf';
 import { CHECKED_ENV, CONFIG_FILE, loadConfig, readConfigFile, stackConfigSchema, type StackConfig } from './config.ts';
 import { GitopsMlStack, STACK_NAME } from './stack.ts';
+import { tempDir } from '../../harness/testing/lifecycle.ts';
+
+/** cdktf's test app makes a directory of its own under the OS temporary directory unless given one. */
+const CDKTF_OUTDIR = await tempDir('cdktf-test-');
 
 const exec = promisify(execFile);
 const INFRA = join(import.meta.dirname, '..');
@@ -65,7 +69,7 @@ interface Job {
  */
 function ciSynthEnvs(config: StackConfig): Array<{ job: string; env: Record<string, string> }> {
   const workflow = parse(readFileSync(WORKFLOW, 'utf8')) as { env?: Record<string, string>; jobs: Record<string, Job> };
-  const app = Testing.app();
+  const app = Testing.app({ outdir: CDKTF_OUTDIR });
   const outputs = JSON.parse(Testing.synth(new GitopsMlStack(app, STACK_NAME, config))).output as Record<
     string,
     { value: string }

@@ -6,6 +6,10 @@ import { Testing } from 'cdktf';
 import { defaultConfig, parseConfig, type StackConfig } from './config.ts';
 import { githubAttributeCondition } from './identity.ts';
 import { GitopsMlStack } from './stack.ts';
+import { tempDir } from '../../harness/testing/lifecycle.ts';
+
+/** cdktf's test app makes a directory of its own under the OS temporary directory unless given one. */
+const CDKTF_OUTDIR = await tempDir('cdktf-test-');
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- synthesized Terraform JSON is walked ad hoc and each test asserts the shape it reads (the config turns the no-unsafe-* rules off in tests for this)
 type Json = Record<string, any>;
@@ -17,7 +21,7 @@ const CONFIG: StackConfig = parseConfig({
 });
 
 function synth(config: StackConfig): Json {
-  const app = Testing.app();
+  const app = Testing.app({ outdir: CDKTF_OUTDIR });
   const stack = new GitopsMlStack(app, 'test', config);
   return JSON.parse(Testing.synth(stack));
 }

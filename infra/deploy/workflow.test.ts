@@ -16,6 +16,10 @@ import { GitopsMlStack } from '../cdktf/stack.ts';
 import { runCli } from './cli.ts';
 import { FakeRunner } from './testing/fake-runner.ts';
 import { imageName, podSpecs, type Manifest } from './render.ts';
+import { tempDir } from '../../harness/testing/lifecycle.ts';
+
+/** cdktf's test app makes a directory of its own under the OS temporary directory unless given one. */
+const CDKTF_OUTDIR = await tempDir('cdktf-test-');
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const read = (p: string) => readFileSync(join(ROOT, p), 'utf8');
@@ -43,7 +47,7 @@ const CONFIG = parseConfig({
   githubRepository: 'acme/gitops-ml',
   artifactRepository: 'ml-images',
 });
-const tf = JSON.parse(Testing.synth(new GitopsMlStack(Testing.app(), 'test', CONFIG))) as Json;
+const tf = JSON.parse(Testing.synth(new GitopsMlStack(Testing.app({ outdir: CDKTF_OUTDIR }), 'test', CONFIG))) as Json;
 
 /** An output's value with references to this stack's own resources resolved from the synthesized JSON. */
 function output(name: string): string {

@@ -361,8 +361,9 @@ async function checkoutWithTags() {
     env: {},
     clock: steppingClock(),
   });
+  const bundles = await tempDir('registry-cli-bundles-');
   for (const [i, commit] of [c1, c2, c3].entries()) {
-    const bundle = await makeBundle(join(repo, '..', `${repo.split('/').pop()}-b${i}`), { 'model.json': `{"v":${i}}` });
+    const bundle = await makeBundle(join(bundles, `b${i}`), { 'model.json': `{"v":${i}}` });
     await registry.register(
       'flight-delay',
       bundle,

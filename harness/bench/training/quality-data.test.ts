@@ -1,5 +1,5 @@
 import { test } from 'node:test';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
@@ -57,8 +57,9 @@ test('reference matrix: hour, day of week and month by default, or only the part
   assert.deepEqual(Array.from(hourOnly.matrix.slice(0, 8)), [14, 700, 0, 0, 14, 1, 1, 0]);
 });
 
-test('runPythonLines: JSON lines on success; on failure the script’s own error line', async () => {
+test('runPythonLines: JSON lines on success; on failure the script’s own error line', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'pylines-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
   const ok = join(dir, 'ok.py');
   const bad = join(dir, 'bad.py');
   await writeFile(ok, 'import json\nprint(json.dumps({"a": 1}))\nprint()\nprint(json.dumps({"b": 2}))\n');
