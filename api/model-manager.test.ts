@@ -10,7 +10,7 @@ import { memoryLogger } from '../core/platform/log.ts';
 import { openRegistry } from '../core/registry/index.ts';
 import { tempDir } from '../harness/testing/lifecycle.ts';
 
-async function manager(url: string, root: string, stage: string) {
+async function manager(url: string, root: string, stage: string, log = memoryLogger()) {
   const { tf, backend } = await selectBackend({});
   const metrics = createMetrics({ servedModel: () => null, liveQuality: () => null }, new PromRegistry(), {
     defaultMetrics: false,
@@ -23,7 +23,7 @@ async function manager(url: string, root: string, stage: string) {
     stage,
     cacheDir: join(root, 'cache'),
     metrics,
-    log: memoryLogger(),
+    log,
     goldenTolerance: 1e-6,
   });
 }
@@ -42,4 +42,26 @@ test('with no version at all the hint is to train one', async () => {
   const r = await (await manager(join(root, 'registry'), root, 'production')).refresh();
   assert.equal(r.status, 'no-version');
   assert.match(r.detail!, /; train one with `npm start`$/);
+});
+
+test('a stage emptied under the served model keeps it served and warns once, until a version is assigned again', async () => {
+  const { url, root } = await registryWithVersions([1, 2]);
+  const log = memoryLogger();
+  const m = await manager(url, root, 'production', log);
+  assert.equal((await m.refresh()).version, 1);
+  const registry = await openRegistry(url, {});
+  await registry.demote('flight-delay', 'production', { reason: 'test' });
+  const warnings = () => log.lines.filter((l) => /production stage of flight-delay is empty/.test(l));
+  for (let i = 0; i < 3; i++) {
+    const r = await m.refresh();
+    assert.equal(r.status, 'no-version');
+    assert.equal(r.version, 1, 'still served');
+  }
+  assert.equal(warnings().length, 1, log.lines.join('\n'));
+  assert.match(warnings()[0], /still serving v1 until a version is assigned to production/);
+  await registry.setStage('flight-delay', 'production', 1, { reason: 'back' });
+  assert.equal((await m.refresh()).status, 'unchanged');
+  await registry.demote('flight-delay', 'production', { reason: 'again' });
+  await m.refresh();
+  assert.equal(warnings().length, 2, 'warned again after the stage was emptied again');
 });

@@ -77,6 +77,8 @@ export type RefreshResult = {
 export class ModelManager {
   private served: ServedModel | null = null;
   private refused = new Map<number, string>();
+  /** The stage was found empty while a model is served, and that was logged (once per emptying). */
+  private stageEmptyWarned = false;
   private chain: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   lastError: string | null = null;
@@ -158,12 +160,22 @@ export class ModelManager {
     }
     if (!target) {
       this.lastError = `no ${stage} version of ${name} in ${registryForClients(registry.describe())}`;
+      // A stage emptied under a served model (`registry -- demote`): the model stays (an API that
+      // answers nothing helps nobody), but an operator must not think it stopped.
+      if (this.served && !this.stageEmptyWarned) {
+        this.stageEmptyWarned = true;
+        log.warn(
+          `the ${stage} stage of ${name} is empty in the registry; still serving v${this.served.version} until a version is assigned to ${stage} (stop the API to stop serving it)`,
+          { registry: registryForClients(registry.describe()) },
+        );
+      }
       return {
         status: 'no-version',
         version: this.served?.version ?? null,
         detail: `${this.lastError}; ${await this.noVersionHint()}`,
       };
     }
+    this.stageEmptyWarned = false;
     // An unhealthy served version is loaded again from the registry (a fresh copy may be fine).
     if (this.served?.version === target.version && !this.served.unhealthy)
       return { status: 'unchanged', version: target.version };

@@ -135,7 +135,7 @@ test('shard parsing: flag, Indexed Job environment, and bad values', () => {
   assert.throws(() => parseShard('4/4', {}), /0 ≤ K < N/);
 });
 
-test('score:batch CLI: exit 1 when every row, or more than --max-reject-rate of them, was rejected; 2 on usage errors', async () => {
+test('score:batch CLI: exit 1 when every row, or more than --max-reject-rate of them, was rejected; 2 on usage errors; 3 on an input with no rows', async () => {
   const { repo } = await registeredRepo();
   const run = async (...argv: string[]) => {
     let stdout = '';
@@ -196,6 +196,24 @@ test('score:batch CLI: exit 1 when every row, or more than --max-reject-rate of 
   );
   assert.doesNotMatch(missing.stderr, /ENOENT/);
   assert.equal(existsSync(join(repo, 'out/missing.csv')), false);
+
+  // No rows at all: exit 3, not a green run; a shard beyond the input's last piece: exit 0.
+  const headerOnly = await writeSource(repo, 'header-only.csv', lines[0] + '\n');
+  const empty = await run('--input', headerOnly, '--output', 'out/empty.csv');
+  assert.equal(empty.code, 3, empty.stderr);
+  assert.match(empty.stderr, /^score:batch: .*header-only\.csv has no rows: nothing scored \(exit 3/);
+  const lateShard = await run(
+    '--input',
+    someBadCsv,
+    '--output',
+    'out/late.csv',
+    '--shard',
+    '1/2',
+    '--max-reject-rate',
+    '0.1',
+  );
+  assert.equal(lateShard.code, 0, lateShard.stderr);
+  assert.equal(JSON.parse(lateShard.stdout).rows, 0);
 
   const usage = await run('--input', bad);
   assert.equal(usage.code, 2);

@@ -273,7 +273,7 @@ const USAGE = `usage: npm run score:batch -- --input <csv|json|parquet|gs://…>
                   validate.max_reject_rate, the validate stage's limit)
 prints {rows, scored, rejected, reject_rate, seconds, …} as JSON; the output file is written either way
 example: npm run score:batch -- --input vega-datasets:data/flights-3m.parquet --output out/scores.csv --max-reject-rate 0.05
-exit: 0 scored (rejects within --max-reject-rate), 1 failed, rejects above the rate or every row rejected, 2 usage error`;
+exit: 0 scored (rejects within --max-reject-rate; a shard that got no rows), 1 failed, rejects above the rate or every row rejected, 2 usage error, 3 the input has no rows`;
 
 export interface ScoreCliIo {
   /** Repository root (default: the current directory). */
@@ -319,7 +319,21 @@ const cli = defineCli(
       maxRejectRate,
     });
     io.stdout(JSON.stringify(result) + '\n');
-    if (result.rows > 0 && result.scored === 0)
+    if (result.rows === 0) {
+      // One shard of many may get nothing (the input is cut into --chunk-row pieces); a whole
+      // input with no rows is an empty or truncated file, which a scheduled job must not pass over.
+      if (shard.count > 1) {
+        log.warn(
+          `shard ${shard.index}/${shard.count} got no rows: the input is cut into pieces of ${chunk} rows and there are fewer pieces than shards; a smaller --chunk spreads it`,
+        );
+        return 0;
+      }
+      io.stderr(
+        `score:batch: ${values.input} has no rows: nothing scored (exit 3, so a scheduled run over an empty or truncated input does not pass as done)\n`,
+      );
+      return 3;
+    }
+    if (result.scored === 0)
       throw new Error(
         `all ${result.rows} input rows were rejected, none scored; the reasons are in ${values.output} (its error column)`,
       );

@@ -154,7 +154,6 @@ test('registry CLI: clear errors exit 1, usage errors exit 2', async () => {
   await expect1(['show', 'production'], /no version at stage 'production' \(no stage is assigned yet\)/);
   await expect1(['promote', '9', 'production', '--reason', 'x'], /no version 9/);
   await expect1(['promote', '1', 'production'], /promoting flight-delay v1 to production needs a reason/);
-  await expect1(['promote', '1', 'Prod', '--reason', 'x'], /invalid stage "Prod"/);
   await expect1(['rollback', 'production', '--reason', 'x'], /nothing at stage 'production' to roll back/);
   await expect1(['rollback', 'production'], /needs a reason/);
   await expect1(['list', 'other-model'], /no model 'other-model' in .* \(models: flight-delay\)/);
@@ -169,6 +168,7 @@ test('registry CLI: clear errors exit 1, usage errors exit 2', async () => {
     ['list', 'a', 'b'],
     ['--nope'],
     ['show', 'v1.2'],
+    ['promote', '1', 'Prod', '--reason', 'x'],
   ]) {
     const r = await run(...argv);
     assert.equal(r.code, 2, argv.join(' '));
@@ -188,6 +188,12 @@ test('registry CLI: clear errors exit 1, usage errors exit 2', async () => {
   assert.equal((await run('promote', '1', 'stagin', '--reason', 'x')).code, 2);
   assert.equal((await run('promote', '1', 'canary', '--reason', 'x')).code, 0, 'a stage of its own is fine');
   assert.equal((await run('promote', '1', 'prod', '--reason', 'x', '--force')).code, 0);
+  // rollback and demote name a stage the model has: a typo is exit 2 with the nearest, not "already empty".
+  const demoteTypo = await run('demote', 'prodution', '--reason', 'x');
+  assert.equal(demoteTypo.code, 2);
+  assert.match(demoteTypo.stderr, /^registry: flight-delay has no stage 'prodution'; did you mean 'production'\?/);
+  assert.equal((await run('rollback', 'Production', '--reason', 'x')).code, 2);
+  assert.equal((await run('demote', 'prod', '--reason', 'x')).code, 0, 'a stage made with --force can be emptied');
   const help = await run('--help');
   assert.equal(help.code, 0);
   assert.match(help.out, /^usage: npm run registry -- <command>/);

@@ -5,13 +5,13 @@
  */
 import { join } from 'node:path';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import {
   openRegistry,
   parseVersionNumber,
-  assertStageName,
   isStageName,
   RegistryError,
+  gitIn,
   isAncestor,
   resolveCommit,
   shellQuote,
@@ -66,6 +66,50 @@ export function checkStageSpelling(stage: string, force: boolean): void {
     );
 }
 
+/**
+ * Who runs a command when the environment does not say ($GITHUB_ACTOR, $USER: a container often
+ * sets neither): git's user.name here, else the OS account. Undefined leaves it to the registry.
+ */
+async function personAtTheKeyboard(env: NodeJS.ProcessEnv, cwd: string): Promise<string | undefined> {
+  if (env.GITHUB_ACTOR?.trim() || env.USER?.trim()) return undefined;
+  const fromGit = await gitIn(cwd)(['config', 'user.name']).then(
+    (s) => s.trim(),
+    () => '',
+  );
+  if (fromGit) return fromGit;
+  try {
+    return userInfo().username || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A stage's name as typed: its grammar, then a likely typo of a known stage (exit 2 either way). */
+function checkStageArg(stage: string, force: boolean): void {
+  if (!isStageName(stage))
+    throw new UsageError(
+      `invalid stage ${JSON.stringify(stage)}: use a lowercase letter then letters, digits or '-' (e.g. staging, production)`,
+    );
+  checkStageSpelling(stage, force);
+}
+
+/**
+ * rollback and demote act on a stage the model has: a name it never had is most likely a typo,
+ * which must not read as "already empty; nothing changed".
+ */
+async function checkStageExists(registry: Registry, model: string, stage: string): Promise<void> {
+  checkStageArg(stage, true);
+  if (KNOWN_STAGES.includes(stage)) return;
+  const stages = Object.keys((await registry.state(model)).stages);
+  if (stages.includes(stage)) return;
+  const near = [...new Set([...KNOWN_STAGES, ...stages])].find(
+    (k) => k.startsWith(stage) || stage.startsWith(k) || editDistance(stage, k) <= 2,
+  );
+  throw new UsageError(
+    `${model} has no stage '${stage}'${near ? `; did you mean '${near}'?` : ''} (its stages: ${stages.join(', ') || 'none'})`,
+  );
+}
+
 function editDistance(a: string, b: string): number {
   let row = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
@@ -110,7 +154,7 @@ options:
   --model <name>     model name (default: $MODEL_NAME, else register.model_name of params.yaml,
                      else the registry's only model)
   --reason <text>    why (required by promote and rollback)
-  --actor <name>     who (default: $GITHUB_ACTOR, else $USER)
+  --actor <name>     who (default: $GITHUB_ACTOR, else $USER, else git's user.name, else the OS account)
   --force            promote to production without checking the bundle, or to a stage named like a
                      misspelt known one (prod, stagin)
   --dry-run          sync-from-tags: say what would change, change nothing
@@ -471,7 +515,7 @@ const cli = defineCli(
       (await readModelName(join(cwd, 'params.yaml')));
     const json = values.json;
     const print = (human: string, data: unknown) => write((json ? JSON.stringify(data, null, 2) : human) + '\n');
-    const who = { actor: values.actor, source: 'cli', reason: values.reason };
+    const who = { actor: values.actor ?? (await personAtTheKeyboard(env, cwd)), source: 'cli', reason: values.reason };
     const registry = await openRegistry(url, { baseDir: cwd, log, env, storage: io.storage, clock: io.clock });
     const model = named ?? (await onlyModel(registry));
     const tags =
@@ -529,8 +573,7 @@ const cli = defineCli(
         return 0;
       }
       case 'promote': {
-        assertStageName(args[1]);
-        checkStageSpelling(args[1], values.force === true);
+        checkStageArg(args[1], values.force === true);
         const v = await registryRef(registry, model, args[0], tags);
         if (args[1] === 'production' && !values.force)
           await checkForProduction(registry, model, v, io.checkBundle ?? servable);
@@ -554,6 +597,7 @@ const cli = defineCli(
         return 0;
       }
       case 'rollback': {
+        await checkStageExists(registry, model, args[0]);
         const target = tags ? await registry.rollbackTarget(model, args[0]) : null;
         const plan =
           tags && target !== null
@@ -582,6 +626,7 @@ const cli = defineCli(
         return 0;
       }
       case 'demote': {
+        await checkStageExists(registry, model, args[0]);
         const plan = tags ? planUnassign(tags, args[0], values.reason) : null;
         const first = await tagsFirst(plan);
         const change = await registry.demote(model, args[0], {
@@ -593,7 +638,8 @@ const cli = defineCli(
         print(
           withTags(
             change.changed
-              ? `${model} ${change.stage} demoted: v${change.from} → -${named}`
+              ? `${model} ${change.stage} demoted: v${change.from} → -${named}\n` +
+                  `  an API serving ${change.stage} keeps serving v${change.from} (it warns that the stage is empty) until a version is assigned; stop it to stop serving`
               : `${model} ${change.stage} is already empty; nothing changed`,
             lines,
           ),

@@ -29,6 +29,22 @@ export interface GitContext {
   gto: GtoArtifact;
   /** Every tag name of the repository (a new tag must not reuse one). */
   names: Set<string>;
+  /** Tagger time (Unix seconds) of this model's newest annotated tag; 0 when it has none. */
+  newestTagTime: number;
+}
+
+/** How long to wait at most for the clock to pass a tag time (a tagger clock ahead of ours). */
+const MAX_TAG_WAIT_MS = 2_000;
+
+/**
+ * GTO orders a model's events by tagger time in whole seconds: a tag made in the same second as
+ * the model's newest one may sort before it, and then `gto show` (and sync-from-tags) reads the
+ * older assignment as the current one. Wait for the next second before tagging.
+ */
+export async function afterNewestTag(ctx: GitContext, now: () => number = Date.now): Promise<void> {
+  const until = (ctx.newestTagTime + 1) * 1000;
+  const wait = until - now();
+  if (wait > 0 && wait <= MAX_TAG_WAIT_MS) await new Promise((r) => setTimeout(r, wait + 5));
 }
 
 /**
@@ -44,7 +60,15 @@ export async function openGitContext(cwd: string, repo: string | undefined, mode
   }
   const git = gitIn(dir);
   const tags = await readGitTags(git);
-  return { dir, git, model, gto: gtoArtifactState(tags, model), names: new Set(tags.map((t) => t.name)) };
+  const own = tags.filter((t) => t.annotated && (t.name.startsWith(`${model}@`) || t.name.startsWith(`${model}#`)));
+  return {
+    dir,
+    git,
+    model,
+    gto: gtoArtifactState(tags, model),
+    names: new Set(tags.map((t) => t.name)),
+    newestTagTime: own.reduce((m, t) => Math.max(m, t.time), 0),
+  };
 }
 
 export interface PlannedTag {
@@ -245,6 +269,7 @@ export function planUnassign(ctx: GitContext, stage: string, reason: string | un
 /** Create the planned tags (annotated, in order) and say what to push. */
 export async function applyPlan(ctx: GitContext, plan: TagPlan): Promise<string[]> {
   const lines: string[] = [...plan.notes];
+  if (plan.tags.length) await afterNewestTag(ctx);
   for (const [i, t] of plan.tags.entries()) {
     try {
       await createAnnotatedTag(ctx.git, t.name, t.commit, t.message);
@@ -282,6 +307,7 @@ export async function publishPlan(ctx: GitContext, plan: TagPlan, remote: string
     for (const name of made) await ctx.git(['tag', '-d', name]).catch(() => undefined);
   };
   try {
+    if (plan.tags.length) await afterNewestTag(ctx);
     for (const t of plan.tags) {
       await createAnnotatedTag(ctx.git, t.name, t.commit, t.message);
       made.push(t.name);

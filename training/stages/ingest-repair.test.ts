@@ -98,3 +98,41 @@ test('a store behind data.dvc (newer data.dvc pulled with git, data not pulled) 
   );
   assert.equal(await readFile(join(behind, 'data.dvc'), 'utf8'), dvcText, 'data.dvc untouched');
 });
+
+test('a missing data/ is rebuilt only when that gives the version data.dvc records; otherwise refused, data.dvc untouched', async () => {
+  // Ingested twice (2 batches) and recorded; another machine has the commit but not the data.
+  const { repo, params } = await storeRepo(0);
+  const log = quietLog();
+  await ingest({ repoRoot: repo, params, log });
+  await ingest({ repoRoot: repo, params, log });
+  const twoBatches = await recordedMd5(repo);
+  const { rm } = await import('node:fs/promises');
+  await rm(join(repo, RAW_DIR), { recursive: true });
+  await rm(join(repo, '.dvc', 'cache'), { recursive: true, force: true });
+  const dvcText = await readFile(join(repo, 'data.dvc'), 'utf8');
+  await assert.rejects(ingest({ repoRoot: repo, params, log }), (err: Error) => {
+    assert.match(err.message, new RegExp(`data/ is missing and data.dvc records version ${twoBatches}`));
+    assert.match(err.message, /1 batch\(es\), 10 records/);
+    assert.match(err.message, /npm run data:pull/);
+    assert.match(err.message, /move data\.dvc aside/);
+    return true;
+  });
+  assert.equal(await readFile(join(repo, 'data.dvc'), 'utf8'), dvcText, 'data.dvc untouched');
+  assert.equal(await readManifest(repo), null, 'the rebuilt store is removed');
+  // --grow cannot stand in for the missing batches either.
+  await assert.rejects(ingest({ repoRoot: repo, params, log, grow: true }), /data\/ is missing/);
+  assert.equal(await readFile(join(repo, 'data.dvc'), 'utf8'), dvcText);
+
+  // A fresh clone of a store at its cap (one batch recorded) rebuilds it, and grows from there.
+  const first = await storeRepo(1);
+  await ingest({ repoRoot: first.repo, params: first.params, log });
+  const oneBatch = await recordedMd5(first.repo);
+  await rm(join(first.repo, RAW_DIR), { recursive: true });
+  const rebuilt = await ingest({ repoRoot: first.repo, params: first.params, log });
+  assert.equal(rebuilt.batches, 1);
+  assert.equal(await recordedMd5(first.repo), oneBatch);
+  await rm(join(first.repo, RAW_DIR), { recursive: true });
+  const grown = await ingest({ repoRoot: first.repo, params: first.params, log, grow: true });
+  assert.equal(grown.batches, 2);
+  assert.notEqual(await recordedMd5(first.repo), oneBatch);
+});

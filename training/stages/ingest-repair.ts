@@ -10,10 +10,11 @@
  * Any other disagreement (the store is behind data.dvc, a recorded batch changed, another source)
  * is refused: recording it would fork the data history.
  */
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sweepStaleTemps } from '../../core/platform/temp-files.ts';
 import { compareWithRecorded, type RecordedComparison } from '../../core/dvc/recorded.ts';
+import { parseDvcFile } from '../../core/dvc/dvcfile.ts';
 import type { Logger } from '../../core/platform/log.ts';
 import { MANIFEST_FILE, RAW_DIR } from '../contracts/paths.ts';
 import { manifestSchema, type RawManifest } from '../contracts/raw-store.ts';
@@ -82,4 +83,50 @@ export async function whyNotAnAppend(cmp: RecordedComparison, current: RawManife
       return `batch ${was.file} changed since it was recorded`;
   }
   return null;
+}
+
+/**
+ * The version data.dvc records when the raw store itself is missing (no manifest in data/): a
+ * clone or a CI runner that did not fetch it. Null when data/ has its manifest or nothing is
+ * recorded (the first ingest of a new store).
+ */
+export async function recordedWithoutStore(repoRoot: string, manifest: RawManifest | null): Promise<string | null> {
+  if (manifest) return null;
+  const dvcFile = join(repoRoot, `${RAW_DIR}.dvc`);
+  let text: string;
+  try {
+    text = await readFile(dvcFile, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  return parseDvcFile(text, dvcFile).outs.find((o) => o.path.replace(/\/+$/, '') === RAW_DIR)?.md5 ?? null;
+}
+
+/**
+ * After rebuilding a missing store from the source: it must be the version data.dvc records, or
+ * the next commit would move data.dvc back to whatever the source gives today (fewer batches than
+ * were ingested and pushed, say). Otherwise the rebuilt store is removed, data.dvc is left as it
+ * is, and the error says how to fetch the recorded version.
+ */
+export async function checkRebuilt(
+  repoRoot: string,
+  recorded: string,
+  rebuilt: RawManifest | null,
+  log: Logger,
+): Promise<void> {
+  const cmp = await compareWithRecorded(RAW_DIR, { repoRoot, log });
+  if (cmp.current?.md5 === recorded) {
+    log.info(`${RAW_DIR}/ was missing; rebuilt from the source, it is the version data.dvc records (${recorded})`);
+    return;
+  }
+  await rm(join(repoRoot, RAW_DIR), { recursive: true, force: true });
+  const batches = rebuilt?.batches ?? [];
+  throw new Error(
+    `${RAW_DIR}/ is missing and data.dvc records version ${recorded}, but rebuilding it from data.source gives another version ` +
+      `(${batches.length} batch(es), ${batches.reduce((n, b) => n + b.rows, 0)} records, ${cmp.current?.md5 ?? 'nothing'}): ` +
+      `the recorded data is not on this machine. Fetch it with \`npm run data:pull\` (in CI the remote must hold it: ` +
+      `\`npm run data:push\` where it was ingested). To start a new raw store from this source instead, move data.dvc aside and run again. ` +
+      `The rebuilt ${RAW_DIR}/ was removed; data.dvc is unchanged.`,
+  );
 }

@@ -21,7 +21,7 @@ import { defineCli, UsageError } from '../../core/platform/cli.ts';
 import { openSource, timesOf, type RecordSource, type SourceFingerprint } from '../sources.ts';
 import { MANIFEST_FILE, RAW_DIR } from '../contracts/paths.ts';
 import { readManifest, type RawManifest } from '../contracts/raw-store.ts';
-import { reconcileStore } from './ingest-repair.ts';
+import { checkRebuilt, reconcileStore, recordedWithoutStore } from './ingest-repair.ts';
 import { preflight } from '../preflight.ts';
 
 export { MANIFEST_FILE, RAW_DIR } from '../contracts/paths.ts';
@@ -52,6 +52,18 @@ export interface IngestResult {
 }
 
 export async function ingest(options: IngestOptions): Promise<IngestResult> {
+  const recorded = await recordedWithoutStore(options.repoRoot, await readManifest(options.repoRoot));
+  if (recorded === null) return ingestOnce(options);
+  // data/ is missing but data.dvc records a version: rebuild what a first ingest with params.yaml's
+  // settings writes, and keep it only if it is that version. Then this run goes on as it would
+  // have on the fetched store (its flags, --grow, may add batches; a smaller --max-batches adds none).
+  await ingestOnce({ ...options, grow: false, maxBatches: undefined, batchesPerRun: undefined, track: async () => {} });
+  await checkRebuilt(options.repoRoot, recorded, await readManifest(options.repoRoot), options.log);
+  await track(options);
+  return ingestOnce(options);
+}
+
+async function ingestOnce(options: IngestOptions): Promise<IngestResult> {
   const { repoRoot, params, log } = options;
   const batchSize = params.ingest.batch_size;
   const cap = options.maxBatches ?? params.ingest.max_batches;
