@@ -70,3 +70,27 @@ test('npm start registers again when the local registry lacks the version its la
   assert.deepEqual(Object.keys(await registerRerun(repo, { REGISTRY_URL: 'elsewhere' })), ['register']);
   assert.deepEqual(await registerRerun(ahead, { REGISTRY_URL: 'gs://bucket/registry' }), {});
 });
+
+test('npm start leaves a candidate alone once a stage was moved after it was registered (a rollback by hand)', async () => {
+  const model = await readModelName(PARAMS);
+  assert.ok(model);
+  const repo = await pulledClone(2, 'candidate');
+  const registry = await openRegistry('registry', { baseDir: repo, log: memoryLogger() });
+  for (const i of [1, 2])
+    await registry.register(
+      model,
+      await makeBundle(join(repo, `bundle${i}`), { 'a.txt': `model ${i}\n` }),
+      {},
+      {
+        actor: 'test',
+        source: 'pipeline',
+      },
+    );
+  // v2 registered as a candidate, nothing moved since: npm start may assign it.
+  assert.deepEqual(Object.keys(await registerRerun(repo, { REGISTER_PROMOTE: 'allow' })), ['register']);
+  // Someone promotes v2 by hand and rolls back to v1: that decision stands.
+  await registry.setStage(model, 'production', 1, { actor: 'ops', source: 'cli', reason: 'first' });
+  await registry.setStage(model, 'production', 2, { actor: 'ops', source: 'cli', reason: 'try' });
+  await registry.rollback(model, 'production', { actor: 'ops', source: 'cli', reason: 'restore' });
+  assert.deepEqual(await registerRerun(repo, { REGISTER_PROMOTE: 'allow' }), {});
+});

@@ -25,10 +25,14 @@ export async function registerRerun(
   const last = await readMetrics('register', { repo: repoRoot }).catch(() => null);
   if (!last) return {};
   const policy = promotionPolicy(env);
-  if (last.decision === 'candidate' && policy.allowed)
+  if (last.decision === 'candidate' && policy.allowed) {
+    // A person who has moved a stage since (promoted it by hand, rolled back, demoted) decided:
+    // running register again would assign the candidate over that decision.
+    if (await stagesMovedSince(repoRoot, env, last.model_name, last.version)) return {};
     return {
       [registerStage.name]: `v${last.version} was registered as a candidate only; this run may assign its stage (${policy.why})`,
     };
+  }
   const missing = await missingFromRegistry(repoRoot, env, last.model_name, last.version);
   return missing ? { [registerStage.name]: missing } : {};
 }
@@ -59,4 +63,32 @@ async function missingFromRegistry(
     // An unreadable registry is the register stage's to report when it runs; not a reason to run it.
   }
   return null;
+}
+
+/**
+ * Whether any stage of `model` moved (promote, rollback, demote) after `version` was registered,
+ * in the local registry; false when it cannot tell (a bucket registry, none here yet).
+ */
+async function stagesMovedSince(
+  repoRoot: string,
+  env: Record<string, string | undefined>,
+  model: string,
+  version: number,
+): Promise<boolean> {
+  const params = await loadParams(join(repoRoot, 'params.yaml')).catch(() => null);
+  if (!params?.register || params.register.model_name !== model) return false;
+  const url = env.REGISTRY_URL || params.register.registry;
+  if (url.startsWith('gs://')) return false;
+  try {
+    const registry = await openRegistry(url, { baseDir: repoRoot });
+    if (!(await registry.listModels()).includes(model)) return false;
+    const history = await registry.history(model);
+    const registered = history.findIndex((e) => e.type === 'register' && e.version === version);
+    return (
+      registered >= 0 &&
+      history.slice(registered + 1).some((e) => e.type === 'promote' || e.type === 'rollback' || e.type === 'demote')
+    );
+  } catch {
+    return false;
+  }
 }
