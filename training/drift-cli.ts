@@ -64,6 +64,7 @@ const cli = defineCli(
         drift_share: result.drift_share,
         drifted_features: result.drifted_features,
         ...(p.skipped === undefined ? { prediction_drift: p.drifted, drifted_predictions: p.drifted_tracks } : {}),
+        ...(result.left_out ? { left_out: result.left_out.map((d) => d.feature) } : {}),
       }) + '\n',
     );
     log.info(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);

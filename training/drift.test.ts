@@ -43,6 +43,29 @@ test('batch drift: the same data does not drift; longer flights from one airport
   assert.ok(files.includes('drift-distance.png') && files.includes('drift-origin.png'));
 });
 
+test('batch drift with a data reference too short for a date part says which inputs it leaves out, and why', async () => {
+  const repo = await tempRepo();
+  const params = await testParams();
+  // 20 hours of hourly flights: not even the hour of day repeats (min_cycles).
+  const reference = await writeSource(repo, 'short.csv', flightsCsv(20));
+  const current = await writeSource(repo, 'current.csv', flightsCsv(200));
+  const out = join(repo, 'short');
+  const result = await batchDrift({ reference, current, out, params, log: quietLog() });
+  assert.ok(result.left_out && result.left_out.length > 0, JSON.stringify(result));
+  for (const d of result.left_out) {
+    assert.match(d.feature, /^date/);
+    assert.ok(!result.drifted_features.includes(d.feature));
+  }
+  const json = JSON.parse(await readFile(join(out, 'drift.json'), 'utf8'));
+  assert.deepEqual(json.left_out, result.left_out);
+  const md = await readFile(join(out, 'drift.md'), 'utf8');
+  assert.match(md, new RegExp(`Not judged, left out of the reference's profile: ${result.left_out[0].feature} \\(`));
+  assert.ok(result.left_out.some((d) => d.feature === 'date.hour'));
+  // Eight days profile the hour, which is then judged.
+  const long = await batchDrift({ reference: current, current, out: join(repo, 'long'), params, log: quietLog() });
+  assert.ok(!(long.left_out ?? []).some((d) => d.feature === 'date.hour'), JSON.stringify(long.left_out));
+});
+
 /** The model fixture's own training records as a flights CSV (the columns params.yaml validates). */
 function recordsCsv(records: { date: string; distance: number; origin: string }[]): string {
   const lines = records.map((r) => `${r.date.slice(0, 16).replace('T', ' ')},0,${r.distance},${r.origin},ORD`);

@@ -16,7 +16,7 @@ import {
   type NumericWindow,
   type CategoricalWindow,
 } from '../core/drift/index.ts';
-import { datetimePart, fitFeatureSpec, type FeatureSpec } from '../core/model/features.ts';
+import { datetimePart, fitFeatureSpec, type DroppedFeature, type FeatureSpec } from '../core/model/features.ts';
 import {
   profiledNumbers,
   profiledSource,
@@ -37,7 +37,11 @@ import type { Logger } from '../core/platform/log.ts';
 import { bundlePredictionDrift, type PredictionDriftOutcome } from './drift-predictions.ts';
 
 /** The inputs' verdict (dataset_drift counts inputs only, as the live monitor does) and, for a bundle reference, the predictions'. */
-export type BatchDrift = DatasetDrift & { predictions: PredictionDriftOutcome };
+export type BatchDrift = DatasetDrift & {
+  predictions: PredictionDriftOutcome;
+  /** Inputs a data-file reference could not profile (a date part it covers too few cycles of), and why. */
+  left_out?: DroppedFeature[];
+};
 
 /**
  * Why no input was judged (every one had too few values: fewer rows than drift.min_window), or
@@ -83,19 +87,24 @@ async function bundleReading(dir: string, params: Params): Promise<Params> {
 export async function referenceProfile(
   path: string,
   params: Params,
-): Promise<{ profile: ReferenceProfile; kind: 'bundle' | 'data' }> {
+): Promise<{ profile: ReferenceProfile; kind: 'bundle' | 'data'; leftOut: DroppedFeature[] }> {
   if (await exists(join(path, BUNDLE_META_FILE)))
-    return { profile: await readArtifactFile(path, 'bundleProfile', 'train'), kind: 'bundle' };
+    return { profile: await readArtifactFile(path, 'bundleProfile', 'train'), kind: 'bundle', leftOut: [] };
   const table = await loadData(path, params);
   // The profile needs the input features only: an unlabelled reference must not need the labels
   // that a multi-class task (classes: auto) fits its class list from.
   const task = table.columns[params.task.target] ? params.task : { ...params.task, classes: undefined };
+  const spec = fitFeatureSpec(table, { ...params, task });
   return {
-    profile: profileTable(table, fitFeatureSpec(table, { ...params, task }), {
+    profile: profileTable(table, spec, {
       bins: params.profile.bins,
       topCategories: params.profile.top_categories,
     }),
     kind: 'data',
+    // The date parts it covers too few cycles of (crosses are not profiled, so theirs do not count).
+    leftOut: (spec.dropped ?? []).filter((d) =>
+      Object.entries(params.features).some(([name, f]) => f.kind === 'datetime' && d.feature.startsWith(`${name}.`)),
+    ),
   };
 }
 
@@ -212,7 +221,11 @@ export async function batchDrift(options: {
   log: Logger;
 }): Promise<BatchDrift> {
   const { params, log } = options;
-  const { profile, kind } = await referenceProfile(options.reference, params);
+  const { profile, kind, leftOut } = await referenceProfile(options.reference, params);
+  if (leftOut.length)
+    log.warn(
+      `the reference leaves out ${leftOut.map((d) => `${d.feature} (${d.reason})`).join('; ')}: not judged; a model bundle as --reference, or a reference covering more time, judges them`,
+    );
   // Against a model bundle, the batch is read with the model's own input schema and target:
   // params.yaml may describe another dataset by now (the README's examples, then the flights).
   const current = await loadData(
@@ -230,7 +243,11 @@ export async function batchDrift(options: {
           profiles: {},
           windows: {},
         };
-  const result: BatchDrift = { ...inputs, predictions: scored.outcome };
+  const result: BatchDrift = {
+    ...inputs,
+    predictions: scored.outcome,
+    ...(leftOut.length ? { left_out: leftOut } : {}),
+  };
   const charts = [
     ...Object.entries(profile.features).map(([name, prof]) => ({
       name,
@@ -251,7 +268,10 @@ export async function batchDrift(options: {
     });
     await writeFileAtomic(
       join(dir, 'drift.md'),
-      driftMarkdown(result, { reference: options.reference, current: options.current, rows: current.length }),
+      driftMarkdown(result, { reference: options.reference, current: options.current, rows: current.length }) +
+        (leftOut.length
+          ? `\nNot judged, left out of the reference's profile: ${leftOut.map((d) => `${d.feature} (${d.reason})`).join('; ')}.\n`
+          : ''),
     );
   });
   const p = result.predictions;
