@@ -29,6 +29,10 @@ export interface CommentInput {
   footer?: string | null;
   /** Whether this run pushes the registry's tags (a push to `model`); a pull request's run pushes none. */
   pushesTags?: boolean;
+  /** Test rows of the base's evaluation, when they are not this run's (its deltas compare two test sets). */
+  baseRowsDiffer?: { base: number; current: number } | null;
+  /** Production as the base branch recorded it, when this run had no registry to score it on its rows. */
+  productionFromBase?: { version: number; label: string } | null;
   limit?: number;
 }
 
@@ -47,7 +51,11 @@ function deltaCell(row: DiffRow | undefined): string {
 
 function headline(input: CommentInput): string[] {
   const prod = input.register?.production_before;
-  const prodLabel = prod?.version ? `production v${prod.version}` : 'production';
+  const prodLabel = input.productionFromBase
+    ? `production v${input.productionFromBase.version}`
+    : prod?.version
+      ? `production v${prod.version}`
+      : 'production';
   const byProd = new Map(input.vsProduction.map((r) => [r.metric, r]));
   const byBase = new Map(input.vsBase.map((r) => [r.metric, r]));
   const rows = input.vsBase.length ? input.vsBase : input.vsProduction;
@@ -71,6 +79,16 @@ function headline(input: CommentInput): string[] {
   );
   if (!input.vsBase.length || input.vsBase.every((r) => r.base === null))
     lines.push('', `_No metrics on ${input.baseLabel ?? 'the base'} to compare with._`);
+  else if (input.baseRowsDiffer)
+    lines.push(
+      '',
+      `_${input.baseLabel ?? 'The base'} was scored on other test rows (${input.baseRowsDiffer.base.toLocaleString('en-US')}, this run on ${input.baseRowsDiffer.current.toLocaleString('en-US')}): its deltas compare two test sets as well as two models, so none is called beyond noise.${input.productionFromBase ? '' : " The production columns score both models on this run's rows."}_`,
+    );
+  if (input.productionFromBase)
+    lines.push(
+      '',
+      `_Production v${input.productionFromBase.version}: its test metrics as ${input.productionFromBase.label} recorded them (this run has no registry to score it on its own rows${input.baseRowsDiffer ? ', and the rows differ, so no delta is called beyond noise' : ''})._`,
+    );
   return lines;
 }
 
@@ -103,11 +121,17 @@ function gates(reg: RegisterFile, pushesTags: boolean): string[] {
   return lines;
 }
 
-function drift(d: DataDriftFile): string[] {
+function drift(d: DataDriftFile, productionElsewhere: number | null): string[] {
   const against = d.production_version ? `production v${d.production_version}` : 'production';
   // The one status besides ok (core/schemas/metrics-files.ts).
   if (d.status === 'no_production_model')
-    return [`### Data drift vs ${against}`, '', '_No production model yet: nothing to compare this data with._'];
+    return [
+      `### Data drift vs ${productionElsewhere ? `production v${productionElsewhere}` : against}`,
+      '',
+      productionElsewhere
+        ? "_Not measured here: this run has no registry to read production's reference from; the push that trains this branch measures it._"
+        : '_No production model yet: nothing to compare this data with._',
+    ];
   const feats = Object.entries(d.features ?? {});
   const share = d.drift_share !== undefined ? ` (${Math.round(d.drift_share * 100)} % of features)` : '';
   const lines = [
@@ -192,7 +216,7 @@ export function composeComment(input: CommentInput): string {
     '',
   ];
   if (reg) headLines.push(...gates(reg, input.pushesTags ?? true), '');
-  if (input.drift) headLines.push(...drift(input.drift), '');
+  if (input.drift) headLines.push(...drift(input.drift, input.productionFromBase?.version ?? null), '');
   const head = headLines.join('\n');
   const footer = input.footer ? `\n${input.footer}\n` : '';
   const room = limit - footer.length;

@@ -14,10 +14,12 @@ import { metricDirection } from '../../core/schemas/metric-directions.ts';
 import type { Confusion } from '../../core/model/quality-metrics.ts';
 import {
   EVALUATE_METRICS,
+  REGISTER_METRICS,
   confusionOf,
   parseMetrics,
   readMetrics,
   type EvaluateFile,
+  type RegisterFile,
 } from '../../core/schemas/metrics-files.ts';
 
 export type { Confusion };
@@ -194,4 +196,39 @@ export async function readBaseEvaluate(src: BaseSource): Promise<EvalSummary | n
     return null;
   }
   return summarizeEvaluate(parseMetrics('evaluate', { text: text, where: where }));
+}
+
+/** The production model as the base branch's last register run recorded it, with its test metrics. */
+export interface BaseProduction {
+  version: number;
+  metrics: Record<string, unknown>;
+  /** Rows those metrics were measured on (the base's test set). */
+  rows: number | null;
+}
+
+/**
+ * Production as the base branch knows it, for a run that cannot read the registry (a pull
+ * request): when the base's last register run promoted, production is that run's model and its
+ * test metrics are the base's; otherwise production is the one it compared with, scored on the
+ * same rows (`production_before`). Null when the base records no production model.
+ */
+export async function readBaseProduction(src: BaseSource, base: EvalSummary | null): Promise<BaseProduction | null> {
+  let reg: RegisterFile | null = null;
+  if (src.dir) reg = await readMetrics('register', { dir: src.dir });
+  else if (src.ref && src.run) {
+    const where = `${src.ref}:${REGISTER_METRICS}`;
+    let text: string | null = null;
+    try {
+      text = await src.run('git', ['show', where], { cwd: src.cwd });
+    } catch {
+      text = null;
+    }
+    reg = text === null ? null : parseMetrics('register', { text, where });
+  }
+  if (!reg || !base) return null;
+  if (reg.decision === 'promoted') return { version: reg.version, metrics: base.test, rows: base.rows };
+  const before = reg.production_before;
+  return before?.version && before.metrics
+    ? { version: before.version, metrics: before.metrics, rows: base.rows }
+    : null;
 }

@@ -19,7 +19,7 @@ const root = await tempDir('publish-');
 const summaryFile = join(root, 'step_summary');
 await writeFile(summaryFile, '');
 
-async function workspace(base?: Record<string, number>) {
+async function workspace(base?: Record<string, number>, baseRows?: number) {
   const cwd = await mkdtemp(join(root, 'ws-'));
   await mkdir(join(cwd, 'metrics'));
   const metrics = join(cwd, 'metrics');
@@ -51,7 +51,11 @@ async function workspace(base?: Record<string, number>) {
   await writeFile(join(cwd, 'metrics', 'report.md'), `${MARKER}\n\n# full report\n`);
   if (base) {
     await mkdir(join(cwd, 'base'));
-    await writeMetricsFixtureFile(join(cwd, 'base'), 'evaluate', metricsFixture('evaluate', { test: base }));
+    await writeMetricsFixtureFile(
+      join(cwd, 'base'),
+      'evaluate',
+      metricsFixture('evaluate', { test: base, ...(baseRows ? { rows_test: baseRows } : {}) }),
+    );
   }
   return cwd;
 }
@@ -111,6 +115,53 @@ test('pull_request → one sticky comment, edited on the next push; base read fr
   );
   assert.equal(await readFile(join(cwd, 'pr-number.txt'), 'utf8'), '42\n');
   assert.equal(await readFile(join(cwd, 'pr-comment.md'), 'utf8'), ours[0].body);
+});
+
+test('a base scored on other test rows: its deltas are shown but never called beyond noise, and the comment says why', async () => {
+  const cwd = await workspace({ accuracy: 0.6, roc_auc: 0.75 }, 44_995);
+  const { f, env: e } = await env('pull_request', 'pull_request.json', {
+    BASE_METRICS_DIR: 'base',
+    BASE_LABEL: 'base `model`',
+  });
+  await publishReport(e, cwd, noGit, quiet);
+  const body = f.issueComments.get('acme/gitops-ml#42')!.find((c) => c.body.includes(MARKER))!.body;
+  assert.match(body, /\| accuracy \| 0\.7000 \| [0-9.]+–[0-9.]+ \| 0\.6000 \| ▲ \+0\.1000 \(better\) \|/);
+  // The production columns still judge noise: production was scored on this run's rows.
+  assert.match(body, /\| 0\.6200 \| ▲ \+0\.0800 \(better\) \*\*beyond noise\*\* \|/);
+  assert.match(
+    body,
+    /_base `model` was scored on other test rows \(44,995, this run on [0-9,]+\): its deltas compare two test sets/,
+  );
+});
+
+test('pull_request without a registry: production is the one the base branch recorded, labelled so, on its own rows', async () => {
+  const cwd = await workspace({ accuracy: 0.6, roc_auc: 0.75 }, 44_995);
+  // This run's registry was empty (no production); the base's last run promoted its v4.
+  await writeMetricsFixtureFile(
+    join(cwd, 'metrics'),
+    'register',
+    metricsFixture('register', { version: 1, decision: 'candidate', production_before: null, gto_tags: [] }),
+  );
+  await writeMetricsFixtureFile(
+    join(cwd, 'base'),
+    'register',
+    metricsFixture('register', { version: 4, decision: 'promoted', production_before: null }),
+  );
+  const { f, env: e } = await env('pull_request', 'pull_request.json', {
+    BASE_METRICS_DIR: 'base',
+    BASE_LABEL: 'base `model`',
+  });
+  await publishReport(e, cwd, noGit, quiet);
+  const body = f.issueComments.get('acme/gitops-ml#42')!.find((c) => c.body.includes(MARKER))!.body;
+  assert.match(
+    body,
+    /\| metric \| this run \| 95% CI \| base `model` \| Δ vs base `model` \| production v4 \| Δ vs production v4 \|/,
+  );
+  assert.match(
+    body,
+    /\| accuracy \| 0\.7000 \| [0-9.]+–[0-9.]+ \| 0\.6000 \| ▲ \+0\.1000 \(better\) \| 0\.6000 \| ▲ \+0\.1000 \(better\) \|/,
+  );
+  assert.match(body, /_Production v4: its test metrics as base `model` recorded them \(this run has no registry/);
 });
 
 test('pull_request base from `git show origin/<base>:metrics/evaluate.json`', async () => {

@@ -14,6 +14,7 @@ import {
   bootstrapConfusionCI,
   diffMetrics,
   readBaseEvaluate,
+  readBaseProduction,
   summarizeEvaluate,
   type BaseSource,
   type Runner,
@@ -114,12 +115,24 @@ export async function buildComment(event: CiEvent, env: NodeJS.ProcessEnv, cwd: 
   const images = imageSource(event, env, cwd, dir);
   const data = await loadChartData(dir);
   const more = data.features.length - MAX_FEATURE_CHARTS;
+  // Another number of test rows is another test set (a PR run ingests afresh, a base grew its
+  // data): the bootstrap interval of this run's rows says nothing about that difference.
+  const otherRows = base && base.rows !== null && current.rows !== null && base.rows !== current.rows;
+  const vsBase = diffMetrics(current, base?.test ?? null, ci).map((r) => (otherRows ? { ...r, beyondNoise: null } : r));
+  // A pull request's run has no registry (no secrets): production as the base branch recorded it.
+  const fromBase =
+    !register?.production_before && event.kind === 'pull_request' ? await readBaseProduction(src, base) : null;
+  const vsProduction = fromBase
+    ? diffMetrics(current, fromBase.metrics, ci).map((r) => (otherRows ? { ...r, beyondNoise: null } : r))
+    : diffMetrics(current, register?.production_before?.metrics ?? null, ci);
   return composeComment({
     context: describe(event, env),
     pushesTags: onCommit(event),
     baseLabel: label,
-    vsBase: diffMetrics(current, base?.test ?? null, ci),
-    vsProduction: diffMetrics(current, register?.production_before?.metrics ?? null, ci),
+    baseRowsDiffer: otherRows ? { base: base.rows!, current: current.rows! } : null,
+    vsBase,
+    vsProduction,
+    productionFromBase: fromBase ? { version: fromBase.version, label: label ?? 'the base' } : null,
     register,
     drift,
     reportMarkdown: report,
