@@ -217,12 +217,7 @@ export async function readBaseProduction(src: BaseSource, base: EvalSummary | nu
   if (src.dir) reg = await readMetrics('register', { dir: src.dir });
   else if (src.ref && src.run) {
     const where = `${src.ref}:${REGISTER_METRICS}`;
-    let text: string | null = null;
-    try {
-      text = await src.run('git', ['show', where], { cwd: src.cwd });
-    } catch {
-      text = null;
-    }
+    const text = await src.run('git', ['show', where], { cwd: src.cwd }).catch(() => null);
     reg = text === null ? null : parseMetrics('register', { text, where });
   }
   if (!reg || !base) return null;
