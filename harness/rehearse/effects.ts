@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { parse } from 'yaml';
 import { git, type RehearsalSandbox } from './sandbox.ts';
 import { gitIn, gtoArtifactState, openRegistry, readGitTags } from '../../core/registry/index.ts';
 import type { Cluster } from './stubs/kubectl.ts';
@@ -273,6 +274,57 @@ export function registryFollowsTags(model: string, registryUrl: (s: RehearsalSan
                 `GTO shows ${h.stage} = ${h.version} (${h.assignment.tag}) but the registry has ${stages[h.stage] ? `v${stages[h.stage]}` : 'nothing'} there`,
             )
             .join('; ')
+        : null;
+    },
+  };
+}
+
+/** The `.dir` outputs (directories: the data, the prepared splits, the model) a data.dvc or dvc.lock records. */
+export function recordedDirs(dataDvc: string | null, dvcLock: string | null): { path: string; md5: string }[] {
+  const out: { path: string; md5: string }[] = [];
+  const add = (o: unknown) => {
+    const r = o as { path?: unknown; md5?: unknown };
+    if (typeof r?.md5 === 'string' && r.md5.endsWith('.dir')) out.push({ path: String(r.path), md5: r.md5 });
+  };
+  if (dataDvc) for (const o of (parse(dataDvc) as { outs?: unknown[] })?.outs ?? []) add(o);
+  if (dvcLock)
+    for (const stage of Object.values(
+      (parse(dvcLock) as { stages?: Record<string, { outs?: unknown[] }> })?.stages ?? {},
+    ))
+      for (const o of stage?.outs ?? []) add(o);
+  return out;
+}
+
+/**
+ * The DVC remote holds every directory (and each file in it) the results commit on `branch`
+ * records: a commit whose data nobody pushed makes every later clone and CI run rebuild or fail.
+ */
+export function dvcRemoteHolds(branch: string, remote: (s: RehearsalSandbox) => string): Effect {
+  return {
+    what: `the DVC remote holds the data and outputs the results commit on ${branch} records`,
+    check: async (c) => {
+      const now = await git(c.sandbox.origin, 'rev-parse', `refs/heads/${branch}`);
+      // Nothing committed (the pipeline recorded, or nothing changed): the push must still have run.
+      if (now === c.before.heads[branch])
+        return c.calls.some((x) => x.cmd === 'dvc' && x.args[0] === 'push' && (x.code ?? 0) === 0)
+          ? null
+          : `no \`dvc push\` ran: a results commit would record data and outputs nobody can pull`;
+      const show = (file: string) => git(c.sandbox.origin, 'show', `${now}:${file}`).catch(() => null);
+      const dirs = recordedDirs(await show('data.dvc'), await show('dvc.lock'));
+      const objectPath = (md5: string) => join(remote(c.sandbox), 'files', 'md5', md5.slice(0, 2), md5.slice(2));
+      const missing: string[] = [];
+      for (const d of dirs) {
+        const listing = objectPath(d.md5);
+        if (!existsSync(listing)) {
+          missing.push(`${d.path} (${d.md5})`);
+          continue;
+        }
+        const entries = JSON.parse(readFileSync(listing, 'utf8')) as { md5: string; relpath: string }[];
+        const absent = entries.filter((e) => !existsSync(objectPath(e.md5)));
+        if (absent.length) missing.push(`${d.path}: ${absent.length} of its ${entries.length} files`);
+      }
+      return missing.length
+        ? `the results commit ${now.slice(0, 8)} records what the DVC remote lacks: ${missing.join('; ')} (was \`dvc push\` run?)`
         : null;
     },
   };

@@ -358,6 +358,15 @@ export const MISTAKES: Mistake[] = [
     scenario: ['train', 'workflow_dispatch'],
     expect: /expected effect missing: a commit comment by github-actions\[bot\].*no commit comment was posted/,
   },
+  {
+    id: 'train-dvc-push-dropped',
+    what: 'train.yml: the `dvc push` step deleted (the results commit records data and a model nobody can pull)',
+    file: 'train.yml',
+    edit: swap('      - name: dvc push\n        run: dvc push\n', ''),
+    scenario: ['train', 'workflow_dispatch'],
+    expect:
+      /expected effect missing: the DVC remote holds the data and outputs the results commit on model records: (.*lacks|no `dvc push` ran)/,
+  },
   // What the rehearsal cannot see
   {
     id: 'deploy-secret-typo',

@@ -23,6 +23,7 @@ import {
 } from './events.ts';
 import {
   botCommitOn,
+  dvcRemoteHolds,
   branchUnchanged,
   called,
   commitCommentOn,
@@ -267,6 +268,7 @@ const TRAIN_EFFECTS = [
   commitCommentOn('model'),
   queuesNotCancels('train'),
   registryFollowsTags('flight-delay', bucketRegistry),
+  dvcRemoteHolds('model', (s) => join(s.cloud, 'gcs', BUCKET, 'dvc')),
 ];
 
 /**
