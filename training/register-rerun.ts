@@ -38,22 +38,28 @@ export async function registerRerun(
 }
 
 /**
- * Why the local registry lacks `model` v`version`, or null when it holds it or cannot tell. A bucket
- * registry (gs://) is shared by every clone, so only a local directory is checked, without network.
+ * The local registry the last run registered `model` in, with its URL; null when params.yaml names
+ * another model now (a rename is a change of params: register reruns for that already) or the
+ * registry is a bucket (gs://: shared by every clone, not read here without network).
  */
+async function localRegistry(repoRoot: string, env: Record<string, string | undefined>, model: string) {
+  const params = await loadParams(join(repoRoot, 'params.yaml')).catch(() => null);
+  if (!params?.register || params.register.model_name !== model) return null;
+  const url = env.REGISTRY_URL || params.register.registry;
+  return url.startsWith('gs://') ? null : { url, registry: await openRegistry(url, { baseDir: repoRoot }) };
+}
+
+/** Why the local registry lacks `model` v`version`, or null when it holds it or cannot tell. */
 async function missingFromRegistry(
   repoRoot: string,
   env: Record<string, string | undefined>,
   model: string,
   version: number,
 ): Promise<string | null> {
-  const params = await loadParams(join(repoRoot, 'params.yaml')).catch(() => null);
-  // A model renamed since the last run is a change of params: register reruns for that already.
-  if (!params?.register || params.register.model_name !== model) return null;
-  const url = env.REGISTRY_URL || params.register.registry;
-  if (url.startsWith('gs://')) return null;
   try {
-    const registry = await openRegistry(url, { baseDir: repoRoot });
+    const local = await localRegistry(repoRoot, env, model);
+    if (!local) return null;
+    const { url, registry } = local;
     if (!(await registry.listModels()).includes(model))
       return `the registry (${url}) holds no ${model}, which its last run registered as v${version} (a clone whose outputs came from data:pull): register it here`;
     const versions = await registry.listVersions(model);
@@ -75,13 +81,9 @@ async function stagesMovedSince(
   model: string,
   version: number,
 ): Promise<boolean> {
-  const params = await loadParams(join(repoRoot, 'params.yaml')).catch(() => null);
-  if (!params?.register || params.register.model_name !== model) return false;
-  const url = env.REGISTRY_URL || params.register.registry;
-  if (url.startsWith('gs://')) return false;
   try {
-    const registry = await openRegistry(url, { baseDir: repoRoot });
-    if (!(await registry.listModels()).includes(model)) return false;
+    const registry = (await localRegistry(repoRoot, env, model))?.registry;
+    if (!registry || !(await registry.listModels()).includes(model)) return false;
     const history = await registry.history(model);
     const registered = history.findIndex((e) => e.type === 'register' && e.version === version);
     return (

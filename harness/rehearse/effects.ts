@@ -279,12 +279,31 @@ export function registryFollowsTags(model: string, registryUrl: (s: RehearsalSan
   };
 }
 
-/** The `.dir` outputs (directories: the data, the prepared splits, the model) a data.dvc or dvc.lock records. */
-export function recordedDirs(dataDvc: string | null, dvcLock: string | null): { path: string; md5: string }[] {
+/** Outputs dvc.yaml marks `cache: false` (committed to git, never pushed). */
+function uncachedOutputs(dvcYaml: string | null): Set<string> {
+  const paths = new Set<string>();
+  type Stage = Record<string, unknown[] | undefined>;
+  for (const stage of Object.values((dvcYaml && (parse(dvcYaml) as { stages?: Record<string, Stage> })?.stages) ?? {}))
+    for (const list of ['outs', 'metrics', 'plots'])
+      for (const o of stage?.[list] ?? [])
+        if (o && typeof o === 'object')
+          for (const [path, opts] of Object.entries(o as Record<string, { cache?: boolean } | null>))
+            if (opts?.cache === false) paths.add(path);
+  return paths;
+}
+
+/** The cached `.dir` outputs (the data, the prepared splits, the model) a data.dvc or dvc.lock records. */
+export function recordedDirs(
+  dataDvc: string | null,
+  dvcLock: string | null,
+  dvcYaml: string | null = null,
+): { path: string; md5: string }[] {
   const out: { path: string; md5: string }[] = [];
+  const uncached = uncachedOutputs(dvcYaml);
   const add = (o: unknown) => {
     const r = o as { path?: unknown; md5?: unknown };
-    if (typeof r?.md5 === 'string' && r.md5.endsWith('.dir')) out.push({ path: String(r.path), md5: r.md5 });
+    if (typeof r?.md5 === 'string' && r.md5.endsWith('.dir') && !uncached.has(String(r.path)))
+      out.push({ path: String(r.path), md5: r.md5 });
   };
   if (dataDvc) for (const o of (parse(dataDvc) as { outs?: unknown[] })?.outs ?? []) add(o);
   if (dvcLock)
@@ -310,7 +329,7 @@ export function dvcRemoteHolds(branch: string, remote: (s: RehearsalSandbox) => 
           ? null
           : `no \`dvc push\` ran: a results commit would record data and outputs nobody can pull`;
       const show = (file: string) => git(c.sandbox.origin, 'show', `${now}:${file}`).catch(() => null);
-      const dirs = recordedDirs(await show('data.dvc'), await show('dvc.lock'));
+      const dirs = recordedDirs(await show('data.dvc'), await show('dvc.lock'), await show('dvc.yaml'));
       const objectPath = (md5: string) => join(remote(c.sandbox), 'files', 'md5', md5.slice(0, 2), md5.slice(2));
       const missing: string[] = [];
       for (const d of dirs) {
