@@ -186,6 +186,11 @@ describe('infra/config.yaml: the one source of the stack settings', () => {
     const [local, ...inCi] = await Promise.all([synth({}), ...distinct.map((env) => synth(JSON.parse(env)))]);
     assert.equal(local.code, 0, local.stderr);
     assert.ok(local.json && JSON.parse(local.json).resource, 'local synth wrote the stack');
+    // The committed file leaves the repository id empty: the synth says what that trusts.
+    assert.match(
+      local.stderr,
+      /warning: githubRepositoryId is empty, so the workload identity provider trusts the name .* alone/,
+    );
     for (const c of ci) {
       const r = inCi[distinct.indexOf(JSON.stringify(c.env))];
       assert.equal(r.code, 0, `${c.job}: ${r.stderr}`);

@@ -24,6 +24,12 @@ await defineCli({ name: 'infra:synth', usage: USAGE }, (_args, io) => {
     if (value === placeholder)
       io.stderr(`warning: ${field} is the placeholder "${placeholder}"; edit infra/config.yaml and commit it\n`);
   }
+  // Without the numeric id the identity provider trusts the repository's name alone: a repository
+  // deleted and re-created under that name (by anyone who gets it) would be trusted too.
+  if (!config.githubRepositoryId)
+    io.stderr(
+      `warning: githubRepositoryId is empty, so the workload identity provider trusts the name ${config.githubRepository} alone; set it in infra/config.yaml (the repository's numeric id: gh api repos/${config.githubRepository} --jq .id)\n`,
+    );
   const app = new App();
   new GitopsMlStack(app, STACK_NAME, config);
   app.synth();

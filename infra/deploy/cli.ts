@@ -179,7 +179,8 @@ const cli = defineCli(
     else if (strategy === 'blue-green')
       result = values.rollback ? await rollbackBlueGreen(ctx) : await blueGreen(ctx, image);
     else result = await canary(ctx, image, { ...nums, onNoData });
-    if ('planned' in r) result = { ...result, dryRun: true, planned: r.planned };
+    if ('planned' in r)
+      result = { ...result, outcome: 'planned', would: result.outcome, dryRun: true, planned: r.planned };
     print(result);
     // The JSON says why (rolled back, aborted).
     return result.ok ? 0 : 1;

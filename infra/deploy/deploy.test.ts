@@ -367,6 +367,9 @@ test('cli: exit codes, usage errors, dry-run records mutations without running t
   const real = new FakeRunner().on(/get service/, { stdout: 'blue' });
   const dry = await runCli(['--strategy', 'blue-green', '--image', IMG, '--dry-run'], real);
   assert.equal(dry.code, 0);
+  // Nothing was deployed: the outcome says so, and what the run would have done.
+  const dryResult = dry.result as unknown as { outcome: string; would: string };
+  assert.deepEqual([dryResult.outcome, dryResult.would], ['planned', 'switched']);
   assert.deepEqual(
     real.calls,
     ['kubectl -n flight-delay get service flight-delay-api -o jsonpath={.spec.selector.track}'],

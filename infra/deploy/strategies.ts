@@ -9,7 +9,8 @@ import type { DeployRunner, PromAnswer } from './runner.ts';
 
 export { APP, CONTAINER, HTTP_PORT, type DeployContext } from './context.ts';
 
-export type Outcome = 'deployed' | 'rolled-back' | 'aborted' | 'switched' | 'promoted' | 'failed';
+/** `planned`: a --dry-run, whose changes were recorded, not made (what would have been done: `would`). */
+export type Outcome = 'deployed' | 'rolled-back' | 'aborted' | 'switched' | 'promoted' | 'failed' | 'planned';
 
 export interface DeployResult {
   strategy: 'rolling' | 'blue-green' | 'blue-green-rollback' | 'canary';
