@@ -72,3 +72,27 @@ test('formatStatus renders unknowns and empty repositories', () => {
     'path  workspace  cache  remote  recorded in\ndata  missing    ?      ?       data.dvc',
   );
 });
+
+test('status says when the pipeline has not run on the data data.dvc now records, naming the stage and why', async () => {
+  const repo = await repoWithData();
+  const log = memoryLogger();
+  const io = { log, cwd: repo, write: () => {} };
+  assert.equal(await main(['init'], io), 0);
+  assert.equal(await main(['add', 'data'], io), 0);
+  await writeFile(
+    join(repo, 'dvc.yaml'),
+    'stages:\n  count:\n    cmd: node -e "require(\'fs\').writeFileSync(\'n.txt\', String(require(\'fs\').readdirSync(\'data\').length))"\n    deps:\n      - data\n    outs:\n      - n.txt\n',
+  );
+  const { runPipeline } = await import('../pipeline/runner.ts');
+  assert.equal((await runPipeline({ repoRoot: repo, log: memoryLogger() })).ok, true);
+  const behind = (l: string) => /the pipeline's results are behind its inputs/.test(l);
+  assert.equal(await main(['status', '--no-cloud'], io), 0);
+  assert.equal(log.lines.some(behind), false, 'the stage ran on this data');
+  // The data grows and is recorded (ingest does both), while dvc.lock still has the old run.
+  await writeFile(join(repo, 'data', 'b.txt'), 'more\n');
+  assert.equal(await main(['add', 'data'], io), 0);
+  assert.equal(await main(['status', '--no-cloud'], io), 0);
+  const line = log.lines.find(behind);
+  assert.ok(line, log.lines.join('\n'));
+  assert.match(line, /stage 'count' \(dep 'data' [^)]*\) would rerun; `npm run pipeline` reruns them/);
+});

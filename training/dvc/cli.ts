@@ -9,6 +9,8 @@ import { dvcAdd, initDvcRepo, pull, push, status } from '../../core/dvc/index.ts
 import type { OutStatus } from '../../core/dvc/index.ts';
 import { resolveIo, runCliWith, type CliIo } from '../cli-io.ts';
 import { isMain } from '../../core/platform/is-main.ts';
+import { memoryLogger } from '../../core/platform/log.ts';
+import { runPipeline } from '../pipeline/runner.ts';
 import { defineCli, numberOption, UsageError, type CliStreams } from '../../core/platform/cli.ts';
 
 export { dvcAdd } from '../../core/dvc/index.ts';
@@ -63,6 +65,30 @@ function hints(rows: OutStatus[]): string[] {
   return out;
 }
 
+/**
+ * When the recorded data is all in place, whether the pipeline's stages ran on it: after
+ * `ingest --grow` (or a data:pull of a newer data.dvc) data.dvc moves while dvc.lock still records
+ * the stages' run on the old data, which the outputs alone do not show. One line naming the first
+ * stage behind and why, as `dvc status` names changed deps; null when every stage is up to date.
+ */
+async function pipelineBehind(repoRoot: string, rows: OutStatus[]): Promise<string | null> {
+  if (rows.some((r) => r.workspace !== 'ok')) return null;
+  let result;
+  try {
+    result = await runPipeline({ repoRoot, dry: true, log: memoryLogger(), cacheOutputs: false });
+  } catch {
+    return null; // no dvc.yaml: data versioning without a pipeline
+  }
+  const behind = result.stages.filter((s) => s.status === 'would-run');
+  if (!behind.length) return null;
+  const first = behind[0];
+  const more = behind.length > 1 ? ` and ${behind.length - 1} stage(s) after it` : '';
+  return (
+    `the pipeline's results are behind its inputs: stage '${first.name}' (${first.reasons.join('; ')})${more} would rerun; ` +
+    '`npm run pipeline` reruns them (`npm run pipeline -- --dry` lists why)'
+  );
+}
+
 export type { CliIo } from '../cli-io.ts';
 
 const COMMANDS = ['push', 'pull', 'status', 'add', 'init'];
@@ -102,7 +128,11 @@ const cli = defineCli(
         case 'status': {
           const rows = await status({ ...common, cloud: !values['no-cloud'] });
           write((values.json ? JSON.stringify(rows, null, 2) : formatStatus(rows)) + '\n');
-          if (!values.json) for (const h of hints(rows)) log.info(h);
+          if (!values.json) {
+            for (const h of hints(rows)) log.info(h);
+            const behind = await pipelineBehind(repoRoot, rows);
+            if (behind) log.info(behind);
+          }
           return;
         }
         case 'add':

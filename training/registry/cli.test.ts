@@ -30,6 +30,9 @@ async function repoWithModel(versions = 3) {
         params: { train: { epochs: i } },
         git_commit: `c${i}`,
         created_at: `2025-03-0${i}T10:00:00Z`,
+        // v3 was trained after the data grew: its test rows are others.
+        data_md5: i < 3 ? 'aaaabbbbccccdddd0000111122223333.dir' : 'eeeeffff000011112222333344445555.dir',
+        extra: { rows_test: i < 3 ? 100 : 180 },
       },
       { actor: 'pipeline-bot', source: 'pipeline' },
     );
@@ -75,8 +78,9 @@ test('registry CLI: list, show, promote, rollback, history with tables and JSON'
   assert.equal(r.code, 0);
   assert.match(
     r.out,
-    /^flight-delay in .*registry\nversion\s+stages\s+created\s+registered\s+roc_auc\s+by\nv3\s+-\s+2025-03-03 10:00:00Z\s+2025-03-01 12:00:02Z\s+0\.63\d*\s+pipeline-bot\nv2 /,
+    /^flight-delay in .*registry\nversion\s+stages\s+created\s+registered\s+roc_auc\s+test rows \(data\)\s+by\nv3\s+-\s+2025-03-03 10:00:00Z\s+2025-03-01 12:00:02Z\s+0\.63\d*\s+180 \(eeeeffff\)\s+pipeline-bot\nv2 .*100 \(aaaabbbb\)/,
   );
+  assert.match(r.out, /\nthe roc_auc column comes from 2 different test sets .*: it ranks only versions measured on the same one; register scores production again/);
 
   r = await run('promote', '2', 'production', '--reason', 'best validation auc');
   assert.equal(r.code, 0, r.errors);
@@ -219,7 +223,7 @@ test('registry CLI: --registry, --model, REGISTRY_URL and MODEL_NAME pick the re
 
   const byEnv = await cli(repo, { REGISTRY_URL: join(elsewhere, 'r'), MODEL_NAME: 'churn' })('list');
   assert.equal(byEnv.code, 0, byEnv.errors);
-  assert.match(byEnv.out, /^churn in .*\/r\nversion\s+stages\s+created\s+registered\s+f1\s+by\nv1\s/);
+  assert.match(byEnv.out, /^churn in .*\/r\nversion\s+stages\s+created\s+registered\s+f1\s+test rows \(data\)\s+by\nv1\s/);
   const byFlags = await cli(repo)('list', '--registry', join(elsewhere, 'r'), '--model', 'churn', '--json');
   assert.equal(JSON.parse(byFlags.out)[0].model, 'churn');
   const positional = await cli(repo, { REGISTRY_URL: join(elsewhere, 'r') })('history', 'churn');
@@ -401,9 +405,9 @@ test('registry CLI in a git checkout: list and show include GTO versions from ta
   assert.equal(r.code, 0, r.errors);
   const lines = r.out.trimEnd().split('\n');
   assert.match(lines[0], /^flight-delay in .*registry; git tags of .*registry-cli-git-/);
-  assert.match(lines[1], /^version\s+stages\s+gto\s+created\s+registered\s+roc_auc\s+by$/);
-  assert.match(lines[2], /^v3\s+-\s+-\s+-\s+2025-03-01 12:00:02Z\s+0\.72\s+pipeline-bot$/);
-  assert.match(lines[3], /^v2\.0\.1\s+-\s+tags only\s+-\s+2025-03-02 10:00:00Z\s+-\s+Alice$/);
+  assert.match(lines[1], /^version\s+stages\s+gto\s+created\s+registered\s+roc_auc\s+test rows \(data\)\s+by$/);
+  assert.match(lines[2], /^v3\s+-\s+-\s+-\s+2025-03-01 12:00:02Z\s+0\.72\s+-\s+pipeline-bot$/);
+  assert.match(lines[3], /^v2\.0\.1\s+-\s+tags only\s+-\s+2025-03-02 10:00:00Z\s+-\s+-\s+Alice$/);
   assert.match(lines[4], /^v2\s+staging\s+v2\.0\.0\s+-/);
   assert.match(lines[5], /^v1\s+production\s+v1\.0\.0 \[production, staging\]\s+-/);
   assert.equal(lines[6], 'tags only: registered with GTO, no bundle in the registry (v2.0.1)');
@@ -466,7 +470,7 @@ test('registry CLI in a git checkout: list and show include GTO versions from ta
 
   // --git none: the registry alone, as outside a checkout.
   r = await run('list', '--git', 'none');
-  assert.match(r.out, /^flight-delay in .*registry\nversion\s+stages\s+created\s+registered\s+roc_auc\s+by\nv3 /);
+  assert.match(r.out, /^flight-delay in .*registry\nversion\s+stages\s+created\s+registered\s+roc_auc\s+test rows \(data\)\s+by\nv3 /);
 });
 
 test('registry CLI: a rollback out of an empty stage (after demote) says it came from none', async () => {

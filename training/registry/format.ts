@@ -116,6 +116,27 @@ export function stagesAwaitingTags(gto: GtoArtifact, versions: VersionInfo[]): s
     });
 }
 
+/** Where a version's test metric was measured: its test rows and the data version (data.dvc's md5) they came from. */
+function testRowsCell(v: VersionInfo): string {
+  const rows = typeof v.extra?.rows_test === 'number' ? String(v.extra.rows_test) : '-';
+  const data = v.data_md5 ? v.data_md5.replace(/\.dir$/, '').slice(0, 8) : '-';
+  return rows === '-' && data === '-' ? '-' : `${rows} (${data})`;
+}
+
+/**
+ * A note when the listed versions were measured on different data: their metrics then come from
+ * different test rows, and the column does not rank them.
+ */
+function testRowsNote(versions: VersionInfo[], metric: string): string[] {
+  const sets = new Set(versions.map(testRowsCell));
+  return sets.size > 1
+    ? [
+        `the ${metric} column comes from ${sets.size} different test sets (test rows, data version): it ranks only versions measured on the same one; ` +
+          'register scores production again on each candidate\'s own test rows before it promotes (metrics/register.json)',
+      ]
+    : [];
+}
+
 export function formatVersionList(
   model: string,
   where: string,
@@ -126,7 +147,7 @@ export function formatVersionList(
   if (!versions.length) return `${model} in ${where}: no versions`;
   const metricNames = [...new Set(versions.map((v) => primaryMetric(v)?.name).filter((n): n is string => !!n))];
   const metricHeader = metricNames.length === 1 ? metricNames[0] : 'metric';
-  const rows = [['version', 'stages', 'created', 'registered', metricHeader, 'by']];
+  const rows = [['version', 'stages', 'created', 'registered', metricHeader, 'test rows (data)', 'by']];
   for (const v of [...versions].reverse()) {
     const pm = primaryMetric(v);
     const metric = pm
@@ -140,10 +161,11 @@ export function formatVersionList(
       shortTime(v.created_at),
       shortTime(v.registered_at),
       metric,
+      testRowsCell(v),
       v.registered_by,
     ]);
   }
-  return `${model} in ${where}\n${table(rows)}`;
+  return [`${model} in ${where}`, table(rows), ...testRowsNote(versions, metricHeader)].join('\n');
 }
 
 function flatten(obj: Record<string, unknown>, prefix = ''): [string, string][] {
@@ -263,6 +285,7 @@ function formatWithTags(model: string, where: string, versions: VersionInfo[], d
         shortTime(v.created_at),
         shortTime(v.registered_at),
         metric,
+        testRowsCell(v),
         v.registered_by,
       ],
     };
@@ -278,6 +301,7 @@ function formatWithTags(model: string, where: string, versions: VersionInfo[], d
         '-',
         g.registration ? gtoTime(g.registration.time) : '-',
         '-',
+        '-',
         g.registration?.by || g.events[0]?.by || '-',
       ],
     });
@@ -291,7 +315,11 @@ function formatWithTags(model: string, where: string, versions: VersionInfo[], d
   });
   const lines = [
     title,
-    table([['version', 'stages', 'gto', 'created', 'registered', metricHeader, 'by'], ...rows.map((r) => r.cells)]),
+    table([
+      ['version', 'stages', 'gto', 'created', 'registered', metricHeader, 'test rows (data)', 'by'],
+      ...rows.map((r) => r.cells),
+    ]),
+    ...testRowsNote(versions, metricHeader),
   ];
   if (only.length)
     lines.push(
