@@ -81,7 +81,7 @@ test('status says when the pipeline has not run on the data data.dvc now records
   assert.equal(await main(['add', 'data'], io), 0);
   await writeFile(
     join(repo, 'dvc.yaml'),
-    'stages:\n  count:\n    cmd: node -e "require(\'fs\').writeFileSync(\'n.txt\', String(require(\'fs\').readdirSync(\'data\').length))"\n    deps:\n      - data\n    outs:\n      - n.txt\n',
+    "stages:\n  count:\n    cmd: node -e \"require('fs').writeFileSync('n.txt', String(require('fs').readdirSync('data').length))\"\n    deps:\n      - data\n    outs:\n      - n.txt\n",
   );
   const { runPipeline } = await import('../pipeline/runner.ts');
   assert.equal((await runPipeline({ repoRoot: repo, log: memoryLogger() })).ok, true);

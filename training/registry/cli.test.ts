@@ -80,7 +80,10 @@ test('registry CLI: list, show, promote, rollback, history with tables and JSON'
     r.out,
     /^flight-delay in .*registry\nversion\s+stages\s+created\s+registered\s+roc_auc\s+test rows \(data\)\s+by\nv3\s+-\s+2025-03-03 10:00:00Z\s+2025-03-01 12:00:02Z\s+0\.63\d*\s+180 \(eeeeffff\)\s+pipeline-bot\nv2 .*100 \(aaaabbbb\)/,
   );
-  assert.match(r.out, /\nthe roc_auc column comes from 2 different test sets .*: it ranks only versions measured on the same one; register scores production again/);
+  assert.match(
+    r.out,
+    /\nthe roc_auc column comes from 2 different test sets .*: it ranks only versions measured on the same one; register scores production again/,
+  );
 
   r = await run('promote', '2', 'production', '--reason', 'best validation auc');
   assert.equal(r.code, 0, r.errors);
@@ -223,7 +226,10 @@ test('registry CLI: --registry, --model, REGISTRY_URL and MODEL_NAME pick the re
 
   const byEnv = await cli(repo, { REGISTRY_URL: join(elsewhere, 'r'), MODEL_NAME: 'churn' })('list');
   assert.equal(byEnv.code, 0, byEnv.errors);
-  assert.match(byEnv.out, /^churn in .*\/r\nversion\s+stages\s+created\s+registered\s+f1\s+test rows \(data\)\s+by\nv1\s/);
+  assert.match(
+    byEnv.out,
+    /^churn in .*\/r\nversion\s+stages\s+created\s+registered\s+f1\s+test rows \(data\)\s+by\nv1\s/,
+  );
   const byFlags = await cli(repo)('list', '--registry', join(elsewhere, 'r'), '--model', 'churn', '--json');
   assert.equal(JSON.parse(byFlags.out)[0].model, 'churn');
   const positional = await cli(repo, { REGISTRY_URL: join(elsewhere, 'r') })('history', 'churn');
@@ -470,7 +476,10 @@ test('registry CLI in a git checkout: list and show include GTO versions from ta
 
   // --git none: the registry alone, as outside a checkout.
   r = await run('list', '--git', 'none');
-  assert.match(r.out, /^flight-delay in .*registry\nversion\s+stages\s+created\s+registered\s+roc_auc\s+test rows \(data\)\s+by\nv3 /);
+  assert.match(
+    r.out,
+    /^flight-delay in .*registry\nversion\s+stages\s+created\s+registered\s+roc_auc\s+test rows \(data\)\s+by\nv3 /,
+  );
 });
 
 test('registry CLI: a rollback out of an empty stage (after demote) says it came from none', async () => {

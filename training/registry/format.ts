@@ -132,7 +132,7 @@ function testRowsNote(versions: VersionInfo[], metric: string): string[] {
   return sets.size > 1
     ? [
         `the ${metric} column comes from ${sets.size} different test sets (test rows, data version): it ranks only versions measured on the same one; ` +
-          'register scores production again on each candidate\'s own test rows before it promotes (metrics/register.json)',
+          "register scores production again on each candidate's own test rows before it promotes (metrics/register.json)",
       ]
     : [];
 }
