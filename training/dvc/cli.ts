@@ -21,7 +21,7 @@ const USAGE = `usage: npm run data:push | data:pull | data:status -- [paths…] 
 commands:
   push       upload tracked data (data.dvc, dvc.lock outs) to the remote
   pull       download tracked data and restore it in the workspace (md5-verified)
-  status     compare workspace, cache and remote
+  status     compare workspace, cache and remote; say when the pipeline ran on other inputs
   add PATH   track a file or directory (writes PATH.dvc, stores it in .dvc/cache)
   init       create .dvc/config, .dvc/.gitignore and .dvcignore if missing
 options:
