@@ -97,11 +97,6 @@ const bundleMetaFields = z.looseObject({
             calibration: calibrationSchema.optional(),
             recent_refit: refitSchema.optional(),
             /**
-             * One of several networks of one candidate, served as their mean (a deep ensemble,
-             * training/select/blend.ts): its initial seed. The candidate's weight is shared by them.
-             */
-            seed: num.optional(),
-            /**
              * A small table's tree member: the recipe kept (its own, or HistGradientBoosting's
              * defaults) and each one's out-of-fold loss (training/select/tree-recipe.ts).
              */

@@ -25,8 +25,6 @@ export interface OofMember {
   calibration?: Calibration;
   /** Its out-of-fold outputs already taken on the same folds (training/select/tree-recipe.ts): not fitted again. */
   outputs?: Float32Array;
-  /** A network's initial weights and shuffles (default: the options' seed): one of several networks of one candidate. */
-  seed?: number;
 }
 
 export interface OofOptions {
@@ -94,14 +92,7 @@ export async function outOfFoldOutputs(
           tf,
           member.cfg,
           { train, validation: heldRows },
-          {
-            ...o,
-            seed: member.seed ?? o.seed,
-            maxEpochs: Math.max(1, member.budget),
-            patience: member.budget,
-            keepLast: true,
-            log: silent,
-          },
+          { ...o, maxEpochs: Math.max(1, member.budget), patience: member.budget, keepLast: true, log: silent },
         );
         out = fit.validationPredictions;
         fit.model.dispose();

@@ -10,15 +10,7 @@ import { readParquetTable } from '../../core/data/parquet.ts';
 import { trainedRepo } from '../../harness/testing/training/pipeline.ts';
 import { MODEL_DIR, PREPARED_DIR } from '../contracts/paths.ts';
 import { readExperiments } from './experiments.ts';
-import {
-  blends,
-  blendWeighting,
-  groupOutputs,
-  NETWORK_ENSEMBLE,
-  networkSeed,
-  validationBlend,
-  VALIDATION_ROUNDS,
-} from './blend.ts';
+import { blends, blendWeighting, validationBlend, VALIDATION_ROUNDS } from './blend.ts';
 import { GREEDY_ROUNDS } from './blend-weights.ts';
 
 const candidates = [
@@ -246,67 +238,4 @@ test('train.validation_blend: when no mix beats the best candidate alone on vali
       ['gbdt', true],
     ],
   );
-});
-
-test('groupOutputs: each group the mean of its members, groups in member order', () => {
-  const out = groupOutputs(
-    [0, 1, 1, 1, 2],
-    [
-      [1, 2],
-      [3, 0],
-      [6, 0],
-      [0, 9],
-      [5, 5],
-    ].map((v) => Float32Array.from(v)),
-  );
-  assert.deepEqual(
-    out.map((o) => Array.from(o)),
-    [
-      [1, 2],
-      [3, 3],
-      [5, 5],
-    ],
-  );
-});
-
-test('train.blend on a small table: the mlp member is the mean of several networks from their own seeds, sharing its weight', async () => {
-  const three = [networks[0], networks[1], candidates[1]];
-  const { repo, summary, params } = await trainedRepo(
-    { type: 'regression', target: 'delay' },
-    { candidates: three, blend, recent_refit: refit },
-  );
-  assert.equal(summary.selected, 'blend:logreg+mlp+gbdt');
-  await withBlendBundle(repo, async (bundle, model, tf) => {
-    const members = bundle.meta.blend!.members;
-    assert.deepEqual(
-      members.map((m) => m.candidate),
-      ['logreg', ...Array<string>(NETWORK_ENSEMBLE).fill('mlp'), 'gbdt'],
-    );
-    const nets = members.filter((m) => m.candidate === 'mlp');
-    assert.deepEqual(
-      nets.map((m) => m.seed),
-      [undefined, ...Array.from({ length: NETWORK_ENSEMBLE - 1 }, (_, j) => networkSeed(params.train!.seed, j + 1))],
-      'the first network is the candidate fit on train.seed',
-    );
-    assert.ok(
-      nets.every((m) => m.weight === nets[0].weight && m.recent_refit),
-      'equal shares, each refitted',
-    );
-    assert.ok(members[0].seed === undefined && members.at(-1)!.seed === undefined, 'one model each');
-    assert.ok(Math.abs(members.reduce((s, m) => s + m.weight, 0) - 1) < 1e-9);
-    assert.equal(bundle.meta.blend!.weighting!.member_loss.length, 3, 'one out-of-fold loss per candidate');
-    assert.equal(bundle.checkGolden().ok, true);
-    const test = await readParquetTable(join(repo, PREPARED_DIR, 'test.parquet'));
-    const outputs = model.members.map((m) => outputsFromModel(tf, m.model, m.meta, bundle.spec, test));
-    const [first, second] = outputs.slice(1, 3);
-    assert.ok(
-      first.some((v, i) => Math.abs(v - second[i]) > 1e-4),
-      'networks from different seeds differ',
-    );
-    const served = bundle.predictTable(test);
-    for (let i = 0; i < served.length; i++) {
-      const mean = outputs.reduce((s, o, m) => s + model.members[m].weight * o[i], 0);
-      assert.ok(Math.abs(served[i] - mean) < 1e-4, `row ${i}: ${served[i]} vs ${mean}`);
-    }
-  });
 });

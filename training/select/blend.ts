@@ -27,7 +27,6 @@ import type { SingleModel } from '../../core/model/bundle.ts';
 import { metricValue, type PrimaryMetric } from '../candidate-metrics.ts';
 import { finishWinner, refitTreeWinner, refitWinner, treeRefitOptions, validationMetrics } from './winner.ts';
 import type { CandidateFit, SplitRows } from './candidates.ts';
-import { fitCandidate } from '../fit.ts';
 import { outOfFoldOutputs } from './blend-oof.ts';
 import { GREEDY_ROUNDS, greedyWeights, memberLosses, rowLoss } from './blend-weights.ts';
 import type { SpeculativeRefit } from './refit-off-thread.ts';
@@ -45,31 +44,6 @@ import {
 type TrainParams = NonNullable<Params['train']>;
 type Member = NonNullable<BundleMeta['blend']>['members'][number];
 type Weighting = NonNullable<NonNullable<BundleMeta['blend']>['weighting']>;
-
-/** One served model of a blend; `group` is its candidate's place among the blend's candidates. */
-interface BlendEntry {
-  model: SingleModel;
-  meta: Member;
-  scores: Float32Array;
-  served: Float32Array;
-  oof?: Float32Array;
-  group: number;
-  cfg: CandidateConfig;
-  /** What each out-of-fold fit trains: a network's epochs, the trees' iterations. */
-  budget: number;
-  /** A network's initial seed, when it is not train.seed (one of a deep ensemble's networks). */
-  seed?: number;
-}
-
-/**
- * On a table small enough to blend, an `mlp` member is the mean of this many networks, each from
- * its own initial weights and shuffles (a deep ensemble, Lakshminarayanan et al. 2017): on a few
- * hundred rows one network's outputs move with its seed about as much as the members differ.
- */
-export const NETWORK_ENSEMBLE = 5;
-
-/** The seed of a deep ensemble's network `j` (network 0 is the candidate's own fit, train.seed). */
-export const networkSeed = (seed: number, j: number) => seed + 7919 * j;
 
 /** Whether this run blends: train.blend set, several candidates, and at most its max_rows train + validation rows, none left out by max_rows or screening. */
 export function blends(
@@ -138,7 +112,13 @@ export async function blendFits(
   const { task, primary, tp, classes, classWeight, targetScaler, log, speculative } = o;
   const y = data.validation.y;
   const tables: { train: Table; validation: Table } = { train: data.train.table, validation: data.validation.table };
-  const members: BlendEntry[] = [];
+  const members: {
+    model: SingleModel;
+    meta: Member;
+    scores: Float32Array;
+    served: Float32Array;
+    oof?: Float32Array;
+  }[] = [];
   const { preset } = o;
   const small = !preset && isSmall(tables.train.length + tables.validation.length);
   const indices = candidates.flatMap((_, i) => (!preset || preset.weights[i] > 0 ? [i] : []));
@@ -177,7 +157,6 @@ export async function blendFits(
         { model: fit.model, cfg, rows: data.validation },
         { task, batchSize: tp.batch_size, classWeight, targetScaler, seed: tp.seed, refit: tp.recent_refit, log },
       );
-    const group = members.length ? members[members.length - 1].group + 1 : 0;
     members.push({
       model,
       meta: {
@@ -193,25 +172,16 @@ export async function blendFits(
       oof: recipe?.outputs,
       // The drift reference of a regression is what the served (refitted) model predicts.
       served: refit?.predictions ?? finished.scores,
-      group,
-      cfg,
-      budget: refit?.record?.iterations ?? fit.bestEpoch,
     });
-    if (small && cfg.model === 'mlp' && NETWORK_ENSEMBLE > 1)
-      members.push(...(await moreNetworks(tf, cfg, data, group, members[members.length - 1], o)));
   }
-  // Weights per candidate (a group of members): with preset weights every group has one member.
   const weighing: { weights: number[]; record: Weighting; outputs?: Float32Array[] } = preset
     ? { weights: indices.map((i) => preset.weights[i]), record: preset.record }
-    : await blendWeights(tf, members, spec, tables, o);
+    : await blendWeights(tf, candidates, fits, members, spec, tables, o);
   const names = indices.map((i) => candidates[i].name);
-  // A candidate's weight is shared equally by its networks (a deep ensemble's mean).
-  const size = (g: number) => members.filter((m) => m.group === g).length;
   const model: BlendModel<SingleModel> = blendModel(
-    members.map((m) => ({ model: m.model, meta: m.meta, weight: weighing.weights[m.group] / size(m.group) })),
+    members.map((m, i) => ({ model: m.model, meta: m.meta, weight: weighing.weights[i] })),
   );
   const weights = model.members.map((m) => m.weight);
-  const candidateWeights = names.map((_, g) => weighing.weights[g]);
   const scores = blendOutputs(
     weights,
     members.map((m) => m.scores),
@@ -224,7 +194,7 @@ export async function blendFits(
   const bestValue = metricValue(primary, y, scores, classes?.length ?? 1);
   const name = `blend:${names.join('+')}`;
   log.info(
-    `${name}: weights ${names.map((c, g) => `${c} ${candidateWeights[g].toFixed(2)}${size(g) > 1 ? ` (the mean of ${size(g)} networks)` : ''}`).join(', ')} (${
+    `${name}: weights ${names.map((c, i) => `${c} ${weights[i].toFixed(2)}`).join(', ')} (${
       preset
         ? `train.validation_blend, ${weighing.record.rows} validation rows before any refit,`
         : `train.blend, ${weighing.record.rows} train + validation rows, ${weighing.record.folds}-fold out-of-fold`
@@ -243,13 +213,10 @@ export async function blendFits(
     // outputs (out of sample, from the served recipe: a refitted tree's iteration count, each
     // member's calibration); its validation scores came from members before any refit, whose
     // probabilities can differ from the served ones by orders of magnitude near 0 and 1.
-    profilePredictions:
-      task === 'classification' && weighing.outputs
-        ? blendOutputs(candidateWeights, weighing.outputs)
-        : blendOutputs(
-            weights,
-            members.map((m) => m.served),
-          ),
+    profilePredictions: blendOutputs(
+      weights,
+      task === 'classification' && weighing.outputs ? weighing.outputs : members.map((m) => m.served),
+    ),
   };
 }
 
@@ -261,7 +228,9 @@ export async function blendFits(
  */
 async function blendWeights(
   tf: Parameters<typeof outOfFoldOutputs>[0],
-  members: BlendEntry[],
+  candidates: CandidateConfig[],
+  fits: CandidateFit[],
+  members: { meta: Member; oof?: Float32Array }[],
   spec: FeatureSpec,
   tables: { train: Table; validation: Table },
   o: Parameters<typeof blendFits>[5],
@@ -271,46 +240,29 @@ async function blendWeights(
   const k = classes?.length ?? 1;
   const oof = await outOfFoldOutputs(
     tf,
-    members.map((m) => ({
-      cfg: m.cfg,
-      budget: m.budget,
+    members.map((m, i) => ({
+      cfg: candidates[i],
+      budget: m.meta.recent_refit?.iterations ?? fits[i].bestEpoch,
       calibration: m.meta.calibration,
       outputs: m.oof,
-      seed: m.seed,
     })),
     spec,
     tables,
     { ...o, seed: tp.seed, batchSize: tp.batch_size, folds: CV_FOLDS, classes: classes?.length },
   );
-  const groups = groupOutputs(
-    members.map((m) => m.group),
-    oof.outputs,
-  );
   const loss = rowLoss(task, primary, k);
-  const weights = greedyWeights(oof.y, groups, loss);
+  const weights = greedyWeights(oof.y, oof.outputs, loss);
   const record: Weighting = {
     method: 'greedy_out_of_fold',
     folds: CV_FOLDS,
     rounds: GREEDY_ROUNDS,
     rows: oof.y.length,
     loss: lossName(task, primary),
-    member_loss: memberLosses(oof.y, groups, loss).map((v) => round(v, 4)!),
-    blend_loss: round(memberLosses(oof.y, [blendOutputs(weights, groups)], loss)[0], 4)!,
+    member_loss: memberLosses(oof.y, oof.outputs, loss).map((v) => round(v, 4)!),
+    blend_loss: round(memberLosses(oof.y, [blendOutputs(weights, oof.outputs)], loss)[0], 4)!,
     seconds: round((performance.now() - t0) / 1000, 3)!,
   };
-  return { weights, record, outputs: groups };
-}
-
-/** Each group's outputs: the mean of its members' (groups numbered 0, 1, … in member order). */
-export function groupOutputs(group: readonly number[], outputs: readonly Float32Array[]): Float32Array[] {
-  const count = Math.max(...group) + 1;
-  return Array.from({ length: count }, (_, g) => {
-    const of = outputs.filter((_, m) => group[m] === g);
-    return blendOutputs(
-      of.map(() => 1 / of.length),
-      of,
-    );
-  });
+  return { weights, record, outputs: oof.outputs };
 }
 
 /**
@@ -403,62 +355,4 @@ async function treeRecipe(
     };
   }
   return { ...choice, reference: { finished: refFinished, model, refit } };
-}
-
-/**
- * The networks a deep ensemble adds to a candidate's own fit: each trained as the candidate was
- * (early stopping on validation, its own epoch count), on its own seed, then finished as a winner
- * would be (its calibration on its validation scores, its refit).
- */
-async function moreNetworks(
-  tf: Parameters<typeof refitWinner>[0],
-  cfg: CandidateConfig,
-  data: { train: SplitRows; validation: SplitRows },
-  group: number,
-  first: BlendEntry,
-  o: Parameters<typeof blendFits>[5],
-): Promise<BlendEntry[]> {
-  const { task, primary, tp, classes, classWeight, targetScaler, log } = o;
-  const y = data.validation.y;
-  const out: BlendEntry[] = [];
-  for (let j = 1; j < NETWORK_ENSEMBLE; j++) {
-    const seed = networkSeed(tp.seed, j);
-    const fit = await fitCandidate(tf, cfg, data, {
-      task,
-      primary,
-      seed,
-      classWeight,
-      targetScaler,
-      classes: classes?.length,
-      maxEpochs: tp.max_epochs,
-      patience: tp.patience,
-      batchSize: tp.batch_size,
-      log,
-    });
-    const finished = finishWinner(task, y, fit.validationPredictions, classes);
-    const refit = await refitWinner(
-      tf,
-      { model: fit.model, cfg, rows: data.validation },
-      { task, batchSize: tp.batch_size, classWeight, targetScaler, seed, refit: tp.recent_refit, log },
-    );
-    out.push({
-      ...first,
-      model: fit.model,
-      meta: {
-        candidate: first.meta.candidate,
-        model_type: first.meta.model_type,
-        weight: 1,
-        seed,
-        ...(targetScaler ? { target_scaler: targetScaler } : {}),
-        ...(finished.calibration ? { calibration: finished.calibration } : {}),
-        ...(refit ? { recent_refit: refit.record } : {}),
-      },
-      scores: finished.scores,
-      served: refit?.predictions ?? finished.scores,
-      budget: fit.bestEpoch,
-      seed,
-      group,
-    });
-  }
-  return out;
 }
