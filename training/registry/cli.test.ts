@@ -1073,3 +1073,34 @@ test('registry CLI: put-run and import-run through a gs:// registry (the bucket 
   assert.equal(await readFile(join(repo, 'dvc.lock'), 'utf8'), lockWith(v1.bundle.md5));
   assert.match(r.out, /\nchanged: dvc\.lock\n/);
 });
+
+test('list: the test-set note only when two versions say they were measured on different data', async () => {
+  const { formatVersionList } = await import('./format.ts');
+  const v = (version: number, data_md5: string | null, rows?: number) =>
+    ({
+      model: 'm',
+      version,
+      stages: [],
+      archived: false,
+      latest: false,
+      created_at: null,
+      registered_at: '2025-03-01T12:00:00Z',
+      registered_by: 'ci',
+      metrics: { test: { rmse: 1 + version } },
+      extra: rows === undefined ? {} : { rows_test: rows },
+      data_md5,
+    }) as unknown as Parameters<typeof formatVersionList>[2][number];
+  const note = /comes from \d+ different test sets/;
+  const same = formatVersionList('m', 'r', [v(1, 'a1b2c3d4e5.dir', 50), v(2, 'a1b2c3d4e5.dir', 50)]);
+  assert.doesNotMatch(same, note);
+  assert.match(same, /50 \(a1b2c3d4\)/);
+  assert.doesNotMatch(
+    formatVersionList('m', 'r', [v(1, null), v(2, 'a1b2c3d4e5.dir', 50)]),
+    note,
+    'unknown is not another set',
+  );
+  assert.match(
+    formatVersionList('m', 'r', [v(1, 'a1b2c3d4e5.dir', 50), v(2, 'ffff0000.dir', 90)]),
+    /the test\.rmse column comes from 2 different test sets/,
+  );
+});

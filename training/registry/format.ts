@@ -128,7 +128,8 @@ function testRowsCell(v: VersionInfo): string {
  * different test rows, and the column does not rank them.
  */
 function testRowsNote(versions: VersionInfo[], metric: string): string[] {
-  const sets = new Set(versions.map(testRowsCell));
+  // A version that recorded neither (older registries) is not counted as another test set.
+  const sets = new Set(versions.map(testRowsCell).filter((c) => c !== '-'));
   return sets.size > 1
     ? [
         `the ${metric} column comes from ${sets.size} different test sets (test rows, data version): it ranks only versions measured on the same one; ` +
