@@ -3,9 +3,9 @@
  * `.dvc/config.local` (not committed) overrides `.dvc/config`, as in DVC. Relative remote URLs
  * and cache dirs are relative to the `.dvc/` directory, as in DVC.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import { exists, writeFileAtomic } from '../platform/atomic.ts';
+import { exists, readTextIfExists, writeFileAtomic } from '../platform/atomic.ts';
 import { DEFAULT_DVCIGNORE, DVCIGNORE_FILE } from './ignore.ts';
 
 export const DVC_DIR = '.dvc';
@@ -57,20 +57,11 @@ export function serializeConfig(sections: ConfigSections): string {
   return out;
 }
 
-async function readIfExists(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-}
-
 export async function readDvcConfig(repoRoot: string): Promise<ConfigSections> {
   const merged: ConfigSections = {};
   for (const file of ['config', 'config.local']) {
     const path = join(repoRoot, DVC_DIR, file);
-    const text = await readIfExists(path);
+    const text = await readTextIfExists(path);
     if (text === null) continue;
     for (const [name, values] of Object.entries(parseConfig(text, path))) merged[name] = { ...merged[name], ...values };
   }
@@ -143,7 +134,7 @@ export async function initDvcRepo(repoRoot: string, opts: InitOptions = {}): Pro
 /** Append `/<name>` to the .gitignore next to a tracked path, as `dvc add` does. */
 export async function ensureGitignored(dir: string, name: string): Promise<boolean> {
   const path = join(dir, '.gitignore');
-  const text = (await readIfExists(path)) ?? '';
+  const text = (await readTextIfExists(path)) ?? '';
   const lines = new Set(text.split(/\r?\n/).map((l) => l.trim()));
   if ([name, `${name}/`, `/${name}`, `/${name}/`].some((l) => lines.has(l))) return false;
   await writeFileAtomic(path, `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}/${name}\n`);

@@ -4,7 +4,7 @@
  * Hand-written rather than write-file-atomic: whole directories are replaced the same way
  * (replaceDirAtomic, recoverDir) and temporaries of killed writers are swept (temp-files.ts).
  */
-import { mkdir, rename, rm, open, stat } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, open, stat } from 'node:fs/promises';
 import { dirname, basename } from 'node:path';
 import { sweepStaleTemps, tempSiblingPath } from './temp-files.ts';
 
@@ -64,6 +64,16 @@ export async function recoverDir(dir: string): Promise<void> {
   if (await exists(old)) {
     if (await exists(dir)) await rm(old, { recursive: true, force: true });
     else await rename(old, dir);
+  }
+}
+
+/** A file's text, or null when it does not exist; every other error (permissions, a directory) is thrown. */
+export async function readTextIfExists(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
   }
 }
 

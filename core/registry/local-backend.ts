@@ -17,6 +17,7 @@ import { hasCommitted, type FaultHook, type Mutation, type OrphanBundle, type Re
 import { bundleDirMd5, bundleManifest, hashBundleDir, listBundleFiles, verifyBundleDir } from './bundle-files.ts';
 import { withLock, type LockOptions } from './lock.ts';
 import { sweepStaleTemps, tempPathIn } from '../platform/temp-files.ts';
+import { readTextIfExists } from '../platform/atomic.ts';
 import { MODEL_NAME_SOURCE, RegistryError, assertModelName } from './names.ts';
 import { parseModelState, type BundleFile, type BundleManifest, type ModelState } from './schema.ts';
 
@@ -92,14 +93,8 @@ export class LocalRegistryBackend implements RegistryBackend {
 
   async readState(model: string): Promise<ModelState | null> {
     const path = this.statePath(model);
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw err;
-    }
-    return parseModelState(text, path);
+    const text = await readTextIfExists(path);
+    return text === null ? null : parseModelState(text, path);
   }
 
   async update(model: string, tx: string, mutate: Mutation): Promise<ModelState | null> {

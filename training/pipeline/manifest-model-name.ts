@@ -4,10 +4,9 @@
  * register.model_name: `pipeline:gen` rewrites that one value (comments and layout kept) and
  * `--check` fails while it differs.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isMap, parseDocument } from 'yaml';
-import { writeFileAtomic } from '../../core/platform/atomic.ts';
+import { readTextIfExists, writeFileAtomic } from '../../core/platform/atomic.ts';
 
 export const MODEL_CONFIGMAP = 'infra/k8s/base/common/configmap.yaml';
 
@@ -17,10 +16,7 @@ export async function manifestWithModelName(
   modelName: string,
 ): Promise<{ current: string; wanted: string } | null> {
   const path = join(repoRoot, MODEL_CONFIGMAP);
-  const current = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return null;
-    throw err;
-  });
+  const current = await readTextIfExists(path);
   if (current === null) return null;
   const doc = parseDocument(current);
   const data = doc.get('data');

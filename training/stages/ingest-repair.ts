@@ -10,9 +10,10 @@
  * Any other disagreement (the store is behind data.dvc, a recorded batch changed, another source)
  * is refused: recording it would fork the data history.
  */
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sweepStaleTemps } from '../../core/platform/temp-files.ts';
+import { readTextIfExists } from '../../core/platform/atomic.ts';
 import { compareWithRecorded, type RecordedComparison } from '../../core/dvc/recorded.ts';
 import { parseDvcFile } from '../../core/dvc/dvcfile.ts';
 import type { Logger } from '../../core/platform/log.ts';
@@ -93,13 +94,8 @@ export async function whyNotAnAppend(cmp: RecordedComparison, current: RawManife
 export async function recordedWithoutStore(repoRoot: string, manifest: RawManifest | null): Promise<string | null> {
   if (manifest) return null;
   const dvcFile = join(repoRoot, `${RAW_DIR}.dvc`);
-  let text: string;
-  try {
-    text = await readFile(dvcFile, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
+  const text = await readTextIfExists(dvcFile);
+  if (text === null) return null;
   return parseDvcFile(text, dvcFile).outs.find((o) => o.path.replace(/\/+$/, '') === RAW_DIR)?.md5 ?? null;
 }
 
