@@ -3,6 +3,7 @@
  * logs) → route match → auth → bounded body → handler. Dependencies are passed in, so tests build
  * an app around any registry, clock or model.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import Koa from 'koa';
 import type { Logger } from '../core/platform/log.ts';
 import type { ApiConfig } from './config.ts';
@@ -10,7 +11,8 @@ import type { ModelManager } from './model-manager.ts';
 import type { Batcher } from './batcher.ts';
 import type { ApiMetrics } from './prometheus.ts';
 import { HttpError } from './errors.ts';
-import { observe, type RequestState } from './middleware/observe.ts';
+import { observe, requestObserver, type RequestState } from './middleware/observe.ts';
+import { predictLane, type LaneRoute } from './predict-lane.ts';
 import type { RequestSummary } from './middleware/request-summary.ts';
 import { readJsonBody } from './middleware/body.ts';
 import { accessChecks, authorize, type Access } from './middleware/auth.ts';
@@ -69,6 +71,22 @@ export function routesOf(app: Koa): readonly RouteInfo[] {
   return routes;
 }
 
+const lanes = new WeakMap<Koa, ReturnType<typeof predictLane>>();
+
+/**
+ * The request listener to serve an app made by createApp with: its predict lane for the
+ * prediction routes, Koa for everything else. Koa's handler settles its own promise: it answers
+ * errors through app.onerror and never rejects.
+ */
+export function requestListener(app: Koa): (req: IncomingMessage, res: ServerResponse) => void {
+  const lane = lanes.get(app);
+  const handle = app.callback();
+  if (!lane) return (req, res) => void handle(req, res);
+  return (req, res) => {
+    if (!lane(req, res)) void handle(req, res);
+  };
+}
+
 export function createApp(deps: AppDeps): Koa {
   const { config, manager, batcher, metrics, log } = deps;
   const name = config.modelName;
@@ -104,21 +122,18 @@ export function createApp(deps: AppDeps): Koa {
     return m !== null && !m.unhealthy && !lifecycle.draining;
   };
 
-  const routes: Route[] = [
+  // The prediction routes: answered by the predict lane (predict-lane.ts), and by Koa for any
+  // listener that does not use requestListener (the same handlers either way).
+  const predictRoutes: LaneRoute[] = [
+    { template: '/predict', access: 'predict', handle: (reply, body) => predictOne(reply, body, predictDeps) },
     {
-      method: 'POST',
-      template: '/predict',
-      access: 'predict',
-      body: true,
-      handle: (ctx, body) => predictOne(ctx, body, predictDeps),
-    },
-    {
-      method: 'POST',
       template: `/v1/models/${name}:predict`,
       access: 'predict',
-      body: true,
-      handle: (ctx, body) => predictMany(ctx, body, predictDeps),
+      handle: (reply, body) => predictMany(reply, body, predictDeps),
     },
+  ];
+  const routes: Route[] = [
+    ...predictRoutes.map((r) => ({ method: 'POST' as const, body: true, ...r })),
     {
       method: 'POST',
       template: '/feedback',
@@ -288,7 +303,9 @@ export function createApp(deps: AppDeps): Koa {
   );
   app.silent = true;
   const lifecycle = deps.lifecycle ?? { draining: false };
-  app.use(observe(metrics, log, () => lifecycle.draining, deps.requestSummary));
+  const observer = requestObserver(metrics, log, () => lifecycle.draining, deps.requestSummary);
+  lanes.set(app, predictLane(predictRoutes, observer, checks, config.bodyLimitBytes));
+  app.use(observe(observer));
   app.use(async (ctx) => {
     // HEAD is GET without the body (Koa and Node drop it).
     const route = byKey.get(`${ctx.method === 'HEAD' ? 'GET' : ctx.method} ${ctx.path}`);

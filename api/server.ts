@@ -27,7 +27,8 @@ import { liveMulticlass } from './multiclass.ts';
 import { RetrainAlerter, webhookFromEnv } from './alerts.ts';
 import { DEFAULT_DRIFT, DriftMonitor } from './drift-monitor.ts';
 import { loadParams, type DriftParams } from '../core/schemas/params.ts';
-import { createApp } from './app.ts';
+import type Koa from 'koa';
+import { createApp, requestListener } from './app.ts';
 import { RequestSummary } from './middleware/request-summary.ts';
 import { renderIndexHtml } from './ui/page.ts';
 import { isMain } from '../core/platform/is-main.ts';
@@ -46,6 +47,8 @@ export interface RunningServer {
   url: string;
   server: HttpServer;
   manager: ModelManager;
+  /** The Koa app the server answers with (through requestListener: its predict lane, then Koa). */
+  app: Koa;
   close(): Promise<void>;
 }
 
@@ -98,9 +101,8 @@ async function warmRequestPath(
     lifecycle: { draining: false },
     requestSummary: new RequestSummary(quiet),
   });
-  const handle = app.callback();
   const token = config.apiTokens[0];
-  const result = await warmUp((req, res) => void handle(req, res), warmRequests(m.bundle.golden.map((g) => g.record)), {
+  const result = await warmUp(requestListener(app), warmRequests(m.bundle.golden.map((g) => g.record)), {
     durationMs: config.warmUpMs,
     maxRequests: Number.POSITIVE_INFINITY,
     concurrency: WARM_UP_CONCURRENCY,
@@ -240,9 +242,7 @@ export async function startServer(
     requestSummary,
     ...(options.clusterWorker ? { scrapeText: workerScrape(metrics.registry) } : {}),
   });
-  const handle = app.callback();
-  // Koa's handler settles its own promise: it answers errors through app.onerror and never rejects.
-  const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => void handle(req, res));
+  const server = createServer({ keepAliveTimeout: 5000 }, requestListener(app));
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
   if (config.warmUpMs > 0 && manager.current) await warmRequestPath(config, manager, renderUi, log);
@@ -304,7 +304,7 @@ export async function startServer(
       await manager.stop();
       log.info('stopped');
     })());
-  return { url, server, manager, close };
+  return { url, server, manager, app, close };
 }
 
 /** The live-quality gauge's values: each metric of the feedback window, and its size as `samples`. */

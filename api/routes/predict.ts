@@ -2,7 +2,6 @@
  * Prediction routes: `POST /predict` (one record) and `POST /v1/models/<name>:predict`
  * (KServe V1 / TF Serving `{"instances": [...]}`). Both go through the batcher and core/ only.
  */
-import type Koa from 'koa';
 import { HttpError, badRequest, errorBody, type ErrorDetail } from '../errors.ts';
 import { unhealthyRow, type Batcher, type BatchResult } from '../batcher.ts';
 import type { ServedModel } from '../model-manager.ts';
@@ -11,6 +10,13 @@ import type { RequestState } from '../middleware/observe.ts';
 import type { PredictionIdSigner } from '../prediction-id.ts';
 import { decisionThreshold, labelAt } from '../../core/model/decision.ts';
 import { multiclassAnswer } from '../multiclass.ts';
+
+/** What a prediction route sets: a Koa context, or the predict lane's plain answer (../predict-lane.ts). */
+export interface Reply {
+  state: unknown;
+  type: string;
+  body: unknown;
+}
 
 export interface PredictDeps {
   batcher: Batcher;
@@ -142,7 +148,7 @@ export function batchAnswerJson(result: BatchResult, ids: readonly (string | nul
   return `${answerPrefix(model)}"prediction_ids":[${idsText}],"predictions":[${predictionsText}]}`;
 }
 
-export async function predictOne(ctx: Koa.Context, body: unknown, deps: PredictDeps): Promise<void> {
+export async function predictOne(ctx: Reply, body: unknown, deps: PredictDeps): Promise<void> {
   if (Array.isArray(body))
     throw badRequest(
       'POST /predict takes one JSON object; send several records as {"instances": [...]} to /v1/models/<name>:predict',
@@ -170,7 +176,7 @@ export async function predictOne(ctx: Koa.Context, body: unknown, deps: PredictD
 
 /** `asObject`: leave the answer as an object in ctx.body (the V2 route reads it), not its text. */
 export async function predictMany(
-  ctx: Koa.Context,
+  ctx: Reply,
   body: unknown,
   deps: PredictDeps,
   options: { asObject?: boolean } = {},
