@@ -304,6 +304,8 @@ export function createApp(deps: AppDeps): Koa {
   app.silent = true;
   const lifecycle = deps.lifecycle ?? { draining: false };
   const observer = requestObserver(metrics, log, () => lifecycle.draining, deps.requestSummary);
+  // The prediction routes' lane runs these same steps without Koa: a middleware added here for
+  // every route belongs in predict-lane.ts too.
   lanes.set(app, predictLane(predictRoutes, observer, checks, config.bodyLimitBytes));
   app.use(observe(observer));
   app.use(async (ctx) => {

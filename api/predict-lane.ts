@@ -9,6 +9,8 @@
  * CPU per request (a bare Node server answering the same JSON: 17–20 µs; the same in Koa: 28–32 µs),
  * as much as the model and everything the API adds around it together (docs/benchmarks.md).
  * Every other method or path (HEAD, OPTIONS, a 405, the V2 route, feedback) goes to Koa as before.
+ * A step added to the Koa app for every route (a new middleware in app.ts) must be added here too;
+ * predict-lane.test.ts compares the two paths' answers and counted metrics case by case.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readJsonBody } from './middleware/body.ts';
