@@ -1,9 +1,9 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { RECORD, registryWithVersions, startTestServer } from '../harness/testing/api/support.ts';
+import { serve } from '../harness/testing/lifecycle.ts';
 
 const TOKEN = 'predict-token-0123456789';
 const setup = (async () => {
@@ -15,14 +15,12 @@ const setup = (async () => {
   });
   // The same app (same model, batcher, metrics) answered by Koa alone: the reference for the lane.
   const handle = srv.app.callback();
-  const koaOnly: Server = createServer((req, res) => void handle(req, res));
-  await new Promise<void>((resolve) => koaOnly.listen(0, '127.0.0.1', resolve));
-  const koaUrl = `http://127.0.0.1:${(koaOnly.address() as AddressInfo).port}`;
-  return { srv, koaOnly, koaUrl };
+  const koaOnly = await serve((req, res) => void handle(req, res));
+  return { srv, koaOnly, koaUrl: koaOnly.url };
 })();
 after(async () => {
   const { srv, koaOnly } = await setup;
-  await new Promise((resolve) => koaOnly.close(resolve));
+  await koaOnly.close();
   await srv.close();
 });
 
